@@ -1,0 +1,27 @@
+/**
+ * `task_age_limit`: a number and a unit s, m, h or d. The number may have a fraction and, as the
+ * Java XSD allows, an exponent. App Engine converts it to whole seconds by truncation
+ * (PY-QI `ParseTaskAgeLimit`: `int(float(n) * unit)`) and then requires the result to be above
+ * zero. JavaScript doubles are Python floats, so the truncation matches to the second.
+ */
+import { RATE_UNIT_SECONDS, type RateUnit } from './rate.js';
+
+const AGE_PATTERN = /^(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([smhd])$/;
+
+export type AgeLimitParse = { ok: true; seconds: number } | { ok: false; reason: string };
+
+export function parseTaskAgeLimit(text: string): AgeLimitParse {
+  const match = AGE_PATTERN.exec(text);
+  if (match === null) return { ok: false, reason: 'expected a number followed by s, m, h or d, such as `30s`, `2.5m` or `2d`' };
+  const [, number = '', unit = 's'] = match;
+  const exact = Number(number) * RATE_UNIT_SECONDS[unit as RateUnit];
+  const seconds = Math.trunc(exact);
+  if (!Number.isSafeInteger(seconds)) return { ok: false, reason: 'it is too large' };
+  if (seconds <= 0) {
+    return {
+      ok: false,
+      reason: exact > 0 ? 'it is less than one second, which App Engine truncates to 0; it must be greater than zero' : 'it must be greater than zero',
+    };
+  }
+  return { ok: true, seconds };
+}

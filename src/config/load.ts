@@ -1,0 +1,40 @@
+/** Reading a queue file from disk. IO stays here; everything else in src/config is pure. */
+import { readFile } from 'node:fs/promises';
+import { IssueCollector } from './issues.js';
+import { parseQueueConfig } from './parse.js';
+import { PositionIndex, START_OF_FILE } from './positions.js';
+import type { ConfigResult } from './types.js';
+
+/**
+ * Reads and validates a queue.yaml / queue.yml / queue.xml file. Never throws for a bad file: a
+ * missing or unreadable one gives an invalid result with one `file-unreadable` error.
+ */
+export async function loadQueueConfigFile(path: string): Promise<ConfigResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    return unreadable(path, readFailure(error));
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return unreadable(path, 'it is not UTF-8 text');
+  }
+  return parseQueueConfig(text, { file: path });
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}
+
+function unreadable(path: string, reason: string): ConfigResult {
+  const issues = new IssueCollector(path, new PositionIndex());
+  issues.reportAt('file-unreadable', [], START_OF_FILE, `cannot read ${path}: ${reason}`);
+  return { file: path, valid: false, errors: issues.list('error'), warnings: [], config: null };
+}

@@ -1,0 +1,184 @@
+/**
+ * The raw shape of a queue file, before any value is interpreted: which keys exist where, and
+ * which are single values, mappings or lists. Every scalar is text (queue.yaml is read with the
+ * YAML failsafe schema, queue.xml has only text), `null` is a key written with no value.
+ *
+ * `checkShape` reports every shape problem at once (unknown keys with a suggestion, wrong kinds),
+ * then removes the offending parts so the value rules can still run on the rest of the file.
+ */
+import { z } from 'zod';
+import type { IssueCollector } from './issues.js';
+import { formatPath, type Path } from './paths.js';
+import { plainMap, spellKey, type ConfigFormat, type PlainMap } from './source.js';
+import { closestKey } from './suggest.js';
+
+const text = z.string().nullish();
+
+export const RetryParametersSchema = z.strictObject({
+  task_retry_limit: text,
+  task_age_limit: text,
+  min_backoff_seconds: text,
+  max_backoff_seconds: text,
+  max_doublings: text,
+});
+
+export const AclEntrySchema = z.strictObject({
+  user_email: text,
+  writer_email: text,
+});
+
+export const QueueEntrySchema = z.strictObject({
+  name: text,
+  mode: text,
+  rate: text,
+  bucket_size: text,
+  max_concurrent_requests: text,
+  target: text,
+  retry_parameters: RetryParametersSchema.nullish(),
+  acl: z.array(AclEntrySchema).nullish(),
+});
+
+export const QueueFileSchema = z.strictObject({
+  queue: z.array(QueueEntrySchema).nullish(),
+  total_storage_limit: text,
+  /** gcloud only: whether a deploy resumes paused queues. Checked, not used by pushq. */
+  resume_paused_queues: text,
+  /** Legacy; ignored with a warning. */
+  application: text,
+});
+
+export type RawQueueFile = z.infer<typeof QueueFileSchema>;
+export type RawQueueEntry = z.infer<typeof QueueEntrySchema>;
+export type RawRetryParameters = z.infer<typeof RetryParametersSchema>;
+
+/** Keys that exist in queue.yaml only (queue.xml's XSD has neither). */
+export const YAML_ONLY_KEYS: readonly string[] = ['resume_paused_queues', 'application'];
+
+/** The known keys of each kind of mapping, by the path's key names (`queue[3].acl[0]` → `queue.acl`). */
+const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(QueueFileSchema.shape),
+  queue: Object.keys(QueueEntrySchema.shape),
+  'queue.retry_parameters': Object.keys(RetryParametersSchema.shape),
+  'queue.acl': Object.keys(AclEntrySchema.shape),
+};
+
+const PLACE: Readonly<Record<string, string>> = {
+  '': 'at the top level',
+  queue: 'in a queue entry',
+  'queue.retry_parameters': 'in retry_parameters',
+  'queue.acl': 'in an acl entry',
+};
+
+function mappingKind(path: Path): string {
+  return path.filter((segment) => typeof segment === 'string').join('.');
+}
+
+/** The keys a mapping at `path` may hold in `format`, spelled as in YAML. */
+export function knownKeysAt(path: Path, format: ConfigFormat): readonly string[] {
+  const keys = KNOWN_KEYS[mappingKind(path)] ?? [];
+  return format === 'xml' ? keys.filter((key) => !YAML_ONLY_KEYS.includes(key)) : keys;
+}
+
+/** The message for an unknown key `key` (spelled as written) in the mapping at `mappingPath`. */
+export function unknownKeyMessage(key: string, mappingPath: Path, format: ConfigFormat): string {
+  const spell = (k: string) => spellKey(format, k);
+  const kind = mappingKind(mappingPath);
+  const what = format === 'xml' ? `element <${key}>` : `key ${key}`;
+  const where = PLACE[kind] ?? `in ${formatPath(mappingPath)}`;
+  if (kind === '' && (KNOWN_KEYS['queue'] ?? []).includes(key.replace(/-/g, '_'))) {
+    return `unknown ${what} ${where}: ${key} is a queue directive, so it belongs inside an entry of ${spell('queue')}`;
+  }
+  const suggestion = closestKey(key, knownKeysAt(mappingPath, format).map(spell));
+  return `unknown ${what} ${where}${suggestion === null ? '' : `; did you mean ${suggestion}?`}`;
+}
+
+/** A short description of a raw value, for "found …" in messages. */
+export function describeValue(value: unknown, format: ConfigFormat): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'string') return `text \`${value.length > 40 ? `${value.slice(0, 37)}...` : value}\``;
+  if (Array.isArray(value)) return 'a list';
+  return format === 'xml' ? 'child elements' : 'a mapping';
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'a single value',
+  object: 'a mapping',
+  array: 'a list',
+};
+
+function wrongTypeMessage(path: Path, expected: string, actual: unknown, format: ConfigFormat): string {
+  const found = describeValue(actual, format);
+  if (path.length === 0) return `the file must be a mapping of top-level keys such as ${spellKey(format, 'queue')}, found ${found}`;
+  const last = path[path.length - 1];
+  if (typeof last === 'number' && expected === 'object') {
+    const example = spellKey(format, knownKeysAt(path, format)[0] ?? 'name');
+    return `${formatPath(path)} must be a mapping of directives such as ${example}, found ${found}`;
+  }
+  const label = typeof last === 'string' ? spellKey(format, last) : formatPath(path);
+  let message = `${label} must be ${EXPECTED[expected] ?? expected}, found ${found}`;
+  if (format === 'yaml' && expected === 'string' && Array.isArray(actual)) {
+    message += ' (YAML reads [...] as a list: quote the value if the brackets are meant literally)';
+  }
+  if (format === 'yaml' && label === 'queue' && expected === 'array') {
+    message += ' (each queue is a list item: `- name: ...`)';
+  }
+  return message;
+}
+
+export interface ShapeResult {
+  raw: RawQueueFile;
+  /** Whether the value at `path` was reported and removed: the value rules must not report it again. */
+  isRemoved(path: Path): boolean;
+}
+
+export function checkShape(data: unknown, issues: IssueCollector, format: ConfigFormat): ShapeResult {
+  const removed = new Set<string>();
+  let root: unknown = data ?? plainMap(); // an empty file is an empty mapping
+  const first = QueueFileSchema.safeParse(root);
+  if (!first.success) {
+    for (const issue of first.error.issues) {
+      const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
+      if (issue.code === 'unrecognized_keys') {
+        const parent = valueAt(root, path);
+        for (const key of issue.keys) {
+          issues.report('unknown-key', [...path, key], unknownKeyMessage(key, path, format), 'key');
+          if (isPlainMap(parent)) delete parent[key];
+          removed.add(formatPath([...path, key]));
+        }
+      } else {
+        // invalid_type is the only other kind this all-optional schema can produce.
+        const expected = issue.code === 'invalid_type' ? issue.expected : 'something else';
+        issues.report('wrong-type', path, wrongTypeMessage(path, expected, valueAt(root, path), format));
+        root = removeAt(root, path);
+        removed.add(formatPath(path));
+      }
+    }
+  }
+  const second = QueueFileSchema.safeParse(root);
+  if (!second.success) throw new Error(`config shape still invalid after removing reported parts: ${second.error.message}`);
+  return { raw: second.data, isRemoved: (path) => removed.has(formatPath(path)) };
+}
+
+function isPlainMap(value: unknown): value is PlainMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let node = root;
+  for (const segment of path) {
+    if (Array.isArray(node) && typeof segment === 'number') node = node[segment];
+    else if (isPlainMap(node) && typeof segment === 'string') node = node[segment];
+    else return undefined;
+  }
+  return node;
+}
+
+/** Removes the value at `path`; a list item becomes an empty mapping so later indexes keep their place. */
+function removeAt(root: unknown, path: Path): unknown {
+  const last = path[path.length - 1];
+  if (last === undefined) return plainMap();
+  const parent = valueAt(root, path.slice(0, -1));
+  if (Array.isArray(parent) && typeof last === 'number') parent[last] = plainMap();
+  else if (isPlainMap(parent) && typeof last === 'string') delete parent[last];
+  return root;
+}

@@ -45,7 +45,7 @@ export function rateExceeds(rate: ExactRate, limit_per_second: number): boolean 
 
 /**
  * The rate as queue.yaml text that parses back to exactly the same fraction: a whole number in
- * the first unit (s, m, h, d) where it is one, else a terminating decimal. Throws for a fraction
+ * the first unit (s, m, h, d) where it is one, else the shortest terminating decimal. Throws for a fraction
  * no decimal in any unit can express (impossible for a rate that came from parsing).
  */
 export function formatRate(rate: ExactRate): string {
@@ -56,9 +56,9 @@ export function formatRate(rate: ExactRate): string {
     const decimal = terminatingDecimal(perUnit.num, perUnit.den);
     if (decimal !== null) decimals.push(`${decimal}/${unit}`);
   }
-  const first = decimals[0];
-  if (first === undefined) throw new Error(`rate ${rate.tokens}/${rate.period_us}µs has no exact decimal form`);
-  return first;
+  const shortest = decimals.reduce<string | undefined>((best, text) => (best === undefined || text.length < best.length ? text : best), undefined);
+  if (shortest === undefined) throw new Error(`rate ${rate.tokens}/${rate.period_us}µs has no exact decimal form`);
+  return shortest;
 }
 
 /** The reduced fraction, or null when it does not fit in safe integers. */

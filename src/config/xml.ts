@@ -54,7 +54,8 @@ export function readXml(source: string, positions: PositionIndex, issues: IssueC
   };
 
   parser.on('error', (error) => {
-    fail(error.message.replace(/^.*?\d+:\d+: /, '').replace(/\.$/, ''), { line: parser.line, column: parser.columnIndex + 1 });
+    // saxes notices a problem on reading the character that causes it: report that character.
+    fail(error.message.replace(/^.*?\d+:\d+: /, '').replace(/\.$/, ''), { line: parser.line, column: Math.max(1, parser.columnIndex) });
   });
 
   parser.on('text', (text) => {
@@ -132,6 +133,7 @@ export function readXml(source: string, positions: PositionIndex, issues: IssueC
     if (parent.kind === 'leaf') {
       // A value element with elements inside: the shape check reports it as the wrong kind.
       parent.hasChildElements = true;
+      parent.textStart ??= tag;
       return skip(name, parent.path, tag);
     }
     const key = name.replace(/-/g, '_');

@@ -1,0 +1,30 @@
+/**
+ * Builds src → dist once per test run, so tests can run the real CLI (`node bin/pushq.js`).
+ *
+ * Type errors do not stop the run here: tsc still emits, and CI type-checks separately
+ * (`npx tsc --noEmit`). A build that emitted nothing does stop it.
+ */
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = join(import.meta.dirname, '..');
+const CLI_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
+
+export default async function setup(): Promise<void> {
+  const started = Date.now();
+  try {
+    await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  } catch (error) {
+    const output = (error as { stdout?: string }).stdout ?? String(error);
+    process.stderr.write(`test/global-setup: tsc reported errors (tests run on what it emitted):\n${output}\n`);
+  }
+  let built: number;
+  try {
+    built = statSync(CLI_ENTRY).mtimeMs;
+  } catch {
+    throw new Error(`test/global-setup: the build did not produce ${CLI_ENTRY}`);
+  }
+  if (built < started - 1000) throw new Error(`test/global-setup: ${CLI_ENTRY} was not rebuilt`);
+}

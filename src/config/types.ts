@@ -63,7 +63,7 @@ export interface ConfigIssue {
   column: number;
   /** Key path, e.g. `queue[3].retry_parameters.task_age_limit`. */
   path: string;
-  /** Stable, kebab-case, e.g. `bucket-size-max`. Listed in docs/errors.md. */
+  /** Stable, kebab-case, e.g. `bucket-size-max`. Listed in docs/config.md (Issue codes) and `ISSUE_CODES`. */
   code: string;
   message: string;
 }

@@ -8,7 +8,7 @@
  */
 import { defaultQueueConfig, DEFAULT_QUEUE_NAME } from './defaults.js';
 import { parseTaskAgeLimit } from './durations.js';
-import type { IssueCollector } from './issues.js';
+import type { IssueCode, IssueCollector } from './issues.js';
 import { isValidQueueName, isValidTarget } from './names.js';
 import { parseDecimal, parseWholeNumber } from './numbers.js';
 import { formatPath, type Path } from './paths.js';
@@ -43,11 +43,11 @@ export function normaliseQueueFile(raw: RawQueueFile, ctx: NormaliseContext): Qu
   if (raw.total_storage_limit != null) {
     const parsed = parseTotalStorageLimit(raw.total_storage_limit);
     if (parsed.ok) total_storage_limit_bytes = parsed.bytes;
-    else issues.report('total-storage-limit-invalid', ['total_storage_limit'], `${key('total_storage_limit')} \`${raw.total_storage_limit}\` is not valid: ${parsed.reason}`);
+    else invalid(ctx, 'total-storage-limit-invalid', ['total_storage_limit'], raw.total_storage_limit, parsed.reason);
   }
 
   if (raw.resume_paused_queues != null && !/^(true|false)$/i.test(raw.resume_paused_queues)) {
-    issues.report('resume-paused-queues-invalid', ['resume_paused_queues'], `resume_paused_queues \`${raw.resume_paused_queues}\` is not valid: expected true or false`);
+    invalid(ctx, 'resume-paused-queues-invalid', ['resume_paused_queues'], raw.resume_paused_queues, 'expected true or false');
   }
 
   const queues: QueueConfig[] = [];
@@ -102,7 +102,7 @@ function normaliseQueue(entry: RawQueueEntry, name: string, path: Path, ctx: Nor
   if (entry.mode != null) {
     if (entry.mode === 'push' || entry.mode === 'pull') mode = entry.mode;
     else {
-      issues.report('mode-invalid', [...path, 'mode'], `${key('mode')} \`${entry.mode}\` is not valid: expected push or pull`);
+      invalid(ctx, 'mode-invalid', [...path, 'mode'], entry.mode, 'expected push or pull');
       mode = null;
     }
   }
@@ -158,7 +158,7 @@ function queueRate(entry: RawQueueEntry, path: Path, label: string, mode: 'push'
   }
   const parsed = parseRate(text);
   if (!parsed.ok) {
-    ctx.issues.report('rate-invalid', ratePath, `${key} \`${text}\` is not valid: ${parsed.reason}`);
+    invalid(ctx, 'rate-invalid', ratePath, text, parsed.reason);
     return { per_second: 0, exact: null };
   }
   if (parsed.exact !== null && rateExceeds(parsed.exact, QUEUE_LIMITS.rate_per_second_max)) {
@@ -171,30 +171,23 @@ function queueRate(entry: RawQueueEntry, path: Path, label: string, mode: 'push'
 function bucketSize(entry: RawQueueEntry, path: Path, ctx: NormaliseContext): number {
   const text = entry.bucket_size;
   if (text == null) return QUEUE_LIMITS.bucket_size_default;
-  const key = spellKey(ctx.format, 'bucket_size');
-  const value = parseWholeNumber(text);
-  if (value === null || value < 0) {
-    ctx.issues.report('bucket-size-invalid', [...path, 'bucket_size'], `${key} \`${text}\` is not valid: expected a whole number from 0 to ${QUEUE_LIMITS.bucket_size_max}`);
-    return QUEUE_LIMITS.bucket_size_default;
-  }
-  if (value > QUEUE_LIMITS.bucket_size_max) {
-    ctx.issues.report('bucket-size-max', [...path, 'bucket_size'], `${key} ${text} is above App Engine's maximum of ${QUEUE_LIMITS.bucket_size_max}`);
-  }
+  const bucketPath = [...path, 'bucket_size'];
+  const max = QUEUE_LIMITS.bucket_size_max;
+  const value = wholeNumber(ctx, 'bucket-size-invalid', bucketPath, text, 0, `expected a whole number from 0 to ${max}`);
+  if (value === null) return QUEUE_LIMITS.bucket_size_default;
+  if (value > max) ctx.issues.report('bucket-size-max', bucketPath, `${spellKey(ctx.format, 'bucket_size')} ${text} is above App Engine's maximum of ${max}`);
   return value;
 }
 
 function maxConcurrentRequests(entry: RawQueueEntry, path: Path, ctx: NormaliseContext): number {
   const text = entry.max_concurrent_requests;
   if (text == null) return QUEUE_LIMITS.max_concurrent_requests_default;
-  const key = spellKey(ctx.format, 'max_concurrent_requests');
-  const value = parseWholeNumber(text);
-  if (value === null || value < 1) {
-    ctx.issues.report('max-concurrent-requests-invalid', [...path, 'max_concurrent_requests'], `${key} \`${text}\` is not valid: expected a whole number of at least 1`);
-    return QUEUE_LIMITS.max_concurrent_requests_default;
-  }
+  const mcrPath = [...path, 'max_concurrent_requests'];
+  const value = wholeNumber(ctx, 'max-concurrent-requests-invalid', mcrPath, text, 1, 'expected a whole number of at least 1');
+  if (value === null) return QUEUE_LIMITS.max_concurrent_requests_default;
   const max = QUEUE_LIMITS.max_concurrent_requests_max;
   if (value > max) {
-    ctx.issues.report('max-concurrent-requests-clamped', [...path, 'max_concurrent_requests'], `${key} ${text} is above App Engine's maximum of ${max}; ${max} is used`);
+    ctx.issues.report('max-concurrent-requests-clamped', mcrPath, `${spellKey(ctx.format, 'max_concurrent_requests')} ${text} is above App Engine's maximum of ${max}; ${max} is used`);
     return max;
   }
   return value;
@@ -204,7 +197,7 @@ function target(entry: RawQueueEntry, path: Path, ctx: NormaliseContext): string
   const text = entry.target;
   if (text == null) return null;
   if (!isValidTarget(text)) {
-    ctx.issues.report('target-invalid', [...path, 'target'], `${spellKey(ctx.format, 'target')} \`${text}\` is not valid: expected a service such as \`worker\` or \`version.service\`, in lower-case letters, digits and hyphens`);
+    invalid(ctx, 'target-invalid', [...path, 'target'], text, 'expected a service such as `worker` or `version.service`, in lower-case letters, digits and hyphens');
     return null;
   }
   return text;
@@ -213,12 +206,7 @@ function target(entry: RawQueueEntry, path: Path, ctx: NormaliseContext): string
 function retryLimit(retry: RawRetryParameters, path: Path, ctx: NormaliseContext): number | null {
   const text = retry.task_retry_limit;
   if (text == null) return null;
-  const value = parseWholeNumber(text);
-  if (value === null || value < 0) {
-    ctx.issues.report('task-retry-limit-invalid', [...path, 'retry_parameters', 'task_retry_limit'], `${spellKey(ctx.format, 'task_retry_limit')} \`${text}\` is not valid: expected a whole number of 0 or more`);
-    return null;
-  }
-  return value;
+  return wholeNumber(ctx, 'task-retry-limit-invalid', [...path, 'retry_parameters', 'task_retry_limit'], text, 0, 'expected a whole number of 0 or more');
 }
 
 function retryParameters(retry: RawRetryParameters, path: Path, ctx: NormaliseContext): RetryParameters {
@@ -229,18 +217,16 @@ function retryParameters(retry: RawRetryParameters, path: Path, ctx: NormaliseCo
   if (retry.task_age_limit != null) {
     const parsed = parseTaskAgeLimit(retry.task_age_limit);
     if (parsed.ok) task_age_limit_seconds = parsed.seconds;
-    else ctx.issues.report('task-age-limit-invalid', [...retryPath, 'task_age_limit'], `${key('task_age_limit')} \`${retry.task_age_limit}\` is not valid: ${parsed.reason}`);
+    else invalid(ctx, 'task-age-limit-invalid', [...retryPath, 'task_age_limit'], retry.task_age_limit, parsed.reason);
   }
 
   const seconds = (k: 'min_backoff_seconds' | 'max_backoff_seconds', code: 'min-backoff-seconds-invalid' | 'max-backoff-seconds-invalid'): number | null => {
     const text = retry[k];
     if (text == null) return null;
     const value = parseDecimal(text);
-    if (value === null || value < 0) {
-      ctx.issues.report(code, [...retryPath, k], `${key(k)} \`${text}\` is not valid: expected a number of seconds, 0 or more`);
-      return null;
-    }
-    return value;
+    if (value !== null && value >= 0) return value;
+    invalid(ctx, code, [...retryPath, k], text, 'expected a number of seconds, 0 or more');
+    return null;
   };
   const min = seconds('min_backoff_seconds', 'min-backoff-seconds-invalid');
   const max = seconds('max_backoff_seconds', 'max-backoff-seconds-invalid');
@@ -254,21 +240,26 @@ function retryParameters(retry: RawRetryParameters, path: Path, ctx: NormaliseCo
     ctx.issues.report('min-backoff-above-max', [...retryPath, 'min_backoff_seconds'], `${key('min_backoff_seconds')} ${retry.min_backoff_seconds} is greater than ${key('max_backoff_seconds')} ${retry.max_backoff_seconds} (line ${maxLine})`);
   }
 
-  let max_doublings = RETRY_DEFAULTS.max_doublings;
-  if (retry.max_doublings != null) {
-    const value = parseWholeNumber(retry.max_doublings);
-    if (value === null || value < 0) {
-      ctx.issues.report('max-doublings-invalid', [...retryPath, 'max_doublings'], `${key('max_doublings')} \`${retry.max_doublings}\` is not valid: expected a whole number of 0 or more`);
-    } else {
-      max_doublings = value;
-    }
-  }
+  const doublings = retry.max_doublings == null ? null : wholeNumber(ctx, 'max-doublings-invalid', [...retryPath, 'max_doublings'], retry.max_doublings, 0, 'expected a whole number of 0 or more');
 
   return {
     task_retry_limit: retryLimit(retry, path, ctx),
     task_age_limit_seconds,
     min_backoff_seconds,
     max_backoff_seconds,
-    max_doublings,
+    max_doublings: doublings ?? RETRY_DEFAULTS.max_doublings,
   };
+}
+
+/** `key \`text\` is not valid: expectation`, at the value, with the key spelled as in the file. */
+function invalid(ctx: NormaliseContext, code: IssueCode, path: Path, text: string, expectation: string): void {
+  ctx.issues.report(code, path, `${spellKey(ctx.format, String(path[path.length - 1]))} \`${text}\` is not valid: ${expectation}`);
+}
+
+/** The whole number in `text` when it is at least `min`; otherwise reports `code` and gives null. */
+function wholeNumber(ctx: NormaliseContext, code: IssueCode, path: Path, text: string, min: number, expectation: string): number | null {
+  const value = parseWholeNumber(text);
+  if (value !== null && value >= min) return value;
+  invalid(ctx, code, path, text, expectation);
+  return null;
 }

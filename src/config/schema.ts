@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { IssueCollector } from './issues.js';
 import { formatPath, type Path } from './paths.js';
-import { plainMap, spellKey, type ConfigFormat, type PlainMap } from './source.js';
+import { plainMap, spellKey, yamlKey, type ConfigFormat, type PlainMap } from './source.js';
 import { closestKey } from './suggest.js';
 
 const text = z.string().nullish();
@@ -85,7 +85,7 @@ export function unknownKeyMessage(key: string, mappingPath: Path, format: Config
   const kind = mappingKind(mappingPath);
   const what = format === 'xml' ? `element <${key}>` : `key ${key}`;
   const where = PLACE[kind] ?? `in ${formatPath(mappingPath)}`;
-  if (kind === '' && (KNOWN_KEYS['queue'] ?? []).includes(key.replace(/-/g, '_'))) {
+  if (kind === '' && (KNOWN_KEYS['queue'] ?? []).includes(yamlKey(key))) {
     return `unknown ${what} ${where}: ${key} is a queue directive, so it belongs inside an entry of ${spell('queue')}`;
   }
   const suggestion = closestKey(key, knownKeysAt(mappingPath, format).map(spell));

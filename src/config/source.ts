@@ -10,6 +10,11 @@ export function spellKey(format: ConfigFormat, key: string): string {
   return format === 'xml' ? key.replace(/_/g, '-') : key;
 }
 
+/** The YAML key for an XML element name (`bucket-size` → `bucket_size`). */
+export function yamlKey(xmlName: string): string {
+  return xmlName.replace(/-/g, '_');
+}
+
 /** A plain mapping built by a reader: no prototype, so a `__proto__` key is just a key. */
 export type PlainMap = Record<string, unknown>;
 

@@ -13,7 +13,7 @@ import type { IssueCollector } from './issues.js';
 import type { Path } from './paths.js';
 import { offsetToPosition, type PositionIndex, type SourcePosition } from './positions.js';
 import { knownKeysAt, unknownKeyMessage } from './schema.js';
-import { plainMap, type PlainMap } from './source.js';
+import { plainMap, yamlKey, type PlainMap } from './source.js';
 
 const ROOT_ELEMENT = 'queue-entries';
 
@@ -136,7 +136,7 @@ export function readXml(source: string, positions: PositionIndex, issues: IssueC
       parent.textStart ??= tag;
       return skip(name, parent.path, tag);
     }
-    const key = name.replace(/-/g, '_');
+    const key = yamlKey(name);
     const mappingPath = parent.kind === 'acl' ? [...parent.path, 0] : parent.path;
     if (name.includes('_') || !knownKeysAt(mappingPath, 'xml').includes(key)) {
       issues.reportAt('unknown-key', [...mappingPath, name], tag, unknownKeyMessage(name, mappingPath, 'xml'));

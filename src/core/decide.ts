@@ -1,0 +1,239 @@
+/**
+ * `decide`: commands in, events out (or a typed error, and then nothing happened).
+ *
+ * Every function here is pure: it reads the state and the time it is given and returns the
+ * events that `evolve` will apply; it never mutates. Two kinds of callers:
+ * - users' commands (add, delete, pause, resume, purge, run): they may be refused;
+ * - the kernel's scheduling (dispatch, settle an attempt, backoff elapsed): these are the
+ *   queue actor's rules, and they cannot be refused, only return "nothing to do".
+ */
+import { assert } from './assert.js';
+import {
+  InvalidQueueModeError,
+  PushqError,
+  TaskAlreadyExistsError,
+  TombstonedTaskError,
+  UnknownQueueError,
+  UnknownTaskError,
+} from './errors.js';
+import type {
+  AttemptDispatched,
+  AttemptFailed,
+  AttemptOrphaned,
+  AttemptSucceeded,
+  BackoffElapsed,
+  FailureReason,
+  QueuePaused,
+  QueuePurged,
+  QueueResumed,
+  TaskAdded,
+  TaskDeleted,
+  TaskGaveUp,
+} from './events.js';
+import { backoffDelayUs, shouldRetry } from './retry-policy.js';
+import { generatedTaskName, taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
+import { TaskState, isFinal } from './task-machine.js';
+import { TASK_LIMITS, checkTaskSpec, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
+import { US_PER_SECOND, type Micros } from './time.js';
+import { hasTokenAt, nextTokenAt } from './token-bucket.js';
+
+// ---- lookups ------------------------------------------------------------------------------------
+
+export function requireQueue(state: EngineState, name: string): QueueRuntime {
+  const q = state.queueByName.get(name);
+  if (!q) throw new UnknownQueueError(name);
+  return q;
+}
+
+const GENERATED_NAME = /^task(\d+)$/;
+
+/** The id of the task that holds `name` in queue `q` (live or tombstoned), or -1. */
+export function findTaskId(state: EngineState, q: QueueRuntime, name: string): number {
+  const explicit = q.names.get(name);
+  if (explicit !== undefined) return explicit;
+  const m = GENERATED_NAME.exec(name);
+  if (!m) return -1;
+  const id = Number(m[1]);
+  const tasks = state.tasks;
+  if (id < tasks.count && tasks.queue[id] === q.index && tasks.meta[id]?.name === undefined) return id;
+  return -1;
+}
+
+function tombstoneEnds(state: EngineState, id: number): Micros {
+  return (state.tasks.endedAt[id] as number) + state.settings.tombstoneSeconds * US_PER_SECOND;
+}
+
+// ---- user commands ------------------------------------------------------------------------------
+
+/**
+ * Adds a batch atomically (S22): every task is checked before any event is made, so a refused
+ * batch adds nothing. Also refuses a name that is live (TASK_ALREADY_EXISTS) or ended within the
+ * tombstone period (TOMBSTONED_TASK, S19), and a batch that would pass total_storage_limit (S5).
+ */
+export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], now: Micros, flavour: TaskApiFlavour = 'taskqueue'): TaskAdded[] {
+  if (specs.length > TASK_LIMITS.batch_tasks_max) {
+    throw new PushqError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${specs.length}`, { field: 'tasks' });
+  }
+  const batchNames = new Map<string, number>();
+  const events: TaskAdded[] = [];
+  let bytes = 0;
+  let nextId = state.tasks.count;
+  for (let i = 0; i < specs.length; i++) {
+    const index = specs.length > 1 ? i : undefined;
+    const spec = specs[i] as TaskSpec;
+    const task = checkTaskSpec(spec, now, flavour, index);
+    const q = requireQueue(state, task.queue);
+    if (!q.isPush) throw new InvalidQueueModeError(q.name);
+    let name = task.name;
+    if (name !== undefined) {
+      const key = `${q.index}/${name}`;
+      if (batchNames.has(key)) {
+        throw new PushqError('DUPLICATE_TASK_NAME', `task name "${name}" appears twice in one batch (tasks ${batchNames.get(key)} and ${i})`, { field: 'name', index: i, task: name, queue: q.name });
+      }
+      batchNames.set(key, i);
+      const holder = findTaskId(state, q, name);
+      if (holder >= 0) {
+        if (!isFinal(state.tasks.state[holder] as TaskState)) throw new TaskAlreadyExistsError(name, q.name, index);
+        const reusableAt = tombstoneEnds(state, holder);
+        if (reusableAt > now) throw new TombstonedTaskError(name, q.name, reusableAt, index);
+      }
+    } else {
+      // A generated name must not collide with a name somebody chose.
+      const generated = generatedTaskName(nextId);
+      if (q.names.has(generated) || batchNames.has(`${q.index}/${generated}`)) {
+        let k = 1;
+        while (q.names.has(`${generated}-${k}`) || batchNames.has(`${q.index}/${generated}-${k}`)) k++;
+        name = `${generated}-${k}`;
+      }
+    }
+    bytes += task.size;
+    const e: TaskAdded = { type: 'TaskAdded', t: now, id: nextId++, queue: q.name, eta: task.eta, size: task.size };
+    if (name !== undefined) e.name = name;
+    if (task.url !== undefined) e.url = task.url;
+    if (task.method !== undefined) e.method = task.method;
+    if (task.headers !== undefined) e.headers = task.headers;
+    if (task.body !== undefined) e.body = task.body;
+    if (task.bodyBytes !== undefined) e.bodyBytes = task.bodyBytes;
+    if (task.target !== undefined) e.target = task.target;
+    if (task.retry !== undefined) e.retry = task.retry;
+    events.push(e);
+  }
+  const limit = state.config?.total_storage_limit_bytes ?? null;
+  if (limit !== null && state.storageBytes + bytes > limit) {
+    throw new PushqError('STORAGE_LIMIT_EXCEEDED', `adding ${bytes} bytes would pass total_storage_limit (${state.storageBytes} of ${limit} bytes in use)`, { field: 'tasks' });
+  }
+  return events;
+}
+
+/** The live task called `name`, or a typed error: unknown, or ended (tombstoned). */
+export function requireLiveTask(state: EngineState, queue: string, name: string, now: Micros): number {
+  const q = requireQueue(state, queue);
+  const id = findTaskId(state, q, name);
+  if (id < 0) throw new UnknownTaskError(name, queue);
+  if (isFinal(state.tasks.state[id] as TaskState)) {
+    const reusableAt = tombstoneEnds(state, id);
+    if (reusableAt > now) throw new TombstonedTaskError(name, queue, reusableAt);
+    throw new UnknownTaskError(name, queue);
+  }
+  return id;
+}
+
+export function decideDeleteTask(state: EngineState, queue: string, name: string, now: Micros): TaskDeleted {
+  return { type: 'TaskDeleted', t: now, id: requireLiveTask(state, queue, name, now) };
+}
+
+export function decidePauseQueue(state: EngineState, queue: string, now: Micros): QueuePaused {
+  requireQueue(state, queue);
+  return { type: 'QueuePaused', t: now, queue };
+}
+
+export function decideResumeQueue(state: EngineState, queue: string, now: Micros): QueueResumed {
+  requireQueue(state, queue);
+  return { type: 'QueueResumed', t: now, queue };
+}
+
+export function decidePurgeQueue(state: EngineState, queue: string, now: Micros): QueuePurged {
+  requireQueue(state, queue);
+  return { type: 'QueuePurged', t: now, queue };
+}
+
+/** Force-run (Cloud Tasks RunTask): dispatch now, ignoring ETA, rate and pause. */
+export function decideRunTask(state: EngineState, queue: string, name: string, now: Micros): AttemptDispatched {
+  const id = requireLiveTask(state, queue, name, now);
+  if (state.tasks.state[id] === TaskState.Dispatching) {
+    throw new PushqError('TASK_NOT_RUNNABLE', `task "${name}" is already being dispatched`, { field: 'name', task: name, queue });
+  }
+  return { type: 'AttemptDispatched', t: now, id, forced: true };
+}
+
+// ---- the queue actor's rules ---------------------------------------------------------------------
+
+/** Whether the queue may dispatch at all (ignoring tokens, ETAs and concurrency). */
+export function queueIsDispatching(q: QueueRuntime): boolean {
+  return q.isPush && !q.paused && !q.disabled && q.bucket !== null;
+}
+
+/**
+ * The next dispatch from `q` at `now`, or null. S25, S27, S28, S33: the earliest-due ready task,
+ * if its ETA has come, a token is available and the concurrency cap is not reached.
+ */
+export function decideDispatch(state: EngineState, q: QueueRuntime, now: Micros): AttemptDispatched | null {
+  if (!queueIsDispatching(q) || q.inFlight >= q.maxConcurrent) return null;
+  const id = q.ready.peek();
+  if (id < 0 || (state.tasks.eta[id] as number) > now) return null;
+  if (!hasTokenAt(q.bucket!, now)) return null;
+  return { type: 'AttemptDispatched', t: now, id };
+}
+
+/**
+ * When `q` could next dispatch without anything else happening first, or null when it waits for
+ * an event instead (a response freeing a slot, a task, a resume).
+ */
+export function nextDispatchTime(state: EngineState, q: QueueRuntime): Micros | null {
+  if (!queueIsDispatching(q) || q.inFlight >= q.maxConcurrent) return null;
+  const id = q.ready.peek();
+  if (id < 0) return null;
+  return Math.max(state.tasks.eta[id] as number, nextTokenAt(q.bucket!));
+}
+
+export interface AttemptOutcome {
+  /** HTTP status, or null when none arrived. */
+  status: number | null;
+  /** Required when status is null; for a non-2xx status it is `status`. */
+  reason?: FailureReason;
+  error?: string;
+  latencyUs: Micros;
+}
+
+/**
+ * An attempt ended (S7, S11–S14): 2xx succeeds; anything else is a failure that is retried after
+ * the backoff delay, unless both retry limits are exceeded.
+ */
+export function decideSettle(state: EngineState, id: number, outcome: AttemptOutcome, now: Micros): AttemptSucceeded | AttemptFailed | TaskGaveUp | AttemptOrphaned {
+  const tasks = state.tasks;
+  const taskState = tasks.state[id] as TaskState;
+  const { status, latencyUs } = outcome;
+  if (taskState === TaskState.Deleted) return { type: 'AttemptOrphaned', t: now, id, status, latencyUs };
+  assert(taskState === TaskState.Dispatching, `settle of task ${id}, which is not dispatching`);
+  if (status !== null && status >= 200 && status <= 299) return { type: 'AttemptSucceeded', t: now, id, status, latencyUs };
+  const reason: FailureReason = status !== null ? 'status' : (outcome.reason ?? 'connection');
+  const policy = taskRetryPolicy(state, id);
+  const attemptsMade = tasks.retryCount[id] as number;
+  const ageUs = now - (tasks.firstAttemptAt[id] as number);
+  if (!shouldRetry(policy, attemptsMade, ageUs)) {
+    const e: TaskGaveUp = { type: 'TaskGaveUp', t: now, id, status, reason, latencyUs };
+    if (outcome.error !== undefined) e.error = outcome.error;
+    return e;
+  }
+  const delayUs = backoffDelayUs(attemptsMade, policy);
+  const e: AttemptFailed = { type: 'AttemptFailed', t: now, id, status, reason, latencyUs, retry: attemptsMade, delayUs, retryAt: now + delayUs };
+  if (outcome.error !== undefined) e.error = outcome.error;
+  return e;
+}
+
+/** A backoff timer fired: the task waits for a token again, unless it was run or deleted since. */
+export function decideBackoffElapsed(state: EngineState, id: number, now: Micros): BackoffElapsed | null {
+  const tasks = state.tasks;
+  if (tasks.state[id] !== TaskState.Backoff || (tasks.eta[id] as number) > now) return null;
+  return { type: 'BackoffElapsed', t: now, id };
+}

@@ -1,0 +1,75 @@
+/**
+ * Typed errors for callers (STYLE.md §4): each has a stable `code`, listed in docs/errors.md.
+ * A command that throws one of these changed nothing: no event was logged, no state moved.
+ *
+ * `field` names the offending input (an API layer turns it into the JSON error body), and
+ * `index` says which task of a batch was at fault.
+ */
+export type PushqErrorCode =
+  | 'UNKNOWN_QUEUE'
+  | 'INVALID_QUEUE_MODE'
+  | 'QUEUE_DISABLED'
+  | 'TASK_ALREADY_EXISTS'
+  | 'TOMBSTONED_TASK'
+  | 'INVALID_TASK_NAME'
+  | 'INVALID_TASK'
+  | 'INVALID_ETA'
+  | 'INVALID_URL'
+  | 'INVALID_HEADER'
+  | 'TASK_TOO_LARGE'
+  | 'TOO_MANY_TASKS'
+  | 'DUPLICATE_TASK_NAME'
+  | 'STORAGE_LIMIT_EXCEEDED'
+  | 'UNKNOWN_TASK'
+  | 'TASK_NOT_RUNNABLE'
+  | 'INVALID_RETRY_OPTIONS';
+
+export class PushqError extends Error {
+  override name = 'PushqError';
+  constructor(
+    readonly code: PushqErrorCode,
+    message: string,
+    readonly details: { field?: string; index?: number; queue?: string; task?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export class UnknownQueueError extends PushqError {
+  override name = 'UnknownQueueError';
+  constructor(queue: string) {
+    super('UNKNOWN_QUEUE', `queue "${queue}" is not defined in the queue configuration`, { field: 'queue', queue });
+  }
+}
+
+export class InvalidQueueModeError extends PushqError {
+  override name = 'InvalidQueueModeError';
+  constructor(queue: string) {
+    super('INVALID_QUEUE_MODE', `queue "${queue}" is a pull queue; push tasks cannot be added to it`, { field: 'queue', queue });
+  }
+}
+
+export class TaskAlreadyExistsError extends PushqError {
+  override name = 'TaskAlreadyExistsError';
+  constructor(task: string, queue: string, index?: number) {
+    super('TASK_ALREADY_EXISTS', `task "${task}" already exists in queue "${queue}" and has not finished`, { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
+  }
+}
+
+export class TombstonedTaskError extends PushqError {
+  override name = 'TombstonedTaskError';
+  constructor(task: string, queue: string, reusableAtUs: number, index?: number) {
+    super('TOMBSTONED_TASK', `task name "${task}" was used by a task that ended recently; it is reserved until ${reusableAtUs} µs`, { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
+  }
+}
+
+export class UnknownTaskError extends PushqError {
+  override name = 'UnknownTaskError';
+  constructor(task: string, queue: string) {
+    super('UNKNOWN_TASK', `no task named "${task}" in queue "${queue}"`, { field: 'name', task, queue });
+  }
+}
+
+export class TaskValidationError extends PushqError {
+  override name = 'TaskValidationError';
+}

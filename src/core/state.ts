@@ -1,0 +1,327 @@
+/**
+ * The engine's state and `evolve`, the only code that changes it.
+ *
+ * Invariants (checked by spec/ and, cheaply, by assertions here):
+ * - a task's state changes only along the task machine's table (task-machine.ts);
+ * - a queue's ready heap holds every task of it in state `pending` (and possibly stale entries,
+ *   never at the top);
+ * - `inFlight` equals the number of attempts dispatched and not yet ended (deleted tasks included
+ *   until their attempt ends: an orphaned attempt still occupies a slot);
+ * - the token bucket is only ever debited by a non-forced dispatch, after a refill to that time;
+ * - `storageBytes` is the summed size of tasks not in a final state.
+ *
+ * evolve mutates in place (copying a million-task table per event would be hopeless; see
+ * DESIGN.md on immer). It is deterministic and does no IO: replaying the same events into a fresh
+ * state gives the same state, which spec/replay.spec.ts checks.
+ */
+import type { QueueConfig, QueueFileConfig } from '../config/types.js';
+import { assert, assertNever } from './assert.js';
+import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
+import { ReadyHeap } from './ready-heap.js';
+import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
+import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
+import { EndReason, TaskTable, type TaskMeta } from './task-table.js';
+import { createTokenBucket, refill, takeToken, hasToken, type TokenBucket } from './token-bucket.js';
+import { US_PER_SECOND, type Micros } from './time.js';
+
+export type QueueStateName = 'running' | 'paused' | 'disabled';
+
+export interface QueueRuntime {
+  readonly index: number;
+  readonly name: string;
+  config: QueueConfig;
+  isPush: boolean;
+  /** Paused by a command or by `rate: 0`. */
+  paused: boolean;
+  /** Removed from queue.yaml by a reload: tasks kept, nothing dispatched (reference §1.4). */
+  disabled: boolean;
+  /** null for pull queues and for rate 0. */
+  bucket: TokenBucket | null;
+  maxConcurrent: number;
+  retryPolicy: RetryPolicy;
+  inFlight: number;
+  /** Tasks in state `pending`, by (eta, id); its top is always live (see ReadyHeap). */
+  readonly ready: ReadyHeap;
+  /** Names given explicitly (generated names are derived from ids, see taskName). */
+  readonly names: Map<string, number>;
+  /** Tasks of this queue per TaskState. */
+  readonly countByState: Int32Array;
+}
+
+export interface EngineState {
+  readonly tasks: TaskTable;
+  readonly queues: QueueRuntime[];
+  readonly queueByName: Map<string, QueueRuntime>;
+  config: QueueFileConfig | null;
+  settings: EngineSettings;
+  storageBytes: number;
+  /** Time of the last event applied. */
+  lastEventAt: Micros;
+  eventsApplied: number;
+}
+
+export const DEFAULT_SETTINGS: EngineSettings = Object.freeze({ targets: {}, tombstoneSeconds: 9 * 24 * 3600 });
+
+export function createEngineState(capacity?: number): EngineState {
+  return {
+    tasks: new TaskTable(capacity),
+    queues: [],
+    queueByName: new Map(),
+    config: null,
+    settings: DEFAULT_SETTINGS,
+    storageBytes: 0,
+    lastEventAt: 0,
+    eventsApplied: 0,
+  };
+}
+
+export function queueStateName(q: QueueRuntime): QueueStateName {
+  if (q.disabled) return 'disabled';
+  return q.paused ? 'paused' : 'running';
+}
+
+/** A generated task name; explicit names never take this form for a live id (decide.ts checks). */
+export function generatedTaskName(id: number): string {
+  return `task${id}`;
+}
+
+export function taskName(state: EngineState, id: number): string {
+  return state.tasks.meta[id]?.name ?? generatedTaskName(id);
+}
+
+export function taskRetryPolicy(state: EngineState, id: number): RetryPolicy {
+  const own = state.tasks.meta[id]?.retry;
+  if (own) return own;
+  const q = state.queues[state.tasks.queue[id] as number];
+  assert(q, `task ${id} has no queue`);
+  return q.retryPolicy;
+}
+
+// ---- evolve ------------------------------------------------------------------------------------
+
+export function evolve(state: EngineState, e: EngineEvent): void {
+  state.lastEventAt = e.t;
+  state.eventsApplied++;
+  switch (e.type) {
+    case 'TaskAdded':
+      addTask(state, e);
+      return;
+    case 'AttemptDispatched': {
+      const tasks = state.tasks;
+      const q = queueOf(state, e.id);
+      const from = tasks.state[e.id] as TaskState;
+      move(state, q, e.id, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
+      if (from === TaskState.Pending) q.ready.dropStale();
+      if (!e.forced) {
+        assert(q.bucket !== null, `dispatch from queue ${q.name}, which has no token bucket`);
+        refill(q.bucket, e.t);
+        assert(hasToken(q.bucket), `dispatch from queue ${q.name} without a token at ${e.t}`);
+        takeToken(q.bucket);
+      }
+      q.inFlight++;
+      assert(tasks.attemptOpen[e.id] === 0, `task ${e.id} dispatched while an attempt is in flight`);
+      tasks.attemptOpen[e.id] = 1;
+      if (Number.isNaN(tasks.firstAttemptAt[e.id])) tasks.firstAttemptAt[e.id] = e.t;
+      tasks.retryCount[e.id] = (tasks.retryCount[e.id] as number) + 1;
+      return;
+    }
+    case 'AttemptSucceeded': {
+      const q = queueOf(state, e.id);
+      move(state, q, e.id, TaskEvent.Succeed);
+      attemptEnded(state, q, e.id, e.status);
+      end(state, e.id, e.t, EndReason.Succeeded);
+      return;
+    }
+    case 'AttemptFailed': {
+      const q = queueOf(state, e.id);
+      move(state, q, e.id, TaskEvent.Fail);
+      attemptEnded(state, q, e.id, e.status);
+      state.tasks.eta[e.id] = e.retryAt;
+      return;
+    }
+    case 'TaskGaveUp': {
+      const q = queueOf(state, e.id);
+      move(state, q, e.id, TaskEvent.GiveUp);
+      attemptEnded(state, q, e.id, e.status);
+      end(state, e.id, e.t, EndReason.GaveUp);
+      return;
+    }
+    case 'BackoffElapsed': {
+      const q = queueOf(state, e.id);
+      move(state, q, e.id, TaskEvent.RetryDue);
+      q.ready.push(e.id);
+      return;
+    }
+    case 'AttemptOrphaned': {
+      const q = queueOf(state, e.id);
+      assert(state.tasks.state[e.id] === TaskState.Deleted, `orphaned attempt of task ${e.id}, which is not deleted`);
+      attemptEnded(state, q, e.id, e.status);
+      return;
+    }
+    case 'TaskDeleted':
+      deleteTask(state, e.id, e.t, EndReason.Deleted);
+      return;
+    case 'QueuePaused':
+      queueNamed(state, e.queue).paused = true;
+      return;
+    case 'QueueResumed':
+      queueNamed(state, e.queue).paused = false;
+      return;
+    case 'QueuePurged': {
+      const q = queueNamed(state, e.queue);
+      const tasks = state.tasks;
+      for (let id = 0; id < tasks.count; id++) {
+        if (tasks.queue[id] === q.index && (tasks.state[id] as TaskState) < TaskState.Succeeded && (tasks.addedAt[id] as number) <= e.t) {
+          deleteTask(state, id, e.t, EndReason.Purged);
+        }
+      }
+      return;
+    }
+    case 'ConfigApplied':
+      applyConfig(state, e.config, e.settings, e.t);
+      return;
+    default:
+      assertNever(e, 'event');
+  }
+}
+
+function queueOf(state: EngineState, id: number): QueueRuntime {
+  assert(id >= 0 && id < state.tasks.count, `unknown task id ${id}`);
+  return state.queues[state.tasks.queue[id] as number] as QueueRuntime;
+}
+
+function queueNamed(state: EngineState, name: string): QueueRuntime {
+  const q = state.queueByName.get(name);
+  assert(q, `event names unknown queue ${name}`);
+  return q;
+}
+
+function move(state: EngineState, q: QueueRuntime, id: number, event: TaskEvent): void {
+  const from = state.tasks.state[id] as TaskState;
+  const to = nextTaskState(from, event);
+  assert(to !== -1, `task ${id}: event ${event} is not allowed in state ${TASK_STATES[from]}`);
+  state.tasks.state[id] = to;
+  const counts = q.countByState;
+  counts[from] = (counts[from] as number) - 1;
+  counts[to] = (counts[to] as number) + 1;
+}
+
+function attemptEnded(state: EngineState, q: QueueRuntime, id: number, status: number | null): void {
+  assert(state.tasks.attemptOpen[id] === 1, `task ${id}: an attempt ended that was not in flight`);
+  state.tasks.attemptOpen[id] = 0;
+  q.inFlight--;
+  assert(q.inFlight >= 0, `queue ${q.name}: in-flight count below zero`);
+  if (status !== null) {
+    state.tasks.executionCount[id] = (state.tasks.executionCount[id] as number) + 1;
+    state.tasks.lastStatus[id] = status;
+  }
+}
+
+function end(state: EngineState, id: number, t: Micros, reason: EndReason): void {
+  const tasks = state.tasks;
+  tasks.endedAt[id] = t;
+  tasks.endReason[id] = reason;
+  state.storageBytes -= tasks.size[id] as number;
+}
+
+function deleteTask(state: EngineState, id: number, t: Micros, reason: EndReason): void {
+  const q = queueOf(state, id);
+  const from = state.tasks.state[id] as TaskState;
+  move(state, q, id, TaskEvent.Delete);
+  if (from === TaskState.Pending) q.ready.dropStale();
+  end(state, id, t, reason);
+}
+
+function addTask(state: EngineState, e: TaskAdded): void {
+  const q = queueNamed(state, e.queue);
+  const tasks = state.tasks;
+  assert(e.id === tasks.count, `TaskAdded id ${e.id} out of sequence (expected ${tasks.count})`);
+  let meta: TaskMeta | undefined;
+  if (e.name !== undefined || e.url !== undefined || e.method !== undefined || e.headers !== undefined || e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined) {
+    meta = {};
+    if (e.name !== undefined) meta.name = e.name;
+    if (e.url !== undefined) meta.url = e.url;
+    if (e.method !== undefined) meta.method = e.method;
+    if (e.headers !== undefined) meta.headers = e.headers;
+    if (e.body !== undefined) meta.body = e.body;
+    if (e.bodyBytes !== undefined) meta.bodyBytes = e.bodyBytes;
+    if (e.target !== undefined) meta.target = e.target;
+    if (e.retry !== undefined) meta.retry = retryPolicyFrom(e.retry);
+  }
+  const id = tasks.push(TaskState.Pending, q.index, e.eta, e.t, e.size, meta);
+  q.countByState[TaskState.Pending] = (q.countByState[TaskState.Pending] as number) + 1;
+  q.ready.push(id);
+  if (e.name !== undefined) q.names.set(e.name, id);
+  state.storageBytes += e.size;
+}
+
+/**
+ * First configuration, or a reload with deploy semantics (reference §1.4, S28, S29): changed
+ * limits take effect; rate 0 pauses; a rate above 0 resumes a paused or disabled queue; a queue
+ * missing from the file is disabled with its tasks kept, except `default`; new queues appear.
+ */
+function applyConfig(state: EngineState, config: QueueFileConfig, settings: EngineSettings, now: Micros): void {
+  const first = state.config === null;
+  state.config = config;
+  state.settings = settings;
+  const seen = new Set<string>();
+  for (const qc of config.queues) {
+    seen.add(qc.name);
+    const existing = state.queueByName.get(qc.name);
+    const q = existing ?? createQueue(state, qc);
+    configureQueue(q, qc, now, first || existing === undefined);
+  }
+  for (const q of state.queues) {
+    if (!seen.has(q.name) && q.name !== 'default') q.disabled = true;
+  }
+}
+
+function createQueue(state: EngineState, qc: QueueConfig): QueueRuntime {
+  const q: QueueRuntime = {
+    index: state.queues.length,
+    name: qc.name,
+    config: qc,
+    isPush: qc.mode === 'push',
+    paused: false,
+    disabled: false,
+    bucket: null,
+    maxConcurrent: 0,
+    retryPolicy: DEFAULT_RETRY_POLICY,
+    inFlight: 0,
+    ready: new ReadyHeap(state.tasks),
+    names: new Map(),
+    countByState: new Int32Array(TASK_STATES.length),
+  };
+  assert(q.index < 65536, 'too many queues for the task table');
+  state.queues.push(q);
+  state.queueByName.set(q.name, q);
+  return q;
+}
+
+function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: boolean): void {
+  q.config = qc;
+  q.isPush = qc.mode === 'push';
+  q.retryPolicy = retryPolicyFrom(qc.retry_parameters);
+  q.maxConcurrent = qc.max_concurrent_requests ?? 0;
+  const rate = qc.rate_exact;
+  if (!q.isPush || rate === null) {
+    q.bucket = null;
+  } else if (fresh || q.bucket === null) {
+    q.bucket = createTokenBucket(rate, qc.bucket_size ?? 0, now);
+  } else {
+    // Keep the tokens the queue has (capped to the new size) so a reload is not a free burst.
+    refill(q.bucket, now);
+    const tokens = Math.floor(q.bucket.credit / q.bucket.periodUs);
+    const next = createTokenBucket(rate, qc.bucket_size ?? 0, now);
+    next.credit = Math.min(next.capacityCredit, tokens * next.periodUs);
+    q.bucket = next;
+  }
+  // Deploy semantics: the file's rate decides paused/running, and re-declaring enables.
+  q.paused = qc.state === 'paused';
+  q.disabled = false;
+}
+
+/** Seconds, for display. */
+export function microsToSecondsRounded(us: Micros): number {
+  return Math.round(us) / US_PER_SECOND;
+}

@@ -1,0 +1,200 @@
+/**
+ * What a caller asks for when adding a task, and the App Engine rules it must meet
+ * (reference §3, S2, S18, S20–S24). `checkTaskSpec` is pure: it returns the normalised request
+ * or throws a TaskValidationError naming the field; it never looks at engine state (names,
+ * tombstones and storage are checked in decide.ts).
+ */
+import { RETRY_DEFAULTS, type RetryParameters } from '../config/types.js';
+import { TaskValidationError } from './errors.js';
+import type { HttpMethod } from './task-table.js';
+import { US_PER_DAY, type Micros } from './time.js';
+
+export interface TaskSpec {
+  /** Default `default`. */
+  queue?: string;
+  /** `[A-Za-z0-9_-]{1,500}`; generated when absent. */
+  name?: string;
+  /** Relative URL; default `/_ah/queue/<queue>`. */
+  url?: string;
+  /** Default POST. */
+  method?: HttpMethod;
+  headers?: Record<string, string> | [string, string][];
+  /** The payload (POST, PUT, PATCH only). A string is sent as UTF-8. */
+  body?: Uint8Array | string;
+  /** A modelled payload of this many bytes (simulation), instead of `body`. */
+  bodyBytes?: number;
+  /** Delay from now; exclusive with `etaUs`. */
+  countdownUs?: Micros;
+  /** Absolute time in the engine's clock; may be in the past (runs at once). */
+  etaUs?: Micros;
+  /** Replaces the queue's retry parameters as a whole; unset fields take the system defaults (S15). */
+  retry?: Partial<RetryParameters>;
+  /** App Engine service (`service` or `version.service`). A queue's own target overrides it (S37). */
+  target?: string;
+}
+
+/**
+ * Which client rules apply. The legacy Task Queue SDKs refuse a POST URL with a query string
+ * (S24); Cloud Tasks accepts one, so the REST API checks with `cloud-tasks`.
+ */
+export type TaskApiFlavour = 'taskqueue' | 'cloud-tasks';
+
+export interface CheckedTask {
+  queue: string;
+  name: string | undefined;
+  url: string | undefined;
+  method: HttpMethod | undefined;
+  headers: [string, string][] | undefined;
+  body: string | undefined;
+  bodyBytes: number | undefined;
+  eta: Micros;
+  retry: RetryParameters | undefined;
+  target: string | undefined;
+  size: number;
+}
+
+export const TASK_LIMITS = {
+  name_pattern: /^[A-Za-z0-9_-]{1,500}$/,
+  size_bytes_max: 102_400,
+  eta_ahead_us_max: 30 * US_PER_DAY,
+  batch_tasks_max: 100,
+  url_length_max: 2083,
+} as const;
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+const TARGET_PATTERN = /^(?:(?!-)[a-z\d-]{1,100}\.)?(?!-)[a-z\d-]{1,63}$/;
+
+export function defaultTaskUrl(queue: string): string {
+  return `/_ah/queue/${queue}`;
+}
+
+function invalid(field: string, message: string, index: number | undefined, code: 'INVALID_TASK' | 'INVALID_TASK_NAME' | 'INVALID_ETA' | 'INVALID_URL' | 'INVALID_HEADER' | 'TASK_TOO_LARGE' | 'INVALID_RETRY_OPTIONS' = 'INVALID_TASK'): never {
+  throw new TaskValidationError(code, `${field}: ${message}`, index === undefined ? { field } : { field, index });
+}
+
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavour = 'taskqueue', index?: number): CheckedTask {
+  const queue = spec.queue ?? 'default';
+  if (spec.name !== undefined && !TASK_LIMITS.name_pattern.test(spec.name)) {
+    invalid('name', `"${truncate(spec.name)}" must match [A-Za-z0-9_-]{1,500}`, index, 'INVALID_TASK_NAME');
+  }
+  const method = spec.method ?? 'POST';
+  if (!METHODS.has(method)) invalid('method', `"${method}" is not one of ${[...METHODS].join(', ')}`, index);
+
+  // ---- URL (reference §3.3; Cloud Tasks relativeUri) ----
+  const url = spec.url;
+  if (url !== undefined) {
+    if (!url.startsWith('/')) invalid('url', `"${truncate(url)}" must be a path starting with "/"`, index, 'INVALID_URL');
+    if (url.startsWith('//') || url.includes('\\')) invalid('url', `"${truncate(url)}" would leave the target (scheme-relative or backslash)`, index, 'INVALID_URL');
+    if (url.includes('#')) invalid('url', 'must not contain a fragment (#)', index, 'INVALID_URL');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0020\u007f]/.test(url)) invalid('url', 'must not contain spaces or control characters', index, 'INVALID_URL');
+    if (url.length > TASK_LIMITS.url_length_max) invalid('url', `is ${url.length} characters, above the limit of ${TASK_LIMITS.url_length_max}`, index, 'INVALID_URL');
+    if (flavour === 'taskqueue' && method === 'POST' && url.includes('?')) {
+      invalid('url', 'a POST task URL may not carry a query string (put the parameters in the payload)', index);
+    }
+  }
+
+  // ---- headers ----
+  let headers: [string, string][] | undefined;
+  if (spec.headers !== undefined) {
+    headers = Array.isArray(spec.headers) ? spec.headers.map(([k, v]) => [k, v]) : Object.entries(spec.headers);
+    for (const [k, v] of headers) {
+      const lower = k.toLowerCase();
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) invalid(`headers.${k}`, 'is not a valid HTTP header name', index, 'INVALID_HEADER');
+      if (/[\r\n\0]/.test(v)) invalid(`headers.${k}`, 'value contains a line break or NUL', index, 'INVALID_HEADER');
+      if (lower === 'host' || lower.startsWith('x-appengine-') || lower.startsWith('x-google-')) {
+        invalid(`headers.${k}`, 'is set by the queue, not by the task (Host, X-AppEngine-*, X-Google-* are reserved)', index, 'INVALID_HEADER');
+      }
+    }
+    if (headers.length === 0) headers = undefined;
+  }
+
+  // ---- payload ----
+  let body: string | undefined;
+  let payloadBytes = 0;
+  if (spec.body !== undefined && spec.bodyBytes !== undefined) invalid('body', 'give body or bodyBytes, not both', index);
+  if (spec.body !== undefined) {
+    const bytes = typeof spec.body === 'string' ? Buffer.from(spec.body, 'utf8') : Buffer.from(spec.body.buffer, spec.body.byteOffset, spec.body.byteLength);
+    payloadBytes = bytes.length;
+    body = bytes.toString('base64');
+  }
+  if (spec.bodyBytes !== undefined) {
+    if (!Number.isInteger(spec.bodyBytes) || spec.bodyBytes < 0) invalid('bodyBytes', 'must be a whole number of bytes, 0 or more', index);
+    payloadBytes = spec.bodyBytes;
+  }
+  if (payloadBytes > 0 && !METHODS_WITH_BODY.has(method)) invalid('body', `a ${method} task cannot carry a payload`, index);
+
+  // ---- ETA ----
+  if (spec.countdownUs !== undefined && spec.etaUs !== undefined) invalid('eta', 'countdown and eta are exclusive; give one', index);
+  if (spec.countdownUs !== undefined && !(spec.countdownUs >= 0)) invalid('countdown', 'must be 0 or more', index);
+  const eta = Math.round(spec.etaUs ?? now + (spec.countdownUs ?? 0));
+  if (!Number.isFinite(eta)) invalid('eta', 'is not a finite time', index, 'INVALID_ETA');
+  if (eta > now + TASK_LIMITS.eta_ahead_us_max) invalid('eta', 'is more than 30 days ahead', index, 'INVALID_ETA');
+
+  // ---- target ----
+  if (spec.target !== undefined && !TARGET_PATTERN.test(spec.target)) {
+    invalid('target', `"${truncate(spec.target)}" is not "service" or "version.service"`, index);
+  }
+
+  // ---- size (Python SDK formula, reference §3.2) ----
+  const effectiveUrl = url ?? defaultTaskUrl(queue);
+  let size = method.length + payloadBytes + utf8Length(effectiveUrl);
+  for (const [k, v] of headers ?? []) size += utf8Length(k) + utf8Length(v) + 4;
+  if (size > TASK_LIMITS.size_bytes_max) invalid('body', `the task is ${size} bytes, above the limit of ${TASK_LIMITS.size_bytes_max}`, index, 'TASK_TOO_LARGE');
+
+  return {
+    queue,
+    name: spec.name,
+    url,
+    method: spec.method === undefined || spec.method === 'POST' ? undefined : method,
+    headers,
+    body,
+    bodyBytes: spec.bodyBytes,
+    eta,
+    retry: spec.retry === undefined ? undefined : checkRetryOptions(spec.retry, index),
+    target: spec.target,
+    size,
+  };
+}
+
+/** Per-task retry options: system defaults for unset fields, then the min/max fix-up (reference §1.2). */
+export function checkRetryOptions(given: Partial<RetryParameters>, index?: number): RetryParameters {
+  const nonNegative = (field: keyof RetryParameters, integer: boolean): void => {
+    const v = given[field];
+    if (v === undefined || v === null) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
+      invalid(`retry.${field}`, `must be ${integer ? 'a whole number' : 'a number'}, 0 or more`, index, 'INVALID_RETRY_OPTIONS');
+    }
+  };
+  nonNegative('task_retry_limit', true);
+  nonNegative('task_age_limit_seconds', false);
+  nonNegative('min_backoff_seconds', false);
+  nonNegative('max_backoff_seconds', false);
+  nonNegative('max_doublings', true);
+  const p: RetryParameters = { ...RETRY_DEFAULTS };
+  if (given.task_retry_limit !== undefined) p.task_retry_limit = given.task_retry_limit;
+  if (given.task_age_limit_seconds !== undefined && given.task_age_limit_seconds !== null) {
+    if (given.task_age_limit_seconds === 0) invalid('retry.task_age_limit_seconds', 'must be greater than zero', index, 'INVALID_RETRY_OPTIONS');
+    p.task_age_limit_seconds = Math.ceil(given.task_age_limit_seconds); // Python SDK rounds up
+  }
+  if (given.max_doublings !== undefined) p.max_doublings = given.max_doublings;
+  const hasMin = given.min_backoff_seconds !== undefined;
+  const hasMax = given.max_backoff_seconds !== undefined;
+  if (hasMin) p.min_backoff_seconds = given.min_backoff_seconds as number;
+  if (hasMax) p.max_backoff_seconds = given.max_backoff_seconds as number;
+  if (hasMin && !hasMax && p.min_backoff_seconds > p.max_backoff_seconds) p.max_backoff_seconds = p.min_backoff_seconds;
+  if (hasMax && !hasMin && p.max_backoff_seconds < p.min_backoff_seconds) p.min_backoff_seconds = p.max_backoff_seconds;
+  if (p.min_backoff_seconds > p.max_backoff_seconds) {
+    invalid('retry.min_backoff_seconds', `${p.min_backoff_seconds} is greater than max_backoff_seconds ${p.max_backoff_seconds}`, index, 'INVALID_RETRY_OPTIONS');
+  }
+  return p;
+}
+
+function truncate(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,0 +1,116 @@
+/**
+ * Every task the engine has seen, as a struct of typed arrays indexed by task id (ids are dense,
+ * assigned in order from 0). A million tasks is ~60 MB here; as one object each it would be
+ * several times that and slow to collect. Cold, per-task data that most simulated tasks do not
+ * have (explicit name, URL, headers, body, retry options) sits in `meta`, sparse.
+ *
+ * Only `evolve` writes to a TaskTable.
+ */
+import type { RetryPolicy } from './retry-policy.js';
+import type { TaskState } from './task-machine.js';
+import type { Micros } from './time.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
+
+export const enum EndReason {
+  None = 0,
+  Succeeded = 1,
+  GaveUp = 2,
+  Deleted = 3,
+  Purged = 4,
+}
+
+/** What a task carries beyond the defaults. Absent fields take the queue's defaults. */
+export interface TaskMeta {
+  /** Set when the name was given (or a generated name had to avoid a collision). */
+  name?: string;
+  url?: string;
+  method?: HttpMethod;
+  headers?: [string, string][];
+  /** Base64 of the payload (real service). */
+  body?: string;
+  /** Payload size when only the size is modelled (simulation). */
+  bodyBytes?: number;
+  target?: string;
+  retry?: RetryPolicy;
+}
+
+export class TaskTable {
+  count = 0;
+  state: Uint8Array;
+  queue: Uint16Array;
+  /** When the task is next due: its ETA, or its retry time while in backoff. */
+  eta: Float64Array;
+  addedAt: Float64Array;
+  /** NaN until the first attempt. */
+  firstAttemptAt: Float64Array;
+  endedAt: Float64Array;
+  /** Attempts dispatched so far: the X-AppEngine-TaskRetryCount of the next attempt. */
+  retryCount: Uint32Array;
+  /** Attempts that got a response from the handler (X-AppEngine-TaskExecutionCount). */
+  executionCount: Uint32Array;
+  /** Status of the previous response, 0 if none (X-AppEngine-TaskPreviousResponse). */
+  lastStatus: Uint16Array;
+  endReason: Uint8Array;
+  /** Bytes counted against total_storage_limit while the task lives. */
+  size: Uint32Array;
+  /** 1 while an attempt is in flight (also for a task deleted during its attempt). */
+  attemptOpen: Uint8Array;
+  meta: (TaskMeta | undefined)[] = [];
+
+  constructor(capacity = 1024) {
+    this.state = new Uint8Array(capacity);
+    this.queue = new Uint16Array(capacity);
+    this.eta = new Float64Array(capacity);
+    this.addedAt = new Float64Array(capacity);
+    this.firstAttemptAt = new Float64Array(capacity);
+    this.endedAt = new Float64Array(capacity);
+    this.retryCount = new Uint32Array(capacity);
+    this.executionCount = new Uint32Array(capacity);
+    this.lastStatus = new Uint16Array(capacity);
+    this.endReason = new Uint8Array(capacity);
+    this.size = new Uint32Array(capacity);
+    this.attemptOpen = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.state.length;
+  }
+
+  /** Appends a task in state `pending`; returns its id. */
+  push(state: TaskState, queue: number, eta: Micros, addedAt: Micros, size: number, meta: TaskMeta | undefined): number {
+    if (this.count === this.capacity) this.grow();
+    const id = this.count++;
+    this.state[id] = state;
+    this.queue[id] = queue;
+    this.eta[id] = eta;
+    this.addedAt[id] = addedAt;
+    this.firstAttemptAt[id] = NaN;
+    this.endedAt[id] = NaN;
+    this.size[id] = size;
+    // Pushed even when undefined: reading past an array's end is V8's slow path.
+    this.meta.push(meta);
+    return id;
+  }
+
+  private grow(): void {
+    const n = this.capacity * 2;
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.state = grow(this.state);
+    this.queue = grow(this.queue);
+    this.eta = grow(this.eta);
+    this.addedAt = grow(this.addedAt);
+    this.firstAttemptAt = grow(this.firstAttemptAt);
+    this.endedAt = grow(this.endedAt);
+    this.retryCount = grow(this.retryCount);
+    this.executionCount = grow(this.executionCount);
+    this.lastStatus = grow(this.lastStatus);
+    this.endReason = grow(this.endReason);
+    this.size = grow(this.size);
+    this.attemptOpen = grow(this.attemptOpen);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * A modelled worker service (simulation): how long handlers take, how often they answer with an
+ * error or not at all, when the service is down, and per-route or per-target differences.
+ * Every draw comes from the simulation's seeded PRNG, in a fixed order per attempt
+ * (no-answer, error, latency), so a run is repeatable.
+ */
+import { US_PER_MS, type Micros } from '../core/time.js';
+import { NO_ANSWER, type AttemptRequest, type Dispatcher, type ModelledOutcome } from '../engine/attempt.js';
+import type { Prng } from '../engine/prng.js';
+
+export type LatencyModel =
+  | { distribution: 'constant'; valueUs: Micros }
+  | { distribution: 'uniform'; minUs: Micros; maxUs: Micros }
+  | { distribution: 'exponential'; meanUs: Micros }
+  | { distribution: 'lognormal'; p50Us: Micros; p99Us: Micros };
+
+export interface WorkerBehaviour {
+  latency: LatencyModel;
+  /** Fraction of answered attempts that get `errorStatus`. */
+  errorRate: number;
+  errorStatus: number;
+  /** Fraction of attempts that never answer: the deadline fails them. */
+  timeoutRate: number;
+}
+
+export interface Outage {
+  fromUs: Micros;
+  toUs: Micros;
+  /** Answered at once with this status; null = no answer (deadline). */
+  status: number | null;
+}
+
+/** Overrides for requests whose URL starts with `prefix` and/or that go to `target`. */
+export interface WorkerRoute extends Partial<WorkerBehaviour> {
+  prefix?: string;
+  target?: string;
+}
+
+export interface WorkerModel extends WorkerBehaviour {
+  outages: Outage[];
+  routes: WorkerRoute[];
+}
+
+export const DEFAULT_WORKER: WorkerModel = Object.freeze({
+  latency: { distribution: 'constant', valueUs: 100 * US_PER_MS },
+  errorRate: 0,
+  errorStatus: 500,
+  timeoutRate: 0,
+  outages: [],
+  routes: [],
+}) as WorkerModel;
+
+/** z such that P(N(0,1) ≤ z) = 0.99 */
+const Z99 = 2.3263478740408408;
+
+export function sampleLatency(model: LatencyModel, prng: Prng): Micros {
+  switch (model.distribution) {
+    case 'constant':
+      return model.valueUs;
+    case 'uniform':
+      return Math.round(model.minUs + (model.maxUs - model.minUs) * prng.next());
+    case 'exponential':
+      return Math.round(-model.meanUs * Math.log(1 - prng.next()));
+    case 'lognormal': {
+      const mu = Math.log(model.p50Us);
+      const sigma = (Math.log(model.p99Us) - mu) / Z99;
+      // Box–Muller; 1 - u keeps log() away from 0.
+      const u1 = 1 - prng.next();
+      const u2 = prng.next();
+      const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+      return Math.round(Math.exp(mu + sigma * z));
+    }
+  }
+}
+
+function behaviourFor(model: WorkerModel, request: AttemptRequest): WorkerBehaviour {
+  if (model.routes.length === 0) return model;
+  let best: WorkerRoute | undefined;
+  let bestLength = -1;
+  for (const route of model.routes) {
+    if (route.target !== undefined && route.target !== request.target) continue;
+    if (route.prefix !== undefined && !request.url.startsWith(route.prefix)) continue;
+    const length = route.prefix?.length ?? 0;
+    if (length > bestLength) {
+      best = route;
+      bestLength = length;
+    }
+  }
+  return best ? { ...model, ...definedOnly(best) } : model;
+}
+
+function definedOnly(route: WorkerRoute): Partial<WorkerBehaviour> {
+  const out: Partial<WorkerBehaviour> = {};
+  if (route.latency !== undefined) out.latency = route.latency;
+  if (route.errorRate !== undefined) out.errorRate = route.errorRate;
+  if (route.errorStatus !== undefined) out.errorStatus = route.errorStatus;
+  if (route.timeoutRate !== undefined) out.timeoutRate = route.timeoutRate;
+  return out;
+}
+
+export function modelledDispatcher(model: WorkerModel, prng: Prng): Dispatcher {
+  return {
+    kind: 'modelled',
+    answer(request: AttemptRequest, out: ModelledOutcome): void {
+      const b = behaviourFor(model, request);
+      const noAnswer = prng.next() < b.timeoutRate;
+      const error = prng.next() < b.errorRate;
+      out.latencyUs = sampleLatency(b.latency, prng);
+      for (const outage of model.outages) {
+        if (request.dispatchedAt >= outage.fromUs && request.dispatchedAt < outage.toUs) {
+          out.status = outage.status ?? NO_ANSWER;
+          return;
+        }
+      }
+      out.status = noAnswer ? NO_ANSWER : error ? b.errorStatus : 200;
+    },
+  };
+}
+
+/** What a user-supplied worker function sees about the attempt. */
+export interface WorkerCall {
+  request: AttemptRequest;
+  /** Seconds since the simulation started (virtual clock). */
+  nowSeconds: number;
+  /** The simulation's seeded generator, for repeatable randomness. */
+  random: () => number;
+}
+
+/** A user's worker: `status: null` means no answer (the deadline fails the attempt). */
+export type WorkerFunction = (call: WorkerCall) => { status: number | null; latencyMs: number };
+
+export function functionDispatcher(fn: WorkerFunction, prng: Prng, usPerSecond: number): Dispatcher {
+  const random = () => prng.next();
+  return {
+    kind: 'modelled',
+    answer(request: AttemptRequest, out: ModelledOutcome): void {
+      const r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
+      out.latencyUs = Math.max(0, Math.round(r.latencyMs * US_PER_MS));
+      out.status = r.status ?? NO_ANSWER;
+    },
+  };
+}

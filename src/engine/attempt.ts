@@ -1,0 +1,65 @@
+/**
+ * What a dispatcher is asked to do, and what it answers. The kernel builds an AttemptRequest
+ * after the AttemptDispatched event is committed; the dispatcher (a modelled worker, or real HTTP)
+ * answers with an outcome.
+ */
+import type { FailureReason } from '../core/events.js';
+import type { HttpMethod } from '../core/task-table.js';
+import type { Micros } from '../core/time.js';
+
+export interface AttemptRequest {
+  id: number;
+  queue: string;
+  name: string;
+  method: HttpMethod;
+  /** Relative URL. */
+  url: string;
+  /** The task's own headers (the X-AppEngine-* ones are added by the HTTP dispatcher). */
+  headers: readonly [string, string][];
+  /** Base64 payload, if the task has a real one. */
+  body: string | undefined;
+  bodyBytes: number;
+  /** The App Engine service the attempt goes to (queue target, else task target, else `default`). */
+  target: string;
+  /** X-AppEngine-TaskRetryCount: attempts before this one. */
+  retryCount: number;
+  /** X-AppEngine-TaskExecutionCount: earlier attempts that got a handler response. */
+  executionCount: number;
+  /** X-AppEngine-TaskPreviousResponse, null on the first attempt or when none came back. */
+  previousStatus: number | null;
+  /** The task's ETA (its retry time after a failure), µs in the engine's clock. */
+  etaUs: Micros;
+  dispatchedAt: Micros;
+  /** The handler deadline for this target (S34). */
+  deadlineUs: Micros;
+  forced: boolean;
+}
+
+/**
+ * A modelled answer, known when the attempt starts (simulation). The kernel owns one of these
+ * and passes it to `answer` to fill in: a million attempts allocate no outcome objects.
+ */
+export interface ModelledOutcome {
+  /** HTTP status, or NO_ANSWER: the attempt runs into its deadline. */
+  status: number;
+  /** Time until the answer, µs. Ignored for NO_ANSWER. */
+  latencyUs: Micros;
+}
+
+/** `ModelledOutcome.status` when the worker never answers. */
+export const NO_ANSWER = -1;
+
+/** A real answer, known when it arrives (HTTP). */
+export interface ObservedOutcome {
+  status: number | null;
+  reason?: FailureReason;
+  error?: string;
+}
+
+/**
+ * Where attempts go. A modelled worker answers at once with the outcome and its latency, and the
+ * kernel schedules the answer in virtual time; a real one answers when the response arrives.
+ */
+export type Dispatcher =
+  | { kind: 'modelled'; answer(request: AttemptRequest, out: ModelledOutcome): void }
+  | { kind: 'real'; send(request: AttemptRequest): Promise<ObservedOutcome> };

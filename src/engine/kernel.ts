@@ -1,0 +1,377 @@
+/**
+ * The kernel: one loop for every use of pushq. It owns the state, the timers and the log, and
+ * runs each step the same way:
+ *
+ *   command or timer ──decide──▶ events ──evolve + observers + log.append──▶ log.commit
+ *                                                      └──▶ effects (dispatch, timers)
+ *
+ * Events are applied and appended before their effects run (DESIGN.md). Time comes only from
+ * whoever drives the kernel: the simulation jumps `now` to the next timer (virtual time); the
+ * service sets it from the wall clock. Ties are broken by timer sequence numbers, so the same
+ * inputs give the same events, byte for byte.
+ */
+import { assert } from '../core/assert.js';
+import {
+  decideAddTasks,
+  decideBackoffElapsed,
+  decideDeleteTask,
+  decideDispatch,
+  decidePauseQueue,
+  decidePurgeQueue,
+  decideResumeQueue,
+  decideRunTask,
+  decideSettle,
+  nextDispatchTime,
+  requireQueue,
+  type AttemptOutcome,
+} from '../core/decide.js';
+import type { AttemptDispatched, ConfigApplied, EngineEvent, EngineSettings, TaskAdded } from '../core/events.js';
+import { evolve, taskName, type EngineState, type QueueRuntime } from '../core/state.js';
+import { TaskState } from '../core/task-machine.js';
+import type { HttpMethod } from '../core/task-table.js';
+import { defaultTaskUrl, type TaskApiFlavour, type TaskSpec } from '../core/task-spec.js';
+import { US_PER_HOUR, US_PER_MINUTE, type Micros } from '../core/time.js';
+import type { QueueFileConfig } from '../config/types.js';
+import type { EventLog } from '../log/event-log.js';
+import { NO_ANSWER, type AttemptRequest, type Dispatcher, type ModelledOutcome, type ObservedOutcome } from './attempt.js';
+import { TimerHeap, TimerKind } from './timer-heap.js';
+
+/** Called after each event is applied, with the state it produced. */
+export type EventObserver = (event: EngineEvent, state: EngineState) => void;
+
+export const DEADLINE_AUTOMATIC_US = 10 * US_PER_MINUTE;
+export const DEADLINE_BASIC_MANUAL_US = 24 * US_PER_HOUR;
+
+// Outcome status codes carried in Response timers (a status ≥ 0 is an HTTP status).
+const NO_ANSWER_DEADLINE = -1;
+const NO_ANSWER_CONNECTION = -2;
+
+export interface KernelOptions {
+  state: EngineState;
+  log: EventLog;
+  dispatcher: Dispatcher;
+  /** Start time; the first timer cannot be earlier. */
+  now: Micros;
+  observers?: EventObserver[];
+  /** Called when an asynchronous (real) attempt has been settled, so a driver can re-arm its timer. */
+  onAsyncSettled?: () => void;
+  /** Wall-clock time source for asynchronous settles; the simulation never needs it. */
+  clock?: () => Micros;
+}
+
+export class Kernel {
+  readonly state: EngineState;
+  readonly log: EventLog;
+  now: Micros;
+  private readonly dispatcher: Dispatcher;
+  private readonly observers: EventObserver[];
+  private readonly timers = new TimerHeap();
+  /** Per queue index: time of its pending wake timer, or -1. */
+  private wakeAt: number[] = [];
+  private readonly callbacks: ((kernel: Kernel) => void)[] = [];
+  private readonly freeCallbackSlots: number[] = [];
+  private readonly onAsyncSettled: (() => void) | undefined;
+  private readonly clock: (() => Micros) | undefined;
+  /** Filled in by a modelled dispatcher for each attempt (reused: no allocation per attempt). */
+  private readonly modelledOutcome: ModelledOutcome = { status: 0, latencyUs: 0 };
+  /** Attempts whose (real) outcome has not come back yet. */
+  pendingAsync = 0;
+
+  constructor(options: KernelOptions) {
+    this.state = options.state;
+    this.log = options.log;
+    this.dispatcher = options.dispatcher;
+    this.now = options.now;
+    this.observers = options.observers ?? [];
+    this.onAsyncSettled = options.onAsyncSettled;
+    this.clock = options.clock;
+  }
+
+  // ---- applying events ---------------------------------------------------------------------------
+
+  private applyOne(e: EngineEvent): void {
+    evolve(this.state, e);
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) (observers[i] as EventObserver)(e, this.state);
+    this.log.append(e);
+  }
+
+  private commit(events: readonly EngineEvent[]): void {
+    for (const e of events) this.applyOne(e);
+    this.log.commit();
+  }
+
+  /** Rebuilds the timers a state implies, after a replay: backoffs and queue wakes. */
+  restoreTimers(): void {
+    const tasks = this.state.tasks;
+    for (let id = 0; id < tasks.count; id++) {
+      if (tasks.state[id] === TaskState.Backoff) this.timers.push(tasks.eta[id] as number, TimerKind.BackoffEnds, id);
+    }
+    for (const q of this.state.queues) this.scheduleWake(q);
+  }
+
+  // ---- commands (may throw a PushqError, and then nothing changed) -------------------------------
+
+  applyConfig(config: QueueFileConfig, settings: EngineSettings): void {
+    const e: ConfigApplied = { type: 'ConfigApplied', t: this.now, config, settings };
+    this.commit([e]);
+    for (const q of this.state.queues) this.pump(q);
+  }
+
+  addTasks(specs: readonly TaskSpec[], flavour?: TaskApiFlavour): TaskAdded[] {
+    const events = decideAddTasks(this.state, specs, this.now, flavour);
+    this.commit(events);
+    for (const e of events) this.pump(this.state.queueByName.get(e.queue) as QueueRuntime);
+    return events;
+  }
+
+  deleteTask(queue: string, name: string): void {
+    const e = decideDeleteTask(this.state, queue, name, this.now);
+    this.commit([e]);
+    this.pump(this.queueOfTask(e.id));
+  }
+
+  pauseQueue(queue: string): void {
+    this.commit([decidePauseQueue(this.state, queue, this.now)]);
+  }
+
+  resumeQueue(queue: string): void {
+    this.commit([decideResumeQueue(this.state, queue, this.now)]);
+    this.pump(requireQueue(this.state, queue));
+  }
+
+  purgeQueue(queue: string): void {
+    this.commit([decidePurgeQueue(this.state, queue, this.now)]);
+    this.pump(requireQueue(this.state, queue));
+  }
+
+  runTask(queue: string, name: string): void {
+    const e = decideRunTask(this.state, queue, name, this.now);
+    this.commit([e]);
+    this.startAttempt(e);
+  }
+
+  /**
+   * Ends every attempt that is in flight with a connection failure: what a restarted service
+   * does for attempts its crash interrupted. They are retried per policy, so the retry count
+   * continues (at-least-once, as App Engine).
+   */
+  abandonInFlight(error: string): void {
+    const tasks = this.state.tasks;
+    const events: EngineEvent[] = [];
+    for (let id = 0; id < tasks.count; id++) {
+      if (tasks.attemptOpen[id] !== 1) continue;
+      const e = decideSettle(this.state, id, { status: null, reason: 'connection', error, latencyUs: 0 }, this.now);
+      this.applyOne(e);
+      events.push(e);
+    }
+    this.log.commit();
+    for (const e of events) this.afterSettle(e);
+  }
+
+  /** Schedules `fn` at virtual/wall time `at` (≥ now), in timer order. */
+  at(at: Micros, fn: (kernel: Kernel) => void): void {
+    assert(at >= this.now, `cannot schedule in the past (${at} < ${this.now})`);
+    let slot = this.freeCallbackSlots.pop();
+    if (slot === undefined) slot = this.callbacks.push(fn) - 1;
+    else this.callbacks[slot] = fn;
+    this.timers.push(at, TimerKind.Callback, slot);
+  }
+
+  // ---- time ---------------------------------------------------------------------------------------
+
+  nextTimerAt(): Micros {
+    return this.timers.peekAt();
+  }
+
+  /** Fires every timer due at or before `until`, in (time, seq) order, then sets now = until. */
+  advanceTo(until: Micros): void {
+    const timers = this.timers;
+    while (timers.size > 0 && timers.peekAt() <= until) {
+      timers.pop();
+      if (timers.poppedAt > this.now) this.now = timers.poppedAt;
+      this.fire(timers.poppedKind, timers.poppedArg, timers.poppedStatus, timers.poppedLatency);
+    }
+    if (until > this.now && until !== Infinity) this.now = until;
+  }
+
+  /** Runs until no timer is left (every task settled, or waiting on a paused queue), or `limit`. */
+  runUntilIdle(limit: Micros = Infinity): void {
+    this.advanceTo(limit);
+  }
+
+  private fire(kind: TimerKind, arg: number, status: number, latency: number): void {
+    switch (kind) {
+      case TimerKind.Response: {
+        const outcome: AttemptOutcome =
+          status >= 0
+            ? { status, latencyUs: latency }
+            : { status: null, reason: status === NO_ANSWER_DEADLINE ? 'deadline' : 'connection', latencyUs: latency };
+        this.settleNow(arg, outcome);
+        return;
+      }
+      case TimerKind.BackoffEnds: {
+        const e = decideBackoffElapsed(this.state, arg, this.now);
+        if (e === null) return;
+        this.applyOne(e);
+        this.log.commit();
+        this.pump(this.queueOfTask(arg));
+        return;
+      }
+      case TimerKind.QueueWake: {
+        if (this.wakeAt[arg] !== this.now) return; // superseded by an earlier or later wake
+        this.wakeAt[arg] = -1;
+        this.pump(this.state.queues[arg] as QueueRuntime);
+        return;
+      }
+      case TimerKind.Callback: {
+        const fn = this.callbacks[arg] as (kernel: Kernel) => void;
+        this.callbacks[arg] = noop;
+        this.freeCallbackSlots.push(arg);
+        fn(this);
+        return;
+      }
+    }
+  }
+
+  // ---- the queue actor loop -----------------------------------------------------------------------
+
+  /** Dispatches from `q` while its rules allow, then sets a wake for when they next might. */
+  pump(q: QueueRuntime): void {
+    for (;;) {
+      const e = decideDispatch(this.state, q, this.now);
+      if (e === null) break;
+      this.applyOne(e);
+      this.log.commit();
+      this.startAttempt(e);
+    }
+    this.scheduleWake(q);
+  }
+
+  private scheduleWake(q: QueueRuntime): void {
+    const next = nextDispatchTime(this.state, q);
+    if (next === null) return;
+    const at = Math.max(next, this.now);
+    if (this.wakeAt[q.index] === at) return;
+    this.wakeAt[q.index] = at;
+    this.timers.push(at, TimerKind.QueueWake, q.index);
+  }
+
+  private queueOfTask(id: number): QueueRuntime {
+    return this.state.queues[this.state.tasks.queue[id] as number] as QueueRuntime;
+  }
+
+  private startAttempt(e: AttemptDispatched): void {
+    const request = this.attemptRequest(e);
+    const dispatcher = this.dispatcher;
+    if (dispatcher.kind === 'real') {
+      this.pendingAsync++;
+      dispatcher.send(request).then(
+        (outcome) => this.settleAsync(e.id, request, outcome),
+        (err: unknown) => this.settleAsync(e.id, request, { status: null, reason: 'connection', error: String((err as Error)?.message ?? err) }),
+      );
+      return;
+    }
+    const out = this.modelledOutcome;
+    out.status = NO_ANSWER;
+    out.latencyUs = 0;
+    dispatcher.answer(request, out);
+    let latency: Micros;
+    let code: number;
+    if (out.status === NO_ANSWER || out.latencyUs >= request.deadlineUs) {
+      latency = request.deadlineUs; // no answer, or one after the deadline: S34
+      code = NO_ANSWER_DEADLINE;
+    } else {
+      latency = Math.max(0, Math.round(out.latencyUs));
+      code = out.status;
+    }
+    const at = e.t + latency;
+    this.timers.push(at, TimerKind.Response, e.id, code, at - e.t);
+  }
+
+  private settleAsync(id: number, request: AttemptRequest, outcome: ObservedOutcome): void {
+    this.pendingAsync--;
+    const now = this.clock ? Math.max(this.clock(), this.now) : this.now;
+    this.advanceTo(now);
+    const settled: AttemptOutcome = { status: outcome.status, latencyUs: Math.max(0, now - request.dispatchedAt) };
+    if (outcome.reason !== undefined) settled.reason = outcome.reason;
+    if (outcome.error !== undefined) settled.error = outcome.error;
+    this.settleNow(id, settled);
+    this.onAsyncSettled?.();
+  }
+
+  private settleNow(id: number, outcome: AttemptOutcome): void {
+    const e = decideSettle(this.state, id, outcome, this.now);
+    this.applyOne(e);
+    this.log.commit();
+    this.afterSettle(e);
+  }
+
+  private afterSettle(e: EngineEvent): void {
+    if (e.type === 'AttemptFailed') this.timers.push(e.retryAt, TimerKind.BackoffEnds, e.id);
+    if ('id' in e) this.pump(this.queueOfTask(e.id));
+  }
+
+  /** The request for an attempt, from the task as it is after its AttemptDispatched. */
+  attemptRequest(e: AttemptDispatched): AttemptRequest {
+    return new KernelAttemptRequest(this.state, e);
+  }
+}
+
+/** An AttemptRequest read off the state; the name string is only built if a dispatcher asks. */
+class KernelAttemptRequest implements AttemptRequest {
+  readonly id: number;
+  readonly queue: string;
+  readonly method: HttpMethod;
+  readonly url: string;
+  readonly headers: readonly [string, string][];
+  readonly body: string | undefined;
+  readonly bodyBytes: number;
+  readonly target: string;
+  readonly retryCount: number;
+  readonly executionCount: number;
+  readonly previousStatus: number | null;
+  readonly etaUs: Micros;
+  readonly dispatchedAt: Micros;
+  readonly deadlineUs: Micros;
+  readonly forced: boolean;
+  private cachedName: string | undefined;
+
+  constructor(private readonly state: EngineState, e: AttemptDispatched) {
+    const tasks = state.tasks;
+    const id = e.id;
+    const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
+    const meta = tasks.meta[id];
+    const lastStatus = tasks.lastStatus[id] as number;
+    this.id = id;
+    this.queue = q.name;
+    this.method = meta?.method ?? 'POST';
+    this.url = meta?.url ?? defaultTaskUrl(q.name);
+    this.headers = meta?.headers ?? NO_HEADERS;
+    this.body = meta?.body;
+    this.bodyBytes = meta?.bodyBytes ?? 0;
+    this.target = q.config.target ?? meta?.target ?? 'default';
+    this.retryCount = (tasks.retryCount[id] as number) - 1;
+    this.executionCount = tasks.executionCount[id] as number;
+    this.previousStatus = lastStatus === 0 ? null : lastStatus;
+    this.etaUs = tasks.eta[id] as number;
+    this.dispatchedAt = e.t;
+    this.deadlineUs = deadlineFor(state.settings, this.target);
+    this.forced = e.forced === true;
+  }
+
+  get name(): string {
+    return (this.cachedName ??= taskName(this.state, this.id));
+  }
+}
+
+const NO_HEADERS: readonly [string, string][] = Object.freeze([]) as unknown as readonly [string, string][];
+
+function noop(): void {}
+
+/** S34: 10 minutes for automatic scaling, 24 h for basic/manual. `version.service` → service. */
+export function deadlineFor(settings: EngineSettings, target: string): Micros {
+  const service = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target;
+  const scaling = (settings.targets[target] ?? settings.targets[service])?.scaling ?? 'automatic';
+  return scaling === 'automatic' ? DEADLINE_AUTOMATIC_US : DEADLINE_BASIC_MANUAL_US;
+}

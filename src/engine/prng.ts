@@ -1,0 +1,18 @@
+/**
+ * The one source of randomness: a seeded xoroshiro128+ (pure-rand). Its seed goes in the log
+ * header, so a run can be repeated exactly. Nothing in pushq calls Math.random.
+ */
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+
+export interface Prng {
+  readonly seed: number;
+  /** Uniform in [0, 1). */
+  next(): number;
+}
+
+export function createPrng(seed: number): Prng {
+  if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${seed}`);
+  const rng = xoroshiro128plus(seed | 0);
+  return { seed, next: () => uniformFloat64(rng) };
+}

@@ -1,0 +1,350 @@
+/**
+ * The simulation API: App Engine push queues in virtual time, embedded in a program or a test.
+ *
+ *   const sim = createSimulation({ config, seed: 42, worker: { latency: ..., errorRate: 0.05 } });
+ *   sim.addWorkload({ queue: 'default', count: 1000 });
+ *   sim.runUntilIdle();
+ *   sim.stats().queues.default.succeeded; // 1000
+ *
+ * Times in this API are seconds (fractions allowed); the kernel keeps integer microseconds.
+ */
+import { createHash } from 'node:crypto';
+import type { QueueFileConfig, RetryParameters } from '../config/types.js';
+import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
+import { requireLiveTask, requireQueue } from '../core/decide.js';
+import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState, type QueueStateName } from '../core/state.js';
+import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
+import type { TaskSpec } from '../core/task-spec.js';
+import { US_PER_SECOND, secondsToMicros } from '../core/time.js';
+import { wholeTokens, refill } from '../core/token-bucket.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
+import { MemoryEventLog } from '../log/memory-log.js';
+import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
+import { Kernel, type EventObserver } from './kernel.js';
+import { createPrng, type Prng } from './prng.js';
+import { StatsCollector, type QueueStats } from './stats.js';
+import { PUSHQ_VERSION } from '../version.js';
+
+/** A task as the simulation API takes it: TaskSpec with times in seconds. */
+export interface SimTaskSpec extends Omit<TaskSpec, 'countdownUs' | 'etaUs'> {
+  countdownSeconds?: number;
+  /** Absolute virtual time, seconds since the start. */
+  etaSeconds?: number;
+}
+
+export interface WorkloadSpec {
+  queue: string;
+  count: number;
+  /** Seconds from the start; default now. */
+  atSeconds?: number;
+  /** Arrivals per second from `at`; absent = all at once. */
+  ratePerSecond?: number;
+  arrivals?: 'even' | 'poisson';
+  /** Generated tasks are named `<namePrefix><i>`; default unnamed. */
+  namePrefix?: string;
+  task?: Omit<SimTaskSpec, 'queue' | 'name'>;
+}
+
+export interface SimulationOptions {
+  config: QueueFileConfig;
+  seed?: number;
+  /** A worker model, or a function answering each attempt. Default: 100 ms, always 200. */
+  worker?: Partial<WorkerModel> | WorkerFunction;
+  targets?: Record<string, TargetSettings>;
+  tombstoneSeconds?: number;
+  /** Where events go; default an in-memory log (read it with `events`). */
+  log?: EventLog | ((header: LogHeader) => EventLog);
+  /** Extra observers of every event, after the statistics. */
+  observers?: EventObserver[];
+}
+
+export interface QueueView {
+  name: string;
+  state: QueueStateName;
+  mode: 'push' | 'pull';
+  tokens: number | null;
+  inFlight: number;
+  tasks: Record<TaskStateName, number>;
+}
+
+export interface TaskView {
+  id: number;
+  name: string;
+  queue: string;
+  state: TaskStateName;
+  etaSeconds: number;
+  addedAtSeconds: number;
+  firstAttemptAtSeconds: number | null;
+  endedAtSeconds: number | null;
+  retryCount: number;
+  executionCount: number;
+  previousStatus: number | null;
+}
+
+export interface SimulationStats {
+  seed: number;
+  virtual_seconds: number;
+  events: number;
+  queues: Record<string, QueueStats>;
+}
+
+export class Simulation {
+  readonly kernel: Kernel;
+  readonly seed: number;
+  readonly header: LogHeader;
+  private readonly statsCollector = new StatsCollector();
+  private readonly prng: Prng;
+  private eventCount = 0;
+
+  constructor(options: SimulationOptions) {
+    this.seed = options.seed ?? 1;
+    this.prng = createPrng(this.seed);
+    const settings: EngineSettings = {
+      targets: options.targets ?? {},
+      tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds,
+    };
+    this.header = {
+      format: LOG_FORMAT,
+      version: LOG_FORMAT_VERSION,
+      pushqVersion: PUSHQ_VERSION,
+      seed: this.seed,
+      clock: 'virtual',
+      configHash: configHash(options.config),
+    };
+    const log = typeof options.log === 'function' ? options.log(this.header) : (options.log ?? new MemoryEventLog(this.header));
+    const worker = options.worker;
+    const dispatcher =
+      typeof worker === 'function'
+        ? functionDispatcher(worker, this.prng, US_PER_SECOND)
+        : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.prng);
+    const count: EventObserver = () => {
+      this.eventCount++;
+    };
+    this.kernel = new Kernel({
+      state: createEngineState(),
+      log,
+      dispatcher,
+      now: 0,
+      observers: [count, this.statsCollector.observe, ...(options.observers ?? [])],
+    });
+    this.kernel.applyConfig(options.config, settings);
+  }
+
+  get state(): EngineState {
+    return this.kernel.state;
+  }
+
+  /** Virtual seconds since the start. */
+  get now(): number {
+    return this.kernel.now / US_PER_SECOND;
+  }
+
+  /** The events so far, decoded (the in-memory log only). Heavy for millions: iterate `eventLog` instead. */
+  get events(): EngineEvent[] {
+    return this.eventLog.toArray();
+  }
+
+  /** The in-memory log, iterable. */
+  get eventLog(): MemoryEventLog {
+    const log = this.kernel.log;
+    if (!(log instanceof MemoryEventLog)) throw new Error('events are only kept by the in-memory log; read the log file instead');
+    return log;
+  }
+
+  // ---- commands --------------------------------------------------------------------------------
+
+  /** Adds one task; returns its name. Throws a PushqError (and adds nothing) if it is refused. */
+  addTask(spec: SimTaskSpec = {}): string {
+    return this.addTasks([spec])[0] as string;
+  }
+
+  /** Adds up to 100 tasks atomically; returns their names. */
+  addTasks(specs: readonly SimTaskSpec[]): string[] {
+    const events = this.kernel.addTasks(specs.map(toTaskSpec));
+    return events.map((e) => e.name ?? taskName(this.state, e.id));
+  }
+
+  deleteTask(queue: string, name: string): void {
+    this.kernel.deleteTask(queue, name);
+  }
+
+  pauseQueue(queue: string): void {
+    this.kernel.pauseQueue(queue);
+  }
+
+  resumeQueue(queue: string): void {
+    this.kernel.resumeQueue(queue);
+  }
+
+  purgeQueue(queue: string): void {
+    this.kernel.purgeQueue(queue);
+  }
+
+  runTask(queue: string, name: string): void {
+    this.kernel.runTask(queue, name);
+  }
+
+  /** Runs `fn` at virtual time `atSeconds` (≥ now), in timer order with everything else. */
+  schedule(atSeconds: number, fn: (sim: Simulation) => void): void {
+    this.kernel.at(secondsToMicros(atSeconds), () => fn(this));
+  }
+
+  /** Adds `count` tasks at `at`, all at once or arriving at a rate (evenly spaced or Poisson). */
+  addWorkload(w: WorkloadSpec): void {
+    requireQueue(this.state, w.queue);
+    if (!(Number.isInteger(w.count) && w.count >= 0)) throw new RangeError(`workload count must be a whole number, got ${w.count}`);
+    const startUs = w.atSeconds === undefined ? this.kernel.now : secondsToMicros(w.atSeconds);
+    const template = toTaskSpec({ ...(w.task ?? {}), queue: w.queue });
+    let made = 0;
+    const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });
+    if (w.ratePerSecond === undefined) {
+      this.kernel.at(startUs, (k) => {
+        while (made < w.count) {
+          const n = Math.min(100, w.count - made);
+          const batch: TaskSpec[] = [];
+          for (let i = 0; i < n; i++) batch.push(specFor(made + i));
+          k.addTasks(batch);
+          made += n;
+        }
+      });
+      return;
+    }
+    if (!(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
+    const meanGapUs = US_PER_SECOND / w.ratePerSecond;
+    const poisson = w.arrivals === 'poisson';
+    // Even arrivals are placed at start + round(i · gap), so rounding never accumulates.
+    const arrivalAt = (i: number, previous: number): number =>
+      poisson ? previous + Math.round(-meanGapUs * Math.log(1 - this.prng.next())) : startUs + Math.round(i * meanGapUs);
+    const arrive = (k: Kernel): void => {
+      const at = k.now;
+      const batch: TaskSpec[] = [];
+      let next = at;
+      // Every arrival due at this same microsecond goes in one batch (at most 100).
+      while (made < w.count && next === at && batch.length < 100) {
+        batch.push(specFor(made));
+        made++;
+        next = made < w.count ? arrivalAt(made, at) : Infinity;
+      }
+      k.addTasks(batch);
+      if (made < w.count) k.at(Math.max(next, at), arrive);
+    };
+    this.kernel.at(startUs, arrive);
+  }
+
+  // ---- running ---------------------------------------------------------------------------------
+
+  /** Advances virtual time to `seconds`, firing everything due on the way. */
+  runUntil(seconds: number): void {
+    this.kernel.advanceTo(secondsToMicros(seconds));
+  }
+
+  /**
+   * Runs until nothing is left to happen (every task settled, or waiting on a paused queue), or
+   * until `maxSeconds` of virtual time.
+   */
+  runUntilIdle(options: { maxSeconds?: number } = {}): void {
+    this.kernel.runUntilIdle(options.maxSeconds === undefined ? Infinity : secondsToMicros(options.maxSeconds));
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  queue(name: string): QueueView {
+    const q = requireQueue(this.state, name);
+    const tasks = {} as Record<TaskStateName, number>;
+    TASK_STATES.forEach((s, i) => {
+      tasks[s] = q.countByState[i] as number;
+    });
+    let tokens: number | null = null;
+    if (q.bucket) {
+      const bucket = { ...q.bucket }; // a copy: only evolve changes the state
+      refill(bucket, this.kernel.now);
+      tokens = wholeTokens(bucket);
+    }
+    return { name: q.name, state: queueStateName(q), mode: q.config.mode, tokens, inFlight: q.inFlight, tasks };
+  }
+
+  task(queue: string, name: string): TaskView {
+    const q = requireQueue(this.state, queue);
+    const id = findAnyTask(this, queue, name);
+    const t = this.state.tasks;
+    const s = (x: number) => (Number.isNaN(x) ? null : x / US_PER_SECOND);
+    const last = t.lastStatus[id] as number;
+    return {
+      id,
+      name: taskName(this.state, id),
+      queue: q.name,
+      state: TASK_STATES[t.state[id] as number] as TaskStateName,
+      etaSeconds: (t.eta[id] as number) / US_PER_SECOND,
+      addedAtSeconds: (t.addedAt[id] as number) / US_PER_SECOND,
+      firstAttemptAtSeconds: s(t.firstAttemptAt[id] as number),
+      endedAtSeconds: s(t.endedAt[id] as number),
+      retryCount: t.retryCount[id] as number,
+      executionCount: t.executionCount[id] as number,
+      previousStatus: last === 0 ? null : last,
+    };
+  }
+
+  /** The task's real XState snapshot (the machine in task-machine.ts). */
+  taskSnapshot(queue: string, name: string): TaskMachineSnapshot {
+    const v = this.task(queue, name);
+    return taskSnapshot(this.state.tasks.state[v.id] as TaskState, {
+      id: v.id,
+      queue: v.queue,
+      name: v.name,
+      retryCount: v.retryCount,
+      executionCount: v.executionCount,
+      etaUs: this.state.tasks.eta[v.id] as number,
+    });
+  }
+
+  stats(options: { includeIdle?: boolean } = {}): SimulationStats {
+    return {
+      seed: this.seed,
+      virtual_seconds: this.kernel.now / US_PER_SECOND,
+      events: this.eventCount,
+      queues: this.statsCollector.report(this.state, options),
+    };
+  }
+}
+
+function findAnyTask(sim: Simulation, queue: string, name: string): number {
+  try {
+    return requireLiveTask(sim.state, queue, name, sim.kernel.now);
+  } catch (err) {
+    // Ended tasks are still readable here (their story matters when debugging).
+    const q = requireQueue(sim.state, queue);
+    const explicit = q.names.get(name);
+    if (explicit !== undefined) return explicit;
+    const m = /^task(\d+)$/.exec(name);
+    if (m && Number(m[1]) < sim.state.tasks.count && sim.state.tasks.queue[Number(m[1])] === q.index) return Number(m[1]);
+    throw err;
+  }
+}
+
+function toTaskSpec(spec: SimTaskSpec): TaskSpec {
+  const { countdownSeconds, etaSeconds, ...rest } = spec;
+  const out: TaskSpec = rest;
+  if (countdownSeconds !== undefined) out.countdownUs = secondsToMicros(countdownSeconds);
+  if (etaSeconds !== undefined) out.etaUs = secondsToMicros(etaSeconds);
+  return out;
+}
+
+export function createSimulation(options: SimulationOptions): Simulation {
+  return new Simulation(options);
+}
+
+/** sha256 of the configuration's canonical JSON (sorted keys): the log header's config hash. */
+export function configHash(config: QueueFileConfig): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export type { RetryParameters };

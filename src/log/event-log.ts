@@ -1,0 +1,33 @@
+/**
+ * The event log interface the kernel writes through. Two implementations share it: the memory
+ * log (memory-log.ts: simulations, tests) and the file log (durable, JSON lines).
+ *
+ * The kernel calls `append` for each event of a step, then `commit` once: the events since the
+ * previous commit form one batch, which a durable log writes and syncs together and which
+ * recovery keeps whole or drops whole. `flush` resolves when every committed batch is durable;
+ * an API acknowledges a command only after it.
+ */
+import type { EngineEvent } from '../core/events.js';
+
+export const LOG_FORMAT = 'pushq-events';
+export const LOG_FORMAT_VERSION = 1;
+
+/** The first line of a log file; memory logs keep the same record. */
+export interface LogHeader {
+  format: typeof LOG_FORMAT;
+  version: number;
+  pushqVersion: string;
+  seed: number;
+  /** `virtual`: times are µs since the run started; `wall`: µs since the Unix epoch. */
+  clock: 'virtual' | 'wall';
+  /** sha256 (hex) of the canonical JSON of the queue configuration first applied. */
+  configHash: string;
+}
+
+export interface EventLog {
+  readonly header: LogHeader;
+  append(event: EngineEvent): void;
+  commit(): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

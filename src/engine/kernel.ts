@@ -76,6 +76,8 @@ export class Kernel {
   private readonly modelledOutcome: ModelledOutcome = { status: 0, latencyUs: 0 };
   /** Attempts whose (real) outcome has not come back yet. */
   pendingAsync = 0;
+  /** Set by `halt`: no new attempt starts; settles and other events still apply. */
+  private halted = false;
 
   constructor(options: KernelOptions) {
     this.state = options.state;
@@ -169,6 +171,15 @@ export class Kernel {
     for (const e of events) this.afterSettle(e);
   }
 
+  /**
+   * Stops starting attempts (a service shutting down): in-flight attempts still settle and are
+   * logged, but no queue dispatches again, so the log ends with no attempt that was never sent.
+   * (A caller stops taking commands first: `runTask` is not guarded.)
+   */
+  halt(): void {
+    this.halted = true;
+  }
+
   /** Schedules `fn` at virtual/wall time `at` (≥ now), in timer order. */
   at(at: Micros, fn: (kernel: Kernel) => void): void {
     assert(at >= this.now, `cannot schedule in the past (${at} < ${this.now})`);
@@ -238,6 +249,7 @@ export class Kernel {
 
   /** Dispatches from `q` while its rules allow, then sets a wake for when they next might. */
   pump(q: QueueRuntime): void {
+    if (this.halted) return;
     for (;;) {
       const e = decideDispatch(this.state, q, this.now);
       if (e === null) break;

@@ -65,8 +65,10 @@ const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DEL
 const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 const TARGET_PATTERN = /^(?:(?!-)[a-z\d-]{1,100}\.)?(?!-)[a-z\d-]{1,63}$/;
 
+const DEFAULT_URL_PREFIX = '/_ah/queue/';
+
 export function defaultTaskUrl(queue: string): string {
-  return `/_ah/queue/${queue}`;
+  return DEFAULT_URL_PREFIX + queue;
 }
 
 function invalid(field: string, message: string, index: number | undefined, code: 'INVALID_TASK' | 'INVALID_TASK_NAME' | 'INVALID_ETA' | 'INVALID_URL' | 'INVALID_HEADER' | 'TASK_TOO_LARGE' | 'INVALID_RETRY_OPTIONS' = 'INVALID_TASK'): never {
@@ -142,8 +144,8 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   }
 
   // ---- size (Python SDK formula, reference §3.2) ----
-  const effectiveUrl = url ?? defaultTaskUrl(queue);
-  let size = method.length + payloadBytes + utf8Length(effectiveUrl);
+  // Queue names are ASCII ([A-Za-z0-9-]), so the default URL's length is its byte length.
+  let size = method.length + payloadBytes + (url === undefined ? DEFAULT_URL_PREFIX.length + queue.length : utf8Length(url));
   for (const [k, v] of headers ?? []) size += utf8Length(k) + utf8Length(v) + 4;
   if (size > TASK_LIMITS.size_bytes_max) invalid('body', `the task is ${size} bytes, above the limit of ${TASK_LIMITS.size_bytes_max}`, index, 'TASK_TOO_LARGE');
 

@@ -123,7 +123,12 @@ export class Kernel {
   addTasks(specs: readonly TaskSpec[], flavour?: TaskApiFlavour): TaskAdded[] {
     const events = decideAddTasks(this.state, specs, this.now, flavour);
     this.commit(events);
-    for (const e of events) this.pump(this.state.queueByName.get(e.queue) as QueueRuntime);
+    let last: string | undefined;
+    for (const e of events) {
+      if (e.queue === last) continue; // a batch is usually for one queue: pump it once
+      last = e.queue;
+      this.pump(this.state.queueByName.get(e.queue) as QueueRuntime);
+    }
     return events;
   }
 
@@ -274,8 +279,8 @@ export class Kernel {
   }
 
   private startAttempt(e: AttemptDispatched): void {
-    const request = this.attemptRequest(e);
     const dispatcher = this.dispatcher;
+    const request = this.attemptRequest(e);
     if (dispatcher.kind === 'real') {
       this.pendingAsync++;
       dispatcher.send(request).then(
@@ -326,30 +331,33 @@ export class Kernel {
 
   /** The request for an attempt, from the task as it is after its AttemptDispatched. */
   attemptRequest(e: AttemptDispatched): AttemptRequest {
-    return new KernelAttemptRequest(this.state, e);
+    return new KernelAttemptRequest(this.state).fill(e);
   }
 }
 
 /** An AttemptRequest read off the state; the name string is only built if a dispatcher asks. */
 class KernelAttemptRequest implements AttemptRequest {
-  readonly id: number;
-  readonly queue: string;
-  readonly method: HttpMethod;
-  readonly url: string;
-  readonly headers: readonly [string, string][];
-  readonly body: string | undefined;
-  readonly bodyBytes: number;
-  readonly target: string;
-  readonly retryCount: number;
-  readonly executionCount: number;
-  readonly previousStatus: number | null;
-  readonly etaUs: Micros;
-  readonly dispatchedAt: Micros;
-  readonly deadlineUs: Micros;
-  readonly forced: boolean;
-  private cachedName: string | undefined;
+  id = 0;
+  queue = '';
+  method: HttpMethod = 'POST';
+  url = '';
+  headers: readonly [string, string][] = NO_HEADERS;
+  body: string | undefined = undefined;
+  bodyBytes = 0;
+  target = '';
+  retryCount = 0;
+  executionCount = 0;
+  previousStatus: number | null = null;
+  etaUs: Micros = 0;
+  dispatchedAt: Micros = 0;
+  deadlineUs: Micros = 0;
+  forced = false;
+  private cachedName: string | undefined = undefined;
 
-  constructor(private readonly state: EngineState, e: AttemptDispatched) {
+  constructor(private readonly state: EngineState) {}
+
+  fill(e: AttemptDispatched): this {
+    const state = this.state;
     const tasks = state.tasks;
     const id = e.id;
     const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
@@ -370,6 +378,8 @@ class KernelAttemptRequest implements AttemptRequest {
     this.dispatchedAt = e.t;
     this.deadlineUs = deadlineFor(state.settings, this.target);
     this.forced = e.forced === true;
+    this.cachedName = undefined;
+    return this;
   }
 
   get name(): string {

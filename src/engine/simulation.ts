@@ -94,7 +94,6 @@ export class Simulation {
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
   private readonly prng: Prng;
-  private eventCount = 0;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed ?? 1;
@@ -117,15 +116,12 @@ export class Simulation {
       typeof worker === 'function'
         ? functionDispatcher(worker, this.prng, US_PER_SECOND)
         : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.prng);
-    const count: EventObserver = () => {
-      this.eventCount++;
-    };
     this.kernel = new Kernel({
       state: createEngineState(),
       log,
       dispatcher,
       now: 0,
-      observers: [count, this.statsCollector.observe, ...(options.observers ?? [])],
+      observers: [this.statsCollector.observe, ...(options.observers ?? [])],
     });
     this.kernel.applyConfig(options.config, settings);
   }
@@ -301,7 +297,7 @@ export class Simulation {
     return {
       seed: this.seed,
       virtual_seconds: this.kernel.now / US_PER_SECOND,
-      events: this.eventCount,
+      events: this.state.eventsApplied,
       queues: this.statsCollector.report(this.state, options),
     };
   }

@@ -40,23 +40,57 @@ class GrowableFloats {
     }
     this.data[this.length++] = v;
   }
-  sorted(): Float64Array {
-    return this.data.slice(0, this.length).sort();
+  /** Nearest-rank percentiles (p in 0..100], in one pass of selections; null when empty. */
+  percentiles(ps: readonly number[]): (number | null)[] {
+    if (this.length === 0) return ps.map(() => null);
+    const values = this.data.slice(0, this.length);
+    return ps.map((p) => select(values, Math.max(1, Math.ceil((p / 100) * values.length)) - 1));
+  }
+
+  max(): number | null {
+    if (this.length === 0) return null;
+    let m = -Infinity;
+    for (let i = 0; i < this.length; i++) if ((this.data[i] as number) > m) m = this.data[i] as number;
+    return m;
   }
 }
 
-/** Nearest-rank percentile of sorted values, or null when there are none. */
-export function percentile(sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] as number;
+/**
+ * The k-th smallest value (0-based), by quickselect (Hoare partition, median-of-three): O(n),
+ * where sorting a million latencies to read two percentiles would be O(n log n). Reorders `a`.
+ */
+export function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot value
+    const x = a[lo] as number, y = a[mid] as number, z = a[hi] as number;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k] as number;
+  }
+  return a[k] as number;
 }
 
 class QueueAccumulator {
   added = 0;
   succeeded = 0;
   failed = 0;
-  deleted = 0;
   attempts = 0;
   retries = 0;
   inFlightMax = 0;
@@ -132,13 +166,6 @@ export class StatsCollector {
       case 'AttemptOrphaned':
         this.of(state, e.id).latencies.push(e.latencyUs);
         return;
-      case 'TaskDeleted':
-        this.of(state, e.id).deleted++;
-        return;
-      case 'QueuePurged': {
-        // Counted from the state, which evolve has already updated.
-        return;
-      }
       default:
         return;
     }
@@ -155,8 +182,8 @@ export class StatsCollector {
       const acc = this.queues[i];
       if (!acc || (acc.added === 0 && !options.includeIdle)) return;
       const counts = q.countByState;
-      const latencies = acc.latencies.sorted();
-      const completions = acc.completions.sorted();
+      const [latencyP50, latencyP99] = acc.latencies.percentiles([50, 99]);
+      const [completionP50, completionP99] = acc.completions.percentiles([50, 99]);
       const span = acc.lastDispatch - acc.firstDispatch;
       const seconds = (us: number | null) => (us === null || Number.isNaN(us) ? null : us / US_PER_SECOND);
       out[q.name] = {
@@ -172,12 +199,8 @@ export class StatsCollector {
         in_flight_max: acc.inFlightMax,
         first_dispatch_at_seconds: seconds(acc.firstDispatch),
         last_dispatch_at_seconds: seconds(acc.lastDispatch),
-        latency_seconds: { p50: seconds(percentile(latencies, 50)), p99: seconds(percentile(latencies, 99)) },
-        completion_seconds: {
-          p50: seconds(percentile(completions, 50)),
-          p99: seconds(percentile(completions, 99)),
-          max: seconds(completions.length ? (completions[completions.length - 1] as number) : null),
-        },
+        latency_seconds: { p50: seconds(latencyP50 ?? null), p99: seconds(latencyP99 ?? null) },
+        completion_seconds: { p50: seconds(completionP50 ?? null), p99: seconds(completionP99 ?? null), max: seconds(acc.completions.max()) },
       };
     });
     return out;

@@ -16,6 +16,7 @@
  *   AttemptOrphaned    7  t id status latencyUs
  *   TaskDeleted        8  t id
  *   (object)           9  index into `objects`
+ *   (end of chunk)    -1  the rest of this chunk is unused
  * A null status is -1; reasons are indices into FAILURE_REASONS.
  *
  * Decoding gives back objects equal to the ones appended, with the same key order, so the JSON
@@ -25,10 +26,17 @@ import { assertNever } from '../core/assert.js';
 import type { EngineEvent, FailureReason } from '../core/events.js';
 import type { EventLog, LogHeader } from './event-log.js';
 
+/** Marks the unused end of a full chunk. */
+const END_OF_CHUNK = -1;
+
 const FAILURE_REASONS: readonly FailureReason[] = ['status', 'deadline', 'connection'];
 
+const CHUNK_SLOTS = 1 << 20; // 8 MiB per chunk; chunks are never copied when the log grows
+
 export class MemoryEventLog implements EventLog {
-  private tape = new Float64Array(1 << 16);
+  /** Full chunks, then the one being written (`tape`). */
+  private readonly chunks: Float64Array[] = [];
+  private tape = new Float64Array(1 << 12);
   private used = 0;
   private readonly objects: EngineEvent[] = [];
   private readonly strings: string[] = [];
@@ -43,7 +51,7 @@ export class MemoryEventLog implements EventLog {
 
   append(e: EngineEvent): void {
     this.length++;
-    if (this.used + 9 > this.tape.length) this.grow();
+    if (this.used + 9 > this.tape.length) this.nextChunk();
     const tape = this.tape;
     let i = this.used;
     switch (e.type) {
@@ -115,9 +123,13 @@ export class MemoryEventLog implements EventLog {
 
   /** Every event, in order, decoded lazily. */
   *[Symbol.iterator](): IterableIterator<EngineEvent> {
-    const tape = this.tape;
+    for (const chunk of this.chunks) yield* this.decode(chunk, chunk.length);
+    yield* this.decode(this.tape, this.used);
+  }
+
+  private *decode(tape: Float64Array, used: number): IterableIterator<EngineEvent> {
     let i = 0;
-    while (i < this.used) {
+    while (i < used) {
       const code = tape[i] as number;
       const t = tape[i + 1] as number;
       const id = tape[i + 2] as number;
@@ -165,6 +177,9 @@ export class MemoryEventLog implements EventLog {
           yield this.objects[t] as EngineEvent;
           i += 2;
           break;
+        case END_OF_CHUNK:
+          i = used;
+          break;
         default:
           throw new Error(`memory log: corrupt tape at slot ${i}`);
       }
@@ -178,7 +193,7 @@ export class MemoryEventLog implements EventLog {
 
   /** Approximate bytes held. */
   get bytes(): number {
-    return this.tape.byteLength;
+    return this.chunks.reduce((n, c) => n + c.byteLength, this.tape.byteLength);
   }
 
   private intern(s: string): number {
@@ -190,10 +205,18 @@ export class MemoryEventLog implements EventLog {
     return n;
   }
 
-  private grow(): void {
-    const bigger = new Float64Array(this.tape.length * 2);
-    bigger.set(this.tape);
-    this.tape = bigger;
+  private nextChunk(): void {
+    if (this.tape.length < CHUNK_SLOTS) {
+      // Small logs grow by doubling until a chunk is worth it.
+      const bigger = new Float64Array(this.tape.length * 2);
+      bigger.set(this.tape.subarray(0, this.used));
+      this.tape = bigger;
+      return;
+    }
+    if (this.used < this.tape.length) this.tape[this.used] = END_OF_CHUNK;
+    this.chunks.push(this.tape);
+    this.tape = new Float64Array(CHUNK_SLOTS);
+    this.used = 0;
   }
 }
 

@@ -1,0 +1,71 @@
+/**
+ * The log file format, in one place:
+ *
+ *   line 1      header     {"format":"pushq-events","version":1,"pushqVersion":..,"seed":..,"clock":..,"configHash":..}
+ *   lines       events     one JSON object per line (codec.ts), the events of one engine step
+ *   line        marker     {"commit":<batch no, from 1>,"n":<events in the batch>,"crc":"<8 hex>"}
+ *   ... events, marker, events, marker ...
+ *
+ * The CRC-32 covers the bytes of the batch's event lines, newlines included, and nothing else:
+ * one checksum per batch, not per line (DESIGN.md: per-line checksums double replay time). A
+ * batch is complete when its marker is present and agrees (number in sequence, count, CRC).
+ * The header holds no wall-clock time, so the same seed and inputs give the same bytes.
+ */
+import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from './event-log.js';
+import { crc32Hex } from './crc32.js';
+import { LogError } from './log-errors.js';
+
+export function encodeHeader(h: LogHeader): string {
+  return JSON.stringify({ format: h.format, version: h.version, pushqVersion: h.pushqVersion, seed: h.seed, clock: h.clock, configHash: h.configHash });
+}
+
+export function encodeMarker(batch: number, n: number, crc: number): string {
+  return `{"commit":${batch},"n":${n},"crc":"${crc32Hex(crc)}"}`;
+}
+
+export interface Marker {
+  commit: number;
+  n: number;
+  crc: string;
+}
+
+/** The marker a line holds, or null if it is not a well-formed marker. */
+export function parseMarker(line: string): Marker | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const m = v as Record<string, unknown>;
+  if (Object.keys(m).length !== 3) return null;
+  if (!Number.isSafeInteger(m.commit) || (m.commit as number) < 1) return null;
+  if (!Number.isSafeInteger(m.n) || (m.n as number) < 1) return null;
+  if (typeof m.crc !== 'string' || !/^[0-9a-f]{8}$/.test(m.crc)) return null;
+  return m as unknown as Marker;
+}
+
+/** The header a first line holds; a LogError (not a pushq log, or too new) otherwise. */
+export function decodeHeader(line: string, file: string): LogHeader {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    v = null;
+  }
+  const h = v as Record<string, unknown> | null;
+  if (typeof h !== 'object' || h === null || h.format !== LOG_FORMAT) {
+    throw new LogError('LOG_NOT_PUSHQ', `${file}: not a pushq event log (the first line is not a pushq-events header)`, { file, line: 1, offset: 0 });
+  }
+  if (!Number.isSafeInteger(h.version) || (h.version as number) < 1) {
+    throw new LogError('LOG_NOT_PUSHQ', `${file}: the log header has no valid format version`, { file, line: 1, offset: 0 });
+  }
+  if ((h.version as number) > LOG_FORMAT_VERSION) {
+    throw new LogError('LOG_VERSION_NEWER', `${file}: log format version ${h.version as number} is newer than this pushq (${LOG_FORMAT_VERSION})`, { file, line: 1, offset: 0 });
+  }
+  if (typeof h.pushqVersion !== 'string' || typeof h.seed !== 'number' || (h.clock !== 'virtual' && h.clock !== 'wall') || typeof h.configHash !== 'string') {
+    throw new LogError('LOG_NOT_PUSHQ', `${file}: the log header is incomplete (needs pushqVersion, seed, clock, configHash)`, { file, line: 1, offset: 0 });
+  }
+  return { format: LOG_FORMAT, version: h.version as number, pushqVersion: h.pushqVersion, seed: h.seed, clock: h.clock, configHash: h.configHash };
+}

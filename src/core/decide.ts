@@ -196,7 +196,8 @@ export function nextDispatchTime(state: EngineState, q: QueueRuntime): Micros | 
   if (!queueIsDispatching(q) || q.inFlight >= q.maxConcurrent) return null;
   const id = q.ready.peek();
   if (id < 0) return null;
-  return Math.max(state.tasks.eta[id] as number, nextTokenAt(q.bucket!));
+  const at = Math.max(state.tasks.eta[id] as number, nextTokenAt(q.bucket!));
+  return at === Infinity ? null : at;
 }
 
 export interface AttemptOutcome {

@@ -46,10 +46,14 @@ export function takeToken(bucket: TokenBucket): void {
   bucket.credit -= bucket.periodUs;
 }
 
-/** The earliest time at which a whole token is available (== refilledAt when one already is). */
+/**
+ * The earliest time at which a whole token is available (== refilledAt when one already is);
+ * Infinity for a bucket too small to ever hold one (`bucket_size: 0`).
+ */
 export function nextTokenAt(bucket: TokenBucket): Micros {
   const short = bucket.periodUs - bucket.credit;
   if (short <= 0) return bucket.refilledAt;
+  if (bucket.capacityCredit < bucket.periodUs) return Infinity;
   return bucket.refilledAt + Math.ceil(short / bucket.tokensPerPeriod);
 }
 

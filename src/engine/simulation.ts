@@ -182,14 +182,22 @@ export class Simulation {
 
   /** Runs `fn` at virtual time `atSeconds` (≥ now), in timer order with everything else. */
   schedule(atSeconds: number, fn: (sim: Simulation) => void): void {
-    this.kernel.at(secondsToMicros(atSeconds), () => fn(this));
+    this.kernel.at(this.futureMicros(atSeconds, 'schedule'), () => fn(this));
+  }
+
+  private futureMicros(atSeconds: number, what: string): number {
+    const at = secondsToMicros(atSeconds);
+    if (!Number.isFinite(at) || at < this.kernel.now) {
+      throw new RangeError(`${what}: time ${atSeconds} s is not a time from now on (now is ${this.now} s)`);
+    }
+    return at;
   }
 
   /** Adds `count` tasks at `at`, all at once or arriving at a rate (evenly spaced or Poisson). */
   addWorkload(w: WorkloadSpec): void {
     requireQueue(this.state, w.queue);
     if (!(Number.isInteger(w.count) && w.count >= 0)) throw new RangeError(`workload count must be a whole number, got ${w.count}`);
-    const startUs = w.atSeconds === undefined ? this.kernel.now : secondsToMicros(w.atSeconds);
+    const startUs = w.atSeconds === undefined ? this.kernel.now : this.futureMicros(w.atSeconds, 'addWorkload');
     const template = toTaskSpec({ ...(w.task ?? {}), queue: w.queue });
     let made = 0;
     const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });

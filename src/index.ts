@@ -1,2 +1,53 @@
-/** pushq's public entry point. Every export is documented where it is defined. */
-export * from './config/types.js';
+/**
+ * pushq's public entry point: `import { ... } from 'pushq'`.
+ *
+ * - Configuration: parse and validate queue.yaml / queue.xml (docs/config.md).
+ * - Simulation: run queues against a modelled worker in virtual time (docs/simulate.md).
+ * - Events and replay: the log every run writes, and the fold that rebuilds state from it
+ *   (docs/events.md).
+ * - Errors: typed, with stable codes (docs/errors.md).
+ * The property-testing kit is a separate entry point: `pushq/testing` (docs/testing.md).
+ */
+
+// ---- configuration ----
+export * from './config/index.js';
+
+// ---- simulation ----
+/** Build a simulation: queues from a config, a worker model or function, a seed. */
+export { createSimulation, Simulation, configHash, canonicalJson } from './engine/simulation.js';
+export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView, SimulationStats } from './engine/simulation.js';
+/** Per-queue statistics folded from events (the same figures `pushq simulate` prints). */
+export { StatsCollector, type QueueStats } from './engine/stats.js';
+/** The kernel: one loop for virtual and wall time (advanced use; most users want createSimulation). */
+export { Kernel, deadlineFor, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US, type EventObserver, type KernelOptions } from './engine/kernel.js';
+export type { AttemptRequest, Dispatcher, ModelledOutcome, ObservedOutcome } from './engine/attempt.js';
+export { NO_ANSWER } from './engine/attempt.js';
+/** The seeded generator every random draw comes from. */
+export { createPrng, type Prng } from './engine/prng.js';
+/** Modelled workers: latency distributions, errors, timeouts, outages, routes; or your own function. */
+export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency } from './dispatch/worker-model.js';
+export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, WorkerFunction, WorkerCall } from './dispatch/worker-model.js';
+
+// ---- the core: events, state, rules ----
+export type * from './core/events.js';
+export { ENGINE_EVENT_TYPES } from './core/events.js';
+export { createEngineState, evolve, taskName, queueStateName, type EngineState, type QueueRuntime, type QueueStateName } from './core/state.js';
+export { checkTaskSpec, checkRetryOptions, defaultTaskUrl, TASK_LIMITS, type TaskSpec, type TaskApiFlavour } from './core/task-spec.js';
+/** The task lifecycle machine (XState), its derived table, and snapshots on demand. */
+export { taskMachine, taskSnapshot, nextTaskState, TASK_STATES, TASK_EVENTS, type TaskStateName, type TaskMachineEventType, type TaskMachineSnapshot } from './core/task-machine.js';
+/** App Engine's retry rule: backoff delay and give-up, in microseconds. */
+export { backoffDelayUs, shouldRetry, retryPolicyFrom, DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry-policy.js';
+export type { HttpMethod } from './core/task-table.js';
+export { US_PER_SECOND, secondsToMicros, microsToSeconds, type Micros } from './core/time.js';
+
+// ---- errors ----
+export { PushqError, UnknownQueueError, InvalidQueueModeError, TaskAlreadyExistsError, TombstonedTaskError, UnknownTaskError, TaskValidationError, type PushqErrorCode } from './core/errors.js';
+export { AssertionError } from './core/assert.js';
+
+// ---- logs and replay ----
+export { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from './log/event-log.js';
+export { MemoryEventLog } from './log/memory-log.js';
+/** Rebuild state from events; compare states exactly. */
+export { replay, stateDigest, stateLines, type ReplayOptions } from './log/replay.js';
+
+export { PUSHQ_VERSION } from './version.js';

@@ -129,11 +129,21 @@ export interface WorkerCall {
 /** A user's worker: `status: null` means no answer (the deadline fails the attempt). */
 export type WorkerFunction = (call: WorkerCall) => { status: number | null; latencyMs: number };
 
+function copyRequest(r: AttemptRequest): AttemptRequest {
+  return {
+    id: r.id, queue: r.queue, name: r.name, method: r.method, url: r.url, headers: r.headers, body: r.body,
+    bodyBytes: r.bodyBytes, target: r.target, retryCount: r.retryCount, executionCount: r.executionCount,
+    previousStatus: r.previousStatus, etaUs: r.etaUs, dispatchedAt: r.dispatchedAt, deadlineUs: r.deadlineUs, forced: r.forced,
+  };
+}
+
 export function functionDispatcher(fn: WorkerFunction, prng: Prng, usPerSecond: number): Dispatcher {
   const random = () => prng.next();
   return {
     kind: 'modelled',
-    answer(request: AttemptRequest, out: ModelledOutcome): void {
+    answer(reused: AttemptRequest, out: ModelledOutcome): void {
+      // The kernel reuses its request object; a user's function may keep what it is given.
+      const request = copyRequest(reused);
       const r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
       out.latencyUs = Math.max(0, Math.round(r.latencyMs * US_PER_MS));
       out.status = r.status ?? NO_ANSWER;

@@ -61,5 +61,6 @@ export interface ObservedOutcome {
  * kernel schedules the answer in virtual time; a real one answers when the response arrives.
  */
 export type Dispatcher =
+  /** `request` is only valid during the call (the kernel reuses it): copy what you keep. */
   | { kind: 'modelled'; answer(request: AttemptRequest, out: ModelledOutcome): void }
   | { kind: 'real'; send(request: AttemptRequest): Promise<ObservedOutcome> };

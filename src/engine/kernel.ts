@@ -72,6 +72,7 @@ export class Kernel {
   private readonly freeCallbackSlots: number[] = [];
   private readonly onAsyncSettled: (() => void) | undefined;
   private readonly clock: (() => Micros) | undefined;
+  private readonly reusedRequest: KernelAttemptRequest;
   /** Filled in by a modelled dispatcher for each attempt (reused: no allocation per attempt). */
   private readonly modelledOutcome: ModelledOutcome = { status: 0, latencyUs: 0 };
   /** Attempts whose (real) outcome has not come back yet. */
@@ -87,6 +88,7 @@ export class Kernel {
     this.observers = options.observers ?? [];
     this.onAsyncSettled = options.onAsyncSettled;
     this.clock = options.clock;
+    this.reusedRequest = new KernelAttemptRequest(this.state);
   }
 
   // ---- applying events ---------------------------------------------------------------------------
@@ -280,7 +282,9 @@ export class Kernel {
 
   private startAttempt(e: AttemptDispatched): void {
     const dispatcher = this.dispatcher;
-    const request = this.attemptRequest(e);
+    // A modelled answer is given during the call, so one request object serves every attempt
+    // (a million attempts, no request objects); a real one outlives it and gets its own.
+    const request = dispatcher.kind === 'modelled' ? this.reusedRequest.fill(e) : this.attemptRequest(e);
     if (dispatcher.kind === 'real') {
       this.pendingAsync++;
       dispatcher.send(request).then(
@@ -366,7 +370,7 @@ class KernelAttemptRequest implements AttemptRequest {
     this.id = id;
     this.queue = q.name;
     this.method = meta?.method ?? 'POST';
-    this.url = meta?.url ?? defaultTaskUrl(q.name);
+    this.url = meta?.url ?? defaultUrlOf(q);
     this.headers = meta?.headers ?? NO_HEADERS;
     this.body = meta?.body;
     this.bodyBytes = meta?.bodyBytes ?? 0;
@@ -385,6 +389,18 @@ class KernelAttemptRequest implements AttemptRequest {
   get name(): string {
     return (this.cachedName ??= taskName(this.state, this.id));
   }
+}
+
+const defaultUrls = new WeakMap<QueueRuntime, string>();
+
+/** A queue's default task URL, built once per queue rather than once per attempt. */
+function defaultUrlOf(q: QueueRuntime): string {
+  let url = defaultUrls.get(q);
+  if (url === undefined) {
+    url = defaultTaskUrl(q.name);
+    defaultUrls.set(q, url);
+  }
+  return url;
 }
 
 const NO_HEADERS: readonly [string, string][] = Object.freeze([]) as unknown as readonly [string, string][];

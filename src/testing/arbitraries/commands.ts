@@ -1,0 +1,31 @@
+/**
+ * Operator commands at random virtual times: pause, resume and purge a queue; delete or force-run
+ * a named task. Commands may be refused (a task already ended, a run of a task in flight): the
+ * scenario runner counts refusals as outcomes, they are part of what is being tested.
+ */
+import fc from 'fast-check';
+
+export type QueueCommand =
+  | { kind: 'pause' | 'resume' | 'purge'; atSeconds: number; queue: string }
+  | { kind: 'delete' | 'run'; atSeconds: number; queue: string; name: string };
+
+export interface CommandArbitraryOptions {
+  queues: readonly string[];
+  /** Tasks that delete/run may target; without any, only queue commands are drawn. */
+  tasks: readonly { queue: string; name: string }[];
+  maxCommands?: number;
+  /** Latest command time, seconds. Default 60. */
+  atSecondsMax?: number;
+}
+
+export function queueCommandsArbitrary(options: CommandArbitraryOptions): fc.Arbitrary<QueueCommand[]> {
+  const at = fc.double({ min: 0, max: options.atSecondsMax ?? 60, noNaN: true });
+  const queueCommand = fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const, 'resume' as const, 'purge' as const), atSeconds: at, queue: fc.constantFrom(...options.queues) });
+  const arbitraries: fc.Arbitrary<QueueCommand>[] = [queueCommand];
+  if (options.tasks.length > 0) {
+    arbitraries.push(
+      fc.record({ kind: fc.constantFrom('delete' as const, 'run' as const), atSeconds: at, task: fc.constantFrom(...options.tasks) }).map(({ kind, atSeconds, task }) => ({ kind, atSeconds, queue: task.queue, name: task.name })),
+    );
+  }
+  return fc.array(fc.oneof(...arbitraries), { maxLength: options.maxCommands ?? 6 });
+}

@@ -1,0 +1,72 @@
+/**
+ * Workloads for simulations: groups of tasks for `Simulation.addWorkload`, arriving all at once,
+ * evenly or as a Poisson stream, with countdowns, absolute ETAs (past ones included) and
+ * sometimes per-task retry options. Named groups get the prefix `w<i>-`, so commands can target
+ * their tasks by name (see commands.ts).
+ */
+import fc from 'fast-check';
+import type { WorkloadSpec } from '../../engine/simulation.js';
+import { simRetryParametersArbitrary } from './sim-config.js';
+
+export interface WorkloadArbitraryOptions {
+  /** Queues tasks may go to. */
+  queues: readonly string[];
+  /** Total tasks over all groups. Default 60. */
+  maxTasks?: number;
+  /** Groups. Default 4. */
+  maxGroups?: number;
+  /** Latest arrival start, seconds. Default 30. */
+  startSecondsMax?: number;
+}
+
+type TaskTemplate = NonNullable<WorkloadSpec['task']>;
+
+function taskTemplateArbitrary(): fc.Arbitrary<TaskTemplate> {
+  return fc
+    .record({
+      when: fc.oneof(
+        fc.constant({}),
+        fc.double({ min: 0, max: 120, noNaN: true }).map((countdownSeconds) => ({ countdownSeconds })),
+        fc.double({ min: 0, max: 200, noNaN: true }).map((etaSeconds) => ({ etaSeconds })),
+      ),
+      retry: fc.option(simRetryParametersArbitrary(), { nil: undefined, freq: 4 }),
+    })
+    .map(({ when, retry }) => (retry === undefined ? { ...when } : { ...when, retry }));
+}
+
+export function workloadArbitrary(options: WorkloadArbitraryOptions): fc.Arbitrary<WorkloadSpec[]> {
+  const maxTasks = options.maxTasks ?? 60;
+  const group = fc.record({
+    queue: fc.constantFrom(...options.queues),
+    count: fc.integer({ min: 1, max: Math.max(1, maxTasks) }),
+    atSeconds: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.startSecondsMax ?? 30, noNaN: true })),
+    arrival: fc.oneof(
+      fc.constant(undefined),
+      fc.record({ ratePerSecond: fc.double({ min: 0.05, max: 50, noNaN: true }), arrivals: fc.constantFrom('even' as const, 'poisson' as const) }),
+    ),
+    named: fc.boolean(),
+    task: taskTemplateArbitrary(),
+  });
+  return fc.array(group, { minLength: 1, maxLength: options.maxGroups ?? 4 }).map((groups) => {
+    let left = maxTasks;
+    const out: WorkloadSpec[] = [];
+    groups.forEach((g, i) => {
+      const count = Math.min(g.count, left);
+      left -= count;
+      if (count === 0) return;
+      const w: WorkloadSpec = { queue: g.queue, count, atSeconds: g.atSeconds, task: g.task };
+      if (g.arrival !== undefined) {
+        w.ratePerSecond = g.arrival.ratePerSecond;
+        w.arrivals = g.arrival.arrivals;
+      }
+      if (g.named) w.namePrefix = `w${i}-`;
+      out.push(w);
+    });
+    return out;
+  });
+}
+
+/** The task names a workload gives explicitly (groups with a `namePrefix`). */
+export function namedTasks(workloads: readonly WorkloadSpec[]): { queue: string; name: string }[] {
+  return workloads.flatMap((w) => (w.namePrefix === undefined ? [] : Array.from({ length: w.count }, (_, i) => ({ queue: w.queue, name: `${w.namePrefix}${i}` }))));
+}

@@ -1,0 +1,348 @@
+/**
+ * Invariant checkers over an event list: the laws of DESIGN.md ("Queue actors") and the retry
+ * rules of the reference (§2.1, §2.2), written from the reference, independently of the engine's
+ * own code (no import from src/core's retry policy or token bucket). Each returns the violations
+ * it finds, each with the index of the offending event; an empty list means the law held.
+ *
+ * The queue configuration in force is read from the ConfigApplied events (a reload starts a new
+ * epoch), unless `config` is passed, which then applies throughout.
+ *
+ * Laws checked:
+ * - rate: in every window, non-forced dispatches ≤ bucket_size + rate·T, exactly (BigInt over
+ *   the exact rate): all windows [tᵢ, tⱼ] between two dispatches, and windows [tᵢ, tᵢ+T) for
+ *   the given lengths T;
+ * - concurrency: no non-forced dispatch while max_concurrent_requests attempts are in flight
+ *   (a force-run, like Cloud Tasks RunTask, is not limited, so only then may in-flight exceed it);
+ * - ETA: no non-forced dispatch before the task's ETA (TaskAdded eta, then AttemptFailed retryAt),
+ *   and no BackoffElapsed before the retry time;
+ * - pause: no non-forced dispatch while the queue is paused, disabled, or at rate 0;
+ * - retry delays: delayUs = min(max, min·2^e·k) with n = attempts so far (§2.1), retryAt = t + delay;
+ * - give-up: a failure gives up exactly when the §2.2 rule says, and 2xx is exactly success (S7).
+ */
+import type { QueueConfig, QueueFileConfig, RetryParameters } from '../config/types.js';
+import type { EngineEvent } from '../core/events.js';
+
+export type Law = 'rate' | 'concurrency' | 'eta' | 'pause' | 'retry-delay' | 'give-up';
+
+export interface Violation {
+  law: Law;
+  /** Index in the event list of the event that broke the law. */
+  index: number;
+  message: string;
+}
+
+const US = 1_000_000;
+
+// ---- a small fold shared by the checkers -----------------------------------------------------------
+
+interface TaskFacts {
+  queue: string;
+  eta: number;
+  retry: RetryParameters | undefined;
+  attempts: number;
+  firstDispatchAt: number | null;
+}
+
+class Fold {
+  readonly tasks = new Map<number, TaskFacts>();
+  readonly queues = new Map<string, QueueConfig>();
+  readonly paused = new Map<string, boolean>();
+  readonly inFlight = new Map<string, number>();
+  /** Increments on each ConfigApplied: the rate law is checked per epoch. */
+  epoch = 0;
+
+  constructor(private readonly fixed: QueueFileConfig | undefined) {
+    if (fixed) this.configure(fixed, true);
+  }
+
+  private configure(config: QueueFileConfig, first: boolean): void {
+    const listed = new Set(config.queues.map((q) => q.name));
+    for (const q of config.queues) {
+      this.queues.set(q.name, q);
+      this.paused.set(q.name, q.state === 'paused');
+      if (first || !this.inFlight.has(q.name)) this.inFlight.set(q.name, this.inFlight.get(q.name) ?? 0);
+    }
+    // A queue left out of a reload is disabled (reference §1.4), except `default`.
+    for (const name of this.paused.keys()) if (!listed.has(name) && name !== 'default') this.paused.set(name, true);
+  }
+
+  queueOf(id: number): TaskFacts | undefined {
+    return this.tasks.get(id);
+  }
+
+  /** Applies `e`; call after the checker looked at the state before it. */
+  apply(e: EngineEvent): void {
+    switch (e.type) {
+      case 'ConfigApplied':
+        this.epoch++;
+        if (!this.fixed) this.configure(e.config, this.epoch === 1);
+        return;
+      case 'TaskAdded':
+        this.tasks.set(e.id, { queue: e.queue, eta: e.eta, retry: e.retry, attempts: 0, firstDispatchAt: null });
+        return;
+      case 'AttemptDispatched': {
+        const t = this.tasks.get(e.id);
+        if (!t) return;
+        t.attempts++;
+        t.firstDispatchAt ??= e.t;
+        this.inFlight.set(t.queue, (this.inFlight.get(t.queue) ?? 0) + 1);
+        return;
+      }
+      case 'AttemptFailed': {
+        const t = this.tasks.get(e.id);
+        if (!t) return;
+        t.eta = e.retryAt;
+        this.inFlight.set(t.queue, (this.inFlight.get(t.queue) ?? 0) - 1);
+        return;
+      }
+      case 'AttemptSucceeded':
+      case 'TaskGaveUp':
+      case 'AttemptOrphaned': {
+        const t = this.tasks.get(e.id);
+        if (t) this.inFlight.set(t.queue, (this.inFlight.get(t.queue) ?? 0) - 1);
+        return;
+      }
+      case 'QueuePaused':
+        this.paused.set(e.queue, true);
+        return;
+      case 'QueueResumed':
+        this.paused.set(e.queue, false);
+        return;
+      case 'BackoffElapsed':
+      case 'TaskDeleted':
+      case 'QueuePurged':
+        return;
+    }
+  }
+
+  retryParameters(t: TaskFacts): RetryParameters | undefined {
+    return t.retry ?? this.queues.get(t.queue)?.retry_parameters;
+  }
+}
+
+function unknownTask(index: number, law: Law, id: number): Violation {
+  return { law, index, message: `event names task ${id}, which no TaskAdded introduced` };
+}
+
+// ---- rate ---------------------------------------------------------------------------------------
+
+export interface RateLawOptions {
+  /** Window lengths T (µs) checked from each dispatch, besides all dispatch-to-dispatch windows. */
+  windowsUs?: readonly number[];
+}
+
+export const DEFAULT_WINDOWS_US: readonly number[] = [1_000, 100_000, US, 10 * US, 60 * US, 3600 * US];
+
+export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileConfig, options: RateLawOptions = {}): Violation[] {
+  const fold = new Fold(config);
+  const out: Violation[] = [];
+  // Per epoch and queue: the non-forced dispatch times and their event indexes.
+  let series = new Map<string, { t: number[]; index: number[]; q: QueueConfig | undefined }>();
+  const flush = (): void => {
+    for (const [name, s] of series) checkSeries(name, s.q, s.t, s.index, options.windowsUs ?? DEFAULT_WINDOWS_US, out);
+    series = new Map();
+  };
+  events.forEach((e, index) => {
+    if (e.type === 'ConfigApplied' && !config) flush();
+    if (e.type === 'AttemptDispatched' && !e.forced) {
+      const t = fold.queueOf(e.id);
+      if (!t) {
+        out.push(unknownTask(index, 'rate', e.id));
+      } else {
+        let s = series.get(t.queue);
+        if (!s) series.set(t.queue, (s = { t: [], index: [], q: fold.queues.get(t.queue) }));
+        s.t.push(e.t);
+        s.index.push(index);
+      }
+    }
+    fold.apply(e);
+  });
+  flush();
+  return out;
+}
+
+function checkSeries(name: string, q: QueueConfig | undefined, times: number[], indexes: number[], windowsUs: readonly number[], out: Violation[]): void {
+  if (times.length === 0) return;
+  const rate = q?.rate_exact ?? null;
+  if (!q || rate === null || q.bucket_size === null) {
+    out.push({ law: 'rate', index: indexes[0]!, message: `queue ${name} has no token rate (rate 0, pull or unknown) but dispatched ${times.length} time(s)` });
+    return;
+  }
+  const P = BigInt(rate.period_us);
+  const R = BigInt(rate.tokens);
+  const C = BigInt(q.bucket_size) * P;
+  const n = times.length;
+  // All windows [tᵢ, tⱼ]: (j-i+1)·P ≤ C + R·(tⱼ-tᵢ)  ⇔  g(j) - h(i) ≤ C, with
+  // g(j) = (j+1)·P - R·tⱼ and h(i) = i·P - R·tᵢ. A suffix maximum of g makes it O(n).
+  let bestG = -(2n ** 200n);
+  let bestJ = -1;
+  for (let i = n - 1; i >= 0; i--) {
+    const ti = BigInt(times[i]!);
+    const g = BigInt(i + 1) * P - R * ti;
+    if (g > bestG) {
+      bestG = g;
+      bestJ = i;
+    }
+    const h = BigInt(i) * P - R * ti;
+    if (bestG - h > C) {
+      out.push({
+        law: 'rate',
+        index: indexes[bestJ]!,
+        message: `queue ${name}: ${bestJ - i + 1} dispatches in [${times[i]}, ${times[bestJ]}] µs exceed bucket_size ${q.bucket_size} + ${rate.tokens}/${rate.period_us} per µs × ${times[bestJ]! - times[i]!} µs`,
+      });
+      return; // one report per queue and epoch is enough to fail, and keeps the output readable
+    }
+  }
+  // Windows [tᵢ, tᵢ+T) for each T: count·P ≤ C + R·T.
+  for (const T of windowsUs) {
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      if (j < i) j = i;
+      while (j < n && times[j]! < times[i]! + T) j++;
+      const count = j - i;
+      if (BigInt(count) * P > C + R * BigInt(T)) {
+        out.push({ law: 'rate', index: indexes[j - 1]!, message: `queue ${name}: ${count} dispatches in [${times[i]}, ${times[i]! + T}) µs exceed bucket_size ${q.bucket_size} + rate × ${T} µs` });
+        return;
+      }
+    }
+  }
+}
+
+// ---- concurrency, ETA, pause ------------------------------------------------------------------------
+
+export function checkConcurrency(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
+  const fold = new Fold(config);
+  const out: Violation[] = [];
+  events.forEach((e, index) => {
+    if (e.type === 'AttemptDispatched' && !e.forced) {
+      const t = fold.queueOf(e.id);
+      if (!t) out.push(unknownTask(index, 'concurrency', e.id));
+      else {
+        const max = fold.queues.get(t.queue)?.max_concurrent_requests ?? 0;
+        const before = fold.inFlight.get(t.queue) ?? 0;
+        if (before + 1 > max) out.push({ law: 'concurrency', index, message: `queue ${t.queue}: dispatch of task ${e.id} makes ${before + 1} in flight, above max_concurrent_requests ${max}` });
+      }
+    }
+    fold.apply(e);
+    if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp' || e.type === 'AttemptOrphaned') {
+      const t = fold.queueOf(e.id);
+      if (t && (fold.inFlight.get(t.queue) ?? 0) < 0) out.push({ law: 'concurrency', index, message: `queue ${t.queue}: an attempt of task ${e.id} ended that was never dispatched` });
+    }
+  });
+  return out;
+}
+
+export function checkEtaRespected(events: readonly EngineEvent[]): Violation[] {
+  const fold = new Fold(undefined);
+  const out: Violation[] = [];
+  events.forEach((e, index) => {
+    if ((e.type === 'AttemptDispatched' && !e.forced) || e.type === 'BackoffElapsed') {
+      const t = fold.queueOf(e.id);
+      if (!t) out.push(unknownTask(index, 'eta', e.id));
+      else if (e.t < t.eta) out.push({ law: 'eta', index, message: `${e.type} of task ${e.id} at ${e.t} µs, before its ETA ${t.eta} µs` });
+    }
+    fold.apply(e);
+  });
+  return out;
+}
+
+export function checkNoDispatchWhilePaused(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
+  const fold = new Fold(config);
+  const out: Violation[] = [];
+  events.forEach((e, index) => {
+    if (e.type === 'AttemptDispatched' && !e.forced) {
+      const t = fold.queueOf(e.id);
+      if (!t) out.push(unknownTask(index, 'pause', e.id));
+      else if (fold.paused.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is paused or disabled, yet task ${e.id} was dispatched at ${e.t} µs` });
+      else if ((fold.queues.get(t.queue)?.rate_exact ?? null) === null) out.push({ law: 'pause', index, message: `queue ${t.queue} has rate 0, yet task ${e.id} was dispatched at ${e.t} µs` });
+    }
+    fold.apply(e);
+  });
+  return out;
+}
+
+// ---- retry rules (reference §2) ------------------------------------------------------------------------
+
+/** §2.1, in µs: the backoff converted once from seconds (rounded), then min(max, min·2^e·k). */
+export function referenceBackoffUs(n: number, p: RetryParameters): number {
+  const minUs = BigInt(Math.round(p.min_backoff_seconds * US));
+  const maxUs = BigInt(Math.round(p.max_backoff_seconds * US));
+  const e = Math.min(n - 1, p.max_doublings);
+  const k = BigInt(n - e);
+  if (minUs === 0n) return 0;
+  if (e >= 64) return Number(maxUs); // min ≥ 1 µs times 2^64 passes any max a double can hold
+  const raw = minUs * (1n << BigInt(e)) * k;
+  return Number(raw < maxUs ? raw : maxUs);
+}
+
+/** §2.2: whether a task that failed its n-th attempt at age `ageUs` (since its first) is retried. */
+export function referenceShouldRetry(p: RetryParameters, n: number, ageUs: number): boolean {
+  const retryOk = p.task_retry_limit === null ? null : p.task_retry_limit >= n;
+  const ageOk = p.task_age_limit_seconds === null ? null : p.task_age_limit_seconds * US >= ageUs;
+  if (retryOk === null && ageOk === null) return true;
+  if (retryOk === null) return ageOk!;
+  if (ageOk === null) return retryOk;
+  return retryOk || ageOk;
+}
+
+export function checkRetryDelays(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
+  const fold = new Fold(config);
+  const out: Violation[] = [];
+  events.forEach((e, index) => {
+    if (e.type === 'AttemptFailed') {
+      const t = fold.queueOf(e.id);
+      const p = t && fold.retryParameters(t);
+      if (!t || !p) out.push(unknownTask(index, 'retry-delay', e.id));
+      else {
+        const expected = referenceBackoffUs(t.attempts, p);
+        if (e.retry !== t.attempts) out.push({ law: 'retry-delay', index, message: `task ${e.id}: retry ${e.retry}, but ${t.attempts} attempts were made` });
+        if (e.delayUs !== expected) out.push({ law: 'retry-delay', index, message: `task ${e.id}, retry ${t.attempts}: delay ${e.delayUs} µs, the reference formula gives ${expected} µs` });
+        if (e.retryAt !== e.t + e.delayUs) out.push({ law: 'retry-delay', index, message: `task ${e.id}: retryAt ${e.retryAt} ≠ t ${e.t} + delay ${e.delayUs}` });
+      }
+    }
+    fold.apply(e);
+  });
+  return out;
+}
+
+export function checkGiveUp(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
+  const fold = new Fold(config);
+  const out: Violation[] = [];
+  events.forEach((e, index) => {
+    if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp') {
+      const t = fold.queueOf(e.id);
+      const p = t && fold.retryParameters(t);
+      if (!t || !p) out.push(unknownTask(index, 'give-up', e.id));
+      else {
+        const success = e.status !== null && e.status >= 200 && e.status <= 299;
+        if ((e.type === 'AttemptSucceeded') !== success) out.push({ law: 'give-up', index, message: `task ${e.id}: status ${e.status} settled as ${e.type}` });
+        if (!success) {
+          const ageUs = e.t - (t.firstDispatchAt ?? e.t);
+          const retry = referenceShouldRetry(p, t.attempts, ageUs);
+          if (retry !== (e.type === 'AttemptFailed')) {
+            out.push({ law: 'give-up', index, message: `task ${e.id}: failure of attempt ${t.attempts} at age ${ageUs} µs (retry limit ${p.task_retry_limit}, age limit ${p.task_age_limit_seconds} s) should ${retry ? 'be retried' : 'give up'}, got ${e.type}` });
+          }
+        }
+      }
+    }
+    fold.apply(e);
+  });
+  return out;
+}
+
+/** Every law above. */
+export function checkAll(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
+  return [
+    ...checkRateLaw(events, config),
+    ...checkConcurrency(events, config),
+    ...checkEtaRespected(events),
+    ...checkNoDispatchWhilePaused(events, config),
+    ...checkRetryDelays(events, config),
+    ...checkGiveUp(events, config),
+  ];
+}
+
+/** One line per violation, for a test failure message. */
+export function formatViolations(violations: readonly Violation[]): string {
+  return violations.map((v) => `#${v.index} [${v.law}] ${v.message}`).join('\n');
+}

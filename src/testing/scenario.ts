@@ -1,0 +1,102 @@
+/**
+ * A whole simulated scenario as one value: configuration, workload, worker model, operator
+ * commands and seed, and `runScenario` to play it. A property test draws a scenario, runs it,
+ * and checks the events with invariants.ts; fast-check prints the failing scenario and its seed.
+ *
+ * Commands that the engine refuses (a PushqError, e.g. deleting a task that already ended) are
+ * recorded in `refused`, not thrown: refusing is legitimate behaviour. Any other error (an engine
+ * assertion) propagates and fails the property.
+ */
+import fc from 'fast-check';
+import type { QueueFileConfig } from '../config/types.js';
+import { assertNever } from '../core/assert.js';
+import { PushqError } from '../core/errors.js';
+import type { WorkerModel } from '../dispatch/worker-model.js';
+import { createSimulation, type Simulation, type WorkloadSpec } from '../engine/simulation.js';
+import { queueCommandsArbitrary, type QueueCommand } from './arbitraries/commands.js';
+import { simQueueFileConfigArbitrary, type SimQueueConfigOptions } from './arbitraries/sim-config.js';
+import { namedTasks, workloadArbitrary } from './arbitraries/workload.js';
+import { workerModelArbitrary, type WorkerModelArbitraryOptions } from './arbitraries/worker-model.js';
+
+export interface Scenario {
+  seed: number;
+  config: QueueFileConfig;
+  workloads: WorkloadSpec[];
+  worker: WorkerModel;
+  commands: QueueCommand[];
+}
+
+export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerModelArbitraryOptions {
+  maxTasks?: number;
+  maxCommands?: number;
+  /** Draw operator commands at all. Default true. */
+  commands?: boolean;
+}
+
+export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
+  return simQueueFileConfigArbitrary(options).chain((config) => {
+    const queues = config.queues.map((q) => q.name);
+    return workloadArbitrary({ queues, maxTasks: options.maxTasks ?? 60 }).chain((workloads) =>
+      fc.record({
+        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        config: fc.constant(config),
+        workloads: fc.constant(workloads),
+        worker: workerModelArbitrary(options),
+        commands: options.commands === false ? fc.constant([]) : queueCommandsArbitrary({ queues, tasks: namedTasks(workloads), maxCommands: options.maxCommands ?? 6 }),
+      }),
+    );
+  });
+}
+
+export interface ScenarioRun {
+  sim: Simulation;
+  /** Commands the engine refused, with the error code. */
+  refused: { command: QueueCommand; code: string }[];
+}
+
+/** Builds the simulation for `scenario` and schedules its workload and commands (does not run it). */
+export function prepareScenario(scenario: Scenario): ScenarioRun {
+  const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker });
+  const refused: ScenarioRun['refused'] = [];
+  for (const w of scenario.workloads) sim.addWorkload(w);
+  for (const command of scenario.commands) {
+    sim.schedule(command.atSeconds, (s) => {
+      try {
+        applyCommand(s, command);
+      } catch (err) {
+        if (!(err instanceof PushqError)) throw err;
+        refused.push({ command, code: err.code });
+      }
+    });
+  }
+  return { sim, refused };
+}
+
+/** Plays `scenario` until nothing is left to do or `maxSeconds` of virtual time (default 1 day). */
+export function runScenario(scenario: Scenario, options: { maxSeconds?: number } = {}): ScenarioRun {
+  const run = prepareScenario(scenario);
+  run.sim.runUntilIdle({ maxSeconds: options.maxSeconds ?? 86_400 });
+  return run;
+}
+
+function applyCommand(sim: Simulation, c: QueueCommand): void {
+  switch (c.kind) {
+    case 'pause':
+      sim.pauseQueue(c.queue);
+      return;
+    case 'resume':
+      sim.resumeQueue(c.queue);
+      return;
+    case 'purge':
+      sim.purgeQueue(c.queue);
+      return;
+    case 'delete':
+      sim.deleteTask(c.queue, c.name);
+      return;
+    case 'run':
+      sim.runTask(c.queue, c.name);
+      return;
+    default:
+      assertNever(c, 'command');
+  }
+}

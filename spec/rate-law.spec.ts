@@ -1,0 +1,86 @@
+/**
+ * Law: for every queue and every window [a, a+T), non-forced dispatches ≤ bucket_size + rate·T
+ * (DESIGN.md "Queue actors"; reference §5, S25, S26), exactly: the checker works in BigInt over
+ * the queue's `rate_exact`, over every window between two dispatches and over windows of several
+ * fixed lengths starting at each dispatch. Configs, workloads, workers and operator commands are
+ * generated (src/testing); the last tests prove the checker catches a broken run.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createSimulation } from '../src/engine/simulation.js';
+import { checkRateLaw } from '../src/testing/invariants.js';
+import { runScenario, scenarioArbitrary } from '../src/testing/scenario.js';
+import { fileConfig, pushQueue } from '../test/helpers/config.js';
+import { RUNS, copyEvents, expectLawHolds } from './helpers/laws.js';
+
+describe('rate law', () => {
+  it('holds for generated configs, workloads, workers and commands', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80 }), (scenario) => {
+        const events = runScenario(scenario).sim.events;
+        expectLawHolds(checkRateLaw(events), events);
+      }),
+      RUNS,
+    );
+  });
+
+  it('holds when the bucket binds: a backlog far above bucket_size, fast workers, no faults', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary({ maxQueues: 1, maxTasks: 150, commands: false, errorRateMax: 0.1, timeoutRateMax: 0 }), (scenario) => {
+        const events = runScenario(scenario).sim.events;
+        expectLawHolds(checkRateLaw(events), events);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('S26: rate 20/s, bucket 40, 100 ready tasks: 40 at t=0, then one every 50 ms', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 20, { bucket_size: 40 })), worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
+    sim.addWorkload({ queue: 'q', count: 100 });
+    sim.runUntilIdle();
+    const times = sim.events.flatMap((e) => (e.type === 'AttemptDispatched' ? [e.t] : []));
+    expect(times.slice(0, 40)).toEqual(Array(40).fill(0));
+    expect(times.slice(40)).toEqual(Array.from({ length: 60 }, (_, i) => (i + 1) * 50_000));
+    expect(checkRateLaw(sim.events)).toEqual([]);
+  });
+
+  describe('the checker can fail', () => {
+    const run = () => {
+      const sim = createSimulation({ config: fileConfig(pushQueue('q', 10 / 60, { bucket_size: 3, rate_exact: { tokens: 1, period_us: 6_000_000 } })), worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
+      sim.addWorkload({ queue: 'q', count: 6 });
+      sim.runUntilIdle();
+      return sim.events;
+    };
+
+    it('accepts the real run of a 10/m queue', () => {
+      expect(checkRateLaw(run())).toEqual([]);
+    });
+
+    it('catches a fourth dispatch moved 1 µs before the 10/m bucket has refilled a token', () => {
+      const events = copyEvents(run());
+      const dispatches = events.filter((e) => e.type === 'AttemptDispatched');
+      expect(dispatches.map((e) => e.t)).toEqual([0, 0, 0, 6_000_000, 12_000_000, 18_000_000]);
+      dispatches[3]!.t = 5_999_999;
+      const violations = checkRateLaw(events);
+      expect(violations.length).toBeGreaterThan(0);
+      expect(violations[0]!.law).toBe('rate');
+      expect(violations[0]!.index).toBe(events.indexOf(dispatches[3]!));
+    });
+
+    it('catches any dispatch of a queue whose rate is 0', () => {
+      const events = copyEvents(run());
+      const applied = events[0]!;
+      if (applied.type !== 'ConfigApplied') throw new Error('first event is not ConfigApplied');
+      applied.config.queues[1]!.rate_exact = null;
+      expect(checkRateLaw(events).map((v) => v.law)).toEqual(['rate']);
+    });
+
+    it('ignores force-runs, which take no token', () => {
+      const events = copyEvents(run());
+      for (const e of events) if (e.type === 'AttemptDispatched') e.t = 0;
+      expect(checkRateLaw(events).length).toBeGreaterThan(0);
+      for (const e of events) if (e.type === 'AttemptDispatched') e.forced = true;
+      expect(checkRateLaw(events)).toEqual([]);
+    });
+  });
+});

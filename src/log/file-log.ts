@@ -1,0 +1,255 @@
+/**
+ * The durable event log: JSON lines on disk (format in log-format.ts), the same `EventLog`
+ * interface as the memory log, so the kernel runs on either.
+ *
+ * Writing: `append` encodes (and validates) the event into an in-memory buffer; `commit` ends
+ * the batch (one engine step) by appending its commit marker with the batch's CRC-32. Committed
+ * bytes are written to the file when they pass 1 MiB or at `flush`; uncommitted bytes never are,
+ * so a batch is on disk whole or not at all, apart from a torn tail that recovery drops.
+ *
+ * Group commit: `flush` writes every committed batch and, when durable, issues ONE fdatasync for
+ * all of them. A flush called while a sync is running waits for the next sync, which then covers
+ * every batch committed in the meantime: N API requests between two syncs share one.
+ *
+ * Invariants: bytes are written at explicit offsets, in order, never overwritten; the file always
+ * ends at a batch boundary or inside the batch being written; `position` is the end of the last
+ * complete batch written to the buffer.
+ */
+import { closeSync, fdatasync, fstatSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
+import type { EngineEvent } from '../core/events.js';
+import { EventShapeError, encodeEvent } from './codec.js';
+import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
+import type { EventLog, LogHeader } from './event-log.js';
+import { encodeHeader, encodeMarker } from './log-format.js';
+import { LogError } from './log-errors.js';
+import { scanEventLog, type LogPosition, type ReadOptions, type Recovered } from './log-reader.js';
+
+export { scanEventLog, type LogPosition, type ReadOptions, type Recovered, type ScanCallbacks, type ScanResult } from './log-reader.js';
+
+/** Committed bytes are written once this many are buffered, even without a flush. */
+const WRITE_THRESHOLD_BYTES = 1 << 20;
+
+export interface FileLogOptions {
+  /** fdatasync at each flush (default true). Simulations may turn it off: they only need the bytes. */
+  durable?: boolean;
+}
+
+export interface CreateFileLogOptions extends FileLogOptions {
+  /** Replace an existing non-empty file. */
+  overwrite?: boolean;
+}
+
+export class FileEventLog implements EventLog {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  /** Bytes in `buf`; [0, committedBytes) are complete batches not yet written. */
+  private used = 0;
+  private committedBytes = 0;
+  private batchStart = 0;
+  private batchEvents = 0;
+  /** File offset where buf[0] goes. */
+  private fileOffset: number;
+  private writtenOffset: number;
+  private syncedOffset: number;
+  private syncing: Promise<void> | null = null;
+  private nextSync: Promise<void> | null = null;
+  private closed = false;
+  private readonly durable: boolean;
+  private readonly pos: LogPosition;
+  /** fdatasync calls made (for tests of group commit). */
+  syncs = 0;
+
+  /** @internal use createFileEventLog / openFileEventLog. */
+  constructor(
+    readonly path: string,
+    readonly header: LogHeader,
+    private readonly fd: number,
+    end: LogPosition,
+    options: FileLogOptions,
+  ) {
+    this.durable = options.durable ?? true;
+    this.fileOffset = end.offset;
+    this.writtenOffset = end.offset;
+    this.syncedOffset = end.offset;
+    this.pos = { ...end };
+  }
+
+  /** Events in complete batches (written or buffered). */
+  get length(): number {
+    return this.pos.events;
+  }
+
+  /** Complete batches. */
+  get batches(): number {
+    return this.pos.batches;
+  }
+
+  /** The end of the last complete batch: where a snapshot taken now stands. */
+  position(): LogPosition {
+    return { ...this.pos };
+  }
+
+  append(e: EngineEvent): void {
+    if (this.closed) throw new LogError('LOG_CLOSED', `${this.path}: append after close`, { file: this.path });
+    let line: string;
+    try {
+      line = encodeEvent(e);
+    } catch (err) {
+      if (err instanceof EventShapeError) throw new LogError('LOG_INVALID_EVENT', `${this.path}: refusing to write an invalid event: ${err.message}`, { file: this.path });
+      throw err;
+    }
+    this.put(line);
+    this.batchEvents++;
+  }
+
+  commit(): void {
+    if (this.batchEvents === 0) return;
+    const crc = crc32Final(crc32Update(CRC32_INIT, this.buf, this.batchStart, this.used));
+    const batch = this.pos.batches + 1;
+    this.put(encodeMarker(batch, this.batchEvents, crc));
+    this.pos.batches = batch;
+    this.pos.events += this.batchEvents;
+    this.pos.nextLine += this.batchEvents + 1;
+    this.pos.offset = this.fileOffset + this.used;
+    this.batchEvents = 0;
+    this.committedBytes = this.used;
+    this.batchStart = this.used;
+    if (this.committedBytes >= WRITE_THRESHOLD_BYTES) this.writeCommitted();
+  }
+
+  /** Resolves when every batch committed before the call is written (and synced, when durable). */
+  flush(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    try {
+      this.writeCommitted();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.durable || this.syncedOffset >= this.writtenOffset) return Promise.resolve();
+    if (this.syncing === null) return this.startSync();
+    // A sync is running and may not cover what was just written: wait for the next one.
+    this.nextSync ??= this.syncing.then(
+      () => this.startSync(),
+      () => this.startSync(),
+    );
+    return this.nextSync;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    while (this.syncing !== null) await this.syncing.catch(() => undefined);
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  private startSync(): Promise<void> {
+    this.nextSync = null;
+    const upTo = this.writtenOffset;
+    if (this.syncedOffset >= upTo) return Promise.resolve();
+    this.syncs++;
+    const p = new Promise<void>((resolve, reject) => {
+      fdatasync(this.fd, (err) => {
+        this.syncing = null;
+        if (err) reject(new LogError('LOG_CLOSED', `${this.path}: fdatasync failed: ${err.message}`, { file: this.path }));
+        else {
+          if (upTo > this.syncedOffset) this.syncedOffset = upTo;
+          resolve();
+        }
+      });
+    });
+    this.syncing = p;
+    return p;
+  }
+
+  private put(line: string): void {
+    const need = this.used + line.length * 3 + 1;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(line, this.used, 'utf8');
+    this.buf[this.used++] = 0x0a;
+  }
+
+  private writeCommitted(): void {
+    const n = this.committedBytes;
+    if (n === 0) return;
+    let done = 0;
+    while (done < n) done += writeSync(this.fd, this.buf, done, n - done, this.fileOffset + done);
+    this.fileOffset += n;
+    this.writtenOffset = this.fileOffset;
+    // Keep the batch in progress (if any) at the front.
+    this.buf.copy(this.buf, 0, n, this.used);
+    this.used -= n;
+    this.batchStart -= n;
+    this.committedBytes = 0;
+  }
+}
+
+/**
+ * A new log file holding only `header`. Synchronous, for callers that must build a log inside a
+ * synchronous factory (e.g. `createSimulation({ log: (header) => createFileEventLogSync(path, header) })`).
+ */
+export function createFileEventLogSync(path: string, header: LogHeader, options: CreateFileLogOptions = {}): FileEventLog {
+  let existing = 0;
+  try {
+    existing = statSync(path).size;
+  } catch {
+    existing = 0;
+  }
+  if (existing > 0 && !options.overwrite) {
+    throw new LogError('LOG_EXISTS', `${path}: already exists and is not empty (refusing to overwrite a log)`, { file: path });
+  }
+  const fd = openSync(path, 'w');
+  const head = Buffer.from(`${encodeHeader(header)}\n`, 'utf8');
+  let done = 0;
+  while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);
+  if (options.durable ?? true) fdatasyncSync(fd);
+  return new FileEventLog(path, header, fd, { offset: head.length, batches: 0, events: 0, nextLine: 2 }, options);
+}
+
+export async function createFileEventLog(path: string, header: LogHeader, options: CreateFileLogOptions = {}): Promise<FileEventLog> {
+  return createFileEventLogSync(path, header, options);
+}
+
+export interface ReadLogResult {
+  header: LogHeader;
+  events: EngineEvent[];
+  recovered: Recovered;
+  /** End of the last complete batch. */
+  end: LogPosition;
+}
+
+/**
+ * Every event of every complete batch, in memory. For logs of millions of events use
+ * `scanEventLog` (callbacks per event, nothing kept).
+ */
+export async function readEventLogFile(path: string, options: ReadOptions = {}): Promise<ReadLogResult> {
+  const events: EngineEvent[] = [];
+  const r = scanEventLog(path, options, { onEvent: (e) => events.push(e) });
+  return { header: r.header, events, recovered: r.recovered, end: r.end };
+}
+
+/**
+ * An existing log, read (torn tail recovered) and opened for appending after its last complete
+ * batch; the dropped tail (if any) is truncated away so new batches follow complete ones.
+ * Corruption before the tail is an error unless `repair` (then the log is cut there).
+ */
+export async function openFileEventLog(
+  path: string,
+  options: FileLogOptions & ReadOptions = {},
+): Promise<{ log: FileEventLog; header: LogHeader; events: EngineEvent[]; recovered: Recovered }> {
+  const { header, events, recovered, end } = await readEventLogFile(path, options);
+  const fd = openSync(path, 'r+');
+  try {
+    if (fstatSync(fd).size > end.offset) {
+      ftruncateSync(fd, end.offset);
+      if (options.durable ?? true) fdatasyncSync(fd);
+    }
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return { log: new FileEventLog(path, header, fd, end, options), header, events, recovered };
+}

@@ -1,0 +1,243 @@
+/**
+ * Reading a log file (format in log-format.ts): header, then batches, each delivered only once
+ * its commit marker has been checked, so a reader never sees part of a batch.
+ *
+ * Recovery rules:
+ * - torn tail: the first damage is in the last batch of the file (no complete commit marker
+ *   follows it): everything from the end of the last complete batch is dropped, and
+ *   `recovered.droppedBytes` says how much (the caller warns). A crash mid-write looks like this.
+ * - corruption: damage with a complete marker somewhere after it is not a crash: a LogError
+ *   LOG_CORRUPT naming the line and byte offset, and nothing is cut, unless `repair` is asked
+ *   for: then reading stops at the last complete batch before the damage, as for a torn tail.
+ * Reading never changes the file (openFileEventLog truncates, and only the dropped part).
+ *
+ * Speed: the file is read in large chunks and split on '\n' here; each event line is one
+ * JSON.parse plus the codec's checks; the CRC is one pass per batch over bytes already in memory.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { EngineEvent } from '../core/events.js';
+import { checkEvent } from './codec.js';
+import { CRC32_INIT, crc32Final, crc32Hex, crc32Update } from './crc32.js';
+import type { LogHeader } from './event-log.js';
+import { decodeHeader, parseMarker } from './log-format.js';
+import { LogError } from './log-errors.js';
+
+const CHUNK_BYTES = 8 << 20;
+const NL = 0x0a;
+
+export interface ReadOptions {
+  /** Cut at the last complete batch before corruption instead of failing. */
+  repair?: boolean;
+}
+
+export interface Recovered {
+  /** Bytes after the last complete batch that were ignored (torn tail, or repaired corruption). */
+  droppedBytes: number;
+  /** Set when `repair` cut at corruption: what was wrong, where. */
+  repairedAt?: { line: number; offset: number; problem: string };
+}
+
+/** Where a log stands after its last complete batch: what a snapshot records, where appends go. */
+export interface LogPosition {
+  /** Byte offset just after the last complete batch's marker. */
+  offset: number;
+  /** Complete batches. */
+  batches: number;
+  /** Events in them. */
+  events: number;
+  /** 1-based number of the next line to be written. */
+  nextLine: number;
+}
+
+export interface ScanResult {
+  header: LogHeader;
+  recovered: Recovered;
+  end: LogPosition;
+  fileBytes: number;
+}
+
+export interface ScanCallbacks {
+  /** Each event of each complete batch, in order; `index` counts from 0. */
+  onEvent?: (e: EngineEvent, index: number) => void;
+  /** After each complete batch. */
+  onBatch?: (position: LogPosition) => void;
+  /** Skip the first `offset` bytes (a snapshot's position): batches before it are not delivered. */
+  from?: LogPosition;
+}
+
+/**
+ * Reads a whole log, calling back per event and batch, without keeping the events: the streaming
+ * reader for big logs (replay, snapshots, the benchmark). `readEventLogFile` collects the events.
+ */
+export function scanEventLog(path: string, options: ReadOptions = {}, callbacks: ScanCallbacks = {}): ScanResult {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new LogError('LOG_NOT_FOUND', code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${code ?? String(err)})`, { file: path });
+  }
+  try {
+    return scanFd(fd, path, options, callbacks);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallbacks): ScanResult {
+  const size = fstatSync(fd).size;
+  if (size === 0) throw new LogError('LOG_NOT_PUSHQ', `${file}: empty file, not a pushq event log`, { file });
+  let buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size, 1)));
+  let bufBase = 0; // file offset of buf[0]
+  let filled = 0;
+  let eof = false;
+  const fill = (): void => {
+    // Keep bytes from `keepFrom` (an unfinished line), read more after them.
+    while (filled < buf.length && !eof) {
+      const n = readSync(fd, buf, filled, buf.length - filled, bufBase + filled);
+      if (n === 0) eof = true;
+      filled += n;
+    }
+  };
+  fill();
+
+  // Header.
+  let nl = buf.indexOf(NL, 0);
+  while (nl < 0 && !eof) {
+    const bigger = Buffer.allocUnsafe(buf.length * 2);
+    buf.copy(bigger, 0, 0, filled);
+    buf = bigger;
+    fill();
+    nl = buf.indexOf(NL, 0);
+  }
+  if (nl < 0 || nl >= filled) {
+    // No complete first line: a torn header, or not a log at all.
+    decodeHeader(buf.toString('utf8', 0, filled), file);
+    throw new LogError('LOG_NOT_PUSHQ', `${file}: the header line is incomplete (the log was cut while it was being created)`, { file, line: 1, offset: 0 });
+  }
+  const header = decodeHeader(buf.toString('utf8', 0, nl), file);
+
+  const from = cb.from;
+  const onEvent = cb.onEvent;
+  const onBatch = cb.onBatch;
+  const end: LogPosition = { offset: nl + 1, batches: 0, events: 0, nextLine: 2 };
+  let line = 2;
+  let pos = nl + 1; // index in buf of the next line's start
+  if (from !== undefined && from.offset > end.offset) {
+    // Jump to the snapshot's position: it must be a batch boundary of this log (the caller checks the prefix hash).
+    if (from.offset > size) throw new LogError('SNAPSHOT_INVALID', `${file}: the snapshot's position (byte ${from.offset}) is past the end of the log (${size} bytes)`, { file });
+    end.offset = from.offset;
+    end.batches = from.batches;
+    end.events = from.events;
+    end.nextLine = from.nextLine;
+    line = from.nextLine;
+    bufBase = from.offset;
+    filled = 0;
+    eof = false;
+    fill();
+    pos = 0;
+  }
+
+  let batchEvents: EngineEvent[] = [];
+  let crc = CRC32_INIT;
+  let problem: { line: number; offset: number; message: string } | null = null;
+
+  outer: for (;;) {
+    let nlAt = buf.indexOf(NL, pos);
+    if (nlAt < 0 || nlAt >= filled) {
+      if (eof) break;
+      // Move the unfinished line to the front and read more (grow if one line fills the buffer).
+      const rest = filled - pos;
+      if (rest === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, pos, filled);
+        buf = bigger;
+      } else {
+        buf.copy(buf, 0, pos, filled);
+      }
+      bufBase += pos;
+      filled = rest;
+      pos = 0;
+      fill();
+      continue;
+    }
+    // buf[pos, nlAt) is a line.
+    if (buf[pos] === 0x7b && buf[pos + 1] === 0x22 && buf[pos + 2] === 0x63) {
+      // {"c... : a commit marker.
+      const text = buf.toString('utf8', pos, nlAt);
+      const m = parseMarker(text);
+      let why: string | null = null;
+      if (m === null) why = 'malformed commit marker';
+      else if (m.commit !== end.batches + 1) why = `commit marker for batch ${m.commit}, expected batch ${end.batches + 1}`;
+      else if (m.n !== batchEvents.length) why = `batch ${m.commit} declares ${m.n} events but has ${batchEvents.length}`;
+      else if (m.crc !== crc32Hex(crc32Final(crc))) why = `batch ${m.commit}: checksum mismatch (recorded ${m.crc}, computed ${crc32Hex(crc32Final(crc))})`;
+      if (why !== null) {
+        problem = { line, offset: bufBase + pos, message: why };
+        break outer;
+      }
+      if (onEvent) {
+        let index = end.events;
+        for (let i = 0; i < batchEvents.length; i++) onEvent(batchEvents[i] as EngineEvent, index++);
+      }
+      end.events += batchEvents.length;
+      end.batches++;
+      end.offset = bufBase + nlAt + 1;
+      end.nextLine = line + 1;
+      if (onBatch) onBatch(end);
+      batchEvents = [];
+      crc = CRC32_INIT;
+    } else {
+      let value: unknown;
+      let why: string | null = null;
+      try {
+        value = JSON.parse(buf.toString('utf8', pos, nlAt));
+        why = checkEvent(value);
+      } catch (err) {
+        why = `not JSON (${(err as Error).message})`;
+      }
+      if (why !== null) {
+        problem = { line, offset: bufBase + pos, message: why };
+        break outer;
+      }
+      crc = crc32Update(crc, buf, pos, nlAt + 1);
+      batchEvents.push(value as EngineEvent);
+    }
+    line++;
+    pos = nlAt + 1;
+  }
+
+  const dropped = size - end.offset;
+  const recovered: Recovered = { droppedBytes: dropped };
+  if (problem !== null && completeMarkerAfter(fd, problem.offset, size)) {
+    if (!options.repair) {
+      throw new LogError('LOG_CORRUPT', `${file}:${problem.line}: corrupt log at byte ${problem.offset}: ${problem.message} (complete batches follow, so this is not a torn tail; --repair cuts the log here)`, { file, line: problem.line, offset: problem.offset });
+    }
+    recovered.repairedAt = { line: problem.line, offset: problem.offset, problem: problem.message };
+  }
+  return { header, recovered, end: { ...end }, fileBytes: size };
+}
+
+/** Whether a complete, well-formed commit marker line starts anywhere after `offset`. */
+function completeMarkerAfter(fd: number, offset: number, size: number): boolean {
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - offset + 1));
+  let base = offset;
+  let carry = '';
+  let first = true;
+  while (base < size) {
+    const n = readSync(fd, chunk, 0, chunk.length, base);
+    if (n === 0) break;
+    base += n;
+    const text = carry + chunk.toString('utf8', 0, n);
+    const lines = text.split('\n');
+    carry = lines.pop() as string;
+    for (const l of lines) {
+      // The damaged line itself is skipped: it may be the marker with a bad checksum.
+      if (first) {
+        first = false;
+        continue;
+      }
+      if (l.startsWith('{"commit":') && parseMarker(l) !== null) return true;
+    }
+  }
+  return false;
+}

@@ -164,7 +164,7 @@ function checkTasks(task: NonNullable<WorkloadSpec['task']>, queue: string, pref
     return true;
   } catch (error) {
     if (!(error instanceof PushqError)) throw error;
-    issues.report('task-invalid', fieldPath(error.details.field, base), `the tasks of this workload would be refused: ${error.message} (${error.code})`);
+    issues.report('task-invalid', fieldPath(error.details.field, base), `the tasks of this workload would be refused with ${error.code}: ${error.message}`);
     return false;
   }
 }

@@ -1,0 +1,167 @@
+/**
+ * `pushq simulate SCENARIO.yaml [--seed N] [--json] [--log FILE]`: runs a scenario file in
+ * virtual time and reports per-queue figures. Exit 0 after a completed run, 1 when the scenario
+ * has errors (every one printed to stderr as `file:line:column error message (code)`, nothing
+ * runs) or the run cannot complete, 2 on usage errors. docs/simulate.md documents the output.
+ *
+ * Wall time is read here, in the shell, only to report how long the run took; the simulation
+ * itself never sees it.
+ */
+import { performance } from 'node:perf_hooks';
+import { formatIssue } from '../config/issues.js';
+import { PushqError } from '../core/errors.js';
+import type { SimulationStats } from '../engine/simulation.js';
+import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
+import { loadScenario } from '../scenario/load.js';
+import { SEED_MAX } from '../scenario/parse.js';
+import { DEFAULT_SEED, runScenario, scenarioLogHeader, scenarioSeed } from '../scenario/run.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { formatSummary } from './simulate-summary.js';
+
+export const SIMULATE_USAGE = `usage: pushq simulate SCENARIO.yaml [--seed N] [--json] [--log FILE]
+
+Runs a scenario (queues, workloads, a modelled worker; see docs/simulate.md) in
+virtual time and prints per-queue figures: tasks, outcomes, attempts, dispatch
+rates, concurrency, latency and completion percentiles.
+
+options:
+  --seed N    seed for the run (0..${SEED_MAX}); overrides the scenario's seed.
+              Neither given: ${DEFAULT_SEED}.
+  --json      print one JSON object (fields in docs/simulate.md)
+  --log FILE  write the run's event log to FILE (JSON lines, replaces FILE)
+  -h, --help  show this help
+
+exit status: 0 the run completed, 1 the scenario has errors (each printed as
+file:line:column error message (code)) or the run stopped, 2 usage error.
+`;
+
+interface SimulateArgs {
+  file: string;
+  seed: number | undefined;
+  json: boolean;
+  log: string | undefined;
+}
+
+/** The arguments, or a usage error message (null for --help). */
+export function parseSimulateArgs(args: readonly string[]): SimulateArgs | string | null {
+  const files: string[] = [];
+  let seed: number | undefined;
+  let json = false;
+  let log: string | undefined;
+  let optionsEnded = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (optionsEnded || !arg.startsWith('-') || arg === '-') {
+      files.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    const valueOf = (): string | undefined => inline ?? args[++i];
+    switch (name) {
+      case '--':
+        optionsEnded = true;
+        break;
+      case '-h':
+      case '--help':
+        return null;
+      case '--json':
+        if (inline !== undefined) return '--json takes no value';
+        json = true;
+        break;
+      case '--seed': {
+        const text = valueOf();
+        if (text === undefined) return '--seed needs a value';
+        const n = /^\d+$/.test(text) ? Number(text) : NaN;
+        if (!(Number.isSafeInteger(n) && n <= SEED_MAX)) return `--seed ${text} is not a whole number from 0 to ${SEED_MAX}`;
+        seed = n;
+        break;
+      }
+      case '--log': {
+        const text = valueOf();
+        if (text === undefined || text === '') return '--log needs a file name';
+        log = text;
+        break;
+      }
+      default:
+        return `unknown option ${arg}`;
+    }
+  }
+  if (files.length === 0) return 'no scenario file given';
+  if (files.length > 1) return `one scenario file at a time (given: ${files.join(', ')})`;
+  return { file: files[0] as string, seed, json, log };
+}
+
+export async function simulateCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseSimulateArgs(args);
+  if (parsed === null) {
+    io.stdout(SIMULATE_USAGE);
+    return EXIT_OK;
+  }
+  if (typeof parsed === 'string') {
+    io.stderr(`pushq simulate: ${parsed}\n\n${SIMULATE_USAGE}`);
+    return EXIT_USAGE;
+  }
+
+  const { scenario, issues } = await loadScenario(parsed.file);
+  for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
+  if (scenario === null) {
+    const errors = issues.filter((i) => i.severity === 'error').length;
+    io.stderr(`${parsed.file}: invalid (${errors} error${errors === 1 ? '' : 's'}); nothing was run\n`);
+    return EXIT_FAILURE;
+  }
+
+  const { seed, seedSource } = scenarioSeed(scenario, parsed.seed);
+  if (seedSource === 'default' && parsed.json) io.stderr(`pushq simulate: no seed given (--seed or seed: in the scenario); using ${DEFAULT_SEED}\n`);
+
+  let log: FileEventLog | undefined;
+  if (parsed.log !== undefined) {
+    try {
+      log = await createFileEventLog(parsed.log, scenarioLogHeader(scenario, seed), { durable: false, overwrite: true });
+    } catch (error) {
+      io.stderr(`pushq simulate: cannot write the log ${parsed.log}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+
+  const started = performance.now();
+  let stats: SimulationStats;
+  try {
+    stats = runScenario(scenario, { seed, ...(log === undefined ? {} : { log }) }).stats;
+  } catch (error) {
+    await log?.close();
+    if (!(error instanceof PushqError)) throw error;
+    io.stderr(`pushq simulate: the run stopped: ${error.message} (${error.code})\n`);
+    return EXIT_FAILURE;
+  }
+  await log?.close();
+  const wallSeconds = (performance.now() - started) / 1000;
+
+  if (parsed.json) io.stdout(`${JSON.stringify(toJsonReport(stats, wallSeconds))}\n`);
+  else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));
+  return EXIT_OK;
+}
+
+/** The `--json` object. Field order is part of the format (docs/simulate.md). */
+export function toJsonReport(stats: SimulationStats, wallSeconds: number) {
+  const queues: Record<string, unknown> = {};
+  for (const [name, q] of Object.entries(stats.queues)) {
+    queues[name] = {
+      tasks_added: q.tasks_added,
+      succeeded: q.succeeded,
+      failed: q.failed,
+      pending: q.pending,
+      attempts: q.attempts,
+      retries: q.retries,
+      dispatch_rate_mean_per_second: q.dispatch_rate_mean_per_second,
+      dispatches_max_in_any_1s: q.dispatches_max_in_any_1s,
+      in_flight_max: q.in_flight_max,
+      first_dispatch_at_seconds: q.first_dispatch_at_seconds,
+      last_dispatch_at_seconds: q.last_dispatch_at_seconds,
+      latency_seconds: { p50: q.latency_seconds.p50, p99: q.latency_seconds.p99 },
+      completion_seconds: { p50: q.completion_seconds.p50, p99: q.completion_seconds.p99, max: q.completion_seconds.max },
+    };
+  }
+  return { seed: stats.seed, virtual_seconds: stats.virtual_seconds, wall_seconds: wallSeconds, events: stats.events, queues };
+}

@@ -1,0 +1,145 @@
+/**
+ * Real dispatch: each attempt is one HTTP request, through one undici Pool per origin, to the
+ * base URL of the attempt's target (reference §4, S16–S18, S34, S37).
+ *
+ * Invariants:
+ * - undici does transport only. It does not retry (no retry interceptor) and does not follow
+ *   redirects (Pool.request never does): a 3xx is a failed attempt, as in App Engine. Retries are
+ *   the kernel's, as events in the log.
+ * - The handler deadline is `AbortSignal.timeout(deadline)`; undici's own header/body timeouts
+ *   are switched off (they fire with ~1 s granularity and default to 5 minutes, below App
+ *   Engine's 10-minute deadline).
+ * - Every field of the AttemptRequest is read before the first `await`: the kernel may reuse it.
+ * - `send` never rejects: every outcome (status, refused connection, reset, deadline) is mapped
+ *   by `observedOutcome`, the one function that turns an undici result into an attempt result.
+ */
+import { Pool } from 'undici';
+import type { TargetSettings } from '../core/events.js';
+import type { AttemptRequest, Dispatcher, ObservedOutcome } from '../engine/attempt.js';
+import { US_PER_SECOND, type Micros } from '../core/time.js';
+
+export const APP_ENGINE_USER_AGENT = 'AppEngine-Google; (+http://code.google.com/appengine)';
+export const DEFAULT_BODY_CONTENT_TYPE = 'application/octet-stream';
+
+/** Values of `X-AppEngine-TaskRetryReason` and of AttemptFailed.error for transport failures. */
+export const RETRY_REASONS = {
+  deadline: 'deadline-exceeded',
+  refused: 'connection-refused',
+  reset: 'connection-reset',
+  other: 'connection-error',
+  noTarget: 'no-target-url',
+} as const;
+
+export interface HttpDispatcherOptions {
+  /** Service name → settings with `url`; `default` serves tasks with no target or an unknown one. */
+  targets: Record<string, TargetSettings>;
+  /** Connections per origin. */
+  connections?: number;
+  /** Why the previous attempt of a task failed (X-AppEngine-TaskRetryReason), if known. */
+  retryReasonOf?: (id: number) => string | undefined;
+}
+
+export interface HttpDispatcher extends Extract<Dispatcher, { kind: 'real' }> {
+  close(): Promise<void>;
+}
+
+interface ResolvedTarget {
+  origin: string;
+  /** Base path without a trailing slash ('' for the root). */
+  basePath: string;
+}
+
+/** The base URL for `target` (`service` or `version.service`): exact name, then service, then `default`. */
+export function resolveTarget(targets: Record<string, TargetSettings>, target: string): ResolvedTarget | null {
+  const service = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target;
+  const url = targets[target]?.url ?? targets[service]?.url ?? targets['default']?.url;
+  if (url === undefined) return null;
+  const u = new URL(url);
+  return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
+}
+
+/** `X-AppEngine-TaskETA`: epoch seconds with six decimals, from integer µs (no float rounding). */
+export function formatEtaSeconds(etaUs: Micros): string {
+  const us = Math.round(etaUs);
+  const whole = Math.floor(us / US_PER_SECOND);
+  const frac = us - whole * US_PER_SECOND;
+  return `${whole}.${String(frac).padStart(6, '0')}`;
+}
+
+/** The headers of one attempt: the task's own, then the queue's (which a task cannot set). */
+export function attemptHeaders(req: AttemptRequest, retryReason: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  let hasContentType = false;
+  let hasUserAgent = false;
+  for (const [k, v] of req.headers) {
+    headers[k] = v;
+    const lower = k.toLowerCase();
+    if (lower === 'content-type') hasContentType = true;
+    else if (lower === 'user-agent') hasUserAgent = true;
+  }
+  if (!hasUserAgent) headers['user-agent'] = APP_ENGINE_USER_AGENT;
+  if (req.body !== undefined && !hasContentType) headers['content-type'] = DEFAULT_BODY_CONTENT_TYPE;
+  headers['x-appengine-queuename'] = req.queue;
+  headers['x-appengine-taskname'] = req.name;
+  headers['x-appengine-taskretrycount'] = String(req.retryCount);
+  headers['x-appengine-taskexecutioncount'] = String(req.executionCount);
+  headers['x-appengine-tasketa'] = formatEtaSeconds(req.etaUs);
+  if (req.previousStatus !== null) headers['x-appengine-taskpreviousresponse'] = String(req.previousStatus);
+  if (req.retryCount > 0 && retryReason !== undefined) headers['x-appengine-taskretryreason'] = retryReason;
+  return headers;
+}
+
+/** Maps what undici gave (a status, or an error) to an attempt outcome. */
+export function observedOutcome(result: { status: number } | { error: unknown }): ObservedOutcome {
+  if ('status' in result) return { status: result.status };
+  const err = result.error as { name?: string; code?: string; cause?: { code?: string }; message?: string } | undefined;
+  if (err?.name === 'TimeoutError') return { status: null, reason: 'deadline', error: RETRY_REASONS.deadline };
+  const code = err?.code ?? err?.cause?.code;
+  if (code === 'ECONNREFUSED') return { status: null, reason: 'connection', error: RETRY_REASONS.refused };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { status: null, reason: 'connection', error: RETRY_REASONS.reset };
+  return { status: null, reason: 'connection', error: `${RETRY_REASONS.other}: ${code ?? err?.message ?? String(err)}` };
+}
+
+export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
+  const pools = new Map<string, Pool>();
+  const connections = options.connections ?? 128;
+  const resolved = new Map<string, ResolvedTarget | null>();
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, { connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+  return {
+    kind: 'real',
+    async send(req: AttemptRequest): Promise<ObservedOutcome> {
+      let target = resolved.get(req.target);
+      if (target === undefined) {
+        target = resolveTarget(options.targets, req.target);
+        resolved.set(req.target, target);
+      }
+      if (target === null) return { status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` };
+      const headers = attemptHeaders(req, options.retryReasonOf?.(req.id));
+      const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
+      const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
+      try {
+        const res = await poolFor(target.origin).request({
+          path: target.basePath + req.url,
+          method: req.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(deadlineMs),
+        });
+        await res.body.dump({ limit: 1 << 20 });
+        return observedOutcome({ status: res.statusCode });
+      } catch (error) {
+        return observedOutcome({ error });
+      }
+    },
+    async close(): Promise<void> {
+      await Promise.all([...pools.values()].map((p) => p.close()));
+    },
+  };
+}

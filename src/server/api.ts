@@ -1,0 +1,250 @@
+/**
+ * The HTTP API: Cloud Tasks v2 REST paths (so existing clients work unchanged) plus two of
+ * pushq's own (`POST /pushq/reload`, `GET /pushq/health`).
+ *
+ * Invariants:
+ * - A command runs through the WallDriver (due timers first, then the command, then re-arm), and
+ *   its answer is sent only after `await log.flush()`: an acknowledged change is durable.
+ * - A rejected command changed nothing (the kernel's contract) and answers in Google's error
+ *   shape (errors.ts); reads never touch the log.
+ * - Queues come from queue.yaml only: create / patch / delete answer FAILED_PRECONDITION.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { findTaskId, requireQueue } from '../core/decide.js';
+import type { EngineState, QueueRuntime } from '../core/state.js';
+import type { EventLog } from '../log/event-log.js';
+import type { WallDriver } from '../engine/wall-driver.js';
+import type { AttemptHistory } from './attempt-history.js';
+import { readJsonBody } from './body.js';
+import { ApiError, toApiError, type ApiOperation } from './errors.js';
+import { createTaskSpec, isLive, parseView, queueResource, taskResource, type Location } from './resources.js';
+
+export interface ReloadOutcome {
+  ok: boolean;
+  /** Human lines: issues when not ok, a summary when ok. */
+  lines: string[];
+}
+
+export interface ApiContext {
+  driver: WallDriver;
+  log: EventLog;
+  history: AttemptHistory;
+  reload(): Promise<ReloadOutcome>;
+  /** Set when shutting down: new requests get UNAVAILABLE. */
+  stopping: boolean;
+}
+
+const PAGE_SIZE_MAX = 1000;
+const V2 = '^/v2/projects/([^/]+)/locations/([^/]+)/queues';
+
+type Handler = (ctx: ApiContext, m: Match) => Promise<unknown>;
+
+interface Match {
+  loc: Location;
+  queue: string;
+  task: string;
+  verb: string;
+  req: IncomingMessage;
+  query: URLSearchParams;
+}
+
+interface Route {
+  pattern: RegExp;
+  methods: Readonly<Record<string, Handler>>;
+  op?: ApiOperation;
+}
+
+const queuesAreFromYaml: Handler = async () => {
+  throw new ApiError('FAILED_PRECONDITION', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
+};
+
+function state(ctx: ApiContext): EngineState {
+  return ctx.driver.kernel.state;
+}
+
+async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
+  const result = ctx.driver.run(fn);
+  await ctx.log.flush();
+  return result;
+}
+
+function liveTaskId(ctx: ApiContext, m: Match): number {
+  const s = state(ctx);
+  const q = requireQueue(s, m.queue);
+  const id = findTaskId(s, q, m.task);
+  if (id < 0 || !isLive(s, id)) throw new ApiError('NOT_FOUND', `task "${m.task}" not found in queue "${m.queue}"`);
+  return id;
+}
+
+function queueView(ctx: ApiContext, m: Match, q: QueueRuntime): unknown {
+  return queueResource(m.loc, q, ctx.history.purgedAt.get(q.name));
+}
+
+function pageOf(query: URLSearchParams): { size: number; from: number } {
+  const rawSize = query.get('pageSize');
+  const size = rawSize === null || rawSize === '' ? PAGE_SIZE_MAX : Number(rawSize);
+  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_ARGUMENT', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
+  const token = query.get('pageToken');
+  let from = 0;
+  if (token !== null && token !== '') {
+    from = Number(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_ARGUMENT', 'pageToken is not one this server gave', 'page_token');
+  }
+  return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
+}
+
+const ROUTES: readonly Route[] = [
+  {
+    pattern: new RegExp(`${V2}$`),
+    methods: {
+      GET: async (ctx, m) => {
+        const { size, from } = pageOf(m.query);
+        const queues = state(ctx).queues;
+        const page = queues.slice(from, from + size).map((q) => queueView(ctx, m, q));
+        const next = from + size < queues.length ? Buffer.from(String(from + size)).toString('base64url') : undefined;
+        return next === undefined ? { queues: page } : { queues: page, nextPageToken: next };
+      },
+      POST: queuesAreFromYaml,
+    },
+  },
+  {
+    pattern: new RegExp(`${V2}/([^/:]+)$`),
+    methods: {
+      GET: async (ctx, m) => queueView(ctx, m, requireQueue(state(ctx), m.queue)),
+      PATCH: queuesAreFromYaml,
+      DELETE: queuesAreFromYaml,
+    },
+  },
+  {
+    pattern: new RegExp(`${V2}/([^/:]+):(pause|resume|purge)$`),
+    methods: {
+      POST: async (ctx, m) => {
+        await durable(ctx, () => {
+          const k = ctx.driver.kernel;
+          if (m.verb === 'pause') k.pauseQueue(m.queue);
+          else if (m.verb === 'resume') k.resumeQueue(m.queue);
+          else k.purgeQueue(m.queue);
+        });
+        return queueView(ctx, m, requireQueue(state(ctx), m.queue));
+      },
+    },
+  },
+  {
+    pattern: new RegExp(`${V2}/([^/:]+)/tasks$`),
+    op: 'create',
+    methods: {
+      GET: async (ctx, m) => {
+        const s = state(ctx);
+        const q = requireQueue(s, m.queue);
+        const view = parseView(m.query.get('responseView') ?? undefined);
+        const { size, from } = pageOf(m.query);
+        const tasks: unknown[] = [];
+        const t = s.tasks;
+        let id = from;
+        for (; id < t.count && tasks.length < size; id++) {
+          if (t.queue[id] === q.index && isLive(s, id)) tasks.push(taskResource(m.loc, s, ctx.history, id, view));
+        }
+        let more = false;
+        for (let j = id; j < t.count; j++) {
+          if (t.queue[j] === q.index && isLive(s, j)) {
+            more = true;
+            break;
+          }
+        }
+        return more ? { tasks, nextPageToken: Buffer.from(String(id)).toString('base64url') } : { tasks };
+      },
+      POST: async (ctx, m) => {
+        const body = await readJsonBody(m.req);
+        const { spec, view } = createTaskSpec(m.loc, m.queue, body);
+        const [added] = await durable(ctx, () => ctx.driver.kernel.addTasks([spec], 'cloud-tasks'));
+        return taskResource(m.loc, state(ctx), ctx.history, (added as { id: number }).id, view);
+      },
+    },
+  },
+  {
+    pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+)$`),
+    methods: {
+      GET: async (ctx, m) => taskResource(m.loc, state(ctx), ctx.history, liveTaskId(ctx, m), parseView(m.query.get('responseView') ?? undefined)),
+      DELETE: async (ctx, m) => {
+        await durable(ctx, () => ctx.driver.kernel.deleteTask(m.queue, m.task));
+        return {};
+      },
+    },
+  },
+  {
+    pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+):(run)$`),
+    methods: {
+      POST: async (ctx, m) => {
+        const body = await readJsonBody(m.req);
+        const view = parseView((body as Record<string, unknown>)['responseView']);
+        const id = liveTaskId(ctx, m);
+        await durable(ctx, () => ctx.driver.kernel.runTask(m.queue, m.task));
+        return taskResource(m.loc, state(ctx), ctx.history, id, view);
+      },
+    },
+  },
+  {
+    pattern: /^\/pushq\/reload$/,
+    methods: {
+      POST: async (ctx) => {
+        const outcome = await ctx.reload();
+        if (!outcome.ok) throw new ApiError('INVALID_ARGUMENT', `queue.yaml was not applied:\n${outcome.lines.join('\n')}`, 'queue.yaml');
+        return { applied: true, lines: outcome.lines };
+      },
+    },
+  },
+  {
+    pattern: /^\/pushq\/health$/,
+    methods: {
+      GET: async (ctx) => ({ ok: true, inFlight: ctx.driver.kernel.pendingAsync, tasks: state(ctx).tasks.count }),
+    },
+  },
+];
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** The request listener for node:http. */
+export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void handle(ctx, req, res);
+  };
+}
+
+async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let op: ApiOperation = 'other';
+  try {
+    if (ctx.stopping) throw new ApiError('UNAVAILABLE', 'pushq is shutting down');
+    const url = new URL(req.url ?? '/', 'http://pushq.invalid');
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      throw new ApiError('INVALID_ARGUMENT', 'the request path is not valid percent-encoding');
+    }
+    for (const route of ROUTES) {
+      const g = route.pattern.exec(path);
+      if (!g) continue;
+      const method = req.method ?? 'GET';
+      const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
+      if (handler === undefined) throw new ApiError('NOT_FOUND', `${method} is not supported on ${path}`);
+      if (method === 'POST' && route.op === 'create') op = 'create';
+      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g[3] ?? '', task: g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
+      const result = await handler(ctx, m);
+      send(res, 200, result);
+      return;
+    }
+    throw new ApiError('NOT_FOUND', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues)`);
+  } catch (err) {
+    const apiError = toApiError(err, op);
+    if (apiError.status === 'INTERNAL') process.stderr.write(`pushq serve: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    // A body left unread (too large): answer at once, close the connection after the answer,
+    // and discard whatever else arrives without keeping it.
+    if (!req.complete) res.setHeader('connection', 'close');
+    send(res, apiError.httpStatus, apiError);
+    if (!req.complete) req.resume();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Reading a JSON request body with a size limit that holds before the body is read whole:
+ * a Content-Length above the limit is refused at once, and a chunked body is refused as soon as
+ * the bytes received pass it (the rest is not buffered).
+ */
+import type { IncomingMessage } from 'node:http';
+import { ApiError } from './errors.js';
+
+/**
+ * A 100 KiB task is ~137 KB in base64, plus its JSON; anything much larger cannot be a valid
+ * CreateTask, so it is refused without reading it.
+ */
+export const REQUEST_BODY_BYTES_MAX = 256 * 1024;
+
+export class BodyTooLargeError extends ApiError {
+  constructor(limit: number) {
+    super('INVALID_ARGUMENT', `the request body is larger than ${limit} bytes; a task may be at most 100 KiB`, 'task.app_engine_http_request.body');
+  }
+}
+
+export async function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limitBytes) throw new BodyTooLargeError(limitBytes);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > limitBytes) throw new BodyTooLargeError(limitBytes);
+    chunks.push(chunk);
+  }
+  if (received === 0) return {};
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ApiError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

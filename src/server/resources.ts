@@ -1,0 +1,217 @@
+/**
+ * The Cloud Tasks v2 resource shapes (Queue, Task) as views of the engine state, and a
+ * CreateTask request as a TaskSpec. Pure mapping: no IO, no commands.
+ *
+ * - Queue: reference §8 / S38 (maxAttempts = task_retry_limit + 1 or -1, maxBurstSize =
+ *   bucket_size, maxConcurrentDispatches clamped to [1, 5000]); state RUNNING | PAUSED | DISABLED.
+ * - Task: dispatchCount = attempts dispatched, responseCount = attempts that got a response;
+ *   scheduleTime is the task's current ETA (its retry time while in backoff).
+ * - Enums may arrive as numbers (`$alt=json;enum-encoding=int`); they are always sent as names,
+ *   which the official client reads either way.
+ */
+import type { QueueRuntime, EngineState } from '../core/state.js';
+import { queueStateName, taskName } from '../core/state.js';
+import type { HttpMethod } from '../core/task-table.js';
+import type { TaskSpec } from '../core/task-spec.js';
+import { isFinal, type TaskState } from '../core/task-machine.js';
+import { deadlineFor } from '../engine/kernel.js';
+import { QUEUE_LIMITS } from '../config/types.js';
+import type { AttemptHistory } from './attempt-history.js';
+import { ApiError } from './errors.js';
+import { formatDuration, formatTimestamp, parseTimestamp } from './timestamps.js';
+import { US_PER_SECOND } from '../core/time.js';
+
+export interface Location {
+  project: string;
+  location: string;
+}
+
+export function queuePath(loc: Location, queue: string): string {
+  return `projects/${loc.project}/locations/${loc.location}/queues/${queue}`;
+}
+
+export function taskPath(loc: Location, queue: string, task: string): string {
+  return `${queuePath(loc, queue)}/tasks/${task}`;
+}
+
+// ---- Queue ----------------------------------------------------------------------------------------
+
+function routingOf(target: string | null | undefined): { service?: string; version?: string } | undefined {
+  if (!target) return undefined;
+  const dot = target.indexOf('.');
+  return dot < 0 ? { service: target } : { version: target.slice(0, dot), service: target.slice(dot + 1) };
+}
+
+export function queueResource(loc: Location, q: QueueRuntime, purgedAtUs: number | undefined): Record<string, unknown> {
+  const c = q.config;
+  const r = c.retry_parameters;
+  const out: Record<string, unknown> = { name: queuePath(loc, q.name) };
+  const routing = routingOf(c.target);
+  if (routing) out['appEngineRoutingOverride'] = routing;
+  if (c.mode === 'push') {
+    out['rateLimits'] = {
+      maxDispatchesPerSecond: c.rate_per_second ?? 0,
+      maxBurstSize: c.bucket_size ?? QUEUE_LIMITS.bucket_size_default,
+      maxConcurrentDispatches: Math.min(5000, Math.max(1, Math.trunc(c.max_concurrent_requests ?? QUEUE_LIMITS.max_concurrent_requests_default))),
+    };
+    out['retryConfig'] = {
+      maxAttempts: r.task_retry_limit === null ? -1 : r.task_retry_limit + 1,
+      maxRetryDuration: formatDuration(r.task_age_limit_seconds ?? 0),
+      minBackoff: formatDuration(r.min_backoff_seconds),
+      maxBackoff: formatDuration(r.max_backoff_seconds),
+      maxDoublings: r.max_doublings,
+    };
+  }
+  out['state'] = { running: 'RUNNING', paused: 'PAUSED', disabled: 'DISABLED' }[queueStateName(q)];
+  if (purgedAtUs !== undefined) out['purgeTime'] = formatTimestamp(purgedAtUs);
+  return out;
+}
+
+// ---- Task -----------------------------------------------------------------------------------------
+
+export type TaskView = 'BASIC' | 'FULL';
+
+/** `responseView`: "BASIC" | "FULL" | 1 | 2; default BASIC. */
+export function parseView(value: unknown): TaskView {
+  if (value === 'FULL' || value === 2 || value === '2') return 'FULL';
+  if (value === undefined || value === null || value === 'BASIC' || value === 1 || value === '1' || value === 'VIEW_UNSPECIFIED' || value === 0 || value === '0') return 'BASIC';
+  throw new ApiError('INVALID_ARGUMENT', `responseView: "${String(value)}" is not BASIC or FULL`, 'response_view');
+}
+
+/** gRPC code for an attempt's outcome (google.rpc.Code), as Cloud Tasks reports responseStatus. */
+function rpcCodeOfHttp(status: number): number {
+  if (status >= 200 && status < 300) return 0;
+  switch (status) {
+    case 400: return 3;
+    case 401: return 16;
+    case 403: return 7;
+    case 404: return 5;
+    case 409: return 10;
+    case 429: return 8;
+    case 499: return 1;
+    case 501: return 12;
+    case 503: return 14;
+    case 504: return 4;
+    default: return status >= 500 ? 13 : 2;
+  }
+}
+
+export function taskResource(loc: Location, state: EngineState, history: AttemptHistory, id: number, view: TaskView): Record<string, unknown> {
+  const tasks = state.tasks;
+  const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
+  const meta = tasks.meta[id];
+  const request: Record<string, unknown> = { httpMethod: meta?.method ?? 'POST' };
+  const target = q.config.target ?? meta?.target;
+  const routing = routingOf(meta?.target ?? null);
+  if (routing) request['appEngineRouting'] = routing;
+  request['relativeUri'] = meta?.url ?? `/_ah/queue/${q.name}`;
+  if (meta?.headers) request['headers'] = Object.fromEntries(meta.headers);
+  if (view === 'FULL' && meta?.body !== undefined) request['body'] = meta.body;
+  const out: Record<string, unknown> = {
+    name: taskPath(loc, q.name, taskName(state, id)),
+    appEngineHttpRequest: request,
+    scheduleTime: formatTimestamp(tasks.eta[id] as number),
+    createTime: formatTimestamp(tasks.addedAt[id] as number),
+    dispatchDeadline: formatDuration(deadlineFor(state.settings, target ?? 'default') / US_PER_SECOND),
+    dispatchCount: tasks.retryCount[id] as number,
+    responseCount: tasks.executionCount[id] as number,
+  };
+  const first = tasks.firstAttemptAt[id] as number;
+  if (!Number.isNaN(first)) out['firstAttempt'] = { dispatchTime: formatTimestamp(first) };
+  const last = history.lastAttempt(id);
+  if (last) {
+    const attempt: Record<string, unknown> = { scheduleTime: formatTimestamp(last.scheduleTimeUs), dispatchTime: formatTimestamp(last.dispatchTimeUs) };
+    if (!Number.isNaN(last.responseTimeUs)) {
+      attempt['responseTime'] = formatTimestamp(last.responseTimeUs);
+      attempt['responseStatus'] =
+        last.status !== null
+          ? { code: rpcCodeOfHttp(last.status), message: `HTTP status ${last.status}` }
+          : { code: last.reason === 'deadline' ? 4 : 14, message: last.error ?? (last.reason === 'deadline' ? 'deadline-exceeded' : 'no response') };
+    }
+    out['lastAttempt'] = attempt;
+  }
+  out['view'] = view;
+  return out;
+}
+
+export function isLive(state: EngineState, id: number): boolean {
+  return !isFinal(state.tasks.state[id] as TaskState);
+}
+
+// ---- CreateTask -----------------------------------------------------------------------------------
+
+const METHOD_NUMBERS: readonly (HttpMethod | undefined)[] = [undefined, 'POST', 'GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function parseMethod(value: unknown): HttpMethod | undefined {
+  if (value === undefined || value === null || value === 'HTTP_METHOD_UNSPECIFIED' || value === 0) return undefined;
+  if (typeof value === 'number') {
+    const m = METHOD_NUMBERS[value];
+    if (m) return m;
+  } else if (typeof value === 'string' && METHOD_NUMBERS.includes(value as HttpMethod)) {
+    return value as HttpMethod;
+  }
+  throw new ApiError('INVALID_ARGUMENT', `httpMethod: "${String(value)}" is not an HTTP method Cloud Tasks accepts`, 'task.app_engine_http_request.http_method');
+}
+
+/**
+ * A CreateTask body (`{ task, responseView }`) for `queue` → the TaskSpec the kernel checks.
+ * Shape errors are reported here; the App Engine rules (name pattern, size, ETA, headers, URL)
+ * are the engine's (checkTaskSpec), so both the simulation and the service apply the same ones.
+ */
+export function createTaskSpec(loc: Location, queue: string, body: unknown): { spec: TaskSpec; view: TaskView } {
+  if (!isRecord(body)) throw new ApiError('INVALID_ARGUMENT', 'the request body must be a JSON object', 'task');
+  const view = parseView(body['responseView']);
+  const task = body['task'];
+  if (!isRecord(task)) throw new ApiError('INVALID_ARGUMENT', 'task is required', 'task');
+  if (task['httpRequest'] !== undefined) throw new ApiError('INVALID_ARGUMENT', 'httpRequest (HTTP targets) is not supported: pushq serves App Engine queues; use appEngineHttpRequest', 'task.http_request');
+  if (task['pullMessage'] !== undefined) throw new ApiError('INVALID_ARGUMENT', 'pull tasks are not supported', 'task.pull_message');
+  const spec: TaskSpec = { queue };
+  const name = task['name'];
+  if (name !== undefined && name !== '') {
+    if (typeof name !== 'string') throw new ApiError('INVALID_ARGUMENT', 'task.name must be a string', 'task.name');
+    const prefix = `${queuePath(loc, queue)}/tasks/`;
+    if (!name.startsWith(prefix)) throw new ApiError('INVALID_ARGUMENT', `task.name must be "${prefix}TASK_ID"`, 'task.name');
+    spec.name = name.slice(prefix.length);
+  }
+  if (task['scheduleTime'] !== undefined && task['scheduleTime'] !== null) spec.etaUs = parseTimestamp(task['scheduleTime'], 'task.schedule_time');
+  const r = task['appEngineHttpRequest'];
+  if (r !== undefined && r !== null) {
+    if (!isRecord(r)) throw new ApiError('INVALID_ARGUMENT', 'appEngineHttpRequest must be an object', 'task.app_engine_http_request');
+    const method = parseMethod(r['httpMethod']);
+    if (method !== undefined) spec.method = method;
+    const uri = r['relativeUri'];
+    if (uri !== undefined && uri !== null) {
+      if (typeof uri !== 'string') throw new ApiError('INVALID_ARGUMENT', 'relativeUri must be a string', 'task.app_engine_http_request.relative_uri');
+      spec.url = uri === '' ? '/' : uri;
+    } else {
+      spec.url = '/'; // Cloud Tasks: an empty relative URI is the root path
+    }
+    const headers = r['headers'];
+    if (headers !== undefined && headers !== null) {
+      if (!isRecord(headers)) throw new ApiError('INVALID_ARGUMENT', 'headers must be an object of strings', 'task.app_engine_http_request.headers');
+      const list: [string, string][] = [];
+      for (const [k, v] of Object.entries(headers)) {
+        if (typeof v !== 'string') throw new ApiError('INVALID_ARGUMENT', `header ${k} must be a string`, `task.app_engine_http_request.headers[${k}]`);
+        list.push([k, v]);
+      }
+      spec.headers = list;
+    }
+    const b = r['body'];
+    if (b !== undefined && b !== null && b !== '') {
+      if (typeof b !== 'string' || !BASE64.test(b)) throw new ApiError('INVALID_ARGUMENT', 'body must be base64', 'task.app_engine_http_request.body');
+      spec.body = Buffer.from(b, 'base64');
+    }
+    const routing = r['appEngineRouting'];
+    if (isRecord(routing)) {
+      const service = typeof routing['service'] === 'string' ? routing['service'] : '';
+      const version = typeof routing['version'] === 'string' ? routing['version'] : '';
+      if (service !== '' || version !== '') spec.target = version !== '' ? `${version}.${service || 'default'}` : service;
+    }
+  }
+  return { spec, view };
+}

@@ -1,0 +1,204 @@
+/**
+ * `pushq serve` assembled: the kernel on the wall clock, real HTTP dispatch, the REST API, and
+ * the event log. The CLI (src/cli/serve.ts) opens the log and parses flags; this module is what
+ * tests start in-process.
+ *
+ * Start and restart are one path: fold the logged events (none on a first start) into a fresh
+ * state with `evolve`, feeding the same events to the AttemptHistory; build the Kernel on that
+ * state; end the attempts a crash interrupted (`abandonInFlight`: at-least-once, and the retry
+ * count continues); rebuild timers; then apply queue.yaml only if it differs from the logged
+ * configuration (deploy semantics, reference §1.4).
+ *
+ * Shutdown: stop taking requests, `kernel.halt()` (no new dispatch), wait a bounded time for
+ * attempts in flight, flush and close the log.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadQueueConfigFile } from '../config/load.js';
+import { formatIssue } from '../config/issues.js';
+import type { QueueFileConfig } from '../config/types.js';
+import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
+import { DEFAULT_SETTINGS, createEngineState, evolve } from '../core/state.js';
+import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
+import { Kernel } from '../engine/kernel.js';
+import { canonicalJson } from '../engine/simulation.js';
+import { WallDriver, createWallClock } from '../engine/wall-driver.js';
+import type { EventLog } from '../log/event-log.js';
+import { createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
+import { AttemptHistory } from './attempt-history.js';
+
+const BACKGROUND_FLUSH_MS = 200;
+
+export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
+
+export interface ServiceOptions {
+  config: QueueFileConfig;
+  /** Where `config` came from; reload (SIGHUP, POST /pushq/reload) reads it again. */
+  configPath?: string;
+  /** Service name → base URL and scaling. */
+  targets: Record<string, TargetSettings>;
+  log: EventLog;
+  /** Events already in `log` (a restart); empty or absent for a first start. */
+  replayed?: Iterable<EngineEvent>;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  tombstoneSeconds?: number;
+  /** Connections per target origin. */
+  connections?: number;
+}
+
+export interface ShutdownReport {
+  /** Attempts still in flight when the wait ended (0 when all settled). */
+  abandoned: number;
+}
+
+export class PushqService {
+  readonly url: string;
+  readonly history: AttemptHistory;
+  /** Events replayed at start, and attempts found in flight then (re-dispatched). */
+  readonly replayedEvents: number;
+  readonly interruptedAttempts: number;
+  private closing: Promise<ShutdownReport> | undefined;
+  /**
+   * Dispatch and settle events are committed at once but written at the next flush; this timer
+   * bounds how much of that history a crash can lose (a lost settle means one more delivery,
+   * never a lost task: tasks are acknowledged only after their own flush).
+   */
+  private readonly flusher: NodeJS.Timeout;
+
+  private constructor(
+    readonly kernel: Kernel,
+    readonly driver: WallDriver,
+    readonly log: EventLog,
+    private readonly server: Server,
+    private readonly dispatcher: HttpDispatcher,
+    private readonly ctx: ApiContext,
+    private readonly options: ServiceOptions,
+    info: { url: string; history: AttemptHistory; replayed: number; interrupted: number },
+  ) {
+    this.url = info.url;
+    this.history = info.history;
+    this.replayedEvents = info.replayed;
+    this.interruptedAttempts = info.interrupted;
+    this.flusher = setInterval(() => {
+      log.flush().catch((err: unknown) => process.stderr.write(`pushq serve: log flush failed: ${(err as Error).message}\n`));
+    }, BACKGROUND_FLUSH_MS);
+    this.flusher.unref();
+  }
+
+  static async start(options: ServiceOptions): Promise<PushqService> {
+    const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
+    const history = new AttemptHistory();
+    const state = createEngineState();
+    let replayed = 0;
+    for (const e of options.replayed ?? []) {
+      evolve(state, e);
+      history.observe(e, state);
+      replayed++;
+    }
+    const clock = createWallClock(state.lastEventAt);
+    const http = createHttpDispatcher({ targets: options.targets, retryReasonOf: history.retryReasonOf, ...(options.connections === undefined ? {} : { connections: options.connections }) });
+    // After shutdown an attempt that still answers is not settled: the log is closed, and the
+    // next start re-dispatches it (at-least-once).
+    const gate = { open: true };
+    const dispatcher: HttpDispatcher = {
+      kind: 'real',
+      send: (req) => http.send(req).then((o) => (gate.open ? o : new Promise<never>(() => {}))),
+      close: () => {
+        gate.open = false;
+        return http.close();
+      },
+    };
+    let driver: WallDriver | undefined;
+    const kernel = new Kernel({
+      state,
+      log: options.log,
+      dispatcher,
+      now: clock(),
+      clock,
+      observers: [history.observe],
+      onAsyncSettled: () => driver?.arm(),
+    });
+    driver = new WallDriver(kernel, clock);
+    let interrupted = 0;
+    for (let id = 0; id < state.tasks.count; id++) if (state.tasks.attemptOpen[id] === 1) interrupted++;
+    const d = driver;
+    d.run((k) => {
+      if (state.config !== null) {
+        k.abandonInFlight(RESTART_ERROR);
+        k.restoreTimers();
+      }
+      const same = state.config !== null && canonicalJson(state.config) === canonicalJson(options.config) && canonicalJson(state.settings) === canonicalJson(settings);
+      if (!same) k.applyConfig(options.config, settings);
+    });
+    await options.log.flush();
+
+    const ctx: ApiContext = {
+      driver: d,
+      log: options.log,
+      history,
+      stopping: false,
+      reload: async () => ({ ok: false, lines: [] }),
+    };
+    const server = createServer({ keepAliveTimeout: 5000 }, createApiHandler(ctx));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, { url: `http://${host}:${addr.port}`, history, replayed, interrupted });
+    ctx.reload = () => service.reload();
+    return service;
+  }
+
+  get settings(): EngineSettings {
+    return this.kernel.state.settings;
+  }
+
+  /** Reads queue.yaml again and applies it with deploy semantics; an invalid file changes nothing. */
+  async reload(): Promise<ReloadOutcome> {
+    const path = this.options.configPath;
+    if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
+    const result = await loadQueueConfigFile(path);
+    if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
+    const config = result.config;
+    this.driver.run((k) => k.applyConfig(config, this.kernel.state.settings));
+    await this.log.flush();
+    return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue)] };
+  }
+
+  /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight, syncs the log. */
+  close(graceMs = 10_000): Promise<ShutdownReport> {
+    this.closing ??= this.shutdown(graceMs);
+    return this.closing;
+  }
+
+  private async shutdown(graceMs: number): Promise<ShutdownReport> {
+    this.ctx.stopping = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    this.kernel.halt();
+    const deadline = performance.now() + graceMs;
+    while (this.kernel.pendingAsync > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const abandoned = this.kernel.pendingAsync;
+    this.driver.stop();
+    clearInterval(this.flusher);
+    this.server.closeAllConnections();
+    await closed;
+    await (abandoned > 0 ? this.dispatcherDestroy() : this.dispatcher.close());
+    await this.log.flush();
+    await this.log.close();
+    return { abandoned };
+  }
+
+  private async dispatcherDestroy(): Promise<void> {
+    // Attempts still in flight stay open in the log; the next start re-dispatches them.
+    const closing = this.dispatcher.close();
+    await Promise.race([closing, new Promise((r) => setTimeout(r, 100))]);
+  }
+}

@@ -2,6 +2,7 @@
 import { EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from './io.js';
 import { simulateCommand } from './simulate.js';
 import { serveCommand } from './serve.js';
+import { replayCommand } from './replay.js';
 import { validateCommand } from './validate.js';
 
 interface CommandEntry {
@@ -13,6 +14,7 @@ interface CommandEntry {
 /** Every command, one line each. */
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   serve: { run: serveCommand, summary: 'run push queues locally: real HTTP dispatch, Cloud Tasks v2 REST API, durable log' },
+  replay: { run: replayCommand, summary: 'rebuild the state an event log describes: per-queue summary, state at a time, a task\'s story' },
   validate: { run: validateCommand, summary: "check queue.yaml / queue.xml files against App Engine's rules" },
   simulate: { run: simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time' },
 };

@@ -57,6 +57,8 @@ export interface ScanResult {
 }
 
 export interface ScanCallbacks {
+  /** The header, before any event. */
+  onHeader?: (header: LogHeader) => void;
   /** Each event of each complete batch, in order; `index` counts from 0. */
   onEvent?: (e: EngineEvent, index: number) => void;
   /** After each complete batch. */
@@ -116,6 +118,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     throw new LogError('LOG_NOT_PUSHQ', `${file}: the header line is incomplete (the log was cut while it was being created)`, { file, line: 1, offset: 0 });
   }
   const header = decodeHeader(buf.toString('utf8', 0, nl), file);
+  cb.onHeader?.(header);
 
   const from = cb.from;
   const onEvent = cb.onEvent;

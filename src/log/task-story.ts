@@ -1,0 +1,155 @@
+/**
+ * A task's whole story, rebuilt from the log: when it was added, each attempt as the worker saw
+ * it (retry and execution counts), each backoff with the formula's inputs, and how it ended.
+ * An EventObserver: it reads the state right after each event is applied, so the retry policy
+ * and counters it records are exactly the ones `decide` used live.
+ *
+ * It follows every task whose name matches (in any queue, or in `queue`); a name may be reused
+ * after its tombstone expires, so the caller picks (the latest, by default).
+ */
+import type { EngineEvent, FailureReason } from '../core/events.js';
+import { taskRetryPolicy, type EngineState } from '../core/state.js';
+import { TASK_STATES } from '../core/task-machine.js';
+import { EndReason } from '../core/task-table.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
+
+export interface BackoffStory {
+  /** The formula's n: the retry being scheduled (1 = first retry). */
+  retry: number;
+  minBackoffUs: number;
+  maxBackoffUs: number;
+  maxDoublings: number;
+  /** min(n − 1, max_doublings). */
+  doublings: number;
+  delayUs: number;
+  nextEtaUs: number;
+}
+
+export interface AttemptStory {
+  dispatchedAtUs: number;
+  forced: boolean;
+  /** X-AppEngine-TaskRetryCount the worker saw. */
+  retryCount: number;
+  /** X-AppEngine-TaskExecutionCount the worker saw. */
+  executionCount: number;
+  /** null while in flight or when no response came. */
+  status: number | null;
+  timedOut: boolean;
+  reason: FailureReason | null;
+  error: string | null;
+  endedAtUs: number | null;
+  latencyUs: number | null;
+  backoff: BackoffStory | null;
+  /** The attempt ended after its task was deleted or purged. */
+  orphaned: boolean;
+}
+
+export type EndReasonName = 'succeeded' | 'gave_up' | 'deleted' | 'purged';
+
+export interface GiveUpStory {
+  attemptsMade: number;
+  /** task_retry_limit, null = unlimited. */
+  retryLimit: number | null;
+  ageUs: number;
+  ageLimitUs: number | null;
+}
+
+export interface TaskStory {
+  id: number;
+  name: string;
+  queue: string;
+  addedAtUs: number;
+  etaUs: number;
+  ownRetry: boolean;
+  attempts: AttemptStory[];
+  ended: { reason: EndReasonName; atUs: number; giveUp: GiveUpStory | null } | null;
+  /** The task's state after the last event replayed. */
+  state: string;
+}
+
+export class TaskStoryCollector {
+  readonly stories: TaskStory[] = [];
+  private readonly byId = new Map<number, TaskStory>();
+
+  constructor(
+    private readonly name: string,
+    private readonly queue: string | undefined,
+  ) {}
+
+  readonly observe = (e: EngineEvent, state: EngineState): void => {
+    switch (e.type) {
+      case 'TaskAdded': {
+        const name = e.name ?? `task${e.id}`;
+        if (name !== this.name || (this.queue !== undefined && e.queue !== this.queue)) return;
+        const s: TaskStory = { id: e.id, name, queue: e.queue, addedAtUs: e.t, etaUs: e.eta, ownRetry: e.retry !== undefined, attempts: [], ended: null, state: 'pending' };
+        this.stories.push(s);
+        this.byId.set(e.id, s);
+        return;
+      }
+      case 'QueuePurged':
+      case 'QueuePaused':
+      case 'QueueResumed':
+      case 'ConfigApplied':
+        for (const s of this.byId.values()) this.refresh(s, state);
+        return;
+      default:
+        break;
+    }
+    const s = this.byId.get(e.id);
+    if (s === undefined) return;
+    const last = s.attempts[s.attempts.length - 1];
+    switch (e.type) {
+      case 'AttemptDispatched':
+        s.attempts.push({
+          dispatchedAtUs: e.t,
+          forced: e.forced === true,
+          retryCount: (state.tasks.retryCount[e.id] as number) - 1,
+          executionCount: state.tasks.executionCount[e.id] as number,
+          status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
+        });
+        break;
+      case 'AttemptSucceeded':
+        if (last) Object.assign(last, { status: e.status, endedAtUs: e.t, latencyUs: e.latencyUs });
+        break;
+      case 'AttemptFailed': {
+        const p = taskRetryPolicy(state, e.id);
+        if (last) {
+          Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: e.latencyUs });
+          last.backoff = backoffStory(p, e.retry, e.delayUs, e.retryAt);
+        }
+        break;
+      }
+      case 'TaskGaveUp': {
+        const p = taskRetryPolicy(state, e.id);
+        if (last) Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: e.latencyUs });
+        const first = state.tasks.firstAttemptAt[e.id] as number;
+        s.ended = { reason: 'gave_up', atUs: e.t, giveUp: { attemptsMade: state.tasks.retryCount[e.id] as number, retryLimit: p.retryLimit, ageUs: e.t - first, ageLimitUs: p.ageLimitUs } };
+        break;
+      }
+      case 'AttemptOrphaned':
+        if (last) Object.assign(last, { status: e.status, endedAtUs: e.t, latencyUs: e.latencyUs, orphaned: true });
+        break;
+      case 'BackoffElapsed':
+      case 'TaskDeleted':
+        break;
+      default:
+        return;
+    }
+    this.refresh(s, state);
+  };
+
+  private refresh(s: TaskStory, state: EngineState): void {
+    const t = state.tasks;
+    s.state = TASK_STATES[t.state[s.id] as number] as string;
+    if (s.ended === null) {
+      const reason = t.endReason[s.id] as EndReason;
+      if (reason === EndReason.Succeeded) s.ended = { reason: 'succeeded', atUs: t.endedAt[s.id] as number, giveUp: null };
+      else if (reason === EndReason.Deleted) s.ended = { reason: 'deleted', atUs: t.endedAt[s.id] as number, giveUp: null };
+      else if (reason === EndReason.Purged) s.ended = { reason: 'purged', atUs: t.endedAt[s.id] as number, giveUp: null };
+    }
+  }
+}
+
+function backoffStory(p: RetryPolicy, n: number, delayUs: number, retryAt: number): BackoffStory {
+  return { retry: n, minBackoffUs: p.minBackoffUs, maxBackoffUs: p.maxBackoffUs, maxDoublings: p.maxDoublings, doublings: Math.min(n - 1, p.maxDoublings), delayUs, nextEtaUs: retryAt };
+}

@@ -1,0 +1,53 @@
+/**
+ * Runs the real CLI, `node bin/pushq.js serve ...`, as a child process on port 0 and finds its API
+ * URL in the startup line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'bin', 'pushq.js');
+
+export interface ServeProcess {
+  child: ChildProcess;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Base of the queues API, with project p and location l. */
+  api: string;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+export async function startServe(args: string[], timeoutMs = 15_000): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+    const check = (): void => {
+      const m = /API (http:\/\/[^\s/]+)\//.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${code}) before starting\nstdout: ${out}\nstderr: ${err}`));
+    });
+  });
+  return { child, url, api: `${url}/v2/projects/p/locations/l/queues`, stdout: () => out, stderr: () => err, exited };
+}
+
+/** JSON request to the API; returns status and parsed body. */
+export async function api(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  const text = await res.text();
+  return { status: res.status, json: text === '' ? null : JSON.parse(text) };
+}

@@ -130,7 +130,7 @@ export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues)
   let ok = true;
   for (const key of given) {
     if (!wanted.includes(key)) {
-      issues.report('latency-invalid', [...path, key], `${key} does not apply to a ${name} distribution (it takes ${wanted.join(' and ')})`, 'key');
+      issues.report('latency-invalid', [...path, key], `${key} does not apply to the ${name} distribution (it takes ${wanted.join(' and ')})`, 'key');
       ok = false;
     }
   }

@@ -12,6 +12,8 @@ export interface Received {
   url: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The status answered, once the answer has been written whole (undefined until then). */
+  answered?: number;
 }
 
 export type Respond = (r: Received, nthForUrl: number) => number | { status: number; delayMs: number };
@@ -66,6 +68,7 @@ export async function startWorker(respond: Respond = () => 200): Promise<Worker>
       const { status, delayMs } = typeof answer === 'number' ? { status: answer, delayMs: 0 } : answer;
       const finish = (): void => {
         w.inFlight--;
+        res.on('finish', () => (r.answered = status));
         res.writeHead(status, { 'content-type': 'text/plain' });
         res.end(String(status));
       };

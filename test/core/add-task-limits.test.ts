@@ -1,0 +1,99 @@
+// Limits on an add (S5, S20, S21, S22, S24): each refusal has its code and changes nothing.
+import { describe, expect, it } from 'vitest';
+import { createSimulation } from '../../src/engine/simulation.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+import { expectRefused } from '../helpers/refused.js';
+
+const DAY_S = 86_400;
+const sim = () => createSimulation({ config: fileConfig(pushQueue('q', 5)) });
+
+describe('S20: ETA at most 30 days ahead; a past ETA runs at once', () => {
+  it('countdown or ETA past 30 days → INVALID_ETA; exactly 30 days is accepted', () => {
+    const s = sim();
+    s.runUntil(10);
+    expectRefused(s, () => s.addTask({ queue: 'q', countdownSeconds: 30 * DAY_S + 1e-6 }), 'INVALID_ETA');
+    expectRefused(s, () => s.addTask({ queue: 'q', etaSeconds: 10 + 30 * DAY_S + 1e-6 }), 'INVALID_ETA');
+    s.addTask({ queue: 'q', name: 'edge', countdownSeconds: 30 * DAY_S });
+    expect(s.task('q', 'edge').etaSeconds).toBe(10 + 30 * DAY_S);
+  });
+
+  it('a past ETA is accepted and dispatched at once, ahead of a task due now', () => {
+    const s = sim();
+    s.runUntil(100);
+    s.pauseQueue('q');
+    s.addTask({ queue: 'q', name: 'now' });
+    s.addTask({ queue: 'q', name: 'past', etaSeconds: 5 });
+    s.resumeQueue('q');
+    s.runUntil(101);
+    const order = s.events.filter((e) => e.type === 'AttemptDispatched').map((e) => [e.t, e.id]);
+    expect(order).toEqual([
+      [100_000_000, s.task('q', 'past').id],
+      [100_000_000, s.task('q', 'now').id],
+    ]);
+  });
+});
+
+describe('S21: a task larger than 102400 bytes → TASK_TOO_LARGE', () => {
+  // size = len(method) + payload + len(url) + Σ(len(k) + len(v) + 4); default URL /_ah/queue/q.
+  const fixed = 'POST'.length + '/_ah/queue/q'.length;
+  it('102400 bytes is accepted, 102401 refused', () => {
+    const s = sim();
+    s.addTask({ queue: 'q', bodyBytes: 102_400 - fixed });
+    expectRefused(s, () => s.addTask({ queue: 'q', bodyBytes: 102_401 - fixed }), 'TASK_TOO_LARGE');
+  });
+
+  it('headers count too', () => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', bodyBytes: 102_400 - fixed - 5, headers: { a: 'b' } }), 'TASK_TOO_LARGE');
+  });
+});
+
+describe('S22: batches', () => {
+  it('more than 100 tasks in one call → TOO_MANY_TASKS; 100 is fine', () => {
+    const s = sim();
+    expectRefused(s, () => s.addTasks(Array.from({ length: 101 }, () => ({ queue: 'q' }))), 'TOO_MANY_TASKS');
+    expect(s.addTasks(Array.from({ length: 100 }, () => ({ queue: 'q' })))).toHaveLength(100);
+  });
+
+  it('one bad task refuses the whole batch (all-or-nothing)', () => {
+    const s = sim();
+    const err = expectRefused(s, () => s.addTasks([{ queue: 'q', name: 'ok1' }, { queue: 'q', name: 'ok2' }, { queue: 'q', countdownSeconds: 31 * DAY_S }]), 'INVALID_ETA');
+    expect(err.details.index).toBe(2);
+  });
+});
+
+describe('S24: malformed requests → INVALID_TASK', () => {
+  it('countdown and eta together', () => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', countdownSeconds: 1, etaSeconds: 2 }), 'INVALID_TASK');
+  });
+
+  it.each(['GET', 'HEAD', 'DELETE'] as const)('a payload on %s', (method) => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', method, body: 'x' }), 'INVALID_TASK');
+    expectRefused(s, () => s.addTask({ queue: 'q', method, bodyBytes: 10 }), 'INVALID_TASK');
+  });
+
+  it('a POST URL with a query string (a GET one is fine)', () => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', url: '/work?a=1' }), 'INVALID_TASK');
+    s.addTask({ queue: 'q', url: '/work?a=1', method: 'GET' });
+  });
+});
+
+describe('S5: total_storage_limit', () => {
+  it('an add that would pass the limit → STORAGE_LIMIT_EXCEEDED; finished tasks free their bytes', () => {
+    const config = { ...fileConfig(pushQueue('q', 5)), total_storage_limit_bytes: 1024 };
+    const s = createSimulation({ config });
+    const each = 'POST'.length + '/_ah/queue/q'.length + 100; // 116 bytes
+    s.pauseQueue('q');
+    s.addTasks(Array.from({ length: 8 }, () => ({ queue: 'q', bodyBytes: 100 }))); // 928 bytes
+    expect(s.state.storageBytes).toBe(8 * each);
+    expectRefused(s, () => s.addTask({ queue: 'q', bodyBytes: 100 }), 'STORAGE_LIMIT_EXCEEDED');
+    s.addTask({ queue: 'q', bodyBytes: 1024 - 8 * each - 16 }); // exactly full
+    s.resumeQueue('q');
+    s.runUntilIdle();
+    expect(s.state.storageBytes).toBe(0);
+    s.addTask({ queue: 'q', bodyBytes: 100 });
+  });
+});

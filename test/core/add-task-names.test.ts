@@ -1,0 +1,72 @@
+// Task names when adding (S2, S19, S22): the pattern, duplicates, tombstones and their expiry.
+import { describe, expect, it } from 'vitest';
+import { createSimulation } from '../../src/engine/simulation.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+import { expectRefused } from '../helpers/refused.js';
+
+const DAY_S = 86_400;
+const sim = (options: { tombstoneSeconds?: number; status?: number } = {}) =>
+  createSimulation({ config: fileConfig(pushQueue('q', 5, { retry: { task_retry_limit: 0 } })), worker: () => ({ status: options.status ?? 200, latencyMs: 10 }), ...(options.tombstoneSeconds === undefined ? {} : { tombstoneSeconds: options.tombstoneSeconds }) });
+
+describe('S2: task names must match [A-Za-z0-9_-]{1,500}', () => {
+  it.each(['', 'a b', 'dot.name', 'ünï', 'slash/x', 'x'.repeat(501)])('refuses %j with INVALID_TASK_NAME', (name) => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', name }), 'INVALID_TASK_NAME');
+  });
+
+  it('accepts the edges of the pattern', () => {
+    const s = sim();
+    expect(s.addTasks([{ queue: 'q', name: 'x'.repeat(500) }, { queue: 'q', name: 'A_z-0' }, { queue: 'q', name: '_' }])).toEqual(['x'.repeat(500), 'A_z-0', '_']);
+  });
+});
+
+describe('S19: duplicates and tombstones', () => {
+  it('a name that is still queued → TASK_ALREADY_EXISTS', () => {
+    const s = sim();
+    s.addTask({ queue: 'q', name: 'job', countdownSeconds: 60 });
+    expectRefused(s, () => s.addTask({ queue: 'q', name: 'job' }), 'TASK_ALREADY_EXISTS');
+  });
+
+  it('the same name in another queue is a different task', () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('q', 5), pushQueue('r', 5)) });
+    s.addTask({ queue: 'q', name: 'job' });
+    expect(s.addTask({ queue: 'r', name: 'job' })).toBe('job');
+  });
+
+  it.each([
+    ['executed', 200, false],
+    ['failed out', 500, false],
+    ['deleted', 200, true],
+  ] as const)('a name %s within 9 days → TOMBSTONED_TASK; at 9 days it is reusable', (_what, status, del) => {
+    const s = sim({ status });
+    s.addTask({ queue: 'q', name: 'job', countdownSeconds: del ? 100 : 0 });
+    if (del) s.deleteTask('q', 'job');
+    s.runUntil(1);
+    const ended = s.task('q', 'job');
+    expect(ended.state).toBe(del ? 'deleted' : status === 200 ? 'succeeded' : 'failed');
+    const endedAt = ended.endedAtSeconds!;
+    s.runUntil(endedAt + 9 * DAY_S - 1e-6);
+    expectRefused(s, () => s.addTask({ queue: 'q', name: 'job' }), 'TOMBSTONED_TASK');
+    s.runUntil(endedAt + 9 * DAY_S);
+    expect(s.addTask({ queue: 'q', name: 'job' })).toBe('job');
+  });
+
+  it('the tombstone period is configurable (tombstoneSeconds)', () => {
+    const s = sim({ tombstoneSeconds: 60 });
+    s.addTask({ queue: 'q', name: 'job' });
+    s.runUntil(30);
+    expectRefused(s, () => s.addTask({ queue: 'q', name: 'job' }), 'TOMBSTONED_TASK');
+    s.runUntil(61);
+    expect(s.addTask({ queue: 'q', name: 'job' })).toBe('job');
+  });
+});
+
+describe('S22: duplicate names inside one batch', () => {
+  it('→ DUPLICATE_TASK_NAME, and none of the batch is added', () => {
+    const s = sim();
+    s.addTask({ queue: 'q', name: 'before' });
+    const err = expectRefused(s, () => s.addTasks([{ queue: 'q', name: 'a' }, { queue: 'q', name: 'b' }, { queue: 'q', name: 'a' }]), 'DUPLICATE_TASK_NAME');
+    expect(err.details.index).toBe(2);
+    expect(() => s.task('q', 'b')).toThrow();
+  });
+});

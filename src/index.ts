@@ -28,6 +28,10 @@ export { createPrng, type Prng } from './engine/prng.js';
 export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency } from './dispatch/worker-model.js';
 export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, WorkerFunction, WorkerCall } from './dispatch/worker-model.js';
 
+// ---- scenario files (`pushq simulate`) ----
+/** Parse and validate a scenario file (every issue with file:line:column), then run it (docs/simulate.md). */
+export * from './scenario/index.js';
+
 // ---- the core: events, state, rules ----
 export type * from './core/events.js';
 export { ENGINE_EVENT_TYPES } from './core/events.js';

@@ -1,0 +1,167 @@
+/**
+ * The REST API in-process (PushqService on a memory log, a real HTTP server on loopback): every
+ * error status and field path, the body-size guard, the storage limit, reload with deploy
+ * semantics, and queues being read-only.
+ */
+import { request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadQueueConfigFile } from '../../src/config/load.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { MemoryEventLog } from '../../src/log/memory-log.js';
+import { PushqService } from '../../src/server/service.js';
+import { api } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const YAML = `
+total_storage_limit: 2K
+queue:
+- name: a
+  rate: 0
+- name: b
+  rate: 10/s
+`;
+
+let dir: string;
+let worker: Worker;
+let service: PushqService;
+let base: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-api-'));
+  await writeFile(join(dir, 'queue.yaml'), YAML);
+  const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
+  worker = await startWorker();
+  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
+  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
+  base = `${service.url}/v2/projects/p/locations/l/queues`;
+});
+
+afterAll(async () => {
+  await service?.close(1000);
+  await worker?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const name = (queue: string, id: string) => `projects/p/locations/l/queues/${queue}/tasks/${id}`;
+
+async function createError(queue: string, task: Record<string, unknown>): Promise<{ status: number; error: any }> {
+  const r = await api('POST', `${base}/${queue}/tasks`, { task });
+  return { status: r.status, error: r.json.error };
+}
+
+function fieldOf(error: any): string | undefined {
+  return error?.details?.[0]?.fieldViolations?.[0]?.field;
+}
+
+describe('errors in the Google JSON shape', () => {
+  it('ALREADY_EXISTS for a live duplicate and for a tombstoned name', async () => {
+    expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'dup') } })).status).toBe(200);
+    const dup = await createError('a', { name: name('a', 'dup') });
+    expect(dup).toMatchObject({ status: 409, error: { code: 409, status: 'ALREADY_EXISTS' } });
+    expect(dup.error.message).toContain('TASK_ALREADY_EXISTS');
+    expect((await api('DELETE', `${base}/a/tasks/dup`)).status).toBe(200);
+    const tomb = await createError('a', { name: name('a', 'dup') });
+    expect(tomb).toMatchObject({ status: 409, error: { status: 'ALREADY_EXISTS' } });
+    expect(tomb.error.message).toContain('TOMBSTONED_TASK');
+    // ...but a tombstoned task is NOT_FOUND for get and delete.
+    expect((await api('GET', `${base}/a/tasks/dup`)).json.error.status).toBe('NOT_FOUND');
+    expect((await api('DELETE', `${base}/a/tasks/dup`)).json.error.status).toBe('NOT_FOUND');
+  });
+
+  it.each([
+    ['a bad task name', { name: name('a', 'bad name!') }, 'task.name'],
+    ['a name in another queue', { name: name('b', 'x') }, 'task.name'],
+    ['an ETA more than 30 days ahead', { scheduleTime: new Date(Date.now() + 31 * 86400_000).toISOString() }, 'task.schedule_time'],
+    ['a malformed scheduleTime', { scheduleTime: 'tomorrow' }, 'task.schedule_time'],
+    ['a Host header', { appEngineHttpRequest: { headers: { Host: 'x' } } }, 'task.app_engine_http_request.headers[Host]'],
+    ['an X-AppEngine-* header', { appEngineHttpRequest: { headers: { 'X-AppEngine-QueueName': 'x' } } }, 'task.app_engine_http_request.headers[X-AppEngine-QueueName]'],
+    ['an X-Google-* header', { appEngineHttpRequest: { headers: { 'x-google-foo': 'x' } } }, 'task.app_engine_http_request.headers[x-google-foo]'],
+    ['a relativeUri without a leading /', { appEngineHttpRequest: { relativeUri: 'work' } }, 'task.app_engine_http_request.relative_uri'],
+    ['a relativeUri that leaves the target', { appEngineHttpRequest: { relativeUri: '//evil.example/x' } }, 'task.app_engine_http_request.relative_uri'],
+    ['a body over 100 KiB', { appEngineHttpRequest: { body: Buffer.alloc(102_400).toString('base64') } }, 'task.app_engine_http_request.body'],
+    ['a body on a GET', { appEngineHttpRequest: { httpMethod: 'GET', body: 'aGk=' } }, 'task.app_engine_http_request.body'],
+    ['an unknown method', { appEngineHttpRequest: { httpMethod: 'BREW' } }, 'task.app_engine_http_request.http_method'],
+    ['an HTTP target', { httpRequest: { url: 'http://x' } }, 'task.http_request'],
+  ])('INVALID_ARGUMENT naming the field for %s', async (_what, task, field) => {
+    const r = await createError('a', task);
+    expect(r.status).toBe(400);
+    expect(r.error.status).toBe('INVALID_ARGUMENT');
+    expect(fieldOf(r.error)).toBe(field);
+  });
+
+  it('NOT_FOUND for an unknown queue, task or path', async () => {
+    expect((await createError('nope', {})).error).toMatchObject({ code: 404, status: 'NOT_FOUND' });
+    expect((await api('GET', `${base}/nope`)).status).toBe(404);
+    expect((await api('GET', `${base}/a/tasks/ghost`)).json.error.status).toBe('NOT_FOUND');
+    expect((await api('GET', `${service.url}/v1/whatever`)).status).toBe(404);
+  });
+
+  it('FAILED_PRECONDITION for creating, patching or deleting a queue', async () => {
+    for (const [method, url] of [['POST', base], ['PATCH', `${base}/a`], ['DELETE', `${base}/a`]] as const) {
+      const r = await api(method, url, { name: 'x' });
+      expect(r.status).toBe(400);
+      expect(r.json.error.status).toBe('FAILED_PRECONDITION');
+      expect(r.json.error.message).toContain('queue.yaml');
+    }
+  });
+
+  it('RESOURCE_EXHAUSTED past total_storage_limit, and nothing is added', async () => {
+    const before = (await api('GET', `${base}/a/tasks`)).json.tasks?.length ?? 0;
+    const body = Buffer.alloc(700).toString('base64');
+    let r = await api('POST', `${base}/a/tasks`, { task: { appEngineHttpRequest: { body } } });
+    for (let i = 0; i < 5 && r.status === 200; i++) r = await api('POST', `${base}/a/tasks`, { task: { appEngineHttpRequest: { body } } });
+    expect(r.status).toBe(429);
+    expect(r.json.error.status).toBe('RESOURCE_EXHAUSTED');
+    const after = (await api('GET', `${base}/a/tasks`)).json.tasks.length;
+    expect(after).toBeGreaterThan(before);
+    expect(after).toBeLessThan(before + 5);
+  });
+
+  it('refuses a request body over the limit before reading it whole', async () => {
+    // Declared too large: refused from the headers alone, though no byte of the body was sent.
+    const declared = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/a/tasks`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(50 * 1024 * 1024) } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (s: string) => (body += s)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(declared.status).toBe(400);
+    expect(JSON.parse(declared.body).error.status).toBe('INVALID_ARGUMENT');
+    // Chunked, with no length: refused once the bytes pass the limit.
+    const big = JSON.stringify({ task: { appEngineHttpRequest: { body: Buffer.alloc(400 * 1024).toString('base64') } } });
+    const chunked = await fetch(`${base}/a/tasks`, { method: 'POST', body: new Blob([big]).stream(), duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(400);
+    expect(fieldOf((await chunked.json()).error)).toBe('task.app_engine_http_request.body');
+  });
+});
+
+describe('queues', () => {
+  it('shows queue.yaml queues in the Cloud Tasks shape (rate 0 = PAUSED)', async () => {
+    const { json } = await api('GET', base);
+    expect(json.queues.map((q: { name: string; state: string }) => [q.name.split('/').pop(), q.state])).toEqual([['default', 'RUNNING'], ['a', 'PAUSED'], ['b', 'RUNNING']]);
+    const b = json.queues[2];
+    expect(b.rateLimits).toEqual({ maxDispatchesPerSecond: 10, maxBurstSize: 5, maxConcurrentDispatches: 1000 });
+    expect(b.retryConfig).toMatchObject({ maxAttempts: -1, minBackoff: '0.100s', maxBackoff: '3600s', maxDoublings: 16 });
+  });
+
+  it('reload applies deploy semantics: a removed queue is DISABLED with its tasks, rate 0 pauses, a bad file changes nothing', async () => {
+    await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'kept') } });
+    await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: b\n  rate: 0\n');
+    const r = await api('POST', `${service.url}/pushq/reload`, {});
+    expect(r.status).toBe(200);
+    const states = (await api('GET', base)).json.queues.map((q: { name: string; state: string }) => [q.name.split('/').pop(), q.state]);
+    expect(states).toEqual([['default', 'RUNNING'], ['a', 'DISABLED'], ['b', 'PAUSED']]);
+    expect((await api('GET', `${base}/a/tasks/kept`)).status).toBe(200);
+
+    await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: b\n  rate: fast\n');
+    const bad = await api('POST', `${service.url}/pushq/reload`, {});
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toContain('queue.yaml');
+    expect((await api('GET', `${base}/b`)).json.state).toBe('PAUSED');
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The HTTP dispatcher against real sockets: what each kind of outcome maps to (status, refused
+ * connection, deadline, redirect not followed), target resolution and the TaskETA format.
+ */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttemptRequest } from '../../src/engine/attempt.js';
+import { createHttpDispatcher, formatEtaSeconds, resolveTarget } from '../../src/dispatch/http-dispatcher.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+let worker: Worker;
+beforeAll(async () => {
+  worker = await startWorker((r) => {
+    if (r.url === '/slow') return { status: 200, delayMs: 500 };
+    if (r.url === '/redirect') return 302;
+    if (r.url === '/teapot') return 418;
+    return 200;
+  });
+});
+afterAll(() => worker.close());
+
+function attempt(over: Partial<AttemptRequest>): AttemptRequest {
+  return {
+    id: 7, queue: 'q', name: 'n7', method: 'POST', url: '/', headers: [], body: undefined, bodyBytes: 0, target: 'default',
+    retryCount: 0, executionCount: 0, previousStatus: null, etaUs: 1_500_000_000_000_001, dispatchedAt: 0, deadlineUs: 10_000_000, forced: false,
+    ...over,
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('HTTP dispatcher', () => {
+  it('maps status, redirect (not followed), refused connection and deadline', async () => {
+    const dead = await closedPort();
+    const d = createHttpDispatcher({ targets: { default: { scaling: 'automatic', url: worker.url }, dead: { scaling: 'automatic', url: `http://127.0.0.1:${dead}` } } });
+    try {
+      expect(await d.send(attempt({ url: '/ok' }))).toEqual({ status: 200 });
+      expect(await d.send(attempt({ url: '/teapot' }))).toEqual({ status: 418 });
+      expect(await d.send(attempt({ url: '/redirect' }))).toEqual({ status: 302 });
+      expect(worker.forUrl('/redirect')).toHaveLength(1);
+      expect(await d.send(attempt({ target: 'dead' }))).toEqual({ status: null, reason: 'connection', error: 'connection-refused' });
+      const started = Date.now();
+      expect(await d.send(attempt({ url: '/slow', deadlineUs: 100_000 }))).toEqual({ status: null, reason: 'deadline', error: 'deadline-exceeded' });
+      expect(Date.now() - started).toBeLessThan(450);
+      const prev = await d.send(attempt({ url: '/again', retryCount: 2, executionCount: 1, previousStatus: 503 }));
+      expect(prev).toEqual({ status: 200 });
+      const h = worker.forUrl('/again')[0]!.headers;
+      expect([h['x-appengine-taskretrycount'], h['x-appengine-taskexecutioncount'], h['x-appengine-taskpreviousresponse'], h['x-appengine-tasketa']]).toEqual(['2', '1', '503', '1500000000.000001']);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('resolves version.service to the service, unknown services to default', () => {
+    const targets = { default: { scaling: 'automatic' as const, url: 'http://127.0.0.1:1/base/' }, api: { scaling: 'automatic' as const, url: 'http://127.0.0.1:2' } };
+    expect(resolveTarget(targets, 'v2.api')).toEqual({ origin: 'http://127.0.0.1:2', basePath: '' });
+    expect(resolveTarget(targets, 'other')).toEqual({ origin: 'http://127.0.0.1:1', basePath: '/base' });
+    expect(resolveTarget({}, 'x')).toBeNull();
+  });
+
+  it('formats TaskETA as epoch seconds with six decimals from integer µs', () => {
+    expect(formatEtaSeconds(1_795_434_049_635_983)).toBe('1795434049.635983');
+    expect(formatEtaSeconds(5)).toBe('0.000005');
+  });
+});

@@ -20,7 +20,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS, createEngineState, evolve } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
-import { Kernel } from '../engine/kernel.js';
+import { Kernel, type EventObserver } from '../engine/kernel.js';
 import { canonicalJson } from '../engine/simulation.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
@@ -46,6 +46,8 @@ export interface ServiceOptions {
   tombstoneSeconds?: number;
   /** Connections per target origin. */
   connections?: number;
+  /** More observers of every event (after the attempt history), e.g. a benchmark's probes. */
+  observers?: EventObserver[];
 }
 
 export interface ShutdownReport {
@@ -117,7 +119,7 @@ export class PushqService {
       dispatcher,
       now: clock(),
       clock,
-      observers: [history.observe],
+      observers: [history.observe, ...(options.observers ?? [])],
       onAsyncSettled: () => driver?.arm(),
     });
     driver = new WallDriver(kernel, clock);

@@ -136,7 +136,7 @@ describe('errors in the Google JSON shape', () => {
     const big = JSON.stringify({ task: { appEngineHttpRequest: { body: Buffer.alloc(400 * 1024).toString('base64') } } });
     const chunked = await fetch(`${base}/a/tasks`, { method: 'POST', body: new Blob([big]).stream(), duplex: 'half' } as RequestInit);
     expect(chunked.status).toBe(400);
-    expect(fieldOf((await chunked.json()).error)).toBe('task.app_engine_http_request.body');
+    expect(fieldOf(((await chunked.json()) as { error: unknown }).error)).toBe('task.app_engine_http_request.body');
   });
 });
 

@@ -1,0 +1,134 @@
+/** The real `pushq replay` (node bin/pushq.js) on logs written by a simulation through the file log. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { Simulation } from '../../src/engine/simulation.js';
+import { createFileEventLogSync, readEventLogFile } from '../../src/log/file-log.js';
+import { richSimulation } from '../helpers/rich-sim.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'pushq-replay-cli-'));
+const LOG = join(dir, 'rich.jsonl');
+let sim: Simulation;
+
+async function pushq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'pushq.js'), ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  sim = richSimulation(21, (h) => createFileEventLogSync(LOG, h, { durable: false }));
+  await sim.kernel.log.close();
+});
+
+describe('pushq replay LOG', () => {
+  test('the per-queue summary agrees with what the live run reported', async () => {
+    const r = await pushq('replay', LOG, '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const live = sim.stats();
+    expect(out.events).toBe(live.events);
+    for (const [name, stats] of Object.entries(live.queues)) {
+      expect(out.queues[name].stats, name).toEqual(stats);
+      expect(out.queues[name].tasks, name).toEqual(sim.queue(name).tasks);
+    }
+    const text = await pushq('replay', LOG);
+    expect(text.code).toBe(0);
+    const mail = sim.queue('mail').tasks;
+    expect(text.stdout).toContain(`queue mail (running): 1 tasks: pending ${mail.pending}, dispatching 0, backoff 0, succeeded 0, failed 1, deleted 0; attempts ${live.queues.mail?.attempts}, retries ${live.queues.mail?.retries}; oldest ETA -`);
+  });
+
+  test('--at TIME: the state as it was then', async () => {
+    const r = await pushq('replay', LOG, '--at', '0.6', '--json', '--queue', 'bulk');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.at).toBe(0.6);
+    expect(Object.keys(out.queues)).toEqual(['bulk']);
+    // Purged at 0.6: every bulk task added so far is deleted (or was already done).
+    const t = out.queues.bulk.tasks;
+    expect(t.deleted).toBeGreaterThan(0);
+    expect(t.pending + t.backoff).toBe(0);
+    const later = JSON.parse((await pushq('replay', LOG, '--at', '1', '--json', '--queue', 'bulk')).stdout);
+    expect(later.queues.bulk.tasks_total).toBeGreaterThan(out.queues.bulk.tasks_total);
+  });
+
+  test('--task: the story of a task that gave up, with the backoff inputs and both limits', async () => {
+    const r = await pushq('replay', LOG, '--task', 'welcome-1');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('task welcome-1 in queue mail (id 0): failed');
+    expect(lines).toContain('  attempt 1: dispatched at 0s (retry count 0, execution count 0) → status 503 after 0.05s');
+    expect(lines).toContain('    backoff: retry n=1, min_backoff 0.2s, max_backoff 1s, max_doublings 2 → doublings 0 → delay min(1s, 0.2s·2^0·1) = 0.2s; next ETA 0.25s');
+    expect(lines.some((l) => /backoff: retry n=3, .* → doublings 2 → delay min\(1s, 0\.2s·2\^2·1\) = 0\.8s/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^ {2}ended: gave up at [\d.]+s: task_retry_limit 2 exceeded \(4 attempts = 3 retries\) and task_age_limit 1s exceeded \(age [\d.]+s since the first attempt\)$/);
+  });
+
+  test('--task --json: the documented shape', async () => {
+    const r = await pushq('replay', LOG, '--task', 'own-retry', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const live = sim.task('default', 'own-retry');
+    expect(Object.keys(s)).toEqual(['task', 'queue', 'state', 'added_at', 'attempts', 'ended']);
+    expect(s.task).toBe('own-retry');
+    expect(s.state).toBe(live.state);
+    expect(s.attempts).toHaveLength(live.retryCount);
+    s.attempts.forEach((a: Record<string, unknown>, i: number) => {
+      expect(Object.keys(a)).toEqual(['dispatched_at', 'status', 'timed_out', 'retry_count', 'execution_count', 'next_eta']);
+      expect(a.retry_count).toBe(i);
+    });
+    expect(s.ended?.at ?? null).toBe(live.endedAtSeconds);
+  });
+
+  test('--task: deleted, deleted in flight, purged, timed out', async () => {
+    const deleted = JSON.parse((await pushq('replay', LOG, '--task', 'deleted-soon', '--json')).stdout);
+    expect(deleted.ended).toEqual({ reason: 'deleted', at: 1 });
+    expect(deleted.attempts).toEqual([]);
+    const slow = JSON.parse((await pushq('replay', LOG, '--task', 'slow-1', '--json')).stdout);
+    expect(slow.attempts[0]).toMatchObject({ status: null, timed_out: true });
+    // A generated name: the last bulk task added before the purge at 0.6 s was purged then.
+    const { events } = await readEventLogFile(LOG);
+    const added = events.filter((e) => e.type === 'TaskAdded' && e.queue === 'bulk' && e.t <= 600_000);
+    const id = (added.at(-1) as { id: number }).id;
+    const purged = JSON.parse((await pushq('replay', LOG, '--task', `task${id}`, '--json')).stdout);
+    expect(purged.queue).toBe('bulk');
+    expect(purged.ended).toEqual({ reason: 'purged', at: 0.6 });
+  });
+
+  test('errors: one line each, exit 1', async () => {
+    const cases: [string[], RegExp][] = [
+      [['replay', join(dir, 'missing.jsonl')], /missing\.jsonl: no such file/],
+      [['replay', join(ROOT, 'package.json')], /not a pushq event log/],
+      [['replay', LOG, '--task', 'nobody'], /no task named "nobody"/],
+      [['replay', LOG, '--queue', 'nope'], /no queue named "nope"/],
+    ];
+    const newer = join(dir, 'newer.jsonl');
+    writeFileSync(newer, readFileSync(LOG, 'utf8').replace('"version":1', '"version":2'));
+    cases.push([['replay', newer], /log format version 2 is newer than this pushq \(1\)/]);
+    const results = await Promise.all(cases.map(([args]) => pushq(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i] as Awaited<ReturnType<typeof pushq>>;
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect((await pushq('replay')).code).toBe(2);
+  });
+
+  test('a torn tail is a warning with the bytes dropped; the complete batches are replayed', async () => {
+    const torn = join(dir, 'torn.jsonl');
+    writeFileSync(torn, readFileSync(LOG));
+    truncateSync(torn, statSync(torn).size - 7);
+    const r = await pushq('replay', torn, '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*torn tail .*: \d+ bytes after the last complete batch were dropped/);
+    expect(JSON.parse(r.stdout).events).toBeLessThan(sim.stats().events);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Golden logs (test/fixtures/logs, format v1) must keep replaying to what they replayed to when
+ * they were made: the state digest, the live run's statistics, and `pushq replay`'s output.
+ * A change that breaks old logs fails here; the fixtures are never regenerated.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import { createEngineState, evolve } from '../../src/core/state.js';
+import { StatsCollector } from '../../src/engine/stats.js';
+import { scanEventLog } from '../../src/log/log-reader.js';
+import { stateDigest } from '../../src/log/replay.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DIR = join(ROOT, 'test', 'fixtures', 'logs');
+const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<string, { events: number; digest: string; liveDigest: string; stats: unknown }>;
+
+async function pushq(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'pushq.js'), ...args], { cwd: DIR });
+  return stdout;
+}
+
+describe.each(Object.keys(expected))('golden log %s', (name) => {
+  test('replays to the committed state digest and statistics', () => {
+    const want = expected[name]!;
+    const state = createEngineState();
+    const stats = new StatsCollector();
+    const r = scanEventLog(join(DIR, `${name}.jsonl`), {}, {
+      onEvent: (e) => {
+        evolve(state, e);
+        stats.observe(e, state);
+      },
+    });
+    expect(r.header.version).toBe(1);
+    expect(r.recovered.droppedBytes).toBe(0);
+    expect(r.end.events).toBe(want.events);
+    expect(stateDigest(state)).toBe(want.digest);
+    expect(want.digest).toBe(want.liveDigest);
+    expect(stats.report(state)).toEqual(want.stats);
+  });
+});
+
+test.each([
+  [['replay', 'v1-rich.jsonl', '--json'], 'v1-rich.replay.json'],
+  [['replay', 'v1-rich.jsonl', '--task', 'welcome-1'], 'v1-rich.welcome-1.txt'],
+  [['replay', 'v1-rich.jsonl', '--task', 'own-retry', '--json'], 'v1-rich.own-retry.json'],
+  [['replay', 'v1-retries.jsonl', '--json'], 'v1-retries.replay.json'],
+  [['replay', 'v1-retries.jsonl', '--at', '5', '--json'], 'v1-retries.at-5.json'],
+])('pushq %j prints what it printed when the golden log was made', async (args, file) => {
+  expect(await pushq(...args)).toBe(readFileSync(join(DIR, file), 'utf8'));
+});

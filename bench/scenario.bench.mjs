@@ -1,0 +1,75 @@
+// Scenario layer cost (what `pushq simulate` adds around the engine), each against a baseline
+// measured in the same run:
+//   parse    parseScenario of a scenario with an inline queue list of 100 queues and 200 workload
+//            entries, vs parseQueueConfig of the same queues alone (the config checker it reuses);
+//   run      runScenario of 200,000 tasks (10 queues, lognormal latency, 10% errors, an outage),
+//            vs the same simulation built by hand with createSimulation + addWorkload;
+//   --log    the same runScenario writing the event log to a file (JSON lines, no fsync, as
+//            `pushq simulate --log` does), vs the in-memory log.
+// Each figure is the median of 5 alternating repetitions.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const { parseScenario, runScenario, scenarioLogHeader, createSimulation, parseQueueConfig } = await import('../dist/index.js');
+const { createFileEventLog } = await import('../dist/log/file-log.js');
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 200_000);
+const REPS = 5;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = (fn) => { const t0 = performance.now(); fn(); return performance.now() - t0; };
+const timeAsync = async (fn) => { const t0 = performance.now(); await fn(); return performance.now() - t0; };
+
+// ---- parse ----
+const queueList = Array.from({ length: 100 }, (_, i) => `  - name: q${i}\n    rate: ${i + 1}/s\n    bucket_size: ${(i % 50) + 1}\n    retry_parameters: { task_retry_limit: 3, task_age_limit: 1h }`).join('\n');
+const workload = Array.from({ length: 200 }, (_, i) => `  - { queue: q${i % 100}, count: 10, at: ${i}s, rate: 5/s, url: /w/${i}, name_prefix: w${i}- }`).join('\n');
+const scenarioText = `seed: 1\nqueue:\n${queueList}\nworkload:\n${workload}\nworker:\n  latency: { distribution: lognormal, p50: 50ms, p99: 500ms }\n  error_rate: 0.1\n`;
+const queueText = `queue:\n${queueList}\n`;
+const parseBase = [], parseScen = [];
+for (let r = 0; r < REPS; r++) {
+  parseBase.push(time(() => { if (!parseQueueConfig(queueText, { file: 'q.yaml' }).valid) throw new Error('queue text invalid'); }));
+  parseScen.push(await timeAsync(async () => { if ((await parseScenario(scenarioText, { file: 's.yaml' })).scenario === null) throw new Error('scenario invalid'); }));
+}
+const pb = median(parseBase), ps = median(parseScen);
+console.log(`parse   baseline (parseQueueConfig, 100 queues): ${pb.toFixed(2)} ms   scenario (+200 workloads): ${ps.toFixed(2)} ms   ratio ${(ps / pb).toFixed(2)}`);
+
+// ---- run ----
+const runText = `seed: 3
+queue:
+${Array.from({ length: 10 }, (_, i) => `  - { name: q${i}, rate: 500/s, bucket_size: 500, max_concurrent_requests: 1000 }`).join('\n')}
+workload:
+${Array.from({ length: 10 }, (_, i) => `  - { queue: q${i}, count: ${TASKS / 10}, rate: 400/s }`).join('\n')}
+worker:
+  latency: { distribution: lognormal, p50: 50ms, p99: 500ms }
+  error_rate: 0.1
+  outages: [ { from: 60s, to: 70s, status: 503 } ]
+`;
+const { scenario } = await parseScenario(runText, { file: 'run.yaml' });
+if (scenario === null) throw new Error('run scenario invalid');
+const byHand = () => {
+  const sim = createSimulation({ config: scenario.config, seed: 3, worker: scenario.worker });
+  for (let i = 0; i < 10; i++) sim.addWorkload({ queue: `q${i}`, count: TASKS / 10, atSeconds: 0, ratePerSecond: 400, task: {} });
+  sim.runUntilIdle();
+  return sim.stats().events;
+};
+const dir = mkdtempSync(join(tmpdir(), 'pushq-bench-'));
+const runBase = [], runScen = [], runLog = [];
+let events = 0, logBytes = 0;
+for (let r = 0; r < REPS; r++) {
+  runBase.push(time(() => { events = byHand(); }));
+  runScen.push(time(() => { if (runScenario(scenario).stats.events !== events) throw new Error('different event counts'); }));
+  const path = join(dir, `run${r}.jsonl`);
+  runLog.push(await timeAsync(async () => {
+    const log = await createFileEventLog(path, scenarioLogHeader(scenario, 3), { durable: false, overwrite: true });
+    runScenario(scenario, { log });
+    await log.close();
+  }));
+  logBytes = statSync(path).size;
+  rmSync(path);
+}
+rmSync(dir, { recursive: true, force: true });
+const rb = median(runBase), rs = median(runScen), rl = median(runLog);
+const eps = (ms) => `${((events / ms) * 1000 / 1e6).toFixed(2)} M events/s`;
+console.log(`run     ${TASKS} tasks, ${events} events`);
+console.log(`        baseline (createSimulation by hand): ${rb.toFixed(0)} ms (${eps(rb)})   runScenario: ${rs.toFixed(0)} ms (${eps(rs)})   ratio ${(rs / rb).toFixed(2)}`);
+console.log(`--log   memory log: ${rs.toFixed(0)} ms   file log (${(logBytes / 2 ** 20).toFixed(0)} MiB, no fsync): ${rl.toFixed(0)} ms   ratio ${(rl / rs).toFixed(2)}`);

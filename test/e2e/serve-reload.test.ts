@@ -1,0 +1,32 @@
+/** SIGHUP reloads queue.yaml in a running `pushq serve` (deploy semantics: rate 0 → >0 resumes). */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { api, startServe } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+
+it('applies an edited queue.yaml on SIGHUP', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-hup-'));
+  const worker = await startWorker();
+  const yaml = join(dir, 'queue.yaml');
+  await writeFile(yaml, 'queue:\n- name: later\n  rate: 0\n');
+  const serve = await startServe(['--config', yaml, '--data', join(dir, 'data'), '--target', `default=${worker.url}`]);
+  try {
+    expect((await api('GET', `${serve.api}/later`)).json.state).toBe('PAUSED');
+    expect((await api('POST', `${serve.api}/later/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/later/1' } } })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(worker.received).toHaveLength(0);
+    await writeFile(yaml, 'queue:\n- name: later\n  rate: 10/s\n- name: added\n  rate: 1/s\n');
+    serve.child.kill('SIGHUP');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/later/1'), 5000, 'the task after reload');
+    expect((await api('GET', `${serve.api}/later`)).json.state).toBe('RUNNING');
+    expect((await api('GET', `${serve.api}/added`)).status).toBe(200);
+    expect(serve.stdout()).toContain('reload applied');
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

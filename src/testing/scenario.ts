@@ -31,6 +31,8 @@ export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerM
   maxCommands?: number;
   /** Draw operator commands at all. Default true. */
   commands?: boolean;
+  /** Also draw configuration reloads (deploys) among the commands. Default false. */
+  reloads?: boolean;
 }
 
 export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
@@ -42,7 +44,15 @@ export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Ar
         config: fc.constant(config),
         workloads: fc.constant(workloads),
         worker: workerModelArbitrary(options),
-        commands: options.commands === false ? fc.constant([]) : queueCommandsArbitrary({ queues, tasks: namedTasks(workloads), maxCommands: options.maxCommands ?? 6 }),
+        commands:
+          options.commands === false
+            ? fc.constant([])
+            : queueCommandsArbitrary({
+                queues,
+                tasks: namedTasks(workloads),
+                maxCommands: options.maxCommands ?? 6,
+                ...(options.reloads ? { reloads: simQueueFileConfigArbitrary(options) } : {}),
+              }),
       }),
     );
   });
@@ -95,6 +105,9 @@ function applyCommand(sim: Simulation, c: QueueCommand): void {
       return;
     case 'run':
       sim.runTask(c.queue, c.name);
+      return;
+    case 'reload':
+      sim.kernel.applyConfig(c.config, sim.state.settings);
       return;
     default:
       assertNever(c, 'command');

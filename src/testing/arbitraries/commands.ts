@@ -1,13 +1,15 @@
 /**
  * Operator commands at random virtual times: pause, resume and purge a queue; delete or force-run
- * a named task. Commands may be refused (a task already ended, a run of a task in flight): the
+ * a named task; optionally redeploy a queue configuration (deploy semantics, reference §1.4). Commands may be refused (a task already ended, a run of a task in flight): the
  * scenario runner counts refusals as outcomes, they are part of what is being tested.
  */
 import fc from 'fast-check';
+import type { QueueFileConfig } from '../../config/types.js';
 
 export type QueueCommand =
   | { kind: 'pause' | 'resume' | 'purge'; atSeconds: number; queue: string }
-  | { kind: 'delete' | 'run'; atSeconds: number; queue: string; name: string };
+  | { kind: 'delete' | 'run'; atSeconds: number; queue: string; name: string }
+  | { kind: 'reload'; atSeconds: number; config: QueueFileConfig };
 
 export interface CommandArbitraryOptions {
   queues: readonly string[];
@@ -16,6 +18,8 @@ export interface CommandArbitraryOptions {
   maxCommands?: number;
   /** Latest command time, seconds. Default 60. */
   atSecondsMax?: number;
+  /** Configurations a `reload` command may deploy; without it, no reloads are drawn. */
+  reloads?: fc.Arbitrary<QueueFileConfig>;
 }
 
 export function queueCommandsArbitrary(options: CommandArbitraryOptions): fc.Arbitrary<QueueCommand[]> {
@@ -27,5 +31,6 @@ export function queueCommandsArbitrary(options: CommandArbitraryOptions): fc.Arb
       fc.record({ kind: fc.constantFrom('delete' as const, 'run' as const), atSeconds: at, task: fc.constantFrom(...options.tasks) }).map(({ kind, atSeconds, task }) => ({ kind, atSeconds, queue: task.queue, name: task.name })),
     );
   }
+  if (options.reloads) arbitraries.push(fc.record({ kind: fc.constant('reload' as const), atSeconds: at, config: options.reloads }));
   return fc.array(fc.oneof(...arbitraries), { maxLength: options.maxCommands ?? 6 });
 }

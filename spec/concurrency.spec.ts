@@ -33,7 +33,7 @@ function maxInFlight(events: readonly EngineEvent[], queue: string): number {
 describe('concurrency law', () => {
   it('holds for generated configs, workloads, workers and commands', () => {
     fc.assert(
-      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80 }), (scenario) => {
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80, reloads: true }), (scenario) => {
         const events = runScenario(scenario).sim.events;
         expectLawHolds(checkConcurrency(events), events);
       }),

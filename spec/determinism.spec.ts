@@ -14,7 +14,7 @@ const bytes = (events: readonly unknown[]): string => events.map((e) => JSON.str
 describe('determinism', () => {
   it('same seed, same scenario → byte-identical events (and the same refused commands)', () => {
     fc.assert(
-      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 60 }), (scenario) => {
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 60, reloads: true }), (scenario) => {
         const a = runScenario(scenario);
         const b = runScenario(structuredClone(scenario));
         expect(bytes(b.sim.events)).toBe(bytes(a.sim.events));

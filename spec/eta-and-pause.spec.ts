@@ -55,7 +55,7 @@ describe('ETA law', () => {
 describe('pause law', () => {
   it('holds for generated configs (rate 0 included), workloads and pause/resume/purge/delete/run commands', () => {
     fc.assert(
-      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80, maxCommands: 10 }), (scenario) => {
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80, maxCommands: 10, reloads: true }), (scenario) => {
         const events = runScenario(scenario).sim.events;
         expectLawHolds(checkNoDispatchWhilePaused(events), events);
       }),

@@ -16,7 +16,7 @@ import { RUNS, copyEvents, expectLawHolds } from './helpers/laws.js';
 describe('rate law', () => {
   it('holds for generated configs, workloads, workers and commands', () => {
     fc.assert(
-      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80 }), (scenario) => {
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80, reloads: true }), (scenario) => {
         const events = runScenario(scenario).sim.events;
         expectLawHolds(checkRateLaw(events), events);
       }),

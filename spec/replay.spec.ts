@@ -11,7 +11,7 @@ import { prepareScenario, runScenario, scenarioArbitrary } from '../src/testing/
 describe('replay', () => {
   it('stateLines(replay(events)) = stateLines(live state), for generated runs', () => {
     fc.assert(
-      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 60 }), (scenario) => {
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 60, reloads: true }), (scenario) => {
         const { sim } = runScenario(scenario);
         expect(stateLines(replay(sim.events))).toEqual(stateLines(sim.state));
       }),

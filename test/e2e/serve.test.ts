@@ -126,11 +126,12 @@ describe('pushq serve (child process, real worker)', () => {
     await Promise.all(Array.from({ length: n }, (_, i) => create('rated', { appEngineHttpRequest: { relativeUri: `/rated/${i}` } })));
     await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/rated/')).length === n, 8000, `${n} rated tasks`);
     const times = worker.forUrl('/rated/').map((r) => r.atMs).sort((a, b) => a - b);
-    // Any window of T ms holds at most bucket + rate·T dispatches (+1 for measuring jitter).
+    // Any window of T ms holds at most bucket + rate·T dispatches (+3: sends may lag their due
+    // time by up to ~150 ms on a loaded machine, which bunches arrivals at the worker).
     for (let i = 0; i < times.length; i++) {
       for (let j = i; j < times.length; j++) {
         const windowMs = (times[j] as number) - (times[i] as number);
-        expect(j - i + 1, `window of ${windowMs} ms`).toBeLessThanOrEqual(5 + (20 * windowMs) / 1000 + 1);
+        expect(j - i + 1, `window of ${windowMs} ms`).toBeLessThanOrEqual(5 + (20 * windowMs) / 1000 + 3);
       }
     }
     // 25 tokens beyond the burst take ≥ 1.25 s at 20/s.

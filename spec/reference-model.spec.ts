@@ -16,9 +16,10 @@
  *
  * Both are driven by the same workload (≤ 50 tasks, ≤ 3 queues) and a deterministic worker (its
  * status and latency a pure function of task and attempt), and must give identical per-task
- * attempt times and outcomes. Backoffs are whole milliseconds and times odd microseconds, so the
- * comparison is not at the mercy of same-microsecond ties, which App Engine leaves unordered
- * ("best-effort ETA order").
+ * attempt times and outcomes. Backoffs are whole microseconds (0 included), latencies odd
+ * microseconds, and each add is its own command (the queue dispatches right after it), so the
+ * comparison is not at the mercy of same-microsecond ties between unrelated happenings, which
+ * App Engine leaves unordered ("best-effort ETA order").
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -70,17 +71,18 @@ function workerAnswer(input: ModelInput, task: number, attempt: number): { statu
   return { status: kinds[(h >>> 20) % kinds.length]!, latencyUs };
 }
 
-const msSeconds = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).map((ms) => ms / 1000);
+/** Seconds with whole microseconds (backoffs finer than 1 µs would test only rounding). */
+const usSeconds = (lo: number, hi: number) => fc.oneof(fc.integer({ min: lo, max: hi }).map((us) => us / 1e6), fc.integer({ min: lo / 1000, max: hi / 1000 }).map((ms) => ms / 1000));
 
 const retryArbitrary: fc.Arbitrary<RetryParameters> = fc
   .record({
     task_retry_limit: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
     task_age_limit_seconds: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }),
-    min: msSeconds(1, 5000),
-    extra: msSeconds(0, 100_000),
+    min: usSeconds(0, 5_000_000),
+    extra: usSeconds(0, 100_000_000),
     max_doublings: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(16)),
   })
-  .map(({ min, extra, ...rest }) => ({ ...rest, min_backoff_seconds: min, max_backoff_seconds: Math.round((min + extra) * 1000) / 1000 }));
+  .map(({ min, extra, ...rest }) => ({ ...rest, min_backoff_seconds: min, max_backoff_seconds: Math.round((min + extra) * 1e6) / 1e6 }));
 
 const inputArbitrary: fc.Arbitrary<ModelInput> = fc.integer({ min: 1, max: 3 }).chain((queueCount) => {
   const names = ['default', 'q1', 'q2'].slice(0, queueCount);

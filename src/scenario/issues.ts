@@ -27,7 +27,7 @@ export const SCENARIO_ISSUE_CODES = {
   'arrivals-without-rate': { severity: 'error', meaning: '`arrivals` is given without `rate`: without a rate every task arrives at `at`.' },
   'task-invalid': { severity: 'error', meaning: 'The tasks a workload would add break a task rule (URL, method, payload size, name, retry options); the message is the engine\'s own.' },
   'retry-parameter-invalid': { severity: 'error', meaning: 'A per-task `retry_parameters` value is not a number of the right kind (`task_age_limit` as in queue.yaml, `30s`, `2d`).' },
-  'name-prefix-duplicate': { severity: 'error', meaning: 'Two workloads of one queue use the same `name_prefix`, so their task names would collide.' },
+  'name-prefix-duplicate': { severity: 'error', meaning: 'Two workloads of one queue would name two tasks alike: the same `name_prefix`, or one extending the other by digits (`job-` with 12 tasks and `job-1`: both name `job-10`).' },
   'fraction-invalid': { severity: 'error', meaning: '`error_rate` or `timeout_rate` is not a number from 0 to 1.' },
   'status-invalid': { severity: 'error', meaning: 'An error status is not a whole number from 100 to 599 outside 200–299 (a 2xx answer is a success).' },
   'latency-invalid': { severity: 'error', meaning: 'A latency is not a duration or a `{ distribution: ... }` mapping with the parameters of that distribution.' },

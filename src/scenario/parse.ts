@@ -21,7 +21,7 @@ import { ScenarioIssues } from './issues.js';
 import { checkShape, ScenarioSchema, type RawScenario } from './schema.js';
 import type { QueueSource, ScenarioResult } from './types.js';
 import { parseDuration, parseWhole } from './values.js';
-import { checkWorkload } from './workload.js';
+import { checkWorkload, type NamedEntry } from './workload.js';
 import { checkTargets, checkWorker } from './worker.js';
 
 export const SEED_MAX = 4_294_967_295;
@@ -55,7 +55,7 @@ export async function parseScenario(text: string, opts: ParseScenarioOptions): P
   const untilUs = raw.until == null ? null : valueOr(issues, 'until', 'duration-invalid', parseDuration(raw.until), raw.until);
 
   const workload: WorkloadSpec[] = [];
-  const ctx = { issues, config: queues.config, prefixes: new Map<string, number>() };
+  const ctx = { issues, config: queues.config, named: new Map<string, NamedEntry[]>() };
   (raw.workload ?? []).forEach((entry, index) => {
     if (isRemoved(['workload', index])) return;
     const spec = checkWorkload(entry, index, ctx);

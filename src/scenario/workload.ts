@@ -24,8 +24,34 @@ export interface WorkloadContext {
   issues: ScenarioIssues;
   /** null when the queue configuration has errors: queue names are then not checked. */
   config: QueueFileConfig | null;
-  /** `queue NUL prefix` of the entries seen so far. */
-  prefixes: Map<string, number>;
+  /** Per queue, the named entries seen so far. */
+  named: Map<string, NamedEntry[]>;
+}
+
+/** An entry naming its tasks `<prefix>0` … `<prefix><count − 1>`. */
+export interface NamedEntry {
+  prefix: string;
+  count: number;
+  index?: number;
+}
+
+/**
+ * The smallest name two entries would both use, or null. Names `a.prefix + i` and `b.prefix + j`
+ * meet when one prefix extends the other by digits `rest` and `rest + j` is the decimal `i`
+ * (no leading zero); `j = 0` gives the smallest such `i`.
+ */
+export function clashingName(a: NamedEntry, b: NamedEntry): string | null {
+  if (a.count === 0 || b.count === 0) return null;
+  const [short, long] = a.prefix.length <= b.prefix.length ? [a, b] : [b, a];
+  if (!long.prefix.startsWith(short.prefix)) return null;
+  const rest = long.prefix.slice(short.prefix.length);
+  if (rest === '') return `${short.prefix}0`;
+  if (!/^[1-9]\d*$/.test(rest)) return null;
+  return Number(`${rest}0`) < short.count ? `${long.prefix}0` : null;
+}
+
+export function namesOverlap(a: NamedEntry, b: NamedEntry): boolean {
+  return clashingName(a, b) !== null;
 }
 
 /** One entry → a WorkloadSpec, or null when it has errors (all of them reported). */
@@ -81,13 +107,17 @@ export function checkWorkload(raw: RawWorkload, index: number, ctx: WorkloadCont
   const retry = raw.retry_parameters == null ? undefined : checkTaskRetry(raw.retry_parameters, [...base, 'retry_parameters'], issues);
   if (retry === null) ok = false;
 
-  if (raw.name_prefix != null) {
-    const key = `${queue}\u0000${raw.name_prefix}`;
-    const earlier = ctx.prefixes.get(key);
-    if (earlier !== undefined) {
-      issues.report('name-prefix-duplicate', [...base, 'name_prefix'], `workload[${earlier}] already names its tasks in queue ${queue} with the prefix ${raw.name_prefix}; the names would collide`);
+  if (raw.name_prefix != null && count !== undefined && count > 0) {
+    const named = ctx.named.get(queue) ?? [];
+    const clash = named.find((other) => namesOverlap(other, { prefix: raw.name_prefix as string, count }));
+    if (clash !== undefined) {
+      const name = clashingName(clash, { prefix: raw.name_prefix, count });
+      issues.report('name-prefix-duplicate', [...base, 'name_prefix'], `workload[${clash.index}] (prefix ${clash.prefix}) also names a task ${name} in queue ${queue}; task names must be unique`);
       ok = false;
-    } else ctx.prefixes.set(key, index);
+    } else {
+      named.push({ prefix: raw.name_prefix, count, index });
+      ctx.named.set(queue, named);
+    }
   }
   const task: NonNullable<WorkloadSpec['task']> = {};
   if (raw.url != null) task.url = raw.url;

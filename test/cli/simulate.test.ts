@@ -102,6 +102,14 @@ describe('pushq simulate: exit status', () => {
     expect(() => readFileSync(log)).toThrow(/ENOENT/);
   });
 
+  it('exits 1 when the engine refuses tasks during the run (a storage limit), naming the code', async () => {
+    const file = scenarioFile('storage.yaml', 'queue:\n  - { name: q, rate: 1/s }\ntotal_storage_limit: 1K\nworkload:\n  - { queue: q, count: 100, payload_bytes: 100 }\n');
+    const r = await pushq('simulate', file, '--json');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^pushq simulate: the run stopped: .*total_storage_limit.* \(STORAGE_LIMIT_EXCEEDED\)\n$/);
+  });
+
   it('exits 1 for a missing scenario file', async () => {
     const r = await pushq('simulate', join(dir, 'missing.yaml'));
     expect(r.code).toBe(1);

@@ -50,8 +50,9 @@ interface ModelTaskSpec {
 interface ModelInput {
   queues: ModelQueueSpec[];
   tasks: ModelTaskSpec[];
-  /** Share of attempts that fail, in 1/1000. */
+  /** Share of attempts that fail, in 1/1000, among a task's first `failingAttemptsMax` attempts. */
   failPerMille: number;
+  failingAttemptsMax: number;
   workerSalt: number;
   horizonUs: number;
 }
@@ -65,7 +66,8 @@ function workerAnswer(input: ModelInput, task: number, attempt: number): { statu
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
   h = (h ^ (h >>> 16)) >>> 0;
   const latencyUs = 1_001 + 2 * (h % 1_500_000); // odd, 1 ms .. 3 s
-  const fails = (h >>> 8) % 1000 < input.failPerMille;
+  // Failures stop after a few attempts, so a run stays small whatever the backoff (even 0).
+  const fails = attempt < input.failingAttemptsMax && (h >>> 8) % 1000 < input.failPerMille;
   if (!fails) return { status: 200 + ((h >>> 4) % 3), latencyUs };
   const kinds = [500, 503, 404, 302, null] as const;
   return { status: kinds[(h >>> 20) % kinds.length]!, latencyUs };
@@ -106,6 +108,7 @@ const inputArbitrary: fc.Arbitrary<ModelInput> = fc.integer({ min: 1, max: 3 }).
     queues: fc.tuple(...names.map(queue)),
     tasks: fc.array(task, { minLength: 1, maxLength: 50, size: 'max' }),
     failPerMille: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1000 }), fc.constant(1000)),
+    failingAttemptsMax: fc.integer({ min: 0, max: 10 }),
     workerSalt: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     horizonUs: fc.constant(3 * 3600 * 1_000_000),
   });
@@ -347,6 +350,7 @@ describe('engine = naive reference model', () => {
       queues: [{ name: 'default', tokens: 1, periodUs: 1_000_000, bucket: 1, maxConcurrent: 5, retry: { task_retry_limit: 0, task_age_limit_seconds: null, min_backoff_seconds: 0.5, max_backoff_seconds: 1, max_doublings: 16 } }],
       tasks: [0, 1, 2].map(() => ({ queue: 'default', addAtUs: 0, countdownUs: 0, retry: null })),
       failPerMille: 0,
+      failingAttemptsMax: 0,
       workerSalt: 3,
       horizonUs: 3600 * 1_000_000,
     };

@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - undici does transport only. It does not retry (no retry interceptor) and does not follow
- *   redirects (Pool.request never does): a 3xx is a failed attempt, as in App Engine. Retries are
+ *   redirects (Pool.dispatch never does): a 3xx is a failed attempt, as in App Engine. Retries are
  *   the kernel's, as events in the log.
  * - The handler deadline is `AbortSignal.timeout(deadline)`; undici's own header/body timeouts
  *   are switched off (they fire with ~1 s granularity and default to 5 minutes, below App
@@ -13,7 +13,7 @@
  * - `send` never rejects: every outcome (status, refused connection, reset, deadline) is mapped
  *   by `observedOutcome`, the one function that turns an undici result into an attempt result.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher as UndiciDispatcher } from 'undici';
 import type { TargetSettings } from '../core/events.js';
 import type { AttemptRequest, Dispatcher, ObservedOutcome } from '../engine/attempt.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
@@ -100,6 +100,49 @@ export function observedOutcome(result: { status: number } | { error: unknown })
   return { status: null, reason: 'connection', error: `${RETRY_REASONS.other}: ${code ?? err?.message ?? String(err)}` };
 }
 
+/**
+ * One request through undici's handler API: the status is all pushq needs, so the response body
+ * is discarded as it arrives (no stream, no buffering). The promise settles once: at the end of
+ * the response, at a transport error, or when the deadline signal fires, whichever is first
+ * (a request still waiting for a connection at its deadline is failed then, and aborted when it
+ * would start).
+ */
+function sendOne(pool: Pool, opts: UndiciDispatcher.DispatchOptions, signal: AbortSignal): Promise<ObservedOutcome> {
+  return new Promise<ObservedOutcome>((resolve) => {
+    let done = false;
+    let controller: UndiciDispatcher.DispatchController | undefined;
+    let status = 0;
+    const finish = (outcome: ObservedOutcome): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    const onAbort = (): void => {
+      if (controller !== undefined && !controller.aborted) controller.abort(signal.reason as Error);
+      finish(observedOutcome({ error: signal.reason }));
+    };
+    signal.addEventListener('abort', onAbort);
+    const handler: UndiciDispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (done) c.abort(signal.reason as Error);
+      },
+      onResponseStart(_c, statusCode) {
+        status = statusCode;
+      },
+      onResponseData() {},
+      onResponseEnd() {
+        finish(observedOutcome({ status }));
+      },
+      onResponseError(_c, error) {
+        finish(observedOutcome({ error }));
+      },
+    };
+    pool.dispatch(opts, handler);
+  });
+}
+
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Pool>();
   const connections = options.connections ?? 128;
@@ -114,29 +157,17 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   };
   return {
     kind: 'real',
-    async send(req: AttemptRequest): Promise<ObservedOutcome> {
+    send(req: AttemptRequest): Promise<ObservedOutcome> {
       let target = resolved.get(req.target);
       if (target === undefined) {
         target = resolveTarget(options.targets, req.target);
         resolved.set(req.target, target);
       }
-      if (target === null) return { status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` };
+      if (target === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
       const headers = attemptHeaders(req, options.retryReasonOf?.(req.id));
       const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
-      try {
-        const res = await poolFor(target.origin).request({
-          path: target.basePath + req.url,
-          method: req.method,
-          headers,
-          body,
-          signal: AbortSignal.timeout(deadlineMs),
-        });
-        await res.body.dump({ limit: 1 << 20 });
-        return observedOutcome({ status: res.statusCode });
-      } catch (error) {
-        return observedOutcome({ error });
-      }
+      return sendOne(poolFor(target.origin), { path: target.basePath + req.url, method: req.method, headers, body }, AbortSignal.timeout(deadlineMs));
     },
     async close(): Promise<void> {
       await Promise.all([...pools.values()].map((p) => p.close()));

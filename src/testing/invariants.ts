@@ -20,6 +20,7 @@
  * - give-up: a failure gives up exactly when the §2.2 rule says, and 2xx is exactly success (S7).
  */
 import type { QueueConfig, QueueFileConfig, RetryParameters } from '../config/types.js';
+import { assertNever } from '../core/assert.js';
 import type { EngineEvent } from '../core/events.js';
 
 export type Law = 'rate' | 'concurrency' | 'eta' | 'pause' | 'retry-delay' | 'give-up';
@@ -112,6 +113,8 @@ class Fold {
       case 'TaskDeleted':
       case 'QueuePurged':
         return;
+      default:
+        assertNever(e, 'event');
     }
   }
 

@@ -103,7 +103,7 @@ describe('pushq simulate: exit status', () => {
   });
 
   it('exits 1 when the engine refuses tasks during the run (a storage limit), naming the code', async () => {
-    const file = scenarioFile('storage.yaml', 'queue:\n  - { name: q, rate: 1/s }\ntotal_storage_limit: 1K\nworkload:\n  - { queue: q, count: 100, payload_bytes: 100 }\n');
+    const file = scenarioFile('storage.yaml', 'seed: 2\nqueue:\n  - { name: q, rate: 1/s }\ntotal_storage_limit: 1K\nworkload:\n  - { queue: q, count: 100, payload_bytes: 100 }\n');
     const r = await pushq('simulate', file, '--json');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');

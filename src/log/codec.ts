@@ -71,8 +71,9 @@ export function checkEvent(value: unknown): string | null {
     present++;
     if (!fieldOk(field.kind, v)) return `${type}: field ${field.name} is not ${kindText(field.kind)}`;
   }
-  let keys = 0;
-  for (const k in o) if (o[k] !== undefined) keys++;
+  // Parsed JSON never holds undefined; an object built in memory may (an optional field set to undefined).
+  let keys = Object.keys(o).length;
+  if (keys !== present) for (const k in o) if (o[k] === undefined) keys--;
   if (keys !== present) {
     const known = new Set(['type', ...fields.map((x) => x.name)]);
     const extra = Object.keys(o).filter((k) => !known.has(k));

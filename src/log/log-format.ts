@@ -29,6 +29,45 @@ export interface Marker {
   crc: string;
 }
 
+/** What parseMarkerBytes read (one reused object: the reader calls it once per batch). */
+export const markerRead = { commit: 0, n: 0, crc: 0 };
+
+/**
+ * Parses a marker line from bytes [start, end) without building a string, exactly in the form
+ * encodeMarker writes (so the bytes are canonical). Fills `markerRead`; false if malformed.
+ */
+export function parseMarkerBytes(b: Uint8Array, start: number, end: number): boolean {
+  // {"commit":  (10 bytes)
+  const PREFIX = '{"commit":';
+  if (end - start < 34) return false;
+  for (let k = 0; k < PREFIX.length; k++) if (b[start + k] !== PREFIX.charCodeAt(k)) return false;
+  let i = start + PREFIX.length;
+  let commit = 0;
+  const commitStart = i;
+  while (i < end && (b[i] as number) >= 48 && (b[i] as number) <= 57) commit = commit * 10 + ((b[i++] as number) - 48);
+  if (i === commitStart || i - commitStart > 15 || b[commitStart] === 48) return false;
+  const MID = ',"n":';
+  for (let k = 0; k < MID.length; k++) if (b[i++] !== MID.charCodeAt(k)) return false;
+  let n = 0;
+  const nStart = i;
+  while (i < end && (b[i] as number) >= 48 && (b[i] as number) <= 57) n = n * 10 + ((b[i++] as number) - 48);
+  if (i === nStart || i - nStart > 15 || b[nStart] === 48) return false;
+  const CRC = ',"crc":"';
+  for (let k = 0; k < CRC.length; k++) if (b[i++] !== CRC.charCodeAt(k)) return false;
+  let crc = 0;
+  for (let k = 0; k < 8; k++) {
+    const c = b[i++] as number;
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (v < 0) return false;
+    crc = crc * 16 + v;
+  }
+  if (b[i++] !== 0x22 || b[i++] !== 0x7d || i !== end) return false;
+  markerRead.commit = commit;
+  markerRead.n = n;
+  markerRead.crc = crc;
+  return true;
+}
+
 /** The marker a line holds, or null if it is not a well-formed marker. */
 export function parseMarker(line: string): Marker | null {
   let v: unknown;

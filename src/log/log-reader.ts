@@ -19,7 +19,7 @@ import type { EngineEvent } from '../core/events.js';
 import { checkEvent } from './codec.js';
 import { CRC32_INIT, crc32Final, crc32Hex, crc32Update } from './crc32.js';
 import type { LogHeader } from './event-log.js';
-import { decodeHeader, parseMarker } from './log-format.js';
+import { decodeHeader, markerRead, parseMarker, parseMarkerBytes } from './log-format.js';
 import { LogError } from './log-errors.js';
 
 const CHUNK_BYTES = 8 << 20;
@@ -167,13 +167,12 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     // buf[pos, nlAt) is a line.
     if (buf[pos] === 0x7b && buf[pos + 1] === 0x22 && buf[pos + 2] === 0x63) {
       // {"c... : a commit marker.
-      const text = buf.toString('utf8', pos, nlAt);
-      const m = parseMarker(text);
       let why: string | null = null;
-      if (m === null) why = 'malformed commit marker';
-      else if (m.commit !== end.batches + 1) why = `commit marker for batch ${m.commit}, expected batch ${end.batches + 1}`;
-      else if (m.n !== batchEvents.length) why = `batch ${m.commit} declares ${m.n} events but has ${batchEvents.length}`;
-      else if (m.crc !== crc32Hex(crc32Final(crc))) why = `batch ${m.commit}: checksum mismatch (recorded ${m.crc}, computed ${crc32Hex(crc32Final(crc))})`;
+      const crcNow = crc32Final(crc);
+      if (!parseMarkerBytes(buf, pos, nlAt)) why = 'malformed commit marker';
+      else if (markerRead.commit !== end.batches + 1) why = `commit marker for batch ${markerRead.commit}, expected batch ${end.batches + 1}`;
+      else if (markerRead.n !== batchEvents.length) why = `batch ${markerRead.commit} declares ${markerRead.n} events but has ${batchEvents.length}`;
+      else if (markerRead.crc !== crcNow) why = `batch ${markerRead.commit}: checksum mismatch (recorded ${crc32Hex(markerRead.crc)}, computed ${crc32Hex(crcNow)})`;
       if (why !== null) {
         problem = { line, offset: bufBase + pos, message: why };
         break outer;

@@ -48,6 +48,7 @@ describe('pushq replay LOG', () => {
 
   test('--at TIME: the state as it was then', async () => {
     const r = await pushq('replay', LOG, '--at', '0.6', '--json', '--queue', 'bulk');
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.at).toBe(0.6);
@@ -56,7 +57,9 @@ describe('pushq replay LOG', () => {
     const t = out.queues.bulk.tasks;
     expect(t.deleted).toBeGreaterThan(0);
     expect(t.pending + t.backoff).toBe(0);
-    const later = JSON.parse((await pushq('replay', LOG, '--at', '1', '--json', '--queue', 'bulk')).stdout);
+    const r1 = await pushq('replay', LOG, '--at', '1', '--json', '--queue', 'bulk');
+    expect(r1.stderr).toBe('');
+    const later = JSON.parse(r1.stdout);
     expect(later.queues.bulk.tasks_total).toBeGreaterThan(out.queues.bulk.tasks_total);
   });
 

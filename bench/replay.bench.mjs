@@ -1,0 +1,122 @@
+// Replay from disk: a ≥ 1,000,000-event log written by a simulation through the file log
+// (250,000 tasks over 10 queues at 500/s, 30% of attempts answered 500, lognormal latency), then,
+// in this same process and on the same (page-cached) file:
+//   (a) baseline  read the file in 8 MiB chunks, split lines, JSON.parse each line: nothing else;
+//   (b) replay    the real reader: split, JSON.parse, validate every event, check each batch's
+//                 CRC-32 and marker, and fold evolve over the events (the full state);
+//   (c) snapshot  load a snapshot taken at 90% of the log + replay the events after it.
+// Prints each time, events/s, the ratio (b)/(a), and peak RSS. Targets (issue 4): (b) ≤ 1.5 s
+// and ≤ 2× (a). Each timing is the best of 3 runs (the first run also warms the JIT).
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const { createSimulation } = await import('../dist/engine/simulation.js');
+const { parseQueueConfig } = await import('../dist/config/index.js');
+const { createFileEventLogSync, scanEventLog } = await import('../dist/log/file-log.js');
+const { createEngineState, evolve } = await import('../dist/core/state.js');
+const { stateDigest } = await import('../dist/log/replay.js');
+const { writeSnapshotFile, loadWithSnapshot } = await import('../dist/log/snapshot.js');
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 250_000);
+const QUEUES = 10;
+const dir = mkdtempSync(join(tmpdir(), 'pushq-bench-replay-'));
+const path = join(dir, 'events.jsonl');
+
+const yaml = ['queue:', ...Array.from({ length: QUEUES }, (_, i) => `- name: q${i}\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 1000`)].join('\n');
+const parsed = parseQueueConfig(yaml, { file: 'bench.yaml' });
+if (!parsed.valid) throw new Error(JSON.stringify(parsed.errors));
+
+let t0 = performance.now();
+const sim = createSimulation({
+  config: parsed.config,
+  seed: 1,
+  worker: { latency: { distribution: 'lognormal', p50Us: 50_000, p99Us: 500_000 }, errorRate: 0.3 },
+  log: (h) => createFileEventLogSync(path, h, { durable: false }),
+});
+for (let i = 0; i < QUEUES; i++) sim.addWorkload({ queue: `q${i}`, count: TASKS / QUEUES });
+sim.runUntilIdle();
+await sim.kernel.log.close();
+const writeS = (performance.now() - t0) / 1000;
+const liveDigest = stateDigest(sim.state);
+const events = sim.kernel.log.length;
+const bytes = statSync(path).size;
+console.log(`log: ${events.toLocaleString('en')} events in ${sim.kernel.log.batches.toLocaleString('en')} batches, ${(bytes / 2 ** 20).toFixed(1)} MiB, written by the simulation in ${writeS.toFixed(2)} s`);
+if (events < 1_000_000) throw new Error(`only ${events} events: raise BENCH_TASKS`);
+
+function baseline() {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  let carry = 0;
+  let base = 0;
+  let lines = 0;
+  let sink = 0;
+  for (;;) {
+    const n = readSync(fd, buf, carry, buf.length - carry, base + carry);
+    const filled = carry + n;
+    let pos = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0 || nl >= filled) break;
+      const v = JSON.parse(buf.toString('utf8', pos, nl));
+      sink += v.t ?? 0;
+      lines++;
+      pos = nl + 1;
+    }
+    if (n === 0) break;
+    buf.copy(buf, 0, pos, filled);
+    base += pos;
+    carry = filled - pos;
+  }
+  closeSync(fd);
+  return { lines, sink };
+}
+
+function fullReplay() {
+  const state = createEngineState(TASKS);
+  const r = scanEventLog(path, {}, { onEvent: (e) => evolve(state, e) });
+  return { state, r };
+}
+
+function best(label, fn, check) {
+  let bestS = Infinity;
+  let out;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    out = fn();
+    bestS = Math.min(bestS, (performance.now() - t) / 1000);
+  }
+  check?.(out);
+  return bestS;
+}
+
+const a = best('baseline', baseline, (o) => { if (o.lines !== events + sim.kernel.log.batches + 1) throw new Error(`baseline read ${o.lines} lines`); });
+const b = best('replay', fullReplay, (o) => { if (stateDigest(o.state) !== liveDigest) throw new Error('replayed state differs from the live state'); });
+
+// Snapshot at 90% of the batches.
+const targetBatch = Math.floor(sim.kernel.log.batches * 0.9);
+const snapState = createEngineState(TASKS);
+let at = null;
+let header = null;
+scanEventLog(path, {}, {
+  onHeader: (h) => { header = h; },
+  onEvent: (e) => { if (at === null) evolve(snapState, e); },
+  onBatch: (p) => { if (p.batches === targetBatch) at = { ...p }; },
+});
+// The scan above kept applying events until the batch end was seen, so rebuild exactly to `at`.
+const exact = createEngineState(TASKS);
+scanEventLog(path, {}, { onEvent: (e, i) => { if (i < at.events) evolve(exact, e); } });
+const snapPath = join(dir, 'events.snap');
+t0 = performance.now();
+writeSnapshotFile(snapPath, path, header, exact, at);
+const snapWriteS = (performance.now() - t0) / 1000;
+const c = best('snapshot', () => loadWithSnapshot(snapPath, path), (o) => { if (stateDigest(o.state) !== liveDigest) throw new Error('snapshot + tail differs from the live state'); });
+
+const rate = (s) => `${((events / s) / 1e6).toFixed(2)} M events/s`;
+console.log(`(a) baseline: read + JSON.parse every line      ${a.toFixed(3)} s  ${rate(a)}`);
+console.log(`(b) full replay: parse, validate, CRC, evolve   ${b.toFixed(3)} s  ${rate(b)}`);
+console.log(`(c) snapshot at 90% (${(statSync(snapPath).size / 2 ** 20).toFixed(1)} MiB, written in ${snapWriteS.toFixed(2)} s) + tail  ${c.toFixed(3)} s`);
+console.log(`ratio (b)/(a): ${(b / a).toFixed(2)}×   (target ≤ 2×; (b) target ≤ 1.5 s: ${b <= 1.5 ? 'met' : 'NOT met'})`);
+console.log(`ratio (c)/(b): ${(c / b).toFixed(2)}×`);
+console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (includes the simulation that wrote the log)`);
+rmSync(dir, { recursive: true, force: true });

@@ -205,7 +205,8 @@ describe('recovery', () => {
   test('openFileEventLog refuses a corrupt log, and with repair cuts at the damage', async () => {
     const { path, ends } = await smallLog(6);
     const bytes = Buffer.from(readFileSync(path));
-    bytes[(ends[0] as number) + 30] ^= 1;
+    const k = (ends[0] as number) + 30;
+    bytes[k] = (bytes[k] as number) ^ 1;
     writeFileSync(path, bytes);
     expect((await errorOf(openFileEventLog(path, { durable: false }))).code).toBe('LOG_CORRUPT');
     expect(readFileSync(path)).toEqual(bytes);

@@ -53,5 +53,16 @@ export { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '.
 export { MemoryEventLog } from './log/memory-log.js';
 /** Rebuild state from events; compare states exactly. */
 export { replay, stateDigest, stateLines, type ReplayOptions } from './log/replay.js';
+/** The durable log: JSON lines, per-batch CRC-32, group commit, torn-tail recovery (docs/events.md). */
+export { FileEventLog, createFileEventLog, createFileEventLogSync, openFileEventLog, readEventLogFile, scanEventLog } from './log/file-log.js';
+export type { FileLogOptions, CreateFileLogOptions, ReadLogResult, LogPosition, ReadOptions, Recovered, ScanCallbacks, ScanResult } from './log/file-log.js';
+/** The one codec between events and log lines, and the schema table it and docs/events.md follow. */
+export { encodeEvent, decodeEvent, checkEvent, EventShapeError } from './log/codec.js';
+export { EVENT_SCHEMAS, type FieldKind, type FieldSchema } from './log/schemas.js';
+export { LogError, type LogErrorCode } from './log/log-errors.js';
+/** Snapshots: the state at a log position; loading = snapshot + the events after it. */
+export { writeSnapshotFile, loadWithSnapshot, encodeSnapshot, decodeSnapshot, type LoadedState } from './log/snapshot.js';
+/** A task's story (attempts, backoffs and why, how it ended), rebuilt from events. */
+export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStory, type GiveUpStory } from './log/task-story.js';
 
 export { PUSHQ_VERSION } from './version.js';

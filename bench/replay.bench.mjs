@@ -93,17 +93,14 @@ function best(label, fn, check) {
 const a = best('baseline', baseline, (o) => { if (o.lines !== events + sim.kernel.log.batches + 1) throw new Error(`baseline read ${o.lines} lines`); });
 const b = best('replay', fullReplay, (o) => { if (stateDigest(o.state) !== liveDigest) throw new Error('replayed state differs from the live state'); });
 
-// Snapshot at 90% of the batches.
+// Snapshot at 90% of the batches: find that batch's position, then rebuild the state exactly to it.
 const targetBatch = Math.floor(sim.kernel.log.batches * 0.9);
-const snapState = createEngineState(TASKS);
 let at = null;
 let header = null;
 scanEventLog(path, {}, {
   onHeader: (h) => { header = h; },
-  onEvent: (e) => { if (at === null) evolve(snapState, e); },
   onBatch: (p) => { if (p.batches === targetBatch) at = { ...p }; },
 });
-// The scan above kept applying events until the batch end was seen, so rebuild exactly to `at`.
 const exact = createEngineState(TASKS);
 scanEventLog(path, {}, { onEvent: (e, i) => { if (i < at.events) evolve(exact, e); } });
 const snapPath = join(dir, 'events.snap');

@@ -1,0 +1,114 @@
+/** Snapshots belong to one log; `pushq replay --snapshot` agrees with a full replay; wall-clock logs print ISO times. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { EngineEvent } from '../../src/core/events.js';
+import { createEngineState, evolve } from '../../src/core/state.js';
+import { createFileEventLogSync } from '../../src/log/file-log.js';
+import { LogError } from '../../src/log/log-errors.js';
+import { scanEventLog, type LogPosition } from '../../src/log/log-reader.js';
+import { stateLines } from '../../src/log/replay.js';
+import { loadWithSnapshot, writeSnapshotFile } from '../../src/log/snapshot.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+import { richSimulation } from '../helpers/rich-sim.js';
+import { TEST_HEADER } from './conformance.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'pushq-snapshot-'));
+const LOG = join(dir, 'a.jsonl');
+const OTHER = join(dir, 'b.jsonl');
+const SNAP = join(dir, 'a.snap');
+
+async function pushq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'pushq.js'), ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    return err as { code: number; stdout: string; stderr: string };
+  }
+}
+
+function snapshotAtHalf(log: string, snap: string): LogPosition {
+  const ends: LogPosition[] = [];
+  let header = TEST_HEADER;
+  scanEventLog(log, {}, { onHeader: (h) => { header = h; }, onBatch: (p) => ends.push({ ...p }) });
+  const at = ends[Math.floor(ends.length / 2)] as LogPosition;
+  const state = createEngineState();
+  scanEventLog(log, {}, { onEvent: (e, i) => { if (i < at.events) evolve(state, e); } });
+  writeSnapshotFile(snap, log, header, state, at);
+  return at;
+}
+
+beforeAll(async () => {
+  const a = richSimulation(3, (h) => createFileEventLogSync(LOG, h, { durable: false }));
+  await a.kernel.log.close();
+  const b = richSimulation(4, (h) => createFileEventLogSync(OTHER, h, { durable: false }));
+  await b.kernel.log.close();
+  snapshotAtHalf(LOG, SNAP);
+});
+
+describe('snapshots', () => {
+  test('loading = the state of a full replay', () => {
+    const full = createEngineState();
+    scanEventLog(LOG, {}, { onEvent: (e) => evolve(full, e) });
+    const loaded = loadWithSnapshot(SNAP, LOG);
+    expect(loaded.tailEvents).toBeGreaterThan(0);
+    expect(stateLines(loaded.state)).toEqual(stateLines(full));
+  });
+
+  test('a snapshot of one log is refused for another; a file that is not a snapshot is refused', () => {
+    expect(() => loadWithSnapshot(SNAP, OTHER)).toThrow(LogError);
+    expect(() => loadWithSnapshot(SNAP, OTHER)).toThrow(/does not belong to/);
+    const junk = join(dir, 'junk.snap');
+    writeFileSync(junk, 'hello\n');
+    expect(() => loadWithSnapshot(junk, LOG)).toThrow(/not a pushq snapshot/);
+  });
+
+  test('pushq replay --snapshot prints the same tasks as a full replay', async () => {
+    const [full, fromSnap] = await Promise.all([pushq('replay', LOG, '--json'), pushq('replay', LOG, '--json', '--snapshot', SNAP)]);
+    expect(fromSnap.code).toBe(0);
+    const a = JSON.parse(full.stdout);
+    const b = JSON.parse(fromSnap.stdout);
+    expect(b.events).toBe(a.events);
+    for (const name of Object.keys(a.queues)) {
+      expect(b.queues[name].tasks).toEqual(a.queues[name].tasks);
+      expect(b.queues[name].oldest_eta).toEqual(a.queues[name].oldest_eta);
+    }
+  });
+});
+
+test('a wall-clock log prints ISO 8601 times', async () => {
+  const path = join(dir, 'wall.jsonl');
+  const t0 = Date.UTC(2026, 10, 23, 12, 0, 0) * 1000;
+  const log = createFileEventLogSync(path, { ...TEST_HEADER, clock: 'wall' }, { durable: false });
+  const events: EngineEvent[] = [
+    { type: 'ConfigApplied', t: t0, config: fileConfig(pushQueue('default', 5)), settings: { targets: {}, tombstoneSeconds: 60 } },
+    { type: 'TaskAdded', t: t0, id: 0, queue: 'default', name: 'w1', eta: t0, size: 100 },
+    { type: 'AttemptDispatched', t: t0 + 1000, id: 0 },
+    { type: 'AttemptFailed', t: t0 + 51_000, id: 0, status: 500, reason: 'status', latencyUs: 50_000, retry: 1, delayUs: 100_000, retryAt: t0 + 151_000 },
+    { type: 'BackoffElapsed', t: t0 + 151_000, id: 0 },
+    { type: 'AttemptDispatched', t: t0 + 152_000, id: 0 },
+    { type: 'AttemptSucceeded', t: t0 + 200_000, id: 0, status: 200, latencyUs: 48_000 },
+  ];
+  for (const e of events) {
+    log.append(e);
+    log.commit();
+  }
+  await log.close();
+  const r = await pushq('replay', path, '--task', 'w1', '--json');
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual({
+    task: 'w1', queue: 'default', state: 'succeeded', added_at: '2026-11-23T12:00:00.000Z',
+    attempts: [
+      { dispatched_at: '2026-11-23T12:00:00.001Z', status: 500, timed_out: false, retry_count: 0, execution_count: 0, next_eta: '2026-11-23T12:00:00.151Z' },
+      { dispatched_at: '2026-11-23T12:00:00.152Z', status: 200, timed_out: false, retry_count: 1, execution_count: 1, next_eta: null },
+    ],
+    ended: { reason: 'succeeded', at: '2026-11-23T12:00:00.200Z' },
+  });
+  const at = await pushq('replay', path, '--at', '2026-11-23T12:00:00.100Z', '--json');
+  expect(JSON.parse(at.stdout).queues.default.tasks.backoff).toBe(1);
+  expect(readFileSync(path, 'utf8').split('\n')[0]).toContain('"clock":"wall"');
+});

@@ -15,7 +15,8 @@
  * ends at a batch boundary or inside the batch being written; `position` is the end of the last
  * complete batch written to the buffer.
  */
-import { closeSync, fdatasync, fstatSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { EventShapeError, encodeEvent } from './codec.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
@@ -205,8 +206,24 @@ export function createFileEventLogSync(path: string, header: LogHeader, options:
   const head = Buffer.from(`${encodeHeader(header)}\n`, 'utf8');
   let done = 0;
   while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);
-  if (options.durable ?? true) fdatasyncSync(fd);
+  if (options.durable ?? true) {
+    fdatasyncSync(fd);
+    syncDirectory(path);
+  }
   return new FileEventLog(path, header, fd, { offset: head.length, batches: 0, events: 0, nextLine: 2 }, options);
+}
+
+/** A new file's name is durable only once its directory is synced (best effort: not every platform allows it). */
+function syncDirectory(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dirname(path), 'r');
+    fsyncSync(fd);
+  } catch {
+    // e.g. Windows cannot open a directory; the file's own data is synced regardless.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export async function createFileEventLog(path: string, header: LogHeader, options: CreateFileLogOptions = {}): Promise<FileEventLog> {

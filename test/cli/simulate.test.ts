@@ -193,6 +193,17 @@ describe('pushq simulate: determinism and --log', () => {
     expect(live.header).toEqual(header);
   });
 
+  it('writes a log that pushq replay reads back to the same per-queue figures', async () => {
+    const path = join(dir, 'for-replay.jsonl');
+    const sim = JSON.parse((await pushq('simulate', SMALL, '--json', '--log', path)).stdout);
+    const r = await pushq('replay', path);
+    expect(r.code).toBe(0);
+    for (const [name, q] of Object.entries(sim.queues) as [string, { succeeded: number; failed: number; attempts: number; retries: number }][]) {
+      const line = r.stdout.split('\n').find((l) => l.startsWith(`queue ${name} `));
+      expect(line, name).toMatch(new RegExp(`succeeded ${q.succeeded}, failed ${q.failed}, .*attempts ${q.attempts}, retries ${q.retries}`));
+    }
+  });
+
   it('replaces an existing --log file', async () => {
     const path = join(dir, 'existing.jsonl');
     writeFileSync(path, 'old contents\n');

@@ -22,7 +22,7 @@ it('applies an edited queue.yaml on SIGHUP', async () => {
     await worker.waitFor((rs) => rs.some((r) => r.url === '/later/1'), 5000, 'the task after reload');
     expect((await api('GET', `${serve.api}/later`)).json.state).toBe('RUNNING');
     expect((await api('GET', `${serve.api}/added`)).status).toBe(200);
-    expect(serve.stdout()).toContain('reload applied');
+    await expect.poll(() => serve.stdout(), { timeout: 3000 }).toContain('reload applied');
   } finally {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

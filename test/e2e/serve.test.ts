@@ -126,16 +126,17 @@ describe('pushq serve (child process, real worker)', () => {
     await Promise.all(Array.from({ length: n }, (_, i) => create('rated', { appEngineHttpRequest: { relativeUri: `/rated/${i}` } })));
     await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/rated/')).length === n, 8000, `${n} rated tasks`);
     const times = worker.forUrl('/rated/').map((r) => r.atMs).sort((a, b) => a - b);
-    // Any window of T ms holds at most bucket + rate·T dispatches (+3: sends may lag their due
-    // time by up to ~150 ms on a loaded machine, which bunches arrivals at the worker).
+    // Any window of T ms holds at most bucket + rate·T dispatches. Arrival times are taken in this
+    // (busy) test process, so allow 300 ms of bunching: without the limit all 30 arrive at once.
     for (let i = 0; i < times.length; i++) {
       for (let j = i; j < times.length; j++) {
         const windowMs = (times[j] as number) - (times[i] as number);
-        expect(j - i + 1, `window of ${windowMs} ms`).toBeLessThanOrEqual(5 + (20 * windowMs) / 1000 + 3);
+        expect(j - i + 1, `window of ${windowMs} ms`).toBeLessThanOrEqual(5 + 20 * (windowMs / 1000 + 0.3));
       }
     }
-    // 25 tokens beyond the burst take ≥ 1.25 s at 20/s.
-    expect((times[n - 1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(1150);
+    // 25 tokens beyond the burst take 1.25 s at 20/s (less the same 300 ms of measuring slack;
+    // the first requests also wait for new connections).
+    expect((times[n - 1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(950);
   });
 
   it('never has more than max_concurrent_requests in flight at the worker', async () => {

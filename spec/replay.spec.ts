@@ -15,7 +15,7 @@ describe('replay', () => {
         const { sim } = runScenario(scenario);
         expect(stateLines(replay(sim.events))).toEqual(stateLines(sim.state));
       }),
-      { numRuns: 80 },
+      { numRuns: 60 },
     );
   });
 

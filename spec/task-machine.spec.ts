@@ -48,7 +48,7 @@ describe('task machine', () => {
       fc.property(fc.array(eventArbitrary, { maxLength: 40 }), (events) => {
         expect(tableFold(events)).toEqual(xstateFold(events));
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { formatViolations, type Violation } from '../../src/testing/invariants.js';
 
-export const RUNS = { numRuns: 100 };
+export const RUNS = { numRuns: 80 };
 
 export function expectLawHolds(violations: readonly Violation[], events: readonly EngineEvent[]): void {
   if (violations.length > 0) {

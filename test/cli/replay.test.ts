@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Simulation } from '../../src/engine/simulation.js';
+import { createSimulation, type Simulation } from '../../src/engine/simulation.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
 import { createFileEventLogSync, readEventLogFile } from '../../src/log/file-log.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 
@@ -32,6 +33,7 @@ beforeAll(async () => {
 describe('pushq replay LOG', () => {
   test('the per-queue summary agrees with what the live run reported', async () => {
     const r = await pushq('replay', LOG, '--json');
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     const live = sim.stats();
@@ -103,6 +105,21 @@ describe('pushq replay LOG', () => {
     const purged = JSON.parse((await pushq('replay', LOG, '--task', `task${id}`, '--json')).stdout);
     expect(purged.queue).toBe('bulk');
     expect(purged.ended).toEqual({ reason: 'purged', at: 0.6 });
+  });
+
+  test('--task NAME used in several queues asks for --queue', async () => {
+    const dup = join(dir, 'dup.jsonl');
+    const s = createSimulation({ config: fileConfig(pushQueue('a', 5), pushQueue('b', 5)), seed: 1, log: (h) => createFileEventLogSync(dup, h, { durable: false }) });
+    s.addTask({ queue: 'a', name: 'same' });
+    s.addTask({ queue: 'b', name: 'same', countdownSeconds: 3 });
+    s.runUntilIdle();
+    await s.kernel.log.close();
+    const both = await pushq('replay', dup, '--task', 'same');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('task "same" exists in several queues (a, b); pick one with --queue');
+    const one = JSON.parse((await pushq('replay', dup, '--task', 'same', '--queue', 'b', '--json')).stdout);
+    expect(one).toMatchObject({ queue: 'b', added_at: 0, ended: { reason: 'succeeded' } });
+    expect(one.attempts[0].dispatched_at).toBe(3);
   });
 
   test('errors: one line each, exit 1', async () => {

@@ -1,0 +1,31 @@
+/** Deadlines: one timer per duration, entries fire in order, ended ones never, and memory stays bounded. */
+import { describe, expect, it } from 'vitest';
+import { Deadlines } from '../../src/dispatch/deadlines.js';
+
+describe('Deadlines', () => {
+  it('fires each live entry once, at or after its expiry, in order; ended entries never', async () => {
+    const d = new Deadlines();
+    const fired: [string, number][] = [];
+    const start = performance.now();
+    const a = d.add(30, () => fired.push(['a', performance.now() - start]));
+    d.add(30, () => fired.push(['b', performance.now() - start]));
+    const c = d.add(60, () => fired.push(['c', performance.now() - start]));
+    d.end(a, 30);
+    d.end(c, 60);
+    d.add(10, () => fired.push(['d', performance.now() - start]));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(fired.map(([n]) => n)).toEqual(['d', 'b']);
+    expect(fired[0]![1]).toBeGreaterThanOrEqual(9.5);
+    expect(fired[1]![1]).toBeGreaterThanOrEqual(29.5);
+    expect(d.held).toBe(0);
+    d.close();
+  });
+
+  it('stays bounded when a long entry at the head outlives thousands of ended ones', () => {
+    const d = new Deadlines();
+    d.add(60_000, () => {}); // a slow request at the head
+    for (let i = 0; i < 100_000; i++) d.end(d.add(60_000, () => {}), 60_000);
+    expect(d.held).toBeLessThan(3000);
+    d.close();
+  });
+});

@@ -18,21 +18,33 @@ export class BodyTooLargeError extends ApiError {
   }
 }
 
-export async function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limitBytes) throw new BodyTooLargeError(limitBytes);
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > limitBytes) throw new BodyTooLargeError(limitBytes);
-    chunks.push(chunk);
-  }
-  if (received === 0) return {};
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new ApiError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
+  if (declared > limitBytes) return Promise.reject(new BodyTooLargeError(limitBytes));
+  return new Promise<unknown>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limitBytes) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        chunks.length = 0;
+        reject(new BodyTooLargeError(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      if (received === 0) return resolve({});
+      try {
+        resolve(JSON.parse((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8')) as unknown);
+      } catch (err) {
+        reject(new ApiError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(err as Error).message}`));
+      }
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', reject);
+  });
 }

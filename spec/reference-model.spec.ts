@@ -4,7 +4,7 @@
  * one plain object per task, arrays scanned in full at every step (O(n²) is fine), the bucket as
  * an exact rational number of tokens (numerator over the rate's period).
  *
- * Rules modelled (reference §5, §2.1, §2.2; S7, S11, S25, S27, S33, S34):
+ * Rules modelled (reference §5, §2.1, §2.2, §3.5; S7, S11, S25, S27, S28, S31, S33, S34):
  * - the bucket starts full (bucket_size tokens), refills continuously at `rate`, up to
  *   bucket_size; each dispatch takes one token; no dispatch with less than one token;
  * - at most max_concurrent_requests attempts in flight per queue;
@@ -12,7 +12,10 @@
  * - 2xx succeeds; another status, or no answer within the 10-minute deadline, fails;
  * - a failure of attempt n at age a (since the first attempt) is retried after
  *   min(max, min·2^e·k) unless both set limits are exceeded; per-task retry options replace
- *   the queue's (S15).
+ *   the queue's (S15);
+ * - operator commands: a paused queue dispatches nothing; a deleted task is never attempted
+ *   again, and an attempt in flight when it was deleted keeps its slot until it ends; a
+ *   force-run dispatches a waiting task at once, without a token, ignoring pause, ETA and cap.
  *
  * Both are driven by the same workload (≤ 50 tasks, ≤ 3 queues) and a deterministic worker (its
  * status and latency a pure function of task and attempt), and must give identical per-task
@@ -24,6 +27,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { QueueConfig, QueueFileConfig, RetryParameters } from '../src/config/types.js';
+import { PushqError } from '../src/core/errors.js';
 import type { EngineEvent } from '../src/core/events.js';
 import { createSimulation } from '../src/engine/simulation.js';
 import { simRateArbitrary } from '../src/testing/arbitraries/sim-config.js';
@@ -47,9 +51,13 @@ interface ModelTaskSpec {
   retry: RetryParameters | null;
 }
 
+/** Operator commands; the engine may refuse some (e.g. run a task in flight), and then nothing happens. */
+type ModelCommand = { atUs: number; kind: 'pause' | 'resume'; queue: string } | { atUs: number; kind: 'delete' | 'run'; task: number };
+
 interface ModelInput {
   queues: ModelQueueSpec[];
   tasks: ModelTaskSpec[];
+  commands: ModelCommand[];
   /** Share of attempts that fail, in 1/1000, among a task's first `failingAttemptsMax` attempts. */
   failPerMille: number;
   failingAttemptsMax: number;
@@ -104,19 +112,26 @@ const inputArbitrary: fc.Arbitrary<ModelInput> = fc.integer({ min: 1, max: 3 }).
     countdownUs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000_000 }).map((x) => 2 * x), fc.integer({ min: -5_000_000, max: -1 }).map((x) => 2 * x)),
     retry: fc.option(retryArbitrary, { nil: null, freq: 4 }),
   });
+  const at = fc.integer({ min: 0, max: 40_000_000 }).map((x) => 2 * x + 1);
+  const command = (taskCount: number): fc.Arbitrary<ModelCommand> =>
+    fc.oneof(
+      fc.record({ atUs: at, kind: fc.constantFrom('pause' as const, 'resume' as const), queue: fc.constantFrom(...names) }),
+      fc.record({ atUs: at, kind: fc.constantFrom('delete' as const, 'run' as const), task: fc.integer({ min: 0, max: taskCount - 1 }) }),
+    );
+  const tasks = fc.array(task, { minLength: 1, maxLength: 50, size: 'max' });
   return fc.record({
     queues: fc.tuple(...names.map(queue)),
-    tasks: fc.array(task, { minLength: 1, maxLength: 50, size: 'max' }),
+    tasksAndCommands: tasks.chain((list) => fc.tuple(fc.constant(list), fc.oneof(fc.constant<ModelCommand[]>([]), fc.array(command(list.length), { maxLength: 8 })))),
     failPerMille: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1000 }), fc.constant(1000)),
     failingAttemptsMax: fc.integer({ min: 0, max: 10 }),
     workerSalt: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     horizonUs: fc.constant(3 * 3600 * 1_000_000),
-  });
+  }).map(({ tasksAndCommands: [tasks, commands], ...rest }): ModelInput => ({ ...rest, tasks, commands }));
 });
 
 // ---- the naive model ----------------------------------------------------------------------------
 
-type Verdict = 'succeeded' | 'retry' | 'gave-up';
+type Verdict = 'succeeded' | 'retry' | 'gave-up' | 'orphaned';
 interface Attempt {
   at: number;
   endAt: number | null;
@@ -126,7 +141,8 @@ interface Attempt {
 interface ModelTask {
   index: number;
   spec: ModelTaskSpec;
-  state: 'not-added' | 'waiting' | 'in-flight' | 'backoff' | 'done';
+  /** `orphaned`: deleted while in flight; the attempt keeps its slot until it ends. */
+  state: 'not-added' | 'waiting' | 'in-flight' | 'backoff' | 'done' | 'orphaned';
   eta: number;
   firstAt: number | null;
   answerAt: number;
@@ -157,6 +173,8 @@ function retriedByReference(p: RetryParameters, n: number, ageUs: number): boole
 
 /** Deliberate mistakes, to show the comparison notices a model (or engine) that breaks a rule. */
 interface Mutation {
+  ignorePause?: boolean;
+  orphanFreesSlot?: boolean;
   bucketStartsEmpty?: boolean;
   ignoreConcurrency?: boolean;
   addOrderOnly?: boolean;
@@ -180,29 +198,47 @@ function runModel(input: ModelInput, mutation: Mutation = {}): Attempt[][] {
   };
   let now = 0;
   let answeredNow = false;
+  const paused = new Set<string>();
+  const occupies = (t: ModelTask) => t.state === 'in-flight' || (t.state === 'orphaned' && !mutation.orphanFreesSlot);
+  const inFlightOf = (q: ModelQueueSpec) => tasks.filter((t) => t.spec.queue === q.name && occupies(t)).length;
+  const start = (t: ModelTask): void => {
+    const answer = workerAnswer(input, t.index, t.attempts.length);
+    const noAnswer = answer.status === null || answer.latencyUs >= DEADLINE_US;
+    t.state = 'in-flight';
+    t.firstAt ??= now;
+    t.answerAt = now + (noAnswer ? DEADLINE_US : answer.latencyUs);
+    t.answerStatus = noAnswer ? null : answer.status;
+    t.attempts.push({ at: now, endAt: null, verdict: null });
+    if (t.answerAt === now) answeredNow = true;
+  };
   // Dispatch while tokens, slots and due tasks allow, earliest ETA first, ties by add order.
   const dispatchAll = (): void => {
     for (const q of input.queues) {
       refill(q, now);
+      if (paused.has(q.name) && !mutation.ignorePause) continue;
       for (;;) {
-        const inFlight = tasks.filter((t) => t.spec.queue === q.name && t.state === 'in-flight').length;
-        if ((!mutation.ignoreConcurrency && inFlight >= q.maxConcurrent) || buckets.get(q.name)!.numerator < q.periodUs) break;
+        if ((!mutation.ignoreConcurrency && inFlightOf(q) >= q.maxConcurrent) || buckets.get(q.name)!.numerator < q.periodUs) break;
         const due = tasks.filter((t) => t.spec.queue === q.name && t.state === 'waiting' && t.eta <= now);
         if (due.length === 0) break;
         // Add order: by add time, then by the order the workload lists them (the order they were added in).
         due.sort((a, b) => (mutation.addOrderOnly ? 0 : a.eta - b.eta) || a.spec.addAtUs - b.spec.addAtUs || a.index - b.index);
-        const t = due[0]!;
         buckets.get(q.name)!.numerator -= q.periodUs;
-        const answer = workerAnswer(input, t.index, t.attempts.length);
-        const noAnswer = answer.status === null || answer.latencyUs >= DEADLINE_US;
-        t.state = 'in-flight';
-        t.firstAt ??= now;
-        t.answerAt = now + (noAnswer ? DEADLINE_US : answer.latencyUs);
-        t.answerStatus = noAnswer ? null : answer.status;
-        t.attempts.push({ at: now, endAt: null, verdict: null });
-        if (t.answerAt === now) answeredNow = true;
+        start(due[0]!);
       }
     }
+  };
+  // A command, then the queue dispatches whatever it now may.
+  const command = (c: ModelCommand): void => {
+    if (c.kind === 'pause') paused.add(c.queue);
+    if (c.kind === 'resume') paused.delete(c.queue);
+    if (c.kind === 'delete' || c.kind === 'run') {
+      const t = tasks[c.task]!;
+      if (c.kind === 'delete' && (t.state === 'waiting' || t.state === 'backoff')) t.state = 'done';
+      if (c.kind === 'delete' && t.state === 'in-flight') t.state = 'orphaned';
+      // Force-run: no token, and neither pause, ETA nor the concurrency cap apply.
+      if (c.kind === 'run' && (t.state === 'waiting' || t.state === 'backoff')) start(t);
+    }
+    dispatchAll();
   };
   for (let guard = 0; guard < 1_000_000; guard++) {
     answeredNow = false;
@@ -213,8 +249,14 @@ function runModel(input: ModelInput, mutation: Mutation = {}): Attempt[][] {
       t.eta = t.spec.addAtUs + t.spec.countdownUs;
       dispatchAll();
     }
+    // Then the commands due now, in the order given.
+    for (const c of input.commands) if (c.atUs === now) command(c);
     // Then answers and ends of backoff at `now`, in add order.
     for (const t of tasks) {
+      if (t.state === 'orphaned' && t.answerAt === now) {
+        Object.assign(t.attempts.at(-1)!, { endAt: now, verdict: 'orphaned' });
+        t.state = 'done';
+      }
       if (t.state === 'in-flight' && t.answerAt === now) {
         const attempt = t.attempts.at(-1)!;
         attempt.endAt = now;
@@ -241,15 +283,16 @@ function runModel(input: ModelInput, mutation: Mutation = {}): Attempt[][] {
     if (answeredNow) continue;
     // The next moment anything can happen.
     let next = Infinity;
+    for (const c of input.commands) if (c.atUs > now) next = Math.min(next, c.atUs);
     for (const t of tasks) {
       if (t.state === 'not-added') next = Math.min(next, t.spec.addAtUs);
-      if (t.state === 'in-flight') next = Math.min(next, t.answerAt);
+      if (t.state === 'in-flight' || t.state === 'orphaned') next = Math.min(next, t.answerAt);
       if (t.state === 'backoff') next = Math.min(next, t.eta);
     }
     for (const q of input.queues) {
-      const inFlight = tasks.filter((t) => t.spec.queue === q.name && t.state === 'in-flight').length;
       const etas = tasks.filter((t) => t.spec.queue === q.name && t.state === 'waiting').map((t) => t.eta);
-      if ((mutation.ignoreConcurrency || inFlight < q.maxConcurrent) && etas.length > 0) next = Math.min(next, Math.max(Math.min(...etas), nextTokenAt(q), now + 1));
+      if (paused.has(q.name) && !mutation.ignorePause) continue;
+      if ((mutation.ignoreConcurrency || inFlightOf(q) < q.maxConcurrent) && etas.length > 0) next = Math.min(next, Math.max(Math.min(...etas), nextTokenAt(q), now + 1));
     }
     if (next > input.horizonUs) break;
     now = next;
@@ -291,6 +334,22 @@ function runEngine(input: ModelInput): { attempts: Attempt[][]; events: EngineEv
       s.addTask({ queue: spec.queue, name: `t${index}`, ...when, ...(spec.retry ? { retry: spec.retry } : {}) });
     });
   }
+  for (const c of [...input.commands].sort((a, b) => a.atUs - b.atUs)) {
+    sim.schedule(c.atUs / 1e6, (s) => {
+      try {
+        if ('queue' in c) {
+          if (c.kind === 'pause') s.pauseQueue(c.queue);
+          else s.resumeQueue(c.queue);
+        } else {
+          const queue = input.tasks[c.task]!.queue;
+          if (c.kind === 'delete') s.deleteTask(queue, `t${c.task}`);
+          else s.runTask(queue, `t${c.task}`);
+        }
+      } catch (err) {
+        if (!(err instanceof PushqError)) throw err; // refused: nothing happened
+      }
+    });
+  }
   sim.runUntilIdle({ maxSeconds: input.horizonUs / 1e6 });
   const events = sim.events;
   const byId = new Map<number, Attempt[]>();
@@ -301,10 +360,10 @@ function runEngine(input: ModelInput): { attempts: Attempt[][]; events: EngineEv
       byId.set(e.id, []);
     }
     if (e.type === 'AttemptDispatched') byId.get(e.id)!.push({ at: e.t, endAt: null, verdict: null });
-    if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp') {
+    if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp' || e.type === 'AttemptOrphaned') {
       const a = byId.get(e.id)!.at(-1)!;
       a.endAt = e.t;
-      a.verdict = e.type === 'AttemptSucceeded' ? 'succeeded' : e.type === 'AttemptFailed' ? 'retry' : 'gave-up';
+      a.verdict = e.type === 'AttemptSucceeded' ? 'succeeded' : e.type === 'AttemptFailed' ? 'retry' : e.type === 'TaskGaveUp' ? 'gave-up' : 'orphaned';
     }
   }
   const attempts: Attempt[][] = input.tasks.map(() => []);
@@ -335,11 +394,11 @@ describe('engine = naive reference model', () => {
   });
 
   it('the comparison can fail: each deliberately broken model disagrees with the engine on some input', () => {
-    const mutations: Mutation[] = [{ bucketStartsEmpty: true }, { ignoreConcurrency: true }, { addOrderOnly: true }, { giveUpOnEitherLimit: true }];
+    const mutations: Mutation[] = [{ bucketStartsEmpty: true }, { ignoreConcurrency: true }, { addOrderOnly: true }, { giveUpOnEitherLimit: true }, { ignorePause: true }, { orphanFreesSlot: true }];
     for (const mutation of mutations) {
       const result = fc.check(
         fc.property(inputArbitrary, (input) => firstDifference(runModel(input, mutation), runEngine(input).attempts) === null),
-        { numRuns: 300, seed: 42 },
+        { numRuns: 300, seed: 42, endOnFailure: true },
       );
       expect([mutation, result.failed]).toEqual([mutation, true]);
     }
@@ -351,6 +410,7 @@ describe('engine = naive reference model', () => {
       tasks: [0, 1, 2].map(() => ({ queue: 'default', addAtUs: 0, countdownUs: 0, retry: null })),
       failPerMille: 0,
       failingAttemptsMax: 0,
+      commands: [],
       workerSalt: 3,
       horizonUs: 3600 * 1_000_000,
     };

@@ -86,7 +86,7 @@ describe('task machine', () => {
         return TASK_STATES[s]!;
       });
     };
-    const result = fc.check(fc.property(fc.array(eventArbitrary, { maxLength: 20 }), (events) => expect(corrupt(events)).toEqual(xstateFold(events))), { numRuns: 500, seed: 1 });
+    const result = fc.check(fc.property(fc.array(eventArbitrary, { maxLength: 20 }), (events) => expect(corrupt(events)).toEqual(xstateFold(events))), { numRuns: 500, seed: 1, endOnFailure: true });
     expect(result.failed).toBe(true);
   });
 });

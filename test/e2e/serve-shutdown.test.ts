@@ -1,0 +1,40 @@
+/**
+ * SIGTERM: pushq stops dispatching, lets the attempt in flight finish (bounded), syncs, exits 0;
+ * the next start finds no interrupted attempt, delivers nothing twice, and carries on with the
+ * task that was still waiting.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { api, startServe } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+
+it('drains the attempt in flight on SIGTERM and dispatches nothing new', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-term-'));
+  const worker = await startWorker(() => ({ status: 200, delayMs: 400 }));
+  await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: one\n  rate: 100/s\n  max_concurrent_requests: 1\n');
+  const args = ['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), '--target', `default=${worker.url}`];
+  try {
+    const first = await startServe(args);
+    for (const id of ['s1', 's2']) {
+      const r = await api('POST', `${first.api}/one/tasks`, { task: { name: `projects/p/locations/l/queues/one/tasks/${id}`, appEngineHttpRequest: { relativeUri: `/${id}` } } });
+      expect(r.status).toBe(200);
+    }
+    await worker.waitFor((rs) => rs.length === 1, 3000, 's1 in flight');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(worker.received.map((r) => r.url)).toEqual(['/s1']); // s2 was not started while stopping
+    expect(worker.received[0]!.answered).toBe(200); // s1 was allowed to finish
+
+    const second = await startServe(args);
+    expect(second.stdout()).toMatch(/0 interrupted attempts/);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/s2' && r.answered === 200), 3000, 's2 after restart');
+    expect(worker.received.map((r) => r.url)).toEqual(['/s1', '/s2']); // s1 not delivered again
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  } finally {
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

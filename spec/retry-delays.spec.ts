@@ -89,11 +89,11 @@ describe('retry delays', () => {
   });
 
   it('S10: defaults → 0.1·2^(n−1) s for n ≤ 16, then 3600 s', () => {
-    const expected = [...Array.from({ length: 16 }, (_, i) => 0.1 * 2 ** i), 3600, 3600];
+    // Exactly, in µs: 100 000 · 2^(n−1) for n ≤ 16 (the 16th is 3276.8 s), then the 3600 s cap.
+    const expectedUs = [...Array.from({ length: 16 }, (_, i) => 100_000 * 2 ** i), 3_600_000_000, 3_600_000_000];
     const got = failingDelaysSeconds({ task_retry_limit: 18 });
-    expect(got).toHaveLength(18);
-    got.forEach((d, i) => expect(d).toBeCloseTo(expected[i]!, 9));
-    expect(got[15]).toBeCloseTo(3276.8, 9);
+    expect(got.map((s) => Math.round(s * 1e6))).toEqual(expectedUs);
+    expect(got[15]).toBe(3276.8);
   });
 
   describe('the checker can fail', () => {

@@ -17,6 +17,7 @@ import { scanEventLog, type LogPosition } from '../src/log/log-reader.js';
 import { replay, stateLines } from '../src/log/replay.js';
 import { loadWithSnapshot, writeSnapshotFile } from '../src/log/snapshot.js';
 import { EVENT_SCHEMAS } from '../src/log/schemas.js';
+import { encodeMarker, markerRead, parseMarker, parseMarkerBytes } from '../src/log/log-format.js';
 import { queueFileConfigArbitrary } from '../src/testing/arbitraries/queue-config.js';
 import { runScenario, scenarioArbitrary } from '../src/testing/scenario.js';
 
@@ -79,6 +80,26 @@ describe('codec', () => {
       { numRuns: 600 },
     );
     expect(seen.size).toBe(Object.keys(EVENT_SCHEMAS).length);
+  });
+
+  it('commit markers: parseMarkerBytes reads back exactly what encodeMarker wrote, and nothing else', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: 1e9 }), fc.nat({ max: 0xffffffff }), (batch, n, crc) => {
+        const line = Buffer.from(encodeMarker(batch, n, crc));
+        expect(parseMarkerBytes(line, 0, line.length)).toBe(true);
+        expect({ ...markerRead }).toEqual({ commit: batch, n, crc });
+        expect(parseMarker(line.toString())).toEqual({ commit: batch, n, crc: crc.toString(16).padStart(8, '0') });
+        // Any one byte changed or dropped: not a marker, or a different one.
+        const changed = Buffer.from(line);
+        const at = (batch + n) % line.length;
+        changed[at] = changed[at] === 0x31 ? 0x32 : 0x31;
+        if (parseMarkerBytes(changed, 0, changed.length)) expect({ ...markerRead }).not.toEqual({ commit: batch, n, crc });
+        expect(parseMarkerBytes(line, 0, line.length - 1)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+    const b = Buffer.from('{"commit":01,"n":1,"crc":"00000000"}');
+    expect(parseMarkerBytes(b, 0, b.length)).toBe(false);
   });
 
   it('decode rejects what is not an event (the check can fail)', () => {

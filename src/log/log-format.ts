@@ -36,32 +36,46 @@ export const markerRead = { commit: 0, n: 0, crc: 0 };
  * Parses a marker line from bytes [start, end) without building a string, exactly in the form
  * encodeMarker writes (so the bytes are canonical). Fills `markerRead`; false if malformed.
  */
+const PREFIX_BYTES = Buffer.from('{"commit":');
+const MID_BYTES = Buffer.from(',"n":');
+const CRC_BYTES = Buffer.from(',"crc":"');
+
+function matches(b: Uint8Array, at: number, want: Uint8Array): boolean {
+  for (let k = 0; k < want.length; k++) if (b[at + k] !== want[k]) return false;
+  return true;
+}
+
 export function parseMarkerBytes(b: Uint8Array, start: number, end: number): boolean {
-  // {"commit":  (10 bytes)
-  const PREFIX = '{"commit":';
-  if (end - start < 34) return false;
-  for (let k = 0; k < PREFIX.length; k++) if (b[start + k] !== PREFIX.charCodeAt(k)) return false;
-  let i = start + PREFIX.length;
+  // Shortest marker: {"commit":1,"n":1,"crc":"xxxxxxxx"} = 35 bytes.
+  if (end - start < 35 || !matches(b, start, PREFIX_BYTES)) return false;
+  let i = start + PREFIX_BYTES.length;
   let commit = 0;
   const commitStart = i;
-  while (i < end && (b[i] as number) >= 48 && (b[i] as number) <= 57) commit = commit * 10 + ((b[i++] as number) - 48);
-  if (i === commitStart || i - commitStart > 15 || b[commitStart] === 48) return false;
-  const MID = ',"n":';
-  for (let k = 0; k < MID.length; k++) if (b[i++] !== MID.charCodeAt(k)) return false;
+  let c = b[i] as number;
+  while (c >= 48 && c <= 57) {
+    commit = commit * 10 + (c - 48);
+    c = b[++i] as number;
+  }
+  if (i === commitStart || i - commitStart > 16 || commit > Number.MAX_SAFE_INTEGER || b[commitStart] === 48 || !matches(b, i, MID_BYTES)) return false;
+  i += MID_BYTES.length;
   let n = 0;
   const nStart = i;
-  while (i < end && (b[i] as number) >= 48 && (b[i] as number) <= 57) n = n * 10 + ((b[i++] as number) - 48);
-  if (i === nStart || i - nStart > 15 || b[nStart] === 48) return false;
-  const CRC = ',"crc":"';
-  for (let k = 0; k < CRC.length; k++) if (b[i++] !== CRC.charCodeAt(k)) return false;
+  c = b[i] as number;
+  while (c >= 48 && c <= 57) {
+    n = n * 10 + (c - 48);
+    c = b[++i] as number;
+  }
+  if (i === nStart || i - nStart > 16 || n > Number.MAX_SAFE_INTEGER || b[nStart] === 48 || !matches(b, i, CRC_BYTES)) return false;
+  i += CRC_BYTES.length;
+  if (end - i !== 10) return false;
   let crc = 0;
   for (let k = 0; k < 8; k++) {
-    const c = b[i++] as number;
+    c = b[i++] as number;
     const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
     if (v < 0) return false;
     crc = crc * 16 + v;
   }
-  if (b[i++] !== 0x22 || b[i++] !== 0x7d || i !== end) return false;
+  if (b[i] !== 0x22 || b[i + 1] !== 0x7d) return false;
   markerRead.commit = commit;
   markerRead.n = n;
   markerRead.crc = crc;

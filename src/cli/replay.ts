@@ -179,7 +179,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;
-      lines.push(`queue ${name} (${q.state}): ${q.tasks_total} tasks: ${counts}${st ? `; attempts ${st.attempts}, retries ${st.retries}` : ''}; oldest ETA ${q.oldest_eta === null ? '-' : String(q.oldest_eta)}`);
+      lines.push(`queue ${name} (${q.state}): ${q.tasks_total} task${q.tasks_total === 1 ? '' : 's'}: ${counts}${st ? `; attempts ${st.attempts}, retries ${st.retries}` : ''}; oldest ETA ${q.oldest_eta === null ? '-' : String(q.oldest_eta)}`);
     }
     io.stdout(`${lines.join('\n')}\n`);
   }

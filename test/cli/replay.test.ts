@@ -45,7 +45,7 @@ describe('pushq replay LOG', () => {
     const text = await pushq('replay', LOG);
     expect(text.code).toBe(0);
     const mail = sim.queue('mail').tasks;
-    expect(text.stdout).toContain(`queue mail (running): 1 tasks: pending ${mail.pending}, dispatching 0, backoff 0, succeeded 0, failed 1, deleted 0; attempts ${live.queues.mail?.attempts}, retries ${live.queues.mail?.retries}; oldest ETA -`);
+    expect(text.stdout).toContain(`queue mail (running): 1 task: pending ${mail.pending}, dispatching 0, backoff 0, succeeded 0, failed 1, deleted 0; attempts ${live.queues.mail?.attempts}, retries ${live.queues.mail?.retries}; oldest ETA -`);
   });
 
   test('--at TIME: the state as it was then', async () => {

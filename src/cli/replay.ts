@@ -7,6 +7,7 @@
  * not a pushq log, a newer format, corruption, an unknown queue or task) are one line on stderr
  * and exit 1; a torn tail is a warning on stderr (the complete batches are replayed).
  */
+import { AssertionError } from '../core/assert.js';
 import { evolve, createEngineState, type EngineState } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import { US_PER_SECOND } from '../core/time.js';
@@ -142,7 +143,14 @@ function run(a: ReplayArgs, io: CliIo): number {
         done = true;
         return;
       }
-      evolve(state, e);
+      try {
+        evolve(state, e);
+      } catch (err) {
+        // Every event passed the codec's checks, but this one does not fit the state before it:
+        // a log edited by hand (with its checksums redone) or written by a buggy engine. Stop.
+        if (err instanceof AssertionError) throw new ReplayError(`${a.log}: event ${events + 1} (${e.type} at t=${e.t}) does not apply to the state before it: ${err.message}`);
+        throw err;
+      }
       stats.observe(e, state);
       story?.observe(e, state);
       events++;

@@ -7,6 +7,10 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createSimulation, type Simulation } from '../../src/engine/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
+import type { EngineEvent } from '../../src/core/events.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../../src/log/event-log.js';
+
+const TEST_HEADER_FOR_CLI: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: '0.1.0', seed: 1, clock: 'virtual', configHash: '00' };
 import { createFileEventLogSync, readEventLogFile } from '../../src/log/file-log.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 
@@ -129,6 +133,20 @@ describe('pushq replay LOG', () => {
       [['replay', LOG, '--task', 'nobody'], /no task named "nobody"/],
       [['replay', LOG, '--queue', 'nope'], /no queue named "nope"/],
     ];
+    // Events that each pass the codec but do not fit together (a task deleted twice), checksums redone.
+    const inconsistent = join(dir, 'inconsistent.jsonl');
+    const bad = createFileEventLogSync(inconsistent, TEST_HEADER_FOR_CLI, { durable: false });
+    for (const e of [
+      { type: 'ConfigApplied', t: 0, config: fileConfig(), settings: { targets: {}, tombstoneSeconds: 60 } },
+      { type: 'TaskAdded', t: 0, id: 0, queue: 'default', eta: 10, size: 1 },
+      { type: 'TaskDeleted', t: 1, id: 0 },
+      { type: 'TaskDeleted', t: 2, id: 0 },
+    ] as EngineEvent[]) {
+      bad.append(e);
+      bad.commit();
+    }
+    await bad.close();
+    cases.push([['replay', inconsistent], /event 4 \(TaskDeleted at t=2\) does not apply to the state before it/]);
     const newer = join(dir, 'newer.jsonl');
     writeFileSync(newer, readFileSync(LOG, 'utf8').replace('"version":1', '"version":2'));
     cases.push([['replay', newer], /log format version 2 is newer than this pushq \(1\)/]);

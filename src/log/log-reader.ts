@@ -88,7 +88,9 @@ export function scanEventLog(path: string, options: ReadOptions = {}, callbacks:
 }
 
 function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallbacks): ScanResult {
-  const size = fstatSync(fd).size;
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw new LogError('LOG_NOT_FOUND', `${file}: not a file`, { file });
+  const size = st.size;
   if (size === 0) throw new LogError('LOG_NOT_PUSHQ', `${file}: empty file, not a pushq event log`, { file });
   let buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size, 1)));
   let bufBase = 0; // file offset of buf[0]
@@ -115,7 +117,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
   }
   if (nl < 0 || nl >= filled) {
     // No complete first line: a torn header, or not a log at all.
-    decodeHeader(buf.toString('utf8', 0, filled), file);
+    if (!buf.toString('utf8', 0, Math.min(filled, 64)).startsWith('{"format":"pushq-events"')) decodeHeader(buf.toString('utf8', 0, filled), file);
     throw new LogError('LOG_NOT_PUSHQ', `${file}: the header line is incomplete (the log was cut while it was being created)`, { file, line: 1, offset: 0 });
   }
   const header = decodeHeader(buf.toString('utf8', 0, nl), file);

@@ -225,6 +225,10 @@ describe('headers', () => {
     const empty = fresh();
     writeFileSync(empty, '');
     expect((await errorOf(readEventLogFile(empty))).code).toBe('LOG_NOT_PUSHQ');
+    expect((await errorOf(readEventLogFile(dir))).message).toMatch(/not a file/);
+    const tornHeader = fresh();
+    writeFileSync(tornHeader, '{"format":"pushq-events","vers');
+    expect((await errorOf(readEventLogFile(tornHeader))).message).toMatch(/header line is incomplete/);
     const { path } = await smallLog(1);
     const newer = fresh();
     copyFileSync(path, newer);

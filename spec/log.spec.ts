@@ -4,7 +4,7 @@
  * - replay(file log) = live state, for generated runs, whatever the batch boundaries;
  * - snapshot at any batch + the events after it = a full replay (stateLines equal).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -140,6 +140,27 @@ describe('file log', () => {
         rmSync(path);
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it('a log cut at any byte offset recovers the state of the complete batches before the cut', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArbitrary({ maxQueues: 2, maxTasks: 30 }), fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 4 }), fc.double({ min: 0, max: 1, noNaN: true }), async (scenario, sizes, fraction) => {
+        const { sim } = runScenario(scenario);
+        const { path, batchEnds } = writeLog(sim.events, sizes, scenario.seed);
+        const bytes = readFileSync(path);
+        const headerEnd = bytes.indexOf(0x0a) + 1;
+        const cut = headerEnd + Math.floor(fraction * (bytes.length - headerEnd));
+        writeFileSync(path, bytes.subarray(0, cut));
+        const r = await readEventLogFile(path);
+        const complete = batchEnds.filter((b) => b.offset <= cut);
+        const k = complete.length === 0 ? 0 : complete[complete.length - 1]!.events;
+        expect(r.events.length).toBe(k);
+        expect(r.recovered.droppedBytes).toBe(cut - (complete.length === 0 ? headerEnd : complete[complete.length - 1]!.offset));
+        expect(stateLines(replay(r.events))).toEqual(stateLines(replay(sim.events.slice(0, k))));
+        rmSync(path);
+      }),
+      { numRuns: 40 },
     );
   });
 

@@ -67,8 +67,37 @@ const COMPILED = new Map<string, CompiledSchema>(
   ]),
 );
 
+/**
+ * One validator per event type, generated from the schema table (the table stays the single
+ * source): straight-line property reads on a known shape are several times faster than a loop
+ * over field names, and replay runs this once per event. It only answers valid or not; on
+ * "not", `explain` (below, the same rules written plainly) says what is wrong.
+ */
+type FastCheck = (o: Record<string, unknown>, fieldOk: (kind: number, v: unknown) => boolean) => boolean;
+const FAST = new Map<string, FastCheck>(
+  [...COMPILED].map(([type, { names, kinds, optional }]) => {
+    const lines = names.map((name, i) => {
+      const cond = kinds[i] === 0 ? 'Number.isSafeInteger(v) && v >= 0' : `ok(${kinds[i] as number}, v)`;
+      const missing = optional[i] === 1 ? '' : 'return false;';
+      return `v = o[${JSON.stringify(name)}]; if (v === undefined) { ${missing} } else { n++; if (!(${cond})) return false; }`;
+    });
+    // Generated from the static schema table, never from input.
+    const fn = new Function('o', 'ok', `let v; let n = 1;\n${lines.join('\n')}\nreturn Object.keys(o).length === n;`) as FastCheck;
+    return [type, fn];
+  }),
+);
+const fieldOkByCode = (kind: number, v: unknown): boolean => fieldOk(KIND_CODES[kind] as FieldKind, v);
+
 /** null when `value` is a valid event, else what is wrong with it. */
 export function checkEvent(value: unknown): string | null {
+  if (typeof value === 'object' && value !== null) {
+    const fast = FAST.get((value as { type?: unknown }).type as string);
+    if (fast !== undefined && !Array.isArray(value) && fast(value as Record<string, unknown>, fieldOkByCode)) return null;
+  }
+  return explain(value);
+}
+
+function explain(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object';
   const o = value as Record<string, unknown>;
   const type = o.type;

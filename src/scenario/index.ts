@@ -5,7 +5,7 @@
  */
 export { parseScenario, SEED_MAX, type ParseScenarioOptions } from './parse.js';
 export { loadScenario } from './load.js';
-export { runScenario, scenarioSeed, scenarioLogHeader, DEFAULT_SEED, type RunScenarioOptions, type ScenarioRun } from './run.js';
+export { runScenario, scenarioSeed, scenarioLogHeader, DEFAULT_SEED, RUN_LIMIT_US, type RunScenarioOptions, type ScenarioRun } from './run.js';
 export { SCENARIO_ISSUE_CODES, type ScenarioIssueCode } from './issues.js';
 export { parseDuration, parseArrivalRate } from './values.js';
 export type { Scenario, ScenarioResult, QueueSource } from './types.js';

@@ -1,14 +1,21 @@
 /**
  * Runs a validated scenario: one `Simulation`, its workloads scheduled, then virtual time until
  * every task has settled (or `until`). Same scenario and seed: the same events, byte for byte.
+ *
+ * Without `until`, a run also stops at {@link RUN_LIMIT_US}: with App Engine's default retry
+ * parameters (no limits) a task whose every attempt fails retries forever, and "until every task
+ * has settled" would never come.
  */
-import { US_PER_SECOND } from '../core/time.js';
+import { US_PER_DAY, US_PER_SECOND, type Micros } from '../core/time.js';
 import { createSimulation, configHash, type Simulation, type SimulationStats } from '../engine/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { PUSHQ_VERSION } from '../version.js';
 import type { Scenario } from './types.js';
 
 export const DEFAULT_SEED = 1;
+
+/** Where a run without `until` stops at the latest: 31 days, past the 30-day ETA limit. */
+export const RUN_LIMIT_US: Micros = 31 * US_PER_DAY;
 
 export interface RunScenarioOptions {
   /** Overrides the scenario's seed. */
@@ -23,6 +30,8 @@ export interface ScenarioRun {
   seedSource: 'option' | 'scenario' | 'default';
   simulation: Simulation;
   stats: SimulationStats;
+  /** `idle`: nothing was left to happen; `until`: the scenario's `until`; `limit`: {@link RUN_LIMIT_US}. */
+  stoppedBy: 'idle' | 'until' | 'limit';
 }
 
 /** The seed a run uses: the option, else the scenario's, else {@link DEFAULT_SEED}. */
@@ -47,6 +56,15 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   for (const workload of scenario.workload) simulation.addWorkload(workload);
-  simulation.runUntilIdle(scenario.untilUs === null ? {} : { maxSeconds: scenario.untilUs / US_PER_SECOND });
-  return { seed, seedSource, simulation, stats: simulation.stats() };
+  const kernel = simulation.kernel;
+  if (scenario.untilUs !== null) {
+    simulation.runUntil(scenario.untilUs / US_PER_SECOND);
+  } else {
+    // Time by time rather than advanceTo(limit), which would move the clock to the limit even
+    // when the run goes idle long before it. Same timers, same order.
+    for (let next = kernel.nextTimerAt(); next <= RUN_LIMIT_US; next = kernel.nextTimerAt()) kernel.advanceTo(next);
+  }
+  const more = kernel.nextTimerAt() !== Infinity;
+  const stoppedBy = !more ? 'idle' : scenario.untilUs !== null ? 'until' : 'limit';
+  return { seed, seedSource, simulation, stats: simulation.stats(), stoppedBy };
 }

@@ -14,7 +14,8 @@ import type { SimulationStats } from '../engine/simulation.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { loadScenario } from '../scenario/load.js';
 import { SEED_MAX } from '../scenario/parse.js';
-import { DEFAULT_SEED, runScenario, scenarioLogHeader, scenarioSeed } from '../scenario/run.js';
+import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, type ScenarioRun } from '../scenario/run.js';
+import { US_PER_DAY } from '../core/time.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { formatSummary } from './simulate-summary.js';
 
@@ -126,9 +127,9 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   }
 
   const started = performance.now();
-  let stats: SimulationStats;
+  let run: ScenarioRun;
   try {
-    stats = runScenario(scenario, { seed, ...(log === undefined ? {} : { log }) }).stats;
+    run = runScenario(scenario, { seed, ...(log === undefined ? {} : { log }) });
   } catch (error) {
     await log?.close();
     if (!(error instanceof PushqError)) throw error;
@@ -137,6 +138,14 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   }
   await log?.close();
   const wallSeconds = (performance.now() - started) / 1000;
+  const { stats } = run;
+  if (run.stoppedBy === 'limit') {
+    const pending = Object.values(stats.queues).reduce((n, q) => n + q.pending, 0);
+    io.stderr(
+      `pushq simulate: stopped at the run limit of ${RUN_LIMIT_US / US_PER_DAY} days of virtual time with ${pending} task${pending === 1 ? '' : 's'} pending ` +
+        '(tasks that fail every attempt retry forever without task_retry_limit or task_age_limit); set until: to choose when to stop\n',
+    );
+  }
 
   if (parsed.json) io.stdout(`${JSON.stringify(toJsonReport(stats, wallSeconds))}\n`);
   else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));

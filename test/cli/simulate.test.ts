@@ -102,6 +102,14 @@ describe('pushq simulate: exit status', () => {
     expect(() => readFileSync(log)).toThrow(/ENOENT/);
   });
 
+  it('stops at the run limit when tasks retry forever, exits 0 and says so on stderr', async () => {
+    const file = scenarioFile('forever.yaml', 'seed: 1\nworkload: [ { count: 3 } ]\nworker: { error_rate: 1 }\n');
+    const r = await pushq('simulate', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).queues.default.pending).toBe(3);
+    expect(r.stderr).toMatch(/^pushq simulate: stopped at the run limit of 31 days of virtual time with 3 tasks pending .*set until: to choose when to stop\n$/);
+  });
+
   it('exits 1 when the engine refuses tasks during the run (a storage limit), naming the code', async () => {
     const file = scenarioFile('storage.yaml', 'seed: 2\nqueue:\n  - { name: q, rate: 1/s }\ntotal_storage_limit: 1K\nworkload:\n  - { queue: q, count: 100, payload_bytes: 100 }\n');
     const r = await pushq('simulate', file, '--json');

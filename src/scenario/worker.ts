@@ -3,6 +3,7 @@
  * integer microseconds here; the result is the `WorkerModel` of src/dispatch/worker-model.ts.
  */
 import { isValidTarget } from '../config/names.js';
+import { assertNever } from '../core/assert.js';
 import type { Path } from '../config/paths.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { DEFAULT_WORKER, type LatencyModel, type Outage, type WorkerModel, type WorkerRoute } from '../dispatch/worker-model.js';
@@ -173,6 +174,8 @@ export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues)
         return null;
       }
       return { distribution: 'lognormal', p50Us: at('p50'), p99Us: at('p99') };
+    default:
+      return assertNever(name, 'latency distribution');
   }
 }
 

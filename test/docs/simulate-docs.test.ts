@@ -70,6 +70,16 @@ describe('docs/simulate.md', () => {
     }
   });
 
+  it("README's simulate section shows the real output of examples/default.yaml (wall seconds aside)", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Simulate\n'));
+    const [command, output] = [...section.matchAll(/```\w*\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(command).toBe('npx pushq simulate examples/default.yaml\n');
+    const r = await run(['bin/pushq.js', 'simulate', 'examples/default.yaml']);
+    const wall = (s: string) => s.replace(/in [\d.]+ wall seconds/, 'in W wall seconds');
+    expect(wall(r.stdout)).toBe(wall(output!));
+  });
+
   it('lists every scenario issue code, and no other', () => {
     const table = DOC.slice(DOC.indexOf('\n## Issue codes\n'));
     const documented = [...table.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);

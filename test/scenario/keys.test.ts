@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/parse.js';
+import { runScenario } from '../../src/scenario/run.js';
 import type { Scenario } from '../../src/scenario/types.js';
 
 const QUEUE_YAML = `queue:
@@ -138,6 +139,18 @@ targets:
     expect(s.queueSource).toEqual({ kind: 'inline' });
     expect(s.config.total_storage_limit_bytes).toBe(1.5 * 1024 ** 3);
     expect(s.config.queues.find((q) => q.name === 'fast')?.bucket_size).toBe(500);
+  });
+
+  it('gives the same queues, and the same run, from an inline queue list as from the same list in a queue_yaml file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pushq-scenario-'));
+    writeFileSync(join(dir, 'queue.yaml'), QUEUE_YAML);
+    const rest = 'seed: 3\nworkload: [ { queue: queue-blue, count: 50 }, { queue: queue-red, count: 3 } ]\nworker: { error_rate: 0.3 }\n';
+    const fromFile = await valid(`queue_yaml: queue.yaml\n${rest}`, dir);
+    const inline = await valid(`${QUEUE_YAML}${rest}`);
+    expect(inline.queueSource).toEqual({ kind: 'inline' });
+    expect(inline.config).toEqual(fromFile.config);
+    const events = (s: Scenario) => JSON.stringify(runScenario(s).simulation.events);
+    expect(events(inline)).toBe(events(fromFile));
   });
 
   it('resolves queue_yaml against the scenario file, not the working directory', async () => {

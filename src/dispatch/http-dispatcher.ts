@@ -113,15 +113,17 @@ class DeadlineExceededError extends Error {
  * the response, at a transport error, or at the deadline, whichever is first (a request still
  * waiting for a connection at its deadline fails then, and is aborted when it would start).
  */
-function sendOne(pool: Pool, opts: UndiciDispatcher.DispatchOptions, deadlines: Deadlines, deadlineMs: number): Promise<ObservedOutcome> {
+function sendOne(origin: Origin, opts: UndiciDispatcher.DispatchOptions, deadlines: Deadlines, deadlineMs: number): Promise<ObservedOutcome> {
   return new Promise<ObservedOutcome>((resolve) => {
     let done = false;
     let controller: UndiciDispatcher.DispatchController | undefined;
     let status = 0;
+    let started = false;
     const finish = (outcome: ObservedOutcome): void => {
       if (done) return;
       done = true;
       deadlines.end(deadline, deadlineMs);
+      if (started) origin.ended();
       resolve(outcome);
     };
     const deadline = deadlines.add(deadlineMs, () => {
@@ -145,22 +147,70 @@ function sendOne(pool: Pool, opts: UndiciDispatcher.DispatchOptions, deadlines: 
         finish(observedOutcome({ error }));
       },
     };
-    pool.dispatch(opts, handler);
+    origin.start(() => {
+      if (done) return false; // its deadline passed while it waited
+      started = true;
+      origin.pool.dispatch(opts, handler);
+      return true;
+    });
   });
 }
 
+/**
+ * An origin's pool and its submission window: at most `window` requests are handed to undici at
+ * once; the rest wait here as one closure each (an undici request with its handler costs a few
+ * KB; 100,000 attempts dispatched in one burst would otherwise all sit in undici's queue).
+ */
+class Origin {
+  private active = 0;
+  private readonly waiting: (() => boolean)[] = [];
+  private head = 0;
+
+  constructor(
+    readonly pool: Pool,
+    private readonly window: number,
+  ) {}
+
+  /** Runs `submit` now if the window has room, else when it has; `submit` says if it sent. */
+  start(submit: () => boolean): void {
+    if (this.active < this.window) {
+      if (submit()) this.active++;
+    } else {
+      this.waiting.push(submit);
+    }
+  }
+
+  ended(): void {
+    this.active--;
+    while (this.active < this.window && this.head < this.waiting.length) {
+      const submit = this.waiting[this.head] as () => boolean;
+      this.waiting[this.head++] = noSubmit;
+      if (submit()) this.active++;
+    }
+    if (this.head === this.waiting.length) {
+      this.waiting.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const noSubmit = (): boolean => false;
+
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, Origin>();
   const connections = options.connections ?? 128;
   const resolved = new Map<string, ResolvedTarget | null>();
   const deadlines = new Deadlines();
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (pool === undefined) {
-      pool = new Pool(origin, { connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
-      pools.set(origin, pool);
+  const poolFor = (origin: string): Origin => {
+    let o = pools.get(origin);
+    if (o === undefined) {
+      o = new Origin(new Pool(origin, { connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 }), connections * 2);
+      pools.set(origin, o);
     }
-    return pool;
+    return o;
   };
   return {
     kind: 'real',
@@ -177,7 +227,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       return sendOne(poolFor(target.origin), { path: target.basePath + req.url, method: req.method, headers, body }, deadlines, deadlineMs);
     },
     async close(): Promise<void> {
-      await Promise.all([...pools.values()].map((p) => p.close()));
+      await Promise.all([...pools.values()].map((o) => o.pool.close()));
       deadlines.close();
     },
   };

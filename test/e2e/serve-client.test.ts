@@ -27,7 +27,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-client-'));
   worker = await startWorker(() => ({ status: 200, delayMs: 0 }));
   // The default queue (5/s): paused below so tasks stay listed.
-  serve = await startServe(['--data', join(dir, 'data'), '--target', `default=${worker.url}`]);
+  serve = await startServe(['--data', join(dir, 'data'), '--target', `default=${worker.url}`, '--scaling', 'default=basic']);
   const port = Number(new URL(serve.url).port);
   client = new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
 });
@@ -61,6 +61,7 @@ it('creates, gets, lists and deletes tasks with @google-cloud/tasks (REST)', asy
   expect(created[0]!.name).toBe(`${parent}/tasks/client-0`);
   expect(Number(created[0]!.scheduleTime!.seconds)).toBe(scheduleSeconds);
   expect(created[0]!.appEngineHttpRequest!.relativeUri).toBe('/client/0');
+  expect(Number(created[0]!.dispatchDeadline!.seconds)).toBe(24 * 3600); // --scaling default=basic
 
   const [got] = await client.getTask({ name: `${parent}/tasks/client-3`, responseView: 'FULL' });
   expect(Buffer.from(got.appEngineHttpRequest!.body as Uint8Array).toString()).toBe('job 3');

@@ -15,6 +15,7 @@ beforeAll(async () => {
     if (r.url === '/slow') return { status: 200, delayMs: 500 };
     if (r.url === '/redirect') return 302;
     if (r.url === '/teapot') return 418;
+    if (r.url.startsWith('/queued')) return { status: 200, delayMs: 300 };
     return 200;
   });
 });
@@ -53,6 +54,18 @@ describe('HTTP dispatcher', () => {
       expect(prev).toEqual({ status: 200 });
       const h = worker.forUrl('/again')[0]!.headers;
       expect([h['x-appengine-taskretrycount'], h['x-appengine-taskexecutioncount'], h['x-appengine-taskpreviousresponse'], h['x-appengine-tasketa']]).toEqual(['2', '1', '503', '1500000000.000001']);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('counts the deadline from dispatch, also for attempts waiting for a connection', async () => {
+    // One connection, so attempts run one after another (300 ms each); deadline 700 ms.
+    const d = createHttpDispatcher({ targets: { default: { scaling: 'automatic', url: worker.url } }, connections: 1 });
+    try {
+      const outcomes = await Promise.all([1, 2, 3, 4].map((i) => d.send(attempt({ url: `/queued/${i}`, deadlineUs: 700_000 }))));
+      expect(outcomes.map((o) => o.status ?? o.reason)).toEqual([200, 200, 'deadline', 'deadline']);
+      expect(worker.forUrl('/queued/4')).toHaveLength(0); // never sent: its deadline passed while it waited
     } finally {
       await d.close();
     }

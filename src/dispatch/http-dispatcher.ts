@@ -17,7 +17,7 @@
 import { Pool, type Dispatcher as UndiciDispatcher } from 'undici';
 import type { TargetSettings } from '../core/events.js';
 import type { AttemptRequest, Dispatcher, ObservedOutcome } from '../engine/attempt.js';
-import { Deadlines } from './deadlines.js';
+import { Deadlines, type DeadlineEntry } from './deadlines.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
 
 export const APP_ENGINE_USER_AGENT = 'AppEngine-Google; (+http://code.google.com/appengine)';
@@ -111,49 +111,72 @@ class DeadlineExceededError extends Error {
  * One request through undici's handler API: the status is all pushq needs, so the response body
  * is discarded as it arrives (no stream, no buffering). The promise settles once: at the end of
  * the response, at a transport error, or at the deadline, whichever is first (a request still
- * waiting for a connection at its deadline fails then, and is aborted when it would start).
+ * waiting for a connection at its deadline fails then, and is never sent).
+ *
+ * One object per attempt is its handler, its deadline callback and its submission: a burst of
+ * tens of thousands of attempts allocates as little as it can.
  */
+class Attempt implements UndiciDispatcher.DispatchHandler {
+  private done = false;
+  private started = false;
+  private status = 0;
+  private controller: UndiciDispatcher.DispatchController | undefined;
+  private readonly deadline: DeadlineEntry;
+
+  constructor(
+    private readonly origin: Origin,
+    private readonly opts: UndiciDispatcher.DispatchOptions,
+    private readonly deadlines: Deadlines,
+    private readonly deadlineMs: number,
+    private readonly resolve: (outcome: ObservedOutcome) => void,
+  ) {
+    this.deadline = deadlines.add(deadlineMs, this.expire);
+  }
+
+  /** Hands the request to undici, unless its deadline already passed; says whether it did. */
+  submit(): boolean {
+    if (this.done) return false;
+    this.started = true;
+    this.origin.pool.dispatch(this.opts, this);
+    return true;
+  }
+
+  private readonly expire = (): void => {
+    const reason = new DeadlineExceededError(`no response within the ${this.deadlineMs} ms handler deadline`);
+    if (this.controller !== undefined && !this.controller.aborted) this.controller.abort(reason);
+    this.finish(observedOutcome({ error: reason }));
+  };
+
+  private finish(outcome: ObservedOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.deadlines.end(this.deadline, this.deadlineMs);
+    if (this.started) this.origin.ended();
+    this.resolve(outcome);
+  }
+
+  onRequestStart(controller: UndiciDispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.done) controller.abort(new DeadlineExceededError('deadline passed before the request started'));
+  }
+
+  onResponseStart(_controller: UndiciDispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    this.finish({ status: this.status });
+  }
+
+  onResponseError(_controller: UndiciDispatcher.DispatchController, error: Error): void {
+    this.finish(observedOutcome({ error }));
+  }
+}
+
 function sendOne(origin: Origin, opts: UndiciDispatcher.DispatchOptions, deadlines: Deadlines, deadlineMs: number): Promise<ObservedOutcome> {
-  return new Promise<ObservedOutcome>((resolve) => {
-    let done = false;
-    let controller: UndiciDispatcher.DispatchController | undefined;
-    let status = 0;
-    let started = false;
-    const finish = (outcome: ObservedOutcome): void => {
-      if (done) return;
-      done = true;
-      deadlines.end(deadline, deadlineMs);
-      if (started) origin.ended();
-      resolve(outcome);
-    };
-    const deadline = deadlines.add(deadlineMs, () => {
-      const reason = new DeadlineExceededError(`no response within the ${deadlineMs} ms handler deadline`);
-      if (controller !== undefined && !controller.aborted) controller.abort(reason);
-      finish(observedOutcome({ error: reason }));
-    });
-    const handler: UndiciDispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (done) c.abort(new DeadlineExceededError('deadline passed before the request started'));
-      },
-      onResponseStart(_c, statusCode) {
-        status = statusCode;
-      },
-      onResponseData() {},
-      onResponseEnd() {
-        finish(observedOutcome({ status }));
-      },
-      onResponseError(_c, error) {
-        finish(observedOutcome({ error }));
-      },
-    };
-    origin.start(() => {
-      if (done) return false; // its deadline passed while it waited
-      started = true;
-      origin.pool.dispatch(opts, handler);
-      return true;
-    });
-  });
+  return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, opts, deadlines, deadlineMs, resolve)));
 }
 
 /**
@@ -163,7 +186,7 @@ function sendOne(origin: Origin, opts: UndiciDispatcher.DispatchOptions, deadlin
  */
 class Origin {
   private active = 0;
-  private readonly waiting: (() => boolean)[] = [];
+  private readonly waiting: (Attempt | null)[] = [];
   private head = 0;
 
   constructor(
@@ -171,21 +194,21 @@ class Origin {
     private readonly window: number,
   ) {}
 
-  /** Runs `submit` now if the window has room, else when it has; `submit` says if it sent. */
-  start(submit: () => boolean): void {
+  /** Submits `attempt` now if the window has room, else when it has. */
+  start(attempt: Attempt): void {
     if (this.active < this.window) {
-      if (submit()) this.active++;
+      if (attempt.submit()) this.active++;
     } else {
-      this.waiting.push(submit);
+      this.waiting.push(attempt);
     }
   }
 
   ended(): void {
     this.active--;
     while (this.active < this.window && this.head < this.waiting.length) {
-      const submit = this.waiting[this.head] as () => boolean;
-      this.waiting[this.head++] = noSubmit;
-      if (submit()) this.active++;
+      const attempt = this.waiting[this.head] as Attempt;
+      this.waiting[this.head++] = null;
+      if (attempt.submit()) this.active++;
     }
     if (this.head === this.waiting.length) {
       this.waiting.length = 0;
@@ -197,7 +220,6 @@ class Origin {
   }
 }
 
-const noSubmit = (): boolean => false;
 
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Origin>();

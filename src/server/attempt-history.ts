@@ -12,6 +12,8 @@ import type { EngineEvent, FailureReason } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
 import { RETRY_REASONS } from '../dispatch/http-dispatcher.js';
 
+const KNOWN_CONNECTION_REASONS: ReadonlySet<string> = new Set([RETRY_REASONS.refused, RETRY_REASONS.reset, RETRY_REASONS.other, RETRY_REASONS.noTarget]);
+
 export interface LastAttempt {
   scheduleTimeUs: number;
   dispatchTimeUs: number;
@@ -113,8 +115,10 @@ export class AttemptHistory {
       case 'deadline':
         return RETRY_REASONS.deadline;
       case 'connection': {
-        const error = this.errors.get(id);
-        return error === undefined ? RETRY_REASONS.other : error.split(':')[0];
+        // The dispatcher's errors start with one of its reason codes; anything else (an attempt
+        // abandoned by a restart) is a plain connection error.
+        const code = this.errors.get(id)?.split(':')[0];
+        return code !== undefined && KNOWN_CONNECTION_REASONS.has(code) ? code : RETRY_REASONS.other;
       }
       default:
         return assertNever(reason, 'failure reason');

@@ -83,6 +83,9 @@ it('delivers every acknowledged task after kill -9 and a restart', async () => {
   const after = w.received.filter((r) => r.atMs > killedAtMs && before.has(r.url));
   expect(after.length).toBeGreaterThan(0);
   expect(after.filter((r) => Number(r.headers['x-appengine-taskretrycount']) >= 1).length).toBeGreaterThanOrEqual(interrupted);
+  // ...and each attempt the crash interrupted is retried, saying it failed as a connection error.
+  const retriedAsInterrupted = (): number => w.received.filter((r) => r.atMs > killedAtMs && r.headers['x-appengine-taskretryreason'] === 'connection-error').length;
+  await w.waitFor(() => retriedAsInterrupted() >= interrupted, 5000, `${interrupted} retries of interrupted attempts`);
 
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);

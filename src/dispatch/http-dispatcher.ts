@@ -10,7 +10,8 @@
  *   duration, not per request; it replaced AbortSignal.timeout, which cost ~8% of the CPU at
  *   10k attempts/s); undici's own header/body timeouts are switched off (they fire with ~1 s
  *   granularity and default to 5 minutes, below App Engine's 10-minute deadline).
- * - Every field of the AttemptRequest is read before the first `await`: the kernel may reuse it.
+ * - The AttemptRequest is kept until the request is handed to undici: the kernel builds a new one
+ *   per attempt and reads it again itself when the attempt settles.
  * - `send` never rejects: every outcome (status, refused connection, reset, deadline) is mapped
  *   by `observedOutcome`, the one function that turns an undici result into an attempt result.
  */
@@ -125,7 +126,9 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
 
   constructor(
     private readonly origin: Origin,
-    private readonly opts: UndiciDispatcher.DispatchOptions,
+    private readonly req: AttemptRequest,
+    private readonly path: string,
+    private readonly retryReason: string | undefined,
     private readonly deadlines: Deadlines,
     private readonly deadlineMs: number,
     private readonly resolve: (outcome: ObservedOutcome) => void,
@@ -133,11 +136,17 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     this.deadline = deadlines.add(deadlineMs, this.expire);
   }
 
-  /** Hands the request to undici, unless its deadline already passed; says whether it did. */
+  /**
+   * Hands the request to undici, unless its deadline already passed; says whether it did. The
+   * headers and body are built here, not at dispatch: an attempt waiting for a connection holds
+   * only this object, and what undici needs is short-lived (young-generation garbage).
+   */
   submit(): boolean {
     if (this.done) return false;
     this.started = true;
-    this.origin.pool.dispatch(this.opts, this);
+    const req = this.req;
+    const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
+    this.origin.pool.dispatch({ path: this.path, method: req.method, headers: attemptHeaders(req, this.retryReason), body }, this);
     return true;
   }
 
@@ -173,10 +182,6 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
   onResponseError(_controller: UndiciDispatcher.DispatchController, error: Error): void {
     this.finish(observedOutcome({ error }));
   }
-}
-
-function sendOne(origin: Origin, opts: UndiciDispatcher.DispatchOptions, deadlines: Deadlines, deadlineMs: number): Promise<ObservedOutcome> {
-  return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, opts, deadlines, deadlineMs, resolve)));
 }
 
 /**
@@ -243,10 +248,11 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
         resolved.set(req.target, target);
       }
       if (target === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
-      const headers = attemptHeaders(req, options.retryReasonOf?.(req.id));
-      const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
-      return sendOne(poolFor(target.origin), { path: target.basePath + req.url, method: req.method, headers, body }, deadlines, deadlineMs);
+      const origin = poolFor(target.origin);
+      const path = target.basePath + req.url;
+      const retryReason = options.retryReasonOf?.(req.id);
+      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, retryReason, deadlines, deadlineMs, resolve)));
     },
     async close(): Promise<void> {
       await Promise.all([...pools.values()].map((o) => o.pool.close()));

@@ -65,4 +65,14 @@ export { writeSnapshotFile, loadWithSnapshot, encodeSnapshot, decodeSnapshot, ty
 /** A task's story (attempts, backoffs and why, how it ended), rebuilt from events. */
 export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStory, type GiveUpStory } from './log/task-story.js';
 
+// ---- the local service (`pushq serve`, docs/serve.md) ----
+/** Start the service in-process: the kernel on the wall clock, HTTP dispatch, the Cloud Tasks v2 REST API. */
+export { PushqService, RESTART_ERROR, type ServiceOptions, type ShutdownReport } from './server/service.js';
+/** The data directory's durable log (`<dir>/events.log`), created or reopened for replay. */
+export { openDataDir, EVENT_LOG_FILE, type OpenedData } from './server/data-dir.js';
+/** Real dispatch with undici: App Engine headers, deadlines, no redirects, no transport retries. */
+export { createHttpDispatcher, attemptHeaders, observedOutcome, resolveTarget, formatEtaSeconds, RETRY_REASONS, APP_ENGINE_USER_AGENT, type HttpDispatcher, type HttpDispatcherOptions } from './dispatch/http-dispatcher.js';
+/** Drive a Kernel on the wall clock (one timer, re-armed after each command and settle). */
+export { WallDriver, createWallClock } from './engine/wall-driver.js';
+
 export { PUSHQ_VERSION } from './version.js';

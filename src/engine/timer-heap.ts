@@ -4,7 +4,9 @@
  * microsecond fire in the order they were set: never by insertion luck.
  *
  * A timer carries a kind, an integer argument (task id, queue index, callback slot) and, for an
- * attempt's response, its status and latency.
+ * attempt's response, its status and latency. The sort keys (time, seq) live in the heap arrays
+ * themselves, next to each other, so a sift compares neighbouring memory; the payload stays in
+ * per-slot arrays and moves with its slot number.
  */
 export const enum TimerKind {
   /** A simulated attempt's response (or deadline) arrives. arg = task id. */
@@ -18,13 +20,15 @@ export const enum TimerKind {
 }
 
 export class TimerHeap {
-  private at = new Float64Array(1024);
-  private seqs = new Float64Array(1024);
+  // Heap order: keys and the slot holding each timer's payload.
+  private heapAt = new Float64Array(1024);
+  private heapSeq = new Float64Array(1024);
+  private heapSlot = new Int32Array(1024);
+  // Payload, by slot.
   private kinds = new Uint8Array(1024);
   private args = new Int32Array(1024);
   private statuses = new Int32Array(1024);
   private latencies = new Float64Array(1024);
-  private order: Int32Array = new Int32Array(1024); // heap of slot indices
   private freeSlots: number[] = [];
   private slotsUsed = 0;
   private nextSeq = 0;
@@ -40,41 +44,45 @@ export class TimerHeap {
   push(at: number, kind: TimerKind, arg: number, status = 0, latency = 0): void {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
-      if (this.slotsUsed === this.at.length) this.grow();
+      if (this.slotsUsed === this.kinds.length) this.growSlots();
       slot = this.slotsUsed++;
     }
-    this.at[slot] = at;
-    this.seqs[slot] = this.nextSeq++;
     this.kinds[slot] = kind;
     this.args[slot] = arg;
     this.statuses[slot] = status;
     this.latencies[slot] = latency;
-    if (this.size === this.order.length) {
-      const o = new Int32Array(this.order.length * 2);
-      o.set(this.order);
-      this.order = o;
-    }
+    if (this.size === this.heapAt.length) this.growHeap();
+    const seq = this.nextSeq++;
+    const heapAt = this.heapAt;
+    const heapSeq = this.heapSeq;
+    const heapSlot = this.heapSlot;
     let pos = this.size++;
-    // sift up
     while (pos > 0) {
       const parent = (pos - 1) >> 1;
-      const p = this.order[parent] as number;
-      if (!this.before(slot, p)) break;
-      this.order[pos] = p;
+      const pa = heapAt[parent] as number;
+      if (pa < at || (pa === at && (heapSeq[parent] as number) < seq)) break;
+      heapAt[pos] = pa;
+      heapSeq[pos] = heapSeq[parent] as number;
+      heapSlot[pos] = heapSlot[parent] as number;
       pos = parent;
     }
-    this.order[pos] = slot;
+    heapAt[pos] = at;
+    heapSeq[pos] = seq;
+    heapSlot[pos] = slot;
   }
 
   /** Time of the earliest timer, or Infinity. */
   peekAt(): number {
-    return this.size === 0 ? Infinity : (this.at[this.order[0] as number] as number);
+    return this.size === 0 ? Infinity : (this.heapAt[0] as number);
   }
 
   /** Removes the earliest timer; its fields are left in the `popped*` properties. */
   pop(): void {
-    const top = this.order[0] as number;
-    this.poppedAt = this.at[top] as number;
+    const heapAt = this.heapAt;
+    const heapSeq = this.heapSeq;
+    const heapSlot = this.heapSlot;
+    const top = heapSlot[0] as number;
+    this.poppedAt = heapAt[0] as number;
     this.poppedKind = this.kinds[top] as TimerKind;
     this.poppedArg = this.args[top] as number;
     this.poppedStatus = this.statuses[top] as number;
@@ -82,36 +90,62 @@ export class TimerHeap {
     this.freeSlots.push(top);
     const n = --this.size;
     if (n === 0) return;
-    const last = this.order[n] as number;
+    const at = heapAt[n] as number;
+    const seq = heapSeq[n] as number;
+    const slot = heapSlot[n] as number;
     let pos = 0;
     for (;;) {
-      const left = 2 * pos + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      let child = left;
-      if (right < n && this.before(this.order[right] as number, this.order[left] as number)) child = right;
-      const c = this.order[child] as number;
-      if (!this.before(c, last)) break;
-      this.order[pos] = c;
+      let child = 2 * pos + 1;
+      if (child >= n) break;
+      let ca = heapAt[child] as number;
+      let cs = heapSeq[child] as number;
+      const right = child + 1;
+      if (right < n) {
+        const ra = heapAt[right] as number;
+        const rs = heapSeq[right] as number;
+        if (ra < ca || (ra === ca && rs < cs)) {
+          child = right;
+          ca = ra;
+          cs = rs;
+        }
+      }
+      if (at < ca || (at === ca && seq < cs)) break;
+      heapAt[pos] = ca;
+      heapSeq[pos] = cs;
+      heapSlot[pos] = heapSlot[child] as number;
       pos = child;
     }
-    this.order[pos] = last;
+    heapAt[pos] = at;
+    heapSeq[pos] = seq;
+    heapSlot[pos] = slot;
   }
 
-  private before(a: number, b: number): boolean {
-    const ta = this.at[a] as number;
-    const tb = this.at[b] as number;
-    return ta < tb || (ta === tb && (this.seqs[a] as number) < (this.seqs[b] as number));
+  private growHeap(): void {
+    const n = this.heapAt.length * 2;
+    const a = new Float64Array(n);
+    a.set(this.heapAt);
+    this.heapAt = a;
+    const s = new Float64Array(n);
+    s.set(this.heapSeq);
+    this.heapSeq = s;
+    const l = new Int32Array(n);
+    l.set(this.heapSlot);
+    this.heapSlot = l;
   }
 
-  private grow(): void {
-    const n = this.at.length * 2;
-    const f64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    this.at = f64(this.at);
-    this.seqs = f64(this.seqs);
-    this.latencies = f64(this.latencies);
-    const k = new Uint8Array(n); k.set(this.kinds); this.kinds = k;
-    const a = new Int32Array(n); a.set(this.args); this.args = a;
-    const s = new Int32Array(n); s.set(this.statuses); this.statuses = s;
+  private growSlots(): void {
+    const n = this.kinds.length * 2;
+    const k = new Uint8Array(n);
+    k.set(this.kinds);
+    this.kinds = k;
+    const a = new Int32Array(n);
+    a.set(this.args);
+    this.args = a;
+    const s = new Int32Array(n);
+    s.set(this.statuses);
+    this.statuses = s;
+    const l = new Float64Array(n);
+    l.set(this.latencies);
+    this.latencies = l;
   }
 }

@@ -97,8 +97,9 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
         const reusableAt = tombstoneEnds(state, holder);
         if (reusableAt > now) throw new TombstonedTaskError(name, q.name, reusableAt, index);
       }
-    } else {
-      // A generated name must not collide with a name somebody chose.
+    } else if (q.names.size > 0 || batchNames.size > 0) {
+      // A generated name must not collide with a name somebody chose (only possible when
+      // somebody chose names: the common unnamed case builds no string here).
       const generated = generatedTaskName(nextId);
       if (q.names.has(generated) || batchNames.has(`${q.index}/${generated}`)) {
         let k = 1;

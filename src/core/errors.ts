@@ -8,7 +8,6 @@
 export type PushqErrorCode =
   | 'UNKNOWN_QUEUE'
   | 'INVALID_QUEUE_MODE'
-  | 'QUEUE_DISABLED'
   | 'TASK_ALREADY_EXISTS'
   | 'TOMBSTONED_TASK'
   | 'INVALID_TASK_NAME'

@@ -36,7 +36,6 @@ export const HTTP_STATUS: Readonly<Record<GoogleStatus, number>> = {
 export const STATUS_OF_CODE: Readonly<Record<PushqErrorCode, GoogleStatus>> = {
   UNKNOWN_QUEUE: 'NOT_FOUND',
   INVALID_QUEUE_MODE: 'FAILED_PRECONDITION',
-  QUEUE_DISABLED: 'FAILED_PRECONDITION',
   TASK_ALREADY_EXISTS: 'ALREADY_EXISTS',
   // On create: the name is reserved (ALREADY_EXISTS). On get/delete/run the task is gone:
   // `toApiError` turns it into NOT_FOUND there.

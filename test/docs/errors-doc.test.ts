@@ -1,0 +1,39 @@
+/** docs/errors.md lists every engine and log error code the source defines, and no other. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const doc = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8');
+
+/** The string literals of a `type X = | 'A' | 'B'` union in a source file. */
+function unionMembers(file: string, typeName: string): string[] {
+  const src = readFileSync(join(ROOT, file), 'utf8');
+  const body = new RegExp(`export type ${typeName} =([\\s\\S]*?);`).exec(src)?.[1];
+  expect(body, `${typeName} in ${file}`).toBeDefined();
+  return [...body!.replace(/\/\*\*[\s\S]*?\*\//g, '').matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!);
+}
+
+/** Codes in the first column of a markdown table under `heading`. */
+function documented(heading: string): string[] {
+  const section = doc.split(/^## /m).find((s) => s.startsWith(heading));
+  expect(section, heading).toBeDefined();
+  return [...section!.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]!);
+}
+
+describe('docs/errors.md', () => {
+  it('documents exactly the engine error codes', () => {
+    expect(documented('Engine').sort()).toEqual(unionMembers('src/core/errors.ts', 'PushqErrorCode').sort());
+  });
+
+  it('documents exactly the log error codes', () => {
+    expect(documented('Logs').sort()).toEqual(unionMembers('src/log/log-errors.ts', 'LogErrorCode').sort());
+  });
+
+  it('names the configuration error code', () => {
+    const src = readFileSync(join(ROOT, 'src', 'config', 'issues.ts'), 'utf8');
+    const code = /code = '([A-Z_]+)'/.exec(src)?.[1];
+    expect(code).toBe('CONFIG_INVALID');
+    expect(doc).toContain(`\`${code}\``);
+  });
+});

@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import type { IssueCollector } from './issues.js';
 import { formatPath, type Path } from './paths.js';
-import { plainMap, spellKey, yamlKey, type ConfigFormat, type PlainMap } from './source.js';
+import { spellKey, yamlKey, type ConfigFormat } from './source.js';
+import { checkShapeAgainst, type ShapeResult as GenericShapeResult } from './shape-check.js';
 import { closestKey } from './suggest.js';
 
 const text = z.string().nullish();
@@ -125,60 +126,11 @@ function wrongTypeMessage(path: Path, expected: string, actual: unknown, format:
   return message;
 }
 
-export interface ShapeResult {
-  raw: RawQueueFile;
-  /** Whether the value at `path` was reported and removed: the value rules must not report it again. */
-  isRemoved(path: Path): boolean;
-}
+export type ShapeResult = GenericShapeResult<RawQueueFile>;
 
 export function checkShape(data: unknown, issues: IssueCollector, format: ConfigFormat): ShapeResult {
-  const removed = new Set<string>();
-  let root: unknown = data ?? plainMap(); // an empty file is an empty mapping
-  const first = QueueFileSchema.safeParse(root);
-  if (!first.success) {
-    for (const issue of first.error.issues) {
-      const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
-      if (issue.code === 'unrecognized_keys') {
-        const parent = valueAt(root, path);
-        for (const key of issue.keys) {
-          issues.report('unknown-key', [...path, key], unknownKeyMessage(key, path, format), 'key');
-          if (isPlainMap(parent)) delete parent[key];
-          removed.add(formatPath([...path, key]));
-        }
-      } else {
-        // invalid_type is the only other kind this all-optional schema can produce.
-        const expected = issue.code === 'invalid_type' ? issue.expected : 'something else';
-        issues.report('wrong-type', path, wrongTypeMessage(path, expected, valueAt(root, path), format));
-        root = removeAt(root, path);
-        removed.add(formatPath(path));
-      }
-    }
-  }
-  const second = QueueFileSchema.safeParse(root);
-  if (!second.success) throw new Error(`config shape still invalid after removing reported parts: ${second.error.message}`);
-  return { raw: second.data, isRemoved: (path) => removed.has(formatPath(path)) };
-}
-
-function isPlainMap(value: unknown): value is PlainMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function valueAt(root: unknown, path: Path): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (Array.isArray(node) && typeof segment === 'number') node = node[segment];
-    else if (isPlainMap(node) && typeof segment === 'string') node = node[segment];
-    else return undefined;
-  }
-  return node;
-}
-
-/** Removes the value at `path`; a list item becomes an empty mapping so later indexes keep their place. */
-function removeAt(root: unknown, path: Path): unknown {
-  const last = path[path.length - 1];
-  if (last === undefined) return plainMap();
-  const parent = valueAt(root, path.slice(0, -1));
-  if (Array.isArray(parent) && typeof last === 'number') parent[last] = plainMap();
-  else if (isPlainMap(parent) && typeof last === 'string') delete parent[last];
-  return root;
+  return checkShapeAgainst(QueueFileSchema, data, [], {
+    unknownKey: (key, path) => issues.report('unknown-key', [...path, key], unknownKeyMessage(key, path, format), 'key'),
+    wrongType: (path, expected, actual) => issues.report('wrong-type', path, wrongTypeMessage(path, expected, actual, format)),
+  }, 'config');
 }

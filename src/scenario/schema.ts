@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { describeValue } from '../config/schema.js';
 import { formatPath, type Path } from '../config/paths.js';
-import { plainMap, type PlainMap } from '../config/source.js';
+import { checkShapeAgainst, type ShapeResult } from '../config/shape-check.js';
 import { closestKey } from '../config/suggest.js';
 import type { ScenarioIssues } from './issues.js';
 
@@ -153,63 +153,17 @@ function wrongTypeMessage(path: Path, expected: string, actual: unknown): string
   return message;
 }
 
-export interface ShapeResult<T> {
-  raw: T;
-  /** Whether the value at `path` was reported and removed: the value rules must not report it again. */
-  isRemoved(path: Path): boolean;
-}
+export type { ShapeResult } from '../config/shape-check.js';
 
 /**
  * Checks `data` against `schema`, reporting at `base` + each issue's path; unknown keys and
  * wrong kinds are removed so the rest can still be checked.
  */
 export function checkShape<T>(schema: z.ZodType<T>, data: unknown, base: Path, issues: ScenarioIssues): ShapeResult<T> {
-  const removed = new Set<string>();
-  let root: unknown = data ?? plainMap(); // an empty file is an empty mapping
-  const first = schema.safeParse(root);
-  if (!first.success) {
-    for (const issue of first.error.issues) {
-      const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
-      if (issue.code === 'unrecognized_keys') {
-        const parent = valueAt(root, path);
-        for (const key of issue.keys) {
-          issues.report('unknown-key', [...base, ...path, key], unknownKeyMessage(key, [...base, ...path]), 'key');
-          if (isPlainMap(parent)) delete parent[key];
-          removed.add(formatPath([...base, ...path, key]));
-        }
-      } else {
-        const expected = issue.code === 'invalid_type' ? issue.expected : 'something else';
-        issues.report('wrong-type', [...base, ...path], wrongTypeMessage([...base, ...path], expected, valueAt(root, path)));
-        root = removeAt(root, path);
-        removed.add(formatPath([...base, ...path]));
-      }
-    }
-  }
-  const second = schema.safeParse(root);
-  if (!second.success) throw new Error(`scenario shape still invalid after removing reported parts: ${second.error.message}`);
-  return { raw: second.data, isRemoved: (path) => removed.has(formatPath(path)) };
+  return checkShapeAgainst(schema, data, base, {
+    unknownKey: (key, path) => issues.report('unknown-key', [...path, key], unknownKeyMessage(key, path), 'key'),
+    wrongType: (path, expected, actual) => issues.report('wrong-type', path, wrongTypeMessage(path, expected, actual)),
+  }, 'scenario');
 }
 
-export function isPlainMap(value: unknown): value is PlainMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function valueAt(root: unknown, path: Path): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (Array.isArray(node) && typeof segment === 'number') node = node[segment];
-    else if (isPlainMap(node) && typeof segment === 'string') node = node[segment];
-    else return undefined;
-  }
-  return node;
-}
-
-/** Removes the value at `path`; a list item becomes an empty mapping so later indexes keep their place. */
-function removeAt(root: unknown, path: Path): unknown {
-  const last = path[path.length - 1];
-  if (last === undefined) return plainMap();
-  const parent = valueAt(root, path.slice(0, -1));
-  if (Array.isArray(parent) && typeof last === 'number') parent[last] = plainMap();
-  else if (isPlainMap(parent) && typeof last === 'string') delete parent[last];
-  return root;
-}
+export { isPlainMap } from '../config/shape-check.js';

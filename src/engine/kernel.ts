@@ -42,9 +42,8 @@ export type EventObserver = (event: EngineEvent, state: EngineState) => void;
 export const DEADLINE_AUTOMATIC_US = 10 * US_PER_MINUTE;
 export const DEADLINE_BASIC_MANUAL_US = 24 * US_PER_HOUR;
 
-// Outcome status codes carried in Response timers (a status ≥ 0 is an HTTP status).
+// A Response timer carries the HTTP status, or this when no answer came before the deadline.
 const NO_ANSWER_DEADLINE = -1;
-const NO_ANSWER_CONNECTION = -2;
 
 export interface KernelOptions {
   state: EngineState;
@@ -224,7 +223,7 @@ export class Kernel {
         const outcome: AttemptOutcome =
           status >= 0
             ? { status, latencyUs: latency }
-            : { status: null, reason: status === NO_ANSWER_DEADLINE ? 'deadline' : 'connection', latencyUs: latency };
+            : { status: null, reason: 'deadline', latencyUs: latency }; // NO_ANSWER_DEADLINE
         this.settleNow(arg, outcome);
         return;
       }

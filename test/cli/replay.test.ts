@@ -1,9 +1,7 @@
 /** The real `pushq replay` (node bin/pushq.js) on logs written by a simulation through the file log. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createSimulation, type Simulation } from '../../src/engine/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
@@ -13,20 +11,15 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../../src/log/ev
 const TEST_HEADER_FOR_CLI: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: '0.1.0', seed: 1, clock: 'virtual', configHash: '00' };
 import { createFileEventLogSync, readEventLogFile } from '../../src/log/file-log.js';
 import { richSimulation } from '../helpers/rich-sim.js';
+import { pushq as runPushq, type CliRun } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pushq-replay-cli-'));
 const LOG = join(dir, 'rich.jsonl');
 let sim: Simulation;
 
-async function pushq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'pushq.js'), ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function pushq(...args: string[]): Promise<CliRun> {
+  return runPushq(args);
 }
 
 beforeAll(async () => {

@@ -1,5 +1,4 @@
 /** `pushq simulate`, run as a user runs it: `node bin/pushq.js ...` on the built dist/ (see test/global-setup.ts). */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,23 +7,11 @@ import { readEventLogFile } from '../../src/log/file-log.js';
 import { replay, stateDigest } from '../../src/log/replay.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/run.js';
+import { pushq as runPushq, type CliRun } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function pushq(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/pushq.js', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      if (code === null) reject(error);
-      else resolve({ code, stdout, stderr });
-    });
-  });
+function pushq(...args: string[]): Promise<CliRun> {
+  return runPushq(args);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pushq-simulate-'));

@@ -1,9 +1,7 @@
 /** `pushq validate`, run as a user runs it: `node bin/pushq.js ...` on the built dist/ (see test/global-setup.ts). */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pushq as runPushq, type CliRun } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURES = 'test/fixtures/queue-config';
 const VALID = `${FIXTURES}/001__the-blue-alliance__the-blue-alliance__src-queue.yaml`;
 const WARNS = `${FIXTURES}/023__luci__luci-py__appengine-isolate-queue.yaml`;
@@ -11,20 +9,8 @@ const INVALID = `${FIXTURES}/059__Vizzuality__DeforestationAnalysisTool__src-que
 const XML = `${FIXTURES}/061__bslatkin__8-bits__appengine-mapreduce-java-example-war-WEB-INF-queue.xml`;
 const SINGLE = `${FIXTURES}/055__metachris__appengine-boilerplate__app-queue.yaml`;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function pushq(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/pushq.js', ...args], { cwd: ROOT }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      if (code === null) reject(error);
-      else resolve({ code, stdout, stderr });
-    });
-  });
+function pushq(...args: string[]): Promise<CliRun> {
+  return runPushq(args);
 }
 
 const ISSUE_LINE = /^\S+:\d+:\d+ (error|warning) .+ \([a-z0-9-]+\)$/;

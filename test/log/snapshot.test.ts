@@ -1,9 +1,7 @@
 /** Snapshots belong to one log; `pushq replay --snapshot` agrees with a full replay; wall-clock logs print ISO times. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { createEngineState, evolve } from '../../src/core/state.js';
@@ -15,20 +13,15 @@ import { loadWithSnapshot, writeSnapshotFile } from '../../src/log/snapshot.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 import { TEST_HEADER } from './conformance.js';
+import { pushq as runPushq, type CliRun } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pushq-snapshot-'));
 const LOG = join(dir, 'a.jsonl');
 const OTHER = join(dir, 'b.jsonl');
 const SNAP = join(dir, 'a.snap');
 
-async function pushq(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'pushq.js'), ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    return err as { code: number; stdout: string; stderr: string };
-  }
+function pushq(...args: string[]): Promise<CliRun> {
+  return runPushq(args);
 }
 
 function snapshotAtHalf(log: string, snap: string): LogPosition {

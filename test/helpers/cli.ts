@@ -1,0 +1,23 @@
+/** Runs the real CLI as a user does: `node bin/pushq.js ...` on the built dist/ (test/global-setup.ts builds it). */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'pushq.js');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Resolves with the exit code and output (a non-zero exit is a result, not a rejection). */
+export function pushq(args: readonly string[], options: { cwd?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      if (code === null) reject(error);
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}

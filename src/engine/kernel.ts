@@ -99,8 +99,15 @@ export class Kernel {
     this.log.append(e);
   }
 
-  private commit(events: readonly EngineEvent[]): void {
+  private applyAll(events: readonly EngineEvent[]): void {
     for (const e of events) this.applyOne(e);
+  }
+
+  /**
+   * Ends a step: everything one command or one timer caused (its events and the dispatches they
+   * allowed) is one batch in the log, kept whole or dropped whole by recovery.
+   */
+  private endStep(): void {
     this.log.commit();
   }
 
@@ -117,46 +124,53 @@ export class Kernel {
 
   applyConfig(config: QueueFileConfig, settings: EngineSettings): void {
     const e: ConfigApplied = { type: 'ConfigApplied', t: this.now, config, settings };
-    this.commit([e]);
+    this.applyOne(e);
     for (const q of this.state.queues) this.pump(q);
+    this.endStep();
   }
 
   addTasks(specs: readonly TaskSpec[], flavour?: TaskApiFlavour): TaskAdded[] {
     const events = decideAddTasks(this.state, specs, this.now, flavour);
-    this.commit(events);
+    this.applyAll(events);
     let last: string | undefined;
     for (const e of events) {
       if (e.queue === last) continue; // a batch is usually for one queue: pump it once
       last = e.queue;
       this.pump(this.state.queueByName.get(e.queue) as QueueRuntime);
     }
+    this.endStep();
     return events;
   }
 
   deleteTask(queue: string, name: string): void {
     const e = decideDeleteTask(this.state, queue, name, this.now);
-    this.commit([e]);
+    this.applyOne(e);
     this.pump(this.queueOfTask(e.id));
+    this.endStep();
   }
 
   pauseQueue(queue: string): void {
-    this.commit([decidePauseQueue(this.state, queue, this.now)]);
+    this.applyOne(decidePauseQueue(this.state, queue, this.now));
+    this.endStep();
   }
 
   resumeQueue(queue: string): void {
-    this.commit([decideResumeQueue(this.state, queue, this.now)]);
+    this.applyOne(decideResumeQueue(this.state, queue, this.now));
     this.pump(requireQueue(this.state, queue));
+    this.endStep();
   }
 
   purgeQueue(queue: string): void {
-    this.commit([decidePurgeQueue(this.state, queue, this.now)]);
+    this.applyOne(decidePurgeQueue(this.state, queue, this.now));
     this.pump(requireQueue(this.state, queue));
+    this.endStep();
   }
 
   runTask(queue: string, name: string): void {
     const e = decideRunTask(this.state, queue, name, this.now);
-    this.commit([e]);
+    this.applyOne(e);
     this.startAttempt(e);
+    this.endStep();
   }
 
   /**
@@ -173,8 +187,8 @@ export class Kernel {
       this.applyOne(e);
       events.push(e);
     }
-    this.log.commit();
     for (const e of events) this.afterSettle(e);
+    this.endStep();
   }
 
   /**
@@ -208,6 +222,7 @@ export class Kernel {
       timers.pop();
       if (timers.poppedAt > this.now) this.now = timers.poppedAt;
       this.fire(timers.poppedKind, timers.poppedArg, timers.poppedStatus, timers.poppedLatency);
+      this.endStep();
     }
     if (until > this.now && until !== Infinity) this.now = until;
   }
@@ -231,7 +246,6 @@ export class Kernel {
         const e = decideBackoffElapsed(this.state, arg, this.now);
         if (e === null) return;
         this.applyOne(e);
-        this.log.commit();
         this.pump(this.queueOfTask(arg));
         return;
       }
@@ -260,7 +274,6 @@ export class Kernel {
       const e = decideDispatch(this.state, q, this.now);
       if (e === null) break;
       this.applyOne(e);
-      this.log.commit();
       this.startAttempt(e);
     }
     this.scheduleWake(q);
@@ -317,13 +330,13 @@ export class Kernel {
     if (outcome.reason !== undefined) settled.reason = outcome.reason;
     if (outcome.error !== undefined) settled.error = outcome.error;
     this.settleNow(id, settled);
+    this.endStep();
     this.onAsyncSettled?.();
   }
 
   private settleNow(id: number, outcome: AttemptOutcome): void {
     const e = decideSettle(this.state, id, outcome, this.now);
     this.applyOne(e);
-    this.log.commit();
     this.afterSettle(e);
   }
 

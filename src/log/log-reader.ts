@@ -151,7 +151,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     text = isAscii(buf.subarray(0, filled)) ? buf.toString('latin1', 0, filled) : null;
   };
   decodeChunk();
-  let batchEvents: EngineEvent[] = [];
+  const batchEvents: EngineEvent[] = [];
   let crc = CRC32_INIT;
   let problem: { line: number; offset: number; message: string } | null = null;
 
@@ -197,7 +197,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
       end.offset = bufBase + nlAt + 1;
       end.nextLine = line + 1;
       if (onBatch) onBatch(end);
-      batchEvents = [];
+      batchEvents.length = 0; // reused: most batches hold one or two events, a new array each is garbage
       crc = CRC32_INIT;
     } else {
       let value: unknown;

@@ -1,39 +1,130 @@
 /**
- * A queue's waiting tasks, ordered by (eta, id): a binary min-heap of task ids with each entry's
- * eta copied beside it (a million-task table is megabytes; reading its eta column at random would
- * miss the cache on every comparison). Ids grow with arrival, so equal ETAs dispatch in arrival
- * order and the order never depends on insertion luck.
+ * A queue's waiting tasks, in (eta, id) order: ids grow with arrival, so equal ETAs dispatch in
+ * arrival order and the order never depends on insertion luck.
+ *
+ * Two sorted structures, and the top is the smaller of their heads:
+ *
+ *   run   ids appended in increasing (eta, id) order: a FIFO, O(1) push and pop
+ *   heap  a binary min-heap for the entries that arrive out of order
+ *
+ * Most pushes arrive in order (a workload's tasks at one ETA, retries re-entering at the time
+ * their backoff ends), so a million-task queue is mostly a FIFO; the heap takes the rest. Each
+ * entry's eta is copied beside its id: reading the task table's eta column at random would miss
+ * the cache on every comparison.
  *
  * Removal from the middle (delete, purge, force-run) is lazy: the entry stays until it reaches
  * the top, where `dropStale` discards it because the task is no longer pending at that eta.
  * evolve calls `dropStale` after every change, so the top entry is always a live one.
- *
- *            [0]              parent(i) = (i - 1) >> 1
- *          /     \            children  = 2i + 1, 2i + 2
- *        [1]     [2]          [0] is the task due first
  */
 import { TaskState } from './task-machine.js';
 import type { TaskTable } from './task-table.js';
 
 export class ReadyHeap {
+  // The in-order run: entries [runHead, runTail).
+  private runIds: Int32Array = new Int32Array(16);
+  private runKeys: Float64Array = new Float64Array(16);
+  private runHead = 0;
+  private runTail = 0;
+  // The heap (parent(i) = (i - 1) >> 1, children 2i + 1 and 2i + 2; [0] is due first).
   private ids: Int32Array = new Int32Array(16);
   private keys: Float64Array = new Float64Array(16);
-  /** Entries, live and stale. */
-  size = 0;
+  private heapSize = 0;
 
   constructor(private readonly table: TaskTable) {}
 
-  /** The live task due first, or -1. */
+  /** Entries, live and stale. */
+  get size(): number {
+    return this.runTail - this.runHead + this.heapSize;
+  }
+
+  /** The task due first, or -1 (after dropStale, a live one). */
   peek(): number {
-    return this.size === 0 ? -1 : (this.ids[0] as number);
+    const fromRun = this.runHead < this.runTail;
+    if (this.heapSize === 0) return fromRun ? (this.runIds[this.runHead] as number) : -1;
+    if (!fromRun || this.heapFirst()) return this.ids[0] as number;
+    return this.runIds[this.runHead] as number;
   }
 
   push(id: number): void {
-    if (this.size === this.ids.length) this.grow();
     const key = this.table.eta[id] as number;
+    const tail = this.runTail;
+    if (tail === this.runHead) {
+      this.runHead = 0;
+      this.runTail = 0;
+      this.appendRun(id, key);
+      return;
+    }
+    const lastKey = this.runKeys[tail - 1] as number;
+    if (key > lastKey || (key === lastKey && id > (this.runIds[tail - 1] as number))) this.appendRun(id, key);
+    else this.heapPush(id, key);
+  }
+
+  /** Removes the top entry. */
+  pop(): void {
+    const fromRun = this.runHead < this.runTail;
+    if (this.heapSize > 0 && (!fromRun || this.heapFirst())) this.heapPop();
+    else if (fromRun) this.runHead++;
+  }
+
+  /** Pops entries from the top while they are stale (task not pending, or pending at another eta). */
+  dropStale(): void {
+    const table = this.table;
+    for (;;) {
+      const fromRun = this.runHead < this.runTail;
+      let id: number;
+      let key: number;
+      if (this.heapSize > 0 && (!fromRun || this.heapFirst())) {
+        id = this.ids[0] as number;
+        key = this.keys[0] as number;
+      } else if (fromRun) {
+        id = this.runIds[this.runHead] as number;
+        key = this.runKeys[this.runHead] as number;
+      } else {
+        return;
+      }
+      if (table.state[id] === TaskState.Pending && table.eta[id] === key) return;
+      this.pop();
+    }
+  }
+
+  /** Whether the heap's top comes before the run's head (both non-empty). */
+  private heapFirst(): boolean {
+    const hk = this.keys[0] as number;
+    const rk = this.runKeys[this.runHead] as number;
+    return hk < rk || (hk === rk && (this.ids[0] as number) < (this.runIds[this.runHead] as number));
+  }
+
+  private appendRun(id: number, key: number): void {
+    if (this.runTail === this.runIds.length) {
+      const live = this.runTail - this.runHead;
+      // Compact when most of the array is consumed; otherwise grow.
+      const capacity = live * 2 <= this.runIds.length ? this.runIds.length : this.runIds.length * 2;
+      const ids = new Int32Array(capacity);
+      ids.set(this.runIds.subarray(this.runHead, this.runTail));
+      const keys = new Float64Array(capacity);
+      keys.set(this.runKeys.subarray(this.runHead, this.runTail));
+      this.runIds = ids;
+      this.runKeys = keys;
+      this.runHead = 0;
+      this.runTail = live;
+    }
+    this.runIds[this.runTail] = id;
+    this.runKeys[this.runTail] = key;
+    this.runTail++;
+  }
+
+  private heapPush(id: number, key: number): void {
+    if (this.heapSize === this.ids.length) {
+      const ids = new Int32Array(this.ids.length * 2);
+      ids.set(this.ids);
+      this.ids = ids;
+      const keys = new Float64Array(this.keys.length * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
     const ids = this.ids;
     const keys = this.keys;
-    let pos = this.size++;
+    let pos = this.heapSize++;
     while (pos > 0) {
       const parent = (pos - 1) >> 1;
       const pk = keys[parent] as number;
@@ -46,9 +137,8 @@ export class ReadyHeap {
     keys[pos] = key;
   }
 
-  /** Removes the top entry. */
-  pop(): void {
-    const n = --this.size;
+  private heapPop(): void {
+    const n = --this.heapSize;
     if (n === 0) return;
     const ids = this.ids;
     const keys = this.keys;
@@ -74,24 +164,5 @@ export class ReadyHeap {
     }
     ids[pos] = id;
     keys[pos] = key;
-  }
-
-  /** Pops entries from the top while they are stale (task not pending, or pending at another eta). */
-  dropStale(): void {
-    const table = this.table;
-    while (this.size > 0) {
-      const id = this.ids[0] as number;
-      if (table.state[id] === TaskState.Pending && table.eta[id] === this.keys[0]) return;
-      this.pop();
-    }
-  }
-
-  private grow(): void {
-    const ids = new Int32Array(this.ids.length * 2);
-    ids.set(this.ids);
-    this.ids = ids;
-    const keys = new Float64Array(this.keys.length * 2);
-    keys.set(this.keys);
-    this.keys = keys;
   }
 }

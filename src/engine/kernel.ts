@@ -72,6 +72,7 @@ export class Kernel {
   private readonly onAsyncSettled: (() => void) | undefined;
   private readonly clock: (() => Micros) | undefined;
   private readonly reusedRequest: KernelAttemptRequest;
+  private readonly responseOutcome: { status: number | null; reason: AttemptOutcome['reason']; latencyUs: Micros } = { status: null, reason: undefined, latencyUs: 0 };
   /** Filled in by a modelled dispatcher for each attempt (reused: no allocation per attempt). */
   private readonly modelledOutcome: ModelledOutcome = { status: 0, latencyUs: 0 };
   /** Attempts whose (real) outcome has not come back yet. */
@@ -235,10 +236,11 @@ export class Kernel {
   private fire(kind: TimerKind, arg: number, status: number, latency: number): void {
     switch (kind) {
       case TimerKind.Response: {
-        const outcome: AttemptOutcome =
-          status >= 0
-            ? { status, latencyUs: latency }
-            : { status: null, reason: 'deadline', latencyUs: latency }; // NO_ANSWER_DEADLINE
+        // One outcome object for every modelled response (decideSettle does not keep it).
+        const outcome = this.responseOutcome;
+        outcome.status = status >= 0 ? status : null; // else NO_ANSWER_DEADLINE
+        outcome.reason = status >= 0 ? undefined : 'deadline';
+        outcome.latencyUs = latency;
         this.settleNow(arg, outcome);
         return;
       }

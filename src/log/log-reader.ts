@@ -11,8 +11,10 @@
  *   for: then reading stops at the last complete batch before the damage, as for a torn tail.
  * Reading never changes the file (openFileEventLog truncates, and only the dropped part).
  *
- * Speed: the file is read in large chunks and split on '\n' here; each event line is one
- * JSON.parse plus the codec's checks; the CRC is one pass per batch over bytes already in memory.
+ * Speed: the file is read in large chunks and split on '\n' here; the frequent event lines are
+ * decoded straight from the bytes by fast-decode.ts (exactly what JSON.parse plus the codec's
+ * checks give), any other line is one JSON.parse plus the codec's checks; the CRC is one pass per
+ * batch over bytes already in memory.
  */
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -20,6 +22,7 @@ import type { EngineEvent } from '../core/events.js';
 import { checkEvent } from './codec.js';
 import { CRC32_INIT, crc32Final, crc32Hex, crc32Update } from './crc32.js';
 import type { LogHeader } from './event-log.js';
+import { fastDecode } from './fast-decode.js';
 import { decodeHeader, markerRead, parseMarker, parseMarkerBytes } from './log-format.js';
 import { LogError } from './log-errors.js';
 
@@ -144,13 +147,15 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     pos = 0;
   }
 
-  // An all-ASCII chunk (the usual case) is decoded once, and each line is a slice of it: cheaper
-  // than decoding line by line. Byte and character offsets are then the same.
-  let text: string | null = null;
-  const decodeChunk = (): void => {
+  // Lines the fast path (fast-decode.ts) leaves go through JSON.parse. For them an all-ASCII chunk
+  // is decoded once, and each line is a slice of it: cheaper than decoding line by line (byte and
+  // character offsets are then the same). Done on the chunk's first such line, not up front, as
+  // most chunks have none: `text` is undefined until then.
+  let text: string | null | undefined;
+  const decodeChunk = (): string | null => {
     text = isAscii(buf.subarray(0, filled)) ? buf.toString('latin1', 0, filled) : null;
+    return text;
   };
-  decodeChunk();
   const batchEvents: EngineEvent[] = [];
   let crc = CRC32_INIT;
   let problem: { line: number; offset: number; message: string } | null = null;
@@ -172,7 +177,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
       filled = rest;
       pos = 0;
       fill();
-      decodeChunk();
+      text = undefined;
       continue;
     }
     // buf[pos, nlAt) is a line.
@@ -200,13 +205,16 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
       batchEvents.length = 0; // reused: most batches hold one or two events, a new array each is garbage
       crc = CRC32_INIT;
     } else {
-      let value: unknown;
+      let value: unknown = fastDecode(buf, pos, nlAt);
       let why: string | null = null;
-      try {
-        value = JSON.parse(text !== null ? (text as string).slice(pos, nlAt) : buf.toString('utf8', pos, nlAt));
-        why = checkEvent(value);
-      } catch (err) {
-        why = `not JSON (${(err as Error).message})`;
+      if (value === null) {
+        const chunk = text === undefined ? decodeChunk() : text;
+        try {
+          value = JSON.parse(chunk !== null ? chunk.slice(pos, nlAt) : buf.toString('utf8', pos, nlAt));
+          why = checkEvent(value);
+        } catch (err) {
+          why = `not JSON (${(err as Error).message})`;
+        }
       }
       if (why !== null) {
         problem = { line, offset: bufBase + pos, message: why };

@@ -185,6 +185,24 @@ describe('recovery', () => {
     expect(err.message).toContain('QueuePaused: field t is not a whole number');
   });
 
+  test('a bad line of a type the fast decoder handles is the same corruption, with the codec\'s message', async () => {
+    const { path, ends } = await smallLog(6);
+    const bytes = readFileSync(path);
+    const off = ends[0] as number;
+    for (const [line, message] of [
+      ['{"type":"TaskDeleted","t":9007199254740992,"id":2}', 'TaskDeleted: field t is not a whole number ≥ 0'],
+      ['{"type":"AttemptDispatched","t":01,"id":2}', 'not JSON ('],
+      ['{"type":"AttemptFailed","t":1,"id":2,"status":null,"reason":"other","latencyUs":0,"retry":1,"delayUs":1,"retryAt":2}', 'AttemptFailed: field reason is not one of'],
+      ['{"type":"TaskAdded","t":1,"id":2,"queue":"q","eta":3,"size":4,"x":5}', 'TaskAdded: unknown field x'],
+    ] as const) {
+      writeFileSync(path, Buffer.concat([bytes.subarray(0, off), Buffer.from(`${line}\n`), bytes.subarray(off)]));
+      const err = await errorOf(readEventLogFile(path));
+      expect(err.code).toBe('LOG_CORRUPT');
+      expect(err.details).toMatchObject({ offset: off, line: 4 });
+      expect(err.message).toContain(`corrupt log at byte ${off}: ${message}`);
+    }
+  });
+
   test('openFileEventLog cuts a torn tail and appends after the last complete batch', async () => {
     const { path, ends } = await smallLog(8);
     truncateSync(path, (ends[6] as number) + 10); // inside batch 8

@@ -7,7 +7,7 @@
  * - the kernel's scheduling (dispatch, settle an attempt, backoff elapsed): these are the
  *   queue actor's rules, and they cannot be refused, only return "nothing to do".
  */
-import { assert } from './assert.js';
+import { fail } from './assert.js';
 import {
   InvalidQueueModeError,
   PushqError,
@@ -219,7 +219,7 @@ export function decideSettle(state: EngineState, id: number, outcome: AttemptOut
   const taskState = tasks.state[id] as TaskState;
   const { status, latencyUs } = outcome;
   if (taskState === TaskState.Deleted) return { type: 'AttemptOrphaned', t: now, id, status, latencyUs };
-  assert(taskState === TaskState.Dispatching, `settle of task ${id}, which is not dispatching`);
+  if (taskState !== TaskState.Dispatching) fail(`settle of task ${id}, which is not dispatching`);
   if (status !== null && status >= 200 && status <= 299) return { type: 'AttemptSucceeded', t: now, id, status, latencyUs };
   const reason: FailureReason = status !== null ? 'status' : (outcome.reason ?? 'connection');
   const policy = taskRetryPolicy(state, id);

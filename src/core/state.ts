@@ -15,7 +15,7 @@
  * state gives the same state, which spec/replay.spec.ts checks.
  */
 import type { QueueConfig, QueueFileConfig } from '../config/types.js';
-import { assert, assertNever } from './assert.js';
+import { assert, assertNever, fail } from './assert.js';
 import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
 import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
@@ -93,7 +93,7 @@ export function taskRetryPolicy(state: EngineState, id: number): RetryPolicy {
   const own = state.tasks.meta[id]?.retry;
   if (own) return own;
   const q = state.queues[state.tasks.queue[id] as number];
-  assert(q, `task ${id} has no queue`);
+  if (q === undefined) fail(`task ${id} has no queue`);
   return q.retryPolicy;
 }
 
@@ -113,13 +113,13 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       move(state, q, e.id, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
       if (from === TaskState.Pending) q.ready.dropStale();
       if (!e.forced) {
-        assert(q.bucket !== null, `dispatch from queue ${q.name}, which has no token bucket`);
+        if (q.bucket === null) fail(`dispatch from queue ${q.name}, which has no token bucket`);
         refill(q.bucket, e.t);
-        assert(hasToken(q.bucket), `dispatch from queue ${q.name} without a token at ${e.t}`);
+        if (!hasToken(q.bucket)) fail(`dispatch from queue ${q.name} without a token at ${e.t}`);
         takeToken(q.bucket);
       }
       q.inFlight++;
-      assert(tasks.attemptOpen[e.id] === 0, `task ${e.id} dispatched while an attempt is in flight`);
+      if (tasks.attemptOpen[e.id] !== 0) fail(`task ${e.id} dispatched while an attempt is in flight`);
       tasks.attemptOpen[e.id] = 1;
       if (Number.isNaN(tasks.firstAttemptAt[e.id])) tasks.firstAttemptAt[e.id] = e.t;
       tasks.retryCount[e.id] = (tasks.retryCount[e.id] as number) + 1;
@@ -186,20 +186,20 @@ export function evolve(state: EngineState, e: EngineEvent): void {
 }
 
 function queueOf(state: EngineState, id: number): QueueRuntime {
-  assert(id >= 0 && id < state.tasks.count, `unknown task id ${id}`);
+  if (!(id >= 0 && id < state.tasks.count)) fail(`unknown task id ${id}`);
   return state.queues[state.tasks.queue[id] as number] as QueueRuntime;
 }
 
 function queueNamed(state: EngineState, name: string): QueueRuntime {
   const q = state.queueByName.get(name);
-  assert(q, `event names unknown queue ${name}`);
+  if (q === undefined) fail(`event names unknown queue ${name}`);
   return q;
 }
 
 function move(state: EngineState, q: QueueRuntime, id: number, event: TaskEvent): void {
   const from = state.tasks.state[id] as TaskState;
   const to = nextTaskState(from, event);
-  assert(to !== -1, `task ${id}: event ${event} is not allowed in state ${TASK_STATES[from]}`);
+  if (to === -1) fail(`task ${id}: event ${event} is not allowed in state ${TASK_STATES[from]}`);
   state.tasks.state[id] = to;
   const counts = q.countByState;
   counts[from] = (counts[from] as number) - 1;
@@ -207,10 +207,10 @@ function move(state: EngineState, q: QueueRuntime, id: number, event: TaskEvent)
 }
 
 function attemptEnded(state: EngineState, q: QueueRuntime, id: number, status: number | null): void {
-  assert(state.tasks.attemptOpen[id] === 1, `task ${id}: an attempt ended that was not in flight`);
+  if (state.tasks.attemptOpen[id] !== 1) fail(`task ${id}: an attempt ended that was not in flight`);
   state.tasks.attemptOpen[id] = 0;
   q.inFlight--;
-  assert(q.inFlight >= 0, `queue ${q.name}: in-flight count below zero`);
+  if (q.inFlight < 0) fail(`queue ${q.name}: in-flight count below zero`);
   if (status !== null) {
     state.tasks.executionCount[id] = (state.tasks.executionCount[id] as number) + 1;
     state.tasks.lastStatus[id] = status;
@@ -235,7 +235,7 @@ function deleteTask(state: EngineState, id: number, t: Micros, reason: EndReason
 function addTask(state: EngineState, e: TaskAdded): void {
   const q = queueNamed(state, e.queue);
   const tasks = state.tasks;
-  assert(e.id === tasks.count, `TaskAdded id ${e.id} out of sequence (expected ${tasks.count})`);
+  if (e.id !== tasks.count) fail(`TaskAdded id ${e.id} out of sequence (expected ${tasks.count})`);
   let meta: TaskMeta | undefined;
   if (e.name !== undefined || e.url !== undefined || e.method !== undefined || e.headers !== undefined || e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined) {
     meta = {};

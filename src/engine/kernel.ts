@@ -34,7 +34,7 @@ import { US_PER_HOUR, US_PER_MINUTE, type Micros } from '../core/time.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { EventLog } from '../log/event-log.js';
 import { NO_ANSWER, type AttemptRequest, type Dispatcher, type ModelledOutcome, type ObservedOutcome } from './attempt.js';
-import { TimerHeap, TimerKind } from './timer-heap.js';
+import { TimerKind, Timers } from './timer-heap.js';
 
 /** Called after each event is applied, with the state it produced. */
 export type EventObserver = (event: EngineEvent, state: EngineState) => void;
@@ -64,7 +64,7 @@ export class Kernel {
   now: Micros;
   private readonly dispatcher: Dispatcher;
   private readonly observers: EventObserver[];
-  private readonly timers = new TimerHeap();
+  private readonly timers = new Timers();
   /** Per queue index: time of its pending wake timer, or -1. */
   private wakeAt: number[] = [];
   private readonly callbacks: ((kernel: Kernel) => void)[] = [];

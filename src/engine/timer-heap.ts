@@ -19,6 +19,11 @@ export const enum TimerKind {
   Callback = 3,
 }
 
+/** The counter that numbers timers; heaps that share one keep a single (time, seq) order. */
+export interface TimerSequence {
+  next: number;
+}
+
 export class TimerHeap {
   // Heap order: keys and the slot holding each timer's payload.
   private heapAt = new Float64Array(1024);
@@ -31,7 +36,6 @@ export class TimerHeap {
   private latencies = new Float64Array(1024);
   private freeSlots: number[] = [];
   private slotsUsed = 0;
-  private nextSeq = 0;
   size = 0;
 
   // Fields of the timer most recently popped.
@@ -40,6 +44,8 @@ export class TimerHeap {
   poppedArg = 0;
   poppedStatus = 0;
   poppedLatency = 0;
+
+  constructor(private readonly sequence: TimerSequence = { next: 0 }) {}
 
   push(at: number, kind: TimerKind, arg: number, status = 0, latency = 0): void {
     let slot = this.freeSlots.pop();
@@ -52,7 +58,7 @@ export class TimerHeap {
     this.statuses[slot] = status;
     this.latencies[slot] = latency;
     if (this.size === this.heapAt.length) this.growHeap();
-    const seq = this.nextSeq++;
+    const seq = this.sequence.next++;
     const heapAt = this.heapAt;
     const heapSeq = this.heapSeq;
     const heapSlot = this.heapSlot;
@@ -74,6 +80,11 @@ export class TimerHeap {
   /** Time of the earliest timer, or Infinity. */
   peekAt(): number {
     return this.size === 0 ? Infinity : (this.heapAt[0] as number);
+  }
+
+  /** Sequence number of the earliest timer (meaningful only when size > 0). */
+  peekSeq(): number {
+    return this.heapSeq[0] as number;
   }
 
   /** Removes the earliest timer; its fields are left in the `popped*` properties. */
@@ -147,5 +158,63 @@ export class TimerHeap {
     const l = new Float64Array(n);
     l.set(this.latencies);
     this.latencies = l;
+  }
+}
+
+/**
+ * The kernel's timers: queue wakes in a heap of their own beside every other timer, popped in
+ * one (time, seq) order (the two heaps share the sequence counter, so the order is exactly that
+ * of a single heap). Why: a busy queue sets a wake per token (every 2 ms at 500/s), about as many
+ * timers as responses; in a heap of their own (a few entries per queue) they cost a short sift
+ * instead of one through the thousands of pending responses and backoffs.
+ */
+export class Timers {
+  private readonly sequence: TimerSequence = { next: 0 };
+  private readonly main = new TimerHeap(this.sequence);
+  private readonly wakes = new TimerHeap(this.sequence);
+
+  // Fields of the timer most recently popped.
+  poppedAt = 0;
+  poppedKind: TimerKind = TimerKind.Callback;
+  poppedArg = 0;
+  poppedStatus = 0;
+  poppedLatency = 0;
+
+  get size(): number {
+    return this.main.size + this.wakes.size;
+  }
+
+  push(at: number, kind: TimerKind, arg: number, status = 0, latency = 0): void {
+    if (kind === TimerKind.QueueWake) this.wakes.push(at, kind, arg);
+    else this.main.push(at, kind, arg, status, latency);
+  }
+
+  /** Time of the earliest timer, or Infinity. */
+  peekAt(): number {
+    const m = this.main.peekAt();
+    const w = this.wakes.peekAt();
+    return m < w ? m : w;
+  }
+
+  /** Removes the earliest timer (size must be > 0); its fields are left in `popped*`. */
+  pop(): void {
+    const heap = this.earlier();
+    heap.pop();
+    this.poppedAt = heap.poppedAt;
+    this.poppedKind = heap.poppedKind;
+    this.poppedArg = heap.poppedArg;
+    this.poppedStatus = heap.poppedStatus;
+    this.poppedLatency = heap.poppedLatency;
+  }
+
+  private earlier(): TimerHeap {
+    const main = this.main;
+    const wakes = this.wakes;
+    if (wakes.size === 0) return main;
+    if (main.size === 0) return wakes;
+    const m = main.peekAt();
+    const w = wakes.peekAt();
+    if (w < m || (w === m && wakes.peekSeq() < main.peekSeq())) return wakes;
+    return main;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The HTTP API: Cloud Tasks v2 REST paths (so existing clients work unchanged) plus two of
- * pushq's own (`POST /pushq/reload`, `GET /pushq/health`).
+ * The HTTP API: Cloud Tasks v2 REST paths (so existing clients work unchanged) plus pushq's own
+ * (`POST /pushq/reload`, `GET /pushq/health`), and the dashboard: its page (`GET /`, `/dashboard`)
+ * and its two read endpoints (`GET /pushq/dashboard.json`, `GET /pushq/queues/Q/tasks`).
  *
  * Invariants:
  * - A command runs through the WallDriver (due timers first, then the command, then re-arm), and
@@ -18,6 +19,8 @@ import type { AttemptHistory } from './attempt-history.js';
 import { readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { createTaskSpec, isLive, parseView, queueResource, taskResource, type Location } from './resources.js';
+import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList, type DispatchCounters } from './dashboard-figures.js';
+import { DASHBOARD_PAGE } from './dashboard-page.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -29,12 +32,23 @@ export interface ApiContext {
   driver: WallDriver;
   log: EventLog;
   history: AttemptHistory;
+  /** Attempts, retries and recent dispatches per queue, for the dashboard. */
+  counters: DispatchCounters;
   reload(): Promise<ReloadOutcome>;
   /** Set when shutting down: new requests get UNAVAILABLE. */
   stopping: boolean;
 }
 
 const PAGE_SIZE_MAX = 1000;
+const DASHBOARD_TASKS_DEFAULT = 200;
+
+/** A handler's answer that is not JSON (the dashboard page). */
+class RawBody {
+  constructor(
+    readonly body: string,
+    readonly headers: Readonly<Record<string, string>>,
+  ) {}
+}
 const V2 = '^/v2/projects/([^/]+)/locations/([^/]+)/queues';
 
 type Handler = (ctx: ApiContext, m: Match) => Promise<unknown>;
@@ -194,12 +208,41 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
+    pattern: /^\/(?:dashboard)?$/,
+    methods: {
+      GET: async () => new RawBody(DASHBOARD_PAGE.html, DASHBOARD_PAGE.headers),
+    },
+  },
+  {
+    pattern: /^\/pushq\/dashboard\.json$/,
+    methods: {
+      GET: async (ctx) => dashboardFigures(state(ctx), ctx.counters, ctx.driver.clock()),
+    },
+  },
+  {
+    pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks$/,
+    methods: {
+      GET: async (ctx, m) => {
+        const raw = m.query.get('limit');
+        const limit = raw === null || raw === '' ? DASHBOARD_TASKS_DEFAULT : Number(raw);
+        if (!Number.isInteger(limit) || limit < 1 || limit > TASK_LIST_LIMIT_MAX) throw new ApiError('INVALID_ARGUMENT', `limit must be 1..${TASK_LIST_LIMIT_MAX}`, 'limit');
+        const s = state(ctx);
+        return taskList(s, ctx.history, requireQueue(s, m.queue), limit);
+      },
+    },
+  },
+  {
     pattern: /^\/pushq\/health$/,
     methods: {
       GET: async (ctx) => ({ ok: true, inFlight: ctx.driver.kernel.pendingAsync, tasks: state(ctx).tasks.count }),
     },
   },
 ];
+
+function sendRaw(res: ServerResponse, raw: RawBody): void {
+  res.writeHead(200, { ...raw.headers, 'content-length': Buffer.byteLength(raw.body) });
+  res.end(raw.body);
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -232,12 +275,13 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
       const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
       if (handler === undefined) throw new ApiError('NOT_FOUND', `${method} is not supported on ${path}`);
       if (method === 'POST' && route.op === 'create') op = 'create';
-      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g[3] ?? '', task: g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
+      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
       const result = await handler(ctx, m);
-      send(res, 200, result);
+      if (result instanceof RawBody) sendRaw(res, result);
+      else send(res, 200, result);
       return;
     }
-    throw new ApiError('NOT_FOUND', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues)`);
+    throw new ApiError('NOT_FOUND', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues, and a dashboard at /)`);
   } catch (err) {
     const apiError = toApiError(err, op);
     if (apiError.status === 'INTERNAL') process.stderr.write(`pushq serve: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

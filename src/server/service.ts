@@ -26,6 +26,7 @@ import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
 import { createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { AttemptHistory } from './attempt-history.js';
+import { DispatchCounters } from './dashboard-figures.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 
@@ -92,11 +93,13 @@ export class PushqService {
   static async start(options: ServiceOptions): Promise<PushqService> {
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     const history = new AttemptHistory();
+    const counters = new DispatchCounters();
     const state = createEngineState();
     let replayed = 0;
     for (const e of options.replayed ?? []) {
       evolve(state, e);
       history.observe(e, state);
+      counters.observe(e, state);
       replayed++;
     }
     const clock = createWallClock(state.lastEventAt);
@@ -107,6 +110,10 @@ export class PushqService {
     const dispatcher: HttpDispatcher = {
       kind: 'real',
       send: (req) => http.send(req).then((o) => (gate.open ? o : new Promise<never>(() => {}))),
+      hasRoom: (target, queueIndex) => http.hasRoom(target, queueIndex),
+      setRoomListener: (listener) => http.setRoomListener((queueIndex) => {
+        if (gate.open) listener(queueIndex);
+      }),
       close: () => {
         gate.open = false;
         return http.close();
@@ -119,7 +126,7 @@ export class PushqService {
       dispatcher,
       now: clock(),
       clock,
-      observers: [history.observe, ...(options.observers ?? [])],
+      observers: [history.observe, counters.observe, ...(options.observers ?? [])],
       onAsyncSettled: () => driver?.arm(),
     });
     driver = new WallDriver(kernel, clock);
@@ -140,6 +147,7 @@ export class PushqService {
       driver: d,
       log: options.log,
       history,
+      counters,
       stopping: false,
       reload: async () => ({ ok: false, lines: [] }),
     };

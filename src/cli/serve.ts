@@ -23,7 +23,7 @@ export const SERVE_USAGE = `usage: pushq serve [--config queue.yaml] [--target N
 
 Runs App Engine push queues locally: tasks are dispatched over real HTTP to your
 app, with rate, bucket, concurrency, ETA and retries enforced. The API is the
-Cloud Tasks v2 REST API (docs/serve.md).
+Cloud Tasks v2 REST API (docs/serve.md); a live dashboard is at http://HOST:PORT/.
 
 options:
   --config FILE          queue.yaml / queue.xml (default: only the default queue)
@@ -181,7 +181,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 
   const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
   io.stdout(
-    `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · data ${where}` +
+    `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · dashboard ${service.url}/ · data ${where}` +
       `${service.replayedEvents > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry)` : ''}` +
       ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
       ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,

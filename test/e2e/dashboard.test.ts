@@ -1,0 +1,198 @@
+/**
+ * The dashboard end to end: the real CLI as a child process, a real worker on loopback, and
+ * Debian's Chromium driven by playwright-core. What a user sees and clicks is checked against the
+ * API and against what the worker receives.
+ *
+ * Chromium is required, not optional: without it this file fails with the command that installs
+ * it (a skipped test would hide that the dashboard went untested).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const QUEUE_YAML = `
+queue:
+- name: shown
+  rate: 7/s
+  bucket_size: 3
+  max_concurrent_requests: 2
+- name: flow
+  rate: 20/s
+- name: flaky
+  rate: 50/s
+  retry_parameters:
+    task_retry_limit: 1
+    min_backoff_seconds: 0.1
+    max_backoff_seconds: 0.1
+- name: held
+  rate: 10/s
+`;
+
+let dir: string;
+let worker: Worker;
+let serve: ServeProcess;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\n` +
+        'Install it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)',
+    );
+  }
+  dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-'));
+  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
+  worker = await startWorker((r) => (r.url.startsWith('/always-500') ? 500 : 200));
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`]);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  page = await browser.newPage();
+  page.setDefaultTimeout(5000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => void d.accept()); // Purge asks for confirmation
+  await page.goto(`${serve.url}/`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await worker?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const tasksOf = (queue: string) => `${serve.api}/${queue}/tasks`;
+const taskName = (queue: string, id: string) => `projects/p/locations/l/queues/${queue}/tasks/${id}`;
+const queueRow = (queue: string) => page.locator(`#queues tr[data-queue="${queue}"]`);
+const taskRow = (task: string) => page.locator(`#tasks tr[data-task="${task}"]`);
+const cell = (queue: string, field: string) => queueRow(queue).locator(`td[data-field="${field}"]`).textContent();
+
+async function create(queue: string, task: Record<string, unknown>): Promise<void> {
+  const r = await api('POST', tasksOf(queue), { task });
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+}
+
+const POLL = { timeout: 4000, interval: 100 };
+const future = () => new Date(Date.now() + 3600_000).toISOString();
+
+describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
+  it('is served at / and /dashboard, and the startup line names it', async () => {
+    expect(serve.stdout()).toContain(`dashboard ${serve.url}/`);
+    for (const path of ['/', '/dashboard']) {
+      const res = await fetch(`${serve.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
+      expect(await res.text()).toContain('<title>pushq dashboard</title>');
+    }
+  });
+
+  it('lists the queues of queue.yaml with their figures', async () => {
+    await expect.poll(() => page.locator('#queues tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-queue'))), POLL).toEqual(['default', 'shown', 'flow', 'flaky', 'held']);
+    expect(await cell('shown', 'state')).toBe('running');
+    expect(await cell('shown', 'rate')).toBe('7/s');
+    expect(await cell('shown', 'tokens')).toBe('3.0 / 3');
+    expect(await cell('shown', 'inFlight')).toBe('0 / 2');
+    expect(await cell('default', 'rate')).toBe('5/s'); // the default queue: 5/s, bucket 5
+    expect(await cell('default', 'tokens')).toBe('5.0 / 5');
+    expect(await page.locator('#conn').textContent()).toBe('live');
+  });
+
+  it('shows counts change as tasks are created through the API and dispatched', async () => {
+    for (let i = 0; i < 3; i++) await create('held', { scheduleTime: future(), appEngineHttpRequest: { relativeUri: `/held/later${i}` } });
+    await expect.poll(() => cell('held', 'pending'), POLL).toBe('3');
+
+    for (let i = 0; i < 4; i++) await create('shown', { appEngineHttpRequest: { relativeUri: `/shown/${i}` } });
+    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/shown/') && r.answered === 200).length === 4, 4000, 'four shown tasks');
+    await expect.poll(() => cell('shown', 'succeeded'), POLL).toBe('4');
+    expect(await cell('shown', 'attempts')).toBe('4');
+    expect(await cell('shown', 'retries')).toBe('0');
+    expect(await cell('shown', 'pending')).toBe('0');
+    expect(Number(await cell('shown', 'recentRate'))).toBeGreaterThan(0); // 4 dispatches in the last 10 s
+
+    // task_retry_limit 1: two attempts, one retry, then given up.
+    await create('flaky', { appEngineHttpRequest: { relativeUri: '/always-500/f' } });
+    await expect.poll(() => cell('flaky', 'gaveUp'), POLL).toBe('1');
+    expect(await cell('flaky', 'attempts')).toBe('2');
+    expect(await cell('flaky', 'retries')).toBe('1');
+    expect(worker.forUrl('/always-500/f')).toHaveLength(2);
+  });
+
+  it('pause stops dispatch at the worker until resume', async () => {
+    await queueRow('flow').getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => cell('flow', 'state'), POLL).toBe('paused');
+    expect((await api('GET', `${serve.api}/flow`)).json.state).toBe('PAUSED');
+
+    for (let i = 0; i < 3; i++) await create('flow', { appEngineHttpRequest: { relativeUri: `/flow/${i}` } });
+    await expect.poll(() => cell('flow', 'pending'), POLL).toBe('3');
+    await new Promise((r) => setTimeout(r, 500)); // at 20/s, 3 tokens in the bucket: all would be sent at once
+    expect(worker.forUrl('/flow/')).toHaveLength(0);
+    expect(await cell('flow', 'pending')).toBe('3');
+
+    await queueRow('flow').getByRole('button', { name: 'Resume' }).click();
+    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/flow/')).length === 3, 3000, 'the three flow tasks after resume');
+    await expect.poll(() => cell('flow', 'state'), POLL).toBe('running');
+    await expect.poll(() => cell('flow', 'succeeded'), POLL).toBe('3');
+    expect(await cell('flow', 'pending')).toBe('0');
+  });
+
+  it('lists a queue’s tasks, deletes one, runs one, and shows user text as text', async () => {
+    await create('held', { name: taskName('held', 'keep'), scheduleTime: future(), appEngineHttpRequest: { relativeUri: '/held/keep' } });
+    await create('held', { name: taskName('held', 'gone'), scheduleTime: future(), appEngineHttpRequest: { relativeUri: '/held/gone' } });
+    await create('held', { name: taskName('held', 'markup'), scheduleTime: future(), appEngineHttpRequest: { relativeUri: '/held/m?<b>x</b>' } });
+    // A task name cannot carry markup ([A-Za-z0-9_-]): the API refuses it.
+    expect((await api('POST', tasksOf('held'), { task: { name: taskName('held', '<b>x</b>') } })).status).toBe(400);
+
+    await queueRow('held').locator('td.name').click();
+    await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('held');
+    await taskRow('keep').waitFor();
+    expect(await taskRow('keep').locator('td[data-field="state"]').textContent()).toBe('pending');
+    expect(await taskRow('keep').locator('td[data-field="request"]').textContent()).toBe('POST /held/keep');
+    expect(await taskRow('keep').locator('td[data-field="dispatchCount"]').textContent()).toBe('0');
+    expect(await taskRow('keep').locator('td[data-field="scheduleTime"]').textContent()).toMatch(/\(in (59|60) min\)$/);
+    expect(await page.locator('#tasks tbody tr').count()).toBe(6); // the three from before, and these three
+
+    // The URL is shown as text: no <b> element, the angle brackets visible.
+    expect(await taskRow('markup').locator('td[data-field="request"]').textContent()).toBe('POST /held/m?<b>x</b>');
+    expect(await page.locator('#tasks b, #queues b').count()).toBe(0);
+
+    await taskRow('gone').getByRole('button', { name: 'Delete' }).click();
+    await taskRow('gone').waitFor({ state: 'detached' });
+    expect((await api('GET', `${tasksOf('held')}/gone`)).status).toBe(404);
+    expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(200);
+
+    await taskRow('keep').getByRole('button', { name: 'Run' }).click(); // ignores the ETA an hour ahead
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/held/keep'), 3000, 'the task run from the page');
+    await taskRow('keep').waitFor({ state: 'detached' });
+    expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(404);
+  });
+
+  it('shows an API error on the page', async () => {
+    await taskRow('markup').waitFor();
+    await page.locator('#auto').uncheck(); // hold the table still: the row stays after the task goes
+    expect((await api('DELETE', `${tasksOf('held')}/markup`)).status).toBe(200);
+    await taskRow('markup').getByRole('button', { name: 'Delete' }).click();
+    const alert = page.locator('#action-error');
+    await alert.waitFor({ state: 'visible' });
+    expect(await alert.locator('.text').textContent()).toMatch(/^Delete markup failed: NOT_FOUND: task name "markup" was used by a task that ended recently.*\(TOMBSTONED_TASK\)$/);
+    await page.locator('#auto').check();
+    await taskRow('markup').waitFor({ state: 'detached' });
+  });
+
+  it('purges a queue from the page', async () => {
+    await expect.poll(() => cell('held', 'pending'), POLL).toBe('3');
+    await queueRow('held').getByRole('button', { name: 'Purge' }).click();
+    await expect.poll(() => cell('held', 'pending'), POLL).toBe('0');
+    expect((await api('GET', tasksOf('held'))).json.tasks ?? []).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -43,6 +43,8 @@ export interface HttpDispatcherOptions {
 }
 
 export interface HttpDispatcher extends Extract<Dispatcher, { kind: 'real' }> {
+  hasRoom(target: string, queueIndex: number): boolean;
+  setRoomListener(listener: (queueIndex: number) => void): void;
   close(): Promise<void>;
 }
 
@@ -185,19 +187,48 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
 }
 
 /**
- * An origin's pool and its submission window: at most `window` requests are handed to undici at
- * once; the rest wait here as one closure each (an undici request with its handler costs a few
- * KB; 100,000 attempts dispatched in one burst would otherwise all sit in undici's queue).
+ * An origin's pool, its submission window and its backpressure. At most `window` requests are
+ * handed to undici at once (an undici request with its handler costs a few KB).
+ *
+ * Normal dispatches ask `hasRoom` first: when the window is full, the queue is remembered (once)
+ * and its tasks stay pending in the engine; when a request ends, the freed room is offered to
+ * the remembered queues in the order they asked (round robin: a queue that takes the room and
+ * wants more goes to the back), so queues sharing a slow worker share it fairly. The offer runs
+ * in setImmediate: never inside the kernel's own call that ended a request, and after the
+ * settles of the responses that freed the room (so the log never shows more in flight than the
+ * window), with one pass for all the room freed in one turn of the event loop.
+ *
+ * Attempts sent without asking (a forced run, or a dispatcher used without backpressure) are
+ * never refused: past the window they wait here in order.
  */
 class Origin {
   private active = 0;
   private readonly waiting: (Attempt | null)[] = [];
   private head = 0;
+  /** Queues waiting for room, in order; `isBlocked[q]` says whether q is among them. */
+  private blocked: number[] = [];
+  private blockedHead = 0;
+  private readonly isBlocked: boolean[] = [];
+  /** The queue being offered room: it may take it although others wait behind it. */
+  private granting = -1;
+  private offerScheduled = false;
 
   constructor(
     readonly pool: Pool,
     private readonly window: number,
+    private readonly room: { listener: ((queueIndex: number) => void) | null },
   ) {}
+
+  hasRoom(queueIndex: number): boolean {
+    const free = this.active < this.window && this.head === this.waiting.length;
+    if (free && (this.blockedHead === this.blocked.length || this.granting === queueIndex)) return true;
+    if (this.isBlocked[queueIndex] !== true) {
+      this.isBlocked[queueIndex] = true;
+      this.blocked.push(queueIndex);
+    }
+    if (free) this.scheduleOffer();
+    return false;
+  }
 
   /** Submits `attempt` now if the window has room, else when it has. */
   start(attempt: Attempt): void {
@@ -222,31 +253,72 @@ class Origin {
       this.waiting.splice(0, this.head);
       this.head = 0;
     }
+    if (this.active < this.window && this.blockedHead < this.blocked.length) this.scheduleOffer();
   }
-}
 
+  private scheduleOffer(): void {
+    if (this.offerScheduled) return;
+    this.offerScheduled = true;
+    setImmediate(this.offer);
+  }
+
+  private readonly offer = (): void => {
+    this.offerScheduled = false;
+    const listener = this.room.listener;
+    if (listener === null) return;
+    while (this.active < this.window && this.head === this.waiting.length && this.blockedHead < this.blocked.length) {
+      const queueIndex = this.blocked[this.blockedHead++] as number;
+      this.isBlocked[queueIndex] = false;
+      this.granting = queueIndex;
+      try {
+        listener(queueIndex);
+      } finally {
+        this.granting = -1;
+      }
+    }
+    if (this.blockedHead === this.blocked.length) {
+      this.blocked = [];
+      this.blockedHead = 0;
+    } else if (this.blockedHead > 1024 && this.blockedHead * 2 > this.blocked.length) {
+      this.blocked = this.blocked.slice(this.blockedHead);
+      this.blockedHead = 0;
+    }
+  };
+}
 
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Origin>();
   const connections = options.connections ?? 128;
   const resolved = new Map<string, ResolvedTarget | null>();
   const deadlines = new Deadlines();
+  const room: { listener: ((queueIndex: number) => void) | null } = { listener: null };
   const poolFor = (origin: string): Origin => {
     let o = pools.get(origin);
     if (o === undefined) {
-      o = new Origin(new Pool(origin, { connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 }), connections * 2);
+      o = new Origin(new Pool(origin, { connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 }), connections * 2, room);
       pools.set(origin, o);
     }
     return o;
   };
+  const targetOf = (name: string): ResolvedTarget | null => {
+    let target = resolved.get(name);
+    if (target === undefined) {
+      target = resolveTarget(options.targets, name);
+      resolved.set(name, target);
+    }
+    return target;
+  };
   return {
     kind: 'real',
+    hasRoom(targetName: string, queueIndex: number): boolean {
+      const target = targetOf(targetName);
+      return target === null || poolFor(target.origin).hasRoom(queueIndex);
+    },
+    setRoomListener(listener: (queueIndex: number) => void): void {
+      room.listener = listener;
+    },
     send(req: AttemptRequest): Promise<ObservedOutcome> {
-      let target = resolved.get(req.target);
-      if (target === undefined) {
-        target = resolveTarget(options.targets, req.target);
-        resolved.set(req.target, target);
-      }
+      const target = targetOf(req.target);
       if (target === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
       const origin = poolFor(target.origin);

@@ -63,4 +63,19 @@ export interface ObservedOutcome {
 export type Dispatcher =
   /** `request` is only valid during the call (the kernel reuses it): copy what you keep. */
   | { kind: 'modelled'; answer(request: AttemptRequest, out: ModelledOutcome): void }
-  | { kind: 'real'; send(request: AttemptRequest): Promise<ObservedOutcome> };
+  | RealDispatcher;
+
+/**
+ * A dispatcher that sends real requests. It may apply backpressure: when its transport to a
+ * target is full, `hasRoom` answers false and remembers the queue, and the listener set with
+ * `setRoomListener` is called with that queue's index once there is room again. The kernel then
+ * leaves the queue's tasks pending (no AttemptDispatched is logged for a request that could not be
+ * sent), instead of logging dispatches that would only wait in a local buffer.
+ */
+export interface RealDispatcher {
+  kind: 'real';
+  send(request: AttemptRequest): Promise<ObservedOutcome>;
+  /** Whether an attempt of queue `queueIndex` to `target` may start now (see above). */
+  hasRoom?(target: string, queueIndex: number): boolean;
+  setRoomListener?(listener: (queueIndex: number) => void): void;
+}

@@ -79,6 +79,8 @@ export class Kernel {
   pendingAsync = 0;
   /** Set by `halt`: no new attempt starts; settles and other events still apply. */
   private halted = false;
+  /** The dispatcher's backpressure check, if it has one (see RealDispatcher). */
+  private readonly hasRoom: ((target: string, queueIndex: number) => boolean) | null = null;
 
   constructor(options: KernelOptions) {
     this.state = options.state;
@@ -89,6 +91,11 @@ export class Kernel {
     this.onAsyncSettled = options.onAsyncSettled;
     this.clock = options.clock;
     this.reusedRequest = new KernelAttemptRequest(this.state);
+    const d = this.dispatcher;
+    if (d.kind === 'real' && d.hasRoom !== undefined && d.setRoomListener !== undefined) {
+      this.hasRoom = d.hasRoom.bind(d);
+      d.setRoomListener((queueIndex) => this.roomFor(queueIndex));
+    }
   }
 
   // ---- applying events ---------------------------------------------------------------------------
@@ -272,13 +279,25 @@ export class Kernel {
   /** Dispatches from `q` while its rules allow, then sets a wake for when they next might. */
   pump(q: QueueRuntime): void {
     if (this.halted) return;
+    const hasRoom = this.hasRoom;
     for (;;) {
       const e = decideDispatch(this.state, q, this.now);
       if (e === null) break;
+      // The transport is full: the task stays pending, and the dispatcher calls roomFor(q)
+      // when it can take more (so no wake is set: it would only find the transport full again).
+      if (hasRoom !== null && !hasRoom(targetOf(this.state, q, e.id), q.index)) return;
       this.applyOne(e);
       this.startAttempt(e);
     }
     this.scheduleWake(q);
+  }
+
+  /** The dispatcher has room again for queue `queueIndex`: a step of its own at the current time. */
+  private roomFor(queueIndex: number): void {
+    if (this.clock) this.advanceTo(Math.max(this.clock(), this.now));
+    this.pump(this.state.queues[queueIndex] as QueueRuntime);
+    this.endStep();
+    this.onAsyncSettled?.();
   }
 
   private scheduleWake(q: QueueRuntime): void {
@@ -388,7 +407,7 @@ class KernelAttemptRequest implements AttemptRequest {
     this.headers = meta?.headers ?? NO_HEADERS;
     this.body = meta?.body;
     this.bodyBytes = meta?.bodyBytes ?? 0;
-    this.target = q.config.target ?? meta?.target ?? 'default';
+    this.target = targetOf(state, q, id);
     this.retryCount = (tasks.retryCount[id] as number) - 1;
     this.executionCount = tasks.executionCount[id] as number;
     this.previousStatus = lastStatus === 0 ? null : lastStatus;
@@ -403,6 +422,11 @@ class KernelAttemptRequest implements AttemptRequest {
   get name(): string {
     return (this.cachedName ??= taskName(this.state, this.id));
   }
+}
+
+/** The App Engine service an attempt of task `id` goes to: the queue's target wins (S37). */
+function targetOf(state: EngineState, q: QueueRuntime, id: number): string {
+  return q.config.target ?? state.tasks.meta[id]?.target ?? 'default';
 }
 
 const defaultUrls = new WeakMap<QueueRuntime, string>();

@@ -71,6 +71,48 @@ describe('HTTP dispatcher', () => {
     }
   });
 
+  it('applies backpressure: a full window refuses, then offers room to waiting queues in turn', async () => {
+    // connections: 1 → a window of 2 requests handed to undici at once.
+    const d = createHttpDispatcher({ connections: 1, targets: { default: { scaling: 'automatic', url: worker.url } } });
+    const offered: number[] = [];
+    const sends: Promise<unknown>[] = [];
+    let sentBy2 = 0;
+    d.setRoomListener((q) => {
+      offered.push(q);
+      if (q === 2) {
+        // Queue 2 wants two more: it takes the room, asks again, and so goes behind queue 3.
+        sends.push(d.send(attempt({ url: `/queued/q2-${sentBy2++}` })));
+        if (sentBy2 < 2) expect(d.hasRoom('default', 2)).toBe(false);
+      } else if (q === 3) {
+        sends.push(d.send(attempt({ url: '/queued/q3' })));
+      }
+    });
+    try {
+      expect(d.hasRoom('default', 1)).toBe(true);
+      sends.push(d.send(attempt({ url: '/queued/a' })));
+      expect(d.hasRoom('default', 1)).toBe(true);
+      sends.push(d.send(attempt({ url: '/queued/b' })));
+      // Full: each asking queue is remembered once, in the order they asked.
+      expect(d.hasRoom('default', 2)).toBe(false);
+      expect(d.hasRoom('default', 3)).toBe(false);
+      expect(d.hasRoom('default', 2)).toBe(false);
+      while (sends.length < 5 || worker.forUrl('/queued/q2-1').length === 0) {
+        await Promise.all(sends);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await Promise.all(sends);
+      expect(offered).toEqual([2, 3, 2]);
+      expect(['/queued/q2-0', '/queued/q3', '/queued/q2-1'].map((u) => worker.forUrl(u).length)).toEqual([1, 1, 1]);
+      expect(d.hasRoom('default', 4)).toBe(true);
+    } finally {
+      await d.close();
+    }
+    // A target without a URL never blocks: its attempts fail at once.
+    const none = createHttpDispatcher({ connections: 1, targets: {} });
+    expect(none.hasRoom('api', 5)).toBe(true);
+    await none.close();
+  });
+
   it('resolves version.service to the service, unknown services to default', () => {
     const targets = { default: { scaling: 'automatic' as const, url: 'http://127.0.0.1:1/base/' }, api: { scaling: 'automatic' as const, url: 'http://127.0.0.1:2' } };
     expect(resolveTarget(targets, 'v2.api')).toEqual({ origin: 'http://127.0.0.1:2', basePath: '' });

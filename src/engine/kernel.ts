@@ -79,6 +79,8 @@ export class Kernel {
   pendingAsync = 0;
   /** Set by `halt`: no new attempt starts; settles and other events still apply. */
   private halted = false;
+  /** Set by `detach`: outcomes and room offers from the dispatcher are ignored. */
+  private detached = false;
   /** The dispatcher's backpressure check, if it has one (see RealDispatcher). */
   private readonly hasRoom: ((target: string, queueIndex: number) => boolean) | null = null;
 
@@ -208,6 +210,16 @@ export class Kernel {
     this.halted = true;
   }
 
+  /**
+   * Stops listening to the dispatcher (a service closing its log): outcomes of real attempts that
+   * arrive later, and offers of room, are ignored, so their attempts stay open in the log and a
+   * restart dispatches them again (at-least-once).
+   */
+  detach(): void {
+    this.halted = true;
+    this.detached = true;
+  }
+
   /** Schedules `fn` at virtual/wall time `at` (≥ now), in timer order. */
   at(at: Micros, fn: (kernel: Kernel) => void): void {
     assert(at >= this.now, `cannot schedule in the past (${at} < ${this.now})`);
@@ -294,6 +306,7 @@ export class Kernel {
 
   /** The dispatcher has room again for queue `queueIndex`: a step of its own at the current time. */
   private roomFor(queueIndex: number): void {
+    if (this.detached) return;
     if (this.clock) this.advanceTo(Math.max(this.clock(), this.now));
     this.pump(this.state.queues[queueIndex] as QueueRuntime);
     this.endStep();
@@ -344,6 +357,7 @@ export class Kernel {
   }
 
   private settleAsync(id: number, request: AttemptRequest, outcome: ObservedOutcome): void {
+    if (this.detached) return;
     this.pendingAsync--;
     const now = this.clock ? Math.max(this.clock(), this.now) : this.now;
     this.advanceTo(now);

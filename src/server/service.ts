@@ -104,21 +104,9 @@ export class PushqService {
     }
     const clock = createWallClock(state.lastEventAt);
     const http = createHttpDispatcher({ targets: options.targets, retryReasonOf: history.retryReasonOf, ...(options.connections === undefined ? {} : { connections: options.connections }) });
-    // After shutdown an attempt that still answers is not settled: the log is closed, and the
-    // next start re-dispatches it (at-least-once).
-    const gate = { open: true };
-    const dispatcher: HttpDispatcher = {
-      kind: 'real',
-      send: (req) => http.send(req).then((o) => (gate.open ? o : new Promise<never>(() => {}))),
-      hasRoom: (target, queueIndex) => http.hasRoom(target, queueIndex),
-      setRoomListener: (listener) => http.setRoomListener((queueIndex) => {
-        if (gate.open) listener(queueIndex);
-      }),
-      close: () => {
-        gate.open = false;
-        return http.close();
-      },
-    };
+    // After shutdown an attempt that still answers is not settled (kernel.detach): the log is
+    // closed, and the next start re-dispatches it (at-least-once).
+    const dispatcher = http;
     let driver: WallDriver | undefined;
     const kernel = new Kernel({
       state,
@@ -200,6 +188,7 @@ export class PushqService {
     clearInterval(this.flusher);
     this.server.closeAllConnections();
     await closed;
+    this.kernel.detach();
     await (abandoned > 0 ? this.dispatcherDestroy() : this.dispatcher.close());
     await this.log.flush();
     await this.log.close();

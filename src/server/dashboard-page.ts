@@ -42,7 +42,7 @@ section h2 { font-size: 14px; margin: 0; padding: 10px 14px; border-bottom: 1px 
 section h2 .sub { color: var(--muted); font-weight: normal; font-size: 12px; }
 section h2 .spacer { flex: 1; }
 table { border-collapse: collapse; width: 100%; }
-th, td { padding: 6px 10px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
+th, td { padding: 6px 8px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
 th { font-size: 11px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); font-weight: 600; }
 th.l, td.l { text-align: left; }
 tbody tr:last-child td { border-bottom: none; }

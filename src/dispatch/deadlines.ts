@@ -1,9 +1,9 @@
 /**
  * Handler deadlines (S34) without a timer per request.
  *
- * Every attempt to targets of one scaling kind has the same deadline duration, and attempts
- * start in time order, so deadlines of one duration expire in the order they were set: one FIFO
- * per duration, and one setTimeout armed for its head. An AbortSignal.timeout per request costs
+ * Most attempts share a few deadline durations (one per scaling kind, plus tasks' own dispatch
+ * deadlines), and attempts start in time order, so deadlines of one duration expire in the order
+ * they were set: one FIFO per duration, and one setTimeout armed for its head. An AbortSignal.timeout per request costs
  * a timer, an EventTarget and listeners per attempt (~8% of the CPU at 10k attempts/s); this costs
  * an array slot. Precision is the same: the timer fires at the head's expiry, to the millisecond.
  *
@@ -11,7 +11,12 @@
  * only clears its entry's callback (so an entry fires at most once, and never after its end);
  * cleared entries are dropped from the head at once, and the array is compacted when more than
  * half of it is dead, so a long request at the head cannot make the FIFO grow without bound.
+ * Beyond DURATIONS_KEPT durations, a FIFO left empty is removed with its timer, so tasks with
+ * many distinct dispatch deadlines leave nothing behind (the usual few FIFOs stay, and keep
+ * reusing their armed timer).
  */
+
+const DURATIONS_KEPT = 8;
 
 export interface DeadlineEntry {
   readonly expiresAtMs: number;
@@ -19,6 +24,7 @@ export interface DeadlineEntry {
 }
 
 class DeadlineFifo {
+  constructor(readonly durationMs: number) {}
   items: DeadlineEntry[] = [];
   head = 0;
   dead = 0;
@@ -36,7 +42,7 @@ export class Deadlines {
   add(durationMs: number, onExpire: () => void): DeadlineEntry {
     let fifo = this.fifos.get(durationMs);
     if (fifo === undefined) {
-      fifo = new DeadlineFifo();
+      fifo = new DeadlineFifo(durationMs);
       this.fifos.set(durationMs, fifo);
     }
     const entry: DeadlineEntry = { expiresAtMs: this.nowMs() + durationMs, onExpire };
@@ -53,6 +59,7 @@ export class Deadlines {
     if (fifo === undefined) return;
     fifo.dead++;
     this.dropDeadHead(fifo);
+    if (this.retireIfEmpty(fifo)) return;
     if (fifo.dead > 1024 && fifo.dead * 2 > fifo.items.length - fifo.head) {
       fifo.items = fifo.items.slice(fifo.head).filter((e) => e.onExpire !== null);
       fifo.head = 0;
@@ -61,6 +68,11 @@ export class Deadlines {
   }
 
   /** Entries held, ended ones not yet dropped included (bounded: see the invariants). */
+  /** FIFOs kept (one per duration with a live or not yet dropped entry). */
+  get durations(): number {
+    return this.fifos.size;
+  }
+
   get held(): number {
     let n = 0;
     for (const fifo of this.fifos.values()) n += fifo.items.length - fifo.head;
@@ -71,6 +83,16 @@ export class Deadlines {
     this.closed = true;
     for (const fifo of this.fifos.values()) if (fifo.timer !== undefined) clearTimeout(fifo.timer);
     this.fifos.clear();
+  }
+
+  /** Removes an empty FIFO and its timer when there are many; says whether it did. */
+  private retireIfEmpty(fifo: DeadlineFifo): boolean {
+    if (fifo.items.length !== 0 || this.fifos.size <= DURATIONS_KEPT) return false;
+    if (fifo.timer !== undefined) clearTimeout(fifo.timer);
+    fifo.timer = undefined;
+    fifo.timerAtMs = Infinity;
+    if (this.fifos.get(fifo.durationMs) === fifo) this.fifos.delete(fifo.durationMs);
+    return true;
   }
 
   private dropDeadHead(fifo: DeadlineFifo): void {
@@ -118,6 +140,7 @@ export class Deadlines {
       }
     }
     this.dropDeadHead(fifo);
+    if (this.retireIfEmpty(fifo)) return;
     this.arm(fifo);
   }
 }

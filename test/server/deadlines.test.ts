@@ -28,4 +28,19 @@ describe('Deadlines', () => {
     expect(d.held).toBeLessThan(3000);
     d.close();
   });
+
+  it('keeps no FIFO behind for many distinct durations (tasks with their own dispatch deadlines)', async () => {
+    const d = new Deadlines();
+    for (let i = 0; i < 1000; i++) d.end(d.add(15_000 + i, () => {}), 15_000 + i);
+    expect(d.durations).toBeLessThanOrEqual(8);
+    // A live entry among them still fires.
+    let fired = false;
+    for (let i = 0; i < 20; i++) d.add(20 + i, () => {});
+    d.add(5, () => (fired = true));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(fired).toBe(true);
+    expect(d.held).toBe(0);
+    expect(d.durations).toBeLessThanOrEqual(8);
+    d.close();
+  });
 });

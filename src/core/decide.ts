@@ -117,6 +117,7 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     if (task.bodyBytes !== undefined) e.bodyBytes = task.bodyBytes;
     if (task.target !== undefined) e.target = task.target;
     if (task.retry !== undefined) e.retry = task.retry;
+    if (task.dispatchDeadlineUs !== undefined) e.dispatchDeadlineUs = task.dispatchDeadlineUs;
     events.push(e);
   }
   const limit = state.config?.total_storage_limit_bytes ?? null;

@@ -21,7 +21,8 @@ export type PushqErrorCode =
   | 'STORAGE_LIMIT_EXCEEDED'
   | 'UNKNOWN_TASK'
   | 'TASK_NOT_RUNNABLE'
-  | 'INVALID_RETRY_OPTIONS';
+  | 'INVALID_RETRY_OPTIONS'
+  | 'INVALID_DISPATCH_DEADLINE';
 
 export class PushqError extends Error {
   override name = 'PushqError';

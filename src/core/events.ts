@@ -58,6 +58,8 @@ export interface TaskAdded {
   target?: string;
   /** Per-task retry options: they replace the queue's as a whole (S15). */
   retry?: RetryParameters;
+  /** The task's own handler deadline; omitted: the target's scaling deadline (S34). */
+  dispatchDeadlineUs?: number;
   /** Bytes counted against total_storage_limit (reference §3.2 size formula). */
   size: number;
 }

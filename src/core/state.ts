@@ -237,7 +237,7 @@ function addTask(state: EngineState, e: TaskAdded): void {
   const tasks = state.tasks;
   if (e.id !== tasks.count) fail(`TaskAdded id ${e.id} out of sequence (expected ${tasks.count})`);
   let meta: TaskMeta | undefined;
-  if (e.name !== undefined || e.url !== undefined || e.method !== undefined || e.headers !== undefined || e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined) {
+  if (e.name !== undefined || e.url !== undefined || e.method !== undefined || e.headers !== undefined || e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined || e.dispatchDeadlineUs !== undefined) {
     meta = {};
     if (e.name !== undefined) meta.name = e.name;
     if (e.url !== undefined) meta.url = e.url;
@@ -247,6 +247,7 @@ function addTask(state: EngineState, e: TaskAdded): void {
     if (e.bodyBytes !== undefined) meta.bodyBytes = e.bodyBytes;
     if (e.target !== undefined) meta.target = e.target;
     if (e.retry !== undefined) meta.retry = retryPolicyFrom(e.retry);
+    if (e.dispatchDeadlineUs !== undefined) meta.dispatchDeadlineUs = e.dispatchDeadlineUs;
   }
   const id = tasks.push(TaskState.Pending, q.index, e.eta, e.t, e.size, meta);
   q.countByState[TaskState.Pending] = (q.countByState[TaskState.Pending] as number) + 1;

@@ -7,7 +7,7 @@
 import { RETRY_DEFAULTS, type RetryParameters } from '../config/types.js';
 import { TaskValidationError } from './errors.js';
 import type { HttpMethod } from './task-table.js';
-import { US_PER_DAY, type Micros } from './time.js';
+import { US_PER_DAY, US_PER_HOUR, US_PER_SECOND, type Micros } from './time.js';
 
 export interface TaskSpec {
   /** Default `default`. */
@@ -31,6 +31,12 @@ export interface TaskSpec {
   retry?: Partial<RetryParameters>;
   /** App Engine service (`service` or `version.service`). A queue's own target overrides it (S37). */
   target?: string;
+  /**
+   * The handler deadline of each attempt of this task (Cloud Tasks `dispatch_deadline`, Java
+   * `TaskOptions.dispatchDeadline`). Unset: the target's scaling deadline (S34). See
+   * TASK_LIMITS for the range.
+   */
+  dispatchDeadlineUs?: Micros;
 }
 
 /**
@@ -50,6 +56,7 @@ export interface CheckedTask {
   eta: Micros;
   retry: RetryParameters | undefined;
   target: string | undefined;
+  dispatchDeadlineUs: Micros | undefined;
   size: number;
 }
 
@@ -59,6 +66,11 @@ export const TASK_LIMITS = {
   eta_ahead_us_max: 30 * US_PER_DAY,
   batch_tasks_max: 100,
   url_length_max: 2083,
+  // Per-task dispatch deadline. Java TaskOptions: [15 s, 24 h] (reference §3.2, [J-TO]); Cloud
+  // Tasks: [15 s, 24 h 15 s] (reference §4 "Deadlines", [CT-T]). Each API flavour gets its own.
+  dispatch_deadline_us_min: 15 * US_PER_SECOND,
+  dispatch_deadline_us_max_taskqueue: 24 * US_PER_HOUR,
+  dispatch_deadline_us_max_cloud_tasks: 24 * US_PER_HOUR + 15 * US_PER_SECOND,
 } as const;
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
@@ -71,7 +83,7 @@ export function defaultTaskUrl(queue: string): string {
   return DEFAULT_URL_PREFIX + queue;
 }
 
-function invalid(field: string, message: string, index: number | undefined, code: 'INVALID_TASK' | 'INVALID_TASK_NAME' | 'INVALID_ETA' | 'INVALID_URL' | 'INVALID_HEADER' | 'TASK_TOO_LARGE' | 'INVALID_RETRY_OPTIONS' = 'INVALID_TASK'): never {
+function invalid(field: string, message: string, index: number | undefined, code: 'INVALID_TASK' | 'INVALID_TASK_NAME' | 'INVALID_ETA' | 'INVALID_URL' | 'INVALID_HEADER' | 'TASK_TOO_LARGE' | 'INVALID_RETRY_OPTIONS' | 'INVALID_DISPATCH_DEADLINE' = 'INVALID_TASK'): never {
   throw new TaskValidationError(code, `${field}: ${message}`, index === undefined ? { field } : { field, index });
 }
 
@@ -143,6 +155,17 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     invalid('target', `"${truncate(spec.target)}" is not "service" or "version.service"`, index);
   }
 
+  // ---- dispatch deadline (reference §3.2 Java, §4 Deadlines Cloud Tasks) ----
+  const deadline = spec.dispatchDeadlineUs;
+  if (deadline !== undefined) {
+    const min = TASK_LIMITS.dispatch_deadline_us_min;
+    const max = flavour === 'cloud-tasks' ? TASK_LIMITS.dispatch_deadline_us_max_cloud_tasks : TASK_LIMITS.dispatch_deadline_us_max_taskqueue;
+    if (typeof deadline !== 'number' || !Number.isSafeInteger(deadline)) invalid('dispatchDeadline', 'must be a whole number of microseconds', index, 'INVALID_DISPATCH_DEADLINE');
+    if (deadline < min || deadline > max) {
+      invalid('dispatchDeadline', `${deadline / US_PER_SECOND} s is outside [${min / US_PER_SECOND} s, ${max / US_PER_SECOND} s]`, index, 'INVALID_DISPATCH_DEADLINE');
+    }
+  }
+
   // ---- size (Python SDK formula, reference §3.2) ----
   // Queue names are ASCII ([A-Za-z0-9-]), so the default URL's length is its byte length.
   let size = method.length + payloadBytes + (url === undefined ? DEFAULT_URL_PREFIX.length + queue.length : utf8Length(url));
@@ -160,6 +183,7 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     eta,
     retry: spec.retry === undefined ? undefined : checkRetryOptions(spec.retry, index),
     target: spec.target,
+    dispatchDeadlineUs: deadline,
     size,
   };
 }

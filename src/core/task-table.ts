@@ -33,6 +33,8 @@ export interface TaskMeta {
   bodyBytes?: number;
   target?: string;
   retry?: RetryPolicy;
+  /** The task's own handler deadline (µs); absent: the target's scaling deadline. */
+  dispatchDeadlineUs?: number;
 }
 
 export class TaskTable {

@@ -30,7 +30,7 @@ export interface AttemptRequest {
   /** The task's ETA (its retry time after a failure), µs in the engine's clock. */
   etaUs: Micros;
   dispatchedAt: Micros;
-  /** The handler deadline for this target (S34). */
+  /** The handler deadline: the task's own dispatch deadline, capped by its target's (S34). */
   deadlineUs: Micros;
   forced: boolean;
 }

@@ -443,7 +443,7 @@ class KernelAttemptRequest implements AttemptRequest {
     this.previousStatus = lastStatus === 0 ? null : lastStatus;
     this.etaUs = tasks.eta[id] as number;
     this.dispatchedAt = e.t;
-    this.deadlineUs = deadlineFor(state.settings, this.target);
+    this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs);
     this.forced = e.forced === true;
     this.cachedName = undefined;
     return this;
@@ -474,6 +474,18 @@ function defaultUrlOf(q: QueueRuntime): string {
 const NO_HEADERS: readonly [string, string][] = Object.freeze([]) as unknown as readonly [string, string][];
 
 function noop(): void {}
+
+/**
+ * The handler deadline of an attempt: the task's own dispatch deadline when it has one, else the
+ * target's scaling deadline (deadlineFor). The scaling deadline still caps it: Cloud Tasks says
+ * "regardless of the task's dispatch_deadline, the app handler will not run for longer than the
+ * service's timeout" (Task.dispatch_deadline, Cloud Tasks v2), so a 30-minute deadline on an
+ * automatic-scaling target still ends at 10 minutes.
+ */
+export function attemptDeadline(settings: EngineSettings, target: string, taskDeadlineUs: Micros | undefined): Micros {
+  const scaling = deadlineFor(settings, target);
+  return taskDeadlineUs === undefined ? scaling : Math.min(taskDeadlineUs, scaling);
+}
 
 /** S34: 10 minutes for automatic scaling, 24 h for basic/manual. `version.service` → service. */
 export function deadlineFor(settings: EngineSettings, target: string): Micros {

@@ -26,10 +26,12 @@ import { StatsCollector, type QueueStats } from './stats.js';
 import { PUSHQ_VERSION } from '../version.js';
 
 /** A task as the simulation API takes it: TaskSpec with times in seconds. */
-export interface SimTaskSpec extends Omit<TaskSpec, 'countdownUs' | 'etaUs'> {
+export interface SimTaskSpec extends Omit<TaskSpec, 'countdownUs' | 'etaUs' | 'dispatchDeadlineUs'> {
   countdownSeconds?: number;
   /** Absolute virtual time, seconds since the start. */
   etaSeconds?: number;
+  /** The task's own handler deadline, 15 s to 24 h (Java TaskOptions); default the target's scaling deadline. */
+  dispatchDeadlineSeconds?: number;
 }
 
 export interface WorkloadSpec {
@@ -326,10 +328,11 @@ function findAnyTask(sim: Simulation, queue: string, name: string): number {
 }
 
 function toTaskSpec(spec: SimTaskSpec): TaskSpec {
-  const { countdownSeconds, etaSeconds, ...rest } = spec;
+  const { countdownSeconds, etaSeconds, dispatchDeadlineSeconds, ...rest } = spec;
   const out: TaskSpec = rest;
   if (countdownSeconds !== undefined) out.countdownUs = secondsToMicros(countdownSeconds);
   if (etaSeconds !== undefined) out.etaUs = secondsToMicros(etaSeconds);
+  if (dispatchDeadlineSeconds !== undefined) out.dispatchDeadlineUs = secondsToMicros(dispatchDeadlineSeconds);
   return out;
 }
 

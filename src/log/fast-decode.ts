@@ -13,7 +13,8 @@
  * extra or missing key, spaces, escapes, 1e3, 01, -0, 1.0, a number beyond 2^53, a type not
  * handled here such as ConfigApplied, or TaskAdded with optional fields) returns null.
  *
- * Handled: TaskAdded (type,t,id,queue,eta,size only), AttemptDispatched (forced or not),
+ * Handled: TaskAdded (type,t,id,queue,eta,size only: any optional field, dispatchDeadlineUs
+ * included, falls back, since `close` demands the brace right after size), AttemptDispatched (forced or not),
  * AttemptSucceeded, AttemptFailed and TaskGaveUp (with or without error), BackoffElapsed,
  * AttemptOrphaned, TaskDeleted. The rest always fall back.
  *

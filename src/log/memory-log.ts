@@ -58,7 +58,8 @@ export class MemoryEventLog implements EventLog {
       case 'TaskAdded':
         if (
           e.name !== undefined || e.url !== undefined || e.method !== undefined || e.headers !== undefined ||
-          e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined
+          e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined ||
+          e.dispatchDeadlineUs !== undefined
         ) break;
         tape[i++] = 0; tape[i++] = e.t; tape[i++] = e.id; tape[i++] = this.intern(e.queue); tape[i++] = e.eta; tape[i++] = e.size;
         this.used = i;

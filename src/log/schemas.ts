@@ -52,6 +52,7 @@ export const EVENT_SCHEMAS = {
     f('t', 'uint'), f('id', 'uint'), f('queue', 'string'), f('eta', 'uint'), f('size', 'uint'),
     f('name', 'string', true), f('url', 'string', true), f('method', 'method', true), f('headers', 'headers', true),
     f('body', 'string', true), f('bodyBytes', 'uint', true), f('target', 'string', true), f('retry', 'retry', true),
+    f('dispatchDeadlineUs', 'uint', true),
   ],
   AttemptDispatched: [f('t', 'uint'), f('id', 'uint'), f('forced', 'true', true)],
   AttemptSucceeded: [f('t', 'uint'), f('id', 'uint'), f('status', 'uint'), f('latencyUs', 'uint')],

@@ -52,6 +52,7 @@ export const STATUS_OF_CODE: Readonly<Record<PushqErrorCode, GoogleStatus>> = {
   UNKNOWN_TASK: 'NOT_FOUND',
   TASK_NOT_RUNNABLE: 'FAILED_PRECONDITION',
   INVALID_RETRY_OPTIONS: 'INVALID_ARGUMENT',
+  INVALID_DISPATCH_DEADLINE: 'INVALID_ARGUMENT',
 };
 
 /** Engine field (TaskSpec) → the CreateTask request's field path. */
@@ -63,6 +64,7 @@ const FIELD_PATHS: Readonly<Record<string, string>> = {
   eta: 'task.schedule_time',
   countdown: 'task.schedule_time',
   target: 'task.app_engine_http_request.app_engine_routing',
+  dispatchDeadline: 'task.dispatch_deadline',
   queue: 'parent',
 };
 

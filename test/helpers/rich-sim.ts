@@ -1,7 +1,7 @@
 /**
  * A small simulation that produces every event type: retries, give-ups (both limits), deletes,
  * a purge, pause/resume, a forced run, named tasks with headers and a body, per-task retry
- * options, a timed-out attempt (status null), an orphaned attempt. Used by the log tests.
+ * options, timed-out attempts (status null; one at a task's own dispatch deadline), an orphaned attempt. Used by the log tests.
  */
 import { createSimulation, type Simulation } from '../../src/engine/simulation.js';
 import type { EventLog, LogHeader } from '../../src/log/event-log.js';
@@ -25,9 +25,11 @@ export function richSimulation(seed: number, log?: (header: LogHeader) => EventL
   });
   sim.addWorkload({ queue: 'default', count: 30 * scale, ratePerSecond: 10 });
   sim.addWorkload({ queue: 'bulk', count: 40 * scale, atSeconds: 0.5 });
+  sim.addWorkload({ queue: 'default', count: 3, task: { dispatchDeadlineSeconds: 30 } }); // unnamed: only this optional field
   sim.addTask({ queue: 'mail', name: 'welcome-1', headers: [['X-Kind', 'welcome']], body: 'aGVsbG8=' });
   sim.addTask({ queue: 'default', name: 'own-retry', retry: { task_retry_limit: 1, min_backoff_seconds: 0.5 }, url: '/work/own', method: 'PUT' });
   sim.addTask({ queue: 'default', name: 'slow-1' });
+  sim.addTask({ queue: 'default', name: 'slow-own-deadline', dispatchDeadlineSeconds: 20.5 }); // fails at 20.5 s, not 10 min
   sim.addTask({ queue: 'default', name: 'later', countdownSeconds: 30 });
   sim.addTask({ queue: 'default', name: 'deleted-soon', countdownSeconds: 60 });
   sim.addTask({ queue: 'default', name: 'deleted-in-flight', countdownSeconds: 2 });

@@ -15,7 +15,7 @@ describe('codec encoders', () => {
   it('agree on edge values: null status, -0, strings that need escaping, nested objects', () => {
     const cases: EngineEvent[] = [
       { type: 'AttemptFailed', t: 0, id: -0, status: null, reason: 'connection', error: 'refused "x"\n\u2028', latencyUs: 0, retry: 1, delayUs: 100000, retryAt: 100000 },
-      { type: 'TaskAdded', t: 5, id: 1, queue: 'q', eta: 9007199254740991, size: 3, name: 'n', url: '/a?b="c"', method: 'PUT', headers: [['X-A', 'é']], body: 'aGk=', bodyBytes: 0, target: 'v.s', retry: { task_retry_limit: null, task_age_limit_seconds: 2, min_backoff_seconds: 0.1, max_backoff_seconds: 3600, max_doublings: 16 } },
+      { type: 'TaskAdded', t: 5, id: 1, queue: 'q', eta: 9007199254740991, size: 3, name: 'n', url: '/a?b="c"', method: 'PUT', headers: [['X-A', 'é']], body: 'aGk=', bodyBytes: 0, target: 'v.s', retry: { task_retry_limit: null, task_age_limit_seconds: 2, min_backoff_seconds: 0.1, max_backoff_seconds: 3600, max_doublings: 16 }, dispatchDeadlineUs: 15_000_000 },
       { type: 'AttemptDispatched', t: 1, id: 2, forced: true },
     ];
     for (const e of cases) expect(encodeEvent(e)).toBe(encodeEventReference(e));

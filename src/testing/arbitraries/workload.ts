@@ -1,7 +1,7 @@
 /**
  * Workloads for simulations: groups of tasks for `Simulation.addWorkload`, arriving all at once,
  * evenly or as a Poisson stream, with countdowns, absolute ETAs (past ones included) and
- * sometimes per-task retry options. Named groups get the prefix `w<i>-`, so commands can target
+ * sometimes per-task retry options and a task's own dispatch deadline (15 s to 2 min). Named groups get the prefix `w<i>-`, so commands can target
  * their tasks by name (see commands.ts).
  */
 import fc from 'fast-check';
@@ -30,8 +30,13 @@ function taskTemplateArbitrary(): fc.Arbitrary<TaskTemplate> {
         fc.double({ min: 0, max: 200, noNaN: true }).map((etaSeconds) => ({ etaSeconds })),
       ),
       retry: fc.option(simRetryParametersArbitrary(), { nil: undefined, freq: 4 }),
+      dispatchDeadlineSeconds: fc.option(fc.integer({ min: 15, max: 120 }), { nil: undefined, freq: 4 }),
     })
-    .map(({ when, retry }) => (retry === undefined ? { ...when } : { ...when, retry }));
+    .map(({ when, retry, dispatchDeadlineSeconds }) => ({
+      ...when,
+      ...(retry === undefined ? {} : { retry }),
+      ...(dispatchDeadlineSeconds === undefined ? {} : { dispatchDeadlineSeconds }),
+    }));
 }
 
 export function workloadArbitrary(options: WorkloadArbitraryOptions): fc.Arbitrary<WorkloadSpec[]> {

@@ -18,8 +18,7 @@ import { deadlineFor } from '../engine/kernel.js';
 import { QUEUE_LIMITS } from '../config/types.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { ApiError } from './errors.js';
-import { formatDuration, formatTimestamp, parseTimestamp } from './timestamps.js';
-import { US_PER_SECOND } from '../core/time.js';
+import { formatDuration, formatDurationUs, formatTimestamp, parseDuration, parseTimestamp } from './timestamps.js';
 
 export interface Location {
   project: string;
@@ -112,7 +111,8 @@ export function taskResource(loc: Location, state: EngineState, history: Attempt
     appEngineHttpRequest: request,
     scheduleTime: formatTimestamp(tasks.eta[id] as number),
     createTime: formatTimestamp(tasks.addedAt[id] as number),
-    dispatchDeadline: formatDuration(deadlineFor(state.settings, target ?? 'default') / US_PER_SECOND),
+    // The task's own deadline as given (Cloud Tasks echoes it), else the target's scaling deadline.
+    dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? deadlineFor(state.settings, target ?? 'default')),
     dispatchCount: tasks.retryCount[id] as number,
     responseCount: tasks.executionCount[id] as number,
   };
@@ -179,6 +179,16 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown): { s
     spec.name = name.slice(prefix.length);
   }
   if (task['scheduleTime'] !== undefined && task['scheduleTime'] !== null) spec.etaUs = parseTimestamp(task['scheduleTime'], 'task.schedule_time');
+  const deadline = task['dispatchDeadline'];
+  if (deadline !== undefined && deadline !== null) {
+    const us = parseDuration(deadline);
+    if (us === null) {
+      throw new ApiError('INVALID_ARGUMENT', `task.dispatchDeadline: ${JSON.stringify(deadline).slice(0, 40)} is not a duration such as "30s" or "1.5s"`, 'task.dispatch_deadline');
+    }
+    // Cloud Tasks: 0 means the default deadline (Task.dispatch_deadline, v2). The range,
+    // [15 s, 24 h 15 s], is checked by the engine (checkTaskSpec, cloud-tasks flavour).
+    if (us !== 0) spec.dispatchDeadlineUs = us;
+  }
   const r = task['appEngineHttpRequest'];
   if (r !== undefined && r !== null) {
     if (!isRecord(r)) throw new ApiError('INVALID_ARGUMENT', 'appEngineHttpRequest must be an object', 'task.app_engine_http_request');

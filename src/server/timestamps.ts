@@ -30,6 +30,41 @@ export function formatTimestamp(us: Micros): string {
   return frac === 0 ? `${base}Z` : `${base}.${String(frac).padStart(6, '0')}Z`;
 }
 
+/**
+ * A google.protobuf.Duration in its JSON form (`"15s"`, `"1.5s"`, `"600.000001s"`: whole seconds,
+ * up to nine fractional digits, then `s`) or as `{ seconds, nanos }` → whole microseconds (like
+ * timestamps, sub-microsecond digits are truncated), or null when it is not one. Negative
+ * durations are refused: no field of the API takes one.
+ */
+export function parseDuration(value: unknown): Micros | null {
+  let seconds: number;
+  let nanos: number;
+  if (typeof value === 'string') {
+    const m = /^(\d{1,9})(?:\.(\d{1,9}))?s$/.exec(value);
+    if (!m) return null;
+    seconds = Number(m[1]);
+    nanos = Number((m[2] ?? '').padEnd(9, '0'));
+  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const o = value as { seconds?: unknown; nanos?: unknown };
+    seconds = typeof o.seconds === 'string' && /^\d{1,9}$/.test(o.seconds) ? Number(o.seconds) : typeof o.seconds === 'number' ? o.seconds : o.seconds === undefined ? 0 : NaN;
+    nanos = o.nanos === undefined ? 0 : typeof o.nanos === 'number' ? o.nanos : NaN;
+    // At most 10^9 s, so the microseconds stay a safe integer.
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 999_999_999 || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) return null;
+  } else {
+    return null;
+  }
+  return seconds * US_PER_SECOND + Math.floor(nanos / 1000);
+}
+
+/** Whole microseconds as a protobuf Duration JSON string: `"15s"`, `"1.500s"`, `"15.000001s"`. */
+export function formatDurationUs(us: Micros): string {
+  const whole = Math.floor(us / US_PER_SECOND);
+  const frac = us - whole * US_PER_SECOND;
+  if (frac === 0) return `${whole}s`;
+  if (frac % 1000 === 0) return `${whole}.${String(frac / 1000).padStart(3, '0')}s`;
+  return `${whole}.${String(frac).padStart(6, '0')}s`;
+}
+
 /** `"600s"`, `"0.100s"`. */
 export function formatDuration(seconds: number): string {
   return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(3)}s`;

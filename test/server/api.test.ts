@@ -56,6 +56,39 @@ function fieldOf(error: any): string | undefined {
   return error?.details?.[0]?.fieldViolations?.[0]?.field;
 }
 
+describe('task.dispatchDeadline', () => {
+  it('is taken as a Duration, kept, and returned in the Task resource; without one, the scaling deadline', async () => {
+    const created: string[] = [];
+    for (const [id, given, shown] of [
+      ['dl-15', '15s', '15s'],
+      ['dl-frac', '15.5s', '15.500s'],
+      ['dl-micro', '20.000001s', '20.000001s'],
+      ['dl-nanos', '30.0000009s', '30s'], // below a microsecond: truncated, like timestamps
+      ['dl-max', '86415s', '86415s'], // Cloud Tasks' maximum, 24 h 15 s
+      ['dl-object', { seconds: '45', nanos: 500_000_000 }, '45.500s'],
+      ['dl-zero', '0s', '600s'], // Cloud Tasks: 0 is the default deadline
+      ['dl-none', undefined, '600s'], // automatic scaling: 10 minutes
+    ] as const) {
+      const r = await api('POST', `${base}/a/tasks`, { task: { name: name('a', id), ...(given === undefined ? {} : { dispatchDeadline: given }) } });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect(r.json.dispatchDeadline, id).toBe(shown);
+      expect((await api('GET', `${base}/a/tasks/${id}`)).json.dispatchDeadline, id).toBe(shown);
+      created.push(id);
+    }
+    const listed = (await api('GET', `${base}/a/tasks`)).json.tasks.find((t: any) => t.name === name('a', 'dl-15'));
+    expect(listed.dispatchDeadline).toBe('15s');
+    for (const id of created) expect((await api('DELETE', `${base}/a/tasks/${id}`)).status).toBe(200);
+  });
+
+  it('an out-of-range value names the field and the engine code', async () => {
+    const r = await createError('a', { name: name('a', 'dl-short'), dispatchDeadline: '10s' });
+    expect(r).toMatchObject({ status: 400, error: { status: 'INVALID_ARGUMENT' } });
+    expect(fieldOf(r.error)).toBe('task.dispatch_deadline');
+    expect(r.error.message).toContain('INVALID_DISPATCH_DEADLINE');
+    expect((await api('GET', `${base}/a/tasks/dl-short`)).status).toBe(404);
+  });
+});
+
 describe('errors in the Google JSON shape', () => {
   it('ALREADY_EXISTS for a live duplicate and for a tombstoned name', async () => {
     expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'dup') } })).status).toBe(200);
@@ -85,6 +118,12 @@ describe('errors in the Google JSON shape', () => {
     ['a body on a GET', { appEngineHttpRequest: { httpMethod: 'GET', body: 'aGk=' } }, 'task.app_engine_http_request.body'],
     ['an unknown method', { appEngineHttpRequest: { httpMethod: 'BREW' } }, 'task.app_engine_http_request.http_method'],
     ['an HTTP target', { httpRequest: { url: 'http://x' } }, 'task.http_request'],
+    ['a dispatchDeadline that is not a duration', { dispatchDeadline: '30' }, 'task.dispatch_deadline'],
+    ['a dispatchDeadline in minutes', { dispatchDeadline: '1m' }, 'task.dispatch_deadline'],
+    ['a negative dispatchDeadline', { dispatchDeadline: '-20s' }, 'task.dispatch_deadline'],
+    ['a dispatchDeadline as a number', { dispatchDeadline: 30 }, 'task.dispatch_deadline'],
+    ['a dispatchDeadline below 15 s', { dispatchDeadline: '14.999999s' }, 'task.dispatch_deadline'],
+    ['a dispatchDeadline above 24 h 15 s', { dispatchDeadline: '86415.000001s' }, 'task.dispatch_deadline'],
   ])('INVALID_ARGUMENT naming the field for %s', async (_what, task, field) => {
     const r = await createError('a', task);
     expect(r.status).toBe(400);

@@ -34,6 +34,7 @@ export const WorkloadSchema = z.strictObject({
   method: text,
   payload_bytes: text,
   countdown: text,
+  dispatch_deadline: text,
   name_prefix: text,
   target: text,
   retry_parameters: TaskRetrySchema.nullish(),

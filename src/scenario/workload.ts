@@ -103,6 +103,7 @@ export function checkWorkload(raw: RawWorkload, index: number, ctx: WorkloadCont
     }
   }
   const countdownUs = raw.countdown == null ? undefined : value('countdown', 'duration-invalid', parseDuration(raw.countdown), raw.countdown);
+  const deadlineUs = raw.dispatch_deadline == null ? undefined : value('dispatch_deadline', 'duration-invalid', parseDuration(raw.dispatch_deadline), raw.dispatch_deadline);
   const bodyBytes = raw.payload_bytes == null ? undefined : value('payload_bytes', 'task-invalid', parseWhole(raw.payload_bytes, 0, PAYLOAD_BYTES_MAX), raw.payload_bytes);
   const retry = raw.retry_parameters == null ? undefined : checkTaskRetry(raw.retry_parameters, [...base, 'retry_parameters'], issues);
   if (retry === null) ok = false;
@@ -124,10 +125,11 @@ export function checkWorkload(raw: RawWorkload, index: number, ctx: WorkloadCont
   if (raw.method != null) task.method = raw.method.toUpperCase() as HttpMethod;
   if (bodyBytes !== undefined) task.bodyBytes = bodyBytes;
   if (countdownUs !== undefined) task.countdownSeconds = countdownUs / US_PER_SECOND;
+  if (deadlineUs !== undefined) task.dispatchDeadlineSeconds = deadlineUs / US_PER_SECOND;
   if (retry != null) task.retry = retry;
   if (raw.target != null) task.target = raw.target;
   // The task rules run even when another key failed, so every problem of the entry is listed.
-  if (!checkTasks(task, queue, raw.name_prefix ?? undefined, count ?? 1, countdownUs, base, issues)) return null;
+  if (!checkTasks(task, queue, raw.name_prefix ?? undefined, count ?? 1, countdownUs, deadlineUs, base, issues)) return null;
   if (!ok || count === undefined) return null;
 
   const spec: WorkloadSpec = { queue, count, atSeconds: (atUs ?? 0) / US_PER_SECOND, task };
@@ -168,6 +170,7 @@ const FIELD_KEYS: Readonly<Record<string, string>> = {
   target: 'target',
   countdown: 'countdown',
   eta: 'countdown',
+  dispatchDeadline: 'dispatch_deadline',
 };
 
 function fieldPath(field: string | undefined, base: Path): Path {
@@ -184,11 +187,15 @@ function fieldPath(field: string | undefined, base: Path): Path {
  * Runs the engine's task rules on the entry's longest task name (the last one), which stands for
  * every task of the entry: they differ only in the name's number.
  */
-function checkTasks(task: NonNullable<WorkloadSpec['task']>, queue: string, prefix: string | undefined, count: number, countdownUs: number | undefined, base: Path, issues: ScenarioIssues): boolean {
-  const { countdownSeconds: _countdown, ...rest } = task;
+function checkTasks(
+  task: NonNullable<WorkloadSpec['task']>, queue: string, prefix: string | undefined, count: number,
+  countdownUs: number | undefined, deadlineUs: number | undefined, base: Path, issues: ScenarioIssues,
+): boolean {
+  const { countdownSeconds: _countdown, dispatchDeadlineSeconds: _deadline, ...rest } = task;
   const spec: TaskSpec = { ...rest, queue };
   if (prefix !== undefined) spec.name = `${prefix}${Math.max(0, count - 1)}`;
   if (countdownUs !== undefined) spec.countdownUs = countdownUs;
+  if (deadlineUs !== undefined) spec.dispatchDeadlineUs = deadlineUs;
   try {
     checkTaskSpec(spec, 0);
     return true;

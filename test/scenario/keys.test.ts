@@ -44,6 +44,7 @@ workload:
     method: put
     payload_bytes: 512
     countdown: 30s
+    dispatch_deadline: 1.5m
     name_prefix: job-
     target: batch
     retry_parameters: { task_retry_limit: 2, task_age_limit: 2h, min_backoff_seconds: 0.5, max_backoff_seconds: 8, max_doublings: 3 }
@@ -84,6 +85,7 @@ targets:
           method: 'PUT',
           bodyBytes: 512,
           countdownSeconds: 30,
+          dispatchDeadlineSeconds: 90,
           target: 'batch',
           retry: { task_retry_limit: 2, task_age_limit_seconds: 7200, min_backoff_seconds: 0.5, max_backoff_seconds: 8, max_doublings: 3 },
         },

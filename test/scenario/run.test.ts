@@ -60,6 +60,13 @@ describe('runScenario', () => {
     expect(q.completion_seconds.p50).toBeGreaterThan(60);
   });
 
+  it('dispatch_deadline: a 20 s handler fails every attempt of tasks with a 15 s deadline; the others succeed', async () => {
+    const text = `${QUEUE}workload:\n  - { queue: q, count: 5, dispatch_deadline: 15s, retry_parameters: { task_retry_limit: 1 } }\n  - { queue: q, count: 5, retry_parameters: { task_retry_limit: 1 } }\nworker:\n  latency: 20s\n`;
+    const q = (await run(text)).stats.queues['q']!;
+    expect(q.succeeded).toBe(5);
+    expect(q.failed).toBe(5);
+  });
+
   it('routes by URL prefix: the matching route overrides latency and error rate', async () => {
     const text = `${QUEUE}workload:\n  - { queue: q, count: 20, url: /slow/x, retry_parameters: { task_retry_limit: 0 } }\n  - { queue: q, count: 20, at: 10s }\nworker:\n  latency: 100ms\n  routes: [ { prefix: /slow, latency: 4s, error_rate: 1, error_status: 429 } ]\n`;
     const q = (await run(text)).stats.queues['q']!;

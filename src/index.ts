@@ -19,7 +19,7 @@ export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView,
 /** Per-queue statistics folded from events (the same figures `pushq simulate` prints). */
 export { StatsCollector, type QueueStats } from './engine/stats.js';
 /** The kernel: one loop for virtual and wall time (advanced use; most users want createSimulation). */
-export { Kernel, deadlineFor, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US, type EventObserver, type KernelOptions } from './engine/kernel.js';
+export { Kernel, deadlineFor, attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US, type EventObserver, type KernelOptions } from './engine/kernel.js';
 export type { AttemptRequest, Dispatcher, ModelledOutcome, ObservedOutcome } from './engine/attempt.js';
 export { NO_ANSWER } from './engine/attempt.js';
 /** The seeded generator every random draw comes from. */

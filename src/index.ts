@@ -70,6 +70,8 @@ export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStor
 export { PushqService, RESTART_ERROR, type ServiceOptions, type ShutdownReport } from './server/service.js';
 /** The data directory's durable log (`<dir>/events.log`), created or reopened for replay. */
 export { openDataDir, EVENT_LOG_FILE, type OpenedData } from './server/data-dir.js';
+/** One server per data directory: `<dir>/lock` (pid, host, start time); a dead holder's lock is taken over. */
+export { acquireDataDirLock, pidIsAlive, DataDirLockedError, LOCK_FILE, type DataDirErrorCode, type DataDirLock, type LockHolder, type LockOptions, type TakenOver } from './server/data-dir-lock.js';
 /** Real dispatch with undici: App Engine headers, deadlines, no redirects, no transport retries. */
 export { createHttpDispatcher, attemptHeaders, observedOutcome, resolveTarget, formatEtaSeconds, RETRY_REASONS, APP_ENGINE_USER_AGENT, type HttpDispatcher, type HttpDispatcherOptions } from './dispatch/http-dispatcher.js';
 /** Drive a Kernel on the wall clock (one timer, re-armed after each command and settle). */

@@ -1,4 +1,4 @@
-/** docs/errors.md lists every engine and log error code the source defines, and no other. */
+/** docs/errors.md lists every engine, log and data directory error code the source defines, and no other. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,10 @@ describe('docs/errors.md', () => {
 
   it('documents exactly the log error codes', () => {
     expect(documented('Logs').sort()).toEqual(unionMembers('src/log/log-errors.ts', 'LogErrorCode').sort());
+  });
+
+  it('documents exactly the data directory error codes', () => {
+    expect(documented('Data directory').sort()).toEqual(unionMembers('src/server/data-dir-lock.ts', 'DataDirErrorCode').sort());
   });
 
   it('names the configuration error code', () => {

@@ -1,8 +1,9 @@
 /**
  * `pushq serve`: a local push-queue service (docs/serve.md). Parses flags, loads queue.yaml,
- * opens the data directory, starts the PushqService, prints one startup line, and wires signals:
- * SIGHUP reloads queue.yaml, SIGINT/SIGTERM shut down (bounded wait for attempts in flight, log
- * synced) and exit 0.
+ * locks and opens the data directory (a second server on it is refused, exit 1), starts the
+ * PushqService, prints one startup line, and wires signals: SIGHUP reloads queue.yaml,
+ * SIGINT/SIGTERM shut down (bounded wait for attempts in flight, log synced, lock released) and
+ * exit 0.
  */
 import { formatIssue } from '../config/issues.js';
 import { loadQueueConfigFile } from '../config/load.js';
@@ -13,6 +14,7 @@ import { configHash } from '../engine/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { openDataDir } from '../server/data-dir.js';
+import type { DataDirLock } from '../server/data-dir-lock.js';
 import { PushqService } from '../server/service.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
@@ -145,6 +147,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   let log: EventLog;
   let replayed: EngineEvent[] = [];
   let where: string;
+  let lock: DataDirLock | undefined;
   if (parsed.memory) {
     log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
     where = 'memory (not durable)';
@@ -152,7 +155,13 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     try {
       const data = await openDataDir(parsed.data, configHash(config), { durable: parsed.durable });
       log = data.log;
+      lock = data.lock;
       replayed = data.events;
+      const over = data.lock.takenOver;
+      if (over !== null) {
+        const was = over.previous === null ? 'an unreadable lock file' : `the lock of pid ${over.previous.pid} (started ${over.previous.startedAt}), which is no longer running`;
+        io.stderr(`pushq serve: took over ${data.lock.path}: it held ${was}; a crashed server's, presumably\n`);
+      }
       where = `${data.path}${parsed.durable ? '' : ' (no fsync)'}`;
       if (data.droppedBytes > 0) io.stderr(`pushq serve: dropped a torn tail of ${data.droppedBytes} bytes (never acknowledged)\n`);
     } catch (err) {
@@ -168,6 +177,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       ...(parsed.config === undefined ? {} : { configPath: parsed.config }),
       targets: parsed.targets,
       log,
+      ...(lock === undefined ? {} : { dataLock: lock }),
       replayed,
       host: parsed.host,
       port: parsed.port,
@@ -175,9 +185,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   } catch (err) {
     io.stderr(`pushq serve: cannot start: ${(err as Error).message}\n`);
     await log.close().catch(() => {});
+    await lock?.release().catch(() => {});
     return EXIT_FAILURE;
   }
   replayed = []; // the events now live in the state; let them go
+  await lock?.recordPort(Number(new URL(service.url).port));
 
   const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
   io.stdout(

@@ -2,6 +2,10 @@
  * The data directory of `pushq serve`: one durable event log, `<dir>/events.log`. A first start
  * creates it; a restart opens it (a torn tail from a crash is dropped: those batches were never
  * acknowledged) and hands back its events for replay.
+ *
+ * The directory is locked first (`<dir>/lock`, data-dir-lock.ts): a second server on the same
+ * directory is refused before it touches the log. The caller owns the returned lock and releases
+ * it after closing the log (PushqService does, given `dataLock`).
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +13,7 @@ import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { createFileEventLog, openFileEventLog } from '../log/file-log.js';
 import { PUSHQ_VERSION } from '../version.js';
+import { acquireDataDirLock, type DataDirLock, type LockOptions } from './data-dir-lock.js';
 
 export const EVENT_LOG_FILE = 'events.log';
 
@@ -18,13 +23,24 @@ export interface OpenedData {
   events: EngineEvent[];
   /** Bytes of a torn tail dropped at open. */
   droppedBytes: number;
+  /** Held until released; `lock.takenOver` says if a crashed server's lock was replaced. */
+  lock: DataDirLock;
 }
 
-export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean } = {}): Promise<OpenedData> {
+export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions } = {}): Promise<OpenedData> {
   await mkdir(dir, { recursive: true });
+  const lock = await acquireDataDirLock(dir, options.lock);
+  try {
+    return { ...(await openLog(dir, configHash, options.durable ?? true)), lock };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function openLog(dir: string, configHash: string, durable: boolean): Promise<Omit<OpenedData, 'lock'>> {
   const path = join(dir, EVENT_LOG_FILE);
   const size = await stat(path).then((s) => s.size, () => 0);
-  const durable = options.durable ?? true;
   if (size > 0) {
     const opened = await openFileEventLog(path, { durable });
     if (opened.header.clock !== 'wall') {

@@ -10,7 +10,8 @@
  * configuration (deploy semantics, reference §1.4).
  *
  * Shutdown: stop taking requests, `kernel.halt()` (no new dispatch), wait a bounded time for
- * attempts in flight, flush and close the log.
+ * attempts in flight, flush and close the log, then release the data directory's lock (after the
+ * close: no other server may open the log while this one can still write it).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   /** Service name → base URL and scaling. */
   targets: Record<string, TargetSettings>;
   log: EventLog;
+  /** The data directory's lock (openDataDir), released by close() after the log is closed. */
+  dataLock?: { release(): Promise<unknown> };
   /** Events already in `log` (a restart); empty or absent for a first start. */
   replayed?: Iterable<EngineEvent>;
   host?: string;
@@ -192,6 +195,7 @@ export class PushqService {
     await (abandoned > 0 ? this.dispatcherDestroy() : this.dispatcher.close());
     await this.log.flush();
     await this.log.close();
+    await this.options.dataLock?.release();
     return { abandoned };
   }
 

@@ -191,14 +191,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   replayed = []; // the events now live in the state; let them go
   await lock?.recordPort(Number(new URL(service.url).port));
 
-  const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
-  io.stdout(
-    `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · dashboard ${service.url}/ · data ${where}` +
-      `${service.replayedEvents > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry)` : ''}` +
-      ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
-      ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
-  );
-
   return new Promise<number>((resolve) => {
     const onHup = (): void => {
       service.reload().then(
@@ -227,5 +219,14 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     process.on('SIGHUP', onHup);
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    // Only now the startup line: a supervisor that sends SIGTERM as soon as it reads the line
+    // must reach onTerm, not Node's default action (exit by signal, lock left behind).
+    const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
+    io.stdout(
+      `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · dashboard ${service.url}/ · data ${where}` +
+        `${service.replayedEvents > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry)` : ''}` +
+        ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
+        ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
+    );
   });
 }

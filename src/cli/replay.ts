@@ -7,15 +7,14 @@
  * not a pushq log, a newer format, corruption, an unknown queue or task) are one line on stderr
  * and exit 1; a torn tail is a warning on stderr (the complete batches are replayed).
  */
-import { AssertionError } from '../core/assert.js';
-import { evolve, createEngineState, type EngineState } from '../core/state.js';
+import type { EngineState } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import { US_PER_SECOND } from '../core/time.js';
-import type { EngineEvent } from '../core/events.js';
 import { StatsCollector, type QueueStats } from '../engine/stats.js';
 import type { LogHeader } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
-import { scanEventLog, type Recovered } from '../log/log-reader.js';
+import type { Recovered } from '../log/log-reader.js';
+import { EventMisfitError, foldLogFile } from '../log/replay.js';
 import { loadWithSnapshot } from '../log/snapshot.js';
 import { TaskStoryCollector, type AttemptStory, type TaskStory } from '../log/task-story.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
@@ -54,6 +53,10 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   try {
     return run(parsed, io);
   } catch (err) {
+    if (err instanceof EventMisfitError) {
+      io.stderr(`pushq replay: ${parsed.log}: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
     if (err instanceof LogError || err instanceof ReplayError) {
       io.stderr(`pushq replay: ${err.message}\n`);
       return EXIT_FAILURE;
@@ -135,34 +138,13 @@ function run(a: ReplayArgs, io: CliIo): number {
     recovered = loaded.recovered;
     events = loaded.end.events;
   } else {
-    state = createEngineState();
-    let done = false;
-    const observe = (e: EngineEvent): void => {
-      if (done) return;
-      if (e.t > until) {
-        done = true;
-        return;
-      }
-      try {
-        evolve(state, e);
-      } catch (err) {
-        // Every event passed the codec's checks, but this one does not fit the state before it:
-        // a log edited by hand (with its checksums redone) or written by a buggy engine. Stop.
-        if (err instanceof AssertionError) throw new ReplayError(`${a.log}: event ${events + 1} (${e.type} at t=${e.t}) does not apply to the state before it: ${err.message}`);
-        throw err;
-      }
-      stats.observe(e, state);
-      story?.observe(e, state);
-      events++;
-    };
-    const r = scanEventLog(a.log, { repair: a.repair }, {
-      onHeader: (h) => {
-        if (a.at !== undefined) until = parseTime(a.at, h.clock);
-      },
-      onEvent: observe,
+    const { fold, scan } = foldLogFile(a.log, story === null ? [stats.observe] : [stats.observe, story.observe], { repair: a.repair }, (h, f) => {
+      if (a.at !== undefined) f.until = until = parseTime(a.at, h.clock);
     });
-    header = r.header;
-    recovered = r.recovered;
+    state = fold.state;
+    events = fold.events;
+    header = scan.header;
+    recovered = scan.recovered;
   }
   if (recovered.droppedBytes > 0) {
     const where = recovered.repairedAt ? `repaired: cut at line ${recovered.repairedAt.line} (byte ${recovered.repairedAt.offset}: ${recovered.repairedAt.problem})` : 'torn tail (the run stopped mid-write)';

@@ -4,9 +4,12 @@
  * the live state exactly (spec/replay.spec.ts), and `stateDigest` lets anyone check it.
  */
 import { createHash } from 'node:crypto';
+import { AssertionError } from '../core/assert.js';
 import type { EngineEvent } from '../core/events.js';
 import { createEngineState, evolve, queueStateName, type EngineState } from '../core/state.js';
 import { refill } from '../core/token-bucket.js';
+import type { LogHeader } from './event-log.js';
+import { scanEventLog, type ReadOptions, type ScanResult } from './log-reader.js';
 
 export interface ReplayOptions {
   /** Stop before the first event later than this time (µs): the state as it was then. */
@@ -55,4 +58,63 @@ export function stateDigest(state: EngineState): string {
 
 function nanToNull(x: number): number | null {
   return Number.isNaN(x) ? null : x;
+}
+
+// ---- folding with observers ---------------------------------------------------------------------
+
+/** Sees each event right after it is applied, as the kernel's observers do live. */
+export type FoldObserver = (e: EngineEvent, state: EngineState) => void;
+
+/** An event that passed the codec's checks but does not fit the state before it. */
+export class EventMisfitError extends Error {
+  override name = 'EventMisfitError';
+}
+
+/**
+ * The fold of `replay`, one event at a time, with observers (statistics, a task's story) shown
+ * each event right after `evolve`: they read the very state `decide` saw live. Events later than
+ * `until` (µs) are not applied, nor any after them.
+ */
+export class EventFold {
+  readonly state: EngineState = createEngineState();
+  /** Events applied. */
+  events = 0;
+  until = Infinity;
+  private stopped = false;
+
+  constructor(private readonly observers: readonly FoldObserver[]) {}
+
+  readonly apply = (e: EngineEvent): void => {
+    if (this.stopped) return;
+    if (e.t > this.until) {
+      this.stopped = true;
+      return;
+    }
+    try {
+      evolve(this.state, e);
+    } catch (err) {
+      // A log edited by hand (with its checksums redone) or written by a buggy engine: stop.
+      if (err instanceof AssertionError) throw new EventMisfitError(`event ${this.events + 1} (${e.type} at t=${e.t}) does not apply to the state before it: ${err.message}`);
+      throw err;
+    }
+    for (const observe of this.observers) observe(e, this.state);
+    this.events++;
+  };
+}
+
+/** Folds a log file from its start (complete batches only; see log-reader.ts for recovery). */
+export function foldLogFile(path: string, observers: readonly FoldObserver[], options: ReadOptions = {}, onHeader?: (header: LogHeader, fold: EventFold) => void): { fold: EventFold; scan: ScanResult } {
+  const fold = new EventFold(observers);
+  const scan = scanEventLog(path, options, {
+    ...(onHeader === undefined ? {} : { onHeader: (h: LogHeader) => onHeader(h, fold) }),
+    onEvent: fold.apply,
+  });
+  return { fold, scan };
+}
+
+/** Folds events held in memory (a MemoryEventLog is iterable). */
+export function foldEvents(events: Iterable<EngineEvent>, observers: readonly FoldObserver[]): EventFold {
+  const fold = new EventFold(observers);
+  for (const e of events) fold.apply(e);
+  return fold;
 }

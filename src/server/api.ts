@@ -1,13 +1,14 @@
 /**
  * The HTTP API: Cloud Tasks v2 REST paths (so existing clients work unchanged) plus pushq's own
  * (`POST /pushq/reload`, `GET /pushq/health`), and the dashboard: its page (`GET /`, `/dashboard`)
- * and its two read endpoints (`GET /pushq/dashboard.json`, `GET /pushq/queues/Q/tasks`).
+ * and its read endpoints (`GET /pushq/dashboard.json`, `GET /pushq/queues/Q/tasks`, and a task's
+ * story, `GET /pushq/queues/Q/tasks/T/story`, read from the log: task-story-view.ts).
  *
  * Invariants:
  * - A command runs through the WallDriver (due timers first, then the command, then re-arm), and
  *   its answer is sent only after `await log.flush()`: an acknowledged change is durable.
  * - A rejected command changed nothing (the kernel's contract) and answers in Google's error
- *   shape (errors.ts); reads never touch the log.
+ *   shape (errors.ts); reads never append to the log (a story flushes it and reads it back).
  * - Queues come from queue.yaml only: create / patch / delete answer FAILED_PRECONDITION.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +22,7 @@ import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { createTaskSpec, isLive, parseView, queueResource, taskResource, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList, type DispatchCounters } from './dashboard-figures.js';
 import { DASHBOARD_PAGE } from './dashboard-page.js';
+import { readTaskStory } from './task-story-view.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -232,6 +234,12 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
+    pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks\/(?<task>[^/:]+)\/story$/,
+    methods: {
+      GET: async (ctx, m) => readTaskStory(ctx.log, state(ctx), m.queue, m.task),
+    },
+  },
+  {
     pattern: /^\/pushq\/health$/,
     methods: {
       GET: async (ctx) => ({ ok: true, inFlight: ctx.driver.kernel.pendingAsync, tasks: state(ctx).tasks.count }),
@@ -275,7 +283,7 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
       const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
       if (handler === undefined) throw new ApiError('NOT_FOUND', `${method} is not supported on ${path}`);
       if (method === 'POST' && route.op === 'create') op = 'create';
-      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
+      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
       const result = await handler(ctx, m);
       if (result instanceof RawBody) sendRaw(res, result);
       else send(res, 200, result);

@@ -1,0 +1,200 @@
+/**
+ * A task's story for the dashboard (`GET /pushq/queues/Q/tasks/T/story`): the facts
+ * `pushq replay LOG --task T` prints, as JSON, told from the service's own log.
+ *
+ * Invariants:
+ * - Read-only: the log is flushed (committed batches written, so the story includes the latest
+ *   of them) and then read from its start; nothing is appended, the live state is not touched.
+ *   The events are folded into a fresh state with the same EventFold and TaskStoryCollector as
+ *   `pushq replay`, so the two tell the same story.
+ * - The live state names the task: its id is looked up there (live or ended, as long as the
+ *   queue keeps the name), and the story with that id is the one told; a name reused after its
+ *   tombstone therefore shows the task it names now.
+ * - Cost: one pass over the whole log per request (about a second per million events on a file
+ *   log, docs/replay.md), synchronous: the service does nothing else meanwhile.
+ */
+import { findTaskId, requireQueue } from '../core/decide.js';
+import type { EngineState } from '../core/state.js';
+import { US_PER_SECOND } from '../core/time.js';
+import type { EventLog } from '../log/event-log.js';
+import { FileEventLog } from '../log/file-log.js';
+import { MemoryEventLog } from '../log/memory-log.js';
+import { foldEvents, foldLogFile, type EventFold } from '../log/replay.js';
+import { TaskStoryCollector, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../log/task-story.js';
+import { ApiError } from './errors.js';
+import { formatTimestamp } from './timestamps.js';
+
+export interface BackoffView {
+  /** The formula's n: the retry being scheduled (1 = first retry). */
+  retry: number;
+  minBackoffSeconds: number;
+  maxBackoffSeconds: number;
+  maxDoublings: number;
+  /** min(n − 1, max_doublings). */
+  doublings: number;
+  /** n − doublings: 1 while doubling, then growing linearly. */
+  linear: number;
+  /** min(max_backoff, min_backoff · 2^doublings · linear). */
+  delaySeconds: number;
+  delayUs: number;
+  nextEta: string;
+  nextEtaUs: number;
+}
+
+export type AttemptOutcome = 'in_flight' | 'succeeded' | 'failed' | 'orphaned';
+
+export interface AttemptView {
+  /** 1-based. */
+  number: number;
+  dispatchedAt: string;
+  dispatchedAtUs: number;
+  /** Dispatched by a run command (`:run`), ignoring ETA, rate and pause. */
+  forced: boolean;
+  /** X-AppEngine-TaskRetryCount the worker saw. */
+  retryCount: number;
+  /** X-AppEngine-TaskExecutionCount the worker saw. */
+  executionCount: number;
+  outcome: AttemptOutcome;
+  /** HTTP status; null while in flight or when no response came (see reason, error). */
+  status: number | null;
+  /** Why a failed attempt failed: `status`, `deadline` or `connection`; null otherwise. */
+  reason: string | null;
+  error: string | null;
+  timedOut: boolean;
+  endedAt: string | null;
+  endedAtUs: number | null;
+  latencySeconds: number | null;
+  latencyUs: number | null;
+  /** The backoff that followed a failure, with the formula's inputs; null after the last attempt. */
+  backoff: BackoffView | null;
+}
+
+export interface GiveUpView {
+  /** Attempts made, and the retries among them (attempts − 1). */
+  attempts: number;
+  retries: number;
+  /** task_retry_limit; null = unlimited. */
+  taskRetryLimit: number | null;
+  ageSeconds: number;
+  ageUs: number;
+  /** task_age_limit; null = unlimited. */
+  taskAgeLimitSeconds: number | null;
+  taskAgeLimitUs: number | null;
+}
+
+export interface TaskStoryView {
+  queue: string;
+  task: string;
+  id: number;
+  /** The task's state after the last logged event: pending, dispatching, backoff, succeeded, failed, deleted. */
+  state: string;
+  addedAt: string;
+  addedAtUs: number;
+  /** The ETA it was added with. */
+  eta: string;
+  etaUs: number;
+  /** The task carries its own retry options (else its queue's apply). */
+  ownRetryOptions: boolean;
+  attempts: AttemptView[];
+  /** null while the task has not ended. */
+  ended: { reason: EndReasonName; at: string; atUs: number; giveUp: GiveUpView | null } | null;
+  /** Tasks with this name in the log (more than 1 when a name was reused after its tombstone). */
+  sameName: number;
+  /** Events read to tell the story. */
+  eventsRead: number;
+}
+
+/** The story of task `name` in queue `queue`, from `log`; NOT_FOUND for a queue or task the state does not know. */
+export async function readTaskStory(log: EventLog, state: EngineState, queue: string, name: string): Promise<TaskStoryView> {
+  const q = requireQueue(state, queue);
+  const id = findTaskId(state, q, name);
+  if (id < 0) throw new ApiError('NOT_FOUND', `task "${name}" not found in queue "${queue}"`);
+  const collector = new TaskStoryCollector(name, queue);
+  let fold: EventFold;
+  if (log instanceof FileEventLog) {
+    await log.flush();
+    fold = foldLogFile(log.path, [collector.observe]).fold;
+  } else if (log instanceof MemoryEventLog) {
+    fold = foldEvents(log, [collector.observe]);
+  } else {
+    throw new ApiError('UNIMPLEMENTED', 'task stories are read from a file or memory event log; this service has another kind');
+  }
+  const story = collector.stories.find((s) => s.id === id);
+  // A task the state knows but this log does not: a service restarted onto a fresh memory log.
+  if (story === undefined) throw new ApiError('NOT_FOUND', `task "${name}" in queue "${queue}" is not in this service's log`);
+  return storyView(story, collector.stories.length, fold.events);
+}
+
+const seconds = (us: number): number => us / US_PER_SECOND;
+
+export function storyView(s: TaskStory, sameName: number, eventsRead: number): TaskStoryView {
+  const e = s.ended;
+  return {
+    queue: s.queue,
+    task: s.name,
+    id: s.id,
+    state: s.state,
+    addedAt: formatTimestamp(s.addedAtUs),
+    addedAtUs: s.addedAtUs,
+    eta: formatTimestamp(s.etaUs),
+    etaUs: s.etaUs,
+    ownRetryOptions: s.ownRetry,
+    attempts: s.attempts.map(attemptView),
+    ended: e === null ? null : { reason: e.reason, at: formatTimestamp(e.atUs), atUs: e.atUs, giveUp: e.giveUp === null ? null : giveUpView(e.giveUp) },
+    sameName,
+    eventsRead,
+  };
+}
+
+function attemptView(a: AttemptStory, i: number): AttemptView {
+  let outcome: AttemptOutcome;
+  if (a.endedAtUs === null) outcome = 'in_flight';
+  else if (a.orphaned) outcome = 'orphaned';
+  else if (a.reason === null) outcome = 'succeeded';
+  else outcome = 'failed';
+  return {
+    number: i + 1,
+    dispatchedAt: formatTimestamp(a.dispatchedAtUs),
+    dispatchedAtUs: a.dispatchedAtUs,
+    forced: a.forced,
+    retryCount: a.retryCount,
+    executionCount: a.executionCount,
+    outcome,
+    status: a.status,
+    reason: a.reason,
+    error: a.error,
+    timedOut: a.timedOut,
+    endedAt: a.endedAtUs === null ? null : formatTimestamp(a.endedAtUs),
+    endedAtUs: a.endedAtUs,
+    latencySeconds: a.latencyUs === null ? null : seconds(a.latencyUs),
+    latencyUs: a.latencyUs,
+    backoff: a.backoff === null ? null : backoffView(a.backoff),
+  };
+}
+
+function backoffView(b: BackoffStory): BackoffView {
+  return {
+    retry: b.retry,
+    minBackoffSeconds: seconds(b.minBackoffUs),
+    maxBackoffSeconds: seconds(b.maxBackoffUs),
+    maxDoublings: b.maxDoublings,
+    doublings: b.doublings,
+    linear: b.retry - b.doublings,
+    delaySeconds: seconds(b.delayUs),
+    delayUs: b.delayUs,
+    nextEta: formatTimestamp(b.nextEtaUs),
+    nextEtaUs: b.nextEtaUs,
+  };
+}
+
+function giveUpView(g: GiveUpStory): GiveUpView {
+  return {
+    attempts: g.attemptsMade,
+    retries: g.attemptsMade - 1,
+    taskRetryLimit: g.retryLimit,
+    ageSeconds: seconds(g.ageUs),
+    ageUs: g.ageUs,
+    taskAgeLimitSeconds: g.ageLimitUs === null ? null : seconds(g.ageLimitUs),
+    taskAgeLimitUs: g.ageLimitUs,
+  };
+}

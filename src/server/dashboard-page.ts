@@ -4,8 +4,10 @@
  * puts it in dist/ with the rest.
  *
  * What it calls: `GET /v2/.../queues` (state, rate limits), `GET /pushq/dashboard.json` (live
- * figures), `GET /pushq/queues/Q/tasks` (the selected queue's tasks), and the existing commands
- * `:pause`, `:resume`, `:purge`, `DELETE .../tasks/T`, `POST .../tasks/T:run`.
+ * figures), `GET /pushq/queues/Q/tasks` (the selected queue's tasks), `GET /pushq/queues/Q/tasks/T/story`
+ * (the story panel of a clicked task: read again at each refresh until the task has ended, as each
+ * read is a pass over the log), and the existing commands `:pause`, `:resume`, `:purge`,
+ * `DELETE .../tasks/T`, `POST .../tasks/T:run`.
  *
  * Invariants:
  * - Every text from the server reaches the DOM through `textContent` (task names, URLs and error
@@ -67,6 +69,17 @@ button.act:hover { border-color: var(--accent); }
 button.act.danger { color: var(--bad); }
 button.act:disabled { opacity: .5; cursor: default; }
 .empty { padding: 14px; color: var(--muted); }
+#tasks tbody tr { cursor: pointer; }
+#tasks tbody tr:hover { background: var(--sel); }
+#tasks tbody tr.selected { background: var(--sel); box-shadow: inset 3px 0 0 var(--accent); }
+.story-head { display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 8px 14px; border-bottom: 1px solid var(--line); color: var(--muted); font-size: 12px; }
+.story-head b { color: var(--fg); font-weight: 600; }
+#story-attempts tr.has-backoff td { border-bottom: none; }
+#story-attempts tr.backoff td { text-align: left; white-space: normal; color: var(--muted); font-size: 12px; padding: 0 8px 6px 36px; font-variant-numeric: tabular-nums; }
+#story-error { margin: 8px 14px; }
+.story-end { padding: 10px 14px; font-weight: 600; border-top: 1px solid var(--line); }
+.story-end.ok { color: var(--ok); }
+.story-end.open { color: var(--accent); font-weight: normal; }
 label.toggle { font-size: 12px; color: var(--muted); display: flex; gap: 4px; align-items: center; }
 `;
 
@@ -124,12 +137,24 @@ const SCRIPT = String.raw`
   function num(x) { return x === null || x === undefined ? '–' : String(x); }
   function fixed(x, d) { return x === null || x === undefined ? '–' : (Math.round(x * Math.pow(10, d)) / Math.pow(10, d)).toFixed(d); }
 
+  function clock(d) {
+    var pad = function (n, w) { n = String(n); while (n.length < (w || 2)) n = '0' + n; return n; };
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + '.' + pad(d.getMilliseconds(), 3);
+  }
+
+  // An absolute time, to the millisecond; the date too when it is not today.
+  function stamp(iso) {
+    var ms = iso === null || iso === undefined ? NaN : Date.parse(iso);
+    if (isNaN(ms)) return iso === null || iso === undefined ? '–' : String(iso);
+    var d = new Date(ms);
+    return (d.toDateString() === new Date().toDateString() ? '' : d.toLocaleDateString() + ' ') + clock(d);
+  }
+
   function when(iso) {
     var ms = Date.parse(iso);
     if (isNaN(ms)) return iso;
     var d = new Date(ms);
-    var pad = function (n, w) { n = String(n); while (n.length < (w || 2)) n = '0' + n; return n; };
-    var text = pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + '.' + pad(d.getMilliseconds(), 3);
+    var text = clock(d);
     var delta = (ms - Date.now()) / 1000;
     if (Math.abs(delta) < 0.5) return text + ' (now)';
     var rel = Math.abs(delta) < 90 ? Math.round(Math.abs(delta)) + ' s' : Math.abs(delta) < 5400 ? Math.round(Math.abs(delta) / 60) + ' min' : Math.round(Math.abs(delta) / 3600) + ' h';
@@ -259,6 +284,7 @@ const SCRIPT = String.raw`
     });
     setText(cells.name, name);
     var actions = el('td', 'l');
+    actions.appendChild(button('Story', '', 'Why did this task run: every attempt, each backoff and how it ended', function () { openStory(queue, name); }));
     actions.appendChild(button('Run', '', 'Dispatch now (ignores ETA, rate and pause)', function () {
       return act('Run ' + name, 'POST', taskPath(queue, name) + ':run', {});
     }));
@@ -266,6 +292,7 @@ const SCRIPT = String.raw`
       return act('Delete ' + name, 'DELETE', taskPath(queue, name));
     }));
     tr.appendChild(actions);
+    tr.addEventListener('click', function () { openStory(queue, name); });
     return { tr: tr, cells: cells };
   }
 
@@ -301,6 +328,7 @@ const SCRIPT = String.raw`
       var status = t.lastStatus !== null ? String(t.lastStatus) : t.lastError !== null ? t.lastError : '–';
       setText(c.lastStatus, status);
       c.lastStatus.classList.toggle('bad', (t.lastStatus !== null && (t.lastStatus < 200 || t.lastStatus > 299)) || t.lastError !== null);
+      row.tr.classList.toggle('selected', story !== null && story.queue === list.queue && story.task === t.name);
     });
     taskRows.forEach(function (row, name) {
       if (!seen.has(name)) { row.tr.remove(); taskRows.delete(name); }
@@ -309,11 +337,133 @@ const SCRIPT = String.raw`
   }
 
   function select(name) {
-    if (name !== selected) clearTasks();
+    if (name !== selected) { clearTasks(); closeStory(); }
     selected = name;
     queueRows.forEach(function (row, n) { row.tr.classList.toggle('selected', n === selected); });
     if (selected === null) renderTasks(null);
     refresh();
+  }
+
+  // ---- a task's story: every attempt, each backoff, the end (GET /pushq/queues/Q/tasks/T/story) ----
+
+  var story = null; // { queue, task, json, loading }
+
+  function secs(x) { return x === null || x === undefined ? '–' : String(Math.round(x * 1e6) / 1e6) + ' s'; }
+  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+
+  function outcomeText(a) {
+    if (a.outcome === 'in_flight') return 'in flight';
+    if (a.timedOut) return 'timed out (deadline)';
+    var text = a.status !== null ? String(a.status) : 'no response (' + (a.reason || 'connection') + (a.error ? ': ' + a.error : '') + ')';
+    return a.outcome === 'orphaned' ? text + ' (the task had been deleted)' : text;
+  }
+
+  function backoffText(b) {
+    return 'backoff: retry n=' + b.retry + ', min_backoff ' + secs(b.minBackoffSeconds) + ', max_backoff ' + secs(b.maxBackoffSeconds) +
+      ', max_doublings ' + b.maxDoublings + ' → doublings ' + b.doublings + ' → delay min(' + secs(b.maxBackoffSeconds) + ', ' +
+      secs(b.minBackoffSeconds) + '·2^' + b.doublings + (b.linear === 1 ? '' : '·' + b.linear) + ') = ' + secs(b.delaySeconds) + '; next ETA ' + stamp(b.nextEta);
+  }
+
+  function endText(s) {
+    var e = s.ended;
+    if (e === null) return 'not ended: ' + s.state;
+    if (e.reason === 'gave_up' && e.giveUp) {
+      var g = e.giveUp;
+      var limits = [
+        g.taskRetryLimit === null ? 'task_retry_limit unlimited' : 'task_retry_limit ' + g.taskRetryLimit + ' exceeded (' + plural(g.attempts, 'attempt', 'attempts') + ' = ' + plural(g.retries, 'retry', 'retries') + ')',
+        g.taskAgeLimitSeconds === null ? 'task_age_limit unlimited' : 'task_age_limit ' + secs(g.taskAgeLimitSeconds) + ' exceeded (age ' + secs(g.ageSeconds) + ' since the first attempt)',
+      ];
+      return 'gave up at ' + stamp(e.at) + ': ' + limits.join(' and ');
+    }
+    return e.reason.replace('_', ' ') + ' at ' + stamp(e.at) + (e.reason === 'succeeded' ? ' after ' + plural(s.attempts.length, 'attempt', 'attempts') : '');
+  }
+
+  function storyCell(tr, field, cls, text) {
+    var td = el('td', cls, text);
+    td.dataset.field = field;
+    tr.appendChild(td);
+    return td;
+  }
+
+  function renderStory(s) {
+    setText($('story-task'), s.task);
+    setText($('story-sub'), 'queue ' + s.queue + ' · ' + plural(s.attempts.length, 'attempt', 'attempts'));
+    var head = $('story-head');
+    var facts = [['state', s.state], ['added', stamp(s.addedAt)], ['ETA', stamp(s.eta)], ['retry options', s.ownRetryOptions ? 'its own' : 'the queue’s']];
+    if (s.sameName > 1) facts.push(['name', 'the latest of ' + s.sameName + ' tasks with it']);
+    head.replaceChildren();
+    facts.forEach(function (f) {
+      var span = el('span', null, f[0] + ' ');
+      span.appendChild(el('b', null, f[1]));
+      head.appendChild(span);
+    });
+    var body = $('story-attempts').querySelector('tbody');
+    body.replaceChildren();
+    s.attempts.forEach(function (a) {
+      var tr = el('tr', 'attempt');
+      tr.dataset.attempt = String(a.number);
+      storyCell(tr, 'number', 'num', a.number + (a.forced ? ' (run)' : ''));
+      storyCell(tr, 'dispatchedAt', 'l', stamp(a.dispatchedAt)).title = a.dispatchedAt;
+      storyCell(tr, 'retryCount', 'num', a.retryCount);
+      storyCell(tr, 'executionCount', 'num', a.executionCount);
+      var outcome = storyCell(tr, 'outcome', 'l', outcomeText(a));
+      outcome.classList.toggle('bad', a.outcome === 'failed' || (a.status !== null && (a.status < 200 || a.status > 299)));
+      storyCell(tr, 'latency', 'num', secs(a.latencySeconds));
+      body.appendChild(tr);
+      if (a.backoff) {
+        tr.classList.add('has-backoff');
+        var b = el('tr', 'backoff');
+        b.dataset.attempt = String(a.number);
+        var td = el('td', null, backoffText(a.backoff));
+        td.colSpan = 6;
+        b.appendChild(td);
+        body.appendChild(b);
+      }
+    });
+    $('story-empty').hidden = s.attempts.length > 0;
+    var end = $('story-end');
+    setText(end, endText(s));
+    end.className = 'story-end ' + (s.ended === null ? 'open' : s.ended.reason === 'succeeded' ? 'ok' : 'bad');
+  }
+
+  function fetchStory() {
+    var want = story;
+    if (want === null || want.loading) return;
+    want.loading = true;
+    call('GET', '/pushq/queues/' + encodeURIComponent(want.queue) + '/tasks/' + encodeURIComponent(want.task) + '/story').then(function (s) {
+      want.loading = false;
+      if (story !== want) return;
+      hideAlert('story-error');
+      var key = JSON.stringify(s);
+      if (key === want.key) return;
+      want.key = key;
+      want.json = s;
+      renderStory(s);
+    }, function (err) {
+      want.loading = false;
+      if (story === want) showAlert('story-error', 'Story of ' + want.task + ': ' + (err && err.message ? err.message : String(err)));
+    });
+  }
+
+  function openStory(queue, task) {
+    story = { queue: queue, task: task, json: null, key: null, loading: false };
+    taskRows.forEach(function (row, n) { row.tr.classList.toggle('selected', n === task); });
+    setText($('story-task'), task);
+    setText($('story-sub'), 'queue ' + queue + ' · reading the log…');
+    $('story-head').replaceChildren();
+    $('story-attempts').querySelector('tbody').replaceChildren();
+    setText($('story-end'), '');
+    $('story-empty').hidden = true;
+    hideAlert('story-error');
+    $('story-panel').hidden = false;
+    fetchStory();
+  }
+
+  function closeStory() {
+    story = null;
+    hideAlert('story-error');
+    $('story-panel').hidden = true;
+    taskRows.forEach(function (row) { row.tr.classList.remove('selected'); });
   }
 
   // ---- polling ----
@@ -321,6 +471,8 @@ const SCRIPT = String.raw`
   function refresh() {
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    // An open story is read again until the task has ended: each read is one pass over the log.
+    if (story !== null && (story.json === null || story.json.ended === null)) fetchStory();
     var want = selected;
     var tasks = want === null ? Promise.resolve(null) : call('GET', '/pushq/queues/' + encodeURIComponent(want) + '/tasks?limit=' + TASK_LIMIT);
     return Promise.all([call('GET', API), call('GET', '/pushq/dashboard.json'), tasks]).then(function (r) {
@@ -351,6 +503,7 @@ const SCRIPT = String.raw`
     b.addEventListener('click', function () { b.parentElement.classList.remove('shown'); });
   });
   $('close-tasks').addEventListener('click', function () { select(null); });
+  $('close-story').addEventListener('click', closeStory);
   $('auto').addEventListener('change', function () { if ($('auto').checked) refresh(); else schedule(); });
   setText($('origin'), location.host);
   refresh();
@@ -392,6 +545,21 @@ const BODY = String.raw`
       <tbody></tbody>
     </table>
     <div class="empty" id="tasks-empty">No live tasks in this queue (finished tasks are counted in the queue table).</div>
+  </section>
+  <section id="story-panel" hidden>
+    <h2>Story of <span id="story-task"></span> <span class="sub" id="story-sub"></span><span class="spacer"></span>
+      <button type="button" class="act" id="close-story">Close</button></h2>
+    <div class="alert" id="story-error" role="alert"><span class="text"></span><button type="button" title="Dismiss" aria-label="Dismiss">×</button></div>
+    <div class="story-head" id="story-head"></div>
+    <table id="story-attempts">
+      <thead><tr>
+        <th>#</th><th class="l">dispatched at</th><th title="X-AppEngine-TaskRetryCount the worker saw">retry count</th>
+        <th title="X-AppEngine-TaskExecutionCount the worker saw">execution count</th><th class="l">outcome</th><th>latency</th>
+      </tr></thead>
+      <tbody></tbody>
+    </table>
+    <div class="empty" id="story-empty" hidden>No attempt yet.</div>
+    <div class="story-end" id="story-end"></div>
   </section>
 </main>
 `;

@@ -34,6 +34,10 @@ queue:
     max_backoff_seconds: 0.1
 - name: held
   rate: 10/s
+- name: storied
+  rate: 50/s
+  retry_parameters:
+    min_backoff_seconds: 1
 `;
 
 let dir: string;
@@ -52,7 +56,8 @@ beforeAll(async () => {
   }
   dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-'));
   await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
-  worker = await startWorker((r) => (r.url.startsWith('/always-500') ? 500 : 200));
+  // /twice-503/*: 503, 503, then 200.
+  worker = await startWorker((r, nth) => (r.url.startsWith('/always-500') ? 500 : r.url.startsWith('/twice-503/') && nth < 2 ? 503 : 200));
   serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`]);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
   page = await browser.newPage();
@@ -97,7 +102,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
   });
 
   it('lists the queues of queue.yaml with their figures', async () => {
-    await expect.poll(() => page.locator('#queues tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-queue'))), POLL).toEqual(['default', 'shown', 'flow', 'flaky', 'held']);
+    await expect.poll(() => page.locator('#queues tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-queue'))), POLL).toEqual(['default', 'shown', 'flow', 'flaky', 'held', 'storied']);
     expect(await cell('shown', 'state')).toBe('running');
     expect(await cell('shown', 'rate')).toBe('7/s');
     expect(await cell('shown', 'tokens')).toBe('3.0 / 3');
@@ -193,6 +198,48 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await queueRow('held').getByRole('button', { name: 'Purge' }).click();
     await expect.poll(() => cell('held', 'pending'), POLL).toBe('0');
     expect((await api('GET', tasksOf('held'))).json.tasks ?? []).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('opens the story of a task that retried: its attempts with the counts and statuses, the backoffs, the end', async () => {
+    await queueRow('storied').locator('td.name').click();
+    await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('storied');
+    // min_backoff 1 s: the task stays listed for 3 s (backoffs of 1 s and 2 s), time to click it.
+    await create('storied', { name: taskName('storied', 'twice'), appEngineHttpRequest: { relativeUri: '/twice-503/x' } });
+    await taskRow('twice').waitFor();
+    await taskRow('twice').locator('td[data-field="name"]').click();
+    await page.locator('#story-panel').waitFor({ state: 'visible' });
+    expect(await page.locator('#story-task').textContent()).toBe('twice');
+    expect(await taskRow('twice').getAttribute('class')).toContain('selected');
+
+    // The panel follows the task until it has ended, then stays though the task left the list.
+    await expect.poll(() => page.locator('#story-end').textContent(), { timeout: 8000, interval: 100 }).toMatch(/^succeeded at \d\d:\d\d:\d\d\.\d{3} after 3 attempts$/);
+    await taskRow('twice').waitFor({ state: 'detached' });
+    const column = (field: string) => page.locator(`#story-attempts tr.attempt td[data-field="${field}"]`).allTextContents();
+    expect(await column('number')).toEqual(['1', '2', '3']);
+    expect(await column('outcome')).toEqual(['503', '503', '200']);
+    expect(await column('retryCount')).toEqual(['0', '1', '2']);
+    expect(await column('executionCount')).toEqual(['0', '1', '2']);
+    for (const latency of await column('latency')) expect(latency).toMatch(/^\d+(\.\d+)? s$/);
+    const backoffs = await page.locator('#story-attempts tr.backoff').allTextContents();
+    expect(backoffs).toHaveLength(2);
+    const eta = '\\d\\d:\\d\\d:\\d\\d\\.\\d{3}';
+    expect(backoffs[0]).toMatch(new RegExp(`^backoff: retry n=1, min_backoff 1 s, max_backoff 3600 s, max_doublings 16 → doublings 0 → delay min\\(3600 s, 1 s·2\\^0\\) = 1 s; next ETA ${eta}$`));
+    expect(backoffs[1]).toMatch(new RegExp(`^backoff: retry n=2, min_backoff 1 s, max_backoff 3600 s, max_doublings 16 → doublings 1 → delay min\\(3600 s, 1 s·2\\^1\\) = 2 s; next ETA ${eta}$`));
+    // The backoff line sits under the attempt it followed.
+    expect(await page.locator('#story-attempts tbody tr').evaluateAll((rows) => rows.map((r) => r.className))).toEqual(['attempt has-backoff', 'backoff', 'attempt has-backoff', 'backoff', 'attempt']);
+    expect(await page.locator('#story-head').textContent()).toContain('state succeeded');
+
+    // What the page shows is what the worker saw.
+    const seen = worker.forUrl('/twice-503/x');
+    expect(seen.map((r) => [r.headers['x-appengine-taskretrycount'], r.headers['x-appengine-taskexecutioncount'], r.answered])).toEqual([
+      ['0', '0', 503],
+      ['1', '1', 503],
+      ['2', '2', 200],
+    ]);
+
+    await page.locator('#close-story').click();
+    await page.locator('#story-panel').waitFor({ state: 'hidden' });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  *
  * What it calls: `GET /v2/.../queues` (state, rate limits), `GET /pushq/dashboard.json` (live
  * figures), `GET /pushq/queues/Q/tasks` (the selected queue's tasks), `GET /pushq/queues/Q/tasks/T/story`
- * (the story panel of a clicked task: read again at each refresh until the task has ended, as each
+ * (the story panel of a clicked task: read again when the task list shows it changed, until it has ended, as each
  * read is a pass over the log), and the existing commands `:pause`, `:resume`, `:purge`,
  * `DELETE .../tasks/T`, `POST .../tasks/T:run`.
  *
@@ -301,6 +301,14 @@ const SCRIPT = String.raw`
     taskRows.clear();
   }
 
+  /** What the task list says of a task, to see whether its story can have changed. */
+  function taskVersion(list, name) {
+    var t = list === null ? undefined : list.tasks.find(function (x) { return x.name === name; });
+    return t ? [t.state, t.dispatchCount, t.responseCount, t.lastStatus, t.lastError].join('/') : 'gone';
+  }
+
+  var lastList = null;
+
   function renderTasks(list) {
     var panel = $('tasks-panel');
     if (selected === null || list === null) { panel.hidden = true; clearTasks(); return; }
@@ -330,6 +338,13 @@ const SCRIPT = String.raw`
       c.lastStatus.classList.toggle('bad', (t.lastStatus !== null && (t.lastStatus < 200 || t.lastStatus > 299)) || t.lastError !== null);
       row.tr.classList.toggle('selected', story !== null && story.queue === list.queue && story.task === t.name);
     });
+    // The open story is read again only when its task changed (or left the live list: it ended),
+    // not at every refresh: each read is one pass over the log.
+    lastList = list;
+    if (story !== null && story.queue === list.queue) {
+      var version = taskVersion(list, story.task);
+      if (version !== story.version) { story.version = version; story.stale = true; }
+    }
     taskRows.forEach(function (row, name) {
       if (!seen.has(name)) { row.tr.remove(); taskRows.delete(name); }
     });
@@ -430,6 +445,7 @@ const SCRIPT = String.raw`
     var want = story;
     if (want === null || want.loading) return;
     want.loading = true;
+    want.stale = false;
     call('GET', '/pushq/queues/' + encodeURIComponent(want.queue) + '/tasks/' + encodeURIComponent(want.task) + '/story').then(function (s) {
       want.loading = false;
       if (story !== want) return;
@@ -446,7 +462,7 @@ const SCRIPT = String.raw`
   }
 
   function openStory(queue, task) {
-    story = { queue: queue, task: task, json: null, key: null, loading: false };
+    story = { queue: queue, task: task, json: null, key: null, loading: false, stale: false, version: lastList !== null && lastList.queue === queue ? taskVersion(lastList, task) : null };
     taskRows.forEach(function (row, n) { row.tr.classList.toggle('selected', n === task); });
     setText($('story-task'), task);
     setText($('story-sub'), 'queue ' + queue + ' · reading the log…');
@@ -471,13 +487,13 @@ const SCRIPT = String.raw`
   function refresh() {
     if (timer !== null) clearTimeout(timer);
     timer = null;
-    // An open story is read again until the task has ended: each read is one pass over the log.
-    if (story !== null && (story.json === null || story.json.ended === null)) fetchStory();
     var want = selected;
     var tasks = want === null ? Promise.resolve(null) : call('GET', '/pushq/queues/' + encodeURIComponent(want) + '/tasks?limit=' + TASK_LIMIT);
     return Promise.all([call('GET', API), call('GET', '/pushq/dashboard.json'), tasks]).then(function (r) {
       renderQueues(r[0], r[1]);
       if (want === selected) renderTasks(r[2]);
+      // An open story of a task that has not ended is read again when its task changed.
+      if (story !== null && story.stale && (story.json === null || story.json.ended === null)) fetchStory();
       setText($('updated'), 'updated ' + when(r[1].now).replace(/ [(].*$/, ''));
       var pill = $('conn');
       pill.className = 'pill ok';

@@ -242,4 +242,28 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await page.locator('#story-panel').waitFor({ state: 'hidden' });
     expect(pageErrors).toEqual([]);
   });
+
+  it('reads an open story again only when its task changes (each read is a pass over the log)', async () => {
+    expect((await api('POST', `${serve.api}/storied:pause`, {})).status).toBe(200);
+    await create('storied', { name: taskName('storied', 'waits'), appEngineHttpRequest: { relativeUri: '/waits' } });
+    await taskRow('waits').waitFor();
+    const reads: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().endsWith('/story')) reads.push(r.url());
+    };
+    page.on('request', onRequest);
+    try {
+      await taskRow('waits').locator('td[data-field="name"]').click();
+      await expect.poll(() => page.locator('#story-sub').textContent(), POLL).toBe('queue storied · 0 attempts');
+      await page.waitForTimeout(3500); // three refreshes of a task that does not change
+      expect(reads).toHaveLength(1);
+      // Resumed, it is dispatched: the task list shows the change, and the story is read again.
+      expect((await api('POST', `${serve.api}/storied:resume`, {})).status).toBe(200);
+      await expect.poll(() => page.locator('#story-end').textContent(), { timeout: 5000, interval: 100 }).toMatch(/^succeeded at /);
+      expect(reads.length).toBeGreaterThan(1);
+    } finally {
+      page.off('request', onRequest);
+    }
+    expect(pageErrors).toEqual([]);
+  });
 });

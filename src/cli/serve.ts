@@ -21,7 +21,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import type { EngineEvent } from '../core/events.js';
 
 export const SERVE_USAGE = `usage: pushq serve [--config queue.yaml] [--target NAME=URL ...] [--data DIR]
-                   [--host 127.0.0.1] [--port N]
+                   [--host 127.0.0.1] [--port N] [--connections N]
 
 Runs App Engine push queues locally: tasks are dispatched over real HTTP to your
 app, with rate, bucket, concurrency, ETA and retries enforced. The API is the
@@ -38,6 +38,9 @@ options:
   --host HOST            address to bind (default 127.0.0.1)
   --port N               port (default 8123; 0 picks a free one)
   --drain-seconds S      on SIGINT/SIGTERM, wait at most S seconds for attempts in flight (default 10)
+  --connections N        connections per worker origin (default 128): at most N requests at
+                         once at one worker; beyond 2N handed to the pool, queues wait
+                         (backpressure, docs/serve.md)
   -h, --help             show this help
 
 signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.
@@ -52,12 +55,13 @@ interface ServeArgs {
   host: string;
   port: number;
   drainSeconds: number;
+  connections: number;
 }
 
 const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
 
 function parseArgs(args: string[]): ServeArgs | string {
-  const out: ServeArgs = { targets: {}, data: '.pushq', memory: false, durable: true, host: '127.0.0.1', port: 8123, drainSeconds: 10 };
+  const out: ServeArgs = { targets: {}, data: '.pushq', memory: false, durable: true, host: '127.0.0.1', port: 8123, drainSeconds: 10, connections: 128 };
   const scalings: [string, TargetScaling][] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -85,6 +89,12 @@ function parseArgs(args: string[]): ServeArgs | string {
           const s = Number(value());
           if (!(s >= 0)) return '--drain-seconds must be 0 or more';
           out.drainSeconds = s;
+          break;
+        }
+        case '--connections': {
+          const n = Number(value());
+          if (!Number.isInteger(n) || n < 1 || n > 4096) return '--connections must be a whole number from 1 to 4096';
+          out.connections = n;
           break;
         }
         case '--target': {
@@ -181,6 +191,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       replayed,
       host: parsed.host,
       port: parsed.port,
+      connections: parsed.connections,
     });
   } catch (err) {
     io.stderr(`pushq serve: cannot start: ${(err as Error).message}\n`);

@@ -200,7 +200,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILURE;
   }
   replayed = []; // the events now live in the state; let them go
-  await lock?.recordPort(Number(new URL(service.url).port));
+  await lock?.recordPort(service.port);
 
   return new Promise<number>((resolve) => {
     const onHup = (): void => {

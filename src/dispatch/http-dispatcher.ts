@@ -45,7 +45,10 @@ export interface HttpDispatcherOptions {
 export interface HttpDispatcher extends Extract<Dispatcher, { kind: 'real' }> {
   hasRoom(target: string, queueIndex: number): boolean;
   setRoomListener(listener: (queueIndex: number) => void): void;
+  /** Waits for requests in flight, then closes the connections. */
   close(): Promise<void>;
+  /** Aborts requests in flight and closes the connections now (a shutdown past its grace time). */
+  destroy(): Promise<void>;
 }
 
 interface ResolvedTarget {
@@ -329,6 +332,11 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
     async close(): Promise<void> {
       await Promise.all([...pools.values()].map((o) => o.pool.close()));
       deadlines.close();
+    },
+    async destroy(): Promise<void> {
+      // Deadline timers first: they would otherwise keep the process alive for up to 24 h.
+      deadlines.close();
+      await Promise.all([...pools.values()].map((o) => o.pool.destroy()));
     },
   };
 }

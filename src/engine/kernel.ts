@@ -361,8 +361,8 @@ export class Kernel {
   }
 
   private settleAsync(id: number, request: AttemptRequest, outcome: ObservedOutcome): void {
-    if (this.detached) return;
     this.pendingAsync--;
+    if (this.detached) return;
     const now = this.clock ? Math.max(this.clock(), this.now) : this.now;
     this.advanceTo(now);
     const settled: AttemptOutcome = { status: outcome.status, latencyUs: Math.max(0, now - request.dispatchedAt) };

@@ -258,6 +258,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The request listener while the service restores its state: every request gets UNAVAILABLE. */
+export function answerStarting(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  send(res, 503, new ApiError('UNAVAILABLE', 'pushq serve is starting: try again in a moment'));
+}
+
 /** The request listener for node:http. */
 export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {

@@ -13,7 +13,7 @@
  * attempts in flight, flush and close the log, then release the data directory's lock (after the
  * close: no other server may open the log while this one can still write it).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
@@ -25,7 +25,7 @@ import { Kernel, type EventObserver } from '../engine/kernel.js';
 import { canonicalJson } from '../engine/simulation.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
-import { createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
+import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { AttemptHistory } from './attempt-history.js';
 import { DispatchCounters } from './dashboard-figures.js';
 
@@ -61,6 +61,8 @@ export interface ShutdownReport {
 
 export class PushqService {
   readonly url: string;
+  /** The port the API listens on. */
+  readonly port: number;
   readonly history: AttemptHistory;
   /** Events replayed at start, and attempts found in flight then (re-dispatched). */
   readonly replayedEvents: number;
@@ -81,9 +83,10 @@ export class PushqService {
     private readonly dispatcher: HttpDispatcher,
     private readonly ctx: ApiContext,
     private readonly options: ServiceOptions,
-    info: { url: string; history: AttemptHistory; replayed: number; interrupted: number },
+    info: { url: string; port: number; history: AttemptHistory; replayed: number; interrupted: number },
   ) {
     this.url = info.url;
+    this.port = info.port;
     this.history = info.history;
     this.replayedEvents = info.replayed;
     this.interruptedAttempts = info.interrupted;
@@ -105,6 +108,17 @@ export class PushqService {
       counters.observe(e, state);
       replayed++;
     }
+    // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot
+    // be bound fails the start before anything is dispatched or logged.
+    let handle: (req: IncomingMessage, res: ServerResponse) => void = answerStarting;
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     const clock = createWallClock(state.lastEventAt);
     const http = createHttpDispatcher({ targets: options.targets, retryReasonOf: history.retryReasonOf, ...(options.connections === undefined ? {} : { connections: options.connections }) });
     // After shutdown an attempt that still answers is not settled (kernel.detach): the log is
@@ -124,15 +138,23 @@ export class PushqService {
     let interrupted = 0;
     for (let id = 0; id < state.tasks.count; id++) if (state.tasks.attemptOpen[id] === 1) interrupted++;
     const d = driver;
-    d.run((k) => {
-      if (state.config !== null) {
-        k.abandonInFlight(RESTART_ERROR);
-        k.restoreTimers();
-      }
-      const same = state.config !== null && canonicalJson(state.config) === canonicalJson(options.config) && canonicalJson(state.settings) === canonicalJson(settings);
-      if (!same) k.applyConfig(options.config, settings);
-    });
-    await options.log.flush();
+    try {
+      d.run((k) => {
+        if (state.config !== null) {
+          k.abandonInFlight(RESTART_ERROR);
+          k.restoreTimers();
+        }
+        const same = state.config !== null && canonicalJson(state.config) === canonicalJson(options.config) && canonicalJson(state.settings) === canonicalJson(settings);
+        if (!same) k.applyConfig(options.config, settings);
+      });
+      await options.log.flush();
+    } catch (err) {
+      kernel.detach();
+      d.stop();
+      await http.destroy();
+      await new Promise((r) => server.close(r));
+      throw err;
+    }
 
     const ctx: ApiContext = {
       driver: d,
@@ -142,17 +164,10 @@ export class PushqService {
       stopping: false,
       reload: async () => ({ ok: false, lines: [] }),
     };
-    const server = createServer({ keepAliveTimeout: 5000 }, createApiHandler(ctx));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    handle = createApiHandler(ctx);
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, { url: `http://${host}:${addr.port}`, history, replayed, interrupted });
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, { url: `http://${host}:${addr.port}`, port: addr.port, history, replayed, interrupted });
     ctx.reload = () => service.reload();
     return service;
   }
@@ -200,8 +215,9 @@ export class PushqService {
   }
 
   private async dispatcherDestroy(): Promise<void> {
-    // Attempts still in flight stay open in the log; the next start re-dispatches them.
-    const closing = this.dispatcher.close();
-    await Promise.race([closing, new Promise((r) => setTimeout(r, 100))]);
+    // Attempts still in flight stay open in the log; the next start re-dispatches them. Their
+    // requests are aborted: waiting for them (and their deadline timers) would keep the process
+    // alive up to the handler deadline after "stopped".
+    await this.dispatcher.destroy();
   }
 }

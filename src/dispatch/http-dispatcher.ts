@@ -43,7 +43,7 @@ export interface HttpDispatcherOptions {
 }
 
 export interface HttpDispatcher extends Extract<Dispatcher, { kind: 'real' }> {
-  hasRoom(target: string, queueIndex: number): boolean;
+  hasRoom(target: string, queueIndex: number, pinned?: boolean): boolean;
   setRoomListener(listener: (queueIndex: number) => void): void;
   /** Waits for requests in flight, then closes the connections. */
   close(): Promise<void>;
@@ -224,7 +224,9 @@ class Origin {
 
   hasRoom(queueIndex: number): boolean {
     const free = this.active < this.window && this.head === this.waiting.length;
-    if (free && (this.blockedHead === this.blocked.length || this.granting === queueIndex)) return true;
+    // Room goes to the queue being offered it, else to anyone only when nobody waits (a queue
+    // whose timer fires during another's turn does not take that turn's room).
+    if (free && (this.granting === queueIndex || (this.granting === -1 && this.blockedHead === this.blocked.length))) return true;
     if (this.isBlocked[queueIndex] !== true) {
       this.isBlocked[queueIndex] = true;
       this.blocked.push(queueIndex);
@@ -303,6 +305,9 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
     }
     return o;
   };
+  const origins = new Set<string>();
+  for (const t of Object.values(options.targets)) if (t.url !== undefined) origins.add(new URL(t.url).origin);
+  const multipleOrigins = origins.size > 1;
   const targetOf = (name: string): ResolvedTarget | null => {
     let target = resolved.get(name);
     if (target === undefined) {
@@ -313,7 +318,11 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   };
   return {
     kind: 'real',
-    hasRoom(targetName: string, queueIndex: number): boolean {
+    hasRoom(targetName: string, queueIndex: number, pinned = true): boolean {
+      // A queue whose tasks may go to several workers is not held back by one of them (its next
+      // task's worker being full must not stop tasks for the others): it gets no backpressure,
+      // and its attempts past the window wait here in order, as sent.
+      if (!pinned && multipleOrigins) return true;
       const target = targetOf(targetName);
       return target === null || poolFor(target.origin).hasRoom(queueIndex);
     },

@@ -75,7 +75,10 @@ export type Dispatcher =
 export interface RealDispatcher {
   kind: 'real';
   send(request: AttemptRequest): Promise<ObservedOutcome>;
-  /** Whether an attempt of queue `queueIndex` to `target` may start now (see above). */
-  hasRoom?(target: string, queueIndex: number): boolean;
+  /**
+   * Whether an attempt of queue `queueIndex` to `target` may start now (see above). `pinned`: the
+   * queue has a target of its own, so all its tasks go to one place.
+   */
+  hasRoom?(target: string, queueIndex: number, pinned: boolean): boolean;
   setRoomListener?(listener: (queueIndex: number) => void): void;
 }

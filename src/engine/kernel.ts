@@ -84,7 +84,7 @@ export class Kernel {
   /** Set by `detach`: outcomes and room offers from the dispatcher are ignored. */
   private detached = false;
   /** The dispatcher's backpressure check, if it has one (see RealDispatcher). */
-  private readonly hasRoom: ((target: string, queueIndex: number) => boolean) | null = null;
+  private readonly hasRoom: ((target: string, queueIndex: number, pinned: boolean) => boolean) | null = null;
 
   constructor(options: KernelOptions) {
     this.state = options.state;
@@ -301,7 +301,7 @@ export class Kernel {
       if (e === null) break;
       // The transport is full: the task stays pending, and the dispatcher calls roomFor(q)
       // when it can take more (so no wake is set: it would only find the transport full again).
-      if (hasRoom !== null && !hasRoom(targetOf(this.state, q, e.id), q.index)) return;
+      if (hasRoom !== null && !hasRoom(targetOf(this.state, q, e.id), q.index, q.config.target !== undefined)) return;
       this.applyOne(e);
       this.startAttempt(e);
     }

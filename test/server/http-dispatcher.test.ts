@@ -113,6 +113,46 @@ describe('HTTP dispatcher', () => {
     await none.close();
   });
 
+  it("gives a turn's room only to the queue whose turn it is", async () => {
+    const d = createHttpDispatcher({ connections: 1, targets: { default: { scaling: 'automatic', url: worker.url } } });
+    const askedDuringTurn: boolean[] = [];
+    const sends: Promise<unknown>[] = [];
+    d.setRoomListener((q) => {
+      // Another queue (say, its wake timer fired) asks during queue 2's turn: not its room.
+      if (q === 2) askedDuringTurn.push(d.hasRoom('default', 7));
+      if (q === 2) sends.push(d.send(attempt({ url: '/queued/turn' })));
+    });
+    try {
+      sends.push(d.send(attempt({ url: '/queued/t1' })), d.send(attempt({ url: '/queued/t2' })));
+      expect(d.hasRoom('default', 2)).toBe(false);
+      while (worker.forUrl('/queued/turn').length === 0) {
+        await Promise.all(sends);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(askedDuringTurn).toEqual([false]);
+      await Promise.all(sends);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('holds back only pinned queues when there are several workers', async () => {
+    const other = await startWorker(() => 200);
+    const d = createHttpDispatcher({ connections: 1, targets: { default: { scaling: 'automatic', url: worker.url }, api: { scaling: 'automatic', url: other.url } } });
+    try {
+      const sends = [d.send(attempt({ url: '/queued/p1' })), d.send(attempt({ url: '/queued/p2' }))];
+      // default's window is full: a queue with a target of its own waits; one whose tasks may
+      // go to either worker is not stopped by this one.
+      expect(d.hasRoom('default', 1, true)).toBe(false);
+      expect(d.hasRoom('default', 2, false)).toBe(true);
+      expect(d.hasRoom('api', 3, true)).toBe(true);
+      await Promise.all(sends);
+    } finally {
+      await d.close();
+      await other.close();
+    }
+  });
+
   it('resolves version.service to the service, unknown services to default', () => {
     const targets = { default: { scaling: 'automatic' as const, url: 'http://127.0.0.1:1/base/' }, api: { scaling: 'automatic' as const, url: 'http://127.0.0.1:2' } };
     expect(resolveTarget(targets, 'v2.api')).toEqual({ origin: 'http://127.0.0.1:2', basePath: '' });

@@ -16,7 +16,12 @@
  * reusing their armed timer).
  */
 
+import { DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from '../engine/kernel.js';
+
 const DURATIONS_KEPT = 8;
+
+/** The scaling deadlines (10 min, 24 h) serve most attempts: their FIFOs are never retired. */
+const SCALING_DEADLINES_MS: ReadonlySet<number> = new Set([DEADLINE_AUTOMATIC_US / 1000, DEADLINE_BASIC_MANUAL_US / 1000]);
 
 export interface DeadlineEntry {
   readonly expiresAtMs: number;
@@ -67,12 +72,12 @@ export class Deadlines {
     }
   }
 
-  /** Entries held, ended ones not yet dropped included (bounded: see the invariants). */
   /** FIFOs kept (one per duration with a live or not yet dropped entry). */
   get durations(): number {
     return this.fifos.size;
   }
 
+  /** Entries held, ended ones not yet dropped included (bounded: see the invariants). */
   get held(): number {
     let n = 0;
     for (const fifo of this.fifos.values()) n += fifo.items.length - fifo.head;
@@ -87,7 +92,7 @@ export class Deadlines {
 
   /** Removes an empty FIFO and its timer when there are many; says whether it did. */
   private retireIfEmpty(fifo: DeadlineFifo): boolean {
-    if (fifo.items.length !== 0 || this.fifos.size <= DURATIONS_KEPT) return false;
+    if (fifo.items.length !== 0 || this.fifos.size <= DURATIONS_KEPT || SCALING_DEADLINES_MS.has(fifo.durationMs)) return false;
     if (fifo.timer !== undefined) clearTimeout(fifo.timer);
     fifo.timer = undefined;
     fifo.timerAtMs = Infinity;

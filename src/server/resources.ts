@@ -185,9 +185,10 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown): { s
     if (us === null) {
       throw new ApiError('INVALID_ARGUMENT', `task.dispatchDeadline: ${JSON.stringify(deadline).slice(0, 40)} is not a duration such as "30s" or "1.5s"`, 'task.dispatch_deadline');
     }
-    // Cloud Tasks: 0 means the default deadline (Task.dispatch_deadline, v2). The range,
-    // [15 s, 24 h 15 s], is checked by the engine (checkTaskSpec, cloud-tasks flavour).
-    if (us !== 0) spec.dispatchDeadlineUs = us;
+    // Cloud Tasks: 0 means the default deadline (Task.dispatch_deadline, v2); only a value that
+    // is exactly zero, not one below a microsecond. The range, [15 s, 24 h 15 s], is checked by
+    // the engine (checkTaskSpec, cloud-tasks flavour).
+    if (us !== 0 || !isExactlyZeroDuration(deadline)) spec.dispatchDeadlineUs = us;
   }
   const r = task['appEngineHttpRequest'];
   if (r !== undefined && r !== null) {
@@ -224,4 +225,11 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown): { s
     }
   }
   return { spec, view };
+}
+
+/** A Duration that is exactly zero (`"0s"`, `"0.000s"`, `{}`, `{ seconds: 0, nanos: 0 }`). */
+function isExactlyZeroDuration(value: unknown): boolean {
+  if (typeof value === 'string') return /^0+(\.0+)?s$/.test(value);
+  if (!isRecord(value)) return false;
+  return Number(value['seconds'] ?? 0) === 0 && Number(value['nanos'] ?? 0) === 0;
 }

@@ -123,6 +123,7 @@ describe('errors in the Google JSON shape', () => {
     ['a negative dispatchDeadline', { dispatchDeadline: '-20s' }, 'task.dispatch_deadline'],
     ['a dispatchDeadline as a number', { dispatchDeadline: 30 }, 'task.dispatch_deadline'],
     ['a dispatchDeadline below 15 s', { dispatchDeadline: '14.999999s' }, 'task.dispatch_deadline'],
+    ['a dispatchDeadline below a microsecond but not zero', { dispatchDeadline: '0.0000001s' }, 'task.dispatch_deadline'],
     ['a dispatchDeadline above 24 h 15 s', { dispatchDeadline: '86415.000001s' }, 'task.dispatch_deadline'],
   ])('INVALID_ARGUMENT naming the field for %s', async (_what, task, field) => {
     const r = await createError('a', task);

@@ -43,4 +43,14 @@ describe('Deadlines', () => {
     expect(d.durations).toBeLessThanOrEqual(8);
     d.close();
   });
+
+  it('never retires the scaling deadlines\' FIFOs (10 min, 24 h): they serve most attempts', () => {
+    const d = new Deadlines();
+    for (let i = 0; i < 20; i++) d.add(15_000 + i, () => {}); // many live durations
+    d.end(d.add(600_000, () => {}), 600_000);
+    d.end(d.add(86_400_000, () => {}), 86_400_000);
+    d.end(d.add(30_000, () => {}), 30_000);
+    expect(d.durations).toBe(22); // 20 live, the two scaling ones kept empty, 30 s retired
+    d.close();
+  });
 });

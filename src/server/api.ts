@@ -22,7 +22,7 @@ import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { createTaskSpec, isLive, parseView, queueResource, taskResource, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList, type DispatchCounters } from './dashboard-figures.js';
 import { DASHBOARD_PAGE } from './dashboard-page.js';
-import { readTaskStory } from './task-story-view.js';
+import { TaskStoryCache } from './task-story-view.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -73,6 +73,18 @@ interface Route {
 const queuesAreFromYaml: Handler = async () => {
   throw new ApiError('FAILED_PRECONDITION', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
 };
+
+const storyCaches = new WeakMap<EventLog, TaskStoryCache>();
+
+/** One story cache per service log. */
+function storiesOf(log: EventLog): TaskStoryCache {
+  let cache = storyCaches.get(log);
+  if (cache === undefined) {
+    cache = new TaskStoryCache(log);
+    storyCaches.set(log, cache);
+  }
+  return cache;
+}
 
 function state(ctx: ApiContext): EngineState {
   return ctx.driver.kernel.state;
@@ -236,7 +248,7 @@ const ROUTES: readonly Route[] = [
   {
     pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks\/(?<task>[^/:]+)\/story$/,
     methods: {
-      GET: async (ctx, m) => readTaskStory(ctx.log, state(ctx), m.queue, m.task),
+      GET: async (ctx, m) => storiesOf(ctx.log).read(state(ctx), m.queue, m.task),
     },
   },
   {

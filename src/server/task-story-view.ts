@@ -125,6 +125,37 @@ export async function readTaskStory(log: EventLog, state: EngineState, queue: st
   return storyView(story, collector.stories.length, fold.events);
 }
 
+/**
+ * Stories with a memory: a story is read again only when events were applied since the last
+ * read of that task (each read is a pass over the whole log, and stalls the service meanwhile),
+ * and requests for a task while its story is being read share that read.
+ */
+export class TaskStoryCache {
+  private readonly entries = new Map<number, { version: number; view: Promise<TaskStoryView> }>();
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly capacity = 64,
+  ) {}
+
+  read(state: EngineState, queue: string, name: string): Promise<TaskStoryView> {
+    const q = requireQueue(state, queue);
+    const id = findTaskId(state, q, name);
+    if (id < 0) return Promise.reject(new ApiError('NOT_FOUND', `task "${name}" not found in queue "${queue}"`));
+    const version = state.eventsApplied;
+    const hit = this.entries.get(id);
+    if (hit !== undefined && hit.version === version) return hit.view;
+    const entry = { version, view: readTaskStory(this.log, state, queue, name) };
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as number);
+    entry.view.catch(() => {
+      if (this.entries.get(id) === entry) this.entries.delete(id);
+    });
+    return entry.view;
+  }
+}
+
 const seconds = (us: number): number => us / US_PER_SECOND;
 
 export function storyView(s: TaskStory, sameName: number, eventsRead: number): TaskStoryView {

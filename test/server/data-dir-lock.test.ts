@@ -1,10 +1,13 @@
 /**
  * The data directory lock (src/server/data-dir-lock.ts): a fresh directory is locked; a live
  * holder refuses with DATA_DIR_LOCKED; a dead holder or a file that is not a lock is taken over;
- * release deletes only our own lock; two starters racing for a stale lock: exactly one wins.
+ * release deletes only our own lock; two, three and five starters racing for a stale lock: exactly
+ * one wins every round and its lock is the file; a `lock.break` left by a crashed takeover (dead pid,
+ * or an old file that is not one) does not block the next start; nothing but `lock` is left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -147,6 +150,89 @@ describe('acquireDataDirLock', () => {
     await rm(lockPath());
     expect(await lock.release()).toBe(false);
     expect(await lock.release()).toBe(false);
+  });
+
+  it.each([
+    [3, 100],
+    [5, 100],
+  ])('%i starters racing for a stale lock, %i rounds: exactly one wins every round, and its lock is the file', async (n, rounds) => {
+    const stale = await deadPid();
+    const live = new Set(Array.from({ length: n }, (_, i) => 20_000_001 + i));
+    const isAlive = (pid: number): boolean => live.has(pid);
+    const failures: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      await writeLock({ pid: stale });
+      const results = await Promise.allSettled([...live].map((pid) => acquireDataDirLock(dir, { pid, isAlive })));
+      const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      const file = await readLock().catch(() => null);
+      const left = (await readdir(dir)).sort();
+      if (won.length !== 1) failures.push(`round ${round}: ${won.length} winners (${won.map((l) => l.holder.pid).join(', ')}), lock names ${file?.pid}`);
+      else if (file?.pid !== won[0]!.holder.pid || file.startedAt !== won[0]!.holder.startedAt) failures.push(`round ${round}: winner ${won[0]!.holder.pid}, lock names ${file?.pid}`);
+      else if (!lost.every((e) => e instanceof DataDirLockedError)) failures.push(`round ${round}: a loser failed otherwise: ${lost.find((e) => !(e instanceof DataDirLockedError))}`);
+      else if (won[0]!.takenOver?.previous?.pid !== stale) failures.push(`round ${round}: takenOver ${JSON.stringify(won[0]!.takenOver)}`);
+      if (left.join() !== LOCK_FILE) failures.push(`round ${round}: left ${left.join(', ')}`);
+      await rm(dir, { recursive: true, force: true });
+      dir = await mkdtemp(join(tmpdir(), 'pushq-lock-'));
+    }
+    const multi = failures.filter((f) => /: [02-9]\d* winners/.test(f)).length;
+    expect(failures.slice(0, 5), `${failures.length} of ${rounds} rounds failed, ${multi} without exactly one winner`).toEqual([]);
+  });
+
+  it('recovers a lock.break left by a takeover that died (dead pid), leaving only the lock', async () => {
+    const stale = await deadPid();
+    await writeLock({ pid: stale });
+    await writeFile(join(dir, 'lock.break'), JSON.stringify({ pid: await deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', token: 'x' }));
+    const lock = await acquireDataDirLock(dir);
+    expect(lock.takenOver?.previous?.pid).toBe(stale);
+    expect((await readLock())?.pid).toBe(process.pid);
+    expect(await readdir(dir)).toEqual([LOCK_FILE]);
+    await lock.release();
+  });
+
+  it('recovers a stale lock.break whose replacement also died (lock.break.<sha256 of its text>)', async () => {
+    const stale = await deadPid();
+    await writeLock({ pid: stale });
+    const text = JSON.stringify({ pid: await deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', token: 'a' });
+    await writeFile(join(dir, 'lock.break'), text);
+    const right = `lock.break.${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+    await writeFile(join(dir, right), JSON.stringify({ pid: await deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', token: 'b' }));
+    const lock = await acquireDataDirLock(dir);
+    expect(lock.takenOver?.previous?.pid).toBe(stale);
+    expect(await readdir(dir)).toEqual([LOCK_FILE]);
+    await lock.release();
+  });
+
+  it('recovers a lock.break that is not one once it is a few seconds old; several starters: one wins', async () => {
+    const stale = await deadPid();
+    await writeLock({ pid: stale });
+    const brk = join(dir, 'lock.break');
+    await writeFile(brk, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(brk, old, old);
+    const live = new Set([30_000_001, 30_000_002, 30_000_003]);
+    const results = await Promise.allSettled([...live].map((pid) => acquireDataDirLock(dir, { pid, isAlive: (p) => live.has(p) })));
+    const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof DataDirLockedError)).toBe(true);
+    expect((await readLock())?.pid).toBe(won[0]!.holder.pid);
+    expect(await readdir(dir)).toEqual([LOCK_FILE]);
+  });
+
+  it('waits for a lock.break held by a live process, then judges the lock it wrote', async () => {
+    const child = await sleeper();
+    const stale = await deadPid();
+    await writeLock({ pid: stale });
+    const brk = join(dir, 'lock.break');
+    await writeFile(brk, JSON.stringify({ pid: child.pid!, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', token: 'y' }));
+    const pending = acquireDataDirLock(dir);
+    // The live breaker finishes its takeover: its lock replaces the stale one, its break goes.
+    await new Promise((r) => setTimeout(r, 100));
+    await writeLock({ pid: child.pid!, port: 9 });
+    await rm(brk);
+    const err = await refusal(pending);
+    expect(err.holder.pid).toBe(child.pid);
+    expect(await readdir(dir)).toEqual([LOCK_FILE]);
   });
 
   it('two starters racing for a stale lock: exactly one wins, the other is refused', async () => {

@@ -45,6 +45,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -108,17 +109,48 @@ export interface LockOptions {
   pid?: number;
   host?: string;
   now?: () => Date;
-  /** Whether a pid lives on this host; default `process.kill(pid, 0)`. */
-  isAlive?: (pid: number) => boolean;
+  /** Whether the process that wrote a lock at `startedAt` still lives on this host; default `pidIsAlive`. */
+  isAlive?: (pid: number, startedAt?: string) => boolean;
 }
 
-/** `kill(pid, 0)`: ESRCH means no such process; EPERM means it exists but is not ours. */
-export function pidIsAlive(pid: number): boolean {
+/**
+ * Whether process `pid` lives, and (given the lock's `startedAt`, on Linux) is the one that wrote
+ * the lock. `kill(pid, 0)`: ESRCH means no such process; EPERM means it exists but is not ours.
+ * A pid is reused (after a reboot, in a new container): a process that started more than a few
+ * seconds after the lock was written cannot have written it, so that lock is stale.
+ */
+export function pidIsAlive(pid: number, startedAt?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  if (startedAt === undefined) return true;
+  const lockWrittenMs = Date.parse(startedAt);
+  const processStartMs = linuxProcessStartMs(pid);
+  if (Number.isNaN(lockWrittenMs) || processStartMs === null) return true;
+  return processStartMs <= lockWrittenMs + PID_REUSE_TOLERANCE_MS;
+}
+
+/** Boot time and tick rounding (whole seconds, 1/100 s) stay well inside this. */
+const PID_REUSE_TOLERANCE_MS = 3000;
+
+/**
+ * When process `pid` started, from /proc (Linux): field 22 of /proc/PID/stat is its start in
+ * clock ticks after boot (USER_HZ, 100 on Linux), and `btime` in /proc/stat the boot time.
+ * null where /proc is not there or unreadable.
+ */
+export function linuxProcessStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    if (btime === null || !Number.isFinite(startTicks)) return null;
+    return Number(btime[1]) * 1000 + startTicks * 10;
+  } catch {
+    return null;
   }
 }
 
@@ -154,7 +186,7 @@ interface Ctx {
   dir: string;
   path: string;
   holder: LockHolder;
-  isAlive: (pid: number) => boolean;
+  isAlive: (pid: number, startedAt?: string) => boolean;
   deadline: number;
 }
 
@@ -182,7 +214,7 @@ export async function acquireDataDirLock(dir: string, options: LockOptions = {})
         if (current.host !== host) throw new DataDirLockedError(dir, path, current, false);
         // Our own pid: held if this process holds it (a second open in one process), else it is a
         // previous incarnation's (a container restarted with the same pid), which is stale.
-        const alive = current.pid === holder.pid ? heldHere.has(resolve(path)) : ctx.isAlive(current.pid);
+        const alive = current.pid === holder.pid ? heldHere.has(resolve(path)) : ctx.isAlive(current.pid, current.startedAt);
         if (alive) throw new DataDirLockedError(dir, path, current, true);
       }
       // Stale: replace exactly this text, holding the break file.
@@ -264,7 +296,7 @@ function breakIsStale(ctx: Ctx, text: string, ageMs: number): boolean {
   }
   if (b === null || typeof token !== 'string') return ageMs > BREAK_GARBAGE_AGE_MS;
   if (b.host !== ctx.holder.host) return false; // cannot be checked from here: wait, then give up
-  return b.pid === ctx.holder.pid ? !breaksHere.has(token) : !ctx.isAlive(b.pid);
+  return b.pid === ctx.holder.pid ? !breaksHere.has(token) : !ctx.isAlive(b.pid, b.startedAt);
 }
 
 async function waitOrGiveUp(ctx: Ctx, breakPath: string): Promise<void> {

@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE, acquireDataDirLock, parseLock, pidIsAlive, type LockHolder } from '../../src/server/data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, acquireDataDirLock, linuxProcessStartMs, parseLock, pidIsAlive, type LockHolder } from '../../src/server/data-dir-lock.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -46,7 +46,7 @@ async function deadPid(): Promise<number> {
 const lockPath = (): string => join(dir, LOCK_FILE);
 const readLock = async (): Promise<LockHolder | null> => parseLock(await readFile(lockPath(), 'utf8'));
 const writeLock = (holder: Partial<LockHolder> | string): Promise<void> =>
-  writeFile(lockPath(), typeof holder === 'string' ? holder : JSON.stringify({ host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', ...holder }));
+  writeFile(lockPath(), typeof holder === 'string' ? holder : JSON.stringify({ host: hostname(), startedAt: new Date().toISOString(), ...holder }));
 
 async function refusal(promise: Promise<unknown>): Promise<DataDirLockedError> {
   const err = await promise.then(
@@ -97,7 +97,7 @@ describe('acquireDataDirLock', () => {
   it('takes over the lock of a dead pid (a server killed with -9)', async () => {
     const pid = await deadPid();
     expect(pidIsAlive(pid)).toBe(false);
-    await writeLock({ pid });
+    await writeLock({ pid, startedAt: '2026-01-01T00:00:00.000Z' });
     const lock = await acquireDataDirLock(dir);
     expect(lock.takenOver).toEqual({ previous: { pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }, reason: 'dead-pid' });
     expect((await readLock())?.pid).toBe(process.pid);
@@ -224,7 +224,7 @@ describe('acquireDataDirLock', () => {
     const stale = await deadPid();
     await writeLock({ pid: stale });
     const brk = join(dir, 'lock.break');
-    await writeFile(brk, JSON.stringify({ pid: child.pid!, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', token: 'y' }));
+    await writeFile(brk, JSON.stringify({ pid: child.pid!, host: hostname(), startedAt: new Date().toISOString(), token: 'y' }));
     const pending = acquireDataDirLock(dir);
     // The live breaker finishes its takeover: its lock replaces the stale one, its break goes.
     await new Promise((r) => setTimeout(r, 100));
@@ -258,5 +258,26 @@ describe('pidIsAlive', () => {
     expect(pidIsAlive(process.pid)).toBe(true);
     expect(pidIsAlive((await sleeper()).pid!)).toBe(true);
     expect(pidIsAlive(await deadPid())).toBe(false);
+  });
+
+  it('knows a reused pid: a process that started after the lock was written did not write it', async () => {
+    const started = linuxProcessStartMs(process.pid);
+    expect(started).not.toBeNull();
+    expect(started!).toBeGreaterThan(Date.now() - 10 * 60_000);
+    expect(started!).toBeLessThanOrEqual(Date.now());
+    expect(pidIsAlive(process.pid, new Date().toISOString())).toBe(true);
+    expect(pidIsAlive(process.pid, new Date(started! - 3_600_000).toISOString())).toBe(false);
+  });
+});
+
+describe('a lock naming a reused pid', () => {
+  it('is taken over: the live process with that pid started after the lock was written', async () => {
+    const child = await sleeper();
+    // Written a day before this child started (a server that died, then a reboot reused its pid).
+    await writeLock({ pid: child.pid!, startedAt: new Date(Date.now() - 86_400_000).toISOString() });
+    const lock = await acquireDataDirLock(dir);
+    expect(lock.takenOver).toMatchObject({ previous: { pid: child.pid }, reason: 'dead-pid' });
+    expect((await readLock())?.pid).toBe(process.pid);
+    await lock.release();
   });
 });

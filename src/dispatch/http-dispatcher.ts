@@ -14,6 +14,8 @@
  *   per attempt and reads it again itself when the attempt settles.
  * - `send` never rejects: every outcome (status, refused connection, reset, deadline) is mapped
  *   by `observedOutcome`, the one function that turns an undici result into an attempt result.
+ * - Backpressure (class Origin): at most 2 × connections requests are handed to an origin's pool;
+ *   a queue asking `hasRoom` when that is full is remembered and offered room later, in turn.
  */
 import { Pool, type Dispatcher as UndiciDispatcher } from 'undici';
 import type { TargetSettings } from '../core/events.js';

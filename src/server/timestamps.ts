@@ -7,7 +7,23 @@ import { ApiError } from './errors.js';
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 
+/** google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const TIMESTAMP_MIN_US = -62_135_596_800 * US_PER_SECOND;
+const TIMESTAMP_MAX_US = 253_402_300_800 * US_PER_SECOND - 1;
+
+/**
+ * A timestamp outside Timestamp's range is refused: it could not be shown again (a Date that far
+ * out has no ISO form), and a task holding one would break every read of its queue.
+ */
 export function parseTimestamp(value: unknown, field: string): Micros {
+  const us = parseTimestampUs(value, field);
+  if (!(us >= TIMESTAMP_MIN_US && us <= TIMESTAMP_MAX_US)) {
+    throw new ApiError('INVALID_ARGUMENT', `${field}: outside the range of a timestamp, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z`, field);
+  }
+  return us;
+}
+
+function parseTimestampUs(value: unknown, field: string): Micros {
   if (typeof value === 'object' && value !== null && 'seconds' in value) {
     const { seconds, nanos } = value as { seconds: unknown; nanos?: unknown };
     const s = Number(seconds);

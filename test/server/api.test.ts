@@ -89,6 +89,27 @@ describe('task.dispatchDeadline', () => {
   });
 });
 
+describe('found by spec/api-fuzz.spec.ts', () => {
+  it('a scheduleTime outside the Timestamp range is INVALID_ARGUMENT and adds nothing; the queue stays readable', async () => {
+    for (const [id, scheduleTime] of [
+      ['ts-far-past', { seconds: -1e15 }],
+      ['ts-nanos', { seconds: 0, nanos: -1e20 }],
+      ['ts-year-minus-1', '0000-01-01T00:00:00+23:59'],
+    ] as const) {
+      const r = await createError('a', { name: name('a', id), scheduleTime });
+      expect(r.status, JSON.stringify(r.error)).toBe(400);
+      expect(fieldOf(r.error)).toBe('task.schedule_time');
+      expect((await api('GET', `${base}/a/tasks/${id}`)).status).toBe(404);
+    }
+    expect((await api('GET', `${base}/a/tasks`)).status).toBe(200);
+    // The range's first instant is a timestamp like any other.
+    const first = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'ts-first'), scheduleTime: '0001-01-01T00:00:00Z' } });
+    expect(first.status, JSON.stringify(first.json)).toBe(200);
+    expect(first.json.scheduleTime).toBe('0001-01-01T00:00:00Z');
+    expect((await api('DELETE', `${base}/a/tasks/ts-first`)).status).toBe(200);
+  });
+});
+
 describe('errors in the Google JSON shape', () => {
   it('ALREADY_EXISTS for a live duplicate and for a tombstoned name', async () => {
     expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'dup') } })).status).toBe(200);

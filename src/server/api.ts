@@ -283,11 +283,23 @@ export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: S
   };
 }
 
+/**
+ * The request target as a URL. A path is always a path: `//x/y` is not resolved as a
+ * scheme-relative URL (host `x`), which would route it as `/y` (and `//` alone is no URL at all).
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://pushq.invalid${target}`) : new URL(target, 'http://pushq.invalid');
+  } catch {
+    throw new ApiError('INVALID_ARGUMENT', 'the request target is not a valid URL');
+  }
+}
+
 async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let op: ApiOperation = 'other';
   try {
     if (ctx.stopping) throw new ApiError('UNAVAILABLE', 'pushq is shutting down');
-    const url = new URL(req.url ?? '/', 'http://pushq.invalid');
+    const url = requestUrl(req.url ?? '/');
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);

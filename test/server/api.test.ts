@@ -89,6 +89,19 @@ describe('task.dispatchDeadline', () => {
   });
 });
 
+/** A raw GET, so the request target is sent exactly as written (`//...`). */
+function rawGet(target: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(service.url);
+    const req = request({ host: hostname, port, path: target, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (s: string) => (body += s)).on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(body) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('found by spec/api-fuzz.spec.ts', () => {
   it('a scheduleTime outside the Timestamp range is INVALID_ARGUMENT and adds nothing; the queue stays readable', async () => {
     for (const [id, scheduleTime] of [
@@ -107,6 +120,16 @@ describe('found by spec/api-fuzz.spec.ts', () => {
     expect(first.status, JSON.stringify(first.json)).toBe(200);
     expect(first.json.scheduleTime).toBe('0001-01-01T00:00:00Z');
     expect((await api('DELETE', `${base}/a/tasks/ts-first`)).status).toBe(200);
+  });
+
+  it('a request target starting with // is a path, not a URL with a host', async () => {
+    const bare = await rawGet('//');
+    expect(bare.status).toBe(404);
+    expect(bare.json.error.status).toBe('NOT_FOUND');
+    // Not routed as /v2/projects/p/locations/l/queues (host "x").
+    const hosted = await rawGet('//x/v2/projects/p/locations/l/queues');
+    expect(hosted.status).toBe(404);
+    expect(hosted.json.error.message).toContain('//x/v2/projects/p/locations/l/queues');
   });
 });
 

@@ -19,7 +19,7 @@ import type { WallDriver } from '../engine/wall-driver.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
-import { createTaskSpec, isLive, parseView, queueResource, taskResource, type Location } from './resources.js';
+import { createTaskSpec, isLive, parseView, queueResource, runTaskView, taskResource, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList, type DispatchCounters } from './dashboard-figures.js';
 import { DASHBOARD_PAGE } from './dashboard-page.js';
 import { TaskStoryCache } from './task-story-view.js';
@@ -203,8 +203,7 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+):(run)$`),
     methods: {
       POST: async (ctx, m) => {
-        const body = await readJsonBody(m.req);
-        const view = parseView((body as Record<string, unknown>)['responseView']);
+        const view = runTaskView(await readJsonBody(m.req));
         const id = liveTaskId(ctx, m);
         await durable(ctx, () => ctx.driver.kernel.runTask(m.queue, m.task));
         return taskResource(m.loc, state(ctx), ctx.history, id, view);

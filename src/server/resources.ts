@@ -77,6 +77,12 @@ export function parseView(value: unknown): TaskView {
   throw new ApiError('INVALID_ARGUMENT', `responseView: "${String(value)}" is not BASIC or FULL`, 'response_view');
 }
 
+/** A RunTask body (`{ responseView }`; none is `{}`) → the view of the answer. */
+export function runTaskView(body: unknown): TaskView {
+  if (!isRecord(body)) throw new ApiError('INVALID_ARGUMENT', 'the request body must be a JSON object');
+  return parseView(body['responseView']);
+}
+
 /** gRPC code for an attempt's outcome (google.rpc.Code), as Cloud Tasks reports responseStatus. */
 function rpcCodeOfHttp(status: number): number {
   if (status >= 200 && status < 300) return 0;

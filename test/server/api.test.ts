@@ -131,6 +131,17 @@ describe('found by spec/api-fuzz.spec.ts', () => {
     expect(hosted.status).toBe(404);
     expect(hosted.json.error.message).toContain('//x/v2/projects/p/locations/l/queues');
   });
+
+  it('RunTask with a body that is not a JSON object is INVALID_ARGUMENT and runs nothing', async () => {
+    expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'run-body') } })).status).toBe(200);
+    for (const body of [null, [], 'FULL']) {
+      const r = await api('POST', `${base}/a/tasks/run-body:run`, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
+    }
+    expect((await api('GET', `${base}/a/tasks/run-body`)).json.dispatchCount).toBe(0);
+    expect((await api('DELETE', `${base}/a/tasks/run-body`)).status).toBe(200);
+  });
 });
 
 describe('errors in the Google JSON shape', () => {

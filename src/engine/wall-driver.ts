@@ -9,9 +9,15 @@
  *   before anything new happens, in (time, seq) order, as in a simulation.
  * - At most one setTimeout is armed, for `kernel.nextTimerAt()`. Settles of real attempts call
  *   `arm()` (the kernel's onAsyncSettled), which only re-arms when the next timer moved earlier.
+ * - No delay handed to setTimeout exceeds MAX_TIMER_DELAY_MS: Node turns a longer one (an ETA
+ *   25 to 30 days ahead) into 1 ms, which would wake the process every millisecond. A capped timer
+ *   fires early, finds nothing due, and re-arms for the rest.
  */
 import type { Micros } from '../core/time.js';
 import type { Kernel } from './kernel.js';
+
+/** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** Epoch µs from a monotonic source, never below `floorUs`. */
 export function createWallClock(floorUs = 0): () => Micros {
@@ -51,7 +57,7 @@ export class WallDriver {
     const next = this.kernel.nextTimerAt();
     if (next === Infinity || next >= this.armedAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const delayMs = Math.max(0, Math.ceil((next - this.clock()) / 1000));
+    const delayMs = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil((next - this.clock()) / 1000)));
     this.armedAt = next;
     this.timer = setTimeout(this.fire, delayMs);
   };

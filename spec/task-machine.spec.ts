@@ -18,7 +18,7 @@ import {
   type TaskState,
 } from '../src/core/task-machine.js';
 
-const CONTEXT = { id: 7, queue: 'q', name: 'task7', retryCount: 0, executionCount: 0, etaUs: 0 };
+const CONTEXT = { id: 7, queue: 'q', name: 'task7', dispatchCount: 0, responseCount: 0, etaUs: 0 };
 const eventArbitrary = fc.constantFrom<TaskMachineEventType>('DISPATCH', 'RUN', 'SUCCEED', 'FAIL', 'GIVE_UP', 'RETRY_DUE', 'DELETE');
 
 function tableFold(events: readonly TaskMachineEventType[]): string[] {

@@ -224,7 +224,7 @@ export function decideSettle(state: EngineState, id: number, outcome: AttemptOut
   if (status !== null && status >= 200 && status <= 299) return { type: 'AttemptSucceeded', t: now, id, status, latencyUs };
   const reason: FailureReason = status !== null ? 'status' : (outcome.reason ?? 'connection');
   const policy = taskRetryPolicy(state, id);
-  const attemptsMade = tasks.retryCount[id] as number;
+  const attemptsMade = tasks.dispatchCount[id] as number;
   const ageUs = now - (tasks.firstAttemptAt[id] as number);
   if (!shouldRetry(policy, attemptsMade, ageUs)) {
     const e: TaskGaveUp = { type: 'TaskGaveUp', t: now, id, status, reason, latencyUs };

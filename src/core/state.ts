@@ -122,7 +122,7 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       if (tasks.attemptOpen[e.id] !== 0) fail(`task ${e.id} dispatched while an attempt is in flight`);
       tasks.attemptOpen[e.id] = 1;
       if (Number.isNaN(tasks.firstAttemptAt[e.id])) tasks.firstAttemptAt[e.id] = e.t;
-      tasks.retryCount[e.id] = (tasks.retryCount[e.id] as number) + 1;
+      tasks.dispatchCount[e.id] = (tasks.dispatchCount[e.id] as number) + 1;
       return;
     }
     case 'AttemptSucceeded': {

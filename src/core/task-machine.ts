@@ -24,8 +24,10 @@ export interface TaskMachineContext {
   id: number;
   queue: string;
   name: string;
-  retryCount: number;
-  executionCount: number;
+  /** Attempts dispatched so far. */
+  dispatchCount: number;
+  /** Attempts the handler answered. */
+  responseCount: number;
   etaUs: number;
 }
 

@@ -47,8 +47,8 @@ export class TaskTable {
   /** NaN until the first attempt. */
   firstAttemptAt: Float64Array;
   endedAt: Float64Array;
-  /** Attempts dispatched so far: the X-AppEngine-TaskRetryCount of the next attempt. */
-  retryCount: Uint32Array;
+  /** Attempts dispatched so far (Cloud Tasks dispatchCount); the next attempt's X-AppEngine-TaskRetryCount. */
+  dispatchCount: Uint32Array;
   /** Attempts that got a response from the handler (X-AppEngine-TaskExecutionCount). */
   executionCount: Uint32Array;
   /** Status of the previous response, 0 if none (X-AppEngine-TaskPreviousResponse). */
@@ -67,7 +67,7 @@ export class TaskTable {
     this.addedAt = new Float64Array(capacity);
     this.firstAttemptAt = new Float64Array(capacity);
     this.endedAt = new Float64Array(capacity);
-    this.retryCount = new Uint32Array(capacity);
+    this.dispatchCount = new Uint32Array(capacity);
     this.executionCount = new Uint32Array(capacity);
     this.lastStatus = new Uint16Array(capacity);
     this.endReason = new Uint8Array(capacity);
@@ -108,7 +108,7 @@ export class TaskTable {
     this.addedAt = grow(this.addedAt);
     this.firstAttemptAt = grow(this.firstAttemptAt);
     this.endedAt = grow(this.endedAt);
-    this.retryCount = grow(this.retryCount);
+    this.dispatchCount = grow(this.dispatchCount);
     this.executionCount = grow(this.executionCount);
     this.lastStatus = grow(this.lastStatus);
     this.endReason = grow(this.endReason);

@@ -438,7 +438,7 @@ class KernelAttemptRequest implements AttemptRequest {
     this.body = meta?.body;
     this.bodyBytes = meta?.bodyBytes ?? 0;
     this.target = targetOf(state, q, id);
-    this.retryCount = (tasks.retryCount[id] as number) - 1;
+    this.retryCount = (tasks.dispatchCount[id] as number) - 1;
     this.executionCount = tasks.executionCount[id] as number;
     this.previousStatus = lastStatus === 0 ? null : lastStatus;
     this.etaUs = tasks.eta[id] as number;

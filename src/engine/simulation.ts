@@ -78,8 +78,16 @@ export interface TaskView {
   addedAtSeconds: number;
   firstAttemptAtSeconds: number | null;
   endedAtSeconds: number | null;
+  /** Attempts dispatched so far, forced runs included (Cloud Tasks' `dispatchCount`). */
+  dispatchCount: number;
+  /** Attempts the handler answered, whatever the status (Cloud Tasks' `responseCount`). */
+  responseCount: number;
+  /**
+   * Retries so far: attempts after the first, `max(0, dispatchCount - 1)`. As App Engine counts
+   * them, it is the X-AppEngine-TaskRetryCount the latest attempt carried (0 on the first).
+   */
   retryCount: number;
-  executionCount: number;
+  /** Status of the latest answered attempt (X-AppEngine-TaskPreviousResponse of the next one). */
   previousStatus: number | null;
 }
 
@@ -284,8 +292,9 @@ export class Simulation {
       addedAtSeconds: (t.addedAt[id] as number) / US_PER_SECOND,
       firstAttemptAtSeconds: s(t.firstAttemptAt[id] as number),
       endedAtSeconds: s(t.endedAt[id] as number),
-      retryCount: t.retryCount[id] as number,
-      executionCount: t.executionCount[id] as number,
+      dispatchCount: t.dispatchCount[id] as number,
+      responseCount: t.executionCount[id] as number,
+      retryCount: Math.max(0, (t.dispatchCount[id] as number) - 1),
       previousStatus: last === 0 ? null : last,
     };
   }
@@ -297,8 +306,8 @@ export class Simulation {
       id: v.id,
       queue: v.queue,
       name: v.name,
-      retryCount: v.retryCount,
-      executionCount: v.executionCount,
+      dispatchCount: v.dispatchCount,
+      responseCount: v.responseCount,
       etaUs: this.state.tasks.eta[v.id] as number,
     });
   }

@@ -141,7 +141,7 @@ export class StatsCollector {
       case 'AttemptDispatched': {
         const acc = this.of(state, e.id);
         acc.attempts++;
-        if ((state.tasks.retryCount[e.id] as number) > 1) acc.retries++;
+        if ((state.tasks.dispatchCount[e.id] as number) > 1) acc.retries++;
         acc.dispatched(e.t);
         const inFlight = (state.queues[state.tasks.queue[e.id] as number] as { inFlight: number }).inFlight;
         if (inFlight > acc.inFlightMax) acc.inFlightMax = inFlight;

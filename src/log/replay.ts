@@ -45,7 +45,7 @@ export function stateLines(state: EngineState): string[] {
   }
   const t = state.tasks;
   for (let id = 0; id < t.count; id++) {
-    lines.push(JSON.stringify([id, t.state[id], t.queue[id], t.eta[id], t.addedAt[id], nanToNull(t.firstAttemptAt[id] as number), nanToNull(t.endedAt[id] as number), t.retryCount[id], t.executionCount[id], t.lastStatus[id], t.endReason[id], t.size[id], t.attemptOpen[id], t.meta[id] ?? null]));
+    lines.push(JSON.stringify([id, t.state[id], t.queue[id], t.eta[id], t.addedAt[id], nanToNull(t.firstAttemptAt[id] as number), nanToNull(t.endedAt[id] as number), t.dispatchCount[id], t.executionCount[id], t.lastStatus[id], t.endReason[id], t.size[id], t.attemptOpen[id], t.meta[id] ?? null]));
   }
   return lines;
 }

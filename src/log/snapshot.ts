@@ -31,10 +31,17 @@ import { LogError } from './log-errors.js';
 import { scanEventLog, type LogPosition, type Recovered } from './log-reader.js';
 
 export const SNAPSHOT_FORMAT = 'pushq-snapshot';
-export const SNAPSHOT_VERSION = 1;
+/** 2: the attempts column is named `dispatchCount` (version 1 called it `retryCount`; both read). */
+export const SNAPSHOT_VERSION = 2;
 
-const COLUMNS = ['state', 'queue', 'eta', 'addedAt', 'firstAttemptAt', 'endedAt', 'retryCount', 'executionCount', 'lastStatus', 'endReason', 'size', 'attemptOpen'] as const;
+const COLUMNS = ['state', 'queue', 'eta', 'addedAt', 'firstAttemptAt', 'endedAt', 'dispatchCount', 'executionCount', 'lastStatus', 'endReason', 'size', 'attemptOpen'] as const;
 type Column = (typeof COLUMNS)[number];
+
+/** A column name in a snapshot file → the table's column (undefined: not a column of this pushq). */
+function columnNamed(name: string): Column | undefined {
+  if (name === 'retryCount') return 'dispatchCount';
+  return (COLUMNS as readonly string[]).includes(name) ? (name as Column) : undefined;
+}
 
 interface QueueRecord {
   name: string;
@@ -146,7 +153,9 @@ export function decodeSnapshot(bytes: Buffer, file = 'snapshot'): { state: Engin
   const t = state.tasks;
   let off = nl + 1;
   for (const c of head.columns) {
-    const a = t[c.name];
+    const column = columnNamed(c.name);
+    if (column === undefined) throw new LogError('SNAPSHOT_INVALID', `${file}: unknown column ${JSON.stringify(c.name)}`, { file });
+    const a = t[column];
     if (c.bytes !== n * a.BYTES_PER_ELEMENT || off + c.bytes > bytes.length) throw new LogError('SNAPSHOT_INVALID', `${file}: column ${c.name} has the wrong size`, { file });
     // Copy through a Uint8Array view: the source offset need not be aligned.
     new Uint8Array(a.buffer, a.byteOffset, c.bytes).set(bytes.subarray(off, off + c.bytes));

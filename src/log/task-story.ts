@@ -103,7 +103,7 @@ export class TaskStoryCollector {
         s.attempts.push({
           dispatchedAtUs: e.t,
           forced: e.forced === true,
-          retryCount: (state.tasks.retryCount[e.id] as number) - 1,
+          retryCount: (state.tasks.dispatchCount[e.id] as number) - 1,
           executionCount: state.tasks.executionCount[e.id] as number,
           status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
         });
@@ -123,7 +123,7 @@ export class TaskStoryCollector {
         const p = taskRetryPolicy(state, e.id);
         if (last) Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: e.latencyUs });
         const first = state.tasks.firstAttemptAt[e.id] as number;
-        s.ended = { reason: 'gave_up', atUs: e.t, giveUp: { attemptsMade: state.tasks.retryCount[e.id] as number, retryLimit: p.retryLimit, ageUs: e.t - first, ageLimitUs: p.ageLimitUs } };
+        s.ended = { reason: 'gave_up', atUs: e.t, giveUp: { attemptsMade: state.tasks.dispatchCount[e.id] as number, retryLimit: p.retryLimit, ageUs: e.t - first, ageLimitUs: p.ageLimitUs } };
         break;
       }
       case 'AttemptOrphaned':

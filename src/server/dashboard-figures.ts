@@ -61,7 +61,7 @@ export class DispatchCounters {
     const c = this.of(index);
     c.attempts++;
     // Observers run after evolve: retryCount already counts this attempt.
-    if ((state.tasks.retryCount[e.id] as number) > 1) c.retries++;
+    if ((state.tasks.dispatchCount[e.id] as number) > 1) c.retries++;
     c.dispatched(e.t);
   };
 
@@ -178,7 +178,7 @@ export function taskList(state: EngineState, history: AttemptHistory, q: QueueRu
       method: meta?.method ?? 'POST',
       url: meta?.url ?? `/_ah/queue/${q.name}`,
       scheduleTime: formatTimestamp(t.eta[id] as number),
-      dispatchCount: t.retryCount[id] as number,
+      dispatchCount: t.dispatchCount[id] as number,
       responseCount: t.executionCount[id] as number,
       lastStatus: last === null || inFlight ? null : last.status,
       lastError: last === null || inFlight || last.status !== null ? null : (last.error ?? last.reason ?? 'no response'),

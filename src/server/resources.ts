@@ -119,7 +119,7 @@ export function taskResource(loc: Location, state: EngineState, history: Attempt
     createTime: formatTimestamp(tasks.addedAt[id] as number),
     // The task's own deadline as given (Cloud Tasks echoes it), else the target's scaling deadline.
     dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? deadlineFor(state.settings, target ?? 'default')),
-    dispatchCount: tasks.retryCount[id] as number,
+    dispatchCount: tasks.dispatchCount[id] as number,
     responseCount: tasks.executionCount[id] as number,
   };
   const first = tasks.firstAttemptAt[id] as number;

@@ -81,7 +81,7 @@ describe('pushq replay LOG', () => {
     expect(Object.keys(s)).toEqual(['task', 'queue', 'state', 'added_at', 'attempts', 'ended']);
     expect(s.task).toBe('own-retry');
     expect(s.state).toBe(live.state);
-    expect(s.attempts).toHaveLength(live.retryCount);
+    expect(s.attempts).toHaveLength(live.dispatchCount);
     s.attempts.forEach((a: Record<string, unknown>, i: number) => {
       expect(Object.keys(a)).toEqual(['dispatched_at', 'status', 'timed_out', 'retry_count', 'execution_count', 'next_eta']);
       expect(a.retry_count).toBe(i);

@@ -16,7 +16,19 @@ describe('S15: per-task retry options', () => {
     const delays = (name: string) => s.events.filter((e) => e.type === 'AttemptFailed' && e.id === s.task('q', name).id).map((e) => (e.type === 'AttemptFailed' ? e.delayUs / 1e6 : 0));
     expect(delays('own').slice(0, 4)).toEqual([1, 2, 4, 8]); // default doublings 16, no retry limit
     expect(s.task('q', 'queue-rules').state).toBe('failed');
-    expect(s.task('q', 'queue-rules').retryCount).toBe(1);
+    expect(s.task('q', 'queue-rules')).toMatchObject({ dispatchCount: 1, responseCount: 1, retryCount: 0 });
+  });
+
+  it("a task's counts as App Engine and Cloud Tasks count them: the first attempt is no retry", () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('q', 50)), worker: ({ request }) => ({ status: request.url === '/flaky' && request.retryCount < 2 ? 503 : 200, latencyMs: 1000 }) });
+    s.addTask({ queue: 'q', name: 'ok' });
+    s.addTask({ queue: 'q', name: 'flaky', url: '/flaky' });
+    s.runUntil(0.5);
+    expect(s.task('q', 'ok')).toMatchObject({ state: 'dispatching', dispatchCount: 1, responseCount: 0, retryCount: 0, previousStatus: null });
+    s.runUntilIdle();
+    expect(s.task('q', 'ok')).toMatchObject({ state: 'succeeded', dispatchCount: 1, responseCount: 1, retryCount: 0, previousStatus: 200 });
+    expect(s.task('q', 'flaky')).toMatchObject({ state: 'succeeded', dispatchCount: 3, responseCount: 3, retryCount: 2, previousStatus: 200 });
+    expect(s.taskSnapshot('q', 'flaky').context).toMatchObject({ dispatchCount: 3, responseCount: 3 });
   });
 
   it('invalid options → INVALID_RETRY_OPTIONS, nothing added', () => {

@@ -60,6 +60,28 @@ describe('snapshots', () => {
     expect(() => loadWithSnapshot(junk, LOG)).toThrow(/not a pushq snapshot/);
   });
 
+  test('a version 1 snapshot (attempts column named retryCount) still loads; an unknown column is refused', () => {
+    const bytes = readFileSync(SNAP);
+    const nl = bytes.indexOf(0x0a);
+    const head = JSON.parse(bytes.toString('utf8', 0, nl)) as { version: number; columns: { name: string }[] };
+    expect(head.version).toBe(2);
+    const rewrite = (edit: (h: typeof head) => void, path: string): string => {
+      const h = structuredClone(head);
+      edit(h);
+      writeFileSync(path, Buffer.concat([Buffer.from(`${JSON.stringify(h)}\n`), bytes.subarray(nl + 1)]));
+      return path;
+    };
+    const v1 = rewrite((h) => {
+      h.version = 1;
+      for (const c of h.columns) if (c.name === 'dispatchCount') c.name = 'retryCount';
+    }, join(dir, 'v1.snap'));
+    expect(stateLines(loadWithSnapshot(v1, LOG).state)).toEqual(stateLines(loadWithSnapshot(SNAP, LOG).state));
+    const odd = rewrite((h) => {
+      (h.columns[0] as { name: string }).name = 'colour';
+    }, join(dir, 'odd.snap'));
+    expect(() => loadWithSnapshot(odd, LOG)).toThrow(/unknown column "colour"/);
+  });
+
   test('pushq replay --snapshot prints the same tasks as a full replay', async () => {
     const [full, fromSnap] = await Promise.all([pushq('replay', LOG, '--json'), pushq('replay', LOG, '--json', '--snapshot', SNAP)]);
     expect(fromSnap.code).toBe(0);

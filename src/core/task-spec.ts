@@ -87,6 +87,16 @@ function invalid(field: string, message: string, index: number | undefined, code
   throw new TaskValidationError(code, `${field}: ${message}`, index === undefined ? { field } : { field, index });
 }
 
+/**
+ * A `..` segment in the path, spelt plainly or percent-encoded (`%2e%2e`, `.%2E`, ...): a worker or
+ * proxy that normalises the path would resolve it above the target's base path.
+ */
+function hasDotDotSegment(url: string): boolean {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.split('/').some((segment) => segment.replace(/%2e/gi, '.') === '..');
+}
+
 function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
@@ -105,6 +115,7 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     if (!url.startsWith('/')) invalid('url', `"${truncate(url)}" must be a path starting with "/"`, index, 'INVALID_URL');
     if (url.startsWith('//') || url.includes('\\')) invalid('url', `"${truncate(url)}" would leave the target (scheme-relative or backslash)`, index, 'INVALID_URL');
     if (url.includes('#')) invalid('url', 'must not contain a fragment (#)', index, 'INVALID_URL');
+    if (hasDotDotSegment(url)) invalid('url', `"${truncate(url)}" would leave the target (a ".." path segment)`, index, 'INVALID_URL');
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u0020\u007f]/.test(url)) invalid('url', 'must not contain spaces or control characters', index, 'INVALID_URL');
     if (url.length > TASK_LIMITS.url_length_max) invalid('url', `is ${url.length} characters, above the limit of ${TASK_LIMITS.url_length_max}`, index, 'INVALID_URL');

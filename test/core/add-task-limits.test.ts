@@ -79,6 +79,17 @@ describe('S24: malformed requests → INVALID_TASK', () => {
     expectRefused(s, () => s.addTask({ queue: 'q', url: '/work?a=1' }), 'INVALID_TASK');
     s.addTask({ queue: 'q', url: '/work?a=1', method: 'GET' });
   });
+
+  it.each(['/a/../b', '/..', '/a/%2e%2e/b', '/a/.%2E', '/%2E./x?y=1'])('a URL that would leave the target: %s', (url) => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', url }), 'INVALID_URL');
+  });
+
+  it('dots that are not a .. segment are fine: /a..b, /.well-known, /a/./b, ?up=..', () => {
+    const s = sim();
+    for (const url of ['/a..b', '/.well-known/x', '/a/./b', '/...', '/x?up=../..']) s.addTask({ queue: 'q', url, method: 'GET' });
+    expect(s.stats().queues.q!.tasks_added).toBe(5);
+  });
 });
 
 describe('S5: total_storage_limit', () => {

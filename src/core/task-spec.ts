@@ -41,7 +41,8 @@ export interface TaskSpec {
 
 /**
  * Which client rules apply. The legacy Task Queue SDKs refuse a POST URL with a query string
- * (S24); Cloud Tasks accepts one, so the REST API checks with `cloud-tasks`.
+ * (S24); Cloud Tasks accepts one, so the REST API checks with `cloud-tasks`. Cloud Tasks also
+ * moves a past scheduleTime to now, where the Task Queue SDKs keep the past ETA.
  */
 export type TaskApiFlavour = 'taskqueue' | 'cloud-tasks';
 
@@ -157,8 +158,10 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   // ---- ETA ----
   if (spec.countdownUs !== undefined && spec.etaUs !== undefined) invalid('eta', 'countdown and eta are exclusive; give one', index);
   if (spec.countdownUs !== undefined && !(spec.countdownUs >= 0)) invalid('countdown', 'must be 0 or more', index);
-  const eta = Math.round(spec.etaUs ?? now + (spec.countdownUs ?? 0));
-  if (!Number.isFinite(eta)) invalid('eta', 'is not a finite time', index, 'INVALID_ETA');
+  const given = Math.round(spec.etaUs ?? now + (spec.countdownUs ?? 0));
+  if (!Number.isFinite(given)) invalid('eta', 'is not a finite time', index, 'INVALID_ETA');
+  // Cloud Tasks sets a past scheduleTime to now; the Task Queue SDKs keep a past ETA as given.
+  const eta = flavour === 'cloud-tasks' && given < now ? now : given;
   if (eta > now + TASK_LIMITS.eta_ahead_us_max) invalid('eta', 'is more than 30 days ahead', index, 'INVALID_ETA');
 
   // ---- target ----

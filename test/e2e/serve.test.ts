@@ -121,9 +121,12 @@ describe('pushq serve (child process, real worker)', () => {
     expect(worker.forUrl('/always-500/g1')).toHaveLength(3); // first attempt + 2 retries, then no more
   });
 
-  it('keeps to rate 20/s with bucket 5 at the worker', async () => {
+  it('keeps to rate 20/s with bucket 5 at the worker, and spends the burst at once', async () => {
     const n = 30;
+    // Queued while paused, so the resume finds 30 tasks and a full bucket.
+    expect((await api('POST', `${serve.api}/rated:pause`, {})).json.state).toBe('PAUSED');
     await Promise.all(Array.from({ length: n }, (_, i) => create('rated', { appEngineHttpRequest: { relativeUri: `/rated/${i}` } })));
+    expect((await api('POST', `${serve.api}/rated:resume`, {})).json.state).toBe('RUNNING');
     await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/rated/')).length === n, 8000, `${n} rated tasks`);
     const times = worker.forUrl('/rated/').map((r) => r.atMs).sort((a, b) => a - b);
     // Any window of T ms holds at most bucket + rate·T dispatches. Arrival times are taken in this
@@ -137,6 +140,9 @@ describe('pushq serve (child process, real worker)', () => {
     // 25 tokens beyond the burst take 1.25 s at 20/s (less the same 300 ms of measuring slack;
     // the first requests also wait for new connections).
     expect((times[n - 1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(950);
+    // The burst: the bucket's 5 tokens go at once. Without it the 5th would come 200 ms after the
+    // first (one token per 50 ms).
+    expect((times[4] as number) - (times[0] as number)).toBeLessThan(150);
   });
 
   it('never has more than max_concurrent_requests in flight at the worker', async () => {

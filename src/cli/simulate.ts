@@ -142,7 +142,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   if (run.stoppedBy === 'limit') {
     const pending = Object.values(stats.queues).reduce((n, q) => n + q.pending, 0);
     io.stderr(
-      `pushq simulate: stopped at the run limit of ${RUN_LIMIT_US / US_PER_DAY} days of virtual time with ${pending} task${pending === 1 ? '' : 's'} pending ` +
+      `pushq simulate: stopped at the run limit, ${RUN_LIMIT_US / US_PER_DAY} days of virtual time after the last arrival, with ${pending} task${pending === 1 ? '' : 's'} pending ` +
         '(tasks that fail every attempt retry forever without task_retry_limit or task_age_limit); set until: to choose when to stop\n',
     );
   }

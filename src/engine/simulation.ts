@@ -104,6 +104,8 @@ export class Simulation {
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
   private readonly prng: Prng;
+  private workloadsArriving = 0;
+  private lastArrivalUs = 0;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed ?? 1;
@@ -210,6 +212,16 @@ export class Simulation {
     const startUs = w.atSeconds === undefined ? this.kernel.now : this.futureMicros(w.atSeconds, 'addWorkload');
     const template = toTaskSpec({ ...(w.task ?? {}), queue: w.queue });
     let made = 0;
+    let allArrived = w.count === 0;
+    if (!allArrived) this.workloadsArriving++;
+    const arrived = (k: Kernel): void => {
+      if (allArrived) return;
+      this.lastArrivalUs = Math.max(this.lastArrivalUs, k.now);
+      if (made === w.count) {
+        allArrived = true;
+        this.workloadsArriving--;
+      }
+    };
     const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });
     if (w.ratePerSecond === undefined) {
       this.kernel.at(startUs, (k) => {
@@ -220,6 +232,7 @@ export class Simulation {
           k.addTasks(batch);
           made += n;
         }
+        arrived(k);
       });
       return;
     }
@@ -240,9 +253,18 @@ export class Simulation {
         next = made < w.count ? arrivalAt(made, at) : Infinity;
       }
       k.addTasks(batch);
+      arrived(k);
       if (made < w.count) k.at(Math.max(next, at), arrive);
     };
     this.kernel.at(startUs, arrive);
+  }
+
+  /**
+   * When the workloads are done arriving: the virtual time (µs) of the last arrival, or Infinity
+   * while a workload still has tasks to add. A runner that stops at a limit measures it from here.
+   */
+  get arrivalsEndUs(): number {
+    return this.workloadsArriving > 0 ? Infinity : this.lastArrivalUs;
   }
 
   // ---- running ---------------------------------------------------------------------------------

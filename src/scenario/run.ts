@@ -2,9 +2,10 @@
  * Runs a validated scenario: one `Simulation`, its workloads scheduled, then virtual time until
  * every task has settled (or `until`). Same scenario and seed: the same events, byte for byte.
  *
- * Without `until`, a run also stops at {@link RUN_LIMIT_US}: with App Engine's default retry
- * parameters (no limits) a task whose every attempt fails retries forever, and "until every task
- * has settled" would never come.
+ * Without `until`, a run also stops {@link RUN_LIMIT_US} after the last arrival: with App Engine's
+ * default retry parameters (no limits) a task whose every attempt fails retries forever, and
+ * "until every task has settled" would never come. Arrivals themselves are finite, so they are
+ * never cut off.
  */
 import { US_PER_DAY, US_PER_SECOND, type Micros } from '../core/time.js';
 import { createSimulation, configHash, type Simulation, type SimulationStats } from '../engine/simulation.js';
@@ -14,7 +15,7 @@ import type { Scenario } from './types.js';
 
 export const DEFAULT_SEED = 1;
 
-/** Where a run without `until` stops at the latest: 31 days, past the 30-day ETA limit. */
+/** How long after the last arrival a run without `until` goes on at most: 31 days, past the 30-day ETA limit. */
 export const RUN_LIMIT_US: Micros = 31 * US_PER_DAY;
 
 export interface RunScenarioOptions {
@@ -30,7 +31,7 @@ export interface ScenarioRun {
   seedSource: 'option' | 'scenario' | 'default';
   simulation: Simulation;
   stats: SimulationStats;
-  /** `idle`: nothing was left to happen; `until`: the scenario's `until`; `limit`: {@link RUN_LIMIT_US}. */
+  /** `idle`: nothing was left to happen; `until`: the scenario's `until`; `limit`: {@link RUN_LIMIT_US} after the last arrival. */
   stoppedBy: 'idle' | 'until' | 'limit';
 }
 
@@ -62,7 +63,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   } else {
     // Time by time rather than advanceTo(limit), which would move the clock to the limit even
     // when the run goes idle long before it. Same timers, same order.
-    for (let next = kernel.nextTimerAt(); next <= RUN_LIMIT_US; next = kernel.nextTimerAt()) kernel.advanceTo(next);
+    for (let next = kernel.nextTimerAt(); next <= simulation.arrivalsEndUs + RUN_LIMIT_US; next = kernel.nextTimerAt()) kernel.advanceTo(next);
   }
   const more = kernel.nextTimerAt() !== Infinity;
   const stoppedBy = !more ? 'idle' : scenario.untilUs !== null ? 'until' : 'limit';

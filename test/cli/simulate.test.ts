@@ -94,7 +94,21 @@ describe('pushq simulate: exit status', () => {
     const r = await pushq('simulate', file, '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).queues.default.pending).toBe(3);
-    expect(r.stderr).toMatch(/^pushq simulate: stopped at the run limit of 31 days of virtual time with 3 tasks pending .*set until: to choose when to stop\n$/);
+    expect(r.stderr).toMatch(/^pushq simulate: stopped at the run limit, 31 days of virtual time after the last arrival, with 3 tasks pending .*set until: to choose when to stop\n$/);
+  });
+
+  it('a workload arriving after 31 days runs: the limit counts from the last arrival', async () => {
+    const late = scenarioFile('late.yaml', 'seed: 1\nworkload: [ { count: 5, at: 40d } ]\n');
+    const ok = await pushq('simulate', late, '--json');
+    expect(ok.stderr).toBe('');
+    expect(JSON.parse(ok.stdout).queues.default).toMatchObject({ tasks_added: 5, succeeded: 5, first_dispatch_at_seconds: 40 * 86_400 });
+    const failing = scenarioFile('late-forever.yaml', 'seed: 1\nworkload: [ { count: 2, at: 40d } ]\nworker: { error_rate: 1 }\n');
+    const r = await pushq('simulate', failing, '--json');
+    const report = JSON.parse(r.stdout);
+    expect(report.queues.default).toMatchObject({ tasks_added: 2, pending: 2 });
+    expect(report.virtual_seconds).toBeGreaterThan(70 * 86_400);
+    expect(report.virtual_seconds).toBeLessThanOrEqual(71 * 86_400);
+    expect(r.stderr).toMatch(/stopped at the run limit, 31 days of virtual time after the last arrival, with 2 tasks pending/);
   });
 
   it('exits 1 when the engine refuses tasks during the run (a storage limit), naming the code', async () => {

@@ -11,6 +11,7 @@ import { fail } from './assert.js';
 import {
   InvalidQueueModeError,
   PushqError,
+  QueueNotResumableError,
   TaskAlreadyExistsError,
   TombstonedTaskError,
   UnknownQueueError,
@@ -149,8 +150,11 @@ export function decidePauseQueue(state: EngineState, queue: string, now: Micros)
   return { type: 'QueuePaused', t: now, queue };
 }
 
+/** Resume undoes a pause; it cannot override the configuration (rate 0 or DISABLED). */
 export function decideResumeQueue(state: EngineState, queue: string, now: Micros): QueueResumed {
-  requireQueue(state, queue);
+  const q = requireQueue(state, queue);
+  if (q.disabled) throw new QueueNotResumableError(queue, 'disabled');
+  if (q.isPush && q.bucket === null) throw new QueueNotResumableError(queue, 'rate-zero');
   return { type: 'QueueResumed', t: now, queue };
 }
 

@@ -21,6 +21,7 @@ export type PushqErrorCode =
   | 'STORAGE_LIMIT_EXCEEDED'
   | 'UNKNOWN_TASK'
   | 'TASK_NOT_RUNNABLE'
+  | 'QUEUE_NOT_RESUMABLE'
   | 'INVALID_RETRY_OPTIONS'
   | 'INVALID_DISPATCH_DEADLINE';
 
@@ -67,6 +68,21 @@ export class UnknownTaskError extends PushqError {
   override name = 'UnknownTaskError';
   constructor(task: string, queue: string) {
     super('UNKNOWN_TASK', `no task named "${task}" in queue "${queue}"`, { field: 'name', task, queue });
+  }
+}
+
+/**
+ * Resuming a queue whose configuration keeps it from running: rate 0, or removed from the file
+ * (DISABLED). Only a new configuration changes that (deploy semantics, reference §1.4).
+ */
+export class QueueNotResumableError extends PushqError {
+  override name = 'QueueNotResumableError';
+  constructor(queue: string, why: 'rate-zero' | 'disabled') {
+    const reason =
+      why === 'rate-zero'
+        ? 'has rate 0 in the queue configuration, which keeps it paused; give it a rate above 0 and reload to resume it'
+        : 'was removed from the queue configuration (DISABLED); declare it again and reload to resume it';
+    super('QUEUE_NOT_RESUMABLE', `queue "${queue}" ${reason}`, { field: 'queue', queue });
   }
 }
 

@@ -30,6 +30,22 @@ describe('S28: rate 0 or paused', () => {
     expect(dispatches(s).map((e) => e.t)).toEqual([3_600_000_000]);
   });
 
+  it('resuming a queue its configuration keeps stopped (rate 0, or removed: DISABLED) → QUEUE_NOT_RESUMABLE; pause and resume of the others work', () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('z', 0), pushQueue('gone', 5), pushQueue('q', 5)) });
+    s.kernel.applyConfig(fileConfig(pushQueue('z', 0), pushQueue('q', 5)), s.state.settings);
+    s.addTask({ queue: 'z' });
+    expect(s.queue('gone').state).toBe('disabled');
+    expectRefused(s, () => s.resumeQueue('z'), 'QUEUE_NOT_RESUMABLE');
+    expectRefused(s, () => s.resumeQueue('gone'), 'QUEUE_NOT_RESUMABLE');
+    expect(s.queue('z').state).toBe('paused');
+    s.pauseQueue('q');
+    expect(s.queue('q').state).toBe('paused');
+    s.resumeQueue('q');
+    expect(s.queue('q').state).toBe('running');
+    s.runUntil(60);
+    expect(dispatches(s)).toHaveLength(0);
+  });
+
   it('pause/resume of an unknown queue → UNKNOWN_QUEUE', () => {
     const s = createSimulation({ config: fileConfig(pushQueue('q', 5)) });
     expectRefused(s, () => s.pauseQueue('nope'), 'UNKNOWN_QUEUE');

@@ -219,6 +219,13 @@ describe('errors in the Google JSON shape', () => {
     }
   });
 
+  it('FAILED_PRECONDITION for resuming a queue with rate 0 in queue.yaml; it stays PAUSED', async () => {
+    const r = await api('POST', `${base}/a:resume`, {});
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ status: 'FAILED_PRECONDITION', message: expect.stringContaining('rate 0') });
+    expect((await api('GET', `${base}/a`)).json.state).toBe('PAUSED');
+  });
+
   it('RESOURCE_EXHAUSTED past total_storage_limit, and nothing is added', async () => {
     const before = (await api('GET', `${base}/a/tasks`)).json.tasks?.length ?? 0;
     const body = Buffer.alloc(700).toString('base64');

@@ -19,7 +19,7 @@ export interface TaskSpec {
   /** Default POST. */
   method?: HttpMethod;
   headers?: Record<string, string> | [string, string][];
-  /** The payload (POST, PUT, PATCH only). A string is sent as UTF-8. */
+  /** The payload (POST and PUT only). A string is sent as UTF-8. */
   body?: Uint8Array | string;
   /** A modelled payload of this many bytes (simulation), instead of `body`. */
   bodyBytes?: number;
@@ -74,8 +74,13 @@ export const TASK_LIMITS = {
   dispatch_deadline_us_max_cloud_tasks: 24 * US_PER_HOUR + 15 * US_PER_SECOND,
 } as const;
 
-const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
-const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+/** The Task Queue API's methods (TaskQueueAddRequest, reference §3.1); Cloud Tasks adds PATCH and OPTIONS (§8). */
+const METHODS: Readonly<Record<TaskApiFlavour, ReadonlySet<string>>> = {
+  taskqueue: new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE']),
+  'cloud-tasks': new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+};
+/** Both APIs send a payload only with POST and PUT (reference §3.2, §4; Cloud Tasks `body`). */
+const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT']);
 const TARGET_PATTERN = /^(?:(?!-)[a-z\d-]{1,100}\.)?(?!-)[a-z\d-]{1,63}$/;
 
 const DEFAULT_URL_PREFIX = '/_ah/queue/';
@@ -108,7 +113,8 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     invalid('name', `"${truncate(spec.name)}" must match [A-Za-z0-9_-]{1,500}`, index, 'INVALID_TASK_NAME');
   }
   const method = spec.method ?? 'POST';
-  if (!METHODS.has(method)) invalid('method', `"${method}" is not one of ${[...METHODS].join(', ')}`, index);
+  const methods = METHODS[flavour];
+  if (!methods.has(method)) invalid('method', `"${method}" is not one of ${[...methods].join(', ')}`, index);
 
   // ---- URL (reference §3.3; Cloud Tasks relativeUri) ----
   const url = spec.url;

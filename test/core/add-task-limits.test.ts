@@ -1,5 +1,6 @@
 // Limits on an add (S5, S20, S21, S22, S24): each refusal has its code and changes nothing.
 import { describe, expect, it } from 'vitest';
+import { checkTaskSpec } from '../../src/core/task-spec.js';
 import { createSimulation } from '../../src/engine/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
@@ -72,6 +73,20 @@ describe('S24: malformed requests → INVALID_TASK', () => {
     const s = sim();
     expectRefused(s, () => s.addTask({ queue: 'q', method, body: 'x' }), 'INVALID_TASK');
     expectRefused(s, () => s.addTask({ queue: 'q', method, bodyBytes: 10 }), 'INVALID_TASK');
+  });
+
+  it.each(['PATCH', 'OPTIONS', 'BREW'] as const)('a method the Task Queue API does not have: %s', (method) => {
+    const s = sim();
+    const err = expectRefused(s, () => s.addTask({ queue: 'q', method: method as 'PATCH' }), 'INVALID_TASK');
+    expect(err.message).toContain('is not one of GET, POST, HEAD, PUT, DELETE');
+  });
+
+  it('Cloud Tasks adds PATCH and OPTIONS, without a body (only POST and PUT carry one in either API)', () => {
+    const now = 0;
+    expect(checkTaskSpec({ queue: 'q', method: 'PATCH' }, now, 'cloud-tasks').method).toBe('PATCH');
+    expect(checkTaskSpec({ queue: 'q', method: 'OPTIONS' }, now, 'cloud-tasks').method).toBe('OPTIONS');
+    expect(() => checkTaskSpec({ queue: 'q', method: 'PATCH', body: 'x' }, now, 'cloud-tasks')).toThrow(/a PATCH task cannot carry a payload/);
+    expect(checkTaskSpec({ queue: 'q', method: 'PUT', body: 'x' }, now, 'taskqueue').method).toBe('PUT');
   });
 
   it('a POST URL with a query string (a GET one is fine)', () => {

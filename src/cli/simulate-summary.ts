@@ -1,7 +1,7 @@
 /**
  * The human summary of `pushq simulate`: one header line (seed and where it came from, virtual
- * and wall seconds, events), then a table with one row per queue that received tasks. Numbers
- * are rounded for reading; `--json` has them exact.
+ * and wall seconds, events), then a table with one row per queue that received tasks, then the
+ * workload adds the engine refused, if any. Numbers are rounded for reading; `--json` has them exact.
  */
 import type { SimulationStats } from '../engine/simulation.js';
 import { DEFAULT_SEED, type ScenarioRun } from '../scenario/run.js';
@@ -59,6 +59,13 @@ export function formatSummary(input: SummaryInput): string {
   }
   if (rows.length === 1) lines.push('no queue received tasks');
   else lines.push(...table(rows));
+  const refused = Object.entries(stats.adds_refused);
+  if (refused.length > 0) {
+    lines.push('', 'adds refused by the engine (the tasks were not added; a refusal is not in the log):');
+    for (const [queue, codes] of refused) {
+      lines.push(`  ${queue}: ${Object.entries(codes).map(([code, n]) => `${n} × ${code}`).join(', ')}`);
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -172,5 +172,5 @@ export function toJsonReport(stats: SimulationStats, wallSeconds: number) {
       completion_seconds: { p50: q.completion_seconds.p50, p99: q.completion_seconds.p99, max: q.completion_seconds.max },
     };
   }
-  return { seed: stats.seed, virtual_seconds: stats.virtual_seconds, wall_seconds: wallSeconds, events: stats.events, queues };
+  return { seed: stats.seed, virtual_seconds: stats.virtual_seconds, wall_seconds: wallSeconds, events: stats.events, queues, adds_refused: stats.adds_refused };
 }

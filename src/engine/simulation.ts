@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { QueueFileConfig, RetryParameters } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { requireLiveTask, requireQueue } from '../core/decide.js';
+import { PushqError, type PushqErrorCode } from '../core/errors.js';
 import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState, type QueueStateName } from '../core/state.js';
 import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
 import type { TaskSpec } from '../core/task-spec.js';
@@ -96,7 +97,19 @@ export interface SimulationStats {
   virtual_seconds: number;
   events: number;
   queues: Record<string, QueueStats>;
+  /**
+   * Adds of workload tasks that the engine refused, per queue and error code (see
+   * WORKLOAD_REFUSALS). A refused add changes nothing, so these are not in the event log.
+   */
+  adds_refused: Record<string, Partial<Record<PushqErrorCode, number>>>;
 }
+
+/**
+ * Refusals a workload's producer lives with, as an app would catch them: the storage limit is
+ * full (S5), or the name is taken or tombstoned (S19). The task is not added; the run goes on.
+ * Any other refusal is a mistake in the workload and stops the run.
+ */
+const WORKLOAD_REFUSALS: ReadonlySet<PushqErrorCode> = new Set(['STORAGE_LIMIT_EXCEEDED', 'TASK_ALREADY_EXISTS', 'TOMBSTONED_TASK']);
 
 export class Simulation {
   readonly kernel: Kernel;
@@ -104,6 +117,7 @@ export class Simulation {
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
   private readonly prng: Prng;
+  private readonly refusedAdds: SimulationStats['adds_refused'] = {};
   private workloadsArriving = 0;
   private lastArrivalUs = 0;
 
@@ -229,7 +243,7 @@ export class Simulation {
           const n = Math.min(100, w.count - made);
           const batch: TaskSpec[] = [];
           for (let i = 0; i < n; i++) batch.push(specFor(made + i));
-          k.addTasks(batch);
+          this.addArrivals(k, batch);
           made += n;
         }
         arrived(k);
@@ -252,11 +266,37 @@ export class Simulation {
         made++;
         next = made < w.count ? arrivalAt(made, at) : Infinity;
       }
-      k.addTasks(batch);
+      this.addArrivals(k, batch);
       arrived(k);
       if (made < w.count) k.at(Math.max(next, at), arrive);
     };
     this.kernel.at(startUs, arrive);
+  }
+
+  /**
+   * Adds a workload's arrivals. Batches are how a workload adds many tasks quickly, not something
+   * the modelled app asked for: when the engine refuses a batch as a whole (all-or-nothing, S22),
+   * its tasks are added one by one, and only those refused are counted.
+   */
+  private addArrivals(k: Kernel, batch: TaskSpec[]): void {
+    if (batch.length > 1) {
+      try {
+        k.addTasks(batch);
+        return;
+      } catch (err) {
+        if (!isWorkloadRefusal(err)) throw err;
+      }
+    }
+    for (const spec of batch) {
+      try {
+        k.addTasks([spec]);
+      } catch (err) {
+        if (!isWorkloadRefusal(err)) throw err;
+        const queue = spec.queue ?? 'default';
+        const counts = (this.refusedAdds[queue] ??= {});
+        counts[err.code] = (counts[err.code] ?? 0) + 1;
+      }
+    }
   }
 
   /**
@@ -340,8 +380,13 @@ export class Simulation {
       virtual_seconds: this.kernel.now / US_PER_SECOND,
       events: this.state.eventsApplied,
       queues: this.statsCollector.report(this.state, options),
+      adds_refused: structuredClone(this.refusedAdds),
     };
   }
+}
+
+function isWorkloadRefusal(err: unknown): err is PushqError {
+  return err instanceof PushqError && WORKLOAD_REFUSALS.has(err.code);
 }
 
 function findAnyTask(sim: Simulation, queue: string, name: string): number {

@@ -111,12 +111,18 @@ describe('pushq simulate: exit status', () => {
     expect(r.stderr).toMatch(/stopped at the run limit, 31 days of virtual time after the last arrival, with 2 tasks pending/);
   });
 
-  it('exits 1 when the engine refuses tasks during the run (a storage limit), naming the code', async () => {
-    const file = scenarioFile('storage.yaml', 'seed: 2\nqueue:\n  - { name: q, rate: 1/s }\ntotal_storage_limit: 1K\nworkload:\n  - { queue: q, count: 100, payload_bytes: 100 }\n');
+  it('adds the storage limit refuses are counted per queue and code, and the run goes on', async () => {
+    // 1 KiB holds 8 tasks of 116 bytes (POST + /_ah/queue/q + 100): 8 of the first 100 fit. At
+    // 1/s with a bucket of 5 they have all run by 4 s, so 8 of the 20 arriving at 10 s fit too.
+    const file = scenarioFile('storage.yaml', 'seed: 2\nqueue:\n  - { name: q, rate: 1/s }\ntotal_storage_limit: 1K\nworkload:\n  - { queue: q, count: 100, payload_bytes: 100 }\n  - { queue: q, count: 20, payload_bytes: 100, at: 10s }\n');
     const r = await pushq('simulate', file, '--json');
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^pushq simulate: the run stopped: .*total_storage_limit.* \(STORAGE_LIMIT_EXCEEDED\)\n$/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.queues.q).toMatchObject({ tasks_added: 16, succeeded: 16, pending: 0 });
+    expect(report.adds_refused).toEqual({ q: { STORAGE_LIMIT_EXCEEDED: 104 } });
+    const text = await pushq('simulate', file);
+    expect(text.stdout).toContain('adds refused by the engine');
+    expect(text.stdout).toContain('  q: 104 × STORAGE_LIMIT_EXCEEDED');
   });
 
   it('exits 1 for a missing scenario file', async () => {
@@ -146,7 +152,8 @@ describe('pushq simulate --json', () => {
     expect(r.stdout.endsWith('}\n')).toBe(true);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['seed', 'virtual_seconds', 'wall_seconds', 'events', 'queues']);
+    expect(Object.keys(out)).toEqual(['seed', 'virtual_seconds', 'wall_seconds', 'events', 'queues', 'adds_refused']);
+    expect(out.adds_refused).toEqual({});
     expect(Object.keys(out.queues)).toEqual(['a', 'b']);
     for (const q of Object.values(out.queues) as Record<string, Record<string, unknown>>[]) {
       expect(Object.keys(q)).toEqual(QUEUE_KEYS);

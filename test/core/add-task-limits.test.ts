@@ -108,6 +108,19 @@ describe('S24: malformed requests → INVALID_TASK', () => {
 });
 
 describe('S5: total_storage_limit', () => {
+  it('a workload lives with refusals: the batch is retried task by task, refused adds are counted, the run goes on', () => {
+    const config = { ...fileConfig(pushQueue('q', 5)), total_storage_limit_bytes: 1024 };
+    const s = createSimulation({ config });
+    s.pauseQueue('q');
+    s.addWorkload({ queue: 'q', count: 3, namePrefix: 'job-', task: { bodyBytes: 100 } });
+    s.addWorkload({ queue: 'q', count: 20, namePrefix: 'job-', atSeconds: 1, task: { bodyBytes: 100 } }); // job-0..2 are taken
+    s.runUntil(2);
+    // 116 bytes a task: 8 fit in 1 KiB; job-0..2 are live, so 5 more of job-3..19 fit.
+    expect(s.stats().queues.q!.tasks_added).toBe(8);
+    expect(s.stats().adds_refused).toEqual({ q: { TASK_ALREADY_EXISTS: 3, STORAGE_LIMIT_EXCEEDED: 12 } });
+    expect(s.events.filter((e) => e.type === 'TaskAdded')).toHaveLength(8);
+  });
+
   it('an add that would pass the limit → STORAGE_LIMIT_EXCEEDED; finished tasks free their bytes', () => {
     const config = { ...fileConfig(pushQueue('q', 5)), total_storage_limit_bytes: 1024 };
     const s = createSimulation({ config });

@@ -378,6 +378,14 @@ export class Kernel {
     }
   }
 
+  /**
+   * Commits the open batch of real settles now rather than at the end of this turn, so a reader
+   * of the log (a task's story) finds every event the state already shows.
+   */
+  commitSettled(): void {
+    if (this.asyncStepScheduled && !this.detached) this.log.commit();
+  }
+
   private readonly endAsyncStep = (): void => {
     this.asyncStepScheduled = false;
     if (this.detached) return;

@@ -247,7 +247,10 @@ const ROUTES: readonly Route[] = [
   {
     pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks\/(?<task>[^/:]+)\/story$/,
     methods: {
-      GET: async (ctx, m) => storiesOf(ctx.log).read(state(ctx), m.queue, m.task),
+      GET: async (ctx, m) => {
+        ctx.driver.kernel.commitSettled();
+        return storiesOf(ctx.log).read(state(ctx), m.queue, m.task);
+      },
     },
   },
   {

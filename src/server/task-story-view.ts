@@ -5,6 +5,8 @@
  * Invariants:
  * - Read-only: the log is flushed (committed batches written, so the story includes the latest
  *   of them) and then read from its start; nothing is appended, the live state is not touched.
+ *   The API commits the open batch of real settles first (kernel.commitSettled), so the story
+ *   has every event the state shows; a read that still saw fewer is not cached.
  *   The events are folded into a fresh state with the same EventFold and TaskStoryCollector as
  *   `pushq replay`, so the two tell the same story.
  * - The live state names the task: its id is looked up there (live or ended, as long as the
@@ -149,9 +151,16 @@ export class TaskStoryCache {
     this.entries.delete(id);
     this.entries.set(id, entry);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as number);
-    entry.view.catch(() => {
-      if (this.entries.get(id) === entry) this.entries.delete(id);
-    });
+    // A read that saw fewer events than the state had applied (a batch not yet committed) is
+    // not kept: kept under this version, it would hide the task's latest events until the next one.
+    entry.view.then(
+      (view) => {
+        if (view.eventsRead < version && this.entries.get(id) === entry) this.entries.delete(id);
+      },
+      () => {
+        if (this.entries.get(id) === entry) this.entries.delete(id);
+      },
+    );
     return entry.view;
   }
 }

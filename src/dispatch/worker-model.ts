@@ -125,7 +125,10 @@ export function modelledDispatcher(model: WorkerModel, prng: Prng): Dispatcher {
       out.latencyUs = b.latency === model.latency ? sampleDefault(prng) : sampleLatency(b.latency, prng);
       for (const outage of model.outages) {
         if (request.dispatchedAt >= outage.fromUs && request.dispatchedAt < outage.toUs) {
+          // A service that is down answers its error status at once (a front end's 503), not
+          // after the handler's latency; with no status the deadline fails the attempt anyway.
           out.status = outage.status ?? NO_ANSWER;
+          if (out.status !== NO_ANSWER) out.latencyUs = 0;
           return;
         }
       }

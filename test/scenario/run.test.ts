@@ -102,6 +102,7 @@ describe('runScenario', () => {
     const text = (status: string) => `${QUEUE}workload: [ { queue: q, count: 1, at: 5s, retry_parameters: { task_retry_limit: 0 } } ]\nworker:\n  latency: 2s\n  outages: [ { from: 5s, to: 6s${status} } ]\n`;
     const answered = (await run(text(', status: 503'))).stats;
     expect(answered.queues['q']!.failed).toBe(1);
+    expect(answered.queues['q']!.latency_seconds.p50).toBe(0); // at once, not after the 2 s latency
     const silent = (await run(text(''))).stats.queues['q']!;
     expect(silent.failed).toBe(1);
     expect(silent.latency_seconds.p50).toBe(600);

@@ -19,7 +19,7 @@ import { loadWithSnapshot } from '../log/snapshot.js';
 import { TaskStoryCollector, type AttemptStory, type TaskStory } from '../log/task-story.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
-export const REPLAY_USAGE = `usage: pushq replay LOG [--at TIME] [--queue NAME] [--task NAME] [--json] [--repair]
+export const REPLAY_USAGE = `usage: pushq replay LOG [--at TIME] [--queue NAME] [--task NAME] [--json] [--repair] [--snapshot FILE]
 
 Rebuilds the state a pushq event log describes and prints it.
 
@@ -34,7 +34,7 @@ Rebuilds the state a pushq event log describes and prints it.
   -h, --help     show this help
 
 exit status: 0 done (a torn tail is a warning), 1 error (no such file, not a pushq log,
-newer format, corruption, unknown queue or task), 2 usage error.
+newer format, corruption, unknown queue or task), 2 usage error (a bad option or TIME).
 `;
 
 interface ReplayArgs {
@@ -57,6 +57,10 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       io.stderr(`pushq replay: ${parsed.log}: ${err.message}\n`);
       return EXIT_FAILURE;
     }
+    if (err instanceof ReplayUsageError) {
+      io.stderr(`pushq replay: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
     if (err instanceof LogError || err instanceof ReplayError) {
       io.stderr(`pushq replay: ${err.message}\n`);
       return EXIT_FAILURE;
@@ -66,6 +70,8 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
 }
 
 class ReplayError extends Error {}
+/** A TIME that is not one for this log's clock: a usage error (exit 2), found once the header is read. */
+class ReplayUsageError extends Error {}
 
 function parseArgs(args: string[], io: CliIo): ReplayArgs | number {
   const out: ReplayArgs = { log: '', at: undefined, queue: undefined, task: undefined, json: false, repair: false, snapshot: undefined };
@@ -85,6 +91,11 @@ function parseArgs(args: string[], io: CliIo): ReplayArgs | number {
       const v = value();
       if (v === undefined) {
         io.stderr(`pushq replay: ${a} needs a value\n\n${REPLAY_USAGE}`);
+        return EXIT_USAGE;
+      }
+      const key = a === '--at' ? 'at' : a === '--queue' ? 'queue' : a === '--task' ? 'task' : 'snapshot';
+      if (out[key] !== undefined) {
+        io.stderr(`pushq replay: ${a} is given twice\n\n${REPLAY_USAGE}`);
         return EXIT_USAGE;
       }
       if (a === '--at') out.at = v;
@@ -112,12 +123,12 @@ function parseArgs(args: string[], io: CliIo): ReplayArgs | number {
 export function parseTime(text: string, clock: LogHeader['clock']): number {
   const seconds = /^\d+(\.\d+)?s?$/.test(text) ? Number(text.replace(/s$/, '')) : NaN;
   if (clock === 'virtual') {
-    if (Number.isNaN(seconds)) throw new ReplayError(`--at ${text}: expected seconds since the start of the run (e.g. 12.5), this log has a virtual clock`);
+    if (Number.isNaN(seconds)) throw new ReplayUsageError(`--at ${text}: expected seconds since the start of the run (e.g. 12.5), this log has a virtual clock`);
     return Math.round(seconds * US_PER_SECOND);
   }
   if (!Number.isNaN(seconds)) return Math.round(seconds * US_PER_SECOND);
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new ReplayError(`--at ${text}: expected an ISO 8601 time (e.g. 2026-11-23T12:00:00Z) or Unix seconds`);
+  if (Number.isNaN(ms)) throw new ReplayUsageError(`--at ${text}: expected an ISO 8601 time (e.g. 2026-11-23T12:00:00Z) or Unix seconds`);
   return ms * 1000;
 }
 
@@ -169,7 +180,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;
-      lines.push(`queue ${name} (${q.state}): ${q.tasks_total} task${q.tasks_total === 1 ? '' : 's'}: ${counts}${st ? `; attempts ${st.attempts}, retries ${st.retries}` : ''}; oldest ETA ${q.oldest_eta === null ? '-' : String(q.oldest_eta)}`);
+      lines.push(`queue ${name} (${q.state}): ${q.tasks_total} task${q.tasks_total === 1 ? '' : 's'}: ${counts}${st ? `; attempts ${st.attempts}, retries ${st.retries}` : ''}; oldest ETA ${q.oldest_eta === null ? '-' : typeof q.oldest_eta === 'number' ? `${q.oldest_eta}s` : q.oldest_eta}`);
     }
     io.stdout(`${lines.join('\n')}\n`);
   }
@@ -242,9 +253,49 @@ function storyJson(s: TaskStory, time: TimeFormat) {
       retry_count: a.retryCount,
       execution_count: a.executionCount,
       next_eta: a.backoff === null ? null : time.json(a.backoff.nextEtaUs),
+      // Added after the first release of this shape: the keys above keep their order.
+      previous_response: a.previousStatus,
+      forced: a.forced,
+      in_flight: a.endedAtUs === null,
+      ended_at: a.endedAtUs === null ? null : time.json(a.endedAtUs),
+      latency_seconds: a.latencyUs === null ? null : a.latencyUs / US_PER_SECOND,
+      failure: a.reason,
+      error: a.error,
+      orphaned: a.orphaned,
+      backoff:
+        a.backoff === null
+          ? null
+          : {
+              retry: a.backoff.retry,
+              min_backoff_seconds: a.backoff.minBackoffUs / US_PER_SECOND,
+              max_backoff_seconds: a.backoff.maxBackoffUs / US_PER_SECOND,
+              max_doublings: a.backoff.maxDoublings,
+              doublings: a.backoff.doublings,
+              delay_seconds: a.backoff.delayUs / US_PER_SECOND,
+            },
     })),
-    ended: s.ended === null ? null : { reason: s.ended.reason, at: time.json(s.ended.atUs) },
+    ended:
+      s.ended === null
+        ? null
+        : {
+            reason: s.ended.reason,
+            at: time.json(s.ended.atUs),
+            give_up:
+              s.ended.giveUp === null
+                ? null
+                : {
+                    attempts: s.ended.giveUp.attemptsMade,
+                    retries: s.ended.giveUp.attemptsMade - 1,
+                    task_retry_limit: s.ended.giveUp.retryLimit,
+                    age_seconds: s.ended.giveUp.ageUs / US_PER_SECOND,
+                    task_age_limit_seconds: s.ended.giveUp.ageLimitUs === null ? null : s.ended.giveUp.ageLimitUs / US_PER_SECOND,
+                  },
+          },
   };
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function secs(us: number): string {
@@ -252,7 +303,7 @@ function secs(us: number): string {
 }
 
 function attemptText(a: AttemptStory, i: number, time: TimeFormat): string[] {
-  const head = `  attempt ${i + 1}${a.forced ? ' (forced run)' : ''}: dispatched at ${time.text(a.dispatchedAtUs)} (retry count ${a.retryCount}, execution count ${a.executionCount})`;
+  const head = `  attempt ${i + 1}${a.forced ? ' (forced run)' : ''}: dispatched at ${time.text(a.dispatchedAtUs)} (retry count ${a.retryCount}, execution count ${a.executionCount}${a.previousStatus === null ? '' : `, previous response ${a.previousStatus}`})`;
   let outcome: string;
   if (a.endedAtUs === null) outcome = 'still in flight';
   else if (a.timedOut) outcome = `timed out after ${secs(a.latencyUs ?? 0)}`;
@@ -277,7 +328,7 @@ function storyText(s: TaskStory, time: TimeFormat, sameName: number): string {
   else if (e.reason === 'gave_up' && e.giveUp !== null) {
     const g = e.giveUp;
     const limits = [
-      g.retryLimit === null ? 'task_retry_limit unlimited' : `task_retry_limit ${g.retryLimit} exceeded (${g.attemptsMade} attempts = ${g.attemptsMade - 1} retries)`,
+      g.retryLimit === null ? 'task_retry_limit unlimited' : `task_retry_limit ${g.retryLimit} exceeded (${count(g.attemptsMade, 'attempt')} = ${count(g.attemptsMade - 1, 'retry', 'retries')})`,
       g.ageLimitUs === null ? 'task_age_limit unlimited' : `task_age_limit ${secs(g.ageLimitUs)} exceeded (age ${secs(g.ageUs)} since the first attempt)`,
     ];
     lines.push(`  ended: gave up at ${time.text(e.atUs)}: ${limits.join(' and ')}`);

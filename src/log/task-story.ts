@@ -32,6 +32,8 @@ export interface AttemptStory {
   retryCount: number;
   /** X-AppEngine-TaskExecutionCount the worker saw. */
   executionCount: number;
+  /** X-AppEngine-TaskPreviousResponse the worker saw: the latest answered status before this attempt; null when none. */
+  previousStatus: number | null;
   /** null while in flight or when no response came. */
   status: number | null;
   timedOut: boolean;
@@ -105,6 +107,7 @@ export class TaskStoryCollector {
           forced: e.forced === true,
           retryCount: (state.tasks.dispatchCount[e.id] as number) - 1,
           executionCount: state.tasks.executionCount[e.id] as number,
+          previousStatus: (state.tasks.lastStatus[e.id] as number) === 0 ? null : (state.tasks.lastStatus[e.id] as number),
           status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
         });
         break;

@@ -421,6 +421,7 @@ const SCRIPT = String.raw`
       storyCell(tr, 'dispatchedAt', 'l', stamp(a.dispatchedAt)).title = a.dispatchedAt;
       storyCell(tr, 'retryCount', 'num', a.retryCount);
       storyCell(tr, 'executionCount', 'num', a.executionCount);
+      storyCell(tr, 'previousStatus', 'num', a.previousStatus === null ? '—' : a.previousStatus);
       var outcome = storyCell(tr, 'outcome', 'l', outcomeText(a));
       outcome.classList.toggle('bad', a.outcome === 'failed' || (a.status !== null && (a.status < 200 || a.status > 299)));
       storyCell(tr, 'latency', 'num', secs(a.latencySeconds));
@@ -430,7 +431,7 @@ const SCRIPT = String.raw`
         var b = el('tr', 'backoff');
         b.dataset.attempt = String(a.number);
         var td = el('td', null, backoffText(a.backoff));
-        td.colSpan = 6;
+        td.colSpan = 7;
         b.appendChild(td);
         body.appendChild(b);
       }
@@ -570,7 +571,8 @@ const BODY = String.raw`
     <table id="story-attempts">
       <thead><tr>
         <th>#</th><th class="l">dispatched at</th><th title="X-AppEngine-TaskRetryCount the worker saw">retry count</th>
-        <th title="X-AppEngine-TaskExecutionCount the worker saw">execution count</th><th class="l">outcome</th><th>latency</th>
+        <th title="X-AppEngine-TaskExecutionCount the worker saw">execution count</th>
+        <th title="X-AppEngine-TaskPreviousResponse the worker saw">previous response</th><th class="l">outcome</th><th>latency</th>
       </tr></thead>
       <tbody></tbody>
     </table>

@@ -56,6 +56,8 @@ export interface AttemptView {
   retryCount: number;
   /** X-AppEngine-TaskExecutionCount the worker saw. */
   executionCount: number;
+  /** X-AppEngine-TaskPreviousResponse the worker saw; null when it had none. */
+  previousStatus: number | null;
   outcome: AttemptOutcome;
   /** HTTP status; null while in flight or when no response came (see reason, error). */
   status: number | null;
@@ -199,6 +201,7 @@ function attemptView(a: AttemptStory, i: number): AttemptView {
     forced: a.forced,
     retryCount: a.retryCount,
     executionCount: a.executionCount,
+    previousStatus: a.previousStatus,
     outcome,
     status: a.status,
     reason: a.reason,

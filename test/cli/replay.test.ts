@@ -68,6 +68,7 @@ describe('pushq replay LOG', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('task welcome-1 in queue mail (id 0): failed');
     expect(lines).toContain('  attempt 1: dispatched at 0s (retry count 0, execution count 0) → status 503 after 0.05s');
+    expect(lines).toContain('  attempt 2: dispatched at 0.25s (retry count 1, execution count 1, previous response 503) → status 503 after 0.05s');
     expect(lines).toContain('    backoff: retry n=1, min_backoff 0.2s, max_backoff 1s, max_doublings 2 → doublings 0 → delay min(1s, 0.2s·2^0·1) = 0.2s; next ETA 0.25s');
     expect(lines.some((l) => /backoff: retry n=3, .* → doublings 2 → delay min\(1s, 0\.2s·2\^2·1\) = 0\.8s/.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^ {2}ended: gave up at [\d.]+s: task_retry_limit 2 exceeded \(4 attempts = 3 retries\) and task_age_limit 1s exceeded \(age [\d.]+s since the first attempt\)$/);
@@ -83,15 +84,43 @@ describe('pushq replay LOG', () => {
     expect(s.state).toBe(live.state);
     expect(s.attempts).toHaveLength(live.dispatchCount);
     s.attempts.forEach((a: Record<string, unknown>, i: number) => {
-      expect(Object.keys(a)).toEqual(['dispatched_at', 'status', 'timed_out', 'retry_count', 'execution_count', 'next_eta']);
+      expect(Object.keys(a)).toEqual([
+        'dispatched_at', 'status', 'timed_out', 'retry_count', 'execution_count', 'next_eta',
+        'previous_response', 'forced', 'in_flight', 'ended_at', 'latency_seconds', 'failure', 'error', 'orphaned', 'backoff',
+      ]);
       expect(a.retry_count).toBe(i);
     });
     expect(s.ended?.at ?? null).toBe(live.endedAtSeconds);
+    // The why, for scripts: backoff inputs per attempt and the limits a given-up task exceeded.
+    const gaveUp = JSON.parse((await pushq('replay', LOG, '--task', 'welcome-1', '--json')).stdout);
+    expect(gaveUp.attempts.map((a: { previous_response: number | null }) => a.previous_response)).toEqual([null, 503, 503, 503]);
+    expect(gaveUp.attempts[2].backoff).toEqual({ retry: 3, min_backoff_seconds: 0.2, max_backoff_seconds: 1, max_doublings: 2, doublings: 2, delay_seconds: 0.8 });
+    expect(gaveUp.attempts[3]).toMatchObject({ backoff: null, in_flight: false, failure: 'status', latency_seconds: 0.05 });
+    expect(gaveUp.ended.give_up).toMatchObject({ attempts: 4, retries: 3, task_retry_limit: 2, task_age_limit_seconds: 1 });
+    expect(gaveUp.ended.give_up.age_seconds).toBeGreaterThan(1);
+  });
+
+  test('the previous response is the latest answered status: a timeout in between does not change it', async () => {
+    const path = join(dir, 'prev.jsonl');
+    const answers = [500, null, 503, null, 200];
+    const s = createSimulation({
+      config: fileConfig(pushQueue('q', 5, { retry: { min_backoff_seconds: 1 } })),
+      seed: 3,
+      log: (h) => createFileEventLogSync(path, h, { durable: false }),
+      worker: ({ request }) => ({ status: request.retryCount < answers.length ? (answers[request.retryCount] as number | null) : 200, latencyMs: 10 }),
+    });
+    s.addTask({ queue: 'q', name: 'mixed', dispatchDeadlineSeconds: 15 });
+    s.runUntilIdle();
+    await s.kernel.log.close();
+    const story = JSON.parse((await pushq('replay', path, '--task', 'mixed', '--json')).stdout);
+    expect(story.attempts.map((a: { previous_response: number | null }) => a.previous_response)).toEqual([null, 500, 500, 503, 503]);
+    expect(story.attempts.map((a: { execution_count: number }) => a.execution_count)).toEqual([0, 1, 1, 2, 2]);
+    expect(story.attempts.map((a: { failure: string | null }) => a.failure)).toEqual(['status', 'deadline', 'status', 'deadline', null]);
   });
 
   test('--task: deleted, deleted in flight, purged, timed out', async () => {
     const deleted = JSON.parse((await pushq('replay', LOG, '--task', 'deleted-soon', '--json')).stdout);
-    expect(deleted.ended).toEqual({ reason: 'deleted', at: 1 });
+    expect(deleted.ended).toEqual({ reason: 'deleted', at: 1, give_up: null });
     expect(deleted.attempts).toEqual([]);
     const slow = JSON.parse((await pushq('replay', LOG, '--task', 'slow-1', '--json')).stdout);
     expect(slow.attempts[0]).toMatchObject({ status: null, timed_out: true });
@@ -101,7 +130,7 @@ describe('pushq replay LOG', () => {
     const id = (added.at(-1) as { id: number }).id;
     const purged = JSON.parse((await pushq('replay', LOG, '--task', `task${id}`, '--json')).stdout);
     expect(purged.queue).toBe('bulk');
-    expect(purged.ended).toEqual({ reason: 'purged', at: 0.6 });
+    expect(purged.ended).toEqual({ reason: 'purged', at: 0.6, give_up: null });
   });
 
   test('--task NAME used in several queues asks for --queue', async () => {
@@ -151,6 +180,17 @@ describe('pushq replay LOG', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     expect((await pushq('replay')).code).toBe(2);
+  });
+
+  test('usage errors exit 2: a TIME the log cannot read, an option given twice', async () => {
+    for (const at of ['abc', '-1', '5m', '2026-11-23T00:00:00Z']) {
+      const r = await pushq('replay', LOG, '--at', at);
+      expect(r.code, at).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the start of the run`));
+    }
+    const twice = await pushq('replay', LOG, '--task', 'a', '--task', 'b');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/^pushq replay: --task is given twice/);
   });
 
   test('a torn tail is a warning with the bytes dropped; the complete batches are replayed', async () => {

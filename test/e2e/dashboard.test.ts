@@ -220,6 +220,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect(await column('outcome')).toEqual(['503', '503', '200']);
     expect(await column('retryCount')).toEqual(['0', '1', '2']);
     expect(await column('executionCount')).toEqual(['0', '1', '2']);
+    expect(await column('previousStatus')).toEqual(['—', '503', '503']);
     for (const latency of await column('latency')) expect(latency).toMatch(/^\d+(\.\d+)? s$/);
     const backoffs = await page.locator('#story-attempts tr.backoff').allTextContents();
     expect(backoffs).toHaveLength(2);

@@ -25,3 +25,18 @@ export function parseTaskAgeLimit(text: string): AgeLimitParse {
   }
   return { ok: true, seconds };
 }
+
+/**
+ * A task's own `task_age_limit`, in the same syntax, kept exact: the SDKs take a task's retry
+ * options as a number of seconds and the Python SDK rounds it up (`math.ceil`, reference §3.2),
+ * which the engine does (checkRetryOptions). So `2.5s` is 3 s for a task, 2 s for a queue.
+ */
+export function parseTaskAgeLimitExact(text: string): AgeLimitParse {
+  const match = AGE_PATTERN.exec(text);
+  if (match === null) return { ok: false, reason: 'expected a number followed by s, m, h or d, such as `30s`, `2.5m` or `2d`' };
+  const [, number = '', unit = 's'] = match;
+  const seconds = Number(number) * RATE_UNIT_SECONDS[unit as RateUnit];
+  if (!Number.isFinite(seconds) || seconds > Number.MAX_SAFE_INTEGER) return { ok: false, reason: 'it is too large' };
+  if (!(seconds > 0)) return { ok: false, reason: 'it must be greater than zero' };
+  return { ok: true, seconds };
+}

@@ -4,7 +4,7 @@
  * task rules (`checkTaskSpec`), at the key that causes the problem, so a scenario that passes
  * never has a task refused halfway through a run.
  */
-import { parseTaskAgeLimit } from '../config/durations.js';
+import { parseTaskAgeLimitExact } from '../config/durations.js';
 import type { Path } from '../config/paths.js';
 import { closestKey } from '../config/suggest.js';
 import type { QueueFileConfig, RetryParameters } from '../config/types.js';
@@ -151,7 +151,8 @@ function checkTaskRetry(raw: RawTaskRetry, base: Path, issues: ScenarioIssues): 
   };
   if (raw.task_retry_limit != null) out.task_retry_limit = take('task_retry_limit', parseWhole(raw.task_retry_limit, 0, Number.MAX_SAFE_INTEGER), raw.task_retry_limit);
   if (raw.task_age_limit != null) {
-    const age = parseTaskAgeLimit(raw.task_age_limit);
+    // A task's own limit is kept exact; the engine rounds it up as the Python SDK does.
+    const age = parseTaskAgeLimitExact(raw.task_age_limit);
     out.task_age_limit_seconds = take('task_age_limit', age.ok ? { ok: true, value: age.seconds } : age, raw.task_age_limit);
   }
   if (raw.min_backoff_seconds != null) out.min_backoff_seconds = take('min_backoff_seconds', parseSeconds(raw.min_backoff_seconds), raw.min_backoff_seconds);

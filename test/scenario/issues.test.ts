@@ -55,7 +55,7 @@ describe('scenario issues', () => {
     ['duplicate name prefix', 'workload:\n  - { count: 1, name_prefix: j }\n  - { count: 1, name_prefix: j }\n', [[3, 30, 'workload[1].name_prefix', 'name-prefix-duplicate']]],
     ['name prefix extending another by digits', 'workload:\n  - { count: 12, name_prefix: job- }\n  - { count: 2, name_prefix: job-1 }\n', [[3, 30, 'workload[1].name_prefix', 'name-prefix-duplicate']]],
     ['name prefixes that cannot meet', 'workload:\n  - { count: 10, name_prefix: job- }\n  - { count: 2, name_prefix: job-1 }\n  - { count: 2, name_prefix: job-0 }\n  - { queue: other, count: 1, name_prefix: job- }\nqueue:\n  - { name: other, rate: 1/s }\n', []],
-    ['bad task retry value', 'workload:\n  - count: 1\n    retry_parameters:\n      task_age_limit: 0.5s\n      max_doublings: x\n', [[4, 23, 'workload[0].retry_parameters.task_age_limit', 'retry-parameter-invalid'], [5, 22, 'workload[0].retry_parameters.max_doublings', 'retry-parameter-invalid']]],
+    ['bad task retry value', 'workload:\n  - count: 1\n    retry_parameters:\n      task_age_limit: 0s\n      max_doublings: x\n', [[4, 23, 'workload[0].retry_parameters.task_age_limit', 'retry-parameter-invalid'], [5, 22, 'workload[0].retry_parameters.max_doublings', 'retry-parameter-invalid']]],
     ['task retry min above max', 'workload:\n  - count: 1\n    retry_parameters: { min_backoff_seconds: 5, max_backoff_seconds: 1 }\n', [[3, 46, 'workload[0].retry_parameters.min_backoff_seconds', 'task-invalid']]],
     ['bad fraction', 'worker:\n  timeout_rate: 2\n', [[2, 17, 'worker.timeout_rate', 'fraction-invalid']]],
     ['bad status', 'worker:\n  error_status: 700\n', [[2, 17, 'worker.error_status', 'status-invalid']]],

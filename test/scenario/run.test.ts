@@ -98,6 +98,15 @@ describe('runScenario', () => {
     expect(basic.latency_seconds.p99).toBe(86_400);
   });
 
+  it("a task's own task_age_limit is rounded up to whole seconds (Python SDK), a queue's truncated", async () => {
+    // Always 500, 1 s between attempts (no doubling); give-up needs age > limit: 3 s → attempts at 0, 1, 2, 3, 4.
+    const text = (where: 'task' | 'queue') =>
+      `queue:\n  - name: q\n    rate: 10/s\n${where === 'queue' ? '    retry_parameters: { task_age_limit: 2.5s, min_backoff_seconds: 1, max_backoff_seconds: 1 }\n' : ''}` +
+      `workload: [ { queue: q, count: 1${where === 'task' ? ', retry_parameters: { task_age_limit: 2.5s, min_backoff_seconds: 1, max_backoff_seconds: 1 }' : ''} } ]\nworker: { latency: 0s, error_rate: 1 }\n`;
+    expect((await run(text('task'))).stats.queues['q']!).toMatchObject({ failed: 1, attempts: 5 });
+    expect((await run(text('queue'))).stats.queues['q']!).toMatchObject({ failed: 1, attempts: 4 });
+  });
+
   it('answers attempts during an outage with its status at once, or not at all without one', async () => {
     const text = (status: string) => `${QUEUE}workload: [ { queue: q, count: 1, at: 5s, retry_parameters: { task_retry_limit: 0 } } ]\nworker:\n  latency: 2s\n  outages: [ { from: 5s, to: 6s${status} } ]\n`;
     const answered = (await run(text(', status: 503'))).stats;

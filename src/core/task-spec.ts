@@ -103,6 +103,9 @@ function hasDotDotSegment(url: string): boolean {
   return path.split('/').some((segment) => segment.replace(/%2e/gi, '.') === '..');
 }
 
+/** Headers about the message's framing and the connection: the sender's, never a task's. */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);
+
 function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
@@ -125,6 +128,8 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     if (hasDotDotSegment(url)) invalid('url', `"${truncate(url)}" would leave the target (a ".." path segment)`, index, 'INVALID_URL');
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u0020\u007f]/.test(url)) invalid('url', 'must not contain spaces or control characters', index, 'INVALID_URL');
+    // A URI is ASCII (RFC 3986); an HTTP client refuses to send anything else.
+    if (/[^\u0021-\u007e]/.test(url)) invalid('url', 'must be ASCII: percent-encode other characters (as UTF-8, e.g. %C3%A9 for é)', index, 'INVALID_URL');
     if (url.length > TASK_LIMITS.url_length_max) invalid('url', `is ${url.length} characters, above the limit of ${TASK_LIMITS.url_length_max}`, index, 'INVALID_URL');
     if (flavour === 'taskqueue' && method === 'POST' && url.includes('?')) {
       invalid('url', 'a POST task URL may not carry a query string (put the parameters in the payload)', index);
@@ -139,6 +144,12 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
       const lower = k.toLowerCase();
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) invalid(`headers.${k}`, 'is not a valid HTTP header name', index, 'INVALID_HEADER');
       if (/[\r\n\0]/.test(v)) invalid(`headers.${k}`, 'value contains a line break or NUL', index, 'INVALID_HEADER');
+      // HTTP field values: visible characters, spaces and tabs, bytes 0x80-0xFF as obs-text (RFC 9110 §5.5).
+      // eslint-disable-next-line no-control-regex
+      if (/[^\t\u0020-\u007e\u0080-\u00ff]/.test(v)) invalid(`headers.${k}`, 'value has a control character or a character beyond Latin-1; encode it (percent- or base64-encoding)', index, 'INVALID_HEADER');
+      if (CONNECTION_HEADERS.has(lower)) {
+        invalid(`headers.${k}`, 'is set by the HTTP client that sends the task, not by the task (framing and connection headers: Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, Expect, TE, Trailer, Proxy-Connection)', index, 'INVALID_HEADER');
+      }
       if (lower === 'host' || lower.startsWith('x-appengine-') || lower.startsWith('x-google-')) {
         invalid(`headers.${k}`, 'is set by the queue, not by the task (Host, X-AppEngine-*, X-Google-* are reserved)', index, 'INVALID_HEADER');
       }

@@ -100,6 +100,32 @@ describe('S24: malformed requests → INVALID_TASK', () => {
     expectRefused(s, () => s.addTask({ queue: 'q', url }), 'INVALID_URL');
   });
 
+  it.each(['/ok/日本', '/ok?q=\u2028', '/caf\u00e9'])('a URL that is not ASCII: %s', (url) => {
+    const s = sim();
+    expectRefused(s, () => s.addTask({ queue: 'q', url, method: 'GET' }), 'INVALID_URL');
+  });
+
+  it.each([
+    ['X-Name', '日本'],
+    ['X-Ctl', 'a\u0001b'],
+    ['Content-Length', '3'],
+    ['transfer-encoding', 'chunked'],
+    ['Connection', 'close'],
+    ['Keep-Alive', 'timeout=5'],
+    ['Upgrade', 'websocket'],
+    ['Expect', '100-continue'],
+  ])('a header an HTTP client would refuse or must set itself: %s: %s', (name, value) => {
+    const s = sim();
+    const err = expectRefused(s, () => s.addTask({ queue: 'q', headers: { [name]: value } }), 'INVALID_HEADER');
+    expect(err.details.field).toBe(`headers.${name}`);
+  });
+
+  it('header values with tabs, spaces and Latin-1 (obs-text) are fine', () => {
+    const s = sim();
+    s.addTask({ queue: 'q', headers: { 'X-A': 'a\tb c', 'X-B': 'caf\u00e9', 'Content-Type': 'application/json' } });
+    expect(s.stats().queues.q!.tasks_added).toBe(1);
+  });
+
   it('dots that are not a .. segment are fine: /a..b, /.well-known, /a/./b, ?up=..', () => {
     const s = sim();
     for (const url of ['/a..b', '/.well-known/x', '/a/./b', '/...', '/x?up=../..']) s.addTask({ queue: 'q', url, method: 'GET' });

@@ -1,9 +1,10 @@
 /**
  * `pushq serve`: a local push-queue service (docs/serve.md). Parses flags, loads queue.yaml,
  * locks and opens the data directory (a second server on it is refused, exit 1), starts the
- * PushqService, prints one startup line, and wires signals: SIGHUP reloads queue.yaml,
- * SIGINT/SIGTERM shut down (bounded wait for attempts in flight, log synced, lock released) and
- * exit 0.
+ * PushqService, prints one startup line. Signals are handled from the start to the end
+ * (serve-signals.ts): SIGHUP reloads queue.yaml, SIGINT/SIGTERM shut down (bounded wait for
+ * attempts in flight, log synced, lock released) and exit 0; while starting they wait for the
+ * start, while stopping they change nothing.
  */
 import { formatIssue } from '../config/issues.js';
 import { loadQueueConfigFile } from '../config/load.js';
@@ -18,6 +19,7 @@ import type { DataDirLock } from '../server/data-dir-lock.js';
 import { PushqService } from '../server/service.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { ServeSignals } from './serve-signals.js';
 import type { EngineEvent } from '../core/events.js';
 
 export const SERVE_USAGE = `usage: pushq serve [--config queue.yaml] [--target NAME=URL ...] [--data DIR]
@@ -142,6 +144,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(`pushq serve: ${parsed}\n\n${SERVE_USAGE}`);
     return EXIT_USAGE;
   }
+  // From here to the end, every signal has a meaning (serve-signals.ts): none may kill the
+  // process by Node's default action, which would skip the sync and leave the lock behind.
+  const signals = new ServeSignals(io);
+  try {
+    return await startAndServe(parsed, io, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals): Promise<number> {
   let config: QueueFileConfig = defaultQueueFileConfig();
   if (parsed.config !== undefined) {
     const result = await loadQueueConfigFile(parsed.config);
@@ -210,9 +223,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       );
     };
     const onStop = (signal: string): void => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGHUP', onHup);
       io.stdout(`pushq serve: ${signal}: stopping (waiting up to ${parsed.drainSeconds} s for attempts in flight)\n`);
       service.close(parsed.drainSeconds * 1000).then(
         (report) => {
@@ -225,13 +235,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
         },
       );
     };
-    const onInt = (): void => onStop('SIGINT');
-    const onTerm = (): void => onStop('SIGTERM');
-    process.on('SIGHUP', onHup);
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    // Only now the startup line: a supervisor that sends SIGTERM as soon as it reads the line
-    // must reach onTerm, not Node's default action (exit by signal, lock left behind).
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
     io.stdout(
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · dashboard ${service.url}/ · data ${where}` +
@@ -239,5 +242,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
     );
+    // After the startup line, in the same turn: a stop or reload asked while starting runs now.
+    signals.running({ reload: onHup, stop: onStop });
   });
 }

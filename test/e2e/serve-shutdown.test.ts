@@ -38,3 +38,34 @@ it('drains the attempt in flight on SIGTERM and dispatches nothing new', async (
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('signals during the drain change nothing: SIGHUP and a second SIGTERM neither kill it nor cut the drain short', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-term2-'));
+  const worker = await startWorker(() => ({ status: 200, delayMs: 1200 }));
+  await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: one\n  rate: 100/s\n');
+  const data = join(dir, 'data');
+  try {
+    const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`]);
+    const r = await api('POST', `${serve.api}/one/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow' } } });
+    expect(r.status).toBe(200);
+    await worker.waitFor((rs) => rs.length === 1, 3000, 'the attempt in flight');
+    serve.child.kill('SIGTERM');
+    await new Promise((res) => setTimeout(res, 200));
+    serve.child.kill('SIGHUP');
+    serve.child.kill('SIGTERM');
+    serve.child.kill('SIGINT');
+    expect(await serve.exited).toBe(0);
+    expect(worker.received[0]!.answered).toBe(200); // the drain ran its course
+    expect(serve.stdout()).toMatch(/stopping[^\n]*\n(?:.*\n)*pushq serve: stopped\n$/);
+    expect(serve.stderr()).toContain('SIGHUP while stopping: no reload');
+    expect(serve.stderr()).toContain('SIGTERM while stopping: already stopping');
+    // The lock was released: a new server starts on the same data directory at once.
+    const again = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`]);
+    expect(again.stderr()).not.toMatch(/took over/);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  } finally {
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -17,7 +17,7 @@ import type { EngineState, QueueRuntime } from '../core/state.js';
 import type { EventLog } from '../log/event-log.js';
 import type { WallDriver } from '../engine/wall-driver.js';
 import type { AttemptHistory } from './attempt-history.js';
-import { readJsonBody } from './body.js';
+import { ClientGoneError, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { createTaskSpec, isLive, parseView, queueResource, runTaskView, taskResource, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList, type DispatchCounters } from './dashboard-figures.js';
@@ -323,6 +323,10 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
     }
     throw new ApiError('NOT_FOUND', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues, and a dashboard at /)`);
   } catch (err) {
+    if (err instanceof ClientGoneError) {
+      res.destroy(); // no one to answer, nothing to report: the request changed nothing
+      return;
+    }
     const apiError = toApiError(err, op);
     if (apiError.status === 'INTERNAL') process.stderr.write(`pushq serve: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     // A body left unread (too large): answer at once, close the connection after the answer,

@@ -18,6 +18,11 @@ export class BodyTooLargeError extends ApiError {
   }
 }
 
+/** The client went away before its body was whole (an abort, a reset): nobody is left to answer. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+}
+
 export function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limitBytes) return Promise.reject(new BodyTooLargeError(limitBytes));
@@ -45,6 +50,6 @@ export function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYT
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', reject);
+    req.on('error', (err: Error) => reject(new ClientGoneError(`the client went away before the request body was whole: ${err.message}`)));
   });
 }

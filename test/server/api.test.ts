@@ -259,6 +259,34 @@ describe('errors in the Google JSON shape', () => {
     expect(chunked.status).toBe(400);
     expect(fieldOf(((await chunked.json()) as { error: unknown }).error)).toBe('task.app_engine_http_request.body');
   });
+
+  it('a client that goes away mid-body is no internal error: nothing logged, nothing added, the service carries on', async () => {
+    const writes: string[] = [];
+    const realWrite = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      writes.push(String(chunk));
+      return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    const before = (await api('GET', `${base}/a/tasks`)).json.tasks?.length ?? 0;
+    try {
+      for (let i = 0; i < 20; i++) {
+        await new Promise<void>((resolve) => {
+          const req = request(`${base}/a/tasks`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+          req.on('error', () => resolve());
+          req.write('{"task": {"name": "projects/p/locations/l/queues/a/tasks/gone');
+          setTimeout(() => {
+            req.destroy();
+            setTimeout(resolve, 20);
+          }, 10);
+        });
+      }
+    } finally {
+      process.stderr.write = realWrite;
+    }
+    expect(writes.filter((w) => w.includes('internal error'))).toEqual([]);
+    expect((await api('GET', `${base}/a/tasks`)).json.tasks?.length ?? 0).toBe(before);
+    expect((await api('GET', `${base}/a`)).status).toBe(200);
+  });
 });
 
 describe('queues', () => {

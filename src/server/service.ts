@@ -176,13 +176,27 @@ export class PushqService {
     return this.kernel.state.settings;
   }
 
-  /** Reads queue.yaml again and applies it with deploy semantics; an invalid file changes nothing. */
-  async reload(): Promise<ReloadOutcome> {
+  /**
+   * Reads queue.yaml again and applies it with deploy semantics; an invalid file changes nothing.
+   * Reloads run one after the other, each reading the file at its turn: two that overlap (a slow
+   * read, a burst of SIGHUPs) end with the file as it is now, never with the older read applied last.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const next = this.reloads.then(() => this.reloadNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private reloads: Promise<unknown> = Promise.resolve();
+
+  private async reloadNow(): Promise<ReloadOutcome> {
+    if (this.closing !== undefined) return { ok: false, lines: ['pushq is shutting down: no reload'] };
     const path = this.options.configPath;
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
     const result = await loadQueueConfigFile(path);
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
     const config = result.config;
+    if (this.closing !== undefined) return { ok: false, lines: ['pushq is shutting down: no reload'] };
     this.driver.run((k) => k.applyConfig(config, this.kernel.state.settings));
     await this.log.flush();
     return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue)] };

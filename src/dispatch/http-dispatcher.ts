@@ -118,8 +118,13 @@ class DeadlineExceededError extends Error {
 /**
  * One request through undici's handler API: the status is all pushq needs, so the response body
  * is discarded as it arrives (no stream, no buffering). The promise settles once: at the end of
- * the response, at a transport error, or at the deadline, whichever is first (a request still
- * waiting for a connection at its deadline fails then, and is never sent).
+ * the response, at a transport error, or at the deadline, whichever is first.
+ *
+ * The deadline runs twice: from the dispatch while the request waits for a connection (one that
+ * never gets one fails then, never sent), and afresh when undici starts it on a connection
+ * (onRequestStart). A request that waited for a free connection (the worker's others all busy)
+ * so still gets the handler's whole deadline, instead of reaching the handler with a few
+ * milliseconds left and being cut off mid-run (a near-certain duplicate execution).
  *
  * One object per attempt is its handler, its deadline callback and its submission: a burst of
  * tens of thousands of attempts allocates as little as it can.
@@ -129,7 +134,9 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
   private started = false;
   private status = 0;
   private controller: UndiciDispatcher.DispatchController | undefined;
-  private readonly deadline: DeadlineEntry;
+  /** Waiting for a connection, then (from onRequestStart) the handler's own. */
+  private deadline: DeadlineEntry;
+  private sending = false;
 
   constructor(
     private readonly origin: Origin,
@@ -144,7 +151,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
   }
 
   /**
-   * Hands the request to undici, unless its deadline already passed; says whether it did. The
+   * Hands the request to undici, unless its deadline passed while it waited; says whether it did. The
    * headers and body are built here, not at dispatch: an attempt waiting for a connection holds
    * only this object, and what undici needs is short-lived (young-generation garbage).
    */
@@ -173,7 +180,14 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
 
   onRequestStart(controller: UndiciDispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.done) controller.abort(new DeadlineExceededError('deadline passed before the request started'));
+    if (this.done) {
+      controller.abort(new DeadlineExceededError('the deadline passed before the request started'));
+      return;
+    }
+    if (this.sending) return;
+    this.sending = true;
+    this.deadlines.end(this.deadline, this.deadlineMs);
+    this.deadline = this.deadlines.add(this.deadlineMs, this.expire);
   }
 
   onResponseStart(_controller: UndiciDispatcher.DispatchController, statusCode: number): void {

@@ -59,12 +59,16 @@ describe('HTTP dispatcher', () => {
     }
   });
 
-  it('counts the deadline from dispatch, also for attempts waiting for a connection', async () => {
-    // One connection, so attempts run one after another (300 ms each); deadline 700 ms.
+  it('waiting for a connection, an attempt has its deadline from dispatch; once sent, the handler gets the whole deadline', async () => {
+    // One connection, so requests run one after another (300 ms each); deadline 800 ms.
+    // 1 runs 0-300; 2 starts at 300, 3 at 600 (each with a fresh 800 ms: both succeed, though 3
+    // would have had 200 ms for its 300 counted from dispatch); 4 is still waiting at 800 (3 runs
+    // to 900): it fails then, never sent.
     const d = createHttpDispatcher({ targets: { default: { scaling: 'automatic', url: worker.url } }, connections: 1 });
     try {
-      const outcomes = await Promise.all([1, 2, 3, 4].map((i) => d.send(attempt({ url: `/queued/${i}`, deadlineUs: 700_000 }))));
-      expect(outcomes.map((o) => o.status ?? o.reason)).toEqual([200, 200, 'deadline', 'deadline']);
+      const outcomes = await Promise.all([1, 2, 3, 4].map((i) => d.send(attempt({ url: `/queued/${i}`, deadlineUs: 800_000 }))));
+      expect(outcomes.map((o) => o.status ?? o.reason)).toEqual([200, 200, 200, 'deadline']);
+      expect(worker.forUrl('/queued/3')[0]!.answered).toBe(200);
       expect(worker.forUrl('/queued/4')).toHaveLength(0); // never sent: its deadline passed while it waited
     } finally {
       await d.close();

@@ -25,18 +25,31 @@ export function parseTimestamp(value: unknown, field: string): Micros {
 
 function parseTimestampUs(value: unknown, field: string): Micros {
   if (typeof value === 'object' && value !== null && 'seconds' in value) {
+    // Timestamp's JSON object form: seconds an int64 (a number, or a string as proto3 JSON writes
+    // int64), nanos an int32 in [0, 999999999].
     const { seconds, nanos } = value as { seconds: unknown; nanos?: unknown };
-    const s = Number(seconds);
-    const n = Number(nanos ?? 0);
-    if (!Number.isFinite(s) || !Number.isFinite(n)) throw new ApiError('INVALID_ARGUMENT', `${field}: not a timestamp`, field);
+    const s = typeof seconds === 'number' ? seconds : typeof seconds === 'string' && /^-?\d{1,12}$/.test(seconds) ? Number(seconds) : NaN;
+    const n = nanos === undefined ? 0 : typeof nanos === 'number' ? nanos : NaN;
+    if (!Number.isSafeInteger(s) || !Number.isInteger(n) || n < 0 || n > 999_999_999) {
+      throw new ApiError('INVALID_ARGUMENT', `${field}: not a timestamp: seconds must be a whole number and nanos a whole number from 0 to 999999999`, field);
+    }
     return s * US_PER_SECOND + Math.floor(n / 1000);
   }
   if (typeof value !== 'string') throw new ApiError('INVALID_ARGUMENT', `${field}: expected an RFC 3339 timestamp string`, field);
   const m = RFC3339.exec(value);
-  const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+  const ms = m && isCalendarDateTime(m[1] as string) ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw new ApiError('INVALID_ARGUMENT', `${field}: "${value.slice(0, 40)}" is not an RFC 3339 timestamp`, field);
   const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
   return ms * 1000 + Number(frac);
+}
+
+/** `YYYY-MM-DDThh:mm:ss` names a real instant: no February 30th, no hour 24 (Date.parse rolls them over). */
+function isCalendarDateTime(text: string): boolean {
+  const [y, mo, d, h, mi, sec] = text.split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return false;
+  const days = new Date(Date.UTC(2000, mo, 0)).getUTCDate(); // 2000 is a leap year: 29 for February
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (mo === 2 && !leap ? 28 : days);
 }
 
 export function formatTimestamp(us: Micros): string {

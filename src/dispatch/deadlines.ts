@@ -44,6 +44,11 @@ export class Deadlines {
 
   constructor(private readonly nowMs: () => number = () => performance.now()) {}
 
+  /** The clock deadlines are measured on (ms). */
+  now(): number {
+    return this.nowMs();
+  }
+
   /** Calls `onExpire` once `durationMs` have passed, unless `end` is called first. */
   add(durationMs: number, onExpire: () => void): DeadlineEntry {
     let fifo = this.fifos.get(durationMs);

@@ -225,12 +225,13 @@ describe('acquireDataDirLock', () => {
     await writeLock({ pid: stale });
     const brk = join(dir, 'lock.break');
     await writeFile(brk, JSON.stringify({ pid: child.pid!, host: hostname(), startedAt: new Date().toISOString(), token: 'y' }));
-    const pending = acquireDataDirLock(dir);
+    // The outcome is awaited at once: the refusal may come while the test is still writing files.
+    const outcome = refusal(acquireDataDirLock(dir));
     // The live breaker finishes its takeover: its lock replaces the stale one, its break goes.
     await new Promise((r) => setTimeout(r, 100));
     await writeLock({ pid: child.pid!, port: 9 });
     await rm(brk);
-    const err = await refusal(pending);
+    const err = await outcome;
     expect(err.holder.pid).toBe(child.pid);
     expect(await readdir(dir)).toEqual([LOCK_FILE]);
   });

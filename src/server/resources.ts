@@ -224,9 +224,17 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown): { s
       spec.body = Buffer.from(b, 'base64');
     }
     const routing = r['appEngineRouting'];
-    if (isRecord(routing)) {
-      const service = typeof routing['service'] === 'string' ? routing['service'] : '';
-      const version = typeof routing['version'] === 'string' ? routing['version'] : '';
+    if (routing !== undefined && routing !== null) {
+      const field = 'task.app_engine_http_request.app_engine_routing';
+      if (!isRecord(routing)) throw new ApiError('INVALID_ARGUMENT', 'appEngineRouting must be an object such as {"service": "worker"}', field);
+      const text = (key: 'service' | 'version'): string => {
+        const v = routing[key];
+        if (v === undefined || v === null) return '';
+        if (typeof v !== 'string') throw new ApiError('INVALID_ARGUMENT', `appEngineRouting.${key} must be a string`, `${field}.${key}`);
+        return v;
+      };
+      const service = text('service');
+      const version = text('version');
       if (service !== '' || version !== '') spec.target = version !== '' ? `${version}.${service || 'default'}` : service;
     }
   }

@@ -17,10 +17,14 @@ afterAll(async () => {
 const LOADER = join(import.meta.dirname, '..', '..', 'dist', 'config', 'load.js');
 
 async function loadAsNobody(path: string): Promise<string[]> {
+  // The loader is imported as root, then the process becomes `nobody`: the repository may sit in
+  // a directory nobody cannot enter (a clone in a `mktemp -d` directory is mode 700).
   const script = `import { loadQueueConfigFile } from ${JSON.stringify(LOADER)};
+process.setgid(65534);
+process.setuid(65534);
 const r = await loadQueueConfigFile(${JSON.stringify(path)});
 process.stdout.write(JSON.stringify(r.errors.map((i) => i.message)));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
   return JSON.parse(stdout) as string[];
 }
 

@@ -10,11 +10,19 @@ const AGE_PATTERN = /^(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([smhd])$/;
 
 export type AgeLimitParse = { ok: true; seconds: number } | { ok: false; reason: string };
 
-export function parseTaskAgeLimit(text: string): AgeLimitParse {
+const FORMAT_REASON = 'expected a number followed by s, m, h or d, such as `30s`, `2.5m` or `2d`';
+
+/** The seconds `<number><unit>` names, exactly; null when the text is not of that form. */
+function ageSeconds(text: string): number | null {
   const match = AGE_PATTERN.exec(text);
-  if (match === null) return { ok: false, reason: 'expected a number followed by s, m, h or d, such as `30s`, `2.5m` or `2d`' };
+  if (match === null) return null;
   const [, number = '', unit = 's'] = match;
-  const exact = Number(number) * RATE_UNIT_SECONDS[unit as RateUnit];
+  return Number(number) * RATE_UNIT_SECONDS[unit as RateUnit];
+}
+
+export function parseTaskAgeLimit(text: string): AgeLimitParse {
+  const exact = ageSeconds(text);
+  if (exact === null) return { ok: false, reason: FORMAT_REASON };
   const seconds = Math.trunc(exact);
   if (!Number.isSafeInteger(seconds)) return { ok: false, reason: 'it is too large' };
   if (seconds <= 0) {
@@ -32,10 +40,8 @@ export function parseTaskAgeLimit(text: string): AgeLimitParse {
  * which the engine does (checkRetryOptions). So `2.5s` is 3 s for a task, 2 s for a queue.
  */
 export function parseTaskAgeLimitExact(text: string): AgeLimitParse {
-  const match = AGE_PATTERN.exec(text);
-  if (match === null) return { ok: false, reason: 'expected a number followed by s, m, h or d, such as `30s`, `2.5m` or `2d`' };
-  const [, number = '', unit = 's'] = match;
-  const seconds = Number(number) * RATE_UNIT_SECONDS[unit as RateUnit];
+  const seconds = ageSeconds(text);
+  if (seconds === null) return { ok: false, reason: FORMAT_REASON };
   if (!Number.isFinite(seconds) || seconds > Number.MAX_SAFE_INTEGER) return { ok: false, reason: 'it is too large' };
   if (!(seconds > 0)) return { ok: false, reason: 'it must be greater than zero' };
   return { ok: true, seconds };

@@ -17,7 +17,7 @@
  */
 
 import { DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from '../engine/kernel.js';
-import { MAX_TIMER_DELAY_MS } from '../engine/wall-driver.js';
+import { timerDelayMs } from '../engine/wall-driver.js';
 
 const DURATIONS_KEPT = 8;
 
@@ -130,7 +130,7 @@ export class Deadlines {
     if (fifo.timer !== undefined && fifo.timerAtMs <= at) return;
     if (fifo.timer !== undefined) clearTimeout(fifo.timer);
     fifo.timerAtMs = at;
-    fifo.timer = setTimeout(() => this.fire(fifo), Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil(at - this.nowMs()))));
+    fifo.timer = setTimeout(() => this.fire(fifo), timerDelayMs(at - this.nowMs()));
   }
 
   private fire(fifo: DeadlineFifo): void {

@@ -19,6 +19,11 @@ import type { Kernel } from './kernel.js';
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** A setTimeout delay for `ms` from now: 0 for the past, at most MAX_TIMER_DELAY_MS (the caller re-arms). */
+export function timerDelayMs(ms: number): number {
+  return Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil(ms)));
+}
+
 /** Epoch µs from a monotonic source, never below `floorUs`. */
 export function createWallClock(floorUs = 0): () => Micros {
   const originUs = Date.now() * 1000;
@@ -57,7 +62,7 @@ export class WallDriver {
     const next = this.kernel.nextTimerAt();
     if (next === Infinity || next >= this.armedAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const delayMs = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, Math.ceil((next - this.clock()) / 1000)));
+    const delayMs = timerDelayMs((next - this.clock()) / 1000);
     this.armedAt = next;
     this.timer = setTimeout(this.fire, delayMs);
   };

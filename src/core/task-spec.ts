@@ -98,6 +98,8 @@ function invalid(field: string, message: string, index: number | undefined, code
  * proxy that normalises the path would resolve it above the target's base path.
  */
 function hasDotDotSegment(url: string): boolean {
+  // Checked on every add: most URLs have neither a dot nor a percent sign, and need no split.
+  if (!url.includes('.') && !url.includes('%')) return false;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   return path.split('/').some((segment) => segment.replace(/%2e/gi, '.') === '..');

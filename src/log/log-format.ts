@@ -14,6 +14,7 @@
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from './event-log.js';
 import { crc32Hex } from './crc32.js';
 import { LogError } from './log-errors.js';
+import { parseJsonObject } from '../core/json-object.js';
 
 export function encodeHeader(h: LogHeader): string {
   return JSON.stringify({ format: h.format, version: h.version, pushqVersion: h.pushqVersion, seed: h.seed, clock: h.clock, configHash: h.configHash });
@@ -84,14 +85,8 @@ export function parseMarkerBytes(b: Uint8Array, start: number, end: number): boo
 
 /** The marker a line holds, or null if it is not a well-formed marker. */
 export function parseMarker(line: string): Marker | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const m = v as Record<string, unknown>;
+  const m = parseJsonObject(line);
+  if (m === null) return null;
   if (Object.keys(m).length !== 3) return null;
   if (!Number.isSafeInteger(m.commit) || (m.commit as number) < 1) return null;
   if (!Number.isSafeInteger(m.n) || (m.n as number) < 1) return null;
@@ -101,14 +96,8 @@ export function parseMarker(line: string): Marker | null {
 
 /** The header a first line holds; a LogError (not a pushq log, or too new) otherwise. */
 export function decodeHeader(line: string, file: string): LogHeader {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    v = null;
-  }
-  const h = v as Record<string, unknown> | null;
-  if (typeof h !== 'object' || h === null || h.format !== LOG_FORMAT) {
+  const h = parseJsonObject(line);
+  if (h === null || h.format !== LOG_FORMAT) {
     throw new LogError('LOG_NOT_PUSHQ', `${file}: not a pushq event log (the first line is not a pushq-events header)`, { file, line: 1, offset: 0 });
   }
   if (!Number.isSafeInteger(h.version) || (h.version as number) < 1) {

@@ -48,6 +48,7 @@ import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJsonObject } from '../core/json-object.js';
 
 export const LOCK_FILE = 'lock';
 /** Held by the one starter replacing a stale lock (see the header). */
@@ -156,14 +157,8 @@ export function linuxProcessStartMs(pid: number): number | null {
 
 /** The holder in a lock file's text, or null if it is not one (empty, torn, garbage). */
 export function parseLock(text: string): LockHolder | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(text);
+  if (o === null) return null;
   const pidOk = typeof o.pid === 'number' && Number.isSafeInteger(o.pid) && o.pid > 0;
   const portOk = o.port === undefined || (typeof o.port === 'number' && Number.isInteger(o.port));
   if (!pidOk || typeof o.host !== 'string' || typeof o.startedAt !== 'string' || !portOk) return null;

@@ -13,7 +13,8 @@
 import type { EngineEvent } from '../core/events.js';
 import { queueStateName, taskName, type EngineState, type QueueRuntime, type QueueStateName } from '../core/state.js';
 import { TASK_STATES, TaskState, isFinal } from '../core/task-machine.js';
-import type { TokenBucket } from '../core/token-bucket.js';
+import { refill, type TokenBucket } from '../core/token-bucket.js';
+import { defaultTaskUrl } from '../core/task-spec.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { formatTimestamp } from './timestamps.js';
@@ -96,9 +97,9 @@ export interface DashboardFigures {
 
 /** The bucket's tokens at `now`, as `refill` would make them, without refilling it. */
 export function tokensAt(b: TokenBucket, now: Micros): number {
-  const elapsed = Math.max(0, now - b.refilledAt);
-  const credit = Math.min(b.capacityCredit, b.credit + elapsed * b.tokensPerPeriod);
-  return credit / b.periodUs;
+  const copy = { ...b };
+  refill(copy, now);
+  return copy.credit / copy.periodUs;
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -165,7 +166,8 @@ export function taskList(state: EngineState, history: AttemptHistory, q: QueueRu
   const t = state.tasks;
   const live = (q.countByState[TaskState.Pending] as number) + (q.countByState[TaskState.Dispatching] as number) + (q.countByState[TaskState.Backoff] as number);
   const tasks: TaskFigures[] = [];
-  for (let id = 0; id < t.count && tasks.length < Math.min(limit, live); id++) {
+  const wanted = Math.min(limit, live);
+  for (let id = 0; id < t.count && tasks.length < wanted; id++) {
     if (t.queue[id] !== q.index) continue;
     const s = t.state[id] as TaskState;
     if (isFinal(s)) continue;
@@ -176,7 +178,7 @@ export function taskList(state: EngineState, history: AttemptHistory, q: QueueRu
       name: taskName(state, id),
       state: TASK_STATES[s] as string,
       method: meta?.method ?? 'POST',
-      url: meta?.url ?? `/_ah/queue/${q.name}`,
+      url: meta?.url ?? defaultTaskUrl(q.name),
       scheduleTime: formatTimestamp(t.eta[id] as number),
       dispatchCount: t.dispatchCount[id] as number,
       responseCount: t.executionCount[id] as number,

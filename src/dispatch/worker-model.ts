@@ -63,14 +63,17 @@ export function sampleLatency(model: LatencyModel, prng: Prng): Micros {
       return Math.round(-model.meanUs * Math.log(1 - prng.next()));
     case 'lognormal': {
       const mu = Math.log(model.p50Us);
-      const sigma = (Math.log(model.p99Us) - mu) / Z99;
-      // Box–Muller; 1 - u keeps log() away from 0.
-      const u1 = 1 - prng.next();
-      const u2 = prng.next();
-      const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-      return Math.round(Math.exp(mu + sigma * z));
+      return lognormal(mu, (Math.log(model.p99Us) - mu) / Z99, prng);
     }
   }
+}
+
+/** One lognormal draw, µs: Box–Muller; 1 - u keeps log() away from 0. */
+function lognormal(mu: number, sigma: number, prng: Prng): Micros {
+  const u1 = 1 - prng.next();
+  const u2 = prng.next();
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return Math.round(Math.exp(mu + sigma * z));
 }
 
 /**
@@ -81,12 +84,7 @@ export function latencySampler(model: LatencyModel): (prng: Prng) => Micros {
   if (model.distribution !== 'lognormal') return (prng) => sampleLatency(model, prng);
   const mu = Math.log(model.p50Us);
   const sigma = (Math.log(model.p99Us) - mu) / Z99;
-  return (prng) => {
-    const u1 = 1 - prng.next();
-    const u2 = prng.next();
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    return Math.round(Math.exp(mu + sigma * z));
-  };
+  return (prng) => lognormal(mu, sigma, prng);
 }
 
 function behaviourFor(model: WorkerModel, request: AttemptRequest): WorkerBehaviour {

@@ -36,6 +36,8 @@ export interface ApiContext {
   history: AttemptHistory;
   /** Attempts, retries and recent dispatches per queue, for the dashboard. */
   counters: DispatchCounters;
+  /** Task stories told from `log`, with their memory. */
+  stories: TaskStoryCache;
   reload(): Promise<ReloadOutcome>;
   /** Set when shutting down: new requests get UNAVAILABLE. */
   stopping: boolean;
@@ -73,18 +75,6 @@ interface Route {
 const queuesAreFromYaml: Handler = async () => {
   throw new ApiError('FAILED_PRECONDITION', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
 };
-
-const storyCaches = new WeakMap<EventLog, TaskStoryCache>();
-
-/** One story cache per service log. */
-function storiesOf(log: EventLog): TaskStoryCache {
-  let cache = storyCaches.get(log);
-  if (cache === undefined) {
-    cache = new TaskStoryCache(log);
-    storyCaches.set(log, cache);
-  }
-  return cache;
-}
 
 function state(ctx: ApiContext): EngineState {
   return ctx.driver.kernel.state;
@@ -249,7 +239,7 @@ const ROUTES: readonly Route[] = [
     methods: {
       GET: async (ctx, m) => {
         ctx.driver.kernel.commitSettled();
-        return storiesOf(ctx.log).read(state(ctx), m.queue, m.task);
+        return ctx.stories.read(state(ctx), m.queue, m.task);
       },
     },
   },

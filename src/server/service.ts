@@ -28,6 +28,7 @@ import type { EventLog } from '../log/event-log.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { AttemptHistory } from './attempt-history.js';
 import { DispatchCounters } from './dashboard-figures.js';
+import { TaskStoryCache } from './task-story-view.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 
@@ -120,10 +121,9 @@ export class PushqService {
       });
     });
     const clock = createWallClock(state.lastEventAt);
-    const http = createHttpDispatcher({ targets: options.targets, retryReasonOf: history.retryReasonOf, ...(options.connections === undefined ? {} : { connections: options.connections }) });
     // After shutdown an attempt that still answers is not settled (kernel.detach): the log is
     // closed, and the next start re-dispatches it (at-least-once).
-    const dispatcher = http;
+    const dispatcher = createHttpDispatcher({ targets: options.targets, retryReasonOf: history.retryReasonOf, ...(options.connections === undefined ? {} : { connections: options.connections }) });
     let driver: WallDriver | undefined;
     const kernel = new Kernel({
       state,
@@ -151,7 +151,7 @@ export class PushqService {
     } catch (err) {
       kernel.detach();
       d.stop();
-      await http.destroy();
+      await dispatcher.destroy();
       await new Promise((r) => server.close(r));
       throw err;
     }
@@ -161,6 +161,7 @@ export class PushqService {
       log: options.log,
       history,
       counters,
+      stories: new TaskStoryCache(options.log),
       stopping: false,
       reload: async () => ({ ok: false, lines: [] }),
     };

@@ -108,11 +108,8 @@ export interface TaskStoryView {
   eventsRead: number;
 }
 
-/** The story of task `name` in queue `queue`, from `log`; NOT_FOUND for a queue or task the state does not know. */
-export async function readTaskStory(log: EventLog, state: EngineState, queue: string, name: string): Promise<TaskStoryView> {
-  const q = requireQueue(state, queue);
-  const id = findTaskId(state, q, name);
-  if (id < 0) throw new ApiError('NOT_FOUND', `task "${name}" not found in queue "${queue}"`);
+/** The story of task `id` (`name` in `queue`, as the live state names it), read from `log`. */
+async function readStory(log: EventLog, id: number, queue: string, name: string): Promise<TaskStoryView> {
   const collector = new TaskStoryCollector(name, queue);
   let fold: EventFold;
   if (log instanceof FileEventLog) {
@@ -149,7 +146,7 @@ export class TaskStoryCache {
     const version = state.eventsApplied;
     const hit = this.entries.get(id);
     if (hit !== undefined && hit.version === version) return hit.view;
-    const entry = { version, view: readTaskStory(this.log, state, queue, name) };
+    const entry = { version, view: readStory(this.log, id, queue, name) };
     this.entries.delete(id);
     this.entries.set(id, entry);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as number);
@@ -169,7 +166,7 @@ export class TaskStoryCache {
 
 const seconds = (us: number): number => us / US_PER_SECOND;
 
-export function storyView(s: TaskStory, sameName: number, eventsRead: number): TaskStoryView {
+function storyView(s: TaskStory, sameName: number, eventsRead: number): TaskStoryView {
   const e = s.ended;
   return {
     queue: s.queue,

@@ -158,7 +158,11 @@ export function linuxProcessStartMs(pid: number): number | null {
 /** The holder in a lock file's text, or null if it is not one (empty, torn, garbage). */
 export function parseLock(text: string): LockHolder | null {
   const o = parseJsonObject(text);
-  if (o === null) return null;
+  return o === null ? null : holderOf(o);
+}
+
+/** The holder a lock or break file's fields describe, or null. */
+function holderOf(o: Record<string, unknown>): LockHolder | null {
   const pidOk = typeof o.pid === 'number' && Number.isSafeInteger(o.pid) && o.pid > 0;
   const portOk = o.port === undefined || (typeof o.port === 'number' && Number.isInteger(o.port));
   if (!pidOk || typeof o.host !== 'string' || typeof o.startedAt !== 'string' || !portOk) return null;
@@ -282,13 +286,9 @@ async function takeBreak(ctx: Ctx, file: string, depth: number): Promise<Break |
 
 /** A break file is stale when its holder is dead (as for the lock), or it is not one and old. */
 function breakIsStale(ctx: Ctx, text: string, ageMs: number): boolean {
-  const b = parseLock(text);
-  let token: unknown;
-  try {
-    token = (JSON.parse(text) as Record<string, unknown>).token;
-  } catch {
-    token = undefined;
-  }
+  const fields = parseJsonObject(text);
+  const b = fields === null ? null : holderOf(fields);
+  const token = fields?.['token'];
   if (b === null || typeof token !== 'string') return ageMs > BREAK_GARBAGE_AGE_MS;
   if (b.host !== ctx.holder.host) return false; // cannot be checked from here: wait, then give up
   return b.pid === ctx.holder.pid ? !breaksHere.has(token) : !ctx.isAlive(b.pid, b.startedAt);
@@ -370,7 +370,7 @@ function makeLock(path: string, holder: LockHolder, takenOver: TakenOver | null)
     takenOver,
     async recordPort(port) {
       if (released || !(await stillOurs())) return;
-      const tmp = `${path}.${holder.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      const tmp = tempName(path, holder.pid);
       try {
         await writeFile(tmp, JSON.stringify({ ...holder, port }) + '\n', { flag: 'wx' });
         await rename(tmp, path);

@@ -316,7 +316,8 @@ class Origin {
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Origin>();
   const connections = options.connections ?? 128;
-  const resolved = new Map<string, ResolvedTarget | null>();
+  /** Target name → its base path and its origin's pool, resolved once (null: no URL for it). */
+  const routes = new Map<string, { basePath: string; origin: Origin } | null>();
   const deadlines = new Deadlines();
   const room: { listener: ((queueIndex: number) => void) | null } = { listener: null };
   const poolFor = (origin: string): Origin => {
@@ -330,13 +331,14 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   const origins = new Set<string>();
   for (const t of Object.values(options.targets)) if (t.url !== undefined) origins.add(new URL(t.url).origin);
   const multipleOrigins = origins.size > 1;
-  const targetOf = (name: string): ResolvedTarget | null => {
-    let target = resolved.get(name);
-    if (target === undefined) {
-      target = resolveTarget(options.targets, name);
-      resolved.set(name, target);
+  const routeOf = (name: string): { basePath: string; origin: Origin } | null => {
+    let route = routes.get(name);
+    if (route === undefined) {
+      const target = resolveTarget(options.targets, name);
+      route = target === null ? null : { basePath: target.basePath, origin: poolFor(target.origin) };
+      routes.set(name, route);
     }
-    return target;
+    return route;
   };
   return {
     kind: 'real',
@@ -345,18 +347,18 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       // task's worker being full must not stop tasks for the others): it gets no backpressure,
       // and its attempts past the window wait here in order, as sent.
       if (!pinned && multipleOrigins) return true;
-      const target = targetOf(targetName);
-      return target === null || poolFor(target.origin).hasRoom(queueIndex);
+      const route = routeOf(targetName);
+      return route === null || route.origin.hasRoom(queueIndex);
     },
     setRoomListener(listener: (queueIndex: number) => void): void {
       room.listener = listener;
     },
     send(req: AttemptRequest): Promise<ObservedOutcome> {
-      const target = targetOf(req.target);
-      if (target === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
+      const route = routeOf(req.target);
+      if (route === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
-      const origin = poolFor(target.origin);
-      const path = target.basePath + req.url;
+      const origin = route.origin;
+      const path = route.basePath + req.url;
       const retryReason = options.retryReasonOf?.(req.id);
       return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, retryReason, deadlines, deadlineMs, resolve)));
     },

@@ -311,8 +311,18 @@ export class Kernel {
   /** The dispatcher has room again for queue `queueIndex`: a step of its own at the current time. */
   private roomFor(queueIndex: number): void {
     if (this.detached) return;
-    if (this.clock) this.advanceTo(Math.max(this.clock(), this.now));
+    if (this.clock) this.advanceTo(this.wallNow());
     this.pump(this.state.queues[queueIndex] as QueueRuntime);
+    this.endRealStep();
+  }
+
+  /** The wall clock's time for a real event, never before the kernel's own `now`. */
+  private wallNow(): Micros {
+    return this.clock ? Math.max(this.clock(), this.now) : this.now;
+  }
+
+  /** Ends a step that real I/O caused (a response, freed room), and lets the driver re-arm. */
+  private endRealStep(): void {
     this.endStep();
     this.onAsyncSettled?.();
   }
@@ -363,7 +373,7 @@ export class Kernel {
   private settleAsync(id: number, request: AttemptRequest, outcome: ObservedOutcome): void {
     this.pendingAsync--;
     if (this.detached) return;
-    const now = this.clock ? Math.max(this.clock(), this.now) : this.now;
+    const now = this.wallNow();
     this.advanceTo(now);
     const settled: AttemptOutcome = { status: outcome.status, latencyUs: Math.max(0, now - request.dispatchedAt) };
     if (outcome.reason !== undefined) settled.reason = outcome.reason;
@@ -389,8 +399,7 @@ export class Kernel {
   private readonly endAsyncStep = (): void => {
     this.asyncStepScheduled = false;
     if (this.detached) return;
-    this.endStep();
-    this.onAsyncSettled?.();
+    this.endRealStep();
   };
 
   private settleNow(id: number, outcome: AttemptOutcome): void {

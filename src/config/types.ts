@@ -1,55 +1,9 @@
 /**
- * The normalised queue configuration: what `queue.yaml` / `queue.xml` mean once parsed, validated
- * and defaulted (reference §1, checklist S1–S6, S38). Every other part of pushq reads queues
- * through these types, never through the raw file.
- *
- * Units are the ones App Engine uses in the file (seconds, tasks per second, bytes); the core
- * converts them once, to integer microseconds, when it builds a queue actor.
+ * What loading a configuration file gives: the normalised config (its types belong to the core,
+ * src/core/queue-config.ts, re-exported here), or issues located by file, line and column.
  */
-
-/** Retry parameters after defaults and the min/max backoff fix-up rules have been applied. */
-export interface RetryParameters {
-  /** Retries allowed after the first attempt; null = unlimited. */
-  task_retry_limit: number | null;
-  /** Seconds since the first attempt, int-truncated as App Engine does; null = unlimited. */
-  task_age_limit_seconds: number | null;
-  min_backoff_seconds: number;
-  max_backoff_seconds: number;
-  max_doublings: number;
-}
-
-/**
- * A rate as an exact fraction: `tokens` per `period_us` microseconds, both integers, reduced.
- * `1.5/s` is 3 per 2_000_000; `10/m` is 1 per 6_000_000. Floating point never enters the token
- * bucket (see DESIGN.md: float time can make the refill loop spin forever).
- */
-export interface ExactRate {
-  tokens: number;
-  period_us: number;
-}
-
-export interface QueueConfig {
-  name: string;
-  mode: 'push' | 'pull';
-  /** `paused` when the file says `rate: 0`. */
-  state: 'running' | 'paused';
-  /** Tasks per second, for display; null for pull queues. 0 for a paused queue. */
-  rate_per_second: number | null;
-  /** The same rate, exact. null for pull queues and for `rate: 0`. */
-  rate_exact: ExactRate | null;
-  bucket_size: number | null;
-  max_concurrent_requests: number | null;
-  /** `service` or `version.service`; null = the default service. */
-  target: string | null;
-  retry_parameters: RetryParameters;
-}
-
-export interface QueueFileConfig {
-  /** Bytes; null = no limit. */
-  total_storage_limit_bytes: number | null;
-  /** Always contains `default`, first. */
-  queues: QueueConfig[];
-}
+export { RETRY_DEFAULTS, type ExactRate, type QueueConfig, type QueueFileConfig, type RetryParameters } from '../core/queue-config.js';
+import type { QueueFileConfig } from '../core/queue-config.js';
 
 export type IssueSeverity = 'error' | 'warning';
 
@@ -87,11 +41,3 @@ export const QUEUE_LIMITS = {
   queues_max_besides_default: 100,
   queue_name_pattern: /^[A-Za-z0-9-]{1,100}$/,
 } as const;
-
-export const RETRY_DEFAULTS: RetryParameters = Object.freeze({
-  task_retry_limit: null,
-  task_age_limit_seconds: null,
-  min_backoff_seconds: 0.1,
-  max_backoff_seconds: 3600,
-  max_doublings: 16,
-});

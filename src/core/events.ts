@@ -7,7 +7,7 @@
  * TaskAdded); fields ending in `Us` are microsecond durations; optional fields are omitted, not
  * null, so the common event stays small on disk. docs/events.md documents each field.
  */
-import type { QueueFileConfig, RetryParameters } from '../config/types.js';
+import type { QueueFileConfig, RetryParameters } from './queue-config.js';
 import type { HttpMethod } from './task-table.js';
 
 export type TargetScaling = 'automatic' | 'basic' | 'manual';

@@ -10,8 +10,8 @@
  * Give-up (§2.2), evaluated after each failed attempt, age measured from the first attempt:
  * with both limits set, a task is given up only when BOTH are exceeded.
  */
-import type { RetryParameters } from '../config/types.js';
-import { RETRY_DEFAULTS } from '../config/types.js';
+import type { RetryParameters } from './queue-config.js';
+import { RETRY_DEFAULTS } from './queue-config.js';
 import { secondsToMicros, type Micros } from './time.js';
 
 export interface RetryPolicy {

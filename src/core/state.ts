@@ -14,7 +14,7 @@
  * DESIGN.md on immer). It is deterministic and does no IO: replaying the same events into a fresh
  * state gives the same state, which spec/replay.spec.ts checks.
  */
-import type { QueueConfig, QueueFileConfig } from '../config/types.js';
+import type { QueueConfig, QueueFileConfig } from './queue-config.js';
 import { assert, assertNever, fail } from './assert.js';
 import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
 import { ReadyHeap } from './ready-heap.js';

@@ -4,7 +4,7 @@
  * or throws a TaskValidationError naming the field; it never looks at engine state (names,
  * tombstones and storage are checked in decide.ts).
  */
-import { RETRY_DEFAULTS, type RetryParameters } from '../config/types.js';
+import { RETRY_DEFAULTS, type RetryParameters } from './queue-config.js';
 import { TaskValidationError } from './errors.js';
 import type { HttpMethod } from './task-table.js';
 import { US_PER_DAY, US_PER_HOUR, US_PER_SECOND, type Micros } from './time.js';

@@ -10,7 +10,7 @@
  *
  * Invariant: 0 ≤ credit ≤ capacity·period_us, and `refilledAt` never moves backwards.
  */
-import type { ExactRate } from '../config/types.js';
+import type { ExactRate } from './queue-config.js';
 import type { Micros } from './time.js';
 
 export interface TokenBucket {

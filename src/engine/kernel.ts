@@ -31,7 +31,7 @@ import { TaskState } from '../core/task-machine.js';
 import type { HttpMethod } from '../core/task-table.js';
 import { defaultTaskUrl, type TaskApiFlavour, type TaskSpec } from '../core/task-spec.js';
 import { US_PER_HOUR, US_PER_MINUTE, type Micros } from '../core/time.js';
-import type { QueueFileConfig } from '../config/types.js';
+import type { QueueFileConfig } from '../core/queue-config.js';
 import type { EventLog } from '../log/event-log.js';
 import { NO_ANSWER, type AttemptRequest, type Dispatcher, type ModelledOutcome, type ObservedOutcome } from './attempt.js';
 import { TimerKind, Timers } from './timer-heap.js';

@@ -14,7 +14,7 @@
  * Speed: validation is hand-written from the schema table because replay checks every event of
  * logs with millions of them; the common events are checked by a few typeof tests.
  */
-import type { QueueConfig, QueueFileConfig, RetryParameters } from '../config/types.js';
+import type { QueueConfig, QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import { ENGINE_EVENT_TYPES, type EngineEvent, type EngineEventType } from '../core/events.js';
 import { EVENT_SCHEMAS, type FieldKind, type FieldSchema } from './schemas.js';
 

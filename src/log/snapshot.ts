@@ -24,7 +24,7 @@ import type { TaskMeta, TaskTable } from '../core/task-table.js';
 import type { TokenBucket } from '../core/token-bucket.js';
 import { ReadyHeap } from '../core/ready-heap.js';
 import { retryPolicyFrom } from '../core/retry-policy.js';
-import type { QueueConfig, QueueFileConfig } from '../config/types.js';
+import type { QueueConfig, QueueFileConfig } from '../core/queue-config.js';
 import type { LogHeader } from './event-log.js';
 import { encodeHeader } from './log-format.js';
 import { LogError } from './log-errors.js';

@@ -19,7 +19,7 @@ import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, fdatasyncSyn
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { EventShapeError, encodeEvent } from './codec.js';
-import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
+import { crc32 } from './crc32.js';
 import type { EventLog, LogHeader } from './event-log.js';
 import { encodeHeader, encodeMarker } from './log-format.js';
 import { LogError } from './log-errors.js';
@@ -104,7 +104,7 @@ export class FileEventLog implements EventLog {
 
   commit(): void {
     if (this.batchEvents === 0) return;
-    const crc = crc32Final(crc32Update(CRC32_INIT, this.buf, this.batchStart, this.used));
+    const crc = crc32(this.buf, this.batchStart, this.used);
     const batch = this.pos.batches + 1;
     this.put(encodeMarker(batch, this.batchEvents, crc));
     this.pos.batches = batch;

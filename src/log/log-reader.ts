@@ -13,14 +13,14 @@
  *
  * Speed: the file is read in large chunks and split on '\n' here; the frequent event lines are
  * decoded straight from the bytes by fast-decode.ts (exactly what JSON.parse plus the codec's
- * checks give), any other line is one JSON.parse plus the codec's checks; the CRC is one pass per
- * batch over bytes already in memory.
+ * checks give), any other line is one JSON.parse plus the codec's checks; the CRC is one call per
+ * batch over bytes already in memory (and one more when the buffer moves in mid-batch).
  */
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EngineEvent } from '../core/events.js';
 import { checkEvent } from './codec.js';
-import { CRC32_INIT, crc32Final, crc32Hex, crc32Update } from './crc32.js';
+import { CRC32_EMPTY, crc32, crc32Hex } from './crc32.js';
 import type { LogHeader } from './event-log.js';
 import { fastDecode } from './fast-decode.js';
 import { decodeHeader, markerRead, parseMarker, parseMarkerBytes } from './log-format.js';
@@ -157,7 +157,9 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     return text;
   };
   const batchEvents: EngineEvent[] = [];
-  let crc = CRC32_INIT;
+  // The batch's CRC covers buf[crcFrom, pos) plus, in `crc`, what it had before the buffer last moved.
+  let crc = CRC32_EMPTY;
+  let crcFrom = pos;
   let problem: { line: number; offset: number; message: string } | null = null;
 
   outer: for (;;) {
@@ -165,6 +167,8 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     if (nlAt < 0 || nlAt >= filled) {
       if (eof) break;
       // Move the unfinished line to the front and read more (grow if one line fills the buffer).
+      crc = crc32(buf, crcFrom, pos, crc);
+      crcFrom = 0;
       const rest = filled - pos;
       if (rest === buf.length) {
         const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -184,7 +188,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     if (buf[pos] === 0x7b && buf[pos + 1] === 0x22 && buf[pos + 2] === 0x63) {
       // {"c... : a commit marker.
       let why: string | null = null;
-      const crcNow = crc32Final(crc);
+      const crcNow = crc32(buf, crcFrom, pos, crc);
       if (!parseMarkerBytes(buf, pos, nlAt)) why = 'malformed commit marker';
       else if (markerRead.commit !== end.batches + 1) why = `commit marker for batch ${markerRead.commit}, expected batch ${end.batches + 1}`;
       else if (markerRead.n !== batchEvents.length) why = `batch ${markerRead.commit} declares ${markerRead.n} events but has ${batchEvents.length}`;
@@ -203,7 +207,8 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
       end.nextLine = line + 1;
       if (onBatch) onBatch(end);
       batchEvents.length = 0; // reused: most batches hold one or two events, a new array each is garbage
-      crc = CRC32_INIT;
+      crc = CRC32_EMPTY;
+      crcFrom = nlAt + 1;
     } else {
       let value: unknown = fastDecode(buf, pos, nlAt);
       let why: string | null = null;
@@ -220,7 +225,6 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
         problem = { line, offset: bufBase + pos, message: why };
         break outer;
       }
-      crc = crc32Update(crc, buf, pos, nlAt + 1);
       batchEvents.push(value as EngineEvent);
     }
     line++;

@@ -17,7 +17,7 @@ export * from './config/index.js';
 export { createSimulation, Simulation, configHash, canonicalJson } from './engine/simulation.js';
 export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView, SimulationStats } from './engine/simulation.js';
 /** Per-queue statistics folded from events (the same figures `pushq simulate` prints). */
-export { StatsCollector, type QueueStats } from './engine/stats.js';
+export { StatsCollector, type QueueStats } from './projections/stats.js';
 /** The kernel: one loop for virtual and wall time (advanced use; most users want createSimulation). */
 export { Kernel, deadlineFor, attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US, type EventObserver, type KernelOptions } from './engine/kernel.js';
 export type { AttemptRequest, Dispatcher, ModelledOutcome, ObservedOutcome } from './engine/attempt.js';
@@ -63,7 +63,7 @@ export { LogError, type LogErrorCode } from './log/log-errors.js';
 /** Snapshots: the state at a log position; loading = snapshot + the events after it. */
 export { writeSnapshotFile, loadWithSnapshot, encodeSnapshot, decodeSnapshot, type LoadedState } from './log/snapshot.js';
 /** A task's story (attempts, backoffs and why, how it ended), rebuilt from events. */
-export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStory, type GiveUpStory } from './log/task-story.js';
+export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStory, type GiveUpStory } from './projections/task-story.js';
 
 // ---- the local service (`pushq serve`, docs/serve.md) ----
 /** Start the service in-process: the kernel on the wall clock, HTTP dispatch, the Cloud Tasks v2 REST API. */

@@ -10,13 +10,14 @@
 import type { EngineState } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import { US_PER_SECOND } from '../core/time.js';
-import { StatsCollector, type QueueStats } from '../engine/stats.js';
 import type { LogHeader } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
 import type { Recovered } from '../log/log-reader.js';
-import { EventMisfitError, foldLogFile } from '../log/replay.js';
+import { foldLogFile } from '../log/replay.js';
 import { loadWithSnapshot } from '../log/snapshot.js';
-import { TaskStoryCollector, type AttemptStory, type TaskStory } from '../log/task-story.js';
+import { EventMisfitError } from '../projections/fold.js';
+import { StatsCollector, type QueueStats } from '../projections/stats.js';
+import { TaskStoryCollector, type AttemptStory, type TaskStory } from '../projections/task-story.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
 export const REPLAY_USAGE = `usage: pushq replay LOG [--at TIME] [--queue NAME] [--task NAME] [--json] [--repair] [--snapshot FILE]
@@ -149,7 +150,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     recovered = loaded.recovered;
     events = loaded.end.events;
   } else {
-    const { fold, scan } = foldLogFile(a.log, story === null ? [stats.observe] : [stats.observe, story.observe], { repair: a.repair }, (h, f) => {
+    const { fold, scan } = foldLogFile(a.log, story === null ? [stats] : [stats, story], { repair: a.repair }, (h, f) => {
       if (a.at !== undefined) f.until = until = parseTime(a.at, h.clock);
     });
     state = fold.state;

@@ -1,15 +1,18 @@
 /**
- * Replay: the state a log describes is the fold of `evolve` over its events. That is the whole
- * of it, on purpose: the live engine changes state by the same `evolve`, so replay(log) equals
- * the live state exactly (spec/replay.spec.ts), and `stateDigest` lets anyone check it.
+ * Replay: the state a log describes is the fold of `evolve` over its events (src/projections/fold.ts).
+ * That is the whole of it, on purpose: the live engine changes state by the same `evolve`, so
+ * replay(log) equals the live state exactly (spec/replay.spec.ts), and `stateDigest` lets anyone
+ * check it. A log this pushq wrote is trusted here: an event that does not fit is an AssertionError
+ * (`pushq replay` folds with EventMisfitError instead, naming the event).
  */
 import { createHash } from 'node:crypto';
-import { AssertionError } from '../core/assert.js';
 import type { EngineEvent } from '../core/events.js';
-import { createEngineState, evolve, queueStateName, type EngineState } from '../core/state.js';
+import { queueStateName, type EngineState } from '../core/state.js';
 import { refill } from '../core/token-bucket.js';
+import { EventFold, fold, type FoldOptions } from '../projections/fold.js';
+import type { Projection } from '../projections/projection.js';
 import type { LogHeader } from './event-log.js';
-import { scanEventLog, type ReadOptions, type ScanResult } from './log-reader.js';
+import { scanEventLog, type LogPosition, type ReadOptions, type ScanResult } from './log-reader.js';
 
 export interface ReplayOptions {
   /** Stop before the first event later than this time (µs): the state as it was then. */
@@ -17,13 +20,7 @@ export interface ReplayOptions {
 }
 
 export function replay(events: Iterable<EngineEvent>, options: ReplayOptions = {}): EngineState {
-  const state = createEngineState();
-  const until = options.until ?? Infinity;
-  for (const e of events) {
-    if (e.t > until) break;
-    evolve(state, e);
-  }
-  return state;
+  return fold(events, [], { ...options, misfit: 'assert' }).state;
 }
 
 /**
@@ -60,61 +57,24 @@ function nanToNull(x: number): number | null {
   return Number.isNaN(x) ? null : x;
 }
 
-// ---- folding with observers ---------------------------------------------------------------------
+// ---- folding a log file ------------------------------------------------------------------------------
 
-/** Sees each event right after it is applied, as the kernel's observers do live. */
-export type FoldObserver = (e: EngineEvent, state: EngineState) => void;
-
-/** An event that passed the codec's checks but does not fit the state before it. */
-export class EventMisfitError extends Error {
-  override name = 'EventMisfitError';
+export interface FoldLogFileOptions extends ReadOptions, FoldOptions {
+  /** Start after this position (a snapshot's), folding onto `state` (the snapshot's state). */
+  from?: LogPosition;
 }
 
 /**
- * The fold of `replay`, one event at a time, with observers (statistics, a task's story) shown
- * each event right after `evolve`: they read the very state `decide` saw live. Events later than
- * `until` (µs) are not applied, nor any after them.
+ * Folds a log file (complete batches only; see log-reader.ts for recovery) through `fold`'s
+ * EventFold, event by event as the reader decodes them. `onHeader` sees the header before any
+ * event (e.g. to set `fold.until` in the log's clock).
  */
-export class EventFold {
-  readonly state: EngineState = createEngineState();
-  /** Events applied. */
-  events = 0;
-  until = Infinity;
-  private stopped = false;
-
-  constructor(private readonly observers: readonly FoldObserver[]) {}
-
-  readonly apply = (e: EngineEvent): void => {
-    if (this.stopped) return;
-    if (e.t > this.until) {
-      this.stopped = true;
-      return;
-    }
-    try {
-      evolve(this.state, e);
-    } catch (err) {
-      // A log edited by hand (with its checksums redone) or written by a buggy engine: stop.
-      if (err instanceof AssertionError) throw new EventMisfitError(`event ${this.events + 1} (${e.type} at t=${e.t}) does not apply to the state before it: ${err.message}`);
-      throw err;
-    }
-    for (const observe of this.observers) observe(e, this.state);
-    this.events++;
-  };
-}
-
-/** Folds a log file from its start (complete batches only; see log-reader.ts for recovery). */
-export function foldLogFile(path: string, observers: readonly FoldObserver[], options: ReadOptions = {}, onHeader?: (header: LogHeader, fold: EventFold) => void): { fold: EventFold; scan: ScanResult } {
-  const fold = new EventFold(observers);
+export function foldLogFile(path: string, projections: readonly Projection[], options: FoldLogFileOptions = {}, onHeader?: (header: LogHeader, fold: EventFold) => void): { fold: EventFold; scan: ScanResult } {
+  const fold = new EventFold(projections, options);
   const scan = scanEventLog(path, options, {
     ...(onHeader === undefined ? {} : { onHeader: (h: LogHeader) => onHeader(h, fold) }),
+    ...(options.from === undefined ? {} : { from: options.from }),
     onEvent: fold.apply,
   });
   return { fold, scan };
-}
-
-/** Folds events held in memory (a MemoryEventLog is iterable). */
-export function foldEvents(events: Iterable<EngineEvent>, observers: readonly FoldObserver[]): EventFold {
-  const fold = new EventFold(observers);
-  for (const e of events) fold.apply(e);
-  return fold;
 }

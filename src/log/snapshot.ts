@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import type { EngineSettings } from '../core/events.js';
-import { createEngineState, evolve, type EngineState, type QueueRuntime } from '../core/state.js';
+import { createEngineState, type EngineState, type QueueRuntime } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import type { TaskMeta, TaskTable } from '../core/task-table.js';
 import type { TokenBucket } from '../core/token-bucket.js';
@@ -28,7 +28,8 @@ import type { QueueConfig, QueueFileConfig } from '../core/queue-config.js';
 import type { LogHeader } from './event-log.js';
 import { encodeHeader } from './log-format.js';
 import { LogError } from './log-errors.js';
-import { scanEventLog, type LogPosition, type Recovered } from './log-reader.js';
+import type { LogPosition, Recovered } from './log-reader.js';
+import { foldLogFile } from './replay.js';
 
 export const SNAPSHOT_FORMAT = 'pushq-snapshot';
 /** 2: the attempts column is named `dispatchCount` (version 1 called it `retryCount`; both read). */
@@ -231,17 +232,10 @@ export function loadWithSnapshot(snapshotPath: string, logPath: string, options:
   if (prefix !== snap.prefixSha256) {
     throw new LogError('SNAPSHOT_INVALID', `${snapshotPath}: does not belong to ${logPath} (its first ${snap.position.offset} bytes differ from the log the snapshot was taken of)`, { file: snapshotPath });
   }
-  let tailEvents = 0;
-  const state = snap.state;
-  const r = scanEventLog(logPath, options, {
-    from: snap.position,
-    onEvent: (e) => {
-      evolve(state, e);
-      tailEvents++;
-    },
-  });
+  // The tail is this engine's own log after a snapshot that matched it: a misfit is an engine bug.
+  const { fold, scan: r } = foldLogFile(logPath, [], { ...options, from: snap.position, state: snap.state, misfit: 'assert' });
   if (encodeHeader(r.header) !== encodeHeader(snap.log)) {
     throw new LogError('SNAPSHOT_INVALID', `${snapshotPath}: was taken of a log with another header`, { file: snapshotPath });
   }
-  return { state, header: r.header, end: r.end, recovered: r.recovered, tailEvents };
+  return { state: fold.state, header: r.header, end: r.end, recovered: r.recovered, tailEvents: fold.events };
 }

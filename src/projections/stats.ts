@@ -1,6 +1,6 @@
 /**
- * Statistics per queue, folded from events (so a replayed log gives the same figures as the live
- * run). This is the `queues` part of `pushq simulate --json`.
+ * Statistics per queue, a projection of the events (so a replayed log gives the same figures as the
+ * live run). This is the `queues` part of `pushq simulate --json` and of `pushq replay`.
  *
  * dispatches_max_in_any_1s counts, for each dispatch at time d, the dispatches in (d − 1 s, d]:
  * the maximum over those is the maximum over every window of length 1 s.
@@ -9,6 +9,7 @@ import type { EngineEvent } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
 import { TaskState } from '../core/task-machine.js';
 import { US_PER_SECOND } from '../core/time.js';
+import type { Projection } from './projection.js';
 
 export interface QueueStats {
   tasks_added: number;
@@ -126,10 +127,10 @@ class QueueAccumulator {
   }
 }
 
-export class StatsCollector {
+export class StatsCollector implements Projection {
   private readonly queues: QueueAccumulator[] = [];
 
-  /** An EventObserver: call it after each event is applied. */
+  /** On the simulation's hot path (once per event of a million-task run): no allocation or indirection per event. */
   readonly observe = (e: EngineEvent, state: EngineState): void => {
     switch (e.type) {
       case 'ConfigApplied':

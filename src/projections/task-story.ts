@@ -1,8 +1,8 @@
 /**
  * A task's whole story, rebuilt from the log: when it was added, each attempt as the worker saw
  * it (retry and execution counts), each backoff with the formula's inputs, and how it ended.
- * An EventObserver: it reads the state right after each event is applied, so the retry policy
- * and counters it records are exactly the ones `decide` used live.
+ * A projection: it reads the state right after each event is applied, so the retry policy and
+ * counters it records are exactly the ones `decide` used live.
  *
  * It follows every task whose name matches (in any queue, or in `queue`); a name may be reused
  * after its tombstone expires, so the caller picks (the latest, by default).
@@ -12,6 +12,7 @@ import { taskRetryPolicy, type EngineState } from '../core/state.js';
 import { TASK_STATES } from '../core/task-machine.js';
 import { EndReason } from '../core/task-table.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
+import type { Projection } from './projection.js';
 
 export interface BackoffStory {
   /** The formula's n: the retry being scheduled (1 = first retry). */
@@ -69,7 +70,7 @@ export interface TaskStory {
   state: string;
 }
 
-export class TaskStoryCollector {
+export class TaskStoryCollector implements Projection {
   readonly stories: TaskStory[] = [];
   private readonly byId = new Map<number, TaskStory>();
 

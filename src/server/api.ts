@@ -16,11 +16,12 @@ import { findTaskId, requireQueue } from '../core/decide.js';
 import type { EngineState, QueueRuntime } from '../core/state.js';
 import type { EventLog } from '../log/event-log.js';
 import type { WallDriver } from '../engine/wall-driver.js';
+import type { DispatchCounters } from '../projections/dispatch-counters.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { ClientGoneError, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { createTaskSpec, isLive, parseView, queueResource, runTaskView, taskResource, type Location } from './resources.js';
-import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList, type DispatchCounters } from './dashboard-figures.js';
+import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList } from './dashboard-figures.js';
 import { DASHBOARD_PAGE } from './dashboard-page.js';
 import { TaskStoryCache } from './task-story-view.js';
 

@@ -6,71 +6,17 @@
  * Invariants:
  * - Reads only: nothing here changes the engine state (the token bucket is projected to `now` on a
  *   copy of its numbers, never refilled) and nothing touches the log.
- * - DispatchCounters is an event observer like AttemptHistory, fed the replayed events of a
- *   restart too, so attempts and retries carry on across restarts. It keeps O(1) memory per queue
- *   (dispatches counted per whole second in a small ring), not a list of dispatch times.
+ * - Attempts, retries and recent dispatches come from the DispatchCounters projection
+ *   (src/projections/dispatch-counters.ts), which carries them across restarts.
  */
-import type { EngineEvent } from '../core/events.js';
 import { queueStateName, taskName, type EngineState, type QueueRuntime, type QueueStateName } from '../core/state.js';
 import { TASK_STATES, TaskState, isFinal } from '../core/task-machine.js';
 import { refill, type TokenBucket } from '../core/token-bucket.js';
 import { defaultTaskUrl } from '../core/task-spec.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
+import { RECENT_WINDOW_SECONDS, type DispatchCounters } from '../projections/dispatch-counters.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { formatTimestamp } from './timestamps.js';
-
-/** The recent dispatch rate is counted over this many whole seconds (the current one included). */
-export const RECENT_WINDOW_SECONDS = 10;
-const RING_SECONDS = 16;
-
-class QueueCounters {
-  attempts = 0;
-  retries = 0;
-  /** ring[i] counts the dispatches of the second ringSecond[i]. */
-  readonly ring = new Float64Array(RING_SECONDS);
-  readonly ringSecond = new Float64Array(RING_SECONDS).fill(-1);
-
-  dispatched(t: Micros): void {
-    const second = Math.floor(t / US_PER_SECOND);
-    const slot = second % RING_SECONDS;
-    if (this.ringSecond[slot] !== second) {
-      this.ringSecond[slot] = second;
-      this.ring[slot] = 0;
-    }
-    this.ring[slot] = (this.ring[slot] as number) + 1;
-  }
-
-  /** Dispatches in the RECENT_WINDOW_SECONDS whole seconds up to and including now's. */
-  recent(now: Micros): number {
-    const current = Math.floor(now / US_PER_SECOND);
-    let n = 0;
-    for (let i = 0; i < RING_SECONDS; i++) {
-      const s = this.ringSecond[i] as number;
-      if (s > current - RECENT_WINDOW_SECONDS && s <= current) n += this.ring[i] as number;
-    }
-    return n;
-  }
-}
-
-export class DispatchCounters {
-  private readonly queues: QueueCounters[] = [];
-
-  /** The observer: pass it to the Kernel, and feed it every replayed event. */
-  readonly observe = (e: EngineEvent, state: EngineState): void => {
-    if (e.type !== 'AttemptDispatched') return;
-    const index = state.tasks.queue[e.id] as number;
-    const c = this.of(index);
-    c.attempts++;
-    // Observers run after evolve: retryCount already counts this attempt.
-    if ((state.tasks.dispatchCount[e.id] as number) > 1) c.retries++;
-    c.dispatched(e.t);
-  };
-
-  of(queueIndex: number): QueueCounters {
-    while (this.queues.length <= queueIndex) this.queues.push(new QueueCounters());
-    return this.queues[queueIndex] as QueueCounters;
-  }
-}
 
 export interface QueueFigures {
   name: string;

@@ -4,10 +4,10 @@
  * tests start in-process.
  *
  * Start and restart are one path: fold the logged events (none on a first start) into a fresh
- * state with `evolve`, feeding the same events to the AttemptHistory; build the Kernel on that
- * state; end the attempts a crash interrupted (`abandonInFlight`: at-least-once, and the retry
- * count continues); rebuild timers; then apply queue.yaml only if it differs from the logged
- * configuration (deploy semantics, reference §1.4).
+ * state, feeding them to the AttemptHistory and DispatchCounters projections; build the Kernel
+ * on that state; end the attempts a crash interrupted (`abandonInFlight`: at-least-once, and the
+ * retry count continues); rebuild timers; then apply queue.yaml only if it differs from the
+ * logged configuration (deploy semantics, reference §1.4).
  *
  * Shutdown: stop taking requests, `kernel.halt()` (no new dispatch), wait a bounded time for
  * attempts in flight, flush and close the log, then release the data directory's lock (after the
@@ -19,15 +19,16 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
-import { DEFAULT_SETTINGS, createEngineState, evolve } from '../core/state.js';
+import { DEFAULT_SETTINGS } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
 import { Kernel, type EventObserver } from '../engine/kernel.js';
 import { canonicalJson } from '../engine/simulation.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
+import { DispatchCounters } from '../projections/dispatch-counters.js';
+import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { AttemptHistory } from './attempt-history.js';
-import { DispatchCounters } from './dashboard-figures.js';
 import { TaskStoryCache } from './task-story-view.js';
 
 const BACKGROUND_FLUSH_MS = 200;
@@ -101,14 +102,10 @@ export class PushqService {
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     const history = new AttemptHistory();
     const counters = new DispatchCounters();
-    const state = createEngineState();
-    let replayed = 0;
-    for (const e of options.replayed ?? []) {
-      evolve(state, e);
-      history.observe(e, state);
-      counters.observe(e, state);
-      replayed++;
-    }
+    // This service's own log: an event that does not fit is an engine bug (AssertionError), not a bad file.
+    const restored = fold(options.replayed ?? [], [history, counters], { misfit: 'assert' });
+    const state = restored.state;
+    const replayed = restored.events;
     // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot
     // be bound fails the start before anything is dispatched or logged.
     let handle: (req: IncomingMessage, res: ServerResponse) => void = answerStarting;

@@ -21,8 +21,9 @@ import { US_PER_SECOND } from '../core/time.js';
 import type { EventLog } from '../log/event-log.js';
 import { FileEventLog } from '../log/file-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
-import { foldEvents, foldLogFile, type EventFold } from '../log/replay.js';
-import { TaskStoryCollector, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../log/task-story.js';
+import { foldLogFile } from '../log/replay.js';
+import { fold, type EventFold } from '../projections/fold.js';
+import { TaskStoryCollector, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../projections/task-story.js';
 import { ApiError } from './errors.js';
 import { formatTimestamp } from './timestamps.js';
 
@@ -111,19 +112,19 @@ export interface TaskStoryView {
 /** The story of task `id` (`name` in `queue`, as the live state names it), read from `log`. */
 async function readStory(log: EventLog, id: number, queue: string, name: string): Promise<TaskStoryView> {
   const collector = new TaskStoryCollector(name, queue);
-  let fold: EventFold;
+  let folded: EventFold;
   if (log instanceof FileEventLog) {
     await log.flush();
-    fold = foldLogFile(log.path, [collector.observe]).fold;
+    folded = foldLogFile(log.path, [collector]).fold;
   } else if (log instanceof MemoryEventLog) {
-    fold = foldEvents(log, [collector.observe]);
+    folded = fold(log, [collector]);
   } else {
     throw new ApiError('UNIMPLEMENTED', 'task stories are read from a file or memory event log; this service has another kind');
   }
   const story = collector.stories.find((s) => s.id === id);
   // A task the state knows but this log does not: a service restarted onto a fresh memory log.
   if (story === undefined) throw new ApiError('NOT_FOUND', `task "${name}" in queue "${queue}" is not in this service's log`);
-  return storyView(story, collector.stories.length, fold.events);
+  return storyView(story, collector.stories.length, folded.events);
 }
 
 /**

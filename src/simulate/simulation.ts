@@ -23,7 +23,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
 import { Kernel, type EventObserver } from './kernel.js';
 import { createPrng, type Prng } from './prng.js';
-import { StatsCollector, type QueueStats } from './stats.js';
+import { StatsCollector, type QueueStats } from '../projections/stats.js';
 import { PUSHQ_VERSION } from '../version.js';
 
 /** A task as the simulation API takes it: TaskSpec with times in seconds. */

@@ -8,10 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { createEngineState, evolve } from '../../src/core/state.js';
-import { StatsCollector } from '../../src/engine/stats.js';
-import { scanEventLog } from '../../src/log/log-reader.js';
-import { stateDigest } from '../../src/log/replay.js';
+import { foldLogFile, stateDigest } from '../../src/log/replay.js';
+import { StatsCollector } from '../../src/projections/stats.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, 'test', 'fixtures', 'logs');
@@ -25,17 +23,13 @@ async function pushq(...args: string[]): Promise<string> {
 describe.each(Object.keys(expected))('golden log %s', (name) => {
   test('replays to the committed state digest and statistics', () => {
     const want = expected[name]!;
-    const state = createEngineState();
     const stats = new StatsCollector();
-    const r = scanEventLog(join(DIR, `${name}.jsonl`), {}, {
-      onEvent: (e) => {
-        evolve(state, e);
-        stats.observe(e, state);
-      },
-    });
+    const { fold, scan: r } = foldLogFile(join(DIR, `${name}.jsonl`), [stats]);
+    const state = fold.state;
     expect(r.header.version).toBe(1);
     expect(r.recovered.droppedBytes).toBe(0);
     expect(r.end.events).toBe(want.events);
+    expect(fold.events).toBe(want.events);
     expect(stateDigest(state)).toBe(want.digest);
     expect(want.digest).toBe(want.liveDigest);
     expect(stats.report(state)).toEqual(want.stats);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueConfig, requireValidConfig } from '../../src/index.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
-import { DispatchCounters, tokensAt } from '../../src/server/dashboard-figures.js';
+import { tokensAt } from '../../src/server/dashboard-figures.js';
 import { PushqService } from '../../src/server/service.js';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
@@ -198,17 +198,5 @@ describe('figures, pure', () => {
     expect(tokensAt(bucket, 99_000_000)).toBe(3);
     expect(tokensAt(bucket, 9_000_000)).toBe(0.5); // a clock before the last refill adds nothing
     expect(bucket.credit).toBe(500_000);
-  });
-
-  it('DispatchCounters count recent dispatches over the last 10 whole seconds only', () => {
-    const counters = new DispatchCounters();
-    const c = counters.of(0);
-    const s = 1_000_000;
-    for (const t of [100 * s, 100.5 * s, 105 * s, 109.9 * s]) c.dispatched(t);
-    expect(c.recent(109.95 * s)).toBe(4);
-    expect(c.recent(110 * s)).toBe(2); // seconds 101..110: 100 fell out
-    expect(c.recent(125 * s)).toBe(0);
-    c.dispatched(116 * s); // the ring slot of second 100: reused, not added to
-    expect(c.recent(116 * s)).toBe(2); // 109 and 116
   });
 });

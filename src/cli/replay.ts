@@ -18,25 +18,26 @@ import { loadWithSnapshot } from '../log/snapshot.js';
 import { EventMisfitError } from '../projections/fold.js';
 import { StatsCollector, type QueueStats } from '../projections/stats.js';
 import { TaskStoryCollector, type AttemptStory, type TaskStory } from '../projections/task-story.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { CliUsageError, defineCommand, parseOrExit, reportUsageError } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 
-export const REPLAY_USAGE = `usage: pushq replay LOG [--at TIME] [--queue NAME] [--task NAME] [--json] [--repair] [--snapshot FILE]
-
-Rebuilds the state a pushq event log describes and prints it.
-
-  (no option)    a summary per queue: tasks by state, attempts, retries, oldest ETA
-  --at TIME      the state as it was at TIME: seconds since the start for a virtual-clock
-                 log (e.g. 12.5 or 12.5s); an ISO 8601 time or Unix seconds for a wall-clock log
-  --task NAME    the task's whole story: each attempt, each backoff and why, how it ended
-  --queue NAME   only this queue (and, with --task, the task's queue)
-  --json         print JSON instead of text
-  --repair       replay up to the last complete batch before corruption instead of failing
-  --snapshot F   start from snapshot file F (taken of this log) and replay only the events after it
-  -h, --help     show this help
-
-exit status: 0 done (a torn tail is a warning), 1 error (no such file, not a pushq log,
-newer format, corruption, unknown queue or task), 2 usage error (a bad option or TIME).
-`;
+export const REPLAY = defineCommand({
+  name: 'replay',
+  operands: { usage: 'LOG', noun: 'log file', min: 1, max: 1 },
+  operandsFirst: true,
+  about: `Rebuilds the state a pushq event log describes and prints it: with no option, a
+summary per queue (tasks by state, attempts, retries, oldest ETA).`,
+  flags: {
+    at: { type: 'string', value: 'TIME', help: 'the state as it was at TIME: seconds since the start for a virtual-clock log (e.g. 12.5 or 12.5s); an ISO 8601 time or Unix seconds for a wall-clock log' },
+    queue: { type: 'string', value: 'NAME', help: "only this queue (and, with --task, the task's queue)" },
+    task: { type: 'string', value: 'NAME', help: "the task's whole story: each attempt, each backoff and why, how it ended" },
+    json: { type: 'boolean', help: 'print JSON instead of text' },
+    repair: { type: 'boolean', help: 'replay up to the last complete batch before corruption instead of failing' },
+    snapshot: { type: 'string', value: 'FILE', help: 'start from snapshot FILE (taken of this log) and replay only the events after it' },
+  },
+  footer: `exit status: 0 done (a torn tail is a warning), 1 error (no such file, not a pushq log,
+newer format, corruption, unknown queue or task), 2 usage error (a bad option or TIME).`,
+});
 
 interface ReplayArgs {
   log: string;
@@ -49,19 +50,18 @@ interface ReplayArgs {
 }
 
 export async function replayCommand(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(args, io);
-  if (typeof parsed === 'number') return parsed;
+  const cli = parseOrExit(REPLAY, args, io);
+  if (typeof cli === 'number') return cli;
+  const parsed: ReplayArgs = { log: cli.operands[0] as string, ...cli.flags };
   try {
+    if (parsed.snapshot !== undefined && parsed.at !== undefined) throw new CliUsageError('--snapshot and --at cannot be combined');
     return run(parsed, io);
   } catch (err) {
     if (err instanceof EventMisfitError) {
       io.stderr(`pushq replay: ${parsed.log}: ${err.message}\n`);
       return EXIT_FAILURE;
     }
-    if (err instanceof ReplayUsageError) {
-      io.stderr(`pushq replay: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
+    if (err instanceof CliUsageError) return reportUsageError(REPLAY, err, io);
     if (err instanceof LogError || err instanceof ReplayError) {
       io.stderr(`pushq replay: ${err.message}\n`);
       return EXIT_FAILURE;
@@ -71,65 +71,17 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
 }
 
 class ReplayError extends Error {}
-/** A TIME that is not one for this log's clock: a usage error (exit 2), found once the header is read. */
-class ReplayUsageError extends Error {}
 
-function parseArgs(args: string[], io: CliIo): ReplayArgs | number {
-  const out: ReplayArgs = { log: '', at: undefined, queue: undefined, task: undefined, json: false, repair: false, snapshot: undefined };
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = (): string | undefined => {
-      const v = args[++i];
-      return v;
-    };
-    if (a === '--help' || a === '-h') {
-      io.stdout(REPLAY_USAGE);
-      return EXIT_OK;
-    } else if (a === '--json') out.json = true;
-    else if (a === '--repair') out.repair = true;
-    else if (a === '--at' || a === '--queue' || a === '--task' || a === '--snapshot') {
-      const v = value();
-      if (v === undefined) {
-        io.stderr(`pushq replay: ${a} needs a value\n\n${REPLAY_USAGE}`);
-        return EXIT_USAGE;
-      }
-      const key = a === '--at' ? 'at' : a === '--queue' ? 'queue' : a === '--task' ? 'task' : 'snapshot';
-      if (out[key] !== undefined) {
-        io.stderr(`pushq replay: ${a} is given twice\n\n${REPLAY_USAGE}`);
-        return EXIT_USAGE;
-      }
-      if (a === '--at') out.at = v;
-      else if (a === '--queue') out.queue = v;
-      else if (a === '--task') out.task = v;
-      else out.snapshot = v;
-    } else if (a.startsWith('-') && a !== '-') {
-      io.stderr(`pushq replay: unknown option ${a}\n\n${REPLAY_USAGE}`);
-      return EXIT_USAGE;
-    } else files.push(a);
-  }
-  if (files.length !== 1) {
-    io.stderr(`pushq replay: ${files.length === 0 ? 'no log file given' : 'give one log file'}\n\n${REPLAY_USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (out.snapshot !== undefined && out.at !== undefined) {
-    io.stderr(`pushq replay: --snapshot and --at cannot be combined\n`);
-    return EXIT_USAGE;
-  }
-  out.log = files[0] as string;
-  return out;
-}
-
-/** TIME as µs in the log's clock. */
+/** TIME as µs in the log's clock; a TIME that is not one for this clock is a usage error, found once the header is read. */
 export function parseTime(text: string, clock: LogHeader['clock']): number {
   const seconds = /^\d+(\.\d+)?s?$/.test(text) ? Number(text.replace(/s$/, '')) : NaN;
   if (clock === 'virtual') {
-    if (Number.isNaN(seconds)) throw new ReplayUsageError(`--at ${text}: expected seconds since the start of the run (e.g. 12.5), this log has a virtual clock`);
+    if (Number.isNaN(seconds)) throw new CliUsageError(`--at ${text}: expected seconds since the start of the run (e.g. 12.5), this log has a virtual clock`);
     return Math.round(seconds * US_PER_SECOND);
   }
   if (!Number.isNaN(seconds)) return Math.round(seconds * US_PER_SECOND);
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new ReplayUsageError(`--at ${text}: expected an ISO 8601 time (e.g. 2026-11-23T12:00:00Z) or Unix seconds`);
+  if (Number.isNaN(ms)) throw new CliUsageError(`--at ${text}: expected an ISO 8601 time (e.g. 2026-11-23T12:00:00Z) or Unix seconds`);
   return ms * 1000;
 }
 

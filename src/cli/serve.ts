@@ -11,44 +11,72 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { defaultQueueFileConfig } from '../config/defaults.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
-import { configHash } from '../engine/simulation.js';
+import { configHash } from '../simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { openDataDir } from '../server/data-dir.js';
 import type { DataDirLock } from '../server/data-dir-lock.js';
 import { PushqService } from '../server/service.js';
 import { PUSHQ_VERSION } from '../version.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageError, seconds, wholeNumber } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { ServeSignals } from './serve-signals.js';
 import type { EngineEvent } from '../core/events.js';
 
-export const SERVE_USAGE = `usage: pushq serve [--config queue.yaml] [--target NAME=URL ...] [--data DIR]
-                   [--host 127.0.0.1] [--port N] [--connections N]
+const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
 
-Runs App Engine push queues locally: tasks are dispatched over real HTTP to your
+/** `NAME=VALUE` split at its first `=`; NAME must not be empty. */
+function namedValue(text: string, flag: string, want: string): [string, string] {
+  const k = text.indexOf('=');
+  if (k <= 0) throw new CliUsageError(`${flag} wants ${want}, got "${text}"`);
+  return [text.slice(0, k), text.slice(k + 1)];
+}
+
+function target(text: string, flag: string): [name: string, url: string] {
+  const [name, url] = namedValue(text, flag, 'NAME=URL');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new CliUsageError(`${flag} ${name}: "${url}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliUsageError(`${flag} ${name}: only http and https URLs`);
+  return [name, url];
+}
+
+function scaling(text: string, flag: string): [name: string, kind: TargetScaling] {
+  const [name, kind] = namedValue(text, flag, 'NAME=automatic|basic|manual');
+  if (!(SCALINGS as readonly string[]).includes(kind)) throw new CliUsageError(`${flag} wants NAME=automatic|basic|manual, got "${text}"`);
+  return [name, kind as TargetScaling];
+}
+
+export const SERVE = defineCommand({
+  name: 'serve',
+  operands: null,
+  about: `Runs App Engine push queues locally: tasks are dispatched over real HTTP to your
 app, with rate, bucket, concurrency, ETA and retries enforced. The API is the
-Cloud Tasks v2 REST API (docs/serve.md); a live dashboard is at http://HOST:PORT/.
+Cloud Tasks v2 REST API (docs/serve.md); a live dashboard is at http://HOST:PORT/.`,
+  flags: {
+    config: { type: 'string', value: 'FILE', help: 'queue.yaml / queue.xml (default: only the default queue)' },
+    target: { type: 'string', value: 'NAME=URL', multiple: true, parse: target, help: 'base URL of App Engine service NAME (repeatable); tasks with no target go to "default"' },
+    scaling: { type: 'string', value: 'NAME=KIND', multiple: true, parse: scaling, help: 'automatic (10 min deadline, the default), basic or manual (24 h) (repeatable)' },
+    data: { type: 'string', value: 'DIR', help: 'where the event log lives (default ./.pushq)' },
+    memory: { type: 'boolean', help: 'keep the log in memory only (not durable; for quick trials)' },
+    'no-sync': { type: 'boolean', help: 'write the log without fdatasync (faster; a machine crash may lose it)' },
+    host: { type: 'string', value: 'HOST', help: 'address to bind (default 127.0.0.1)' },
+    port: { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'port (default 8123; 0 picks a free one)' },
+    'drain-seconds': { type: 'string', value: 'S', parse: seconds, help: 'on SIGINT/SIGTERM, wait at most S seconds for attempts in flight (default 10)' },
+    connections: {
+      type: 'string',
+      value: 'N',
+      parse: wholeNumber(1, 4096),
+      help: 'connections per worker origin (default 128): at most N requests at once at one worker; beyond 2N handed to the pool, queues wait (backpressure, docs/serve.md)',
+    },
+  },
+  footer: 'signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.',
+});
 
-options:
-  --config FILE          queue.yaml / queue.xml (default: only the default queue)
-  --target NAME=URL      base URL of App Engine service NAME (repeatable); tasks with
-                         no target go to "default"
-  --scaling NAME=KIND    automatic (10 min deadline, the default), basic or manual (24 h)
-  --data DIR             where the event log lives (default ./.pushq)
-  --memory               keep the log in memory only (not durable; for quick trials)
-  --no-sync              write the log without fdatasync (faster; a machine crash may lose it)
-  --host HOST            address to bind (default 127.0.0.1)
-  --port N               port (default 8123; 0 picks a free one)
-  --drain-seconds S      on SIGINT/SIGTERM, wait at most S seconds for attempts in flight (default 10)
-  --connections N        connections per worker origin (default 128): at most N requests at
-                         once at one worker; beyond 2N handed to the pool, queues wait
-                         (backpressure, docs/serve.md)
-  -h, --help             show this help
-
-signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.
-`;
-
-interface ServeArgs {
+export interface ServeArgs {
   config?: string;
   targets: Record<string, TargetSettings>;
   data: string;
@@ -60,89 +88,39 @@ interface ServeArgs {
   connections: number;
 }
 
-const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
-
-function parseArgs(args: string[]): ServeArgs | string {
-  const out: ServeArgs = { targets: {}, data: '.pushq', memory: false, durable: true, host: '127.0.0.1', port: 8123, drainSeconds: 10, connections: 128 };
-  const scalings: [string, TargetScaling][] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    try {
-      switch (flag) {
-        case '--config': out.config = value(); break;
-        case '--data': out.data = value(); break;
-        case '--memory': out.memory = true; break;
-        case '--no-sync': out.durable = false; break;
-        case '--host': out.host = value(); break;
-        case '--port': {
-          const p = Number(value());
-          if (!Number.isInteger(p) || p < 0 || p > 65535) return `--port must be 0..65535`;
-          out.port = p;
-          break;
-        }
-        case '--drain-seconds': {
-          const s = Number(value());
-          if (!(s >= 0)) return '--drain-seconds must be 0 or more';
-          out.drainSeconds = s;
-          break;
-        }
-        case '--connections': {
-          const n = Number(value());
-          if (!Number.isInteger(n) || n < 1 || n > 4096) return '--connections must be a whole number from 1 to 4096';
-          out.connections = n;
-          break;
-        }
-        case '--target': {
-          const v = value();
-          const k = v.indexOf('=');
-          if (k <= 0) return `--target wants NAME=URL, got "${v}"`;
-          const name = v.slice(0, k);
-          const url = v.slice(k + 1);
-          let u: URL;
-          try {
-            u = new URL(url);
-          } catch {
-            return `--target ${name}: "${url}" is not a URL`;
-          }
-          if (u.protocol !== 'http:' && u.protocol !== 'https:') return `--target ${name}: only http and https URLs`;
-          out.targets[name] = { scaling: out.targets[name]?.scaling ?? 'automatic', url };
-          break;
-        }
-        case '--scaling': {
-          const v = value();
-          const k = v.indexOf('=');
-          const kind = v.slice(k + 1) as TargetScaling;
-          if (k <= 0 || !SCALINGS.includes(kind)) return `--scaling wants NAME=automatic|basic|manual, got "${v}"`;
-          scalings.push([v.slice(0, k), kind]);
-          break;
-        }
-        default:
-          return `unknown option ${arg}`;
-      }
-    } catch (err) {
-      return (err as Error).message;
-    }
-  }
-  for (const [name, scaling] of scalings) out.targets[name] = { ...(out.targets[name] ?? {}), scaling };
-  return out;
+/** The serve flags with their defaults applied; throws CliUsageError. null: --help. */
+export function parseServeArgs(args: readonly string[]): ServeArgs | null {
+  const cli = parseCommandLine(SERVE, args);
+  if (cli === null) return null;
+  const f = cli.flags;
+  const targets: Record<string, TargetSettings> = {};
+  for (const [name, url] of f.target) targets[name] = { scaling: 'automatic', url };
+  // A --scaling applies whether it comes before or after its --target.
+  for (const [name, kind] of f.scaling) targets[name] = { ...(targets[name] ?? {}), scaling: kind };
+  return {
+    ...(f.config === undefined ? {} : { config: f.config }),
+    targets,
+    data: f.data ?? '.pushq',
+    memory: f.memory,
+    durable: !f['no-sync'],
+    host: f.host ?? '127.0.0.1',
+    port: f.port ?? 8123,
+    drainSeconds: f['drain-seconds'] ?? 10,
+    connections: f.connections ?? 128,
+  };
 }
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(SERVE_USAGE);
-    return EXIT_OK;
+  let parsed: ServeArgs | null;
+  try {
+    parsed = parseServeArgs(args);
+  } catch (err) {
+    if (err instanceof CliUsageError) return reportUsageError(SERVE, err, io);
+    throw err;
   }
-  const parsed = parseArgs(args);
-  if (typeof parsed === 'string') {
-    io.stderr(`pushq serve: ${parsed}\n\n${SERVE_USAGE}`);
-    return EXIT_USAGE;
+  if (parsed === null) {
+    io.stdout(helpText(SERVE));
+    return EXIT_OK;
   }
   // From here to the end, every signal has a meaning (serve-signals.ts): none may kill the
   // process by Node's default action, which would skip the sync and leave the lock behind.

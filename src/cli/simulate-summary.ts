@@ -3,7 +3,7 @@
  * and wall seconds, events), then a table with one row per queue that received tasks, then the
  * workload adds the engine refused, if any. Numbers are rounded for reading; `--json` has them exact.
  */
-import type { SimulationStats } from '../engine/simulation.js';
+import type { SimulationStats } from '../simulate/simulation.js';
 import { DEFAULT_SEED, type ScenarioRun } from '../scenario/run.js';
 
 export interface SummaryInput {

@@ -10,100 +10,36 @@
 import { performance } from 'node:perf_hooks';
 import { formatIssue } from '../config/issues.js';
 import { PushqError } from '../core/errors.js';
-import type { SimulationStats } from '../engine/simulation.js';
+import type { SimulationStats } from '../simulate/simulation.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { loadScenario } from '../scenario/load.js';
 import { SEED_MAX } from '../scenario/parse.js';
 import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, type ScenarioRun } from '../scenario/run.js';
 import { US_PER_DAY } from '../core/time.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { defineCommand, parseOrExit, wholeNumber } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { formatSummary } from './simulate-summary.js';
 
-export const SIMULATE_USAGE = `usage: pushq simulate SCENARIO.yaml [--seed N] [--json] [--log FILE]
-
-Runs a scenario (queues, workloads, a modelled worker; see docs/simulate.md) in
+export const SIMULATE = defineCommand({
+  name: 'simulate',
+  operands: { usage: 'SCENARIO.yaml', noun: 'scenario file', min: 1, max: 1 },
+  operandsFirst: true,
+  about: `Runs a scenario (queues, workloads, a modelled worker; see docs/simulate.md) in
 virtual time and prints per-queue figures: tasks, outcomes, attempts, dispatch
-rates, concurrency, latency and completion percentiles.
-
-options:
-  --seed N    seed for the run (0..${SEED_MAX}); overrides the scenario's seed.
-              Neither given: ${DEFAULT_SEED}.
-  --json      print one JSON object (fields in docs/simulate.md)
-  --log FILE  write the run's event log to FILE (JSON lines, replaces FILE)
-  -h, --help  show this help
-
-exit status: 0 the run completed, 1 the scenario has errors (each printed as
-file:line:column error message (code)) or the run stopped, 2 usage error.
-`;
-
-interface SimulateArgs {
-  file: string;
-  seed: number | undefined;
-  json: boolean;
-  log: string | undefined;
-}
-
-/** The arguments, or a usage error message (null for --help). */
-export function parseSimulateArgs(args: readonly string[]): SimulateArgs | string | null {
-  const files: string[] = [];
-  let seed: number | undefined;
-  let json = false;
-  let log: string | undefined;
-  let optionsEnded = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (optionsEnded || !arg.startsWith('-') || arg === '-') {
-      files.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    const valueOf = (): string | undefined => inline ?? args[++i];
-    switch (name) {
-      case '--':
-        optionsEnded = true;
-        break;
-      case '-h':
-      case '--help':
-        return null;
-      case '--json':
-        if (inline !== undefined) return '--json takes no value';
-        json = true;
-        break;
-      case '--seed': {
-        const text = valueOf();
-        if (text === undefined) return '--seed needs a value';
-        const n = /^\d+$/.test(text) ? Number(text) : NaN;
-        if (!(Number.isSafeInteger(n) && n <= SEED_MAX)) return `--seed ${text} is not a whole number from 0 to ${SEED_MAX}`;
-        seed = n;
-        break;
-      }
-      case '--log': {
-        const text = valueOf();
-        if (text === undefined || text === '') return '--log needs a file name';
-        log = text;
-        break;
-      }
-      default:
-        return `unknown option ${arg}`;
-    }
-  }
-  if (files.length === 0) return 'no scenario file given';
-  if (files.length > 1) return `one scenario file at a time (given: ${files.join(', ')})`;
-  return { file: files[0] as string, seed, json, log };
-}
+rates, concurrency, latency and completion percentiles.`,
+  flags: {
+    seed: { type: 'string', value: 'N', parse: wholeNumber(0, SEED_MAX), help: `seed for the run (0..${SEED_MAX}); overrides the scenario's seed. Neither given: ${DEFAULT_SEED}.` },
+    json: { type: 'boolean', help: 'print one JSON object (fields in docs/simulate.md)' },
+    log: { type: 'string', value: 'FILE', help: "write the run's event log to FILE (JSON lines, replaces FILE)" },
+  },
+  footer: `exit status: 0 the run completed, 1 the scenario has errors (each printed as
+file:line:column error message (code)) or the run stopped, 2 usage error.`,
+});
 
 export async function simulateCommand(args: string[], io: CliIo): Promise<number> {
-  const parsed = parseSimulateArgs(args);
-  if (parsed === null) {
-    io.stdout(SIMULATE_USAGE);
-    return EXIT_OK;
-  }
-  if (typeof parsed === 'string') {
-    io.stderr(`pushq simulate: ${parsed}\n\n${SIMULATE_USAGE}`);
-    return EXIT_USAGE;
-  }
+  const cli = parseOrExit(SIMULATE, args, io);
+  if (typeof cli === 'number') return cli;
+  const parsed = { file: cli.operands[0] as string, ...cli.flags };
 
   const { scenario, issues } = await loadScenario(parsed.file);
   for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);

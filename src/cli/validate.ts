@@ -7,43 +7,28 @@
 import { formatIssue, sortIssues } from '../config/issues.js';
 import { loadQueueConfigFile } from '../config/load.js';
 import type { ConfigIssue, ConfigResult } from '../config/types.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { defineCommand, parseOrExit } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 
-export const VALIDATE_USAGE = `usage: pushq validate [--json] FILE...
-
-Checks queue.yaml, queue.yml and queue.xml files against App Engine's rules and
+export const VALIDATE = defineCommand({
+  name: 'validate',
+  operands: { usage: 'FILE...', noun: 'file', min: 1, max: Number.MAX_SAFE_INTEGER },
+  about: `Checks queue.yaml, queue.yml and queue.xml files against App Engine's rules and
 reports every problem: one line per issue (file:line:column severity message (code)),
 then "FILE: valid (N queues)" or "FILE: invalid (N errors)". N queues counts the
-implicit default queue.
-
-options:
-  --json      print one JSON object per file, one object per line (JSON Lines)
-  -h, --help  show this help
-
-exit status: 0 every file is valid (warnings allowed), 1 some file is invalid,
-2 usage error (no file, unknown option).
-`;
+implicit default queue. --json adds each issue's key path.`,
+  flags: {
+    json: { type: 'boolean', help: 'print one JSON object per file, one object per line (JSON Lines)' },
+  },
+  footer: `exit status: 0 every file is valid (warnings allowed), 1 some file is invalid,
+2 usage error (no file, unknown option).`,
+});
 
 export async function validateCommand(args: string[], io: CliIo): Promise<number> {
-  let json = false;
-  let optionsEnded = false;
-  const files: string[] = [];
-  for (const arg of args) {
-    if (optionsEnded || !arg.startsWith('-')) files.push(arg);
-    else if (arg === '--') optionsEnded = true;
-    else if (arg === '--json') json = true;
-    else if (arg === '--help' || arg === '-h') {
-      io.stdout(VALIDATE_USAGE);
-      return EXIT_OK;
-    } else {
-      io.stderr(`pushq validate: unknown option ${arg}\n\n${VALIDATE_USAGE}`);
-      return EXIT_USAGE;
-    }
-  }
-  if (files.length === 0) {
-    io.stderr(`pushq validate: no file given\n\n${VALIDATE_USAGE}`);
-    return EXIT_USAGE;
-  }
+  const parsed = parseOrExit(VALIDATE, args, io);
+  if (typeof parsed === 'number') return parsed;
+  const json = parsed.flags.json;
+  const files = parsed.operands;
 
   let allValid = true;
   for (const file of files) {

@@ -21,7 +21,9 @@ export interface ServeProcess {
 }
 
 export async function startServe(args: string[], timeoutMs = 15_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Port 0 unless the test picks one (a flag given twice is a usage error).
+  const port = args.some((a) => a === '--port' || a.startsWith('--port=')) ? [] : ['--port', '0'];
+  const child = spawn(process.execPath, [CLI, 'serve', ...port, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));

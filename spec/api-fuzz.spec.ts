@@ -115,9 +115,10 @@ function checkAnswer(a: Answer, method: string, what: string): { status: GoogleS
 /** Waits until no attempt is in flight and no timer is due within a second (tasks of the running queues have been delivered). */
 async function quiet(): Promise<void> {
   const k = service.kernel;
+  const d = service.driver;
   const end = Date.now() + 10_000;
-  while (k.pendingAsync > 0 || k.nextTimerAt() <= service.driver.clock() + 1_000_000) {
-    if (Date.now() > end) throw new Error(`the engine did not go quiet: ${k.pendingAsync} attempts in flight, next timer in ${(k.nextTimerAt() - service.driver.clock()) / 1000} ms`);
+  while (d.pendingAsync > 0 || k.nextTimerAt() <= service.driver.clock() + 1_000_000) {
+    if (Date.now() > end) throw new Error(`the engine did not go quiet: ${d.pendingAsync} attempts in flight, next timer in ${(k.nextTimerAt() - service.driver.clock()) / 1000} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -14,14 +14,22 @@ export * from './config/index.js';
 
 // ---- simulation ----
 /** Build a simulation: queues from a config, a worker model or function, a seed. */
-export { createSimulation, Simulation, configHash, canonicalJson } from './engine/simulation.js';
-export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView, SimulationStats } from './engine/simulation.js';
+export { createSimulation, Simulation, configHash } from './simulate/simulation.js';
+export { canonicalJson } from './core/canonical-json.js';
+export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView, SimulationStats } from './simulate/simulation.js';
 /** Per-queue statistics folded from events (the same figures `pushq simulate` prints). */
 export { StatsCollector, type QueueStats } from './projections/stats.js';
-/** The kernel: one loop for virtual and wall time (advanced use; most users want createSimulation). */
-export { Kernel, deadlineFor, attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US, type EventObserver, type KernelOptions } from './engine/kernel.js';
-export type { AttemptRequest, Dispatcher, ModelledOutcome, ObservedOutcome } from './engine/attempt.js';
-export { NO_ANSWER } from './engine/attempt.js';
+/** The kernel: the interpreter around the core's step (advanced use; most users want createSimulation). */
+export { Kernel, type EventObserver, type KernelOptions, type Transport } from './engine/kernel.js';
+/** Virtual time with a modelled worker: the driver under createSimulation. */
+export { VirtualDriver, type ModelledWorker, type VirtualDriverOptions } from './engine/virtual-driver.js';
+/** The pure step: one input in, events (applied through the context) and effects as data out. */
+export { step, type StepInput, type StepContext, type Admission } from './core/step.js';
+export { Effects, type Effect } from './core/effects.js';
+/** App Engine's handler deadlines (S34). */
+export { deadlineFor, attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from './core/handler-deadline.js';
+export type { AttemptRequest, ModelledOutcome, ObservedOutcome } from './core/attempt.js';
+export { NO_ANSWER, copyAttemptRequest } from './core/attempt.js';
 /** The seeded generator every random draw comes from. */
 export { createPrng, type Prng } from './engine/prng.js';
 /** Modelled workers: latency distributions, errors, timeouts, outages, routes; or your own function. */
@@ -73,8 +81,9 @@ export { openDataDir, EVENT_LOG_FILE, type OpenedData } from './server/data-dir.
 /** One server per data directory: `<dir>/lock` (pid, host, start time); a dead holder's lock is taken over. */
 export { acquireDataDirLock, pidIsAlive, DataDirLockedError, LOCK_FILE, type DataDirErrorCode, type DataDirLock, type LockHolder, type LockOptions, type TakenOver } from './server/data-dir-lock.js';
 /** Real dispatch with undici: App Engine headers, deadlines, no redirects, no transport retries. */
-export { createHttpDispatcher, attemptHeaders, observedOutcome, resolveTarget, formatEtaSeconds, RETRY_REASONS, APP_ENGINE_USER_AGENT, type HttpDispatcher, type HttpDispatcherOptions } from './dispatch/http-dispatcher.js';
-/** Drive a Kernel on the wall clock (one timer, re-armed after each command and settle). */
-export { WallDriver, createWallClock } from './engine/wall-driver.js';
+export { createHttpDispatcher, attemptHeaders, observedOutcome, resolveTarget, formatEtaSeconds, APP_ENGINE_USER_AGENT, type HttpDispatcher, type HttpDispatcherOptions } from './dispatch/http-dispatcher.js';
+export { RETRY_REASONS } from './core/retry-reason.js';
+/** Drive a Kernel on the wall clock (one timer, re-armed after each command and settle), with a real transport. */
+export { WallDriver, createWallClock, type RealTransport, type WallDriverOptions } from './engine/wall-driver.js';
 
 export { PUSHQ_VERSION } from './version.js';

@@ -8,6 +8,7 @@
  *   queue actor's rules, and they cannot be refused, only return "nothing to do".
  */
 import { fail } from './assert.js';
+import { generatedNameId } from './names.js';
 import {
   InvalidQueueModeError,
   PushqError,
@@ -32,7 +33,8 @@ import type {
   TaskGaveUp,
 } from './events.js';
 import { backoffDelayUs, shouldRetry } from './retry-policy.js';
-import { generatedTaskName, taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
+import { generatedTaskName } from './names.js';
+import { taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
 import { TaskState, isFinal } from './task-machine.js';
 import { TASK_LIMITS, checkTaskSpec, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
 import { US_PER_SECOND, type Micros } from './time.js';
@@ -46,15 +48,12 @@ export function requireQueue(state: EngineState, name: string): QueueRuntime {
   return q;
 }
 
-const GENERATED_NAME = /^task(\d+)$/;
-
 /** The id of the task that holds `name` in queue `q` (live or tombstoned), or -1. */
 export function findTaskId(state: EngineState, q: QueueRuntime, name: string): number {
   const explicit = q.names.get(name);
   if (explicit !== undefined) return explicit;
-  const m = GENERATED_NAME.exec(name);
-  if (!m) return -1;
-  const id = Number(m[1]);
+  const id = generatedNameId(name);
+  if (id < 0) return -1;
   const tasks = state.tasks;
   if (id < tasks.count && tasks.queue[id] === q.index && tasks.meta[id]?.name === undefined) return id;
   return -1;
@@ -85,7 +84,7 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     const task = checkTaskSpec(spec, now, flavour, index);
     const q = requireQueue(state, task.queue);
     if (!q.isPush) throw new InvalidQueueModeError(q.name);
-    let name = task.name;
+    let name = task.options?.name;
     if (name !== undefined) {
       const key = `${q.index}/${name}`;
       if (batchNames.has(key)) {
@@ -109,16 +108,10 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
       }
     }
     bytes += task.size;
+    // The checked options travel whole; only a generated name that had to dodge a chosen one joins them.
+    const options = name === task.options?.name ? task.options : { name, ...task.options };
     const e: TaskAdded = { type: 'TaskAdded', t: now, id: nextId++, queue: q.name, eta: task.eta, size: task.size };
-    if (name !== undefined) e.name = name;
-    if (task.url !== undefined) e.url = task.url;
-    if (task.method !== undefined) e.method = task.method;
-    if (task.headers !== undefined) e.headers = task.headers;
-    if (task.body !== undefined) e.body = task.body;
-    if (task.bodyBytes !== undefined) e.bodyBytes = task.bodyBytes;
-    if (task.target !== undefined) e.target = task.target;
-    if (task.retry !== undefined) e.retry = task.retry;
-    if (task.dispatchDeadlineUs !== undefined) e.dispatchDeadlineUs = task.dispatchDeadlineUs;
+    if (options !== undefined) e.options = options;
     events.push(e);
   }
   const limit = state.config?.total_storage_limit_bytes ?? null;

@@ -16,13 +16,15 @@
  */
 import type { QueueConfig, QueueFileConfig } from './queue-config.js';
 import { assert, assertNever, fail } from './assert.js';
-import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
+import type { EngineEvent, EngineSettings, TaskAdded, TaskOptions } from './events.js';
 import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
 import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
 import { EndReason, TaskTable, type TaskMeta } from './task-table.js';
 import { createTokenBucket, refill, takeToken, hasToken, type TokenBucket } from './token-bucket.js';
 import { US_PER_SECOND, type Micros } from './time.js';
+import { generatedTaskName } from './names.js';
+import { retryReasonCode } from './retry-reason.js';
 
 export type QueueStateName = 'running' | 'paused' | 'disabled';
 
@@ -80,10 +82,7 @@ export function queueStateName(q: QueueRuntime): QueueStateName {
   return q.paused ? 'paused' : 'running';
 }
 
-/** A generated task name; explicit names never take this form for a live id (decide.ts checks). */
-export function generatedTaskName(id: number): string {
-  return `task${id}`;
-}
+export { generatedTaskName };
 
 export function taskName(state: EngineState, id: number): string {
   return state.tasks.meta[id]?.name ?? generatedTaskName(id);
@@ -137,12 +136,14 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       move(state, q, e.id, TaskEvent.Fail);
       attemptEnded(state, q, e.id, e.status);
       state.tasks.eta[e.id] = e.retryAt;
+      state.tasks.retryReason[e.id] = retryReasonCode(e.reason, e.error);
       return;
     }
     case 'TaskGaveUp': {
       const q = queueOf(state, e.id);
       move(state, q, e.id, TaskEvent.GiveUp);
       attemptEnded(state, q, e.id, e.status);
+      state.tasks.retryReason[e.id] = retryReasonCode(e.reason, e.error);
       end(state, e.id, e.t, EndReason.GaveUp);
       return;
     }
@@ -236,24 +237,18 @@ function addTask(state: EngineState, e: TaskAdded): void {
   const q = queueNamed(state, e.queue);
   const tasks = state.tasks;
   if (e.id !== tasks.count) fail(`TaskAdded id ${e.id} out of sequence (expected ${tasks.count})`);
-  let meta: TaskMeta | undefined;
-  if (e.name !== undefined || e.url !== undefined || e.method !== undefined || e.headers !== undefined || e.body !== undefined || e.bodyBytes !== undefined || e.target !== undefined || e.retry !== undefined || e.dispatchDeadlineUs !== undefined) {
-    meta = {};
-    if (e.name !== undefined) meta.name = e.name;
-    if (e.url !== undefined) meta.url = e.url;
-    if (e.method !== undefined) meta.method = e.method;
-    if (e.headers !== undefined) meta.headers = e.headers;
-    if (e.body !== undefined) meta.body = e.body;
-    if (e.bodyBytes !== undefined) meta.bodyBytes = e.bodyBytes;
-    if (e.target !== undefined) meta.target = e.target;
-    if (e.retry !== undefined) meta.retry = retryPolicyFrom(e.retry);
-    if (e.dispatchDeadlineUs !== undefined) meta.dispatchDeadlineUs = e.dispatchDeadlineUs;
-  }
+  const options = e.options;
+  const meta = options === undefined ? undefined : taskMeta(options);
   const id = tasks.push(TaskState.Pending, q.index, e.eta, e.t, e.size, meta);
   q.countByState[TaskState.Pending] = (q.countByState[TaskState.Pending] as number) + 1;
   q.ready.push(id);
-  if (e.name !== undefined) q.names.set(e.name, id);
+  if (options?.name !== undefined) q.names.set(options.name, id);
   state.storageBytes += e.size;
+}
+
+/** A task's options as its table row keeps them: the event's own object, with retry parameters made a policy once. */
+function taskMeta(options: TaskOptions): TaskMeta {
+  return options.retry === undefined ? (options as TaskMeta) : { ...options, retry: retryPolicyFrom(options.retry) };
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * Only `evolve` writes to a TaskTable.
  */
+import type { TaskOptions } from './events.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { TaskState } from './task-machine.js';
 import type { Micros } from './time.js';
@@ -20,22 +21,12 @@ export const enum EndReason {
   Purged = 4,
 }
 
-/** What a task carries beyond the defaults. Absent fields take the queue's defaults. */
-export interface TaskMeta {
-  /** Set when the name was given (or a generated name had to avoid a collision). */
-  name?: string;
-  url?: string;
-  method?: HttpMethod;
-  headers?: [string, string][];
-  /** Base64 of the payload (real service). */
-  body?: string;
-  /** Payload size when only the size is modelled (simulation). */
-  bodyBytes?: number;
-  target?: string;
-  retry?: RetryPolicy;
-  /** The task's own handler deadline (µs); absent: the target's scaling deadline. */
-  dispatchDeadlineUs?: number;
-}
+/**
+ * What a task carries beyond the defaults (absent fields take the queue's): its TaskAdded's
+ * options (event-schema.ts), with the retry parameters already made a policy. Often the event's
+ * own object, so it is never changed.
+ */
+export type TaskMeta = Readonly<Omit<TaskOptions, 'retry'> & { retry?: RetryPolicy }>;
 
 export class TaskTable {
   count = 0;
@@ -58,6 +49,8 @@ export class TaskTable {
   size: Uint32Array;
   /** 1 while an attempt is in flight (also for a task deleted during its attempt). */
   attemptOpen: Uint8Array;
+  /** Why the last failed attempt failed (a RetryReasonCode), 0 if none: the next attempt's X-AppEngine-TaskRetryReason. */
+  retryReason: Uint8Array;
   meta: (TaskMeta | undefined)[] = [];
 
   constructor(capacity = 1024) {
@@ -73,6 +66,7 @@ export class TaskTable {
     this.endReason = new Uint8Array(capacity);
     this.size = new Uint32Array(capacity);
     this.attemptOpen = new Uint8Array(capacity);
+    this.retryReason = new Uint8Array(capacity);
   }
 
   get capacity(): number {
@@ -114,5 +108,6 @@ export class TaskTable {
     this.endReason = grow(this.endReason);
     this.size = grow(this.size);
     this.attemptOpen = grow(this.attemptOpen);
+    this.retryReason = grow(this.retryReason);
   }
 }

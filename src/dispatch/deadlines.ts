@@ -16,8 +16,8 @@
  * reusing their armed timer).
  */
 
-import { DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from '../engine/kernel.js';
-import { timerDelayMs } from '../engine/wall-driver.js';
+import { DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from '../core/handler-deadline.js';
+import { timerDelayMs } from '../engine/timer-delay.js';
 
 const DURATIONS_KEPT = 8;
 

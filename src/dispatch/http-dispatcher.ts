@@ -18,33 +18,27 @@
  *   a queue asking `hasRoom` when that is full is remembered and offered room later, in turn.
  */
 import { Pool, type Dispatcher as UndiciDispatcher } from 'undici';
+import type { AttemptRequest, ObservedOutcome } from '../core/attempt.js';
 import type { TargetSettings } from '../core/events.js';
-import type { AttemptRequest, Dispatcher, ObservedOutcome } from '../engine/attempt.js';
-import { Deadlines, type DeadlineEntry } from './deadlines.js';
+import { serviceOf } from '../core/names.js';
+import { RETRY_REASONS } from '../core/retry-reason.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
+import type { RealTransport } from '../engine/wall-driver.js';
+import { Deadlines, type DeadlineEntry } from './deadlines.js';
 
 export const APP_ENGINE_USER_AGENT = 'AppEngine-Google; (+http://code.google.com/appengine)';
 export const DEFAULT_BODY_CONTENT_TYPE = 'application/octet-stream';
 
-/** Values of `X-AppEngine-TaskRetryReason` and of AttemptFailed.error for transport failures. */
-export const RETRY_REASONS = {
-  deadline: 'deadline-exceeded',
-  refused: 'connection-refused',
-  reset: 'connection-reset',
-  other: 'connection-error',
-  noTarget: 'no-target-url',
-} as const;
+export { RETRY_REASONS };
 
 export interface HttpDispatcherOptions {
   /** Service name → settings with `url`; `default` serves tasks with no target or an unknown one. */
   targets: Record<string, TargetSettings>;
   /** Connections per origin. */
   connections?: number;
-  /** Why the previous attempt of a task failed (X-AppEngine-TaskRetryReason), if known. */
-  retryReasonOf?: (id: number) => string | undefined;
 }
 
-export interface HttpDispatcher extends Extract<Dispatcher, { kind: 'real' }> {
+export interface HttpDispatcher extends RealTransport {
   hasRoom(target: string, queueIndex: number, pinned?: boolean): boolean;
   setRoomListener(listener: (queueIndex: number) => void): void;
   /** Waits for requests in flight, then closes the connections. */
@@ -61,8 +55,7 @@ interface ResolvedTarget {
 
 /** The base URL for `target` (`service` or `version.service`): exact name, then service, then `default`. */
 export function resolveTarget(targets: Record<string, TargetSettings>, target: string): ResolvedTarget | null {
-  const service = target.includes('.') ? target.slice(target.indexOf('.') + 1) : target;
-  const url = targets[target]?.url ?? targets[service]?.url ?? targets['default']?.url;
+  const url = targets[target]?.url ?? targets[serviceOf(target)]?.url ?? targets['default']?.url;
   if (url === undefined) return null;
   const u = new URL(url);
   return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
@@ -77,7 +70,7 @@ export function formatEtaSeconds(etaUs: Micros): string {
 }
 
 /** The headers of one attempt: the task's own, then the queue's (which a task cannot set). */
-export function attemptHeaders(req: AttemptRequest, retryReason: string | undefined): Record<string, string> {
+export function attemptHeaders(req: AttemptRequest): Record<string, string> {
   const headers: Record<string, string> = {};
   let hasContentType = false;
   let hasUserAgent = false;
@@ -95,7 +88,7 @@ export function attemptHeaders(req: AttemptRequest, retryReason: string | undefi
   headers['x-appengine-taskexecutioncount'] = String(req.executionCount);
   headers['x-appengine-tasketa'] = formatEtaSeconds(req.etaUs);
   if (req.previousStatus !== null) headers['x-appengine-taskpreviousresponse'] = String(req.previousStatus);
-  if (req.retryCount > 0 && retryReason !== undefined) headers['x-appengine-taskretryreason'] = retryReason;
+  if (req.retryCount > 0 && req.retryReason !== undefined) headers['x-appengine-taskretryreason'] = req.retryReason;
   return headers;
 }
 
@@ -143,7 +136,6 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     private readonly origin: Origin,
     private readonly req: AttemptRequest,
     private readonly path: string,
-    private readonly retryReason: string | undefined,
     private readonly deadlines: Deadlines,
     private readonly deadlineMs: number,
     private readonly resolve: (outcome: ObservedOutcome) => void,
@@ -161,7 +153,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     this.started = true;
     const req = this.req;
     const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
-    this.origin.pool.dispatch({ path: this.path, method: req.method, headers: attemptHeaders(req, this.retryReason), body }, this);
+    this.origin.pool.dispatch({ path: this.path, method: req.method, headers: attemptHeaders(req), body }, this);
     return true;
   }
 
@@ -215,7 +207,10 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
  * An origin's pool, its submission window and its backpressure. At most `window` requests are
  * handed to undici at once (an undici request with its handler costs a few KB).
  *
- * Normal dispatches ask `hasRoom` first: when the window is full, the queue is remembered (once)
+ * Normal dispatches ask `hasRoom` first. A yes is a claim on one place in the window for that
+ * queue, taken up when the attempt is sent: the kernel asks for every dispatch of a step before it
+ * sends any (effects run after the step), so without claims a burst would be told yes past the
+ * window. When the window is full, the queue is remembered (once)
  * and its tasks stay pending in the engine; when a request ends, the freed room is offered to
  * the remembered queues in the order they asked (round robin: a queue that takes the room and
  * wants more goes to the back), so queues sharing a slow worker share it fairly. The offer runs
@@ -228,6 +223,9 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
  */
 class Origin {
   private active = 0;
+  /** Places claimed by `hasRoom` and not yet taken up by `start`, in all and per queue index. */
+  private claimed = 0;
+  private readonly claimsOf: number[] = [];
   private readonly waiting: (Attempt | null)[] = [];
   private head = 0;
   /** Queues waiting for room, in order; `isBlocked[q]` says whether q is among them. */
@@ -245,10 +243,13 @@ class Origin {
   ) {}
 
   hasRoom(queueIndex: number): boolean {
-    const free = this.active < this.window && this.head === this.waiting.length;
+    const free = this.active + this.claimed < this.window && this.head === this.waiting.length;
     // Room goes to the queue being offered it, else to anyone only when nobody waits (a queue
     // whose timer fires during another's turn does not take that turn's room).
-    if (free && (this.granting === queueIndex || (this.granting === -1 && this.blockedHead === this.blocked.length))) return true;
+    if (free && (this.granting === queueIndex || (this.granting === -1 && this.blockedHead === this.blocked.length))) {
+      this.claim(queueIndex);
+      return true;
+    }
     if (this.isBlocked[queueIndex] !== true) {
       this.isBlocked[queueIndex] = true;
       this.blocked.push(queueIndex);
@@ -257,9 +258,23 @@ class Origin {
     return false;
   }
 
-  /** Submits `attempt` now if the window has room, else when it has. */
-  start(attempt: Attempt): void {
-    if (this.active < this.window) {
+  /** Claims a place for an attempt of `queueIndex` whether or not the window has one (it waits if not). */
+  claim(queueIndex: number): void {
+    this.claimed++;
+    this.claimsOf[queueIndex] = (this.claimsOf[queueIndex] ?? 0) + 1;
+  }
+
+  /**
+   * Submits `attempt` now if the window has room, else when it has. An attempt that was not
+   * forced takes up its queue's claim, if it has one (a caller may also send without asking).
+   */
+  start(attempt: Attempt, queueIndex: number, forced: boolean): void {
+    const claims = this.claimsOf[queueIndex] ?? 0;
+    if (!forced && claims > 0) {
+      this.claimsOf[queueIndex] = claims - 1;
+      this.claimed--;
+    }
+    if (this.active + this.claimed < this.window) {
       if (attempt.submit()) this.active++;
     } else {
       this.waiting.push(attempt);
@@ -268,7 +283,7 @@ class Origin {
 
   ended(): void {
     this.active--;
-    while (this.active < this.window && this.head < this.waiting.length) {
+    while (this.active + this.claimed < this.window && this.head < this.waiting.length) {
       const attempt = this.waiting[this.head] as Attempt;
       this.waiting[this.head++] = null;
       if (attempt.submit()) this.active++;
@@ -280,7 +295,7 @@ class Origin {
       this.waiting.splice(0, this.head);
       this.head = 0;
     }
-    if (this.active < this.window && this.blockedHead < this.blocked.length) this.scheduleOffer();
+    if (this.active + this.claimed < this.window && this.blockedHead < this.blocked.length) this.scheduleOffer();
   }
 
   private scheduleOffer(): void {
@@ -293,7 +308,7 @@ class Origin {
     this.offerScheduled = false;
     const listener = this.room.listener;
     if (listener === null) return;
-    while (this.active < this.window && this.head === this.waiting.length && this.blockedHead < this.blocked.length) {
+    while (this.active + this.claimed < this.window && this.head === this.waiting.length && this.blockedHead < this.blocked.length) {
       const queueIndex = this.blocked[this.blockedHead++] as number;
       this.isBlocked[queueIndex] = false;
       this.granting = queueIndex;
@@ -341,14 +356,17 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
     return route;
   };
   return {
-    kind: 'real',
     hasRoom(targetName: string, queueIndex: number, pinned = true): boolean {
+      const route = routeOf(targetName);
+      if (route === null) return true; // sent at once as a no-target failure
       // A queue whose tasks may go to several workers is not held back by one of them (its next
       // task's worker being full must not stop tasks for the others): it gets no backpressure,
       // and its attempts past the window wait here in order, as sent.
-      if (!pinned && multipleOrigins) return true;
-      const route = routeOf(targetName);
-      return route === null || route.origin.hasRoom(queueIndex);
+      if (!pinned && multipleOrigins) {
+        route.origin.claim(queueIndex);
+        return true;
+      }
+      return route.origin.hasRoom(queueIndex);
     },
     setRoomListener(listener: (queueIndex: number) => void): void {
       room.listener = listener;
@@ -359,8 +377,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
       const origin = route.origin;
       const path = route.basePath + req.url;
-      const retryReason = options.retryReasonOf?.(req.id);
-      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, retryReason, deadlines, deadlineMs, resolve)));
+      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve), req.queueIndex, req.forced));
     },
     async close(): Promise<void> {
       await Promise.all([...pools.values()].map((o) => o.pool.close()));

@@ -5,8 +5,9 @@
  * (no-answer, error, latency), so a run is repeatable.
  */
 import { US_PER_MS, type Micros } from '../core/time.js';
-import { NO_ANSWER, type AttemptRequest, type Dispatcher, type ModelledOutcome } from '../engine/attempt.js';
+import { copyAttemptRequest, NO_ANSWER, type AttemptRequest, type ModelledOutcome } from '../core/attempt.js';
 import type { Prng } from '../engine/prng.js';
+import type { ModelledWorker } from '../engine/virtual-driver.js';
 
 export type LatencyModel =
   | { distribution: 'constant'; valueUs: Micros }
@@ -112,10 +113,9 @@ function definedOnly(route: WorkerRoute): Partial<WorkerBehaviour> {
   return out;
 }
 
-export function modelledDispatcher(model: WorkerModel, prng: Prng): Dispatcher {
+export function modelledDispatcher(model: WorkerModel, prng: Prng): ModelledWorker {
   const sampleDefault = latencySampler(model.latency);
   return {
-    kind: 'modelled',
     answer(request: AttemptRequest, out: ModelledOutcome): void {
       const b = behaviourFor(model, request);
       const noAnswer = prng.next() < b.timeoutRate;
@@ -147,21 +147,12 @@ export interface WorkerCall {
 /** A user's worker: `status: null` means no answer (the deadline fails the attempt). */
 export type WorkerFunction = (call: WorkerCall) => { status: number | null; latencyMs: number };
 
-function copyRequest(r: AttemptRequest): AttemptRequest {
-  return {
-    id: r.id, queue: r.queue, name: r.name, method: r.method, url: r.url, headers: r.headers, body: r.body,
-    bodyBytes: r.bodyBytes, target: r.target, retryCount: r.retryCount, executionCount: r.executionCount,
-    previousStatus: r.previousStatus, etaUs: r.etaUs, dispatchedAt: r.dispatchedAt, deadlineUs: r.deadlineUs, forced: r.forced,
-  };
-}
-
-export function functionDispatcher(fn: WorkerFunction, prng: Prng, usPerSecond: number): Dispatcher {
+export function functionDispatcher(fn: WorkerFunction, prng: Prng, usPerSecond: number): ModelledWorker {
   const random = () => prng.next();
   return {
-    kind: 'modelled',
     answer(reused: AttemptRequest, out: ModelledOutcome): void {
       // The kernel reuses its request object; a user's function may keep what it is given.
-      const request = copyRequest(reused);
+      const request = copyAttemptRequest(reused);
       const r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
       out.latencyUs = Math.max(0, Math.round(r.latencyMs * US_PER_MS));
       out.status = r.status ?? NO_ANSWER;

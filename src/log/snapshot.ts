@@ -32,10 +32,13 @@ import type { LogPosition, Recovered } from './log-reader.js';
 import { foldLogFile } from './replay.js';
 
 export const SNAPSHOT_FORMAT = 'pushq-snapshot';
-/** 2: the attempts column is named `dispatchCount` (version 1 called it `retryCount`; both read). */
-export const SNAPSHOT_VERSION = 2;
+/**
+ * 2: the attempts column is named `dispatchCount` (version 1 called it `retryCount`; both read).
+ * 3: adds the `retryReason` column (older snapshots read with it all zero: no retry reason known).
+ */
+export const SNAPSHOT_VERSION = 3;
 
-const COLUMNS = ['state', 'queue', 'eta', 'addedAt', 'firstAttemptAt', 'endedAt', 'dispatchCount', 'executionCount', 'lastStatus', 'endReason', 'size', 'attemptOpen'] as const;
+const COLUMNS = ['state', 'queue', 'eta', 'addedAt', 'firstAttemptAt', 'endedAt', 'dispatchCount', 'executionCount', 'lastStatus', 'endReason', 'size', 'attemptOpen', 'retryReason'] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** A column name in a snapshot file → the table's column (undefined: not a column of this pushq). */

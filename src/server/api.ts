@@ -20,9 +20,10 @@ import type { DispatchCounters } from '../projections/dispatch-counters.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { ClientGoneError, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
-import { createTaskSpec, isLive, parseView, queueResource, runTaskView, taskResource, type Location } from './resources.js';
+import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
+import { createTaskSpec, isLive, parseView, queuePath, queueResource, runTaskView, taskPath, taskResource, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList } from './dashboard-figures.js';
-import { DASHBOARD_PAGE } from './dashboard-page.js';
+import { ASSETS_PATH, asset, page, sendFile, type ServedFile } from './dashboard-page.js';
 import { TaskStoryCache } from './task-story-view.js';
 
 export interface ReloadOutcome {
@@ -47,12 +48,9 @@ export interface ApiContext {
 const PAGE_SIZE_MAX = 1000;
 const DASHBOARD_TASKS_DEFAULT = 200;
 
-/** A handler's answer that is not JSON (the dashboard page). */
-class RawBody {
-  constructor(
-    readonly body: string,
-    readonly headers: Readonly<Record<string, string>>,
-  ) {}
+/** A handler's answer that is a file, not JSON (the dashboard's page and assets). */
+class FileAnswer {
+  constructor(readonly file: ServedFile) {}
 }
 const V2 = '^/v2/projects/([^/]+)/locations/([^/]+)/queues';
 
@@ -63,6 +61,8 @@ interface Match {
   queue: string;
   task: string;
   verb: string;
+  /** A dashboard file's name (`/pushq/assets/NAME`). */
+  asset: string;
   req: IncomingMessage;
   query: URLSearchParams;
 }
@@ -74,8 +74,24 @@ interface Route {
 }
 
 const queuesAreFromYaml: Handler = async () => {
-  throw new ApiError('FAILED_PRECONDITION', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
+  throw new ApiError('QUEUES_FROM_CONFIG', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
 };
+
+/**
+ * The request's body as a JSON object whose every field the call knows (request-fields.ts), with
+ * camelCase names; an empty body is `{}`. `resource` is the name the URL gives (a queue's or a
+ * task's; the parent queue for a create): a `parent` or `name` in the body must repeat it.
+ */
+async function readBody(m: Match, schema: MessageSchema, resource = ''): Promise<Record<string, unknown>> {
+  const raw = await readJsonBody(m.req);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ApiError('INVALID_FIELD', 'the request body must be a JSON object');
+  const body = normalizeFields(raw, schema) as Record<string, unknown>;
+  for (const key of PATH_FIELDS) {
+    const value = body[key];
+    if (value !== undefined && value !== resource) throw new ApiError('INVALID_FIELD', `${key} ${JSON.stringify(value).slice(0, 200)} in the body is not ${resource}, named by the request path`, key);
+  }
+  return body;
+}
 
 function state(ctx: ApiContext): EngineState {
   return ctx.driver.kernel.state;
@@ -91,7 +107,7 @@ function liveTaskId(ctx: ApiContext, m: Match): number {
   const s = state(ctx);
   const q = requireQueue(s, m.queue);
   const id = findTaskId(s, q, m.task);
-  if (id < 0 || !isLive(s, id)) throw new ApiError('NOT_FOUND', `task "${m.task}" not found in queue "${m.queue}"`);
+  if (id < 0 || !isLive(s, id)) throw new ApiError('UNKNOWN_TASK', `task "${m.task}" not found in queue "${m.queue}"`);
   return id;
 }
 
@@ -102,12 +118,12 @@ function queueView(ctx: ApiContext, m: Match, q: QueueRuntime): unknown {
 function pageOf(query: URLSearchParams): { size: number; from: number } {
   const rawSize = query.get('pageSize');
   const size = rawSize === null || rawSize === '' ? PAGE_SIZE_MAX : Number(rawSize);
-  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_ARGUMENT', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
+  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
   const token = query.get('pageToken');
   let from = 0;
   if (token !== null && token !== '') {
     from = Number(Buffer.from(token, 'base64url').toString('utf8'));
-    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_ARGUMENT', 'pageToken is not one this server gave', 'page_token');
+    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_FIELD', 'pageToken is not one this server gave', 'page_token');
   }
   return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
 }
@@ -138,6 +154,7 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`${V2}/([^/:]+):(pause|resume|purge)$`),
     methods: {
       POST: async (ctx, m) => {
+        await readBody(m, REQUEST_BODIES.named, queuePath(m.loc, m.queue));
         await durable(ctx, () => {
           const k = ctx.driver.kernel;
           if (m.verb === 'pause') k.pauseQueue(m.queue);
@@ -173,7 +190,7 @@ const ROUTES: readonly Route[] = [
         return more ? { tasks, nextPageToken: Buffer.from(String(id)).toString('base64url') } : { tasks };
       },
       POST: async (ctx, m) => {
-        const body = await readJsonBody(m.req);
+        const body = await readBody(m, REQUEST_BODIES.createTask, queuePath(m.loc, m.queue));
         const { spec, view } = createTaskSpec(m.loc, m.queue, body);
         const [added] = await durable(ctx, () => ctx.driver.kernel.addTasks([spec], 'cloud-tasks'));
         return taskResource(m.loc, state(ctx), ctx.history, (added as { id: number }).id, view);
@@ -185,6 +202,7 @@ const ROUTES: readonly Route[] = [
     methods: {
       GET: async (ctx, m) => taskResource(m.loc, state(ctx), ctx.history, liveTaskId(ctx, m), parseView(m.query.get('responseView') ?? undefined)),
       DELETE: async (ctx, m) => {
+        await readBody(m, REQUEST_BODIES.named, taskPath(m.loc, m.queue, m.task));
         await durable(ctx, () => ctx.driver.kernel.deleteTask(m.queue, m.task));
         return {};
       },
@@ -194,7 +212,7 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+):(run)$`),
     methods: {
       POST: async (ctx, m) => {
-        const view = runTaskView(await readJsonBody(m.req));
+        const view = runTaskView(await readBody(m, REQUEST_BODIES.runTask, taskPath(m.loc, m.queue, m.task)));
         const id = liveTaskId(ctx, m);
         await durable(ctx, () => ctx.driver.kernel.runTask(m.queue, m.task));
         return taskResource(m.loc, state(ctx), ctx.history, id, view);
@@ -204,9 +222,10 @@ const ROUTES: readonly Route[] = [
   {
     pattern: /^\/pushq\/reload$/,
     methods: {
-      POST: async (ctx) => {
+      POST: async (ctx, m) => {
+        await readBody(m, REQUEST_BODIES.empty);
         const outcome = await ctx.reload();
-        if (!outcome.ok) throw new ApiError('INVALID_ARGUMENT', `queue.yaml was not applied:\n${outcome.lines.join('\n')}`, 'queue.yaml');
+        if (!outcome.ok) throw new ApiError('CONFIG_INVALID', `queue.yaml was not applied:\n${outcome.lines.join('\n')}`, 'queue.yaml');
         return { applied: true, lines: outcome.lines };
       },
     },
@@ -214,7 +233,17 @@ const ROUTES: readonly Route[] = [
   {
     pattern: /^\/(?:dashboard)?$/,
     methods: {
-      GET: async () => new RawBody(DASHBOARD_PAGE.html, DASHBOARD_PAGE.headers),
+      GET: async () => new FileAnswer(page('dashboard')),
+    },
+  },
+  {
+    pattern: new RegExp(`^${ASSETS_PATH}(?<asset>[^/]+)$`),
+    methods: {
+      GET: async (_ctx, m) => {
+        const f = asset(m.asset);
+        if (f === undefined) throw new ApiError('UNKNOWN_PATH', `no dashboard file ${m.asset}`);
+        return new FileAnswer(f);
+      },
     },
   },
   {
@@ -229,7 +258,7 @@ const ROUTES: readonly Route[] = [
       GET: async (ctx, m) => {
         const raw = m.query.get('limit');
         const limit = raw === null || raw === '' ? DASHBOARD_TASKS_DEFAULT : Number(raw);
-        if (!Number.isInteger(limit) || limit < 1 || limit > TASK_LIST_LIMIT_MAX) throw new ApiError('INVALID_ARGUMENT', `limit must be 1..${TASK_LIST_LIMIT_MAX}`, 'limit');
+        if (!Number.isInteger(limit) || limit < 1 || limit > TASK_LIST_LIMIT_MAX) throw new ApiError('INVALID_FIELD', `limit must be 1..${TASK_LIST_LIMIT_MAX}`, 'limit');
         const s = state(ctx);
         return taskList(s, ctx.history, requireQueue(s, m.queue), limit);
       },
@@ -239,7 +268,7 @@ const ROUTES: readonly Route[] = [
     pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks\/(?<task>[^/:]+)\/story$/,
     methods: {
       GET: async (ctx, m) => {
-        ctx.driver.kernel.commitSettled();
+        ctx.driver.commitSettled();
         return ctx.stories.read(state(ctx), m.queue, m.task);
       },
     },
@@ -247,15 +276,10 @@ const ROUTES: readonly Route[] = [
   {
     pattern: /^\/pushq\/health$/,
     methods: {
-      GET: async (ctx) => ({ ok: true, inFlight: ctx.driver.kernel.pendingAsync, tasks: state(ctx).tasks.count }),
+      GET: async (ctx) => ({ ok: true, inFlight: ctx.driver.pendingAsync, tasks: state(ctx).tasks.count }),
     },
   },
 ];
-
-function sendRaw(res: ServerResponse, raw: RawBody): void {
-  res.writeHead(200, { ...raw.headers, 'content-length': Buffer.byteLength(raw.body) });
-  res.end(raw.body);
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -266,7 +290,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 /** The request listener while the service restores its state: every request gets UNAVAILABLE. */
 export function answerStarting(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
-  send(res, 503, new ApiError('UNAVAILABLE', 'pushq serve is starting: try again in a moment'));
+  send(res, 503, new ApiError('STARTING', 'pushq serve is starting: try again in a moment'));
 }
 
 /** The request listener for node:http. */
@@ -284,35 +308,35 @@ function requestUrl(target: string): URL {
   try {
     return target.startsWith('/') ? new URL(`http://pushq.invalid${target}`) : new URL(target, 'http://pushq.invalid');
   } catch {
-    throw new ApiError('INVALID_ARGUMENT', 'the request target is not a valid URL');
+    throw new ApiError('INVALID_PATH', 'the request target is not a valid URL');
   }
 }
 
 async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let op: ApiOperation = 'other';
   try {
-    if (ctx.stopping) throw new ApiError('UNAVAILABLE', 'pushq is shutting down');
+    if (ctx.stopping) throw new ApiError('SHUTTING_DOWN', 'pushq is shutting down');
     const url = requestUrl(req.url ?? '/');
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);
     } catch {
-      throw new ApiError('INVALID_ARGUMENT', 'the request path is not valid percent-encoding');
+      throw new ApiError('INVALID_PATH', 'the request path is not valid percent-encoding');
     }
     for (const route of ROUTES) {
       const g = route.pattern.exec(path);
       if (!g) continue;
       const method = req.method ?? 'GET';
       const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
-      if (handler === undefined) throw new ApiError('NOT_FOUND', `${method} is not supported on ${path}`);
+      if (handler === undefined) throw new ApiError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}`);
       if (method === 'POST' && route.op === 'create') op = 'create';
-      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
+      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', asset: g.groups?.['asset'] ?? '', req, query: url.searchParams };
       const result = await handler(ctx, m);
-      if (result instanceof RawBody) sendRaw(res, result);
+      if (result instanceof FileAnswer) sendFile(res, 200, result.file);
       else send(res, 200, result);
       return;
     }
-    throw new ApiError('NOT_FOUND', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues, and a dashboard at /)`);
+    throw new ApiError('UNKNOWN_PATH', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues, and a dashboard at /)`);
   } catch (err) {
     if (err instanceof ClientGoneError) {
       res.destroy(); // no one to answer, nothing to report: the request changed nothing

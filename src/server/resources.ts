@@ -14,7 +14,8 @@ import { queueStateName, taskName } from '../core/state.js';
 import type { HttpMethod } from '../core/task-table.js';
 import type { TaskSpec } from '../core/task-spec.js';
 import { isFinal, type TaskState } from '../core/task-machine.js';
-import { deadlineFor } from '../engine/kernel.js';
+import { deadlineFor } from '../core/handler-deadline.js';
+import { serviceOf, versionOf } from '../core/names.js';
 import { QUEUE_LIMITS } from '../config/types.js';
 import type { AttemptHistory } from './attempt-history.js';
 import { ApiError } from './errors.js';
@@ -37,8 +38,8 @@ export function taskPath(loc: Location, queue: string, task: string): string {
 
 function routingOf(target: string | null | undefined): { service?: string; version?: string } | undefined {
   if (!target) return undefined;
-  const dot = target.indexOf('.');
-  return dot < 0 ? { service: target } : { version: target.slice(0, dot), service: target.slice(dot + 1) };
+  const version = versionOf(target);
+  return version === undefined ? { service: target } : { version, service: serviceOf(target) };
 }
 
 export function queueResource(loc: Location, q: QueueRuntime, purgedAtUs: number | undefined): Record<string, unknown> {
@@ -74,12 +75,12 @@ export type TaskView = 'BASIC' | 'FULL';
 export function parseView(value: unknown): TaskView {
   if (value === 'FULL' || value === 2 || value === '2') return 'FULL';
   if (value === undefined || value === null || value === 'BASIC' || value === 1 || value === '1' || value === 'VIEW_UNSPECIFIED' || value === 0 || value === '0') return 'BASIC';
-  throw new ApiError('INVALID_ARGUMENT', `responseView: "${String(value)}" is not BASIC or FULL`, 'response_view');
+  throw new ApiError('INVALID_FIELD', `responseView: "${String(value)}" is not BASIC or FULL`, 'response_view');
 }
 
 /** A RunTask body (`{ responseView }`; none is `{}`) → the view of the answer. */
 export function runTaskView(body: unknown): TaskView {
-  if (!isRecord(body)) throw new ApiError('INVALID_ARGUMENT', 'the request body must be a JSON object');
+  if (!isRecord(body)) throw new ApiError('INVALID_FIELD', 'the request body must be a JSON object');
   return parseView(body['responseView']);
 }
 
@@ -161,7 +162,7 @@ function parseMethod(value: unknown): HttpMethod | undefined {
   } else if (typeof value === 'string' && METHOD_NUMBERS.includes(value as HttpMethod)) {
     return value as HttpMethod;
   }
-  throw new ApiError('INVALID_ARGUMENT', `httpMethod: "${String(value)}" is not an HTTP method Cloud Tasks accepts`, 'task.app_engine_http_request.http_method');
+  throw new ApiError('INVALID_TASK', `httpMethod: "${String(value)}" is not an HTTP method Cloud Tasks accepts`, 'task.app_engine_http_request.http_method');
 }
 
 /**
@@ -170,26 +171,25 @@ function parseMethod(value: unknown): HttpMethod | undefined {
  * are the engine's (checkTaskSpec), so both the simulation and the service apply the same ones.
  */
 export function createTaskSpec(loc: Location, queue: string, body: unknown): { spec: TaskSpec; view: TaskView } {
-  if (!isRecord(body)) throw new ApiError('INVALID_ARGUMENT', 'the request body must be a JSON object', 'task');
+  if (!isRecord(body)) throw new ApiError('INVALID_FIELD', 'the request body must be a JSON object', 'task');
   const view = parseView(body['responseView']);
   const task = body['task'];
-  if (!isRecord(task)) throw new ApiError('INVALID_ARGUMENT', 'task is required', 'task');
-  if (task['httpRequest'] !== undefined) throw new ApiError('INVALID_ARGUMENT', 'httpRequest (HTTP targets) is not supported: pushq serves App Engine queues; use appEngineHttpRequest', 'task.http_request');
-  if (task['pullMessage'] !== undefined) throw new ApiError('INVALID_ARGUMENT', 'pull tasks are not supported', 'task.pull_message');
+  if (!isRecord(task)) throw new ApiError('INVALID_FIELD', 'task is required', 'task');
+  if (task['httpRequest'] !== undefined) throw new ApiError('INVALID_FIELD', 'httpRequest (HTTP targets) is not supported: pushq serves App Engine queues; use appEngineHttpRequest', 'task.http_request');
   const spec: TaskSpec = { queue };
   const name = task['name'];
   if (name !== undefined && name !== '') {
-    if (typeof name !== 'string') throw new ApiError('INVALID_ARGUMENT', 'task.name must be a string', 'task.name');
+    if (typeof name !== 'string') throw new ApiError('INVALID_TASK_NAME', 'task.name must be a string', 'task.name');
     const prefix = `${queuePath(loc, queue)}/tasks/`;
-    if (!name.startsWith(prefix)) throw new ApiError('INVALID_ARGUMENT', `task.name must be "${prefix}TASK_ID"`, 'task.name');
+    if (!name.startsWith(prefix)) throw new ApiError('INVALID_TASK_NAME', `task.name must be "${prefix}TASK_ID"`, 'task.name');
     spec.name = name.slice(prefix.length);
   }
-  if (task['scheduleTime'] !== undefined && task['scheduleTime'] !== null) spec.etaUs = parseTimestamp(task['scheduleTime'], 'task.schedule_time');
+  if (task['scheduleTime'] !== undefined && task['scheduleTime'] !== null) spec.etaUs = parseTimestamp(task['scheduleTime'], 'task.schedule_time', 'INVALID_ETA');
   const deadline = task['dispatchDeadline'];
   if (deadline !== undefined && deadline !== null) {
     const us = parseDuration(deadline);
     if (us === null) {
-      throw new ApiError('INVALID_ARGUMENT', `task.dispatchDeadline: ${JSON.stringify(deadline).slice(0, 40)} is not a duration such as "30s" or "1.5s"`, 'task.dispatch_deadline');
+      throw new ApiError('INVALID_DISPATCH_DEADLINE', `task.dispatchDeadline: ${JSON.stringify(deadline).slice(0, 40)} is not a duration such as "30s" or "1.5s"`, 'task.dispatch_deadline');
     }
     // Cloud Tasks: 0 means the default deadline (Task.dispatch_deadline, v2); only a value that
     // is exactly zero, not one below a microsecond. The range, [15 s, 24 h 15 s], is checked by
@@ -198,39 +198,39 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown): { s
   }
   const r = task['appEngineHttpRequest'];
   if (r !== undefined && r !== null) {
-    if (!isRecord(r)) throw new ApiError('INVALID_ARGUMENT', 'appEngineHttpRequest must be an object', 'task.app_engine_http_request');
+    if (!isRecord(r)) throw new ApiError('INVALID_FIELD', 'appEngineHttpRequest must be an object', 'task.app_engine_http_request');
     const method = parseMethod(r['httpMethod']);
     if (method !== undefined) spec.method = method;
     const uri = r['relativeUri'];
     if (uri !== undefined && uri !== null) {
-      if (typeof uri !== 'string') throw new ApiError('INVALID_ARGUMENT', 'relativeUri must be a string', 'task.app_engine_http_request.relative_uri');
+      if (typeof uri !== 'string') throw new ApiError('INVALID_URL', 'relativeUri must be a string', 'task.app_engine_http_request.relative_uri');
       spec.url = uri === '' ? '/' : uri;
     } else {
       spec.url = '/'; // Cloud Tasks: an empty relative URI is the root path
     }
     const headers = r['headers'];
     if (headers !== undefined && headers !== null) {
-      if (!isRecord(headers)) throw new ApiError('INVALID_ARGUMENT', 'headers must be an object of strings', 'task.app_engine_http_request.headers');
+      if (!isRecord(headers)) throw new ApiError('INVALID_HEADER', 'headers must be an object of strings', 'task.app_engine_http_request.headers');
       const list: [string, string][] = [];
       for (const [k, v] of Object.entries(headers)) {
-        if (typeof v !== 'string') throw new ApiError('INVALID_ARGUMENT', `header ${k} must be a string`, `task.app_engine_http_request.headers[${k}]`);
+        if (typeof v !== 'string') throw new ApiError('INVALID_HEADER', `header ${k} must be a string`, `task.app_engine_http_request.headers[${k}]`);
         list.push([k, v]);
       }
       spec.headers = list;
     }
     const b = r['body'];
     if (b !== undefined && b !== null && b !== '') {
-      if (typeof b !== 'string' || !BASE64.test(b)) throw new ApiError('INVALID_ARGUMENT', 'body must be base64', 'task.app_engine_http_request.body');
+      if (typeof b !== 'string' || !BASE64.test(b)) throw new ApiError('INVALID_FIELD', 'body must be base64', 'task.app_engine_http_request.body');
       spec.body = Buffer.from(b, 'base64');
     }
     const routing = r['appEngineRouting'];
     if (routing !== undefined && routing !== null) {
       const field = 'task.app_engine_http_request.app_engine_routing';
-      if (!isRecord(routing)) throw new ApiError('INVALID_ARGUMENT', 'appEngineRouting must be an object such as {"service": "worker"}', field);
+      if (!isRecord(routing)) throw new ApiError('INVALID_TASK', 'appEngineRouting must be an object such as {"service": "worker"}', field);
       const text = (key: 'service' | 'version'): string => {
         const v = routing[key];
         if (v === undefined || v === null) return '';
-        if (typeof v !== 'string') throw new ApiError('INVALID_ARGUMENT', `appEngineRouting.${key} must be a string`, `${field}.${key}`);
+        if (typeof v !== 'string') throw new ApiError('INVALID_TASK', `appEngineRouting.${key} must be a string`, `${field}.${key}`);
         return v;
       };
       const service = text('service');

@@ -9,7 +9,7 @@
  * retry count continues); rebuild timers; then apply queue.yaml only if it differs from the
  * logged configuration (deploy semantics, reference §1.4).
  *
- * Shutdown: stop taking requests, `kernel.halt()` (no new dispatch), wait a bounded time for
+ * Shutdown: stop taking requests, `driver.halt()` (no new dispatch), wait a bounded time for
  * attempts in flight, flush and close the log, then release the data directory's lock (after the
  * close: no other server may open the log while this one can still write it).
  */
@@ -21,13 +21,16 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
-import { Kernel, type EventObserver } from '../engine/kernel.js';
-import { canonicalJson } from '../engine/simulation.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { EventObserver, Kernel } from '../engine/kernel.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
 import { DispatchCounters } from '../projections/dispatch-counters.js';
 import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
+import { LOGIN_PAGE } from './dashboard-page.js';
+import { RequestGuard } from './security.js';
+import { listenError } from './start-errors.js';
 import { AttemptHistory } from './attempt-history.js';
 import { TaskStoryCache } from './task-story-view.js';
 
@@ -54,6 +57,12 @@ export interface ServiceOptions {
   connections?: number;
   /** More observers of every event (after the attempt history), e.g. a benchmark's probes. */
   observers?: EventObserver[];
+  /** Security (security.ts, docs/serve.md): more Host names (--allow-host), more origins (--allow-origin), */
+  allowHosts?: string[];
+  allowOrigins?: string[];
+  /** the token every request needs (--auth-token), and whether a public bind may go without one (--insecure-public). */
+  authToken?: string;
+  insecurePublic?: boolean;
 }
 
 export interface ShutdownReport {
@@ -99,6 +108,8 @@ export class PushqService {
   }
 
   static async start(options: ServiceOptions): Promise<PushqService> {
+    // Refuses an unsafe exposure (a public bind without a token) before anything is bound.
+    const guard = await RequestGuard.create(options);
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     const history = new AttemptHistory();
     const counters = new DispatchCounters();
@@ -109,32 +120,29 @@ export class PushqService {
     // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot
     // be bound fails the start before anything is dispatched or logged.
     let handle: (req: IncomingMessage, res: ServerResponse) => void = answerStarting;
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => handle(req, res));
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => guard.serve(req, res, handle, LOGIN_PAGE));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0));
+      server.once('error', failed);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });
     const clock = createWallClock(state.lastEventAt);
-    // After shutdown an attempt that still answers is not settled (kernel.detach): the log is
+    // After shutdown an attempt that still answers is not settled (driver.detach): the log is
     // closed, and the next start re-dispatches it (at-least-once).
-    const dispatcher = createHttpDispatcher({ targets: options.targets, retryReasonOf: history.retryReasonOf, ...(options.connections === undefined ? {} : { connections: options.connections }) });
-    let driver: WallDriver | undefined;
-    const kernel = new Kernel({
+    const dispatcher = createHttpDispatcher({ targets: options.targets, ...(options.connections === undefined ? {} : { connections: options.connections }) });
+    const d = new WallDriver({
       state,
       log: options.log,
-      dispatcher,
-      now: clock(),
+      transport: dispatcher,
       clock,
       observers: [history.observe, counters.observe, ...(options.observers ?? [])],
-      onAsyncSettled: () => driver?.arm(),
     });
-    driver = new WallDriver(kernel, clock);
+    const kernel = d.kernel;
     let interrupted = 0;
     for (let id = 0; id < state.tasks.count; id++) if (state.tasks.attemptOpen[id] === 1) interrupted++;
-    const d = driver;
     try {
       d.run((k) => {
         if (state.config !== null) {
@@ -146,7 +154,7 @@ export class PushqService {
       });
       await options.log.flush();
     } catch (err) {
-      kernel.detach();
+      d.detach();
       d.stop();
       await dispatcher.destroy();
       await new Promise((r) => server.close(r));
@@ -210,15 +218,15 @@ export class PushqService {
     this.ctx.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    this.kernel.halt();
+    this.driver.halt();
     const deadline = performance.now() + graceMs;
-    while (this.kernel.pendingAsync > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const abandoned = this.kernel.pendingAsync;
+    while (this.driver.pendingAsync > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const abandoned = this.driver.pendingAsync;
     this.driver.stop();
     clearInterval(this.flusher);
     this.server.closeAllConnections();
     await closed;
-    this.kernel.detach();
+    this.driver.detach();
     await (abandoned > 0 ? this.dispatcherDestroy() : this.dispatcher.close());
     await this.log.flush();
     await this.log.close();

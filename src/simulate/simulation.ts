@@ -9,10 +9,12 @@
  * Times in this API are seconds (fractions allowed); the kernel keeps integer microseconds.
  */
 import { createHash } from 'node:crypto';
-import type { QueueFileConfig, RetryParameters } from '../config/types.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { requireLiveTask, requireQueue } from '../core/decide.js';
 import { PushqError, type PushqErrorCode } from '../core/errors.js';
+import { generatedNameId } from '../core/names.js';
 import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState, type QueueStateName } from '../core/state.js';
 import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
 import type { TaskSpec } from '../core/task-spec.js';
@@ -21,8 +23,9 @@ import { wholeTokens, refill } from '../core/token-bucket.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
-import { Kernel, type EventObserver } from './kernel.js';
-import { createPrng, type Prng } from './prng.js';
+import type { EventObserver, Kernel } from '../engine/kernel.js';
+import { createPrng, type Prng } from '../engine/prng.js';
+import { VirtualDriver } from '../engine/virtual-driver.js';
 import { StatsCollector, type QueueStats } from '../projections/stats.js';
 import { PUSHQ_VERSION } from '../version.js';
 
@@ -113,6 +116,7 @@ const WORKLOAD_REFUSALS: ReadonlySet<PushqErrorCode> = new Set(['STORAGE_LIMIT_E
 
 export class Simulation {
   readonly kernel: Kernel;
+  readonly driver: VirtualDriver;
   readonly seed: number;
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
@@ -138,17 +142,17 @@ export class Simulation {
     };
     const log = typeof options.log === 'function' ? options.log(this.header) : (options.log ?? new MemoryEventLog(this.header));
     const worker = options.worker;
-    const dispatcher =
+    const modelled =
       typeof worker === 'function'
         ? functionDispatcher(worker, this.prng, US_PER_SECOND)
         : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.prng);
-    this.kernel = new Kernel({
+    this.driver = new VirtualDriver({
       state: createEngineState(),
       log,
-      dispatcher,
-      now: 0,
+      worker: modelled,
       observers: [this.statsCollector.observe, ...(options.observers ?? [])],
     });
+    this.kernel = this.driver.kernel;
     this.kernel.applyConfig(options.config, settings);
   }
 
@@ -183,7 +187,7 @@ export class Simulation {
   /** Adds up to 100 tasks atomically; returns their names. */
   addTasks(specs: readonly SimTaskSpec[]): string[] {
     const events = this.kernel.addTasks(specs.map(toTaskSpec));
-    return events.map((e) => e.name ?? taskName(this.state, e.id));
+    return events.map((e) => e.options?.name ?? taskName(this.state, e.id));
   }
 
   deleteTask(queue: string, name: string): void {
@@ -311,7 +315,7 @@ export class Simulation {
 
   /** Advances virtual time to `seconds`, firing everything due on the way. */
   runUntil(seconds: number): void {
-    this.kernel.advanceTo(secondsToMicros(seconds));
+    this.driver.runUntil(secondsToMicros(seconds));
   }
 
   /**
@@ -319,7 +323,7 @@ export class Simulation {
    * until `maxSeconds` of virtual time.
    */
   runUntilIdle(options: { maxSeconds?: number } = {}): void {
-    this.kernel.runUntilIdle(options.maxSeconds === undefined ? Infinity : secondsToMicros(options.maxSeconds));
+    this.driver.runUntilIdle(options.maxSeconds === undefined ? Infinity : secondsToMicros(options.maxSeconds));
   }
 
   // ---- reading ---------------------------------------------------------------------------------
@@ -397,8 +401,8 @@ function findAnyTask(sim: Simulation, queue: string, name: string): number {
     const q = requireQueue(sim.state, queue);
     const explicit = q.names.get(name);
     if (explicit !== undefined) return explicit;
-    const m = /^task(\d+)$/.exec(name);
-    if (m && Number(m[1]) < sim.state.tasks.count && sim.state.tasks.queue[Number(m[1])] === q.index) return Number(m[1]);
+    const id = generatedNameId(name);
+    if (id >= 0 && id < sim.state.tasks.count && sim.state.tasks.queue[id] === q.index) return id;
     throw err;
   }
 }
@@ -421,13 +425,6 @@ export function configHash(config: QueueFileConfig): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }
 
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
+export { canonicalJson };
 
 export type { RetryParameters };

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkTaskSpec, TASK_LIMITS } from '../../src/core/task-spec.js';
 import { PushqError } from '../../src/core/errors.js';
-import { createSimulation } from '../../src/engine/simulation.js';
-import { attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from '../../src/engine/kernel.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
+import { attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from '../../src/core/handler-deadline.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
 
@@ -25,10 +25,10 @@ function refusal(spec: Parameters<typeof checkTaskSpec>[0], flavour?: 'taskqueue
 
 describe('checkTaskSpec: dispatchDeadlineUs', () => {
   it('accepts the bounds: 15 s and 24 h (Task Queue / Java), 24 h 15 s (Cloud Tasks)', () => {
-    expect(checkTaskSpec({ dispatchDeadlineUs: 15 * S }, 0).dispatchDeadlineUs).toBe(15 * S);
-    expect(checkTaskSpec({ dispatchDeadlineUs: 24 * H }, 0).dispatchDeadlineUs).toBe(24 * H);
-    expect(checkTaskSpec({ dispatchDeadlineUs: 24 * H + 15 * S }, 0, 'cloud-tasks').dispatchDeadlineUs).toBe(24 * H + 15 * S);
-    expect(checkTaskSpec({}, 0).dispatchDeadlineUs).toBeUndefined();
+    expect(checkTaskSpec({ dispatchDeadlineUs: 15 * S }, 0).options?.dispatchDeadlineUs).toBe(15 * S);
+    expect(checkTaskSpec({ dispatchDeadlineUs: 24 * H }, 0).options?.dispatchDeadlineUs).toBe(24 * H);
+    expect(checkTaskSpec({ dispatchDeadlineUs: 24 * H + 15 * S }, 0, 'cloud-tasks').options?.dispatchDeadlineUs).toBe(24 * H + 15 * S);
+    expect(checkTaskSpec({}, 0).options?.dispatchDeadlineUs).toBeUndefined();
     expect(TASK_LIMITS.dispatch_deadline_us_min).toBe(15 * S);
   });
 
@@ -88,7 +88,7 @@ describe('a task with its own dispatch deadline, in the simulation', () => {
 
   it('a 20 s worker fails every attempt of a task with a 15 s deadline, at 15 s; tasks without one succeed', () => {
     const { sim, deadlines } = run(20_000);
-    const own = sim.events.find((e) => e.type === 'TaskAdded' && e.name === 'own')!;
+    const own = sim.events.find((e) => e.type === 'TaskAdded' && e.options?.name === 'own')!;
     expect(own).toMatchObject({ dispatchDeadlineUs: 15 * S });
     const ownId = (own as { id: number }).id;
     const ends = sim.events.filter((e) => (e.type === 'AttemptFailed' || e.type === 'TaskGaveUp' || e.type === 'AttemptSucceeded') && e.id === ownId);
@@ -110,7 +110,7 @@ describe('a task with its own dispatch deadline, in the simulation', () => {
 
   it('the real dispatcher path reads the same deadline off the state (Kernel.attemptRequest)', () => {
     const { sim } = run(10_000);
-    const idOf = (name: string) => (sim.events.find((e) => e.type === 'TaskAdded' && e.name === name) as { id: number }).id;
+    const idOf = (name: string) => (sim.events.find((e) => e.type === 'TaskAdded' && e.options?.name === name) as { id: number }).id;
     expect(sim.kernel.attemptRequest({ type: 'AttemptDispatched', t: 0, id: idOf('own') }).deadlineUs).toBe(15 * S);
     expect(sim.kernel.attemptRequest({ type: 'AttemptDispatched', t: 0, id: idOf('plain') }).deadlineUs).toBe(DEADLINE_AUTOMATIC_US);
   });

@@ -3,23 +3,36 @@
  * into 1 ms, so a task 25 to 30 days ahead (the API accepts up to 30) must not be armed as is.
  */
 import { afterEach, expect, it } from 'vitest';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { DEFAULT_SETTINGS, createEngineState } from '../../src/core/state.js';
+import { TASK_STATES } from '../../src/core/task-machine.js';
 import { MAX_TIMER_DELAY_MS, WallDriver } from '../../src/engine/wall-driver.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
 let driver: WallDriver | undefined;
 afterEach(() => driver?.stop());
 
+/** A wall driver at time 0 whose one task is due in 29 days; its transport never answers. */
+function driverWithFarTask(clock: () => number): WallDriver {
+  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 1, clock: 'wall', configHash: '' });
+  const d = new WallDriver({ state: createEngineState(), log, clock, transport: { send: () => new Promise(() => {}) } });
+  d.run((k) => k.applyConfig(fileConfig(pushQueue('q', 10)), DEFAULT_SETTINGS));
+  d.run((k) => k.addTasks([{ queue: 'q', name: 'far', countdownUs: 29 * 86_400 * 1e6 }]));
+  return d;
+}
+
+const stateOfFar = (d: WallDriver): string | undefined => TASK_STATES[d.kernel.state.tasks.state[0] as number];
+
 it('a timer 29 days ahead is armed with a delay setTimeout honours: the driver does not wake every millisecond', async () => {
-  const sim = createSimulation({ config: fileConfig(pushQueue('q', 10)) });
-  sim.addTask({ queue: 'q', name: 'far', countdownSeconds: 29 * 86_400 });
-  expect(sim.kernel.nextTimerAt()).toBe(29 * 86_400 * 1e6);
   let clockReads = 0;
   const overflows: Error[] = [];
   const onWarning = (w: Error): void => void (w.name === 'TimeoutOverflowWarning' && overflows.push(w));
   process.on('warning', onWarning);
   try {
-    driver = new WallDriver(sim.kernel, () => (clockReads++, 0));
+    driver = driverWithFarTask(() => (clockReads++, 0));
+    expect(driver.kernel.nextTimerAt()).toBe(29 * 86_400 * 1e6);
+    clockReads = 0;
     driver.arm();
     await new Promise((r) => setTimeout(r, 100));
   } finally {
@@ -28,12 +41,10 @@ it('a timer 29 days ahead is armed with a delay setTimeout honours: the driver d
   expect(overflows).toEqual([]);
   // One read to arm; a 1 ms timer would have read the clock about a hundred times by now.
   expect(clockReads).toBeLessThan(5);
-  expect(sim.task('q', 'far').state).toBe('pending');
+  expect(stateOfFar(driver!)).toBe('pending');
 });
 
 it('a capped timer fires early, finds nothing due and re-arms for the rest', () => {
-  const sim = createSimulation({ config: fileConfig(pushQueue('q', 10)) });
-  sim.addTask({ queue: 'q', name: 'far', countdownSeconds: 29 * 86_400 });
   let nowUs = 0;
   const armed: number[] = [];
   const realSetTimeout = globalThis.setTimeout;
@@ -44,16 +55,16 @@ it('a capped timer fires early, finds nothing due and re-arms for the rest', () 
     return realSetTimeout(() => {}, 0);
   }) as typeof setTimeout;
   try {
-    driver = new WallDriver(sim.kernel, () => nowUs);
+    driver = driverWithFarTask(() => nowUs);
     driver.arm();
     expect(armed).toEqual([MAX_TIMER_DELAY_MS]);
     nowUs = MAX_TIMER_DELAY_MS * 1000;
     fired.shift()!();
-    expect(sim.task('q', 'far').state).toBe('pending');
+    expect(stateOfFar(driver)).toBe('pending');
     expect(armed[1]).toBe(29 * 86_400_000 - MAX_TIMER_DELAY_MS);
     nowUs = 29 * 86_400 * 1e6;
     fired.shift()!();
-    expect(sim.task('q', 'far').state).toBe('dispatching');
+    expect(stateOfFar(driver)).toBe('dispatching');
   } finally {
     globalThis.setTimeout = realSetTimeout;
   }

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/engine/attempt.js';
+import type { AttemptRequest } from '../../src/core/attempt.js';
 import { createHttpDispatcher, formatEtaSeconds, resolveTarget } from '../../src/dispatch/http-dispatcher.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
@@ -23,8 +23,8 @@ afterAll(() => worker.close());
 
 function attempt(over: Partial<AttemptRequest>): AttemptRequest {
   return {
-    id: 7, queue: 'q', name: 'n7', method: 'POST', url: '/', headers: [], body: undefined, bodyBytes: 0, target: 'default',
-    retryCount: 0, executionCount: 0, previousStatus: null, etaUs: 1_500_000_000_000_001, dispatchedAt: 0, deadlineUs: 10_000_000, forced: false,
+    id: 7, queue: 'q', queueIndex: 0, name: 'n7', method: 'POST', url: '/', headers: [], body: undefined, bodyBytes: 0, target: 'default',
+    retryCount: 0, executionCount: 0, previousStatus: null, retryReason: undefined, etaUs: 1_500_000_000_000_001, dispatchedAt: 0, deadlineUs: 10_000_000, forced: false,
     ...over,
   };
 }
@@ -85,17 +85,18 @@ describe('HTTP dispatcher', () => {
       offered.push(q);
       if (q === 2) {
         // Queue 2 wants two more: it takes the room, asks again, and so goes behind queue 3.
-        sends.push(d.send(attempt({ url: `/queued/q2-${sentBy2++}` })));
+        sends.push(d.send(attempt({ queueIndex: 2, url: `/queued/q2-${sentBy2++}` })));
         if (sentBy2 < 2) expect(d.hasRoom('default', 2)).toBe(false);
       } else if (q === 3) {
-        sends.push(d.send(attempt({ url: '/queued/q3' })));
+        sends.push(d.send(attempt({ queueIndex: 3, url: '/queued/q3' })));
       }
     });
     try {
+      // A yes is a claim on a place, taken up by that queue's next send.
       expect(d.hasRoom('default', 1)).toBe(true);
-      sends.push(d.send(attempt({ url: '/queued/a' })));
+      sends.push(d.send(attempt({ queueIndex: 1, url: '/queued/a' })));
       expect(d.hasRoom('default', 1)).toBe(true);
-      sends.push(d.send(attempt({ url: '/queued/b' })));
+      sends.push(d.send(attempt({ queueIndex: 1, url: '/queued/b' })));
       // Full: each asking queue is remembered once, in the order they asked.
       expect(d.hasRoom('default', 2)).toBe(false);
       expect(d.hasRoom('default', 3)).toBe(false);

@@ -72,7 +72,7 @@ async function stress(seed: number): Promise<void> {
     const deadline = Date.now() + 15_000;
     while (live() > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 25));
     expect(live(), `seed ${seed}: tasks still live`).toBe(0);
-    expect(service.kernel.pendingAsync).toBe(0);
+    expect(service.driver.pendingAsync).toBe(0);
     expect(named.length).toBeGreaterThan(0);
     const violations = checkAll(events);
     expect(violations, formatViolations(violations)).toEqual([]);

@@ -1,0 +1,176 @@
+/**
+ * An attempt as data: what the core asks to be sent (AttemptRequest, built from the state right
+ * after the task's AttemptDispatched is applied), and what comes back (a modelled or an observed
+ * outcome). The drivers carry requests to a modelled worker or over HTTP; the core never sends.
+ */
+import type { AttemptDispatched, FailureReason } from './events.js';
+import { attemptDeadline } from './handler-deadline.js';
+import { retryReasonText, type RetryReasonCode } from './retry-reason.js';
+import { taskName, type EngineState, type QueueRuntime } from './state.js';
+import type { HttpMethod } from './task-table.js';
+import { defaultTaskUrl } from './task-spec.js';
+import type { Micros } from './time.js';
+
+export interface AttemptRequest {
+  id: number;
+  queue: string;
+  /** Index of the queue in the state (for back-pressure bookkeeping). */
+  queueIndex: number;
+  name: string;
+  method: HttpMethod;
+  /** Relative URL. */
+  url: string;
+  /** The task's own headers (the X-AppEngine-* ones are added by the HTTP dispatcher). */
+  headers: readonly [string, string][];
+  /** Base64 payload, if the task has a real one. */
+  body: string | undefined;
+  bodyBytes: number;
+  /** The App Engine service the attempt goes to (queue target, else task target, else `default`). */
+  target: string;
+  /** X-AppEngine-TaskRetryCount: attempts before this one. */
+  retryCount: number;
+  /** X-AppEngine-TaskExecutionCount: earlier attempts that got a handler response. */
+  executionCount: number;
+  /** X-AppEngine-TaskPreviousResponse, null on the first attempt or when none came back. */
+  previousStatus: number | null;
+  /** X-AppEngine-TaskRetryReason: why the previous attempt failed; undefined on a first attempt. */
+  retryReason: string | undefined;
+  /** The task's ETA (its retry time after a failure), µs in the engine's clock. */
+  etaUs: Micros;
+  dispatchedAt: Micros;
+  /** The handler deadline: the task's own dispatch deadline, capped by its target's (S34). */
+  deadlineUs: Micros;
+  /** A forced run (Cloud Tasks RunTask): it took no token and asked no transport for room. */
+  forced: boolean;
+}
+
+/**
+ * A modelled answer, known when the attempt starts (simulation). The virtual driver owns one of
+ * these and passes it to the worker to fill in: a million attempts allocate no outcome objects.
+ */
+export interface ModelledOutcome {
+  /** HTTP status, or NO_ANSWER: the attempt runs into its deadline. */
+  status: number;
+  /** Time until the answer, µs. Ignored for NO_ANSWER. */
+  latencyUs: Micros;
+}
+
+/** `ModelledOutcome.status` when the worker never answers. */
+export const NO_ANSWER = -1;
+
+/** A real answer, known when it arrives (HTTP). */
+export interface ObservedOutcome {
+  status: number | null;
+  reason?: FailureReason;
+  error?: string;
+}
+
+/**
+ * An AttemptRequest read off the state. One instance can be refilled for every attempt (a
+ * simulation of a million attempts builds no request objects); a consumer that keeps a request
+ * past the call copies it (`copyAttemptRequest`). The name and retry-reason strings are only built
+ * if read.
+ */
+export class StateAttemptRequest implements AttemptRequest {
+  id = 0;
+  queue = '';
+  queueIndex = 0;
+  method: HttpMethod = 'POST';
+  url = '';
+  headers: readonly [string, string][] = NO_HEADERS;
+  body: string | undefined = undefined;
+  bodyBytes = 0;
+  target = '';
+  retryCount = 0;
+  executionCount = 0;
+  previousStatus: number | null = null;
+  etaUs: Micros = 0;
+  dispatchedAt: Micros = 0;
+  deadlineUs: Micros = 0;
+  forced = false;
+  private cachedName: string | undefined = undefined;
+  private reasonCode: RetryReasonCode = 0;
+  private failedStatus = 0;
+
+  constructor(private readonly state: EngineState) {}
+
+  fill(e: AttemptDispatched): this {
+    const state = this.state;
+    const tasks = state.tasks;
+    const id = e.id;
+    const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
+    const meta = tasks.meta[id];
+    const lastStatus = tasks.lastStatus[id] as number;
+    this.id = id;
+    this.queue = q.name;
+    this.queueIndex = q.index;
+    this.method = meta?.method ?? 'POST';
+    this.url = meta?.url ?? defaultUrlOf(q);
+    this.headers = meta?.headers ?? NO_HEADERS;
+    this.body = meta?.body;
+    this.bodyBytes = meta?.bodyBytes ?? 0;
+    this.target = attemptTarget(state, q, id);
+    this.retryCount = (tasks.dispatchCount[id] as number) - 1;
+    this.executionCount = tasks.executionCount[id] as number;
+    this.previousStatus = lastStatus === 0 ? null : lastStatus;
+    this.etaUs = tasks.eta[id] as number;
+    this.dispatchedAt = e.t;
+    this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs);
+    this.forced = e.forced === true;
+    this.cachedName = undefined;
+    this.reasonCode = tasks.retryReason[id] as RetryReasonCode;
+    this.failedStatus = lastStatus;
+    return this;
+  }
+
+  get name(): string {
+    return (this.cachedName ??= taskName(this.state, this.id));
+  }
+
+  get retryReason(): string | undefined {
+    return this.retryCount > 0 ? retryReasonText(this.reasonCode, this.failedStatus) : undefined;
+  }
+}
+
+/** A plain copy of `request` that stays valid after the state moves on. */
+export function copyAttemptRequest(request: AttemptRequest): AttemptRequest {
+  return {
+    id: request.id,
+    queue: request.queue,
+    queueIndex: request.queueIndex,
+    name: request.name,
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    body: request.body,
+    bodyBytes: request.bodyBytes,
+    target: request.target,
+    retryCount: request.retryCount,
+    executionCount: request.executionCount,
+    previousStatus: request.previousStatus,
+    retryReason: request.retryReason,
+    etaUs: request.etaUs,
+    dispatchedAt: request.dispatchedAt,
+    deadlineUs: request.deadlineUs,
+    forced: request.forced,
+  };
+}
+
+/** The App Engine service an attempt of task `id` goes to: the queue's target wins (S37). */
+export function attemptTarget(state: EngineState, q: QueueRuntime, id: number): string {
+  return q.config.target ?? state.tasks.meta[id]?.target ?? 'default';
+}
+
+const defaultUrls = new WeakMap<QueueRuntime, string>();
+
+/** A queue's default task URL, built once per queue rather than once per attempt. */
+function defaultUrlOf(q: QueueRuntime): string {
+  let url = defaultUrls.get(q);
+  if (url === undefined) {
+    url = defaultTaskUrl(q.name);
+    defaultUrls.set(q, url);
+  }
+  return url;
+}
+
+const NO_HEADERS: readonly [string, string][] = Object.freeze([]) as unknown as readonly [string, string][];

@@ -1,0 +1,29 @@
+/**
+ * How long a handler may take (S34): 10 minutes on an automatic-scaling service, 24 hours on a
+ * basic- or manual-scaling one; a task's own dispatch deadline applies below that. An attempt with
+ * no answer by then has failed with reason `deadline`.
+ */
+import type { EngineSettings } from './events.js';
+import { serviceOf } from './names.js';
+import { US_PER_HOUR, US_PER_MINUTE, type Micros } from './time.js';
+
+export const DEADLINE_AUTOMATIC_US = 10 * US_PER_MINUTE;
+export const DEADLINE_BASIC_MANUAL_US = 24 * US_PER_HOUR;
+
+/**
+ * The handler deadline of an attempt: the task's own dispatch deadline when it has one, else the
+ * target's scaling deadline (deadlineFor). The scaling deadline still caps it: Cloud Tasks says
+ * "regardless of the task's dispatch_deadline, the app handler will not run for longer than the
+ * service's timeout" (Task.dispatch_deadline, Cloud Tasks v2), so a 30-minute deadline on an
+ * automatic-scaling target still ends at 10 minutes.
+ */
+export function attemptDeadline(settings: EngineSettings, target: string, taskDeadlineUs: Micros | undefined): Micros {
+  const scaling = deadlineFor(settings, target);
+  return taskDeadlineUs === undefined ? scaling : Math.min(taskDeadlineUs, scaling);
+}
+
+/** The scaling deadline of a target (`service` or `version.service`, looked up exactly, then by service). */
+export function deadlineFor(settings: EngineSettings, target: string): Micros {
+  const scaling = (settings.targets[target] ?? settings.targets[serviceOf(target)])?.scaling ?? 'automatic';
+  return scaling === 'automatic' ? DEADLINE_AUTOMATIC_US : DEADLINE_BASIC_MANUAL_US;
+}

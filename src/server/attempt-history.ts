@@ -1,7 +1,8 @@
 /**
  * What the Cloud Tasks Task resource shows about attempts that the engine state does not keep:
- * the last attempt's schedule, dispatch and response times and its outcome, and why it failed
- * (for X-AppEngine-TaskRetryReason). Also each queue's last purge time.
+ * the last attempt's schedule, dispatch and response times and its outcome, and why it failed.
+ * Also each queue's last purge time. (The retry reason the next attempt carries is in the state:
+ * TaskTable.retryReason.)
  *
  * It is an event observer, so it is rebuilt exactly by feeding it the replayed events of a
  * restart: nothing here is stored outside the log. Per-task fields live in plain arrays indexed
@@ -10,9 +11,6 @@
 import { assertNever } from '../core/assert.js';
 import type { EngineEvent, FailureReason } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
-import { RETRY_REASONS } from '../dispatch/http-dispatcher.js';
-
-const KNOWN_CONNECTION_REASONS: ReadonlySet<string> = new Set([RETRY_REASONS.refused, RETRY_REASONS.reset, RETRY_REASONS.other, RETRY_REASONS.noTarget]);
 
 export interface LastAttempt {
   scheduleTimeUs: number;
@@ -32,7 +30,6 @@ export class AttemptHistory {
   private readonly status: number[] = [];
   /** Why the task's last failed attempt failed (kept across the next dispatch), and its status. */
   private readonly reasons: (FailureReason | null)[] = [];
-  private readonly failedStatus: number[] = [];
   private readonly errors = new Map<number, string>();
   /** Queue name → time of its last purge, µs. */
   readonly purgedAt = new Map<string, number>();
@@ -47,7 +44,6 @@ export class AttemptHistory {
           this.responseAt.push(NaN);
           this.status.push(-1);
           this.reasons.push(null);
-          this.failedStatus.push(-1);
         }
         return;
       case 'AttemptDispatched':
@@ -85,7 +81,6 @@ export class AttemptHistory {
     this.responseAt[id] = t;
     this.status[id] = status ?? -1;
     this.reasons[id] = reason;
-    this.failedStatus[id] = reason === null ? -1 : (status ?? -1);
     if (error !== undefined) this.errors.set(id, error);
     else this.errors.delete(id);
   }
@@ -103,25 +98,4 @@ export class AttemptHistory {
       error: this.errors.get(id),
     };
   }
-
-  /** X-AppEngine-TaskRetryReason for the next attempt of `id`: why the last one failed. */
-  readonly retryReasonOf = (id: number): string | undefined => {
-    const status = this.failedStatus[id];
-    const reason = this.reasons[id];
-    if (status === undefined || reason === null || reason === undefined) return undefined;
-    switch (reason) {
-      case 'status':
-        return `http-status-${status}`;
-      case 'deadline':
-        return RETRY_REASONS.deadline;
-      case 'connection': {
-        // The dispatcher's errors start with one of its reason codes; anything else (an attempt
-        // abandoned by a restart) is a plain connection error.
-        const code = this.errors.get(id)?.split(':')[0];
-        return code !== undefined && KNOWN_CONNECTION_REASONS.has(code) ? code : RETRY_REASONS.other;
-      }
-      default:
-        return assertNever(reason, 'failure reason');
-    }
-  };
 }

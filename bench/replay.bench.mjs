@@ -14,7 +14,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'no
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const { createSimulation } = await import('../dist/engine/simulation.js');
+const { createSimulation } = await import('../dist/simulate/simulation.js');
 const { parseQueueConfig } = await import('../dist/config/index.js');
 const { createFileEventLogSync, scanEventLog } = await import('../dist/log/file-log.js');
 const { createEngineState, evolve } = await import('../dist/core/state.js');

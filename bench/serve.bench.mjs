@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { parseQueueConfig } from '../dist/config/parse.js';
-import { configHash } from '../dist/engine/simulation.js';
+import { configHash } from '../dist/simulate/simulation.js';
 import { openDataDir } from '../dist/server/data-dir.js';
 import { PushqService } from '../dist/server/service.js';
 

@@ -19,7 +19,7 @@ const P50_US = 50_000;
 const P99_US = 500_000;
 
 async function runPushq() {
-  const { createSimulation } = await import('../dist/engine/simulation.js');
+  const { createSimulation } = await import('../dist/simulate/simulation.js');
   const { defaultQueueFileConfig, parseQueueConfig } = await import('../dist/config/index.js');
   const yaml = ['queue:', ...Array.from({ length: QUEUES }, (_, i) => `- name: q${i}\n  rate: ${RATE}/s\n  bucket_size: ${BUCKET}\n  max_concurrent_requests: ${MAX_CONCURRENT}`)].join('\n');
   const parsed = parseQueueConfig(yaml, { file: 'bench.yaml' });

@@ -4,8 +4,11 @@
  * own code (no import from src/core's retry policy or token bucket). Each returns the violations
  * it finds, each with the index of the offending event; an empty list means the law held.
  *
- * The queue configuration in force is read from the ConfigApplied events (a reload starts a new
- * epoch), unless `config` is passed, which then applies throughout.
+ * Each checker walks the events with a ReferenceFacts projection (src/projections/reference-facts.ts):
+ * it judges an event against the facts before it, then shows the event to the facts. The queue
+ * configuration in force is read from the ConfigApplied events (a reload starts a new epoch),
+ * unless `config` is passed, which then applies throughout. The walk is not `fold`: the events are
+ * not applied to an engine state, so a run tampered with on purpose is judged, not refused.
  *
  * Laws checked:
  * - rate: in every window, non-forced dispatches ≤ bucket_size + rate·T, exactly (BigInt over
@@ -19,9 +22,9 @@
  * - retry delays: delayUs = min(max, min·2^e·k) with n = attempts so far (§2.1), retryAt = t + delay;
  * - give-up: a failure gives up exactly when the §2.2 rule says, and 2xx is exactly success (S7).
  */
-import type { QueueConfig, QueueFileConfig, RetryParameters } from '../config/types.js';
-import { assertNever } from '../core/assert.js';
+import type { QueueConfig, QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import type { EngineEvent } from '../core/events.js';
+import { ReferenceFacts } from '../projections/reference-facts.js';
 
 export type Law = 'rate' | 'concurrency' | 'eta' | 'pause' | 'retry-delay' | 'give-up';
 
@@ -33,95 +36,6 @@ export interface Violation {
 }
 
 const US = 1_000_000;
-
-// ---- a small fold shared by the checkers -----------------------------------------------------------
-
-interface TaskFacts {
-  queue: string;
-  eta: number;
-  retry: RetryParameters | undefined;
-  attempts: number;
-  firstDispatchAt: number | null;
-}
-
-class Fold {
-  readonly tasks = new Map<number, TaskFacts>();
-  readonly queues = new Map<string, QueueConfig>();
-  readonly paused = new Map<string, boolean>();
-  readonly inFlight = new Map<string, number>();
-  /** Increments on each ConfigApplied: the rate law is checked per epoch. */
-  epoch = 0;
-
-  constructor(private readonly fixed: QueueFileConfig | undefined) {
-    if (fixed) this.configure(fixed, true);
-  }
-
-  private configure(config: QueueFileConfig, first: boolean): void {
-    const listed = new Set(config.queues.map((q) => q.name));
-    for (const q of config.queues) {
-      this.queues.set(q.name, q);
-      this.paused.set(q.name, q.state === 'paused');
-      if (first || !this.inFlight.has(q.name)) this.inFlight.set(q.name, this.inFlight.get(q.name) ?? 0);
-    }
-    // A queue left out of a reload is disabled (reference §1.4), except `default`.
-    for (const name of this.paused.keys()) if (!listed.has(name) && name !== 'default') this.paused.set(name, true);
-  }
-
-  queueOf(id: number): TaskFacts | undefined {
-    return this.tasks.get(id);
-  }
-
-  /** Applies `e`; call after the checker looked at the state before it. */
-  apply(e: EngineEvent): void {
-    switch (e.type) {
-      case 'ConfigApplied':
-        this.epoch++;
-        if (!this.fixed) this.configure(e.config, this.epoch === 1);
-        return;
-      case 'TaskAdded':
-        this.tasks.set(e.id, { queue: e.queue, eta: e.eta, retry: e.retry, attempts: 0, firstDispatchAt: null });
-        return;
-      case 'AttemptDispatched': {
-        const t = this.tasks.get(e.id);
-        if (!t) return;
-        t.attempts++;
-        t.firstDispatchAt ??= e.t;
-        this.inFlight.set(t.queue, (this.inFlight.get(t.queue) ?? 0) + 1);
-        return;
-      }
-      case 'AttemptFailed': {
-        const t = this.tasks.get(e.id);
-        if (!t) return;
-        t.eta = e.retryAt;
-        this.inFlight.set(t.queue, (this.inFlight.get(t.queue) ?? 0) - 1);
-        return;
-      }
-      case 'AttemptSucceeded':
-      case 'TaskGaveUp':
-      case 'AttemptOrphaned': {
-        const t = this.tasks.get(e.id);
-        if (t) this.inFlight.set(t.queue, (this.inFlight.get(t.queue) ?? 0) - 1);
-        return;
-      }
-      case 'QueuePaused':
-        this.paused.set(e.queue, true);
-        return;
-      case 'QueueResumed':
-        this.paused.set(e.queue, false);
-        return;
-      case 'BackoffElapsed':
-      case 'TaskDeleted':
-      case 'QueuePurged':
-        return;
-      default:
-        assertNever(e, 'event');
-    }
-  }
-
-  retryParameters(t: TaskFacts): RetryParameters | undefined {
-    return t.retry ?? this.queues.get(t.queue)?.retry_parameters;
-  }
-}
 
 function unknownTask(index: number, law: Law, id: number): Violation {
   return { law, index, message: `event names task ${id}, which no TaskAdded introduced` };
@@ -137,7 +51,7 @@ export interface RateLawOptions {
 export const DEFAULT_WINDOWS_US: readonly number[] = [1_000, 100_000, US, 10 * US, 60 * US, 3600 * US];
 
 export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileConfig, options: RateLawOptions = {}): Violation[] {
-  const fold = new Fold(config);
+  const facts = new ReferenceFacts(config);
   const out: Violation[] = [];
   // Per epoch and queue: the non-forced dispatch times and their event indexes.
   let series = new Map<string, { t: number[]; index: number[]; q: QueueConfig | undefined }>();
@@ -148,17 +62,17 @@ export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileC
   events.forEach((e, index) => {
     if (e.type === 'ConfigApplied' && !config) flush();
     if (e.type === 'AttemptDispatched' && !e.forced) {
-      const t = fold.queueOf(e.id);
+      const t = facts.queueOf(e.id);
       if (!t) {
         out.push(unknownTask(index, 'rate', e.id));
       } else {
         let s = series.get(t.queue);
-        if (!s) series.set(t.queue, (s = { t: [], index: [], q: fold.queues.get(t.queue) }));
+        if (!s) series.set(t.queue, (s = { t: [], index: [], q: facts.queues.get(t.queue) }));
         s.t.push(e.t);
         s.index.push(index);
       }
     }
-    fold.apply(e);
+    facts.observe(e);
   });
   flush();
   return out;
@@ -214,52 +128,52 @@ function checkSeries(name: string, q: QueueConfig | undefined, times: number[], 
 // ---- concurrency, ETA, pause ------------------------------------------------------------------------
 
 export function checkConcurrency(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
-  const fold = new Fold(config);
+  const facts = new ReferenceFacts(config);
   const out: Violation[] = [];
   events.forEach((e, index) => {
     if (e.type === 'AttemptDispatched' && !e.forced) {
-      const t = fold.queueOf(e.id);
+      const t = facts.queueOf(e.id);
       if (!t) out.push(unknownTask(index, 'concurrency', e.id));
       else {
-        const max = fold.queues.get(t.queue)?.max_concurrent_requests ?? 0;
-        const before = fold.inFlight.get(t.queue) ?? 0;
+        const max = facts.queues.get(t.queue)?.max_concurrent_requests ?? 0;
+        const before = facts.inFlight.get(t.queue) ?? 0;
         if (before + 1 > max) out.push({ law: 'concurrency', index, message: `queue ${t.queue}: dispatch of task ${e.id} makes ${before + 1} in flight, above max_concurrent_requests ${max}` });
       }
     }
-    fold.apply(e);
+    facts.observe(e);
     if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp' || e.type === 'AttemptOrphaned') {
-      const t = fold.queueOf(e.id);
-      if (t && (fold.inFlight.get(t.queue) ?? 0) < 0) out.push({ law: 'concurrency', index, message: `queue ${t.queue}: an attempt of task ${e.id} ended that was never dispatched` });
+      const t = facts.queueOf(e.id);
+      if (t && (facts.inFlight.get(t.queue) ?? 0) < 0) out.push({ law: 'concurrency', index, message: `queue ${t.queue}: an attempt of task ${e.id} ended that was never dispatched` });
     }
   });
   return out;
 }
 
 export function checkEtaRespected(events: readonly EngineEvent[]): Violation[] {
-  const fold = new Fold(undefined);
+  const facts = new ReferenceFacts(undefined);
   const out: Violation[] = [];
   events.forEach((e, index) => {
     if ((e.type === 'AttemptDispatched' && !e.forced) || e.type === 'BackoffElapsed') {
-      const t = fold.queueOf(e.id);
+      const t = facts.queueOf(e.id);
       if (!t) out.push(unknownTask(index, 'eta', e.id));
       else if (e.t < t.eta) out.push({ law: 'eta', index, message: `${e.type} of task ${e.id} at ${e.t} µs, before its ETA ${t.eta} µs` });
     }
-    fold.apply(e);
+    facts.observe(e);
   });
   return out;
 }
 
 export function checkNoDispatchWhilePaused(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
-  const fold = new Fold(config);
+  const facts = new ReferenceFacts(config);
   const out: Violation[] = [];
   events.forEach((e, index) => {
     if (e.type === 'AttemptDispatched' && !e.forced) {
-      const t = fold.queueOf(e.id);
+      const t = facts.queueOf(e.id);
       if (!t) out.push(unknownTask(index, 'pause', e.id));
-      else if (fold.paused.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is paused or disabled, yet task ${e.id} was dispatched at ${e.t} µs` });
-      else if ((fold.queues.get(t.queue)?.rate_exact ?? null) === null) out.push({ law: 'pause', index, message: `queue ${t.queue} has rate 0, yet task ${e.id} was dispatched at ${e.t} µs` });
+      else if (facts.paused.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is paused or disabled, yet task ${e.id} was dispatched at ${e.t} µs` });
+      else if ((facts.queues.get(t.queue)?.rate_exact ?? null) === null) out.push({ law: 'pause', index, message: `queue ${t.queue} has rate 0, yet task ${e.id} was dispatched at ${e.t} µs` });
     }
-    fold.apply(e);
+    facts.observe(e);
   });
   return out;
 }
@@ -289,12 +203,12 @@ export function referenceShouldRetry(p: RetryParameters, n: number, ageUs: numbe
 }
 
 export function checkRetryDelays(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
-  const fold = new Fold(config);
+  const facts = new ReferenceFacts(config);
   const out: Violation[] = [];
   events.forEach((e, index) => {
     if (e.type === 'AttemptFailed') {
-      const t = fold.queueOf(e.id);
-      const p = t && fold.retryParameters(t);
+      const t = facts.queueOf(e.id);
+      const p = t && facts.retryParameters(t);
       if (!t || !p) out.push(unknownTask(index, 'retry-delay', e.id));
       else {
         const expected = referenceBackoffUs(t.attempts, p);
@@ -303,18 +217,18 @@ export function checkRetryDelays(events: readonly EngineEvent[], config?: QueueF
         if (e.retryAt !== e.t + e.delayUs) out.push({ law: 'retry-delay', index, message: `task ${e.id}: retryAt ${e.retryAt} ≠ t ${e.t} + delay ${e.delayUs}` });
       }
     }
-    fold.apply(e);
+    facts.observe(e);
   });
   return out;
 }
 
 export function checkGiveUp(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
-  const fold = new Fold(config);
+  const facts = new ReferenceFacts(config);
   const out: Violation[] = [];
   events.forEach((e, index) => {
     if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp') {
-      const t = fold.queueOf(e.id);
-      const p = t && fold.retryParameters(t);
+      const t = facts.queueOf(e.id);
+      const p = t && facts.retryParameters(t);
       if (!t || !p) out.push(unknownTask(index, 'give-up', e.id));
       else {
         const success = e.status !== null && e.status >= 200 && e.status <= 299;
@@ -328,7 +242,7 @@ export function checkGiveUp(events: readonly EngineEvent[], config?: QueueFileCo
         }
       }
     }
-    fold.apply(e);
+    facts.observe(e);
   });
   return out;
 }

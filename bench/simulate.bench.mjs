@@ -4,9 +4,14 @@
 //   baseline  a hand-minimal typed-array loop doing the same work: token buckets, ETA-ordered
 //             ready heaps, a timer heap, backoff, the same counts of adds/dispatches/settles/retries,
 //             but no event objects, no log, no statistics, no validation;
-//   pushq     createSimulation(...) with its in-memory event log and statistics.
-// Prints wall time, events/s, peak RSS and the ratio pushq/baseline.
+//   pushq     createSimulation(...) with its in-memory event log and statistics;
+//   cli       the whole `pushq simulate SCENARIO --json` process on the same scenario (written to
+//             a temporary scenario file): start-up, parsing, the run and the report included.
+// Prints wall time, events/s, peak RSS and the ratios against the baseline.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1_000_000);
@@ -197,6 +202,40 @@ function runBaseline() {
   return { wall: (performance.now() - t0) / 1000, events, succeeded, attempts, virtual: now / 1e6 };
 }
 
+/** The same scenario as a scenario file, for the whole-process run of `pushq simulate`. */
+function scenarioYaml() {
+  const queues = Array.from({ length: QUEUES }, (_, i) => `  - name: q${i}\n    rate: ${RATE}/s\n    bucket_size: ${BUCKET}\n    max_concurrent_requests: ${MAX_CONCURRENT}`);
+  const workloads = Array.from({ length: QUEUES }, (_, i) => `  - queue: q${i}\n    count: ${TASKS / QUEUES}`);
+  return ['seed: 1', 'queue:', ...queues, 'workload:', ...workloads, 'worker:', `  latency: { distribution: lognormal, p50: ${P50_US / 1000}ms, p99: ${P99_US / 1000}ms }`, `  error_rate: ${ERROR_RATE}`, ''].join('\n');
+}
+
+/** Runs `pushq simulate FILE --json` as its own process; wall time and peak RSS from outside. */
+function runCli() {
+  const dir = mkdtempSync(join(tmpdir(), 'pushq-bench-'));
+  try {
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, scenarioYaml());
+    const bin = fileURLToPath(new URL('../bin/pushq.js', import.meta.url));
+    // A preloaded hook reports the process's own peak RSS on stderr as it exits.
+    const rssHook = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\npeak-rss-kib '+process.resourceUsage().maxRSS+'\\n'))`;
+    const t0 = performance.now();
+    const done = spawnSync(process.execPath, ['--import', rssHook, bin, 'simulate', file, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const wall = (performance.now() - t0) / 1000;
+    if (done.status !== 0) throw new Error(`pushq simulate failed: ${done.stderr}`);
+    const report = JSON.parse(done.stdout);
+    const rssKiB = Number(/peak-rss-kib (\d+)/.exec(done.stderr)?.[1]);
+    let succeeded = 0;
+    let attempts = 0;
+    for (const q of Object.values(report.queues)) {
+      succeeded += q.succeeded;
+      attempts += q.attempts;
+    }
+    return { wall, events: report.events, succeeded, attempts, virtual: report.virtual_seconds, peakRssMiB: rssKiB / 1024 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const part = process.argv[2];
 if (part === 'pushq' || part === 'baseline') {
   const r = part === 'pushq' ? await runPushq() : runBaseline();
@@ -211,13 +250,16 @@ if (part === 'pushq' || part === 'baseline') {
   };
   const baseline = run('baseline');
   const pushq = run('pushq');
+  const cli = runCli();
   const line = (name, r) =>
     `${name.padEnd(9)} wall ${r.wall.toFixed(2)} s   events ${r.events.toLocaleString('en')}   ${(r.events / r.wall / 1e6).toFixed(2)} M events/s   peak RSS ${r.peakRssMiB.toFixed(0)} MiB   succeeded ${r.succeeded.toLocaleString('en')}   attempts ${r.attempts.toLocaleString('en')}   virtual ${r.virtual.toFixed(0)} s`;
   console.log(`simulate: ${TASKS.toLocaleString('en')} tasks, ${QUEUES} queues at ${RATE}/s (bucket ${BUCKET}, ${MAX_CONCURRENT} concurrent), ${ERROR_RATE * 100}% answered 500, lognormal latency p50 ${P50_US / 1000} ms p99 ${P99_US / 1000} ms, default backoff`);
   console.log(line('baseline', baseline));
   console.log(line('pushq', pushq));
+  console.log(line('cli', cli));
   console.log(`ratio pushq/baseline: wall ${(pushq.wall / baseline.wall).toFixed(2)}x, peak RSS ${(pushq.peakRssMiB / baseline.peakRssMiB).toFixed(2)}x   (target for pushq: <= 3 s and <= 1 GiB)`);
-  if (pushq.succeeded !== TASKS || baseline.succeeded !== TASKS) {
+  console.log(`ratio cli/baseline (whole \`pushq simulate\` process): wall ${(cli.wall / baseline.wall).toFixed(2)}x, peak RSS ${(cli.peakRssMiB / baseline.peakRssMiB).toFixed(2)}x`);
+  if (pushq.succeeded !== TASKS || baseline.succeeded !== TASKS || cli.succeeded !== TASKS) {
     console.log('ERROR: not every task succeeded');
     process.exitCode = 1;
   }

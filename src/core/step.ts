@@ -162,7 +162,7 @@ function pump(state: EngineState, q: QueueRuntime, now: Micros, ctx: StepContext
     if (e === null) break;
     // The transport is full: the task stays pending, and the transport offers room later (a
     // `room-freed` input), so no wake is asked for: it would only find the transport full again.
-    if (admit !== null && !admit(attemptTarget(state, q, e.id), q.index, q.config.target !== undefined)) return;
+    if (admit !== null && !admit(attemptTarget(state, q, e.id), q.index, q.config.target !== null)) return;
     ctx.apply(e);
     ctx.effects.dispatch(e);
   }

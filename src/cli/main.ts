@@ -1,4 +1,9 @@
-/** `pushq COMMAND ...`: looks the command up in one table and runs it. */
+/**
+ * `pushq COMMAND ...`: looks the command up in one table and runs it. Flags before the command
+ * (`--version`, `--help`) are pushq's own, parsed by the same parser as every command's.
+ */
+import { PUSHQ_VERSION } from '../version.js';
+import { CliUsageError, defineCommand, flagLines, parseCommandLine, type ParsedArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from './io.js';
 import { simulateCommand } from './simulate.js';
 import { serveCommand } from './serve.js';
@@ -19,26 +24,58 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   simulate: { run: simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time' },
 };
 
+/** pushq's own flags, given before any command. */
+const PUSHQ = defineCommand({
+  name: '',
+  operands: null,
+  about: '',
+  flags: {
+    version: { type: 'boolean', short: 'V', help: "print pushq's version and exit" },
+  },
+  footer: '',
+});
+
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
-  return `usage: pushq COMMAND [ARGS...]\n\ncommands:\n${lines.join('\n')}\n\nRun \`pushq COMMAND --help\` for a command's options.\n`;
+  return (
+    `usage: pushq COMMAND [ARGS...]\n       pushq --version\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `options:\n${flagLines(PUSHQ.flags)}\n\nRun \`pushq COMMAND --help\` for a command's options.\n`
+  );
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === '--help' || name === '-h' || name === 'help') {
+  // The command is the first word that is not a flag; what comes before it is pushq's.
+  const at = argv.findIndex((a) => !a.startsWith('-') || a === '-');
+  let own: ParsedArgs<typeof PUSHQ.flags> | null;
+  try {
+    own = parseCommandLine(PUSHQ, at === -1 ? argv : argv.slice(0, at));
+  } catch (err) {
+    if (!(err instanceof CliUsageError)) throw err;
+    io.stderr(`pushq: ${err.message}\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  if (own === null) {
     io.stdout(usage());
     return EXIT_OK;
   }
+  if (own.flags.version) {
+    io.stdout(`pushq ${PUSHQ_VERSION}\n`);
+    return EXIT_OK;
+  }
+  const name = argv[at];
   if (name === undefined) {
-    io.stderr(usage());
+    io.stderr(`pushq: no command given\n\n${usage()}`);
     return EXIT_USAGE;
+  }
+  if (name === 'help') {
+    io.stdout(usage());
+    return EXIT_OK;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     io.stderr(`pushq: unknown command ${name}\n\n${usage()}`);
     return EXIT_USAGE;
   }
-  return command.run(args, io);
+  return command.run(argv.slice(at + 1), io);
 }

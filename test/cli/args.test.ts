@@ -14,6 +14,7 @@ import { REPLAY } from '../../src/cli/replay.js';
 import { SERVE, parseServeArgs } from '../../src/cli/serve.js';
 import { SIMULATE } from '../../src/cli/simulate.js';
 import { VALIDATE } from '../../src/cli/validate.js';
+import { PUSHQ_VERSION } from '../../src/version.js';
 import { pushq as runPushq, ROOT, type CliRun } from '../helpers/cli.js';
 
 function pushq(...args: string[]): Promise<CliRun> {
@@ -129,6 +130,28 @@ describe('the parser', () => {
     expect(usageError(SERVE, ['--target', 'nourl'])).toBe('--target wants NAME=URL, got "nourl"');
     expect(usageError(SERVE, ['--target=x=ftp://h/'])).toBe('--target x: only http and https URLs');
     expect(usageError(SERVE, ['--scaling', 'x=huge'])).toBe('--scaling wants NAME=automatic|basic|manual, got "x=huge"');
+  });
+});
+
+describe('pushq --version', () => {
+  it('prints the version of src/version.ts, which is package.json\'s, and exits 0; -V too', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(PUSHQ_VERSION).toBe(pkg.version);
+    const [long, short] = await Promise.all([pushq('--version'), pushq('-V')]);
+    expect(long).toEqual({ code: 0, stdout: `pushq ${PUSHQ_VERSION}\n`, stderr: '' });
+    expect(short).toEqual(long);
+  });
+
+  it("is one of pushq's own flags, in its help; a value to it, or an unknown flag before the command, is a usage error", async () => {
+    const [help, valued, unknown, none] = await Promise.all([pushq('--help'), pushq('--version=yes'), pushq('--verbose', 'validate', QUEUE_YAML), pushq()]);
+    expect(help.stdout).toMatch(/^usage: pushq COMMAND \[ARGS\.\.\.\]\n {7}pushq --version\n/);
+    expect(help.stdout).toMatch(/^ {2}-V, --version +print pushq's version and exit$/m);
+    expect(valued).toMatchObject({ code: 2, stdout: '' });
+    expect(valued.stderr).toMatch(/^pushq: --version takes no value\n\nusage: pushq COMMAND/);
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toMatch(/^pushq: unknown option --verbose\n\nusage: pushq COMMAND/);
+    expect(none).toMatchObject({ code: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^pushq: no command given\n\nusage: pushq COMMAND/);
   });
 });
 

@@ -1,0 +1,72 @@
+/**
+ * The shapes of a run's time series and of the figures that explain it (issue "Simulations that
+ * answer questions"): what `sim.series()`, `pushq simulate --series/--json/--report` and the
+ * HTML report read. Field names are a contract (docs/simulate.md documents each).
+ */
+
+/** Why ready tasks waited: ready-task-seconds while the queue was held by each cause. */
+export interface WaitByCause {
+  /** No whole token in the bucket (rate, bucket_size). */
+  tokens: number;
+  /** max_concurrent_requests attempts in flight. */
+  concurrency: number;
+  /** The queue was paused (a command, or `rate: 0` in queue.yaml). */
+  paused: number;
+  /** The queue cannot dispatch at all: disabled, or a bucket that holds no whole token. */
+  disabled: number;
+  /** The transport had no room (pushq serve's back-pressure to a full worker). */
+  transport: number;
+}
+
+export type HoldCause = keyof WaitByCause;
+export const HOLD_CAUSES: readonly HoldCause[] = ['tokens', 'concurrency', 'paused', 'disabled', 'transport'];
+
+/** The first-order figures a queue's configuration implies, beside the simulated ones. */
+export interface QueueBound {
+  rate_per_second: number | null;
+  bucket_size: number | null;
+  max_concurrent_requests: number | null;
+  /** Mean handler latency the bound assumes (the worker model's, else the run's measured mean). */
+  mean_latency_seconds: number | null;
+  /** min(rate, max_concurrent_requests / mean latency). */
+  throughput_per_second: number | null;
+  /** The term that wins the min: `rate` or `max_concurrent_requests`. */
+  binding: 'rate' | 'max_concurrent_requests' | null;
+  /** Lower bound on the time from the first add to the end, for the tasks added, all at once, each succeeding at its first attempt. */
+  drain_lower_bound_seconds: number | null;
+}
+
+/** A run's series, one column per field (uPlot's layout): index i is the interval ending at t_seconds[i]. */
+export interface SeriesColumns {
+  /** End of each interval [t − Δ, t), seconds since the start. */
+  t_seconds: number[];
+  // counts in the interval
+  added: number[];
+  dispatched: number[];
+  succeeded: number[];
+  /** Attempts that failed: retried (AttemptFailed) or the last one (TaskGaveUp). */
+  failed_attempts: number[];
+  gave_up: number[];
+  // gauges at the end of the interval
+  /** Pending, ETA come: dispatchable as far as the task is concerned. */
+  ready: number[];
+  /** Pending, ETA in the future. */
+  delayed: number[];
+  backoff: number[];
+  in_flight: number[];
+  /** Whole tokens in the bucket; null for a queue without one (pull, rate 0). */
+  tokens: (number | null)[];
+}
+
+export const SERIES_COUNT_FIELDS = ['added', 'dispatched', 'succeeded', 'failed_attempts', 'gave_up'] as const;
+export const SERIES_GAUGE_FIELDS = ['ready', 'delayed', 'backoff', 'in_flight', 'tokens'] as const;
+
+export interface SeriesData {
+  /** Δ, seconds. */
+  resolution_seconds: number;
+  /** Per queue name, and `*` for all queues together. */
+  queues: Record<string, SeriesColumns>;
+}
+
+/** The CSV header of `pushq simulate --series FILE.csv` (one row per interval per queue, `*` for all). */
+export const SERIES_CSV_HEADER = ['t_seconds', 'queue', ...SERIES_COUNT_FIELDS, ...SERIES_GAUGE_FIELDS].join(',');

@@ -14,8 +14,8 @@ import { TASK_STATES, TaskState, isFinal } from '../core/task-machine.js';
 import { refill, type TokenBucket } from '../core/token-bucket.js';
 import { defaultTaskUrl } from '../core/task-spec.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
+import type { AttemptHistory } from '../projections/attempt-history.js';
 import { RECENT_WINDOW_SECONDS, type DispatchCounters } from '../projections/dispatch-counters.js';
-import type { AttemptHistory } from './attempt-history.js';
 import { formatTimestamp } from './timestamps.js';
 
 export interface QueueFigures {

@@ -17,7 +17,7 @@ import { isFinal, type TaskState } from '../core/task-machine.js';
 import { deadlineFor } from '../core/handler-deadline.js';
 import { serviceOf, versionOf } from '../core/names.js';
 import { QUEUE_LIMITS } from '../config/types.js';
-import type { AttemptHistory } from './attempt-history.js';
+import type { AttemptHistory } from '../projections/attempt-history.js';
 import { ApiError } from './errors.js';
 import { formatDuration, formatDurationUs, formatTimestamp, parseDuration, parseTimestamp } from './timestamps.js';
 

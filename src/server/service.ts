@@ -25,13 +25,13 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
+import { AttemptHistory } from '../projections/attempt-history.js';
 import { DispatchCounters } from '../projections/dispatch-counters.js';
 import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
-import { AttemptHistory } from './attempt-history.js';
 import { TaskStoryCache } from './task-story-view.js';
 
 const BACKGROUND_FLUSH_MS = 200;

@@ -4,6 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { createSimulation } from '../../src/index.js';
+import { AttemptHistory } from '../../src/projections/attempt-history.js';
 import { DispatchCounters } from '../../src/projections/dispatch-counters.js';
 import { fold } from '../../src/projections/fold.js';
 import { StatsCollector } from '../../src/projections/stats.js';
@@ -12,6 +13,7 @@ import { fileConfig, pushQueue } from '../helpers/config.js';
 
 function projections() {
   return {
+    history: new AttemptHistory(),
     counters: new DispatchCounters(),
     story: new TaskStoryCollector('flaky', undefined),
     stats: new StatsCollector(),
@@ -24,7 +26,7 @@ it('every projection fed live equals the same projection folded from the events'
     config: fileConfig(pushQueue('a', 20, { bucket_size: 3, retry: { task_retry_limit: 3, min_backoff_seconds: 0.1 } }), pushQueue('b', 5)),
     seed: 9,
     worker: ({ request, random }) => ({ status: request.name === 'flaky' || random() < 0.3 ? 500 : 200, latencyMs: 10 + Math.floor(random() * 90) }),
-    observers: [live.counters.observe, live.story.observe, live.stats.observe],
+    observers: [live.history.observe, live.counters.observe, live.story.observe, live.stats.observe],
   });
   sim.addWorkload({ queue: 'a', count: 60, ratePerSecond: 30 });
   sim.addWorkload({ queue: 'b', count: 20 });
@@ -33,11 +35,20 @@ it('every projection fed live equals the same projection folded from the events'
   sim.runUntilIdle({ maxSeconds: 600 });
 
   const replayed = projections();
-  const { state } = fold(sim.events, [replayed.counters, replayed.story, replayed.stats]);
+  const { state } = fold(sim.events, [replayed.history, replayed.counters, replayed.story, replayed.stats]);
   expect(replayed.stats.report(state)).toEqual(live.stats.report(sim.state));
   expect(replayed.stats.report(state)).toEqual(sim.stats().queues);
   expect(replayed.story.stories).toEqual(live.story.stories);
   expect(live.story.stories[0]?.attempts.length).toBe(4); // the story was told: 1 + task_retry_limit attempts
+  let answered = 0;
+  for (let id = 0; id < state.tasks.count; id++) {
+    const last = replayed.history.lastAttempt(id);
+    expect(last, `task ${id}`).toEqual(live.history.lastAttempt(id));
+    if (last?.status != null) answered++;
+  }
+  expect(answered).toBeGreaterThan(60);
+  expect(replayed.history.purgedAt).toEqual(live.history.purgedAt);
+  expect(live.history.purgedAt.has('b')).toBe(true);
   for (const q of state.queues) {
     expect(replayed.counters.of(q.index), q.name).toEqual(live.counters.of(q.index));
   }

@@ -4,13 +4,14 @@
  * Also each queue's last purge time. (The retry reason the next attempt carries is in the state:
  * TaskTable.retryReason.)
  *
- * It is an event observer, so it is rebuilt exactly by feeding it the replayed events of a
- * restart: nothing here is stored outside the log. Per-task fields live in plain arrays indexed
+ * A projection, so it is rebuilt exactly by folding the replayed events of a restart: nothing
+ * here is stored outside the log. Per-task fields live in plain arrays indexed
  * by task id (ids are dense); NaN means "none yet".
  */
 import { assertNever } from '../core/assert.js';
 import type { EngineEvent, FailureReason } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
+import type { Projection } from './projection.js';
 
 export interface LastAttempt {
   scheduleTimeUs: number;
@@ -23,7 +24,7 @@ export interface LastAttempt {
   error: string | undefined;
 }
 
-export class AttemptHistory {
+export class AttemptHistory implements Projection {
   private readonly scheduleAt: number[] = [];
   private readonly dispatchAt: number[] = [];
   private readonly responseAt: number[] = [];
@@ -34,7 +35,6 @@ export class AttemptHistory {
   /** Queue name → time of its last purge, µs. */
   readonly purgedAt = new Map<string, number>();
 
-  /** The observer: pass it to the Kernel, and feed it every replayed event. */
   readonly observe = (e: EngineEvent, state: EngineState): void => {
     switch (e.type) {
       case 'TaskAdded':

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createSimulation, type Simulation } from '../../src/engine/simulation.js';
+import { createSimulation, type Simulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import type { EngineEvent } from '../../src/core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../../src/log/event-log.js';
@@ -170,8 +170,8 @@ describe('pushq replay LOG', () => {
     await bad.close();
     cases.push([['replay', inconsistent], /event 4 \(TaskDeleted at t=2\) does not apply to the state before it/]);
     const newer = join(dir, 'newer.jsonl');
-    writeFileSync(newer, readFileSync(LOG, 'utf8').replace('"version":1', '"version":2'));
-    cases.push([['replay', newer], /log format version 2 is newer than this pushq \(1\)/]);
+    writeFileSync(newer, readFileSync(LOG, 'utf8').replace(`"version":${LOG_FORMAT_VERSION}`, `"version":${LOG_FORMAT_VERSION + 1}`));
+    cases.push([['replay', newer], new RegExp(`log format version ${LOG_FORMAT_VERSION + 1} is newer than this pushq \\(${LOG_FORMAT_VERSION}\\)`)]);
     const results = await Promise.all(cases.map(([args]) => pushq(...args)));
     for (const [i, [args, message]] of cases.entries()) {
       const r = results[i] as Awaited<ReturnType<typeof pushq>>;

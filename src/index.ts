@@ -17,8 +17,6 @@ export * from './config/index.js';
 export { createSimulation, Simulation, configHash } from './simulate/simulation.js';
 export { canonicalJson } from './core/canonical-json.js';
 export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView, SimulationStats } from './simulate/simulation.js';
-/** Per-queue statistics folded from events (the same figures `pushq simulate` prints). */
-export { StatsCollector, type QueueStats } from './projections/stats.js';
 /** The kernel: the interpreter around the core's step (advanced use; most users want createSimulation). */
 export { Kernel, type EventObserver, type KernelOptions, type Transport } from './engine/kernel.js';
 /** Virtual time with a modelled worker: the driver under createSimulation. */
@@ -70,6 +68,15 @@ export { EVENT_SCHEMAS, type FieldKind, type FieldSchema } from './log/schemas.j
 export { LogError, type LogErrorCode } from './log/log-errors.js';
 /** Snapshots: the state at a log position; loading = snapshot + the events after it. */
 export { writeSnapshotFile, loadWithSnapshot, encodeSnapshot, decodeSnapshot, type LoadedState } from './log/snapshot.js';
+
+// ---- read models: projections of the events (live through the kernel, or folded from a log) ----
+/** The one observer interface, and the one fold: evolve over events, each projection shown each event after it is applied. */
+export type { Projection } from './projections/projection.js';
+export { fold, EventFold, EventMisfitError, type FoldOptions } from './projections/fold.js';
+/** Fold a log file event by event as it is read (from its start, or from a snapshot's position onto its state). */
+export { foldLogFile, type FoldLogFileOptions } from './log/replay.js';
+/** Per-queue statistics folded from events (the same figures `pushq simulate` prints). */
+export { StatsCollector, type QueueStats } from './projections/stats.js';
 /** A task's story (attempts, backoffs and why, how it ended), rebuilt from events. */
 export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStory, type GiveUpStory } from './projections/task-story.js';
 

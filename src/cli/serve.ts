@@ -72,6 +72,10 @@ Cloud Tasks v2 REST API (docs/serve.md); a live dashboard is at http://HOST:PORT
       parse: wholeNumber(1, 4096),
       help: 'connections per worker origin (default 128): at most N requests at once at one worker; beyond 2N handed to the pool, queues wait (backpressure, docs/serve.md)',
     },
+    'allow-host': { type: 'string', value: 'NAME', multiple: true, help: 'also accept requests whose Host header names NAME (repeatable); loopback names and --host are always accepted' },
+    'allow-origin': { type: 'string', value: 'ORIGIN', multiple: true, help: 'also accept state-changing browser requests from ORIGIN, e.g. http://localhost:3000 (repeatable)' },
+    'auth-token': { type: 'string', value: 'TOKEN', help: 'every request needs Authorization: Bearer TOKEN; TOKEN a long random string, e.g. from openssl rand -hex 24 (docs/serve.md)' },
+    'insecure-public': { type: 'boolean', help: 'serve a --host beyond loopback with no --auth-token: anyone who can reach it can read tasks and send requests to your app through pushq' },
   },
   footer: 'signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.',
 });
@@ -86,6 +90,10 @@ export interface ServeArgs {
   port: number;
   drainSeconds: number;
   connections: number;
+  allowHosts: string[];
+  allowOrigins: string[];
+  authToken?: string;
+  insecurePublic: boolean;
 }
 
 /** The serve flags with their defaults applied; throws CliUsageError. null: --help. */
@@ -107,6 +115,10 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     port: f.port ?? 8123,
     drainSeconds: f['drain-seconds'] ?? 10,
     connections: f.connections ?? 128,
+    allowHosts: f['allow-host'],
+    allowOrigins: f['allow-origin'],
+    ...(f['auth-token'] === undefined ? {} : { authToken: f['auth-token'] }),
+    insecurePublic: f['insecure-public'],
   };
 }
 
@@ -183,6 +195,10 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       host: parsed.host,
       port: parsed.port,
       connections: parsed.connections,
+      allowHosts: parsed.allowHosts,
+      allowOrigins: parsed.allowOrigins,
+      ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
+      insecurePublic: parsed.insecurePublic,
     });
   } catch (err) {
     io.stderr(`pushq serve: cannot start: ${(err as Error).message}\n`);

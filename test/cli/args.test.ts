@@ -126,6 +126,9 @@ describe('the parser', () => {
       port: 8123,
       drainSeconds: 10,
       connections: 128,
+      allowHosts: [],
+      allowOrigins: [],
+      insecurePublic: false,
     });
     expect(usageError(SERVE, ['--target', 'nourl'])).toBe('--target wants NAME=URL, got "nourl"');
     expect(usageError(SERVE, ['--target=x=ftp://h/'])).toBe('--target x: only http and https URLs');
@@ -152,6 +155,39 @@ describe('pushq --version', () => {
     expect(unknown.stderr).toMatch(/^pushq: unknown option --verbose\n\nusage: pushq COMMAND/);
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^pushq: no command given\n\nusage: pushq COMMAND/);
+  });
+});
+
+describe('serve: the security flags', () => {
+  const TOKEN = 'c2VjcmV0LXRva2VuLWZvci10ZXN0cw';
+
+  it('--allow-host and --allow-origin repeat, --auth-token and --insecure-public are single; --x=y is --x y', () => {
+    const joined = parseServeArgs(['--allow-host=a.test', '--allow-origin=http://localhost:3000', '--allow-host=b.test', `--auth-token=${TOKEN}`, '--insecure-public', '--host=0.0.0.0']);
+    const spaced = parseServeArgs(['--allow-host', 'a.test', '--allow-origin', 'http://localhost:3000', '--allow-host', 'b.test', '--auth-token', TOKEN, '--insecure-public', '--host', '0.0.0.0']);
+    expect(joined).toEqual(spaced);
+    expect(joined).toMatchObject({ host: '0.0.0.0', allowHosts: ['a.test', 'b.test'], allowOrigins: ['http://localhost:3000'], authToken: TOKEN, insecurePublic: true });
+    expect(parseServeArgs([])).toMatchObject({ allowHosts: [], allowOrigins: [], insecurePublic: false });
+    expect(parseServeArgs([])).not.toHaveProperty('authToken');
+  });
+
+  it.each([
+    [['--auth-token', TOKEN, '--auth-token=other'], '--auth-token is given twice'],
+    [['--auth-token'], '--auth-token needs a value'],
+    [['--auth-token='], '--auth-token needs a value'],
+    [['--allow-host'], '--allow-host needs a value'],
+    [['--allow-origin', '--memory'], '--allow-origin needs a value (--memory is an option; for a value that starts with --, write --allow-origin=--memory)'],
+    [['--insecure-public=yes'], '--insecure-public takes no value'],
+  ])('refuses %j', (args, message) => {
+    expect(usageError(SERVE, args)).toBe(message);
+  });
+});
+
+describe('docs/serve.md', () => {
+  it('its flags table lists every serve flag, with its value, in the table\'s order, and no other', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('| option | meaning |'));
+    const rows = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\| `(--[^`]+)` \|/gm)].map((m) => m[1]);
+    expect(rows).toEqual(Object.entries(SERVE.flags).map(([name, f]) => `--${name}${f.type === 'string' ? ` ${f.value}` : ''}`));
   });
 });
 

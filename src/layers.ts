@@ -22,7 +22,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   log: { folders: ['core', 'projections'], packages: [], holds: 'event logs (memory, file), codec, replay, snapshots' },
   engine: { folders: ['core', 'log'], packages: ['pure-rand'], holds: 'the kernel (interpreter of the step), timers, seeded PRNG, the two drivers' },
   dispatch: { folders: ['core', 'engine'], packages: ['undici'], holds: 'the modelled worker; real HTTP dispatch with undici' },
-  simulate: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: [], holds: 'the simulation API (createSimulation): virtual driver + worker model + statistics' },
+  simulate: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: ['uplot'], holds: 'the simulation API (createSimulation): virtual driver + worker model + statistics; the HTML report (uPlot read from its package and inlined)' },
   scenario: { folders: ['core', 'config', 'dispatch', 'log', 'simulate'], packages: ['yaml', 'zod'], holds: 'scenario files for `pushq simulate`' },
   server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: [], holds: '`pushq serve`: wall driver + HTTP dispatch, the REST API, the dashboard, security, the data directory' },
   testing: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server'], packages: ['fast-check'], holds: '`pushq/testing`: arbitraries, invariant checks' },

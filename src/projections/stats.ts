@@ -9,6 +9,7 @@ import type { EngineEvent } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
 import { TaskState } from '../core/task-machine.js';
 import { US_PER_SECOND } from '../core/time.js';
+import { LogHistogram } from './histogram.js';
 import type { Projection } from './projection.js';
 
 export interface QueueStats {
@@ -30,64 +31,6 @@ export interface QueueStats {
   completion_seconds: { p50: number | null; p99: number | null; max: number | null };
 }
 
-class GrowableFloats {
-  data = new Float64Array(256);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const d = new Float64Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
-    this.data[this.length++] = v;
-  }
-  /** Nearest-rank percentiles (p in 0..100], in one pass of selections; null when empty. */
-  percentiles(ps: readonly number[]): (number | null)[] {
-    if (this.length === 0) return ps.map(() => null);
-    const values = this.data.slice(0, this.length);
-    return ps.map((p) => select(values, Math.max(1, Math.ceil((p / 100) * values.length)) - 1));
-  }
-
-  max(): number | null {
-    if (this.length === 0) return null;
-    let m = -Infinity;
-    for (let i = 0; i < this.length; i++) if ((this.data[i] as number) > m) m = this.data[i] as number;
-    return m;
-  }
-}
-
-/**
- * The k-th smallest value (0-based), by quickselect (Hoare partition, median-of-three): O(n),
- * where sorting a million latencies to read two percentiles would be O(n log n). Reorders `a`.
- */
-export function select(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    // median of three as the pivot value
-    const x = a[lo] as number, y = a[mid] as number, z = a[hi] as number;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((a[i] as number) < pivot) i++;
-      while ((a[j] as number) > pivot) j--;
-      if (i <= j) {
-        const t = a[i] as number;
-        a[i] = a[j] as number;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k] as number;
-  }
-  return a[k] as number;
-}
-
 class QueueAccumulator {
   added = 0;
   succeeded = 0;
@@ -102,8 +45,10 @@ class QueueAccumulator {
   private window = new Float64Array(1024);
   private head = 0;
   private count = 0;
-  latencies = new GrowableFloats();
-  completions = new GrowableFloats();
+  /** Streaming histograms (histogram.ts): bounded memory, within 0.78% of the exact percentile. */
+  latencies = new LogHistogram();
+  completions = new LogHistogram();
+  latencySumUs = 0;
 
   dispatched(t: number): void {
     if (Number.isNaN(this.firstDispatch)) this.firstDispatch = t;
@@ -151,26 +96,40 @@ export class StatsCollector implements Projection {
       case 'AttemptSucceeded': {
         const acc = this.of(state, e.id);
         acc.succeeded++;
-        acc.latencies.push(e.latencyUs);
-        acc.completions.push(e.t - (state.tasks.addedAt[e.id] as number));
+        acc.latencies.record(e.latencyUs);
+        acc.latencySumUs += e.latencyUs;
+        acc.completions.record(e.t - (state.tasks.addedAt[e.id] as number));
         return;
       }
-      case 'AttemptFailed':
-        this.of(state, e.id).latencies.push(e.latencyUs);
+      case 'AttemptFailed': {
+        const acc = this.of(state, e.id);
+        acc.latencies.record(e.latencyUs);
+        acc.latencySumUs += e.latencyUs;
         return;
+      }
       case 'TaskGaveUp': {
         const acc = this.of(state, e.id);
         acc.failed++;
-        acc.latencies.push(e.latencyUs);
+        acc.latencies.record(e.latencyUs);
+        acc.latencySumUs += e.latencyUs;
         return;
       }
-      case 'AttemptOrphaned':
-        this.of(state, e.id).latencies.push(e.latencyUs);
+      case 'AttemptOrphaned': {
+        const acc = this.of(state, e.id);
+        acc.latencies.record(e.latencyUs);
+        acc.latencySumUs += e.latencyUs;
         return;
+      }
       default:
         return;
     }
   };
+
+  /** Mean latency of the answered and timed-out attempts of queue `index`, µs; null before any. */
+  meanLatencyUs(index: number): number | null {
+    const acc = this.queues[index];
+    return acc === undefined || acc.latencies.count === 0 ? null : acc.latencySumUs / acc.latencies.count;
+  }
 
   private of(state: EngineState, id: number): QueueAccumulator {
     return this.queues[state.tasks.queue[id] as number] as QueueAccumulator;
@@ -183,8 +142,10 @@ export class StatsCollector implements Projection {
       const acc = this.queues[i];
       if (!acc || (acc.added === 0 && !options.includeIdle)) return;
       const counts = q.countByState;
-      const [latencyP50, latencyP99] = acc.latencies.percentiles([50, 99]);
-      const [completionP50, completionP99] = acc.completions.percentiles([50, 99]);
+      const latencyP50 = acc.latencies.percentile(50);
+      const latencyP99 = acc.latencies.percentile(99);
+      const completionP50 = acc.completions.percentile(50);
+      const completionP99 = acc.completions.percentile(99);
       const span = acc.lastDispatch - acc.firstDispatch;
       const seconds = (us: number | null) => (us === null || Number.isNaN(us) ? null : us / US_PER_SECOND);
       out[q.name] = {
@@ -201,7 +162,7 @@ export class StatsCollector implements Projection {
         first_dispatch_at_seconds: seconds(acc.firstDispatch),
         last_dispatch_at_seconds: seconds(acc.lastDispatch),
         latency_seconds: { p50: seconds(latencyP50 ?? null), p99: seconds(latencyP99 ?? null) },
-        completion_seconds: { p50: seconds(completionP50 ?? null), p99: seconds(completionP99 ?? null), max: seconds(acc.completions.max()) },
+        completion_seconds: { p50: seconds(completionP50 ?? null), p99: seconds(completionP99 ?? null), max: seconds(acc.completions.count === 0 ? null : acc.completions.max) },
       };
     });
     return out;

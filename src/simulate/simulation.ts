@@ -22,10 +22,12 @@ import { US_PER_SECOND, secondsToMicros } from '../core/time.js';
 import { wholeTokens, refill } from '../core/token-bucket.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
-import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
+import { DEFAULT_WORKER, functionDispatcher, meanLatencyUs, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
 import { createPrng, type Prng } from '../engine/prng.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
+import { InsightProjection, queueBound, type QueueInsight } from '../projections/insight.js';
+import type { QueueBound, SeriesData } from '../projections/series-types.js';
 import { StatsCollector, type QueueStats } from '../projections/stats.js';
 import { PUSHQ_VERSION } from '../version.js';
 
@@ -62,6 +64,8 @@ export interface SimulationOptions {
   log?: EventLog | ((header: LogHeader) => EventLog);
   /** Extra observers of every event, after the statistics. */
   observers?: EventObserver[];
+  /** The series' interval, seconds; absent: chosen automatically (about 1,000 points over the run). */
+  seriesResolutionSeconds?: number;
 }
 
 export interface QueueView {
@@ -95,11 +99,16 @@ export interface TaskView {
   previousStatus: number | null;
 }
 
+/** A queue's figures: the totals, what explains them (insight.ts), and the bound its config implies. */
+export interface QueueFigures extends QueueStats, QueueInsight {
+  bound: QueueBound;
+}
+
 export interface SimulationStats {
   seed: number;
   virtual_seconds: number;
   events: number;
-  queues: Record<string, QueueStats>;
+  queues: Record<string, QueueFigures>;
   /**
    * Adds of workload tasks that the engine refused, per queue and error code (see
    * WORKLOAD_REFUSALS). A refused add changes nothing, so these are not in the event log.
@@ -120,6 +129,9 @@ export class Simulation {
   readonly seed: number;
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
+  private readonly insight: InsightProjection;
+  /** The modelled worker's mean latency for the bound; null for a worker function (the run's mean is used). */
+  private readonly modelMeanLatencyUs: number | null;
   private readonly prng: Prng;
   private readonly refusedAdds: SimulationStats['adds_refused'] = {};
   private workloadsArriving = 0;
@@ -142,6 +154,8 @@ export class Simulation {
     };
     const log = typeof options.log === 'function' ? options.log(this.header) : (options.log ?? new MemoryEventLog(this.header));
     const worker = options.worker;
+    this.insight = new InsightProjection(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) });
+    this.modelMeanLatencyUs = typeof worker === 'function' ? null : meanLatencyUs((worker?.latency ?? DEFAULT_WORKER.latency));
     const modelled =
       typeof worker === 'function'
         ? functionDispatcher(worker, this.prng, US_PER_SECOND)
@@ -150,7 +164,7 @@ export class Simulation {
       state: createEngineState(),
       log,
       worker: modelled,
-      observers: [this.statsCollector.observe, ...(options.observers ?? [])],
+      observers: [this.statsCollector.observe, this.insight.observe, ...(options.observers ?? [])],
     });
     this.kernel = this.driver.kernel;
     this.kernel.applyConfig(options.config, settings);
@@ -379,14 +393,39 @@ export class Simulation {
   }
 
   stats(options: { includeIdle?: boolean } = {}): SimulationStats {
+    const totals = this.statsCollector.report(this.state, options);
+    const insight = this.insight.figures(this.state, this.kernel.now);
+    const queues: Record<string, QueueFigures> = {};
+    for (const [name, q] of Object.entries(totals)) {
+      const runtime = requireQueue(this.state, name);
+      const meanUs = this.modelMeanLatencyUs ?? this.statsCollector.meanLatencyUs(runtime.index);
+      queues[name] = { ...q, ...(insight[name] ?? idleInsight()), bound: queueBound(runtime, q.tasks_added, meanUs) };
+    }
     return {
       seed: this.seed,
       virtual_seconds: this.kernel.now / US_PER_SECOND,
       events: this.state.eventsApplied,
-      queues: this.statsCollector.report(this.state, options),
+      queues,
       adds_refused: structuredClone(this.refusedAdds),
     };
   }
+
+  /** The run's series so far: per queue and `*` for all, one row per interval (SeriesData). */
+  series(): SeriesData {
+    return this.insight.seriesData(this.state, this.kernel.now);
+  }
+
+}
+
+/** A queue that saw no task (shown with --include-idle). */
+function idleInsight(): QueueInsight {
+  return {
+    backlog_max: 0,
+    backlog_max_at_seconds: null,
+    drained_at_seconds: null,
+    wait_seconds: { p50: null, p90: null, p99: null, max: null },
+    wait_by_cause_task_seconds: { tokens: 0, concurrency: 0, paused: 0, disabled: 0, transport: 0 },
+  };
 }
 
 function isWorkloadRefusal(err: unknown): err is PushqError {

@@ -1,0 +1,276 @@
+/**
+ * What a run's end-of-run totals cannot say, as one projection: the backlog over time and its
+ * peak, when each queue drained, how long ready tasks waited and what held them (tokens,
+ * concurrency, paused, ...), and the per-queue time series (series.ts). Fed live by the kernel
+ * or by `fold` over a recorded log, with the same result.
+ *
+ * Definitions (docs/simulate.md):
+ * - a task's wait, per attempt: from when it could first go (its ETA, or the end of its backoff)
+ *   to its dispatch; forced runs (RunTask) are not waits;
+ * - wait by cause: ready-task-seconds, summed per cause while ready tasks waited (ready-tracker.ts);
+ * - backlog: ready + delayed + backoff (every task not ended and not in flight);
+ * - drained at: the time the queue's last task ended, when none is left; null otherwise.
+ */
+import type { EngineEvent } from '../core/events.js';
+import type { EngineState, QueueRuntime } from '../core/state.js';
+import { TaskState } from '../core/task-machine.js';
+import type { Micros } from '../core/time.js';
+import { LogHistogram } from './histogram.js';
+import type { Projection } from './projection.js';
+import { ReadinessTracker, type QueueReadiness } from './ready-tracker.js';
+import { Count, SeriesRecorder, sumColumns, type Gauges } from './series.js';
+import type { QueueBound, SeriesData, WaitByCause } from './series-types.js';
+
+export interface InsightOptions {
+  /** The run's start, µs (0 for a simulation). */
+  startUs?: Micros;
+  /** Fixed series resolution, µs; absent: automatic (about 1,000 points). */
+  resolutionUs?: Micros;
+  /** Points allowed at a fixed resolution before SeriesTooLongError. */
+  maxPoints?: number;
+}
+
+export interface QueueInsight {
+  backlog_max: number;
+  backlog_max_at_seconds: number | null;
+  drained_at_seconds: number | null;
+  wait_seconds: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  wait_by_cause_task_seconds: WaitByCause;
+}
+
+// Per-queue snapshot slots (the state after the queue's last event), for gauges at interval ends.
+const PENDING = 0;
+const BACKOFF = 1;
+const IN_FLIGHT = 2;
+const CREDIT = 3;
+const REFILLED_AT = 4;
+const HAS_BUCKET = 5;
+const SLOTS = 6;
+
+export class InsightProjection implements Projection {
+  private readonly readiness: ReadinessTracker;
+  readonly series: SeriesRecorder;
+  private readonly startUs: Micros;
+  private runtimes: readonly QueueRuntime[] = [];
+  private snapshot = new Float64Array(0);
+  private readonly waits: LogHistogram[] = [];
+  private readonly added: number[] = [];
+  private readonly backlogMax: number[] = [];
+  private readonly backlogMaxAt: number[] = [];
+  private readonly lastEnd: number[] = [];
+  private lastUs: Micros;
+
+  constructor(options: InsightOptions = {}) {
+    this.startUs = options.startUs ?? 0;
+    this.lastUs = this.startUs;
+    this.readiness = new ReadinessTracker(this.startUs);
+    this.series = new SeriesRecorder(this.startUs, this.readGauges, options.resolutionUs, options.maxPoints);
+  }
+
+  /** On the simulation's hot path: no allocation per event. */
+  readonly observe = (e: EngineEvent, state: EngineState): void => {
+    const t = e.t;
+    this.lastUs = t;
+    this.series.reach(t);
+    if (e.type === 'ConfigApplied' || e.type === 'QueuePaused' || e.type === 'QueueResumed' || e.type === 'QueuePurged') {
+      this.queueEvent(e, state);
+      return;
+    }
+    const id = e.id;
+    const qi = state.tasks.queue[id] as number;
+    const q = this.readiness.queues[qi] as QueueReadiness;
+    this.readiness.advance(q, t);
+    switch (e.type) {
+      case 'TaskAdded':
+        this.readiness.added(q, id, e.eta, t);
+        this.added[qi] = (this.added[qi] as number) + 1;
+        this.series.count(qi, Count.Added);
+        break;
+      case 'AttemptDispatched':
+        this.readiness.left(q, id);
+        if (e.forced !== true) {
+          const eta = state.tasks.eta[id] as number;
+          (this.waits[qi] as LogHistogram).record(t > eta ? t - eta : 0);
+        }
+        this.series.count(qi, Count.Dispatched);
+        break;
+      case 'BackoffElapsed':
+        this.readiness.becameReady(q, id);
+        break;
+      case 'AttemptSucceeded':
+        this.series.count(qi, Count.Succeeded);
+        this.lastEnd[qi] = t;
+        break;
+      case 'AttemptFailed':
+        this.series.count(qi, Count.FailedAttempts);
+        break;
+      case 'TaskGaveUp':
+        this.series.count(qi, Count.FailedAttempts);
+        this.series.count(qi, Count.GaveUp);
+        this.lastEnd[qi] = t;
+        break;
+      case 'TaskDeleted':
+        this.readiness.left(q, id);
+        this.lastEnd[qi] = t;
+        break;
+      case 'AttemptOrphaned':
+        break;
+    }
+    this.settle(qi, state, t);
+  };
+
+  /** Events about a whole queue, or every queue. */
+  private queueEvent(e: EngineEvent, state: EngineState): void {
+    const t = e.t;
+    if (e.type === 'ConfigApplied') {
+      this.runtimes = state.queues;
+      const n = state.queues.length;
+      if (this.snapshot.length < n * SLOTS) {
+        const next = new Float64Array(n * SLOTS);
+        next.set(this.snapshot);
+        this.snapshot = next;
+      }
+      for (let i = 0; i < n; i++) {
+        const q = this.readiness.queue(i);
+        this.readiness.advance(q, t);
+        this.series.ensureQueue(i);
+        while (this.waits.length <= i) {
+          this.waits.push(new LogHistogram());
+          this.added.push(0);
+          this.backlogMax.push(0);
+          this.backlogMaxAt.push(NaN);
+          this.lastEnd.push(NaN);
+        }
+        this.settle(i, state, t);
+      }
+      return;
+    }
+    const runtime = state.queueByName.get((e as { queue: string }).queue) as QueueRuntime;
+    const q = this.readiness.queues[runtime.index] as QueueReadiness;
+    this.readiness.advance(q, t);
+    if (e.type === 'QueuePurged') {
+      this.readiness.emptied(q);
+      this.lastEnd[runtime.index] = t;
+    }
+    this.settle(runtime.index, state, t);
+  }
+
+  /** After an event of queue `qi`: its hold cause, backlog peak and snapshot, from the state. */
+  private settle(qi: number, state: EngineState, t: Micros): void {
+    const runtime = state.queues[qi] as QueueRuntime;
+    this.readiness.recheck(this.readiness.queues[qi] as QueueReadiness, runtime, t);
+    const counts = runtime.countByState;
+    const pending = counts[TaskState.Pending] as number;
+    const backoff = counts[TaskState.Backoff] as number;
+    const backlog = pending + backoff;
+    if (backlog > (this.backlogMax[qi] as number)) {
+      this.backlogMax[qi] = backlog;
+      this.backlogMaxAt[qi] = t;
+    }
+    const s = this.snapshot;
+    const o = qi * SLOTS;
+    s[o + PENDING] = pending;
+    s[o + BACKOFF] = backoff;
+    s[o + IN_FLIGHT] = runtime.inFlight;
+    const bucket = runtime.bucket;
+    s[o + HAS_BUCKET] = bucket === null ? 0 : 1;
+    if (bucket !== null) {
+      s[o + CREDIT] = bucket.credit;
+      s[o + REFILLED_AT] = bucket.refilledAt;
+    }
+  }
+
+  /** Gauges of queue `qi` at `t`: closing an interval (t ≤ the event being seen) advances the tracker; a partial one does not. */
+  private readonly readGauges = (qi: number, t: Micros, out: Gauges): void => {
+    const q = this.readiness.queues[qi];
+    const s = this.snapshot;
+    const o = qi * SLOTS;
+    let ready = 0;
+    if (q !== undefined) {
+      if (t <= this.lastUs) {
+        this.readiness.advance(q, t);
+        ready = q.ready;
+      } else {
+        ready = this.readiness.readyAt(q, t);
+      }
+    }
+    out.ready = ready;
+    out.delayed = Math.max(0, (s[o + PENDING] ?? 0) - ready);
+    out.backoff = s[o + BACKOFF] ?? 0;
+    out.inFlight = s[o + IN_FLIGHT] ?? 0;
+    out.tokens = null;
+    const bucket = this.runtimes[qi]?.bucket;
+    if (s[o + HAS_BUCKET] === 1 && bucket) {
+      const missing = bucket.capacityCredit - (s[o + CREDIT] as number);
+      const elapsed = t - (s[o + REFILLED_AT] as number);
+      const credit = elapsed <= 0 || missing <= 0 ? (s[o + CREDIT] as number) : elapsed >= Math.ceil(missing / bucket.tokensPerPeriod) ? bucket.capacityCredit : (s[o + CREDIT] as number) + elapsed * bucket.tokensPerPeriod;
+      out.tokens = Math.floor(credit / bucket.periodUs);
+    }
+  };
+
+  /** Per-queue figures at `endUs` (the run's time now), for queues that saw a task. */
+  figures(state: EngineState, endUs: Micros): Record<string, QueueInsight> {
+    const out: Record<string, QueueInsight> = {};
+    const seconds = (us: number): number | null => (Number.isNaN(us) ? null : us / 1e6);
+    state.queues.forEach((runtime, i) => {
+      const q = this.readiness.queues[i];
+      if (q === undefined || (this.added[i] ?? 0) === 0) return;
+      this.readiness.advance(q, endUs);
+      const counts = runtime.countByState;
+      const live = (counts[TaskState.Pending] as number) + (counts[TaskState.Dispatching] as number) + (counts[TaskState.Backoff] as number);
+      const w = this.waits[i] as LogHistogram;
+      out[runtime.name] = {
+        backlog_max: this.backlogMax[i] as number,
+        backlog_max_at_seconds: seconds(this.backlogMaxAt[i] as number),
+        drained_at_seconds: live === 0 ? seconds(this.lastEnd[i] as number) : null,
+        wait_seconds: { p50: seconds(w.percentile(50) ?? NaN), p90: seconds(w.percentile(90) ?? NaN), p99: seconds(w.percentile(99) ?? NaN), max: seconds(w.count === 0 ? NaN : w.max) },
+        wait_by_cause_task_seconds: q.waitByCauseSeconds(),
+      };
+    });
+    return out;
+  }
+
+  /** The series up to `endUs`, per queue name and `*` for all queues. */
+  seriesData(state: EngineState, endUs: Micros): SeriesData {
+    const columns = this.series.columns(endUs);
+    const queues: SeriesData['queues'] = {};
+    state.queues.forEach((q, i) => {
+      const c = columns[i];
+      if (c !== undefined) queues[q.name] = c;
+    });
+    queues['*'] = sumColumns(columns);
+    return { resolution_seconds: this.series.lastResolutionUs / 1e6, queues };
+  }
+}
+
+/**
+ * The first-order figures for a queue's configuration: throughput min(rate, cap / latency) and
+ * which term wins; and for `tasks` added at once, each succeeding at its first attempt, the time
+ * from the add to the last end: the rate needs (tasks − bucket) / rate after the burst, the cap
+ * (⌈tasks / cap⌉ − 1) rounds of one latency, and the last attempt one latency more.
+ */
+export function queueBound(runtime: QueueRuntime, tasks: number, meanLatencyUs: number | null): QueueBound {
+  const c = runtime.config;
+  const rate = c.rate_per_second !== null && c.rate_per_second > 0 && runtime.isPush ? c.rate_per_second : null;
+  const cap = c.max_concurrent_requests ?? (runtime.isPush ? runtime.maxConcurrent : null);
+  const latency = meanLatencyUs === null ? null : meanLatencyUs / 1e6;
+  const bucket = c.bucket_size;
+  const byCap = cap !== null && latency !== null && latency > 0 ? cap / latency : Infinity;
+  const throughput = rate === null ? null : Math.min(rate, byCap);
+  const binding = rate === null ? null : byCap < rate ? 'max_concurrent_requests' : 'rate';
+  let drain: number | null = null;
+  if (rate !== null && latency !== null && tasks > 0) {
+    const byRate = Math.max(0, tasks - (bucket ?? 0)) / rate;
+    const byConcurrency = cap === null ? 0 : (Math.ceil(tasks / cap) - 1) * latency;
+    drain = Math.max(byRate, byConcurrency) + latency;
+  }
+  return {
+    rate_per_second: rate,
+    bucket_size: bucket,
+    max_concurrent_requests: cap,
+    mean_latency_seconds: latency,
+    throughput_per_second: throughput,
+    binding,
+    drain_lower_bound_seconds: drain,
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Per queue: how many tasks are ready (pending, ETA come) at any instant, and what held them.
+ *
+ * Between two events of a queue nothing about it changes but time: tokens refill and delayed tasks'
+ * ETAs arrive. The engine dispatches the moment its rules allow (a wake timer at the next token or
+ * ETA), so while ready tasks wait, the reason they wait is constant between the queue's events: it
+ * is worked out from the state after each event (`holdCause`), and the ready-task-µs until the
+ * next event are added to that cause. Tasks whose ETA is in the future sit in a small heap and
+ * join the ready count at their ETA, splitting the interval there.
+ *
+ * Every task is in at most one place here (`where`): ready, delayed (in the heap), or neither.
+ * Heap entries of tasks that left (dispatched by a forced run, deleted) are dropped when popped.
+ */
+import type { QueueRuntime } from '../core/state.js';
+import { hasTokenAt } from '../core/token-bucket.js';
+import type { Micros } from '../core/time.js';
+import { HOLD_CAUSES, type HoldCause, type WaitByCause } from './series-types.js';
+
+const NOWHERE = 0;
+const READY = 1;
+const DELAYED = 2;
+
+/** Index into HOLD_CAUSES of what holds `q`'s ready tasks at `now` (state after an event). */
+export function holdCause(q: QueueRuntime, now: Micros): number {
+  if (q.paused) return CAUSE_PAUSED;
+  if (q.disabled || !q.isPush || q.bucket === null || q.bucket.capacityCredit < q.bucket.periodUs) return CAUSE_DISABLED;
+  if (q.inFlight >= q.maxConcurrent) return CAUSE_CONCURRENCY;
+  if (!hasTokenAt(q.bucket, now)) return CAUSE_TOKENS;
+  // Allowed to go, yet not gone: the transport refused room (serve's back-pressure).
+  return CAUSE_TRANSPORT;
+}
+
+const CAUSE_TOKENS = HOLD_CAUSES.indexOf('tokens');
+const CAUSE_CONCURRENCY = HOLD_CAUSES.indexOf('concurrency');
+const CAUSE_PAUSED = HOLD_CAUSES.indexOf('paused');
+const CAUSE_DISABLED = HOLD_CAUSES.indexOf('disabled');
+const CAUSE_TRANSPORT = HOLD_CAUSES.indexOf('transport');
+
+/** A min-heap of (eta, task id) over two growable typed arrays. */
+class EtaHeap {
+  private etas = new Float64Array(16);
+  private ids = new Float64Array(16);
+  size = 0;
+
+  push(eta: number, id: number): void {
+    if (this.size === this.etas.length) {
+      const etas = new Float64Array(this.size * 2);
+      const ids = new Float64Array(this.size * 2);
+      etas.set(this.etas);
+      ids.set(this.ids);
+      this.etas = etas;
+      this.ids = ids;
+    }
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((this.etas[parent] as number) <= eta) break;
+      this.etas[i] = this.etas[parent] as number;
+      this.ids[i] = this.ids[parent] as number;
+      i = parent;
+    }
+    this.etas[i] = eta;
+    this.ids[i] = id;
+  }
+
+  topEta(): number {
+    return this.size === 0 ? Infinity : (this.etas[0] as number);
+  }
+
+  topId(): number {
+    return this.ids[0] as number;
+  }
+
+  pop(): void {
+    const n = --this.size;
+    const eta = this.etas[n] as number;
+    const id = this.ids[n] as number;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && (this.etas[child + 1] as number) < (this.etas[child] as number)) child++;
+      if ((this.etas[child] as number) >= eta) break;
+      this.etas[i] = this.etas[child] as number;
+      this.ids[i] = this.ids[child] as number;
+      i = child;
+    }
+    this.etas[i] = eta;
+    this.ids[i] = id;
+  }
+
+  etaAt(i: number): number {
+    return this.etas[i] as number;
+  }
+
+  idAt(i: number): number {
+    return this.ids[i] as number;
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+}
+
+export class QueueReadiness {
+  ready = 0;
+  readonly delayed = new EtaHeap();
+  /** Time up to which `byCause` is summed. */
+  lastUs: Micros;
+  /** Index into HOLD_CAUSES, from the state after the queue's last event. */
+  cause = CAUSE_TRANSPORT;
+  /** Ready-task-µs per cause. */
+  readonly byCause = new Float64Array(HOLD_CAUSES.length);
+
+  constructor(startUs: Micros) {
+    this.lastUs = startUs;
+  }
+
+  waitByCauseSeconds(): WaitByCause {
+    const out = {} as WaitByCause;
+    HOLD_CAUSES.forEach((c: HoldCause, i) => (out[c] = (this.byCause[i] as number) / 1e6));
+    return out;
+  }
+}
+
+/** The ready count and hold causes of every queue; the task-level bookkeeping they share. */
+export class ReadinessTracker {
+  readonly queues: QueueReadiness[] = [];
+  /** Per task: NOWHERE, READY or DELAYED. */
+  private where = new Uint8Array(1024);
+
+  constructor(private readonly startUs: Micros) {}
+
+  queue(index: number): QueueReadiness {
+    while (this.queues.length <= index) this.queues.push(new QueueReadiness(this.startUs));
+    return this.queues[index] as QueueReadiness;
+  }
+
+  /** Sums `q`'s hold time up to `t`, moving delayed tasks whose ETA came into the ready count. */
+  advance(q: QueueReadiness, t: Micros): void {
+    const heap = q.delayed;
+    while (heap.size > 0 && heap.topEta() <= t) {
+      const eta = heap.topEta();
+      const id = heap.topId();
+      heap.pop();
+      if (this.where[id] !== DELAYED) continue;
+      this.sum(q, eta);
+      this.where[id] = READY;
+      q.ready++;
+    }
+    this.sum(q, t);
+  }
+
+  private sum(q: QueueReadiness, to: Micros): void {
+    if (to <= q.lastUs) return;
+    if (q.ready > 0) q.byCause[q.cause] = (q.byCause[q.cause] as number) + q.ready * (to - q.lastUs);
+    q.lastUs = to;
+  }
+
+  /** A task was added (at `t`, already advanced to) with this ETA. */
+  added(q: QueueReadiness, id: number, eta: Micros, t: Micros): void {
+    this.ensure(id);
+    if (eta <= t) {
+      this.where[id] = READY;
+      q.ready++;
+    } else {
+      this.where[id] = DELAYED;
+      q.delayed.push(eta, id);
+    }
+  }
+
+  /** A task became ready (its backoff ended). */
+  becameReady(q: QueueReadiness, id: number): void {
+    this.ensure(id);
+    this.where[id] = READY;
+    q.ready++;
+  }
+
+  /** A task left the waiting tasks (dispatched, deleted). */
+  left(q: QueueReadiness, id: number): void {
+    if (id >= this.where.length) return;
+    if (this.where[id] === READY) q.ready--;
+    this.where[id] = NOWHERE;
+  }
+
+  /** Every waiting task of the queue is gone (a purge). */
+  emptied(q: QueueReadiness): void {
+    for (let i = 0; i < q.delayed.size; i++) this.where[q.delayed.idAt(i)] = NOWHERE;
+    q.delayed.clear();
+    q.ready = 0;
+  }
+
+  /** Re-reads the hold cause from the state after an event. */
+  recheck(q: QueueReadiness, runtime: QueueRuntime, t: Micros): void {
+    q.cause = holdCause(runtime, t);
+  }
+
+  /** Ready tasks of `q` at `t` ≥ its last advance, without advancing it (a partial interval). */
+  readyAt(q: QueueReadiness, t: Micros): number {
+    let n = q.ready;
+    const heap = q.delayed;
+    if (heap.topEta() > t) return n;
+    for (let i = 0; i < heap.size; i++) if (heap.etaAt(i) <= t && this.where[heap.idAt(i)] === DELAYED) n++;
+    return n;
+  }
+
+  private ensure(id: number): void {
+    if (id < this.where.length) return;
+    let n = this.where.length;
+    while (n <= id) n *= 2;
+    const where = new Uint8Array(n);
+    where.set(this.where);
+    this.where = where;
+  }
+}

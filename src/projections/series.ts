@@ -1,0 +1,267 @@
+/**
+ * Time series of a run, per queue: counts of what happened in each interval [t − Δ, t) and gauges
+ * of the state at its end t. Intervals are closed as time passes them (an event at or after t),
+ * so memory is one row per interval, whatever the number of events.
+ *
+ * Resolution: given (Δ fixed; more than `maxPoints` intervals is an error), or automatic: Δ starts
+ * at 1 ms and doubles whenever the run passes AUTO_POINTS_MAX intervals (pairs of rows merge:
+ * counts add up, gauges keep the later one), so a run of any length ends with 1,024 to 2,048 rows,
+ * and `columns()` halves them once more when that gives rows closer to 1,000.
+ */
+import type { Micros } from '../core/time.js';
+import { SERIES_COUNT_FIELDS, type SeriesColumns } from './series-types.js';
+
+export const AUTO_START_US = 1_000;
+export const AUTO_POINTS_MAX = 2_048;
+export const FIXED_POINTS_MAX = 100_000;
+
+const COUNTS = SERIES_COUNT_FIELDS.length;
+/** Count slots, in SERIES_COUNT_FIELDS order. */
+export const enum Count {
+  Added = 0,
+  Dispatched = 1,
+  Succeeded = 2,
+  FailedAttempts = 3,
+  GaveUp = 4,
+}
+
+/** The gauges of one queue at an instant. */
+export interface Gauges {
+  ready: number;
+  delayed: number;
+  backoff: number;
+  inFlight: number;
+  tokens: number | null;
+}
+
+/** Reads a queue's gauges at time t (≥ every event seen so far). */
+export type GaugeReader = (queueIndex: number, t: Micros, out: Gauges) => void;
+
+export class SeriesTooLongError extends Error {
+  readonly code = 'SERIES_TOO_LONG';
+  constructor(resolutionUs: number, maxPoints: number) {
+    super(`--resolution ${resolutionUs / 1e6}s gives more than ${maxPoints.toLocaleString('en')} points over this run: choose a coarser resolution`);
+    this.name = 'SeriesTooLongError';
+  }
+}
+
+class QueueColumns {
+  readonly t: number[] = [];
+  readonly counts: number[][] = SERIES_COUNT_FIELDS.map(() => []);
+  readonly ready: number[] = [];
+  readonly delayed: number[] = [];
+  readonly backoff: number[] = [];
+  readonly inFlight: number[] = [];
+  readonly tokens: (number | null)[] = [];
+  /** Counts of the interval now open. */
+  readonly open = new Float64Array(COUNTS);
+
+  push(t: number, g: Gauges): void {
+    this.t.push(t);
+    for (let c = 0; c < COUNTS; c++) {
+      (this.counts[c] as number[]).push(this.open[c] as number);
+      this.open[c] = 0;
+    }
+    this.ready.push(g.ready);
+    this.delayed.push(g.delayed);
+    this.backoff.push(g.backoff);
+    this.inFlight.push(g.inFlight);
+    this.tokens.push(g.tokens);
+  }
+
+  /** Merges rows pairwise (Δ doubles); an odd last row goes back into the open interval. */
+  halve(): void {
+    const n = this.t.length;
+    const keep = n >> 1;
+    if (n % 2 === 1) {
+      for (let c = 0; c < COUNTS; c++) this.open[c] = (this.open[c] as number) + ((this.counts[c] as number[])[n - 1] as number);
+    }
+    for (let i = 0; i < keep; i++) {
+      const a = 2 * i;
+      const b = a + 1;
+      this.t[i] = this.t[b] as number;
+      for (const col of this.counts) col[i] = (col[a] as number) + (col[b] as number);
+      for (const col of [this.ready, this.delayed, this.backoff, this.inFlight]) col[i] = col[b] as number;
+      this.tokens[i] = this.tokens[b] as number | null;
+    }
+    for (const col of [this.t, ...this.counts, this.ready, this.delayed, this.backoff, this.inFlight, this.tokens]) col.length = keep;
+  }
+}
+
+export class SeriesRecorder {
+  resolutionUs: number;
+  private readonly auto: boolean;
+  private nextBoundary: Micros;
+  private readonly queues: QueueColumns[] = [];
+  private readonly gauges: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null };
+
+  constructor(
+    private readonly startUs: Micros,
+    private readonly readGauges: GaugeReader,
+    resolutionUs?: number,
+    private readonly maxPoints = FIXED_POINTS_MAX,
+  ) {
+    this.auto = resolutionUs === undefined;
+    this.resolutionUs = resolutionUs ?? AUTO_START_US;
+    this.nextBoundary = startUs + this.resolutionUs;
+  }
+
+  /** Intervals closed so far (rows of every queue's columns). */
+  rows = 0;
+
+  /** Makes room for queue `index` (rows before it was created read 0 and no tokens). */
+  ensureQueue(index: number): void {
+    while (this.queues.length <= index) {
+      const q = new QueueColumns();
+      const zero: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null };
+      for (let i = 0; i < this.rows; i++) q.push(this.startUs + (i + 1) * this.resolutionUs, zero);
+      this.queues.push(q);
+    }
+  }
+
+  /** Closes every interval that ends at or before `t` (call before counting an event at `t`). */
+  reach(t: Micros): void {
+    if (t < this.nextBoundary) return;
+    if (this.auto) {
+      while (this.widen(t));
+    } else if (this.rows + Math.floor((t - this.nextBoundary) / this.resolutionUs) + 1 > this.maxPoints) {
+      throw new SeriesTooLongError(this.resolutionUs, this.maxPoints);
+    }
+    while (this.nextBoundary <= t) {
+      this.close(this.nextBoundary);
+      this.nextBoundary += this.resolutionUs;
+    }
+  }
+
+  /** Doubles Δ (automatic mode) when the intervals up to `t` would not fit; says whether it did. */
+  private widen(t: Micros): boolean {
+    const pending = Math.floor((t - this.nextBoundary) / this.resolutionUs) + 1;
+    if (this.rows + pending <= AUTO_POINTS_MAX) return false;
+    for (const q of this.queues) q.halve();
+    this.rows >>= 1;
+    this.resolutionUs *= 2;
+    // The open interval now ends at the next multiple of the new Δ after the kept rows.
+    this.nextBoundary = this.startUs + (this.rows + 1) * this.resolutionUs;
+    return true;
+  }
+
+  private close(boundary: Micros): void {
+    this.rows++;
+    for (let i = 0; i < this.queues.length; i++) {
+      this.readGauges(i, boundary, this.gauges);
+      (this.queues[i] as QueueColumns).push(boundary, this.gauges);
+    }
+  }
+
+  count(queueIndex: number, what: Count): void {
+    const open = (this.queues[queueIndex] as QueueColumns).open;
+    open[what] = (open[what] as number) + 1;
+  }
+
+  /**
+   * The series up to `endUs` (the run's time now): the closed rows, plus the open interval when it
+   * holds anything or time has entered it. Per queue index; `merge` gives the all-queues column.
+   */
+  columns(endUs: Micros): SeriesColumns[] {
+    this.reach(endUs);
+    const partial = endUs > this.nextBoundary - this.resolutionUs || this.queues.some((q) => q.open.some((v) => v !== 0));
+    let out = this.queues.map((q, i) => {
+      const cols = toColumns(q);
+      if (partial) {
+        this.readGauges(i, this.nextBoundary, this.gauges);
+        appendRow(cols, this.nextBoundary, q.open, this.gauges);
+      }
+      return cols;
+    });
+    // Automatic resolution: halve once more when that lands closer to 1,000 rows.
+    let resolution = this.resolutionUs;
+    if (this.auto && out.length > 0 && (out[0] as SeriesColumns).t_seconds.length >= 1_500) {
+      out = out.map(halveColumns);
+      resolution *= 2;
+    }
+    this.lastResolutionUs = resolution;
+    return out;
+  }
+
+  /** The Δ of the last `columns()` answer, µs. */
+  lastResolutionUs = 0;
+}
+
+function toColumns(q: QueueColumns): SeriesColumns {
+  const c = q.counts;
+  return {
+    t_seconds: q.t.map((t) => t / 1e6),
+    added: [...(c[Count.Added] as number[])],
+    dispatched: [...(c[Count.Dispatched] as number[])],
+    succeeded: [...(c[Count.Succeeded] as number[])],
+    failed_attempts: [...(c[Count.FailedAttempts] as number[])],
+    gave_up: [...(c[Count.GaveUp] as number[])],
+    ready: [...q.ready],
+    delayed: [...q.delayed],
+    backoff: [...q.backoff],
+    in_flight: [...q.inFlight],
+    tokens: [...q.tokens],
+  };
+}
+
+function appendRow(cols: SeriesColumns, t: Micros, open: Float64Array, g: Gauges): void {
+  cols.t_seconds.push(t / 1e6);
+  cols.added.push(open[Count.Added] as number);
+  cols.dispatched.push(open[Count.Dispatched] as number);
+  cols.succeeded.push(open[Count.Succeeded] as number);
+  cols.failed_attempts.push(open[Count.FailedAttempts] as number);
+  cols.gave_up.push(open[Count.GaveUp] as number);
+  cols.ready.push(g.ready);
+  cols.delayed.push(g.delayed);
+  cols.backoff.push(g.backoff);
+  cols.in_flight.push(g.inFlight);
+  cols.tokens.push(g.tokens);
+}
+
+/** Rows merged pairwise (the last one alone when odd): counts add up, gauges keep the later. */
+function halveColumns(c: SeriesColumns): SeriesColumns {
+  const n = c.t_seconds.length;
+  const rows = Math.ceil(n / 2);
+  const pick = <T>(col: T[]): T[] => Array.from({ length: rows }, (_, i) => col[Math.min(n - 1, 2 * i + 1)] as T);
+  const sum = (col: number[]): number[] => Array.from({ length: rows }, (_, i) => (col[2 * i] as number) + (2 * i + 1 < n ? (col[2 * i + 1] as number) : 0));
+  return {
+    t_seconds: pick(c.t_seconds),
+    added: sum(c.added),
+    dispatched: sum(c.dispatched),
+    succeeded: sum(c.succeeded),
+    failed_attempts: sum(c.failed_attempts),
+    gave_up: sum(c.gave_up),
+    ready: pick(c.ready),
+    delayed: pick(c.delayed),
+    backoff: pick(c.backoff),
+    in_flight: pick(c.in_flight),
+    tokens: pick(c.tokens),
+  };
+}
+
+/** The all-queues column: counts and gauges summed row by row (tokens: null when no queue has any). */
+export function sumColumns(all: readonly SeriesColumns[]): SeriesColumns {
+  const first = all[0];
+  const n = first?.t_seconds.length ?? 0;
+  const sum = (pick: (c: SeriesColumns) => number[]): number[] => Array.from({ length: n }, (_, i) => all.reduce((s, c) => s + (pick(c)[i] as number), 0));
+  return {
+    t_seconds: first ? [...first.t_seconds] : [],
+    added: sum((c) => c.added),
+    dispatched: sum((c) => c.dispatched),
+    succeeded: sum((c) => c.succeeded),
+    failed_attempts: sum((c) => c.failed_attempts),
+    gave_up: sum((c) => c.gave_up),
+    ready: sum((c) => c.ready),
+    delayed: sum((c) => c.delayed),
+    backoff: sum((c) => c.backoff),
+    in_flight: sum((c) => c.in_flight),
+    tokens: Array.from({ length: n }, (_, i) => {
+      let s: number | null = null;
+      for (const c of all) {
+        const v = c.tokens[i];
+        if (v !== null && v !== undefined) s = (s ?? 0) + v;
+      }
+      return s;
+    }),
+  };
+}

@@ -9,7 +9,7 @@ import { createFileEventLogSync } from '../../src/log/file-log.js';
 import { LogError } from '../../src/log/log-errors.js';
 import { scanEventLog, type LogPosition } from '../../src/log/log-reader.js';
 import { stateLines } from '../../src/log/replay.js';
-import { loadWithSnapshot, writeSnapshotFile } from '../../src/log/snapshot.js';
+import { SNAPSHOT_VERSION, loadWithSnapshot, writeSnapshotFile } from '../../src/log/snapshot.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 import { TEST_HEADER } from './conformance.js';
@@ -60,22 +60,32 @@ describe('snapshots', () => {
     expect(() => loadWithSnapshot(junk, LOG)).toThrow(/not a pushq snapshot/);
   });
 
-  test('a version 1 snapshot (attempts column named retryCount) still loads; an unknown column is refused', () => {
+  test('version 1 (attempts column named retryCount) and 2 (no retryReason column) snapshots still load; an unknown column is refused', () => {
     const bytes = readFileSync(SNAP);
     const nl = bytes.indexOf(0x0a);
-    const head = JSON.parse(bytes.toString('utf8', 0, nl)) as { version: number; columns: { name: string }[] };
-    expect(head.version).toBe(2);
-    const rewrite = (edit: (h: typeof head) => void, path: string): string => {
+    const head = JSON.parse(bytes.toString('utf8', 0, nl)) as { version: number; columns: { name: string; bytes: number }[] };
+    expect(head.version).toBe(SNAPSHOT_VERSION);
+    expect(SNAPSHOT_VERSION).toBe(3);
+    // retryReason (v3) is the last column: older snapshots end before its bytes.
+    const last = head.columns[head.columns.length - 1] as { name: string; bytes: number };
+    expect(last.name).toBe('retryReason');
+    const rewrite = (edit: (h: typeof head) => void, path: string, withRetryReason = true): string => {
       const h = structuredClone(head);
       edit(h);
-      writeFileSync(path, Buffer.concat([Buffer.from(`${JSON.stringify(h)}\n`), bytes.subarray(nl + 1)]));
+      if (!withRetryReason) h.columns.pop();
+      const columns = bytes.subarray(nl + 1, withRetryReason ? bytes.length : bytes.length - last.bytes);
+      writeFileSync(path, Buffer.concat([Buffer.from(`${JSON.stringify(h)}\n`), columns]));
       return path;
     };
+    const v2 = rewrite((h) => { h.version = 2; }, join(dir, 'v2.snap'), false);
     const v1 = rewrite((h) => {
       h.version = 1;
       for (const c of h.columns) if (c.name === 'dispatchCount') c.name = 'retryCount';
-    }, join(dir, 'v1.snap'));
-    expect(stateLines(loadWithSnapshot(v1, LOG).state)).toEqual(stateLines(loadWithSnapshot(SNAP, LOG).state));
+    }, join(dir, 'v1.snap'), false);
+    const current = loadWithSnapshot(SNAP, LOG).state;
+    for (const old of [v1, v2]) {
+      expect(stateLines(loadWithSnapshot(old, LOG).state)).toEqual(stateLines(current));
+    }
     const odd = rewrite((h) => {
       (h.columns[0] as { name: string }).name = 'colour';
     }, join(dir, 'odd.snap'));

@@ -1,0 +1,53 @@
+/**
+ * What the HTML report reads: the scenario as written, the seed, the figures as
+ * `pushq simulate --json` prints them, and the run's series (`sim.series()`).
+ *
+ * The figure types are the projections' own (QueueStats, WaitByCause, QueueBound, SeriesData):
+ * the report names the fields it shows and defines none of them.
+ */
+import type { QueueStats } from '../../projections/stats.js';
+import type { QueueBound, SeriesData, WaitByCause } from '../../projections/series-types.js';
+
+/** The figures of one queue the report shows (a subset of `--json`'s `queues[Q]`). */
+export type ReportQueueFigures = Pick<
+  QueueStats,
+  | 'tasks_added'
+  | 'succeeded'
+  | 'failed'
+  | 'pending'
+  | 'attempts'
+  | 'retries'
+  | 'dispatch_rate_mean_per_second'
+  | 'dispatches_max_in_any_1s'
+  | 'in_flight_max'
+  | 'latency_seconds'
+  | 'completion_seconds'
+> & {
+  backlog_max: number;
+  backlog_max_at_seconds: number | null;
+  drained_at_seconds: number | null;
+  wait_seconds: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  wait_by_cause_task_seconds: WaitByCause;
+  bound: QueueBound;
+};
+
+/** The run's figures as `pushq simulate --json` prints them (the fields the report reads). */
+export interface ReportStats {
+  virtual_seconds: number;
+  wall_seconds?: number;
+  events: number;
+  queues: Record<string, ReportQueueFigures>;
+  adds_refused?: Record<string, Partial<Record<string, number>>>;
+}
+
+export interface ReportInput {
+  scenario: {
+    /** The scenario's file name as the user gave it. */
+    file: string;
+    /** The scenario's text, shown as written. */
+    text: string;
+  };
+  seed: number;
+  stats: ReportStats;
+  series: SeriesData;
+}

@@ -1,0 +1,85 @@
+/**
+ * Writing the report: all or nothing. The page goes to a temporary file beside the target, which
+ * is then renamed over it (one step on the same file system), so a failed or interrupted write
+ * leaves no half-written report and the previous file, if any, stays whole.
+ *
+ * `checkReportPath` runs the same steps with an empty file before a run, so a path that cannot be
+ * written is refused before minutes of simulation are spent (issue: "checked before the run starts").
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ReportInput } from './input.js';
+import { renderReport } from './render.js';
+
+/** The report cannot be written at the path given; `reason` is the system's (e.g. ENOENT, EACCES). */
+export class ReportPathError extends Error {
+  override name = 'ReportPathError';
+  readonly code = 'REPORT_PATH_UNWRITABLE';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot write the report ${path}: ${reason}`, options);
+  }
+}
+
+/** Renders the report and writes it to `path` atomically (temp file, then rename). */
+export async function writeReportFile(path: string, input: ReportInput): Promise<void> {
+  const html = renderReport(input);
+  await refuseDirectory(path);
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, html, { flag: 'wx' });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw asPathError(path, error);
+  }
+}
+
+/** Throws ReportPathError when `path` cannot be written; writes nothing that stays. */
+export async function checkReportPath(path: string): Promise<void> {
+  await refuseDirectory(path);
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, '', { flag: 'wx' });
+  } catch (error) {
+    throw asPathError(path, error);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** A hidden name in the target's own directory (rename is atomic only within one file system). */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+async function refuseDirectory(path: string): Promise<void> {
+  const found = await stat(path).catch(() => null);
+  if (found?.isDirectory()) throw new ReportPathError(path, 'it is a directory');
+}
+
+function asPathError(path: string, error: unknown): ReportPathError {
+  if (error instanceof ReportPathError) return error;
+  const code = (error as { code?: unknown }).code;
+  const reason = typeof code === 'string' ? describe(code) : error instanceof Error ? error.message : String(error);
+  return new ReportPathError(path, reason, { cause: error });
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  ENOSPC: 'no space left on the device',
+};
+
+function describe(code: string): string {
+  const text = REASONS[code];
+  return text === undefined ? code : `${text} (${code})`;
+}

@@ -59,9 +59,20 @@ export class TaskAlreadyExistsError extends PushqError {
 
 export class TombstonedTaskError extends PushqError {
   override name = 'TombstonedTaskError';
-  constructor(task: string, queue: string, reusableAtUs: number, index?: number) {
-    super('TOMBSTONED_TASK', `task name "${task}" was used by a task that ended recently; it is reserved until ${reusableAtUs} µs`, { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
+  constructor(
+    task: string,
+    queue: string,
+    /** When the name is free again; a shell renders it in its own clock's terms (tombstonedMessage). */
+    readonly reusableAtUs: number,
+    index?: number,
+  ) {
+    super('TOMBSTONED_TASK', tombstonedMessage(task, `${reusableAtUs} µs`), { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
   }
+}
+
+/** TombstonedTaskError's message, with the time given as text (µs here; RFC 3339 in the HTTP API). */
+export function tombstonedMessage(task: string, reservedUntil: string): string {
+  return `task name "${task}" was used by a task that ended recently; it is reserved until ${reservedUntil}`;
 }
 
 export class UnknownTaskError extends PushqError {

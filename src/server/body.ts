@@ -14,7 +14,7 @@ export const REQUEST_BODY_BYTES_MAX = 256 * 1024;
 
 export class BodyTooLargeError extends ApiError {
   constructor(limit: number) {
-    super('INVALID_ARGUMENT', `the request body is larger than ${limit} bytes; a task may be at most 100 KiB`, 'task.app_engine_http_request.body');
+    super('REQUEST_TOO_LARGE', `the request body is larger than ${limit} bytes; a task may be at most 100 KiB`, 'task.app_engine_http_request.body');
   }
 }
 
@@ -45,7 +45,7 @@ export function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYT
       try {
         resolve(JSON.parse((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8')) as unknown);
       } catch (err) {
-        reject(new ApiError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(err as Error).message}`));
+        reject(new ApiError('INVALID_JSON', `the request body is not valid JSON: ${(err as Error).message}`));
       }
     };
     req.on('data', onData);

@@ -9,10 +9,13 @@
  * the server decides a status for an engine error. Field names in violations use the Cloud Tasks
  * request's own field paths (`task.app_engine_http_request.relative_uri`), not the engine's.
  */
-import { PushqError, type PushqErrorCode } from '../core/errors.js';
+import { PushqError, TombstonedTaskError, tombstonedMessage, type PushqErrorCode } from '../core/errors.js';
+import { formatTimestamp } from './timestamps.js';
 
 export type GoogleStatus =
   | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
@@ -24,6 +27,8 @@ export type GoogleStatus =
 export const HTTP_STATUS: Readonly<Record<GoogleStatus, number>> = {
   INVALID_ARGUMENT: 400,
   FAILED_PRECONDITION: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   RESOURCE_EXHAUSTED: 429,
@@ -31,6 +36,53 @@ export const HTTP_STATUS: Readonly<Record<GoogleStatus, number>> = {
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
+
+/**
+ * The HTTP API's own codes, for refusals that are not the engine's (docs/errors.md lists them).
+ * Every API error message ends with its code in parentheses, an engine code or one of these.
+ */
+export type ApiErrorCode =
+  | 'INVALID_JSON'
+  | 'UNKNOWN_FIELD'
+  | 'INVALID_FIELD'
+  | 'REQUEST_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'HOST_NOT_ALLOWED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'AUTH_REQUIRED'
+  | 'INVALID_PATH'
+  | 'UNKNOWN_PATH'
+  | 'UNSUPPORTED_METHOD'
+  | 'QUEUES_FROM_CONFIG'
+  | 'CONFIG_INVALID'
+  | 'STORY_UNAVAILABLE'
+  | 'STARTING'
+  | 'SHUTTING_DOWN'
+  | 'INTERNAL_ERROR';
+
+/** The one table for API codes: status, and the HTTP status when it is not the status's own. */
+const API_CODES: Readonly<Record<ApiErrorCode, { status: GoogleStatus; http?: number }>> = {
+  INVALID_JSON: { status: 'INVALID_ARGUMENT' },
+  UNKNOWN_FIELD: { status: 'INVALID_ARGUMENT' },
+  INVALID_FIELD: { status: 'INVALID_ARGUMENT' },
+  REQUEST_TOO_LARGE: { status: 'INVALID_ARGUMENT' },
+  // 415 says what HTTP clients need to hear; the Google status is the nearest one.
+  UNSUPPORTED_MEDIA_TYPE: { status: 'INVALID_ARGUMENT', http: 415 },
+  HOST_NOT_ALLOWED: { status: 'PERMISSION_DENIED' },
+  ORIGIN_NOT_ALLOWED: { status: 'PERMISSION_DENIED' },
+  AUTH_REQUIRED: { status: 'UNAUTHENTICATED' },
+  INVALID_PATH: { status: 'INVALID_ARGUMENT' },
+  UNKNOWN_PATH: { status: 'NOT_FOUND' },
+  UNSUPPORTED_METHOD: { status: 'NOT_FOUND' },
+  QUEUES_FROM_CONFIG: { status: 'FAILED_PRECONDITION' },
+  CONFIG_INVALID: { status: 'INVALID_ARGUMENT' },
+  STORY_UNAVAILABLE: { status: 'UNIMPLEMENTED' },
+  STARTING: { status: 'UNAVAILABLE' },
+  SHUTTING_DOWN: { status: 'UNAVAILABLE' },
+  INTERNAL_ERROR: { status: 'INTERNAL' },
+};
+
+export const API_ERROR_CODES = Object.keys(API_CODES) as readonly ApiErrorCode[];
 
 /** The one table: engine error code → API status. */
 export const STATUS_OF_CODE: Readonly<Record<PushqErrorCode, GoogleStatus>> = {
@@ -74,18 +126,30 @@ export function apiFieldPath(engineField: string): string {
   return FIELD_PATHS[engineField] ?? engineField;
 }
 
+function isApiCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(API_CODES, code);
+}
+
+/**
+ * An error answered in Google's shape. The message is the text and then the stable code:
+ * `task "x" not found in queue "q" (UNKNOWN_TASK)`.
+ */
 export class ApiError extends Error {
   override name = 'ApiError';
-  constructor(
-    readonly status: GoogleStatus,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
+  readonly status: GoogleStatus;
+  readonly httpStatus: number;
 
-  get httpStatus(): number {
-    return HTTP_STATUS[this.status];
+  constructor(
+    readonly code: ApiErrorCode | PushqErrorCode,
+    text: string,
+    readonly field?: string,
+    /** Only to differ from the code's own status (TOMBSTONED_TASK is NOT_FOUND outside create). */
+    status?: GoogleStatus,
+  ) {
+    super(`${text} (${code})`);
+    const own = isApiCode(code) ? API_CODES[code] : { status: STATUS_OF_CODE[code] };
+    this.status = status ?? own.status;
+    this.httpStatus = status === undefined && 'http' in own && own.http !== undefined ? own.http : HTTP_STATUS[this.status];
   }
 
   toJSON(): unknown {
@@ -100,14 +164,15 @@ export class ApiError extends Error {
 /** Which kind of call failed: only "create" keeps TOMBSTONED_TASK as ALREADY_EXISTS. */
 export type ApiOperation = 'create' | 'other';
 
-/** Any thrown value → an ApiError (an unknown one is INTERNAL and keeps its message). */
+/** Any thrown value → an ApiError (an unknown one is INTERNAL_ERROR and keeps its message). */
 export function toApiError(err: unknown, op: ApiOperation = 'other'): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof PushqError) {
-    let status = STATUS_OF_CODE[err.code];
-    if (err.code === 'TOMBSTONED_TASK' && op !== 'create') status = 'NOT_FOUND';
+    const status = err.code === 'TOMBSTONED_TASK' && op !== 'create' ? 'NOT_FOUND' : STATUS_OF_CODE[err.code];
     const field = status === 'INVALID_ARGUMENT' && err.details.field !== undefined ? apiFieldPath(err.details.field) : undefined;
-    return new ApiError(status, `${err.message} (${err.code})`, field);
+    // Times in API messages are RFC 3339, as everywhere else in the API.
+    const text = err instanceof TombstonedTaskError ? tombstonedMessage(err.details.task ?? '', formatTimestamp(err.reusableAtUs)) : err.message;
+    return new ApiError(err.code, text, field, status);
   }
-  return new ApiError('INTERNAL', err instanceof Error ? err.message : String(err));
+  return new ApiError('INTERNAL_ERROR', err instanceof Error ? err.message : String(err));
 }

@@ -119,11 +119,11 @@ async function readStory(log: EventLog, id: number, queue: string, name: string)
   } else if (log instanceof MemoryEventLog) {
     folded = fold(log, [collector]);
   } else {
-    throw new ApiError('UNIMPLEMENTED', 'task stories are read from a file or memory event log; this service has another kind');
+    throw new ApiError('STORY_UNAVAILABLE', 'task stories are read from a file or memory event log; this service has another kind');
   }
   const story = collector.stories.find((s) => s.id === id);
   // A task the state knows but this log does not: a service restarted onto a fresh memory log.
-  if (story === undefined) throw new ApiError('NOT_FOUND', `task "${name}" in queue "${queue}" is not in this service's log`);
+  if (story === undefined) throw new ApiError('UNKNOWN_TASK', `task "${name}" in queue "${queue}" is not in this service's log`);
   return storyView(story, collector.stories.length, folded.events);
 }
 
@@ -143,7 +143,7 @@ export class TaskStoryCache {
   read(state: EngineState, queue: string, name: string): Promise<TaskStoryView> {
     const q = requireQueue(state, queue);
     const id = findTaskId(state, q, name);
-    if (id < 0) return Promise.reject(new ApiError('NOT_FOUND', `task "${name}" not found in queue "${queue}"`));
+    if (id < 0) return Promise.reject(new ApiError('UNKNOWN_TASK', `task "${name}" not found in queue "${queue}"`));
     const version = state.eventsApplied;
     const hit = this.entries.get(id);
     if (hit !== undefined && hit.version === version) return hit.view;

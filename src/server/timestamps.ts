@@ -3,7 +3,8 @@
  * engine's integer epoch microseconds. Sub-microsecond digits are truncated.
  */
 import { US_PER_SECOND, type Micros } from '../core/time.js';
-import { ApiError } from './errors.js';
+import type { PushqErrorCode } from '../core/errors.js';
+import { ApiError, type ApiErrorCode } from './errors.js';
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -15,15 +16,15 @@ const TIMESTAMP_MAX_US = 253_402_300_800 * US_PER_SECOND - 1;
  * A timestamp outside Timestamp's range is refused: it could not be shown again (a Date that far
  * out has no ISO form), and a task holding one would break every read of its queue.
  */
-export function parseTimestamp(value: unknown, field: string): Micros {
-  const us = parseTimestampUs(value, field);
+export function parseTimestamp(value: unknown, field: string, code: ApiErrorCode | PushqErrorCode = 'INVALID_FIELD'): Micros {
+  const us = parseTimestampUs(value, field, code);
   if (!(us >= TIMESTAMP_MIN_US && us <= TIMESTAMP_MAX_US)) {
-    throw new ApiError('INVALID_ARGUMENT', `${field}: outside the range of a timestamp, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z`, field);
+    throw new ApiError(code, `${field}: outside the range of a timestamp, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z`, field);
   }
   return us;
 }
 
-function parseTimestampUs(value: unknown, field: string): Micros {
+function parseTimestampUs(value: unknown, field: string, code: ApiErrorCode | PushqErrorCode): Micros {
   if (typeof value === 'object' && value !== null && 'seconds' in value) {
     // Timestamp's JSON object form: seconds an int64 (a number, or a string as proto3 JSON writes
     // int64), nanos an int32 in [0, 999999999].
@@ -31,14 +32,14 @@ function parseTimestampUs(value: unknown, field: string): Micros {
     const s = typeof seconds === 'number' ? seconds : typeof seconds === 'string' && /^-?\d{1,12}$/.test(seconds) ? Number(seconds) : NaN;
     const n = nanos === undefined ? 0 : typeof nanos === 'number' ? nanos : NaN;
     if (!Number.isSafeInteger(s) || !Number.isInteger(n) || n < 0 || n > 999_999_999) {
-      throw new ApiError('INVALID_ARGUMENT', `${field}: not a timestamp: seconds must be a whole number and nanos a whole number from 0 to 999999999`, field);
+      throw new ApiError(code, `${field}: not a timestamp: seconds must be a whole number and nanos a whole number from 0 to 999999999`, field);
     }
     return s * US_PER_SECOND + Math.floor(n / 1000);
   }
-  if (typeof value !== 'string') throw new ApiError('INVALID_ARGUMENT', `${field}: expected an RFC 3339 timestamp string`, field);
+  if (typeof value !== 'string') throw new ApiError(code, `${field}: expected an RFC 3339 timestamp string`, field);
   const m = RFC3339.exec(value);
   const ms = m && isCalendarDateTime(m[1] as string) ? Date.parse(`${m[1]}${m[3]}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new ApiError('INVALID_ARGUMENT', `${field}: "${value.slice(0, 40)}" is not an RFC 3339 timestamp`, field);
+  if (!m || Number.isNaN(ms)) throw new ApiError(code, `${field}: "${value.slice(0, 40)}" is not an RFC 3339 timestamp`, field);
   const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
   return ms * 1000 + Number(frac);
 }

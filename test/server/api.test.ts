@@ -262,7 +262,7 @@ describe('errors in the Google JSON shape', () => {
     expect(JSON.parse(declared.body).error.status).toBe('INVALID_ARGUMENT');
     // Chunked, with no length: refused once the bytes pass the limit.
     const big = JSON.stringify({ task: { appEngineHttpRequest: { body: Buffer.alloc(400 * 1024).toString('base64') } } });
-    const chunked = await fetch(`${base}/a/tasks`, { method: 'POST', body: new Blob([big]).stream(), duplex: 'half' } as RequestInit);
+    const chunked = await fetch(`${base}/a/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob([big]).stream(), duplex: 'half' } as RequestInit);
     expect(chunked.status).toBe(400);
     expect(fieldOf(((await chunked.json()) as { error: unknown }).error)).toBe('task.app_engine_http_request.body');
   });

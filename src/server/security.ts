@@ -1,0 +1,303 @@
+/**
+ * What a request must show before `pushq serve` acts on it. The threat is the developer's own
+ * browser: any page it visits can send requests to 127.0.0.1, and a page on a domain whose DNS
+ * the attacker controls can be made same-origin with pushq (DNS rebinding). So, in this order:
+ *
+ * 1. Host: the request must name the address pushq is bound to (127.0.0.1, localhost, [::1], the
+ *    bound host; on a wildcard bind, this machine's addresses) or an `--allow-host` name. A
+ *    rebinding page sends its own domain. The port is not compared: the name is what rebinding
+ *    changes, and a proxy or a port forward may present another port.
+ * 2. Origin: a state-changing request (any method but GET, HEAD, OPTIONS) whose `Origin` is
+ *    present must come from pushq's own origin (the one its Host names) or an `--allow-origin`.
+ *    Browsers send Origin on every cross-origin POST, `no-cors` ones included; curl and the
+ *    official clients send none.
+ * 3. Content type: a request with a body (or a content type) must be `application/json`. A page
+ *    can send a form or text/plain body cross-origin without asking the server first (a "simple"
+ *    request); it cannot send JSON that way.
+ * 4. Authentication, when there is a token (`--auth-token`, required to bind beyond loopback):
+ *    `Authorization: Bearer TOKEN`, or the dashboard's session cookie, which its login page
+ *    (`POST /pushq/login` with the token) sets: HttpOnly, SameSite=Strict, its value derived from
+ *    the token (changing the token ends every session).
+ *
+ * A refusal is answered in Google's error shape naming what was refused, before the body is read
+ * and before any route runs: it changes nothing. Every response carries nosniff, no framing and
+ * no caching; the dashboard's pages add their own Content-Security-Policy (dashboard-page.ts).
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { readJsonBody } from './body.js';
+import { ApiError } from './errors.js';
+import { normalizeFields, type MessageSchema } from './request-fields.js';
+import { ServeStartError } from './start-errors.js';
+
+export interface SecurityOptions {
+  /** The address to bind (default 127.0.0.1). */
+  host?: string;
+  /** More names a request's Host may give (`--allow-host`). */
+  allowHosts?: readonly string[];
+  /** More origins allowed to send state-changing requests (`--allow-origin`), e.g. `https://tasks.dev.example`. */
+  allowOrigins?: readonly string[];
+  /** When set, every request needs it (`--auth-token`). */
+  authToken?: string;
+  /** Bind beyond loopback without a token (`--insecure-public`). */
+  insecurePublic?: boolean;
+}
+
+/** A token shorter than this can be guessed; it would protect nothing. */
+export const AUTH_TOKEN_LENGTH_MIN = 16;
+const TOKEN_CHARS = /^[\x21-\x7e]+$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+/** What a request handed on must answer; `next` in {@link RequestGuard.serve}. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const LOGIN_BODY: MessageSchema = { fields: { token: 'value' } };
+
+/** Headers on every response, refusals included. */
+const COMMON_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/** The login page, answered to a browser that opens the dashboard without a session. */
+export interface LoginPage {
+  serve(res: ServerResponse, status: number): void;
+}
+
+export class RequestGuard {
+  private constructor(
+    private readonly hosts: ReadonlySet<string>,
+    private readonly origins: ReadonlySet<string>,
+    private readonly token: string | undefined,
+  ) {}
+
+  /**
+   * Checks the options and what binding `host` exposes, before anything is bound: beyond loopback
+   * without a token (and without `insecurePublic`) is refused.
+   */
+  static async create(options: SecurityOptions): Promise<RequestGuard> {
+    const host = options.host ?? '127.0.0.1';
+    const token = options.authToken;
+    if (token !== undefined && (token.length < AUTH_TOKEN_LENGTH_MIN || !TOKEN_CHARS.test(token))) {
+      throw new ServeStartError('AUTH_TOKEN_INVALID', `--auth-token must be at least ${AUTH_TOKEN_LENGTH_MIN} characters, printable ASCII without spaces (e.g. the output of: openssl rand -hex 24)`);
+    }
+    if (token === undefined && options.insecurePublic !== true && !(await isLoopback(host))) {
+      throw new ServeStartError(
+        'UNPROTECTED_PUBLIC_BIND',
+        `--host ${host} is not a loopback address: anyone who can reach it could read every task and send requests to your app through pushq. ` +
+          'Give --auth-token TOKEN (then every request needs Authorization: Bearer TOKEN; the dashboard asks for it once), ' +
+          'or --insecure-public to serve it with no authentication',
+      );
+    }
+    const hosts = new Set<string>();
+    for (const name of [...LOOPBACK_NAMES, host, ...(isWildcard(host) ? machineAddresses() : [])]) hosts.add(hostName(name) as string);
+    for (const name of options.allowHosts ?? []) {
+      const n = hostName(name);
+      if (n === undefined) throw new ServeStartError('ALLOW_HOST_INVALID', `--allow-host "${name}" is not a host name or address (give the name only, without scheme, port or path)`);
+      hosts.add(n);
+    }
+    const origins = new Set<string>();
+    for (const o of options.allowOrigins ?? []) {
+      const origin = originOf(o);
+      if (origin === undefined) throw new ServeStartError('ALLOW_ORIGIN_INVALID', `--allow-origin "${o}" is not an origin such as https://tasks.dev.example or http://localhost:3000`);
+      origins.add(origin);
+    }
+    return new RequestGuard(hosts, origins, token);
+  }
+
+  /** Whether every request must authenticate. */
+  get authRequired(): boolean {
+    return this.token !== undefined;
+  }
+
+  /**
+   * Answers a refused request itself; hands the others to `next`. `login` answers a browser
+   * that opens the dashboard without a session.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, next: RequestListener, login: LoginPage): void {
+    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    const method = req.method ?? 'GET';
+    const refusal = this.hostRefusal(req) ?? this.originRefusal(req, method) ?? contentTypeRefusal(req, method);
+    if (refusal !== undefined) return refuse(req, res, refusal);
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.origins.has(origin)) {
+      // An allowed foreign origin (a web app of the developer's) may call the API with a token.
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+      if (method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, PATCH, DELETE', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+        res.end();
+        return;
+      }
+    }
+    if (this.token === undefined || this.authenticated(req)) return next(req, res);
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/pushq/login' && method === 'POST') return void this.login(req, res);
+    if (path?.startsWith('/pushq/assets/') && SAFE_METHODS.has(method)) return next(req, res); // the login page's own files
+    if ((path === '/' || path === '/dashboard') && SAFE_METHODS.has(method)) return login.serve(res, 401);
+    res.setHeader('www-authenticate', 'Bearer realm="pushq"');
+    refuse(req, res, new ApiError('AUTH_REQUIRED', req.headers.authorization === undefined ? 'this server needs Authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the Authorization header does not carry this server\'s token'));
+  }
+
+  private hostRefusal(req: IncomingMessage): ApiError | undefined {
+    const given = req.headers.host;
+    const name = given === undefined ? undefined : hostName(given, true);
+    if (name !== undefined && this.hosts.has(name)) return undefined;
+    const shown = given === undefined ? 'no Host header' : `Host ${JSON.stringify(given.slice(0, 200))}`;
+    return new ApiError('HOST_NOT_ALLOWED', `${shown} is not an address this server answers to (${[...this.hosts].join(', ')}); start it with --allow-host NAME to add one`);
+  }
+
+  private originRefusal(req: IncomingMessage, method: string): ApiError | undefined {
+    const origin = req.headers.origin;
+    if (origin === undefined || SAFE_METHODS.has(method) || this.origins.has(origin) || isOwnOrigin(origin, req.headers.host ?? '')) return undefined;
+    return new ApiError('ORIGIN_NOT_ALLOWED', `a ${method} from Origin ${JSON.stringify(origin.slice(0, 200))} is refused: only pushq's own pages may change things from a browser; start it with --allow-origin ORIGIN to allow another`);
+  }
+
+  private authenticated(req: IncomingMessage): boolean {
+    const token = this.token as string;
+    const auth = req.headers.authorization;
+    const bearer = auth === undefined ? undefined : /^Bearer[ ]+(\S+)\s*$/i.exec(auth)?.[1];
+    if (bearer !== undefined) return sameSecret(bearer, token);
+    const cookie = cookieValue(req.headers.cookie, sessionCookieName(req));
+    return cookie !== undefined && sameSecret(cookie, sessionValue(token));
+  }
+
+  /** `POST /pushq/login` with `{"token": "..."}`: the session cookie, or AUTH_REQUIRED. */
+  private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const body = normalizeFields(await readJsonBody(req), LOGIN_BODY) as { token?: unknown };
+      if (typeof body.token !== 'string' || !sameSecret(body.token, this.token as string)) throw new ApiError('AUTH_REQUIRED', 'that is not this server\'s token');
+      const text = JSON.stringify({ ok: true });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+        'set-cookie': `${sessionCookieName(req)}=${sessionValue(this.token as string)}; Path=/; HttpOnly; SameSite=Strict`,
+      });
+      res.end(text);
+    } catch (err) {
+      refuse(req, res, err instanceof ApiError ? err : new ApiError('INVALID_JSON', (err as Error).message));
+    }
+  }
+}
+
+/** Answers `error` in Google's shape; a body left unread is discarded, and the connection closed after. */
+export function refuse(req: IncomingMessage, res: ServerResponse, error: ApiError): void {
+  const text = JSON.stringify(error);
+  if (!req.complete) res.setHeader('connection', 'close');
+  res.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+  if (!req.complete) req.resume();
+}
+
+function contentTypeRefusal(req: IncomingMessage, method: string): ApiError | undefined {
+  if (SAFE_METHODS.has(method)) return undefined;
+  const type = req.headers['content-type'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (type === undefined ? !hasBody : isJson(type)) return undefined;
+  return new ApiError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `${type === undefined ? 'a body without a Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 200))}`} is refused: request bodies must be JSON, sent with Content-Type: application/json`,
+  );
+}
+
+/** `application/json`, with parameters (a charset) or none; nothing else, not even `+json` types. */
+function isJson(type: string): boolean {
+  return type.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+}
+
+/** An Origin is pushq's own when it names the same host and port as the request's Host. */
+function isOwnOrigin(origin: string, host: string): boolean {
+  let o: URL;
+  try {
+    o = new URL(origin);
+    if ((o.protocol !== 'http:' && o.protocol !== 'https:') || o.origin !== origin.toLowerCase().replace(/\/$/, '')) return false;
+    return o.host === new URL(`${o.protocol}//${host}`).host;
+  } catch {
+    return false;
+  }
+}
+
+/** `scheme://host[:port]`, normalised as browsers send it, or undefined. */
+function originOf(text: string): string | undefined {
+  try {
+    const u = new URL(text);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== text.replace(/\/$/, '').toLowerCase()) return undefined;
+    return u.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A host name as URLs write it (lowercase, IPv6 in brackets), or undefined when `text` is not
+ * one. With `withPort`, `text` is a Host header value and may end in `:port`.
+ */
+function hostName(text: string, withPort = false): string | undefined {
+  const bare = !withPort && isIP(text) === 6 ? `[${text}]` : text;
+  if (!/^[A-Za-z0-9._\-[\]:]+$/.test(bare)) return undefined;
+  try {
+    const u = new URL(`http://${bare}`);
+    if (!withPort && u.port !== '') return undefined;
+    return u.hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** Every address of this machine's interfaces: what a wildcard bind answers on. */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
+
+/** Whether binding `host` exposes pushq to this machine only: a name counts when all its addresses do. */
+async function isLoopback(host: string): Promise<boolean> {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare.toLowerCase() === 'localhost') return true;
+  if (isIP(bare) !== 0) return isLoopbackAddress(bare);
+  try {
+    const all = await lookup(bare, { all: true });
+    return all.length > 0 && all.every((a) => isLoopbackAddress(a.address));
+  } catch {
+    return false; // unresolvable: listen will say so, unless the check below is first
+  }
+}
+
+function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
+}
+
+/** Compares secrets in constant time (their digests, so lengths do not show). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The session cookie's value: derived from the token, so a new token ends old sessions. */
+function sessionValue(token: string): string {
+  return createHmac('sha256', token).update('pushq dashboard session v1').digest('base64url');
+}
+
+/** One cookie per port: cookies are shared by every port of a host, and two servers must not overwrite each other's. */
+function sessionCookieName(req: IncomingMessage): string {
+  return `pushq_session_${req.socket.localPort ?? 0}`;
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

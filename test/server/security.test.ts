@@ -1,0 +1,327 @@
+/**
+ * What a request must show before pushq serves it (security.ts, docs/serve.md "Security"), against
+ * a real PushqService on 127.0.0.1 and raw node:http requests (fetch cannot set Host): the Host
+ * check (DNS rebinding), the Origin check on state-changing requests, JSON-only bodies, the
+ * token (Bearer or the dashboard's session cookie), the refusal to bind beyond loopback without
+ * one, and the headers every response carries. Each refusal is a 4xx in Google's error shape
+ * naming what was refused, and appends nothing to the log.
+ */
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseQueueConfig, requireValidConfig } from '../../src/index.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { MemoryEventLog } from '../../src/log/memory-log.js';
+import { PushqService, type ServiceOptions } from '../../src/server/service.js';
+import { ServeStartError } from '../../src/server/start-errors.js';
+
+const config = requireValidConfig(parseQueueConfig('queue:\n- name: q\n  rate: 0\n', { file: 'queue.yaml' }));
+const TOKEN = 'correct-horse-battery-staple-42';
+const newLog = () => new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
+
+const started: PushqService[] = [];
+async function start(options: Partial<ServiceOptions> = {}): Promise<{ service: PushqService; log: MemoryEventLog }> {
+  const log = newLog();
+  const service = await PushqService.start({ config, targets: {}, log, ...options });
+  started.push(service);
+  return { service, log };
+}
+
+afterAll(async () => {
+  for (const s of started) await s.close(500);
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
+
+/** A raw request: exactly these headers (Host included), this body. */
+function send(service: PushqService, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const all: Record<string, string> = { host: `127.0.0.1:${service.port}`, ...headers };
+    if (body !== undefined) all['content-length'] = String(Buffer.byteLength(body));
+    const req = request({ host: '127.0.0.1', port: service.port, method, path, headers: all, setHost: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (s: string) => (text += s));
+      res.on('end', () => {
+        let json: unknown = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = null;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const Q = '/v2/projects/p/locations/l/queues/q';
+const JSON_TYPE = { 'content-type': 'application/json' };
+const createBody = (id: string) => JSON.stringify({ task: { name: `projects/p/locations/l/queues/q/tasks/${id}`, appEngineHttpRequest: { relativeUri: '/admin/drop' } } });
+
+/** `answer` refuses with `status` and `code`, and the log did not grow. */
+async function expectRefused(log: MemoryEventLog, answer: Promise<Answer>, status: number, code: string): Promise<Answer> {
+  await log.flush();
+  const before = log.length;
+  const a = await answer;
+  expect(a.status, a.text).toBe(status);
+  expect(Object.keys(a.json)).toEqual(['error']);
+  expect(a.json.error.code).toBe(status);
+  expect(a.json.error.message).toMatch(new RegExp(` \\(${code}\\)$`));
+  expect(log.length).toBe(before);
+  return a;
+}
+
+describe('Host (DNS rebinding)', () => {
+  let service: PushqService;
+  let log: MemoryEventLog;
+  beforeAll(async () => ({ service, log } = await start({ allowHosts: ['pushq.test'] })));
+
+  it('serves the names of the bound address and --allow-host names, with or without the port', async () => {
+    for (const host of [`127.0.0.1:${service.port}`, '127.0.0.1', `localhost:${service.port}`, 'localhost', 'LocalHost', `[::1]:${service.port}`, '[::1]', 'pushq.test', `pushq.test:${service.port}`]) {
+      const a = await send(service, 'GET', Q, { host });
+      expect(a.status, host).toBe(200);
+    }
+  });
+
+  it.each([['evil.example:8123'], ['127.0.0.1.evil.example'], ['localhost.evil.example'], ['pushq.test.evil.example'], ['evil.example/x'], ['']])('refuses Host %j, naming it, and serves nothing', async (host) => {
+    const read = await expectRefused(log, send(service, 'GET', `${Q}/tasks`, { host }), 403, 'HOST_NOT_ALLOWED');
+    expect(read.json.error.status).toBe('PERMISSION_DENIED');
+    expect(read.json.error.message).toContain(`Host ${JSON.stringify(host)} is not an address this server answers to`);
+    expect(read.text).not.toContain('tasks/');
+    await expectRefused(log, send(service, 'POST', `${Q}/tasks`, { host, ...JSON_TYPE }, createBody('rebound')), 403, 'HOST_NOT_ALLOWED');
+    await expectRefused(log, send(service, 'POST', `${Q}:purge`, { host, ...JSON_TYPE }, '{}'), 403, 'HOST_NOT_ALLOWED');
+    expect((await send(service, 'GET', `${Q}/tasks/rebound`)).status).toBe(404);
+  });
+
+  it('refuses a request with no Host header at all (HTTP/1.0)', async () => {
+    const a = await new Promise<string>((resolve, reject) => {
+      const socket = connect(service.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (b: Buffer) => (text += b.toString('utf8')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(`GET ${Q} HTTP/1.0\r\n\r\n`);
+    });
+    expect(a).toMatch(/^HTTP\/1\.1 403 /);
+    expect(a).toContain('no Host header is not an address this server answers to');
+  });
+});
+
+describe('Origin (cross-site requests from a browser)', () => {
+  let service: PushqService;
+  let log: MemoryEventLog;
+  beforeAll(async () => ({ service, log } = await start({ allowOrigins: ['http://localhost:3000'] })));
+
+  it('refuses a state-changing request from another origin, naming it; the queue is unchanged', async () => {
+    for (const origin of ['http://evil.example', `http://127.0.0.1:${service.port + 1}`, 'null', `http://127.0.0.1:${service.port}.evil.example`, `https://evil.example`]) {
+      const a = await expectRefused(log, send(service, 'POST', `${Q}:resume`, { origin, ...JSON_TYPE }, '{}'), 403, 'ORIGIN_NOT_ALLOWED');
+      expect(a.json.error.message).toContain(`a POST from Origin ${JSON.stringify(origin)} is refused`);
+      await expectRefused(log, send(service, 'POST', `${Q}/tasks`, { origin, ...JSON_TYPE }, createBody('cross')), 403, 'ORIGIN_NOT_ALLOWED');
+      await expectRefused(log, send(service, 'DELETE', `${Q}/tasks/x`, { origin }), 403, 'ORIGIN_NOT_ALLOWED');
+    }
+    expect((await send(service, 'GET', Q)).json.state).toBe('PAUSED');
+  });
+
+  it('accepts pushq\'s own origin (the one its Host names), and an --allow-origin one with CORS', async () => {
+    const own = await send(service, 'POST', `${Q}/tasks`, { origin: `http://127.0.0.1:${service.port}`, ...JSON_TYPE }, createBody('own'));
+    expect(own.status, own.text).toBe(200);
+    expect(own.headers['access-control-allow-origin']).toBeUndefined();
+    const byName = await send(service, 'DELETE', `${Q}/tasks/own`, { host: `localhost:${service.port}`, origin: `http://localhost:${service.port}` });
+    expect(byName.status, byName.text).toBe(200);
+
+    const preflight = await send(service, 'OPTIONS', `${Q}/tasks`, { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(preflight.headers['access-control-allow-headers']).toContain('content-type');
+    const allowed = await send(service, 'POST', `${Q}/tasks`, { origin: 'http://localhost:3000', ...JSON_TYPE }, createBody('allowed'));
+    expect(allowed.status, allowed.text).toBe(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+  });
+
+  it('leaves reads alone (a page cannot read the answer: no CORS header for another origin)', async () => {
+    const a = await send(service, 'GET', `${Q}/tasks`, { origin: 'http://evil.example' });
+    expect(a.status).toBe(200);
+    expect(a.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await send(service, 'OPTIONS', `${Q}/tasks`, { origin: 'http://evil.example', 'access-control-request-method': 'POST' });
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('Content-Type (bodies are JSON only)', () => {
+  let service: PushqService;
+  let log: MemoryEventLog;
+  beforeAll(async () => ({ service, log } = await start()));
+
+  it.each([
+    ['text/plain holding CreateTask JSON', { 'content-type': 'text/plain' }],
+    ['text/plain;charset=UTF-8 (what a no-cors fetch sends)', { 'content-type': 'text/plain;charset=UTF-8' }],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }],
+    ['a +json type', { 'content-type': 'application/json-patch+json' }],
+    ['no Content-Type', {}],
+  ])('refuses %s with 415, naming the type; nothing is added', async (_what, headers) => {
+    const a = await expectRefused(log, send(service, 'POST', `${Q}/tasks`, headers, createBody('typed')), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(a.json.error.status).toBe('INVALID_ARGUMENT');
+    const type = (headers as Record<string, string>)['content-type'];
+    expect(a.json.error.message).toContain(type === undefined ? 'a body without a Content-Type' : `Content-Type ${JSON.stringify(type)}`);
+    expect((await send(service, 'GET', `${Q}/tasks/typed`)).status).toBe(404);
+  });
+
+  it('refuses a text/plain command even with an empty body; takes JSON with a charset, in any case', async () => {
+    await expectRefused(log, send(service, 'POST', `${Q}:purge`, { 'content-type': 'text/plain' }, ''), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8']) {
+      const a = await send(service, 'POST', `${Q}/tasks`, { 'content-type': type }, createBody(`ok-${type.length}`));
+      expect(a.status, `${type}: ${a.text}`).toBe(200);
+    }
+    // A command with no body needs no type (curl -X POST): browsers cannot send one cross-origin without an Origin.
+    expect((await send(service, 'POST', `${Q}:purge`)).status).toBe(200);
+  });
+});
+
+describe('headers on every response', () => {
+  let service: PushqService;
+  beforeAll(async () => ({ service } = await start()));
+
+  it('nosniff, no framing, no caching: on answers, refusals, errors and the dashboard', async () => {
+    for (const [method, path, headers] of [
+      ['GET', Q, {}],
+      ['GET', '/pushq/health', {}],
+      ['GET', '/nope', {}],
+      ['GET', Q, { host: 'evil.example' }],
+      ['POST', `${Q}/tasks`, { 'content-type': 'text/plain' }],
+      ['GET', '/', {}],
+      ['GET', '/pushq/assets/dashboard.js', {}],
+    ] as const) {
+      const a = await send(service, method, path, headers, method === 'POST' ? '{}' : undefined);
+      expect(a.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(a.headers['x-frame-options'], path).toBe('DENY');
+      expect(a.headers['cache-control'], path).toBe('no-store');
+      expect(a.headers['content-security-policy'], path).toContain("frame-ancestors 'none'");
+    }
+  });
+});
+
+describe('--auth-token', () => {
+  let service: PushqService;
+  let log: MemoryEventLog;
+  beforeAll(async () => ({ service, log } = await start({ authToken: TOKEN })));
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+
+  it('every API request needs Authorization: Bearer TOKEN', async () => {
+    const none = await expectRefused(log, send(service, 'GET', Q), 401, 'AUTH_REQUIRED');
+    expect(none.json.error.status).toBe('UNAUTHENTICATED');
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="pushq"');
+    expect(none.json.error.message).toContain('needs Authorization: Bearer TOKEN');
+    const wrong = await expectRefused(log, send(service, 'GET', Q, { authorization: 'Bearer not-the-token-at-all' }), 401, 'AUTH_REQUIRED');
+    expect(wrong.json.error.message).toContain('does not carry this server\'s token');
+    await expectRefused(log, send(service, 'POST', `${Q}/tasks`, JSON_TYPE, createBody('anon')), 401, 'AUTH_REQUIRED');
+    await expectRefused(log, send(service, 'GET', '/pushq/health'), 401, 'AUTH_REQUIRED');
+    await expectRefused(log, send(service, 'GET', '/pushq/dashboard.json', { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }), 401, 'AUTH_REQUIRED');
+
+    expect((await send(service, 'GET', Q, bearer)).status).toBe(200);
+    expect((await send(service, 'GET', Q, { authorization: `bearer ${TOKEN}` })).status).toBe(200);
+    const created = await send(service, 'POST', `${Q}/tasks`, { ...bearer, ...JSON_TYPE }, createBody('authed'));
+    expect(created.status, created.text).toBe(200);
+  });
+
+  it('the dashboard asks for the token once: a login page, then an HttpOnly SameSite=Strict session cookie', async () => {
+    const page = await send(service, 'GET', '/');
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.text).toContain('<form class="login" id="login">');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    // The login page's own files need no session; nothing else does without one.
+    expect((await send(service, 'GET', '/pushq/assets/login.js')).status).toBe(200);
+    await expectRefused(log, send(service, 'GET', '/pushq/queues/q/tasks'), 401, 'AUTH_REQUIRED');
+
+    await expectRefused(log, send(service, 'POST', '/pushq/login', JSON_TYPE, JSON.stringify({ token: 'guess-guess-guess-guess' })), 401, 'AUTH_REQUIRED');
+    await expectRefused(log, send(service, 'POST', '/pushq/login', { 'content-type': 'application/x-www-form-urlencoded' }, `token=${TOKEN}`), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await expectRefused(log, send(service, 'POST', '/pushq/login', { ...JSON_TYPE, origin: 'http://evil.example' }, JSON.stringify({ token: TOKEN })), 403, 'ORIGIN_NOT_ALLOWED');
+    const login = await send(service, 'POST', '/pushq/login', JSON_TYPE, JSON.stringify({ token: TOKEN }));
+    expect(login.status, login.text).toBe(200);
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(new RegExp(`^pushq_session_${service.port}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict$`));
+    expect(setCookie).not.toContain(TOKEN);
+    const cookie = setCookie.split(';')[0]!;
+
+    const dashboard = await send(service, 'GET', '/', { cookie });
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.text).toContain('<title>pushq dashboard</title>');
+    expect((await send(service, 'GET', '/pushq/dashboard.json', { cookie: `other=1; ${cookie}` })).status).toBe(200);
+    expect((await send(service, 'POST', `${Q}:purge`, { cookie })).status).toBe(200);
+    await expectRefused(log, send(service, 'GET', Q, { cookie: `${cookie}x` }), 401, 'AUTH_REQUIRED');
+  });
+
+  it('a session of another token does not open this server', async () => {
+    const { service: other } = await start({ authToken: `${TOKEN}-other` });
+    const login = await send(other, 'POST', '/pushq/login', JSON_TYPE, JSON.stringify({ token: `${TOKEN}-other` }));
+    const value = String(login.headers['set-cookie']).split(';')[0]!.split('=')[1];
+    const a = await send(service, 'GET', Q, { cookie: `pushq_session_${service.port}=${value}` });
+    expect(a.status).toBe(401);
+  });
+});
+
+describe('binding beyond loopback', () => {
+  it('without --auth-token or --insecure-public fails before binding, with a stable code', async () => {
+    const port = await freePort();
+    for (const host of ['0.0.0.0', '::']) {
+      const err = await PushqService.start({ config, targets: {}, log: newLog(), host, port }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ServeStartError);
+      expect((err as ServeStartError).code).toBe('UNPROTECTED_PUBLIC_BIND');
+      expect((err as Error).message).toMatch(new RegExp(`^--host ${host.replace(/[.]/g, '\\.')} is not a loopback address: .*--auth-token TOKEN.*--insecure-public.* \\(UNPROTECTED_PUBLIC_BIND\\)$`));
+    }
+    // Nothing was bound: the port is still free.
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, '0.0.0.0', () => resolve()));
+    await new Promise((r) => probe.close(r));
+  });
+
+  it('starts with a token (which every request then needs), or with --insecure-public', async () => {
+    const { service } = await start({ host: '0.0.0.0', authToken: TOKEN });
+    expect((await send(service, 'GET', Q)).status).toBe(401);
+    expect((await send(service, 'GET', Q, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    const open = await start({ host: '0.0.0.0', insecurePublic: true });
+    expect((await send(open.service, 'GET', Q)).status).toBe(200);
+  });
+
+  it('loopback names need neither', async () => {
+    for (const host of ['127.0.0.1', 'localhost', '127.0.0.2']) {
+      const { service } = await start({ host });
+      expect(service.port).toBeGreaterThan(0);
+    }
+  });
+
+  it.each<[Partial<ServiceOptions>, string]>([
+    [{ authToken: 'short' }, 'AUTH_TOKEN_INVALID'],
+    [{ authToken: 'has spaces in it, which a header cannot carry' }, 'AUTH_TOKEN_INVALID'],
+    [{ allowHosts: ['http://pushq.test'] }, 'ALLOW_HOST_INVALID'],
+    [{ allowHosts: ['pushq.test:8123'] }, 'ALLOW_HOST_INVALID'],
+    [{ allowOrigins: ['pushq.test'] }, 'ALLOW_ORIGIN_INVALID'],
+    [{ allowOrigins: ['http://pushq.test/path'] }, 'ALLOW_ORIGIN_INVALID'],
+  ])('refuses %j at start (%s)', async (options, code) => {
+    const err = await PushqService.start({ config, targets: {}, log: newLog(), ...options }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as ServeStartError).code).toBe(code);
+    expect((err as Error).message).toMatch(new RegExp(`\\(${code}\\)$`));
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}

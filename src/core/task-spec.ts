@@ -105,6 +105,13 @@ function hasDotDotSegment(url: string): boolean {
   return path.split('/').some((segment) => segment.replace(/%2e/gi, '.') === '..');
 }
 
+/**
+ * The X-AppEngine-* headers the Task Queue API's own client libraries put on a task (reference
+ * §3.2, §4): the namespace it was added in, the app's default namespace, and FailFast. The
+ * `taskqueue` flavour accepts and dispatches them; Cloud Tasks refuses every X-AppEngine-* header.
+ */
+export const TASKQUEUE_CLIENT_HEADERS: ReadonlySet<string> = new Set(['x-appengine-current-namespace', 'x-appengine-default-namespace', 'x-appengine-failfast']);
+
 /** Headers about the message's framing and the connection: the sender's, never a task's. */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);
 
@@ -152,7 +159,8 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
       if (CONNECTION_HEADERS.has(lower)) {
         invalid(`headers.${k}`, 'is set by the HTTP client that sends the task, not by the task (framing and connection headers: Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, Expect, TE, Trailer, Proxy-Connection)', index, 'INVALID_HEADER');
       }
-      if (lower === 'host' || lower.startsWith('x-appengine-') || lower.startsWith('x-google-')) {
+      const clientHeader = flavour === 'taskqueue' && TASKQUEUE_CLIENT_HEADERS.has(lower);
+      if (lower === 'host' || (lower.startsWith('x-appengine-') && !clientHeader) || lower.startsWith('x-google-')) {
         invalid(`headers.${k}`, 'is set by the queue, not by the task (Host, X-AppEngine-*, X-Google-* are reserved)', index, 'INVALID_HEADER');
       }
     }

@@ -18,6 +18,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { WallDriver } from '../engine/wall-driver.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
 import type { DispatchCounters } from '../projections/dispatch-counters.js';
+import { isRpcHttp, serveRpcHttp } from './appengine/rpc-http.js';
 import { ClientGoneError, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
@@ -296,6 +297,8 @@ export function answerStarting(req: IncomingMessage, res: ServerResponse): void 
 /** The request listener for node:http. */
 export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    // App Engine apps' own Task Queue API calls (docs/app-engine.md): protobuf, not JSON.
+    if (isRpcHttp(req)) return void serveRpcHttp(ctx, req, res);
     void handle(ctx, req, res);
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * `POST /rpc_http`: the App Engine API server's endpoint, as the legacy bundled services' libraries
+ * call it (Go `google.golang.org/appengine`, Python `appengine-python-standard`, the Java runtime):
+ *
+ *   POST /rpc_http
+ *   Content-Type: application/octet-stream
+ *   X-Google-RPC-Service-Endpoint: app-engine-apis
+ *   X-Google-RPC-Service-Method: /VMRemoteAPI.CallRemoteAPI
+ *   body: remote_api.Request{service_name, method, request (the service's own message), request_id}
+ *
+ * The answer is always HTTP 200 with a remote_api.Response: the service's answer in `response`, or
+ * an `application_error` (the task queue refused) or an `rpc_error` (the call itself was wrong:
+ * another service, an unknown method, a body that is no Request, too large, a header missing).
+ * A refused call never reaches the engine: nothing is logged.
+ *
+ * pushq serves the `taskqueue` service only (taskqueue-service.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PushqError } from '../../core/errors.js';
+import type { ApiContext } from '../api.js';
+import { ClientGoneError } from '../body.js';
+import { MESSAGES, RPC_ERROR, type RemoteRequest } from './messages.js';
+import { RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
+import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
+
+export const RPC_HTTP_PATH = '/rpc_http';
+export const RPC_CONTENT_TYPE = 'application/octet-stream';
+/** The largest request body: the dev server's task queue limit (32 MiB; a full BulkAdd is ~10 MiB). */
+export const RPC_REQUEST_BYTES_MAX = 32 * 1024 * 1024;
+/** The headers every library sends, and the one value each may have. */
+export const RPC_HEADERS: Readonly<Record<string, string>> = {
+  'x-google-rpc-service-endpoint': 'app-engine-apis',
+  'x-google-rpc-service-method': '/VMRemoteAPI.CallRemoteAPI',
+};
+const SERVICE = 'taskqueue';
+
+/** Whether a request is for this endpoint (its path, whatever the query). */
+export function isRpcHttp(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return (q < 0 ? url : url.slice(0, q)) === RPC_HTTP_PATH;
+}
+
+/** `application/octet-stream`, with parameters or none. */
+export function isRpcContentType(type: string | undefined): boolean {
+  return type !== undefined && type.split(';', 1)[0]?.trim().toLowerCase() === RPC_CONTENT_TYPE;
+}
+
+/** The request listener for `/rpc_http`: always answers a Response (or drops a client that left). */
+export async function serveRpcHttp(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let answer: Uint8Array;
+  try {
+    answer = await call(ctx, req);
+  } catch (err) {
+    if (err instanceof ClientGoneError) {
+      res.destroy(); // nobody to answer; nothing was done
+      return;
+    }
+    answer = errorResponse(err);
+  }
+  // A body left unread (too large): answer at once, close after, discard the rest unkept.
+  if (!req.complete) res.setHeader('connection', 'close');
+  res.writeHead(200, { 'content-type': RPC_CONTENT_TYPE, 'content-length': answer.byteLength });
+  res.end(answer);
+  if (!req.complete) req.resume();
+}
+
+async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> {
+  if (ctx.stopping) throw new RpcCallError('CAPABILITY_DISABLED', 'pushq is shutting down: the call was not made');
+  if (req.method !== 'POST') throw new RpcCallError('BAD_REQUEST', `${req.method ?? '?'} ${RPC_HTTP_PATH}: the App Engine API takes POST`);
+  for (const [name, value] of Object.entries(RPC_HEADERS)) {
+    const given = req.headers[name];
+    if (given === undefined) throw new RpcCallError('BAD_REQUEST', `the ${name} header is missing (an App Engine API call sends ${name}: ${value})`);
+    if (given !== value) throw new RpcCallError('CALL_NOT_FOUND', `${name}: ${JSON.stringify(String(given).slice(0, 100))} is not served; pushq answers ${name}: ${value}`);
+  }
+  if (!isRpcContentType(req.headers['content-type'])) {
+    throw new RpcCallError('BAD_REQUEST', `Content-Type ${JSON.stringify((req.headers['content-type'] ?? '(none)').slice(0, 100))}: an App Engine API call is a protobuf body, sent as ${RPC_CONTENT_TYPE}`);
+  }
+  const body = await readBody(req, RPC_REQUEST_BYTES_MAX);
+  let envelope: RemoteRequest;
+  try {
+    envelope = MESSAGES.Request.decode(body) as unknown as RemoteRequest;
+  } catch (err) {
+    throw new RpcCallError('PARSE_ERROR', `the body is not a remote_api Request: ${(err as Error).message}`);
+  }
+  const service = envelope.service_name;
+  const method = envelope.method;
+  if (service !== SERVICE) {
+    throw new RpcCallError('CALL_NOT_FOUND', `the API call ${service}.${method}() was not found: pushq serves only the task queue (service "taskqueue"); run ${JSON.stringify(service)} elsewhere (its emulator or the real service)`);
+  }
+  const run = Object.hasOwn(TASKQUEUE_METHODS, method) ? TASKQUEUE_METHODS[method] : undefined;
+  if (run === undefined) {
+    throw new RpcCallError('CALL_NOT_FOUND', `the API call taskqueue.${method}() was not found: pushq serves taskqueue.${SERVED_METHODS.join(', ')}`);
+  }
+  const response = await run(ctx, envelope.request);
+  return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
+}
+
+/** A failure as a Response: application_error for the task queue's refusals, rpc_error otherwise. */
+export function errorResponse(err: unknown): Uint8Array {
+  const e = err instanceof PushqError ? fromEngineError(err) : err;
+  let value: Record<string, unknown>;
+  if (e instanceof TaskQueueError) value = { application_error: { code: e.number, detail: e.message } };
+  else if (e instanceof RpcCallError) value = { rpc_error: { code: RPC_ERROR[e.code], detail: e.message } };
+  else {
+    process.stderr.write(`pushq serve: internal error in ${RPC_HTTP_PATH}: ${(err as Error)?.stack ?? String(err)}\n`);
+    value = { rpc_error: { code: RPC_ERROR.UNKNOWN, detail: `pushq internal error: ${(err as Error)?.message ?? String(err)} (INTERNAL_ERROR)` } };
+  }
+  return MESSAGES.Response.encode(MESSAGES.Response.create(value)).finish();
+}
+
+/** The whole body, refused (REQUEST_TOO_LARGE) as soon as it passes `limit`, without keeping the rest. */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const tooLarge = (): RpcCallError => new RpcCallError('REQUEST_TOO_LARGE', `the request is larger than ${limit} bytes, the API server's limit for one call`);
+  if (Number(req.headers['content-length'] ?? NaN) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', (err: Error) => reject(new ClientGoneError(`the client went away before the request body was whole: ${err.message}`)));
+  });
+}

@@ -161,6 +161,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
   let replayed: EngineEvent[] = [];
   let where: string;
   let lock: DataDirLock | undefined;
+  let discard = (): Promise<void> => log.close();
   if (parsed.memory) {
     log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
     where = 'memory (not durable)';
@@ -169,6 +170,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       const data = await openDataDir(parsed.data, configHash(config), { durable: parsed.durable });
       log = data.log;
       lock = data.lock;
+      discard = data.discard;
       replayed = data.events;
       const over = data.lock.takenOver;
       if (over !== null) {
@@ -202,8 +204,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     });
   } catch (err) {
     io.stderr(`pushq serve: cannot start: ${(err as Error).message}\n`);
-    await log.close().catch(() => {});
-    await lock?.release().catch(() => {});
+    await discard().catch(() => {}); // a first start leaves no trace in the data directory
     return EXIT_FAILURE;
   }
   replayed = []; // the events now live in the state; let them go

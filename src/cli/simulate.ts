@@ -41,7 +41,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   if (typeof cli === 'number') return cli;
   const parsed = { file: cli.operands[0] as string, ...cli.flags };
 
-  const { scenario, issues } = await loadScenario(parsed.file);
+  const { scenario, issues } = await loadScenario(parsed.file, { refuseQueueFile: true });
   for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
   if (scenario === null) {
     const errors = issues.filter((i) => i.severity === 'error').length;

@@ -33,6 +33,11 @@ export interface ParseScenarioOptions {
   baseDir?: string;
   /** Reads a queue file; default `loadQueueConfigFile`. */
   readQueueFile?: (path: string) => Promise<ConfigResult>;
+  /**
+   * A file with a queue file's keys only is an error (`queue-file-not-scenario`): it would run and
+   * add no task. `pushq simulate` sets this; a queue-only scenario is otherwise valid.
+   */
+  refuseQueueFile?: boolean;
 }
 
 export async function parseScenario(text: string, opts: ParseScenarioOptions): Promise<ScenarioResult> {
@@ -47,6 +52,10 @@ export async function parseScenario(text: string, opts: ParseScenarioOptions): P
     return { scenario: null, issues: issues.list() };
   }
   const { raw, isRemoved } = checkShape(ScenarioSchema, data, [], issues);
+  // A queue.yaml is a valid scenario that adds no task; given where a scenario is meant, say so.
+  if (opts.refuseQueueFile === true && isQueueFileShape(data)) {
+    issues.report('queue-file-not-scenario', [], `${opts.file} is a queue file (queue.yaml), not a scenario: a scenario adds tasks with workload: (docs/simulate.md); to run these queues as a service: pushq serve --config ${opts.file}`, 'key');
+  }
 
   const queues = await checkQueues(raw, { ...opts, baseDir: opts.baseDir ?? dirname(opts.file) }, issues, configIssues, positions);
   adoptConfigIssues();
@@ -85,6 +94,13 @@ function valueOr<T>(issues: ScenarioIssues, key: string, code: 'seed-invalid' | 
   if (parsed.ok) return parsed.value;
   issues.report(code, [key], `${key} \`${text}\` is not valid: ${parsed.reason}`);
   return undefined;
+}
+
+/** A mapping with a queue.yaml's keys only (a `queue` list, perhaps a storage limit). */
+function isQueueFileShape(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
+  const keys = Object.keys(data);
+  return keys.includes('queue') && keys.every((k) => k === 'queue' || k === 'total_storage_limit');
 }
 
 /** The queue configuration: from `queue_yaml`, from the inline `queue:` list, or App Engine's default. */

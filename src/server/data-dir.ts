@@ -7,8 +7,8 @@
  * directory is refused before it touches the log. The caller owns the returned lock and releases
  * it after closing the log (PushqService does, given `dataLock`).
  */
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { createFileEventLog, openFileEventLog } from '../log/file-log.js';
@@ -25,20 +25,41 @@ export interface OpenedData {
   droppedBytes: number;
   /** Held until released; `lock.takenOver` says if a crashed server's lock was replaced. */
   lock: DataDirLock;
+  /**
+   * For a start that failed after the open (a port in use, say): closes the log and releases the
+   * lock, and when this open made the log (a first start) deletes it and the directories it made,
+   * so the directory is left as it was. A log that held events is kept.
+   */
+  discard(): Promise<void>;
 }
 
 export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions } = {}): Promise<OpenedData> {
-  await mkdir(dir, { recursive: true });
+  const madeDir = await mkdir(dir, { recursive: true });
   const lock = await acquireDataDirLock(dir, options.lock);
   try {
-    return { ...(await openLog(dir, configHash, options.durable ?? true)), lock };
+    const opened = await openLog(dir, configHash, options.durable ?? true);
+    const discard = async (): Promise<void> => {
+      await opened.log.close();
+      if (opened.created) await rm(opened.path, { force: true });
+      await lock.release(); // after the log is gone: no other server may open it meanwhile
+      if (opened.created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
+    };
+    return { log: opened.log, path: opened.path, events: opened.events, droppedBytes: opened.droppedBytes, lock, discard };
   } catch (err) {
     await lock.release();
     throw err;
   }
 }
 
-async function openLog(dir: string, configHash: string, durable: boolean): Promise<Omit<OpenedData, 'lock'>> {
+/** Removes `dir` and its parents up to `top` (the first directory mkdir made), each only if empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d.startsWith(top); d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false))) return; // not empty: someone else's files are there
+    if (d === top) return;
+  }
+}
+
+async function openLog(dir: string, configHash: string, durable: boolean): Promise<Omit<OpenedData, 'lock' | 'discard'> & { created: boolean }> {
   const path = join(dir, EVENT_LOG_FILE);
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size > 0) {
@@ -47,9 +68,9 @@ async function openLog(dir: string, configHash: string, durable: boolean): Promi
       await opened.log.close();
       throw new Error(`${path}: this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory`);
     }
-    return { log: opened.log, path, events: opened.events, droppedBytes: opened.recovered.droppedBytes };
+    return { log: opened.log, path, events: opened.events, droppedBytes: opened.recovered.droppedBytes, created: false };
   }
   const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
   const log = await createFileEventLog(path, header, { durable, overwrite: true });
-  return { log, path, events: [], droppedBytes: 0 };
+  return { log, path, events: [], droppedBytes: 0, created: true };
 }

@@ -1,0 +1,119 @@
+/**
+ * What users hit, through the real CLI (`node bin/pushq.js`): `pushq serve` on a busy port or on a
+ * public address without a token fails with a message that says what to do and leaves the data
+ * directory as it was; `pushq simulate queue.yaml` says it was given a queue file; and the curl
+ * examples of README.md, docs/serve.md and examples/serve/README.md, run as written with curl,
+ * work against a real server (they send JSON, which the API requires).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { ROOT, startServe, type ServeProcess } from '../helpers/serve-process.js';
+
+let dir: string;
+let busy: Server;
+let busyPort: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-refusals-'));
+  busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
+  busyPort = (busy.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  await new Promise((r) => busy?.close(r));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('pushq serve refuses to start, and leaves the data directory as it was', () => {
+  it('on a busy port: exit 1, a message suggesting --port 0, no data directory left behind', async () => {
+    const data = join(dir, 'fresh', 'nested');
+    const r = await pushq(['serve', '--port', String(busyPort), '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`pushq serve: cannot start: port ${busyPort} on 127.0.0.1 is in use by another process`);
+    expect(r.stderr).toContain('--port 0 picks a free one');
+    expect(r.stderr.trim()).toMatch(/\(PORT_IN_USE\)$/);
+    expect(existsSync(join(dir, 'fresh'))).toBe(false);
+  });
+
+  it('on a busy port with an empty data directory that exists: it stays empty', async () => {
+    const data = join(dir, 'empty');
+    await mkdir(data);
+    const r = await pushq(['serve', '--port', String(busyPort), '--data', data]);
+    expect(r.code).toBe(1);
+    expect(readdirSync(data)).toEqual([]);
+  });
+
+  it('on a busy port with a data directory that holds a log: the log is kept, unchanged', async () => {
+    const data = join(dir, 'used');
+    const first = await startServe(['--data', data]);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const log = readFileSync(join(data, 'events.log'));
+    const r = await pushq(['serve', '--port', String(busyPort), '--data', data]);
+    expect(r.code).toBe(1);
+    expect(readdirSync(data)).toEqual(['events.log']);
+    expect(readFileSync(join(data, 'events.log'))).toEqual(log);
+  });
+
+  it('on a public address without --auth-token: exit 1, the reason and the two ways out, nothing bound or written', async () => {
+    const data = join(dir, 'public');
+    const r = await pushq(['serve', '--host', '0.0.0.0', '--port', String(busyPort), '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--host 0.0.0.0 is not a loopback address');
+    expect(r.stderr).toContain('--auth-token TOKEN');
+    expect(r.stderr).toContain('--insecure-public');
+    expect(r.stderr.trim()).toMatch(/\(UNPROTECTED_PUBLIC_BIND\)$/);
+    expect(r.stderr).not.toContain('PORT_IN_USE'); // refused before binding
+    expect(existsSync(data)).toBe(false);
+  });
+});
+
+describe('pushq simulate', () => {
+  it('given a queue file where a scenario is expected, says so (exit 1, nothing run)', async () => {
+    const r = await pushq(['simulate', 'examples/serve/queue.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('examples/serve/queue.yaml is a queue file (queue.yaml), not a scenario: a scenario adds tasks with workload:');
+    expect(r.stderr).toContain('pushq serve --config examples/serve/queue.yaml (queue-file-not-scenario)');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('the curl examples, run as written', () => {
+  let serve: ServeProcess;
+  beforeAll(async () => {
+    serve = await startServe(['--memory', '--config', 'examples/serve/queue.yaml']);
+  });
+  afterAll(async () => {
+    serve?.child.kill('SIGTERM');
+    await serve?.exited;
+  });
+
+  /** The curl lines of a document's sh blocks, with their API= line. */
+  function curlBlocks(file: string): string[] {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((block) => block.includes('curl '));
+  }
+
+  it.each(['README.md', 'docs/serve.md', 'examples/serve/README.md'])('%s', async (file) => {
+    const blocks = curlBlocks(file);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      // Every request with a body says it is JSON.
+      for (const line of block.split('\n').filter((l) => /\bcurl\b.* -d /.test(l))) expect(line, file).toContain("-H 'Content-Type: application/json'");
+      // Against this server: its port instead of 8123; each curl fails on an HTTP error (-f) and prints the status.
+      const script = `set -e\n${block.replaceAll('http://127.0.0.1:8123', serve.url).replaceAll('curl -s ', 'curl -sS -f -o /dev/null -w "%{http_code}\\n" ')}`;
+      const { stdout } = await promisify(execFile)('bash', ['-c', script], { cwd: ROOT });
+      const statuses = stdout.trim().split('\n');
+      expect(statuses.length).toBeGreaterThan(1);
+      for (const s of statuses) expect(s, `${file}: ${stdout}`).toBe('200');
+    }
+  });
+});

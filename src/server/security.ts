@@ -28,6 +28,7 @@ import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { isRpcContentType, isRpcHttp } from './appengine/rpc-http.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
@@ -200,6 +201,9 @@ function contentTypeRefusal(req: IncomingMessage, method: string): ApiError | un
   const type = req.headers['content-type'];
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (type === undefined ? !hasBody : isJson(type)) return undefined;
+  // App Engine's API calls (POST /rpc_http) are protobuf. A page cannot send this type
+  // cross-origin without a preflight (it is not a "simple" request), so the rule's reason holds.
+  if (isRpcHttp(req) && isRpcContentType(type)) return undefined;
   return new ApiError(
     'UNSUPPORTED_MEDIA_TYPE',
     `${type === undefined ? 'a body without a Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 200))}`} is refused: request bodies must be JSON, sent with Content-Type: application/json`,

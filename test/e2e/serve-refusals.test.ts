@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,54 @@ describe('pushq serve refuses to start, and leaves the data directory as it was'
     expect(existsSync(data)).toBe(false);
   });
 });
+
+describe('the security flags reach the service', () => {
+  const TOKEN = 'e2e-token-0123456789abcdef';
+
+  it('--host 0.0.0.0 --auth-token: starts; requests need the token; --allow-host and --allow-origin are honoured', async () => {
+    const serve = await startServe(['--memory', '--host', '0.0.0.0', '--auth-token', TOKEN, '--allow-host', 'pushq.test', '--allow-origin', 'http://localhost:3000']);
+    try {
+      const port = new URL(serve.url).port;
+      const api = `http://127.0.0.1:${port}/v2/projects/-/locations/-/queues`;
+      expect((await fetch(api)).status).toBe(401);
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      expect((await fetch(api, { headers: auth })).status).toBe(200);
+      const status = (headers: Record<string, string>) => rawStatus(Number(port), headers);
+      expect(await status({ host: `pushq.test:${port}`, ...auth })).toBe(200);
+      expect(await status({ host: `evil.example:${port}`, ...auth })).toBe(403);
+      const create = (origin: string) =>
+        fetch(`${api}/default:pause`, { method: 'POST', headers: { ...auth, origin, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.status);
+      expect(await create('http://localhost:3000')).toBe(200);
+      expect(await create('http://evil.example')).toBe(403);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  });
+
+  it('--host 0.0.0.0 --insecure-public: starts with no token', async () => {
+    const serve = await startServe(['--memory', '--host', '0.0.0.0', '--insecure-public']);
+    try {
+      const port = new URL(serve.url).port;
+      expect((await fetch(`http://127.0.0.1:${port}/pushq/health`)).status).toBe(200);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  });
+});
+
+/** A GET with exactly these headers (fetch cannot set Host). */
+function rawStatus(port: number, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/pushq/health', headers, setHost: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('pushq simulate', () => {
   it('given a queue file where a scenario is expected, says so (exit 1, nothing run)', async () => {

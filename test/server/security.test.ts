@@ -6,7 +6,9 @@
  * one, and the headers every response carries. Each refusal is a 4xx in Google's error shape
  * naming what was refused, and appends nothing to the log.
  */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueConfig, requireValidConfig } from '../../src/index.js';
@@ -315,6 +317,19 @@ describe('binding beyond loopback', () => {
     );
     expect((err as ServeStartError).code).toBe(code);
     expect((err as Error).message).toMatch(new RegExp(`\\(${code}\\)$`));
+  });
+});
+
+describe('docs/errors.md', () => {
+  it('lists exactly the start error codes', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const doc = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+    const section = doc.split(/^## /m).find((s) => s.startsWith('Serve start'));
+    const documented = [...(section ?? '').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]!);
+    const src = readFileSync(join(root, 'src', 'server', 'start-errors.ts'), 'utf8');
+    const union = /export type ServeStartErrorCode =([^;]*);/.exec(src)?.[1] ?? '';
+    expect(documented.sort()).toEqual([...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!).sort());
+    expect(documented.length).toBe(5);
   });
 });
 

@@ -1,0 +1,146 @@
+/**
+ * An App Engine app's own Task Queue calls, unchanged, served by pushq: a Go program using
+ * Google's Go library for the bundled services (Debian's golang-google-appengine-dev, installed by
+ * .ci/ensure-go.sh before the tests) is built here and run against a real `pushq serve` on
+ * loopback, with a real worker. The library sends each call to POST /rpc_http as App Engine's
+ * API server receives it; the program prints what every call returned
+ * (test/fixtures/appengine-go/main.go).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const run = promisify(execFile);
+const GOPATH = '/usr/share/gocode';
+const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/taskqueue/taskqueue.go');
+const RATE_PER_SECOND = 4;
+const BATCH = 8;
+
+const YAML = `
+queue:
+- name: rated
+  rate: ${RATE_PER_SECOND}/s
+  bucket_size: 1
+- name: held
+  rate: 0
+`;
+
+let dir: string;
+let program: string;
+let worker: Worker;
+let serve: ServeProcess;
+let out: any;
+
+beforeAll(async () => {
+  if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
+  dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-'));
+  program = join(dir, 'appengine-go');
+  // GOPATH mode, as the Debian packages are laid out; the build cache is kept between runs.
+  const env = { ...process.env, GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
+  await run('go', ['build', '-o', program, '.'], { cwd: join(ROOT, 'test/fixtures/appengine-go'), env, timeout: 240_000 });
+  await writeFile(join(dir, 'queue.yaml'), YAML);
+  worker = await startWorker();
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`]);
+  const port = new URL(serve.url).port;
+  const { stdout } = await run(program, [], {
+    timeout: 60_000,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      API_HOST: '127.0.0.1',
+      API_PORT: port,
+      // What App Engine sets for an instance; with them the library asks no metadata server.
+      GAE_LONG_APP_ID: 's~pushq-test',
+      GAE_MODULE_NAME: 'default',
+      GAE_MODULE_VERSION: 'v1',
+      GAE_MINOR_VERSION: '1',
+      GAE_MODULE_INSTANCE: '0',
+    },
+  });
+  out = JSON.parse(stdout);
+}, 300_000);
+
+afterAll(async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await worker?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('taskqueue from Google\'s Go library, through pushq', () => {
+  it('adds one task: the worker receives the form POST with App Engine\'s headers and the library\'s namespace header', async () => {
+    expect(out.single).toMatch(/\S/);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/single'), 10_000, 'the single task');
+    const r = worker.forUrl('/single')[0]!;
+    expect(r.method).toBe('POST');
+    expect(new URLSearchParams(r.body.toString())).toEqual(new URLSearchParams({ n: '1', word: 'hé llo' }));
+    expect(r.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(r.headers['x-appengine-queuename']).toBe('default');
+    expect(r.headers['x-appengine-taskname']).toBe(out.single);
+    expect(r.headers['x-appengine-taskretrycount']).toBe('0');
+    expect(r.headers['x-appengine-taskexecutioncount']).toBe('0');
+    expect(r.headers['x-appengine-tasketa']).toMatch(/^\d+\.\d{6}$/);
+    expect(r.headers['x-appengine-current-namespace']).toBe('');
+    expect(r.headers['user-agent']).toMatch(/AppEngine-Google/);
+  });
+
+  it('adds a batch: every task is dispatched, under the queue\'s rate (bucket 1)', async () => {
+    expect(out.batch).toHaveLength(BATCH);
+    expect(new Set(out.batch).size).toBe(BATCH);
+    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/batch/')).length === BATCH, 20_000, 'the batch');
+    const got = worker.forUrl('/batch/');
+    expect(got.map((r) => r.headers['x-appengine-queuename'])).toEqual(Array(BATCH).fill('rated'));
+    expect(new Set(got.map((r) => r.headers['x-appengine-taskname']))).toEqual(new Set(out.batch));
+    // A token bucket of 1 at 4/s: task j cannot arrive before (j - i - 1) / rate after task i.
+    // The slack covers arrival jitter (a first request waits for its connection).
+    const slackMs = 250;
+    const at = got.map((r) => r.atMs);
+    for (let i = 0; i < at.length; i++) {
+      for (let j = i + 1; j < at.length; j++) {
+        const earliest = ((j - i - 1) / RATE_PER_SECOND) * 1000 - slackMs;
+        expect(at[j]! - at[i]!, `tasks ${i} → ${j}`).toBeGreaterThanOrEqual(earliest);
+      }
+    }
+    expect(at[at.length - 1]! - at[0]!).toBeGreaterThanOrEqual(((BATCH - 2) / RATE_PER_SECOND) * 1000);
+  });
+
+  it('a named task added twice: the second Add returns taskqueue.ErrTaskAlreadyAdded; in a batch only that slot fails', () => {
+    expect(out.namedFirst).toBe('ok');
+    expect(out.alreadyAdded).toBe(true);
+    expect(out.namedAgain).toBe('taskqueue: task has already been added');
+    expect(out.batchAlready).toEqual(['ok', 'taskqueue: task has already been added']);
+  });
+
+  it('deletes a task; deleting it again is TOMBSTONED_TASK', () => {
+    expect(out.deleted).toBe('ok');
+    expect(out.deletedAgain).toMatch(/^API error 11 \(taskqueue: TOMBSTONED_TASK\)/);
+    expect(worker.forUrl('/never')).toHaveLength(0);
+  });
+
+  it('reads queue stats (tasks waiting, the oldest ETA, the enforced rate) and purges a queue', () => {
+    expect(out.statsBefore).toBe(3);
+    expect(out.oldestSet).toBe(true);
+    expect(out.purged).toBe('ok');
+    expect(out.statsAfter).toBe(0);
+    expect(out.enforcedRate).toBe(RATE_PER_SECOND);
+    expect(out.retryAdded).toBe('ok');
+  });
+
+  it('an undefined queue is the library\'s UNKNOWN_QUEUE error, naming the queue', () => {
+    expect(out.unknownQueue).toMatch(/^API error 1 \(taskqueue: UNKNOWN_QUEUE\): queue "no-such-queue" is not defined/);
+  });
+
+  it('the tasks are in the same engine as the Cloud Tasks API: listed there, with their story', async () => {
+    const held = await api('GET', `${serve.api}/held/tasks`);
+    expect(held.status).toBe(200);
+    // Purged, then one task with retry options added after the purge.
+    expect(held.json.tasks).toHaveLength(1);
+    const story = await api('GET', `${serve.url}/pushq/queues/default/tasks/${out.single}/story`);
+    expect(story.status).toBe(200);
+  });
+});

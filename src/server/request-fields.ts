@@ -72,6 +72,12 @@ export const REQUEST_BODIES = {
 /** The fields that repeat the URL's resource name. */
 export const PATH_FIELDS = ['parent', 'name'] as const;
 
+/** `path.key`, or `path["key"]` for a key that is not a plain name (empty, dotted, spaced). */
+function pathTo(path: string, key: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return `${path}[${JSON.stringify(key)}]`;
+  return path === '' ? key : `${path}.${key}`;
+}
+
 function snakeCase(camel: string): string {
   return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
@@ -96,7 +102,7 @@ function normalize(value: unknown, schema: MessageSchema, path: string): unknown
   const names = Object.keys(schema.fields);
   for (const [key, v] of Object.entries(value)) {
     const name = Object.hasOwn(schema.fields, key) ? key : names.find((n) => snakeCase(n) === key);
-    const at = path === '' ? key : `${path}.${key}`;
+    const at = pathTo(path, key);
     if (name === undefined) {
       throw new ApiError('UNKNOWN_FIELD', `unknown field ${at}${hintFor(key, names)}`, at);
     }

@@ -35,7 +35,7 @@ function verdicts(events: readonly EngineEvent[]): { expected: boolean; retried:
   for (const e of events) {
     // A queue left out of a reload is disabled but keeps its parameters (its attempts still settle).
     if (e.type === 'ConfigApplied') queues = new Map([...queues, ...e.config.queues.map((q) => [q.name, q.retry_parameters] as const)]);
-    if (e.type === 'TaskAdded') tasks.set(e.id, { params: e.retry, queue: e.queue, attempts: 0, first: null });
+    if (e.type === 'TaskAdded') tasks.set(e.id, { params: e.options?.retry, queue: e.queue, attempts: 0, first: null });
     if (e.type === 'AttemptDispatched') {
       const t = tasks.get(e.id)!;
       t.attempts++;

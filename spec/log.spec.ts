@@ -16,7 +16,7 @@ import { createFileEventLogSync, readEventLogFile } from '../src/log/file-log.js
 import { scanEventLog, type LogPosition } from '../src/log/log-reader.js';
 import { replay, stateLines } from '../src/log/replay.js';
 import { loadWithSnapshot, writeSnapshotFile } from '../src/log/snapshot.js';
-import { EVENT_SCHEMAS } from '../src/log/schemas.js';
+import { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS } from '../src/log/schemas.js';
 import { encodeMarker, markerRead, parseMarker, parseMarkerBytes } from '../src/log/log-format.js';
 import { runScenario, scenarioArbitrary } from '../src/testing/scenario.js';
 import { eventArbitrary } from './helpers/events.js';
@@ -36,8 +36,19 @@ describe('codec', () => {
         const entries = Object.entries(e);
         const shuffled = Object.fromEntries(reverse ? entries.reverse() : [entries[0]!, ...entries.slice(1).sort(([a], [b]) => (a < b ? -1 : 1))]) as unknown as EngineEvent;
         expect(encodeEvent(shuffled)).toBe(line);
-        // Key order on disk is the schema's.
+        // Key order on disk is the schema's, a task's options included.
         expect(Object.keys(JSON.parse(line))).toEqual(['type', ...EVENT_SCHEMAS[e.type].map((f) => f.name).filter((k) => (e as unknown as Record<string, unknown>)[k] !== undefined)]);
+        if (e.type === 'TaskAdded' && e.options !== undefined) {
+          const options = e.options as Record<string, unknown>;
+          expect(Object.keys(JSON.parse(line).options)).toEqual(TASK_OPTION_SCHEMAS.map((f) => f.name).filter((k) => options[k] !== undefined));
+          const reversed = { ...e, options: Object.fromEntries(Object.entries(options).reverse()) } as EngineEvent;
+          expect(encodeEvent(reversed)).toBe(line);
+        }
+        // A log of format version 1 (options as top-level fields) reads back the same event, in its own bytes.
+        const v1 = encodeEvent(e, 1);
+        expect(decodeEvent(v1, 1)).toEqual(e);
+        expect(encodeEvent(decodeEvent(v1, 1), 1)).toBe(v1);
+        if (e.type !== 'TaskAdded' || e.options === undefined) expect(v1).toBe(line);
       }),
       { numRuns: 600 },
     );

@@ -356,7 +356,7 @@ function runEngine(input: ModelInput): { attempts: Attempt[][]; events: EngineEv
   const indexOfId = new Map<number, number>();
   for (const e of events) {
     if (e.type === 'TaskAdded') {
-      indexOfId.set(e.id, Number(e.name!.slice(1)));
+      indexOfId.set(e.id, Number(e.options!.name!.slice(1)));
       byId.set(e.id, []);
     }
     if (e.type === 'AttemptDispatched') byId.get(e.id)!.push({ at: e.t, endAt: null, verdict: null });

@@ -35,7 +35,7 @@ function delays(events: readonly EngineEvent[]): { n: number; retry: number; del
   for (const e of events) {
     // A queue left out of a reload is disabled but keeps its parameters (its attempts still settle).
     if (e.type === 'ConfigApplied') queues = new Map([...queues, ...e.config.queues.map((q) => [q.name, q.retry_parameters] as const)]);
-    if (e.type === 'TaskAdded') tasks.set(e.id, { params: e.retry, queue: e.queue, attempts: 0 });
+    if (e.type === 'TaskAdded') tasks.set(e.id, { params: e.options?.retry, queue: e.queue, attempts: 0 });
     if (e.type === 'AttemptDispatched') tasks.get(e.id)!.attempts++;
     if (e.type === 'AttemptFailed') {
       const t = tasks.get(e.id)!;
@@ -124,7 +124,7 @@ describe('retry delays', () => {
       const events = copyEvents(run());
       const added = events.find((e) => e.type === 'TaskAdded')!;
       if (added.type !== 'TaskAdded') throw new Error('unreachable');
-      added.retry = { task_retry_limit: 5, task_age_limit_seconds: null, min_backoff_seconds: 2, max_backoff_seconds: 3600, max_doublings: 16 };
+      added.options = { ...added.options, retry: { task_retry_limit: 5, task_age_limit_seconds: null, min_backoff_seconds: 2, max_backoff_seconds: 3600, max_doublings: 16 } };
       expect(checkRetryDelays(events).length).toBe(5);
     });
   });

@@ -29,8 +29,13 @@ export const eventArbitrary: fc.Arbitrary<EngineEvent> = fc.oneof(
   fc.record(
     {
       type: fc.constant('TaskAdded' as const), t: uint, id: uint, queue: text, eta: uint, size: small,
-      name: text, url: text, method: fc.constantFrom('GET' as const, 'POST' as const, 'PUT' as const), headers: fc.array(fc.tuple(text, text), { maxLength: 3 }),
-      body: fc.base64String({ maxLength: 40 }), bodyBytes: small, target: text, retry, dispatchDeadlineUs: uint,
+      options: fc.record(
+        {
+          name: text, url: text, method: fc.constantFrom('GET' as const, 'POST' as const, 'PUT' as const), headers: fc.array(fc.tuple(text, text), { maxLength: 3 }),
+          body: fc.base64String({ maxLength: 40 }), bodyBytes: small, target: text, retry, dispatchDeadlineUs: uint,
+        },
+        { requiredKeys: [] },
+      ).filter((o) => Object.keys(o).length > 0), // a task without options has none, never {}
     },
     { requiredKeys: ['type', 't', 'id', 'queue', 'eta', 'size'] },
   ),

@@ -2,13 +2,22 @@
  * Every change to the engine's state is one of these events. The log holds them in order;
  * `evolve` (state.ts) is the only code that applies them; replaying a log is a fold of `evolve`.
  *
+ * The event types are not written here but derived from the schema table (event-schema.ts), so
+ * the types, the codec, the decoders and docs/events.md cannot disagree about a field: each kind
+ * maps to one TypeScript type (KindTypes below), and an optional field becomes an optional
+ * property. What each field means is in the table.
+ *
  * Conventions: `t` is the time the event happened, in integer microseconds (virtual time since
  * the start, or wall time since the epoch); `id` is the task's dense id (its name is in its
  * TaskAdded); fields ending in `Us` are microsecond durations; optional fields are omitted, not
- * null, so the common event stays small on disk. docs/events.md documents each field.
+ * null, so the common event stays small on disk.
  */
+import { ENGINE_EVENT_TYPES, type EVENT_SCHEMAS, type EngineEventType, type FieldSchema, type TASK_OPTION_SCHEMAS } from './event-schema.js';
 import type { QueueFileConfig, RetryParameters } from './queue-config.js';
 import type { HttpMethod } from './task-table.js';
+import type { Micros } from './time.js';
+
+export { ENGINE_EVENT_TYPES, type EngineEventType };
 
 export type TargetScaling = 'automatic' | 'basic' | 'manual';
 
@@ -30,151 +39,56 @@ export interface EngineSettings {
 /** Why an attempt failed. */
 export type FailureReason = 'status' | 'deadline' | 'connection';
 
-/** The queue configuration took effect (start, or a reload with deploy semantics). */
-export interface ConfigApplied {
-  type: 'ConfigApplied';
-  t: number;
+/** The TypeScript type of each field kind. */
+interface KindTypes {
+  us: Micros;
+  uint: number;
+  status: number | null;
+  queue: string;
+  string: string;
+  reason: FailureReason;
+  true: true;
+  method: HttpMethod;
+  headers: [string, string][];
+  retry: RetryParameters;
   config: QueueFileConfig;
   settings: EngineSettings;
+  options: TaskOptions;
 }
 
-export interface TaskAdded {
-  type: 'TaskAdded';
-  t: number;
-  id: number;
-  queue: string;
-  /** Omitted for a generated name, which is `task<id>`. */
-  name?: string;
-  eta: number;
-  /** Omitted: `/_ah/queue/<queue>`. */
-  url?: string;
-  /** Omitted: POST. */
-  method?: HttpMethod;
-  headers?: [string, string][];
-  /** Base64 payload (real service). */
-  body?: string;
-  /** Modelled payload size (simulation). */
-  bodyBytes?: number;
-  target?: string;
-  /** Per-task retry options: they replace the queue's as a whole (S15). */
-  retry?: RetryParameters;
-  /** The task's own handler deadline; omitted: the target's scaling deadline (S34). */
-  dispatchDeadlineUs?: number;
-  /** Bytes counted against total_storage_limit (reference §3.2 size formula). */
-  size: number;
-}
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
 
-export interface AttemptDispatched {
-  type: 'AttemptDispatched';
-  t: number;
-  id: number;
-  /** Force-run (RunTask): no token taken. */
-  forced?: true;
-}
+/** The object a list of field schemas describes: required fields, then optional ones. */
+type ShapeOf<F extends readonly FieldSchema[]> = Flatten<
+  { -readonly [P in F[number] as P['optional'] extends true ? never : P['name']]: KindTypes[P['kind']] } & {
+    -readonly [P in F[number] as P['optional'] extends true ? P['name'] : never]?: KindTypes[P['kind']];
+  }
+>;
 
-export interface AttemptSucceeded {
-  type: 'AttemptSucceeded';
-  t: number;
-  id: number;
-  status: number;
-  latencyUs: number;
-}
+/** What a task carries beyond the defaults (TaskAdded.options): each field absent means the default. */
+export type TaskOptions = ShapeOf<typeof TASK_OPTION_SCHEMAS>;
 
+/** The event of one type, as the schema table describes it. */
+export type EventOf<T extends EngineEventType> = Flatten<{ type: T } & ShapeOf<(typeof EVENT_SCHEMAS)[T]>>;
+
+/** The queue configuration took effect (start, or a reload with deploy semantics). */
+export type ConfigApplied = EventOf<'ConfigApplied'>;
+/** A task was added; its options (name, URL, retry parameters, ...) travel as one value. */
+export type TaskAdded = EventOf<'TaskAdded'>;
+export type AttemptDispatched = EventOf<'AttemptDispatched'>;
+export type AttemptSucceeded = EventOf<'AttemptSucceeded'>;
 /** An attempt failed and the task will be retried at `retryAt`. */
-export interface AttemptFailed {
-  type: 'AttemptFailed';
-  t: number;
-  id: number;
-  /** null when no response arrived (deadline, refused connection). */
-  status: number | null;
-  reason: FailureReason;
-  error?: string;
-  latencyUs: number;
-  /** The retry number being scheduled (1 = first retry): the backoff formula's n. */
-  retry: number;
-  delayUs: number;
-  retryAt: number;
-}
-
+export type AttemptFailed = EventOf<'AttemptFailed'>;
 /** An attempt failed and the task gave up: both retry limits are exceeded. */
-export interface TaskGaveUp {
-  type: 'TaskGaveUp';
-  t: number;
-  id: number;
-  status: number | null;
-  reason: FailureReason;
-  error?: string;
-  latencyUs: number;
-}
-
+export type TaskGaveUp = EventOf<'TaskGaveUp'>;
 /** A task in backoff reached its retry time and waits for a token again. */
-export interface BackoffElapsed {
-  type: 'BackoffElapsed';
-  t: number;
-  id: number;
-}
-
+export type BackoffElapsed = EventOf<'BackoffElapsed'>;
 /** An attempt ended for a task that was deleted or purged while it was in flight. */
-export interface AttemptOrphaned {
-  type: 'AttemptOrphaned';
-  t: number;
-  id: number;
-  status: number | null;
-  latencyUs: number;
-}
-
-export interface TaskDeleted {
-  type: 'TaskDeleted';
-  t: number;
-  id: number;
-}
-
-export interface QueuePaused {
-  type: 'QueuePaused';
-  t: number;
-  queue: string;
-}
-
-export interface QueueResumed {
-  type: 'QueueResumed';
-  t: number;
-  queue: string;
-}
-
+export type AttemptOrphaned = EventOf<'AttemptOrphaned'>;
+export type TaskDeleted = EventOf<'TaskDeleted'>;
+export type QueuePaused = EventOf<'QueuePaused'>;
+export type QueueResumed = EventOf<'QueueResumed'>;
 /** Deletes every task of the queue added at or before `t` (S32); in-flight attempts finish. */
-export interface QueuePurged {
-  type: 'QueuePurged';
-  t: number;
-  queue: string;
-}
+export type QueuePurged = EventOf<'QueuePurged'>;
 
-export type EngineEvent =
-  | ConfigApplied
-  | TaskAdded
-  | AttemptDispatched
-  | AttemptSucceeded
-  | AttemptFailed
-  | TaskGaveUp
-  | BackoffElapsed
-  | AttemptOrphaned
-  | TaskDeleted
-  | QueuePaused
-  | QueueResumed
-  | QueuePurged;
-
-export type EngineEventType = EngineEvent['type'];
-
-export const ENGINE_EVENT_TYPES: readonly EngineEventType[] = [
-  'ConfigApplied',
-  'TaskAdded',
-  'AttemptDispatched',
-  'AttemptSucceeded',
-  'AttemptFailed',
-  'TaskGaveUp',
-  'BackoffElapsed',
-  'AttemptOrphaned',
-  'TaskDeleted',
-  'QueuePaused',
-  'QueueResumed',
-  'QueuePurged',
-];
+export type EngineEvent = { [T in EngineEventType]: EventOf<T> }[EngineEventType];

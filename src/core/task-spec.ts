@@ -6,6 +6,7 @@
  */
 import { RETRY_DEFAULTS, type RetryParameters } from './queue-config.js';
 import { TaskValidationError } from './errors.js';
+import type { TaskOptions } from './events.js';
 import type { HttpMethod } from './task-table.js';
 import { US_PER_DAY, US_PER_HOUR, US_PER_SECOND, type Micros } from './time.js';
 
@@ -46,19 +47,13 @@ export interface TaskSpec {
  */
 export type TaskApiFlavour = 'taskqueue' | 'cloud-tasks';
 
+/** A request that passed the rules: what its TaskAdded carries. */
 export interface CheckedTask {
   queue: string;
-  name: string | undefined;
-  url: string | undefined;
-  method: HttpMethod | undefined;
-  headers: [string, string][] | undefined;
-  body: string | undefined;
-  bodyBytes: number | undefined;
   eta: Micros;
-  retry: RetryParameters | undefined;
-  target: string | undefined;
-  dispatchDeadlineUs: Micros | undefined;
   size: number;
+  /** Everything that is not a default, as the event carries it; undefined when nothing is. */
+  options: TaskOptions | undefined;
 }
 
 export const TASK_LIMITS = {
@@ -213,20 +208,19 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   for (const [k, v] of headers ?? []) size += utf8Length(k) + utf8Length(v) + 4;
   if (size > TASK_LIMITS.size_bytes_max) invalid('body', `the task is ${size} bytes, above the limit of ${TASK_LIMITS.size_bytes_max}`, index, 'TASK_TOO_LARGE');
 
-  return {
-    queue,
-    name: spec.name,
-    url,
-    method: spec.method === undefined || spec.method === 'POST' ? undefined : method,
-    headers,
-    body,
-    bodyBytes: spec.bodyBytes,
-    eta,
-    retry: spec.retry === undefined ? undefined : checkRetryOptions(spec.retry, index),
-    target: spec.target,
-    dispatchDeadlineUs: deadline,
-    size,
-  };
+  // Only what differs from the default is kept (in schema order), so most simulated tasks carry
+  // no options at all, and allocate none.
+  let o: TaskOptions | undefined;
+  if (spec.name !== undefined) (o ??= {}).name = spec.name;
+  if (url !== undefined) (o ??= {}).url = url;
+  if (spec.method !== undefined && spec.method !== 'POST') (o ??= {}).method = method;
+  if (headers !== undefined) (o ??= {}).headers = headers;
+  if (body !== undefined) (o ??= {}).body = body;
+  if (spec.bodyBytes !== undefined) (o ??= {}).bodyBytes = spec.bodyBytes;
+  if (spec.target !== undefined) (o ??= {}).target = spec.target;
+  if (spec.retry !== undefined) (o ??= {}).retry = checkRetryOptions(spec.retry, index);
+  if (deadline !== undefined) (o ??= {}).dispatchDeadlineUs = deadline;
+  return { queue, eta, size, options: o };
 }
 
 /** Per-task retry options: system defaults for unset fields, then the min/max fix-up (reference §1.2). */

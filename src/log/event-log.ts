@@ -10,7 +10,7 @@
 import type { EngineEvent } from '../core/events.js';
 
 export const LOG_FORMAT = 'pushq-events';
-export const LOG_FORMAT_VERSION = 1;
+export const LOG_FORMAT_VERSION = 2;
 
 /** The first line of a log file; memory logs keep the same record. */
 export interface LogHeader {

@@ -6,50 +6,33 @@
  * caller falls back to that path, so error messages, corruption detection and validation are
  * the codec's alone. It never accepts a line that path would reject.
  *
- * It is strict: it accepts only the exact bytes `encodeEvent` writes for these types (schemas.ts
- * order, no whitespace, integers as canonical digits 0 or [1-9][0-9]* up to 2^53 - 1, strings of
- * printable ASCII without escapes). So an accepted line is also the canonical encoding of the
- * value returned: `encodeEvent(fastDecode(line)) === line`. Anything else (another key order, an
- * extra or missing key, spaces, escapes, 1e3, 01, -0, 1.0, a number beyond 2^53, a type not
- * handled here such as ConfigApplied, or TaskAdded with optional fields) returns null.
+ * It is strict: it accepts only the exact bytes `encodeEvent` writes (schema order, no
+ * whitespace, integers as canonical digits 0 or [1-9][0-9]* up to 2^53 - 1, strings of printable
+ * ASCII without escapes). So an accepted line is also the canonical encoding of the value
+ * returned: `encodeEvent(fastDecode(line)) === line`. Anything else (another key order, an extra
+ * or missing key, spaces, escapes, 1e3, 01, -0, 1.0, a number beyond 2^53) returns null.
  *
- * Handled: TaskAdded (type,t,id,queue,eta,size only: any optional field, dispatchDeadlineUs
- * included, falls back, since `close` demands the brace right after size), AttemptDispatched (forced or not),
- * AttemptSucceeded, AttemptFailed and TaskGaveUp (with or without error), BackoffElapsed,
- * AttemptOrphaned, TaskDeleted. The rest always fall back.
+ * Derived from the schema table (src/core/event-schema.ts): one matcher per event type, generated
+ * at load as straight-line code (match the key's bytes, read the value, ... close), and a
+ * dispatcher that tells the types apart by a few bytes of their names. Kinds it reads: integers,
+ * statuses, reasons, strings, `true`. A type with a required field of another kind (ConfigApplied)
+ * always falls back; an optional field of another kind (TaskAdded's options) makes the line fall
+ * back when it is present. The types handled are FAST_DECODED_TYPES.
+ *
+ * Format versions: every line it accepts is the same bytes in each version this pushq reads
+ * (schemas.ts: only TaskAdded's options differ), so it serves them all.
  *
  * Speed: one pass over the bytes with no intermediate string; queue names, which repeat, come
  * from a small cache instead of a new string per event.
  */
+import { EVENT_SCHEMAS, type EngineEventType, type FieldKind, type FieldSchema } from '../core/event-schema.js';
 import type { EngineEvent } from '../core/events.js';
 
 const lit = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
 
-const PREFIX = lit('{"type":"'); // 9 bytes
-const K_ID = lit(',"id":');
-const K_QUEUE = lit(',"queue":');
-const K_ETA = lit(',"eta":');
-const K_SIZE = lit(',"size":');
-const K_STATUS = lit(',"status":');
-const K_REASON = lit(',"reason":');
-const K_ERROR = lit(',"error":');
-const K_LATENCY = lit(',"latencyUs":');
-const K_RETRY = lit(',"retry":');
-const K_DELAY = lit(',"delayUs":');
-const K_RETRY_AT = lit(',"retryAt":');
-const FORCED_END = lit(',"forced":true}');
+const PREFIX = lit('{"type":"'); // then the type's name
 const NULL = lit('null');
-
-// The rest of each type name after the prefix, up to and including the first key.
-const T_TASK_ADDED = lit('TaskAdded","t":');
-const T_TASK_GAVE_UP = lit('TaskGaveUp","t":');
-const T_TASK_DELETED = lit('TaskDeleted","t":');
-const T_DISPATCHED = lit('AttemptDispatched","t":');
-const T_SUCCEEDED = lit('AttemptSucceeded","t":');
-const T_FAILED = lit('AttemptFailed","t":');
-const T_ORPHANED = lit('AttemptOrphaned","t":');
-const T_BACKOFF = lit('BackoffElapsed","t":');
-
+const TRUE = lit('true');
 const R_STATUS = lit('"status"');
 const R_DEADLINE = lit('"deadline"');
 const R_CONNECTION = lit('"connection"');
@@ -105,6 +88,10 @@ function reason(b: Uint8Array): 'status' | 'deadline' | 'connection' | null {
   }
 }
 
+function flag(b: Uint8Array): true | null {
+  return match(b, TRUE) ? true : null;
+}
+
 // Queue names by a hash of their bytes, checked byte for byte on a hit (a collision just makes a new string).
 const QUEUE_CACHE = new Map<number, string>();
 const QUEUE_CACHE_MAX = 1024;
@@ -147,154 +134,147 @@ function close(b: Uint8Array): boolean {
   return b[at] === 0x7d && at + 1 === end;
 }
 
+// ---- generated from the schema table ---------------------------------------------------------------
+
+/** How a kind is read: the reader call, the test that it failed, and the value from the read. */
+interface Reader {
+  read: string;
+  failed: (v: string) => string;
+  value: (v: string) => string;
+}
+
+function readerFor(kind: FieldKind): Reader | null {
+  const as = (v: string): string => v;
+  switch (kind) {
+    case 'us':
+    case 'uint':
+      return { read: 'uint(b)', failed: (v) => `${v} < 0`, value: as };
+    case 'status':
+      return { read: 'status(b)', failed: (v) => `${v} === ${NO}`, value: (v) => `(${v} === ${NULL_STATUS} ? null : ${v})` };
+    case 'reason':
+      return { read: 'reason(b)', failed: (v) => `${v} === null`, value: as };
+    case 'queue':
+      return { read: 'str(b, true)', failed: (v) => `${v} === null`, value: as };
+    case 'string':
+      return { read: 'str(b, false)', failed: (v) => `${v} === null`, value: as };
+    case 'true':
+      return { read: 'flag(b)', failed: (v) => `${v} === null`, value: as };
+    case 'method':
+    case 'headers':
+    case 'retry':
+    case 'config':
+    case 'settings':
+    case 'options':
+      return null;
+  }
+}
+
+/** Beyond this many optional fields a type is left to the codec (each combination is one object literal). */
+const OPTIONAL_READ_MAX = 2;
+
+const HELPERS = { match, uint, status, reason, flag, str: simpleString, close };
+type Decoder = (b: Buffer) => EngineEvent | null;
+
+/**
+ * The matcher of one type, or null if the type is left to the codec. It starts right after the
+ * prefix, at the type's name, and checks every byte from there to the closing brace.
+ */
+function compileDecoder(type: string, fields: readonly FieldSchema[]): Decoder | null {
+  const literals: Uint8Array[] = [];
+  const lines: string[] = [];
+  let pending = `${type}"`; // bytes still to match, merged until the next read
+  const flush = (): string => {
+    literals.push(lit(pending));
+    pending = '';
+    return `L${literals.length - 1}`;
+  };
+  const present: { name: string; v: string; value: string }[] = [];
+  const optionalRead: number[] = [];
+  for (const [i, f] of fields.entries()) {
+    const key = `,${JSON.stringify(f.name)}:`;
+    const r = readerFor(f.kind);
+    if (r === null) {
+      // A field of a kind not read here: its bytes do not match what follows, so the line falls back.
+      if (f.optional) continue;
+      return null;
+    }
+    const v = `f${i}`;
+    if (f.optional) {
+      const before = pending === '' ? '' : `if (!match(b, ${flush()})) return null; `;
+      pending = key;
+      lines.push(`${before}let ${v}; if (match(b, ${flush()})) { ${v} = ${r.read}; if (${r.failed(v)}) return null; }`);
+      optionalRead.push(present.length);
+    } else {
+      pending += key;
+      lines.push(`if (!match(b, ${flush()})) return null; const ${v} = ${r.read}; if (${r.failed(v)}) return null;`);
+    }
+    present.push({ name: f.name, v, value: r.value(v) });
+  }
+  if (optionalRead.length > OPTIONAL_READ_MAX) return null;
+  if (pending !== '') lines.push(`if (!match(b, ${flush()})) return null;`);
+  lines.push('if (!close(b)) return null;');
+  // One object literal per combination of optional fields present, so each has one fixed shape.
+  for (let mask = (1 << optionalRead.length) - 1; mask >= 0; mask--) {
+    const has = (k: number): boolean => (mask & (1 << k)) !== 0;
+    const keys = present.filter((_, j) => !optionalRead.includes(j) || has(optionalRead.indexOf(j)));
+    const literal = `{ type: ${JSON.stringify(type)}, ${keys.map((p) => `${JSON.stringify(p.name)}: ${p.value}`).join(', ')} }`;
+    const cond = optionalRead.map((j, k) => `${present[j]!.v} ${has(k) ? '!==' : '==='} undefined`).join(' && ');
+    lines.push(mask === 0 || cond === '' ? `return ${literal};` : `if (${cond}) return ${literal};`);
+  }
+  const names = [...Object.keys(HELPERS), ...literals.map((_, k) => `L${k}`)];
+  // Generated from the static schema table, never from input.
+  const factory = new Function(...names, `'use strict';\nreturn function ${type}(b) {\n${lines.join('\n')}\n};`) as (...args: unknown[]) => Decoder;
+  return factory(...Object.values(HELPERS), ...literals);
+}
+
+/**
+ * A switch on the fewest bytes that tell `names` apart (each name with its closing quote), read
+ * at `a` + offset; each leaf calls that type's matcher, which checks the whole name.
+ */
+function dispatchCode(names: readonly string[], index: (name: string) => number): string {
+  if (names.length === 1) return `return D${index(names[0] as string)}(b);`;
+  const shortest = Math.min(...names.map((n) => n.length));
+  let best = -1;
+  let groups = new Map<number, string[]>();
+  for (let p = 0; p < shortest; p++) {
+    const g = new Map<number, string[]>();
+    for (const n of names) g.set(n.charCodeAt(p), [...(g.get(n.charCodeAt(p)) ?? []), n]);
+    if (g.size > groups.size) {
+      best = p;
+      groups = g;
+    }
+  }
+  if (groups.size < 2) throw new Error(`fast-decode: cannot tell ${names.join(', ')} apart`);
+  const cases = [...groups].map(([c, group]) => `case ${c}: ${dispatchCode(group, index)}`);
+  return `switch (b[a + ${best}]) {\n${cases.join('\n')}\ndefault: return null;\n}`;
+}
+
+function compileAll(): { dispatch: (b: Buffer, a: number) => EngineEvent | null; types: EngineEventType[] } {
+  const types: EngineEventType[] = [];
+  const decoders: Decoder[] = [];
+  for (const [type, fields] of Object.entries(EVENT_SCHEMAS) as [EngineEventType, readonly FieldSchema[]][]) {
+    const d = compileDecoder(type, fields);
+    if (d === null) continue;
+    types.push(type);
+    decoders.push(d);
+  }
+  const names = types.map((t) => `${t}"`);
+  const body = dispatchCode(names, (n) => names.indexOf(n));
+  // Generated from the static schema table, never from input.
+  const factory = new Function(...decoders.map((_, k) => `D${k}`), `'use strict';\nreturn function dispatch(b, a) {\n${body}\n};`);
+  return { dispatch: factory(...decoders) as (b: Buffer, a: number) => EngineEvent | null, types };
+}
+
+const COMPILED = compileAll();
+const dispatch = COMPILED.dispatch;
+
+/** The event types whose lines the fast path takes (the others always fall back). */
+export const FAST_DECODED_TYPES: readonly EngineEventType[] = COMPILED.types;
+
 /** See the header: the event on line b[start, lineEnd), exactly as JSON.parse + checkEvent give it, or null. */
 export function fastDecode(b: Buffer, start: number, lineEnd: number): EngineEvent | null {
   at = start;
   end = lineEnd;
   if (!match(b, PREFIX)) return null;
-  switch (b[at]) {
-    case 0x41: // A
-      switch (b[at + 7]) {
-        case 0x44: return dispatched(b);
-        case 0x53: return succeeded(b);
-        case 0x46: return failed(b);
-        case 0x4f: return orphaned(b);
-        default: return null;
-      }
-    case 0x54: // T
-      switch (b[at + 4]) {
-        case 0x41: return taskAdded(b);
-        case 0x47: return gaveUp(b);
-        case 0x44: return deleted(b);
-        default: return null;
-      }
-    case 0x42: // B
-      return backoff(b);
-    default:
-      return null;
-  }
-}
-
-function taskAdded(b: Buffer): EngineEvent | null {
-  if (!match(b, T_TASK_ADDED)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !match(b, K_QUEUE)) return null;
-  const queue = simpleString(b, true);
-  if (queue === null || !match(b, K_ETA)) return null;
-  const eta = uint(b);
-  if (eta < 0 || !match(b, K_SIZE)) return null;
-  const size = uint(b);
-  if (size < 0 || !close(b)) return null;
-  return { type: 'TaskAdded', t, id, queue, eta, size };
-}
-
-function dispatched(b: Buffer): EngineEvent | null {
-  if (!match(b, T_DISPATCHED)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0) return null;
-  if (close(b)) return { type: 'AttemptDispatched', t, id };
-  if (match(b, FORCED_END) && at === end) return { type: 'AttemptDispatched', t, id, forced: true };
-  return null;
-}
-
-function succeeded(b: Buffer): EngineEvent | null {
-  if (!match(b, T_SUCCEEDED)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !match(b, K_STATUS)) return null;
-  const status = uint(b);
-  if (status < 0 || !match(b, K_LATENCY)) return null;
-  const latencyUs = uint(b);
-  if (latencyUs < 0 || !close(b)) return null;
-  return { type: 'AttemptSucceeded', t, id, status, latencyUs };
-}
-
-function failed(b: Buffer): EngineEvent | null {
-  if (!match(b, T_FAILED)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !match(b, K_STATUS)) return null;
-  const s = status(b);
-  if (s === NO || !match(b, K_REASON)) return null;
-  const r = reason(b);
-  if (r === null) return null;
-  let error: string | null = null;
-  if (match(b, K_ERROR)) {
-    error = simpleString(b, false);
-    if (error === null) return null;
-  }
-  if (!match(b, K_LATENCY)) return null;
-  const latencyUs = uint(b);
-  if (latencyUs < 0 || !match(b, K_RETRY)) return null;
-  const retry = uint(b);
-  if (retry < 0 || !match(b, K_DELAY)) return null;
-  const delayUs = uint(b);
-  if (delayUs < 0 || !match(b, K_RETRY_AT)) return null;
-  const retryAt = uint(b);
-  if (retryAt < 0 || !close(b)) return null;
-  const st = s === NULL_STATUS ? null : s;
-  return error === null
-    ? { type: 'AttemptFailed', t, id, status: st, reason: r, latencyUs, retry, delayUs, retryAt }
-    : { type: 'AttemptFailed', t, id, status: st, reason: r, error, latencyUs, retry, delayUs, retryAt };
-}
-
-function gaveUp(b: Buffer): EngineEvent | null {
-  if (!match(b, T_TASK_GAVE_UP)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !match(b, K_STATUS)) return null;
-  const s = status(b);
-  if (s === NO || !match(b, K_REASON)) return null;
-  const r = reason(b);
-  if (r === null) return null;
-  let error: string | null = null;
-  if (match(b, K_ERROR)) {
-    error = simpleString(b, false);
-    if (error === null) return null;
-  }
-  if (!match(b, K_LATENCY)) return null;
-  const latencyUs = uint(b);
-  if (latencyUs < 0 || !close(b)) return null;
-  const st = s === NULL_STATUS ? null : s;
-  return error === null
-    ? { type: 'TaskGaveUp', t, id, status: st, reason: r, latencyUs }
-    : { type: 'TaskGaveUp', t, id, status: st, reason: r, error, latencyUs };
-}
-
-function orphaned(b: Buffer): EngineEvent | null {
-  if (!match(b, T_ORPHANED)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !match(b, K_STATUS)) return null;
-  const s = status(b);
-  if (s === NO || !match(b, K_LATENCY)) return null;
-  const latencyUs = uint(b);
-  if (latencyUs < 0 || !close(b)) return null;
-  return { type: 'AttemptOrphaned', t, id, status: s === NULL_STATUS ? null : s, latencyUs };
-}
-
-function backoff(b: Buffer): EngineEvent | null {
-  if (!match(b, T_BACKOFF)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !close(b)) return null;
-  return { type: 'BackoffElapsed', t, id };
-}
-
-function deleted(b: Buffer): EngineEvent | null {
-  if (!match(b, T_TASK_DELETED)) return null;
-  const t = uint(b);
-  if (t < 0 || !match(b, K_ID)) return null;
-  const id = uint(b);
-  if (id < 0 || !close(b)) return null;
-  return { type: 'TaskDeleted', t, id };
+  return dispatch(b, at);
 }

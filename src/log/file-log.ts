@@ -2,8 +2,9 @@
  * The durable event log: JSON lines on disk (format in log-format.ts), the same `EventLog`
  * interface as the memory log, so the kernel runs on either.
  *
- * Writing: `append` encodes (and validates) the event into an in-memory buffer; `commit` ends
- * the batch (one engine step) by appending its commit marker with the batch's CRC-32. Committed
+ * Writing: `append` encodes (and validates) the event into an in-memory buffer, in the layout of
+ * the file's format version (a log an older pushq made stays in its version when appended to);
+ * `commit` ends the batch (one engine step) by appending its commit marker with the batch's CRC-32. Committed
  * bytes are written to the file when they pass 1 MiB or at `flush`; uncommitted bytes never are,
  * so a batch is on disk whole or not at all, apart from a torn tail that recovery drops.
  *
@@ -93,7 +94,7 @@ export class FileEventLog implements EventLog {
     if (this.closed) throw new LogError('LOG_CLOSED', `${this.path}: append after close`, { file: this.path });
     let line: string;
     try {
-      line = encodeEvent(e);
+      line = encodeEvent(e, this.header.version);
     } catch (err) {
       if (err instanceof EventShapeError) throw new LogError('LOG_INVALID_EVENT', `${this.path}: refusing to write an invalid event: ${err.message}`, { file: this.path });
       throw err;

@@ -13,15 +13,16 @@
  *
  * Speed: the file is read in large chunks and split on '\n' here; the frequent event lines are
  * decoded straight from the bytes by fast-decode.ts (exactly what JSON.parse plus the codec's
- * checks give), any other line is one JSON.parse plus the codec's checks; the CRC is one call per
- * batch over bytes already in memory (and one more when the buffer moves in mid-batch).
+ * checks give, in every format version), any other line is one JSON.parse plus the codec's
+ * checks for the log's version (an older version's event then takes the current shape); the CRC
+ * is one call per batch over bytes already in memory (one more when the buffer moves mid-batch).
  */
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EngineEvent } from '../core/events.js';
-import { checkEvent } from './codec.js';
+import { checkEvent, upgradeEvent } from './codec.js';
 import { CRC32_EMPTY, crc32, crc32Hex } from './crc32.js';
-import type { LogHeader } from './event-log.js';
+import { LOG_FORMAT_VERSION, type LogHeader } from './event-log.js';
 import { fastDecode } from './fast-decode.js';
 import { decodeHeader, markerRead, parseMarker, parseMarkerBytes } from './log-format.js';
 import { LogError } from './log-errors.js';
@@ -124,6 +125,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
     throw new LogError('LOG_NOT_PUSHQ', `${file}: the header line is incomplete (the log was cut while it was being created)`, { file, line: 1, offset: 0 });
   }
   const header = decodeHeader(buf.toString('utf8', 0, nl), file);
+  const version = header.version;
   cb.onHeader?.(header);
 
   const from = cb.from;
@@ -216,7 +218,9 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
         const chunk = text === undefined ? decodeChunk() : text;
         try {
           value = JSON.parse(chunk !== null ? chunk.slice(pos, nlAt) : buf.toString('utf8', pos, nlAt));
-          why = checkEvent(value);
+          why = checkEvent(value, version);
+          // An older version's line, valid in its layout, becomes the current shape (schemas.ts).
+          if (why === null && version !== LOG_FORMAT_VERSION) value = upgradeEvent(value, version);
         } catch (err) {
           why = `not JSON (${(err as Error).message})`;
         }

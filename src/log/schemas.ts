@@ -1,80 +1,58 @@
 /**
- * The schema of every event as it is written to a log file: for each type, its fields in the
- * one fixed order the codec writes them (the order the core builds events in, so a decoded event
- * serialises to the same bytes), each with its kind and whether it may be omitted.
+ * The event schemas as each log format version lays them out, derived from the core's one table
+ * (src/core/event-schema.ts): the codec generates its encoders and validators from these.
  *
- * This table is the single source for three things: the codec's encoder (key order), its
- * validator (STYLE §5: validate before writing and after reading), and docs/events.md, which a
- * test checks against it field by field. A hand-written validator rather than zod: a replay
- * checks millions of events and zod's per-object cost would dominate it (see the note in
- * codec.ts). `satisfies` ties the table to the `EngineEvent` union, so a new event type or a
- * renamed field breaks the build here.
+ * - Version 2 (current): the core's table as it is; a task's options are one nested object,
+ *   `TaskAdded.options`.
+ * - Version 1: the same, except that a TaskAdded wrote its options as top-level fields after
+ *   `size`, in the same order. Every other line, and every TaskAdded line without options, is
+ *   the same bytes in both versions (so the fast decoder serves both).
+ *
+ * `toLayout` and `fromLayout` turn a current event into a version's shape and back; for the
+ * current version they are the identity, for version 1 they flatten or nest TaskAdded's options.
  */
-import type { EngineEvent, EngineEventType } from '../core/events.js';
+import { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS, type EngineEventType, type FieldSchema } from '../core/event-schema.js';
+import type { EngineEvent, TaskAdded } from '../core/events.js';
+import { LOG_FORMAT_VERSION } from './event-log.js';
 
-export type FieldKind =
-  /** an integer ≥ 0 (microseconds, ids, counts, bytes) */
-  | 'uint'
-  /** an integer ≥ 0, or null */
-  | 'status'
-  | 'string'
-  /** 'status' | 'deadline' | 'connection' */
-  | 'reason'
-  /** the literal `true` */
-  | 'true'
-  /** GET, POST, HEAD, PUT, DELETE, PATCH, OPTIONS */
-  | 'method'
-  /** [name, value] string pairs */
-  | 'headers'
-  /** a RetryParameters object */
-  | 'retry'
-  /** a QueueFileConfig object */
-  | 'config'
-  /** an EngineSettings object */
-  | 'settings';
+export { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS, schemaOf, type FieldKind, type FieldSchema } from '../core/event-schema.js';
 
-export interface FieldSchema {
-  readonly name: string;
-  readonly kind: FieldKind;
-  readonly optional: boolean;
+export type LogLayout = Readonly<Record<EngineEventType, readonly FieldSchema[]>>;
+
+/** The version in which TaskAdded's options became one nested object. */
+const NESTED_OPTIONS_SINCE = 2;
+
+function layoutOf(version: number): LogLayout {
+  if (version >= NESTED_OPTIONS_SINCE) return EVENT_SCHEMAS;
+  const taskAdded = EVENT_SCHEMAS.TaskAdded.flatMap((f): readonly FieldSchema[] => (f.kind === 'options' ? TASK_OPTION_SCHEMAS : [f]));
+  return { ...EVENT_SCHEMAS, TaskAdded: taskAdded };
 }
 
-type FieldsOf<E> = E extends EngineEvent ? Exclude<keyof E, 'type'> : never;
+/** Every version this pushq reads (and appends to), oldest first. */
+export const LOG_VERSIONS: readonly number[] = Array.from({ length: LOG_FORMAT_VERSION }, (_, i) => i + 1);
 
-function f<N extends string>(name: N, kind: FieldKind, optional = false): FieldSchema & { name: N } {
-  return { name, kind, optional };
+export const LOG_LAYOUTS: ReadonlyMap<number, LogLayout> = new Map(LOG_VERSIONS.map((v) => [v, layoutOf(v)]));
+
+/** An event read from a log of `version`, already validated against that version's layout, in the current shape. */
+export function fromLayout(value: Record<string, unknown>, version: number): EngineEvent {
+  if (version >= NESTED_OPTIONS_SINCE || value.type !== 'TaskAdded') return value as unknown as EngineEvent;
+  let options: Record<string, unknown> | undefined;
+  const event: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v === undefined) continue;
+    if (OPTION_NAMES.has(key)) (options ??= {})[key] = v;
+    else event[key] = v;
+  }
+  if (options !== undefined) event.options = options;
+  return event as unknown as EngineEvent;
 }
 
-/** Every event type's fields, in write order (`type` is always first and is not listed). */
-export const EVENT_SCHEMAS = {
-  ConfigApplied: [f('t', 'uint'), f('config', 'config'), f('settings', 'settings')],
-  TaskAdded: [
-    f('t', 'uint'), f('id', 'uint'), f('queue', 'string'), f('eta', 'uint'), f('size', 'uint'),
-    f('name', 'string', true), f('url', 'string', true), f('method', 'method', true), f('headers', 'headers', true),
-    f('body', 'string', true), f('bodyBytes', 'uint', true), f('target', 'string', true), f('retry', 'retry', true),
-    f('dispatchDeadlineUs', 'uint', true),
-  ],
-  AttemptDispatched: [f('t', 'uint'), f('id', 'uint'), f('forced', 'true', true)],
-  AttemptSucceeded: [f('t', 'uint'), f('id', 'uint'), f('status', 'uint'), f('latencyUs', 'uint')],
-  AttemptFailed: [
-    f('t', 'uint'), f('id', 'uint'), f('status', 'status'), f('reason', 'reason'), f('error', 'string', true),
-    f('latencyUs', 'uint'), f('retry', 'uint'), f('delayUs', 'uint'), f('retryAt', 'uint'),
-  ],
-  TaskGaveUp: [f('t', 'uint'), f('id', 'uint'), f('status', 'status'), f('reason', 'reason'), f('error', 'string', true), f('latencyUs', 'uint')],
-  BackoffElapsed: [f('t', 'uint'), f('id', 'uint')],
-  AttemptOrphaned: [f('t', 'uint'), f('id', 'uint'), f('status', 'status'), f('latencyUs', 'uint')],
-  TaskDeleted: [f('t', 'uint'), f('id', 'uint')],
-  QueuePaused: [f('t', 'uint'), f('queue', 'string')],
-  QueueResumed: [f('t', 'uint'), f('queue', 'string')],
-  QueuePurged: [f('t', 'uint'), f('queue', 'string')],
-} as const satisfies { [T in EngineEventType]: readonly (FieldSchema & { name: FieldsOf<Extract<EngineEvent, { type: T }>> })[] };
-
-// Every field of every event type is listed (the `satisfies` above checks the other direction).
-type Listed<T extends EngineEventType> = (typeof EVENT_SCHEMAS)[T][number]['name'];
-type Missing = { [T in EngineEventType]: Exclude<FieldsOf<Extract<EngineEvent, { type: T }>>, Listed<T>> }[EngineEventType];
-const noneMissing: [Missing] extends [never] ? true : Missing = true;
-void noneMissing;
-
-export function schemaOf(type: EngineEventType): readonly FieldSchema[] {
-  return EVENT_SCHEMAS[type];
+/** A current event in the shape of a log of `version` (what that version's encoder writes). */
+export function toLayout(e: EngineEvent, version: number): EngineEvent | Record<string, unknown> {
+  if (version >= NESTED_OPTIONS_SINCE || e.type !== 'TaskAdded' || e.options === undefined) return e;
+  const { options, ...rest } = e as TaskAdded;
+  return { ...rest, ...options };
 }
+
+const OPTION_NAMES: ReadonlySet<string> = new Set(TASK_OPTION_SCHEMAS.map((f) => f.name));

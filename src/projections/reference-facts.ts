@@ -61,7 +61,7 @@ export class ReferenceFacts implements Projection {
         if (!this.fixed) this.configure(e.config, this.epoch === 1);
         return;
       case 'TaskAdded':
-        this.tasks.set(e.id, { queue: e.queue, eta: e.eta, retry: e.retry, attempts: 0, firstDispatchAt: null });
+        this.tasks.set(e.id, { queue: e.queue, eta: e.eta, retry: e.options?.retry, attempts: 0, firstDispatchAt: null });
         return;
       case 'AttemptDispatched': {
         const t = this.tasks.get(e.id);

@@ -82,9 +82,9 @@ export class TaskStoryCollector implements Projection {
   readonly observe = (e: EngineEvent, state: EngineState): void => {
     switch (e.type) {
       case 'TaskAdded': {
-        const name = e.name ?? `task${e.id}`;
+        const name = e.options?.name ?? `task${e.id}`;
         if (name !== this.name || (this.queue !== undefined && e.queue !== this.queue)) return;
-        const s: TaskStory = { id: e.id, name, queue: e.queue, addedAtUs: e.t, etaUs: e.eta, ownRetry: e.retry !== undefined, attempts: [], ended: null, state: 'pending' };
+        const s: TaskStory = { id: e.id, name, queue: e.queue, addedAtUs: e.t, etaUs: e.eta, ownRetry: e.options?.retry !== undefined, attempts: [], ended: null, state: 'pending' };
         this.stories.push(s);
         this.byId.set(e.id, s);
         return;

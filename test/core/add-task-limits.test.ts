@@ -83,10 +83,10 @@ describe('S24: malformed requests → INVALID_TASK', () => {
 
   it('Cloud Tasks adds PATCH and OPTIONS, without a body (only POST and PUT carry one in either API)', () => {
     const now = 0;
-    expect(checkTaskSpec({ queue: 'q', method: 'PATCH' }, now, 'cloud-tasks').method).toBe('PATCH');
-    expect(checkTaskSpec({ queue: 'q', method: 'OPTIONS' }, now, 'cloud-tasks').method).toBe('OPTIONS');
+    expect(checkTaskSpec({ queue: 'q', method: 'PATCH' }, now, 'cloud-tasks').options?.method).toBe('PATCH');
+    expect(checkTaskSpec({ queue: 'q', method: 'OPTIONS' }, now, 'cloud-tasks').options?.method).toBe('OPTIONS');
     expect(() => checkTaskSpec({ queue: 'q', method: 'PATCH', body: 'x' }, now, 'cloud-tasks')).toThrow(/a PATCH task cannot carry a payload/);
-    expect(checkTaskSpec({ queue: 'q', method: 'PUT', body: 'x' }, now, 'taskqueue').method).toBe('PUT');
+    expect(checkTaskSpec({ queue: 'q', method: 'PUT', body: 'x' }, now, 'taskqueue').options?.method).toBe('PUT');
   });
 
   it('a POST URL with a query string (a GET one is fine)', () => {

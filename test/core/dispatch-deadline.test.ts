@@ -89,7 +89,7 @@ describe('a task with its own dispatch deadline, in the simulation', () => {
   it('a 20 s worker fails every attempt of a task with a 15 s deadline, at 15 s; tasks without one succeed', () => {
     const { sim, deadlines } = run(20_000);
     const own = sim.events.find((e) => e.type === 'TaskAdded' && e.options?.name === 'own')!;
-    expect(own).toMatchObject({ dispatchDeadlineUs: 15 * S });
+    expect(own).toMatchObject({ options: { dispatchDeadlineUs: 15 * S } });
     const ownId = (own as { id: number }).id;
     const ends = sim.events.filter((e) => (e.type === 'AttemptFailed' || e.type === 'TaskGaveUp' || e.type === 'AttemptSucceeded') && e.id === ownId);
     expect(ends.map((e) => e.type)).toEqual(['AttemptFailed', 'TaskGaveUp']);

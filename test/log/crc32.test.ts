@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../../src/log/event-log.js';
 import { CRC32_EMPTY, crc32, crc32Hex } from '../../src/log/crc32.js';
 import { createFileEventLogSync, readEventLogFile } from '../../src/log/file-log.js';
 
@@ -60,7 +60,7 @@ describe('crc32', () => {
 
   test('a batch the reader sees in two pieces (its 8 MiB buffer moves mid-batch) checks, and damage in either piece is found', async () => {
     const path = join(dir, 'big.jsonl');
-    const header = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'virtual' as const, configHash: '' };
+    const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'virtual', configHash: '' };
     const log = createFileEventLogSync(path, header, { durable: false });
     const small: EngineEvent = { type: 'QueuePaused', t: 1, queue: 'q' };
     // 9 MiB of one string: the line crosses the reader's first 8 MiB chunk and makes it grow.

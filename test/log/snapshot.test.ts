@@ -111,7 +111,7 @@ test('a wall-clock log prints ISO 8601 times', async () => {
   const log = createFileEventLogSync(path, { ...TEST_HEADER, clock: 'wall' }, { durable: false });
   const events: EngineEvent[] = [
     { type: 'ConfigApplied', t: t0, config: fileConfig(pushQueue('default', 5)), settings: { targets: {}, tombstoneSeconds: 60 } },
-    { type: 'TaskAdded', t: t0, id: 0, queue: 'default', name: 'w1', eta: t0, size: 100 },
+    { type: 'TaskAdded', t: t0, id: 0, queue: 'default', eta: t0, size: 100, options: { name: 'w1' } },
     { type: 'AttemptDispatched', t: t0 + 1000, id: 0 },
     { type: 'AttemptFailed', t: t0 + 51_000, id: 0, status: 500, reason: 'status', latencyUs: 50_000, retry: 1, delayUs: 100_000, retryAt: t0 + 151_000 },
     { type: 'BackoffElapsed', t: t0 + 151_000, id: 0 },

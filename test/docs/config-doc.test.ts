@@ -26,7 +26,10 @@ describe('docs/config.md', () => {
     expect(JSON.parse(stdout)).toEqual(['default', 'mail']);
 
     writeFileSync(join(dir, 'queue.yaml'), 'queue:\n- name: mail\n  rate: 5/s\n  bucket_size: 1000\n');
-    const bad = await promisify(execFile)(process.execPath, [file], { cwd: dir }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await promisify(execFile)(process.execPath, [file], { cwd: dir }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^queue\.yaml:4:16 error bucket_size 1000 is above/);
     expect(bad.stderr).toMatch(/CONFIG_INVALID/);

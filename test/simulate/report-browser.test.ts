@@ -12,13 +12,15 @@
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCount, formatNumber } from '../../src/simulate/report/figures-table.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { runScenario } from '../../src/scenario/run.js';
+import { formatCount } from '../../src/simulate/report/figures-table.js';
 import type { ReportInput } from '../../src/simulate/report/render.js';
 import { writeReportFile } from '../../src/simulate/report/write.js';
 import { fixtureReport } from './report-fixture.js';
@@ -92,25 +94,34 @@ function chartStates(page: Page): Promise<ChartState[]> {
       const canvas = f.querySelector('canvas');
       let coloured = 0;
       if (canvas !== null) {
-        const pixels = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, canvas.width, canvas.height).data;
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         for (let i = 0; i < pixels.length; i += 4) {
           const r = pixels[i] as number, g = pixels[i + 1] as number, b = pixels[i + 2] as number, a = pixels[i + 3] as number;
           if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
         }
       }
-      return { key: (f as HTMLElement).dataset['chart'] ?? '', coloured, note: f.querySelector('.note')?.textContent ?? null };
+      return { key: f.getAttribute('data-chart') ?? '', coloured, note: f.querySelector('.note')?.textContent ?? null };
     }),
   );
 }
 
+/** The queue whose charts are shown (the script sets body[data-rendered] once they are drawn). */
+const rendered = (page: Page) => page.locator('body').getAttribute('data-rendered');
+
+async function waitRendered(page: Page, queue: string): Promise<void> {
+  await page.waitForSelector(`body[data-rendered="${queue.replace(/["\\]/g, '\\$&')}"]`);
+}
+
 async function choose(page: Page, queue: string): Promise<void> {
   await page.selectOption('#queue', queue);
-  await page.waitForFunction((q) => document.body.dataset['rendered'] === q, queue);
+  await waitRendered(page, queue);
 }
+
+const queueOptions = (page: Page) => page.locator('#queue option').evaluateAll((options) => options.map((o) => o.getAttribute('value') ?? ''));
 
 /** Every queue in the selector, with its charts once chosen. */
 async function everyQueuesCharts(page: Page): Promise<Map<string, ChartState[]>> {
-  const names = await page.$$eval('#queue option', (options) => options.map((o) => (o as HTMLOptionElement).value));
+  const names = await queueOptions(page);
   const out = new Map<string, ChartState[]>();
   for (const name of names) {
     await choose(page, name);
@@ -122,15 +133,44 @@ async function everyQueuesCharts(page: Page): Promise<Map<string, ChartState[]>>
 const cell = (page: Page, table: string, queue: string, field: string) =>
   page.locator(`#${table} tr[data-queue="${queue}"] td[data-field="${field}"]`).textContent();
 
-describe('the HTML report in Chromium', () => {
-  const HOSTILE = `x</script><b>"&'`;
-  const input = fixtureReport({ names: ['emails', 'reports', HOSTILE] });
+/** examples/default.yaml, run as `pushq simulate` runs it, as the report's input. */
+async function defaultScenarioReport(): Promise<ReportInput> {
+  const file = 'examples/default.yaml';
+  const { scenario } = await loadScenario(join(ROOT, file));
+  if (scenario === null) throw new Error(`${file} does not load`);
+  const started = performance.now();
+  const run = runScenario(scenario);
+  const wallSeconds = (performance.now() - started) / 1000;
+  expect(run.stoppedBy).toBe('idle');
+  return { scenario: { file, text: await readFile(join(ROOT, file), 'utf8') }, seed: run.seed, stats: { ...run.stats, wall_seconds: wallSeconds }, series: run.simulation.series() };
+}
+
+/** A table cell's number, as shown (rounded to three figures). */
+async function shownNumber(page: Page, table: string, queue: string, field: string): Promise<number> {
+  const text = await cell(page, table, queue, field);
+  expect(text, `${queue} ${field}`).toMatch(/^-?[0-9.]+$/);
+  return Number(text);
+}
+
+/** Equal to three significant figures (the tables' rounding). */
+function expectShown(shown: number, value: number | null, what: string): void {
+  expect(value, what).not.toBeNull();
+  expect(Math.abs(shown - (value as number)), `${what}: ${shown} shown for ${value}`).toBeLessThanOrEqual(Math.abs(value as number) * 0.005 + 1e-9);
+}
+
+describe('the HTML report of examples/default.yaml in Chromium', () => {
+  let input: ReportInput;
+  let path: string;
+  beforeAll(async () => {
+    input = await defaultScenarioReport();
+    path = await write('default.html', input);
+  });
 
   it('draws every chart of every queue and of all queues, with no console or page error', async () => {
-    const { page, errors } = await open(await write('report.html', input));
-    expect(await page.evaluate(() => document.body.dataset['rendered'])).toBe('*');
+    const { page, errors } = await open(path);
+    expect(await rendered(page)).toBe('*');
     const charts = await everyQueuesCharts(page);
-    expect([...charts.keys()]).toEqual(['*', 'emails', 'reports', HOSTILE]);
+    expect([...charts.keys()]).toEqual(['*', 'emails', 'reports']);
     for (const [queue, states] of charts) {
       expect(states.map((s) => s.key), queue).toEqual(CHART_KEYS);
       for (const s of states) {
@@ -143,42 +183,41 @@ describe('the HTML report in Chromium', () => {
     await choose(page, 'emails');
     await mkdir(join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-artifacts', 'report.png'), fullPage: true });
+    if (process.env['PUSHQ_UPDATE_SCREENSHOTS'] === '1') {
+      // The README's copy (committed, so only when asked): the tables and the first four charts.
+      const last = await page.locator('figure.chart[data-chart="in_flight"]').boundingBox();
+      if (last === null) throw new Error('no in-flight chart to end the screenshot at');
+      await mkdir(join(ROOT, 'docs', 'images'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, 'docs', 'images', 'simulate-report.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(last.y + last.height + 16) } });
+    }
     await page.close();
   });
 
   it("shows each queue's figures in the tables, the scenario and the seed", async () => {
-    const { page, errors } = await open(await write('report.html', input));
+    const { page, errors } = await open(path);
+    expect(await page.locator('#figures tbody th').allTextContents()).toEqual(['emails', 'reports']);
     for (const [name, q] of Object.entries(input.stats.queues)) {
-      const selector = name.replace(/["\\]/g, '\\$&');
-      expect(await cell(page, 'figures', selector, 'tasks_added')).toBe(formatCount(q.tasks_added));
-      expect(await cell(page, 'figures', selector, 'failed')).toBe(formatCount(q.failed));
-      expect(await cell(page, 'figures', selector, 'backlog_max')).toBe(String(q.backlog_max));
-      expect(Number(await cell(page, 'figures', selector, 'wait_seconds.p99'))).toBeCloseTo(q.wait_seconds.p99 as number, 1);
-      expect(await cell(page, 'bound', selector, 'bound.throughput_per_second')).toBe(formatNumber(q.bound.throughput_per_second));
-      expect(await cell(page, 'bound', selector, 'bound.binding')).toMatch(/^rate \(/);
+      for (const field of ['tasks_added', 'succeeded', 'failed', 'pending', 'attempts', 'retries', 'backlog_max'] as const) {
+        expect(await cell(page, 'figures', name, field), `${name} ${field}`).toBe(String(q[field]));
+      }
+      expectShown(await shownNumber(page, 'figures', name, 'drained_at_seconds'), q.drained_at_seconds, `${name} drained_at_seconds`);
+      for (const p of ['p50', 'p90', 'p99', 'max'] as const) expectShown(await shownNumber(page, 'figures', name, `wait_seconds.${p}`), q.wait_seconds[p], `${name} wait ${p}`);
+      expectShown(await shownNumber(page, 'figures', name, 'latency_seconds.p99'), q.latency_seconds.p99, `${name} latency p99`);
+      expectShown(await shownNumber(page, 'bound', name, 'bound.throughput_per_second'), q.bound.throughput_per_second, `${name} bound`);
+      expectShown(await shownNumber(page, 'bound', name, 'dispatch_rate_mean_per_second'), q.dispatch_rate_mean_per_second, `${name} simulated`);
+      expect(await cell(page, 'bound', name, 'bound.binding')).toBe(q.bound.binding);
     }
-    expect(await page.locator('#figures tbody th').allTextContents()).toEqual(['emails', 'reports', HOSTILE]);
-    expect(await page.locator('#seed').textContent()).toBe('7');
+    // emails: 1000 tasks at once at 20/s behind a bucket of 40 wait for tokens, the rate binds
+    expect(await cell(page, 'bound', 'emails', 'bound.binding')).toBe('rate');
+    expect(await cell(page, 'bound', 'emails', 'wait_by_cause_task_seconds')).toMatch(/^tokens \(/);
+    expect(await page.locator('#seed').textContent()).toBe('42');
+    expect(await page.locator('#scenario-file').textContent()).toBe('examples/default.yaml');
     expect(await page.locator('#scenario-text').textContent()).toBe(input.scenario.text);
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  it('opens the queue the URL names (#q=NAME), and a click on a table row shows that queue', async () => {
-    const path = await write('report.html', input);
-    const { page, errors } = await open(path, `#q=${encodeURIComponent(HOSTILE)}`);
-    expect(await page.evaluate(() => document.body.dataset['rendered'])).toBe(HOSTILE);
-    expect(await page.locator('#queue').inputValue()).toBe(HOSTILE);
-    await page.locator('#bound tr[data-queue="reports"] th').click();
-    await page.waitForFunction(() => document.body.dataset['rendered'] === 'reports');
-    expect(await page.locator('#figures tr.selected').getAttribute('data-queue')).toBe('reports');
-    expect(await page.evaluate(() => location.hash)).toBe('#q=reports');
-    expect(errors).toEqual([]);
-    await page.close();
-  });
-
   it('makes no request but for its own file (and the recorder does see one when a page makes it)', async () => {
-    const path = await write('report.html', input);
     const opened = await open(path);
     await everyQueuesCharts(opened.page);
     expect(opened.requests).toEqual([opened.url]);
@@ -202,6 +241,31 @@ describe('the HTML report in Chromium', () => {
     await fetching.page.close();
   });
 
+});
+
+describe('the HTML report of a hand-made input in Chromium', () => {
+  const HOSTILE = `x</script><b>"&'`;
+  const input = fixtureReport({ names: ['emails', 'reports', HOSTILE] });
+
+  it('draws the charts of a queue named like markup, opens the queue the URL names (#q=NAME), and a click on a table row shows that queue', async () => {
+    const path = await write('hostile.html', input);
+    const { page, errors } = await open(path, `#q=${encodeURIComponent(HOSTILE)}`);
+    expect(await rendered(page)).toBe(HOSTILE);
+    expect(await page.locator('#queue').inputValue()).toBe(HOSTILE);
+    expect(await page.locator('#figures tbody th').allTextContents()).toEqual(['emails', 'reports', HOSTILE]);
+    const selector = HOSTILE.replace(/["\\]/g, '\\$&');
+    expect(await cell(page, 'figures', selector, 'tasks_added')).toBe(formatCount(input.stats.queues[HOSTILE]!.tasks_added));
+    const states = await chartStates(page);
+    expect(states.map((s) => s.key)).toEqual(CHART_KEYS);
+    for (const s of states) expect(s.coloured, s.key).toBeGreaterThan(200);
+    await page.locator('#bound tr[data-queue="reports"] th').click();
+    await waitRendered(page, 'reports');
+    expect(await page.locator('#figures tr.selected').getAttribute('data-queue')).toBe('reports');
+    expect(new URL(page.url()).hash).toBe('#q=reports');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('stays quick with 20 queues of 1,000 points each', async () => {
     const big = fixtureReport({ queues: 20, points: 1000 });
     const path = await write('big.html', big);
@@ -209,41 +273,34 @@ describe('the HTML report in Chromium', () => {
     // From the start of navigation to the first set drawn, on the page's clock.
     const loadMs = await page.evaluate(() => performance.now());
     const switches: number[] = [];
-    const names = await page.$$eval('#queue option', (options) => options.map((o) => (o as HTMLOptionElement).value));
+    const names = await queueOptions(page);
     expect(names).toHaveLength(21);
     for (const name of [...names.slice(1), '*']) {
       // Timed in the page: the change event's handler (destroy, then build the next set) and the
       // frame after it, not Playwright's round trips.
       switches.push(
-        await page.evaluate(async (q) => {
-          const select = document.getElementById('queue') as HTMLSelectElement;
+        await page.locator('#queue').evaluate(async (select, q) => {
           const t0 = performance.now();
           select.value = q;
           select.dispatchEvent(new Event('change'));
-          await new Promise((resolve) => requestAnimationFrame(resolve));
+          await new Promise((resolve) => select.ownerDocument.defaultView.requestAnimationFrame(resolve));
           return performance.now() - t0;
         }, name),
       );
-      await page.waitForFunction((q) => document.body.dataset['rendered'] === q, name);
+      await waitRendered(page, name);
       const states = await chartStates(page);
       expect(states.filter((s) => s.note === null).every((s) => s.coloured > 200), name).toBe(true);
+      // Only the shown queue's charts exist: the page's work does not grow with the queues.
+      expect(await page.locator('canvas').count()).toBe(states.filter((s) => s.note === null).length);
     }
     const worst = Math.max(...switches);
     const bytes = (await readFile(path)).length;
-    // Generous bounds for a shared two-core machine: the point is that showing one queue does not
-    // grow with the number of queues (each switch draws 7 charts, whatever the count).
+    // Generous bounds for a shared, loaded two-core machine (unloaded: about 0.6 s and 30 ms); the
+    // canvas count above is the exact check that a switch draws one set, whatever the queue count.
     console.log(`report, 20 queues × 1,000 points: ${(bytes / 1024).toFixed(0)} KiB, opened in ${loadMs.toFixed(0)} ms, switch worst ${worst.toFixed(0)} ms, mean ${(switches.reduce((a, b) => a + b, 0) / switches.length).toFixed(0)} ms`);
-    expect(loadMs).toBeLessThan(5000);
-    expect(worst).toBeLessThan(1500);
+    expect(loadMs).toBeLessThan(10_000);
+    expect(worst).toBeLessThan(2000);
     expect(errors).toEqual([]);
     await page.close();
   });
-});
-
-/** Writes the README's copy of the screenshot when asked (it is committed, so not on every run). */
-afterAll(async () => {
-  if (process.env['PUSHQ_UPDATE_SCREENSHOTS'] === '1' && existsSync(join(ROOT, 'test-artifacts', 'report.png'))) {
-    await mkdir(join(ROOT, 'docs', 'images'), { recursive: true });
-    await copyFile(join(ROOT, 'test-artifacts', 'report.png'), join(ROOT, 'docs', 'images', 'simulate-report.png'));
-  }
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml, jsonForScript } from '../../src/simulate/report/escape.js';
-import { bindingText, formatNumber } from '../../src/simulate/report/figures-table.js';
+import { concurrencyTerm, formatNumber } from '../../src/simulate/report/figures-table.js';
 import { renderReport } from '../../src/simulate/report/render.js';
 import { checkReportPath, ReportPathError, writeReportFile } from '../../src/simulate/report/write.js';
 import { fixtureReport } from './report-fixture.js';
@@ -78,15 +78,16 @@ describe('renderReport', () => {
     expect(cell(figures, 'completion_seconds.p99')).toBe('40.3');
     expect(cell(bound, 'bound.throughput_per_second')).toBe('10');
     expect(cell(bound, 'dispatch_rate_mean_per_second')).toBe('9.75');
-    expect(cell(bound, 'bound.binding')).toBe('rate (10/s &lt; 5 / 0.25 s = 20/s)');
+    expect(cell(bound, 'bound.binding')).toBe('rate');
+    expect(cell(bound, 'bound.concurrency_per_second')).toBe('20'); // 5 / 0.25 s
     expect(cell(bound, 'wait_by_cause_task_seconds')).toBe('tokens (9500 task·s)');
   });
 
-  it('names the winning term of the bound with both terms', () => {
-    const base = { rate_per_second: 2, bucket_size: 40, max_concurrent_requests: 10, mean_latency_seconds: 5, throughput_per_second: 2, drain_lower_bound_seconds: 10 };
-    expect(bindingText({ ...base, rate_per_second: 20, binding: 'max_concurrent_requests' })).toBe('max_concurrent_requests (10 / 5 s = 2/s < 20/s)');
-    expect(bindingText({ ...base, max_concurrent_requests: null, binding: 'rate' })).toBe('rate (2/s)');
-    expect(bindingText({ ...base, binding: null })).toBe('—');
+  it("computes the bound's second term and rounds figures for reading", () => {
+    const base = { rate_per_second: 20, bucket_size: 40, max_concurrent_requests: 10, mean_latency_seconds: 5, throughput_per_second: 2, binding: 'max_concurrent_requests' as const, drain_lower_bound_seconds: 10 };
+    expect(concurrencyTerm(base)).toBe(2);
+    expect(concurrencyTerm({ ...base, max_concurrent_requests: null })).toBeNull();
+    expect(concurrencyTerm({ ...base, mean_latency_seconds: 0 })).toBeNull();
     expect([formatNumber(null), formatNumber(0.30000000000000004), formatNumber(1234.5), formatNumber(12.345)]).toEqual(['—', '0.3', '1235', '12.3']);
   });
 

@@ -38,7 +38,7 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
   const HEIGHT = 220;
   const COLORS = {
     ready: '#2563eb', readyFill: '#bfdbfe', delayed: '#9333ea', delayedFill: '#e9d5ff', backoff: '#d97706', backoffFill: '#fde68a',
-    dispatched: '#2563eb', succeeded: '#16a34a', limit: '#dc2626', bound: '#7c3aed', tokens: '#0891b2',
+    dispatched: '#2563eb', dispatchedRaw: '#93c5fd', succeeded: '#16a34a', limit: '#dc2626', bound: '#7c3aed', tokens: '#0891b2',
     failed: '#d97706', gaveUp: '#dc2626', wait: '#d97706', latency: '#0891b2',
   };
   /** @type {uPlot[]} */
@@ -69,6 +69,24 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
     return counts.map((n, i) => {
       const width = i === 0 ? report.resolution_seconds : (t[i] ?? 0) - (t[i - 1] ?? 0);
       return n / (width > 0 ? width : report.resolution_seconds);
+    });
+  }
+
+  /**
+   * The same rate over a trailing window of at least one second, or null when an interval is
+   * already a second or more. Per interval, a short Δ makes a rate of whole dispatches jump
+   * between multiples of 1/Δ; the mean over a second reads against the configured rate.
+   * @param {number[]} t @param {number[]} counts
+   */
+  function perSecondOverOne(t, counts) {
+    const span = Math.ceil(1 / report.resolution_seconds - 1e-9);
+    if (span <= 1) return null;
+    return counts.map((_, i) => {
+      const from = Math.max(0, i - span + 1);
+      let n = 0;
+      for (let j = from; j <= i; j++) n += counts[j] || 0;
+      const seconds = (t[i] ?? 0) - (from === 0 ? (t[0] ?? 0) - report.resolution_seconds : t[from - 1] ?? 0);
+      return seconds > 0 ? n / seconds : 0;
     });
   }
 
@@ -156,14 +174,23 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
     });
 
     /** @type {uPlot.Series[]} */
-    const rateSeries = [line('dispatched /s', COLORS.dispatched, { paths: stepped }), line('succeeded /s', COLORS.succeeded, { paths: stepped })];
+    let rateSeries = [line('dispatched /s', COLORS.dispatched, { paths: stepped }), line('succeeded /s', COLORS.succeeded, { paths: stepped })];
     /** @type {uPlot.AlignedData} */
-    const rateData = [t, perSecond(t, c.dispatched), perSecond(t, c.succeeded)];
+    let rateData = [t, perSecond(t, c.dispatched), perSecond(t, c.succeeded)];
+    const dispatchedMean = perSecondOverOne(t, c.dispatched), succeededMean = perSecondOverOne(t, c.succeeded);
+    if (dispatchedMean !== null && succeededMean !== null) {
+      rateSeries = [
+        line('dispatched /s, per interval', COLORS.dispatchedRaw, { paths: stepped, width: 1 }),
+        line('dispatched /s, 1 s mean', COLORS.dispatched, { width: 2 }),
+        line('succeeded /s, 1 s mean', COLORS.succeeded),
+      ];
+      rateData = [t, perSecond(t, c.dispatched), dispatchedMean, succeededMean];
+    }
     const rate = level(t, bound === null ? null : bound.rate_per_second);
     if (rate !== null) { rateSeries.push(limitLine('rate (queue.yaml)', COLORS.limit)); rateData.push(rate); }
     const throughput = bound === null ? null : bound.throughput_per_second;
     if (throughput !== null && bound !== null && bound.binding !== 'rate') { rateSeries.push(limitLine('bound: max_concurrent / mean latency', COLORS.bound)); rateData.push(t.map(() => throughput)); }
-    out.push({ key: 'dispatch', title: 'Dispatch rate against the configured rate (per second, per interval)', opts: overTime('per second', rateSeries), data: rateData });
+    out.push({ key: 'dispatch', title: 'Dispatch rate against the configured rate (per second)', opts: overTime('per second', rateSeries), data: rateData });
 
     if (c.tokens.every((v) => v === null)) {
       out.push({ key: 'tokens', title: 'Tokens in the bucket', note: 'No token bucket (a pull queue, or rate 0).' });
@@ -177,11 +204,15 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
       out.push({ key: 'tokens', title: 'Tokens in the bucket (whole tokens, end of each interval)', opts: overTime('tokens', tokenSeries), data: tokenData });
     }
 
+    // A cap far above what was ever in flight (App Engine's default is 1000) would flatten the
+    // curve against zero: then it is named in the legend instead of drawn.
+    const capValue = bound === null ? null : bound.max_concurrent_requests;
+    const offScale = capValue !== null && capValue > 4 * Math.max(1, c.in_flight.reduce((m, v) => (v > m ? v : m), 0));
     /** @type {uPlot.Series[]} */
-    const flightSeries = [line('in flight', COLORS.dispatched)];
+    const flightSeries = [line(offScale ? 'in flight (max_concurrent_requests ' + capValue + ', far above)' : 'in flight', COLORS.dispatched)];
     /** @type {uPlot.AlignedData} */
     const flightData = [t, c.in_flight];
-    const cap = level(t, bound === null ? null : bound.max_concurrent_requests);
+    const cap = offScale ? null : level(t, capValue);
     if (cap !== null) { flightSeries.push(limitLine('max_concurrent_requests', COLORS.limit)); flightData.push(cap); }
     out.push({ key: 'in_flight', title: 'In flight against the cap', opts: overTime('attempts', flightSeries), data: flightData });
 
@@ -208,14 +239,22 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
       out.push({ key: 'percentiles', title: pTitle, note: queue === report.all ? 'Percentiles do not add up across queues: pick one queue.' : 'No figures for this queue.' });
     } else {
       const w = figures.wait_seconds, l = figures.latency_seconds;
-      const labels = ['wait p50', 'wait p90', 'wait p99', 'wait max', 'latency p50', 'latency p99'];
+      const labels = ['wait p50', 'p90', 'p99', 'max', 'latency p50', 'p99'];
       const wait = [w.p50, w.p90, w.p99, w.max, null, null];
       const latency = [null, null, null, null, l.p50, l.p99];
       if (wait.concat(latency).every((v) => v === null || v === undefined)) out.push({ key: 'percentiles', title: pTitle, note: 'No task was dispatched.' });
       else {
+        // Waits and latencies can differ by orders of magnitude: each has its own axis.
+        const opts = bars('figure', 'wait, seconds', labels, [
+          { label: 'wait', stroke: COLORS.wait, fill: COLORS.wait },
+          { label: 'latency', stroke: COLORS.latency, fill: COLORS.latency, scale: 'latency' },
+        ]);
+        const zeroUp = (/** @type {uPlot} */ u, /** @type {number} */ min, /** @type {number} */ max) => /** @type {uPlot.Range.MinMax} */ ([0, max > 0 ? max * 1.1 : 1]);
+        opts.scales = Object.assign({}, opts.scales, { latency: { range: zeroUp } });
+        (opts.axes || []).push({ scale: 'latency', side: 1, label: 'latency, seconds', size: 60, grid: { show: false } });
         out.push({
           key: 'percentiles', title: pTitle,
-          opts: bars('figure', 'seconds', labels, [{ label: 'wait', stroke: COLORS.wait, fill: COLORS.wait }, { label: 'latency', stroke: COLORS.latency, fill: COLORS.latency }]),
+          opts: opts,
           data: [labels.map((_, i) => i), wait.map((v) => (v === undefined ? null : v)), latency.map((v) => (v === undefined ? null : v))],
         });
       }

@@ -4,7 +4,8 @@
  * the simulated throughput and drain time).
  *
  * Each row carries `data-queue` (clicking it shows that queue's charts) and each cell `data-field`,
- * the `--json` field it shows, so a test or a script can find a figure by name.
+ * the `--json` field it shows, so a test or a script can find a figure by name. One column is
+ * derived, not a field: `bound.concurrency_per_second`, the second term of the bound's min.
  */
 import { HOLD_CAUSES, type QueueBound } from '../../projections/series-types.js';
 import { escapeHtml } from './escape.js';
@@ -50,8 +51,6 @@ const FIGURES: readonly Column[] = [
   { group: 'completion, seconds', field: 'completion_seconds.p50', heading: 'p50', cell: (q) => formatNumber(q.completion_seconds.p50) },
   { group: 'completion, seconds', field: 'completion_seconds.p99', heading: 'p99', cell: (q) => formatNumber(q.completion_seconds.p99) },
   { group: 'completion, seconds', field: 'completion_seconds.max', heading: 'max', cell: (q) => formatNumber(q.completion_seconds.max) },
-  { group: 'dispatch', field: 'dispatches_max_in_any_1s', heading: 'max in 1 s', cell: (q) => formatCount(q.dispatches_max_in_any_1s) },
-  { group: 'dispatch', field: 'in_flight_max', heading: 'in flight max', cell: (q) => formatCount(q.in_flight_max) },
 ];
 
 const BOUND: readonly Column[] = [
@@ -59,24 +58,20 @@ const BOUND: readonly Column[] = [
   { group: 'configuration', field: 'bound.bucket_size', heading: 'bucket', cell: (q) => formatCount(q.bound.bucket_size) },
   { group: 'configuration', field: 'bound.max_concurrent_requests', heading: 'max concurrent', cell: (q) => formatCount(q.bound.max_concurrent_requests) },
   { group: 'configuration', field: 'bound.mean_latency_seconds', heading: 'mean latency s', cell: (q) => formatNumber(q.bound.mean_latency_seconds) },
+  { group: 'throughput /s', field: 'bound.concurrency_per_second', heading: 'concurrent / latency', cell: (q) => formatNumber(concurrencyTerm(q.bound)) },
   { group: 'throughput /s', field: 'bound.throughput_per_second', heading: 'bound', cell: (q) => formatNumber(q.bound.throughput_per_second) },
+  { group: 'throughput /s', field: 'bound.binding', heading: 'binds', cell: (q) => q.bound.binding ?? '—' },
   { group: 'throughput /s', field: 'dispatch_rate_mean_per_second', heading: 'simulated', cell: (q) => formatNumber(q.dispatch_rate_mean_per_second) },
-  { group: 'throughput /s', field: 'bound.binding', heading: 'binds', cell: (q) => bindingText(q.bound) },
+  { group: 'observed', field: 'dispatches_max_in_any_1s', heading: 'max in any 1 s', cell: (q) => formatCount(q.dispatches_max_in_any_1s) },
+  { group: 'observed', field: 'in_flight_max', heading: 'in flight max', cell: (q) => formatCount(q.in_flight_max) },
   { group: 'drain, seconds', field: 'bound.drain_lower_bound_seconds', heading: 'lower bound', cell: (q) => formatNumber(q.bound.drain_lower_bound_seconds) },
   { group: 'drain, seconds', field: 'drained_at_seconds', heading: 'simulated', cell: (q) => formatNumber(q.drained_at_seconds) },
   { group: 'ready tasks waited', field: 'wait_by_cause_task_seconds', heading: 'mostly for', cell: (q) => mainCause(q) },
 ];
 
-/** Which term of min(rate, max_concurrent_requests / mean latency) wins, with both terms. */
-export function bindingText(b: QueueBound): string {
-  if (b.binding === null) return '—';
-  const concurrency =
-    b.max_concurrent_requests !== null && b.mean_latency_seconds !== null && b.mean_latency_seconds > 0
-      ? `${b.max_concurrent_requests} / ${formatNumber(b.mean_latency_seconds)} s = ${formatNumber(b.max_concurrent_requests / b.mean_latency_seconds)}/s`
-      : null;
-  const rate = b.rate_per_second === null ? null : `${formatNumber(b.rate_per_second)}/s`;
-  if (b.binding === 'rate') return concurrency === null ? `rate (${rate})` : `rate (${rate} < ${concurrency})`;
-  return rate === null ? `max_concurrent_requests (${concurrency})` : `max_concurrent_requests (${concurrency} < ${rate})`;
+/** The second term of min(rate, max_concurrent_requests / mean latency); null when either is unknown. */
+export function concurrencyTerm(b: QueueBound): number | null {
+  return b.max_concurrent_requests !== null && b.mean_latency_seconds !== null && b.mean_latency_seconds > 0 ? b.max_concurrent_requests / b.mean_latency_seconds : null;
 }
 
 /** The cause that held the queue's ready tasks longest, with its ready-task-seconds. */

@@ -2,15 +2,15 @@
  * What the HTML report reads: the scenario as written, the seed, the figures as
  * `pushq simulate --json` prints them, and the run's series (`sim.series()`).
  *
- * The figure types are the projections' own (QueueStats, WaitByCause, QueueBound, SeriesData):
- * the report names the fields it shows and defines none of them.
+ * The figure types are the simulation's own (QueueFigures: QueueStats, QueueInsight and QueueBound;
+ * SeriesData): the report names the fields it shows and defines none of them.
  */
-import type { QueueStats } from '../../projections/stats.js';
-import type { QueueBound, SeriesData, WaitByCause } from '../../projections/series-types.js';
+import type { SeriesData } from '../../projections/series-types.js';
+import type { QueueFigures } from '../simulation.js';
 
 /** The figures of one queue the report shows (a subset of `--json`'s `queues[Q]`). */
 export type ReportQueueFigures = Pick<
-  QueueStats,
+  QueueFigures,
   | 'tasks_added'
   | 'succeeded'
   | 'failed'
@@ -22,14 +22,13 @@ export type ReportQueueFigures = Pick<
   | 'in_flight_max'
   | 'latency_seconds'
   | 'completion_seconds'
-> & {
-  backlog_max: number;
-  backlog_max_at_seconds: number | null;
-  drained_at_seconds: number | null;
-  wait_seconds: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
-  wait_by_cause_task_seconds: WaitByCause;
-  bound: QueueBound;
-};
+  | 'backlog_max'
+  | 'backlog_max_at_seconds'
+  | 'drained_at_seconds'
+  | 'wait_seconds'
+  | 'wait_by_cause_task_seconds'
+  | 'bound'
+>;
 
 /** The run's figures as `pushq simulate --json` prints them (the fields the report reads). */
 export interface ReportStats {

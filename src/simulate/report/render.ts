@@ -35,8 +35,8 @@ h2 { font-size: 16px; margin: 28px 0 8px; }
 .run { color: #4b5563; margin: 0 0 8px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
-th, td { padding: 3px 8px; border-bottom: 1px solid #e5e7eb; white-space: nowrap; }
-thead th { background: #f3f4f6; font-weight: 600; text-align: center; }
+th, td { padding: 3px 6px; border-bottom: 1px solid #e5e7eb; white-space: nowrap; }
+thead th { background: #f3f4f6; font-weight: 600; text-align: center; white-space: normal; vertical-align: bottom; }
 tbody td { text-align: right; }
 tbody th { text-align: left; font-weight: 600; }
 tbody tr[data-queue] { cursor: pointer; }
@@ -55,13 +55,15 @@ pre { background: #f9fafb; border: 1px solid #e5e7eb; padding: 12px; overflow-x:
 /** The report as one HTML document. */
 export function renderReport(input: ReportInput): string {
   const { scenario, seed, stats, series } = input;
-  const names = Object.keys(series.queues).filter((n) => n !== ALL_QUEUES);
+  // A queue that received no task has no figures and flat series: it is left out of the charts
+  // too (as from the tables and --json).
+  const names = Object.keys(series.queues).filter((n) => n !== ALL_QUEUES && stats.queues[n] !== undefined);
   const data = {
     resolution_seconds: series.resolution_seconds,
     all: ALL_QUEUES,
     order: series.queues[ALL_QUEUES] === undefined ? names : [ALL_QUEUES, ...names],
     causes: HOLD_CAUSES,
-    series: series.queues,
+    series: Object.fromEntries([ALL_QUEUES, ...names].flatMap((n) => (series.queues[n] === undefined ? [] : [[n, series.queues[n]]]))),
     figures: Object.fromEntries(
       Object.entries(stats.queues).map(([name, q]) => [
         name,

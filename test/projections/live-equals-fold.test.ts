@@ -37,7 +37,8 @@ it('every projection fed live equals the same projection folded from the events'
   const replayed = projections();
   const { state } = fold(sim.events, [replayed.history, replayed.counters, replayed.story, replayed.stats]);
   expect(replayed.stats.report(state)).toEqual(live.stats.report(sim.state));
-  expect(replayed.stats.report(state)).toEqual(sim.stats().queues);
+  // The simulation reports the same figures (beside others of its own).
+  expect(sim.stats().queues).toMatchObject(replayed.stats.report(state));
   expect(replayed.story.stories).toEqual(live.story.stories);
   expect(live.story.stories[0]?.attempts.length).toBe(4); // the story was told: 1 + task_retry_limit attempts
   let answered = 0;

@@ -10,6 +10,7 @@
 import type { EngineEvent } from '../core/events.js';
 
 export const LOG_FORMAT = 'pushq-events';
+/** The format this pushq writes; it reads (and appends to) every earlier one too. See log-format.ts for the list. */
 export const LOG_FORMAT_VERSION = 2;
 
 /** The first line of a log file; memory logs keep the same record. */

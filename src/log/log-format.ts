@@ -1,7 +1,7 @@
 /**
  * The log file format, in one place:
  *
- *   line 1      header     {"format":"pushq-events","version":1,"pushqVersion":..,"seed":..,"clock":..,"configHash":..}
+ *   line 1      header     {"format":"pushq-events","version":2,"pushqVersion":..,"seed":..,"clock":..,"configHash":..}
  *   lines       events     one JSON object per line (codec.ts), the events of one engine step
  *   line        marker     {"commit":<batch no, from 1>,"n":<events in the batch>,"crc":"<8 hex>"}
  *   ... events, marker, events, marker ...
@@ -10,6 +10,12 @@
  * one checksum per batch, not per line (DESIGN.md: per-line checksums double replay time). A
  * batch is complete when its marker is present and agrees (number in sequence, count, CRC).
  * The header holds no wall-clock time, so the same seed and inputs give the same bytes.
+ *
+ * Versions (LOG_FORMAT_VERSION, event-log.ts), all read, each appended to in its own layout:
+ *   1  TaskAdded's options (name, url, ...) as top-level fields after `size`
+ *   2  the same events, TaskAdded's options nested in one `options` object (schemas.ts derives
+ *      each version's layout from the one event schema, src/core/event-schema.ts)
+ * Markers and the header are the same in both.
  */
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from './event-log.js';
 import { crc32Hex } from './crc32.js';

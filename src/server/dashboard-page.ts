@@ -25,7 +25,11 @@ export const ASSETS_PATH = '/pushq/assets/';
 /** Files served under ASSETS_PATH, with their types; nothing else in the folder is served. */
 export const ASSETS: Readonly<Record<string, string>> = {
   'dashboard.css': 'text/css; charset=utf-8',
+  // The dashboard's script is a module that imports the next three.
   'dashboard.js': 'text/javascript; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'story.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
 };
 

@@ -90,6 +90,16 @@ describe('the dashboard page', () => {
     }
   });
 
+  it('the scripts import only files that are served', () => {
+    for (const name of Object.keys(ASSETS).filter((f) => f.endsWith('.js'))) {
+      for (const [, spec] of read(name).matchAll(/^import [^;]* from '([^']+)';$/gm)) {
+        expect(spec, `${name} imports ${spec}`).toMatch(/^\.\/[a-z-]+\.js$/);
+        expect(Object.keys(ASSETS), `${name} imports ${spec}`).toContain(spec!.slice(2));
+      }
+    }
+    expect(read('dashboard.js')).toMatch(/^import .* from '\.\/story\.js';$/m);
+  });
+
   it('scripts are type-checked, write server text as text, and never build markup', async () => {
     for (const name of Object.keys(ASSETS).filter((f) => f.endsWith('.js'))) {
       const js = read(name);

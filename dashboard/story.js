@@ -1,0 +1,243 @@
+// @ts-check
+/**
+ * The story panel: one task's attempts, each backoff with its formula's inputs, how it ended
+ * (`GET /pushq/queues/Q/tasks/T/story`), and its request as the worker receives it (method, URL,
+ * headers, payload: `GET .../tasks/T?responseView=FULL`, read once when the panel opens).
+ *
+ * A story read is a pass over the service's log, so an open story is read again only when the task
+ * list shows its task changed (a dispatch, a response, a new state, or it left the list: it
+ * ended), and not once it has ended.
+ */
+import { call, taskPath } from './api.js';
+import { $, el, hideAlert, plural, secs, setText, showAlert, stamp, tbodyOf } from './dom.js';
+
+/**
+ * @typedef {import('./api.js').Attempt} Attempt
+ * @typedef {import('./api.js').Backoff} Backoff
+ * @typedef {import('./api.js').Story} Story
+ * @typedef {import('./api.js').TaskList} TaskList
+ * @typedef {import('./api.js').AppEngineHttpRequest} AppEngineHttpRequest
+ * @typedef {{ queue: string, task: string, json: Story | null, key: string | null, loading: boolean, stale: boolean, version: string | null }} OpenStory
+ */
+
+/** @type {OpenStory | null} */
+let story = null;
+
+const PAYLOAD_SHOWN_MAX = 4000;
+
+/**
+ * What the task list says of a task, to see whether its story can have changed.
+ * @param {TaskList | null} list
+ * @param {string} name
+ */
+export function taskVersion(list, name) {
+  const t = list === null ? undefined : list.tasks.find((x) => x.name === name);
+  return t ? [t.state, t.dispatchCount, t.responseCount, t.lastStatus, t.lastError].join('/') : 'gone';
+}
+
+/**
+ * Whether the panel shows this task.
+ * @param {string} queue
+ * @param {string} task
+ */
+export function isOpen(queue, task) {
+  return story !== null && story.queue === queue && story.task === task;
+}
+
+/**
+ * Opens the panel on a task; `list` is the task list shown now (its version of the task), if any.
+ * @param {string} queue
+ * @param {string} task
+ * @param {TaskList | null} list
+ */
+export function openStory(queue, task, list) {
+  const open = { queue, task, json: null, key: null, loading: false, stale: false, version: list !== null && list.queue === queue ? taskVersion(list, task) : null };
+  story = open;
+  setText($('story-task'), task);
+  setText($('story-sub'), 'queue ' + queue + ' · reading the log…');
+  $('story-head').replaceChildren();
+  $('story-request').replaceChildren();
+  tbodyOf('story-attempts').replaceChildren();
+  setText($('story-end'), '');
+  $('story-empty').hidden = true;
+  hideAlert('story-error');
+  $('story-panel').hidden = false;
+  fetchStory();
+  fetchRequest(open);
+}
+
+export function closeStory() {
+  story = null;
+  hideAlert('story-error');
+  $('story-panel').hidden = true;
+}
+
+/**
+ * After each refresh of the task list: the open story is read again when its task changed,
+ * until it has ended.
+ * @param {TaskList} list
+ */
+export function followTaskList(list) {
+  if (story === null || story.queue !== list.queue) return;
+  const version = taskVersion(list, story.task);
+  if (version !== story.version) {
+    story.version = version;
+    story.stale = true;
+  }
+  if (story.stale && (story.json === null || story.json.ended === null)) fetchStory();
+}
+
+function fetchStory() {
+  const want = story;
+  if (want === null || want.loading) return;
+  want.loading = true;
+  want.stale = false;
+  call('GET', '/pushq/queues/' + encodeURIComponent(want.queue) + '/tasks/' + encodeURIComponent(want.task) + '/story').then(
+    (/** @type {Story} */ s) => {
+      want.loading = false;
+      if (story !== want) return;
+      hideAlert('story-error');
+      const key = JSON.stringify(s);
+      if (key === want.key) return;
+      want.key = key;
+      want.json = s;
+      renderStory(s);
+    },
+    (err) => {
+      want.loading = false;
+      if (story === want) showAlert('story-error', 'Story of ' + want.task + ': ' + (err && err.message ? err.message : String(err)));
+    },
+  );
+}
+
+// ---- the request ----
+
+/** @param {OpenStory} want */
+function fetchRequest(want) {
+  call('GET', taskPath(want.queue, want.task) + '?responseView=FULL').then(
+    (/** @type {{ appEngineHttpRequest?: AppEngineHttpRequest }} */ t) => {
+      if (story === want) renderRequest(t.appEngineHttpRequest || {});
+    },
+    () => {
+      if (story === want) renderRequest(null);
+    },
+  );
+}
+
+/**
+ * A payload (base64, as the API gives it) as text when it is UTF-8, else its size.
+ * @param {string | undefined} base64
+ */
+function payloadText(base64) {
+  if (base64 === undefined || base64 === '') return 'no payload';
+  const bytes = Uint8Array.from(atob(base64.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.length > PAYLOAD_SHOWN_MAX ? text.slice(0, PAYLOAD_SHOWN_MAX) + '… (' + bytes.length + ' bytes)' : text;
+  } catch (e) {
+    return plural(bytes.length, 'byte', 'bytes') + ', not UTF-8 text';
+  }
+}
+
+/** @param {AppEngineHttpRequest | null} r */
+function renderRequest(r) {
+  const box = $('story-request');
+  if (r === null) {
+    box.replaceChildren(el('div', 'dim', 'request: no longer kept (the task has ended)'));
+    return;
+  }
+  const lines = [el('div', 'line', (r.httpMethod || 'POST') + ' ' + (r.relativeUri || '/'))];
+  for (const [name, value] of Object.entries(r.headers || {})) lines.push(el('div', 'header', name + ': ' + value));
+  lines.push(el('div', 'payload', payloadText(r.body)));
+  box.replaceChildren(...lines);
+}
+
+// ---- the attempts and the end ----
+
+/** @param {Attempt} a */
+function outcomeText(a) {
+  if (a.outcome === 'in_flight') return 'in flight';
+  if (a.timedOut) return 'timed out (deadline)';
+  const text = a.status !== null ? String(a.status) : 'no response (' + (a.reason || 'connection') + (a.error ? ': ' + a.error : '') + ')';
+  return a.outcome === 'orphaned' ? text + ' (the task had been deleted)' : text;
+}
+
+/** @param {Backoff} b */
+function backoffText(b) {
+  return (
+    'backoff: retry n=' + b.retry + ', min_backoff ' + secs(b.minBackoffSeconds) + ', max_backoff ' + secs(b.maxBackoffSeconds) +
+    ', max_doublings ' + b.maxDoublings + ' → doublings ' + b.doublings + ' → delay min(' + secs(b.maxBackoffSeconds) + ', ' +
+    secs(b.minBackoffSeconds) + '·2^' + b.doublings + (b.linear === 1 ? '' : '·' + b.linear) + ') = ' + secs(b.delaySeconds) + '; next ETA ' + stamp(b.nextEta)
+  );
+}
+
+/** @param {Story} s */
+function endText(s) {
+  const e = s.ended;
+  if (e === null) return 'not ended: ' + s.state;
+  if (e.reason === 'gave_up' && e.giveUp) {
+    const g = e.giveUp;
+    const limits = [
+      g.taskRetryLimit === null ? 'task_retry_limit unlimited' : 'task_retry_limit ' + g.taskRetryLimit + ' exceeded (' + plural(g.attempts, 'attempt', 'attempts') + ' = ' + plural(g.retries, 'retry', 'retries') + ')',
+      g.taskAgeLimitSeconds === null ? 'task_age_limit unlimited' : 'task_age_limit ' + secs(g.taskAgeLimitSeconds) + ' exceeded (age ' + secs(g.ageSeconds) + ' since the first attempt)',
+    ];
+    return 'gave up at ' + stamp(e.at) + ': ' + limits.join(' and ');
+  }
+  return e.reason.replace('_', ' ') + ' at ' + stamp(e.at) + (e.reason === 'succeeded' ? ' after ' + plural(s.attempts.length, 'attempt', 'attempts') : '');
+}
+
+/**
+ * @param {HTMLTableRowElement} tr
+ * @param {string} field
+ * @param {string} cls
+ * @param {unknown} text
+ */
+function storyCell(tr, field, cls, text) {
+  const td = el('td', cls, text);
+  td.dataset['field'] = field;
+  tr.appendChild(td);
+  return td;
+}
+
+/** @param {Story} s */
+function renderStory(s) {
+  setText($('story-task'), s.task);
+  setText($('story-sub'), 'queue ' + s.queue + ' · ' + plural(s.attempts.length, 'attempt', 'attempts'));
+  const head = $('story-head');
+  const facts = [['state', s.state], ['added', stamp(s.addedAt)], ['ETA', stamp(s.eta)], ['retry options', s.ownRetryOptions ? 'its own' : 'the queue’s']];
+  if (s.sameName > 1) facts.push(['name', 'the latest of ' + s.sameName + ' tasks with it']);
+  head.replaceChildren();
+  for (const [label, value] of facts) {
+    const span = el('span', null, label + ' ');
+    span.appendChild(el('b', null, value));
+    head.appendChild(span);
+  }
+  const body = tbodyOf('story-attempts');
+  body.replaceChildren();
+  for (const a of s.attempts) {
+    const tr = el('tr', 'attempt');
+    tr.dataset['attempt'] = String(a.number);
+    storyCell(tr, 'number', 'num', a.number + (a.forced ? ' (run)' : ''));
+    storyCell(tr, 'dispatchedAt', 'l', stamp(a.dispatchedAt)).title = a.dispatchedAt;
+    storyCell(tr, 'retryCount', 'num', a.retryCount);
+    storyCell(tr, 'executionCount', 'num', a.executionCount);
+    storyCell(tr, 'previousStatus', 'num', a.previousStatus === null ? '—' : a.previousStatus);
+    const outcome = storyCell(tr, 'outcome', 'l', outcomeText(a));
+    outcome.classList.toggle('bad', a.outcome === 'failed' || (a.status !== null && (a.status < 200 || a.status > 299)));
+    storyCell(tr, 'latency', 'num', secs(a.latencySeconds));
+    body.appendChild(tr);
+    if (a.backoff) {
+      tr.classList.add('has-backoff');
+      const b = el('tr', 'backoff');
+      b.dataset['attempt'] = String(a.number);
+      const td = el('td', null, backoffText(a.backoff));
+      td.colSpan = 7;
+      b.appendChild(td);
+      body.appendChild(b);
+    }
+  }
+  $('story-empty').hidden = s.attempts.length > 0;
+  const end = $('story-end');
+  setText(end, endText(s));
+  end.className = 'story-end ' + (s.ended === null ? 'open' : s.ended.reason === 'succeeded' ? 'ok' : 'bad');
+}

@@ -16,6 +16,8 @@ import type { Recovered } from '../log/log-reader.js';
 import { foldLogFile } from '../log/replay.js';
 import { loadWithSnapshot } from '../log/snapshot.js';
 import { EventMisfitError } from '../projections/fold.js';
+import { queueFigures } from '../projections/figures.js';
+import { InsightProjection } from '../projections/insight.js';
 import { StatsCollector, type QueueStats } from '../projections/stats.js';
 import { TaskStoryCollector, type AttemptStory, type TaskStory } from '../projections/task-story.js';
 import { CliUsageError, defineCommand, parseOrExit, reportUsageError } from './args.js';
@@ -87,6 +89,7 @@ export function parseTime(text: string, clock: LogHeader['clock']): number {
 
 function run(a: ReplayArgs, io: CliIo): number {
   const stats = new StatsCollector();
+  const insight = new InsightProjection();
   const story = a.task === undefined ? null : new TaskStoryCollector(a.task, a.queue);
   let state: EngineState;
   let header: LogHeader;
@@ -102,7 +105,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     recovered = loaded.recovered;
     events = loaded.end.events;
   } else {
-    const { fold, scan } = foldLogFile(a.log, story === null ? [stats] : [stats, story], { repair: a.repair }, (h, f) => {
+    const { fold, scan } = foldLogFile(a.log, story === null ? [stats, insight] : [stats, insight, story], { repair: a.repair }, (h, f) => {
       if (a.at !== undefined) f.until = until = parseTime(a.at, h.clock);
     });
     state = fold.state;
@@ -125,7 +128,8 @@ function run(a: ReplayArgs, io: CliIo): number {
     io.stdout(a.json ? `${JSON.stringify(storyJson(s, time))}\n` : storyText(s, time, candidates.length));
     return EXIT_OK;
   }
-  const summary = summarise(state, a.snapshot === undefined ? stats.report(state, { includeIdle: true }) : null, a.queue, time);
+  const endUs = until === Infinity ? state.lastEventAt : until;
+  const summary = summarise(state, a.snapshot === undefined ? queueFigures(state, stats, insight, endUs, { includeIdle: true }) : null, a.queue, time);
   if (a.json) {
     io.stdout(`${JSON.stringify({ log: header, at: until === Infinity ? null : time.json(until), events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
   } else {

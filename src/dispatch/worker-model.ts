@@ -69,23 +69,6 @@ export function sampleLatency(model: LatencyModel, prng: Prng): Micros {
   }
 }
 
-/** The mean of a latency distribution, µs (a lognormal's is e^(μ + σ²/2)). */
-export function meanLatencyUs(model: LatencyModel): Micros {
-  switch (model.distribution) {
-    case 'constant':
-      return model.valueUs;
-    case 'uniform':
-      return (model.minUs + model.maxUs) / 2;
-    case 'exponential':
-      return model.meanUs;
-    case 'lognormal': {
-      const mu = Math.log(model.p50Us);
-      const sigma = (Math.log(model.p99Us) - mu) / Z99;
-      return Math.exp(mu + (sigma * sigma) / 2);
-    }
-  }
-}
-
 /** One lognormal draw, µs: Box–Muller; 1 - u keeps log() away from 0. */
 function lognormal(mu: number, sigma: number, prng: Prng): Micros {
   const u1 = 1 - prng.next();

@@ -7,9 +7,16 @@
  * of its lower bound. Each bucket keeps its count and the sum of its values, and a percentile is
  * the mean of the bucket that holds the nearest-rank value. Precision: the answer lies in the same
  * bucket as the exact nearest-rank percentile, so it is within 1/128 (0.78%) of it, and exact when
- * the values in that bucket are all equal (a constant latency, a deadline, 0). Max and min are exact.
+ * the values in that bucket are all equal (a constant latency, a deadline, 0). Max, min and the
+ * mean are exact.
+ *
+ * Small samples stay exact: up to EXACT_MAX values are also kept as they are, and percentiles come
+ * from them (nearest rank by selection); past that the copy is dropped and the buckets answer. So
+ * a test's or a short run's figures are exact, and a million-task run costs a few kilobytes.
  */
 
+/** Values kept exactly before the buckets alone answer (32 KiB). */
+export const EXACT_MAX = 4_096;
 const SUB_BITS = 7;
 const SUB = 1 << SUB_BITS; // 128
 
@@ -27,7 +34,10 @@ function bucketOf(v: number): number {
 export class LogHistogram {
   private counts = new Float64Array(64);
   private sums = new Float64Array(64);
+  private exact: Float64Array | null = new Float64Array(64);
   count = 0;
+  /** Sum of the recorded values (after rounding to whole µs). */
+  sum = 0;
   /** Exact extremes; NaN while empty. */
   min = NaN;
   max = NaN;
@@ -40,7 +50,24 @@ export class LogHistogram {
     this.sums[i] = (this.sums[i] as number) + v;
     if (this.count === 0 || v < this.min) this.min = v;
     if (this.count === 0 || v > this.max) this.max = v;
+    const exact = this.exact;
+    if (exact !== null) {
+      if (this.count === EXACT_MAX) this.exact = null;
+      else {
+        if (this.count === exact.length) {
+          this.exact = new Float64Array(exact.length * 2);
+          this.exact.set(exact);
+        }
+        (this.exact as Float64Array)[this.count] = v;
+      }
+    }
     this.count++;
+    this.sum += v;
+  }
+
+  /** The mean of the recorded values; null when empty. */
+  mean(): number | null {
+    return this.count === 0 ? null : this.sum / this.count;
   }
 
   /** Nearest-rank percentile, p in (0, 100]; null when empty. */
@@ -48,6 +75,7 @@ export class LogHistogram {
     if (this.count === 0) return null;
     if (p >= 100) return this.max;
     const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    if (this.exact !== null) return select(this.exact.slice(0, this.count), rank - 1);
     let seen = 0;
     const counts = this.counts;
     for (let i = 0; i < counts.length; i++) {
@@ -62,6 +90,15 @@ export class LogHistogram {
   /** Adds another histogram's values to this one. */
   merge(other: LogHistogram): void {
     if (other.count === 0) return;
+    if (this.exact !== null && other.exact !== null && this.count + other.count <= EXACT_MAX) {
+      const both = new Float64Array(Math.max(64, this.count + other.count));
+      both.set(this.exact.subarray(0, this.count));
+      both.set(other.exact.subarray(0, other.count), this.count);
+      this.exact = both;
+    } else {
+      this.exact = null;
+    }
+    this.sum += other.sum;
     if (other.counts.length > this.counts.length) this.grow(other.counts.length - 1);
     for (let i = 0; i < other.counts.length; i++) {
       this.counts[i] = (this.counts[i] as number) + (other.counts[i] as number);
@@ -82,4 +119,35 @@ export class LogHistogram {
     this.counts = counts;
     this.sums = sums;
   }
+}
+
+/**
+ * The k-th smallest value (0-based), by quickselect (Hoare partition, median-of-three): O(n),
+ * where sorting to read two percentiles would be O(n log n). Reorders `a`.
+ */
+export function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo] as number, y = a[mid] as number, z = a[hi] as number;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k] as number;
+  }
+  return a[k] as number;
 }

@@ -22,7 +22,7 @@ import { Count, SeriesRecorder, sumColumns, type Gauges } from './series.js';
 import type { QueueBound, SeriesData, WaitByCause } from './series-types.js';
 
 export interface InsightOptions {
-  /** The run's start, µs (0 for a simulation). */
+  /** The run's start, µs; default: the first event's time (0 for a simulation). */
   startUs?: Micros;
   /** Fixed series resolution, µs; absent: automatic (about 1,000 points). */
   resolutionUs?: Micros;
@@ -34,7 +34,7 @@ export interface QueueInsight {
   backlog_max: number;
   backlog_max_at_seconds: number | null;
   drained_at_seconds: number | null;
-  wait_seconds: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  wait_seconds: { p50: number | null; p90: number | null; p99: number | null; max: number | null; mean: number | null };
   wait_by_cause_task_seconds: WaitByCause;
 }
 
@@ -48,9 +48,9 @@ const HAS_BUCKET = 5;
 const SLOTS = 6;
 
 export class InsightProjection implements Projection {
-  private readonly readiness: ReadinessTracker;
-  readonly series: SeriesRecorder;
-  private readonly startUs: Micros;
+  private readiness: ReadinessTracker;
+  series: SeriesRecorder;
+  private started: boolean;
   private runtimes: readonly QueueRuntime[] = [];
   private snapshot = new Float64Array(0);
   private readonly waits: LogHistogram[] = [];
@@ -60,16 +60,22 @@ export class InsightProjection implements Projection {
   private readonly lastEnd: number[] = [];
   private lastUs: Micros;
 
-  constructor(options: InsightOptions = {}) {
-    this.startUs = options.startUs ?? 0;
-    this.lastUs = this.startUs;
-    this.readiness = new ReadinessTracker(this.startUs);
-    this.series = new SeriesRecorder(this.startUs, this.readGauges, options.resolutionUs, options.maxPoints);
+  constructor(private readonly options: InsightOptions = {}) {
+    this.started = options.startUs !== undefined;
+    this.lastUs = options.startUs ?? 0;
+    this.readiness = new ReadinessTracker(this.lastUs);
+    this.series = new SeriesRecorder(this.lastUs, this.readGauges, options.resolutionUs, options.maxPoints);
   }
 
   /** On the simulation's hot path: no allocation per event. */
   readonly observe = (e: EngineEvent, state: EngineState): void => {
     const t = e.t;
+    if (!this.started) {
+      // The run starts with its first event (a wall-clock log's first instant).
+      this.started = true;
+      this.readiness = new ReadinessTracker(t);
+      this.series = new SeriesRecorder(t, this.readGauges, this.options.resolutionUs, this.options.maxPoints);
+    }
     this.lastUs = t;
     this.series.reach(t);
     if (e.type === 'ConfigApplied' || e.type === 'QueuePaused' || e.type === 'QueueResumed' || e.type === 'QueuePurged') {
@@ -89,8 +95,12 @@ export class InsightProjection implements Projection {
       case 'AttemptDispatched':
         this.readiness.left(q, id);
         if (e.forced !== true) {
-          const eta = state.tasks.eta[id] as number;
-          (this.waits[qi] as LogHistogram).record(t > eta ? t - eta : 0);
+          // It could go from its ETA (or its backoff's end), but never before it was added.
+          const tasks = state.tasks;
+          const eta = tasks.eta[id] as number;
+          const added = tasks.addedAt[id] as number;
+          const readyAt = eta > added ? eta : added;
+          (this.waits[qi] as LogHistogram).record(t > readyAt ? t - readyAt : 0);
         }
         this.series.count(qi, Count.Dispatched);
         break;
@@ -223,7 +233,7 @@ export class InsightProjection implements Projection {
         backlog_max: this.backlogMax[i] as number,
         backlog_max_at_seconds: seconds(this.backlogMaxAt[i] as number),
         drained_at_seconds: live === 0 ? seconds(this.lastEnd[i] as number) : null,
-        wait_seconds: { p50: seconds(w.percentile(50) ?? NaN), p90: seconds(w.percentile(90) ?? NaN), p99: seconds(w.percentile(99) ?? NaN), max: seconds(w.count === 0 ? NaN : w.max) },
+        wait_seconds: { p50: seconds(w.percentile(50) ?? NaN), p90: seconds(w.percentile(90) ?? NaN), p99: seconds(w.percentile(99) ?? NaN), max: seconds(w.count === 0 ? NaN : w.max), mean: seconds(w.mean() ?? NaN) },
         wait_by_cause_task_seconds: q.waitByCauseSeconds(),
       };
     });

@@ -22,13 +22,16 @@ import { US_PER_SECOND, secondsToMicros } from '../core/time.js';
 import { wholeTokens, refill } from '../core/token-bucket.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
-import { DEFAULT_WORKER, functionDispatcher, meanLatencyUs, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
+import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
 import { createPrng, type Prng } from '../engine/prng.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
-import { InsightProjection, queueBound, type QueueInsight } from '../projections/insight.js';
-import type { QueueBound, SeriesData } from '../projections/series-types.js';
-import { StatsCollector, type QueueStats } from '../projections/stats.js';
+import { queueFigures, type QueueFigures } from '../projections/figures.js';
+import { InsightProjection } from '../projections/insight.js';
+import type { SeriesData } from '../projections/series-types.js';
+import { StatsCollector } from '../projections/stats.js';
+
+export type { QueueFigures };
 import { PUSHQ_VERSION } from '../version.js';
 
 /** A task as the simulation API takes it: TaskSpec with times in seconds. */
@@ -99,11 +102,6 @@ export interface TaskView {
   previousStatus: number | null;
 }
 
-/** A queue's figures: the totals, what explains them (insight.ts), and the bound its config implies. */
-export interface QueueFigures extends QueueStats, QueueInsight {
-  bound: QueueBound;
-}
-
 export interface SimulationStats {
   seed: number;
   virtual_seconds: number;
@@ -130,8 +128,6 @@ export class Simulation {
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
   private readonly insight: InsightProjection;
-  /** The modelled worker's mean latency for the bound; null for a worker function (the run's mean is used). */
-  private readonly modelMeanLatencyUs: number | null;
   private readonly prng: Prng;
   private readonly refusedAdds: SimulationStats['adds_refused'] = {};
   private workloadsArriving = 0;
@@ -155,7 +151,6 @@ export class Simulation {
     const log = typeof options.log === 'function' ? options.log(this.header) : (options.log ?? new MemoryEventLog(this.header));
     const worker = options.worker;
     this.insight = new InsightProjection(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) });
-    this.modelMeanLatencyUs = typeof worker === 'function' ? null : meanLatencyUs((worker?.latency ?? DEFAULT_WORKER.latency));
     const modelled =
       typeof worker === 'function'
         ? functionDispatcher(worker, this.prng, US_PER_SECOND)
@@ -393,14 +388,7 @@ export class Simulation {
   }
 
   stats(options: { includeIdle?: boolean } = {}): SimulationStats {
-    const totals = this.statsCollector.report(this.state, options);
-    const insight = this.insight.figures(this.state, this.kernel.now);
-    const queues: Record<string, QueueFigures> = {};
-    for (const [name, q] of Object.entries(totals)) {
-      const runtime = requireQueue(this.state, name);
-      const meanUs = this.modelMeanLatencyUs ?? this.statsCollector.meanLatencyUs(runtime.index);
-      queues[name] = { ...q, ...(insight[name] ?? idleInsight()), bound: queueBound(runtime, q.tasks_added, meanUs) };
-    }
+    const queues = queueFigures(this.state, this.statsCollector, this.insight, this.kernel.now, options);
     return {
       seed: this.seed,
       virtual_seconds: this.kernel.now / US_PER_SECOND,
@@ -415,17 +403,6 @@ export class Simulation {
     return this.insight.seriesData(this.state, this.kernel.now);
   }
 
-}
-
-/** A queue that saw no task (shown with --include-idle). */
-function idleInsight(): QueueInsight {
-  return {
-    backlog_max: 0,
-    backlog_max_at_seconds: null,
-    drained_at_seconds: null,
-    wait_seconds: { p50: null, p90: null, p99: null, max: null },
-    wait_by_cause_task_seconds: { tokens: 0, concurrency: 0, paused: 0, disabled: 0, transport: 0 },
-  };
 }
 
 function isWorkloadRefusal(err: unknown): err is PushqError {

@@ -12,7 +12,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import { assertNever } from '../core/assert.js';
 import { PushqError } from '../core/errors.js';
 import type { WorkerModel } from '../dispatch/worker-model.js';
-import { createSimulation, type Simulation, type WorkloadSpec } from '../engine/simulation.js';
+import { createSimulation, type Simulation, type WorkloadSpec } from '../simulate/simulation.js';
 import { queueCommandsArbitrary, type QueueCommand } from './arbitraries/commands.js';
 import { simQueueFileConfigArbitrary, type SimQueueConfigOptions } from './arbitraries/sim-config.js';
 import { namedTasks, workloadArbitrary } from './arbitraries/workload.js';
@@ -65,8 +65,8 @@ export interface ScenarioRun {
 }
 
 /** Builds the simulation for `scenario` and schedules its workload and commands (does not run it). */
-export function prepareScenario(scenario: Scenario): ScenarioRun {
-  const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker });
+export function prepareScenario(scenario: Scenario, options: { seriesResolutionSeconds?: number } = {}): ScenarioRun {
+  const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker, ...options });
   const refused: ScenarioRun['refused'] = [];
   for (const w of scenario.workloads) sim.addWorkload(w);
   for (const command of scenario.commands) {

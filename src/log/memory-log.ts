@@ -10,11 +10,11 @@
  *   -1           end of chunk: the rest of this chunk is unused
  *
  * Decoding gives back objects equal to the ones appended, with the same key order, so the JSON
- * of a decoded event is byte-identical to the JSON of the original (test/log/conformance.test.ts).
+ * of a decoded event is byte-identical to the JSON of the original (test/log/memory-log.test.ts).
  */
 import type { EngineEvent } from '../core/events.js';
 import type { EventLog, LogHeader } from './event-log.js';
-import { END_OF_CHUNK, OBJECT_CODE, RECORD_SLOTS_MAX, readTape, writeRecord } from './tape.js';
+import { END_OF_CHUNK, OBJECT_CODE, RECORD_SLOTS_MAX, readTape, recordWriterSource } from './tape.js';
 
 const CHUNK_SLOTS = 1 << 20; // 8 MiB per chunk; chunks are never copied when the log grows
 
@@ -26,15 +26,6 @@ export class MemoryEventLog implements EventLog {
   private readonly objects: EngineEvent[] = [];
   private readonly strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
-  /** A string's index in `strings` (the generated record writer calls it for queue names). */
-  private readonly intern = (s: string): number => {
-    let n = this.stringIndex.get(s);
-    if (n === undefined) {
-      n = this.strings.push(s) - 1;
-      this.stringIndex.set(s, n);
-    }
-    return n;
-  };
   /** Events appended. */
   length = 0;
   /** Batches committed. */
@@ -43,19 +34,8 @@ export class MemoryEventLog implements EventLog {
 
   constructor(readonly header: LogHeader) {}
 
-  append(e: EngineEvent): void {
-    this.length++;
-    if (this.used + RECORD_SLOTS_MAX > this.tape.length) this.nextChunk();
-    const next = writeRecord(e, this.tape, this.used, this.intern);
-    if (next >= 0) {
-      this.used = next;
-      return;
-    }
-    const tape = this.tape;
-    tape[this.used] = OBJECT_CODE;
-    tape[this.used + 1] = this.objects.push(e) - 1;
-    this.used += 2;
-  }
+  /** Appends one event: its body is generated from the schema at load (APPEND_SOURCE, below). */
+  declare append: (e: EngineEvent) => void;
 
   commit(): void {
     if (this.length === this.lastCommitLength) return;
@@ -87,7 +67,18 @@ export class MemoryEventLog implements EventLog {
     return this.chunks.reduce((n, c) => n + c.byteLength, this.tape.byteLength);
   }
 
-  private nextChunk(): void {
+  /** @internal A string's index in `strings` (queue names on the tape); the generated `append` calls it. */
+  intern(s: string): number {
+    let n = this.stringIndex.get(s);
+    if (n === undefined) {
+      n = this.strings.push(s) - 1;
+      this.stringIndex.set(s, n);
+    }
+    return n;
+  }
+
+  /** @internal Room for the next record; the generated `append` calls it. */
+  nextChunk(): void {
     if (this.tape.length < CHUNK_SLOTS) {
       // Small logs grow by doubling until a chunk is worth it.
       const bigger = new Float64Array(this.tape.length * 2);
@@ -101,3 +92,21 @@ export class MemoryEventLog implements EventLog {
     this.used = 0;
   }
 }
+
+/**
+ * `append`: a record when the event has one (tape.ts), else the object itself and a record that
+ * points at it. One straight-line function, as the hand-written one was: the switch per type is
+ * generated from the schema, the rest is written here, beside the fields it uses.
+ */
+const APPEND_SOURCE = `'use strict';
+this.length++;
+if (this.used + ${RECORD_SLOTS_MAX} > this.tape.length) this.nextChunk();
+const tape = this.tape;
+const i = this.used;
+${recordWriterSource('this.intern', (next) => `this.used = ${next};\nreturn;`)}
+tape[i] = ${OBJECT_CODE};
+tape[i + 1] = this.objects.push(e) - 1;
+this.used = i + 2;`;
+
+// Generated from the static schema table, never from input.
+MemoryEventLog.prototype.append = new Function('e', APPEND_SOURCE) as (e: EngineEvent) => void;

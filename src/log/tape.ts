@@ -11,23 +11,22 @@
  * that event an object when it is present. Codes are numbered in table order from 0; OBJECT_CODE
  * comes after the last.
  *
- * `writeRecord` and `readTape` are generated once at load as straight-line code per type (a
- * switch on the type, then fixed slot offsets), so appending and reading an event cost what
- * hand-written code would: the log holds millions of them.
+ * The writer (recordWriterSource, made the body of MemoryEventLog.append) and `readTape` are
+ * generated once at load as straight-line code per type (a switch on the type, then fixed slot
+ * offsets), so appending and reading an event cost what hand-written code would: the log holds
+ * millions of them, and a call per event to a generic writer would not be inlined.
  */
 import { EVENT_SCHEMAS, type EngineEventType, type FieldKind, type FieldSchema } from '../core/event-schema.js';
 import type { EngineEvent, FailureReason } from '../core/events.js';
 
 const FAILURE_REASONS: readonly FailureReason[] = ['status', 'deadline', 'connection'];
 
-/** Writes `e` at tape[i...] and returns the next free slot, or -1 if `e` must be kept as an object. */
-export type RecordWriter = (e: EngineEvent, tape: Float64Array, i: number, intern: (s: string) => number) => number;
 /** Every event of tape[0, used): records decoded, objects from `objects`, up to an end-of-chunk mark. */
 export type TapeReader = (tape: Float64Array, used: number, strings: readonly string[], objects: readonly EngineEvent[]) => IterableIterator<EngineEvent>;
 
 interface Slot {
-  /** Code that writes the field's value `v` as a number. */
-  write: (v: string) => string;
+  /** Code that writes the field's value `v` as a number (`intern` names the string table's function). */
+  write: (v: string, intern: string) => string;
   /** Code that reads the number `v` back as the field's value. */
   read: (v: string) => string;
 }
@@ -46,7 +45,7 @@ function slotFor(kind: FieldKind): Slot | null {
         read: (v) => `REASONS[${v}]`,
       };
     case 'queue':
-      return { write: (v) => `intern(${v})`, read: (v) => `strings[${v}]` };
+      return { write: (v, intern) => `${intern}(${v})`, read: (v) => `strings[${v}]` };
     case 'string':
     case 'true':
     case 'method':
@@ -103,15 +102,20 @@ export const END_OF_CHUNK = -1;
 /** The most slots one record takes, code included. */
 export const RECORD_SLOTS_MAX = Math.max(2, ...LAYOUTS.map((l) => 1 + l.slots.length));
 
-function compileWriter(): RecordWriter {
+/**
+ * Source of a `switch (e.type)` that writes event `e` as a record at `tape[i...]` and then runs
+ * `done(next slot)`; an event that must be an object falls out of the switch. The caller wraps
+ * it in a function with `e`, `tape`, `i` in scope and `intern` named by `intern` (memory-log.ts
+ * makes it the body of `append`, so appending is one function, as if written by hand).
+ */
+export function recordWriterSource(intern: string, done: (next: string) => string): string {
   const cases = LAYOUTS.map((l) => {
     const fallback = l.objectIf.map((f) => `e[${JSON.stringify(f.name)}] !== undefined`).join(' || ');
     const code = l.flag === undefined ? `${l.code}` : `(e[${JSON.stringify(l.flag.name)}] === true ? ${l.code + 1} : ${l.code})`;
-    const writes = l.slots.map(({ field, slot }, k) => `tape[i + ${k + 1}] = ${slot.write(`e[${JSON.stringify(field.name)}]`)};`);
-    return `case ${JSON.stringify(l.type)}:\n${fallback === '' ? '' : `if (${fallback}) return -1;\n`}tape[i] = ${code};\n${writes.join('\n')}\nreturn i + ${l.slots.length + 1};`;
+    const writes = l.slots.map(({ field, slot }, k) => `tape[i + ${k + 1}] = ${slot.write(`e[${JSON.stringify(field.name)}]`, intern)};`);
+    return `case ${JSON.stringify(l.type)}:\n${fallback === '' ? '' : `if (${fallback}) break;\n`}tape[i] = ${code};\n${writes.join('\n')}\n${done(`i + ${l.slots.length + 1}`)}`;
   });
-  // Generated from the static schema table, never from input.
-  return new Function('e', 'tape', 'i', 'intern', `'use strict';\nswitch (e.type) {\n${cases.join('\n')}\ndefault: return -1;\n}`) as RecordWriter;
+  return `switch (e.type) {\n${cases.join('\n')}\n}`;
 }
 
 function compileReader(): TapeReader {
@@ -146,7 +150,6 @@ return function* readTape(tape, used, strings, objects) {
   return new Function('REASONS', body)(FAILURE_REASONS) as TapeReader;
 }
 
-export const writeRecord: RecordWriter = compileWriter();
 export const readTape: TapeReader = compileReader();
 
 /** The event types that can be tape records (when their optional non-numeric fields are absent). */

@@ -2,6 +2,8 @@
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stderr is a terminal (a live progress line may be drawn there). */
+  stderrIsTerminal?: boolean;
 }
 
 /** A CLI command: arguments after its name → exit status (0 ok, 1 failure found, 2 usage error). */
@@ -14,4 +16,5 @@ export const EXIT_USAGE = 2;
 export const processIo: CliIo = {
   stdout: (s) => { process.stdout.write(s); },
   stderr: (s) => { process.stderr.write(s); },
+  stderrIsTerminal: process.stderr.isTTY === true,
 };

@@ -58,7 +58,7 @@ export function formatSummary(input: SummaryInput): string {
     ]);
   }
   if (rows.length === 1) lines.push('no queue received tasks');
-  else lines.push(...table(rows));
+  else lines.push(...table(rows), '', ...table(whyRows(stats)));
   const refused = Object.entries(stats.adds_refused);
   if (refused.length > 0) {
     lines.push('', 'adds refused by the engine (the tasks were not added; a refusal is not in the log):');
@@ -67,6 +67,39 @@ export function formatSummary(input: SummaryInput): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+const WHY_HEADINGS = ['queue', 'backlog max (at)', 'drained at', 'wait p50/p90/p99/max', 'ready tasks waited for', 'bound/s', 'binds', 'drain ≥'] as const;
+
+/** The second table: what explains the first (peak backlog, drain, waits and their causes) beside the bound the config implies. */
+function whyRows(stats: SimulationStats): string[][] {
+  const rows: string[][] = [[...WHY_HEADINGS]];
+  for (const [name, q] of Object.entries(stats.queues)) {
+    const w = q.wait_seconds;
+    const causes = Object.entries(q.wait_by_cause_task_seconds)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([cause, v]) => `${cause} ${taskSeconds(v)}`);
+    const b = q.bound;
+    rows.push([
+      name,
+      `${q.backlog_max} (${seconds(q.backlog_max_at_seconds)})`,
+      seconds(q.drained_at_seconds),
+      `${seconds(w.p50)} / ${seconds(w.p90)} / ${seconds(w.p99)} / ${seconds(w.max)}`,
+      causes.length === 0 ? '—' : causes.join(', '),
+      b.throughput_per_second === null ? '—' : b.throughput_per_second.toFixed(1),
+      b.binding === null ? '—' : b.binding === 'rate' ? 'rate' : 'concurrency',
+      seconds(b.drain_lower_bound_seconds),
+    ]);
+  }
+  return rows;
+}
+
+/** Ready-task-seconds, short: `950 task·s`, `23.1k task·s`. */
+function taskSeconds(value: number): string {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(1)}M task·s`;
+  if (value >= 1e4) return `${(value / 1e3).toFixed(1)}k task·s`;
+  return `${Number(value.toPrecision(3))} task·s`;
 }
 
 function round(value: number): string {

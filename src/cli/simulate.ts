@@ -1,8 +1,11 @@
 /**
- * `pushq simulate SCENARIO.yaml [--seed N] [--json] [--log FILE]`: runs a scenario file in
- * virtual time and reports per-queue figures. Exit 0 after a completed run, 1 when the scenario
- * has errors (every one printed to stderr as `file:line:column error message (code)`, nothing
- * runs) or the run cannot complete, 2 on usage errors. docs/simulate.md documents the output.
+ * `pushq simulate SCENARIO.yaml [--seed N] [--json] [--log FILE] [--series FILE.csv]
+ * [--report FILE.html] [--resolution DURATION] [--quiet]`: runs a scenario file in virtual time
+ * and reports per-queue figures, the series over time and an HTML report. Exit 0 after a completed
+ * run, 1 when the scenario has errors (every one printed to stderr as `file:line:column error
+ * message (code)`, nothing runs) or the run cannot complete, 2 on usage errors (a bad
+ * --resolution, an output path that cannot be written: checked before anything runs).
+ * docs/simulate.md documents the output.
  *
  * Wall time is read here, in the shell, only to report how long the run took; the simulation
  * itself never sees it.
@@ -10,15 +13,29 @@
 import { performance } from 'node:perf_hooks';
 import { formatIssue } from '../config/issues.js';
 import { PushqError } from '../core/errors.js';
-import type { SimulationStats } from '../simulate/simulation.js';
+import type { QueueFigures, SimulationStats } from '../simulate/simulation.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { loadScenario } from '../scenario/load.js';
 import { SEED_MAX } from '../scenario/parse.js';
 import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, type ScenarioRun } from '../scenario/run.js';
 import { US_PER_DAY } from '../core/time.js';
-import { defineCommand, parseOrExit, wholeNumber } from './args.js';
-import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
+import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
+import { checkReportPath, ReportPathError, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
+import { seriesCsv } from '../simulate/series-csv.js';
+import { parseDuration } from '../scenario/values.js';
+import { readFile } from 'node:fs/promises';
+import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
+
+/** `--resolution`: a duration above zero. */
+function resolution(text: string, flag: string): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new CliUsageError(`${flag} ${text}: ${parsed.reason}`);
+  if (parsed.value <= 0) throw new CliUsageError(`${flag} ${text}: must be above zero`);
+  return parsed.value;
+}
 
 export const SIMULATE = defineCommand({
   name: 'simulate',
@@ -31,6 +48,10 @@ rates, concurrency, latency and completion percentiles.`,
     seed: { type: 'string', value: 'N', parse: wholeNumber(0, SEED_MAX), help: `seed for the run (0..${SEED_MAX}); overrides the scenario's seed. Neither given: ${DEFAULT_SEED}.` },
     json: { type: 'boolean', help: 'print one JSON object (fields in docs/simulate.md)' },
     log: { type: 'string', value: 'FILE', help: "write the run's event log to FILE (JSON lines, replaces FILE)" },
+    series: { type: 'string', value: 'FILE.csv', help: 'write the series over time to FILE.csv: one row per interval per queue, and `*` for all queues (columns in docs/simulate.md)' },
+    report: { type: 'string', value: 'FILE.html', help: 'write one self-contained HTML report: the scenario, the figures and charts over time' },
+    resolution: { type: 'string', value: 'DURATION', parse: resolution, help: `the series' interval (e.g. 1s, 500ms, 1m); default: chosen for about 1,000 points over the run; at most ${FIXED_POINTS_MAX.toLocaleString('en')} points` },
+    quiet: { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' },
   },
   footer: `exit status: 0 the run completed, 1 the scenario has errors (each printed as
 file:line:column error message (code)) or the run stopped, 2 usage error.`,
@@ -49,6 +70,22 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     return EXIT_FAILURE;
   }
 
+  // Outputs are checked before anything runs: a bad path costs no simulation, and leaves nothing behind.
+  if (parsed.resolution !== undefined && scenario.untilUs !== null && Math.ceil(scenario.untilUs / parsed.resolution) > FIXED_POINTS_MAX) {
+    io.stderr(`pushq simulate: --resolution ${parsed.resolution / 1e6}s gives ${Math.ceil(scenario.untilUs / parsed.resolution).toLocaleString('en')} points over the run (until: ${scenario.untilUs / 1e6}s); at most ${FIXED_POINTS_MAX.toLocaleString('en')}: choose a coarser resolution\n`);
+    return EXIT_USAGE;
+  }
+  for (const [flag, path] of [['--series', parsed.series], ['--report', parsed.report]] as const) {
+    if (path === undefined) continue;
+    try {
+      await checkReportPath(path);
+    } catch (error) {
+      if (!(error instanceof ReportPathError)) throw error;
+      io.stderr(`pushq simulate: ${flag} ${path}: cannot be written: ${error.reason}; nothing was run\n`);
+      return EXIT_USAGE;
+    }
+  }
+
   const { seed, seedSource } = scenarioSeed(scenario, parsed.seed);
   if (seedSource === 'default' && parsed.json) io.stderr(`pushq simulate: no seed given (--seed or seed: in the scenario); using ${DEFAULT_SEED}\n`);
 
@@ -63,15 +100,27 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   }
 
   const started = performance.now();
+  const progress = !parsed.quiet && io.stderrIsTerminal === true ? new ProgressLine({ write: io.stderr }, scenario.untilUs) : null;
   let run: ScenarioRun;
   try {
-    run = runScenario(scenario, { seed, ...(log === undefined ? {} : { log }) });
+    run = runScenario(scenario, {
+      seed,
+      ...(log === undefined ? {} : { log }),
+      ...(parsed.resolution === undefined ? {} : { seriesResolutionUs: parsed.resolution }),
+      ...(progress === null ? {} : { onProgress: progress.tick }),
+    });
   } catch (error) {
+    progress?.clear();
     await log?.close();
+    if (error instanceof SeriesTooLongError) {
+      io.stderr(`pushq simulate: ${error.message}; nothing was written\n`);
+      return EXIT_USAGE;
+    }
     if (!(error instanceof PushqError)) throw error;
     io.stderr(`pushq simulate: the run stopped: ${error.message} (${error.code})\n`);
     return EXIT_FAILURE;
   }
+  progress?.clear();
   await log?.close();
   const wallSeconds = (performance.now() - started) / 1000;
   const { stats } = run;
@@ -83,6 +132,22 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     );
   }
 
+  if (parsed.series !== undefined || parsed.report !== undefined) {
+    let series;
+    try {
+      series = run.simulation.series();
+    } catch (error) {
+      if (!(error instanceof SeriesTooLongError)) throw error;
+      io.stderr(`pushq simulate: ${error.message}; nothing was written\n`);
+      return EXIT_USAGE;
+    }
+    if (parsed.series !== undefined) await writeFileAtomically(parsed.series, seriesCsv(series));
+    if (parsed.report !== undefined) {
+      const text = await readFile(parsed.file, 'utf8');
+      await writeReportFile(parsed.report, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series });
+    }
+  }
+
   if (parsed.json) io.stdout(`${JSON.stringify(toJsonReport(stats, wallSeconds))}\n`);
   else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));
   return EXIT_OK;
@@ -90,7 +155,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
 
 /** The `--json` object. Field order is part of the format (docs/simulate.md). */
 export function toJsonReport(stats: SimulationStats, wallSeconds: number) {
-  const queues: Record<string, unknown> = {};
+  const queues: Record<string, Omit<QueueFigures, 'deleted'>> = {};
   for (const [name, q] of Object.entries(stats.queues)) {
     queues[name] = {
       tasks_added: q.tasks_added,
@@ -106,6 +171,12 @@ export function toJsonReport(stats: SimulationStats, wallSeconds: number) {
       last_dispatch_at_seconds: q.last_dispatch_at_seconds,
       latency_seconds: { p50: q.latency_seconds.p50, p99: q.latency_seconds.p99 },
       completion_seconds: { p50: q.completion_seconds.p50, p99: q.completion_seconds.p99, max: q.completion_seconds.max },
+      backlog_max: q.backlog_max,
+      backlog_max_at_seconds: q.backlog_max_at_seconds,
+      drained_at_seconds: q.drained_at_seconds,
+      wait_seconds: q.wait_seconds,
+      wait_by_cause_task_seconds: q.wait_by_cause_task_seconds,
+      bound: q.bound,
     };
   }
   return { seed: stats.seed, virtual_seconds: stats.virtual_seconds, wall_seconds: wallSeconds, events: stats.events, queues, adds_refused: stats.adds_refused };

@@ -8,7 +8,7 @@
  * never cut off.
  */
 import { US_PER_DAY, US_PER_SECOND, type Micros } from '../core/time.js';
-import { createSimulation, configHash, type Simulation, type SimulationStats } from '../engine/simulation.js';
+import { createSimulation, configHash, type Simulation, type SimulationStats } from '../simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { PUSHQ_VERSION } from '../version.js';
 import type { Scenario } from './types.js';
@@ -23,7 +23,14 @@ export interface RunScenarioOptions {
   seed?: number;
   /** Where the events go; default the simulation's in-memory log. */
   log?: EventLog | ((header: LogHeader) => EventLog);
+  /** The series' interval, µs; absent: automatic. */
+  seriesResolutionUs?: Micros;
+  /** Called every few thousand timers (a progress display throttles itself). */
+  onProgress?: (simulation: Simulation) => void;
 }
+
+/** Timers between two calls of onProgress: rare enough to cost nothing, often enough for 10 updates a second. */
+const PROGRESS_EVERY_TIMERS = 4096;
 
 export interface ScenarioRun {
   seed: number;
@@ -55,16 +62,21 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     worker: scenario.worker,
     targets: scenario.targets,
     ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.seriesResolutionUs === undefined ? {} : { seriesResolutionSeconds: options.seriesResolutionUs / US_PER_SECOND }),
   });
   for (const workload of scenario.workload) simulation.addWorkload(workload);
   const kernel = simulation.kernel;
-  if (scenario.untilUs !== null) {
-    simulation.runUntil(scenario.untilUs / US_PER_SECOND);
-  } else {
-    // Time by time rather than advanceTo(limit), which would move the clock to the limit even
-    // when the run goes idle long before it. Same timers, same order.
-    for (let next = kernel.nextTimerAt(); next <= simulation.arrivalsEndUs + RUN_LIMIT_US; next = kernel.nextTimerAt()) kernel.advanceTo(next);
+  const onProgress = options.onProgress;
+  let timers = 0;
+  // Time by time rather than advanceTo(limit), which would move the clock to the limit even
+  // when the run goes idle long before it. Same timers, same order.
+  const limit = (): Micros => (scenario.untilUs !== null ? scenario.untilUs : simulation.arrivalsEndUs + RUN_LIMIT_US);
+  for (let next = kernel.nextTimerAt(); next <= limit(); next = kernel.nextTimerAt()) {
+    kernel.advanceTo(next);
+    if (onProgress !== undefined && ++timers % PROGRESS_EVERY_TIMERS === 0) onProgress(simulation);
   }
+  // A run to `until` ends there, whether or not anything happens at that instant.
+  if (scenario.untilUs !== null) simulation.runUntil(scenario.untilUs / US_PER_SECOND);
   const more = kernel.nextTimerAt() !== Infinity;
   const stoppedBy = !more ? 'idle' : scenario.untilUs !== null ? 'until' : 'limit';
   return { seed, seedSource, simulation, stats: simulation.stats(), stoppedBy };

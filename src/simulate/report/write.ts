@@ -27,11 +27,15 @@ export class ReportPathError extends Error {
 
 /** Renders the report and writes it to `path` atomically (temp file, then rename). */
 export async function writeReportFile(path: string, input: ReportInput): Promise<void> {
-  const html = renderReport(input);
+  await writeFileAtomically(path, renderReport(input));
+}
+
+/** Writes `text` to `path` atomically (temp file, then rename): any output of `pushq simulate`. */
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
   await refuseDirectory(path);
   const temp = tempPathFor(path);
   try {
-    await writeFile(temp, html, { flag: 'wx' });
+    await writeFile(temp, text, { flag: 'wx' });
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

@@ -16,8 +16,8 @@ export interface ProgressSink {
 }
 
 export class ProgressLine {
-  private lastDrawMs = 0;
-  private readonly startedMs = performance.now();
+  private lastDrawMs: number;
+  private readonly startedMs: number;
   private drawn = false;
 
   constructor(
@@ -25,7 +25,10 @@ export class ProgressLine {
     /** The run's end in virtual µs, when known. */
     private readonly endUs: number | null,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.startedMs = now();
+    this.lastDrawMs = this.startedMs;
+  }
 
   /** Called often (every few thousand timers): draws when 100 ms have passed since the last draw. */
   readonly tick = (sim: Simulation): void => {

@@ -46,6 +46,7 @@ const QUEUE_KEYS = [
   'tasks_added', 'succeeded', 'failed', 'pending', 'attempts', 'retries',
   'dispatch_rate_mean_per_second', 'dispatches_max_in_any_1s', 'in_flight_max',
   'first_dispatch_at_seconds', 'last_dispatch_at_seconds', 'latency_seconds', 'completion_seconds',
+  'backlog_max', 'backlog_max_at_seconds', 'drained_at_seconds', 'wait_seconds', 'wait_by_cause_task_seconds', 'bound',
 ];
 
 function withoutWall(json: string): unknown {

@@ -1,0 +1,133 @@
+/**
+ * `pushq simulate` outputs beyond the table: --series FILE.csv, --report FILE.html, --resolution,
+ * the progress line; and the refusals that run nothing (a bad resolution, too many points, an
+ * output path that cannot be written).
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SERIES_CSV_HEADER } from '../../src/projections/series-types.js';
+import { simulateCommand } from '../../src/cli/simulate.js';
+import { ProgressLine } from '../../src/cli/progress.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
+import { pushq } from '../helpers/cli.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pushq-simulate-outputs-'));
+const BURST = join(dir, 'burst.yaml');
+// App Engine's burst example: 1,000 tasks at once at 20/s, bucket 40, 1 ms handlers.
+writeFileSync(BURST, 'seed: 7\nqueue:\n  - name: q\n    rate: 20/s\n    bucket_size: 40\nworkload:\n  - { queue: q, count: 1000 }\nworker:\n  latency: { distribution: constant, value: 1ms }\n');
+const UNTIL = join(dir, 'until.yaml');
+writeFileSync(UNTIL, 'queue:\n  - name: q\n    rate: 5/s\nworkload:\n  - { queue: q, count: 10 }\nuntil: 1d\n');
+
+describe('pushq simulate --series', () => {
+  it('writes one row per interval per queue and `*`, whose counts sum to the totals', async () => {
+    const csv = join(dir, 'burst.csv');
+    const r = await pushq(['simulate', BURST, '--series', csv, '--resolution', '1s', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const [header, ...rows] = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    expect(header).toBe(SERIES_CSV_HEADER);
+    const cells = rows.map((l) => l.split(','));
+    const q = cells.filter((c) => c[1] === 'q');
+    const all = cells.filter((c) => c[1] === '*');
+    expect(q.length).toBe(all.length);
+    expect(cells.filter((c) => c[1] === 'default').length).toBe(q.length);
+    const column = (name: string) => SERIES_CSV_HEADER.split(',').indexOf(name);
+    const sum = (rs: string[][], name: string) => rs.reduce((n, c) => n + Number(c[column(name)]), 0);
+    expect(sum(q, 'dispatched')).toBe(report.queues.q.attempts);
+    expect(sum(q, 'added')).toBe(1000);
+    expect(sum(all, 'succeeded')).toBe(1000);
+    expect(Number(q[0]![column('t_seconds')])).toBe(1);
+    expect([59, 60]).toContain(Number(q[0]![column('dispatched')]));
+    expect(report.queues.q.drained_at_seconds).toBeCloseTo(48, 0);
+  });
+
+  it('--report writes one HTML file next to the series', async () => {
+    const html = join(dir, 'burst.html');
+    const r = await pushq(['simulate', BURST, '--report', html]);
+    expect(r.code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page.startsWith('<!doctype html>') || page.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(page).toContain('burst.yaml');
+    expect(page).not.toMatch(/<script[^>]+src=["']https?:/);
+  });
+});
+
+describe('pushq simulate refuses before running', () => {
+  it('a --resolution that is not a duration, or not above zero: exit 2, one line naming it', async () => {
+    for (const bad of ['fast', '0', '-1s']) {
+      const r = await pushq(['simulate', BURST, `--resolution=${bad}`]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr.split('\n')[0], bad).toMatch(/^pushq simulate: --resolution/);
+    }
+  });
+
+  it('a --resolution that gives more than 100,000 points over a run with until: exit 2, nothing run', async () => {
+    const log = join(dir, 'until.log');
+    const r = await pushq(['simulate', UNTIL, '--resolution', '100ms', '--series', join(dir, 'until.csv'), '--log', log]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/864,000 points .* at most 100,000/);
+    expect(existsSync(log)).toBe(false);
+    expect(existsSync(join(dir, 'until.csv'))).toBe(false);
+  });
+
+  it('an unwritable --series or --report path: exit 2, the reason named, nothing run and nothing left behind', async () => {
+    const before = readdirSync(dir).sort();
+    const log = join(dir, 'never.log');
+    for (const [flag, path] of [['--series', join(dir, 'no-such-dir', 'x.csv')], ['--report', dir]] as const) {
+      const r = await pushq(['simulate', BURST, flag, path, '--log', log]);
+      expect(r.code, flag).toBe(2);
+      expect(r.stderr, flag).toContain(`${flag} ${path}: cannot be written`);
+      expect(r.stdout, flag).toBe('');
+    }
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+describe('the progress line', () => {
+  it('is drawn on a terminal, at most 10 times a second, and cleared at the end; not with --quiet, never into stdout', async () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, 'queue:\n  - name: q\n    rate: 500/s\n    bucket_size: 500\nworkload:\n  - { queue: q, count: 60000 }\nworker:\n  latency: { distribution: constant, value: 10ms }\n');
+    const run = async (extra: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await simulateCommand([big, '--json', '--seed', '1', ...extra], { stdout: (s) => out.push(s), stderr: (s) => err.push(s), stderrIsTerminal: true });
+      return { code, out: out.join(''), err: err.join('') };
+    };
+    const shown = await run([]);
+    expect(shown.code).toBe(0);
+    expect(shown.err).toMatch(/\rvirtual [\d.hms]+ · [\d.kM]+ events\/s · [\d,]+ tasks settled/);
+    expect(shown.err.endsWith('\r\x1b[K')).toBe(true);
+    expect(() => JSON.parse(shown.out)).not.toThrow();
+    const quiet = await run(['--quiet']);
+    expect(quiet.err).toBe('');
+  });
+
+  it('is not drawn when stderr is not a terminal (a child with pipes)', async () => {
+    const r = await pushq(['simulate', BURST]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('throttles itself to one draw per 100 ms and estimates the time left when the end is known', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 10)) });
+    sim.addWorkload({ queue: 'q', count: 20 });
+    sim.runUntil(1);
+    let nowMs = 0;
+    const drawn: string[] = [];
+    const line = new ProgressLine({ write: (s) => drawn.push(s) }, 4_000_000, () => nowMs);
+    nowMs = 150;
+    line.tick(sim);
+    nowMs = 200;
+    line.tick(sim); // 50 ms later: skipped
+    nowMs = 260;
+    line.tick(sim);
+    expect(drawn).toHaveLength(2);
+    // 1 s of 4 s virtual in 0.15 s of wall time: about 0.45 s left, shown rounded up.
+    expect(drawn[0]).toContain('~1s left');
+    line.clear();
+    expect(drawn.at(-1)).toBe('\r\x1b[K');
+  });
+});

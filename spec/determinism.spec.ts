@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSimulation } from '../src/engine/simulation.js';
+import { createSimulation } from '../src/simulate/simulation.js';
 import { runScenario, scenarioArbitrary } from '../src/testing/scenario.js';
 import { fileConfig, pushQueue } from '../test/helpers/config.js';
 

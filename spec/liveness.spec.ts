@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { queueStateName } from '../src/core/state.js';
 import { TASK_STATES } from '../src/core/task-machine.js';
-import { createSimulation } from '../src/engine/simulation.js';
+import { createSimulation } from '../src/simulate/simulation.js';
 import { prepareScenario, scenarioArbitrary } from '../src/testing/scenario.js';
 import { fileConfig, pushQueue } from '../test/helpers/config.js';
 import { RUNS } from './helpers/laws.js';

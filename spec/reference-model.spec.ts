@@ -29,7 +29,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueueConfig, QueueFileConfig, RetryParameters } from '../src/config/types.js';
 import { PushqError } from '../src/core/errors.js';
 import type { EngineEvent } from '../src/core/events.js';
-import { createSimulation } from '../src/engine/simulation.js';
+import { createSimulation } from '../src/simulate/simulation.js';
 import { simRateArbitrary } from '../src/testing/arbitraries/sim-config.js';
 
 // ---- inputs ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RetryParameters } from '../src/config/types.js';
 import type { EngineEvent } from '../src/core/events.js';
-import { createSimulation } from '../src/engine/simulation.js';
+import { createSimulation } from '../src/simulate/simulation.js';
 import { checkRetryDelays } from '../src/testing/invariants.js';
 import { runScenario, scenarioArbitrary } from '../src/testing/scenario.js';
 import { fileConfig, pushQueue } from '../test/helpers/config.js';

@@ -16,7 +16,7 @@ import { plainMap } from '../config/source.js';
 import { defaultQueueFileConfig } from '../config/defaults.js';
 import type { ConfigResult, QueueFileConfig } from '../config/types.js';
 import { readYaml } from '../config/yaml.js';
-import type { WorkloadSpec } from '../engine/simulation.js';
+import type { WorkloadSpec } from '../simulate/simulation.js';
 import { ScenarioIssues } from './issues.js';
 import { checkShape, ScenarioSchema, type RawScenario } from './schema.js';
 import type { QueueSource, ScenarioResult } from './types.js';

@@ -7,7 +7,7 @@ import type { ConfigIssue, QueueFileConfig } from '../config/types.js';
 import type { TargetSettings } from '../core/events.js';
 import type { Micros } from '../core/time.js';
 import type { WorkerModel } from '../dispatch/worker-model.js';
-import type { WorkloadSpec } from '../engine/simulation.js';
+import type { WorkloadSpec } from '../simulate/simulation.js';
 
 /** Where the queues came from. */
 export type QueueSource =

@@ -12,7 +12,7 @@ import { PushqError } from '../core/errors.js';
 import type { HttpMethod } from '../core/task-table.js';
 import { checkTaskSpec, type TaskSpec } from '../core/task-spec.js';
 import { US_PER_SECOND } from '../core/time.js';
-import type { WorkloadSpec } from '../engine/simulation.js';
+import type { WorkloadSpec } from '../simulate/simulation.js';
 import type { AnyIssueCode, ScenarioIssues } from './issues.js';
 import type { RawTaskRetry, RawWorkload } from './schema.js';
 import { parseArrivalRate, parseDuration, parseSeconds, parseWhole, type Parsed } from './values.js';

@@ -1,7 +1,7 @@
 // Limits on an add (S5, S20, S21, S22, S24): each refusal has its code and changes nothing.
 import { describe, expect, it } from 'vitest';
 import { checkTaskSpec } from '../../src/core/task-spec.js';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
 

@@ -1,6 +1,6 @@
 // Task names when adding (S2, S19, S22): the pattern, duplicates, tombstones and their expiry.
 import { describe, expect, it } from 'vitest';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
 

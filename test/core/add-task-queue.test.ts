@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueConfig } from '../../src/config/types.js';
 import { RETRY_DEFAULTS } from '../../src/config/types.js';
-import type { AttemptRequest } from '../../src/engine/attempt.js';
-import { createSimulation } from '../../src/engine/simulation.js';
+import type { AttemptRequest } from '../../src/core/attempt.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
 

@@ -2,7 +2,7 @@
 // (an AssertionError "dispatch without a token") when its first wake fired. A bucket that cannot
 // hold one token never dispatches (reference §5: tasks run while tokens remain); adds are kept.
 import { describe, expect, it } from 'vitest';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
 describe('bucket_size 0', () => {

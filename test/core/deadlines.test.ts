@@ -1,7 +1,7 @@
 // S34: a handler gets 10 minutes on automatic scaling, 24 hours on a target declared basic or
 // manual; no answer by then is a failure (reason `deadline`), retried like any other.
 import { describe, expect, it } from 'vitest';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
 const MIN_US = 60_000_000;

@@ -1,6 +1,6 @@
 // Operator commands (S28, S31, S32, force-run): what they accept, refuse and change.
 import { describe, expect, it } from 'vitest';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
 

@@ -1,8 +1,8 @@
 // S15: per-task retry options replace the queue's as a whole (unset fields take the system
 // defaults, not the queue's). S16: the counts a worker sees on each attempt.
 import { describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/engine/attempt.js';
-import { createSimulation } from '../../src/engine/simulation.js';
+import type { AttemptRequest } from '../../src/core/attempt.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
 

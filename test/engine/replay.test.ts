@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { replay, stateDigest, stateLines } from '../../src/log/replay.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { PushqError, type PushqErrorCode } from '../../src/core/errors.js';
-import type { Simulation } from '../../src/engine/simulation.js';
+import type { Simulation } from '../../src/simulate/simulation.js';
 import { stateDigest } from '../../src/log/replay.js';
 
 export function expectRefused(sim: Simulation, command: () => unknown, code: PushqErrorCode): PushqError {

@@ -3,7 +3,7 @@
  * a purge, pause/resume, a forced run, named tasks with headers and a body, per-task retry
  * options, timed-out attempts (status null; one at a task's own dispatch deadline), an orphaned attempt. Used by the log tests.
  */
-import { createSimulation, type Simulation } from '../../src/engine/simulation.js';
+import { createSimulation, type Simulation } from '../../src/simulate/simulation.js';
 import type { EventLog, LogHeader } from '../../src/log/event-log.js';
 import { fileConfig, pushQueue } from './config.js';
 

@@ -5,7 +5,7 @@
  * their tasks by name (see commands.ts).
  */
 import fc from 'fast-check';
-import type { WorkloadSpec } from '../../engine/simulation.js';
+import type { WorkloadSpec } from '../../simulate/simulation.js';
 import { simRetryParametersArbitrary } from './sim-config.js';
 
 export interface WorkloadArbitraryOptions {

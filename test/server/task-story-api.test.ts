@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueConfig, requireValidConfig } from '../../src/index.js';
-import { configHash } from '../../src/engine/simulation.js';
+import { configHash } from '../../src/simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../../src/log/event-log.js';
 import { FileEventLog } from '../../src/log/file-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';

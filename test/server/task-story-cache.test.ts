@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evolve } from '../../src/core/state.js';
-import { createSimulation } from '../../src/engine/simulation.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
 import { createFileEventLogSync } from '../../src/log/file-log.js';
 import { TaskStoryCache } from '../../src/server/task-story-view.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';

@@ -201,7 +201,7 @@ describe('the HTML report of examples/default.yaml in Chromium', () => {
         expect(await cell(page, 'figures', name, field), `${name} ${field}`).toBe(String(q[field]));
       }
       expectShown(await shownNumber(page, 'figures', name, 'drained_at_seconds'), q.drained_at_seconds, `${name} drained_at_seconds`);
-      for (const p of ['p50', 'p90', 'p99', 'max'] as const) expectShown(await shownNumber(page, 'figures', name, `wait_seconds.${p}`), q.wait_seconds[p], `${name} wait ${p}`);
+      for (const p of ['p50', 'p90', 'p99', 'max', 'mean'] as const) expectShown(await shownNumber(page, 'figures', name, `wait_seconds.${p}`), q.wait_seconds[p], `${name} wait ${p}`);
       expectShown(await shownNumber(page, 'figures', name, 'latency_seconds.p99'), q.latency_seconds.p99, `${name} latency p99`);
       expectShown(await shownNumber(page, 'bound', name, 'bound.throughput_per_second'), q.bound.throughput_per_second, `${name} bound`);
       expectShown(await shownNumber(page, 'bound', name, 'dispatch_rate_mean_per_second'), q.dispatch_rate_mean_per_second, `${name} simulated`);

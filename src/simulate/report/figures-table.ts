@@ -46,6 +46,7 @@ const FIGURES: readonly Column[] = [
   { group: 'wait, seconds', field: 'wait_seconds.p90', heading: 'p90', cell: (q) => formatNumber(q.wait_seconds.p90) },
   { group: 'wait, seconds', field: 'wait_seconds.p99', heading: 'p99', cell: (q) => formatNumber(q.wait_seconds.p99) },
   { group: 'wait, seconds', field: 'wait_seconds.max', heading: 'max', cell: (q) => formatNumber(q.wait_seconds.max) },
+  { group: 'wait, seconds', field: 'wait_seconds.mean', heading: 'mean', cell: (q) => formatNumber(q.wait_seconds.mean) },
   { group: 'latency, seconds', field: 'latency_seconds.p50', heading: 'p50', cell: (q) => formatNumber(q.latency_seconds.p50) },
   { group: 'latency, seconds', field: 'latency_seconds.p99', heading: 'p99', cell: (q) => formatNumber(q.latency_seconds.p99) },
   { group: 'completion, seconds', field: 'completion_seconds.p50', heading: 'p50', cell: (q) => formatNumber(q.completion_seconds.p50) },

@@ -342,8 +342,8 @@ const noLeasing =
     throw new TaskQueueError('INVALID_QUEUE_MODE', `taskqueue.${method}: pushq runs push queues only; pull queues and leasing are not served`);
   };
 
-/** The methods pushq answers, by the name the libraries send. */
-export const TASKQUEUE_METHODS: Readonly<Record<string, TaskQueueMethod>> = {
+/** The methods pushq serves, by the name the libraries send. */
+const SERVED: Readonly<Record<string, TaskQueueMethod>> = {
   Add: add,
   BulkAdd: bulkAdd,
   Delete: del,
@@ -352,11 +352,17 @@ export const TASKQUEUE_METHODS: Readonly<Record<string, TaskQueueMethod>> = {
   FetchQueues: fetchQueues,
   PauseQueue: pauseQueue,
   ForceRun: forceRun,
+};
+
+/** App Engine's methods that pushq refuses by name, saying why. */
+const REFUSED: Readonly<Record<string, TaskQueueMethod>> = {
   UpdateQueue: queuesFromYaml('UpdateQueue'),
   DeleteQueue: queuesFromYaml('DeleteQueue'),
   QueryAndOwnTasks: noLeasing('QueryAndOwnTasks'),
   ModifyTaskLease: noLeasing('ModifyTaskLease'),
 };
 
+export const TASKQUEUE_METHODS: Readonly<Record<string, TaskQueueMethod>> = { ...SERVED, ...REFUSED };
+
 /** The names of the methods that do something (for the CALL_NOT_FOUND detail). */
-export const SERVED_METHODS = ['Add', 'BulkAdd', 'Delete', 'PurgeQueue', 'FetchQueueStats', 'FetchQueues', 'PauseQueue', 'ForceRun'] as const;
+export const SERVED_METHODS: readonly string[] = Object.keys(SERVED);

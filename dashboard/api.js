@@ -19,7 +19,8 @@
  *   linear: number, delaySeconds: number, nextEta: string }} Backoff
  * @typedef {{ number: number, dispatchedAt: string, forced: boolean, retryCount: number, executionCount: number,
  *   previousStatus: number | null, outcome: string, status: number | null, reason: string | null, error: string | null,
- *   timedOut: boolean, latencySeconds: number | null, backoff: Backoff | null }} Attempt
+ *   timedOut: boolean, latencySeconds: number | null, backoff: Backoff | null,
+ *   waitedSeconds: number, heldBySeconds: Record<string, number> }} Attempt
  * @typedef {{ attempts: number, retries: number, taskRetryLimit: number | null, ageSeconds: number, taskAgeLimitSeconds: number | null }} GiveUp
  * @typedef {{ reason: string, at: string, giveUp: GiveUp | null }} Ended
  * @typedef {{ queue: string, task: string, state: string, addedAt: string, eta: string, ownRetryOptions: boolean,

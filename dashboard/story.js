@@ -162,6 +162,16 @@ function outcomeText(a) {
   return a.outcome === 'orphaned' ? text + ' (the task had been deleted)' : text;
 }
 
+/**
+ * How long the attempt waited from when it could go, and what held its queue meanwhile.
+ * @param {Attempt} a
+ */
+function waitedText(a) {
+  if (!(a.waitedSeconds > 0)) return '—';
+  const held = Object.entries(a.heldBySeconds).map(([cause, s]) => cause + ' ' + secs(s));
+  return secs(a.waitedSeconds) + (held.length === 0 ? '' : ' (' + held.join(', ') + ')');
+}
+
 /** @param {Backoff} b */
 function backoffText(b) {
   return (
@@ -225,13 +235,14 @@ function renderStory(s) {
     const outcome = storyCell(tr, 'outcome', 'l', outcomeText(a));
     outcome.classList.toggle('bad', a.outcome === 'failed' || (a.status !== null && (a.status < 200 || a.status > 299)));
     storyCell(tr, 'latency', 'num', secs(a.latencySeconds));
+    storyCell(tr, 'waited', 'l', waitedText(a));
     body.appendChild(tr);
     if (a.backoff) {
       tr.classList.add('has-backoff');
       const b = el('tr', 'backoff');
       b.dataset['attempt'] = String(a.number);
       const td = el('td', null, backoffText(a.backoff));
-      td.colSpan = 7;
+      td.colSpan = 8;
       b.appendChild(td);
       body.appendChild(b);
     }

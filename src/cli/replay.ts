@@ -219,6 +219,8 @@ function storyJson(s: TaskStory, time: TimeFormat) {
       failure: a.reason,
       error: a.error,
       orphaned: a.orphaned,
+      waited_seconds: a.waitedUs / US_PER_SECOND,
+      held_by_seconds: Object.fromEntries(Object.entries(a.heldByUs).map(([cause, us]) => [cause, us / US_PER_SECOND])),
       backoff:
         a.backoff === null
           ? null
@@ -267,6 +269,10 @@ function attemptText(a: AttemptStory, i: number, time: TimeFormat): string[] {
   else if (a.status === null) outcome = `no response (${a.reason ?? 'connection'}${a.error ? `: ${a.error}` : ''}) after ${secs(a.latencyUs ?? 0)}`;
   else outcome = `status ${a.status} after ${secs(a.latencyUs ?? 0)}`;
   const lines = [`${head} → ${outcome}${a.orphaned ? ' (the task had been deleted meanwhile)' : ''}`];
+  if (a.waitedUs > 0) {
+    const held = Object.entries(a.heldByUs).map(([cause, us]) => `${cause} ${secs(us)}`);
+    lines.push(`    waited ${secs(a.waitedUs)} from when it could go${held.length === 0 ? '' : `, held by ${held.join(', ')}`}`);
+  }
   const b = a.backoff;
   if (b !== null) {
     lines.push(

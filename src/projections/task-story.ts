@@ -8,11 +8,13 @@
  * after its tombstone expires, so the caller picks (the latest, by default).
  */
 import type { EngineEvent, FailureReason } from '../core/events.js';
-import { taskRetryPolicy, type EngineState } from '../core/state.js';
-import { TASK_STATES } from '../core/task-machine.js';
+import { taskRetryPolicy, type EngineState, type QueueRuntime } from '../core/state.js';
+import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import { EndReason } from '../core/task-table.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { Projection } from './projection.js';
+import { holdCause } from './ready-tracker.js';
+import { HOLD_CAUSES, type HoldCause } from './series-types.js';
 
 export interface BackoffStory {
   /** The formula's n: the retry being scheduled (1 = first retry). */
@@ -45,6 +47,10 @@ export interface AttemptStory {
   backoff: BackoffStory | null;
   /** The attempt ended after its task was deleted or purged. */
   orphaned: boolean;
+  /** From when the task could go (its ETA, or its backoff's end) to this dispatch, µs. */
+  waitedUs: number;
+  /** What held the task's queue during that wait, µs per cause (ready-tracker.ts); only causes that held it. */
+  heldByUs: Partial<Record<HoldCause, number>>;
 }
 
 export type EndReasonName = 'succeeded' | 'gave_up' | 'deleted' | 'purged';
@@ -70,9 +76,18 @@ export interface TaskStory {
   state: string;
 }
 
+/** A followed task while it waits: since when, and the µs per cause so far. */
+interface Waiting {
+  readyAtUs: number;
+  lastUs: number;
+  cause: number;
+  byCause: number[];
+}
+
 export class TaskStoryCollector implements Projection {
   readonly stories: TaskStory[] = [];
   private readonly byId = new Map<number, TaskStory>();
+  private readonly waiting = new Map<number, Waiting>();
 
   constructor(
     private readonly name: string,
@@ -80,6 +95,7 @@ export class TaskStoryCollector implements Projection {
   ) {}
 
   readonly observe = (e: EngineEvent, state: EngineState): void => {
+    if (this.waiting.size > 0) this.followHolds(e, state);
     switch (e.type) {
       case 'TaskAdded': {
         const name = e.options?.name ?? `task${e.id}`;
@@ -87,6 +103,7 @@ export class TaskStoryCollector implements Projection {
         const s: TaskStory = { id: e.id, name, queue: e.queue, addedAtUs: e.t, etaUs: e.eta, ownRetry: e.options?.retry !== undefined, attempts: [], ended: null, state: 'pending' };
         this.stories.push(s);
         this.byId.set(e.id, s);
+        this.startWaiting(e.id, Math.max(e.eta, e.t), e.t, state);
         return;
       }
       case 'QueuePurged':
@@ -102,7 +119,11 @@ export class TaskStoryCollector implements Projection {
     if (s === undefined) return;
     const last = s.attempts[s.attempts.length - 1];
     switch (e.type) {
-      case 'AttemptDispatched':
+      case 'AttemptDispatched': {
+        const w = this.waiting.get(e.id);
+        this.waiting.delete(e.id);
+        const heldByUs: Partial<Record<HoldCause, number>> = {};
+        if (w !== undefined) HOLD_CAUSES.forEach((c, i) => w.byCause[i]! > 0 && (heldByUs[c] = w.byCause[i]!));
         s.attempts.push({
           dispatchedAtUs: e.t,
           forced: e.forced === true,
@@ -110,8 +131,11 @@ export class TaskStoryCollector implements Projection {
           executionCount: state.tasks.executionCount[e.id] as number,
           previousStatus: (state.tasks.lastStatus[e.id] as number) === 0 ? null : (state.tasks.lastStatus[e.id] as number),
           status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
+          waitedUs: w === undefined ? 0 : Math.max(0, e.t - w.readyAtUs),
+          heldByUs,
         });
         break;
+      }
       case 'AttemptSucceeded':
         if (last) Object.assign(last, { status: e.status, endedAtUs: e.t, latencyUs: e.latencyUs });
         break;
@@ -134,13 +158,39 @@ export class TaskStoryCollector implements Projection {
         if (last) Object.assign(last, { status: e.status, endedAtUs: e.t, latencyUs: e.latencyUs, orphaned: true });
         break;
       case 'BackoffElapsed':
+        this.startWaiting(e.id, e.t, e.t, state);
+        break;
       case 'TaskDeleted':
+        this.waiting.delete(e.id);
         break;
       default:
         return;
     }
     this.refresh(s, state);
   };
+
+  private startWaiting(id: number, readyAtUs: number, t: number, state: EngineState): void {
+    const q = state.queues[state.tasks.queue[id] as number] as QueueRuntime;
+    this.waiting.set(id, { readyAtUs, lastUs: t, cause: holdCause(q, t), byCause: HOLD_CAUSES.map(() => 0) });
+  }
+
+  /**
+   * Before the event's own handling: every followed waiting task of the event's queue adds the time
+   * since the queue's last event to the cause that held it then, and takes the cause the state
+   * shows now (the same bookkeeping as ready-tracker.ts, for a few tasks).
+   */
+  private followHolds(e: EngineEvent, state: EngineState): void {
+    const queueIndex = 'id' in e ? (state.tasks.queue[e.id] as number) : 'queue' in e ? (state.queueByName.get(e.queue)?.index ?? -1) : -2;
+    for (const [id, w] of this.waiting) {
+      const qi = state.tasks.queue[id] as number;
+      if (queueIndex !== -2 && queueIndex !== qi) continue;
+      const from = Math.max(w.lastUs, w.readyAtUs);
+      if (e.t > from) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (e.t - from);
+      w.lastUs = e.t;
+      w.cause = holdCause(state.queues[qi] as QueueRuntime, e.t);
+      if (state.tasks.state[id] === TaskState.Deleted) this.waiting.delete(id);
+    }
+  }
 
   private refresh(s: TaskStory, state: EngineState): void {
     const t = state.tasks;

@@ -72,6 +72,10 @@ export interface AttemptView {
   latencyUs: number | null;
   /** The backoff that followed a failure, with the formula's inputs; null after the last attempt. */
   backoff: BackoffView | null;
+  /** From when the task could go (its ETA or its backoff's end) to this dispatch, seconds. */
+  waitedSeconds: number;
+  /** What held its queue meanwhile, seconds per cause (tokens, concurrency, paused, disabled, transport). */
+  heldBySeconds: Record<string, number>;
 }
 
 export interface GiveUpView {
@@ -210,6 +214,8 @@ function attemptView(a: AttemptStory, i: number): AttemptView {
     latencySeconds: a.latencyUs === null ? null : seconds(a.latencyUs),
     latencyUs: a.latencyUs,
     backoff: a.backoff === null ? null : backoffView(a.backoff),
+    waitedSeconds: seconds(a.waitedUs),
+    heldBySeconds: Object.fromEntries(Object.entries(a.heldByUs).map(([cause, us]) => [cause, seconds(us)])),
   };
 }
 

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { formatIssue } from '../config/issues.js';
 import { PushqError } from '../core/errors.js';
 import type { QueueFigures, SimulationStats } from '../simulate/simulation.js';
+import { DiscardEventLog } from '../log/discard-log.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { loadScenario } from '../scenario/load.js';
 import { SEED_MAX } from '../scenario/parse.js';
@@ -89,7 +90,8 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   const { seed, seedSource } = scenarioSeed(scenario, parsed.seed);
   if (seedSource === 'default' && parsed.json) io.stderr(`pushq simulate: no seed given (--seed or seed: in the scenario); using ${DEFAULT_SEED}\n`);
 
-  let log: FileEventLog | undefined;
+  // Without --log nobody reads the events: they are not kept (the projections still see each one).
+  let log: FileEventLog | DiscardEventLog = new DiscardEventLog(scenarioLogHeader(scenario, seed));
   if (parsed.log !== undefined) {
     try {
       log = await createFileEventLog(parsed.log, scenarioLogHeader(scenario, seed), { durable: false, overwrite: true });
@@ -105,13 +107,13 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   try {
     run = runScenario(scenario, {
       seed,
-      ...(log === undefined ? {} : { log }),
+      log,
       ...(parsed.resolution === undefined ? {} : { seriesResolutionUs: parsed.resolution }),
       ...(progress === null ? {} : { onProgress: progress.tick }),
     });
   } catch (error) {
     progress?.clear();
-    await log?.close();
+    await log.close();
     if (error instanceof SeriesTooLongError) {
       io.stderr(`pushq simulate: ${error.message}; nothing was written\n`);
       return EXIT_USAGE;
@@ -121,7 +123,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     return EXIT_FAILURE;
   }
   progress?.clear();
-  await log?.close();
+  await log.close();
   const wallSeconds = (performance.now() - started) / 1000;
   const { stats } = run;
   if (run.stoppedBy === 'limit') {

@@ -50,6 +50,7 @@ it('delivers every acknowledged task after kill -9 and a restart', async () => {
       try {
         const res = await fetch(`${first.api}/work/tasks`, {
           method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } }),
         });
         if (res.status === 200) acknowledged.push(name);

@@ -4,6 +4,9 @@
  * and its read endpoints (`GET /pushq/dashboard.json`, `GET /pushq/queues/Q/tasks`, and a task's
  * story, `GET /pushq/queues/Q/tasks/T/story`, read from the log: task-story-view.ts).
  *
+ * The Cloud Tasks calls themselves are operations.ts, shared with the gRPC service (grpc/); this
+ * file reads them off REST paths, query strings and JSON bodies.
+ *
  * Invariants:
  * - A command runs through the WallDriver (due timers first, then the command, then re-arm), and
  *   its answer is sent only after `await log.flush()`: an acknowledged change is durable.
@@ -12,41 +15,18 @@
  * - Queues come from queue.yaml only: create / patch / delete answer FAILED_PRECONDITION.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { findTaskId, requireQueue } from '../core/decide.js';
-import type { EngineState, QueueRuntime } from '../core/state.js';
-import type { EventLog } from '../log/event-log.js';
-import type { WallDriver } from '../engine/wall-driver.js';
-import type { AttemptHistory } from '../projections/attempt-history.js';
-import type { DispatchCounters } from '../projections/dispatch-counters.js';
+import { requireQueue } from '../core/decide.js';
 import { isRpcHttp, serveRpcHttp } from './appengine/rpc-http.js';
 import { ClientGoneError, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
-import { createTaskSpec, isLive, parseView, queuePath, queueResource, runTaskView, taskPath, taskResource, type Location } from './resources.js';
+import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList } from './dashboard-figures.js';
 import { ASSETS_PATH, asset, page, sendFile, type ServedFile } from './dashboard-page.js';
-import { TaskStoryCache } from './task-story-view.js';
+import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext, type QueueVerb } from './operations.js';
 
-export interface ReloadOutcome {
-  ok: boolean;
-  /** Human lines: issues when not ok, a summary when ok. */
-  lines: string[];
-}
+export type { ApiContext, ReloadOutcome } from './operations.js';
 
-export interface ApiContext {
-  driver: WallDriver;
-  log: EventLog;
-  history: AttemptHistory;
-  /** Attempts, retries and recent dispatches per queue, for the dashboard. */
-  counters: DispatchCounters;
-  /** Task stories told from `log`, with their memory. */
-  stories: TaskStoryCache;
-  reload(): Promise<ReloadOutcome>;
-  /** Set when shutting down: new requests get UNAVAILABLE. */
-  stopping: boolean;
-}
-
-const PAGE_SIZE_MAX = 1000;
 const DASHBOARD_TASKS_DEFAULT = 200;
 
 /** A handler's answer that is a file, not JSON (the dashboard's page and assets). */
@@ -74,9 +54,7 @@ interface Route {
   op?: ApiOperation;
 }
 
-const queuesAreFromYaml: Handler = async () => {
-  throw new ApiError('QUEUES_FROM_CONFIG', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
-};
+const fromYaml: Handler = async () => queuesAreFromYaml();
 
 /**
  * The request's body as a JSON object whose every field the call knows (request-fields.ts), with
@@ -94,61 +72,24 @@ async function readBody(m: Match, schema: MessageSchema, resource = ''): Promise
   return body;
 }
 
-function state(ctx: ApiContext): EngineState {
-  return ctx.driver.kernel.state;
-}
-
-async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
-  const result = ctx.driver.run(fn);
-  await ctx.log.flush();
-  return result;
-}
-
-function liveTaskId(ctx: ApiContext, m: Match): number {
-  const s = state(ctx);
-  const q = requireQueue(s, m.queue);
-  const id = findTaskId(s, q, m.task);
-  if (id < 0 || !isLive(s, id)) throw new ApiError('UNKNOWN_TASK', `task "${m.task}" not found in queue "${m.queue}"`);
-  return id;
-}
-
-function queueView(ctx: ApiContext, m: Match, q: QueueRuntime): unknown {
-  return queueResource(m.loc, q, ctx.history.purgedAt.get(q.name));
-}
-
-function pageOf(query: URLSearchParams): { size: number; from: number } {
-  const rawSize = query.get('pageSize');
-  const size = rawSize === null || rawSize === '' ? PAGE_SIZE_MAX : Number(rawSize);
-  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
-  const token = query.get('pageToken');
-  let from = 0;
-  if (token !== null && token !== '') {
-    from = Number(Buffer.from(token, 'base64url').toString('utf8'));
-    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_FIELD', 'pageToken is not one this server gave', 'page_token');
-  }
-  return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
+function pageQuery(query: URLSearchParams): { pageSize: string | null; pageToken: string | null } {
+  return { pageSize: query.get('pageSize'), pageToken: query.get('pageToken') };
 }
 
 const ROUTES: readonly Route[] = [
   {
     pattern: new RegExp(`${V2}$`),
     methods: {
-      GET: async (ctx, m) => {
-        const { size, from } = pageOf(m.query);
-        const queues = state(ctx).queues;
-        const page = queues.slice(from, from + size).map((q) => queueView(ctx, m, q));
-        const next = from + size < queues.length ? Buffer.from(String(from + size)).toString('base64url') : undefined;
-        return next === undefined ? { queues: page } : { queues: page, nextPageToken: next };
-      },
-      POST: queuesAreFromYaml,
+      GET: async (ctx, m) => listQueues(ctx, m.loc, pageQuery(m.query)),
+      POST: fromYaml,
     },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+)$`),
     methods: {
-      GET: async (ctx, m) => queueView(ctx, m, requireQueue(state(ctx), m.queue)),
-      PATCH: queuesAreFromYaml,
-      DELETE: queuesAreFromYaml,
+      GET: async (ctx, m) => getQueue(ctx, m.loc, m.queue),
+      PATCH: fromYaml,
+      DELETE: fromYaml,
     },
   },
   {
@@ -156,13 +97,7 @@ const ROUTES: readonly Route[] = [
     methods: {
       POST: async (ctx, m) => {
         await readBody(m, REQUEST_BODIES.named, queuePath(m.loc, m.queue));
-        await durable(ctx, () => {
-          const k = ctx.driver.kernel;
-          if (m.verb === 'pause') k.pauseQueue(m.queue);
-          else if (m.verb === 'resume') k.resumeQueue(m.queue);
-          else k.purgeQueue(m.queue);
-        });
-        return queueView(ctx, m, requireQueue(state(ctx), m.queue));
+        return changeQueue(ctx, m.loc, m.queue, m.verb as QueueVerb);
       },
     },
   },
@@ -170,42 +105,17 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`${V2}/([^/:]+)/tasks$`),
     op: 'create',
     methods: {
-      GET: async (ctx, m) => {
-        const s = state(ctx);
-        const q = requireQueue(s, m.queue);
-        const view = parseView(m.query.get('responseView') ?? undefined);
-        const { size, from } = pageOf(m.query);
-        const tasks: unknown[] = [];
-        const t = s.tasks;
-        let id = from;
-        for (; id < t.count && tasks.length < size; id++) {
-          if (t.queue[id] === q.index && isLive(s, id)) tasks.push(taskResource(m.loc, s, ctx.history, id, view));
-        }
-        let more = false;
-        for (let j = id; j < t.count; j++) {
-          if (t.queue[j] === q.index && isLive(s, j)) {
-            more = true;
-            break;
-          }
-        }
-        return more ? { tasks, nextPageToken: Buffer.from(String(id)).toString('base64url') } : { tasks };
-      },
-      POST: async (ctx, m) => {
-        const body = await readBody(m, REQUEST_BODIES.createTask, queuePath(m.loc, m.queue));
-        const { spec, view } = createTaskSpec(m.loc, m.queue, body);
-        const [added] = await durable(ctx, () => ctx.driver.kernel.addTasks([spec], 'cloud-tasks'));
-        return taskResource(m.loc, state(ctx), ctx.history, (added as { id: number }).id, view);
-      },
+      GET: async (ctx, m) => listTasks(ctx, m.loc, m.queue, pageQuery(m.query), parseView(m.query.get('responseView') ?? undefined)),
+      POST: async (ctx, m) => createTask(ctx, m.loc, m.queue, await readBody(m, REQUEST_BODIES.createTask, queuePath(m.loc, m.queue))),
     },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+)$`),
     methods: {
-      GET: async (ctx, m) => taskResource(m.loc, state(ctx), ctx.history, liveTaskId(ctx, m), parseView(m.query.get('responseView') ?? undefined)),
+      GET: async (ctx, m) => getTask(ctx, m.loc, m.queue, m.task, parseView(m.query.get('responseView') ?? undefined)),
       DELETE: async (ctx, m) => {
         await readBody(m, REQUEST_BODIES.named, taskPath(m.loc, m.queue, m.task));
-        await durable(ctx, () => ctx.driver.kernel.deleteTask(m.queue, m.task));
-        return {};
+        return deleteTask(ctx, m.queue, m.task);
       },
     },
   },
@@ -214,9 +124,7 @@ const ROUTES: readonly Route[] = [
     methods: {
       POST: async (ctx, m) => {
         const view = runTaskView(await readBody(m, REQUEST_BODIES.runTask, taskPath(m.loc, m.queue, m.task)));
-        const id = liveTaskId(ctx, m);
-        await durable(ctx, () => ctx.driver.kernel.runTask(m.queue, m.task));
-        return taskResource(m.loc, state(ctx), ctx.history, id, view);
+        return runTask(ctx, m.loc, m.queue, m.task, view);
       },
     },
   },

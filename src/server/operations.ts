@@ -1,0 +1,159 @@
+/**
+ * The Cloud Tasks v2 calls as protocol-neutral operations: each takes the call's fields (the
+ * resource it names, already split into location, queue and task; a request message in its
+ * proto3 JSON form, camelCase names) and returns the resource in the same form. The REST API
+ * (api.ts) reads them off the path and the JSON body; the gRPC service (grpc/) off a protobuf
+ * message. Both answer through these functions, so validation, errors (ApiError, errors.ts) and
+ * durability are one code path.
+ *
+ * Invariants:
+ * - A command runs through the WallDriver and returns only after `await log.flush()`: an
+ *   acknowledged change is durable.
+ * - A refused command changed nothing (the kernel's contract); reads never append to the log.
+ * - Queues come from queue.yaml only: create / update / delete are QUEUES_FROM_CONFIG.
+ */
+import { findTaskId, requireQueue } from '../core/decide.js';
+import type { EngineState, QueueRuntime } from '../core/state.js';
+import type { EventLog } from '../log/event-log.js';
+import type { WallDriver } from '../engine/wall-driver.js';
+import type { AttemptHistory } from '../projections/attempt-history.js';
+import type { DispatchCounters } from '../projections/dispatch-counters.js';
+import { ApiError } from './errors.js';
+import { createTaskSpec, isLive, queueResource, taskResource, type Location, type TaskView } from './resources.js';
+import type { TaskStoryCache } from './task-story-view.js';
+
+export interface ReloadOutcome {
+  ok: boolean;
+  /** Human lines: issues when not ok, a summary when ok. */
+  lines: string[];
+}
+
+export interface ApiContext {
+  driver: WallDriver;
+  log: EventLog;
+  history: AttemptHistory;
+  /** Attempts, retries and recent dispatches per queue, for the dashboard. */
+  counters: DispatchCounters;
+  /** Task stories told from `log`, with their memory. */
+  stories: TaskStoryCache;
+  reload(): Promise<ReloadOutcome>;
+  /** Set when shutting down: new requests get UNAVAILABLE. */
+  stopping: boolean;
+}
+
+export const PAGE_SIZE_MAX = 1000;
+
+/**
+ * A page request as either protocol gives it: REST a query string (`pageSize=2`), gRPC an int32
+ * (0 when unset). Absent, empty or 0 is the largest page; a page token is one this server gave.
+ */
+export interface PageRequest {
+  pageSize?: string | number | null;
+  pageToken?: string | null;
+}
+
+function pageOf(page: PageRequest): { size: number; from: number } {
+  const raw = page.pageSize;
+  const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : Number(raw);
+  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
+  const token = page.pageToken;
+  let from = 0;
+  if (token !== null && token !== undefined && token !== '') {
+    from = Number(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_FIELD', 'pageToken is not one this server gave', 'page_token');
+  }
+  return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
+}
+
+function pageToken(from: number): string {
+  return Buffer.from(String(from)).toString('base64url');
+}
+
+export function engineState(ctx: ApiContext): EngineState {
+  return ctx.driver.kernel.state;
+}
+
+/** Runs an engine command at the wall clock's now; returns once its events are durable. */
+export async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
+  const result = ctx.driver.run(fn);
+  await ctx.log.flush();
+  return result;
+}
+
+function liveTaskId(ctx: ApiContext, queue: string, task: string): number {
+  const s = engineState(ctx);
+  const q = requireQueue(s, queue);
+  const id = findTaskId(s, q, task);
+  if (id < 0 || !isLive(s, id)) throw new ApiError('UNKNOWN_TASK', `task "${task}" not found in queue "${queue}"`);
+  return id;
+}
+
+function queueView(ctx: ApiContext, loc: Location, q: QueueRuntime): Record<string, unknown> {
+  return queueResource(loc, q, ctx.history.purgedAt.get(q.name));
+}
+
+/** CreateQueue, UpdateQueue, DeleteQueue. */
+export function queuesAreFromYaml(): never {
+  throw new ApiError('QUEUES_FROM_CONFIG', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');
+}
+
+export function listQueues(ctx: ApiContext, loc: Location, page: PageRequest): Record<string, unknown> {
+  const { size, from } = pageOf(page);
+  const queues = engineState(ctx).queues;
+  const list = queues.slice(from, from + size).map((q) => queueView(ctx, loc, q));
+  return from + size < queues.length ? { queues: list, nextPageToken: pageToken(from + size) } : { queues: list };
+}
+
+export function getQueue(ctx: ApiContext, loc: Location, queue: string): Record<string, unknown> {
+  return queueView(ctx, loc, requireQueue(engineState(ctx), queue));
+}
+
+export type QueueVerb = 'pause' | 'resume' | 'purge';
+
+export async function changeQueue(ctx: ApiContext, loc: Location, queue: string, verb: QueueVerb): Promise<Record<string, unknown>> {
+  await durable(ctx, () => {
+    const k = ctx.driver.kernel;
+    if (verb === 'pause') k.pauseQueue(queue);
+    else if (verb === 'resume') k.resumeQueue(queue);
+    else k.purgeQueue(queue);
+  });
+  return getQueue(ctx, loc, queue);
+}
+
+/** CreateTask: `request` is `{ task, responseView }` (camelCase names). */
+export async function createTask(ctx: ApiContext, loc: Location, queue: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { spec, view } = createTaskSpec(loc, queue, request);
+  const [added] = await durable(ctx, () => ctx.driver.kernel.addTasks([spec], 'cloud-tasks'));
+  return taskResource(loc, engineState(ctx), ctx.history, (added as { id: number }).id, view);
+}
+
+export function listTasks(ctx: ApiContext, loc: Location, queue: string, page: PageRequest, view: TaskView): Record<string, unknown> {
+  const s = engineState(ctx);
+  const q = requireQueue(s, queue);
+  const { size, from } = pageOf(page);
+  const tasks: unknown[] = [];
+  const t = s.tasks;
+  let id = from;
+  for (; id < t.count && tasks.length < size; id++) {
+    if (t.queue[id] === q.index && isLive(s, id)) tasks.push(taskResource(loc, s, ctx.history, id, view));
+  }
+  for (let j = id; j < t.count; j++) {
+    if (t.queue[j] === q.index && isLive(s, j)) return { tasks, nextPageToken: pageToken(id) };
+  }
+  return { tasks };
+}
+
+export function getTask(ctx: ApiContext, loc: Location, queue: string, task: string, view: TaskView): Record<string, unknown> {
+  return taskResource(loc, engineState(ctx), ctx.history, liveTaskId(ctx, queue, task), view);
+}
+
+export async function deleteTask(ctx: ApiContext, queue: string, task: string): Promise<Record<string, never>> {
+  await durable(ctx, () => ctx.driver.kernel.deleteTask(queue, task));
+  return {};
+}
+
+export async function runTask(ctx: ApiContext, loc: Location, queue: string, task: string, view: TaskView): Promise<Record<string, unknown>> {
+  const id = liveTaskId(ctx, queue, task);
+  await durable(ctx, () => ctx.driver.kernel.runTask(queue, task));
+  return taskResource(loc, engineState(ctx), ctx.history, id, view);
+}

@@ -63,6 +63,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     targets: scenario.targets,
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.seriesResolutionUs === undefined ? {} : { seriesResolutionSeconds: options.seriesResolutionUs / US_PER_SECOND }),
+    expectedTasks: scenario.workload.reduce((n, w) => n + w.count, 0),
   });
   for (const workload of scenario.workload) simulation.addWorkload(workload);
   const kernel = simulation.kernel;

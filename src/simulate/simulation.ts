@@ -11,19 +11,19 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { QueueFileConfig, RetryParameters } from '../core/queue-config.js';
-import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
+import type { EngineEvent, EngineSettings } from '../core/events.js';
 import { requireLiveTask, requireQueue } from '../core/decide.js';
 import { PushqError, type PushqErrorCode } from '../core/errors.js';
 import { generatedNameId } from '../core/names.js';
-import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState, type QueueStateName } from '../core/state.js';
+import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState } from '../core/state.js';
 import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
 import type { TaskSpec } from '../core/task-spec.js';
 import { US_PER_SECOND, secondsToMicros } from '../core/time.js';
 import { wholeTokens, refill } from '../core/token-bucket.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
-import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher, type WorkerFunction, type WorkerModel } from '../dispatch/worker-model.js';
-import type { EventObserver, Kernel } from '../engine/kernel.js';
+import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher } from '../dispatch/worker-model.js';
+import type { Kernel } from '../engine/kernel.js';
 import { createPrng, type Prng } from '../engine/prng.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
 import { queueFigures, type QueueFigures } from '../projections/figures.js';
@@ -32,87 +32,10 @@ import type { SeriesData } from '../projections/series-types.js';
 import { StatsCollector } from '../projections/stats.js';
 
 export type { QueueFigures };
+export type { SimTaskSpec, WorkloadSpec, SimulationOptions, QueueView, TaskView, SimulationStats } from './simulation-types.js';
+import type { SimTaskSpec, SimulationOptions, QueueView, TaskView, SimulationStats, WorkloadSpec } from './simulation-types.js';
 import { PUSHQ_VERSION } from '../version.js';
 
-/** A task as the simulation API takes it: TaskSpec with times in seconds. */
-export interface SimTaskSpec extends Omit<TaskSpec, 'countdownUs' | 'etaUs' | 'dispatchDeadlineUs'> {
-  countdownSeconds?: number;
-  /** Absolute virtual time, seconds since the start. */
-  etaSeconds?: number;
-  /** The task's own handler deadline, 15 s to 24 h (Java TaskOptions); default the target's scaling deadline. */
-  dispatchDeadlineSeconds?: number;
-}
-
-export interface WorkloadSpec {
-  queue: string;
-  count: number;
-  /** Seconds from the start; default now. */
-  atSeconds?: number;
-  /** Arrivals per second from `at`; absent = all at once. */
-  ratePerSecond?: number;
-  arrivals?: 'even' | 'poisson';
-  /** Generated tasks are named `<namePrefix><i>`; default unnamed. */
-  namePrefix?: string;
-  task?: Omit<SimTaskSpec, 'queue' | 'name'>;
-}
-
-export interface SimulationOptions {
-  config: QueueFileConfig;
-  seed?: number;
-  /** A worker model, or a function answering each attempt. Default: 100 ms, always 200. */
-  worker?: Partial<WorkerModel> | WorkerFunction;
-  targets?: Record<string, TargetSettings>;
-  tombstoneSeconds?: number;
-  /** Where events go; default an in-memory log (read it with `events`). */
-  log?: EventLog | ((header: LogHeader) => EventLog);
-  /** Extra observers of every event, after the statistics. */
-  observers?: EventObserver[];
-  /** The series' interval, seconds; absent: chosen automatically (about 1,000 points over the run). */
-  seriesResolutionSeconds?: number;
-}
-
-export interface QueueView {
-  name: string;
-  state: QueueStateName;
-  mode: 'push' | 'pull';
-  tokens: number | null;
-  inFlight: number;
-  tasks: Record<TaskStateName, number>;
-}
-
-export interface TaskView {
-  id: number;
-  name: string;
-  queue: string;
-  state: TaskStateName;
-  etaSeconds: number;
-  addedAtSeconds: number;
-  firstAttemptAtSeconds: number | null;
-  endedAtSeconds: number | null;
-  /** Attempts dispatched so far, forced runs included (Cloud Tasks' `dispatchCount`). */
-  dispatchCount: number;
-  /** Attempts the handler answered, whatever the status (Cloud Tasks' `responseCount`). */
-  responseCount: number;
-  /**
-   * Retries so far: attempts after the first, `max(0, dispatchCount - 1)`. As App Engine counts
-   * them, it is the X-AppEngine-TaskRetryCount the latest attempt carried (0 on the first).
-   */
-  retryCount: number;
-  /** Status of the latest answered attempt (X-AppEngine-TaskPreviousResponse of the next one). */
-  previousStatus: number | null;
-}
-
-export interface SimulationStats {
-  seed: number;
-  virtual_seconds: number;
-  events: number;
-  queues: Record<string, QueueFigures>;
-  /**
-   * Adds of workload tasks that the engine refused, per queue and error code (see
-   * WORKLOAD_REFUSALS). A refused add changes nothing, so these are not in the event log.
-   */
-  adds_refused: Record<string, Partial<Record<PushqErrorCode, number>>>;
-}
 
 /**
  * Refusals a workload's producer lives with, as an app would catch them: the storage limit is
@@ -156,7 +79,7 @@ export class Simulation {
         ? functionDispatcher(worker, this.prng, US_PER_SECOND)
         : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.prng);
     this.driver = new VirtualDriver({
-      state: createEngineState(),
+      state: createEngineState(options.expectedTasks === undefined ? undefined : Math.max(1024, options.expectedTasks)),
       log,
       worker: modelled,
       observers: [this.statsCollector.observe, this.insight.observe, ...(options.observers ?? [])],

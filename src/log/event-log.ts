@@ -31,4 +31,10 @@ export interface EventLog {
   commit(): void;
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Why a durable log cannot take writes now (a full disk, an I/O error), or null. While it is
+   * set the kernel refuses commands, and it clears once a flush has written and synced everything.
+   * A log that cannot fail (the memory log) leaves it out.
+   */
+  writeFailure?(): Error | null;
 }

@@ -12,16 +12,26 @@
  * all of them. A flush called while a sync is running waits for the next sync, which then covers
  * every batch committed in the meantime: N API requests between two syncs share one.
  *
- * Invariants: bytes are written at explicit offsets, in order, never overwritten; the file always
- * ends at a batch boundary or inside the batch being written; `position` is the end of the last
- * complete batch written to the buffer.
+ * Write and sync failures (a full disk, an I/O error): nothing is lost from memory. A durable log
+ * keeps the bytes it wrote until a sync covers them, so after a failed fdatasync it writes them
+ * again (at the same offsets) and syncs again: after an fsync error the kernel may already have
+ * dropped the dirty pages, so a retried fsync alone proves nothing. A failed write is retried
+ * whole at the next flush. Until a flush has written and synced everything, `writeFailure()`
+ * names the cause (LOG_WRITE_FAILED) and every flush rejects with it, so no caller acknowledges
+ * anything meanwhile; the kernel refuses commands while it is set.
+ *
+ * Invariants: bytes are written at explicit offsets, in order, and only ever rewritten with the
+ * same bytes; the file always ends at a batch boundary or inside a batch being written; `position`
+ * is the end of the last complete batch written to the buffer; a durable log's buffer starts at
+ * the synced offset.
  */
-import { closeSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { EventShapeError, encodeEvent } from './codec.js';
 import { crc32 } from './crc32.js';
 import type { EventLog, LogHeader } from './event-log.js';
+import { NODE_LOG_FILE_IO, type LogFileIo } from './file-io.js';
 import { encodeHeader, encodeMarker } from './log-format.js';
 import { LogError } from './log-errors.js';
 import { scanEventLog, type LogPosition, type ReadOptions, type Recovered } from './log-reader.js';
@@ -34,6 +44,8 @@ const WRITE_THRESHOLD_BYTES = 1 << 20;
 export interface FileLogOptions {
   /** fdatasync at each flush (default true). Simulations may turn it off: they only need the bytes. */
   durable?: boolean;
+  /** The writer's file operations (default: node:fs); tests inject faults through it. */
+  io?: LogFileIo;
 }
 
 export interface CreateFileLogOptions extends FileLogOptions {
@@ -43,20 +55,28 @@ export interface CreateFileLogOptions extends FileLogOptions {
 
 export class FileEventLog implements EventLog {
   private buf = Buffer.allocUnsafe(1 << 16);
-  /** Bytes in `buf`; [0, committedBytes) are complete batches not yet written. */
+  /**
+   * Bytes in `buf`: [0, written) are on file but not yet synced (kept to be written again if the
+   * sync fails; always 0 when not durable), [written, committedBytes) complete batches not yet
+   * written, [committedBytes, used) the batch being appended.
+   */
   private used = 0;
+  private written = 0;
   private committedBytes = 0;
   private batchStart = 0;
   private batchEvents = 0;
-  /** File offset where buf[0] goes. */
+  /** File offset where buf[0] goes (the synced offset, when durable). */
   private fileOffset: number;
-  private writtenOffset: number;
   private syncedOffset: number;
   private syncing: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
   private closed = false;
   private readonly durable: boolean;
+  private readonly io: LogFileIo;
   private readonly pos: LogPosition;
+  /** The last write or sync failure, until a flush wrote and synced everything; `failures` counts them. */
+  private failure: LogError | null = null;
+  private failures = 0;
   /** fdatasync calls made (for tests of group commit). */
   syncs = 0;
 
@@ -69,8 +89,8 @@ export class FileEventLog implements EventLog {
     options: FileLogOptions,
   ) {
     this.durable = options.durable ?? true;
+    this.io = options.io ?? NODE_LOG_FILE_IO;
     this.fileOffset = end.offset;
-    this.writtenOffset = end.offset;
     this.syncedOffset = end.offset;
     this.pos = { ...end };
   }
@@ -115,7 +135,19 @@ export class FileEventLog implements EventLog {
     this.batchEvents = 0;
     this.committedBytes = this.used;
     this.batchStart = this.used;
-    if (this.committedBytes >= WRITE_THRESHOLD_BYTES) this.writeCommitted();
+    if (this.committedBytes - this.written >= WRITE_THRESHOLD_BYTES && this.failure === null) {
+      try {
+        this.writeCommitted();
+      } catch {
+        // Recorded in `failure`; the next flush retries and reports it. A commit never throws for
+        // IO: it runs at the end of an engine step that has already happened.
+      }
+    }
+  }
+
+  /** Why the log cannot take writes now (a full disk, an I/O error), or null when it can. */
+  writeFailure(): LogError | null {
+    return this.failure;
   }
 
   /** Resolves when every batch committed before the call is written (and synced, when durable). */
@@ -126,41 +158,71 @@ export class FileEventLog implements EventLog {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (!this.durable || this.syncedOffset >= this.writtenOffset) return Promise.resolve();
+    if (!this.durable || this.syncedOffset >= this.fileOffset + this.written) return Promise.resolve();
     if (this.syncing === null) return this.startSync();
-    // A sync is running and may not cover what was just written: wait for the next one.
+    // A sync is running and may not cover what was just written: wait for the next one (which
+    // writes first: a failed sync sends its bytes to be written again).
     this.nextSync ??= this.syncing.then(
-      () => this.startSync(),
-      () => this.startSync(),
+      () => this.writeAndSync(),
+      () => this.writeAndSync(),
     );
     return this.nextSync;
   }
 
+  /** Flushes, then closes the file, also when the flush failed (whose error it then throws). */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    while (this.syncing !== null) await this.syncing.catch(() => undefined);
+    let failed: unknown = null;
+    await this.flush().catch((err: unknown) => (failed = err));
+    while (this.syncing !== null || this.nextSync !== null) await (this.nextSync ?? this.syncing)?.catch(() => undefined);
     this.closed = true;
     closeSync(this.fd);
+    if (failed !== null) throw failed;
+  }
+
+  private writeAndSync(): Promise<void> {
+    this.nextSync = null;
+    try {
+      this.writeCommitted();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.startSync();
   }
 
   private startSync(): Promise<void> {
     this.nextSync = null;
-    const upTo = this.writtenOffset;
+    const upTo = this.fileOffset + this.written;
     if (this.syncedOffset >= upTo) return Promise.resolve();
     this.syncs++;
+    const failuresBefore = this.failures;
     const p = new Promise<void>((resolve, reject) => {
-      fdatasync(this.fd, (err) => {
+      this.io.fdatasync(this.fd, (err) => {
         this.syncing = null;
-        if (err) reject(new LogError('LOG_CLOSED', `${this.path}: fdatasync failed: ${err.message}`, { file: this.path }));
-        else {
-          if (upTo > this.syncedOffset) this.syncedOffset = upTo;
-          resolve();
+        if (err) {
+          // Whatever was written since the last good sync may not be on disk: write it all again.
+          this.written = 0;
+          reject(this.failed('fdatasync', err));
+          return;
         }
+        if (upTo > this.syncedOffset) {
+          this.drop(upTo - this.fileOffset);
+          this.syncedOffset = upTo;
+        }
+        if (this.failures === failuresBefore) this.failure = null;
+        resolve();
       });
     });
     this.syncing = p;
     return p;
+  }
+
+  private failed(call: string, err: unknown): LogError {
+    const e = err as NodeJS.ErrnoException;
+    const cause = e.code !== undefined ? `${e.code} (${e.message})` : String(e?.message ?? e);
+    this.failures++;
+    this.failure = new LogError('LOG_WRITE_FAILED', `${this.path}: the event log cannot be written: ${call} failed: ${cause}`, { file: this.path });
+    return this.failure;
   }
 
   private put(line: string): void {
@@ -174,18 +236,33 @@ export class FileEventLog implements EventLog {
     this.buf[this.used++] = 0x0a;
   }
 
+  /** Writes the committed bytes not yet written; on failure nothing counts as written, and the next call writes them all again. */
   private writeCommitted(): void {
     const n = this.committedBytes;
-    if (n === 0) return;
-    let done = 0;
-    while (done < n) done += writeSync(this.fd, this.buf, done, n - done, this.fileOffset + done);
-    this.fileOffset += n;
-    this.writtenOffset = this.fileOffset;
-    // Keep the batch in progress (if any) at the front.
+    let done = this.written;
+    if (done === n) return;
+    try {
+      while (done < n) done += this.io.write(this.fd, this.buf, done, n - done, this.fileOffset + done);
+    } catch (err) {
+      throw this.failed('write', err);
+    }
+    if (this.durable) {
+      this.written = n;
+    } else {
+      this.drop(n);
+      if (this.failure !== null) this.failure = null; // nothing to sync: a good write is recovery
+    }
+  }
+
+  /** Forgets the first `n` bytes of the buffer (on file, and synced when durable), keeping the rest at the front. */
+  private drop(n: number): void {
+    if (n <= 0) return;
     this.buf.copy(this.buf, 0, n, this.used);
     this.used -= n;
+    this.written = Math.max(0, this.written - n);
+    this.committedBytes -= n;
     this.batchStart -= n;
-    this.committedBytes = 0;
+    this.fileOffset += n;
   }
 }
 

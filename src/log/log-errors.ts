@@ -16,8 +16,10 @@ export type LogErrorCode =
   | 'LOG_EXISTS'
   /** An event failed validation before it was written. */
   | 'LOG_INVALID_EVENT'
-  /** The log was used after close(), or a write failed. */
+  /** The log was used after close(). */
   | 'LOG_CLOSED'
+  /** A write or fdatasync failed (a full disk, an I/O error): kept in memory, retried at the next flush. */
+  | 'LOG_WRITE_FAILED'
   /** A snapshot file is unreadable, or does not belong to the log it is loaded with. */
   | 'SNAPSHOT_INVALID';
 

@@ -24,7 +24,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   dispatch: { folders: ['core', 'engine'], packages: ['undici'], holds: 'the modelled worker; real HTTP dispatch with undici' },
   simulate: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: ['uplot'], holds: 'the simulation API (createSimulation): virtual driver + worker model + statistics; the HTML report (uPlot read from its package and inlined)' },
   scenario: { folders: ['core', 'config', 'dispatch', 'log', 'simulate'], packages: ['yaml', 'zod'], holds: 'scenario files for `pushq simulate`' },
-  server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: ['protobufjs'], holds: '`pushq serve`: wall driver + HTTP dispatch, the REST API, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
+  server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: ['protobufjs', '@grpc/grpc-js'], holds: '`pushq serve`: wall driver + HTTP dispatch, the REST API, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
   testing: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server'], packages: ['fast-check'], holds: '`pushq/testing`: arbitraries, invariant checks' },
   cli: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server'], packages: [], holds: 'the `pushq` command: one argument parser; validate | simulate | replay | serve' },
 };

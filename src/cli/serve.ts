@@ -54,8 +54,9 @@ export const SERVE = defineCommand({
   name: 'serve',
   operands: null,
   about: `Runs App Engine push queues locally: tasks are dispatched over real HTTP to your
-app, with rate, bucket, concurrency, ETA and retries enforced. The API is the
-Cloud Tasks v2 REST API (docs/serve.md); a live dashboard is at http://HOST:PORT/.`,
+app, with rate, bucket, concurrency, ETA and retries enforced. The API is Cloud
+Tasks v2, over REST and over gRPC (docs/serve.md); a live dashboard is at
+http://HOST:PORT/.`,
   flags: {
     config: { type: 'string', value: 'FILE', help: 'queue.yaml / queue.xml (default: only the default queue)' },
     target: { type: 'string', value: 'NAME=URL', multiple: true, parse: target, help: 'base URL of App Engine service NAME (repeatable); tasks with no target go to "default"' },
@@ -65,6 +66,7 @@ Cloud Tasks v2 REST API (docs/serve.md); a live dashboard is at http://HOST:PORT
     'no-sync': { type: 'boolean', help: 'write the log without fdatasync (faster; a machine crash may lose it)' },
     host: { type: 'string', value: 'HOST', help: 'address to bind (default 127.0.0.1)' },
     port: { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'port (default 8123; 0 picks a free one)' },
+    'grpc-port': { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'port of the gRPC API, google.cloud.tasks.v2.CloudTasks (default 8124; 0 picks a free one)' },
     'drain-seconds': { type: 'string', value: 'S', parse: seconds, help: 'on SIGINT/SIGTERM, wait at most S seconds for attempts in flight (default 10)' },
     connections: {
       type: 'string',
@@ -88,6 +90,7 @@ export interface ServeArgs {
   durable: boolean;
   host: string;
   port: number;
+  grpcPort: number;
   drainSeconds: number;
   connections: number;
   allowHosts: string[];
@@ -113,6 +116,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     durable: !f['no-sync'],
     host: f.host ?? '127.0.0.1',
     port: f.port ?? 8123,
+    grpcPort: f['grpc-port'] ?? 8124,
     drainSeconds: f['drain-seconds'] ?? 10,
     connections: f.connections ?? 128,
     allowHosts: f['allow-host'],
@@ -120,6 +124,12 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     ...(f['auth-token'] === undefined ? {} : { authToken: f['auth-token'] }),
     insecurePublic: f['insecure-public'],
   };
+}
+
+/** `HOST:PORT` of the gRPC API, as a client's endpoint option takes it. */
+function grpcAddress(service: PushqService): string {
+  const host = new URL(service.url).hostname;
+  return `${host}:${service.grpcPort ?? 0}`;
 }
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
@@ -196,6 +206,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       replayed,
       host: parsed.host,
       port: parsed.port,
+      grpcPort: parsed.grpcPort,
       connections: parsed.connections,
       allowHosts: parsed.allowHosts,
       allowOrigins: parsed.allowOrigins,
@@ -232,7 +243,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     };
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
     io.stdout(
-      `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · dashboard ${service.url}/ · data ${where}` +
+      `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
         `${service.replayedEvents > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry)` : ''}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,

@@ -146,6 +146,13 @@ export class RequestGuard {
     refuse(req, res, new ApiError('AUTH_REQUIRED', req.headers.authorization === undefined ? 'this server needs Authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the Authorization header does not carry this server\'s token'));
   }
 
+  /** Whether an `Authorization` value (a gRPC call's metadata) is acceptable: always, without a token. */
+  acceptsAuthorization(authorization: string | undefined): boolean {
+    if (this.token === undefined) return true;
+    const bearer = authorization === undefined ? undefined : /^Bearer[ ]+(\S+)\s*$/i.exec(authorization)?.[1];
+    return bearer !== undefined && sameSecret(bearer, this.token);
+  }
+
   private hostRefusal(req: IncomingMessage): ApiError | undefined {
     const given = req.headers.host;
     const name = given === undefined ? undefined : hostName(given, true);

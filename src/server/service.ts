@@ -30,6 +30,7 @@ import { DispatchCounters } from '../projections/dispatch-counters.js';
 import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
+import { GrpcService } from './grpc/grpc-service.js';
 import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
@@ -52,6 +53,8 @@ export interface ServiceOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** The gRPC API's port (`--grpc-port`); 0 (default) picks a free port, null serves no gRPC. */
+  grpcPort?: number | null;
   tombstoneSeconds?: number;
   /** Connections per target origin. */
   connections?: number;
@@ -74,6 +77,8 @@ export class PushqService {
   readonly url: string;
   /** The port the API listens on. */
   readonly port: number;
+  /** The port of the gRPC API (`google.cloud.tasks.v2.CloudTasks`), or null when none is served. */
+  readonly grpcPort: number | null;
   readonly history: AttemptHistory;
   /** Events replayed at start, and attempts found in flight then (re-dispatched). */
   readonly replayedEvents: number;
@@ -94,10 +99,12 @@ export class PushqService {
     private readonly dispatcher: HttpDispatcher,
     private readonly ctx: ApiContext,
     private readonly options: ServiceOptions,
+    private readonly grpc: GrpcService | null,
     info: { url: string; port: number; history: AttemptHistory; replayed: number; interrupted: number },
   ) {
     this.url = info.url;
     this.port = info.port;
+    this.grpcPort = grpc?.port ?? null;
     this.history = info.history;
     this.replayedEvents = info.replayed;
     this.interruptedAttempts = info.interrupted;
@@ -170,10 +177,22 @@ export class PushqService {
       stopping: false,
       reload: async () => ({ ok: false, lines: [] }),
     };
+    let grpc: GrpcService | null = null;
+    if (options.grpcPort !== null) {
+      try {
+        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(guard.authRequired ? { authorize: (a: string | undefined) => guard.acceptsAuthorization(a) } : {}) });
+      } catch (err) {
+        d.detach();
+        d.stop();
+        await dispatcher.destroy();
+        await new Promise((r) => server.close(r));
+        throw err;
+      }
+    }
     handle = createApiHandler(ctx);
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, { url: `http://${host}:${addr.port}`, port: addr.port, history, replayed, interrupted });
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: `http://${host}:${addr.port}`, port: addr.port, history, replayed, interrupted });
     ctx.reload = () => service.reload();
     return service;
   }
@@ -217,6 +236,7 @@ export class PushqService {
   private async shutdown(graceMs: number): Promise<ShutdownReport> {
     this.ctx.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const grpcClosed = this.grpc?.close() ?? Promise.resolve();
     this.server.closeIdleConnections();
     this.driver.halt();
     const deadline = performance.now() + graceMs;
@@ -226,6 +246,7 @@ export class PushqService {
     clearInterval(this.flusher);
     this.server.closeAllConnections();
     await closed;
+    await grpcClosed;
     this.driver.detach();
     await (abandoned > 0 ? this.dispatcherDestroy() : this.dispatcher.close());
     await this.log.flush();

@@ -16,9 +16,9 @@ export class ServeStartError extends Error {
 }
 
 /** A failed `listen` as the user should read it: a port in use says how to pick another. */
-export function listenError(err: unknown, host: string, port: number): Error {
+export function listenError(err: unknown, host: string, port: number, flag = '--port'): Error {
   if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
-    return new ServeStartError('PORT_IN_USE', `port ${port} on ${host} is in use by another process: stop it, or choose another port with --port N (--port 0 picks a free one)`);
+    return new ServeStartError('PORT_IN_USE', `port ${port} on ${host} is in use by another process: stop it, or choose another port with ${flag} N (${flag} 0 picks a free one)`);
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -248,8 +248,8 @@ describe('each command, run', () => {
   it('serve: --port=0 --target=NAME=URL --scaling=NAME=KIND start the server the spaced form does; an unknown flag and a missing value exit 2 without starting', async () => {
     const target = 'default=http://127.0.0.1:9/app';
     for (const args of [
-      ['--memory', '--port=0', `--target=${target}`, '--scaling=default=basic', `--config=${QUEUE_YAML}`],
-      ['--memory', '--port', '0', '--target', target, '--scaling', 'default=basic', '--config', QUEUE_YAML],
+      ['--memory', '--port=0', '--grpc-port=0', `--target=${target}`, '--scaling=default=basic', `--config=${QUEUE_YAML}`],
+      ['--memory', '--port', '0', '--grpc-port', '0', '--target', target, '--scaling', 'default=basic', '--config', QUEUE_YAML],
     ]) {
       const line = await serveStartupLine(args);
       expect(line, args.join(' ')).toMatch(/ · targets default=http:\/\/127\.0\.0\.1:9\/app \(basic\) · queues default, q$/);

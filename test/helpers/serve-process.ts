@@ -12,6 +12,8 @@ export interface ServeProcess {
   child: ChildProcess;
   /** http://127.0.0.1:PORT */
   url: string;
+  /** The gRPC API's port (from the startup line). */
+  grpcPort: number;
   /** Base of the queues API, with project p and location l. */
   api: string;
   stdout(): string;
@@ -23,6 +25,8 @@ export interface ServeProcess {
 export async function startServe(args: string[], timeoutMs = 15_000): Promise<ServeProcess> {
   // Port 0 unless the test picks one (a flag given twice is a usage error).
   const port = args.some((a) => a === '--port' || a.startsWith('--port=')) ? [] : ['--port', '0'];
+  // The gRPC port too: tests run side by side, and its default (8124) would be shared.
+  if (!args.some((a) => a === '--grpc-port' || a.startsWith('--grpc-port='))) port.push('--grpc-port', '0');
   const child = spawn(process.execPath, [CLI, 'serve', ...port, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -44,7 +48,8 @@ export async function startServe(args: string[], timeoutMs = 15_000): Promise<Se
       reject(new Error(`serve exited (${code}) before starting\nstdout: ${out}\nstderr: ${err}`));
     });
   });
-  return { child, url, api: `${url}/v2/projects/p/locations/l/queues`, stdout: () => out, stderr: () => err, exited };
+  const grpcPort = Number(/ · gRPC \S+:(\d+) · /.exec(out)?.[1] ?? NaN);
+  return { child, url, grpcPort, api: `${url}/v2/projects/p/locations/l/queues`, stdout: () => out, stderr: () => err, exited };
 }
 
 /** JSON request to the API; returns status and parsed body. */

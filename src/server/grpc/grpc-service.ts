@@ -1,0 +1,215 @@
+/**
+ * `google.cloud.tasks.v2.CloudTasks` over gRPC (@grpc/grpc-js), on its own port (`--grpc-port`),
+ * beside the REST API and on the same engine: every call is an operation of operations.ts, so
+ * validation, errors and durability are REST's.
+ *
+ * - A request is decoded here (a body that is no message of its type is INVALID_ARGUMENT), its
+ *   resource name split into project, location, queue and task as the REST path would be.
+ * - An error is REST's ApiError with the matching gRPC status code; its message is the same text
+ *   ending in its code, and the trailer `grpc-status-details-bin` carries a google.rpc.Status whose
+ *   details are an ErrorInfo (reason: the code) and, when a field is at fault, a BadRequest naming
+ *   it, as Google's own services send them (the official clients decode both).
+ * - A message larger than REQUEST_BODY_BYTES_MAX is refused by grpc-js from its length prefix,
+ *   before it is read (RESOURCE_EXHAUSTED): no handler runs for it.
+ * - Queue create / update / delete are FAILED_PRECONDITION (queues come from queue.yaml); the IAM
+ *   calls are UNIMPLEMENTED.
+ * - With `--auth-token`, every call needs the metadata `authorization: Bearer TOKEN`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import { REQUEST_BODY_BYTES_MAX } from '../body.js';
+import { ApiError, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
+import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
+import { parseView, type Location } from '../resources.js';
+import { listenError } from '../start-errors.js';
+import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
+import { jsonToMessage, messageToJson } from './proto-json.js';
+
+/** google.rpc.Code by status name. */
+export const GRPC_CODE: Readonly<Record<GoogleStatus, grpc.status>> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  INTERNAL: grpc.status.INTERNAL,
+};
+
+/** The domain of the ErrorInfo detail of every error. */
+export const ERROR_DOMAIN = 'pushq';
+
+type Request = Record<string, unknown>;
+type Operation = (ctx: ApiContext, request: Request) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+const LOCATION = /^projects\/([^/]+)\/locations\/([^/]+)$/;
+const QUEUE = /^projects\/([^/]+)\/locations\/([^/]+)\/queues\/([^/]+)$/;
+const TASK = /^projects\/([^/]+)\/locations\/([^/]+)\/queues\/([^/]+)\/tasks\/([^/]+)$/;
+
+function resource(request: Request, field: 'name' | 'parent', pattern: RegExp, shape: string): { loc: Location; queue: string; task: string } {
+  const value = request[field];
+  const m = typeof value === 'string' ? pattern.exec(value) : null;
+  if (m === null) throw new ApiError('INVALID_FIELD', `${field} ${JSON.stringify(String(value ?? '')).slice(0, 200)} is not ${shape}`, field);
+  return { loc: { project: m[1] as string, location: m[2] as string }, queue: m[3] ?? '', task: m[4] ?? '' };
+}
+
+const queueOf = (r: Request, field: 'name' | 'parent' = 'name') => resource(r, field, QUEUE, 'projects/PROJECT/locations/LOCATION/queues/QUEUE');
+const taskOf = (r: Request) => resource(r, 'name', TASK, 'projects/PROJECT/locations/LOCATION/queues/QUEUE/tasks/TASK');
+const page = (r: Request) => ({ pageSize: (r['pageSize'] as number | undefined) ?? 0, pageToken: (r['pageToken'] as string | undefined) ?? '' });
+
+/** The served methods, by their name in the service. */
+const OPERATIONS: Readonly<Record<string, Operation>> = {
+  ListQueues: (ctx, r) => listQueues(ctx, resource(r, 'parent', LOCATION, 'projects/PROJECT/locations/LOCATION').loc, page(r)),
+  GetQueue: (ctx, r) => {
+    const q = queueOf(r);
+    return getQueue(ctx, q.loc, q.queue);
+  },
+  CreateQueue: () => queuesAreFromYaml(),
+  UpdateQueue: () => queuesAreFromYaml(),
+  DeleteQueue: () => queuesAreFromYaml(),
+  PurgeQueue: (ctx, r) => {
+    const q = queueOf(r);
+    return changeQueue(ctx, q.loc, q.queue, 'purge');
+  },
+  PauseQueue: (ctx, r) => {
+    const q = queueOf(r);
+    return changeQueue(ctx, q.loc, q.queue, 'pause');
+  },
+  ResumeQueue: (ctx, r) => {
+    const q = queueOf(r);
+    return changeQueue(ctx, q.loc, q.queue, 'resume');
+  },
+  ListTasks: (ctx, r) => {
+    const q = queueOf(r, 'parent');
+    return listTasks(ctx, q.loc, q.queue, page(r), parseView(r['responseView']));
+  },
+  GetTask: (ctx, r) => {
+    const t = taskOf(r);
+    return getTask(ctx, t.loc, t.queue, t.task, parseView(r['responseView']));
+  },
+  CreateTask: (ctx, r) => {
+    const q = queueOf(r, 'parent');
+    // The task is required (REST: `task is required`); an empty message is no task.
+    return createTask(ctx, q.loc, q.queue, { task: r['task'], responseView: r['responseView'] });
+  },
+  DeleteTask: (ctx, r) => {
+    const t = taskOf(r);
+    return deleteTask(ctx, t.queue, t.task);
+  },
+  RunTask: (ctx, r) => {
+    const t = taskOf(r);
+    return runTask(ctx, t.loc, t.queue, t.task, parseView(r['responseView']));
+  },
+};
+
+/** The metadata of an error: google.rpc.Status with ErrorInfo and, for a field, BadRequest. */
+function statusDetails(p: CloudTasksProtos, code: grpc.status, e: ApiError): grpc.Metadata {
+  const any = (type: protobuf.Type, value: Record<string, unknown>): Record<string, unknown> => ({
+    type_url: `type.googleapis.com/${type.fullName.replace(/^\./, '')}`,
+    value: type.encode(type.fromObject(value)).finish(),
+  });
+  const details = [any(p.errorInfo, { reason: e.code, domain: ERROR_DOMAIN })];
+  if (e.field !== undefined) details.push(any(p.badRequest, { fieldViolations: [{ field: e.field, description: e.message }] }));
+  const status = p.status.encode(p.status.fromObject({ code, message: e.message, details })).finish();
+  const metadata = new grpc.Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(status));
+  return metadata;
+}
+
+export interface GrpcServiceOptions {
+  host: string;
+  port: number;
+  /** Checks an `authorization` value (`--auth-token`); absent: no authentication. */
+  authorize?: (authorization: string | undefined) => boolean;
+}
+
+export class GrpcService {
+  private constructor(
+    private readonly server: grpc.Server,
+    /** The port bound (the one asked for, or a free one for 0). */
+    readonly port: number,
+  ) {}
+
+  static async start(ctx: ApiContext, options: GrpcServiceOptions): Promise<GrpcService> {
+    const p = cloudTasksProtos();
+    // grpc-js reads a message's length prefix first and refuses one above this without reading it.
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX });
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
+    const implementation: grpc.UntypedServiceImplementation = {};
+    for (const method of p.service.methodsArray) {
+      const requestType = method.resolvedRequestType as protobuf.Type;
+      const responseType = method.resolvedResponseType as protobuf.Type;
+      definition[method.name] = {
+        path: `/${SERVICE_NAME}/${method.name}`,
+        requestStream: false,
+        responseStream: false,
+        // Bytes in, bytes out: decoding happens in the handler, where a bad body is an ApiError.
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+        responseDeserialize: (b: Buffer) => b,
+      };
+      const op: ApiOperation = method.name === 'CreateTask' ? 'create' : 'other';
+      implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
+        answer(ctx, options, method.name, requestType, responseType, call).then(
+          (bytes) => callback(null, bytes),
+          (err: unknown) => {
+            const e = toApiError(err, op);
+            if (e.status === 'INTERNAL') process.stderr.write(`pushq serve: internal error in gRPC ${method.name}: ${(err as Error)?.stack ?? String(err)}\n`);
+            const code = GRPC_CODE[e.status];
+            callback({ code, details: e.message, metadata: statusDetails(p, code, e) }, null);
+          },
+        );
+      };
+    }
+    server.addService(definition, implementation);
+    const address = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+        if (err) {
+          const inUse = /EADDRINUSE|address already in use/i.test(err.message) ? Object.assign(new Error(err.message), { code: 'EADDRINUSE' }) : err;
+          reject(listenError(inUse, options.host, options.port, '--grpc-port'));
+        } else {
+          resolve(bound);
+        }
+      });
+    });
+    return new GrpcService(server, port);
+  }
+
+  /** Stops taking calls; calls in progress get `graceMs` to finish, then connections are cut. */
+  async close(graceMs = 1000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}
+
+async function answer(ctx: ApiContext, options: GrpcServiceOptions, name: string, requestType: protobuf.Type, responseType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Uint8Array>): Promise<Uint8Array> {
+  if (options.authorize !== undefined) {
+    const given = call.metadata.get('authorization')[0];
+    if (!options.authorize(typeof given === 'string' ? given : undefined)) {
+      throw new ApiError('AUTH_REQUIRED', given === undefined ? 'this server needs the metadata authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the authorization metadata does not carry this server\'s token');
+    }
+  }
+  if (ctx.stopping) throw new ApiError('SHUTTING_DOWN', 'pushq is shutting down');
+  const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
+  if (operation === undefined) throw new ApiError('UNSUPPORTED_METHOD', `${SERVICE_NAME}.${name} is not served by pushq (IAM is not emulated: every caller may do everything)`, undefined, 'UNIMPLEMENTED');
+  let request: Request;
+  try {
+    request = messageToJson(requestType, requestType.decode(call.request));
+  } catch (err) {
+    throw new ApiError('INVALID_FIELD', `the request is not a ${requestType.name} message: ${(err as Error).message}`);
+  }
+  return jsonToMessage(responseType, await operation(ctx, request));
+}

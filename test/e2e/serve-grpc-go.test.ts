@@ -1,0 +1,94 @@
+/**
+ * Google's Go client for Cloud Tasks, `cloud.google.com/go/cloudtasks/apiv2` (Debian's
+ * golang-google-cloud-dev, installed by .ci/ensure-go.sh before the tests), unchanged, against
+ * `pushq serve`'s gRPC API on loopback: a Go program (test/fixtures/cloudtasks-go/main.go) built
+ * here in GOPATH mode, set up with option.WithEndpoint, option.WithoutAuthentication() and an
+ * insecure dial option, prints what every call returned.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const run = promisify(execFile);
+const GOPATH = '/usr/share/gocode';
+const CLIENT = join(GOPATH, 'src/cloud.google.com/go/cloudtasks/apiv2/cloud_tasks_client.go');
+const PARENT = 'projects/go-project/locations/us-central1/queues/default';
+
+let dir: string;
+let worker: Worker;
+let serve: ServeProcess;
+let out: any;
+
+beforeAll(async () => {
+  if (!existsSync(CLIENT)) throw new Error(`Google's Cloud Tasks Go client is not at ${CLIENT}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-cloud-dev)`);
+  dir = await mkdtemp(join(tmpdir(), 'pushq-cloudtasks-go-'));
+  const program = join(dir, 'cloudtasks-go');
+  // GOPATH mode, as the Debian packages are laid out; the build cache is kept between runs.
+  const env = { ...process.env, GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
+  await run('go', ['build', '-o', program, '.'], { cwd: join(ROOT, 'test/fixtures/cloudtasks-go'), env, timeout: 400_000 });
+  worker = await startWorker();
+  serve = await startServe(['--memory', '--target', `default=${worker.url}`]);
+  const { stdout } = await run(program, [], {
+    timeout: 60_000,
+    // No Google credentials or metadata server are looked for (WithoutAuthentication): nothing leaves loopback.
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, PUSHQ_GRPC: `127.0.0.1:${serve.grpcPort}`, HTTP_TARGET: worker.url },
+  });
+  out = JSON.parse(stdout);
+}, 480_000);
+
+afterAll(async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await worker?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', () => {
+  it('pauses the queue, creates tasks (ETA, method, headers, body), gets one in the FULL view, resumes', () => {
+    expect(out.paused).toBe('PAUSED');
+    expect(out.created).toBe(`${PARENT}/tasks/go-0`);
+    expect(out.createdScheduleSeconds).toBe(out.etaSeconds);
+    expect(out.createdDeadlineSeconds).toBe(600);
+    expect(out.gotBody).toBe('job 3');
+    expect(out.gotMethod).toBe('PUT');
+    expect(out.gotHeaders).toEqual({ 'X-Job': '3' });
+    expect(out.resumed).toBe('RUNNING');
+  });
+
+  it('lists tasks in pages of 2 by page token', () => {
+    const ids = (out.pages as string[][]).map((page) => page.map((n) => n.split('/').pop()));
+    expect(ids).toEqual([['go-0', 'go-1'], ['go-2', 'go-3'], ['go-4']]);
+  });
+
+  it('runs a task now: the worker receives it; deletes another, which is NOT_FOUND after', async () => {
+    expect(out.ranDispatchCount).toBe(1);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/go/0'), 10_000, 'the run task');
+    const r = worker.forUrl('/go/0')[0]!;
+    expect(r.method).toBe('PUT');
+    expect(r.body.toString()).toBe('job 0');
+    expect(out.getDeleted).toMatchObject({ code: 'NotFound', reason: 'UNKNOWN_TASK' });
+  });
+
+  it('gets ALREADY_EXISTS, NOT_FOUND, INVALID_ARGUMENT (the field in the BadRequest detail) and FAILED_PRECONDITION', () => {
+    expect(out.alreadyExists).toMatchObject({ code: 'AlreadyExists', reason: 'TASK_ALREADY_EXISTS' });
+    expect(out.alreadyExists.message).toMatch(/\(TASK_ALREADY_EXISTS\)$/);
+    expect(out.notFound).toMatchObject({ code: 'NotFound', reason: 'UNKNOWN_TASK' });
+    expect(out.unknownQueue).toMatchObject({ code: 'NotFound', reason: 'UNKNOWN_QUEUE' });
+    expect(out.badName).toMatchObject({ code: 'InvalidArgument', field: 'task.name', reason: 'INVALID_TASK_NAME' });
+    expect(out.badDeadline).toMatchObject({ code: 'InvalidArgument', field: 'task.dispatch_deadline', reason: 'INVALID_DISPATCH_DEADLINE' });
+    expect(out.createQueue).toMatchObject({ code: 'FailedPrecondition', reason: 'QUEUES_FROM_CONFIG' });
+  });
+
+  it('the tasks are in the same engine as REST', async () => {
+    const listed = await api('GET', `${serve.api}/default/tasks`);
+    const ids = listed.json.tasks.map((t: any) => t.name.split('/').pop());
+    for (const id of ['go-2', 'go-3', 'go-4']) expect(ids).toContain(id);
+    expect(ids).not.toContain('go-1');
+  });
+});

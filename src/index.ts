@@ -28,8 +28,9 @@ export { Effects, type Effect } from './core/effects.js';
 export { deadlineFor, attemptDeadline, DEADLINE_AUTOMATIC_US, DEADLINE_BASIC_MANUAL_US } from './core/handler-deadline.js';
 export type { AttemptRequest, ModelledOutcome, ObservedOutcome } from './core/attempt.js';
 export { NO_ANSWER, copyAttemptRequest } from './core/attempt.js';
-/** The seeded generator every random draw comes from. */
+/** Seeded randomness: a sequential generator, and the keyed streams a simulation draws from (common random numbers). */
 export { createPrng, type Prng } from './engine/prng.js';
+export { AttemptDraws, SequenceStream, STREAM_PURPOSE, ATTEMPT_SLOT, philox4x32, type StreamPurpose } from './engine/streams.js';
 /** Modelled workers: latency distributions, errors, timeouts, outages, routes; or your own function. */
 export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency } from './dispatch/worker-model.js';
 export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, WorkerFunction, WorkerCall } from './dispatch/worker-model.js';

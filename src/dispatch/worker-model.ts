@@ -1,12 +1,15 @@
 /**
  * A modelled worker service (simulation): how long handlers take, how often they answer with an
  * error or not at all, when the service is down, and per-route or per-target differences.
- * Every draw comes from the simulation's seeded PRNG, in a fixed order per attempt
- * (no-answer, error, latency), so a run is repeatable.
+ * Every draw comes from the simulation's seeded streams (src/engine/streams.ts), keyed by the
+ * task and the attempt number, in fixed slots (no answer, error, latency): attempt n of task i
+ * draws the same whatever happened before it, so a run is repeatable and two configurations of
+ * the same scenario meet the same outcomes (common random numbers).
  */
 import { US_PER_MS, type Micros } from '../core/time.js';
 import { copyAttemptRequest, NO_ANSWER, type AttemptRequest, type ModelledOutcome } from '../core/attempt.js';
 import type { Prng } from '../engine/prng.js';
+import { AttemptDraws, ATTEMPT_SLOT, SequenceStream, STREAM_PURPOSE } from '../engine/streams.js';
 import type { ModelledWorker } from '../engine/virtual-driver.js';
 
 export type LatencyModel =
@@ -113,14 +116,19 @@ function definedOnly(route: WorkerRoute): Partial<WorkerBehaviour> {
   return out;
 }
 
-export function modelledDispatcher(model: WorkerModel, prng: Prng): ModelledWorker {
+/** The modelled worker, drawing attempt n of task i from the streams of `seed` (slot by slot). */
+export function modelledDispatcher(model: WorkerModel, seed: number): ModelledWorker {
   const sampleDefault = latencySampler(model.latency);
+  const draws = new AttemptDraws(seed);
   return {
     answer(request: AttemptRequest, out: ModelledOutcome): void {
       const b = behaviourFor(model, request);
-      const noAnswer = prng.next() < b.timeoutRate;
-      const error = prng.next() < b.errorRate;
-      out.latencyUs = b.latency === model.latency ? sampleDefault(prng) : sampleLatency(b.latency, prng);
+      const d = draws.reset(request.id, request.retryCount + 1);
+      // A rate of 0 reads no slot (never true anyway): the draws the run needs are the only ones made.
+      const noAnswer = b.timeoutRate > 0 && d.slot(ATTEMPT_SLOT.NO_ANSWER) < b.timeoutRate;
+      const error = b.errorRate > 0 && d.slot(ATTEMPT_SLOT.ERROR) < b.errorRate;
+      d.seek(ATTEMPT_SLOT.LATENCY);
+      out.latencyUs = b.latency === model.latency ? sampleDefault(d) : sampleLatency(b.latency, d);
       for (const outage of model.outages) {
         if (request.dispatchedAt >= outage.fromUs && request.dispatchedAt < outage.toUs) {
           // A service that is down answers its error status at once (a front end's 503), not
@@ -140,19 +148,24 @@ export interface WorkerCall {
   request: AttemptRequest;
   /** Seconds since the simulation started (virtual clock). */
   nowSeconds: number;
-  /** The simulation's seeded generator, for repeatable randomness. */
+  /**
+   * Uniforms in [0, 1) from this attempt's own stream (seed, task, attempt number): the same
+   * draws for the same attempt in any run of the seed, whatever the configuration.
+   */
   random: () => number;
 }
 
 /** A user's worker: `status: null` means no answer (the deadline fails the attempt). */
 export type WorkerFunction = (call: WorkerCall) => { status: number | null; latencyMs: number };
 
-export function functionDispatcher(fn: WorkerFunction, prng: Prng, usPerSecond: number): ModelledWorker {
-  const random = () => prng.next();
+export function functionDispatcher(fn: WorkerFunction, seed: number, usPerSecond: number): ModelledWorker {
+  const stream = new SequenceStream(seed, STREAM_PURPOSE.WORKER_FUNCTION);
+  const random = () => stream.next();
   return {
     answer(reused: AttemptRequest, out: ModelledOutcome): void {
       // The kernel reuses its request object; a user's function may keep what it is given.
       const request = copyAttemptRequest(reused);
+      stream.reset(request.id, request.retryCount + 1);
       const r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
       out.latencyUs = Math.max(0, Math.round(r.latencyMs * US_PER_MS));
       out.status = r.status ?? NO_ANSWER;

@@ -1,6 +1,8 @@
 /**
- * The one source of randomness: a seeded xoroshiro128+ (pure-rand). Its seed goes in the log
- * header, so a run can be repeated exactly. Nothing in pushq calls Math.random.
+ * A seeded sequential generator, xoroshiro128+ (pure-rand), for callers who want one stream in
+ * draw order (tests, tools). A simulation draws from keyed streams instead (streams.ts: common
+ * random numbers); both take their seed from the log header, so a run can be repeated exactly.
+ * The `Prng` interface is what latency samplers read from.
  */
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';

@@ -24,7 +24,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../log/event-log
 import { MemoryEventLog } from '../log/memory-log.js';
 import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher } from '../dispatch/worker-model.js';
 import type { Kernel } from '../engine/kernel.js';
-import { createPrng, type Prng } from '../engine/prng.js';
+import { SequenceStream, STREAM_PURPOSE } from '../engine/streams.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
 import { queueFigures, type QueueFigures } from '../projections/figures.js';
 import { InsightProjection } from '../projections/insight.js';
@@ -51,14 +51,14 @@ export class Simulation {
   readonly header: LogHeader;
   private readonly statsCollector = new StatsCollector();
   private readonly insight: InsightProjection;
-  private readonly prng: Prng;
+  /** Workloads added so far: a workload's index keys its own arrivals stream. */
+  private workloadsAdded = 0;
   private readonly refusedAdds: SimulationStats['adds_refused'] = {};
   private workloadsArriving = 0;
   private lastArrivalUs = 0;
 
   constructor(options: SimulationOptions) {
     this.seed = options.seed ?? 1;
-    this.prng = createPrng(this.seed);
     const settings: EngineSettings = {
       targets: options.targets ?? {},
       tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds,
@@ -76,8 +76,8 @@ export class Simulation {
     this.insight = new InsightProjection(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) });
     const modelled =
       typeof worker === 'function'
-        ? functionDispatcher(worker, this.prng, US_PER_SECOND)
-        : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.prng);
+        ? functionDispatcher(worker, this.seed, US_PER_SECOND)
+        : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.seed);
     this.driver = new VirtualDriver({
       state: createEngineState(options.expectedTasks === undefined ? undefined : Math.max(1024, options.expectedTasks)),
       log,
@@ -161,6 +161,7 @@ export class Simulation {
     if (!(Number.isInteger(w.count) && w.count >= 0)) throw new RangeError(`workload count must be a whole number, got ${w.count}`);
     const startUs = w.atSeconds === undefined ? this.kernel.now : this.futureMicros(w.atSeconds, 'addWorkload');
     const template = toTaskSpec({ ...(w.task ?? {}), queue: w.queue });
+    const workloadIndex = this.workloadsAdded++;
     let made = 0;
     let allArrived = w.count === 0;
     if (!allArrived) this.workloadsArriving++;
@@ -189,9 +190,11 @@ export class Simulation {
     if (!(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
     const meanGapUs = US_PER_SECOND / w.ratePerSecond;
     const poisson = w.arrivals === 'poisson';
+    // Each workload's gaps come from its own stream: another workload, or a queue's settings, never shift them.
+    const gaps = poisson ? new SequenceStream(this.seed, STREAM_PURPOSE.ARRIVALS).reset(workloadIndex, 0) : null;
     // Even arrivals are placed at start + round(i · gap), so rounding never accumulates.
     const arrivalAt = (i: number, previous: number): number =>
-      poisson ? previous + Math.round(-meanGapUs * Math.log(1 - this.prng.next())) : startUs + Math.round(i * meanGapUs);
+      gaps !== null ? previous + Math.round(-meanGapUs * Math.log(1 - gaps.next())) : startUs + Math.round(i * meanGapUs);
     const arrive = (k: Kernel): void => {
       const at = k.now;
       const batch: TaskSpec[] = [];

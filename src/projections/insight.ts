@@ -20,6 +20,7 @@ import type { Projection } from './projection.js';
 import { ReadinessTracker, type QueueReadiness } from './ready-tracker.js';
 import { Count, SeriesRecorder, sumColumns, type Gauges } from './series.js';
 import type { QueueBound, SeriesData, WaitByCause } from './series-types.js';
+import { readyAtUs } from './task-waits.js';
 
 export interface InsightOptions {
   /** The run's start, µs; default: the first event's time (0 for a simulation). */
@@ -96,10 +97,7 @@ export class InsightProjection implements Projection {
         this.readiness.left(q, id);
         if (e.forced !== true) {
           // It could go from its ETA (or its backoff's end), but never before it was added.
-          const tasks = state.tasks;
-          const eta = tasks.eta[id] as number;
-          const added = tasks.addedAt[id] as number;
-          const readyAt = eta > added ? eta : added;
+          const readyAt = readyAtUs(state.tasks, id);
           (this.waits[qi] as LogHistogram).record(t > readyAt ? t - readyAt : 0);
         }
         this.series.count(qi, Count.Dispatched);

@@ -1,0 +1,45 @@
+/**
+ * The instants a timeline marks: configuration applied (a start or a reload), a queue paused,
+ * resumed or purged. A projection, so a recorded log and a live service mark the same instants.
+ * These events are rare (commands and reloads), so each is kept. Also where the timeline starts.
+ */
+import type { EngineEvent } from '../core/events.js';
+import type { EngineState } from '../core/state.js';
+import type { Micros } from '../core/time.js';
+import type { Projection } from './projection.js';
+
+export type MarkerKind = 'config' | 'pause' | 'resume' | 'purge';
+
+export interface TimelineMarker {
+  /** The event's time, µs in the log's clock. */
+  tUs: Micros;
+  kind: MarkerKind;
+  /** The queue paused, resumed or purged; null for a configuration (every queue). */
+  queue: string | null;
+}
+
+export class TimelineMarkers implements Projection {
+  readonly markers: TimelineMarker[] = [];
+  /** The first event's time: where the timeline starts; NaN before any event. */
+  firstUs = NaN;
+
+  readonly observe = (e: EngineEvent, _state: EngineState): void => {
+    if (Number.isNaN(this.firstUs)) this.firstUs = e.t;
+    switch (e.type) {
+      case 'ConfigApplied':
+        this.markers.push({ tUs: e.t, kind: 'config', queue: null });
+        return;
+      case 'QueuePaused':
+        this.markers.push({ tUs: e.t, kind: 'pause', queue: e.queue });
+        return;
+      case 'QueueResumed':
+        this.markers.push({ tUs: e.t, kind: 'resume', queue: e.queue });
+        return;
+      case 'QueuePurged':
+        this.markers.push({ tUs: e.t, kind: 'purge', queue: e.queue });
+        return;
+      default:
+        return;
+    }
+  };
+}

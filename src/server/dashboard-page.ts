@@ -13,6 +13,7 @@
  * either (the script also writes all server text with textContent).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { LoginPage } from './security.js';
@@ -33,6 +34,17 @@ export const ASSETS: Readonly<Record<string, string>> = {
   'login.js': 'text/javascript; charset=utf-8',
 };
 
+/**
+ * Files served under ASSETS_PATH from pushq's own npm dependencies, never from a CDN (the page
+ * opens offline, and its policy admits nothing from elsewhere): uPlot's browser build, which
+ * defines the global `uPlot` the charts draw with, and its stylesheet. The same library and files
+ * as the HTML report (src/simulate/report/chart-library.ts).
+ */
+export const PACKAGE_ASSETS: Readonly<Record<string, { type: string; file: string }>> = {
+  'uplot.js': { type: 'text/javascript; charset=utf-8', file: 'uplot/dist/uPlot.iife.min.js' },
+  'uplot.css': { type: 'text/css; charset=utf-8', file: 'uplot/dist/uPlot.min.css' },
+};
+
 /** The HTML pages, by what they are. */
 export const PAGES = { dashboard: 'index.html', login: 'login.html' } as const;
 
@@ -45,15 +57,15 @@ export interface ServedFile {
 
 const loaded = new Map<string, ServedFile>();
 
-/** A file of the folder with the headers it is served with; read once. */
-function file(name: string, type: string, headers: Readonly<Record<string, string>> = {}): ServedFile {
+/** A file of the folder (or, given `path`, of a package) with the headers it is served with; read once. */
+function file(name: string, type: string, headers: Readonly<Record<string, string>> = {}, path = `${DASHBOARD_DIR}${name}`): ServedFile {
   let f = loaded.get(name);
   if (f === undefined) {
     let body: Buffer;
     try {
-      body = readFileSync(`${DASHBOARD_DIR}${name}`);
+      body = readFileSync(path);
     } catch (err) {
-      throw new Error(`the dashboard's file ${name} cannot be read from ${DASHBOARD_DIR} (${(err as Error).message}); this install of pushq is incomplete`);
+      throw new Error(`the dashboard's file ${name} cannot be read from ${path} (${(err as Error).message}); this install of pushq is incomplete`);
     }
     f = { body, headers: { 'content-type': type, ...headers } };
     loaded.set(name, f);
@@ -68,8 +80,15 @@ export function page(which: keyof typeof PAGES): ServedFile {
 
 /** An asset by its name under ASSETS_PATH, or undefined when there is none of that name. */
 export function asset(name: string): ServedFile | undefined {
+  const fromPackage = Object.hasOwn(PACKAGE_ASSETS, name) ? PACKAGE_ASSETS[name] : undefined;
+  if (fromPackage !== undefined) return file(name, fromPackage.type, {}, packageFile(fromPackage.file));
   const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   return type === undefined ? undefined : file(name, type);
+}
+
+/** A file of an installed package, found as Node finds the package. */
+export function packageFile(file: string): string {
+  return createRequire(import.meta.url).resolve(file);
 }
 
 export function sendFile(res: ServerResponse, status: number, f: ServedFile): void {

@@ -24,7 +24,9 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { foldLogFile } from '../log/replay.js';
 import { fold, type EventFold } from '../projections/fold.js';
 import { TaskStoryCollector, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../projections/task-story.js';
+import type { TaskMeta } from '../core/task-table.js';
 import { ApiError } from './errors.js';
+import { payloadView, requestView, type PayloadView, type RequestView } from './payload-view.js';
 import { formatTimestamp } from './timestamps.js';
 
 export interface BackoffView {
@@ -111,6 +113,9 @@ export interface TaskStoryView {
   sameName: number;
   /** Events read to tell the story. */
   eventsRead: number;
+  /** Its request as the worker receives it, and its payload decoded (payload-view.ts). */
+  request: RequestView;
+  payload: PayloadView;
 }
 
 /** The story of task `id` (`name` in `queue`, as the live state names it), read from `log`. */
@@ -128,7 +133,7 @@ async function readStory(log: EventLog, id: number, queue: string, name: string)
   const story = collector.stories.find((s) => s.id === id);
   // A task the state knows but this log does not: a service restarted onto a fresh memory log.
   if (story === undefined) throw new ApiError('UNKNOWN_TASK', `task "${name}" in queue "${queue}" is not in this service's log`);
-  return storyView(story, collector.stories.length, folded.events);
+  return storyView(story, collector.stories.length, folded.events, folded.state.tasks.meta[id]);
 }
 
 /**
@@ -171,7 +176,8 @@ export class TaskStoryCache {
 
 const seconds = (us: number): number => us / US_PER_SECOND;
 
-function storyView(s: TaskStory, sameName: number, eventsRead: number): TaskStoryView {
+/** The story as the API gives it; `meta` is the task's TaskAdded options (its request and payload). */
+export function storyView(s: TaskStory, sameName: number, eventsRead: number, meta: TaskMeta | undefined): TaskStoryView {
   const e = s.ended;
   return {
     queue: s.queue,
@@ -187,6 +193,8 @@ function storyView(s: TaskStory, sameName: number, eventsRead: number): TaskStor
     ended: e === null ? null : { reason: e.reason, at: formatTimestamp(e.atUs), atUs: e.atUs, giveUp: e.giveUp === null ? null : giveUpView(e.giveUp) },
     sameName,
     eventsRead,
+    request: requestView(meta, s.queue),
+    payload: payloadView(meta),
   };
 }
 

@@ -57,7 +57,7 @@ describe('the parser', () => {
     const spaced = parseCommandLine(REPLAY, ['log.jsonl', '--at', '12.5', '--task', 't-1', '--json']);
     const joined = parseCommandLine(REPLAY, ['--at=12.5', 'log.jsonl', '--task=t-1', '--json']);
     expect(joined).toEqual(spaced);
-    expect(spaced).toEqual({ operands: ['log.jsonl'], flags: { at: '12.5', queue: undefined, task: 't-1', json: true, repair: false, snapshot: undefined } });
+    expect(spaced).toEqual({ operands: ['log.jsonl'], flags: { at: '12.5', queue: undefined, task: 't-1', tasks: undefined, limit: undefined, json: true, repair: false, snapshot: undefined, ui: false, port: undefined, host: undefined } });
     expect(parseCommandLine(TOY, ['f', '--tag', 'a', '--tag=b', '--tag', 'c'])?.flags).toMatchObject({ tag: ['a', 'b', 'c'] });
     expect(parseCommandLine(VALIDATE, ['--', '--json', '-h'])).toEqual({ operands: ['--json', '-h'], flags: { json: false } });
   });
@@ -236,7 +236,7 @@ describe('each command, run', () => {
     expect(JSON.parse(storyJoined!.stdout)).toMatchObject({ task: 't-3', queue: 'q' });
     expect(storyJoined).toEqual(storySpaced);
     expect(atJoined!.code).toBe(0);
-    expect(atJoined!.stdout).toContain('(state at 0.5s)');
+    expect(atJoined!.stdout).toContain('(state at 0.5s: --at 0.5 read as seconds since the first event)');
     expect(atJoined).toEqual(atSpaced);
     const [unknown, missing] = await Promise.all([pushq('replay', log, '--tsak=t-3'), pushq('replay', log, '--queue')]);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });

@@ -186,7 +186,7 @@ describe('pushq replay LOG', () => {
     for (const at of ['abc', '-1', '5m', '2026-11-23T00:00:00Z']) {
       const r = await pushq('replay', LOG, '--at', at);
       expect(r.code, at).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the start of the run`));
+      expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the log's first event \\(e\\.g\\. 12\\.5\\); this log has a virtual clock`));
     }
     const twice = await pushq('replay', LOG, '--task', 'a', '--task', 'b');
     expect(twice.code).toBe(2);

@@ -1,0 +1,99 @@
+/**
+ * `pushq replay LOG --at TIME` and the fold every replay output reads.
+ *
+ * TIME, in both clocks, is a number of seconds since the log's first event (`12.5`, `12.5s`): the
+ * same instant the dashboard's `?at=12.5` shows. In a wall-clock log it may also be an ISO 8601
+ * instant with its zone (`2026-11-23T12:00:00Z`, `...+01:00`), taken as it is. The outputs say
+ * which reading was used. The form is checked once the header says the clock (a usage error before
+ * any event is read); the instant is known at the first event.
+ */
+import type { EngineEvent } from '../core/events.js';
+import { US_PER_SECOND } from '../core/time.js';
+import type { LogHeader } from '../log/event-log.js';
+import { scanEventLog, type Recovered } from '../log/log-reader.js';
+import { EventFold } from '../projections/fold.js';
+import type { Projection } from '../projections/projection.js';
+import { CliUsageError } from './args.js';
+
+export type AtBasis = 'seconds_since_first_event' | 'absolute';
+
+export interface ResolvedAt {
+  /** µs in the log's clock. */
+  us: number;
+  basis: AtBasis;
+  /** As given. */
+  text: string;
+}
+
+const SECONDS = /^\d+(\.\d+)?s?$/;
+const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Which reading TIME has in this clock; a usage error when it has none. */
+export function atBasis(text: string, clock: LogHeader['clock']): AtBasis {
+  if (SECONDS.test(text)) return 'seconds_since_first_event';
+  if (clock === 'virtual') throw new CliUsageError(`--at ${text}: expected seconds since the log's first event (e.g. 12.5); this log has a virtual clock, which counts seconds since the start of the run`);
+  if (ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text))) return 'absolute';
+  throw new CliUsageError(`--at ${text}: expected seconds since the log's first event (e.g. 12.5) or an ISO 8601 instant with its zone (e.g. 2026-11-23T12:00:00Z)`);
+}
+
+/** TIME as µs in the log's clock, given the first event's time. */
+export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: number): ResolvedAt {
+  const basis = atBasis(text, clock);
+  if (basis === 'seconds_since_first_event') return { us: firstUs + Math.round(Number(text.replace(/s$/, '')) * US_PER_SECOND), basis, text };
+  const m = ISO_INSTANT.exec(text) as RegExpExecArray;
+  const wholeMs = Date.parse(`${m[1]}${m[3]}`);
+  const fraction = Number(`0.${m[2] ?? '0'}`);
+  return { us: wholeMs * 1000 + Math.floor(fraction * US_PER_SECOND), basis, text };
+}
+
+/** How the text output names the reading. */
+export function atBasisText(at: ResolvedAt): string {
+  return `--at ${at.text} read as ${at.basis === 'absolute' ? 'an ISO 8601 instant' : 'seconds since the first event'}`;
+}
+
+export interface Replayed {
+  fold: EventFold;
+  header: LogHeader;
+  recovered: Recovered;
+  /** The first event's time (NaN for a log without events). */
+  firstUs: number;
+  /** --at, resolved; null without it. */
+  at: ResolvedAt | null;
+}
+
+/**
+ * Folds a log file through `projections` (complete batches only; a torn tail is dropped and
+ * reported in `recovered`), up to --at when given. Throws LogError, EventMisfitError, CliUsageError.
+ */
+export function replayFile(path: string, projections: readonly Projection[], options: { repair?: boolean; at?: string | undefined }): Replayed {
+  const fold = new EventFold(projections);
+  let header: LogHeader | undefined;
+  let firstUs = NaN;
+  let at: ResolvedAt | null = null;
+  const onEvent = (e: EngineEvent): void => {
+    if (Number.isNaN(firstUs)) {
+      firstUs = e.t;
+      if (options.at !== undefined && header !== undefined) {
+        at = resolveAt(options.at, header.clock, firstUs);
+        fold.until = at.us;
+      }
+    }
+    fold.apply(e);
+  };
+  const scan = scanEventLog(path, options.repair === true ? { repair: true } : {}, {
+    onHeader: (h) => {
+      header = h;
+      if (options.at !== undefined) atBasis(options.at, h.clock);
+    },
+    onEvent,
+  });
+  if (options.at !== undefined && at === null) at = resolveAt(options.at, scan.header.clock, 0); // a log without events
+  return { fold, header: scan.header, recovered: scan.recovered, firstUs, at };
+}
+
+/** The torn-tail or repair warning, or null when nothing was dropped. */
+export function droppedWarning(path: string, recovered: Recovered): string | null {
+  if (recovered.droppedBytes === 0) return null;
+  const where = recovered.repairedAt ? `repaired: cut at line ${recovered.repairedAt.line} (byte ${recovered.repairedAt.offset}: ${recovered.repairedAt.problem})` : 'torn tail (the run stopped mid-write)';
+  return `pushq replay: warning: ${path}: ${where}: ${recovered.droppedBytes} bytes after the last complete batch were dropped\n`;
+}

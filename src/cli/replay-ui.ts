@@ -1,0 +1,72 @@
+/**
+ * `pushq replay LOG --ui [--port N] [--host H] [--at T] [--repair]`: the dashboard of `pushq serve`,
+ * read-only, over a recorded log (docs/dashboard.md). The log is read and indexed first
+ * (time-travel.ts), with `pushq replay`'s errors and warning, so a log that is not a pushq log,
+ * is corrupt or from a newer pushq fails here with exit 1 before anything listens. Then the URL is
+ * printed (with `?at=` for --at), and the server runs until SIGINT or SIGTERM (exit 0).
+ */
+import { ReplayServer } from '../server/replay-server.js';
+import { RecordedSource } from '../server/read-source.js';
+import { LogIndex } from '../server/time-travel.js';
+import { atBasisText, droppedWarning, resolveAt } from './replay-at.js';
+import { CliUsageError } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
+
+export interface UiArgs {
+  log: string;
+  host: string | undefined;
+  port: number | undefined;
+  at: string | undefined;
+  repair: boolean;
+}
+
+/** Waits for SIGINT or SIGTERM, then says which. */
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}
+
+/** Throws LogError, EventMisfitError, CliUsageError (the caller reports them as replay does). */
+export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
+  const started = performance.now();
+  const { index, recovered } = LogIndex.fromFile(a.log, { repair: a.repair });
+  const warning = droppedWarning(a.log, recovered);
+  if (warning !== null) io.stderr(warning);
+  const first = Number.isNaN(index.firstUs) ? 0 : index.firstUs;
+  const spanSeconds = Number.isNaN(index.lastUs) ? 0 : (index.lastUs - first) / 1e6;
+  let query = '';
+  let atNote = '';
+  if (a.at !== undefined) {
+    const at = resolveAt(a.at, index.header.clock, first);
+    const seconds = (at.us - first) / 1e6;
+    if (seconds < 0 || seconds > spanSeconds) throw new CliUsageError(`--at ${a.at}: outside this log's span, 0 to ${spanSeconds} seconds since its first event`);
+    query = `?at=${seconds}`;
+    atNote = ` · opens at ${seconds} s (${atBasisText(at)})`;
+  }
+  const source = new RecordedSource(index, a.log);
+  let server: ReplayServer;
+  try {
+    server = await ReplayServer.start(source, { ...(a.host === undefined ? {} : { host: a.host }), ...(a.port === undefined ? {} : { port: a.port }) });
+  } catch (err) {
+    io.stderr(`pushq replay: cannot start the dashboard: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  const readSeconds = ((performance.now() - started) / 1000).toFixed(2);
+  io.stdout(
+    `pushq replay: dashboard ${server.url}/${query} · ${a.log}: ${index.events} events over ${spanSeconds} s (${index.header.clock} clock), ` +
+      `read in ${readSeconds} s${atNote} · read-only · Ctrl-C stops\n`,
+  );
+  const signal = await untilStopped();
+  await server.close();
+  io.stdout(`pushq replay: ${signal}: stopped\n`);
+  return EXIT_OK;
+}

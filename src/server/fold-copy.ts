@@ -1,0 +1,235 @@
+/**
+ * Copies of a fold in progress (the engine state and the projections it feeds), taken as the log
+ * is read and restored later to fold on from there: time-travel.ts keeps one every so many events.
+ *
+ * A copy is a graph of frozen nodes mirroring the objects: plain and class objects (prototype and
+ * own fields), arrays, typed arrays, Maps and Sets; identity is kept (an object reached twice is
+ * copied once: a queue in `queues` and in `queueByName`, the task table a ready heap points at).
+ * Two choices keep a million-task state cheap to copy many times over:
+ * - Large arrays and typed arrays are cut into pages, and a page equal to the one at the same place
+ *   in the previous copy is shared, not stored again: the rows of tasks that ended long ago, which
+ *   no longer change, are held once whatever the number of copies.
+ * - Frozen objects, and the elements of the arrays named in `shareElementsOf` (a task table's
+ *   `meta`: never changed once set), are kept by reference.
+ *
+ * Functions are not copied. A projection's `observe` (and a series recorder's gauge reader) is an
+ * arrow function bound to its own object, so a restore fills fresh objects made by the caller (the
+ * `template`) and keeps their functions: a copy restored without a template for a field holding a
+ * function is an error, not a projection silently observing into the object it was copied from.
+ */
+const PAGE_BYTES = 1 << 16;
+const PAGE_ITEMS = 4096;
+
+type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array | Float32Array | Int8Array | Int16Array | Uint8ClampedArray;
+type TypedCtor = new (length: number) => TypedArray;
+
+/** A field's copy: a primitive as it is, or a node. */
+type Value = string | number | boolean | bigint | symbol | null | undefined | Node;
+
+abstract class Node {}
+class ObjectNode extends Node {
+  constructor(
+    readonly proto: object | null,
+    readonly fields: [string, Value | typeof FUNCTION][],
+  ) {
+    super();
+  }
+}
+class ArrayNode extends Node {
+  /** Either pages of elements (primitives or shared objects), or the elements' copies. */
+  constructor(
+    readonly pages: unknown[][] | null,
+    readonly items: Value[] | null,
+  ) {
+    super();
+  }
+}
+class TypedNode extends Node {
+  constructor(
+    readonly ctor: TypedCtor,
+    readonly length: number,
+    readonly pages: TypedArray[],
+  ) {
+    super();
+  }
+}
+class MapNode extends Node {
+  constructor(readonly entries: [Value, Value][]) {
+    super();
+  }
+}
+class SetNode extends Node {
+  constructor(readonly items: Value[]) {
+    super();
+  }
+}
+class SharedNode extends Node {
+  constructor(readonly ref: object) {
+    super();
+  }
+}
+const FUNCTION = Symbol('function');
+
+/** One copy: restore it with `FoldCopier.restore`. */
+export class FoldCopy {
+  constructor(
+    readonly root: Node,
+    /** Bytes of pages this copy stores itself (not shared with the copy before it). */
+    readonly ownBytes: number,
+  ) {}
+}
+
+function bytesOf(a: TypedArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function sameBytes(a: TypedArray, b: TypedArray): boolean {
+  return a.length === b.length && a.constructor === b.constructor && Buffer.compare(bytesOf(a), bytesOf(b)) === 0;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+function isPrimitive(v: unknown): boolean {
+  return v === null || (typeof v !== 'object' && typeof v !== 'function');
+}
+
+export class FoldCopier {
+  /** Pages of the previous copy, by the path that reached them. */
+  private previous = new Map<string, unknown[]>();
+
+  /** A copy of everything reachable from `root`. */
+  copy(root: object, shareElementsOf: ReadonlySet<object> = new Set()): FoldCopy {
+    const memo = new Map<object, Node>();
+    const pages = new Map<string, unknown[]>();
+    let ownBytes = 0;
+
+    const pageOf = <P>(path: string, i: number, fresh: () => P, same: (old: P) => boolean, size: number): P => {
+      const old = this.previous.get(path)?.[i] as P | undefined;
+      const page = old !== undefined && same(old) ? old : ((ownBytes += size), fresh());
+      let list = pages.get(path);
+      if (list === undefined) pages.set(path, (list = []));
+      list.push(page);
+      return page;
+    };
+
+    const visit = (v: unknown, path: string): Value | typeof FUNCTION => {
+      if (typeof v === 'function') return FUNCTION;
+      if (isPrimitive(v)) return v as Value;
+      const o = v as object;
+      const known = memo.get(o);
+      if (known !== undefined) return known;
+      let node: Node;
+      if (Object.isFrozen(o)) node = new SharedNode(o);
+      else if (ArrayBuffer.isView(o)) {
+        if (o instanceof DataView) throw new Error(`${path}: a DataView cannot be copied`);
+        const a = o as TypedArray;
+        const step = Math.max(1, PAGE_BYTES / a.BYTES_PER_ELEMENT);
+        const list: TypedArray[] = [];
+        for (let s = 0, i = 0; s < a.length; s += step, i++) {
+          const part = a.subarray(s, Math.min(a.length, s + step));
+          list.push(pageOf(path, i, () => part.slice(), (old: TypedArray) => sameBytes(old, part), part.byteLength));
+        }
+        node = new TypedNode(a.constructor as TypedCtor, a.length, list);
+      } else if (Array.isArray(o)) {
+        const shared = shareElementsOf.has(o);
+        if (shared || (o.length >= PAGE_ITEMS && o.every(isPrimitive))) {
+          const list: unknown[][] = [];
+          for (let s = 0, i = 0; s < o.length; s += PAGE_ITEMS, i++) {
+            const part = o.slice(s, s + PAGE_ITEMS);
+            list.push(pageOf(path, i, () => part, (old: unknown[]) => sameItems(old, part), part.length * 8));
+          }
+          node = new ArrayNode(list, null);
+        } else {
+          const items: Value[] = [];
+          node = new ArrayNode(null, items);
+          memo.set(o, node);
+          o.forEach((item, i) => items.push(visit(item, `${path}[${i}]`) as Value));
+          return node;
+        }
+      } else if (o instanceof Map) {
+        const entries: [Value, Value][] = [];
+        node = new MapNode(entries);
+        memo.set(o, node);
+        for (const [k, item] of o) entries.push([visit(k, `${path}.key`) as Value, visit(item, `${path}[${String(k)}]`) as Value]);
+        return node;
+      } else if (o instanceof Set) {
+        const items: Value[] = [];
+        node = new SetNode(items);
+        memo.set(o, node);
+        let i = 0;
+        for (const item of o) items.push(visit(item, `${path}{${i++}}`) as Value);
+        return node;
+      } else {
+        const fields: [string, Value | typeof FUNCTION][] = [];
+        node = new ObjectNode(Object.getPrototypeOf(o) as object | null, fields);
+        memo.set(o, node);
+        for (const key of Object.keys(o)) fields.push([key, visit((o as Record<string, unknown>)[key], `${path}.${key}`)]);
+        return node;
+      }
+      memo.set(o, node);
+      return node;
+    };
+
+    const copied = visit(root, '');
+    this.previous = pages;
+    return new FoldCopy(copied as Node, ownBytes);
+  }
+
+  /**
+   * Live objects again, filled into `template` where it has an object of the same prototype at
+   * the same place (fresh projections, whose functions are kept), made anew elsewhere.
+   */
+  static restore<T extends object>(copy: FoldCopy, template: T): T {
+    const memo = new Map<Node, unknown>();
+    const value = (v: Value | typeof FUNCTION, into: unknown, path: string): unknown => {
+      if (v === FUNCTION) {
+        if (typeof into !== 'function') throw new Error(`${path}: a function cannot be restored from a copy; give a template that has it`);
+        return into;
+      }
+      if (!(v instanceof Node)) return v;
+      const known = memo.get(v);
+      if (known !== undefined) return known;
+      if (v instanceof SharedNode) return v.ref;
+      if (v instanceof TypedNode) {
+        const a = new v.ctor(v.length);
+        let at = 0;
+        for (const page of v.pages) {
+          a.set(page, at);
+          at += page.length;
+        }
+        memo.set(v, a);
+        return a;
+      }
+      if (v instanceof ArrayNode) {
+        const a: unknown[] = [];
+        memo.set(v, a);
+        if (v.pages !== null) for (const page of v.pages) for (const item of page) a.push(item);
+        else (v.items as Value[]).forEach((item, i) => a.push(value(item, undefined, `${path}[${i}]`)));
+        return a;
+      }
+      if (v instanceof MapNode) {
+        const m = new Map<unknown, unknown>();
+        memo.set(v, m);
+        for (const [k, item] of v.entries) m.set(value(k, undefined, `${path}.key`), value(item, undefined, `${path}[${String(k)}]`));
+        return m;
+      }
+      if (v instanceof SetNode) {
+        const s = new Set<unknown>();
+        memo.set(v, s);
+        v.items.forEach((item, i) => s.add(value(item, undefined, `${path}{${i}}`)));
+        return s;
+      }
+      const node = v as ObjectNode;
+      const reuse = typeof into === 'object' && into !== null && Object.getPrototypeOf(into) === node.proto;
+      const o = (reuse ? into : Object.create(node.proto)) as Record<string, unknown>;
+      memo.set(v, o);
+      for (const [key, item] of node.fields) o[key] = value(item, reuse ? o[key] : undefined, `${path}.${key}`);
+      return o;
+    };
+    return value(copy.root, template, '') as T;
+  }
+}

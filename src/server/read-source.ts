@@ -1,0 +1,175 @@
+/**
+ * Where the dashboard's read API reads from: a live service (`pushq serve`) or a recorded log
+ * (`pushq replay LOG --ui`). Both answer the same questions, so one page and one API serve both:
+ * the world now or at an instant (`?at=SECONDS`, seconds since the log's first event), and a
+ * task's story then.
+ *
+ * - Recorded: a LogIndex built before the server starts (time-travel.ts); "now" is the last event.
+ * - Live: now is the service's own state and read models, kept by the kernel as events happen; an
+ *   instant in the past is read from the service's log through a LogIndex built at the first such
+ *   request and extended at each later one (the log is flushed first, as for a story).
+ */
+import { basename } from 'node:path';
+import type { WallDriver } from '../engine/wall-driver.js';
+import type { EventLog } from '../log/event-log.js';
+import { FileEventLog } from '../log/file-log.js';
+import { MemoryEventLog } from '../log/memory-log.js';
+import type { LogClock } from '../projections/queue-summary.js';
+import { ApiError } from './errors.js';
+import { storyView, type TaskStoryCache, type TaskStoryView } from './task-story-view.js';
+import { LogIndex, TaskNotFoundError, type FoldView, type ReadModels } from './time-travel.js';
+
+export type SourceMode = 'live' | 'recorded';
+
+export interface ReadSource {
+  readonly mode: SourceMode;
+  readonly clock: LogClock;
+  /** The log's file name, for the page; null for a memory log. */
+  readonly logName: string | null;
+  /** The log's first event time, µs; NaN while it has none. */
+  firstUs(): number;
+  /** The instant shown without `at`: the wall clock now (live), the last event (recorded). */
+  nowUs(): number;
+  /** The world at `atUs`, or now (null). */
+  view(atUs: number | null): Promise<FoldView>;
+  /** A task's story as of `atUs` (null: now); UNKNOWN_TASK when the state then has no such task. */
+  story(queue: string, task: string, atUs: number | null): Promise<TaskStoryView>;
+  /** True once the server stops: streams end. */
+  stopping(): boolean;
+}
+
+/** An instant given as seconds since the log's first event → µs in the log's clock (as `pushq replay --at`). */
+export function instantUs(firstUs: number, seconds: number): number {
+  return firstUs + Math.round(seconds * 1e6);
+}
+
+/**
+ * `?at=SECONDS`: null when absent; µs in the log's clock. Not a number, or outside the log's span
+ * (from its first event to its last, or to now for a live service): a 400 naming `at`.
+ */
+export function parseAt(source: ReadSource, query: URLSearchParams): number | null {
+  const raw = query.get('at');
+  if (raw === null || raw === '') return null;
+  const seconds = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isFinite(seconds)) throw new ApiError('INVALID_FIELD', `at: "${raw.slice(0, 40)}" is not a number of seconds since the log's first event (e.g. at=12.5)`, 'at');
+  const first = source.firstUs();
+  if (Number.isNaN(first)) throw new ApiError('INVALID_FIELD', 'at: this log has no event yet, so no instant to show', 'at');
+  const span = (source.nowUs() - first) / 1e6;
+  if (seconds < 0 || seconds > span) throw new ApiError('INVALID_FIELD', `at: ${raw.slice(0, 40)} is outside this log's span, 0 to ${span} seconds since its first event`, 'at');
+  return instantUs(first, seconds);
+}
+
+function notFound(err: unknown): never {
+  if (err instanceof TaskNotFoundError) throw new ApiError('UNKNOWN_TASK', err.message);
+  throw err;
+}
+
+/** A recorded log, read once into a LogIndex. */
+export class RecordedSource implements ReadSource {
+  readonly mode = 'recorded';
+  readonly clock: LogClock;
+  readonly logName: string;
+
+  constructor(
+    private readonly index: LogIndex,
+    path: string,
+  ) {
+    this.clock = index.header.clock;
+    this.logName = basename(path);
+  }
+
+  firstUs(): number {
+    return this.index.firstUs;
+  }
+
+  nowUs(): number {
+    return this.index.lastUs;
+  }
+
+  async view(atUs: number | null): Promise<FoldView> {
+    return atUs === null ? this.index.end() : this.index.at(atUs);
+  }
+
+  async story(queue: string, task: string, atUs: number | null): Promise<TaskStoryView> {
+    return storyAt(this.index, queue, task, atUs ?? this.index.lastUs);
+  }
+
+  stopping(): boolean {
+    return false;
+  }
+}
+
+function storyAt(index: LogIndex, queue: string, task: string, atUs: number): TaskStoryView {
+  try {
+    const told = index.story(queue, task, atUs);
+    return storyView(told.story, told.sameName, told.eventsRead, index.at(atUs).state.tasks.meta[told.story.id]);
+  } catch (err) {
+    return notFound(err);
+  }
+}
+
+export interface LiveParts {
+  driver: WallDriver;
+  log: EventLog;
+  models: ReadModels;
+  stories: TaskStoryCache;
+  /** Set when the service shuts down. */
+  stopping: () => boolean;
+}
+
+/** A running service: its state now, and its own log for the past. */
+export class LiveSource implements ReadSource {
+  readonly mode = 'live';
+  readonly clock = 'wall';
+  readonly logName: string | null;
+  private index: LogIndex | null = null;
+
+  constructor(private readonly parts: LiveParts) {
+    this.logName = parts.log instanceof FileEventLog ? basename(parts.log.path) : null;
+  }
+
+  firstUs(): number {
+    return this.parts.models.markers.firstUs;
+  }
+
+  nowUs(): number {
+    return this.parts.driver.clock();
+  }
+
+  async view(atUs: number | null): Promise<FoldView> {
+    if (atUs === null) {
+      const state = this.parts.driver.kernel.state;
+      return { state, ...this.parts.models, events: state.eventsApplied };
+    }
+    return (await this.past()).at(atUs);
+  }
+
+  async story(queue: string, task: string, atUs: number | null): Promise<TaskStoryView> {
+    if (atUs === null) {
+      this.parts.driver.commitSettled();
+      return this.parts.stories.read(this.parts.driver.kernel.state, queue, task);
+    }
+    return storyAt(await this.past(), queue, task, atUs);
+  }
+
+  stopping(): boolean {
+    return this.parts.stopping();
+  }
+
+  /** The index of the service's log, brought up to its last committed batch. */
+  private async past(): Promise<LogIndex> {
+    const { driver, log } = this.parts;
+    driver.commitSettled();
+    if (log instanceof FileEventLog) {
+      await log.flush();
+      if (this.index === null) this.index = LogIndex.fromFile(log.path).index;
+      else this.index.extendFile(log.path);
+    } else if (log instanceof MemoryEventLog) {
+      this.index ??= new LogIndex(log.header);
+      this.index.extendEvents(log);
+    } else {
+      throw new ApiError('STORY_UNAVAILABLE', 'the past is read from a file or memory event log; this service has another kind');
+    }
+    return this.index;
+  }
+}

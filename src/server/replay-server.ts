@@ -1,0 +1,85 @@
+/**
+ * `pushq replay LOG --ui`: the dashboard over a recorded log, read-only. The same page and the same
+ * read API as `pushq serve` (read-api.ts), from a RecordedSource; nothing else is served: no Cloud
+ * Tasks API, no command. The log is read (and refused when it is not a pushq log, torn beyond
+ * repair or corrupt) before this server starts.
+ *
+ * The same request checks as `pushq serve` (security.ts): Host (against DNS rebinding) and, for a
+ * bind beyond loopback, a refusal: a log holds every task's payload and there is no token here.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LOGIN_PAGE } from './dashboard-page.js';
+import { ApiError, toApiError } from './errors.js';
+import { serveRead } from './read-api.js';
+import type { ReadSource } from './read-source.js';
+import { RequestGuard, refuse } from './security.js';
+import { ServeStartError, listenError } from './start-errors.js';
+
+export interface ReplayServerOptions {
+  /** Default 127.0.0.1; a loopback address only. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+}
+
+export class ReplayServer {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly port: number,
+  ) {}
+
+  static async start(source: ReadSource, options: ReplayServerOptions = {}): Promise<ReplayServer> {
+    const host = options.host ?? '127.0.0.1';
+    let guard: RequestGuard;
+    try {
+      guard = await RequestGuard.create({ host });
+    } catch (err) {
+      if (err instanceof ServeStartError && err.code === 'UNPROTECTED_PUBLIC_BIND') {
+        throw new ServeStartError('UNPROTECTED_PUBLIC_BIND', `--host ${host} is not a loopback address: anyone who could reach it would read every task and payload in the log; pushq replay --ui binds loopback addresses only (127.0.0.1, ::1, localhost)`);
+      }
+      throw err;
+    }
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => guard.serve(req, res, (q, s) => void answer(source, q, s), LOGIN_PAGE));
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err: unknown): void => reject(listenError(err, host, options.port ?? 0));
+      server.once('error', failed);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', failed);
+        resolve();
+      });
+    });
+    const addr = server.address() as AddressInfo;
+    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port);
+  }
+
+  /** Stops listening and ends every connection (open event streams too). */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+}
+
+async function answer(source: ReadSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    let url: URL;
+    let path: string;
+    try {
+      const target = req.url ?? '/';
+      url = new URL(target.startsWith('/') ? `http://pushq.invalid${target}` : target, 'http://pushq.invalid');
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      throw new ApiError('INVALID_PATH', 'the request target is not a valid URL or percent-encoding');
+    }
+    if (await serveRead(source, req, res, path, url.searchParams)) return;
+    throw new ApiError('UNKNOWN_PATH', `no API at ${path}: pushq replay --ui serves a recorded log's dashboard (at /) and its read API, read-only`);
+  } catch (err) {
+    const apiError = toApiError(err);
+    if (apiError.status === 'INTERNAL') process.stderr.write(`pushq replay: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    if (res.headersSent) res.destroy();
+    else refuse(req, res, apiError);
+  }
+}

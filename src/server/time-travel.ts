@@ -1,0 +1,256 @@
+/**
+ * Time travel over a log: the state and every read model the dashboard shows, as they were at any
+ * instant, without folding the log from its start each time (a million events take seconds).
+ *
+ * One pass reads the log (with the reader's checks: a torn tail is dropped and reported, corruption
+ * or an event that does not fit is the same error `pushq replay` gives) and folds it through the
+ * same EventFold and projections as `pushq replay`. As it goes it keeps
+ * - the events, compactly (one MemoryEventLog per stretch between two checkpoints), and
+ * - every CHECKPOINT_EVENTS events a checkpoint: a copy of the fold (fold-copy.ts; pages that did
+ *   not change since the previous checkpoint are shared, so old tasks are held once).
+ * The state at instant T is then: restore the last checkpoint taken before any event later than T,
+ * and fold the events after it up to T, as `pushq replay --at T` does from the start: the same
+ * events through the same code, so the same figures (test/server/time-travel.test.ts compares
+ * them at many instants). Cost: one restore plus at most CHECKPOINT_EVENTS events.
+ *
+ * A task's story at T folds only from the checkpoint before the task was added, and stops once the
+ * task has ended with no attempt left open.
+ *
+ * A live service extends its index as its log grows (`extendFile`, `extendEvents`).
+ */
+import { findTaskId, requireQueue } from '../core/decide.js';
+import type { EngineEvent } from '../core/events.js';
+import type { EngineState } from '../core/state.js';
+import { isFinal, type TaskState } from '../core/task-machine.js';
+import type { LogHeader } from '../log/event-log.js';
+import type { LogPosition, ReadOptions, Recovered } from '../log/log-reader.js';
+import { scanEventLog } from '../log/log-reader.js';
+import { MemoryEventLog } from '../log/memory-log.js';
+import { AttemptHistory } from '../projections/attempt-history.js';
+import { DispatchCounters } from '../projections/dispatch-counters.js';
+import { FailureReasons } from '../projections/failure-reasons.js';
+import { EventFold } from '../projections/fold.js';
+import { InsightProjection } from '../projections/insight.js';
+import type { Projection } from '../projections/projection.js';
+import { StatsCollector } from '../projections/stats.js';
+import { TaskStoryCollector, type TaskStory } from '../projections/task-story.js';
+import { TaskWaits } from '../projections/task-waits.js';
+import { TimelineMarkers } from '../projections/timeline-markers.js';
+import { FoldCopier, type FoldCopy } from './fold-copy.js';
+
+/** Events between two checkpoints: bounds the work of a move of the cursor. */
+export const CHECKPOINT_EVENTS = 32_768;
+/** Restored instants kept, most recent first (a page asks for figures and tasks at the same instant). */
+const VIEWS_KEPT = 3;
+
+/** The read models of a fold, beside its state. */
+export interface ReadModels {
+  stats: StatsCollector;
+  insight: InsightProjection;
+  counters: DispatchCounters;
+  history: AttemptHistory;
+  waits: TaskWaits;
+  failures: FailureReasons;
+  markers: TimelineMarkers;
+}
+
+/** The world at one instant: the state and every read model, after `events` events. */
+export interface FoldView extends ReadModels {
+  state: EngineState;
+  /** Events applied. */
+  events: number;
+}
+
+export function newReadModels(): ReadModels {
+  return {
+    stats: new StatsCollector(),
+    insight: new InsightProjection(),
+    counters: new DispatchCounters(),
+    history: new AttemptHistory(),
+    waits: new TaskWaits(),
+    failures: new FailureReasons(),
+    markers: new TimelineMarkers(),
+  };
+}
+
+export function projectionsOf(m: ReadModels): Projection[] {
+  return [m.stats, m.insight, m.counters, m.history, m.waits, m.failures, m.markers];
+}
+
+interface Checkpoint {
+  /** Events before it. */
+  events: number;
+  /** The latest time of those events (−Infinity for none): it serves every instant at or after it. */
+  maxTUs: number;
+  /** Tasks that existed then. */
+  tasks: number;
+  copy: FoldCopy;
+}
+
+/** A story told at an instant: the task's story, how many tasks had its name, events folded. */
+export interface StoryAt {
+  story: TaskStory;
+  sameName: number;
+  eventsRead: number;
+}
+
+/** The story's task is not in the log at that instant (the caller's error type says so). */
+export class TaskNotFoundError extends Error {
+  override name = 'TaskNotFoundError';
+}
+
+export class LogIndex {
+  /** First and last event times (µs in the log's clock); NaN while the log has no event. */
+  firstUs = NaN;
+  lastUs = NaN;
+  /** Where the next read of a growing log file starts. */
+  position: LogPosition | null = null;
+  /** Bytes of a stored copy not shared with the one before, summed (for the benchmark). */
+  checkpointBytes = 0;
+  private readonly models = newReadModels();
+  private readonly fold: EventFold;
+  private readonly checkpoints: Checkpoint[] = [];
+  /** segments[i] holds the events from checkpoint i to checkpoint i + 1. */
+  private readonly segments: MemoryEventLog[] = [];
+  private readonly copier = new FoldCopier();
+  private maxTUs = -Infinity;
+  private views: { atUs: number; events: number; view: FoldView }[] = [];
+
+  constructor(
+    readonly header: LogHeader,
+    private readonly every = CHECKPOINT_EVENTS,
+  ) {
+    this.fold = new EventFold(projectionsOf(this.models), { misfit: 'report' });
+    this.checkpoint();
+  }
+
+  /**
+   * Reads a log file: a LogError (not a pushq log, newer format, corruption) or an
+   * EventMisfitError as `pushq replay` raises them; `recovered` says what a torn tail dropped.
+   */
+  static fromFile(path: string, options: ReadOptions & { checkpointEvery?: number } = {}): { index: LogIndex; recovered: Recovered } {
+    let index: LogIndex | undefined;
+    const scan = scanEventLog(path, options, {
+      onHeader: (h) => (index = new LogIndex(h, options.checkpointEvery)),
+      onEvent: (e) => (index as LogIndex).add(e),
+    });
+    const built = index as LogIndex;
+    built.position = scan.end;
+    return { index: built, recovered: scan.recovered };
+  }
+
+  /** Events applied. */
+  get events(): number {
+    return this.fold.events;
+  }
+
+  /** Checkpoints kept (the first, before any event, included). */
+  get checkpointCount(): number {
+    return this.checkpoints.length;
+  }
+
+  add(e: EngineEvent): void {
+    this.fold.apply(e);
+    (this.segments[this.segments.length - 1] as MemoryEventLog).append(e);
+    if (Number.isNaN(this.firstUs)) this.firstUs = e.t;
+    this.lastUs = e.t;
+    if (e.t > this.maxTUs) this.maxTUs = e.t;
+    if (this.fold.events % this.every === 0) this.checkpoint();
+  }
+
+  /** Reads what a growing log file gained since the last read (a live service's own log, flushed). */
+  extendFile(path: string): void {
+    const scan = scanEventLog(path, {}, { ...(this.position === null ? {} : { from: this.position }), onEvent: (e) => this.add(e) });
+    this.position = scan.end;
+    this.views = [];
+  }
+
+  /** Takes the events of `all` past those already applied (a memory log, read from its start). */
+  extendEvents(all: Iterable<EngineEvent>): void {
+    let skip = this.events;
+    for (const e of all) {
+      if (skip > 0) skip--;
+      else this.add(e);
+    }
+    this.views = [];
+  }
+
+  private checkpoint(): void {
+    const copy = this.copier.copy({ state: this.fold.state, ...this.models }, new Set([this.fold.state.tasks.meta]));
+    this.checkpointBytes += copy.ownBytes;
+    this.checkpoints.push({ events: this.fold.events, maxTUs: this.maxTUs, tasks: this.fold.state.tasks.count, copy });
+    this.segments.push(new MemoryEventLog(this.header));
+  }
+
+  /** After every event: the fold itself (do not change it; it is not a copy). */
+  end(): FoldView {
+    return { state: this.fold.state, ...this.models, events: this.fold.events };
+  }
+
+  /** The world after every event at or before `atUs` (as `pushq replay --at` folds it). */
+  at(atUs: number): FoldView {
+    if (atUs >= this.maxTUs) return this.end();
+    const kept = this.views.find((v) => v.atUs === atUs && v.events === this.events);
+    if (kept !== undefined) return kept.view;
+    const view = this.foldFrom(this.lastCheckpoint((c) => c.maxTUs <= atUs), atUs, newReadModels(), () => false);
+    this.views = [{ atUs, events: this.events, view }, ...this.views].slice(0, VIEWS_KEPT);
+    return view;
+  }
+
+  /**
+   * The story of task `name` in `queue` as of `atUs`: the task the state then names (the latest
+   * with that name). Throws TaskNotFoundError (no such queue or task then).
+   */
+  story(queue: string, name: string, atUs: number): StoryAt {
+    const then = this.at(atUs);
+    let id: number;
+    try {
+      id = findTaskId(then.state, requireQueue(then.state, queue), name);
+    } catch {
+      throw new TaskNotFoundError(`no queue "${queue}" in the log at that instant`);
+    }
+    if (id < 0) throw new TaskNotFoundError(`task "${name}" not found in queue "${queue}" at that instant`);
+    const collector = new TaskStoryCollector(name, queue);
+    const models = newReadModels();
+    const from = this.lastCheckpoint((c) => c.tasks <= id);
+    const view = this.foldFrom(from, atUs, models, (state) => isFinal(state.tasks.state[id] as TaskState) && state.tasks.attemptOpen[id] === 0, [collector]);
+    const story = collector.stories.find((s) => s.id === id);
+    if (story === undefined) throw new TaskNotFoundError(`task "${name}" not found in queue "${queue}" at that instant`);
+    let sameName = 0;
+    const t = then.state.tasks;
+    const qi = t.queue[id] as number;
+    for (let i = 0; i < t.count; i++) if (t.queue[i] === qi && (t.meta[i]?.name ?? `task${i}`) === name) sameName++;
+    return { story, sameName, eventsRead: view.events };
+  }
+
+  private lastCheckpoint(fits: (c: Checkpoint) => boolean): number {
+    // Checkpoints grow in every field tested: the last that fits, by bisection.
+    let lo = 0;
+    let hi = this.checkpoints.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (fits(this.checkpoints[mid] as Checkpoint)) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Restores checkpoint `index` into `models` and folds on until an event later than `untilUs`, or
+   * until `stop` says the state has what is wanted.
+   */
+  private foldFrom(index: number, untilUs: number, models: ReadModels, stop: (s: EngineState) => boolean, more: Projection[] = []): FoldView {
+    const c = this.checkpoints[index] as Checkpoint;
+    const restored = FoldCopier.restore(c.copy, { state: undefined as unknown as EngineState, ...models });
+    // Events this index already checked: a misfit here would be a bug of the copy.
+    const fold = new EventFold([...projectionsOf(restored), ...more], { state: restored.state, until: untilUs, misfit: 'assert' });
+    for (let s = index; s < this.segments.length && !fold.done; s++) {
+      for (const e of this.segments[s] as MemoryEventLog) {
+        fold.apply(e);
+        if (fold.done || stop(restored.state)) break;
+      }
+      if (stop(restored.state)) break;
+    }
+    return { ...restored, events: c.events + fold.events };
+  }
+}

@@ -24,9 +24,11 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   dispatch: { folders: ['core', 'engine'], packages: ['undici'], holds: 'the modelled worker; real HTTP dispatch with undici' },
   simulate: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: ['uplot'], holds: 'the simulation API (createSimulation): virtual driver + worker model + statistics; the HTML report (uPlot read from its package and inlined)' },
   scenario: { folders: ['core', 'config', 'dispatch', 'log', 'simulate'], packages: ['yaml', 'zod'], holds: 'scenario files for `pushq simulate`' },
-  server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections'], packages: ['protobufjs', '@grpc/grpc-js'], holds: '`pushq serve`: wall driver + HTTP dispatch, the REST API, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
-  testing: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server'], packages: ['fast-check'], holds: '`pushq/testing`: arbitraries, invariant checks' },
-  cli: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server'], packages: [], holds: 'the `pushq` command: one argument parser; validate | simulate | replay | serve' },
+  store: { folders: ['core', 'log'], packages: ['pg'], holds: 'the store behind one interface (queue logs fenced by epoch, snapshots, leases): the file store (one node) and PostgreSQL' },
+  experiments: { folders: ['core', 'config', 'dispatch', 'log', 'projections', 'simulate', 'scenario'], packages: ['immer'], holds: 'many seeds with confidence intervals, `compare`, `tune`, goals and assertions; runs on worker threads; varied configurations with immer' },
+  server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'store'], packages: ['protobufjs', '@grpc/grpc-js'], holds: '`pushq serve`: wall driver + HTTP dispatch, the REST API, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
+  testing: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store'], packages: ['fast-check'], holds: '`pushq/testing`: arbitraries, invariant checks' },
+  cli: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store', 'experiments'], packages: [], holds: 'the `pushq` command: one argument parser; validate | simulate | replay | serve | compare | tune' },
 };
 
 /** The rules as a Markdown table (docs/architecture.md embeds it). */

@@ -1,0 +1,237 @@
+/**
+ * The PostgreSQL store (`pushq serve --store postgres://...`), with the `pg` client (node-postgres:
+ * the client CockroachDB and YugabyteDB document and test for Node, pure JavaScript, a pool, and
+ * typed server error codes we map to ours).
+ *
+ * Fencing: an append is one transaction whose first statement moves the stream's `next_position`
+ * on only `WHERE epoch = <writer's epoch>`; zero rows means a newer epoch took the stream, and the
+ * transaction is rolled back: a deposed owner commits nothing. The UPDATE holds the stream row's
+ * lock until commit, so an acquire (which moves the epoch on, on the same row) orders itself
+ * entirely before or entirely after each append.
+ *
+ * Times of leases are the database's `now()`, so nodes' clocks never decide who owns a queue.
+ */
+import pg from 'pg';
+import type { EngineEvent } from '../core/events.js';
+import { decodeEvent, encodeEvent } from '../log/codec.js';
+import type { LogHeader } from '../log/event-log.js';
+import { describePgError } from './pg-errors.js';
+import { ROWS_PER_INSERT, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
+import { StoreError, redactUrl, type EventStore, type Lease, type StoredSnapshot } from './store.js';
+
+export interface PgStoreOptions {
+  /** Connections in the pool (default 4). */
+  connections?: number;
+  /** Give up connecting after this long (default 5,000 ms): an unreachable store fails the start, it does not hang it. */
+  connectTimeoutMs?: number;
+}
+
+const MS = `* INTERVAL '1 millisecond'`;
+
+export class PgStore implements EventStore {
+  readonly displayUrl: string;
+  /** Transactions that appended events, and the events they held (for the benchmark's events per transaction). */
+  readonly stats = { appendTransactions: 0, appendedEvents: 0 };
+  private readonly headers = new Map<string, LogHeader>();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    url: string,
+  ) {
+    this.displayUrl = redactUrl(url);
+  }
+
+  /**
+   * Connects, checks the schema's version and creates the tables on an empty database. Throws
+   * StoreError (UNAVAILABLE, AUTH_FAILED, SCHEMA_MISMATCH, BAD_URL, FAILED) naming the URL without
+   * its password; on a refusal nothing has been written.
+   */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+    const shown = redactUrl(url);
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
+    const pool = new pg.Pool({ connectionString: url, max: options.connections ?? 4, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+    // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
+    pool.on('error', () => undefined);
+    const store = new PgStore(pool, url);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err instanceof StoreError ? err : describePgError(err, shown);
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const exists = await this.q<{ n: string }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'pushq_schema'`);
+    if (Number(exists.rows[0]?.n) > 0) {
+      const v = await this.q<{ version: number }>('SELECT version FROM pushq_schema WHERE id = 1');
+      const found = v.rows[0]?.version;
+      if (found !== STORE_SCHEMA_VERSION) {
+        throw new StoreError('STORE_SCHEMA_MISMATCH', `${this.displayUrl}: the store's schema is version ${found ?? '(none)'}, this pushq uses version ${STORE_SCHEMA_VERSION}: it was made by another pushq version; nothing was written`);
+      }
+      return;
+    }
+    await this.tx(async (c) => {
+      for (const s of SCHEMA_STATEMENTS) await c.query(s);
+      await c.query('INSERT INTO pushq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [STORE_SCHEMA_VERSION]);
+    });
+  }
+
+  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw describePgError(err, this.displayUrl);
+    }
+  }
+
+  private async tx<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw describePgError(err, this.displayUrl);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await work(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ensureStream(stream: string, header: LogHeader): Promise<LogHeader> {
+    const r = await this.q<{ header: string }>(
+      `INSERT INTO pushq_streams (stream, epoch, next_position, header) VALUES ($1, 0, 0, $2)
+       ON CONFLICT (stream) DO UPDATE SET header = COALESCE(pushq_streams.header, excluded.header)
+       RETURNING header`,
+      [stream, JSON.stringify(header)],
+    );
+    const h = JSON.parse(r.rows[0]!.header) as LogHeader;
+    this.headers.set(stream, h);
+    return h;
+  }
+
+  async header(stream: string): Promise<LogHeader | null> {
+    const known = this.headers.get(stream);
+    if (known !== undefined) return known;
+    const r = await this.q<{ header: string | null }>('SELECT header FROM pushq_streams WHERE stream = $1', [stream]);
+    const text = r.rows[0]?.header;
+    if (text === undefined || text === null) return null;
+    const h = JSON.parse(text) as LogHeader;
+    this.headers.set(stream, h);
+    return h;
+  }
+
+  async append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number> {
+    const header = await this.header(stream);
+    if (header === null) throw new StoreError('STORE_FAILED', `${this.displayUrl}: stream ${stream} does not exist`);
+    // Encoded (and validated) before the transaction: a bad event is a bug, not a store failure.
+    const bodies = events.map((e) => encodeEvent(e, header.version));
+    const start = await this.tx(async (c) => {
+      const moved = await c.query<{ start: string }>(
+        'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 RETURNING next_position - $3 AS start',
+        [stream, epoch, bodies.length],
+      );
+      if (moved.rowCount !== 1) throw new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`);
+      const first = Number(moved.rows[0]!.start);
+      for (let from = 0; from < bodies.length; from += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, bodies.length - from);
+        const values: unknown[] = [];
+        const rows: string[] = [];
+        for (let i = 0; i < n; i++) {
+          rows.push(`($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`);
+          values.push(stream, first + from + i, epoch, bodies[from + i]);
+        }
+        await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
+      }
+      return first;
+    });
+    this.stats.appendTransactions++;
+    this.stats.appendedEvents += bodies.length;
+    return start;
+  }
+
+  async read(stream: string, position = 0): Promise<EngineEvent[]> {
+    const header = await this.header(stream);
+    if (header === null) return [];
+    const r = await this.q<{ body: string }>('SELECT body FROM pushq_events WHERE stream = $1 AND position >= $2 ORDER BY position', [stream, position]);
+    return r.rows.map((row) => decodeEvent(row.body, header.version));
+  }
+
+  async length(stream: string): Promise<number> {
+    const r = await this.q<{ next_position: string }>('SELECT next_position FROM pushq_streams WHERE stream = $1', [stream]);
+    return Number(r.rows[0]?.next_position ?? 0);
+  }
+
+  async streams(): Promise<string[]> {
+    const r = await this.q<{ stream: string }>('SELECT stream FROM pushq_streams WHERE header IS NOT NULL ORDER BY stream');
+    return r.rows.map((row) => row.stream);
+  }
+
+  async putSnapshot(stream: string, epoch: number, position: number, bytes: Buffer): Promise<void> {
+    await this.tx(async (c) => {
+      const row = await c.query<{ epoch: string }>('SELECT epoch FROM pushq_streams WHERE stream = $1 FOR UPDATE', [stream]);
+      if (Number(row.rows[0]?.epoch) !== epoch) throw new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: snapshot by epoch ${epoch}, which is not the current epoch`);
+      await c.query(
+        `INSERT INTO pushq_snapshots (stream, position, epoch, body) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (stream) DO UPDATE SET position = excluded.position, epoch = excluded.epoch, body = excluded.body`,
+        [stream, position, epoch, bytes],
+      );
+    });
+  }
+
+  async getSnapshot(stream: string): Promise<StoredSnapshot | null> {
+    const r = await this.q<{ position: string; epoch: string; body: Buffer }>('SELECT position, epoch, body FROM pushq_snapshots WHERE stream = $1', [stream]);
+    const row = r.rows[0];
+    return row === undefined ? null : { position: Number(row.position), epoch: Number(row.epoch), bytes: row.body };
+  }
+
+  async acquire(stream: string, owner: string, ttlMs: number): Promise<Lease | null> {
+    const r = await this.q<{ epoch: string; lease_expires_at: Date; granted: Date }>(
+      `INSERT INTO pushq_streams (stream, epoch, owner, lease_expires_at, next_position) VALUES ($1, 1, $2, now() + $3::BIGINT ${MS}, 0)
+       ON CONFLICT (stream) DO UPDATE SET epoch = pushq_streams.epoch + 1, owner = excluded.owner, lease_expires_at = excluded.lease_expires_at
+       WHERE pushq_streams.owner IS NULL OR pushq_streams.owner = excluded.owner OR pushq_streams.lease_expires_at <= now()
+       RETURNING epoch, lease_expires_at, now() AS granted`,
+      [stream, owner, Math.round(ttlMs)],
+    );
+    const row = r.rows[0];
+    if (row === undefined) return null;
+    return { stream, owner, epoch: Number(row.epoch), expiresAtMs: row.lease_expires_at.getTime(), grantedAtMs: row.granted.getTime() };
+  }
+
+  async renew(lease: Lease, ttlMs: number): Promise<Lease | null> {
+    const r = await this.q<{ lease_expires_at: Date; granted: Date }>(
+      `UPDATE pushq_streams SET lease_expires_at = now() + $4::BIGINT ${MS}
+       WHERE stream = $1 AND epoch = $2 AND owner = $3
+       RETURNING lease_expires_at, now() AS granted`,
+      [lease.stream, lease.epoch, lease.owner, Math.round(ttlMs)],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : { ...lease, expiresAtMs: row.lease_expires_at.getTime(), grantedAtMs: row.granted.getTime() };
+  }
+
+  async release(lease: Lease): Promise<void> {
+    await this.q('UPDATE pushq_streams SET owner = NULL, lease_expires_at = NULL WHERE stream = $1 AND epoch = $2 AND owner = $3', [lease.stream, lease.epoch, lease.owner]);
+  }
+
+  async now(): Promise<number> {
+    const r = await this.q<{ now: Date }>('SELECT now() AS now');
+    return r.rows[0]!.now.getTime();
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

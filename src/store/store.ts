@@ -1,0 +1,110 @@
+/**
+ * The store behind one interface: where queue logs, snapshots and leases live. Two
+ * implementations share it: the file store (file-store.ts: one node, the default, each stream a
+ * file log in the data directory) and PostgreSQL (pg-store.ts: several nodes, docs/cluster.md).
+ *
+ * A stream is one queue's ordered log (plus `CONFIG_STREAM` for configuration events). Invariants
+ * every implementation keeps (test/log/store-conformance.test.ts runs the same cases on both):
+ * - positions of a stream are dense, from 0; a batch is appended whole or not at all;
+ * - an append carries the writer's epoch and is refused (`STORE_FENCED`, nothing written) unless
+ *   it is the stream's current epoch: acquiring a lease always moves the epoch on, so a deposed
+ *   owner (a paused process, a node cut off) can never write after its successor started;
+ * - lease times are the store's clock (database time), never the caller's: nodes' clocks may drift,
+ *   the store's does not differ between them.
+ */
+import type { EngineEvent } from '../core/events.js';
+import type { LogHeader } from '../log/event-log.js';
+
+/** The stream that holds events of no one queue (ConfigApplied). */
+export const CONFIG_STREAM = '~config';
+
+export interface Lease {
+  stream: string;
+  owner: string;
+  epoch: number;
+  /** When the lease runs out, in the store's clock (ms since the Unix epoch). */
+  expiresAtMs: number;
+  /** The store's clock when it granted or renewed the lease (ms since the Unix epoch). */
+  grantedAtMs: number;
+}
+
+export interface StoredBatch {
+  /** Position of the batch's first event in its stream. */
+  position: number;
+  events: EngineEvent[];
+  /** The writer's epoch. */
+  epoch: number;
+}
+
+export interface StoredSnapshot {
+  /** Events of the stream the snapshot covers: replay continues from here. */
+  position: number;
+  epoch: number;
+  bytes: Buffer;
+}
+
+export interface EventStore {
+  /** The store's address, safe to print (no password). */
+  readonly displayUrl: string;
+  /** Creates the stream if missing and sets its header (the first writer's); returns the stream's header. */
+  ensureStream(stream: string, header: LogHeader): Promise<LogHeader>;
+  /** The stream's header, or null when the stream does not exist. */
+  header(stream: string): Promise<LogHeader | null>;
+  /** Appends one batch at the stream's end, fenced by `epoch`; resolves with the batch's first position once durable. */
+  append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number>;
+  /** Events of the stream from `position` (inclusive) to its end, in order. */
+  read(stream: string, position?: number): Promise<EngineEvent[]>;
+  /** Events in the stream. */
+  length(stream: string): Promise<number>;
+  /** Every stream, sorted. */
+  streams(): Promise<string[]>;
+  /** Stores a snapshot covering the stream's first `position` events; fenced by `epoch` like append. */
+  putSnapshot(stream: string, epoch: number, position: number, bytes: Buffer): Promise<void>;
+  getSnapshot(stream: string): Promise<StoredSnapshot | null>;
+  /** Takes the stream's lease for `owner` when it is free, expired or already `owner`'s; a new epoch each time. null when someone else holds it. */
+  acquire(stream: string, owner: string, ttlMs: number): Promise<Lease | null>;
+  /** Extends a held lease; null when the lease was lost (another epoch took the stream). */
+  renew(lease: Lease, ttlMs: number): Promise<Lease | null>;
+  /** Gives the lease up (the epoch stays; the next acquire moves it on). */
+  release(lease: Lease): Promise<void>;
+  /** The store's clock (ms since the Unix epoch). */
+  now(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode =
+  /** An append or snapshot by an epoch that is no longer the stream's (a deposed owner). */
+  | 'STORE_FENCED'
+  /** The store cannot be reached (connection refused, timed out, lost). Retry later. */
+  | 'STORE_UNAVAILABLE'
+  /** The store refused the credentials. */
+  | 'STORE_AUTH_FAILED'
+  /** The store holds a schema from another pushq version. */
+  | 'STORE_SCHEMA_MISMATCH'
+  /** The store's URL cannot be used (unknown scheme, bad syntax). */
+  | 'STORE_BAD_URL'
+  /** The store refused an operation for another reason (named in the message). */
+  | 'STORE_FAILED';
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A PostgreSQL URL with its password replaced by `***`, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    // Not parseable: show the scheme only, never the rest (it may hold a password).
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url);
+    return scheme === null ? '(unparseable store URL)' : `${scheme[0]}//(unparseable)`;
+  }
+}

@@ -6,8 +6,12 @@
  * Invariant: a CRC can be continued: `crc32(b, j, k, crc32(b, i, j)) === crc32(b, i, k)`, so a
  * reader whose buffer moves in the middle of a batch carries the CRC of the part it has seen.
  *
- * Cost: each call crosses into C++ (~0.1 µs) and needs a view of the range, so callers make one
- * call per batch (or per buffer refill), never one per line.
+ * Cost: each call crosses into C++ and needs a view of the range (~0.15-0.2 µs a call, whatever
+ * the length), so callers make one call per batch (or per buffer refill), never one per line.
+ * For the short batches a simulation writes (~130 bytes) that is slower than the table code this
+ * replaced: replaying a 1.07 M-event log (816 k batches) took ~0.18 s more CPU (scan alone 0.46 s
+ * -> 0.65 s, measured A/B on a loaded 2-core machine); the replay stays below the cost of just
+ * JSON.parse-ing the log (bench/replay.bench.mjs).
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 

@@ -158,34 +158,44 @@ export class Kernel {
     return added;
   }
 
-  // ---- commands (may throw a PushqError, and then nothing changed) -------------------------------
+  /**
+   * A command: refused before its first event while the log cannot be written (a full disk: the
+   * log's LOG_WRITE_FAILED), so nothing is changed that could not be made durable; else run and committed.
+   */
+  private command(input: StepInput): TaskAdded[] | null {
+    const failure = this.log.writeFailure?.() ?? null;
+    if (failure !== null) throw failure;
+    return this.runAndCommit(input);
+  }
+
+  // ---- commands (may throw a PushqError or the log's write failure, and then nothing changed) ----
 
   applyConfig(config: QueueFileConfig, settings: EngineSettings): void {
-    this.runAndCommit({ type: 'apply-config', config, settings });
+    this.command({ type: 'apply-config', config, settings });
   }
 
   addTasks(specs: readonly TaskSpec[], flavour?: TaskApiFlavour): TaskAdded[] {
-    return this.runAndCommit(flavour === undefined ? { type: 'add-tasks', specs } : { type: 'add-tasks', specs, flavour }) as TaskAdded[];
+    return this.command(flavour === undefined ? { type: 'add-tasks', specs } : { type: 'add-tasks', specs, flavour }) as TaskAdded[];
   }
 
   deleteTask(queue: string, name: string): void {
-    this.runAndCommit({ type: 'delete-task', queue, name });
+    this.command({ type: 'delete-task', queue, name });
   }
 
   pauseQueue(queue: string): void {
-    this.runAndCommit({ type: 'pause-queue', queue });
+    this.command({ type: 'pause-queue', queue });
   }
 
   resumeQueue(queue: string): void {
-    this.runAndCommit({ type: 'resume-queue', queue });
+    this.command({ type: 'resume-queue', queue });
   }
 
   purgeQueue(queue: string): void {
-    this.runAndCommit({ type: 'purge-queue', queue });
+    this.command({ type: 'purge-queue', queue });
   }
 
   runTask(queue: string, name: string): void {
-    this.runAndCommit({ type: 'run-task', queue, name });
+    this.command({ type: 'run-task', queue, name });
   }
 
   /**
@@ -194,7 +204,7 @@ export class Kernel {
    * continues (at-least-once, as App Engine).
    */
   abandonInFlight(error: string): void {
-    this.runAndCommit({ type: 'abandon-in-flight', error });
+    this.command({ type: 'abandon-in-flight', error });
   }
 
   // ---- inputs from a driver ----------------------------------------------------------------------

@@ -219,7 +219,8 @@ export class FileEventLog implements EventLog {
 
   private failed(call: string, err: unknown): LogError {
     const e = err as NodeJS.ErrnoException;
-    const cause = e.code !== undefined ? `${e.code} (${e.message})` : String(e?.message ?? e);
+    const message = String(e?.message ?? e);
+    const cause = e.code !== undefined && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
     this.failures++;
     this.failure = new LogError('LOG_WRITE_FAILED', `${this.path}: the event log cannot be written: ${call} failed: ${cause}`, { file: this.path });
     return this.failure;

@@ -10,6 +10,7 @@
  * request's own field paths (`task.app_engine_http_request.relative_uri`), not the engine's.
  */
 import { PushqError, TombstonedTaskError, tombstonedMessage, type PushqErrorCode } from '../core/errors.js';
+import { LogError } from '../log/log-errors.js';
 import { formatTimestamp } from './timestamps.js';
 
 export type GoogleStatus =
@@ -58,6 +59,7 @@ export type ApiErrorCode =
   | 'STORY_UNAVAILABLE'
   | 'STARTING'
   | 'SHUTTING_DOWN'
+  | 'LOG_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 /** The one table for API codes: status, and the HTTP status when it is not the status's own. */
@@ -79,6 +81,7 @@ const API_CODES: Readonly<Record<ApiErrorCode, { status: GoogleStatus; http?: nu
   STORY_UNAVAILABLE: { status: 'UNIMPLEMENTED' },
   STARTING: { status: 'UNAVAILABLE' },
   SHUTTING_DOWN: { status: 'UNAVAILABLE' },
+  LOG_UNAVAILABLE: { status: 'UNAVAILABLE' },
   INTERNAL_ERROR: { status: 'INTERNAL' },
 };
 
@@ -174,5 +177,7 @@ export function toApiError(err: unknown, op: ApiOperation = 'other'): ApiError {
     const text = err instanceof TombstonedTaskError ? tombstonedMessage(err.details.task ?? '', formatTimestamp(err.reusableAtUs)) : err.message;
     return new ApiError(err.code, text, field, status);
   }
+  // The disk is full or failing (docs/serve.md, Faults): nothing is acknowledged until it takes writes again.
+  if (err instanceof LogError && err.code === 'LOG_WRITE_FAILED') return new ApiError('LOG_UNAVAILABLE', `${err.message}; not acknowledged: pushq takes no change until the log can be written again, retry later`);
   return new ApiError('INTERNAL_ERROR', err instanceof Error ? err.message : String(err));
 }

@@ -30,6 +30,7 @@ import { DispatchCounters } from '../projections/dispatch-counters.js';
 import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
+import { LogOutageGuard } from './log-outage.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
@@ -100,7 +101,7 @@ export class PushqService {
     private readonly ctx: ApiContext,
     private readonly options: ServiceOptions,
     private readonly grpc: GrpcService | null,
-    info: { url: string; port: number; history: AttemptHistory; replayed: number; interrupted: number },
+    info: { url: string; port: number; history: AttemptHistory; replayed: number; interrupted: number; outage: LogOutageGuard },
   ) {
     this.url = info.url;
     this.port = info.port;
@@ -108,8 +109,16 @@ export class PushqService {
     this.history = info.history;
     this.replayedEvents = info.replayed;
     this.interruptedAttempts = info.interrupted;
+    // A flush that fails (a full disk) is retried by the next tick; the guard reports it once.
+    const outage = info.outage;
     this.flusher = setInterval(() => {
-      log.flush().catch((err: unknown) => process.stderr.write(`pushq serve: log flush failed: ${(err as Error).message}\n`));
+      log.flush().then(
+        () => outage.check(),
+        (err: unknown) => {
+          if (log.writeFailure?.() == null) process.stderr.write(`pushq serve: log flush failed: ${(err as Error).message}\n`);
+          outage.check();
+        },
+      );
     }, BACKGROUND_FLUSH_MS);
     this.flusher.unref();
   }
@@ -140,10 +149,12 @@ export class PushqService {
     // After shutdown an attempt that still answers is not settled (driver.detach): the log is
     // closed, and the next start re-dispatches it (at-least-once).
     const dispatcher = createHttpDispatcher({ targets: options.targets, ...(options.connections === undefined ? {} : { connections: options.connections }) });
+    // No new attempt while the log cannot be written (log-outage.ts).
+    const outage = new LogOutageGuard(dispatcher, options.log, (line) => process.stderr.write(`${line}\n`));
     const d = new WallDriver({
       state,
       log: options.log,
-      transport: dispatcher,
+      transport: outage,
       clock,
       observers: [history.observe, counters.observe, ...(options.observers ?? [])],
     });
@@ -192,7 +203,7 @@ export class PushqService {
     handle = createApiHandler(ctx);
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: `http://${host}:${addr.port}`, port: addr.port, history, replayed, interrupted });
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: `http://${host}:${addr.port}`, port: addr.port, history, replayed, interrupted, outage });
     ctx.reload = () => service.reload();
     return service;
   }
@@ -249,9 +260,17 @@ export class PushqService {
     await grpcClosed;
     this.driver.detach();
     await (abandoned > 0 ? this.dispatcherDestroy() : this.dispatcher.close());
-    await this.log.flush();
-    await this.log.close();
-    await this.options.dataLock?.release();
+    // A disk that still fails loses only what was never acknowledged; the file is closed and the
+    // lock released regardless, and the failure is what close() rejects with.
+    try {
+      await this.log.flush();
+    } finally {
+      try {
+        await this.log.close();
+      } finally {
+        await this.options.dataLock?.release();
+      }
+    }
     return { abandoned };
   }
 

@@ -5,61 +5,20 @@
  * (and, after a failed fdatasync, rewrites) everything, so the file ends up exactly as it would
  * have without the fault.
  */
-import { mkdtempSync, readFileSync, writeSync } from 'node:fs';
-import { fdatasync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
-import type { LogFileIo } from '../../src/log/file-io.js';
 import { createFileEventLog, readEventLogFile } from '../../src/log/file-log.js';
 import { LogError } from '../../src/log/log-errors.js';
+import { FaultyIo } from '../helpers/faulty-io.js';
 import { TEST_HEADER } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pushq-file-log-faults-'));
 let n = 0;
 const fresh = (): string => join(dir, `log-${n++}.jsonl`);
 const paused = (t: number, queue = 'q'): EngineEvent => ({ type: 'QueuePaused', t, queue });
-
-function errnoError(code: string, message: string): NodeJS.ErrnoException {
-  const e = new Error(`${code}: ${message}`) as NodeJS.ErrnoException;
-  e.code = code;
-  return e;
-}
-
-/** node:fs behind switches: `writeFails`/`syncFails` make the next calls fail; every write is recorded. */
-class FaultyIo implements LogFileIo {
-  writeFails: string | null = null;
-  /** Bytes a failing write still writes before it throws (a partial write, as a disk filling up mid-call does). */
-  partialBytes = 0;
-  syncFails: string | null = null;
-  readonly writes: { position: number; length: number }[] = [];
-  syncCalls = 0;
-
-  write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
-    if (this.writeFails !== null) {
-      if (this.partialBytes > 0) {
-        const k = Math.min(this.partialBytes, length);
-        this.partialBytes = 0;
-        this.writes.push({ position, length: k });
-        return writeSync(fd, buffer, offset, k, position);
-      }
-      throw errnoError(this.writeFails, this.writeFails === 'ENOSPC' ? 'no space left on device, write' : 'i/o error, write');
-    }
-    this.writes.push({ position, length });
-    return writeSync(fd, buffer, offset, length, position);
-  }
-
-  fdatasync(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void {
-    this.syncCalls++;
-    if (this.syncFails !== null) {
-      const code = this.syncFails;
-      setImmediate(() => callback(errnoError(code, 'i/o error, fdatasync')));
-      return;
-    }
-    fdatasync(fd, callback);
-  }
-}
 
 async function rejection(p: Promise<unknown>): Promise<LogError> {
   try {

@@ -17,9 +17,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PushqError } from '../../core/errors.js';
+import { LogError } from '../../log/log-errors.js';
 import type { ApiContext } from '../api.js';
 import { ClientGoneError } from '../body.js';
-import { MESSAGES, RPC_ERROR, type RemoteRequest } from './messages.js';
+import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './messages.js';
 import { RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
 
@@ -101,6 +102,7 @@ export function errorResponse(err: unknown): Uint8Array {
   const e = err instanceof PushqError ? fromEngineError(err) : err;
   let value: Record<string, unknown>;
   if (e instanceof TaskQueueError) value = { application_error: { code: e.number, detail: e.message } };
+  else if (e instanceof LogError && e.code === 'LOG_WRITE_FAILED') value = { application_error: { code: TASK_QUEUE_ERROR.TRANSIENT_ERROR, detail: `${e.message}; not acknowledged, retry later (TRANSIENT_ERROR)` } };
   else if (e instanceof RpcCallError) value = { rpc_error: { code: RPC_ERROR[e.code], detail: e.message } };
   else {
     process.stderr.write(`pushq serve: internal error in ${RPC_HTTP_PATH}: ${(err as Error)?.stack ?? String(err)}\n`);

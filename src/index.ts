@@ -39,6 +39,12 @@ export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, W
 /** Parse and validate a scenario file (every issue with file:line:column), then run it (docs/simulate.md). */
 export * from './scenario/index.js';
 
+// ---- experiments (`pushq simulate --seeds`, `pushq compare`, `pushq tune`; docs/experiments.md) ----
+/** Many seeds with 95% confidence intervals, paired comparison of scenario files, the least setting that meets goals; on worker threads, the pool closed on return. */
+export * from './experiments/index.js';
+/** One run's figures as `pushq simulate --json` prints them (each run of an experiment has this shape). */
+export { runReport, type RunReport, type RunReportQueue } from './simulate/run-report.js';
+
 // ---- the core: events, state, rules ----
 export type * from './core/events.js';
 export { ENGINE_EVENT_TYPES } from './core/events.js';

@@ -9,6 +9,8 @@ import { simulateCommand } from './simulate.js';
 import { serveCommand } from './serve.js';
 import { replayCommand } from './replay.js';
 import { validateCommand } from './validate.js';
+import { compareCommand } from './compare.js';
+import { tuneCommand } from './tune.js';
 
 interface CommandEntry {
   run: CliCommand;
@@ -21,7 +23,9 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   serve: { run: serveCommand, summary: 'run push queues locally: real HTTP dispatch, Cloud Tasks v2 REST API, durable log' },
   replay: { run: replayCommand, summary: 'rebuild the state an event log describes: per-queue summary, state at a time, a task\'s story' },
   validate: { run: validateCommand, summary: "check queue.yaml / queue.xml files against App Engine's rules" },
-  simulate: { run: simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time' },
+  simulate: { run: simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time; --seeds N for many' },
+  compare: { run: compareCommand, summary: 'run scenario files on the same seeds and compare every figure, with 95% intervals' },
+  tune: { run: tuneCommand, summary: 'find the least setting of queue directives that meets goals on every seed' },
 };
 
 /** pushq's own flags, given before any command. */

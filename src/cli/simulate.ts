@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { formatIssue } from '../config/issues.js';
 import { PushqError } from '../core/errors.js';
-import type { QueueFigures, SimulationStats } from '../simulate/simulation.js';
+import { runReport } from '../simulate/run-report.js';
 import { DiscardEventLog } from '../log/discard-log.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { loadScenario } from '../scenario/load.js';
@@ -29,6 +29,11 @@ import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.j
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
+import { simulateSeeds } from './simulate-seeds.js';
+import { ExperimentArgumentError } from '../experiments/errors.js';
+import type { Goal } from '../experiments/goals.js';
+import { experimentSeeds } from '../experiments/run-seeds.js';
+import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, ON_FLAG, parseAssertions, reportExperimentError, SEEDS_FLAG, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 
 /** `--resolution`: a duration above zero. */
 function resolution(text: string, flag: string): number {
@@ -53,9 +58,15 @@ rates, concurrency, latency and completion percentiles.`,
     report: { type: 'string', value: 'FILE.html', help: 'write one self-contained HTML report: the scenario, the figures and charts over time' },
     resolution: { type: 'string', value: 'DURATION', parse: resolution, help: `the series' interval (e.g. 1s, 500ms, 1m); default: chosen for about 1,000 points over the run; at most ${FIXED_POINTS_MAX.toLocaleString('en')} points` },
     quiet: { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' },
+    seeds: SEEDS_FLAG,
+    jobs: JOBS_FLAG,
+    assert: ASSERT_FLAG,
+    on: ON_FLAG,
+    'worker-memory': WORKER_MEMORY_FLAG,
   },
   footer: `exit status: 0 the run completed, 1 the scenario has errors (each printed as
-file:line:column error message (code)) or the run stopped, 2 usage error.`,
+file:line:column error message (code)) or the run stopped (with --seeds: the seed named),
+2 usage error (nothing run), 3 an --assert failed (each printed with its value).`,
 });
 
 export async function simulateCommand(args: string[], io: CliIo): Promise<number> {
@@ -69,6 +80,19 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     const errors = issues.filter((i) => i.severity === 'error').length;
     io.stderr(`${parsed.file}: invalid (${errors} error${errors === 1 ? '' : 's'}); nothing was run\n`);
     return EXIT_FAILURE;
+  }
+
+  // Experiment arguments are checked before anything runs, as outputs are.
+  let assertions: Goal[];
+  try {
+    assertions = parseAssertions(parsed.assert, [scenario]);
+    if (parsed.seeds === undefined && parsed.jobs !== undefined) throw new ExperimentArgumentError('--jobs', 'runs seeds on worker threads: it goes with --seeds N');
+    if (parsed.seeds === undefined && parsed['worker-memory'] !== undefined) throw new ExperimentArgumentError('--worker-memory', 'limits the worker threads of --seeds N: it goes with --seeds');
+    if (parsed.seeds !== undefined && parsed.log !== undefined) throw new ExperimentArgumentError('--log', "writes one run's log: run that seed alone (--seed N) to write it");
+    if (parsed.on !== undefined && assertions.length === 0) throw new ExperimentArgumentError('--on', 'says how --assert is judged: it goes with --assert');
+    if (parsed.seeds !== undefined) experimentSeeds({ seeds: parsed.seeds, ...(parsed.seed === undefined ? {} : { firstSeed: parsed.seed }) }, scenario);
+  } catch (error) {
+    return reportExperimentError('simulate', error, io);
   }
 
   // Outputs are checked before anything runs: a bad path costs no simulation, and leaves nothing behind.
@@ -85,6 +109,23 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
       io.stderr(`pushq simulate: ${flag} ${path}: cannot be written: ${error.reason}; nothing was run\n`);
       return EXIT_USAGE;
     }
+  }
+
+  if (parsed.seeds !== undefined) {
+    return simulateSeeds(scenario, {
+      file: parsed.file,
+      seeds: parsed.seeds,
+      seed: parsed.seed,
+      jobs: parsed.jobs,
+      json: parsed.json,
+      series: parsed.series,
+      report: parsed.report,
+      resolutionUs: parsed.resolution,
+      quiet: parsed.quiet,
+      workerMemoryMb: parsed['worker-memory'],
+      assertions,
+      on: parsed.on ?? 'every',
+    }, io);
   }
 
   const { seed, seedSource } = scenarioSeed(scenario, parsed.seed);
@@ -150,36 +191,12 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     }
   }
 
-  if (parsed.json) io.stdout(`${JSON.stringify(toJsonReport(stats, wallSeconds))}\n`);
+  const report = toJsonReport(stats, wallSeconds);
+  const checked = checkAssertions('simulate', assertions, [{ variant: null, runs: [report] }], parsed.on ?? 'every', io);
+  if (parsed.json) io.stdout(`${JSON.stringify(assertions.length === 0 ? report : { ...report, assertions: checked })}\n`);
   else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));
-  return EXIT_OK;
+  return checked.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
 }
 
-/** The `--json` object. Field order is part of the format (docs/simulate.md). */
-export function toJsonReport(stats: SimulationStats, wallSeconds: number) {
-  const queues: Record<string, Omit<QueueFigures, 'deleted'>> = {};
-  for (const [name, q] of Object.entries(stats.queues)) {
-    queues[name] = {
-      tasks_added: q.tasks_added,
-      succeeded: q.succeeded,
-      failed: q.failed,
-      pending: q.pending,
-      attempts: q.attempts,
-      retries: q.retries,
-      dispatch_rate_mean_per_second: q.dispatch_rate_mean_per_second,
-      dispatches_max_in_any_1s: q.dispatches_max_in_any_1s,
-      in_flight_max: q.in_flight_max,
-      first_dispatch_at_seconds: q.first_dispatch_at_seconds,
-      last_dispatch_at_seconds: q.last_dispatch_at_seconds,
-      latency_seconds: { p50: q.latency_seconds.p50, p99: q.latency_seconds.p99 },
-      completion_seconds: { p50: q.completion_seconds.p50, p99: q.completion_seconds.p99, max: q.completion_seconds.max },
-      backlog_max: q.backlog_max,
-      backlog_max_at_seconds: q.backlog_max_at_seconds,
-      drained_at_seconds: q.drained_at_seconds,
-      wait_seconds: q.wait_seconds,
-      wait_by_cause_task_seconds: q.wait_by_cause_task_seconds,
-      bound: q.bound,
-    };
-  }
-  return { seed: stats.seed, virtual_seconds: stats.virtual_seconds, wall_seconds: wallSeconds, events: stats.events, queues, adds_refused: stats.adds_refused };
-}
+/** The `--json` object (src/simulate/run-report.ts: one definition, shared with the experiments). */
+export const toJsonReport = runReport;

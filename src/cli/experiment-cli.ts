@@ -1,0 +1,135 @@
+/**
+ * What `pushq simulate --seeds`, `pushq compare` and `pushq tune` share: their flags (declared
+ * once), assertions (`--assert`, exit 3 when one fails), the progress line of many runs, and how
+ * an experiment's errors are reported (a bad argument: one line naming it, exit 2, nothing run; a
+ * run that failed or a worker that crashed: its seed named, exit 1).
+ */
+import { PushqError } from '../core/errors.js';
+import { ExperimentArgumentError, SeedRunError } from '../experiments/errors.js';
+import { judge, parseGoal, type Goal, type GoalOn, type GoalVerdict } from '../experiments/goals.js';
+import { coreCount } from '../experiments/pool.js';
+import { SEEDS_MAX } from '../experiments/run-seeds.js';
+import { formatValue } from '../experiments/verdict.js';
+import type { Scenario } from '../scenario/types.js';
+import type { RunReport } from '../simulate/run-report.js';
+import { CliUsageError, wholeNumber } from './args.js';
+import { EXIT_FAILURE, EXIT_USAGE, type CliIo } from './io.js';
+
+/** A failed `--assert`. */
+export const EXIT_ASSERTION = 3;
+
+function jobs(text: string, flag: string): number {
+  const cores = coreCount();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= 1 && n <= cores)) throw new CliUsageError(`${flag} must be a whole number from 1 to ${cores}, the cores of this machine (got "${text}")`);
+  return n;
+}
+
+function on(text: string, flag: string): GoalOn {
+  if (text !== 'every' && text !== 'mean') throw new CliUsageError(`${flag} must be every (every seed's run meets it) or mean (the mean over the seeds does) (got "${text}")`);
+  return text;
+}
+
+export const SEEDS_FLAG = { type: 'string', value: 'N', parse: wholeNumber(1, SEEDS_MAX), help: `run seeds s, s+1, ..., s+N-1 (s: --seed, else the scenario's, else 1) on worker threads; report each figure's mean, 95% confidence interval, min and max (1..${SEEDS_MAX})` } as const;
+export const JOBS_FLAG = { type: 'string', value: 'J', parse: jobs, help: 'worker threads running the seeds (default one per core; at most one per core)' } as const;
+export const ASSERT_FLAG = { type: 'string', value: "'FIGURE OP VALUE'", multiple: true, parse: (text: string) => text, help: "a check for CI, repeatable: QUEUE.FIGURE or all.FIGURE, OP one of < <= > >= == !=, a number or a duration ('emails.wait_seconds.p99 <= 30s'); any that fails: exit 3, each printed with its value" } as const;
+export const ON_FLAG = { type: 'string', value: 'every|mean', parse: on, help: 'judge assertions and goals on every seed\'s run (default) or on the mean over the seeds' } as const;
+export const WORKER_MEMORY_FLAG = { type: 'string', value: 'MiB', parse: wholeNumber(16, 1_048_576), help: "each worker thread's heap limit; a run that needs more fails the command, its seed named" } as const;
+export const QUIET_FLAG = { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' } as const;
+
+/** Parses `--assert`s against the queues that receive tasks in every scenario. */
+export function parseAssertions(texts: readonly string[], scenarios: readonly Scenario[]): Goal[] {
+  const queues = scenarios
+    .map((s) => new Set(s.workload.filter((w) => w.count > 0).map((w) => w.queue)))
+    .reduce((common, set) => new Set([...common].filter((q) => set.has(q))));
+  return texts.map((t) => parseGoal(t, '--assert', [...queues]));
+}
+
+/** One assertion's outcome, as `--json` gives it. */
+export interface AssertionResult {
+  assertion: string;
+  /** The scenario file (compare), or absent. */
+  variant?: string;
+  met: boolean;
+  queues: { queue: string; value: number | null; met: boolean; missed_by: { seed: number; value: number | null }[] }[];
+}
+
+/** Judges every assertion on each set of runs; the failed ones are printed on stderr with their values. */
+export function checkAssertions(command: string, goals: readonly Goal[], sets: readonly { variant: string | null; runs: readonly RunReport[] }[], on: GoalOn, io: CliIo): AssertionResult[] {
+  const results: AssertionResult[] = [];
+  for (const set of sets) {
+    for (const goal of goals) {
+      const v = judge(goal, set.runs, on);
+      results.push({
+        assertion: goal.text,
+        ...(set.variant === null ? {} : { variant: set.variant }),
+        met: v.met,
+        queues: v.queues.map((q) => ({ queue: q.queue, value: q.value, met: q.met, missed_by: q.missedBy })),
+      });
+      if (!v.met) io.stderr(`pushq ${command}: assertion failed: ${set.variant === null ? '' : `${set.variant}: `}${goal.text}: ${missedText(goal, v, set.runs.length, on)}\n`);
+    }
+  }
+  return results;
+}
+
+function missedText(goal: Goal, v: GoalVerdict, runs: number, on: GoalOn): string {
+  return v.queues
+    .filter((q) => !q.met)
+    .map((q) => {
+      if (on === 'mean') return `${q.queue} ${formatValue(goal.figure, q.value)} (mean of ${runs} runs)`;
+      const shown = q.missedBy.slice(0, 5).map((m) => `${formatValue(goal.figure, m.value)} at seed ${m.seed}`);
+      const more = q.missedBy.length > 5 ? `, …` : '';
+      return `${q.queue} ${shown.join(', ')}${more}${runs > 1 ? ` (${q.missedBy.length} of ${runs} runs)` : ''}`;
+    })
+    .join('; ');
+}
+
+/**
+ * Reports an experiment's error and gives the exit status: a bad argument (exit 2, nothing ran),
+ * a run that failed or a worker that crashed (exit 1, the seed named). Anything else is rethrown.
+ */
+export function reportExperimentError(command: string, error: unknown, io: CliIo): number {
+  if (error instanceof ExperimentArgumentError) {
+    io.stderr(`pushq ${command}: ${error.message}; nothing was run\n`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof SeedRunError) {
+    io.stderr(`pushq ${command}: ${error.message} (${error.code}); run it alone with: pushq simulate ${error.run.split(' with ')[0]} --seed ${error.seed}\n`);
+    return EXIT_FAILURE;
+  }
+  if (error instanceof PushqError) {
+    io.stderr(`pushq ${command}: the run stopped: ${error.message} (${error.code})\n`);
+    return EXIT_FAILURE;
+  }
+  throw error;
+}
+
+/** The live line of many runs on a terminal: runs done of all, threads, wall time; at most 10 updates a second. */
+export class RunsProgress {
+  private lastMs = 0;
+  private drawn = false;
+  private readonly startedMs = performance.now();
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly threads: number,
+  ) {}
+
+  readonly onRun = (done: number, total: number): void => {
+    const now = performance.now();
+    if (now - this.lastMs < 100 && done < total) return;
+    this.lastMs = now;
+    this.io.stderr(`\r${done}/${total} runs · ${this.threads} worker thread${this.threads === 1 ? '' : 's'} · ${((now - this.startedMs) / 1000).toFixed(1)}s\x1b[K`);
+    this.drawn = true;
+  };
+
+  clear(): void {
+    if (this.drawn) this.io.stderr('\r\x1b[K');
+    this.drawn = false;
+  }
+}
+
+/** The progress line when stderr is a terminal and --quiet is not given; else null. */
+export function runsProgress(io: CliIo, quiet: boolean, threads: number): RunsProgress | null {
+  return !quiet && io.stderrIsTerminal === true ? new RunsProgress(io, threads) : null;
+}

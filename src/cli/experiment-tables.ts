@@ -1,0 +1,115 @@
+/**
+ * The human output of the experiments: `simulate --seeds` (each figure's mean, 95% interval, min
+ * and max), `compare` (each variant's mean and the verdict on its difference from the first) and
+ * `tune` (the answer, the binding goal, the settings run). Rounded for reading; `--json` has every
+ * figure exact.
+ */
+import type { CompareResult } from '../experiments/compare.js';
+import type { FigureName, QueueSummaries } from '../experiments/figures.js';
+import type { SeedsResult } from '../experiments/run-seeds.js';
+import type { FigureSummary } from '../experiments/statistics.js';
+import type { TuneEvaluation, TuneResult } from '../experiments/tune.js';
+import { formatValue } from '../experiments/verdict.js';
+
+/** The figures the tables show (every one is in --json). */
+const SHOWN: readonly FigureName[] = [
+  'succeeded', 'failed', 'attempts', 'retries', 'dispatch_rate_mean_per_second', 'in_flight_max',
+  'last_dispatch_at_seconds', 'drained_at_seconds', 'backlog_max',
+  'wait_seconds.p50', 'wait_seconds.p99', 'latency_seconds.p99', 'completion_seconds.p99',
+];
+
+/** Columns padded to their widest cell: the first (and those in `left`) left-aligned, the rest right-aligned. */
+function table(rows: readonly string[][], left: readonly number[] = []): string[] {
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 || left.includes(c) ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ').trimEnd());
+}
+
+function interval(figure: FigureName, s: FigureSummary): string {
+  if (s.ci95_low === null || s.ci95_high === null) return '—';
+  if (s.ci95_low === s.ci95_high) return formatValue(figure, s.ci95_low);
+  return `${formatValue(figure, s.ci95_low)} – ${formatValue(figure, s.ci95_high)}`;
+}
+
+export function seedsRange(seeds: readonly number[]): string {
+  return seeds.length === 1 ? `seed ${seeds[0]}` : `${seeds.length} seeds (${seeds[0]} to ${seeds[seeds.length - 1]})`;
+}
+
+function runsLine(runs: number, threads: number, wallSeconds: number): string {
+  return `${runs} run${runs === 1 ? '' : 's'} on ${threads} worker thread${threads === 1 ? '' : 's'} in ${wallSeconds.toFixed(2)} wall seconds`;
+}
+
+/** `pushq simulate SCENARIO --seeds N`. */
+export function formatSeeds(file: string, result: SeedsResult, threads: number, wallSeconds: number): string {
+  const lines = [`${file}: ${seedsRange(result.seeds)}`, runsLine(result.runs.length, threads, wallSeconds)];
+  lines.push(...queueTables(result.queues));
+  if (result.stopped_at_limit.length > 0) lines.push('', `stopped at the run limit (31 days after the last arrival): seeds ${result.stopped_at_limit.join(', ')}`);
+  lines.push('', 'mean over the seeds, its 95% confidence interval (Student t), min and max; --json has every figure and every run');
+  return `${lines.join('\n')}\n`;
+}
+
+function queueTables(queues: QueueSummaries): string[] {
+  const lines: string[] = [];
+  for (const [queue, figures] of Object.entries(queues)) {
+    const rows = [[`queue ${queue}`, 'mean', '95% CI', 'min', 'max']];
+    for (const f of SHOWN) {
+      const s = figures[f];
+      rows.push([f, formatValue(f, s.mean), interval(f, s), formatValue(f, s.min), formatValue(f, s.max)]);
+    }
+    lines.push('', ...table(rows));
+  }
+  return lines;
+}
+
+/** `pushq compare A B ...`: per queue, the figures that differ on some seed, each variant's mean and the verdict. */
+export function formatCompare(result: CompareResult, threads: number, wallSeconds: number): string {
+  const lines = [`${result.variants.join(' vs ')}: ${seedsRange(result.seeds)}, the same for each`, runsLine(result.runs.flat().length, threads, wallSeconds)];
+  for (const [queue, figures] of Object.entries(result.queues)) {
+    const rows = [[`queue ${queue}`, ...result.variants.map((v) => `${v} mean (95% CI)`)]];
+    const verdicts: string[] = [];
+    let same = 0;
+    for (const [figure, c] of Object.entries(figures) as [FigureName, (typeof figures)[FigureName]][]) {
+      if (c.differences.every((d) => d.verdict.endsWith('the same as ' + result.variants[0] + ' on every seed'))) {
+        same++;
+        continue;
+      }
+      rows.push([figure, ...c.variants.map((s) => `${formatValue(figure, s.mean)} (${interval(figure, s)})`)]);
+      for (const d of c.differences) verdicts.push(`  ${d.verdict}`);
+    }
+    lines.push('');
+    if (rows.length > 1) lines.push(...table(rows), '', ...verdicts);
+    lines.push(`${rows.length > 1 ? '' : `queue ${queue}: `}${same} figure${same === 1 ? '' : 's'} the same on every seed (--json has them all)`);
+  }
+  lines.push('', 'differences are paired seed by seed (each variant against the first); a 95% interval that holds 0 is no clear difference');
+  return `${lines.join('\n')}\n`;
+}
+
+/** `pushq tune SCENARIO --vary ... --goal ...`. */
+export function formatTune(file: string, result: TuneResult, threads: number, wallSeconds: number): string {
+  const lines = [
+    `${file}: ${result.search === 'bisection' ? 'bisection' : 'grid search'}, goals judged ${result.on === 'mean' ? 'on the mean over' : 'on every one of'} ${seedsRange(result.seeds)}`,
+    `${result.evaluations.length} setting${result.evaluations.length === 1 ? '' : 's'}, ${runsLine(result.runs, threads, wallSeconds)}` +
+      (result.first_guess === null ? '' : `; first guess ${settingText(result.first_guess)}`),
+    '',
+  ];
+  if (result.answer !== null) {
+    lines.push(`answer: ${settingText(result.answer)}`);
+    lines.push(`binding goal: ${result.binding_goal ?? '—'}`);
+  } else {
+    lines.push('answer: none: no setting in range meets every goal');
+    if (result.best !== null) lines.push(`best found: ${settingText(result.best.setting)}, missing ${result.best.goals.filter((g) => !g.met).map((g) => g.goal).join('; ')}`);
+  }
+  lines.push('', ...table([['setting', 'met', 'figures (worst of the seeds; mean with --on mean)'], ...result.evaluations.map((e) => evaluationRow(e, result))], [1, 2]));
+  return `${lines.join('\n')}\n`;
+}
+
+function evaluationRow(e: TuneEvaluation, result: TuneResult): string[] {
+  const mark = result.answer !== null && settingText(e.setting) === settingText(result.answer) ? '  ← answer' : result.below_answer !== null && settingText(e.setting) === settingText(result.below_answer.setting) ? '  ← one step below' : '';
+  const figures = e.goals.flatMap((g) => g.queues.map((q) => `${q.queue}.${g.figure} ${formatValue(g.figure, q.value)}`)).join(', ');
+  return [settingText(e.setting), e.met ? 'yes' : 'no', `${figures}${mark}`];
+}
+
+export function settingText(setting: Record<string, number>): string {
+  return Object.entries(setting)
+    .map(([name, v]) => `${name} = ${Number(v.toPrecision(6))}${name.endsWith('.rate') ? '/s' : ''}`)
+    .join(', ');
+}

@@ -1,0 +1,99 @@
+/**
+ * `pushq simulate SCENARIO --seeds N [--jobs J]`: the scenario on N seeds in parallel on worker
+ * threads; each figure's mean with a 95% confidence interval, min and max; `--series` and
+ * `--report` with the series' median and 5–95% band; `--assert` on every run (or the mean).
+ *
+ * `--json`: `{ "seeds": [...], "queues": { Q: { FIGURE: { "mean", "ci95_low", "ci95_high",
+ * "min", "max" } } }, "runs": [ each run's report ] }`, plus `"assertions"` with --assert.
+ */
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Goal, GoalOn } from '../experiments/goals.js';
+import { coreCount } from '../experiments/pool.js';
+import { runSeeds, type SeedsResult } from '../experiments/run-seeds.js';
+import { SERIES_FIELDS } from '../experiments/series-bands.js';
+import type { Scenario } from '../scenario/types.js';
+import { renderBandsReport } from '../simulate/report/bands.js';
+import { writeFileAtomically } from '../simulate/report/write.js';
+import { checkAssertions, EXIT_ASSERTION, reportExperimentError, runsProgress } from './experiment-cli.js';
+import { formatSeeds } from './experiment-tables.js';
+import { EXIT_OK, type CliIo } from './io.js';
+
+export interface SeedsOptions {
+  file: string;
+  seeds: number;
+  seed: number | undefined;
+  jobs: number | undefined;
+  json: boolean;
+  series: string | undefined;
+  report: string | undefined;
+  resolutionUs: number | undefined;
+  quiet: boolean;
+  workerMemoryMb: number | undefined;
+  assertions: Goal[];
+  on: GoalOn;
+}
+
+export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: CliIo): Promise<number> {
+  const threads = Math.min(o.jobs ?? coreCount(), o.seeds);
+  const progress = runsProgress(io, o.quiet, threads);
+  const started = performance.now();
+  let result: SeedsResult;
+  try {
+    result = await runSeeds(scenario, {
+      seeds: o.seeds,
+      ...(o.seed === undefined ? {} : { firstSeed: o.seed }),
+      ...(o.jobs === undefined ? {} : { jobs: o.jobs }),
+      ...(o.workerMemoryMb === undefined ? {} : { memoryLimitMb: o.workerMemoryMb }),
+      ...(o.series !== undefined || o.report !== undefined ? { series: o.resolutionUs === undefined ? true : { resolutionSeconds: o.resolutionUs / 1e6 } } : {}),
+      ...(progress === null ? {} : { onRun: progress.onRun }),
+    });
+  } catch (error) {
+    progress?.clear();
+    return reportExperimentError('simulate', error, io);
+  }
+  progress?.clear();
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (result.stopped_at_limit.length > 0) {
+    io.stderr(`pushq simulate: seeds ${result.stopped_at_limit.join(', ')} stopped at the run limit, 31 days of virtual time after the last arrival, with tasks pending; set until: to choose when to stop\n`);
+  }
+  if (result.series !== null) {
+    if (o.series !== undefined) await writeFileAtomically(o.series, bandsCsv(result));
+    if (o.report !== undefined) {
+      const text = await readFile(o.file, 'utf8');
+      await writeFileAtomically(o.report, renderBandsReport({ command: 'pushq simulate --seeds', seeds: result.seeds, variants: [{ label: o.file, text, queues: result.queues, bands: result.series }] }));
+    }
+  }
+  const assertions = checkAssertions('simulate', o.assertions, [{ variant: null, runs: result.runs }], o.on, io);
+  if (o.json) {
+    io.stdout(`${JSON.stringify({ seeds: result.seeds, queues: result.queues, runs: result.runs, ...(o.assertions.length === 0 ? {} : { assertions }) })}\n`);
+  } else io.stdout(formatSeeds(o.file, result, threads, wallSeconds));
+  return assertions.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
+}
+
+/**
+ * `--series FILE.csv` with --seeds: one row per interval per queue (and `*`), each series field as
+ * its median and 5–95% band over the runs: `t_seconds,queue,added_median,added_p5,added_p95,...`.
+ * An empty cell is no value (tokens of a queue without a bucket).
+ */
+export function bandsCsv(result: SeedsResult): string {
+  const bands = result.series;
+  if (bands === null) throw new Error('no series were kept');
+  const header = ['t_seconds', 'queue', ...SERIES_FIELDS.flatMap((f) => [`${f}_median`, `${f}_p5`, `${f}_p95`])].join(',');
+  const lines = [header];
+  const csvName = (name: string) => (/[",\n]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name);
+  const names = Object.keys(bands.queues).sort((a, b) => (a === '*' ? -1 : b === '*' ? 1 : 0));
+  const rows = Math.max(0, ...names.map((n) => bands.queues[n]?.t_seconds.length ?? 0));
+  for (let i = 0; i < rows; i++) {
+    for (const name of names) {
+      const q = bands.queues[name];
+      if (q === undefined || i >= q.t_seconds.length) continue;
+      const cells = SERIES_FIELDS.flatMap((f) => {
+        const b = q.fields[f];
+        return [b.median[i], b.p5[i], b.p95[i]].map((v) => (v === null || v === undefined ? '' : String(v)));
+      });
+      lines.push([String(q.t_seconds[i]), csvName(name), ...cells].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,128 @@
+/**
+ * A pool of worker threads running an experiment's runs (node:worker_threads; a queue of jobs,
+ * at most `jobs` threads, each running one job at a time). The runs are independent and CPU
+ * bound: one thread per core runs them about `cores` times as fast as one.
+ *
+ * Invariants:
+ * - A thread holds one run at a time and keeps nothing between runs (the run keeps no event log:
+ *   run-job.ts), so memory is bounded per thread by one run's state. `memoryLimitMb` caps it.
+ * - A job whose thread dies (an uncaught error, its memory limit, an exit) is rejected with
+ *   SeedRunError `WORKER_CRASHED` naming its seed; a run that stops with an error is rejected
+ *   with `RUN_FAILED`. The thread is replaced for the jobs after it.
+ * - `close()` terminates every thread; the owner calls it when done (the library does, always).
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SeedRunError } from './errors.js';
+import type { RunJob, RunOutcome } from './run-job.js';
+import type { JobMessage, ResultMessage } from './seed-worker.js';
+
+export interface PoolOptions {
+  /** Threads at most; default one per core (`os.availableParallelism()`). */
+  jobs?: number;
+  /** Each thread's heap limit (V8's old generation), MiB; default Node's. */
+  memoryLimitMb?: number;
+}
+
+/** The cores the pool may use: its default thread count, and the most `jobs` may be. */
+export function coreCount(): number {
+  return availableParallelism();
+}
+
+/**
+ * The worker's script. From the build (dist/), it sits beside this module. From the TypeScript
+ * sources (the tests run src/ through vitest, and a plain worker thread cannot load .ts), the
+ * build's copy runs it: the tests build dist/ first (test/global-setup.ts).
+ */
+function workerScript(): URL {
+  const beside = new URL('./seed-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../../dist/experiments/seed-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new Error(`the experiments' worker script is missing: ${fileURLToPath(beside)} (build with npm run build)`);
+}
+
+interface Pending {
+  id: number;
+  job: RunJob;
+  resolve: (outcome: RunOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  current: Pending | null;
+}
+
+export class RunPool {
+  readonly jobs: number;
+  private readonly memoryLimitMb: number | undefined;
+  private readonly threads: Thread[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(options: PoolOptions = {}) {
+    this.jobs = options.jobs ?? coreCount();
+    if (!(Number.isInteger(this.jobs) && this.jobs >= 1)) throw new RangeError(`jobs must be a whole number ≥ 1, got ${this.jobs}`);
+    this.memoryLimitMb = options.memoryLimitMb;
+  }
+
+  /** Runs `job` on the first free thread. */
+  run(job: RunJob): Promise<RunOutcome> {
+    if (this.closed) return Promise.reject(new Error('the run pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Terminates every thread; jobs not yet run are rejected. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new Error('the run pool was closed'));
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let thread = this.threads.find((t) => t.current === null);
+      if (thread === undefined) {
+        if (this.threads.length >= this.jobs) return;
+        thread = this.spawn();
+      }
+      const pending = this.queue.shift() as Pending;
+      thread.current = pending;
+      thread.worker.postMessage({ id: pending.id, job: pending.job } satisfies JobMessage);
+    }
+  }
+
+  private spawn(): Thread {
+    const options = this.memoryLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } };
+    const worker = new Worker(workerScript(), options);
+    const thread: Thread = { worker, current: null };
+    worker.on('message', (message: ResultMessage) => {
+      const pending = thread.current;
+      if (pending === null || pending.id !== message.id) return;
+      thread.current = null;
+      if (message.ok) pending.resolve(message.outcome);
+      else pending.reject(new SeedRunError('RUN_FAILED', pending.job.seed, pending.job.label, `${message.error.message}${message.error.code === null ? '' : ` (${message.error.code})`}`));
+      this.dispatch();
+    });
+    const died = (reason: string): void => {
+      const index = this.threads.indexOf(thread);
+      if (index >= 0) this.threads.splice(index, 1);
+      const pending = thread.current;
+      thread.current = null;
+      if (pending !== null) pending.reject(new SeedRunError('WORKER_CRASHED', pending.job.seed, pending.job.label, reason));
+      if (!this.closed) this.dispatch();
+    };
+    worker.on('error', (error) => died(error instanceof Error ? error.message : String(error)));
+    worker.on('exit', (code) => died(`the thread exited with code ${code}`));
+    this.threads.push(thread);
+    return thread;
+  }
+}

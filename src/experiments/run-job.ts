@@ -1,0 +1,39 @@
+/**
+ * One run of an experiment, as data that crosses to a worker thread and back: the scenario (its
+ * configuration possibly varied), the seed, and whether to keep the series. The run keeps no
+ * event log (DiscardEventLog): its memory is the engine's state and projections, bounded by the
+ * scenario's tasks, not by its events.
+ */
+import { performance } from 'node:perf_hooks';
+import type { SeriesData } from '../projections/series-types.js';
+import { DiscardEventLog } from '../log/discard-log.js';
+import { runScenario, type ScenarioRun } from '../scenario/run.js';
+import type { Scenario } from '../scenario/types.js';
+import { runReport, type RunReport } from '../simulate/run-report.js';
+
+export interface RunJob {
+  scenario: Scenario;
+  seed: number;
+  /** Keep the run's series: with this interval (µs), or automatic (null). Absent: no series. */
+  series?: { resolutionUs: number | null };
+  /** Names the run in errors: the scenario file, and the setting for `tune`. */
+  label: string;
+}
+
+export interface RunOutcome {
+  report: RunReport;
+  series: SeriesData | null;
+  stoppedBy: ScenarioRun['stoppedBy'];
+}
+
+export function runJob(job: RunJob): RunOutcome {
+  const started = performance.now();
+  const resolutionUs = job.series?.resolutionUs ?? null;
+  const run = runScenario(job.scenario, {
+    seed: job.seed,
+    log: (header) => new DiscardEventLog(header),
+    ...(resolutionUs === null ? {} : { seriesResolutionUs: resolutionUs }),
+  });
+  const wallSeconds = (performance.now() - started) / 1000;
+  return { report: runReport(run.stats, wallSeconds), series: job.series === undefined ? null : run.simulation.series(), stoppedBy: run.stoppedBy };
+}

@@ -1,0 +1,264 @@
+/**
+ * `pushq tune SCENARIO --vary QUEUE.KEY=LOW..HIGH[:STEP] ... --goal 'FIGURE OP VALUE' ...`: the
+ * least setting that meets every goal, on every seed (or on the mean over the seeds).
+ *
+ * Search. With one key, and every goal one whose meeting can only go from no to yes as the key
+ * rises (tune-model.ts), a bisection: the first probe at the analytic first guess, then its
+ * neighbour below (or above), which brackets the answer at once when the guess is right, then
+ * halving. Otherwise a bounded grid: every setting (every combination of several keys, at most
+ * GRID_SETTINGS_MAX), all run at once; the least is the first in the order of the `--vary`s (the
+ * first key counts most).
+ *
+ * Every setting runs on the same seeds, and common random numbers (src/engine/streams.ts) give
+ * each the same arrivals and attempt outcomes: settings differ by their configuration, not by luck.
+ */
+import type { Scenario } from '../scenario/types.js';
+import type { RunReport } from '../simulate/run-report.js';
+import { ExperimentArgumentError } from './errors.js';
+import { figureValue } from './figures.js';
+import { judge, parseGoal, shortfall, slack, type Goal, type GoalOn, type GoalVerdict } from './goals.js';
+import type { RunPool } from './pool.js';
+import { experimentJobs, experimentSeeds, runAll, withPool, type ExperimentOptions } from './run-seeds.js';
+import { summarise, type FigureSummary } from './statistics.js';
+import { firstGuess, indexAtOrAbove, metRisesWith, tasksFor } from './tune-model.js';
+import { configProblem, parseVary, variedConfig, type VaryRange } from './vary.js';
+
+/** The most settings a grid search runs. */
+export const GRID_SETTINGS_MAX = 400;
+
+export interface TuneOptions extends ExperimentOptions {
+  /** `QUEUE.KEY=LOW..HIGH[:STEP]`, one or more. */
+  vary: readonly string[];
+  /** `FIGURE OP VALUE`, one or more. */
+  goals: readonly string[];
+  /** Judge the goals on every seed (default) or on the mean over the seeds. */
+  on?: GoalOn;
+  /** `auto` (default): bisection where it applies, else a grid; or force one. */
+  search?: 'auto' | 'bisection' | 'grid';
+}
+
+export interface TuneEvaluation {
+  /** `QUEUE.KEY` → value (per second for a rate, seconds for a duration). */
+  setting: Record<string, number>;
+  /** `QUEUE.FIGURE` → summary over the seeds, for each goal's figure (every queue for `all.`). */
+  figures: Record<string, FigureSummary>;
+  met: boolean;
+  goals: GoalVerdict[];
+}
+
+export interface TuneRuns {
+  setting: Record<string, number>;
+  runs: RunReport[];
+}
+
+export interface TuneResult {
+  /** The least setting that meets every goal; null when none in range does. */
+  answer: Record<string, number> | null;
+  /** The goal that decides the answer: missed one step below it (or, at the range's low end, the one with the least room); without an answer, one the best setting misses. */
+  binding_goal: string | null;
+  /** Every setting run, in the order run. */
+  evaluations: TuneEvaluation[];
+  search: 'bisection' | 'grid';
+  /** Where a bisection started (the analytic guess), null without one. */
+  first_guess: Record<string, number> | null;
+  on: GoalOn;
+  seeds: number[];
+  /** Runs in all: settings × seeds. */
+  runs: number;
+  at_answer: TuneRuns | null;
+  /** The runs one step below the answer (the first key one step lower), when there is such a step. */
+  below_answer: TuneRuns | null;
+  /** Without an answer: the setting that came closest (most goals met, then the least shortfall). */
+  best: TuneEvaluation | null;
+}
+
+interface Plan {
+  scenario: Scenario;
+  ranges: VaryRange[];
+  goals: Goal[];
+  seeds: number[];
+  on: GoalOn;
+  search: 'bisection' | 'grid';
+}
+
+/** Every check before anything runs: ExperimentArgumentError names the argument at fault. */
+function plan(scenario: Scenario, options: TuneOptions): Plan {
+  const seeds = experimentSeeds(options, scenario);
+  experimentJobs(options.jobs);
+  if (options.vary.length === 0) throw new ExperimentArgumentError('--vary', 'give at least one: QUEUE.KEY=LOW..HIGH[:STEP]');
+  if (options.goals.length === 0) throw new ExperimentArgumentError('--goal', "give at least one: 'FIGURE OP VALUE'");
+  const ranges = options.vary.map((text) => parseVary(text, scenario.config));
+  const names = new Set<string>();
+  for (const r of ranges) {
+    const id = `${r.queue}.${r.key}`;
+    if (names.has(id)) throw new ExperimentArgumentError(`--vary ${r.text}`, `${id} is varied twice`);
+    names.add(id);
+  }
+  const queues = scenario.config.queues.map((q) => q.name).filter((name) => tasksFor(scenario, name) > 0);
+  const goals = options.goals.map((text) => parseGoal(text, '--goal', queues));
+  const monotone = ranges.length === 1 && goals.every((g) => metRisesWith(g, ranges[0] as VaryRange));
+  const wanted = options.search ?? 'auto';
+  if (wanted === 'bisection' && !monotone) {
+    throw new ExperimentArgumentError('--search bisection', ranges.length > 1 ? 'a bisection varies one key; several take a grid' : 'a goal here is not known to be met only above some setting; use a grid');
+  }
+  const search = wanted === 'grid' || !monotone ? 'grid' : 'bisection';
+  if (search === 'grid') {
+    const settings = ranges.reduce((n, r) => n * r.count, 1);
+    if (settings > GRID_SETTINGS_MAX) {
+      throw new ExperimentArgumentError(`--vary ${ranges.map((r) => r.text).join(' --vary ')}`, `a grid of ${settings.toLocaleString('en')} settings; a grid search runs at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range`);
+    }
+    if (ranges.length > 1) {
+      for (const combination of gridOrder(ranges)) {
+        const problem = configProblem(variedConfig(scenario.config, combination.map((i, k) => [ranges[k] as VaryRange, i] as const)));
+        if (problem !== null) throw new ExperimentArgumentError(`--vary ${ranges.map((r) => r.text).join(' --vary ')}`, `${settingText(ranges, combination)}: ${problem}`);
+      }
+    }
+  }
+  return { scenario, ranges, goals, seeds, on: options.on ?? 'every', search };
+}
+
+/** Finds the least setting that meets every goal; see the module comment. The pool is closed on return. */
+export async function tune(scenario: Scenario, options: TuneOptions): Promise<TuneResult> {
+  const p = plan(scenario, options);
+  const evaluations: TuneEvaluation[] = [];
+  const runsOf = new Map<string, RunReport[]>();
+  const progress = { onRun: options.onRun, done: 0, total: 0 };
+
+  const evaluateAll = async (pool: RunPool, settings: readonly number[][]): Promise<TuneEvaluation[]> => {
+    const fresh = settings.filter((s, i) => !runsOf.has(s.join(',')) && settings.findIndex((t) => t.join(',') === s.join(',')) === i);
+    progress.total += fresh.length * p.seeds.length;
+    const jobs = fresh.flatMap((s) => {
+      const config = variedConfig(p.scenario.config, s.map((i, k) => [p.ranges[k] as VaryRange, i] as const));
+      const label = `${p.scenario.file} with ${settingText(p.ranges, s)}`;
+      return p.seeds.map((seed) => ({ scenario: { ...p.scenario, config }, seed, label }));
+    });
+    const outcomes = await runAll(pool, jobs, progress);
+    fresh.forEach((s, i) => {
+      const runs = outcomes.slice(i * p.seeds.length, (i + 1) * p.seeds.length).map((o) => o.report);
+      runsOf.set(s.join(','), runs);
+      evaluations.push(evaluation(p, s, runs));
+    });
+    return settings.map((s) => evaluations.find((e) => sameSetting(e.setting, settingOf(p.ranges, s))) as TuneEvaluation);
+  };
+
+  const perRun = Math.max(1, p.seeds.length);
+  const { answer, below, guess } = await withPool(options, p.search === 'grid' ? p.ranges.reduce((n, r) => n * r.count, 1) * perRun : perRun, (pool) =>
+    p.search === 'bisection' ? bisect(p, (i) => evaluateAll(pool, [[i]]).then((e) => e[0] as TuneEvaluation)) : grid(p, (all) => evaluateAll(pool, all)),
+  );
+
+  const at = answer === null ? null : (evaluations.find((e) => sameSetting(e.setting, settingOf(p.ranges, answer))) as TuneEvaluation);
+  const under = below === null ? null : (evaluations.find((e) => sameSetting(e.setting, settingOf(p.ranges, below))) ?? null);
+  const best = at !== null ? null : bestOf(p.goals, evaluations);
+  return {
+    answer: at === null ? null : at.setting,
+    binding_goal: bindingGoal(p.goals, at, under, best),
+    evaluations,
+    search: p.search,
+    first_guess: guess === null ? null : settingOf(p.ranges, [guess]),
+    on: p.on,
+    seeds: p.seeds,
+    runs: evaluations.length * p.seeds.length,
+    at_answer: answer === null ? null : { setting: settingOf(p.ranges, answer), runs: runsOf.get(answer.join(',')) as RunReport[] },
+    below_answer: below === null || !runsOf.has(below.join(',')) ? null : { setting: settingOf(p.ranges, below), runs: runsOf.get(below.join(',')) as RunReport[] },
+    best,
+  };
+}
+
+interface Found {
+  answer: number[] | null;
+  below: number[] | null;
+  guess: number | null;
+}
+
+async function bisect(p: Plan, evaluate: (index: number) => Promise<TuneEvaluation>): Promise<Found> {
+  const range = p.ranges[0] as VaryRange;
+  const k = range.count;
+  const guessed = firstGuess(p.scenario, range, p.goals);
+  const start = guessed === null ? Math.floor((k - 1) / 2) : indexAtOrAbove(range, guessed);
+  // Invariant: every index ≤ lo misses, every index ≥ hi meets (lo = −1, hi = k: none known yet).
+  let lo = -1;
+  let hi = k;
+  const probe = async (i: number): Promise<boolean> => {
+    const met = (await evaluate(i)).met;
+    if (met) hi = Math.min(hi, i);
+    else lo = Math.max(lo, i);
+    return met;
+  };
+  if (await probe(start)) {
+    if (start > 0) await probe(start - 1);
+  } else if (start < k - 1) await probe(start + 1);
+  while (hi - lo > 1) {
+    if (hi === k) {
+      // Nothing met yet: the top of the range decides whether anything does.
+      if (!(await probe(k - 1))) break;
+      continue;
+    }
+    await probe(Math.floor((lo + hi) / 2));
+  }
+  return { answer: hi < k ? [hi] : null, below: hi < k && hi > 0 ? [hi - 1] : null, guess: start };
+}
+
+async function grid(p: Plan, evaluateAll: (settings: number[][]) => Promise<TuneEvaluation[]>): Promise<Found> {
+  const order = gridOrder(p.ranges);
+  const results = await evaluateAll(order);
+  const first = results.findIndex((e) => e.met);
+  if (first < 0) return { answer: null, below: null, guess: null };
+  const answer = order[first] as number[];
+  const below = (answer[0] as number) > 0 ? [(answer[0] as number) - 1, ...answer.slice(1)] : null;
+  return { answer, below, guess: null };
+}
+
+/** Every combination of the ranges' indexes, least first (the first range counts most). */
+function gridOrder(ranges: readonly VaryRange[]): number[][] {
+  let out: number[][] = [[]];
+  for (const r of ranges) out = out.flatMap((prefix) => Array.from({ length: r.count }, (_, i) => [...prefix, i]));
+  return out;
+}
+
+function settingOf(ranges: readonly VaryRange[], indexes: readonly number[]): Record<string, number> {
+  return Object.fromEntries(ranges.map((r, k) => [r.name, r.value(indexes[k] as number)]));
+}
+
+function settingText(ranges: readonly VaryRange[], indexes: readonly number[]): string {
+  return ranges.map((r, k) => `${r.name}=${r.yaml(indexes[k] as number)}`).join(', ');
+}
+
+function sameSetting(a: Record<string, number>, b: Record<string, number>): boolean {
+  return Object.keys(a).every((key) => a[key] === b[key]);
+}
+
+function evaluation(p: Plan, indexes: readonly number[], runs: readonly RunReport[]): TuneEvaluation {
+  const goals = p.goals.map((g) => judge(g, runs, p.on));
+  const figures: Record<string, FigureSummary> = {};
+  for (const g of p.goals) {
+    const queues = g.queue !== null ? [g.queue] : [...new Set(runs.flatMap((r) => Object.keys(r.queues)))];
+    for (const q of queues) figures[`${q}.${g.figure}`] ??= summarise(runs.map((r) => figureValue(r.queues[q], g.figure)));
+  }
+  return { setting: settingOf(p.ranges, indexes), figures, met: goals.every((v) => v.met), goals };
+}
+
+function bestOf(goals: readonly Goal[], evaluations: readonly TuneEvaluation[]): TuneEvaluation | null {
+  let best: TuneEvaluation | null = null;
+  let bestKey: [number, number] = [-1, Infinity];
+  for (const e of evaluations) {
+    const met = e.goals.filter((v) => v.met).length;
+    const short = e.goals.reduce((s, v, i) => s + shortfall(goals[i] as Goal, v), 0);
+    if (met > bestKey[0] || (met === bestKey[0] && short < bestKey[1])) {
+      best = e;
+      bestKey = [met, short];
+    }
+  }
+  return best;
+}
+
+function bindingGoal(goals: readonly Goal[], at: TuneEvaluation | null, below: TuneEvaluation | null, best: TuneEvaluation | null): string | null {
+  if (at === null) return best?.goals.find((v) => !v.met)?.goal ?? null;
+  const missedBelow = below?.goals.find((v) => !v.met);
+  if (missedBelow !== undefined) return missedBelow.goal;
+  let least: { goal: string; slack: number } | null = null;
+  at.goals.forEach((v, i) => {
+    const s = slack(goals[i] as Goal, v);
+    if (least === null || s < least.slack) least = { goal: v.goal, slack: s };
+  });
+  return (least as { goal: string } | null)?.goal ?? null;
+}

@@ -1,0 +1,75 @@
+/**
+ * Figures in words: values for reading (durations in one unit: `18 min`, `4.1 s`) and the plain
+ * verdict on a paired difference ("b.yaml drains 18 min sooner than a.yaml, 95% CI 15–21 min").
+ * A difference whose 95% interval holds zero is called no clear difference.
+ */
+import { isSecondsFigure, type FigureName } from './figures.js';
+import type { FigureSummary } from './statistics.js';
+
+/** Figures that are the time of an event: earlier and later read as sooner and later. */
+const EVENTS: Partial<Record<FigureName, string>> = {
+  drained_at_seconds: 'drains',
+  last_dispatch_at_seconds: 'dispatches its last task',
+  first_dispatch_at_seconds: 'dispatches its first task',
+  backlog_max_at_seconds: 'reaches its largest backlog',
+};
+
+/** Figures that count things: more and fewer. */
+const COUNTS: ReadonlySet<FigureName> = new Set<FigureName>(['tasks_added', 'succeeded', 'failed', 'pending', 'attempts', 'retries', 'backlog_max', 'in_flight_max', 'dispatches_max_in_any_1s']);
+
+const UNITS: readonly { name: string; seconds: number; below: number }[] = [
+  { name: 'ms', seconds: 0.001, below: 1 },
+  { name: 's', seconds: 1, below: 120 },
+  { name: 'min', seconds: 60, below: 7_200 },
+  { name: 'h', seconds: 3_600, below: Infinity },
+];
+
+/** Three significant figures, whole numbers as they are. */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  return String(Number(v.toPrecision(3)));
+}
+
+/** The unit a duration of `seconds` reads best in. */
+function unitFor(seconds: number): (typeof UNITS)[number] {
+  const a = Math.abs(seconds);
+  if (a === 0) return UNITS[1] as (typeof UNITS)[number];
+  return UNITS.find((u) => a < u.below) as (typeof UNITS)[number];
+}
+
+/** A figure's value for reading: durations with a unit, `—` for null. */
+export function formatValue(figure: FigureName, v: number | null): string {
+  if (v === null) return '—';
+  if (!isSecondsFigure(figure)) return formatNumber(v);
+  const unit = unitFor(v);
+  return `${formatNumber(v / unit.seconds)} ${unit.name}`;
+}
+
+/** Several values of one figure in one unit (the first's): `15–21 min`. */
+function inOneUnit(figure: FigureName, reference: number, values: readonly number[], separator: string): string {
+  if (!isSecondsFigure(figure)) return values.map(formatNumber).join(separator);
+  const unit = unitFor(reference);
+  return `${values.map((v) => formatNumber(v / unit.seconds)).join(separator)} ${unit.name}`;
+}
+
+export function verdict(figure: FigureName, label: string, base: string, d: FigureSummary, paired: readonly (number | null)[]): string {
+  if (paired.some((v) => v === null) || d.mean === null) return `${label}: not comparable with ${base} (${figure} is null in some run)`;
+  if (paired.every((v) => v === 0)) return `${label}: the same as ${base} on every seed`;
+  const mean = d.mean;
+  const amount = inOneUnit(figure, mean, [Math.abs(mean)], '');
+  const change = phrase(figure, label, mean, amount, base);
+  if (d.ci95_low === null || d.ci95_high === null) return `${change} on the one seed (no interval from one seed)`;
+  if (d.ci95_low <= 0 && d.ci95_high >= 0) {
+    return `${label}: no clear difference from ${base} in ${figure} (mean ${mean > 0 ? '+' : ''}${inOneUnit(figure, mean, [mean], '')}, 95% CI ${inOneUnit(figure, mean, [d.ci95_low, d.ci95_high], ' to ')})`;
+  }
+  const [near, far] = [Math.abs(d.ci95_low), Math.abs(d.ci95_high)].sort((a, b) => a - b) as [number, number];
+  return `${change}, 95% CI ${inOneUnit(figure, mean, [near, far], '–')}`;
+}
+
+function phrase(figure: FigureName, label: string, mean: number, amount: string, base: string): string {
+  const event = EVENTS[figure];
+  if (event !== undefined) return `${label} ${event} ${amount} ${mean < 0 ? 'sooner' : 'later'} than ${base}`;
+  if (isSecondsFigure(figure)) return `${label}: ${figure} ${amount} ${mean < 0 ? 'shorter' : 'longer'} than ${base}`;
+  if (COUNTS.has(figure)) return `${label}: ${figure} ${amount} ${mean < 0 ? 'fewer' : 'more'} than ${base}`;
+  return `${label}: ${figure} ${amount} ${mean < 0 ? 'lower' : 'higher'} than ${base}`;
+}

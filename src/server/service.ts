@@ -31,6 +31,7 @@ import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { LogOutageGuard } from './log-outage.js';
+import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
@@ -67,6 +68,8 @@ export interface ServiceOptions {
   /** the token every request needs (--auth-token), and whether a public bind may go without one (--insecure-public). */
   authToken?: string;
   insecurePublic?: boolean;
+  /** The API server's timeouts and connection bound (connection-limits.ts); tests shorten them. */
+  limits?: Partial<ApiServerLimits>;
 }
 
 export interface ShutdownReport {
@@ -136,7 +139,13 @@ export class PushqService {
     // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot
     // be bound fails the start before anything is dispatched or logged.
     let handle: (req: IncomingMessage, res: ServerResponse) => void = answerStarting;
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => guard.serve(req, res, handle, LOGIN_PAGE));
+    // Slow, silent and idle clients are cut off, and connections bounded (connection-limits.ts).
+    const limits: ApiServerLimits = { ...defaultApiServerLimits(), ...options.limits };
+    const server = createServer(
+      { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
+      (req, res) => guard.serve(req, res, handle, LOGIN_PAGE),
+    );
+    server.maxConnections = limits.connectionsMax;
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0));
       server.once('error', failed);
@@ -144,6 +153,14 @@ export class PushqService {
         server.off('error', failed);
         resolve();
       });
+    });
+    // Once listening, an error is a connection that could not be accepted (EMFILE: no file
+    // descriptor left): that client is dropped and pushq carries on, saying so at most once a minute.
+    let acceptErrorAt = -Infinity;
+    server.on('error', (err) => {
+      if (performance.now() - acceptErrorAt < 60_000) return;
+      acceptErrorAt = performance.now();
+      process.stderr.write(`pushq serve: a client connection could not be accepted: ${err.message}\n`);
     });
     const clock = createWallClock(state.lastEventAt);
     // After shutdown an attempt that still answers is not settled (driver.detach): the log is

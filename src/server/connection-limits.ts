@@ -1,0 +1,57 @@
+/**
+ * The API server's limits on its clients, set deliberately rather than left at Node's defaults
+ * (60 s for headers, 5 min for a request, no bound on connections), so idle, silent or slow
+ * clients (slowloris) cannot hold pushq's sockets and memory (docs/serve.md, Faults):
+ *
+ * - a client has HEADERS_TIMEOUT_MS from its connection (or from its previous answer, on a
+ *   kept-alive connection) to send a request's headers: a connection that sends nothing, or
+ *   sends its headers a byte at a time, gets 408 and is closed;
+ * - the whole request, body included, must arrive within REQUEST_TIMEOUT_MS (a CreateTask is at
+ *   most 256 KiB: seconds on the slowest link a developer has);
+ * - an idle kept-alive connection is closed KEEP_ALIVE_TIMEOUT_MS after its last answer;
+ * - the timeouts are checked every CONNECTIONS_CHECK_MS, so they fire within that of their time;
+ * - at most `apiConnectionsMax()` connections at once: beyond that a new connection is closed at
+ *   once, so pushq's file descriptors are never all taken by clients (it needs some for its
+ *   workers and its log).
+ */
+import { readFileSync } from 'node:fs';
+
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const CONNECTIONS_CHECK_MS = 1_000;
+/** The cap on API connections, whatever the file-descriptor limit. */
+export const API_CONNECTIONS_CAP = 16_384;
+
+export interface ApiServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  connectionsMax: number;
+}
+
+/**
+ * How many API connections to allow, given the process's soft limit on open files (RLIMIT_NOFILE,
+ * read from /proc/self/limits on Linux; null when unknown): the cap, but never more than the
+ * limit less what pushq keeps for itself (half of a small limit, 1,024 of a large one: its
+ * connections to workers, 128 per origin by default, the log, the dashboard's files).
+ */
+export function apiConnectionsMax(openFilesLimit: number | null): number {
+  if (openFilesLimit === null || !Number.isFinite(openFilesLimit)) return API_CONNECTIONS_CAP;
+  const kept = Math.min(1024, Math.floor(openFilesLimit / 2));
+  return Math.max(1, Math.min(API_CONNECTIONS_CAP, openFilesLimit - kept));
+}
+
+/** The soft limit on open files, or null where /proc/self/limits does not say (not Linux). */
+export function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m === null) return null;
+    return m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+export function defaultApiServerLimits(): ApiServerLimits {
+  return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()) };
+}

@@ -46,7 +46,7 @@ test.each([
   [['replay', 'v1-retries.jsonl', '--json'], 'v1-retries.replay.json'],
   [['replay', 'v1-retries.jsonl', '--at', '5', '--json'], 'v1-retries.at-5.json'],
 ])('pushq %j prints what it printed when the golden log was made', async (args, file) => {
-  expect(await pushq(...args)).toBe(readFileSync(join(DIR, file), 'utf8'));
+  expectSameOutput(await pushq(...args), readFileSync(join(DIR, file), 'utf8'));
 });
 
 /** The golden logs of one scenario in each format version, oldest first: [name, version]. */
@@ -77,5 +77,18 @@ test.each([
 ])('pushq %j on the version 2 log of the same scenario prints the same (its header says version 2)', async (args, file) => {
   const v2 = args.map((a) => a.replace(/^v1-/, 'v2-'));
   const want = readFileSync(join(DIR, file), 'utf8').replace('"format":"pushq-events","version":1,', '"format":"pushq-events","version":2,');
-  expect(await pushq(...v2)).toBe(want);
+  expectSameOutput(await pushq(...v2), want);
 });
+
+/**
+ * Text output: the same, byte for byte. JSON output: every field it had when the golden log was
+ * made, with the same value (the same state and the same stories); fields added to the output
+ * since (e.g. the wait figures, an attempt's `waited_seconds`) may come beside them.
+ */
+function expectSameOutput(actual: string, golden: string): void {
+  if (!golden.trimStart().startsWith('{')) {
+    expect(actual).toBe(golden);
+    return;
+  }
+  expect(JSON.parse(actual)).toMatchObject(JSON.parse(golden) as Record<string, unknown>);
+}

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
+import { ENGINE_EVENT_TYPES, TASK_OPTION_SCHEMAS } from '../../src/core/event-schema.js';
 import { encodeEvent } from '../../src/log/codec.js';
+import { FAST_DECODED_TYPES, fastDecode } from '../../src/log/fast-decode.js';
+import { LOG_LAYOUTS } from '../../src/log/schemas.js';
 import { LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { openFileEventLog, readEventLogFile } from '../../src/log/file-log.js';
 
@@ -24,6 +27,22 @@ function eventLines(path: string): string[] {
 describe('log format versions', () => {
   test('this pushq writes version 2', () => {
     expect(LOG_FORMAT_VERSION).toBe(2);
+  });
+
+  test('versions differ only in TaskAdded\'s options, so a line the fast decoder takes means the same in each', () => {
+    const [v1, v2] = [LOG_LAYOUTS.get(1)!, LOG_LAYOUTS.get(2)!];
+    for (const type of ENGINE_EVENT_TYPES) {
+      if (type === 'TaskAdded') {
+        expect(v1[type].map((f) => f.name)).toEqual([...v2[type].filter((f) => f.kind !== 'options').map((f) => f.name), ...TASK_OPTION_SCHEMAS.map((f) => f.name)]);
+        expect(v1[type].filter((f) => !f.optional)).toEqual(v2[type].filter((f) => !f.optional));
+      } else {
+        expect(v1[type], type).toEqual(v2[type]);
+      }
+    }
+    // What the fast decoder takes of a TaskAdded is its required fields only.
+    expect(FAST_DECODED_TYPES).toContain('TaskAdded');
+    const line = Buffer.from('{"type":"TaskAdded","t":1,"id":0,"queue":"q","eta":1,"size":2,"name":"n"}');
+    expect(fastDecode(line, 0, line.length)).toBeNull();
   });
 
   test.each([

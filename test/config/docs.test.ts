@@ -36,7 +36,8 @@ describe('docs/config.md issue code table', () => {
     const NOT_CODES = new Set(['utf-8']);
     const passed = new Set<string>();
     for (const { text } of source) {
-      for (const match of text.matchAll(/[(,]\s*'([a-z][a-z0-9]*(?:-[a-z0-9]+)+)'/g)) if (!NOT_CODES.has(match[1]!)) passed.add(match[1]!);
+      // An object key (a CLI flag's name in its command's table: `'no-sync': {...}`) is not an argument.
+      for (const match of text.matchAll(/[(,]\s*'([a-z][a-z0-9]*(?:-[a-z0-9]+)+)'(?!\s*:)/g)) if (!NOT_CODES.has(match[1]!)) passed.add(match[1]!);
     }
     expect(passed.size).toBeGreaterThan(25); // the pattern still finds the issue reports
     const documented = documentedCodes();

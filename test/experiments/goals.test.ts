@@ -1,0 +1,85 @@
+/** Goals and assertions: one grammar (src/experiments/goals.ts), each bad one refused naming itself. */
+import { describe, expect, it } from 'vitest';
+import { ExperimentArgumentError } from '../../src/experiments/errors.js';
+import { FIGURE_NAMES, figureValue } from '../../src/experiments/figures.js';
+import { judge, parseGoal } from '../../src/experiments/goals.js';
+import type { RunReport, RunReportQueue } from '../../src/simulate/run-report.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
+import { runReport } from '../../src/simulate/run-report.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+
+const QUEUES = ['emails', 'reports'];
+
+function refused(text: string): ExperimentArgumentError {
+  try {
+    parseGoal(text, '--goal', QUEUES);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExperimentArgumentError);
+    return error as ExperimentArgumentError;
+  }
+  throw new Error(`${text} was accepted`);
+}
+
+/** A run report whose queues have the given figures (the rest zero). */
+function run(seed: number, queues: Record<string, Partial<Record<'drained_at_seconds' | 'failed', number | null>>>): RunReport {
+  const sim = createSimulation({ config: fileConfig(pushQueue('emails', 10), pushQueue('reports', 10)), seed });
+  sim.addWorkload({ queue: 'emails', count: 1 });
+  sim.addWorkload({ queue: 'reports', count: 1 });
+  sim.runUntilIdle();
+  const report = runReport(sim.stats(), 0);
+  for (const [q, figures] of Object.entries(queues)) Object.assign(report.queues[q] as RunReportQueue, figures);
+  return report;
+}
+
+describe('parseGoal', () => {
+  it('reads a queue or all, a figure, an operator and a number or a duration', () => {
+    expect(parseGoal('emails.wait_seconds.p99 <= 30s', '--goal', QUEUES)).toMatchObject({ queue: 'emails', figure: 'wait_seconds.p99', op: '<=', value: 30 });
+    expect(parseGoal('all.drained_at_seconds<1h', '--goal', QUEUES)).toMatchObject({ queue: null, figure: 'drained_at_seconds', op: '<', value: 3600 });
+    expect(parseGoal('reports.failed == 0', '--assert', QUEUES)).toMatchObject({ queue: 'reports', op: '==', value: 0 });
+    expect(parseGoal('emails.latency_seconds.p50 >= 250ms', '--goal', QUEUES).value).toBeCloseTo(0.25, 9);
+    expect(parseGoal('emails.dispatch_rate_mean_per_second > 19.5', '--goal', QUEUES).value).toBe(19.5);
+  });
+
+  it('refuses, naming the argument: bad syntax, an unknown queue, an unknown figure, a duration for a count', () => {
+    expect(refused('emails.failed').message).toMatch(/^--goal 'emails.failed': expected 'QUEUE.FIGURE OP VALUE'/);
+    expect(refused('billing.failed <= 1').message).toMatch(/no queue billing receives tasks.*emails, reports/);
+    expect(refused('emails.wait_seconds.p95 <= 1s').message).toMatch(/wait_seconds.p95 is not a figure; figures: tasks_added/);
+    expect(refused('emails.attempts <= 5m').message).toMatch(/5m is a duration, and attempts is not a time/);
+    expect(refused('emails.failed <= lots').message).toMatch(/lots is neither a number nor a duration/);
+    expect(refused('emails.x <= 1').argument).toBe("--goal 'emails.x <= 1'");
+  });
+
+  it('names every figure of a run report (and only those)', () => {
+    const report = run(1, {});
+    const leaves = (o: object, prefix = ''): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? leaves(v as object, `${prefix}${k}.`) : typeof v === 'number' || v === null ? [`${prefix}${k}`] : []));
+    expect([...FIGURE_NAMES].sort()).toEqual(leaves(report.queues.emails as RunReportQueue).sort());
+    expect(figureValue(report.queues.emails, 'wait_seconds.p99')).toBe(report.queues.emails?.wait_seconds.p99);
+    expect(figureValue(undefined, 'failed')).toBeNull();
+  });
+});
+
+describe('judge', () => {
+  const runs = [run(1, { emails: { drained_at_seconds: 50 }, reports: { drained_at_seconds: 70 } }), run(2, { emails: { drained_at_seconds: 65 }, reports: { drained_at_seconds: 55 } })];
+
+  it('on every seed: every run must meet it; the worst value and the runs that miss are named', () => {
+    const v = judge(parseGoal('emails.drained_at_seconds <= 60', '--goal', QUEUES), runs, 'every');
+    expect(v).toMatchObject({ met: false, queues: [{ queue: 'emails', value: 65, met: false, missedBy: [{ seed: 2, value: 65 }] }] });
+  });
+
+  it('on the mean: the mean must meet it', () => {
+    expect(judge(parseGoal('emails.drained_at_seconds <= 60', '--goal', QUEUES), runs, 'mean')).toMatchObject({ met: true, queues: [{ value: 57.5 }] });
+  });
+
+  it('all.: every queue must meet it', () => {
+    const v = judge(parseGoal('all.drained_at_seconds <= 66', '--goal', QUEUES), runs, 'every');
+    expect(v.met).toBe(false);
+    expect(v.queues.map((q) => [q.queue, q.met])).toEqual([['emails', true], ['reports', false]]);
+  });
+
+  it('a null figure (never drained) meets no goal', () => {
+    const v = judge(parseGoal('emails.drained_at_seconds >= 0', '--goal', QUEUES), [run(3, { emails: { drained_at_seconds: null } })], 'every');
+    expect(v.met).toBe(false);
+    expect(judge(parseGoal('emails.drained_at_seconds >= 0', '--goal', QUEUES), [run(3, { emails: { drained_at_seconds: null } })], 'mean').met).toBe(false);
+  });
+});

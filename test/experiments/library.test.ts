@@ -1,0 +1,127 @@
+/**
+ * The experiments as a library (runSeeds, compare, tune from 'pushq'): real runs on real worker
+ * threads (the build's worker script: test/global-setup.ts builds dist/ first).
+ */
+import { describe, expect, it } from 'vitest';
+import { compare, runSeeds, SeedRunError, tune, ExperimentArgumentError, coreCount } from '../../src/index.js';
+import { parseScenario } from '../../src/scenario/parse.js';
+import type { Scenario } from '../../src/scenario/types.js';
+
+async function scenario(text: string, file = 'test.yaml'): Promise<Scenario> {
+  const { scenario: s, issues } = await parseScenario(text, { file });
+  if (s === null) throw new Error(issues.map((i) => i.message).join('\n'));
+  return s;
+}
+
+const FLAKY = `seed: 11
+queue:
+  - { name: emails, rate: 50/s, bucket_size: 20, max_concurrent_requests: 8, retry_parameters: { task_retry_limit: 2, min_backoff_seconds: 0.5 } }
+workload:
+  - { queue: emails, count: 300, rate: 40/s, arrivals: poisson }
+worker:
+  latency: { distribution: lognormal, p50: 50ms, p99: 600ms }
+  error_rate: 0.2
+`;
+
+describe('runSeeds', () => {
+  it('runs seeds s..s+N-1 and gives each figure its mean, 95% interval, min and max; each run as simulate --json gives it; the series bands', async () => {
+    const s = await scenario(FLAKY);
+    const r = await runSeeds(s, { seeds: 6, series: true });
+    expect(r.seeds).toEqual([11, 12, 13, 14, 15, 16]);
+    expect(r.runs.map((run) => run.seed)).toEqual(r.seeds);
+    const attempts = r.queues.emails!.attempts;
+    const values = r.runs.map((run) => run.queues.emails!.attempts);
+    expect(attempts.mean).toBeCloseTo(values.reduce((a, b) => a + b, 0) / 6, 9);
+    expect([attempts.min, attempts.max]).toEqual([Math.min(...values), Math.max(...values)]);
+    expect(attempts.ci95_low!).toBeLessThan(attempts.mean!);
+    expect(attempts.ci95_high!).toBeGreaterThan(attempts.mean!);
+    expect(Object.keys(attempts)).toEqual(['mean', 'ci95_low', 'ci95_high', 'min', 'max']);
+    expect(new Set(values).size).toBeGreaterThan(1);
+    expect(r.series?.runs).toBe(6);
+    expect(r.series?.queues.emails?.fields.dispatched.median.length).toBe(r.series?.queues.emails?.t_seconds.length);
+  });
+
+  it('gives the same figures as the same seeds run one at a time (a run on a worker thread is the run)', async () => {
+    const s = await scenario(FLAKY);
+    const many = await runSeeds(s, { seeds: 3, firstSeed: 100, jobs: Math.min(2, coreCount()) });
+    const one = await runSeeds(s, { seeds: 1, firstSeed: 101, jobs: 1 });
+    const strip = (r: (typeof many.runs)[number]) => ({ ...r, wall_seconds: 0 });
+    expect(strip(one.runs[0]!)).toEqual(strip(many.runs[1]!));
+  });
+
+  it('refuses before running: --seeds 0, --jobs above the cores, seeds past the largest', async () => {
+    const s = await scenario(FLAKY);
+    await expect(runSeeds(s, { seeds: 0 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', argument: '--seeds' });
+    await expect(runSeeds(s, { seeds: 2, jobs: coreCount() + 1 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', argument: '--jobs' });
+    await expect(runSeeds(s, { seeds: 2, firstSeed: 4294967295 })).rejects.toBeInstanceOf(ExperimentArgumentError);
+  });
+
+  it('a worker thread that dies (here: its memory limit) fails the experiment with its seed named', async () => {
+    const s = await scenario('seed: 3\nqueue:\n  - { name: q, rate: 500/s, bucket_size: 500 }\nworkload:\n  - { queue: q, count: 300000, name_prefix: job- }\n');
+    const error = await runSeeds(s, { seeds: 1, firstSeed: 7, memoryLimitMb: 16 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SeedRunError);
+    expect(error).toMatchObject({ code: 'WORKER_CRASHED', seed: 7, run: 'test.yaml' });
+    expect((error as Error).message).toMatch(/seed 7 .*crashed/);
+  });
+});
+
+describe('compare', () => {
+  it('runs the files on the same seeds; a paired difference with its interval and a verdict per figure', async () => {
+    const a = await scenario('seed: 1\nqueue:\n  - { name: q, rate: 10/s, bucket_size: 10 }\nworkload:\n  - { queue: q, count: 400 }\nworker:\n  latency: { distribution: exponential, mean: 100ms }\n  error_rate: 0.1\n', 'a.yaml');
+    const b = await scenario('seed: 1\nqueue:\n  - { name: q, rate: 20/s, bucket_size: 10 }\nworkload:\n  - { queue: q, count: 400 }\nworker:\n  latency: { distribution: exponential, mean: 100ms }\n  error_rate: 0.1\n', 'b.yaml');
+    const r = await compare([a, b], { seeds: 5 });
+    expect(r.variants).toEqual(['a.yaml', 'b.yaml']);
+    expect(r.seeds).toEqual([1, 2, 3, 4, 5]);
+    const drained = r.queues.q!.drained_at_seconds;
+    expect(drained.variants).toHaveLength(2);
+    const d = drained.differences[0]!;
+    const paired = r.runs[1]!.map((run, i) => run.queues.q!.drained_at_seconds! - r.runs[0]![i]!.queues.q!.drained_at_seconds!);
+    expect(d.mean).toBeCloseTo(paired.reduce((x, y) => x + y, 0) / 5, 6);
+    expect(d.ci95_high!).toBeLessThan(0);
+    expect(d.verdict).toMatch(/^b\.yaml drains [\d.]+ s sooner than a\.yaml, 95% CI [\d.]+–[\d.]+ s$/);
+    // Common random numbers: both files see the same attempt outcomes, so as many attempts fail.
+    expect(r.queues.q!.retries.differences[0]!.verdict).toBe('b.yaml: the same as a.yaml on every seed');
+    expect(r.queues.q!.tasks_added.differences[0]!.verdict).toBe('b.yaml: the same as a.yaml on every seed');
+  });
+
+  it('refuses fewer than two files', async () => {
+    await expect(compare([await scenario(FLAKY)], { seeds: 2 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT' });
+  });
+});
+
+describe('tune', () => {
+  const BURST = 'seed: 1\nqueue:\n  - { name: q, rate: 20/s, bucket_size: 40 }\nworkload:\n  - { queue: q, count: 1000 }\nworker:\n  latency: 1ms\n';
+
+  it('says when no setting in range meets the goals, with the best it found', async () => {
+    const r = await tune(await scenario(BURST), { seeds: 1, vary: ['q.rate=1..10'], goals: ['q.last_dispatch_at_seconds <= 60'] });
+    expect(r.answer).toBeNull();
+    expect(r.best?.setting).toEqual({ 'q.rate': 10 });
+    expect(r.binding_goal).toBe('q.last_dispatch_at_seconds <= 60');
+  });
+
+  it('searches a grid where a goal is not known to move one way, and picks the least setting that meets them', async () => {
+    const r = await tune(await scenario(BURST), { seeds: 1, vary: ['q.bucket_size=10..100:10'], goals: ['q.dispatches_max_in_any_1s <= 50'] });
+    expect(r.search).toBe('grid');
+    expect(r.evaluations).toHaveLength(10);
+    expect(r.answer).toEqual({ 'q.bucket_size': 10 });
+    // More tokens at once, more dispatches in the first second: 30 + 20 = 50 meets, 40 + 20 does not.
+    const r2 = await tune(await scenario(BURST), { seeds: 1, vary: ['q.bucket_size=10..100:10'], goals: ['q.dispatches_max_in_any_1s >= 55'] });
+    expect(r2.answer).toEqual({ 'q.bucket_size': 40 });
+    expect(r2.below_answer?.setting).toEqual({ 'q.bucket_size': 30 });
+  });
+
+  it('varies two keys on a grid, least by the first', async () => {
+    const r = await tune(await scenario(BURST), { seeds: 1, vary: ['q.rate=10..30:10', 'q.bucket_size=40..240:100'], goals: ['q.last_dispatch_at_seconds <= 40'] });
+    expect(r.search).toBe('grid');
+    // rate 10: (1000 - bucket) / 10 ≤ 40 needs bucket ≥ 600: none; rate 20: bucket 240 gives 38 s.
+    expect(r.answer).toEqual({ 'q.rate': 20, 'q.bucket_size': 240 });
+  });
+
+  it('refuses before running: no goal, an unknown figure, a range outside the limits, a grid too large', async () => {
+    const s = await scenario(BURST);
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10'], goals: [] })).rejects.toMatchObject({ argument: '--goal' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10'], goals: ['q.wait <= 1'] })).rejects.toMatchObject({ argument: "--goal 'q.wait <= 1'" });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..501'], goals: ['q.failed <= 1'] })).rejects.toMatchObject({ argument: '--vary q.rate=1..501' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=0.01..100:0.01'], goals: ['q.failed <= 1'] })).rejects.toThrow(/a grid of 10,000 settings/);
+  });
+});

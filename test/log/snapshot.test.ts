@@ -131,11 +131,15 @@ test('a wall-clock log prints ISO 8601 times', async () => {
       {
         dispatched_at: '2026-11-23T12:00:00.001Z', status: 500, timed_out: false, retry_count: 0, execution_count: 0, next_eta: '2026-11-23T12:00:00.151Z',
         previous_response: null, forced: false, in_flight: false, ended_at: '2026-11-23T12:00:00.051Z', latency_seconds: 0.05, failure: 'status', error: null, orphaned: false,
+        // This hand-written log dispatches 1 ms after the add with a token and a slot free: nothing the
+        // engine knows held it, so the wait is put down to the transport (serve's back-pressure).
+        waited_seconds: 0.001, held_by_seconds: { transport: 0.001 },
         backoff: { retry: 1, min_backoff_seconds: 0.1, max_backoff_seconds: 3600, max_doublings: 16, doublings: 0, delay_seconds: 0.1 },
       },
       {
         dispatched_at: '2026-11-23T12:00:00.152Z', status: 200, timed_out: false, retry_count: 1, execution_count: 1, next_eta: null,
         previous_response: 500, forced: false, in_flight: false, ended_at: '2026-11-23T12:00:00.200Z', latency_seconds: 0.048, failure: null, error: null, orphaned: false,
+        waited_seconds: 0.001, held_by_seconds: { transport: 0.001 },
         backoff: null,
       },
     ],

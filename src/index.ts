@@ -71,7 +71,8 @@ export { FileEventLog, createFileEventLog, createFileEventLogSync, openFileEvent
 export type { FileLogOptions, CreateFileLogOptions, ReadLogResult, LogPosition, ReadOptions, Recovered, ScanCallbacks, ScanResult } from './log/file-log.js';
 /** The one codec between events and log lines, and the schema table it and docs/events.md follow. */
 export { encodeEvent, decodeEvent, checkEvent, EventShapeError } from './log/codec.js';
-export { EVENT_SCHEMAS, type FieldKind, type FieldSchema } from './log/schemas.js';
+/** The one event schema: every event's fields, kinds and meanings (the codec, decoders, the memory log and docs/events.md follow it). */
+export { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS, type FieldKind, type FieldSchema } from './core/event-schema.js';
 export { LogError, type LogErrorCode } from './log/log-errors.js';
 /** Snapshots: the state at a log position; loading = snapshot + the events after it. */
 export { writeSnapshotFile, loadWithSnapshot, encodeSnapshot, decodeSnapshot, type LoadedState } from './log/snapshot.js';

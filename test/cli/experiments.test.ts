@@ -1,0 +1,200 @@
+/**
+ * `pushq simulate --seeds`, `pushq compare`, `pushq tune` and `--assert`, run as a user runs them
+ * (`node bin/pushq.js` on the built dist/): the JSON shapes, the exit statuses, and bad input
+ * refused with one line naming the argument, exit 2, nothing run.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pushq-experiments-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const SUMMARY_KEYS = ['mean', 'ci95_low', 'ci95_high', 'min', 'max'];
+
+const FLAKY = file(
+  'flaky.yaml',
+  `seed: 5
+queue:
+  - { name: emails, rate: 40/s, bucket_size: 20, max_concurrent_requests: 6, retry_parameters: { task_retry_limit: 2 } }
+  - { name: reports, rate: 5/s }
+workload:
+  - { queue: emails, count: 200, rate: 30/s, arrivals: poisson }
+  - { queue: reports, count: 20 }
+worker:
+  latency: { distribution: lognormal, p50: 40ms, p99: 500ms }
+  error_rate: 0.2
+`,
+);
+const FASTER = file('faster.yaml', readFileSync(FLAKY, 'utf8').replace('max_concurrent_requests: 6', 'max_concurrent_requests: 30'));
+const BURST = file('burst.yaml', 'seed: 1\nqueue:\n  - { name: burst, rate: 20/s, bucket_size: 40 }\nworkload:\n  - { queue: burst, count: 1000 }\nworker:\n  latency: 1ms\n');
+
+describe('pushq simulate --seeds', () => {
+  it('--json: { seeds, queues: { Q: { FIGURE: { mean, ci95_low, ci95_high, min, max } } }, runs: [each run as simulate --json] }', async () => {
+    const r = await pushq(['simulate', FLAKY, '--seeds', '4', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['seeds', 'queues', 'runs']);
+    expect(out.seeds).toEqual([5, 6, 7, 8]);
+    expect(Object.keys(out.queues)).toEqual(['emails', 'reports']);
+    expect(Object.keys(out.queues.emails['wait_seconds.p99'])).toEqual(SUMMARY_KEYS);
+    expect(Object.keys(out.queues.emails.attempts)).toEqual(SUMMARY_KEYS);
+    expect(out.runs).toHaveLength(4);
+    expect(Object.keys(out.runs[0])).toEqual(['seed', 'virtual_seconds', 'wall_seconds', 'events', 'queues', 'adds_refused']);
+    const single = JSON.parse((await pushq(['simulate', FLAKY, '--seed', '6', '--json'])).stdout);
+    expect({ ...out.runs[1], wall_seconds: 0 }).toEqual({ ...single, wall_seconds: 0 });
+  });
+
+  it('prints a table of means, intervals, min and max; --series writes the median and 5–95% band; --report draws the bands', async () => {
+    const csv = join(dir, 'bands.csv');
+    const html = join(dir, 'bands.html');
+    const r = await pushq(['simulate', FLAKY, '--seeds', '3', '--series', csv, '--report', html]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^.*flaky\.yaml: 3 seeds \(5 to 7\)\n3 runs on \d worker threads? in [\d.]+ wall seconds\n/);
+    expect(r.stdout).toMatch(/queue emails\s+mean\s+95% CI\s+min\s+max/);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(`t_seconds,queue,${['added', 'dispatched', 'succeeded', 'failed_attempts', 'gave_up', 'ready', 'delayed', 'backoff', 'in_flight', 'tokens'].flatMap((f) => [`${f}_median`, `${f}_p5`, `${f}_p95`]).join(',')}`);
+    expect(lines[1]).toMatch(/^[\d.]+,\*,/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('id="report-data"');
+    expect(page).toContain('"p95"');
+    expect(page).toContain('pushq simulate --seeds');
+  });
+
+  it('refuses bad input with one line naming it, exit 2, nothing run: --seeds 0, --jobs above the cores, --log with --seeds, --jobs without --seeds', async () => {
+    const report = join(dir, 'never.html');
+    for (const [args, named] of [
+      [['--seeds', '0'], /--seeds must be a whole number from 1 to 10000 \(got "0"\)/],
+      [['--seeds', '2', '--jobs', String(availableParallelism() + 1)], /--jobs must be a whole number from 1 to \d+, the cores of this machine/],
+      [['--seeds', '2', '--log', join(dir, 'x.jsonl')], /--log: writes one run's log/],
+      [['--jobs', '1'], /--jobs: runs seeds on worker threads: it goes with --seeds N; nothing was run/],
+      [['--seeds', '2', '--assert', 'emails.wait_seconds.p95 <= 1s'], /--assert 'emails.wait_seconds.p95 <= 1s': wait_seconds.p95 is not a figure/],
+      [['--seeds', '2', '--assert', 'billing.failed == 0'], /no queue billing receives tasks/],
+    ] as const) {
+      const r = await pushq(['simulate', FLAKY, ...args, '--report', report]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0], args.join(' ')).toMatch(named);
+      expect(r.stdout).toBe('');
+      expect(existsSync(report)).toBe(false);
+    }
+  });
+
+  it('a worker thread that crashes fails the command with its seed named (exit 1)', async () => {
+    const big = file('big.yaml', 'seed: 3\nqueue:\n  - { name: q, rate: 500/s, bucket_size: 500 }\nworkload:\n  - { queue: q, count: 300000, name_prefix: job- }\n');
+    const r = await pushq(['simulate', big, '--seeds', '1', '--seed', '9', '--worker-memory', '16']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the worker thread running seed 9 \(.*big\.yaml\) crashed: .*memory.*\(WORKER_CRASHED\); run it alone with: pushq simulate .*big\.yaml --seed 9/);
+  });
+});
+
+describe('--assert', () => {
+  it('on simulate: a failed assertion is printed with its value, exit 3; all met: exit 0', async () => {
+    const failed = await pushq(['simulate', FLAKY, '--assert', 'emails.succeeded >= 1000', '--assert', 'all.tasks_added >= 1']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(/^pushq simulate: assertion failed: emails\.succeeded >= 1000: emails \d+ at seed 5\n$/);
+    const met = await pushq(['simulate', FLAKY, '--seeds', '2', '--assert', 'all.tasks_added >= 1', '--json']);
+    expect(met.code, met.stderr).toBe(0);
+    expect(JSON.parse(met.stdout).assertions).toEqual([
+      { assertion: 'all.tasks_added >= 1', met: true, queues: [{ queue: 'emails', value: 200, met: true, missed_by: [] }, { queue: 'reports', value: 20, met: true, missed_by: [] }] },
+    ]);
+    const mean = await pushq(['simulate', FLAKY, '--seeds', '3', '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']);
+    expect(mean.code).toBe(3);
+    expect(mean.stderr).toMatch(/assertion failed: emails\.drained_at_seconds <= 1s: emails [\d.]+ s \(mean of 3 runs\)/);
+  });
+});
+
+describe('pushq compare', () => {
+  it('runs the files on the same seeds; --json gives each variant and the paired differences with verdicts', async () => {
+    const r = await pushq(['compare', FLAKY, FASTER, '--seeds', '4', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['seeds', 'variants', 'queues', 'runs']);
+    expect(out.seeds).toEqual([5, 6, 7, 8]);
+    expect(out.variants).toEqual([FLAKY, FASTER]);
+    const inFlight = out.queues.emails.in_flight_max;
+    expect(inFlight.variants.map((v: { max: number }) => v.max <= 30)).toEqual([true, true]);
+    expect(Object.keys(inFlight.differences[0])).toEqual(['variant', ...SUMMARY_KEYS, 'verdict']);
+    expect(out.queues.emails.tasks_added.differences[0].verdict).toBe(`${FASTER}: the same as ${FLAKY} on every seed`);
+    expect(out.runs[FLAKY]).toHaveLength(4);
+  });
+
+  it('prints the figures that differ with a verdict each; --report overlays the series; --assert on each file (exit 3)', async () => {
+    const html = join(dir, 'compare.html');
+    const r = await pushq(['compare', FLAKY, FASTER, '--seeds', '3', '--report', html, '--assert', 'emails.in_flight_max <= 6']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/faster\.yaml: in_flight_max [\d.]+ more than .*flaky\.yaml, 95% CI/);
+    expect(r.stderr).toMatch(/^pushq compare: assertion failed: .*faster\.yaml: emails\.in_flight_max <= 6: emails \d+ at seed 5/);
+    expect(r.stderr).not.toMatch(/flaky\.yaml: emails\.in_flight_max/);
+    expect(readFileSync(html, 'utf8')).toContain('pushq compare');
+  });
+
+  it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
+    expect((await pushq(['compare', FLAKY])).code).toBe(2);
+    const zero = await pushq(['compare', FLAKY, FASTER, '--seeds', '0']);
+    expect([zero.code, zero.stderr.split('\n')[0]]).toEqual([2, 'pushq compare: --seeds must be a whole number from 1 to 10000 (got "0")']);
+    const figure = await pushq(['compare', FLAKY, FASTER, '--assert', 'emails.speed > 1']);
+    expect(figure.code).toBe(2);
+    expect(figure.stderr).toMatch(/^pushq compare: --assert 'emails.speed > 1': speed is not a figure.*; nothing was run\n$/);
+  });
+});
+
+describe('pushq tune', () => {
+  it("App Engine's burst example: the least rate for last_dispatch_at_seconds <= 60 is 16/s; --json: { answer, binding_goal, evaluations: [{ setting, figures, met }] }", async () => {
+    const r = await pushq(['tune', BURST, '--vary', 'burst.rate=1..100', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).slice(0, 3)).toEqual(['answer', 'binding_goal', 'evaluations']);
+    expect(out.answer).toEqual({ 'burst.rate': 16 });
+    expect(out.binding_goal).toBe('burst.last_dispatch_at_seconds <= 60');
+    for (const e of out.evaluations) expect(Object.keys(e).slice(0, 3)).toEqual(['setting', 'figures', 'met']);
+    const below = out.evaluations.find((e: { setting: Record<string, number> }) => e.setting['burst.rate'] === 15);
+    expect(below).toMatchObject({ met: false, figures: { 'burst.last_dispatch_at_seconds': { mean: 64, min: 64, max: 64 } } });
+    expect(out.below_answer.runs).toHaveLength(2);
+  });
+
+  it('prints the answer, the binding goal and the settings run; none in range: exit 1 with the best found', async () => {
+    const ok = await pushq(['tune', BURST, '--vary', 'burst.rate=1..100', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/answer: burst\.rate = 16\/s\nbinding goal: burst\.last_dispatch_at_seconds <= 60\n/);
+    expect(ok.stdout).toMatch(/burst\.rate = 15\/s\s+no\s+burst\.last_dispatch_at_seconds 64 s {2}← one step below/);
+    const none = await pushq(['tune', BURST, '--vary', 'burst.rate=1..10', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1']);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/answer: none: no setting in range meets every goal\nbest found: burst\.rate = 10\/s, missing burst\.last_dispatch_at_seconds <= 60/);
+    expect(none.stderr).toBe('pushq tune: no setting in range meets every goal; the best found is shown\n');
+    const json = JSON.parse((await pushq(['tune', BURST, '--vary', 'burst.rate=1..10', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1', '--json'])).stdout);
+    expect(json.answer).toBeNull();
+    expect(json.best.setting).toEqual({ 'burst.rate': 10 });
+  });
+
+  it('refuses bad input with one line naming the argument, exit 2, nothing run', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--vary', 'burst.colour=1..2', '--goal', 'burst.failed <= 0'], /^pushq tune: --vary burst\.colour=1\.\.2: colour is not a directive --vary takes/],
+      [['--vary', 'billing.rate=1..2', '--goal', 'burst.failed <= 0'], /^pushq tune: --vary billing\.rate=1\.\.2: no queue billing in the configuration/],
+      [['--vary', 'burst.rate=1..600', '--goal', 'burst.failed <= 0'], /^pushq tune: --vary burst\.rate=1\.\.600: burst\.rate 600\/s: rate 600\/s is above App Engine's maximum of 500 per second/],
+      [['--vary', 'burst.bucket_size=1..501', '--goal', 'burst.failed <= 0'], /^pushq tune: --vary burst\.bucket_size=1\.\.501: .*bucket_size 501 is above App Engine's maximum of 500/],
+      [['--vary', 'burst.rate=1..100', '--goal', 'billing.failed <= 0'], /^pushq tune: --goal 'billing\.failed <= 0': no queue billing receives tasks/],
+      [['--vary', 'burst.rate=1..100', '--goal', 'burst.latency <= 1s'], /^pushq tune: --goal 'burst\.latency <= 1s': latency is not a figure/],
+      [['--vary', 'burst.rate=1..100', '--goal', 'burst.failed <= 0', '--seeds', '0'], /^pushq tune: --seeds must be a whole number from 1 to 10000 \(got "0"\)/],
+      [['--vary', 'burst.rate=1..100', '--goal', 'burst.failed <= 0', '--jobs', String(availableParallelism() + 1)], /^pushq tune: --jobs must be a whole number from 1 to \d+, the cores of this machine/],
+      [['--goal', 'burst.failed <= 0'], /^pushq tune: --vary: give at least one/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await pushq(['tune', BURST, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('pushq --help lists compare and tune', async () => {
+    const r = await pushq(['--help']);
+    expect(r.stdout).toMatch(/\n {2}compare +run scenario files on the same seeds/);
+    expect(r.stdout).toMatch(/\n {2}tune +find the least setting/);
+  });
+});

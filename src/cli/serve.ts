@@ -21,6 +21,7 @@ import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageError, seconds, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { ServeSignals } from './serve-signals.js';
+import { openServeStore } from './serve-store.js';
 import type { EngineEvent } from '../core/events.js';
 
 const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
@@ -62,6 +63,7 @@ http://HOST:PORT/.`,
     target: { type: 'string', value: 'NAME=URL', multiple: true, parse: target, help: 'base URL of App Engine service NAME (repeatable); tasks with no target go to "default"' },
     scaling: { type: 'string', value: 'NAME=KIND', multiple: true, parse: scaling, help: 'automatic (10 min deadline, the default), basic or manual (24 h) (repeatable)' },
     data: { type: 'string', value: 'DIR', help: 'where the event log lives (default ./.pushq)' },
+    store: { type: 'string', value: 'URL', help: 'keep the log in PostgreSQL (postgres://user:password@host:port/db) instead of --data (docs/cluster.md)' },
     memory: { type: 'boolean', help: 'keep the log in memory only (not durable; for quick trials)' },
     'no-sync': { type: 'boolean', help: 'write the log without fdatasync (faster; a machine crash may lose it)' },
     host: { type: 'string', value: 'HOST', help: 'address to bind (default 127.0.0.1)' },
@@ -77,6 +79,8 @@ http://HOST:PORT/.`,
     'allow-host': { type: 'string', value: 'NAME', multiple: true, help: 'also accept requests whose Host header names NAME (repeatable); loopback names and --host are always accepted' },
     'allow-origin': { type: 'string', value: 'ORIGIN', multiple: true, help: 'also accept state-changing browser requests from ORIGIN, e.g. http://localhost:3000 (repeatable)' },
     'auth-token': { type: 'string', value: 'TOKEN', help: 'every request needs Authorization: Bearer TOKEN; TOKEN a long random string, e.g. from openssl rand -hex 24 (docs/serve.md)' },
+    'allow-http-target': { type: 'string', value: 'PATTERN', multiple: true, help: 'also let HTTP target tasks (httpRequest) reach hosts matching PATTERN: api.internal, 10.0.0.5:8080, *.example.test, or * (repeatable); loopback always' },
+    'allow-reset': { type: 'boolean', help: 'serve POST /pushq/reset, which drops every task and tombstone and keeps the queues (for test suites)' },
     'insecure-public': { type: 'boolean', help: 'serve a --host beyond loopback with no --auth-token: anyone who can reach it can read tasks and send requests to your app through pushq' },
   },
   footer: 'signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.',
@@ -86,6 +90,7 @@ export interface ServeArgs {
   config?: string;
   targets: Record<string, TargetSettings>;
   data: string;
+  store?: string;
   memory: boolean;
   durable: boolean;
   host: string;
@@ -95,6 +100,8 @@ export interface ServeArgs {
   connections: number;
   allowHosts: string[];
   allowOrigins: string[];
+  allowHttpTargets: string[];
+  allowReset: boolean;
   authToken?: string;
   insecurePublic: boolean;
 }
@@ -112,6 +119,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     ...(f.config === undefined ? {} : { config: f.config }),
     targets,
     data: f.data ?? '.pushq',
+    ...(f.store === undefined ? {} : { store: f.store }),
     memory: f.memory,
     durable: !f['no-sync'],
     host: f.host ?? '127.0.0.1',
@@ -121,6 +129,8 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     connections: f.connections ?? 128,
     allowHosts: f['allow-host'],
     allowOrigins: f['allow-origin'],
+    allowHttpTargets: f['allow-http-target'],
+    allowReset: f['allow-reset'],
     ...(f['auth-token'] === undefined ? {} : { authToken: f['auth-token'] }),
     insecurePublic: f['insecure-public'],
   };
@@ -175,6 +185,17 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
   if (parsed.memory) {
     log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
     where = 'memory (not durable)';
+  } else if (parsed.store !== undefined) {
+    const opened = await openServeStore(parsed.store, configHash(config), (message) => {
+      io.stderr(`pushq serve: deposed: ${message}; exiting\n`);
+      process.exit(EXIT_FAILURE);
+    });
+    if ('error' in opened) {
+      io.stderr(`pushq serve: cannot open the store: ${opened.error}\n`);
+      return EXIT_FAILURE;
+    }
+    ({ log, where, discard } = opened);
+    replayed = opened.events;
   } else {
     try {
       const data = await openDataDir(parsed.data, configHash(config), { durable: parsed.durable });
@@ -210,6 +231,8 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       connections: parsed.connections,
       allowHosts: parsed.allowHosts,
       allowOrigins: parsed.allowOrigins,
+      allowHttpTargets: parsed.allowHttpTargets,
+      allowReset: parsed.allowReset,
       ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
       insecurePublic: parsed.insecurePublic,
     });

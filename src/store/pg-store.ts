@@ -94,6 +94,13 @@ export class PgStore implements EventStore {
       throw describePgError(err, this.displayUrl);
     }
     let broken = false;
+    // A connection that dies while checked out emits 'error' on the client (the pool listens only
+    // to idle ones): without a listener it would crash the process; the query in progress rejects
+    // with it anyway, and release(true) drops the connection.
+    const lost = (): void => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const out = await work(client);
@@ -107,6 +114,7 @@ export class PgStore implements EventStore {
       }
       throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

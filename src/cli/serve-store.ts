@@ -1,0 +1,50 @@
+/**
+ * `pushq serve --store postgres://...`: the node's log in PostgreSQL instead of the data
+ * directory (docs/cluster.md). Opening refuses, before anything is written, an unreachable store,
+ * wrong credentials and a schema from another pushq version, with the URL (password hidden) and
+ * the problem; the caller exits 1.
+ */
+import { hostname } from 'node:os';
+import type { EngineEvent } from '../core/events.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
+import { PgStore } from '../store/pg-store.js';
+import { openStoreLog } from '../store/store-log.js';
+import { StoreError, redactUrl } from '../store/store.js';
+import { PUSHQ_VERSION } from '../version.js';
+
+/** The lease on the node's log: renewed every third of it. */
+export const STORE_LEASE_MS = 15_000;
+
+export interface OpenedStore {
+  log: EventLog;
+  events: EngineEvent[];
+  where: string;
+  discard(): Promise<void>;
+}
+
+/** The store's log, or the line to print (the URL without its password, and what is wrong). */
+export async function openServeStore(url: string, configHash: string, onDeposed: (message: string) => void): Promise<OpenedStore | { error: string }> {
+  let store: PgStore;
+  try {
+    store = await PgStore.open(url);
+  } catch (err) {
+    return { error: err instanceof StoreError ? `${err.message} (${err.code})` : `${redactUrl(url)}: ${(err as Error).message}` };
+  }
+  try {
+    const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
+    const opened = await openStoreLog(store, `serve@${hostname()}`, header, { leaseMs: STORE_LEASE_MS, onDeposed: (err) => onDeposed(err.message) });
+    opened.log.keepLease(STORE_LEASE_MS);
+    const log = opened.log;
+    const closeLog = log.close.bind(log);
+    const closeAll: EventLog['close'] = async () => {
+      await closeLog();
+      await store.close();
+    };
+    // The service closes the log at shutdown; the pool goes with it.
+    const wrapped = Object.assign(log, { close: closeAll });
+    return { log: wrapped, events: opened.events, where: `${store.displayUrl} (PostgreSQL)`, discard: closeAll };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    return { error: err instanceof StoreError ? `${err.message} (${err.code})` : `${store.displayUrl}: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The kernel's EventLog over an EventStore stream (`pushq serve --store postgres://...`).
+ *
+ * `append` and `commit` stay synchronous and in memory (the kernel's step does no IO); `flush`
+ * sends every committed batch not yet in the store as ONE fenced append (one transaction: group
+ * commit, as the file log's one fdatasync covers every batch committed before it), and resolves
+ * when the store has committed it. CreateTask is answered after that flush: acknowledged means in
+ * the store. A batch the store refused stays pending, whole and in order, and goes with the next
+ * flush.
+ *
+ * Store lost (STORE_UNAVAILABLE): `writeFailure()` reports it until a flush gets everything in
+ * again; meanwhile the kernel refuses commands (the API's UNAVAILABLE) and the service's outage
+ * guard starts no attempt, as for a full disk (src/server/log-outage.ts). Deposed (STORE_FENCED:
+ * another epoch took the stream): the failure is permanent and `onDeposed` is called once; the
+ * node must stop dispatching, it will never write this stream again.
+ */
+import type { EngineEvent } from '../core/events.js';
+import type { EventLog, LogHeader } from '../log/event-log.js';
+import { LogError } from '../log/log-errors.js';
+import { StoreError, type EventStore, type Lease } from './store.js';
+
+export interface StoreLogOptions {
+  /** Called once when the store refuses this writer's epoch (another node took the stream). */
+  onDeposed?: (err: StoreError) => void;
+}
+
+export class StoreEventLog implements EventLog {
+  /** Committed batches not yet in the store, oldest first (flattened: one array of events). */
+  private pending: EngineEvent[] = [];
+  private batch: EngineEvent[] = [];
+  private failure: LogError | null = null;
+  private deposed = false;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  /** Transactions sent, and events in them (events per transaction, for the benchmark). */
+  readonly stats = { transactions: 0, events: 0 };
+
+  constructor(
+    private readonly store: EventStore,
+    readonly stream: string,
+    readonly header: LogHeader,
+    readonly lease: Lease,
+    private readonly options: StoreLogOptions = {},
+  ) {}
+
+  append(event: EngineEvent): void {
+    if (this.closed) throw new LogError('LOG_CLOSED', `${this.store.displayUrl}: stream ${this.stream}: append after close`);
+    this.batch.push(event);
+  }
+
+  commit(): void {
+    if (this.batch.length === 0) return;
+    for (const e of this.batch) this.pending.push(e);
+    this.batch = [];
+  }
+
+  writeFailure(): LogError | null {
+    return this.failure;
+  }
+
+  /**
+   * Resolves once every batch committed before the call is in the store. Flushes run one at a
+   * time; a flush asked for while one runs waits for the next, which carries everything committed
+   * meanwhile (N CreateTasks between two transactions share one).
+   */
+  flush(): Promise<void> {
+    if (this.flushing === null) {
+      this.flushing = this.send().finally(() => {
+        this.flushing = null;
+      });
+      return this.flushing;
+    }
+    const current = this.flushing;
+    return current.then(
+      () => this.flush(),
+      () => this.flush(),
+    );
+  }
+
+  private async send(): Promise<void> {
+    if (this.pending.length === 0) return;
+    if (this.deposed) throw this.failure!;
+    const events = this.pending;
+    this.pending = [];
+    try {
+      await this.store.append(this.stream, this.lease.epoch, events);
+      this.stats.transactions++;
+      this.stats.events += events.length;
+      this.failure = null;
+    } catch (err) {
+      // Not written: put the events back in front of what was committed meanwhile, in order.
+      this.pending = events.concat(this.pending);
+      const storeErr = err instanceof StoreError ? err : new StoreError('STORE_FAILED', (err as Error).message);
+      this.failure = new LogError('LOG_WRITE_FAILED', `the store cannot be written: ${storeErr.message} (${storeErr.code})`);
+      if (storeErr.code === 'STORE_FENCED' && !this.deposed) {
+        this.deposed = true;
+        this.options.onDeposed?.(storeErr);
+      }
+      throw this.failure;
+    }
+  }
+
+  private renewer: NodeJS.Timeout | undefined;
+
+  /**
+   * Renews the lease every third of its lifetime (well inside it: two renewals may fail before it
+   * runs out). A renewal the store refuses means another epoch took the stream: deposed.
+   */
+  keepLease(ttlMs: number): void {
+    let lease = this.lease;
+    this.renewer = setInterval(() => {
+      this.store.renew(lease, ttlMs).then(
+        (next) => {
+          if (next !== null) lease = next;
+          else if (!this.deposed) {
+            this.deposed = true;
+            const err = new StoreError('STORE_FENCED', `${this.store.displayUrl}: stream ${this.stream}: the lease of epoch ${lease.epoch} was taken by another node`);
+            this.failure = new LogError('LOG_WRITE_FAILED', err.message);
+            this.options.onDeposed?.(err);
+          }
+        },
+        () => undefined, // unreachable: the next renewal tries again; appends report the outage
+      );
+    }, Math.max(10, Math.floor(ttlMs / 3)));
+    this.renewer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.renewer);
+    if (!this.deposed && this.failure === null) await this.flush();
+    this.closed = true;
+    await this.store.release(this.lease).catch(() => undefined);
+  }
+}
+
+/** The stream a single `pushq serve` node writes: its whole log (every queue), in one order. */
+export const NODE_STREAM = '~node';
+
+export interface OpenedStoreLog {
+  log: StoreEventLog;
+  /** The stream's events, for the service to fold at start. */
+  events: EngineEvent[];
+}
+
+/**
+ * Opens the node's stream: creates it with `header` when new, takes its lease (refused while another
+ * live node holds it), and reads its events. Throws StoreError.
+ */
+export async function openStoreLog(store: EventStore, owner: string, header: LogHeader, options: StoreLogOptions & { leaseMs?: number } = {}): Promise<OpenedStoreLog> {
+  const stream = NODE_STREAM;
+  const lease = await store.acquire(stream, owner, options.leaseMs ?? 30_000);
+  if (lease === null) throw new StoreError('STORE_FAILED', `${store.displayUrl}: another pushq serve holds this store's log (its lease has not run out); one node per store until cluster mode`);
+  const kept = await store.ensureStream(stream, header);
+  if (kept.clock !== 'wall') throw new StoreError('STORE_FAILED', `${store.displayUrl}: this log was written by a simulation (virtual clock), not by pushq serve`);
+  const events = await store.read(stream);
+  return { log: new StoreEventLog(store, stream, kept, lease, options), events };
+}

@@ -1,0 +1,179 @@
+/**
+ * `pushq serve --store postgres://...` on one node, against a real PostgreSQL (the throwaway
+ * cluster): acknowledged CreateTasks survive kill -9 (they are in the store), a restart replays
+ * from the store; bad stores are refused at start with the URL (password hidden), exit 1, nothing
+ * written; losing the store while running answers UNAVAILABLE and carries on when it returns.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_PASSWORD, freePort, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { pushq } from '../helpers/cli.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const QUEUE_YAML = `
+queue:
+- name: work
+  rate: 200/s
+  bucket_size: 20
+  retry_parameters:
+    min_backoff_seconds: 0.1
+    max_backoff_seconds: 0.2
+`;
+
+let cluster: PgCluster;
+let dir: string;
+const workers: Worker[] = [];
+const children: ServeProcess[] = [];
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  dir = await mkdtemp(join(tmpdir(), 'pushq-pgserve-'));
+  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  for (const w of workers) await w.close();
+  await cluster?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function count(url: string, sql: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return Number((await c.query<{ n: string }>(sql)).rows[0]!.n);
+  } finally {
+    await c.end();
+  }
+}
+
+async function create(api: string, name: string): Promise<number> {
+  const res = await fetch(`${api}/work/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('pushq serve --store postgres://', () => {
+  it('delivers every acknowledged task after kill -9 and a restart that replays from the store', async () => {
+    const url = await cluster.database();
+    const w = await startWorker((_r, n) => (n === 0 ? { status: 500, delayMs: 150 } : { status: 200, delayMs: 20 }));
+    workers.push(w);
+    const args = ['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`];
+    const first = await startServe(args, 60_000);
+    children.push(first);
+    expect(first.stdout()).toContain('(PostgreSQL)');
+    expect(first.stdout()).not.toContain(PG_PASSWORD);
+    const acknowledged: string[] = [];
+    let killed = false;
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (!killed && next < 400) {
+        const name = `k${next++}`;
+        try {
+          if ((await create(first.api, name)) === 200) acknowledged.push(name);
+        } catch {
+          return; // the server is gone: not acknowledged
+        }
+        if (!killed && acknowledged.length >= 120) {
+          killed = true;
+          first.child.kill('SIGKILL');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, loop));
+    expect(await first.exited).toBe('SIGKILL');
+    // Acknowledged means in the store: every one has its TaskAdded there before the restart.
+    const added = await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%'`);
+    expect(added).toBeGreaterThanOrEqual(acknowledged.length);
+
+    const second = await startServe(args, 60_000);
+    children.push(second);
+    expect(Number(/replayed (\d+) events/.exec(second.stdout())?.[1] ?? 0)).toBeGreaterThan(0);
+    const delivered = (name: string): boolean => w.received.some((r) => r.url === `/k/${name}` && r.answered !== undefined && r.answered >= 200 && r.answered < 300);
+    await w.waitFor(() => acknowledged.every(delivered), 30_000, `all ${acknowledged.length} acknowledged tasks delivered with 2xx`);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 180_000);
+
+  it('refuses an unreachable store, wrong credentials and another schema version at start: exit 1, URL without its password, nothing written', async () => {
+    const port = await freePort();
+    const unreachable = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', `postgres://u:hunter2@127.0.0.1:${port}/db`]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(`postgres://u:***@127.0.0.1:${port}/db`);
+    expect(unreachable.stderr).toContain('STORE_UNAVAILABLE');
+    expect(unreachable.stderr).not.toContain('hunter2');
+
+    const url = await cluster.database();
+    const wrong = url.replace(PG_PASSWORD, 'not-the-password');
+    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', wrong]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('STORE_AUTH_FAILED');
+    expect(refused.stderr).toContain('***');
+    expect(refused.stderr).not.toContain('not-the-password');
+    expect(await count(url, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name LIKE 'pushq_%'`)).toBe(0);
+
+    // A store another pushq version made: same tables, another schema version.
+    const other = await cluster.database();
+    const s = await startServe(['--store', other], 60_000);
+    children.push(s);
+    s.child.kill('SIGTERM');
+    await s.exited;
+    const c = new pg.Client({ connectionString: other });
+    await c.connect();
+    await c.query('UPDATE pushq_schema SET version = 99');
+    await c.end();
+    const before = await count(other, 'SELECT count(*) AS n FROM pushq_events');
+    const mismatch = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', other]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toContain('STORE_SCHEMA_MISMATCH');
+    expect(mismatch.stderr).toContain('version 99');
+    expect(await count(other, 'SELECT count(*) AS n FROM pushq_events')).toBe(before);
+  }, 180_000);
+
+  it('losing the store while running: CreateTask is UNAVAILABLE, dispatching pauses, and it carries on when the store returns, nothing acknowledged lost', async () => {
+    const url = await cluster.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const s = await startServe(['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`], 60_000);
+    children.push(s);
+    expect(await create(s.api, 'before')).toBe(200);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/before'), 10_000);
+    cluster.halt();
+    try {
+      const status = await create(s.api, 'during');
+      expect(status).toBe(503);
+      const res = await fetch(`${s.api}/work/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ task: { appEngineHttpRequest: { relativeUri: '/k/during2' } } }),
+      });
+      const body = (await res.json()) as { error: { status: string } };
+      expect(body.error.status).toBe('UNAVAILABLE');
+    } finally {
+      cluster.resume();
+    }
+    // Back: new tasks are taken and delivered; the first one is still in the store.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await create(s.api, `after${i}`).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; serve's stderr: ${s.stderr()}`);
+      });
+      if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toBe(200);
+    await w.waitFor((r) => r.some((x) => x.url.startsWith('/k/after')), 10_000);
+    expect(w.received.some((x) => x.url === '/k/during')).toBe(false);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '%"before"%' AND body LIKE '{"type":"TaskAdded"%'`)).toBe(1);
+  }, 180_000);
+});

@@ -30,6 +30,8 @@ import { atBasisText, droppedWarning, replayFile, type ResolvedAt } from './repl
 import { storyJson, storyText } from './replay-story.js';
 import { worthALook, worthALookProjections, worthALookText } from './replay-tasks.js';
 import { replayUi } from './replay-ui.js';
+import { exportStoreLog, isStoreUrl, withStoreLog } from './replay-store.js';
+import { StoreError, redactUrl } from '../store/store.js';
 
 export const TASKS_LIMIT_DEFAULT = 20;
 
@@ -57,6 +59,7 @@ the dashboard of pushq serve over the log, read-only, with a timeline to travel 
     ui: { type: 'boolean', help: 'serve the dashboard over this log, read-only, and print its URL; Ctrl-C stops (docs/dashboard.md)' },
     port: { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'with --ui: the port (default 0: a free one)' },
     host: { type: 'string', value: 'HOST', help: 'with --ui: the loopback address to bind (default 127.0.0.1)' },
+    export: { type: 'string', value: 'FILE', help: 'LOG a store (postgres://...): copy its log to the file log FILE instead of replaying it (docs/cluster.md)' },
   },
   footer: `exit status: 0 done (a torn tail is a warning), 1 error (no such file, not a pushq log,
 newer format, corruption, unknown queue or task, the dashboard cannot listen), 2 usage
@@ -76,6 +79,7 @@ interface ReplayArgs {
   ui: boolean;
   port: number | undefined;
   host: string | undefined;
+  export: string | undefined;
 }
 
 /** Flags that mean nothing together, or without the one they qualify. */
@@ -98,9 +102,24 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   const parsed: ReplayArgs = { log: cli.operands[0] as string, ...cli.flags };
   try {
     checkCombination(parsed);
+    if (isStoreUrl(parsed.log)) {
+      if (parsed.export !== undefined) {
+        const n = await exportStoreLog(parsed.log, parsed.export);
+        io.stdout(`pushq replay: ${n} events exported to ${parsed.export}\n`);
+        return EXIT_OK;
+      }
+      // Messages name the store (password hidden), not the temporary file.
+      const shown = redactUrl(parsed.log);
+      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path }, io) : run({ ...parsed, log: path }, io)), shown);
+    }
+    if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await replayUi(parsed, io);
     return run(parsed, io);
   } catch (err) {
+    if (err instanceof StoreError) {
+      io.stderr(`pushq replay: ${err.message} (${err.code})\n`);
+      return EXIT_FAILURE;
+    }
     if (err instanceof EventMisfitError) {
       io.stderr(`pushq replay: ${parsed.log}: ${err.message}\n`);
       return EXIT_FAILURE;

@@ -176,4 +176,37 @@ describe('pushq serve --store postgres://', () => {
     expect(await s.exited).toBe(0);
     expect(await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '%"before"%' AND body LIKE '{"type":"TaskAdded"%'`)).toBe(1);
   }, 180_000);
+
+  it('pushq replay reads the store (--queue, --task), and --export writes it as a file log that replays the same', async () => {
+    const url = await cluster.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const s = await startServe(['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`], 60_000);
+    children.push(s);
+    for (const name of ['r1', 'r2', 'r3']) expect(await create(s.api, name)).toBe(200);
+    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/k/r')).length === 3, 10_000);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+
+    const fromStore = await pushq(['replay', url, '--queue', 'work', '--json']);
+    expect(fromStore.stderr).toBe('');
+    expect(fromStore.code).toBe(0);
+    const summary = JSON.parse(fromStore.stdout) as { queues: Record<string, { tasks_total: number }> };
+    expect(summary.queues['work']?.tasks_total).toBe(3);
+    const story = await pushq(['replay', url, '--queue', 'work', '--task', 'r2']);
+    expect(story.code).toBe(0);
+    expect(story.stdout).toContain('r2');
+    const unknown = await pushq(['replay', url, '--queue', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('***');
+    expect(unknown.stderr).not.toContain(PG_PASSWORD);
+    expect(unknown.stderr).not.toContain('pushq-replay-');
+
+    const file = join(dir, 'exported.log');
+    const exported = await pushq(['replay', url, '--export', file]);
+    expect(exported.code).toBe(0);
+    const fromFile = await pushq(['replay', file, '--queue', 'work', '--json']);
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(fromFile.stdout).queues).toEqual(summary.queues);
+  }, 180_000);
 });

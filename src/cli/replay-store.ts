@@ -1,0 +1,59 @@
+/**
+ * `pushq replay postgres://... [--queue Q] [...]` and `pushq replay postgres://... --export FILE`:
+ * the log a `pushq serve --store` node keeps in PostgreSQL, read as the file log is. The store's
+ * events are written to a file log (the same format, the same header) and the ordinary replay runs
+ * on it, so text, --json, --task, --tasks and --ui say exactly what they say of a file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileEventLog } from '../log/file-log.js';
+import { PgStore } from '../store/pg-store.js';
+import { NODE_STREAM } from '../store/store-log.js';
+import { StoreError } from '../store/store.js';
+
+/** Events per batch of the exported file (a batch is what recovery keeps or drops whole). */
+const EXPORT_BATCH_EVENTS = 4096;
+
+export function isStoreUrl(operand: string): boolean {
+  return /^postgres(ql)?:\/\//.test(operand);
+}
+
+/** Copies the node's log from the store at `url` to a new file log at `path`; the events copied. Throws StoreError. */
+export async function exportStoreLog(url: string, path: string): Promise<number> {
+  const store = await PgStore.open(url);
+  try {
+    const header = await store.header(NODE_STREAM);
+    if (header === null) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no pushq serve log in this store`);
+    const events = await store.read(NODE_STREAM);
+    const log = await createFileEventLog(path, header);
+    for (let i = 0; i < events.length; i++) {
+      log.append(events[i]!);
+      if ((i + 1) % EXPORT_BATCH_EVENTS === 0) log.commit();
+    }
+    log.commit();
+    await log.flush();
+    await log.close();
+    return events.length;
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs `replay` on a temporary file exported from the store; the file is removed afterwards. An
+ * error's message names `shown` (the store, password hidden) where it named the temporary file.
+ */
+export async function withStoreLog<T>(url: string, replay: (path: string) => Promise<T> | T, shown: string): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'pushq-replay-'));
+  const path = join(dir, 'events.log');
+  try {
+    await exportStoreLog(url, path);
+    return await replay(path);
+  } catch (err) {
+    if (err instanceof Error) err.message = err.message.split(path).join(shown);
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

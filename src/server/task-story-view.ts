@@ -21,6 +21,7 @@ import { US_PER_SECOND } from '../core/time.js';
 import type { EventLog } from '../log/event-log.js';
 import { FileEventLog } from '../log/file-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
+import { StoreEventLog } from '../store/store-log.js';
 import { foldLogFile } from '../log/replay.js';
 import { fold, type EventFold } from '../projections/fold.js';
 import { TaskStoryCollector, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../projections/task-story.js';
@@ -127,6 +128,8 @@ async function readStory(log: EventLog, id: number, queue: string, name: string)
     folded = foldLogFile(log.path, [collector]).fold;
   } else if (log instanceof MemoryEventLog) {
     folded = fold(log, [collector]);
+  } else if (log instanceof StoreEventLog) {
+    folded = fold(await log.readAll(), [collector]);
   } else {
     throw new ApiError('STORY_UNAVAILABLE', 'task stories are read from a file or memory event log; this service has another kind');
   }

@@ -54,6 +54,12 @@ export class StoreEventLog implements EventLog {
     this.batch = [];
   }
 
+  /** Every event of the stream, after a flush (task stories read the log back; the store's copy is the whole log). */
+  async readAll(): Promise<EngineEvent[]> {
+    await this.flush();
+    return this.store.read(this.stream);
+  }
+
   writeFailure(): LogError | null {
     return this.failure;
   }

@@ -185,6 +185,11 @@ describe('pushq serve --store postgres://', () => {
     children.push(s);
     for (const name of ['r1', 'r2', 'r3']) expect(await create(s.api, name)).toBe(200);
     await w.waitFor((r) => r.filter((x) => x.url.startsWith('/k/r')).length === 3, 10_000);
+    // The dashboard's task story is read back from the store.
+    const res = await fetch(`${s.url}/pushq/queues/work/tasks/r2/story`);
+    const live = await res.text();
+    expect(res.status, live).toBe(200);
+    expect(live).toContain('r2');
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
 

@@ -7,9 +7,15 @@ import type { AttemptDispatched, FailureReason } from './events.js';
 import { attemptDeadline } from './handler-deadline.js';
 import { retryReasonText, type RetryReasonCode } from './retry-reason.js';
 import { taskName, type EngineState, type QueueRuntime } from './state.js';
-import type { HttpMethod } from './task-table.js';
+import type { HttpMethod, TaskMeta } from './task-table.js';
 import { defaultTaskUrl } from './task-spec.js';
 import type { Micros } from './time.js';
+
+/** The token an HTTP target's request carries (Cloud Tasks `oidcToken` / `oauthToken`). */
+export type AttemptAuth = { kind: 'oidc'; serviceAccountEmail: string; audience: string } | { kind: 'oauth'; serviceAccountEmail: string; scope: string };
+
+/** An OAuth token's scope when the task names none (Cloud Tasks' default). */
+export const OAUTH_SCOPE_DEFAULT = 'https://www.googleapis.com/auth/cloud-platform';
 
 export interface AttemptRequest {
   id: number;
@@ -18,14 +24,18 @@ export interface AttemptRequest {
   queueIndex: number;
   name: string;
   method: HttpMethod;
-  /** Relative URL. */
+  /** Relative URL; for an HTTP target, the absolute URL. */
   url: string;
+  /** An HTTP target (Cloud Tasks `httpRequest`): `url` is absolute; the queue's headers are X-CloudTasks-*. */
+  httpTarget: boolean;
+  /** The token an HTTP target's request carries, if any. */
+  auth: AttemptAuth | undefined;
   /** The task's own headers (the X-AppEngine-* ones are added by the HTTP dispatcher). */
   headers: readonly [string, string][];
   /** Base64 payload, if the task has a real one. */
   body: string | undefined;
   bodyBytes: number;
-  /** The App Engine service the attempt goes to (queue target, else task target, else `default`). */
+  /** The App Engine service the attempt goes to (queue target, else task target, else `default`); an HTTP target's URL. */
   target: string;
   /** X-AppEngine-TaskRetryCount: attempts before this one. */
   retryCount: number;
@@ -77,6 +87,8 @@ export class StateAttemptRequest implements AttemptRequest {
   queueIndex = 0;
   method: HttpMethod = 'POST';
   url = '';
+  httpTarget = false;
+  auth: AttemptAuth | undefined = undefined;
   headers: readonly [string, string][] = NO_HEADERS;
   body: string | undefined = undefined;
   bodyBytes = 0;
@@ -105,7 +117,10 @@ export class StateAttemptRequest implements AttemptRequest {
     this.queue = q.name;
     this.queueIndex = q.index;
     this.method = meta?.method ?? 'POST';
-    this.url = meta?.url ?? defaultUrlOf(q);
+    const httpUrl = meta?.httpUrl;
+    this.url = httpUrl ?? meta?.url ?? defaultUrlOf(q);
+    this.httpTarget = httpUrl !== undefined;
+    this.auth = httpUrl === undefined ? undefined : authOf(meta as TaskMeta, httpUrl);
     this.headers = meta?.headers ?? NO_HEADERS;
     this.body = meta?.body;
     this.bodyBytes = meta?.bodyBytes ?? 0;
@@ -115,7 +130,7 @@ export class StateAttemptRequest implements AttemptRequest {
     this.previousStatus = lastStatus === 0 ? null : lastStatus;
     this.etaUs = tasks.eta[id] as number;
     this.dispatchedAt = e.t;
-    this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs);
+    this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs, this.httpTarget);
     this.forced = e.forced === true;
     this.cachedName = undefined;
     this.reasonCode = tasks.retryReason[id] as RetryReasonCode;
@@ -141,6 +156,8 @@ export function copyAttemptRequest(request: AttemptRequest): AttemptRequest {
     name: request.name,
     method: request.method,
     url: request.url,
+    httpTarget: request.httpTarget,
+    auth: request.auth,
     headers: request.headers,
     body: request.body,
     bodyBytes: request.bodyBytes,
@@ -156,9 +173,20 @@ export function copyAttemptRequest(request: AttemptRequest): AttemptRequest {
   };
 }
 
-/** The App Engine service an attempt of task `id` goes to: the queue's target wins (S37). */
+/**
+ * Where an attempt of task `id` goes: an HTTP target's URL, else the App Engine service, where the
+ * queue's target wins (S37; Cloud Tasks' appEngineRoutingOverride applies to App Engine tasks only).
+ */
 export function attemptTarget(state: EngineState, q: QueueRuntime, id: number): string {
-  return q.config.target ?? state.tasks.meta[id]?.target ?? 'default';
+  const meta = state.tasks.meta[id];
+  return meta?.httpUrl ?? q.config.target ?? meta?.target ?? 'default';
+}
+
+/** An HTTP target task's token, if it has one: the audience defaults to its URL, the scope to cloud-platform. */
+function authOf(meta: TaskMeta, url: string): AttemptAuth | undefined {
+  if (meta.oidcServiceAccount !== undefined) return { kind: 'oidc', serviceAccountEmail: meta.oidcServiceAccount, audience: meta.oidcAudience ?? url };
+  if (meta.oauthServiceAccount !== undefined) return { kind: 'oauth', serviceAccountEmail: meta.oauthServiceAccount, scope: meta.oauthScope ?? OAUTH_SCOPE_DEFAULT };
+  return undefined;
 }
 
 const defaultUrls = new WeakMap<QueueRuntime, string>();

@@ -151,9 +151,10 @@ export function decideResumeQueue(state: EngineState, queue: string, now: Micros
   return { type: 'QueueResumed', t: now, queue };
 }
 
-export function decidePurgeQueue(state: EngineState, queue: string, now: Micros): QueuePurged {
+/** `forgetNames`: a test reset (`POST /pushq/reset`), which frees every name of the queue, tombstones included. */
+export function decidePurgeQueue(state: EngineState, queue: string, now: Micros, forgetNames = false): QueuePurged {
   requireQueue(state, queue);
-  return { type: 'QueuePurged', t: now, queue };
+  return forgetNames ? { type: 'QueuePurged', t: now, queue, forgetNames: true } : { type: 'QueuePurged', t: now, queue };
 }
 
 /** Force-run (Cloud Tasks RunTask): dispatch now, ignoring ETA, rate and pause. */

@@ -71,7 +71,12 @@ export const TASK_OPTION_SCHEMAS = [
   optional('bodyBytes', 'uint', 'modelled payload size (simulation)'),
   optional('target', 'string', 'the service (or `version.service`) the task is routed to'),
   optional('retry', 'retry', "the task's own retry parameters; they replace the queue's as a whole"),
-  optional('dispatchDeadlineUs', 'us', "the task's own handler deadline (Cloud Tasks `dispatchDeadline`); left out: the target's scaling deadline (10 min automatic, 24 h basic/manual)"),
+  optional('dispatchDeadlineUs', 'us', "the task's own handler deadline (Cloud Tasks `dispatchDeadline`); left out: the target's scaling deadline (10 min automatic, 24 h basic/manual), or 10 min for an HTTP target"),
+  optional('httpUrl', 'string', "an HTTP target's absolute URL (Cloud Tasks `httpRequest.url`): the task is sent there, not to an App Engine service (`url` and `target` are then left out)"),
+  optional('oidcServiceAccount', 'string', 'an HTTP target task with an OIDC token (`oidcToken`): the service account the ID token names (`email`)'),
+  optional('oidcAudience', 'string', "the OIDC token's `aud`; left out: the task's URL"),
+  optional('oauthServiceAccount', 'string', 'an HTTP target task with an OAuth token (`oauthToken`): the service account the access token is for'),
+  optional('oauthScope', 'string', "the OAuth token's scope; left out: `https://www.googleapis.com/auth/cloud-platform`"),
 ] as const;
 
 /** Every event type's fields, in write order (`type` is always first and is not listed). */
@@ -129,7 +134,11 @@ export const EVENT_SCHEMAS = {
   TaskDeleted: [field('t', 'us', 'when'), field('id', 'uint', 'the task')],
   QueuePaused: [field('t', 'us', 'when'), field('queue', 'queue', 'the queue')],
   QueueResumed: [field('t', 'us', 'when'), field('queue', 'queue', 'the queue')],
-  QueuePurged: [field('t', 'us', 'when'), field('queue', 'queue', 'the queue')],
+  QueuePurged: [
+    field('t', 'us', 'when'),
+    field('queue', 'queue', 'the queue'),
+    optional('forgetNames', 'true', "a test reset (`POST /pushq/reset`): every task name of the queue is free again at once, tombstones included"),
+  ],
 } as const satisfies Record<string, readonly FieldSchema[]>;
 
 export type EngineEventType = keyof typeof EVENT_SCHEMAS;

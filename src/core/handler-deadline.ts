@@ -9,6 +9,8 @@ import { US_PER_HOUR, US_PER_MINUTE, type Micros } from './time.js';
 
 export const DEADLINE_AUTOMATIC_US = 10 * US_PER_MINUTE;
 export const DEADLINE_BASIC_MANUAL_US = 24 * US_PER_HOUR;
+/** An HTTP target's default deadline (Cloud Tasks: 10 minutes); a task's own may be up to 30 minutes. */
+export const DEADLINE_HTTP_TARGET_US = 10 * US_PER_MINUTE;
 
 /**
  * The handler deadline of an attempt: the task's own dispatch deadline when it has one, else the
@@ -17,7 +19,9 @@ export const DEADLINE_BASIC_MANUAL_US = 24 * US_PER_HOUR;
  * service's timeout" (Task.dispatch_deadline, Cloud Tasks v2), so a 30-minute deadline on an
  * automatic-scaling target still ends at 10 minutes.
  */
-export function attemptDeadline(settings: EngineSettings, target: string, taskDeadlineUs: Micros | undefined): Micros {
+export function attemptDeadline(settings: EngineSettings, target: string, taskDeadlineUs: Micros | undefined, httpTarget = false): Micros {
+  // An HTTP target is no App Engine service: no scaling deadline caps the task's own.
+  if (httpTarget) return taskDeadlineUs ?? DEADLINE_HTTP_TARGET_US;
   const scaling = deadlineFor(settings, target);
   return taskDeadlineUs === undefined ? scaling : Math.min(taskDeadlineUs, scaling);
 }

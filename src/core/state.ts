@@ -176,6 +176,7 @@ export function evolve(state: EngineState, e: EngineEvent): void {
           deleteTask(state, id, e.t, EndReason.Purged);
         }
       }
+      if (e.forgetNames === true) q.names.clear();
       return;
     }
     case 'ConfigApplied':

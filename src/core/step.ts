@@ -49,7 +49,7 @@ export type StepInput =
   | { type: 'delete-task'; queue: string; name: string }
   | { type: 'pause-queue'; queue: string }
   | { type: 'resume-queue'; queue: string }
-  | { type: 'purge-queue'; queue: string }
+  | { type: 'purge-queue'; queue: string; forgetNames?: boolean }
   | { type: 'run-task'; queue: string; name: string }
   /** Ends every attempt in flight as a connection failure (a restart after a crash): retried per policy. */
   | { type: 'abandon-in-flight'; error: string }
@@ -114,7 +114,7 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       pump(state, requireQueue(state, input.queue), now, ctx);
       return null;
     case 'purge-queue':
-      ctx.apply(decidePurgeQueue(state, input.queue, now));
+      ctx.apply(decidePurgeQueue(state, input.queue, now, input.forgetNames === true));
       pump(state, requireQueue(state, input.queue), now, ctx);
       return null;
     case 'run-task': {

@@ -8,7 +8,7 @@ import { RETRY_DEFAULTS, type RetryParameters } from './queue-config.js';
 import { TaskValidationError } from './errors.js';
 import type { TaskOptions } from './events.js';
 import type { HttpMethod } from './task-table.js';
-import { US_PER_DAY, US_PER_HOUR, US_PER_SECOND, type Micros } from './time.js';
+import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND, type Micros } from './time.js';
 
 export interface TaskSpec {
   /** Default `default`. */
@@ -34,10 +34,20 @@ export interface TaskSpec {
   target?: string;
   /**
    * The handler deadline of each attempt of this task (Cloud Tasks `dispatch_deadline`, Java
-   * `TaskOptions.dispatchDeadline`). Unset: the target's scaling deadline (S34). See
-   * TASK_LIMITS for the range.
+   * `TaskOptions.dispatchDeadline`). Unset: the target's scaling deadline (S34), or 10 minutes
+   * for an HTTP target. See TASK_LIMITS for the range.
    */
   dispatchDeadlineUs?: Micros;
+  /**
+   * An HTTP target (Cloud Tasks `httpRequest.url`, `cloud-tasks` flavour only): the absolute
+   * http(s) URL the task is sent to, instead of a path on an App Engine service. Exclusive with
+   * `url` and `target`.
+   */
+  httpUrl?: string;
+  /** An HTTP target's OIDC token (`oidcToken`): an ID token naming the service account; `aud` the audience, else the URL. */
+  oidcToken?: { serviceAccountEmail: string; audience?: string };
+  /** An HTTP target's OAuth token (`oauthToken`): an access token for the service account and scope. */
+  oauthToken?: { serviceAccountEmail: string; scope?: string };
 }
 
 /**
@@ -67,6 +77,8 @@ export const TASK_LIMITS = {
   dispatch_deadline_us_min: 15 * US_PER_SECOND,
   dispatch_deadline_us_max_taskqueue: 24 * US_PER_HOUR,
   dispatch_deadline_us_max_cloud_tasks: 24 * US_PER_HOUR + 15 * US_PER_SECOND,
+  // HTTP targets: [15 s, 30 min] (Cloud Tasks Task.dispatch_deadline).
+  dispatch_deadline_us_max_http: 30 * US_PER_MINUTE,
 } as const;
 
 /** The Task Queue API's methods (TaskQueueAddRequest, reference §3.1); Cloud Tasks adds PATCH and OPTIONS (§8). */
@@ -74,8 +86,9 @@ const METHODS: Readonly<Record<TaskApiFlavour, ReadonlySet<string>>> = {
   taskqueue: new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE']),
   'cloud-tasks': new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
 };
-/** Both APIs send a payload only with POST and PUT (reference §3.2, §4; Cloud Tasks `body`). */
+/** Both APIs send a payload only with POST and PUT (reference §3.2, §4; Cloud Tasks `body`); an HTTP target also with PATCH. */
 const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT']);
+const HTTP_TARGET_METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 const TARGET_PATTERN = /^(?:(?!-)[a-z\d-]{1,100}\.)?(?!-)[a-z\d-]{1,63}$/;
 
 const DEFAULT_URL_PREFIX = '/_ah/queue/';
@@ -121,7 +134,12 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   }
   const method = spec.method ?? 'POST';
   const methods = METHODS[flavour];
-  if (!methods.has(method)) invalid('method', `"${method}" is not one of ${[...methods].join(', ')}`, index);
+  // An HTTP target's fields are named as such (`httpRequest.headers.X`), so the API can say which request is at fault.
+  const http = spec.httpUrl !== undefined;
+  const f = http ? (name: string): string => `httpRequest.${name}` : (name: string): string => name;
+  if (!methods.has(method)) invalid(f('method'), `"${method}" is not one of ${[...methods].join(', ')}`, index);
+  if (http) checkHttpTarget(spec, flavour, index);
+  else if (spec.oidcToken !== undefined || spec.oauthToken !== undefined) invalid('httpRequest.url', 'an OIDC or OAuth token is for an HTTP target (httpUrl); an App Engine task has none', index, 'INVALID_URL');
 
   // ---- URL (reference §3.3; Cloud Tasks relativeUri) ----
   const url = spec.url;
@@ -146,17 +164,21 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     headers = Array.isArray(spec.headers) ? spec.headers.map(([k, v]) => [k, v]) : Object.entries(spec.headers);
     for (const [k, v] of headers) {
       const lower = k.toLowerCase();
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) invalid(`headers.${k}`, 'is not a valid HTTP header name', index, 'INVALID_HEADER');
-      if (/[\r\n\0]/.test(v)) invalid(`headers.${k}`, 'value contains a line break or NUL', index, 'INVALID_HEADER');
+      const field = f(`headers.${k}`);
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) invalid(field, 'is not a valid HTTP header name', index, 'INVALID_HEADER');
+      if (/[\r\n\0]/.test(v)) invalid(field, 'value contains a line break or NUL', index, 'INVALID_HEADER');
       // HTTP field values: visible characters, spaces and tabs, bytes 0x80-0xFF as obs-text (RFC 9110 §5.5).
       // eslint-disable-next-line no-control-regex
-      if (/[^\t\u0020-\u007e\u0080-\u00ff]/.test(v)) invalid(`headers.${k}`, 'value has a control character or a character beyond Latin-1; encode it (percent- or base64-encoding)', index, 'INVALID_HEADER');
+      if (/[^\t\u0020-\u007e\u0080-\u00ff]/.test(v)) invalid(field, 'value has a control character or a character beyond Latin-1; encode it (percent- or base64-encoding)', index, 'INVALID_HEADER');
       if (CONNECTION_HEADERS.has(lower)) {
-        invalid(`headers.${k}`, 'is set by the HTTP client that sends the task, not by the task (framing and connection headers: Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, Expect, TE, Trailer, Proxy-Connection)', index, 'INVALID_HEADER');
+        invalid(field, 'is set by the HTTP client that sends the task, not by the task (framing and connection headers: Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, Expect, TE, Trailer, Proxy-Connection)', index, 'INVALID_HEADER');
       }
       const clientHeader = flavour === 'taskqueue' && TASKQUEUE_CLIENT_HEADERS.has(lower);
-      if (lower === 'host' || (lower.startsWith('x-appengine-') && !clientHeader) || lower.startsWith('x-google-')) {
-        invalid(`headers.${k}`, 'is set by the queue, not by the task (Host, X-AppEngine-*, X-Google-* are reserved)', index, 'INVALID_HEADER');
+      if (lower === 'host' || (lower.startsWith('x-appengine-') && !clientHeader) || lower.startsWith('x-google-') || (http && lower.startsWith('x-cloudtasks-'))) {
+        invalid(field, `is set by the queue, not by the task (Host, X-AppEngine-*, X-Google-*${http ? ', X-CloudTasks-*' : ''} are reserved)`, index, 'INVALID_HEADER');
+      }
+      if (lower === 'authorization' && (spec.oidcToken !== undefined || spec.oauthToken !== undefined)) {
+        invalid(field, 'is set from the task\'s oidcToken or oauthToken; give one or the other', index, 'INVALID_HEADER');
       }
     }
     if (headers.length === 0) headers = undefined;
@@ -175,7 +197,7 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
     if (!Number.isInteger(spec.bodyBytes) || spec.bodyBytes < 0) invalid('bodyBytes', 'must be a whole number of bytes, 0 or more', index);
     payloadBytes = spec.bodyBytes;
   }
-  if (payloadBytes > 0 && !METHODS_WITH_BODY.has(method)) invalid('body', `a ${method} task cannot carry a payload`, index);
+  if (payloadBytes > 0 && !(http ? HTTP_TARGET_METHODS_WITH_BODY : METHODS_WITH_BODY).has(method)) invalid(f('body'), `a ${method} task cannot carry a payload`, index);
 
   // ---- ETA ----
   if (spec.countdownUs !== undefined && spec.etaUs !== undefined) invalid('eta', 'countdown and eta are exclusive; give one', index);
@@ -195,7 +217,7 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   const deadline = spec.dispatchDeadlineUs;
   if (deadline !== undefined) {
     const min = TASK_LIMITS.dispatch_deadline_us_min;
-    const max = flavour === 'cloud-tasks' ? TASK_LIMITS.dispatch_deadline_us_max_cloud_tasks : TASK_LIMITS.dispatch_deadline_us_max_taskqueue;
+    const max = http ? TASK_LIMITS.dispatch_deadline_us_max_http : flavour === 'cloud-tasks' ? TASK_LIMITS.dispatch_deadline_us_max_cloud_tasks : TASK_LIMITS.dispatch_deadline_us_max_taskqueue;
     if (typeof deadline !== 'number' || !Number.isSafeInteger(deadline)) invalid('dispatchDeadline', 'must be a whole number of microseconds', index, 'INVALID_DISPATCH_DEADLINE');
     if (deadline < min || deadline > max) {
       invalid('dispatchDeadline', `${deadline / US_PER_SECOND} s is outside [${min / US_PER_SECOND} s, ${max / US_PER_SECOND} s]`, index, 'INVALID_DISPATCH_DEADLINE');
@@ -204,9 +226,9 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
 
   // ---- size (Python SDK formula, reference §3.2) ----
   // Queue names are ASCII ([A-Za-z0-9-]), so the default URL's length is its byte length.
-  let size = method.length + payloadBytes + (url === undefined ? DEFAULT_URL_PREFIX.length + queue.length : utf8Length(url));
+  let size = method.length + payloadBytes + (spec.httpUrl !== undefined ? spec.httpUrl.length : url === undefined ? DEFAULT_URL_PREFIX.length + queue.length : utf8Length(url));
   for (const [k, v] of headers ?? []) size += utf8Length(k) + utf8Length(v) + 4;
-  if (size > TASK_LIMITS.size_bytes_max) invalid('body', `the task is ${size} bytes, above the limit of ${TASK_LIMITS.size_bytes_max}`, index, 'TASK_TOO_LARGE');
+  if (size > TASK_LIMITS.size_bytes_max) invalid(f('body'), `the task is ${size} bytes, above the limit of ${TASK_LIMITS.size_bytes_max}`, index, 'TASK_TOO_LARGE');
 
   // Only what differs from the default is kept (in schema order), so most simulated tasks carry
   // no options at all, and allocate none.
@@ -220,7 +242,48 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   if (spec.target !== undefined) (o ??= {}).target = spec.target;
   if (spec.retry !== undefined) (o ??= {}).retry = checkRetryOptions(spec.retry, index);
   if (deadline !== undefined) (o ??= {}).dispatchDeadlineUs = deadline;
+  if (spec.httpUrl !== undefined) (o ??= {}).httpUrl = spec.httpUrl;
+  if (spec.oidcToken !== undefined) {
+    (o ??= {}).oidcServiceAccount = spec.oidcToken.serviceAccountEmail;
+    if (spec.oidcToken.audience !== undefined && spec.oidcToken.audience !== '') o.oidcAudience = spec.oidcToken.audience;
+  }
+  if (spec.oauthToken !== undefined) {
+    (o ??= {}).oauthServiceAccount = spec.oauthToken.serviceAccountEmail;
+    if (spec.oauthToken.scope !== undefined && spec.oauthToken.scope !== '') o.oauthScope = spec.oauthToken.scope;
+  }
   return { queue, eta, size, options: o };
+}
+
+/**
+ * An HTTP target's own rules (Cloud Tasks HttpRequest): an absolute http(s) URL that an HTTP
+ * client can send as it is, no App Engine path or service beside it, and at most one token,
+ * naming a service account. Which hosts the URL may name is the service's choice
+ * (`--allow-http-target`), not a rule of the engine.
+ */
+function checkHttpTarget(spec: TaskSpec, flavour: TaskApiFlavour, index: number | undefined): void {
+  const url = spec.httpUrl as string;
+  if (flavour !== 'cloud-tasks') invalid('httpRequest.url', 'HTTP targets are a Cloud Tasks feature; the Task Queue API sends tasks to App Engine services', index, 'INVALID_URL');
+  if (spec.url !== undefined || spec.target !== undefined) invalid('httpRequest.url', 'an HTTP target task has no App Engine path or service (url, target)', index, 'INVALID_URL');
+  if (!/^https?:\/\//i.test(url)) invalid('httpRequest.url', `"${truncate(url)}" must be an absolute URL starting with http:// or https://`, index, 'INVALID_URL');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f]/.test(url)) invalid('httpRequest.url', 'must not contain spaces or control characters', index, 'INVALID_URL');
+  if (/[^\u0021-\u007e]/.test(url)) invalid('httpRequest.url', 'must be ASCII: percent-encode other characters (as UTF-8, e.g. %C3%A9 for é)', index, 'INVALID_URL');
+  if (url.length > TASK_LIMITS.url_length_max) invalid('httpRequest.url', `is ${url.length} characters, above the limit of ${TASK_LIMITS.url_length_max}`, index, 'INVALID_URL');
+  if (url.includes('#')) invalid('httpRequest.url', 'must not contain a fragment (#)', index, 'INVALID_URL');
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || parsed.hostname === '') invalid('httpRequest.url', `"${truncate(url)}" is not a URL with a host`, index, 'INVALID_URL');
+  if (parsed.username !== '' || parsed.password !== '') invalid('httpRequest.url', 'must not carry credentials (user:password@); use headers or a token', index, 'INVALID_URL');
+  if (spec.oidcToken !== undefined && spec.oauthToken !== undefined) invalid('httpRequest.oidcToken', 'give oidcToken or oauthToken, not both', index);
+  for (const [name, token] of [['oidcToken', spec.oidcToken], ['oauthToken', spec.oauthToken]] as const) {
+    if (token === undefined) continue;
+    const email = token.serviceAccountEmail;
+    if (typeof email !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(email)) invalid(`httpRequest.${name}`, `serviceAccountEmail ${JSON.stringify(String(email ?? '')).slice(0, 80)} is not a service account's email`, index);
+  }
 }
 
 /** Per-task retry options: system defaults for unset fields, then the min/max fix-up (reference §1.2). */

@@ -22,12 +22,11 @@ import type { AttemptRequest, ObservedOutcome } from '../core/attempt.js';
 import type { TargetSettings } from '../core/events.js';
 import { serviceOf } from '../core/names.js';
 import { RETRY_REASONS } from '../core/retry-reason.js';
-import { US_PER_SECOND, type Micros } from '../core/time.js';
 import type { RealTransport } from '../engine/wall-driver.js';
+import { attemptHeaders, observedOutcome, type TokenMinter } from './attempt-wire.js';
 import { Deadlines, type DeadlineEntry } from './deadlines.js';
 
-export const APP_ENGINE_USER_AGENT = 'AppEngine-Google; (+http://code.google.com/appengine)';
-export const DEFAULT_BODY_CONTENT_TYPE = 'application/octet-stream';
+export { APP_ENGINE_USER_AGENT, CLOUD_TASKS_USER_AGENT, DEFAULT_BODY_CONTENT_TYPE, attemptHeaders, formatEtaSeconds, observedOutcome, type TokenMinter } from './attempt-wire.js';
 
 export { RETRY_REASONS };
 
@@ -36,6 +35,8 @@ export interface HttpDispatcherOptions {
   targets: Record<string, TargetSettings>;
   /** Connections per origin. */
   connections?: number;
+  /** Makes the OIDC and OAuth tokens of HTTP target tasks. */
+  tokens?: TokenMinter;
 }
 
 export interface HttpDispatcher extends RealTransport {
@@ -59,48 +60,6 @@ export function resolveTarget(targets: Record<string, TargetSettings>, target: s
   if (url === undefined) return null;
   const u = new URL(url);
   return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
-}
-
-/** `X-AppEngine-TaskETA`: epoch seconds with six decimals, from integer µs (no float rounding). */
-export function formatEtaSeconds(etaUs: Micros): string {
-  const us = Math.round(etaUs);
-  const whole = Math.floor(us / US_PER_SECOND);
-  const frac = us - whole * US_PER_SECOND;
-  return `${whole}.${String(frac).padStart(6, '0')}`;
-}
-
-/** The headers of one attempt: the task's own, then the queue's (which a task cannot set). */
-export function attemptHeaders(req: AttemptRequest): Record<string, string> {
-  const headers: Record<string, string> = {};
-  let hasContentType = false;
-  let hasUserAgent = false;
-  for (const [k, v] of req.headers) {
-    headers[k] = v;
-    const lower = k.toLowerCase();
-    if (lower === 'content-type') hasContentType = true;
-    else if (lower === 'user-agent') hasUserAgent = true;
-  }
-  if (!hasUserAgent) headers['user-agent'] = APP_ENGINE_USER_AGENT;
-  if (req.body !== undefined && !hasContentType) headers['content-type'] = DEFAULT_BODY_CONTENT_TYPE;
-  headers['x-appengine-queuename'] = req.queue;
-  headers['x-appengine-taskname'] = req.name;
-  headers['x-appengine-taskretrycount'] = String(req.retryCount);
-  headers['x-appengine-taskexecutioncount'] = String(req.executionCount);
-  headers['x-appengine-tasketa'] = formatEtaSeconds(req.etaUs);
-  if (req.previousStatus !== null) headers['x-appengine-taskpreviousresponse'] = String(req.previousStatus);
-  if (req.retryCount > 0 && req.retryReason !== undefined) headers['x-appengine-taskretryreason'] = req.retryReason;
-  return headers;
-}
-
-/** Maps what undici gave (a status, or an error) to an attempt outcome. */
-export function observedOutcome(result: { status: number } | { error: unknown }): ObservedOutcome {
-  if ('status' in result) return { status: result.status };
-  const err = result.error as { name?: string; code?: string; cause?: { code?: string }; message?: string } | undefined;
-  if (err?.name === 'TimeoutError') return { status: null, reason: 'deadline', error: RETRY_REASONS.deadline };
-  const code = err?.code ?? err?.cause?.code;
-  if (code === 'ECONNREFUSED') return { status: null, reason: 'connection', error: RETRY_REASONS.refused };
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { status: null, reason: 'connection', error: RETRY_REASONS.reset };
-  return { status: null, reason: 'connection', error: `${RETRY_REASONS.other}: ${code ?? err?.message ?? String(err)}` };
 }
 
 /** What a deadline abort carries into undici (and what observedOutcome recognises). */
@@ -139,6 +98,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     private readonly deadlines: Deadlines,
     private readonly deadlineMs: number,
     private readonly resolve: (outcome: ObservedOutcome) => void,
+    private readonly tokens: TokenMinter | undefined,
   ) {
     this.deadline = deadlines.add(deadlineMs, this.expire);
   }
@@ -153,7 +113,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     this.started = true;
     const req = this.req;
     const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
-    this.origin.pool.dispatch({ path: this.path, method: req.method, headers: attemptHeaders(req), body }, this);
+    this.origin.pool.dispatch({ path: this.path, method: req.method, headers: attemptHeaders(req, this.tokens), body }, this);
     return true;
   }
 
@@ -328,6 +288,11 @@ class Origin {
   };
 }
 
+/** An HTTP target's URL, as attemptTarget gives it in place of a service name. */
+function isHttpUrl(target: string): boolean {
+  return target.startsWith('http://') || target.startsWith('https://') || /^https?:\/\//i.test(target);
+}
+
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Origin>();
   const connections = options.connections ?? 128;
@@ -355,8 +320,20 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
     }
     return route;
   };
+  /**
+   * An HTTP target task's origin and path. Its origin gets a pool like a worker's; HTTP targets
+   * get no backpressure (any task may go anywhere): past the window they wait here, in order.
+   */
+  const httpRoute = (url: string): { origin: Origin; path: string } => {
+    const u = new URL(url);
+    return { origin: poolFor(u.origin), path: `${u.pathname}${u.search}` };
+  };
   return {
     hasRoom(targetName: string, queueIndex: number, pinned = true): boolean {
+      if (isHttpUrl(targetName)) {
+        httpRoute(targetName).origin.claim(queueIndex);
+        return true;
+      }
       const route = routeOf(targetName);
       if (route === null) return true; // sent at once as a no-target failure
       // A queue whose tasks may go to several workers is not held back by one of them (its next
@@ -372,12 +349,19 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       room.listener = listener;
     },
     send(req: AttemptRequest): Promise<ObservedOutcome> {
-      const route = routeOf(req.target);
-      if (route === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
+      let origin: Origin;
+      let path: string;
+      if (req.httpTarget) {
+        ({ origin, path } = httpRoute(req.url));
+      } else {
+        const route = routeOf(req.target);
+        if (route === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
+        origin = route.origin;
+        path = route.basePath + req.url;
+      }
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
-      const origin = route.origin;
-      const path = route.basePath + req.url;
-      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve), req.queueIndex, req.forced));
+      const tokens = options.tokens;
+      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve, tokens), req.queueIndex, req.forced));
     },
     async close(): Promise<void> {
       await Promise.all([...pools.values()].map((o) => o.pool.close()));

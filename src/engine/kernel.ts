@@ -190,8 +190,9 @@ export class Kernel {
     this.command({ type: 'resume-queue', queue });
   }
 
-  purgeQueue(queue: string): void {
-    this.command({ type: 'purge-queue', queue });
+  /** `forgetNames`: also free every task name of the queue, tombstones included (a test reset). */
+  purgeQueue(queue: string, forgetNames = false): void {
+    this.command(forgetNames ? { type: 'purge-queue', queue, forgetNames } : { type: 'purge-queue', queue });
   }
 
   runTask(queue: string, name: string): void {

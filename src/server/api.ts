@@ -23,7 +23,8 @@ import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
 import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList } from './dashboard-figures.js';
 import { ASSETS_PATH, asset, page, sendFile, type ServedFile } from './dashboard-page.js';
-import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext, type QueueVerb } from './operations.js';
+import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
+import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 
 export type { ApiContext, ReloadOutcome } from './operations.js';
 
@@ -181,6 +182,24 @@ const ROUTES: readonly Route[] = [
         return ctx.stories.read(state(ctx), m.queue, m.task);
       },
     },
+  },
+  {
+    pattern: /^\/pushq\/reset$/,
+    methods: {
+      POST: async (ctx, m) => {
+        await readBody(m, REQUEST_BODIES.empty);
+        return resetTasks(ctx);
+      },
+    },
+  },
+  // The issuer of HTTP target tasks' OIDC tokens: its discovery document and public keys.
+  {
+    pattern: new RegExp(`^${OPENID_CONFIGURATION_PATH.replaceAll('.', '\\.')}$`),
+    methods: { GET: async (ctx) => ctx.tokens.openidConfiguration() },
+  },
+  {
+    pattern: new RegExp(`^${JWKS_PATH.replaceAll('.', '\\.')}$`),
+    methods: { GET: async (ctx) => ctx.tokens.jwks() },
   },
   {
     pattern: /^\/pushq\/health$/,

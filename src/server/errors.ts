@@ -55,6 +55,8 @@ export type ApiErrorCode =
   | 'UNKNOWN_PATH'
   | 'UNSUPPORTED_METHOD'
   | 'QUEUES_FROM_CONFIG'
+  | 'HTTP_TARGET_NOT_ALLOWED'
+  | 'RESET_NOT_ALLOWED'
   | 'CONFIG_INVALID'
   | 'STORY_UNAVAILABLE'
   | 'STARTING'
@@ -77,6 +79,8 @@ const API_CODES: Readonly<Record<ApiErrorCode, { status: GoogleStatus; http?: nu
   UNKNOWN_PATH: { status: 'NOT_FOUND' },
   UNSUPPORTED_METHOD: { status: 'NOT_FOUND' },
   QUEUES_FROM_CONFIG: { status: 'FAILED_PRECONDITION' },
+  HTTP_TARGET_NOT_ALLOWED: { status: 'INVALID_ARGUMENT' },
+  RESET_NOT_ALLOWED: { status: 'FAILED_PRECONDITION' },
   CONFIG_INVALID: { status: 'INVALID_ARGUMENT' },
   STORY_UNAVAILABLE: { status: 'UNIMPLEMENTED' },
   STARTING: { status: 'UNAVAILABLE' },
@@ -122,10 +126,17 @@ const FIELD_PATHS: Readonly<Record<string, string>> = {
   target: 'task.app_engine_http_request.app_engine_routing',
   dispatchDeadline: 'task.dispatch_deadline',
   queue: 'parent',
+  // An HTTP target's fields (task-spec.ts names them `httpRequest.*`).
+  'httpRequest.url': 'task.http_request.url',
+  'httpRequest.method': 'task.http_request.http_method',
+  'httpRequest.body': 'task.http_request.body',
+  'httpRequest.oidcToken': 'task.http_request.oidc_token',
+  'httpRequest.oauthToken': 'task.http_request.oauth_token',
 };
 
 export function apiFieldPath(engineField: string): string {
   if (engineField.startsWith('headers.')) return `task.app_engine_http_request.headers[${engineField.slice('headers.'.length)}]`;
+  if (engineField.startsWith('httpRequest.headers.')) return `task.http_request.headers[${engineField.slice('httpRequest.headers.'.length)}]`;
   return FIELD_PATHS[engineField] ?? engineField;
 }
 

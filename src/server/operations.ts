@@ -20,6 +20,8 @@ import type { AttemptHistory } from '../projections/attempt-history.js';
 import type { DispatchCounters } from '../projections/dispatch-counters.js';
 import { ApiError } from './errors.js';
 import { createTaskSpec, isLive, queueResource, taskResource, type Location, type TaskView } from './resources.js';
+import type { HttpTargetPolicy } from './http-target.js';
+import type { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import type { TaskStoryCache } from './task-story-view.js';
 
 export interface ReloadOutcome {
@@ -36,6 +38,12 @@ export interface ApiContext {
   counters: DispatchCounters;
   /** Task stories told from `log`, with their memory. */
   stories: TaskStoryCache;
+  /** Which URLs an HTTP target task may name (`--allow-http-target`). */
+  httpTargets: HttpTargetPolicy;
+  /** The issuer of HTTP target tasks' tokens: its discovery document and keys are served. */
+  tokens: IdTokenIssuer;
+  /** Whether `POST /pushq/reset` is served (`--allow-reset`). */
+  resetAllowed: boolean;
   reload(): Promise<ReloadOutcome>;
   /** Set when shutting down: new requests get UNAVAILABLE. */
   stopping: boolean;
@@ -122,7 +130,7 @@ export async function changeQueue(ctx: ApiContext, loc: Location, queue: string,
 
 /** CreateTask: `request` is `{ task, responseView }` (camelCase names). */
 export async function createTask(ctx: ApiContext, loc: Location, queue: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { spec, view } = createTaskSpec(loc, queue, request);
+  const { spec, view } = createTaskSpec(loc, queue, request, ctx.httpTargets);
   const [added] = await durable(ctx, () => ctx.driver.kernel.addTasks([spec], 'cloud-tasks'));
   return taskResource(loc, engineState(ctx), ctx.history, (added as { id: number }).id, view);
 }
@@ -150,6 +158,20 @@ export function getTask(ctx: ApiContext, loc: Location, queue: string, task: str
 export async function deleteTask(ctx: ApiContext, queue: string, task: string): Promise<Record<string, never>> {
   await durable(ctx, () => ctx.driver.kernel.deleteTask(queue, task));
   return {};
+}
+
+/**
+ * `POST /pushq/reset` (`--allow-reset`, for test suites): every task of every queue is dropped
+ * (a purge: attempts in flight finish as orphans) and every task name freed, tombstones included.
+ * The queues stay as they are (configuration, paused or not).
+ */
+export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknown>> {
+  if (!ctx.resetAllowed) throw new ApiError('RESET_NOT_ALLOWED', 'POST /pushq/reset drops every task; this server was started without --allow-reset, which serves it (for test suites)');
+  const queues = engineState(ctx).queues.map((q) => q.name);
+  await durable(ctx, () => {
+    for (const q of queues) ctx.driver.kernel.purgeQueue(q, true);
+  });
+  return { reset: true, queues };
 }
 
 export async function runTask(ctx: ApiContext, loc: Location, queue: string, task: string, view: TaskView): Promise<Record<string, unknown>> {

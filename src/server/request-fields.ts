@@ -41,11 +41,19 @@ const APP_ENGINE_HTTP_REQUEST = message({
   body: 'value',
 });
 
+const HTTP_REQUEST = message({
+  url: 'value',
+  httpMethod: 'value',
+  headers: 'map',
+  body: 'value',
+  oauthToken: message({ serviceAccountEmail: 'value', scope: 'value' }),
+  oidcToken: message({ serviceAccountEmail: 'value', audience: 'value' }),
+});
+
 const TASK = message({
   name: 'value',
   appEngineHttpRequest: APP_ENGINE_HTTP_REQUEST,
-  // HTTP targets are known to Cloud Tasks; pushq refuses them by name (resources.ts).
-  httpRequest: 'value',
+  httpRequest: HTTP_REQUEST,
   scheduleTime: SECONDS_NANOS,
   createTime: SECONDS_NANOS,
   dispatchDeadline: SECONDS_NANOS,

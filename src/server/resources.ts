@@ -14,11 +14,13 @@ import { queueStateName, taskName } from '../core/state.js';
 import type { HttpMethod } from '../core/task-table.js';
 import type { TaskSpec } from '../core/task-spec.js';
 import { isFinal, type TaskState } from '../core/task-machine.js';
-import { deadlineFor } from '../core/handler-deadline.js';
+import { DEADLINE_HTTP_TARGET_US, deadlineFor } from '../core/handler-deadline.js';
+import { OAUTH_SCOPE_DEFAULT } from '../core/attempt.js';
 import { serviceOf, versionOf } from '../core/names.js';
 import { QUEUE_LIMITS } from '../config/types.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
 import { ApiError } from './errors.js';
+import { HttpTargetPolicy, httpTaskSpec } from './http-target.js';
 import { formatDuration, formatDurationUs, formatTimestamp, parseDuration, parseTimestamp } from './timestamps.js';
 
 export interface Location {
@@ -108,18 +110,25 @@ export function taskResource(loc: Location, state: EngineState, history: Attempt
   const meta = tasks.meta[id];
   const request: Record<string, unknown> = { httpMethod: meta?.method ?? 'POST' };
   const target = q.config.target ?? meta?.target;
-  const routing = routingOf(meta?.target ?? null);
-  if (routing) request['appEngineRouting'] = routing;
-  request['relativeUri'] = meta?.url ?? `/_ah/queue/${q.name}`;
+  const http = meta?.httpUrl !== undefined;
+  if (http) {
+    request['url'] = meta.httpUrl;
+    if (meta.oidcServiceAccount !== undefined) request['oidcToken'] = { serviceAccountEmail: meta.oidcServiceAccount, audience: meta.oidcAudience ?? meta.httpUrl };
+    if (meta.oauthServiceAccount !== undefined) request['oauthToken'] = { serviceAccountEmail: meta.oauthServiceAccount, scope: meta.oauthScope ?? OAUTH_SCOPE_DEFAULT };
+  } else {
+    const routing = routingOf(meta?.target ?? null);
+    if (routing) request['appEngineRouting'] = routing;
+    request['relativeUri'] = meta?.url ?? `/_ah/queue/${q.name}`;
+  }
   if (meta?.headers) request['headers'] = Object.fromEntries(meta.headers);
   if (view === 'FULL' && meta?.body !== undefined) request['body'] = meta.body;
   const out: Record<string, unknown> = {
     name: taskPath(loc, q.name, taskName(state, id)),
-    appEngineHttpRequest: request,
+    [http ? 'httpRequest' : 'appEngineHttpRequest']: request,
     scheduleTime: formatTimestamp(tasks.eta[id] as number),
     createTime: formatTimestamp(tasks.addedAt[id] as number),
-    // The task's own deadline as given (Cloud Tasks echoes it), else the target's scaling deadline.
-    dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? deadlineFor(state.settings, target ?? 'default')),
+    // The task's own deadline as given (Cloud Tasks echoes it), else its target's default.
+    dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? (http ? DEADLINE_HTTP_TARGET_US : deadlineFor(state.settings, target ?? 'default'))),
     dispatchCount: tasks.dispatchCount[id] as number,
     responseCount: tasks.executionCount[id] as number,
   };
@@ -147,6 +156,8 @@ export function isLive(state: EngineState, id: number): boolean {
 
 // ---- CreateTask -----------------------------------------------------------------------------------
 
+const LOOPBACK_ONLY = HttpTargetPolicy.create();
+
 const METHOD_NUMBERS: readonly (HttpMethod | undefined)[] = [undefined, 'POST', 'GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
@@ -154,7 +165,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseMethod(value: unknown): HttpMethod | undefined {
+function parseMethod(value: unknown, field = 'task.app_engine_http_request.http_method'): HttpMethod | undefined {
   if (value === undefined || value === null || value === 'HTTP_METHOD_UNSPECIFIED' || value === 0) return undefined;
   if (typeof value === 'number') {
     const m = METHOD_NUMBERS[value];
@@ -162,7 +173,7 @@ function parseMethod(value: unknown): HttpMethod | undefined {
   } else if (typeof value === 'string' && METHOD_NUMBERS.includes(value as HttpMethod)) {
     return value as HttpMethod;
   }
-  throw new ApiError('INVALID_TASK', `httpMethod: "${String(value)}" is not an HTTP method Cloud Tasks accepts`, 'task.app_engine_http_request.http_method');
+  throw new ApiError('INVALID_TASK', `httpMethod: "${String(value)}" is not an HTTP method Cloud Tasks accepts`, field);
 }
 
 /**
@@ -170,13 +181,17 @@ function parseMethod(value: unknown): HttpMethod | undefined {
  * Shape errors are reported here; the App Engine rules (name pattern, size, ETA, headers, URL)
  * are the engine's (checkTaskSpec), so both the simulation and the service apply the same ones.
  */
-export function createTaskSpec(loc: Location, queue: string, body: unknown): { spec: TaskSpec; view: TaskView } {
+export function createTaskSpec(loc: Location, queue: string, body: unknown, httpTargets: HttpTargetPolicy = LOOPBACK_ONLY): { spec: TaskSpec; view: TaskView } {
   if (!isRecord(body)) throw new ApiError('INVALID_FIELD', 'the request body must be a JSON object', 'task');
   const view = parseView(body['responseView']);
   const task = body['task'];
   if (!isRecord(task)) throw new ApiError('INVALID_FIELD', 'task is required', 'task');
-  if (task['httpRequest'] !== undefined) throw new ApiError('INVALID_FIELD', 'httpRequest (HTTP targets) is not supported: pushq serves App Engine queues; use appEngineHttpRequest', 'task.http_request');
   const spec: TaskSpec = { queue };
+  const httpRequest = task['httpRequest'];
+  if (httpRequest !== undefined && httpRequest !== null) {
+    if (task['appEngineHttpRequest'] !== undefined && task['appEngineHttpRequest'] !== null) throw new ApiError('INVALID_FIELD', 'a task has appEngineHttpRequest or httpRequest, not both', 'task');
+    Object.assign(spec, httpTaskSpec(httpRequest, httpTargets, parseMethod));
+  }
   const name = task['name'];
   if (name !== undefined && name !== '') {
     if (typeof name !== 'string') throw new ApiError('INVALID_TASK_NAME', 'task.name must be a string', 'task.name');

@@ -141,6 +141,8 @@ export class RequestGuard {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/pushq/login' && method === 'POST') return void this.login(req, res);
     if (path?.startsWith('/pushq/assets/') && SAFE_METHODS.has(method)) return next(req, res); // the login page's own files
+    // The OIDC issuer's discovery document and public keys: workers verifying tokens have no token of pushq's.
+    if (path?.startsWith('/.well-known/') && SAFE_METHODS.has(method)) return next(req, res);
     if ((path === '/' || path === '/dashboard') && SAFE_METHODS.has(method)) return login.serve(res, 401);
     res.setHeader('www-authenticate', 'Bearer realm="pushq"');
     refuse(req, res, new ApiError('AUTH_REQUIRED', req.headers.authorization === undefined ? 'this server needs Authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the Authorization header does not carry this server\'s token'));

@@ -21,6 +21,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
+import { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
@@ -33,6 +34,7 @@ import { LOGIN_PAGE } from './dashboard-page.js';
 import { LogOutageGuard } from './log-outage.js';
 import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
+import { HttpTargetPolicy } from './http-target.js';
 import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
@@ -68,6 +70,10 @@ export interface ServiceOptions {
   /** the token every request needs (--auth-token), and whether a public bind may go without one (--insecure-public). */
   authToken?: string;
   insecurePublic?: boolean;
+  /** More hosts HTTP target tasks may name, beyond loopback (`--allow-http-target`, http-target.ts). */
+  allowHttpTargets?: string[];
+  /** Serve `POST /pushq/reset` (`--allow-reset`): drops every task and tombstone, keeps the queues. */
+  allowReset?: boolean;
   /** The API server's timeouts and connection bound (connection-limits.ts); tests shorten them. */
   limits?: Partial<ApiServerLimits>;
 }
@@ -129,6 +135,7 @@ export class PushqService {
   static async start(options: ServiceOptions): Promise<PushqService> {
     // Refuses an unsafe exposure (a public bind without a token) before anything is bound.
     const guard = await RequestGuard.create(options);
+    const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets);
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     const history = new AttemptHistory();
     const counters = new DispatchCounters();
@@ -165,7 +172,10 @@ export class PushqService {
     const clock = createWallClock(state.lastEventAt);
     // After shutdown an attempt that still answers is not settled (driver.detach): the log is
     // closed, and the next start re-dispatches it (at-least-once).
-    const dispatcher = createHttpDispatcher({ targets: options.targets, ...(options.connections === undefined ? {} : { connections: options.connections }) });
+    // HTTP target tasks' tokens name this server as their issuer: its URL, known once it listens.
+    const bound = server.address() as AddressInfo;
+    const tokens = new IdTokenIssuer(`http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`);
+    const dispatcher = createHttpDispatcher({ targets: options.targets, tokens, ...(options.connections === undefined ? {} : { connections: options.connections }) });
     // No new attempt while the log cannot be written (log-outage.ts).
     const outage = new LogOutageGuard(dispatcher, options.log, (line) => process.stderr.write(`${line}\n`));
     const d = new WallDriver({
@@ -202,6 +212,9 @@ export class PushqService {
       history,
       counters,
       stories: new TaskStoryCache(options.log),
+      httpTargets,
+      tokens,
+      resetAllowed: options.allowReset === true,
       stopping: false,
       reload: async () => ({ ok: false, lines: [] }),
     };

@@ -3,7 +3,7 @@
  * anything is dispatched or logged. The message names the fix and ends with the code, as the
  * API's errors do.
  */
-export type ServeStartErrorCode = 'UNPROTECTED_PUBLIC_BIND' | 'AUTH_TOKEN_INVALID' | 'ALLOW_HOST_INVALID' | 'ALLOW_ORIGIN_INVALID' | 'PORT_IN_USE';
+export type ServeStartErrorCode = 'UNPROTECTED_PUBLIC_BIND' | 'AUTH_TOKEN_INVALID' | 'ALLOW_HOST_INVALID' | 'ALLOW_ORIGIN_INVALID' | 'ALLOW_HTTP_TARGET_INVALID' | 'PORT_IN_USE';
 
 export class ServeStartError extends Error {
   override name = 'ServeStartError';

@@ -196,7 +196,7 @@ describe('errors in the Google JSON shape', () => {
     ['a body over 100 KiB', { appEngineHttpRequest: { body: Buffer.alloc(102_400).toString('base64') } }, 'task.app_engine_http_request.body'],
     ['a body on a GET', { appEngineHttpRequest: { httpMethod: 'GET', body: 'aGk=' } }, 'task.app_engine_http_request.body'],
     ['an unknown method', { appEngineHttpRequest: { httpMethod: 'BREW' } }, 'task.app_engine_http_request.http_method'],
-    ['an HTTP target', { httpRequest: { url: 'http://x' } }, 'task.http_request'],
+    ['an HTTP target outside loopback (--allow-http-target)', { httpRequest: { url: 'http://x' } }, 'task.http_request.url'],
     ['an appEngineRouting that is not an object', { appEngineHttpRequest: { appEngineRouting: 'worker' } }, 'task.app_engine_http_request.app_engine_routing'],
     ['an appEngineRouting.service that is not a string', { appEngineHttpRequest: { appEngineRouting: { service: 7 } } }, 'task.app_engine_http_request.app_engine_routing.service'],
     ['a dispatchDeadline that is not a duration', { dispatchDeadline: '30' }, 'task.dispatch_deadline'],

@@ -23,7 +23,7 @@ afterAll(() => worker.close());
 
 function attempt(over: Partial<AttemptRequest>): AttemptRequest {
   return {
-    id: 7, queue: 'q', queueIndex: 0, name: 'n7', method: 'POST', url: '/', headers: [], body: undefined, bodyBytes: 0, target: 'default',
+    id: 7, queue: 'q', queueIndex: 0, name: 'n7', method: 'POST', url: '/', httpTarget: false, auth: undefined, headers: [], body: undefined, bodyBytes: 0, target: 'default',
     retryCount: 0, executionCount: 0, previousStatus: null, retryReason: undefined, etaUs: 1_500_000_000_000_001, dispatchedAt: 0, deadlineUs: 10_000_000, forced: false,
     ...over,
   };
@@ -46,7 +46,8 @@ describe('HTTP dispatcher', () => {
       expect(await d.send(attempt({ url: '/teapot' }))).toEqual({ status: 418 });
       expect(await d.send(attempt({ url: '/redirect' }))).toEqual({ status: 302 });
       expect(worker.forUrl('/redirect')).toHaveLength(1);
-      expect(await d.send(attempt({ target: 'dead' }))).toEqual({ status: null, reason: 'connection', error: 'connection-refused' });
+      // The refused address is in the error, after the retry reason's code.
+      expect(await d.send(attempt({ target: 'dead' }))).toEqual({ status: null, reason: 'connection', error: `connection-refused: ECONNREFUSED 127.0.0.1:${dead}` });
       const started = Date.now();
       expect(await d.send(attempt({ url: '/slow', deadlineUs: 100_000 }))).toEqual({ status: null, reason: 'deadline', error: 'deadline-exceeded' });
       expect(Date.now() - started).toBeLessThan(450);

@@ -5,27 +5,24 @@
 import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, flagLines, parseCommandLine, type ParsedArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from './io.js';
-import { simulateCommand } from './simulate.js';
-import { serveCommand } from './serve.js';
-import { replayCommand } from './replay.js';
-import { validateCommand } from './validate.js';
-import { compareCommand } from './compare.js';
-import { tuneCommand } from './tune.js';
-
 interface CommandEntry {
-  run: CliCommand;
+  /**
+   * The command, loaded when it runs: `pushq simulate` never loads the server's HTTP, gRPC and
+   * protobuf stacks (loading every command cost a whole-process run hundreds of milliseconds).
+   */
+  load: () => Promise<CliCommand>;
   /** One line for `pushq --help`. */
   summary: string;
 }
 
 /** Every command, one line each. */
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  serve: { run: serveCommand, summary: 'run push queues locally: real HTTP dispatch, Cloud Tasks v2 REST API, durable log' },
-  replay: { run: replayCommand, summary: 'rebuild the state an event log describes: per-queue summary, state at a time, a task\'s story' },
-  validate: { run: validateCommand, summary: "check queue.yaml / queue.xml files against App Engine's rules" },
-  simulate: { run: simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time; --seeds N for many' },
-  compare: { run: compareCommand, summary: 'run scenario files on the same seeds and compare every figure, with 95% intervals' },
-  tune: { run: tuneCommand, summary: 'find the least setting of queue directives that meets goals on every seed' },
+  serve: { load: async () => (await import('./serve.js')).serveCommand, summary: 'run push queues locally: real HTTP dispatch, Cloud Tasks v2 REST API, durable log' },
+  replay: { load: async () => (await import('./replay.js')).replayCommand, summary: 'rebuild the state an event log describes: per-queue summary, state at a time, a task\'s story' },
+  validate: { load: async () => (await import('./validate.js')).validateCommand, summary: "check queue.yaml / queue.xml files against App Engine's rules" },
+  simulate: { load: async () => (await import('./simulate.js')).simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time; --seeds N for many' },
+  compare: { load: async () => (await import('./compare.js')).compareCommand, summary: 'run scenario files on the same seeds and compare every figure, with 95% intervals' },
+  tune: { load: async () => (await import('./tune.js')).tuneCommand, summary: 'find the least setting of queue directives that meets goals on every seed' },
 };
 
 /** pushq's own flags, given before any command. */
@@ -81,5 +78,5 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.stderr(`pushq: unknown command ${name}\n\n${usage()}`);
     return EXIT_USAGE;
   }
-  return command.run(argv.slice(at + 1), io);
+  return (await command.load())(argv.slice(at + 1), io);
 }

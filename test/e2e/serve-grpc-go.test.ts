@@ -3,7 +3,7 @@
  * golang-google-cloud-dev, installed by .ci/ensure-go.sh before the tests), unchanged, against
  * `pushq serve`'s gRPC API on loopback: a Go program (test/fixtures/cloudtasks-go/main.go) built
  * here in GOPATH mode, set up with option.WithEndpoint, option.WithoutAuthentication() and an
- * insecure dial option, prints what every call returned.
+ * insecure dial option, prints what every call returned (HTTP target tasks included).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -83,6 +83,17 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
     expect(out.badName).toMatchObject({ code: 'InvalidArgument', field: 'task.name', reason: 'INVALID_TASK_NAME' });
     expect(out.badDeadline).toMatchObject({ code: 'InvalidArgument', field: 'task.dispatch_deadline', reason: 'INVALID_DISPATCH_DEADLINE' });
     expect(out.createQueue).toMatchObject({ code: 'FailedPrecondition', reason: 'QUEUES_FROM_CONFIG' });
+  });
+
+  it('creates an HTTP target task with an OIDC token: sent to its URL with X-CloudTasks-* headers and a bearer ID token; a host beyond loopback is INVALID_ARGUMENT on task.http_request.url', async () => {
+    expect(out.httpTarget).toBe(`${worker.url}/go/http`);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/go/http'), 10_000, 'the HTTP target task');
+    const r = worker.forUrl('/go/http')[0]!;
+    expect(r.body.toString()).toBe('from go');
+    expect(r.headers['x-cloudtasks-taskname']).toBe('go-http');
+    expect(r.headers['x-cloudtasks-queuename']).toBe('default');
+    expect(r.headers['authorization']).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(out.httpTargetNotAllowed).toMatchObject({ code: 'InvalidArgument', field: 'task.http_request.url', reason: 'HTTP_TARGET_NOT_ALLOWED' });
   });
 
   it('the tasks are in the same engine as REST', async () => {

@@ -34,7 +34,8 @@ const DASHBOARD_TASKS_DEFAULT = 200;
 class FileAnswer {
   constructor(readonly file: ServedFile) {}
 }
-const V2 = '^/v2/projects/([^/]+)/locations/([^/]+)/queues';
+// `/v2` may be left out: Firebase Admin SDKs call a Cloud Tasks emulator (CLOUD_TASKS_EMULATOR_HOST) at `/projects/...`.
+const V2 = '^(?:/v2)?/projects/([^/]+)/locations/([^/]+)/queues';
 
 type Handler = (ctx: ApiContext, m: Match) => Promise<unknown>;
 

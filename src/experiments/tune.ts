@@ -4,8 +4,8 @@
  *
  * Search. With one key, and every goal one whose meeting can only go from no to yes as the key
  * rises (tune-model.ts), a bisection: the first probe at the analytic first guess, then its
- * neighbour below (or above), which brackets the answer at once when the guess is right, then
- * halving. Otherwise a bounded grid: every setting (every combination of several keys, at most
+ * neighbour below (or above), which brackets the answer at once when the guess is right; else
+ * steps of 2, 4, 8, … away from the guess until the answer is bracketed, then halving. Otherwise a bounded grid: every setting (every combination of several keys, at most
  * GRID_SETTINGS_MAX), all run at once; the least is the first in the order of the `--vary`s (the
  * first key counts most).
  *
@@ -187,13 +187,17 @@ async function bisect(p: Plan, evaluate: (index: number) => Promise<TuneEvaluati
   if (await probe(start)) {
     if (start > 0) await probe(start - 1);
   } else if (start < k - 1) await probe(start + 1);
+  // Gallop away from the guess (steps 2, 4, 8, …) until the answer is bracketed, then halve: a
+  // good guess costs a few probes, a poor one a few more, never a scan.
+  let step = 1;
   while (hi - lo > 1) {
     if (hi === k) {
-      // Nothing met yet: the top of the range decides whether anything does.
-      if (!(await probe(k - 1))) break;
-      continue;
-    }
-    await probe(Math.floor((lo + hi) / 2));
+      step *= 2;
+      await probe(Math.min(k - 1, lo + step));
+    } else if (lo === -1) {
+      step *= 2;
+      await probe(Math.max(0, hi - step));
+    } else await probe(Math.floor((lo + hi) / 2));
   }
   return { answer: hi < k ? [hi] : null, below: hi < k && hi > 0 ? [hi - 1] : null, guess: start };
 }

@@ -1,4 +1,4 @@
-/** pushq's public test kit: fast-check arbitraries, a scenario runner and invariant checkers for your own property tests. */
+/** pushq's public test kit: fast-check arbitraries, a scenario runner and invariant checkers for your own property tests, and startPushq: a real pushq serve inside your test process. */
 export * from './arbitraries/queue-config.js';
 export * from './arbitraries/sim-config.js';
 export * from './arbitraries/workload.js';
@@ -6,3 +6,4 @@ export * from './arbitraries/worker-model.js';
 export * from './arbitraries/commands.js';
 export * from './scenario.js';
 export * from './invariants.js';
+export { startPushq, type RunningPushq, type StartPushqOptions } from './serve.js';

@@ -1,0 +1,85 @@
+/**
+ * `startPushq`: a real `pushq serve` inside a test process, for users' own test suites. It runs
+ * the same service as the command (REST and gRPC APIs, real HTTP dispatch to `targets`), with the
+ * log in memory and both ports picked free, so suites may start several side by side. `reset()`
+ * between tests is the API's `POST /pushq/reset` (served because the harness starts with
+ * `allowReset`): every task and tombstone dropped, the queues kept.
+ *
+ *   const pushq = await startPushq({ queueYaml: 'queue:\n- name: emails\n  rate: 5/s\n', targets: { default: worker.url } });
+ *   // REST at pushq.url, gRPC at 127.0.0.1:pushq.grpcPort
+ *   await pushq.reset();
+ *   await pushq.close();
+ */
+import { defaultQueueFileConfig } from '../config/defaults.js';
+import { requireValidConfig } from '../config/issues.js';
+import { parseQueueConfig } from '../config/parse.js';
+import type { TargetScaling, TargetSettings } from '../core/events.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../log/event-log.js';
+import { MemoryEventLog } from '../log/memory-log.js';
+import { PushqService, type ShutdownReport } from '../server/service.js';
+import { configHash } from '../simulate/simulation.js';
+import { PUSHQ_VERSION } from '../version.js';
+
+export interface StartPushqOptions {
+  /** queue.yaml (or queue.xml) as text; absent: only the `default` queue (5/s, bucket 5). */
+  queueYaml?: string;
+  /** App Engine service → base URL of your worker (`--target NAME=URL`), or `{ url, scaling }`. */
+  targets?: Record<string, string | { url: string; scaling?: TargetScaling }>;
+  /** More hosts HTTP target tasks may reach beyond loopback (`--allow-http-target`). */
+  allowHttpTargets?: string[];
+  /** Serve `POST /pushq/reset` (default true: `reset()` uses it). */
+  allowReset?: boolean;
+  /** Every request needs `Authorization: Bearer TOKEN` (`--auth-token`). */
+  authToken?: string;
+}
+
+export interface RunningPushq {
+  /** The REST API and dashboard, `http://127.0.0.1:PORT`; the queues are under `${url}/v2/projects/P/locations/L/queues`. */
+  url: string;
+  /** The gRPC API's port on 127.0.0.1 (`google.cloud.tasks.v2.CloudTasks`). */
+  grpcPort: number;
+  /** `127.0.0.1:PORT` of the gRPC API, as clients' endpoint options take it. */
+  grpcEndpoint: string;
+  /** The service itself (its kernel, its state), for assertions that need more than the API. */
+  service: PushqService;
+  /** Drops every task and tombstone, keeps the queues (`POST /pushq/reset`). */
+  reset(): Promise<void>;
+  /** Stops it: attempts in flight get `graceMs` (default 1000) to finish. */
+  close(graceMs?: number): Promise<ShutdownReport>;
+}
+
+export async function startPushq(options: StartPushqOptions = {}): Promise<RunningPushq> {
+  const config = options.queueYaml === undefined ? defaultQueueFileConfig() : requireValidConfig(parseQueueConfig(options.queueYaml, { file: 'queue.yaml' }));
+  const targets: Record<string, TargetSettings> = {};
+  for (const [name, t] of Object.entries(options.targets ?? {})) {
+    targets[name] = typeof t === 'string' ? { scaling: 'automatic', url: t } : { scaling: t.scaling ?? 'automatic', url: t.url };
+  }
+  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
+  const service = await PushqService.start({
+    config,
+    targets,
+    log,
+    host: '127.0.0.1',
+    port: 0,
+    grpcPort: 0,
+    allowReset: options.allowReset ?? true,
+    ...(options.allowHttpTargets === undefined ? {} : { allowHttpTargets: options.allowHttpTargets }),
+    ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
+  });
+  const grpcPort = service.grpcPort as number;
+  return {
+    url: service.url,
+    grpcPort,
+    grpcEndpoint: `127.0.0.1:${grpcPort}`,
+    service,
+    async reset(): Promise<void> {
+      const res = await fetch(`${service.url}/pushq/reset`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(options.authToken === undefined ? {} : { authorization: `Bearer ${options.authToken}` }) },
+        body: '{}',
+      });
+      if (!res.ok) throw new Error(`pushq reset failed: ${res.status} ${await res.text()}`);
+    },
+    close: (graceMs = 1000) => service.close(graceMs),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * `startPushq` from `pushq/testing`, imported as a user would: a real service in the test process
+ * (memory log, free ports, REST and gRPC), `reset()` between tests (every task and tombstone
+ * dropped, queues kept), `close()`. And the reset's guard: `POST /pushq/reset` is refused unless
+ * the server was started with `--allow-reset`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { startPushq, type RunningPushq } from 'pushq/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startServe } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+process.env['METADATA_SERVER_DETECTION'] = 'none';
+
+const YAML = `
+queue:
+- name: emails
+  rate: 20/s
+- name: held
+  rate: 20/s
+`;
+
+let worker: Worker;
+let a: RunningPushq;
+let b: RunningPushq;
+
+beforeAll(async () => {
+  worker = await startWorker((r) => (r.url.startsWith('/slow') ? { status: 200, delayMs: 500 } : 200));
+  // Two at once: each picks its own free ports.
+  [a, b] = await Promise.all([startPushq({ queueYaml: YAML, targets: { default: worker.url } }), startPushq({ targets: { default: worker.url } })]);
+});
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await worker?.close();
+});
+
+const queues = (p: RunningPushq): string => `${p.url}/v2/projects/p/locations/l/queues`;
+
+describe('startPushq', () => {
+  it('starts a real service on free ports: REST and gRPC reach the same engine, tasks reach the worker', async () => {
+    expect(a.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(a.url).not.toBe(b.url);
+    expect(a.grpcPort).not.toBe(b.grpcPort);
+    expect(a.grpcEndpoint).toBe(`127.0.0.1:${a.grpcPort}`);
+    expect((await api('GET', queues(a))).json.queues.map((q: any) => q.name.split('/').pop())).toEqual(['default', 'emails', 'held']);
+    expect((await api('GET', queues(b))).json.queues.map((q: any) => q.name.split('/').pop())).toEqual(['default']);
+
+    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/rest' } } })).status).toBe(200);
+    const client = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: a.grpcPort, sslCreds: grpc.credentials.createInsecure() });
+    try {
+      await client.createTask({ parent: client.queuePath('p', 'l', 'emails'), task: { appEngineHttpRequest: { relativeUri: '/grpc' } } });
+    } finally {
+      await client.close();
+    }
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/rest') && rs.some((r) => r.url === '/grpc'), 10_000, 'both tasks');
+  });
+
+  it('reset drops every task and tombstone and keeps the queues (a paused queue stays paused)', async () => {
+    await api('POST', `${queues(a)}/held:pause`, {});
+    const named = { task: { name: 'projects/p/locations/l/queues/held/tasks/once', appEngineHttpRequest: { relativeUri: '/never' } } };
+    expect((await api('POST', `${queues(a)}/held/tasks`, named)).status).toBe(200);
+    expect((await api('POST', `${queues(a)}/held/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/never' } } })).status).toBe(200);
+    // A name ended now is a tombstone: taken for 9 days.
+    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone', appEngineHttpRequest: { relativeUri: '/gone' } } })).status).toBe(200);
+    await api('DELETE', `${queues(a)}/emails/tasks/gone`);
+    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone' } })).json.error.message).toMatch(/TOMBSTONED_TASK/);
+    // One attempt in flight across the reset: it finishes, and nothing breaks.
+    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow' } } })).status).toBe(200);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/slow'), 10_000, 'the slow attempt');
+
+    await a.reset();
+
+    expect((await api('GET', `${queues(a)}/held/tasks`)).json.tasks ?? []).toEqual([]);
+    expect((await api('GET', `${queues(a)}/emails/tasks`)).json.tasks ?? []).toEqual([]);
+    const held = (await api('GET', `${queues(a)}/held`)).json;
+    expect(held.state).toBe('PAUSED');
+    expect((await api('GET', queues(a))).json.queues).toHaveLength(3);
+    // The names are free again, tombstone included.
+    expect((await api('POST', `${queues(a)}/held/tasks`, named)).status).toBe(200);
+    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone', appEngineHttpRequest: { relativeUri: '/after' } } })).status).toBe(200);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/after'), 10_000, 'a task after the reset');
+    await new Promise((r) => setTimeout(r, 600)); // the slow attempt ends, orphaned
+    expect((await api('GET', `${a.url}/pushq/health`)).json.ok).toBe(true);
+    expect(worker.forUrl('/never')).toHaveLength(0);
+  });
+
+  it('reset is refused unless allowed: startPushq({ allowReset: false }), or pushq serve without --allow-reset', async () => {
+    const closed = await startPushq({ allowReset: false });
+    try {
+      const r = await api('POST', `${closed.url}/pushq/reset`, {});
+      expect(r.status).toBe(400);
+      expect(r.json.error.status).toBe('FAILED_PRECONDITION');
+      expect(r.json.error.message).toMatch(/--allow-reset.*\(RESET_NOT_ALLOWED\)$/);
+      await expect(closed.reset()).rejects.toThrow(/RESET_NOT_ALLOWED/);
+    } finally {
+      await closed.close();
+    }
+    const plain = await startServe(['--memory']);
+    const allowed = await startServe(['--memory', '--allow-reset']);
+    try {
+      expect((await api('POST', `${plain.url}/pushq/reset`, {})).status).toBe(400);
+      const r = await api('POST', `${allowed.url}/pushq/reset`, {});
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ reset: true, queues: ['default'] });
+    } finally {
+      plain.child.kill('SIGTERM');
+      allowed.child.kill('SIGTERM');
+      await Promise.all([plain.exited, allowed.exited]);
+    }
+  });
+});

@@ -5,7 +5,9 @@
 //   3. rate accuracy: one queue at 200/s, bucket 40, over 20 s (mean rate, max in any 1 s
 //      window (limit 240), dispatch lag p50/p99: wall time at send minus the kernel's due time);
 //   4. CreateTask throughput through the REST API with durability on (fdatasync group commit),
-//      against a plain node:http echo of the same requests as its baseline.
+//      against a plain node:http echo of the same requests as its baseline;
+//   5. the same over gRPC (google.cloud.tasks.v2.CloudTasks, 64 calls in flight on one channel),
+//      against a plain grpc-js server that decodes the same requests and answers a Task.
 // Sizes can be cut for a quick look: PUSHQ_BENCH_QUICK=1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import * as grpc from '@grpc/grpc-js';
+import { cloudTasksProtos, SERVICE_NAME } from '../dist/server/grpc/protos.js';
 import { parseQueueConfig } from '../dist/config/parse.js';
 import { configHash } from '../dist/simulate/simulation.js';
 import { openDataDir } from '../dist/server/data-dir.js';
@@ -200,6 +204,62 @@ async function createThroughput(workerUrl) {
   return { baseline, perSecond };
 }
 
+// ---- 5. CreateTask over gRPC --------------------------------------------------------------------------
+function createTaskMethod() {
+  const p = cloudTasksProtos();
+  const req = p.root.lookupType('google.cloud.tasks.v2.CreateTaskRequest');
+  const task = p.root.lookupType('google.cloud.tasks.v2.Task');
+  return {
+    req,
+    task,
+    definition: {
+      CreateTask: {
+        path: `/${SERVICE_NAME}/CreateTask`,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (v) => Buffer.from(req.encode(v).finish()),
+        requestDeserialize: (b) => req.decode(b),
+        responseSerialize: (v) => Buffer.from(task.encode(v).finish()),
+        responseDeserialize: (b) => task.decode(b),
+      },
+    },
+  };
+}
+
+async function grpcCreateLoop(port, seconds, requestFor, definition) {
+  const Client = grpc.makeGenericClientConstructor(definition, 'CloudTasks');
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const call = (r) => new Promise((resolve, reject) => client.CreateTask(r, (err, v) => (err ? reject(err) : resolve(v))));
+  let done = 0;
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (performance.now() < end) {
+      await call(requestFor(n++));
+      done++;
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  client.close();
+  return done / elapsed;
+}
+
+async function grpcCreateThroughput(workerUrl) {
+  const { req, task, definition } = createTaskMethod();
+  const requestFor = (i) => req.fromObject({ parent: 'projects/p/locations/l/queues/c', task: { name: `projects/p/locations/l/queues/c/tasks/g${i}`, appEngineHttpRequest: { relativeUri: `/work/${i}`, body: Buffer.from('hello world') } } });
+  // Baseline: a grpc-js server that decodes the request and answers its task, no queue, no disk.
+  const echo = new grpc.Server();
+  echo.addService(definition, { CreateTask: (c, cb) => cb(null, task.fromObject(task.toObject(c.request.task))) });
+  const port = await new Promise((resolve, reject) => echo.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const baseline = await grpcCreateLoop(port, 3, requestFor, definition);
+  echo.forceShutdown();
+  const s = await startService('queue:\n- name: c\n  rate: 0\n', workerUrl); // paused: creates only
+  const perSecond = await grpcCreateLoop(s.service.grpcPort, 3, requestFor, definition);
+  await stopService(s);
+  return { baseline, perSecond };
+}
+
 // ---- run ----------------------------------------------------------------------------------------------
 const worker = await startWorker();
 try {
@@ -219,6 +279,8 @@ try {
   console.log(`rate accuracy, one queue at 200/s, bucket 40, ${RATE_SECONDS} s: ${fmt(r.dispatched)} dispatches, mean ${fmt(r.mean, 2)}/s (${fmt((100 * (r.mean - 200)) / 200, 2)}% off; target within 1%), max in any 1 s window ${r.maxWindow} (limit 240), dispatch lag p50 ${fmt(r.lagP50Ms, 2)} ms, p99 ${fmt(r.lagP99Ms, 2)} ms, max ${fmt(r.lagMaxMs, 2)} ms`);
   const c = await createThroughput(worker.url);
   console.log(`CreateTask through the API, durable (fdatasync group commit), 64 clients: ${fmt(c.perSecond)} creates/s; baseline node:http JSON echo ${fmt(c.baseline)} req/s; ratio ${fmt((100 * c.perSecond) / c.baseline, 1)}%`);
+  const g = await grpcCreateThroughput(worker.url);
+  console.log(`CreateTask over gRPC, durable, 64 calls in flight on one channel: ${fmt(g.perSecond)} creates/s; baseline grpc-js server decoding the same requests ${fmt(g.baseline)} calls/s; ratio ${fmt((100 * g.perSecond) / g.baseline, 1)}%`);
 } finally {
   worker.child.kill();
 }

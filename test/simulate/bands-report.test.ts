@@ -1,0 +1,127 @@
+/**
+ * The report of many runs (src/simulate/report/bands.ts), from real runs (`runSeeds`, `compare`):
+ * its script type-checks with `// @ts-check` against the DOM's and uPlot's types, and in a real
+ * Chromium (as the one-run report's test launches it) every chart of each queue draws the
+ * variants' bands, with no console error and no request but for the file itself.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compare } from '../../src/experiments/compare.js';
+import { runSeeds } from '../../src/experiments/run-seeds.js';
+import { parseScenario } from '../../src/scenario/parse.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { BANDS_SCRIPT } from '../../src/simulate/report/bands-script.js';
+import { renderBandsReport } from '../../src/simulate/report/bands.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHARTS = ['ready', 'dispatched', 'in_flight', 'backoff', 'failed_attempts', 'tokens'];
+
+let dir: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`the bands report test drives a real Chromium, and there is none at ${CHROMIUM} (apt-get install chromium, or set PUSHQ_CHROMIUM)`);
+  dir = await mkdtemp(join(tmpdir(), 'pushq-bands-report-'));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const TEXT = `seed: 2
+queue:
+  - { name: emails, rate: 20/s, bucket_size: 20, max_concurrent_requests: 5, retry_parameters: { task_retry_limit: 3 } }
+  - { name: reports, rate: 5/s }
+workload:
+  - { queue: emails, count: 200 }
+  - { queue: reports, count: 40, rate: 2/s, arrivals: poisson }
+worker:
+  latency: { distribution: lognormal, p50: 100ms, p99: 800ms }
+  error_rate: 0.2
+`;
+
+async function scenario(text: string, file: string): Promise<Scenario> {
+  const { scenario: s } = await parseScenario(text, { file });
+  if (s === null) throw new Error('scenario invalid');
+  return s;
+}
+
+async function typeCheck(script: string): Promise<{ ok: boolean; output: string }> {
+  const sub = await mkdtemp(join(dir, 'c-'));
+  await writeFile(join(sub, 'bands.js'), script);
+  const config = {
+    compilerOptions: { target: 'ES2022', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], allowJs: true, checkJs: true, noEmit: true, strict: true, noUncheckedIndexedAccess: true, noUnusedLocals: true, skipLibCheck: true },
+    files: [join(sub, 'bands.js'), createRequire(import.meta.url).resolve('uplot/dist/uPlot.d.ts')],
+  };
+  await writeFile(join(sub, 'tsconfig.json'), JSON.stringify(config));
+  try {
+    await promisify(execFile)('npx', ['tsc', '-p', join(sub, 'tsconfig.json')], { cwd: ROOT });
+    return { ok: true, output: '' };
+  } catch (error) {
+    return { ok: false, output: String((error as { stdout?: string }).stdout ?? error) };
+  }
+}
+
+describe('the bands report', () => {
+  it('its script type-checks against the DOM and uPlot (and the check can fail), and can be inlined', async () => {
+    expect(await typeCheck(BANDS_SCRIPT)).toEqual({ ok: true, output: '' });
+    const broken = await typeCheck(BANDS_SCRIPT.replace('bands: bands,', 'bands: bands, notAnOption: 1,'));
+    expect(broken.ok).toBe(false);
+    expect(broken.output).toContain('notAnOption');
+    expect(BANDS_SCRIPT).not.toMatch(/<\/script/i);
+  }, 120_000);
+
+  it('draws every chart of each queue, for one scenario (--seeds) and for a comparison, with no error and no request', async () => {
+    const a = await scenario(TEXT, 'a.yaml');
+    const b = await scenario(TEXT.replace('max_concurrent_requests: 5', 'max_concurrent_requests: 20'), 'b.yaml');
+    const seeds = await runSeeds(a, { seeds: 4, series: true });
+    const compared = await compare([a, b], { seeds: 4, series: true });
+    const pages = {
+      seeds: renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'a.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }),
+      compare: renderBandsReport({
+        command: 'pushq compare',
+        seeds: compared.seeds,
+        variants: compared.results.map((r, i) => ({ label: compared.variants[i]!, text: TEXT, queues: r.queues, bands: r.series! })),
+        verdicts: { emails: { in_flight_max: compared.queues.emails!.in_flight_max.differences.map((d) => d.verdict) } },
+      }),
+    };
+    for (const [name, html] of Object.entries(pages)) {
+      const path = join(dir, `${name}.html`);
+      await writeFile(path, html);
+      const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+      const errors: string[] = [];
+      const requests: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(pathToFileURL(path).href);
+      for (const queue of ['*', 'emails', 'reports']) {
+        if (queue !== '*') await page.selectOption('#queue', queue);
+        await page.waitForSelector(`body[data-rendered="${queue}"]`);
+        for (const chart of CHARTS) {
+          // Every chart is drawn (a canvas), tokens included: each queue here has a bucket.
+          const drawn = await page.locator(`figure[data-chart="${chart}"] canvas`).count();
+          expect(drawn, `${name} ${queue} ${chart}`).toBe(1);
+        }
+        const legend = await page.locator('figure[data-chart="ready"] .u-legend').innerText();
+        for (const label of name === 'seeds' ? ['a.yaml median'] : ['a.yaml median', 'b.yaml median']) expect(legend).toContain(label);
+      }
+      if (name === 'compare') expect(await page.locator('table[data-queue="emails"] tr[data-field="in_flight_max"] td.verdict').innerText()).toMatch(/b\.yaml: in_flight_max [\d.]+ more than a\.yaml/);
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([pathToFileURL(path).href]);
+      await page.close();
+    }
+  }, 180_000);
+});

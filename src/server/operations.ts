@@ -81,9 +81,20 @@ export function engineState(ctx: ApiContext): EngineState {
   return ctx.driver.kernel.state;
 }
 
-/** Runs an engine command at the wall clock's now; returns once its events are durable. */
+/**
+ * Runs an engine command at the wall clock's now; answers (returns, or throws its refusal) only
+ * once the log is durable up to it. A refusal waits too: it may tell of state not yet on disk
+ * (ALREADY_EXISTS for a task whose own create is still being synced), and a crash must not take
+ * back what an answer said (found by the crash swarm: docs/testing.md).
+ */
 export async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
-  const result = ctx.driver.run(fn);
+  let result: T;
+  try {
+    result = ctx.driver.run(fn);
+  } catch (err) {
+    await ctx.log.flush(); // if the disk fails now, that (UNAVAILABLE) is the answer
+    throw err;
+  }
   await ctx.log.flush();
   return result;
 }

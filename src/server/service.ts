@@ -22,8 +22,8 @@ import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events
 import { DEFAULT_SETTINGS } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
 import { IdTokenIssuer } from '../dispatch/id-tokens.js';
-import { canonicalJson } from '../core/canonical-json.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
+import { RESTART_ERROR, resumeFromLog } from '../engine/restart.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
 import { AttemptHistory } from '../projections/attempt-history.js';
@@ -41,7 +41,7 @@ import { TaskStoryCache } from './task-story-view.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 
-export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
+export { RESTART_ERROR };
 
 export interface ServiceOptions {
   config: QueueFileConfig;
@@ -189,14 +189,7 @@ export class PushqService {
     let interrupted = 0;
     for (let id = 0; id < state.tasks.count; id++) if (state.tasks.attemptOpen[id] === 1) interrupted++;
     try {
-      d.run((k) => {
-        if (state.config !== null) {
-          k.abandonInFlight(RESTART_ERROR);
-          k.restoreTimers();
-        }
-        const same = state.config !== null && canonicalJson(state.config) === canonicalJson(options.config) && canonicalJson(state.settings) === canonicalJson(settings);
-        if (!same) k.applyConfig(options.config, settings);
-      });
+      d.run((k) => resumeFromLog(k, options.config, settings));
       await options.log.flush();
     } catch (err) {
       d.detach();

@@ -48,6 +48,8 @@ async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
   try {
     result = ctx.driver.run(fn);
   } catch (err) {
+    // A refusal is answered once the log is durable too: it may tell of a task still being synced.
+    await ctx.log.flush();
     throw err instanceof PushqError ? fromEngineError(err) : err;
   }
   await ctx.log.flush();
@@ -193,7 +195,7 @@ const del: TaskQueueMethod = async (ctx, bytes) => {
         }
       }),
     );
-    if (codes.includes('OK')) await ctx.log.flush();
+    await ctx.log.flush(); // also for refusals alone: they may tell of state not yet durable
   }
   return encode(MESSAGES.DeleteResponse, { result: codes.map((c) => TASK_QUEUE_ERROR[c]) });
 };

@@ -1,0 +1,28 @@
+/**
+ * What a restart does once the logged events are folded into a state and a kernel is built on
+ * it. One code path for `pushq serve` (src/server/service.ts) and the crash swarm
+ * (src/testing/swarm), so the swarm restarts the way the service does:
+ *
+ * 1. end the attempts the crash interrupted (`abandonInFlight`): each is a connection failure,
+ *    retried per policy, so the retry count continues from the log (at-least-once, as App Engine);
+ * 2. rebuild the timers the state implies (backoffs, queue wakes);
+ * 3. apply the configuration only if it differs from the logged one (deploy semantics,
+ *    reference §1.4); a first start (nothing logged) always applies it.
+ */
+import { canonicalJson } from '../core/canonical-json.js';
+import type { EngineSettings } from '../core/events.js';
+import type { QueueFileConfig } from '../core/queue-config.js';
+import type { Kernel } from './kernel.js';
+
+/** The error text of the attempts a restart ends. */
+export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
+
+export function resumeFromLog(kernel: Kernel, config: QueueFileConfig, settings: EngineSettings): void {
+  const state = kernel.state;
+  if (state.config !== null) {
+    kernel.abandonInFlight(RESTART_ERROR);
+    kernel.restoreTimers();
+  }
+  const same = state.config !== null && canonicalJson(state.config) === canonicalJson(config) && canonicalJson(state.settings) === canonicalJson(settings);
+  if (!same) kernel.applyConfig(config, settings);
+}

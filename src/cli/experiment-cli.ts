@@ -94,7 +94,8 @@ export function reportExperimentError(command: string, error: unknown, io: CliIo
     return EXIT_USAGE;
   }
   if (error instanceof SeedRunError) {
-    io.stderr(`pushq ${command}: ${error.message} (${error.code}); run it alone with: pushq simulate ${error.run.split(' with ')[0]} --seed ${error.seed}\n`);
+    const alone = `pushq simulate ${error.file} --seed ${error.seed}${error.setting === null ? '' : `, with ${error.setting} in its queue configuration`}`;
+    io.stderr(`pushq ${command}: ${error.message} (${error.code}); run it alone with: ${alone}\n`);
     return EXIT_FAILURE;
   }
   if (error instanceof PushqError) {

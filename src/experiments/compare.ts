@@ -52,7 +52,7 @@ export async function compare(scenarios: readonly Scenario[], options: Experimen
   const series = seriesJob(options.series);
   experimentJobs(options.jobs);
   const labels = variantLabels(scenarios);
-  const jobs = scenarios.flatMap((scenario, v) => seeds.map((seed) => ({ scenario, seed, label: labels[v] as string, ...(series === undefined ? {} : { series }) })));
+  const jobs = scenarios.flatMap((scenario, v) => seeds.map((seed) => ({ scenario, seed, file: labels[v] as string, ...(series === undefined ? {} : { series }) })));
   const outcomes = await withPool(options, jobs.length, (pool) => runAll(pool, jobs, { onRun: options.onRun, done: 0, total: jobs.length }));
   // The variants' bands on one grid, so a report can overlay them.
   const all = outcomes.flatMap((o) => (o.series === null ? [] : [o.series]));

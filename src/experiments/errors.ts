@@ -26,10 +26,12 @@ export class SeedRunError extends Error {
   constructor(
     readonly code: Exclude<ExperimentErrorCode, 'EXPERIMENT_ARGUMENT'>,
     readonly seed: number,
-    /** Which run of the experiment: the scenario file, and the setting for `tune`. */
-    readonly run: string,
+    /** The scenario file of the run. */
+    readonly file: string,
+    /** The setting `tune` was running (`emails.rate=16/s`), or null. */
+    readonly setting: string | null,
     readonly reason: string,
   ) {
-    super(`${code === 'WORKER_CRASHED' ? 'the worker thread running' : 'the run of'} seed ${seed} (${run}) ${code === 'WORKER_CRASHED' ? 'crashed' : 'stopped'}: ${reason}`);
+    super(`${code === 'WORKER_CRASHED' ? 'the worker thread running' : 'the run of'} seed ${seed} (${file}${setting === null ? '' : ` with ${setting}`}) ${code === 'WORKER_CRASHED' ? 'crashed' : 'stopped'}: ${reason}`);
   }
 }

@@ -109,7 +109,7 @@ export class RunPool {
       if (pending === null || pending.id !== message.id) return;
       thread.current = null;
       if (message.ok) pending.resolve(message.outcome);
-      else pending.reject(new SeedRunError('RUN_FAILED', pending.job.seed, pending.job.label, `${message.error.message}${message.error.code === null ? '' : ` (${message.error.code})`}`));
+      else pending.reject(new SeedRunError('RUN_FAILED', pending.job.seed, pending.job.file, pending.job.setting ?? null, `${message.error.message}${message.error.code === null ? '' : ` (${message.error.code})`}`));
       this.dispatch();
     });
     const died = (reason: string): void => {
@@ -117,7 +117,7 @@ export class RunPool {
       if (index >= 0) this.threads.splice(index, 1);
       const pending = thread.current;
       thread.current = null;
-      if (pending !== null) pending.reject(new SeedRunError('WORKER_CRASHED', pending.job.seed, pending.job.label, reason));
+      if (pending !== null) pending.reject(new SeedRunError('WORKER_CRASHED', pending.job.seed, pending.job.file, pending.job.setting ?? null, reason));
       if (!this.closed) this.dispatch();
     };
     worker.on('error', (error) => died(error instanceof Error ? error.message : String(error)));

@@ -16,8 +16,10 @@ export interface RunJob {
   seed: number;
   /** Keep the run's series: with this interval (µs), or automatic (null). Absent: no series. */
   series?: { resolutionUs: number | null };
-  /** Names the run in errors: the scenario file, and the setting for `tune`. */
-  label: string;
+  /** Names the run in errors: the scenario file (compare's label for it)… */
+  file: string;
+  /** …and, for `tune`, the setting it runs (`emails.rate=16/s`). */
+  setting?: string;
 }
 
 export interface RunOutcome {

@@ -121,7 +121,7 @@ export async function runSeeds(scenario: Scenario, options: ExperimentOptions & 
   const seeds = experimentSeeds(options, scenario);
   const series = seriesJob(options.series);
   experimentJobs(options.jobs);
-  const jobs: RunJob[] = seeds.map((seed) => ({ scenario, seed, label: scenario.file, ...(series === undefined ? {} : { series }) }));
+  const jobs: RunJob[] = seeds.map((seed) => ({ scenario, seed, file: scenario.file, ...(series === undefined ? {} : { series }) }));
   return withPool(options, jobs.length, async (pool) => {
     const outcomes = await runAll(pool, jobs, { onRun: options.onRun, done: 0, total: jobs.length });
     return seedsResult(seeds, outcomes);

@@ -129,8 +129,8 @@ export async function tune(scenario: Scenario, options: TuneOptions): Promise<Tu
     progress.total += fresh.length * p.seeds.length;
     const jobs = fresh.flatMap((s) => {
       const config = variedConfig(p.scenario.config, s.map((i, k) => [p.ranges[k] as VaryRange, i] as const));
-      const label = `${p.scenario.file} with ${settingText(p.ranges, s)}`;
-      return p.seeds.map((seed) => ({ scenario: { ...p.scenario, config }, seed, label }));
+      const setting = settingText(p.ranges, s);
+      return p.seeds.map((seed) => ({ scenario: { ...p.scenario, config }, seed, file: p.scenario.file, setting }));
     });
     const outcomes = await runAll(pool, jobs, progress);
     fresh.forEach((s, i) => {

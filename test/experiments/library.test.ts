@@ -60,7 +60,7 @@ describe('runSeeds', () => {
     const s = await scenario('seed: 3\nqueue:\n  - { name: q, rate: 500/s, bucket_size: 500 }\nworkload:\n  - { queue: q, count: 300000, name_prefix: job- }\n');
     const error = await runSeeds(s, { seeds: 1, firstSeed: 7, memoryLimitMb: 16 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SeedRunError);
-    expect(error).toMatchObject({ code: 'WORKER_CRASHED', seed: 7, run: 'test.yaml' });
+    expect(error).toMatchObject({ code: 'WORKER_CRASHED', seed: 7, file: 'test.yaml', setting: null });
     expect((error as Error).message).toMatch(/seed 7 .*crashed/);
   });
 });

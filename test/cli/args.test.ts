@@ -124,10 +124,13 @@ describe('the parser', () => {
       durable: true,
       host: '127.0.0.1',
       port: 8123,
+      grpcPort: 8124,
       drainSeconds: 10,
       connections: 128,
       allowHosts: [],
       allowOrigins: [],
+      allowHttpTargets: [],
+      allowReset: false,
       insecurePublic: false,
     });
     expect(usageError(SERVE, ['--target', 'nourl'])).toBe('--target wants NAME=URL, got "nourl"');

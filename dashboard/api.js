@@ -1,20 +1,33 @@
 // @ts-check
 /**
- * The dashboard's calls of pushq: the shapes it reads (docs/serve.md, Dashboard) and one `call`.
+ * The dashboard's calls of pushq: the shapes it reads (docs/dashboard.md) and one `call`. The same
+ * read API answers for a live service (`pushq serve`) and a recorded log (`pushq replay LOG --ui`);
+ * the commands (pause, resume, purge, run, delete) exist on a live service only.
  * Bodies are JSON sent as application/json, as the API requires; an answer of 401 (a server with
  * --auth-token whose session ended) reloads the page, which then shows the login form.
  */
 
 /**
- * @typedef {{ name: string, state?: string, rateLimits?: { maxDispatchesPerSecond?: number, maxBurstSize?: number } }} QueueResource
- * @typedef {{ queues?: QueueResource[] }} QueueList
  * @typedef {{ pending: number, dispatching: number, backoff: number, succeeded: number, gaveUp: number, deleted: number }} TaskCounts
- * @typedef {{ name: string, state: string, tokens: number | null, bucketSize: number, ratePerSecond: number, inFlight: number,
+ * @typedef {{ name: string, state: string, tokens: number | null, bucketSize: number | null, ratePerSecond: number, inFlight: number,
  *   maxConcurrent: number, tasks: TaskCounts, attempts: number, retries: number, dispatchesRecent: number, dispatchRatePerSecond: number }} QueueFigures
- * @typedef {{ now: string, recentWindowSeconds: number, queues: QueueFigures[] }} Figures
- * @typedef {{ name: string, state: string, method: string, url: string, scheduleTime: string, dispatchCount: number,
- *   responseCount: number, lastStatus: number | null, lastError: string | null }} TaskItem
- * @typedef {{ queue: string, total: number, tasks: TaskItem[] }} TaskList
+ * @typedef {{ wait_by_cause_task_seconds: Record<string, number>, wait_seconds: Record<string, number | null>,
+ *   attempts: number, retries: number, backlog_max: number }} SummaryStats
+ * @typedef {{ state: string, tasks_total: number, tasks: Record<string, number>, oldest_eta: number | string | null, stats: SummaryStats | null }} QueueSummary
+ * @typedef {{ now: string, recentWindowSeconds: number, mode: 'live' | 'recorded', clock: 'virtual' | 'wall', log: string | null,
+ *   at: number | null, atSeconds: number | null, events: number, queues: QueueFigures[], summary: Record<string, QueueSummary> }} Figures
+ * @typedef {{ atSeconds: number, kind: string, queue: string | null }} Marker
+ * @typedef {{ mode: 'live' | 'recorded', clock: 'virtual' | 'wall', log: string | null, first: string | number | null,
+ *   endSeconds: number, events: number, markers: Marker[] }} Timeline
+ * @typedef {{ t_seconds: number[], added: number[], dispatched: number[], succeeded: number[], failed_attempts: number[], gave_up: number[],
+ *   ready: number[], delayed: number[], backoff: number[], in_flight: number[], tokens: (number | null)[] }} Columns
+ * @typedef {{ ratePerSecond: number | null, bucketSize: number | null, maxConcurrent: number | null }} Limits
+ * @typedef {{ queue: string, columns: Columns, failures: Record<string, number[]>, limits: Limits }} ChartSeries
+ * @typedef {{ resolutionSeconds: number, endSeconds: number, series: ChartSeries[] }} SeriesPayload
+ * @typedef {{ name: string, queue: string, state: string, method: string, url: string, scheduleTime: string, dispatchCount: number,
+ *   responseCount: number, lastStatus: number | null, lastError: string | null, addedAt: string, endedAt: string | null,
+ *   waitedSeconds: number, matched: string | null }} TaskItem
+ * @typedef {{ queue: string, state: string, search: string, total: number, tasks: TaskItem[] }} TaskList
  * @typedef {{ retry: number, minBackoffSeconds: number, maxBackoffSeconds: number, maxDoublings: number, doublings: number,
  *   linear: number, delaySeconds: number, nextEta: string }} Backoff
  * @typedef {{ number: number, dispatchedAt: string, forced: boolean, retryCount: number, executionCount: number,
@@ -23,12 +36,13 @@
  *   waitedSeconds: number, heldBySeconds: Record<string, number> }} Attempt
  * @typedef {{ attempts: number, retries: number, taskRetryLimit: number | null, ageSeconds: number, taskAgeLimitSeconds: number | null }} GiveUp
  * @typedef {{ reason: string, at: string, giveUp: GiveUp | null }} Ended
+ * @typedef {{ method: string, url: string, headers: [string, string][], target: string | null }} RequestView
+ * @typedef {{ kind: 'none' | 'json' | 'text' | 'binary' | 'modelled', bytes: number, text: string, truncated: boolean }} PayloadView
  * @typedef {{ queue: string, task: string, state: string, addedAt: string, eta: string, ownRetryOptions: boolean,
- *   attempts: Attempt[], ended: Ended | null, sameName: number }} Story
- * @typedef {{ httpMethod?: string, relativeUri?: string, headers?: Record<string, string>, body?: string }} AppEngineHttpRequest
+ *   attempts: Attempt[], ended: Ended | null, sameName: number, request: RequestView, payload: PayloadView }} Story
  */
 
-/** The Cloud Tasks REST API's queues, any project and location. */
+/** The Cloud Tasks REST API's queues, any project and location (commands of a live service). */
 export const API = '/v2/projects/-/locations/-/queues';
 
 /**
@@ -71,6 +85,19 @@ export function call(method, path, body) {
   );
 }
 
+/**
+ * A read of the dashboard's API with its query; empty values are left out.
+ * @param {string} path
+ * @param {Record<string, string | number | null | undefined>} params
+ * @returns {Promise<any>}
+ */
+export function read(path, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+  const text = q.toString();
+  return call('GET', text === '' ? path : path + '?' + text);
+}
+
 /** @param {string} q */
 export function queuePath(q) {
   return API + '/' + encodeURIComponent(q);
@@ -82,4 +109,13 @@ export function queuePath(q) {
  */
 export function taskPath(q, t) {
   return queuePath(q) + '/tasks/' + encodeURIComponent(t);
+}
+
+/**
+ * The dashboard's own path of a task (its story).
+ * @param {string} q
+ * @param {string} t
+ */
+export function storyPath(q, t) {
+  return '/pushq/queues/' + encodeURIComponent(q) + '/tasks/' + encodeURIComponent(t) + '/story';
 }

@@ -1,44 +1,48 @@
 // @ts-check
 /**
- * The dashboard's entry script (a module; index.html loads it, and it imports api.js, dom.js and
- * story.js from /pushq/assets/). Plain JavaScript for the browser, no build step; type-checked
- * by tsc (dashboard/tsconfig.json).
+ * The dashboard's entry script (a module; index.html loads it after uPlot's browser build). Plain
+ * JavaScript for the browser, no build step; type-checked by tsc (dashboard/tsconfig.json).
  *
- * Every second it reads `GET /v2/.../queues` (state, rate limits), `GET /pushq/dashboard.json`
- * (live figures) and, for the selected queue, `GET /pushq/queues/Q/tasks`; its buttons send the
- * API's commands `:pause`, `:resume`, `:purge`, `DELETE .../tasks/T`, `POST .../tasks/T:run`.
+ * One page for a live service (`pushq serve`) and a recorded log (`pushq replay LOG --ui`), told
+ * apart by `GET /pushq/timeline.json`. Everything on it shows the instant of the cursor
+ * (cursor.js): the queue table (`GET /pushq/dashboard.json?at=`), the task list and the story;
+ * the charts and the timeline run over the whole log (pushed live by a live service).
+ * Following a live service's now, it reads again every second; at an instant of the past, only
+ * when the cursor moves. Commands (pause, resume, purge; run and delete in tasks.js) are offered
+ * on a live service following now.
  *
  * Invariants:
  * - Every text from the server reaches the DOM as text (dom.js); the scripts never assign
  *   `innerHTML` and never build markup from strings.
- * - Rows are keyed (queue name, task name) and updated in place, so a button under the pointer is
- *   not replaced by a refresh between press and release.
+ * - Rows are keyed and updated in place, so a button under the pointer is not replaced by a
+ *   refresh between press and release.
  */
-import { API, call, queuePath, taskPath } from './api.js';
+import { call, queuePath, read } from './api.js';
+import { atParam, cursor, duration, following, onCursor, setCursor, source } from './cursor.js';
+import { chartFigures, chartQueue, fitCharts, onSeries, redrawCursor, start as startCharts } from './charts.js';
 import { $, cellOf, el, fixed, hideAlert, num, remember, setBadge, setText, showAlert, tbodyOf, when } from './dom.js';
-import { closeStory, followTaskList, isOpen, openStory } from './story.js';
+import { storyAtCursor } from './story.js';
+import { drawTimeline, fitTimeline, initTimeline, setMarks } from './timeline.js';
+import { button, initTasks, onTaskAction, refreshTasks, setQueues, showTasks } from './tasks.js';
 
 /**
- * @typedef {import('./api.js').QueueResource} QueueResource
- * @typedef {import('./api.js').QueueList} QueueList
  * @typedef {import('./api.js').Figures} Figures
- * @typedef {import('./api.js').TaskList} TaskList
+ * @typedef {import('./api.js').Timeline} Timeline
  * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement }} QueueRow
- * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement> }} TaskRow
  */
 
 const POLL_MS = 1000;
-const TASK_LIMIT = 200;
+/** Markers and the span are read again every this many polls of a live service. */
+const TIMELINE_EVERY = 5;
 /** @type {string | null} */
 let selected = null;
 /** @type {ReturnType<typeof setTimeout> | null} */
 let timer = null;
+let polls = 0;
+let running = false;
+let again = false;
 /** @type {Map<string, QueueRow>} */
 const queueRows = new Map();
-/** @type {Map<string, TaskRow>} */
-const taskRows = new Map();
-/** The task list shown now. @type {TaskList | null} */
-let lastList = null;
 
 // ---- actions ----
 
@@ -46,10 +50,9 @@ let lastList = null;
  * @param {string} label
  * @param {string} method
  * @param {string} path
- * @param {unknown} [body]
  */
-function act(label, method, path, body) {
-  return call(method, path, body).then(
+function act(label, method, path) {
+  return call(method, path, {}).then(
     () => {
       hideAlert('action-error');
       refresh();
@@ -61,30 +64,11 @@ function act(label, method, path, body) {
   );
 }
 
-/**
- * @param {string} text
- * @param {string} cls
- * @param {string} title
- * @param {() => unknown} onClick
- */
-function button(text, cls, title, onClick) {
-  const b = el('button', 'act' + (cls ? ' ' + cls : ''), text);
-  b.type = 'button';
-  if (title) b.title = title;
-  b.addEventListener('click', (ev) => {
-    ev.stopPropagation();
-    if (b.disabled) return;
-    b.disabled = true;
-    Promise.resolve(onClick()).then(() => {
-      b.disabled = false;
-    });
-  });
-  return b;
-}
-
 // ---- queues ----
 
-const QUEUE_FIELDS = ['state', 'rate', 'tokens', 'inFlight', 'pending', 'dispatching', 'backoff', 'succeeded', 'gaveUp', 'attempts', 'retries', 'recentRate'];
+const QUEUE_FIELDS = ['state', 'rate', 'tokens', 'inFlight', 'pending', 'dispatching', 'backoff', 'succeeded', 'gaveUp', 'deleted', 'attempts', 'retries', 'recentRate'];
+/** Count columns, and the task list state each opens. */
+const COUNT_STATES = { pending: 'pending', dispatching: 'dispatching', backoff: 'backoff', succeeded: 'succeeded', gaveUp: 'failed', deleted: 'deleted' };
 
 /**
  * @param {string} name
@@ -96,63 +80,75 @@ function queueRow(name) {
   /** @type {Record<string, HTMLTableCellElement>} */
   const cells = {};
   tr.appendChild(el('td', 'l name', name));
+  const actions = el('td', 'l actions live-only');
+  tr.appendChild(actions);
   for (const f of QUEUE_FIELDS) {
     const td = el('td', f === 'state' ? 'l' : 'num');
     td.dataset['field'] = f;
+    if (f === 'attempts' || f === 'retries' || f === 'recentRate' || f === 'dispatching') td.classList.add('wide');
+    const state = /** @type {Record<string, string>} */ (COUNT_STATES)[f];
+    if (state !== undefined) {
+      // A count opens the list of those tasks.
+      const b = el('button', 'count');
+      b.type = 'button';
+      b.title = 'List the ' + (f === 'gaveUp' ? 'tasks that gave up' : f + ' tasks') + ' of ' + name;
+      b.addEventListener('click', (ev) => {
+        ev.stopPropagation();
+        select(name, state);
+      });
+      td.appendChild(b);
+    }
     tr.appendChild(td);
     cells[f] = td;
   }
-  const actions = el('td', 'l');
   const toggle = button('Pause', '', '', () => {
     const verb = toggle.dataset['verb'];
-    return act((verb === 'pause' ? 'Pause ' : 'Resume ') + name, 'POST', queuePath(name) + ':' + verb, {});
+    return act((verb === 'pause' ? 'Pause ' : 'Resume ') + name, 'POST', queuePath(name) + ':' + verb);
   });
   toggle.dataset['verb'] = 'pause';
   const purge = button('Purge', 'danger', 'Delete every task in this queue', () => {
     if (!window.confirm('Purge every task in queue "' + name + '"?')) return;
-    return act('Purge ' + name, 'POST', queuePath(name) + ':purge', {});
+    return act('Purge ' + name, 'POST', queuePath(name) + ':purge');
   });
-  actions.appendChild(toggle);
-  actions.appendChild(purge);
-  tr.appendChild(actions);
-  tr.addEventListener('click', () => select(selected === name ? null : name));
+  // A recorded log is read-only: no command at all.
+  if (source.mode === 'live') {
+    actions.appendChild(toggle);
+    actions.appendChild(purge);
+  }
+  tr.addEventListener('click', () => select(selected === name ? null : name, 'live'));
   return { tr, cells, toggle };
 }
 
 /**
- * @param {QueueList} list
- * @param {Figures} figures
+ * @param {HTMLTableCellElement} td
+ * @param {unknown} value
  */
-function renderQueues(list, figures) {
-  /** @type {Map<string, QueueResource>} */
-  const meta = new Map();
-  for (const q of list.queues || []) meta.set(q.name.slice(q.name.lastIndexOf('/') + 1), q);
+function setCount(td, value) {
+  const b = td.firstElementChild;
+  setText(b === null ? td : b, value);
+}
+
+/** @param {Figures} figures */
+function renderQueues(figures) {
   const body = tbodyOf('queues');
   const seen = new Set();
   figures.queues.forEach((f, i) => {
     seen.add(f.name);
     const row = queueRows.get(f.name) || remember(queueRows, f.name, queueRow(f.name));
     if (body.children[i] !== row.tr) body.insertBefore(row.tr, body.children[i] || null);
-    const m = meta.get(f.name) || { name: f.name };
-    const state = (m.state || f.state || '').toLowerCase();
     const c = (/** @type {string} */ field) => cellOf(row.cells, field);
-    setBadge(c('state'), state);
-    const limits = m.rateLimits || {};
-    setText(c('rate'), fixed(limits.maxDispatchesPerSecond !== undefined ? limits.maxDispatchesPerSecond : f.ratePerSecond, 2).replace(/[.]?0+$/, '') + '/s');
-    c('rate').title = 'max burst ' + num(limits.maxBurstSize);
+    setBadge(c('state'), f.state);
+    setText(c('rate'), fixed(f.ratePerSecond, 2).replace(/[.]?0+$/, '') + '/s');
+    c('rate').title = 'max burst ' + num(f.bucketSize);
     setTokens(c('tokens'), f.tokens, f.bucketSize);
     setText(c('inFlight'), f.inFlight + ' / ' + f.maxConcurrent);
-    setText(c('pending'), f.tasks.pending);
-    setText(c('dispatching'), f.tasks.dispatching);
-    setText(c('backoff'), f.tasks.backoff);
-    setText(c('succeeded'), f.tasks.succeeded);
-    setText(c('gaveUp'), f.tasks.gaveUp);
+    for (const k of Object.keys(COUNT_STATES)) setCount(c(k), f.tasks[/** @type {keyof import('./api.js').TaskCounts} */ (k)]);
     c('gaveUp').classList.toggle('bad', f.tasks.gaveUp > 0);
     setText(c('attempts'), f.attempts);
     setText(c('retries'), f.retries);
     setText(c('recentRate'), fixed(f.dispatchRatePerSecond, 1));
-    c('recentRate').title = f.dispatchesRecent + ' dispatches in the last ' + figures.recentWindowSeconds + ' s';
-    const verb = state === 'running' ? 'pause' : 'resume';
+    c('recentRate').title = f.dispatchesRecent + ' dispatches in the ' + figures.recentWindowSeconds + ' s before the instant shown';
+    const verb = f.state === 'running' ? 'pause' : 'resume';
     row.toggle.dataset['verb'] = verb;
     setText(row.toggle, verb === 'pause' ? 'Pause' : 'Resume');
     row.tr.classList.toggle('selected', selected === f.name);
@@ -164,15 +160,27 @@ function renderQueues(list, figures) {
     }
   });
   setText($('queue-count'), figures.queues.length + (figures.queues.length === 1 ? ' queue' : ' queues'));
+  const names = figures.queues.map((q) => q.name);
+  setQueues(names);
+  const charts = /** @type {HTMLSelectElement} */ ($('chart-queue'));
+  if (Array.from(charts.options).map((o) => o.value).join('\n') !== ['*', ...names].join('\n')) {
+    const current = charts.value || '*';
+    charts.replaceChildren(...['*', ...names].map((n) => {
+      const o = el('option', null, n === '*' ? 'all queues' : n);
+      o.value = n;
+      return o;
+    }));
+    charts.value = names.includes(current) ? current : '*';
+  }
 }
 
 /**
  * @param {HTMLTableCellElement} td
  * @param {number | null} tokens
- * @param {number} size
+ * @param {number | null} size
  */
 function setTokens(td, tokens, size) {
-  if (tokens === null) {
+  if (tokens === null || size === null) {
     setText(td, '–');
     return;
   }
@@ -186,138 +194,71 @@ function setTokens(td, tokens, size) {
   if (fill instanceof HTMLElement) fill.style.width = (size > 0 ? Math.min(100, (100 * tokens) / size) : 0) + '%';
 }
 
-// ---- tasks of the selected queue ----
-
 /**
- * @param {string} queue
- * @param {string} name
- * @returns {TaskRow}
+ * Selects a queue (its tasks in `state`, its charts), or none (every queue).
+ * @param {string | null} name
+ * @param {string} state
  */
-function taskRow(queue, name) {
-  const tr = el('tr');
-  tr.dataset['task'] = name;
-  /** @type {Record<string, HTMLTableCellElement>} */
-  const cells = {};
-  for (const f of ['name', 'state', 'request', 'scheduleTime', 'dispatchCount', 'responseCount', 'lastStatus']) {
-    const td = el('td', f === 'name' || f === 'request' ? 'wrap' : f === 'state' || f === 'scheduleTime' || f === 'lastStatus' ? 'l' : 'num');
-    td.dataset['field'] = f;
-    tr.appendChild(td);
-    cells[f] = td;
-  }
-  setText(cellOf(cells, 'name'), name);
-  const actions = el('td', 'l');
-  actions.appendChild(button('Story', '', 'Why did this task run: every attempt, each backoff and how it ended', () => showStory(queue, name)));
-  actions.appendChild(button('Run', '', 'Dispatch now (ignores ETA, rate and pause)', () => act('Run ' + name, 'POST', taskPath(queue, name) + ':run', {})));
-  actions.appendChild(button('Delete', 'danger', 'Delete this task', () => act('Delete ' + name, 'DELETE', taskPath(queue, name))));
-  tr.appendChild(actions);
-  tr.addEventListener('click', () => showStory(queue, name));
-  return { tr, cells };
-}
-
-function clearTasks() {
-  taskRows.forEach((row) => row.tr.remove());
-  taskRows.clear();
-}
-
-/** @param {TaskList | null} list */
-function renderTasks(list) {
-  const panel = $('tasks-panel');
-  if (selected === null || list === null) {
-    panel.hidden = true;
-    clearTasks();
-    return;
-  }
-  panel.hidden = false;
-  setText($('tasks-queue'), list.queue);
-  const shown = list.tasks.length;
-  setText($('tasks-count'), list.total === shown ? shown + (shown === 1 ? ' task' : ' tasks') : 'first ' + shown + ' of ' + list.total + ' tasks');
-  const body = tbodyOf('tasks');
-  const seen = new Set();
-  list.tasks.forEach((t, i) => {
-    seen.add(t.name);
-    const row = taskRows.get(t.name) || remember(taskRows, t.name, taskRow(list.queue, t.name));
-    if (body.children[i] !== row.tr) body.insertBefore(row.tr, body.children[i] || null);
-    const c = (/** @type {string} */ field) => cellOf(row.cells, field);
-    setBadge(c('state'), t.state);
-    setText(c('request'), t.method + ' ' + t.url);
-    setText(c('scheduleTime'), when(t.scheduleTime));
-    c('scheduleTime').title = t.scheduleTime;
-    setText(c('dispatchCount'), t.dispatchCount);
-    setText(c('responseCount'), t.responseCount);
-    const status = t.lastStatus !== null ? String(t.lastStatus) : t.lastError !== null ? t.lastError : '–';
-    setText(c('lastStatus'), status);
-    c('lastStatus').classList.toggle('bad', (t.lastStatus !== null && (t.lastStatus < 200 || t.lastStatus > 299)) || t.lastError !== null);
-    row.tr.classList.toggle('selected', isOpen(list.queue, t.name));
-  });
-  lastList = list;
-  followTaskList(list);
-  taskRows.forEach((row, name) => {
-    if (!seen.has(name)) {
-      row.tr.remove();
-      taskRows.delete(name);
-    }
-  });
-  $('tasks-empty').hidden = shown > 0;
-}
-
-/** @param {string | null} name */
-function select(name) {
-  if (name !== selected) {
-    clearTasks();
-    hideStory();
-  }
+function select(name, state) {
   selected = name;
   queueRows.forEach((row, n) => row.tr.classList.toggle('selected', n === selected));
-  if (selected === null) renderTasks(null);
-  refresh();
+  showTasks(name ?? '*', state);
+  chartQueue(name ?? '*');
 }
 
-/**
- * @param {string} queue
- * @param {string} task
- */
-function showStory(queue, task) {
-  openStory(queue, task, lastList);
-  taskRows.forEach((row, n) => row.tr.classList.toggle('selected', n === task));
-}
+// ---- reading ----
 
-function hideStory() {
-  closeStory();
-  taskRows.forEach((row) => row.tr.classList.remove('selected'));
+/** @param {Timeline} t */
+function sourceFrom(t) {
+  source.mode = t.mode;
+  source.clock = t.clock;
+  source.log = t.log;
+  source.endSeconds = t.endSeconds;
+  document.body.dataset['mode'] = t.mode;
+  setText($('origin'), t.mode === 'recorded' ? 'recorded log ' + (t.log ?? '') : location.host);
+  setText($('span'), t.events + ' events over ' + duration(t.endSeconds) + (t.first === null ? '' : ' from ' + (typeof t.first === 'number' ? t.first + ' s' : t.first)));
+  setMarks(t);
 }
-
-// ---- polling ----
 
 function refresh() {
   if (timer !== null) clearTimeout(timer);
   timer = null;
-  const want = selected;
-  const tasks = want === null ? Promise.resolve(null) : call('GET', '/pushq/queues/' + encodeURIComponent(want) + '/tasks?limit=' + TASK_LIMIT);
-  return Promise.all([call('GET', API), call('GET', '/pushq/dashboard.json'), tasks])
+  if (running) {
+    again = true;
+    return Promise.resolve();
+  }
+  running = true;
+  const timeline = source.mode === 'live' && polls++ % TIMELINE_EVERY === 0 ? read('/pushq/timeline.json', {}).then(sourceFrom) : Promise.resolve();
+  return Promise.all([read('/pushq/dashboard.json', { at: atParam() }), timeline, refreshTasks()])
     .then(
-      ([list, figures, taskList]) => {
-        renderQueues(list, figures);
-        if (want === selected) renderTasks(taskList);
-        setText($('updated'), 'updated ' + when(figures.now).replace(/ [(].*$/, ''));
+      ([figures]) => {
+        renderQueues(figures);
+        chartFigures(figures);
+        $('queues').dataset['at'] = figures.atSeconds === null ? '' : String(figures.atSeconds);
+        setText($('updated'), source.mode === 'recorded' || !following() ? 'at ' + duration(figures.atSeconds ?? 0) : 'updated ' + when(figures.now).replace(/ [(].*$/, ''));
         const pill = $('conn');
         pill.className = 'pill ok';
-        setText(pill, 'live');
+        setText(pill, source.mode === 'recorded' ? 'recorded' : following() ? 'live' : 'past');
         hideAlert('poll-error');
       },
       (err) => {
         const pill = $('conn');
         pill.className = 'pill bad';
         setText(pill, 'offline');
-        const message = err && err.message ? err.message : String(err);
-        // The selected queue may be gone (reload): drop the selection, say why.
-        if (want !== null && /NOT_FOUND/.test(message)) {
-          showAlert('action-error', 'Queue ' + want + ': ' + message);
-          selected = null;
-          renderTasks(null);
-        } else showAlert('poll-error', 'Refresh failed: ' + message);
+        showAlert('poll-error', 'Refresh failed: ' + (err && err.message ? err.message : String(err)));
       },
     )
-    .then(schedule, schedule);
+    .then(done, done);
+}
+
+function done() {
+  running = false;
+  if (again) {
+    again = false;
+    refresh();
+    return;
+  }
+  schedule();
 }
 
 /** Whether the auto-refresh box is ticked. */
@@ -328,14 +269,42 @@ function autoRefresh() {
 
 function schedule() {
   if (timer !== null) clearTimeout(timer);
-  timer = autoRefresh() ? setTimeout(refresh, POLL_MS) : null;
+  timer = following() && autoRefresh() ? setTimeout(refresh, POLL_MS) : null;
 }
 
 document.querySelectorAll('.alert button').forEach((b) => {
   b.addEventListener('click', () => b.parentElement?.classList.remove('shown'));
 });
-$('close-tasks').addEventListener('click', () => select(null));
-$('close-story').addEventListener('click', hideStory);
 $('auto').addEventListener('change', () => (autoRefresh() ? refresh() : schedule()));
-setText($('origin'), location.host);
-refresh();
+$('chart-queue').addEventListener('change', () => chartQueue(/** @type {HTMLSelectElement} */ ($('chart-queue')).value));
+for (const id of ['charts-interval', 'charts-paused']) $(id).addEventListener('change', () => startCharts());
+onTaskAction(() => refresh());
+onSeries((payload) => drawTimeline(payload));
+let resizeTimer = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(() => {
+    fitCharts();
+    fitTimeline();
+  }, 100);
+});
+
+read('/pushq/timeline.json', {}).then(
+  (/** @type {Timeline} */ t) => {
+    sourceFrom(t);
+    polls = 1;
+    // A shared URL's instant beyond the log's span shows the end.
+    const at = cursor();
+    if (at !== null && at > source.endSeconds) setCursor(at);
+    initTimeline();
+    initTasks();
+    onCursor(() => {
+      redrawCursor();
+      storyAtCursor();
+      refresh();
+    });
+    startCharts();
+    refresh();
+  },
+  (err) => showAlert('poll-error', 'The dashboard cannot read its source: ' + (err && err.message ? err.message : String(err))),
+);

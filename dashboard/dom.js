@@ -102,7 +102,8 @@ export function setBadge(td, state) {
     td.appendChild(badge);
   }
   badge.className = 'badge s-' + state;
-  setText(badge, state);
+  // A task that gave up is in state `failed`: the page says what happened.
+  setText(badge, state === 'failed' ? 'gave up' : state);
 }
 
 // ---- text ----

@@ -1,37 +1,41 @@
 // @ts-check
 /**
- * The story panel: one task's attempts, each backoff with its formula's inputs, how it ended
- * (`GET /pushq/queues/Q/tasks/T/story`), and its request as the worker receives it (method, URL,
- * headers, payload: `GET .../tasks/T?responseView=FULL`, read once when the panel opens).
+ * The story panel: one task's attempts, what held it before each (tokens, concurrency, paused,
+ * ...), each backoff with its formula's inputs, how it ended (`GET /pushq/queues/Q/tasks/T/story`,
+ * as of the cursor), and its request as the worker receives it (method, URL, headers) with its
+ * payload decoded: JSON pretty-printed, text, or a hex dump for binary. All of it is the task
+ * creator's data, written as text.
  *
- * A story read is a pass over the service's log, so an open story is read again only when the task
- * list shows its task changed (a dispatch, a response, a new state, or it left the list: it
- * ended), and not once it has ended.
+ * A story read on a live service is a pass over its log, so an open story is read again only when
+ * the task list shows its task changed (a dispatch, a response, a new state, or it left the list:
+ * it ended), not once it has ended; and when the cursor moves.
  */
-import { call, taskPath } from './api.js';
-import { $, el, hideAlert, plural, secs, setText, showAlert, stamp, tbodyOf } from './dom.js';
+import { call, storyPath } from './api.js';
+import { atParam, instantText } from './cursor.js';
+import { $, el, hideAlert, plural, secs, setText, showAlert, tbodyOf } from './dom.js';
 
 /**
  * @typedef {import('./api.js').Attempt} Attempt
  * @typedef {import('./api.js').Backoff} Backoff
  * @typedef {import('./api.js').Story} Story
  * @typedef {import('./api.js').TaskList} TaskList
- * @typedef {import('./api.js').AppEngineHttpRequest} AppEngineHttpRequest
+ * @typedef {import('./api.js').RequestView} RequestView
+ * @typedef {import('./api.js').PayloadView} PayloadView
  * @typedef {{ queue: string, task: string, json: Story | null, key: string | null, loading: boolean, stale: boolean, version: string | null }} OpenStory
  */
 
 /** @type {OpenStory | null} */
 let story = null;
 
-const PAYLOAD_SHOWN_MAX = 4000;
 
 /**
  * What the task list says of a task, to see whether its story can have changed.
  * @param {TaskList | null} list
+ * @param {string} queue
  * @param {string} name
  */
-export function taskVersion(list, name) {
-  const t = list === null ? undefined : list.tasks.find((x) => x.name === name);
+export function taskVersion(list, queue, name) {
+  const t = list === null ? undefined : list.tasks.find((x) => x.name === name && x.queue === queue);
   return t ? [t.state, t.dispatchCount, t.responseCount, t.lastStatus, t.lastError].join('/') : 'gone';
 }
 
@@ -51,19 +55,27 @@ export function isOpen(queue, task) {
  * @param {TaskList | null} list
  */
 export function openStory(queue, task, list) {
-  const open = { queue, task, json: null, key: null, loading: false, stale: false, version: list !== null && list.queue === queue ? taskVersion(list, task) : null };
+  const open = { queue, task, json: null, key: null, loading: false, stale: false, version: list !== null && (list.queue === queue || list.queue === '*') ? taskVersion(list, queue, task) : null };
   story = open;
   setText($('story-task'), task);
   setText($('story-sub'), 'queue ' + queue + ' · reading the log…');
   $('story-head').replaceChildren();
   $('story-request').replaceChildren();
+  $('story-payload').replaceChildren();
   tbodyOf('story-attempts').replaceChildren();
   setText($('story-end'), '');
   $('story-empty').hidden = true;
   hideAlert('story-error');
   $('story-panel').hidden = false;
   fetchStory();
-  fetchRequest(open);
+}
+
+/** The cursor moved: the open story is told as of then. */
+export function storyAtCursor() {
+  if (story === null) return;
+  story.stale = true;
+  story.key = null;
+  fetchStory();
 }
 
 export function closeStory() {
@@ -78,8 +90,8 @@ export function closeStory() {
  * @param {TaskList} list
  */
 export function followTaskList(list) {
-  if (story === null || story.queue !== list.queue) return;
-  const version = taskVersion(list, story.task);
+  if (story === null || (story.queue !== list.queue && list.queue !== '*')) return;
+  const version = taskVersion(list, story.queue, story.task);
   if (version !== story.version) {
     story.version = version;
     story.stale = true;
@@ -92,16 +104,19 @@ function fetchStory() {
   if (want === null || want.loading) return;
   want.loading = true;
   want.stale = false;
-  call('GET', '/pushq/queues/' + encodeURIComponent(want.queue) + '/tasks/' + encodeURIComponent(want.task) + '/story').then(
+  const at = atParam();
+  call('GET', storyPath(want.queue, want.task) + (at === null ? '' : '?at=' + encodeURIComponent(at))).then(
     (/** @type {Story} */ s) => {
       want.loading = false;
       if (story !== want) return;
       hideAlert('story-error');
       const key = JSON.stringify(s);
-      if (key === want.key) return;
-      want.key = key;
-      want.json = s;
-      renderStory(s);
+      if (key !== want.key) {
+        want.key = key;
+        want.json = s;
+        renderStory(s);
+      }
+      if (want.stale) fetchStory(); // asked again while this read ran (the cursor moved)
     },
     (err) => {
       want.loading = false;
@@ -110,46 +125,31 @@ function fetchStory() {
   );
 }
 
-// ---- the request ----
+// ---- the request and its payload ----
 
-/** @param {OpenStory} want */
-function fetchRequest(want) {
-  call('GET', taskPath(want.queue, want.task) + '?responseView=FULL').then(
-    (/** @type {{ appEngineHttpRequest?: AppEngineHttpRequest }} */ t) => {
-      if (story === want) renderRequest(t.appEngineHttpRequest || {});
-    },
-    () => {
-      if (story === want) renderRequest(null);
-    },
-  );
-}
-
-/**
- * A payload (base64, as the API gives it) as text when it is UTF-8, else its size.
- * @param {string | undefined} base64
- */
-function payloadText(base64) {
-  if (base64 === undefined || base64 === '') return 'no payload';
-  const bytes = Uint8Array.from(atob(base64.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return text.length > PAYLOAD_SHOWN_MAX ? text.slice(0, PAYLOAD_SHOWN_MAX) + '… (' + bytes.length + ' bytes)' : text;
-  } catch (e) {
-    return plural(bytes.length, 'byte', 'bytes') + ', not UTF-8 text';
-  }
-}
-
-/** @param {AppEngineHttpRequest | null} r */
+/** @param {RequestView} r */
 function renderRequest(r) {
-  const box = $('story-request');
-  if (r === null) {
-    box.replaceChildren(el('div', 'dim', 'request: no longer kept (the task has ended)'));
+  const lines = [el('div', 'line', r.method + ' ' + r.url + (r.target === null ? '' : '  (target ' + r.target + ')'))];
+  for (const [name, value] of r.headers) lines.push(el('div', 'header', name + ': ' + value));
+  $('story-request').replaceChildren(...lines);
+}
+
+const PAYLOAD_KINDS = { json: 'JSON, pretty-printed', text: 'text', binary: 'binary, as hex', none: '', modelled: '' };
+
+/** @param {PayloadView} p */
+function renderPayload(p) {
+  const box = $('story-payload');
+  box.dataset['kind'] = p.kind;
+  if (p.kind === 'none') {
+    box.replaceChildren(el('div', 'dim', 'no payload'));
     return;
   }
-  const lines = [el('div', 'line', (r.httpMethod || 'POST') + ' ' + (r.relativeUri || '/'))];
-  for (const [name, value] of Object.entries(r.headers || {})) lines.push(el('div', 'header', name + ': ' + value));
-  lines.push(el('div', 'payload', payloadText(r.body)));
-  box.replaceChildren(...lines);
+  if (p.kind === 'modelled') {
+    box.replaceChildren(el('div', 'dim', 'payload: ' + plural(p.bytes, 'byte', 'bytes') + ', modelled by the simulation (no content)'));
+    return;
+  }
+  const head = 'payload: ' + plural(p.bytes, 'byte', 'bytes') + ', ' + PAYLOAD_KINDS[p.kind] + (p.truncated ? ' (the first part)' : '');
+  box.replaceChildren(el('div', 'dim', head), el('pre', 'payload', p.text));
 }
 
 // ---- the attempts and the end ----
@@ -177,7 +177,7 @@ function backoffText(b) {
   return (
     'backoff: retry n=' + b.retry + ', min_backoff ' + secs(b.minBackoffSeconds) + ', max_backoff ' + secs(b.maxBackoffSeconds) +
     ', max_doublings ' + b.maxDoublings + ' → doublings ' + b.doublings + ' → delay min(' + secs(b.maxBackoffSeconds) + ', ' +
-    secs(b.minBackoffSeconds) + '·2^' + b.doublings + (b.linear === 1 ? '' : '·' + b.linear) + ') = ' + secs(b.delaySeconds) + '; next ETA ' + stamp(b.nextEta)
+    secs(b.minBackoffSeconds) + '·2^' + b.doublings + (b.linear === 1 ? '' : '·' + b.linear) + ') = ' + secs(b.delaySeconds) + '; next ETA ' + instantText(b.nextEta)
   );
 }
 
@@ -191,9 +191,9 @@ function endText(s) {
       g.taskRetryLimit === null ? 'task_retry_limit unlimited' : 'task_retry_limit ' + g.taskRetryLimit + ' exceeded (' + plural(g.attempts, 'attempt', 'attempts') + ' = ' + plural(g.retries, 'retry', 'retries') + ')',
       g.taskAgeLimitSeconds === null ? 'task_age_limit unlimited' : 'task_age_limit ' + secs(g.taskAgeLimitSeconds) + ' exceeded (age ' + secs(g.ageSeconds) + ' since the first attempt)',
     ];
-    return 'gave up at ' + stamp(e.at) + ': ' + limits.join(' and ');
+    return 'gave up at ' + instantText(e.at) + ': ' + limits.join(' and ');
   }
-  return e.reason.replace('_', ' ') + ' at ' + stamp(e.at) + (e.reason === 'succeeded' ? ' after ' + plural(s.attempts.length, 'attempt', 'attempts') : '');
+  return e.reason.replace('_', ' ') + ' at ' + instantText(e.at) + (e.reason === 'succeeded' ? ' after ' + plural(s.attempts.length, 'attempt', 'attempts') : '');
 }
 
 /**
@@ -214,7 +214,7 @@ function renderStory(s) {
   setText($('story-task'), s.task);
   setText($('story-sub'), 'queue ' + s.queue + ' · ' + plural(s.attempts.length, 'attempt', 'attempts'));
   const head = $('story-head');
-  const facts = [['state', s.state], ['added', stamp(s.addedAt)], ['ETA', stamp(s.eta)], ['retry options', s.ownRetryOptions ? 'its own' : 'the queue’s']];
+  const facts = [['state', s.state === 'failed' ? 'gave up' : s.state], ['added', instantText(s.addedAt)], ['ETA', instantText(s.eta)], ['retry options', s.ownRetryOptions ? 'its own' : 'the queue’s']];
   if (s.sameName > 1) facts.push(['name', 'the latest of ' + s.sameName + ' tasks with it']);
   head.replaceChildren();
   for (const [label, value] of facts) {
@@ -228,7 +228,7 @@ function renderStory(s) {
     const tr = el('tr', 'attempt');
     tr.dataset['attempt'] = String(a.number);
     storyCell(tr, 'number', 'num', a.number + (a.forced ? ' (run)' : ''));
-    storyCell(tr, 'dispatchedAt', 'l', stamp(a.dispatchedAt)).title = a.dispatchedAt;
+    storyCell(tr, 'dispatchedAt', 'l', instantText(a.dispatchedAt)).title = a.dispatchedAt;
     storyCell(tr, 'retryCount', 'num', a.retryCount);
     storyCell(tr, 'executionCount', 'num', a.executionCount);
     storyCell(tr, 'previousStatus', 'num', a.previousStatus === null ? '—' : a.previousStatus);
@@ -247,6 +247,8 @@ function renderStory(s) {
       body.appendChild(b);
     }
   }
+  renderRequest(s.request);
+  renderPayload(s.payload);
   $('story-empty').hidden = s.attempts.length > 0;
   const end = $('story-end');
   setText(end, endText(s));

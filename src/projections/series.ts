@@ -166,10 +166,10 @@ export class SeriesRecorder {
     this.reach(endUs);
     const partial = endUs > this.nextBoundary - this.resolutionUs || this.queues.some((q) => q.open.some((v) => v !== 0));
     let out = this.queues.map((q, i) => {
-      const cols = toColumns(q);
+      const cols = toColumns(q, this.startUs);
       if (partial) {
         this.readGauges(i, this.nextBoundary, this.gauges);
-        appendRow(cols, this.nextBoundary, q.open, this.gauges);
+        appendRow(cols, this.nextBoundary - this.startUs, q.open, this.gauges);
       }
       return cols;
     });
@@ -187,10 +187,11 @@ export class SeriesRecorder {
   lastResolutionUs = 0;
 }
 
-function toColumns(q: QueueColumns): SeriesColumns {
+/** The rows with their times as seconds since the run's start (a wall-clock log's first event, not the epoch). */
+function toColumns(q: QueueColumns, startUs: Micros): SeriesColumns {
   const c = q.counts;
   return {
-    t_seconds: q.t.map((t) => t / 1e6),
+    t_seconds: q.t.map((t) => (t - startUs) / 1e6),
     added: [...(c[Count.Added] as number[])],
     dispatched: [...(c[Count.Dispatched] as number[])],
     succeeded: [...(c[Count.Succeeded] as number[])],
@@ -204,6 +205,7 @@ function toColumns(q: QueueColumns): SeriesColumns {
   };
 }
 
+/** `t`: the interval's end, µs since the start. */
 function appendRow(cols: SeriesColumns, t: Micros, open: Float64Array, g: Gauges): void {
   cols.t_seconds.push(t / 1e6);
   cols.added.push(open[Count.Added] as number);

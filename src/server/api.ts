@@ -1,8 +1,8 @@
 /**
  * The HTTP API: Cloud Tasks v2 REST paths (so existing clients work unchanged) plus pushq's own
  * (`POST /pushq/reload`, `GET /pushq/health`), and the dashboard: its page (`GET /`, `/dashboard`)
- * and its read endpoints (`GET /pushq/dashboard.json`, `GET /pushq/queues/Q/tasks`, and a task's
- * story, `GET /pushq/queues/Q/tasks/T/story`, read from the log: task-story-view.ts).
+ * and its read API (read-api.ts: figures now or at an instant, timeline, series and their stream,
+ * task lists, a task's story), which `pushq replay LOG --ui` serves over a recorded log too.
  *
  * The Cloud Tasks calls themselves are operations.ts, shared with the gRPC service (grpc/); this
  * file reads them off REST paths, query strings and JSON bodies.
@@ -15,25 +15,17 @@
  * - Queues come from queue.yaml only: create / patch / delete answer FAILED_PRECONDITION.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { requireQueue } from '../core/decide.js';
 import { isRpcHttp, serveRpcHttp } from './appengine/rpc-http.js';
 import { ClientGoneError, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
-import { TASK_LIST_LIMIT_MAX, dashboardFigures, taskList } from './dashboard-figures.js';
-import { ASSETS_PATH, asset, page, sendFile, type ServedFile } from './dashboard-page.js';
+import { serveRead } from './read-api.js';
 import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 
 export type { ApiContext, ReloadOutcome } from './operations.js';
 
-const DASHBOARD_TASKS_DEFAULT = 200;
-
-/** A handler's answer that is a file, not JSON (the dashboard's page and assets). */
-class FileAnswer {
-  constructor(readonly file: ServedFile) {}
-}
 // `/v2` may be left out: Firebase Admin SDKs call a Cloud Tasks emulator (CLOUD_TASKS_EMULATOR_HOST) at `/projects/...`.
 const V2 = '^(?:/v2)?/projects/([^/]+)/locations/([^/]+)/queues';
 
@@ -44,8 +36,6 @@ interface Match {
   queue: string;
   task: string;
   verb: string;
-  /** A dashboard file's name (`/pushq/assets/NAME`). */
-  asset: string;
   req: IncomingMessage;
   query: URLSearchParams;
 }
@@ -142,49 +132,6 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    pattern: /^\/(?:dashboard)?$/,
-    methods: {
-      GET: async () => new FileAnswer(page('dashboard')),
-    },
-  },
-  {
-    pattern: new RegExp(`^${ASSETS_PATH}(?<asset>[^/]+)$`),
-    methods: {
-      GET: async (_ctx, m) => {
-        const f = asset(m.asset);
-        if (f === undefined) throw new ApiError('UNKNOWN_PATH', `no dashboard file ${m.asset}`);
-        return new FileAnswer(f);
-      },
-    },
-  },
-  {
-    pattern: /^\/pushq\/dashboard\.json$/,
-    methods: {
-      GET: async (ctx) => dashboardFigures(state(ctx), ctx.counters, ctx.driver.clock()),
-    },
-  },
-  {
-    pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks$/,
-    methods: {
-      GET: async (ctx, m) => {
-        const raw = m.query.get('limit');
-        const limit = raw === null || raw === '' ? DASHBOARD_TASKS_DEFAULT : Number(raw);
-        if (!Number.isInteger(limit) || limit < 1 || limit > TASK_LIST_LIMIT_MAX) throw new ApiError('INVALID_FIELD', `limit must be 1..${TASK_LIST_LIMIT_MAX}`, 'limit');
-        const s = state(ctx);
-        return taskList(s, ctx.history, requireQueue(s, m.queue), limit);
-      },
-    },
-  },
-  {
-    pattern: /^\/pushq\/queues\/(?<queue>[^/:]+)\/tasks\/(?<task>[^/:]+)\/story$/,
-    methods: {
-      GET: async (ctx, m) => {
-        ctx.driver.commitSettled();
-        return ctx.stories.read(state(ctx), m.queue, m.task);
-      },
-    },
-  },
-  {
     pattern: /^\/pushq\/reset$/,
     methods: {
       POST: async (ctx, m) => {
@@ -254,6 +201,8 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
     } catch {
       throw new ApiError('INVALID_PATH', 'the request path is not valid percent-encoding');
     }
+    // The dashboard's page and read API (read-api.ts), the same as `pushq replay --ui` serves.
+    if (await serveRead(ctx.dashboard, req, res, path, url.searchParams)) return;
     for (const route of ROUTES) {
       const g = route.pattern.exec(path);
       if (!g) continue;
@@ -261,10 +210,8 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
       const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
       if (handler === undefined) throw new ApiError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}`);
       if (method === 'POST' && route.op === 'create') op = 'create';
-      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', asset: g.groups?.['asset'] ?? '', req, query: url.searchParams };
-      const result = await handler(ctx, m);
-      if (result instanceof FileAnswer) sendFile(res, 200, result.file);
-      else send(res, 200, result);
+      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
+      send(res, 200, await handler(ctx, m));
       return;
     }
     throw new ApiError('UNKNOWN_PATH', `no API at ${path} (pushq serves the Cloud Tasks v2 REST API under /v2/projects/P/locations/L/queues, and a dashboard at /)`);

@@ -1,7 +1,8 @@
 /**
- * The live figures behind the dashboard (`GET /pushq/dashboard.json`, `GET /pushq/queues/Q/tasks`):
- * what the Cloud Tasks resources do not show (tokens now, attempts in flight, tasks per state,
- * attempts and retries, the recent dispatch rate, a task's engine state and HTTP status).
+ * The figures per queue behind the dashboard's queue table (`GET /pushq/dashboard.json`, read-api.ts):
+ * what the Cloud Tasks resources do not show (tokens at the instant, attempts in flight, tasks per
+ * state, attempts and retries, the recent dispatch rate), for a live service now or for any state
+ * restored at an instant (time-travel.ts). Task lists: task-search.ts.
  *
  * Invariants:
  * - Reads only: nothing here changes the engine state (the token bucket is projected to `now` on a
@@ -9,12 +10,10 @@
  * - Attempts, retries and recent dispatches come from the DispatchCounters projection
  *   (src/projections/dispatch-counters.ts), which carries them across restarts.
  */
-import { queueStateName, taskName, type EngineState, type QueueRuntime, type QueueStateName } from '../core/state.js';
-import { TASK_STATES, TaskState, isFinal } from '../core/task-machine.js';
+import { queueStateName, type EngineState, type QueueRuntime, type QueueStateName } from '../core/state.js';
+import { TaskState } from '../core/task-machine.js';
 import { refill, type TokenBucket } from '../core/token-bucket.js';
-import { defaultTaskUrl } from '../core/task-spec.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
-import type { AttemptHistory } from '../projections/attempt-history.js';
 import { RECENT_WINDOW_SECONDS, type DispatchCounters } from '../projections/dispatch-counters.js';
 import { formatTimestamp } from './timestamps.js';
 
@@ -80,57 +79,4 @@ function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros):
 
 export function dashboardFigures(state: EngineState, counters: DispatchCounters, now: Micros): DashboardFigures {
   return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, queues: state.queues.map((q) => queueFigures(q, counters, now)) };
-}
-
-// ---- tasks of one queue ---------------------------------------------------------------------------
-
-export const TASK_LIST_LIMIT_MAX = 1000;
-
-export interface TaskFigures {
-  name: string;
-  state: string;
-  method: string;
-  url: string;
-  scheduleTime: string;
-  dispatchCount: number;
-  responseCount: number;
-  /** HTTP status of the last response; null if none came (see lastError) or none yet. */
-  lastStatus: number | null;
-  /** Why the last attempt got no response (deadline, connection ...), if it did not. */
-  lastError: string | null;
-}
-
-export interface TaskList {
-  queue: string;
-  /** Live tasks (pending, dispatching, in backoff) in the queue; `tasks` holds the first `limit`. */
-  total: number;
-  tasks: TaskFigures[];
-}
-
-/** The queue's live tasks in id (creation) order, at most `limit`. */
-export function taskList(state: EngineState, history: AttemptHistory, q: QueueRuntime, limit: number): TaskList {
-  const t = state.tasks;
-  const live = (q.countByState[TaskState.Pending] as number) + (q.countByState[TaskState.Dispatching] as number) + (q.countByState[TaskState.Backoff] as number);
-  const tasks: TaskFigures[] = [];
-  const wanted = Math.min(limit, live);
-  for (let id = 0; id < t.count && tasks.length < wanted; id++) {
-    if (t.queue[id] !== q.index) continue;
-    const s = t.state[id] as TaskState;
-    if (isFinal(s)) continue;
-    const meta = t.meta[id];
-    const last = history.lastAttempt(id);
-    const inFlight = last !== null && Number.isNaN(last.responseTimeUs);
-    tasks.push({
-      name: taskName(state, id),
-      state: TASK_STATES[s] as string,
-      method: meta?.method ?? 'POST',
-      url: meta?.url ?? defaultTaskUrl(q.name),
-      scheduleTime: formatTimestamp(t.eta[id] as number),
-      dispatchCount: t.dispatchCount[id] as number,
-      responseCount: t.executionCount[id] as number,
-      lastStatus: last === null || inFlight ? null : last.status,
-      lastError: last === null || inFlight || last.status !== null ? null : (last.error ?? last.reason ?? 'no response'),
-    });
-  }
-  return { queue: q.name, total: live, tasks };
 }

@@ -26,12 +26,19 @@ export const ASSETS_PATH = '/pushq/assets/';
 /** Files served under ASSETS_PATH, with their types; nothing else in the folder is served. */
 export const ASSETS: Readonly<Record<string, string>> = {
   'dashboard.css': 'text/css; charset=utf-8',
-  // The dashboard's script is a module that imports the next three.
+  // The dashboard's script is a module that imports the next ones.
   'dashboard.js': 'text/javascript; charset=utf-8',
   'api.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
+  'cursor.js': 'text/javascript; charset=utf-8',
+  'timeline.js': 'text/javascript; charset=utf-8',
+  'plots.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'tasks.js': 'text/javascript; charset=utf-8',
   'story.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
+  // Asked for by every browser; without it, each page load logs a failed request.
+  'favicon.svg': 'image/svg+xml',
 };
 
 /**

@@ -17,8 +17,8 @@
  * `template`) and keeps their functions: a copy restored without a template for a field holding a
  * function is an error, not a projection silently observing into the object it was copied from.
  */
-const PAGE_BYTES = 1 << 16;
-const PAGE_ITEMS = 4096;
+const PAGE_BYTES = 1 << 14;
+const PAGE_ITEMS = 2048;
 
 type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array | Float32Array | Int8Array | Int16Array | Uint8ClampedArray;
 type TypedCtor = new (length: number) => TypedArray;

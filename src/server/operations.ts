@@ -22,6 +22,7 @@ import { ApiError } from './errors.js';
 import { createTaskSpec, isLive, queueResource, taskResource, type Location, type TaskView } from './resources.js';
 import type { HttpTargetPolicy } from './http-target.js';
 import type { IdTokenIssuer } from '../dispatch/id-tokens.js';
+import type { ReadSource } from './read-source.js';
 import type { TaskStoryCache } from './task-story-view.js';
 
 export interface ReloadOutcome {
@@ -38,6 +39,8 @@ export interface ApiContext {
   counters: DispatchCounters;
   /** Task stories told from `log`, with their memory. */
   stories: TaskStoryCache;
+  /** What the dashboard's read API reads (read-source.ts): this service now, and its log for the past. */
+  dashboard: ReadSource;
   /** Which URLs an HTTP target task may name (`--allow-http-target`). */
   httpTargets: HttpTargetPolicy;
   /** The issuer of HTTP target tasks' tokens: its discovery document and keys are served. */

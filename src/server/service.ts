@@ -27,7 +27,6 @@ import { RESTART_ERROR, resumeFromLog } from '../engine/restart.js';
 import { WallDriver, createWallClock } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
 import { AttemptHistory } from '../projections/attempt-history.js';
-import { DispatchCounters } from '../projections/dispatch-counters.js';
 import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
@@ -38,6 +37,8 @@ import { HttpTargetPolicy } from './http-target.js';
 import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
+import { LiveSource } from './read-source.js';
+import { newReadModels, projectionsOf } from './time-travel.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 
@@ -137,10 +138,11 @@ export class PushqService {
     const guard = await RequestGuard.create(options);
     const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets);
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
-    const history = new AttemptHistory();
-    const counters = new DispatchCounters();
+    // Every read model of the service (the API's and the dashboard's), fed the restart's fold, then live.
+    const models = newReadModels();
+    const { history, counters } = models;
     // This service's own log: an event that does not fit is an engine bug (AssertionError), not a bad file.
-    const restored = fold(options.replayed ?? [], [history, counters], { misfit: 'assert' });
+    const restored = fold(options.replayed ?? [], projectionsOf(models), { misfit: 'assert' });
     const state = restored.state;
     const replayed = restored.events;
     // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot
@@ -183,7 +185,7 @@ export class PushqService {
       log: options.log,
       transport: outage,
       clock,
-      observers: [history.observe, counters.observe, ...(options.observers ?? [])],
+      observers: [...projectionsOf(models).map((p) => p.observe), ...(options.observers ?? [])],
     });
     const kernel = d.kernel;
     let interrupted = 0;
@@ -199,12 +201,14 @@ export class PushqService {
       throw err;
     }
 
+    const stories = new TaskStoryCache(options.log);
     const ctx: ApiContext = {
       driver: d,
       log: options.log,
       history,
       counters,
-      stories: new TaskStoryCache(options.log),
+      stories,
+      dashboard: new LiveSource({ driver: d, log: options.log, models, stories, stopping: () => ctx.stopping }),
       httpTargets,
       tokens,
       resetAllowed: options.allowReset === true,

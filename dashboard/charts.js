@@ -1,0 +1,227 @@
+// @ts-check
+/**
+ * The charts of one queue (or of all, `*`): backlog by state, dispatch rate against the
+ * configured rate, tokens against bucket_size, in flight against max_concurrent_requests, failed
+ * attempts by reason, and the wait by cause (ready-task-seconds, as of the cursor).
+ *
+ * A live service pushes its series (`GET /pushq/series/stream`, Server-Sent Events) at the interval
+ * the user picks, until paused; a recorded log's are read once (`GET /pushq/series.json`), over the
+ * whole log. Each update calls `onSeries` (the timeline draws the `*` series too).
+ *
+ * Charts are updated in place (uPlot's setData) while their series stay the same, so a chart under
+ * the pointer does not flicker; `#charts[data-updates]` counts the updates and each figure's
+ * `data-end` says how far its series run (tests wait on them).
+ */
+import { read } from './api.js';
+import { cursor, source } from './cursor.js';
+import { $, el, setText } from './dom.js';
+import { COLORS, HEIGHT, backlog, bars, level, limitLine, line, overTime, perSecond, perSecondOverOne, stepped } from './plots.js';
+
+/**
+ * @typedef {import('./api.js').SeriesPayload} SeriesPayload
+ * @typedef {import('./api.js').ChartSeries} ChartSeries
+ * @typedef {import('./api.js').Figures} Figures
+ * @typedef {{ key: string, title: string, note?: string, opts?: uPlot.Options, data?: uPlot.AlignedData }} ChartSpec
+ */
+
+const REASONS = ['http_5xx', 'http_4xx', 'http_other', 'deadline', 'connection'];
+const REASON_LABELS = { http_5xx: 'HTTP 5xx', http_4xx: 'HTTP 4xx', http_other: 'other status', deadline: 'deadline', connection: 'connection' };
+const CAUSES = ['tokens', 'concurrency', 'paused', 'disabled', 'transport'];
+
+/** The queue whose charts are shown. */
+let queue = '*';
+/** @type {Map<string, { u: uPlot | null, figure: HTMLElement, signature: string }>} */
+const drawn = new Map();
+/** @type {SeriesPayload | null} */
+let last = null;
+/** @type {Figures | null} */
+let figures = null;
+/** @type {EventSource | null} */
+let stream = null;
+let updates = 0;
+/** @type {((payload: SeriesPayload) => void)[]} */
+const seriesListeners = [];
+
+/** @param {(payload: SeriesPayload) => void} fn */
+export function onSeries(fn) {
+  seriesListeners.push(fn);
+}
+
+/** @param {string} name */
+export function chartQueue(name) {
+  if (name === queue) return;
+  queue = name;
+  const select = /** @type {HTMLSelectElement} */ ($('chart-queue'));
+  if (select.value !== name) select.value = name;
+  for (const d of drawn.values()) d.u?.destroy();
+  drawn.clear();
+  $('charts').replaceChildren();
+  start();
+}
+
+/** The figures at the cursor (for the wait by cause). @param {Figures} f */
+export function chartFigures(f) {
+  figures = f;
+  if (last !== null) render(last);
+}
+
+/** The cursor moved: its line is redrawn. */
+export function redrawCursor() {
+  for (const d of drawn.values()) d.u?.redraw(false, false);
+}
+
+/** @param {SeriesPayload} payload */
+function received(payload) {
+  last = payload;
+  source.stepSeconds = payload.resolutionSeconds > 0 ? payload.resolutionSeconds : source.stepSeconds;
+  if (source.mode === 'live') source.endSeconds = Math.max(source.endSeconds, payload.endSeconds);
+  render(payload);
+  updates++;
+  $('charts').dataset['updates'] = String(updates);
+  for (const fn of seriesListeners) fn(payload);
+}
+
+/** Starts reading the series: a stream while live and not paused, else one read. */
+export function start() {
+  stopStream();
+  const paused = /** @type {HTMLInputElement} */ ($('charts-paused')).checked;
+  if (source.mode === 'live' && !paused) {
+    const interval = /** @type {HTMLSelectElement} */ ($('charts-interval')).value;
+    stream = new EventSource('/pushq/series/stream?queue=' + encodeURIComponent(queue) + '&interval=' + encodeURIComponent(interval));
+    stream.addEventListener('series', (ev) => received(JSON.parse(/** @type {MessageEvent} */ (ev).data)));
+    setText($('charts-state'), 'live, every ' + interval + ' s');
+    return;
+  }
+  setText($('charts-state'), source.mode === 'live' ? 'paused' : 'the whole log');
+  read('/pushq/series.json', { queue }).then(received, (err) => setText($('charts-state'), 'failed: ' + (err && err.message ? err.message : String(err))));
+}
+
+function stopStream() {
+  if (stream !== null) stream.close();
+  stream = null;
+}
+
+/** @param {SeriesPayload} payload */
+function render(payload) {
+  const mine = payload.series.find((s) => s.queue === queue) || payload.series[0];
+  if (mine === undefined) return;
+  const box = $('charts');
+  for (const spec of specsOf(mine, payload.resolutionSeconds)) {
+    let d = drawn.get(spec.key);
+    const signature = spec.opts === undefined ? 'note:' + (spec.note || '') : (spec.opts.series || []).map((s) => s.label).join('|');
+    if (d !== undefined && d.signature !== signature) {
+      d.u?.destroy();
+      d.figure.remove();
+      drawn.delete(spec.key);
+      d = undefined;
+    }
+    if (d === undefined) {
+      const figure = el('figure', 'chart');
+      figure.dataset['chart'] = spec.key;
+      figure.appendChild(el('figcaption', null, spec.title));
+      box.appendChild(figure);
+      d = { u: null, figure, signature };
+      drawn.set(spec.key, d);
+      if (spec.opts === undefined) figure.appendChild(el('p', 'note', spec.note || ''));
+      else {
+        spec.opts.width = Math.max(240, figure.clientWidth - 4);
+        d.u = new uPlot(spec.opts, spec.data, figure);
+      }
+    } else if (d.u !== null && spec.data !== undefined) d.u.setData(spec.data);
+    const caption = d.figure.querySelector('figcaption');
+    if (caption !== null) setText(caption, spec.title);
+    const t = mine.columns.t_seconds;
+    d.figure.dataset['end'] = String(t.length === 0 ? 0 : t[t.length - 1]);
+  }
+}
+
+/** Wait by cause at the cursor: the queue's, or all queues' summed. @returns {Record<string, number> | null} */
+function causesNow() {
+  if (figures === null) return null;
+  const names = queue === '*' ? Object.keys(figures.summary) : [queue];
+  /** @type {Record<string, number>} */
+  const sum = {};
+  let any = false;
+  for (const name of names) {
+    const stats = figures.summary[name]?.stats;
+    if (!stats) continue;
+    any = true;
+    for (const c of CAUSES) sum[c] = (sum[c] || 0) + (stats.wait_by_cause_task_seconds[c] || 0);
+  }
+  return any ? sum : null;
+}
+
+/** @param {ChartSeries} s @param {number} resolution @returns {ChartSpec[]} */
+function specsOf(s, resolution) {
+  const c = s.columns;
+  const t = c.t_seconds;
+  /** @type {ChartSpec[]} */
+  const out = [];
+  const b = backlog(c);
+  out.push({ key: 'backlog', title: 'Backlog by state (tasks; stacked)', opts: overTime('tasks', b.series), data: b.data });
+
+  /** @type {uPlot.Series[]} */
+  let rateSeries = [line('dispatched /s', COLORS.dispatched, { paths: stepped }), line('succeeded /s', COLORS.succeeded, { paths: stepped })];
+  /** @type {uPlot.AlignedData} */
+  let rateData = [t, perSecond(t, c.dispatched, resolution), perSecond(t, c.succeeded, resolution)];
+  const dispatchedMean = perSecondOverOne(t, c.dispatched, resolution);
+  const succeededMean = perSecondOverOne(t, c.succeeded, resolution);
+  if (dispatchedMean !== null && succeededMean !== null) {
+    rateSeries = [line('dispatched /s, per interval', COLORS.dispatchedRaw, { paths: stepped, width: 1 }), line('dispatched /s, 1 s mean', COLORS.dispatched, { width: 2 }), line('succeeded /s, 1 s mean', COLORS.succeeded)];
+    rateData = [t, perSecond(t, c.dispatched, resolution), dispatchedMean, succeededMean];
+  }
+  const rate = level(t, s.limits.ratePerSecond);
+  if (rate !== null) {
+    rateSeries.push(limitLine('rate (queue.yaml)', COLORS.limit));
+    rateData.push(rate);
+  }
+  out.push({ key: 'dispatch', title: 'Dispatch rate against the configured rate (per second)', opts: overTime('per second', rateSeries), data: rateData });
+
+  if (c.tokens.every((v) => v === null)) out.push({ key: 'tokens', title: 'Tokens in the bucket', note: 'No token bucket (a pull queue, or rate 0).' });
+  else {
+    /** @type {uPlot.Series[]} */
+    const series = [line('tokens', COLORS.tokens)];
+    /** @type {uPlot.AlignedData} */
+    const data = [t, c.tokens];
+    const bucket = level(t, s.limits.bucketSize);
+    if (bucket !== null) {
+      series.push(limitLine('bucket_size', COLORS.limit));
+      data.push(bucket);
+    }
+    out.push({ key: 'tokens', title: 'Tokens in the bucket (whole tokens, end of each interval)', opts: overTime('tokens', series), data });
+  }
+
+  // A cap far above what was ever in flight (App Engine's default is 1000) would flatten the
+  // curve against zero: then it is named in the legend instead of drawn.
+  const cap = s.limits.maxConcurrent;
+  const offScale = cap !== null && cap > 4 * Math.max(1, c.in_flight.reduce((m, v) => (v > m ? v : m), 0));
+  /** @type {uPlot.Series[]} */
+  const flight = [line(offScale ? 'in flight (max_concurrent_requests ' + cap + ', far above)' : 'in flight', COLORS.dispatched)];
+  /** @type {uPlot.AlignedData} */
+  const flightData = [t, c.in_flight];
+  const capLine = offScale ? null : level(t, cap);
+  if (capLine !== null) {
+    flight.push(limitLine('max_concurrent_requests', COLORS.limit));
+    flightData.push(capLine);
+  }
+  out.push({ key: 'in_flight', title: 'In flight against the cap', opts: overTime('attempts', flight), data: flightData });
+
+  /** @type {uPlot.Series[]} */
+  const failSeries = REASONS.map((r) => line(REASON_LABELS[/** @type {keyof typeof REASON_LABELS} */ (r)], /** @type {Record<string, string>} */ (COLORS)[r] || '#000', { paths: stepped }));
+  failSeries.push(line('gave up', COLORS.gave_up, { paths: stepped, dash: [4, 3] }));
+  /** @type {uPlot.AlignedData} */
+  const failData = [t, ...REASONS.map((r) => s.failures[r] || t.map(() => 0)), c.gave_up];
+  out.push({ key: 'failures', title: 'Failed attempts by reason, and give-ups (per interval)', opts: overTime('per interval', failSeries), data: failData });
+
+  const causes = causesNow();
+  const title = 'Wait by cause (ready-task-seconds, ' + (cursor() === null && source.mode === 'live' ? 'so far' : 'up to the cursor') + ')';
+  if (causes === null) out.push({ key: 'wait_cause', title, note: 'No figures for this queue yet.' });
+  else if (CAUSES.every((k) => !causes[k])) out.push({ key: 'wait_cause', title, note: 'No ready task waited: every task went as soon as it could.' });
+  else out.push({ key: 'wait_cause', title, opts: bars('task-seconds', CAUSES, [{ label: 'task-seconds', stroke: COLORS.wait, fill: COLORS.wait }]), data: [CAUSES.map((_, i) => i), CAUSES.map((k) => causes[k] || 0)] });
+  return out;
+}
+
+/** Fits every chart to its figure's width (on resize). */
+export function fitCharts() {
+  for (const d of drawn.values()) if (d.u !== null) d.u.setSize({ width: Math.max(240, d.figure.clientWidth - 4), height: HEIGHT });
+}

@@ -1,0 +1,117 @@
+// @ts-check
+/**
+ * The page's cursor in time, one for everything on it: null shows now (a live service) or the
+ * log's end (a recorded log); a number shows the state that many seconds after the log's first
+ * event. The URL carries it (`?at=SECONDS`), so a view can be shared and reloaded; every panel
+ * reads it through `atParam()` and hears changes through `onCursor`.
+ *
+ * Also what the page knows of its source (live or recorded, the log's clock), and the times it
+ * shows: seconds since the start for a virtual-clock log; clock times otherwise.
+ */
+import { stamp, when } from './dom.js';
+
+export const source = {
+  /** @type {'live' | 'recorded'} */
+  mode: 'live',
+  /** @type {'virtual' | 'wall'} */
+  clock: 'wall',
+  /** Seconds from the first event to the last (recorded) or now (live). */
+  endSeconds: 0,
+  /** Seconds per interval of the series (a step of the cursor). */
+  stepSeconds: 1,
+  /** The log's file name, or null. */
+  log: /** @type {string | null} */ (null),
+};
+
+/** @type {number | null} */
+let at = readUrl();
+/** @type {((at: number | null) => void)[]} */
+const listeners = [];
+
+/** @returns {number | null} */
+function readUrl() {
+  const raw = new URLSearchParams(location.search).get('at');
+  if (raw === null || raw === '') return null;
+  const n = Number(raw);
+  return isFinite(n) && n >= 0 ? n : null;
+}
+
+/** The cursor: seconds since the first event, or null for now / the end. */
+export function cursor() {
+  return at;
+}
+
+/** The `at` parameter of a read (null: none). */
+export function atParam() {
+  return at === null ? null : String(at);
+}
+
+/** @param {(at: number | null) => void} fn */
+export function onCursor(fn) {
+  listeners.push(fn);
+}
+
+/**
+ * Moves the cursor (clamped to the log's span; rounded to the microsecond) and says so.
+ * @param {number | null} seconds
+ */
+export function setCursor(seconds) {
+  let next = seconds;
+  if (next !== null) {
+    next = Math.round(Math.min(Math.max(0, next), source.endSeconds) * 1e6) / 1e6;
+    // A recorded log's end is what null shows: keep the URL short.
+    if (source.mode === 'recorded' && next >= source.endSeconds) next = null;
+  }
+  if (next === at) return;
+  at = next;
+  const url = new URL(location.href);
+  if (at === null) url.searchParams.delete('at');
+  else url.searchParams.set('at', String(at));
+  history.replaceState(null, '', url.pathname + url.search + url.hash);
+  for (const fn of listeners) fn(at);
+}
+
+/** Whether the page follows a live service's now (nothing to fetch but on a timer). */
+export function following() {
+  return source.mode === 'live' && at === null;
+}
+
+/** Seconds as text: 12.5 s, 2 min 05 s, 1 h 02 min. @param {number} v */
+export function duration(v) {
+  if (!isFinite(v)) return '–';
+  const s = Math.round(v);
+  if (Math.abs(v) < 60) return String(Math.round(v * 1000) / 1000) + ' s';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  const two = (/** @type {number} */ n) => (n < 10 ? '0' : '') + n;
+  return h > 0 ? h + ' h ' + two(m) + ' min' : m + ' min ' + two(r) + ' s';
+}
+
+/**
+ * A time from the API (RFC 3339) as the page shows it: seconds since the start in a virtual-clock
+ * log, else a clock time; relative to now only while following a live service.
+ * @param {string | null | undefined} iso
+ */
+export function timeText(iso) {
+  if (iso === null || iso === undefined) return '–';
+  if (source.clock === 'virtual') {
+    const ms = Date.parse(iso);
+    return isNaN(ms) ? iso : duration(ms / 1000);
+  }
+  return following() ? when(iso) : stamp(iso);
+}
+
+/**
+ * An instant as the page states it, never relative: seconds since the start in a virtual-clock
+ * log, else a clock time (with the date when it is not today).
+ * @param {string | null | undefined} iso
+ */
+export function instantText(iso) {
+  if (iso === null || iso === undefined) return '–';
+  if (source.clock === 'virtual') {
+    const ms = Date.parse(iso);
+    return isNaN(ms) ? iso : duration(ms / 1000);
+  }
+  return stamp(iso);
+}

@@ -1,0 +1,222 @@
+// @ts-check
+/**
+ * The task list: the tasks of one queue or of all, in a state (the live ones by default; the
+ * ended ones too: succeeded, gave up, deleted), found by name or name prefix and by payload text,
+ * ordered by creation, attempts or wait (`GET /pushq/queues/Q/tasks`, at the cursor). A row opens
+ * the task's story; on a live service, following now, a live task can be run or deleted.
+ *
+ * Rows are keyed (queue and name) and updated in place, so a button under the pointer is not
+ * replaced by a refresh between press and release.
+ */
+import { call, read, taskPath } from './api.js';
+import { atParam, following, source, timeText } from './cursor.js';
+import { $, cellOf, el, hideAlert, remember, setBadge, setText, showAlert, tbodyOf } from './dom.js';
+import { followTaskList, isOpen, openStory } from './story.js';
+
+/**
+ * @typedef {import('./api.js').TaskList} TaskList
+ * @typedef {import('./api.js').TaskItem} TaskItem
+ * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, actions: HTMLTableCellElement }} TaskRow
+ */
+
+export const TASK_LIMIT = 200;
+const FIELDS = ['name', 'queue', 'state', 'request', 'scheduleTime', 'dispatchCount', 'responseCount', 'waited', 'lastStatus'];
+/** @type {Map<string, TaskRow>} */
+const rows = new Map();
+/** The list shown now. @type {TaskList | null} */
+let shown = null;
+let asked = 0;
+/** @type {() => void} */
+let afterAction = () => {};
+
+/** @param {() => void} fn */
+export function onTaskAction(fn) {
+  afterAction = fn;
+}
+
+const select = (/** @type {string} */ id) => /** @type {HTMLSelectElement} */ ($(id));
+
+/** The queue the list shows (`*` for all). */
+export function taskQueue() {
+  return select('task-queue').value || '*';
+}
+
+/** The queues to choose from, in order. @param {string[]} names */
+export function setQueues(names) {
+  const box = select('task-queue');
+  const want = ['*', ...names];
+  const have = Array.from(box.options).map((o) => o.value);
+  if (have.join('\n') === want.join('\n')) return;
+  const current = box.value || '*';
+  box.replaceChildren(...want.map((n) => {
+    const o = el('option', null, n === '*' ? 'all queues' : n);
+    o.value = n;
+    return o;
+  }));
+  box.value = want.includes(current) ? current : '*';
+}
+
+/**
+ * Shows a queue's tasks in a state (the counts of the queue table call this).
+ * @param {string} queue
+ * @param {string} state
+ */
+export function showTasks(queue, state) {
+  select('task-queue').value = queue;
+  select('task-state').value = state;
+  refreshTasks();
+  $('tasks-panel').scrollIntoView({ block: 'nearest' });
+}
+
+/**
+ * @param {string} label
+ * @param {string} method
+ * @param {string} path
+ */
+function act(label, method, path) {
+  return call(method, path, method === 'DELETE' ? undefined : {}).then(
+    () => {
+      hideAlert('action-error');
+      afterAction();
+    },
+    (err) => {
+      showAlert('action-error', label + ' failed: ' + err.message);
+      afterAction();
+    },
+  );
+}
+
+/**
+ * @param {string} text
+ * @param {string} cls
+ * @param {string} title
+ * @param {() => unknown} onClick
+ */
+export function button(text, cls, title, onClick) {
+  const b = el('button', 'act' + (cls ? ' ' + cls : ''), text);
+  b.type = 'button';
+  if (title) b.title = title;
+  b.addEventListener('click', (ev) => {
+    ev.stopPropagation();
+    if (b.disabled) return;
+    b.disabled = true;
+    Promise.resolve(onClick()).then(() => {
+      b.disabled = false;
+    });
+  });
+  return b;
+}
+
+/** @param {string} queue @param {string} name @returns {TaskRow} */
+function taskRow(queue, name) {
+  const tr = el('tr');
+  tr.dataset['task'] = name;
+  tr.dataset['queue'] = queue;
+  /** @type {Record<string, HTMLTableCellElement>} */
+  const cells = {};
+  for (const f of FIELDS) {
+    const td = el('td', f === 'name' || f === 'request' ? 'wrap' : f === 'dispatchCount' || f === 'responseCount' || f === 'waited' ? 'num' : 'l');
+    td.dataset['field'] = f;
+    if (f === 'queue' || f === 'request') td.classList.add('wide');
+    tr.appendChild(td);
+    cells[f] = td;
+  }
+  setText(cellOf(cells, 'name'), name);
+  setText(cellOf(cells, 'queue'), queue);
+  const actions = el('td', 'l actions');
+  tr.appendChild(actions);
+  tr.addEventListener('click', () => open(queue, name));
+  return { tr, cells, actions };
+}
+
+/** @param {TaskRow} row @param {TaskItem} t */
+function setActions(row, t) {
+  const commands = following() && (t.state === 'pending' || t.state === 'dispatching' || t.state === 'backoff');
+  const want = commands ? 'story run delete' : 'story';
+  if (row.actions.dataset['set'] === want) return;
+  row.actions.dataset['set'] = want;
+  row.actions.replaceChildren(button('Story', '', 'Why did this task run: every attempt, what held it, each backoff, how it ended', () => open(t.queue, t.name)));
+  if (commands) {
+    row.actions.appendChild(button('Run', '', 'Dispatch now (ignores ETA, rate and pause)', () => act('Run ' + t.name, 'POST', taskPath(t.queue, t.name) + ':run')));
+    row.actions.appendChild(button('Delete', 'danger', 'Delete this task', () => act('Delete ' + t.name, 'DELETE', taskPath(t.queue, t.name))));
+  }
+}
+
+/** @param {string} queue @param {string} name */
+function open(queue, name) {
+  openStory(queue, name, shown);
+  rows.forEach((row) => row.tr.classList.toggle('selected', row.tr.dataset['queue'] === queue && row.tr.dataset['task'] === name));
+}
+
+/** Reads the list again (the cursor moved, a filter changed, or a refresh while following now). */
+export function refreshTasks() {
+  const ask = ++asked;
+  const queue = taskQueue();
+  const search = /** @type {HTMLInputElement} */ ($('task-search')).value.trim();
+  return read('/pushq/queues/' + encodeURIComponent(queue) + '/tasks', { state: select('task-state').value, q: search, sort: select('task-sort').value, limit: TASK_LIMIT, at: atParam() }).then(
+    (/** @type {TaskList} */ list) => {
+      if (ask !== asked) return; // a later read is on its way
+      hideAlert('tasks-error');
+      render(list);
+    },
+    (err) => {
+      if (ask === asked) showAlert('tasks-error', 'Tasks: ' + (err && err.message ? err.message : String(err)));
+    },
+  );
+}
+
+/** @param {TaskList} list */
+function render(list) {
+  shown = list;
+  setText($('tasks-queue'), list.queue === '*' ? 'all queues' : list.queue);
+  const n = list.tasks.length;
+  const what = list.search === '' ? '' : ' matching “' + list.search + '”';
+  setText($('tasks-count'), (list.total === n ? n + (n === 1 ? ' task' : ' tasks') : 'first ' + n + ' of ' + list.total + ' tasks') + what);
+  const body = tbodyOf('tasks');
+  const seen = new Set();
+  list.tasks.forEach((t, i) => {
+    const key = t.queue + '\n' + t.name;
+    seen.add(key);
+    const row = rows.get(key) || remember(rows, key, taskRow(t.queue, t.name));
+    if (body.children[i] !== row.tr) body.insertBefore(row.tr, body.children[i] || null);
+    const c = (/** @type {string} */ field) => cellOf(row.cells, field);
+    setBadge(c('state'), t.state);
+    setText(c('request'), t.method + ' ' + t.url);
+    const ended = t.endedAt !== null;
+    setText(c('scheduleTime'), ended ? 'ended ' + timeText(t.endedAt) : timeText(t.scheduleTime));
+    c('scheduleTime').title = ended ? 'ended ' + t.endedAt : 'scheduled ' + t.scheduleTime;
+    setText(c('dispatchCount'), t.dispatchCount);
+    setText(c('responseCount'), t.responseCount);
+    setText(c('waited'), t.waitedSeconds > 0 ? Math.round(t.waitedSeconds * 1000) / 1000 + ' s' : '—');
+    const status = t.lastStatus !== null ? String(t.lastStatus) : t.lastError !== null ? t.lastError : '–';
+    setText(c('lastStatus'), status);
+    c('lastStatus').classList.toggle('bad', (t.lastStatus !== null && (t.lastStatus < 200 || t.lastStatus > 299)) || t.lastError !== null);
+    row.tr.classList.toggle('matched-payload', t.matched === 'payload');
+    row.tr.title = t.matched === 'payload' ? 'its payload holds “' + list.search + '”' : '';
+    row.tr.classList.toggle('selected', isOpen(t.queue, t.name));
+    setActions(row, t);
+  });
+  rows.forEach((row, key) => {
+    if (!seen.has(key)) {
+      row.tr.remove();
+      rows.delete(key);
+    }
+  });
+  $('tasks-empty').hidden = n > 0;
+  setText($('tasks-empty'), list.search !== '' ? 'No task matches.' : list.state === 'live' ? 'No live task' + (source.mode === 'live' ? '' : ' at this instant') + ' (ended ones: pick a state).' : 'No task in this state.');
+  followTaskList(list);
+}
+
+export function initTasks() {
+  for (const id of ['task-queue', 'task-state', 'task-sort']) $(id).addEventListener('change', () => refreshTasks());
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let typing = null;
+  $('task-search').addEventListener('input', () => {
+    if (typing !== null) clearTimeout(typing);
+    typing = setTimeout(() => refreshTasks(), 250);
+  });
+  $('close-tasks').addEventListener('click', () => {
+    /** @type {HTMLInputElement} */ ($('task-search')).value = '';
+    showTasks('*', 'live');
+  });
+}

@@ -1,0 +1,294 @@
+/**
+ * The debugging UI end to end, in Debian's Chromium driven by playwright-core, over a log recorded
+ * as a user records one (`pushq serve --data DIR` with a real worker): `pushq replay LOG --ui` as a
+ * child process; the cursor moved with the slider, the step buttons, a drag on the timeline and a
+ * marker, and at each instant the queue table checked against `pushq replay LOG --at S --json`;
+ * a task found by its payload; the gave-up list opening a story (what held each attempt, the
+ * payload decoded); and `pushq serve`'s charts advancing without a reload. No console error on any
+ * page. Screenshots are kept in test-artifacts/ (PUSHQ_UPDATE_SCREENSHOTS=1 also writes the ones
+ * docs/dashboard.md shows, in docs/images/).
+ *
+ * Chromium is required, not optional: without it this file fails with the command that installs it.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
+import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const POLL = { timeout: 8000, interval: 100 };
+
+let dir: string;
+let worker: Worker;
+let log: string;
+let ui: ReplayUiProcess;
+let browser: Browser;
+/** Console errors and page errors of every page opened here. */
+const errors: string[] = [];
+
+async function open(url: string, width = 1280): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 1000 } });
+  page.setDefaultTimeout(8000);
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(url);
+  await page.locator('#queues tbody tr').first().waitFor();
+  return page;
+}
+
+async function screenshot(page: Page, name: string, docs?: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, name);
+  await page.evaluate('window.scrollTo(0, 0)'); // the sticky header at the top of a full-page shot
+  await page.screenshot({ path, fullPage: true });
+  if (docs !== undefined && process.env['PUSHQ_UPDATE_SCREENSHOTS'] === '1') await copyFile(path, join(ROOT, 'docs', 'images', docs));
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\n` +
+        'Install it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)',
+    );
+  }
+  dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-replay-'));
+  await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
+  worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }));
+  log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
+  ui = await startReplayUi(log, ['--port', '0']);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  ui?.child.kill('SIGINT');
+  if (ui) expect(await ui.exited).toBe(0);
+  await worker?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The queue table's count cells as `pushq replay --json` names the states. */
+async function countsShown(page: Page, queue: string): Promise<Record<string, number>> {
+  const cell = async (field: string) => Number(await page.locator(`#queues tr[data-queue="${queue}"] td[data-field="${field}"]`).textContent());
+  return { pending: await cell('pending'), dispatching: await cell('dispatching'), backoff: await cell('backoff'), succeeded: await cell('succeeded'), failed: await cell('gaveUp'), deleted: await cell('deleted') };
+}
+
+/** Waits for the page to show instant `at` (seconds), then checks it against `pushq replay --at`. */
+async function checkAgainstReplay(page: Page, at: string): Promise<void> {
+  await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(at);
+  expect(new URL(page.url()).searchParams.get('at')).toBe(at);
+  const r = await pushq(['replay', log, '--at', at, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const replayed = JSON.parse(r.stdout);
+  for (const queue of ['orders', 'mail']) expect(await countsShown(page, queue), `${queue} at ${at}`).toEqual(replayed.queues[queue].tasks);
+  // The read API behind the page gives replay's figures, all of them, for every queue.
+  const figures = await api('GET', `${ui.url}/pushq/dashboard.json?at=${at}`);
+  expect(figures.json.summary).toEqual(replayed.queues);
+}
+
+describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () => {
+  it('prints its URL and serves the page read-only: no Cloud Tasks API, no command', async () => {
+    expect(ui.stdout()).toMatch(new RegExp(`^pushq replay: dashboard http://127\\.0\\.0\\.1:\\d+/ · ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ events over [\\d.]+ s \\(wall clock\\)`));
+    expect((await api('GET', `${ui.url}/v2/projects/p/locations/l/queues`)).status).toBe(404);
+    expect((await api('POST', `${ui.url}/v2/projects/p/locations/l/queues/orders:pause`, {})).status).toBe(404);
+    const page = await open(`${ui.url}/`);
+    expect(await page.locator('#conn').textContent()).toBe('recorded');
+    // Read-only: no command on the page.
+    for (const name of ['Pause', 'Resume', 'Purge', 'Run', 'Delete']) expect(await page.getByRole('button', { name, exact: true, includeHidden: true }).count(), name).toBe(0);
+    expect(await page.locator('#auto').isVisible()).toBe(false);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('moves the cursor (slider, step, drag, a marker) and shows the figures of `pushq replay --at` at each instant', async () => {
+    const page = await open(`${ui.url}/`);
+    const timeline = (await api('GET', `${ui.url}/pushq/timeline.json`)).json;
+    expect(timeline.mode).toBe('recorded');
+    expect(timeline.markers.map((m: { kind: string }) => m.kind)).toEqual(['config', 'pause', 'resume', 'purge']);
+    // The series run from the first event (seconds since it, as the cursor), to the end.
+    const series = (await api('GET', `${ui.url}/pushq/series.json?queue=orders`)).json;
+    for (const s of series.series) {
+      expect(s.columns.t_seconds[0]).toBeLessThanOrEqual(series.resolutionSeconds + 1e-9);
+      expect(s.columns.t_seconds.at(-1)).toBeGreaterThanOrEqual(timeline.endSeconds - 1e-6);
+      expect(s.columns.t_seconds.at(-1)).toBeLessThanOrEqual(timeline.endSeconds + series.resolutionSeconds + 1e-6);
+    }
+    expect(series.series.map((s: { queue: string }) => s.queue)).toEqual(['*', 'orders']);
+    expect(series.series[1].failures.http_5xx.reduce((a: number, b: number) => a + b, 0)).toBe(9);
+    await page.locator('#timeline-marks .mark').first().waitFor({ state: 'attached' });
+    expect(await page.locator('#timeline-marks .mark').evaluateAll((ms) => ms.map((m) => m.getAttribute('data-kind')))).toEqual(['config', 'pause', 'resume', 'purge']);
+
+    // The slider, at several instants of the log.
+    const slider = page.locator('#tl-slider');
+    for (const fraction of [0.05, 0.3, 0.6, 0.95]) {
+      const set = await slider.evaluate((el, f) => {
+        const input = el as unknown as { value: string; max: string; dispatchEvent(e: Event): boolean };
+        input.value = String(Number(input.max) * f);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        return input.value;
+      }, fraction);
+      await checkAgainstReplay(page, String(Number(set)));
+    }
+    await screenshot(page, 'dashboard-replay.png', 'dashboard-replay.png');
+
+    // One step back: one interval of the series earlier.
+    const before = Number(new URL(page.url()).searchParams.get('at'));
+    await page.locator('#tl-back').click();
+    await expect.poll(() => Number(new URL(page.url()).searchParams.get('at')), POLL).toBeLessThan(before);
+    await checkAgainstReplay(page, new URL(page.url()).searchParams.get('at') as string);
+
+    // A drag on the timeline's chart.
+    const over = page.locator('#timeline .u-over');
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => Number(new URL(page.url()).searchParams.get('at')), POLL).toBeGreaterThan(timeline.endSeconds * 0.3);
+    await checkAgainstReplay(page, new URL(page.url()).searchParams.get('at') as string);
+
+    // The purge's marker: the cursor goes to it, and the purged tasks are deleted there.
+    const purge = timeline.markers.find((m: { kind: string }) => m.kind === 'purge');
+    await page.locator('#timeline-marks .mark[data-kind="purge"]').click();
+    await checkAgainstReplay(page, String(purge.atSeconds));
+    expect((await countsShown(page, 'mail')).deleted).toBe(3);
+
+    // The URL carries the instant: opened again, the page shows it.
+    const shared = page.url();
+    const again = await open(shared);
+    await expect.poll(() => again.locator('#queues').getAttribute('data-at'), POLL).toBe(String(purge.atSeconds));
+    await again.close();
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('finds a task by a text of its payload, and shows the payload decoded', async () => {
+    const page = await open(`${ui.url}/`);
+    await page.locator('#task-state').selectOption('all');
+    await page.locator('#task-search').fill('NEEDLE-7731');
+    await expect.poll(() => page.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), POLL).toEqual(['order-7']);
+    expect(await page.locator('#tasks tr[data-task="order-7"]').getAttribute('class')).toContain('matched-payload');
+    // A name prefix finds by name.
+    await page.locator('#task-search').fill('doomed-');
+    await expect.poll(() => page.locator('#tasks tbody tr').count(), POLL).toBe(3);
+    await page.locator('#task-search').fill('needle-7731');
+    await page.locator('#tasks tr[data-task="order-7"] td[data-field="name"]').click();
+    await expect.poll(() => page.locator('#story-payload pre').textContent(), POLL).toBe(JSON.stringify({ order: 7, customer: 'bob', note: 'needle-7731 inside' }, null, 2));
+    expect(await page.locator('#story-payload').getAttribute('data-kind')).toBe('json');
+    expect(await page.locator('#story-request .line').textContent()).toBe('POST /orders/7');
+
+    // Text with markup is text; binary is a hex dump.
+    await page.locator('#task-search').fill('note-1');
+    await page.locator('#tasks tr[data-task="note-1"] td[data-field="name"]').click();
+    await expect.poll(() => page.locator('#story-payload pre').textContent(), POLL).toBe('Hello <b>friend</b> number 1');
+    expect(await page.locator('#story-panel b:not(#story-head b)').count()).toBe(0);
+    await page.locator('#task-search').fill('blob');
+    await page.locator('#tasks tr[data-task="blob"] td[data-field="name"]').click();
+    await expect.poll(() => page.locator('#story-payload pre').textContent(), POLL).toBe('00000000  00 01 02 ff fe 80 41 42                           |......AB|');
+    expect(await page.locator('#story-payload').getAttribute('data-kind')).toBe('binary');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('the gave-up count opens the list of tasks that gave up, and a row opens its story: what held each attempt, why it gave up', async () => {
+    const page = await open(`${ui.url}/`);
+    await page.locator('#queues tr[data-queue="orders"] td[data-field="gaveUp"] button').click();
+    await expect.poll(() => page.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), POLL).toEqual(['doomed-0', 'doomed-1', 'doomed-2']);
+    expect(await page.locator('#task-state').inputValue()).toBe('failed');
+    expect(await page.locator('#tasks tr[data-task="doomed-0"] td[data-field="state"]').textContent()).toBe('gave up');
+    await page.locator('#tasks tr[data-task="doomed-0"] td[data-field="name"]').click();
+    await expect.poll(() => page.locator('#story-end').textContent(), POLL).toMatch(/^gave up at \d\d:\d\d:\d\d\.\d{3}: task_retry_limit 2 exceeded \(3 attempts = 2 retries\) and task_age_limit unlimited$/);
+    const column = (field: string) => page.locator(`#story-attempts tr.attempt td[data-field="${field}"]`).allTextContents();
+    expect(await column('outcome')).toEqual(['500', '500', '500']);
+    expect(await column('retryCount')).toEqual(['0', '1', '2']);
+    // Each attempt's wait and what held it, as `pushq replay --task` tells them.
+    const told = JSON.parse((await pushq(['replay', log, '--task', 'doomed-0', '--json'])).stdout);
+    const waited = (a: { waited_seconds: number; held_by_seconds: Record<string, number> }) =>
+      a.waited_seconds > 0 ? `${Math.round(a.waited_seconds * 1e6) / 1e6} s${Object.keys(a.held_by_seconds).length === 0 ? '' : ` (${Object.entries(a.held_by_seconds).map(([c, s]) => `${c} ${Math.round(s * 1e6) / 1e6} s`).join(', ')})`}` : '—';
+    expect(await column('waited')).toEqual(told.attempts.map(waited));
+    expect(await page.locator('#story-payload pre').textContent()).toContain('"customer": "carol"');
+    await screenshot(page, 'dashboard-replay-story.png', 'dashboard-story.png');
+
+    // The CLI lists the same tasks.
+    const listed = JSON.parse((await pushq(['replay', log, '--tasks', 'gave-up', '--json'])).stdout);
+    expect(listed.tasks.map((t: { task: string }) => t.task)).toEqual(['doomed-0', 'doomed-1', 'doomed-2']);
+    expect(listed.tasks[0]).toMatchObject({ queue: 'orders', state: 'failed', attempts: 3, retries: 2, last_status: 500 });
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('from 900 px wide, nothing needs sideways scrolling', async () => {
+    const page = await open(`${ui.url}/`, 900);
+    await page.locator('#charts figure').first().waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(900);
+    for (const id of ['timeline-panel', 'queues-panel', 'tasks-panel']) {
+      const [scroll, client] = await page.locator(`#${id}`).evaluate((s) => [s.scrollWidth, s.clientWidth]);
+      expect(scroll, id).toBeLessThanOrEqual(client as number);
+    }
+    await screenshot(page, 'dashboard-replay-900.png');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('pushq serve: live charts (Chromium)', () => {
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`], 60_000);
+  });
+
+  afterAll(async () => {
+    serve?.child.kill('SIGTERM');
+    await serve?.exited;
+  });
+
+  it('the charts advance with the service, without a reload; paused, they stand still', async () => {
+    const page = await open(`${serve.url}/`);
+    await page.evaluate('window.stayed = true');
+    await page.locator('#charts-interval').selectOption('1');
+    const end = () => page.locator('#charts figure[data-chart="backlog"]').getAttribute('data-end').then(Number);
+    const updates = () => page.locator('#charts').getAttribute('data-updates').then(Number);
+    await page.locator('#charts figure[data-chart="backlog"]').waitFor();
+    const first = await end();
+    let n = 0;
+    const adding = setInterval(() => void api('POST', `${serve.api}/orders/tasks`, { task: task('orders', `live-${n++}`, `/orders/live/${n}`, '{"live":true}') }), 200);
+    try {
+      await expect.poll(end, { timeout: 10_000, interval: 200 }).toBeGreaterThan(first + 1.5);
+      await expect.poll(() => page.locator('#queues tr[data-queue="orders"] td[data-field="succeeded"]').textContent().then(Number), POLL).toBeGreaterThan(3);
+    } finally {
+      clearInterval(adding);
+    }
+    expect(await page.evaluate('window.stayed')).toBe(true); // no reload
+    expect(await page.locator('#conn').textContent()).toBe('live');
+    // The commands are there, and every queue's are in view at 900 px.
+    await page.setViewportSize({ width: 900, height: 1000 });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(900);
+    for (const b of await page.locator('#queues td.actions button').all()) {
+      const box = (await b.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(900);
+    }
+    await screenshot(page, 'dashboard-live.png', 'dashboard-live.png');
+
+    await page.locator('#charts-paused').check();
+    await page.waitForTimeout(300);
+    const paused = await updates();
+    await page.waitForTimeout(2500);
+    expect(await updates()).toBe(paused);
+    await page.locator('#charts-paused').uncheck();
+    await expect.poll(updates, POLL).toBeGreaterThan(paused + 1);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});

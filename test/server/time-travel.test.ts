@@ -1,0 +1,144 @@
+/**
+ * The time-travel index (src/server/time-travel.ts) against the plain fold it stands in for: at
+ * many instants of a rich log (every event type), the state and every read model restored from a
+ * checkpoint and folded on are the ones `pushq replay --at` folds from the start: the same state
+ * digest, the same replay summary (every figure), the same dispatch counters, attempt history,
+ * waits, failures and markers; and a task's story told from its checkpoint is the full fold's.
+ * Checkpoints every few events, so every instant crosses some.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFileEventLogSync } from '../../src/log/file-log.js';
+import { stateDigest } from '../../src/log/replay.js';
+import { foldLogFile } from '../../src/log/replay.js';
+import { queueFigures } from '../../src/projections/figures.js';
+import { queueSummaries, timeFormatter } from '../../src/projections/queue-summary.js';
+import { TaskStoryCollector } from '../../src/projections/task-story.js';
+import { LogIndex, newReadModels, projectionsOf, type FoldView } from '../../src/server/time-travel.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+import { richSimulation } from '../helpers/rich-sim.js';
+
+let dir: string;
+let path: string;
+let lastUs: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pushq-time-travel-'));
+  path = join(dir, 'rich.jsonl');
+  const sim = richSimulation(11, (h) => createFileEventLogSync(path, h, { durable: false }));
+  await sim.kernel.log.close();
+  lastUs = sim.state.lastEventAt;
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Everything a view shows, as plain data. */
+function shown(v: FoldView, atUs: number) {
+  const state = v.state;
+  return {
+    digest: stateDigest(state),
+    events: v.events,
+    summary: queueSummaries(state, queueFigures(state, v.stats, v.insight, atUs, { includeIdle: true }), undefined, timeFormatter('virtual')),
+    counters: state.queues.map((q) => {
+      const c = v.counters.of(q.index);
+      return [c.attempts, c.retries, c.recent(atUs)];
+    }),
+    history: Array.from({ length: state.tasks.count }, (_, id) => v.history.lastAttempt(id)),
+    waits: Array.from({ length: state.tasks.count }, (_, id) => [v.waits.waitedUs(id), v.waits.longestWaitUs(id)]),
+    failures: v.failures.totals(null),
+    markers: v.markers.markers,
+  };
+}
+
+/** `pushq replay --at`'s way: a fold from the start, stopped after `atUs`. */
+function foldTo(atUs: number): FoldView {
+  const models = newReadModels();
+  const { fold } = foldLogFile(path, projectionsOf(models), { until: atUs });
+  return { state: fold.state, ...models, events: fold.events };
+}
+
+describe('LogIndex', () => {
+  it('at any instant gives the state and read models of a fold from the start', () => {
+    const { index } = LogIndex.fromFile(path, { checkpointEvery: 13 });
+    expect(index.checkpointCount).toBeGreaterThan(20);
+    expect(index.firstUs).toBe(0);
+    expect(index.lastUs).toBe(lastUs);
+    const instants = [0, 1, 499_999, 500_000, 1_500_000, 2_010_000, 3_000_001, Math.floor(lastUs / 3), Math.floor(lastUs / 2), lastUs - 1, lastUs];
+    for (let i = 0; i < 12; i++) instants.push(Math.floor(((i * 7919) % 1000) / 1000 * lastUs));
+    for (const at of instants) {
+      const expected = shown(foldTo(at), at);
+      expect(shown(index.at(at), at), `at ${at}`).toEqual(expected);
+    }
+    // In any order, and again (the restored instants kept are not changed by reads).
+    for (const at of [...instants].reverse()) expect(shown(index.at(at), at).digest, `again at ${at}`).toBe(stateDigest(foldTo(at).state));
+  });
+
+  it('tells a task\'s story at an instant as the full fold does (from the checkpoint before the task was added)', () => {
+    const { index } = LogIndex.fromFile(path, { checkpointEvery: 13 });
+    for (const [queue, name] of [['mail', 'welcome-1'], ['default', 'own-retry'], ['default', 'deleted-in-flight'], ['default', 'later'], ['bulk', 'task40']] as const) {
+      for (const at of [2_500_000, lastUs]) {
+        const collector = new TaskStoryCollector(name, queue);
+        foldLogFile(path, [collector], { until: at });
+        const expected = collector.stories.at(-1);
+        if (expected === undefined) {
+          expect(() => index.story(queue, name, at), `${name} at ${at}`).toThrow(/not found/);
+          continue;
+        }
+        const told = index.story(queue, name, at);
+        expect(told.story, `${name} at ${at}`).toEqual(expected);
+        expect(told.sameName).toBe(collector.stories.length);
+        expect(told.eventsRead).toBeLessThanOrEqual(index.at(at).events);
+      }
+    }
+  });
+
+  it('keeps old tasks once: a checkpoint stores only the pages that changed since the one before', async () => {
+    const big = join(dir, 'big.jsonl');
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('q', 500, { bucket_size: 500, max_concurrent_requests: 1000 })),
+      seed: 2,
+      log: (h) => createFileEventLogSync(big, h, { durable: false }),
+      worker: () => ({ status: 200, latencyMs: 40 }),
+    });
+    sim.addWorkload({ queue: 'q', count: 40_000, ratePerSecond: 500 });
+    sim.runUntilIdle();
+    await sim.kernel.log.close();
+    const { index } = LogIndex.fromFile(big, { checkpointEvery: 8_000 });
+    const t = index.end().state.tasks;
+    const columns = [t.state, t.queue, t.eta, t.addedAt, t.firstAttemptAt, t.endedAt, t.dispatchCount, t.executionCount, t.lastStatus, t.endReason, t.size, t.attemptOpen, t.retryReason];
+    const table = columns.reduce((n, c) => n + c.byteLength, 0);
+    expect(index.checkpointCount).toBeGreaterThan(10);
+    // Copied whole, the task table alone would take a table per checkpoint; shared, far less.
+    expect(index.checkpointBytes).toBeLessThan((index.checkpointCount * table) / 3);
+    // And the copies still restore the right states.
+    for (const at of [10_000_000, 40_000_000, 70_000_000]) {
+      const { fold } = foldLogFile(big, [], { until: at });
+      expect(stateDigest(index.at(at).state), `at ${at}`).toBe(stateDigest(fold.state));
+    }
+  });
+
+  it('a growing log: read again from where it stopped, the index is the index of the whole', async () => {
+    const grown = join(dir, 'grown.jsonl');
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('q', 20, { retry: { task_retry_limit: 3, min_backoff_seconds: 0.1 } })),
+      seed: 5,
+      log: (h) => createFileEventLogSync(grown, h, { durable: false }),
+      worker: ({ random }) => ({ status: random() < 0.3 ? 500 : 200, latencyMs: 30 }),
+    });
+    sim.addWorkload({ queue: 'q', count: 120, ratePerSecond: 30 });
+    sim.runUntil(2);
+    await sim.kernel.log.flush();
+    const { index } = LogIndex.fromFile(grown, { checkpointEvery: 29 });
+    const early = index.events;
+    sim.runUntilIdle();
+    await sim.kernel.log.close();
+    index.extendFile(grown);
+    expect(index.events).toBeGreaterThan(early);
+    const whole = LogIndex.fromFile(grown, { checkpointEvery: 29 }).index;
+    expect(index.events).toBe(whole.events);
+    for (const at of [1_000_000, 2_500_000, sim.state.lastEventAt]) expect(stateDigest(index.at(at).state)).toBe(stateDigest(whole.at(at).state));
+  });
+});

@@ -32,7 +32,7 @@ export interface PayloadView {
 }
 
 export function requestView(meta: TaskMeta | undefined, queue: string): RequestView {
-  return { method: meta?.method ?? 'POST', url: meta?.url ?? defaultTaskUrl(queue), headers: meta?.headers === undefined ? [] : meta.headers.map(([k, v]) => [k, v]), target: meta?.target ?? null };
+  return { method: meta?.method ?? 'POST', url: meta?.httpUrl ?? meta?.url ?? defaultTaskUrl(queue), headers: meta?.headers === undefined ? [] : meta.headers.map(([k, v]) => [k, v]), target: meta?.target ?? null };
 }
 
 export function payloadView(meta: TaskMeta | undefined): PayloadView {

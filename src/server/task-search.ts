@@ -138,7 +138,7 @@ export function taskFigures(state: EngineState, history: AttemptHistory, waits: 
     queue: q.name,
     state: TASK_STATES[t.state[id] as TaskState] as string,
     method: meta?.method ?? 'POST',
-    url: meta?.url ?? defaultTaskUrl(q.name),
+    url: meta?.httpUrl ?? meta?.url ?? defaultTaskUrl(q.name), // an HTTP target's absolute URL
     scheduleTime: formatTimestamp(t.eta[id] as number),
     dispatchCount: t.dispatchCount[id] as number,
     responseCount: t.executionCount[id] as number,

@@ -201,6 +201,7 @@ describe('HTTP target tasks', () => {
     const list = await api('GET', `${serve.url}/pushq/queues/hooks/tasks?limit=100`);
     const row = list.json.tasks.find((t: any) => t.name === 'refused');
     expect(row.lastError).toBe(want);
+    expect(row.url).toBe(`http://127.0.0.1:${port}/down`); // the dashboard shows an HTTP target's absolute URL
     await api('DELETE', `${hooks}/tasks/refused`);
   });
 

@@ -1,6 +1,8 @@
 /**
  * Real dispatch: each attempt is one HTTP request, through one undici Pool per origin, to the
- * base URL of the attempt's target (reference §4, S16–S18, S34, S37).
+ * base URL of the attempt's target (reference §4, S16–S18, S34, S37), or, for an HTTP target
+ * task, to its own absolute URL. What the request carries (headers, token) and how an outcome
+ * is read are attempt-wire.ts.
  *
  * Invariants:
  * - undici does transport only. It does not retry (no retry interceptor) and does not follow

@@ -20,19 +20,24 @@ export interface UiArgs {
   repair: boolean;
 }
 
-/** Waits for SIGINT or SIGTERM, then says which. */
-function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
+/** SIGINT or SIGTERM, once either comes (until cancelled): which. */
+function untilStopped(): { signal: Promise<string>; cancel: () => void } {
+  let cancel = (): void => {};
+  const signal = new Promise<string>((resolve) => {
+    const stop = (name: string): void => {
+      cancel();
+      resolve(name);
     };
     const onInt = (): void => stop('SIGINT');
     const onTerm = (): void => stop('SIGTERM');
+    cancel = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  return { signal, cancel };
 }
 
 /** Throws LogError, EventMisfitError, CliUsageError (the caller reports them as replay does). */
@@ -53,10 +58,13 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
     atNote = ` · opens at ${seconds} s (${atBasisText(at)})`;
   }
   const source = new RecordedSource(index, a.log);
+  // Listening for Ctrl-C before the URL is out: a stop asked as soon as it is printed is heard.
+  const stopped = untilStopped();
   let server: ReplayServer;
   try {
     server = await ReplayServer.start(source, { ...(a.host === undefined ? {} : { host: a.host }), ...(a.port === undefined ? {} : { port: a.port }) });
   } catch (err) {
+    stopped.cancel();
     io.stderr(`pushq replay: cannot start the dashboard: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
@@ -65,7 +73,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
     `pushq replay: dashboard ${server.url}/${query} · ${a.log}: ${index.events} events over ${spanSeconds} s (${index.header.clock} clock), ` +
       `read in ${readSeconds} s${atNote} · read-only · Ctrl-C stops\n`,
   );
-  const signal = await untilStopped();
+  const signal = await stopped.signal;
   await server.close();
   io.stdout(`pushq replay: ${signal}: stopped\n`);
   return EXIT_OK;

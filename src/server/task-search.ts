@@ -53,7 +53,7 @@ export function parseTaskQuery(query: URLSearchParams): TaskQuery {
   if (!(TASK_SORTS as readonly string[]).includes(sort)) throw new ApiError('INVALID_FIELD', `sort: "${sort.slice(0, 40)}" is not one of ${TASK_SORTS.join(', ')}`, 'sort');
   const raw = query.get('limit');
   const limit = raw === null || raw === '' ? TASK_LIST_LIMIT_DEFAULT : /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > TASK_LIST_LIMIT_MAX) throw new ApiError('INVALID_FIELD', `limit must be 1..${TASK_LIST_LIMIT_MAX}`, 'limit');
+  if (!Number.isInteger(limit) || limit < 1 || limit > TASK_LIST_LIMIT_MAX) throw new ApiError('INVALID_FIELD', `limit: "${(raw ?? '').slice(0, 40)}" is not a whole number from 1 to ${TASK_LIST_LIMIT_MAX}`, 'limit');
   return { state, search, sort: sort as TaskSort, limit };
 }
 

@@ -126,12 +126,15 @@ describe('GET /pushq/queues/Q/tasks', () => {
     await worker.waitFor((rs) => rs.some((r) => r.url === '/fail/1' && r.answered === 503), 3000, 'the failing attempt');
     await expect.poll(async () => (await api('GET', `${service.url}/pushq/queues/failing/tasks`)).json.tasks[0].state, { timeout: 2000 }).toBe('backoff');
     const r = await api('GET', `${service.url}/pushq/queues/failing/tasks`);
+    const times = { addedAt: expect.any(String), endedAt: null };
     expect(r.json).toEqual({
       queue: 'failing',
+      state: 'live',
+      search: '',
       total: 2,
       tasks: [
-        { name: 'f1', state: 'backoff', method: 'POST', url: '/fail/1', scheduleTime: expect.any(String), dispatchCount: 1, responseCount: 1, lastStatus: 503, lastError: null },
-        { name: 'later', state: 'pending', method: 'PUT', url: '/later', scheduleTime: later.replace(/\.(\d{3})Z$/, '.$1000Z'), dispatchCount: 0, responseCount: 0, lastStatus: null, lastError: null },
+        { name: 'f1', queue: 'failing', state: 'backoff', method: 'POST', url: '/fail/1', scheduleTime: expect.any(String), dispatchCount: 1, responseCount: 1, lastStatus: 503, lastError: null, ...times, waitedSeconds: expect.any(Number), matched: null },
+        { name: 'later', queue: 'failing', state: 'pending', method: 'PUT', url: '/later', scheduleTime: later.replace(/\.(\d{3})Z$/, '.$1000Z'), dispatchCount: 0, responseCount: 0, lastStatus: null, lastError: null, ...times, waitedSeconds: 0, matched: null },
       ],
     });
     // min_backoff 1 h: the retry is an hour away.

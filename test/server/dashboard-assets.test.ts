@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueConfig, requireValidConfig } from '../../src/index.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
-import { ASSETS, ASSETS_PATH, DASHBOARD_DIR, PAGES } from '../../src/server/dashboard-page.js';
+import { ASSETS, ASSETS_PATH, DASHBOARD_DIR, PACKAGE_ASSETS, PAGES, packageFile } from '../../src/server/dashboard-page.js';
 import { PushqService } from '../../src/server/service.js';
 import { ROOT } from '../helpers/serve-process.js';
 
@@ -60,13 +60,23 @@ describe('the dashboard page', () => {
     for (const ref of refs) {
       expect(ref.startsWith(ASSETS_PATH), ref).toBe(true);
       const file = ref.slice(ASSETS_PATH.length);
-      expect(Object.keys(ASSETS), ref).toContain(file);
+      // A file of the folder, or one of a package (uPlot), never from elsewhere.
+      const fromPackage = PACKAGE_ASSETS[file];
+      if (fromPackage === undefined) expect(Object.keys(ASSETS), ref).toContain(file);
       const res = await fetch(`${service.url}${ref}`);
       expect(res.status, ref).toBe(200);
-      expect(res.headers.get('content-type')).toBe(ASSETS[file]);
+      expect(res.headers.get('content-type')).toBe(fromPackage === undefined ? ASSETS[file] : fromPackage.type);
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(await res.text()).toBe(read(file));
+      expect(await res.text()).toBe(fromPackage === undefined ? read(file) : readFileSync(packageFile(fromPackage.file), 'utf8'));
     }
+  });
+
+  it('serves uPlot from its npm package: the version package.json pins, not a copy or a CDN', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const uplot = JSON.parse(readFileSync(packageFile('uplot/package.json'), 'utf8')) as { version: string };
+    expect(uplot.version).toBe(pkg.dependencies['uplot']);
+    expect(packageFile(PACKAGE_ASSETS['uplot.js']!.file)).toMatch(/\/node_modules\/uplot\/dist\/uPlot\.iife\.min\.js$/);
+    expect(read('index.html')).not.toMatch(/https?:\/\//);
   });
 
   it.each(pageFiles)('%s has no inline script, style or event handler', (name) => {

@@ -1,0 +1,49 @@
+/**
+ * Bugs planted on purpose, to show that the crash swarm catches them (docs/testing.md). Each is
+ * a textual change to one compiled module, made as it is loaded, only when asked for
+ * (`npm run swarm -- --plant NAME`, through scripts/swarm-plant-hooks.mjs): nothing here is ever
+ * active otherwise, and the source is never edited. `find` must occur exactly once in the module
+ * (test/swarm/planted.test.ts checks it against the TypeScript source; `find` is one line with no
+ * type in it, so it compiles to the same text), so a plant cannot silently stop applying when the code changes.
+ */
+export interface PlantedFault {
+  /** The module, as a path under src/ without its extension. */
+  module: string;
+  find: string;
+  replace: string;
+  /** What the bug is. */
+  what: string;
+}
+
+export const PLANTED_FAULTS = {
+  'bucket-off-by-one': {
+    module: 'core/token-bucket',
+    find: 'const capacityCredit = capacity * rate.period_us;',
+    replace: 'const capacityCredit = (capacity + 1) * rate.period_us;',
+    what: 'the token bucket holds one token more than bucket_size',
+  },
+  'skip-checksum': {
+    module: 'log/log-reader',
+    find: 'else if (markerRead.crc !== crcNow)',
+    replace: 'else if (false)',
+    what: "the reader does not check a batch's CRC-32",
+  },
+  'ack-before-fsync': {
+    module: 'log/file-log',
+    find: 'this.syncing = p;',
+    // What follows (`return p;`) is then never reached.
+    replace: 'this.syncing = p; p.catch(() => undefined); return Promise.resolve();',
+    what: 'a flush resolves (and the API acknowledges) before its fdatasync completed',
+  },
+  'answer-before-sync': {
+    // Not pushq's engine but the swarm's model of the API (the swarm drives the kernel, not HTTP):
+    // how src/server/operations.ts answered a refusal before the swarm found it. The real API is
+    // pinned by test/server/answer-after-sync.test.ts.
+    module: 'testing/swarm/run',
+    find: "this.answerAfterFlush(specs, keys, 'ALREADY_EXISTS');",
+    replace: "for (const k of keys) { this.pending.delete(k); this.acked.set(k, 'ALREADY_EXISTS, answered at once'); }",
+    what: 'the API answers ALREADY_EXISTS at once, before the task it names is synced',
+  },
+} as const satisfies Record<string, PlantedFault>;
+
+export type PlantedFaultName = keyof typeof PLANTED_FAULTS;

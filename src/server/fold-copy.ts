@@ -87,9 +87,10 @@ function sameBytes(a: TypedArray, b: TypedArray): boolean {
   return a.length === b.length && a.constructor === b.constructor && Buffer.compare(bytesOf(a), bytesOf(b)) === 0;
 }
 
-function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+/** Whether page `a` holds the items of `b` from `start`, as many as it has (and `b` has that many). */
+function sameItems(a: readonly unknown[], b: readonly unknown[], start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[start + i])) return false;
   return true;
 }
 
@@ -135,12 +136,13 @@ export class FoldCopier {
         }
         node = new TypedNode(a.constructor as TypedCtor, a.length, list);
       } else if (Array.isArray(o)) {
-        const shared = shareElementsOf.has(o);
-        if (shared || (o.length >= PAGE_ITEMS && o.every(isPrimitive))) {
+        // Elements that need no copy of their own (primitives, or shared objects) go by pages: no
+        // visit per element, and a page unchanged since the previous copy is shared.
+        if (shareElementsOf.has(o) || o.every(isPrimitive)) {
           const list: unknown[][] = [];
           for (let s = 0, i = 0; s < o.length; s += PAGE_ITEMS, i++) {
-            const part = o.slice(s, s + PAGE_ITEMS);
-            list.push(pageOf(path, i, () => part, (old: unknown[]) => sameItems(old, part), part.length * 8));
+            const e = Math.min(o.length, s + PAGE_ITEMS);
+            list.push(pageOf(path, i, () => o.slice(s, e), (old: unknown[]) => sameItems(old, o, s, e), (e - s) * 8));
           }
           node = new ArrayNode(list, null);
         } else {
@@ -180,6 +182,18 @@ export class FoldCopier {
   }
 
   /**
+   * Only the field `key` of the copied root, made anew (no template): for a part without
+   * functions, such as the engine state, when the rest is not needed.
+   */
+  static restoreField(copy: FoldCopy, key: string): unknown {
+    const root = copy.root;
+    if (!(root instanceof ObjectNode)) throw new Error('the copy\'s root is not an object');
+    const field = root.fields.find(([k]) => k === key);
+    if (field === undefined) throw new Error(`the copy has no field ${key}`);
+    return FoldCopier.restore(new FoldCopy(new ObjectNode(Object.prototype, [field]), 0), {} as Record<string, unknown>)[key];
+  }
+
+  /**
    * Live objects again, filled into `template` where it has an object of the same prototype at
    * the same place (fresh projections, whose functions are kept), made anew elsewhere.
    */
@@ -207,8 +221,13 @@ export class FoldCopier {
       if (v instanceof ArrayNode) {
         const a: unknown[] = [];
         memo.set(v, a);
-        if (v.pages !== null) for (const page of v.pages) for (const item of page) a.push(item);
-        else (v.items as Value[]).forEach((item, i) => a.push(value(item, undefined, `${path}[${i}]`)));
+        if (v.pages !== null) {
+          // One concat of the pages: a packed array, as the original was.
+          const whole = a.concat(...v.pages);
+          memo.set(v, whole);
+          return whole;
+        }
+        (v.items as Value[]).forEach((item, i) => a.push(value(item, undefined, `${path}[${i}]`)));
         return a;
       }
       if (v instanceof MapNode) {

@@ -11,7 +11,8 @@
  * The state at instant T is then: restore the last checkpoint taken before any event later than T,
  * and fold the events after it up to T, as `pushq replay --at T` does from the start: the same
  * events through the same code, so the same figures (test/server/time-travel.test.ts compares
- * them at many instants). Cost: one restore plus at most CHECKPOINT_EVENTS events.
+ * them at many instants). Cost: one restore plus at most CHECKPOINT_EVENTS events; less for a
+ * cursor moved forward, where the last instants shown are folded on instead (VIEWS_KEPT of them).
  *
  * A task's story at T folds only from the checkpoint before the task was added, and stops once the
  * task has ended with no attempt left open.
@@ -20,7 +21,7 @@
  */
 import { findTaskId, requireQueue } from '../core/decide.js';
 import type { EngineEvent } from '../core/events.js';
-import type { EngineState } from '../core/state.js';
+import { taskName, type EngineState } from '../core/state.js';
 import { isFinal, type TaskState } from '../core/task-machine.js';
 import type { LogHeader } from '../log/event-log.js';
 import type { LogPosition, ReadOptions, Recovered } from '../log/log-reader.js';
@@ -39,7 +40,7 @@ import { TimelineMarkers } from '../projections/timeline-markers.js';
 import { FoldCopier, type FoldCopy } from './fold-copy.js';
 
 /** Events between two checkpoints: bounds the work of a move of the cursor. */
-export const CHECKPOINT_EVENTS = 32_768;
+export const CHECKPOINT_EVENTS = 65_536;
 /** Restored instants kept, most recent first (a page asks for figures and tasks at the same instant). */
 const VIEWS_KEPT = 3;
 
@@ -114,7 +115,7 @@ export class LogIndex {
   private readonly segments: MemoryEventLog[] = [];
   private readonly copier = new FoldCopier();
   private maxTUs = -Infinity;
-  private views: { atUs: number; events: number; view: FoldView }[] = [];
+  private views: { atUs: number; view: FoldView }[] = [];
 
   constructor(
     readonly header: LogHeader,
@@ -190,10 +191,20 @@ export class LogIndex {
   /** The world after every event at or before `atUs` (as `pushq replay --at` folds it). */
   at(atUs: number): FoldView {
     if (atUs >= this.maxTUs) return this.end();
-    const kept = this.views.find((v) => v.atUs === atUs && v.events === this.events);
+    const kept = this.views.find((v) => v.atUs === atUs);
     if (kept !== undefined) return kept.view;
-    const view = this.foldFrom(this.lastCheckpoint((c) => c.maxTUs <= atUs), atUs, newReadModels(), () => false);
-    this.views = [{ atUs, events: this.events, view }, ...this.views].slice(0, VIEWS_KEPT);
+    const index = this.lastCheckpoint((c) => c.maxTUs <= atUs);
+    const from = (this.checkpoints[index] as Checkpoint).events;
+    // A view restored before, not past the instant and not behind the checkpoint, folds on from
+    // where it stands: a cursor moved forward (a step, play, a drag) costs the events in between.
+    const ahead = this.views.filter((v) => v.atUs < atUs && v.view.events >= from).sort((a, b) => b.view.events - a.view.events)[0];
+    let view: FoldView;
+    if (ahead === undefined) view = this.foldFrom(index, atUs, newReadModels());
+    else {
+      this.views = this.views.filter((v) => v !== ahead);
+      view = this.foldOn(ahead.view, atUs);
+    }
+    this.views = [{ atUs, view }, ...this.views].slice(0, VIEWS_KEPT);
     return view;
   }
 
@@ -210,17 +221,23 @@ export class LogIndex {
       throw new TaskNotFoundError(`no queue "${queue}" in the log at that instant`);
     }
     if (id < 0) throw new TaskNotFoundError(`task "${name}" not found in queue "${queue}" at that instant`);
+    // Only the state and the story: the other read models are not needed here.
     const collector = new TaskStoryCollector(name, queue);
-    const models = newReadModels();
-    const from = this.lastCheckpoint((c) => c.tasks <= id);
-    const view = this.foldFrom(from, atUs, models, (state) => isFinal(state.tasks.state[id] as TaskState) && state.tasks.attemptOpen[id] === 0, [collector]);
+    const from = this.checkpoints[this.lastCheckpoint((c) => c.tasks <= id)] as Checkpoint;
+    const state = FoldCopier.restoreField(from.copy, 'state') as EngineState;
+    const fold = new EventFold([collector], { state, until: atUs, misfit: 'assert' });
+    const ended = (): boolean => isFinal(state.tasks.state[id] as TaskState) && state.tasks.attemptOpen[id] === 0 && id < state.tasks.count;
+    this.each(from.events, (e) => {
+      fold.apply(e);
+      return fold.done || ended();
+    });
     const story = collector.stories.find((s) => s.id === id);
     if (story === undefined) throw new TaskNotFoundError(`task "${name}" not found in queue "${queue}" at that instant`);
     let sameName = 0;
     const t = then.state.tasks;
     const qi = t.queue[id] as number;
-    for (let i = 0; i < t.count; i++) if (t.queue[i] === qi && (t.meta[i]?.name ?? `task${i}`) === name) sameName++;
-    return { story, sameName, eventsRead: view.events };
+    for (let i = 0; i < t.count; i++) if (t.queue[i] === qi && taskName(then.state, i) === name) sameName++;
+    return { story, sameName, eventsRead: from.events + fold.events };
   }
 
   private lastCheckpoint(fits: (c: Checkpoint) => boolean): number {
@@ -235,22 +252,32 @@ export class LogIndex {
     return lo;
   }
 
-  /**
-   * Restores checkpoint `index` into `models` and folds on until an event later than `untilUs`, or
-   * until `stop` says the state has what is wanted.
-   */
-  private foldFrom(index: number, untilUs: number, models: ReadModels, stop: (s: EngineState) => boolean, more: Projection[] = []): FoldView {
+  /** Each event from the `first`-th on (0-based), until `done` says so. */
+  private each(first: number, done: (e: EngineEvent) => boolean): void {
+    let skip = first - (this.checkpoints[this.lastCheckpoint((c) => c.events <= first)] as Checkpoint).events;
+    for (let s = this.lastCheckpoint((c) => c.events <= first); s < this.segments.length; s++) {
+      for (const e of this.segments[s] as MemoryEventLog) {
+        if (skip > 0) skip--;
+        else if (done(e)) return;
+      }
+    }
+  }
+
+  /** Restores checkpoint `index` into `models` and folds on until an event later than `untilUs`. */
+  private foldFrom(index: number, untilUs: number, models: ReadModels): FoldView {
     const c = this.checkpoints[index] as Checkpoint;
     const restored = FoldCopier.restore(c.copy, { state: undefined as unknown as EngineState, ...models });
+    return this.foldOn({ ...restored, events: c.events }, untilUs);
+  }
+
+  /** Folds `view` on, in place, from its last event to the last at or before `untilUs`. */
+  private foldOn(view: FoldView, untilUs: number): FoldView {
     // Events this index already checked: a misfit here would be a bug of the copy.
-    const fold = new EventFold([...projectionsOf(restored), ...more], { state: restored.state, until: untilUs, misfit: 'assert' });
-    for (let s = index; s < this.segments.length && !fold.done; s++) {
-      for (const e of this.segments[s] as MemoryEventLog) {
-        fold.apply(e);
-        if (fold.done || stop(restored.state)) break;
-      }
-      if (stop(restored.state)) break;
-    }
-    return { ...restored, events: c.events + fold.events };
+    const fold = new EventFold(projectionsOf(view), { state: view.state, until: untilUs, misfit: 'assert' });
+    this.each(view.events, (e) => {
+      fold.apply(e);
+      return fold.done;
+    });
+    return { ...view, events: view.events + fold.events };
   }
 }

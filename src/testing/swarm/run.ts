@@ -73,7 +73,7 @@ export class SwarmRun {
   }
 
   note(what: string): void {
-    this.trace.push(`[${(this.now / 1e6).toFixed(3)} s, incarnation ${this.incarnations.length}] ${what}`);
+    this.trace.push(`[${(this.now / 1e6).toFixed(3)} s, incarnation ${this.incarnations.length}] ${what}`)
     if (this.trace.length > TRACE_LENGTH) this.trace.shift();
   }
 
@@ -169,6 +169,8 @@ export class SwarmRun {
   private create(): void {
     const r = this.rng;
     // A client retries a create that got no answer, or (timing out) one whose answer is still to come.
+    // (One answered meanwhile, by another attempt of the same create, needs no retry.)
+    this.unanswered = this.unanswered.filter((s) => !this.acked.has(`${s.queue}/${s.name}`));
     const impatient = this.pending.size > 0 && r.chance(0.05);
     const retry = impatient || (this.unanswered.length > 0 && r.chance(0.4));
     const specs = impatient
@@ -221,9 +223,8 @@ export class SwarmRun {
       () => {
         specs.forEach((s, i) => {
           const k = keys[i] as string;
-          if (this.acked.has(k)) return;
           this.pending.delete(k);
-          this.unanswered.push(s);
+          if (!this.acked.has(k)) this.unanswered.push(s);
         });
       },
     );
@@ -347,7 +348,7 @@ export class SwarmRun {
     this.worker.healthy();
     await this.syncAll();
     this.note('faults stop');
-    for (const spec of this.unanswered.splice(0)) this.send([spec], true);
+    for (const spec of this.unanswered.splice(0)) if (!this.acked.has(`${spec.queue}/${spec.name}`)) this.send([spec], true);
     await this.syncAll();
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.queues, true));
     this.kernel.applyConfig(this.config, SETTINGS);
@@ -363,7 +364,10 @@ export class SwarmRun {
 
   private async finalChecks(): Promise<void> {
     // Once the faults stop, every create is answered: each task there is was acknowledged.
-    if (this.pending.size > 0 || this.unanswered.length > 0) throw new SwarmCheckFailure('liveness', `${this.pending.size + this.unanswered.length} create(s) still unanswered after the faults stopped`);
+    if (this.pending.size > 0 || this.unanswered.length > 0) {
+      const open = [...this.pending.keys(), ...this.unanswered.map((s) => `${s.queue}/${s.name}`)];
+      throw new SwarmCheckFailure('liveness', `${open.length} create(s) still unanswered after the faults stopped: ${open.slice(0, 10).join(', ')} (log write failure: ${this.log.writeFailure()?.message ?? 'none'})`);
+    }
     const st = this.kernel.state;
     for (let id = 0; id < st.tasks.count; id++) {
       const key = `${st.queues[st.tasks.queue[id] as number]?.name}/${taskName(st, id)}`;

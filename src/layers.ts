@@ -26,7 +26,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   scenario: { folders: ['core', 'config', 'dispatch', 'log', 'simulate'], packages: ['yaml', 'zod'], holds: 'scenario files for `pushq simulate`' },
   store: { folders: ['core', 'log'], packages: ['pg'], holds: 'the store behind one interface (queue logs fenced by epoch, snapshots, leases): the file store (one node) and PostgreSQL' },
   experiments: { folders: ['core', 'config', 'dispatch', 'log', 'projections', 'simulate', 'scenario'], packages: ['immer'], holds: 'many seeds with confidence intervals, `compare`, `tune`, goals and assertions; runs on worker threads; varied configurations with immer' },
-  server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'store'], packages: ['protobufjs', '@grpc/grpc-js'], holds: '`pushq serve`: wall driver + HTTP dispatch, the REST API, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
+  server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'store'], packages: ['protobufjs', '@grpc/grpc-js'], holds: '`pushq serve`: wall driver + HTTP dispatch, the Cloud Tasks API over REST and gRPC, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
   testing: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store'], packages: ['fast-check'], holds: '`pushq/testing`: arbitraries, invariant checks' },
   cli: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store', 'experiments'], packages: [], holds: 'the `pushq` command: one argument parser; validate | simulate | replay | serve | compare | tune' },
 };

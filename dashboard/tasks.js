@@ -11,7 +11,7 @@
 import { call, read, taskPath } from './api.js';
 import { atParam, following, source, timeText } from './cursor.js';
 import { $, cellOf, el, hideAlert, remember, setBadge, setText, showAlert, tbodyOf } from './dom.js';
-import { followTaskList, isOpen, openStory } from './story.js';
+import { closeStory, followTaskList, isOpen, openStory } from './story.js';
 
 /**
  * @typedef {import('./api.js').TaskList} TaskList
@@ -214,6 +214,10 @@ export function initTasks() {
   $('task-search').addEventListener('input', () => {
     if (typing !== null) clearTimeout(typing);
     typing = setTimeout(() => refreshTasks(), 250);
+  });
+  $('close-story').addEventListener('click', () => {
+    closeStory();
+    rows.forEach((row) => row.tr.classList.remove('selected'));
   });
   $('close-tasks').addEventListener('click', () => {
     /** @type {HTMLInputElement} */ ($('task-search')).value = '';

@@ -104,7 +104,7 @@ describe('markup in a task is text on the dashboard', () => {
 
     await row.locator('td[data-field="name"]').click();
     const request = page.locator('#story-request');
-    await expect.poll(() => request.locator('.payload').textContent(), POLL).toBe(payload);
+    await expect.poll(() => page.locator('#story-payload .payload').textContent(), POLL).toBe(payload);
     expect(await request.locator('.line').textContent()).toBe(`POST ${URL_MARKUP}`);
     expect(await request.locator('.header').allTextContents()).toEqual(MARKUP.map((m, i) => `X-Markup-${i}: ${m}`));
 

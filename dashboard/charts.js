@@ -196,7 +196,7 @@ function specsOf(s, resolution) {
   const cap = s.limits.maxConcurrent;
   const offScale = cap !== null && cap > 4 * Math.max(1, c.in_flight.reduce((m, v) => (v > m ? v : m), 0));
   /** @type {uPlot.Series[]} */
-  const flight = [line(offScale ? 'in flight (max_concurrent_requests ' + cap + ', far above)' : 'in flight', COLORS.dispatched)];
+  const flight = [line(offScale ? 'in flight (cap ' + cap + ', far above)' : 'in flight', COLORS.dispatched)];
   /** @type {uPlot.AlignedData} */
   const flightData = [t, c.in_flight];
   const capLine = offScale ? null : level(t, cap);

@@ -216,8 +216,18 @@ function sourceFrom(t) {
   source.endSeconds = t.endSeconds;
   document.body.dataset['mode'] = t.mode;
   setText($('origin'), t.mode === 'recorded' ? 'recorded log ' + (t.log ?? '') : location.host);
-  setText($('span'), t.events + ' events over ' + duration(t.endSeconds) + (t.first === null ? '' : ' from ' + (typeof t.first === 'number' ? t.first + ' s' : t.first)));
+  first = t.first;
+  spanText(t.events);
   setMarks(t);
+}
+
+/** The log's first event, as the timeline gives it. @type {string | number | null} */
+let first = null;
+
+/** @param {number} events */
+function spanText(events) {
+  const from = first === null ? '' : ' from ' + (typeof first === 'number' ? first + ' s' : first);
+  setText($('span'), (events === 1 ? '1 event' : events + ' events') + ' over ' + duration(source.endSeconds) + from);
 }
 
 function refresh() {
@@ -235,6 +245,10 @@ function refresh() {
         renderQueues(figures);
         chartFigures(figures);
         $('queues').dataset['at'] = figures.atSeconds === null ? '' : String(figures.atSeconds);
+        if (following()) {
+          if (figures.atSeconds !== null) source.endSeconds = Math.max(source.endSeconds, figures.atSeconds);
+          spanText(figures.events);
+        }
         setText($('updated'), source.mode === 'recorded' || !following() ? 'at ' + duration(figures.atSeconds ?? 0) : 'updated ' + when(figures.now).replace(/ [(].*$/, ''));
         const pill = $('conn');
         pill.className = 'pill ok';

@@ -63,6 +63,8 @@ describe('examples/', () => {
   it('has the scenarios the docs name, and every one runs to completion with every task settled', () => {
     expect(files).toEqual([
       'examples/default.yaml',
+      'examples/experiments/newsletter-tuned.yaml',
+      'examples/experiments/newsletter.yaml',
       'examples/retries/flaky-worker.yaml',
       'examples/retries/per-task-limit.yaml',
       'examples/worked-example/latency-300ms.yaml',

@@ -1,4 +1,4 @@
-/** docs/errors.md lists every engine, log and data directory error code the source defines, and no other. */
+/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment error code the source defines, and no other. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,18 @@ function documented(heading: string): string[] {
 describe('docs/errors.md', () => {
   it('documents exactly the engine error codes', () => {
     expect(documented('Engine').sort()).toEqual(unionMembers('src/core/errors.ts', 'PushqErrorCode').sort());
+  });
+
+  it('documents exactly the HTTP (and gRPC) API error codes', () => {
+    expect(documented('HTTP API').sort()).toEqual(unionMembers('src/server/errors.ts', 'ApiErrorCode').sort());
+  });
+
+  it('documents exactly the serve start error codes', () => {
+    expect(documented('Serve start').sort()).toEqual(unionMembers('src/server/start-errors.ts', 'ServeStartErrorCode').sort());
+  });
+
+  it('documents exactly the experiment error codes', () => {
+    expect(documented('Experiments').sort()).toEqual(unionMembers('src/experiments/errors.ts', 'ExperimentErrorCode').sort());
   });
 
   it('documents exactly the log error codes', () => {

@@ -89,7 +89,7 @@ export { StatsCollector, type QueueStats } from './projections/stats.js';
 export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStory, type GiveUpStory } from './projections/task-story.js';
 
 // ---- the local service (`pushq serve`, docs/serve.md) ----
-/** Start the service in-process: the kernel on the wall clock, HTTP dispatch, the Cloud Tasks v2 REST API. */
+/** Start the service in-process: the kernel on the wall clock, HTTP dispatch, the Cloud Tasks v2 API over REST and gRPC. */
 export { PushqService, RESTART_ERROR, type ServiceOptions, type ShutdownReport } from './server/service.js';
 /** The data directory's durable log (`<dir>/events.log`), created or reopened for replay. */
 export { openDataDir, EVENT_LOG_FILE, type OpenedData } from './server/data-dir.js';

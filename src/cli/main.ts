@@ -17,7 +17,7 @@ interface CommandEntry {
 
 /** Every command, one line each. */
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  serve: { load: async () => (await import('./serve.js')).serveCommand, summary: 'run push queues locally: real HTTP dispatch, Cloud Tasks v2 REST API, durable log' },
+  serve: { load: async () => (await import('./serve.js')).serveCommand, summary: 'run push queues locally: real HTTP dispatch, Cloud Tasks v2 API over REST and gRPC, durable log' },
   replay: { load: async () => (await import('./replay.js')).replayCommand, summary: 'rebuild the state an event log describes: per-queue summary, state at a time, a task\'s story' },
   validate: { load: async () => (await import('./validate.js')).validateCommand, summary: "check queue.yaml / queue.xml files against App Engine's rules" },
   simulate: { load: async () => (await import('./simulate.js')).simulateCommand, summary: 'run a scenario file (queues, workloads, a modelled worker) in virtual time; --seeds N for many' },

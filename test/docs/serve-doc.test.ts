@@ -1,0 +1,165 @@
+/**
+ * docs/serve.md's client set-ups (Clients), its OIDC verification and its test hooks are code
+ * users copy: each block runs here as written, against a real `pushq serve` (ports aside: the
+ * doc's 8123, 8124 and the worker's 8080 become the free ports of this run), with a line appended
+ * that uses what the block set up. Every block runs under a guard that refuses and reports any
+ * connection beyond loopback, since the documented set-up must keep every connection there (the
+ * Google and Firebase libraries would otherwise look for credentials or a metadata server).
+ * The Go block is checked against the program the Go test builds.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
+
+/** The section of the doc under `## heading` (or `### heading`), up to the next heading of any level. */
+function section(heading: string): string {
+  const start = doc.indexOf(`\n${heading}\n`);
+  expect(start, heading).toBeGreaterThan(0);
+  const rest = doc.slice(start + heading.length + 2);
+  const end = rest.search(/^#{2,3} /m);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+
+/** The first fenced block of `lang` after `marker` in `text`. */
+function blockAfter(text: string, marker: string, lang: string): string {
+  const at = text.indexOf(marker);
+  expect(at, marker).toBeGreaterThanOrEqual(0);
+  const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(text.slice(at));
+  expect(m, `${lang} block after ${marker}`).not.toBeNull();
+  return m![1]!;
+}
+
+// Inside the package, so that the blocks' imports ('@google-cloud/tasks', 'pushq/testing', ...) resolve.
+const dir = mkdtempSync(join(ROOT, 'test', 'docs', '.serve-doc-'));
+const GUARD = join(dir, 'loopback-guard.mjs');
+writeFileSync(
+  GUARD,
+  `import net from 'node:net';
+const connect = net.Socket.prototype.connect;
+const loopback = (host) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\\./.test(host);
+net.Socket.prototype.connect = function (...args) {
+  const first = Array.isArray(args[0]) ? args[0][0] : args[0];
+  const o = typeof first === 'object' && first !== null ? first : { port: first, host: typeof args[1] === 'string' ? args[1] : undefined };
+  const host = o.path !== undefined ? null : (o.host ?? 'localhost');
+  if (host !== null && !loopback(host)) {
+    process.stderr.write('OFF LOOPBACK: ' + host + ':' + o.port + '\\n');
+    const error = Object.assign(new Error('connect ECONNREFUSED ' + host + ' (refused by the loopback guard)'), { code: 'ECONNREFUSED' });
+    process.nextTick(() => this.destroy(error));
+    return this;
+  }
+  return connect.apply(this, args);
+};
+`,
+);
+
+let worker: Worker;
+let serve: ServeProcess;
+let restPort: string;
+
+beforeAll(async () => {
+  worker = await startWorker();
+  const yaml = join(dir, 'queue.yaml');
+  writeFileSync(yaml, 'queue:\n- name: default\n  rate: 5/s\n- name: sendWelcome\n  rate: 10/s\n');
+  serve = await startServe(['--memory', '--config', yaml, '--target', `default=${worker.url}`]);
+  restPort = new URL(serve.url).port;
+});
+
+afterAll(async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await worker?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The doc's ports, made this run's. */
+function ported(code: string): string {
+  return code
+    .replaceAll('127.0.0.1:8123', `127.0.0.1:${restPort}`)
+    .replaceAll('port: 8123', `port: ${restPort}`)
+    .replaceAll('port: 8124', `port: ${serve.grpcPort}`)
+    .replaceAll('http://127.0.0.1:8080', worker.url);
+}
+
+/** Runs `code` as an ES module under the loopback guard; the process exits when `code` is done. */
+function run(name: string, code: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, `${code}\nprocess.exit(0);\n`);
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', GUARD, file], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), stdout, stderr }),
+    );
+  });
+}
+
+describe('docs/serve.md, Clients: each set-up runs as written', () => {
+  const clients = section('## Clients: one line of set-up each');
+
+  it('Node, gRPC: the client reaches pushq on the gRPC port, and nothing else', async () => {
+    const setup = blockAfter(clients, '**Node, gRPC**', 'js');
+    const r = await run(
+      'node-grpc',
+      ported(setup) +
+        `const [queues] = await client.listQueues({ parent: client.locationPath('p', 'l') });
+console.log(JSON.stringify(queues.map((q) => q.name.split('/').pop())));
+await client.close();`,
+    );
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim()]).toEqual([0, '["default","sendWelcome"]']);
+  });
+
+  it('Node, REST: creates a task that reaches the worker, and lists tasks', async () => {
+    const setup = blockAfter(clients, '**Node, REST**', 'js');
+    const r = await run('node-rest', `${ported(setup)}console.log(Array.isArray(tasks));`);
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim()]).toEqual([0, 'true']);
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/welcome'), 10_000, '/tasks/welcome');
+    expect(worker.forUrl('/tasks/welcome')[0]!.body.toString()).toBe('hi');
+  });
+
+  it('Firebase Admin SDK: enqueue with CLOUD_TASKS_EMULATOR_HOST, with no credentials and no metadata server looked for', async () => {
+    const setup = blockAfter(clients, '**Firebase Admin SDK**', 'js');
+    const r = await run(
+      'firebase',
+      `import { initializeApp } from 'firebase-admin/app';\nimport { getFunctions } from 'firebase-admin/functions';\n${ported(setup)}console.log('enqueued');`,
+      { CLOUD_TASKS_EMULATOR_HOST: `127.0.0.1:${restPort}` },
+    );
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim()]).toEqual([0, 'enqueued']);
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/sendWelcome'), 10_000, '/sendWelcome');
+    expect(JSON.parse(worker.forUrl('/sendWelcome')[0]!.body.toString())).toEqual({ data: { user: 42 } });
+  });
+
+  it('Go: the documented set-up is the Go test program’s (its endpoint from the environment)', () => {
+    const setup = blockAfter(clients, '**Go**', 'go');
+    const program = readFileSync(join(ROOT, 'test', 'fixtures', 'cloudtasks-go', 'main.go'), 'utf8');
+    // Line by line, indentation aside (the program's lines sit inside main()).
+    const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('\n');
+    expect(lines(program)).toContain(lines(setup.replace('"127.0.0.1:8124"', 'os.Getenv("PUSHQ_GRPC")')));
+  });
+});
+
+describe('docs/serve.md, OIDC tokens and Test hooks', () => {
+  it('the jose example verifies a token pushq sent', async () => {
+    const example = blockAfter(section('### OIDC tokens'), 'With `jose`', 'js');
+    const sa = 'tasks@demo.iam.gserviceaccount.com';
+    const created = await api('POST', `${serve.api}/default/tasks`, { task: { httpRequest: { url: `${worker.url}/oidc-doc`, oidcToken: { serviceAccountEmail: sa, audience: 'https://my-worker.example' } } } });
+    expect(created.status).toBe(200);
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/oidc-doc'), 10_000, '/oidc-doc');
+    const token = /^Bearer (.+)$/.exec(worker.forUrl('/oidc-doc')[0]!.headers['authorization'] as string)![1]!;
+    const r = await run('jose', `const token = process.env.TOKEN;\n${ported(example)}console.log(payload.email);`, { TOKEN: token });
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim()]).toEqual([0, sa]);
+  });
+
+  it('the test hooks example starts pushq in the process, resets it and closes it', async () => {
+    const example = blockAfter(section('## Test hooks'), 'pushq/testing', 'js');
+    const r = await run('test-hooks', `${ported(example)}console.log('closed', typeof pushq.url, pushq.grpcPort > 0);`);
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim()]).toEqual([0, 'closed string true']);
+  });
+});

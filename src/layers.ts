@@ -27,8 +27,9 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   store: { folders: ['core', 'log'], packages: ['pg'], holds: 'the store behind one interface (queue logs fenced by epoch, snapshots, leases): the file store (one node) and PostgreSQL' },
   experiments: { folders: ['core', 'config', 'dispatch', 'log', 'projections', 'simulate', 'scenario'], packages: ['immer'], holds: 'many seeds with confidence intervals, `compare`, `tune`, goals and assertions; runs on worker threads; varied configurations with immer' },
   server: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'store'], packages: ['protobufjs', '@grpc/grpc-js'], holds: '`pushq serve`: wall driver + HTTP dispatch, the Cloud Tasks API over REST and gRPC, the App Engine API (`/rpc_http`), the dashboard, security, the data directory' },
+  cluster: { folders: ['core', 'config', 'log', 'server', 'store'], packages: ['pg', 'undici'], holds: 'several `pushq serve` nodes on one PostgreSQL store: membership and heartbeats, rendezvous placement, one leased kernel per owned queue, the API router that forwards to owners' },
   testing: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store'], packages: ['fast-check'], holds: '`pushq/testing`: arbitraries, invariant checks' },
-  cli: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store', 'experiments'], packages: [], holds: 'the `pushq` command: one argument parser; validate | simulate | replay | serve | compare | tune' },
+  cli: { folders: ['core', 'config', 'engine', 'dispatch', 'log', 'projections', 'simulate', 'scenario', 'server', 'store', 'cluster', 'experiments'], packages: [], holds: 'the `pushq` command: one argument parser; validate | simulate | replay | serve | compare | tune' },
 };
 
 /** The rules as a Markdown table (docs/architecture.md embeds it). */

@@ -22,6 +22,7 @@ import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageEr
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { ServeSignals } from './serve-signals.js';
 import { openServeStore } from './serve-store.js';
+import { clusterArgs, serveCluster } from './serve-cluster.js';
 import type { EngineEvent } from '../core/events.js';
 
 const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
@@ -64,6 +65,9 @@ http://HOST:PORT/.`,
     scaling: { type: 'string', value: 'NAME=KIND', multiple: true, parse: scaling, help: 'automatic (10 min deadline, the default), basic or manual (24 h) (repeatable)' },
     data: { type: 'string', value: 'DIR', help: 'where the event log lives (default ./.pushq)' },
     store: { type: 'string', value: 'URL', help: 'keep the log in PostgreSQL (postgres://user:password@host:port/db) instead of --data (docs/cluster.md)' },
+    cluster: { type: 'boolean', help: 'with --store: run as one node of several on that store; each queue owned by one node, any node answers for any queue (docs/cluster.md)' },
+    advertise: { type: 'string', value: 'URL', help: 'with --cluster: the URL other nodes reach this node\'s API at (default: the bound address)' },
+    'lease-seconds': { type: 'string', value: 'S', parse: seconds, help: 'with --cluster: lifetime of a queue\'s lease and of the node\'s heartbeat (default 15); a dead node\'s queues move after it' },
     memory: { type: 'boolean', help: 'keep the log in memory only (not durable; for quick trials)' },
     'no-sync': { type: 'boolean', help: 'write the log without fdatasync (faster; a machine crash may lose it)' },
     host: { type: 'string', value: 'HOST', help: 'address to bind (default 127.0.0.1)' },
@@ -91,6 +95,10 @@ export interface ServeArgs {
   targets: Record<string, TargetSettings>;
   data: string;
   store?: string;
+  /** Cluster mode (--cluster, with --store): absent on a single node. */
+  cluster?: true;
+  advertise?: string;
+  leaseSeconds?: number;
   memory: boolean;
   durable: boolean;
   host: string;
@@ -120,6 +128,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     targets,
     data: f.data ?? '.pushq',
     ...(f.store === undefined ? {} : { store: f.store }),
+    ...clusterArgs(f.cluster, f.store, f.advertise, f['lease-seconds']),
     memory: f.memory,
     durable: !f['no-sync'],
     host: f.host ?? '127.0.0.1',
@@ -176,6 +185,8 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     }
     config = result.config;
   }
+
+  if (parsed.cluster === true && parsed.store !== undefined) return serveCluster({ ...parsed, store: parsed.store }, config, io, signals);
 
   let log: EventLog;
   let replayed: EngineEvent[] = [];

@@ -1,0 +1,82 @@
+/**
+ * `pushq serve --store postgres://... --cluster`: this process is one node of several on one
+ * store (docs/cluster.md). The node takes its share of the queues, forwards calls for the others
+ * to their owners, and on SIGINT/SIGTERM drains, releases its queues (the others take them at
+ * their next tick, without waiting for a lease to run out) and leaves. SIGHUP is not served
+ * (each node reads queue.yaml at start; restart the nodes one by one to change it).
+ */
+import type { QueueFileConfig } from '../config/types.js';
+import { ClusterNode } from '../cluster/node.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../log/event-log.js';
+import { configHash } from '../simulate/simulation.js';
+import { StoreError, redactUrl } from '../store/store.js';
+import { PUSHQ_VERSION } from '../version.js';
+import { CliUsageError } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
+import type { ServeArgs } from './serve.js';
+import type { ServeSignals } from './serve-signals.js';
+
+/** A queue's lease and a node's heartbeat, unless --lease-seconds says otherwise. */
+export const CLUSTER_LEASE_SECONDS = 15;
+
+export async function serveCluster(parsed: ServeArgs & { store: string }, config: QueueFileConfig, io: CliIo, signals: ServeSignals): Promise<number> {
+  let node: ClusterNode;
+  try {
+    node = await ClusterNode.start({
+      storeUrl: parsed.store,
+      config,
+      headerFor: (c) => ({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(c) }),
+      service: {
+        targets: parsed.targets,
+        host: parsed.host,
+        connections: parsed.connections,
+        allowHosts: parsed.allowHosts,
+        allowOrigins: parsed.allowOrigins,
+        allowHttpTargets: parsed.allowHttpTargets,
+        ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
+        insecurePublic: parsed.insecurePublic,
+      },
+      port: parsed.port,
+      ...(parsed.advertise === undefined ? {} : { advertiseUrl: parsed.advertise }),
+      leaseMs: (parsed.leaseSeconds ?? CLUSTER_LEASE_SECONDS) * 1000,
+      report: (line) => io.stdout(`${line}\n`),
+    });
+  } catch (err) {
+    const message = err instanceof StoreError ? `cannot open the store: ${err.message} (${err.code})` : `cannot start: ${(err as Error).message.split(parsed.store).join(redactUrl(parsed.store))}`;
+    io.stderr(`pushq serve: ${message}\n`);
+    return EXIT_FAILURE;
+  }
+  return new Promise<number>((resolve) => {
+    const onStop = (signal: string): void => {
+      io.stdout(`pushq serve: ${signal}: stopping (draining owned queues up to ${parsed.drainSeconds} s, then releasing them)\n`);
+      node.close(parsed.drainSeconds * 1000).then(
+        () => {
+          io.stdout('pushq serve: stopped\n');
+          resolve(EXIT_OK);
+        },
+        (err: unknown) => {
+          io.stderr(`pushq serve: shutdown failed: ${(err as Error).message}\n`);
+          resolve(EXIT_FAILURE);
+        },
+      );
+    };
+    const onHup = (): void => io.stderr('pushq serve: SIGHUP: a cluster node does not reload queue.yaml; restart the nodes one by one\n');
+    const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}`);
+    io.stdout(
+      `pushq serve: API ${node.url}/v2/projects/-/locations/-/queues · cluster node ${node.node} · store ${node.store.displayUrl} (PostgreSQL)` +
+        ` · lease ${parsed.leaseSeconds ?? CLUSTER_LEASE_SECONDS} s · owns ${node.owned().join(', ') || '(none yet)'}` +
+        ` · targets ${targets.length > 0 ? targets.join(', ') : 'none'} · queues ${config.queues.map((q) => q.name).join(', ')}\n`,
+    );
+    signals.running({ reload: onHup, stop: onStop });
+  });
+}
+
+/** The cluster flags checked together: --cluster needs --store; --advertise and --lease-seconds need --cluster. Throws CliUsageError. */
+export function clusterArgs(cluster: boolean, store: string | undefined, advertise: string | undefined, leaseSeconds: number | undefined): Pick<ServeArgs, 'cluster' | 'advertise' | 'leaseSeconds'> {
+  if (cluster && store === undefined) throw new CliUsageError('--cluster needs --store postgres://...: the nodes share that store');
+  if (!cluster && (advertise !== undefined || leaseSeconds !== undefined)) throw new CliUsageError(`${advertise !== undefined ? '--advertise' : '--lease-seconds'} is for --cluster`);
+  if (leaseSeconds !== undefined && leaseSeconds < 0.5) throw new CliUsageError(`--lease-seconds must be at least 0.5 (got ${leaseSeconds})`);
+  if (advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(advertise)) throw new CliUsageError(`--advertise wants http://HOST:PORT, got "${advertise}"`);
+  if (!cluster) return {};
+  return { cluster: true, ...(advertise === undefined ? {} : { advertise: advertise.replace(/\/$/, '') }), leaseSeconds: leaseSeconds ?? CLUSTER_LEASE_SECONDS };
+}

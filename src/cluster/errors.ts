@@ -1,0 +1,39 @@
+/**
+ * Errors of cluster mode (`pushq serve --store postgres://... --cluster`), with stable codes
+ * listed in docs/errors.md ("Cluster"). The API router answers them in Google's JSON error shape,
+ * as the rest of the API does.
+ */
+
+export type ClusterErrorCode =
+  /** No live node holds the queue's lease right now (a node died and its lease has not run out, or the queue is moving): retry. */
+  | 'QUEUE_OWNER_UNKNOWN'
+  /** The node that holds the queue's lease could not be reached, or stopped owning it while the call was forwarded: retry. */
+  | 'QUEUE_OWNER_UNAVAILABLE'
+  /** The call is one cluster mode does not serve (the dashboard, gRPC, reload, reset): ask the queue's owner, or run one node. */
+  | 'NOT_IN_CLUSTER_MODE';
+
+const HTTP: Readonly<Record<ClusterErrorCode, { http: number; status: string }>> = {
+  QUEUE_OWNER_UNKNOWN: { http: 503, status: 'UNAVAILABLE' },
+  QUEUE_OWNER_UNAVAILABLE: { http: 503, status: 'UNAVAILABLE' },
+  NOT_IN_CLUSTER_MODE: { http: 501, status: 'UNIMPLEMENTED' },
+};
+
+export class ClusterError extends Error {
+  override name = 'ClusterError';
+  readonly httpStatus: number;
+  readonly status: string;
+
+  constructor(
+    readonly code: ClusterErrorCode,
+    text: string,
+  ) {
+    super(`${text} (${code})`);
+    this.httpStatus = HTTP[code].http;
+    this.status = HTTP[code].status;
+  }
+
+  /** Google's error shape, as every other API refusal (src/server/errors.ts). */
+  toJSON(): unknown {
+    return { error: { code: this.httpStatus, message: this.message, status: this.status } };
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * A queue's log in cluster mode: the store's log of the queue's stream (StoreEventLog), plus the
+ * lease's validity measured on this node's monotonic clock.
+ *
+ * The rule that keeps one dispatcher per queue: a node stops dispatching a queue before the store
+ * can grant its lease to another. The store grants at `db_now + ttl` when the renewal reaches it,
+ * and that is no earlier than the instant the renewal was sent, so `sent_local + ttl − margin`
+ * (performance.now(), which keeps counting while the process is stopped) is an instant the node
+ * still owns the queue, whatever its wall clock says. Past it, `writeFailure()` reports the lease
+ * as lost: the kernel refuses commands and the service's outage guard (src/server/log-outage.ts)
+ * starts no new attempt, checked at every dispatch, so even a process that wakes from SIGSTOP
+ * with its timers all due dispatches nothing before the node has renewed or given the queue up.
+ */
+import { LogError } from '../log/log-errors.js';
+import { StoreEventLog } from '../store/store-log.js';
+
+export class LeasedLog extends StoreEventLog {
+  /** performance.now() (ms) until which the lease is surely still ours. */
+  validUntilMs = -Infinity;
+  private expired: LogError | null = null;
+
+  override writeFailure(): LogError | null {
+    const failure = super.writeFailure();
+    if (failure !== null) return failure;
+    if (performance.now() < this.validUntilMs) return null;
+    this.expired ??= new LogError('LOG_WRITE_FAILED', `${this.stream}: the lease of epoch ${this.lease.epoch} was not renewed in time; this node no longer owns the queue`);
+    return this.expired;
+  }
+
+  /** True while the lease is surely held. */
+  get valid(): boolean {
+    return performance.now() < this.validUntilMs;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The nodes of a cluster and who owns which queue, in PostgreSQL beside the store's tables.
+ *
+ * `pushq_nodes` has one row per running node: its id, the URL its API answers on (where other
+ * nodes forward calls for the queues it owns) and when its heartbeat runs out, in database time.
+ * A node is live while `expires_at > now()`: one that is killed or stopped drops out after one
+ * lifetime, with no one having to notice it. The owner of a queue is read off the queue stream's
+ * lease (`pushq_streams.owner`, written by the store's acquire), joined to the owner's row for its
+ * URL: the lease row is the one record of ownership, this table only adds where to reach it.
+ *
+ * Statements are kept to the portable set of docs/cluster.md (CREATE TABLE IF NOT EXISTS, INSERT
+ * ... ON CONFLICT DO UPDATE, a join, now() arithmetic).
+ */
+import pg from 'pg';
+import { describePgError } from '../store/pg-errors.js';
+import { redactUrl } from '../store/store.js';
+
+export const NODES_TABLE = `CREATE TABLE IF NOT EXISTS pushq_nodes (
+  node TEXT PRIMARY KEY,
+  api_url TEXT NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+)`;
+
+const MS = `* INTERVAL '1 millisecond'`;
+
+/** A queue's stream in the store: one ordered log per queue (docs/cluster.md). */
+export function queueStream(queue: string): string {
+  return `queue/${queue}`;
+}
+
+export interface QueueOwner {
+  queue: string;
+  node: string;
+  url: string;
+  epoch: number;
+}
+
+export class Membership {
+  private readonly shown: string;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    url: string,
+  ) {
+    this.shown = redactUrl(url);
+  }
+
+  /** Connects and creates the nodes table when missing. Throws StoreError. */
+  static async open(url: string): Promise<Membership> {
+    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
+    pool.on('error', () => undefined);
+    const m = new Membership(pool, url);
+    try {
+      await m.q(NODES_TABLE);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    return m;
+  }
+
+  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw describePgError(err, this.shown);
+    }
+  }
+
+  /** Announces `node` (or keeps it announced) for `ttlMs` more of database time. */
+  async heartbeat(node: string, apiUrl: string, ttlMs: number): Promise<void> {
+    await this.q(
+      `INSERT INTO pushq_nodes (node, api_url, started_at, expires_at) VALUES ($1, $2, now(), now() + $3::BIGINT ${MS})
+       ON CONFLICT (node) DO UPDATE SET api_url = excluded.api_url, expires_at = excluded.expires_at`,
+      [node, apiUrl, Math.round(ttlMs)],
+    );
+  }
+
+  /** Nodes whose heartbeat has not run out, sorted. */
+  async liveNodes(): Promise<string[]> {
+    const r = await this.q<{ node: string }>('SELECT node FROM pushq_nodes WHERE expires_at > now() ORDER BY node');
+    return r.rows.map((row) => row.node);
+  }
+
+  /** Every queue whose lease is held and not run out, with its owner's URL. */
+  async owners(): Promise<QueueOwner[]> {
+    const r = await this.q<{ stream: string; owner: string; api_url: string; epoch: string }>(
+      `SELECT s.stream, s.owner, n.api_url, s.epoch FROM pushq_streams s JOIN pushq_nodes n ON n.node = s.owner
+       WHERE s.lease_expires_at > now() AND s.stream LIKE 'queue/%'`,
+    );
+    return r.rows.map((row) => ({ queue: row.stream.slice('queue/'.length), node: row.owner, url: row.api_url, epoch: Number(row.epoch) }));
+  }
+
+  /** Takes `node` out at once (a clean stop), and forgets nodes gone for an hour. */
+  async leave(node: string): Promise<void> {
+    await this.q(`DELETE FROM pushq_nodes WHERE node = $1 OR expires_at < now() - 3600000::BIGINT ${MS}`, [node]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

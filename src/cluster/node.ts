@@ -1,0 +1,207 @@
+/**
+ * A cluster node: one `pushq serve --store postgres://... --cluster` process among several on
+ * one store (docs/cluster.md).
+ *
+ * Every tick (a third of the lease's lifetime) the node:
+ *   1. renews its heartbeat in `pushq_nodes` (membership.ts);
+ *   2. reads the live nodes and, for each queue of the configuration, the node rendezvous hashing
+ *      gives it to (rendezvous.ts): every node computes the same answer from the same list;
+ *   3. takes the queues it should own and does not (acquire: refused while another node's lease
+ *      has not run out, so a queue moves only once its last owner released it or went silent past
+ *      its lease), and gives up the queues it owns that now hash elsewhere (a node joined);
+ *   4. reads who owns which queue, for the router.
+ * Each owned queue keeps its own lease between ticks (owned-queue.ts), so a slow tick never risks
+ * a lease.
+ *
+ * Invariant: at most one epoch writes a queue's stream at a time (the store's fence), and a node
+ * dispatches a queue only while it holds that queue's lease by its own monotonic clock.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { QueueFileConfig } from '../config/types.js';
+import type { LogHeader } from '../log/event-log.js';
+import { RequestGuard } from '../server/security.js';
+import { PgStore } from '../store/pg-store.js';
+import { Membership, type QueueOwner } from './membership.js';
+import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
+import { ownerFor } from './rendezvous.js';
+import { Router, type RouterTable } from './router.js';
+
+export interface ClusterNodeOptions {
+  storeUrl: string;
+  config: QueueFileConfig;
+  /** The header of a new queue stream, for the queue file holding that queue alone. */
+  headerFor: (config: QueueFileConfig) => LogHeader;
+  service: SharedServiceOptions & { host?: string };
+  port: number;
+  /** The URL other nodes reach this node's API at (default: the bound address). */
+  advertiseUrl?: string;
+  leaseMs: number;
+  /** How long a queue given up to another node may drain its attempts in flight. */
+  handoverGraceMs?: number;
+  report: (line: string) => void;
+}
+
+export class ClusterNode implements RouterTable {
+  readonly node = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly ownedQueues = new Map<string, OwnedQueue>();
+  private readonly busy = new Set<string>();
+  private owners = new Map<string, QueueOwner>();
+  private ticker: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | null = null;
+  private stopping = false;
+  private lastTickError: string | null = null;
+  private router!: Router;
+  private apiUrl = '';
+
+  private constructor(
+    private readonly options: ClusterNodeOptions,
+    readonly store: PgStore,
+    private readonly membership: Membership,
+  ) {}
+
+  /** Opens the store (refusing a bad one before anything is written), listens, joins. Throws StoreError or a listen error. */
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const guard = await RequestGuard.create(options.service);
+    const store = await PgStore.open(options.storeUrl, { connections: 8 });
+    let membership: Membership;
+    try {
+      membership = await Membership.open(options.storeUrl);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    const node = new ClusterNode(options, store, membership);
+    try {
+      node.router = await Router.start(node, guard, options.service.host ?? '127.0.0.1', options.port);
+      node.apiUrl = options.advertiseUrl ?? node.router.url;
+      await node.tick();
+    } catch (err) {
+      await node.router?.close().catch(() => undefined);
+      await membership.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    node.ticker = setInterval(() => void node.tick(), Math.max(50, Math.floor(options.leaseMs / 3)));
+    return node;
+  }
+
+  get url(): string {
+    return this.router.url;
+  }
+
+  get port(): number {
+    return this.router.port;
+  }
+
+  // ---- RouterTable ----
+
+  local(queue: string): string | undefined {
+    return this.ownedQueues.get(queue)?.url;
+  }
+
+  remote(queue: string): string | undefined {
+    const o = this.owners.get(queue);
+    return o === undefined || o.node === this.node ? undefined : o.url;
+  }
+
+  forget(queue: string): void {
+    this.owners.delete(queue);
+  }
+
+  queues(): readonly string[] {
+    return this.options.config.queues.map((q) => q.name);
+  }
+
+  owned(): readonly string[] {
+    return [...this.ownedQueues.keys()].sort();
+  }
+
+  // ---- the tick ----
+
+  /** One round of heartbeat, placement and owner lookup; never two at once. */
+  tick(): Promise<void> {
+    this.ticking ??= this.round().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  private async round(): Promise<void> {
+    if (this.stopping) return;
+    const { leaseMs } = this.options;
+    try {
+      await this.membership.heartbeat(this.node, this.apiUrl, leaseMs);
+      const live = await this.membership.liveNodes();
+      if (!live.includes(this.node)) live.push(this.node);
+      for (const queue of this.queues()) {
+        if (this.busy.has(queue) || this.stopping) continue;
+        const mine = ownerFor(queue, live) === this.node;
+        const held = this.ownedQueues.get(queue);
+        if (mine && held === undefined) this.run(queue, () => this.take(queue));
+        else if (!mine && held !== undefined) this.run(queue, () => this.giveUp(held, 'it hashes to another live node'));
+      }
+      this.owners = new Map((await this.membership.owners()).map((o) => [o.queue, o]));
+      if (this.lastTickError !== null) this.options.report(`pushq serve: node ${this.node}: the store answers again`);
+      this.lastTickError = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (this.lastTickError !== message) this.options.report(`pushq serve: node ${this.node}: cannot reach the store (${message}); owned queues stop when their leases run out, retrying`);
+      this.lastTickError = message;
+    }
+  }
+
+  /** Runs a take or a give-up of `queue`, one at a time per queue. */
+  private run(queue: string, work: () => Promise<void>): void {
+    this.busy.add(queue);
+    work()
+      .catch((err: unknown) => this.options.report(`pushq serve: node ${this.node}: queue ${queue}: ${(err as Error).message}`))
+      .finally(() => this.busy.delete(queue));
+  }
+
+  private async take(queue: string): Promise<void> {
+    const qc = this.options.config.queues.find((q) => q.name === queue)!;
+    const config: QueueFileConfig = { ...this.options.config, queues: [qc] };
+    const owned = await OwnedQueue.take({
+      store: this.store,
+      node: this.node,
+      queue,
+      config,
+      header: this.options.headerFor(config),
+      leaseMs: this.options.leaseMs,
+      service: this.options.service,
+      onLost: (q, why) => {
+        if (this.ownedQueues.get(q) === owned) this.ownedQueues.delete(q);
+        this.options.report(`pushq serve: node ${this.node} lost queue ${q}: ${why}; stopped dispatching it`);
+      },
+    });
+    if (owned === null) return; // another node's lease has not run out yet: next tick
+    if (this.stopping) {
+      await owned.release(0);
+      return;
+    }
+    this.ownedQueues.set(queue, owned);
+    this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} events)`);
+  }
+
+  private async giveUp(owned: OwnedQueue, why: string): Promise<void> {
+    this.ownedQueues.delete(owned.queue);
+    await owned.release(this.options.handoverGraceMs ?? 2000);
+    this.options.report(`pushq serve: node ${this.node} released queue ${owned.queue}: ${why}`);
+  }
+
+  /** Stops: no more calls, each owned queue drained up to `graceMs` and released, the node taken out of the table at once. */
+  async close(graceMs: number): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.ticker);
+    await this.ticking;
+    await this.router.close();
+    while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 20));
+    const all = [...this.ownedQueues.values()];
+    this.ownedQueues.clear();
+    await Promise.all(all.map((o) => o.release(graceMs)));
+    await this.membership.leave(this.node).catch(() => undefined);
+    await this.membership.close().catch(() => undefined);
+    await this.store.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Three `pushq serve --cluster` nodes on one PostgreSQL store: the queues spread over them, any
+ * node takes a CreateTask for any queue (forwarded to the owner, acknowledged once in the store),
+ * every task is delivered once the cluster runs; a node that leaves cleanly hands its queues over.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+import { count, createTasks, ownedBy, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+
+let pgc: PgCluster;
+let dir: string;
+const nodes: Node[] = [];
+const workers: Worker[] = [];
+
+beforeAll(async () => {
+  pgc = await startPgCluster();
+  dir = await mkdtemp(join(tmpdir(), 'pushq-cluster-'));
+}, 120_000);
+
+afterAll(async () => {
+  stopAll(nodes);
+  for (const w of workers) await w.close();
+  await pgc?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('pushq serve --cluster', () => {
+  it('spreads the queues over three nodes, takes creates on every node for every queue, delivers each task', async () => {
+    const url = await pgc.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const yaml = await writeQueueYaml(dir, queueYaml(6, 200, 20));
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    for (let i = 0; i < 3; i++) nodes.push(await startNode(args));
+    const three = nodes.slice(0, 3);
+    await waitUntil('the 7 queues (q0..q5, default) spread over the 3 nodes', () => spread(three, 7), 20_000);
+    const tasks = Array.from({ length: 300 }, (_, i) => ({ name: `b${i}`, queue: `q${i % 6}` }));
+    const out = await createTasks(() => three, tasks, 8, 30_000);
+    expect(out.unanswered).toEqual([]);
+    expect(out.acknowledged.length).toBe(300);
+    const delivered = new Set<string>();
+    await w.waitFor(
+      (r) => {
+        for (const x of r) if (x.answered === 200) delivered.add(x.url.split('/').pop()!);
+        return out.acknowledged.every((n) => delivered.has(n));
+      },
+      20_000,
+      'every acknowledged task delivered',
+    );
+    // Each queue's events are in its own stream, written by one epoch (no node left).
+    expect(await count(url, `SELECT count(DISTINCT stream) AS n FROM pushq_events WHERE stream LIKE 'queue/%'`)).toBe(7);
+
+    // A clean stop hands the node's queues to the others, without waiting for a lease to run out.
+    const leaving = three[2]!;
+    const itsQueues = await ownedBy(leaving);
+    leaving.proc.child.kill('SIGTERM');
+    expect(await leaving.proc.exited).toBe(0);
+    await waitUntil('the leaving node’s queues owned by the two others', () => spread(three.slice(0, 2), 7), 10_000);
+    const more = await createTasks(() => three.slice(0, 2), itsQueues.filter((q) => q !== 'default').map((q, i) => ({ name: `after${i}`, queue: q })), 4, 10_000);
+    expect(more.unanswered).toEqual([]);
+    await w.waitFor((r) => more.acknowledged.every((n) => r.some((x) => x.url.endsWith(`/${n}`) && x.answered === 200)), 10_000, 'tasks on moved queues delivered');
+  }, 60_000);
+});

@@ -1,0 +1,158 @@
+/**
+ * Several `pushq serve --store postgres://... --cluster` processes on loopback, a real worker and
+ * the real PostgreSQL (test/helpers/pg-cluster.ts): what the cluster tests share. Each node's
+ * output is kept with the time each line arrived, so a test can say what a node did when.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+
+export interface Line {
+  atMs: number;
+  text: string;
+}
+
+export interface Node {
+  proc: ServeProcess;
+  /** Base of the queues API: http://127.0.0.1:PORT/v2/projects/p/locations/l/queues */
+  api: string;
+  /** The node's id (from the startup line). */
+  id: string;
+  lines: Line[];
+}
+
+/** Queues q0..q{n-1}, each `rate` per second with bucket `bucket`, quick retries. */
+export function queueYaml(queues: number, rate: number, bucket: number, maxConcurrent = 50): string {
+  const out = ['queue:'];
+  for (let i = 0; i < queues; i++) {
+    out.push(`- name: q${i}`, `  rate: ${rate}/s`, `  bucket_size: ${bucket}`, `  max_concurrent_requests: ${maxConcurrent}`, '  retry_parameters:', '    min_backoff_seconds: 0.1', '    max_backoff_seconds: 0.5');
+  }
+  return out.join('\n') + '\n';
+}
+
+export async function writeQueueYaml(dir: string, text: string): Promise<string> {
+  const path = join(dir, 'queue.yaml');
+  await writeFile(path, text);
+  return path;
+}
+
+export async function startNode(args: string[]): Promise<Node> {
+  const proc = await startServe(['--cluster', ...args], 60_000);
+  const lines: Line[] = [];
+  let partial = '';
+  const take = (chunk: string): void => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const text of parts) lines.push({ atMs: Date.now(), text });
+  };
+  take(proc.stdout());
+  proc.child.stdout!.on('data', take);
+  const id = /cluster node (\S+)/.exec(proc.stdout())?.[1] ?? '';
+  return { proc, api: proc.api, id, lines };
+}
+
+/** The queues a node owns now (its /pushq/health). */
+export async function ownedBy(node: Node): Promise<string[]> {
+  const res = await fetch(`${node.proc.url}/pushq/health`);
+  return ((await res.json()) as { owns: string[] }).owns;
+}
+
+export async function waitUntil(what: string, pred: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every queue owned by exactly one of `nodes`, and every node owning at least one. */
+export async function spread(nodes: readonly Node[], queues: number): Promise<boolean> {
+  try {
+    const owned = await Promise.all(nodes.map(ownedBy));
+    const all = owned.flat().sort();
+    return all.length === queues && new Set(all).size === queues && owned.every((o) => o.length > 0);
+  } catch {
+    return false;
+  }
+}
+
+export interface CreateOutcome {
+  /** Answered 200 by some node: acknowledged. */
+  acknowledged: string[];
+  /** Names given up on (never answered 200 nor 409 in time). */
+  unanswered: string[];
+}
+
+/**
+ * Creates `names` (name → queue) through the nodes in turn, `parallel` at a time. A call that
+ * fails (no answer, 503) is tried again with the same name on the next node: 200 is acknowledged;
+ * a 409 on a retry means an earlier try was taken, but it was never acknowledged, so it is not
+ * counted as such. `alive()` lists the nodes a call may go to at that moment.
+ */
+export async function createTasks(alive: () => readonly Node[], tasks: readonly { name: string; queue: string }[], parallel: number, deadlineMs: number): Promise<CreateOutcome> {
+  const acknowledged: string[] = [];
+  const unanswered: string[] = [];
+  let next = 0;
+  let turn = 0;
+  const end = Date.now() + deadlineMs;
+  const one = async (t: { name: string; queue: string }): Promise<void> => {
+    for (let tries = 0; Date.now() < end; tries++) {
+      const nodes = alive();
+      const node = nodes[turn++ % nodes.length]!;
+      let status = 0;
+      try {
+        const res = await fetch(`${node.api}/${t.queue}/tasks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri: `/t/${t.queue}/${t.name}` } } }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        status = res.status;
+      } catch {
+        status = 0;
+      }
+      if (status === 200) {
+        acknowledged.push(t.name);
+        return;
+      }
+      if (status === 409 && tries > 0) return;
+      if (status !== 0 && status !== 503) throw new Error(`create ${t.name} through ${node.api}: HTTP ${status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    unanswered.push(t.name);
+  };
+  const loop = async (): Promise<void> => {
+    while (next < tasks.length) await one(tasks[next++]!);
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+  return { acknowledged, unanswered };
+}
+
+/** One query's first row's `n`. */
+export async function count(url: string, sql: string, values: unknown[] = []): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return Number((await c.query<{ n: string }>(sql, values)).rows[0]!.n);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Rows of a query. */
+export async function rows<R extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<R>(sql, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+export function stopAll(nodes: readonly Node[]): void {
+  for (const n of nodes) if (n.proc.child.exitCode === null && n.proc.child.signalCode === null) n.proc.child.kill('SIGKILL');
+}

@@ -125,3 +125,27 @@ describe('tune', () => {
     await expect(tune(s, { seeds: 1, vary: ['q.rate=0.01..100:0.01'], goals: ['q.failed <= 1'] })).rejects.toThrow(/a grid of 10,000 settings/);
   });
 });
+
+describe('the worker-thread pool', () => {
+  // Each live worker thread holds a MessagePort open in this process; a closed pool leaves none.
+  const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+
+  it('is closed when the promise settles: after runSeeds, compare and tune, and after a run that fails', async () => {
+    const before = ports();
+    const during: number[] = [];
+    const onRun = (): void => void during.push(ports());
+    const s = await scenario(FLAKY);
+    await runSeeds(s, { seeds: 2, jobs: 1, onRun });
+    expect(ports()).toBe(before);
+    await compare([s, s], { seeds: 2, jobs: 1, onRun });
+    expect(ports()).toBe(before);
+    await tune(await scenario('seed: 1\nqueue:\n  - { name: q, rate: 20/s, bucket_size: 40 }\nworkload:\n  - { queue: q, count: 1000 }\n'), { seeds: 1, jobs: 1, vary: ['q.rate=10..20'], goals: ['q.last_dispatch_at_seconds <= 60'], onRun });
+    expect(ports()).toBe(before);
+    // The count sees the threads while they run (so the checks above can fail).
+    expect(Math.min(...during)).toBeGreaterThan(before);
+    const big = await scenario('seed: 3\nqueue:\n  - { name: q, rate: 500/s, bucket_size: 500 }\nworkload:\n  - { queue: q, count: 300000, name_prefix: job- }\n');
+    // Two threads: one dies, the other must be stopped.
+    await expect(runSeeds(big, { seeds: 2, jobs: Math.min(2, coreCount()), memoryLimitMb: 16 })).rejects.toBeInstanceOf(SeedRunError);
+    expect(ports()).toBe(before);
+  });
+});

@@ -5,7 +5,7 @@
  * that uses what the block set up. Every block runs under a guard that refuses and reports any
  * connection beyond loopback, since the documented set-up must keep every connection there (the
  * Google and Firebase libraries would otherwise look for credentials or a metadata server).
- * The Go block is checked against the program the Go test builds.
+ * The Go block is checked against the program the Go test builds. README.md's gRPC and startPushq examples run too.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,6 +140,26 @@ await client.close();`,
     // Line by line, indentation aside (the program's lines sit inside main()).
     const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('\n');
     expect(lines(program)).toContain(lines(setup.replace('"127.0.0.1:8124"', 'os.Getenv("PUSHQ_GRPC")')));
+  });
+});
+
+describe('README.md: serve and test hooks', () => {
+  it('its gRPC client example runs as written: the task reaches the worker', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = blockAfter(readme.slice(readme.indexOf('\n## Serve')), '(docs/serve.md, Clients)', 'js');
+    expect(example).toContain('new CloudTasksClient');
+    const r = await run('readme-grpc', `${ported(example)}await client.close();`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/hello'), 10_000, '/tasks/hello');
+  });
+
+  it('its startPushq example runs as written', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = blockAfter(readme, 'To test your own app against real push queues', 'js');
+    const r = await run('readme-hooks', `${ported(example)}console.log('closed', pushq.grpcPort > 0);`);
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim()]).toEqual([0, 'closed true']);
   });
 });
 

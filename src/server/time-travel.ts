@@ -199,8 +199,12 @@ export class LogIndex {
     // where it stands: a cursor moved forward (a step, play, a drag) costs the events in between.
     const ahead = this.views.filter((v) => v.atUs < atUs && v.view.events >= from).sort((a, b) => b.view.events - a.view.events)[0];
     let view: FoldView;
-    if (ahead === undefined) view = this.foldFrom(index, atUs, newReadModels());
-    else {
+    if (ahead === undefined) {
+      // A full cache gives up its oldest instant: its objects are refilled (fold-copy.ts), not
+      // made anew. So a view stays valid until VIEWS_KEPT other instants have been asked for.
+      const oldest = this.views.length < VIEWS_KEPT ? undefined : this.views.pop();
+      view = this.foldFrom(index, atUs, oldest === undefined ? newReadModels() : oldest.view);
+    } else {
       this.views = this.views.filter((v) => v !== ahead);
       view = this.foldOn(ahead.view, atUs);
     }
@@ -263,10 +267,14 @@ export class LogIndex {
     }
   }
 
-  /** Restores checkpoint `index` into `models` and folds on until an event later than `untilUs`. */
-  private foldFrom(index: number, untilUs: number, models: ReadModels): FoldView {
+  /**
+   * Restores checkpoint `index` into `into` (fresh read models, or a view nobody reads any more,
+   * refilled in place) and folds on until an event later than `untilUs`.
+   */
+  private foldFrom(index: number, untilUs: number, into: ReadModels | FoldView): FoldView {
     const c = this.checkpoints[index] as Checkpoint;
-    const restored = FoldCopier.restore(c.copy, { state: undefined as unknown as EngineState, ...models });
+    const template = { state: 'state' in into ? into.state : (undefined as unknown as EngineState), stats: into.stats, insight: into.insight, counters: into.counters, history: into.history, waits: into.waits, failures: into.failures, markers: into.markers };
+    const restored = FoldCopier.restore(c.copy, template);
     return this.foldOn({ ...restored, events: c.events }, untilUs);
   }
 

@@ -76,6 +76,23 @@ describe('LogIndex', () => {
     for (const at of [...instants].reverse()) expect(shown(index.at(at), at).digest, `again at ${at}`).toBe(stateDigest(foldTo(at).state));
   });
 
+  it('a view recycled for another instant (its objects refilled in place) holds nothing of the instant it showed', () => {
+    const { index } = LogIndex.fromFile(path, { checkpointEvery: 13 });
+    // Backwards and across the log, so each answer restores a checkpoint (none folds on) and,
+    // once three instants are kept, refills the oldest: from a later, bigger state to an earlier
+    // one, and the other way round.
+    const instants = [lastUs - 1, Math.floor(lastUs / 2), 1_500_000, 1, Math.floor((lastUs * 3) / 4), 499_999, Math.floor(lastUs / 3), 0, 2_010_000, lastUs - 2];
+    const states: object[] = [];
+    for (const at of instants) {
+      const view = index.at(at);
+      states.push(view.state);
+      expect(shown(view, at), `at ${at}`).toEqual(shown(foldTo(at), at));
+    }
+    // The fourth answer refilled the first's objects, the fifth the second's.
+    expect(states[3]).toBe(states[0]);
+    expect(states[4]).toBe(states[1]);
+  });
+
   it('tells a task\'s story at an instant as the full fold does (from the checkpoint before the task was added)', () => {
     const { index } = LogIndex.fromFile(path, { checkpointEvery: 13 });
     for (const [queue, name] of [['mail', 'welcome-1'], ['default', 'own-retry'], ['default', 'deleted-in-flight'], ['default', 'later'], ['bulk', 'task40']] as const) {

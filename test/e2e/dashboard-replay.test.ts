@@ -1,8 +1,9 @@
 /**
  * The debugging UI end to end, in Debian's Chromium driven by playwright-core, over a log recorded
  * as a user records one (`pushq serve --data DIR` with a real worker): `pushq replay LOG --ui` as a
- * child process; the cursor moved with the slider, the step buttons, a drag on the timeline and a
- * marker, and at each instant the queue table checked against `pushq replay LOG --at S --json`;
+ * child process; the cursor moved with the slider, the step buttons, a drag on the timeline, a
+ * marker and Play, and at each instant the queue table checked against `pushq replay LOG --at S
+ * --json`; the counts of the queue table opening their lists (deleted, succeeded, pending then);
  * a task found by its payload; the gave-up list opening a story (what held each attempt, the
  * payload decoded); and `pushq serve`'s charts advancing without a reload. No console error on any
  * page. Screenshots are kept in test-artifacts/ (PUSHQ_UPDATE_SCREENSHOTS=1 also writes the ones
@@ -168,6 +169,54 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     const again = await open(shared);
     await expect.poll(() => again.locator('#queues').getAttribute('data-at'), POLL).toBe(String(purge.atSeconds));
     await again.close();
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('plays the log: the cursor advances by itself; paused, it stands, and the page shows `pushq replay --at` there', async () => {
+    const page = await open(`${ui.url}/?at=0`);
+    await checkAgainstReplay(page, '0');
+    const at = () => Number(new URL(page.url()).searchParams.get('at'));
+    await page.locator('#tl-play').click();
+    expect(await page.locator('#tl-play').textContent()).toBe('⏸ Pause');
+    await expect.poll(at, POLL).toBeGreaterThan(0);
+    const first = at();
+    await expect.poll(at, POLL).toBeGreaterThan(first); // more than one step, with no input
+    await page.locator('#tl-play').click();
+    expect(await page.locator('#tl-play').textContent()).toBe('▶ Play');
+    const stopped = new URL(page.url()).searchParams.get('at') as string;
+    await page.waitForTimeout(1200); // three ticks of play
+    expect(new URL(page.url()).searchParams.get('at')).toBe(stopped);
+    await checkAgainstReplay(page, stopped);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('each count of the queue table opens the list of those tasks, in that state, at the cursor', async () => {
+    const page = await open(`${ui.url}/`);
+    const listed = () => page.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')));
+    const states = () => page.locator('#tasks tbody td[data-field="state"]').allTextContents();
+    // The purged mail: deleted.
+    expect(await page.locator('#queues tr[data-queue="mail"] td[data-field="deleted"]').textContent()).toBe('3');
+    await page.locator('#queues tr[data-queue="mail"] td[data-field="deleted"] button').click();
+    await expect.poll(listed, POLL).toEqual(['later-0', 'later-1', 'later-2']);
+    expect(await page.locator('#task-state').inputValue()).toBe('deleted');
+    expect(await states()).toEqual(['deleted', 'deleted', 'deleted']);
+    // Orders that succeeded: as many rows as the count says.
+    const succeeded = Number(await page.locator('#queues tr[data-queue="orders"] td[data-field="succeeded"]').textContent());
+    expect(succeeded).toBe(12);
+    await page.locator('#queues tr[data-queue="orders"] td[data-field="succeeded"] button').click();
+    await expect.poll(() => listed().then((l) => l.length), POLL).toBe(succeeded);
+    expect(await page.locator('#task-state').inputValue()).toBe('succeeded');
+    expect(new Set(await states())).toEqual(new Set(['succeeded']));
+    // At the purge's instant the later mail is still there: the pending count lists it.
+    const purge = (await api('GET', `${ui.url}/pushq/timeline.json`)).json.markers.find((m: { kind: string }) => m.kind === 'purge');
+    const before = Math.round((purge.atSeconds - 0.000001) * 1e6) / 1e6;
+    const then = await open(`${ui.url}/?at=${before}`);
+    await expect.poll(() => then.locator('#queues').getAttribute('data-at'), POLL).toBe(String(before));
+    await then.locator('#queues tr[data-queue="mail"] td[data-field="pending"] button').click();
+    await expect.poll(() => then.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), POLL).toEqual(['later-0', 'later-1', 'later-2']);
+    await then.close();
     await page.close();
     expect(errors).toEqual([]);
   });

@@ -6,6 +6,7 @@
  * FAILED_PRECONDITION) with the field in the status details. Nothing leaves loopback: the auth
  * library is told there is no metadata server to probe.
  */
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,7 +122,12 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
     expect(gone.details).toMatch(/^task "g-1" not found in queue "default" \(UNKNOWN_TASK\)$/);
   });
 
-  it('a name in use is ALREADY_EXISTS; an unknown task or queue NOT_FOUND; a bad field INVALID_ARGUMENT naming it', async () => {
+  it('a name in use is ALREADY_EXISTS; an unknown task or queue NOT_FOUND; a bad field INVALID_ARGUMENT naming it; none is logged', async () => {
+    // g-0 ran: once its success is logged (the task is gone), nothing else is due to be written.
+    for (let i = 0; i < 200 && (await api('GET', `${serve.api}/default/tasks/g-0`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 25));
+    const log = join(dir, 'data', 'events.log');
+    const logBytes = statSync(log).size;
+
     const exists = await refusal(client.createTask({ parent, task: { name: `${parent}/tasks/g-2`, appEngineHttpRequest: { relativeUri: '/x' } } }));
     expect(exists.code).toBe(grpc.status.ALREADY_EXISTS);
     expect(exists.details).toMatch(/\(TASK_ALREADY_EXISTS\)$/);
@@ -164,6 +170,8 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
     // Nothing of this was added (g-0 ran and succeeded, g-1 was deleted).
     const listed = await api('GET', `${serve.api}/default/tasks`);
     expect(listed.json.tasks.map((t: any) => t.name.split('/').pop())).toEqual(['g-2', 'g-3', 'g-4']);
+    // And nothing of it was logged (every answer waits for the log, so the size is final here).
+    expect(statSync(log).size).toBe(logBytes);
   });
 
   it('queue create, update and delete are FAILED_PRECONDITION (queues come from queue.yaml); IAM is UNIMPLEMENTED', async () => {
@@ -182,10 +190,13 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
   });
 
   it('a request message over the size limit is refused from its length prefix (RESOURCE_EXHAUSTED), and adds nothing', async () => {
+    const log = join(dir, 'data', 'events.log');
+    const logBytes = statSync(log).size;
     const big = await refusal(client.createTask({ parent, task: { name: `${parent}/tasks/big`, appEngineHttpRequest: { body: Buffer.alloc(300 * 1024, 1) } } }));
     expect(big.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     const got = await refusal(client.getTask({ name: `${parent}/tasks/big` }));
     expect(got.code).toBe(grpc.status.NOT_FOUND);
+    expect(statSync(log).size).toBe(logBytes);
   });
 
   it('a task created over gRPC is in the same engine as REST: listed there, and durable (its story is in the log)', async () => {

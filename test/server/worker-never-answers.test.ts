@@ -63,6 +63,9 @@ test('hung attempts end at their deadline, free their sockets, and leave memory 
     // (undici then opens a spare one, idle, which its 10 s keep-alive timeout closes).
     const hung = worker.connections.filter((c) => c.requestAt !== null);
     expect(hung.length).toBeGreaterThanOrEqual(TASKS);
+    // The worker learns of a close when the FIN reaches it, which may be a turn after the last
+    // TaskGaveUp was observed (the same process serves both): wait for that, then check the times.
+    await eventually(() => hung.every((c) => c.closedAt !== null), 5_000, 'the worker to see every hung connection closed');
     for (const c of hung) {
       expect(c.closedAt, 'a hung connection still open after its deadline').not.toBeNull();
       expect(c.closedAt! - c.requestAt!).toBeLessThan(DEADLINE_US / 1000 + 1500);

@@ -57,21 +57,30 @@ export class ClusterNode implements RouterTable {
   private constructor(
     private readonly options: ClusterNodeOptions,
     readonly store: PgStore,
+    private readonly leases: PgStore,
     private readonly membership: Membership,
   ) {}
 
   /** Opens the store (refusing a bad one before anything is written), listens, joins. Throws StoreError or a listen error. */
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const guard = await RequestGuard.create(options.service);
-    const store = await PgStore.open(options.storeUrl, { connections: 8 });
+    // A paused node's open transaction must not hold its queue's row past the lease (pg-store.ts).
+    const store = await PgStore.open(options.storeUrl, { connections: 8, idleInTransactionMs: Math.max(500, options.leaseMs / 2) });
     let membership: Membership;
+    let leases: PgStore;
     try {
-      membership = await Membership.open(options.storeUrl);
+      leases = await PgStore.open(options.storeUrl, { connections: 2 });
+      try {
+        membership = await Membership.open(options.storeUrl);
+      } catch (err) {
+        await leases.close();
+        throw err;
+      }
     } catch (err) {
       await store.close();
       throw err;
     }
-    const node = new ClusterNode(options, store, membership);
+    const node = new ClusterNode(options, store, leases, membership);
     try {
       node.router = await Router.start(node, guard, options.service.host ?? '127.0.0.1', options.port);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
@@ -79,6 +88,7 @@ export class ClusterNode implements RouterTable {
     } catch (err) {
       await node.router?.close().catch(() => undefined);
       await membership.close().catch(() => undefined);
+      await leases.close().catch(() => undefined);
       await store.close().catch(() => undefined);
       throw err;
     }
@@ -164,6 +174,7 @@ export class ClusterNode implements RouterTable {
     const config: QueueFileConfig = { ...this.options.config, queues: [qc] };
     const owned = await OwnedQueue.take({
       store: this.store,
+      leases: this.leases,
       node: this.node,
       queue,
       config,
@@ -202,6 +213,7 @@ export class ClusterNode implements RouterTable {
     await Promise.all(all.map((o) => o.release(graceMs)));
     await this.membership.leave(this.node).catch(() => undefined);
     await this.membership.close().catch(() => undefined);
+    await this.leases.close().catch(() => undefined);
     await this.store.close().catch(() => undefined);
   }
 }

@@ -9,7 +9,7 @@
  * configuration if it changed). The service listens on 127.0.0.1, port chosen by the system; only
  * this node's router talks to it.
  *
- * Keeping it: the lease is renewed every third of its lifetime; each success moves the local
+ * Keeping it: the lease is renewed every quarter of its lifetime, on connections appends do not use; each success moves the local
  * validity (leased-log.ts) to `sent + ttl − margin`. A watchdog ends ownership when that instant
  * passes without a renewal, when a renewal or an append is refused for the epoch (deposed), and
  * then the service stops at once: no new attempt, no grace.
@@ -29,6 +29,8 @@ export type SharedServiceOptions = Omit<ServiceOptions, 'config' | 'configPath' 
 
 export interface OwnedQueueOptions {
   store: EventStore;
+  /** The same store on connections of their own, for acquire and renew: a renewal never waits behind appends. */
+  leases: EventStore;
   node: string;
   queue: string;
   /** The queue file with only this queue in it. */
@@ -40,6 +42,9 @@ export interface OwnedQueueOptions {
   onLost: (queue: string, why: string) => void;
 }
 
+/** Renewals sent in one lifetime of the lease: three may be lost or slow before it runs out. */
+export const RENEWALS_PER_LEASE = 4;
+
 /** Safety margin taken off the lease's lifetime: clock rate differences and scheduling delays. */
 export function leaseMarginMs(leaseMs: number): number {
   return Math.max(100, Math.round(leaseMs * 0.15));
@@ -48,7 +53,7 @@ export function leaseMarginMs(leaseMs: number): number {
 export class OwnedQueue {
   private renewer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
-  private ended: Promise<void> | null = null;
+  private ended: Promise<unknown> | null = null;
 
   private constructor(
     readonly queue: string,
@@ -72,7 +77,7 @@ export class OwnedQueue {
     const { store, node, leaseMs } = options;
     const stream = queueStream(options.queue);
     const sentAt = performance.now();
-    const lease = await store.acquire(stream, node, leaseMs);
+    const lease = await options.leases.acquire(stream, node, leaseMs);
     if (lease === null) return null;
     let owned: OwnedQueue | null = null;
     let lostEarly: string | null = null;
@@ -97,11 +102,11 @@ export class OwnedQueue {
   }
 
   private keep(): void {
-    const { store, leaseMs } = this.options;
+    const { leases, leaseMs } = this.options;
     let lease = this.log.lease;
     this.renewer = setInterval(() => {
       const sentAt = performance.now();
-      store.renew(lease, leaseMs).then(
+      leases.renew(lease, leaseMs).then(
         (next) => {
           if (next === null) {
             this.lose(`deposed: the lease of epoch ${lease.epoch} was taken by another node`);
@@ -112,7 +117,7 @@ export class OwnedQueue {
         },
         () => undefined, // the store is unreachable: the next renewal tries again; the watchdog ends ownership in time
       );
-    }, Math.max(10, Math.floor(leaseMs / 3)));
+    }, Math.max(10, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
     this.watchdog = setInterval(() => {
       if (!this.log.valid) this.lose('its lease was not renewed in time (the store unreachable, or this process paused)');
     }, Math.max(10, Math.floor(leaseMs / 20)));
@@ -121,20 +126,26 @@ export class OwnedQueue {
   /** Ownership ended by itself: stop dispatching at once (no grace), then tell the node. */
   private lose(why: string): void {
     if (this.ended !== null) return;
-    this.ended = this.stop(0).then(() => this.options.onLost(this.queue, why));
+    this.ended = this.stop(0).then((refused) => this.options.onLost(this.queue, refused === null ? why : `${why}; its unsent events were refused: ${refused}`));
   }
 
   /** Gives the queue up (rebalance, shutdown): drains up to `graceMs`, flushes, releases the lease. */
-  release(graceMs: number): Promise<void> {
+  async release(graceMs: number): Promise<void> {
     this.ended ??= this.stop(graceMs);
-    return this.ended;
+    await this.ended;
   }
 
-  private async stop(graceMs: number): Promise<void> {
+  /** Stops the service; the final flush's refusal, if any (null when it went in or there was nothing). */
+  private async stop(graceMs: number): Promise<string | null> {
     clearInterval(this.renewer);
     clearInterval(this.watchdog);
-    // A deposed log refuses the final flush; what it held was never acknowledged. The log's close
-    // releases the lease only if it is still this epoch's.
-    await this.service.close(graceMs).catch(() => undefined);
+    // A deposed log refuses the final flush (STORE_FENCED); what it held was never acknowledged.
+    // The log's close releases the lease only if it is still this epoch's.
+    try {
+      await this.service.close(graceMs);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 }

@@ -24,6 +24,12 @@ export interface PgStoreOptions {
   connections?: number;
   /** Give up connecting after this long (default 5,000 ms): an unreachable store fails the start, it does not hang it. */
   connectTimeoutMs?: number;
+  /**
+   * The server ends a session idle inside a transaction this long (default: never). A writer
+   * paused mid-append (SIGSTOP) holds its stream row's lock; without this, the next owner's
+   * acquire waits for it to wake. Ended, the paused append is rolled back: nothing committed.
+   */
+  idleInTransactionMs?: number;
 }
 
 const MS = `* INTERVAL '1 millisecond'`;
@@ -49,7 +55,12 @@ export class PgStore implements EventStore {
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const shown = redactUrl(url);
     if (!/^postgres(ql)?:\/\//.test(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
-    const pool = new pg.Pool({ connectionString: url, max: options.connections ?? 4, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.connections ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      ...(options.idleInTransactionMs === undefined ? {} : { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionMs) }),
+    });
     // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
     pool.on('error', () => undefined);
     const store = new PgStore(pool, url);

@@ -1,0 +1,120 @@
+/**
+ * Failover after kill -9: three nodes on one PostgreSQL store, a worker, tasks created through all
+ * three APIs while one node is killed under load and later restarted. Every acknowledged task is
+ * delivered; retry counts continue across the handover (never go back); the rate law holds at the
+ * worker across it (no 1 s window with more than bucket_size + rate dispatches of a queue, plus
+ * the attempts the dead owner had already sent).
+ *
+ * 2,000 tasks rather than the issue's 10,000: on this 2-core machine, shared with PostgreSQL, the
+ * worker and other test runs (load average 8-9 when measured), three nodes took about 80 durable
+ * CreateTasks/s, so 10,000 does not fit in the 60 s each test is allowed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { startWorker, type Received, type Worker } from '../helpers/worker.js';
+import { count, createTasks, ownedBy, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+
+const TASKS = 2000;
+const QUEUES = 6;
+const RATE = 150;
+const BUCKET = 15;
+const MAX_CONCURRENT = 20;
+
+let pgc: PgCluster;
+let dir: string;
+const nodes: Node[] = [];
+const workers: Worker[] = [];
+
+beforeAll(async () => {
+  pgc = await startPgCluster();
+  dir = await mkdtemp(join(tmpdir(), 'pushq-cluster-kill-'));
+}, 120_000);
+
+afterAll(async () => {
+  stopAll(nodes);
+  for (const w of workers) await w.close();
+  await pgc?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The most dispatches of one queue in any 1 s window at the worker. */
+function busiestSecond(received: readonly Received[]): number {
+  const at = received.map((r) => r.atMs).sort((a, b) => a - b);
+  let most = 0;
+  let from = 0;
+  for (let i = 0; i < at.length; i++) {
+    while (at[i]! - at[from]! >= 1000) from++;
+    most = Math.max(most, i - from + 1);
+  }
+  return most;
+}
+
+describe('pushq serve --cluster: kill -9 of a node under load', () => {
+  it('another node takes its queues and replays them; every acknowledged task is delivered, counts continue, the rate law holds; the node restarts and rejoins', async () => {
+    const url = await pgc.database();
+    // Some first attempts fail, so retry counts are in play when the owner dies.
+    const w = await startWorker((r, n) => (n === 0 && r.url.endsWith('7') ? 500 : { status: 200, delayMs: 10 }));
+    workers.push(w);
+    const yaml = await writeQueueYaml(dir, queueYaml(QUEUES, RATE, BUCKET, MAX_CONCURRENT));
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '3', '--target', `default=${w.url}`];
+    for (let i = 0; i < 3; i++) nodes.push(await startNode(args));
+    await waitUntil('the queues spread over the 3 nodes', () => spread(nodes, QUEUES + 1), 20_000);
+
+    const victim = nodes[1]!;
+    const victimQueues = (await ownedBy(victim)).filter((q) => q !== 'default');
+    const alive = new Set(nodes);
+    const tasks = Array.from({ length: TASKS }, (_, i) => ({ name: `k${i}`, queue: `q${i % QUEUES}` }));
+    let killedAt = 0;
+    const killer = (async () => {
+      await waitUntil('a third of the tasks created', () => w.received.length >= TASKS / 6, 30_000);
+      alive.delete(victim);
+      killedAt = Date.now();
+      victim.proc.child.kill('SIGKILL');
+    })();
+    const out = await createTasks(() => [...alive], tasks, 24, 35_000);
+    await killer;
+    expect(await victim.proc.exited).toBe('SIGKILL');
+    const story = (): string => nodes.map((n) => `${n.id}:\n${n.lines.map((l) => `  ${l.atMs - killedAt} ${l.text}`).join('\n')}\n${n.proc.stderr()}`).join('\n');
+    expect(out.unanswered.length, `${out.acknowledged.length} acknowledged, ${out.unanswered.length} unanswered; killed at ${killedAt}\n${story()}`).toBe(0);
+    expect(out.acknowledged.length).toBeGreaterThan(TASKS * 0.95);
+
+    // Its queues were taken by the others, who replayed their streams.
+    for (const q of victimQueues) expect(nodes.some((n) => n !== victim && n.lines.some((l) => l.atMs > killedAt && l.text.includes(`owns queue ${q} `)))).toBe(true);
+
+    // Restarted, it rejoins and gets its share back.
+    const back = await startNode(args);
+    nodes.push(back);
+    await waitUntil('the queues spread over the 3 live nodes again', () => spread([nodes[0]!, nodes[2]!, back], QUEUES + 1), 20_000);
+
+    const ok = new Set<string>();
+    await w.waitFor(
+      (r) => {
+        for (const x of r) if (x.answered === 200) ok.add(x.url.slice(x.url.lastIndexOf('/') + 1));
+        return out.acknowledged.every((n) => ok.has(n));
+      },
+      30_000,
+      `every acknowledged task delivered (${out.acknowledged.length})`,
+    );
+    // Acknowledged means in the store: one TaskAdded per acknowledged name at least.
+    expect(await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%'`)).toBeGreaterThanOrEqual(out.acknowledged.length);
+
+    // Retry counts continue: a task's deliveries never go back to a smaller retry count.
+    const byTask = new Map<string, number[]>();
+    for (const r of w.received) {
+      const name = r.url.slice(r.url.lastIndexOf('/') + 1);
+      const retry = Number(r.headers['x-appengine-taskretrycount']);
+      byTask.set(name, [...(byTask.get(name) ?? []), retry]);
+    }
+    for (const [name, retries] of byTask) expect(retries, name).toEqual([...retries].sort((a, b) => a - b));
+    expect([...byTask.values()].some((r) => r.length > 1)).toBe(true);
+
+    // The rate law at the worker, across the handover: bucket + rate per second, plus what the dead owner had in flight.
+    for (let q = 0; q < QUEUES; q++) {
+      const seen = w.received.filter((r) => r.url.startsWith(`/t/q${q}/`));
+      expect(busiestSecond(seen), `q${q}`).toBeLessThanOrEqual(BUCKET + RATE + MAX_CONCURRENT);
+    }
+  }, 60_000);
+});

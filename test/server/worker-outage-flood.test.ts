@@ -5,8 +5,9 @@
  * go on against the dead worker all through the outage; once the worker is back every
  * acknowledged task is delivered. docs/serve.md, Faults, states the bound.
  *
- * The issue asks for a 60 s outage. This one is 15 s (10 s of creates, then 5 s of retries with no
- * creates) to keep the suite's time on two cores; the property does not depend on the length:
+ * The issue asks for a 60 s outage. In the suite it is 15 s (10 s of creates, then 5 s of retries
+ * with no creates) to keep the suite's time on two cores; PUSHQ_OUTAGE_SECONDS=60 runs the issue's
+ * length (two thirds creates, one third retries alone). The property does not depend on the length:
  * memory is per task (a longer outage at the same create rate is more tasks at the same cost), and
  * the last 5 s show that a retry, the only thing a longer outage adds per task, costs no memory.
  */
@@ -35,8 +36,9 @@ function memoryMiB(): number {
 
 const QUEUES = ['a', 'b', 'c', 'd'];
 const RATE = 25;
-const CREATE_MS = 10_000;
-const RETRY_ONLY_MS = 5_000;
+const OUTAGE_MS = 1000 * Number(process.env.PUSHQ_OUTAGE_SECONDS ?? 15);
+const CREATE_MS = Math.round((OUTAGE_MS * 2) / 3);
+const RETRY_ONLY_MS = OUTAGE_MS - CREATE_MS;
 /** The bound this test holds pushq to: memory per task created (measured: see the printed line). */
 const BYTES_PER_TASK_MAX = 2048;
 
@@ -125,10 +127,11 @@ test('tasks created as fast as possible while the worker is down: memory per tas
       });
     });
     await new Promise<void>((r) => worker!.listen(port, '127.0.0.1', r));
-    await eventually(() => acked.every((name) => delivered.has(`/work/${name}`)), 60_000, `all ${acked.length} acknowledged tasks to be delivered (${delivered.size} so far)`);
+    // 4 queues at 500/s drain 2,000 tasks a second; a minute more for the machine being shared.
+    await eventually(() => acked.every((name) => delivered.has(`/work/${name}`)), 60_000 + acked.length / 2, `all ${acked.length} acknowledged tasks to be delivered (${delivered.size} so far)`);
   } finally {
     await pool.close();
     await service.close(2000);
     if (worker) await new Promise((r) => worker!.close(r));
   }
-}, 120_000);
+}, 120_000 + OUTAGE_MS * 60);

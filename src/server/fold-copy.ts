@@ -48,6 +48,8 @@ class ArrayNode extends Node {
   constructor(
     readonly pages: unknown[][] | null,
     readonly items: Value[] | null,
+    /** Elements in all. */
+    readonly length: number,
   ) {
     super();
   }
@@ -152,10 +154,10 @@ export class FoldCopier {
             const e = Math.min(o.length, s + PAGE_ITEMS);
             list.push(pageOf(path, i, () => o.slice(s, e), (old: unknown[]) => sameItems(old, o, s, e), (e - s) * 8));
           }
-          node = new ArrayNode(list, null);
+          node = new ArrayNode(list, null, o.length);
         } else {
           const items: Value[] = [];
-          node = new ArrayNode(null, items);
+          node = new ArrayNode(null, items, o.length);
           memo.set(o, node);
           o.forEach((item, i) => items.push(visit(item, `${path}[${i}]`) as Value));
           return node;
@@ -238,8 +240,10 @@ export class FoldCopier {
         const reused = claim(into, (o): o is unknown[] => Array.isArray(o));
         if (v.pages !== null) {
           // One concat of the pages: a packed array, as the original was; or the pages written
-          // over a template's array, which stays packed (never a hole: shrunk, then pushed).
-          const whole = reused === null ? ([] as unknown[]).concat(...v.pages) : refill(reused, v.pages);
+          // over a template's array, which stays packed (never a hole: shrunk, then pushed). Not
+          // over a much shorter one (a fresh projection's empty array): pushing element by element
+          // costs several times the concat.
+          const whole = reused !== null && reused.length * 2 >= v.length ? refill(reused, v.pages) : ([] as unknown[]).concat(...v.pages);
           memo.set(v, whole);
           return whole;
         }

@@ -129,6 +129,10 @@ console.log(`(c) open: the page's files and first reads, server up              
 console.log(`    from the command to a usable page: (b) + (c) =                              ${seconds(indexMs + openMs)}   ≤ 2 s: ${indexMs + openMs <= 2000 ? 'met' : 'NOT met'}`);
 console.log(`(d) cursor, random jumps (figures + task list): p50 ${ms(pct(jumps, 50))}, p95 ${ms(pct(jumps, 95))}, max ${ms(Math.max(...jumps))}   target ≤ 200 ms: ${pct(jumps, 95) <= 200 ? 'met (p95)' : 'NOT met (p95)'}`);
 console.log(`    the same jumps in CPU time:                  p50 ${ms(pct(jumpsCpu, 50))}, p95 ${ms(pct(jumpsCpu, 95))}, max ${ms(Math.max(...jumpsCpu))}   ≤ 200 ms: ${pct(jumpsCpu, 95) <= 200 ? 'met (p95)' : 'NOT met (p95)'}`);
+// The first jumps restore into new objects (the index keeps 3 instants, and only a full cache has
+// one to refill in place), with code not yet optimized: shown apart from the ones after them.
+const later = jumps.slice(3);
+console.log(`    the jumps after the first three:             p50 ${ms(pct(later, 50))}, p95 ${ms(pct(later, 95))}, max ${ms(Math.max(...later))} wall (the first three: ${jumps.slice(0, 3).map((x) => ms(x)).join(', ')})`);
 console.log(`    cursor, one step at a time:                  p50 ${ms(pct(steps, 50))}, p95 ${ms(pct(steps, 95))}, max ${ms(Math.max(...steps))} wall; p50 ${ms(pct(stepsCpu, 50))}, p95 ${ms(pct(stepsCpu, 95))} cpu`);
 console.log(`    speed-up of a jump over the baseline: ${(baselineMs / pct(jumps, 50)).toFixed(0)}× (p50, wall), ${(baselineCpuMs / pct(jumpsCpu, 50)).toFixed(0)}× (p50, cpu)`);
 console.log(`(e) a task's story at an instant: ${ms(storyMs)}`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileEventLog } from '../log/file-log.js';
 import { PgStore } from '../store/pg-store.js';
+import { queueStream } from '../cluster/membership.js';
 import { NODE_STREAM } from '../store/store-log.js';
 import { StoreError } from '../store/store.js';
 
@@ -19,13 +20,26 @@ export function isStoreUrl(operand: string): boolean {
   return /^postgres(ql)?:\/\//.test(operand);
 }
 
-/** Copies the node's log from the store at `url` to a new file log at `path`; the events copied. Throws StoreError. */
-export async function exportStoreLog(url: string, path: string): Promise<number> {
+/**
+ * The stream to read: a single node's log, or, in a cluster's store (one stream per queue,
+ * docs/cluster.md), the stream of `queue`, which must then be named. Throws StoreError.
+ */
+async function chooseStream(store: PgStore, queue: string | undefined): Promise<string> {
+  if ((await store.header(NODE_STREAM)) !== null) return NODE_STREAM;
+  const queues = (await store.streams()).filter((s) => s.startsWith(queueStream(''))).map((s) => s.slice(queueStream('').length));
+  if (queues.length === 0) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no pushq serve log in this store`);
+  if (queue === undefined) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs, one per queue: name one with --queue (${queues.join(', ')})`);
+  if (!queues.includes(queue)) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no log of queue "${queue}" in this cluster's store (${queues.join(', ')})`);
+  return queueStream(queue);
+}
+
+/** Copies the node's log (a cluster's: `queue`'s) from the store at `url` to a new file log at `path`; the events copied. Throws StoreError. */
+export async function exportStoreLog(url: string, path: string, queue?: string): Promise<number> {
   const store = await PgStore.open(url);
   try {
-    const header = await store.header(NODE_STREAM);
-    if (header === null) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no pushq serve log in this store`);
-    const events = await store.read(NODE_STREAM);
+    const stream = await chooseStream(store, queue);
+    const header = (await store.header(stream))!;
+    const events = await store.read(stream);
     const log = await createFileEventLog(path, header);
     for (let i = 0; i < events.length; i++) {
       log.append(events[i]!);
@@ -44,11 +58,11 @@ export async function exportStoreLog(url: string, path: string): Promise<number>
  * Runs `replay` on a temporary file exported from the store; the file is removed afterwards. An
  * error's message names `shown` (the store, password hidden) where it named the temporary file.
  */
-export async function withStoreLog<T>(url: string, replay: (path: string) => Promise<T> | T, shown: string): Promise<T> {
+export async function withStoreLog<T>(url: string, replay: (path: string) => Promise<T> | T, shown: string, queue?: string): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'pushq-replay-'));
   const path = join(dir, 'events.log');
   try {
-    await exportStoreLog(url, path);
+    await exportStoreLog(url, path, queue);
     return await replay(path);
   } catch (err) {
     if (err instanceof Error) err.message = err.message.split(path).join(shown);

@@ -104,13 +104,13 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
     checkCombination(parsed);
     if (isStoreUrl(parsed.log)) {
       if (parsed.export !== undefined) {
-        const n = await exportStoreLog(parsed.log, parsed.export);
+        const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
         io.stdout(`pushq replay: ${n} events exported to ${parsed.export}\n`);
         return EXIT_OK;
       }
       // Messages name the store (password hidden), not the temporary file.
       const shown = redactUrl(parsed.log);
-      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path }, io) : run({ ...parsed, log: path }, io)), shown);
+      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path }, io) : run({ ...parsed, log: path }, io)), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await replayUi(parsed, io);

@@ -67,20 +67,28 @@ export async function waitUntil(what: string, pred: () => boolean | Promise<bool
   }
 }
 
-/** Every queue owned by exactly one of `nodes`, and every node owning at least one. */
+/** Every queue owned by exactly one of `nodes` (rendezvous hashing may leave a node none of a few queues). */
 export async function spread(nodes: readonly Node[], queues: number): Promise<boolean> {
   try {
     const owned = await Promise.all(nodes.map(ownedBy));
     const all = owned.flat().sort();
-    return all.length === queues && new Set(all).size === queues && owned.every((o) => o.length > 0);
+    return all.length === queues && new Set(all).size === queues;
   } catch {
     return false;
   }
 }
 
+/** The node that owns the most queues besides `default`, and those queues. */
+export async function busiest(nodes: readonly Node[]): Promise<{ node: Node; queues: string[] }> {
+  const owned = await Promise.all(nodes.map(async (node) => ({ node, queues: (await ownedBy(node)).filter((q) => q !== 'default') })));
+  return owned.sort((a, b) => b.queues.length - a.queues.length)[0]!;
+}
+
 export interface CreateOutcome {
   /** Answered 200 by some node: acknowledged. */
   acknowledged: string[];
+  /** Answered 409 on a retry: an earlier try was taken, though never acknowledged. */
+  taken: string[];
   /** Names given up on (never answered 200 nor 409 in time). */
   unanswered: string[];
 }
@@ -93,6 +101,7 @@ export interface CreateOutcome {
  */
 export async function createTasks(alive: () => readonly Node[], tasks: readonly { name: string; queue: string }[], parallel: number, deadlineMs: number): Promise<CreateOutcome> {
   const acknowledged: string[] = [];
+  const taken: string[] = [];
   const unanswered: string[] = [];
   let next = 0;
   let turn = 0;
@@ -118,7 +127,10 @@ export async function createTasks(alive: () => readonly Node[], tasks: readonly 
         acknowledged.push(t.name);
         return;
       }
-      if (status === 409 && tries > 0) return;
+      if (status === 409 && tries > 0) {
+        taken.push(t.name);
+        return;
+      }
       if (status !== 0 && status !== 503) throw new Error(`create ${t.name} through ${node.api}: HTTP ${status}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -128,7 +140,7 @@ export async function createTasks(alive: () => readonly Node[], tasks: readonly 
     while (next < tasks.length) await one(tasks[next++]!);
   };
   await Promise.all(Array.from({ length: parallel }, loop));
-  return { acknowledged, unanswered };
+  return { acknowledged, taken, unanswered };
 }
 
 /** One query's first row's `n`. */

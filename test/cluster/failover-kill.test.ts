@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { startWorker, type Received, type Worker } from '../helpers/worker.js';
-import { count, createTasks, ownedBy, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { busiest, count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 const TASKS = 2000;
 const QUEUES = 6;
@@ -63,8 +63,7 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
     for (let i = 0; i < 3; i++) nodes.push(await startNode(args));
     await waitUntil('the queues spread over the 3 nodes', () => spread(nodes, QUEUES + 1), 20_000);
 
-    const victim = nodes[1]!;
-    const victimQueues = (await ownedBy(victim)).filter((q) => q !== 'default');
+    const { node: victim, queues: victimQueues } = await busiest(nodes);
     const alive = new Set(nodes);
     const tasks = Array.from({ length: TASKS }, (_, i) => ({ name: `k${i}`, queue: `q${i % QUEUES}` }));
     let killedAt = 0;
@@ -87,7 +86,7 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
     // Restarted, it rejoins and gets its share back.
     const back = await startNode(args);
     nodes.push(back);
-    await waitUntil('the queues spread over the 3 live nodes again', () => spread([nodes[0]!, nodes[2]!, back], QUEUES + 1), 20_000);
+    await waitUntil('the queues spread over the 3 live nodes again', () => spread([...nodes.filter((n) => n !== victim && n !== back), back], QUEUES + 1), 20_000);
 
     const ok = new Set<string>();
     await w.waitFor(

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
-import { createTasks, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { busiest, createTasks, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 const QUEUES = 6;
 const MAX_CONCURRENT = 10;
@@ -47,7 +47,7 @@ describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCON
       nodes.push(await startNode(['--config', yaml, '--store', url, '--lease-seconds', String(LEASE_SECONDS), '--target', `default=${w.url}`]));
     }
     await waitUntil('the queues spread over the 3 nodes', () => spread(nodes, QUEUES + 1), 20_000);
-    const victim = nodes.find((n) => n.lines.length > 0)!;
+    const { node: victim } = await busiest(nodes);
     const victimWorker = workers[nodes.indexOf(victim)]!;
     const victimQueues = await ownedBy(victim);
     const others = nodes.filter((n) => n !== victim);

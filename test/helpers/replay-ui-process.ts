@@ -87,6 +87,9 @@ export async function recordLog(dir: string, worker: Worker, configPath: string)
     await new Promise((r) => setTimeout(r, 300));
     expectOk(await api('POST', `${base}/mail:resume`, {}));
     await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/mail/')).length === 5, 10_000, 'mail sent');
+    // Sent is not done: the purge below must find the five succeeded, not in flight (it would
+    // delete them too), however slow the machine. The service says when it has them.
+    await until(async () => (await api('GET', `${serve.url}/pushq/dashboard.json`)).json.summary.mail.tasks.succeeded === 5, 10_000, 'the five mail tasks succeeded');
     const later = new Date(Date.now() + 3_600_000).toISOString();
     for (let i = 0; i < 3; i++) await create('mail', task('mail', `later-${i}`, `/mail/later/${i}`, 'later', later));
     expectOk(await api('POST', `${base}/mail:purge`, {}));
@@ -99,6 +102,14 @@ export async function recordLog(dir: string, worker: Worker, configPath: string)
     await serve.exited;
   }
   return join(data, 'events.log');
+}
+
+async function until(done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 function expectOk(r: { status: number; json: unknown }): void {

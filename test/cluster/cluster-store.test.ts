@@ -1,0 +1,91 @@
+/**
+ * Cluster mode and its store: a bad store is refused at start (exit 1, URL with its password
+ * hidden, nothing written); losing the store while running stops every queue when its lease's
+ * validity ends (calls answer 503, nothing dispatched), and when the store is back the nodes take
+ * their queues again and carry on, nothing acknowledged lost.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { PG_PASSWORD, freePort, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+import { count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+
+let pgc: PgCluster;
+let dir: string;
+const nodes: Node[] = [];
+const workers: Worker[] = [];
+
+beforeAll(async () => {
+  pgc = await startPgCluster();
+  dir = await mkdtemp(join(tmpdir(), 'pushq-cluster-store-'));
+}, 120_000);
+
+afterAll(async () => {
+  stopAll(nodes);
+  for (const w of workers) await w.close();
+  await pgc?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('pushq serve --cluster and its store', () => {
+  it('refuses an unreachable store and wrong credentials at start: exit 1, password hidden, nothing written', async () => {
+    const port = await freePort();
+    const unreachable = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', `postgres://u:hunter2@127.0.0.1:${port}/db`]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(`postgres://u:***@127.0.0.1:${port}/db`);
+    expect(unreachable.stderr).toContain('STORE_UNAVAILABLE');
+    expect(unreachable.stderr).not.toContain('hunter2');
+
+    const url = await pgc.database();
+    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', url.replace(PG_PASSWORD, 'not-the-password')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('STORE_AUTH_FAILED');
+    expect(refused.stderr).not.toContain('not-the-password');
+    expect(await count(url, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name LIKE 'pushq_%'`)).toBe(0);
+
+    const usage = await pushq(['serve', '--cluster']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--cluster needs --store');
+  }, 60_000);
+
+  it('losing the store stops every queue in time (503, nothing dispatched); back, the nodes take their queues again, nothing acknowledged lost', async () => {
+    const url = await pgc.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const yaml = await writeQueueYaml(dir, queueYaml(4, 100, 10));
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    const two = nodes.slice(-2);
+    await waitUntil('the queues spread over the 2 nodes', () => spread(two, 5), 20_000);
+    const before = await createTasks(() => two, Array.from({ length: 40 }, (_, i) => ({ name: `b${i}`, queue: `q${i % 4}` })), 4, 20_000);
+    expect(before.acknowledged.length).toBe(40);
+
+    pgc.halt();
+    let haltedAt = 0;
+    try {
+      haltedAt = Date.now();
+      const lostQueues = (): Set<string> => new Set(two.flatMap((n) => n.lines.filter((l) => l.atMs > haltedAt).map((l) => /lost queue (\S+):/.exec(l.text)?.[1] ?? '')));
+      await waitUntil('the nodes losing every queue', () => ['default', 'q0', 'q1', 'q2', 'q3'].every((q) => lostQueues().has(q)), 15_000);
+      // Every queue stopped: nothing more is dispatched, creates are refused.
+      const quietFrom = Date.now() + 300;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(w.received.filter((r) => r.atMs > quietFrom)).toEqual([]);
+      for (const n of two) {
+        const res = await fetch(`${n.api}/q0/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { appEngineHttpRequest: { relativeUri: '/t/q0/during' } } }) });
+        expect(res.status).toBe(503);
+        expect(((await res.json()) as { error: { status: string } }).error.status).toBe('UNAVAILABLE');
+      }
+    } finally {
+      pgc.resume();
+    }
+    await waitUntil('the queues owned again after the store returned', () => spread(two, 5), 20_000);
+    const after = await createTasks(() => two, Array.from({ length: 40 }, (_, i) => ({ name: `a${i}`, queue: `q${i % 4}` })), 4, 20_000);
+    expect(after.unanswered).toEqual([]);
+    const all = [...before.acknowledged, ...after.acknowledged];
+    await w.waitFor((r) => all.every((n) => r.some((x) => x.answered === 200 && x.url.endsWith(`/${n}`))), 20_000, 'every acknowledged task delivered');
+    expect(w.received.some((x) => x.url.endsWith('/during'))).toBe(false);
+  }, 60_000);
+});

@@ -3,6 +3,7 @@
  * resumed or purged. A projection, so a recorded log and a live service mark the same instants.
  * These events are rare (commands and reloads), so each is kept. Also where the timeline starts.
  */
+import { assertNever } from '../core/assert.js';
 import type { EngineEvent } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
 import type { Micros } from '../core/time.js';
@@ -38,8 +39,17 @@ export class TimelineMarkers implements Projection {
       case 'QueuePurged':
         this.markers.push({ tUs: e.t, kind: 'purge', queue: e.queue });
         return;
+      case 'TaskAdded':
+      case 'AttemptDispatched':
+      case 'AttemptSucceeded':
+      case 'AttemptFailed':
+      case 'AttemptOrphaned':
+      case 'BackoffElapsed':
+      case 'TaskGaveUp':
+      case 'TaskDeleted':
+        return; // a task's own life: no mark (a new event type must be placed here or above)
       default:
-        return;
+        assertNever(e, 'event');
     }
   };
 }

@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
 export interface Line {
@@ -67,12 +68,17 @@ export async function waitUntil(what: string, pred: () => boolean | Promise<bool
   }
 }
 
-/** Every queue owned by exactly one of `nodes` (rendezvous hashing may leave a node none of a few queues). */
+/**
+ * Placement settled: each of `nodes` owns exactly the queues rendezvous hashing gives it among
+ * them (`default` and q0..q{queues-2}), so no queue is moving (rendezvous hashing may leave a node
+ * none of a few queues).
+ */
 export async function spread(nodes: readonly Node[], queues: number): Promise<boolean> {
+  const names = ['default', ...Array.from({ length: queues - 1 }, (_, i) => `q${i}`)];
+  const ids = nodes.map((n) => n.id);
   try {
     const owned = await Promise.all(nodes.map(ownedBy));
-    const all = owned.flat().sort();
-    return all.length === queues && new Set(all).size === queues;
+    return nodes.every((n, i) => owned[i]!.join() === names.filter((q) => ownerFor(q, ids) === n.id).sort().join());
   } catch {
     return false;
   }

@@ -5,7 +5,9 @@
  * marker and Play, and at each instant the queue table checked against `pushq replay LOG --at S
  * --json`; the counts of the queue table opening their lists (deleted, succeeded, pending then);
  * a task found by its payload; the gave-up list opening a story (what held each attempt, the
- * payload decoded); and `pushq serve`'s charts advancing without a reload. No console error on any
+ * payload decoded); a log written by `pushq simulate --log` (virtual clock: instants in seconds
+ * since the start, figures as `replay --at`, its gave-up list and a story); and `pushq serve`'s
+ * charts advancing without a reload. No console error on any
  * page. Screenshots are kept in test-artifacts/ (PUSHQ_UPDATE_SCREENSHOTS=1 also writes the ones
  * docs/dashboard.md shows, in docs/images/).
  *
@@ -85,16 +87,19 @@ async function countsShown(page: Page, queue: string): Promise<Record<string, nu
   return { pending: await cell('pending'), dispatching: await cell('dispatching'), backoff: await cell('backoff'), succeeded: await cell('succeeded'), failed: await cell('gaveUp'), deleted: await cell('deleted') };
 }
 
-/** Waits for the page to show instant `at` (seconds), then checks it against `pushq replay --at`. */
-async function checkAgainstReplay(page: Page, at: string): Promise<void> {
+/**
+ * Waits for the page to show instant `at` (seconds), then checks it against `pushq replay --at`
+ * (by default on the log recorded by pushq serve and its server).
+ */
+async function checkAgainstReplay(page: Page, at: string, on: { log: string; url: string; queues: string[] } = { log, url: ui.url, queues: ['orders', 'mail'] }): Promise<void> {
   await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(at);
   expect(new URL(page.url()).searchParams.get('at')).toBe(at);
-  const r = await pushq(['replay', log, '--at', at, '--json']);
+  const r = await pushq(['replay', on.log, '--at', at, '--json']);
   expect(r.code, r.stderr).toBe(0);
   const replayed = JSON.parse(r.stdout);
-  for (const queue of ['orders', 'mail']) expect(await countsShown(page, queue), `${queue} at ${at}`).toEqual(replayed.queues[queue].tasks);
+  for (const queue of on.queues) expect(await countsShown(page, queue), `${queue} at ${at}`).toEqual(replayed.queues[queue].tasks);
   // The read API behind the page gives replay's figures, all of them, for every queue.
-  const figures = await api('GET', `${ui.url}/pushq/dashboard.json?at=${at}`);
+  const figures = await api('GET', `${on.url}/pushq/dashboard.json?at=${at}`);
   expect(figures.json.summary).toEqual(replayed.queues);
 }
 
@@ -285,6 +290,52 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
       expect(scroll, id).toBeLessThanOrEqual(client as number);
     }
     await screenshot(page, 'dashboard-replay-900.png');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('pushq replay LOG --ui over a log written by pushq simulate --log (virtual clock, Chromium)', () => {
+  let simLog: string;
+  let simUi: ReplayUiProcess;
+
+  beforeAll(async () => {
+    simLog = join(dir, 'flaky.jsonl');
+    const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', simLog]);
+    expect(r.code, r.stderr).toBe(0);
+    simUi = await startReplayUi(simLog, ['--port', '0']);
+  });
+
+  afterAll(async () => {
+    simUi?.child.kill('SIGINT');
+    if (simUi) expect(await simUi.exited).toBe(0);
+  });
+
+  it('shows the simulated run in seconds since its start, the figures of `pushq replay --at` at each instant, and the tasks that gave up', async () => {
+    expect(simUi.stdout()).toMatch(/flaky\.jsonl: \d+ events over [\d.]+ s \(virtual clock\)/);
+    const page = await open(`${simUi.url}/`);
+    expect(await page.locator('#conn').textContent()).toBe('recorded');
+    const timeline = (await api('GET', `${simUi.url}/pushq/timeline.json`)).json;
+    expect(timeline).toMatchObject({ mode: 'recorded', clock: 'virtual', first: 0 });
+    const on = { log: simLog, url: simUi.url, queues: ['flaky'] };
+    for (const seconds of [10, 30.5, 59.25]) {
+      await page.goto(`${simUi.url}/?at=${seconds}`);
+      await checkAgainstReplay(page, String(seconds), on);
+      // A virtual clock's instants are seconds since the start, not clock times.
+      expect(await page.locator('#tl-at').textContent()).toBe(`showing ${seconds} s after the first event`);
+    }
+    await page.goto(`${simUi.url}/`);
+    await page.locator('#queues tr[data-queue="flaky"] td[data-field="gaveUp"] button').click();
+    const told = JSON.parse((await pushq(['replay', simLog, '--tasks', 'gave-up', '--json'])).stdout);
+    expect(told.total).toBe(9);
+    await expect.poll(() => page.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), POLL).toEqual(
+      [...told.tasks.map((t: { task: string }) => t.task)].sort((a: string, b: string) => Number(a.slice(4)) - Number(b.slice(4))),
+    );
+    const first = told.tasks[0].task as string;
+    await page.locator(`#tasks tr[data-task="${first}"] td[data-field="name"]`).click();
+    await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(told.tasks[0].attempts);
+    expect(await page.locator('#story-end').textContent()).toMatch(/^gave up at [\d.]+ s: /);
+    await screenshot(page, 'dashboard-replay-simulated.png');
     await page.close();
     expect(errors).toEqual([]);
   });

@@ -22,6 +22,8 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { LogHeader } from '../log/event-log.js';
 import { RequestGuard } from '../server/security.js';
 import { PgStore } from '../store/pg-store.js';
+import { NODE_STREAM } from '../store/store-log.js';
+import { StoreError } from '../store/store.js';
 import { Membership, type QueueOwner } from './membership.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
@@ -69,6 +71,10 @@ export class ClusterNode implements RouterTable {
     let membership: Membership;
     let leases: PgStore;
     try {
+      // The two modes keep different streams: a cluster on a single node's store would not see its tasks.
+      if ((await store.header(NODE_STREAM)) !== null) {
+        throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a single node's log (pushq serve --store without --cluster); a cluster needs a store of its own; nothing was written`);
+      }
       leases = await PgStore.open(options.storeUrl, { connections: 2 });
       try {
         membership = await Membership.open(options.storeUrl);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { PG_PASSWORD, freePort, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { startServe } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('pushq serve --cluster and its store', () => {
-  it('refuses an unreachable store and wrong credentials at start: exit 1, password hidden, nothing written', async () => {
+  it('refuses an unreachable store, wrong credentials, and the other mode’s store at start: exit 1, password hidden, nothing written', async () => {
     const port = await freePort();
     const unreachable = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', `postgres://u:hunter2@127.0.0.1:${port}/db`]);
     expect(unreachable.code).toBe(1);
@@ -45,6 +46,23 @@ describe('pushq serve --cluster and its store', () => {
     expect(refused.stderr).toContain('STORE_AUTH_FAILED');
     expect(refused.stderr).not.toContain('not-the-password');
     expect(await count(url, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name LIKE 'pushq_%'`)).toBe(0);
+
+    // The two modes keep different streams; neither starts on the other's store.
+    const singleUrl = await pgc.database();
+    const single = await startServe(['--store', singleUrl], 60_000);
+    single.child.kill('SIGTERM');
+    expect(await single.exited).toBe(0);
+    const clusterOnSingle = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', singleUrl]);
+    expect(clusterOnSingle.code).toBe(1);
+    expect(clusterOnSingle.stderr).toContain("holds a single node's log");
+    const clusterUrl = await pgc.database();
+    const member = await startNode(['--store', clusterUrl, '--lease-seconds', '2']);
+    await waitUntil('the node owning the default queue', () => member.lines.some((l) => l.text.includes('owns queue default')), 20_000);
+    member.proc.child.kill('SIGTERM');
+    expect(await member.proc.exited).toBe(0);
+    const singleOnCluster = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', clusterUrl]);
+    expect(singleOnCluster.code).toBe(1);
+    expect(singleOnCluster.stderr).toContain("holds a cluster's logs");
 
     const usage = await pushq(['serve', '--cluster']);
     expect(usage.code).toBe(2);

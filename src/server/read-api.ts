@@ -102,11 +102,10 @@ const READS: readonly { pattern: RegExp; read: Read }[] = [
     pattern: /^\/pushq\/dashboard\.json$/,
     read: async (source, _g, query) => {
       const at = parseAt(source, query);
-      const view = await source.view(at);
-      return figuresAt(source, view, at ?? source.nowUs(), at === null ? null : Number(query.get('at')));
+      return source.read(at, (view) => figuresAt(source, view, at ?? source.nowUs(), at === null ? null : Number(query.get('at'))));
     },
   },
-  { pattern: /^\/pushq\/timeline\.json$/, read: async (source) => timeline(source, await source.view(null)) },
+  { pattern: /^\/pushq\/timeline\.json$/, read: async (source) => source.read(null, (view) => timeline(source, view)) },
   {
     pattern: /^\/pushq\/series\.json$/,
     read: async (source, _g, query) => seriesOf(source, query.get('queue') || ALL_QUEUES),
@@ -116,8 +115,7 @@ const READS: readonly { pattern: RegExp; read: Read }[] = [
     read: async (source, g, query): Promise<TaskList> => {
       const at = parseAt(source, query);
       const q = parseTaskQuery(query);
-      const view = await source.view(at);
-      return searchTasks(view.state, view.history, view.waits, queuesOf(view, g['queue'] as string), q, g['queue'] as string);
+      return source.read(at, (view) => searchTasks(view.state, view.history, view.waits, queuesOf(view, g['queue'] as string), q, g['queue'] as string));
     },
   },
   {
@@ -127,8 +125,7 @@ const READS: readonly { pattern: RegExp; read: Read }[] = [
 ];
 
 async function seriesOf(source: ReadSource, queue: string): Promise<SeriesPayload> {
-  const view = await source.view(null);
-  return seriesPayload(view, source.firstUs(), source.nowUs(), queue);
+  return source.read(null, (view) => seriesPayload(view, source.firstUs(), source.nowUs(), queue));
 }
 
 function sendJson(res: ServerResponse, body: unknown): void {

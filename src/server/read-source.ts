@@ -30,8 +30,12 @@ export interface ReadSource {
   firstUs(): number;
   /** The instant shown without `at`: the wall clock now (live), the last event (recorded). */
   nowUs(): number;
-  /** The world at `atUs`, or now (null). */
-  view(atUs: number | null): Promise<FoldView>;
+  /**
+   * `answer` run on the world at `atUs`, or now (null), and its result. The view is the answer's
+   * only while it runs: the index folds a kept view on, or refills it, for the next instant asked
+   * (time-travel.ts), so an answer computes what it needs at once and keeps nothing of the view.
+   */
+  read<T>(atUs: number | null, answer: (view: FoldView) => T): Promise<T>;
   /** A task's story as of `atUs` (null: now); UNKNOWN_TASK when the state then has no such task. */
   story(queue: string, task: string, atUs: number | null): Promise<TaskStoryView>;
   /** True once the server stops: streams end. */
@@ -86,8 +90,8 @@ export class RecordedSource implements ReadSource {
     return this.index.lastUs;
   }
 
-  async view(atUs: number | null): Promise<FoldView> {
-    return atUs === null ? this.index.end() : this.index.at(atUs);
+  async read<T>(atUs: number | null, answer: (view: FoldView) => T): Promise<T> {
+    return answer(atUs === null ? this.index.end() : this.index.at(atUs));
   }
 
   async story(queue: string, task: string, atUs: number | null): Promise<TaskStoryView> {
@@ -136,12 +140,13 @@ export class LiveSource implements ReadSource {
     return this.parts.driver.clock();
   }
 
-  async view(atUs: number | null): Promise<FoldView> {
+  async read<T>(atUs: number | null, answer: (view: FoldView) => T): Promise<T> {
     if (atUs === null) {
       const state = this.parts.driver.kernel.state;
-      return { state, ...this.parts.models, events: state.eventsApplied };
+      return answer({ state, ...this.parts.models, events: state.eventsApplied });
     }
-    return (await this.past()).at(atUs);
+    const index = await this.past();
+    return answer(index.at(atUs)); // no await in between: another read may take the view next
   }
 
   async story(queue: string, task: string, atUs: number | null): Promise<TaskStoryView> {

@@ -3,7 +3,8 @@
  * ReplayServer and over a live PushqService: `?at=` (figures equal to `pushq replay --at`'s, a 400
  * naming `at` when it is not a number or outside the log's span), the task lists (states, search
  * by name prefix and payload text, order, a 400 naming each bad parameter), the timeline, the
- * series and their stream (a 400 naming `interval`), and the recorded server's refusals.
+ * series and their stream (a 400 naming `interval`), reads at several instants at once, and the
+ * recorded server's refusals.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileEventLogSync } from '../../src/log/file-log.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
-import { foldLogFile } from '../../src/log/replay.js';
+import { foldLogFile, stateDigest } from '../../src/log/replay.js';
 import { queueFigures } from '../../src/projections/figures.js';
 import { InsightProjection } from '../../src/projections/insight.js';
 import { queueSummaries, timeFormatter } from '../../src/projections/queue-summary.js';
@@ -167,6 +168,18 @@ describe('a recorded log (pushq replay --ui)', () => {
     ac.abort();
     const data = JSON.parse(/event: series\ndata: ([^\n]+)\n\n/.exec(text)![1]!);
     expect(data.series.map((x: { queue: string }) => x.queue)).toEqual(['*', 'mail']);
+  });
+
+  it('reads at different instants at once: each answer is of its own instant (a view is folded on or refilled for the next)', async () => {
+    const source = new RecordedSource(LogIndex.fromFile(path, { checkpointEvery: 16 }).index, path);
+    // Forward (each folds on the view before), back (each restores, and refills a kept one), again.
+    const instants = [0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 1.7, 0.3, 0.05, 1.1, 0.6, 0.2].map((s) => Math.round(s * 1e6));
+    const together = await Promise.all(instants.map((t) => source.read(t, (v) => [stateDigest(v.state), v.events])));
+    const alone = instants.map((t) => {
+      const { fold } = foldLogFile(path, [], { until: t });
+      return [stateDigest(fold.state), fold.events];
+    });
+    expect(together).toEqual(alone);
   });
 
   it('is read-only and checks Host as pushq serve does', async () => {

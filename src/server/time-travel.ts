@@ -188,7 +188,10 @@ export class LogIndex {
     return { state: this.fold.state, ...this.models, events: this.fold.events };
   }
 
-  /** The world after every event at or before `atUs` (as `pushq replay --at` folds it). */
+  /**
+   * The world after every event at or before `atUs` (as `pushq replay --at` folds it). Read it
+   * before the next call: that call may fold this view on, or refill its objects, for its instant.
+   */
   at(atUs: number): FoldView {
     if (atUs >= this.maxTUs) return this.end();
     const kept = this.views.find((v) => v.atUs === atUs);
@@ -201,7 +204,7 @@ export class LogIndex {
     let view: FoldView;
     if (ahead === undefined) {
       // A full cache gives up its oldest instant: its objects are refilled (fold-copy.ts), not
-      // made anew. So a view stays valid until VIEWS_KEPT other instants have been asked for.
+      // made anew.
       const oldest = this.views.length < VIEWS_KEPT ? undefined : this.views.pop();
       view = this.foldFrom(index, atUs, oldest === undefined ? newReadModels() : oldest.view);
     } else {

@@ -54,6 +54,28 @@ describe('pushq serve --cluster', () => {
       20_000,
       'every acknowledged task delivered',
     );
+    // Any node answers any call for any queue: a task read through every node, the queues listed by every node.
+    const later = await fetch(`${three[0]!.api}/q3/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task: { name: 'projects/p/locations/l/queues/q3/tasks/later', scheduleTime: new Date(Date.now() + 3_600_000).toISOString(), appEngineHttpRequest: { relativeUri: '/later' } } }),
+    });
+    expect(later.status).toBe(200);
+    await later.arrayBuffer();
+    for (const n of three) {
+      const res = await fetch(`${n.api}/q3/tasks/later`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { name: string }).name).toBe('projects/p/locations/l/queues/q3/tasks/later');
+      const list = await fetch(`${n.api}`);
+      expect(((await list.json()) as { queues: { name: string }[] }).queues.map((q) => q.name.split('/').pop()).sort()).toEqual(['default', 'q0', 'q1', 'q2', 'q3', 'q4', 'q5']);
+    }
+    const unknown = await fetch(`${three[0]!.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: {} }) });
+    expect(unknown.status).toBe(404);
+    await unknown.arrayBuffer();
+    const dashboard = await fetch(`${three[0]!.proc.url}/`);
+    expect(dashboard.status).toBe(501);
+    expect(await dashboard.text()).toContain('NOT_IN_CLUSTER_MODE');
+
     // Each queue's events are in its own stream, written by one epoch (no node left).
     expect(await count(url, `SELECT count(DISTINCT stream) AS n FROM pushq_events WHERE stream LIKE 'queue/%'`)).toBe(7);
 

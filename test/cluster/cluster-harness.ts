@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import type { Received } from '../helpers/worker.js';
 
 export interface Line {
   atMs: number;
@@ -173,4 +174,16 @@ export async function rows<R extends pg.QueryResultRow>(url: string, sql: string
 
 export function stopAll(nodes: readonly Node[]): void {
   for (const n of nodes) if (n.proc.child.exitCode === null && n.proc.child.signalCode === null) n.proc.child.kill('SIGKILL');
+}
+
+/** The most dispatches of one queue in any 1 s window at the worker. */
+export function busiestSecond(received: readonly Received[]): number {
+  const at = received.map((r) => r.atMs).sort((a, b) => a - b);
+  let most = 0;
+  let from = 0;
+  for (let i = 0; i < at.length; i++) {
+    while (at[i]! - at[from]! >= 1000) from++;
+    most = Math.max(most, i - from + 1);
+  }
+  return most;
 }

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { startWorker, type Received, type Worker } from '../helpers/worker.js';
-import { busiest, count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+import { busiest, busiestSecond, count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 const TASKS = 2000;
 const QUEUES = 6;
@@ -39,18 +39,6 @@ afterAll(async () => {
   await pgc?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-/** The most dispatches of one queue in any 1 s window at the worker. */
-function busiestSecond(received: readonly Received[]): number {
-  const at = received.map((r) => r.atMs).sort((a, b) => a - b);
-  let most = 0;
-  let from = 0;
-  for (let i = 0; i < at.length; i++) {
-    while (at[i]! - at[from]! >= 1000) from++;
-    most = Math.max(most, i - from + 1);
-  }
-  return most;
-}
 
 describe('pushq serve --cluster: kill -9 of a node under load', () => {
   it('another node takes its queues and replays them; every acknowledged task is delivered, counts continue, the rate law holds; the node restarts and rejoins', async () => {

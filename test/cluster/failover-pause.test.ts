@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
-import { busiest, createTasks, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { busiest, busiestSecond, createTasks, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 const QUEUES = 6;
+const RATE = 100;
+const BUCKET = 10;
 const MAX_CONCURRENT = 10;
 const LEASE_SECONDS = 3;
 
@@ -39,7 +41,7 @@ afterAll(async () => {
 describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCONT', () => {
   it('its queues move; awake, it is fenced and stops dispatching them; nothing acknowledged is lost', async () => {
     const url = await pgc.database();
-    const yaml = await writeQueueYaml(dir, queueYaml(QUEUES, 100, 10, MAX_CONCURRENT));
+    const yaml = await writeQueueYaml(dir, queueYaml(QUEUES, RATE, BUCKET, MAX_CONCURRENT));
     for (let i = 0; i < 3; i++) {
       // Slow answers: the owner has attempts in flight when it is stopped.
       const w = await startWorker(() => ({ status: 200, delayMs: 150 }));
@@ -95,6 +97,12 @@ describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCON
       `SELECT stream FROM (SELECT stream, epoch, lag(epoch) OVER (PARTITION BY stream ORDER BY position) AS prev FROM pushq_events) x WHERE prev > epoch`,
     );
     expect(backwards).toEqual([]);
+
+    // The rate law across the handover, at the workers together: bucket + rate per second, plus what the stopped owner had in flight.
+    for (let q = 0; q < QUEUES; q++) {
+      const seen = workers.flatMap((w) => w.received.filter((r) => r.url.startsWith(`/t/q${q}/`)));
+      expect(busiestSecond(seen), `q${q}`).toBeLessThanOrEqual(RATE + BUCKET + MAX_CONCURRENT);
+    }
 
     // Every acknowledged task delivered, by whichever node.
     const ok = new Set<string>();

@@ -1,0 +1,32 @@
+/** The cluster flags of `pushq serve`: checked together, usage errors naming the flag. */
+import { describe, expect, it } from 'vitest';
+import { CliUsageError } from '../../src/cli/args.js';
+import { parseServeArgs } from '../../src/cli/serve.js';
+
+function usage(args: string[]): string {
+  try {
+    parseServeArgs(args);
+  } catch (err) {
+    if (err instanceof CliUsageError) return err.message;
+    throw err;
+  }
+  return '(accepted)';
+}
+
+describe('pushq serve --cluster flags', () => {
+  it('defaults: a 15 s lease, the bound address advertised; absent without --cluster', () => {
+    expect(parseServeArgs(['--store', 'postgres://h/db', '--cluster'])).toMatchObject({ cluster: true, leaseSeconds: 15 });
+    expect(parseServeArgs(['--store', 'postgres://h/db', '--cluster'])!.advertise).toBeUndefined();
+    const single = parseServeArgs(['--store', 'postgres://h/db'])!;
+    expect('cluster' in single || 'leaseSeconds' in single).toBe(false);
+    expect(parseServeArgs(['--store', 'postgres://h/db', '--cluster', '--advertise', 'http://10.0.0.5:8123/', '--lease-seconds', '2.5'])).toMatchObject({ advertise: 'http://10.0.0.5:8123', leaseSeconds: 2.5 });
+  });
+
+  it('refuses --cluster without --store, cluster flags without --cluster, a lease under 0.5 s, an advertised URL with a path', () => {
+    expect(usage(['--cluster'])).toContain('--cluster needs --store');
+    expect(usage(['--store', 'postgres://h/db', '--lease-seconds', '3'])).toBe('--lease-seconds is for --cluster');
+    expect(usage(['--advertise', 'http://h:1'])).toBe('--advertise is for --cluster');
+    expect(usage(['--store', 'postgres://h/db', '--cluster', '--lease-seconds', '0.1'])).toContain('at least 0.5');
+    expect(usage(['--store', 'postgres://h/db', '--cluster', '--advertise', 'http://h:1/api'])).toContain('--advertise wants http://HOST:PORT');
+  });
+});

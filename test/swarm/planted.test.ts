@@ -22,7 +22,7 @@ describe.each(Object.keys(PLANTED_FAULTS) as PlantedFaultName[])('planted %s', (
   });
 
   test('the swarm catches it', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'swarm.mjs'), '--plant', name, '--seed', '1', '--runs', '20'], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'swarm.mjs'), '--plant', name, ...('store' in plant ? ['--store', plant.store] : []), '--seed', '1', '--runs', '20'], { cwd: ROOT });
     expect(stdout).toMatch(new RegExp(`planted ${name}: caught by seed \\d+`));
     expect(stdout).toMatch(/reproduce: npm run swarm -- --seed \d+ --plant /);
   }, 60_000);

@@ -14,7 +14,6 @@ import type { EngineEvent } from '../../core/events.js';
 import { TaskState } from '../../core/task-machine.js';
 import type { EngineState } from '../../core/state.js';
 import { checkAll, formatViolations } from '../invariants.js';
-import type { RecordedLog } from './recorded-log.js';
 import type { Delivery } from './worker.js';
 
 export type SwarmCheck =
@@ -26,7 +25,20 @@ export type SwarmCheck =
   | 'law'
   | 'delivery'
   | 'liveness'
+  | 'epoch-order'
+  | 'lease'
   | 'engine-error';
+
+/**
+ * What one incarnation (one writer of a log: a process between crashes, or one epoch of a queue's
+ * stream) appended, as the checks need it: the encoded lines, the events, and where its batches ended.
+ */
+export interface RecordedEvents {
+  readonly lines: readonly string[];
+  readonly events: readonly EngineEvent[];
+  /** Whether `events` is a batch boundary (0 always is). */
+  isBoundary(events: number): boolean;
+}
 
 export class SwarmCheckFailure extends Error {
   override name = 'SwarmCheckFailure';
@@ -47,7 +59,7 @@ function fail(check: SwarmCheck, message: string): never {
  * then a prefix of what that incarnation appended, ending at one of its batch boundaries, and
  * holding at least every batch that was synced. Returns how many of its events survived.
  */
-export function checkSurvivingPrefix(fileLines: readonly string[], history: readonly string[], crashed: RecordedLog, syncedEvents: number): number {
+export function checkSurvivingPrefix(fileLines: readonly string[], history: readonly string[], crashed: RecordedEvents, syncedEvents: number): number {
   if (fileLines.length < history.length) fail('log-not-a-prefix', `the log holds ${fileLines.length} events, fewer than the ${history.length} it held before the last incarnation`);
   for (let i = 0; i < history.length; i++) {
     if (fileLines[i] !== history[i]) fail('log-not-a-prefix', `event ${i} changed since the previous restart:\n  was ${history[i]}\n  now ${fileLines[i]}`);
@@ -87,7 +99,7 @@ export function checkSettled(state: EngineState, names: (id: number) => string):
 }
 
 export interface Incarnation {
-  recorded: RecordedLog;
+  recorded: RecordedEvents;
   /** How many of its events are in the final log (all, for the last one). */
   durable: number;
 }
@@ -153,4 +165,31 @@ export function checkDeliveries(deliveries: readonly Delivery[], incarnations: r
     if (d.status >= 200 && d.status <= 299) answered2xx.add(task);
   }
   return figures;
+}
+
+/** A new owner took a stream: its epoch, and the stream's length when it had acquired it. */
+export interface Handover {
+  epoch: number;
+  position: number;
+}
+
+/**
+ * At most one epoch appends to a stream at a time: read off the store's rows (each event with the
+ * epoch that wrote it, in position order), every event between two handovers was written by the
+ * epoch that owned the stream then, and by no other. So epochs never decrease along the stream, no
+ * batch of an older epoch lands after a newer one acquired (even before the newer one wrote), and
+ * no epoch that never acquired writes at all. Positions are dense from 0.
+ */
+export function checkEpochOrder(stream: string, rows: readonly { position: number; epoch: number }[], handovers: readonly Handover[]): void {
+  let h = -1;
+  rows.forEach((row, i) => {
+    if (row.position !== i) fail('epoch-order', `${stream}: position ${row.position} where ${i} was due (positions must be dense)`);
+    while (h + 1 < handovers.length && (handovers[h + 1] as Handover).position <= i) h++;
+    const owner = handovers[h];
+    if (owner === undefined) fail('epoch-order', `${stream}: event ${i} (epoch ${row.epoch}) was written before any owner acquired the stream`);
+    if (row.epoch !== owner.epoch) {
+      const later = handovers.slice(h + 1).map((x) => `epoch ${x.epoch} from ${x.position}`);
+      fail('epoch-order', `${stream}: event ${i} was written by epoch ${row.epoch}, but epoch ${owner.epoch} had owned the stream since position ${owner.position}${later.length > 0 ? ` (later: ${later.join(', ')})` : ''}`);
+    }
+  });
 }

@@ -13,6 +13,8 @@ export interface PlantedFault {
   replace: string;
   /** What the bug is. */
   what: string;
+  /** The swarm that must catch it: the file swarm (when absent), or the PostgreSQL swarm (`--store pg`). */
+  store?: 'pg';
 }
 
 export const PLANTED_FAULTS = {
@@ -43,6 +45,14 @@ export const PLANTED_FAULTS = {
     find: "this.answerAfterFlush(specs, keys, 'ALREADY_EXISTS');",
     replace: "for (const k of keys) { this.pending.delete(k); this.acked.set(k, 'ALREADY_EXISTS, answered at once'); }",
     what: 'the API answers ALREADY_EXISTS at once, before the task it names is synced',
+  },
+  'fence-skipped': {
+    module: 'store/pg-store',
+    find: 'WHERE stream = $1 AND epoch = $2 RETURNING next_position - $3 AS start',
+    // $2 stays in the statement (PostgreSQL must still learn its type) but no longer fences.
+    replace: 'WHERE stream = $1 AND $2::BIGINT IS NOT NULL RETURNING next_position - $3 AS start',
+    what: "an append does not check the writer's epoch: a deposed owner's batch goes in",
+    store: 'pg',
   },
 } as const satisfies Record<string, PlantedFault>;
 

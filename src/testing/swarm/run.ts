@@ -24,13 +24,18 @@ import { SwarmRng } from './rng.js';
 import type { SwarmStats } from './swarm.js';
 import { SwarmWorker } from './worker.js';
 
-const SETTINGS: EngineSettings = { targets: { default: { scaling: 'automatic' } }, tombstoneSeconds: DEFAULT_SETTINGS.tombstoneSeconds };
+export const SETTINGS: EngineSettings = { targets: { default: { scaling: 'automatic' } }, tombstoneSeconds: DEFAULT_SETTINGS.tombstoneSeconds };
 /** How long the liveness phase may run (virtual): far beyond any backoff or age limit the configs use. */
-const LIVENESS_HORIZON_US = 7 * 24 * 3600 * 1_000_000;
+export const LIVENESS_HORIZON_US = 7 * 24 * 3600 * 1_000_000;
 const TRACE_LENGTH = 40;
 
+/** The header of a swarm run's log (virtual clock, the seed). */
+export function swarmHeader(seed: number): LogHeader {
+  return { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'swarm', seed, clock: 'virtual', configHash: '' };
+}
+
 /** Lets every promise reaction that is due run (acknowledgements, failed flushes). */
-function drain(): Promise<void> {
+export function drain(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -82,8 +87,7 @@ export class SwarmRun {
   }
 
   start(): void {
-    const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'swarm', seed: this.seed, clock: 'virtual', configHash: '' };
-    this.log = new RecordedLog(createFileEventLogSync(this.path, header, { io: this.disk }));
+    this.log = new RecordedLog(createFileEventLogSync(this.path, swarmHeader(this.seed), { io: this.disk }));
     this.disk.durable = this.log.inner.position().offset;
     this.driver = new VirtualDriver({ state: createEngineState(), log: this.log, worker: this.worker, now: this.now });
     resumeFromLog(this.kernel, this.config, SETTINGS);

@@ -1,0 +1,60 @@
+/**
+ * The log one owner of a queue writes through in the PostgreSQL swarm (pg-run.ts): the real
+ * StoreEventLog over the real PgStore, with a record beside it of every event appended (as the
+ * exact line the codec writes) and where each committed batch ended. After a handover, the stream
+ * must be the history before this owner, then a prefix of what it appended ending at one of its
+ * batch boundaries, holding at least every event of a flush that resolved (`flushedEvents`).
+ */
+import type { EngineEvent } from '../../core/events.js';
+import { encodeEvent } from '../../log/codec.js';
+import type { EventLog, LogHeader } from '../../log/event-log.js';
+import type { StoreEventLog } from '../../store/store-log.js';
+import type { RecordedEvents } from './checks.js';
+
+export class RecordedStoreLog implements EventLog, RecordedEvents {
+  readonly lines: string[] = [];
+  readonly events: EngineEvent[] = [];
+  /** Events so far after each committed batch. */
+  private readonly batchEnds = new Set<number>([0]);
+  /** Events of batches a resolved flush put in the store: a crash cannot take them back. */
+  flushedEvents = 0;
+  private committed = 0;
+
+  constructor(readonly inner: StoreEventLog) {}
+
+  get header(): LogHeader {
+    return this.inner.header;
+  }
+
+  append(e: EngineEvent): void {
+    this.inner.append(e);
+    this.events.push(e);
+    this.lines.push(encodeEvent(e, this.inner.header.version));
+  }
+
+  commit(): void {
+    this.inner.commit();
+    this.batchEnds.add(this.events.length);
+    this.committed = this.events.length;
+  }
+
+  /** Resolves once every batch committed before the call is in the store (StoreEventLog.flush). */
+  flush(): Promise<void> {
+    const committed = this.committed;
+    return this.inner.flush().then(() => {
+      this.flushedEvents = Math.max(this.flushedEvents, committed);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  writeFailure(): Error | null {
+    return this.inner.writeFailure();
+  }
+
+  isBoundary(events: number): boolean {
+    return this.batchEnds.has(events);
+  }
+}

@@ -69,6 +69,13 @@ describe('pushq serve --cluster', () => {
       const list = await fetch(`${n.api}`);
       expect(((await list.json()) as { queues: { name: string }[] }).queues.map((q) => q.name.split('/').pop()).sort()).toEqual(['default', 'q0', 'q1', 'q2', 'q3', 'q4', 'q5']);
     }
+    // A task's story (the dashboard's, read back from the owner's stream in the store), through any node.
+    for (const n of three) {
+      const story = await fetch(`${n.proc.url}/pushq/queues/q0/tasks/b0/story`);
+      const text = await story.text();
+      expect(story.status, text).toBe(200);
+      expect(text).toContain('b0');
+    }
     const unknown = await fetch(`${three[0]!.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: {} }) });
     expect(unknown.status).toBe(404);
     await unknown.arrayBuffer();

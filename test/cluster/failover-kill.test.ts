@@ -85,6 +85,27 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
       30_000,
       `every acknowledged task delivered (${out.acknowledged.length})`,
     );
+    // Names stay unique across the handover, tombstones included: a delivered task's name, created
+    // again through each node on a queue that moved, is ALREADY_EXISTS (the new owner replayed it).
+    const moved = tasks.filter((t) => victimQueues.includes(t.queue) && out.acknowledged.includes(t.name)).slice(0, 3);
+    expect(moved.length).toBe(3);
+    for (const t of moved) {
+      for (const n of nodes.filter((x) => x !== victim)) {
+        let status = 503;
+        for (let i = 0; i < 40 && status === 503; i++) {
+          const again = await fetch(`${n.api}/${t.queue}/tasks`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri: '/again' } } }),
+          });
+          status = again.status;
+          await again.arrayBuffer();
+          if (status === 503) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(status, `${t.name} again through ${n.id}`).toBe(409);
+      }
+    }
+
     // Acknowledged means in the store: one TaskAdded per acknowledged name at least.
     expect(await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%'`)).toBeGreaterThanOrEqual(out.acknowledged.length);
 

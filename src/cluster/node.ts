@@ -51,6 +51,7 @@ export class ClusterNode implements RouterTable {
   private owners = new Map<string, QueueOwner>();
   private ticker: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
+  private refreshing: Promise<void> | null = null;
   private stopping = false;
   private lastTickError: string | null = null;
   private router!: Router;
@@ -123,6 +124,21 @@ export class ClusterNode implements RouterTable {
 
   forget(queue: string): void {
     this.owners.delete(queue);
+  }
+
+  refresh(): Promise<void> {
+    this.refreshing ??= this.membership
+      .owners()
+      .then(
+        (owners) => {
+          this.owners = new Map(owners.map((o) => [o.queue, o]));
+        },
+        () => undefined, // the store is unreachable: the caller answers UNAVAILABLE
+      )
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
   }
 
   queues(): readonly string[] {

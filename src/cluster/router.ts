@@ -3,7 +3,8 @@
  * queue's owner (docs/cluster.md, "Why forwarding"). A call for a queue this node owns goes to the
  * queue's own service on 127.0.0.1; a call for another node's queue goes to that node's router,
  * marked as forwarded; a forwarded call is never forwarded again (no loops while ownership moves:
- * the caller gets UNAVAILABLE and retries). The owner answers a CreateTask only once its batch is
+ * the caller gets UNAVAILABLE). A call that finds its queue moved since the last tick (the owner it
+ * knew no longer has it, or does not answer) is sent once more after reading the owners again. The owner answers a CreateTask only once its batch is
  * in the store, and the answer comes back unchanged: acknowledged means durable, whichever node
  * the client called.
  *
@@ -17,7 +18,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
+import { ApiError } from '../server/errors.js';
 import type { RequestGuard } from '../server/security.js';
 import { ClusterError } from './errors.js';
 
@@ -39,6 +42,8 @@ export interface RouterTable {
   remote(queue: string): string | undefined;
   /** Forgets what is known of `queue`'s owner (it did not answer). */
   forget(queue: string): void;
+  /** Reads who owns which queue from the store again (a queue moved since the last tick). */
+  refresh(): Promise<void>;
   /** Every queue of the configuration. */
   queues(): readonly string[];
   /** Queues this node owns now. */
@@ -90,50 +95,70 @@ export class Router {
         res.destroy();
         return;
       }
+      if (err instanceof ApiError) return send(res, err.httpStatus, err.toJSON());
       const e = err instanceof ClusterError ? err : new ClusterError('QUEUE_OWNER_UNAVAILABLE', (err as Error).message);
       send(res, e.httpStatus, e.toJSON());
     }
   }
 
+  /**
+   * Sends the call to the queue's owner. The body is read first (bounded as the API bounds it), so
+   * that a call that finds the queue moved (the owner known at the last tick no longer has it, or
+   * does not answer) is sent once more after reading the owners again, instead of failing.
+   */
   private async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
-    const local = this.table.local(queue);
-    if (local !== undefined) return this.forward(local, req, res, queue, false);
-    if (forwarded) throw new ClusterError('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`);
-    const remote = this.table.remote(queue);
-    if (remote === undefined) {
-      if (!this.table.queues().includes(queue)) return this.forwardAnywhere(queue, req, res);
-      throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`);
+    const body = await readBody(req);
+    const first = this.target(queue, forwarded);
+    if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body), res);
+    let out = first === null ? null : await this.forward(first.url, req, body, first.remote);
+    if (!forwarded && (out === null || moved(out))) {
+      await this.table.refresh();
+      const again = this.target(queue, forwarded);
+      if (again !== null && again !== 'anywhere' && (first === null || again.url !== first.url)) out = await this.forward(again.url, req, body, again.remote);
     }
-    return this.forward(remote, req, res, queue, true);
+    if (out === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`);
+    if (out instanceof ClusterError) throw out;
+    this.answerWith(out, res);
+  }
+
+  /** Where a call for `queue` goes: this node's service, another node's router, any service (an unknown queue), or nowhere known. */
+  private target(queue: string, forwarded: boolean): { url: string; remote: boolean } | 'anywhere' | null {
+    const local = this.table.local(queue);
+    if (local !== undefined) return { url: local, remote: false };
+    if (forwarded) return null;
+    const remote = this.table.remote(queue);
+    if (remote !== undefined) return { url: remote, remote: true };
+    return this.table.queues().includes(queue) ? null : 'anywhere';
   }
 
   /** A queue not in the configuration: any local service answers NOT_FOUND as a single node would. */
-  private async forwardAnywhere(queue: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async forwardAnywhere(queue: string, req: IncomingMessage, body: Buffer | null): Promise<Answer | ClusterError> {
     for (const q of this.table.owned()) {
       const url = this.table.local(q);
-      if (url !== undefined) return this.forward(url, req, res, queue, false);
+      if (url !== undefined) return this.forward(url, req, body, false);
     }
-    throw new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and this node owns no queue to say so; retry`);
+    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and this node owns no queue to say so; retry`);
   }
 
-  private async forward(base: string, req: IncomingMessage, res: ServerResponse, queue: string, remote: boolean): Promise<void> {
+  /** The owner's answer, or the refusal to give when it did not answer. */
+  private async forward(base: string, req: IncomingMessage, body: Buffer | null, remote: boolean): Promise<Answer | ClusterError> {
     const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k)) headers[k] = v;
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headers[k] = v;
     if (remote) headers[FORWARDED_HEADER] = this.table.node;
-    const method = req.method ?? 'GET';
-    const hasBody = method !== 'GET' && method !== 'HEAD';
-    let out;
     try {
-      out = await request(base + (req.url ?? '/'), { method: method as 'GET', headers, body: hasBody ? req : null, dispatcher: this.agent, headersTimeout: 60_000, bodyTimeout: 60_000 });
+      const out = await request(base + (req.url ?? '/'), { method: (req.method ?? 'GET') as 'GET', headers, body, dispatcher: this.agent, headersTimeout: 60_000, bodyTimeout: 60_000 });
+      const headersOut: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(out.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headersOut[k] = v;
+      return { status: out.statusCode, headers: headersOut, body: Buffer.from(await out.body.arrayBuffer()) };
     } catch (err) {
-      this.table.forget(queue);
-      throw new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner of queue ${queue} (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`);
+      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`);
     }
-    const body = Buffer.from(await out.body.arrayBuffer());
-    const answer: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(out.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') answer[k] = v;
-    res.writeHead(out.statusCode, answer);
-    res.end(body);
+  }
+
+  private answerWith(out: Answer | ClusterError, res: ServerResponse): void {
+    if (out instanceof ClusterError) throw out;
+    res.writeHead(out.status, out.headers);
+    res.end(out.body);
   }
 
   /** ListQueues: each queue's resource, asked of its owner (queues with no live owner now are left out). */
@@ -164,6 +189,34 @@ export class Router {
     await closed;
     await this.agent.close();
   }
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** The owner was not reached, or said it no longer owns the queue: worth one more try elsewhere. */
+function moved(out: Answer | ClusterError): boolean {
+  if (out instanceof ClusterError) return true;
+  return out.status === 503 && out.body.includes('QUEUE_OWNER_');
+}
+
+/** The call's body, read whole (none for GET and HEAD); past twice the API's own limit the call is refused unread, as the API would. */
+async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const method = req.method ?? 'GET';
+  if (method === 'GET' || method === 'HEAD') return null;
+  const limit = 2 * REQUEST_BODY_BYTES_MAX;
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw new BodyTooLargeError(REQUEST_BODY_BYTES_MAX);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLargeError(REQUEST_BODY_BYTES_MAX);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

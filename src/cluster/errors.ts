@@ -26,6 +26,8 @@ export class ClusterError extends Error {
   constructor(
     readonly code: ClusterErrorCode,
     text: string,
+    /** The call reached no queue's service (nothing can have been taken): safe to send again. */
+    readonly reachedNoService = false,
   ) {
     super(`${text} (${code})`);
     this.httpStatus = HTTP[code].http;

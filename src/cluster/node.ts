@@ -89,7 +89,7 @@ export class ClusterNode implements RouterTable {
     }
     const node = new ClusterNode(options, store, leases, membership);
     try {
-      node.router = await Router.start(node, guard, options.service.host ?? '127.0.0.1', options.port);
+      node.router = await Router.start(node, guard, options.service.host ?? '127.0.0.1', options.port, options.leaseMs + 5000);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       await node.tick();
     } catch (err) {

@@ -51,16 +51,14 @@ export function leaseMarginMs(leaseMs: number): number {
 }
 
 export class OwnedQueue {
-  private renewer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
   private ended: Promise<unknown> | null = null;
 
   private constructor(
     readonly queue: string,
     readonly epoch: number,
     readonly service: PushqService,
-    private readonly log: LeasedLog,
     private readonly options: OwnedQueueOptions,
+    private readonly timers: LeaseTimers,
   ) {}
 
   /** The local URL of the queue's service (only this node's router calls it). */
@@ -79,48 +77,29 @@ export class OwnedQueue {
     const sentAt = performance.now();
     const lease = await options.leases.acquire(stream, node, leaseMs);
     if (lease === null) return null;
+    // Until the service runs, ownership that ends is only noted; the service, once started, is stopped at once.
     let owned: OwnedQueue | null = null;
     let lostEarly: string | null = null;
-    const log = new LeasedLog(store, stream, await store.ensureStream(stream, options.header), lease, {
-      onDeposed: (err) => {
-        if (owned === null) lostEarly = err.message;
-        else owned.lose(`deposed: ${err.message}`);
-      },
-    });
+    const lost = (why: string): void => {
+      if (owned === null) lostEarly ??= why;
+      else owned.lose(why);
+    };
+    const log = new LeasedLog(store, stream, await store.ensureStream(stream, options.header), lease, { onDeposed: (err) => lost(`deposed: ${err.message}`) });
     log.validUntilMs = sentAt + leaseMs - leaseMarginMs(leaseMs);
+    // Renewed from now on, not from when the service runs: reading a long stream may take a while.
+    const timers = keepLease(log, options, lost);
     try {
       const events = await store.read(stream);
       const service = await PushqService.start({ ...options.service, config: options.config, log, replayed: events, host: '127.0.0.1', port: 0, grpcPort: null });
-      owned = new OwnedQueue(options.queue, lease.epoch, service, log, options);
+      owned = new OwnedQueue(options.queue, lease.epoch, service, options, timers);
     } catch (err) {
+      clearInterval(timers.renewer);
+      clearInterval(timers.watchdog);
       await log.close().catch(() => undefined);
       throw err;
     }
-    owned.keep();
-    if (lostEarly !== null) owned.lose(`deposed: ${lostEarly}`);
+    if (lostEarly !== null) owned.lose(lostEarly);
     return owned;
-  }
-
-  private keep(): void {
-    const { leases, leaseMs } = this.options;
-    let lease = this.log.lease;
-    this.renewer = setInterval(() => {
-      const sentAt = performance.now();
-      leases.renew(lease, leaseMs).then(
-        (next) => {
-          if (next === null) {
-            this.lose(`deposed: the lease of epoch ${lease.epoch} was taken by another node`);
-            return;
-          }
-          lease = next;
-          this.log.validUntilMs = Math.max(this.log.validUntilMs, sentAt + leaseMs - leaseMarginMs(leaseMs));
-        },
-        () => undefined, // the store is unreachable: the next renewal tries again; the watchdog ends ownership in time
-      );
-    }, Math.max(10, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
-    this.watchdog = setInterval(() => {
-      if (!this.log.valid) this.lose('its lease was not renewed in time (the store unreachable, or this process paused)');
-    }, Math.max(10, Math.floor(leaseMs / 20)));
   }
 
   /** Ownership ended by itself: stop dispatching at once (no grace), then tell the node. */
@@ -137,8 +116,8 @@ export class OwnedQueue {
 
   /** Stops the service; the final flush's refusal, if any (null when it went in or there was nothing). */
   private async stop(graceMs: number): Promise<string | null> {
-    clearInterval(this.renewer);
-    clearInterval(this.watchdog);
+    clearInterval(this.timers.renewer);
+    clearInterval(this.timers.watchdog);
     // A deposed log refuses the final flush (STORE_FENCED); what it held was never acknowledged.
     // The log's close releases the lease only if it is still this epoch's.
     try {
@@ -148,4 +127,36 @@ export class OwnedQueue {
       return (err as Error).message;
     }
   }
+}
+
+interface LeaseTimers {
+  renewer: NodeJS.Timeout;
+  watchdog: NodeJS.Timeout;
+}
+
+/**
+ * Renews `log`'s lease every quarter of its lifetime, moving its local validity on with each
+ * success, and calls `lost` when a renewal is refused (deposed) or the validity passes.
+ */
+function keepLease(log: LeasedLog, options: OwnedQueueOptions, lost: (why: string) => void): LeaseTimers {
+  const { leases, leaseMs } = options;
+  let lease = log.lease;
+  const renewer = setInterval(() => {
+    const sentAt = performance.now();
+    leases.renew(lease, leaseMs).then(
+      (next) => {
+        if (next === null) {
+          lost(`deposed: the lease of epoch ${lease.epoch} was taken by another node`);
+          return;
+        }
+        lease = next;
+        log.validUntilMs = Math.max(log.validUntilMs, sentAt + leaseMs - leaseMarginMs(leaseMs));
+      },
+      () => undefined, // the store is unreachable: the next renewal tries again; the watchdog ends ownership in time
+    );
+  }, Math.max(10, Math.floor(leaseMs / RENEWALS_PER_LEASE)));
+  const watchdog = setInterval(() => {
+    if (!log.valid) lost('its lease was not renewed in time (the store unreachable, or this process paused)');
+  }, Math.max(10, Math.floor(leaseMs / 20)));
+  return { renewer, watchdog };
 }

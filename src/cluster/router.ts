@@ -26,6 +26,8 @@ import { ClusterError } from './errors.js';
 
 /** Marks a call one router has forwarded to another. */
 export const FORWARDED_HEADER = 'x-pushq-forwarded-by';
+/** On a refusal: the call reached no queue's service, so sending it again cannot take it twice. */
+export const NOT_TAKEN_HEADER = 'x-pushq-not-taken';
 
 const QUEUE_PATH = /^(?:\/v2)?\/projects\/([^/]+)\/locations\/([^/]+)\/queues\/([^/:?]+)/;
 const QUEUES_PATH = /^(?:\/v2)?\/projects\/([^/]+)\/locations\/([^/]+)\/queues\/?(?:\?.*)?$/;
@@ -57,9 +59,11 @@ export class Router {
     private readonly server: Server,
     private readonly table: RouterTable,
     readonly url: string,
+    /** How long a forwarded call may wait for the owner's answer: past a lease, the owner has lost the queue anyway. */
+    private readonly forwardTimeoutMs: number,
   ) {}
 
-  static async start(table: RouterTable, guard: RequestGuard, host: string, port: number): Promise<Router> {
+  static async start(table: RouterTable, guard: RequestGuard, host: string, port: number, forwardTimeoutMs: number): Promise<Router> {
     let router: Router | undefined;
     const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
     await new Promise<void>((resolve, reject) => {
@@ -70,7 +74,7 @@ export class Router {
       });
     });
     const a = server.address() as AddressInfo;
-    router = new Router(server, table, `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+    router = new Router(server, table, `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, forwardTimeoutMs);
     return router;
   }
 
@@ -97,6 +101,7 @@ export class Router {
       }
       if (err instanceof ApiError) return send(res, err.httpStatus, err.toJSON());
       const e = err instanceof ClusterError ? err : new ClusterError('QUEUE_OWNER_UNAVAILABLE', (err as Error).message);
+      if (e.reachedNoService) res.setHeader(NOT_TAKEN_HEADER, '1');
       send(res, e.httpStatus, e.toJSON());
     }
   }
@@ -104,19 +109,21 @@ export class Router {
   /**
    * Sends the call to the queue's owner. The body is read first (bounded as the API bounds it), so
    * that a call that finds the queue moved (the owner known at the last tick no longer has it, or
-   * does not answer) is sent once more after reading the owners again, instead of failing.
+   * refuses the connection) is sent once more after reading the owners again, instead of failing.
+   * Only a call that surely reached no queue's service is sent again: a create whose answer was
+   * lost may have been taken, and sending it again could add an unnamed task twice.
    */
   private async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
     const body = await readBody(req);
     const first = this.target(queue, forwarded);
     if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body), res);
     let out = first === null ? null : await this.forward(first.url, req, body, first.remote);
-    if (!forwarded && (out === null || moved(out))) {
+    if (!forwarded && (out === null || notTaken(out))) {
       await this.table.refresh();
       const again = this.target(queue, forwarded);
       if (again !== null && again !== 'anywhere' && (first === null || again.url !== first.url)) out = await this.forward(again.url, req, body, again.remote);
     }
-    if (out === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`);
+    if (out === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`, true);
     if (out instanceof ClusterError) throw out;
     this.answerWith(out, res);
   }
@@ -125,7 +132,7 @@ export class Router {
   private target(queue: string, forwarded: boolean): { url: string; remote: boolean } | 'anywhere' | null {
     const local = this.table.local(queue);
     if (local !== undefined) return { url: local, remote: false };
-    if (forwarded) return null;
+    if (forwarded) throw new ClusterError('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`, true);
     const remote = this.table.remote(queue);
     if (remote !== undefined) return { url: remote, remote: true };
     return this.table.queues().includes(queue) ? null : 'anywhere';
@@ -137,7 +144,7 @@ export class Router {
       const url = this.table.local(q);
       if (url !== undefined) return this.forward(url, req, body, false);
     }
-    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and this node owns no queue to say so; retry`);
+    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and this node owns no queue to say so; retry`, true);
   }
 
   /** The owner's answer, or the refusal to give when it did not answer. */
@@ -146,12 +153,14 @@ export class Router {
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headers[k] = v;
     if (remote) headers[FORWARDED_HEADER] = this.table.node;
     try {
-      const out = await request(base + (req.url ?? '/'), { method: (req.method ?? 'GET') as 'GET', headers, body, dispatcher: this.agent, headersTimeout: 60_000, bodyTimeout: 60_000 });
+      const out = await request(base + (req.url ?? '/'), { method: (req.method ?? 'GET') as 'GET', headers, body, dispatcher: this.agent, headersTimeout: this.forwardTimeoutMs, bodyTimeout: this.forwardTimeoutMs });
       const headersOut: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(out.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headersOut[k] = v;
       return { status: out.statusCode, headers: headersOut, body: Buffer.from(await out.body.arrayBuffer()) };
     } catch (err) {
-      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`);
+      const e = err as { code?: string; cause?: { code?: string } };
+      const refused = e.code === 'ECONNREFUSED' || e.cause?.code === 'ECONNREFUSED';
+      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`, refused);
     }
   }
 
@@ -197,10 +206,10 @@ interface Answer {
   body: Buffer;
 }
 
-/** The owner was not reached, or said it no longer owns the queue: worth one more try elsewhere. */
-function moved(out: Answer | ClusterError): boolean {
-  if (out instanceof ClusterError) return true;
-  return out.status === 503 && out.body.includes('QUEUE_OWNER_');
+/** The call surely reached no queue's service (the owner refused the connection, or said it no longer owns the queue). */
+function notTaken(out: Answer | ClusterError): boolean {
+  if (out instanceof ClusterError) return out.reachedNoService;
+  return out.status === 503 && out.headers[NOT_TAKEN_HEADER] === '1';
 }
 
 /** The call's body, read whole (none for GET and HEAD); past twice the API's own limit the call is refused unread, as the API would. */

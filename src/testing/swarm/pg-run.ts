@@ -33,6 +33,7 @@ import { SwarmCheckFailure, checkAcknowledged, checkDeliveries, checkEpochOrder,
 import { parseSwarmConfig, queueNames, randomQueueYaml } from './configs.js';
 import { QueueOwner, SimNode, StreamTrack } from './pg-model.js';
 import { PgSwarmClients } from './pg-clients.js';
+import { TransactionCutter } from './pg-cut.js';
 import type { PgSwarmStats } from './pg-swarm.js';
 import { RecordedStoreLog } from './recorded-store-log.js';
 import { SwarmRng } from './rng.js';
@@ -60,6 +61,7 @@ export class PgSwarmRun {
   /** The run's own connection: lease expiry, and reading each event's epoch off the rows. */
   private admin!: PgStore;
   private rows!: pg.Client;
+  private readonly cutter: TransactionCutter;
 
   constructor(
     readonly seed: number,
@@ -71,7 +73,8 @@ export class PgSwarmRun {
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.streams.map((s) => s.queue)));
     this.clients = new PgSwarmClients(this);
-    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
+    this.cutter = new TransactionCutter(url);
+    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
   }
 
   note(what: string): void {
@@ -117,7 +120,11 @@ export class PgSwarmRun {
   }
 
   private async openNode(slot: number): Promise<SimNode> {
-    return new SimNode(slot, `node${slot}.${this.restarts++}`, await PgStore.open(this.url, { connections: 2 }));
+    const name = `node${slot}.${this.restarts++}`;
+    // Its connections carry its name, so a cut (pg-cut.ts) can find them in pg_stat_activity.
+    const url = new URL(this.url);
+    url.searchParams.set('application_name', name);
+    return new SimNode(slot, name, await PgStore.open(url.toString(), { connections: 2 }));
   }
 
   private async operation(): Promise<void> {
@@ -312,7 +319,7 @@ export class PgSwarmRun {
       return;
     }
     // What it committed and never got into the store: a node flushes it before it learns (or as it does).
-    const unsent = o.log.events.length - o.log.flushedEvents;
+    const unsent = o.log.unflushed;
     const written = await this.flush(o).then(
       () => true,
       () => false,
@@ -351,19 +358,43 @@ export class PgSwarmRun {
     this.note(`checkpoint ${o}: the stream replays to its state`);
   }
 
-  /** The node stops at once: idle, with batches committed and not flushed, or with a create's flush on its way. */
+  /**
+   * The node stops at once: idle or with batches committed and not flushed; with a create's flush
+   * on its way (its transaction completes in the store, its answer is lost); or cut in the middle
+   * of that transaction (pg-cut.ts: rolled back by the store).
+   */
   private async crash(node: SimNode): Promise<void> {
     const owners = this.streams.flatMap((s) => s.owners.filter((o) => o.node === node && o.state !== 'gone'));
-    const midFlush = owners.length > 0 && this.rng.chance(0.4);
-    if (midFlush) {
+    const how = owners.length === 0 ? 'idle' : this.rng.weighted({ idle: 5, 'mid-flush': 2, 'mid-transaction': 2 });
+    const die = (what: string): void => {
+      const unsent = owners.reduce((n, o) => n + o.log.unflushed, 0);
+      node.alive = false;
+      for (const o of owners) o.state = 'gone';
+      this.stats.crashes++;
+      this.note(`CRASH ${node.name}${what}: ${owners.length} queue(s) dropped, ${unsent} event(s) not yet in the store`);
+    };
+    const o = owners.length === 0 ? null : this.rng.pick(owners);
+    if (how === 'mid-flush' && o !== null) {
       this.stats.crashesMidFlush++;
-      this.clients.createOn(this.rng.pick(owners));
+      this.clients.createOn(o);
+      die(` with ${o}'s flush on its way`);
+    } else if (how === 'mid-transaction' && o !== null && o.stream.owner === o && o.fenced === null) {
+      const on = await this.cutter.cut(
+        o.stream.stream,
+        node.name,
+        () => {
+          this.clients.createOn(o);
+          if (o.log.unflushed === 0) return false; // the create was refused: no append to cut
+          this.flush(o).catch(() => undefined);
+          return true;
+        },
+        () => die(` in the middle of ${o}'s append transaction`),
+      );
+      if (on) this.stats.crashesMidTransaction++;
+      else die('');
+    } else {
+      die('');
     }
-    const unsent = owners.reduce((n, o) => n + o.log.events.length - o.log.flushedEvents, 0);
-    node.alive = false;
-    for (const o of owners) o.state = 'gone';
-    this.stats.crashes++;
-    this.note(`CRASH ${node.name}${midFlush ? ' with a flush on its way' : ''}: ${owners.length} queue(s) dropped, ${unsent} event(s) not yet in the store`);
     await this.settle();
     await node.store.close().catch(() => undefined);
   }

@@ -27,6 +27,8 @@ export interface PgSwarmStats {
   crashes: number;
   /** Crashes with a create's flush (its transaction) on the way: committed, never answered. */
   crashesMidFlush: number;
+  /** Crashes that cut a node's append transaction in the middle (pg-cut.ts): rolled back. */
+  crashesMidTransaction: number;
   leaseExpiries: number;
   /** Acquires that took a stream (the first owner of each queue included). */
   handovers: number;

@@ -54,6 +54,20 @@ export const PLANTED_FAULTS = {
     what: "an append does not check the writer's epoch: a deposed owner's batch goes in",
     store: 'pg',
   },
+  'lease-ignored': {
+    module: 'store/pg-store',
+    find: 'WHERE pushq_streams.owner IS NULL OR pushq_streams.owner = excluded.owner OR pushq_streams.lease_expires_at <= now()',
+    replace: 'WHERE true',
+    what: 'an acquire takes a stream whose lease another owner holds and has not let run out',
+    store: 'pg',
+  },
+  'epoch-kept': {
+    module: 'store/pg-store',
+    find: 'DO UPDATE SET epoch = pushq_streams.epoch + 1,',
+    replace: 'DO UPDATE SET epoch = pushq_streams.epoch,',
+    what: 'an acquire of a stream that had an owner keeps its epoch: the deposed owner is not fenced',
+    store: 'pg',
+  },
 } as const satisfies Record<string, PlantedFault>;
 
 export type PlantedFaultName = keyof typeof PLANTED_FAULTS;

@@ -54,6 +54,11 @@ export class RecordedStoreLog implements EventLog, RecordedEvents {
     return this.inner.writeFailure();
   }
 
+  /** Events committed and not yet known to be in the store. */
+  get unflushed(): number {
+    return this.committed - this.flushedEvents;
+  }
+
   isBoundary(events: number): boolean {
     return this.batchEnds.has(events);
   }

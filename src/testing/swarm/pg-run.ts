@@ -25,14 +25,14 @@ import { VirtualDriver } from '../../engine/virtual-driver.js';
 import { encodeEvent } from '../../log/codec.js';
 import { replay, stateDigest } from '../../log/replay.js';
 import { fold } from '../../projections/fold.js';
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PgStore } from '../../store/pg-store.js';
 import { StoreEventLog } from '../../store/store-log.js';
-import { SwarmCheckFailure, checkAcknowledged, checkDeliveries, checkEpochOrder, checkLaws, checkSettled, checkSurvivingPrefix, type DeliveryFigures } from './checks.js';
+import { SwarmCheckFailure, checkAcknowledged, checkEpochOrder, checkLaws, checkSettled, checkSurvivingPrefix } from './checks.js';
 import { parseSwarmConfig, queueNames, randomQueueYaml } from './configs.js';
 import { QueueOwner, SimNode, StreamTrack } from './pg-model.js';
 import { PgSwarmClients } from './pg-clients.js';
+import { finalChecks } from './pg-final.js';
 import { TransactionCutter } from './pg-cut.js';
 import type { PgSwarmStats } from './pg-swarm.js';
 import { RecordedStoreLog } from './recorded-store-log.js';
@@ -292,7 +292,7 @@ export class PgSwarmRun {
   }
 
   /** At most one epoch appends to the stream at a time (checkEpochOrder), from the store's rows. */
-  private async checkEpochs(s: StreamTrack): Promise<void> {
+  async checkEpochs(s: StreamTrack): Promise<void> {
     checkEpochOrder(s.stream, await this.track(this.epochsOf(s.stream)), s.handovers);
   }
 
@@ -433,40 +433,6 @@ export class PgSwarmRun {
       const st = s.live!.kernel.state;
       checkSettled(st, (id) => `${s.queue}/${taskName(st, id)}`);
     }
-    await this.finalChecks();
-  }
-
-  private async finalChecks(): Promise<void> {
-    this.clients.checkAllAnswered(this.streams.map((s) => s.live!));
-    const deliveries: DeliveryFigures = { deliveries: 0, lostRecords: 0, afterSuccess: 0 };
-    const digest = createHash('sha256');
-    for (const s of this.streams) {
-      const o = s.live!;
-      if (o.fenced !== null) throw new SwarmCheckFailure('lease', `${o} holds its lease, yet the store refused its epoch: ${o.fenced}`);
-      const events = await this.track(o.node.store.read(s.stream));
-      const lines = events.map((e) => encodeEvent(e, o.log.header.version));
-      await this.checkEpochs(s);
-      for (const line of lines) digest.update(`${s.stream} ${line}\n`);
-      const all = checkSurvivingPrefix(lines, s.history, o.log, o.log.events.length);
-      if (all !== o.log.events.length) throw new SwarmCheckFailure('log-not-a-prefix', `${s.stream} lacks ${o.log.events.length - all} events its live owner wrote`);
-      s.incarnations.push({ recorded: o.log, durable: all });
-      checkAcknowledged(events, this.clients.ackedIn(s.queue));
-      checkLaws(events);
-      if (stateDigest(replay(events)) !== stateDigest(o.kernel.state)) throw new SwarmCheckFailure('replay-differs', `${s.stream} replays to a state other than its live owner's, ${o}`);
-      const d = checkDeliveries(
-        this.worker.deliveries.filter((x) => x.queue === s.queue),
-        s.incarnations,
-        events,
-      );
-      deliveries.deliveries += d.deliveries;
-      deliveries.lostRecords += d.lostRecords;
-      deliveries.afterSuccess += d.afterSuccess;
-      this.stats.tasks += o.kernel.state.tasks.count;
-      this.stats.events += events.length;
-      this.stats.virtualSeconds = Math.max(this.stats.virtualSeconds, Math.round((events[events.length - 1]?.t ?? 0) / 1e6));
-    }
-    this.stats.deliveries = deliveries;
-    this.digest = digest.digest('hex');
-    this.stats.acknowledged = this.clients.acknowledged;
+    await finalChecks(this);
   }
 }

@@ -16,6 +16,7 @@
  * Invariant: at most one epoch writes a queue's stream at a time (the store's fence), and a node
  * dispatches a queue only while it holds that queue's lease by its own monotonic clock.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { QueueFileConfig } from '../config/types.js';
@@ -115,6 +116,13 @@ export class ClusterNode implements RouterTable {
 
   local(queue: string): string | undefined {
     return this.ownedQueues.get(queue)?.url;
+  }
+
+  serveLocally(queue: string, req: IncomingMessage, res: ServerResponse): boolean {
+    const owned = this.ownedQueues.get(queue);
+    if (owned === undefined) return false;
+    owned.serve(req, res);
+    return true;
   }
 
   remote(queue: string): string | undefined {

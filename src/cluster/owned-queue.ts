@@ -17,6 +17,7 @@
  * Giving it up (rebalance, clean stop): the service drains for a bounded grace, flushes, and the
  * lease is released, so the next owner need not wait for it to run out.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueFileConfig } from '../config/types.js';
 import type { LogHeader } from '../log/event-log.js';
 import { PushqService, type ServiceOptions } from '../server/service.js';
@@ -64,6 +65,19 @@ export class OwnedQueue {
   /** The local URL of the queue's service (only this node's router calls it). */
   get url(): string {
     return this.service.url;
+  }
+
+  /**
+   * Answers a call for this queue in process. Its Host becomes the service's own address, as an
+   * HTTP hop to it would make it: the node's router has checked the caller's Host already.
+   */
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    req.headers.host = this.host;
+    this.service.handle(req, res);
+  }
+
+  private get host(): string {
+    return new URL(this.service.url).host;
   }
 
   get replayedEvents(): number {

@@ -8,8 +8,8 @@
  * in the store, and the answer comes back unchanged: acknowledged means durable, whichever node
  * the client called.
  *
- *   client ──► router(any node) ──► router(owner) ──► queue's service ──► store (fenced append)
- *                       └───────── owned here ──────────┘
+ *   client ──► router(any node) ──HTTP──► router(owner) ──in process──► queue's service ──► store (fenced append)
+ *                       └──────────── owned here: in process ─────────────┘
  *
  * The node answers itself: listing queues (it asks each owner for its queue), `/pushq/health`
  * (this node's id and the queues it owns). Everything else (the dashboard, reload, reset) is
@@ -40,6 +40,8 @@ export interface RouterTable {
   readonly node: string;
   /** The local service URL of a queue this node owns and serves now, else undefined. */
   local(queue: string): string | undefined;
+  /** Hands a call for a queue this node owns and serves now to its service, in process; false when it does not own it. */
+  serveLocally(queue: string, req: IncomingMessage, res: ServerResponse): boolean;
   /** The router URL of the node that owns `queue` (from the last look at the store), else undefined. */
   remote(queue: string): string | undefined;
   /** Forgets what is known of `queue`'s owner (it did not answer). */
@@ -114,6 +116,7 @@ export class Router {
    * lost may have been taken, and sending it again could add an unnamed task twice.
    */
   private async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
+    if (this.table.serveLocally(queue, req, res)) return;
     const body = await readBody(req);
     const first = this.target(queue, forwarded);
     if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body), res);
@@ -140,6 +143,7 @@ export class Router {
 
   /** A queue not in the configuration: any local service answers NOT_FOUND as a single node would. */
   private async forwardAnywhere(queue: string, req: IncomingMessage, body: Buffer | null): Promise<Answer | ClusterError> {
+    // (Its body was read already, so it goes over HTTP: a rare call.)
     for (const q of this.table.owned()) {
       const url = this.table.local(q);
       if (url !== undefined) return this.forward(url, req, body, false);

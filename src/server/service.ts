@@ -235,6 +235,14 @@ export class PushqService {
     return service;
   }
 
+  /**
+   * Answers one request as this service's own HTTP server does (its guard, then the API): a cluster
+   * node's router hands it the calls for this queue in process, without a second HTTP hop.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.server.emit('request', req, res);
+  }
+
   get settings(): EngineSettings {
     return this.kernel.state.settings;
   }

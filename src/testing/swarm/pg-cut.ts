@@ -1,57 +1,74 @@
 /**
- * A node killed in the middle of a transaction of its append, at the same point every time (so
- * the seed still gives the same run): the swarm's own connection first inserts, uncommitted, a row
- * at the position the append will take, so the append's transaction moves the stream's
- * `next_position` (its fenced UPDATE) and then waits on that row in its INSERT. The swarm sees it
- * waiting (pg_stat_activity, by the node's application_name), ends the node's connection the way a
- * killed process's socket ends (pg_terminate_backend), and rolls its own row back. PostgreSQL rolls
- * the cut transaction back: nothing of the batch, and no moved position, may be seen afterwards.
+ * Two moments inside a node's append transaction, reached at the same point every time (so a seed
+ * still gives the same run). The swarm's own connection first inserts, uncommitted, a row at the
+ * position the append will take: the append's transaction then moves the stream's
+ * `next_position` (its fenced UPDATE, which locks the stream's row until it ends) and waits on
+ * that row in its INSERT. The swarm sees it waiting (pg_stat_activity, by the node's
+ * application_name), and then either
+ * - **cuts** it: ends the node's connection the way a killed process's socket ends
+ *   (pg_terminate_backend). PostgreSQL rolls the cut transaction back: nothing of the batch, and no
+ *   moved position, may be seen afterwards; or
+ * - **races** it with another node's acquire of the same stream, sent while the append holds the
+ *   stream's row, and seen waiting for it too; then lets the append go. The two transactions meet
+ *   on the one row, as an append and a takeover do when a lease runs out under load.
+ * Either way the held row is rolled back.
  */
 import pg from 'pg';
 import { SwarmCheckFailure } from './checks.js';
 
-/** How long to wait for the append to reach the blocking row (it is on its way when asked). */
+/** How long to wait for a transaction to reach the lock it must wait on (it is on its way when asked). */
 const REACH_MS_MAX = 10_000;
 
-export class TransactionCutter {
-  constructor(private readonly url: string) {}
+export class HeldPosition {
+  private constructor(
+    private readonly c: pg.Client,
+    readonly stream: string,
+  ) {}
 
-  /**
-   * Holds the stream's next position, runs `start` (which sends an append of `stream` by the node
-   * named `applicationName`, or returns false when it has none to send), cuts that node's
-   * connection once its transaction waits there, then lets go. `beforeCut` runs just before the
-   * connection is ended (the node dies). Returns whether a transaction was cut.
-   */
-  async cut(stream: string, applicationName: string, start: () => boolean, beforeCut: () => void): Promise<boolean> {
-    const blocker = new pg.Client({ connectionString: this.url });
-    await blocker.connect();
+  /** Holds `stream`'s next position (an uncommitted row there) until `release`. */
+  static async take(url: string, stream: string): Promise<HeldPosition> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
     try {
-      await blocker.query('BEGIN');
-      const next = await blocker.query<{ next_position: string }>('SELECT next_position FROM pushq_streams WHERE stream = $1', [stream]);
-      await blocker.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ($1, $2, -1, 'swarm: holds this position')`, [stream, next.rows[0]!.next_position]);
-      if (!start()) return false;
-      const pid = await this.waitingBackend(blocker, applicationName);
-      beforeCut();
-      await blocker.query('SELECT pg_terminate_backend($1)', [pid]);
-      return true;
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => undefined);
-      await blocker.end().catch(() => undefined);
+      await c.query('BEGIN');
+      const next = await c.query<{ next_position: string }>('SELECT next_position FROM pushq_streams WHERE stream = $1', [stream]);
+      await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ($1, $2, -1, 'swarm: holds this position')`, [stream, next.rows[0]!.next_position]);
+    } catch (err) {
+      await c.end().catch(() => undefined);
+      throw err;
     }
+    return new HeldPosition(c, stream);
   }
 
-  private async waitingBackend(c: pg.Client, applicationName: string): Promise<number> {
+  /** The backend of `applicationName` once it waits on a lock in a statement starting with `statement`. */
+  async waiting(applicationName: string, statement: string): Promise<number> {
     const until = Date.now() + REACH_MS_MAX;
     for (;;) {
       // Inside a transaction, PostgreSQL answers pg_stat_activity from one snapshot until told to drop it.
-      await c.query('SELECT pg_stat_clear_snapshot()');
-      const r = await c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pushq_events%'`, [applicationName]);
+      await this.c.query('SELECT pg_stat_clear_snapshot()');
+      const r = await this.c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE $2`, [applicationName, `${statement}%`]);
       if (r.rows.length > 0) return r.rows[0]!.pid;
       if (Date.now() > until) {
-        const seen = await c.query(`SELECT pid, state, wait_event_type, wait_event, left(query, 60) AS query FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
-        throw new SwarmCheckFailure('engine-error', `${applicationName}'s append never reached the row held at the stream's next position (${REACH_MS_MAX} ms); its connections: ${JSON.stringify(seen.rows)}`);
+        const seen = await this.c.query(`SELECT state, wait_event_type, wait_event, left(query, 60) AS query FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
+        throw new SwarmCheckFailure('engine-error', `${applicationName} never came to wait in "${statement}" on ${this.stream} (${REACH_MS_MAX} ms); its connections: ${JSON.stringify(seen.rows)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
+
+  /** Ends a backend's connection, as a killed process's socket ends. */
+  async terminate(pid: number): Promise<void> {
+    await this.c.query('SELECT pg_terminate_backend($1)', [pid]);
+  }
+
+  /** Rolls the held row back: a transaction waiting on it goes on. */
+  async release(): Promise<void> {
+    await this.c.query('ROLLBACK').catch(() => undefined);
+    await this.c.end().catch(() => undefined);
+  }
 }
+
+/** The statement an append waits in, behind the held row. */
+export const APPEND_INSERT = 'INSERT INTO pushq_events';
+/** The statement an acquire waits in, behind an append holding the stream's row. */
+export const ACQUIRE_UPSERT = 'INSERT INTO pushq_streams';

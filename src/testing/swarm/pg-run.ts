@@ -28,12 +28,13 @@ import { fold } from '../../projections/fold.js';
 import pg from 'pg';
 import { PgStore } from '../../store/pg-store.js';
 import { StoreEventLog } from '../../store/store-log.js';
+import type { Lease } from '../../store/store.js';
 import { SwarmCheckFailure, checkAcknowledged, checkEpochOrder, checkLaws, checkSettled, checkSurvivingPrefix } from './checks.js';
 import { parseSwarmConfig, queueNames, randomQueueYaml } from './configs.js';
 import { QueueOwner, SimNode, StreamTrack } from './pg-model.js';
 import { PgSwarmClients } from './pg-clients.js';
 import { finalChecks } from './pg-final.js';
-import { TransactionCutter } from './pg-cut.js';
+import { crashNode, raceAcquire } from './pg-faults.js';
 import type { PgSwarmStats } from './pg-swarm.js';
 import { RecordedStoreLog } from './recorded-store-log.js';
 import { SwarmRng } from './rng.js';
@@ -41,7 +42,7 @@ import { LIVENESS_HORIZON_US, SETTINGS, drain, swarmHeader } from './run.js';
 import { SwarmWorker } from './worker.js';
 
 /** Leases are taken for an hour: they run out only when the run says so (see above). */
-const LEASE_MS = 3_600_000;
+export const LEASE_MS = 3_600_000;
 const TRACE_LENGTH = 40;
 
 export class PgSwarmRun {
@@ -61,7 +62,6 @@ export class PgSwarmRun {
   /** The run's own connection: lease expiry, and reading each event's epoch off the rows. */
   private admin!: PgStore;
   private rows!: pg.Client;
-  private readonly cutter: TransactionCutter;
 
   constructor(
     readonly seed: number,
@@ -73,8 +73,7 @@ export class PgSwarmRun {
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.streams.map((s) => s.queue)));
     this.clients = new PgSwarmClients(this);
-    this.cutter = new TransactionCutter(url);
-    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
+    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
   }
 
   note(what: string): void {
@@ -129,7 +128,7 @@ export class PgSwarmRun {
 
   private async operation(): Promise<void> {
     const r = this.rng;
-    const kind = r.weighted({ create: 30, command: 8, reload: 2, flush: 12, checkpoint: 2, worker: 3, expire: 5, takeover: 7, wake: 5, release: 2, crash: 3, restart: 3 });
+    const kind = r.weighted({ create: 30, command: 8, reload: 2, flush: 12, checkpoint: 2, worker: 3, expire: 5, takeover: 7, wake: 5, release: 2, crash: 3, race: 2, restart: 3 });
     switch (kind) {
       case 'create':
         return this.clients.create();
@@ -175,9 +174,11 @@ export class PgSwarmRun {
       }
       case 'crash': {
         const alive = this.nodes.filter((n) => n.alive);
-        if (alive.length > 0) await this.crash(r.pick(alive));
+        if (alive.length > 0) await crashNode(this, r.pick(alive));
         return;
       }
+      case 'race':
+        return raceAcquire(this);
       case 'restart': {
         const dead = this.nodes.filter((n) => !n.alive);
         if (dead.length > 0) await this.restart(r.pick(dead));
@@ -226,9 +227,9 @@ export class PgSwarmRun {
     if (nodes.length > 0) await this.takeover(s, r.pick(nodes));
   }
 
-  /** `node` tries to take the stream: acquire (a new epoch), read, check, fold, resume. */
-  async takeover(s: StreamTrack, node: SimNode): Promise<QueueOwner | null> {
-    const lease = await this.track(node.store.acquire(s.stream, node.name, LEASE_MS));
+  /** `node` tries to take the stream: acquire (a new epoch; or the outcome of one already made), read, check, fold, resume. */
+  async takeover(s: StreamTrack, node: SimNode, acquired?: Lease | null): Promise<QueueOwner | null> {
+    const lease = acquired !== undefined ? acquired : await this.track(node.store.acquire(s.stream, node.name, LEASE_MS));
     if ((lease === null) !== s.leaseHeld) {
       throw new SwarmCheckFailure('lease', `${s.stream}: ${node.name}'s acquire was ${lease === null ? 'refused' : `granted (epoch ${lease.epoch})`} while the lease was ${s.leaseHeld ? `held by ${s.owner}` : 'free (run out or released)'}`);
     }
@@ -358,48 +359,7 @@ export class PgSwarmRun {
     this.note(`checkpoint ${o}: the stream replays to its state`);
   }
 
-  /**
-   * The node stops at once: idle or with batches committed and not flushed; with a create's flush
-   * on its way (its transaction completes in the store, its answer is lost); or cut in the middle
-   * of that transaction (pg-cut.ts: rolled back by the store).
-   */
-  private async crash(node: SimNode): Promise<void> {
-    const owners = this.streams.flatMap((s) => s.owners.filter((o) => o.node === node && o.state !== 'gone'));
-    const how = owners.length === 0 ? 'idle' : this.rng.weighted({ idle: 5, 'mid-flush': 2, 'mid-transaction': 2 });
-    const die = (what: string): void => {
-      const unsent = owners.reduce((n, o) => n + o.log.unflushed, 0);
-      node.alive = false;
-      for (const o of owners) o.state = 'gone';
-      this.stats.crashes++;
-      this.note(`CRASH ${node.name}${what}: ${owners.length} queue(s) dropped, ${unsent} event(s) not yet in the store`);
-    };
-    const o = owners.length === 0 ? null : this.rng.pick(owners);
-    if (how === 'mid-flush' && o !== null) {
-      this.stats.crashesMidFlush++;
-      this.clients.createOn(o);
-      die(` with ${o}'s flush on its way`);
-    } else if (how === 'mid-transaction' && o !== null && o.stream.owner === o && o.fenced === null) {
-      const on = await this.cutter.cut(
-        o.stream.stream,
-        node.name,
-        () => {
-          this.clients.createOn(o);
-          if (o.log.unflushed === 0) return false; // the create was refused: no append to cut
-          this.flush(o).catch(() => undefined);
-          return true;
-        },
-        () => die(` in the middle of ${o}'s append transaction`),
-      );
-      if (on) this.stats.crashesMidTransaction++;
-      else die('');
-    } else {
-      die('');
-    }
-    await this.settle();
-    await node.store.close().catch(() => undefined);
-  }
-
-  private async restart(node: SimNode): Promise<void> {
+  async restart(node: SimNode): Promise<void> {
     const next = await this.openNode(node.slot);
     this.nodes[node.slot] = next;
     this.note(`${node.name} restarts as ${next.name}`);

@@ -29,6 +29,8 @@ export interface PgSwarmStats {
   crashesMidFlush: number;
   /** Crashes that cut a node's append transaction in the middle (pg-cut.ts): rolled back. */
   crashesMidTransaction: number;
+  /** Acquires sent while the stream's owner had an append inside its transaction. */
+  races: number;
   leaseExpiries: number;
   /** Acquires that took a stream (the first owner of each queue included). */
   handovers: number;

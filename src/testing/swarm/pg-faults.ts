@@ -1,0 +1,86 @@
+/**
+ * The PostgreSQL swarm's node faults that reach into a transaction (pg-run.ts): a node crashing,
+ * possibly in the middle of its append's transaction, and an acquire racing an append on the same
+ * stream's row (pg-cut.ts holds the transaction where it must be).
+ */
+import type { Lease } from '../../store/store.js';
+import { ACQUIRE_UPSERT, APPEND_INSERT, HeldPosition } from './pg-cut.js';
+import type { SimNode } from './pg-model.js';
+import { LEASE_MS, type PgSwarmRun } from './pg-run.js';
+
+/**
+ * The node stops at once: idle or with batches committed and not flushed; with a create's flush
+ * on its way (its transaction completes in the store, its answer is lost); or cut in the middle
+ * of that transaction (rolled back by the store).
+ */
+export async function crashNode(run: PgSwarmRun, node: SimNode): Promise<void> {
+  const owners = run.streams.flatMap((s) => s.owners.filter((o) => o.node === node && o.state !== 'gone'));
+  const how = owners.length === 0 ? 'idle' : run.rng.weighted({ idle: 5, 'mid-flush': 2, 'mid-transaction': 2 });
+  const die = (what: string): void => {
+    const unsent = owners.reduce((n, o) => n + o.log.unflushed, 0);
+    node.alive = false;
+    for (const o of owners) o.state = 'gone';
+    run.stats.crashes++;
+    run.note(`CRASH ${node.name}${what}: ${owners.length} queue(s) dropped, ${unsent} event(s) not yet in the store`);
+  };
+  const o = owners.length === 0 ? null : run.rng.pick(owners);
+  if (how === 'mid-flush' && o !== null) {
+    run.stats.crashesMidFlush++;
+    run.clients.createOn(o);
+    die(` with ${o}'s flush on its way`);
+  } else if (how === 'mid-transaction' && o !== null && o.stream.owner === o && o.fenced === null) {
+    // Only the stream's current epoch gets as far as the INSERT (a deposed one's UPDATE matches nothing).
+    const held = await HeldPosition.take(run.url, o.stream.stream);
+    try {
+      run.clients.createOn(o);
+      if (o.log.unflushed > 0) {
+        run.flush(o).catch(() => undefined);
+        const pid = await held.waiting(node.name, APPEND_INSERT);
+        die(` in the middle of ${o}'s append transaction`);
+        await held.terminate(pid);
+        run.stats.crashesMidTransaction++;
+      } else {
+        die(''); // the create was refused: no append to cut
+      }
+    } finally {
+      await held.release();
+    }
+  } else {
+    die('');
+  }
+  await run.settle();
+  await node.store.close().catch(() => undefined);
+}
+
+/**
+ * Another node acquires a stream while its owner's append is inside its transaction, holding the
+ * stream's row: the acquire waits for it. The append commits first (under the epoch it holds),
+ * then the acquire is decided: granted with a new epoch if the lease had run out (the owner is a
+ * zombie), refused if not. Then the takeover goes on as any other.
+ */
+export async function raceAcquire(run: PgSwarmRun): Promise<void> {
+  const r = run.rng;
+  const streams = run.streams.filter((s) => s.owner !== null && s.owner.node.alive && s.owner.state !== 'gone' && s.owner.fenced === null);
+  if (streams.length === 0) return;
+  const s = r.pick(streams);
+  const o = s.owner!;
+  const nodes = run.nodes.filter((n) => n.alive && !s.owners.some((x) => x.node === n && x.state !== 'gone'));
+  if (nodes.length === 0) return;
+  const node = r.pick(nodes);
+  let acquiring: Promise<Lease | null> | null = null;
+  const held = await HeldPosition.take(run.url, s.stream);
+  try {
+    run.clients.createOn(o);
+    if (o.log.unflushed === 0) return; // the create was refused: no append to race
+    run.flush(o).catch(() => undefined);
+    await held.waiting(o.node.name, APPEND_INSERT);
+    acquiring = run.track(node.store.acquire(s.stream, node.name, LEASE_MS));
+    await held.waiting(node.name, ACQUIRE_UPSERT);
+  } finally {
+    await held.release();
+  }
+  run.stats.races++;
+  run.note(`${node.name} acquires ${s.queue} while ${o}'s append holds the stream's row`);
+  await run.settle();
+  await run.takeover(s, node, await acquiring);
+}

@@ -90,7 +90,7 @@ export class Router {
       const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
       const queueMatch = QUEUE_PATH.exec(path) ?? STORY_PATH.exec(path);
       if (queueMatch !== null) {
-        const queue = decodeURIComponent(queueMatch[queueMatch.length - 1]!);
+        const queue = queueName(queueMatch[queueMatch.length - 1]!);
         return await this.toOwner(queue, req, res, forwarded);
       }
       if (QUEUES_PATH.test(path) && req.method === 'GET') return await this.listQueues(req, res);
@@ -201,6 +201,15 @@ export class Router {
     this.server.closeAllConnections();
     await closed;
     await this.agent.close();
+  }
+}
+
+/** A queue name from a path segment; bad percent-encoding is the caller's mistake, as on one node. */
+function queueName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('INVALID_PATH', `the queue name in the path is not valid percent-encoding: ${JSON.stringify(segment.slice(0, 200))}`);
   }
 }
 

@@ -79,6 +79,9 @@ describe('pushq serve --cluster', () => {
     const unknown = await fetch(`${three[0]!.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: {} }) });
     expect(unknown.status).toBe(404);
     await unknown.arrayBuffer();
+    const badPath = await fetch(`${three[0]!.api}/%E0%A4%A/tasks`);
+    expect(badPath.status).toBe(400);
+    expect(await badPath.text()).toContain('INVALID_PATH');
     const dashboard = await fetch(`${three[0]!.proc.url}/`);
     expect(dashboard.status).toBe(501);
     expect(await dashboard.text()).toContain('NOT_IN_CLUSTER_MODE');

@@ -25,6 +25,7 @@ import { RequestGuard } from '../server/security.js';
 import { PgStore } from '../store/pg-store.js';
 import { NODE_STREAM } from '../store/store-log.js';
 import { StoreError } from '../store/store.js';
+import { GroupCommitStore } from './group-commit.js';
 import { Membership, type QueueOwner } from './membership.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
@@ -48,6 +49,8 @@ export interface ClusterNodeOptions {
 export class ClusterNode implements RouterTable {
   readonly node = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly ownedQueues = new Map<string, OwnedQueue>();
+  /** Every owned queue's appends, one transaction per group (group-commit.ts). */
+  private readonly commits: GroupCommitStore;
   private readonly busy = new Set<string>();
   private owners = new Map<string, QueueOwner>();
   private ticker: NodeJS.Timeout | undefined;
@@ -63,7 +66,9 @@ export class ClusterNode implements RouterTable {
     readonly store: PgStore,
     private readonly leases: PgStore,
     private readonly membership: Membership,
-  ) {}
+  ) {
+    this.commits = new GroupCommitStore(store);
+  }
 
   /** Opens the store (refusing a bad one before anything is written), listens, joins. Throws StoreError or a listen error. */
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
@@ -203,7 +208,7 @@ export class ClusterNode implements RouterTable {
     const qc = this.options.config.queues.find((q) => q.name === queue)!;
     const config: QueueFileConfig = { ...this.options.config, queues: [qc] };
     const owned = await OwnedQueue.take({
-      store: this.store,
+      store: this.commits,
       leases: this.leases,
       node: this.node,
       queue,

@@ -119,7 +119,7 @@ export class Router {
     if (this.table.serveLocally(queue, req, res)) return;
     const body = await readBody(req);
     const first = this.target(queue, forwarded);
-    if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body), res);
+    if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body, forwarded), res);
     let out = first === null ? null : await this.forward(first.url, req, body, first.remote);
     if (!forwarded && (out === null || notTaken(out))) {
       await this.table.refresh();
@@ -135,20 +135,29 @@ export class Router {
   private target(queue: string, forwarded: boolean): { url: string; remote: boolean } | 'anywhere' | null {
     const local = this.table.local(queue);
     if (local !== undefined) return { url: local, remote: false };
+    if (!this.table.queues().includes(queue)) return 'anywhere';
     if (forwarded) throw new ClusterError('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`, true);
     const remote = this.table.remote(queue);
-    if (remote !== undefined) return { url: remote, remote: true };
-    return this.table.queues().includes(queue) ? null : 'anywhere';
+    return remote === undefined ? null : { url: remote, remote: true };
   }
 
-  /** A queue not in the configuration: any local service answers NOT_FOUND as a single node would. */
-  private async forwardAnywhere(queue: string, req: IncomingMessage, body: Buffer | null): Promise<Answer | ClusterError> {
+  /**
+   * A queue not in the configuration: any queue's service answers NOT_FOUND as a single node
+   * would; one of this node's, else (a node may own none) another node's, which answers it locally.
+   */
+  private async forwardAnywhere(queue: string, req: IncomingMessage, body: Buffer | null, forwarded: boolean): Promise<Answer | ClusterError> {
     // (Its body was read already, so it goes over HTTP: a rare call.)
     for (const q of this.table.owned()) {
       const url = this.table.local(q);
       if (url !== undefined) return this.forward(url, req, body, false);
     }
-    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and this node owns no queue to say so; retry`, true);
+    if (!forwarded) {
+      for (const q of this.table.queues()) {
+        const url = this.table.remote(q);
+        if (url !== undefined) return this.forward(url, req, body, true);
+      }
+    }
+    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and no node that owns a queue is known to say so; retry`, true);
   }
 
   /** The owner's answer, or the refusal to give when it did not answer. */

@@ -154,32 +154,59 @@ export class PgStore implements EventStore {
   }
 
   async append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number> {
-    const header = await this.header(stream);
-    if (header === null) throw new StoreError('STORE_FAILED', `${this.displayUrl}: stream ${stream} does not exist`);
-    // Encoded (and validated) before the transaction: a bad event is a bug, not a store failure.
-    const bodies = events.map((e) => encodeEvent(e, header.version));
-    const start = await this.tx(async (c) => {
-      const moved = await c.query<{ start: string }>(
-        'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 RETURNING next_position - $3 AS start',
-        [stream, epoch, bodies.length],
-      );
-      if (moved.rowCount !== 1) throw new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`);
-      const first = Number(moved.rows[0]!.start);
-      for (let from = 0; from < bodies.length; from += ROWS_PER_INSERT) {
-        const n = Math.min(ROWS_PER_INSERT, bodies.length - from);
-        const values: unknown[] = [];
-        const rows: string[] = [];
-        for (let i = 0; i < n; i++) {
-          rows.push(`($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`);
-          values.push(stream, first + from + i, epoch, bodies[from + i]);
+    const [result] = await this.appendMany([{ stream, epoch, events }]);
+    if (result instanceof StoreError) throw result;
+    return result!;
+  }
+
+  /**
+   * Appends batches to several streams in ONE transaction (a cluster node's group commit: one
+   * commit, one fsync, for every queue it owns), each fenced by its own epoch as `append` is. A
+   * fenced batch writes nothing and gets STORE_FENCED in its place; the others are committed. A
+   * failure of the transaction itself (the store lost) is thrown: then nothing was written.
+   * Results are in the order of `batches`: each batch's first position, or its refusal.
+   */
+  async appendMany(batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[] }[]): Promise<(number | StoreError)[]> {
+    const encoded: string[][] = [];
+    for (const b of batches) {
+      const header = await this.header(b.stream);
+      if (header === null) throw new StoreError('STORE_FAILED', `${this.displayUrl}: stream ${b.stream} does not exist`);
+      // Encoded (and validated) before the transaction: a bad event is a bug, not a store failure.
+      encoded.push(b.events.map((e) => encodeEvent(e, header.version)));
+    }
+    const results = await this.tx(async (c) => {
+      const out: (number | StoreError)[] = [];
+      for (let k = 0; k < batches.length; k++) {
+        const { stream, epoch } = batches[k]!;
+        const bodies = encoded[k]!;
+        // The fence: zero rows means a newer epoch owns the stream. Not an error to the
+        // transaction, so the other streams' batches still go in; this one writes nothing.
+        const moved = await c.query<{ start: string }>(
+          'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 RETURNING next_position - $3 AS start',
+          [stream, epoch, bodies.length],
+        );
+        if (moved.rowCount !== 1) {
+          out.push(new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`));
+          continue;
         }
-        await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
+        const first = Number(moved.rows[0]!.start);
+        for (let from = 0; from < bodies.length; from += ROWS_PER_INSERT) {
+          const n = Math.min(ROWS_PER_INSERT, bodies.length - from);
+          const values: unknown[] = [];
+          const rows: string[] = [];
+          for (let i = 0; i < n; i++) {
+            rows.push(`($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`);
+            values.push(stream, first + from + i, epoch, bodies[from + i]);
+          }
+          await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
+        }
+        out.push(first);
       }
-      return first;
+      return out;
     });
     this.stats.appendTransactions++;
-    this.stats.appendedEvents += bodies.length;
-    return start;
+    for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
+    return results;
   }
 
   async read(stream: string, position = 0): Promise<EngineEvent[]> {

@@ -76,9 +76,12 @@ describe('pushq serve --cluster', () => {
       expect(story.status, text).toBe(200);
       expect(text).toContain('b0');
     }
-    const unknown = await fetch(`${three[0]!.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: {} }) });
-    expect(unknown.status).toBe(404);
-    await unknown.arrayBuffer();
+    // An unknown queue is NOT_FOUND through every node, also one that owns no queue (rendezvous may leave one none).
+    for (const n of three) {
+      const unknown = await fetch(`${n.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: {} }) });
+      expect(unknown.status, n.id).toBe(404);
+      expect(await unknown.text()).toContain('UNKNOWN_QUEUE');
+    }
     const badPath = await fetch(`${three[0]!.api}/%E0%A4%A/tasks`);
     expect(badPath.status).toBe(400);
     expect(await badPath.text()).toContain('INVALID_PATH');

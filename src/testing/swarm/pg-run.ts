@@ -13,10 +13,11 @@
  * the store is replaced, and the run stays the same for the same seed.
  *
  * Every operation waits for the store calls it started before the next begins (`settle`), so a
- * seed gives the same run every time. A crash in the middle of a flush is a node that stops while
- * its transaction is on the way: the transaction completes in the store (committed, or refused
- * if fenced) and no answer reaches anyone.
+ * seed gives the same run every time. The faults inside a transaction (a node killed in the
+ * middle of its append, an acquire racing an append) are in pg-faults.ts, held at one point each
+ * by pg-cut.ts.
  */
+import pg from 'pg';
 import type { QueueFileConfig } from '../../core/queue-config.js';
 import { taskName } from '../../core/state.js';
 import { queueStream } from '../../cluster/membership.js';
@@ -25,7 +26,6 @@ import { VirtualDriver } from '../../engine/virtual-driver.js';
 import { encodeEvent } from '../../log/codec.js';
 import { replay, stateDigest } from '../../log/replay.js';
 import { fold } from '../../projections/fold.js';
-import pg from 'pg';
 import { PgStore } from '../../store/pg-store.js';
 import { StoreEventLog } from '../../store/store-log.js';
 import type { Lease } from '../../store/store.js';

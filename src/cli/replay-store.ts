@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileEventLog } from '../log/file-log.js';
 import { PgStore } from '../store/pg-store.js';
-import { queueStream } from '../cluster/membership.js';
 import { NODE_STREAM } from '../store/store-log.js';
-import { StoreError } from '../store/store.js';
+import { QUEUE_STREAM_PREFIX, StoreError, queueStream } from '../store/store.js';
 
 /** Events per batch of the exported file (a batch is what recovery keeps or drops whole). */
 const EXPORT_BATCH_EVENTS = 4096;
@@ -26,7 +25,7 @@ export function isStoreUrl(operand: string): boolean {
  */
 async function chooseStream(store: PgStore, queue: string | undefined): Promise<string> {
   if ((await store.header(NODE_STREAM)) !== null) return NODE_STREAM;
-  const queues = (await store.streams()).filter((s) => s.startsWith(queueStream(''))).map((s) => s.slice(queueStream('').length));
+  const queues = (await store.streams()).filter((s) => s.startsWith(QUEUE_STREAM_PREFIX)).map((s) => s.slice(QUEUE_STREAM_PREFIX.length));
   if (queues.length === 0) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no pushq serve log in this store`);
   if (queue === undefined) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs, one per queue: name one with --queue (${queues.join(', ')})`);
   if (!queues.includes(queue)) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no log of queue "${queue}" in this cluster's store (${queues.join(', ')})`);

@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import { describePgError } from '../store/pg-errors.js';
-import { redactUrl } from '../store/store.js';
+import { QUEUE_STREAM_PREFIX, redactUrl } from '../store/store.js';
 
 export const NODES_TABLE = `CREATE TABLE IF NOT EXISTS pushq_nodes (
   node TEXT PRIMARY KEY,
@@ -24,10 +24,8 @@ export const NODES_TABLE = `CREATE TABLE IF NOT EXISTS pushq_nodes (
 
 const MS = `* INTERVAL '1 millisecond'`;
 
-/** A queue's stream in the store: one ordered log per queue (docs/cluster.md). */
-export function queueStream(queue: string): string {
-  return `queue/${queue}`;
-}
+// One definition, in the store's layer; re-exported for code that imported it from here.
+export { queueStream } from '../store/store.js';
 
 export interface QueueOwner {
   queue: string;
@@ -87,9 +85,10 @@ export class Membership {
   async owners(): Promise<QueueOwner[]> {
     const r = await this.q<{ stream: string; owner: string; api_url: string; epoch: string }>(
       `SELECT s.stream, s.owner, n.api_url, s.epoch FROM pushq_streams s JOIN pushq_nodes n ON n.node = s.owner
-       WHERE s.lease_expires_at > now() AND s.stream LIKE 'queue/%'`,
+       WHERE s.lease_expires_at > now() AND s.stream LIKE $1`,
+      [`${QUEUE_STREAM_PREFIX}%`],
     );
-    return r.rows.map((row) => ({ queue: row.stream.slice('queue/'.length), node: row.owner, url: row.api_url, epoch: Number(row.epoch) }));
+    return r.rows.map((row) => ({ queue: row.stream.slice(QUEUE_STREAM_PREFIX.length), node: row.owner, url: row.api_url, epoch: Number(row.epoch) }));
   }
 
   /** Takes `node` out at once (a clean stop), and forgets nodes gone for an hour. */

@@ -21,9 +21,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueFileConfig } from '../config/types.js';
 import type { LogHeader } from '../log/event-log.js';
 import { PushqService, type ServiceOptions } from '../server/service.js';
-import type { EventStore } from '../store/store.js';
+import { queueStream, type EventStore } from '../store/store.js';
 import { LeasedLog } from './leased-log.js';
-import { queueStream } from './membership.js';
+
 
 /** What a queue's service shares with every other on the node (targets, security). */
 export type SharedServiceOptions = Omit<ServiceOptions, 'config' | 'configPath' | 'log' | 'replayed' | 'host' | 'port' | 'grpcPort' | 'dataLock'>;

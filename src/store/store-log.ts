@@ -17,7 +17,7 @@
 import type { EngineEvent } from '../core/events.js';
 import type { EventLog, LogHeader } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
-import { StoreError, type EventStore, type Lease } from './store.js';
+import { QUEUE_STREAM_PREFIX, StoreError, type EventStore, type Lease } from './store.js';
 
 export interface StoreLogOptions {
   /** Called once when the store refuses this writer's epoch (another node took the stream). */
@@ -156,7 +156,7 @@ export interface OpenedStoreLog {
 export async function openStoreLog(store: EventStore, owner: string, header: LogHeader, options: StoreLogOptions & { leaseMs?: number } = {}): Promise<OpenedStoreLog> {
   const stream = NODE_STREAM;
   // A cluster's store keeps one stream per queue (docs/cluster.md): a single node there would not see its tasks.
-  if ((await store.streams()).some((s) => s.startsWith('queue/'))) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs (pushq serve --cluster); run this node with --cluster too, or give it a store of its own`);
+  if ((await store.streams()).some((s) => s.startsWith(QUEUE_STREAM_PREFIX))) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs (pushq serve --cluster); run this node with --cluster too, or give it a store of its own`);
   const lease = await store.acquire(stream, owner, options.leaseMs ?? 30_000);
   if (lease === null) throw new StoreError('STORE_FAILED', `${store.displayUrl}: another pushq serve holds this store's log (its lease has not run out); one node per store until cluster mode`);
   const kept = await store.ensureStream(stream, header);

@@ -18,6 +18,14 @@ import type { LogHeader } from '../log/event-log.js';
 /** The stream that holds events of no one queue (ConfigApplied). */
 export const CONFIG_STREAM = '~config';
 
+/** What every queue stream's name starts with: a cluster keeps one stream per queue (docs/cluster.md). */
+export const QUEUE_STREAM_PREFIX = 'queue/';
+
+/** A queue's stream in a cluster's store. */
+export function queueStream(queue: string): string {
+  return QUEUE_STREAM_PREFIX + queue;
+}
+
 export interface Lease {
   stream: string;
   owner: string;

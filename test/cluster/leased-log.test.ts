@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultQueueFileConfig } from '../../src/config/defaults.js';
 import { LeasedLog } from '../../src/cluster/leased-log.js';
-import { queueStream } from '../../src/cluster/membership.js';
+import { queueStream } from '../../src/store/store.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { FileStore } from '../../src/store/file-store.js';

@@ -11,7 +11,9 @@
  *      its lease), and gives up the queues it owns that now hash elsewhere (a node joined);
  *   4. reads who owns which queue, for the router.
  * Each owned queue keeps its own lease between ticks (owned-queue.ts), so a slow tick never risks
- * a lease.
+ * a lease. The owned queues' appends share one transaction per group (group-commit.ts); calls
+ * come in through the router (router.ts), which hands those for owned queues to their services
+ * in process.
  *
  * Invariant: at most one epoch writes a queue's stream at a time (the store's fence), and a node
  * dispatches a queue only while it holds that queue's lease by its own monotonic clock.

@@ -90,7 +90,7 @@ async function runOne(seed) {
   const r = await runPgSwarm(seed, { adminUrl, ...(values.ops === undefined ? {} : { ops: whole('ops', values.ops) }), keep: values.keep === true });
   const s = r.stats;
   const d = s.deliveries;
-  const figures = `${s.nodes} nodes, ${s.queues} queues, ${s.ops} ops, ${s.crashes} crashes (${s.crashesMidFlush} mid-flush, ${s.crashesMidTransaction} mid-transaction), ${s.leaseExpiries} leases run out, ${s.races} acquires racing an append, ${s.handovers} takeovers (${s.refusedAcquires} acquires refused), ${s.fencedAppends} deposed appends refused, ${s.tasks} tasks (${s.acknowledged} acknowledged), ${s.events} events` + (d ? `; ${d.deliveries} deliveries, ${d.lostRecords} re-sent after a lost record, ${d.afterSuccess} after a 2xx` : '');
+  const figures = `${s.nodes} nodes, ${s.queues} queues, ${s.ops} ops, ${s.crashes} crashes (${s.crashesMidFlush} mid-flush, ${s.crashesMidTransaction} mid-transaction), ${s.leaseExpiries} leases run out, ${s.races} acquires racing an append, ${s.sharedFlushes} group flushes, ${s.handovers} takeovers (${s.refusedAcquires} acquires refused), ${s.fencedAppends} deposed appends refused, ${s.tasks} tasks (${s.acknowledged} acknowledged), ${s.events} events` + (d ? `; ${d.deliveries} deliveries, ${d.lostRecords} re-sent after a lost record, ${d.afterSuccess} after a 2xx` : '');
   const kept = r.database ? `database kept: ${r.database}${server ? ' (the throwaway server is removed at exit: --store postgres://... keeps it)' : ''}` : '';
   return { ok: r.ok, failure: r.failure, figures, kept };
 }

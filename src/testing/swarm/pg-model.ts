@@ -4,7 +4,8 @@
  *
  * A node stands for one `pushq serve --cluster` process: its own PgStore (its own connections, as
  * a process has), and for each queue it owns one kernel over a StoreEventLog of the queue's stream,
- * as src/cluster/owned-queue.ts runs one service per owned queue. An owner is one epoch of one
+ * as src/cluster/owned-queue.ts runs one service per owned queue; the logs append through the
+ * node's group commit, so batches of several queues flushed together share one transaction. An owner is one epoch of one
  * stream. It is:
  * - `live`: it holds the lease and runs (time advances its kernel, clients reach it);
  * - `zombie`: its lease ran out and the node does not know yet (a process paused or cut off past
@@ -14,6 +15,7 @@
  *   store must refuse once another epoch took the stream;
  * - `gone`: its node crashed, it gave the queue up, or it learnt it was deposed.
  */
+import { GroupCommitStore } from '../../cluster/group-commit.js';
 import type { VirtualDriver } from '../../engine/virtual-driver.js';
 import type { PgStore } from '../../store/pg-store.js';
 import type { Lease } from '../../store/store.js';
@@ -22,6 +24,8 @@ import type { RecordedStoreLog } from './recorded-store-log.js';
 
 export class SimNode {
   alive = true;
+  /** What its queues' logs append through: one transaction for every queue with a batch, as a node's (src/cluster/group-commit.ts). */
+  readonly commits: GroupCommitStore;
 
   constructor(
     /** Its slot (0..nodes-1): a restarted node comes back in the same slot with a new name. */
@@ -29,7 +33,9 @@ export class SimNode {
     /** Its name as a lease owner; a new one at each restart (as a node's name holds its pid). */
     readonly name: string,
     readonly store: PgStore,
-  ) {}
+  ) {
+    this.commits = new GroupCommitStore(store);
+  }
 }
 
 export type OwnerState = 'live' | 'zombie' | 'gone';

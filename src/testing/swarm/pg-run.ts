@@ -73,7 +73,7 @@ export class PgSwarmRun {
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.streams.map((s) => s.queue)));
     this.clients = new PgSwarmClients(this);
-    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
+    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
   }
 
   note(what: string): void {
@@ -143,10 +143,14 @@ export class PgSwarmRun {
         }
         return;
       case 'flush': {
+        // One queue's background flush, or every queue of a node at once (one group transaction,
+        // in which a deposed zombie's batch is refused and the others go in).
         const o = this.pickLive();
         if (o === null) return;
-        this.note(`flush ${o}`);
-        this.flush(o).catch(() => undefined);
+        const all = r.chance(0.5) ? this.streams.flatMap((s) => s.owners.filter((x) => x.node === o.node && x.node.alive && x.state !== 'gone')) : [o];
+        if (all.length > 1) this.stats.sharedFlushes++;
+        this.note(`flush ${all.join(', ')}`);
+        for (const x of all) this.flush(x).catch(() => undefined);
         return;
       }
       case 'checkpoint':
@@ -263,7 +267,7 @@ export class PgSwarmRun {
       throw new SwarmCheckFailure('restart-failed', `${s.stream} does not replay: ${(err as Error).message}`);
     }
     const log = new RecordedStoreLog(
-      new StoreEventLog(node.store, s.stream, header, lease, {
+      new StoreEventLog(node.commits, s.stream, header, lease, {
         onDeposed: (err) => {
           owner.fenced = err.message;
         },

@@ -31,6 +31,8 @@ export interface PgSwarmStats {
   crashesMidTransaction: number;
   /** Acquires sent while the stream's owner had an append inside its transaction. */
   races: number;
+  /** Flushes of several queues of one node at once: one transaction (its group commit) for all. */
+  sharedFlushes: number;
   leaseExpiries: number;
   /** Acquires that took a stream (the first owner of each queue included). */
   handovers: number;

@@ -218,6 +218,7 @@ export class ClusterNode implements RouterTable {
       header: this.options.headerFor(config),
       leaseMs: this.options.leaseMs,
       service: this.options.service,
+      onAcquired: (epoch) => this.options.report(`pushq serve: node ${this.node} taking queue ${queue} (epoch ${epoch}): replaying its stream`),
       onLost: (q, why) => {
         if (this.ownedQueues.get(q) === owned) this.ownedQueues.delete(q);
         this.options.report(`pushq serve: node ${this.node} lost queue ${q}: ${why}; stopped dispatching it`);

@@ -39,6 +39,8 @@ export interface OwnedQueueOptions {
   header: LogHeader;
   leaseMs: number;
   service: SharedServiceOptions;
+  /** Called once the lease is taken, before the stream is read and the queue's service starts (nothing dispatched yet). */
+  onAcquired?: (epoch: number) => void;
   /** Called once when ownership ends by itself (lease lost or deposed), after the service stopped. */
   onLost: (queue: string, why: string) => void;
 }
@@ -91,6 +93,7 @@ export class OwnedQueue {
     const sentAt = performance.now();
     const lease = await options.leases.acquire(stream, node, leaseMs);
     if (lease === null) return null;
+    options.onAcquired?.(lease.epoch);
     // Until the service runs, ownership that ends is only noted; the service, once started, is stopped at once.
     let owned: OwnedQueue | null = null;
     let lostEarly: string | null = null;

@@ -85,8 +85,9 @@ describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCON
     // Awake and deposed, it dispatches nothing until it owns a queue again (after the rebalance
     // gives it its share back); attempts it had handed to its HTTP client before the stop may
     // still go out as it wakes: at most its in-flight limit per queue, within the first moments.
+    // (It says `taking queue` once it holds a lease again, before that queue's service starts.)
     await waitUntil('the woken node rejoining (owning a queue again)', () => victim.lines.some((l) => l.atMs > wokenAt && l.text.includes('owns queue')), 20_000);
-    const rejoinedAt = victim.lines.find((l) => l.atMs > wokenAt && l.text.includes('owns queue'))!.atMs;
+    const rejoinedAt = victim.lines.find((l) => l.atMs > wokenAt && l.text.includes('taking queue'))!.atMs;
     const afterWake = victimWorker.received.filter((r) => r.atMs >= wokenAt && r.atMs < rejoinedAt);
     expect(afterWake.length).toBeLessThanOrEqual(MAX_CONCURRENT * victimQueues.length);
     expect(afterWake.filter((r) => r.atMs >= wokenAt + 1000)).toEqual([]);

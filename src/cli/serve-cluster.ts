@@ -37,6 +37,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
         insecurePublic: parsed.insecurePublic,
       },
       port: parsed.port,
+      grpcPort: parsed.grpcPort,
       ...(parsed.advertise === undefined ? {} : { advertiseUrl: parsed.advertise }),
       leaseMs: (parsed.leaseSeconds ?? CLUSTER_LEASE_SECONDS) * 1000,
       report: (line) => io.stdout(`${line}\n`),
@@ -63,7 +64,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
     const onHup = (): void => io.stderr('pushq serve: SIGHUP: a cluster node does not reload queue.yaml; restart the nodes one by one\n');
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}`);
     io.stdout(
-      `pushq serve: API ${node.url}/v2/projects/-/locations/-/queues · cluster node ${node.node} · store ${node.store.displayUrl} (PostgreSQL)` +
+      `pushq serve: API ${node.url}/v2/projects/-/locations/-/queues · gRPC ${new URL(node.url).hostname}:${node.grpcPort} · cluster node ${node.node} · store ${node.store.displayUrl} (PostgreSQL)` +
         ` · lease ${parsed.leaseSeconds ?? CLUSTER_LEASE_SECONDS} s · owns ${node.owned().join(', ') || '(none yet)'}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none'} · queues ${config.queues.map((q) => q.name).join(', ')}\n`,
     );

@@ -1,8 +1,8 @@
 /**
  * The nodes of a cluster and who owns which queue, in PostgreSQL beside the store's tables.
  *
- * `pushq_nodes` has one row per running node: its id, the URL its API answers on (where other
- * nodes forward calls for the queues it owns) and when its heartbeat runs out, in database time.
+ * `pushq_nodes` has one row per running node: its id, the URL its API answers on and the address
+ * of its gRPC API (where other nodes forward calls for the queues it owns) and when its heartbeat runs out, in database time.
  * A node is live while `expires_at > now()`: one that is killed or stopped drops out after one
  * lifetime, with no one having to notice it. The owner of a queue is read off the queue stream's
  * lease (`pushq_streams.owner`, written by the store's acquire), joined to the owner's row for its
@@ -18,6 +18,7 @@ import { QUEUE_STREAM_PREFIX, redactUrl } from '../store/store.js';
 export const NODES_TABLE = `CREATE TABLE IF NOT EXISTS pushq_nodes (
   node TEXT PRIMARY KEY,
   api_url TEXT NOT NULL,
+  grpc_address TEXT NOT NULL,
   started_at TIMESTAMPTZ NOT NULL,
   expires_at TIMESTAMPTZ NOT NULL
 )`;
@@ -31,6 +32,8 @@ export interface QueueOwner {
   queue: string;
   node: string;
   url: string;
+  /** HOST:PORT of the owner's gRPC API. */
+  grpc: string;
   epoch: number;
 }
 
@@ -67,11 +70,11 @@ export class Membership {
   }
 
   /** Announces `node` (or keeps it announced) for `ttlMs` more of database time. */
-  async heartbeat(node: string, apiUrl: string, ttlMs: number): Promise<void> {
+  async heartbeat(node: string, apiUrl: string, grpcAddress: string, ttlMs: number): Promise<void> {
     await this.q(
-      `INSERT INTO pushq_nodes (node, api_url, started_at, expires_at) VALUES ($1, $2, now(), now() + $3::BIGINT ${MS})
-       ON CONFLICT (node) DO UPDATE SET api_url = excluded.api_url, expires_at = excluded.expires_at`,
-      [node, apiUrl, Math.round(ttlMs)],
+      `INSERT INTO pushq_nodes (node, api_url, grpc_address, started_at, expires_at) VALUES ($1, $2, $3, now(), now() + $4::BIGINT ${MS})
+       ON CONFLICT (node) DO UPDATE SET api_url = excluded.api_url, grpc_address = excluded.grpc_address, expires_at = excluded.expires_at`,
+      [node, apiUrl, grpcAddress, Math.round(ttlMs)],
     );
   }
 
@@ -83,12 +86,12 @@ export class Membership {
 
   /** Every queue whose lease is held and not run out, with its owner's URL. */
   async owners(): Promise<QueueOwner[]> {
-    const r = await this.q<{ stream: string; owner: string; api_url: string; epoch: string }>(
-      `SELECT s.stream, s.owner, n.api_url, s.epoch FROM pushq_streams s JOIN pushq_nodes n ON n.node = s.owner
+    const r = await this.q<{ stream: string; owner: string; api_url: string; grpc_address: string; epoch: string }>(
+      `SELECT s.stream, s.owner, n.api_url, n.grpc_address, s.epoch FROM pushq_streams s JOIN pushq_nodes n ON n.node = s.owner
        WHERE s.lease_expires_at > now() AND s.stream LIKE $1`,
       [`${QUEUE_STREAM_PREFIX}%`],
     );
-    return r.rows.map((row) => ({ queue: row.stream.slice(QUEUE_STREAM_PREFIX.length), node: row.owner, url: row.api_url, epoch: Number(row.epoch) }));
+    return r.rows.map((row) => ({ queue: row.stream.slice(QUEUE_STREAM_PREFIX.length), node: row.owner, url: row.api_url, grpc: row.grpc_address, epoch: Number(row.epoch) }));
   }
 
   /** Takes `node` out at once (a clean stop), and forgets nodes gone for an hour. */

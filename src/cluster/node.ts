@@ -28,6 +28,7 @@ import { PgStore } from '../store/pg-store.js';
 import { NODE_STREAM } from '../store/store-log.js';
 import { StoreError } from '../store/store.js';
 import { GroupCommitStore } from './group-commit.js';
+import { GrpcFront, type GrpcTable } from './grpc-front.js';
 import { Membership, type QueueOwner } from './membership.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
@@ -40,6 +41,8 @@ export interface ClusterNodeOptions {
   headerFor: (config: QueueFileConfig) => LogHeader;
   service: SharedServiceOptions & { host?: string };
   port: number;
+  /** The gRPC API's port (0: a free one). */
+  grpcPort: number;
   /** The URL other nodes reach this node's API at (default: the bound address). */
   advertiseUrl?: string;
   leaseMs: number;
@@ -48,7 +51,7 @@ export interface ClusterNodeOptions {
   report: (line: string) => void;
 }
 
-export class ClusterNode implements RouterTable {
+export class ClusterNode implements RouterTable, GrpcTable {
   readonly node = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly ownedQueues = new Map<string, OwnedQueue>();
   /** Every owned queue's appends, one transaction per group (group-commit.ts). */
@@ -61,7 +64,9 @@ export class ClusterNode implements RouterTable {
   private stopping = false;
   private lastTickError: string | null = null;
   private router!: Router;
+  private grpc: GrpcFront | undefined;
   private apiUrl = '';
+  private grpcAddress = '';
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -97,11 +102,15 @@ export class ClusterNode implements RouterTable {
     }
     const node = new ClusterNode(options, store, leases, membership);
     try {
-      node.router = await Router.start(node, guard, options.service.host ?? '127.0.0.1', options.port, options.leaseMs + 5000);
+      const host = options.service.host ?? '127.0.0.1';
+      node.router = await Router.start(node, guard, host, options.port, options.leaseMs + 5000);
+      node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
+      node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
       await node.tick();
     } catch (err) {
       await node.router?.close().catch(() => undefined);
+      await node.grpc?.close().catch(() => undefined);
       await membership.close().catch(() => undefined);
       await leases.close().catch(() => undefined);
       await store.close().catch(() => undefined);
@@ -117,6 +126,22 @@ export class ClusterNode implements RouterTable {
 
   get port(): number {
     return this.router.port;
+  }
+
+  /** The port of the node's gRPC API. */
+  get grpcPort(): number {
+    return this.grpc?.port ?? 0;
+  }
+
+  // ---- GrpcTable ----
+
+  localGrpc(queue: string): string | undefined {
+    return this.ownedQueues.get(queue)?.grpcAddress;
+  }
+
+  remoteGrpc(queue: string): string | undefined {
+    const o = this.owners.get(queue);
+    return o === undefined || o.node === this.node ? undefined : o.grpc;
   }
 
   // ---- RouterTable ----
@@ -178,7 +203,7 @@ export class ClusterNode implements RouterTable {
     if (this.stopping) return;
     const { leaseMs } = this.options;
     try {
-      await this.membership.heartbeat(this.node, this.apiUrl, leaseMs);
+      await this.membership.heartbeat(this.node, this.apiUrl, this.grpcAddress, leaseMs);
       const live = await this.membership.liveNodes();
       if (!live.includes(this.node)) live.push(this.node);
       for (const queue of this.queues()) {
@@ -245,6 +270,7 @@ export class ClusterNode implements RouterTable {
     clearInterval(this.ticker);
     await this.ticking;
     await this.router.close();
+    await this.grpc?.close();
     while (this.busy.size > 0) await new Promise((r) => setTimeout(r, 20));
     const all = [...this.ownedQueues.values()];
     this.ownedQueues.clear();

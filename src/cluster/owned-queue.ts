@@ -6,8 +6,8 @@
  * Taking a queue: acquire its lease (a new epoch: every earlier writer is fenced from here on),
  * read the stream, start the service on it (the same restart path as a file log: fold, end the
  * attempts the last owner left in flight so they are retried, rebuild timers, apply the queue's
- * configuration if it changed). The service listens on 127.0.0.1, port chosen by the system; only
- * this node's router talks to it.
+ * configuration if it changed). The service listens on 127.0.0.1 (REST and gRPC), ports chosen by
+ * the system; only this node's router and gRPC front talk to it.
  *
  * Keeping it: the lease is renewed every quarter of its lifetime, on connections appends do not use; each success moves the local
  * validity (leased-log.ts) to `sent + ttl − margin`. A watchdog ends ownership when that instant
@@ -82,6 +82,11 @@ export class OwnedQueue {
     return new URL(this.service.url).host;
   }
 
+  /** `127.0.0.1:PORT` of the queue's gRPC service (only this node's gRPC front calls it). */
+  get grpcAddress(): string {
+    return `127.0.0.1:${this.service.grpcPort ?? 0}`;
+  }
+
   get replayedEvents(): number {
     return this.service.replayedEvents;
   }
@@ -107,7 +112,7 @@ export class OwnedQueue {
     const timers = keepLease(log, options, lost);
     try {
       const events = await store.read(stream);
-      const service = await PushqService.start({ ...options.service, config: options.config, log, replayed: events, host: '127.0.0.1', port: 0, grpcPort: null });
+      const service = await PushqService.start({ ...options.service, config: options.config, log, replayed: events, host: '127.0.0.1', port: 0, grpcPort: 0 });
       owned = new OwnedQueue(options.queue, lease.epoch, service, options, timers);
     } catch (err) {
       clearInterval(timers.renewer);

@@ -6,11 +6,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { PG_PASSWORD, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { busiest, count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+
+// The client library asks no cloud metadata server for credentials (there is none here).
+process.env['METADATA_SERVER_DETECTION'] = 'none';
 
 let pgc: PgCluster;
 let dir: string;
@@ -89,13 +94,37 @@ describe('pushq serve --cluster', () => {
     expect(dashboard.status).toBe(501);
     expect(await dashboard.text()).toContain('NOT_IN_CLUSTER_MODE');
 
+    // The gRPC API too: a task created through each node's gRPC port on every queue, read back through another node's.
+    const clients = three.map((n) => new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: n.proc.grpcPort, sslCreds: grpc.credentials.createInsecure() }));
+    try {
+      for (let i = 0; i < 3; i++) {
+        for (let q = 0; q < 6; q++) {
+          const name = `projects/p/locations/l/queues/q${q}/tasks/g${i}x${q}`;
+          const [created] = await clients[i]!.createTask({ parent: `projects/p/locations/l/queues/q${q}`, task: { name, scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 3600 }, appEngineHttpRequest: { relativeUri: '/grpc' } } });
+          expect(created.name).toBe(name);
+          const [read] = await clients[(i + 1) % 3]!.getTask({ name });
+          expect(read.name).toBe(name);
+        }
+      }
+      const [queues] = await clients[0]!.listQueues({ parent: 'projects/p/locations/l' });
+      expect(queues.map((q) => q.name!.split('/').pop()).sort()).toEqual(['default', 'q0', 'q1', 'q2', 'q3', 'q4', 'q5']);
+      const again = await clients[2]!.createTask({ parent: 'projects/p/locations/l/queues/q1', task: { name: 'projects/p/locations/l/queues/q1/tasks/g0x1' } }).then(
+        () => null,
+        (err: { code: number; details: string }) => err,
+      );
+      expect(again?.code).toBe(grpc.status.ALREADY_EXISTS);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+
     // Each queue's events are in its own stream, written by one epoch (no node left).
     expect(await count(url, `SELECT count(DISTINCT stream) AS n FROM pushq_events WHERE stream LIKE 'queue/%'`)).toBe(7);
 
     // pushq replay reads one queue's log from the cluster's store; without --queue it names them.
     const replayed = await pushq(['replay', url, '--queue', 'q0', '--json']);
     expect(replayed.stderr).toBe('');
-    expect(JSON.parse(replayed.stdout).queues['q0'].tasks_total).toBe(50);
+    // 300 over 6 queues through REST, and one through each node's gRPC.
+    expect(JSON.parse(replayed.stdout).queues['q0'].tasks_total).toBe(53);
     const which = await pushq(['replay', url]);
     expect(which.code).toBe(1);
     expect(which.stderr).toContain('name one with --queue (default, q0, q1, q2, q3, q4, q5)');

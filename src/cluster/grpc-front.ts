@@ -1,0 +1,155 @@
+/**
+ * The gRPC API of a cluster node (`google.cloud.tasks.v2.CloudTasks` on `--grpc-port`): as the
+ * REST router (router.ts), any node takes a call for any queue and hands it to the queue's owner,
+ * unchanged: to the queue's own gRPC service on 127.0.0.1 when this node owns it, else to the
+ * owner node's gRPC front, marked forwarded (never forwarded twice). Messages travel as bytes;
+ * only the resource name is decoded, to find the queue. The owner answers a CreateTask once its
+ * batch is committed, so acknowledged means durable here too; its errors (status, message, the
+ * ErrorInfo and BadRequest details) come back as they are.
+ *
+ * ListQueues asks each queue's owner for its queue. Calls naming no queue of the configuration
+ * (IAM, queue create/update) go to any queue's service, which answers as a single node does.
+ * A queue with no reachable owner is UNAVAILABLE with QUEUE_OWNER_UNKNOWN or
+ * QUEUE_OWNER_UNAVAILABLE at the end of the message, as the REST router says it.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
+import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
+import type { ClusterErrorCode } from './errors.js';
+
+/** Marks a call one node's front has forwarded to another's. */
+const FORWARDED_KEY = 'x-pushq-forwarded-by';
+const QUEUE_IN = /^projects\/[^/]+\/locations\/[^/]+\/queues\/([^/]+)/;
+const LOCATION = /^projects\/[^/]+\/locations\/[^/]+$/;
+
+export interface GrpcTable {
+  readonly node: string;
+  /** `127.0.0.1:PORT` of the gRPC service of a queue this node owns now. */
+  localGrpc(queue: string): string | undefined;
+  /** `HOST:PORT` of the gRPC front of the node that owns `queue` (last look at the store). */
+  remoteGrpc(queue: string): string | undefined;
+  queues(): readonly string[];
+  owned(): readonly string[];
+}
+
+type Callback = grpc.sendUnaryData<Buffer>;
+const same = (b: Buffer): Buffer => b;
+
+function refusal(code: ClusterErrorCode, text: string): grpc.ServiceError {
+  return Object.assign(new Error(`${text} (${code})`), { code: grpc.status.UNAVAILABLE, details: `${text} (${code})`, metadata: new grpc.Metadata() });
+}
+
+export class GrpcFront {
+  private readonly clients = new Map<string, grpc.Client>();
+
+  private constructor(
+    private readonly server: grpc.Server,
+    readonly port: number,
+    private readonly table: GrpcTable,
+    private readonly forwardTimeoutMs: number,
+  ) {}
+
+  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number): Promise<GrpcFront> {
+    const p = cloudTasksProtos();
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX });
+    let front: GrpcFront | undefined;
+    const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const implementation: grpc.UntypedServiceImplementation = {};
+    for (const method of p.service.methodsArray) {
+      const path = `/${SERVICE_NAME}/${method.name}`;
+      definition[method.name] = { path, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
+      const requestType = method.resolvedRequestType as protobuf.Type;
+      implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback) => void front!.answer(method.name, path, requestType, call, callback);
+    }
+    server.addService(definition, implementation);
+    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+    const bound = await new Promise<number>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, n) => (err ? reject(err) : resolve(n))));
+    front = new GrpcFront(server, bound, table, forwardTimeoutMs);
+    return front;
+  }
+
+  private async answer(name: string, path: string, requestType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback): Promise<void> {
+    const forwarded = call.metadata.get(FORWARDED_KEY).length > 0;
+    let resource = '';
+    try {
+      const message = requestType.toObject(requestType.decode(call.request)) as { name?: unknown; parent?: unknown };
+      resource = typeof message.name === 'string' && message.name !== '' ? message.name : typeof message.parent === 'string' ? message.parent : '';
+    } catch {
+      // Not a message of its type: any queue's service answers INVALID_ARGUMENT as one node does.
+    }
+    if (name === 'ListQueues' && LOCATION.test(resource)) return this.listQueues(resource, call, callback, forwarded);
+    const queue = QUEUE_IN.exec(resource)?.[1];
+    const known = queue !== undefined && this.table.queues().includes(queue);
+    const local = known ? this.table.localGrpc(queue) : undefined;
+    if (local !== undefined) return this.forward(local, path, call.request, call.metadata, false, callback);
+    if (!known) return this.anywhere(path, call, callback, forwarded);
+    if (forwarded) return callback(refusal('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`));
+    const remote = this.table.remoteGrpc(queue);
+    if (remote === undefined) return callback(refusal('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`));
+    this.forward(remote, path, call.request, call.metadata, true, callback);
+  }
+
+  /** A call naming no queue of the configuration: any queue's service answers it as a single node would. */
+  private anywhere(path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
+    for (const q of this.table.owned()) {
+      const local = this.table.localGrpc(q);
+      if (local !== undefined) return this.forward(local, path, call.request, call.metadata, false, callback);
+    }
+    if (!forwarded) {
+      for (const q of this.table.queues()) {
+        const remote = this.table.remoteGrpc(q);
+        if (remote !== undefined) return this.forward(remote, path, call.request, call.metadata, true, callback);
+      }
+    }
+    callback(refusal('QUEUE_OWNER_UNKNOWN', 'no node that owns a queue is known to answer this call; retry'));
+  }
+
+  private forward(address: string, path: string, request: Buffer, incoming: grpc.Metadata, remote: boolean, callback: Callback): void {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      client = new grpc.Client(address, grpc.credentials.createInsecure());
+      this.clients.set(address, client);
+    }
+    const metadata = new grpc.Metadata();
+    for (const auth of incoming.get('authorization')) metadata.add('authorization', auth);
+    if (remote) metadata.set(FORWARDED_KEY, this.table.node);
+    client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
+      if (err !== null) return callback(err.code === grpc.status.UNAVAILABLE && err.metadata.get('grpc-status-details-bin').length === 0 && !/\(QUEUE_OWNER_/.test(err.details) ? refusal('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`) : err);
+      callback(null, answer ?? Buffer.alloc(0));
+    });
+  }
+
+  /** ListQueues: each queue's resource, asked of its owner (queues with no reachable owner now are left out). */
+  private listQueues(parent: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
+    const p = cloudTasksProtos();
+    const getQueue = p.root.lookupType('google.cloud.tasks.v2.GetQueueRequest');
+    const queueType = p.root.lookupType('google.cloud.tasks.v2.Queue');
+    const listType = p.root.lookupType('google.cloud.tasks.v2.ListQueuesResponse');
+    const path = `/${SERVICE_NAME}/GetQueue`;
+    const asks = this.table.queues().map(
+      (queue) =>
+        new Promise<protobuf.Message | null>((resolve) => {
+          const address = this.table.localGrpc(queue) ?? (forwarded ? undefined : this.table.remoteGrpc(queue));
+          if (address === undefined) return resolve(null);
+          const request = Buffer.from(getQueue.encode(getQueue.fromObject({ name: `${parent}/queues/${queue}` })).finish());
+          this.forward(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined, (err, answer) => resolve(err || !answer ? null : queueType.decode(answer)));
+        }),
+    );
+    void Promise.all(asks).then((found) => callback(null, Buffer.from(listType.encode(listType.create({ queues: found.filter((q) => q !== null) })).finish())));
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 1000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    for (const c of this.clients.values()) c.close();
+  }
+}

@@ -31,6 +31,8 @@ export class StoreEventLog implements EventLog {
   private failure: LogError | null = null;
   private deposed = false;
   private flushing: Promise<void> | null = null;
+  /** The flush that starts when the running one ends, shared by everyone who asked meanwhile. */
+  private nextFlush: Promise<void> | null = null;
   private closed = false;
   /** Transactions sent, and events in them (events per transaction, for the benchmark). */
   readonly stats = { transactions: 0, events: 0 };
@@ -76,11 +78,17 @@ export class StoreEventLog implements EventLog {
       });
       return this.flushing;
     }
-    const current = this.flushing;
-    return current.then(
-      () => this.flush(),
-      () => this.flush(),
-    );
+    // Every caller that arrives while a flush runs shares the ONE flush after it (whatever the
+    // running one's outcome). Chaining each caller on its own would queue them one transaction
+    // apiece, each carrying only what arrived meanwhile: no group commit under load.
+    if (this.nextFlush === null) {
+      const after = (): Promise<void> => {
+        this.nextFlush = null;
+        return this.flush();
+      };
+      this.nextFlush = this.flushing.then(after, after);
+    }
+    return this.nextFlush;
   }
 
   private async send(): Promise<void> {

@@ -3,43 +3,26 @@
  * node takes a CreateTask for any queue (forwarded to the owner, acknowledged once in the store),
  * every task is delivered once the cluster runs; a node that leaves cleanly hands its queues over.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
-import { PG_PASSWORD, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { busiest, count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { PG_PASSWORD } from '../helpers/pg-cluster.js';
+import { startWorker } from '../helpers/worker.js';
+import { busiest, count, createTasks, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 // The client library asks no cloud metadata server for credentials (there is none here).
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
-let pgc: PgCluster;
-let dir: string;
-const nodes: Node[] = [];
-const workers: Worker[] = [];
-
-beforeAll(async () => {
-  pgc = await startPgCluster();
-  dir = await mkdtemp(join(tmpdir(), 'pushq-cluster-'));
-}, 120_000);
-
-afterAll(async () => {
-  stopAll(nodes);
-  for (const w of workers) await w.close();
-  await pgc?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const fx = clusterFixture('pushq-cluster-');
+const { nodes, workers } = fx;
 
 describe('pushq serve --cluster', () => {
   it('spreads the queues over three nodes, takes creates on every node for every queue, delivers each task', async () => {
-    const url = await pgc.database();
+    const url = await fx.pg.database();
     const w = await startWorker(() => 200);
     workers.push(w);
-    const yaml = await writeQueueYaml(dir, queueYaml(6, 200, 20));
+    const yaml = await writeQueueYaml(fx.dir, queueYaml(6, 200, 20));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
     for (let i = 0; i < 3; i++) nodes.push(await startNode(args));
     const three = nodes.slice(0, 3);

@@ -3,12 +3,15 @@
  * the real PostgreSQL (test/helpers/pg-cluster.ts): what the cluster tests share. Each node's
  * output is kept with the time each line arrived, so a test can say what a node did when.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import pg from 'pg';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import type { Received } from '../helpers/worker.js';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import type { Received, Worker } from '../helpers/worker.js';
 
 export interface Line {
   atMs: number;
@@ -186,4 +189,30 @@ export function busiestSecond(received: readonly Received[]): number {
     most = Math.max(most, i - from + 1);
   }
   return most;
+}
+
+/** What every cluster test file starts: a throwaway PostgreSQL, a scratch directory, and the nodes and workers to stop at the end. */
+export interface ClusterFixture {
+  readonly pg: PgCluster;
+  readonly dir: string;
+  readonly nodes: Node[];
+  readonly workers: Worker[];
+}
+
+/** Registers the file's beforeAll/afterAll: PostgreSQL started and a directory made (`prefix`); every node killed, worker closed, both removed after. */
+export function clusterFixture(prefix: string): ClusterFixture {
+  const fx = { nodes: [] as Node[], workers: [] as Worker[] } as { pg: PgCluster; dir: string; nodes: Node[]; workers: Worker[] };
+  beforeAll(async () => {
+    fx.pg = await startPgCluster();
+    fx.dir = await mkdtemp(join(tmpdir(), prefix));
+  }, 120_000);
+  afterAll(async () => {
+    // A node a test left stopped (SIGSTOP) is woken first, so it exits as the others do.
+    for (const n of fx.nodes) if (n.proc.child.exitCode === null) n.proc.child.kill('SIGCONT');
+    stopAll(fx.nodes);
+    for (const w of fx.workers) await w.close();
+    await fx.pg?.stop();
+    if (fx.dir) await rm(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }

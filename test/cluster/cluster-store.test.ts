@@ -4,32 +4,15 @@
  * validity ends (calls answer 503, nothing dispatched), and when the store is back the nodes take
  * their queues again and carry on, nothing acknowledged lost.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
-import { PG_PASSWORD, freePort, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { PG_PASSWORD, freePort } from '../helpers/pg-cluster.js';
 import { startServe } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { count, createTasks, queueYaml, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { startWorker } from '../helpers/worker.js';
+import { count, createTasks, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
-let pgc: PgCluster;
-let dir: string;
-const nodes: Node[] = [];
-const workers: Worker[] = [];
-
-beforeAll(async () => {
-  pgc = await startPgCluster();
-  dir = await mkdtemp(join(tmpdir(), 'pushq-cluster-store-'));
-}, 120_000);
-
-afterAll(async () => {
-  stopAll(nodes);
-  for (const w of workers) await w.close();
-  await pgc?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const fx = clusterFixture('pushq-cluster-store-');
+const { nodes, workers } = fx;
 
 describe('pushq serve --cluster and its store', () => {
   it('refuses an unreachable store, wrong credentials, and the other mode’s store at start: exit 1, password hidden, nothing written', async () => {
@@ -40,7 +23,7 @@ describe('pushq serve --cluster and its store', () => {
     expect(unreachable.stderr).toContain('STORE_UNAVAILABLE');
     expect(unreachable.stderr).not.toContain('hunter2');
 
-    const url = await pgc.database();
+    const url = await fx.pg.database();
     const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', url.replace(PG_PASSWORD, 'not-the-password')]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('STORE_AUTH_FAILED');
@@ -48,14 +31,14 @@ describe('pushq serve --cluster and its store', () => {
     expect(await count(url, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name LIKE 'pushq_%'`)).toBe(0);
 
     // The two modes keep different streams; neither starts on the other's store.
-    const singleUrl = await pgc.database();
+    const singleUrl = await fx.pg.database();
     const single = await startServe(['--store', singleUrl], 60_000);
     single.child.kill('SIGTERM');
     expect(await single.exited).toBe(0);
     const clusterOnSingle = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', singleUrl]);
     expect(clusterOnSingle.code).toBe(1);
     expect(clusterOnSingle.stderr).toContain("holds a single node's log");
-    const clusterUrl = await pgc.database();
+    const clusterUrl = await fx.pg.database();
     const member = await startNode(['--store', clusterUrl, '--lease-seconds', '2']);
     await waitUntil('the node owning the default queue', () => member.lines.some((l) => l.text.includes('owns queue default')), 20_000);
     member.proc.child.kill('SIGTERM');
@@ -70,10 +53,10 @@ describe('pushq serve --cluster and its store', () => {
   }, 60_000);
 
   it('losing the store stops every queue in time (503, nothing dispatched); back, the nodes take their queues again, nothing acknowledged lost', async () => {
-    const url = await pgc.database();
+    const url = await fx.pg.database();
     const w = await startWorker(() => 200);
     workers.push(w);
-    const yaml = await writeQueueYaml(dir, queueYaml(4, 100, 10));
+    const yaml = await writeQueueYaml(fx.dir, queueYaml(4, 100, 10));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
     for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
     const two = nodes.slice(-2);
@@ -81,7 +64,7 @@ describe('pushq serve --cluster and its store', () => {
     const before = await createTasks(() => two, Array.from({ length: 40 }, (_, i) => ({ name: `b${i}`, queue: `q${i % 4}` })), 4, 20_000);
     expect(before.acknowledged.length + before.taken.length).toBe(40);
 
-    pgc.halt();
+    fx.pg.halt();
     let haltedAt = 0;
     try {
       haltedAt = Date.now();
@@ -97,7 +80,7 @@ describe('pushq serve --cluster and its store', () => {
         expect(((await res.json()) as { error: { status: string } }).error.status).toBe('UNAVAILABLE');
       }
     } finally {
-      pgc.resume();
+      fx.pg.resume();
     }
     await waitUntil('the queues owned again after the store returned', () => spread(two, 5), 20_000);
     const after = await createTasks(() => two, Array.from({ length: 40 }, (_, i) => ({ name: `a${i}`, queue: `q${i % 4}` })), 4, 20_000);

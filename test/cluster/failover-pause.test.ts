@@ -6,13 +6,9 @@
  *
  * Each node sends to its own worker, so the worker that received an attempt says which node sent it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { busiest, busiestSecond, createTasks, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { describe, expect, it } from 'vitest';
+import { startWorker } from '../helpers/worker.js';
+import { busiest, busiestSecond, createTasks, ownedBy, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 const QUEUES = 6;
 const RATE = 100;
@@ -20,28 +16,13 @@ const BUCKET = 10;
 const MAX_CONCURRENT = 10;
 const LEASE_SECONDS = 3;
 
-let pgc: PgCluster;
-let dir: string;
-const nodes: Node[] = [];
-const workers: Worker[] = [];
-
-beforeAll(async () => {
-  pgc = await startPgCluster();
-  dir = await mkdtemp(join(tmpdir(), 'pushq-cluster-pause-'));
-}, 120_000);
-
-afterAll(async () => {
-  for (const n of nodes) if (n.proc.child.exitCode === null) n.proc.child.kill('SIGCONT');
-  stopAll(nodes);
-  for (const w of workers) await w.close();
-  await pgc?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const fx = clusterFixture('pushq-cluster-pause-');
+const { nodes, workers } = fx;
 
 describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCONT', () => {
   it('its queues move; awake, it is fenced and stops dispatching them; nothing acknowledged is lost', async () => {
-    const url = await pgc.database();
-    const yaml = await writeQueueYaml(dir, queueYaml(QUEUES, RATE, BUCKET, MAX_CONCURRENT));
+    const url = await fx.pg.database();
+    const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUES, RATE, BUCKET, MAX_CONCURRENT));
     for (let i = 0; i < 3; i++) {
       // Slow answers: the owner has attempts in flight when it is stopped.
       const w = await startWorker(() => ({ status: 200, delayMs: 150 }));

@@ -1,4 +1,4 @@
-/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment error code the source defines, and no other. */
+/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment, store and cluster error code the source defines, and no other. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,14 @@ describe('docs/errors.md', () => {
 
   it('documents exactly the data directory error codes', () => {
     expect(documented('Data directory').sort()).toEqual(unionMembers('src/server/data-dir-lock.ts', 'DataDirErrorCode').sort());
+  });
+
+  it('documents exactly the store error codes', () => {
+    expect(documented('Store').sort()).toEqual(unionMembers('src/store/store.ts', 'StoreErrorCode').sort());
+  });
+
+  it('documents exactly the cluster error codes', () => {
+    expect(documented('Cluster').sort()).toEqual(unionMembers('src/cluster/errors.ts', 'ClusterErrorCode').sort());
   });
 
   it('names the configuration error code', () => {

@@ -190,15 +190,19 @@ export class PushqService {
     const kernel = d.kernel;
     let interrupted = 0;
     for (let id = 0; id < state.tasks.count; id++) if (state.tasks.attemptOpen[id] === 1) interrupted++;
-    try {
-      d.run((k) => resumeFromLog(k, options.config, settings));
-      await options.log.flush();
-    } catch (err) {
+    // A start that fails after the driver and the listener exist undoes both before it throws.
+    const abandonStart = async (err: unknown): Promise<never> => {
       d.detach();
       d.stop();
       await dispatcher.destroy();
       await new Promise((r) => server.close(r));
       throw err;
+    };
+    try {
+      d.run((k) => resumeFromLog(k, options.config, settings));
+      await options.log.flush();
+    } catch (err) {
+      await abandonStart(err);
     }
 
     const stories = new TaskStoryCache(options.log);
@@ -220,11 +224,7 @@ export class PushqService {
       try {
         grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(guard.authRequired ? { authorize: (a: string | undefined) => guard.acceptsAuthorization(a) } : {}) });
       } catch (err) {
-        d.detach();
-        d.stop();
-        await dispatcher.destroy();
-        await new Promise((r) => server.close(r));
-        throw err;
+        await abandonStart(err);
       }
     }
     handle = createApiHandler(ctx);

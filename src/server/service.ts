@@ -243,6 +243,11 @@ export class PushqService {
     this.server.emit('request', req, res);
   }
 
+  /** Connections the HTTP port holds open now (accepted by the server: REST, dashboard, /rpc_http). */
+  openConnections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  }
+
   get settings(): EngineSettings {
     return this.kernel.state.settings;
   }

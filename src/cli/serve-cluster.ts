@@ -2,8 +2,9 @@
  * `pushq serve --store postgres://... --cluster`: this process is one node of several on one
  * store (docs/cluster.md). The node takes its share of the queues, forwards calls for the others
  * to their owners, and on SIGINT/SIGTERM drains, releases its queues (the others take them at
- * their next tick, without waiting for a lease to run out) and leaves. SIGHUP is not served
- * (each node reads queue.yaml at start; restart the nodes one by one to change it).
+ * their next tick, without waiting for a lease to run out) and leaves. SIGHUP reloads this node's
+ * queue.yaml (node.ts, reload): a change for the whole cluster is the file changed on every
+ * machine and every node sent SIGHUP (docs/cluster.md).
  */
 import type { QueueFileConfig } from '../config/types.js';
 import { ClusterNode } from '../cluster/node.js';
@@ -25,6 +26,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
     node = await ClusterNode.start({
       storeUrl: parsed.store,
       config,
+      ...(parsed.config === undefined ? {} : { configPath: parsed.config }),
       headerFor: (c) => ({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(c) }),
       service: {
         targets: parsed.targets,
@@ -35,6 +37,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
         allowHttpTargets: parsed.allowHttpTargets,
         ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
         insecurePublic: parsed.insecurePublic,
+        allowReset: parsed.allowReset,
       },
       port: parsed.port,
       grpcPort: parsed.grpcPort,
@@ -61,7 +64,12 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
         },
       );
     };
-    const onHup = (): void => io.stderr('pushq serve: SIGHUP: a cluster node does not reload queue.yaml; restart the nodes one by one\n');
+    const onHup = (): void => {
+      node.reload().then(
+        (r) => io.stdout(`pushq serve: reload ${r.ok ? 'applied' : 'refused'}\n${r.lines.map((l) => `  ${l}\n`).join('')}`),
+        (err: unknown) => io.stderr(`pushq serve: reload failed: ${(err as Error).message}\n`),
+      );
+    };
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}`);
     io.stdout(
       `pushq serve: API ${node.url}/v2/projects/-/locations/-/queues · gRPC ${new URL(node.url).hostname}:${node.grpcPort} · cluster node ${node.node} · store ${node.store.displayUrl} (PostgreSQL)` +

@@ -32,11 +32,16 @@ import { GrpcFront, type GrpcTable } from './grpc-front.js';
 import { Membership, type QueueOwner } from './membership.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
+import { loadQueueConfigFile } from '../config/load.js';
+import { formatIssue } from '../config/issues.js';
+import type { ReloadOutcome } from '../server/api.js';
 import { Router, type RouterTable } from './router.js';
 
 export interface ClusterNodeOptions {
   storeUrl: string;
   config: QueueFileConfig;
+  /** Where `config` came from: reload (SIGHUP, POST /pushq/reload) reads it again. */
+  configPath?: string;
   /** The header of a new queue stream, for the queue file holding that queue alone. */
   headerFor: (config: QueueFileConfig) => LogHeader;
   service: SharedServiceOptions & { host?: string };
@@ -67,6 +72,9 @@ export class ClusterNode implements RouterTable, GrpcTable {
   private grpc: GrpcFront | undefined;
   private apiUrl = '';
   private grpcAddress = '';
+  /** queue.yaml as this node last read it (at start, or by a reload): placement and every queue taken use it. */
+  private config: QueueFileConfig;
+  private reloads: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -75,6 +83,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     private readonly membership: Membership,
   ) {
     this.commits = new GroupCommitStore(store);
+    this.config = options.config;
   }
 
   /** Opens the store (refusing a bad one before anything is written), listens, joins. Throws StoreError or a listen error. */
@@ -182,7 +191,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
   }
 
   queues(): readonly string[] {
-    return this.options.config.queues.map((q) => q.name);
+    return this.config.queues.map((q) => q.name);
   }
 
   owned(): readonly string[] {
@@ -232,8 +241,9 @@ export class ClusterNode implements RouterTable, GrpcTable {
   }
 
   private async take(queue: string): Promise<void> {
-    const qc = this.options.config.queues.find((q) => q.name === queue)!;
-    const config: QueueFileConfig = { ...this.options.config, queues: [qc] };
+    const file = this.config;
+    const config = queueFile(file, queue);
+    if (config === null) return; // removed by a reload since the tick placed it
     const owned = await OwnedQueue.take({
       store: this.commits,
       leases: this.leases,
@@ -256,12 +266,64 @@ export class ClusterNode implements RouterTable, GrpcTable {
     }
     this.ownedQueues.set(queue, owned);
     this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} events)`);
+    // A reload while the queue was being taken: it gets the file as it is now, as the queues already owned did.
+    if (this.config !== file) {
+      const now = queueFile(this.config, queue);
+      if (now === null) await this.giveUp(owned, 'it was removed from queue.yaml');
+      else await applyQueueFile(owned, now);
+    }
   }
 
   private async giveUp(owned: OwnedQueue, why: string): Promise<void> {
     this.ownedQueues.delete(owned.queue);
     await owned.release(this.options.handoverGraceMs ?? 2000);
     this.options.report(`pushq serve: node ${this.node} released queue ${owned.queue}: ${why}`);
+  }
+
+  /**
+   * Reads queue.yaml again (SIGHUP, POST /pushq/reload): an invalid file changes nothing. Each
+   * queue this node owns and the file still holds gets its new configuration (deploy semantics, as
+   * one node's reload); a queue the file no longer holds is given up (its stream and tasks stay in
+   * the store; no node takes it while the file lacks it); a new queue is placed at once (the tick
+   * runs). Queues taken later are taken with this file. One reload at a time, each reading the file
+   * at its turn.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const next = this.reloads.then(() => this.reloadNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
+    if (this.stopping) return { ok: false, lines: ['pushq is shutting down: no reload'] };
+    const path = this.options.configPath;
+    if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
+    const result = await loadQueueConfigFile(path);
+    if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
+    const before = new Set(this.queues());
+    this.config = result.config;
+    const lines = [`${path}: applied (${result.config.queues.length} queues) on node ${this.node}`, ...result.warnings.map(formatIssue)];
+    const applied: string[] = [];
+    for (const owned of [...this.ownedQueues.values()]) {
+      const file = queueFile(result.config, owned.queue);
+      if (file === null) {
+        this.run(owned.queue, () => this.giveUp(owned, 'it was removed from queue.yaml'));
+        lines.push(`queue ${owned.queue}: removed from queue.yaml; released (its tasks stay in the store)`);
+        continue;
+      }
+      try {
+        await applyQueueFile(owned, file);
+        applied.push(owned.queue);
+      } catch (err) {
+        lines.push(`queue ${owned.queue}: not applied here (${(err as Error).message}); its next owner applies its own file`);
+      }
+    }
+    if (applied.length > 0) lines.push(`applied to the queues this node owns: ${applied.sort().join(', ')}`);
+    const added = this.queues().filter((q) => !before.has(q));
+    if (added.length > 0) lines.push(`new queues, placed now: ${added.join(', ')}`);
+    void this.tick();
+    // A queue whose kernel refused (its lease just lost) gets the file from its next owner, which takes it with its own.
+    return { ok: true, lines };
   }
 
   /** Stops: no more calls, each owned queue drained up to `graceMs` and released, the node taken out of the table at once. */
@@ -280,4 +342,17 @@ export class ClusterNode implements RouterTable, GrpcTable {
     await this.leases.close().catch(() => undefined);
     await this.store.close().catch(() => undefined);
   }
+}
+
+/** The queue file with `queue` alone (what its kernel runs on), or null when the file lacks it. */
+function queueFile(file: QueueFileConfig, queue: string): QueueFileConfig | null {
+  const qc = file.queues.find((q) => q.name === queue);
+  return qc === undefined ? null : { ...file, queues: [qc] };
+}
+
+/** Applies a queue's new configuration to its kernel with deploy semantics (as one node's reload does), durable once it returns. */
+async function applyQueueFile(owned: OwnedQueue, config: QueueFileConfig): Promise<void> {
+  const service = owned.service;
+  service.driver.run((k) => k.applyConfig(config, k.state.settings));
+  await service.log.flush();
 }

@@ -11,9 +11,11 @@
  *   client ──► router(any node) ──HTTP──► router(owner) ──in process──► queue's service ──► store (fenced append)
  *                       └──────────── owned here: in process ─────────────┘
  *
- * The node answers itself: listing queues (it asks each owner for its queue), `/pushq/health`
- * (this node's id and the queues it owns). Everything else (the dashboard, reload, reset) is
- * refused with NOT_IN_CLUSTER_MODE.
+ * App Engine's `POST /rpc_http` goes the same way, routed by the queue its message names
+ * (rpc-front.ts). The node answers itself: listing queues (it asks each owner for its queue),
+ * `/pushq/health` (this node's id and the queues it owns), `POST /pushq/reload` (this node's
+ * queue.yaml), `POST /pushq/reset` (every queue, asked of its owner: reset.ts). Everything else
+ * (the dashboard) is refused with NOT_IN_CLUSTER_MODE.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +24,12 @@ import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
 import type { RequestGuard } from '../server/security.js';
+import { isRpcHttp } from '../server/appengine/rpc-http.js';
+import type { ReloadOutcome } from '../server/api.js';
+import { bufferedRequest } from './buffered-request.js';
 import { ClusterError } from './errors.js';
+import { resetEveryQueue } from './reset.js';
+import { RpcFront } from './rpc-front.js';
 
 /** Marks a call one router has forwarded to another. */
 export const FORWARDED_HEADER = 'x-pushq-forwarded-by';
@@ -52,14 +59,17 @@ export interface RouterTable {
   queues(): readonly string[];
   /** Queues this node owns now. */
   owned(): readonly string[];
+  /** Reads this node's queue.yaml again and applies it (SIGHUP, POST /pushq/reload). */
+  reload(): Promise<ReloadOutcome>;
 }
 
 export class Router {
   private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 4000 });
+  private readonly rpc = new RpcFront(this);
 
   private constructor(
     private readonly server: Server,
-    private readonly table: RouterTable,
+    readonly table: RouterTable,
     readonly url: string,
     /** How long a forwarded call may wait for the owner's answer: past a lease, the owner has lost the queue anyway. */
     private readonly forwardTimeoutMs: number,
@@ -88,14 +98,18 @@ export class Router {
     try {
       const path = req.url ?? '/';
       const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+      if (isRpcHttp(req)) return await this.rpc.answer(req, res, forwarded);
       const queueMatch = QUEUE_PATH.exec(path) ?? STORY_PATH.exec(path);
       if (queueMatch !== null) {
         const queue = queueName(queueMatch[queueMatch.length - 1]!);
         return await this.toOwner(queue, req, res, forwarded);
       }
       if (QUEUES_PATH.test(path) && req.method === 'GET') return await this.listQueues(req, res);
-      if (path.split('?')[0] === '/pushq/health') return send(res, 200, { node: this.table.node, owns: this.table.owned() });
-      throw new ClusterError('NOT_IN_CLUSTER_MODE', `${req.method} ${path.split('?')[0]} is not served by a cluster node: only the queues API (REST), on any node`);
+      const bare = path.split('?')[0];
+      if (bare === '/pushq/health') return send(res, 200, { node: this.table.node, owns: this.table.owned() });
+      if (bare === '/pushq/reset' && req.method === 'POST') return await resetEveryQueue(this, req, res, forwarded);
+      if (bare === '/pushq/reload' && req.method === 'POST') return await this.reload(req, res);
+      throw new ClusterError('NOT_IN_CLUSTER_MODE', `${req.method} ${bare} is not served by a cluster node: only the queues API (REST, gRPC, App Engine's /rpc_http), reload and reset, on any node`);
     } catch (err) {
       if (res.headersSent) {
         res.destroy();
@@ -108,6 +122,14 @@ export class Router {
     }
   }
 
+  /** POST /pushq/reload: this node reads its queue.yaml again (as SIGHUP does); every node has its own file. */
+  private async reload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await readBody(req);
+    const outcome = await this.table.reload();
+    if (!outcome.ok) throw new ApiError('CONFIG_INVALID', `queue.yaml was not applied:\n${outcome.lines.join('\n')}`, 'queue.yaml');
+    send(res, 200, { applied: true, lines: outcome.lines });
+  }
+
   /**
    * Sends the call to the queue's owner. The body is read first (bounded as the API bounds it), so
    * that a call that finds the queue moved (the owner known at the last tick no longer has it, or
@@ -115,16 +137,20 @@ export class Router {
    * Only a call that surely reached no queue's service is sent again: a create whose answer was
    * lost may have been taken, and sending it again could add an unnamed task twice.
    */
-  private async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
-    if (this.table.serveLocally(queue, req, res)) return;
-    const body = await readBody(req);
+  async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean, read?: Buffer): Promise<void> {
+    if (this.table.serveLocally(queue, read === undefined ? req : bufferedRequest(req, read), res)) return;
+    const body = read ?? (await readBody(req));
     const first = this.target(queue, forwarded);
     if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body, forwarded), res);
     let out = first === null ? null : await this.forward(first.url, req, body, first.remote);
     if (!forwarded && (out === null || notTaken(out))) {
       await this.table.refresh();
       const again = this.target(queue, forwarded);
-      if (again !== null && again !== 'anywhere' && (first === null || again.url !== first.url)) out = await this.forward(again.url, req, body, again.remote);
+      if (again !== null && again !== 'anywhere' && (first === null || again.url !== first.url)) {
+        // It moved here meanwhile: its service answers in process.
+        if (!again.remote && this.table.serveLocally(queue, bufferedRequest(req, body ?? Buffer.alloc(0)), res)) return;
+        out = await this.forward(again.url, req, body, again.remote);
+      }
     }
     if (out === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`, true);
     if (out instanceof ClusterError) throw out;
@@ -132,7 +158,7 @@ export class Router {
   }
 
   /** Where a call for `queue` goes: this node's service, another node's router, any service (an unknown queue), or nowhere known. */
-  private target(queue: string, forwarded: boolean): { url: string; remote: boolean } | 'anywhere' | null {
+  target(queue: string, forwarded: boolean): { url: string; remote: boolean } | 'anywhere' | null {
     const local = this.table.local(queue);
     if (local !== undefined) return { url: local, remote: false };
     if (!this.table.queues().includes(queue)) return 'anywhere';
@@ -145,7 +171,7 @@ export class Router {
    * A queue not in the configuration: any queue's service answers NOT_FOUND as a single node
    * would; one of this node's, else (a node may own none) another node's, which answers it locally.
    */
-  private async forwardAnywhere(queue: string, req: IncomingMessage, body: Buffer | null, forwarded: boolean): Promise<Answer | ClusterError> {
+  async forwardAnywhere(queue: string, req: Call, body: Uint8Array | null, forwarded: boolean): Promise<Answer | ClusterError> {
     // (Its body was read already, so it goes over HTTP: a rare call.)
     for (const q of this.table.owned()) {
       const url = this.table.local(q);
@@ -161,7 +187,7 @@ export class Router {
   }
 
   /** The owner's answer, or the refusal to give when it did not answer. */
-  private async forward(base: string, req: IncomingMessage, body: Buffer | null, remote: boolean): Promise<Answer | ClusterError> {
+  async forward(base: string, req: Call, body: Uint8Array | null, remote: boolean): Promise<Answer | ClusterError> {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headers[k] = v;
     if (remote) headers[FORWARDED_HEADER] = this.table.node;
@@ -177,7 +203,7 @@ export class Router {
     }
   }
 
-  private answerWith(out: Answer | ClusterError, res: ServerResponse): void {
+  answerWith(out: Answer | ClusterError, res: ServerResponse): void {
     if (out instanceof ClusterError) throw out;
     res.writeHead(out.status, out.headers);
     res.end(out.body);
@@ -222,7 +248,15 @@ function queueName(segment: string): string {
   }
 }
 
-interface Answer {
+/** What a hop needs of a call: its method, target and headers (an IncomingMessage, or a part of one). */
+export interface Call {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: IncomingMessage['headers'];
+}
+
+/** An owner's answer, read whole. */
+export interface Answer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
@@ -231,11 +265,12 @@ interface Answer {
 /** The call surely reached no queue's service (the owner refused the connection, or said it no longer owns the queue). */
 function notTaken(out: Answer | ClusterError): boolean {
   if (out instanceof ClusterError) return out.reachedNoService;
-  return out.status === 503 && out.headers[NOT_TAKEN_HEADER] === '1';
+  // Set only on a refusal: a 503 in the REST API's shape, or an /rpc_http answer (always 200).
+  return out.headers[NOT_TAKEN_HEADER] === '1';
 }
 
 /** The call's body, read whole (none for GET and HEAD); past twice the API's own limit the call is refused unread, as the API would. */
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+export async function readBody(req: IncomingMessage): Promise<Buffer | null> {
   const method = req.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') return null;
   const limit = 2 * REQUEST_BODY_BYTES_MAX;
@@ -250,7 +285,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+export function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);

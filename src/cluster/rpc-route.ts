@@ -1,0 +1,88 @@
+/**
+ * Where a cluster node sends an App Engine `POST /rpc_http` call (docs/cluster.md, "App Engine
+ * /rpc_http"): the remote_api envelope and the method's own message are decoded only as far as
+ * the queue names, with the message definitions of the one-node server (src/server/appengine).
+ * Pure: bytes and the configuration's queue names in, a plan out; nothing is answered here except
+ * the one refusal a cluster adds (a BulkAdd over queues with different owners).
+ *
+ * Invariants:
+ * - Anything this module cannot read (not a Request, another service, an unknown or refused
+ *   method, a message that does not decode) goes `anywhere`: any queue's service answers it as
+ *   one node does (PARSE_ERROR, CALL_NOT_FOUND, ...), so those answers have one definition.
+ * - A queue name the configuration does not hold never picks an owner: the service that gets the
+ *   call answers UNKNOWN_QUEUE for it, as one node does.
+ */
+import type protobuf from 'protobufjs';
+import { MESSAGES, utf8, type AddRequestMessage, type RemoteRequest } from '../server/appengine/messages.js';
+import { TaskQueueError } from '../server/appengine/rpc-errors.js';
+
+export type RpcPlan =
+  /** One queue's call: to that queue's owner, whole. */
+  | { kind: 'queue'; queue: string }
+  /** FetchQueueStats: each name asked of its queue's owner, the answers merged in the call's order. */
+  | { kind: 'stats'; envelope: RemoteRequest; names: string[] }
+  /** FetchQueues: each owner's queues, merged by name. */
+  | { kind: 'list'; envelope: RemoteRequest; maxRows: number }
+  /** No queue to route by: any queue's service answers as one node does. */
+  | { kind: 'anywhere' }
+  /** Refused here (nothing was sent anywhere). */
+  | { kind: 'refused'; error: TaskQueueError };
+
+/** Methods that name one queue in `queue_name`, and the message that carries it. */
+const ONE_QUEUE: Readonly<Record<string, protobuf.Type>> = {
+  Add: MESSAGES.AddRequest,
+  Delete: MESSAGES.DeleteRequest,
+  PurgeQueue: MESSAGES.PurgeQueueRequest,
+  PauseQueue: MESSAGES.PauseQueueRequest,
+  ForceRun: MESSAGES.ForceRunRequest,
+};
+
+const SERVICE = 'taskqueue';
+
+export function planRpc(body: Uint8Array, known: (queue: string) => boolean): RpcPlan {
+  let envelope: RemoteRequest;
+  try {
+    envelope = MESSAGES.Request.decode(body) as unknown as RemoteRequest;
+  } catch {
+    return { kind: 'anywhere' };
+  }
+  if (envelope.service_name !== SERVICE) return { kind: 'anywhere' };
+  const method = envelope.method;
+  try {
+    const type = Object.hasOwn(ONE_QUEUE, method) ? ONE_QUEUE[method] : undefined;
+    if (type !== undefined) return { kind: 'queue', queue: utf8((type.decode(envelope.request) as { queue_name?: Uint8Array }).queue_name) };
+    if (method === 'BulkAdd') return bulkAdd(MESSAGES.BulkAddRequest.decode(envelope.request) as { add_request?: AddRequestMessage[] }, known);
+    if (method === 'FetchQueueStats') {
+      const m = MESSAGES.FetchQueueStatsRequest.decode(envelope.request) as { queue_name?: Uint8Array[] };
+      return { kind: 'stats', envelope, names: (m.queue_name ?? []).map(utf8) };
+    }
+    if (method === 'FetchQueues') return { kind: 'list', envelope, maxRows: (MESSAGES.FetchQueuesRequest.decode(envelope.request) as { max_rows?: number }).max_rows ?? 0 };
+  } catch {
+    // The method's message does not decode: the service says PARSE_ERROR.
+  }
+  return { kind: 'anywhere' };
+}
+
+/**
+ * A batch goes whole to the owner of the one configured queue it names. App Engine's libraries
+ * send one queue per BulkAdd (Go `AddMulti(ctx, tasks, queue)`, Python `Queue.add([...])`, Java
+ * `Queue.add(Iterable)`), and the development server adds a batch to its first task's queue; a
+ * batch over several queues would be all-or-nothing only within each owner, so it is refused.
+ */
+function bulkAdd(m: { add_request?: AddRequestMessage[] }, known: (queue: string) => boolean): RpcPlan {
+  const queues = [...new Set((m.add_request ?? []).map((r) => utf8(r.queue_name)).filter(known))];
+  if (queues.length === 0) return { kind: 'anywhere' };
+  if (queues.length === 1) return { kind: 'queue', queue: queues[0]! };
+  return {
+    kind: 'refused',
+    error: new TaskQueueError(
+      'INVALID_REQUEST',
+      `taskqueue.BulkAdd names ${queues.length} queues (${queues.slice(0, 5).join(', ')}${queues.length > 5 ? ', ...' : ''}): in cluster mode one batch adds to one queue, as App Engine's libraries send it; nothing was added; send one BulkAdd per queue`,
+    ),
+  };
+}
+
+/** The envelope with another message of the same method: a part of a call split by owner. */
+export function withRequest(envelope: RemoteRequest, request: Uint8Array): Uint8Array {
+  return MESSAGES.Request.encode(MESSAGES.Request.create({ ...envelope, request })).finish();
+}

@@ -37,7 +37,7 @@ const CAUSE_DISABLED = HOLD_CAUSES.indexOf('disabled');
 const CAUSE_TRANSPORT = HOLD_CAUSES.indexOf('transport');
 
 /** A min-heap of (eta, task id) over two growable typed arrays. */
-class EtaHeap {
+export class EtaHeap {
   private etas = new Float64Array(16);
   private ids = new Float64Array(16);
   size = 0;

@@ -45,7 +45,7 @@ export class SeriesTooLongError extends Error {
   }
 }
 
-class QueueColumns {
+export class QueueColumns {
   readonly t: number[] = [];
   readonly counts: number[][] = SERIES_COUNT_FIELDS.map(() => []);
   readonly ready: number[] = [];

@@ -31,7 +31,7 @@ export interface QueueStats {
   completion_seconds: { p50: number | null; p99: number | null; max: number | null };
 }
 
-class QueueAccumulator {
+export class QueueAccumulator {
   added = 0;
   succeeded = 0;
   failed = 0;

@@ -1,9 +1,11 @@
 /**
  * `pushq replay LOG --ui [--port N] [--host H] [--at T] [--repair]`: the dashboard of `pushq serve`,
- * read-only, over a recorded log (docs/dashboard.md). The log is read and indexed first
+ * read-only, over a recorded log (docs/dashboard.md). The log is read and folded first
  * (time-travel.ts), with `pushq replay`'s errors and warning, so a log that is not a pushq log,
  * is corrupt or from a newer pushq fails here with exit 1 before anything listens. Then the URL is
- * printed (with `?at=` for --at), and the server runs until SIGINT or SIGTERM (exit 0).
+ * printed (with `?at=` for --at) and the page can be used; the checkpoints that make moves of the
+ * cursor quick are taken afterwards, between requests (a second line says when they are all
+ * taken). The server runs until SIGINT or SIGTERM (exit 0).
  */
 import { ReplayServer } from '../server/replay-server.js';
 import { RecordedSource } from '../server/read-source.js';
@@ -43,7 +45,7 @@ function untilStopped(): { signal: Promise<string>; cancel: () => void } {
 /** Throws LogError, EventMisfitError, CliUsageError (the caller reports them as replay does). */
 export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   const started = performance.now();
-  const { index, recovered } = LogIndex.fromFile(a.log, { repair: a.repair });
+  const { index, recovered } = LogIndex.fromFile(a.log, { repair: a.repair, deferCheckpoints: true });
   const warning = droppedWarning(a.log, recovered);
   if (warning !== null) io.stderr(warning);
   const first = Number.isNaN(index.firstUs) ? 0 : index.firstUs;
@@ -73,7 +75,19 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
     `pushq replay: dashboard ${server.url}/${query} · ${a.log}: ${index.events} events over ${spanSeconds} s (${index.header.clock} clock), ` +
       `read in ${readSeconds} s${atNote} · read-only · Ctrl-C stops\n`,
   );
+  const indexStarted = performance.now();
+  const stopIndexing = new AbortController();
+  // Events fold identically in both passes, so the second cannot fail where the first did not;
+  // should it, the page goes on answering from the checkpoints taken (folding on from them).
+  const indexing = index.indexInBackground(undefined, stopIndexing.signal).then(
+    () => {
+      if (index.indexed) io.stdout(`pushq replay: time travel indexed: ${index.checkpointCount} checkpoints in ${((performance.now() - indexStarted) / 1000).toFixed(2)} s\n`);
+    },
+    (err: unknown) => io.stderr(`pushq replay: time-travel index not finished (moves of the cursor fold on from the last checkpoint taken): ${(err as Error).message}\n`),
+  );
   const signal = await stopped.signal;
+  stopIndexing.abort();
+  await indexing;
   await server.close();
   io.stdout(`pushq replay: ${signal}: stopped\n`);
   return EXIT_OK;

@@ -17,6 +17,14 @@
  * A task's story at T folds only from the checkpoint before the task was added, and stops once the
  * task has ended with no attempt left open.
  *
+ * Checkpoints may be deferred (`deferCheckpoints`, for `pushq replay --ui`): the pass that reads the
+ * log then only folds and keeps the events, so the world at the log's end can be shown as soon as
+ * the log is read (the copies cost more than the fold itself), and `indexInBackground` takes the
+ * checkpoints afterwards with a second fold over the kept events, a slice at a time between other
+ * work. Any instant is answered meanwhile, from the last checkpoint taken so far: the same events
+ * through the same code, only more of them to fold. Once the second fold has caught up, the first is
+ * dropped and the second goes on as the only one.
+ *
  * A live service extends its index as its log grows (`extendFile`, `extendEvents`).
  */
 import { findTaskId, requireQueue } from '../core/decide.js';
@@ -100,6 +108,15 @@ export class TaskNotFoundError extends Error {
   override name = 'TaskNotFoundError';
 }
 
+/** Options of an index: checkpoint spacing, and whether the checkpoints wait for `indexInBackground`. */
+export interface IndexOptions {
+  checkpointEvery?: number;
+  deferCheckpoints?: boolean;
+}
+
+/** Work done per slice of `indexInBackground` before other work gets its turn, ms. */
+const SLICE_MS = 8;
+
 export class LogIndex {
   /** First and last event times (µs in the log's clock); NaN while the log has no event. */
   firstUs = NaN;
@@ -108,20 +125,38 @@ export class LogIndex {
   position: LogPosition | null = null;
   /** Bytes of a stored copy not shared with the one before, summed (for the benchmark). */
   checkpointBytes = 0;
+  /** The checkpointing fold's read models and fold: every checkpoint is a copy of these. */
   private readonly models = newReadModels();
   private readonly fold: EventFold;
+  /**
+   * While checkpoints are deferred and not caught up: the fold that reads ahead (every event kept
+   * so far), which `end()` shows. Null once the checkpointing fold has caught up.
+   */
+  private ahead: { models: ReadModels; fold: EventFold } | null = null;
   private readonly checkpoints: Checkpoint[] = [];
-  /** segments[i] holds the events from checkpoint i to checkpoint i + 1. */
+  /** segments[i] holds events i·every to (i + 1)·every − 1: the ones between checkpoints i and i + 1. */
   private readonly segments: MemoryEventLog[] = [];
   private readonly copier = new FoldCopier();
+  /** Events kept, and the latest time among them. */
+  private kept = 0;
   private maxTUs = -Infinity;
+  /** The latest time among the events the checkpointing fold applied. */
+  private foldedMaxTUs = -Infinity;
+  /** The checkpointing fold's way through the kept events (null: start one where it stands). */
+  private pending: Iterator<EngineEvent> | null = null;
   private views: { atUs: number; view: FoldView }[] = [];
 
   constructor(
     readonly header: LogHeader,
     private readonly every = CHECKPOINT_EVENTS,
+    deferCheckpoints = false,
   ) {
     this.fold = new EventFold(projectionsOf(this.models), { misfit: 'report' });
+    if (deferCheckpoints) {
+      const models = newReadModels();
+      this.ahead = { models, fold: new EventFold(projectionsOf(models), { misfit: 'report' }) };
+    }
+    this.segments.push(new MemoryEventLog(header));
     this.checkpoint();
   }
 
@@ -129,10 +164,10 @@ export class LogIndex {
    * Reads a log file: a LogError (not a pushq log, newer format, corruption) or an
    * EventMisfitError as `pushq replay` raises them; `recovered` says what a torn tail dropped.
    */
-  static fromFile(path: string, options: ReadOptions & { checkpointEvery?: number } = {}): { index: LogIndex; recovered: Recovered } {
+  static fromFile(path: string, options: ReadOptions & IndexOptions = {}): { index: LogIndex; recovered: Recovered } {
     let index: LogIndex | undefined;
     const scan = scanEventLog(path, options, {
-      onHeader: (h) => (index = new LogIndex(h, options.checkpointEvery)),
+      onHeader: (h) => (index = new LogIndex(h, options.checkpointEvery, options.deferCheckpoints)),
       onEvent: (e) => (index as LogIndex).add(e),
     });
     const built = index as LogIndex;
@@ -142,7 +177,7 @@ export class LogIndex {
 
   /** Events applied. */
   get events(): number {
-    return this.fold.events;
+    return this.kept;
   }
 
   /** Checkpoints kept (the first, before any event, included). */
@@ -150,13 +185,59 @@ export class LogIndex {
     return this.checkpoints.length;
   }
 
+  /** Whether every checkpoint is taken (always, unless deferred and `indexInBackground` has not caught up). */
+  get indexed(): boolean {
+    return this.ahead === null;
+  }
+
   add(e: EngineEvent): void {
-    this.fold.apply(e);
+    if (this.kept % this.every === 0 && this.kept > 0) this.segments.push(new MemoryEventLog(this.header));
     (this.segments[this.segments.length - 1] as MemoryEventLog).append(e);
+    this.kept++;
     if (Number.isNaN(this.firstUs)) this.firstUs = e.t;
     this.lastUs = e.t;
     if (e.t > this.maxTUs) this.maxTUs = e.t;
+    if (this.ahead === null) this.applyNext(e);
+    else this.ahead.fold.apply(e);
+  }
+
+  /**
+   * Takes the deferred checkpoints, a slice at a time (other work, such as the server's requests,
+   * runs between slices); resolves once they are all taken, or at the first slice after `stop` is
+   * aborted (the index goes on answering, from the checkpoints taken). `onSlice` hears the progress.
+   */
+  async indexInBackground(onSlice?: (folded: number, kept: number) => void, stop?: AbortSignal): Promise<void> {
+    while (this.ahead !== null && stop?.aborted !== true) {
+      const until = performance.now() + SLICE_MS;
+      while (this.fold.events < this.kept && performance.now() < until) {
+        for (let i = 0; i < 1024 && this.fold.events < this.kept; i++) this.applyNext(this.nextKept());
+      }
+      if (this.fold.events === this.kept) {
+        // Caught up: the checkpointing fold is now the one that is ahead; the other is dropped.
+        this.ahead = null;
+        this.pending = null;
+      }
+      onSlice?.(this.fold.events, this.kept);
+      if (this.ahead !== null) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Applies a kept event to the checkpointing fold, and takes a checkpoint at its turn. */
+  private applyNext(e: EngineEvent): void {
+    this.fold.apply(e);
+    if (e.t > this.foldedMaxTUs) this.foldedMaxTUs = e.t;
     if (this.fold.events % this.every === 0) this.checkpoint();
+  }
+
+  /** The next kept event the checkpointing fold has not applied (there is one). */
+  private nextKept(): EngineEvent {
+    let next = this.pending?.next();
+    if (next === undefined || next.done === true) {
+      // A segment read to its end may have grown since (a live log): read on from where the fold stands.
+      this.pending = this.keptFrom(this.fold.events);
+      next = this.pending.next();
+    }
+    return next.value as EngineEvent;
   }
 
   /** Reads what a growing log file gained since the last read (a live service's own log, flushed). */
@@ -179,13 +260,13 @@ export class LogIndex {
   private checkpoint(): void {
     const copy = this.copier.copy({ state: this.fold.state, ...this.models }, new Set([this.fold.state.tasks.meta]));
     this.checkpointBytes += copy.ownBytes;
-    this.checkpoints.push({ events: this.fold.events, maxTUs: this.maxTUs, tasks: this.fold.state.tasks.count, copy });
-    this.segments.push(new MemoryEventLog(this.header));
+    this.checkpoints.push({ events: this.fold.events, maxTUs: this.foldedMaxTUs, tasks: this.fold.state.tasks.count, copy });
   }
 
   /** After every event: the fold itself (do not change it; it is not a copy). */
   end(): FoldView {
-    return { state: this.fold.state, ...this.models, events: this.fold.events };
+    const { fold, models } = this.ahead ?? { fold: this.fold, models: this.models };
+    return { state: fold.state, ...models, events: fold.events };
   }
 
   /**
@@ -261,11 +342,17 @@ export class LogIndex {
 
   /** Each event from the `first`-th on (0-based), until `done` says so. */
   private each(first: number, done: (e: EngineEvent) => boolean): void {
-    let skip = first - (this.checkpoints[this.lastCheckpoint((c) => c.events <= first)] as Checkpoint).events;
-    for (let s = this.lastCheckpoint((c) => c.events <= first); s < this.segments.length; s++) {
+    for (const e of this.keptFrom(first)) if (done(e)) return;
+  }
+
+  /** The kept events from the `first`-th on (0-based). */
+  private *keptFrom(first: number): Generator<EngineEvent> {
+    const segment = Math.floor(first / this.every);
+    let skip = first - segment * this.every;
+    for (let s = segment; s < this.segments.length; s++) {
       for (const e of this.segments[s] as MemoryEventLog) {
         if (skip > 0) skip--;
-        else if (done(e)) return;
+        else yield e;
       }
     }
   }

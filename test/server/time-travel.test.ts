@@ -137,6 +137,61 @@ describe('LogIndex', () => {
     }
   });
 
+  it('checkpoints deferred: the end at once, any instant before, during and after the background indexing as a fold from the start', async () => {
+    const { index } = LogIndex.fromFile(path, { checkpointEvery: 13, deferCheckpoints: true });
+    expect(index.indexed).toBe(false);
+    expect(index.checkpointCount).toBe(1);
+    expect(shown(index.end(), lastUs)).toEqual(shown(foldTo(lastUs), lastUs));
+    const instants = [0, 1_500_000, Math.floor(lastUs / 2), 2_010_000, lastUs - 1];
+    // Before any checkpoint but the first: folded from the start of the kept events.
+    for (const at of instants) expect(shown(index.at(at), at), `before, at ${at}`).toEqual(shown(foldTo(at), at));
+    // During: answers between slices, from whichever checkpoints exist by then.
+    const progress: number[] = [];
+    let asked = 0;
+    const done = index.indexInBackground((folded) => {
+      progress.push(folded);
+      const at = instants[asked++ % instants.length] as number;
+      expect(shown(index.at(at), at), `during, at ${at}`).toEqual(shown(foldTo(at), at));
+    });
+    await done;
+    expect(index.indexed).toBe(true);
+    expect(progress.at(-1)).toBe(index.events);
+    expect(index.checkpointCount).toBe(LogIndex.fromFile(path, { checkpointEvery: 13 }).index.checkpointCount);
+    for (const at of [...instants, lastUs]) expect(shown(index.at(at), at), `after, at ${at}`).toEqual(shown(foldTo(at), at));
+    // The story, told from the checkpoints taken in the background.
+    const collector = new TaskStoryCollector('own-retry', 'default');
+    foldLogFile(path, [collector], { until: lastUs });
+    expect(index.story('default', 'own-retry', lastUs).story).toEqual(collector.stories.at(-1));
+  });
+
+  it('checkpoints deferred on a big log: the indexing runs in slices, and the copies are the ones taken at once', async () => {
+    const big = join(dir, 'big-deferred.jsonl');
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('q', 500, { bucket_size: 500, max_concurrent_requests: 1000 })),
+      seed: 3,
+      log: (h) => createFileEventLogSync(big, h, { durable: false }),
+      worker: ({ random }) => ({ status: random() < 0.2 ? 503 : 200, latencyMs: 40 }),
+    });
+    sim.addWorkload({ queue: 'q', count: 20_000, ratePerSecond: 500 });
+    sim.runUntilIdle();
+    await sim.kernel.log.close();
+    const atOnce = LogIndex.fromFile(big, { checkpointEvery: 4_096 }).index;
+    const deferred = LogIndex.fromFile(big, { checkpointEvery: 4_096, deferCheckpoints: true }).index;
+    let slices = 0;
+    let partial = 0;
+    await deferred.indexInBackground((folded, kept) => {
+      slices++;
+      if (folded < kept) partial++;
+      // Asked between slices, with only some checkpoints taken: the same answer.
+      const at = ((slices * 7_919_000) % 40_000_000) + 1;
+      expect(stateDigest(deferred.at(at).state), `slice ${slices}, at ${at}`).toBe(stateDigest(atOnce.at(at).state));
+    });
+    expect(partial).toBeGreaterThan(0);
+    expect(deferred.checkpointCount).toBe(atOnce.checkpointCount);
+    expect(deferred.checkpointBytes).toBe(atOnce.checkpointBytes);
+    for (const at of [5_000_000, 20_000_000, 39_000_000]) expect(stateDigest(deferred.at(at).state), `at ${at}`).toBe(stateDigest(atOnce.at(at).state));
+  });
+
   it('a growing log: read again from where it stopped, the index is the index of the whole', async () => {
     const grown = join(dir, 'grown.jsonl');
     const sim = createSimulation({

@@ -1,0 +1,140 @@
+/**
+ * Reload and reset on a cluster: two `pushq serve --cluster` nodes on one PostgreSQL store.
+ *
+ * Reload: queue.yaml changed on disk and SIGHUP sent to every node: each node's owned queues get
+ * the new configuration (seen through every node), a removed queue is released and owned by no
+ * one, a new one is placed and takes tasks; an invalid file changes nothing and is reported; a
+ * queue that moves afterwards is taken with the reloaded file.
+ *
+ * Reset (`--allow-reset`): POST /pushq/reset on one node resets every queue of the cluster through
+ * its owner (tasks and tombstones gone, names reusable); without --allow-reset it is refused.
+ */
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { startWorker } from '../helpers/worker.js';
+import { ownedBy, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+
+const fx = clusterFixture('pushq-cluster-admin-');
+const { nodes, workers } = fx;
+
+function yaml(queues: Record<string, number>): string {
+  return `queue:\n${Object.entries(queues)
+    .map(([name, rate]) => `- name: ${name}\n  rate: ${rate}/s\n  bucket_size: 5\n`)
+    .join('')}`;
+}
+
+async function rateThrough(node: Node, queue: string): Promise<number | null> {
+  const res = await fetch(`${node.api}/${queue}`);
+  const body = (await res.json()) as { rateLimits?: { maxDispatchesPerSecond: number } };
+  return res.status === 200 ? (body.rateLimits?.maxDispatchesPerSecond ?? null) : null;
+}
+
+/** Waits for a node's output to hold `text` after line `from`. */
+async function said(node: Node, from: number, text: string): Promise<string> {
+  await waitUntil(`${node.id} saying "${text}"`, () => node.lines.slice(from).some((l) => l.text.includes(text)), 10_000);
+  return node.lines
+    .slice(from)
+    .map((l) => l.text)
+    .join('\n');
+}
+
+async function create(node: Node, queue: string, name: string, delayed = false): Promise<number> {
+  const res = await fetch(`${node.api}/${queue}/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${queue}/tasks/${name}`, ...(delayed ? { scheduleTime: new Date(Date.now() + 3_600_000).toISOString() } : {}), appEngineHttpRequest: { relativeUri: `/t/${queue}/${name}` } } }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('pushq serve --cluster: reload and reset', () => {
+  it('SIGHUP on every node applies the new queue.yaml to the queues each owns, drops a removed queue, places a new one; an invalid file changes nothing', async () => {
+    const url = await fx.pg.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const path = await writeQueueYaml(fx.dir, yaml({ q0: 100, q1: 100, q2: 100 }));
+    const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    const two = nodes.slice(0, 2);
+    const all = async (): Promise<string[]> => (await Promise.all(two.map(ownedBy))).flat().sort();
+    await waitUntil('the queues spread over the 2 nodes', () => spread(two, 4), 20_000);
+    for (const n of two) expect(await rateThrough(n, 'q0')).toBe(100);
+
+    await writeFile(path, yaml({ q0: 7, q2: 100, q3: 50 }));
+    const marks = two.map((n) => n.lines.length);
+    for (const n of two) n.proc.child.kill('SIGHUP');
+    for (const [i, n] of two.entries()) expect(await said(n, marks[i]!, 'reload applied')).toContain('applied (4 queues)');
+    await waitUntil('q1 released and q3 placed', async () => (await all()).join() === 'default,q0,q2,q3', 10_000);
+    for (const n of two) {
+      expect(await rateThrough(n, 'q0'), n.id).toBe(7);
+      expect(await rateThrough(n, 'q3'), n.id).toBe(50);
+      expect(await rateThrough(n, 'q1'), n.id).toBeNull();
+      expect(await create(n, 'q3', `new-${n.id.split(':')[1]}`)).toBe(200);
+    }
+    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/t/q3/new-')).length === 2, 10_000, 'the tasks of the new queue');
+
+    // An invalid file: reported with its place, nothing changed.
+    await writeFile(path, 'queue:\n- name: q0\n  rate: fast\n');
+    const mark = two[0]!.lines.length;
+    two[0]!.proc.child.kill('SIGHUP');
+    const report = await said(two[0]!, mark, 'reload refused');
+    expect(report).toMatch(/queue\.yaml:3:\d+ error/);
+    for (const n of two) expect(await rateThrough(n, 'q0')).toBe(7);
+    expect((await all()).join()).toBe('default,q0,q2,q3');
+
+    // The owner of q0 leaves: the other takes it with the file it reloaded, not the one it started with.
+    const owners = await Promise.all(two.map(ownedBy));
+    const leaving = two[owners.findIndex((o) => o.includes('q0'))]!;
+    const staying = two.find((n) => n !== leaving)!;
+    leaving.proc.child.kill('SIGTERM');
+    expect(await leaving.proc.exited).toBe(0);
+    await waitUntil('q0 taken by the other node', async () => (await ownedBy(staying)).includes('q0'), 10_000);
+    expect(await rateThrough(staying, 'q0')).toBe(7);
+    staying.proc.child.kill('SIGTERM');
+    expect(await staying.proc.exited).toBe(0);
+  }, 120_000);
+
+  it('POST /pushq/reset on one node resets every queue of the cluster through its owner; refused without --allow-reset', async () => {
+    const url = await fx.pg.database();
+    const w = workers[0]!;
+    const path = await writeQueueYaml(fx.dir, yaml({ q0: 100, q1: 100, q2: 100, q3: 100 }));
+    const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    const two = [await startNode([...args, '--allow-reset']), await startNode([...args, '--allow-reset'])];
+    nodes.push(...two);
+    await waitUntil('the queues spread over the 2 nodes', () => spread(two, 5), 20_000);
+    const queues = ['q0', 'q1', 'q2', 'q3'];
+    // Waiting tasks on every queue, and one run to the end (its name tombstoned).
+    for (const q of queues) {
+      for (let i = 0; i < 3; i++) expect(await create(two[i % 2]!, q, `wait-${i}`, true)).toBe(200);
+      expect(await create(two[0]!, q, 'ran')).toBe(200);
+    }
+    await w.waitFor((r) => queues.every((q) => r.some((x) => x.url === `/t/${q}/ran` && x.answered === 200)), 10_000, 'the tasks that run now');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const q of queues) expect(await create(two[1]!, q, 'ran')).toBe(409);
+
+    // Through the node that owns fewer queues: it asks the other for its own.
+    const owned = await Promise.all(two.map(ownedBy));
+    const caller = owned[0]!.length <= owned[1]!.length ? two[0]! : two[1]!;
+    const res = await fetch(`${caller.proc.url}/pushq/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const body = (await res.json()) as { reset: boolean; queues: string[] };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toEqual({ reset: true, queues: ['default', ...queues] });
+    for (const n of two) {
+      for (const q of queues) {
+        const list = (await (await fetch(`${n.api}/${q}/tasks`)).json()) as { tasks?: unknown[] };
+        expect(list.tasks ?? [], `${q} through ${n.id}`).toEqual([]);
+      }
+    }
+    // Tombstones are gone too: the names are free again.
+    for (const q of queues) expect(await create(two[1]!, q, 'ran', true)).toBe(200);
+
+    // A cluster started without --allow-reset refuses it, as one node does.
+    const other = await startNode(['--config', path, '--store', await fx.pg.database(), '--lease-seconds', '2', '--target', `default=${w.url}`]);
+    nodes.push(other);
+    await waitUntil('the lone node owns its queues', async () => (await ownedBy(other)).length === 5, 20_000);
+    const refused = await fetch(`${other.proc.url}/pushq/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('RESET_NOT_ALLOWED');
+  }, 120_000);
+});

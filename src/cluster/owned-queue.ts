@@ -4,10 +4,15 @@
  * `max_concurrent_requests` stay exact and local (docs/cluster.md).
  *
  * Taking a queue: acquire its lease (a new epoch: every earlier writer is fenced from here on),
- * read the stream, start the service on it (the same restart path as a file log: fold, end the
+ * read the stream from its latest fold snapshot (src/server/stream-snapshots.ts: restore it, read
+ * only the events after it; the whole stream when there is no usable one), start the service on it
+ * (the same restart path as a file log: fold, end the
  * attempts the last owner left in flight so they are retried, rebuild timers, apply the queue's
  * configuration if it changed). The service listens on 127.0.0.1 (REST and gRPC), ports chosen by
  * the system; only this node's router and gRPC front talk to it.
+ *
+ * While it is owned, a snapshot of the queue's fold is written every so many events, fenced by
+ * this epoch, so the next owner folds only what came after it.
  *
  * Keeping it: the lease is renewed every quarter of its lifetime, on connections appends do not use; each success moves the local
  * validity (leased-log.ts) to `sent + ttl − margin`. A watchdog ends ownership when that instant
@@ -21,12 +26,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueFileConfig } from '../config/types.js';
 import type { LogHeader } from '../log/event-log.js';
 import { PushqService, type ServiceOptions } from '../server/service.js';
+import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js';
 import { queueStream, type EventStore } from '../store/store.js';
 import { LeasedLog } from './leased-log.js';
 
 
 /** What a queue's service shares with every other on the node (targets, security). */
-export type SharedServiceOptions = Omit<ServiceOptions, 'config' | 'configPath' | 'log' | 'replayed' | 'host' | 'port' | 'grpcPort' | 'dataLock'>;
+export type SharedServiceOptions = Omit<ServiceOptions, 'config' | 'configPath' | 'log' | 'replayed' | 'snapshot' | 'host' | 'port' | 'grpcPort' | 'dataLock'>;
 
 export interface OwnedQueueOptions {
   store: EventStore;
@@ -41,6 +47,9 @@ export interface OwnedQueueOptions {
   service: SharedServiceOptions;
   /** Called once the lease is taken, before the stream is read and the queue's service starts (nothing dispatched yet). */
   onAcquired?: (epoch: number) => void;
+  /** Snapshot cadence (src/server/stream-snapshots.ts); tests shorten it. */
+  snapshotEveryEvents?: number;
+  snapshotCheckMs?: number;
   /** Called once when ownership ends by itself (lease lost or deposed), after the service stopped. */
   onLost: (queue: string, why: string) => void;
 }
@@ -62,6 +71,9 @@ export class OwnedQueue {
     readonly service: PushqService,
     private readonly options: OwnedQueueOptions,
     private readonly timers: LeaseTimers,
+    /** Where the replay at takeover started: the position of the snapshot restored, 0 without one. */
+    readonly replayedFrom: number,
+    readonly snapshots: SnapshotWriter,
   ) {}
 
   /** The local URL of the queue's service (only this node's router calls it). */
@@ -111,9 +123,32 @@ export class OwnedQueue {
     // Renewed from now on, not from when the service runs: reading a long stream may take a while.
     const timers = keepLease(log, options, lost);
     try {
-      const events = await store.read(stream);
-      const service = await PushqService.start({ ...options.service, config: options.config, log, replayed: events, host: '127.0.0.1', port: 0, grpcPort: 0 });
-      owned = new OwnedQueue(options.queue, lease.epoch, service, options, timers);
+      // From the latest snapshot when there is a usable one: only the events after it are read and folded.
+      const warn = (line: string): void => void process.stderr.write(`pushq serve: node ${node}: queue ${options.queue}: ${line}\n`);
+      const start = await readFromSnapshot(store, stream, log.header, warn);
+      log.durableEvents = start.from + start.tail.length;
+      const service = await PushqService.start({
+        ...options.service,
+        config: options.config,
+        log,
+        replayed: start.tail,
+        ...(start.snapshot === null ? {} : { snapshot: start.snapshot }),
+        host: '127.0.0.1',
+        port: 0,
+        grpcPort: 0,
+      });
+      const snapshots = new SnapshotWriter(service, {
+        store,
+        log,
+        epoch: lease.epoch,
+        lastPosition: start.from,
+        warn,
+        ...(options.snapshotEveryEvents === undefined ? {} : { everyEvents: options.snapshotEveryEvents }),
+        ...(options.snapshotCheckMs === undefined ? {} : { checkMs: options.snapshotCheckMs }),
+      });
+      owned = new OwnedQueue(options.queue, lease.epoch, service, options, timers, start.from, snapshots);
+      // The node's own lines go to stdout (serve-cluster.ts); this one says how much a takeover folded.
+      process.stdout.write(`pushq serve: node ${node} queue ${options.queue}: replayed ${start.tail.length} events from position ${start.from}${start.snapshot === null ? ' (no snapshot)' : ' (after its snapshot)'}\n`);
     } catch (err) {
       clearInterval(timers.renewer);
       clearInterval(timers.watchdog);
@@ -138,6 +173,7 @@ export class OwnedQueue {
 
   /** Stops the service; the final flush's refusal, if any (null when it went in or there was nothing). */
   private async stop(graceMs: number): Promise<string | null> {
+    this.snapshots.stop();
     clearInterval(this.timers.renewer);
     clearInterval(this.timers.watchdog);
     // A deposed log refuses the final flush (STORE_FENCED); what it held was never acknowledged.

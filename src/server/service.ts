@@ -19,7 +19,7 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
-import { DEFAULT_SETTINGS } from '../core/state.js';
+import { DEFAULT_SETTINGS, type EngineState } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
 import { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
@@ -38,7 +38,7 @@ import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
 import { LiveSource } from './read-source.js';
-import { newReadModels, projectionsOf } from './time-travel.js';
+import { newReadModels, projectionsOf, type ReadModels } from './time-travel.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 
@@ -53,8 +53,10 @@ export interface ServiceOptions {
   log: EventLog;
   /** The data directory's lock (openDataDir), released by close() after the log is closed. */
   dataLock?: { release(): Promise<unknown> };
-  /** Events already in `log` (a restart); empty or absent for a first start. */
+  /** Events already in `log` (a restart); empty or absent for a first start. After `snapshot`: the events after it. */
   replayed?: Iterable<EngineEvent>;
+  /** A restored fold snapshot (fold-snapshot.ts) of the log's first events: folded on from, instead of from nothing. */
+  snapshot?: { state: EngineState; models: ReadModels };
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
@@ -91,6 +93,8 @@ export class PushqService {
   /** The port of the gRPC API (`google.cloud.tasks.v2.CloudTasks`), or null when none is served. */
   readonly grpcPort: number | null;
   readonly history: AttemptHistory;
+  /** Every read model, fed live (a fold snapshot writes them beside the state). */
+  readonly models: ReadModels;
   /** Events replayed at start, and attempts found in flight then (re-dispatched). */
   readonly replayedEvents: number;
   readonly interruptedAttempts: number;
@@ -111,12 +115,13 @@ export class PushqService {
     private readonly ctx: ApiContext,
     private readonly options: ServiceOptions,
     private readonly grpc: GrpcService | null,
-    info: { url: string; port: number; history: AttemptHistory; replayed: number; interrupted: number; outage: LogOutageGuard },
+    info: { url: string; port: number; history: AttemptHistory; models: ReadModels; replayed: number; interrupted: number; outage: LogOutageGuard },
   ) {
     this.url = info.url;
     this.port = info.port;
     this.grpcPort = grpc?.port ?? null;
     this.history = info.history;
+    this.models = info.models;
     this.replayedEvents = info.replayed;
     this.interruptedAttempts = info.interrupted;
     // A flush that fails (a full disk) is retried by the next tick; the guard reports it once.
@@ -139,10 +144,10 @@ export class PushqService {
     const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets);
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     // Every read model of the service (the API's and the dashboard's), fed the restart's fold, then live.
-    const models = newReadModels();
+    const models = options.snapshot?.models ?? newReadModels();
     const { history, counters } = models;
     // This service's own log: an event that does not fit is an engine bug (AssertionError), not a bad file.
-    const restored = fold(options.replayed ?? [], projectionsOf(models), { misfit: 'assert' });
+    const restored = fold(options.replayed ?? [], projectionsOf(models), { misfit: 'assert', ...(options.snapshot === undefined ? {} : { state: options.snapshot.state }) });
     const state = restored.state;
     const replayed = restored.events;
     // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot
@@ -230,7 +235,7 @@ export class PushqService {
     handle = createApiHandler(ctx);
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: `http://${host}:${addr.port}`, port: addr.port, history, replayed, interrupted, outage });
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: `http://${host}:${addr.port}`, port: addr.port, history, models, replayed, interrupted, outage });
     ctx.reload = () => service.reload();
     return service;
   }

@@ -110,6 +110,8 @@ export class FileStore implements EventStore {
   putSnapshot(stream: string, epoch: number, position: number, bytes: Buffer): Promise<void> {
     return this.serial(async () => {
       this.fence(stream, epoch);
+      // A snapshot never replaces one at a later position (as in pg-store.ts).
+      if (((await this.getSnapshot(stream))?.position ?? -1) > position) return;
       const meta = Buffer.from(JSON.stringify({ position, epoch }) + '\n');
       writeAtomically(this.path(stream, SNAPSHOT_SUFFIX), Buffer.concat([meta, bytes]));
     });

@@ -226,16 +226,25 @@ export class PgStore implements EventStore {
     return r.rows.map((row) => row.stream);
   }
 
+  /**
+   * One statement, the fence in its WHERE: no lock on the stream's row, so a snapshot's body (MBs)
+   * never holds up the stream's appends. A stale epoch inserts nothing (STORE_FENCED). An acquire
+   * that commits while the statement runs may let the old epoch's snapshot in: harmless, as it
+   * covers only events already in the stream (stream-snapshots.ts), and a snapshot never replaces
+   * one at a later position.
+   */
   async putSnapshot(stream: string, epoch: number, position: number, bytes: Buffer): Promise<void> {
-    await this.tx(async (c) => {
-      const row = await c.query<{ epoch: string }>('SELECT epoch FROM pushq_streams WHERE stream = $1 FOR UPDATE', [stream]);
-      if (Number(row.rows[0]?.epoch) !== epoch) throw new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: snapshot by epoch ${epoch}, which is not the current epoch`);
-      await c.query(
-        `INSERT INTO pushq_snapshots (stream, position, epoch, body) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (stream) DO UPDATE SET position = excluded.position, epoch = excluded.epoch, body = excluded.body`,
-        [stream, position, epoch, bytes],
-      );
-    });
+    const r = await this.q(
+      `INSERT INTO pushq_snapshots (stream, position, epoch, body)
+       SELECT stream, $2::BIGINT, epoch, $3::BYTEA FROM pushq_streams WHERE stream = $1 AND epoch = $4::BIGINT
+       ON CONFLICT (stream) DO UPDATE SET position = excluded.position, epoch = excluded.epoch, body = excluded.body
+       WHERE pushq_snapshots.position <= excluded.position`,
+      [stream, position, bytes, epoch],
+    );
+    if (r.rowCount !== 0) return;
+    const current = await this.q<{ epoch: string }>('SELECT epoch FROM pushq_streams WHERE stream = $1', [stream]);
+    if (Number(current.rows[0]?.epoch) !== epoch) throw new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: snapshot by epoch ${epoch}, which is not the current epoch`);
+    // The current epoch, but a snapshot at a later position is already stored: it stays.
   }
 
   async getSnapshot(stream: string): Promise<StoredSnapshot | null> {

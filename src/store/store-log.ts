@@ -36,6 +36,11 @@ export class StoreEventLog implements EventLog {
   private closed = false;
   /** Transactions sent, and events in them (events per transaction, for the benchmark). */
   readonly stats = { transactions: 0, events: 0 };
+  /**
+   * Events of the stream known to be in the store: set by the opener from what it read, then moved
+   * on by each append (a fold snapshot may cover only these: snapshot-writer.ts). −1: not known.
+   */
+  durableEvents = -1;
 
   constructor(
     private readonly store: EventStore,
@@ -97,7 +102,8 @@ export class StoreEventLog implements EventLog {
     const events = this.pending;
     this.pending = [];
     try {
-      await this.store.append(this.stream, this.lease.epoch, events);
+      const position = await this.store.append(this.stream, this.lease.epoch, events);
+      this.durableEvents = position + events.length;
       this.stats.transactions++;
       this.stats.events += events.length;
       this.failure = null;

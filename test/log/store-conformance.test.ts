@@ -98,7 +98,7 @@ function storeConformance(name: string, open: () => Promise<{ store: EventStore;
       await store.close();
     });
 
-    test('snapshots: the latest, by the current epoch', async () => {
+    test('snapshots: the latest position, by the current epoch', async () => {
       const { store } = await open();
       await store.ensureStream('q', TEST_HEADER);
       expect(await store.getSnapshot('q')).toBeNull();
@@ -106,6 +106,9 @@ function storeConformance(name: string, open: () => Promise<{ store: EventStore;
       await store.append('q', a.epoch, range(1, 4));
       await store.putSnapshot('q', a.epoch, 2, Buffer.from([1, 2, 3]));
       await store.putSnapshot('q', a.epoch, 4, Buffer.from([4, 5]));
+      expect(await store.getSnapshot('q')).toEqual({ position: 4, epoch: a.epoch, bytes: Buffer.from([4, 5]) });
+      // One at an earlier position does not replace it, and is not an error.
+      await store.putSnapshot('q', a.epoch, 3, Buffer.from([6]));
       expect(await store.getSnapshot('q')).toEqual({ position: 4, epoch: a.epoch, bytes: Buffer.from([4, 5]) });
       await store.close();
     });

@@ -1,6 +1,7 @@
 /**
  * Failover after kill -9: three nodes on one PostgreSQL store, a worker, tasks created through all
- * three APIs while one node is killed under load and later restarted. Every acknowledged task is
+ * three APIs (REST, gRPC, App Engine's /rpc_http; create-three-apis.ts) while one node is killed
+ * under load and later restarted. Every acknowledged task is
  * delivered; retry counts continue across the handover (never go back); the rate law holds at the
  * worker across it (no 1 s window with more than bucket_size + rate dispatches of a queue, plus
  * the attempts the dead owner had already sent).
@@ -11,7 +12,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
-import { busiest, busiestSecond, count, createTasks, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { ThreeApiCreator } from './create-three-apis.js';
+import { busiest, busiestSecond, count, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 const TASKS = 3000;
 const QUEUES = 6;
@@ -44,12 +46,14 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
       victim.proc.child.kill('SIGKILL');
     })();
     // A generous budget: under a loaded machine creates slow down (the check is that each is answered, not how fast).
-    const out = await createTasks(() => [...alive], tasks, 24, 90_000);
+    const creator = new ThreeApiCreator();
+    const out = await creator.create(() => [...alive], tasks, 24, 90_000).finally(() => creator.close());
     await killer;
     expect(await victim.proc.exited).toBe('SIGKILL');
     const story = (): string => nodes.map((n) => `${n.id}:\n${n.lines.map((l) => `  ${l.atMs - killedAt} ${l.text}`).join('\n')}\n${n.proc.stderr()}`).join('\n');
     expect(out.unanswered.length, `${out.acknowledged.length} acknowledged, ${out.unanswered.length} unanswered; killed at ${killedAt}\n${story()}`).toBe(0);
     expect(out.acknowledged.length).toBeGreaterThan(TASKS * 0.95);
+    for (const api of ['rest', 'grpc', 'rpc_http'] as const) expect(creator.byApi[api], api).toBeGreaterThan(TASKS * 0.3);
 
     // Its queues were taken by the others, who replayed their streams.
     for (const q of victimQueues) expect(nodes.some((n) => n !== victim && n.lines.some((l) => l.atMs > killedAt && l.text.includes(`owns queue ${q} `)))).toBe(true);

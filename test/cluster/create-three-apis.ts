@@ -1,0 +1,123 @@
+/**
+ * Creates tasks on a cluster through all three APIs in turn (task i: REST when i % 3 = 0, gRPC with
+ * the official Node client when 1, App Engine's /rpc_http Add when 2), with the rules of
+ * cluster-harness.ts's createTasks: a call that fails (no answer, UNAVAILABLE, TRANSIENT_ERROR) is
+ * tried again with the same name on the next live node; acknowledged is a success; "already
+ * exists" on a retry means an earlier try was taken but never acknowledged.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
+import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
+import type { CreateOutcome, Node } from './cluster-harness.js';
+
+// The client library asks no cloud metadata server for credentials (there is none here).
+process.env['METADATA_SERVER_DETECTION'] = 'none';
+
+type Try = 'ok' | 'exists' | 'retry';
+const API_NAMES = ['rest', 'grpc', 'rpc_http'] as const;
+export type ApiName = (typeof API_NAMES)[number];
+
+export class ThreeApiCreator {
+  private readonly clients = new Map<Node, CloudTasksClient>();
+  /** Acknowledged creates per API. */
+  readonly byApi: Record<ApiName, number> = { rest: 0, grpc: 0, rpc_http: 0 };
+
+  private grpcClient(node: Node): CloudTasksClient {
+    let c = this.clients.get(node);
+    if (c === undefined) {
+      c = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: node.proc.grpcPort, sslCreds: grpc.credentials.createInsecure() });
+      this.clients.set(node, c);
+    }
+    return c;
+  }
+
+  private async once(api: ApiName, node: Node, t: { name: string; queue: string }): Promise<Try> {
+    const relativeUri = `/t/${t.queue}/${t.name}`;
+    if (api === 'rest') {
+      let status = 0;
+      try {
+        const res = await fetch(`${node.api}/${t.queue}/tasks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri } } }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        status = res.status;
+      } catch {
+        return 'retry';
+      }
+      if (status === 200) return 'ok';
+      if (status === 409) return 'exists';
+      if (status === 503) return 'retry';
+      throw new Error(`create ${t.name} through ${node.api}: HTTP ${status}`);
+    }
+    if (api === 'grpc') {
+      try {
+        await this.grpcClient(node).createTask({ parent: `projects/p/locations/l/queues/${t.queue}`, task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri } } }, { timeout: 10_000 });
+        return 'ok';
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if (code === grpc.status.ALREADY_EXISTS) return 'exists';
+        if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED || code === grpc.status.CANCELLED || code === grpc.status.UNKNOWN) return 'retry';
+        throw new Error(`create ${t.name} through ${node.id}'s gRPC: ${(err as Error).message}`);
+      }
+    }
+    let response: { application_error?: { code: number; detail: string } | null };
+    try {
+      const body = envelope('taskqueue', 'Add', encodeMessage('AddRequest', addRequest(t.queue, { task_name: Buffer.from(t.name), url: Buffer.from(relativeUri) })));
+      const res = await fetch(`${node.proc.url}/rpc_http`, { method: 'POST', headers: RPC_HEADERS, body, signal: AbortSignal.timeout(10_000) });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== 200) return 'retry';
+      response = MESSAGES.Response.decode(bytes) as typeof response;
+    } catch {
+      return 'retry';
+    }
+    const code = response.application_error?.code;
+    if (code === undefined) return 'ok';
+    if (code === TASK_QUEUE_ERROR.TASK_ALREADY_EXISTS || code === TASK_QUEUE_ERROR.TOMBSTONED_TASK) return 'exists';
+    if (code === TASK_QUEUE_ERROR.TRANSIENT_ERROR) return 'retry';
+    throw new Error(`create ${t.name} through ${node.id}'s /rpc_http: ${response.application_error!.detail}`);
+  }
+
+  /** Creates `tasks` (name → queue), `parallel` at a time, each through the API its index picks, over the nodes `alive()` lists at that moment. */
+  async create(alive: () => readonly Node[], tasks: readonly { name: string; queue: string }[], parallel: number, deadlineMs: number): Promise<CreateOutcome> {
+    const acknowledged: string[] = [];
+    const taken: string[] = [];
+    const unanswered: string[] = [];
+    let next = 0;
+    let turn = 0;
+    const end = Date.now() + deadlineMs;
+    const one = async (t: { name: string; queue: string }, api: ApiName): Promise<void> => {
+      for (let tries = 0; Date.now() < end; tries++) {
+        const nodes = alive();
+        const outcome = await this.once(api, nodes[turn++ % nodes.length]!, t);
+        if (outcome === 'ok') {
+          acknowledged.push(t.name);
+          this.byApi[api]++;
+          return;
+        }
+        if (outcome === 'exists') {
+          if (tries === 0) throw new Error(`create ${t.name} (${api}): already exists on its first try`);
+          taken.push(t.name);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      unanswered.push(t.name);
+    };
+    const loop = async (): Promise<void> => {
+      while (next < tasks.length) {
+        const i = next++;
+        await one(tasks[i]!, API_NAMES[i % 3]!);
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, loop));
+    return { acknowledged, taken, unanswered };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+  }
+}

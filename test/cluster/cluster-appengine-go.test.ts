@@ -1,0 +1,91 @@
+/**
+ * An App Engine app's own Task Queue calls against a cluster: the Go program of
+ * test/e2e/appengine-go.test.ts (Google's Go library for the bundled services, Debian's
+ * golang-google-appengine-dev, installed by .ci/ensure-go.sh) pointed at one node of two on one
+ * PostgreSQL store, the node that owns fewer of the program's queues, so most of its calls are
+ * forwarded to the other. Every answer is the one a single node gives; every task reaches the
+ * worker once.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+import { ownedBy, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+
+const run = promisify(execFile);
+const GOPATH = '/usr/share/gocode';
+const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/taskqueue/taskqueue.go');
+const BATCH = 8;
+
+// The queues the program uses (test/fixtures/appengine-go/main.go).
+const YAML = `
+queue:
+- name: rated
+  rate: 4/s
+  bucket_size: 1
+- name: held
+  rate: 0
+`;
+
+const fx = clusterFixture('pushq-cluster-go-');
+const { nodes, workers } = fx;
+
+describe('taskqueue from Google\'s Go library, through a cluster node', () => {
+  it('Add, AddMulti, Delete, QueueStats, Purge: the answers of one node, each task delivered once', async () => {
+    if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
+    const program = join(fx.dir, 'appengine-go');
+    const env = { ...process.env, GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
+    await run('go', ['build', '-o', program, '.'], { cwd: join(ROOT, 'test/fixtures/appengine-go'), env, timeout: 240_000 });
+
+    const url = await fx.pg.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const yaml = await writeQueueYaml(fx.dir, YAML);
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await waitUntil('the 3 queues owned', async () => (await Promise.all(nodes.map(ownedBy))).flat().length === 3, 20_000);
+    await new Promise((r) => setTimeout(r, 1500)); // a tick more: no queue still moving
+    const owned = await Promise.all(nodes.map(ownedBy));
+    const called = owned[0]!.length <= owned[1]!.length ? nodes[0]! : nodes[1]!;
+    expect((await ownedBy(called)).length).toBeLessThan(3);
+
+    const { stdout } = await run(program, [], {
+      timeout: 60_000,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        API_HOST: '127.0.0.1',
+        API_PORT: new URL(called.proc.url).port,
+        GAE_LONG_APP_ID: 's~pushq-test',
+        GAE_MODULE_NAME: 'default',
+        GAE_MODULE_VERSION: 'v1',
+        GAE_MINOR_VERSION: '1',
+        GAE_MODULE_INSTANCE: '0',
+      },
+    });
+    const out = JSON.parse(stdout);
+    expect(out.single).toMatch(/^task\d+$/);
+    expect(out.batch).toHaveLength(BATCH);
+    expect(out.namedFirst).toBe('ok');
+    expect(out.alreadyAdded).toBe(true);
+    expect(out.batchAlready).toEqual(['ok', 'taskqueue: task has already been added']);
+    expect(out.deleted).toBe('ok');
+    expect(out.deletedAgain).toMatch(/^API error 11 \(taskqueue: TOMBSTONED_TASK\)/);
+    expect(out.statsBefore).toBe(3);
+    expect(out.oldestSet).toBe(true);
+    expect(out.purged).toBe('ok');
+    expect(out.statsAfter).toBe(0);
+    expect(out.enforcedRate).toBe(4);
+    expect(out.retryAdded).toBe('ok');
+    expect(out.unknownQueue).toMatch(/^API error 1 \(taskqueue: UNKNOWN_QUEUE\): queue "no-such-queue" is not defined/);
+
+    const urls = ['/single', '/named', '/batch-ok', ...Array.from({ length: BATCH }, (_, i) => `/batch/${i}`)];
+    await w.waitFor((r) => urls.every((u) => r.some((x) => x.url === u)), 20_000, 'every task the program added to a running queue');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const u of urls) expect(w.received.filter((x) => x.url === u).length, u).toBe(1);
+    expect(w.received.filter((x) => x.url === '/never' || x.url === '/waiting')).toEqual([]);
+  }, 300_000);
+});

@@ -25,7 +25,17 @@ import type { PushqService } from './service.js';
 /** Events between two snapshots: a takeover folds at most about this many plus the time to write one. */
 export const SNAPSHOT_EVERY_EVENTS = 50_000;
 /** How often an owner checks whether a snapshot is due. */
-export const SNAPSHOT_CHECK_MS = 2_000;
+export const SNAPSHOT_CHECK_MS = 1_000;
+
+/**
+ * Events between two snapshots for this process: `PUSHQ_SNAPSHOT_EVERY_EVENTS` when set to a whole
+ * number ≥ 1 (a smaller figure: faster takeovers, more snapshot writing; tests use a few hundred),
+ * else SNAPSHOT_EVERY_EVENTS.
+ */
+export function snapshotEveryEvents(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['PUSHQ_SNAPSHOT_EVERY_EVENTS']);
+  return Number.isSafeInteger(n) && n >= 1 ? n : SNAPSHOT_EVERY_EVENTS;
+}
 /** How long a snapshot waits for its events to be in the store before it is given up (tried again later). */
 const DURABLE_WAIT_MS = 10_000;
 
@@ -89,7 +99,7 @@ export class SnapshotWriter {
     const state = this.service.kernel.state;
     const position = state.eventsApplied;
     if (this.busy || this.stopped || position <= this.lastPosition) return false;
-    if (!force && position - this.lastPosition < (this.options.everyEvents ?? SNAPSHOT_EVERY_EVENTS)) return false;
+    if (!force && position - this.lastPosition < (this.options.everyEvents ?? snapshotEveryEvents())) return false;
     this.busy = true;
     const { store, log, epoch } = this.options;
     try {

@@ -1,7 +1,7 @@
 /**
  * Errors of cluster mode (`pushq serve --store postgres://... --cluster`), with stable codes
  * listed in docs/errors.md ("Cluster"). The API router answers them in Google's JSON error shape,
- * as the rest of the API does.
+ * as the rest of the API does; /rpc_http as an application_error TRANSIENT_ERROR (rpc-front.ts).
  */
 
 export type ClusterErrorCode =
@@ -9,7 +9,7 @@ export type ClusterErrorCode =
   | 'QUEUE_OWNER_UNKNOWN'
   /** The node that holds the queue's lease could not be reached, or stopped owning it while the call was forwarded: retry. */
   | 'QUEUE_OWNER_UNAVAILABLE'
-  /** The call is one cluster mode does not serve (the dashboard, gRPC, reload, reset): ask the queue's owner, or run one node. */
+  /** The call is one cluster mode does not serve (the dashboard and its read API): run one node for it. */
   | 'NOT_IN_CLUSTER_MODE';
 
 const HTTP: Readonly<Record<ClusterErrorCode, { http: number; status: string }>> = {

@@ -152,7 +152,7 @@ export class Router {
         out = await this.forward(again.url, req, body, again.remote);
       }
     }
-    if (out === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`, true);
+    if (out === null) throw noOwner(queue);
     if (out instanceof ClusterError) throw out;
     this.answerWith(out, res);
   }
@@ -173,17 +173,24 @@ export class Router {
    */
   async forwardAnywhere(queue: string, req: Call, body: Uint8Array | null, forwarded: boolean): Promise<Answer | ClusterError> {
     // (Its body was read already, so it goes over HTTP: a rare call.)
+    const hop = this.anyService(forwarded);
+    if (hop !== null) return this.forward(hop.url, req, body, hop.remote);
+    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and no node that owns a queue is known to say so; retry`, true);
+  }
+
+  /** Some queue's service, for a call any of them answers as one node would: this node's, else (not when forwarded) another node's router. */
+  anyService(forwarded: boolean): { url: string; remote: boolean } | null {
     for (const q of this.table.owned()) {
       const url = this.table.local(q);
-      if (url !== undefined) return this.forward(url, req, body, false);
+      if (url !== undefined) return { url, remote: false };
     }
     if (!forwarded) {
       for (const q of this.table.queues()) {
         const url = this.table.remote(q);
-        if (url !== undefined) return this.forward(url, req, body, true);
+        if (url !== undefined) return { url, remote: true };
       }
     }
-    return new ClusterError('QUEUE_OWNER_UNKNOWN', `queue ${queue} is not in this cluster's configuration, and no node that owns a queue is known to say so; retry`, true);
+    return null;
   }
 
   /** The owner's answer, or the refusal to give when it did not answer. */
@@ -237,6 +244,11 @@ export class Router {
     await closed;
     await this.agent.close();
   }
+}
+
+/** No live node holds `queue`'s lease now, as far as this node knows: nothing was sent anywhere. */
+export function noOwner(queue: string): ClusterError {
+  return new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`, true);
 }
 
 /** A queue name from a path segment; bad percent-encoding is the caller's mistake, as on one node. */

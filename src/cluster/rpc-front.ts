@@ -21,7 +21,7 @@ import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse } from '../serve
 import { RpcCallError } from '../server/appengine/rpc-errors.js';
 import { ClusterError } from './errors.js';
 import type { Answer, Router } from './router.js';
-import { NOT_TAKEN_HEADER } from './router.js';
+import { NOT_TAKEN_HEADER, noOwner } from './router.js';
 import { planRpc, withRequest, type RpcPlan } from './rpc-route.js';
 
 /** Where one part of a call goes: a queue's service on this node, or another node's router. */
@@ -89,20 +89,11 @@ export class RpcFront {
   /** The hop of a queue's part of a call; a queue outside the configuration goes to any service (it answers as one node does). */
   private hop(queue: string, forwarded: boolean): Hop {
     const target = this.router.target(queue, forwarded);
-    if (target === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`, true);
+    if (target === null) throw noOwner(queue);
     if (target !== 'anywhere') return target;
-    const table = this.router.table;
-    for (const q of table.owned()) {
-      const url = table.local(q);
-      if (url !== undefined) return { url, remote: false };
-    }
-    if (!forwarded) {
-      for (const q of table.queues()) {
-        const url = table.remote(q);
-        if (url !== undefined) return { url, remote: true };
-      }
-    }
-    throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no node that owns a queue is known to answer for queue ${queue}; retry`, true);
+    const any = this.router.anyService(forwarded);
+    if (any === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no node that owns a queue is known to answer for queue ${queue}; retry`, true);
+    return any;
   }
 
   /** Sends `request` (the method's message) in `envelope` to `hop`; the decoded Response, or the answer to give as it is (an error). */

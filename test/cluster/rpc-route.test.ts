@@ -1,0 +1,51 @@
+/**
+ * Where a cluster node sends an App Engine /rpc_http call (src/cluster/rpc-route.ts), from the
+ * bytes a library sends: the queue each method names, a BulkAdd's one configured queue (a queue
+ * outside the configuration picks no owner), a BulkAdd over two configured queues refused, and
+ * anything unreadable left to any queue's service.
+ */
+import { describe, expect, it } from 'vitest';
+import { TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
+import { planRpc } from '../../src/cluster/rpc-route.js';
+import { addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
+
+const known = (q: string): boolean => ['default', 'a', 'b'].includes(q);
+const call = (method: string, type: Parameters<typeof encodeMessage>[0], value: Record<string, unknown>): Uint8Array => envelope('taskqueue', method, encodeMessage(type, value));
+
+describe('planRpc', () => {
+  it('a method naming one queue goes to that queue', () => {
+    expect(planRpc(call('Add', 'AddRequest', addRequest('a')), known)).toEqual({ kind: 'queue', queue: 'a' });
+    expect(planRpc(call('Delete', 'DeleteRequest', { queue_name: Buffer.from('b'), task_name: [Buffer.from('t')] }), known)).toEqual({ kind: 'queue', queue: 'b' });
+    expect(planRpc(call('PurgeQueue', 'PurgeQueueRequest', { queue_name: Buffer.from('a') }), known)).toEqual({ kind: 'queue', queue: 'a' });
+    expect(planRpc(call('PauseQueue', 'PauseQueueRequest', { queue_name: Buffer.from('a'), pause: true }), known)).toEqual({ kind: 'queue', queue: 'a' });
+    expect(planRpc(call('ForceRun', 'ForceRunRequest', { queue_name: Buffer.from('b'), task_name: Buffer.from('t') }), known)).toEqual({ kind: 'queue', queue: 'b' });
+    // An unknown queue is still that queue's call: the router sends it to any service, which says UNKNOWN_QUEUE.
+    expect(planRpc(call('Add', 'AddRequest', addRequest('nope')), known)).toEqual({ kind: 'queue', queue: 'nope' });
+  });
+
+  it('a BulkAdd goes whole to its one configured queue; over two configured queues it is refused with INVALID_REQUEST', () => {
+    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('a'), addRequest('a')] }), known)).toEqual({ kind: 'queue', queue: 'a' });
+    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('nope'), addRequest('b')] }), known)).toEqual({ kind: 'queue', queue: 'b' });
+    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('nope')] }), known)).toEqual({ kind: 'anywhere' });
+    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [] }), known)).toEqual({ kind: 'anywhere' });
+    const mixed = planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('a'), addRequest('b'), addRequest('a')] }), known);
+    expect(mixed.kind).toBe('refused');
+    if (mixed.kind !== 'refused') return;
+    expect(mixed.error.number).toBe(TASK_QUEUE_ERROR.INVALID_REQUEST);
+    expect(mixed.error.message).toMatch(/names 2 queues \(a, b\).*nothing was added.*\(INVALID_REQUEST\)$/);
+  });
+
+  it('the reads: FetchQueueStats keeps its names in order, FetchQueues its max_rows', () => {
+    const stats = planRpc(call('FetchQueueStats', 'FetchQueueStatsRequest', { queue_name: ['b', 'x', 'a'].map((s) => Buffer.from(s)) }), known);
+    expect(stats.kind === 'stats' && stats.names).toEqual(['b', 'x', 'a']);
+    const list = planRpc(call('FetchQueues', 'FetchQueuesRequest', { max_rows: 2 }), known);
+    expect(list.kind === 'list' && list.maxRows).toBe(2);
+  });
+
+  it('what it cannot read goes to any service, which answers as one node does', () => {
+    expect(planRpc(Buffer.from('not a request'), known)).toEqual({ kind: 'anywhere' });
+    expect(planRpc(envelope('datastore_v3', 'Get', new Uint8Array()), known)).toEqual({ kind: 'anywhere' });
+    expect(planRpc(call('UpdateQueue', 'PurgeQueueRequest', { queue_name: Buffer.from('a') }), known)).toEqual({ kind: 'anywhere' });
+    expect(planRpc(envelope('taskqueue', 'Add', Buffer.from([0xff, 0xff, 0xff])), known)).toEqual({ kind: 'anywhere' });
+  });
+});

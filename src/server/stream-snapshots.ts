@@ -103,8 +103,8 @@ export class SnapshotWriter {
     this.busy = true;
     const { store, log, epoch } = this.options;
     try {
-      // Synchronous: the fold is encoded as it is at `position`, before any other event applies.
-      const bytes = encodeFoldSnapshot(state, this.service.models, log.header);
+      // The fold is read as it is at `position` before any other event applies (only the compression waits).
+      const bytes = await encodeFoldSnapshot(state, this.service.models, log.header);
       if (!(await this.durable(position))) return false;
       await store.putSnapshot(log.stream, epoch, position, bytes);
       this.lastPosition = position;

@@ -1,4 +1,4 @@
-/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment, store and cluster error code the source defines, and no other. */
+/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment, store, snapshot and cluster error code the source defines, and no other. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,10 @@ describe('docs/errors.md', () => {
 
   it('documents exactly the store error codes', () => {
     expect(documented('Store').sort()).toEqual(unionMembers('src/store/store.ts', 'StoreErrorCode').sort());
+  });
+
+  it('documents exactly the snapshot error codes', () => {
+    expect(documented('Snapshots').sort()).toEqual(unionMembers('src/server/fold-snapshot.ts', 'SnapshotErrorCode').sort());
   });
 
   it('documents exactly the cluster error codes', () => {

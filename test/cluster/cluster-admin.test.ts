@@ -3,7 +3,7 @@
  *
  * Reload: queue.yaml changed on disk and SIGHUP sent to every node: each node's owned queues get
  * the new configuration (seen through every node), a removed queue is released and owned by no
- * one, a new one is placed and takes tasks; an invalid file changes nothing and is reported; a
+ * one (put back, its tasks are there again), a new one is placed and takes tasks; an invalid file changes nothing and is reported; a
  * queue that moves afterwards is taken with the reloaded file.
  *
  * Reset (`--allow-reset`): POST /pushq/reset on one node resets every queue of the cluster through
@@ -60,6 +60,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     const all = async (): Promise<string[]> => (await Promise.all(two.map(ownedBy))).flat().sort();
     await waitUntil('the queues spread over the 2 nodes', () => spread(two, 4), 20_000);
     for (const n of two) expect(await rateThrough(n, 'q0')).toBe(100);
+    expect(await create(two[0]!, 'q1', 'kept', true)).toBe(200);
 
     await writeFile(path, yaml({ q0: 7, q2: 100, q3: 50 }));
     const marks = two.map((n) => n.lines.length);
@@ -74,6 +75,15 @@ describe('pushq serve --cluster: reload and reset', () => {
     }
     await w.waitFor((r) => r.filter((x) => x.url.startsWith('/t/q3/new-')).length === 2, 10_000, 'the tasks of the new queue');
 
+    // The removed queue put back: taken again, its stream replayed, its task there.
+    await writeFile(path, yaml({ q0: 7, q1: 100, q2: 100, q3: 50 }));
+    const back = two.map((n) => n.lines.length);
+    for (const n of two) n.proc.child.kill('SIGHUP');
+    for (const [i, n] of two.entries()) await said(n, back[i]!, 'reload applied');
+    await waitUntil('q1 owned again', async () => (await all()).join() === 'default,q0,q1,q2,q3', 10_000);
+    const kept = (await (await fetch(`${two[1]!.api}/q1/tasks`)).json()) as { tasks?: { name: string }[] };
+    expect((kept.tasks ?? []).map((t) => t.name)).toEqual(['projects/p/locations/l/queues/q1/tasks/kept']);
+
     // An invalid file: reported with its place, nothing changed.
     await writeFile(path, 'queue:\n- name: q0\n  rate: fast\n');
     const mark = two[0]!.lines.length;
@@ -81,7 +91,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     const report = await said(two[0]!, mark, 'reload refused');
     expect(report).toMatch(/queue\.yaml:3:\d+ error/);
     for (const n of two) expect(await rateThrough(n, 'q0')).toBe(7);
-    expect((await all()).join()).toBe('default,q0,q2,q3');
+    expect((await all()).join()).toBe('default,q0,q1,q2,q3');
 
     // The owner of q0 leaves: the other takes it with the file it reloaded, not the one it started with.
     const owners = await Promise.all(two.map(ownedBy));

@@ -15,7 +15,8 @@
  * (rpc-front.ts). The node answers itself: listing queues (it asks each owner for its queue),
  * `/pushq/health` (this node's id and the queues it owns), `POST /pushq/reload` (this node's
  * queue.yaml), `POST /pushq/reset` (every queue, asked of its owner: reset.ts). Everything else
- * (the dashboard) is refused with NOT_IN_CLUSTER_MODE.
+ * The dashboard's page and its reads over every queue: dashboard-front.ts. Anything else is refused
+ * with NOT_IN_CLUSTER_MODE.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,7 @@ import type { RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { bufferedRequest } from './buffered-request.js';
+import { DashboardFront } from './dashboard-front.js';
 import { ClusterError } from './errors.js';
 import { resetEveryQueue } from './reset.js';
 import { RpcFront } from './rpc-front.js';
@@ -66,6 +68,7 @@ export interface RouterTable {
 export class Router {
   private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 4000 });
   private readonly rpc = new RpcFront(this);
+  private readonly dashboard = new DashboardFront(this);
 
   private constructor(
     private readonly server: Server,
@@ -99,6 +102,7 @@ export class Router {
       const path = req.url ?? '/';
       const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
       if (isRpcHttp(req)) return await this.rpc.answer(req, res, forwarded);
+      if (await this.dashboard.answer(req, res)) return;
       const queueMatch = QUEUE_PATH.exec(path) ?? STORY_PATH.exec(path);
       if (queueMatch !== null) {
         const queue = queueName(queueMatch[queueMatch.length - 1]!);
@@ -109,7 +113,7 @@ export class Router {
       if (bare === '/pushq/health') return send(res, 200, { node: this.table.node, owns: this.table.owned() });
       if (bare === '/pushq/reset' && req.method === 'POST') return await resetEveryQueue(this, req, res, forwarded);
       if (bare === '/pushq/reload' && req.method === 'POST') return await this.reload(req, res);
-      throw new ClusterError('NOT_IN_CLUSTER_MODE', `${req.method} ${bare} is not served by a cluster node: only the queues API (REST, gRPC, App Engine's /rpc_http), reload and reset, on any node`);
+      throw new ClusterError('NOT_IN_CLUSTER_MODE', `${req.method} ${bare} is not served by a cluster node: only the queues API (REST, gRPC, App Engine's /rpc_http), the dashboard, reload and reset, on any node`);
     } catch (err) {
       if (res.headersSent) {
         res.destroy();
@@ -243,6 +247,7 @@ export class Router {
     this.server.closeAllConnections();
     await closed;
     await this.agent.close();
+    await this.dashboard.close();
   }
 }
 

@@ -90,6 +90,12 @@ describe('pushq serve --cluster: reload and reset', () => {
     two[0]!.proc.child.kill('SIGHUP');
     const report = await said(two[0]!, mark, 'reload refused');
     expect(report).toMatch(/queue\.yaml:3:\d+ error/);
+    // The same through POST /pushq/reload on the other node.
+    const viaHttp = await fetch(`${two[1]!.proc.url}/pushq/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const text = await viaHttp.text();
+    expect(viaHttp.status, text).toBe(400);
+    expect(text).toContain('CONFIG_INVALID');
+    expect(text).toMatch(/queue\.yaml:3:\d+ error/);
     for (const n of two) expect(await rateThrough(n, 'q0')).toBe(7);
     expect((await all()).join()).toBe('default,q0,q1,q2,q3');
 

@@ -45,7 +45,7 @@ function untilStopped(): { signal: Promise<string>; cancel: () => void } {
 /** Throws LogError, EventMisfitError, CliUsageError (the caller reports them as replay does). */
 export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   const started = performance.now();
-  const { index, recovered } = LogIndex.fromFile(a.log, { repair: a.repair, deferCheckpoints: true });
+  const { index, recovered } = await LogIndex.readFile(a.log, { repair: a.repair, deferCheckpoints: true });
   const warning = droppedWarning(a.log, recovered);
   if (warning !== null) io.stderr(warning);
   const first = Number.isNaN(index.firstUs) ? 0 : index.firstUs;

@@ -11,10 +11,9 @@
  *   with `RUN_FAILED`. The thread is replaced for the jobs after it.
  * - `close()` terminates every thread; the owner calls it when done (the library does, always).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../log/worker-script.js';
 import { SeedRunError } from './errors.js';
 import type { RunJob, RunOutcome } from './run-job.js';
 import type { JobMessage, ResultMessage } from './seed-worker.js';
@@ -31,18 +30,6 @@ export function coreCount(): number {
   return availableParallelism();
 }
 
-/**
- * The worker's script. From the build (dist/), it sits beside this module. From the TypeScript
- * sources (the tests run src/ through vitest, and a plain worker thread cannot load .ts), the
- * build's copy runs it: the tests build dist/ first (test/global-setup.ts).
- */
-function workerScript(): URL {
-  const beside = new URL('./seed-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../../dist/experiments/seed-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`the experiments' worker script is missing: ${fileURLToPath(beside)} (build with npm run build)`);
-}
 
 interface Pending {
   id: number;
@@ -102,7 +89,7 @@ export class RunPool {
 
   private spawn(): Thread {
     const options = this.memoryLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } };
-    const worker = new Worker(workerScript(), options);
+    const worker = new Worker(workerScript(import.meta.url, 'experiments', 'seed-worker.js'), options);
     const thread: Thread = { worker, current: null };
     worker.on('message', (message: ResultMessage) => {
       const pending = thread.current;

@@ -17,11 +17,24 @@ import type { EventLog, LogHeader } from './event-log.js';
 import { END_OF_CHUNK, OBJECT_CODE, RECORD_SLOTS_MAX, readTape, recordWriterSource } from './tape.js';
 
 const CHUNK_SLOTS = 1 << 20; // 8 MiB per chunk; chunks are never copied when the log grows
+const FIRST_SLOTS = 1 << 12;
+
+/**
+ * A memory log's contents as plain data, to move it to another thread (parallel-read.ts): the
+ * tapes' buffers can be transferred rather than copied, the objects and strings are cloned.
+ */
+export interface TapeParts {
+  /** Every tape, the last one cut to its used slots. */
+  tapes: Float64Array[];
+  objects: EngineEvent[];
+  strings: string[];
+  length: number;
+}
 
 export class MemoryEventLog implements EventLog {
   /** Full chunks, then the one being written (`tape`). */
   private readonly chunks: Float64Array[] = [];
-  private tape = new Float64Array(1 << 12);
+  private tape = new Float64Array(FIRST_SLOTS);
   private used = 0;
   private readonly objects: EngineEvent[] = [];
   private readonly strings: string[] = [];
@@ -60,6 +73,28 @@ export class MemoryEventLog implements EventLog {
   /** Every event as an array (materialises them all: fine for tests, heavy for millions). */
   toArray(): EngineEvent[] {
     return [...this];
+  }
+
+  /** The contents as plain data (see TapeParts); the log may not be appended to afterwards. */
+  toParts(): TapeParts {
+    return { tapes: [...this.chunks, this.tape.slice(0, this.used)], objects: this.objects, strings: this.strings, length: this.length };
+  }
+
+  /** A log holding what `parts` holds (from `toParts`, perhaps on another thread); it can be appended to. */
+  static fromParts(header: LogHeader, parts: TapeParts): MemoryEventLog {
+    const log = new MemoryEventLog(header);
+    const last = parts.tapes[parts.tapes.length - 1] ?? new Float64Array(0);
+    for (const full of parts.tapes.slice(0, -1)) log.chunks.push(full);
+    // The last tape was cut to its used slots: room to append after them.
+    log.tape = new Float64Array(Math.max(FIRST_SLOTS, last.length * 2));
+    log.tape.set(last);
+    log.used = last.length;
+    for (const o of parts.objects) log.objects.push(o);
+    for (const str of parts.strings) log.intern(str);
+    log.length = parts.length;
+    log.batches = parts.length === 0 ? 0 : 1;
+    log.lastCommitLength = parts.length;
+    return log;
   }
 
   /** Approximate bytes held. */

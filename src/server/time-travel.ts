@@ -35,6 +35,7 @@ import type { LogHeader } from '../log/event-log.js';
 import type { LogPosition, ReadOptions, Recovered } from '../log/log-reader.js';
 import { scanEventLog } from '../log/log-reader.js';
 import { MemoryEventLog } from '../log/memory-log.js';
+import { readLogInParallel } from '../log/parallel-read.js';
 import { AttemptHistory } from '../projections/attempt-history.js';
 import { DispatchCounters } from '../projections/dispatch-counters.js';
 import { FailureReasons } from '../projections/failure-reasons.js';
@@ -175,6 +176,23 @@ export class LogIndex {
     return { index: built, recovered: scan.recovered };
   }
 
+  /**
+   * `fromFile` on two cores (parallel-read.ts): a worker thread reads and checks the log while this
+   * thread folds it; the events come as memory logs of `checkpointEvery` events, kept as they are
+   * as the index's segments. The same errors and `recovered` as `fromFile`.
+   */
+  static async readFile(path: string, options: ReadOptions & IndexOptions = {}): Promise<{ index: LogIndex; recovered: Recovered }> {
+    let index: LogIndex | undefined;
+    const every = options.checkpointEvery ?? CHECKPOINT_EVENTS;
+    const read = await readLogInParallel(path, { ...(options.repair === undefined ? {} : { repair: options.repair }) }, every, {
+      onHeader: (h) => (index = new LogIndex(h, every, options.deferCheckpoints)),
+      onChunk: (events) => (index as LogIndex).adopt(events),
+    });
+    const built = index as LogIndex;
+    built.position = read.end;
+    return { index: built, recovered: read.recovered };
+  }
+
   /** Events applied. */
   get events(): number {
     return this.kept;
@@ -190,9 +208,22 @@ export class LogIndex {
     return this.ahead === null;
   }
 
+  /** Takes `events` (the next `every` events, or the last fewer) as a segment of its own, and folds them. */
+  private adopt(events: MemoryEventLog): void {
+    if (this.kept % this.every !== 0) throw new Error(`a segment is adopted at a multiple of ${this.every} events, not after ${this.kept}`);
+    if (this.kept === 0) this.segments[0] = events;
+    else this.segments.push(events);
+    for (const e of events) this.take(e);
+  }
+
   add(e: EngineEvent): void {
     if (this.kept % this.every === 0 && this.kept > 0) this.segments.push(new MemoryEventLog(this.header));
     (this.segments[this.segments.length - 1] as MemoryEventLog).append(e);
+    this.take(e);
+  }
+
+  /** Counts in an event just kept, and folds it: with the checkpoints, or ahead of them (deferred). */
+  private take(e: EngineEvent): void {
     this.kept++;
     if (Number.isNaN(this.firstUs)) this.firstUs = e.t;
     this.lastUs = e.t;

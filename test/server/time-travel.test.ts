@@ -192,6 +192,20 @@ describe('LogIndex', () => {
     for (const at of [5_000_000, 20_000_000, 39_000_000]) expect(stateDigest(deferred.at(at).state), `at ${at}`).toBe(stateDigest(atOnce.at(at).state));
   });
 
+  it('read on two cores (readFile), the index is the one read on one (fromFile), deferred or not', async () => {
+    for (const deferCheckpoints of [false, true]) {
+      const one = LogIndex.fromFile(path, { checkpointEvery: 13, deferCheckpoints });
+      const two = await LogIndex.readFile(path, { checkpointEvery: 13, deferCheckpoints });
+      expect(two.recovered).toEqual(one.recovered);
+      expect([two.index.events, two.index.firstUs, two.index.lastUs, two.index.position]).toEqual([one.index.events, one.index.firstUs, one.index.lastUs, one.index.position]);
+      expect(shown(two.index.end(), lastUs)).toEqual(shown(one.index.end(), lastUs));
+      await two.index.indexInBackground();
+      await one.index.indexInBackground();
+      expect(two.index.checkpointCount).toBe(one.index.checkpointCount);
+      for (const at of [1, 1_500_000, Math.floor(lastUs / 2), lastUs - 1]) expect(shown(two.index.at(at), at), `at ${at}`).toEqual(shown(foldTo(at), at));
+    }
+  });
+
   it('a growing log: read again from where it stopped, the index is the index of the whole', async () => {
     const grown = join(dir, 'grown.jsonl');
     const sim = createSimulation({

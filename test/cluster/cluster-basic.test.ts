@@ -73,9 +73,10 @@ describe('pushq serve --cluster', () => {
     const badPath = await fetch(`${three[0]!.api}/%E0%A4%A/tasks`);
     expect(badPath.status).toBe(400);
     expect(await badPath.text()).toContain('INVALID_PATH');
-    const dashboard = await fetch(`${three[0]!.proc.url}/`);
-    expect(dashboard.status).toBe(501);
-    expect(await dashboard.text()).toContain('NOT_IN_CLUSTER_MODE');
+    // A path no node serves (the dashboard is served: cluster-dashboard.test.ts).
+    const notServed = await fetch(`${three[0]!.proc.url}/pushq/nothing-here`);
+    expect(notServed.status).toBe(501);
+    expect(await notServed.text()).toContain('NOT_IN_CLUSTER_MODE');
 
     // The gRPC API too: a task created through each node's gRPC port on every queue, read back through another node's.
     const clients = three.map((n) => new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: n.proc.grpcPort, sslCreds: grpc.credentials.createInsecure() }));

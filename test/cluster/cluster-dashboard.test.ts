@@ -77,7 +77,7 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
 
     // Per queue: 2 tasks run at once (succeeded), 3 for an hour from now (pending), through both nodes.
     for (const [i, q] of QUEUES.entries()) {
-      for (let j = 0; j < 5; j++) await create(two[(i + j) % 2], q, `${q}-t${j}`, j >= 2);
+      for (let j = 0; j < 5; j++) await create(two[(i + j) % 2]!, q, `${q}-t${j}`, j >= 2);
     }
     await w.waitFor((r) => r.filter((x) => x.answered === 200).length >= 2 * QUEUE_COUNT, 20_000, 'the immediate tasks delivered');
     await waitUntil('every succeeded count read', async () => (await dashboard(two[0])).queues.every((r) => r.name === 'default' || r.tasks['succeeded'] === 2), 10_000);

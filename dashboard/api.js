@@ -10,7 +10,8 @@
 /**
  * @typedef {{ pending: number, dispatching: number, backoff: number, succeeded: number, gaveUp: number, deleted: number }} TaskCounts
  * @typedef {{ name: string, state: string, tokens: number | null, bucketSize: number | null, ratePerSecond: number, inFlight: number,
- *   maxConcurrent: number, tasks: TaskCounts, attempts: number, retries: number, dispatchesRecent: number, dispatchRatePerSecond: number }} QueueFigures
+ *   maxConcurrent: number, tasks: TaskCounts, attempts: number, retries: number, dispatchesRecent: number, dispatchRatePerSecond: number,
+ *   owner?: string | null }} QueueFigures
  * @typedef {{ wait_by_cause_task_seconds: Record<string, number>, wait_seconds: Record<string, number | null>,
  *   attempts: number, retries: number, backlog_max: number }} SummaryStats
  * @typedef {{ state: string, tasks_total: number, tasks: Record<string, number>, oldest_eta: number | string | null, stats: SummaryStats | null }} QueueSummary
@@ -18,7 +19,7 @@
  *   at: number | null, atSeconds: number | null, events: number, queues: QueueFigures[], summary: Record<string, QueueSummary> }} Figures
  * @typedef {{ atSeconds: number, kind: string, queue: string | null }} Marker
  * @typedef {{ mode: 'live' | 'recorded', clock: 'virtual' | 'wall', log: string | null, first: string | number | null,
- *   endSeconds: number, events: number, markers: Marker[] }} Timeline
+ *   endSeconds: number, events: number, markers: Marker[], timeTravel?: boolean, node?: string }} Timeline
  * @typedef {{ t_seconds: number[], added: number[], dispatched: number[], succeeded: number[], failed_attempts: number[], gave_up: number[],
  *   ready: number[], delayed: number[], backoff: number[], in_flight: number[], tokens: (number | null)[] }} Columns
  * @typedef {{ ratePerSecond: number | null, bucketSize: number | null, maxConcurrent: number | null }} Limits

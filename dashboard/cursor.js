@@ -21,6 +21,8 @@ export const source = {
   stepSeconds: 1,
   /** The log's file name, or null. */
   log: /** @type {string | null} */ (null),
+  /** False on a cluster node, which shows now only (docs/dashboard.md, "In cluster mode"). */
+  timeTravel: true,
 };
 
 /** @type {number | null} */
@@ -57,6 +59,7 @@ export function onCursor(fn) {
  */
 export function setCursor(seconds) {
   let next = seconds;
+  if (next !== null && !source.timeTravel) return;
   if (next !== null) {
     next = Math.round(Math.min(Math.max(0, next), source.endSeconds) * 1e6) / 1e6;
     // A recorded log's end is what null shows: keep the URL short.

@@ -28,7 +28,7 @@ import { button, initTasks, onTaskAction, refreshTasks, setQueues, showTasks } f
 /**
  * @typedef {import('./api.js').Figures} Figures
  * @typedef {import('./api.js').Timeline} Timeline
- * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement }} QueueRow
+ * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, owner: HTMLElement }} QueueRow
  */
 
 const POLL_MS = 1000;
@@ -79,7 +79,11 @@ function queueRow(name) {
   tr.dataset['queue'] = name;
   /** @type {Record<string, HTMLTableCellElement>} */
   const cells = {};
-  tr.appendChild(el('td', 'l name', name));
+  const nameCell = el('td', 'l name', name);
+  // On a cluster node: which node owns the queue (empty on one node).
+  const owner = el('span', 'owner');
+  nameCell.appendChild(owner);
+  tr.appendChild(nameCell);
   const actions = el('td', 'l actions live-only');
   tr.appendChild(actions);
   for (const f of QUEUE_FIELDS) {
@@ -116,7 +120,7 @@ function queueRow(name) {
     actions.appendChild(purge);
   }
   tr.addEventListener('click', () => select(selected === name ? null : name, 'live'));
-  return { tr, cells, toggle };
+  return { tr, cells, toggle, owner };
 }
 
 /**
@@ -152,6 +156,10 @@ function renderQueues(figures) {
     row.toggle.dataset['verb'] = verb;
     setText(row.toggle, verb === 'pause' ? 'Pause' : 'Resume');
     row.tr.classList.toggle('selected', selected === f.name);
+    if (f.owner !== undefined) {
+      setText(row.owner, f.owner === null ? 'no owner now' : 'on ' + f.owner);
+      row.tr.classList.toggle('unowned', f.owner === null);
+    }
   });
   queueRows.forEach((row, name) => {
     if (!seen.has(name)) {
@@ -214,8 +222,10 @@ function sourceFrom(t) {
   source.clock = t.clock;
   source.log = t.log;
   source.endSeconds = t.endSeconds;
+  source.timeTravel = t.timeTravel !== false;
   document.body.dataset['mode'] = t.mode;
-  setText($('origin'), t.mode === 'recorded' ? 'recorded log ' + (t.log ?? '') : location.host);
+  document.body.dataset['timeTravel'] = source.timeTravel ? 'on' : 'off';
+  setText($('origin'), t.mode === 'recorded' ? 'recorded log ' + (t.log ?? '') : location.host + (t.node === undefined ? '' : ' · cluster node ' + t.node));
   first = t.first;
   spanText(t.events);
   setMarks(t);
@@ -307,6 +317,11 @@ read('/pushq/timeline.json', {}).then(
   (/** @type {Timeline} */ t) => {
     sourceFrom(t);
     polls = 1;
+    // A cluster node shows now only: a shared URL's instant is dropped, and the page says why.
+    if (!source.timeTravel && cursor() !== null) {
+      setCursor(null);
+      showAlert('poll-error', 'This is a cluster node: it shows every queue now, not an instant of the past (?at= is not served in cluster mode).');
+    }
     // A shared URL's instant beyond the log's span shows the end.
     const at = cursor();
     if (at !== null && at > source.endSeconds) setCursor(at);

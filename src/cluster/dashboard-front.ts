@@ -104,7 +104,7 @@ export class DashboardFront {
       sendFile(res, 200, f);
     } else if (path === PARTS_PATH) sendJson(res, { node: this.table.node, parts: await this.localParts(kindOf(query), query, auth) } satisfies PartsAnswer);
     else if (path === '/pushq/dashboard.json') sendJson(res, mergeDashboard(this.table.queues(), await this.gather<DashboardAt>('dashboard', query, auth), Date.now(), RECENT_WINDOW_SECONDS));
-    else if (path === '/pushq/timeline.json') sendJson(res, mergeTimeline(await this.gather<Timeline>('timeline', query, auth), Date.now()));
+    else if (path === '/pushq/timeline.json') sendJson(res, mergeTimeline(await this.gather<Timeline>('timeline', query, auth), Date.now(), this.table.node));
     else if (path === '/pushq/series.json') sendJson(res, await this.series(this.chartQueue(query), auth));
     else if (path === '/pushq/series/stream') {
       const queue = this.chartQueue(query);

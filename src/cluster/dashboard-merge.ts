@@ -1,7 +1,7 @@
 /**
  * The dashboard's read API over a cluster (dashboard-front.ts): each queue's answer comes from
  * its owner's service, which runs that queue alone, and these pure functions merge them into the
- * shapes one node gives (docs/dashboard.md), adding fields only (`owner`, `timeTravel`).
+ * shapes one node gives (docs/dashboard.md), adding fields only (`owner`; `timeTravel`, `node`).
  *
  * Times: each queue's log has its own first event, and its owner states every instant as
  * seconds since it. The cluster's origin is the earliest first event of all queues; a queue's
@@ -92,8 +92,12 @@ export function mergeDashboard(queues: readonly string[], parts: readonly QueueP
   };
 }
 
-/** `timeline.json` over the cluster: the span from the earliest first event, every queue's markers on that axis (a configuration marker names its queue). */
-export function mergeTimeline(parts: readonly QueuePart<Timeline>[], nowMs: number): Timeline & { timeTravel: false } {
+/**
+ * `timeline.json` over the cluster: the span from the earliest first event, every queue's markers
+ * on that axis (a configuration marker names its queue); `node` the node that answered, and
+ * `timeTravel` false (the page then shows now only).
+ */
+export function mergeTimeline(parts: readonly QueuePart<Timeline>[], nowMs: number, node: string): Timeline & { timeTravel: false; node: string } {
   const first = clusterFirstMs(parts);
   const markers: TimelineMarkerView[] = [];
   let events = 0;
@@ -114,6 +118,7 @@ export function mergeTimeline(parts: readonly QueuePart<Timeline>[], nowMs: numb
     events,
     markers,
     timeTravel: false,
+    node,
   };
 }
 

@@ -101,7 +101,7 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
 
     // The timeline: every queue's markers on one axis, each configuration marker naming its queue; no time travel.
     const timeline = (await getJson(`${two[1].proc.url}/pushq/timeline.json`)).json;
-    expect(timeline).toMatchObject({ mode: 'live', clock: 'wall', timeTravel: false });
+    expect(timeline).toMatchObject({ mode: 'live', clock: 'wall', timeTravel: false, node: two[1].id });
     expect(new Set(timeline.markers.filter((m: { kind: string }) => m.kind === 'config').map((m: { queue: string }) => m.queue))).toEqual(new Set(ALL));
     expect(timeline.endSeconds).toBeGreaterThan(0);
 

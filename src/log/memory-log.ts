@@ -85,9 +85,10 @@ export class MemoryEventLog implements EventLog {
     const log = new MemoryEventLog(header);
     const last = parts.tapes[parts.tapes.length - 1] ?? new Float64Array(0);
     for (const full of parts.tapes.slice(0, -1)) log.chunks.push(full);
-    // The last tape was cut to its used slots: room to append after them.
-    log.tape = new Float64Array(Math.max(FIRST_SLOTS, last.length * 2));
-    log.tape.set(last);
+    // The last tape was cut to its used slots: a first append grows it (nextChunk), which needs a
+    // tape of some size to double.
+    if (last.length >= FIRST_SLOTS) log.tape = last;
+    else log.tape.set(last);
     log.used = last.length;
     for (const o of parts.objects) log.objects.push(o);
     for (const str of parts.strings) log.intern(str);

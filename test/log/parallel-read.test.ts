@@ -13,7 +13,7 @@ import type { LogHeader } from '../../src/log/event-log.js';
 import { createFileEventLogSync } from '../../src/log/file-log.js';
 import { LogError } from '../../src/log/log-errors.js';
 import { scanEventLog, type ReadOptions } from '../../src/log/log-reader.js';
-import type { MemoryEventLog } from '../../src/log/memory-log.js';
+import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { readLogInParallel } from '../../src/log/parallel-read.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 
@@ -81,6 +81,20 @@ describe('readLogInParallel', () => {
     const extra = one.events.slice(0, 300);
     for (const e of extra) last.append(e);
     expect(last.toArray().slice(-300).map((e) => JSON.stringify(e))).toEqual(extra.map((e) => JSON.stringify(e)));
+  });
+
+  it('a memory log moved as parts (a long one: its tape kept as it is) reads back and appends as the original', () => {
+    const one = inOneThread(path);
+    const original = new MemoryEventLog(one.header as LogHeader);
+    while (original.length < 20_000) for (const e of one.events) original.append(e);
+    const moved = MemoryEventLog.fromParts(one.header as LogHeader, structuredClone(original.toParts()));
+    const more = one.events.slice(0, 50);
+    for (const e of more) {
+      original.append(e);
+      moved.append(e);
+    }
+    expect(moved.length).toBe(original.length);
+    expect(moved.toArray().map((e) => JSON.stringify(e))).toEqual(original.toArray().map((e) => JSON.stringify(e)));
   });
 
   it('a torn tail is dropped and reported as the one-thread reader does', async () => {

@@ -101,6 +101,9 @@ export class Router {
     try {
       const path = req.url ?? '/';
       const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+      // This node's guard has checked the browser's Origin against this node; the owner's service
+      // (another host:port, in process or not) would refuse it as foreign, so a page's command reached no queue.
+      delete req.headers.origin;
       if (isRpcHttp(req)) return await this.rpc.answer(req, res, forwarded);
       if (await this.dashboard.answer(req, res)) return;
       const queueMatch = QUEUE_PATH.exec(path) ?? STORY_PATH.exec(path);

@@ -86,7 +86,7 @@ describe('the dashboard on a cluster node, in Chromium', () => {
 
     // Pause, clicked on node A's page, for a queue node B owns: B's queue is paused.
     await row(remote).locator('button', { hasText: 'Pause' }).click();
-    await expect.poll(async () => (await (await fetch(`${b.api}/${remote}`)).json()).state, { timeout: 8000 }).toBe('PAUSED');
+    await expect.poll(async () => ((await (await fetch(`${b.api}/${remote}`)).json()) as { state: string }).state, { timeout: 8000 }).toBe('PAUSED');
     await expect.poll(() => row(remote).locator('[data-field="state"]').textContent(), { timeout: 8000 }).toBe('paused');
 
     // The queue's charts (pushed by node A from B's series) and its tasks.

@@ -8,7 +8,10 @@ import { hostname } from 'node:os';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { PgStore } from '../store/pg-store.js';
-import { openStoreLog } from '../store/store-log.js';
+import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js';
+import type { PushqService } from '../server/service.js';
+import type { FoldSnapshot } from '../server/fold-snapshot.js';
+import { NODE_STREAM, openStoreLog } from '../store/store-log.js';
 import { StoreError, redactUrl } from '../store/store.js';
 import { PUSHQ_VERSION } from '../version.js';
 
@@ -17,7 +20,11 @@ export const STORE_LEASE_MS = 15_000;
 
 export interface OpenedStore {
   log: EventLog;
+  /** The events to fold at start: after `snapshot` when there is one, else the whole stream. */
   events: EngineEvent[];
+  snapshot: FoldSnapshot | null;
+  /** Starts writing fold snapshots of the stream for the running service (stream-snapshots.ts). */
+  writeSnapshots(service: PushqService): SnapshotWriter;
   where: string;
   discard(): Promise<void>;
 }
@@ -32,9 +39,13 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
   }
   try {
     const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
-    const opened = await openStoreLog(store, `serve@${hostname()}`, header, { leaseMs: STORE_LEASE_MS, onDeposed: (err) => onDeposed(err.message) });
+    const opened = await openStoreLog(store, `serve@${hostname()}`, header, { leaseMs: STORE_LEASE_MS, onDeposed: (err) => onDeposed(err.message), readEvents: false });
     opened.log.keepLease(STORE_LEASE_MS);
     const log = opened.log;
+    // From the latest usable snapshot, as a cluster's queue is taken (docs/cluster.md, Snapshots).
+    const warn = (line: string): void => void process.stderr.write(`pushq serve: ${line}\n`);
+    const start = await readFromSnapshot(store, NODE_STREAM, log.header, warn);
+    log.durableEvents = start.from + start.tail.length;
     const closeLog = log.close.bind(log);
     const closeAll: EventLog['close'] = async () => {
       await closeLog();
@@ -42,7 +53,14 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
     };
     // The service closes the log at shutdown; the pool goes with it.
     const wrapped = Object.assign(log, { close: closeAll });
-    return { log: wrapped, events: opened.events, where: `${store.displayUrl} (PostgreSQL)`, discard: closeAll };
+    return {
+      log: wrapped,
+      events: start.tail,
+      snapshot: start.snapshot,
+      writeSnapshots: (service) => new SnapshotWriter(service, { store, log, epoch: log.lease.epoch, lastPosition: start.from, warn }),
+      where: `${store.displayUrl} (PostgreSQL)`,
+      discard: closeAll,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     return { error: err instanceof StoreError ? `${err.message} (${err.code})` : `${store.displayUrl}: ${(err as Error).message}` };

@@ -21,7 +21,7 @@ import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageError, seconds, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { ServeSignals } from './serve-signals.js';
-import { openServeStore } from './serve-store.js';
+import { openServeStore, type OpenedStore } from './serve-store.js';
 import { clusterArgs, serveCluster } from './serve-cluster.js';
 import type { EngineEvent } from '../core/events.js';
 
@@ -193,6 +193,8 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
   let where: string;
   let lock: DataDirLock | undefined;
   let discard = (): Promise<void> => log.close();
+  // The store's latest fold snapshot (events then holds what came after it), and its writer.
+  let storeSnapshots: Pick<OpenedStore, 'snapshot' | 'writeSnapshots'> | undefined;
   if (parsed.memory) {
     log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
     where = 'memory (not durable)';
@@ -207,6 +209,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     }
     ({ log, where, discard } = opened);
     replayed = opened.events;
+    storeSnapshots = opened;
   } else {
     try {
       const data = await openDataDir(parsed.data, configHash(config), { durable: parsed.durable });
@@ -236,6 +239,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       log,
       ...(lock === undefined ? {} : { dataLock: lock }),
       replayed,
+      ...(storeSnapshots?.snapshot == null ? {} : { snapshot: storeSnapshots.snapshot }),
       host: parsed.host,
       port: parsed.port,
       grpcPort: parsed.grpcPort,
@@ -253,6 +257,8 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     return EXIT_FAILURE;
   }
   replayed = []; // the events now live in the state; let them go
+  const restoredFrom = storeSnapshots?.snapshot?.position ?? 0;
+  const snapshots = storeSnapshots?.writeSnapshots(service);
   await lock?.recordPort(service.port);
 
   return new Promise<number>((resolve) => {
@@ -263,6 +269,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       );
     };
     const onStop = (signal: string): void => {
+      snapshots?.stop();
       io.stdout(`pushq serve: ${signal}: stopping (waiting up to ${parsed.drainSeconds} s for attempts in flight)\n`);
       service.close(parsed.drainSeconds * 1000).then(
         (report) => {
@@ -278,7 +285,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
     io.stdout(
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
-        `${service.replayedEvents > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry)` : ''}` +
+        `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
     );

@@ -165,9 +165,10 @@ export interface OpenedStoreLog {
 
 /**
  * Opens the node's stream: creates it with `header` when new, takes its lease (refused while another
- * live node holds it), and reads its events. Throws StoreError.
+ * live node holds it), and reads its events (unless `readEvents` is false: the caller reads them,
+ * e.g. from a snapshot, and sets `durableEvents`). Throws StoreError.
  */
-export async function openStoreLog(store: EventStore, owner: string, header: LogHeader, options: StoreLogOptions & { leaseMs?: number } = {}): Promise<OpenedStoreLog> {
+export async function openStoreLog(store: EventStore, owner: string, header: LogHeader, options: StoreLogOptions & { leaseMs?: number; readEvents?: boolean } = {}): Promise<OpenedStoreLog> {
   const stream = NODE_STREAM;
   // A cluster's store keeps one stream per queue (docs/cluster.md): a single node there would not see its tasks.
   if ((await store.streams()).some((s) => s.startsWith(QUEUE_STREAM_PREFIX))) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs (pushq serve --cluster); run this node with --cluster too, or give it a store of its own`);
@@ -175,6 +176,8 @@ export async function openStoreLog(store: EventStore, owner: string, header: Log
   if (lease === null) throw new StoreError('STORE_FAILED', `${store.displayUrl}: another pushq serve holds this store's log (its lease has not run out); one node per store until cluster mode`);
   const kept = await store.ensureStream(stream, header);
   if (kept.clock !== 'wall') throw new StoreError('STORE_FAILED', `${store.displayUrl}: this log was written by a simulation (virtual clock), not by pushq serve`);
-  const events = await store.read(stream);
-  return { log: new StoreEventLog(store, stream, kept, lease, options), events };
+  const events = options.readEvents === false ? [] : await store.read(stream);
+  const log = new StoreEventLog(store, stream, kept, lease, options);
+  if (options.readEvents !== false) log.durableEvents = events.length;
+  return { log, events };
 }

@@ -1,0 +1,99 @@
+/**
+ * `pushq serve --store postgres://...` (one node) restarts from its stream's fold snapshot
+ * (src/server/stream-snapshots.ts, docs/cluster.md "Snapshots"): with a snapshot every 200 events
+ * (PUSHQ_SNAPSHOT_EVERY_EVENTS), after kill -9 the restart restores the latest snapshot and folds
+ * only the events after it (its startup line says how many and from which position); names of
+ * delivered tasks are still taken (tombstones came with the snapshot); new tasks are delivered.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rows } from '../cluster/cluster-harness.js';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+// The server is a child process of this one: it reads it from its environment.
+process.env['PUSHQ_SNAPSHOT_EVERY_EVENTS'] = '200';
+
+const QUEUE_YAML = `
+queue:
+- name: work
+  rate: 300/s
+  bucket_size: 30
+  retry_parameters:
+    min_backoff_seconds: 0.1
+    max_backoff_seconds: 0.2
+`;
+
+let cluster: PgCluster;
+let dir: string;
+const workers: Worker[] = [];
+const children: ServeProcess[] = [];
+
+beforeAll(async () => {
+  cluster = await startPgCluster();
+  dir = await mkdtemp(join(tmpdir(), 'pushq-pgserve-snap-'));
+  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  for (const w of workers) await w.close();
+  await cluster?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function create(api: string, name: string): Promise<number> {
+  const res = await fetch(`${api}/work/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('pushq serve --store postgres:// with snapshots', () => {
+  it('a restart after kill -9 restores the latest snapshot and folds only the events after it', async () => {
+    const url = await cluster.database();
+    const w = await startWorker((r, n) => (n === 0 && r.url.endsWith('7') ? 500 : { status: 200, delayMs: 5 }));
+    workers.push(w);
+    const args = ['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`];
+    const first = await startServe(args, 60_000);
+    children.push(first);
+    const names = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    for (let i = 0; i < names.length; i += 10) {
+      const statuses = await Promise.all(names.slice(i, i + 10).map((n) => create(first.api, n)));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+    }
+    const delivered = (name: string): boolean => w.received.some((r) => r.url === `/k/${name}` && r.answered === 200);
+    await w.waitFor(() => names.every(delivered), 30_000, 'the first tasks delivered');
+    const snapshotAt = async (): Promise<number> => Number((await rows<{ position: string }>(url, `SELECT position FROM pushq_snapshots WHERE stream = '~node'`))[0]?.position ?? 0);
+    const end = Date.now() + 20_000;
+    while ((await snapshotAt()) < 600 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const stored = await snapshotAt();
+    expect(stored).toBeGreaterThanOrEqual(600);
+    // A few more events after it, then the crash.
+    for (const n of ['late0', 'late1', 'late2']) expect(await create(first.api, n)).toBe(200);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+
+    const second = await startServe(args, 60_000);
+    children.push(second);
+    const m = /replayed (\d+) events, \d+ interrupted attempts to retry, after its snapshot at position (\d+)\)/.exec(second.stdout());
+    expect(m, second.stdout() + second.stderr()).not.toBeNull();
+    const [tail, from] = [Number(m![1]), Number(m![2])];
+    expect(from).toBeGreaterThanOrEqual(stored);
+    expect(tail).toBeGreaterThan(0);
+    expect(tail).toBeLessThan(from);
+    expect(second.stderr()).not.toMatch(/is not used/);
+    // The names of delivered tasks are still taken: their tombstones came with the snapshot.
+    for (const n of ['k0', 'k150', 'k299']) expect(await create(second.api, n), n).toBe(409);
+    for (const n of ['after0', 'after1']) expect(await create(second.api, n)).toBe(200);
+    await w.waitFor(() => ['late0', 'late1', 'late2', 'after0', 'after1'].every(delivered), 30_000, 'the tasks around the restart delivered');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 180_000);
+});

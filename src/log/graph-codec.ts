@@ -401,7 +401,10 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
         for (let i = 0; i < n; i++) {
           const key = stringValue();
           keys.add(key);
-          o[key] = value(reused === null ? undefined : o[key], `${path}.${key}`);
+          const v = value(reused === null ? undefined : o[key], `${path}.${key}`);
+          // An own field named __proto__ (JSON.parse makes them) stays a field, never the prototype.
+          if (key === '__proto__') Object.defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
+          else o[key] = v;
         }
         if (templateKeys !== null && (templateKeys.length !== keys.size || templateKeys.some((k) => !keys.has(k)))) {
           throw new GraphShapeError(`${path}: ${name || 'an object'} has the fields ${JSON.stringify(templateKeys)} here, the snapshot ${JSON.stringify([...keys])}`);

@@ -83,6 +83,14 @@ describe('graph codec', () => {
     expect(() => decodeGraph(encodeGraph({ counter: c }, REGISTRY), REGISTRY, { counter: other })).toThrow(GraphShapeError);
   });
 
+  it('keeps an own field named __proto__ a field (JSON.parse makes them), never the prototype', () => {
+    const parsed = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const back = decodeGraph(encodeGraph(parsed, {}), {}, undefined as unknown as Record<string, unknown>);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toEqual(['__proto__', 'a']);
+    expect((back as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('writes spare capacity as one element', () => {
     const big = new Float64Array(1_000_000).fill(NaN);
     big.set([1, 2, 3]);

@@ -23,6 +23,7 @@ import { Agent, request } from 'undici';
 import { RECENT_WINDOW_SECONDS } from '../projections/dispatch-counters.js';
 import { ASSETS_PATH, asset, page, sendFile } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
+import { sessionCookieFor } from '../server/security.js';
 import type { DashboardAt, Timeline } from '../server/read-api.js';
 import { ALL_QUEUES, parseInterval, streamSeries, type SeriesPayload } from '../server/series-view.js';
 import { parseTaskQuery, type TaskList } from '../server/task-search.js';
@@ -96,7 +97,7 @@ export class DashboardFront {
     if (method !== 'GET' && method !== 'HEAD') throw new ApiError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}`);
     refuseAt(query);
     if (perQueue !== null && (perQueue[1] !== ALL_QUEUES || path.endsWith('/story'))) return false; // one queue's: forwarded to its owner
-    const auth = authHeaders(req);
+    const auth: Credentials = { authorization: req.headers.authorization, cookie: req.headers.cookie, port: req.socket.localPort ?? 0 };
     if (/^\/(?:dashboard)?$/.test(path)) sendFile(res, 200, page('dashboard'));
     else if (path.startsWith(ASSETS_PATH)) {
       const f = asset(path.slice(ASSETS_PATH.length));
@@ -125,12 +126,12 @@ export class DashboardFront {
     return queue;
   }
 
-  private async series(queue: string, auth: Record<string, string>): Promise<SeriesPayload> {
+  private async series(queue: string, auth: Credentials): Promise<SeriesPayload> {
     return mergeSeries(await this.gather<SeriesPayload>('series', new URLSearchParams(), auth), queue, Date.now());
   }
 
   /** Every configured queue's part, each from its owner; a queue whose owner did not answer is left out. */
-  private async gather<T>(kind: Kind, query: URLSearchParams, auth: Record<string, string>): Promise<QueuePart<T>[]> {
+  private async gather<T>(kind: Kind, query: URLSearchParams, auth: Credentials): Promise<QueuePart<T>[]> {
     const configured = new Set(this.table.queues());
     const nodes = new Set<string>();
     for (const q of configured) {
@@ -154,7 +155,7 @@ export class DashboardFront {
   }
 
   /** The parts of the queues this node owns and serves now, read from their services. */
-  private async localParts(kind: Kind, query: URLSearchParams, auth: Record<string, string>): Promise<QueuePart<unknown>[]> {
+  private async localParts(kind: Kind, query: URLSearchParams, auth: Credentials): Promise<QueuePart<unknown>[]> {
     const read = async (queue: string): Promise<QueuePart<unknown> | null> => {
       const base = this.table.local(queue);
       if (base === undefined) return null;
@@ -171,9 +172,9 @@ export class DashboardFront {
   }
 
   /** A JSON answer of 200, or null (no answer in time, or another status: the part is left out). */
-  private async getJson<T>(url: string, auth: Record<string, string>): Promise<T | null> {
+  private async getJson<T>(url: string, auth: Credentials): Promise<T | null> {
     try {
-      const out = await request(url, { headers: { accept: 'application/json', ...auth }, dispatcher: this.agent, headersTimeout: OWNER_READ_TIMEOUT_MS, bodyTimeout: OWNER_READ_TIMEOUT_MS });
+      const out = await request(url, { headers: { accept: 'application/json', ...hopHeaders(auth, url) }, dispatcher: this.agent, headersTimeout: OWNER_READ_TIMEOUT_MS, bodyTimeout: OWNER_READ_TIMEOUT_MS });
       if (out.statusCode !== 200) {
         await out.body.dump();
         return null;
@@ -203,11 +204,19 @@ function kindOf(query: URLSearchParams): Kind {
   return kind as Kind;
 }
 
-/** The caller's credentials, carried to each owner's service (each checks them as the node did). */
-function authHeaders(req: IncomingMessage): Record<string, string> {
+/** The caller's credentials, and the port it called (its dashboard session is named after it). */
+interface Credentials {
+  authorization: string | undefined;
+  cookie: string | undefined;
+  port: number;
+}
+
+/** The credentials carried to a service or node at `url` (each checks them as this node did): a session cookie renamed for its port. */
+function hopHeaders(auth: Credentials, url: string): Record<string, string> {
   const out: Record<string, string> = {};
-  if (req.headers.authorization !== undefined) out['authorization'] = req.headers.authorization;
-  if (req.headers.cookie !== undefined) out['cookie'] = req.headers.cookie;
+  if (auth.authorization !== undefined) out['authorization'] = auth.authorization;
+  const cookie = sessionCookieFor(auth.cookie, auth.port, Number(new URL(url).port));
+  if (cookie !== undefined) out['cookie'] = cookie;
   return out;
 }
 

@@ -24,7 +24,7 @@ import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
-import type { RequestGuard } from '../server/security.js';
+import { sessionCookieFor, type RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { bufferedRequest } from './buffered-request.js';
@@ -205,6 +205,9 @@ export class Router {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headers[k] = v;
     if (remote) headers[FORWARDED_HEADER] = this.table.node;
+    // A dashboard session is named after the port the browser called: the next hop's guard looks for its own port's.
+    const cookie = sessionCookieFor(req.headers.cookie, this.port, Number(new URL(base).port));
+    if (cookie !== undefined) headers['cookie'] = cookie;
     try {
       const out = await request(base + (req.url ?? '/'), { method: (req.method ?? 'GET') as 'GET', headers, body, dispatcher: this.agent, headersTimeout: this.forwardTimeoutMs, bodyTimeout: this.forwardTimeoutMs });
       const headersOut: Record<string, string | string[]> = {};

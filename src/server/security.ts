@@ -303,7 +303,22 @@ function sessionValue(token: string): string {
 
 /** One cookie per port: cookies are shared by every port of a host, and two servers must not overwrite each other's. */
 function sessionCookieName(req: IncomingMessage): string {
-  return `pushq_session_${req.socket.localPort ?? 0}`;
+  return sessionCookieOfPort(req.socket.localPort ?? 0);
+}
+
+function sessionCookieOfPort(port: number): string {
+  return `pushq_session_${port}`;
+}
+
+/**
+ * The Cookie header of a call one pushq server passes on to another on port `toPort` (a cluster
+ * node to a queue's service or to another node): the dashboard's session for `fromPort` given
+ * under `toPort`'s name too. Its value depends on the token alone, so it holds wherever the
+ * same token does.
+ */
+export function sessionCookieFor(header: string | undefined, fromPort: number, toPort: number): string | undefined {
+  const value = cookieValue(header, sessionCookieOfPort(fromPort));
+  return value === undefined || fromPort === toPort ? header : `${header}; ${sessionCookieOfPort(toPort)}=${value}`;
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

@@ -3,7 +3,9 @@
  * PostgreSQL, Debian's Chromium driven by playwright-core. One node's page shows the queues of
  * both nodes, each with the node that owns it and its figures; a pause clicked there for a queue
  * the other node owns takes effect at the owner; the charts of that queue come from its owner; the
- * story of one of its tasks opens. No console error. The screenshot is kept in test-artifacts/.
+ * story of one of its tasks opens. The nodes run with --auth-token and the browser logs in on one
+ * node's page: its session carries to the queues' services and to the other node. No console
+ * error. The screenshot is kept in test-artifacts/.
  *
  * Chromium is required, not optional: without it this file fails with the command that installs
  * it (a skipped test would hide that the page went untested).
@@ -15,13 +17,32 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, ownedBy, queueYaml, spread, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+import { ownerFor } from '../../src/cluster/rendezvous.js';
+import { clusterFixture, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
 
 const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const QUEUES = Array.from({ length: 7 }, (_, i) => `q${i}`);
 const ALL = ['default', ...QUEUES];
+const TOKEN = 'cluster-dashboard-e2e-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+/** The queues a node owns now (its /pushq/health, with the token). */
+async function owns(node: Node): Promise<string[]> {
+  const res = await fetch(`${node.proc.url}/pushq/health`, { headers: AUTH });
+  return ((await res.json()) as { owns: string[] }).owns;
+}
+
+/** Placement settled: each node owns what rendezvous hashing gives it. */
+async function settled(two: readonly Node[]): Promise<boolean> {
+  try {
+    const held = await Promise.all(two.map(owns));
+    return two.every((n, i) => held[i]!.join() === ALL.filter((q) => ownerFor(q, two.map((x) => x.id)) === n.id).sort().join());
+  } catch {
+    return false;
+  }
+}
 
 const fx = clusterFixture('pushq-dashboard-cluster-');
 let browser: Browser | undefined;
@@ -39,12 +60,12 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     const w = await startWorker(() => 200);
     fx.workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUES.length, 50, 10));
-    const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`, '--auth-token', TOKEN];
     for (let i = 0; i < 2; i++) fx.nodes.push(await startNode(args));
     const [a, b] = fx.nodes as [Node, Node];
-    await waitUntil('the queues spread over the 2 nodes', () => spread([a, b], ALL.length), 20_000);
-    const ownsB = await ownedBy(b);
-    const ownsA = await ownedBy(a);
+    await waitUntil('the queues spread over the 2 nodes', () => settled([a, b]), 20_000);
+    const ownsB = await owns(b);
+    const ownsA = await owns(a);
     expect(ownsA.length > 0 && ownsB.length > 0, `both nodes own queues: ${ownsA} / ${ownsB}`).toBe(true);
     const remote = ownsB.find((q) => q !== 'default') ?? ownsB[0]!;
     // Each queue: one task delivered at once, two an hour from now; through node A.
@@ -52,7 +73,7 @@ describe('the dashboard on a cluster node, in Chromium', () => {
       for (let j = 0; j < 3; j++) {
         const res = await fetch(`${a.api}/${q}/tasks`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...AUTH },
           body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${q}/tasks/${q}-${j}`, ...(j > 0 ? { scheduleTime: new Date(Date.now() + 3_600_000).toISOString() } : {}), appEngineHttpRequest: { relativeUri: `/t/${q}/${j}` } } }),
         });
         expect(res.status, await res.text()).toBe(200);
@@ -70,6 +91,13 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
     page.on('dialog', (d) => void d.accept());
     await page.goto(`${a.proc.url}/`);
+    // The login page: the token once; the session is node A's port's cookie.
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#submit').click();
+    await page.locator('#queues tbody tr').first().waitFor();
+    // The login page itself is answered 401 (by design), which Chromium logs; nothing else may be.
+    expect(errors).toEqual(['console: Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+    errors.length = 0;
 
     // Every queue of the cluster, each row naming the node that owns it: both nodes appear.
     const row = (q: string) => page.locator(`#queues tr[data-queue="${q}"]`);
@@ -86,7 +114,7 @@ describe('the dashboard on a cluster node, in Chromium', () => {
 
     // Pause, clicked on node A's page, for a queue node B owns: B's queue is paused.
     await row(remote).locator('button', { hasText: 'Pause' }).click();
-    await expect.poll(async () => ((await (await fetch(`${b.api}/${remote}`)).json()) as { state: string }).state, { timeout: 8000 }).toBe('PAUSED');
+    await expect.poll(async () => ((await (await fetch(`${b.api}/${remote}`, { headers: AUTH })).json()) as { state: string }).state, { timeout: 8000 }).toBe('PAUSED');
     await expect.poll(() => row(remote).locator('[data-field="state"]').textContent(), { timeout: 8000 }).toBe('paused');
 
     // The queue's charts (pushed by node A from B's series) and its tasks.

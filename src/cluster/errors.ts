@@ -9,7 +9,7 @@ export type ClusterErrorCode =
   | 'QUEUE_OWNER_UNKNOWN'
   /** The node that holds the queue's lease could not be reached, or stopped owning it while the call was forwarded: retry. */
   | 'QUEUE_OWNER_UNAVAILABLE'
-  /** The call is one cluster mode does not serve (the dashboard and its read API): run one node for it. */
+  /** A path cluster mode does not serve (it serves the queues API, the dashboard, health, reload and reset). */
   | 'NOT_IN_CLUSTER_MODE';
 
 const HTTP: Readonly<Record<ClusterErrorCode, { http: number; status: string }>> = {

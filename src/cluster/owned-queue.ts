@@ -162,28 +162,33 @@ export class OwnedQueue {
   /** Ownership ended by itself: stop dispatching at once (no grace), then tell the node. */
   private lose(why: string): void {
     if (this.ended !== null) return;
-    this.ended = this.stop(0).then((refused) => this.options.onLost(this.queue, refused === null ? why : `${why}; its unsent events were refused: ${refused}`));
+    this.ended = this.stop(0, false).then((refused) => this.options.onLost(this.queue, refused === null ? why : `${why}; its unsent events were refused: ${refused}`));
   }
 
-  /** Gives the queue up (rebalance, shutdown): drains up to `graceMs`, flushes, releases the lease. */
+  /**
+   * Gives the queue up (rebalance, shutdown): drains up to `graceMs`, flushes, releases the lease,
+   * then writes a last snapshot (best effort) so the next owner folds next to nothing.
+   */
   async release(graceMs: number): Promise<void> {
-    this.ended ??= this.stop(graceMs);
+    this.ended ??= this.stop(graceMs, true);
     await this.ended;
   }
 
   /** Stops the service; the final flush's refusal, if any (null when it went in or there was nothing). */
-  private async stop(graceMs: number): Promise<string | null> {
-    this.snapshots.stop();
+  private async stop(graceMs: number, handOver: boolean): Promise<string | null> {
+    if (!handOver) this.snapshots.stop();
     clearInterval(this.timers.renewer);
     clearInterval(this.timers.watchdog);
     // A deposed log refuses the final flush (STORE_FENCED); what it held was never acknowledged.
     // The log's close releases the lease only if it is still this epoch's.
     try {
       await this.service.close(graceMs);
-      return null;
     } catch (err) {
+      this.snapshots.stop();
       return (err as Error).message;
     }
+    if (handOver) await this.snapshots.writeFinal();
+    return null;
   }
 }
 

@@ -96,15 +96,39 @@ export class SnapshotWriter {
 
   /** Writes a snapshot if one is due (or `force`); resolves true when one was stored. */
   async maybeWrite(force = false): Promise<boolean> {
-    const state = this.service.kernel.state;
-    const position = state.eventsApplied;
+    const position = this.service.kernel.state.eventsApplied;
     if (this.busy || this.stopped || position <= this.lastPosition) return false;
-    if (!force && position - this.lastPosition < (this.options.everyEvents ?? snapshotEveryEvents())) return false;
+    if (!force && position - this.lastPosition < this.everyEvents) return false;
+    return this.write(position);
+  }
+
+  /**
+   * At a clean hand-over, once the service has stopped and its log is flushed (the lease may be
+   * released already): one last snapshot, so the next owner folds next to nothing. Only when at
+   * least 2% of the cadence has come since the last one (encoding a big state to spare a few events
+   * would cost more than it saves). Best effort: refused (the next owner took the queue already)
+   * or failed, nothing changes, and the next owner folds from the previous snapshot.
+   */
+  async writeFinal(): Promise<boolean> {
+    this.stop();
+    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    const position = this.service.kernel.state.eventsApplied;
+    if (position - this.lastPosition < Math.max(1, Math.floor(this.everyEvents / 50))) return false;
+    // Everything must be in the store already: the log is closed, nothing more will be written.
+    if (this.options.log.durableEvents !== position) return false;
+    return this.write(position);
+  }
+
+  private get everyEvents(): number {
+    return this.options.everyEvents ?? snapshotEveryEvents();
+  }
+
+  private async write(position: number): Promise<boolean> {
     this.busy = true;
     const { store, log, epoch } = this.options;
     try {
       // The fold is read as it is at `position` before any other event applies (only the compression waits).
-      const bytes = await encodeFoldSnapshot(state, this.service.models, log.header);
+      const bytes = await encodeFoldSnapshot(this.service.kernel.state, this.service.models, log.header);
       if (!(await this.durable(position))) return false;
       await store.putSnapshot(log.stream, epoch, position, bytes);
       this.lastPosition = position;

@@ -49,9 +49,21 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-function take(node: string, onLost: (queue: string, why: string) => void = () => undefined): Promise<OwnedQueue | null> {
+function take(node: string, onLost: (queue: string, why: string) => void = () => undefined, snapshotEveryEvents?: number): Promise<OwnedQueue | null> {
   // No target URL: attempts fail at once (events, not exceptions), so the queue keeps moving.
-  return OwnedQueue.take({ store, leases, node, queue: 'default', config, header, leaseMs: 10_000, service: { targets: { default: { scaling: 'automatic' } } }, onLost });
+  return OwnedQueue.take({ store, leases, node, queue: 'default', config, header, leaseMs: 10_000, service: { targets: { default: { scaling: 'automatic' } } }, onLost, ...(snapshotEveryEvents === undefined ? {} : { snapshotEveryEvents }) });
+}
+
+async function createThrough(owned: OwnedQueue, names: string[]): Promise<void> {
+  for (const name of names) {
+    const res = await fetch(`${owned.url}/v2/projects/p/locations/l/queues/default/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/default/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/${name}` } } }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+  }
 }
 
 async function fullFold(): Promise<unknown> {
@@ -67,18 +79,12 @@ describe('taking a queue from a snapshot (in process, PostgreSQL)', () => {
     expect(await a.snapshots.maybeWrite(true)).toBe(true);
     const stored = (await store.getSnapshot(STREAM))!;
     expect(stored.position).toBeGreaterThan(1000);
-    // Events after the snapshot: tasks created through the owner's API, dispatched, failed, retried.
-    for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${a.url}/v2/projects/p/locations/l/queues/default/tasks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/default/tasks/after-${i}`, appEngineHttpRequest: { relativeUri: `/after/${i}` } } }),
-      });
-      expect(res.status).toBe(200);
-      await res.arrayBuffer();
-    }
+    // Events after the snapshot (too few for a last one at the release): tasks created through the
+    // owner's API, dispatched, failed, retried.
+    await createThrough(a, Array.from({ length: 20 }, (_, i) => `after-${i}`));
     await new Promise((r) => setTimeout(r, 300));
     await a.release(0);
+    expect(a.snapshots.written).toBe(1);
 
     const b = (await take('b'))!;
     expect(b.replayedFrom).toBe(stored.position);
@@ -87,6 +93,20 @@ describe('taking a queue from a snapshot (in process, PostgreSQL)', () => {
     await new Promise((r) => setTimeout(r, 300)); // it dispatches (and fails) on from there
     await b.release(0);
     expect(dump({ state: b.service.kernel.state, models: b.service.models })).toEqual(await fullFold());
+  });
+
+  it('a clean release writes a last snapshot: the next owner folds nothing', async () => {
+    const f = (await take('f', undefined, 300))!;
+    await createThrough(f, ['release-0', 'release-1']);
+    await new Promise((r) => setTimeout(r, 300));
+    await f.release(0);
+    const stored = (await store.getSnapshot(STREAM))!;
+    expect(stored.position).toBe(await store.length(STREAM));
+    const g = (await take('g'))!;
+    expect(g.replayedFrom).toBe(stored.position);
+    expect(g.replayedEvents).toBe(0);
+    await g.release(0);
+    expect(dump({ state: g.service.kernel.state, models: g.service.models })).toEqual(await fullFold());
   });
 
   it('a snapshot refused for its epoch changes nothing and stops the writer', async () => {

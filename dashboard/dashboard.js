@@ -320,7 +320,8 @@ read('/pushq/timeline.json', {}).then(
     // A cluster node shows now only: a shared URL's instant is dropped, and the page says why.
     if (!source.timeTravel && cursor() !== null) {
       setCursor(null);
-      showAlert('poll-error', 'This is a cluster node: it shows every queue now, not an instant of the past (?at= is not served in cluster mode).');
+      // (Not the poll's alert, which the next successful read hides.)
+      showAlert('action-error', 'This is a cluster node: it shows every queue now, not an instant of the past (?at= is not served in cluster mode).');
     }
     // A shared URL's instant beyond the log's span shows the end.
     const at = cursor();

@@ -72,6 +72,8 @@ interface PartsAnswer {
 export class DashboardFront {
   private readonly agent = new Agent({ connections: 16, keepAliveTimeout: 4000 });
   private stopped = false;
+  /** Each owned queue's service (its URL) → its log's first event (ms), which never changes once there is one. */
+  private readonly firsts = new Map<string, number>();
 
   /** `owner.table` is read at each call: the router hands itself over before its table is set. */
   constructor(private readonly owner: { readonly table: DashboardTable }) {}
@@ -95,7 +97,8 @@ export class DashboardFront {
     if (!ours) return false;
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') throw new ApiError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}`);
-    refuseAt(query);
+    // The page itself opens with ?at= (a shared URL): it shows now and says why.
+    if (path.startsWith('/pushq/') && !path.startsWith(ASSETS_PATH)) refuseAt(query);
     if (perQueue !== null && (perQueue[1] !== ALL_QUEUES || path.endsWith('/story'))) return false; // one queue's: forwarded to its owner
     const auth: Credentials = { authorization: req.headers.authorization, cookie: req.headers.cookie, port: req.socket.localPort ?? 0 };
     if (/^\/(?:dashboard)?$/.test(path)) sendFile(res, 200, page('dashboard'));
@@ -156,18 +159,23 @@ export class DashboardFront {
 
   /** The parts of the queues this node owns and serves now, read from their services. */
   private async localParts(kind: Kind, query: URLSearchParams, auth: Credentials): Promise<QueuePart<unknown>[]> {
+    const bases = new Set<string>();
     const read = async (queue: string): Promise<QueuePart<unknown> | null> => {
       const base = this.table.local(queue);
       if (base === undefined) return null;
+      bases.add(base);
+      const known = this.firsts.get(base);
       const [timeline, body] = await Promise.all([
-        this.getJson<Timeline>(`${base}/pushq/timeline.json`, auth),
+        kind === 'timeline' || known === undefined ? this.getJson<Timeline>(`${base}/pushq/timeline.json`, auth) : null,
         kind === 'timeline' ? null : this.getJson<unknown>(base + readPath(kind, queue, query), auth),
       ]);
-      if (timeline === null || (kind !== 'timeline' && body === null)) return null;
-      const firstMs = typeof timeline.first === 'string' ? Date.parse(timeline.first) : NaN;
+      if (kind === 'timeline' ? timeline === null : body === null || (known === undefined && timeline === null)) return null;
+      const firstMs = known ?? (typeof timeline?.first === 'string' ? Date.parse(timeline.first) : NaN);
+      if (!Number.isNaN(firstMs)) this.firsts.set(base, firstMs);
       return { queue, owner: this.table.node, firstMs, body: kind === 'timeline' ? timeline : body };
     };
     const parts = await Promise.all(this.table.owned().map(read));
+    for (const base of this.firsts.keys()) if (!bases.has(base)) this.firsts.delete(base); // a queue given up, or a service restarted
     return parts.filter((p): p is QueuePart<unknown> => p !== null);
   }
 

@@ -184,6 +184,8 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('pushq dashboard');
       expect((await fetch(`${n.proc.url}/pushq/assets/dashboard.js`)).status).toBe(200);
+      // A shared URL with ?at= opens the page (which shows now and says why), not an error.
+      expect((await fetch(`${n.proc.url}/?at=3`)).status).toBe(200);
     }
 
     // The other node killed: its queues show as without owner (not an error page) until the survivor takes them.

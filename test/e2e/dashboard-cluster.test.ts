@@ -127,6 +127,13 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     await expect.poll(() => page.locator('#story-task').textContent(), { timeout: 8000 }).toBe(`${remote}-1`);
     expect(await page.locator('#story-error').isVisible()).toBe(false);
 
+    // A shared URL with an instant: the page shows now, says why, and drops `at` from its address.
+    await page.goto(`${a.proc.url}/?at=3`);
+    await expect.poll(() => page.locator('#action-error.shown').textContent(), { timeout: 8000 }).toContain('?at= is not served in cluster mode');
+    await expect.poll(() => page.locator('#queues tbody tr').count(), { timeout: 8000 }).toBe(ALL.length);
+    expect(new URL(page.url()).searchParams.has('at')).toBe(false);
+    await page.locator('#action-error button').click();
+
     await mkdir(ARTIFACTS, { recursive: true });
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-cluster.png'), fullPage: true });

@@ -25,7 +25,7 @@ const FIRST_SLOTS = 1 << 12;
  */
 export interface TapeParts {
   /** Every tape, the last one cut to its used slots. */
-  tapes: Float64Array[];
+  tapes: Float64Array<ArrayBuffer>[];
   objects: EngineEvent[];
   strings: string[];
   length: number;
@@ -33,7 +33,7 @@ export interface TapeParts {
 
 export class MemoryEventLog implements EventLog {
   /** Full chunks, then the one being written (`tape`). */
-  private readonly chunks: Float64Array[] = [];
+  private readonly chunks: Float64Array<ArrayBuffer>[] = [];
   private tape = new Float64Array(FIRST_SLOTS);
   private used = 0;
   private readonly objects: EngineEvent[] = [];

@@ -37,10 +37,9 @@ async function inParallel(file: string, chunk: number, options: ReadOptions = {}
 }
 
 function inOneThread(file: string, options: ReadOptions = {}) {
-  let header: LogHeader | null = null;
   const events: EngineEvent[] = [];
-  const scan = scanEventLog(file, options, { onHeader: (h) => (header = h), onEvent: (e) => events.push(e) });
-  return { header, events, recovered: scan.recovered, end: scan.end };
+  const scan = scanEventLog(file, options, { onEvent: (e) => events.push(e) });
+  return { header: scan.header, events, recovered: scan.recovered, end: scan.end };
 }
 
 async function errorOf(p: Promise<unknown>): Promise<LogError> {
@@ -85,9 +84,9 @@ describe('readLogInParallel', () => {
 
   it('a memory log moved as parts (a long one: its tape kept as it is) reads back and appends as the original', () => {
     const one = inOneThread(path);
-    const original = new MemoryEventLog(one.header as LogHeader);
+    const original = new MemoryEventLog(one.header);
     while (original.length < 20_000) for (const e of one.events) original.append(e);
-    const moved = MemoryEventLog.fromParts(one.header as LogHeader, structuredClone(original.toParts()));
+    const moved = MemoryEventLog.fromParts(one.header, structuredClone(original.toParts()));
     const more = one.events.slice(0, 50);
     for (const e of more) {
       original.append(e);

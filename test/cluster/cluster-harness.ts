@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import pg from 'pg';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
@@ -216,3 +216,40 @@ export function clusterFixture(prefix: string): ClusterFixture {
   });
   return fx;
 }
+
+/**
+ * Retry counts across a kill -9, as designed. A request goes out before its AttemptDispatched is
+ * durable (docs/architecture.md), so the dead owner may have sent attempts it never stored; the
+ * next owner counts from the log, and the worker may then see a count again, or a smaller one,
+ * once, at the handover. So:
+ * - before the kill (one owner per queue), a task's deliveries never go back;
+ * - every delivery received `quietMs` after it (the dead node's requests have all arrived, and its
+ *   lease has not run out yet) is from a live owner, whose events all reach the store: a task's last
+ *   k deliveries carry the counts of its last k dispatches in the store, D − k … D − 1 of D.
+ * Returns how many tasks were delivered after the kill.
+ */
+export async function expectRetryCountsFromTheLog(url: string, received: readonly Received[], killedAtMs: number, quietMs = 1000): Promise<number> {
+  const before = new Map<string, number[]>();
+  const after = new Map<string, number[]>();
+  for (const r of received) {
+    const name = r.url.slice(r.url.lastIndexOf('/') + 1);
+    const side = r.atMs > killedAtMs + quietMs ? after : before;
+    side.set(name, [...(side.get(name) ?? []), Number(r.headers['x-appengine-taskretrycount'])]);
+  }
+  for (const [name, retries] of before) expect(retries, `${name} before the kill`).toEqual([...retries].sort((a, b) => a - b));
+  const names = new Map<string, string>();
+  const dispatched = new Map<string, number>();
+  const logged = await rows<{ stream: string; body: string }>(url, `SELECT stream, body FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%' OR body LIKE '{"type":"AttemptDispatched"%' ORDER BY stream, position`);
+  for (const { stream, body } of logged) {
+    const e = JSON.parse(body) as { type: string; id: number; options?: { name?: string } };
+    const key = `${stream}/${e.id}`;
+    if (e.type === 'TaskAdded') names.set(key, e.options?.name ?? `task${e.id}`);
+    else dispatched.set(names.get(key) as string, (dispatched.get(names.get(key) as string) ?? 0) + 1);
+  }
+  for (const [name, retries] of after) {
+    const d = dispatched.get(name) ?? 0;
+    expect(retries, `${name} after the kill (${d} dispatches in the store)`).toEqual(Array.from({ length: retries.length }, (_, i) => d - retries.length + i));
+  }
+  return after.size;
+}
+

@@ -84,7 +84,10 @@ export class DashboardFront {
 
   /** Answers the call when it is the page, its files or a read this front merges; false for anything else (the router's). Throws ApiError. */
   async answer(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://pushq.invalid');
+    const raw = req.url ?? '/';
+    // Every API call passes here first: the queues API's paths are let through unparsed.
+    if (!raw.startsWith('/pushq/') && !/^\/(?:dashboard)?(?:\?|$)/.test(raw)) return false;
+    const url = new URL(raw, 'http://pushq.invalid');
     let path: string;
     try {
       path = decodeURIComponent(url.pathname);

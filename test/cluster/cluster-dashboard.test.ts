@@ -114,7 +114,12 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
     expect(atOwner.json.state).toBe('PAUSED');
     const marks = (await getJson(`${two[0].proc.url}/pushq/timeline.json`)).json.markers as { kind: string; queue: string }[];
     expect(marks.some((m) => m.kind === 'pause' && m.queue === remoteQ)).toBe(true);
-    const resumed = await fetch(`${two[0].api}/${remoteQ}:resume`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // The node's own guard still refuses a page of another origin (the Origin is dropped only after that check).
+    const foreign = await fetch(`${two[0].api}/${remoteQ}:resume`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: '{}' });
+    expect(foreign.status).toBe(403);
+    expect(await foreign.text()).toContain('ORIGIN_NOT_ALLOWED');
+    // Its own page's origin is accepted, and the command reaches the owner.
+    const resumed = await fetch(`${two[0].api}/${remoteQ}:resume`, { method: 'POST', headers: { 'content-type': 'application/json', origin: two[0].proc.url }, body: '{}' });
     expect(resumed.status).toBe(200);
     expect((await dashboard(two[1])).queues.find((r) => r.name === remoteQ)!.state).toBe('running');
 

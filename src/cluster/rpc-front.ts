@@ -15,10 +15,9 @@
  * the call's order. FetchQueues asks every owner for its queues and merges them by name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientGoneError } from '../server/body.js';
+import { readBodyUpTo } from '../server/body.js';
 import { MESSAGES, TASK_QUEUE_ERROR, utf8, type RemoteRequest } from '../server/appengine/messages.js';
-import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse } from '../server/appengine/rpc-http.js';
-import { RpcCallError } from '../server/appengine/rpc-errors.js';
+import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, rpcTooLarge } from '../server/appengine/rpc-http.js';
 import { ClusterError } from './errors.js';
 import type { Answer, Router } from './router.js';
 import { NOT_TAKEN_HEADER, noOwner } from './router.js';
@@ -38,7 +37,7 @@ export class RpcFront {
   async answer(req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
     let body: Buffer | null;
     try {
-      body = await readWhole(req, RPC_REQUEST_BYTES_MAX);
+      body = await readBodyUpTo(req, RPC_REQUEST_BYTES_MAX);
     } catch {
       res.destroy(); // the client went away: nothing was done
       return;
@@ -46,7 +45,7 @@ export class RpcFront {
     if (body === null) {
       // As one node: answered at once, the rest of the body discarded, the connection closed after.
       res.setHeader('connection', 'close');
-      reply(res, errorResponse(new RpcCallError('REQUEST_TOO_LARGE', `the request is larger than ${RPC_REQUEST_BYTES_MAX} bytes, the API server's limit for one call`)));
+      reply(res, errorResponse(rpcTooLarge(RPC_REQUEST_BYTES_MAX)));
       req.resume();
       return;
     }
@@ -183,27 +182,3 @@ function reply(res: ServerResponse, answer: Uint8Array): void {
   res.end(answer);
 }
 
-/** The whole body; null past `limit` (the rest is left unread). Rejects when the client went away. */
-function readWhole(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  if (Number(req.headers['content-length'] ?? NaN) > limit) return Promise.resolve(null);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.pause();
-        chunks.length = 0;
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => resolve(Buffer.concat(chunks));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', (err: Error) => reject(new ClientGoneError(err.message)));
-  });
-}

@@ -23,10 +23,13 @@ export class ClientGoneError extends Error {
   override name = 'ClientGoneError';
 }
 
-export function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limitBytes) return Promise.reject(new BodyTooLargeError(limitBytes));
-  return new Promise<unknown>((resolve, reject) => {
+/**
+ * The whole body, or null as soon as it passes `limitBytes` (at once for a Content-Length above
+ * it; the bytes past it are not kept). Rejects with ClientGoneError when the client goes away first.
+ */
+export function readBodyUpTo(req: IncomingMessage, limitBytes: number): Promise<Buffer | null> {
+  if (Number(req.headers['content-length'] ?? NaN) > limitBytes) return Promise.resolve(null);
+  return new Promise<Buffer | null>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
     const onData = (chunk: Buffer): void => {
@@ -35,21 +38,25 @@ export function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYT
         req.off('data', onData);
         req.off('end', onEnd);
         chunks.length = 0;
-        reject(new BodyTooLargeError(limitBytes));
+        resolve(null);
         return;
       }
       chunks.push(chunk);
     };
-    const onEnd = (): void => {
-      if (received === 0) return resolve({});
-      try {
-        resolve(JSON.parse((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8')) as unknown);
-      } catch (err) {
-        reject(new ApiError('INVALID_JSON', `the request body is not valid JSON: ${(err as Error).message}`));
-      }
-    };
+    const onEnd = (): void => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', (err: Error) => reject(new ClientGoneError(`the client went away before the request body was whole: ${err.message}`)));
   });
+}
+
+export async function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {
+  const body = await readBodyUpTo(req, limitBytes);
+  if (body === null) throw new BodyTooLargeError(limitBytes);
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new ApiError('INVALID_JSON', `the request body is not valid JSON: ${(err as Error).message}`);
+  }
 }

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PushqError } from '../../core/errors.js';
 import { LogError } from '../../log/log-errors.js';
 import type { ApiContext } from '../api.js';
-import { ClientGoneError } from '../body.js';
+import { ClientGoneError, readBodyUpTo } from '../body.js';
 import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './messages.js';
 import { RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
@@ -111,27 +111,14 @@ export function errorResponse(err: unknown): Uint8Array {
   return MESSAGES.Response.encode(MESSAGES.Response.create(value)).finish();
 }
 
+/** The error of a call larger than `limit` bytes (one node's and a cluster node's front alike). */
+export function rpcTooLarge(limit: number): RpcCallError {
+  return new RpcCallError('REQUEST_TOO_LARGE', `the request is larger than ${limit} bytes, the API server's limit for one call`);
+}
+
 /** The whole body, refused (REQUEST_TOO_LARGE) as soon as it passes `limit`, without keeping the rest. */
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const tooLarge = (): RpcCallError => new RpcCallError('REQUEST_TOO_LARGE', `the request is larger than ${limit} bytes, the API server's limit for one call`);
-  if (Number(req.headers['content-length'] ?? NaN) > limit) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (received > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => resolve(Buffer.concat(chunks));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', (err: Error) => reject(new ClientGoneError(`the client went away before the request body was whole: ${err.message}`)));
-  });
+async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const body = await readBodyUpTo(req, limit);
+  if (body === null) throw rpcTooLarge(limit);
+  return body;
 }

@@ -2,7 +2,7 @@
  * The dashboard in cluster mode: two `pushq serve --cluster` nodes on one PostgreSQL store, the
  * queues spread over them. Every node's read API shows every queue, each from its owner with the
  * owner named, the same figures through either node; a pause through the node that does not own a
- * queue takes effect at its owner; task lists, a search and a story of a queue owned elsewhere;
+ * queue takes effect at its owner, and a purge; task lists, a search and a story of a queue owned elsewhere;
  * the series of a remote queue (and `*` summed), pushed as Server-Sent Events too; `?at=` refused
  * naming `at`; a queue whose owner was killed shows as without owner, not as an error.
  */
@@ -193,6 +193,11 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
       expect((await fetch(`${n.proc.url}/?at=3`)).status).toBe(200);
     }
 
+    // Purge through the node that does not own the queue: done at the owner, seen through both.
+    const purged = await fetch(`${two[0].api}/${remoteQ}:purge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(purged.status, await purged.text()).toBe(200);
+    await waitUntil('the purge seen through both nodes', async () => (await Promise.all(two.map(dashboard))).every((d) => d.queues.find((r) => r.name === remoteQ)!.tasks['pending'] === 0), 5000);
+
     // The other node killed: its queues show as without owner (not an error page) until the survivor takes them.
     const gone = two[1];
     gone.proc.child.kill('SIGKILL');
@@ -202,6 +207,8 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
     for (const q of owns[0]!) expect(between.queues.find((r) => r.name === q)!.owner).toBe(two[0].id);
     await waitUntil('the survivor owns every queue', async () => (await dashboard(two[0])).queues.every((r) => r.owner === two[0].id), 15_000);
     const after = await dashboard(two[0]);
-    expect(after.queues.find((r) => r.name === remoteQ)!.tasks).toMatchObject({ pending: 3, succeeded: 2 });
+    // Taken over from the store: the purge held, the other queues' tasks are there.
+    expect(after.queues.find((r) => r.name === remoteQ)!.tasks).toMatchObject({ pending: 0, succeeded: 2 });
+    for (const q of QUEUES.filter((x) => x !== remoteQ)) expect(after.queues.find((r) => r.name === q)!.tasks, q).toMatchObject({ pending: 3, succeeded: 2 });
   }, 60_000);
 });

@@ -103,51 +103,76 @@ export interface CreateOutcome {
   unanswered: string[];
 }
 
+/** What one try to create a task gave: acknowledged, "already exists", or worth trying again. */
+export type CreateTry = 'ok' | 'exists' | 'retry';
+export type TaskToCreate = { name: string; queue: string };
+
+/** One REST CreateTask of `t` through `node`. */
+export async function restCreate(node: Node, t: TaskToCreate): Promise<CreateTry> {
+  let status = 0;
+  try {
+    const res = await fetch(`${node.api}/${t.queue}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri: `/t/${t.queue}/${t.name}` } } }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.arrayBuffer();
+    status = res.status;
+  } catch {
+    return 'retry';
+  }
+  if (status === 200) return 'ok';
+  if (status === 409) return 'exists';
+  if (status === 503) return 'retry';
+  throw new Error(`create ${t.name} through ${node.api}: HTTP ${status}`);
+}
+
 /**
- * Creates `names` (name → queue) through the nodes in turn, `parallel` at a time. A call that
- * fails (no answer, 503) is tried again with the same name on the next node: 200 is acknowledged;
- * a 409 on a retry means an earlier try was taken, but it was never acknowledged, so it is not
- * counted as such. `alive()` lists the nodes a call may go to at that moment.
+ * Creates `tasks` through the nodes in turn, `parallel` at a time, each by `attempt` (REST unless
+ * given; `index` is the task's place in `tasks`). A try that fails (no answer, unavailable) is
+ * made again with the same name on the next node: "ok" is acknowledged (`onAcknowledged` hears
+ * it); "already exists" on a retry means an earlier try was taken, but it was never acknowledged,
+ * so it is not counted as such (on a first try it is an error). `alive()` lists the nodes a try
+ * may go to at that moment.
  */
-export async function createTasks(alive: () => readonly Node[], tasks: readonly { name: string; queue: string }[], parallel: number, deadlineMs: number): Promise<CreateOutcome> {
+export async function createTasks(
+  alive: () => readonly Node[],
+  tasks: readonly TaskToCreate[],
+  parallel: number,
+  deadlineMs: number,
+  attempt: (node: Node, t: TaskToCreate, index: number) => Promise<CreateTry> = restCreate,
+  onAcknowledged: (index: number) => void = () => {},
+): Promise<CreateOutcome> {
   const acknowledged: string[] = [];
   const taken: string[] = [];
   const unanswered: string[] = [];
   let next = 0;
   let turn = 0;
   const end = Date.now() + deadlineMs;
-  const one = async (t: { name: string; queue: string }): Promise<void> => {
+  const one = async (t: TaskToCreate, index: number): Promise<void> => {
     for (let tries = 0; Date.now() < end; tries++) {
       const nodes = alive();
-      const node = nodes[turn++ % nodes.length]!;
-      let status = 0;
-      try {
-        const res = await fetch(`${node.api}/${t.queue}/tasks`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri: `/t/${t.queue}/${t.name}` } } }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        await res.arrayBuffer();
-        status = res.status;
-      } catch {
-        status = 0;
-      }
-      if (status === 200) {
+      const outcome = await attempt(nodes[turn++ % nodes.length]!, t, index);
+      if (outcome === 'ok') {
         acknowledged.push(t.name);
+        onAcknowledged(index);
         return;
       }
-      if (status === 409 && tries > 0) {
+      if (outcome === 'exists') {
+        if (tries === 0) throw new Error(`create ${t.name}: already exists on its first try`);
         taken.push(t.name);
         return;
       }
-      if (status !== 0 && status !== 503) throw new Error(`create ${t.name} through ${node.api}: HTTP ${status}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     unanswered.push(t.name);
   };
   const loop = async (): Promise<void> => {
-    while (next < tasks.length) await one(tasks[next++]!);
+    while (next < tasks.length) {
+      const index = next++;
+      await one(tasks[index]!, index);
+    }
   };
   await Promise.all(Array.from({ length: parallel }, loop));
   return { acknowledged, taken, unanswered };

@@ -9,12 +9,11 @@ import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
 import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
-import type { CreateOutcome, Node } from './cluster-harness.js';
+import { createTasks, restCreate, type CreateOutcome, type CreateTry, type Node, type TaskToCreate } from './cluster-harness.js';
 
 // The client library asks no cloud metadata server for credentials (there is none here).
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
-type Try = 'ok' | 'exists' | 'retry';
 const API_NAMES = ['rest', 'grpc', 'rpc_http'] as const;
 export type ApiName = (typeof API_NAMES)[number];
 
@@ -32,27 +31,9 @@ export class ThreeApiCreator {
     return c;
   }
 
-  private async once(api: ApiName, node: Node, t: { name: string; queue: string }): Promise<Try> {
+  private async once(api: ApiName, node: Node, t: TaskToCreate): Promise<CreateTry> {
     const relativeUri = `/t/${t.queue}/${t.name}`;
-    if (api === 'rest') {
-      let status = 0;
-      try {
-        const res = await fetch(`${node.api}/${t.queue}/tasks`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri } } }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        await res.arrayBuffer();
-        status = res.status;
-      } catch {
-        return 'retry';
-      }
-      if (status === 200) return 'ok';
-      if (status === 409) return 'exists';
-      if (status === 503) return 'retry';
-      throw new Error(`create ${t.name} through ${node.api}: HTTP ${status}`);
-    }
+    if (api === 'rest') return restCreate(node, t);
     if (api === 'grpc') {
       try {
         await this.grpcClient(node).createTask({ parent: `projects/p/locations/l/queues/${t.queue}`, task: { name: `projects/p/locations/l/queues/${t.queue}/tasks/${t.name}`, appEngineHttpRequest: { relativeUri } } }, { timeout: 10_000 });
@@ -81,40 +62,10 @@ export class ThreeApiCreator {
     throw new Error(`create ${t.name} through ${node.id}'s /rpc_http: ${response.application_error!.detail}`);
   }
 
-  /** Creates `tasks` (name → queue), `parallel` at a time, each through the API its index picks, over the nodes `alive()` lists at that moment. */
-  async create(alive: () => readonly Node[], tasks: readonly { name: string; queue: string }[], parallel: number, deadlineMs: number): Promise<CreateOutcome> {
-    const acknowledged: string[] = [];
-    const taken: string[] = [];
-    const unanswered: string[] = [];
-    let next = 0;
-    let turn = 0;
-    const end = Date.now() + deadlineMs;
-    const one = async (t: { name: string; queue: string }, api: ApiName): Promise<void> => {
-      for (let tries = 0; Date.now() < end; tries++) {
-        const nodes = alive();
-        const outcome = await this.once(api, nodes[turn++ % nodes.length]!, t);
-        if (outcome === 'ok') {
-          acknowledged.push(t.name);
-          this.byApi[api]++;
-          return;
-        }
-        if (outcome === 'exists') {
-          if (tries === 0) throw new Error(`create ${t.name} (${api}): already exists on its first try`);
-          taken.push(t.name);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      unanswered.push(t.name);
-    };
-    const loop = async (): Promise<void> => {
-      while (next < tasks.length) {
-        const i = next++;
-        await one(tasks[i]!, API_NAMES[i % 3]!);
-      }
-    };
-    await Promise.all(Array.from({ length: parallel }, loop));
-    return { acknowledged, taken, unanswered };
+  /** Creates `tasks` as createTasks does, each through the API its index picks, over the nodes `alive()` lists at that moment. */
+  create(alive: () => readonly Node[], tasks: readonly TaskToCreate[], parallel: number, deadlineMs: number): Promise<CreateOutcome> {
+    const api = (index: number): ApiName => API_NAMES[index % API_NAMES.length]!;
+    return createTasks(alive, tasks, parallel, deadlineMs, (node, t, index) => this.once(api(index), node, t), (index) => this.byApi[api(index)]++);
   }
 
   async close(): Promise<void> {

@@ -6,14 +6,16 @@
  *
  * - Recorded: a LogIndex built before the server starts (time-travel.ts); "now" is the last event.
  * - Live: now is the service's own state and read models, kept by the kernel as events happen; an
- *   instant in the past is read from the service's log through a LogIndex built at the first such
- *   request and extended at each later one (the log is flushed first, as for a story).
+ *   instant in the past is read from the service's log (a file, a memory log, or its stream in the
+ *   store) through a LogIndex built at the first such request and extended at each later one (the
+ *   log is flushed first, as for a story).
  */
 import { basename } from 'node:path';
 import type { WallDriver } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
 import { FileEventLog } from '../log/file-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
+import { StoreEventLog } from '../store/store-log.js';
 import type { LogClock } from '../projections/queue-summary.js';
 import { ApiError } from './errors.js';
 import { storyView, type TaskStoryCache, type TaskStoryView } from './task-story-view.js';
@@ -172,8 +174,16 @@ export class LiveSource implements ReadSource {
     } else if (log instanceof MemoryEventLog) {
       this.index ??= new LogIndex(log.header);
       this.index.extendEvents(log);
+    } else if (log instanceof StoreEventLog) {
+      // The stream holds every event from the first (a snapshot the service started from does not
+      // shorten it): read what the index lacks.
+      const index = (this.index ??= new LogIndex(log.header));
+      const from = index.events;
+      const tail = await log.readFrom(from);
+      // Another read that ran meanwhile may have taken some of these already.
+      index.extendWith(tail.slice(index.events - from));
     } else {
-      throw new ApiError('STORY_UNAVAILABLE', 'the past is read from a file or memory event log; this service has another kind');
+      throw new ApiError('STORY_UNAVAILABLE', 'the past is read from a file, memory or store event log; this service has another kind');
     }
     return this.index;
   }

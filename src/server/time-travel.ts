@@ -292,6 +292,12 @@ export class LogIndex {
     this.views = [];
   }
 
+  /** Takes `tail`, the events that follow those already applied (a store's stream, read from `events`). */
+  extendWith(tail: Iterable<EngineEvent>): void {
+    for (const e of tail) this.add(e);
+    this.views = [];
+  }
+
   private checkpoint(): void {
     const copy = this.copier.copy({ state: this.fold.state, ...this.models }, new Set([this.fold.state.tasks.meta]));
     this.checkpointBytes += copy.ownBytes;

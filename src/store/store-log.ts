@@ -63,8 +63,13 @@ export class StoreEventLog implements EventLog {
 
   /** Every event of the stream, after a flush (task stories read the log back; the store's copy is the whole log). */
   async readAll(): Promise<EngineEvent[]> {
+    return this.readFrom(0);
+  }
+
+  /** The stream's events from `position` (0-based) on, after a flush (the dashboard's past reads what it lacks). */
+  async readFrom(position: number): Promise<EngineEvent[]> {
     await this.flush();
-    return this.store.read(this.stream);
+    return this.store.read(this.stream, position);
   }
 
   writeFailure(): LogError | null {

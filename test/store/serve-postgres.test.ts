@@ -197,6 +197,24 @@ describe('pushq serve --store postgres://', () => {
     const live = await res.text();
     expect(res.status, live).toBe(200);
     expect(live).toContain('r2');
+    // Time travel on the dashboard reads the stream back from the store: the figures at an instant
+    // are `pushq replay --at`'s (checked below), also asked twice at once, and again once the log grew.
+    const at = async (seconds: number): Promise<{ summary: Record<string, unknown> }> => {
+      const r = await fetch(`${s.url}/pushq/dashboard.json?at=${seconds}`);
+      const text = await r.text();
+      expect(r.status, text).toBe(200);
+      return JSON.parse(text) as { summary: Record<string, unknown> };
+    };
+    const now = (await (await fetch(`${s.url}/pushq/dashboard.json`)).json()) as { atSeconds: number };
+    const early = Math.round((now.atSeconds / 2) * 1e6) / 1e6;
+    const [first, second] = await Promise.all([at(early), at(early)]);
+    expect(second).toEqual(first);
+    expect(await create(s.api, 'r4')).toBe(200);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/r4'), 10_000);
+    const later = (await (await fetch(`${s.url}/pushq/dashboard.json`)).json()) as { atSeconds: number };
+    const late = Math.round(later.atSeconds * 1e6) / 1e6;
+    const [lateAnswer, earlyAgain] = await Promise.all([at(late), at(early)]);
+    expect(earlyAgain.summary).toEqual(first.summary);
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
 
@@ -204,7 +222,12 @@ describe('pushq serve --store postgres://', () => {
     expect(fromStore.stderr).toBe('');
     expect(fromStore.code).toBe(0);
     const summary = JSON.parse(fromStore.stdout) as { queues: Record<string, { tasks_total: number }> };
-    expect(summary.queues['work']?.tasks_total).toBe(3);
+    expect(summary.queues['work']?.tasks_total).toBe(4);
+    for (const [seconds, answer] of [[early, first], [late, lateAnswer]] as const) {
+      const replayed = await pushq(['replay', url, '--queue', 'work', '--at', String(seconds), '--json']);
+      expect(replayed.code, replayed.stderr).toBe(0);
+      expect(answer.summary['work'], `at ${seconds}`).toEqual((JSON.parse(replayed.stdout) as { queues: Record<string, unknown> }).queues['work']);
+    }
     const story = await pushq(['replay', url, '--queue', 'work', '--task', 'r2']);
     expect(story.code).toBe(0);
     expect(story.stdout).toContain('r2');

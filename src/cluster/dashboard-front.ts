@@ -15,8 +15,9 @@
  *
  * A queue whose owner cannot be asked now (between owners, its node unreachable) is a row with
  * owner null and state `no owner`, never a failed page. Time travel (`?at=`) is refused with a 400
- * naming `at`: a queue's past is in its owner's log in the store, which the owner's service does not
- * index (read-source.ts), and the queues' logs start at different instants.
+ * naming `at`: each owner's service answers `?at=` for its queue, but in seconds from its own log's
+ * first event, and the queues' logs start at different instants (converting one cluster instant
+ * for every queue, here and in the reads the router forwards, is not built).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';

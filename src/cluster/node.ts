@@ -36,6 +36,7 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { Router, type RouterTable } from './router.js';
+import { StorageBudget, storageRoundMs } from './storage-budget.js';
 
 export interface ClusterNodeOptions {
   storeUrl: string;
@@ -75,6 +76,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
   /** queue.yaml as this node last read it (at start, or by a reload): placement and every queue taken use it. */
   private config: QueueFileConfig;
   private reloads: Promise<unknown> = Promise.resolve();
+  /** total_storage_limit across the nodes: each queue's figure published, the others' read (storage-budget.ts). */
+  private budget: StorageBudget | undefined;
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -116,8 +119,11 @@ export class ClusterNode implements RouterTable, GrpcTable {
       node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
+      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), configured: () => node.queues() }, options.report);
+      await node.budget.round(); // the other nodes' figures are known before this node takes a queue
       await node.tick();
     } catch (err) {
+      await node.budget?.close().catch(() => undefined);
       await node.router?.close().catch(() => undefined);
       await node.grpc?.close().catch(() => undefined);
       await membership.close().catch(() => undefined);
@@ -126,7 +132,12 @@ export class ClusterNode implements RouterTable, GrpcTable {
       throw err;
     }
     node.ticker = setInterval(() => void node.tick(), Math.max(50, Math.floor(options.leaseMs / 3)));
+    node.budget.start(storageRoundMs());
     return node;
+  }
+
+  private ownedStorage(): { queue: string; epoch: number; bytes: number }[] {
+    return [...this.ownedQueues.values()].map((o) => ({ queue: o.queue, epoch: o.epoch, bytes: o.storedBytes }));
   }
 
   get url(): string {
@@ -253,6 +264,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       header: this.options.headerFor(config),
       leaseMs: this.options.leaseMs,
       service: this.options.service,
+      storedElsewhere: () => this.budget?.elsewhere(queue) ?? 0,
       onAcquired: (epoch) => this.options.report(`pushq serve: node ${this.node} taking queue ${queue} (epoch ${epoch}): replaying its stream`),
       onLost: (q, why) => {
         if (this.ownedQueues.get(q) === owned) this.ownedQueues.delete(q);
@@ -337,6 +349,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     const all = [...this.ownedQueues.values()];
     this.ownedQueues.clear();
     await Promise.all(all.map((o) => o.release(graceMs)));
+    await this.budget?.close();
     await this.membership.leave(this.node).catch(() => undefined);
     await this.membership.close().catch(() => undefined);
     await this.leases.close().catch(() => undefined);

@@ -52,6 +52,8 @@ export interface OwnedQueueOptions {
   snapshotCheckMs?: number;
   /** Called once when ownership ends by itself (lease lost or deposed), after the service stopped. */
   onLost: (queue: string, why: string) => void;
+  /** Bytes the cluster's other queues hold under total_storage_limit (storage-budget.ts), asked at each create. */
+  storedElsewhere?: () => number;
 }
 
 /** Renewals sent in one lifetime of the lease: three may be lost or slow before it runs out. */
@@ -99,6 +101,11 @@ export class OwnedQueue {
     return `127.0.0.1:${this.service.grpcPort ?? 0}`;
   }
 
+  /** Bytes of the queue's tasks not yet ended, as its kernel holds them now (counted against total_storage_limit). */
+  get storedBytes(): number {
+    return this.service.driver.kernel.state.storageBytes;
+  }
+
   get replayedEvents(): number {
     return this.service.replayedEvents;
   }
@@ -137,6 +144,12 @@ export class OwnedQueue {
         port: 0,
         grpcPort: 0,
       });
+      const elsewhere = options.storedElsewhere;
+      if (elsewhere !== undefined) {
+        const kernel = service.driver.kernel;
+        // Asked only while a limit is set: a create pays nothing for it otherwise.
+        kernel.storedElsewhere = () => (kernel.state.config?.total_storage_limit_bytes == null ? 0 : elsewhere());
+      }
       const snapshots = new SnapshotWriter(service, {
         store,
         log,

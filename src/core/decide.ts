@@ -69,8 +69,10 @@ function tombstoneEnds(state: EngineState, id: number): Micros {
  * Adds a batch atomically (S22): every task is checked before any event is made, so a refused
  * batch adds nothing. Also refuses a name that is live (TASK_ALREADY_EXISTS) or ended within the
  * tombstone period (TOMBSTONED_TASK, S19), and a batch that would pass total_storage_limit (S5).
+ * `storedElsewhereBytes`: bytes held under the same limit outside this state (a cluster's queues
+ * that other kernels own, src/cluster/storage-budget.ts); 0 when this state holds every queue.
  */
-export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], now: Micros, flavour: TaskApiFlavour = 'taskqueue'): TaskAdded[] {
+export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], now: Micros, flavour: TaskApiFlavour = 'taskqueue', storedElsewhereBytes = 0): TaskAdded[] {
   if (specs.length > TASK_LIMITS.batch_tasks_max) {
     throw new PushqError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${specs.length}`, { field: 'tasks' });
   }
@@ -115,8 +117,9 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     events.push(e);
   }
   const limit = state.config?.total_storage_limit_bytes ?? null;
-  if (limit !== null && state.storageBytes + bytes > limit) {
-    throw new PushqError('STORAGE_LIMIT_EXCEEDED', `adding ${bytes} bytes would pass total_storage_limit (${state.storageBytes} of ${limit} bytes in use)`, { field: 'tasks' });
+  const inUse = state.storageBytes + storedElsewhereBytes;
+  if (limit !== null && inUse + bytes > limit) {
+    throw new PushqError('STORAGE_LIMIT_EXCEEDED', `adding ${bytes} bytes would pass total_storage_limit (${inUse} of ${limit} bytes in use)`, { field: 'tasks' });
   }
   return events;
 }

@@ -45,7 +45,8 @@ import type { Micros } from './time.js';
 
 export type StepInput =
   | { type: 'apply-config'; config: QueueFileConfig; settings: EngineSettings }
-  | { type: 'add-tasks'; specs: readonly TaskSpec[]; flavour?: TaskApiFlavour }
+  /** `storedElsewhereBytes`: bytes other kernels hold under the same total_storage_limit (a cluster; decideAddTasks). */
+  | { type: 'add-tasks'; specs: readonly TaskSpec[]; flavour?: TaskApiFlavour; storedElsewhereBytes?: number }
   | { type: 'delete-task'; queue: string; name: string }
   | { type: 'pause-queue'; queue: string }
   | { type: 'resume-queue'; queue: string }
@@ -86,7 +87,7 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       return null;
     }
     case 'add-tasks': {
-      const events = decideAddTasks(state, input.specs, now, input.flavour);
+      const events = decideAddTasks(state, input.specs, now, input.flavour, input.storedElsewhereBytes);
       for (const e of events) ctx.apply(e);
       let last: string | undefined;
       for (const e of events) {

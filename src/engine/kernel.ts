@@ -82,6 +82,12 @@ export class Kernel {
   /** One request object for every dispatch (see Transport.dispatch). */
   private readonly request: StateAttemptRequest;
   private stepping = false;
+  /**
+   * Bytes stored under the same total_storage_limit outside this kernel, asked at every add (a
+   * cluster node's figure for the queues other kernels own: src/cluster/storage-budget.ts); null
+   * when this kernel holds every queue (one node, a simulation).
+   */
+  storedElsewhere: (() => number) | null = null;
   // Inputs of the hot paths, reused (a simulation fires millions of timers).
   private readonly settledInput = { type: 'settled' as const, id: 0, outcome: { status: null, reason: undefined, latencyUs: 0 } as AttemptOutcome };
   private readonly backoffInput = { type: 'backoff-ended' as const, id: 0 };
@@ -175,7 +181,9 @@ export class Kernel {
   }
 
   addTasks(specs: readonly TaskSpec[], flavour?: TaskApiFlavour): TaskAdded[] {
-    return this.command(flavour === undefined ? { type: 'add-tasks', specs } : { type: 'add-tasks', specs, flavour }) as TaskAdded[];
+    const input: StepInput & { type: 'add-tasks' } = flavour === undefined ? { type: 'add-tasks', specs } : { type: 'add-tasks', specs, flavour };
+    if (this.storedElsewhere !== null) input.storedElsewhereBytes = this.storedElsewhere();
+    return this.command(input) as TaskAdded[];
   }
 
   deleteTask(queue: string, name: string): void {

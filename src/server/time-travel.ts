@@ -207,6 +207,11 @@ export class LogIndex {
     return this.checkpoints.length;
   }
 
+  /** Instants restored and kept, to be folded on or refilled by the next moves (at most VIEWS_KEPT). */
+  get instantsKept(): number {
+    return this.views.length;
+  }
+
   /** Whether every checkpoint is taken (always, unless deferred and `indexInBackground` has not caught up). */
   get indexed(): boolean {
     return this.ahead === null;
@@ -254,6 +259,15 @@ export class LogIndex {
       }
       onSlice?.(this.fold.events, this.kept);
       if (this.ahead !== null) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The instants kept start empty, so a user's first jumps would each restore into new objects
+    // (several times the cost of a refill); restored here, one per turn, spread over the log, they
+    // are there to be refilled.
+    for (let k = 1; k <= VIEWS_KEPT && this.ahead === null && stop?.aborted !== true && this.checkpoints.length > VIEWS_KEPT; k++) {
+      if (this.views.length >= VIEWS_KEPT) break;
+      const c = this.checkpoints[Math.floor((k * this.checkpoints.length) / (VIEWS_KEPT + 1))] as Checkpoint;
+      this.at(c.maxTUs);
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

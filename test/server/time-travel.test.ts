@@ -187,6 +187,12 @@ describe('LogIndex', () => {
       expect(stateDigest(deferred.at(at).state), `slice ${slices}, at ${at}`).toBe(stateDigest(atOnce.at(at).state));
     });
     expect(partial).toBeGreaterThan(0);
+    // Once indexed, instants are restored ahead of the user's first moves, which then refill them.
+    const quiet = LogIndex.fromFile(big, { checkpointEvery: 4_096, deferCheckpoints: true }).index;
+    expect(quiet.instantsKept).toBe(0);
+    await quiet.indexInBackground();
+    expect(quiet.instantsKept).toBe(3);
+    for (const at of [12_000_000, 31_000_000]) expect(stateDigest(quiet.at(at).state), `at ${at}`).toBe(stateDigest(atOnce.at(at).state));
     expect(deferred.checkpointCount).toBe(atOnce.checkpointCount);
     expect(deferred.checkpointBytes).toBe(atOnce.checkpointBytes);
     for (const at of [5_000_000, 20_000_000, 39_000_000]) expect(stateDigest(deferred.at(at).state), `at ${at}`).toBe(stateDigest(atOnce.at(at).state));

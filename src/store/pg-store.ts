@@ -10,12 +10,18 @@
  * entirely before or entirely after each append.
  *
  * Times of leases are the database's `now()`, so nodes' clocks never decide who owns a queue.
+ *
+ * Conflicts: every transaction (explicit, or one statement on its own) that the database aborts
+ * with SQLSTATE 40001 or 40P01 is run again whole, a bounded number of times, after a jittered
+ * wait (pg-retry.ts); a fence refusal is a result, never retried. Batches of an append are locked
+ * in stream order, so two of our transactions never deadlock each other.
  */
 import pg from 'pg';
 import type { EngineEvent } from '../core/events.js';
 import { decodeEvent, encodeEvent } from '../log/codec.js';
 import type { LogHeader } from '../log/event-log.js';
 import { describePgError } from './pg-errors.js';
+import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { ROWS_PER_INSERT, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
 import { StoreError, redactUrl, type EventStore, type Lease, type StoredSnapshot } from './store.js';
 
@@ -30,6 +36,14 @@ export interface PgStoreOptions {
    * acquire waits for it to wake. Ended, the paused append is rolled back: nothing committed.
    */
   idleInTransactionMs?: number;
+  /**
+   * The isolation level of every transaction (default: the server's, READ COMMITTED on
+   * PostgreSQL). 'serializable' runs the store as CockroachDB always does: conflicts then abort a
+   * transaction with 40001, which is retried (the tests use it to provoke real conflicts).
+   */
+  isolation?: 'serializable';
+  /** Retries of a transaction aborted by a conflict (pg-retry.ts): attempts, backoff, the jitter's source. */
+  conflictRetry?: ConflictRetryOptions;
 }
 
 const MS = `* INTERVAL '1 millisecond'`;
@@ -39,12 +53,20 @@ export class PgStore implements EventStore {
   /** Transactions that appended events, and the events they held (for the benchmark's events per transaction). */
   readonly stats = { appendTransactions: 0, appendedEvents: 0 };
   private readonly headers = new Map<string, LogHeader>();
+  private readonly retry: ConflictRetry;
 
   private constructor(
     private readonly pool: pg.Pool,
     url: string,
+    retry: ConflictRetryOptions,
   ) {
     this.displayUrl = redactUrl(url);
+    this.retry = conflictRetry(this.displayUrl, retry);
+  }
+
+  /** Transactions aborted by a conflict (40001, 40P01), run again, or given up (STORE_CONFLICT). */
+  get conflicts(): ConflictStats {
+    return this.retry.stats;
   }
 
   /**
@@ -60,10 +82,12 @@ export class PgStore implements EventStore {
       max: options.connections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       ...(options.idleInTransactionMs === undefined ? {} : { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionMs) }),
+      // A startup parameter: every session, so single statements too, runs at that level.
+      ...(options.isolation === 'serializable' ? { options: '-c default_transaction_isolation=serializable' } : {}),
     });
     // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
     pool.on('error', () => undefined);
-    const store = new PgStore(pool, url);
+    const store = new PgStore(pool, url, options.conflictRetry ?? {});
     try {
       await store.migrate();
     } catch (err) {
@@ -89,21 +113,27 @@ export class PgStore implements EventStore {
     });
   }
 
-  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  /** One statement, its own transaction: run again whole after a conflict. */
+  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[], what = 'a statement'): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await this.retry.run(() => this.pool.query<R>(text, values), what);
     } catch (err) {
-      throw describePgError(err, this.displayUrl);
+      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
     }
   }
 
-  private async tx<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
+  /** One explicit transaction (`work` between BEGIN and COMMIT): run again whole, from BEGIN, after a conflict. */
+  private async tx<T>(work: (c: pg.PoolClient) => Promise<T>, what = 'transaction'): Promise<T> {
     try {
-      client = await this.pool.connect();
+      return await this.retry.run(() => this.txOnce(work), what);
     } catch (err) {
-      throw describePgError(err, this.displayUrl);
+      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
     }
+  }
+
+  /** One attempt: BEGIN, work, COMMIT; rolled back on any failure, which is thrown as it came (the caller reads its SQLSTATE). */
+  private async txOnce<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
     let broken = false;
     // A connection that dies while checked out emits 'error' on the client (the pool listens only
     // to idle ones): without a listener it would crash the process; the query in progress rejects
@@ -123,7 +153,7 @@ export class PgStore implements EventStore {
       } catch {
         broken = true;
       }
-      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
+      throw err;
     } finally {
       client.off('error', lost);
       client.release(broken);
@@ -174,9 +204,15 @@ export class PgStore implements EventStore {
       // Encoded (and validated) before the transaction: a bad event is a bug, not a store failure.
       encoded.push(b.events.map((e) => encodeEvent(e, header.version)));
     }
+    // Streams' rows are locked in one order (by name; a stable sort keeps a stream's batches in
+    // their order), so two appends never wait on each other in a cycle (no deadlock between nodes).
+    const order = batches.map((_, k) => k).sort((x, y) => (batches[x]!.stream < batches[y]!.stream ? -1 : batches[x]!.stream > batches[y]!.stream ? 1 : 0));
+    const what = `append to ${[...new Set(batches.map((b) => b.stream))].join(', ')}`;
+    // Each attempt starts from nothing: a conflict's retry recomputes every result (a batch fenced
+    // in the rolled-back attempt may be fenced again, or not; a position is the committed one).
     const results = await this.tx(async (c) => {
-      const out: (number | StoreError)[] = [];
-      for (let k = 0; k < batches.length; k++) {
+      const out: (number | StoreError)[] = new Array<number | StoreError>(batches.length);
+      for (const k of order) {
         const { stream, epoch } = batches[k]!;
         const bodies = encoded[k]!;
         // The fence: zero rows means a newer epoch owns the stream. Not an error to the
@@ -186,7 +222,7 @@ export class PgStore implements EventStore {
           [stream, epoch, bodies.length],
         );
         if (moved.rowCount !== 1) {
-          out.push(new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`));
+          out[k] = new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`);
           continue;
         }
         const first = Number(moved.rows[0]!.start);
@@ -200,10 +236,10 @@ export class PgStore implements EventStore {
           }
           await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
         }
-        out.push(first);
+        out[k] = first;
       }
       return out;
-    });
+    }, what);
     this.stats.appendTransactions++;
     for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
     return results;
@@ -240,6 +276,7 @@ export class PgStore implements EventStore {
        ON CONFLICT (stream) DO UPDATE SET position = excluded.position, epoch = excluded.epoch, body = excluded.body
        WHERE pushq_snapshots.position <= excluded.position`,
       [stream, position, bytes, epoch],
+      `snapshot of ${stream}`,
     );
     if (r.rowCount !== 0) return;
     const current = await this.q<{ epoch: string }>('SELECT epoch FROM pushq_streams WHERE stream = $1', [stream]);
@@ -260,6 +297,7 @@ export class PgStore implements EventStore {
        WHERE pushq_streams.owner IS NULL OR pushq_streams.owner = excluded.owner OR pushq_streams.lease_expires_at <= now()
        RETURNING epoch, lease_expires_at, now() AS granted`,
       [stream, owner, Math.round(ttlMs)],
+      `acquire of ${stream}`,
     );
     const row = r.rows[0];
     if (row === undefined) return null;
@@ -272,13 +310,14 @@ export class PgStore implements EventStore {
        WHERE stream = $1 AND epoch = $2 AND owner = $3
        RETURNING lease_expires_at, now() AS granted`,
       [lease.stream, lease.epoch, lease.owner, Math.round(ttlMs)],
+      `renewal of ${lease.stream}`,
     );
     const row = r.rows[0];
     return row === undefined ? null : { ...lease, expiresAtMs: row.lease_expires_at.getTime(), grantedAtMs: row.granted.getTime() };
   }
 
   async release(lease: Lease): Promise<void> {
-    await this.q('UPDATE pushq_streams SET owner = NULL, lease_expires_at = NULL WHERE stream = $1 AND epoch = $2 AND owner = $3', [lease.stream, lease.epoch, lease.owner]);
+    await this.q('UPDATE pushq_streams SET owner = NULL, lease_expires_at = NULL WHERE stream = $1 AND epoch = $2 AND owner = $3', [lease.stream, lease.epoch, lease.owner], `release of ${lease.stream}`);
   }
 
   async now(): Promise<number> {

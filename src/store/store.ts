@@ -85,6 +85,8 @@ export type StoreErrorCode =
   | 'STORE_FENCED'
   /** The store cannot be reached (connection refused, timed out, lost). Retry later. */
   | 'STORE_UNAVAILABLE'
+  /** A transaction the database aborted for a conflict (SQLSTATE 40001 or 40P01) every time it was retried (pg-retry.ts): nothing was written. Retry later. */
+  | 'STORE_CONFLICT'
   /** The store refused the credentials. */
   | 'STORE_AUTH_FAILED'
   /** The store holds a schema from another pushq version. */

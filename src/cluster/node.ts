@@ -36,7 +36,7 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { Router, type RouterTable } from './router.js';
-import { StorageBudget, storageRoundMs } from './storage-budget.js';
+import { StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
 
 export interface ClusterNodeOptions {
   storeUrl: string;
@@ -119,7 +119,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
-      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), configured: () => node.queues() }, options.report);
+      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report);
       await node.budget.round(); // the other nodes' figures are known before this node takes a queue
       await node.tick();
     } catch (err) {
@@ -136,7 +136,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     return node;
   }
 
-  private ownedStorage(): { queue: string; epoch: number; bytes: number }[] {
+  private ownedStorage(): OwnedStorage[] {
     return [...this.ownedQueues.values()].map((o) => ({ queue: o.queue, epoch: o.epoch, bytes: o.storedBytes }));
   }
 

@@ -58,6 +58,8 @@ export interface OwnedStorage {
 /** What the node tells the budget: the queues it owns now, and the queues of its queue.yaml. */
 export interface StorageSource {
   owned(): readonly OwnedStorage[];
+  /** One owned queue's live bytes, undefined when the node does not own it (asked at each create: no list built). */
+  live(queue: string): number | undefined;
   configured(): readonly string[];
 }
 
@@ -97,11 +99,9 @@ export class StorageBudget {
    * or its first owner has not had a round yet).
    */
   elsewhere(queue: string): number {
-    const live = new Map<string, number>();
-    for (const o of this.source.owned()) live.set(o.queue, o.bytes);
     let sum = 0;
     for (const q of this.source.configured()) {
-      if (q !== queue) sum += live.get(q) ?? this.published.get(q) ?? 0;
+      if (q !== queue) sum += this.source.live(q) ?? this.published.get(q) ?? 0;
     }
     return sum;
   }

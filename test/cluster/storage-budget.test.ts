@@ -25,7 +25,7 @@ class FakeNode {
   budget!: StorageBudget;
   static async open(url: string, id: string): Promise<FakeNode> {
     const n = new FakeNode();
-    n.budget = await StorageBudget.open(url, id, { owned: () => n.owns, configured: () => n.configured }, (line) => n.reports.push(line));
+    n.budget = await StorageBudget.open(url, id, { owned: () => n.owns, live: (q) => n.owns.find((o) => o.queue === q)?.bytes, configured: () => n.configured }, (line) => n.reports.push(line));
     return n;
   }
 }

@@ -13,6 +13,8 @@
  *   the message naming exactly the bytes stored cluster-wide.
  * - The tasks run and complete (storage freed): creates are accepted again through both nodes.
  * - A reload (SIGHUP) to a smaller limit refuses at once on both nodes; back to a larger one, accepted.
+ * - An owner killed (-9): its queues' last figures still count on the survivor while they have no
+ *   owner and after it takes them (then the figures published are the survivor's, from its fold).
  *
  * Without the cluster-wide check each queue's kernel would accept 20 KiB of its own (nine queues):
  * the bound check fails by far.
@@ -25,7 +27,7 @@ import { decodeEvent } from '../../src/log/codec.js';
 import { MESSAGES, RPC_ERROR } from '../../src/server/appengine/messages.js';
 import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, ownedBy, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { clusterFixture, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const ROUND_MS = 100;
@@ -213,5 +215,50 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
     for (const [i, node] of two.entries()) {
       for (const queue of [owned[0]![0]!, owned[1]![0]!]) expect((await restCreate(node, queue, `large-${i}-${queue}`, 600)).status).toBe(200);
     }
+    stopAll(two); // the next test runs nodes of its own
   }, 240_000);
+
+  it('a dead owner\'s queues keep counting: refused on the survivor before and after it takes them, the figures then its own', async () => {
+    const url = await fx.pg.database();
+    const w = await startWorker(() => 500);
+    fx.workers.push(w);
+    const path = await writeQueueYaml(fx.dir, yaml('8K'));
+    const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
+    const pair = [await startNode(args), await startNode(args)];
+    fx.nodes.push(...pair);
+    await waitUntil('the queues spread over the 2 nodes', () => spread(pair, QUEUES.length), 20_000);
+    const [ownedA, ownedB] = await Promise.all(pair.map(ownedBy));
+    expect(ownedA!.length * ownedB!.length, 'each node owns some queues').toBeGreaterThan(0);
+    const [a, b] = pair as [Node, Node];
+    // About 3 KiB on each node's queues (through the other node: forwarded).
+    for (let i = 0; i < 5; i++) {
+      expect((await restCreate(a, ownedB![i % ownedB!.length]!, `on-b-${i}`, 600)).status).toBe(200);
+      expect((await restCreate(b, ownedA![i % ownedA!.length]!, `on-a-${i}`, 600)).status).toBe(200);
+    }
+    const total = (await storedBytes(url)).total;
+    await new Promise((res) => setTimeout(res, WINDOW_MS));
+    const fits = (room: number): number => room - 40; // body bytes of a task just under `room` (method and URL about 40 bytes)
+    const refusedOn = async (node: Node, queue: string, name: string): Promise<string> => {
+      const r = await restCreate(node, queue, name, fits(8192 - total + 500));
+      expect(r.status, `${name}: ${r.message}`).toBe(429);
+      return REFUSAL.exec(r.message!)![2]!;
+    };
+    expect(await refusedOn(a, ownedA![0]!, 'before-kill')).toBe(String(total));
+
+    b.proc.child.kill('SIGKILL');
+    await b.proc.exited;
+    // B's queues have no owner yet: their last figures still count on A.
+    expect(await refusedOn(a, ownedA![0]!, 'no-owner')).toBe(String(total));
+    await waitUntil('A owns every queue', async () => (await ownedBy(a)).length === QUEUES.length, 20_000);
+    expect(await refusedOn(a, ownedB![0]!, 'after-takeover')).toBe(String(total));
+    await waitUntil('A has published the figures it folded', async () => {
+      const published = await rows<{ node: string }>(url, 'SELECT node FROM pushq_storage');
+      return published.length > 0 && published.every((r) => r.node === a.id);
+    }, 5_000);
+    const sum = await rows<{ n: string }>(url, 'SELECT sum(bytes) AS n FROM pushq_storage');
+    expect(Number(sum[0]!.n)).toBe(total);
+    // Room for one small task, and no more.
+    expect((await restCreate(a, ownedB![0]!, 'small', fits(8192 - total))).status).toBe(200);
+    expect((await restCreate(a, ownedA![0]!, 'one-more', 10)).status).toBe(429);
+  }, 120_000);
 });

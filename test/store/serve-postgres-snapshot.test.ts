@@ -5,14 +5,11 @@
  * only the events after it (its startup line says how many and from which position); names of
  * delivered tasks are still taken (tombstones came with the snapshot); new tasks are delivered.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rows } from '../cluster/cluster-harness.js';
-import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
+import { startServe } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+import { createWork, serveStoreFixture } from './serve-store-fixture.js';
 
 // The server is a child process of this one: it reads it from its environment.
 process.env['PUSHQ_SNAPSHOT_EVERY_EVENTS'] = '200';
@@ -27,40 +24,16 @@ queue:
     max_backoff_seconds: 0.2
 `;
 
-let cluster: PgCluster;
-let dir: string;
-const workers: Worker[] = [];
-const children: ServeProcess[] = [];
-
-beforeAll(async () => {
-  cluster = await startPgCluster();
-  dir = await mkdtemp(join(tmpdir(), 'pushq-pgserve-snap-'));
-  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
-}, 120_000);
-
-afterAll(async () => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  for (const w of workers) await w.close();
-  await cluster?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function create(api: string, name: string): Promise<number> {
-  const res = await fetch(`${api}/work/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const fx = serveStoreFixture('pushq-pgserve-snap-', QUEUE_YAML);
+const { workers, children } = fx;
+const create = createWork;
 
 describe('pushq serve --store postgres:// with snapshots', () => {
   it('a restart after kill -9 restores the latest snapshot and folds only the events after it', async () => {
-    const url = await cluster.database();
+    const url = await fx.pg.database();
     const w = await startWorker((r, n) => (n === 0 && r.url.endsWith('7') ? 500 : { status: 200, delayMs: 5 }));
     workers.push(w);
-    const args = ['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`];
+    const args = ['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`];
     const first = await startServe(args, 60_000);
     children.push(first);
     const names = Array.from({ length: 300 }, (_, i) => `k${i}`);

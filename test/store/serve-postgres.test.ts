@@ -4,15 +4,15 @@
  * from the store; bad stores are refused at start with the URL (password hidden), exit 1, nothing
  * written; losing the store while running answers UNAVAILABLE and carries on when it returns.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_PASSWORD, freePort, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { PG_PASSWORD, freePort } from '../helpers/pg-cluster.js';
 import { pushq } from '../helpers/cli.js';
-import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
+import { startServe } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+import { count } from '../cluster/cluster-harness.js';
+import { createWork, serveStoreFixture } from './serve-store-fixture.js';
 
 const QUEUE_YAML = `
 queue:
@@ -24,50 +24,16 @@ queue:
     max_backoff_seconds: 0.2
 `;
 
-let cluster: PgCluster;
-let dir: string;
-const workers: Worker[] = [];
-const children: ServeProcess[] = [];
-
-beforeAll(async () => {
-  cluster = await startPgCluster();
-  dir = await mkdtemp(join(tmpdir(), 'pushq-pgserve-'));
-  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
-}, 120_000);
-
-afterAll(async () => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  for (const w of workers) await w.close();
-  await cluster?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function count(url: string, sql: string): Promise<number> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return Number((await c.query<{ n: string }>(sql)).rows[0]!.n);
-  } finally {
-    await c.end();
-  }
-}
-
-async function create(api: string, name: string): Promise<number> {
-  const res = await fetch(`${api}/work/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const fx = serveStoreFixture('pushq-pgserve-', QUEUE_YAML);
+const { workers, children } = fx;
+const create = createWork;
 
 describe('pushq serve --store postgres://', () => {
   it('delivers every acknowledged task after kill -9 and a restart that replays from the store', async () => {
-    const url = await cluster.database();
+    const url = await fx.pg.database();
     const w = await startWorker((_r, n) => (n === 0 ? { status: 500, delayMs: 150 } : { status: 200, delayMs: 20 }));
     workers.push(w);
-    const args = ['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`];
+    const args = ['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`];
     const first = await startServe(args, 60_000);
     children.push(first);
     expect(first.stdout()).toContain('(PostgreSQL)');
@@ -112,7 +78,7 @@ describe('pushq serve --store postgres://', () => {
     expect(unreachable.stderr).toContain('STORE_UNAVAILABLE');
     expect(unreachable.stderr).not.toContain('hunter2');
 
-    const url = await cluster.database();
+    const url = await fx.pg.database();
     const wrong = url.replace(PG_PASSWORD, 'not-the-password');
     const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', wrong]);
     expect(refused.code).toBe(1);
@@ -122,7 +88,7 @@ describe('pushq serve --store postgres://', () => {
     expect(await count(url, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name LIKE 'pushq_%'`)).toBe(0);
 
     // A store another pushq version made: same tables, another schema version.
-    const other = await cluster.database();
+    const other = await fx.pg.database();
     const s = await startServe(['--store', other], 60_000);
     children.push(s);
     s.child.kill('SIGTERM');
@@ -140,14 +106,14 @@ describe('pushq serve --store postgres://', () => {
   }, 180_000);
 
   it('losing the store while running: CreateTask is UNAVAILABLE, dispatching pauses, and it carries on when the store returns, nothing acknowledged lost', async () => {
-    const url = await cluster.database();
+    const url = await fx.pg.database();
     const w = await startWorker(() => 200);
     workers.push(w);
-    const s = await startServe(['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`], 60_000);
+    const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
     children.push(s);
     expect(await create(s.api, 'before')).toBe(200);
     await w.waitFor((r) => r.some((x) => x.url === '/k/before'), 10_000);
-    cluster.halt();
+    fx.pg.halt();
     try {
       // A create that races the loss is applied, then its commit fails: answered 503 (not
       // acknowledged), its batch kept for the next flush, so it may still run (at-least-once; the
@@ -165,7 +131,7 @@ describe('pushq serve --store postgres://', () => {
       const body = (await res.json()) as { error: { status: string } };
       expect(body.error.status).toBe('UNAVAILABLE');
     } finally {
-      cluster.resume();
+      fx.pg.resume();
     }
     // Back: new tasks are taken and delivered; the first one is still in the store.
     let status = 0;
@@ -180,15 +146,15 @@ describe('pushq serve --store postgres://', () => {
     await w.waitFor((r) => r.some((x) => x.url.startsWith('/k/after')), 10_000);
     expect(w.received.some((x) => x.url === '/k/during')).toBe(false);
     s.child.kill('SIGTERM');
-    expect(await s.exited).toBe(0);
+    expect(await s.exited, s.stderr()).toBe(0);
     expect(await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '%"before"%' AND body LIKE '{"type":"TaskAdded"%'`)).toBe(1);
   }, 180_000);
 
   it('pushq replay reads the store (--queue, --task), and --export writes it as a file log that replays the same', async () => {
-    const url = await cluster.database();
+    const url = await fx.pg.database();
     const w = await startWorker(() => 200);
     workers.push(w);
-    const s = await startServe(['--config', join(dir, 'queue.yaml'), '--store', url, '--target', `default=${w.url}`], 60_000);
+    const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
     children.push(s);
     for (const name of ['r1', 'r2', 'r3']) expect(await create(s.api, name)).toBe(200);
     await w.waitFor((r) => r.filter((x) => x.url.startsWith('/k/r')).length === 3, 10_000);
@@ -216,7 +182,7 @@ describe('pushq serve --store postgres://', () => {
     const [lateAnswer, earlyAgain] = await Promise.all([at(late), at(early)]);
     expect(earlyAgain.summary).toEqual(first.summary);
     s.child.kill('SIGTERM');
-    expect(await s.exited).toBe(0);
+    expect(await s.exited, s.stderr()).toBe(0);
 
     const fromStore = await pushq(['replay', url, '--queue', 'work', '--json']);
     expect(fromStore.stderr).toBe('');
@@ -237,7 +203,7 @@ describe('pushq serve --store postgres://', () => {
     expect(unknown.stderr).not.toContain(PG_PASSWORD);
     expect(unknown.stderr).not.toContain('pushq-replay-');
 
-    const file = join(dir, 'exported.log');
+    const file = join(fx.dir, 'exported.log');
     const exported = await pushq(['replay', url, '--export', file]);
     expect(exported.code).toBe(0);
     const fromFile = await pushq(['replay', file, '--queue', 'work', '--json']);

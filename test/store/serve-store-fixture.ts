@@ -1,0 +1,64 @@
+/**
+ * What the `pushq serve --store` tests share: a throwaway PostgreSQL, a scratch directory holding
+ * their queue.yaml, and the workers and serve processes they start, all stopped after the file's
+ * tests; and a CreateTask on the queue `work` of that file.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import type { ServeProcess } from '../helpers/serve-process.js';
+import type { Worker } from '../helpers/worker.js';
+
+export interface ServeStoreFixture {
+  readonly pg: PgCluster;
+  /** The scratch directory; its queue.yaml is the one given. */
+  readonly dir: string;
+  readonly queueYamlPath: string;
+  /** Started by the tests, stopped after them. */
+  readonly workers: Worker[];
+  readonly children: ServeProcess[];
+}
+
+export function serveStoreFixture(prefix: string, queueYaml: string): ServeStoreFixture {
+  let pg: PgCluster | undefined;
+  let dir: string | undefined;
+  const workers: Worker[] = [];
+  const children: ServeProcess[] = [];
+  beforeAll(async () => {
+    pg = await startPgCluster();
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    await writeFile(join(dir, 'queue.yaml'), queueYaml);
+  }, 120_000);
+  afterAll(async () => {
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    for (const w of workers) await w.close();
+    await pg?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get pg(): PgCluster {
+      return pg as PgCluster;
+    },
+    get dir(): string {
+      return dir as string;
+    },
+    get queueYamlPath(): string {
+      return join(dir as string, 'queue.yaml');
+    },
+    workers,
+    children,
+  };
+}
+
+/** A CreateTask of `name` on queue `work` through the REST API at `api`; its HTTP status. */
+export async function createWork(api: string, name: string): Promise<number> {
+  const res = await fetch(`${api}/work/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}

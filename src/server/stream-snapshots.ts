@@ -86,7 +86,8 @@ export class SnapshotWriter {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly service: PushqService,
+    /** What it reads the fold from: a queue's service (or the PostgreSQL swarm's simulated owner). */
+    private readonly service: Pick<PushqService, 'kernel' | 'models'>,
     private readonly options: SnapshotWriterOptions,
   ) {
     this.lastPosition = options.lastPosition;

@@ -27,6 +27,8 @@ export type SwarmCheck =
   | 'liveness'
   | 'epoch-order'
   | 'lease'
+  /** PostgreSQL swarm: a new owner restored from a fold snapshot does not hold the full fold of its stream. */
+  | 'snapshot-differs'
   | 'engine-error';
 
 /**

@@ -11,7 +11,8 @@
  * - **races** it with another node's acquire of the same stream, sent while the append holds the
  *   stream's row, and seen waiting for it too; then lets the append go. The two transactions meet
  *   on the one row, as an append and a takeover do when a lease runs out under load.
- * Either way the held row is rolled back.
+ * Either way the held row is rolled back. A snapshot put is held the same way, on the stream's
+ * snapshot row (pg-snapshots.ts), and cut.
  */
 import pg from 'pg';
 import { SwarmCheckFailure } from './checks.js';
@@ -33,6 +34,24 @@ export class HeldPosition {
       await c.query('BEGIN');
       const next = await c.query<{ next_position: string }>('SELECT next_position FROM pushq_streams WHERE stream = $1', [stream]);
       await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ($1, $2, -1, 'swarm: holds this position')`, [stream, next.rows[0]!.next_position]);
+    } catch (err) {
+      await c.end().catch(() => undefined);
+      throw err;
+    }
+    return new HeldPosition(c, stream);
+  }
+
+  /**
+   * Holds `stream`'s snapshot row (locked, or an uncommitted row in its place when it has none)
+   * until `release`: a snapshot put (its INSERT … ON CONFLICT DO UPDATE) waits on it.
+   */
+  static async snapshotRow(url: string, stream: string): Promise<HeldPosition> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      const locked = await c.query('SELECT 1 FROM pushq_snapshots WHERE stream = $1 FOR UPDATE', [stream]);
+      if (locked.rowCount === 0) await c.query(`INSERT INTO pushq_snapshots (stream, position, epoch, body) VALUES ($1, 0, -1, ''::BYTEA)`, [stream]);
     } catch (err) {
       await c.end().catch(() => undefined);
       throw err;
@@ -70,5 +89,7 @@ export class HeldPosition {
 
 /** The statement an append waits in, behind the held row. */
 export const APPEND_INSERT = 'INSERT INTO pushq_events';
+/** The statement a snapshot put waits in, behind the held snapshot row. */
+export const SNAPSHOT_PUT = 'INSERT INTO pushq_snapshots';
 /** The statement an acquire waits in, behind an append holding the stream's row. */
 export const ACQUIRE_UPSERT = 'INSERT INTO pushq_streams';

@@ -5,29 +5,38 @@
  */
 import type { Lease } from '../../store/store.js';
 import { ACQUIRE_UPSERT, APPEND_INSERT, HeldPosition } from './pg-cut.js';
-import type { SimNode } from './pg-model.js';
+import type { QueueOwner, SimNode } from './pg-model.js';
 import { LEASE_MS, type PgSwarmRun } from './pg-run.js';
+
+/** The node's queues of `node` it has not given up. */
+function ownersOf(run: PgSwarmRun, node: SimNode): QueueOwner[] {
+  return run.streams.flatMap((s) => s.owners.filter((o) => o.node === node && o.state !== 'gone'));
+}
+
+/** The node's process is gone from here on: its queues dropped, what it had not flushed lost. The caller closes its store. */
+export function die(run: PgSwarmRun, node: SimNode, what: string): void {
+  const owners = ownersOf(run, node);
+  const unsent = owners.reduce((n, o) => n + o.log.unflushed, 0);
+  node.alive = false;
+  for (const o of owners) o.state = 'gone';
+  run.stats.crashes++;
+  run.note(`CRASH ${node.name}${what}: ${owners.length} queue(s) dropped, ${unsent} event(s) not yet in the store`);
+}
 
 /**
  * The node stops at once: idle or with batches committed and not flushed; with a create's flush
  * on its way (its transaction completes in the store, its answer is lost); or cut in the middle
- * of that transaction (rolled back by the store).
+ * of that transaction (rolled back by the store). With `idle`, the first (named so in the trace).
  */
-export async function crashNode(run: PgSwarmRun, node: SimNode): Promise<void> {
-  const owners = run.streams.flatMap((s) => s.owners.filter((o) => o.node === node && o.state !== 'gone'));
-  const how = owners.length === 0 ? 'idle' : run.rng.weighted({ idle: 5, 'mid-flush': 2, 'mid-transaction': 2 });
-  const die = (what: string): void => {
-    const unsent = owners.reduce((n, o) => n + o.log.unflushed, 0);
-    node.alive = false;
-    for (const o of owners) o.state = 'gone';
-    run.stats.crashes++;
-    run.note(`CRASH ${node.name}${what}: ${owners.length} queue(s) dropped, ${unsent} event(s) not yet in the store`);
-  };
+export async function crashNode(run: PgSwarmRun, node: SimNode, idle?: string): Promise<void> {
+  const owners = ownersOf(run, node);
+  const how = owners.length === 0 || idle !== undefined ? 'idle' : run.rng.weighted({ idle: 5, 'mid-flush': 2, 'mid-transaction': 2 });
+  const dieNow = (what: string): void => die(run, node, what);
   const o = owners.length === 0 ? null : run.rng.pick(owners);
   if (how === 'mid-flush' && o !== null) {
     run.stats.crashesMidFlush++;
     run.clients.createOn(o);
-    die(` with ${o}'s flush on its way`);
+    dieNow(` with ${o}'s flush on its way`);
   } else if (how === 'mid-transaction' && o !== null && o.stream.owner === o && o.fenced === null) {
     // Only the stream's current epoch gets as far as the INSERT (a deposed one's UPDATE matches nothing).
     const held = await HeldPosition.take(run.url, o.stream.stream);
@@ -36,17 +45,17 @@ export async function crashNode(run: PgSwarmRun, node: SimNode): Promise<void> {
       if (o.log.unflushed > 0) {
         run.flush(o).catch(() => undefined);
         const pid = await held.waiting(node.name, APPEND_INSERT);
-        die(` in the middle of ${o}'s append transaction`);
+        dieNow(` in the middle of ${o}'s append transaction`);
         await held.terminate(pid);
         run.stats.crashesMidTransaction++;
       } else {
-        die(''); // the create was refused: no append to cut
+        dieNow(''); // the create was refused: no append to cut
       }
     } finally {
       await held.release();
     }
   } else {
-    die('');
+    dieNow(idle ?? '');
   }
   await run.settle();
   await node.store.close().catch(() => undefined);

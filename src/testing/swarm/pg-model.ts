@@ -17,6 +17,8 @@
  */
 import { GroupCommitStore } from '../../cluster/group-commit.js';
 import type { VirtualDriver } from '../../engine/virtual-driver.js';
+import type { SnapshotWriter } from '../../server/stream-snapshots.js';
+import type { ReadModels } from '../../server/time-travel.js';
 import type { PgStore } from '../../store/pg-store.js';
 import type { Lease } from '../../store/store.js';
 import type { Handover, Incarnation } from './checks.js';
@@ -45,6 +47,10 @@ export class QueueOwner {
   /** Why the store refused this epoch (STORE_FENCED), once it has. */
   fenced: string | null = null;
   driver!: VirtualDriver;
+  /** The read models a queue's service keeps, fed by its kernel (what a fold snapshot holds beside the state). */
+  models!: ReadModels;
+  /** Its fold snapshots (the real writer; the run says when: pg-snapshots.ts). */
+  snapshots!: SnapshotWriter;
 
   constructor(
     readonly node: SimNode,

@@ -26,6 +26,8 @@ import { VirtualDriver } from '../../engine/virtual-driver.js';
 import { encodeEvent } from '../../log/codec.js';
 import { replay, stateDigest } from '../../log/replay.js';
 import { fold } from '../../projections/fold.js';
+import { SnapshotWriter } from '../../server/stream-snapshots.js';
+import { projectionsOf } from '../../server/time-travel.js';
 import { PgStore } from '../../store/pg-store.js';
 import { StoreEventLog } from '../../store/store-log.js';
 import type { Lease } from '../../store/store.js';
@@ -36,6 +38,7 @@ import { PgSwarmClients } from './pg-clients.js';
 import { finalChecks } from './pg-final.js';
 import { crashNode, raceAcquire } from './pg-faults.js';
 import type { PgSwarmStats } from './pg-swarm.js';
+import { restore, snapshotOperation } from './pg-snapshots.js';
 import { RecordedStoreLog } from './recorded-store-log.js';
 import { SwarmRng } from './rng.js';
 import { LIVENESS_HORIZON_US, SETTINGS, drain, swarmHeader } from './run.js';
@@ -73,7 +76,7 @@ export class PgSwarmRun {
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.streams.map((s) => s.queue)));
     this.clients = new PgSwarmClients(this);
-    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
+    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, snapshotsWritten: 0, crashesAroundSnapshot: 0, restoredFromSnapshot: 0, eventsNotReplayed: 0, snapshotsSetAside: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
   }
 
   note(what: string): void {
@@ -112,6 +115,7 @@ export class PgSwarmRun {
       await this.liveness();
     } finally {
       await this.settle();
+      for (const s of this.streams) for (const o of s.owners) o.snapshots?.stop();
       for (const n of this.nodes) if (n.alive) await n.store.close().catch(() => undefined);
       await this.admin.close().catch(() => undefined);
       await this.rows.end().catch(() => undefined);
@@ -128,7 +132,7 @@ export class PgSwarmRun {
 
   private async operation(): Promise<void> {
     const r = this.rng;
-    const kind = r.weighted({ create: 30, command: 8, reload: 2, flush: 12, checkpoint: 2, worker: 3, expire: 5, takeover: 7, wake: 5, release: 2, crash: 3, race: 2, restart: 3 });
+    const kind = r.weighted({ create: 30, command: 8, reload: 2, flush: 12, checkpoint: 2, worker: 3, expire: 5, takeover: 7, wake: 5, release: 2, crash: 3, race: 2, restart: 3, snapshot: 5 });
     switch (kind) {
       case 'create':
         return this.clients.create();
@@ -183,6 +187,8 @@ export class PgSwarmRun {
       }
       case 'race':
         return raceAcquire(this);
+      case 'snapshot':
+        return snapshotOperation(this);
       case 'restart': {
         const dead = this.nodes.filter((n) => !n.alive);
         if (dead.length > 0) await this.restart(r.pick(dead));
@@ -260,12 +266,13 @@ export class PgSwarmRun {
     s.history = lines;
     checkAcknowledged(events, this.clients.ackedIn(s.queue));
     checkLaws(events);
-    let state;
     try {
-      state = fold(events, [], { misfit: 'assert' }).state;
+      fold(events, [], { misfit: 'assert' });
     } catch (err) {
       throw new SwarmCheckFailure('restart-failed', `${s.stream} does not replay: ${(err as Error).message}`);
     }
+    // The new owner runs from what it restores (its latest snapshot and the tail), held to the full fold.
+    const restored = await restore(this, s, node, header, events);
     const log = new RecordedStoreLog(
       new StoreEventLog(node.commits, s.stream, header, lease, {
         onDeposed: (err) => {
@@ -273,11 +280,16 @@ export class PgSwarmRun {
         },
       }),
     );
+    log.inner.durableEvents = events.length;
     const owner: QueueOwner = new QueueOwner(node, s, lease, log, s.incarnations.length);
+    owner.models = restored.models;
+    // The run says when it writes (pg-snapshots.ts): its own timer never fires within a run.
+    owner.snapshots = new SnapshotWriter(owner, { store: node.commits, log: log.inner, epoch: lease.epoch, lastPosition: restored.from, everyEvents: 1, checkMs: 2_147_483_647, warn: (line) => this.note(`${owner}: ${line}`) });
     const worker = { answer: this.worker.answer.bind(this.worker) };
     owner.driver = new VirtualDriver({
-      state,
+      state: restored.state,
       log,
+      observers: projectionsOf(restored.models).map((p) => p.observe),
       now: this.now,
       worker: {
         answer: (request, out) => {
@@ -290,7 +302,7 @@ export class PgSwarmRun {
     s.owner = owner;
     s.owners.push(owner);
     this.stats.handovers++;
-    this.note(`${node.name} takes ${s.queue}: epoch ${lease.epoch}, ${events.length} events replayed${before === null ? '' : ` (${s.incarnations[s.incarnations.length - 1]!.durable} of ${before}'s ${before.log.events.length})`}`);
+    this.note(`${node.name} takes ${s.queue}: epoch ${lease.epoch}, ${events.length - restored.from} events replayed${restored.from > 0 ? ` after its snapshot at ${restored.from}` : ''}${before === null ? '' : ` (${s.incarnations[s.incarnations.length - 1]!.durable} of ${before}'s ${before.log.events.length})`}`);
     // What the restart wrote (attempts in flight ended, the config) goes in: the stream replays to the new owner's state.
     await this.checkpointOf(owner);
     return owner;
@@ -340,6 +352,8 @@ export class PgSwarmRun {
   private async release(o: QueueOwner): Promise<void> {
     await this.checkpointOf(o);
     await this.track(o.log.close());
+    // A clean hand-over's last snapshot, as a node writes it once the queue is flushed and released.
+    if (await this.track(o.snapshots.writeFinal())) this.stats.snapshotsWritten++;
     o.state = 'gone';
     o.stream.leaseHeld = false;
     this.stats.releases++;

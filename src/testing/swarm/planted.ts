@@ -68,6 +68,21 @@ export const PLANTED_FAULTS = {
     what: 'an acquire of a stream that had an owner keeps its epoch: the deposed owner is not fenced',
     store: 'pg',
   },
+  'snapshot-tail-skips-one': {
+    module: 'server/stream-snapshots',
+    find: 'return { snapshot, tail: await store.read(stream, snapshot.position), from: snapshot.position };',
+    replace: 'return { snapshot, tail: await store.read(stream, snapshot.position + 1), from: snapshot.position };',
+    what: "a takeover from a snapshot reads the stream's tail from one event past the snapshot's position: that event is never folded",
+    store: 'pg',
+  },
+  'snapshot-before-durable': {
+    module: 'server/stream-snapshots',
+    find: 'await this.durable(position)',
+    // `if (!(true)) return false;`: the wait is skipped, the put goes on at once.
+    replace: 'true',
+    what: 'a snapshot is stored without waiting for the events it covers to be in the store: it may hold events a crash then loses',
+    store: 'pg',
+  },
 } as const satisfies Record<string, PlantedFault>;
 
 export type PlantedFaultName = keyof typeof PLANTED_FAULTS;

@@ -76,7 +76,7 @@ export class PgSwarmRun {
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.streams.map((s) => s.queue)));
     this.clients = new PgSwarmClients(this);
-    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, snapshotsWritten: 0, crashesAroundSnapshot: 0, restoredFromSnapshot: 0, eventsNotReplayed: 0, snapshotsSetAside: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
+    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, snapshotsWritten: 0, snapshotCrashesBefore: 0, snapshotCrashesDuring: 0, snapshotCrashesAfter: 0, restoredFromSnapshot: 0, eventsNotReplayed: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
   }
 
   note(what: string): void {
@@ -279,6 +279,7 @@ export class PgSwarmRun {
           owner.fenced = err.message;
         },
       }),
+      events.length,
     );
     log.inner.durableEvents = events.length;
     const owner: QueueOwner = new QueueOwner(node, s, lease, log, s.incarnations.length);

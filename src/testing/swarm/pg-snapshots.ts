@@ -10,7 +10,9 @@
  * - a takeover restores as `OwnedQueue.take` does (`readFromSnapshot`, the tail folded onto the
  *   restored state and read models) and the new owner runs from that; the check `snapshot-differs`
  *   holds the restored fold, state AND read models (their snapshot bytes), to a full fold of the
- *   whole stream from scratch: a wrong snapshot, a wrong position or a wrong tail shows there.
+ *   whole stream from scratch: a wrong snapshot, a wrong position or a wrong tail shows there;
+ *   and every stored snapshot must be usable (none is ever torn here, and none may cover more
+ *   events than the stream holds).
  */
 import type { EngineState } from '../../core/state.js';
 import type { LogHeader } from '../../log/event-log.js';
@@ -38,11 +40,11 @@ export interface Restored {
  * checked against `events` (the whole stream, which the caller has checked folds on its own).
  */
 export async function restore(run: PgSwarmRun, s: StreamTrack, node: SimNode, header: LogHeader, events: readonly EngineEvent[]): Promise<Restored> {
-  const warn = (line: string): void => {
-    run.stats.snapshotsSetAside++;
-    run.note(`${node.name}: ${line}`);
-  };
-  const start = await run.track(readFromSnapshot(node.store, s.stream, header, warn));
+  let setAside: string | null = null;
+  const start = await run.track(readFromSnapshot(node.store, s.stream, header, (line) => void (setAside = line)));
+  // Snapshots here are written only by the real writer, never torn (a cut put is rolled back whole),
+  // and cover only events already in the stream, which never shrinks: one set aside is a bug.
+  if (setAside !== null) throw new SwarmCheckFailure('snapshot-differs', `${s.stream}: its latest snapshot cannot be used: ${setAside}`);
   const models = start.snapshot?.models ?? newReadModels();
   if (start.snapshot === null) {
     const state = fold(start.tail, projectionsOf(models), { misfit: 'assert' }).state;
@@ -92,12 +94,12 @@ export async function snapshotOperation(run: PgSwarmRun): Promise<void> {
     await writeSnapshot(run, o);
   } else if (moment === 'crash-after') {
     const stored = await writeSnapshot(run, o);
-    run.stats.crashesAroundSnapshot++;
+    run.stats.snapshotCrashesAfter++;
     await crashNode(run, o.node, stored ? ' right after its snapshot was stored' : ' after a snapshot that was not stored');
   } else if (moment === 'crash-before') {
     // The snapshot is read (encoded) and on its way; the process dies before it reaches the store.
     const writing = run.track(o.snapshots.maybeWrite(true));
-    run.stats.crashesAroundSnapshot++;
+    run.stats.snapshotCrashesBefore++;
     die(run, o.node, ` with ${o}'s snapshot at position ${o.kernel.state.eventsApplied} on its way`);
     const closed = o.node.store.close().catch(() => undefined);
     if (await writing) throw new SwarmCheckFailure('engine-error', `${o}'s snapshot was stored after its node's store was closed`);
@@ -119,7 +121,7 @@ async function crashDuringPut(run: PgSwarmRun, o: QueueOwner): Promise<void> {
   try {
     const writing = run.track(o.snapshots.maybeWrite(true));
     const pid = await held.waiting(o.node.name, SNAPSHOT_PUT);
-    run.stats.crashesAroundSnapshot++;
+    run.stats.snapshotCrashesDuring++;
     die(run, o.node, ` in the middle of ${o}'s snapshot put (position ${o.kernel.state.eventsApplied})`);
     await held.terminate(pid);
     if (await writing) throw new SwarmCheckFailure('engine-error', `${o}'s snapshot put was cut, yet the writer says it was stored`);

@@ -43,14 +43,15 @@ export interface PgSwarmStats {
   fencedAppends: number;
   /** Zombies that woke to find no one had taken their queue, and went on. */
   zombiesRevived: number;
-  /** Fold snapshots stored (pg-snapshots.ts), and crashes of an owner's node before, during or after a put. */
+  /** Fold snapshots stored (pg-snapshots.ts). */
   snapshotsWritten: number;
-  crashesAroundSnapshot: number;
+  /** Crashes of an owner's node with its snapshot on its way, in the middle of the put's statement (rolled back), right after the put. */
+  snapshotCrashesBefore: number;
+  snapshotCrashesDuring: number;
+  snapshotCrashesAfter: number;
   /** Takeovers that restored a snapshot, and the events they did not replay for it. */
   restoredFromSnapshot: number;
   eventsNotReplayed: number;
-  /** Snapshots a takeover set aside (unreadable, or past the stream's end) and replayed the stream instead. */
-  snapshotsSetAside: number;
   tasks: number;
   acknowledged: number;
   events: number;

@@ -16,11 +16,22 @@ export class RecordedStoreLog implements EventLog, RecordedEvents {
   readonly events: EngineEvent[] = [];
   /** Events so far after each committed batch. */
   private readonly batchEnds = new Set<number>([0]);
-  /** Events of batches a resolved flush put in the store: a crash cannot take them back. */
-  flushedEvents = 0;
+  private flushed = 0;
   private committed = 0;
 
-  constructor(readonly inner: StoreEventLog) {}
+  constructor(
+    readonly inner: StoreEventLog,
+    /** The stream's length when this owner took it: its own events start there. */
+    private readonly base: number,
+  ) {}
+
+  /**
+   * Events of batches a resolved flush put in the store: a crash cannot take them back. Its own
+   * flushes, and those others made on the inner log (a snapshot writer waiting for its events).
+   */
+  get flushedEvents(): number {
+    return Math.max(this.flushed, this.inner.durableEvents - this.base);
+  }
 
   get header(): LogHeader {
     return this.inner.header;
@@ -42,7 +53,7 @@ export class RecordedStoreLog implements EventLog, RecordedEvents {
   flush(): Promise<void> {
     const committed = this.committed;
     return this.inner.flush().then(() => {
-      this.flushedEvents = Math.max(this.flushedEvents, committed);
+      this.flushed = Math.max(this.flushed, committed);
     });
   }
 

@@ -249,32 +249,51 @@ export function clusterFixture(prefix: string): ClusterFixture {
  * once, at the handover. So:
  * - before the kill (one owner per queue), a task's deliveries never go back;
  * - every delivery received `quietMs` after it (the dead node's requests have all arrived, and its
- *   lease has not run out yet) is from a live owner, whose events all reach the store: a task's last
- *   k deliveries carry the counts of its last k dispatches in the store, D − k … D − 1 of D.
+ *   lease has not run out yet) is from a live owner, whose AttemptDispatched reaches the store: its
+ *   retry count is that dispatch's place among the task's dispatches in the store (0 for the first),
+ *   the dispatch being the task's last one logged before the request arrived (attempts of a task
+ *   are at least the minimum backoff apart). The store is read again until the live owners' last
+ *   events are in it.
  * Returns how many tasks were delivered after the kill.
  */
 export async function expectRetryCountsFromTheLog(url: string, received: readonly Received[], killedAtMs: number, quietMs = 1000): Promise<number> {
   const before = new Map<string, number[]>();
-  const after = new Map<string, number[]>();
+  const after = new Map<string, { atMs: number; retry: number }[]>();
   for (const r of received) {
     const name = r.url.slice(r.url.lastIndexOf('/') + 1);
-    const side = r.atMs > killedAtMs + quietMs ? after : before;
-    side.set(name, [...(side.get(name) ?? []), Number(r.headers['x-appengine-taskretrycount'])]);
+    const retry = Number(r.headers['x-appengine-taskretrycount']);
+    if (r.atMs > killedAtMs + quietMs) after.set(name, [...(after.get(name) ?? []), { atMs: r.atMs, retry }]);
+    else before.set(name, [...(before.get(name) ?? []), retry]);
   }
   for (const [name, retries] of before) expect(retries, `${name} before the kill`).toEqual([...retries].sort((a, b) => a - b));
-  const names = new Map<string, string>();
-  const dispatched = new Map<string, number>();
-  const logged = await rows<{ stream: string; body: string }>(url, `SELECT stream, body FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%' OR body LIKE '{"type":"AttemptDispatched"%' ORDER BY stream, position`);
-  for (const { stream, body } of logged) {
-    const e = JSON.parse(body) as { type: string; id: number; options?: { name?: string } };
-    const key = `${stream}/${e.id}`;
-    if (e.type === 'TaskAdded') names.set(key, e.options?.name ?? `task${e.id}`);
-    else dispatched.set(names.get(key) as string, (dispatched.get(names.get(key) as string) ?? 0) + 1);
+  // Receive and dispatch times come from two processes' clocks, both anchored to the wall clock.
+  const SLACK_US = 20_000;
+  const expected = async (): Promise<Map<string, (number | null)[]>> => {
+    const names = new Map<string, string>();
+    const dispatches = new Map<string, number[]>();
+    const logged = await rows<{ stream: string; body: string }>(url, `SELECT stream, body FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%' OR body LIKE '{"type":"AttemptDispatched"%' ORDER BY stream, position`);
+    for (const { stream, body } of logged) {
+      const e = JSON.parse(body) as { type: string; t: number; id: number; options?: { name?: string } };
+      const key = `${stream}/${e.id}`;
+      if (e.type === 'TaskAdded') names.set(key, e.options?.name ?? `task${e.id}`);
+      else {
+        const name = names.get(key) as string;
+        dispatches.set(name, [...(dispatches.get(name) ?? []), e.t]);
+      }
+    }
+    return new Map([...after].map(([name, got]) => [name, got.map((g) => {
+      const ts = dispatches.get(name) ?? [];
+      let place: number | null = null;
+      for (let j = 0; j < ts.length; j++) if ((ts[j] as number) <= g.atMs * 1000 + SLACK_US) place = j;
+      return place;
+    })]));
+  };
+  let want = await expected();
+  const matches = (): boolean => [...after].every(([name, got]) => got.every((g, i) => want.get(name)?.[i] === g.retry));
+  for (const end = Date.now() + 10_000; !matches() && Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 200));
+    want = await expected();
   }
-  for (const [name, retries] of after) {
-    const d = dispatched.get(name) ?? 0;
-    expect(retries, `${name} after the kill (${d} dispatches in the store)`).toEqual(Array.from({ length: retries.length }, (_, i) => d - retries.length + i));
-  }
+  for (const [name, got] of after) expect(got.map((g) => g.retry), `${name} after the kill: the retry counts sent, against each dispatch's place in the store`).toEqual(want.get(name));
   return after.size;
 }
-

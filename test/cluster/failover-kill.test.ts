@@ -6,16 +6,20 @@
  * worker across it (no 1 s window with more than bucket_size + rate dispatches of a queue, plus
  * the attempts the dead owner had already sent).
  *
- * 3,000 tasks rather than the issue's 10,000: on this 2-core machine, shared with PostgreSQL, the
- * worker and other test runs (load average 4-9), 3,000 took 17-30 s and 5,000 about 33 s at a load of 5:
- * 10,000 does not fit in a minute, the time a test of the suite should take.
+ * 3,000 tasks in the suite rather than the issue's 10,000: on this 2-core machine, shared with
+ * PostgreSQL, the worker and other test runs (load average 4-9), 3,000 took 17-30 s and 5,000 about
+ * 33 s at a load of 5: 10,000 does not fit in a minute, the time a test of the suite should take.
+ * PUSHQ_KILL_TASKS=10000 runs the issue's size (the budgets grow with it).
  */
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
 import { ThreeApiCreator } from './create-three-apis.js';
 import { busiest, busiestSecond, count, expectRetryCountsFromTheLog, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
-const TASKS = 3000;
+const TASKS = Number(process.env['PUSHQ_KILL_TASKS'] ?? 3000);
+/** Budgets that grow with the tasks (the suite's 3,000 keep the times it was tuned with). */
+const CREATE_BUDGET_MS = Math.max(90_000, TASKS * 30);
+const DELIVERY_BUDGET_MS = Math.max(30_000, TASKS * 10);
 const QUEUES = 6;
 const RATE = 150;
 const BUCKET = 15;
@@ -40,14 +44,14 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
     const tasks = Array.from({ length: TASKS }, (_, i) => ({ name: `k${i}`, queue: `q${i % QUEUES}` }));
     let killedAt = 0;
     const killer = (async () => {
-      await waitUntil('a third of the tasks created', () => w.received.length >= TASKS / 6, 30_000);
+      await waitUntil('a sixth of the tasks delivered', () => w.received.length >= TASKS / 6, Math.max(30_000, TASKS * 5));
       alive.delete(victim);
       killedAt = Date.now();
       victim.proc.child.kill('SIGKILL');
     })();
     // A generous budget: under a loaded machine creates slow down (the check is that each is answered, not how fast).
     const creator = new ThreeApiCreator();
-    const out = await creator.create(() => [...alive], tasks, 24, 90_000).finally(() => creator.close());
+    const out = await creator.create(() => [...alive], tasks, 24, CREATE_BUDGET_MS).finally(() => creator.close());
     await killer;
     expect(await victim.proc.exited).toBe('SIGKILL');
     const story = (): string => nodes.map((n) => `${n.id}:\n${n.lines.map((l) => `  ${l.atMs - killedAt} ${l.text}`).join('\n')}\n${n.proc.stderr()}`).join('\n');
@@ -69,7 +73,7 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
         for (const x of r) if (x.answered === 200) ok.add(x.url.slice(x.url.lastIndexOf('/') + 1));
         return out.acknowledged.every((n) => ok.has(n));
       },
-      30_000,
+      DELIVERY_BUDGET_MS,
       `every acknowledged task delivered (${out.acknowledged.length})`,
     );
     // Names stay unique across the handover, tombstones included: a delivered task's name, created
@@ -105,5 +109,5 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
       const seen = w.received.filter((r) => r.url.startsWith(`/t/q${q}/`));
       expect(busiestSecond(seen), `q${q}`).toBeLessThanOrEqual(BUCKET + RATE + MAX_CONCURRENT);
     }
-  }, 180_000);
+  }, Math.max(180_000, CREATE_BUDGET_MS + DELIVERY_BUDGET_MS + 120_000));
 });

@@ -22,33 +22,39 @@ afterAll(async () => {
 
 function report(r: PgSwarmResult): string {
   const s = r.stats;
-  if (r.ok) return `pg swarm seed ${r.seed}: ok (${s.nodes} nodes, ${s.queues} queues, ${s.ops} ops, ${s.crashes} crashes (${s.crashesMidFlush} mid-flush, ${s.crashesMidTransaction} mid-transaction), ${s.leaseExpiries} leases run out, ${s.races} acquires racing an append, ${s.sharedFlushes} group flushes, ${s.handovers} takeovers, ${s.refusedAcquires} acquires refused, ${s.fencedAppends} deposed appends refused, ${s.tasks} tasks)\n`;
+  if (r.ok) return `pg swarm seed ${r.seed}: ok (${s.nodes} nodes, ${s.queues} queues, ${s.ops} ops, ${s.crashes} crashes (${s.crashesMidFlush} mid-flush, ${s.crashesMidTransaction} mid-transaction), ${s.leaseExpiries} leases run out, ${s.races} acquires racing an append, ${s.sharedFlushes} group flushes, ${s.handovers} takeovers, ${s.refusedAcquires} acquires refused, ${s.fencedAppends} deposed appends refused, ${s.conflictRetries} conflicts retried, ${s.snapshotsWritten} snapshots (node crashes ${s.snapshotCrashesBefore} before, ${s.snapshotCrashesDuring} during, ${s.snapshotCrashesAfter} after a put), ${s.restoredFromSnapshot} takeovers from one, ${s.tasks} tasks)\n`;
   const f = r.failure!;
   return `pg swarm seed ${r.seed}: FAILED [${f.check}] ${f.message}\n  the last operations:\n${f.trace.map((l) => `    ${l}\n`).join('')}  reproduce: npm run swarm -- --store pg --seed ${r.seed}\n`;
 }
 
-test('the same seed gives the same run, crashes mid-transaction and races included: the same figures and the same streams', async () => {
-  // Seed 63: crashes with a flush on its way and in the middle of a transaction, acquires racing
-  // appends, group flushes of a node's queues, deposed appends refused.
-  const a = await runPgSwarm(63, { adminUrl: server.adminUrl });
-  const b = await runPgSwarm(63, { adminUrl: server.adminUrl });
+test('the same seed gives the same run, crashes mid-transaction, races, conflicts and snapshot crashes included: the same figures and the same streams', async () => {
+  // Seed 52 (a SERIALIZABLE run: seed ≡ 0 mod 4): a crash with a flush on its way, acquires racing
+  // appends (each aborted with 40001 and retried), a deposed append refused, a crash in the middle
+  // of a snapshot put, takeovers restored from snapshots.
+  const a = await runPgSwarm(52, { adminUrl: server.adminUrl });
+  const b = await runPgSwarm(52, { adminUrl: server.adminUrl });
   expect(a.ok, report(a)).toBe(true);
   expect(b.stats).toEqual(a.stats);
   expect(b.digest).toBe(a.digest);
-  expect(a.stats).toMatchObject({ crashesMidFlush: 1, crashesMidTransaction: 2, races: 4, sharedFlushes: 3, fencedAppends: 3 });
+  expect(a.stats).toMatchObject({ crashesMidFlush: 1, races: 2, fencedAppends: 1, conflictRetries: 2, snapshotCrashesDuring: 1, restoredFromSnapshot: 5 });
   expect(a.stats.handovers).toBeGreaterThan(a.stats.queues);
+  // Seed 13 (READ COMMITTED): crashes mid-flush and mid-transaction, races, a crash right after a
+  // snapshot put, seven takeovers from a snapshot.
+  const c = await runPgSwarm(13, { adminUrl: server.adminUrl });
+  expect(c.ok, report(c)).toBe(true);
+  expect(c.stats).toMatchObject({ crashesMidFlush: 1, crashesMidTransaction: 1, races: 2, fencedAppends: 1, conflictRetries: 0, snapshotCrashesAfter: 1, restoredFromSnapshot: 7 });
 });
 
 test('fresh random seeds for the budget: every check holds, and the runs hand queues over, crash and fence', async () => {
   const first = process.env.PUSHQ_PG_SWARM_SEED === undefined ? randomInt(2 ** 31 - 10_000) : Number(process.env.PUSHQ_PG_SWARM_SEED);
   process.stdout.write(`pg swarm: fresh seeds from ${first} for ${BUDGET_MS / 1000} s\n`);
   const failures: PgSwarmResult[] = [];
-  const totals = { runs: 0, handovers: 0, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, fencedAppends: 0, refusedAcquires: 0, leaseExpiries: 0 };
+  const totals = { runs: 0, handovers: 0, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, fencedAppends: 0, refusedAcquires: 0, leaseExpiries: 0, snapshotsWritten: 0, restoredFromSnapshot: 0 };
   const end = Date.now() + BUDGET_MS;
   for (let seed = first; totals.runs < 3 || Date.now() < end; seed++) {
     const r = await runPgSwarm(seed, { adminUrl: server.adminUrl });
     totals.runs++;
-    for (const k of ['handovers', 'crashes', 'crashesMidFlush', 'crashesMidTransaction', 'races', 'fencedAppends', 'refusedAcquires', 'leaseExpiries'] as const) totals[k] += r.stats[k];
+    for (const k of ['handovers', 'crashes', 'crashesMidFlush', 'crashesMidTransaction', 'races', 'fencedAppends', 'refusedAcquires', 'leaseExpiries', 'snapshotsWritten', 'restoredFromSnapshot'] as const) totals[k] += r.stats[k];
     process.stdout.write(report(r));
     if (!r.ok) failures.push(r);
   }
@@ -58,4 +64,6 @@ test('fresh random seeds for the budget: every check holds, and the runs hand qu
   expect(totals.handovers).toBeGreaterThan(totals.runs);
   expect(totals.leaseExpiries).toBeGreaterThan(0);
   expect(totals.crashes).toBeGreaterThan(0);
+  expect(totals.snapshotsWritten).toBeGreaterThan(0);
+  expect(totals.restoredFromSnapshot).toBeGreaterThan(0);
 }, BUDGET_MS + 90_000);

@@ -61,6 +61,14 @@ export class PgSwarmRun {
   /** sha256 of every stream's final events (a seed gives the same streams every time). */
   digest = '';
   private restarts = 0;
+  /** Every node's store opened in the run (for the conflict figures). */
+  private readonly stores: PgStore[] = [];
+  /**
+   * Every fourth seed runs the nodes' sessions SERIALIZABLE, as CockroachDB always does: an acquire
+   * racing an append is then aborted with 40001 once the append commits, and retried
+   * (src/store/pg-retry.ts). Chosen off the seed, not drawn, so no other draw moves.
+   */
+  readonly serializable: boolean;
   private readonly inflight = new Set<Promise<unknown>>();
   /** The run's own connection: lease expiry, and reading each event's epoch off the rows. */
   private admin!: PgStore;
@@ -71,12 +79,13 @@ export class PgSwarmRun {
     readonly url: string,
   ) {
     this.rng = new SwarmRng(seed);
+    this.serializable = seed % 4 === 0;
     this.worker = new SwarmWorker(this.rng);
     const nodes = this.rng.between(2, 3);
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
     this.config = parseSwarmConfig(randomQueueYaml(this.rng, this.streams.map((s) => s.queue)));
     this.clients = new PgSwarmClients(this);
-    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, snapshotsWritten: 0, snapshotCrashesBefore: 0, snapshotCrashesDuring: 0, snapshotCrashesAfter: 0, restoredFromSnapshot: 0, eventsNotReplayed: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
+    this.stats = { ops: 0, nodes, queues: this.streams.length, crashes: 0, crashesMidFlush: 0, crashesMidTransaction: 0, races: 0, sharedFlushes: 0, leaseExpiries: 0, handovers: 0, refusedAcquires: 0, releases: 0, fencedAppends: 0, zombiesRevived: 0, conflictRetries: 0, snapshotsWritten: 0, snapshotCrashesBefore: 0, snapshotCrashesDuring: 0, snapshotCrashesAfter: 0, restoredFromSnapshot: 0, eventsNotReplayed: 0, tasks: 0, acknowledged: 0, events: 0, virtualSeconds: 0 };
   }
 
   note(what: string): void {
@@ -127,7 +136,14 @@ export class PgSwarmRun {
     // Its connections carry its name, so a cut (pg-cut.ts) can find them in pg_stat_activity.
     const url = new URL(this.url);
     url.searchParams.set('application_name', name);
-    return new SimNode(slot, name, await PgStore.open(url.toString(), { connections: 2 }));
+    const store = await PgStore.open(url.toString(), { connections: 2, ...(this.serializable ? { isolation: 'serializable' as const, conflictRetry: { seed: this.seed + this.restarts } } : {}) });
+    this.stores.push(store);
+    return new SimNode(slot, name, store);
+  }
+
+  /** Transactions of the nodes' stores aborted by a conflict and run again (SERIALIZABLE runs). */
+  private countConflicts(): void {
+    this.stats.conflictRetries = this.stores.reduce((n, s) => n + s.conflicts.retries, 0);
   }
 
   private async operation(): Promise<void> {
@@ -413,5 +429,6 @@ export class PgSwarmRun {
       checkSettled(st, (id) => `${s.queue}/${taskName(st, id)}`);
     }
     await finalChecks(this);
+    this.countConflicts();
   }
 }

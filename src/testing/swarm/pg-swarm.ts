@@ -43,6 +43,8 @@ export interface PgSwarmStats {
   fencedAppends: number;
   /** Zombies that woke to find no one had taken their queue, and went on. */
   zombiesRevived: number;
+  /** SERIALIZABLE runs (every fourth seed): node transactions aborted by a conflict (40001/40P01) and run again. */
+  conflictRetries: number;
   /** Fold snapshots stored (pg-snapshots.ts). */
   snapshotsWritten: number;
   /** Crashes of an owner's node with its snapshot on its way, in the middle of the put's statement (rolled back), right after the put. */

@@ -75,6 +75,13 @@ export const PLANTED_FAULTS = {
     what: "a takeover from a snapshot reads the stream's tail from one event past the snapshot's position: that event is never folded",
     store: 'pg',
   },
+  'snapshot-position-off-by-one': {
+    module: 'server/stream-snapshots',
+    find: 'await store.putSnapshot(log.stream, epoch, position, bytes);',
+    replace: 'await store.putSnapshot(log.stream, epoch, position + 1, bytes);',
+    what: 'a snapshot is stored under a position one past the fold it holds',
+    store: 'pg',
+  },
   'snapshot-before-durable': {
     module: 'server/stream-snapshots',
     find: 'await this.durable(position)',

@@ -19,6 +19,7 @@ interface Waiting {
   stream: string;
   epoch: number;
   events: readonly EngineEvent[];
+  at?: number;
   resolve: (position: number) => void;
   reject: (err: unknown) => void;
 }
@@ -34,9 +35,9 @@ export class GroupCommitStore implements EventStore {
     this.displayUrl = store.displayUrl;
   }
 
-  append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number> {
+  append(stream: string, epoch: number, events: readonly EngineEvent[], at?: number): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.waiting.push({ stream, epoch, events, resolve, reject });
+      this.waiting.push({ stream, epoch, events, ...(at === undefined ? {} : { at }), resolve, reject });
       if (!this.sending) {
         this.sending = true;
         setImmediate(() => void this.send());

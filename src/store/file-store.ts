@@ -69,11 +69,13 @@ export class FileStore implements EventStore {
     return next;
   }
 
-  append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number> {
+  append(stream: string, epoch: number, events: readonly EngineEvent[], at?: number): Promise<number> {
     return this.serial(async () => {
       this.fence(stream, epoch);
       const log = await this.log(stream);
       const position = log.length;
+      // A local write's outcome is never unknown, so the stream can only end where its one writer says.
+      if (at !== undefined && at !== position) throw new StoreError('STORE_FAILED', `stream ${stream}: it ends at position ${position}, not at ${at} where its writer expects`);
       for (const e of events) log.append(e);
       log.commit();
       await log.flush();

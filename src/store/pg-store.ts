@@ -183,8 +183,8 @@ export class PgStore implements EventStore {
     return h;
   }
 
-  async append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number> {
-    const [result] = await this.appendMany([{ stream, epoch, events }]);
+  async append(stream: string, epoch: number, events: readonly EngineEvent[], at?: number): Promise<number> {
+    const [result] = await this.appendMany([{ stream, epoch, events, ...(at === undefined ? {} : { at }) }]);
     if (result instanceof StoreError) throw result;
     return result!;
   }
@@ -196,7 +196,7 @@ export class PgStore implements EventStore {
    * failure of the transaction itself (the store lost) is thrown: then nothing was written.
    * Results are in the order of `batches`: each batch's first position, or its refusal.
    */
-  async appendMany(batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[] }[]): Promise<(number | StoreError)[]> {
+  async appendMany(batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[]): Promise<(number | StoreError)[]> {
     const encoded: string[][] = [];
     for (const b of batches) {
       const header = await this.header(b.stream);
@@ -213,20 +213,38 @@ export class PgStore implements EventStore {
     const results = await this.tx(async (c) => {
       const out: (number | StoreError)[] = new Array<number | StoreError>(batches.length);
       for (const k of order) {
-        const { stream, epoch } = batches[k]!;
+        const { stream, epoch, at } = batches[k]!;
         const bodies = encoded[k]!;
-        // The fence: zero rows means a newer epoch owns the stream. Not an error to the
-        // transaction, so the other streams' batches still go in; this one writes nothing.
-        const moved = await c.query<{ start: string }>(
-          'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 RETURNING next_position - $3 AS start',
-          [stream, epoch, bodies.length],
-        );
+        // The fence: zero rows means a newer epoch owns the stream (or, given `at`, that the stream
+        // does not end there: told apart below). Not an error to the transaction, so the other
+        // streams' batches still go in; this one writes nothing.
+        const claim = (n: number, expected: number | undefined): Promise<pg.QueryResult<{ start: string }>> =>
+          c.query<{ start: string }>(
+            'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING next_position - $3 AS start',
+            [stream, epoch, n, expected ?? null],
+          );
+        let moved = await claim(bodies.length, at);
+        // Leading events of the batch already in the stream (an earlier try's, committed unanswered).
+        let skip = 0;
         if (moved.rowCount !== 1) {
-          out[k] = new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`);
-          continue;
+          const there = at === undefined ? this.fenced(stream, epoch) : await this.alreadyThere(c, stream, epoch, at, bodies);
+          if (there instanceof StoreError) {
+            out[k] = there;
+            continue;
+          }
+          skip = there;
+          if (skip === bodies.length) {
+            out[k] = at as number;
+            continue;
+          }
+          moved = await claim(bodies.length - skip, (at as number) + skip);
+          if (moved.rowCount !== 1) {
+            out[k] = this.fenced(stream, epoch); // an acquire came in between: no longer this epoch's
+            continue;
+          }
         }
-        const first = Number(moved.rows[0]!.start);
-        for (let from = 0; from < bodies.length; from += ROWS_PER_INSERT) {
+        const first = Number(moved.rows[0]!.start) - skip;
+        for (let from = skip; from < bodies.length; from += ROWS_PER_INSERT) {
           const n = Math.min(ROWS_PER_INSERT, bodies.length - from);
           const values: unknown[] = [];
           const rows: string[] = [];
@@ -244,6 +262,28 @@ export class PgStore implements EventStore {
     for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
     return results;
   }
+  private fenced(stream: string, epoch: number): StoreError {
+    return new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`);
+  }
+
+  /**
+   * Why a batch expected at `at` could not be claimed there: a newer epoch (fenced); or this
+   * epoch's stream already holding the batch's first events from `at` on (an earlier try of it,
+   * committed though its answer was lost): how many; or the stream ending elsewhere (STORE_FAILED:
+   * the writer's count and the store disagree, and nothing is written).
+   */
+  private async alreadyThere(c: pg.PoolClient, stream: string, epoch: number, at: number, bodies: readonly string[]): Promise<number | StoreError> {
+    const row = (await c.query<{ epoch: string; next_position: string }>('SELECT epoch, next_position FROM pushq_streams WHERE stream = $1', [stream])).rows[0];
+    if (row === undefined || Number(row.epoch) !== epoch) return this.fenced(stream, epoch);
+    const end = Number(row.next_position);
+    const held = end - at;
+    if (held > 0 && held <= bodies.length) {
+      const there = await c.query<{ epoch: string; body: string }>('SELECT epoch, body FROM pushq_events WHERE stream = $1 AND position >= $2 AND position < $3 ORDER BY position', [stream, at, end]);
+      if (there.rows.length === held && there.rows.every((r, i) => Number(r.epoch) === epoch && r.body === bodies[i])) return held;
+    }
+    return new StoreError('STORE_FAILED', `${this.displayUrl}: stream ${stream} ends at position ${end}, not at ${at} where its writer expects, and does not hold the batch from there: nothing written`);
+  }
+
 
   async read(stream: string, position = 0): Promise<EngineEvent[]> {
     const header = await this.header(stream);

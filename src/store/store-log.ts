@@ -107,7 +107,9 @@ export class StoreEventLog implements EventLog {
     const events = this.pending;
     this.pending = [];
     try {
-      const position = await this.store.append(this.stream, this.lease.epoch, events);
+      // Where the stream ends, when known: a try whose commit went through unanswered is then
+      // recognised by the store rather than written twice (EventStore.append).
+      const position = await this.store.append(this.stream, this.lease.epoch, events, this.durableEvents >= 0 ? this.durableEvents : undefined);
       this.durableEvents = position + events.length;
       this.stats.transactions++;
       this.stats.events += events.length;

@@ -58,8 +58,14 @@ export interface EventStore {
   ensureStream(stream: string, header: LogHeader): Promise<LogHeader>;
   /** The stream's header, or null when the stream does not exist. */
   header(stream: string): Promise<LogHeader | null>;
-  /** Appends one batch at the stream's end, fenced by `epoch`; resolves with the batch's first position once durable. */
-  append(stream: string, epoch: number, events: readonly EngineEvent[]): Promise<number>;
+  /**
+   * Appends one batch at the stream's end, fenced by `epoch`; resolves with the batch's first
+   * position once durable. `at`, when given, is where the writer knows the stream ends (its count
+   * of durable events): a stream already past `at` holding this very batch there under this epoch
+   * is the batch of an earlier try whose commit went through but whose answer was lost, and is
+   * answered `at` without writing it twice; a stream that ends elsewhere is STORE_FAILED.
+   */
+  append(stream: string, epoch: number, events: readonly EngineEvent[], at?: number): Promise<number>;
   /** Events of the stream from `position` (inclusive) to its end, in order. */
   read(stream: string, position?: number): Promise<EngineEvent[]>;
   /** Events in the stream. */

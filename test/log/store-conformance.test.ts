@@ -49,6 +49,18 @@ function storeConformance(name: string, open: () => Promise<{ store: EventStore;
       await again.close();
     });
 
+    test('an append told where the stream ends: taken there; told another end, refused (STORE_FAILED) and nothing written', async () => {
+      const { store } = await open();
+      await store.ensureStream('at', TEST_HEADER);
+      const lease = await store.acquire('at', 'node-a', 10_000);
+      expect(await store.append('at', lease!.epoch, range(1, 3), 0)).toBe(0);
+      expect(await store.append('at', lease!.epoch, range(4, 2), 3)).toBe(3);
+      expect(await fenced(store.append('at', lease!.epoch, range(10, 2), 2))).toBe('STORE_FAILED');
+      expect(await fenced(store.append('at', lease!.epoch, range(10, 2), 9))).toBe('STORE_FAILED');
+      expect(await store.read('at')).toEqual(range(1, 5));
+      await store.close();
+    });
+
     test('every event type round-trips (the events of a rich simulation)', async () => {
       const events = richSimulation(7).events;
       const { store } = await open();

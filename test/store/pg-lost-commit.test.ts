@@ -1,0 +1,79 @@
+/**
+ * A commit whose answer is lost (the connection drops during COMMIT, which went through): the
+ * store log keeps the batch as not written and sends it again, with what was committed meanwhile,
+ * at the next flush. Told where the stream ends (EventStore.append's `at`), PostgreSQL recognises
+ * the batch already there and writes only the rest: every event once, in order. Without `at` the
+ * retry would store the batch twice, and the next owner could not fold the stream.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/core/events.js';
+import { PgStore } from '../../src/store/pg-store.js';
+import { StoreEventLog } from '../../src/store/store-log.js';
+import { StoreError, type EventStore } from '../../src/store/store.js';
+import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { TEST_HEADER } from '../log/conformance.js';
+
+let pgc: PgCluster;
+beforeAll(async () => {
+  pgc = await startPgCluster();
+}, 120_000);
+afterAll(async () => {
+  await pgc?.stop();
+});
+
+const paused = (t: number): EngineEvent => ({ type: 'QueuePaused', t, queue: 'q' });
+
+/** The store, whose next `lose.count` appends commit and then fail as a lost answer would. */
+function losingAnswers(store: PgStore): { store: EventStore; lose: { count: number } } {
+  const lose = { count: 0 };
+  const append = async (stream: string, epoch: number, events: readonly EngineEvent[], at?: number): Promise<number> => {
+    const position = await store.append(stream, epoch, events, at);
+    if (lose.count > 0) {
+      lose.count--;
+      throw new StoreError('STORE_UNAVAILABLE', 'the connection was lost during COMMIT (simulated: the commit went through)');
+    }
+    return position;
+  };
+  const proxy = new Proxy(store, {
+    get: (target, prop) => {
+      if (prop === 'append') return append;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: proxy, lose };
+}
+
+describe('PgStore: a commit whose answer was lost', () => {
+  it('sent again by the store log (with what came after it), it is stored once', async () => {
+    const pgStore = await PgStore.open(await pgc.database());
+    const { store, lose } = losingAnswers(pgStore);
+    await store.ensureStream('q', TEST_HEADER);
+    const lease = (await store.acquire('q', 'node', 30_000))!;
+    const log = new StoreEventLog(store, 'q', TEST_HEADER, lease);
+    log.durableEvents = 0;
+    for (const t of [1, 2, 3]) log.append(paused(t));
+    log.commit();
+    lose.count = 1;
+    await expect(log.flush()).rejects.toThrow(/LOG_WRITE_FAILED|cannot be written/);
+    // Committed meanwhile: goes with the retry.
+    for (const t of [4, 5]) log.append(paused(t));
+    log.commit();
+    await log.flush();
+    // Twice lost in a row, then answered.
+    log.append(paused(6));
+    log.commit();
+    lose.count = 2;
+    await expect(log.flush()).rejects.toThrow();
+    await expect(log.flush()).rejects.toThrow();
+    await log.flush();
+    expect((await store.read('q')).map((e) => e.t)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(log.durableEvents).toBe(6);
+    // A stream that ends elsewhere than the writer says is refused, and nothing is written.
+    await expect(store.append('q', lease.epoch, [paused(9)], 4)).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await expect(store.append('q', lease.epoch, [paused(9), paused(10)], 5)).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    expect(await store.length('q')).toBe(6);
+    await log.close();
+    await pgStore.close();
+  });
+});

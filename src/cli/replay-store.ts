@@ -15,10 +15,6 @@ import { QUEUE_STREAM_PREFIX, StoreError, queueStream } from '../store/store.js'
 /** Events per batch of the exported file (a batch is what recovery keeps or drops whole). */
 const EXPORT_BATCH_EVENTS = 4096;
 
-export function isStoreUrl(operand: string): boolean {
-  return /^postgres(ql)?:\/\//.test(operand);
-}
-
 /**
  * The stream to read: a single node's log, or, in a cluster's store (one stream per queue,
  * docs/cluster.md), the stream of `queue`, which must then be named. Throws StoreError.

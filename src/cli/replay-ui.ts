@@ -7,8 +7,7 @@
  * cursor quick are taken afterwards, between requests (a second line says when they are all
  * taken). The server runs until SIGINT or SIGTERM (exit 0).
  */
-import { ReplayServer } from '../server/replay-server.js';
-import { RecordedSource } from '../server/read-source.js';
+import type { ReplayServer } from '../server/replay-server.js';
 import { LogIndex } from '../server/time-travel.js';
 import { atBasisText, droppedWarning, resolveAt } from './replay-at.js';
 import { CliUsageError } from './args.js';
@@ -45,7 +44,14 @@ function untilStopped(): { signal: Promise<string>; cancel: () => void } {
 /** Throws LogError, EventMisfitError, CliUsageError (the caller reports them as replay does). */
 export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   const started = performance.now();
-  const { index, recovered } = await LogIndex.readFile(a.log, { repair: a.repair, deferCheckpoints: true });
+  // The log is read first; the server's modules load meanwhile, while the reading thread starts.
+  const reading = LogIndex.readFile(a.log, { repair: a.repair, deferCheckpoints: true });
+  const serverModules = Promise.all([import('../server/replay-server.js'), import('../server/read-source.js')]);
+  const { index, recovered } = await reading.catch(async (err: unknown) => {
+    await serverModules.catch(() => undefined);
+    throw err;
+  });
+  const [{ ReplayServer }, { RecordedSource }] = await serverModules;
   const warning = droppedWarning(a.log, recovered);
   if (warning !== null) io.stderr(warning);
   const first = Number.isNaN(index.firstUs) ? 0 : index.firstUs;

@@ -29,9 +29,7 @@ import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { atBasisText, droppedWarning, replayFile, type ResolvedAt } from './replay-at.js';
 import { storyJson, storyText } from './replay-story.js';
 import { worthALook, worthALookProjections, worthALookText } from './replay-tasks.js';
-import { replayUi } from './replay-ui.js';
-import { exportStoreLog, isStoreUrl, withStoreLog } from './replay-store.js';
-import { StoreError, redactUrl } from '../store/store.js';
+import { StoreError, isStoreUrl, redactUrl } from '../store/store.js';
 
 export const TASKS_LIMIT_DEFAULT = 20;
 
@@ -103,6 +101,10 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
   try {
     checkCombination(parsed);
     if (isStoreUrl(parsed.log)) {
+      // Loaded only when asked for (the PostgreSQL client; the dashboard's server): every other
+      // replay, and the dashboard's own start, begin without them.
+      const { exportStoreLog, withStoreLog } = await import('./replay-store.js');
+      const { replayUi } = await import('./replay-ui.js');
       if (parsed.export !== undefined) {
         const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
         io.stdout(`pushq replay: ${n} events exported to ${parsed.export}\n`);
@@ -113,7 +115,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path }, io) : run({ ...parsed, log: path }, io)), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
-    if (parsed.ui) return await replayUi(parsed, io);
+    if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);
     return run(parsed, io);
   } catch (err) {
     if (err instanceof StoreError) {

@@ -23,7 +23,7 @@ import type { LogHeader } from '../log/event-log.js';
 import { describePgError } from './pg-errors.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { ROWS_PER_INSERT, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
-import { StoreError, redactUrl, type EventStore, type Lease, type StoredSnapshot } from './store.js';
+import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type StoredSnapshot } from './store.js';
 
 export interface PgStoreOptions {
   /** Connections in the pool (default 4). */
@@ -76,7 +76,7 @@ export class PgStore implements EventStore {
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const shown = redactUrl(url);
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
+    if (!isStoreUrl(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
     const pool = new pg.Pool({
       connectionString: url,
       max: options.connections ?? 4,

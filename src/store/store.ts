@@ -112,6 +112,11 @@ export class StoreError extends Error {
   }
 }
 
+/** Whether `operand` names a PostgreSQL store (`postgres://` or `postgresql://`) rather than a file. */
+export function isStoreUrl(operand: string): boolean {
+  return /^postgres(ql)?:\/\//.test(operand);
+}
+
 /** A PostgreSQL URL with its password replaced by `***`, for messages and logs. */
 export function redactUrl(url: string): string {
   try {

@@ -21,6 +21,12 @@ export interface UiArgs {
   repair: boolean;
 }
 
+/**
+ * The background index waits until no request has come in or been answered for this long: the
+ * page's own requests (a burst as it opens, or as the cursor moves) are served first.
+ */
+const PAGE_QUIET_MS = 100;
+
 /** SIGINT or SIGTERM, once either comes (until cancelled): which. */
 function untilStopped(): { signal: Promise<string>; cancel: () => void } {
   let cancel = (): void => {};
@@ -85,7 +91,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   const stopIndexing = new AbortController();
   // Events fold identically in both passes, so the second cannot fail where the first did not;
   // should it, the page goes on answering from the checkpoints taken (folding on from them).
-  const indexing = index.indexInBackground(undefined, stopIndexing.signal).then(
+  const indexing = index.indexInBackground(undefined, stopIndexing.signal, () => server.activeWithin(PAGE_QUIET_MS)).then(
     () => {
       if (index.indexed) io.stdout(`pushq replay: time travel indexed: ${index.checkpointCount} checkpoints in ${((performance.now() - indexStarted) / 1000).toFixed(2)} s\n`);
     },

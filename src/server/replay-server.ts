@@ -24,11 +24,19 @@ export interface ReplayServerOptions {
 }
 
 export class ReplayServer {
+  /** When a request last came in or was answered (performance.now(), ms): work in the background yields to the page. */
+  lastActivityMs = -Infinity;
+
   private constructor(
     private readonly server: Server,
     readonly url: string,
     readonly port: number,
   ) {}
+
+  /** Whether a request came in or was answered within the last `ms` milliseconds. */
+  activeWithin(ms: number): boolean {
+    return performance.now() - this.lastActivityMs < ms;
+  }
 
   static async start(source: ReadSource, options: ReplayServerOptions = {}): Promise<ReplayServer> {
     const host = options.host ?? '127.0.0.1';
@@ -41,7 +49,15 @@ export class ReplayServer {
       }
       throw err;
     }
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => guard.serve(req, res, (q, s) => void answer(source, q, s), LOGIN_PAGE));
+    const activity = { replay: null as ReplayServer | null };
+    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+      const seen = (): void => {
+        if (activity.replay !== null) activity.replay.lastActivityMs = performance.now();
+      };
+      seen();
+      res.once('finish', seen);
+      guard.serve(req, res, (q, s) => void answer(source, q, s), LOGIN_PAGE);
+    });
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, host, options.port ?? 0));
       server.once('error', failed);
@@ -52,7 +68,8 @@ export class ReplayServer {
     });
     const addr = server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    return new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port);
+    activity.replay = new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port);
+    return activity.replay;
   }
 
   /** Stops listening and ends every connection (open event streams too). */

@@ -121,6 +121,8 @@ export interface IndexOptions {
  * a million-event log).
  */
 const SLICE_MS = 8;
+/** How often a background index waiting for the page to be served looks again, ms. */
+const BUSY_WAIT_MS = 10;
 
 export class LogIndex {
   /** First and last event times (µs in the log's clock); NaN while the log has no event. */
@@ -245,9 +247,14 @@ export class LogIndex {
    * Takes the deferred checkpoints, a slice at a time (other work, such as the server's requests,
    * runs between slices); resolves once they are all taken, or at the first slice after `stop` is
    * aborted (the index goes on answering, from the checkpoints taken). `onSlice` hears the progress.
+   * While `busy()` says so (a page being served), no slice starts: the work fills idle time.
    */
-  async indexInBackground(onSlice?: (folded: number, kept: number) => void, stop?: AbortSignal): Promise<void> {
+  async indexInBackground(onSlice?: (folded: number, kept: number) => void, stop?: AbortSignal, busy: () => boolean = () => false): Promise<void> {
+    const idle = async (): Promise<void> => {
+      while (busy() && stop?.aborted !== true) await new Promise((resolve) => setTimeout(resolve, BUSY_WAIT_MS));
+    };
     while (this.ahead !== null && stop?.aborted !== true) {
+      await idle();
       const until = performance.now() + SLICE_MS;
       while (this.fold.events < this.kept && performance.now() < until) {
         for (let i = 0; i < 1024 && this.fold.events < this.kept; i++) this.applyNext(this.nextKept());
@@ -266,6 +273,7 @@ export class LogIndex {
     for (let k = 1; k <= VIEWS_KEPT && this.ahead === null && stop?.aborted !== true && this.checkpoints.length > VIEWS_KEPT; k++) {
       if (this.views.length >= VIEWS_KEPT) break;
       const c = this.checkpoints[Math.floor((k * this.checkpoints.length) / (VIEWS_KEPT + 1))] as Checkpoint;
+      await idle();
       this.at(c.maxTUs);
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -187,6 +187,17 @@ describe('LogIndex', () => {
       expect(stateDigest(deferred.at(at).state), `slice ${slices}, at ${at}`).toBe(stateDigest(atOnce.at(at).state));
     });
     expect(partial).toBeGreaterThan(0);
+    // While the page is being served (busy), no slice runs: the index waits for a quiet moment.
+    const waiting = LogIndex.fromFile(big, { checkpointEvery: 4_096, deferCheckpoints: true }).index;
+    let busy = true;
+    let slicesWhileBusy = 0;
+    const run = waiting.indexInBackground(() => (busy ? slicesWhileBusy++ : undefined), undefined, () => busy);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(waiting.checkpointCount).toBe(1);
+    busy = false;
+    await run;
+    expect(slicesWhileBusy).toBe(0);
+    expect(waiting.indexed).toBe(true);
     // Once indexed, instants are restored ahead of the user's first moves, which then refill them.
     const quiet = LogIndex.fromFile(big, { checkpointEvery: 4_096, deferCheckpoints: true }).index;
     expect(quiet.instantsKept).toBe(0);

@@ -69,6 +69,8 @@ export class ReplayServer {
     const addr = server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     activity.replay = new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port);
+    // Listening counts as activity: a page opened as soon as the URL is out comes first.
+    activity.replay.lastActivityMs = performance.now();
     return activity.replay;
   }
 

@@ -5,18 +5,12 @@
  * published; a deposed owner's late figure never replaces its successor's (epoch fence); a queue
  * no node owns keeps its last figure; rows of queues outside the configuration are not counted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { StorageBudget, type OwnedStorage } from '../../src/cluster/storage-budget.js';
-import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { pgForTheseTests } from '../helpers/pg-cluster.js';
 
-let pgc: PgCluster;
-beforeAll(async () => {
-  pgc = await startPgCluster();
-}, 120_000);
-afterAll(async () => {
-  await pgc?.stop();
-});
+const db = pgForTheseTests();
 
 class FakeNode {
   owns: OwnedStorage[] = [];
@@ -43,7 +37,7 @@ async function tableRows(url: string): Promise<Record<string, [number, number, s
 
 describe('StorageBudget: the queues stored bytes, published and read across nodes', () => {
   it('counts own queues live and the others as published; fences late figures by epoch; keeps an unowned queue figure; ignores queues outside the file', async () => {
-    const url = await pgc.database();
+    const url = await db.pg.database();
     const a = await FakeNode.open(url, 'A');
     const b = await FakeNode.open(url, 'B');
     try {
@@ -99,7 +93,7 @@ describe('StorageBudget: the queues stored bytes, published and read across node
   }, 60_000);
 
   it('a round that fails (its statements refused: here the table dropped) keeps the last figures, says so once, and never throws', async () => {
-    const url = await pgc.database();
+    const url = await db.pg.database();
     const a = await FakeNode.open(url, 'A');
     const b = await FakeNode.open(url, 'B');
     b.owns = [{ queue: 'q1', epoch: 1, bytes: 64 }];

@@ -7,12 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { PgStore } from '../../src/store/pg-store.js';
 import { StoreError, type EventStore } from '../../src/store/store.js';
-import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { pgForTheseTests } from '../helpers/pg-cluster.js';
 import { TEST_HEADER } from './conformance.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 
@@ -171,15 +171,9 @@ storeConformance('file', async () => {
   return { store: new FileStore(dir), reopen: async () => new FileStore(dir) };
 });
 
-let cluster: PgCluster;
-beforeAll(async () => {
-  cluster = await startPgCluster();
-}, 120_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const db = pgForTheseTests();
 
 storeConformance('PostgreSQL', async () => {
-  const url = await cluster.database();
+  const url = await db.pg.database();
   return { store: await PgStore.open(url), reopen: () => PgStore.open(url) };
 });

@@ -5,21 +5,15 @@
  * the batch already there and writes only the rest: every event once, in order. Without `at` the
  * retry would store the batch twice, and the next owner could not fold the stream.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { PgStore } from '../../src/store/pg-store.js';
 import { StoreEventLog } from '../../src/store/store-log.js';
 import { StoreError, type EventStore } from '../../src/store/store.js';
-import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { pgForTheseTests } from '../helpers/pg-cluster.js';
 import { TEST_HEADER } from '../log/conformance.js';
 
-let pgc: PgCluster;
-beforeAll(async () => {
-  pgc = await startPgCluster();
-}, 120_000);
-afterAll(async () => {
-  await pgc?.stop();
-});
+const db = pgForTheseTests();
 
 const paused = (t: number): EngineEvent => ({ type: 'QueuePaused', t, queue: 'q' });
 
@@ -46,7 +40,7 @@ function losingAnswers(store: PgStore): { store: EventStore; lose: { count: numb
 
 describe('PgStore: a commit whose answer was lost', () => {
   it('sent again by the store log (with what came after it), it is stored once', async () => {
-    const pgStore = await PgStore.open(await pgc.database());
+    const pgStore = await PgStore.open(await db.pg.database());
     const { store, lose } = losingAnswers(pgStore);
     await store.ensureStream('q', TEST_HEADER);
     const lease = (await store.acquire('q', 'node', 30_000))!;

@@ -48,9 +48,10 @@ export const PLANTED_FAULTS = {
   },
   'fence-skipped': {
     module: 'store/pg-store',
-    find: 'WHERE stream = $1 AND epoch = $2 RETURNING next_position - $3 AS start',
-    // $2 stays in the statement (PostgreSQL must still learn its type) but no longer fences.
-    replace: 'WHERE stream = $1 AND $2::BIGINT IS NOT NULL RETURNING next_position - $3 AS start',
+    find: 'WHERE stream = $1 AND epoch = $2 AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING',
+    // $2 stays in the statement (PostgreSQL must still learn its type) but no longer fences. (The
+    // writer's expected position still holds back a deposed writer once the new owner appended.)
+    replace: 'WHERE stream = $1 AND $2::BIGINT IS NOT NULL AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING',
     what: "an append does not check the writer's epoch: a deposed owner's batch goes in",
     store: 'pg',
   },

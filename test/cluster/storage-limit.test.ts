@@ -95,6 +95,16 @@ async function storedBytes(url: string): Promise<{ total: number; sizes: Map<str
   return { total, sizes };
 }
 
+/**
+ * Waits until every node's view holds `total`: the published figures sum to it (each node has
+ * published), then a window for each node to read the others' back. Under load a round can lag
+ * past the window alone (a run read a view without the other node's last two creates).
+ */
+async function viewsHold(url: string, total: number): Promise<void> {
+  await waitUntil(`the published figures summing to ${total}`, async () => Number((await rows<{ n: string | null }>(url, 'SELECT sum(bytes) AS n FROM pushq_storage'))[0]!.n ?? 0) === total, 10_000);
+  await new Promise((res) => setTimeout(res, WINDOW_MS));
+}
+
 describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
   it('holds the limit within the documented bound across two nodes, refuses as one node does through three APIs, admits again once tasks complete, and follows a reload', async () => {
     const url = await fx.pg.database();
@@ -147,7 +157,7 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
     expect(total, 'refusals came only once the limit was within one task').toBeGreaterThan(LIMIT - task);
 
     // ---- quiet: every node's view is exact; each refuses through each API, naming the bytes stored ----
-    await new Promise((res) => setTimeout(res, WINDOW_MS));
+    await viewsHold(url, total);
     console.log(`storage-limit: ${accepted.length} accepted, ${refused.length} refused; stored ${total} of ${LIMIT} bytes (overshoot ${total - LIMIT}, bound ${bound})`);
     const big = Math.max(10, LIMIT - total + 1); // no room for it anywhere
     const grpcClients = two.map((node) => new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: node.proc.grpcPort, sslCreds: grpc.credentials.createInsecure() }));
@@ -190,11 +200,12 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
       expect(res.status, `run ${a.name}`).toBe(200);
     }
     await waitUntil('every filler task completed', async () => (await storedBytes(url)).total === 0, 20_000);
-    await new Promise((res) => setTimeout(res, WINDOW_MS));
+    await viewsHold(url, 0);
     for (const [i, node] of two.entries()) {
       for (const queue of QUEUES) expect((await restCreate(node, queue, `again-${i}-${queue}`, 600)).status, `again through ${node.id} on ${queue}`).toBe(200);
     }
     const again = (await storedBytes(url)).total; // 18 tasks of about 620 bytes: more than 2 KiB, less than 20 KiB
+    await viewsHold(url, again);
 
     // ---- a reload to 2K refuses on both nodes at once; back to 40K, accepted ----
     const reload = async (limit: string): Promise<void> => {
@@ -236,7 +247,7 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
       expect((await restCreate(b, ownedA![i % ownedA!.length]!, `on-a-${i}`, 600)).status).toBe(200);
     }
     const total = (await storedBytes(url)).total;
-    await new Promise((res) => setTimeout(res, WINDOW_MS));
+    await viewsHold(url, total);
     const fits = (room: number): number => room - 40; // body bytes of a task just under `room` (method and URL about 40 bytes)
     const refusedOn = async (node: Node, queue: string, name: string): Promise<string> => {
       const r = await restCreate(node, queue, name, fits(8192 - total + 500));

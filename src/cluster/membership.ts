@@ -12,8 +12,8 @@
  * ... ON CONFLICT DO UPDATE, a join, now() arithmetic).
  */
 import pg from 'pg';
-import { describePgError } from '../store/pg-errors.js';
-import { QUEUE_STREAM_PREFIX, redactUrl } from '../store/store.js';
+import { PgSession } from '../store/pg-session.js';
+import { QUEUE_STREAM_PREFIX } from '../store/store.js';
 
 export const NODES_TABLE = `CREATE TABLE IF NOT EXISTS pushq_nodes (
   node TEXT PRIMARY KEY,
@@ -38,35 +38,15 @@ export interface QueueOwner {
 }
 
 export class Membership {
-  private readonly shown: string;
-
-  private constructor(
-    private readonly pool: pg.Pool,
-    url: string,
-  ) {
-    this.shown = redactUrl(url);
-  }
+  private constructor(private readonly db: PgSession) {}
 
   /** Connects and creates the nodes table when missing. Throws StoreError. */
   static async open(url: string): Promise<Membership> {
-    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
-    pool.on('error', () => undefined);
-    const m = new Membership(pool, url);
-    try {
-      await m.q(NODES_TABLE);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
-    return m;
+    return new Membership(await PgSession.open(url, 2, NODES_TABLE));
   }
 
-  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(text, values);
-    } catch (err) {
-      throw describePgError(err, this.shown);
-    }
+  private q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.db.q<R>(text, values);
   }
 
   /** Announces `node` (or keeps it announced) for `ttlMs` more of database time. */
@@ -100,6 +80,6 @@ export class Membership {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await this.db.end();
   }
 }

@@ -28,8 +28,8 @@
  * `CREATE TABLE IF NOT EXISTS`, like `pushq_nodes` (no schema version change: no table changed shape).
  */
 import pg from 'pg';
-import { describePgError } from '../store/pg-errors.js';
-import { QUEUE_STREAM_PREFIX, queueStream, redactUrl } from '../store/store.js';
+import { PgSession } from '../store/pg-session.js';
+import { QUEUE_STREAM_PREFIX, queueStream } from '../store/store.js';
 
 export const STORAGE_TABLE = `CREATE TABLE IF NOT EXISTS pushq_storage (
   stream TEXT PRIMARY KEY,
@@ -72,8 +72,7 @@ export class StorageBudget {
   private closed = false;
 
   private constructor(
-    private readonly pool: pg.Pool,
-    private readonly shown: string,
+    private readonly db: PgSession,
     private readonly node: string,
     private readonly source: StorageSource,
     private readonly report: (line: string) => void,
@@ -81,16 +80,7 @@ export class StorageBudget {
 
   /** Connects (one connection) and creates the table when missing. Throws StoreError. */
   static async open(url: string, node: string, source: StorageSource, report: (line: string) => void): Promise<StorageBudget> {
-    const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 });
-    pool.on('error', () => undefined);
-    const budget = new StorageBudget(pool, redactUrl(url), node, source, report);
-    try {
-      await budget.q(STORAGE_TABLE);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
-    return budget;
+    return new StorageBudget(await PgSession.open(url, 1, STORAGE_TABLE), node, source, report);
   }
 
   /**
@@ -149,18 +139,14 @@ export class StorageBudget {
     }
   }
 
-  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(text, values);
-    } catch (err) {
-      throw describePgError(err, this.shown);
-    }
+  private q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.db.q<R>(text, values);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     await this.running;
-    await this.pool.end().catch(() => undefined);
+    await this.db.end().catch(() => undefined);
   }
 }

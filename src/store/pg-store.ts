@@ -208,13 +208,25 @@ export class PgStore implements EventStore {
     // their order), so two appends never wait on each other in a cycle (no deadlock between nodes).
     const order = batches.map((_, k) => k).sort((x, y) => (batches[x]!.stream < batches[y]!.stream ? -1 : batches[x]!.stream > batches[y]!.stream ? 1 : 0));
     const what = `append to ${[...new Set(batches.map((b) => b.stream))].join(', ')}`;
+    // One claim statement can serve the group only when each stream has one batch in it (a cluster
+    // node's group commit: each queue's log sends one append at a time); otherwise a stream's later
+    // batch must claim after its earlier one, so each batch claims on its own.
+    const oneEach = new Set(batches.map((b) => b.stream)).size === batches.length;
     // Each attempt starts from nothing: a conflict's retry recomputes every result (a batch fenced
     // in the rolled-back attempt may be fenced again, or not; a position is the committed one).
     const results = await this.tx(async (c) => {
       const out: (number | StoreError)[] = new Array<number | StoreError>(batches.length);
+      /** Where each batch's events go: its first position, and how many leading events are already there. */
+      const placed: { k: number; first: number; skip: number }[] = [];
+      const claimed = oneEach && batches.length > 1 ? await this.claimAll(c, order.map((k) => batches[k]!)) : new Map<string, number>();
       for (const k of order) {
         const { stream, epoch, at } = batches[k]!;
         const bodies = encoded[k]!;
+        const start = claimed.get(stream);
+        if (start !== undefined) {
+          placed.push({ k, first: start, skip: 0 });
+          continue;
+        }
         // The fence: zero rows means a newer epoch owns the stream (or, given `at`, that the stream
         // does not end there: told apart below). Not an error to the transaction, so the other
         // streams' batches still go in; this one writes nothing.
@@ -223,6 +235,8 @@ export class PgStore implements EventStore {
             'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING next_position - $3 AS start',
             [stream, epoch, n, expected ?? null],
           );
+        // A batch the group's claim did not take was refused by its fence or its expected end:
+        // claimed again alone, it is refused the same way and told apart below.
         let moved = await claim(bodies.length, at);
         // Leading events of the batch already in the stream (an earlier try's, committed unanswered).
         let skip = 0;
@@ -243,25 +257,58 @@ export class PgStore implements EventStore {
             continue;
           }
         }
-        const first = Number(moved.rows[0]!.start) - skip;
-        for (let from = skip; from < bodies.length; from += ROWS_PER_INSERT) {
-          const n = Math.min(ROWS_PER_INSERT, bodies.length - from);
-          const values: unknown[] = [];
-          const rows: string[] = [];
-          for (let i = 0; i < n; i++) {
-            rows.push(`($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`);
-            values.push(stream, first + from + i, epoch, bodies[from + i]);
-          }
-          await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
-        }
-        out[k] = first;
+        placed.push({ k, first: Number(moved.rows[0]!.start) - skip, skip });
       }
+      await this.insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
+      for (const { k, first } of placed) out[k] = first;
       return out;
     }, what);
     this.stats.appendTransactions++;
     for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
     return results;
   }
+  /**
+   * Claims every batch's positions in one statement (the group's streams each have one batch):
+   * each stream's row moves on by its batch's length where the fence (and the expected end, if
+   * given) holds. Returns where each claimed stream's batch starts; a stream missing from it was
+   * refused and is handled alone. VALUES in stream order: the rows are locked in that order.
+   */
+  private async claimAll(c: pg.PoolClient, batches: readonly { stream: string; epoch: number; events: readonly unknown[]; at?: number }[]): Promise<Map<string, number>> {
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    batches.forEach((b, i) => {
+      rows.push(`($${i * 4 + 1}::TEXT, $${i * 4 + 2}::BIGINT, $${i * 4 + 3}::BIGINT, $${i * 4 + 4}::BIGINT)`);
+      values.push(b.stream, b.epoch, b.events.length, b.at ?? null);
+    });
+    const r = await c.query<{ stream: string; start: string }>(
+      `UPDATE pushq_streams AS s SET next_position = s.next_position + v.n FROM (VALUES ${rows.join(', ')}) AS v (stream, epoch, n, expected) ` +
+        'WHERE s.stream = v.stream AND s.epoch = v.epoch AND (v.expected IS NULL OR s.next_position = v.expected) RETURNING s.stream, s.next_position - v.n AS start',
+      values,
+    );
+    return new Map(r.rows.map((row) => [row.stream, Number(row.start)]));
+  }
+
+  /** Inserts the placed batches' events (from `skip` on), as few statements as the parameter limit allows. */
+  private async insertEvents(c: pg.PoolClient, placed: readonly { stream: string; epoch: number; first: number; skip: number; bodies: readonly string[] }[]): Promise<void> {
+    let values: unknown[] = [];
+    let rows: string[] = [];
+    const send = async (): Promise<void> => {
+      if (rows.length === 0) return;
+      await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
+      values = [];
+      rows = [];
+    };
+    for (const { stream, epoch, first, skip, bodies } of placed) {
+      for (let i = skip; i < bodies.length; i++) {
+        const p = rows.length * 4;
+        rows.push(`($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4})`);
+        values.push(stream, first + i, epoch, bodies[i]);
+        if (rows.length === ROWS_PER_INSERT) await send();
+      }
+    }
+    await send();
+  }
+
   private fenced(stream: string, epoch: number): StoreError {
     return new StoreError('STORE_FENCED', `${this.displayUrl}: stream ${stream}: epoch ${epoch} is not the current epoch: this writer was deposed`);
   }

@@ -6,7 +6,8 @@
  * Times: each queue's log has its own first event, and its owner states every instant as
  * seconds since it. The cluster's origin is the earliest first event of all queues; a queue's
  * seconds move by `offset = (its first − the cluster's first)`, so every figure, marker and series
- * is on one axis.
+ * is on one axis. A read at a cluster instant (`?at=`) is converted for each queue the same
+ * way (cluster-instant.ts); a queue whose log had not begun then has no part in it (body null).
  *
  * The `*` series (all queues) is summed on one grid: Δ the coarsest of the queues' resolutions
  * (the oldest queue's, whose log spans about as long as the cluster's), intervals ending at k·Δ.
@@ -23,26 +24,27 @@ import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, type SeriesColumns } from '..
 import { ALL_QUEUES } from '../server/series-view.js';
 import { formatTimestamp } from '../server/timestamps.js';
 import type { QueueSummary } from '../projections/queue-summary.js';
+import { clusterFirstUs, timestampUs } from './cluster-instant.js';
 
 /** One queue's answer from its owner, with where its log starts. */
 export interface QueuePart<T> {
   queue: string;
   /** The node that owns it (its id). */
   owner: string;
-  /** Its log's first event, ms since the epoch; NaN while it has none. */
-  firstMs: number;
+  /** Its log's first event, µs since the epoch; NaN while it has none. */
+  firstUs: number;
   body: T;
+}
+
+/** The instant a read was asked at: `seconds` the cluster seconds asked, `us` the absolute instant (µs), `firstUs` the cluster's first event it was taken from. */
+export interface ClusterAt {
+  seconds: number;
+  us: number;
+  firstUs: number;
 }
 
 /** A row of the queue table, with the node that owns the queue (null: none now, it is between owners). */
 export type ClusterQueueRow = Omit<DashboardQueue, 'state'> & { state: DashboardQueue['state'] | 'no owner'; owner: string | null };
-
-/** The earliest first event of the parts (ms), NaN when none has one. */
-export function clusterFirstMs(parts: readonly { firstMs: number }[]): number {
-  let first = NaN;
-  for (const p of parts) if (!Number.isNaN(p.firstMs) && !(p.firstMs >= first)) first = p.firstMs;
-  return first;
-}
 
 /** The row of a queue no live node owns now: no figure can be read, so none is claimed. */
 function unownedRow(name: string): ClusterQueueRow {
@@ -63,30 +65,41 @@ function unownedRow(name: string): ClusterQueueRow {
   };
 }
 
-/** `dashboard.json` over the cluster: every configured queue in the configuration's order, from its owner; counts summed. */
-export function mergeDashboard(queues: readonly string[], parts: readonly QueuePart<DashboardAt>[], nowMs: number, recentWindowSeconds: number): Omit<DashboardAt, 'queues'> & { queues: ClusterQueueRow[] } {
+/**
+ * `dashboard.json` over the cluster: every configured queue in the configuration's order, from its
+ * owner; counts summed. Now (`at` null, `nowUs` the wall clock) or at an instant (`nowUs` = at.us):
+ * then a queue whose log had not begun (body null) is left out, as one node leaves out a queue
+ * configured after the instant shown.
+ */
+export function mergeDashboard(queues: readonly string[], parts: readonly QueuePart<DashboardAt | null>[], nowUs: number, recentWindowSeconds: number, at: ClusterAt | null = null): Omit<DashboardAt, 'queues'> & { queues: ClusterQueueRow[] } {
   const byQueue = new Map(parts.map((p) => [p.queue, p]));
-  const first = clusterFirstMs(parts);
+  const first = at?.firstUs ?? clusterFirstUs(parts);
   const summary: Record<string, QueueSummary> = {};
   let events = 0;
-  const rows = queues.map((name): ClusterQueueRow => {
+  const rows: ClusterQueueRow[] = [];
+  for (const name of queues) {
     const p = byQueue.get(name);
-    const row = p?.body.queues.find((q) => q.name === name);
-    if (p === undefined || row === undefined) return unownedRow(name);
-    events += p.body.events;
-    const s = p.body.summary[name];
+    if (p !== undefined && p.body === null) continue; // not begun at the instant asked
+    const body = p?.body ?? undefined;
+    const row = body?.queues.find((q) => q.name === name);
+    if (p === undefined || body === undefined || row === undefined) {
+      rows.push(unownedRow(name));
+      continue;
+    }
+    events += body.events;
+    const s = body.summary[name];
     if (s !== undefined) summary[name] = s;
-    return { ...row, owner: p.owner };
-  });
+    rows.push({ ...row, owner: p.owner });
+  }
   return {
-    now: formatTimestamp(nowMs * 1000),
+    now: formatTimestamp(nowUs),
     recentWindowSeconds,
     queues: rows,
     mode: 'live',
     clock: 'wall',
     log: null,
-    at: null,
-    atSeconds: Number.isNaN(first) ? null : (nowMs - first) / 1000,
+    at: at === null ? null : at.seconds,
+    atSeconds: Number.isNaN(first) ? null : (nowUs - first) / 1e6,
     events,
     summary,
   };
@@ -95,15 +108,15 @@ export function mergeDashboard(queues: readonly string[], parts: readonly QueueP
 /**
  * `timeline.json` over the cluster: the span from the earliest first event, every queue's markers
  * on that axis (a configuration marker names its queue); `node` the node that answered, and
- * `timeTravel` false (the page then shows now only).
+ * `timeTravel` true (the page's cursor asks for instants: dashboard-front.ts converts them).
  */
-export function mergeTimeline(parts: readonly QueuePart<Timeline>[], nowMs: number, node: string): Timeline & { timeTravel: false; node: string } {
-  const first = clusterFirstMs(parts);
+export function mergeTimeline(parts: readonly QueuePart<Timeline>[], nowUs: number, node: string): Timeline & { timeTravel: true; node: string } {
+  const first = clusterFirstUs(parts);
   const markers: TimelineMarkerView[] = [];
   let events = 0;
   for (const p of parts) {
     events += p.body.events;
-    const offset = (p.firstMs - first) / 1000;
+    const offset = (p.firstUs - first) / 1e6;
     if (Number.isNaN(offset)) continue;
     for (const m of p.body.markers) markers.push({ atSeconds: m.atSeconds + offset, kind: m.kind, queue: m.queue ?? p.queue });
   }
@@ -113,11 +126,11 @@ export function mergeTimeline(parts: readonly QueuePart<Timeline>[], nowMs: numb
     mode: 'live',
     clock: 'wall',
     log: null,
-    first: none ? null : new Date(first).toISOString(),
-    endSeconds: none ? 0 : (nowMs - first) / 1000,
+    first: none ? null : formatTimestamp(first),
+    endSeconds: none ? 0 : (nowUs - first) / 1e6,
     events,
     markers,
-    timeTravel: false,
+    timeTravel: true,
     node,
   };
 }
@@ -139,13 +152,13 @@ function sumLimits(all: readonly ChartLimits[]): ChartLimits {
  * `series.json` over the cluster: `*` summed on one grid (see the top of this file) and, when
  * `queue` is one queue, its own series from its owner, moved onto the cluster's axis.
  */
-export function mergeSeries(parts: readonly QueuePart<SeriesPayload>[], queue: string, nowMs: number): SeriesPayload {
-  const first = clusterFirstMs(parts);
+export function mergeSeries(parts: readonly QueuePart<SeriesPayload>[], queue: string, nowUs: number): SeriesPayload {
+  const first = clusterFirstUs(parts);
   if (Number.isNaN(first)) return { resolutionSeconds: 0, endSeconds: 0, series: [] };
-  const endSeconds = (nowMs - first) / 1000;
+  const endSeconds = (nowUs - first) / 1e6;
   const own = parts
-    .filter((p) => !Number.isNaN(p.firstMs))
-    .map((p) => ({ p, s: p.body.series.find((x) => x.queue === p.queue), offset: (p.firstMs - first) / 1000 }))
+    .filter((p) => !Number.isNaN(p.firstUs))
+    .map((p) => ({ p, s: p.body.series.find((x) => x.queue === p.queue), offset: (p.firstUs - first) / 1e6 }))
     .filter((x): x is { p: QueuePart<SeriesPayload>; s: ChartSeries; offset: number } => x.s !== undefined);
   const resolution = Math.max(0, ...own.map((x) => x.p.body.resolutionSeconds));
   const all = resolution > 0 ? summedOnGrid(own.map((x) => shifted(x.s, x.offset)), resolution, endSeconds) : emptySeries(own.map((x) => x.s.limits));
@@ -219,11 +232,4 @@ export function mergeTasks(lists: readonly TaskList[], query: TaskQuery): TaskLi
   else if (query.sort === 'wait') tasks.sort((a, b) => b.waitedSeconds - a.waitedSeconds || added(a, b));
   else tasks.sort(added);
   return { queue: ALL_QUEUES, state: query.state, search: query.search, total: lists.reduce((n, l) => n + l.total, 0), tasks: tasks.slice(0, query.limit) };
-}
-
-/** An RFC 3339 time as formatTimestamp writes it (UTC, 0 to 6 fraction digits) → µs since the epoch; strings alone do not sort ("…00Z" after "…00.5Z"). */
-function timestampUs(iso: string): number {
-  const m = /^(.{19})(?:\.(\d{1,6}))?Z$/.exec(iso);
-  if (m === null) return Date.parse(iso) * 1000;
-  return Date.parse(`${m[1]}Z`) * 1000 + Number((m[2] ?? '').padEnd(6, '0'));
 }

@@ -105,7 +105,7 @@ export class Router {
       // (another host:port, in process or not) would refuse it as foreign, so a page's command reached no queue.
       delete req.headers.origin;
       if (isRpcHttp(req)) return await this.rpc.answer(req, res, forwarded);
-      if (await this.dashboard.answer(req, res)) return;
+      if (await this.dashboard.answer(req, res, forwarded)) return;
       const queueMatch = QUEUE_PATH.exec(path) ?? STORY_PATH.exec(path);
       if (queueMatch !== null) {
         const queue = queueName(queueMatch[queueMatch.length - 1]!);

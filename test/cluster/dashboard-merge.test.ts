@@ -10,7 +10,7 @@ import type { DashboardAt, Timeline } from '../../src/server/read-api.js';
 import type { ChartSeries, SeriesPayload } from '../../src/server/series-view.js';
 import type { TaskFigures, TaskList } from '../../src/server/task-search.js';
 
-const T0 = Date.parse('2026-12-05T12:00:00Z');
+const T0 = Date.parse('2026-12-05T12:00:00Z') * 1000; // µs
 
 function series(queue: string, t: number[], added: number[], ready: number[], tokens: (number | null)[], rate: number | null): ChartSeries {
   const zeros = t.map(() => 0);
@@ -22,17 +22,17 @@ function series(queue: string, t: number[], added: number[], ready: number[], to
   };
 }
 
-function part<T>(queue: string, firstMs: number, body: T): QueuePart<T> {
-  return { queue, owner: `node-${queue}`, firstMs, body };
+function part<T>(queue: string, firstUs: number, body: T): QueuePart<T> {
+  return { queue, owner: `node-${queue}`, firstUs, body };
 }
 
 describe('mergeSeries', () => {
   const a = series('a', [1, 2, 3, 4], [1, 0, 2, 0], [1, 1, 3, 3], [null, null, null, null], null);
   const b = series('b', [0.5, 1, 1.5, 2], [1, 1, 1, 1], [1, 2, 3, 4], [5, 5, 5, 5], 7);
-  const parts = [part<SeriesPayload>('a', T0, { resolutionSeconds: 1, endSeconds: 4, series: [{ ...a, queue: '*' }, a] }), part<SeriesPayload>('b', T0 + 1500, { resolutionSeconds: 0.5, endSeconds: 2.5, series: [{ ...b, queue: '*' }, b] })];
+  const parts = [part<SeriesPayload>('a', T0, { resolutionSeconds: 1, endSeconds: 4, series: [{ ...a, queue: '*' }, a] }), part<SeriesPayload>('b', T0 + 1_500_000, { resolutionSeconds: 0.5, endSeconds: 2.5, series: [{ ...b, queue: '*' }, b] })];
 
   it('sums `*` on the coarsest grid of the cluster axis: counts exact, gauges at each end', () => {
-    const out = mergeSeries(parts, 'b', T0 + 4000);
+    const out = mergeSeries(parts, 'b', T0 + 4_000_000);
     expect(out.resolutionSeconds).toBe(1);
     expect(out.endSeconds).toBe(4);
     const all = out.series[0]!;
@@ -48,11 +48,11 @@ describe('mergeSeries', () => {
   });
 
   it('gives the one queue asked for as its owner drew it, moved onto the cluster axis', () => {
-    const out = mergeSeries(parts, 'b', T0 + 4000);
+    const out = mergeSeries(parts, 'b', T0 + 4_000_000);
     expect(out.series.map((s) => s.queue)).toEqual(['*', 'b']);
     expect(out.series[1]!.columns.t_seconds).toEqual([2, 2.5, 3, 3.5]);
     expect(out.series[1]!.columns.added).toEqual([1, 1, 1, 1]);
-    expect(mergeSeries(parts, '*', T0 + 4000).series).toHaveLength(1);
+    expect(mergeSeries(parts, '*', T0 + 4_000_000).series).toHaveLength(1);
   });
 
   it('has no series while no queue has an event', () => {
@@ -88,7 +88,7 @@ describe('mergeDashboard and mergeTimeline', () => {
   const at = (name: string, events: number): DashboardAt => ({ now: '', recentWindowSeconds: 10, queues: [row(name)], mode: 'live', clock: 'wall', log: null, at: null, atSeconds: 1, events, summary: { [name]: { state: 'running', tasks_total: 3, tasks: {}, oldest_eta: null, stats: null } } });
 
   it('lists every configured queue in order, each from its owner, one without owner as such; events summed', () => {
-    const out = mergeDashboard(['b', 'gone', 'a'], [part('a', T0, at('a', 5)), part('b', T0 + 1500, at('b', 7))], T0 + 4000, 10);
+    const out = mergeDashboard(['b', 'gone', 'a'], [part('a', T0, at('a', 5)), part('b', T0 + 1_500_000, at('b', 7))], T0 + 4_000_000, 10);
     expect(out.queues.map((r) => [r.name, r.owner, r.state])).toEqual([['b', 'node-b', 'running'], ['gone', null, 'no owner'], ['a', 'node-a', 'running']]);
     expect(out.events).toBe(12);
     expect(out.atSeconds).toBe(4);
@@ -96,10 +96,18 @@ describe('mergeDashboard and mergeTimeline', () => {
     expect(out.queues[1]!.tasks.pending).toBe(0);
   });
 
+  it('at an instant: `at` and `atSeconds` on the cluster axis, `now` the instant, a queue not begun then left out (not "no owner")', () => {
+    const shown = { seconds: 1.25, us: T0 + 1_250_000, firstUs: T0 };
+    const out = mergeDashboard(['b', 'gone', 'a'], [part('a', T0, at('a', 5)), part<DashboardAt | null>('b', T0 + 1_500_000, null)], shown.us, 10, shown);
+    expect(out.queues.map((r) => [r.name, r.owner, r.state])).toEqual([['gone', null, 'no owner'], ['a', 'node-a', 'running']]);
+    expect(out).toMatchObject({ at: 1.25, atSeconds: 1.25, now: '2026-12-05T12:00:01.250000Z', events: 5 });
+    expect(Object.keys(out.summary)).toEqual(['a']);
+  });
+
   it('puts every queue’s markers on the cluster axis, a configuration marker naming its queue', () => {
     const tl = (markers: Timeline['markers']): Timeline => ({ mode: 'live', clock: 'wall', log: null, first: null, endSeconds: 0, events: 3, markers });
-    const out = mergeTimeline([part('a', T0, tl([{ atSeconds: 0, kind: 'config', queue: null }, { atSeconds: 3, kind: 'pause', queue: 'a' }])), part('b', T0 + 1500, tl([{ atSeconds: 0, kind: 'config', queue: null }]))], T0 + 4000, 'me');
+    const out = mergeTimeline([part('a', T0, tl([{ atSeconds: 0, kind: 'config', queue: null }, { atSeconds: 3, kind: 'pause', queue: 'a' }])), part('b', T0 + 1_500_000, tl([{ atSeconds: 0, kind: 'config', queue: null }]))], T0 + 4_000_000, 'me');
     expect(out.markers).toEqual([{ atSeconds: 0, kind: 'config', queue: 'a' }, { atSeconds: 1.5, kind: 'config', queue: 'b' }, { atSeconds: 3, kind: 'pause', queue: 'a' }]);
-    expect(out).toMatchObject({ first: '2026-12-05T12:00:00.000Z', endSeconds: 4, events: 6, timeTravel: false, node: 'me' });
+    expect(out).toMatchObject({ first: '2026-12-05T12:00:00Z', endSeconds: 4, events: 6, timeTravel: true, node: 'me' });
   });
 });

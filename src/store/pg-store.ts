@@ -48,6 +48,20 @@ export interface PgStoreOptions {
 
 const MS = `* INTERVAL '1 millisecond'`;
 
+/** PgStore.appendClaimed's statement: $1–$4 one element per batch, $5–$7 one per event. */
+const APPEND_CLAIMED_SQL = `WITH batch AS (
+    SELECT * FROM unnest($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) AS b (stream, epoch, n, expected)
+  ), claimed AS (
+    UPDATE pushq_streams AS s SET next_position = s.next_position + batch.n FROM batch
+    WHERE s.stream = batch.stream AND s.epoch = batch.epoch AND (batch.expected IS NULL OR s.next_position = batch.expected)
+    RETURNING s.stream, s.epoch, s.next_position - batch.n AS start
+  ), inserted AS (
+    INSERT INTO pushq_events (stream, position, epoch, body)
+    SELECT e.stream, claimed.start + e.i, claimed.epoch, e.body
+    FROM unnest($5::TEXT[], $6::BIGINT[], $7::TEXT[]) AS e (stream, i, body) JOIN claimed ON claimed.stream = e.stream
+  )
+  SELECT stream, start FROM claimed`;
+
 export class PgStore implements EventStore {
   readonly displayUrl: string;
   /** Transactions that appended events, and the events they held (for the benchmark's events per transaction). */
@@ -114,9 +128,9 @@ export class PgStore implements EventStore {
   }
 
   /** One statement, its own transaction: run again whole after a conflict. */
-  private async q<R extends pg.QueryResultRow>(text: string, values?: unknown[], what = 'a statement'): Promise<pg.QueryResult<R>> {
+  private async q<R extends pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[], what = 'a statement'): Promise<pg.QueryResult<R>> {
     try {
-      return await this.retry.run(() => this.pool.query<R>(text, values), what);
+      return await this.retry.run(() => (typeof text === 'string' ? this.pool.query<R>(text, values) : this.pool.query<R>(text)), what);
     } catch (err) {
       throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
     }
@@ -190,10 +204,13 @@ export class PgStore implements EventStore {
   }
 
   /**
-   * Appends batches to several streams in ONE transaction (a cluster node's group commit: one
-   * commit, one fsync, for every queue it owns), each fenced by its own epoch as `append` is. A
-   * fenced batch writes nothing and gets STORE_FENCED in its place; the others are committed. A
-   * failure of the transaction itself (the store lost) is thrown: then nothing was written.
+   * Appends batches to several streams, most often in ONE statement (a cluster node's group
+   * commit: one round trip, one commit, one fsync, for every queue it owns), each fenced by its
+   * own epoch as `append` is. A fenced batch writes nothing and gets STORE_FENCED in its place;
+   * the others are committed. A failure before anything is committed (the store lost) is thrown:
+   * then nothing was written. A batch refused by that statement is judged in a second
+   * transaction; if that one fails, those batches get the error in their place while the first
+   * statement's stay committed (each batch's fate is its own, as with fencing).
    * Results are in the order of `batches`: each batch's first position, or its refusal.
    */
   async appendMany(batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[]): Promise<(number | StoreError)[]> {
@@ -208,25 +225,51 @@ export class PgStore implements EventStore {
     // their order), so two appends never wait on each other in a cycle (no deadlock between nodes).
     const order = batches.map((_, k) => k).sort((x, y) => (batches[x]!.stream < batches[y]!.stream ? -1 : batches[x]!.stream > batches[y]!.stream ? 1 : 0));
     const what = `append to ${[...new Set(batches.map((b) => b.stream))].join(', ')}`;
-    // One claim statement can serve the group only when each stream has one batch in it (a cluster
-    // node's group commit: each queue's log sends one append at a time); otherwise a stream's later
-    // batch must claim after its earlier one, so each batch claims on its own.
-    const oneEach = new Set(batches.map((b) => b.stream)).size === batches.length;
-    // Each attempt starts from nothing: a conflict's retry recomputes every result (a batch fenced
-    // in the rolled-back attempt may be fenced again, or not; a position is the committed one).
-    const results = await this.tx(async (c) => {
-      const out: (number | StoreError)[] = new Array<number | StoreError>(batches.length);
+    const results: (number | StoreError)[] = new Array<number | StoreError>(batches.length);
+    // The common case in one statement, one round trip and its own commit: every batch claimed
+    // where its fence (and expected end) holds, its events inserted. Only when each stream has
+    // one batch in the group (a cluster node's group commit: each queue's log sends one append at
+    // a time; a single append): a stream's later batch must claim after its earlier one.
+    let rest = order;
+    if (new Set(batches.map((b) => b.stream)).size === batches.length) {
+      const claimed = await this.appendClaimed(order.map((k) => batches[k]!), order.map((k) => encoded[k]!), what);
+      rest = [];
+      for (const k of order) {
+        const start = claimed.get(batches[k]!.stream);
+        if (start !== undefined) results[k] = start;
+        // Refused with no expected end: only the fence refuses it (the stream exists: its header was read).
+        else if (batches[k]!.at === undefined) results[k] = this.fenced(batches[k]!.stream, batches[k]!.epoch);
+        else rest.push(k);
+      }
+      this.stats.appendTransactions++;
+    }
+    // A batch refused there (a newer epoch; a stream that does not end where its writer expects,
+    // maybe because an earlier try of the batch committed unanswered) is judged alone, in a
+    // transaction: claimed again it is refused the same way, and told apart below.
+    if (rest.length > 0) await this.judgeAlone(rest, batches, encoded, results, rest.length < batches.length ? `${what} (the batches refused at first)` : what);
+    for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
+    return results;
+  }
+
+  /** appendMany's batches `rest`, each claimed alone in one transaction and, when refused, told why (results[k]). */
+  private async judgeAlone(rest: readonly number[], batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[], encoded: readonly string[][], results: (number | StoreError)[], what: string): Promise<void> {
+    const someCommitted = rest.length < batches.length;
+    try {
+      await this.judgeAloneTx(rest, batches, encoded, results, what);
+    } catch (err) {
+      // Thrown only when nothing of appendMany is committed yet; otherwise each of these gets it.
+      if (!someCommitted) throw err;
+      for (const k of rest) results[k] = err instanceof StoreError ? err : new StoreError('STORE_FAILED', String(err));
+    }
+  }
+
+  private async judgeAloneTx(rest: readonly number[], batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[], encoded: readonly string[][], results: (number | StoreError)[], what: string): Promise<void> {
+    await this.tx(async (c) => {
       /** Where each batch's events go: its first position, and how many leading events are already there. */
       const placed: { k: number; first: number; skip: number }[] = [];
-      const claimed = oneEach && batches.length > 1 ? await this.claimAll(c, order.map((k) => batches[k]!)) : new Map<string, number>();
-      for (const k of order) {
+      for (const k of rest) {
         const { stream, epoch, at } = batches[k]!;
         const bodies = encoded[k]!;
-        const start = claimed.get(stream);
-        if (start !== undefined) {
-          placed.push({ k, first: start, skip: 0 });
-          continue;
-        }
         // The fence: zero rows means a newer epoch owns the stream (or, given `at`, that the stream
         // does not end there: told apart below). Not an error to the transaction, so the other
         // streams' batches still go in; this one writes nothing.
@@ -235,55 +278,63 @@ export class PgStore implements EventStore {
             'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING next_position - $3 AS start',
             [stream, epoch, n, expected ?? null],
           );
-        // A batch the group's claim did not take was refused by its fence or its expected end:
-        // claimed again alone, it is refused the same way and told apart below.
         let moved = await claim(bodies.length, at);
         // Leading events of the batch already in the stream (an earlier try's, committed unanswered).
         let skip = 0;
         if (moved.rowCount !== 1) {
           const there = at === undefined ? this.fenced(stream, epoch) : await this.alreadyThere(c, stream, epoch, at, bodies);
           if (there instanceof StoreError) {
-            out[k] = there;
+            results[k] = there;
             continue;
           }
           skip = there;
           if (skip === bodies.length) {
-            out[k] = at as number;
+            results[k] = at as number;
             continue;
           }
           moved = await claim(bodies.length - skip, (at as number) + skip);
           if (moved.rowCount !== 1) {
-            out[k] = this.fenced(stream, epoch); // an acquire came in between: no longer this epoch's
+            results[k] = this.fenced(stream, epoch); // an acquire came in between: no longer this epoch's
             continue;
           }
         }
         placed.push({ k, first: Number(moved.rows[0]!.start) - skip, skip });
       }
       await this.insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
-      for (const { k, first } of placed) out[k] = first;
-      return out;
+      for (const { k, first } of placed) results[k] = first;
+      this.stats.appendTransactions++;
     }, what);
-    this.stats.appendTransactions++;
-    for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
-    return results;
   }
+
   /**
-   * Claims every batch's positions in one statement (the group's streams each have one batch):
-   * each stream's row moves on by its batch's length where the fence (and the expected end, if
-   * given) holds. Returns where each claimed stream's batch starts; a stream missing from it was
-   * refused and is handled alone. VALUES in stream order: the rows are locked in that order.
+   * Claims every batch's positions and inserts its events in ONE statement (its own transaction;
+   * the streams each have one batch here): a stream's row moves on by its batch's length where the
+   * fence (and the expected end, if given) holds, and only those batches' events go in, numbered
+   * from where their claim starts. Returns where each claimed stream's batch starts; a stream
+   * missing from it wrote nothing. Arrays, not a statement built per group: its text is the same
+   * every time, so each connection prepares it once. Rows locked in stream order (the order given).
+   * Portable: a data-modifying WITH and multi-array unnest run on CockroachDB and YugabyteDB too.
    */
-  private async claimAll(c: pg.PoolClient, batches: readonly { stream: string; epoch: number; events: readonly unknown[]; at?: number }[]): Promise<Map<string, number>> {
-    const values: unknown[] = [];
-    const rows: string[] = [];
-    batches.forEach((b, i) => {
-      rows.push(`($${i * 4 + 1}::TEXT, $${i * 4 + 2}::BIGINT, $${i * 4 + 3}::BIGINT, $${i * 4 + 4}::BIGINT)`);
-      values.push(b.stream, b.epoch, b.events.length, b.at ?? null);
+  private async appendClaimed(batches: readonly { stream: string; epoch: number; at?: number }[], bodies: readonly (readonly string[])[], what: string): Promise<Map<string, number>> {
+    const eventStream: string[] = [];
+    const eventIndex: number[] = [];
+    const eventBody: string[] = [];
+    batches.forEach((b, k) => {
+      const events = bodies[k]!;
+      for (let i = 0; i < events.length; i++) {
+        eventStream.push(b.stream);
+        eventIndex.push(i);
+        eventBody.push(events[i]!);
+      }
     });
-    const r = await c.query<{ stream: string; start: string }>(
-      `UPDATE pushq_streams AS s SET next_position = s.next_position + v.n FROM (VALUES ${rows.join(', ')}) AS v (stream, epoch, n, expected) ` +
-        'WHERE s.stream = v.stream AND s.epoch = v.epoch AND (v.expected IS NULL OR s.next_position = v.expected) RETURNING s.stream, s.next_position - v.n AS start',
-      values,
+    const r = await this.q<{ stream: string; start: string }>(
+      {
+        name: 'pushq_append_claimed',
+        text: APPEND_CLAIMED_SQL,
+        values: [batches.map((b) => b.stream), batches.map((b) => b.epoch), bodies.map((e) => e.length), batches.map((b) => b.at ?? null), eventStream, eventIndex, eventBody],
+      },
+      undefined,
+      what,
     );
     return new Map(r.rows.map((row) => [row.stream, Number(row.start)]));
   }

@@ -258,7 +258,7 @@ describe('PgStore under conflicts (SERIALIZABLE sessions, real 40001 and 40P01)'
       for (let i = 0; ; i++) {
         // Inside a transaction, pg_stat_activity is read from one snapshot until it is dropped.
         await other.query('SELECT pg_stat_clear_snapshot()');
-        const r = await other.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'deadlock-victim' AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO pushq_events%'`);
+        const r = await other.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'deadlock-victim' AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO pushq_events%'`);
         if (r.rowCount === 1) break;
         expect(i, 'the append never came to wait').toBeLessThan(2000);
         await new Promise((res) => setTimeout(res, 5));

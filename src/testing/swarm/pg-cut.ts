@@ -59,13 +59,13 @@ export class HeldPosition {
     return new HeldPosition(c, stream);
   }
 
-  /** The backend of `applicationName` once it waits on a lock in a statement starting with `statement`. */
+  /** The backend of `applicationName` once it waits on a lock in a statement containing `statement` (an append's INSERT is inside its one WITH statement). */
   async waiting(applicationName: string, statement: string): Promise<number> {
     const until = Date.now() + REACH_MS_MAX;
     for (;;) {
       // Inside a transaction, PostgreSQL answers pg_stat_activity from one snapshot until told to drop it.
       await this.c.query('SELECT pg_stat_clear_snapshot()');
-      const r = await this.c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE $2`, [applicationName, `${statement}%`]);
+      const r = await this.c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE $2`, [applicationName, `%${statement}%`]);
       if (r.rows.length > 0) return r.rows[0]!.pid;
       if (Date.now() > until) {
         const seen = await this.c.query(`SELECT state, wait_event_type, wait_event, left(query, 60) AS query FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
@@ -87,7 +87,7 @@ export class HeldPosition {
   }
 }
 
-/** The statement an append waits in, behind the held row. */
+/** The statement an append waits in, behind the held row (PgStore.appendClaimed's, or a batch judged alone). */
 export const APPEND_INSERT = 'INSERT INTO pushq_events';
 /** The statement a snapshot put waits in, behind the held snapshot row. */
 export const SNAPSHOT_PUT = 'INSERT INTO pushq_snapshots';

@@ -22,6 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { QueueFileConfig } from '../config/types.js';
+import { OriginPools } from '../dispatch/origin-pools.js';
 import type { LogHeader } from '../log/event-log.js';
 import { RequestGuard } from '../server/security.js';
 import { PgStore } from '../store/pg-store.js';
@@ -63,6 +64,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
   /** Every owned queue's appends, one transaction per group (group-commit.ts). */
   private readonly commits: GroupCommitStore;
   private readonly busy = new Set<string>();
+  /** One set of connections to the workers for all the queues this node owns (origin-pools.ts), as one `pushq serve` has. */
+  private readonly originPools: OriginPools;
   private owners = new Map<string, QueueOwner>();
   private ticker: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | null = null;
@@ -87,6 +90,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
   ) {
     this.commits = new GroupCommitStore(store);
     this.config = options.config;
+    this.originPools = new OriginPools(options.service.connections);
   }
 
   /** Opens the store (refusing a bad one before anything is written), listens, joins. Throws StoreError or a listen error. */
@@ -263,7 +267,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       config,
       header: this.options.headerFor(config),
       leaseMs: this.options.leaseMs,
-      service: this.options.service,
+      service: { ...this.options.service, originPools: this.originPools },
       storedElsewhere: () => this.budget?.elsewhere(queue) ?? 0,
       onAcquired: (epoch) => this.options.report(`pushq serve: node ${this.node} taking queue ${queue} (epoch ${epoch}): replaying its stream`),
       onLost: (q, why) => {
@@ -354,6 +358,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
     await this.membership.close().catch(() => undefined);
     await this.leases.close().catch(() => undefined);
     await this.store.close().catch(() => undefined);
+    // After every queue's service: each waited for its own requests (graceMs) or aborted them.
+    await this.originPools.destroy();
   }
 }
 

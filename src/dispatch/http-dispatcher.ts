@@ -19,7 +19,7 @@
  * - Backpressure (class Origin): at most 2 × connections requests are handed to an origin's pool;
  *   a queue asking `hasRoom` when that is full is remembered and offered room later, in turn.
  */
-import { Pool, type Dispatcher as UndiciDispatcher } from 'undici';
+import type { Pool, Dispatcher as UndiciDispatcher } from 'undici';
 import type { AttemptRequest, ObservedOutcome } from '../core/attempt.js';
 import type { TargetSettings } from '../core/events.js';
 import { serviceOf } from '../core/names.js';
@@ -27,6 +27,7 @@ import { RETRY_REASONS } from '../core/retry-reason.js';
 import type { RealTransport } from '../engine/wall-driver.js';
 import { attemptHeaders, observedOutcome, type TokenMinter } from './attempt-wire.js';
 import { Deadlines, type DeadlineEntry } from './deadlines.js';
+import { CONNECTIONS_PER_ORIGIN, OriginPools } from './origin-pools.js';
 
 export { APP_ENGINE_USER_AGENT, CLOUD_TASKS_USER_AGENT, DEFAULT_BODY_CONTENT_TYPE, attemptHeaders, formatEtaSeconds, observedOutcome, type TokenMinter } from './attempt-wire.js';
 
@@ -35,8 +36,14 @@ export { RETRY_REASONS };
 export interface HttpDispatcherOptions {
   /** Service name → settings with `url`; `default` serves tasks with no target or an unknown one. */
   targets: Record<string, TargetSettings>;
-  /** Connections per origin. */
+  /** Connections per origin (ignored when `pools` is given: theirs). */
   connections?: number;
+  /**
+   * Connections shared with other dispatchers (origin-pools.ts: a cluster node's queue services).
+   * Then `close` waits only for this dispatcher's requests and `destroy` aborts only them; the
+   * pools' owner closes the connections.
+   */
+  pools?: OriginPools;
   /** Makes the OIDC and OAuth tokens of HTTP target tasks. */
   tokens?: TokenMinter;
 }
@@ -113,6 +120,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
   submit(): boolean {
     if (this.done) return false;
     this.started = true;
+    this.origin.live?.add(this);
     const req = this.req;
     const body = req.body === undefined ? null : Buffer.from(req.body, 'base64');
     this.origin.pool.dispatch({ path: this.path, method: req.method, headers: attemptHeaders(req, this.tokens), body }, this);
@@ -125,9 +133,16 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     this.finish(observedOutcome({ error: reason }));
   };
 
+  /** Ends the attempt now with `error` (a dispatcher destroyed while its pools live on); undici drops it when it starts it. */
+  abort(error: Error): void {
+    if (this.controller !== undefined && !this.controller.aborted) this.controller.abort(error);
+    this.finish(observedOutcome({ error }));
+  }
+
   private finish(outcome: ObservedOutcome): void {
     if (this.done) return;
     this.done = true;
+    this.origin.live?.delete(this);
     this.deadlines.end(this.deadline, this.deadlineMs);
     if (this.started) this.origin.ended();
     this.resolve(outcome);
@@ -198,11 +213,24 @@ class Origin {
   private granting = -1;
   private offerScheduled = false;
 
+  /** This dispatcher's requests handed to a shared pool (null when the pool is its own): what `destroy` aborts. */
+  readonly live: Set<Attempt> | null;
+  private idleWaiters: (() => void)[] = [];
+
   constructor(
     readonly pool: Pool,
     private readonly window: number,
     private readonly room: { listener: ((queueIndex: number) => void) | null },
-  ) {}
+    shared: boolean,
+  ) {
+    this.live = shared ? new Set() : null;
+  }
+
+  /** Resolves once none of this dispatcher's requests to the origin is in flight or waiting. */
+  idle(): Promise<void> {
+    if (this.active === 0 && this.head === this.waiting.length) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
 
   hasRoom(queueIndex: number): boolean {
     const free = this.active + this.claimed < this.window && this.head === this.waiting.length;
@@ -253,6 +281,7 @@ class Origin {
     if (this.head === this.waiting.length) {
       this.waiting.length = 0;
       this.head = 0;
+      if (this.active === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
     } else if (this.head > 4096 && this.head * 2 > this.waiting.length) {
       this.waiting.splice(0, this.head);
       this.head = 0;
@@ -297,7 +326,9 @@ function isHttpUrl(target: string): boolean {
 
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Origin>();
-  const connections = options.connections ?? 128;
+  const shared = options.pools;
+  const connections = new OriginPools(shared?.connections ?? options.connections ?? CONNECTIONS_PER_ORIGIN);
+  const poolsOf = shared ?? connections;
   /** Target name → its base path and its origin's pool, resolved once (null: no URL for it). */
   const routes = new Map<string, { basePath: string; origin: Origin } | null>();
   const deadlines = new Deadlines();
@@ -305,7 +336,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   const poolFor = (origin: string): Origin => {
     let o = pools.get(origin);
     if (o === undefined) {
-      o = new Origin(new Pool(origin, { connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 }), connections * 2, room);
+      o = new Origin(poolsOf.get(origin), poolsOf.connections * 2, room, shared !== undefined);
       pools.set(origin, o);
     }
     return o;
@@ -366,13 +397,18 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve, tokens), req.queueIndex, req.forced));
     },
     async close(): Promise<void> {
-      await Promise.all([...pools.values()].map((o) => o.pool.close()));
+      if (shared === undefined) await connections.close();
+      else await Promise.all([...pools.values()].map((o) => o.idle()));
       deadlines.close();
     },
     async destroy(): Promise<void> {
       // Deadline timers first: they would otherwise keep the process alive for up to 24 h.
       deadlines.close();
-      await Promise.all([...pools.values()].map((o) => o.pool.destroy()));
+      if (shared === undefined) await connections.destroy();
+      else {
+        const error = new Error('the dispatcher was shut down');
+        for (const o of pools.values()) for (const attempt of [...o.live!]) attempt.abort(error);
+      }
     },
   };
 }

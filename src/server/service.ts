@@ -21,6 +21,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS, type EngineState } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
+import type { OriginPools } from '../dispatch/origin-pools.js';
 import { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import type { EventObserver, Kernel } from '../engine/kernel.js';
 import { RESTART_ERROR, resumeFromLog } from '../engine/restart.js';
@@ -65,6 +66,8 @@ export interface ServiceOptions {
   tombstoneSeconds?: number;
   /** Connections per target origin. */
   connections?: number;
+  /** Connections to the workers shared with other services (a cluster node's queues: origin-pools.ts); closed by their owner, not here. */
+  originPools?: OriginPools;
   /** More observers of every event (after the attempt history), e.g. a benchmark's probes. */
   observers?: EventObserver[];
   /** Security (security.ts, docs/serve.md): more Host names (--allow-host), more origins (--allow-origin), */
@@ -182,7 +185,7 @@ export class PushqService {
     // HTTP target tasks' tokens name this server as their issuer: its URL, known once it listens.
     const bound = server.address() as AddressInfo;
     const tokens = new IdTokenIssuer(`http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`);
-    const dispatcher = createHttpDispatcher({ targets: options.targets, tokens, ...(options.connections === undefined ? {} : { connections: options.connections }) });
+    const dispatcher = createHttpDispatcher({ targets: options.targets, tokens, ...(options.connections === undefined ? {} : { connections: options.connections }), ...(options.originPools === undefined ? {} : { pools: options.originPools }) });
     // No new attempt while the log cannot be written (log-outage.ts).
     const outage = new LogOutageGuard(dispatcher, options.log, (line) => process.stderr.write(`${line}\n`));
     const d = new WallDriver({

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRequest } from '../../src/core/attempt.js';
 import { createHttpDispatcher, formatEtaSeconds, resolveTarget } from '../../src/dispatch/http-dispatcher.js';
+import { OriginPools } from '../../src/dispatch/origin-pools.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
 let worker: Worker;
@@ -156,6 +157,47 @@ describe('HTTP dispatcher', () => {
     } finally {
       await d.close();
       await other.close();
+    }
+  });
+
+  it('dispatchers sharing OriginPools share its connections; each waits for or aborts only its own requests', async () => {
+    const targets = { default: { scaling: 'automatic' as const, url: worker.url } };
+    // Apart, two dispatchers of 3 connections each have 6 requests at the worker at once.
+    const apart = [createHttpDispatcher({ targets, connections: 3 }), createHttpDispatcher({ targets, connections: 3 })];
+    worker.maxInFlight = 0;
+    await Promise.all(apart.flatMap((d, k) => [0, 1, 2, 3].map((i) => d.send(attempt({ url: `/queued/apart-${k}-${i}` })))));
+    expect(worker.maxInFlight).toBe(6);
+    await Promise.all(apart.map((d) => d.close()));
+    // Sharing, they have 3 between them, and every request is still answered.
+    const pools = new OriginPools(3);
+    const [a, b] = [createHttpDispatcher({ targets, pools }), createHttpDispatcher({ targets, pools })];
+    try {
+      worker.maxInFlight = 0;
+      const outcomes = await Promise.all([a, b].flatMap((d, k) => [0, 1, 2, 3].map((i) => d.send(attempt({ url: `/queued/shared-${k}-${i}` })))));
+      expect(outcomes.every((o) => o.status === 200)).toBe(true);
+      expect(worker.maxInFlight).toBe(3);
+      // Destroying a ends a's two requests in flight now; b's goes on.
+      const aSlow = [a.send(attempt({ url: '/slow' })), a.send(attempt({ url: '/slow' }))];
+      const bSlow = [b.send(attempt({ url: '/slow' }))];
+      await worker.waitFor((r) => r.filter((x) => x.url === '/slow').length >= 2, 5_000, 'two /slow requests');
+      const started = Date.now();
+      await a.destroy();
+      const aOut = await Promise.all(aSlow);
+      expect(Date.now() - started).toBeLessThan(400);
+      expect(aOut.every((o) => o.status === null && o.reason === 'connection')).toBe(true);
+      expect(await Promise.all(bSlow)).toEqual([{ status: 200 }]);
+      // Closing b waits for b's request in flight, and leaves the shared connections to their owner.
+      const last = b.send(attempt({ url: '/slow' }));
+      let settled = false;
+      void last.then(() => (settled = true));
+      await b.close();
+      expect(settled).toBe(true);
+      expect(await last).toEqual({ status: 200 });
+      const c = createHttpDispatcher({ targets, pools });
+      expect(await c.send(attempt({ url: '/ok' }))).toEqual({ status: 200 });
+      await c.close();
+    } finally {
+      await pools.close();
     }
   });
 

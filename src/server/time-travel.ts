@@ -5,7 +5,8 @@
  * One pass reads the log (with the reader's checks: a torn tail is dropped and reported, corruption
  * or an event that does not fit is the same error `pushq replay` gives) and folds it through the
  * same EventFold and projections as `pushq replay`. As it goes it keeps
- * - the events, compactly (one MemoryEventLog per stretch between two checkpoints), and
+ * - the events, compactly (in MemoryEventLogs of at most KEPT_LOG_EVENTS events, or as the
+ *   reader's chunks came), and
  * - every CHECKPOINT_EVENTS events a checkpoint: a copy of the fold (fold-copy.ts; pages that did
  *   not change since the previous checkpoint are shared, so old tasks are held once).
  * The state at instant T is then: restore the last checkpoint taken before any event later than T,
@@ -50,6 +51,12 @@ import { FoldCopier, type FoldCopy } from './fold-copy.js';
 
 /** Events between two checkpoints: bounds the work of a move of the cursor. */
 export const CHECKPOINT_EVENTS = 65_536;
+/**
+ * Events per memory log kept (the last may be longer when a live log grows; a reader's chunks are
+ * kept as they come, at most this long): a fold starting inside a log decodes the events before
+ * it in that log to skip them, so this bounds that waste.
+ */
+export const KEPT_LOG_EVENTS = 8_192;
 /** Restored instants kept, most recent first (a page asks for figures and tasks at the same instant). */
 const VIEWS_KEPT = 3;
 
@@ -141,8 +148,9 @@ export class LogIndex {
    */
   private ahead: { models: ReadModels; fold: EventFold } | null = null;
   private readonly checkpoints: Checkpoint[] = [];
-  /** segments[i] holds events i·every to (i + 1)·every − 1: the ones between checkpoints i and i + 1. */
-  private readonly segments: MemoryEventLog[] = [];
+  /** The events kept, in order: `logs[i]` holds events `starts[i]` to `starts[i + 1]` − 1. */
+  private readonly logs: MemoryEventLog[] = [];
+  private readonly starts: number[] = [];
   private readonly copier = new FoldCopier();
   /** Events kept, and the latest time among them. */
   private kept = 0;
@@ -163,7 +171,8 @@ export class LogIndex {
       const models = newReadModels();
       this.ahead = { models, fold: new EventFold(projectionsOf(models), { misfit: 'report' }) };
     }
-    this.segments.push(new MemoryEventLog(header));
+    this.logs.push(new MemoryEventLog(header));
+    this.starts.push(0);
     this.checkpoint();
   }
 
@@ -183,17 +192,23 @@ export class LogIndex {
   }
 
   /**
-   * `fromFile` on two cores (parallel-read.ts): a worker thread reads and checks the log while this
-   * thread folds it; the events come as memory logs of `checkpointEvery` events, kept as they are
-   * as the index's segments. The same errors and `recovered` as `fromFile`.
+   * `fromFile` on several cores (parallel-read.ts): worker threads read and check the log while this
+   * thread folds it; the events come as memory logs of at most KEPT_LOG_EVENTS events, small so the
+   * fold starts soon and the last one read is folded soon after, and are kept as they are. The
+   * same errors and `recovered` as `fromFile`. `splitBytesMin`: see readLogInParallel.
    */
-  static async readFile(path: string, options: ReadOptions & IndexOptions = {}): Promise<{ index: LogIndex; recovered: Recovered }> {
+  static async readFile(path: string, options: ReadOptions & IndexOptions & { splitBytesMin?: number } = {}): Promise<{ index: LogIndex; recovered: Recovered }> {
     let index: LogIndex | undefined;
-    const every = options.checkpointEvery ?? CHECKPOINT_EVENTS;
-    const read = await readLogInParallel(path, { ...(options.repair === undefined ? {} : { repair: options.repair }) }, every, {
-      onHeader: (h) => (index = new LogIndex(h, every, options.deferCheckpoints)),
-      onChunk: (events) => (index as LogIndex).adopt(events),
-    });
+    const read = await readLogInParallel(
+      path,
+      { ...(options.repair === undefined ? {} : { repair: options.repair }) },
+      KEPT_LOG_EVENTS,
+      {
+        onHeader: (h) => (index = new LogIndex(h, options.checkpointEvery, options.deferCheckpoints)),
+        onChunk: (events) => (index as LogIndex).adopt(events),
+      },
+      options.splitBytesMin,
+    );
     const built = index as LogIndex;
     built.position = read.end;
     return { index: built, recovered: read.recovered };
@@ -219,17 +234,26 @@ export class LogIndex {
     return this.ahead === null;
   }
 
-  /** Takes `events` (the next `every` events, or the last fewer) as a segment of its own, and folds them. */
+  /** Keeps `events` (the events that follow those kept) as a memory log of their own, and folds them. */
   private adopt(events: MemoryEventLog): void {
-    if (this.kept % this.every !== 0) throw new Error(`a segment is adopted at a multiple of ${this.every} events, not after ${this.kept}`);
-    if (this.kept === 0) this.segments[0] = events;
-    else this.segments.push(events);
+    if (events.length === 0) return;
+    if ((this.logs[this.logs.length - 1] as MemoryEventLog).length === 0) {
+      this.logs[this.logs.length - 1] = events;
+    } else {
+      this.logs.push(events);
+      this.starts.push(this.kept);
+    }
     for (const e of events) this.take(e);
   }
 
   add(e: EngineEvent): void {
-    if (this.kept % this.every === 0 && this.kept > 0) this.segments.push(new MemoryEventLog(this.header));
-    (this.segments[this.segments.length - 1] as MemoryEventLog).append(e);
+    let last = this.logs[this.logs.length - 1] as MemoryEventLog;
+    if (last.length >= KEPT_LOG_EVENTS) {
+      last = new MemoryEventLog(this.header);
+      this.logs.push(last);
+      this.starts.push(this.kept);
+    }
+    last.append(e);
     this.take(e);
   }
 
@@ -290,7 +314,7 @@ export class LogIndex {
   private nextKept(): EngineEvent {
     let next = this.pending?.next();
     if (next === undefined || next.done === true) {
-      // A segment read to its end may have grown since (a live log): read on from where the fold stands.
+      // A log read to its end may have grown since (a live log): read on from where the fold stands.
       this.pending = this.keptFrom(this.fold.events);
       next = this.pending.next();
     }
@@ -410,10 +434,17 @@ export class LogIndex {
 
   /** The kept events from the `first`-th on (0-based). */
   private *keptFrom(first: number): Generator<EngineEvent> {
-    const segment = Math.floor(first / this.every);
-    let skip = first - segment * this.every;
-    for (let s = segment; s < this.segments.length; s++) {
-      for (const e of this.segments[s] as MemoryEventLog) {
+    // The last log starting at or before `first`, by bisection.
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= first) lo = mid;
+      else hi = mid - 1;
+    }
+    let skip = first - (this.starts[lo] as number);
+    for (let s = lo; s < this.logs.length; s++) {
+      for (const e of this.logs[s] as MemoryEventLog) {
         if (skip > 0) skip--;
         else yield e;
       }

@@ -47,8 +47,12 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
     const start = await readFromSnapshot(store, NODE_STREAM, log.header, warn);
     log.durableEvents = start.from + start.tail.length;
     const closeLog = log.close.bind(log);
+    let snapshots: SnapshotWriter | undefined;
     const closeAll: EventLog['close'] = async () => {
       await closeLog();
+      // A clean stop leaves a snapshot of everything (best effort: writeFinal says when it is not
+      // worth it or not possible), so the next start folds next to nothing, as a cluster's hand-over does.
+      await snapshots?.writeFinal();
       await store.close();
     };
     // The service closes the log at shutdown; the pool goes with it.
@@ -57,7 +61,7 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
       log: wrapped,
       events: start.tail,
       snapshot: start.snapshot,
-      writeSnapshots: (service) => new SnapshotWriter(service, { store, log, epoch: log.lease.epoch, lastPosition: start.from, warn }),
+      writeSnapshots: (service) => (snapshots = new SnapshotWriter(service, { store, log, epoch: log.lease.epoch, lastPosition: start.from, warn })),
       where: `${store.displayUrl} (PostgreSQL)`,
       discard: closeAll,
     };

@@ -3,7 +3,8 @@
  * (src/server/stream-snapshots.ts, docs/cluster.md "Snapshots"): with a snapshot every 200 events
  * (PUSHQ_SNAPSHOT_EVERY_EVENTS), after kill -9 the restart restores the latest snapshot and folds
  * only the events after it (its startup line says how many and from which position); names of
- * delivered tasks are still taken (tombstones came with the snapshot); new tasks are delivered.
+ * delivered tasks are still taken (tombstones came with the snapshot); new tasks are delivered. A
+ * clean stop (SIGTERM) writes a last snapshot of everything: the start after it folds nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { rows } from '../cluster/cluster-harness.js';
@@ -66,7 +67,18 @@ describe('pushq serve --store postgres:// with snapshots', () => {
     for (const n of ['k0', 'k150', 'k299']) expect(await create(second.api, n), n).toBe(409);
     for (const n of ['after0', 'after1']) expect(await create(second.api, n)).toBe(200);
     await w.waitFor(() => ['late0', 'late1', 'late2', 'after0', 'after1'].every(delivered), 30_000, 'the tasks around the restart delivered');
+    // A clean stop leaves a snapshot of everything: the next start folds nothing.
+    const before = await snapshotAt();
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    const length = Number((await rows<{ next_position: string }>(url, `SELECT next_position FROM pushq_streams WHERE stream = '~node'`))[0]!.next_position);
+    expect(await snapshotAt()).toBe(length);
+    expect(length).toBeGreaterThan(before);
+    const third = await startServe(args, 60_000);
+    children.push(third);
+    expect(third.stdout()).toContain(`(replayed 0 events, 0 interrupted attempts to retry, after its snapshot at position ${length})`);
+    for (const n of ['after0', 'k7']) expect(await create(third.api, n), n).toBe(409);
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
   }, 180_000);
 });

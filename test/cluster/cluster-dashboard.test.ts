@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
-import { ownedBy, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+import { ownedBy, postTask, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
 
 const QUEUE_COUNT = 9; // q0..q8, and `default`
 const QUEUES = Array.from({ length: QUEUE_COUNT }, (_, i) => `q${i}`);
@@ -47,18 +47,8 @@ function stable(rows: readonly Row[]): unknown {
 }
 
 async function create(node: Node, queue: string, name: string, later: boolean): Promise<void> {
-  const res = await fetch(`${node.api}/${queue}/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      task: {
-        name: `projects/p/locations/l/queues/${queue}/tasks/${name}`,
-        ...(later ? { scheduleTime: new Date(Date.now() + 3_600_000).toISOString() } : {}),
-        appEngineHttpRequest: { relativeUri: `/t/${queue}/${name}`, body: Buffer.from(`{"order":"${name}-payload"}`).toString('base64') },
-      },
-    }),
-  });
-  expect(res.status, await res.text()).toBe(200);
+  const out = await postTask(node, queue, name, { delayMs: later ? 3_600_000 : 0, body: `{"order":"${name}-payload"}` });
+  expect(out.status, out.message).toBe(200);
 }
 
 describe('pushq serve --cluster: the dashboard on every node', () => {

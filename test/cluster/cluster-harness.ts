@@ -107,6 +107,32 @@ export interface CreateOutcome {
 export type CreateTry = 'ok' | 'exists' | 'retry';
 export type TaskToCreate = { name: string; queue: string };
 
+/** What `postTask` may add to a task: a schedule time from now, a body (base64 of it is sent). */
+export interface TaskExtras {
+  delayMs?: number;
+  body?: string | Buffer;
+}
+
+/**
+ * One REST CreateTask of task `name` in `queue` through `node`: its status and, on a refusal, the
+ * error's message and status (the Cloud Tasks JSON error).
+ */
+export async function postTask(node: Node, queue: string, name: string, extras: TaskExtras = {}): Promise<{ status: number; message?: string; grpcStatus?: string }> {
+  const res = await fetch(`${node.api}/${queue}/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      task: {
+        name: `projects/p/locations/l/queues/${queue}/tasks/${name}`,
+        ...(extras.delayMs !== undefined && extras.delayMs > 0 ? { scheduleTime: new Date(Date.now() + extras.delayMs).toISOString() } : {}),
+        appEngineHttpRequest: { relativeUri: `/t/${queue}/${name}`, ...(extras.body === undefined ? {} : { body: Buffer.from(extras.body).toString('base64') }) },
+      },
+    }),
+  });
+  const body = (await res.json()) as { error?: { message: string; status: string } };
+  return { status: res.status, ...(body.error ? { message: body.error.message, grpcStatus: body.error.status } : {}) };
+}
+
 /** One REST CreateTask of `t` through `node`. */
 export async function restCreate(node: Node, t: TaskToCreate): Promise<CreateTry> {
   let status = 0;

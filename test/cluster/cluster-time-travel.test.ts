@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, ownedBy, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 const fx = clusterFixture('pushq-cluster-tt-');
 const { nodes, workers } = fx;
@@ -23,18 +23,8 @@ async function getJson(url: string): Promise<{ status: number; json: any }> {
 }
 
 async function create(node: Node, queue: string, name: string, delayMs = 0): Promise<void> {
-  const res = await fetch(`${node.api}/${queue}/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      task: {
-        name: `projects/p/locations/l/queues/${queue}/tasks/${name}`,
-        ...(delayMs > 0 ? { scheduleTime: new Date(Date.now() + delayMs).toISOString() } : {}),
-        appEngineHttpRequest: { relativeUri: `/t/${queue}/${name}` },
-      },
-    }),
-  });
-  expect(res.status, await res.text()).toBe(200);
+  const out = await postTask(node, queue, name, { delayMs });
+  expect(out.status, out.message).toBe(200);
 }
 
 async function reloadAll(two: readonly Node[]): Promise<void> {

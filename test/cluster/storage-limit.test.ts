@@ -27,7 +27,7 @@ import { decodeEvent } from '../../src/log/codec.js';
 import { MESSAGES, RPC_ERROR } from '../../src/server/appengine/messages.js';
 import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, ownedBy, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const ROUND_MS = 100;
@@ -57,22 +57,9 @@ interface Sent {
   message?: string;
 }
 
-const payload = (bytes: number): string => Buffer.alloc(bytes, 'x').toString('base64');
 
-async function restCreate(node: Node, queue: string, name: string, bodyBytes: number, delayed = true): Promise<{ status: number; message?: string; grpcStatus?: string }> {
-  const res = await fetch(`${node.api}/${queue}/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      task: {
-        name: `projects/p/locations/l/queues/${queue}/tasks/${name}`,
-        ...(delayed ? { scheduleTime: new Date(Date.now() + 3_600_000).toISOString() } : {}),
-        appEngineHttpRequest: { relativeUri: `/t/${queue}/${name}`, body: payload(bodyBytes) },
-      },
-    }),
-  });
-  const body = (await res.json()) as { error?: { message: string; status: string } };
-  return { status: res.status, ...(body.error ? { message: body.error.message, grpcStatus: body.error.status } : {}) };
+function restCreate(node: Node, queue: string, name: string, bodyBytes: number, delayed = true): Promise<{ status: number; message?: string; grpcStatus?: string }> {
+  return postTask(node, queue, name, { delayMs: delayed ? 3_600_000 : 0, body: Buffer.alloc(bodyBytes, 'x') });
 }
 
 /** Bytes of every task stored and not yet ended, from the store's own events (TaskAdded size, minus those ended). */

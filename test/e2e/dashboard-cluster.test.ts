@@ -4,8 +4,15 @@
  * both nodes, each with the node that owns it and its figures; a pause clicked there for a queue
  * the other node owns takes effect at the owner; the charts of that queue come from its owner; the
  * story of one of its tasks opens. The nodes run with --auth-token and the browser logs in on one
- * node's page: its session carries to the queues' services and to the other node. No console
- * error. The screenshot is kept in test-artifacts/.
+ * node's page: its session carries to the queues' services and to the other node.
+ *
+ * Time travel on the cluster's axis (docs/dashboard.md, "In cluster mode"): the timeline's controls
+ * are shown; after an instant S, a queue is added by a reload (its stream begins after S) and tasks
+ * are added to the queue the other node owns. A shared URL `/?at=S` keeps `at` and shows the queue
+ * table as it was at S (the late queue absent; each row's counts those of
+ * `GET /pushq/dashboard.json?at=S` from the same node, the other node's queue's differing from
+ * now's); the slider and the step button move the cursor, the URL's `at` and the figures with it;
+ * "Live" goes back to now. No console error. The screenshot is kept in test-artifacts/.
  *
  * Chromium is required, not optional: without it this file fails with the command that installs
  * it (a skipped test would hide that the page went untested).
@@ -13,7 +20,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
@@ -25,6 +32,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const QUEUES = Array.from({ length: 7 }, (_, i) => `q${i}`);
 const ALL = ['default', ...QUEUES];
+/** Added by a reload after the instant the page is later opened at: its stream begins after it. */
+const LATE = `q${QUEUES.length}`;
 const TOKEN = 'cluster-dashboard-e2e-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
@@ -34,14 +43,85 @@ async function owns(node: Node): Promise<string[]> {
   return ((await res.json()) as { owns: string[] }).owns;
 }
 
-/** Placement settled: each node owns what rendezvous hashing gives it. */
-async function settled(two: readonly Node[]): Promise<boolean> {
+/** Placement settled: each node owns what rendezvous hashing gives it of `all`. */
+async function settled(two: readonly Node[], all: readonly string[]): Promise<boolean> {
   try {
     const held = await Promise.all(two.map(owns));
-    return two.every((n, i) => held[i]!.join() === ALL.filter((q) => ownerFor(q, two.map((x) => x.id)) === n.id).sort().join());
+    return two.every((n, i) => held[i]!.join() === all.filter((q) => ownerFor(q, two.map((x) => x.id)) === n.id).sort().join());
   } catch {
     return false;
   }
+}
+
+async function create(node: Node, queue: string, name: string, delayMs = 0): Promise<void> {
+  const res = await fetch(`${node.api}/${queue}/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...AUTH },
+    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${queue}/tasks/${name}`, ...(delayMs > 0 ? { scheduleTime: new Date(Date.now() + delayMs).toISOString() } : {}), appEngineHttpRequest: { relativeUri: `/t/${queue}/${name}` } } }),
+  });
+  expect(res.status, await res.text()).toBe(200);
+}
+
+interface Figures {
+  at: number | null;
+  atSeconds: number | null;
+  queues: { name: string; owner: string | null; tasks: Record<string, number> }[];
+}
+
+/** `GET /pushq/dashboard.json` from `node`, now or at `at` (seconds on the cluster's axis). */
+async function figures(node: Node, at: string | null = null): Promise<Figures> {
+  const res = await fetch(`${node.proc.url}/pushq/dashboard.json${at === null ? '' : `?at=${at}`}`, { headers: AUTH });
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  return JSON.parse(text) as Figures;
+}
+
+const POLL = { timeout: 8000, interval: 100 };
+const COUNTS = ['pending', 'dispatching', 'backoff', 'succeeded', 'gaveUp', 'deleted'];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const urlAt = (page: Page): string | null => new URL(page.url()).searchParams.get('at');
+
+/** The queue table as the page shows it: each row's queue and its counts, in order. */
+async function tableShown(page: Page): Promise<{ name: string; tasks: Record<string, number> }[]> {
+  return page.locator('#queues tbody tr').evaluateAll((trs, fields) =>
+    trs.map((tr) => ({
+      name: tr.getAttribute('data-queue') ?? '',
+      tasks: Object.fromEntries(fields.map((f) => [f, Number(tr.querySelector(`td[data-field="${f}"]`)?.textContent)])),
+    })), COUNTS);
+}
+
+/**
+ * Waits for the page to show the instant `at` (the URL's), then checks its queue table against
+ * `dashboard.json?at=` from `node` (the node the page was opened on): the same queues in the same
+ * order, each with the same counts. Returns those figures.
+ */
+async function expectShownAt(page: Page, node: Node, at: string): Promise<Figures> {
+  expect(urlAt(page)).toBe(at);
+  await expect.poll(async () => Math.abs(Number(await page.locator('#queues').getAttribute('data-at')) - Number(at)), POLL).toBeLessThan(1e-6);
+  const want = await figures(node, at);
+  expect(want.at).toBe(Number(at));
+  expect(await tableShown(page), `the queue table at ${at}`).toEqual(want.queues.map((q) => ({ name: q.name, tasks: Object.fromEntries(COUNTS.map((f) => [f, q.tasks[f]])) })));
+  expect(await page.locator('#conn').textContent()).toBe('past');
+  expect(await page.locator('#tl-at').textContent()).toMatch(/ after the first event$/);
+  return want;
+}
+
+/**
+ * Sets the timeline's slider to `seconds` as a user's drag does (an input event); returns the
+ * URL's `at` once it moved there (the slider's step rounds the value, the cursor rounds it to the µs).
+ */
+async function slideTo(page: Page, seconds: number): Promise<string> {
+  const was = urlAt(page);
+  const took = await page.locator('#tl-slider').evaluate((el, v) => {
+    const input = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
+    input.value = String(v);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    return input.value;
+  }, seconds);
+  await expect.poll(() => urlAt(page), POLL).not.toBe(was);
+  const at = urlAt(page)!;
+  expect(Math.abs(Number(at) - Number(took))).toBeLessThan(1e-6);
+  return at;
 }
 
 const fx = clusterFixture('pushq-dashboard-cluster-');
@@ -52,7 +132,7 @@ afterAll(async () => {
 });
 
 describe('the dashboard on a cluster node, in Chromium', () => {
-  it('shows the queues of both nodes with their owners, pauses a queue the other node owns, its charts and a story; no console error', async () => {
+  it('shows the queues of both nodes with their owners, pauses a queue the other node owns, its charts and a story; travels in time on the cluster\'s axis; no console error', async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`this test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
     }
@@ -63,22 +143,13 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`, '--auth-token', TOKEN];
     for (let i = 0; i < 2; i++) fx.nodes.push(await startNode(args));
     const [a, b] = fx.nodes as [Node, Node];
-    await waitUntil('the queues spread over the 2 nodes', () => settled([a, b]), 20_000);
+    await waitUntil('the queues spread over the 2 nodes', () => settled([a, b], ALL), 20_000);
     const ownsB = await owns(b);
     const ownsA = await owns(a);
     expect(ownsA.length > 0 && ownsB.length > 0, `both nodes own queues: ${ownsA} / ${ownsB}`).toBe(true);
     const remote = ownsB.find((q) => q !== 'default') ?? ownsB[0]!;
     // Each queue: one task delivered at once, two an hour from now; through node A.
-    for (const q of QUEUES) {
-      for (let j = 0; j < 3; j++) {
-        const res = await fetch(`${a.api}/${q}/tasks`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...AUTH },
-          body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/${q}/tasks/${q}-${j}`, ...(j > 0 ? { scheduleTime: new Date(Date.now() + 3_600_000).toISOString() } : {}), appEngineHttpRequest: { relativeUri: `/t/${q}/${j}` } } }),
-        });
-        expect(res.status, await res.text()).toBe(200);
-      }
-    }
+    for (const q of QUEUES) for (let j = 0; j < 3; j++) await create(a, q, `${q}-${j}`, j > 0 ? 3_600_000 : 0);
     await w.waitFor((r) => r.length >= QUEUES.length, 20_000, 'the immediate tasks delivered');
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
@@ -109,8 +180,10 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     await expect.poll(() => row(remote).locator('[data-field="succeeded"]').textContent(), { timeout: 8000 }).toBe('1');
     expect(await row(remote).locator('[data-field="pending"]').textContent()).toBe('2');
     expect(await page.locator('#origin').textContent()).toContain(`cluster node ${a.id}`);
-    // Now only: no time-travel controls.
-    expect(await page.locator('#tl-slider').isVisible()).toBe(false);
+    // The time-travel controls, on the page of node A (which does not own `remote`).
+    expect(await page.locator('body').getAttribute('data-time-travel')).toBe('on');
+    for (const id of ['tl-slider', 'tl-back', 'tl-fwd', 'tl-end']) expect(await page.locator(`#${id}`).isVisible(), id).toBe(true);
+    expect(await page.locator('#conn').textContent()).toBe('live');
 
     // Pause, clicked on node A's page, for a queue node B owns: B's queue is paused.
     await row(remote).locator('button', { hasText: 'Pause' }).click();
@@ -127,16 +200,77 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     await expect.poll(() => page.locator('#story-task').textContent(), { timeout: 8000 }).toBe(`${remote}-1`);
     expect(await page.locator('#story-error').isVisible()).toBe(false);
 
-    // A shared URL with an instant: the page shows now, says why, and drops `at` from its address.
-    await page.goto(`${a.proc.url}/?at=3`);
-    await expect.poll(() => page.locator('#action-error.shown').textContent(), { timeout: 8000 }).toContain('?at= is not served in cluster mode');
-    await expect.poll(() => page.locator('#queues tbody tr').count(), { timeout: 8000 }).toBe(ALL.length);
-    expect(new URL(page.url()).searchParams.has('at')).toBe(false);
-    await page.locator('#action-error button').click();
+    // The instant S: everything above done, nothing below begun (0.6 s either side).
+    const before = (await figures(a)).atSeconds!;
+    await sleep(600);
+    const at = String(Math.round((before + 0.3) * 1000) / 1000);
+    await sleep(600);
+    // After S: a queue added by a reload of both nodes (its stream begins now), and a task in it. The reload
+    // resumes `remote` (a queue.yaml upload resumes a paused queue whose rate is above 0: docs/reference.md);
+    // two more tasks in it, one delivered at once, one an hour from now.
+    await writeQueueYaml(fx.dir, queueYaml(QUEUES.length + 1, 50, 10));
+    for (const n of [a, b]) {
+      const res = await fetch(`${n.proc.url}/pushq/reload`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: '{}' });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    const ALL_NOW = [...ALL, LATE];
+    await waitUntil('the late queue placed', () => settled([a, b], ALL_NOW), 20_000);
+    await create(a, LATE, `${LATE}-0`);
+    await create(a, remote, `${remote}-later-0`);
+    await create(a, remote, `${remote}-later-1`, 3_600_000);
+    await w.waitFor((r) => [LATE, remote].every((q) => r.some((x) => x.url === `/t/${q}/${q === LATE ? `${LATE}-0` : `${remote}-later-0`}`)), 20_000, 'the tasks added after S delivered');
+    // The worker has the request before its owner logs the success: wait for the figures now to say so.
+    await expect.poll(async () => (await figures(a)).queues.find((q) => q.name === remote)?.tasks['succeeded'], POLL).toBe(2);
+    const now = await figures(a);
+    expect(now.queues.map((q) => q.name)).toEqual(ALL_NOW);
 
+    // A shared URL with S: `at` stays, no alert, the queue table as it was at S.
+    await page.goto(`${a.proc.url}/?at=${at}`);
+    const atS = await expectShownAt(page, a, at);
+    expect(await page.locator('#action-error.shown').count()).toBe(0);
+    expect(atS.queues.map((q) => q.name), 'the late queue had not begun at S').toEqual(ALL);
+    expect(await page.locator(`#queues tr[data-queue="${LATE}"]`).count()).toBe(0);
+    const remoteAt = (f: Figures) => f.queues.find((q) => q.name === remote)!;
+    expect(remoteAt(atS).owner).toBe(b.id);
+    expect(remoteAt(atS).tasks).toMatchObject({ pending: 2, succeeded: 1 });
+    expect(remoteAt(now).tasks).toMatchObject({ pending: 3, succeeded: 2 });
+    expect(await row(remote).locator('[data-field="pending"]').textContent()).toBe('2');
+    expect(await row(remote).locator('[data-field="state"]').textContent()).toBe('paused');
+    // The task list at S: the live tasks then (from every owner), not those added after.
+    const listAt = async (): Promise<string[]> => (await page.locator('#tasks tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-task') ?? ''))).sort();
+    await expect.poll(listAt, POLL).toEqual(QUEUES.flatMap((q) => [`${q}-1`, `${q}-2`]).sort());
+
+    // The slider to the end of the span: the late queue and the tasks added after S are there.
+    const end = await page.locator('#tl-slider').getAttribute('max');
+    const atEnd = await slideTo(page, Number(end));
+    expect(atEnd).not.toBe(at);
+    const figuresEnd = await expectShownAt(page, a, atEnd);
+    expect(figuresEnd.queues.map((q) => q.name)).toEqual(ALL_NOW);
+    expect(remoteAt(figuresEnd).tasks).toMatchObject({ pending: 3, succeeded: 2 });
+    expect(await row(remote).locator('[data-field="state"]').textContent()).toBe('running');
+    await expect.poll(listAt, POLL).toContain(`${remote}-later-1`);
+    // One step back: the URL's `at` and the figures one interval earlier.
+    await page.locator('#tl-back').click();
+    await expect.poll(() => Number(urlAt(page)), POLL).toBeLessThan(Number(atEnd));
+    await expectShownAt(page, a, urlAt(page)!);
+    // The slider back to S: the late queue's row goes, the counts are S's again.
+    const atBack = await slideTo(page, Number(at));
+    expect(Math.abs(Number(atBack) - Number(at))).toBeLessThan(0.1);
+    const figuresBack = await expectShownAt(page, a, atBack);
+    expect(figuresBack.queues.map((q) => q.name)).toEqual(ALL);
+    expect(remoteAt(figuresBack).tasks).toEqual(remoteAt(atS).tasks);
     await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-cluster-at.png'), fullPage: true });
+
+    // "Live": now again, `at` dropped from the URL, the late queue back.
+    await page.locator('#tl-end').click();
+    await expect.poll(() => urlAt(page), POLL).toBe(null);
+    await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
+    await expect.poll(() => page.locator('#queues tbody tr').count(), POLL).toBe(ALL_NOW.length);
+    expect(await row(remote).locator('[data-field="succeeded"]').textContent()).toBe('2');
+
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-cluster.png'), fullPage: true });
     expect(errors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

@@ -21,7 +21,7 @@ export const source = {
   stepSeconds: 1,
   /** The log's file name, or null. */
   log: /** @type {string | null} */ (null),
-  /** False on a cluster node, which shows now only (docs/dashboard.md, "In cluster mode"). */
+  /** False for a source that shows now only (timeline.json's `timeTravel`; every pushq source travels in time today). */
   timeTravel: true,
 };
 

@@ -84,7 +84,7 @@ function queueRow(name) {
   const owner = el('span', 'owner');
   nameCell.appendChild(owner);
   tr.appendChild(nameCell);
-  const actions = el('td', 'l actions live-only');
+  const actions = el('td', 'l actions now-only');
   tr.appendChild(actions);
   for (const f of QUEUE_FIELDS) {
     const td = el('td', f === 'state' ? 'l' : 'num');
@@ -226,10 +226,16 @@ function sourceFrom(t) {
   source.timeTravel = t.timeTravel !== false;
   document.body.dataset['mode'] = t.mode;
   document.body.dataset['timeTravel'] = source.timeTravel ? 'on' : 'off';
+  markFollowing();
   setText($('origin'), t.mode === 'recorded' ? 'recorded log ' + (t.log ?? '') : location.host + (t.node === undefined ? '' : ' · cluster node ' + t.node));
   first = t.first;
   spanText(t.events);
   setMarks(t);
+}
+
+/** Queue commands (.now-only) show only while the page follows a live service's now: at an instant of the past a row's Pause or Resume would follow that instant's state, not the queue's. */
+function markFollowing() {
+  document.body.dataset['following'] = following() ? 'yes' : 'no';
 }
 
 /** The log's first event, as the timeline gives it. @type {string | number | null} */
@@ -318,11 +324,12 @@ read('/pushq/timeline.json', {}).then(
   (/** @type {Timeline} */ t) => {
     sourceFrom(t);
     polls = 1;
-    // A cluster node shows now only: a shared URL's instant is dropped, and the page says why.
+    // A source that shows now only (timeline.json's timeTravel false): a shared URL's instant is
+    // dropped, and the page says why. (Every pushq source travels in time today, cluster nodes too.)
     if (!source.timeTravel && cursor() !== null) {
       setCursor(null);
       // (Not the poll's alert, which the next successful read hides.)
-      showAlert('action-error', 'This is a cluster node: it shows every queue now, not an instant of the past (?at= is not served in cluster mode).');
+      showAlert('action-error', 'This server shows now only, not an instant of the past (?at= is not served).');
     }
     // A shared URL's instant beyond the log's span shows the end.
     const at = cursor();
@@ -330,6 +337,7 @@ read('/pushq/timeline.json', {}).then(
     initTimeline();
     initTasks();
     onCursor(() => {
+      markFollowing();
       redrawCursor();
       storyAtCursor();
       refresh();

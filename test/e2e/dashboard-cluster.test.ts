@@ -236,6 +236,9 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     expect(remoteAt(now).tasks).toMatchObject({ pending: 3, succeeded: 2 });
     expect(await row(remote).locator('[data-field="pending"]').textContent()).toBe('2');
     expect(await row(remote).locator('[data-field="state"]').textContent()).toBe('paused');
+    // No queue command at an instant of the past: its Resume would follow S's state, not now's.
+    expect(await row(remote).locator('td.actions').isVisible()).toBe(false);
+    expect(await page.locator('#queues th.now-only').isVisible()).toBe(false);
     // The task list at S: the live tasks then (from every owner), not those added after.
     const listAt = async (): Promise<string[]> => (await page.locator('#tasks tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-task') ?? ''))).sort();
     await expect.poll(listAt, POLL).toEqual(QUEUES.flatMap((q) => [`${q}-1`, `${q}-2`]).sort());
@@ -268,6 +271,9 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
     await expect.poll(() => page.locator('#queues tbody tr').count(), POLL).toBe(ALL_NOW.length);
     expect(await row(remote).locator('[data-field="succeeded"]').textContent()).toBe('2');
+    // Following now again: the queue commands are back, the remote queue offering Pause (it runs now).
+    expect(await row(remote).locator('td.actions').isVisible()).toBe(true);
+    expect(await row(remote).locator('td.actions button', { hasText: 'Pause' }).isVisible()).toBe(true);
 
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-cluster.png'), fullPage: true });

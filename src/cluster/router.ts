@@ -93,9 +93,12 @@ export class Router {
     return router;
   }
 
+  /** The port this router listens on (read once: `server.address()` is a system call, and every forward needs it for a session cookie). */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    this.listenPort ??= (this.server.address() as AddressInfo).port;
+    return this.listenPort;
   }
+  private listenPort: number | undefined;
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -206,8 +209,10 @@ export class Router {
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headers[k] = v;
     if (remote) headers[FORWARDED_HEADER] = this.table.node;
     // A dashboard session is named after the port the browser called: the next hop's guard looks for its own port's.
-    const cookie = sessionCookieFor(req.headers.cookie, this.port, Number(new URL(base).port));
-    if (cookie !== undefined) headers['cookie'] = cookie;
+    if (req.headers.cookie !== undefined) {
+      const cookie = sessionCookieFor(req.headers.cookie, this.port, Number(new URL(base).port));
+      if (cookie !== undefined) headers['cookie'] = cookie;
+    }
     try {
       const out = await request(base + (req.url ?? '/'), { method: (req.method ?? 'GET') as 'GET', headers, body, dispatcher: this.agent, headersTimeout: this.forwardTimeoutMs, bodyTimeout: this.forwardTimeoutMs });
       const headersOut: Record<string, string | string[]> = {};

@@ -4,10 +4,9 @@
 // same process and on the same (page-cached) file:
 //   (a) baseline   what one `?at=` would cost without an index: `pushq replay LOG --at T --json`'s
 //                  fold from the start (read, check, evolve, statistics and insight), at mid-log;
-//   (b) read       `pushq replay LOG --ui` reading the log before it listens: two worker threads
-//                  read and check its two halves while this one folds it with every read model,
-//                  keeping the events (the checkpoints deferred); the same with one worker thread
-//                  reading it all; and the same read on one thread;
+//   (b) read       `pushq replay LOG --ui` reading the log before it listens: a worker thread reads
+//                  and checks it while this one folds it with every read model, keeping the events
+//                  (the checkpoints deferred); and the same read on one thread;
 //   (c) open       with the server up on that index, what the page asks for when it opens (the
 //                  page, its scripts, timeline, figures, series, task list), timed until the last
 //                  answer: the page is usable then; (b) + (c) is the command to a usable page;
@@ -36,7 +35,6 @@ const { StatsCollector } = await import('../dist/projections/stats.js');
 const { InsightProjection } = await import('../dist/projections/insight.js');
 const { queueFigures } = await import('../dist/projections/figures.js');
 const { LogIndex } = await import('../dist/server/time-travel.js');
-const { SPLIT_BYTES_MIN } = await import('../dist/log/parallel-read.js');
 const { RecordedSource } = await import('../dist/server/read-source.js');
 const { ReplayServer } = await import('../dist/server/replay-server.js');
 
@@ -96,15 +94,10 @@ const readCpu0 = process.cpuUsage();
 const { index } = await LogIndex.readFile(path, { deferCheckpoints: true });
 const readMs = performance.now() - t0;
 const readCpu = process.cpuUsage(readCpu0);
-// The same with one reading thread (the log not cut in halves), and on one core (the events read
-// and folded in one thread), for comparison.
-t0 = performance.now();
-await LogIndex.readFile(path, { deferCheckpoints: true, splitBytesMin: Infinity });
-const readOneWorkerMs = performance.now() - t0;
+// The same on one core, for comparison (the events read and folded in one thread).
 t0 = performance.now();
 LogIndex.fromFile(path, { deferCheckpoints: true });
 const readOneCoreMs = performance.now() - t0;
-if (statSync(path).size < SPLIT_BYTES_MIN) throw new Error('the log is too short to be read in halves');
 
 // (c) open the page.
 const server = await ReplayServer.start(new RecordedSource(index, path), {});
@@ -200,7 +193,7 @@ await server.close();
 
 console.log(`load average (1 min) now: ${loadavg()[0].toFixed(2)} on ${cpus().length} cores`);
 console.log(`(a) baseline: one ?at= without an index (replay --at's fold from the start)   ${seconds(baselineMs)} wall, ${seconds(baselineCpuMs)} cpu`);
-console.log(`(b) read: replay --ui reads (two worker threads, a half each) and folds the log before listening, checkpoints deferred  ${seconds(readMs)} wall, ${seconds((readCpu.user + readCpu.system) / 1000)} cpu, every thread  (${(readMs / baselineMs).toFixed(2)}× the baseline; with one reading thread ${seconds(readOneWorkerMs)}; on one thread ${seconds(readOneCoreMs)})`);
+console.log(`(b) read: replay --ui reads (worker thread) and folds the log before listening, checkpoints deferred  ${seconds(readMs)} wall, ${seconds((readCpu.user + readCpu.system) / 1000)} cpu, both threads  (${(readMs / baselineMs).toFixed(2)}× the baseline; on one thread ${seconds(readOneCoreMs)})`);
 console.log(`(c) open: the page's files and first reads, server up                          ${seconds(openMs)}   target ≤ 2 s: ${openMs <= 2000 ? 'met' : 'NOT met'}`);
 console.log(`    from the log read to a usable page: (b) + (c) =                             ${seconds(readMs + openMs)}   ≤ 2 s: ${readMs + openMs <= 2000 ? 'met' : 'NOT met'}`);
 console.log(`(b') checkpoints in the background, page up: ${seconds(indexMs)} wall, ${seconds((indexCpu.user + indexCpu.system) / 1000)} cpu (${index.checkpointCount} checkpoints, ${(index.checkpointBytes / 2 ** 20).toFixed(0)} MiB of copies; RSS +${(rssIndex / 2 ** 20).toFixed(0)} MiB since (b)); a move to mid-log asked meanwhile: ${ms(duringMs)}`);

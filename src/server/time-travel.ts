@@ -192,23 +192,17 @@ export class LogIndex {
   }
 
   /**
-   * `fromFile` on several cores (parallel-read.ts): worker threads read and check the log while this
-   * thread folds it; the events come as memory logs of at most KEPT_LOG_EVENTS events, small so the
-   * fold starts soon and the last one read is folded soon after, and are kept as they are. The
-   * same errors and `recovered` as `fromFile`. `splitBytesMin`: see readLogInParallel.
+   * `fromFile` on two cores (parallel-read.ts): a worker thread reads and checks the log while this
+   * thread folds it; the events come as memory logs of KEPT_LOG_EVENTS events, kept as they are:
+   * small, so the fold starts soon after the reading does and ends soon after it. The same errors
+   * and `recovered` as `fromFile`.
    */
-  static async readFile(path: string, options: ReadOptions & IndexOptions & { splitBytesMin?: number } = {}): Promise<{ index: LogIndex; recovered: Recovered }> {
+  static async readFile(path: string, options: ReadOptions & IndexOptions = {}): Promise<{ index: LogIndex; recovered: Recovered }> {
     let index: LogIndex | undefined;
-    const read = await readLogInParallel(
-      path,
-      { ...(options.repair === undefined ? {} : { repair: options.repair }) },
-      KEPT_LOG_EVENTS,
-      {
-        onHeader: (h) => (index = new LogIndex(h, options.checkpointEvery, options.deferCheckpoints)),
-        onChunk: (events) => (index as LogIndex).adopt(events),
-      },
-      options.splitBytesMin,
-    );
+    const read = await readLogInParallel(path, { ...(options.repair === undefined ? {} : { repair: options.repair }) }, KEPT_LOG_EVENTS, {
+      onHeader: (h) => (index = new LogIndex(h, options.checkpointEvery, options.deferCheckpoints)),
+      onChunk: (events) => (index as LogIndex).adopt(events),
+    });
     const built = index as LogIndex;
     built.position = read.end;
     return { index: built, recovered: read.recovered };

@@ -16,7 +16,7 @@ import { foldLogFile } from '../../src/log/replay.js';
 import { queueFigures } from '../../src/projections/figures.js';
 import { queueSummaries, timeFormatter } from '../../src/projections/queue-summary.js';
 import { TaskStoryCollector } from '../../src/projections/task-story.js';
-import { LogIndex, newReadModels, projectionsOf, type FoldView } from '../../src/server/time-travel.js';
+import { KEPT_LOG_EVENTS, LogIndex, newReadModels, projectionsOf, type FoldView } from '../../src/server/time-travel.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { richSimulation } from '../helpers/rich-sim.js';
@@ -207,6 +207,12 @@ describe('LogIndex', () => {
     expect(deferred.checkpointCount).toBe(atOnce.checkpointCount);
     expect(deferred.checkpointBytes).toBe(atOnce.checkpointBytes);
     for (const at of [5_000_000, 20_000_000, 39_000_000]) expect(stateDigest(deferred.at(at).state), `at ${at}`).toBe(stateDigest(atOnce.at(at).state));
+    // Read on two cores, the events are kept as the reader's chunks came (KEPT_LOG_EVENTS each),
+    // and checkpoints (every 3,000 events here) fall inside them: the same states at any instant.
+    const read = (await LogIndex.readFile(big, { checkpointEvery: 3_000, deferCheckpoints: true })).index;
+    expect(read.events).toBeGreaterThan(3 * KEPT_LOG_EVENTS);
+    await read.indexInBackground();
+    for (const at of [2_000_000, 17_000_000, 17_100_000, 30_000_000, 39_000_000]) expect(stateDigest(read.at(at).state), `at ${at}`).toBe(stateDigest(atOnce.at(at).state));
   });
 
   it('read on two cores (readFile), the index is the one read on one (fromFile), deferred or not', async () => {

@@ -1,7 +1,11 @@
 // pushq serve beyond one machine, measured in one run on one machine (issue 17's bench):
 //   file   one node on the durable file log (the baseline);
 //   pg 1   one node on PostgreSQL (`--store`);
-//   pg 3   three nodes on PostgreSQL (`--store --cluster`), the API calls spread over the three.
+//   pg 3   three nodes on PostgreSQL (`--store --cluster`), the API calls spread over the three
+//          (two calls in three reach a node that does not own the queue and are forwarded);
+//   pg 3 → owner  the same three nodes with each call sent to its queue's owner (read from each
+//          node's /pushq/health): what forwarding costs. Not the goal's figure: a Cloud Tasks
+//          client does not know the owner.
 // Each setup gets the same worker (its own process, answers 200 at once), the same queue.yaml and
 // the same two phases:
 //   1. durable CreateTask/s: TASKS creates through the REST API, PARALLEL in flight, with every
@@ -108,7 +112,19 @@ async function pauseAll(pools, verb) {
   }
 }
 
-async function createAll(pools) {
+/** Queue → index of the node (pool) that owns it, from each node's /pushq/health. */
+async function owners(pools) {
+  const out = new Map();
+  for (let k = 0; k < pools.length; k++) {
+    const res = await pools[k].request({ path: '/pushq/health', method: 'GET' });
+    const body = await res.body.json();
+    for (const q of body.owns ?? []) out.set(q, k);
+  }
+  return out;
+}
+
+/** `route`: the node (pool index) a call for queue q, the i-th task, goes to. */
+async function createAll(pools, route = (q, i) => i % pools.length) {
   let next = 0;
   let acked = 0;
   const t0 = performance.now();
@@ -120,7 +136,7 @@ async function createAll(pools) {
         const body = { task: { name: `projects/p/locations/l/queues/${q}/tasks/t${i}`, appEngineHttpRequest: { relativeUri: `/w/${i}` } } };
         // A call that a node could not answer (e.g. a queue moving) is sent again, same name.
         for (let tries = 0; ; tries++) {
-          const status = await call(pools[i % pools.length], `/v2/projects/p/locations/l/queues/${q}/tasks`, body);
+          const status = await call(pools[route(q, i)], `/v2/projects/p/locations/l/queues/${q}/tasks`, body);
           if (status === 200 || (status === 409 && tries > 0)) break;
           if (tries > 100) throw new Error(`create t${i}: ${status}`);
           await new Promise((r) => setTimeout(r, 20));
@@ -155,7 +171,7 @@ async function eventsPerTransaction(url) {
 }
 
 /** One setup: start its nodes, wait until every queue answers, run both phases, stop. */
-async function measure(name, nodeArgs, storeUrl) {
+async function measure(name, nodeArgs, storeUrl, { toOwner = false } = {}) {
   const worker = startWorker();
   const port = await worker.port;
   const dir = mkdtempSync(join(tmpdir(), 'pushq-bench-cluster-'));
@@ -171,7 +187,12 @@ async function measure(name, nodeArgs, storeUrl) {
       pools.push(new Pool(await s.url, { connections: PARALLEL }));
     }
     await pauseAll(pools, 'pause');
-    const creates = await createAll(pools);
+    let route;
+    if (toOwner) {
+      const owner = await owners(pools);
+      route = (q, i) => owner.get(q) ?? i % pools.length;
+    }
+    const creates = await createAll(pools, route);
     const dispatches = await drain(pools, worker);
     const tx = storeUrl === null ? null : await eventsPerTransaction(storeUrl);
     return { name, creates, dispatches, tx };
@@ -192,6 +213,8 @@ try {
   const three = await cluster.database();
   // Short leases, so the three settle their shares quickly at start (placement is by rendezvous hashing).
   results.push(await measure('pg 3', () => [0, 1, 2].map(() => ['--store', three, '--cluster', '--lease-seconds', '3']), three));
+  const direct = await cluster.database();
+  results.push(await measure('pg 3 → owner', () => [0, 1, 2].map(() => ['--store', direct, '--cluster', '--lease-seconds', '3']), direct, { toOwner: true }));
 } finally {
   await cluster.stop();
 }
@@ -199,8 +222,9 @@ try {
 console.log(`cluster: ${TASKS.toLocaleString('en')} tasks over ${QUEUES} queues at ${RATE}/s (ceiling ${(QUEUES * RATE).toLocaleString('en')}/s), ${PARALLEL} creates in flight; load average (1 min) ${loadavg()[0].toFixed(2)} on ${cpus().length} cores, PostgreSQL on the same cores`);
 for (const r of results) {
   const tx = r.tx === null ? '' : `   ${(r.tx.events / r.tx.transactions).toFixed(1)} events per PostgreSQL transaction (${r.tx.events.toLocaleString('en')} events, ${r.tx.transactions.toLocaleString('en')} transactions)`;
-  console.log(`${r.name.padEnd(5)} durable CreateTask/s ${r.creates.perSecond.toFixed(0).padStart(6)}   dispatches/s ${r.dispatches.perSecond.toFixed(0).padStart(6)}${tx}`);
+  console.log(`${r.name.padEnd(12)} durable CreateTask/s ${r.creates.perSecond.toFixed(0).padStart(6)}   dispatches/s ${r.dispatches.perSecond.toFixed(0).padStart(6)}${tx}`);
 }
-const [file, pg1, pg3] = results;
+const [file, pg1, pg3, pg3direct] = results;
 console.log(`ratio pg 1 / file: creates ${(pg1.creates.perSecond / file.creates.perSecond).toFixed(2)}x, dispatches ${(pg1.dispatches.perSecond / file.dispatches.perSecond).toFixed(2)}x   (goal >= 0.5x)`);
 console.log(`ratio pg 3 / pg 1: creates ${(pg3.creates.perSecond / pg1.creates.perSecond).toFixed(2)}x, dispatches ${(pg3.dispatches.perSecond / pg1.dispatches.perSecond).toFixed(2)}x   (goal >= 1x)`);
+console.log(`ratio pg 3 → owner / pg 1: creates ${(pg3direct.creates.perSecond / pg1.creates.perSecond).toFixed(2)}x (each call sent to its queue's owner: no forwarding)`);

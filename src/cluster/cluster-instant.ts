@@ -12,7 +12,7 @@
  * All pure; µs are integers (the wall clock and the events' times are whole µs).
  */
 import { ApiError } from '../server/errors.js';
-import { instantUs } from '../server/read-source.js';
+import { instantUs, secondsParam } from '../server/read-source.js';
 
 /** Where a cluster instant is passed between nodes (`/pushq/cluster/parts`): whole µs since the epoch, never rounded. */
 export const AT_US_PARAM = 'atUs';
@@ -33,7 +33,7 @@ export function hasAt(query: URLSearchParams): boolean {
 /** `?at=SECONDS` as a number, or a 400 naming `at` (the same numbers one node takes). */
 export function atSeconds(query: URLSearchParams): number {
   const raw = query.get('at') ?? '';
-  const seconds = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : NaN;
+  const seconds = secondsParam(raw);
   if (!Number.isFinite(seconds)) throw new ApiError('INVALID_FIELD', `at: "${raw.slice(0, 40)}" is not a number of seconds since the cluster's first event (e.g. at=12.5)`, 'at');
   return seconds;
 }

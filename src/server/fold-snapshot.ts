@@ -41,7 +41,7 @@ import { QueueAccumulator, StatsCollector } from '../projections/stats.js';
 import { TaskWaits } from '../projections/task-waits.js';
 import { TimelineMarkers } from '../projections/timeline-markers.js';
 import { PUSHQ_VERSION } from '../version.js';
-import { newReadModels, type ReadModels } from './time-travel.js';
+import { newReadModels, type ReadModels } from './read-models.js';
 
 export const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
 export const FOLD_SNAPSHOT_VERSION = 1;

@@ -25,7 +25,7 @@ import { ApiError } from './errors.js';
 import { parseAt, type ReadSource, type SourceMode } from './read-source.js';
 import { ALL_QUEUES, parseInterval, seriesPayload, streamSeries, type SeriesPayload } from './series-view.js';
 import { parseTaskQuery, searchTasks, type TaskList } from './task-search.js';
-import type { FoldView } from './time-travel.js';
+import type { FoldView } from './read-models.js';
 
 export interface DashboardAt extends DashboardFigures {
   mode: SourceMode;

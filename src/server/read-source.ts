@@ -19,7 +19,8 @@ import { StoreEventLog } from '../store/store-log.js';
 import type { LogClock } from '../projections/queue-summary.js';
 import { ApiError } from './errors.js';
 import { storyView, type TaskStoryCache, type TaskStoryView } from './task-story-view.js';
-import { LogIndex, TaskNotFoundError, type FoldView, type ReadModels } from './time-travel.js';
+import type { FoldView, ReadModels } from './read-models.js';
+import { LogIndex, TaskNotFoundError } from './time-travel.js';
 
 export type SourceMode = 'live' | 'recorded';
 
@@ -49,6 +50,11 @@ export function instantUs(firstUs: number, seconds: number): number {
   return firstUs + Math.round(seconds * 1e6);
 }
 
+/** `?at=`'s text as seconds: a plain decimal (no exponent, no hex, no Infinity), else NaN. One definition for one node and a cluster (cluster-instant.ts). */
+export function secondsParam(raw: string): number {
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : NaN;
+}
+
 /**
  * `?at=SECONDS`: null when absent; µs in the log's clock. Not a number, or outside the log's span
  * (from its first event to its last, or to now for a live service): a 400 naming `at`.
@@ -56,7 +62,7 @@ export function instantUs(firstUs: number, seconds: number): number {
 export function parseAt(source: ReadSource, query: URLSearchParams): number | null {
   const raw = query.get('at');
   if (raw === null || raw === '') return null;
-  const seconds = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : NaN;
+  const seconds = secondsParam(raw);
   if (!Number.isFinite(seconds)) throw new ApiError('INVALID_FIELD', `at: "${raw.slice(0, 40)}" is not a number of seconds since the log's first event (e.g. at=12.5)`, 'at');
   const first = source.firstUs();
   if (Number.isNaN(first)) throw new ApiError('INVALID_FIELD', 'at: this log has no event yet, so no instant to show', 'at');

@@ -12,7 +12,7 @@ import type { QueueRuntime } from '../core/state.js';
 import type { FailureReasonKey } from '../projections/failure-reasons.js';
 import type { SeriesColumns } from '../projections/series-types.js';
 import { ApiError } from './errors.js';
-import type { FoldView } from './time-travel.js';
+import type { FoldView } from './read-models.js';
 
 export const ALL_QUEUES = '*';
 export const STREAM_INTERVAL_MIN_SECONDS = 0.5;

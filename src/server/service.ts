@@ -39,7 +39,7 @@ import { RequestGuard } from './security.js';
 import { listenError } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
 import { LiveSource } from './read-source.js';
-import { newReadModels, projectionsOf, type ReadModels } from './time-travel.js';
+import { newReadModels, projectionsOf, type ReadModels } from './read-models.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 

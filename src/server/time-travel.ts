@@ -37,17 +37,10 @@ import type { LogPosition, ReadOptions, Recovered } from '../log/log-reader.js';
 import { scanEventLog } from '../log/log-reader.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { readLogInParallel } from '../log/parallel-read.js';
-import { AttemptHistory } from '../projections/attempt-history.js';
-import { DispatchCounters } from '../projections/dispatch-counters.js';
-import { FailureReasons } from '../projections/failure-reasons.js';
 import { EventFold } from '../projections/fold.js';
-import { InsightProjection } from '../projections/insight.js';
-import type { Projection } from '../projections/projection.js';
-import { StatsCollector } from '../projections/stats.js';
 import { TaskStoryCollector, type TaskStory } from '../projections/task-story.js';
-import { TaskWaits } from '../projections/task-waits.js';
-import { TimelineMarkers } from '../projections/timeline-markers.js';
 import { FoldCopier, type FoldCopy } from './fold-copy.js';
+import { newReadModels, projectionsOf, type FoldView, type ReadModels } from './read-models.js';
 
 /** Events between two checkpoints: bounds the work of a move of the cursor. */
 export const CHECKPOINT_EVENTS = 65_536;
@@ -61,40 +54,6 @@ export const CHECKPOINT_EVENTS = 65_536;
 export const KEPT_LOG_EVENTS = 4_096;
 /** Restored instants kept, most recent first (a page asks for figures and tasks at the same instant). */
 const VIEWS_KEPT = 3;
-
-/** The read models of a fold, beside its state. */
-export interface ReadModels {
-  stats: StatsCollector;
-  insight: InsightProjection;
-  counters: DispatchCounters;
-  history: AttemptHistory;
-  waits: TaskWaits;
-  failures: FailureReasons;
-  markers: TimelineMarkers;
-}
-
-/** The world at one instant: the state and every read model, after `events` events. */
-export interface FoldView extends ReadModels {
-  state: EngineState;
-  /** Events applied. */
-  events: number;
-}
-
-export function newReadModels(): ReadModels {
-  return {
-    stats: new StatsCollector(),
-    insight: new InsightProjection(),
-    counters: new DispatchCounters(),
-    history: new AttemptHistory(),
-    waits: new TaskWaits(),
-    failures: new FailureReasons(),
-    markers: new TimelineMarkers(),
-  };
-}
-
-export function projectionsOf(m: ReadModels): Projection[] {
-  return [m.stats, m.insight, m.counters, m.history, m.waits, m.failures, m.markers];
-}
 
 interface Checkpoint {
   /** Events before it. */

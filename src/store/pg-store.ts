@@ -22,7 +22,8 @@ import { decodeEvent, encodeEvent } from '../log/codec.js';
 import type { LogHeader } from '../log/event-log.js';
 import { describePgError } from './pg-errors.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
-import { ROWS_PER_INSERT, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
+import { appendClaimedQuery, insertEvents } from './pg-append.js';
+import { SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
 import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type StoredSnapshot } from './store.js';
 
 export interface PgStoreOptions {
@@ -48,19 +49,7 @@ export interface PgStoreOptions {
 
 const MS = `* INTERVAL '1 millisecond'`;
 
-/** PgStore.appendClaimed's statement: $1–$4 one element per batch, $5–$7 one per event. */
-const APPEND_CLAIMED_SQL = `WITH batch AS (
-    SELECT * FROM unnest($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[]) AS b (stream, epoch, n, expected)
-  ), claimed AS (
-    UPDATE pushq_streams AS s SET next_position = s.next_position + batch.n FROM batch
-    WHERE s.stream = batch.stream AND s.epoch = batch.epoch AND (batch.expected IS NULL OR s.next_position = batch.expected)
-    RETURNING s.stream, s.epoch, s.next_position - batch.n AS start
-  ), inserted AS (
-    INSERT INTO pushq_events (stream, position, epoch, body)
-    SELECT e.stream, claimed.start + e.i, claimed.epoch, e.body
-    FROM unnest($5::TEXT[], $6::BIGINT[], $7::TEXT[]) AS e (stream, i, body) JOIN claimed ON claimed.stream = e.stream
-  )
-  SELECT stream, start FROM claimed`;
+
 
 export class PgStore implements EventStore {
   readonly displayUrl: string;
@@ -300,7 +289,7 @@ export class PgStore implements EventStore {
         }
         placed.push({ k, first: Number(moved.rows[0]!.start) - skip, skip });
       }
-      await this.insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
+      await insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
       for (const { k, first } of placed) results[k] = first;
       this.stats.appendTransactions++;
     }, what);
@@ -316,48 +305,8 @@ export class PgStore implements EventStore {
    * Portable: a data-modifying WITH and multi-array unnest run on CockroachDB and YugabyteDB too.
    */
   private async appendClaimed(batches: readonly { stream: string; epoch: number; at?: number }[], bodies: readonly (readonly string[])[], what: string): Promise<Map<string, number>> {
-    const eventStream: string[] = [];
-    const eventIndex: number[] = [];
-    const eventBody: string[] = [];
-    batches.forEach((b, k) => {
-      const events = bodies[k]!;
-      for (let i = 0; i < events.length; i++) {
-        eventStream.push(b.stream);
-        eventIndex.push(i);
-        eventBody.push(events[i]!);
-      }
-    });
-    const r = await this.q<{ stream: string; start: string }>(
-      {
-        name: 'pushq_append_claimed',
-        text: APPEND_CLAIMED_SQL,
-        values: [batches.map((b) => b.stream), batches.map((b) => b.epoch), bodies.map((e) => e.length), batches.map((b) => b.at ?? null), eventStream, eventIndex, eventBody],
-      },
-      undefined,
-      what,
-    );
+    const r = await this.q<{ stream: string; start: string }>(appendClaimedQuery(batches, bodies), undefined, what);
     return new Map(r.rows.map((row) => [row.stream, Number(row.start)]));
-  }
-
-  /** Inserts the placed batches' events (from `skip` on), as few statements as the parameter limit allows. */
-  private async insertEvents(c: pg.PoolClient, placed: readonly { stream: string; epoch: number; first: number; skip: number; bodies: readonly string[] }[]): Promise<void> {
-    let values: unknown[] = [];
-    let rows: string[] = [];
-    const send = async (): Promise<void> => {
-      if (rows.length === 0) return;
-      await c.query(`INSERT INTO pushq_events (stream, position, epoch, body) VALUES ${rows.join(', ')}`, values);
-      values = [];
-      rows = [];
-    };
-    for (const { stream, epoch, first, skip, bodies } of placed) {
-      for (let i = skip; i < bodies.length; i++) {
-        const p = rows.length * 4;
-        rows.push(`($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4})`);
-        values.push(stream, first + i, epoch, bodies[i]);
-        if (rows.length === ROWS_PER_INSERT) await send();
-      }
-    }
-    await send();
   }
 
   private fenced(stream: string, epoch: number): StoreError {

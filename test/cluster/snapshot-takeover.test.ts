@@ -10,7 +10,7 @@ import { OwnedQueue } from '../../src/cluster/owned-queue.js';
 import type { EngineEvent } from '../../src/core/events.js';
 import type { LogHeader } from '../../src/log/event-log.js';
 import { fold } from '../../src/projections/fold.js';
-import { newReadModels, projectionsOf } from '../../src/server/time-travel.js';
+import { newReadModels, projectionsOf } from '../../src/server/read-models.js';
 import { PgStore } from '../../src/store/pg-store.js';
 import { queueStream } from '../../src/store/store.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';

@@ -13,7 +13,7 @@ import { TaskState } from '../../src/core/task-machine.js';
 import type { LogHeader } from '../../src/log/event-log.js';
 import { fold } from '../../src/projections/fold.js';
 import { FOLD_SNAPSHOT_VERSION, SnapshotError, decodeFoldSnapshot, encodeFoldSnapshot, snapshotPosition } from '../../src/server/fold-snapshot.js';
-import { newReadModels, projectionsOf, type ReadModels } from '../../src/server/time-travel.js';
+import { newReadModels, projectionsOf, type ReadModels } from '../../src/server/read-models.js';
 import { PUSHQ_VERSION } from '../../src/version.js';
 import { dump } from '../helpers/fold-dump.js';
 import { richSimulation } from '../helpers/rich-sim.js';

@@ -18,7 +18,7 @@
 import { GroupCommitStore } from '../../cluster/group-commit.js';
 import type { VirtualDriver } from '../../engine/virtual-driver.js';
 import type { SnapshotWriter } from '../../server/stream-snapshots.js';
-import type { ReadModels } from '../../server/time-travel.js';
+import type { ReadModels } from '../../server/read-models.js';
 import type { PgStore } from '../../store/pg-store.js';
 import type { Lease } from '../../store/store.js';
 import type { Handover, Incarnation } from './checks.js';

@@ -27,7 +27,7 @@ import { encodeEvent } from '../../log/codec.js';
 import { replay, stateDigest } from '../../log/replay.js';
 import { fold } from '../../projections/fold.js';
 import { SnapshotWriter } from '../../server/stream-snapshots.js';
-import { projectionsOf } from '../../server/time-travel.js';
+import { projectionsOf } from '../../server/read-models.js';
 import { PgStore } from '../../store/pg-store.js';
 import { StoreEventLog } from '../../store/store-log.js';
 import type { Lease } from '../../store/store.js';

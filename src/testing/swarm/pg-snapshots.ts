@@ -21,7 +21,7 @@ import { stateDigest } from '../../log/replay.js';
 import { fold } from '../../projections/fold.js';
 import { encodeFoldSnapshot } from '../../server/fold-snapshot.js';
 import { readFromSnapshot } from '../../server/stream-snapshots.js';
-import { newReadModels, projectionsOf, type ReadModels } from '../../server/time-travel.js';
+import { newReadModels, projectionsOf, type ReadModels } from '../../server/read-models.js';
 import { SwarmCheckFailure } from './checks.js';
 import { HeldPosition, SNAPSHOT_PUT } from './pg-cut.js';
 import { crashNode, die } from './pg-faults.js';

@@ -216,6 +216,8 @@ class Origin {
   /** This dispatcher's requests handed to a shared pool (null when the pool is its own): what `destroy` aborts. */
   readonly live: Set<Attempt> | null;
   private idleWaiters: (() => void)[] = [];
+  /** Set by abortAll: the dispatcher is destroyed, nothing more goes to the (shared) pool. */
+  private closed = false;
 
   constructor(
     readonly pool: Pool,
@@ -224,6 +226,20 @@ class Origin {
     shared: boolean,
   ) {
     this.live = shared ? new Set() : null;
+  }
+
+  /**
+   * Ends every attempt of this dispatcher to the origin now, with `error` (its pool is shared and
+   * stays open): first those waiting for the window, never sent, so that the aborts of those in
+   * flight free no room for them; then those in flight. Nothing is submitted afterwards.
+   */
+  abortAll(error: Error): void {
+    this.closed = true;
+    const waiting = this.waiting.slice(this.head);
+    this.waiting.length = 0;
+    this.head = 0;
+    for (const attempt of waiting) attempt?.abort(error);
+    for (const attempt of [...(this.live ?? [])]) attempt.abort(error);
   }
 
   /** Resolves once none of this dispatcher's requests to the origin is in flight or waiting. */
@@ -264,7 +280,8 @@ class Origin {
       this.claimsOf[queueIndex] = claims - 1;
       this.claimed--;
     }
-    if (this.active + this.claimed < this.window) {
+    if (this.closed) attempt.abort(new Error('the dispatcher was shut down'));
+    else if (this.active + this.claimed < this.window) {
       if (attempt.submit()) this.active++;
     } else {
       this.waiting.push(attempt);
@@ -407,7 +424,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       if (shared === undefined) await connections.destroy();
       else {
         const error = new Error('the dispatcher was shut down');
-        for (const o of pools.values()) for (const attempt of [...o.live!]) attempt.abort(error);
+        for (const o of pools.values()) o.abortAll(error);
       }
     },
   };

@@ -201,6 +201,24 @@ describe('HTTP dispatcher', () => {
     }
   });
 
+  it('a dispatcher destroyed while sharing pools sends nothing more: its attempts waiting for the window end unsent, not after the shutdown', async () => {
+    const targets = { default: { scaling: 'automatic' as const, url: worker.url } };
+    const pools = new OriginPools(1); // a window of 2
+    const d = createHttpDispatcher({ targets, pools });
+    try {
+      const sends = [0, 1, 2].map((i) => d.send(attempt({ url: `/queued/forced-${i}`, forced: true })));
+      await worker.waitFor((r) => r.filter((x) => x.url.startsWith('/queued/forced-')).length >= 1, 5_000, 'the first forced request');
+      await d.destroy();
+      const outcomes = await Promise.all(sends);
+      expect(outcomes.every((o) => o.status === null && o.reason === 'connection')).toBe(true);
+      // Long enough for a request sent at the shutdown to arrive and end.
+      await new Promise((r) => setTimeout(r, 700));
+      expect(worker.forUrl('/queued/forced-').map((r) => r.url)).toEqual(['/queued/forced-0']);
+    } finally {
+      await pools.destroy();
+    }
+  });
+
   it('resolves version.service to the service, unknown services to default', () => {
     const targets = { default: { scaling: 'automatic' as const, url: 'http://127.0.0.1:1/base/' }, api: { scaling: 'automatic' as const, url: 'http://127.0.0.1:2' } };
     expect(resolveTarget(targets, 'v2.api')).toEqual({ origin: 'http://127.0.0.1:2', basePath: '' });

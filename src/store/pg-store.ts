@@ -210,8 +210,10 @@ export class PgStore implements EventStore {
       // Encoded (and validated) before the transaction: a bad event is a bug, not a store failure.
       encoded.push(b.events.map((e) => encodeEvent(e, header.version)));
     }
-    // Streams' rows are locked in one order (by name; a stable sort keeps a stream's batches in
-    // their order), so two appends never wait on each other in a cycle (no deadlock between nodes).
+    // Batches in stream order (a stable sort keeps a stream's batches in their order). Batches judged
+    // alone lock their streams' rows in that order; the one statement's join may lock them in any
+    // order, so two appends over the same streams (only while queues move between owners) may
+    // deadlock: PostgreSQL aborts one (40P01) and it is run again (pg-retry.ts).
     const order = batches.map((_, k) => k).sort((x, y) => (batches[x]!.stream < batches[y]!.stream ? -1 : batches[x]!.stream > batches[y]!.stream ? 1 : 0));
     const what = `append to ${[...new Set(batches.map((b) => b.stream))].join(', ')}`;
     const results: (number | StoreError)[] = new Array<number | StoreError>(batches.length);
@@ -220,8 +222,10 @@ export class PgStore implements EventStore {
     // one batch in the group (a cluster node's group commit: each queue's log sends one append at
     // a time; a single append): a stream's later batch must claim after its earlier one.
     let rest = order;
+    let someCommitted = false;
     if (new Set(batches.map((b) => b.stream)).size === batches.length) {
       const claimed = await this.appendClaimed(order.map((k) => batches[k]!), order.map((k) => encoded[k]!), what);
+      someCommitted = claimed.size > 0;
       rest = [];
       for (const k of order) {
         const start = claimed.get(batches[k]!.stream);
@@ -230,19 +234,18 @@ export class PgStore implements EventStore {
         else if (batches[k]!.at === undefined) results[k] = this.fenced(batches[k]!.stream, batches[k]!.epoch);
         else rest.push(k);
       }
-      this.stats.appendTransactions++;
+      if (someCommitted) this.stats.appendTransactions++;
     }
     // A batch refused there (a newer epoch; a stream that does not end where its writer expects,
     // maybe because an earlier try of the batch committed unanswered) is judged alone, in a
     // transaction: claimed again it is refused the same way, and told apart below.
-    if (rest.length > 0) await this.judgeAlone(rest, batches, encoded, results, rest.length < batches.length ? `${what} (the batches refused at first)` : what);
+    if (rest.length > 0) await this.judgeAlone(rest, batches, encoded, results, someCommitted, rest.length < batches.length ? `${what} (the batches refused at first)` : what);
     for (let k = 0; k < batches.length; k++) if (typeof results[k] === 'number') this.stats.appendedEvents += encoded[k]!.length;
     return results;
   }
 
   /** appendMany's batches `rest`, each claimed alone in one transaction and, when refused, told why (results[k]). */
-  private async judgeAlone(rest: readonly number[], batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[], encoded: readonly string[][], results: (number | StoreError)[], what: string): Promise<void> {
-    const someCommitted = rest.length < batches.length;
+  private async judgeAlone(rest: readonly number[], batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[], encoded: readonly string[][], results: (number | StoreError)[], someCommitted: boolean, what: string): Promise<void> {
     try {
       await this.judgeAloneTx(rest, batches, encoded, results, what);
     } catch (err) {
@@ -291,8 +294,9 @@ export class PgStore implements EventStore {
       }
       await insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
       for (const { k, first } of placed) results[k] = first;
-      this.stats.appendTransactions++;
     }, what);
+    // Counted once committed (a conflict's rolled-back attempts are not), and only when it wrote.
+    if (rest.some((k) => typeof results[k] === 'number')) this.stats.appendTransactions++;
   }
 
   /**
@@ -301,7 +305,7 @@ export class PgStore implements EventStore {
    * fence (and the expected end, if given) holds, and only those batches' events go in, numbered
    * from where their claim starts. Returns where each claimed stream's batch starts; a stream
    * missing from it wrote nothing. Arrays, not a statement built per group: its text is the same
-   * every time, so each connection prepares it once. Rows locked in stream order (the order given).
+   * every time, so each connection prepares it once. (Its join may lock the rows in any order: see appendMany.)
    * Portable: a data-modifying WITH and multi-array unnest run on CockroachDB and YugabyteDB too.
    */
   private async appendClaimed(batches: readonly { stream: string; epoch: number; at?: number }[], bodies: readonly (readonly string[])[], what: string): Promise<Map<string, number>> {

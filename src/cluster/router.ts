@@ -74,6 +74,8 @@ export class Router {
     private readonly server: Server,
     readonly table: RouterTable,
     readonly url: string,
+    /** The port it listens on (every forward names the session cookie after it). */
+    readonly port: number,
     /** How long a forwarded call may wait for the owner's answer: past a lease, the owner has lost the queue anyway. */
     private readonly forwardTimeoutMs: number,
   ) {}
@@ -89,16 +91,9 @@ export class Router {
       });
     });
     const a = server.address() as AddressInfo;
-    router = new Router(server, table, `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, forwardTimeoutMs);
+    router = new Router(server, table, `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, a.port, forwardTimeoutMs);
     return router;
   }
-
-  /** The port this router listens on (read once: `server.address()` is a system call, and every forward needs it for a session cookie). */
-  get port(): number {
-    this.listenPort ??= (this.server.address() as AddressInfo).port;
-    return this.listenPort;
-  }
-  private listenPort: number | undefined;
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {

@@ -343,9 +343,9 @@ function isHttpUrl(target: string): boolean {
 
 export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispatcher {
   const pools = new Map<string, Origin>();
-  const shared = options.pools;
-  const connections = new OriginPools(shared?.connections ?? options.connections ?? CONNECTIONS_PER_ORIGIN);
-  const poolsOf = shared ?? connections;
+  // Its own pools unless given shared ones: then it closes only what is its own (its requests).
+  const shared = options.pools !== undefined;
+  const poolsOf = options.pools ?? new OriginPools(options.connections ?? CONNECTIONS_PER_ORIGIN);
   /** Target name → its base path and its origin's pool, resolved once (null: no URL for it). */
   const routes = new Map<string, { basePath: string; origin: Origin } | null>();
   const deadlines = new Deadlines();
@@ -353,7 +353,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   const poolFor = (origin: string): Origin => {
     let o = pools.get(origin);
     if (o === undefined) {
-      o = new Origin(poolsOf.get(origin), poolsOf.connections * 2, room, shared !== undefined);
+      o = new Origin(poolsOf.get(origin), poolsOf.connections * 2, room, shared);
       pools.set(origin, o);
     }
     return o;
@@ -414,14 +414,14 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve, tokens), req.queueIndex, req.forced));
     },
     async close(): Promise<void> {
-      if (shared === undefined) await connections.close();
+      if (!shared) await poolsOf.close();
       else await Promise.all([...pools.values()].map((o) => o.idle()));
       deadlines.close();
     },
     async destroy(): Promise<void> {
       // Deadline timers first: they would otherwise keep the process alive for up to 24 h.
       deadlines.close();
-      if (shared === undefined) await connections.destroy();
+      if (!shared) await poolsOf.destroy();
       else {
         const error = new Error('the dispatcher was shut down');
         for (const o of pools.values()) o.abortAll(error);

@@ -24,18 +24,17 @@ export interface ReplayServerOptions {
 }
 
 export class ReplayServer {
-  /** When a request last came in or was answered (performance.now(), ms): work in the background yields to the page. */
-  lastActivityMs = -Infinity;
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
     readonly port: number,
+    /** When a request last came in or was answered (performance.now(), ms): work in the background yields to the page. */
+    private readonly activity: { lastMs: number },
   ) {}
 
   /** Whether a request came in or was answered within the last `ms` milliseconds. */
   activeWithin(ms: number): boolean {
-    return performance.now() - this.lastActivityMs < ms;
+    return performance.now() - this.activity.lastMs < ms;
   }
 
   static async start(source: ReadSource, options: ReplayServerOptions = {}): Promise<ReplayServer> {
@@ -49,10 +48,11 @@ export class ReplayServer {
       }
       throw err;
     }
-    const activity = { replay: null as ReplayServer | null };
+    // Listening counts as activity: a page opened as soon as the URL is out comes first.
+    const activity = { lastMs: performance.now() };
     const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
       const seen = (): void => {
-        if (activity.replay !== null) activity.replay.lastActivityMs = performance.now();
+        activity.lastMs = performance.now();
       };
       seen();
       res.once('finish', seen);
@@ -68,10 +68,8 @@ export class ReplayServer {
     });
     const addr = server.address() as AddressInfo;
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    activity.replay = new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port);
-    // Listening counts as activity: a page opened as soon as the URL is out comes first.
-    activity.replay.lastActivityMs = performance.now();
-    return activity.replay;
+    activity.lastMs = performance.now();
+    return new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port, activity);
   }
 
   /** Stops listening and ends every connection (open event streams too). */

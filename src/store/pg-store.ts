@@ -49,7 +49,8 @@ export interface PgStoreOptions {
 
 const MS = `* INTERVAL '1 millisecond'`;
 
-
+/** One stream's batch of an append: its writer's epoch and, when the writer knows it, where the stream ends (`at`). */
+type AppendBatch = { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number };
 
 export class PgStore implements EventStore {
   readonly displayUrl: string;
@@ -202,7 +203,7 @@ export class PgStore implements EventStore {
    * statement's stay committed (each batch's fate is its own, as with fencing).
    * Results are in the order of `batches`: each batch's first position, or its refusal.
    */
-  async appendMany(batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[]): Promise<(number | StoreError)[]> {
+  async appendMany(batches: readonly AppendBatch[]): Promise<(number | StoreError)[]> {
     const encoded: string[][] = [];
     for (const b of batches) {
       const header = await this.header(b.stream);
@@ -244,57 +245,57 @@ export class PgStore implements EventStore {
     return results;
   }
 
-  /** appendMany's batches `rest`, each claimed alone in one transaction and, when refused, told why (results[k]). */
-  private async judgeAlone(rest: readonly number[], batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[], encoded: readonly string[][], results: (number | StoreError)[], someCommitted: boolean, what: string): Promise<void> {
+  /**
+   * appendMany's batches `rest`, each claimed alone, in one transaction, and when refused told why
+   * (results[k]). Its failure is thrown only when nothing of appendMany is committed yet
+   * (`someCommitted` false); otherwise each of these batches gets it in its place.
+   */
+  private async judgeAlone(rest: readonly number[], batches: readonly AppendBatch[], encoded: readonly string[][], results: (number | StoreError)[], someCommitted: boolean, what: string): Promise<void> {
     try {
-      await this.judgeAloneTx(rest, batches, encoded, results, what);
+      await this.tx(async (c) => {
+        /** Where each batch's events go: its first position, and how many leading events are already there. */
+        const placed: { k: number; first: number; skip: number }[] = [];
+        for (const k of rest) {
+          const { stream, epoch, at } = batches[k]!;
+          const bodies = encoded[k]!;
+          // The fence: zero rows means a newer epoch owns the stream (or, given `at`, that the stream
+          // does not end there: told apart below). Not an error to the transaction, so the other
+          // streams' batches still go in; this one writes nothing.
+          const claim = (n: number, expected: number | undefined): Promise<pg.QueryResult<{ start: string }>> =>
+            c.query<{ start: string }>(
+              'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING next_position - $3 AS start',
+              [stream, epoch, n, expected ?? null],
+            );
+          let moved = await claim(bodies.length, at);
+          // Leading events of the batch already in the stream (an earlier try's, committed unanswered).
+          let skip = 0;
+          if (moved.rowCount !== 1) {
+            const there = at === undefined ? this.fenced(stream, epoch) : await this.alreadyThere(c, stream, epoch, at, bodies);
+            if (there instanceof StoreError) {
+              results[k] = there;
+              continue;
+            }
+            skip = there;
+            if (skip === bodies.length) {
+              results[k] = at as number;
+              continue;
+            }
+            moved = await claim(bodies.length - skip, (at as number) + skip);
+            if (moved.rowCount !== 1) {
+              results[k] = this.fenced(stream, epoch); // an acquire came in between: no longer this epoch's
+              continue;
+            }
+          }
+          placed.push({ k, first: Number(moved.rows[0]!.start) - skip, skip });
+        }
+        await insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
+        for (const { k, first } of placed) results[k] = first;
+      }, what);
     } catch (err) {
-      // Thrown only when nothing of appendMany is committed yet; otherwise each of these gets it.
       if (!someCommitted) throw err;
       for (const k of rest) results[k] = err instanceof StoreError ? err : new StoreError('STORE_FAILED', String(err));
+      return;
     }
-  }
-
-  private async judgeAloneTx(rest: readonly number[], batches: readonly { stream: string; epoch: number; events: readonly EngineEvent[]; at?: number }[], encoded: readonly string[][], results: (number | StoreError)[], what: string): Promise<void> {
-    await this.tx(async (c) => {
-      /** Where each batch's events go: its first position, and how many leading events are already there. */
-      const placed: { k: number; first: number; skip: number }[] = [];
-      for (const k of rest) {
-        const { stream, epoch, at } = batches[k]!;
-        const bodies = encoded[k]!;
-        // The fence: zero rows means a newer epoch owns the stream (or, given `at`, that the stream
-        // does not end there: told apart below). Not an error to the transaction, so the other
-        // streams' batches still go in; this one writes nothing.
-        const claim = (n: number, expected: number | undefined): Promise<pg.QueryResult<{ start: string }>> =>
-          c.query<{ start: string }>(
-            'UPDATE pushq_streams SET next_position = next_position + $3 WHERE stream = $1 AND epoch = $2 AND ($4::BIGINT IS NULL OR next_position = $4) RETURNING next_position - $3 AS start',
-            [stream, epoch, n, expected ?? null],
-          );
-        let moved = await claim(bodies.length, at);
-        // Leading events of the batch already in the stream (an earlier try's, committed unanswered).
-        let skip = 0;
-        if (moved.rowCount !== 1) {
-          const there = at === undefined ? this.fenced(stream, epoch) : await this.alreadyThere(c, stream, epoch, at, bodies);
-          if (there instanceof StoreError) {
-            results[k] = there;
-            continue;
-          }
-          skip = there;
-          if (skip === bodies.length) {
-            results[k] = at as number;
-            continue;
-          }
-          moved = await claim(bodies.length - skip, (at as number) + skip);
-          if (moved.rowCount !== 1) {
-            results[k] = this.fenced(stream, epoch); // an acquire came in between: no longer this epoch's
-            continue;
-          }
-        }
-        placed.push({ k, first: Number(moved.rows[0]!.start) - skip, skip });
-      }
-      await insertEvents(c, placed.map(({ k, first, skip }) => ({ stream: batches[k]!.stream, epoch: batches[k]!.epoch, first, skip, bodies: encoded[k]! })));
-      for (const { k, first } of placed) results[k] = first;
-    }, what);
     // Counted once committed (a conflict's rolled-back attempts are not), and only when it wrote.
     if (rest.some((k) => typeof results[k] === 'number')) this.stats.appendTransactions++;
   }
@@ -334,7 +335,6 @@ export class PgStore implements EventStore {
     }
     return new StoreError('STORE_FAILED', `${this.displayUrl}: stream ${stream} ends at position ${end}, not at ${at} where its writer expects, and does not hold the batch from there: nothing written`);
   }
-
 
   async read(stream: string, position = 0): Promise<EngineEvent[]> {
     const header = await this.header(stream);

@@ -36,7 +36,7 @@ import { backoffDelayUs, shouldRetry } from './retry-policy.js';
 import { generatedTaskName } from './names.js';
 import { taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
 import { TaskState, isFinal } from './task-machine.js';
-import { TASK_LIMITS, checkTaskSpec, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
+import { TASK_LIMITS, checkTaskSpec, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
 import { US_PER_SECOND, type Micros } from './time.js';
 import { hasTokenAt, nextTokenAt } from './token-bucket.js';
 
@@ -80,10 +80,15 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
   const events: TaskAdded[] = [];
   let bytes = 0;
   let nextId = state.tasks.count;
+  // A workload's batch repeats one spec object; checking is pure, so its first check answers for all.
+  let checkedSpec: TaskSpec | undefined;
+  let checked: CheckedTask | undefined;
   for (let i = 0; i < specs.length; i++) {
     const index = specs.length > 1 ? i : undefined;
     const spec = specs[i] as TaskSpec;
-    const task = checkTaskSpec(spec, now, flavour, index);
+    const task = spec === checkedSpec ? (checked as CheckedTask) : checkTaskSpec(spec, now, flavour, index);
+    checkedSpec = spec;
+    checked = task;
     const q = requireQueue(state, task.queue);
     if (!q.isPush) throw new InvalidQueueModeError(q.name);
     let name = task.options?.name;

@@ -76,8 +76,10 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
   if (specs.length > TASK_LIMITS.batch_tasks_max) {
     throw new PushqError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${specs.length}`, { field: 'tasks' });
   }
-  const batchNames = new Map<string, number>();
-  const events: TaskAdded[] = [];
+  // Names chosen in this batch, `queue/name` → index; made at the first name (most batches have none).
+  let batchNames = null as Map<string, number> | null;
+  // Sized up front (one event per spec, or a throw): a push onto [] would reserve 16 slots.
+  const events = new Array<TaskAdded>(specs.length);
   let bytes = 0;
   let nextId = state.tasks.count;
   // A workload's batch repeats one spec object; checking is pure, so its first check answers for all.
@@ -94,6 +96,7 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     let name = task.options?.name;
     if (name !== undefined) {
       const key = `${q.index}/${name}`;
+      batchNames ??= new Map();
       if (batchNames.has(key)) {
         throw new PushqError('DUPLICATE_TASK_NAME', `task name "${name}" appears twice in one batch (tasks ${batchNames.get(key)} and ${i})`, { field: 'name', index: i, task: name, queue: q.name });
       }
@@ -104,13 +107,13 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
         const reusableAt = tombstoneEnds(state, holder);
         if (reusableAt > now) throw new TombstonedTaskError(name, q.name, reusableAt, index);
       }
-    } else if (q.names.size > 0 || batchNames.size > 0) {
+    } else if (q.names.size > 0 || batchNames !== null) {
       // A generated name must not collide with a name somebody chose (only possible when
       // somebody chose names: the common unnamed case builds no string here).
       const generated = generatedTaskName(nextId);
-      if (q.names.has(generated) || batchNames.has(`${q.index}/${generated}`)) {
+      if (q.names.has(generated) || batchNames?.has(`${q.index}/${generated}`) === true) {
         let k = 1;
-        while (q.names.has(`${generated}-${k}`) || batchNames.has(`${q.index}/${generated}-${k}`)) k++;
+        while (q.names.has(`${generated}-${k}`) || batchNames?.has(`${q.index}/${generated}-${k}`) === true) k++;
         name = `${generated}-${k}`;
       }
     }
@@ -119,7 +122,7 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     const options = name === task.options?.name ? task.options : { name, ...task.options };
     const e: TaskAdded = { type: 'TaskAdded', t: now, id: nextId++, queue: q.name, eta: task.eta, size: task.size };
     if (options !== undefined) e.options = options;
-    events.push(e);
+    events[i] = e;
   }
   const limit = state.config?.total_storage_limit_bytes ?? null;
   const inUse = state.storageBytes + storedElsewhereBytes;

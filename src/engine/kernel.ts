@@ -25,7 +25,7 @@
  */
 import type { AttemptRequest } from '../core/attempt.js';
 import { copyAttemptRequest, StateAttemptRequest } from '../core/attempt.js';
-import { assert } from '../core/assert.js';
+import { assert, fail } from '../core/assert.js';
 import { nextDispatchTime, type AttemptOutcome } from '../core/decide.js';
 import { EffectKind, Effects } from '../core/effects.js';
 import type { AttemptDispatched, EngineEvent, EngineSettings, TaskAdded } from '../core/events.js';
@@ -250,7 +250,7 @@ export class Kernel {
 
   /** Schedules `fn` at virtual/wall time `at` (≥ now), in timer order. */
   at(at: Micros, fn: (kernel: Kernel) => void): void {
-    assert(at >= this.now, `cannot schedule in the past (${at} < ${this.now})`);
+    if (!(at >= this.now)) fail(`cannot schedule in the past (${at} < ${this.now})`);
     let slot = this.freeCallbackSlots.pop();
     if (slot === undefined) slot = this.callbacks.push(fn) - 1;
     else this.callbacks[slot] = fn;

@@ -45,46 +45,70 @@ export class SeriesTooLongError extends Error {
   }
 }
 
+/**
+ * One queue's closed rows, column by column, in typed arrays with room to spare: pushing a row
+ * allocates nothing, and halving (automatic resolution) works in place. Plain arrays cost a
+ * reallocation of every column each time they grew back after a halving shrank them (~10% of a
+ * run's garbage). `tokens` holds NaN where the row has none (a queue without a bucket).
+ */
 export class QueueColumns {
-  readonly t: number[] = [];
-  readonly counts: number[][] = SERIES_COUNT_FIELDS.map(() => []);
-  readonly ready: number[] = [];
-  readonly delayed: number[] = [];
-  readonly backoff: number[] = [];
-  readonly inFlight: number[] = [];
-  readonly tokens: (number | null)[] = [];
+  /** Rows closed. */
+  length = 0;
+  t = new Float64Array(64);
+  counts: Float64Array<ArrayBuffer>[] = SERIES_COUNT_FIELDS.map(() => new Float64Array(64));
+  ready = new Float64Array(64);
+  delayed = new Float64Array(64);
+  backoff = new Float64Array(64);
+  inFlight = new Float64Array(64);
+  tokens = new Float64Array(64);
   /** Counts of the interval now open. */
   readonly open = new Float64Array(COUNTS);
 
   push(t: number, g: Gauges): void {
-    this.t.push(t);
+    if (this.length === this.t.length) this.grow();
+    const i = this.length++;
+    this.t[i] = t;
     for (let c = 0; c < COUNTS; c++) {
-      (this.counts[c] as number[]).push(this.open[c] as number);
+      (this.counts[c] as Float64Array)[i] = this.open[c] as number;
       this.open[c] = 0;
     }
-    this.ready.push(g.ready);
-    this.delayed.push(g.delayed);
-    this.backoff.push(g.backoff);
-    this.inFlight.push(g.inFlight);
-    this.tokens.push(g.tokens);
+    this.ready[i] = g.ready;
+    this.delayed[i] = g.delayed;
+    this.backoff[i] = g.backoff;
+    this.inFlight[i] = g.inFlight;
+    this.tokens[i] = g.tokens ?? NaN;
   }
 
   /** Merges rows pairwise (Δ doubles); an odd last row goes back into the open interval. */
   halve(): void {
-    const n = this.t.length;
+    const n = this.length;
     const keep = n >> 1;
     if (n % 2 === 1) {
-      for (let c = 0; c < COUNTS; c++) this.open[c] = (this.open[c] as number) + ((this.counts[c] as number[])[n - 1] as number);
+      for (let c = 0; c < COUNTS; c++) this.open[c] = (this.open[c] as number) + ((this.counts[c] as Float64Array)[n - 1] as number);
     }
-    for (let i = 0; i < keep; i++) {
-      const a = 2 * i;
-      const b = a + 1;
-      this.t[i] = this.t[b] as number;
-      for (const col of this.counts) col[i] = (col[a] as number) + (col[b] as number);
-      for (const col of [this.ready, this.delayed, this.backoff, this.inFlight]) col[i] = col[b] as number;
-      this.tokens[i] = this.tokens[b] as number | null;
+    for (const col of this.counts) {
+      for (let i = 0; i < keep; i++) col[i] = (col[2 * i] as number) + (col[2 * i + 1] as number);
     }
-    for (const col of [this.t, ...this.counts, this.ready, this.delayed, this.backoff, this.inFlight, this.tokens]) col.length = keep;
+    // Times and gauges are those at the end of the merged pair: its second row's.
+    for (const col of [this.t, this.ready, this.delayed, this.backoff, this.inFlight, this.tokens]) {
+      for (let i = 0; i < keep; i++) col[i] = col[2 * i + 1] as number;
+    }
+    this.length = keep;
+  }
+
+  private grow(): void {
+    const bigger = (a: Float64Array): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.t = bigger(this.t);
+    this.counts = this.counts.map(bigger);
+    this.ready = bigger(this.ready);
+    this.delayed = bigger(this.delayed);
+    this.backoff = bigger(this.backoff);
+    this.inFlight = bigger(this.inFlight);
+    this.tokens = bigger(this.tokens);
   }
 }
 
@@ -189,19 +213,21 @@ export class SeriesRecorder {
 
 /** The rows with their times as seconds since the run's start (a wall-clock log's first event, not the epoch). */
 function toColumns(q: QueueColumns, startUs: Micros): SeriesColumns {
+  const n = q.length;
   const c = q.counts;
+  const list = (col: Float64Array): number[] => Array.from(col.subarray(0, n));
   return {
-    t_seconds: q.t.map((t) => (t - startUs) / 1e6),
-    added: [...(c[Count.Added] as number[])],
-    dispatched: [...(c[Count.Dispatched] as number[])],
-    succeeded: [...(c[Count.Succeeded] as number[])],
-    failed_attempts: [...(c[Count.FailedAttempts] as number[])],
-    gave_up: [...(c[Count.GaveUp] as number[])],
-    ready: [...q.ready],
-    delayed: [...q.delayed],
-    backoff: [...q.backoff],
-    in_flight: [...q.inFlight],
-    tokens: [...q.tokens],
+    t_seconds: Array.from(q.t.subarray(0, n), (t) => (t - startUs) / 1e6),
+    added: list(c[Count.Added] as Float64Array),
+    dispatched: list(c[Count.Dispatched] as Float64Array),
+    succeeded: list(c[Count.Succeeded] as Float64Array),
+    failed_attempts: list(c[Count.FailedAttempts] as Float64Array),
+    gave_up: list(c[Count.GaveUp] as Float64Array),
+    ready: list(q.ready),
+    delayed: list(q.delayed),
+    backoff: list(q.backoff),
+    in_flight: list(q.inFlight),
+    tokens: Array.from(q.tokens.subarray(0, n), (v) => (Number.isNaN(v) ? null : v)),
   };
 }
 

@@ -197,9 +197,12 @@ export class Simulation {
       gaps !== null ? previous + Math.round(-meanGapUs * Math.log(1 - gaps.next())) : startUs + Math.round(i * meanGapUs);
     const arrive = (k: Kernel): void => {
       const at = k.now;
-      const batch: TaskSpec[] = [];
-      let next = at;
-      // Every arrival due at this same microsecond goes in one batch (at most 100).
+      if (made === w.count) return arrived(k); // a workload of 0 tasks
+      // Every arrival due at this same microsecond goes in one batch (at most 100). Usually
+      // there is one: the literal makes a one-element array (`[]` then push reserves 17).
+      const batch: TaskSpec[] = [specFor(made)];
+      made++;
+      let next = made < w.count ? arrivalAt(made, at) : Infinity;
       while (made < w.count && next === at && batch.length < 100) {
         batch.push(specFor(made));
         made++;
@@ -218,12 +221,14 @@ export class Simulation {
    * its tasks are added one by one, and only those refused are counted.
    */
   private addArrivals(k: Kernel, batch: TaskSpec[]): void {
-    if (batch.length > 1) {
-      try {
-        k.addTasks(batch);
+    try {
+      k.addTasks(batch);
+      return;
+    } catch (err) {
+      if (!isWorkloadRefusal(err)) throw err;
+      if (batch.length === 1) {
+        this.countRefusal(batch[0] as TaskSpec, err);
         return;
-      } catch (err) {
-        if (!isWorkloadRefusal(err)) throw err;
       }
     }
     for (const spec of batch) {
@@ -231,11 +236,15 @@ export class Simulation {
         k.addTasks([spec]);
       } catch (err) {
         if (!isWorkloadRefusal(err)) throw err;
-        const queue = spec.queue ?? 'default';
-        const counts = (this.refusedAdds[queue] ??= {});
-        counts[err.code] = (counts[err.code] ?? 0) + 1;
+        this.countRefusal(spec, err);
       }
     }
+  }
+
+  private countRefusal(spec: TaskSpec, err: PushqError): void {
+    const queue = spec.queue ?? 'default';
+    const counts = (this.refusedAdds[queue] ??= {});
+    counts[err.code] = (counts[err.code] ?? 0) + 1;
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * Builds src → dist once per test run, so tests can run the real CLI (`node bin/pushq.js`).
+ * Builds src → dist (and the CLI's bundle) once per test run, so tests can run the real CLI (`node bin/pushq.js`).
  *
  * Type errors do not stop the run here: tsc still emits, and CI type-checks separately
  * (`npx tsc --noEmit`). A build that emitted nothing does stop it.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI_ENTRY = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI_ENTRY = join(ROOT, 'dist', 'bundle', 'main.js');
 
 export default async function setup(): Promise<void> {
   const started = Date.now();
@@ -20,6 +20,8 @@ export default async function setup(): Promise<void> {
     const output = (error as { stdout?: string }).stdout ?? String(error);
     process.stderr.write(`test/global-setup: tsc reported errors (tests run on what it emitted):\n${output}\n`);
   }
+  // bin/pushq.js runs the bundle (scripts/bundle-cli.mjs says why).
+  await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs')], { cwd: ROOT });
   let built: number;
   try {
     built = statSync(CLI_ENTRY).mtimeMs;

@@ -4,7 +4,7 @@
  * outcome). The drivers carry requests to a modelled worker or over HTTP; the core never sends.
  */
 import type { AttemptDispatched, FailureReason } from './events.js';
-import { attemptDeadline } from './handler-deadline.js';
+import { attemptDeadline, ScalingDeadlineMemo } from './handler-deadline.js';
 import { retryReasonText, type RetryReasonCode } from './retry-reason.js';
 import { taskName, type EngineState, type QueueRuntime } from './state.js';
 import type { HttpMethod, TaskMeta } from './task-table.js';
@@ -103,6 +103,7 @@ export class StateAttemptRequest implements AttemptRequest {
   private cachedName: string | undefined = undefined;
   private reasonCode: RetryReasonCode = 0;
   private failedStatus = 0;
+  private readonly scalingDeadlines = new ScalingDeadlineMemo();
 
   constructor(private readonly state: EngineState) {}
 
@@ -130,7 +131,7 @@ export class StateAttemptRequest implements AttemptRequest {
     this.previousStatus = lastStatus === 0 ? null : lastStatus;
     this.etaUs = tasks.eta[id] as number;
     this.dispatchedAt = e.t;
-    this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs, this.httpTarget);
+    this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs, this.httpTarget, this.scalingDeadlines);
     this.forced = e.forced === true;
     this.cachedName = undefined;
     this.reasonCode = tasks.retryReason[id] as RetryReasonCode;

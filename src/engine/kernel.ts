@@ -270,14 +270,21 @@ export class Kernel {
 
   /** Fires every timer due at or before `until`, in (time, seq) order, each its own step; then now = until. */
   advanceTo(until: Micros): void {
-    const timers = this.timers;
-    while (timers.size > 0 && timers.peekAt() <= until) {
-      timers.pop();
-      if (timers.poppedAt > this.now) this.now = timers.poppedAt;
-      this.fire(timers.poppedKind, timers.poppedArg, timers.poppedStatus, timers.poppedLatency);
-      this.commit();
-    }
+    for (let next = this.timers.peekAt(); next !== Infinity && next <= until; next = this.timers.peekAt()) this.fireNext();
     if (until > this.now && until !== Infinity) this.now = until;
+  }
+
+  /**
+   * Fires the earliest timer (there must be one: nextTimerAt() < Infinity) as its own step and
+   * commits it; now moves to its time. A runner that checks its own limit between timers calls
+   * this rather than advanceTo(nextTimerAt()) per timer, which looked the next timer up three times.
+   */
+  fireNext(): void {
+    const timers = this.timers;
+    timers.pop();
+    if (timers.poppedAt > this.now) this.now = timers.poppedAt;
+    this.fire(timers.poppedKind, timers.poppedArg, timers.poppedStatus, timers.poppedLatency);
+    this.commit();
   }
 
   /** Runs until no timer is left (every task settled, or waiting on a paused queue), or `limit`. */

@@ -72,8 +72,8 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   // Time by time rather than advanceTo(limit), which would move the clock to the limit even
   // when the run goes idle long before it. Same timers, same order.
   const limit = (): Micros => (scenario.untilUs !== null ? scenario.untilUs : simulation.arrivalsEndUs + RUN_LIMIT_US);
-  for (let next = kernel.nextTimerAt(); next <= limit(); next = kernel.nextTimerAt()) {
-    kernel.advanceTo(next);
+  for (let next = kernel.nextTimerAt(); next !== Infinity && next <= limit(); next = kernel.nextTimerAt()) {
+    kernel.fireNext();
     if (onProgress !== undefined && ++timers % PROGRESS_EVERY_TIMERS === 0) onProgress(simulation);
   }
   // A run to `until` ends there, whether or not anything happens at that instant.

@@ -54,19 +54,22 @@ export class QueueAccumulator {
     if (Number.isNaN(this.firstDispatch)) this.firstDispatch = t;
     this.lastDispatch = t;
     const w = this.window;
+    // The ring's length is a power of two: `& mask` wraps, without a division per dispatch.
+    const mask = w.length - 1;
     while (this.count > 0 && (w[this.head] as number) <= t - US_PER_SECOND) {
-      this.head = (this.head + 1) % w.length;
+      this.head = (this.head + 1) & mask;
       this.count--;
     }
     if (this.count === w.length) this.growWindow();
-    this.window[(this.head + this.count) % this.window.length] = t;
+    this.window[(this.head + this.count) & (this.window.length - 1)] = t;
     this.count++;
     if (this.count > this.maxIn1s) this.maxIn1s = this.count;
   }
 
   private growWindow(): void {
-    const bigger = new Float64Array(this.window.length * 2);
-    for (let i = 0; i < this.count; i++) bigger[i] = this.window[(this.head + i) % this.window.length] as number;
+    const old = this.window;
+    const bigger = new Float64Array(old.length * 2);
+    for (let i = 0; i < this.count; i++) bigger[i] = old[(this.head + i) & (old.length - 1)] as number;
     this.window = bigger;
     this.head = 0;
   }

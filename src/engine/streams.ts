@@ -43,13 +43,12 @@ const TWO_POW_53 = 9007199254740992;
 
 /**
  * Philox4x32-10 of counter (c0, c1, c2, c3) and key (k0, k1), all unsigned 32-bit, into `out`.
- * The high half of a 32×32-bit product is exact in doubles when one factor is split in 16-bit
- * halves: each partial product stays below 2^49.
  *
- * The words travel as signed int32 (`| 0`) and are made unsigned only to multiply: V8 keeps
- * int32 loop variables in registers, while unsigned ones above 2^31 are doubles that it boxed on
- * every round (160 bytes of garbage and ~150 ns per call, measured). `out` is a Uint32Array, so
- * the stores give the unsigned words back.
+ * The words travel as int32 (`| 0`): V8 keeps int32 loop variables in registers, while unsigned
+ * ones above 2^31 are doubles that it boxed on every round (160 bytes of garbage per call,
+ * measured). `out` is a Uint32Array, so the stores give the unsigned words back. The high half
+ * of each 32×32-bit product is worked out from 16-bit limbs in integers (mulHigh): every partial
+ * product is below 2^32, and this was a third faster than splitting one factor in doubles.
  */
 export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
   c0 |= 0;
@@ -63,11 +62,9 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
       k0 = (k0 + W0) | 0;
       k1 = (k1 + W1) | 0;
     }
-    const u0 = c0 >>> 0;
-    const u2 = c2 >>> 0;
-    const hi0 = Math.floor((M0_HI * u0 + Math.floor((M0_LO * u0) / 65536)) / 65536) | 0;
+    const hi0 = mulHigh(c0, M0_LO, M0_HI);
     const lo0 = Math.imul(M0, c0);
-    const hi1 = Math.floor((M1_HI * u2 + Math.floor((M1_LO * u2) / 65536)) / 65536) | 0;
+    const hi1 = mulHigh(c2, M1_LO, M1_HI);
     const lo1 = Math.imul(M1, c2);
     c0 = hi1 ^ c1 ^ k0;
     c1 = lo1;
@@ -78,6 +75,18 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
   out[1] = c1;
   out[2] = c2;
   out[3] = c3;
+}
+
+/** The high 32 bits (as int32) of the 64-bit product of `a` (any int32, read unsigned) and the unsigned mHi·2^16 + mLo. */
+function mulHigh(a: number, mLo: number, mHi: number): number {
+  const aLo = a & 0xffff;
+  const aHi = a >>> 16;
+  const ll = aLo * mLo;
+  const lh = aLo * mHi;
+  const hl = aHi * mLo;
+  // The middle column's carry into the high word.
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (aHi * mHi + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) | 0;
 }
 
 /** The two key words of `seed` and `purpose` (any integer seed; the scenario's are below 2^32). */

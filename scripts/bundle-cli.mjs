@@ -13,22 +13,39 @@
 // script through src/log/worker-script.ts) resolve the same from a chunk as from dist/.
 // Worker threads themselves run the unbundled dist/ modules.
 //
-//   node scripts/bundle-cli.mjs        (part of `npm run build`, after tsc)
-import { rmSync } from 'node:fs';
+// Rebuilding while a CLI runs (the test suite builds at its start, and tests run the CLI): chunks
+// have stable names (no content hash) and each file is replaced by a rename, so a running process
+// that loads a chunk lazily finds one; files no longer produced are removed last.
+//
+//   node scripts/bundle-cli.mjs        (part of `npm run build`, after tsc: run both, or bin/pushq.js
+//                                       runs an older bundle than dist/)
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outDir = `${root}dist/bundle`;
+const outDir = join(root, 'dist', 'bundle');
+const staging = join(root, 'dist', `.bundle-${process.pid}`);
 
 /** Packages left to node_modules (see above). */
 const EXTERNAL = ['@google-cloud/tasks', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'pg', 'undici', 'uplot', 'fast-check', 'playwright-core'];
 
-rmSync(outDir, { recursive: true, force: true });
-await build({
-  input: `${root}dist/cli/main.js`,
-  platform: 'node',
-  external: (id) => EXTERNAL.some((name) => id === name || id.startsWith(`${name}/`)),
-  logLevel: 'warn',
-  output: { dir: outDir, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', sourcemap: false },
-});
+rmSync(staging, { recursive: true, force: true });
+try {
+  await build({
+    input: join(root, 'dist', 'cli', 'main.js'),
+    platform: 'node',
+    external: (id) => EXTERNAL.some((name) => id === name || id.startsWith(`${name}/`)),
+    logLevel: 'warn',
+    output: { dir: staging, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name].js', sourcemap: false },
+  });
+  mkdirSync(outDir, { recursive: true });
+  const made = readdirSync(staging);
+  // Chunks first, the entry last: a process starting meanwhile finds every chunk the entry names.
+  for (const name of made.filter((n) => n !== 'main.js')) renameSync(join(staging, name), join(outDir, name));
+  renameSync(join(staging, 'main.js'), join(outDir, 'main.js'));
+  for (const name of readdirSync(outDir)) if (!made.includes(name)) rmSync(join(outDir, name), { force: true });
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}

@@ -29,8 +29,8 @@ export interface PoolOptions {
  * Each thread's young generation, MiB (V8 sizes it as three semi-spaces: 2 MiB each here, against
  * Node's 16). A run's garbage is short-lived, so a small nursery collects as much per scavenge,
  * and two threads streaming a small nursery each through the cores' shared caches slow each other
- * less: 30 seeds on two threads took 4.55–4.73 s against 4.98–5.25 s with the default, while one
- * thread alone was unchanged (bench/experiments.bench.mjs, 2026-12-06).
+ * less: 30 seeds on two threads took 4.61–4.80 s against 4.79–5.11 s with the default (alternated
+ * runs), while one thread alone was unchanged (bench/experiments.bench.mjs, 2026-12-06).
  */
 const YOUNG_GENERATION_MB = 6;
 

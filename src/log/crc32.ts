@@ -1,6 +1,6 @@
 /**
  * CRC-32 (IEEE 802.3, the zlib/PNG polynomial 0xEDB88320) of the log's batches: Node's own
- * `zlib.crc32` (native, in Node since 20.15; pushq needs ≥ 20.18), so the log's checksums are
+ * `zlib.crc32` (native, in Node since 20.15; pushq needs ≥ 20.19), so the log's checksums are
  * the standard ones any zlib computes (test/log/crc32.test.ts pins known values).
  *
  * Invariant: a CRC can be continued: `crc32(b, j, k, crc32(b, i, j)) === crc32(b, i, k)`, so a

@@ -44,7 +44,12 @@ import { PUSHQ_VERSION } from '../version.js';
 import { newReadModels, type ReadModels } from './read-models.js';
 
 export const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
-export const FOLD_SNAPSHOT_VERSION = 1;
+/**
+ * Raised whenever a registered class's fields change shape, since the graph codec rebuilds
+ * instances field by field: 2 since QueueColumns keeps typed-array columns (a version-1 snapshot
+ * is refused, and the stream is folded from its start instead).
+ */
+export const FOLD_SNAPSHOT_VERSION = 2;
 const MAGIC = Buffer.from('PQFS', 'latin1');
 
 /**

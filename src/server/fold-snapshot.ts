@@ -57,7 +57,7 @@ const MAGIC = Buffer.from('PQFS', 'latin1');
  * format. A class missing here cannot be written (encodeFoldSnapshot throws an AssertionError);
  * the snapshot tests encode a fold of every event type, so a new one shows up there.
  */
-const CLASSES: ClassRegistry = {
+export const FOLD_SNAPSHOT_CLASSES: ClassRegistry = {
   TaskTable,
   ReadyHeap,
   AttemptHistory,
@@ -121,7 +121,7 @@ const deflateRawAsync = promisify(deflateRaw);
  * may move on right after); only the compression runs later, on libuv's thread pool, off the event loop.
  */
 export function encodeFoldSnapshot(state: EngineState, models: ReadModels, log: LogHeader): Promise<Buffer> {
-  const graph = encodeGraph({ state, models }, CLASSES);
+  const graph = encodeGraph({ state, models }, FOLD_SNAPSHOT_CLASSES);
   const position = state.eventsApplied;
   return deflateRawAsync(graph, { level: 1 }).then((body) => {
     const head: Head = {
@@ -183,7 +183,7 @@ export function decodeFoldSnapshot(bytes: Buffer, log: LogHeader, streamLength: 
   if (graph.length !== head.graphBytes) throw new SnapshotError('SNAPSHOT_UNREADABLE', `its body inflates to ${graph.length} bytes, its head says ${head.graphBytes}`);
   let root: { state: EngineState; models: ReadModels };
   try {
-    root = decodeGraph(graph, CLASSES, { state: createEngineState(), models: newReadModels() });
+    root = decodeGraph(graph, FOLD_SNAPSHOT_CLASSES, { state: createEngineState(), models: newReadModels() });
   } catch (err) {
     if (err instanceof GraphShapeError) throw new SnapshotError('SNAPSHOT_OTHER_VERSION', `its objects are shaped otherwise than this pushq's: ${err.message}`);
     // A RangeError (nesting too deep) or any other failure on bytes that passed the CRC: still unreadable.

@@ -30,7 +30,7 @@
  * are made anew. A template object whose own fields differ from the snapshot's means the code that
  * wrote it shaped its objects otherwise: GraphShapeError, so the caller replays instead.
  */
-import { assert } from '../core/assert.js';
+import { fail as assertionFailed } from '../core/assert.js';
 
 const enum Tag {
   Undefined = 0,
@@ -168,7 +168,7 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
       case 'object':
         break;
       default:
-        assert(false, `${path}: a ${typeof v} cannot be written in a snapshot`);
+        assertionFailed(`${path}: a ${typeof v} cannot be written in a snapshot`);
     }
     if (v === null) return w.byte(Tag.Null);
     const o = v as object;
@@ -182,7 +182,7 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
     const flags = Object.isFrozen(o) ? FROZEN : 0;
     if (ArrayBuffer.isView(o)) {
       const kind = TYPED_KINDS.indexOf(o.constructor as (typeof TYPED_KINDS)[number]);
-      assert(kind >= 0, `${path}: a ${o.constructor.name} cannot be written in a snapshot`);
+      if (kind < 0) assertionFailed(`${path}: a ${o.constructor.name} cannot be written in a snapshot`);
       const a = o as TypedArray;
       const bpe = a.BYTES_PER_ELEMENT;
       const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -225,7 +225,8 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
       return;
     }
     const name = classNames.get(Object.getPrototypeOf(o) as object);
-    assert(name !== undefined, `${path}: an instance of ${(o.constructor as { name?: string } | undefined)?.name ?? 'a class with no name'}, which the snapshot's class registry lacks`);
+    // The message is built only when it fails (assert.ts): this runs once per object written.
+    if (name === undefined) assertionFailed(`${path}: an instance of ${(o.constructor as { name?: string } | undefined)?.name ?? 'a class with no name'}, which the snapshot's class registry lacks`);
     w.byte(Tag.Object);
     string(name);
     w.byte(flags);

@@ -126,6 +126,35 @@ function sameElement(bytes: Uint8Array, at: number, element: Uint8Array): boolea
   return true;
 }
 
+/**
+ * Where the codec is in the graph (`.field` and `[key]` steps from the root), made into text only
+ * for an error message: building a path string per field and map entry was a string per value
+ * written or read, most of a large snapshot's work.
+ */
+class Trail {
+  private readonly steps: unknown[] = [];
+  private readonly keyed: boolean[] = [];
+
+  field(name: string): void {
+    this.steps.push(name);
+    this.keyed.push(false);
+  }
+
+  entry(key: unknown): void {
+    this.steps.push(key);
+    this.keyed.push(true);
+  }
+
+  pop(): void {
+    this.steps.pop();
+    this.keyed.pop();
+  }
+
+  toString(): string {
+    return this.steps.map((step, i) => (this.keyed[i] ? `[${String(step)}]` : `.${String(step)}`)).join('');
+  }
+}
+
 /** The graph reachable from `root` as bytes. */
 export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
   const w = new Writer();
@@ -146,7 +175,8 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
     w.utf8(s);
   };
 
-  const value = (v: unknown, path: string): void => {
+  const path = new Trail();
+  const value = (v: unknown): void => {
     switch (typeof v) {
       case 'undefined':
         return w.byte(Tag.Undefined);
@@ -204,7 +234,7 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
       w.byte(flags);
       w.varuint(o.length);
       for (let i = 0; i < o.length; i++) {
-        if (i in o) value(o[i], path);
+        if (i in o) value(o[i]);
         else w.byte(Tag.Hole);
       }
       return;
@@ -213,15 +243,17 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
       w.byte(Tag.Map);
       w.varuint(o.size);
       for (const [k, item] of o) {
-        value(k, path);
-        value(item, `${path}[${String(k)}]`);
+        value(k);
+        path.entry(k);
+        value(item);
+        path.pop();
       }
       return;
     }
     if (o instanceof Set) {
       w.byte(Tag.Set);
       w.varuint(o.size);
-      for (const item of o) value(item, path);
+      for (const item of o) value(item);
       return;
     }
     const name = classNames.get(Object.getPrototypeOf(o) as object);
@@ -234,11 +266,13 @@ export function encodeGraph(root: unknown, registry: ClassRegistry): Buffer {
     w.varuint(keys.length);
     for (const key of keys) {
       string(key);
-      value((o as Record<string, unknown>)[key], `${path}.${key}`);
+      path.field(key);
+      value((o as Record<string, unknown>)[key]);
+      path.pop();
     }
   };
 
-  value(root, '');
+  value(root);
   return w.result();
 }
 
@@ -295,7 +329,8 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
     return into;
   };
 
-  const value = (into: unknown, path: string): unknown => {
+  const path = new Trail();
+  const value = (into: unknown): unknown => {
     const tag = bytes[at];
     switch (tag) {
       case Tag.Undefined:
@@ -362,7 +397,7 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
         const from = Array.isArray(into) ? (into as unknown[]) : [];
         for (let i = 0; i < n; i++) {
           if (bytes[at] === Tag.Hole) at++;
-          else a[i] = value(from[i], path);
+          else a[i] = value(from[i]);
         }
         if (flags & FROZEN) Object.freeze(a);
         return a;
@@ -374,8 +409,10 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
         objects.push(m);
         const from = into instanceof Map ? into : new Map();
         for (let i = 0; i < n; i++) {
-          const k = value(undefined, path);
-          m.set(k, value(from.get(k), `${path}[${String(k)}]`));
+          const k = value(undefined);
+          path.entry(k);
+          m.set(k, value(from.get(k)));
+          path.pop();
         }
         return m;
       }
@@ -384,7 +421,7 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
         const n = count();
         const s = new Set<unknown>();
         objects.push(s);
-        for (let i = 0; i < n; i++) s.add(value(undefined, path));
+        for (let i = 0; i < n; i++) s.add(value(undefined));
         return s;
       }
       case Tag.Object: {
@@ -402,7 +439,9 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
         for (let i = 0; i < n; i++) {
           const key = stringValue();
           keys.add(key);
-          const v = value(reused === null ? undefined : o[key], `${path}.${key}`);
+          path.field(key);
+          const v = value(reused === null ? undefined : o[key]);
+          path.pop();
           // An own field named __proto__ (JSON.parse makes them) stays a field, never the prototype.
           if (key === '__proto__') Object.defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
           else o[key] = v;
@@ -418,7 +457,7 @@ export function decodeGraph<T>(bytes: Buffer, registry: ClassRegistry, template:
     }
   };
 
-  const root = value(template, '');
+  const root = value(template);
   if (at !== bytes.length) fail(`${bytes.length - at} bytes after the graph`);
   return root as T;
 }

@@ -31,6 +31,7 @@
  * wrote it shaped its objects otherwise: GraphShapeError, so the caller replays instead.
  */
 import { fail as assertionFailed } from '../core/assert.js';
+import { Trail } from './graph-trail.js';
 
 const enum Tag {
   Undefined = 0,
@@ -124,35 +125,6 @@ class Writer {
 function sameElement(bytes: Uint8Array, at: number, element: Uint8Array): boolean {
   for (let i = 0; i < element.length; i++) if (bytes[at + i] !== element[i]) return false;
   return true;
-}
-
-/**
- * Where the codec is in the graph (`.field` and `[key]` steps from the root), made into text only
- * for an error message: building a path string per field and map entry was a string per value
- * written or read, most of a large snapshot's work.
- */
-class Trail {
-  private readonly steps: unknown[] = [];
-  private readonly keyed: boolean[] = [];
-
-  field(name: string): void {
-    this.steps.push(name);
-    this.keyed.push(false);
-  }
-
-  entry(key: unknown): void {
-    this.steps.push(key);
-    this.keyed.push(true);
-  }
-
-  pop(): void {
-    this.steps.pop();
-    this.keyed.pop();
-  }
-
-  toString(): string {
-    return this.steps.map((step, i) => (this.keyed[i] ? `[${String(step)}]` : `.${String(step)}`)).join('');
-  }
 }
 
 /** The graph reachable from `root` as bytes. */

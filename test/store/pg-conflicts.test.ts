@@ -154,18 +154,27 @@ describe('PgStore under conflicts (SERIALIZABLE sessions, real 40001 and 40P01)'
     await stores[0]!.ensureStream('queue/a', TEST_HEADER);
     await new Promise((r) => setTimeout(r, 20)); // the old lease runs out
     // The takeover is sent once 20 appends are on their way; each writer goes on until it has sent
-    // one append after the takeover was granted (that one, at least, must be fenced).
+    // one append after the takeover settled (granted, that one at least must be fenced). No fixed
+    // count: the takeover's acquire is retried on conflicts with the appends, and a CI run once saw
+    // 500 appends per writer go by before it was granted (so none was fenced).
     let done = 0;
     let takeover: Promise<number> | null = null;
     let taken: number | null = null;
+    let settled = false;
     const results = new Map<number, { seq: number; outcome: PromiseSettledResult<unknown> }[]>();
     await Promise.all(
       [0, 1, 2].map(async (w) => {
         const mine: { seq: number; outcome: PromiseSettledResult<unknown> }[] = [];
         results.set(w, mine);
-        for (let seq = 0, after = false; !after && seq < 500; seq++) {
-          after = taken !== null;
-          if (++done === 20) takeover = stores[1]!.acquire('queue/a', 'n2', 60_000).then((l) => (taken = l!.epoch));
+        for (let seq = 0, after = false; !after; seq++) {
+          after = settled;
+          if (++done === 20) {
+            takeover = stores[1]!.acquire('queue/a', 'n2', 60_000).then((l) => (taken = l!.epoch));
+            void takeover.then(
+              () => (settled = true),
+              () => (settled = true),
+            );
+          }
           const [outcome] = await Promise.allSettled([stores[w % 2]!.append('queue/a', old.epoch, batchOf(w, seq))]);
           mine.push({ seq, outcome: outcome! });
         }

@@ -155,8 +155,10 @@ describe('PgStore under conflicts (SERIALIZABLE sessions, real 40001 and 40P01)'
     await new Promise((r) => setTimeout(r, 20)); // the old lease runs out
     // The takeover is sent once 20 appends are on their way; each writer goes on until it has sent
     // one append after the takeover settled (granted, that one at least must be fenced). No fixed
-    // count: the takeover's acquire is retried on conflicts with the appends, and a CI run once saw
-    // 500 appends per writer go by before it was granted (so none was fenced).
+    // count: a CI run once saw 500 appends per writer go by before the takeover's acquire got
+    // through (so none was fenced). Once the takeover is sent, each writer leaves 2 ms between its
+    // appends: still racing it, but not so tightly that the acquire loses every SERIALIZABLE
+    // conflict (it gives up after 50 in a row).
     let done = 0;
     let takeover: Promise<number> | null = null;
     let taken: number | null = null;
@@ -175,6 +177,7 @@ describe('PgStore under conflicts (SERIALIZABLE sessions, real 40001 and 40P01)'
               () => (settled = true),
             );
           }
+          if (takeover !== null) await new Promise((r) => setTimeout(r, 2));
           const [outcome] = await Promise.allSettled([stores[w % 2]!.append('queue/a', old.epoch, batchOf(w, seq))]);
           mine.push({ seq, outcome: outcome! });
         }

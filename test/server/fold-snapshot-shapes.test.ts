@@ -18,48 +18,50 @@ import type { EngineEvent } from '../../src/core/events.js';
 import { fold } from '../../src/projections/fold.js';
 import { FOLD_SNAPSHOT_CLASSES, FOLD_SNAPSHOT_VERSION } from '../../src/server/fold-snapshot.js';
 import { newReadModels, projectionsOf } from '../../src/server/read-models.js';
+import { dump } from '../helpers/fold-dump.js';
 import { richSimulation } from '../helpers/rich-sim.js';
 
 /** The fingerprint of the registered classes' shapes, per format version. */
 const SHAPES_OF_VERSION: Readonly<Record<number, string>> = {
-  2: 'e027503774efdc4c',
+  2: '49eee4649bcd2454',
 };
 
-/** Class name → field → the kinds of value seen there, over every instance reachable from `root`. */
-function shapes(root: unknown): Record<string, Record<string, string[]>> {
-  const names = new Map<object, string>(Object.entries(FOLD_SNAPSHOT_CLASSES).map(([name, ctor]) => [ctor.prototype as object, name]));
+/**
+ * Class name → field → the kinds of value seen there, over every instance in `dumped` (a fold as
+ * plain data: test/helpers/fold-dump.ts). An object met before is a `ref` there: the shape of its
+ * class is taken where it was first met.
+ */
+function shapes(dumped: unknown): Record<string, Record<string, string[]>> {
   const out: Record<string, Record<string, Set<string>>> = {};
-  const seen = new Set<object>();
-  const kind = (v: unknown): string => {
-    if (v === null) return 'null';
-    if (typeof v !== 'object') return typeof v;
-    if (ArrayBuffer.isView(v)) return v.constructor.name;
-    if (Array.isArray(v)) return 'Array';
-    if (v instanceof Map) return 'Map';
-    if (v instanceof Set) return 'Set';
-    return names.get(Object.getPrototypeOf(v) as object) ?? 'Object';
+  const kind = (d: unknown): string => {
+    if (d === '[function]') return 'function';
+    if (d === '-0') return 'number';
+    if (d === null || typeof d !== 'object') return d === null ? 'null' : typeof d;
+    const node = d as Record<string, unknown>;
+    if ('typed' in node) return node['typed'] as string;
+    if ('items' in node) return 'Array';
+    if ('map' in node) return 'Map';
+    if ('set' in node) return 'Set';
+    if ('ref' in node) return 'ref';
+    return node['class'] as string;
   };
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object' || seen.has(v) || ArrayBuffer.isView(v)) return;
-    seen.add(v);
-    if (Array.isArray(v) || v instanceof Set) {
-      for (const item of v) walk(item);
-      return;
-    }
-    if (v instanceof Map) {
-      for (const [k, item] of v) {
-        walk(k);
-        walk(item);
+  const walk = (d: unknown): void => {
+    if (d === null || typeof d !== 'object') return;
+    const node = d as Record<string, unknown>;
+    if ('typed' in node || 'ref' in node) return;
+    if ('items' in node) (node['items'] as unknown[]).forEach(walk);
+    else if ('map' in node) for (const [k, v] of node['map'] as [unknown, unknown][]) (walk(k), walk(v));
+    else if ('set' in node) (node['set'] as unknown[]).forEach(walk);
+    else {
+      const fields = node['fields'] as Record<string, unknown>;
+      const name = node['class'] as string;
+      for (const [field, value] of Object.entries(fields)) {
+        if (name in FOLD_SNAPSHOT_CLASSES) ((out[name] ??= {})[field] ??= new Set()).add(kind(value));
+        walk(value);
       }
-      return;
-    }
-    const name = names.get(Object.getPrototypeOf(v) as object);
-    for (const [field, value] of Object.entries(v)) {
-      if (name !== undefined) ((out[name] ??= {})[field] ??= new Set()).add(kind(value));
-      walk(value);
     }
   };
-  walk(root);
+  walk(dumped);
   return Object.fromEntries(
     Object.keys(out)
       .sort()
@@ -73,7 +75,7 @@ describe('fold snapshot format version', () => {
     const events: EngineEvent[] = [...(sim.kernel.log as unknown as Iterable<EngineEvent>)];
     const models = newReadModels();
     const folded = fold(events, projectionsOf(models), { misfit: 'assert' });
-    const found = shapes({ state: folded.state, models });
+    const found = shapes(dump({ state: folded.state, models }));
     // Every registered class is reached, so none escapes the fingerprint.
     expect(Object.keys(found).sort()).toEqual(Object.keys(FOLD_SNAPSHOT_CLASSES).sort());
     const fingerprint = createHash('sha256').update(JSON.stringify(found)).digest('hex').slice(0, 16);

@@ -51,7 +51,7 @@ export class TaskTable {
   attemptOpen: Uint8Array;
   /** Why the last failed attempt failed (a RetryReasonCode), 0 if none: the next attempt's X-AppEngine-TaskRetryReason. */
   retryReason: Uint8Array;
-  /** One entry per row up to the capacity, undefined where a task has none. */
+  /** One entry per row up to the capacity (as long as the columns), undefined where a task has none. */
   meta: (TaskMeta | undefined)[];
 
   constructor(capacity = 1024) {
@@ -88,9 +88,7 @@ export class TaskTable {
     this.firstAttemptAt[id] = NaN;
     this.endedAt[id] = NaN;
     this.size[id] = size;
-    // A table restored from a snapshot has exactly `count` entries: then it grows by one.
-    if (id < this.meta.length) this.meta[id] = meta;
-    else this.meta.push(meta);
+    this.meta[id] = meta;
     return id;
   }
 

@@ -167,9 +167,7 @@ export function decodeSnapshot(bytes: Buffer, file = 'snapshot'): { state: Engin
   }
   if (off !== bytes.length) throw new LogError('SNAPSHOT_INVALID', `${file}: ${bytes.length - off} unexpected bytes after the task columns`, { file });
   t.count = n;
-  const meta: (TaskMeta | undefined)[] = new Array<TaskMeta | undefined>(n).fill(undefined);
-  for (const [id, m] of head.meta) meta[id] = m;
-  (t as { meta: (TaskMeta | undefined)[] }).meta = meta;
+  for (const [id, m] of head.meta) t.meta[id] = m;
   state.config = head.config;
   state.settings = head.settings;
   state.storageBytes = head.storageBytes;

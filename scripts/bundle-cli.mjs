@@ -29,7 +29,7 @@ const outDir = join(root, 'dist', 'bundle');
 const staging = join(root, 'dist', `.bundle-${process.pid}`);
 
 /** Packages left to node_modules (see above). */
-const EXTERNAL = ['@google-cloud/tasks', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'pg', 'undici', 'uplot', 'fast-check', 'playwright-core'];
+const EXTERNAL = ['@google-cloud/tasks', '@grpc/grpc-js', 'protobufjs', 'pg', 'undici', 'uplot'];
 
 rmSync(staging, { recursive: true, force: true });
 try {

@@ -19,13 +19,13 @@
  * with NOT_IN_CLUSTER_MODE.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
 import { sessionCookieFor, type RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
+import { listenUrl } from '../server/listen-url.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { bufferedRequest } from './buffered-request.js';
 import { DashboardFront } from './dashboard-front.js';
@@ -90,8 +90,8 @@ export class Router {
         resolve();
       });
     });
-    const a = server.address() as AddressInfo;
-    router = new Router(server, table, `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, a.port, forwardTimeoutMs);
+    const listening = listenUrl(server);
+    router = new Router(server, table, listening.url, listening.port, forwardTimeoutMs);
     return router;
   }
 

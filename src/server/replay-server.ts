@@ -8,10 +8,10 @@
  * bind beyond loopback, a refusal: a log holds every task's payload and there is no token here.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { ApiError, toApiError } from './errors.js';
 import { serveRead } from './read-api.js';
+import { listenUrl } from './listen-url.js';
 import type { ReadSource } from './read-source.js';
 import { RequestGuard, refuse } from './security.js';
 import { ServeStartError, listenError } from './start-errors.js';
@@ -66,10 +66,9 @@ export class ReplayServer {
         resolve();
       });
     });
-    const addr = server.address() as AddressInfo;
-    const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const { url, port } = listenUrl(server);
     activity.lastMs = performance.now();
-    return new ReplayServer(server, `http://${shown}:${addr.port}`, addr.port, activity);
+    return new ReplayServer(server, url, port, activity);
   }
 
   /** Stops listening and ends every connection (open event streams too). */

@@ -14,7 +14,6 @@
  * close: no other server may open the log while this one can still write it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { QueueFileConfig } from '../config/types.js';
@@ -36,6 +35,7 @@ import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, ty
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
 import { RequestGuard } from './security.js';
+import { listenUrl } from './listen-url.js';
 import { listenError } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
 import { LiveSource } from './read-source.js';
@@ -183,8 +183,8 @@ export class PushqService {
     // After shutdown an attempt that still answers is not settled (driver.detach): the log is
     // closed, and the next start re-dispatches it (at-least-once).
     // HTTP target tasks' tokens name this server as their issuer: its URL, known once it listens.
-    const bound = server.address() as AddressInfo;
-    const tokens = new IdTokenIssuer(`http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`);
+    const listening = listenUrl(server);
+    const tokens = new IdTokenIssuer(listening.url);
     const dispatcher = createHttpDispatcher({ targets: options.targets, tokens, ...(options.connections === undefined ? {} : { connections: options.connections }), ...(options.originPools === undefined ? {} : { pools: options.originPools }) });
     // No new attempt while the log cannot be written (log-outage.ts).
     const outage = new LogOutageGuard(dispatcher, options.log, (line) => process.stderr.write(`${line}\n`));
@@ -236,9 +236,7 @@ export class PushqService {
       }
     }
     handle = createApiHandler(ctx);
-    const addr = server.address() as AddressInfo;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: `http://${host}:${addr.port}`, port: addr.port, history, models, replayed, interrupted, outage });
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: listening.url, port: listening.port, history, models, replayed, interrupted, outage });
     ctx.reload = () => service.reload();
     return service;
   }

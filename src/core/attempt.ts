@@ -111,9 +111,10 @@ export class StateAttemptRequest implements AttemptRequest {
     const state = this.state;
     const tasks = state.tasks;
     const id = e.id;
-    const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
-    const meta = tasks.meta[id];
-    const lastStatus = tasks.lastStatus[id] as number;
+    const r = tasks.row(id);
+    const q = state.queues[tasks.queue[r] as number] as QueueRuntime;
+    const meta = tasks.meta[r];
+    const lastStatus = tasks.lastStatus[r] as number;
     this.id = id;
     this.queue = q.name;
     this.queueIndex = q.index;
@@ -126,15 +127,15 @@ export class StateAttemptRequest implements AttemptRequest {
     this.body = meta?.body;
     this.bodyBytes = meta?.bodyBytes ?? 0;
     this.target = attemptTarget(state, q, id);
-    this.retryCount = (tasks.dispatchCount[id] as number) - 1;
-    this.executionCount = tasks.executionCount[id] as number;
+    this.retryCount = (tasks.dispatchCount[r] as number) - 1;
+    this.executionCount = tasks.executionCount[r] as number;
     this.previousStatus = lastStatus === 0 ? null : lastStatus;
-    this.etaUs = tasks.eta[id] as number;
+    this.etaUs = tasks.eta[r] as number;
     this.dispatchedAt = e.t;
     this.deadlineUs = attemptDeadline(state.settings, this.target, meta?.dispatchDeadlineUs, this.httpTarget, this.scalingDeadlines);
     this.forced = e.forced === true;
     this.cachedName = undefined;
-    this.reasonCode = tasks.retryReason[id] as RetryReasonCode;
+    this.reasonCode = tasks.retryReason[r] as RetryReasonCode;
     this.failedStatus = lastStatus;
     return this;
   }
@@ -179,7 +180,7 @@ export function copyAttemptRequest(request: AttemptRequest): AttemptRequest {
  * queue's target wins (S37; Cloud Tasks' appEngineRoutingOverride applies to App Engine tasks only).
  */
 export function attemptTarget(state: EngineState, q: QueueRuntime, id: number): string {
-  const meta = state.tasks.meta[id];
+  const meta = state.tasks.meta[state.tasks.row(id)];
   return meta?.httpUrl ?? q.config.target ?? meta?.target ?? 'default';
 }
 

@@ -35,7 +35,7 @@ import type {
 import { backoffDelayUs, shouldRetry } from './retry-policy.js';
 import { generatedTaskName } from './names.js';
 import { taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
-import { TaskState, isFinal } from './task-machine.js';
+import { TaskState } from './task-machine.js';
 import { TASK_LIMITS, checkTaskSpec, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
 import { US_PER_SECOND, type Micros } from './time.js';
 import { hasTokenAt, nextTokenAt } from './token-bucket.js';
@@ -48,19 +48,24 @@ export function requireQueue(state: EngineState, name: string): QueueRuntime {
   return q;
 }
 
-/** The id of the task that holds `name` in queue `q` (live or tombstoned), or -1. */
+/**
+ * The id of the task that holds `name` in queue `q` (live or tombstoned), or -1. A generated name
+ * (`task<id>`) is found while its task's row is held: a table that releases ended tasks
+ * (task-table.ts) forgets an unnamed task once its row goes, so its generated name is free again.
+ */
 export function findTaskId(state: EngineState, q: QueueRuntime, name: string): number {
   const explicit = q.names.get(name);
   if (explicit !== undefined) return explicit;
   const id = generatedNameId(name);
   if (id < 0) return -1;
   const tasks = state.tasks;
-  if (id < tasks.count && tasks.queue[id] === q.index && tasks.meta[id]?.name === undefined) return id;
+  const r = tasks.heldRow(id);
+  if (r >= 0 && tasks.queue[r] === q.index && tasks.meta[r]?.name === undefined) return id;
   return -1;
 }
 
 function tombstoneEnds(state: EngineState, id: number): Micros {
-  return (state.tasks.endedAt[id] as number) + state.settings.tombstoneSeconds * US_PER_SECOND;
+  return state.tasks.endedAtOf(id) + state.settings.tombstoneSeconds * US_PER_SECOND;
 }
 
 // ---- user commands ------------------------------------------------------------------------------
@@ -103,7 +108,7 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
       batchNames.set(key, i);
       const holder = findTaskId(state, q, name);
       if (holder >= 0) {
-        if (!isFinal(state.tasks.state[holder] as TaskState)) throw new TaskAlreadyExistsError(name, q.name, index);
+        if (!state.tasks.hasEnded(holder)) throw new TaskAlreadyExistsError(name, q.name, index);
         const reusableAt = tombstoneEnds(state, holder);
         if (reusableAt > now) throw new TombstonedTaskError(name, q.name, reusableAt, index);
       }
@@ -137,7 +142,7 @@ export function requireLiveTask(state: EngineState, queue: string, name: string,
   const q = requireQueue(state, queue);
   const id = findTaskId(state, q, name);
   if (id < 0) throw new UnknownTaskError(name, queue);
-  if (isFinal(state.tasks.state[id] as TaskState)) {
+  if (state.tasks.hasEnded(id)) {
     const reusableAt = tombstoneEnds(state, id);
     if (reusableAt > now) throw new TombstonedTaskError(name, queue, reusableAt);
     throw new UnknownTaskError(name, queue);
@@ -171,7 +176,7 @@ export function decidePurgeQueue(state: EngineState, queue: string, now: Micros,
 /** Force-run (Cloud Tasks RunTask): dispatch now, ignoring ETA, rate and pause. */
 export function decideRunTask(state: EngineState, queue: string, name: string, now: Micros): AttemptDispatched {
   const id = requireLiveTask(state, queue, name, now);
-  if (state.tasks.state[id] === TaskState.Dispatching) {
+  if (state.tasks.state[state.tasks.row(id)] === TaskState.Dispatching) {
     throw new PushqError('TASK_NOT_RUNNABLE', `task "${name}" is already being dispatched`, { field: 'name', task: name, queue });
   }
   return { type: 'AttemptDispatched', t: now, id, forced: true };
@@ -194,7 +199,7 @@ export function queueIsDispatching(q: QueueRuntime): boolean {
 export function decideDispatch(state: EngineState, q: QueueRuntime, now: Micros): AttemptDispatched | null {
   if (!queueIsDispatching(q) || q.inFlight >= q.maxConcurrent) return null;
   const id = q.ready.peek();
-  if (id < 0 || (state.tasks.eta[id] as number) > now) return null;
+  if (id < 0 || (state.tasks.eta[state.tasks.row(id)] as number) > now) return null;
   if (!hasTokenAt(q.bucket!, now)) return null;
   return { type: 'AttemptDispatched', t: now, id };
 }
@@ -207,7 +212,7 @@ export function nextDispatchTime(state: EngineState, q: QueueRuntime): Micros | 
   if (!queueIsDispatching(q) || q.inFlight >= q.maxConcurrent) return null;
   const id = q.ready.peek();
   if (id < 0) return null;
-  const at = Math.max(state.tasks.eta[id] as number, nextTokenAt(q.bucket!));
+  const at = Math.max(state.tasks.eta[state.tasks.row(id)] as number, nextTokenAt(q.bucket!));
   return at === Infinity ? null : at;
 }
 
@@ -226,15 +231,17 @@ export interface AttemptOutcome {
  */
 export function decideSettle(state: EngineState, id: number, outcome: AttemptOutcome, now: Micros): AttemptSucceeded | AttemptFailed | TaskGaveUp | AttemptOrphaned {
   const tasks = state.tasks;
-  const taskState = tasks.state[id] as TaskState;
+  // An attempt is in flight, so the task's row is held (task-table.ts).
+  const r = tasks.row(id);
+  const taskState = tasks.state[r] as TaskState;
   const { status, latencyUs } = outcome;
   if (taskState === TaskState.Deleted) return { type: 'AttemptOrphaned', t: now, id, status, latencyUs };
   if (taskState !== TaskState.Dispatching) fail(`settle of task ${id}, which is not dispatching`);
   if (status !== null && status >= 200 && status <= 299) return { type: 'AttemptSucceeded', t: now, id, status, latencyUs };
   const reason: FailureReason = status !== null ? 'status' : (outcome.reason ?? 'connection');
   const policy = taskRetryPolicy(state, id);
-  const attemptsMade = tasks.dispatchCount[id] as number;
-  const ageUs = now - (tasks.firstAttemptAt[id] as number);
+  const attemptsMade = tasks.dispatchCount[r] as number;
+  const ageUs = now - (tasks.firstAttemptAt[r] as number);
   if (!shouldRetry(policy, attemptsMade, ageUs)) {
     const e: TaskGaveUp = { type: 'TaskGaveUp', t: now, id, status, reason, latencyUs };
     if (outcome.error !== undefined) e.error = outcome.error;
@@ -249,6 +256,8 @@ export function decideSettle(state: EngineState, id: number, outcome: AttemptOut
 /** A backoff timer fired: the task waits for a token again, unless it was run or deleted since. */
 export function decideBackoffElapsed(state: EngineState, id: number, now: Micros): BackoffElapsed | null {
   const tasks = state.tasks;
-  if (tasks.state[id] !== TaskState.Backoff || (tasks.eta[id] as number) > now) return null;
+  // The task may have been deleted in its backoff, and its row given to another task since.
+  const r = tasks.heldRow(id);
+  if (r < 0 || tasks.state[r] !== TaskState.Backoff || (tasks.eta[r] as number) > now) return null;
   return { type: 'BackoffElapsed', t: now, id };
 }

@@ -20,6 +20,7 @@ export type PushqErrorCode =
   | 'DUPLICATE_TASK_NAME'
   | 'STORAGE_LIMIT_EXCEEDED'
   | 'UNKNOWN_TASK'
+  | 'TASK_RELEASED'
   | 'TASK_NOT_RUNNABLE'
   | 'QUEUE_NOT_RESUMABLE'
   | 'INVALID_RETRY_OPTIONS'
@@ -79,6 +80,17 @@ export class UnknownTaskError extends PushqError {
   override name = 'UnknownTaskError';
   constructor(task: string, queue: string) {
     super('UNKNOWN_TASK', `no task named "${task}" in queue "${queue}"`, { field: 'name', task, queue });
+  }
+}
+
+/**
+ * Reading an ended task whose row a simulation released (it keeps no in-memory log, so it keeps
+ * only the tasks alive; task-table.ts): its story is in the log, if the run wrote one.
+ */
+export class TaskReleasedError extends PushqError {
+  override name = 'TaskReleasedError';
+  constructor(task: string, queue: string) {
+    super('TASK_RELEASED', `task "${task}" in queue "${queue}" has ended and this simulation released its row (it keeps no in-memory log): read its story in the run's log, or create the simulation with keepEndedTasks: true`, { field: 'name', task, queue });
   }
 }
 

@@ -45,8 +45,9 @@ export class ReadyHeap {
     return this.runIds[this.runHead] as number;
   }
 
+  /** Adds task `id`, which must be held (task-table.ts), at its current eta. */
   push(id: number): void {
-    const key = this.table.eta[id] as number;
+    const key = this.table.eta[this.table.row(id)] as number;
     const tail = this.runTail;
     if (tail === this.runHead) {
       this.runHead = 0;
@@ -82,7 +83,9 @@ export class ReadyHeap {
       } else {
         return;
       }
-      if (table.state[id] === TaskState.Pending && table.eta[id] === key) return;
+      // A stale entry's task may have ended and given its row to another task: heldRow says so.
+      const r = table.heldRow(id);
+      if (r >= 0 && table.state[r] === TaskState.Pending && table.eta[r] === key) return;
       this.pop();
     }
   }

@@ -20,7 +20,7 @@ import type { EngineEvent, EngineSettings, TaskAdded, TaskOptions } from './even
 import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
 import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
-import { EndReason, TaskTable, type TaskMeta } from './task-table.js';
+import { EndReason, TaskTable, type TaskMeta, type TaskTableOptions } from './task-table.js';
 import { createTokenBucket, refill, takeToken, hasToken, type TokenBucket } from './token-bucket.js';
 import { US_PER_SECOND, type Micros } from './time.js';
 import { generatedTaskName } from './names.js';
@@ -64,9 +64,10 @@ export interface EngineState {
 
 export const DEFAULT_SETTINGS: EngineSettings = Object.freeze({ targets: {}, tombstoneSeconds: 9 * 24 * 3600 });
 
-export function createEngineState(capacity?: number): EngineState {
+/** `tasks`: the table's options (task-table.ts); by default it keeps every task's row. */
+export function createEngineState(tasks?: TaskTableOptions | number): EngineState {
   return {
-    tasks: new TaskTable(capacity),
+    tasks: new TaskTable(tasks),
     queues: [],
     queueByName: new Map(),
     config: null,
@@ -84,14 +85,18 @@ export function queueStateName(q: QueueRuntime): QueueStateName {
 
 export { generatedTaskName };
 
+/** The name of task `id`, which must be held (task-table.ts). */
 export function taskName(state: EngineState, id: number): string {
-  return state.tasks.meta[id]?.name ?? generatedTaskName(id);
+  return state.tasks.meta[state.tasks.row(id)]?.name ?? generatedTaskName(id);
 }
 
+/** The retry policy of task `id`, which must be held. */
 export function taskRetryPolicy(state: EngineState, id: number): RetryPolicy {
-  const own = state.tasks.meta[id]?.retry;
+  const tasks = state.tasks;
+  const r = tasks.row(id);
+  const own = tasks.meta[r]?.retry;
   if (own) return own;
-  const q = state.queues[state.tasks.queue[id] as number];
+  const q = state.queues[tasks.queue[r] as number];
   if (q === undefined) fail(`task ${id} has no queue`);
   return q.retryPolicy;
 }
@@ -107,9 +112,10 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       return;
     case 'AttemptDispatched': {
       const tasks = state.tasks;
-      const q = queueOf(state, e.id);
-      const from = tasks.state[e.id] as TaskState;
-      move(state, q, e.id, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      const from = tasks.state[r] as TaskState;
+      move(state, q, e.id, r, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
       if (from === TaskState.Pending) q.ready.dropStale();
       if (!e.forced) {
         if (q.bucket === null) fail(`dispatch from queue ${q.name}, which has no token bucket`);
@@ -118,49 +124,54 @@ export function evolve(state: EngineState, e: EngineEvent): void {
         takeToken(q.bucket);
       }
       q.inFlight++;
-      if (tasks.attemptOpen[e.id] !== 0) fail(`task ${e.id} dispatched while an attempt is in flight`);
-      tasks.attemptOpen[e.id] = 1;
-      if (Number.isNaN(tasks.firstAttemptAt[e.id])) tasks.firstAttemptAt[e.id] = e.t;
-      tasks.dispatchCount[e.id] = (tasks.dispatchCount[e.id] as number) + 1;
+      if (tasks.attemptOpen[r] !== 0) fail(`task ${e.id} dispatched while an attempt is in flight`);
+      tasks.attemptOpen[r] = 1;
+      if (Number.isNaN(tasks.firstAttemptAt[r])) tasks.firstAttemptAt[r] = e.t;
+      tasks.dispatchCount[r] = (tasks.dispatchCount[r] as number) + 1;
       return;
     }
     case 'AttemptSucceeded': {
-      const q = queueOf(state, e.id);
-      move(state, q, e.id, TaskEvent.Succeed);
-      attemptEnded(state, q, e.id, e.status);
-      end(state, e.id, e.t, EndReason.Succeeded);
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.Succeed);
+      attemptEnded(state, q, e.id, r, e.status);
+      end(state, r, e.t, EndReason.Succeeded);
       return;
     }
     case 'AttemptFailed': {
-      const q = queueOf(state, e.id);
-      move(state, q, e.id, TaskEvent.Fail);
-      attemptEnded(state, q, e.id, e.status);
-      state.tasks.eta[e.id] = e.retryAt;
-      state.tasks.retryReason[e.id] = retryReasonCode(e.reason, e.error);
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.Fail);
+      attemptEnded(state, q, e.id, r, e.status);
+      state.tasks.eta[r] = e.retryAt;
+      state.tasks.retryReason[r] = retryReasonCode(e.reason, e.error);
       return;
     }
     case 'TaskGaveUp': {
-      const q = queueOf(state, e.id);
-      move(state, q, e.id, TaskEvent.GiveUp);
-      attemptEnded(state, q, e.id, e.status);
-      state.tasks.retryReason[e.id] = retryReasonCode(e.reason, e.error);
-      end(state, e.id, e.t, EndReason.GaveUp);
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.GiveUp);
+      attemptEnded(state, q, e.id, r, e.status);
+      state.tasks.retryReason[r] = retryReasonCode(e.reason, e.error);
+      end(state, r, e.t, EndReason.GaveUp);
       return;
     }
     case 'BackoffElapsed': {
-      const q = queueOf(state, e.id);
-      move(state, q, e.id, TaskEvent.RetryDue);
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.RetryDue);
       q.ready.push(e.id);
       return;
     }
     case 'AttemptOrphaned': {
-      const q = queueOf(state, e.id);
-      assert(state.tasks.state[e.id] === TaskState.Deleted, `orphaned attempt of task ${e.id}, which is not deleted`);
-      attemptEnded(state, q, e.id, e.status);
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      assert(state.tasks.state[r] === TaskState.Deleted, `orphaned attempt of task ${e.id}, which is not deleted`);
+      attemptEnded(state, q, e.id, r, e.status);
       return;
     }
     case 'TaskDeleted':
-      deleteTask(state, e.id, e.t, EndReason.Deleted);
+      deleteTask(state, e.id, heldRow(state, e.id), e.t, EndReason.Deleted);
       return;
     case 'QueuePaused':
       queueNamed(state, e.queue).paused = true;
@@ -171,9 +182,10 @@ export function evolve(state: EngineState, e: EngineEvent): void {
     case 'QueuePurged': {
       const q = queueNamed(state, e.queue);
       const tasks = state.tasks;
-      for (let id = 0; id < tasks.count; id++) {
-        if (tasks.queue[id] === q.index && (tasks.state[id] as TaskState) < TaskState.Succeeded && (tasks.addedAt[id] as number) <= e.t) {
-          deleteTask(state, id, e.t, EndReason.Purged);
+      for (let id = tasks.firstHeldId; id < tasks.count; id++) {
+        const r = tasks.heldRow(id);
+        if (r >= 0 && tasks.queue[r] === q.index && (tasks.state[r] as TaskState) < TaskState.Succeeded && (tasks.addedAt[r] as number) <= e.t) {
+          deleteTask(state, id, r, e.t, EndReason.Purged);
         }
       }
       if (e.forgetNames === true) q.names.clear();
@@ -187,9 +199,15 @@ export function evolve(state: EngineState, e: EngineEvent): void {
   }
 }
 
-function queueOf(state: EngineState, id: number): QueueRuntime {
-  if (!(id >= 0 && id < state.tasks.count)) fail(`unknown task id ${id}`);
-  return state.queues[state.tasks.queue[id] as number] as QueueRuntime;
+/** The row of task `id`, which an event names: it must exist and be held. */
+function heldRow(state: EngineState, id: number): number {
+  const r = state.tasks.heldRow(id);
+  if (r < 0) fail(id >= 0 && id < state.tasks.count ? `event for task ${id}, whose row was released when it ended` : `unknown task id ${id}`);
+  return r;
+}
+
+function queueOf(state: EngineState, row: number): QueueRuntime {
+  return state.queues[state.tasks.queue[row] as number] as QueueRuntime;
 }
 
 function queueNamed(state: EngineState, name: string): QueueRuntime {
@@ -198,40 +216,41 @@ function queueNamed(state: EngineState, name: string): QueueRuntime {
   return q;
 }
 
-function move(state: EngineState, q: QueueRuntime, id: number, event: TaskEvent): void {
-  const from = state.tasks.state[id] as TaskState;
+function move(state: EngineState, q: QueueRuntime, id: number, row: number, event: TaskEvent): void {
+  const from = state.tasks.state[row] as TaskState;
   const to = nextTaskState(from, event);
   if (to === -1) fail(`task ${id}: event ${event} is not allowed in state ${TASK_STATES[from]}`);
-  state.tasks.state[id] = to;
+  state.tasks.state[row] = to;
   const counts = q.countByState;
   counts[from] = (counts[from] as number) - 1;
   counts[to] = (counts[to] as number) + 1;
 }
 
-function attemptEnded(state: EngineState, q: QueueRuntime, id: number, status: number | null): void {
-  if (state.tasks.attemptOpen[id] !== 1) fail(`task ${id}: an attempt ended that was not in flight`);
-  state.tasks.attemptOpen[id] = 0;
+function attemptEnded(state: EngineState, q: QueueRuntime, id: number, row: number, status: number | null): void {
+  const tasks = state.tasks;
+  if (tasks.attemptOpen[row] !== 1) fail(`task ${id}: an attempt ended that was not in flight`);
+  tasks.attemptOpen[row] = 0;
   q.inFlight--;
   if (q.inFlight < 0) fail(`queue ${q.name}: in-flight count below zero`);
   if (status !== null) {
-    state.tasks.executionCount[id] = (state.tasks.executionCount[id] as number) + 1;
-    state.tasks.lastStatus[id] = status;
+    tasks.executionCount[row] = (tasks.executionCount[row] as number) + 1;
+    tasks.lastStatus[row] = status;
   }
 }
 
-function end(state: EngineState, id: number, t: Micros, reason: EndReason): void {
+function end(state: EngineState, row: number, t: Micros, reason: EndReason): void {
   const tasks = state.tasks;
-  tasks.endedAt[id] = t;
-  tasks.endReason[id] = reason;
-  state.storageBytes -= tasks.size[id] as number;
+  tasks.endedAt[row] = t;
+  tasks.endReason[row] = reason;
+  state.storageBytes -= tasks.size[row] as number;
 }
 
-function deleteTask(state: EngineState, id: number, t: Micros, reason: EndReason): void {
-  const q = queueOf(state, id);
-  const from = state.tasks.state[id] as TaskState;
-  move(state, q, id, TaskEvent.Delete);
+function deleteTask(state: EngineState, id: number, row: number, t: Micros, reason: EndReason): void {
+  const q = queueOf(state, row);
+  const from = state.tasks.state[row] as TaskState;
+  move(state, q, id, row, TaskEvent.Delete);
   if (from === TaskState.Pending) q.ready.dropStale();
-  end(state, id, t, reason);
+  end(state, row, t, reason);
 }
 
 function addTask(state: EngineState, e: TaskAdded): void {

@@ -128,8 +128,9 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
     case 'abandon-in-flight': {
       const tasks = state.tasks;
       const ended: EngineEvent[] = [];
-      for (let id = 0; id < tasks.count; id++) {
-        if (tasks.attemptOpen[id] !== 1) continue;
+      for (let id = tasks.firstHeldId; id < tasks.count; id++) {
+        const r = tasks.heldRow(id);
+        if (r < 0 || tasks.attemptOpen[r] !== 1) continue;
         const e = decideSettle(state, id, { status: null, reason: 'connection', error: input.error, latencyUs: 0 }, now);
         ctx.apply(e);
         ended.push(e);
@@ -172,5 +173,5 @@ function pump(state: EngineState, q: QueueRuntime, now: Micros, ctx: StepContext
 }
 
 function queueOfTask(state: EngineState, id: number): QueueRuntime {
-  return state.queues[state.tasks.queue[id] as number] as QueueRuntime;
+  return state.queues[state.tasks.queue[state.tasks.row(id)] as number] as QueueRuntime;
 }

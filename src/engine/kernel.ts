@@ -239,8 +239,9 @@ export class Kernel {
   /** Rebuilds the timers a state implies, after a replay: backoffs and queue wakes. */
   restoreTimers(): void {
     const tasks = this.state.tasks;
-    for (let id = 0; id < tasks.count; id++) {
-      if (tasks.state[id] === TaskState.Backoff) this.timers.push(tasks.eta[id] as number, TimerKind.BackoffEnds, id);
+    for (let id = tasks.firstHeldId; id < tasks.count; id++) {
+      const r = tasks.heldRow(id);
+      if (r >= 0 && tasks.state[r] === TaskState.Backoff) this.timers.push(tasks.eta[r] as number, TimerKind.BackoffEnds, id);
     }
     for (const q of this.state.queues) {
       const next = nextDispatchTime(this.state, q);

@@ -49,11 +49,12 @@ export class DispatchCounters implements Projection {
 
   readonly observe = (e: EngineEvent, state: EngineState): void => {
     if (e.type !== 'AttemptDispatched') return;
-    const index = state.tasks.queue[e.id] as number;
+    const r = state.tasks.row(e.id);
+    const index = state.tasks.queue[r] as number;
     const c = this.of(index);
     c.attempts++;
     // Projections run after evolve: dispatchCount already counts this attempt.
-    if ((state.tasks.dispatchCount[e.id] as number) > 1) c.retries++;
+    if ((state.tasks.dispatchCount[r] as number) > 1) c.retries++;
     c.dispatched(e.t);
   };
 

@@ -84,7 +84,7 @@ export class InsightProjection implements Projection {
       return;
     }
     const id = e.id;
-    const qi = state.tasks.queue[id] as number;
+    const qi = state.tasks.queue[state.tasks.row(id)] as number;
     const q = this.readiness.queues[qi] as QueueReadiness;
     this.readiness.advance(q, t);
     switch (e.type) {

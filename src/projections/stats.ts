@@ -88,11 +88,13 @@ export class StatsCollector implements Projection {
         this.of(state, e.id).added++;
         return;
       case 'AttemptDispatched': {
-        const acc = this.of(state, e.id);
+        const tasks = state.tasks;
+        const r = tasks.row(e.id);
+        const acc = this.queues[tasks.queue[r] as number] as QueueAccumulator;
         acc.attempts++;
-        if ((state.tasks.dispatchCount[e.id] as number) > 1) acc.retries++;
+        if ((tasks.dispatchCount[r] as number) > 1) acc.retries++;
         acc.dispatched(e.t);
-        const inFlight = (state.queues[state.tasks.queue[e.id] as number] as { inFlight: number }).inFlight;
+        const inFlight = (state.queues[tasks.queue[r] as number] as { inFlight: number }).inFlight;
         if (inFlight > acc.inFlightMax) acc.inFlightMax = inFlight;
         return;
       }
@@ -101,7 +103,7 @@ export class StatsCollector implements Projection {
         acc.succeeded++;
         acc.latencies.record(e.latencyUs);
         acc.latencySumUs += e.latencyUs;
-        acc.completions.record(e.t - (state.tasks.addedAt[e.id] as number));
+        acc.completions.record(e.t - (state.tasks.addedAt[state.tasks.row(e.id)] as number));
         return;
       }
       case 'AttemptFailed': {
@@ -134,8 +136,9 @@ export class StatsCollector implements Projection {
     return acc === undefined || acc.latencies.count === 0 ? null : acc.latencySumUs / acc.latencies.count;
   }
 
+  /** The accumulator of task `id`'s queue (the task has an event now, so its row is held). */
   private of(state: EngineState, id: number): QueueAccumulator {
-    return this.queues[state.tasks.queue[id] as number] as QueueAccumulator;
+    return this.queues[state.tasks.queue[state.tasks.row(id)] as number] as QueueAccumulator;
   }
 
   /** Figures for every queue that saw at least one task, by name. */

@@ -20,8 +20,9 @@ import type { Projection } from './projection.js';
  * which keeps the ETA the attempt was due at.
  */
 export function readyAtUs(tasks: TaskTable, id: number): Micros {
-  const eta = tasks.eta[id] as number;
-  const added = tasks.addedAt[id] as number;
+  const r = tasks.row(id);
+  const eta = tasks.eta[r] as number;
+  const added = tasks.addedAt[r] as number;
   return eta > added ? eta : added;
 }
 

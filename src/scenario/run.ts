@@ -25,6 +25,8 @@ export interface RunScenarioOptions {
   log?: EventLog | ((header: LogHeader) => EventLog);
   /** The series' interval, µs; absent: automatic. */
   seriesResolutionUs?: Micros;
+  /** Keep ended tasks' rows (SimulationOptions.keepEndedTasks); default: only with the in-memory log. */
+  keepEndedTasks?: boolean;
   /** Called every few thousand timers (a progress display throttles itself). */
   onProgress?: (simulation: Simulation) => void;
 }
@@ -64,6 +66,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.seriesResolutionUs === undefined ? {} : { seriesResolutionSeconds: options.seriesResolutionUs / US_PER_SECOND }),
     expectedTasks: scenario.workload.reduce((n, w) => n + w.count, 0),
+    ...(options.keepEndedTasks === undefined ? {} : { keepEndedTasks: options.keepEndedTasks }),
   });
   for (const workload of scenario.workload) simulation.addWorkload(workload);
   const kernel = simulation.kernel;

@@ -49,10 +49,19 @@ export interface SimulationOptions {
   /** The series' interval, seconds; absent: chosen automatically (about 1,000 points over the run). */
   seriesResolutionSeconds?: number;
   /**
-   * Tasks the run will add, when known (a scenario's workloads): the task table is sized for them
-   * at once, so it never grows by copying (a copy of a 10M-task table is half a gigabyte at its peak).
+   * Tasks the run will add, when known (a scenario's workloads): a task table that keeps ended
+   * tasks is sized for them at once, so it never grows by copying (a copy of a 10M-task table is
+   * half a gigabyte at its peak). One that releases them is sized by the workloads that add all
+   * their tasks at once instead.
    */
   expectedTasks?: number;
+  /**
+   * Keep every ended task's row, so that `task()` answers for it. Default: true with the default
+   * in-memory log (which keeps every event anyway), false with a log of your own (a file, or
+   * none): then an ended task's row is released for later tasks (a named one keeps its tombstone),
+   * memory follows the tasks alive at once, and `task()` of a released task throws TASK_RELEASED.
+   */
+  keepEndedTasks?: boolean;
 }
 
 export interface QueueView {

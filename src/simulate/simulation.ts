@@ -13,7 +13,7 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings } from '../core/events.js';
 import { requireLiveTask, requireQueue } from '../core/decide.js';
-import { PushqError, type PushqErrorCode } from '../core/errors.js';
+import { PushqError, TaskReleasedError, type PushqErrorCode } from '../core/errors.js';
 import { generatedNameId } from '../core/names.js';
 import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState } from '../core/state.js';
 import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
@@ -72,6 +72,9 @@ export class Simulation {
       configHash: configHash(options.config),
     };
     const log = typeof options.log === 'function' ? options.log(this.header) : (options.log ?? new MemoryEventLog(this.header));
+    // With every event in memory anyway, ended tasks' rows cost little more; without, they would be
+    // most of a long run's memory (task-table.ts).
+    const keepEnded = options.keepEndedTasks ?? log instanceof MemoryEventLog;
     const worker = options.worker;
     this.insight = new InsightProjection(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) });
     const modelled =
@@ -79,7 +82,9 @@ export class Simulation {
         ? functionDispatcher(worker, this.seed, US_PER_SECOND)
         : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.seed);
     this.driver = new VirtualDriver({
-      state: createEngineState(options.expectedTasks === undefined ? undefined : Math.max(1024, options.expectedTasks)),
+      // A table that keeps every task is sized for all of them at once; one that releases ended
+      // tasks is sized by the workloads that add their tasks all at once (addWorkload).
+      state: createEngineState({ capacity: options.expectedTasks === undefined || !keepEnded ? 1024 : Math.max(1024, options.expectedTasks), releaseEnded: !keepEnded }),
       log,
       worker: modelled,
       observers: [this.statsCollector.observe, this.insight.observe, ...(options.observers ?? [])],
@@ -175,6 +180,8 @@ export class Simulation {
     };
     const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });
     if (w.ratePerSecond === undefined) {
+      // These tasks will all be held at once: room for them in one growth (task-table.ts).
+      if (this.state.tasks.releaseEnded) this.state.tasks.plannedRows += w.count;
       this.kernel.at(startUs, (k) => {
         while (made < w.count) {
           const n = Math.min(100, w.count - made);
@@ -291,20 +298,22 @@ export class Simulation {
     const q = requireQueue(this.state, queue);
     const id = findAnyTask(this, queue, name);
     const t = this.state.tasks;
+    const r = t.heldRow(id);
+    if (r < 0) throw new TaskReleasedError(name, q.name);
     const s = (x: number) => (Number.isNaN(x) ? null : x / US_PER_SECOND);
-    const last = t.lastStatus[id] as number;
+    const last = t.lastStatus[r] as number;
     return {
       id,
       name: taskName(this.state, id),
       queue: q.name,
-      state: TASK_STATES[t.state[id] as number] as TaskStateName,
-      etaSeconds: (t.eta[id] as number) / US_PER_SECOND,
-      addedAtSeconds: (t.addedAt[id] as number) / US_PER_SECOND,
-      firstAttemptAtSeconds: s(t.firstAttemptAt[id] as number),
-      endedAtSeconds: s(t.endedAt[id] as number),
-      dispatchCount: t.dispatchCount[id] as number,
-      responseCount: t.executionCount[id] as number,
-      retryCount: Math.max(0, (t.dispatchCount[id] as number) - 1),
+      state: TASK_STATES[t.state[r] as number] as TaskStateName,
+      etaSeconds: (t.eta[r] as number) / US_PER_SECOND,
+      addedAtSeconds: (t.addedAt[r] as number) / US_PER_SECOND,
+      firstAttemptAtSeconds: s(t.firstAttemptAt[r] as number),
+      endedAtSeconds: s(t.endedAt[r] as number),
+      dispatchCount: t.dispatchCount[r] as number,
+      responseCount: t.executionCount[r] as number,
+      retryCount: Math.max(0, (t.dispatchCount[r] as number) - 1),
       previousStatus: last === 0 ? null : last,
     };
   }
@@ -312,13 +321,13 @@ export class Simulation {
   /** The task's real XState snapshot (the machine in task-machine.ts). */
   taskSnapshot(queue: string, name: string): TaskMachineSnapshot {
     const v = this.task(queue, name);
-    return taskSnapshot(this.state.tasks.state[v.id] as TaskState, {
+    return taskSnapshot(this.state.tasks.state[this.state.tasks.row(v.id)] as TaskState, {
       id: v.id,
       queue: v.queue,
       name: v.name,
       dispatchCount: v.dispatchCount,
       responseCount: v.responseCount,
-      etaUs: this.state.tasks.eta[v.id] as number,
+      etaUs: this.state.tasks.eta[this.state.tasks.row(v.id)] as number,
     });
   }
 
@@ -353,7 +362,11 @@ function findAnyTask(sim: Simulation, queue: string, name: string): number {
     const explicit = q.names.get(name);
     if (explicit !== undefined) return explicit;
     const id = generatedNameId(name);
-    if (id >= 0 && id < sim.state.tasks.count && sim.state.tasks.queue[id] === q.index) return id;
+    const tasks = sim.state.tasks;
+    const r = tasks.heldRow(id);
+    if (r >= 0 && tasks.queue[r] === q.index) return id;
+    // Task `id` existed and was released: which queue it was in went with its row.
+    if (id >= 0 && id < tasks.base) throw new TaskReleasedError(name, queue);
     throw err;
   }
 }

@@ -65,7 +65,7 @@ export interface ScenarioRun {
 }
 
 /** Builds the simulation for `scenario` and schedules its workload and commands (does not run it). */
-export function prepareScenario(scenario: Scenario, options: { seriesResolutionSeconds?: number } = {}): ScenarioRun {
+export function prepareScenario(scenario: Scenario, options: { seriesResolutionSeconds?: number; keepEndedTasks?: boolean } = {}): ScenarioRun {
   const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker, ...options });
   const refused: ScenarioRun['refused'] = [];
   for (const w of scenario.workloads) sim.addWorkload(w);

@@ -64,6 +64,8 @@ const TASK_QUEUE_CODE: Readonly<Record<PushqErrorCode, TaskQueueErrorName | null
   DUPLICATE_TASK_NAME: 'DUPLICATE_TASK_NAME',
   STORAGE_LIMIT_EXCEEDED: null,
   UNKNOWN_TASK: 'UNKNOWN_TASK',
+  // Only a simulation that releases ended tasks says this; a service keeps them.
+  TASK_RELEASED: 'UNKNOWN_TASK',
   TASK_NOT_RUNNABLE: 'INVALID_REQUEST',
   QUEUE_NOT_RESUMABLE: 'INVALID_REQUEST',
   INVALID_RETRY_OPTIONS: 'INVALID_RETRY_PARAMETERS',

@@ -89,7 +89,7 @@ export class InsightProjection implements Projection {
     this.readiness.advance(q, t);
     switch (e.type) {
       case 'TaskAdded':
-        this.readiness.added(q, id, e.eta, t);
+        this.readiness.added(q, id, e.eta, t, state.tasks.firstHeldId);
         this.added[qi] = (this.added[qi] as number) + 1;
         this.series.count(qi, Count.Added);
         break;

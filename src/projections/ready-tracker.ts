@@ -126,8 +126,13 @@ export class QueueReadiness {
 /** The ready count and hold causes of every queue; the task-level bookkeeping they share. */
 export class ReadinessTracker {
   readonly queues: QueueReadiness[] = [];
-  /** Per task: NOWHERE, READY or DELAYED. */
-  private where = new Uint8Array(1024);
+  /**
+   * Per task from id `whereBase` on: NOWHERE, READY or DELAYED. Like a task table that releases
+   * ended tasks (task-table.ts), it lets go of the ids below the table's base (ended tasks are
+   * NOWHERE), so it follows the tasks alive, not every task added.
+   */
+  private where = new Uint8Array(16);
+  private whereBase = 0;
 
   constructor(private readonly startUs: Micros) {}
 
@@ -143,9 +148,9 @@ export class ReadinessTracker {
       const eta = heap.topEta();
       const id = heap.topId();
       heap.pop();
-      if (this.where[id] !== DELAYED) continue;
+      if (this.where[id - this.whereBase] !== DELAYED) continue;
       this.sum(q, eta);
-      this.where[id] = READY;
+      this.where[id - this.whereBase] = READY;
       q.ready++;
     }
     this.sum(q, t);
@@ -157,35 +162,40 @@ export class ReadinessTracker {
     q.lastUs = to;
   }
 
-  /** A task was added (at `t`, already advanced to) with this ETA. */
-  added(q: QueueReadiness, id: number, eta: Micros, t: Micros): void {
-    this.ensure(id);
+  /**
+   * A task was added (at `t`, already advanced to) with this ETA. `firstHeldId`: the task table's
+   * base (tasks below it have ended and were released).
+   */
+  added(q: QueueReadiness, id: number, eta: Micros, t: Micros, firstHeldId: number): void {
+    this.ensure(id, firstHeldId);
+    const i = id - this.whereBase;
     if (eta <= t) {
-      this.where[id] = READY;
+      this.where[i] = READY;
       q.ready++;
     } else {
-      this.where[id] = DELAYED;
+      this.where[i] = DELAYED;
       q.delayed.push(eta, id);
     }
   }
 
-  /** A task became ready (its backoff ended). */
+  /** A task became ready (its backoff ended); it was added before, so its slot exists. */
   becameReady(q: QueueReadiness, id: number): void {
-    this.ensure(id);
-    this.where[id] = READY;
+    this.where[id - this.whereBase] = READY;
     q.ready++;
   }
 
   /** A task left the waiting tasks (dispatched, deleted). */
   left(q: QueueReadiness, id: number): void {
-    if (id >= this.where.length) return;
-    if (this.where[id] === READY) q.ready--;
-    this.where[id] = NOWHERE;
+    const i = id - this.whereBase;
+    if (i < 0 || i >= this.where.length) return;
+    if (this.where[i] === READY) q.ready--;
+    this.where[i] = NOWHERE;
   }
 
   /** Every waiting task of the queue is gone (a purge). */
   emptied(q: QueueReadiness): void {
-    for (let i = 0; i < q.delayed.size; i++) this.where[q.delayed.idAt(i)] = NOWHERE;
+    // A stale entry below whereBase reads undefined and is written nowhere (typed arrays ignore it).
+    for (let i = 0; i < q.delayed.size; i++) this.where[q.delayed.idAt(i) - this.whereBase] = NOWHERE;
     q.delayed.clear();
     q.ready = 0;
   }
@@ -200,16 +210,25 @@ export class ReadinessTracker {
     let n = q.ready;
     const heap = q.delayed;
     if (heap.topEta() > t) return n;
-    for (let i = 0; i < heap.size; i++) if (heap.etaAt(i) <= t && this.where[heap.idAt(i)] === DELAYED) n++;
+    for (let i = 0; i < heap.size; i++) if (heap.etaAt(i) <= t && this.where[heap.idAt(i) - this.whereBase] === DELAYED) n++;
     return n;
   }
 
-  private ensure(id: number): void {
-    if (id < this.where.length) return;
-    let n = this.where.length;
-    while (n <= id) n *= 2;
-    const where = new Uint8Array(n);
-    where.set(this.where);
-    this.where = where;
+  /** Room for task `id`: lets go of the ids below `firstHeldId` once they are half the slots, else grows. */
+  private ensure(id: number, firstHeldId: number): void {
+    const where = this.where;
+    if (id - this.whereBase < where.length) return;
+    const drop = firstHeldId - this.whereBase;
+    if (drop * 2 >= where.length) {
+      where.copyWithin(0, drop);
+      where.fill(NOWHERE, where.length - drop);
+      this.whereBase = firstHeldId;
+    }
+    let n = where.length;
+    while (n <= id - this.whereBase) n *= 2;
+    if (n === where.length) return;
+    const grown = new Uint8Array(n);
+    grown.set(where);
+    this.where = grown;
   }
 }

@@ -24,7 +24,7 @@ import { richSimulation } from '../helpers/rich-sim.js';
 /** The fingerprint of the registered classes' shapes, per format version. */
 const SHAPES_OF_VERSION: Readonly<Record<number, string>> = {
   2: '49eee4649bcd2454',
-  3: '47b07e7c2bd80aad',
+  3: '84b9d51d80bcdcf2',
 };
 
 /**

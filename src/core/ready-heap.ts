@@ -100,14 +100,19 @@ export class ReadyHeap {
   private appendRun(id: number, key: number): void {
     if (this.runTail === this.runIds.length) {
       const live = this.runTail - this.runHead;
-      // Compact when most of the array is consumed; otherwise grow.
-      const capacity = live * 2 <= this.runIds.length ? this.runIds.length : this.runIds.length * 2;
-      const ids = new Int32Array(capacity);
-      ids.set(this.runIds.subarray(this.runHead, this.runTail));
-      const keys = new Float64Array(capacity);
-      keys.set(this.runKeys.subarray(this.runHead, this.runTail));
-      this.runIds = ids;
-      this.runKeys = keys;
+      if (live * 2 <= this.runIds.length) {
+        // Most of the array is consumed: move the live entries to its start, in place (a new
+        // array each time would be garbage at the pace of a queue's traffic).
+        this.runIds.copyWithin(0, this.runHead, this.runTail);
+        this.runKeys.copyWithin(0, this.runHead, this.runTail);
+      } else {
+        const ids = new Int32Array(this.runIds.length * 2);
+        ids.set(this.runIds.subarray(this.runHead, this.runTail));
+        const keys = new Float64Array(this.runKeys.length * 2);
+        keys.set(this.runKeys.subarray(this.runHead, this.runTail));
+        this.runIds = ids;
+        this.runKeys = keys;
+      }
       this.runHead = 0;
       this.runTail = live;
     }

@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generatedNameId } from '../src/core/names.js';
+import { stateLines } from '../src/log/replay.js';
 import { prepareScenario, scenarioArbitrary, type ScenarioRun } from '../src/testing/scenario.js';
 
 function run(scenario: Parameters<typeof prepareScenario>[0], keepEndedTasks: boolean): ScenarioRun {
@@ -26,6 +27,10 @@ describe('a simulation that releases ended tasks', () => {
         expect(freed.sim.events).toEqual(kept.sim.events);
         expect(freed.sim.stats()).toEqual(kept.sim.stats());
         expect(freed.sim.series()).toEqual(kept.sim.series());
+        // The state itself: the same queues, and each task the releasing table still holds as the other has it.
+        const base = freed.sim.state.tasks.base;
+        const held = stateLines(kept.sim.state).filter((line) => !line.startsWith('[') || (JSON.parse(line) as number[])[0]! >= base);
+        expect(stateLines(freed.sim.state)).toEqual(held);
         expect(freed.refused.length).toBe(kept.refused.length);
         freed.refused.forEach((r, i) => {
           const k = kept.refused[i]!;

@@ -41,8 +41,10 @@ export function stateLines(state: EngineState): string[] {
     lines.push(JSON.stringify({ queue: q.name, state: queueStateName(q), inFlight: q.inFlight, counts: Array.from(q.countByState), bucket, ready: q.ready.peek(), names: [...q.names].sort() }));
   }
   const t = state.tasks;
-  for (let id = 0; id < t.count; id++) {
-    lines.push(JSON.stringify([id, t.state[id], t.queue[id], t.eta[id], t.addedAt[id], nanToNull(t.firstAttemptAt[id] as number), nanToNull(t.endedAt[id] as number), t.dispatchCount[id], t.executionCount[id], t.lastStatus[id], t.endReason[id], t.size[id], t.attemptOpen[id], t.meta[id] ?? null]));
+  // The tasks the table holds: every task, unless it released ended ones (task-table.ts).
+  for (let id = t.firstHeldId; id < t.count; id++) {
+    const r = t.row(id);
+    lines.push(JSON.stringify([id, t.state[r], t.queue[r], t.eta[r], t.addedAt[r], nanToNull(t.firstAttemptAt[r] as number), nanToNull(t.endedAt[r] as number), t.dispatchCount[r], t.executionCount[r], t.lastStatus[r], t.endReason[r], t.size[r], t.attemptOpen[r], t.meta[r] ?? null]));
   }
   return lines;
 }

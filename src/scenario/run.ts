@@ -74,8 +74,11 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   let timers = 0;
   // Time by time rather than advanceTo(limit), which would move the clock to the limit even
   // when the run goes idle long before it. Same timers, same order.
-  const limit = (): Micros => (scenario.untilUs !== null ? scenario.untilUs : simulation.arrivalsEndUs + RUN_LIMIT_US);
-  for (let next = kernel.nextTimerAt(); next !== Infinity && next <= limit(); next = kernel.nextTimerAt()) {
+  // The limit is compared in place, never returned as a number: a time beyond 2^30 µs (the
+  // limit is 31 days) returned from a call is a fresh heap number, one per timer.
+  const untilUs = scenario.untilUs;
+  for (let next = kernel.nextTimerAt(); next !== Infinity; next = kernel.nextTimerAt()) {
+    if (untilUs !== null ? next > untilUs : next - RUN_LIMIT_US > simulation.arrivalsEndUs) break;
     kernel.fireNext();
     if (onProgress !== undefined && ++timers % PROGRESS_EVERY_TIMERS === 0) onProgress(simulation);
   }

@@ -93,6 +93,11 @@ const TARGET_PATTERN = /^(?:(?!-)[a-z\d-]{1,100}\.)?(?!-)[a-z\d-]{1,63}$/;
 
 const DEFAULT_URL_PREFIX = '/_ah/queue/';
 
+// How a field is named in errors: an HTTP target's as such (`httpRequest.headers.X`). Two
+// functions made once, not a closure per checked task.
+const httpRequestField = (name: string): string => `httpRequest.${name}`;
+const plainField = (name: string): string => name;
+
 export function defaultTaskUrl(queue: string): string {
   return DEFAULT_URL_PREFIX + queue;
 }
@@ -136,7 +141,7 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   const methods = METHODS[flavour];
   // An HTTP target's fields are named as such (`httpRequest.headers.X`), so the API can say which request is at fault.
   const http = spec.httpUrl !== undefined;
-  const f = http ? (name: string): string => `httpRequest.${name}` : (name: string): string => name;
+  const f = http ? httpRequestField : plainField;
   if (!methods.has(method)) invalid(f('method'), `"${method}" is not one of ${[...methods].join(', ')}`, index);
   if (http) checkHttpTarget(spec, flavour, index);
   else if (spec.oidcToken !== undefined || spec.oauthToken !== undefined) invalid('httpRequest.url', 'an OIDC or OAuth token is for an HTTP target (httpUrl); an App Engine task has none', index, 'INVALID_URL');

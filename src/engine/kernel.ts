@@ -75,8 +75,11 @@ export class Kernel {
   private readonly timers = new Timers();
   private readonly effects = new Effects();
   private readonly ctx: StepContext;
-  /** Per queue index: time of its pending wake timer, or -1. */
-  private readonly wakeAt: number[] = [];
+  /**
+   * Per queue index: time of its pending wake timer, or -1. Typed, so that storing a time never
+   * boxes it (a plain array of tagged values made a heap number per wake).
+   */
+  private wakeAt = new Float64Array(16).fill(-1);
   private readonly callbacks: ((kernel: Kernel) => void)[] = [];
   private readonly freeCallbackSlots: number[] = [];
   /** One request object for every dispatch (see Transport.dispatch). */
@@ -148,6 +151,11 @@ export class Kernel {
   }
 
   private setWake(queueIndex: number, at: Micros): void {
+    if (queueIndex >= this.wakeAt.length) {
+      const grown = new Float64Array(Math.max(queueIndex + 1, this.wakeAt.length * 2)).fill(-1);
+      grown.set(this.wakeAt);
+      this.wakeAt = grown;
+    }
     if (this.wakeAt[queueIndex] === at) return; // already set for that instant
     this.wakeAt[queueIndex] = at;
     this.timers.push(at, TimerKind.QueueWake, queueIndex);

@@ -58,12 +58,14 @@ export type { HttpMethod } from './core/task-table.js';
 export { US_PER_SECOND, secondsToMicros, microsToSeconds, type Micros } from './core/time.js';
 
 // ---- errors ----
-export { PushqError, UnknownQueueError, InvalidQueueModeError, TaskAlreadyExistsError, TombstonedTaskError, UnknownTaskError, TaskValidationError, type PushqErrorCode } from './core/errors.js';
+export { PushqError, UnknownQueueError, InvalidQueueModeError, TaskAlreadyExistsError, TombstonedTaskError, UnknownTaskError, TaskReleasedError, TaskValidationError, type PushqErrorCode } from './core/errors.js';
 export { AssertionError } from './core/assert.js';
 
 // ---- logs and replay ----
 export { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from './log/event-log.js';
 export { MemoryEventLog } from './log/memory-log.js';
+/** A log that keeps nothing: a simulation whose figures are all you need (`pushq simulate` without --log). */
+export { DiscardEventLog } from './log/discard-log.js';
 /** Rebuild state from events; compare states exactly. */
 export { replay, stateDigest, stateLines, type ReplayOptions } from './log/replay.js';
 /** The durable log: JSON lines, per-batch CRC-32, group commit, torn-tail recovery (docs/events.md). */

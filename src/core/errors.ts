@@ -89,8 +89,10 @@ export class UnknownTaskError extends PushqError {
  */
 export class TaskReleasedError extends PushqError {
   override name = 'TaskReleasedError';
-  constructor(task: string, queue: string) {
-    super('TASK_RELEASED', `task "${task}" in queue "${queue}" has ended and this simulation released its row (it keeps no in-memory log): read its story in the run's log, or create the simulation with keepEndedTasks: true`, { field: 'name', task, queue });
+  /** `queueKnown`: false for a generated name (`task<id>`), whose queue went with the row. */
+  constructor(task: string, queue: string, queueKnown = true) {
+    const which = queueKnown ? `task "${task}" in queue "${queue}"` : `task "${task}" (in whichever queue it was: that went with its row)`;
+    super('TASK_RELEASED', `${which} has ended and this simulation released its row (it keeps no in-memory log): read its story in the run's log, or create the simulation with keepEndedTasks: true`, { field: 'name', task, queue });
   }
 }
 

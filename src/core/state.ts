@@ -188,7 +188,11 @@ export function evolve(state: EngineState, e: EngineEvent): void {
           deleteTask(state, id, r, e.t, EndReason.Purged);
         }
       }
-      if (e.forgetNames === true) q.names.clear();
+      if (e.forgetNames === true) {
+        // The names' tombstones go with them, released rows' included.
+        for (const id of q.names.values()) tasks.releasedNamed.delete(id);
+        q.names.clear();
+      }
       return;
     }
     case 'ConfigApplied':
@@ -262,7 +266,12 @@ function addTask(state: EngineState, e: TaskAdded): void {
   const id = tasks.push(TaskState.Pending, q.index, e.eta, e.t, e.size, meta);
   q.countByState[TaskState.Pending] = (q.countByState[TaskState.Pending] as number) + 1;
   q.ready.push(id);
-  if (options?.name !== undefined) q.names.set(options.name, id);
+  if (options?.name !== undefined) {
+    // A name taken again (its tombstone over): the earlier holder's tombstone, if released, goes.
+    const earlier = q.names.get(options.name);
+    if (earlier !== undefined) tasks.releasedNamed.delete(earlier);
+    q.names.set(options.name, id);
+  }
   state.storageBytes += e.size;
 }
 

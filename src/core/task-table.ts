@@ -8,7 +8,8 @@
  * the tasks from id `base` on. Two kinds of table:
  * - **keeps ended tasks** (the default; the server, replay, a simulation with an in-memory log):
  *   `base` stays 0, so a row is its id, and code that only ever reads such a table (the server's
- *   reads, replay, stories) may index by id;
+ *   reads of ended tasks, replay's listings) may index by id. Projections, which a simulation may
+ *   be given as observers, read through `row`/`heldRow`;
  * - **releases ended tasks** (`releaseEnded`: a simulation that keeps no in-memory log, such as
  *   `pushq simulate` and experiments): from time to time the ended tasks at the low end (ended, no
  *   attempt in flight) are released and the rest moves down (`compact`), so memory follows the span
@@ -74,9 +75,10 @@ export class TaskTable {
   /** Rows in use at which the next `compact` runs (Infinity in a table that keeps ended tasks). */
   private compactAtRows: number;
   /**
-   * Rows that growing makes room for at least: a hint, not state (a simulation adds the tasks it
-   * will add all at once). A burst of millions then grows the table once, instead of by doublings
-   * whose copies briefly hold both the old and the new columns.
+   * Rows that growing makes room for at least, while a burst of tasks is being added: a hint, not
+   * state (a simulation sets it to the rows in use plus the burst's tasks, and back to 0 after).
+   * A burst of millions then grows the table once, instead of by doublings whose copies briefly
+   * hold both the old and the new columns.
    */
   plannedRows = 0;
   state: Uint8Array;

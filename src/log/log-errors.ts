@@ -21,7 +21,9 @@ export type LogErrorCode =
   /** A write or fdatasync failed (a full disk, an I/O error): kept in memory, retried at the next flush. */
   | 'LOG_WRITE_FAILED'
   /** A snapshot file is unreadable, or does not belong to the log it is loaded with. */
-  | 'SNAPSHOT_INVALID';
+  | 'SNAPSHOT_INVALID'
+  /** A snapshot was asked of a simulation that released ended tasks: their rows are gone. */
+  | 'SNAPSHOT_STATE_INCOMPLETE';
 
 export class LogError extends Error {
   override name = 'LogError';

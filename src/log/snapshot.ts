@@ -16,7 +16,6 @@
  * so the rebuilt heap yields the same tasks in the same order; stale entries are not carried.
  */
 import { createHash } from 'node:crypto';
-import { assert } from '../core/assert.js';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import type { EngineSettings } from '../core/events.js';
 import { createEngineState, type EngineState, type QueueRuntime } from '../core/state.js';
@@ -100,7 +99,9 @@ export function filePrefixSha256(path: string, bytes: number): string {
 export function encodeSnapshot(state: EngineState, log: LogHeader, position: LogPosition, prefixSha256: string): Buffer {
   const t = state.tasks;
   // Rows are written from id 0: a table that released ended tasks has lost some (task-table.ts).
-  assert(!t.releaseEnded, 'a snapshot is of a state that keeps every task (a replay or a service), not of a simulation that releases ended tasks');
+  if (t.releaseEnded) {
+    throw new LogError('SNAPSHOT_STATE_INCOMPLETE', 'this state released its ended tasks (a simulation with a log of its own keeps only live tasks): snapshot the state that replaying its log gives, or create the simulation with keepEndedTasks: true');
+  }
   const n = t.count;
   const parts: Buffer[] = [];
   const columns: { name: Column; bytes: number }[] = [];

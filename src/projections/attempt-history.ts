@@ -48,7 +48,7 @@ export class AttemptHistory implements Projection {
         return;
       case 'AttemptDispatched':
         // The task's eta before this dispatch is what it was scheduled for; evolve keeps it.
-        this.scheduleAt[e.id] = state.tasks.eta[e.id] as number;
+        this.scheduleAt[e.id] = state.tasks.eta[state.tasks.row(e.id)] as number;
         this.dispatchAt[e.id] = e.t;
         this.responseAt[e.id] = NaN;
         this.status[e.id] = -1;

@@ -43,7 +43,7 @@ export class FailureReasons implements Projection {
     if (this.count === this.times.length) this.grow();
     const i = this.count++;
     this.times[i] = e.t;
-    this.queues[i] = state.tasks.queue[e.id] as number;
+    this.queues[i] = state.tasks.queue[state.tasks.row(e.id)] as number;
     this.reasons[i] = failureReasonIndex(e.reason, e.status);
   };
 

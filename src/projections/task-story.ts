@@ -123,13 +123,14 @@ export class TaskStoryCollector implements Projection {
         const w = this.waiting.get(e.id);
         this.waiting.delete(e.id);
         const heldByUs: Partial<Record<HoldCause, number>> = {};
+        const r = state.tasks.row(e.id);
         if (w !== undefined) HOLD_CAUSES.forEach((c, i) => w.byCause[i]! > 0 && (heldByUs[c] = w.byCause[i]!));
         s.attempts.push({
           dispatchedAtUs: e.t,
           forced: e.forced === true,
-          retryCount: (state.tasks.dispatchCount[e.id] as number) - 1,
-          executionCount: state.tasks.executionCount[e.id] as number,
-          previousStatus: (state.tasks.lastStatus[e.id] as number) === 0 ? null : (state.tasks.lastStatus[e.id] as number),
+          retryCount: (state.tasks.dispatchCount[r] as number) - 1,
+          executionCount: state.tasks.executionCount[r] as number,
+          previousStatus: (state.tasks.lastStatus[r] as number) === 0 ? null : (state.tasks.lastStatus[r] as number),
           status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
           waitedUs: w === undefined ? 0 : Math.max(0, e.t - w.readyAtUs),
           heldByUs,
@@ -150,8 +151,9 @@ export class TaskStoryCollector implements Projection {
       case 'TaskGaveUp': {
         const p = taskRetryPolicy(state, e.id);
         if (last) Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: e.latencyUs });
-        const first = state.tasks.firstAttemptAt[e.id] as number;
-        s.ended = { reason: 'gave_up', atUs: e.t, giveUp: { attemptsMade: state.tasks.dispatchCount[e.id] as number, retryLimit: p.retryLimit, ageUs: e.t - first, ageLimitUs: p.ageLimitUs } };
+        const r = state.tasks.row(e.id);
+        const first = state.tasks.firstAttemptAt[r] as number;
+        s.ended = { reason: 'gave_up', atUs: e.t, giveUp: { attemptsMade: state.tasks.dispatchCount[r] as number, retryLimit: p.retryLimit, ageUs: e.t - first, ageLimitUs: p.ageLimitUs } };
         break;
       }
       case 'AttemptOrphaned':
@@ -170,7 +172,7 @@ export class TaskStoryCollector implements Projection {
   };
 
   private startWaiting(id: number, readyAtUs: number, t: number, state: EngineState): void {
-    const q = state.queues[state.tasks.queue[id] as number] as QueueRuntime;
+    const q = state.queues[state.tasks.queue[state.tasks.row(id)] as number] as QueueRuntime;
     this.waiting.set(id, { readyAtUs, lastUs: t, cause: holdCause(q, t), byCause: HOLD_CAUSES.map(() => 0) });
   }
 
@@ -180,26 +182,36 @@ export class TaskStoryCollector implements Projection {
    * shows now (the same bookkeeping as ready-tracker.ts, for a few tasks).
    */
   private followHolds(e: EngineEvent, state: EngineState): void {
-    const queueIndex = 'id' in e ? (state.tasks.queue[e.id] as number) : 'queue' in e ? (state.queueByName.get(e.queue)?.index ?? -1) : -2;
+    const tasks = state.tasks;
+    const queueIndex = 'id' in e ? (tasks.queue[tasks.row(e.id)] as number) : 'queue' in e ? (state.queueByName.get(e.queue)?.index ?? -1) : -2;
     for (const [id, w] of this.waiting) {
-      const qi = state.tasks.queue[id] as number;
+      // A waiting task purged and then released (a simulation that releases ended tasks) waits no more.
+      const r = tasks.heldRow(id);
+      if (r < 0) {
+        this.waiting.delete(id);
+        continue;
+      }
+      const qi = tasks.queue[r] as number;
       if (queueIndex !== -2 && queueIndex !== qi) continue;
       const from = Math.max(w.lastUs, w.readyAtUs);
       if (e.t > from) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (e.t - from);
       w.lastUs = e.t;
       w.cause = holdCause(state.queues[qi] as QueueRuntime, e.t);
-      if (state.tasks.state[id] === TaskState.Deleted) this.waiting.delete(id);
+      if (tasks.state[r] === TaskState.Deleted) this.waiting.delete(id);
     }
   }
 
   private refresh(s: TaskStory, state: EngineState): void {
     const t = state.tasks;
-    s.state = TASK_STATES[t.state[s.id] as number] as string;
+    // A released task's story was told to its end while its row was held.
+    const r = t.heldRow(s.id);
+    if (r < 0) return;
+    s.state = TASK_STATES[t.state[r] as number] as string;
     if (s.ended === null) {
-      const reason = t.endReason[s.id] as EndReason;
-      if (reason === EndReason.Succeeded) s.ended = { reason: 'succeeded', atUs: t.endedAt[s.id] as number, giveUp: null };
-      else if (reason === EndReason.Deleted) s.ended = { reason: 'deleted', atUs: t.endedAt[s.id] as number, giveUp: null };
-      else if (reason === EndReason.Purged) s.ended = { reason: 'purged', atUs: t.endedAt[s.id] as number, giveUp: null };
+      const reason = t.endReason[r] as EndReason;
+      if (reason === EndReason.Succeeded) s.ended = { reason: 'succeeded', atUs: t.endedAt[r] as number, giveUp: null };
+      else if (reason === EndReason.Deleted) s.ended = { reason: 'deleted', atUs: t.endedAt[r] as number, giveUp: null };
+      else if (reason === EndReason.Purged) s.ended = { reason: 'purged', atUs: t.endedAt[r] as number, giveUp: null };
     }
   }
 }

@@ -18,7 +18,7 @@ import { generatedNameId } from '../core/names.js';
 import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState } from '../core/state.js';
 import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
 import type { TaskSpec } from '../core/task-spec.js';
-import { US_PER_SECOND, secondsToMicros } from '../core/time.js';
+import { US_PER_SECOND, secondsToMicros, type Micros } from '../core/time.js';
 import { wholeTokens, refill } from '../core/token-bucket.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
@@ -55,6 +55,8 @@ export class Simulation {
   private workloadsAdded = 0;
   private readonly refusedAdds: SimulationStats['adds_refused'] = {};
   private workloadsArriving = 0;
+  /** Workloads that add all their tasks at one instant, by that instant: their tasks in all, and how many have not fired yet. */
+  private readonly burstsAt = new Map<Micros, { tasks: number; left: number }>();
   private lastArrivalUs = 0;
 
   constructor(options: SimulationOptions) {
@@ -180,15 +182,26 @@ export class Simulation {
     };
     const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });
     if (w.ratePerSecond === undefined) {
-      // These tasks will all be held at once: room for them in one growth (task-table.ts).
-      if (this.state.tasks.releaseEnded) this.state.tasks.plannedRows += w.count;
+      // These tasks will all be held at once, with those of every burst due at the same instant:
+      // room for them all in one growth of the task table (task-table.ts).
+      const burst = this.burstsAt.get(startUs) ?? { tasks: 0, left: 0 };
+      burst.tasks += w.count;
+      burst.left++;
+      this.burstsAt.set(startUs, burst);
       this.kernel.at(startUs, (k) => {
+        const tasks = this.state.tasks;
+        if (burst.tasks > 0 && tasks.releaseEnded) tasks.plannedRows = tasks.count - tasks.base + burst.tasks;
+        burst.tasks = 0;
         while (made < w.count) {
           const n = Math.min(100, w.count - made);
           const batch: TaskSpec[] = [];
           for (let i = 0; i < n; i++) batch.push(specFor(made + i));
           this.addArrivals(k, batch);
           made += n;
+        }
+        if (--burst.left === 0) {
+          this.burstsAt.delete(startUs);
+          tasks.plannedRows = 0;
         }
         arrived(k);
       });
@@ -366,7 +379,7 @@ function findAnyTask(sim: Simulation, queue: string, name: string): number {
     const r = tasks.heldRow(id);
     if (r >= 0 && tasks.queue[r] === q.index) return id;
     // Task `id` existed and was released: which queue it was in went with its row.
-    if (id >= 0 && id < tasks.base) throw new TaskReleasedError(name, queue);
+    if (id >= 0 && id < tasks.base) throw new TaskReleasedError(name, queue, false);
     throw err;
   }
 }

@@ -149,3 +149,18 @@ test('a wall-clock log prints ISO 8601 times', async () => {
   expect(JSON.parse(at.stdout).queues.default.tasks.backoff).toBe(1);
   expect(readFileSync(path, 'utf8').split('\n')[0]).toContain('"clock":"wall"');
 });
+
+describe('a snapshot of a state that released ended tasks', () => {
+  test('is refused with SNAPSHOT_STATE_INCOMPLETE, and nothing is written', async () => {
+    const { encodeSnapshot } = await import('../../src/log/snapshot.js');
+    const state = createEngineState({ releaseEnded: true });
+    let err: unknown;
+    try {
+      encodeSnapshot(state, TEST_HEADER, { offset: 0, batches: 0, events: 0, nextLine: 2 }, "");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LogError);
+    expect((err as LogError).code).toBe('SNAPSHOT_STATE_INCOMPLETE');
+  });
+});

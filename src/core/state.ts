@@ -182,7 +182,7 @@ export function evolve(state: EngineState, e: EngineEvent): void {
     case 'QueuePurged': {
       const q = queueNamed(state, e.queue);
       const tasks = state.tasks;
-      for (let id = tasks.firstHeldId; id < tasks.count; id++) {
+      for (let id = tasks.base; id < tasks.count; id++) {
         const r = tasks.heldRow(id);
         if (r >= 0 && tasks.queue[r] === q.index && (tasks.state[r] as TaskState) < TaskState.Succeeded && (tasks.addedAt[r] as number) <= e.t) {
           deleteTask(state, id, r, e.t, EndReason.Purged);

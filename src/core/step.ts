@@ -128,7 +128,7 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
     case 'abandon-in-flight': {
       const tasks = state.tasks;
       const ended: EngineEvent[] = [];
-      for (let id = tasks.firstHeldId; id < tasks.count; id++) {
+      for (let id = tasks.base; id < tasks.count; id++) {
         const r = tasks.heldRow(id);
         if (r < 0 || tasks.attemptOpen[r] !== 1) continue;
         const e = decideSettle(state, id, { status: null, reason: 'connection', error: input.error, latencyUs: 0 }, now);

@@ -25,7 +25,7 @@
  */
 import type { TaskOptions } from './events.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { TaskState } from './task-machine.js';
+import { isFinal, type TaskState } from './task-machine.js';
 import type { Micros } from './time.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
@@ -69,12 +69,12 @@ type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 export class TaskTable {
   /** Tasks added so far: the next task's id. */
   count = 0;
-  /** The id of the task in row 0: tasks below it were released. Always 0 in a table that keeps ended tasks. */
+  /** The id of the task in row 0: tasks below it were released, and scans of the held tasks run from here to `count`. Always 0 in a table that keeps ended tasks. */
   base = 0;
   readonly releaseEnded: boolean;
   /** Tasks whose rows were released and that had an explicit name: id → when they ended (their tombstone). */
   readonly releasedNamed: Map<number, Micros>;
-  /** Ids below this (and at or above `base`) are known to be releasable. */
+  /** Ids from `base` up to this are known to be releasable (never below `base`). */
   private releasableBelow = 0;
   /** Rows in use at which the next `compact` runs (Infinity in a table that keeps ended tasks). */
   private compactAtRows: number;
@@ -147,15 +147,10 @@ export class TaskTable {
     return id >= this.base && id < this.count ? id - this.base : -1;
   }
 
-  /** The first id that may hold a row: scans of the held tasks run from here to `count`. */
-  get firstHeldId(): number {
-    return this.base;
-  }
-
   /** Whether task `id` (< count) has ended: a released task has. */
   hasEnded(id: number): boolean {
     const r = this.heldRow(id);
-    return r < 0 || (this.state[r] as TaskState) >= TaskState.Succeeded;
+    return r < 0 || isFinal(this.state[r] as TaskState);
   }
 
   /** When task `id` ended (NaN if it has not): from its row, or once released from its tombstone (NaN for an unnamed task). */
@@ -200,11 +195,11 @@ export class TaskTable {
    * fewer rows than it frees, so the cost per task stays constant.
    */
   private compact(): void {
-    let id = Math.max(this.releasableBelow, this.base);
+    let id = this.releasableBelow;
     const base = this.base;
     while (id < this.count) {
       const r = id - base;
-      if ((this.state[r] as TaskState) < TaskState.Succeeded || this.attemptOpen[r] !== 0) break;
+      if (!isFinal(this.state[r] as TaskState) || this.attemptOpen[r] !== 0) break;
       if (this.meta[r]?.name !== undefined) this.releasedNamed.set(id, this.endedAt[r] as number);
       id++;
     }
@@ -254,9 +249,6 @@ export class TaskTable {
     this.size = grow(this.size);
     this.attemptOpen = grow(this.attemptOpen);
     this.retryReason = grow(this.retryReason);
-    if (!this.releaseEnded) {
-      const meta = this.meta;
-      for (let i = meta.length; i < n; i++) meta.push(undefined);
-    }
+    // `meta` grows on its own, when a push reaches its end (extendMeta).
   }
 }

@@ -247,7 +247,7 @@ export class Kernel {
   /** Rebuilds the timers a state implies, after a replay: backoffs and queue wakes. */
   restoreTimers(): void {
     const tasks = this.state.tasks;
-    for (let id = tasks.firstHeldId; id < tasks.count; id++) {
+    for (let id = tasks.base; id < tasks.count; id++) {
       const r = tasks.heldRow(id);
       if (r >= 0 && tasks.state[r] === TaskState.Backoff) this.timers.push(tasks.eta[r] as number, TimerKind.BackoffEnds, id);
     }

@@ -42,7 +42,7 @@ export function stateLines(state: EngineState): string[] {
   }
   const t = state.tasks;
   // The tasks the table holds: every task, unless it released ended ones (task-table.ts).
-  for (let id = t.firstHeldId; id < t.count; id++) {
+  for (let id = t.base; id < t.count; id++) {
     const r = t.row(id);
     lines.push(JSON.stringify([id, t.state[r], t.queue[r], t.eta[r], t.addedAt[r], nanToNull(t.firstAttemptAt[r] as number), nanToNull(t.endedAt[r] as number), t.dispatchCount[r], t.executionCount[r], t.lastStatus[r], t.endReason[r], t.size[r], t.attemptOpen[r], t.meta[r] ?? null]));
   }

@@ -91,7 +91,7 @@ export class InsightProjection implements Projection {
     this.readiness.advance(q, t);
     switch (e.type) {
       case 'TaskAdded':
-        this.readiness.added(q, id, e.eta, t, state.tasks.firstHeldId);
+        this.readiness.added(q, id, e.eta, t, state.tasks.base);
         this.added[qi] = (this.added[qi] as number) + 1;
         this.series.count(qi, Count.Added);
         break;

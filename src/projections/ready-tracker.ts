@@ -163,11 +163,11 @@ export class ReadinessTracker {
   }
 
   /**
-   * A task was added (at `t`, already advanced to) with this ETA. `firstHeldId`: the task table's
+   * A task was added (at `t`, already advanced to) with this ETA. `tableBase`: the task table's
    * base (tasks below it have ended and were released).
    */
-  added(q: QueueReadiness, id: number, eta: Micros, t: Micros, firstHeldId: number): void {
-    this.ensure(id, firstHeldId);
+  added(q: QueueReadiness, id: number, eta: Micros, t: Micros, tableBase: number): void {
+    this.ensure(id, tableBase);
     const i = id - this.whereBase;
     if (eta <= t) {
       this.where[i] = READY;
@@ -214,15 +214,15 @@ export class ReadinessTracker {
     return n;
   }
 
-  /** Room for task `id`: lets go of the ids below `firstHeldId` once they are half the slots, else grows. */
-  private ensure(id: number, firstHeldId: number): void {
+  /** Room for task `id`: lets go of the ids below `tableBase` once they are half the slots, else grows. */
+  private ensure(id: number, tableBase: number): void {
     const where = this.where;
     if (id - this.whereBase < where.length) return;
-    const drop = firstHeldId - this.whereBase;
+    const drop = tableBase - this.whereBase;
     if (drop * 2 >= where.length) {
       where.copyWithin(0, drop);
       where.fill(NOWHERE, where.length - drop);
-      this.whereBase = firstHeldId;
+      this.whereBase = tableBase;
     }
     let n = where.length;
     while (n <= id - this.whereBase) n *= 2;

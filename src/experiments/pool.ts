@@ -10,11 +10,14 @@
  *   SeedRunError `WORKER_CRASHED` naming its seed; a run that stops with an error is rejected
  *   with `RUN_FAILED`. The thread is replaced for the jobs after it.
  * - `close()` terminates every thread; the owner calls it when done (the library does, always).
+ * - Each thread runs the rehearsal (rehearsal.ts) before its first job; its outcome is dropped.
+ *   Jobs wait until the rehearsal's scenario is parsed, so every thread gets it first.
  */
 import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { workerScript } from '../log/worker-script.js';
 import { SeedRunError } from './errors.js';
+import { rehearsalJob } from './rehearsal.js';
 import type { RunJob, RunOutcome } from './run-job.js';
 import type { JobMessage, ResultMessage } from './seed-worker.js';
 
@@ -33,6 +36,9 @@ export interface PoolOptions {
  * runs), while one thread alone was unchanged (bench/experiments.bench.mjs, 2026-12-06).
  */
 const YOUNG_GENERATION_MB = 6;
+
+/** The id of a thread's rehearsal message; jobs count from 0. */
+const REHEARSAL_ID = -1;
 
 /** The cores the pool may use: its default thread count, and the most `jobs` may be. */
 export function coreCount(): number {
@@ -59,16 +65,31 @@ export class RunPool {
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private closed = false;
+  /** The rehearsal job, once parsed; until then nothing is dispatched. */
+  private rehearsal: RunJob | undefined;
+  private broken: Error | undefined;
 
   constructor(options: PoolOptions = {}) {
     this.jobs = options.jobs ?? coreCount();
     if (!(Number.isInteger(this.jobs) && this.jobs >= 1)) throw new RangeError(`jobs must be a whole number ≥ 1, got ${this.jobs}`);
     this.memoryLimitMb = options.memoryLimitMb;
+    void rehearsalJob().then(
+      (job) => {
+        this.rehearsal = job;
+        this.dispatch();
+      },
+      (error: unknown) => {
+        // Cannot happen with the fixed scenario (a test runs it); if it does, every job says so.
+        this.broken = error instanceof Error ? error : new Error(String(error));
+        for (const p of this.queue.splice(0)) p.reject(this.broken);
+      },
+    );
   }
 
   /** Runs `job` on the first free thread. */
   run(job: RunJob): Promise<RunOutcome> {
     if (this.closed) return Promise.reject(new Error('the run pool is closed'));
+    if (this.broken !== undefined) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, job, resolve, reject });
       this.dispatch();
@@ -84,11 +105,12 @@ export class RunPool {
   }
 
   private dispatch(): void {
+    if (this.rehearsal === undefined) return;
     while (this.queue.length > 0) {
       let thread = this.threads.find((t) => t.current === null);
       if (thread === undefined) {
         if (this.threads.length >= this.jobs) return;
-        thread = this.spawn();
+        thread = this.spawn(this.rehearsal);
       }
       const pending = this.queue.shift() as Pending;
       thread.current = pending;
@@ -96,13 +118,15 @@ export class RunPool {
     }
   }
 
-  private spawn(): Thread {
+  private spawn(rehearsal: RunJob): Thread {
     const resourceLimits: ResourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
     if (this.memoryLimitMb !== undefined) resourceLimits.maxOldGenerationSizeMb = this.memoryLimitMb;
     const options = { resourceLimits };
     const worker = new Worker(workerScript(import.meta.url, 'experiments', 'seed-worker.js'), options);
     const thread: Thread = { worker, current: null };
+    worker.postMessage({ id: REHEARSAL_ID, job: rehearsal } satisfies JobMessage);
     worker.on('message', (message: ResultMessage) => {
+      if (message.id === REHEARSAL_ID) return;
       const pending = thread.current;
       if (pending === null || pending.id !== message.id) return;
       thread.current = null;

@@ -28,15 +28,15 @@ type RetryKey = 'task_retry_limit' | 'task_age_limit' | 'min_backoff_seconds' | 
 export type VaryKey = 'rate' | 'bucket_size' | 'max_concurrent_requests' | RetryKey;
 
 /** The directives `--vary` takes, and how their values are written. */
-const KEYS: Readonly<Record<VaryKey, { kind: 'rate' | 'whole' | 'seconds' | 'duration' }>> = {
-  rate: { kind: 'rate' },
-  bucket_size: { kind: 'whole' },
-  max_concurrent_requests: { kind: 'whole' },
-  task_retry_limit: { kind: 'whole' },
-  task_age_limit: { kind: 'duration' },
-  min_backoff_seconds: { kind: 'seconds' },
-  max_backoff_seconds: { kind: 'seconds' },
-  max_doublings: { kind: 'whole' },
+const KEYS: Readonly<Record<VaryKey, { kind: 'rate' | 'whole' | 'seconds' | 'duration'; /** Sits under retry_parameters in queue.yaml. */ retry: boolean }>> = {
+  rate: { kind: 'rate', retry: false },
+  bucket_size: { kind: 'whole', retry: false },
+  max_concurrent_requests: { kind: 'whole', retry: false },
+  task_retry_limit: { kind: 'whole', retry: true },
+  task_age_limit: { kind: 'duration', retry: true },
+  min_backoff_seconds: { kind: 'seconds', retry: true },
+  max_backoff_seconds: { kind: 'seconds', retry: true },
+  max_doublings: { kind: 'whole', retry: true },
 };
 export const VARY_KEYS = Object.keys(KEYS) as VaryKey[];
 
@@ -70,6 +70,7 @@ export function parseVary(text: string, config: QueueFileConfig): VaryRange {
   const q = config.queues.find((c) => c.name === queue);
   if (q === undefined) throw new ExperimentArgumentError(argument, `no queue ${queue} in the configuration (queues: ${config.queues.map((c) => c.name).join(', ')})`);
   if (!Object.hasOwn(KEYS, key)) throw new ExperimentArgumentError(argument, `${keyText} is not a directive --vary takes (${VARY_KEYS.join(', ')})`);
+  if (key !== keyText && !KEYS[key].retry) throw new ExperimentArgumentError(argument, `${keyText} is not a directive: ${key} is not under retry_parameters (write ${queue}.${key})`);
   if (q.mode === 'pull' && key !== 'task_retry_limit') throw new ExperimentArgumentError(argument, `${keyText} is not a directive of ${queue}: it is a pull queue`);
   const kind = KEYS[key].kind;
   const unit = kind === 'rate' ? rateUnit(lowText, highText, stepText, argument) : null;

@@ -18,7 +18,7 @@ import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
 import { checkReportPath, ReportPathError, writeFileAtomically } from '../simulate/report/write.js';
 import { defineCommand, parseOrExit, wholeNumber } from './args.js';
-import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, ON_FLAG, parseAssertions, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
+import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 import { formatCompare } from './experiment-tables.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
@@ -39,7 +39,7 @@ sooner than a.yaml, 95% CI 15–21 min"). See docs/experiments.md.`,
     json: { type: 'boolean', help: 'print one JSON object (fields in docs/experiments.md)' },
     report: { type: 'string', value: 'FILE.html', help: "write one self-contained HTML report: the figures, the verdicts, and the files' series overlaid (median and 5–95% band)" },
     assert: ASSERT_FLAG,
-    on: ON_FLAG,
+    on: onFlag('assertions'),
     jobs: JOBS_FLAG,
     'worker-memory': WORKER_MEMORY_FLAG,
     quiet: QUIET_FLAG,

@@ -33,7 +33,10 @@ function on(text: string, flag: string): GoalOn {
 export const SEEDS_FLAG = { type: 'string', value: 'N', parse: wholeNumber(1, SEEDS_MAX), help: `run seeds s, s+1, ..., s+N-1 (s: --seed, else the scenario's, else 1) on worker threads; report each figure's mean, 95% confidence interval, min and max (1..${SEEDS_MAX})` } as const;
 export const JOBS_FLAG = { type: 'string', value: 'J', parse: jobs, help: 'worker threads running the seeds (default one per core; at most one per core)' } as const;
 export const ASSERT_FLAG = { type: 'string', value: "'FIGURE OP VALUE'", multiple: true, parse: (text: string) => text, help: "a check for CI, repeatable: QUEUE.FIGURE or all.FIGURE, OP one of < <= > >= == !=, a number or a duration ('emails.wait_seconds.p99 <= 30s'); any that fails: exit 3, each printed with its value" } as const;
-export const ON_FLAG = { type: 'string', value: 'every|mean', parse: on, help: 'judge assertions and goals on every seed\'s run (default) or on the mean over the seeds' } as const;
+/** `--on`, for the command's assertions (simulate, compare) or goals (tune). */
+export function onFlag(what: 'assertions' | 'goals') {
+  return { type: 'string', value: 'every|mean', parse: on, help: `judge the ${what} on every seed's run (default) or on the mean over the seeds` } as const;
+}
 export const WORKER_MEMORY_FLAG = { type: 'string', value: 'MiB', parse: wholeNumber(16, 1_048_576), help: "each worker thread's heap limit; a run that needs more fails the command, its seed named" } as const;
 export const QUIET_FLAG = { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' } as const;
 
@@ -64,7 +67,7 @@ export function checkAssertions(command: string, goals: readonly Goal[], sets: r
         assertion: goal.text,
         ...(set.variant === null ? {} : { variant: set.variant }),
         met: v.met,
-        queues: v.queues.map((q) => ({ queue: q.queue, value: q.value, met: q.met, missed_by: q.missedBy })),
+        queues: v.queues.map((q) => ({ queue: q.queue, value: q.value, met: q.met, missed_by: q.missed_by })),
       });
       if (!v.met) io.stderr(`pushq ${command}: assertion failed: ${set.variant === null ? '' : `${set.variant}: `}${goal.text}: ${missedText(goal, v, set.runs.length, on)}\n`);
     }
@@ -77,9 +80,9 @@ function missedText(goal: Goal, v: GoalVerdict, runs: number, on: GoalOn): strin
     .filter((q) => !q.met)
     .map((q) => {
       if (on === 'mean') return `${q.queue} ${formatValue(goal.figure, q.value)} (mean of ${runs} runs)`;
-      const shown = q.missedBy.slice(0, 5).map((m) => `${formatValue(goal.figure, m.value)} at seed ${m.seed}`);
-      const more = q.missedBy.length > 5 ? `, …` : '';
-      return `${q.queue} ${shown.join(', ')}${more}${runs > 1 ? ` (${q.missedBy.length} of ${runs} runs)` : ''}`;
+      const shown = q.missed_by.slice(0, 5).map((m) => `${formatValue(goal.figure, m.value)} at seed ${m.seed}`);
+      const more = q.missed_by.length > 5 ? `, …` : '';
+      return `${q.queue} ${shown.join(', ')}${more}${runs > 1 ? ` (${q.missed_by.length} of ${runs} runs)` : ''}`;
     })
     .join('; ');
 }

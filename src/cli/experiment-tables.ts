@@ -83,10 +83,16 @@ export function formatCompare(result: CompareResult, threads: number, wallSecond
   return `${lines.join('\n')}\n`;
 }
 
+const SEARCH_TEXT: Readonly<Record<TuneResult['search'], string>> = {
+  bisection: 'bisection',
+  bisection_then_scan: 'bisection, then every setting below its answer (the worker has outages)',
+  grid: 'grid search',
+};
+
 /** `pushq tune SCENARIO --vary ... --goal ...`. */
 export function formatTune(file: string, result: TuneResult, threads: number, wallSeconds: number): string {
   const lines = [
-    `${file}: ${result.search === 'bisection' ? 'bisection' : 'grid search'}, goals judged ${result.on === 'mean' ? 'on the mean over' : 'on every one of'} ${seedsRange(result.seeds)}`,
+    `${file}: ${SEARCH_TEXT[result.search]}, goals judged ${result.seeds.length === 1 ? 'on' : result.on === 'mean' ? 'on the mean over' : 'on every one of'} ${seedsRange(result.seeds)}`,
     `${result.evaluations.length} setting${result.evaluations.length === 1 ? '' : 's'}, ${runsLine(result.runs, threads, wallSeconds)}` +
       (result.first_guess === null ? '' : `; first guess ${settingText(result.first_guess)}`),
     '',

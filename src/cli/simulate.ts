@@ -33,7 +33,7 @@ import { simulateSeeds } from './simulate-seeds.js';
 import { ExperimentArgumentError } from '../experiments/errors.js';
 import type { Goal } from '../experiments/goals.js';
 import { experimentSeeds } from '../experiments/run-seeds.js';
-import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, ON_FLAG, parseAssertions, reportExperimentError, SEEDS_FLAG, WORKER_MEMORY_FLAG } from './experiment-cli.js';
+import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, reportExperimentError, SEEDS_FLAG, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 
 /** `--resolution`: a duration above zero. */
 function resolution(text: string, flag: string): number {
@@ -61,7 +61,7 @@ rates, concurrency, latency and completion percentiles.`,
     seeds: SEEDS_FLAG,
     jobs: JOBS_FLAG,
     assert: ASSERT_FLAG,
-    on: ON_FLAG,
+    on: onFlag('assertions'),
     'worker-memory': WORKER_MEMORY_FLAG,
   },
   footer: `exit status: 0 the run completed, 1 the scenario has errors (each printed as

@@ -14,7 +14,7 @@ import { tune, type TuneResult } from '../experiments/tune.js';
 import { loadScenario } from '../scenario/load.js';
 import { SEED_MAX } from '../scenario/parse.js';
 import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.js';
-import { JOBS_FLAG, ON_FLAG, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
+import { JOBS_FLAG, onFlag, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 import { formatTune } from './experiment-tables.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 
@@ -32,14 +32,14 @@ export const TUNE = defineCommand({
   operandsFirst: true,
   about: `Finds the least setting of queue directives that meets every goal on every seed
 (or on the mean): a bisection from the analytic first guess where a goal can only
-be met above some setting, a bounded grid otherwise. Prints the answer, the goal
+be met above some setting (not with outages), a bounded grid otherwise. Prints the answer, the goal
 that binds, and every setting run. See docs/experiments.md.`,
   flags: {
     vary: { type: 'string', value: 'QUEUE.KEY=LOW..HIGH[:STEP]', multiple: true, parse: (text: string) => text, help: 'a queue.yaml directive to vary: rate, bucket_size, max_concurrent_requests, task_retry_limit, task_age_limit, min_backoff_seconds, max_backoff_seconds, max_doublings (e.g. emails.rate=5/s..100/s:1/s); repeatable' },
     goal: { type: 'string', value: "'FIGURE OP VALUE'", multiple: true, parse: (text: string) => text, help: "a goal, repeatable: QUEUE.FIGURE or all.FIGURE, OP one of < <= > >= == !=, a number or a duration ('all.drained_at_seconds <= 1h')" },
     seeds: { type: 'string', value: 'N', parse: wholeNumber(1, 10_000), help: `seeds per setting: s, s+1, ..., s+N-1 (default ${TUNE_SEEDS_DEFAULT})` },
     seed: { type: 'string', value: 'S', parse: wholeNumber(0, SEED_MAX), help: "the first seed s (default the scenario's seed, else 1)" },
-    on: ON_FLAG,
+    on: onFlag('goals'),
     search: { type: 'string', value: 'auto|bisection|grid', parse: search, help: 'how to search (default auto: bisection where it applies, else a grid of at most 400 settings)' },
     json: { type: 'boolean', help: 'print one JSON object (fields in docs/experiments.md)' },
     jobs: JOBS_FLAG,
@@ -87,7 +87,7 @@ export async function tuneCommand(args: string[], io: CliIo): Promise<number> {
   progress?.clear();
   const wallSeconds = (performance.now() - started) / 1000;
   if (f.json) io.stdout(`${JSON.stringify(result)}\n`);
-  else io.stdout(formatTune(file, result, result.search === 'grid' ? Math.min(f.jobs ?? coreCount(), result.runs) : threads, wallSeconds));
+  else io.stdout(formatTune(file, result, result.search === 'bisection' ? threads : Math.min(f.jobs ?? coreCount(), result.runs), wallSeconds));
   if (result.answer === null) io.stderr(`pushq tune: no setting in range meets every goal${result.best === null ? '' : '; the best found is shown'}\n`);
   return result.answer === null ? EXIT_FAILURE : EXIT_OK;
 }

@@ -78,7 +78,7 @@ export interface QueueVerdict {
   value: number | null;
   met: boolean;
   /** Runs that miss the goal (on every seed): their seed and value. */
-  missedBy: { seed: number; value: number | null }[];
+  missed_by: { seed: number; value: number | null }[];
 }
 
 export interface GoalVerdict {
@@ -95,13 +95,13 @@ export function judge(goal: Goal, runs: readonly RunReport[], on: GoalOn): GoalV
     const values = runs.map((r) => figureValue(r.queues[queue], goal.figure));
     if (on === 'mean') {
       const mean = summarise(values).mean;
-      return { queue, value: mean, met: mean !== null && holds(mean, goal.op, goal.value), missedBy: [] };
+      return { queue, value: mean, met: mean !== null && holds(mean, goal.op, goal.value), missed_by: [] };
     }
-    const missedBy = runs.flatMap((r, i) => {
+    const missed = runs.flatMap((r, i) => {
       const v = values[i] as number | null;
       return v !== null && holds(v, goal.op, goal.value) ? [] : [{ seed: r.seed, value: v }];
     });
-    return { queue, value: worst(values, goal.op), met: missedBy.length === 0, missedBy };
+    return { queue, value: worst(values, goal.op), met: missed.length === 0, missed_by: missed };
   });
   return { goal: goal.text, figure: goal.figure, met: queues.every((q) => q.met), queues };
 }

@@ -6,7 +6,7 @@
  */
 export { runSeeds, SEEDS_MAX, type ExperimentOptions, type SeriesOption, type SeedsResult } from './run-seeds.js';
 export { compare, type CompareResult, type FigureComparison, type Difference } from './compare.js';
-export { tune, GRID_SETTINGS_MAX, type TuneOptions, type TuneResult, type TuneEvaluation, type TuneRuns } from './tune.js';
+export { tune, GRID_SETTINGS_MAX, type TuneOptions, type TuneResult, type TuneEvaluation, type TuneRuns, type TuneSearch } from './tune.js';
 export { parseGoal, judge, GOAL_OPS, type Goal, type GoalOp, type GoalOn, type GoalVerdict, type QueueVerdict } from './goals.js';
 export { FIGURE_NAMES, figureValue, isFigureName, type FigureName, type QueueSummaries } from './figures.js';
 export { summarise, studentT95, type FigureSummary } from './statistics.js';

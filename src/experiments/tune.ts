@@ -2,12 +2,17 @@
  * `pushq tune SCENARIO --vary QUEUE.KEY=LOW..HIGH[:STEP] ... --goal 'FIGURE OP VALUE' ...`: the
  * least setting that meets every goal, on every seed (or on the mean over the seeds).
  *
- * Search. With one key, and every goal one whose meeting can only go from no to yes as the key
- * rises (tune-model.ts), a bisection: the first probe at the analytic first guess, then its
- * neighbour below (or above), which brackets the answer at once when the guess is right; else
- * steps of 2, 4, 8, … away from the guess until the answer is bracketed, then halving. Otherwise a bounded grid: every setting (every combination of several keys, at most
- * GRID_SETTINGS_MAX), all run at once; the least is the first in the order of the `--vary`s (the
- * first key counts most).
+ * Search. With one key, and every goal one whose meeting goes from no to yes as the key rises
+ * (to first order, and not with outages: tune-model.ts), a bisection: the first probe at the
+ * analytic first guess, then its neighbour below (or above), which brackets the answer at once
+ * when the guess is right; else steps of 2, 4, 8, … away from the guess until the answer is
+ * bracketed, then halving. Its answer meets every goal and the step below misses one; where one
+ * run's figure moves a little against the law, a lower setting can meet too. When the worker has
+ * outages the law does not hold at all, so every setting below the bisection's answer is run as
+ * well (all at once) and the least that meets every goal is the answer: exact, for the settings
+ * up to the answer instead of the whole range. Otherwise a bounded grid: every setting (every
+ * combination of several keys, at most GRID_SETTINGS_MAX), all run at once; the least is the
+ * first in the order of the `--vary`s (the first key counts most).
  *
  * Every setting runs on the same seeds, and common random numbers (src/engine/streams.ts) give
  * each the same arrivals and attempt outcomes: settings differ by their configuration, not by luck.
@@ -20,7 +25,7 @@ import { judge, parseGoal, shortfall, slack, type Goal, type GoalOn, type GoalVe
 import type { RunPool } from './pool.js';
 import { experimentJobs, experimentSeeds, runAll, withPool, type ExperimentOptions } from './run-seeds.js';
 import { summarise, type FigureSummary } from './statistics.js';
-import { firstGuess, indexAtOrAbove, metRisesWith, tasksFor } from './tune-model.js';
+import { firstGuess, hasOutages, indexAtOrAbove, metRisesWith, tasksFor } from './tune-model.js';
 import { configProblem, parseVary, variedConfig, type VaryRange } from './vary.js';
 
 /** The most settings a grid search runs. */
@@ -33,9 +38,15 @@ export interface TuneOptions extends ExperimentOptions {
   goals: readonly string[];
   /** Judge the goals on every seed (default) or on the mean over the seeds. */
   on?: GoalOn;
-  /** `auto` (default): bisection where it applies, else a grid; or force one. */
+  /**
+   * `auto` (default): bisection where it applies (then every setting below its answer too, when
+   * the worker has outages), else a grid; or force a plain bisection or a grid.
+   */
   search?: 'auto' | 'bisection' | 'grid';
 }
+
+/** How the settings were chosen: see the module comment. */
+export type TuneSearch = 'bisection' | 'bisection_then_scan' | 'grid';
 
 export interface TuneEvaluation {
   /** `QUEUE.KEY` → value (per second for a rate, seconds for a duration). */
@@ -58,8 +69,8 @@ export interface TuneResult {
   binding_goal: string | null;
   /** Every setting run, in the order run. */
   evaluations: TuneEvaluation[];
-  search: 'bisection' | 'grid';
-  /** Where a bisection started (the analytic guess), null without one. */
+  search: TuneSearch;
+  /** The analytic first guess where a bisection started; null without one (a grid, or no goal that gives one: the bisection then starts mid-range). */
   first_guess: Record<string, number> | null;
   on: GoalOn;
   seeds: number[];
@@ -78,7 +89,7 @@ interface Plan {
   goals: Goal[];
   seeds: number[];
   on: GoalOn;
-  search: 'bisection' | 'grid';
+  search: TuneSearch;
 }
 
 /** Every check before anything runs: ExperimentArgumentError names the argument at fault. */
@@ -101,7 +112,11 @@ function plan(scenario: Scenario, options: TuneOptions): Plan {
   if (wanted === 'bisection' && !monotone) {
     throw new ExperimentArgumentError('--search bisection', ranges.length > 1 ? 'a bisection varies one key; several take a grid' : 'a goal here is not known to be met only above some setting; use a grid');
   }
-  const search = wanted === 'grid' || !monotone ? 'grid' : 'bisection';
+  const search: TuneSearch = wanted === 'grid' || !monotone ? 'grid' : wanted === 'auto' && hasOutages(scenario) ? 'bisection_then_scan' : 'bisection';
+  if (search === 'bisection_then_scan' && (ranges[0] as VaryRange).count > GRID_SETTINGS_MAX) {
+    const r = ranges[0] as VaryRange;
+    throw new ExperimentArgumentError(`--vary ${r.text}`, `${r.count.toLocaleString('en')} settings; the worker has outages, so every setting below the bisection's answer runs too, at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range (or --search bisection, which may not find the least)`);
+  }
   if (search === 'grid') {
     const settings = ranges.reduce((n, r) => n * r.count, 1);
     if (settings > GRID_SETTINGS_MAX) {
@@ -142,9 +157,13 @@ export async function tune(scenario: Scenario, options: TuneOptions): Promise<Tu
   };
 
   const perRun = Math.max(1, p.seeds.length);
-  const { answer, below, guess } = await withPool(options, p.search === 'grid' ? p.ranges.reduce((n, r) => n * r.count, 1) * perRun : perRun, (pool) =>
-    p.search === 'bisection' ? bisect(p, (i) => evaluateAll(pool, [[i]]).then((e) => e[0] as TuneEvaluation)) : grid(p, (all) => evaluateAll(pool, all)),
-  );
+  const settings = p.search === 'bisection' ? 1 : p.ranges.reduce((n, r) => n * r.count, 1);
+  const { answer, below, guess } = await withPool(options, settings * perRun, async (pool) => {
+    const many = (all: number[][]): Promise<TuneEvaluation[]> => evaluateAll(pool, all);
+    if (p.search === 'grid') return grid(p, many);
+    const found = await bisect(p, (i) => evaluateAll(pool, [[i]]).then((e) => e[0] as TuneEvaluation));
+    return p.search === 'bisection_then_scan' ? scanBelow(p, found, many) : found;
+  });
 
   const at = answer === null ? null : (evaluations.find((e) => sameSetting(e.setting, settingOf(p.ranges, answer))) as TuneEvaluation);
   const under = below === null ? null : (evaluations.find((e) => sameSetting(e.setting, settingOf(p.ranges, below))) ?? null);
@@ -199,7 +218,19 @@ async function bisect(p: Plan, evaluate: (index: number) => Promise<TuneEvaluati
       await probe(Math.max(0, hi - step));
     } else await probe(Math.floor((lo + hi) / 2));
   }
-  return { answer: hi < k ? [hi] : null, below: hi < k && hi > 0 ? [hi - 1] : null, guess: start };
+  return { answer: hi < k ? [hi] : null, below: hi < k && hi > 0 ? [hi - 1] : null, guess: guessed === null ? null : start };
+}
+
+/**
+ * Runs every setting below the bisection's answer (every setting, without one) and answers the
+ * least that meets every goal: the bisection's answer unless a lower setting meets them too.
+ */
+async function scanBelow(p: Plan, found: Found, evaluateAll: (settings: number[][]) => Promise<TuneEvaluation[]>): Promise<Found> {
+  const top = found.answer === null ? (p.ranges[0] as VaryRange).count : (found.answer[0] as number);
+  const results = await evaluateAll(Array.from({ length: top }, (_, i) => [i]));
+  const first = results.findIndex((e) => e.met);
+  if (first < 0) return found;
+  return { answer: [first], below: first > 0 ? [first - 1] : null, guess: found.guess };
 }
 
 async function grid(p: Plan, evaluateAll: (settings: number[][]) => Promise<TuneEvaluation[]>): Promise<Found> {

@@ -64,7 +64,7 @@ describe('judge', () => {
 
   it('on every seed: every run must meet it; the worst value and the runs that miss are named', () => {
     const v = judge(parseGoal('emails.drained_at_seconds <= 60', '--goal', QUEUES), runs, 'every');
-    expect(v).toMatchObject({ met: false, queues: [{ queue: 'emails', value: 65, met: false, missedBy: [{ seed: 2, value: 65 }] }] });
+    expect(v).toMatchObject({ met: false, queues: [{ queue: 'emails', value: 65, met: false, missed_by: [{ seed: 2, value: 65 }] }] });
   });
 
   it('on the mean: the mean must meet it', () => {

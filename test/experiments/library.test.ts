@@ -99,6 +99,36 @@ describe('tune', () => {
     expect(r.binding_goal).toBe('q.last_dispatch_at_seconds <= 60');
   });
 
+  it('with outages, runs every setting below the bisection\'s answer too and answers the least that meets the goals', async () => {
+    // A faster queue sends more attempts into the outage: the drain time is not monotone in the
+    // rate (worst of two seeds, 4..11/s: 1982, 1655, 1996, 1960, 1428, 1421, 1624, 1893 s).
+    const messy = await scenario(`seed: 1
+queue:
+  - { name: q, rate: 5/s, bucket_size: 5, max_concurrent_requests: 5, retry_parameters: { task_retry_limit: 3, min_backoff_seconds: 30, max_backoff_seconds: 120 } }
+workload:
+  - { queue: q, count: 400 }
+  - { queue: q, count: 400, at: 20s, rate: 10/s, arrivals: poisson }
+worker:
+  latency: { distribution: lognormal, p50: 300ms, p99: 5s }
+  error_rate: 0.2
+  timeout_rate: 0.01
+  outages: [ { from: 15s, to: 40s, status: 503 }, { from: 70s, to: 80s } ]
+`);
+    const options = { seeds: 2, vary: ['q.rate=1..20'], goals: ['q.drained_at_seconds <= 1700'] };
+    const plain = await tune(messy, { ...options, search: 'bisection' });
+    const scanned = await tune(messy, options);
+    const full = await tune(messy, { ...options, search: 'grid' });
+    expect(scanned.search).toBe('bisection_then_scan');
+    expect(scanned.answer).toEqual(full.answer);
+    // The plain bisection's answer meets the goal, but it is not the least.
+    expect(plain.answer!['q.rate']).toBeGreaterThan(full.answer!['q.rate']!);
+    // Every setting below the answer was run, and none above the bisection's own answer.
+    const rates = new Set(scanned.evaluations.map((e) => e.setting['q.rate']));
+    for (let r = 1; r < full.answer!['q.rate']!; r++) expect(rates.has(r), `${r}/s`).toBe(true);
+    expect(scanned.evaluations.length).toBeLessThan(full.evaluations.length);
+    expect(scanned.below_answer?.setting).toEqual({ 'q.rate': full.answer!['q.rate']! - 1 });
+  }, 120_000);
+
   it('searches a grid where a goal is not known to move one way, and picks the least setting that meets them', async () => {
     const r = await tune(await scenario(BURST), { seeds: 1, vary: ['q.bucket_size=10..100:10'], goals: ['q.dispatches_max_in_any_1s <= 50'] });
     expect(r.search).toBe('grid');

@@ -140,7 +140,7 @@ function checkOperands(spec: CommandSpec<FlagTable>, operands: readonly string[]
     if (operands.length > 0) throw new CliUsageError(`takes no operands, only options (given: ${operands.join(', ')})`);
     return;
   }
-  if (operands.length < o.min) throw new CliUsageError(`no ${o.noun} given`);
+  if (operands.length < o.min) throw new CliUsageError(operands.length === 0 ? `no ${o.noun} given` : `at least ${o.min} ${o.noun}s, got ${operands.length} (${operands.join(', ')})`);
   if (operands.length > o.max) throw new CliUsageError(`${o.max === 1 ? `one ${o.noun}` : `at most ${o.max} ${o.noun}s`} at a time (given: ${operands.join(', ')})`);
 }
 

@@ -42,10 +42,19 @@ export const QUIET_FLAG = { type: 'boolean', help: 'no progress line on stderr (
 
 /** Parses `--assert`s against the queues that receive tasks in every scenario. */
 export function parseAssertions(texts: readonly string[], scenarios: readonly Scenario[]): Goal[] {
-  const queues = scenarios
-    .map((s) => new Set(s.workload.filter((w) => w.count > 0).map((w) => w.queue)))
-    .reduce((common, set) => new Set([...common].filter((q) => set.has(q))));
-  return texts.map((t) => parseGoal(t, '--assert', [...queues]));
+  const queuesOf = (s: Scenario): string[] => [...new Set(s.workload.filter((w) => w.count > 0).map((w) => w.queue))];
+  const anywhere = [...new Set(scenarios.flatMap(queuesOf))];
+  return texts.map((text) => {
+    const goal = parseGoal(text, '--assert', anywhere);
+    // A queue some file lacks (compare): the error names that file.
+    for (const s of scenarios) {
+      const queues = queuesOf(s);
+      if (goal.queue !== null && !queues.includes(goal.queue)) {
+        throw new ExperimentArgumentError(`--assert '${text}'`, `${s.file}: no queue ${goal.queue} receives tasks in this file (queues with tasks: ${queues.join(', ') || 'none'})`);
+      }
+    }
+    return goal;
+  });
 }
 
 /** One assertion's outcome, as `--json` gives it. */

@@ -15,9 +15,10 @@ export class ExperimentArgumentError extends Error {
   constructor(
     /** The argument at fault, as the user wrote its flag or field: `--seeds`, `--vary emails.rate=…`. */
     readonly argument: string,
-    message: string,
+    /** What is wrong with it (the message without the argument). */
+    readonly detail: string,
   ) {
-    super(`${argument}: ${message}`);
+    super(`${argument}: ${detail}`);
   }
 }
 

@@ -33,7 +33,7 @@ export interface Goal {
 }
 
 const GOAL_PATTERN = /^\s*([A-Za-z0-9-]+)\.([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$/;
-const NUMBER_PATTERN = /^-?\d+(?:\.\d+)?$/;
+const NUMBER_PATTERN = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
 
 /**
  * Parses a goal; `flag` names it in errors (`--goal`, `--assert`); `queues` are the queues that
@@ -49,6 +49,9 @@ export function parseGoal(text: string, flag: string, queues: readonly string[])
     throw new ExperimentArgumentError(argument, `no queue ${queue} receives tasks in this scenario (queues with tasks: ${queues.join(', ') || 'none'}; all. means every one)`);
   }
   if (!isFigureName(figureText)) throw new ExperimentArgumentError(argument, `${figureText} is not a figure; figures: ${FIGURE_NAMES.join(', ')}`);
+  // `x <=` with no value matches as `<` and the value `=`; `x <== 5` as `<=` and `=`.
+  if (/^[<>=!]+$/.test(valueText)) throw new ExperimentArgumentError(argument, `no value after the operator (OP one of < <= > >= == !=, then a number or a duration)`);
+  if (/^[<>=!]/.test(valueText)) throw new ExperimentArgumentError(argument, `the value ${valueText} starts like an operator: OP is one of < <= > >= == !=, then the value`);
   let value: number;
   if (NUMBER_PATTERN.test(valueText)) value = Number(valueText);
   else {

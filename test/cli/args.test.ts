@@ -161,6 +161,19 @@ describe('pushq --version', () => {
   });
 });
 
+describe('a reader that goes away', () => {
+  it('ends pushq quietly, exit 0, as SIGPIPE ends a Unix tool (pushq simulate --json | head -c 10): no EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'pushq.js'), 'simulate', SCENARIO, '--seeds', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reading end closes before pushq writes anything: its write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});
+
 describe('serve: the security flags', () => {
   const TOKEN = 'c2VjcmV0LXRva2VuLWZvci10ZXN0cw';
 

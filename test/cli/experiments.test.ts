@@ -135,12 +135,17 @@ describe('pushq compare', () => {
   });
 
   it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
-    expect((await pushq(['compare', FLAKY])).code).toBe(2);
+    const one = await pushq(['compare', FLAKY]);
+    expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);
     const zero = await pushq(['compare', FLAKY, FASTER, '--seeds', '0']);
     expect([zero.code, zero.stderr.split('\n')[0]]).toEqual([2, 'pushq compare: --seeds must be a whole number from 1 to 10000 (got "0")']);
     const figure = await pushq(['compare', FLAKY, FASTER, '--assert', 'emails.speed > 1']);
     expect(figure.code).toBe(2);
     expect(figure.stderr).toMatch(/^pushq compare: --assert 'emails.speed > 1': speed is not a figure.*; nothing was run\n$/);
+    // An assertion on a queue one file lacks names that file.
+    const lacking = await pushq(['compare', FLAKY, BURST, '--assert', 'emails.failed == 0']);
+    expect(lacking.code).toBe(2);
+    expect(lacking.stderr).toMatch(/^pushq compare: --assert 'emails.failed == 0': .*burst\.yaml: no queue emails receives tasks in this file \(queues with tasks: burst\)/);
   });
 });
 

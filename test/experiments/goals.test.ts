@@ -38,6 +38,8 @@ describe('parseGoal', () => {
     expect(parseGoal('reports.failed == 0', '--assert', QUEUES)).toMatchObject({ queue: 'reports', op: '==', value: 0 });
     expect(parseGoal('emails.latency_seconds.p50 >= 250ms', '--goal', QUEUES).value).toBeCloseTo(0.25, 9);
     expect(parseGoal('emails.dispatch_rate_mean_per_second > 19.5', '--goal', QUEUES).value).toBe(19.5);
+    // A fraction with no leading zero, as a duration takes it (.5s).
+    expect(parseGoal('emails.wait_seconds.mean <= .5', '--goal', QUEUES).value).toBe(0.5);
   });
 
   it('refuses, naming the argument: bad syntax, an unknown queue, an unknown figure, a duration for a count', () => {
@@ -46,6 +48,9 @@ describe('parseGoal', () => {
     expect(refused('emails.wait_seconds.p95 <= 1s').message).toMatch(/wait_seconds.p95 is not a figure; figures: tasks_added/);
     expect(refused('emails.attempts <= 5m').message).toMatch(/5m is a duration, and attempts is not a time/);
     expect(refused('emails.failed <= lots').message).toMatch(/lots is neither a number nor a duration/);
+    // A goal without its value would read as `<` and the value `=`: say what is missing.
+    expect(refused('emails.failed <=').message).toMatch(/^--goal 'emails.failed <=': no value after the operator/);
+    expect(refused('emails.failed <=>5').message).toMatch(/the value >5 starts like an operator/);
     expect(refused('emails.x <= 1').argument).toBe("--goal 'emails.x <= 1'");
   });
 

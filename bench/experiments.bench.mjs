@@ -61,7 +61,8 @@ if (cores < 2) {
   process.exit(0);
 }
 const self = fileURLToPath(import.meta.url);
-const pinnable = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+// Both cores, each alone (a cpuset may allow one and not the other).
+const pinnable = ['0', '1'].every((core) => spawnSync('taskset', ['-c', core, 'true']).status === 0);
 /** One measurement in its own process; `core`: pinned to that core alone, or null. */
 function measure(jobs, core) {
   const argv = [process.execPath, self, 'jobs', String(jobs)];
@@ -77,6 +78,7 @@ const kinds = [
   { jobs: 2, core: null, label: '2 threads on 2 cores' },
 ];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be a whole number 1 or more, got ${process.env.BENCH_ROUNDS}`);
 const runs = [];
 for (let round = 0; round < ROUNDS; round++) {
   for (const k of kinds) {
@@ -98,6 +100,6 @@ if (pinnable) {
   const slower = other > one * 1.05 ? `   core 1 was ${((other / one - 1) * 100).toFixed(0)}% slower than core 0 at its best: the host slowed it` : '';
   console.log(`core 1 alone at its best: ${other.toFixed(2)} s; two cores this fast could give at most ${ceiling.toFixed(2)}x${slower}`);
 } else {
-  console.log('taskset is missing: one core cannot be measured alone; only the unpinned ratio follows');
+  console.log('taskset is missing (or cannot pin to core 0 and core 1): one core cannot be measured alone; only the unpinned ratio follows');
 }
 console.log(`against one thread with the second core free for V8's background work (${free.toFixed(2)} s): ${(free / two).toFixed(2)}x`);

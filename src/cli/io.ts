@@ -14,7 +14,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 export const processIo: CliIo = {
-  stdout: (s) => { process.stdout.write(s); },
+  // Once a reader has gone (EPIPE: bin/pushq.js), stdout is destroyed and what follows is dropped.
+  stdout: (s) => { if (!process.stdout.destroyed) process.stdout.write(s); },
   stderr: (s) => { process.stderr.write(s); },
   stderrIsTerminal: process.stderr.isTTY === true,
 };

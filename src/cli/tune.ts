@@ -31,8 +31,9 @@ export const TUNE = defineCommand({
   operands: { usage: 'SCENARIO.yaml', noun: 'scenario file', min: 1, max: 1 },
   operandsFirst: true,
   about: `Finds the least setting of queue directives that meets every goal on every seed
-(or on the mean): a bisection from the analytic first guess where a goal can only
-be met above some setting (not with outages), a bounded grid otherwise. Prints the answer, the goal
+(or on the mean): a bisection from the analytic first guess where a goal is met
+above some setting (with outages, then every setting below its answer too), a
+bounded grid otherwise. Prints the answer, the goal
 that binds, and every setting run. See docs/experiments.md.`,
   flags: {
     vary: { type: 'string', value: 'QUEUE.KEY=LOW..HIGH[:STEP]', multiple: true, parse: (text: string) => text, help: 'a queue.yaml directive to vary: rate, bucket_size, max_concurrent_requests, task_retry_limit, task_age_limit, min_backoff_seconds, max_backoff_seconds, max_doublings (e.g. emails.rate=5/s..100/s:1/s); repeatable' },
@@ -40,7 +41,7 @@ that binds, and every setting run. See docs/experiments.md.`,
     seeds: { type: 'string', value: 'N', parse: wholeNumber(1, 10_000), help: `seeds per setting: s, s+1, ..., s+N-1 (default ${TUNE_SEEDS_DEFAULT})` },
     seed: { type: 'string', value: 'S', parse: wholeNumber(0, SEED_MAX), help: "the first seed s (default the scenario's seed, else 1)" },
     on: onFlag('goals'),
-    search: { type: 'string', value: 'auto|bisection|grid', parse: search, help: 'how to search (default auto: bisection where it applies, else a grid of at most 400 settings)' },
+    search: { type: 'string', value: 'auto|bisection|grid', parse: search, help: 'how to search (default auto: bisection where it applies, then every setting below its answer when the worker has outages; else a grid of at most 400 settings)' },
     json: { type: 'boolean', help: 'print one JSON object (fields in docs/experiments.md)' },
     jobs: JOBS_FLAG,
     'worker-memory': WORKER_MEMORY_FLAG,

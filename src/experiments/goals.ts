@@ -50,7 +50,7 @@ export function parseGoal(text: string, flag: string, queues: readonly string[])
   }
   if (!isFigureName(figureText)) throw new ExperimentArgumentError(argument, `${figureText} is not a figure; figures: ${FIGURE_NAMES.join(', ')}`);
   // `x <=` with no value matches as `<` and the value `=`; `x <== 5` as `<=` and `=`.
-  if (/^[<>=!]+$/.test(valueText)) throw new ExperimentArgumentError(argument, `no value after the operator (OP one of < <= > >= == !=, then a number or a duration)`);
+  if (valueText === '=') throw new ExperimentArgumentError(argument, `no value after the operator (OP one of < <= > >= == !=, then a number or a duration)`);
   if (/^[<>=!]/.test(valueText)) throw new ExperimentArgumentError(argument, `the value ${valueText} starts like an operator: OP is one of < <= > >= == !=, then the value`);
   let value: number;
   if (NUMBER_PATTERN.test(valueText)) value = Number(valueText);

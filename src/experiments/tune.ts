@@ -112,7 +112,9 @@ function plan(scenario: Scenario, options: TuneOptions): Plan {
   if (wanted === 'bisection' && !monotone) {
     throw new ExperimentArgumentError('--search bisection', ranges.length > 1 ? 'a bisection varies one key; several take a grid' : 'a goal here is not known to be met only above some setting; use a grid');
   }
-  const search: TuneSearch = wanted === 'grid' || !monotone ? 'grid' : wanted === 'auto' && hasOutages(scenario) ? 'bisection_then_scan' : 'bisection';
+  // Outages break the law only for goals the varied queue moves: its own, or all queues'.
+  const moved = ranges.length === 1 && goals.some((g) => g.queue === null || g.queue === (ranges[0] as VaryRange).queue);
+  const search: TuneSearch = wanted === 'grid' || !monotone ? 'grid' : wanted === 'auto' && hasOutages(scenario) && moved ? 'bisection_then_scan' : 'bisection';
   if (search === 'bisection_then_scan' && (ranges[0] as VaryRange).count > GRID_SETTINGS_MAX) {
     const r = ranges[0] as VaryRange;
     throw new ExperimentArgumentError(`--vary ${r.text}`, `${r.count.toLocaleString('en')} settings; the worker has outages, so every setting below the bisection's answer runs too, at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range (or --search bisection, which may not find the least)`);

@@ -162,15 +162,31 @@ describe('pushq --version', () => {
 });
 
 describe('a reader that goes away', () => {
-  it('ends pushq quietly, exit 0, as SIGPIPE ends a Unix tool (pushq simulate --json | head -c 10): no EPIPE stack trace', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'pushq.js'), 'simulate', SCENARIO, '--seeds', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    // The reading end closes before pushq writes anything: its write meets EPIPE.
+  /** Runs pushq with its stdout's reading end closed before it writes: its writes meet EPIPE. */
+  async function closedStdout(...args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'pushq.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
+    return { code, stderr };
+  }
+
+  it('leaves the exit status to the command (pushq ... | head -c 10): no EPIPE stack trace, 0 for a success, 1 or 3 for a failure', async () => {
+    const BAD = join(dir, 'bad-queue.yaml');
+    writeFileSync(BAD, 'queue:\n- name: q\n  rate: 5000/s\n');
+    const [ok, invalid, assertion] = await Promise.all([
+      closedStdout('simulate', SCENARIO, '--seeds', '2', '--json'),
+      // validate writes between files: the reader is gone before the second, which fails.
+      closedStdout('validate', QUEUE_YAML, BAD),
+      closedStdout('simulate', SCENARIO, '--json', '--assert', 'q.retries == 0'),
+    ]);
+    expect(ok).toEqual({ code: 0, stderr: '' });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(assertion.code).toBe(3);
+    expect(assertion.stderr).toMatch(/^pushq simulate: assertion failed: q\.retries == 0/);
+    expect(assertion.stderr).not.toMatch(/EPIPE|Unhandled/);
   });
 });
 

@@ -122,12 +122,34 @@ worker:
     expect(scanned.answer).toEqual(full.answer);
     // The plain bisection's answer meets the goal, but it is not the least.
     expect(plain.answer!['q.rate']).toBeGreaterThan(full.answer!['q.rate']!);
-    // Every setting below the answer was run, and none above the bisection's own answer.
+    // Every setting below the answer was run; beyond the bisection's own probes, none above its answer.
     const rates = new Set(scanned.evaluations.map((e) => e.setting['q.rate']));
     for (let r = 1; r < full.answer!['q.rate']!; r++) expect(rates.has(r), `${r}/s`).toBe(true);
+    const probed = new Set(plain.evaluations.map((e) => e.setting['q.rate']));
+    for (const r of rates) expect(probed.has(r) || r! < plain.answer!['q.rate']!, `${r}/s`).toBe(true);
     expect(scanned.evaluations.length).toBeLessThan(full.evaluations.length);
     expect(scanned.below_answer?.setting).toEqual({ 'q.rate': full.answer!['q.rate']! - 1 });
   }, 120_000);
+
+  it('with outages, still a plain bisection when no goal is on the varied queue (it moves no other queue)', async () => {
+    const two = await scenario(`seed: 1
+queue:
+  - { name: q, rate: 20/s, bucket_size: 40 }
+  - { name: other, rate: 5/s, bucket_size: 5 }
+workload:
+  - { queue: q, count: 200 }
+  - { queue: other, count: 50 }
+worker:
+  latency: 1ms
+  outages: [ { from: 2s, to: 4s, status: 503 } ]
+`);
+    const r = await tune(two, { seeds: 1, jobs: 1, vary: ['q.rate=1..400'], goals: ['other.drained_at_seconds <= 1h'] });
+    expect(r.search).toBe('bisection');
+    expect(r.evaluations.length).toBeLessThan(15);
+    // On the varied queue (or all.), the scan; and its range is held to the grid's 400 settings.
+    expect((await tune(two, { seeds: 1, jobs: 1, vary: ['q.rate=1..40'], goals: ['all.drained_at_seconds <= 1h'] })).search).toBe('bisection_then_scan');
+    await expect(tune(two, { seeds: 1, vary: ['q.rate=1..401'], goals: ['q.drained_at_seconds <= 1h'] })).rejects.toThrow(/401 settings; the worker has outages/);
+  }, 60_000);
 
   it('searches a grid where a goal is not known to move one way, and picks the least setting that meets them', async () => {
     const r = await tune(await scenario(BURST), { seeds: 1, vary: ['q.bucket_size=10..100:10'], goals: ['q.dispatches_max_in_any_1s <= 50'] });

@@ -80,11 +80,20 @@ function band(columns: readonly (SeriesColumns | null)[], field: SeriesField, ro
       continue;
     }
     const sorted = values.subarray(0, n).sort();
-    out.median.push(quantileSorted(sorted, 0.5));
-    out.p5.push(quantileSorted(sorted, 0.05));
-    out.p95.push(quantileSorted(sorted, 0.95));
+    out.median.push(tidy(quantileSorted(sorted, 0.5)));
+    out.p5.push(tidy(quantileSorted(sorted, 0.05)));
+    out.p95.push(tidy(quantileSorted(sorted, 0.95)));
   }
   return out;
+}
+
+/**
+ * An interpolated quantile of counts and gauges, rounded to 12 significant digits: the binary
+ * noise of the interpolation (0.05 · 3 is 0.15000000000000002) is not part of the figure, and the
+ * series CSV and JSON print it (1 + 0.15, not 1.1500000000000001).
+ */
+function tidy(x: number): number {
+  return Number(x.toPrecision(12));
 }
 
 /** Seconds kept exact to the microsecond (the engine's unit): 0.001 · 3 is 0.003, not 0.0030000000000000001. */

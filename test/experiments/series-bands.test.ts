@@ -45,6 +45,14 @@ describe('seriesBands', () => {
     expect(q.fields.tokens.median).toEqual([null]);
   });
 
+  it('prints an interpolated band without binary noise (0.05 · 3 is 0.15000000000000002 in floating point)', () => {
+    const runs = [0, 1, 1, 1].map((d) => run(1, columns([1], [d], [4 + d])));
+    const q = seriesBands(runs).queues.q!;
+    expect([q.fields.dispatched.p5[0], q.fields.ready.p5[0], q.fields.ready.p95[0]]).toEqual([0.15, 4.15, 5]);
+    const fourRuns = [2, 2, 3, 5].map((d) => run(1, columns([1], [d], [d])));
+    expect(seriesBands(fourRuns).queues.q!.fields.dispatched.p95[0]).toBe(4.7);
+  });
+
   it('shares a grid given from outside (compare’s variants), and refuses resolutions that do not divide', () => {
     expect(seriesBands([run(1, columns([1, 2], [1, 1], [0, 0]))], 2).queues.q!.fields.dispatched.median).toEqual([2]);
     expect(() => seriesBands([run(1, columns([1], [1], [0])), run(1.5, columns([1.5], [1], [0]))])).toThrow(/do not divide/);

@@ -42,16 +42,14 @@ export const QUIET_FLAG = { type: 'boolean', help: 'no progress line on stderr (
 
 /** Parses `--assert`s against the queues that receive tasks in every scenario. */
 export function parseAssertions(texts: readonly string[], scenarios: readonly Scenario[]): Goal[] {
-  const queuesOf = (s: Scenario): string[] => [...new Set(s.workload.filter((w) => w.count > 0).map((w) => w.queue))];
-  const anywhere = [...new Set(scenarios.flatMap(queuesOf))];
+  const files = scenarios.map((s) => ({ file: s.file, queues: [...new Set(s.workload.filter((w) => w.count > 0).map((w) => w.queue))] }));
+  const anywhere = [...new Set(files.flatMap((f) => f.queues))];
   return texts.map((text) => {
     const goal = parseGoal(text, '--assert', anywhere);
     // A queue some file lacks (compare): the error names that file.
-    for (const s of scenarios) {
-      const queues = queuesOf(s);
-      if (goal.queue !== null && !queues.includes(goal.queue)) {
-        throw new ExperimentArgumentError(`--assert '${text}'`, `${s.file}: no queue ${goal.queue} receives tasks in this file (queues with tasks: ${queues.join(', ') || 'none'})`);
-      }
+    const lacking = goal.queue === null ? undefined : files.find((f) => !f.queues.includes(goal.queue as string));
+    if (lacking !== undefined) {
+      throw new ExperimentArgumentError(`--assert '${text}'`, `${lacking.file}: no queue ${goal.queue} receives tasks in this file (queues with tasks: ${lacking.queues.join(', ') || 'none'})`);
     }
     return goal;
   });

@@ -2,6 +2,7 @@
  * What `tune` knows before it runs anything: which goals move one way only as a key rises (so a
  * bisection finds the least setting that meets them), and the analytic first guess of the
  * setting, from the same first-order arithmetic as the figures' `bound` (insight.ts):
+ *
  *   N tasks at once, bucket B, rate r: the last dispatch is at (N − B) / r;
  *   cap c, mean latency L: about ⌈N / c⌉ rounds of L, the last dispatch one round before the end;
  *   and the queue drains one latency after its last dispatch.
@@ -44,11 +45,16 @@ const RISE_AS_IT_SPEEDS_UP: ReadonlySet<FigureName> = new Set<FigureName>(['disp
  * all (its arrivals and outcomes are its own streams).
  */
 export function metRisesWith(goal: Goal, range: VaryRange): boolean {
-  if (goal.queue !== null && goal.queue !== range.queue) return true;
+  if (!movedBy(goal, range)) return true;
   if (!SPEEDS_UP.has(range.key)) return false;
   if (goal.op === '<' || goal.op === '<=') return FALL_AS_IT_SPEEDS_UP.has(goal.figure);
   if (goal.op === '>' || goal.op === '>=') return RISE_AS_IT_SPEEDS_UP.has(goal.figure);
   return false;
+}
+
+/** Whether `range`'s queue can move `goal`'s figure: a goal on that queue, or on all queues. */
+export function movedBy(goal: Goal, range: VaryRange): boolean {
+  return goal.queue === null || goal.queue === range.queue;
 }
 
 /** Whether the scenario's worker has outages (time windows in which it answers otherwise): then no figure is known to move one way. */

@@ -25,7 +25,7 @@ import { judge, parseGoal, shortfall, slack, type Goal, type GoalOn, type GoalVe
 import type { RunPool } from './pool.js';
 import { experimentJobs, experimentSeeds, runAll, withPool, type ExperimentOptions } from './run-seeds.js';
 import { summarise, type FigureSummary } from './statistics.js';
-import { firstGuess, hasOutages, indexAtOrAbove, metRisesWith, tasksFor } from './tune-model.js';
+import { firstGuess, hasOutages, indexAtOrAbove, metRisesWith, movedBy, tasksFor } from './tune-model.js';
 import { configProblem, parseVary, variedConfig, type VaryRange } from './vary.js';
 
 /** The most settings a grid search runs. */
@@ -113,7 +113,7 @@ function plan(scenario: Scenario, options: TuneOptions): Plan {
     throw new ExperimentArgumentError('--search bisection', ranges.length > 1 ? 'a bisection varies one key; several take a grid' : 'a goal here is not known to be met only above some setting; use a grid');
   }
   // Outages break the law only for goals the varied queue moves: its own, or all queues'.
-  const moved = ranges.length === 1 && goals.some((g) => g.queue === null || g.queue === (ranges[0] as VaryRange).queue);
+  const moved = ranges.length === 1 && goals.some((g) => movedBy(g, ranges[0] as VaryRange));
   const search: TuneSearch = wanted === 'grid' || !monotone ? 'grid' : wanted === 'auto' && hasOutages(scenario) && moved ? 'bisection_then_scan' : 'bisection';
   if (search === 'bisection_then_scan' && (ranges[0] as VaryRange).count > GRID_SETTINGS_MAX) {
     const r = ranges[0] as VaryRange;

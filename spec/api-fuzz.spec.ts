@@ -452,6 +452,9 @@ describe('REST API fuzz', () => {
       ),
       { numRuns: 200 },
     );
-    expect(accepted).toBeGreaterThan(40);
+    // The property must have been exercised, not held by refusing everything. Of the 200 drawn,
+    // 44–59 were accepted over ten runs (mean ~52): a floor of 40 failed about one run in a hundred
+    // (40 exactly, on a clean clone, 2026-12-06); 20 is far below any run seen.
+    expect(accepted).toBeGreaterThan(20);
   });
 });

@@ -11,11 +11,13 @@
  *   with `RUN_FAILED`. The thread is replaced for the jobs after it.
  * - `close()` terminates every thread; the owner calls it when done (the library does, always).
  * - Each thread runs the rehearsal (rehearsal.ts) before its first job; its outcome is dropped.
- *   Jobs wait until the rehearsal's scenario is parsed, so every thread gets it first.
+ *   Threads start at once; jobs wait until the rehearsal's scenario is parsed, so every thread
+ *   gets it first.
+ * - A thread runs the bundled worker (dist/bundle/seed-worker.js, one file) when the build has it.
  */
 import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { workerScript } from '../log/worker-script.js';
+import { bundledWorkerScript } from '../log/worker-script.js';
 import { SeedRunError } from './errors.js';
 import { rehearsalJob } from './rehearsal.js';
 import type { RunJob, RunOutcome } from './run-job.js';
@@ -76,6 +78,7 @@ export class RunPool {
     void rehearsalJob().then(
       (job) => {
         this.rehearsal = job;
+        for (const thread of this.threads) thread.worker.postMessage({ id: REHEARSAL_ID, job } satisfies JobMessage);
         this.dispatch();
       },
       (error: unknown) => {
@@ -105,12 +108,16 @@ export class RunPool {
   }
 
   private dispatch(): void {
-    if (this.rehearsal === undefined) return;
+    if (this.rehearsal === undefined) {
+      // Start the threads while the rehearsal is parsed: a thread takes longer to start.
+      while (this.threads.length < Math.min(this.jobs, this.queue.length)) this.spawn();
+      return;
+    }
     while (this.queue.length > 0) {
       let thread = this.threads.find((t) => t.current === null);
       if (thread === undefined) {
         if (this.threads.length >= this.jobs) return;
-        thread = this.spawn(this.rehearsal);
+        thread = this.spawn();
       }
       const pending = this.queue.shift() as Pending;
       thread.current = pending;
@@ -118,13 +125,14 @@ export class RunPool {
     }
   }
 
-  private spawn(rehearsal: RunJob): Thread {
+  /** A new thread; it gets the rehearsal first (now, or when it is parsed: see the constructor). */
+  private spawn(): Thread {
     const resourceLimits: ResourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
     if (this.memoryLimitMb !== undefined) resourceLimits.maxOldGenerationSizeMb = this.memoryLimitMb;
     const options = { resourceLimits };
-    const worker = new Worker(workerScript(import.meta.url, 'experiments', 'seed-worker.js'), options);
+    const worker = new Worker(bundledWorkerScript(import.meta.url, 'experiments', 'seed-worker.js'), options);
     const thread: Thread = { worker, current: null };
-    worker.postMessage({ id: REHEARSAL_ID, job: rehearsal } satisfies JobMessage);
+    if (this.rehearsal !== undefined) worker.postMessage({ id: REHEARSAL_ID, job: this.rehearsal } satisfies JobMessage);
     worker.on('message', (message: ResultMessage) => {
       if (message.id === REHEARSAL_ID) return;
       const pending = thread.current;

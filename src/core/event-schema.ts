@@ -85,6 +85,7 @@ export const EVENT_SCHEMAS = {
     field('t', 'us', 'when'),
     field('config', 'config', 'the normalised queue configuration (`QueueFileConfig`: `total_storage_limit_bytes`, `queues` with their rates, bucket sizes, retry parameters)'),
     field('settings', 'settings', 'engine settings outside queue.yaml: `targets` (service → `{scaling, url?}`) and `tombstoneSeconds`'),
+    optional('settingsOnly', 'true', 'a restart changed the settings and not queue.yaml: the file is not deployed again, so every queue keeps its state (a queue paused through the API stays paused) and its tokens'),
   ],
   TaskAdded: [
     field('t', 'us', 'when it was added'),

@@ -196,7 +196,8 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       return;
     }
     case 'ConfigApplied':
-      applyConfig(state, e.config, e.settings, e.t);
+      if (e.settingsOnly === true) state.settings = e.settings;
+      else applyConfig(state, e.config, e.settings, e.t);
       return;
     default:
       assertNever(e, 'event');

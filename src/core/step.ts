@@ -44,7 +44,7 @@ import type { TaskApiFlavour, TaskSpec } from './task-spec.js';
 import type { Micros } from './time.js';
 
 export type StepInput =
-  | { type: 'apply-config'; config: QueueFileConfig; settings: EngineSettings }
+  | { type: 'apply-config'; config: QueueFileConfig; settings: EngineSettings; settingsOnly?: true }
   /** `storedElsewhereBytes`: bytes other kernels hold under the same total_storage_limit (a cluster; decideAddTasks). */
   | { type: 'add-tasks'; specs: readonly TaskSpec[]; flavour?: TaskApiFlavour; storedElsewhereBytes?: number }
   | { type: 'delete-task'; queue: string; name: string }
@@ -98,7 +98,7 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       return events;
     }
     case 'apply-config':
-      ctx.apply({ type: 'ConfigApplied', t: now, config: input.config, settings: input.settings });
+      ctx.apply(input.settingsOnly === true ? { type: 'ConfigApplied', t: now, config: input.config, settings: input.settings, settingsOnly: true } : { type: 'ConfigApplied', t: now, config: input.config, settings: input.settings });
       for (const q of state.queues) pump(state, q, now, ctx);
       return null;
     case 'delete-task': {

@@ -188,6 +188,13 @@ export class Kernel {
     this.command({ type: 'apply-config', config, settings });
   }
 
+  /** New settings (targets, tombstone period) with queue.yaml unchanged: no queue changes state. */
+  applySettings(settings: EngineSettings): void {
+    const config = this.state.config;
+    if (config === null) throw new Error('applySettings before any configuration: apply one first');
+    this.command({ type: 'apply-config', config, settings, settingsOnly: true });
+  }
+
   addTasks(specs: readonly TaskSpec[], flavour?: TaskApiFlavour): TaskAdded[] {
     const input: StepInput & { type: 'add-tasks' } = flavour === undefined ? { type: 'add-tasks', specs } : { type: 'add-tasks', specs, flavour };
     if (this.storedElsewhere !== null) input.storedElsewhereBytes = this.storedElsewhere();

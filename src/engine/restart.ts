@@ -7,7 +7,8 @@
  *    retried per policy, so the retry count continues from the log (at-least-once, as App Engine);
  * 2. rebuild the timers the state implies (backoffs, queue wakes);
  * 3. apply the configuration only if it differs from the logged one (deploy semantics,
- *    reference §1.4); a first start (nothing logged) always applies it.
+ *    reference §1.4); a first start (nothing logged) always applies it. Settings that differ
+ *    with the same queue.yaml (targets, scaling) are applied alone: no queue changes state.
  */
 import { canonicalJson } from '../core/canonical-json.js';
 import type { EngineSettings } from '../core/events.js';
@@ -23,6 +24,9 @@ export function resumeFromLog(kernel: Kernel, config: QueueFileConfig, settings:
     kernel.abandonInFlight(RESTART_ERROR);
     kernel.restoreTimers();
   }
-  const same = state.config !== null && canonicalJson(state.config) === canonicalJson(config) && canonicalJson(state.settings) === canonicalJson(settings);
-  if (!same) kernel.applyConfig(config, settings);
+  const sameFile = state.config !== null && canonicalJson(state.config) === canonicalJson(config);
+  // The same queue.yaml with other settings (a new --target, say) is not a deploy: a queue paused
+  // through the API must not resume because a worker's URL changed.
+  if (!sameFile) kernel.applyConfig(config, settings);
+  else if (canonicalJson(state.settings) !== canonicalJson(settings)) kernel.applySettings(settings);
 }

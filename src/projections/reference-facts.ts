@@ -57,6 +57,7 @@ export class ReferenceFacts implements Projection {
   readonly observe = (e: EngineEvent): void => {
     switch (e.type) {
       case 'ConfigApplied':
+        if (e.settingsOnly === true) return; // queues and buckets go on as they were
         this.epoch++;
         if (!this.fixed) this.configure(e.config, this.epoch === 1);
         return;

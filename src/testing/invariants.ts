@@ -60,7 +60,7 @@ export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileC
     series = new Map();
   };
   events.forEach((e, index) => {
-    if (e.type === 'ConfigApplied' && !config) flush();
+    if (e.type === 'ConfigApplied' && e.settingsOnly !== true && !config) flush();
     if (e.type === 'AttemptDispatched' && !e.forced) {
       const t = facts.queueOf(e.id);
       if (!t) {

@@ -40,6 +40,19 @@ describe('series: hand-computed cases', () => {
     expect(figures.bound).toMatchObject({ throughput_per_second: 20, binding: 'rate' });
   });
 
+  it('backlog_max counts the backlog at the end of an instant: N tasks at once, bucket 40, gives N − 40 whatever the batches', () => {
+    for (const n of [50, 100, 101, 150, 1000]) {
+      const sim = createSimulation({
+        config: fileConfig(pushQueue('q', 20, { bucket_size: 40 })),
+        worker: { latency: { distribution: 'constant', valueUs: 1_000_000 } },
+      });
+      sim.addWorkload({ queue: 'q', count: n });
+      sim.runUntilIdle();
+      const figures = sim.stats().queues['q']!;
+      expect([n, figures.backlog_max, figures.backlog_max_at_seconds]).toEqual([n, n - 40, 0]);
+    }
+  });
+
   it("App Engine's worked example: at 0.3 s the queue is held by tokens, at 5 s by concurrency (cap 10); the bound says which term wins", () => {
     const fast = sim300();
     const w300 = fast.stats().queues['q']!;

@@ -58,6 +58,14 @@ export class InsightProjection implements Projection {
   private readonly added: number[] = [];
   private readonly backlogMax: number[] = [];
   private readonly backlogMaxAt: number[] = [];
+  /**
+   * Each queue's backlog after its latest event, and that event's instant. The peak counts a
+   * backlog as it stands at the end of an instant: tasks added and dispatched in the same
+   * microsecond never waited, and how the engine batches the adds of an instant (100 at a time)
+   * must not show in the figure.
+   */
+  private readonly instantBacklog: number[] = [];
+  private readonly instantAt: number[] = [];
   private readonly lastEnd: number[] = [];
   private lastUs: Micros;
 
@@ -149,6 +157,8 @@ export class InsightProjection implements Projection {
           this.added.push(0);
           this.backlogMax.push(0);
           this.backlogMaxAt.push(NaN);
+          this.instantBacklog.push(0);
+          this.instantAt.push(NaN);
           this.lastEnd.push(NaN);
         }
         this.settle(i, state, t);
@@ -172,11 +182,9 @@ export class InsightProjection implements Projection {
     const counts = runtime.countByState;
     const pending = counts[TaskState.Pending] as number;
     const backoff = counts[TaskState.Backoff] as number;
-    const backlog = pending + backoff;
-    if (backlog > (this.backlogMax[qi] as number)) {
-      this.backlogMax[qi] = backlog;
-      this.backlogMaxAt[qi] = t;
-    }
+    if (t !== this.instantAt[qi]) this.closeInstant(qi);
+    this.instantAt[qi] = t;
+    this.instantBacklog[qi] = pending + backoff;
     const s = this.snapshot;
     const o = qi * SLOTS;
     s[o + PENDING] = pending;
@@ -187,6 +195,15 @@ export class InsightProjection implements Projection {
     if (bucket !== null) {
       s[o + CREDIT] = bucket.credit;
       s[o + REFILLED_AT] = bucket.refilledAt;
+    }
+  }
+
+  /** Queue `qi`'s latest instant is over (or the figures are read): its backlog then may be the peak. */
+  private closeInstant(qi: number): void {
+    const backlog = this.instantBacklog[qi] as number;
+    if (backlog > (this.backlogMax[qi] as number)) {
+      this.backlogMax[qi] = backlog;
+      this.backlogMaxAt[qi] = this.instantAt[qi] as number;
     }
   }
 
@@ -226,6 +243,7 @@ export class InsightProjection implements Projection {
       const q = this.readiness.queues[i];
       if (q === undefined || (this.added[i] ?? 0) === 0) return;
       this.readiness.advance(q, endUs);
+      this.closeInstant(i);
       const counts = runtime.countByState;
       const live = (counts[TaskState.Pending] as number) + (counts[TaskState.Dispatching] as number) + (counts[TaskState.Backoff] as number);
       const w = this.waits[i] as LogHistogram;

@@ -12,7 +12,7 @@
  * - A refused command changed nothing (the kernel's contract); reads never append to the log.
  * - Queues come from queue.yaml only: create / update / delete are QUEUES_FROM_CONFIG.
  */
-import { findTaskId, requireQueue } from '../core/decide.js';
+import { requireLiveTask, requireQueue } from '../core/decide.js';
 import type { EngineState, QueueRuntime } from '../core/state.js';
 import type { EventLog } from '../log/event-log.js';
 import type { WallDriver } from '../engine/wall-driver.js';
@@ -102,12 +102,12 @@ export async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
   return result;
 }
 
+/**
+ * A task that has not ended. An ended one whose name is still reserved is TOMBSTONED_TASK, as
+ * a delete of it says (the same rule: requireLiveTask); after that, UNKNOWN_TASK.
+ */
 function liveTaskId(ctx: ApiContext, queue: string, task: string): number {
-  const s = engineState(ctx);
-  const q = requireQueue(s, queue);
-  const id = findTaskId(s, q, task);
-  if (id < 0 || !isLive(s, id)) throw new ApiError('UNKNOWN_TASK', `task "${task}" not found in queue "${queue}"`);
-  return id;
+  return requireLiveTask(engineState(ctx), queue, task, ctx.driver.clock());
 }
 
 function queueView(ctx: ApiContext, loc: Location, q: QueueRuntime): Record<string, unknown> {

@@ -114,7 +114,7 @@ export interface TaskStoryView {
   sameName: number;
   /** Events read to tell the story. */
   eventsRead: number;
-  /** Its request as the worker receives it, and its payload decoded (payload-view.ts). */
+  /** Its request as the task defines it (its own headers, not those the queue adds to each attempt), and its payload decoded (payload-view.ts). */
   request: RequestView;
   payload: PayloadView;
 }

@@ -167,9 +167,12 @@ describe('errors in the Google JSON shape', () => {
     const tomb = await createError('a', { name: name('a', 'dup') });
     expect(tomb).toMatchObject({ status: 409, error: { status: 'ALREADY_EXISTS' } });
     expect(tomb.error.message).toContain('TOMBSTONED_TASK');
-    // ...but a tombstoned task is NOT_FOUND for get and delete.
-    expect((await api('GET', `${base}/a/tasks/dup`)).json.error.status).toBe('NOT_FOUND');
-    expect((await api('DELETE', `${base}/a/tasks/dup`)).json.error.status).toBe('NOT_FOUND');
+    // ...but a tombstoned task is NOT_FOUND for get, delete and run, each saying TOMBSTONED_TASK.
+    for (const [method, path] of [['GET', 'dup'], ['DELETE', 'dup'], ['POST', 'dup:run']] as const) {
+      const r = await api(method, `${base}/a/tasks/${path}`, method === 'POST' ? {} : undefined);
+      expect([r.status, r.json.error.status, method], r.json.error.message).toEqual([404, 'NOT_FOUND', method]);
+      expect(r.json.error.message).toMatch(/\(TOMBSTONED_TASK\)$/);
+    }
   });
 
   it.each([

@@ -25,6 +25,7 @@ import { richSimulation } from '../helpers/rich-sim.js';
 const SHAPES_OF_VERSION: Readonly<Record<number, string>> = {
   2: '49eee4649bcd2454',
   3: '84b9d51d80bcdcf2',
+  4: 'a4382a08996699d9',
 };
 
 /**

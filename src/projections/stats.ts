@@ -162,7 +162,8 @@ export class StatsCollector implements Projection {
         pending: (counts[TaskState.Pending] as number) + (counts[TaskState.Dispatching] as number) + (counts[TaskState.Backoff] as number),
         attempts: acc.attempts,
         retries: acc.retries,
-        dispatch_rate_mean_per_second: acc.attempts === 0 ? null : span > 0 ? acc.attempts / (span / US_PER_SECOND) : null,
+        // The gaps between the dispatches over the time they span: N dispatches 1 s apart are 1/s, not N/(N−1).
+        dispatch_rate_mean_per_second: acc.attempts === 0 ? null : span > 0 ? (acc.attempts - 1) / (span / US_PER_SECOND) : null,
         dispatches_max_in_any_1s: acc.maxIn1s,
         in_flight_max: acc.inFlightMax,
         first_dispatch_at_seconds: seconds(acc.firstDispatch),

@@ -33,4 +33,12 @@ describe("App Engine's worked example", () => {
     expect(s.in_flight_max).toBe(10);
     expect(s.dispatch_rate_mean_per_second).toBeCloseTo(2, 1);
   });
+
+  it('counts the mean dispatch rate over the gaps: 3 tasks at 1/s, bucket 1, are 1/s (not 3 over 2 s)', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 1, { bucket_size: 1 })), worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
+    sim.addWorkload({ queue: 'q', count: 3 });
+    sim.runUntilIdle();
+    const s = sim.stats().queues.q!;
+    expect([s.first_dispatch_at_seconds, s.last_dispatch_at_seconds, s.dispatch_rate_mean_per_second]).toEqual([0, 2, 1]);
+  });
 });

@@ -64,6 +64,12 @@ function queueTables(queues: QueueSummaries): string[] {
 export function formatCompare(result: CompareResult, threads: number, wallSeconds: number): string {
   const lines = [`${result.variants.join(' vs ')}: ${seedsRange(result.seeds)}, the same for each`, runsLine(result.runs.flat().length, threads, wallSeconds)];
   for (const [queue, figures] of Object.entries(result.queues)) {
+    // A queue one variant has no figures for: one line, not a "not comparable" per figure.
+    const without = result.variants.filter((_, v) => (result.runs[v] ?? []).every((r) => r.queues[queue] === undefined));
+    if (without.length > 0) {
+      lines.push('', `queue ${queue}: no figures in ${without.join(', ')} (the queue is not in the file, or no task reached it); not compared`);
+      continue;
+    }
     const rows = [[`queue ${queue}`, ...result.variants.map((v) => `${v} mean (95% CI)`)]];
     const verdicts: string[] = [];
     let same = 0;
@@ -104,7 +110,8 @@ export function formatTune(file: string, result: TuneResult, threads: number, wa
     lines.push('answer: none: no setting in range meets every goal');
     if (result.best !== null) lines.push(`best found: ${settingText(result.best.setting)}, missing ${result.best.goals.filter((g) => !g.met).map((g) => g.goal).join('; ')}`);
   }
-  lines.push('', ...table([['setting', 'met', 'figures (worst of the seeds; mean with --on mean)'], ...result.evaluations.map((e) => evaluationRow(e, result))], [1, 2]));
+  const judged = result.seeds.length === 1 ? 'figures' : result.on === 'mean' ? 'figures (mean of the seeds)' : 'figures (worst of the seeds)';
+  lines.push('', ...table([['setting', 'met', judged], ...result.evaluations.map((e) => evaluationRow(e, result))], [1, 2]));
   return `${lines.join('\n')}\n`;
 }
 
@@ -116,6 +123,6 @@ function evaluationRow(e: TuneEvaluation, result: TuneResult): string[] {
 
 export function settingText(setting: Record<string, number>): string {
   return Object.entries(setting)
-    .map(([name, v]) => `${name} = ${Number(v.toPrecision(6))}${name.endsWith('.rate') ? '/s' : ''}`)
+    .map(([name, v]) => `${name} = ${Number(v.toPrecision(6))}${name.endsWith('.rate') ? '/s' : name.endsWith('.task_age_limit') ? ' s' : ''}`)
     .join(', ');
 }

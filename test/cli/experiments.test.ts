@@ -134,6 +134,14 @@ describe('pushq compare', () => {
     expect(readFileSync(html, 'utf8')).toContain('pushq compare');
   });
 
+  it('a queue one file lacks: one line saying so, not a "not comparable" per figure', async () => {
+    const alone = file('emails-only.yaml', readFileSync(FLAKY, 'utf8').replace(/\n  - \{ name: reports[^\n]*/, '').replace(/\n  - \{ queue: reports[^\n]*/, ''));
+    const r = await pushq(['compare', FLAKY, alone, '--seeds', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`queue reports: no figures in ${alone} (the queue is not in the file, or no task reached it); not compared`);
+    expect(r.stdout).not.toMatch(/not comparable/);
+  });
+
   it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
     const one = await pushq(['compare', FLAKY]);
     expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);

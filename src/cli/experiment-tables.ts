@@ -26,8 +26,9 @@ function table(rows: readonly string[][], left: readonly number[] = []): string[
 
 function interval(figure: FigureName, s: FigureSummary): string {
   if (s.ci95_low === null || s.ci95_high === null) return '—';
-  if (s.ci95_low === s.ci95_high) return formatValue(figure, s.ci95_low);
-  return `${formatValue(figure, s.ci95_low)} – ${formatValue(figure, s.ci95_high)}`;
+  const [low, high] = [formatValue(figure, s.ci95_low), formatValue(figure, s.ci95_high)];
+  // Equal as read (bounds a rounding apart, 0.76 and 0.7600000000000001): one value, as for equal ones.
+  return low === high ? low : `${low} – ${high}`;
 }
 
 export function seedsRange(seeds: readonly number[]): string {

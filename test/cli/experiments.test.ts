@@ -142,6 +142,15 @@ describe('pushq compare', () => {
     expect(r.stdout).not.toMatch(/not comparable/);
   });
 
+  it('an interval whose bounds read the same is shown as one value (constant latency: every seed alike)', async () => {
+    const slow = file('const-slow.yaml', 'queue:\n  - { name: a, rate: 10/s }\nworkload:\n  - { queue: a, count: 20 }\nworker:\n  latency: 10ms\n');
+    const fast = file('const-fast.yaml', 'queue:\n  - { name: a, rate: 20/s }\nworkload:\n  - { queue: a, count: 20 }\nworker:\n  latency: 10ms\n');
+    const r = await pushq(['compare', slow, fast, '--seeds', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^drained_at_seconds +1\.51 s \(1\.51 s\) +760 ms \(760 ms\)$/m);
+    expect(r.stdout).not.toMatch(/\(([^()–]+) – \1\)/);
+  });
+
   it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
     const one = await pushq(['compare', FLAKY]);
     expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);

@@ -82,12 +82,22 @@ export function checkAssertions(command: string, goals: readonly Goal[], sets: r
   return results;
 }
 
+/** A figure's value in a failed assertion: `null` where a run has none (a queue that never drained). */
+function valueText(goal: Goal, value: number | null): string {
+  return value === null ? 'null' : formatValue(goal.figure, value);
+}
+
 function missedText(goal: Goal, v: GoalVerdict, runs: number, on: GoalOn): string {
-  return v.queues
-    .filter((q) => !q.met)
+  const failed = v.queues.filter((q) => !q.met);
+  const anyNull = failed.some((q) => q.value === null || q.missed_by.some((m) => m.value === null));
+  return missedValues(goal, failed, runs, on) + (anyNull ? ` (null: the run has no value, e.g. ${goal.figure === 'drained_at_seconds' ? 'the queue never drained' : 'nothing to measure'}; it meets no goal)` : '');
+}
+
+function missedValues(goal: Goal, failed: GoalVerdict['queues'], runs: number, on: GoalOn): string {
+  return failed
     .map((q) => {
-      if (on === 'mean') return `${q.queue} ${formatValue(goal.figure, q.value)} (mean of ${runs} runs)`;
-      const shown = q.missed_by.slice(0, 5).map((m) => `${formatValue(goal.figure, m.value)} at seed ${m.seed}`);
+      if (on === 'mean') return `${q.queue} ${valueText(goal, q.value)} (mean of ${runs} run${runs === 1 ? '' : 's'})`;
+      const shown = q.missed_by.slice(0, 5).map((m) => `${valueText(goal, m.value)} at seed ${m.seed}`);
       const more = q.missed_by.length > 5 ? `, …` : '';
       return `${q.queue} ${shown.join(', ')}${more}${runs > 1 ? ` (${q.missed_by.length} of ${runs} runs)` : ''}`;
     })

@@ -26,9 +26,11 @@ function table(rows: readonly string[][], left: readonly number[] = []): string[
 
 function interval(figure: FigureName, s: FigureSummary): string {
   if (s.ci95_low === null || s.ci95_high === null) return '—';
-  const [low, high] = [formatValue(figure, s.ci95_low), formatValue(figure, s.ci95_high)];
-  // Equal as read (bounds a rounding apart, 0.76 and 0.7600000000000001): one value, as for equal ones.
-  return low === high ? low : `${low} – ${high}`;
+  // Bounds a floating-point rounding apart (0.76 and 0.7600000000000001) are one value, as equal
+  // ones; a narrow interval that only reads the same (9.75 min – 9.75 min) keeps both bounds.
+  const roundingApart = Math.abs(s.ci95_high - s.ci95_low) <= 1e-9 * Math.max(Math.abs(s.ci95_low), Math.abs(s.ci95_high));
+  if (roundingApart) return formatValue(figure, s.ci95_low);
+  return `${formatValue(figure, s.ci95_low)} – ${formatValue(figure, s.ci95_high)}`;
 }
 
 export function seedsRange(seeds: readonly number[]): string {

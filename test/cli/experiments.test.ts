@@ -151,6 +151,13 @@ describe('pushq compare', () => {
     expect(r.stdout).not.toMatch(/\(([^()–]+) – \1\)/);
   });
 
+  it('an assertion failed by a null figure says null, and once what null means there', async () => {
+    const stuck = file('stuck.yaml', 'queue:\n  - { name: q, rate: 1/s }\nworkload:\n  - { queue: q, count: 50 }\nworker:\n  latency: 10ms\nuntil: 5s\n');
+    const r = await pushq(['simulate', stuck, '--seeds', '2', '--assert', 'q.drained_at_seconds <= 1h', '--json']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('pushq simulate: assertion failed: q.drained_at_seconds <= 1h: q null at seed 1, null at seed 2 (2 of 2 runs) (null: the run has no value, e.g. the queue never drained; it meets no goal)\n');
+  });
+
   it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
     const one = await pushq(['compare', FLAKY]);
     expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);

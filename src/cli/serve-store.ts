@@ -1,9 +1,10 @@
 /**
  * `pushq serve --store postgres://...`: the node's log in PostgreSQL instead of the data
  * directory (docs/cluster.md). Opening refuses, before anything is written, an unreachable store,
- * wrong credentials and a schema from another pushq version, with the URL (password hidden) and
- * the problem; the caller exits 1.
+ * wrong credentials, a schema from another pushq version and a log another live node holds (whose
+ * lease, and when it runs out), with the URL (password hidden) and the problem; the caller exits 1.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
@@ -39,7 +40,10 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
   }
   try {
     const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
-    const opened = await openStoreLog(store, `serve@${hostname()}`, header, { leaseMs: STORE_LEASE_MS, onDeposed: (err) => onDeposed(err.message), readEvents: false });
+    // This process's name as the lease's owner: a second `pushq serve` (on this host too) is then
+    // another owner, refused while this one's lease runs, not the same owner taking its lease back.
+    const owner = `serve@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const opened = await openStoreLog(store, owner, header, { leaseMs: STORE_LEASE_MS, onDeposed: (err) => onDeposed(err.message), readEvents: false });
     opened.log.keepLease(STORE_LEASE_MS);
     const log = opened.log;
     // From the latest usable snapshot, as a cluster's queue is taken (docs/cluster.md, Snapshots).

@@ -13,7 +13,7 @@
 import type { EngineEvent } from '../core/events.js';
 import type { LogHeader } from '../log/event-log.js';
 import type { PgStore } from '../store/pg-store.js';
-import { StoreError, type EventStore, type Lease, type StoredSnapshot } from '../store/store.js';
+import { StoreError, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from '../store/store.js';
 
 interface Waiting {
   stream: string;
@@ -95,6 +95,9 @@ export class GroupCommitStore implements EventStore {
   }
   release(lease: Lease): Promise<void> {
     return this.store.release(lease);
+  }
+  leaseHolder(stream: string): Promise<LeaseHolder | null> {
+    return this.store.leaseHolder(stream);
   }
   now(): Promise<number> {
     return this.store.now();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import type { LogHeader } from '../log/event-log.js';
 import { createFileEventLog, openFileEventLog, readEventLogFile, type FileEventLog } from '../log/file-log.js';
-import { StoreError, type EventStore, type Lease, type StoredSnapshot } from './store.js';
+import { StoreError, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
 
 const LOG_SUFFIX = '.jsonl';
 const SNAPSHOT_SUFFIX = '.snap';
@@ -152,6 +152,12 @@ export class FileStore implements EventStore {
   async release(lease: Lease): Promise<void> {
     const held = this.leases.get(lease.stream);
     if (held !== undefined && held.epoch === lease.epoch) this.leases.delete(lease.stream);
+  }
+
+  async leaseHolder(stream: string): Promise<LeaseHolder | null> {
+    const held = this.leases.get(stream);
+    const now = Date.now();
+    return held === undefined || held.expiresAtMs <= now ? null : { owner: held.owner, expiresAtMs: held.expiresAtMs, nowMs: now };
   }
 
   async now(): Promise<number> {

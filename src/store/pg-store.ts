@@ -24,7 +24,7 @@ import { describePgError } from './pg-errors.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
 import { SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
-import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type StoredSnapshot } from './store.js';
+import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
 
 export interface PgStoreOptions {
   /** Connections in the pool (default 4). */
@@ -409,6 +409,16 @@ export class PgStore implements EventStore {
 
   async release(lease: Lease): Promise<void> {
     await this.q('UPDATE pushq_streams SET owner = NULL, lease_expires_at = NULL WHERE stream = $1 AND epoch = $2 AND owner = $3', [lease.stream, lease.epoch, lease.owner], `release of ${lease.stream}`);
+  }
+
+  async leaseHolder(stream: string): Promise<LeaseHolder | null> {
+    const r = await this.q<{ owner: string; lease_expires_at: Date; now: Date }>(
+      'SELECT owner, lease_expires_at, now() AS now FROM pushq_streams WHERE stream = $1 AND owner IS NOT NULL AND lease_expires_at > now()',
+      [stream],
+      `lease holder of ${stream}`,
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : { owner: row.owner, expiresAtMs: row.lease_expires_at.getTime(), nowMs: row.now.getTime() };
   }
 
   async now(): Promise<number> {

@@ -179,12 +179,37 @@ export async function openStoreLog(store: EventStore, owner: string, header: Log
   const stream = NODE_STREAM;
   // A cluster's store keeps one stream per queue (docs/cluster.md): a single node there would not see its tasks.
   if ((await store.streams()).some((s) => s.startsWith(QUEUE_STREAM_PREFIX))) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs (pushq serve --cluster); run this node with --cluster too, or give it a store of its own`);
-  const lease = await store.acquire(stream, owner, options.leaseMs ?? 30_000);
-  if (lease === null) throw new StoreError('STORE_FAILED', `${store.displayUrl}: another pushq serve holds this store's log (its lease has not run out); one node per store until cluster mode`);
+  const leaseMs = options.leaseMs ?? 30_000;
+  const lease = await acquireOrExplain(store, stream, owner, leaseMs);
   const kept = await store.ensureStream(stream, header);
   if (kept.clock !== 'wall') throw new StoreError('STORE_FAILED', `${store.displayUrl}: this log was written by a simulation (virtual clock), not by pushq serve`);
   const events = options.readEvents === false ? [] : await store.read(stream);
   const log = new StoreEventLog(store, stream, kept, lease, options);
   if (options.readEvents !== false) log.durableEvents = events.length;
   return { log, events };
+}
+
+/**
+ * The stream's lease for `owner`, or STORE_FAILED naming the node that holds it and when its lease
+ * runs out. Refused, nothing is written: the holder keeps its epoch and runs on untouched. Every
+ * process has an owner name of its own, so a second process (on this host or another) is refused
+ * however it names itself; a crashed holder's lease runs out unrenewed, and a start after that takes it.
+ */
+async function acquireOrExplain(store: EventStore, stream: string, owner: string, leaseMs: number): Promise<Lease> {
+  // Twice at most: a lease that runs out between the refusal and the reading of its holder is free.
+  for (let tries = 0; ; tries++) {
+    const lease = await store.acquire(stream, owner, leaseMs);
+    if (lease !== null) return lease;
+    const holder = await store.leaseHolder(stream);
+    if (holder === null && tries === 0) continue;
+    const left = holder === null ? '' : `: its lease runs out in ${Math.max(1, Math.ceil((holder.expiresAtMs - holder.nowMs) / 1000))} s (at ${new Date(holder.expiresAtMs).toISOString()}), unless that node renews it, as a running one does every ${formatSeconds(leaseMs / 3)} s`;
+    throw new StoreError(
+      'STORE_FAILED',
+      `${store.displayUrl}: another pushq serve${holder === null ? '' : ` (${holder.owner})`} holds this store's log${left}; one node per store until cluster mode. If that node is no longer running, start again once its lease has run out (${formatSeconds(leaseMs)} s after its last renewal)`,
+    );
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }

@@ -36,6 +36,14 @@ export interface Lease {
   grantedAtMs: number;
 }
 
+/** A live lease as another node sees it: whose, and until when, with the store's clock at the reading. */
+export interface LeaseHolder {
+  owner: string;
+  expiresAtMs: number;
+  /** The store's clock when it was read (ms since the Unix epoch): `expiresAtMs − nowMs` is how long it still runs. */
+  nowMs: number;
+}
+
 export interface StoredBatch {
   /** Position of the batch's first event in its stream. */
   position: number;
@@ -81,6 +89,8 @@ export interface EventStore {
   renew(lease: Lease, ttlMs: number): Promise<Lease | null>;
   /** Gives the lease up (the epoch stays; the next acquire moves it on). */
   release(lease: Lease): Promise<void>;
+  /** Who holds the stream's lease now (one that has not run out), read without taking it: for the message of a refused acquire. null when no one does. */
+  leaseHolder(stream: string): Promise<LeaseHolder | null>;
   /** The store's clock (ms since the Unix epoch). */
   now(): Promise<number>;
   close(): Promise<void>;

@@ -12,9 +12,10 @@ export interface CliRun {
 }
 
 /** Resolves with the exit code and output (a non-zero exit is a result, not a rejection). */
-export function pushq(args: readonly string[], options: { cwd?: string } = {}): Promise<CliRun> {
+export function pushq(args: readonly string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    // timeoutMs: a command that should end (a refused start) is sent SIGTERM after it, not waited for forever.
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, maxBuffer: 64 << 20, timeout: options.timeoutMs ?? 0 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       if (code === null) reject(error);
       else resolve({ code, stdout, stderr });

@@ -95,12 +95,20 @@ function storeConformance(name: string, open: () => Promise<{ store: EventStore;
       const a = (await store.acquire('q', 'node-a', 400))!;
       expect(a.expiresAtMs).toBeGreaterThanOrEqual(before + 400 - 5);
       expect(await store.acquire('q', 'node-b', 400)).toBeNull();
+      // The refused node can say whose the lease is and how long it still runs, without taking it.
+      const holder = (await store.leaseHolder('q'))!;
+      expect(holder.owner).toBe('node-a');
+      expect(holder.expiresAtMs).toBe(a.expiresAtMs);
+      expect(holder.expiresAtMs - holder.nowMs).toBeGreaterThan(0);
+      expect(holder.expiresAtMs - holder.nowMs).toBeLessThanOrEqual(400);
+      expect((await store.leaseHolder('q'))!.owner).toBe('node-a');
       const renewed = (await store.renew(a, 1000))!;
       expect(renewed.epoch).toBe(a.epoch);
       expect(renewed.expiresAtMs).toBeGreaterThan(a.expiresAtMs);
       await new Promise((r) => setTimeout(r, 500)); // past the first lifetime, inside the renewed one
       expect(await store.acquire('q', 'node-b', 400)).toBeNull();
       await store.release(renewed);
+      expect(await store.leaseHolder('q')).toBeNull();
       const b = (await store.acquire('q', 'node-b', 400))!;
       expect(b.epoch).toBe(a.epoch + 1);
       // The same owner taking its stream again (a restarted node) moves the epoch on too.

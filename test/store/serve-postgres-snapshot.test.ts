@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { rows } from '../cluster/cluster-harness.js';
 import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
-import { createWork, serveStoreFixture } from './serve-store-fixture.js';
+import { createWork, nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
 
 // The server is a child process of this one: it reads it from its environment.
 process.env['PUSHQ_SNAPSHOT_EVERY_EVENTS'] = '200';
@@ -53,6 +53,7 @@ describe('pushq serve --store postgres:// with snapshots', () => {
     for (const n of ['late0', 'late1', 'late2']) expect(await create(first.api, n)).toBe(200);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
+    await nodeLeaseRunOut(url);
 
     const second = await startServe(args, 60_000);
     children.push(second);

@@ -61,6 +61,15 @@ describe('pushq serve --store postgres://', () => {
     const added = await count(url, `SELECT count(*) AS n FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%'`);
     expect(added).toBeGreaterThanOrEqual(acknowledged.length);
 
+    // The killed node's lease runs on unrenewed: a start before it runs out is refused, saying
+    // whose it is and when it runs out; a start after that takes the log over.
+    const early = await pushq(['serve', '--port', '0', '--grpc-port', '0', ...args], { timeoutMs: 20_000 });
+    expect(early.code, early.stderr).toBe(1);
+    expect(early.stderr).toMatch(/another pushq serve \(serve@[^)]+:\d+:[0-9a-f]+\) holds this store's log: its lease runs out in \d+ s/);
+    expect(early.stderr).toContain('start again once its lease has run out (15 s after its last renewal)');
+    const runsOut = Number(/runs out in (\d+) s/.exec(early.stderr)![1]);
+    expect(runsOut).toBeLessThanOrEqual(15);
+    await new Promise((r) => setTimeout(r, runsOut * 1000 + 500));
     const second = await startServe(args, 60_000);
     children.push(second);
     expect(Number(/replayed (\d+) events/.exec(second.stdout())?.[1] ?? 0)).toBeGreaterThan(0);
@@ -69,6 +78,31 @@ describe('pushq serve --store postgres://', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 180_000);
+
+  it('refuses a second single node on the same store while the first holds its lease: exit 1, the holder named, the first untouched', async () => {
+    const url = await fx.pg.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const first = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
+    children.push(first);
+    expect(await create(first.api, 'one')).toBe(200);
+    const epochs = await count(url, "SELECT epoch AS n FROM pushq_streams WHERE stream = '~node'");
+    // Another process on the same host, with other settings (no --config: only the default queue).
+    const second = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', url], { timeoutMs: 20_000 });
+    expect(second.code, second.stderr).toBe(1);
+    expect(second.stdout).not.toContain('API http');
+    expect(second.stderr).toMatch(/cannot open the store: postgres:\/\/[^ ]+: another pushq serve \(serve@[^)]+\) holds this store's log: its lease runs out in \d+ s \(at \d{4}-[^)]+\)/);
+    expect(second.stderr).toContain('(STORE_FAILED)');
+    expect(await count(url, "SELECT epoch AS n FROM pushq_streams WHERE stream = '~node'")).toBe(epochs);
+    // Past a renewal (every 5 s) the first still holds its lease, serves and dispatches.
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(first.child.exitCode, first.stderr()).toBeNull();
+    expect(first.stderr()).not.toContain('deposed');
+    expect(await create(first.api, 'two')).toBe(200);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/two'), 10_000);
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.stderr()).toBe(0);
+  }, 120_000);
 
   it('refuses an unreachable store, wrong credentials and another schema version at start: exit 1, URL without its password, nothing written', async () => {
     const port = await freePort();

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { count } from '../cluster/cluster-harness.js';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import type { ServeProcess } from '../helpers/serve-process.js';
 import type { Worker } from '../helpers/worker.js';
@@ -61,4 +62,16 @@ export async function createWork(api: string, name: string): Promise<number> {
   });
   await res.arrayBuffer();
   return res.status;
+}
+
+/**
+ * Resolves once the single node's lease on the store at `url` has run out (a killed node's runs on
+ * unrenewed, up to 15 s, and a start before then is refused: docs/cluster.md).
+ */
+export async function nodeLeaseRunOut(url: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await count(url, `SELECT count(*) AS n FROM pushq_streams WHERE stream = '~node' AND owner IS NOT NULL AND lease_expires_at > now()`)) > 0) {
+    if (Date.now() > until) throw new Error(`the node's lease did not run out in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

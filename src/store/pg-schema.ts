@@ -7,7 +7,14 @@
  *
  * The version is one integer in `pushq_schema`: a store made by a pushq with another number is
  * refused at start (STORE_SCHEMA_MISMATCH), before anything is written.
+ *
+ * Two openers at once on an empty database (nodes of a cluster started together) both create the
+ * tables. `IF NOT EXISTS` sees only committed tables, so the second waits on the catalog's unique
+ * index until the first commits and then fails (23505 on pg_type_typname_nsp_index, or 42P07 /
+ * 42710). That failure means the same table is now there: `createRacing` runs the creation again,
+ * and it finds them. Serializing with an advisory lock would do too, but CockroachDB has none.
  */
+import { sqlstateOf } from './pg-retry.js';
 
 /** Bump when a table changes shape; a store with another number is refused. */
 export const STORE_SCHEMA_VERSION = 1;
@@ -44,3 +51,25 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
 
 /** Rows per INSERT statement of a batch (4 parameters each; PostgreSQL allows 65,535 parameters). */
 export const ROWS_PER_INSERT = 2000;
+
+/** The SQLSTATEs of a `CREATE TABLE IF NOT EXISTS` that lost the race to a concurrent creator of the same table (see above). */
+const CREATE_RACE_SQLSTATES: ReadonlySet<string> = new Set(['23505', '42P07', '42710']);
+
+/** Tries of a creation in all: a lost race means the other creator committed, so the second finds the table; one more for margin. */
+export const CREATE_ATTEMPTS_MAX = 3;
+
+/** Whether `err` (a driver error, not yet described) is a creation that lost the race to another creator of the same table. */
+export function lostCreateRace(err: unknown): boolean {
+  return CREATE_RACE_SQLSTATES.has(sqlstateOf(err));
+}
+
+/** Runs `create` (idempotent: IF NOT EXISTS, ON CONFLICT DO NOTHING) again while it loses the race to a concurrent creator, CREATE_ATTEMPTS_MAX tries in all. */
+export async function createRacing<T>(create: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await create();
+    } catch (err) {
+      if (n >= CREATE_ATTEMPTS_MAX || !lostCreateRace(err)) throw err;
+    }
+  }
+}

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { describePgError } from './pg-errors.js';
+import { createRacing } from './pg-schema.js';
 import { redactUrl } from './store.js';
 
 export class PgSession {
@@ -14,16 +15,17 @@ export class PgSession {
     readonly shown: string,
   ) {}
 
-  /** Connects (`connections` at most) and runs `createTable`; closes again if it fails. Throws StoreError. */
+  /** Connects (`connections` at most) and runs `createTable` (again if it lost the race to another creator); closes again if it fails. Throws StoreError. */
   static async open(url: string, connections: number, createTable: string): Promise<PgSession> {
     const pool = new pg.Pool({ connectionString: url, max: connections, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // an idle connection lost: the next statement reports it
     const session = new PgSession(pool, redactUrl(url));
     try {
-      await session.q(createTable);
+      // Nodes started together on an empty database create the table at once (pg-schema.ts).
+      await createRacing(() => pool.query(createTable));
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw err;
+      throw describePgError(err, session.shown);
     }
     return session;
   }

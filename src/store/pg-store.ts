@@ -23,7 +23,7 @@ import type { LogHeader } from '../log/event-log.js';
 import { describePgError } from './pg-errors.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
-import { SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION } from './pg-schema.js';
+import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, lostCreateRace } from './pg-schema.js';
 import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
 
 export interface PgStoreOptions {
@@ -101,7 +101,7 @@ export class PgStore implements EventStore {
     return store;
   }
 
-  private async migrate(): Promise<void> {
+  private async migrate(attempt = 1): Promise<void> {
     const exists = await this.q<{ n: string }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'pushq_schema'`);
     if (Number(exists.rows[0]?.n) > 0) {
       const v = await this.q<{ version: number }>('SELECT version FROM pushq_schema WHERE id = 1');
@@ -111,10 +111,20 @@ export class PgStore implements EventStore {
       }
       return;
     }
-    await this.tx(async (c) => {
-      for (const s of SCHEMA_STATEMENTS) await c.query(s);
-      await c.query('INSERT INTO pushq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [STORE_SCHEMA_VERSION]);
-    });
+    try {
+      await this.retry.run(
+        () =>
+          this.txOnce(async (c) => {
+            for (const s of SCHEMA_STATEMENTS) await c.query(s);
+            await c.query('INSERT INTO pushq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [STORE_SCHEMA_VERSION]);
+          }),
+        'schema creation',
+      );
+    } catch (err) {
+      // Another opener created the schema meanwhile (pg-schema.ts): look again, and check its version.
+      if (lostCreateRace(err) && attempt < CREATE_ATTEMPTS_MAX) return this.migrate(attempt + 1);
+      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
+    }
   }
 
   /** One statement, its own transaction: run again whole after a conflict. */

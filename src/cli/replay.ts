@@ -29,6 +29,7 @@ import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { atBasisText, droppedWarning, replayFile, type ResolvedAt } from './replay-at.js';
 import { storyJson, storyText } from './replay-story.js';
 import { worthALook, worthALookProjections, worthALookText } from './replay-tasks.js';
+import { logErrorMessage } from './log-damage.js';
 import { StoreError, isStoreUrl, redactUrl } from '../store/store.js';
 
 export const TASKS_LIMIT_DEFAULT = 20;
@@ -128,7 +129,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
     }
     if (err instanceof CliUsageError) return reportUsageError(REPLAY, err, io);
     if (err instanceof LogError || err instanceof ReplayError || err instanceof ServeStartError) {
-      io.stderr(`pushq replay: ${err.message}\n`);
+      io.stderr(`pushq replay: ${err instanceof LogError ? logErrorMessage(err, 'replay') : err.message}\n`);
       return EXIT_FAILURE;
     }
     throw err;

@@ -13,6 +13,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { configHash } from '../simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
+import { LogError } from '../log/log-errors.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { openDataDir } from '../server/data-dir.js';
 import type { DataDirLock } from '../server/data-dir-lock.js';
@@ -23,6 +24,7 @@ import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { ServeSignals } from './serve-signals.js';
 import { openServeStore, type OpenedStore } from './serve-store.js';
 import { clusterArgs, serveCluster } from './serve-cluster.js';
+import { logErrorMessage } from './log-damage.js';
 import type { EngineEvent } from '../core/events.js';
 
 const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
@@ -69,6 +71,7 @@ http://HOST:PORT/.`,
     advertise: { type: 'string', value: 'URL', help: 'with --cluster: the URL other nodes reach this node\'s API at (default: the bound address)' },
     'lease-seconds': { type: 'string', value: 'S', parse: seconds, help: 'with --cluster: lifetime of a queue\'s lease and of the node\'s heartbeat (default 15); a dead node\'s queues move after it' },
     memory: { type: 'boolean', help: 'keep the log in memory only (not durable; for quick trials)' },
+    repair: { type: 'boolean', help: 'a data directory whose log is corrupt: cut it at the last complete batch before the damage, keeping the bytes cut off in events.log.damaged-OFFSET beside it, and start' },
     'no-sync': { type: 'boolean', help: 'write the log without fdatasync (faster; a machine crash may lose it)' },
     host: { type: 'string', value: 'HOST', help: 'address to bind (default 127.0.0.1)' },
     port: { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'port (default 8123; 0 picks a free one)' },
@@ -100,6 +103,7 @@ export interface ServeArgs {
   advertise?: string;
   leaseSeconds?: number;
   memory: boolean;
+  repair: boolean;
   durable: boolean;
   host: string;
   port: number;
@@ -119,6 +123,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   const cli = parseCommandLine(SERVE, args);
   if (cli === null) return null;
   const f = cli.flags;
+  if (f.repair && (f.store !== undefined || f.memory)) throw new CliUsageError(`--repair is for a data directory's log (--data), not ${f.store !== undefined ? '--store' : '--memory'}`);
   const targets: Record<string, TargetSettings> = {};
   for (const [name, url] of f.target) targets[name] = { scaling: 'automatic', url };
   // A --scaling applies whether it comes before or after its --target.
@@ -130,6 +135,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     ...(f.store === undefined ? {} : { store: f.store }),
     ...clusterArgs(f.cluster, f.store, f.advertise, f['lease-seconds']),
     memory: f.memory,
+    repair: f.repair,
     durable: !f['no-sync'],
     host: f.host ?? '127.0.0.1',
     port: f.port ?? 8123,
@@ -212,7 +218,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     storeSnapshots = opened;
   } else {
     try {
-      const data = await openDataDir(parsed.data, configHash(config), { durable: parsed.durable });
+      const data = await openDataDir(parsed.data, configHash(config), { durable: parsed.durable, repair: parsed.repair });
       log = data.log;
       lock = data.lock;
       discard = data.discard;
@@ -224,8 +230,16 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       }
       where = `${data.path}${parsed.durable ? '' : ' (no fsync)'}`;
       if (data.droppedBytes > 0) io.stderr(`pushq serve: dropped a torn tail of ${data.droppedBytes} bytes (never acknowledged)\n`);
+      const r = data.repaired;
+      if (r !== null) {
+        io.stderr(
+          `pushq serve: --repair: ${data.path}:${r.line}: corrupt at byte ${r.offset} (${r.problem}); cut the log at byte ${r.cutAt}, the end of the last complete batch before it, ` +
+            `and moved the ${r.movedBytes} bytes from there on to ${r.keptIn} (tasks in them are not restored)\n`,
+        );
+      } else if (parsed.repair) io.stderr(`pushq serve: --repair: ${data.path} is not corrupt; nothing changed\n`);
     } catch (err) {
-      io.stderr(`pushq serve: cannot open the data directory ${parsed.data}: ${(err as Error).message}\n`);
+      const message = err instanceof LogError ? logErrorMessage(err, 'serve') : (err as Error).message;
+      io.stderr(`pushq serve: cannot open the data directory ${parsed.data}: ${message}\n`);
       return EXIT_FAILURE;
     }
   }

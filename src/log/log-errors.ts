@@ -30,7 +30,15 @@ export class LogError extends Error {
   constructor(
     readonly code: LogErrorCode,
     message: string,
-    readonly details: { file?: string; line?: number; offset?: number } = {},
+    readonly details: {
+      file?: string;
+      line?: number;
+      offset?: number;
+      /** LOG_CORRUPT: the end of the last complete batch before the damage, where a repair cuts. */
+      cutAt?: number;
+      /** LOG_CORRUPT: the file's size (bytes from `cutAt` to it are what a repair drops). */
+      fileBytes?: number;
+    } = {},
   ) {
     super(message);
   }

@@ -239,7 +239,14 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
   const recovered: Recovered = { droppedBytes: dropped };
   if (problem !== null && completeMarkerAfter(fd, problem.offset, size)) {
     if (!options.repair) {
-      throw new LogError('LOG_CORRUPT', `${file}:${problem.line}: corrupt log at byte ${problem.offset}: ${problem.message} (complete batches follow, so this is not a torn tail; --repair cuts the log here)`, { file, line: problem.line, offset: problem.offset });
+      // What a repair would do (cut at `cutAt`, dropping the rest) is each command's to say: the details carry it.
+      throw new LogError('LOG_CORRUPT', `${file}:${problem.line}: corrupt log at byte ${problem.offset}: ${problem.message} (complete batches follow, so this is not a torn tail)`, {
+        file,
+        line: problem.line,
+        offset: problem.offset,
+        cutAt: end.offset,
+        fileBytes: size,
+      });
     }
     recovered.repairedAt = { line: problem.line, offset: problem.offset, problem: problem.message };
   }

@@ -1,7 +1,8 @@
 /**
  * The data directory of `pushq serve`: one durable event log, `<dir>/events.log`. A first start
  * creates it; a restart opens it (a torn tail from a crash is dropped: those batches were never
- * acknowledged) and hands back its events for replay.
+ * acknowledged) and hands back its events for replay. A log damaged before its tail is refused
+ * (LOG_CORRUPT) unless `repair` is asked for (log-repair.ts).
  *
  * The directory is locked first (`<dir>/lock`, data-dir-lock.ts): a second server on the same
  * directory is refused before it touches the log. The caller owns the returned lock and releases
@@ -14,6 +15,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '.
 import { createFileEventLog, openFileEventLog } from '../log/file-log.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { acquireDataDirLock, type DataDirLock, type LockOptions } from './data-dir-lock.js';
+import { setDamagedPartAside, type LogRepair } from './log-repair.js';
 
 export const EVENT_LOG_FILE = 'events.log';
 
@@ -23,6 +25,8 @@ export interface OpenedData {
   events: EngineEvent[];
   /** Bytes of a torn tail dropped at open. */
   droppedBytes: number;
+  /** What `repair` cut off, and where it keeps it; null when it was not asked for or the log was sound. */
+  repaired: LogRepair | null;
   /** Held until released; `lock.takenOver` says if a crashed server's lock was replaced. */
   lock: DataDirLock;
   /**
@@ -33,18 +37,19 @@ export interface OpenedData {
   discard(): Promise<void>;
 }
 
-export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions } = {}): Promise<OpenedData> {
+/** `repair`: a log corrupt before its tail is cut at the last complete batch before the damage, its rest kept beside it (log-repair.ts). */
+export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions; repair?: boolean } = {}): Promise<OpenedData> {
   const madeDir = await mkdir(dir, { recursive: true });
   const lock = await acquireDataDirLock(dir, options.lock);
   try {
-    const opened = await openLog(dir, configHash, options.durable ?? true);
+    const opened = await openLog(dir, configHash, options.durable ?? true, options.repair ?? false);
     const discard = async (): Promise<void> => {
       await opened.log.close();
       if (opened.created) await rm(opened.path, { force: true });
       await lock.release(); // after the log is gone: no other server may open it meanwhile
       if (opened.created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
     };
-    return { log: opened.log, path: opened.path, events: opened.events, droppedBytes: opened.droppedBytes, lock, discard };
+    return { log: opened.log, path: opened.path, events: opened.events, droppedBytes: opened.droppedBytes, repaired: opened.repaired, lock, discard };
   } catch (err) {
     await lock.release();
     throw err;
@@ -59,18 +64,21 @@ async function removeEmptyDirs(dir: string, top: string): Promise<void> {
   }
 }
 
-async function openLog(dir: string, configHash: string, durable: boolean): Promise<Omit<OpenedData, 'lock' | 'discard'> & { created: boolean }> {
+async function openLog(dir: string, configHash: string, durable: boolean, repair: boolean): Promise<Omit<OpenedData, 'lock' | 'discard'> & { created: boolean }> {
   const path = join(dir, EVENT_LOG_FILE);
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size > 0) {
-    const opened = await openFileEventLog(path, { durable });
+    // The damaged part is copied aside first; the open then cuts the log at the same offset.
+    const repaired = repair ? setDamagedPartAside(path, durable) : null;
+    const opened = await openFileEventLog(path, { durable, repair });
     if (opened.header.clock !== 'wall') {
       await opened.log.close();
       throw new Error(`${path}: this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory`);
     }
-    return { log: opened.log, path, events: opened.events, droppedBytes: opened.recovered.droppedBytes, created: false };
+    const droppedBytes = repaired === null ? opened.recovered.droppedBytes : 0;
+    return { log: opened.log, path, events: opened.events, droppedBytes, repaired, created: false };
   }
   const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
   const log = await createFileEventLog(path, header, { durable, overwrite: true });
-  return { log, path, events: [], droppedBytes: 0, created: true };
+  return { log, path, events: [], droppedBytes: 0, repaired: null, created: true };
 }

@@ -121,6 +121,7 @@ describe('the parser', () => {
       targets: { api: { scaling: 'manual', url: 'http://127.0.0.1:9/app' }, default: { scaling: 'automatic', url: 'http://127.0.0.1:8' } },
       data: '.pushq',
       memory: false,
+      repair: false,
       durable: true,
       host: '127.0.0.1',
       port: 8123,

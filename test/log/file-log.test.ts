@@ -166,6 +166,8 @@ describe('recovery', () => {
     expect(err.details.line).toBe(markerLine);
     expect(markerLine).toBeGreaterThan(lineNo);
     expect(err.message).toContain(`${path}:${markerLine}: corrupt log at byte ${markerOffset}: batch 3: checksum mismatch`);
+    // Where a repair would cut (the end of batch 2), and the file's size, for each command's advice.
+    expect(err.details).toMatchObject({ cutAt: ends[1], fileBytes: bytes.length });
     expect(readFileSync(path)).toEqual(bytes);
     // --repair reads up to the last complete batch before the damage, without changing the file.
     const r = await readEventLogFile(path, { repair: true });

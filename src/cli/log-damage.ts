@@ -1,0 +1,17 @@
+/**
+ * What a command says of a log damaged before its tail (LOG_CORRUPT): the reader's message names
+ * the line, the byte and the problem; each command adds what its own `--repair` would do, since
+ * they differ: `pushq serve --repair` cuts the data directory's log and keeps the cut-off bytes
+ * beside it, `pushq replay --repair` only reads up to the damage and changes nothing.
+ */
+import { LogError } from '../log/log-errors.js';
+import { damagedPath } from '../server/log-repair.js';
+
+/** `err`'s message, with the command's --repair advice when it is LOG_CORRUPT. */
+export function logErrorMessage(err: LogError, command: 'serve' | 'replay'): string {
+  const { file, cutAt, fileBytes } = err.details;
+  if (err.code !== 'LOG_CORRUPT' || cutAt === undefined) return err.message;
+  if (command === 'replay') return `${err.message}; --repair replays up to the last complete batch before it (byte ${cutAt}) and leaves the file as it is`;
+  const kept = fileBytes === undefined || file === undefined ? '' : `, keeping the ${fileBytes - cutAt} bytes from there on in ${damagedPath(file, cutAt)}`;
+  return `${err.message}; pushq serve --repair cuts the log at byte ${cutAt}, the end of the last complete batch before it${kept}, and starts`;
+}

@@ -1,5 +1,5 @@
 /**
- * `pushq replay LOG --ui [--port N] [--host H] [--at T] [--repair]`: the dashboard of `pushq serve`,
+ * `pushq replay LOG --ui [--port N] [--host H] [--allow-host NAME] [--at T] [--repair]`: the dashboard of `pushq serve`,
  * read-only, over a recorded log (docs/dashboard.md). The log is read and folded first
  * (time-travel.ts), with `pushq replay`'s errors and warning, so a log that is not a pushq log,
  * is corrupt or from a newer pushq fails here with exit 1 before anything listens. Then the URL is
@@ -19,6 +19,8 @@ export interface UiArgs {
   port: number | undefined;
   at: string | undefined;
   repair: boolean;
+  /** --allow-host: more names a request's Host may give. */
+  allowHosts: readonly string[];
 }
 
 /**
@@ -76,7 +78,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   const stopped = untilStopped();
   let server: ReplayServer;
   try {
-    server = await ReplayServer.start(source, { ...(a.host === undefined ? {} : { host: a.host }), ...(a.port === undefined ? {} : { port: a.port }) });
+    server = await ReplayServer.start(source, { ...(a.host === undefined ? {} : { host: a.host }), ...(a.port === undefined ? {} : { port: a.port }), allowHosts: a.allowHosts });
   } catch (err) {
     stopped.cancel();
     io.stderr(`pushq replay: cannot start the dashboard: ${(err as Error).message}\n`);

@@ -58,6 +58,7 @@ the dashboard of pushq serve over the log, read-only, with a timeline to travel 
     ui: { type: 'boolean', help: 'serve the dashboard over this log, read-only, and print its URL; Ctrl-C stops (docs/dashboard.md)' },
     port: { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'with --ui: the port (default 0: a free one)' },
     host: { type: 'string', value: 'HOST', help: 'with --ui: the loopback address to bind (default 127.0.0.1)' },
+    'allow-host': { type: 'string', value: 'NAME', multiple: true, help: 'with --ui: also accept requests whose Host header names NAME (repeatable); loopback names and --host are always accepted' },
     export: { type: 'string', value: 'FILE', help: 'LOG a store (postgres://...): copy its log to the file log FILE instead of replaying it (docs/cluster.md)' },
   },
   footer: `exit status: 0 done (a torn tail is a warning), 1 error (no such file, not a pushq log,
@@ -78,6 +79,7 @@ interface ReplayArgs {
   ui: boolean;
   port: number | undefined;
   host: string | undefined;
+  allowHosts: string[];
   export: string | undefined;
 }
 
@@ -86,6 +88,7 @@ function checkCombination(a: ReplayArgs): void {
   if (a.snapshot !== undefined && a.at !== undefined) throw new CliUsageError('--snapshot and --at cannot be combined');
   if (!a.ui && a.port !== undefined) throw new CliUsageError('--port goes with --ui');
   if (!a.ui && a.host !== undefined) throw new CliUsageError('--host goes with --ui');
+  if (!a.ui && a.allowHosts.length > 0) throw new CliUsageError('--allow-host goes with --ui');
   if (a.tasks === undefined && a.limit !== undefined) throw new CliUsageError('--limit goes with --tasks');
   if (a.tasks !== undefined && a.task !== undefined) throw new CliUsageError('--tasks and --task cannot be combined: --tasks lists tasks, --task tells one story');
   if (a.tasks !== undefined && a.snapshot !== undefined) throw new CliUsageError('--tasks cannot be combined with --snapshot (it needs every event)');
@@ -98,7 +101,8 @@ function checkCombination(a: ReplayArgs): void {
 export async function replayCommand(args: string[], io: CliIo): Promise<number> {
   const cli = parseOrExit(REPLAY, args, io);
   if (typeof cli === 'number') return cli;
-  const parsed: ReplayArgs = { log: cli.operands[0] as string, ...cli.flags };
+  const { 'allow-host': allowHosts, ...flags } = cli.flags;
+  const parsed: ReplayArgs = { log: cli.operands[0] as string, ...flags, allowHosts };
   try {
     checkCombination(parsed);
     if (isStoreUrl(parsed.log)) {

@@ -21,6 +21,8 @@ export interface ReplayServerOptions {
   host?: string;
   /** Default 0: a free port. */
   port?: number;
+  /** More names a request's Host may give (`--allow-host`), as for `pushq serve`. */
+  allowHosts?: readonly string[];
 }
 
 export class ReplayServer {
@@ -41,7 +43,7 @@ export class ReplayServer {
     const host = options.host ?? '127.0.0.1';
     let guard: RequestGuard;
     try {
-      guard = await RequestGuard.create({ host });
+      guard = await RequestGuard.create({ host, ...(options.allowHosts === undefined ? {} : { allowHosts: options.allowHosts }) });
     } catch (err) {
       if (err instanceof ServeStartError && err.code === 'UNPROTECTED_PUBLIC_BIND') {
         throw new ServeStartError('UNPROTECTED_PUBLIC_BIND', `--host ${host} is not a loopback address: anyone who could reach it would read every task and payload in the log; pushq replay --ui binds loopback addresses only (127.0.0.1, ::1, localhost)`);

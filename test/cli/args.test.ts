@@ -57,7 +57,7 @@ describe('the parser', () => {
     const spaced = parseCommandLine(REPLAY, ['log.jsonl', '--at', '12.5', '--task', 't-1', '--json']);
     const joined = parseCommandLine(REPLAY, ['--at=12.5', 'log.jsonl', '--task=t-1', '--json']);
     expect(joined).toEqual(spaced);
-    expect(spaced).toEqual({ operands: ['log.jsonl'], flags: { at: '12.5', queue: undefined, task: 't-1', tasks: undefined, limit: undefined, json: true, repair: false, snapshot: undefined, ui: false, port: undefined, host: undefined } });
+    expect(spaced).toEqual({ operands: ['log.jsonl'], flags: { at: '12.5', queue: undefined, task: 't-1', tasks: undefined, limit: undefined, json: true, repair: false, snapshot: undefined, ui: false, port: undefined, host: undefined, 'allow-host': [] } });
     expect(parseCommandLine(TOY, ['f', '--tag', 'a', '--tag=b', '--tag', 'c'])?.flags).toMatchObject({ tag: ['a', 'b', 'c'] });
     expect(parseCommandLine(VALIDATE, ['--', '--json', '-h'])).toEqual({ operands: ['--json', '-h'], flags: { json: false } });
   });

@@ -9,6 +9,7 @@ import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
@@ -158,5 +159,35 @@ describe('pushq replay --ui', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('--allow-host NAME: a request whose Host names NAME is answered, another name still refused; only with --ui', async () => {
+    const ui = await startReplayUi(log, ['--port', '0', '--allow-host', 'dev.test']);
+    const get = (host: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const u = new URL(ui.url);
+        const req = request({ host: u.hostname, port: u.port, path: '/pushq/dashboard.json', headers: { host } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect((await get(`dev.test:${new URL(ui.url).port}`)).status).toBe(200);
+      const evil = await get('evil.com');
+      expect(evil.status).toBe(403);
+      expect(evil.body).toContain('HOST_NOT_ALLOWED');
+    } finally {
+      ui.child.kill('SIGTERM');
+    }
+    expect(await ui.exited).toBe(0);
+    const alone = await pushq(['replay', log, '--allow-host', 'dev.test']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('pushq replay: --allow-host goes with --ui');
+    const invalid = await pushq(['replay', log, '--ui', '--allow-host', 'http://dev.test/']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('(ALLOW_HOST_INVALID)');
   });
 });

@@ -123,6 +123,9 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   const cli = parseCommandLine(SERVE, args);
   if (cli === null) return null;
   const f = cli.flags;
+  // The log lives in one place: a second one given would otherwise be ignored without a word.
+  const places = [f.data === undefined ? null : '--data', f.store === undefined ? null : '--store', f.memory ? '--memory' : null].filter((p) => p !== null);
+  if (places.length > 1) throw new CliUsageError(`${places.join(' and ')} cannot be combined: the log is kept in one place, a data directory (--data DIR), PostgreSQL (--store URL) or memory (--memory)`);
   if (f.repair && (f.store !== undefined || f.memory)) throw new CliUsageError(`--repair is for a data directory's log (--data), not ${f.store !== undefined ? '--store' : '--memory'}`);
   const targets: Record<string, TargetSettings> = {};
   for (const [name, url] of f.target) targets[name] = { scaling: 'automatic', url };

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CliUsageError } from '../../src/cli/args.js';
 import { parseServeArgs } from '../../src/cli/serve.js';
+import { pushq } from '../helpers/cli.js';
 
 function usage(args: string[]): string {
   try {
@@ -28,5 +29,19 @@ describe('pushq serve --cluster flags', () => {
     expect(usage(['--advertise', 'http://h:1'])).toBe('--advertise is for --cluster');
     expect(usage(['--store', 'postgres://h/db', '--cluster', '--lease-seconds', '0.1'])).toContain('at least 0.5');
     expect(usage(['--store', 'postgres://h/db', '--cluster', '--advertise', 'http://h:1/api'])).toContain('--advertise wants http://HOST:PORT');
+  });
+
+  it('refuses two places for the log (--memory, --store, --data), naming both, rather than using one silently', () => {
+    expect(usage(['--memory', '--store', 'postgres://h/db'])).toMatch(/^--store and --memory cannot be combined: the log is kept in one place/);
+    expect(usage(['--memory', '--data', 'd9'])).toMatch(/^--data and --memory cannot be combined/);
+    expect(usage(['--store', 'postgres://h/db', '--data', 'd9'])).toMatch(/^--data and --store cannot be combined/);
+    expect(usage(['--memory'])).toBe('(accepted)');
+  });
+
+  it('the command exits 2 on such a combination, before anything starts', async () => {
+    const r = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--memory', '--store', 'postgres://127.0.0.1:1/db'], { timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pushq serve: --store and --memory cannot be combined/);
+    expect(r.stdout).toBe('');
   });
 });

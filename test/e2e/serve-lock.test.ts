@@ -62,7 +62,7 @@ it('refuses a second server on the same data directory; after kill -9 the next s
   expect(JSON.parse(await readFile(lockFile, 'utf8'))).toEqual(lock);
 
   // --memory takes no lock, so it starts beside the first.
-  const memory = await startServe(['--memory', '--data', data], 10_000);
+  const memory = await startServe(['--memory'], 10_000);
   children.push(memory);
   memory.child.kill('SIGTERM');
   expect(await memory.exited).toBe(0);

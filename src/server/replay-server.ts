@@ -92,6 +92,10 @@ async function answer(source: ReadSource, req: IncomingMessage, res: ServerRespo
     } catch {
       throw new ApiError('INVALID_PATH', 'the request target is not a valid URL or percent-encoding');
     }
+    // Read-only, whatever the path: a POST (a queue's :pause, /pushq/reload, /rpc_http) is told
+    // so, not that its path is unknown (it is the path of a command, which no replay serves).
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw new ApiError('UNSUPPORTED_METHOD', `${method} is not served on ${path}: pushq replay --ui is read-only (the dashboard and its read API; no Cloud Tasks API, no command)`);
     if (await serveRead(source, req, res, path, url.searchParams)) return;
     throw new ApiError('UNKNOWN_PATH', `no API at ${path}: pushq replay --ui serves a recorded log's dashboard (at /) and its read API, read-only`);
   } catch (err) {

@@ -190,4 +190,19 @@ describe('pushq replay --ui', () => {
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('(ALLOW_HOST_INVALID)');
   });
+
+  it('is read-only: every POST (a queue command, /pushq/reload, /rpc_http, a read path) is refused as UNSUPPORTED_METHOD, as docs/dashboard.md says', async () => {
+    const ui = await startReplayUi(log, ['--port', '0']);
+    try {
+      for (const path of ['/v2/projects/p/locations/l/queues/flaky:pause', '/pushq/reload', '/rpc_http', '/pushq/dashboard.json']) {
+        const r = await api('POST', `${ui.url}${path}`, {});
+        expect(r.status, path).toBe(404);
+        expect(r.json.error.message, path).toMatch(/\(UNSUPPORTED_METHOD\)$/);
+      }
+      expect((await api('GET', `${ui.url}/v2/projects/p/locations/l/queues`)).json.error.message).toMatch(/\(UNKNOWN_PATH\)$/);
+    } finally {
+      ui.child.kill('SIGTERM');
+    }
+    expect(await ui.exited).toBe(0);
+  });
 });

@@ -82,7 +82,8 @@ export class Router {
 
   static async start(table: RouterTable, guard: RequestGuard, host: string, port: number, forwardTimeoutMs: number): Promise<Router> {
     let router: Router | undefined;
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
+    // No Host: answered by the guard (HOST_NOT_ALLOWED), not with Node's bare 400 (service.ts says why).
+    const server = createServer({ keepAliveTimeout: 5000, requireHostHeader: false }, (req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

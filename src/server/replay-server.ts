@@ -52,7 +52,8 @@ export class ReplayServer {
     }
     // Listening counts as activity: a page opened as soon as the URL is out comes first.
     const activity = { lastMs: performance.now() };
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    // No Host: answered by the guard (HOST_NOT_ALLOWED), not with Node's bare 400 (service.ts says why).
+    const server = createServer({ keepAliveTimeout: 5000, requireHostHeader: false }, (req, res) => {
       const seen = (): void => {
         activity.lastMs = performance.now();
       };

@@ -159,8 +159,10 @@ export class RequestGuard {
     const given = req.headers.host;
     const name = given === undefined ? undefined : hostName(given, true);
     if (name !== undefined && this.hosts.has(name)) return undefined;
-    const shown = given === undefined ? 'no Host header' : `Host ${JSON.stringify(given.slice(0, 200))}`;
-    return new ApiError('HOST_NOT_ALLOWED', `${shown} is not an address this server answers to (${[...this.hosts].join(', ')}); start it with --allow-host NAME to add one`);
+    const names = [...this.hosts].join(', ');
+    // No Host at all (HTTP/1.0, or a hand-made HTTP/1.1 request): --allow-host cannot help there.
+    if (given === undefined) return new ApiError('HOST_NOT_ALLOWED', `the request has no Host header: this server answers only to requests whose Host names one of its addresses (${names})`);
+    return new ApiError('HOST_NOT_ALLOWED', `Host ${JSON.stringify(given.slice(0, 200))} is not an address this server answers to (${names}); start it with --allow-host NAME to add one`);
   }
 
   private originRefusal(req: IncomingMessage, method: string): ApiError | undefined {

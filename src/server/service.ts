@@ -158,8 +158,10 @@ export class PushqService {
     let handle: (req: IncomingMessage, res: ServerResponse) => void = answerStarting;
     // Slow, silent and idle clients are cut off, and connections bounded (connection-limits.ts).
     const limits: ApiServerLimits = { ...defaultApiServerLimits(), ...options.limits };
+    // requireHostHeader false: Node would answer an HTTP/1.1 request with no Host a bare 400 with
+    // no body; the guard refuses it in Google's shape instead (HOST_NOT_ALLOWED, docs/serve.md).
     const server = createServer(
-      { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
+      { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: false, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
       (req, res) => guard.serve(req, res, handle, LOGIN_PAGE),
     );
     server.maxConnections = limits.connectionsMax;

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { RECORDED_QUEUE_YAML, recordLog, startReplayUi } from '../helpers/replay-ui-process.js';
@@ -179,6 +179,17 @@ describe('pushq replay --ui', () => {
       const evil = await get('evil.com');
       expect(evil.status).toBe(403);
       expect(evil.body).toContain('HOST_NOT_ALLOWED');
+      // No Host at all (HTTP/1.1): the same refusal in Google's shape, not Node's bare 400.
+      const bare = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(ui.url).port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (b: Buffer) => (text += b.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.write('GET /pushq/dashboard.json HTTP/1.1\r\nConnection: close\r\n\r\n');
+      });
+      expect(bare).toMatch(/^HTTP\/1\.1 403 /);
+      expect(bare).toContain('the request has no Host header');
     } finally {
       ui.child.kill('SIGTERM');
     }

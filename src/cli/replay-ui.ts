@@ -21,6 +21,8 @@ export interface UiArgs {
   repair: boolean;
   /** --allow-host: more names a request's Host may give. */
   allowHosts: readonly string[];
+  /** How output names the log when `log` is a stand-in (a store's temporary export). */
+  shown?: string;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
     throw err;
   });
   const [{ ReplayServer }, { RecordedSource }] = await serverModules;
-  const warning = droppedWarning(a.log, recovered);
+  const name = a.shown ?? a.log;
+  const warning = droppedWarning(name, recovered);
   if (warning !== null) io.stderr(warning);
   const first = Number.isNaN(index.firstUs) ? 0 : index.firstUs;
   const spanSeconds = Number.isNaN(index.lastUs) ? 0 : (index.lastUs - first) / 1e6;
@@ -73,7 +76,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
     query = `?at=${seconds}`;
     atNote = ` · opens at ${seconds} s (${atBasisText(at)})`;
   }
-  const source = new RecordedSource(index, a.log);
+  const source = new RecordedSource(index, name);
   // Listening for Ctrl-C before the URL is out: a stop asked as soon as it is printed is heard.
   const stopped = untilStopped();
   let server: ReplayServer;
@@ -86,7 +89,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   }
   const readSeconds = ((performance.now() - started) / 1000).toFixed(2);
   io.stdout(
-    `pushq replay: dashboard ${server.url}/${query} · ${a.log}: ${index.events} events over ${spanSeconds} s (${index.header.clock} clock), ` +
+    `pushq replay: dashboard ${server.url}/${query} · ${name}: ${index.events} events over ${spanSeconds} s (${index.header.clock} clock), ` +
       `read in ${readSeconds} s${atNote} · read-only · Ctrl-C stops\n`,
   );
   const indexStarted = performance.now();

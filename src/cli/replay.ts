@@ -81,6 +81,8 @@ interface ReplayArgs {
   host: string | undefined;
   allowHosts: string[];
   export: string | undefined;
+  /** How messages and output name the log when `log` is a stand-in (a store's temporary export): the store, password hidden. */
+  shown?: string;
 }
 
 /** Flags that mean nothing together, or without the one they qualify. */
@@ -117,7 +119,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       }
       // Messages name the store (password hidden), not the temporary file.
       const shown = redactUrl(parsed.log);
-      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path }, io) : run({ ...parsed, log: path }, io)), shown, parsed.queue);
+      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path, shown }, io) : run({ ...parsed, log: path, shown }, io)), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);
@@ -143,6 +145,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
 class ReplayError extends Error {}
 
 function run(a: ReplayArgs, io: CliIo): number {
+  const name = a.shown ?? a.log;
   const stats = new StatsCollector();
   const insight = new InsightProjection();
   const story = a.task === undefined ? null : new TaskStoryCollector(a.task, a.queue);
@@ -171,16 +174,16 @@ function run(a: ReplayArgs, io: CliIo): number {
     at = replayed.at;
     firstUs = replayed.firstUs;
   }
-  const warning = droppedWarning(a.log, recovered);
+  const warning = droppedWarning(name, recovered);
   if (warning !== null) io.stderr(warning);
-  if (a.queue !== undefined && !state.queueByName.has(a.queue)) throw new ReplayError(`${a.log}: no queue named "${a.queue}" in this log`);
+  if (a.queue !== undefined && !state.queueByName.has(a.queue)) throw new ReplayError(`${name}: no queue named "${a.queue}" in this log`);
   const time = timeFormatter(header.clock);
   const atJson = at === null ? { at: null, at_basis: null, at_seconds: null } : { at: time.json(at.us), at_basis: at.basis, at_seconds: (at.us - (Number.isNaN(firstUs) ? 0 : firstUs)) / 1e6 };
   if (story !== null) {
     const candidates = story.stories;
-    if (candidates.length === 0) throw new ReplayError(`${a.log}: no task named "${a.task ?? ''}"${a.queue === undefined ? '' : ` in queue "${a.queue}"`}${at === null ? '' : ' at that time'}`);
+    if (candidates.length === 0) throw new ReplayError(`${name}: no task named "${a.task ?? ''}"${a.queue === undefined ? '' : ` in queue "${a.queue}"`}${at === null ? '' : ' at that time'}`);
     const queues = [...new Set(candidates.map((s) => s.queue))];
-    if (queues.length > 1) throw new ReplayError(`${a.log}: task "${a.task ?? ''}" exists in several queues (${queues.join(', ')}); pick one with --queue`);
+    if (queues.length > 1) throw new ReplayError(`${name}: task "${a.task ?? ''}" exists in several queues (${queues.join(', ')}); pick one with --queue`);
     const s = candidates[candidates.length - 1] as TaskStory;
     io.stdout(a.json ? `${JSON.stringify(storyJson(s, time))}\n` : storyText(s, time, candidates.length));
     return EXIT_OK;
@@ -188,7 +191,7 @@ function run(a: ReplayArgs, io: CliIo): number {
   if (listed !== null && a.tasks !== undefined) {
     const queue = a.queue === undefined ? null : (state.queueByName.get(a.queue)?.index ?? null);
     const report = worthALook(state, listed, a.tasks, queue, a.limit ?? TASKS_LIMIT_DEFAULT, time);
-    io.stdout(a.json ? `${JSON.stringify({ log: header, ...atJson, events, ...report })}\n` : worthALookText(a.log, report));
+    io.stdout(a.json ? `${JSON.stringify({ log: header, ...atJson, events, ...report })}\n` : worthALookText(name, report));
     return EXIT_OK;
   }
   const endUs = at === null ? state.lastEventAt : at.us;
@@ -196,7 +199,7 @@ function run(a: ReplayArgs, io: CliIo): number {
   if (a.json) {
     io.stdout(`${JSON.stringify({ log: header, ...atJson, events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
   } else {
-    const lines = [`${a.log}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${events} events replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
+    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${events} events replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;

@@ -12,6 +12,7 @@ import { pushq } from '../helpers/cli.js';
 import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { count } from '../cluster/cluster-harness.js';
+import { redactUrl } from '../../src/store/store.js';
 import { createWork, serveStoreFixture } from './serve-store-fixture.js';
 
 const QUEUE_YAML = `
@@ -227,6 +228,16 @@ describe('pushq serve --store postgres://', () => {
       const replayed = await pushq(['replay', url, '--queue', 'work', '--at', String(seconds), '--json']);
       expect(replayed.code, replayed.stderr).toBe(0);
       expect(answer.summary['work'], `at ${seconds}`).toEqual((JSON.parse(replayed.stdout) as { queues: Record<string, unknown> }).queues['work']);
+    }
+    // Text output names the store (password hidden), never the temporary file it was exported to.
+    const text = await pushq(['replay', url]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.startsWith(`${redactUrl(url)}: pushq-events v`), text.stdout).toBe(true);
+    const listed = await pushq(['replay', url, '--tasks', 'most-attempts']);
+    expect(listed.code, listed.stderr).toBe(0);
+    for (const out of [text.stdout, listed.stdout]) {
+      expect(out).not.toContain('pushq-replay-');
+      expect(out).not.toContain(PG_PASSWORD);
     }
     const story = await pushq(['replay', url, '--queue', 'work', '--task', 'r2']);
     expect(story.code).toBe(0);

@@ -72,7 +72,8 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
     const r = worker.forUrl('/go/0')[0]!;
     expect(r.method).toBe('PUT');
     expect(r.body.toString()).toBe('job 0');
-    expect(out.getDeleted).toMatchObject({ code: 'NotFound', reason: 'UNKNOWN_TASK' });
+    // Deleted, its name still reserved: NOT_FOUND saying so (docs/errors.md).
+    expect(out.getDeleted).toMatchObject({ code: 'NotFound', reason: 'TOMBSTONED_TASK' });
   });
 
   it('gets ALREADY_EXISTS, NOT_FOUND, INVALID_ARGUMENT (the field in the BadRequest detail) and FAILED_PRECONDITION', () => {

@@ -12,6 +12,7 @@ import type { Goal, GoalOn } from '../experiments/goals.js';
 import { coreCount } from '../experiments/pool.js';
 import { runSeeds, type SeedsResult } from '../experiments/run-seeds.js';
 import { SERIES_FIELDS } from '../experiments/series-bands.js';
+import { neverDispatched } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
 import { writeFileAtomically } from '../simulate/report/write.js';
@@ -57,6 +58,9 @@ export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: Cli
   if (result.stopped_at_limit.length > 0) {
     io.stderr(`pushq simulate: seeds ${result.stopped_at_limit.join(', ')} stopped at the run limit, 31 days of virtual time after the last arrival, with tasks pending; set until: to choose when to stop\n`);
   }
+  const stuck = result.runs.filter((r) => neverDispatched(scenario, r.queues) !== null);
+  const why = stuck.length === 0 ? null : neverDispatched(scenario, stuck[0]!.queues);
+  if (why !== null) io.stderr(`pushq simulate: seeds ${stuck.map((r) => r.seed).join(', ')} left tasks pending ${why.why}\n`);
   if (result.series !== null) {
     if (o.series !== undefined) await writeFileAtomically(o.series, bandsCsv(result));
     if (o.report !== undefined) {

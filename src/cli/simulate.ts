@@ -18,7 +18,7 @@ import { DiscardEventLog } from '../log/discard-log.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { loadScenario } from '../scenario/load.js';
 import { SEED_MAX } from '../scenario/parse.js';
-import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, type ScenarioRun } from '../scenario/run.js';
+import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, neverDispatched, type ScenarioRun } from '../scenario/run.js';
 import { US_PER_DAY } from '../core/time.js';
 import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
 import { checkReportPath, ReportPathError, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
@@ -174,6 +174,8 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
         '(tasks that fail every attempt retry forever without task_retry_limit or task_age_limit); set until: to choose when to stop\n',
     );
   }
+  const stuck = neverDispatched(scenario, stats.queues);
+  if (stuck !== null) io.stderr(`pushq simulate: ${stuck.pending} task${stuck.pending === 1 ? '' : 's'} left pending ${stuck.why}\n`);
 
   if (parsed.series !== undefined || parsed.report !== undefined) {
     let series;

@@ -11,6 +11,7 @@ import { US_PER_DAY, US_PER_SECOND, type Micros } from '../core/time.js';
 import { createSimulation, configHash, type Simulation, type SimulationStats } from '../simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import { PUSHQ_VERSION } from '../version.js';
+import type { QueueConfig } from '../core/queue-config.js';
 import type { Scenario } from './types.js';
 
 export const DEFAULT_SEED = 1;
@@ -49,6 +50,36 @@ export function scenarioSeed(scenario: Scenario, seed?: number): Pick<ScenarioRu
   if (seed !== undefined) return { seed, seedSource: 'option' };
   if (scenario.seed !== null) return { seed: scenario.seed, seedSource: 'scenario' };
   return { seed: DEFAULT_SEED, seedSource: 'default' };
+}
+
+/**
+ * Why a queue can never dispatch a task, read from its configuration alone, or null when it can.
+ * App Engine accepts both settings: `rate: 0` pauses the queue, and a `bucket_size` of 0 never
+ * holds the whole token each dispatch takes. Nothing wakes such a queue, so a run without `until`
+ * ends (`idle`) as soon as the other queues are done, with its tasks still pending.
+ */
+export function whyNeverDispatches(queue: QueueConfig): string | null {
+  if (queue.mode !== 'push') return null;
+  if (queue.state === 'paused') return 'rate: 0 pauses it';
+  if (queue.bucket_size === 0) return 'bucket_size: 0 never holds the whole token a dispatch takes';
+  return null;
+}
+
+/**
+ * The tasks a run left pending in queues that can never dispatch (`rate: 0`, `bucket_size: 0`),
+ * and why, so that a run ending with them pending says so. null when no such queue holds one.
+ */
+export function neverDispatched(scenario: Scenario, queues: Readonly<Record<string, { pending: number }>>): { pending: number; why: string } | null {
+  let pending = 0;
+  const why: string[] = [];
+  for (const queue of scenario.config.queues) {
+    const reason = whyNeverDispatches(queue);
+    const waiting = queues[queue.name]?.pending ?? 0;
+    if (reason === null || waiting === 0) continue;
+    pending += waiting;
+    why.push(`queue ${queue.name}: ${reason}`);
+  }
+  return why.length === 0 ? null : { pending, why: `that can never be dispatched (${why.join('; ')})` };
 }
 
 /** The header the run's log will carry (for a log that must be opened before the run starts). */

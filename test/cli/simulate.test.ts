@@ -98,6 +98,17 @@ describe('pushq simulate: exit status', () => {
     expect(r.stderr).toMatch(/^pushq simulate: stopped at the run limit, 31 days of virtual time after the last arrival, with 3 tasks pending .*set until: to choose when to stop\n$/);
   });
 
+  it('says why tasks were left pending in queues that never dispatch: bucket_size 0 and rate 0', async () => {
+    // App Engine accepts both (reference §1.2: bucket_size is an integer ≥ 0); the run ends at once.
+    const file = scenarioFile('never.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s, bucket_size: 0 }\n  - { name: p, rate: 0 }\nworkload: [ { queue: q, count: 5 }, { queue: p, count: 2 }, { count: 1 } ]\n');
+    const r = await pushq('simulate', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).queues).toMatchObject({ q: { pending: 5 }, p: { pending: 2 }, default: { pending: 0 } });
+    expect(r.stderr).toBe('pushq simulate: 7 tasks left pending that can never be dispatched (queue q: bucket_size: 0 never holds the whole token a dispatch takes; queue p: rate: 0 pauses it)\n');
+    const seeds = await pushq('simulate', file, '--seeds', '2', '--json');
+    expect(seeds.stderr).toMatch(/^pushq simulate: seeds 1, 2 left tasks pending that can never be dispatched \(queue q: /);
+  });
+
   it('a workload arriving after 31 days runs: the limit counts from the last arrival', async () => {
     const late = scenarioFile('late.yaml', 'seed: 1\nworkload: [ { count: 5, at: 40d } ]\n');
     const ok = await pushq('simulate', late, '--json');

@@ -106,15 +106,16 @@ function missedValues(goal: Goal, failed: GoalVerdict['queues'], runs: number, o
 
 /**
  * Reports an experiment's error and gives the exit status: a bad argument (exit 2, nothing ran),
- * a run that failed or a worker that crashed (exit 1, the seed named). Anything else is rethrown.
+ * a run that failed or a worker that crashed (exit 1, the seed named, with the command that runs
+ * it alone: `rerunFlags` are the flags beside --seed that shaped the run). Anything else is rethrown.
  */
-export function reportExperimentError(command: string, error: unknown, io: CliIo): number {
+export function reportExperimentError(command: string, error: unknown, io: CliIo, rerunFlags = ''): number {
   if (error instanceof ExperimentArgumentError) {
     io.stderr(`pushq ${command}: ${error.message}; nothing was run\n`);
     return EXIT_USAGE;
   }
   if (error instanceof SeedRunError) {
-    const alone = `pushq simulate ${error.file} --seed ${error.seed}${error.setting === null ? '' : `, with ${error.setting} in its queue configuration`}`;
+    const alone = `pushq simulate ${error.file} --seed ${error.seed}${rerunFlags}${error.setting === null ? '' : `, with ${error.setting} in its queue configuration`}`;
     io.stderr(`pushq ${command}: ${error.message} (${error.code}); run it alone with: ${alone}\n`);
     return EXIT_FAILURE;
   }

@@ -8,17 +8,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { SeedRunError } from '../experiments/errors.js';
 import type { Goal, GoalOn } from '../experiments/goals.js';
 import { coreCount } from '../experiments/pool.js';
 import { runSeeds, type SeedsResult } from '../experiments/run-seeds.js';
 import { SERIES_FIELDS } from '../experiments/series-bands.js';
+import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
 import { neverDispatched } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
 import { writeFileAtomically } from '../simulate/report/write.js';
 import { checkAssertions, EXIT_ASSERTION, reportExperimentError, runsProgress } from './experiment-cli.js';
 import { formatSeeds } from './experiment-tables.js';
-import { EXIT_OK, type CliIo } from './io.js';
+import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
 export interface SeedsOptions {
   file: string;
@@ -51,7 +53,13 @@ export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: Cli
     });
   } catch (error) {
     progress?.clear();
-    return reportExperimentError('simulate', error, io);
+    // Too fine a --resolution for a run without until shows only as the run passes the limit:
+    // a usage error all the same, as in a single run.
+    if (error instanceof SeedRunError && error.runCode === 'SERIES_TOO_LONG' && o.resolutionUs !== undefined) {
+      io.stderr(`pushq simulate: seed ${error.seed}: ${new SeriesTooLongError(o.resolutionUs, FIXED_POINTS_MAX).message}; nothing was written\n`);
+      return EXIT_USAGE;
+    }
+    return reportExperimentError('simulate', error, io, rerunFlags(o));
   }
   progress?.clear();
   const wallSeconds = (performance.now() - started) / 1000;
@@ -73,6 +81,13 @@ export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: Cli
     io.stdout(`${JSON.stringify({ seeds: result.seeds, queues: result.queues, runs: result.runs, ...(o.assertions.length === 0 ? {} : { assertions }) })}\n`);
   } else io.stdout(formatSeeds(o.file, result, threads, wallSeconds));
   return assertions.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
+}
+
+/** What a seed's run alone needs to run as it did here: the series at the same resolution. */
+function rerunFlags(o: SeedsOptions): string {
+  if (o.resolutionUs === undefined) return '';
+  const output = o.series !== undefined ? `--series ${o.series}` : `--report ${o.report ?? ''}`;
+  return ` --resolution ${o.resolutionUs / 1e6}s ${output}`;
 }
 
 /**

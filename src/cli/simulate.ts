@@ -4,7 +4,8 @@
  * and reports per-queue figures, the series over time and an HTML report. Exit 0 after a completed
  * run, 1 when the scenario has errors (every one printed to stderr as `file:line:column error
  * message (code)`, nothing runs) or the run cannot complete, 2 on usage errors (a bad
- * --resolution, an output path that cannot be written: checked before anything runs).
+ * --resolution, an output path that cannot be written: checked before anything runs; a
+ * --resolution that passes its limit of points in a run without `until`: found as it does).
  * docs/simulate.md documents the output.
  *
  * Wall time is read here, in the shell, only to report how long the run took; the simulation
@@ -56,7 +57,7 @@ rates, concurrency, latency and completion percentiles.`,
     log: { type: 'string', value: 'FILE', help: "write the run's event log to FILE (JSON lines, replaces FILE)" },
     series: { type: 'string', value: 'FILE.csv', help: 'write the series over time to FILE.csv: one row per interval per queue, and `*` for all queues (columns in docs/simulate.md)' },
     report: { type: 'string', value: 'FILE.html', help: 'write one self-contained HTML report: the scenario, the figures and charts over time' },
-    resolution: { type: 'string', value: 'DURATION', parse: resolution, help: `the series' interval (e.g. 1s, 500ms, 1m); default: chosen for about 1,000 points over the run; at most ${FIXED_POINTS_MAX.toLocaleString('en')} points` },
+    resolution: { type: 'string', value: 'DURATION', parse: resolution, help: `the interval of the series that --series and --report write (e.g. 1s, 500ms, 1m); default: chosen for about 1,000 points over the run; at most ${FIXED_POINTS_MAX.toLocaleString('en')} points` },
     quiet: { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' },
     seeds: SEEDS_FLAG,
     jobs: JOBS_FLAG,
@@ -96,6 +97,11 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   }
 
   // Outputs are checked before anything runs: a bad path costs no simulation, and leaves nothing behind.
+  // --resolution alone would shape a series nobody writes (and could stop the run for it).
+  if (parsed.resolution !== undefined && parsed.series === undefined && parsed.report === undefined) {
+    io.stderr(`pushq simulate: --resolution sets the interval of the series that --series and --report write: it goes with one of them; nothing was run\n`);
+    return EXIT_USAGE;
+  }
   if (parsed.resolution !== undefined && scenario.untilUs !== null && Math.ceil(scenario.untilUs / parsed.resolution) > FIXED_POINTS_MAX) {
     io.stderr(`pushq simulate: --resolution ${parsed.resolution / 1e6}s gives ${Math.ceil(scenario.untilUs / parsed.resolution).toLocaleString('en')} points over the run (until: ${scenario.untilUs / 1e6}s); at most ${FIXED_POINTS_MAX.toLocaleString('en')}: choose a coarser resolution\n`);
     return EXIT_USAGE;

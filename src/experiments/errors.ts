@@ -32,6 +32,8 @@ export class SeedRunError extends Error {
     /** The setting `tune` was running (`emails.rate=16/s`), or null. */
     readonly setting: string | null,
     readonly reason: string,
+    /** RUN_FAILED: the code of the error the run stopped with (`SERIES_TOO_LONG`), or null. */
+    readonly runCode: string | null = null,
   ) {
     super(`${code === 'WORKER_CRASHED' ? 'the worker thread running' : 'the run of'} seed ${seed} (${file}${setting === null ? '' : ` with ${setting}`}) ${code === 'WORKER_CRASHED' ? 'crashed' : 'stopped'}: ${reason}`);
   }

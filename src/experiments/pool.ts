@@ -139,7 +139,7 @@ export class RunPool {
       if (pending === null || pending.id !== message.id) return;
       thread.current = null;
       if (message.ok) pending.resolve(message.outcome);
-      else pending.reject(new SeedRunError('RUN_FAILED', pending.job.seed, pending.job.file, pending.job.setting ?? null, `${message.error.message}${message.error.code === null ? '' : ` (${message.error.code})`}`));
+      else pending.reject(new SeedRunError('RUN_FAILED', pending.job.seed, pending.job.file, pending.job.setting ?? null, `${message.error.message}${message.error.code === null ? '' : ` (${message.error.code})`}`, message.error.code));
       this.dispatch();
     });
     const died = (reason: string): void => {

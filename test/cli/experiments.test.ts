@@ -87,9 +87,11 @@ describe('pushq simulate --seeds', () => {
 
   it('a worker thread that crashes fails the command with its seed named (exit 1)', async () => {
     const big = file('big.yaml', 'seed: 3\nqueue:\n  - { name: q, rate: 500/s, bucket_size: 500 }\nworkload:\n  - { queue: q, count: 300000, name_prefix: job- }\n');
-    const r = await pushq(['simulate', big, '--seeds', '1', '--seed', '9', '--worker-memory', '16']);
+    const csv = join(dir, 'big.csv');
+    const r = await pushq(['simulate', big, '--seeds', '1', '--seed', '9', '--worker-memory', '16', '--resolution', '2s', '--series', csv]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the worker thread running seed 9 \(.*big\.yaml\) crashed: .*memory.*\(WORKER_CRASHED\); run it alone with: pushq simulate .*big\.yaml --seed 9/);
+    // The command that runs it alone carries what shaped the run: its seed and the series' resolution.
+    expect(r.stderr).toMatch(/the worker thread running seed 9 \(.*big\.yaml\) crashed: .*memory.*\(WORKER_CRASHED\); run it alone with: pushq simulate .*big\.yaml --seed 9 --resolution 2s --series .*big\.csv\n$/);
   });
 });
 

@@ -73,6 +73,27 @@ describe('pushq simulate refuses before running', () => {
     expect(existsSync(join(dir, 'until.csv'))).toBe(false);
   });
 
+  it('a --resolution without --series or --report (it would shape a series nobody writes): exit 2, nothing run', async () => {
+    for (const extra of [[], ['--seeds', '2']]) {
+      const r = await pushq(['simulate', BURST, '--resolution', '1s', ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('pushq simulate: --resolution sets the interval of the series that --series and --report write: it goes with one of them; nothing was run\n');
+    }
+  });
+
+  it('too fine a --resolution for a run without until stops it as it passes 100,000 points, with --seeds too: exit 2, nothing written', async () => {
+    // 1,000 tasks at 20/s run ~48 s: ~192,000 points at 0.25 ms.
+    for (const extra of [[], ['--seeds', '2']]) {
+      const csv = join(dir, `fine${extra.length}.csv`);
+      const r = await pushq(['simulate', BURST, '--resolution', '0.25ms', '--series', csv, ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^pushq simulate: (seed \d+: )?--resolution 0\.00025s gives more than 100,000 points over this run: choose a coarser resolution; nothing was written\n$/);
+      expect(existsSync(csv)).toBe(false);
+    }
+  });
+
   it('an unwritable --series or --report path: exit 2, the reason named, nothing run and nothing left behind', async () => {
     const before = readdirSync(dir).sort();
     const log = join(dir, 'never.log');

@@ -186,17 +186,14 @@ export function checkTargets(raw: Record<string, { scaling?: string | null | und
   const out: Record<string, TargetSettings> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
     const path: Path = ['targets', name];
-    if (!isValidTarget(name)) {
-      issues.report('target-name-invalid', path, `target ${name} is not \`service\` or \`version.service\` (lower-case letters, digits, hyphens)`, 'key');
-      continue;
-    }
+    // A bad name does not hide a bad scaling: every issue is reported.
+    const nameValid = isValidTarget(name);
+    if (!nameValid) issues.report('target-name-invalid', path, `target ${name} is not \`service\` or \`version.service\` (lower-case letters, digits, hyphens)`, 'key');
     const parsed = value == null ? { scaling: null } : TargetSchema.parse(value);
     const scaling = parsed.scaling ?? 'automatic';
-    if (!(SCALINGS as readonly string[]).includes(scaling)) {
-      issues.report('scaling-invalid', [...path, 'scaling'], `scaling \`${scaling}\` is not valid: expected automatic, basic or manual`);
-      continue;
-    }
-    out[name] = { scaling: scaling as TargetScaling };
+    const scalingValid = (SCALINGS as readonly string[]).includes(scaling);
+    if (!scalingValid) issues.report('scaling-invalid', [...path, 'scaling'], `scaling \`${scaling}\` is not valid: expected automatic, basic or manual`);
+    if (nameValid && scalingValid) out[name] = { scaling: scaling as TargetScaling };
   }
   return out;
 }

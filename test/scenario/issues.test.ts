@@ -72,6 +72,7 @@ describe('scenario issues', () => {
     ['route latency invalid', 'worker:\n  routes: [ { prefix: /s, latency: fast } ]\n', [[2, 36, 'worker.routes[0].latency', 'duration-invalid']]],
     ['bad target name', 'targets:\n  Batch: { scaling: basic }\n', [[2, 3, 'targets.Batch', 'target-name-invalid']]],
     ['bad scaling', 'targets:\n  batch: { scaling: auto }\n', [[2, 21, 'targets.batch.scaling', 'scaling-invalid']]],
+    ['bad target name and bad scaling: both', 'targets:\n  Batch_Svc: { scaling: elastic }\n', [[2, 3, 'targets.Batch_Svc', 'target-name-invalid'], [2, 25, 'targets.Batch_Svc.scaling', 'scaling-invalid']]],
     ['queue and queue_yaml', 'queue_yaml: q.yaml\nqueue: []\n', [[2, 1, 'queue', 'queue-source-conflict']]],
     ['storage limit without inline queue', 'total_storage_limit: 1G\n', [[1, 1, 'total_storage_limit', 'storage-limit-without-inline-queue']]],
     ['missing queue_yaml', 'queue_yaml: ./missing.yaml\n', [[1, 13, 'queue_yaml', 'queue-yaml-unreadable']]],

@@ -4,8 +4,9 @@
  * and reports per-queue figures, the series over time and an HTML report. Exit 0 after a completed
  * run, 1 when the scenario has errors (every one printed to stderr as `file:line:column error
  * message (code)`, nothing runs) or the run cannot complete, 2 on usage errors (a bad
- * --resolution, an output path that cannot be written: checked before anything runs; a
- * --resolution that passes its limit of points in a run without `until`: found as it does).
+ * --resolution, an output path (--log, --series, --report) that cannot be written: checked
+ * before anything runs; a --resolution that passes its limit of points in a run without `until`:
+ * found as it does).
  * docs/simulate.md documents the output.
  *
  * Wall time is read here, in the shell, only to report how long the run took; the simulation
@@ -106,7 +107,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     io.stderr(`pushq simulate: --resolution ${parsed.resolution / 1e6}s gives ${Math.ceil(scenario.untilUs / parsed.resolution).toLocaleString('en')} points over the run (until: ${scenario.untilUs / 1e6}s); at most ${FIXED_POINTS_MAX.toLocaleString('en')}: choose a coarser resolution\n`);
     return EXIT_USAGE;
   }
-  for (const [flag, path] of [['--series', parsed.series], ['--report', parsed.report]] as const) {
+  for (const [flag, path] of [['--log', parsed.log], ['--series', parsed.series], ['--report', parsed.report]] as const) {
     if (path === undefined) continue;
     try {
       await checkReportPath(path);

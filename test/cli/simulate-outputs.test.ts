@@ -94,13 +94,13 @@ describe('pushq simulate refuses before running', () => {
     }
   });
 
-  it('an unwritable --series or --report path: exit 2, the reason named, nothing run and nothing left behind', async () => {
+  it('an unwritable --series, --report or --log path: exit 2, the reason named, nothing run and nothing left behind', async () => {
     const before = readdirSync(dir).sort();
     const log = join(dir, 'never.log');
-    for (const [flag, path] of [['--series', join(dir, 'no-such-dir', 'x.csv')], ['--report', dir]] as const) {
-      const r = await pushq(['simulate', BURST, flag, path, '--log', log]);
+    for (const [flag, path] of [['--series', join(dir, 'no-such-dir', 'x.csv')], ['--report', dir], ['--log', join(dir, 'no-such-dir', 'x.jsonl')]] as const) {
+      const r = await pushq(['simulate', BURST, flag, path, ...(flag === '--log' ? [] : ['--log', log])]);
       expect(r.code, flag).toBe(2);
-      expect(r.stderr, flag).toContain(`${flag} ${path}: cannot be written`);
+      expect(r.stderr, flag).toContain(`${flag} ${path}: cannot be written: ${path === dir ? 'it is a directory' : 'no such directory (ENOENT)'}; nothing was run`);
       expect(r.stdout, flag).toBe('');
     }
     expect(readdirSync(dir).sort()).toEqual(before);

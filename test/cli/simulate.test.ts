@@ -239,9 +239,10 @@ describe('pushq simulate: determinism and --log', () => {
     expect(readFileSync(path, 'utf8')).toMatch(/^\{"format":"pushq-events"/);
   });
 
-  it('exits 1 when the log cannot be written', async () => {
-    const r = await pushq('simulate', NO_SEED, '--log', join(dir, 'no-such-dir', 'x.jsonl'));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^pushq simulate: cannot write the log /);
+  it('exits 2 when the log cannot be written, checked before the run as --series and --report are', async () => {
+    const path = join(dir, 'no-such-dir', 'x.jsonl');
+    const r = await pushq('simulate', NO_SEED, '--log', path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`pushq simulate: --log ${path}: cannot be written: no such directory (ENOENT); nothing was run\n`);
   });
 });

@@ -31,6 +31,13 @@ export { NO_ANSWER, copyAttemptRequest } from './core/attempt.js';
 /** Seeded randomness: a sequential generator, and the keyed streams a simulation draws from (common random numbers). */
 export { createPrng, type Prng } from './engine/prng.js';
 export { AttemptDraws, SequenceStream, STREAM_PURPOSE, ATTEMPT_SLOT, philox4x32, type StreamPurpose } from './engine/streams.js';
+/** The series over time of a run (`sim.series()`); a fixed resolution that passes FIXED_POINTS_MAX points throws SeriesTooLongError (code SERIES_TOO_LONG). */
+export { SeriesTooLongError, FIXED_POINTS_MAX } from './projections/series.js';
+export type { SeriesData } from './projections/series-types.js';
+/** The HTML report of a run (docs/simulate.md, The HTML report): rendered to a string, or written atomically; a path that cannot be written throws ReportPathError (code REPORT_PATH_UNWRITABLE). */
+export { renderReport } from './simulate/report/render.js';
+export { writeReportFile, checkReportPath, ReportPathError } from './simulate/report/write.js';
+export type { ReportInput, ReportStats, ReportQueueFigures } from './simulate/report/input.js';
 /** Modelled workers: latency distributions, errors, timeouts, outages, routes; or your own function. */
 export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency } from './dispatch/worker-model.js';
 export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, WorkerFunction, WorkerCall } from './dispatch/worker-model.js';

@@ -1,4 +1,4 @@
-/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment, store, snapshot and cluster error code the source defines, and no other. */
+/** docs/errors.md lists every engine, API, serve start, log, data directory and experiment, store, snapshot and cluster error code the source defines, and no other; and the codes of the simulation outputs and the command line. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,11 @@ describe('docs/errors.md', () => {
 
   it('documents exactly the cluster error codes', () => {
     expect(documented('Cluster').sort()).toEqual(unionMembers('src/cluster/errors.ts', 'ClusterErrorCode').sort());
+  });
+
+  it('documents the codes of the simulation outputs and of the command line', () => {
+    const codes = ['src/projections/series.ts', 'src/simulate/report/write.ts', 'src/cli/args.ts'].map((file) => /readonly code = '([A-Z_]+)'/.exec(readFileSync(join(ROOT, file), 'utf8'))?.[1]);
+    expect(documented('Simulation outputs').sort()).toEqual(codes.sort());
   });
 
   it('names the configuration error code', () => {

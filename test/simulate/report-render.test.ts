@@ -79,8 +79,19 @@ describe('renderReport', () => {
     expect(cell(bound, 'bound.throughput_per_second')).toBe('10');
     expect(cell(bound, 'dispatch_rate_mean_per_second')).toBe('9.75');
     expect(cell(bound, 'bound.binding')).toBe('rate');
-    expect(cell(bound, 'bound.concurrency_per_second')).toBe('20'); // 5 / 0.25 s
     expect(cell(bound, 'wait_by_cause_task_seconds')).toBe('tokens (9500 task·s)');
+    // The one computed column says what it computes, not a field --json lacks.
+    expect(/<td data-derived="bound\.max_concurrent_requests \/ bound\.mean_latency_seconds">([^<]*)<\/td>/.exec(bound ?? '')?.[1]).toBe('20'); // 5 / 0.25 s
+  });
+
+  it('every data-field names a field of the --json queue figures', () => {
+    const q = input.stats.queues['emails']! as unknown as Record<string, unknown>;
+    const fields = [...html.matchAll(/data-field="([^"]+)"/g)].map((m) => m[1]!);
+    expect(fields.length).toBeGreaterThan(20);
+    for (const field of new Set(fields)) {
+      const value = field.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), q);
+      expect(value, field).not.toBeUndefined();
+    }
   });
 
   it("computes the bound's second term and rounds figures for reading", () => {

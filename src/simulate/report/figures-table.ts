@@ -5,7 +5,9 @@
  *
  * Each row carries `data-queue` (clicking it shows that queue's charts) and each cell `data-field`,
  * the `--json` field it shows, so a test or a script can find a figure by name. One column is
- * derived, not a field: `bound.concurrency_per_second`, the second term of the bound's min.
+ * derived, not a field, and says so: its cells carry `data-derived`, the formula
+ * `bound.max_concurrent_requests / bound.mean_latency_seconds` (the second term of the bound's
+ * min), so no `data-field` names a field that `--json` lacks.
  */
 import { HOLD_CAUSES, type QueueBound } from '../../projections/series-types.js';
 import { escapeHtml } from './escape.js';
@@ -24,8 +26,10 @@ export function formatNumber(value: number | null): string {
 }
 
 interface Column {
-  /** The `--json` field, dotted for nested ones. */
-  field: string;
+  /** The `--json` field, dotted for nested ones; null for a column computed from fields. */
+  field: string | null;
+  /** A computed column's formula over `--json` fields. */
+  derived?: string;
   heading: string;
   /** The group heading above it. */
   group: string;
@@ -59,7 +63,7 @@ const BOUND: readonly Column[] = [
   { group: 'configuration', field: 'bound.bucket_size', heading: 'bucket', cell: (q) => formatCount(q.bound.bucket_size) },
   { group: 'configuration', field: 'bound.max_concurrent_requests', heading: 'max concurrent', cell: (q) => formatCount(q.bound.max_concurrent_requests) },
   { group: 'configuration', field: 'bound.mean_latency_seconds', heading: 'mean latency s', cell: (q) => formatNumber(q.bound.mean_latency_seconds) },
-  { group: 'throughput /s', field: 'bound.concurrency_per_second', heading: 'concurrent / latency', cell: (q) => formatNumber(concurrencyTerm(q.bound)) },
+  { group: 'throughput /s', field: null, derived: 'bound.max_concurrent_requests / bound.mean_latency_seconds', heading: 'concurrent / latency', cell: (q) => formatNumber(concurrencyTerm(q.bound)) },
   { group: 'throughput /s', field: 'bound.throughput_per_second', heading: 'bound', cell: (q) => formatNumber(q.bound.throughput_per_second) },
   { group: 'throughput /s', field: 'bound.binding', heading: 'binds', cell: (q) => q.bound.binding ?? '—' },
   { group: 'throughput /s', field: 'dispatch_rate_mean_per_second', heading: 'simulated', cell: (q) => formatNumber(q.dispatch_rate_mean_per_second) },
@@ -95,9 +99,9 @@ function table(id: string, columns: readonly Column[], queues: Record<string, Re
   }
   const head =
     `<tr><th rowspan="2" scope="col">queue</th>${groups.map((g) => `<th colspan="${g.span}" scope="colgroup">${escapeHtml(g.name)}</th>`).join('')}</tr>\n` +
-    `<tr>${columns.map((c) => `<th scope="col" title="${escapeHtml(c.field)}">${escapeHtml(c.heading)}</th>`).join('')}</tr>`;
+    `<tr>${columns.map((c) => `<th scope="col" title="${escapeHtml(c.field ?? c.derived ?? '')}">${escapeHtml(c.heading)}</th>`).join('')}</tr>`;
   const rows = Object.entries(queues).map(([name, q]) => {
-    const cells = columns.map((c) => `<td data-field="${escapeHtml(c.field)}">${escapeHtml(c.cell(q))}</td>`).join('');
+    const cells = columns.map((c) => `<td ${c.field === null ? `data-derived="${escapeHtml(c.derived ?? '')}"` : `data-field="${escapeHtml(c.field)}"`}>${escapeHtml(c.cell(q))}</td>`).join('');
     return `<tr data-queue="${escapeHtml(name)}"><th scope="row">${escapeHtml(name)}</th>${cells}</tr>`;
   });
   const body = rows.length === 0 ? `<tr><td colspan="${columns.length + 1}">no queue received tasks</td></tr>` : rows.join('\n');

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SCENARIO_ISSUE_CODES } from '../../src/scenario/issues.js';
 
@@ -78,6 +79,25 @@ describe('docs/simulate.md', () => {
     const r = await run(['bin/pushq.js', 'simulate', 'examples/default.yaml']);
     const wall = (s: string) => s.replace(/in [\d.]+ wall seconds/, 'in W wall seconds');
     expect(wall(r.stdout)).toBe(wall(output!));
+  });
+
+  it("states the real size of examples/default.yaml's report and series", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pushq-docs-'));
+    const [html, csv] = [join(dir, 'r.html'), join(dir, 's.csv')];
+    expect((await run(['bin/pushq.js', 'simulate', 'examples/default.yaml', '--report', html, '--series', csv])).code).toBe(0);
+    const page = readFileSync(html);
+    const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(page.toString('utf8'))?.[1] ?? '';
+    const charted = (JSON.parse(data) as { order: string[] }).order.length;
+    const said = /report of `examples\/default\.yaml` \((\d+) queues and `\*`, ([\d,]+) points each\)\s+weighs (\d+) KB \((\d+) KB gzipped\): \d+ KB of uPlot, \d+ KB of the page's script, (\d+) KB of series\s+data/.exec(DOC);
+    expect(said, 'the size sentence').not.toBeNull();
+    const [queues, each, kb, gzippedKb, dataKb] = said!.slice(1).map((n) => Number(n!.replace(/,/g, '')));
+    const rows = readFileSync(csv, 'utf8').trimEnd().split('\n').slice(1);
+    expect(queues).toBe(charted - 1);
+    expect(each).toBe(rows.filter((r) => r.split(',')[1] === '*').length);
+    // Sizes in KB of 1,000 bytes, to within 2 KB.
+    expect(Math.abs(kb! - page.length / 1000)).toBeLessThan(2);
+    expect(Math.abs(gzippedKb! - gzipSync(page).length / 1000)).toBeLessThan(2);
+    expect(Math.abs(dataKb! - Buffer.byteLength(data) / 1000)).toBeLessThan(2);
   });
 
   it('lists every scenario issue code, and no other', () => {

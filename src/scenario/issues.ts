@@ -12,7 +12,7 @@ import type { ConfigIssue, IssueSeverity } from '../config/types.js';
 
 export const SCENARIO_ISSUE_CODES = {
   'scenario-unreadable': { severity: 'error', meaning: 'The scenario file could not be read: missing, a directory, no permission, or not UTF-8.' },
-  'queue-file-not-scenario': { severity: 'error', meaning: '`pushq simulate` was given a queue file (queue.yaml: only `queue` and `total_storage_limit`), not a scenario: it adds no tasks. Add a `workload` (or run its queues with `pushq serve --config FILE`).' },
+  'queue-file-not-scenario': { severity: 'error', meaning: '`pushq simulate` was given a queue file (a queue.yaml: only `queue` and `total_storage_limit`; or a queue.xml), not a scenario: it adds no tasks. Add a `workload` (or run its queues with `pushq serve --config FILE`).' },
   'queue-source-conflict': { severity: 'error', meaning: '`queue_yaml` and an inline `queue` are both given; use one.' },
   'queue-yaml-unreadable': { severity: 'error', meaning: 'The file named by `queue_yaml` could not be read (its path is relative to the scenario file).' },
   'queue-yaml-invalid': { severity: 'error', meaning: 'The file named by `queue_yaml` has errors; each is also listed at its own file:line:column.' },

@@ -10,7 +10,8 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { IssueCollector } from '../config/issues.js';
 import { loadQueueConfigFile } from '../config/load.js';
 import { normaliseQueueFile } from '../config/normalise.js';
-import { PositionIndex } from '../config/positions.js';
+import { detectFormat } from '../config/parse.js';
+import { PositionIndex, START_OF_FILE } from '../config/positions.js';
 import { checkShape as checkQueueShape } from '../config/schema.js';
 import { plainMap } from '../config/source.js';
 import { defaultQueueFileConfig } from '../config/defaults.js';
@@ -45,6 +46,11 @@ export async function parseScenario(text: string, opts: ParseScenarioOptions): P
   const positions = new PositionIndex();
   const issues = new ScenarioIssues(opts.file, positions);
   const configIssues = new IssueCollector(opts.file, positions);
+  // A queue.xml is refused as a queue.yaml is: the same issue, not the YAML reader's `wrong-type`.
+  if (opts.refuseQueueFile === true && detectFormat(opts.file, source) === 'xml' && /<queue-entries[\s>/]/.test(source)) {
+    issues.reportAt('queue-file-not-scenario', [], START_OF_FILE, queueFileMessage(opts.file, 'queue.xml'));
+    return { scenario: null, issues: issues.list() };
+  }
   const data = readYaml(source, positions, configIssues);
   const adoptConfigIssues = () => issues.adopt([...configIssues.list('error'), ...configIssues.list('warning')]);
   if (data === undefined) {
@@ -54,7 +60,7 @@ export async function parseScenario(text: string, opts: ParseScenarioOptions): P
   const { raw, isRemoved } = checkShape(ScenarioSchema, data, [], issues);
   // A queue.yaml is a valid scenario that adds no task; given where a scenario is meant, say so.
   if (opts.refuseQueueFile === true && isQueueFileShape(data)) {
-    issues.report('queue-file-not-scenario', [], `${opts.file} is a queue file (queue.yaml), not a scenario: a scenario adds tasks with workload: (docs/simulate.md); to run these queues as a service: pushq serve --config ${opts.file}`, 'key');
+    issues.report('queue-file-not-scenario', [], queueFileMessage(opts.file, 'queue.yaml'), 'key');
   }
 
   const queues = await checkQueues(raw, { ...opts, baseDir: opts.baseDir ?? dirname(opts.file) }, issues, configIssues, positions);
@@ -97,6 +103,10 @@ function valueOr<T>(issues: ScenarioIssues, key: string, code: 'seed-invalid' | 
 }
 
 /** A mapping with a queue.yaml's keys only (a `queue` list, perhaps a storage limit). */
+function queueFileMessage(file: string, kind: 'queue.yaml' | 'queue.xml'): string {
+  return `${file} is a queue file (${kind}), not a scenario: a scenario adds tasks with workload: (docs/simulate.md); to run these queues as a service: pushq serve --config ${file}`;
+}
+
 function isQueueFileShape(data: unknown): boolean {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return false;
   const keys = Object.keys(data);

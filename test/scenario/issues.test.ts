@@ -112,6 +112,17 @@ describe('scenario issues', () => {
     ]);
   });
 
+  it('refuses a queue file where a scenario is meant, queue.xml as queue.yaml: the same code, at 1:1', async () => {
+    const opts = { baseDir: '/nonexistent', refuseQueueFile: true };
+    const yaml = await parseScenario('queue:\n- name: q\n  rate: 1/s\n', { ...opts, file: 'queue.yaml' });
+    const xml = await parseScenario('<?xml version="1.0" encoding="UTF-8"?>\n<queue-entries>\n  <queue><name>q</name><rate>1/s</rate></queue>\n</queue-entries>\n', { ...opts, file: 'queue.xml' });
+    for (const [result, kind] of [[yaml, 'queue.yaml'], [xml, 'queue.xml']] as const) {
+      expect(result.scenario).toBeNull();
+      expect(result.issues.map((i) => [i.line, i.column, i.code])).toEqual([[1, 1, 'queue-file-not-scenario']]);
+      expect(result.issues[0]!.message).toContain(`is a queue file (${kind}), not a scenario`);
+    }
+  });
+
   it('keeps a queue file warning without refusing the scenario', async () => {
     const { scenario, issues } = await parseScenario('queue:\n  - { name: q, rate: 1/s, max_concurrent_requests: 6000 }\n', { file: 's.yaml' });
     expect(scenario).not.toBeNull();

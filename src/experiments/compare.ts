@@ -11,7 +11,7 @@
 import type { Scenario } from '../scenario/types.js';
 import type { RunReport } from '../simulate/run-report.js';
 import { ExperimentArgumentError } from './errors.js';
-import { FIGURE_NAMES, figureValue, queueNames, type FigureName } from './figures.js';
+import { FIGURE_NAMES, figureValue, queueNames, summariseFigure, type FigureName } from './figures.js';
 import { experimentJobs, experimentSeeds, runAll, seedsResult, seriesJob, withPool, type ExperimentOptions, type SeedsResult, type SeriesOption } from './run-seeds.js';
 import { coarsest } from './series-bands.js';
 import { summarise, type FigureSummary } from './statistics.js';
@@ -66,7 +66,7 @@ export async function compare(scenarios: readonly Scenario[], options: Experimen
       const values = runs.map((variantRuns) => variantRuns.map((r) => figureValue(r.queues[queue], figure)));
       const base = values[0] as (number | null)[];
       figures[figure] = {
-        variants: values.map((v) => summarise(v)),
+        variants: values.map((v) => summariseFigure(v)),
         differences: values.slice(1).map((v, i) => {
           const paired = v.map((x, s) => (x === null || base[s] === null ? null : x - (base[s] as number)));
           const summary = summarise(paired);

@@ -56,6 +56,17 @@ export function figureValue(queue: RunReportQueue | undefined, name: FigureName)
   return typeof value === 'number' ? value : null;
 }
 
+/**
+ * The least value of every figure: each is a count, a time, a rate or task-seconds, none below 0.
+ * Their intervals are cut there (statistics.ts, summarise); paired differences are not.
+ */
+export const FIGURE_FLOOR = 0;
+
+/** A figure's mean, interval, min and max over the runs; the interval cut at {@link FIGURE_FLOOR}. */
+export function summariseFigure(values: readonly (number | null)[]): FigureSummary {
+  return summarise(values, FIGURE_FLOOR);
+}
+
 /** Queue → figure → summary over the runs, for every queue that appears in any run. */
 export type QueueSummaries = Record<string, Record<FigureName, FigureSummary>>;
 
@@ -63,7 +74,7 @@ export function summariseRuns(runs: readonly RunReport[]): QueueSummaries {
   const out: QueueSummaries = {};
   for (const queue of queueNames([runs])) {
     const figures = {} as Record<FigureName, FigureSummary>;
-    for (const name of FIGURE_NAMES) figures[name] = summarise(runs.map((r) => figureValue(r.queues[queue], name)));
+    for (const name of FIGURE_NAMES) figures[name] = summariseFigure(runs.map((r) => figureValue(r.queues[queue], name)));
     out[queue] = figures;
   }
   return out;

@@ -63,8 +63,14 @@ export function studentT95(nu: number): number {
  * Mean, 95% interval, min and max of `values`. A null among them (a figure a run does not have,
  * such as `drained_at_seconds` of a queue that never drained) makes the mean and the interval
  * null: their value is not known. min and max are over the numbers.
+ *
+ * `floor`: the least value the quantity can take (0 for a count or a time), when it has one. The
+ * t interval is then cut at it: its true mean is never below the floor, so the cut interval holds
+ * the true mean exactly when the whole one does (the same 95%), without a bound no run could
+ * have (`-0.101` failed tasks). The price: the interval is no longer symmetric about the mean.
+ * A difference between two figures has no floor.
  */
-export function summarise(values: readonly (number | null)[]): FigureSummary {
+export function summarise(values: readonly (number | null)[], floor: number | null = null): FigureSummary {
   const numbers = values.filter((v): v is number => v !== null);
   const min = numbers.length === 0 ? null : Math.min(...numbers);
   const max = numbers.length === 0 ? null : Math.max(...numbers);
@@ -74,7 +80,8 @@ export function summarise(values: readonly (number | null)[]): FigureSummary {
   if (n === 1) return { mean, ci95_low: null, ci95_high: null, min, max };
   const variance = numbers.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
   const half = studentT95(n - 1) * Math.sqrt(variance / n);
-  return { mean, ci95_low: mean - half, ci95_high: mean + half, min, max };
+  const low = mean - half;
+  return { mean, ci95_low: floor === null ? low : Math.max(floor, low), ci95_high: mean + half, min, max };
 }
 
 /** The q-quantile (0 ≤ q ≤ 1) of sorted `values`, interpolated linearly between order statistics. */

@@ -20,11 +20,11 @@
 import type { Scenario } from '../scenario/types.js';
 import type { RunReport } from '../simulate/run-report.js';
 import { ExperimentArgumentError } from './errors.js';
-import { figureValue } from './figures.js';
+import { figureValue, summariseFigure } from './figures.js';
 import { judge, parseGoal, shortfall, slack, type Goal, type GoalOn, type GoalVerdict } from './goals.js';
 import type { RunPool } from './pool.js';
 import { experimentJobs, experimentSeeds, runAll, withPool, type ExperimentOptions } from './run-seeds.js';
-import { summarise, type FigureSummary } from './statistics.js';
+import type { FigureSummary } from './statistics.js';
 import { firstGuess, hasOutages, indexAtOrAbove, metRisesWith, movedBy, tasksFor } from './tune-model.js';
 import { configProblem, parseVary, variedConfig, type VaryRange } from './vary.js';
 
@@ -269,7 +269,7 @@ function evaluation(p: Plan, indexes: readonly number[], runs: readonly RunRepor
   const figures: Record<string, FigureSummary> = {};
   for (const g of p.goals) {
     const queues = g.queue !== null ? [g.queue] : [...new Set(runs.flatMap((r) => Object.keys(r.queues)))];
-    for (const q of queues) figures[`${q}.${g.figure}`] ??= summarise(runs.map((r) => figureValue(r.queues[q], g.figure)));
+    for (const q of queues) figures[`${q}.${g.figure}`] ??= summariseFigure(runs.map((r) => figureValue(r.queues[q], g.figure)));
   }
   return { setting: settingOf(p.ranges, indexes), figures, met: goals.every((v) => v.met), goals };
 }

@@ -89,7 +89,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   }
   const readSeconds = ((performance.now() - started) / 1000).toFixed(2);
   io.stdout(
-    `pushq replay: dashboard ${server.url}/${query} · ${name}: ${index.events} events over ${spanSeconds} s (${index.header.clock} clock), ` +
+    `pushq replay: dashboard ${server.url}/${query} · ${name}: ${index.events} event${index.events === 1 ? '' : 's'} over ${spanSeconds} s (${index.header.clock} clock), ` +
       `read in ${readSeconds} s${atNote} · read-only · Ctrl-C stops\n`,
   );
   const indexStarted = performance.now();

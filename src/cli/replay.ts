@@ -114,7 +114,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       const { replayUi } = await import('./replay-ui.js');
       if (parsed.export !== undefined) {
         const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
-        io.stdout(`pushq replay: ${n} events exported to ${parsed.export}\n`);
+        io.stdout(`pushq replay: ${n} event${n === 1 ? '' : 's'} exported to ${parsed.export}\n`);
         return EXIT_OK;
       }
       // Messages name the store (password hidden), not the temporary file.
@@ -199,7 +199,7 @@ function run(a: ReplayArgs, io: CliIo): number {
   if (a.json) {
     io.stdout(`${JSON.stringify({ log: header, ...atJson, events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
   } else {
-    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${events} events replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
+    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${events} event${events === 1 ? '' : 's'} replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;

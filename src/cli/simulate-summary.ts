@@ -36,7 +36,7 @@ export function formatSummary(input: SummaryInput): string {
   const { stats } = input;
   const lines: string[] = [
     `${input.file}: seed ${stats.seed} (${SEED_SOURCE[input.seedSource]})`,
-    `${round(stats.virtual_seconds)} virtual seconds in ${input.wallSeconds.toFixed(2)} wall seconds, ${stats.events} events` +
+    `${round(stats.virtual_seconds)} virtual seconds in ${input.wallSeconds.toFixed(2)} wall seconds, ${stats.events} event${stats.events === 1 ? '' : 's'}` +
       (input.logFile === null ? '' : `, logged to ${input.logFile}`),
     '',
   ];

@@ -31,7 +31,7 @@ export function checkWorker(raw: RawWorker | null | undefined, issues: ScenarioI
     const need = (key: 'from' | 'to'): number | undefined => {
       const text = o[key];
       if (text == null) {
-        issues.report('required-key-missing', path, `an outage needs ${key} (a time such as 60s)`, 'key');
+        issues.report('required-key-missing', path, `an outage needs \`${key}\`, the time it ${key === 'from' ? 'starts' : 'ends'} (such as 60s)`, 'key');
         return undefined;
       }
       return take(issues, 'duration-invalid', [...path, key], parseDuration(text), text);
@@ -139,7 +139,7 @@ export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues)
   for (const key of wanted) {
     const text = (raw as Record<string, string | null | undefined>)[key];
     if (text == null) {
-      issues.report('required-key-missing', path, `a ${name} latency needs ${wanted.join(' and ')}; ${key} is missing`, 'key');
+      issues.report('required-key-missing', path, `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name} latency needs ${wanted.join(' and ')}; ${key} is missing`, 'key');
       ok = false;
       continue;
     }

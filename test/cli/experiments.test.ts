@@ -108,6 +108,8 @@ describe('--assert', () => {
     const mean = await pushq(['simulate', FLAKY, '--seeds', '3', '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']);
     expect(mean.code).toBe(3);
     expect(mean.stderr).toMatch(/assertion failed: emails\.drained_at_seconds <= 1s: emails [\d.]+ s \(mean of 3 runs\)/);
+    const one = await pushq(['simulate', FLAKY, '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']);
+    expect(one.stderr).toMatch(/\(mean of 1 run\)\n$/);
   });
 });
 

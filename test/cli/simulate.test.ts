@@ -68,6 +68,11 @@ describe('pushq simulate: exit status', () => {
     expect(lines[5]).toMatch(/^b\s+20\s+\d+/);
   });
 
+  it('counts in words that agree with the number: 1 event', async () => {
+    const r = await pushq('simulate', scenarioFile('nothing.yaml', 'seed: 1\nworkload: []\n'));
+    expect(r.stdout.split('\n')[1]).toMatch(/ wall seconds, 1 event$/);
+  });
+
   it('says where the seed came from: --seed, or the default 1 when neither gives one', async () => {
     expect((await pushq('simulate', SMALL, '--seed', '9')).stdout).toMatch(/seed 9 \(from --seed\)/);
     expect((await pushq('simulate', NO_SEED)).stdout).toMatch(/seed 1 \(the default: neither --seed nor the scenario gives one, so 1\)/);

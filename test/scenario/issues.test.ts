@@ -92,6 +92,14 @@ describe('scenario issues', () => {
     ]);
   });
 
+  it('says what is missing in plain English: an article that fits, a key that reads as one', async () => {
+    const { issues } = await parseScenario('worker:\n  latency: { distribution: exponential }\n  outages: [ { from: 1s } ]\n', { file: 's.yaml' });
+    expect(issues.map((i) => i.message)).toEqual([
+      'an exponential latency needs mean; mean is missing',
+      'an outage needs `to`, the time it ends (such as 60s)',
+    ]);
+  });
+
   it('reports every problem of a file, in line order, not only the first', async () => {
     const found = await problems('seed: x\nuntil: y\nworkload:\n  - { count: z, rate: w }\nworker:\n  error_rate: v\n');
     expect(found.map(([line, , , code]) => `${line} ${code}`)).toEqual([

@@ -87,7 +87,7 @@ export function renderReport(input: ReportInput): string {
 <body>
 <header>
 <h1>pushq simulate: <span id="scenario-file">${file}</span></h1>
-<p class="run">seed <span id="seed">${seed}</span> · ${formatNumber(stats.virtual_seconds)} virtual seconds${wall} · ${stats.events} events · one point every ${formatNumber(series.resolution_seconds)} s</p>
+<p class="run">seed <span id="seed">${seed}</span> · ${formatNumber(stats.virtual_seconds)} virtual seconds${wall} · ${stats.events} event${stats.events === 1 ? '' : 's'} · one point every ${formatNumber(series.resolution_seconds)} s</p>
 </header>
 <main>
 <section>

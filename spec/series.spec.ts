@@ -53,6 +53,15 @@ describe('series: hand-computed cases', () => {
     }
   });
 
+  it('a bucket of 0 never dispatches, and its bound says so: throughput 0, bucket_size binds, no drain bound', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 5, { bucket_size: 0 })), worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
+    sim.addWorkload({ queue: 'q', count: 5 });
+    sim.runUntilIdle();
+    const figures = sim.stats().queues['q']!;
+    expect([figures.attempts, figures.pending]).toEqual([0, 5]);
+    expect(figures.bound).toMatchObject({ throughput_per_second: 0, binding: 'bucket_size', drain_lower_bound_seconds: null });
+  });
+
   it("App Engine's worked example: at 0.3 s the queue is held by tokens, at 5 s by concurrency (cap 10); the bound says which term wins", () => {
     const fast = sim300();
     const w300 = fast.stats().queues['q']!;

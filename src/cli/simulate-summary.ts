@@ -88,7 +88,7 @@ function whyRows(stats: SimulationStats): string[][] {
       `${seconds(w.p50)} / ${seconds(w.p90)} / ${seconds(w.p99)} / ${seconds(w.max)}`,
       causes.length === 0 ? '—' : causes.join(', '),
       b.throughput_per_second === null ? '—' : b.throughput_per_second.toFixed(1),
-      b.binding === null ? '—' : b.binding === 'rate' ? 'rate' : 'concurrency',
+      b.binding === null ? '—' : b.binding === 'max_concurrent_requests' ? 'concurrency' : b.binding === 'bucket_size' ? 'bucket 0' : 'rate',
       seconds(b.drain_lower_bound_seconds),
     ]);
   }

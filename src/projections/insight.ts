@@ -286,6 +286,10 @@ export function queueBound(runtime: QueueRuntime, tasks: number, meanLatencyUs: 
   const byCap = cap !== null && latency !== null && latency > 0 ? cap / latency : Infinity;
   const throughput = rate === null ? null : Math.min(rate, byCap);
   const binding = rate === null ? null : byCap < rate ? 'max_concurrent_requests' : 'rate';
+  if (rate !== null && bucket === 0) {
+    // A bucket of 0 never holds a whole token (decide.ts queueIsDispatching): nothing is ever dispatched.
+    return { rate_per_second: rate, bucket_size: bucket, max_concurrent_requests: cap, mean_latency_seconds: latency, throughput_per_second: 0, binding: 'bucket_size', drain_lower_bound_seconds: null };
+  }
   let drain: number | null = null;
   if (rate !== null && latency !== null && tasks > 0) {
     const byRate = Math.max(0, tasks - (bucket ?? 0)) / rate;

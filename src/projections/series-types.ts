@@ -31,7 +31,8 @@ export interface QueueBound {
   /** min(rate, max_concurrent_requests / mean latency). */
   throughput_per_second: number | null;
   /** The term that wins the min: `rate` or `max_concurrent_requests`. */
-  binding: 'rate' | 'max_concurrent_requests' | null;
+  /** `bucket_size`: a bucket of 0 never holds the whole token a dispatch takes, so the queue sends nothing. */
+  binding: 'rate' | 'max_concurrent_requests' | 'bucket_size' | null;
   /** Lower bound on the time from the first add to the end, for the tasks added, all at once, each succeeding at its first attempt. */
   drain_lower_bound_seconds: number | null;
 }

@@ -189,7 +189,7 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
     const rate = level(t, bound === null ? null : bound.rate_per_second);
     if (rate !== null) { rateSeries.push(limitLine('rate (queue.yaml)', COLORS.limit)); rateData.push(rate); }
     const throughput = bound === null ? null : bound.throughput_per_second;
-    if (throughput !== null && bound !== null && bound.binding !== 'rate') { rateSeries.push(limitLine('bound: max_concurrent / mean latency', COLORS.bound)); rateData.push(t.map(() => throughput)); }
+    if (throughput !== null && bound !== null && bound.binding === 'max_concurrent_requests') { rateSeries.push(limitLine('bound: max_concurrent / mean latency', COLORS.bound)); rateData.push(t.map(() => throughput)); }
     out.push({ key: 'dispatch', title: 'Dispatch rate against the configured rate (per second)', opts: overTime('per second', rateSeries), data: rateData });
 
     if (c.tokens.every((v) => v === null)) {

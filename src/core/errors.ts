@@ -67,7 +67,8 @@ export class TombstonedTaskError extends PushqError {
     readonly reusableAtUs: number,
     index?: number,
   ) {
-    super('TOMBSTONED_TASK', tombstonedMessage(task, `${reusableAtUs} µs`), { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
+    // Seconds on the engine's clock (a simulation's virtual time); a wall-clock shell says a date instead.
+    super('TOMBSTONED_TASK', tombstonedMessage(task, `${reusableAtUs / 1e6} s`), { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
   }
 }
 

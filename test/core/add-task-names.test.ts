@@ -56,6 +56,8 @@ describe('S19: duplicates and tombstones', () => {
     s.addTask({ queue: 'q', name: 'job' });
     s.runUntil(30);
     expectRefused(s, () => s.addTask({ queue: 'q', name: 'job' }), 'TOMBSTONED_TASK');
+    // The simulation's message says when, in seconds of its clock (the task ended at 0.05 s: latency).
+    expect(() => s.addTask({ queue: 'q', name: 'job' })).toThrow(/reserved until \d+(\.\d+)? s$/);
     s.runUntil(61);
     expect(s.addTask({ queue: 'q', name: 'job' })).toBe('job');
   });

@@ -14,6 +14,7 @@
  * `pushq COMMAND: message`, then its usage, and exits 2 without running anything.
  */
 import { parseArgs } from 'node:util';
+import { closestKey } from '../config/suggest.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
 /** A usage error: the message names the flag or operand at fault. Exit status 2. */
@@ -112,7 +113,10 @@ export function parseCommandLine<F extends FlagTable>(spec: CommandSpec<F>, args
     if (token.kind !== 'option') continue;
     const flag = Object.hasOwn(table, token.name) ? table[token.name] : undefined;
     // parseArgs reports an unknown `-x` under the name `x`: show what was typed.
-    if (flag === undefined) throw new CliUsageError(`unknown option ${token.rawName}`);
+    if (flag === undefined) {
+      const near = token.rawName.startsWith('--') ? closestKey(token.name, Object.keys(table)) : null;
+      throw new CliUsageError(`unknown option ${token.rawName}${near === null ? '' : `; did you mean --${near}?`}`);
+    }
     const name = `--${token.name}`;
     if (flag.type === 'boolean') {
       if (token.value !== undefined) throw new CliUsageError(`${name} takes no value`);

@@ -2,6 +2,7 @@
  * `pushq COMMAND ...`: looks the command up in one table and runs it. Flags before the command
  * (`--version`, `--help`) are pushq's own, parsed by the same parser as every command's.
  */
+import { closestKey } from '../config/suggest.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, flagLines, parseCommandLine, type ParsedArgs } from './args.js';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliCommand, type CliIo } from './io.js';
@@ -75,7 +76,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    io.stderr(`pushq: unknown command ${name}\n\n${usage()}`);
+    const near = closestKey(name, Object.keys(COMMANDS));
+    io.stderr(`pushq: unknown command ${name}${near === null ? '' : `; did you mean ${near}?`}\n\n${usage()}`);
     return EXIT_USAGE;
   }
   return (await command.load())(argv.slice(at + 1), io);

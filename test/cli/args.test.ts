@@ -157,6 +157,8 @@ describe('pushq --version', () => {
     expect(valued.stderr).toMatch(/^pushq: --version takes no value\n\nusage: pushq COMMAND/);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
     expect(unknown.stderr).toMatch(/^pushq: unknown option --verbose\n\nusage: pushq COMMAND/);
+    const typo = await pushq('simulat', 'x.yaml');
+    expect([typo.code, typo.stderr.split('\n')[0]]).toEqual([2, 'pushq: unknown command simulat; did you mean simulate?']);
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^pushq: no command given\n\nusage: pushq COMMAND/);
   });
@@ -249,7 +251,7 @@ describe('each command, run', () => {
     const never = join(dir, 'never.jsonl');
     const [unknown, missing] = await Promise.all([pushq('simulate', SCENARIO, `--log=${never}`, '--sed', '8'), pushq('simulate', SCENARIO, `--log=${never}`, '--seed')]);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toMatch(/^pushq simulate: unknown option --sed\n\nusage: pushq simulate/);
+    expect(unknown.stderr).toMatch(/^pushq simulate: unknown option --sed; did you mean --seed\?\n\nusage: pushq simulate/);
     expect(missing).toMatchObject({ code: 2, stdout: '' });
     expect(missing.stderr).toMatch(/^pushq simulate: --seed needs a value\n\nusage: pushq simulate/);
     expect(existsSync(never)).toBe(false);
@@ -273,7 +275,7 @@ describe('each command, run', () => {
     expect(atJoined).toEqual(atSpaced);
     const [unknown, missing] = await Promise.all([pushq('replay', log, '--tsak=t-3'), pushq('replay', log, '--queue')]);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toMatch(/^pushq replay: unknown option --tsak\n\nusage: pushq replay/);
+    expect(unknown.stderr).toMatch(/^pushq replay: unknown option --tsak; did you mean --task\?\n\nusage: pushq replay/);
     expect(missing).toMatchObject({ code: 2, stdout: '' });
     expect(missing.stderr).toMatch(/^pushq replay: --queue needs a value\n\nusage: pushq replay/);
   });
@@ -290,7 +292,7 @@ describe('each command, run', () => {
     const data = join(dir, 'data-never');
     const [unknown, missing] = await Promise.all([pushq('serve', '--data', data, '--prot=0'), pushq('serve', '--data', data, '--port')]);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(unknown.stderr).toMatch(/^pushq serve: unknown option --prot\n\nusage: pushq serve/);
+    expect(unknown.stderr).toMatch(/^pushq serve: unknown option --prot; did you mean --port\?\n\nusage: pushq serve/);
     expect(missing).toMatchObject({ code: 2, stdout: '' });
     expect(missing.stderr).toMatch(/^pushq serve: --port needs a value\n\nusage: pushq serve/);
     expect(existsSync(data)).toBe(false);

@@ -10,6 +10,7 @@
  *
  * Only the names are checked here; the values are checked where they are read (resources.ts).
  */
+import { closestKey } from '../config/suggest.js';
 import { ApiError } from './errors.js';
 
 /** A field's value: a message (its fields checked in turn), a map (any keys), or anything else. */
@@ -122,34 +123,9 @@ function normalize(value: unknown, schema: MessageSchema, path: string): unknown
 }
 
 function hintFor(key: string, names: readonly string[]): string {
-  const near = closest(key, names);
-  if (near !== undefined) return ` (did you mean ${near}?)`;
+  const near = closestKey(key, names);
+  if (near !== null) return ` (did you mean ${near}?)`;
   if (names.length === 0) return ': this call takes no fields';
   return names.length <= 4 ? `: the fields here are ${names.join(', ')}` : '';
 }
 
-/** The known name nearest to a misspelt one, when it is near enough to be the one meant. */
-function closest(key: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
-  for (const n of names) {
-    const d = editDistance(key.toLowerCase(), n.toLowerCase());
-    if (d < bestDistance) {
-      best = n;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min((row[j] as number) + 1, (next[j - 1] as number) + 1, (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length] as number;
-}

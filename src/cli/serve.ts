@@ -290,7 +290,10 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       io.stdout(`pushq serve: ${signal}: stopping (waiting up to ${parsed.drainSeconds} s for attempts in flight)\n`);
       service.close(parsed.drainSeconds * 1000).then(
         (report) => {
-          io.stdout(`pushq serve: stopped${report.abandoned > 0 ? ` (${report.abandoned} attempts still in flight will be retried at the next start)` : ''}\n`);
+          // In memory nothing outlives the process: those attempts are not retried by anything.
+          const inFlight = `${report.abandoned} attempt${report.abandoned === 1 ? '' : 's'} still in flight`;
+          const left = report.abandoned === 0 ? '' : parsed.memory ? ` (${inFlight}, lost with the in-memory log)` : ` (${inFlight} will be retried at the next start)`;
+          io.stdout(`pushq serve: stopped${left}\n`);
           resolve(EXIT_OK);
         },
         (err: unknown) => {

@@ -65,6 +65,15 @@ describe('serve at the edges', () => {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(Date.now() - stopped).toBeLessThan(3000); // the 10-minute deadline timer must not hold it
-    expect(serve.stdout() + serve.stderr()).toMatch(/1 attempts still in flight will be retried at the next start/);
+    expect(serve.stdout() + serve.stderr()).toMatch(/1 attempt still in flight will be retried at the next start/);
+  }, 15_000);
+
+  it('with --memory, the stop does not promise a retry that nothing will make', async () => {
+    const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`, '--drain-seconds', '0.5']);
+    expect((await api('POST', `${serve.api}/q/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/hang/2' } } })).status).toBe(200);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/hang/2'), 5000, 'the hanging request');
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(serve.stdout()).toMatch(/pushq serve: stopped \(1 attempt still in flight, lost with the in-memory log\)\n$/);
   }, 15_000);
 });

@@ -1,0 +1,32 @@
+/**
+ * The story of an attempt a restart ended (`pushq serve` came back while it was in flight): the
+ * log records no duration for it (it ran as long as the crash let it), so `pushq replay --task`
+ * says how it ended and no "after 0s".
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { RESTART_ERROR } from '../../src/engine/restart.js';
+import { createFileEventLogSync, type FileEventLog } from '../../src/log/file-log.js';
+import { createSimulation } from '../../src/simulate/simulation.js';
+import { pushq } from '../helpers/cli.js';
+import { fileConfig, pushQueue } from '../helpers/config.js';
+
+it('replay --task: an attempt ended by a restart has no "after" duration', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'pushq-restart-story-')), 'events.log');
+  let log: FileEventLog | undefined;
+  const sim = createSimulation({
+    config: fileConfig(pushQueue('q', 10)),
+    worker: { latency: { distribution: 'constant', valueUs: 60_000_000 } },
+    log: (header) => (log = createFileEventLogSync(path, header, { durable: false })),
+  });
+  sim.addTask({ queue: 'q', name: 'cut' });
+  sim.runUntil(1); // dispatched at 0, its answer due at 60 s
+  sim.kernel.abandonInFlight(RESTART_ERROR);
+  await log!.close();
+  const r = await pushq(['replay', path, '--task', 'cut']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain(`→ no response (connection: ${RESTART_ERROR})\n`);
+  expect(r.stdout).not.toMatch(/after 0s/);
+});

@@ -80,6 +80,19 @@ async function expectRefused(log: MemoryEventLog, answer: Promise<Answer>, statu
   return a;
 }
 
+
+/** Sends `request` as it is (no client adds a Host header) and reads the whole answer. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (b: Buffer) => (text += b.toString('utf8')));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+    socket.write(request);
+  });
+}
+
 describe('Host (DNS rebinding)', () => {
   let service: PushqService;
   let log: MemoryEventLog;
@@ -103,28 +116,14 @@ describe('Host (DNS rebinding)', () => {
   });
 
   it('refuses a request with no Host header at all (HTTP/1.0)', async () => {
-    const a = await new Promise<string>((resolve, reject) => {
-      const socket = connect(service.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (b: Buffer) => (text += b.toString('utf8')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(`GET ${Q} HTTP/1.0\r\n\r\n`);
-    });
+    const a = await rawRequest(service.port, `GET ${Q} HTTP/1.0\r\n\r\n`);
     expect(a).toMatch(/^HTTP\/1\.1 403 /);
     expect(a).toContain('the request has no Host header: this server answers only to requests whose Host names one of its addresses (');
     expect(a).not.toContain('--allow-host');
   });
 
   it('refuses an HTTP/1.1 request with no Host header the same way: 403 HOST_NOT_ALLOWED in Google\'s shape, not a bare 400', async () => {
-    const a = await new Promise<string>((resolve, reject) => {
-      const socket = connect(service.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (b: Buffer) => (text += b.toString('utf8')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(`GET ${Q} HTTP/1.1\r\nConnection: close\r\n\r\n`);
-    });
+    const a = await rawRequest(service.port, `GET ${Q} HTTP/1.1\r\nConnection: close\r\n\r\n`);
     expect(a).toMatch(/^HTTP\/1\.1 403 /);
     const body = JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)) as { error: { status: string; message: string } };
     expect(body.error.status).toBe('PERMISSION_DENIED');

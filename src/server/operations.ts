@@ -63,21 +63,30 @@ export interface PageRequest {
   pageToken?: string | null;
 }
 
-function pageOf(page: PageRequest): { size: number; from: number } {
+/**
+ * A page's size and start. A page token names its list (`queues`, or `tasks/QUEUE`) beside the
+ * position, so a token given to another list is refused instead of paging that list from a
+ * position that means nothing there.
+ */
+function pageOf(page: PageRequest, list: string): { size: number; from: number } {
   const raw = page.pageSize;
   const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : Number(raw);
   if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
   const token = page.pageToken;
   let from = 0;
   if (token !== null && token !== undefined && token !== '') {
-    from = Number(Buffer.from(token, 'base64url').toString('utf8'));
+    const text = Buffer.from(token, 'base64url').toString('utf8');
+    const colon = text.lastIndexOf(':');
+    from = colon < 0 ? NaN : Number(text.slice(colon + 1));
     if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_FIELD', 'pageToken is not one this server gave', 'page_token');
+    const of = text.slice(0, colon);
+    if (of !== list) throw new ApiError('INVALID_FIELD', `pageToken is for another list (${of.startsWith('tasks/') ? `the tasks of queue ${of.slice(6)}` : 'the queues'}), not ${list.startsWith('tasks/') ? `the tasks of queue ${list.slice(6)}` : 'the queues'}`, 'page_token');
   }
   return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
 }
 
-function pageToken(from: number): string {
-  return Buffer.from(String(from)).toString('base64url');
+function pageToken(from: number, list: string): string {
+  return Buffer.from(`${list}:${from}`).toString('base64url');
 }
 
 export function engineState(ctx: ApiContext): EngineState {
@@ -120,10 +129,10 @@ export function queuesAreFromYaml(): never {
 }
 
 export function listQueues(ctx: ApiContext, loc: Location, page: PageRequest): Record<string, unknown> {
-  const { size, from } = pageOf(page);
+  const { size, from } = pageOf(page, 'queues');
   const queues = engineState(ctx).queues;
   const list = queues.slice(from, from + size).map((q) => queueView(ctx, loc, q));
-  return from + size < queues.length ? { queues: list, nextPageToken: pageToken(from + size) } : { queues: list };
+  return from + size < queues.length ? { queues: list, nextPageToken: pageToken(from + size, 'queues') } : { queues: list };
 }
 
 export function getQueue(ctx: ApiContext, loc: Location, queue: string): Record<string, unknown> {
@@ -152,7 +161,8 @@ export async function createTask(ctx: ApiContext, loc: Location, queue: string, 
 export function listTasks(ctx: ApiContext, loc: Location, queue: string, page: PageRequest, view: TaskView): Record<string, unknown> {
   const s = engineState(ctx);
   const q = requireQueue(s, queue);
-  const { size, from } = pageOf(page);
+  const list = `tasks/${queue}`;
+  const { size, from } = pageOf(page, list);
   const tasks: unknown[] = [];
   const t = s.tasks;
   let id = from;
@@ -160,7 +170,7 @@ export function listTasks(ctx: ApiContext, loc: Location, queue: string, page: P
     if (t.queue[id] === q.index && isLive(s, id)) tasks.push(taskResource(loc, s, ctx.history, id, view));
   }
   for (let j = id; j < t.count; j++) {
-    if (t.queue[j] === q.index && isLive(s, j)) return { tasks, nextPageToken: pageToken(id) };
+    if (t.queue[j] === q.index && isLive(s, j)) return { tasks, nextPageToken: pageToken(id, list) };
   }
   return { tasks };
 }

@@ -120,6 +120,18 @@ describe('unknown fields', () => {
     expect(again.status, JSON.stringify(again.json)).toBe(200);
     expect(again.json.appEngineHttpRequest.relativeUri).toBe('/snake');
   });
+
+  it("a page token is for its own list: another queue's tasks (or the queues) refuse it", async () => {
+    const first = await api('GET', `${base}/held/tasks?pageSize=1`);
+    const token = first.json.nextPageToken as string;
+    expect(typeof token).toBe('string');
+    expect((await api('GET', `${base}/held/tasks?pageSize=1&pageToken=${token}`)).status).toBe(200);
+    for (const other of [`${base}/b/tasks?pageToken=${token}`, `${base}?pageToken=${token}`]) {
+      const r = await api('GET', other);
+      expect(r.status).toBe(400);
+      expect(r.json.error.message).toMatch(/^pageToken is for another list \(the tasks of queue held\), not (the tasks of queue b|the queues) \(INVALID_FIELD\)$/);
+    }
+  });
 });
 
 describe('error messages end with their stable code', () => {

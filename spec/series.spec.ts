@@ -53,6 +53,15 @@ describe('series: hand-computed cases', () => {
     }
   });
 
+  it('reading the figures in the middle of an instant does not change backlog_max', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 20, { bucket_size: 40 })), worker: { latency: { distribution: 'constant', valueUs: 1_000_000 } } });
+    sim.addTasks(Array.from({ length: 100 }, () => ({ queue: 'q' }))); // at 0 s: 40 go, 60 wait
+    expect(sim.stats().queues['q']!.backlog_max).toBe(60); // as it stands
+    sim.purgeQueue('q'); // still at 0 s: nothing waits once the instant is over
+    sim.runUntilIdle();
+    expect(sim.stats().queues['q']!.backlog_max).toBe(0);
+  });
+
   it('a bucket of 0 never dispatches, and its bound says so: throughput 0, bucket_size binds, no drain bound', () => {
     const sim = createSimulation({ config: fileConfig(pushQueue('q', 5, { bucket_size: 0 })), worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
     sim.addWorkload({ queue: 'q', count: 5 });

@@ -26,7 +26,7 @@ import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
 import { checkReportPath, ReportPathError, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
 import { seriesCsv } from '../simulate/series-csv.js';
 import { parseDuration } from '../scenario/values.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
@@ -163,7 +163,9 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     progress?.clear();
     await log.close();
     if (error instanceof SeriesTooLongError) {
-      io.stderr(`pushq simulate: ${error.message}; nothing was written\n`);
+      // The log was begun before the series outgrew its limit: a partial log is not a result.
+      if (parsed.log !== undefined) await rm(parsed.log, { force: true });
+      io.stderr(`pushq simulate: ${error.message}; nothing was written${parsed.log === undefined ? '' : ` (the partial --log ${parsed.log} is removed)`}\n`);
       return EXIT_USAGE;
     }
     if (!(error instanceof PushqError)) throw error;

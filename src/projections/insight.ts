@@ -198,7 +198,7 @@ export class InsightProjection implements Projection {
     }
   }
 
-  /** Queue `qi`'s latest instant is over (or the figures are read): its backlog then may be the peak. */
+  /** Queue `qi`'s latest instant is over: its backlog then may be the peak. */
   private closeInstant(qi: number): void {
     const backlog = this.instantBacklog[qi] as number;
     if (backlog > (this.backlogMax[qi] as number)) {
@@ -243,13 +243,16 @@ export class InsightProjection implements Projection {
       const q = this.readiness.queues[i];
       if (q === undefined || (this.added[i] ?? 0) === 0) return;
       this.readiness.advance(q, endUs);
-      this.closeInstant(i);
+      // The latest instant counts as it stands, without being recorded: a read in the middle of an
+      // instant (a schedule callback, a dashboard poll) must not change the figure.
+      const latest = this.instantBacklog[i] as number;
+      const peak = latest > (this.backlogMax[i] as number) ? { max: latest, at: this.instantAt[i] as number } : { max: this.backlogMax[i] as number, at: this.backlogMaxAt[i] as number };
       const counts = runtime.countByState;
       const live = (counts[TaskState.Pending] as number) + (counts[TaskState.Dispatching] as number) + (counts[TaskState.Backoff] as number);
       const w = this.waits[i] as LogHistogram;
       out[runtime.name] = {
-        backlog_max: this.backlogMax[i] as number,
-        backlog_max_at_seconds: seconds(this.backlogMaxAt[i] as number),
+        backlog_max: peak.max,
+        backlog_max_at_seconds: seconds(peak.at),
         drained_at_seconds: live === 0 ? seconds(this.lastEnd[i] as number) : null,
         wait_seconds: { p50: seconds(w.percentile(50) ?? NaN), p90: seconds(w.percentile(90) ?? NaN), p99: seconds(w.percentile(99) ?? NaN), max: seconds(w.count === 0 ? NaN : w.max), mean: seconds(w.mean() ?? NaN) },
         wait_by_cause_task_seconds: q.waitByCauseSeconds(),

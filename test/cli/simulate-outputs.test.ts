@@ -92,6 +92,13 @@ describe('pushq simulate refuses before running', () => {
       expect(r.stderr).toMatch(/^pushq simulate: (seed \d+: )?--resolution 0\.00025s gives more than 100,000 points over this run: choose a coarser resolution; nothing was written\n$/);
       expect(existsSync(csv)).toBe(false);
     }
+    // With --log too: the log it had begun is removed, and the message says so.
+    const csv = join(dir, 'fine-log.csv');
+    const log = join(dir, 'fine.jsonl');
+    const r = await pushq(['simulate', BURST, '--resolution', '0.25ms', '--series', csv, '--log', log]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/; nothing was written \(the partial --log .*fine\.jsonl is removed\)\n$/);
+    expect([existsSync(csv), existsSync(log)]).toEqual([false, false]);
   });
 
   it('an unwritable --series, --report or --log path: exit 2, the reason named, nothing run and nothing left behind', async () => {

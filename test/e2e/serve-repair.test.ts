@@ -5,7 +5,7 @@
  * the damage, keeps the bytes cut off in events.log.damaged-<offset> beside it, says so, and starts;
  * a sound log is not changed; each command's refusal says what its own --repair does.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,22 @@ describe('pushq serve --repair', () => {
     expect(readFileSync(join(data, 'events.log')).subarray(0, before.length)).toEqual(before);
     expect(readdirSync(data).filter((f) => f.includes('damaged'))).toEqual([]);
     expect(existsSync(join(data, 'events.log'))).toBe(true);
+  }, 60_000);
+
+  it("refuses a simulation's damaged log before cutting anything: the file comes out unchanged", async () => {
+    const data = join(dir, 'simulated');
+    const path = join(data, 'events.log');
+    mkdirSync(data);
+    expect((await pushq(['simulate', join(import.meta.dirname, '..', '..', 'examples', 'default.yaml'), '--log', path, '--quiet'])).code).toBe(0);
+    const bytes = Buffer.from(readFileSync(path));
+    const at = bytes.indexOf('"type":"AttemptSucceeded"', bytes.length >> 1);
+    bytes[at + 9] = 'a'.charCodeAt(0); // AttemptSucceeded -> AttemptSucceaded: its batch no longer checks
+    writeFileSync(path, bytes);
+    const r = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data, '--repair'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('this log was written by a simulation (virtual clock), not by pushq serve');
+    expect(readFileSync(path)).toEqual(bytes);
+    expect(readdirSync(data).filter((f) => f.includes('damaged'))).toEqual([]);
   }, 60_000);
 
   it('is for a data directory: with --memory or --store it is a usage error', async () => {

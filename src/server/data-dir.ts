@@ -8,7 +8,6 @@
  * directory is refused before it touches the log. The caller owns the returned lock and releases
  * it after closing the log (PushqService does, given `dataLock`).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
@@ -69,15 +68,18 @@ async function openLog(dir: string, configHash: string, durable: boolean, repair
   const path = join(dir, EVENT_LOG_FILE);
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size > 0) {
-    const simulated = `${path}: this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory`;
-    // Refused before a repair touches it: a log serve will not run on must come out unchanged.
-    if (repair && headerClock(path) === 'virtual') throw new Error(simulated);
-    // The damaged part is copied aside first; the open then cuts the log at the same offset.
-    const repaired = repair ? setDamagedPartAside(path, durable) : null;
+    const refuseSimulated = (header: LogHeader): void => {
+      if (header.clock !== 'wall') throw new Error(`${path}: this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory`);
+    };
+    // The damaged part is copied aside first (a log serve will not run on is refused before: it
+    // comes out unchanged); the open then cuts the log at the same offset.
+    const repaired = repair ? setDamagedPartAside(path, durable, refuseSimulated) : null;
     const opened = await openFileEventLog(path, { durable, repair });
-    if (opened.header.clock !== 'wall') {
+    try {
+      refuseSimulated(opened.header);
+    } catch (err) {
       await opened.log.close();
-      throw new Error(simulated);
+      throw err;
     }
     const droppedBytes = repaired === null ? opened.recovered.droppedBytes : 0;
     return { log: opened.log, path, events: opened.events, droppedBytes, repaired, created: false };
@@ -87,18 +89,3 @@ async function openLog(dir: string, configHash: string, durable: boolean, repair
   return { log, path, events: [], droppedBytes: 0, repaired: null, created: true };
 }
 
-/** The clock the log's header line names; null when its first line is not a readable header (the open says why). */
-function headerClock(path: string): string | null {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
-    const line = head.subarray(0, n).toString('utf8').split('\n', 1)[0] ?? '';
-    const header = JSON.parse(line) as { clock?: unknown };
-    return typeof header.clock === 'string' ? header.clock : null;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
-}

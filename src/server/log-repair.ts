@@ -10,6 +10,7 @@
  */
 import { closeSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog } from '../log/log-reader.js';
 
 export interface LogRepair {
@@ -30,9 +31,14 @@ export function damagedPath(log: string, cutAt: number, taken = 0): string {
   return `${log}.damaged-${cutAt}${taken === 0 ? '' : `.${taken}`}`;
 }
 
-/** Copies the damaged part of the log at `path` aside; null when it is not corrupt. The caller then opens it with `repair`, which cuts at `cutAt`. Throws LogError as reading does. */
-export function setDamagedPartAside(path: string, durable: boolean): LogRepair | null {
+/**
+ * Copies the damaged part of the log at `path` aside; null when it is not corrupt. The caller then
+ * opens it with `repair`, which cuts at `cutAt`. Throws LogError as reading does, and whatever
+ * `check` throws on the log's header, before anything is moved.
+ */
+export function setDamagedPartAside(path: string, durable: boolean, check: (header: LogHeader) => void = () => {}): LogRepair | null {
   const scan = scanEventLog(path, { repair: true });
+  check(scan.header);
   const at = scan.recovered.repairedAt;
   if (at === undefined) return null;
   const cutAt = scan.end.offset;

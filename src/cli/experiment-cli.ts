@@ -88,6 +88,7 @@ function valueText(goal: Goal, value: number | null): string {
 }
 
 function missedText(goal: Goal, v: GoalVerdict, runs: number, on: GoalOn): string {
+  if (v.queues.length === 0) return `no queue has a value for ${goal.figure} (no queue received a task${runs > 1 ? ' in any run' : ''}); all. needs at least one`;
   const failed = v.queues.filter((q) => !q.met);
   const anyNull = failed.some((q) => q.value === null || q.missed_by.some((m) => m.value === null));
   return missedValues(goal, failed, runs, on) + (anyNull ? ` (null: the run has no value, e.g. ${goal.figure === 'drained_at_seconds' ? 'the queue never drained' : 'nothing to measure'}; it meets no goal)` : '');

@@ -111,7 +111,7 @@ export function formatTune(file: string, result: TuneResult, threads: number, wa
     lines.push(`binding goal: ${result.binding_goal ?? '—'}`);
   } else {
     lines.push('answer: none: no setting in range meets every goal');
-    if (result.best !== null) lines.push(`best found: ${settingText(result.best.setting)}, missing ${result.best.goals.filter((g) => !g.met).map((g) => g.goal).join('; ')}`);
+    if (result.best !== null) lines.push(`best found: ${settingText(result.best.setting)}, missing ${result.best.goals.filter((g) => !g.met).map((g) => (g.queues.length === 0 ? `${g.goal} (no queue has a value for ${g.figure})` : g.goal)).join('; ')}`);
   }
   const judged = result.seeds.length === 1 ? 'figures' : result.on === 'mean' ? 'figures (mean of the seeds)' : 'figures (worst of the seeds)';
   lines.push('', ...table([['setting', 'met', judged], ...result.evaluations.map((e) => evaluationRow(e, result))], [1, 2]));
@@ -120,7 +120,8 @@ export function formatTune(file: string, result: TuneResult, threads: number, wa
 
 function evaluationRow(e: TuneEvaluation, result: TuneResult): string[] {
   const mark = result.answer !== null && settingText(e.setting) === settingText(result.answer) ? '  ← answer' : result.below_answer !== null && settingText(e.setting) === settingText(result.below_answer.setting) ? '  ← one step below' : '';
-  const figures = e.goals.flatMap((g) => g.queues.map((q) => `${q.queue}.${g.figure} ${formatValue(g.figure, q.value)}`)).join(', ');
+  // An all. goal with no queue to judge (none received a task) shows its figure without a value.
+  const figures = e.goals.flatMap((g) => (g.queues.length === 0 ? [`all.${g.figure} ${formatValue(g.figure, null)}`] : g.queues.map((q) => `${q.queue}.${g.figure} ${formatValue(g.figure, q.value)}`))).join(', ');
   return [settingText(e.setting), e.met ? 'yes' : 'no', `${figures}${mark}`];
 }
 

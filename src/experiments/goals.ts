@@ -6,8 +6,10 @@
  *   OP      <  <=  >  >=  ==  !=
  *   VALUE   a number; for a figure in seconds also a duration: `30s`, `500ms`, `1h`
  *
- * `all.NAME OP V` holds when `NAME OP V` holds for every queue. A figure that is null in a run
- * (a queue that never drained has no `drained_at_seconds`) meets no goal. On every seed (the
+ * `all.NAME OP V` holds when `NAME OP V` holds for every queue, and there is at least one: with no
+ * queue to judge (none received a task) it does not hold, so a check that observed nothing fails.
+ * A figure that is null in a run (a queue that never drained has no `drained_at_seconds`) meets no
+ * goal. On every seed (the
  * default), a goal holds when it holds in every run; on the mean, when the mean over the runs does.
  */
 import { parseDuration } from '../scenario/values.js';
@@ -106,7 +108,8 @@ export function judge(goal: Goal, runs: readonly RunReport[], on: GoalOn): GoalV
     });
     return { queue, value: worst(values, goal.op), met: missed.length === 0, missed_by: missed };
   });
-  return { goal: goal.text, figure: goal.figure, met: queues.every((q) => q.met), queues };
+  // No queue to judge (`all.` where no queue received a task): nothing observed meets no goal.
+  return { goal: goal.text, figure: goal.figure, met: queues.length > 0 && queues.every((q) => q.met), queues };
 }
 
 /** The value furthest on the wrong side of the goal: the largest for < and <=, the smallest for > and >=. */
@@ -120,10 +123,11 @@ function worst(values: readonly (number | null)[], op: GoalOp): number | null {
 
 /**
  * How far a verdict is from meeting its goal, relative to the goal's value: 0 when met, the
- * relative shortfall otherwise (1 for == and !=, Infinity without a value). Ranks the best of
+ * relative shortfall otherwise (1 for == and !=, Infinity without a value or without a queue). Ranks the best of
  * settings that all miss.
  */
 export function shortfall(goal: Goal, verdict: GoalVerdict): number {
+  if (verdict.queues.length === 0) return Infinity;
   let total = 0;
   for (const q of verdict.queues) {
     if (q.met) continue;

@@ -162,6 +162,19 @@ describe('pushq compare', () => {
     expect(r.stderr).toBe('pushq simulate: assertion failed: q.drained_at_seconds <= 1h: q null at seed 1, null at seed 2 (2 of 2 runs) (null: the run has no value, e.g. the queue never drained; it meets no goal)\n');
   });
 
+  it('an all. assertion with no queue that received a task fails (it observed nothing): simulate, --seeds, compare, exit 3', async () => {
+    const idle = file('idle.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s }\nworkload:\n  - { queue: q, count: 0 }\n');
+    const idle2 = file('idle2.yaml', readFileSync(idle, 'utf8'));
+    const one = await pushq(['simulate', idle, '--assert', 'all.wait_seconds.p99 <= 30s']);
+    expect([one.code, one.stderr]).toEqual([3, 'pushq simulate: assertion failed: all.wait_seconds.p99 <= 30s: no queue has a value for wait_seconds.p99 (no queue received a task); all. needs at least one\n']);
+    const seeds = await pushq(['simulate', idle, '--seeds', '2', '--assert', 'all.failed == 0', '--json']);
+    expect([seeds.code, seeds.stderr]).toEqual([3, 'pushq simulate: assertion failed: all.failed == 0: no queue has a value for failed (no queue received a task in any run); all. needs at least one\n']);
+    expect(JSON.parse(seeds.stdout).assertions).toEqual([{ assertion: 'all.failed == 0', met: false, queues: [] }]);
+    const compared = await pushq(['compare', idle, idle2, '--seeds', '2', '--assert', 'all.failed == 0']);
+    expect(compared.code).toBe(3);
+    expect(compared.stderr).toMatch(/^pushq compare: assertion failed: .*idle\.yaml: all\.failed == 0: no queue has a value for failed .*\npushq compare: assertion failed: .*idle2\.yaml: all\.failed == 0: no queue has a value for failed /);
+  });
+
   it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
     const one = await pushq(['compare', FLAKY]);
     expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);
@@ -223,6 +236,15 @@ describe('pushq tune', () => {
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stdout).toBe('');
     }
+  });
+
+  it('an all. goal with no queue that received a task is met by no setting: exit 1, the best found says why', async () => {
+    const idle = file('idle-tune.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s }\nworkload:\n  - { queue: q, count: 0 }\n');
+    const r = await pushq(['tune', idle, '--vary', 'q.rate=1..3', '--goal', 'all.failed == 0', '--seeds', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('answer: none: no setting in range meets every goal\nbest found: q.rate = 1/s, missing all.failed == 0 (no queue has a value for failed)\n');
+    expect(r.stdout).toMatch(/q\.rate = 3\/s\s+no\s+all\.failed —\n/);
+    expect(JSON.parse((await pushq(['tune', idle, '--vary', 'q.rate=1..3', '--goal', 'all.failed == 0', '--seeds', '1', '--json'])).stdout).answer).toBeNull();
   });
 
   it('pushq --help lists compare and tune', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExperimentArgumentError } from '../../src/experiments/errors.js';
 import { FIGURE_NAMES, figureValue } from '../../src/experiments/figures.js';
-import { judge, parseGoal } from '../../src/experiments/goals.js';
+import { judge, parseGoal, shortfall } from '../../src/experiments/goals.js';
 import type { RunReport, RunReportQueue } from '../../src/simulate/run-report.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { runReport } from '../../src/simulate/run-report.js';
@@ -80,6 +80,14 @@ describe('judge', () => {
     const v = judge(parseGoal('all.drained_at_seconds <= 66', '--goal', QUEUES), runs, 'every');
     expect(v.met).toBe(false);
     expect(v.queues.map((q) => [q.queue, q.met])).toEqual([['emails', true], ['reports', false]]);
+  });
+
+  it('all. with no queue to judge (none received a task) is not met, on every seed and on the mean, and ranks last', () => {
+    const empty = runReport(createSimulation({ config: fileConfig(pushQueue('emails', 10)), seed: 4 }).stats(), 0);
+    expect(empty.queues).toEqual({});
+    const goal = parseGoal('all.failed == 0', '--goal', []);
+    for (const on of ['every', 'mean'] as const) expect(judge(goal, [empty, { ...empty, seed: 5 }], on)).toEqual({ goal: 'all.failed == 0', figure: 'failed', met: false, queues: [] });
+    expect(shortfall(goal, judge(goal, [empty], 'every'))).toBe(Infinity);
   });
 
   it('a null figure (never drained) meets no goal', () => {

@@ -7,7 +7,7 @@
  * batch is committed, so acknowledged means durable here too; its errors (status, message, the
  * ErrorInfo and BadRequest details) come back as they are.
  *
- * ListQueues asks each queue's owner for its queue. Calls naming no queue of the configuration
+ * ListQueues pages the configuration's queues as one node does and asks each queue's owner for its queue. Calls naming no queue of the configuration
  * (IAM, queue create/update) go to any queue's service, which answers as a single node does.
  * A queue with no reachable owner is UNAVAILABLE with QUEUE_OWNER_UNKNOWN or
  * QUEUE_OWNER_UNAVAILABLE at the end of the message, as the REST router says it.
@@ -15,6 +15,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
+import { ApiError } from '../server/errors.js';
+import { grpcError, pageRequest } from '../server/grpc/grpc-service.js';
+import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
 
@@ -72,13 +75,14 @@ export class GrpcFront {
   private async answer(name: string, path: string, requestType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback): Promise<void> {
     const forwarded = call.metadata.get(FORWARDED_KEY).length > 0;
     let resource = '';
+    let message: Record<string, unknown> = {};
     try {
-      const message = requestType.toObject(requestType.decode(call.request)) as { name?: unknown; parent?: unknown };
+      message = requestType.toObject(requestType.decode(call.request));
       resource = typeof message.name === 'string' && message.name !== '' ? message.name : typeof message.parent === 'string' ? message.parent : '';
     } catch {
       // Not a message of its type: any queue's service answers INVALID_ARGUMENT as one node does.
     }
-    if (name === 'ListQueues' && LOCATION.test(resource)) return this.listQueues(resource, call, callback, forwarded);
+    if (name === 'ListQueues' && LOCATION.test(resource)) return this.listQueues(resource, message, call, callback, forwarded);
     const queue = QUEUE_IN.exec(resource)?.[1];
     const known = queue !== undefined && this.table.queues().includes(queue);
     const local = known ? this.table.localGrpc(queue) : undefined;
@@ -120,14 +124,25 @@ export class GrpcFront {
     });
   }
 
-  /** ListQueues: each queue's resource, asked of its owner (queues with no reachable owner now are left out). */
-  private listQueues(parent: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
+  /**
+   * ListQueues: a page of the configuration's queues, paged as one node pages its queues
+   * (page-token.ts); each queue's resource asked of its owner (queues with no reachable owner now
+   * are left out of their page).
+   */
+  private listQueues(parent: string, message: Record<string, unknown>, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
+    let page: { items: string[]; nextPageToken?: string };
+    try {
+      page = pageOfItems(this.table.queues(), pageOf(pageRequest(message), QUEUES_LIST), QUEUES_LIST);
+    } catch (err) {
+      if (err instanceof ApiError) return callback(grpcError(err));
+      throw err;
+    }
     const p = cloudTasksProtos();
     const getQueue = p.root.lookupType('google.cloud.tasks.v2.GetQueueRequest');
     const queueType = p.root.lookupType('google.cloud.tasks.v2.Queue');
     const listType = p.root.lookupType('google.cloud.tasks.v2.ListQueuesResponse');
     const path = `/${SERVICE_NAME}/GetQueue`;
-    const asks = this.table.queues().map(
+    const asks = page.items.map(
       (queue) =>
         new Promise<protobuf.Message | null>((resolve) => {
           const address = this.table.localGrpc(queue) ?? (forwarded ? undefined : this.table.remoteGrpc(queue));
@@ -136,7 +151,7 @@ export class GrpcFront {
           this.forward(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined, (err, answer) => resolve(err || !answer ? null : queueType.decode(answer)));
         }),
     );
-    void Promise.all(asks).then((found) => callback(null, Buffer.from(listType.encode(listType.create({ queues: found.filter((q) => q !== null) })).finish())));
+    void Promise.all(asks).then((found) => callback(null, Buffer.from(listType.encode(listType.create({ queues: found.filter((q) => q !== null), nextPageToken: page.nextPageToken ?? '' })).finish())));
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,7 @@ import { ApiError } from '../server/errors.js';
 import { sessionCookieFor, type RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
 import { listenUrl } from '../server/listen-url.js';
+import { pageOf, pageOfItems, pageQuery, QUEUES_LIST } from '../server/page-token.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { bufferedRequest } from './buffered-request.js';
 import { DashboardFront } from './dashboard-front.js';
@@ -227,12 +228,17 @@ export class Router {
     res.end(out.body);
   }
 
-  /** ListQueues: each queue's resource, asked of its owner (queues with no live owner now are left out). */
+  /**
+   * ListQueues: a page of the configuration's queues, paged as one node pages its queues
+   * (page-token.ts); each queue's resource asked of its owner (queues with no live owner now are
+   * left out of their page).
+   */
   private async listQueues(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const m = QUEUES_PATH.exec(req.url ?? '/')!;
     const base = `/v2/projects/${m[1]}/locations/${m[2]}/queues/`;
+    const page = pageOfItems(this.table.queues(), pageOf(pageQuery(new URL(req.url ?? '/', 'http://x').searchParams), QUEUES_LIST), QUEUES_LIST);
     const found = await Promise.all(
-      this.table.queues().map(async (queue) => {
+      page.items.map(async (queue) => {
         const url = this.table.local(queue) ?? this.table.remote(queue);
         if (url === undefined) return null;
         try {
@@ -246,7 +252,8 @@ export class Router {
         }
       }),
     );
-    send(res, 200, { queues: found.filter((q) => q !== null) });
+    const queues = found.filter((q) => q !== null);
+    send(res, 200, page.nextPageToken === undefined ? { queues } : { queues, nextPageToken: page.nextPageToken });
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,7 @@ import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
 import { serveRead } from './read-api.js';
+import { pageQuery } from './page-token.js';
 import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 
@@ -62,10 +63,6 @@ async function readBody(m: Match, schema: MessageSchema, resource = ''): Promise
     if (value !== undefined && value !== resource) throw new ApiError('INVALID_FIELD', `${key} ${JSON.stringify(value).slice(0, 200)} in the body is not ${resource}, named by the request path`, key);
   }
   return body;
-}
-
-function pageQuery(query: URLSearchParams): { pageSize: string | null; pageToken: string | null } {
-  return { pageSize: query.get('pageSize'), pageToken: query.get('pageToken') };
 }
 
 const ROUTES: readonly Route[] = [

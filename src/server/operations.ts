@@ -19,6 +19,7 @@ import type { WallDriver } from '../engine/wall-driver.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
 import type { DispatchCounters } from '../projections/dispatch-counters.js';
 import { ApiError } from './errors.js';
+import { pageOf, pageOfItems, pageToken, QUEUES_LIST, tasksList, type PageRequest } from './page-token.js';
 import { createTaskSpec, isLive, queueResource, taskResource, type Location, type TaskView } from './resources.js';
 import type { HttpTargetPolicy } from './http-target.js';
 import type { IdTokenIssuer } from '../dispatch/id-tokens.js';
@@ -50,43 +51,6 @@ export interface ApiContext {
   reload(): Promise<ReloadOutcome>;
   /** Set when shutting down: new requests get UNAVAILABLE. */
   stopping: boolean;
-}
-
-export const PAGE_SIZE_MAX = 1000;
-
-/**
- * A page request as either protocol gives it: REST a query string (`pageSize=2`), gRPC an int32
- * (0 when unset). Absent, empty or 0 is the largest page; a page token is one this server gave.
- */
-export interface PageRequest {
-  pageSize?: string | number | null;
-  pageToken?: string | null;
-}
-
-/**
- * A page's size and start. A page token names its list (`queues`, or `tasks/QUEUE`) beside the
- * position, so a token given to another list is refused instead of paging that list from a
- * position that means nothing there.
- */
-function pageOf(page: PageRequest, list: string): { size: number; from: number } {
-  const raw = page.pageSize;
-  const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : Number(raw);
-  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
-  const token = page.pageToken;
-  let from = 0;
-  if (token !== null && token !== undefined && token !== '') {
-    const text = Buffer.from(token, 'base64url').toString('utf8');
-    const colon = text.lastIndexOf(':');
-    from = colon < 0 ? NaN : Number(text.slice(colon + 1));
-    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_FIELD', 'pageToken is not one this server gave', 'page_token');
-    const of = text.slice(0, colon);
-    if (of !== list) throw new ApiError('INVALID_FIELD', `pageToken is for another list (${of.startsWith('tasks/') ? `the tasks of queue ${of.slice(6)}` : 'the queues'}), not ${list.startsWith('tasks/') ? `the tasks of queue ${list.slice(6)}` : 'the queues'}`, 'page_token');
-  }
-  return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
-}
-
-function pageToken(from: number, list: string): string {
-  return Buffer.from(`${list}:${from}`).toString('base64url');
 }
 
 export function engineState(ctx: ApiContext): EngineState {
@@ -129,10 +93,9 @@ export function queuesAreFromYaml(): never {
 }
 
 export function listQueues(ctx: ApiContext, loc: Location, page: PageRequest): Record<string, unknown> {
-  const { size, from } = pageOf(page, 'queues');
-  const queues = engineState(ctx).queues;
-  const list = queues.slice(from, from + size).map((q) => queueView(ctx, loc, q));
-  return from + size < queues.length ? { queues: list, nextPageToken: pageToken(from + size, 'queues') } : { queues: list };
+  const { items, nextPageToken } = pageOfItems(engineState(ctx).queues, pageOf(page, QUEUES_LIST), QUEUES_LIST);
+  const queues = items.map((q) => queueView(ctx, loc, q));
+  return nextPageToken === undefined ? { queues } : { queues, nextPageToken };
 }
 
 export function getQueue(ctx: ApiContext, loc: Location, queue: string): Record<string, unknown> {
@@ -161,7 +124,7 @@ export async function createTask(ctx: ApiContext, loc: Location, queue: string, 
 export function listTasks(ctx: ApiContext, loc: Location, queue: string, page: PageRequest, view: TaskView): Record<string, unknown> {
   const s = engineState(ctx);
   const q = requireQueue(s, queue);
-  const list = `tasks/${queue}`;
+  const list = tasksList(queue);
   const { size, from } = pageOf(page, list);
   const tasks: unknown[] = [];
   const t = s.tasks;

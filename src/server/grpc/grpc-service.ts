@@ -20,6 +20,7 @@ import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
 import { ApiError, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
 import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
+import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
 import { listenError } from '../start-errors.js';
 import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
@@ -58,11 +59,12 @@ function resource(request: Request, field: 'name' | 'parent', pattern: RegExp, s
 
 const queueOf = (r: Request, field: 'name' | 'parent' = 'name') => resource(r, field, QUEUE, 'projects/PROJECT/locations/LOCATION/queues/QUEUE');
 const taskOf = (r: Request) => resource(r, 'name', TASK, 'projects/PROJECT/locations/LOCATION/queues/QUEUE/tasks/TASK');
-const page = (r: Request) => ({ pageSize: (r['pageSize'] as number | undefined) ?? 0, pageToken: (r['pageToken'] as string | undefined) ?? '' });
+/** The page a List call asks for (a cluster node's gRPC front reads ListQueues' with it too). */
+export const pageRequest = (r: Request): PageRequest => ({ pageSize: (r['pageSize'] as number | undefined) ?? 0, pageToken: (r['pageToken'] as string | undefined) ?? '' });
 
 /** The served methods, by their name in the service. */
 const OPERATIONS: Readonly<Record<string, Operation>> = {
-  ListQueues: (ctx, r) => listQueues(ctx, resource(r, 'parent', LOCATION, 'projects/PROJECT/locations/LOCATION').loc, page(r)),
+  ListQueues: (ctx, r) => listQueues(ctx, resource(r, 'parent', LOCATION, 'projects/PROJECT/locations/LOCATION').loc, pageRequest(r)),
   GetQueue: (ctx, r) => {
     const q = queueOf(r);
     return getQueue(ctx, q.loc, q.queue);
@@ -84,7 +86,7 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   },
   ListTasks: (ctx, r) => {
     const q = queueOf(r, 'parent');
-    return listTasks(ctx, q.loc, q.queue, page(r), parseView(r['responseView']));
+    return listTasks(ctx, q.loc, q.queue, pageRequest(r), parseView(r['responseView']));
   },
   GetTask: (ctx, r) => {
     const t = taskOf(r);
@@ -117,6 +119,12 @@ function statusDetails(p: CloudTasksProtos, code: grpc.status, e: ApiError): grp
   const metadata = new grpc.Metadata();
   metadata.set('grpc-status-details-bin', Buffer.from(status));
   return metadata;
+}
+
+/** An ApiError as a gRPC error: its status code, its message, and the details in the trailer (a cluster node's gRPC front answers its own calls with it too). */
+export function grpcError(e: ApiError): grpc.StatusObject {
+  const code = GRPC_CODE[e.status];
+  return { code, details: e.message, metadata: statusDetails(cloudTasksProtos(), code, e) };
 }
 
 export interface GrpcServiceOptions {
@@ -159,8 +167,7 @@ export class GrpcService {
           (err: unknown) => {
             const e = toApiError(err, op);
             if (e.status === 'INTERNAL') process.stderr.write(`pushq serve: internal error in gRPC ${method.name}: ${(err as Error)?.stack ?? String(err)}\n`);
-            const code = GRPC_CODE[e.status];
-            callback({ code, details: e.message, metadata: statusDetails(p, code, e) }, null);
+            callback(grpcError(e), null);
           },
         );
       };

@@ -6,7 +6,15 @@
  *
  * A page token names its list (`queues`, or `tasks/QUEUE`) beside the position, so a token given
  * to another list is refused instead of paging that list from a position that means nothing there.
+ * It carries a check value too (CRC-32 of the list and position), so that a token cut short,
+ * mistyped or made up is refused as invalid, not read as a token of some other list: only a token
+ * that verifies is said to be for another list. The check is for integrity, not secrecy: a token
+ * only names a position in a list the caller may read anyway, so one made with a right check value
+ * gains nothing, and every node of a cluster reads every other's tokens without a shared key.
+ *
+ *   token = base64url(`${list}:${position}:${crc32 hex of "list:position"}`)
  */
+import { crc32, crc32Hex } from '../log/crc32.js';
 import { ApiError } from './errors.js';
 
 export const PAGE_SIZE_MAX = 1000;
@@ -46,19 +54,36 @@ export function pageOf(page: PageRequest, list: string): Page {
   const token = page.pageToken;
   let from = 0;
   if (token !== null && token !== undefined && token !== '') {
-    const text = Buffer.from(token, 'base64url').toString('utf8');
-    const colon = text.lastIndexOf(':');
-    from = colon < 0 ? NaN : Number(text.slice(colon + 1));
-    if (!Number.isInteger(from) || from < 0) throw new ApiError('INVALID_FIELD', 'pageToken is not one this server gave', 'page_token');
-    const of = text.slice(0, colon);
-    if (of !== list) throw new ApiError('INVALID_FIELD', `pageToken is for another list (${listName(of)}), not ${listName(list)}`, 'page_token');
+    const read = readToken(token);
+    if (read === null) throw new ApiError('INVALID_FIELD', 'pageToken is invalid: not a page token this server gave (give a nextPageToken back unchanged)', 'page_token');
+    if (read.list !== list) throw new ApiError('INVALID_FIELD', `pageToken is for another list (${listName(read.list)}), not ${listName(list)}`, 'page_token');
+    from = read.from;
   }
   return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
 }
 
 /** The token of the page of `list` that starts at position `from`. */
 export function pageToken(from: number, list: string): string {
-  return Buffer.from(`${list}:${from}`).toString('base64url');
+  const text = `${list}:${from}`;
+  return Buffer.from(`${text}:${checkOf(text)}`).toString('base64url');
+}
+
+const TOKEN_TEXT = /^((?:queues|tasks\/[^:]+):(0|[1-9]\d{0,15})):([0-9a-f]{8})$/;
+
+/** A token's list and position; null when it does not decode to one, or its check value does not verify. */
+function readToken(token: string): { list: string; from: number } | null {
+  // Node's base64url decoder skips what is not base64url: a token must be exactly one encoding.
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.toString('base64url') !== token) return null;
+  const m = TOKEN_TEXT.exec(bytes.toString('utf8'));
+  if (m === null || checkOf(m[1] as string) !== m[3]) return null;
+  const from = Number(m[2]);
+  if (!Number.isSafeInteger(from)) return null;
+  return { list: (m[1] as string).slice(0, -(m[2] as string).length - 1), from };
+}
+
+function checkOf(text: string): string {
+  return crc32Hex(crc32(Buffer.from(text)));
 }
 
 /** The page of `items` (a list whose positions are its indexes), with the next page's token when more follow. */

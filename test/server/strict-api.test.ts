@@ -132,6 +132,30 @@ describe('unknown fields', () => {
       expect(r.json.error.message).toMatch(/^pageToken is for another list \(the tasks of queue held\), not (the tasks of queue b|the queues) \(INVALID_FIELD\)$/);
     }
   });
+
+  it('a page token that does not decode or verify (corrupted, made up) is invalid, never "for another list"', async () => {
+    const token = (await api('GET', `${base}/held/tasks?pageSize=1`)).json.nextPageToken as string;
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const corrupted = [...token].map((c, i) => (i === 4 ? (c === 'A' ? 'B' : 'A') : c)).join('');
+    const bad = [
+      corrupted,
+      `${token}AA`,
+      token.slice(0, -2),
+      b64('garbage:1'),
+      b64('tasks/b:1'), // a token's list and position without its check value
+      b64('tasks/b:1:00000000'),
+      b64('queues:1'),
+      'not a token!',
+    ];
+    for (const t of bad) {
+      for (const list of [`${base}/held/tasks`, `${base}/b/tasks`, base]) {
+        const r = await api('GET', `${list}?pageToken=${encodeURIComponent(t)}`);
+        expect(r.status, `${t} on ${list}`).toBe(400);
+        expect(r.json.error.message, `${t} on ${list}`).toBe('pageToken is invalid: not a page token this server gave (give a nextPageToken back unchanged) (INVALID_FIELD)');
+        expect(fieldOf(r.json.error)).toBe('page_token');
+      }
+    }
+  });
 });
 
 describe('error messages end with their stable code', () => {

@@ -28,7 +28,7 @@ import { button, initTasks, onTaskAction, refreshTasks, setQueues, showTasks } f
 /**
  * @typedef {import('./api.js').Figures} Figures
  * @typedef {import('./api.js').Timeline} Timeline
- * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, owner: HTMLElement }} QueueRow
+ * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, hold: HTMLElement, owner: HTMLElement }} QueueRow
  */
 
 const POLL_MS = 1000;
@@ -67,6 +67,14 @@ function act(label, method, path) {
 // ---- queues ----
 
 const QUEUE_FIELDS = ['state', 'rate', 'tokens', 'inFlight', 'pending', 'dispatching', 'backoff', 'succeeded', 'gaveUp', 'deleted', 'attempts', 'retries', 'recentRate'];
+/**
+ * A queue its configuration keeps from running (dashboard.json's `configHold`): Resume cannot start
+ * it (the API refuses it, QUEUE_NOT_RESUMABLE), so the row says why instead of offering Resume.
+ */
+const HOLD_TEXT = {
+  'rate-zero': { label: 'rate 0 in queue.yaml', title: 'Paused by its configuration: queue.yaml gives it rate 0. Resume cannot start it: give it a rate above 0 and reload.' },
+  disabled: { label: 'not in queue.yaml', title: 'Disabled: removed from queue.yaml. Resume cannot start it: declare it again and reload.' },
+};
 /** Count columns, and the task list state each opens. */
 const COUNT_STATES = { pending: 'pending', dispatching: 'dispatching', backoff: 'backoff', succeeded: 'succeeded', gaveUp: 'failed', deleted: 'deleted' };
 
@@ -110,17 +118,19 @@ function queueRow(name) {
     return act((verb === 'pause' ? 'Pause ' : 'Resume ') + name, 'POST', queuePath(name) + ':' + verb);
   });
   toggle.dataset['verb'] = 'pause';
+  const hold = el('span', 'hold');
   const purge = button('Purge', 'danger', 'Delete every task in this queue', () => {
     if (!window.confirm('Purge every task in queue "' + name + '"?')) return;
     return act('Purge ' + name, 'POST', queuePath(name) + ':purge');
   });
   // A recorded log is read-only: no command at all.
   if (source.mode === 'live') {
+    actions.appendChild(hold);
     actions.appendChild(toggle);
     actions.appendChild(purge);
   }
   tr.addEventListener('click', () => select(selected === name ? null : name, 'live'));
-  return { tr, cells, toggle, owner };
+  return { tr, cells, toggle, hold, owner };
 }
 
 /**
@@ -155,6 +165,10 @@ function renderQueues(figures) {
     const verb = f.state === 'running' ? 'pause' : 'resume';
     row.toggle.dataset['verb'] = verb;
     setText(row.toggle, verb === 'pause' ? 'Pause' : 'Resume');
+    const hold = f.configHold === null ? null : HOLD_TEXT[f.configHold];
+    row.toggle.hidden = hold !== null;
+    setText(row.hold, hold === null ? '' : hold.label);
+    row.hold.title = hold === null ? '' : hold.title;
     row.tr.classList.toggle('selected', selected === f.name);
     if (f.owner !== undefined) {
       setText(row.owner, f.owner === null ? 'no owner now' : 'on ' + f.owner);
@@ -189,8 +203,9 @@ function renderQueues(figures) {
  * @param {number | null} size
  */
 function setTokens(td, tokens, size) {
+  // Rate 0 fills no bucket: no tokens, against the configured size.
   if (tokens === null || size === null) {
-    setText(td, '–');
+    setText(td, size === null ? '–' : '– / ' + size);
     return;
   }
   if (td.children.length !== 2) {

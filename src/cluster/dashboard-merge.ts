@@ -53,6 +53,7 @@ function unownedRow(name: string): ClusterQueueRow {
     state: 'no owner',
     tokens: null,
     bucketSize: null,
+    configHold: null,
     ratePerSecond: 0,
     inFlight: 0,
     maxConcurrent: 0,

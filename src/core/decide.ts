@@ -34,7 +34,7 @@ import type {
 } from './events.js';
 import { backoffDelayUs, shouldRetry } from './retry-policy.js';
 import { generatedTaskName } from './names.js';
-import { taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
+import { configHold, taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
 import { TaskState } from './task-machine.js';
 import { TASK_LIMITS, checkTaskSpec, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
 import { US_PER_SECOND, type Micros } from './time.js';
@@ -161,9 +161,8 @@ export function decidePauseQueue(state: EngineState, queue: string, now: Micros)
 
 /** Resume undoes a pause; it cannot override the configuration (rate 0 or DISABLED). */
 export function decideResumeQueue(state: EngineState, queue: string, now: Micros): QueueResumed {
-  const q = requireQueue(state, queue);
-  if (q.disabled) throw new QueueNotResumableError(queue, 'disabled');
-  if (q.isPush && q.bucket === null) throw new QueueNotResumableError(queue, 'rate-zero');
+  const hold = configHold(requireQueue(state, queue));
+  if (hold !== null) throw new QueueNotResumableError(queue, hold);
   return { type: 'QueueResumed', t: now, queue };
 }
 

@@ -97,13 +97,16 @@ export class TaskReleasedError extends PushqError {
   }
 }
 
+/** What in the configuration keeps a queue from running: rate 0 (paused), or removed from the file (DISABLED). */
+export type ConfigHold = 'rate-zero' | 'disabled';
+
 /**
  * Resuming a queue whose configuration keeps it from running: rate 0, or removed from the file
  * (DISABLED). Only a new configuration changes that (deploy semantics, reference §1.4).
  */
 export class QueueNotResumableError extends PushqError {
   override name = 'QueueNotResumableError';
-  constructor(queue: string, why: 'rate-zero' | 'disabled') {
+  constructor(queue: string, why: ConfigHold) {
     const reason =
       why === 'rate-zero'
         ? 'has rate 0 in the queue configuration, which keeps it paused; give it a rate above 0 and reload to resume it'

@@ -16,6 +16,7 @@
  */
 import type { QueueConfig, QueueFileConfig } from './queue-config.js';
 import { assert, assertNever, fail } from './assert.js';
+import type { ConfigHold } from './errors.js';
 import type { EngineEvent, EngineSettings, TaskAdded, TaskOptions } from './events.js';
 import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
@@ -81,6 +82,16 @@ export function createEngineState(tasks?: TaskTableOptions | number): EngineStat
 export function queueStateName(q: QueueRuntime): QueueStateName {
   if (q.disabled) return 'disabled';
   return q.paused ? 'paused' : 'running';
+}
+
+/**
+ * What in the configuration itself keeps `q` from running (rate 0, or removed from the file), so
+ * that no resume can start it (only a new configuration does); null when nothing does.
+ */
+export function configHold(q: QueueRuntime): ConfigHold | null {
+  if (q.disabled) return 'disabled';
+  if (q.isPush && q.bucket === null) return 'rate-zero';
+  return null;
 }
 
 export { generatedTaskName };

@@ -10,7 +10,8 @@
  * - Attempts, retries and recent dispatches come from the DispatchCounters projection
  *   (src/projections/dispatch-counters.ts), which carries them across restarts.
  */
-import { queueStateName, type EngineState, type QueueRuntime, type QueueStateName } from '../core/state.js';
+import type { ConfigHold } from '../core/errors.js';
+import { configHold, queueStateName, type EngineState, type QueueRuntime, type QueueStateName } from '../core/state.js';
 import { TaskState } from '../core/task-machine.js';
 import { refill, type TokenBucket } from '../core/token-bucket.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
@@ -22,7 +23,10 @@ export interface QueueFigures {
   state: QueueStateName;
   /** Whole and fractional tokens in the bucket at `now`; null without a bucket (rate 0, pull). */
   tokens: number | null;
+  /** The configuration's bucket_size (the API's maxBurstSize), also at rate 0; null for a pull queue. */
   bucketSize: number | null;
+  /** What in the configuration keeps the queue from running (a resume is refused: QUEUE_NOT_RESUMABLE); null when nothing does. */
+  configHold: ConfigHold | null;
   ratePerSecond: number;
   inFlight: number;
   maxConcurrent: number;
@@ -58,7 +62,8 @@ function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros):
     name: q.name,
     state: queueStateName(q),
     tokens: q.bucket === null ? null : round2(tokensAt(q.bucket, now)),
-    bucketSize: q.bucket === null ? null : q.bucket.capacityCredit / q.bucket.periodUs,
+    bucketSize: q.isPush ? q.config.bucket_size : null,
+    configHold: configHold(q),
     ratePerSecond: q.config.rate_per_second ?? 0,
     inFlight: q.inFlight,
     maxConcurrent: q.maxConcurrent,

@@ -267,4 +267,53 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     }
     expect(pageErrors).toEqual([]);
   });
+
+  it('a queue its configuration stops (rate: 0, or removed by a reload) shows its bucket_size and why, and no Resume: the API refuses it', async () => {
+    const yaml = join(dir, 'held-by-config.yaml');
+    await writeFile(yaml, 'queue:\n- name: stopped\n  rate: 0\n  bucket_size: 4\n- name: leaving\n  rate: 5/s\n');
+    const own = await startServe(['--config', yaml, '--memory', '--target', `default=${worker.url}`]);
+    const p = await browser.newPage();
+    p.setDefaultTimeout(5000);
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    const row = (queue: string) => p.locator(`#queues tr[data-queue="${queue}"]`);
+    const at = (queue: string, field: string) => row(queue).locator(`td[data-field="${field}"]`).textContent();
+    try {
+      await p.goto(`${own.url}/`);
+      await expect.poll(() => at('stopped', 'state'), POLL).toBe('paused');
+      // Its bucket_size is the configuration's, as the API's maxBurstSize; rate 0 fills no bucket.
+      const figures = (await api('GET', `${own.url}/pushq/dashboard.json`)).json.queues.find((q: { name: string }) => q.name === 'stopped');
+      expect(figures).toMatchObject({ state: 'paused', tokens: null, bucketSize: 4, configHold: 'rate-zero' });
+      expect((await api('GET', `${own.api}/stopped`)).json.rateLimits.maxBurstSize).toBe(4);
+      expect(await at('stopped', 'tokens')).toBe('– / 4');
+      expect(await row('stopped').locator('td[data-field="rate"]').getAttribute('title')).toBe('max burst 4');
+      // No Resume, which the API refuses; the row says why instead.
+      expect(await row('stopped').getByRole('button', { name: 'Resume' }).count()).toBe(0);
+      expect(await row('stopped').locator('.hold').textContent()).toBe('rate 0 in queue.yaml');
+      expect(await row('stopped').locator('.hold').getAttribute('title')).toContain('give it a rate above 0 and reload');
+      const refused = await api('POST', `${own.api}/stopped:resume`, {});
+      expect([refused.status, refused.json.error.status]).toEqual([400, 'FAILED_PRECONDITION']);
+      expect(refused.json.error.message).toMatch(/\(QUEUE_NOT_RESUMABLE\)$/);
+      // A queue paused by a command is resumable: Resume, and no reason shown.
+      await row('leaving').getByRole('button', { name: 'Pause' }).click();
+      await row('leaving').getByRole('button', { name: 'Resume' }).waitFor();
+      expect(await row('leaving').locator('.hold').textContent()).toBe('');
+
+      // A reload gives `stopped` a rate (Pause, its tokens) and removes `leaving` (disabled: why, no Resume).
+      await writeFile(yaml, 'queue:\n- name: stopped\n  rate: 2/s\n  bucket_size: 4\n');
+      expect((await api('POST', `${own.url}/pushq/reload`, {})).status).toBe(200);
+      await expect.poll(() => at('leaving', 'state'), POLL).toBe('disabled');
+      expect(await row('leaving').getByRole('button', { name: 'Resume' }).count()).toBe(0);
+      expect(await row('leaving').locator('.hold').textContent()).toBe('not in queue.yaml');
+      expect((await api('POST', `${own.api}/leaving:resume`, {})).json.error.message).toMatch(/\(QUEUE_NOT_RESUMABLE\)$/);
+      await expect.poll(() => at('stopped', 'state'), POLL).toBe('running');
+      expect(await at('stopped', 'tokens')).toBe('4.0 / 4');
+      await row('stopped').getByRole('button', { name: 'Pause' }).waitFor();
+      expect(await row('stopped').locator('.hold').textContent()).toBe('');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await p.close();
+      own.child.kill('SIGTERM');
+      await own.exited;
+    }
+  });
 });

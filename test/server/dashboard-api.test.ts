@@ -70,6 +70,7 @@ describe('GET /pushq/dashboard.json', () => {
       state: 'running',
       tokens: 3,
       bucketSize: 3,
+      configHold: null,
       ratePerSecond: 1,
       inFlight: 0,
       maxConcurrent: 4,
@@ -79,8 +80,8 @@ describe('GET /pushq/dashboard.json', () => {
       dispatchesRecent: 0,
       dispatchRatePerSecond: 0,
     });
-    // rate 0: paused, no bucket
-    expect(queueOf(f, 'idle')).toMatchObject({ state: 'paused', tokens: null, bucketSize: null, ratePerSecond: 0 });
+    // rate 0: paused by the configuration, no bucket filled; its bucket_size the configuration's (the default 5), as the API's maxBurstSize
+    expect(queueOf(f, 'idle')).toMatchObject({ state: 'paused', tokens: null, bucketSize: 5, configHold: 'rate-zero', ratePerSecond: 0 });
   });
 
   it('follows dispatches: tokens spent, succeeded, pending, recent rate, state after pause', async () => {

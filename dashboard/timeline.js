@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The timeline: the backlog of all queues over the log (the `*` series), with the cursor, marks
- * for configuration reloads, pauses, resumes and purges, and the controls that move the cursor:
+ * for configuration reloads, settings changes, pauses, resumes and purges, and the controls that move the cursor:
  * drag on the chart or the slider, step back and forth one interval of the series, play, go to the
  * start, go to the end (a recorded log) or back to now (a live service).
  *
@@ -27,7 +27,9 @@ let playing = null;
 const PLAY_TICK_MS = 400;
 const PLAY_STEPS = 100;
 
-const KIND_TEXT = { config: 'configuration applied', pause: 'paused', resume: 'resumed', purge: 'purged' };
+const KIND_TEXT = { config: 'configuration applied', settings: 'settings changed', pause: 'paused', resume: 'resumed', purge: 'purged' };
+/** What a mark's title adds to its kind. */
+const KIND_NOTE = { settings: ' (a restart with new settings, such as --target or --scaling; queue.yaml not applied again, no queue changed state)' };
 
 /** @param {SeriesPayload} payload */
 export function drawTimeline(payload) {
@@ -72,13 +74,14 @@ function placeMarks() {
     mark.dataset['kind'] = m.kind;
     mark.dataset['at'] = String(m.atSeconds);
     const what = KIND_TEXT[/** @type {keyof typeof KIND_TEXT} */ (m.kind)] || m.kind;
-    mark.title = what + (m.queue === null ? '' : ': queue ' + m.queue) + ' at ' + duration(m.atSeconds);
+    const note = KIND_NOTE[/** @type {keyof typeof KIND_NOTE} */ (m.kind)] || '';
+    mark.title = what + (m.queue === null ? '' : ': queue ' + m.queue) + ' at ' + duration(m.atSeconds) + note;
     mark.setAttribute('aria-label', mark.title);
     mark.addEventListener('click', () => setCursor(m.atSeconds));
     strip.appendChild(mark);
   }
   positionMarks();
-  setText($('timeline-legend'), marks.length === 0 ? 'no reload, pause, resume or purge' : countsText());
+  setText($('timeline-legend'), marks.length === 0 ? 'no reload, settings change, pause, resume or purge' : countsText());
 }
 
 /** Each mark at its instant on the x scale. */

@@ -1,6 +1,8 @@
 /**
- * The instants a timeline marks: configuration applied (a start or a reload), a queue paused,
- * resumed or purged. A projection, so a recorded log and a live service mark the same instants.
+ * The instants a timeline marks: configuration applied (a start or a reload: queue.yaml deployed),
+ * settings changed (a restart with new settings and queue.yaml unchanged: a `ConfigApplied` with
+ * `settingsOnly`, which deploys nothing and changes no queue's state), a queue paused, resumed or
+ * purged. A projection, so a recorded log and a live service mark the same instants.
  * These events are rare (commands and reloads), so each is kept. Also where the timeline starts.
  */
 import { assertNever } from '../core/assert.js';
@@ -9,13 +11,13 @@ import type { EngineState } from '../core/state.js';
 import type { Micros } from '../core/time.js';
 import type { Projection } from './projection.js';
 
-export type MarkerKind = 'config' | 'pause' | 'resume' | 'purge';
+export type MarkerKind = 'config' | 'settings' | 'pause' | 'resume' | 'purge';
 
 export interface TimelineMarker {
   /** The event's time, µs in the log's clock. */
   tUs: Micros;
   kind: MarkerKind;
-  /** The queue paused, resumed or purged; null for a configuration (every queue). */
+  /** The queue paused, resumed or purged; null for a configuration or settings (every queue). */
   queue: string | null;
 }
 
@@ -28,7 +30,7 @@ export class TimelineMarkers implements Projection {
     if (Number.isNaN(this.firstUs)) this.firstUs = e.t;
     switch (e.type) {
       case 'ConfigApplied':
-        this.markers.push({ tUs: e.t, kind: 'config', queue: null });
+        this.markers.push({ tUs: e.t, kind: e.settingsOnly === true ? 'settings' : 'config', queue: null });
         return;
       case 'QueuePaused':
         this.markers.push({ tUs: e.t, kind: 'pause', queue: e.queue });

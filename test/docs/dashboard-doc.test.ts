@@ -46,6 +46,7 @@ beforeAll(async () => {
   sim.schedule(0.3, (s) => s.pauseQueue('orders'));
   sim.schedule(0.6, (s) => s.resumeQueue('orders'));
   sim.schedule(1, (s) => s.purgeQueue('mail'));
+  sim.schedule(1.2, (s) => s.kernel.applySettings(s.state.settings)); // a restart with new settings: marked `settings`
   sim.runUntilIdle();
   await sim.kernel.log.close();
   server = await ReplayServer.start(new RecordedSource(LogIndex.fromFile(path).index, path));

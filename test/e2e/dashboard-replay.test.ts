@@ -7,7 +7,8 @@
  * a task found by its payload; the gave-up list opening a story (what held each attempt, the
  * payload decoded); a log written by `pushq simulate --log` (virtual clock: instants in seconds
  * since the start, figures as `replay --at`, its gave-up list and a story); and `pushq serve`'s
- * charts advancing without a reload. No console error on any
+ * charts advancing without a reload; a restart with new settings marked as a settings change, not
+ * as a configuration applied. No console error on any
  * page. Screenshots are kept in test-artifacts/ (PUSHQ_UPDATE_SCREENSHOTS=1 also writes the ones
  * docs/dashboard.md shows, in docs/images/).
  *
@@ -389,6 +390,36 @@ describe('pushq serve: live charts (Chromium)', () => {
     await page.locator('#charts-paused').uncheck();
     await expect.poll(updates, POLL).toBeGreaterThan(paused + 1);
     await page.close();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('a restart with new settings (pushq serve, then again with another --target)', () => {
+  it('is marked on the timeline as a settings change, not as a configuration applied', async () => {
+    const data = join(dir, 'restarted');
+    for (const target of [worker.url, `${worker.url}/elsewhere`]) {
+      const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${target}`]);
+      serve.child.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+    }
+    const restarted = await startReplayUi(join(data, 'events.log'), ['--port', '0']);
+    try {
+      expect((await api('GET', `${restarted.url}/pushq/timeline.json`)).json.markers.map((m: { kind: string }) => m.kind)).toEqual(['config', 'settings']);
+      const page = await open(`${restarted.url}/`);
+      const marks = page.locator('#timeline-marks .mark');
+      await marks.nth(1).waitFor({ state: 'attached' });
+      expect(await marks.evaluateAll((ms) => ms.map((m) => [m.getAttribute('data-kind'), m.className]))).toEqual([
+        ['config', 'mark mark-config'],
+        ['settings', 'mark mark-settings'],
+      ]);
+      expect(await marks.nth(0).getAttribute('title')).toMatch(/^configuration applied at /);
+      expect(await marks.nth(1).getAttribute('title')).toMatch(/^settings changed at .* \(a restart with new settings, such as --target or --scaling; queue\.yaml not applied again, no queue changed state\)$/);
+      expect(await page.locator('#timeline-legend').textContent()).toBe('1 × configuration applied · 1 × settings changed');
+      await page.close();
+    } finally {
+      restarted.child.kill('SIGINT');
+      expect(await restarted.exited).toBe(0);
+    }
     expect(errors).toEqual([]);
   });
 });

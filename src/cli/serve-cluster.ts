@@ -15,7 +15,7 @@ import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import type { ServeArgs } from './serve.js';
-import type { ServeSignals } from './serve-signals.js';
+import { reportReload, type ServeSignals } from './serve-signals.js';
 
 /** A queue's lease and a node's heartbeat, unless --lease-seconds says otherwise. */
 export const CLUSTER_LEASE_SECONDS = 15;
@@ -64,12 +64,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
         },
       );
     };
-    const onHup = (): void => {
-      node.reload().then(
-        (r) => io.stdout(`pushq serve: reload ${r.ok ? 'applied' : 'refused'}\n${r.lines.map((l) => `  ${l}\n`).join('')}`),
-        (err: unknown) => io.stderr(`pushq serve: reload failed: ${(err as Error).message}\n`),
-      );
-    };
+    const onHup = (): void => reportReload(io, node.reload());
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}`);
     io.stdout(
       `pushq serve: API ${node.url}/v2/projects/-/locations/-/queues · gRPC ${new URL(node.url).hostname}:${node.grpcPort} · cluster node ${node.node} · store ${node.store.displayUrl} (PostgreSQL)` +

@@ -14,6 +14,7 @@
  * Invariant: handlers are on the process from construction to `dispose`, and each phase has
  * exactly one meaning for each signal.
  */
+import type { ReloadOutcome } from '../server/operations.js';
 import type { CliIo } from './io.js';
 
 export type ServePhase = 'starting' | 'running' | 'stopping';
@@ -86,4 +87,15 @@ export class ServeSignals {
 
   private readonly onInt = (): void => this.onStopSignal('SIGINT');
   private readonly onTerm = (): void => this.onStopSignal('SIGTERM');
+}
+
+/**
+ * Says how a reload went: applied (with its summary) on stdout; refused (each issue with its file,
+ * line and column) or failed on stderr, as serve's other diagnostics. One node and a cluster node alike.
+ */
+export function reportReload(io: CliIo, reload: Promise<ReloadOutcome>): void {
+  reload.then(
+    (r) => (r.ok ? io.stdout : io.stderr)(`pushq serve: reload ${r.ok ? 'applied' : 'refused'}\n${r.lines.map((l) => `  ${l}\n`).join('')}`),
+    (err: unknown) => io.stderr(`pushq serve: reload failed: ${(err as Error).message}\n`),
+  );
 }

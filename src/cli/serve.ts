@@ -21,7 +21,7 @@ import { PushqService } from '../server/service.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageError, seconds, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
-import { ServeSignals } from './serve-signals.js';
+import { ServeSignals, reportReload } from './serve-signals.js';
 import { openServeStore, type OpenedStore } from './serve-store.js';
 import { clusterArgs, serveCluster } from './serve-cluster.js';
 import { logErrorMessage } from './log-damage.js';
@@ -279,12 +279,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
   await lock?.recordPort(service.port);
 
   return new Promise<number>((resolve) => {
-    const onHup = (): void => {
-      service.reload().then(
-        (r) => io.stdout(`pushq serve: reload ${r.ok ? 'applied' : 'refused'}\n${r.lines.map((l) => `  ${l}\n`).join('')}`),
-        (err: unknown) => io.stderr(`pushq serve: reload failed: ${(err as Error).message}\n`),
-      );
-    };
+    const onHup = (): void => reportReload(io, service.reload());
     const onStop = (signal: string): void => {
       snapshots?.stop();
       io.stdout(`pushq serve: ${signal}: stopping (waiting up to ${parsed.drainSeconds} s for attempts in flight)\n`);

@@ -88,8 +88,10 @@ describe('pushq serve --cluster: reload and reset', () => {
     await writeFile(path, 'queue:\n- name: q0\n  rate: fast\n');
     const mark = two[0]!.lines.length;
     two[0]!.proc.child.kill('SIGHUP');
-    const report = await said(two[0]!, mark, 'reload refused');
-    expect(report).toMatch(/queue\.yaml:3:\d+ error/);
+    // A diagnostic: on stderr, as serve's other errors; nothing of it on stdout.
+    await waitUntil(`${two[0]!.id} saying "reload refused" on stderr`, () => two[0]!.proc.stderr().includes('pushq serve: reload refused\n'), 10_000);
+    expect(two[0]!.proc.stderr()).toMatch(/reload refused\n {2}\S*queue\.yaml:3:\d+ error/);
+    expect(two[0]!.lines.slice(mark).map((l) => l.text).join('\n')).not.toContain('reload refused');
     // The same through POST /pushq/reload on the other node.
     const viaHttp = await fetch(`${two[1]!.proc.url}/pushq/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const text = await viaHttp.text();

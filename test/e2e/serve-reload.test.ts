@@ -30,3 +30,22 @@ it('applies an edited queue.yaml on SIGHUP', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('refuses an invalid queue.yaml on SIGHUP on stderr, each issue with its line; stdout only says what was applied', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-hup-refused-'));
+  const yaml = join(dir, 'queue.yaml');
+  await writeFile(yaml, 'queue:\n- name: steady\n  rate: 5/s\n');
+  const serve = await startServe(['--config', yaml, '--memory']);
+  try {
+    await writeFile(yaml, 'queue:\n- name: steady\n  rate: fast\n');
+    serve.child.kill('SIGHUP');
+    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain('pushq serve: reload refused\n');
+    expect(serve.stderr()).toMatch(/pushq serve: reload refused\n {2}\S*queue\.yaml:3:\d+ error rate `fast` is not valid/);
+    expect(serve.stdout()).not.toContain('reload');
+    expect((await api('GET', `${serve.api}/steady`)).json.rateLimits.maxDispatchesPerSecond).toBe(5); // nothing changed
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,7 @@ import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { ApiError } from '../server/errors.js';
 import { grpcError, pageRequest } from '../server/grpc/grpc-service.js';
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
+import { bindGrpc } from '../server/grpc/bind.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
 
@@ -66,8 +67,7 @@ export class GrpcFront {
       implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback) => void front!.answer(method.name, path, requestType, call, callback);
     }
     server.addService(definition, implementation);
-    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    const bound = await new Promise<number>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, n) => (err ? reject(err) : resolve(n))));
+    const bound = await bindGrpc(server, host, port); // a port in use: PORT_IN_USE, as on one node
     front = new GrpcFront(server, bound, table, forwardTimeoutMs);
     return front;
   }

@@ -27,6 +27,7 @@ import { sessionCookieFor, type RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
 import { listenUrl } from '../server/listen-url.js';
 import { pageOf, pageOfItems, pageQuery, QUEUES_LIST } from '../server/page-token.js';
+import { listenError } from '../server/start-errors.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { bufferedRequest } from './buffered-request.js';
 import { DashboardFront } from './dashboard-front.js';
@@ -86,9 +87,10 @@ export class Router {
     // No Host: answered by the guard (HOST_NOT_ALLOWED), not with Node's bare 400 (service.ts says why).
     const server = createServer({ keepAliveTimeout: 5000, requireHostHeader: false }, (req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (err: unknown): void => reject(listenError(err, host, port)); // a port in use: PORT_IN_USE, as on one node
+      server.once('error', failed);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         resolve();
       });
     });

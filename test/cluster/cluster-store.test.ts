@@ -1,9 +1,10 @@
 /**
  * Cluster mode and its store: a bad store is refused at start (exit 1, URL with its password
- * hidden, nothing written); losing the store while running stops every queue when its lease's
+ * hidden, nothing written), and a busy port as on one node (PORT_IN_USE); losing the store while running stops every queue when its lease's
  * validity ends (calls answer 503, nothing dispatched), and when the store is back the nodes take
  * their queues again and carry on, nothing acknowledged lost.
  */
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { PG_PASSWORD, freePort } from '../helpers/pg-cluster.js';
@@ -50,6 +51,25 @@ describe('pushq serve --cluster and its store', () => {
     const usage = await pushq(['serve', '--cluster']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--cluster needs --store');
+  }, 60_000);
+
+  it('refuses a busy port, HTTP or gRPC, as one node does: exit 1, one PORT_IN_USE line naming the flag', async () => {
+    const url = await fx.pg.database();
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      for (const [flag, args] of [
+        ['--port', ['--port', String(port), '--grpc-port', '0']],
+        ['--grpc-port', ['--port', '0', '--grpc-port', String(port)]],
+      ] as const) {
+        const r = await pushq(['serve', ...args, '--cluster', '--store', url]);
+        expect(r.code, flag).toBe(1);
+        expect(r.stderr, flag).toBe(`pushq serve: cannot start: port ${port} on 127.0.0.1 is in use by another process: stop it, or choose another port with ${flag} N (${flag} 0 picks a free one) (PORT_IN_USE)\n`);
+      }
+    } finally {
+      busy.close();
+    }
   }, 60_000);
 
   it('losing the store stops every queue in time (503, nothing dispatched); back, the nodes take their queues again, nothing acknowledged lost', async () => {

@@ -1,7 +1,7 @@
 /**
- * What users hit, through the real CLI (`node bin/pushq.js`): `pushq serve` on a busy port or on a
- * public address without a token fails with a message that says what to do and leaves the data
- * directory as it was; `pushq simulate queue.yaml` says it was given a queue file; and the curl
+ * What users hit, through the real CLI (`node bin/pushq.js`): `pushq serve` on a busy port (HTTP
+ * or gRPC) or on a public address without a token fails with one message that says what to do and
+ * leaves the data directory as it was; `pushq simulate queue.yaml` says it was given a queue file; and the curl
  * examples of README.md, docs/serve.md and examples/serve/README.md, run as written with curl,
  * work against a real server (they send JSON, which the API requires).
  */
@@ -42,6 +42,18 @@ describe('pushq serve refuses to start, and leaves the data directory as it was'
     expect(r.stderr).toContain('--port 0 picks a free one');
     expect(r.stderr.trim()).toMatch(/\(PORT_IN_USE\)$/);
     expect(existsSync(join(dir, 'fresh'))).toBe(false);
+  });
+
+  it('on a busy port, HTTP or gRPC: pushq\'s PORT_IN_USE line naming the flag, and nothing else on stderr (no line of grpc-js\'s own)', async () => {
+    for (const [flag, args] of [
+      ['--port', ['--port', String(busyPort), '--grpc-port', '0']],
+      ['--grpc-port', ['--port', '0', '--grpc-port', String(busyPort)]],
+    ] as const) {
+      const r = await pushq(['serve', ...args, '--memory']);
+      expect(r.code, flag).toBe(1);
+      expect(r.stdout, flag).toBe('');
+      expect(r.stderr, flag).toBe(`pushq serve: cannot start: port ${busyPort} on 127.0.0.1 is in use by another process: stop it, or choose another port with ${flag} N (${flag} 0 picks a free one) (PORT_IN_USE)\n`);
+    }
   });
 
   it('on a busy port with an empty data directory that exists: it stays empty', async () => {

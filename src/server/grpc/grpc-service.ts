@@ -22,7 +22,7 @@ import { ApiError, toApiError, type ApiOperation, type GoogleStatus } from '../e
 import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
 import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
-import { listenError } from '../start-errors.js';
+import { bindGrpc } from './bind.js';
 import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
 import { jsonToMessage, messageToJson } from './proto-json.js';
 
@@ -173,18 +173,7 @@ export class GrpcService {
       };
     }
     server.addService(definition, implementation);
-    const address = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-        if (err) {
-          const inUse = /EADDRINUSE|address already in use/i.test(err.message) ? Object.assign(new Error(err.message), { code: 'EADDRINUSE' }) : err;
-          reject(listenError(inUse, options.host, options.port, '--grpc-port'));
-        } else {
-          resolve(bound);
-        }
-      });
-    });
-    return new GrpcService(server, port);
+    return new GrpcService(server, await bindGrpc(server, options.host, options.port));
   }
 
   /** Stops taking calls; calls in progress get `graceMs` to finish, then connections are cut. */

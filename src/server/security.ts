@@ -28,7 +28,7 @@ import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { isRpcContentType, isRpcHttp } from './appengine/rpc-http.js';
+import { RPC_ACCEPTS, isRpcContentType, isRpcHttp } from './appengine/rpc-http.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
@@ -214,11 +214,10 @@ function contentTypeRefusal(req: IncomingMessage, method: string): ApiError | un
   if (type === undefined ? !hasBody : isJson(type)) return undefined;
   // App Engine's API calls (POST /rpc_http) are protobuf. A page cannot send this type
   // cross-origin without a preflight (it is not a "simple" request), so the rule's reason holds.
-  if (isRpcHttp(req) && isRpcContentType(type)) return undefined;
-  return new ApiError(
-    'UNSUPPORTED_MEDIA_TYPE',
-    `${type === undefined ? 'a body without a Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 200))}`} is refused: request bodies must be JSON, sent with Content-Type: application/json`,
-  );
+  const rpc = isRpcHttp(req);
+  if (rpc && isRpcContentType(type)) return undefined;
+  const received = type === undefined ? 'a body without a Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 200))}`;
+  return new ApiError('UNSUPPORTED_MEDIA_TYPE', `${received} is refused: ${rpc ? RPC_ACCEPTS : 'request bodies must be JSON, sent with Content-Type: application/json'}`);
 }
 
 /** `application/json`, with parameters (a charset) or none; nothing else, not even `+json` types. */

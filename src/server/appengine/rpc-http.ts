@@ -26,6 +26,8 @@ import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
 
 export const RPC_HTTP_PATH = '/rpc_http';
 export const RPC_CONTENT_TYPE = 'application/octet-stream';
+/** What the endpoint accepts, as both of its refusals of another type say it: the Content-Type rule's 415 (security.ts) and the call's BAD_REQUEST. */
+export const RPC_ACCEPTS = `${RPC_HTTP_PATH} accepts only Content-Type: ${RPC_CONTENT_TYPE}, the protobuf body of an App Engine API call`;
 /** The largest request body: the dev server's task queue limit (32 MiB; a full BulkAdd is ~10 MiB). */
 export const RPC_REQUEST_BYTES_MAX = 32 * 1024 * 1024;
 /** The headers every library sends, and the one value each may have. */
@@ -75,7 +77,8 @@ async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> 
     if (given !== value) throw new RpcCallError('CALL_NOT_FOUND', `${name}: ${JSON.stringify(String(given).slice(0, 100))} is not served; pushq answers ${name}: ${value}`);
   }
   if (!isRpcContentType(req.headers['content-type'])) {
-    throw new RpcCallError('BAD_REQUEST', `Content-Type ${JSON.stringify((req.headers['content-type'] ?? '(none)').slice(0, 100))}: an App Engine API call is a protobuf body, sent as ${RPC_CONTENT_TYPE}`);
+    const type = req.headers['content-type'];
+    throw new RpcCallError('BAD_REQUEST', `${type === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 100))}`}: ${RPC_ACCEPTS}`);
   }
   const body = await readBody(req, RPC_REQUEST_BYTES_MAX);
   let envelope: RemoteRequest;

@@ -4,6 +4,7 @@
  * problem and logs nothing; the taskqueue methods reach the same engine as the Cloud Tasks API,
  * with App Engine's batch rules and error codes.
  */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -140,13 +141,23 @@ describe('bad input: an RPC error naming the problem, nothing logged', () => {
     expect(events()).toBe(before);
   });
 
-  it('a JSON body is BAD_REQUEST; a text/plain one is refused by the Content-Type rule (415) as everywhere', async () => {
+  it('a JSON body is BAD_REQUEST; a text/plain one is refused by the Content-Type rule (415) as everywhere; both name the type received and the one accepted', async () => {
+    const before = events();
     const body = envelope('taskqueue', 'Add', encodeMessage('AddRequest', addRequest('fast')));
     const e = rpcError(await postRpc(base, body, { ...RPC_HEADERS, 'content-type': 'application/json' }));
     expect(e.code).toBe(RPC_ERROR.BAD_REQUEST);
-    expect(e.detail).toMatch(/application\/octet-stream/);
+    expect(e.detail).toBe('Content-Type "application/json": /rpc_http accepts only Content-Type: application/octet-stream, the protobuf body of an App Engine API call (BAD_REQUEST)');
     const plain = await postRpc(base, body, { ...RPC_HEADERS, 'content-type': 'text/plain' });
     expect(plain.httpStatus).toBe(415);
+    // Not "must be JSON": JSON is what this path does not take.
+    const said = JSON.parse(plain.text).error.message as string;
+    expect(said).toBe('Content-Type "text/plain" is refused: /rpc_http accepts only Content-Type: application/octet-stream, the protobuf body of an App Engine API call (UNSUPPORTED_MEDIA_TYPE)');
+    expect(readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'app-engine.md'), 'utf8'), 'docs/app-engine.md quotes it').toContain(`\n\`\`\`\n${said}\n\`\`\`\n`);
+    const { 'content-type': _, ...untyped } = RPC_HEADERS;
+    const none = await postRpc(base, body, untyped);
+    expect(none.httpStatus).toBe(415);
+    expect(JSON.parse(none.text).error.message).toBe('a body without a Content-Type is refused: /rpc_http accepts only Content-Type: application/octet-stream, the protobuf body of an App Engine API call (UNSUPPORTED_MEDIA_TYPE)');
+    expect(events()).toBe(before);
   });
 
   it('a request over the size limit is REQUEST_TOO_LARGE, declared or streamed, without reading it whole', async () => {

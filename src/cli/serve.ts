@@ -155,6 +155,11 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   };
 }
 
+/** `1 event`, `2 events`: a count and its noun, as the startup and stop lines say them. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** `HOST:PORT` of the gRPC API, as a client's endpoint option takes it. */
 function grpcAddress(service: PushqService): string {
   const host = new URL(service.url).hostname;
@@ -289,7 +294,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       service.close(parsed.drainSeconds * 1000).then(
         (report) => {
           // In memory nothing outlives the process: those attempts are not retried by anything.
-          const inFlight = `${report.abandoned} attempt${report.abandoned === 1 ? '' : 's'} still in flight`;
+          const inFlight = `${count(report.abandoned, 'attempt')} still in flight`;
           const left = report.abandoned === 0 ? '' : parsed.memory ? ` (${inFlight}, lost with the in-memory log)` : ` (${inFlight} will be retried at the next start)`;
           io.stdout(`pushq serve: stopped${left}\n`);
           resolve(EXIT_OK);
@@ -303,7 +308,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
     io.stdout(
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
-        `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${service.replayedEvents} events, ${service.interruptedAttempts} interrupted attempts to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
+        `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${count(service.replayedEvents, 'event')}, ${count(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
     );

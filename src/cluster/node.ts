@@ -281,7 +281,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       return;
     }
     this.ownedQueues.set(queue, owned);
-    this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} events)`);
+    this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} event${owned.replayedEvents === 1 ? '' : 's'})`);
     // A reload while the queue was being taken: it gets the file as it is now, as the queues already owned did.
     if (this.config !== file) {
       const now = queueFile(this.config, queue);

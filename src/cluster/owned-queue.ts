@@ -161,7 +161,7 @@ export class OwnedQueue {
       });
       owned = new OwnedQueue(options.queue, lease.epoch, service, options, timers, start.from, snapshots);
       // The node's own lines go to stdout (serve-cluster.ts); this one says how much a takeover folded.
-      process.stdout.write(`pushq serve: node ${node} queue ${options.queue}: replayed ${start.tail.length} events from position ${start.from}${start.snapshot === null ? ' (no snapshot)' : ' (after its snapshot)'}\n`);
+      process.stdout.write(`pushq serve: node ${node} queue ${options.queue}: replayed ${start.tail.length} event${start.tail.length === 1 ? '' : 's'} from position ${start.from}${start.snapshot === null ? ' (no snapshot)' : ' (after its snapshot)'}\n`);
     } catch (err) {
       clearInterval(timers.renewer);
       clearInterval(timers.watchdog);

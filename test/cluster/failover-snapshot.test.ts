@@ -61,7 +61,7 @@ describe('pushq serve --cluster: takeover from a snapshot', () => {
     const story = (): string => nodes.map((n) => `${n.id}:\n${n.lines.map((l) => `  ${l.atMs - killedAt} ${l.text}`).join('\n')}\n${n.proc.stderr()}`).join('\n');
     await waitUntil('the survivor owns q0', () => survivor.lines.some((l) => l.atMs > killedAt && l.text.includes('owns queue q0 ')), 20_000);
     const line = survivor.lines.find((l) => l.atMs > killedAt && l.text.includes('queue q0: replayed'))?.text ?? '';
-    const m = /queue q0: replayed (\d+) events from position (\d+) \(after its snapshot\)/.exec(line);
+    const m = /queue q0: replayed (\d+) events? from position (\d+) \(after its snapshot\)/.exec(line);
     expect(m, story()).not.toBeNull();
     const [tail, from] = [Number(m![1]), Number(m![2])];
     expect(from).toBeGreaterThanOrEqual(storedBefore);

@@ -57,7 +57,7 @@ describe('pushq serve --store postgres:// with snapshots', () => {
 
     const second = await startServe(args, 60_000);
     children.push(second);
-    const m = /replayed (\d+) events, \d+ interrupted attempts to retry, after its snapshot at position (\d+)\)/.exec(second.stdout());
+    const m = /replayed (\d+) events?, \d+ interrupted attempts? to retry, after its snapshot at position (\d+)\)/.exec(second.stdout());
     expect(m, second.stdout() + second.stderr()).not.toBeNull();
     const [tail, from] = [Number(m![1]), Number(m![2])];
     expect(from).toBeGreaterThanOrEqual(stored);

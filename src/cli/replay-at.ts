@@ -12,7 +12,9 @@ import { US_PER_SECOND } from '../core/time.js';
 import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog, type Recovered } from '../log/log-reader.js';
 import { EventFold } from '../projections/fold.js';
+import { timeFormatter } from '../projections/queue-summary.js';
 import type { Projection } from '../projections/projection.js';
+import { outsideSpan } from '../server/instant-span.js';
 import { CliUsageError } from './args.js';
 
 export type AtBasis = 'seconds_since_first_event' | 'absolute';
@@ -46,6 +48,25 @@ export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: numb
   return { us: wholeMs * 1000 + Math.floor(fraction * US_PER_SECOND), basis, text };
 }
 
+/**
+ * TIME must fall within the log's span, from its first event to its last: later (or earlier) there
+ * is no state the log could show. A usage error (exit 2) naming TIME and the log's first and last
+ * events' times, in the words the dashboard's `?at=` uses (server/instant-span.ts). `firstUs`,
+ * `lastUs`: NaN for a log without events (then only 0 is within it). `nowUs`, for a store's log
+ * (which a service may be writing still): the span runs to now instead, as the live dashboard's
+ * does, so `pushq replay STORE --at S` answers every instant that dashboard answers.
+ */
+export function checkAtInSpan(at: ResolvedAt, clock: LogHeader['clock'], firstUs: number, lastUs: number, nowUs?: number): void {
+  const empty = Number.isNaN(firstUs);
+  const first = empty ? 0 : firstUs;
+  const endUs = nowUs ?? lastUs;
+  const outside = outsideSpan((at.us - first) / US_PER_SECOND, empty ? 0 : (endUs - first) / US_PER_SECOND);
+  if (outside === null) return;
+  const time = timeFormatter(clock);
+  const events = empty ? 'it has no events' : `first event at ${time.text(firstUs)}, last at ${time.text(lastUs)}`;
+  throw new CliUsageError(`--at ${at.text}: ${outside} (${events}${nowUs === undefined ? '' : `; now ${time.text(nowUs)}`})`);
+}
+
 /** How the text output names the reading. */
 export function atBasisText(at: ResolvedAt): string {
   return `--at ${at.text} read as ${at.basis === 'absolute' ? 'an ISO 8601 instant' : 'seconds since the first event'}`;
@@ -63,14 +84,18 @@ export interface Replayed {
 
 /**
  * Folds a log file through `projections` (complete batches only; a torn tail is dropped and
- * reported in `recovered`), up to --at when given. Throws LogError, EventMisfitError, CliUsageError.
+ * reported in `recovered`), up to --at when given (within the log's span, checkAtInSpan; to
+ * `nowUs` when given). Throws
+ * LogError, EventMisfitError, CliUsageError.
  */
-export function replayFile(path: string, projections: readonly Projection[], options: { repair?: boolean; at?: string | undefined }): Replayed {
+export function replayFile(path: string, projections: readonly Projection[], options: { repair?: boolean; at?: string | undefined; nowUs?: number }): Replayed {
   const fold = new EventFold(projections);
   let header: LogHeader | undefined;
   let firstUs = NaN;
+  let lastUs = NaN;
   let at: ResolvedAt | null = null;
   const onEvent = (e: EngineEvent): void => {
+    lastUs = e.t;
     if (Number.isNaN(firstUs)) {
       firstUs = e.t;
       if (options.at !== undefined && header !== undefined) {
@@ -88,6 +113,7 @@ export function replayFile(path: string, projections: readonly Projection[], opt
     onEvent,
   });
   if (options.at !== undefined && at === null) at = resolveAt(options.at, scan.header.clock, 0); // a log without events
+  if (at !== null) checkAtInSpan(at, scan.header.clock, firstUs, lastUs, options.nowUs);
   return { fold, header: scan.header, recovered: scan.recovered, firstUs, at };
 }
 

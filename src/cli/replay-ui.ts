@@ -9,8 +9,7 @@
  */
 import type { ReplayServer } from '../server/replay-server.js';
 import { LogIndex } from '../server/time-travel.js';
-import { atBasisText, droppedWarning, resolveAt } from './replay-at.js';
-import { CliUsageError } from './args.js';
+import { atBasisText, checkAtInSpan, droppedWarning, resolveAt } from './replay-at.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 
 export interface UiArgs {
@@ -71,8 +70,8 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   let atNote = '';
   if (a.at !== undefined) {
     const at = resolveAt(a.at, index.header.clock, first);
+    checkAtInSpan(at, index.header.clock, index.firstUs, index.lastUs);
     const seconds = (at.us - first) / 1e6;
-    if (seconds < 0 || seconds > spanSeconds) throw new CliUsageError(`--at ${a.at}: outside this log's span, 0 to ${spanSeconds} seconds since its first event`);
     query = `?at=${seconds}`;
     atNote = ` · opens at ${seconds} s (${atBasisText(at)})`;
   }

@@ -83,6 +83,8 @@ interface ReplayArgs {
   export: string | undefined;
   /** How messages and output name the log when `log` is a stand-in (a store's temporary export): the store, password hidden. */
   shown?: string;
+  /** A store's log, which a service may be writing still: --at may be any instant up to now (replay-at.ts, checkAtInSpan). */
+  live?: true;
 }
 
 /** Flags that mean nothing together, or without the one they qualify. */
@@ -119,7 +121,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       }
       // Messages name the store (password hidden), not the temporary file.
       const shown = redactUrl(parsed.log);
-      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path, shown }, io) : run({ ...parsed, log: path, shown }, io)), shown, parsed.queue);
+      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path, shown }, io) : run({ ...parsed, log: path, shown, live: true }, io)), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);
@@ -166,7 +168,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     events = loaded.end.events;
   } else {
     const projections = [stats, insight, ...(story === null ? [] : [story]), ...(listed === null ? [] : [listed.waits, listed.history])];
-    const replayed = replayFile(a.log, projections, { repair: a.repair, at: a.at });
+    const replayed = replayFile(a.log, projections, { repair: a.repair, at: a.at, ...(a.live ? { nowUs: Date.now() * 1000 } : {}) });
     state = replayed.fold.state;
     events = replayed.fold.events;
     header = replayed.header;

@@ -12,6 +12,7 @@
  * All pure; µs are integers (the wall clock and the events' times are whole µs).
  */
 import { ApiError } from '../server/errors.js';
+import { outsideSpan } from '../server/instant-span.js';
 import { instantUs, secondsParam } from '../server/read-source.js';
 
 /** Where a cluster instant is passed between nodes (`/pushq/cluster/parts`): whole µs since the epoch, never rounded. */
@@ -45,8 +46,8 @@ export function atSeconds(query: URLSearchParams): number {
 export function clusterInstantUs(query: URLSearchParams, firstUs: number, nowUs: number): number {
   const seconds = atSeconds(query);
   if (Number.isNaN(firstUs)) throw new ApiError('INVALID_FIELD', 'at: no queue of this cluster has an event yet (or no owner answered), so no instant to show', 'at');
-  const span = (nowUs - firstUs) / 1e6;
-  if (seconds < 0 || seconds > span) throw new ApiError('INVALID_FIELD', `at: ${(query.get('at') ?? '').slice(0, 40)} is outside the cluster's span, 0 to ${span} seconds since its first event (the earliest of every queue's)`, 'at');
+  const outside = outsideSpan(seconds, (nowUs - firstUs) / 1e6, "the cluster's");
+  if (outside !== null) throw new ApiError('INVALID_FIELD', `at: ${(query.get('at') ?? '').slice(0, 40)} is ${outside} (the earliest of every queue's)`, 'at');
   return instantUs(firstUs, seconds);
 }
 

@@ -18,6 +18,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { StoreEventLog } from '../store/store-log.js';
 import type { LogClock } from '../projections/queue-summary.js';
 import { ApiError } from './errors.js';
+import { outsideSpan } from './instant-span.js';
 import { storyView, type TaskStoryCache, type TaskStoryView } from './task-story-view.js';
 import type { FoldView, ReadModels } from './read-models.js';
 import { LogIndex, TaskNotFoundError } from './time-travel.js';
@@ -66,8 +67,8 @@ export function parseAt(source: ReadSource, query: URLSearchParams): number | nu
   if (!Number.isFinite(seconds)) throw new ApiError('INVALID_FIELD', `at: "${raw.slice(0, 40)}" is not a number of seconds since the log's first event (e.g. at=12.5)`, 'at');
   const first = source.firstUs();
   if (Number.isNaN(first)) throw new ApiError('INVALID_FIELD', 'at: this log has no event yet, so no instant to show', 'at');
-  const span = (source.nowUs() - first) / 1e6;
-  if (seconds < 0 || seconds > span) throw new ApiError('INVALID_FIELD', `at: ${raw.slice(0, 40)} is outside this log's span, 0 to ${span} seconds since its first event`, 'at');
+  const outside = outsideSpan(seconds, (source.nowUs() - first) / 1e6);
+  if (outside !== null) throw new ApiError('INVALID_FIELD', `at: ${raw.slice(0, 40)} is ${outside}`, 'at');
   return instantUs(first, seconds);
 }
 

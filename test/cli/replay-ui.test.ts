@@ -38,8 +38,11 @@ afterAll(async () => {
 
 describe('pushq replay --at on a wall-clock log', () => {
   it('a bare number is seconds since the first event, an ISO 8601 instant is absolute: the same instant, the same state, and the output says which', async () => {
-    const iso = new Date(Math.floor(firstUs / 1000) + 1500).toISOString(); // 1.5 s after the first event, to the ms
-    const seconds = String((Math.floor(firstUs / 1000) * 1000 + 1_500_000 - firstUs) / 1e6);
+    // Halfway through the log, to the ms (an instant past its last event is refused).
+    const lastMs = Date.parse((JSON.parse((await pushq(['replay', log, '--json'])).stdout) as { last_event_at: string }).last_event_at);
+    const ms = Math.floor((Math.floor(firstUs / 1000) + lastMs) / 2);
+    const iso = new Date(ms).toISOString();
+    const seconds = String((ms * 1000 - firstUs) / 1e6);
     const [bySeconds, byInstant] = await Promise.all([pushq(['replay', log, '--at', seconds, '--json']), pushq(['replay', log, '--at', iso, '--json'])]);
     expect(bySeconds.code, bySeconds.stderr).toBe(0);
     const a = JSON.parse(bySeconds.stdout);

@@ -182,12 +182,22 @@ describe('pushq replay LOG', () => {
     expect((await pushq('replay')).code).toBe(2);
   });
 
-  test('usage errors exit 2: a TIME the log cannot read, an option given twice', async () => {
+  test('usage errors exit 2: a TIME the log cannot read or beyond its last event, an option given twice', async () => {
     for (const at of ['abc', '-1', '5m', '2026-11-23T00:00:00Z']) {
       const r = await pushq('replay', LOG, '--at', at);
       expect(r.code, at).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the log's first event \\(e\\.g\\. 12\\.5\\); this log has a virtual clock`));
     }
+    // Beyond the log's last event: refused as `--ui --at` and the dashboard's ?at= refuse it, naming TIME and the last event's time.
+    const last = (JSON.parse((await pushq('replay', LOG, '--json')).stdout) as { last_event_at: number }).last_event_at;
+    for (const args of [['--at', '99999'], ['--at', '99999', '--json'], ['--at', '99999', '--task', 'x'], ['--at', '99999', '--tasks', 'gave-up']]) {
+      const r = await pushq('replay', LOG, ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr.split('\n')[0], args.join(' ')).toBe(`pushq replay: --at 99999: outside this log's span, 0 to ${last} seconds since its first event (first event at 0s, last at ${last}s)`);
+    }
+    const atLast = await pushq('replay', LOG, '--at', String(last));
+    expect(atLast.code, atLast.stderr).toBe(0); // the last event's instant is within the span
     const twice = await pushq('replay', LOG, '--task', 'a', '--task', 'b');
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/^pushq replay: --task is given twice/);

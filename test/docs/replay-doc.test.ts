@@ -46,4 +46,12 @@ describe('docs/replay.md', () => {
       expect(wall(r.stdout), args.join(' ')).toBe(wall(output));
     }
   });
+
+  it('quotes the refusal of an --at beyond the log as pushq replay prints it (on the log the first command wrote)', async () => {
+    const r = await pushq(['replay', 'flaky.jsonl', '--at', '99999']);
+    expect(r.code).toBe(2);
+    const said = r.stderr.split('\n')[0] as string;
+    expect(said).toMatch(/^pushq replay: --at 99999: outside this log's span/);
+    expect(DOC).toContain(`\n\`\`\`\n${said}\n\`\`\`\n`);
+  });
 });

@@ -229,6 +229,10 @@ describe('pushq serve --store postgres://', () => {
       expect(replayed.code, replayed.stderr).toBe(0);
       expect(answer.summary['work'], `at ${seconds}`).toEqual((JSON.parse(replayed.stdout) as { queues: Record<string, unknown> }).queues['work']);
     }
+    // A store's log runs to now (a service may be writing it still), as the live dashboard's ?at= does: past now is refused, the last event and now named.
+    const future = await pushq(['replay', url, '--queue', 'work', '--at', '99999']);
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/^pushq replay: --at 99999: outside this log's span, 0 to [\d.]+ seconds since its first event \(first event at \S+Z, last at \S+Z; now \S+Z\)\n/);
     // Text output names the store (password hidden), never the temporary file it was exported to.
     const text = await pushq(['replay', url]);
     expect(text.code, text.stderr).toBe(0);

@@ -4,11 +4,12 @@
  *
  * Nothing is lost silently: the bytes from the cut to the end of the file (the damaged batch and
  * every batch after it, which may hold acknowledged tasks) are first copied, and synced, to a file
- * beside the log, `events.log.damaged-<cut offset>`; only then is the log truncated (by
+ * beside the log, `events.log.damaged-<cut offset>` (`.1`, `.2`, ... added when that name is
+ * taken); only then is the log truncated (by
  * openFileEventLog, at the same offset). A log with no corruption is not changed (a torn tail is
  * dropped as at every start: it was never acknowledged).
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog } from '../log/log-reader.js';
@@ -26,9 +27,26 @@ export interface LogRepair {
   keptIn: string;
 }
 
+/** Suffixes `.1` to `.99` are tried after `events.log.damaged-OFFSET` itself; with all taken, the repair fails (EEXIST). */
+const DAMAGED_SUFFIX_MAX = 99;
+
 /** Where `--repair` keeps the bytes of `log` after `cutAt` (a suffix when that name is taken: an earlier repair's file is never overwritten). */
 export function damagedPath(log: string, cutAt: number, taken = 0): string {
   return `${log}.damaged-${cutAt}${taken === 0 ? '' : `.${taken}`}`;
+}
+
+/**
+ * The file a `--repair` run now would write (the first of damagedPath's names not taken), for the
+ * advice a refused start gives; null when every name is taken. The repair itself takes its name
+ * with an exclusive create (createAside), so the advice names what it will write unless another
+ * file appears in between.
+ */
+export function nextDamagedPath(log: string, cutAt: number): string | null {
+  for (let taken = 0; taken <= DAMAGED_SUFFIX_MAX; taken++) {
+    const path = damagedPath(log, cutAt, taken);
+    if (!existsSync(path)) return path;
+  }
+  return null;
 }
 
 /**
@@ -72,7 +90,7 @@ function createAside(path: string, cutAt: number): { fd: number; keptIn: string 
     try {
       return { fd: openSync(keptIn, 'wx'), keptIn };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || taken >= 99) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || taken >= DAMAGED_SUFFIX_MAX) throw err;
     }
   }
 }

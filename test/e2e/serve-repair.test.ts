@@ -3,7 +3,9 @@
  * `pushq serve` said "--repair cuts the log here" but had no --repair (exit 2), and `pushq replay
  * --repair` only reads. Now `pushq serve --repair` cuts the log at the last complete batch before
  * the damage, keeps the bytes cut off in events.log.damaged-<offset> beside it, says so, and starts;
- * a sound log is not changed; each command's refusal says what its own --repair does.
+ * a sound log is not changed; each command's refusal says what its own --repair does. And the
+ * refusal names the file the repair will really write (it named events.log.damaged-<offset> even
+ * when an earlier repair's file had that name, and the repair wrote .1).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -69,6 +71,30 @@ describe('pushq serve --repair', () => {
     expect(readFileSync(keptIn)).toEqual(bytes.subarray(Number(cut)));
     expect(readFileSync(path).subarray(0, Number(cut))).toEqual(bytes.subarray(0, Number(cut)));
     expect((await pushq(['replay', path])).code).toBe(0);
+  }, 60_000);
+
+  it("names the file it will really write: with an earlier repair's file at events.log.damaged-OFFSET, the advice and the repair both say .1; the earlier file is kept", async () => {
+    const data = await dataDirWithTasks('taken', 6);
+    const path = join(data, 'events.log');
+    const bytes = Buffer.from(readFileSync(path));
+    const line = bytes.indexOf('"t2"');
+    bytes[line + 2] = '9'.charCodeAt(0);
+    writeFileSync(path, bytes);
+    const first = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: 30_000 });
+    const cut = /pushq serve --repair cuts the log at byte (\d+),/.exec(first.stderr)?.[1];
+    expect(cut, first.stderr).toBeDefined();
+    const earlier = `${path}.damaged-${cut}`;
+    writeFileSync(earlier, 'an earlier repair kept this\n');
+
+    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: 30_000 });
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`bytes from there on in ${earlier}.1, and starts`);
+    const repaired = await startServe(['--data', data, '--repair']);
+    expect(repaired.stderr()).toContain(`bytes from there on to ${earlier}.1 (tasks in them are not restored)`);
+    repaired.child.kill('SIGTERM');
+    expect(await repaired.exited).toBe(0);
+    expect(readFileSync(`${earlier}.1`)).toEqual(bytes.subarray(Number(cut)));
+    expect(readFileSync(earlier, 'utf8')).toBe('an earlier repair kept this\n');
   }, 60_000);
 
   it('on a sound log changes nothing, and says so', async () => {

@@ -63,7 +63,7 @@ function optional<N extends string, K extends FieldKind>(name: N, kind: K, doc: 
 
 /** What a task carries beyond the defaults (TaskAdded.options), in write order. */
 export const TASK_OPTION_SCHEMAS = [
-  optional('name', 'string', 'its name; left out for a generated name (`task<id>`)'),
+  optional('name', 'string', 'its name; left out for a generated `task<id>` (a generated `task<id>-<k>` is written)'),
   optional('url', 'string', "the handler's path; left out: `/_ah/queue/<queue>`"),
   optional('method', 'method', 'HTTP method; left out: POST'),
   optional('headers', 'headers', 'request headers'),

@@ -1,7 +1,10 @@
 /**
  * Two naming rules that several parts of pushq read, each written once here:
- * - a task added without a name is called `task<id>` (its dense id); an explicit name never takes
- *   that form for a live id (decide.ts refuses it), so the two can never collide;
+ * - a task added without a name is called `task<id>`, its dense id in canonical decimal (`task0`,
+ *   `task151`; never `task01`). Only that exact form stands for an id: `task01` or `task000151` is
+ *   an explicit name like any other. An explicit name that is the generated name of a held unnamed
+ *   task is that task's name, so adding it is refused (decide.ts); a generated name that would take an explicit one dodges it as `task<id>-<k>`
+ *   (decide.ts), which is then held like an explicit name. So the two never collide;
  * - a target is `service` or `version.service` (App Engine routing, S37): the service is what
  *   follows the first dot.
  */
@@ -13,10 +16,17 @@ export function generatedTaskName(id: number): string {
   return `task${id}`;
 }
 
-/** The id a generated name stands for, or -1 when `name` is not of that form. */
+/**
+ * The id a generated name stands for, or -1 when `name` is not of that form: the one reading of
+ * generated names (every lookup by name goes through it). A name is generated only when
+ * `generatedTaskName` gives it back exactly, so leading zeros (`task01`) and ids past 2^53 are
+ * explicit names.
+ */
 export function generatedNameId(name: string): number {
   const m = GENERATED_NAME.exec(name);
-  return m === null ? -1 : Number(m[1]);
+  if (m === null) return -1;
+  const id = Number(m[1]);
+  return Number.isSafeInteger(id) && generatedTaskName(id) === name ? id : -1;
 }
 
 /** The service a target names: `v2.worker` → `worker`, `worker` → `worker`. */

@@ -8,7 +8,7 @@
  * after its tombstone expires, so the caller picks (the latest, by default).
  */
 import type { EngineEvent, FailureReason } from '../core/events.js';
-import { taskRetryPolicy, type EngineState, type QueueRuntime } from '../core/state.js';
+import { generatedTaskName, taskRetryPolicy, type EngineState, type QueueRuntime } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import { EndReason } from '../core/task-table.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
@@ -98,7 +98,7 @@ export class TaskStoryCollector implements Projection {
     if (this.waiting.size > 0) this.followHolds(e, state);
     switch (e.type) {
       case 'TaskAdded': {
-        const name = e.options?.name ?? `task${e.id}`;
+        const name = e.options?.name ?? generatedTaskName(e.id);
         if (name !== this.name || (this.queue !== undefined && e.queue !== this.queue)) return;
         const s: TaskStory = { id: e.id, name, queue: e.queue, addedAtUs: e.t, etaUs: e.eta, ownRetry: e.options?.retry !== undefined, attempts: [], ended: null, state: 'pending' };
         this.stories.push(s);

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings } from '../core/events.js';
-import { requireLiveTask, requireQueue } from '../core/decide.js';
-import { PushqError, TaskReleasedError, type PushqErrorCode } from '../core/errors.js';
+import { findTaskId, requireQueue } from '../core/decide.js';
+import { PushqError, TaskReleasedError, UnknownTaskError, type PushqErrorCode } from '../core/errors.js';
 import { generatedNameId } from '../core/names.js';
 import { DEFAULT_SETTINGS, createEngineState, queueStateName, taskName, type EngineState } from '../core/state.js';
 import { TASK_STATES, taskSnapshot, type TaskMachineSnapshot, type TaskState, type TaskStateName } from '../core/task-machine.js';
@@ -366,22 +366,15 @@ function isWorkloadRefusal(err: unknown): err is PushqError {
   return err instanceof PushqError && WORKLOAD_REFUSALS.has(err.code);
 }
 
+/** The task `name` names in `queue`, ended ones included (their story matters when debugging): the engine's one lookup. */
 function findAnyTask(sim: Simulation, queue: string, name: string): number {
-  try {
-    return requireLiveTask(sim.state, queue, name, sim.kernel.now);
-  } catch (err) {
-    // Ended tasks are still readable here (their story matters when debugging).
-    const q = requireQueue(sim.state, queue);
-    const explicit = q.names.get(name);
-    if (explicit !== undefined) return explicit;
-    const id = generatedNameId(name);
-    const tasks = sim.state.tasks;
-    const r = tasks.heldRow(id);
-    if (r >= 0 && tasks.queue[r] === q.index) return id;
-    // Task `id` existed and was released: which queue it was in went with its row.
-    if (id >= 0 && id < tasks.base) throw new TaskReleasedError(name, queue, false);
-    throw err;
-  }
+  const state = sim.state;
+  const id = findTaskId(state, requireQueue(state, queue), name);
+  if (id >= 0) return id;
+  // Task `id` existed and was released: which queue it was in went with its row.
+  const generated = generatedNameId(name);
+  if (generated >= 0 && generated < state.tasks.base) throw new TaskReleasedError(name, queue, false);
+  throw new UnknownTaskError(name, queue);
 }
 
 function toTaskSpec(spec: SimTaskSpec): TaskSpec {

@@ -1,5 +1,6 @@
 // Task names when adding (S2, S19, S22): the pattern, duplicates, tombstones and their expiry.
 import { describe, expect, it } from 'vitest';
+import { generatedNameId, generatedTaskName } from '../../src/core/names.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { expectRefused } from '../helpers/refused.js';
@@ -70,5 +71,42 @@ describe('S22: duplicate names inside one batch', () => {
     const err = expectRefused(s, () => s.addTasks([{ queue: 'q', name: 'a' }, { queue: 'q', name: 'b' }, { queue: 'q', name: 'a' }]), 'DUPLICATE_TASK_NAME');
     expect(err.details.index).toBe(2);
     expect(() => s.task('q', 'b')).toThrow();
+  });
+});
+
+describe('generated names: only the canonical task<N> names the unnamed task N', () => {
+  it('generatedNameId reads back exactly what generatedTaskName writes; leading zeros and ids past 2^53 are not generated', () => {
+    for (const id of [0, 1, 9, 10, 151, Number.MAX_SAFE_INTEGER]) expect(generatedNameId(generatedTaskName(id))).toBe(id);
+    for (const name of ['task', 'task00', 'task01', 'task000151', 'task1-1', 'Task1', 'task+1', 'task1e3', 'task 1', `task${Number.MAX_SAFE_INTEGER + 2}`]) expect(generatedNameId(name), name).toBe(-1);
+  });
+
+  it('task(), deleteTask() and addTask() treat task01 / task001 as explicit names, apart from task1', () => {
+    const s = sim();
+    expect(s.addTasks([{ queue: 'q', countdownSeconds: 60 }, { queue: 'q', countdownSeconds: 60 }])).toEqual(['task0', 'task1']);
+    expectRefused(s, () => s.task('q', 'task01'), 'UNKNOWN_TASK');
+    expectRefused(s, () => s.deleteTask('q', 'task001'), 'UNKNOWN_TASK');
+    expectRefused(s, () => s.addTask({ queue: 'q', name: 'task1' }), 'TASK_ALREADY_EXISTS');
+    expect(s.addTask({ queue: 'q', name: 'task01' })).toBe('task01');
+    expect(s.task('q', 'task01').id).toBe(2);
+    s.deleteTask('q', 'task01');
+    expect(s.task('q', 'task1').state).toBe('pending');
+  });
+
+  it('an ended named task is not found by its id\'s generated form', () => {
+    const s = sim();
+    s.addTask({ queue: 'q', name: 'job' });
+    s.runUntil(5);
+    expect(s.task('q', 'job').state).toBe('succeeded');
+    expectRefused(s, () => s.task('q', 'task0'), 'UNKNOWN_TASK');
+  });
+
+  it('a generated name that a chosen name holds becomes task<N>-<k> (docs/serve.md, generated names)', () => {
+    const s = sim();
+    expect(s.addTask({ queue: 'q', name: 'task2', countdownSeconds: 60 })).toBe('task2');
+    expect(s.addTasks([{ queue: 'q', countdownSeconds: 60 }, { queue: 'q', countdownSeconds: 60 }, { queue: 'q', countdownSeconds: 60 }])).toEqual(['task1', 'task2-1', 'task3']);
+    expect(s.task('q', 'task2-1').id).toBe(2);
+    expect(s.task('q', 'task2').id).toBe(0);
+    // k is the smallest not held.
+    expect(s.addTasks([{ queue: 'q', name: 'task6', countdownSeconds: 60 }, { queue: 'q', name: 'task6-1', countdownSeconds: 60 }, { queue: 'q', countdownSeconds: 60 }])).toEqual(['task6', 'task6-1', 'task6-2']);
   });
 });

@@ -41,6 +41,8 @@ export type { ReportInput, ReportStats, ReportQueueFigures } from './simulate/re
 /** Modelled workers: latency distributions, errors, timeouts, outages, routes; or your own function. */
 export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency } from './dispatch/worker-model.js';
 export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, WorkerFunction, WorkerCall } from './dispatch/worker-model.js';
+/** A worker model checked against the rules a scenario file's `worker` follows; one that breaks one throws WorkerModelError (code WORKER_MODEL_INVALID, `field` naming the value). createSimulation checks its `worker` so; `modelledDispatcher` takes a model already checked. */
+export { checkWorkerModel, WorkerModelError } from './simulate/worker-rules.js';
 
 // ---- scenario files (`pushq simulate`) ----
 /** Parse and validate a scenario file (every issue with file:line:column), then run it (docs/simulate.md). */

@@ -6,6 +6,7 @@
 import { parseDecimal, parseWholeNumber } from '../config/numbers.js';
 import { parseRate } from '../config/rate.js';
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_MS, US_PER_SECOND, type Micros } from '../core/time.js';
+import { errorStatusProblem, fractionProblem } from '../simulate/worker-rules.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -42,19 +43,18 @@ export function parseWhole(text: string, min: number, max: number): Parsed<numbe
   return { ok: true, value };
 }
 
-/** A number in [0, 1]: a fraction of attempts. */
+/** A number in [0, 1]: a fraction of attempts (the rule: src/simulate/worker-rules.ts). */
 export function parseFraction(text: string): Parsed<number> {
   const value = parseDecimal(text);
-  if (value === null || value < 0 || value > 1) return { ok: false, reason: 'expected a number from 0 to 1, such as 0.05' };
-  return { ok: true, value };
+  const reason = value === null ? fractionProblem(NaN) : fractionProblem(value);
+  return reason === null ? { ok: true, value: value as number } : { ok: false, reason };
 }
 
-/** An HTTP status that App Engine counts as a failure: 100–599, not 2xx. */
+/** An HTTP status that App Engine counts as a failure (the rule: src/simulate/worker-rules.ts). */
 export function parseErrorStatus(text: string): Parsed<number> {
   const value = parseWholeNumber(text);
-  if (value === null || value < 100 || value > 599) return { ok: false, reason: 'expected an HTTP status from 100 to 599' };
-  if (value >= 200 && value <= 299) return { ok: false, reason: 'a 2xx status is a success, not an error' };
-  return { ok: true, value };
+  const reason = errorStatusProblem(value ?? NaN);
+  return reason === null ? { ok: true, value: value as number } : { ok: false, reason };
 }
 
 /** A number of seconds ≥ 0 (per-task backoffs). */

@@ -1,12 +1,27 @@
 /**
  * The value rules of `worker` (the modelled worker service) and `targets`. Every duration becomes
- * integer microseconds here; the result is the `WorkerModel` of src/dispatch/worker-model.ts.
+ * integer microseconds here; the result is the `WorkerModel` of src/dispatch/worker-model.ts. The
+ * rules between values (a latency's parameters, an outage's ends, a route's keys) are the ones a
+ * model given to the library follows, written once in src/simulate/worker-rules.ts; here they
+ * name the scenario's keys and the text given.
  */
 import { isValidTarget } from '../config/names.js';
-import { assertNever } from '../core/assert.js';
 import type { Path } from '../config/paths.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { DEFAULT_WORKER, type LatencyModel, type Outage, type WorkerModel, type WorkerRoute } from '../dispatch/worker-model.js';
+import {
+  DISTRIBUTION_MISSING,
+  distributionProblem,
+  isDistribution,
+  LATENCY_PARAMETERS,
+  latencyModelOf,
+  latencyProblem,
+  outageProblem,
+  parameterMissing,
+  parameterNotApplicable,
+  routeProblems,
+  type ValueNames,
+} from '../simulate/worker-rules.js';
 import type { ScenarioIssues } from './issues.js';
 import { checkShape, isPlainMap, LatencySchema, TargetSchema, type RawRoute, type RawWorker } from './schema.js';
 import { parseDuration, parseErrorStatus, parseFraction, type Parsed } from './values.js';
@@ -40,8 +55,9 @@ export function checkWorker(raw: RawWorker | null | undefined, issues: ScenarioI
     const toUs = need('to');
     const status = o.status == null ? null : take(issues, 'status-invalid', [...path, 'status'], parseErrorStatus(o.status), o.status);
     if (fromUs === undefined || toUs === undefined || status === undefined) return;
-    if (toUs <= fromUs) {
-      issues.report('outage-invalid', [...path, 'to'], `the outage ends (${o.to}) before or when it starts (${o.from})`);
+    const problem = outageProblem({ fromUs, toUs }, textNames(o));
+    if (problem !== null) {
+      issues.report('outage-invalid', [...path, 'to'], problem.reason);
       return;
     }
     const outage: Outage = { fromUs, toUs, status };
@@ -54,20 +70,18 @@ export function checkWorker(raw: RawWorker | null | undefined, issues: ScenarioI
   return model;
 }
 
+/** Names for a scenario's values: the key, and the text given. */
+function textNames(raw: object): ValueNames {
+  return { key: (k) => k, value: (k) => String((raw as Record<string, unknown>)[k]) };
+}
+
 function checkRoute(raw: RawRoute, path: Path, issues: ScenarioIssues): WorkerRoute | null {
-  let ok = true;
-  if (raw.prefix == null && raw.target == null) {
-    issues.report('route-invalid', path, 'a route needs a prefix (such as /slow) or a target (a service name), or both', 'key');
-    ok = false;
+  const problems = routeProblems({ prefix: raw.prefix ?? undefined, target: raw.target ?? undefined }, textNames(raw));
+  for (const p of problems) {
+    if (p.param === undefined) issues.report('route-invalid', path, p.reason, 'key');
+    else issues.report(p.param === 'target' ? 'target-name-invalid' : 'route-invalid', [...path, p.param], p.reason);
   }
-  if (raw.prefix != null && !raw.prefix.startsWith('/')) {
-    issues.report('route-invalid', [...path, 'prefix'], `prefix \`${raw.prefix}\` is not valid: a URL prefix starts with /`);
-    ok = false;
-  }
-  if (raw.target != null && !isValidTarget(raw.target)) {
-    issues.report('target-name-invalid', [...path, 'target'], `target \`${raw.target}\` is not \`service\` or \`version.service\``);
-    ok = false;
-  }
+  const ok = problems.length === 0;
   const behaviour = checkBehaviour(raw, path, issues);
   if (behaviour === null || !ok) return null;
   const route: WorkerRoute = { ...behaviour };
@@ -95,17 +109,6 @@ function checkBehaviour(raw: Behaviour, base: Path, issues: ScenarioIssues): Par
   return ok ? out : null;
 }
 
-const DISTRIBUTION_KEYS: Readonly<Record<LatencyModel['distribution'], readonly string[]>> = {
-  constant: ['value'],
-  uniform: ['min', 'max'],
-  exponential: ['mean'],
-  lognormal: ['p50', 'p99'],
-};
-
-function isDistribution(name: string): name is LatencyModel['distribution'] {
-  return Object.hasOwn(DISTRIBUTION_KEYS, name);
-}
-
 /** `300ms`, or `{ distribution: constant|uniform|exponential|lognormal, ...its parameters }`. */
 export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues): LatencyModel | null {
   if (typeof value === 'string') {
@@ -120,18 +123,19 @@ export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues)
   const given = Object.keys(raw).filter((k) => k !== 'distribution' && !isRemoved([...path, k]));
   const name = raw.distribution ?? null;
   if (name === null) {
-    issues.report('required-key-missing', path, 'a latency mapping needs distribution: constant, uniform, exponential or lognormal', 'key');
+    issues.report('required-key-missing', path, DISTRIBUTION_MISSING, 'key');
     return null;
   }
   if (!isDistribution(name)) {
-    issues.report('latency-invalid', [...path, 'distribution'], `distribution \`${name}\` is not valid: expected constant, uniform, exponential or lognormal`);
+    issues.report('latency-invalid', [...path, 'distribution'], distributionProblem(name));
     return null;
   }
-  const wanted = DISTRIBUTION_KEYS[name];
+  const wanted = LATENCY_PARAMETERS[name];
+  const names = textNames(raw);
   let ok = true;
   for (const key of given) {
     if (!wanted.includes(key)) {
-      issues.report('latency-invalid', [...path, key], `${key} does not apply to the ${name} distribution (it takes ${wanted.join(' and ')})`, 'key');
+      issues.report('latency-invalid', [...path, key], parameterNotApplicable(name, key, names), 'key');
       ok = false;
     }
   }
@@ -139,7 +143,7 @@ export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues)
   for (const key of wanted) {
     const text = (raw as Record<string, string | null | undefined>)[key];
     if (text == null) {
-      issues.report('required-key-missing', path, `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name} latency needs ${wanted.join(' and ')}; ${key} is missing`, 'key');
+      issues.report('required-key-missing', path, parameterMissing(name, key, names), 'key');
       ok = false;
       continue;
     }
@@ -148,35 +152,13 @@ export function checkLatency(value: unknown, path: Path, issues: ScenarioIssues)
     else us[key] = parsed;
   }
   if (!ok) return null;
-  const at = (key: string) => us[key] as number;
-  switch (name) {
-    case 'constant':
-      return { distribution: 'constant', valueUs: at('value') };
-    case 'uniform':
-      if (at('max') < at('min')) {
-        issues.report('latency-invalid', [...path, 'max'], `max (${raw.max}) is below min (${raw.min})`);
-        return null;
-      }
-      return { distribution: 'uniform', minUs: at('min'), maxUs: at('max') };
-    case 'exponential':
-      if (at('mean') <= 0) {
-        issues.report('latency-invalid', [...path, 'mean'], 'mean must be above zero');
-        return null;
-      }
-      return { distribution: 'exponential', meanUs: at('mean') };
-    case 'lognormal':
-      if (at('p50') <= 0) {
-        issues.report('latency-invalid', [...path, 'p50'], 'p50 must be above zero');
-        return null;
-      }
-      if (at('p99') < at('p50')) {
-        issues.report('latency-invalid', [...path, 'p99'], `p99 (${raw.p99}) is below p50 (${raw.p50})`);
-        return null;
-      }
-      return { distribution: 'lognormal', p50Us: at('p50'), p99Us: at('p99') };
-    default:
-      return assertNever(name, 'latency distribution');
+  const model = latencyModelOf(name, (param) => us[param] as number);
+  const problem = latencyProblem(model, names);
+  if (problem !== null) {
+    issues.report('latency-invalid', [...path, problem.param as string], problem.reason);
+    return null;
   }
+  return model;
 }
 
 const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];

@@ -22,7 +22,8 @@ import { US_PER_SECOND, secondsToMicros, type Micros } from '../core/time.js';
 import { wholeTokens, refill } from '../core/token-bucket.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
-import { DEFAULT_WORKER, functionDispatcher, modelledDispatcher } from '../dispatch/worker-model.js';
+import { functionDispatcher, modelledDispatcher } from '../dispatch/worker-model.js';
+import { checkWorkerModel } from './worker-rules.js';
 import type { Kernel } from '../engine/kernel.js';
 import { SequenceStream, STREAM_PURPOSE } from '../engine/streams.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
@@ -60,6 +61,8 @@ export class Simulation {
   private lastArrivalUs = 0;
 
   constructor(options: SimulationOptions) {
+    // Checked before anything is made (a log file opened): a model that breaks a rule would stall the run.
+    const worker = typeof options.worker === 'function' ? options.worker : checkWorkerModel(options.worker);
     this.seed = options.seed ?? 1;
     const settings: EngineSettings = {
       targets: options.targets ?? {},
@@ -77,12 +80,11 @@ export class Simulation {
     // With every event in memory anyway, ended tasks' rows cost little more; without, they would be
     // most of a long run's memory (task-table.ts).
     const keepEnded = options.keepEndedTasks ?? log instanceof MemoryEventLog;
-    const worker = options.worker;
     this.insight = new InsightProjection(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) });
     const modelled =
       typeof worker === 'function'
         ? functionDispatcher(worker, this.seed, US_PER_SECOND)
-        : modelledDispatcher({ ...DEFAULT_WORKER, ...(worker ?? {}) }, this.seed);
+        : modelledDispatcher(worker, this.seed);
     this.driver = new VirtualDriver({
       // A table that keeps every task is sized for all of them at once; one that releases ended
       // tasks is sized by the workloads that add their tasks all at once (addWorkload).

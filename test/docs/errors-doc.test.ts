@@ -58,9 +58,9 @@ describe('docs/errors.md', () => {
     expect(documented('Cluster').sort()).toEqual(unionMembers('src/cluster/errors.ts', 'ClusterErrorCode').sort());
   });
 
-  it('documents the codes of the simulation outputs and of the command line', () => {
-    const codes = ['src/projections/series.ts', 'src/simulate/report/write.ts', 'src/cli/args.ts'].map((file) => /readonly code = '([A-Z_]+)'/.exec(readFileSync(join(ROOT, file), 'utf8'))?.[1]);
-    expect(documented('Simulation outputs').sort()).toEqual(codes.sort());
+  it('documents the codes of the simulation inputs and outputs and of the command line', () => {
+    const codes = ['src/projections/series.ts', 'src/simulate/report/write.ts', 'src/cli/args.ts', 'src/simulate/worker-rules.ts'].map((file) => /readonly code = '([A-Z_]+)'/.exec(readFileSync(join(ROOT, file), 'utf8'))?.[1]);
+    expect(documented('Simulation inputs').sort()).toEqual(codes.sort());
   });
 
   it('names the configuration error code', () => {

@@ -15,6 +15,7 @@ import type { WorkerModel } from '../dispatch/worker-model.js';
 import { createSimulation, type Simulation, type WorkloadSpec } from '../simulate/simulation.js';
 import { queueCommandsArbitrary, type QueueCommand } from './arbitraries/commands.js';
 import { simQueueFileConfigArbitrary, type SimQueueConfigOptions } from './arbitraries/sim-config.js';
+import { checkKitOptions } from './arbitraries/options.js';
 import { namedTasks, workloadArbitrary } from './arbitraries/workload.js';
 import { workerModelArbitrary, type WorkerModelArbitraryOptions } from './arbitraries/worker-model.js';
 
@@ -27,7 +28,9 @@ export interface Scenario {
 }
 
 export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerModelArbitraryOptions {
+  /** Tasks over all workloads, 0 to 1,000,000. Default 60. */
   maxTasks?: number;
+  /** Operator commands, 0 to 1,000. Default 6. */
   maxCommands?: number;
   /** Draw operator commands at all. Default true. */
   commands?: boolean;
@@ -36,6 +39,9 @@ export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerM
 }
 
 export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
+  // Every option checked now, not when the first scenario is drawn.
+  checkKitOptions('scenarioArbitrary', options);
+  const worker = workerModelArbitrary(options);
   return simQueueFileConfigArbitrary(options).chain((config) => {
     const queues = config.queues.map((q) => q.name);
     return workloadArbitrary({ queues, maxTasks: options.maxTasks ?? 60 }).chain((workloads) =>
@@ -43,7 +49,7 @@ export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Ar
         seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         config: fc.constant(config),
         workloads: fc.constant(workloads),
-        worker: workerModelArbitrary(options),
+        worker,
         commands:
           options.commands === false
             ? fc.constant([])

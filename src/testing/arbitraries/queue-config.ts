@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import type { ExactRate, QueueConfig, QueueFileConfig, RetryParameters } from '../../config/types.js';
+import { checkKitOptions } from './options.js';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -155,7 +156,8 @@ export interface QueueFileConfigArbitraryOptions {
 
 /** Valid, normalised queue configurations, `default` first. */
 export function queueFileConfigArbitrary(options: QueueFileConfigArbitraryOptions = {}): fc.Arbitrary<QueueFileConfig> {
-  const maxQueues = Math.min(options.maxQueues ?? 8, 100);
+  checkKitOptions('queueFileConfigArbitrary', options);
+  const maxQueues = options.maxQueues ?? 8;
   return fc
     .record({
       total_storage_limit_bytes: fc.option(fc.integer({ min: 0, max: 2 ** 50 }), { nil: null }),
@@ -285,12 +287,13 @@ export function queueYamlStyleArbitrary(): fc.Arbitrary<QueueYamlStyle> {
 }
 
 export interface QueueYamlDocumentArbitraryOptions {
-  /** Queue entries, `default` included when drawn. Default 6. */
+  /** Queue entries (`default` may be drawn besides them), at most 100. Default 6. */
   maxQueues?: number;
 }
 
 /** Valid queue.yaml documents: unique names (sometimes `default`), push and pull entries. */
 export function queueYamlDocumentArbitrary(options: QueueYamlDocumentArbitraryOptions = {}): fc.Arbitrary<QueueYamlDocument> {
+  checkKitOptions('queueYamlDocumentArbitrary', options);
   const names = fc
     .tuple(fc.uniqueArray(queueNameArbitrary(), { maxLength: options.maxQueues ?? 6 }), fc.option(fc.nat(), { nil: null }))
     .map(([list, defaultAt]) => (defaultAt === null ? list : [...list.slice(0, defaultAt % (list.length + 1)), 'default', ...list.slice(defaultAt % (list.length + 1))]));

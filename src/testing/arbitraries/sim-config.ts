@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import type { ExactRate, QueueConfig, QueueFileConfig, RetryParameters } from '../../config/types.js';
+import { checkKitOptions } from './options.js';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 type RateUnit = keyof typeof UNIT_SECONDS;
@@ -67,7 +68,7 @@ export function simRetryParametersArbitrary(): fc.Arbitrary<RetryParameters> {
 }
 
 export interface SimQueueConfigOptions {
-  /** Queues besides `default` (0..maxQueues). Default 2. */
+  /** Queues besides `default` (0..maxQueues), at most 100 (App Engine's limit). Default 2. */
   maxQueues?: number;
   /** Whether `rate: 0` (a paused queue) may be drawn. Default true. */
   allowZeroRate?: boolean;
@@ -94,6 +95,7 @@ function simQueueArbitrary(name: string, allowZeroRate: boolean): fc.Arbitrary<Q
 
 /** `default` plus up to `maxQueues` push queues named `q1`, `q2`, ... */
 export function simQueueFileConfigArbitrary(options: SimQueueConfigOptions = {}): fc.Arbitrary<QueueFileConfig> {
+  checkKitOptions('simQueueFileConfigArbitrary', options);
   const maxQueues = options.maxQueues ?? 2;
   const allowZero = options.allowZeroRate ?? true;
   return fc.integer({ min: 0, max: maxQueues }).chain((n) =>

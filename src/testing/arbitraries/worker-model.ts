@@ -1,10 +1,11 @@
 /**
  * Modelled workers for simulations: latency drawn from any of the four distributions, a share of
- * error answers and of no answers (deadline), and short outages. Latencies stay well under the
+ * error answers and of no answers (deadline), and short outages (or none: `outages: false`). Latencies stay well under the
  * 10-minute deadline except for the no-answer share, so runs stay short in events.
  */
 import fc from 'fast-check';
 import type { LatencyModel, Outage, WorkerModel } from '../../dispatch/worker-model.js';
+import { checkKitOptions } from './options.js';
 
 export function latencyModelArbitrary(): fc.Arbitrary<LatencyModel> {
   return fc.oneof(
@@ -26,19 +27,22 @@ function outageArbitrary(): fc.Arbitrary<Outage> {
 }
 
 export interface WorkerModelArbitraryOptions {
-  /** Upper bound of the error share. Default 0.5. */
+  /** Upper bound of the error share, 0 to 1. Default 0.5. */
   errorRateMax?: number;
-  /** Upper bound of the no-answer share. Default 0.05. */
+  /** Upper bound of the no-answer share, 0 to 1. Default 0.05. */
   timeoutRateMax?: number;
+  /** Draw outages at all. Default true; with false (and both rates 0) the worker is healthy: every attempt succeeds. */
+  outages?: boolean;
 }
 
 export function workerModelArbitrary(options: WorkerModelArbitraryOptions = {}): fc.Arbitrary<WorkerModel> {
+  checkKitOptions('workerModelArbitrary', options);
   return fc.record({
     latency: latencyModelArbitrary(),
     errorRate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.errorRateMax ?? 0.5, noNaN: true })),
     errorStatus: fc.constantFrom(500, 503, 404, 429),
     timeoutRate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.timeoutRateMax ?? 0.05, noNaN: true })),
-    outages: fc.array(outageArbitrary(), { maxLength: 2 }),
+    outages: options.outages === false ? fc.constant([]) : fc.array(outageArbitrary(), { maxLength: 2 }),
     routes: fc.constant([]),
   });
 }

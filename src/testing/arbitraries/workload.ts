@@ -6,16 +6,17 @@
  */
 import fc from 'fast-check';
 import type { WorkloadSpec } from '../../simulate/simulation.js';
+import { checkKitOptions, requireQueues } from './options.js';
 import { simRetryParametersArbitrary } from './sim-config.js';
 
 export interface WorkloadArbitraryOptions {
-  /** Queues tasks may go to. */
+  /** Queues tasks may go to: at least one. */
   queues: readonly string[];
-  /** Total tasks over all groups. Default 60. */
+  /** Total tasks over all groups, 0 to 1,000,000. Default 60. */
   maxTasks?: number;
-  /** Groups. Default 4. */
+  /** Groups, 1 to 100. Default 4. */
   maxGroups?: number;
-  /** Latest arrival start, seconds. Default 30. */
+  /** Latest arrival start, seconds, 0 to a year. Default 30. */
   startSecondsMax?: number;
 }
 
@@ -40,9 +41,11 @@ function taskTemplateArbitrary(): fc.Arbitrary<TaskTemplate> {
 }
 
 export function workloadArbitrary(options: WorkloadArbitraryOptions): fc.Arbitrary<WorkloadSpec[]> {
+  checkKitOptions('workloadArbitrary', options);
+  const queues = requireQueues('workloadArbitrary', options.queues);
   const maxTasks = options.maxTasks ?? 60;
   const group = fc.record({
-    queue: fc.constantFrom(...options.queues),
+    queue: fc.constantFrom(...queues),
     count: fc.integer({ min: 1, max: Math.max(1, maxTasks) }),
     atSeconds: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.startSecondsMax ?? 30, noNaN: true })),
     arrival: fc.oneof(

@@ -11,6 +11,7 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { defaultQueueFileConfig } from '../config/defaults.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
+import { targetUrlProblem } from '../dispatch/target-url.js';
 import { configHash } from '../simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
@@ -39,13 +40,8 @@ function namedValue(text: string, flag: string, want: string): [string, string] 
 
 function target(text: string, flag: string): [name: string, url: string] {
   const [name, url] = namedValue(text, flag, 'NAME=URL');
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new CliUsageError(`${flag} ${name}: "${url}" is not a URL`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliUsageError(`${flag} ${name}: only http and https URLs`);
+  const problem = targetUrlProblem(url);
+  if (problem !== null) throw new CliUsageError(`${flag} ${name}: ${problem}`);
   return [name, url];
 }
 

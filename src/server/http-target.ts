@@ -12,7 +12,7 @@
 import type { TaskSpec } from '../core/task-spec.js';
 import type { HttpMethod } from '../core/task-table.js';
 import { ApiError } from './errors.js';
-import { ServeStartError } from './start-errors.js';
+import { inputName, ServeStartError, type InputNames } from './start-errors.js';
 
 /** The REST / gRPC field path of the URL, named by every refusal of it. */
 export const HTTP_URL_FIELD = 'task.http_request.url';
@@ -38,9 +38,9 @@ function portOf(u: URL): string {
 export class HttpTargetPolicy {
   private constructor(private readonly patterns: readonly Pattern[]) {}
 
-  /** The policy for `--allow-http-target` values; a value that is no pattern fails the start. */
-  static create(patterns: readonly string[] = []): HttpTargetPolicy {
-    return new HttpTargetPolicy(patterns.map(parsePattern));
+  /** The policy for `--allow-http-target` values; a value that is no pattern fails the start (`names`: how it names them). */
+  static create(patterns: readonly string[] = [], names?: InputNames): HttpTargetPolicy {
+    return new HttpTargetPolicy(patterns.map((p) => parsePattern(p, names)));
   }
 
   allows(url: URL): boolean {
@@ -62,9 +62,9 @@ function hostMatches(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
-function parsePattern(text: string): Pattern {
+function parsePattern(text: string, names: InputNames | undefined): Pattern {
   const bad = (): never => {
-    throw new ServeStartError('ALLOW_HTTP_TARGET_INVALID', `--allow-http-target "${text}" is not a host pattern such as api.internal, 10.0.0.5:8080, *.example.test or * (no scheme or path)`);
+    throw new ServeStartError('ALLOW_HTTP_TARGET_INVALID', `${inputName('allowHttpTargets', names)} "${text}" is not a host pattern such as api.internal, 10.0.0.5:8080, *.example.test or * (no scheme or path)`);
   };
   if (text === '*') return { text, host: '*', port: '' };
   const wildcard = text.startsWith('*.');

@@ -32,7 +32,7 @@ import { RPC_ACCEPTS, isRpcContentType, isRpcHttp } from './appengine/rpc-http.j
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
-import { ServeStartError } from './start-errors.js';
+import { inputName, ServeStartError, type InputNames } from './start-errors.js';
 
 export interface SecurityOptions {
   /** The address to bind (default 127.0.0.1). */
@@ -45,6 +45,8 @@ export interface SecurityOptions {
   authToken?: string;
   /** Bind beyond loopback without a token (`--insecure-public`). */
   insecurePublic?: boolean;
+  /** How refusals name these options: as `pushq serve`'s flags (default) or as the library's options. */
+  inputNames?: InputNames;
 }
 
 /** A token shorter than this can be guessed; it would protect nothing. */
@@ -85,28 +87,29 @@ export class RequestGuard {
   static async create(options: SecurityOptions): Promise<RequestGuard> {
     const host = options.host ?? '127.0.0.1';
     const token = options.authToken;
+    const name = (input: Parameters<typeof inputName>[0]): string => inputName(input, options.inputNames);
     if (token !== undefined && (token.length < AUTH_TOKEN_LENGTH_MIN || !TOKEN_CHARS.test(token))) {
-      throw new ServeStartError('AUTH_TOKEN_INVALID', `--auth-token must be at least ${AUTH_TOKEN_LENGTH_MIN} characters, printable ASCII without spaces (e.g. the output of: openssl rand -hex 24)`);
+      throw new ServeStartError('AUTH_TOKEN_INVALID', `${name('authToken')} must be at least ${AUTH_TOKEN_LENGTH_MIN} characters, printable ASCII without spaces (e.g. the output of: openssl rand -hex 24)`);
     }
     if (token === undefined && options.insecurePublic !== true && !(await isLoopback(host))) {
       throw new ServeStartError(
         'UNPROTECTED_PUBLIC_BIND',
-        `--host ${host} is not a loopback address: anyone who can reach it could read every task and send requests to your app through pushq. ` +
-          'Give --auth-token TOKEN (then every request needs Authorization: Bearer TOKEN; the dashboard asks for it once), ' +
-          'or --insecure-public to serve it with no authentication',
+        `${name('host')} ${host} is not a loopback address: anyone who can reach it could read every task and send requests to your app through pushq. ` +
+          `Give ${name('authToken')} TOKEN (then every request needs Authorization: Bearer TOKEN; the dashboard asks for it once), ` +
+          `or ${name('insecurePublic')} to serve it with no authentication`,
       );
     }
     const hosts = new Set<string>();
-    for (const name of [...LOOPBACK_NAMES, host, ...(isWildcard(host) ? machineAddresses() : [])]) hosts.add(hostName(name) as string);
-    for (const name of options.allowHosts ?? []) {
-      const n = hostName(name);
-      if (n === undefined) throw new ServeStartError('ALLOW_HOST_INVALID', `--allow-host "${name}" is not a host name or address (give the name only, without scheme, port or path)`);
+    for (const h of [...LOOPBACK_NAMES, host, ...(isWildcard(host) ? machineAddresses() : [])]) hosts.add(hostName(h) as string);
+    for (const given of options.allowHosts ?? []) {
+      const n = hostName(given);
+      if (n === undefined) throw new ServeStartError('ALLOW_HOST_INVALID', `${name('allowHosts')} "${given}" is not a host name or address (give the name only, without scheme, port or path)`);
       hosts.add(n);
     }
     const origins = new Set<string>();
     for (const o of options.allowOrigins ?? []) {
       const origin = originOf(o);
-      if (origin === undefined) throw new ServeStartError('ALLOW_ORIGIN_INVALID', `--allow-origin "${o}" is not an origin such as https://tasks.dev.example or http://localhost:3000`);
+      if (origin === undefined) throw new ServeStartError('ALLOW_ORIGIN_INVALID', `${name('allowOrigins')} "${o}" is not an origin such as https://tasks.dev.example or http://localhost:3000`);
       origins.add(origin);
     }
     return new RequestGuard(hosts, origins, token);

@@ -36,7 +36,7 @@ import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
 import { RequestGuard } from './security.js';
 import { listenUrl } from './listen-url.js';
-import { listenError } from './start-errors.js';
+import { inputName, listenError, targetUrlError, type InputNames } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
 import { LiveSource } from './read-source.js';
 import { newReadModels, projectionsOf, type ReadModels } from './read-models.js';
@@ -82,6 +82,8 @@ export interface ServiceOptions {
   allowReset?: boolean;
   /** The API server's timeouts and connection bound (connection-limits.ts); tests shorten them. */
   limits?: Partial<ApiServerLimits>;
+  /** How a refused option is named: as `pushq serve`'s flag (`--auth-token`; default) or as this option (`authToken`). */
+  inputNames?: InputNames;
 }
 
 export interface ShutdownReport {
@@ -142,9 +144,13 @@ export class PushqService {
   }
 
   static async start(options: ServiceOptions): Promise<PushqService> {
-    // Refuses an unsafe exposure (a public bind without a token) before anything is bound.
+    // Refuses a target that is not an http(s) URL, and an unsafe exposure (a public bind without a token), before anything is bound.
+    for (const [name, t] of Object.entries(options.targets)) {
+      const refused = t.url === undefined ? null : targetUrlError(`${inputName('targets', options.inputNames, name)}${options.inputNames === 'options' ? '.url' : ''}`, t.url);
+      if (refused !== null) throw refused;
+    }
     const guard = await RequestGuard.create(options);
-    const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets);
+    const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets, options.inputNames);
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     // Every read model of the service (the API's and the dashboard's), fed the restart's fold, then live.
     const models = options.snapshot?.models ?? newReadModels();
@@ -166,7 +172,7 @@ export class PushqService {
     );
     server.maxConnections = limits.connectionsMax;
     await new Promise<void>((resolve, reject) => {
-      const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0));
+      const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0, 'port', options.inputNames));
       server.once('error', failed);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', failed);
@@ -232,7 +238,7 @@ export class PushqService {
     let grpc: GrpcService | null = null;
     if (options.grpcPort !== null) {
       try {
-        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(guard.authRequired ? { authorize: (a: string | undefined) => guard.acceptsAuthorization(a) } : {}) });
+        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.authRequired ? { authorize: (a: string | undefined) => guard.acceptsAuthorization(a) } : {}) });
       } catch (err) {
         await abandonStart(err);
       }

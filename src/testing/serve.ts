@@ -17,6 +17,7 @@ import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { PushqService, type ShutdownReport } from '../server/service.js';
+import { inputName, targetUrlError } from '../server/start-errors.js';
 import { configHash } from '../simulate/simulation.js';
 import { PUSHQ_VERSION } from '../version.js';
 
@@ -52,6 +53,9 @@ export async function startPushq(options: StartPushqOptions = {}): Promise<Runni
   const config = options.queueYaml === undefined ? defaultQueueFileConfig() : requireValidConfig(parseQueueConfig(options.queueYaml, { file: 'queue.yaml' }));
   const targets: Record<string, TargetSettings> = {};
   for (const [name, t] of Object.entries(options.targets ?? {})) {
+    // Named as you wrote it (`targets.default`, or `targets.default.url`), before anything starts.
+    const refused = targetUrlError(`${inputName('targets', 'options', name)}${typeof t === 'string' ? '' : '.url'}`, typeof t === 'string' ? t : t.url);
+    if (refused !== null) throw refused;
     targets[name] = typeof t === 'string' ? { scaling: 'automatic', url: t } : { scaling: t.scaling ?? 'automatic', url: t.url };
   }
   const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
@@ -63,6 +67,8 @@ export async function startPushq(options: StartPushqOptions = {}): Promise<Runni
     port: 0,
     grpcPort: 0,
     allowReset: options.allowReset ?? true,
+    // Refusals name these options (`authToken`), not pushq serve's flags.
+    inputNames: 'options',
     ...(options.allowHttpTargets === undefined ? {} : { allowHttpTargets: options.allowHttpTargets }),
     ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
   });

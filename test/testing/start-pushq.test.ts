@@ -2,12 +2,20 @@
  * `startPushq` from `pushq/testing`, imported as a user would: a real service in the test process
  * (memory log, free ports, REST and gRPC), `reset()` between tests (every task and tombstone
  * dropped, queues kept), `close()`. And the reset's guard: `POST /pushq/reset` is refused unless
- * the server was started with `--allow-reset`.
+ * the server was started with `--allow-reset`. And its refusals: under the rules pushq serve's
+ * flags follow, naming the options a user gave (`targets.default`, `authToken`), not the flags.
  */
 import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { startPushq, type RunningPushq } from 'pushq/testing';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVE } from '../../src/cli/serve.js';
+import { CliUsageError, parseCommandLine } from '../../src/cli/args.js';
+import { defaultQueueFileConfig } from '../../src/config/defaults.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { MemoryEventLog } from '../../src/log/memory-log.js';
+import { PushqService } from '../../src/server/service.js';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
@@ -109,6 +117,60 @@ describe('startPushq', () => {
       plain.child.kill('SIGTERM');
       allowed.child.kill('SIGTERM');
       await Promise.all([plain.exited, allowed.exited]);
+    }
+  });
+});
+
+/** The message a start rejects with (the error's code is at its end). */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => {
+      throw new Error('it started');
+    },
+    (err: unknown) => (err as Error).message,
+  );
+}
+
+describe("startPushq's refusals name its own options, with the rules pushq serve's flags follow", () => {
+  it('a target that is not an http(s) URL: targets.NAME (targets.NAME.url in the object form), as pushq serve says --target NAME', async () => {
+    expect(await refusal(startPushq({ targets: { default: 'not a url' } }))).toBe('targets.default: "not a url" is not a URL (TARGET_URL_INVALID)');
+    expect(await refusal(startPushq({ targets: { 'v2.worker': { url: 'ftp://h/' } } }))).toBe('targets["v2.worker"].url: only http and https URLs (TARGET_URL_INVALID)');
+    // The command's words for the same rule.
+    const cli = (args: string[]): string => {
+      try {
+        parseCommandLine(SERVE, args);
+      } catch (err) {
+        if (err instanceof CliUsageError) return err.message;
+      }
+      throw new Error('parsed');
+    };
+    expect(cli(['--target', 'default=not a url'])).toBe('--target default: "not a url" is not a URL');
+  });
+
+  it('authToken and allowHttpTargets are named as the options they are', async () => {
+    expect(await refusal(startPushq({ authToken: 'short' }))).toBe('authToken must be at least 16 characters, printable ASCII without spaces (e.g. the output of: openssl rand -hex 24) (AUTH_TOKEN_INVALID)');
+    expect(await refusal(startPushq({ allowHttpTargets: ['https://api.internal/path'] }))).toMatch(/^allowHttpTargets "https:\/\/api\.internal\/path" is not a host pattern .*\(ALLOW_HTTP_TARGET_INVALID\)$/);
+  });
+
+  it('PushqService.start refuses a bad target URL before it binds anything (it threw a bare Invalid URL once listening)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
+    const message = await refusal(PushqService.start({ config: defaultQueueFileConfig(), targets: { default: { scaling: 'automatic', url: 'notaurl' } }, log, port }));
+    expect(message).toBe('--target default: "notaurl" is not a URL (TARGET_URL_INVALID)');
+    // Nothing was bound: the port is still free.
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+    try {
+      // Told to name its options, as startPushq tells it, a port in use is named so too.
+      const inUse = await refusal(PushqService.start({ config: defaultQueueFileConfig(), targets: {}, log, port, inputNames: 'options' }));
+      expect(inUse).toBe(`port ${port} on 127.0.0.1 is in use by another process: stop it, or choose another port with port: N (port: 0 picks a free one) (PORT_IN_USE)`);
+    } finally {
+      await new Promise((r) => again.close(r));
     }
   });
 });

@@ -22,6 +22,7 @@ import { ApiError, toApiError, type ApiOperation, type GoogleStatus } from '../e
 import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
 import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
+import type { InputNames } from '../start-errors.js';
 import { bindGrpc } from './bind.js';
 import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
 import { jsonToMessage, messageToJson } from './proto-json.js';
@@ -132,6 +133,8 @@ export interface GrpcServiceOptions {
   port: number;
   /** Checks an `authorization` value (`--auth-token`); absent: no authentication. */
   authorize?: (authorization: string | undefined) => boolean;
+  /** How a refusal names the port: as the flag `--grpc-port` (default) or the option `grpcPort`. */
+  inputNames?: InputNames;
 }
 
 export class GrpcService {
@@ -173,7 +176,7 @@ export class GrpcService {
       };
     }
     server.addService(definition, implementation);
-    return new GrpcService(server, await bindGrpc(server, options.host, options.port));
+    return new GrpcService(server, await bindGrpc(server, options.host, options.port, options.inputNames));
   }
 
   /** Stops taking calls; calls in progress get `graceMs` to finish, then connections are cut. */

@@ -39,7 +39,7 @@ export { renderReport } from './simulate/report/render.js';
 export { writeReportFile, checkReportPath, ReportPathError } from './simulate/report/write.js';
 export type { ReportInput, ReportStats, ReportQueueFigures } from './simulate/report/input.js';
 /** Modelled workers: latency distributions, errors, timeouts, outages, routes; or your own function. */
-export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency } from './dispatch/worker-model.js';
+export { DEFAULT_WORKER, modelledDispatcher, functionDispatcher, sampleLatency, WorkerFunctionError } from './dispatch/worker-model.js';
 export type { WorkerModel, WorkerBehaviour, WorkerRoute, LatencyModel, Outage, WorkerFunction, WorkerCall } from './dispatch/worker-model.js';
 /** A worker model checked against the rules a scenario file's `worker` follows; one that breaks one throws WorkerModelError (code WORKER_MODEL_INVALID, `field` naming the value). createSimulation checks its `worker` so; `modelledDispatcher` takes a model already checked. */
 export { checkWorkerModel, WorkerModelError } from './simulate/worker-rules.js';

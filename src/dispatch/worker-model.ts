@@ -158,6 +158,37 @@ export interface WorkerCall {
 /** A user's worker: `status: null` means no answer (the deadline fails the attempt). */
 export type WorkerFunction = (call: WorkerCall) => { status: number | null; latencyMs: number };
 
+/**
+ * A worker function (the library's `worker`) threw, or returned something that is not an answer
+ * (a latency that is not a finite number of ms ≥ 0, a status that is not null or an HTTP status).
+ * Why an error and not a guess: a NaN latency would schedule the attempt's end at no time at all,
+ * and the run would stall with the attempt in flight, silently. The attempt was dispatched and has
+ * no outcome, so the simulation cannot go on: make a new one after fixing the function.
+ */
+export class WorkerFunctionError extends Error {
+  readonly code = 'WORKER_FUNCTION_FAILED';
+  constructor(
+    readonly queue: string,
+    readonly task: string,
+    /** The attempt's number, 1 for the first. */
+    readonly attempt: number,
+    problem: string,
+    options?: { cause: unknown },
+  ) {
+    super(`the worker function, on attempt ${attempt} of task ${task} in queue ${queue}: ${problem}`, options);
+    this.name = 'WorkerFunctionError';
+  }
+}
+
+/** What is wrong with a worker function's answer, or null for a good one. */
+export function workerAnswerProblem(answer: unknown): string | null {
+  if (typeof answer !== 'object' || answer === null) return `it returned ${String(answer)}, not { status, latencyMs }`;
+  const { status, latencyMs } = answer as { status?: unknown; latencyMs?: unknown };
+  if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) return `latencyMs must be a finite number of milliseconds, 0 or more; got ${typeof latencyMs === 'number' ? String(latencyMs) : JSON.stringify(latencyMs) ?? 'undefined'}`;
+  if (status !== null && !(Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)) return `status must be an HTTP status (a whole number from 100 to 599), or null for no answer; got ${JSON.stringify(status) ?? 'undefined'}`;
+  return null;
+}
+
 export function functionDispatcher(fn: WorkerFunction, seed: number, usPerSecond: number): ModelledWorker {
   const stream = new SequenceStream(seed, STREAM_PURPOSE.WORKER_FUNCTION);
   const random = () => stream.next();
@@ -166,8 +197,17 @@ export function functionDispatcher(fn: WorkerFunction, seed: number, usPerSecond
       // The kernel reuses its request object; a user's function may keep what it is given.
       const request = copyAttemptRequest(reused);
       stream.reset(request.id, request.retryCount + 1);
-      const r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
-      out.latencyUs = Math.max(0, Math.round(r.latencyMs * US_PER_MS));
+      const failed = (problem: string, cause?: unknown): WorkerFunctionError =>
+        new WorkerFunctionError(request.queue, request.name, request.retryCount + 1, problem, cause === undefined ? undefined : { cause });
+      let r: ReturnType<WorkerFunction>;
+      try {
+        r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
+      } catch (error) {
+        throw failed(`it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, error);
+      }
+      const problem = workerAnswerProblem(r);
+      if (problem !== null) throw failed(problem);
+      out.latencyUs = Math.round(r.latencyMs * US_PER_MS);
       out.status = r.status ?? NO_ANSWER;
     },
   };

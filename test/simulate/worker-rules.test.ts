@@ -4,7 +4,7 @@
  * silently (attempts that never end, tasks pending forever, no error).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WORKER } from '../../src/dispatch/worker-model.js';
+import { DEFAULT_WORKER, WorkerFunctionError } from '../../src/dispatch/worker-model.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { parseScenario } from '../../src/scenario/parse.js';
 import { runScenario } from '../../src/scenario/run.js';
@@ -94,5 +94,53 @@ describe('every other way the library takes a worker model checks it the same wa
     const { issues } = await parseScenario('worker:\n  latency: { distribution: uniform, min: 2ms, max: 1ms }\n', { file: 's.yaml' });
     expect(issues.map((i) => i.message)).toEqual(['max (1ms) is below min (2ms)']);
     expect(refusal(() => checkWorkerModel({ latency: { distribution: 'uniform', minUs: 2000, maxUs: 1000 } })).message).toBe('worker.latency.maxUs: maxUs (1000 µs) is below minUs (2000 µs)');
+  });
+});
+
+describe('a worker function that throws or answers nonsense stops the run, naming the attempt', () => {
+  /** The WorkerFunctionError a run with `fn` as its worker throws (one task, `t1` in queue q). */
+  function failure(fn: (call: { request: { retryCount: number } }) => unknown): WorkerFunctionError {
+    const sim = createSimulation({ config, seed: 1, worker: fn as never });
+    try {
+      // The first attempt is dispatched by the add itself (the queue's bucket is full).
+      sim.addTask({ queue: 'q', name: 't1' });
+      sim.runUntilIdle({ maxSeconds: 60 });
+    } catch (err) {
+      expect(err).toBeInstanceOf(WorkerFunctionError);
+      return err as WorkerFunctionError;
+    }
+    throw new Error('nothing was thrown');
+  }
+
+  it.each([
+    ['a NaN latency', () => ({ status: 200, latencyMs: Number.NaN }), 'latencyMs must be a finite number of milliseconds, 0 or more; got NaN'],
+    ['no latency', () => ({ status: 200 }), 'latencyMs must be a finite number of milliseconds, 0 or more; got undefined'],
+    ['a latency as text', () => ({ status: 200, latencyMs: '30' }), 'latencyMs must be a finite number of milliseconds, 0 or more; got "30"'],
+    ['a negative latency', () => ({ status: 200, latencyMs: -1 }), 'latencyMs must be a finite number of milliseconds, 0 or more; got -1'],
+    ['an infinite latency', () => ({ status: 200, latencyMs: Number.POSITIVE_INFINITY }), 'latencyMs must be a finite number of milliseconds, 0 or more; got Infinity'],
+    ['a status of 0', () => ({ status: 0, latencyMs: 5 }), 'status must be an HTTP status (a whole number from 100 to 599), or null for no answer; got 0'],
+    ['a status as text', () => ({ status: '200', latencyMs: 5 }), 'status must be an HTTP status (a whole number from 100 to 599), or null for no answer; got "200"'],
+    ['nothing', () => undefined, 'it returned undefined, not { status, latencyMs }'],
+  ])('%s', (_, fn, problem) => {
+    const err = failure(fn);
+    expect(err.message).toBe(`the worker function, on attempt 1 of task t1 in queue q: ${problem}`);
+    expect([err.code, err.queue, err.task, err.attempt]).toEqual(['WORKER_FUNCTION_FAILED', 'q', 't1', 1]);
+  });
+
+  it('a throw is kept as the cause, on the attempt that threw', () => {
+    const boom = new TypeError('no such row');
+    const err = failure(({ request }) => {
+      if (request.retryCount === 2) throw boom;
+      return { status: 503, latencyMs: 5 };
+    });
+    expect(err.message).toBe('the worker function, on attempt 3 of task t1 in queue q: it threw TypeError: no such row');
+    expect(err.cause).toBe(boom);
+  });
+
+  it('good answers (null for no answer) run to the end', () => {
+    const sim = createSimulation({ config, seed: 1, worker: ({ request }) => ({ status: request.retryCount === 0 ? null : 204, latencyMs: 0 }) });
+    sim.addTask({ queue: 'q', name: 't1' });
+    sim.runUntilIdle({ maxSeconds: 3600 });
+    expect(sim.stats().queues['q']?.succeeded).toBe(1);
   });
 });

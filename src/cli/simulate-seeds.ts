@@ -13,7 +13,7 @@ import type { Goal, GoalOn } from '../experiments/goals.js';
 import { coreCount } from '../experiments/pool.js';
 import { runSeeds, type SeedsResult } from '../experiments/run-seeds.js';
 import { SERIES_FIELDS } from '../experiments/series-bands.js';
-import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
+import { FIXED_POINTS_MAX, SeriesTooLongError, seriesTooLongMessage } from '../projections/series.js';
 import { neverDispatched } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
@@ -56,7 +56,7 @@ export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: Cli
     // Too fine a --resolution for a run without until shows only as the run passes the limit:
     // a usage error all the same, as in a single run.
     if (error instanceof SeedRunError && error.runCode === 'SERIES_TOO_LONG' && o.resolutionUs !== undefined) {
-      io.stderr(`pushq simulate: seed ${error.seed}: ${new SeriesTooLongError(o.resolutionUs, FIXED_POINTS_MAX).message}; nothing was written\n`);
+      io.stderr(`pushq simulate: seed ${error.seed}: ${resolutionRefusal(new SeriesTooLongError(o.resolutionUs, FIXED_POINTS_MAX))}; nothing was written\n`);
       return EXIT_USAGE;
     }
     return reportExperimentError('simulate', error, io, rerunFlags(o));
@@ -115,4 +115,9 @@ export function bandsCsv(result: SeedsResult): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** SERIES_TOO_LONG in the command's words (a single run's too): the resolution as `--resolution` gave it. */
+export function resolutionRefusal(error: SeriesTooLongError): string {
+  return seriesTooLongMessage(`--resolution ${error.resolutionUs / 1e6}s`, error.maxPoints);
 }

@@ -31,7 +31,7 @@ import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.j
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
-import { simulateSeeds } from './simulate-seeds.js';
+import { resolutionRefusal, simulateSeeds } from './simulate-seeds.js';
 import { ExperimentArgumentError } from '../experiments/errors.js';
 import type { Goal } from '../experiments/goals.js';
 import { experimentSeeds } from '../experiments/run-seeds.js';
@@ -165,7 +165,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     if (error instanceof SeriesTooLongError) {
       // The log was begun before the series outgrew its limit: a partial log is not a result.
       if (parsed.log !== undefined) await rm(parsed.log, { force: true });
-      io.stderr(`pushq simulate: ${error.message}; nothing was written${parsed.log === undefined ? '' : ` (the partial --log ${parsed.log} is removed)`}\n`);
+      io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written${parsed.log === undefined ? '' : ` (the partial --log ${parsed.log} is removed)`}\n`);
       return EXIT_USAGE;
     }
     if (!(error instanceof PushqError)) throw error;
@@ -192,7 +192,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
       series = run.simulation.series();
     } catch (error) {
       if (!(error instanceof SeriesTooLongError)) throw error;
-      io.stderr(`pushq simulate: ${error.message}; nothing was written\n`);
+      io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written\n`);
       return EXIT_USAGE;
     }
     if (parsed.series !== undefined) await writeFileAtomically(parsed.series, seriesCsv(series));

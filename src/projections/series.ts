@@ -37,12 +37,25 @@ export interface Gauges {
 /** Reads a queue's gauges at time t (≥ every event seen so far). */
 export type GaugeReader = (queueIndex: number, t: Micros, out: Gauges) => void;
 
+/**
+ * A fixed resolution that gives more than `maxPoints` rows. The message names no input (the
+ * library sets the resolution under several names, the CLI with `--resolution`): a caller that
+ * knows which input set it says so with `seriesTooLongMessage`.
+ */
 export class SeriesTooLongError extends Error {
   readonly code = 'SERIES_TOO_LONG';
-  constructor(resolutionUs: number, maxPoints: number) {
-    super(`--resolution ${resolutionUs / 1e6}s gives more than ${maxPoints.toLocaleString('en')} points over this run: choose a coarser resolution`);
+  constructor(
+    readonly resolutionUs: number,
+    readonly maxPoints: number,
+  ) {
+    super(seriesTooLongMessage(`a series resolution of ${resolutionUs / 1e6} s`, maxPoints));
     this.name = 'SeriesTooLongError';
   }
+}
+
+/** The refusal, `given` naming the resolution as its input set it (`--resolution 0.001s`). */
+export function seriesTooLongMessage(given: string, maxPoints: number): string {
+  return `${given} gives more than ${maxPoints.toLocaleString('en')} points over this run: choose a coarser resolution`;
 }
 
 /**

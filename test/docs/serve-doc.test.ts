@@ -6,6 +6,7 @@
  * connection beyond loopback, since the documented set-up must keep every connection there (the
  * Google and Firebase libraries would otherwise look for credentials or a metadata server).
  * The Go block is checked against the program the Go test builds. README.md's gRPC and startPushq examples run too.
+ * The blocks that send `--auth-token`'s token (Security) run against a second server started with one.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,6 +61,9 @@ net.Socket.prototype.connect = function (...args) {
 let worker: Worker;
 let serve: ServeProcess;
 let restPort: string;
+/** The same, started with --auth-token TOKEN (Security, "The official clients with a token"). */
+let guarded: ServeProcess;
+const TOKEN = 'serve-doc-token-0123456789abcdef';
 
 beforeAll(async () => {
   worker = await startWorker();
@@ -67,21 +71,25 @@ beforeAll(async () => {
   writeFileSync(yaml, 'queue:\n- name: default\n  rate: 5/s\n- name: sendWelcome\n  rate: 10/s\n');
   serve = await startServe(['--memory', '--config', yaml, '--target', `default=${worker.url}`]);
   restPort = new URL(serve.url).port;
+  guarded = await startServe(['--memory', '--auth-token', TOKEN, '--config', yaml, '--target', `default=${worker.url}`]);
 });
 
 afterAll(async () => {
   serve?.child.kill('SIGTERM');
+  guarded?.child.kill('SIGTERM');
   await serve?.exited;
+  await guarded?.exited;
   await worker?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The doc's ports, made this run's. */
-function ported(code: string): string {
+/** The doc's ports, made this run's (those of `server`, the token-less one by default). */
+function ported(code: string, server: ServeProcess = serve): string {
+  const rest = new URL(server.url).port;
   return code
-    .replaceAll('127.0.0.1:8123', `127.0.0.1:${restPort}`)
-    .replaceAll('port: 8123', `port: ${restPort}`)
-    .replaceAll('port: 8124', `port: ${serve.grpcPort}`)
+    .replaceAll('127.0.0.1:8123', `127.0.0.1:${rest}`)
+    .replaceAll('port: 8123', `port: ${rest}`)
+    .replaceAll('port: 8124', `port: ${server.grpcPort}`)
     .replaceAll('http://127.0.0.1:8080', worker.url);
 }
 
@@ -141,6 +149,48 @@ await client.close();`,
     const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('\n');
     expect(lines(program)).toContain(lines(setup.replace('"127.0.0.1:8124"', 'os.Getenv("PUSHQ_GRPC")')));
   });
+});
+
+describe('docs/serve.md, Security: the official clients with a token, against serve --auth-token', () => {
+  const tokens = section('### The official clients with a token');
+  const clients = section('## Clients: one line of set-up each');
+  const env = { PUSHQ_TOKEN: TOKEN };
+  /** Creates a task to `uri` and prints the queues' names: both need the token. */
+  const use = (uri: string) => `const parent = client.queuePath('p', 'l', 'default');
+await client.createTask({ parent, task: { appEngineHttpRequest: { relativeUri: '${uri}' } } });
+const [queues] = await client.listQueues({ parent: client.locationPath('p', 'l') });
+console.log(JSON.stringify(queues.map((q) => q.name.split('/').pop())));
+await client.close();`;
+  /** The Clients section's set-up of a client, without its calls (the REST block goes on to make some). */
+  const setupOf = (marker: string) => {
+    const block = blockAfter(clients, marker, 'js');
+    const lines = block.split('\n');
+    return lines.slice(0, lines.findIndex((l) => l.startsWith('const client = ')) + 1).join('\n') + '\n';
+  };
+
+  it('without the token, the Clients set-up is refused (the server does ask for it)', async () => {
+    const r = await run('token-none', `${ported(setupOf('**Node, gRPC**'), guarded)}${use('/token/none')}`);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/16 UNAUTHENTICATED: .*\(AUTH_REQUIRED\)/);
+    expect(r.stderr).not.toContain('OFF LOOPBACK');
+  });
+
+  for (const [transport, marker] of [['gRPC', '**Node, gRPC**'], ['REST', '**Node, REST**']] as const) {
+    it(`Node, ${transport}: the client-wide set-up sends the token with every call`, async () => {
+      const uri = `/token/${transport}`;
+      const r = await run(`token-${transport}`, ported(blockAfter(tokens, marker, 'js'), guarded) + use(uri), env);
+      expect(r.stderr).toBe('');
+      expect([r.code, r.stdout.trim()]).toEqual([0, '["default","sendWelcome"]']);
+      await worker.waitFor((rs) => rs.some((x) => x.url === uri), 10_000, uri);
+    });
+
+    it(`one call, ${transport}: its options carry the token (the Clients set-up otherwise)`, async () => {
+      const call = blockAfter(tokens, '**One call, either transport**', 'js');
+      const r = await run(`token-call-${transport}`, `${ported(setupOf(marker), guarded)}${call}console.log(JSON.stringify(queues.map((q) => q.name.split('/').pop())));\nawait client.close();`, env);
+      expect(r.stderr).toBe('');
+      expect([r.code, r.stdout.trim()]).toEqual([0, '["default","sendWelcome"]']);
+    });
+  }
 });
 
 describe('README.md: serve and test hooks', () => {

@@ -2,12 +2,13 @@
  * An App Engine app's own Task Queue calls, unchanged, served by pushq: a Go program using
  * Google's Go library for the bundled services (Debian's golang-google-appengine-dev, installed by
  * .ci/ensure-go.sh before the tests) is built here and run against a real `pushq serve` on
- * loopback, with a real worker. The library sends each call to POST /rpc_http as App Engine's
+ * loopback, with a real worker, by the command docs/app-engine.md gives (GOPATH mode, Debian's
+ * GOPATH), taken from the doc. The library sends each call to POST /rpc_http as App Engine's
  * API server receives it; the program prints what every call returned
  * (test/fixtures/appengine-go/main.go).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,14 @@ import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-proce
 import { startWorker, type Worker } from '../helpers/worker.js';
 
 const run = promisify(execFile);
-const GOPATH = '/usr/share/gocode';
-const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/taskqueue/taskqueue.go');
+const LIBRARY = '/usr/share/gocode/src/google.golang.org/appengine/taskqueue/taskqueue.go';
+/** The command docs/app-engine.md gives for Debian's packages (its sh block after "Debian installs it"). */
+const RECIPE = (() => {
+  const doc = readFileSync(join(ROOT, 'docs', 'app-engine.md'), 'utf8');
+  const m = /```sh\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('Debian installs it')));
+  if (m === null) throw new Error('docs/app-engine.md: no sh block after "Debian installs it"');
+  return m[1]!.trim();
+})();
 const RATE_PER_SECOND = 4;
 const BATCH = 8;
 
@@ -32,7 +39,6 @@ queue:
 `;
 
 let dir: string;
-let program: string;
 let worker: Worker;
 let serve: ServeProcess;
 let out: any;
@@ -40,30 +46,22 @@ let out: any;
 beforeAll(async () => {
   if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
   dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-'));
-  program = join(dir, 'appengine-go');
-  // GOPATH mode, as the Debian packages are laid out; the build cache is kept between runs.
-  const env = { ...process.env, GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
-  await run('go', ['build', '-o', program, '.'], { cwd: join(ROOT, 'test/fixtures/appengine-go'), env, timeout: 240_000 });
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
   serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`], 30_000);
   const port = new URL(serve.url).port;
-  const { stdout } = await run(program, [], {
-    timeout: 60_000,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      API_HOST: '127.0.0.1',
-      API_PORT: port,
-      // What App Engine sets for an instance; with them the library asks no metadata server.
-      GAE_LONG_APP_ID: 's~pushq-test',
-      GAE_MODULE_NAME: 'default',
-      GAE_MODULE_VERSION: 'v1',
-      GAE_MINOR_VERSION: '1',
-      GAE_MODULE_INSTANCE: '0',
-    },
+  // docs/app-engine.md's command, as written but for the port, run by a shell in the program's
+  // directory: what a user of Debian's packages types. The environment holds only PATH, HOME and
+  // the build cache (kept between runs), so the command itself must say everything else.
+  const command = RECIPE.replace(/\bAPI_PORT=8123\b/, `API_PORT=${port}`);
+  expect(command).toContain(`API_PORT=${port}`);
+  const { stdout } = await run('sh', ['-c', command], {
+    cwd: join(ROOT, 'test/fixtures/appengine-go'),
+    timeout: 300_000,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), GOCACHE: join(tmpdir(), 'pushq-gocache') },
   });
   out = JSON.parse(stdout);
-}, 300_000);
+}, 330_000);
 
 afterAll(async () => {
   serve?.child.kill('SIGTERM');

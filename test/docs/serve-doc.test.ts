@@ -151,6 +151,18 @@ await client.close();`,
   });
 });
 
+describe('docs/serve.md, Errors: reading the details in Go', () => {
+  it('the import that links the detail types is the package the Go test program reads them with', () => {
+    const line = blockAfter(section('## Errors'), "isn't linked in", 'go').trim();
+    const pkg = /^import _ "([^"]+)"$/.exec(line)?.[1];
+    expect(pkg).toBe('google.golang.org/genproto/googleapis/rpc/errdetails');
+    // test/e2e/serve-grpc-go.test.ts reads every refusal's details with it.
+    const program = readFileSync(join(ROOT, 'test', 'fixtures', 'cloudtasks-go', 'main.go'), 'utf8');
+    expect(program).toContain(`"${pkg}"`);
+    expect(program).toContain('st.Details()');
+  });
+});
+
 describe('docs/serve.md, Security: the official clients with a token, against serve --auth-token', () => {
   const tokens = section('### The official clients with a token');
   const clients = section('## Clients: one line of set-up each');

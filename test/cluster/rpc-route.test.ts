@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
 import { planRpc } from '../../src/cluster/rpc-route.js';
-import { addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
+import { addRequest, encodeMessage, envelope, withoutField } from '../helpers/remote-api.js';
 
 const known = (q: string): boolean => ['default', 'a', 'b'].includes(q);
 const call = (method: string, type: Parameters<typeof encodeMessage>[0], value: Record<string, unknown>): Uint8Array => envelope('taskqueue', method, encodeMessage(type, value));
@@ -47,5 +47,7 @@ describe('planRpc', () => {
     expect(planRpc(envelope('datastore_v3', 'Get', new Uint8Array()), known)).toEqual({ kind: 'anywhere' });
     expect(planRpc(call('UpdateQueue', 'PurgeQueueRequest', { queue_name: Buffer.from('a') }), known)).toEqual({ kind: 'anywhere' });
     expect(planRpc(envelope('taskqueue', 'Add', Buffer.from([0xff, 0xff, 0xff])), known)).toEqual({ kind: 'anywhere' });
+    // A message without a required field does not decode (the service says PARSE_ERROR, naming it).
+    expect(planRpc(envelope('taskqueue', 'Add', withoutField(encodeMessage('AddRequest', addRequest('a')), 3)), known)).toEqual({ kind: 'anywhere' });
   });
 });

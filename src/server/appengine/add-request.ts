@@ -45,12 +45,11 @@ export function addRequestToSpec(m: AddRequestMessage, index?: number): TaskSpec
   if (has(m, 'url')) spec.url = utf8(m.url);
   if (m.header !== undefined && m.header.length > 0) spec.headers = m.header.map((h) => [utf8(h.key), utf8(h.value)]);
   if (has(m, 'body') && (m.body as Uint8Array).byteLength > 0) spec.body = m.body as Uint8Array;
-  if (has(m, 'eta_usec')) {
-    const eta = int64(m.eta_usec as NonNullable<AddRequestMessage['eta_usec']>);
-    // The dev server's rule: a negative ETA is invalid (a past one is kept and runs at once).
-    if (!(eta >= 0)) refuse(which, 'INVALID_ETA', `eta_usec ${String(m.eta_usec)} is not a time (microseconds since 1970, 0 or more)`);
-    spec.etaUs = eta;
-  }
+  // Required (the message does not decode without it: PARSE_ERROR). The dev server's rule: a
+  // negative ETA is invalid (a past one is kept and runs at once).
+  const eta = int64(m.eta_usec);
+  if (!(eta >= 0)) refuse(which, 'INVALID_ETA', `eta_usec ${String(m.eta_usec)} is not a time (microseconds since 1970, 0 or more)`);
+  spec.etaUs = eta;
   if (has(m, 'retry_parameters')) spec.retry = retryOf(m.retry_parameters as RetryParametersMessage);
   if (has(m, 'dispatch_deadline_usec')) spec.dispatchDeadlineUs = int64(m.dispatch_deadline_usec as NonNullable<AddRequestMessage['dispatch_deadline_usec']>);
   return spec;

@@ -4,9 +4,13 @@
  * `remote_api.proto` and `taskqueue_service.proto` (field numbers, wire types, error codes).
  * Only the messages pushq serves are here; a field the app sends that is not listed is skipped.
  *
- * Every field is optional where Google's is `required`, except in the remote_api envelope: the
- * newer Python library marks them optional and leaves empty ones out, and the service checks what
- * it needs itself (with an error naming the field). Messages nested as proto2 groups keep the
+ * Every field is `required` where Google's is, in the requests as in the answers: protobufjs
+ * refuses a message that lacks one (`missing required 'eta_usec'`), and the service answers that
+ * as it answers a message that does not decode (PARSE_ERROR, naming the field). App Engine's
+ * libraries always send them: Go and Java check them before sending, and the Python library,
+ * whose newer definitions mark them optional, sets every one (an unnamed task's `task_name` is
+ * empty, not absent). Fields pushq declares beyond Go's file (the Python library's newer ones)
+ * are optional, as there. Messages nested as proto2 groups keep the
  * group form on the wire (the Go library sends and expects groups); protobufjs names a group's
  * field after the group with its first letter lower-cased (`header`, `taskResult`, `queue`, `queueStats`).
  *
@@ -127,22 +131,22 @@ message TaskQueueMode {
 
 message TaskQueueAddRequest {
   enum RequestMethod { ${enumBody(REQUEST_METHOD)} }
-  optional bytes queue_name = 1;
-  optional bytes task_name = 2;
-  optional int64 eta_usec = 3;
+  required bytes queue_name = 1;
+  required bytes task_name = 2;
+  required int64 eta_usec = 3;
   optional bytes url = 4;
   optional RequestMethod method = 5 [default = POST];
   repeated group Header = 6 {
-    optional bytes key = 7;
-    optional bytes value = 8;
+    required bytes key = 7;
+    required bytes value = 8;
   }
   optional bytes body = 9;
   // A datastore Transaction message; pushq only needs to know one was given.
   optional bytes transaction = 10;
   optional bytes app_id = 11;
   optional group CronTimetable = 12 {
-    optional bytes schedule = 13;
-    optional bytes timezone = 14;
+    required bytes schedule = 13;
+    required bytes timezone = 14;
   }
   optional bytes description = 15;
   optional TaskQueueRetryParameters retry_parameters = 17;
@@ -165,7 +169,7 @@ message TaskQueueBulkAddResponse {
 }
 
 message TaskQueueDeleteRequest {
-  optional bytes queue_name = 1;
+  required bytes queue_name = 1;
   repeated bytes task_name = 2;
   optional bytes app_id = 3;
 }
@@ -175,8 +179,8 @@ message TaskQueueDeleteResponse {
 
 message TaskQueueForceRunRequest {
   optional bytes app_id = 1;
-  optional bytes queue_name = 2;
-  optional bytes task_name = 3;
+  required bytes queue_name = 2;
+  required bytes task_name = 3;
 }
 message TaskQueueForceRunResponse {
   required TaskQueueServiceError.ErrorCode result = 3;
@@ -184,17 +188,17 @@ message TaskQueueForceRunResponse {
 
 message TaskQueuePurgeQueueRequest {
   optional bytes app_id = 1;
-  optional bytes queue_name = 2;
+  required bytes queue_name = 2;
 }
 message TaskQueuePauseQueueRequest {
-  optional bytes app_id = 1;
-  optional bytes queue_name = 2;
-  optional bool pause = 3;
+  required bytes app_id = 1;
+  required bytes queue_name = 2;
+  required bool pause = 3;
 }
 
 message TaskQueueFetchQueuesRequest {
   optional bytes app_id = 1;
-  optional int32 max_rows = 2;
+  required int32 max_rows = 2;
 }
 message TaskQueueFetchQueuesResponse {
   repeated group Queue = 1 {
@@ -281,12 +285,12 @@ export interface RetryParametersMessage {
 }
 
 export interface AddRequestMessage {
-  queue_name?: Uint8Array;
-  task_name?: Uint8Array;
-  eta_usec?: Int64;
+  queue_name: Uint8Array;
+  task_name: Uint8Array;
+  eta_usec: Int64;
   url?: Uint8Array;
   method?: number;
-  header?: { key?: Uint8Array; value?: Uint8Array }[];
+  header?: { key: Uint8Array; value: Uint8Array }[];
   body?: Uint8Array;
   transaction?: Uint8Array;
   cronTimetable?: unknown;

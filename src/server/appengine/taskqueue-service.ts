@@ -178,7 +178,7 @@ function stripCode(detail: string, code: string): string {
 
 /** Each name on its own (the dev server's rule): OK, UNKNOWN_TASK or TOMBSTONED_TASK per name. */
 const del: TaskQueueMethod = async (ctx, bytes) => {
-  const m = decode<{ queue_name?: Uint8Array; task_name?: Uint8Array[] }>(MESSAGES.DeleteRequest, bytes, 'Delete');
+  const m = decode<{ queue_name: Uint8Array; task_name?: Uint8Array[] }>(MESSAGES.DeleteRequest, bytes, 'Delete');
   const queue = utf8(m.queue_name);
   const names = (m.task_name ?? []).map(utf8);
   let codes: TaskQueueErrorName[];
@@ -201,7 +201,7 @@ const del: TaskQueueMethod = async (ctx, bytes) => {
 };
 
 const purgeQueue: TaskQueueMethod = async (ctx, bytes) => {
-  const m = decode<{ queue_name?: Uint8Array }>(MESSAGES.PurgeQueueRequest, bytes, 'PurgeQueue');
+  const m = decode<{ queue_name: Uint8Array }>(MESSAGES.PurgeQueueRequest, bytes, 'PurgeQueue');
   const queue = requiredQueue(utf8(m.queue_name), 'PurgeQueue');
   await durable(ctx, () => ctx.driver.kernel.purgeQueue(queue));
   return encode(MESSAGES.Void, {});
@@ -209,7 +209,7 @@ const purgeQueue: TaskQueueMethod = async (ctx, bytes) => {
 
 /** The dev server's admin call (no SDK has it): pause = true pauses, false resumes. */
 const pauseQueue: TaskQueueMethod = async (ctx, bytes) => {
-  const m = decode<{ queue_name?: Uint8Array; pause?: boolean }>(MESSAGES.PauseQueueRequest, bytes, 'PauseQueue');
+  const m = decode<{ queue_name: Uint8Array; pause: boolean }>(MESSAGES.PauseQueueRequest, bytes, 'PauseQueue');
   const queue = requiredQueue(utf8(m.queue_name), 'PauseQueue');
   await durable(ctx, () => (m.pause === true ? ctx.driver.kernel.pauseQueue(queue) : ctx.driver.kernel.resumeQueue(queue)));
   return encode(MESSAGES.Void, {});
@@ -217,7 +217,7 @@ const pauseQueue: TaskQueueMethod = async (ctx, bytes) => {
 
 /** The dev server's "Run now": dispatch at once, ignoring ETA, rate and pause. */
 const forceRun: TaskQueueMethod = async (ctx, bytes) => {
-  const m = decode<{ queue_name?: Uint8Array; task_name?: Uint8Array }>(MESSAGES.ForceRunRequest, bytes, 'ForceRun');
+  const m = decode<{ queue_name: Uint8Array; task_name: Uint8Array }>(MESSAGES.ForceRunRequest, bytes, 'ForceRun');
   const queue = requiredQueue(utf8(m.queue_name), 'ForceRun');
   if (!state(ctx).queueByName.has(queue)) throw new TaskQueueError('UNKNOWN_QUEUE', `queue "${queue}" is not defined in queue.yaml`);
   let code: TaskQueueErrorName = 'OK';
@@ -258,11 +258,11 @@ function retryParameters(q: QueueRuntime): Record<string, number> {
   return out;
 }
 
-/** The queues of queue.yaml, by name (as the dev server lists them); `max_rows` 0 or unset: all. */
+/** The queues of queue.yaml, by name (as the dev server lists them); `max_rows` (required) 0: all. */
 const fetchQueues: TaskQueueMethod = async (ctx, bytes) => {
-  const m = decode<{ max_rows?: number }>(MESSAGES.FetchQueuesRequest, bytes, 'FetchQueues');
+  const m = decode<{ max_rows: number }>(MESSAGES.FetchQueuesRequest, bytes, 'FetchQueues');
   const queues = [...state(ctx).queues].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const rows = m.max_rows !== undefined && m.max_rows > 0 ? queues.slice(0, m.max_rows) : queues;
+  const rows = m.max_rows > 0 ? queues.slice(0, m.max_rows) : queues;
   return encode(MESSAGES.FetchQueuesResponse, {
     queue: rows.map((q) => ({
       queue_name: Buffer.from(q.name),

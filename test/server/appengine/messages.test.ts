@@ -1,7 +1,7 @@
 /**
  * pushq's remote API definitions (src/server/appengine/messages.ts) against Google's own .proto
  * files, from Debian's golang-google-appengine-dev (installed by .ci/ensure-go.sh): every field
- * pushq declares has Google's number, type and cardinality, and every error code its number. The
+ * pushq declares has Google's number, type and cardinality (required included), and every error code its number. The
  * codec is also pinned to hand-assembled wire bytes, groups included, independent of protobufjs.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -40,6 +40,9 @@ function compareType(ours: protobuf.Type, theirs: protobuf.Type, path: string): 
     expect(f.id, `${key}: field number`).toBe(g!.id);
     expect(typeName(f), `${key}: type`).toBe(typeName(g!));
     expect(f.repeated, `${key}: repeated`).toBe(g!.repeated);
+    // Required where Google's is (a request without it is PARSE_ERROR: required-fields.test.ts).
+    // The rule as written (`required` reads features that Google's unresolved root has not).
+    expect(f.toJSON().rule, `${key}: required`).toBe(g!.toJSON().rule);
     if (f.resolvedType instanceof protobuf.Type && theirs.nested?.[f.resolvedType.name] instanceof protobuf.Type) {
       compareType(f.resolvedType, theirs.nested[f.resolvedType.name] as protobuf.Type, `${path}.${f.resolvedType.name}`);
     }
@@ -72,9 +75,9 @@ describe("pushq's messages agree with Google's .proto files", () => {
 });
 
 describe('the codec on the wire', () => {
-  // TaskQueueAddRequest{queue_name "q", eta_usec 300, Header{key "k", value "v"}, body "b"}, written by
-  // hand: tags are (number << 3 | wire type); a group opens with type 3 and closes with type 4.
-  const ADD = Buffer.from([0x0a, 0x01, 0x71, 0x18, 0xac, 0x02, 0x33, 0x3a, 0x01, 0x6b, 0x42, 0x01, 0x76, 0x34, 0x4a, 0x01, 0x62]);
+  // TaskQueueAddRequest{queue_name "q", task_name "", eta_usec 300, Header{key "k", value "v"}, body "b"},
+  // written by hand: tags are (number << 3 | wire type); a group opens with type 3 and closes with type 4.
+  const ADD = Buffer.from([0x0a, 0x01, 0x71, 0x12, 0x00, 0x18, 0xac, 0x02, 0x33, 0x3a, 0x01, 0x6b, 0x42, 0x01, 0x76, 0x34, 0x4a, 0x01, 0x62]);
 
   it('decodes a hand-made TaskQueueAddRequest, its Header group included, with proto2 defaults for what is absent', () => {
     const m = MESSAGES.AddRequest.decode(ADD) as any;

@@ -10,13 +10,15 @@
  * ListQueues pages the configuration's queues as one node does and asks each queue's owner for its queue. Calls naming no queue of the configuration
  * (IAM, queue create/update) go to any queue's service, which answers as a single node does.
  * A queue with no reachable owner is UNAVAILABLE with QUEUE_OWNER_UNKNOWN or
- * QUEUE_OWNER_UNAVAILABLE at the end of the message, as the REST router says it.
+ * QUEUE_OWNER_UNAVAILABLE at the end of the message, as the REST router says it. With
+ * `--auth-token`, a call without the token is refused by the front itself, before anything is
+ * forwarded, with the single node's check (authRefusal), as the REST router's guard does.
  */
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { ApiError } from '../server/errors.js';
-import { grpcError, pageRequest } from '../server/grpc/grpc-service.js';
+import { authRefusal, grpcError, pageRequest, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc } from '../server/grpc/bind.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
@@ -52,9 +54,11 @@ export class GrpcFront {
     readonly port: number,
     private readonly table: GrpcTable,
     private readonly forwardTimeoutMs: number,
+    private readonly authorize: GrpcAuthorize | undefined,
   ) {}
 
-  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number): Promise<GrpcFront> {
+  /** `authorize`: the node's `--auth-token` check (absent: none), made here before anything is forwarded. */
+  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize): Promise<GrpcFront> {
     const p = cloudTasksProtos();
     const server = new grpc.Server({ 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX });
     let front: GrpcFront | undefined;
@@ -68,11 +72,14 @@ export class GrpcFront {
     }
     server.addService(definition, implementation);
     const bound = await bindGrpc(server, host, port); // a port in use: PORT_IN_USE, as on one node
-    front = new GrpcFront(server, bound, table, forwardTimeoutMs);
+    front = new GrpcFront(server, bound, table, forwardTimeoutMs, authorize);
     return front;
   }
 
   private async answer(name: string, path: string, requestType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback): Promise<void> {
+    // Refused here, as one node refuses it: forwarded, a ListQueues would lose each queue to its owner's refusal.
+    const refused = authRefusal(this.authorize, call.metadata);
+    if (refused !== undefined) return callback(grpcError(refused));
     const forwarded = call.metadata.get(FORWARDED_KEY).length > 0;
     let resource = '';
     let message: Record<string, unknown> = {};

@@ -151,6 +151,11 @@ export class RequestGuard {
     refuse(req, res, new ApiError('AUTH_REQUIRED', req.headers.authorization === undefined ? 'this server needs Authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the Authorization header does not carry this server\'s token'));
   }
 
+  /** The check of a gRPC call's `authorization` metadata (grpc-service.ts, authRefusal); undefined without a token. */
+  get grpcAuthorize(): ((authorization: string | undefined) => boolean) | undefined {
+    return this.token === undefined ? undefined : (a) => this.acceptsAuthorization(a);
+  }
+
   /** Whether an `Authorization` value (a gRPC call's metadata) is acceptable: always, without a token. */
   acceptsAuthorization(authorization: string | undefined): boolean {
     if (this.token === undefined) return true;

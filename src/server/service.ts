@@ -238,7 +238,7 @@ export class PushqService {
     let grpc: GrpcService | null = null;
     if (options.grpcPort !== null) {
       try {
-        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.authRequired ? { authorize: (a: string | undefined) => guard.acceptsAuthorization(a) } : {}) });
+        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
       } catch (err) {
         await abandonStart(err);
       }

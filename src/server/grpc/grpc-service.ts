@@ -128,11 +128,26 @@ export function grpcError(e: ApiError): grpc.StatusObject {
   return { code, details: e.message, metadata: statusDetails(cloudTasksProtos(), code, e) };
 }
 
+/** Checks a call's `authorization` metadata value (`--auth-token`): RequestGuard.acceptsAuthorization. */
+export type GrpcAuthorize = (authorization: string | undefined) => boolean;
+
+/**
+ * The refusal of a call whose metadata does not carry the token (AUTH_REQUIRED, UNAUTHENTICATED),
+ * or undefined when it does or none is asked (`authorize` absent). One definition for a node's
+ * service and a cluster node's gRPC front, which checks it before it forwards anything.
+ */
+export function authRefusal(authorize: GrpcAuthorize | undefined, metadata: grpc.Metadata): ApiError | undefined {
+  if (authorize === undefined) return undefined;
+  const given = metadata.get('authorization')[0];
+  if (authorize(typeof given === 'string' ? given : undefined)) return undefined;
+  return new ApiError('AUTH_REQUIRED', given === undefined ? 'this server needs the metadata authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the authorization metadata does not carry this server\'s token');
+}
+
 export interface GrpcServiceOptions {
   host: string;
   port: number;
   /** Checks an `authorization` value (`--auth-token`); absent: no authentication. */
-  authorize?: (authorization: string | undefined) => boolean;
+  authorize?: GrpcAuthorize;
   /** How a refusal names the port: as the flag `--grpc-port` (default) or the option `grpcPort`. */
   inputNames?: InputNames;
 }
@@ -195,12 +210,8 @@ export class GrpcService {
 }
 
 async function answer(ctx: ApiContext, options: GrpcServiceOptions, name: string, requestType: protobuf.Type, responseType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Uint8Array>): Promise<Uint8Array> {
-  if (options.authorize !== undefined) {
-    const given = call.metadata.get('authorization')[0];
-    if (!options.authorize(typeof given === 'string' ? given : undefined)) {
-      throw new ApiError('AUTH_REQUIRED', given === undefined ? 'this server needs the metadata authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the authorization metadata does not carry this server\'s token');
-    }
-  }
+  const refused = authRefusal(options.authorize, call.metadata);
+  if (refused !== undefined) throw refused;
   if (ctx.stopping) throw new ApiError('SHUTTING_DOWN', 'pushq is shutting down');
   const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
   if (operation === undefined) throw new ApiError('UNSUPPORTED_METHOD', `${SERVICE_NAME}.${name} is not served by pushq (IAM is not emulated: every caller may do everything)`, undefined, 'UNIMPLEMENTED');

@@ -28,7 +28,7 @@ import { button, initTasks, onTaskAction, refreshTasks, setQueues, showTasks } f
 /**
  * @typedef {import('./api.js').Figures} Figures
  * @typedef {import('./api.js').Timeline} Timeline
- * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, hold: HTMLElement, owner: HTMLElement }} QueueRow
+ * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, purge: HTMLButtonElement, hold: HTMLElement, owner: HTMLElement }} QueueRow
  */
 
 const POLL_MS = 1000;
@@ -74,6 +74,15 @@ const QUEUE_FIELDS = ['state', 'rate', 'tokens', 'inFlight', 'pending', 'dispatc
 const HOLD_TEXT = {
   'rate-zero': { label: 'rate 0 in queue.yaml', title: 'Paused by its configuration: queue.yaml gives it rate 0. Resume cannot start it: give it a rate above 0 and reload.' },
   disabled: { label: 'not in queue.yaml', title: 'Disabled: removed from queue.yaml. Resume cannot start it: declare it again and reload.' },
+};
+/**
+ * A queue no cluster node owns now (dashboard.json's `owner` null): its commands are carried out
+ * by its owner, and without one the API refuses them (QUEUE_OWNER_UNKNOWN, _UNAVAILABLE), so the row offers none
+ * and says why.
+ */
+const NO_OWNER_TEXT = {
+  label: 'no owner to run commands',
+  title: 'No node owns this queue right now (it is moving between nodes, or its node cannot be reached). Pause, Resume and Purge are carried out by its owner: none is offered until a node takes it.',
 };
 /** Count columns, and the task list state each opens. */
 const COUNT_STATES = { pending: 'pending', dispatching: 'dispatching', backoff: 'backoff', succeeded: 'succeeded', gaveUp: 'failed', deleted: 'deleted' };
@@ -130,7 +139,7 @@ function queueRow(name) {
     actions.appendChild(purge);
   }
   tr.addEventListener('click', () => select(selected === name ? null : name, 'live'));
-  return { tr, cells, toggle, hold, owner };
+  return { tr, cells, toggle, purge, hold, owner };
 }
 
 /**
@@ -165,8 +174,10 @@ function renderQueues(figures) {
     const verb = f.state === 'running' ? 'pause' : 'resume';
     row.toggle.dataset['verb'] = verb;
     setText(row.toggle, verb === 'pause' ? 'Pause' : 'Resume');
-    const hold = f.configHold === null ? null : HOLD_TEXT[f.configHold];
+    const unowned = f.owner === null;
+    const hold = unowned ? NO_OWNER_TEXT : f.configHold === null ? null : HOLD_TEXT[f.configHold];
     row.toggle.hidden = hold !== null;
+    row.purge.hidden = unowned;
     setText(row.hold, hold === null ? '' : hold.label);
     row.hold.title = hold === null ? '' : hold.title;
     row.tr.classList.toggle('selected', selected === f.name);

@@ -1,0 +1,83 @@
+/**
+ * A cluster dashboard's row for a queue no node owns now offers no command it cannot carry out.
+ * Two `pushq serve --cluster` nodes on the real PostgreSQL, Debian's Chromium driven by
+ * playwright-core: node B is killed (-9), and until its leases run out its queues have no owner.
+ * Node A's page then shows each of them without Pause, Resume or Purge (the API refuses them:
+ * QUEUE_OWNER_UNAVAILABLE or _UNKNOWN), saying why in their place, as a queue its configuration
+ * stops says why it offers no Resume; A's own queues keep theirs. Once A takes B's queues, their
+ * commands are back.
+ *
+ * Chromium is required, not optional: without it this file fails with the command that installs it.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ownerFor } from '../../src/cluster/rendezvous.js';
+import { api } from '../helpers/serve-process.js';
+import { clusterFixture, ownedBy, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/** queueYaml's q0..q4, and the default queue every configuration has. */
+const ALL = ['default', 'q0', 'q1', 'q2', 'q3', 'q4'];
+/** Long enough for the page to be read while B's queues have no owner; short enough to see them taken. */
+const LEASE_SECONDS = 10;
+const POLL = { timeout: 8000, interval: 100 };
+
+const fx = clusterFixture('pushq-dashboard-no-owner-');
+let browser: Browser | undefined;
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the cluster dashboard, a queue without owner', () => {
+  it('offers no Pause, Resume or Purge, and says why; they come back when a node takes the queue', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`this test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
+    }
+    const yaml = await writeQueueYaml(fx.dir, queueYaml(ALL.length - 1, 10, 5));
+    const args = ['--config', yaml, '--store', await fx.pg.database(), '--lease-seconds', String(LEASE_SECONDS)];
+    for (let i = 0; i < 2; i++) fx.nodes.push(await startNode(args));
+    const [a, b] = fx.nodes as [Node, Node];
+    const ids = [a.id, b.id];
+    const ofB = ALL.filter((q) => ownerFor(q, ids) === b.id);
+    const ofA = ALL.filter((q) => !ofB.includes(q));
+    expect(ofA.length > 0 && ofB.length > 0, `both nodes own queues: ${ofA} / ${ofB}`).toBe(true);
+    await waitUntil('the queues spread over the 2 nodes', async () => {
+      try {
+        return (await ownedBy(b)).join() === [...ofB].sort().join() && (await ownedBy(a)).join() === [...ofA].sort().join();
+      } catch {
+        return false;
+      }
+    }, 30_000);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(8000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+    const row = (queue: string) => page.locator(`#queues tr[data-queue="${queue}"]`);
+    const commands = (queue: string) => row(queue).locator('td.actions').getByRole('button');
+    await page.goto(`${a.proc.url}/`);
+    for (const q of ALL) await expect.poll(() => commands(q).allTextContents(), POLL).toEqual(['Pause', 'Purge']);
+
+    b.proc.child.kill('SIGKILL');
+    await b.proc.exited;
+    for (const q of ofB) {
+      await expect.poll(() => row(q).locator('td[data-field="state"]').textContent(), POLL).toBe('no owner');
+      // No command: each goes to the owner, and there is none (the API says so).
+      expect(await commands(q).count(), q).toBe(0);
+      expect(await row(q).locator('.hold').textContent()).toBe('no owner to run commands');
+      expect(await row(q).locator('.hold').getAttribute('title')).toContain('Pause, Resume and Purge are carried out by its owner');
+    }
+    const refused = await api('POST', `${a.api}/${ofB[0]}:resume`, {});
+    expect([refused.status, refused.json.error.message], 'while B\'s lease lasts').toEqual([503, expect.stringMatching(/\(QUEUE_OWNER_(UNKNOWN|UNAVAILABLE)\)$/)]);
+    for (const q of ofA) expect(await commands(q).allTextContents(), q).toEqual(['Pause', 'Purge']);
+
+    // A takes B's queues when B's leases run out: the commands are back.
+    for (const q of ofB) await expect.poll(() => commands(q).allTextContents(), { timeout: (LEASE_SECONDS + 15) * 1000, interval: 200 }).toEqual(['Pause', 'Purge']);
+    expect(await row(ofB[0]!).locator('.hold').textContent()).toBe('');
+    expect(errors).toEqual([]);
+  }, 120_000);
+});

@@ -22,7 +22,7 @@ import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
 import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
 import { EndReason, TaskTable, type TaskMeta, type TaskTableOptions } from './task-table.js';
-import { createTokenBucket, refill, takeToken, hasToken, type TokenBucket } from './token-bucket.js';
+import { createTokenBucket, creditIn, refill, takeToken, hasToken, type TokenBucket } from './token-bucket.js';
 import { US_PER_SECOND, type Micros } from './time.js';
 import { generatedTaskName } from './names.js';
 import { retryReasonCode } from './retry-reason.js';
@@ -346,11 +346,12 @@ function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: bo
   } else if (fresh || q.bucket === null) {
     q.bucket = createTokenBucket(rate, qc.bucket_size ?? 0, now);
   } else {
-    // Keep the tokens the queue has (capped to the new size) so a reload is not a free burst.
+    // Keep what the queue has, capped to the new size, so a reload is not a free burst; and keep
+    // the part of a token it has earned towards the next one, so a reload (even of an unchanged
+    // file) does not delay that token: the bucket refills continuously across it (S25).
     refill(q.bucket, now);
-    const tokens = Math.floor(q.bucket.credit / q.bucket.periodUs);
     const next = createTokenBucket(rate, qc.bucket_size ?? 0, now);
-    next.credit = Math.min(next.capacityCredit, tokens * next.periodUs);
+    next.credit = Math.min(next.capacityCredit, creditIn(q.bucket, next.periodUs));
     q.bucket = next;
   }
   // Deploy semantics: the file's rate decides paused/running, and re-declaring enables.

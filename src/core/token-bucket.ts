@@ -57,6 +57,15 @@ export function nextTokenAt(bucket: TokenBucket): Micros {
   return bucket.refilledAt + Math.ceil(short / bucket.tokensPerPeriod);
 }
 
+/**
+ * The bucket's credit in units of 1/`periodUs` of a token (another rate's units), rounded down:
+ * exact, in integers (a day's period squared passes 2^53, hence BigInt; a reload is rare).
+ */
+export function creditIn(bucket: TokenBucket, periodUs: number): number {
+  if (periodUs === bucket.periodUs) return bucket.credit;
+  return Number((BigInt(bucket.credit) * BigInt(periodUs)) / BigInt(bucket.periodUs));
+}
+
 /** Whole tokens currently in the bucket, for display. */
 export function wholeTokens(bucket: TokenBucket): number {
   return Math.floor(bucket.credit / bucket.periodUs);

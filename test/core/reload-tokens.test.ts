@@ -10,8 +10,8 @@ import type { QueueFileConfig } from '../../src/core/queue-config.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 
 function config(yaml: string): QueueFileConfig {
-  const { config, issues } = parseQueueConfig(yaml, { file: 'queue.yaml' });
-  if (config === null) throw new Error(issues.map((i) => i.message).join('; '));
+  const { config, errors } = parseQueueConfig(yaml, { file: 'queue.yaml' });
+  if (config === null) throw new Error(errors.map((i) => i.message).join('; '));
   return config;
 }
 

@@ -36,7 +36,7 @@ import { backoffDelayUs, shouldRetry } from './retry-policy.js';
 import { generatedTaskName } from './names.js';
 import { configHold, taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
 import { TaskState } from './task-machine.js';
-import { TASK_LIMITS, checkTaskSpec, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
+import { TASK_LIMITS, checkTaskSpec, specQueue, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
 import { US_PER_SECOND, type Micros } from './time.js';
 import { hasTokenAt, nextTokenAt } from './token-bucket.js';
 
@@ -71,6 +71,25 @@ function tombstoneEnds(state: EngineState, id: number): Micros {
 // ---- user commands ------------------------------------------------------------------------------
 
 /**
+ * S22: a name given twice in one batch is DUPLICATE_TASK_NAME before anything else of the batch is
+ * checked, as App Engine's SDK refuses it on the client before the call is sent: a batch that
+ * also names a task that exists, or a bad ETA, is refused for the duplicate.
+ */
+function refuseDuplicateNames(specs: readonly TaskSpec[]): void {
+  let first: Map<string, number> | null = null;
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i] as TaskSpec;
+    if (spec.name === undefined) continue;
+    const queue = specQueue(spec);
+    const key = `${queue}/${spec.name}`;
+    first ??= new Map();
+    const earlier = first.get(key);
+    if (earlier !== undefined) throw new PushqError('DUPLICATE_TASK_NAME', `task name "${spec.name}" appears twice in one batch (tasks ${earlier} and ${i})`, { field: 'name', index: i, task: spec.name, queue });
+    first.set(key, i);
+  }
+}
+
+/**
  * Adds a batch atomically (S22): every task is checked before any event is made, so a refused
  * batch adds nothing. Also refuses a name that is live (TASK_ALREADY_EXISTS) or ended within the
  * tombstone period (TOMBSTONED_TASK, S19), and a batch that would pass total_storage_limit (S5).
@@ -81,6 +100,7 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
   if (specs.length > TASK_LIMITS.batch_tasks_max) {
     throw new PushqError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${specs.length}`, { field: 'tasks' });
   }
+  refuseDuplicateNames(specs);
   // Names chosen in this batch, `queue/name` → index; made at the first name (most batches have none).
   let batchNames = null as Map<string, number> | null;
   // Sized up front (one event per spec, or a throw): a push onto [] would reserve 16 slots.
@@ -100,12 +120,9 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     if (!q.isPush) throw new InvalidQueueModeError(q.name);
     let name = task.options?.name;
     if (name !== undefined) {
-      const key = `${q.index}/${name}`;
+      // A name twice in the batch was refused before the loop (refuseDuplicateNames).
       batchNames ??= new Map();
-      if (batchNames.has(key)) {
-        throw new PushqError('DUPLICATE_TASK_NAME', `task name "${name}" appears twice in one batch (tasks ${batchNames.get(key)} and ${i})`, { field: 'name', index: i, task: name, queue: q.name });
-      }
-      batchNames.set(key, i);
+      batchNames.set(`${q.index}/${name}`, i);
       const holder = findTaskId(state, q, name);
       if (holder >= 0) {
         if (!state.tasks.hasEnded(holder)) throw new TaskAlreadyExistsError(name, q.name, index);

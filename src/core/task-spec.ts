@@ -132,8 +132,13 @@ function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/** The queue a spec names: `default` when it names none. */
+export function specQueue(spec: TaskSpec): string {
+  return spec.queue ?? 'default';
+}
+
 export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavour = 'taskqueue', index?: number): CheckedTask {
-  const queue = spec.queue ?? 'default';
+  const queue = specQueue(spec);
   if (spec.name !== undefined && !TASK_LIMITS.name_pattern.test(spec.name)) {
     invalid('name', `"${truncate(spec.name)}" must match [A-Za-z0-9_-]{1,500}`, index, 'INVALID_TASK_NAME');
   }

@@ -72,6 +72,19 @@ describe('S22: duplicate names inside one batch', () => {
     expect(err.details.index).toBe(2);
     expect(() => s.task('q', 'b')).toThrow();
   });
+
+  it('the duplicate is refused before anything else of the batch is checked (the SDK refuses it before sending)', () => {
+    const s = sim();
+    s.addTask({ queue: 'q', name: 'exists' });
+    // A live name, an unknown queue, a bad ETA: each ahead of the duplicate, none reported first.
+    for (const ahead of [{ queue: 'q', name: 'exists' }, { queue: 'nowhere' }, { queue: 'q', etaUs: -1 }]) {
+      const err = expectRefused(s, () => s.addTasks([{ queue: 'q', name: 'a' }, ahead, { queue: 'q', name: 'a' }]), 'DUPLICATE_TASK_NAME');
+      expect(err.details.index).toBe(2);
+    }
+    // The same name in two queues is no duplicate; with no queue, a name is the default queue's.
+    expect(s.addTasks([{ queue: 'q', name: 'x' }, { queue: 'default', name: 'x' }])).toHaveLength(2);
+    expectRefused(s, () => s.addTasks([{ name: 'y' }, { queue: 'default', name: 'y' }]), 'DUPLICATE_TASK_NAME');
+  });
 });
 
 describe('generated names: only the canonical task<N> names the unnamed task N', () => {

@@ -198,9 +198,9 @@ const MUTATIONS: Record<string, Mutation> = {
       e.bucket_size = choose(['-1', '1.5', 'ten', '0x10'], v);
       return { code: 'bucket-size-invalid', path: `${at}.bucket_size` };
     }),
-  'max_concurrent_requests below 1': (doc, pick, v) =>
+  'max_concurrent_requests not a whole number': (doc, pick, v) =>
     onEntry(doc, pick, isPush, (e, at) => {
-      e.max_concurrent_requests = choose(['0', '-1', `-${1 + v}`, '2.5'], v);
+      e.max_concurrent_requests = choose(['2.5', 'ten', '--1', `${1 + v}.5`], v);
       return { code: 'max-concurrent-requests-invalid', path: `${at}.max_concurrent_requests` };
     }),
   'bad target': (doc, pick, v) =>

@@ -183,8 +183,17 @@ function maxConcurrentRequests(entry: RawQueueEntry, path: Path, ctx: NormaliseC
   const text = entry.max_concurrent_requests;
   if (text == null) return QUEUE_LIMITS.max_concurrent_requests_default;
   const mcrPath = [...path, 'max_concurrent_requests'];
-  const value = wholeNumber(ctx, 'max-concurrent-requests-invalid', mcrPath, text, 1, 'expected a whole number of at least 1');
-  if (value === null) return QUEUE_LIMITS.max_concurrent_requests_default;
+  // Any whole number, as App Engine's parser takes; gcloud deploys it clamped to [1, 5000]
+  // (reference §8: min(5000, max(1, int(x)))), so outside that range is a warning, not an error.
+  const value = parseWholeNumber(text);
+  if (value === null) {
+    invalid(ctx, 'max-concurrent-requests-invalid', mcrPath, text, 'expected a whole number');
+    return QUEUE_LIMITS.max_concurrent_requests_default;
+  }
+  if (value < 1) {
+    ctx.issues.report('max-concurrent-requests-clamped', mcrPath, `${spellKey(ctx.format, 'max_concurrent_requests')} ${text} is below App Engine's minimum of 1; 1 is used`);
+    return 1;
+  }
   const max = QUEUE_LIMITS.max_concurrent_requests_max;
   if (value > max) {
     ctx.issues.report('max-concurrent-requests-clamped', mcrPath, `${spellKey(ctx.format, 'max_concurrent_requests')} ${text} is above App Engine's maximum of ${max}; ${max} is used`);

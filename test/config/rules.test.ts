@@ -198,7 +198,7 @@ describe('every problem is reported, not only the first', () => {
       '  rate: 1/s',
       '- name: bad.name', // 10
       '  rate: [1/s]', // 11
-      '  max_concurrent_requests: 0', // 12
+      '  max_concurrent_requests: 2.5', // 12
       '- name: p', // 13
       '  mode: pull',
       '  rate: 1/s', // 15

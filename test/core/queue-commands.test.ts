@@ -53,6 +53,24 @@ describe('S28: rate 0 or paused', () => {
   });
 });
 
+describe('S29: a queue removed from queue.yaml, then declared again', () => {
+  it('is DISABLED keeping its tasks; a later reload declaring it runs it again and its kept tasks dispatch', () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('q', 5), pushQueue('gone', 5)) });
+    s.addTasks([{ queue: 'gone', name: 'a', countdownSeconds: 5 }, { queue: 'gone', name: 'b', countdownSeconds: 10 }]);
+    s.runUntil(1); // both wait for their ETA when the reload removes the queue
+    s.kernel.applyConfig(fileConfig(pushQueue('q', 5)), s.state.settings);
+    s.runUntil(3600);
+    expect(s.queue('gone').state).toBe('disabled');
+    expect(s.queue('gone').tasks.pending).toBe(2);
+    expect(dispatches(s)).toHaveLength(0);
+    s.kernel.applyConfig(fileConfig(pushQueue('q', 5), pushQueue('gone', 5)), s.state.settings);
+    expect(s.queue('gone').state).toBe('running');
+    s.runUntilIdle();
+    expect(dispatches(s).map((e) => e.t)).toEqual([3_600_000_000, 3_600_000_000]);
+    expect(s.queue('gone').tasks.succeeded).toBe(2);
+  });
+});
+
 describe('S32: purge', () => {
   it('deletes tasks added up to the purge; in-flight attempts finish (orphaned); later adds survive', () => {
     const s = createSimulation({ config: fileConfig(pushQueue('q', 1, { bucket_size: 1 })), worker: { latency: { distribution: 'constant', valueUs: 2_000_000 } } });

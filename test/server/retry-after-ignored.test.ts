@@ -66,8 +66,9 @@ describe('S36: Retry-After is ignored', () => {
       expect(r.status, JSON.stringify(r.json)).toBe(200);
     }
     const events = (): EngineEvent[] => log.toArray();
-    // Both succeed after 1.4 s of backoff; 6 s is ample, and a schedule that honoured Retry-After would still be waiting.
-    await until(() => events().filter((e) => e.type === 'AttemptSucceeded').length === 2, 6_000);
+    // Both succeed after 1.4 s of backoff; 20 s is ample on a loaded machine, and a schedule that
+    // honoured Retry-After would still be waiting (an hour).
+    await until(() => events().filter((e) => e.type === 'AttemptSucceeded').length === 2, 20_000);
     const all = events();
     for (const name of ['ra', 'plain']) {
       const added = all.find((e) => e.type === 'TaskAdded' && e.options?.name === name);
@@ -78,11 +79,13 @@ describe('S36: Retry-After is ignored', () => {
       // The engine chose the queue's backoff: the delay is 0.2 s · 2^(n−1), the retry due then.
       expect(failed.map((e) => [e.status, e.retry, e.delayUs, e.retryAt - e.t]), name).toEqual(DELAYS_US.map((d, i) => [503, i + 1, d, d]));
       expect(dispatched, name).toHaveLength(FAILURES + 1);
-      // Each retry is dispatched when it is due (a token is always there: 50/s, bucket 10).
+      // Each retry is dispatched when it is due (a token is always there: 50/s, bucket 10), give or
+      // take a loaded machine's timer lag: the bounds tell "on the backoff" from "after an hour",
+      // not the timer's precision (the exact schedule is the AttemptFailed check above).
       for (let i = 0; i < FAILURES; i++) {
         const late = dispatched[i + 1]!.t - failed[i]!.retryAt;
         expect(late, `${name}: retry ${i + 1} dispatched ${late} µs after it was due`).toBeGreaterThanOrEqual(0);
-        expect(late, `${name}: retry ${i + 1} dispatched ${late} µs after it was due`).toBeLessThan(500_000);
+        expect(late, `${name}: retry ${i + 1} dispatched ${late} µs after it was due`).toBeLessThan(30_000_000);
       }
       // And the worker saw them then: each gap is the backoff delay (plus the answer's few ms).
       const at = arrivals.get(`/${name}/`)!;
@@ -90,7 +93,7 @@ describe('S36: Retry-After is ignored', () => {
       for (let i = 0; i < FAILURES; i++) {
         const gapMs = at[i + 1]! - at[i]!;
         expect(gapMs, `${name}: gap before retry ${i + 1}`).toBeGreaterThanOrEqual(DELAYS_US[i]! / 1000 - 5);
-        expect(gapMs, `${name}: gap before retry ${i + 1}`).toBeLessThan(DELAYS_US[i]! / 1000 + 1000);
+        expect(gapMs, `${name}: gap before retry ${i + 1}`).toBeLessThan(DELAYS_US[i]! / 1000 + 30_000);
       }
     }
   });

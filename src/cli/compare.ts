@@ -21,6 +21,7 @@ import { defineCommand, parseOrExit, wholeNumber } from './args.js';
 import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 import { formatCompare } from './experiment-tables.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { counted } from './counted.js';
 
 /** Seeds per file when --seeds is not given. */
 export const COMPARE_SEEDS_DEFAULT = 10;
@@ -59,7 +60,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
     if (scenario === null) {
       const errors = issues.filter((i) => i.severity === 'error').length;
-      io.stderr(`${file}: invalid (${errors} error${errors === 1 ? '' : 's'}); nothing was run\n`);
+      io.stderr(`${file}: invalid (${counted(errors, 'error')}); nothing was run\n`);
       invalid = true;
     } else scenarios.push(scenario);
   }

@@ -14,6 +14,7 @@ import type { Scenario } from '../scenario/types.js';
 import type { RunReport } from '../simulate/run-report.js';
 import { CliUsageError, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_USAGE, type CliIo } from './io.js';
+import { counted } from './counted.js';
 
 /** A failed `--assert`. */
 export const EXIT_ASSERTION = 3;
@@ -97,7 +98,7 @@ function missedText(goal: Goal, v: GoalVerdict, runs: number, on: GoalOn): strin
 function missedValues(goal: Goal, failed: GoalVerdict['queues'], runs: number, on: GoalOn): string {
   return failed
     .map((q) => {
-      if (on === 'mean') return `${q.queue} ${valueText(goal, q.value)} (mean of ${runs} run${runs === 1 ? '' : 's'})`;
+      if (on === 'mean') return `${q.queue} ${valueText(goal, q.value)} (mean of ${counted(runs, 'run')})`;
       const shown = q.missed_by.slice(0, 5).map((m) => `${valueText(goal, m.value)} at seed ${m.seed}`);
       const more = q.missed_by.length > 5 ? `, …` : '';
       return `${q.queue} ${shown.join(', ')}${more}${runs > 1 ? ` (${q.missed_by.length} of ${runs} runs)` : ''}`;
@@ -142,7 +143,7 @@ export class RunsProgress {
     const now = performance.now();
     if (now - this.lastMs < 100 && done < total) return;
     this.lastMs = now;
-    this.io.stderr(`\r${done}/${total} runs · ${this.threads} worker thread${this.threads === 1 ? '' : 's'} · ${((now - this.startedMs) / 1000).toFixed(1)}s\x1b[K`);
+    this.io.stderr(`\r${done}/${total} runs · ${counted(this.threads, 'worker thread')} · ${((now - this.startedMs) / 1000).toFixed(1)}s\x1b[K`);
     this.drawn = true;
   };
 

@@ -10,6 +10,7 @@ import type { SeedsResult } from '../experiments/run-seeds.js';
 import type { FigureSummary } from '../experiments/statistics.js';
 import type { TuneEvaluation, TuneResult } from '../experiments/tune.js';
 import { formatValue } from '../experiments/verdict.js';
+import { counted } from './counted.js';
 
 /** The figures the tables show (every one is in --json). */
 const SHOWN: readonly FigureName[] = [
@@ -38,7 +39,7 @@ export function seedsRange(seeds: readonly number[]): string {
 }
 
 function runsLine(runs: number, threads: number, wallSeconds: number): string {
-  return `${runs} run${runs === 1 ? '' : 's'} on ${threads} worker thread${threads === 1 ? '' : 's'} in ${wallSeconds.toFixed(2)} wall seconds`;
+  return `${counted(runs, 'run')} on ${counted(threads, 'worker thread')} in ${wallSeconds.toFixed(2)} wall seconds`;
 }
 
 /** `pushq simulate SCENARIO --seeds N`. */
@@ -86,7 +87,7 @@ export function formatCompare(result: CompareResult, threads: number, wallSecond
     }
     lines.push('');
     if (rows.length > 1) lines.push(...table(rows), '', ...verdicts);
-    lines.push(`${rows.length > 1 ? '' : `queue ${queue}: `}${same} figure${same === 1 ? '' : 's'} the same on every seed (--json has them all)`);
+    lines.push(`${rows.length > 1 ? '' : `queue ${queue}: `}${counted(same, 'figure')} the same on every seed (--json has them all)`);
   }
   lines.push('', 'differences are paired seed by seed (each variant against the first); a 95% interval that holds 0 is no clear difference');
   return `${lines.join('\n')}\n`;
@@ -102,7 +103,7 @@ const SEARCH_TEXT: Readonly<Record<TuneResult['search'], string>> = {
 export function formatTune(file: string, result: TuneResult, threads: number, wallSeconds: number): string {
   const lines = [
     `${file}: ${SEARCH_TEXT[result.search]}, goals judged ${result.seeds.length === 1 ? 'on' : result.on === 'mean' ? 'on the mean over' : 'on every one of'} ${seedsRange(result.seeds)}`,
-    `${result.evaluations.length} setting${result.evaluations.length === 1 ? '' : 's'}, ${runsLine(result.runs, threads, wallSeconds)}` +
+    `${counted(result.evaluations.length, 'setting')}, ${runsLine(result.runs, threads, wallSeconds)}` +
       (result.first_guess === null ? '' : `; first guess ${settingText(result.first_guess)}`),
     '',
   ];

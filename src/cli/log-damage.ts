@@ -6,6 +6,7 @@
  */
 import { LogError } from '../log/log-errors.js';
 import { damagedPath, nextDamagedPath } from '../server/log-repair.js';
+import { counted } from './counted.js';
 
 /** `err`'s message, with the command's --repair advice when it is LOG_CORRUPT. */
 export function logErrorMessage(err: LogError, command: 'serve' | 'replay'): string {
@@ -17,7 +18,7 @@ export function logErrorMessage(err: LogError, command: 'serve' | 'replay'): str
     // The name the repair will write: a suffix when an earlier repair's file has the plain one.
     const path = nextDamagedPath(file, cutAt);
     const where = path ?? `a file beside it, once one of ${damagedPath(file, cutAt)} and its .1 to .99 is moved away (all are taken)`;
-    kept = `, keeping the ${fileBytes - cutAt} bytes from there on in ${where}`;
+    kept = `, keeping the ${counted(fileBytes - cutAt, 'byte')} from there on in ${where}`;
   }
   return `${err.message}; pushq serve --repair cuts the log at byte ${cutAt}, the end of the last complete batch before it${kept}, and starts`;
 }

@@ -16,6 +16,7 @@ import { timeFormatter } from '../projections/queue-summary.js';
 import type { Projection } from '../projections/projection.js';
 import { outsideSpan } from '../server/instant-span.js';
 import { CliUsageError } from './args.js';
+import { counted } from './counted.js';
 
 export type AtBasis = 'seconds_since_first_event' | 'absolute';
 
@@ -121,5 +122,5 @@ export function replayFile(path: string, projections: readonly Projection[], opt
 export function droppedWarning(path: string, recovered: Recovered): string | null {
   if (recovered.droppedBytes === 0) return null;
   const where = recovered.repairedAt ? `repaired: cut at line ${recovered.repairedAt.line} (byte ${recovered.repairedAt.offset}: ${recovered.repairedAt.problem})` : 'torn tail (the run stopped mid-write)';
-  return `pushq replay: warning: ${path}: ${where}: ${recovered.droppedBytes} bytes after the last complete batch were dropped\n`;
+  return `pushq replay: warning: ${path}: ${where}: ${counted(recovered.droppedBytes, 'byte')} after the last complete batch ${recovered.droppedBytes === 1 ? 'was' : 'were'} dropped\n`;
 }

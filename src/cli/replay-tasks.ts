@@ -10,6 +10,7 @@ import { US_PER_SECOND } from '../core/time.js';
 import { AttemptHistory } from '../projections/attempt-history.js';
 import type { TimeFormat } from '../projections/queue-summary.js';
 import { TaskWaits, tasksWorthALook, type WorthALook } from '../projections/task-waits.js';
+import { counted } from './counted.js';
 
 export interface WorthALookRow {
   task: string;
@@ -75,7 +76,7 @@ const TITLES: Readonly<Record<WorthALook, string>> = {
 
 /** A table, one task a line, with a line before it saying what it lists. */
 export function worthALookText(log: string, r: WorthALookReport): string {
-  const head = `${log}: ${r.total} task${r.total === 1 ? '' : 's'} ${TITLES[r.list]}${r.tasks.length < r.total ? `; the first ${r.tasks.length} (--limit)` : ''}`;
+  const head = `${log}: ${counted(r.total, 'task')} ${TITLES[r.list]}${r.tasks.length < r.total ? `; the first ${r.tasks.length} (--limit)` : ''}`;
   if (r.tasks.length === 0) return `${head}\n`;
   const at = (v: number | string | null): string => (v === null ? '-' : typeof v === 'number' ? `${v}s` : v);
   const rows = [

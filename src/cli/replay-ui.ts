@@ -11,6 +11,7 @@ import type { ReplayServer } from '../server/replay-server.js';
 import { LogIndex } from '../server/time-travel.js';
 import { atBasisText, checkAtInSpan, droppedWarning, resolveAt } from './replay-at.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
+import { counted } from './counted.js';
 
 export interface UiArgs {
   log: string;
@@ -88,7 +89,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   }
   const readSeconds = ((performance.now() - started) / 1000).toFixed(2);
   io.stdout(
-    `pushq replay: dashboard ${server.url}/${query} · ${name}: ${index.events} event${index.events === 1 ? '' : 's'} over ${spanSeconds} s (${index.header.clock} clock), ` +
+    `pushq replay: dashboard ${server.url}/${query} · ${name}: ${counted(index.events, 'event')} over ${spanSeconds} s (${index.header.clock} clock), ` +
       `read in ${readSeconds} s${atNote} · read-only · Ctrl-C stops\n`,
   );
   const indexStarted = performance.now();

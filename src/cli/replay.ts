@@ -31,6 +31,7 @@ import { storyJson, storyText } from './replay-story.js';
 import { worthALook, worthALookProjections, worthALookText } from './replay-tasks.js';
 import { logErrorMessage } from './log-damage.js';
 import { StoreError, isStoreUrl, redactUrl } from '../store/store.js';
+import { counted } from './counted.js';
 
 export const TASKS_LIMIT_DEFAULT = 20;
 
@@ -116,7 +117,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       const { replayUi } = await import('./replay-ui.js');
       if (parsed.export !== undefined) {
         const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
-        io.stdout(`pushq replay: ${n} event${n === 1 ? '' : 's'} exported to ${parsed.export}\n`);
+        io.stdout(`pushq replay: ${counted(n, 'event')} exported to ${parsed.export}\n`);
         return EXIT_OK;
       }
       // Messages name the store (password hidden), not the temporary file.
@@ -201,11 +202,11 @@ function run(a: ReplayArgs, io: CliIo): number {
   if (a.json) {
     io.stdout(`${JSON.stringify({ log: header, ...atJson, events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
   } else {
-    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${events} event${events === 1 ? '' : 's'} replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
+    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${counted(events, 'event')} replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;
-      lines.push(`queue ${name} (${q.state}): ${q.tasks_total} task${q.tasks_total === 1 ? '' : 's'}: ${counts}${st ? `; attempts ${st.attempts}, retries ${st.retries}` : ''}; oldest ETA ${q.oldest_eta === null ? '-' : typeof q.oldest_eta === 'number' ? `${q.oldest_eta}s` : q.oldest_eta}`);
+      lines.push(`queue ${name} (${q.state}): ${counted(q.tasks_total, 'task')}: ${counts}${st ? `; attempts ${st.attempts}, retries ${st.retries}` : ''}; oldest ETA ${q.oldest_eta === null ? '-' : typeof q.oldest_eta === 'number' ? `${q.oldest_eta}s` : q.oldest_eta}`);
     }
     io.stdout(`${lines.join('\n')}\n`);
   }

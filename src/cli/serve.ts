@@ -28,6 +28,7 @@ import { openServeStore, type OpenedStore } from './serve-store.js';
 import { clusterArgs, serveCluster } from './serve-cluster.js';
 import { logErrorMessage } from './log-damage.js';
 import type { EngineEvent } from '../core/events.js';
+import { counted } from './counted.js';
 
 const SCALINGS: readonly TargetScaling[] = ['automatic', 'basic', 'manual'];
 
@@ -151,11 +152,6 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   };
 }
 
-/** `1 event`, `2 events`: a count and its noun, as the startup and stop lines say them. */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
 /** `HOST:PORT` of the gRPC API, as a client's endpoint option takes it. */
 function grpcAddress(service: PushqService): string {
   const host = new URL(service.url).hostname;
@@ -236,12 +232,12 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
         io.stderr(`pushq serve: took over ${data.lock.path}: it held ${was}; a crashed server's, presumably\n`);
       }
       where = `${data.path}${parsed.durable ? '' : ' (no fsync)'}`;
-      if (data.droppedBytes > 0) io.stderr(`pushq serve: dropped a torn tail of ${data.droppedBytes} bytes (never acknowledged)\n`);
+      if (data.droppedBytes > 0) io.stderr(`pushq serve: dropped a torn tail of ${counted(data.droppedBytes, 'byte')} (never acknowledged)\n`);
       const r = data.repaired;
       if (r !== null) {
         io.stderr(
           `pushq serve: --repair: ${data.path}:${r.line}: corrupt at byte ${r.offset} (${r.problem}); cut the log at byte ${r.cutAt}, the end of the last complete batch before it, ` +
-            `and moved the ${r.movedBytes} bytes from there on to ${r.keptIn} (tasks in them are not restored)\n`,
+            `and moved the ${counted(r.movedBytes, 'byte')} from there on to ${r.keptIn} (tasks in them are not restored)\n`,
         );
       } else if (parsed.repair) io.stderr(`pushq serve: --repair: ${data.path} is not corrupt; nothing changed\n`);
     } catch (err) {
@@ -290,7 +286,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       service.close(parsed.drainSeconds * 1000).then(
         (report) => {
           // In memory nothing outlives the process: those attempts are not retried by anything.
-          const inFlight = `${count(report.abandoned, 'attempt')} still in flight`;
+          const inFlight = `${counted(report.abandoned, 'attempt')} still in flight`;
           const left = report.abandoned === 0 ? '' : parsed.memory ? ` (${inFlight}, lost with the in-memory log)` : ` (${inFlight} will be retried at the next start)`;
           io.stdout(`pushq serve: stopped${left}\n`);
           resolve(EXIT_OK);
@@ -304,7 +300,7 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
     const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
     io.stdout(
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
-        `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${count(service.replayedEvents, 'event')}, ${count(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
+        `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${counted(service.replayedEvents, 'event')}, ${counted(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
     );

@@ -5,6 +5,7 @@
  */
 import type { SimulationStats } from '../simulate/simulation.js';
 import { DEFAULT_SEED, type ScenarioRun } from '../scenario/run.js';
+import { counted } from './counted.js';
 
 export interface SummaryInput {
   file: string;
@@ -36,7 +37,7 @@ export function formatSummary(input: SummaryInput): string {
   const { stats } = input;
   const lines: string[] = [
     `${input.file}: seed ${stats.seed} (${SEED_SOURCE[input.seedSource]})`,
-    `${round(stats.virtual_seconds)} virtual seconds in ${input.wallSeconds.toFixed(2)} wall seconds, ${stats.events} event${stats.events === 1 ? '' : 's'}` +
+    `${round(stats.virtual_seconds)} virtual seconds in ${input.wallSeconds.toFixed(2)} wall seconds, ${counted(stats.events, 'event')}` +
       (input.logFile === null ? '' : `, logged to ${input.logFile}`),
     '',
   ];

@@ -36,6 +36,7 @@ import { ExperimentArgumentError } from '../experiments/errors.js';
 import type { Goal } from '../experiments/goals.js';
 import { experimentSeeds } from '../experiments/run-seeds.js';
 import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, reportExperimentError, SEEDS_FLAG, WORKER_MEMORY_FLAG } from './experiment-cli.js';
+import { counted } from './counted.js';
 
 /** `--resolution`: a duration above zero. */
 function resolution(text: string, flag: string): number {
@@ -80,7 +81,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
   if (scenario === null) {
     const errors = issues.filter((i) => i.severity === 'error').length;
-    io.stderr(`${parsed.file}: invalid (${errors} error${errors === 1 ? '' : 's'}); nothing was run\n`);
+    io.stderr(`${parsed.file}: invalid (${counted(errors, 'error')}); nothing was run\n`);
     return EXIT_FAILURE;
   }
 
@@ -179,12 +180,12 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   if (run.stoppedBy === 'limit') {
     const pending = Object.values(stats.queues).reduce((n, q) => n + q.pending, 0);
     io.stderr(
-      `pushq simulate: stopped at the run limit, ${RUN_LIMIT_US / US_PER_DAY} days of virtual time after the last arrival, with ${pending} task${pending === 1 ? '' : 's'} pending ` +
+      `pushq simulate: stopped at the run limit, ${RUN_LIMIT_US / US_PER_DAY} days of virtual time after the last arrival, with ${counted(pending, 'task')} pending ` +
         '(tasks that fail every attempt retry forever without task_retry_limit or task_age_limit); set until: to choose when to stop\n',
     );
   }
   const stuck = neverDispatched(scenario, stats.queues);
-  if (stuck !== null) io.stderr(`pushq simulate: ${stuck.pending} task${stuck.pending === 1 ? '' : 's'} left pending ${stuck.why}\n`);
+  if (stuck !== null) io.stderr(`pushq simulate: ${counted(stuck.pending, 'task')} left pending ${stuck.why}\n`);
 
   if (parsed.series !== undefined || parsed.report !== undefined) {
     let series;

@@ -17,6 +17,7 @@ import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.j
 import { JOBS_FLAG, onFlag, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 import { formatTune } from './experiment-tables.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
+import { counted } from './counted.js';
 
 /** Seeds per setting when --seeds is not given. */
 export const TUNE_SEEDS_DEFAULT = 5;
@@ -61,7 +62,7 @@ export async function tuneCommand(args: string[], io: CliIo): Promise<number> {
   for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
   if (scenario === null) {
     const errors = issues.filter((i) => i.severity === 'error').length;
-    io.stderr(`${file}: invalid (${errors} error${errors === 1 ? '' : 's'}); nothing was run\n`);
+    io.stderr(`${file}: invalid (${counted(errors, 'error')}); nothing was run\n`);
     return EXIT_FAILURE;
   }
   const seeds = f.seeds ?? TUNE_SEEDS_DEFAULT;

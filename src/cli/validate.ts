@@ -9,6 +9,7 @@ import { loadQueueConfigFile } from '../config/load.js';
 import type { ConfigIssue, ConfigResult } from '../config/types.js';
 import { defineCommand, parseOrExit } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
+import { counted } from './counted.js';
 
 export const VALIDATE = defineCommand({
   name: 'validate',
@@ -43,14 +44,10 @@ function humanReport(result: ConfigResult): string {
   const lines = sortIssues([...result.errors, ...result.warnings]).map(formatIssue);
   lines.push(
     result.config !== null
-      ? `${result.file}: valid (${plural(result.config.queues.length, 'queue')})`
-      : `${result.file}: invalid (${plural(result.errors.length, 'error')})`,
+      ? `${result.file}: valid (${counted(result.config.queues.length, 'queue')})`
+      : `${result.file}: invalid (${counted(result.errors.length, 'error')})`,
   );
   return `${lines.join('\n')}\n`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** The `--json` object for one file. Field order is part of the format; `rate_exact` is left out. */

@@ -211,5 +211,11 @@ describe('pushq replay LOG', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: .*torn tail .*: \d+ bytes after the last complete batch were dropped/);
     expect(JSON.parse(r.stdout).events).toBeLessThan(sim.stats().events);
+    // One byte past the last complete batch: said in the singular.
+    const oneByte = join(dir, 'one-byte.jsonl');
+    writeFileSync(oneByte, Buffer.concat([readFileSync(LOG), Buffer.from('{')]));
+    const one = await pushq('replay', oneByte, '--json');
+    expect(one.code).toBe(0);
+    expect(one.stderr).toMatch(/: 1 byte after the last complete batch was dropped\n$/);
   });
 });

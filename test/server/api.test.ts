@@ -4,16 +4,12 @@
  * semantics, and queues being read-only.
  */
 import { request } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadQueueConfigFile } from '../../src/config/load.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
-import { PushqService } from '../../src/server/service.js';
+import type { PushqService } from '../../src/server/service.js';
 import { api } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
+import { startYamlService, type YamlService } from '../helpers/yaml-service.js';
 
 const YAML = `
 total_storage_limit: 2K
@@ -24,25 +20,18 @@ queue:
   rate: 10/s
 `;
 
+let fx: YamlService;
 let dir: string;
-let worker: Worker;
 let service: PushqService;
 let base: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-api-'));
-  await writeFile(join(dir, 'queue.yaml'), YAML);
-  const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
-  worker = await startWorker();
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
-  base = `${service.url}/v2/projects/p/locations/l/queues`;
+  fx = await startYamlService(YAML, 'pushq-api-');
+  ({ dir, service, base } = fx);
 });
 
 afterAll(async () => {
-  await service?.close(1000);
-  await worker?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fx?.close();
 });
 
 const name = (queue: string, id: string) => `projects/p/locations/l/queues/${queue}/tasks/${id}`;

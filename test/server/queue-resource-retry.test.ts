@@ -4,16 +4,9 @@
  * is task_retry_limit + 1; maxRetryDuration is task_age_limit in seconds; maxBurstSize is
  * bucket_size; maxConcurrentDispatches is max_concurrent_requests clamped to [1, 5000].
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadQueueConfigFile } from '../../src/config/load.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
-import { PushqService } from '../../src/server/service.js';
 import { api } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
+import { startYamlService, type YamlService } from '../helpers/yaml-service.js';
 
 const YAML = `
 queue:
@@ -39,25 +32,16 @@ queue:
     max_doublings: 0
 `;
 
-let dir: string;
-let worker: Worker;
-let service: PushqService;
+let fx: YamlService;
 let base: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-s38-'));
-  await writeFile(join(dir, 'queue.yaml'), YAML);
-  const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
-  worker = await startWorker();
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
-  base = `${service.url}/v2/projects/p/locations/l/queues`;
+  fx = await startYamlService(YAML, 'pushq-s38-');
+  ({ base } = fx);
 });
 
 afterAll(async () => {
-  await service?.close(1000);
-  await worker?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fx?.close();
 });
 
 describe('S38: a yaml queue as a Cloud Tasks Queue, non-default values', () => {

@@ -189,6 +189,11 @@ export function workerAnswerProblem(answer: unknown): string | null {
   return null;
 }
 
+/** The error for `request`'s attempt (made only on failure: nothing per attempt on the way). */
+function functionFailed(request: AttemptRequest, problem: string, cause?: unknown): WorkerFunctionError {
+  return new WorkerFunctionError(request.queue, request.name, request.retryCount + 1, problem, cause === undefined ? undefined : { cause });
+}
+
 export function functionDispatcher(fn: WorkerFunction, seed: number, usPerSecond: number): ModelledWorker {
   const stream = new SequenceStream(seed, STREAM_PURPOSE.WORKER_FUNCTION);
   const random = () => stream.next();
@@ -197,16 +202,14 @@ export function functionDispatcher(fn: WorkerFunction, seed: number, usPerSecond
       // The kernel reuses its request object; a user's function may keep what it is given.
       const request = copyAttemptRequest(reused);
       stream.reset(request.id, request.retryCount + 1);
-      const failed = (problem: string, cause?: unknown): WorkerFunctionError =>
-        new WorkerFunctionError(request.queue, request.name, request.retryCount + 1, problem, cause === undefined ? undefined : { cause });
       let r: ReturnType<WorkerFunction>;
       try {
         r = fn({ request, nowSeconds: request.dispatchedAt / usPerSecond, random });
       } catch (error) {
-        throw failed(`it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, error);
+        throw functionFailed(request, `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, error);
       }
       const problem = workerAnswerProblem(r);
-      if (problem !== null) throw failed(problem);
+      if (problem !== null) throw functionFailed(request, problem);
       out.latencyUs = Math.round(r.latencyMs * US_PER_MS);
       out.status = r.status ?? NO_ANSWER;
     },

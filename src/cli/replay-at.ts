@@ -14,7 +14,7 @@ import { scanEventLog, type Recovered } from '../log/log-reader.js';
 import { EventFold } from '../projections/fold.js';
 import { timeFormatter } from '../projections/queue-summary.js';
 import type { Projection } from '../projections/projection.js';
-import { outsideSpan } from '../server/instant-span.js';
+import { outsideSpan, spanEndUs } from '../server/instant-span.js';
 import { CliUsageError } from './args.js';
 import { counted } from './counted.js';
 
@@ -55,13 +55,13 @@ export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: numb
  * events' times, in the words the dashboard's `?at=` uses (server/instant-span.ts). `firstUs`,
  * `lastUs`: NaN for a log without events (then only 0 is within it). `nowUs`, for a store's log
  * (which a service may be writing still): the span runs to now instead, as the live dashboard's
- * does, so `pushq replay STORE --at S` answers every instant that dashboard answers.
+ * does, so `pushq replay STORE --at S` (and `--ui --at S`, replay-ui.ts) answers every instant
+ * that dashboard answers.
  */
 export function checkAtInSpan(at: ResolvedAt, clock: LogHeader['clock'], firstUs: number, lastUs: number, nowUs?: number): void {
   const empty = Number.isNaN(firstUs);
   const first = empty ? 0 : firstUs;
-  const endUs = nowUs ?? lastUs;
-  const outside = outsideSpan((at.us - first) / US_PER_SECOND, empty ? 0 : (endUs - first) / US_PER_SECOND);
+  const outside = outsideSpan((at.us - first) / US_PER_SECOND, empty ? 0 : (spanEndUs(lastUs, nowUs) - first) / US_PER_SECOND);
   if (outside === null) return;
   const time = timeFormatter(clock);
   const events = empty ? 'it has no events' : `first event at ${time.text(firstUs)}, last at ${time.text(lastUs)}`;

@@ -23,6 +23,11 @@ export interface UiArgs {
   allowHosts: readonly string[];
   /** How output names the log when `log` is a stand-in (a store's temporary export). */
   shown?: string;
+  /**
+   * A store's log, which a service may be writing still: --at, and the page's `?at=`, may be any
+   * instant up to now, as for `pushq replay STORE --at` (replay-at.ts, checkAtInSpan).
+   */
+  live?: true;
 }
 
 /**
@@ -71,12 +76,12 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   let atNote = '';
   if (a.at !== undefined) {
     const at = resolveAt(a.at, index.header.clock, first);
-    checkAtInSpan(at, index.header.clock, index.firstUs, index.lastUs);
+    checkAtInSpan(at, index.header.clock, index.firstUs, index.lastUs, a.live === true ? Date.now() * 1000 : undefined);
     const seconds = (at.us - first) / 1e6;
     query = `?at=${seconds}`;
     atNote = ` · opens at ${seconds} s (${atBasisText(at)})`;
   }
-  const source = new RecordedSource(index, name);
+  const source = new RecordedSource(index, name, a.live === true);
   // Listening for Ctrl-C before the URL is out: a stop asked as soon as it is printed is heard.
   const stopped = untilStopped();
   let server: ReplayServer;

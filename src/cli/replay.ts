@@ -122,7 +122,8 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       }
       // Messages name the store (password hidden), not the temporary file.
       const shown = redactUrl(parsed.log);
-      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path, shown }, io) : run({ ...parsed, log: path, shown, live: true }, io)), shown, parsed.queue);
+      // One rule for both: a store's log runs to now, with --ui as without it (instant-span.ts).
+      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path, shown, live: true }, io) : run({ ...parsed, log: path, shown, live: true }, io)), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);

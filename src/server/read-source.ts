@@ -4,7 +4,8 @@
  * the world now or at an instant (`?at=SECONDS`, seconds since the log's first event), and a
  * task's story then.
  *
- * - Recorded: a LogIndex built before the server starts (time-travel.ts); "now" is the last event.
+ * - Recorded: a LogIndex built before the server starts (time-travel.ts); "now" is the last event
+ *   (a store's log: the wall clock's now, instant-span.ts).
  * - Live: now is the service's own state and read models, kept by the kernel as events happen; an
  *   instant in the past is read from the service's log (a file, a memory log, or its stream in the
  *   store) through a LogIndex built at the first such request and extended at each later one (the
@@ -18,7 +19,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { StoreEventLog } from '../store/store-log.js';
 import type { LogClock } from '../projections/queue-summary.js';
 import { ApiError } from './errors.js';
-import { outsideSpan } from './instant-span.js';
+import { outsideSpan, spanEndUs } from './instant-span.js';
 import { storyView, type TaskStoryCache, type TaskStoryView } from './task-story-view.js';
 import type { FoldView, ReadModels } from './read-models.js';
 import { LogIndex, TaskNotFoundError } from './time-travel.js';
@@ -32,7 +33,7 @@ export interface ReadSource {
   readonly logName: string | null;
   /** The log's first event time, µs; NaN while it has none. */
   firstUs(): number;
-  /** The instant shown without `at`: the wall clock now (live), the last event (recorded). */
+  /** The instant shown without `at`, and the end of `?at=`'s span: the wall clock now (live, and a store's recorded log), the last event (a recorded file log). */
   nowUs(): number;
   /**
    * `answer` run on the world at `atUs`, or now (null), and its result. The view is the answer's
@@ -77,7 +78,11 @@ function notFound(err: unknown): never {
   throw err;
 }
 
-/** A recorded log, read once into a LogIndex. */
+/**
+ * A recorded log, read once into a LogIndex. A store's log (`runsToNow`: a service may be writing
+ * it still) spans to now, as `pushq replay STORE --at` reads it (instant-span.ts): the page and its
+ * `?at=` reach now, showing after the last event read the state it left.
+ */
 export class RecordedSource implements ReadSource {
   readonly mode = 'recorded';
   readonly clock: LogClock;
@@ -86,6 +91,7 @@ export class RecordedSource implements ReadSource {
   constructor(
     private readonly index: LogIndex,
     path: string,
+    private readonly runsToNow = false,
   ) {
     this.clock = index.header.clock;
     this.logName = basename(path);
@@ -96,7 +102,7 @@ export class RecordedSource implements ReadSource {
   }
 
   nowUs(): number {
-    return this.index.lastUs;
+    return spanEndUs(this.index.lastUs, this.runsToNow ? Date.now() * 1000 : undefined);
   }
 
   async read<T>(atUs: number | null, answer: (view: FoldView) => T): Promise<T> {

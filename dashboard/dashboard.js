@@ -23,7 +23,7 @@ import { chartFigures, chartQueue, fitCharts, onSeries, redrawCursor, start as s
 import { $, cellOf, el, fixed, hideAlert, num, remember, setBadge, setText, showAlert, tbodyOf, when } from './dom.js';
 import { storyAtCursor } from './story.js';
 import { drawTimeline, fitTimeline, initTimeline, setMarks } from './timeline.js';
-import { button, initTasks, onTaskAction, refreshTasks, setQueues, showTasks } from './tasks.js';
+import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, setQueues, showTasks } from './tasks.js';
 
 /**
  * @typedef {import('./api.js').Figures} Figures
@@ -75,14 +75,10 @@ const HOLD_TEXT = {
   'rate-zero': { label: 'rate 0 in queue.yaml', title: 'Paused by its configuration: queue.yaml gives it rate 0. Resume cannot start it: give it a rate above 0 and reload.' },
   disabled: { label: 'not in queue.yaml', title: 'Disabled: removed from queue.yaml. Resume cannot start it: declare it again and reload.' },
 };
-/**
- * A queue no cluster node owns now (dashboard.json's `owner` null): its commands are carried out
- * by its owner, and without one the API refuses them (QUEUE_OWNER_UNKNOWN, _UNAVAILABLE), so the row offers none
- * and says why.
- */
+/** A queue no cluster node owns now (dashboard.json's `owner` null): no command, and why (tasks.js, NO_OWNER). */
 const NO_OWNER_TEXT = {
-  label: 'no owner to run commands',
-  title: 'No node owns this queue right now (it is moving between nodes, or its node cannot be reached). Pause, Resume and Purge are carried out by its owner: none is offered until a node takes it.',
+  label: NO_OWNER.label,
+  title: NO_OWNER.why + ' Pause, Resume and Purge are carried out by its owner: none is offered until a node takes it.',
 };
 /** Count columns, and the task list state each opens. */
 const COUNT_STATES = { pending: 'pending', dispatching: 'dispatching', backoff: 'backoff', succeeded: 'succeeded', gaveUp: 'failed', deleted: 'deleted' };
@@ -196,6 +192,7 @@ function renderQueues(figures) {
   setText($('queue-count'), figures.queues.length + (figures.queues.length === 1 ? ' queue' : ' queues'));
   const names = figures.queues.map((q) => q.name);
   setQueues(names);
+  setOwnerless(figures.queues.filter((q) => q.owner === null).map((q) => q.name));
   const charts = /** @type {HTMLSelectElement} */ ($('chart-queue'));
   if (Array.from(charts.options).map((o) => o.value).join('\n') !== ['*', ...names].join('\n')) {
     const current = charts.value || '*';

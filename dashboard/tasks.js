@@ -3,7 +3,8 @@
  * The task list: the tasks of one queue or of all, in a state (the live ones by default; the
  * ended ones too: succeeded, gave up, deleted), found by name or name prefix and by payload text,
  * ordered by creation, attempts or wait (`GET /pushq/queues/Q/tasks`, at the cursor). A row opens
- * the task's story; on a live service, following now, a live task can be run or deleted.
+ * the task's story; on a live service, following now, a live task can be run or deleted, unless no
+ * cluster node owns its queue now (its commands go to the owner): then the row says why instead.
  *
  * Rows are keyed (queue and name) and updated in place, so a button under the pointer is not
  * replaced by a refresh between press and release.
@@ -16,7 +17,7 @@ import { closeStory, followTaskList, isOpen, openStory } from './story.js';
 /**
  * @typedef {import('./api.js').TaskList} TaskList
  * @typedef {import('./api.js').TaskItem} TaskItem
- * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, actions: HTMLTableCellElement }} TaskRow
+ * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, actions: HTMLTableCellElement, item: TaskItem | null }} TaskRow
  */
 
 export const TASK_LIMIT = 200;
@@ -28,6 +29,33 @@ let shown = null;
 let asked = 0;
 /** @type {() => void} */
 let afterAction = () => {};
+/** The queues no cluster node owns now (dashboard.json's rows with `owner` null); empty on one node. @type {Set<string>} */
+let ownerless = new Set();
+
+/**
+ * A queue no cluster node owns now: its commands are carried out by its owner, and without one the
+ * API refuses them (QUEUE_OWNER_UNKNOWN, _UNAVAILABLE), so neither its queue row nor its tasks'
+ * rows offer them, and each says why in their place (the label and the first sentence of the
+ * title are the same in both).
+ */
+export const NO_OWNER = {
+  label: 'no owner to run commands',
+  why: 'No node owns this queue right now (it is moving between nodes, or its node cannot be reached).',
+};
+
+/**
+ * The queues without owner now, from the queue table's read: rows already shown lose (or get back)
+ * their Run and Delete at once, since the list of such a queue cannot be read again meanwhile.
+ * @param {string[]} names
+ */
+export function setOwnerless(names) {
+  const next = new Set(names);
+  if (next.size === ownerless.size && names.every((n) => ownerless.has(n))) return;
+  ownerless = next;
+  rows.forEach((row) => {
+    if (row.item !== null) setActions(row, row.item);
+  });
+}
 
 /** @param {() => void} fn */
 export function onTaskAction(fn) {
@@ -126,17 +154,23 @@ function taskRow(queue, name) {
   const actions = el('td', 'l actions');
   tr.appendChild(actions);
   tr.addEventListener('click', () => open(queue, name));
-  return { tr, cells, actions };
+  return { tr, cells, actions, item: null };
 }
 
 /** @param {TaskRow} row @param {TaskItem} t */
 function setActions(row, t) {
-  const commands = following() && (t.state === 'pending' || t.state === 'dispatching' || t.state === 'backoff');
-  const want = commands ? 'story run delete' : 'story';
+  row.item = t;
+  const live = following() && (t.state === 'pending' || t.state === 'dispatching' || t.state === 'backoff');
+  const unowned = live && ownerless.has(t.queue);
+  const want = !live ? 'story' : unowned ? 'story no-owner' : 'story run delete';
   if (row.actions.dataset['set'] === want) return;
   row.actions.dataset['set'] = want;
   row.actions.replaceChildren(button('Story', '', 'Why did this task run: every attempt, what held it, each backoff, how it ended', () => open(t.queue, t.name)));
-  if (commands) {
+  if (unowned) {
+    const hold = el('span', 'hold', NO_OWNER.label);
+    hold.title = NO_OWNER.why + ' Run and Delete are carried out by its owner: none is offered until a node takes it.';
+    row.actions.appendChild(hold);
+  } else if (live) {
     row.actions.appendChild(button('Run', '', 'Dispatch now (ignores ETA, rate and pause)', () => act('Run ' + t.name, 'POST', taskPath(t.queue, t.name) + ':run')));
     row.actions.appendChild(button('Delete', 'danger', 'Delete this task', () => act('Delete ' + t.name, 'DELETE', taskPath(t.queue, t.name))));
   }

@@ -4,8 +4,10 @@
  * playwright-core: node B is killed (-9), and until its leases run out its queues have no owner.
  * Node A's page then shows each of them without Pause, Resume or Purge (the API refuses them:
  * QUEUE_OWNER_UNAVAILABLE or _UNKNOWN), saying why in their place, as a queue its configuration
- * stops says why it offers no Resume; A's own queues keep theirs. Once A takes B's queues, their
- * commands are back.
+ * stops says why it offers no Resume; A's own queues keep theirs. The task list of such a queue,
+ * open on the page, offers no Run or Delete either (they go to the owner too; the list cannot be
+ * read again meanwhile, so its rows stay as last read) and says why in the same words. Once A takes
+ * B's queues, their commands are back, the tasks' too.
  *
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
@@ -14,12 +16,14 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { api } from '../helpers/serve-process.js';
-import { clusterFixture, ownedBy, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+import { clusterFixture, ownedBy, postTask, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
 
 const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** queueYaml's q0..q4, and the default queue every configuration has. */
 const ALL = ['default', 'q0', 'q1', 'q2', 'q3', 'q4'];
+/** B's tasks, due long after the test: they stay pending, so the task list offers Run and Delete. */
+const TASKS = ['t1', 't2'];
 /** Long enough for the page to be read while B's queues have no owner; short enough to see them taken. */
 const LEASE_SECONDS = 10;
 const POLL = { timeout: 8000, interval: 100 };
@@ -32,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('the cluster dashboard, a queue without owner', () => {
-  it('offers no Pause, Resume or Purge, and says why; they come back when a node takes the queue', async () => {
+  it('offers no Pause, Resume or Purge, nor Run or Delete in its task list, and says why; they come back when a node takes the queue', async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`this test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
     }
@@ -61,6 +65,14 @@ describe('the cluster dashboard, a queue without owner', () => {
     const commands = (queue: string) => row(queue).locator('td.actions').getByRole('button');
     await page.goto(`${a.proc.url}/`);
     for (const q of ALL) await expect.poll(() => commands(q).allTextContents(), POLL).toEqual(['Pause', 'Purge']);
+    // The task list of one of B's queues, open on the page: its pending tasks can be run or deleted.
+    const listed = ofB[0]!;
+    for (const name of TASKS) expect((await postTask(b, listed, name, { delayMs: 600_000 })).status, name).toBe(200);
+    const taskRow = (name: string) => page.locator(`#tasks tr[data-queue="${listed}"][data-task="${name}"]`);
+    const taskActions = (name: string) => taskRow(name).locator('td.actions');
+    await expect.poll(() => row(listed).locator('td[data-field="pending"]').textContent(), POLL).toBe(String(TASKS.length));
+    await row(listed).locator('td[data-field="pending"] button').click();
+    for (const name of TASKS) await expect.poll(() => taskActions(name).getByRole('button').allTextContents(), POLL).toEqual(['Story', 'Run', 'Delete']);
 
     b.proc.child.kill('SIGKILL');
     await b.proc.exited;
@@ -71,6 +83,12 @@ describe('the cluster dashboard, a queue without owner', () => {
       expect(await row(q).locator('.hold').textContent()).toBe('no owner to run commands');
       expect(await row(q).locator('.hold').getAttribute('title')).toContain('Pause, Resume and Purge are carried out by its owner');
     }
+    // Nor Run or Delete for its tasks (each goes to the owner): the same words, the title saying which commands.
+    for (const name of TASKS) {
+      await expect.poll(() => taskActions(name).getByRole('button').allTextContents(), POLL).toEqual(['Story']);
+      expect(await taskActions(name).locator('.hold').textContent(), name).toBe('no owner to run commands');
+      expect(await taskActions(name).locator('.hold').getAttribute('title')).toContain('Run and Delete are carried out by its owner');
+    }
     const refused = await api('POST', `${a.api}/${ofB[0]}:resume`, {});
     expect([refused.status, refused.json.error.message], 'while B\'s lease lasts').toEqual([503, expect.stringMatching(/\(QUEUE_OWNER_(UNKNOWN|UNAVAILABLE)\)$/)]);
     for (const q of ofA) expect(await commands(q).allTextContents(), q).toEqual(['Pause', 'Purge']);
@@ -78,6 +96,8 @@ describe('the cluster dashboard, a queue without owner', () => {
     // A takes B's queues when B's leases run out: the commands are back.
     for (const q of ofB) await expect.poll(() => commands(q).allTextContents(), { timeout: (LEASE_SECONDS + 15) * 1000, interval: 200 }).toEqual(['Pause', 'Purge']);
     expect(await row(ofB[0]!).locator('.hold').textContent()).toBe('');
+    for (const name of TASKS) await expect.poll(() => taskActions(name).getByRole('button').allTextContents(), POLL).toEqual(['Story', 'Run', 'Delete']);
+    expect(await taskActions(TASKS[0]!).locator('.hold').count()).toBe(0);
     expect(errors).toEqual([]);
   }, 120_000);
 });

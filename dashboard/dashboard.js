@@ -179,7 +179,7 @@ function renderQueues(figures) {
     row.tr.classList.toggle('selected', selected === f.name);
     if (f.owner !== undefined) {
       setText(row.owner, f.owner === null ? 'no owner now' : 'on ' + f.owner);
-      row.owner.title = f.owner === null ? 'No node owns this queue right now (it is moving between nodes)' : 'Owned by cluster node ' + f.owner;
+      row.owner.title = f.owner === null ? NO_OWNER.why : 'Owned by cluster node ' + f.owner;
       row.tr.classList.toggle('unowned', f.owner === null);
     }
   });

@@ -5,7 +5,7 @@
  * run that failed or a worker that crashed: its seed named, exit 1).
  */
 import { PushqError } from '../core/errors.js';
-import { ExperimentArgumentError, SeedRunError } from '../experiments/errors.js';
+import { ExperimentArgumentError, SeedRunError, type ExperimentOption, type OptionNamer } from '../experiments/errors.js';
 import { judge, parseGoal, type Goal, type GoalOn, type GoalVerdict } from '../experiments/goals.js';
 import { coreCount } from '../experiments/pool.js';
 import { SEEDS_MAX } from '../experiments/run-seeds.js';
@@ -46,11 +46,11 @@ export function parseAssertions(texts: readonly string[], scenarios: readonly Sc
   const files = scenarios.map((s) => ({ file: s.file, queues: [...new Set(s.workload.filter((w) => w.count > 0).map((w) => w.queue))] }));
   const anywhere = [...new Set(files.flatMap((f) => f.queues))];
   return texts.map((text) => {
-    const goal = parseGoal(text, '--assert', anywhere);
+    const goal = parseGoal(text, 'assertions', anywhere);
     // A queue some file lacks (compare): the error names that file.
     const lacking = goal.queue === null ? undefined : files.find((f) => !f.queues.includes(goal.queue as string));
     if (lacking !== undefined) {
-      throw new ExperimentArgumentError(`--assert '${text}'`, `${lacking.file}: no queue ${goal.queue} receives tasks in this file (queues with tasks: ${lacking.queues.join(', ') || 'none'})`);
+      throw new ExperimentArgumentError('assertions', [text], `${lacking.file}: no queue ${goal.queue} receives tasks in this file (queues with tasks: ${lacking.queues.join(', ') || 'none'})`);
     }
     return goal;
   });
@@ -107,13 +107,36 @@ function missedValues(goal: Goal, failed: GoalVerdict['queues'], runs: number, o
 }
 
 /**
+ * The flag of each option an experiment checks, and whether its values are quoted (a goal has
+ * spaces): the library's errors name its options, the CLI's name these, as they always have.
+ * `scenarios` is compare's operands, which the command line never gives fewer than two of.
+ */
+const FLAGS: Readonly<Record<ExperimentOption, { flag: string; quoted: boolean }>> = {
+  scenarios: { flag: 'SCENARIO', quoted: false },
+  seeds: { flag: '--seeds', quoted: false },
+  firstSeed: { flag: '--seed', quoted: false },
+  jobs: { flag: '--jobs', quoted: false },
+  'series.resolutionSeconds': { flag: '--resolution', quoted: false },
+  vary: { flag: '--vary', quoted: false },
+  goals: { flag: '--goal', quoted: true },
+  search: { flag: '--search', quoted: false },
+  assertions: { flag: '--assert', quoted: true },
+};
+
+/** An option as the command line gave it: `--seeds`, `--vary a --vary b`, `--goal 'x <= 1'`. */
+export const flagName: OptionNamer = ({ option, values = [] }) => {
+  const { flag, quoted } = FLAGS[option];
+  return values.length === 0 ? flag : values.map((v) => `${flag} ${quoted ? `'${v}'` : v}`).join(' ');
+};
+
+/**
  * Reports an experiment's error and gives the exit status: a bad argument (exit 2, nothing ran),
  * a run that failed or a worker that crashed (exit 1, the seed named, with the command that runs
  * it alone: `rerunFlags` are the flags beside --seed that shaped the run). Anything else is rethrown.
  */
 export function reportExperimentError(command: string, error: unknown, io: CliIo, rerunFlags = ''): number {
   if (error instanceof ExperimentArgumentError) {
-    io.stderr(`pushq ${command}: ${error.message}; nothing was run\n`);
+    io.stderr(`pushq ${command}: ${error.describe(flagName)}; nothing was run\n`);
     return EXIT_USAGE;
   }
   if (error instanceof SeedRunError) {

@@ -32,7 +32,6 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
 import { resolutionRefusal, simulateSeeds } from './simulate-seeds.js';
-import { ExperimentArgumentError } from '../experiments/errors.js';
 import type { Goal } from '../experiments/goals.js';
 import { experimentSeeds } from '../experiments/run-seeds.js';
 import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, reportExperimentError, SEEDS_FLAG, WORKER_MEMORY_FLAG } from './experiment-cli.js';
@@ -89,10 +88,21 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   let assertions: Goal[];
   try {
     assertions = parseAssertions(parsed.assert, [scenario]);
-    if (parsed.seeds === undefined && parsed.jobs !== undefined) throw new ExperimentArgumentError('--jobs', 'runs seeds on worker threads: it goes with --seeds N');
-    if (parsed.seeds === undefined && parsed['worker-memory'] !== undefined) throw new ExperimentArgumentError('--worker-memory', 'limits the worker threads of --seeds N: it goes with --seeds');
-    if (parsed.seeds !== undefined && parsed.log !== undefined) throw new ExperimentArgumentError('--log', "writes one run's log: run that seed alone (--seed N) to write it");
-    if (parsed.on !== undefined && assertions.length === 0) throw new ExperimentArgumentError('--on', 'says how --assert is judged: it goes with --assert');
+  } catch (error) {
+    return reportExperimentError('simulate', error, io);
+  }
+  // Flags that go only with others: the command line's own rules (the library has no such options).
+  const misplaced =
+    parsed.seeds === undefined && parsed.jobs !== undefined ? '--jobs: runs seeds on worker threads: it goes with --seeds N'
+    : parsed.seeds === undefined && parsed['worker-memory'] !== undefined ? '--worker-memory: limits the worker threads of --seeds N: it goes with --seeds'
+    : parsed.seeds !== undefined && parsed.log !== undefined ? "--log: writes one run's log: run that seed alone (--seed N) to write it"
+    : parsed.on !== undefined && assertions.length === 0 ? '--on: says how --assert is judged: it goes with --assert'
+    : null;
+  if (misplaced !== null) {
+    io.stderr(`pushq simulate: ${misplaced}; nothing was run\n`);
+    return EXIT_USAGE;
+  }
+  try {
     if (parsed.seeds !== undefined) experimentSeeds({ seeds: parsed.seeds, ...(parsed.seed === undefined ? {} : { firstSeed: parsed.seed }) }, scenario);
   } catch (error) {
     return reportExperimentError('simulate', error, io);

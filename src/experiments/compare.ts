@@ -46,7 +46,7 @@ export interface CompareResult {
 
 /** Compares `scenarios` (two or more) on the same seeds. The pool is closed on return. */
 export async function compare(scenarios: readonly Scenario[], options: ExperimentOptions & SeriesOption): Promise<CompareResult> {
-  if (scenarios.length < 2) throw new ExperimentArgumentError('SCENARIO', `compare takes two scenario files or more (got ${scenarios.length})`);
+  if (scenarios.length < 2) throw new ExperimentArgumentError('scenarios', [], `compare takes two scenario files or more (got ${scenarios.length})`);
   const first = scenarios[0] as Scenario;
   const seeds = experimentSeeds(options, first);
   const series = seriesJob(options.series);

@@ -38,28 +38,28 @@ const GOAL_PATTERN = /^\s*([A-Za-z0-9-]+)\.([A-Za-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\
 const NUMBER_PATTERN = /^-?(?:\d+(?:\.\d+)?|\.\d+)$/;
 
 /**
- * Parses a goal; `flag` names it in errors (`--goal`, `--assert`); `queues` are the queues that
- * receive tasks (the only ones with figures).
+ * Parses a goal; `option` is the input it came from, for errors (`goals`, or `assertions`: the
+ * CLI's `--assert`); `queues` are the queues that receive tasks (the only ones with figures).
  */
-export function parseGoal(text: string, flag: string, queues: readonly string[]): Goal {
-  const argument = `${flag} '${text}'`;
+export function parseGoal(text: string, option: 'goals' | 'assertions', queues: readonly string[]): Goal {
+  const refuse = (detail: string) => new ExperimentArgumentError(option, [text], detail);
   const m = GOAL_PATTERN.exec(text);
-  if (m === null) throw new ExperimentArgumentError(argument, "expected 'QUEUE.FIGURE OP VALUE' or 'all.FIGURE OP VALUE', OP one of < <= > >= == != (e.g. 'emails.wait_seconds.p99 <= 30s')");
+  if (m === null) throw refuse("expected 'QUEUE.FIGURE OP VALUE' or 'all.FIGURE OP VALUE', OP one of < <= > >= == != (e.g. 'emails.wait_seconds.p99 <= 30s')");
   const [, queueText, figureText, opText, valueText] = m as unknown as [string, string, string, GoalOp, string];
   const queue = queueText === 'all' ? null : queueText;
   if (queue !== null && !queues.includes(queue)) {
-    throw new ExperimentArgumentError(argument, `no queue ${queue} receives tasks in this scenario (queues with tasks: ${queues.join(', ') || 'none'}; all. means every one)`);
+    throw refuse(`no queue ${queue} receives tasks in this scenario (queues with tasks: ${queues.join(', ') || 'none'}; all. means every one)`);
   }
-  if (!isFigureName(figureText)) throw new ExperimentArgumentError(argument, `${figureText} is not a figure; figures: ${FIGURE_NAMES.join(', ')}`);
+  if (!isFigureName(figureText)) throw refuse(`${figureText} is not a figure; figures: ${FIGURE_NAMES.join(', ')}`);
   // `x <=` with no value matches as `<` and the value `=`; `x <== 5` as `<=` and `=`.
-  if (valueText === '=') throw new ExperimentArgumentError(argument, `no value after the operator (OP one of < <= > >= == !=, then a number or a duration)`);
-  if (/^[<>=!]/.test(valueText)) throw new ExperimentArgumentError(argument, `the value ${valueText} starts like an operator: OP is one of < <= > >= == !=, then the value`);
+  if (valueText === '=') throw refuse(`no value after the operator (OP one of < <= > >= == !=, then a number or a duration)`);
+  if (/^[<>=!]/.test(valueText)) throw refuse(`the value ${valueText} starts like an operator: OP is one of < <= > >= == !=, then the value`);
   let value: number;
   if (NUMBER_PATTERN.test(valueText)) value = Number(valueText);
   else {
     const duration = parseDuration(valueText);
-    if (!duration.ok) throw new ExperimentArgumentError(argument, `${valueText} is neither a number nor a duration (${duration.reason})`);
-    if (!isSecondsFigure(figureText)) throw new ExperimentArgumentError(argument, `${valueText} is a duration, and ${figureText} is not a time: give a number`);
+    if (!duration.ok) throw refuse(`${valueText} is neither a number nor a duration (${duration.reason})`);
+    if (!isSecondsFigure(figureText)) throw refuse(`${valueText} is a duration, and ${figureText} is not a time: give a number`);
     value = duration.value / 1e6;
   }
   return { text, queue, figure: figureText, op: opText, value };

@@ -13,4 +13,4 @@ export { summarise, studentT95, type FigureSummary } from './statistics.js';
 export { seriesBands, type SeriesBands, type BandColumns, type Band, type SeriesField } from './series-bands.js';
 export { parseVary, variedConfig, VARY_KEYS, type VaryRange, type VaryKey } from './vary.js';
 export { coreCount } from './pool.js';
-export { ExperimentArgumentError, SeedRunError, type ExperimentErrorCode } from './errors.js';
+export { ExperimentArgumentError, SeedRunError, libraryName, type ExperimentErrorCode, type ExperimentOption, type OptionRef, type OptionNamer, type ArgumentDetail } from './errors.js';

@@ -49,22 +49,22 @@ export interface SeedsResult {
   stopped_at_limit: number[];
 }
 
-/** The seeds of an experiment, checked (ExperimentArgumentError naming `--seeds` or `--seed`). */
+/** The seeds of an experiment, checked (ExperimentArgumentError naming `seeds` or `firstSeed`). */
 export function experimentSeeds(options: Pick<ExperimentOptions, 'seeds' | 'firstSeed'>, scenario: Scenario): number[] {
   const n = options.seeds;
-  if (!(Number.isInteger(n) && n >= 1 && n <= SEEDS_MAX)) throw new ExperimentArgumentError('--seeds', `must be a whole number from 1 to ${SEEDS_MAX} (got ${n})`);
+  if (!(Number.isInteger(n) && n >= 1 && n <= SEEDS_MAX)) throw new ExperimentArgumentError('seeds', [], `must be a whole number from 1 to ${SEEDS_MAX} (got ${n})`);
   const first = options.firstSeed ?? scenario.seed ?? DEFAULT_SEED;
   if (!(Number.isInteger(first) && first >= 0 && first + n - 1 <= SEED_MAX)) {
-    throw new ExperimentArgumentError('--seed', `seeds ${first} to ${first + n - 1} go past ${SEED_MAX}`);
+    throw new ExperimentArgumentError('firstSeed', [], `seeds ${first} to ${first + n - 1} go past ${SEED_MAX}`);
   }
   return Array.from({ length: n }, (_, i) => first + i);
 }
 
-/** The pool's thread count, checked against the cores (ExperimentArgumentError naming `--jobs`). */
+/** The pool's thread count, checked against the cores (ExperimentArgumentError naming `jobs`). */
 export function experimentJobs(jobs: number | undefined): number {
   const cores = coreCount();
   if (jobs === undefined) return cores;
-  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= cores)) throw new ExperimentArgumentError('--jobs', `must be a whole number from 1 to ${cores}, the cores of this machine (got ${jobs})`);
+  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= cores)) throw new ExperimentArgumentError('jobs', [], `must be a whole number from 1 to ${cores}, the cores of this machine (got ${jobs})`);
   return jobs;
 }
 
@@ -72,7 +72,7 @@ export function experimentJobs(jobs: number | undefined): number {
 export function seriesJob(option: SeriesOption['series']): RunJob['series'] {
   if (option === undefined || option === false) return undefined;
   const seconds = option === true ? undefined : option.resolutionSeconds;
-  if (seconds !== undefined && !(seconds > 0)) throw new ExperimentArgumentError('--resolution', `must be above zero (got ${seconds})`);
+  if (seconds !== undefined && !(seconds > 0)) throw new ExperimentArgumentError('series.resolutionSeconds', [], `must be above zero (got ${seconds})`);
   return { resolutionUs: seconds === undefined ? null : Math.round(seconds * 1e6) };
 }
 

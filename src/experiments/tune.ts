@@ -12,7 +12,7 @@
  * well (all at once) and the least that meets every goal is the answer: exact, for the settings
  * up to the answer instead of the whole range. Otherwise a bounded grid: every setting (every
  * combination of several keys, at most GRID_SETTINGS_MAX), all run at once; the least is the
- * first in the order of the `--vary`s (the first key counts most).
+ * first in the order of the `vary` ranges (the first key counts most).
  *
  * Every setting runs on the same seeds, and common random numbers (src/engine/streams.ts) give
  * each the same arrivals and attempt outcomes: settings differ by their configuration, not by luck.
@@ -96,38 +96,42 @@ interface Plan {
 function plan(scenario: Scenario, options: TuneOptions): Plan {
   const seeds = experimentSeeds(options, scenario);
   experimentJobs(options.jobs);
-  if (options.vary.length === 0) throw new ExperimentArgumentError('--vary', 'give at least one: QUEUE.KEY=LOW..HIGH[:STEP]');
-  if (options.goals.length === 0) throw new ExperimentArgumentError('--goal', "give at least one: 'FIGURE OP VALUE'");
+  if (options.vary.length === 0) throw new ExperimentArgumentError('vary', [], 'give at least one: QUEUE.KEY=LOW..HIGH[:STEP]');
+  if (options.goals.length === 0) throw new ExperimentArgumentError('goals', [], "give at least one: 'FIGURE OP VALUE'");
   const ranges = options.vary.map((text) => parseVary(text, scenario.config));
   const names = new Set<string>();
   for (const r of ranges) {
     const id = `${r.queue}.${r.key}`;
-    if (names.has(id)) throw new ExperimentArgumentError(`--vary ${r.text}`, `${id} is varied twice`);
+    if (names.has(id)) throw new ExperimentArgumentError('vary', [r.text], `${id} is varied twice`);
     names.add(id);
   }
   const queues = scenario.config.queues.map((q) => q.name).filter((name) => tasksFor(scenario, name) > 0);
-  const goals = options.goals.map((text) => parseGoal(text, '--goal', queues));
+  const goals = options.goals.map((text) => parseGoal(text, 'goals', queues));
   const monotone = ranges.length === 1 && goals.every((g) => metRisesWith(g, ranges[0] as VaryRange));
   const wanted = options.search ?? 'auto';
   if (wanted === 'bisection' && !monotone) {
-    throw new ExperimentArgumentError('--search bisection', ranges.length > 1 ? 'a bisection varies one key; several take a grid' : 'a goal here is not known to be met only above some setting; use a grid');
+    throw new ExperimentArgumentError('search', ['bisection'], ranges.length > 1 ? 'a bisection varies one key; several take a grid' : 'a goal here is not known to be met only above some setting; use a grid');
   }
   // Outages break the law only for goals the varied queue moves: its own, or all queues'.
   const moved = ranges.length === 1 && goals.some((g) => movedBy(g, ranges[0] as VaryRange));
   const search: TuneSearch = wanted === 'grid' || !monotone ? 'grid' : wanted === 'auto' && hasOutages(scenario) && moved ? 'bisection_then_scan' : 'bisection';
   if (search === 'bisection_then_scan' && (ranges[0] as VaryRange).count > GRID_SETTINGS_MAX) {
     const r = ranges[0] as VaryRange;
-    throw new ExperimentArgumentError(`--vary ${r.text}`, `${r.count.toLocaleString('en')} settings; the worker has outages, so every setting below the bisection's answer runs too, at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range (or --search bisection, which may not find the least)`);
+    throw new ExperimentArgumentError('vary', [r.text], [
+      `${r.count.toLocaleString('en')} settings; the worker has outages, so every setting below the bisection's answer runs too, at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range (or `,
+      { option: 'search', values: ['bisection'] },
+      ', which may not find the least)',
+    ]);
   }
   if (search === 'grid') {
     const settings = ranges.reduce((n, r) => n * r.count, 1);
     if (settings > GRID_SETTINGS_MAX) {
-      throw new ExperimentArgumentError(`--vary ${ranges.map((r) => r.text).join(' --vary ')}`, `a grid of ${settings.toLocaleString('en')} settings; a grid search runs at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range`);
+      throw new ExperimentArgumentError('vary', ranges.map((r) => r.text), `a grid of ${settings.toLocaleString('en')} settings; a grid search runs at most ${GRID_SETTINGS_MAX}: give a larger STEP or a narrower range`);
     }
     if (ranges.length > 1) {
       for (const combination of gridOrder(ranges)) {
         const problem = configProblem(variedConfig(scenario.config, combination.map((i, k) => [ranges[k] as VaryRange, i] as const)));
-        if (problem !== null) throw new ExperimentArgumentError(`--vary ${ranges.map((r) => r.text).join(' --vary ')}`, `${settingText(ranges, combination)}: ${problem}`);
+        if (problem !== null) throw new ExperimentArgumentError('vary', ranges.map((r) => r.text), `${settingText(ranges, combination)}: ${problem}`);
       }
     }
   }

@@ -22,7 +22,7 @@ import { parseTaskAgeLimit } from '../config/durations.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { QueueConfig, QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import { parseDuration } from '../scenario/values.js';
-import { ExperimentArgumentError } from './errors.js';
+import { ExperimentArgumentError, type ArgumentDetail } from './errors.js';
 
 type RetryKey = 'task_retry_limit' | 'task_age_limit' | 'min_backoff_seconds' | 'max_backoff_seconds' | 'max_doublings';
 export type VaryKey = 'rate' | 'bucket_size' | 'max_concurrent_requests' | RetryKey;
@@ -60,30 +60,30 @@ export interface VaryRange {
 
 const RANGE_PATTERN = /^([A-Za-z0-9-]+)\.((?:retry_parameters\.)?[a-z_]+)=([^.:]+(?:\.[^.:]+)?)\.\.([^:]+)(?::(.+))?$/;
 
-/** Parses `QUEUE.KEY=LOW..HIGH[:STEP]` against `config`; throws ExperimentArgumentError naming it. */
+/** Parses `QUEUE.KEY=LOW..HIGH[:STEP]` against `config`; throws ExperimentArgumentError naming it (option `vary`). */
 export function parseVary(text: string, config: QueueFileConfig): VaryRange {
-  const argument = `--vary ${text}`;
+  const refuse = (detail: ArgumentDetail | string) => new ExperimentArgumentError('vary', [text], detail);
   const m = RANGE_PATTERN.exec(text);
-  if (m === null) throw new ExperimentArgumentError(argument, 'expected QUEUE.KEY=LOW..HIGH[:STEP], e.g. emails.rate=5/s..50/s:1/s');
+  if (m === null) throw refuse('expected QUEUE.KEY=LOW..HIGH[:STEP], e.g. emails.rate=5/s..50/s:1/s');
   const [, queue, keyText, lowText, highText, stepText] = m as unknown as [string, string, string, string, string, string | undefined];
   const key = keyText.replace(/^retry_parameters\./, '') as VaryKey;
   const q = config.queues.find((c) => c.name === queue);
-  if (q === undefined) throw new ExperimentArgumentError(argument, `no queue ${queue} in the configuration (queues: ${config.queues.map((c) => c.name).join(', ')})`);
-  if (!Object.hasOwn(KEYS, key)) throw new ExperimentArgumentError(argument, `${keyText} is not a directive --vary takes (${VARY_KEYS.join(', ')})`);
-  if (key !== keyText && !KEYS[key].retry) throw new ExperimentArgumentError(argument, `${keyText} is not a directive: ${key} is not under retry_parameters (write ${queue}.${key})`);
-  if (q.mode === 'pull' && key !== 'task_retry_limit') throw new ExperimentArgumentError(argument, `${keyText} is not a directive of ${queue}: it is a pull queue`);
+  if (q === undefined) throw refuse(`no queue ${queue} in the configuration (queues: ${config.queues.map((c) => c.name).join(', ')})`);
+  if (!Object.hasOwn(KEYS, key)) throw refuse([`${keyText} is not a directive `, { option: 'vary' }, ` takes (${VARY_KEYS.join(', ')})`]);
+  if (key !== keyText && !KEYS[key].retry) throw refuse(`${keyText} is not a directive: ${key} is not under retry_parameters (write ${queue}.${key})`);
+  if (q.mode === 'pull' && key !== 'task_retry_limit') throw refuse(`${keyText} is not a directive of ${queue}: it is a pull queue`);
   const kind = KEYS[key].kind;
-  const unit = kind === 'rate' ? rateUnit(lowText, highText, stepText, argument) : null;
-  const low = number(lowText, kind, argument);
-  const high = number(highText, kind, argument);
-  if (!(high >= low)) throw new ExperimentArgumentError(argument, `HIGH ${highText} is below LOW ${lowText}`);
+  const unit = kind === 'rate' ? rateUnit(lowText, highText, stepText, refuse) : null;
+  const low = number(lowText, kind, refuse);
+  const high = number(highText, kind, refuse);
+  if (!(high >= low)) throw refuse(`HIGH ${highText} is below LOW ${lowText}`);
   const decimals = Math.max(...[lowText, highText, stepText ?? ''].map(decimalsOf));
   const whole = Number.isInteger(low) && Number.isInteger(high);
-  const step = stepText !== undefined ? number(stepText, kind, argument) : whole ? 1 : (high - low) / 100;
-  if (!(step > 0)) throw new ExperimentArgumentError(argument, `STEP ${stepText ?? ''} must be above zero`);
-  if (kind === 'whole' && !Number.isInteger(step)) throw new ExperimentArgumentError(argument, `${key} takes whole numbers; STEP ${stepText} is not one`);
+  const step = stepText !== undefined ? number(stepText, kind, refuse) : whole ? 1 : (high - low) / 100;
+  if (!(step > 0)) throw refuse(`STEP ${stepText ?? ''} must be above zero`);
+  if (kind === 'whole' && !Number.isInteger(step)) throw refuse(`${key} takes whole numbers; STEP ${stepText} is not one`);
   const count = Math.floor((high - low) / step + 1e-9) + 1;
-  if (count > SETTINGS_MAX) throw new ExperimentArgumentError(argument, `${count.toLocaleString('en')} settings; at most ${SETTINGS_MAX.toLocaleString('en')}: give a larger STEP`);
+  if (count > SETTINGS_MAX) throw refuse(`${count.toLocaleString('en')} settings; at most ${SETTINGS_MAX.toLocaleString('en')}: give a larger STEP`);
   const scale = 10 ** Math.min(9, stepText === undefined && !whole ? 9 : decimals);
   // In the unit the range is written in (per minute for `600/m..1200/m`): exact decimals for queue.yaml.
   const written = (i: number): number => Math.round((low + i * step) * scale) / scale;
@@ -99,7 +99,7 @@ export function parseVary(text: string, config: QueueFileConfig): VaryRange {
   // Both ends within App Engine's limits: so is every setting between (each limit is an interval).
   for (const i of new Set([0, count - 1])) {
     const problem = configProblem(variedConfig(config, [[range, i]]));
-    if (problem !== null) throw new ExperimentArgumentError(argument, `${range.name} ${range.yaml(i)}: ${problem}`);
+    if (problem !== null) throw refuse(`${range.name} ${range.yaml(i)}: ${problem}`);
   }
   return range;
 }
@@ -153,31 +153,31 @@ export function configProblem(config: QueueFileConfig): string | null {
   return null;
 }
 
-function number(text: string, kind: 'rate' | 'whole' | 'seconds' | 'duration', argument: string): number {
+function number(text: string, kind: 'rate' | 'whole' | 'seconds' | 'duration', refuse: (detail: string) => ExperimentArgumentError): number {
   if (kind === 'rate') {
     const perUnit = text.includes('/') ? text.slice(0, text.indexOf('/')) : text;
     if (!/^\d+(?:\.\d+)?$/.test(perUnit) || (text.includes('/') && !parseRate(text).ok)) {
-      throw new ExperimentArgumentError(argument, `${text} is not a rate (a number per second, or queue.yaml's N/s, N/m, N/h, N/d)`);
+      throw refuse(`${text} is not a rate (a number per second, or queue.yaml's N/s, N/m, N/h, N/d)`);
     }
     return Number(perUnit);
   }
   if (kind === 'duration' && !/^\d+(?:\.\d+)?$/.test(text)) {
     const parsed = parseDuration(text);
-    if (!parsed.ok) throw new ExperimentArgumentError(argument, `${text} is not a duration: ${parsed.reason}`);
+    if (!parsed.ok) throw refuse(`${text} is not a duration: ${parsed.reason}`);
     return parsed.value / 1e6;
   }
-  if (!/^\d+(?:\.\d+)?$/.test(text)) throw new ExperimentArgumentError(argument, `${text} is not a number 0 or more`);
+  if (!/^\d+(?:\.\d+)?$/.test(text)) throw refuse(`${text} is not a number 0 or more`);
   const n = Number(text);
-  if (kind === 'whole' && !Number.isInteger(n)) throw new ExperimentArgumentError(argument, `${text} is not a whole number`);
+  if (kind === 'whole' && !Number.isInteger(n)) throw refuse(`${text} is not a whole number`);
   return n;
 }
 
 /** The one unit of a rate range's values (`5/s..50/s`; bare numbers are per second). */
-function rateUnit(low: string, high: string, step: string | undefined, argument: string): RateUnit {
+function rateUnit(low: string, high: string, step: string | undefined, refuse: (detail: string) => ExperimentArgumentError): RateUnit {
   const units = [low, high, ...(step === undefined ? [] : [step])].map((t) => (t.includes('/') ? t.slice(t.indexOf('/') + 1) : 's'));
   const first = units[0] as string;
   if (!Object.hasOwn(RATE_UNIT_SECONDS, first) || units.some((u) => u !== first)) {
-    throw new ExperimentArgumentError(argument, 'LOW, HIGH and STEP of a rate take one unit (/s, /m, /h or /d)');
+    throw refuse('LOW, HIGH and STEP of a rate take one unit (/s, /m, /h or /d)');
   }
   return first as RateUnit;
 }

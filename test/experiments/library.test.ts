@@ -49,11 +49,13 @@ describe('runSeeds', () => {
     expect(strip(one.runs[0]!)).toEqual(strip(many.runs[1]!));
   });
 
-  it('refuses before running: --seeds 0, --jobs above the cores, seeds past the largest', async () => {
+  it('refuses before running, naming the option given (no flag: a library has none): seeds 0, jobs above the cores, seeds past the largest, a resolution of 0', async () => {
     const s = await scenario(FLAKY);
-    await expect(runSeeds(s, { seeds: 0 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', argument: '--seeds' });
-    await expect(runSeeds(s, { seeds: 2, jobs: coreCount() + 1 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', argument: '--jobs' });
-    await expect(runSeeds(s, { seeds: 2, firstSeed: 4294967295 })).rejects.toBeInstanceOf(ExperimentArgumentError);
+    await expect(runSeeds(s, { seeds: 0 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'seeds', argument: 'seeds', message: 'seeds: must be a whole number from 1 to 10000 (got 0)' });
+    await expect(runSeeds(s, { seeds: 2, jobs: coreCount() + 1 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'jobs', message: expect.stringMatching(/^jobs: must be a whole number from 1 to \d+, the cores of this machine/) });
+    await expect(runSeeds(s, { seeds: 2, firstSeed: 4294967295 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'firstSeed', message: expect.stringMatching(/^firstSeed: seeds 4294967295 to 4294967296 go past/) });
+    await expect(runSeeds(s, { seeds: 2, series: { resolutionSeconds: 0 } })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'series.resolutionSeconds', message: 'series.resolutionSeconds: must be above zero (got 0)' });
+    await expect(runSeeds(s, { seeds: 2, series: { resolutionSeconds: 0 } })).rejects.toBeInstanceOf(ExperimentArgumentError);
   });
 
   it('a worker thread that dies (here: its memory limit) fails the experiment with its seed named', async () => {
@@ -85,7 +87,7 @@ describe('compare', () => {
   });
 
   it('refuses fewer than two files', async () => {
-    await expect(compare([await scenario(FLAKY)], { seeds: 2 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT' });
+    await expect(compare([await scenario(FLAKY)], { seeds: 2 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'scenarios', message: 'scenarios: compare takes two scenario files or more (got 1)' });
   });
 });
 
@@ -148,7 +150,7 @@ worker:
     expect(r.evaluations.length).toBeLessThan(15);
     // On the varied queue (or all.), the scan; and its range is held to the grid's 400 settings.
     expect((await tune(two, { seeds: 1, jobs: 1, vary: ['q.rate=1..40'], goals: ['all.drained_at_seconds <= 1h'] })).search).toBe('bisection_then_scan');
-    await expect(tune(two, { seeds: 1, vary: ['q.rate=1..401'], goals: ['q.drained_at_seconds <= 1h'] })).rejects.toThrow(/401 settings; the worker has outages/);
+    await expect(tune(two, { seeds: 1, vary: ['q.rate=1..401'], goals: ['q.drained_at_seconds <= 1h'] })).rejects.toThrow(/^vary "q\.rate=1\.\.401": 401 settings; the worker has outages.*\(or search "bisection", which may not find the least\)$/);
   }, 60_000);
 
   it('searches a grid where a goal is not known to move one way, and picks the least setting that meets them', async () => {
@@ -171,10 +173,17 @@ worker:
 
   it('refuses before running: no goal, an unknown figure, a range outside the limits, a grid too large', async () => {
     const s = await scenario(BURST);
-    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10'], goals: [] })).rejects.toMatchObject({ argument: '--goal' });
-    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10'], goals: ['q.wait <= 1'] })).rejects.toMatchObject({ argument: "--goal 'q.wait <= 1'" });
-    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..501'], goals: ['q.failed <= 1'] })).rejects.toMatchObject({ argument: '--vary q.rate=1..501' });
-    await expect(tune(s, { seeds: 1, vary: ['q.rate=0.01..100:0.01'], goals: ['q.failed <= 1'] })).rejects.toThrow(/a grid of 10,000 settings/);
+    // Each names the option given, in the library's words; the CLI renders the same error with its flags (test/cli/experiments.test.ts).
+    await expect(tune(s, { seeds: 1, vary: [], goals: ['q.failed <= 1'] })).rejects.toMatchObject({ option: 'vary', message: 'vary: give at least one: QUEUE.KEY=LOW..HIGH[:STEP]' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10'], goals: [] })).rejects.toMatchObject({ option: 'goals', argument: 'goals' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10'], goals: ['q.wait <= 1'] })).rejects.toMatchObject({ option: 'goals', values: ['q.wait <= 1'], argument: 'goals "q.wait <= 1"' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..501'], goals: ['q.failed <= 1'] })).rejects.toMatchObject({ option: 'vary', values: ['q.rate=1..501'], argument: 'vary "q.rate=1..501"' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10', 'q.rate=2..3'], goals: ['q.failed <= 1'] })).rejects.toMatchObject({ message: 'vary "q.rate=2..3": q.rate is varied twice' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=1..10', 'q.bucket_size=1..5'], goals: ['q.failed <= 1'], search: 'bisection' })).rejects.toMatchObject({ option: 'search', message: 'search "bisection": a bisection varies one key; several take a grid' });
+    await expect(tune(s, { seeds: 1, vary: ['q.rate=0.01..100:0.01'], goals: ['q.failed <= 1'] })).rejects.toMatchObject({ option: 'vary', message: expect.stringMatching(/^vary "q\.rate=0\.01\.\.100:0\.01": a grid of 10,000 settings/) });
+    for (const options of [{ seeds: 0, vary: ['q.rate=1..10'], goals: ['q.failed <= 1'] }, { seeds: 1, vary: ['q.colour=1..2'], goals: ['q.failed <= 1'] }, { seeds: 1, vary: ['q.rate=1..10'], goals: ['q.failed <= x'] }]) {
+      await expect(tune(s, options)).rejects.toThrow(/^(?!.*--)/);
+    }
   });
 });
 

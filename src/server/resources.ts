@@ -3,7 +3,9 @@
  * CreateTask request as a TaskSpec. Pure mapping: no IO, no commands.
  *
  * - Queue: reference §8 / S38 (maxAttempts = task_retry_limit + 1 or -1, maxBurstSize =
- *   bucket_size, maxConcurrentDispatches clamped to [1, 5000]); state RUNNING | PAUSED | DISABLED.
+ *   bucket_size, maxConcurrentDispatches = the concurrency cap the engine dispatches under, which
+ *   the config loader has clamped to [1, 5000]: normalise.ts, the one place that rule lives);
+ *   state RUNNING | PAUSED | DISABLED.
  * - Task: dispatchCount = attempts dispatched, responseCount = attempts that got a response;
  *   scheduleTime is the task's current ETA (its retry time while in backoff).
  * - Enums may arrive as numbers (`$alt=json;enum-encoding=int`); they are always sent as names,
@@ -54,7 +56,9 @@ export function queueResource(loc: Location, q: QueueRuntime, purgedAtUs: number
     out['rateLimits'] = {
       maxDispatchesPerSecond: c.rate_per_second ?? 0,
       maxBurstSize: c.bucket_size ?? QUEUE_LIMITS.bucket_size_default,
-      maxConcurrentDispatches: Math.min(5000, Math.max(1, Math.trunc(c.max_concurrent_requests ?? QUEUE_LIMITS.max_concurrent_requests_default))),
+      // Not clamped again here: queues come only from the loader, which clamped it, and a config
+      // built in code skips the loader but is then dispatched with its own value, which is the truth.
+      maxConcurrentDispatches: q.maxConcurrent,
     };
     out['retryConfig'] = {
       maxAttempts: r.task_retry_limit === null ? -1 : r.task_retry_limit + 1,

@@ -2,7 +2,7 @@
  * S38 for values other than the defaults: the Cloud Tasks Queue resource a real PushqService
  * answers to GET for queues whose queue.yaml sets every retry parameter and rate limit. maxAttempts
  * is task_retry_limit + 1; maxRetryDuration is task_age_limit in seconds; maxBurstSize is
- * bucket_size; maxConcurrentDispatches is max_concurrent_requests clamped to [1, 5000].
+ * bucket_size; maxConcurrentDispatches is max_concurrent_requests as the loader clamped it to [1, 5000].
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/serve-process.js';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The App Engine end-to-end test (test/e2e/appengine-go.test.ts) builds a Go program with Google's
 # Go library for the bundled services, and the gRPC one (test/e2e/serve-grpc-go.test.ts) a program
-# with Google's Cloud Tasks client, from Debian's packages: golang-go, golang-google-appengine-dev
+# with Google's Cloud Tasks client, as test/docs/serve-doc.test.ts builds docs/serve.md's Go client
+# with a token, from Debian's packages: golang-go, golang-google-appengine-dev
 # and golang-google-cloud-dev (GOPATH /usr/share/gocode). Runs before `npm test` (pretest) and so
 # in .ci/run: on a fresh Debian machine, as root, it installs them; when they are there it says
 # nothing; anywhere else it says what is missing and leaves the test to fail with the same advice

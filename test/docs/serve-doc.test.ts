@@ -6,11 +6,16 @@
  * connection beyond loopback, since the documented set-up must keep every connection there (the
  * Google and Firebase libraries would otherwise look for credentials or a metadata server).
  * The Go block is checked against the program the Go test builds. README.md's gRPC and startPushq examples run too.
- * The blocks that send `--auth-token`'s token (Security) run against a second server started with one.
+ * The blocks that send `--auth-token`'s token (Security) run against a second server started with one;
+ * the Go ones are built with Debian's Go packages (GOPATH mode, as test/e2e/serve-grpc-go.test.ts
+ * builds its program; .ci/ensure-go.sh installs them) and run as programs, outside the Node guard:
+ * `option.WithoutAuthentication()` keeps Google's library from looking for credentials.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
@@ -90,6 +95,7 @@ function ported(code: string, server: ServeProcess = serve): string {
     .replaceAll('127.0.0.1:8123', `127.0.0.1:${rest}`)
     .replaceAll('port: 8123', `port: ${rest}`)
     .replaceAll('port: 8124', `port: ${server.grpcPort}`)
+    .replaceAll('127.0.0.1:8124', `127.0.0.1:${server.grpcPort}`)
     .replaceAll('http://127.0.0.1:8080', worker.url);
 }
 
@@ -203,6 +209,109 @@ await client.close();`;
       expect([r.code, r.stdout.trim()]).toEqual([0, '["default","sendWelcome"]']);
     });
   }
+});
+
+describe('docs/serve.md, Security: the Go client with a token, built and run against serve --auth-token', () => {
+  const tokens = section('### The official clients with a token');
+  const clients = section('## Clients: one line of set-up each');
+  const GOPATH = '/usr/share/gocode';
+  let program: string;
+  let oneCall: string;
+
+  /** Builds `source` (package main) in GOPATH mode with Debian's packages; the program's path. */
+  async function buildGo(name: string, source: string): Promise<string> {
+    const src = join(dir, name);
+    mkdirSync(src);
+    writeFileSync(join(src, 'main.go'), source);
+    const env = { ...process.env, GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
+    await promisify(execFile)('go', ['build', '-o', join(src, name), '.'], { cwd: src, env, timeout: 400_000 });
+    return join(src, name);
+  }
+
+  /** Runs a built program with only PATH, HOME and `env`: no Google credentials to find. */
+  function runGo(path: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(path, [], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), stdout, stderr }),
+      );
+    });
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(join(GOPATH, 'src/cloud.google.com/go/cloudtasks/apiv2/cloud_tasks_client.go'))) {
+      throw new Error(`Google's Cloud Tasks Go client is not in ${GOPATH}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-cloud-dev)`);
+    }
+    // The whole program, as written (its port made the token server's).
+    program = await buildGo('go-token', ported(blockAfter(tokens, '**Go, gRPC**', 'go'), guarded));
+    // The one-call line, on a client set up as in Clients (no token of its own).
+    const setup = blockAfter(clients, '**Go**', 'go');
+    const line = blockAfter(tokens, '**One call, Go**', 'go');
+    oneCall = await buildGo(
+      'go-token-call',
+      `package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+
+	cloudtasks "cloud.google.com/go/cloudtasks/apiv2"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+	taskspb "google.golang.org/genproto/googleapis/cloud/tasks/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+)
+
+func main() {
+	ctx := context.Background()
+${ported(setup, guarded)}
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+${line}
+	queues := client.ListQueues(ctx, &taskspb.ListQueuesRequest{Parent: "projects/p/locations/l"})
+	for {
+		q, err := queues.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(q.Name)
+	}
+	_ = os.Getenv
+}
+`,
+    );
+  }, 600_000);
+
+  it('the program creates a task that reaches the worker and lists the queues, its token sent with every call', async () => {
+    const r = await runGo(program, { PUSHQ_TOKEN: TOKEN });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [task, ...queues] = r.stdout.trim().split('\n');
+    expect(task).toMatch(/^projects\/my-project\/locations\/us-central1\/queues\/default\/tasks\/\w+$/);
+    expect(queues.map((q) => q.split('/').pop())).toEqual(['default', 'sendWelcome']);
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/reminder'), 10_000, '/tasks/reminder');
+    expect(worker.forUrl('/tasks/reminder')[0]!.body.toString()).toBe('hi');
+  });
+
+  it('with a wrong token the server refuses the program’s first call: Unauthenticated, AUTH_REQUIRED', async () => {
+    const r = await runGo(program, { PUSHQ_TOKEN: 'not-the-token' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/code = Unauthenticated desc = .*AUTH_REQUIRED/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('one call: the context carries the token, on the Clients set-up', async () => {
+    const r = await runGo(oneCall, { PUSHQ_TOKEN: TOKEN });
+    expect(r.stderr).toBe('');
+    expect([r.code, r.stdout.trim().split('\n').map((q) => q.split('/').pop())]).toEqual([0, ['default', 'sendWelcome']]);
+  });
 });
 
 describe('README.md: serve and test hooks', () => {

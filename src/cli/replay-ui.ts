@@ -103,7 +103,7 @@ export async function replayUi(a: UiArgs, io: CliIo): Promise<number> {
   // should it, the page goes on answering from the checkpoints taken (folding on from them).
   const indexing = index.indexInBackground(undefined, stopIndexing.signal, () => server.activeWithin(PAGE_QUIET_MS)).then(
     () => {
-      if (index.indexed) io.stdout(`pushq replay: time travel indexed: ${index.checkpointCount} checkpoints in ${((performance.now() - indexStarted) / 1000).toFixed(2)} s\n`);
+      if (index.indexed) io.stdout(`pushq replay: time travel indexed: ${counted(index.checkpointCount, 'checkpoint')} in ${((performance.now() - indexStarted) / 1000).toFixed(2)} s\n`);
     },
     (err: unknown) => io.stderr(`pushq replay: time-travel index not finished (moves of the cursor fold on from the last checkpoint taken): ${(err as Error).message}\n`),
   );

@@ -17,7 +17,7 @@ import { FIXED_POINTS_MAX, SeriesTooLongError, seriesTooLongMessage } from '../p
 import { neverDispatched } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
-import { writeFileAtomically } from '../simulate/report/write.js';
+import { ReportPathError, writeFileAtomically } from '../simulate/report/write.js';
 import { checkAssertions, EXIT_ASSERTION, reportExperimentError, runsProgress } from './experiment-cli.js';
 import { formatSeeds } from './experiment-tables.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
@@ -70,10 +70,13 @@ export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: Cli
   const why = stuck.length === 0 ? null : neverDispatched(scenario, stuck[0]!.queues);
   if (why !== null) io.stderr(`pushq simulate: seeds ${stuck.map((r) => r.seed).join(', ')} left tasks pending ${why.why}\n`);
   if (result.series !== null) {
-    if (o.series !== undefined) await writeFileAtomically(o.series, bandsCsv(result));
-    if (o.report !== undefined) {
+    const { series: csvPath, report: reportPath } = o;
+    const bands = result.series;
+    if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, bandsCsv(result)), io))) return EXIT_USAGE;
+    if (reportPath !== undefined) {
       const text = await readFile(o.file, 'utf8');
-      await writeFileAtomically(o.report, renderBandsReport({ command: 'pushq simulate --seeds', seeds: result.seeds, variants: [{ label: o.file, text, queues: result.queues, bands: result.series }] }));
+      const page = () => writeFileAtomically(reportPath, renderBandsReport({ command: 'pushq simulate --seeds', seeds: result.seeds, variants: [{ label: o.file, text, queues: result.queues, bands }] }));
+      if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
     }
   }
   const assertions = checkAssertions('simulate', o.assertions, [{ variant: null, runs: result.runs }], o.on, io);
@@ -118,6 +121,23 @@ export function bandsCsv(result: SeedsResult): string {
 }
 
 /** SERIES_TOO_LONG in the command's words (a single run's too): the resolution as `--resolution` gave it. */
+/**
+ * Writes one output of `pushq simulate` after its run(s). A path that passed the check before the
+ * run but cannot be written now (made immutable, its directory removed, the disk full meanwhile)
+ * is the same error as an unwritable path found before: one line naming the flag (the caller
+ * exits 2), not an internal error. Returns false when it was refused.
+ */
+export async function writeOutput(flag: '--series' | '--report', path: string, write: () => Promise<void>, io: CliIo): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (!(error instanceof ReportPathError)) throw error;
+    io.stderr(`pushq simulate: ${flag} ${path}: cannot be written: ${error.reason}\n`);
+    return false;
+  }
+}
+
 export function resolutionRefusal(error: SeriesTooLongError): string {
   return seriesTooLongMessage(`--resolution ${error.resolutionUs / 1e6}s`, error.maxPoints);
 }

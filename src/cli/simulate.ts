@@ -31,7 +31,7 @@ import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.j
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
-import { resolutionRefusal, simulateSeeds } from './simulate-seeds.js';
+import { resolutionRefusal, simulateSeeds, writeOutput } from './simulate-seeds.js';
 import type { Goal } from '../experiments/goals.js';
 import { experimentSeeds } from '../experiments/run-seeds.js';
 import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, reportExperimentError, SEEDS_FLAG, WORKER_MEMORY_FLAG } from './experiment-cli.js';
@@ -206,10 +206,12 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
       io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written\n`);
       return EXIT_USAGE;
     }
-    if (parsed.series !== undefined) await writeFileAtomically(parsed.series, seriesCsv(series));
-    if (parsed.report !== undefined) {
+    const { series: csvPath, report: reportPath } = parsed;
+    if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, seriesCsv(series)), io))) return EXIT_USAGE;
+    if (reportPath !== undefined) {
       const text = await readFile(parsed.file, 'utf8');
-      await writeReportFile(parsed.report, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series });
+      const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series });
+      if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
     }
   }
 

@@ -15,7 +15,7 @@
  * the call's order. FetchQueues asks every owner for its queues and merges them by name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBodyUpTo } from '../server/body.js';
+import { discardUnreadBody, readBodyUpTo } from '../server/body.js';
 import { MESSAGES, TASK_QUEUE_ERROR, utf8, type RemoteRequest } from '../server/appengine/messages.js';
 import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, rpcTooLarge } from '../server/appengine/rpc-http.js';
 import { ClusterError } from './errors.js';
@@ -43,10 +43,9 @@ export class RpcFront {
       return;
     }
     if (body === null) {
-      // As one node: answered at once, the rest of the body discarded, the connection closed after.
-      res.setHeader('connection', 'close');
+      // As one node: answered at once, the rest of the body discarded (body.ts).
+      discardUnreadBody(req, res);
       reply(res, errorResponse(rpcTooLarge(RPC_REQUEST_BYTES_MAX)));
-      req.resume();
       return;
     }
     const table = this.router.table;

@@ -16,7 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRpcHttp, serveRpcHttp } from './appengine/rpc-http.js';
-import { ClientGoneError, readJsonBody } from './body.js';
+import { ClientGoneError, discardUnreadBody, readJsonBody } from './body.js';
 import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
@@ -219,10 +219,9 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
     }
     const apiError = toApiError(err, op);
     if (apiError.status === 'INTERNAL') process.stderr.write(`pushq serve: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
-    // A body left unread (too large): answer at once, close the connection after the answer,
-    // and discard whatever else arrives without keeping it.
-    if (!req.complete) res.setHeader('connection', 'close');
+    // A body left unread (too large): answer at once, and discard whatever else arrives without
+    // keeping it (body.ts).
+    discardUnreadBody(req, res);
     send(res, apiError.httpStatus, apiError);
-    if (!req.complete) req.resume();
   }
 }

@@ -3,7 +3,7 @@
  * a Content-Length above the limit is refused at once, and a chunked body is refused as soon as
  * the bytes received pass it (the rest is not buffered).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors.js';
 
 /**
@@ -48,6 +48,39 @@ export function readBodyUpTo(req: IncomingMessage, limitBytes: number): Promise<
     req.on('end', onEnd);
     req.on('error', (err: Error) => reject(new ClientGoneError(`the client went away before the request body was whole: ${err.message}`)));
   });
+}
+
+/**
+ * The most bytes of a refused body (too large, a refused content type, Host or Origin) that are
+ * read and thrown away after the answer; beyond it the connection is cut.
+ */
+export const REFUSED_BODY_DISCARD_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * Call before answering a request whose body was left unread (refused). The answer goes out at
+ * once; the rest of the body is read and thrown away, never kept, so that a client still sending
+ * it gets the answer (Node's fetch reports a connection the server closed mid-upload as EPIPE and
+ * drops the answer) and the connection stays usable. A body declared larger than `maxBytes` is not
+ * waited for (the connection is closed after the answer), and one found larger while it is thrown
+ * away has its connection cut.
+ */
+export function discardUnreadBody(req: IncomingMessage, res: ServerResponse, maxBytes = REFUSED_BODY_DISCARD_BYTES_MAX): void {
+  if (req.complete) return;
+  if (Number(req.headers['content-length'] ?? NaN) > maxBytes) {
+    res.setHeader('connection', 'close');
+    req.resume();
+    return;
+  }
+  let discarded = 0;
+  const onData = (chunk: Buffer): void => {
+    discarded += chunk.length;
+    if (discarded > maxBytes) {
+      req.off('data', onData);
+      req.socket.destroy();
+    }
+  };
+  req.on('data', onData);
+  req.resume();
 }
 
 export async function readJsonBody(req: IncomingMessage, limitBytes = REQUEST_BODY_BYTES_MAX): Promise<unknown> {

@@ -29,7 +29,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { RPC_ACCEPTS, isRpcContentType, isRpcHttp } from './appengine/rpc-http.js';
-import { readJsonBody } from './body.js';
+import { discardUnreadBody, readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
 import { inputName, ServeStartError, type InputNames } from './start-errors.js';
@@ -206,13 +206,12 @@ export class RequestGuard {
   }
 }
 
-/** Answers `error` in Google's shape; a body left unread is discarded, and the connection closed after. */
+/** Answers `error` in Google's shape; a body left unread is discarded (body.ts, discardUnreadBody). */
 export function refuse(req: IncomingMessage, res: ServerResponse, error: ApiError): void {
   const text = JSON.stringify(error);
-  if (!req.complete) res.setHeader('connection', 'close');
+  discardUnreadBody(req, res);
   res.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-  if (!req.complete) req.resume();
 }
 
 function contentTypeRefusal(req: IncomingMessage, method: string): ApiError | undefined {

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PushqError } from '../../core/errors.js';
 import { LogError } from '../../log/log-errors.js';
 import type { ApiContext } from '../api.js';
-import { ClientGoneError, readBodyUpTo } from '../body.js';
+import { ClientGoneError, discardUnreadBody, readBodyUpTo } from '../body.js';
 import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './messages.js';
 import { RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
@@ -61,11 +61,10 @@ export async function serveRpcHttp(ctx: ApiContext, req: IncomingMessage, res: S
     }
     answer = errorResponse(err);
   }
-  // A body left unread (too large): answer at once, close after, discard the rest unkept.
-  if (!req.complete) res.setHeader('connection', 'close');
+  // A body left unread (too large): answer at once, discard the rest unkept (body.ts).
+  discardUnreadBody(req, res);
   res.writeHead(200, { 'content-type': RPC_CONTENT_TYPE, 'content-length': answer.byteLength });
   res.end(answer);
-  if (!req.complete) req.resume();
 }
 
 async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> {

@@ -75,11 +75,15 @@ function appError(r: { httpStatus: number; response: any }): { code: number; det
   return r.response.application_error;
 }
 
-/** Sends a body with a declared Content-Length, writing only `sent` bytes of it (or all, chunked). */
+/**
+ * Sends a body with a declared Content-Length, writing only `sent` bytes of it (or all, chunked).
+ * On a connection of its own (agent: false): a body cut short of its Content-Length leaves the
+ * server reading the rest, so that connection cannot carry another request.
+ */
 function rawPost(path: string, headers: Record<string, string | number>, chunks: Buffer[]): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
-    const req = request({ host: url.hostname, port: url.port, path, method: 'POST', headers }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: 'POST', headers, agent: false }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));

@@ -27,6 +27,7 @@ import type { TaskOptions } from './events.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { isFinal, type TaskState } from './task-machine.js';
 import type { Micros } from './time.js';
+import { widenField } from './field-shapes.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
 
@@ -112,6 +113,8 @@ export class TaskTable {
   constructor(options: TaskTableOptions | number = {}) {
     const { capacity = 1024, releaseEnded = false } = typeof options === 'number' ? { capacity: options } : options;
     this.releaseEnded = releaseEnded;
+    // Compaction moves `base` only once a run has grown: compiled as a field that changes (field-shapes.ts).
+    widenField(this, 'base', 1);
     this.releasedNamed = new Map();
     this.compactAtRows = releaseEnded ? COMPACT_FROM_ROWS : Infinity;
     this.state = new Uint8Array(capacity);

@@ -15,6 +15,8 @@
  * a test's or a short run's figures are exact, and a million-task run costs a few kilobytes.
  */
 
+import { widenField } from '../core/field-shapes.js';
+
 /** Values kept exactly before the buckets alone answer (32 KiB). */
 export const EXACT_MAX = 4_096;
 const SUB_BITS = 7;
@@ -46,6 +48,13 @@ export class LogHistogram {
   /** Exact extremes; NaN while empty. */
   min = NaN;
   max = NaN;
+
+  constructor() {
+    // A long run's sum passes the small integers, and its exact values are dropped (null): the
+    // fields are compiled as what they will be from the start (core/field-shapes.ts).
+    widenField(this, 'sum', 0.5);
+    widenField(this, 'exact', null);
+  }
 
   record(value: number): void {
     const v = value > 0 ? Math.round(value) : 0;

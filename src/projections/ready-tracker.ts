@@ -14,6 +14,7 @@
 import type { QueueRuntime } from '../core/state.js';
 import { hasTokenAt } from '../core/token-bucket.js';
 import type { Micros } from '../core/time.js';
+import { widenField } from '../core/field-shapes.js';
 import { HOLD_CAUSES, type HoldCause, type WaitByCause } from './series-types.js';
 
 const NOWHERE = 0;
@@ -134,7 +135,10 @@ export class ReadinessTracker {
   private where = new Uint8Array(16);
   private whereBase = 0;
 
-  constructor(private readonly startUs: Micros) {}
+  constructor(private readonly startUs: Micros) {
+    // `whereBase` moves only once a run has grown, as the task table's base: compiled as a field that changes (core/field-shapes.ts).
+    widenField(this, 'whereBase', 1);
+  }
 
   queue(index: number): QueueReadiness {
     while (this.queues.length <= index) this.queues.push(new QueueReadiness(this.startUs));

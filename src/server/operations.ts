@@ -14,13 +14,14 @@
  */
 import { requireLiveTask, requireQueue } from '../core/decide.js';
 import type { EngineState, QueueRuntime } from '../core/state.js';
+import type { TaskAdded } from '../core/events.js';
 import type { EventLog } from '../log/event-log.js';
 import type { WallDriver } from '../engine/wall-driver.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
 import type { DispatchCounters } from '../projections/dispatch-counters.js';
 import { ApiError } from './errors.js';
 import { pageOf, pageOfItems, pageToken, QUEUES_LIST, tasksList, type PageRequest } from './page-token.js';
-import { createTaskSpec, isLive, queueResource, taskResource, type Location, type TaskView } from './resources.js';
+import { createdTaskResource, createTaskSpec, isLive, queueResource, taskResource, type Location, type TaskView } from './resources.js';
 import type { HttpTargetPolicy } from './http-target.js';
 import type { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import type { ReadSource } from './read-source.js';
@@ -114,11 +115,16 @@ export async function changeQueue(ctx: ApiContext, loc: Location, queue: string,
   return getQueue(ctx, loc, queue);
 }
 
-/** CreateTask: `request` is `{ task, responseView }` (camelCase names). */
+/**
+ * CreateTask: `request` is `{ task, responseView }` (camelCase names). The answer is the task as
+ * the add left it, taken in the add's own step (createdTaskResource), and sent after the sync.
+ */
 export async function createTask(ctx: ApiContext, loc: Location, queue: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { spec, view } = createTaskSpec(loc, queue, request, ctx.httpTargets);
-  const [added] = await durable(ctx, () => ctx.driver.kernel.addTasks([spec], 'cloud-tasks'));
-  return taskResource(loc, engineState(ctx), ctx.history, (added as { id: number }).id, view);
+  return durable(ctx, () => {
+    const [added] = ctx.driver.kernel.addTasks([spec], 'cloud-tasks');
+    return createdTaskResource(loc, engineState(ctx), added as TaskAdded, view);
+  });
 }
 
 export function listTasks(ctx: ApiContext, loc: Location, queue: string, page: PageRequest, view: TaskView): Record<string, unknown> {

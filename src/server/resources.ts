@@ -7,7 +7,8 @@
  *   the config loader has clamped to [1, 5000]: normalise.ts, the one place that rule lives);
  *   state RUNNING | PAUSED | DISABLED.
  * - Task: dispatchCount = attempts dispatched, responseCount = attempts that got a response;
- *   scheduleTime is the task's current ETA (its retry time while in backoff).
+ *   scheduleTime is the task's current ETA (its retry time while in backoff). CreateTask answers
+ *   the task as created (createdTaskResource), not as it is by the time the answer is durable.
  * - Enums may arrive as numbers (`$alt=json;enum-encoding=int`); they are always sent as names,
  *   which the official client reads either way.
  */
@@ -15,6 +16,7 @@ import type { QueueRuntime, EngineState } from '../core/state.js';
 import { queueStateName, taskName } from '../core/state.js';
 import type { HttpMethod } from '../core/task-table.js';
 import type { TaskSpec } from '../core/task-spec.js';
+import type { TaskAdded } from '../core/events.js';
 import { isFinal, type TaskState } from '../core/task-machine.js';
 import { DEADLINE_HTTP_TARGET_US, deadlineFor } from '../core/handler-deadline.js';
 import { OAUTH_SCOPE_DEFAULT } from '../core/attempt.js';
@@ -110,32 +112,7 @@ function rpcCodeOfHttp(status: number): number {
 
 export function taskResource(loc: Location, state: EngineState, history: AttemptHistory, id: number, view: TaskView): Record<string, unknown> {
   const tasks = state.tasks;
-  const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
-  const meta = tasks.meta[id];
-  const request: Record<string, unknown> = { httpMethod: meta?.method ?? 'POST' };
-  const target = q.config.target ?? meta?.target;
-  const http = meta?.httpUrl !== undefined;
-  if (http) {
-    request['url'] = meta.httpUrl;
-    if (meta.oidcServiceAccount !== undefined) request['oidcToken'] = { serviceAccountEmail: meta.oidcServiceAccount, audience: meta.oidcAudience ?? meta.httpUrl };
-    if (meta.oauthServiceAccount !== undefined) request['oauthToken'] = { serviceAccountEmail: meta.oauthServiceAccount, scope: meta.oauthScope ?? OAUTH_SCOPE_DEFAULT };
-  } else {
-    const routing = routingOf(meta?.target ?? null);
-    if (routing) request['appEngineRouting'] = routing;
-    request['relativeUri'] = meta?.url ?? `/_ah/queue/${q.name}`;
-  }
-  if (meta?.headers) request['headers'] = Object.fromEntries(meta.headers);
-  if (view === 'FULL' && meta?.body !== undefined) request['body'] = meta.body;
-  const out: Record<string, unknown> = {
-    name: taskPath(loc, q.name, taskName(state, id)),
-    [http ? 'httpRequest' : 'appEngineHttpRequest']: request,
-    scheduleTime: formatTimestamp(tasks.eta[id] as number),
-    createTime: formatTimestamp(tasks.addedAt[id] as number),
-    // The task's own deadline as given (Cloud Tasks echoes it), else its target's default.
-    dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? (http ? DEADLINE_HTTP_TARGET_US : deadlineFor(state.settings, target ?? 'default'))),
-    dispatchCount: tasks.dispatchCount[id] as number,
-    responseCount: tasks.executionCount[id] as number,
-  };
+  const out = taskFields(loc, state, id, view, tasks.eta[id] as number, tasks.addedAt[id] as number, tasks.dispatchCount[id] as number, tasks.executionCount[id] as number);
   const first = tasks.firstAttemptAt[id] as number;
   if (!Number.isNaN(first)) out['firstAttempt'] = { dispatchTime: formatTimestamp(first) };
   const last = history.lastAttempt(id);
@@ -152,6 +129,50 @@ export function taskResource(loc: Location, state: EngineState, history: Attempt
   }
   out['view'] = view;
   return out;
+}
+
+/**
+ * The task as its create left it: CreateTask's answer, as Cloud Tasks gives it (dispatchCount and
+ * responseCount 0, no firstAttempt or lastAttempt, scheduleTime the ETA it was created with).
+ * Read right after the add, in the same step, and sent only once the log is durable: on a running
+ * queue that step has already dispatched the task, and by the time the fsync is done a fast
+ * worker has often answered, none of which the create did. `added` is the create's own event.
+ */
+export function createdTaskResource(loc: Location, state: EngineState, added: TaskAdded, view: TaskView): Record<string, unknown> {
+  const out = taskFields(loc, state, added.id, view, added.eta, added.t, 0, 0);
+  out['view'] = view;
+  return out;
+}
+
+/** What a Task resource says of a task but its attempts and view, in the resource's field order. */
+function taskFields(loc: Location, state: EngineState, id: number, view: TaskView, etaUs: number, addedAtUs: number, dispatchCount: number, responseCount: number): Record<string, unknown> {
+  const tasks = state.tasks;
+  const q = state.queues[tasks.queue[id] as number] as QueueRuntime;
+  const meta = tasks.meta[id];
+  const request: Record<string, unknown> = { httpMethod: meta?.method ?? 'POST' };
+  const target = q.config.target ?? meta?.target;
+  const http = meta?.httpUrl !== undefined;
+  if (http) {
+    request['url'] = meta.httpUrl;
+    if (meta.oidcServiceAccount !== undefined) request['oidcToken'] = { serviceAccountEmail: meta.oidcServiceAccount, audience: meta.oidcAudience ?? meta.httpUrl };
+    if (meta.oauthServiceAccount !== undefined) request['oauthToken'] = { serviceAccountEmail: meta.oauthServiceAccount, scope: meta.oauthScope ?? OAUTH_SCOPE_DEFAULT };
+  } else {
+    const routing = routingOf(meta?.target ?? null);
+    if (routing) request['appEngineRouting'] = routing;
+    request['relativeUri'] = meta?.url ?? `/_ah/queue/${q.name}`;
+  }
+  if (meta?.headers) request['headers'] = Object.fromEntries(meta.headers);
+  if (view === 'FULL' && meta?.body !== undefined) request['body'] = meta.body;
+  return {
+    name: taskPath(loc, q.name, taskName(state, id)),
+    [http ? 'httpRequest' : 'appEngineHttpRequest']: request,
+    scheduleTime: formatTimestamp(etaUs),
+    createTime: formatTimestamp(addedAtUs),
+    // The task's own deadline as given (Cloud Tasks echoes it), else its target's default.
+    dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? (http ? DEADLINE_HTTP_TARGET_US : deadlineFor(state.settings, target ?? 'default'))),
+    dispatchCount,
+    responseCount,
+  };
 }
 
 export function isLive(state: EngineState, id: number): boolean {

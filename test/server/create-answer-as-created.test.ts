@@ -1,0 +1,90 @@
+/**
+ * A CreateTask answer is the task as created, as Cloud Tasks answers it: dispatchCount 0,
+ * responseCount 0, no firstAttempt or lastAttempt, scheduleTime its ETA. On a running queue the
+ * step that adds a task also dispatches it, and the answer waits for the log's fdatasync, during
+ * which a fast worker has often answered: an answer read off the state after the sync showed
+ * `dispatchCount: 1` and, often, `responseCount: 1` with a `lastAttempt.responseStatus`.
+ *
+ * The real service on loopback (REST and gRPC, the official Node client), a file log with real
+ * fdatasync, a worker answering 200 at once; many creates, each checked.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { parseQueueConfig } from '../../src/config/parse.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { createFileEventLog } from '../../src/log/file-log.js';
+import { PushqService } from '../../src/server/service.js';
+import { api } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+process.env['METADATA_SERVER_DETECTION'] = 'none';
+
+const CREATES = 40;
+const QUEUE = 'projects/p/locations/l/queues/fast';
+
+let dir: string;
+let worker: Worker;
+let service: PushqService;
+let client: CloudTasksClient;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-create-answer-'));
+  worker = await startWorker(() => 200);
+  const log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
+  service = await PushqService.start({
+    config: parseQueueConfig('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 100\n', { file: 'queue.yaml' }).config!,
+    targets: { default: { scaling: 'automatic', url: worker.url } },
+    log,
+  });
+  client = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: service.grpcPort!, sslCreds: grpc.credentials.createInsecure() });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await service?.close(1000);
+  await worker?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/** What an answer says of attempts: all of it must be the task before its first one. */
+function attemptsOf(task: Record<string, any>): unknown {
+  return {
+    dispatchCount: Number(task['dispatchCount'] ?? 0),
+    responseCount: Number(task['responseCount'] ?? 0),
+    firstAttempt: task['firstAttempt'] ?? null,
+    lastAttempt: task['lastAttempt'] ?? null,
+  };
+}
+const AS_CREATED = { dispatchCount: 0, responseCount: 0, firstAttempt: null, lastAttempt: null };
+
+/** Waits until the worker has received `n` requests: the creates did dispatch at once. */
+async function dispatched(n: number): Promise<void> {
+  await worker.waitFor((r) => r.length >= n, 10_000, `${n} dispatches`);
+}
+
+test('REST: every CreateTask answer on a running queue with a fast worker is the task as created', async () => {
+  const before = worker.received.length;
+  for (let i = 0; i < CREATES; i++) {
+    const r = await api('POST', `${service.url}/v2/${QUEUE}/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/rest/${i}` } } });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect(attemptsOf(r.json), `create ${i}: ${JSON.stringify(r.json)}`).toEqual(AS_CREATED);
+    // No scheduleTime given: the ETA is the create's time.
+    expect(r.json.scheduleTime).toBe(r.json.createTime);
+  }
+  await dispatched(before + CREATES);
+});
+
+test('gRPC: every CreateTask answer on a running queue with a fast worker is the task as created', async () => {
+  const before = worker.received.length;
+  for (let i = 0; i < CREATES; i++) {
+    const [task] = await client.createTask({ parent: QUEUE, task: { appEngineHttpRequest: { relativeUri: `/grpc/${i}` } } });
+    const t = task as Record<string, any>;
+    expect(attemptsOf(t), `create ${i}: ${JSON.stringify(t)}`).toEqual(AS_CREATED);
+    expect(t['scheduleTime']).toEqual(t['createTime']);
+  }
+  await dispatched(before + CREATES);
+});

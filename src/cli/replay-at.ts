@@ -1,14 +1,17 @@
 /**
  * `pushq replay LOG --at TIME` and the fold every replay output reads.
  *
- * TIME, in both clocks, is a number of seconds since the log's first event (`12.5`, `12.5s`): the
- * same instant the dashboard's `?at=12.5` shows. In a wall-clock log it may also be an ISO 8601
+ * TIME, in both clocks, is a number of seconds since the log's first event (`12.5`), or a duration
+ * since it in the scenario files' form (`12.5s`, `500ms`, `1m`, `2h`: scenario/values.ts's
+ * parseDuration, the one definition): the same instant the dashboard's `?at=12.5` shows. In a
+ * wall-clock log it may also be an ISO 8601
  * instant with its zone (`2026-11-23T12:00:00Z`, `...+01:00`), taken as it is. The outputs say
  * which reading was used. The form is checked once the header says the clock (a usage error before
  * any event is read); the instant is known at the first event.
  */
 import type { EngineEvent } from '../core/events.js';
 import { US_PER_SECOND } from '../core/time.js';
+import { DURATION_FORM_REASON, parseDuration } from '../scenario/values.js';
 import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog, type Recovered } from '../log/log-reader.js';
 import { EventFold } from '../projections/fold.js';
@@ -28,21 +31,34 @@ export interface ResolvedAt {
   text: string;
 }
 
-const SECONDS = /^\d+(\.\d+)?s?$/;
+const SECONDS = /^\d+(\.\d+)?$/;
 const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+const SINCE_FIRST_EVENT = "seconds since the log's first event (e.g. 12.5) or a duration since it (e.g. 500ms, 1m, 2h)";
+
+/**
+ * TIME as µs since the log's first event: bare seconds, or a duration as scenario files write it;
+ * null when it is neither. A duration out of the scenario's range is a usage error saying why.
+ */
+function sinceFirstUs(text: string): number | null {
+  if (SECONDS.test(text)) return Math.round(Number(text) * US_PER_SECOND);
+  const duration = parseDuration(text);
+  if (duration.ok) return duration.value;
+  if (duration.reason !== DURATION_FORM_REASON) throw new CliUsageError(`--at ${text}: a duration since the log's first event, but ${duration.reason}`);
+  return null;
+}
 
 /** Which reading TIME has in this clock; a usage error when it has none. */
 export function atBasis(text: string, clock: LogHeader['clock']): AtBasis {
-  if (SECONDS.test(text)) return 'seconds_since_first_event';
-  if (clock === 'virtual') throw new CliUsageError(`--at ${text}: expected seconds since the log's first event (e.g. 12.5); this log has a virtual clock, which counts seconds since the start of the run`);
+  if (sinceFirstUs(text) !== null) return 'seconds_since_first_event';
+  if (clock === 'virtual') throw new CliUsageError(`--at ${text}: expected ${SINCE_FIRST_EVENT}; this log has a virtual clock, which counts seconds since the start of the run`);
   if (ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text))) return 'absolute';
-  throw new CliUsageError(`--at ${text}: expected seconds since the log's first event (e.g. 12.5) or an ISO 8601 instant with its zone (e.g. 2026-11-23T12:00:00Z)`);
+  throw new CliUsageError(`--at ${text}: expected ${SINCE_FIRST_EVENT} or an ISO 8601 instant with its zone (e.g. 2026-11-23T12:00:00Z)`);
 }
 
 /** TIME as µs in the log's clock, given the first event's time. */
 export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: number): ResolvedAt {
   const basis = atBasis(text, clock);
-  if (basis === 'seconds_since_first_event') return { us: firstUs + Math.round(Number(text.replace(/s$/, '')) * US_PER_SECOND), basis, text };
+  if (basis === 'seconds_since_first_event') return { us: firstUs + (sinceFirstUs(text) as number), basis, text };
   const m = ISO_INSTANT.exec(text) as RegExpExecArray;
   const wholeMs = Date.parse(`${m[1]}${m[3]}`);
   const fraction = Number(`0.${m[2] ?? '0'}`);
@@ -70,7 +86,8 @@ export function checkAtInSpan(at: ResolvedAt, clock: LogHeader['clock'], firstUs
 
 /** How the text output names the reading. */
 export function atBasisText(at: ResolvedAt): string {
-  return `--at ${at.text} read as ${at.basis === 'absolute' ? 'an ISO 8601 instant' : 'seconds since the first event'}`;
+  const since = SECONDS.test(at.text) ? 'seconds since the first event' : 'a duration since the first event';
+  return `--at ${at.text} read as ${at.basis === 'absolute' ? 'an ISO 8601 instant' : since}`;
 }
 
 export interface Replayed {

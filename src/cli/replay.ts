@@ -5,8 +5,9 @@
  * `--tasks gave-up|most-attempts|longest-wait` the tasks worth a look (replay-tasks.ts); with `--ui`
  * the dashboard over the log (replay-ui.ts).
  *
- * Times are seconds in virtual-clock logs and ISO 8601 in wall-clock logs; --at is seconds since
- * the log's first event, or an ISO 8601 instant in a wall-clock log (replay-at.ts). Errors (no such
+ * Times are seconds in virtual-clock logs and ISO 8601 in wall-clock logs; --at is seconds (or a
+ * duration: `500ms`, `1m`) since the log's first event, or an ISO 8601 instant in a wall-clock log
+ * (replay-at.ts). Errors (no such
  * file, not a pushq log, a newer format, corruption, an unknown queue or task) are one line on
  * stderr and exit 1; a torn tail is a warning on stderr (the complete batches are replayed).
  */
@@ -48,7 +49,7 @@ export const REPLAY = defineCommand({
 summary per queue (tasks by state, attempts, retries, oldest ETA). With --ui, serves
 the dashboard of pushq serve over the log, read-only, with a timeline to travel in.`,
   flags: {
-    at: { type: 'string', value: 'TIME', help: "the state as it was at TIME: seconds since the log's first event (e.g. 12.5 or 12.5s), or, for a wall-clock log, an ISO 8601 instant (e.g. 2026-11-23T12:00:00Z); the output says which" },
+    at: { type: 'string', value: 'TIME', help: "the state as it was at TIME: seconds since the log's first event (e.g. 12.5), or a duration since it as scenario files write one (e.g. 500ms, 12.5s, 1m, 2h), or, for a wall-clock log, an ISO 8601 instant (e.g. 2026-11-23T12:00:00Z); the output says which" },
     queue: { type: 'string', value: 'NAME', help: "only this queue (and, with --task, the task's queue)" },
     task: { type: 'string', value: 'NAME', help: "the task's whole story: each attempt, each backoff and why, how it ended" },
     tasks: { type: 'string', value: 'LIST', parse: worthALookKind, help: 'the tasks worth a look, each with its counts: gave-up, most-attempts or longest-wait' },

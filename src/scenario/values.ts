@@ -16,12 +16,15 @@ const DURATION_PATTERN = /^(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h|d)$/;
 /** Longest duration a scenario may name: a year of virtual time. */
 export const DURATION_US_MAX: Micros = 365 * US_PER_DAY;
 
+/** parseDuration's reason for a text that is not a duration at all (any other reason: it is one, but out of range). */
+export const DURATION_FORM_REASON = 'expected a number and a unit ms, s, m, h or d, such as `300ms`, `1.5s` or `5m`';
+
 /** `300ms`, `1.5s`, `5m`, `2h`, `1d`, or a bare `0`; rounded to the nearest microsecond. */
 export function parseDuration(text: string): Parsed<Micros> {
   if (text === '0') return { ok: true, value: 0 };
   const match = DURATION_PATTERN.exec(text);
   if (match === null) {
-    return { ok: false, reason: 'expected a number and a unit ms, s, m, h or d, such as `300ms`, `1.5s` or `5m`' };
+    return { ok: false, reason: DURATION_FORM_REASON };
   }
   const [, number = '0', unit = 's'] = match;
   const value = Math.round(Number(number) * (UNIT_US[unit] as number));

@@ -57,7 +57,7 @@ describe('pushq replay --at on a wall-clock log', () => {
     // Neither form: a usage error naming both.
     const bad = await pushq(['replay', log, '--at', 'yesterday']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^pushq replay: --at yesterday: expected seconds since the log's first event \(e\.g\. 12\.5\) or an ISO 8601 instant with its zone/);
+    expect(bad.stderr).toMatch(/^pushq replay: --at yesterday: expected seconds since the log's first event \(e\.g\. 12\.5\) or a duration since it \(e\.g\. 500ms, 1m, 2h\) or an ISO 8601 instant with its zone/);
   });
 });
 

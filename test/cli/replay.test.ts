@@ -62,6 +62,25 @@ describe('pushq replay LOG', () => {
     expect(later.queues.bulk.tasks_total).toBeGreaterThan(out.queues.bulk.tasks_total);
   });
 
+  test('--at takes a duration as scenario files write it (600ms, 1m): the same instant as its seconds, and the output says so', async () => {
+    const [bySeconds, byMs, text, tooLong] = await Promise.all([
+      pushq('replay', LOG, '--at', '0.6', '--json'),
+      pushq('replay', LOG, '--at', '600ms', '--json'),
+      pushq('replay', LOG, '--at', '600ms'),
+      pushq('replay', LOG, '--at', '400d'),
+    ]);
+    expect(byMs.stderr).toBe('');
+    expect(byMs.code).toBe(0);
+    const a = JSON.parse(bySeconds.stdout);
+    const b = JSON.parse(byMs.stdout);
+    expect(b).toMatchObject({ at: 0.6, at_basis: 'seconds_since_first_event', at_seconds: 0.6 });
+    expect(b.queues).toEqual(a.queues);
+    expect(text.stdout.split('\n')[0]).toContain('(state at 0.6s: --at 600ms read as a duration since the first event)');
+    // Beyond the scenario's longest duration: refused saying why, not as an unreadable TIME.
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr.split('\n')[0]).toBe("pushq replay: --at 400d: a duration since the log's first event, but it is longer than 365 days");
+  });
+
   test('--task: the story of a task that gave up, with the backoff inputs and both limits', async () => {
     const r = await pushq('replay', LOG, '--task', 'welcome-1');
     expect(r.code).toBe(0);
@@ -183,11 +202,15 @@ describe('pushq replay LOG', () => {
   });
 
   test('usage errors exit 2: a TIME the log cannot read or beyond its last event, an option given twice', async () => {
-    for (const at of ['abc', '-1', '5m', '2026-11-23T00:00:00Z']) {
+    for (const at of ['abc', '-1', '1h30m', '2026-11-23T00:00:00Z']) {
       const r = await pushq('replay', LOG, '--at', at);
       expect(r.code, at).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the log's first event \\(e\\.g\\. 12\\.5\\); this log has a virtual clock`));
+      expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the log's first event \\(e\\.g\\. 12\\.5\\) or a duration since it \\(e\\.g\\. 500ms, 1m, 2h\\); this log has a virtual clock`));
     }
+    // A duration past the log's last event: read, then refused as outside the span.
+    const month = await pushq('replay', LOG, '--at', '30d');
+    expect(month.code).toBe(2);
+    expect(month.stderr).toMatch(/^pushq replay: --at 30d: outside this log's span/);
     // Beyond the log's last event: refused as `--ui --at` and the dashboard's ?at= refuse it, naming TIME and the last event's time.
     const last = (JSON.parse((await pushq('replay', LOG, '--json')).stdout) as { last_event_at: number }).last_event_at;
     for (const args of [['--at', '99999'], ['--at', '99999', '--json'], ['--at', '99999', '--task', 'x'], ['--at', '99999', '--tasks', 'gave-up']]) {

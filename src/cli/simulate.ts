@@ -28,6 +28,7 @@ import { seriesCsv } from '../simulate/series-csv.js';
 import { parseDuration } from '../scenario/values.js';
 import { readFile, rm } from 'node:fs/promises';
 import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.js';
+import { sharedPathProblem } from './output-paths.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
@@ -118,7 +119,13 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     io.stderr(`pushq simulate: --resolution ${parsed.resolution / 1e6}s gives ${Math.ceil(scenario.untilUs / parsed.resolution).toLocaleString('en')} points over the run (until: ${scenario.untilUs / 1e6}s); at most ${FIXED_POINTS_MAX.toLocaleString('en')}: choose a coarser resolution\n`);
     return EXIT_USAGE;
   }
-  for (const [flag, path] of [['--log', parsed.log], ['--series', parsed.series], ['--report', parsed.report]] as const) {
+  const outputs = [['--log', parsed.log], ['--series', parsed.series], ['--report', parsed.report]] as const;
+  const shared = sharedPathProblem(outputs, [['scenario file', parsed.file]]);
+  if (shared !== null) {
+    io.stderr(`pushq simulate: ${shared}; nothing was run\n`);
+    return EXIT_USAGE;
+  }
+  for (const [flag, path] of outputs) {
     if (path === undefined) continue;
     try {
       await checkReportPath(path);

@@ -3,12 +3,13 @@
  * the progress line; and the refusals that run nothing (a bad resolution, too many points, an
  * output path that cannot be written).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SERIES_CSV_HEADER } from '../../src/projections/series-types.js';
 import { simulateCommand } from '../../src/cli/simulate.js';
+import { compareCommand } from '../../src/cli/compare.js';
 import { ProgressLine } from '../../src/cli/progress.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { pushq } from '../helpers/cli.js';
@@ -111,6 +112,41 @@ describe('pushq simulate refuses before running', () => {
       expect(r.stdout, flag).toBe('');
     }
     expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+describe('outputs that name the same file', () => {
+  const run = async (command: typeof simulateCommand, args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await command(args, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+    return { code, out: out.join(''), err: err.join('') };
+  };
+
+  it('--series and --report (or --log) on one file, written two ways: one line naming both flags, exit 2, nothing run or written', async () => {
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const before = readdirSync(dir).sort();
+    const same = join(dir, 'same.out');
+    const again = `${dir}/sub/../same.out`; // the same file once resolved (join would resolve it already)
+    for (const [first, second] of [['--series', '--report'], ['--log', '--series'], ['--log', '--report']] as const) {
+      const r = await run(simulateCommand, [BURST, first, same, second, again]);
+      expect(r.err, `${first} ${second}`).toBe(`pushq simulate: ${first} ${same} and ${second} ${again} name the same file (${same}): one would overwrite the other; give each its own path; nothing was run\n`);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+    }
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
+  it('an output on the scenario file itself, in simulate and compare: refused, the scenario untouched', async () => {
+    const scenario = readFileSync(BURST, 'utf8');
+    const simulated = await run(simulateCommand, [BURST, '--report', BURST]);
+    expect(simulated.err).toBe(`pushq simulate: --report ${BURST} is the scenario file (${BURST}): writing it would overwrite it; give --report another path; nothing was run\n`);
+    expect(simulated.code).toBe(2);
+    const compared = await run(compareCommand, [BURST, UNTIL, '--seeds', '1', '--jobs', '1', '--report', UNTIL]);
+    expect(compared.err).toBe(`pushq compare: --report ${UNTIL} is the scenario file (${UNTIL}): writing it would overwrite it; give --report another path; nothing was run\n`);
+    expect(compared.code).toBe(2);
+    expect(compared.out).toBe('');
+    expect(readFileSync(BURST, 'utf8')).toBe(scenario);
   });
 });
 

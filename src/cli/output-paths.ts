@@ -1,0 +1,24 @@
+/**
+ * Two outputs of one command that name the same file, or an output that names an input: the later
+ * write would silently replace the earlier file (a report over the series CSV, a log over the
+ * scenario). Refused before anything runs, as the other path checks are. Paths are compared
+ * resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file.
+ */
+import { resolve } from 'node:path';
+
+type Named = readonly [name: string, path: string | undefined];
+
+/** The problem as one line (without the command's prefix), or null when every path is its own. */
+export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Named[]): string | null {
+  const given = outputs.filter((o): o is readonly [string, string] => o[1] !== undefined);
+  for (const [i, [flag, path]] of given.entries()) {
+    const absolute = resolve(path);
+    for (const [otherFlag, otherPath] of given.slice(i + 1)) {
+      if (resolve(otherPath) === absolute) return `${flag} ${path} and ${otherFlag} ${otherPath} name the same file (${absolute}): one would overwrite the other; give each its own path`;
+    }
+    for (const [what, input] of inputs) {
+      if (input !== undefined && resolve(input) === absolute) return `${flag} ${path} is the ${what} (${absolute}): writing it would overwrite it; give ${flag} another path`;
+    }
+  }
+  return null;
+}

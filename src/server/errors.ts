@@ -11,7 +11,7 @@
  */
 import { PushqError, TombstonedTaskError, tombstonedMessage, type PushqErrorCode } from '../core/errors.js';
 import { LogError } from '../log/log-errors.js';
-import { formatTimestamp } from './timestamps.js';
+import { formatMessageTime } from './timestamps.js';
 
 export type GoogleStatus =
   | 'INVALID_ARGUMENT'
@@ -180,15 +180,21 @@ export class ApiError extends Error {
 /** Which kind of call failed: only "create" keeps TOMBSTONED_TASK as ALREADY_EXISTS. */
 export type ApiOperation = 'create' | 'other';
 
+/**
+ * An engine refusal's message as every API says it: the engine's own, except that a tombstone's
+ * end is a date (RFC 3339, whole seconds: formatMessageTime) instead of the engine's seconds.
+ */
+export function engineMessage(err: PushqError): string {
+  return err instanceof TombstonedTaskError ? tombstonedMessage(err.details.task ?? '', formatMessageTime(err.reusableAtUs)) : err.message;
+}
+
 /** Any thrown value → an ApiError (an unknown one is INTERNAL_ERROR and keeps its message). */
 export function toApiError(err: unknown, op: ApiOperation = 'other'): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof PushqError) {
     const status = err.code === 'TOMBSTONED_TASK' && op !== 'create' ? 'NOT_FOUND' : STATUS_OF_CODE[err.code];
     const field = status === 'INVALID_ARGUMENT' && err.details.field !== undefined ? apiFieldPath(err.details.field) : undefined;
-    // Times in API messages are RFC 3339, as everywhere else in the API.
-    const text = err instanceof TombstonedTaskError ? tombstonedMessage(err.details.task ?? '', formatTimestamp(err.reusableAtUs)) : err.message;
-    return new ApiError(err.code, text, field, status);
+    return new ApiError(err.code, engineMessage(err), field, status);
   }
   // The disk is full or failing (docs/serve.md, Faults): nothing is acknowledged until it takes writes again.
   if (err instanceof LogError && err.code === 'LOG_WRITE_FAILED') return new ApiError('LOG_UNAVAILABLE', `${err.message}; not acknowledged: pushq takes no change until the log can be written again, retry later`);

@@ -53,6 +53,16 @@ function isCalendarDateTime(text: string): boolean {
   return d <= (mo === 2 && !leap ? 28 : days);
 }
 
+/**
+ * An instant as a human message says it (a tombstoned name "reserved until 2026-12-14T10:00:00Z"):
+ * RFC 3339 in whole seconds, a fraction rounded up, so "until T" stays true (nothing is allowed
+ * before T). Resources keep formatTimestamp's full precision; only messages use this.
+ */
+export function formatMessageTime(us: Micros): string {
+  return formatTimestamp(Math.ceil(us / US_PER_SECOND) * US_PER_SECOND);
+}
+
+/** An instant in a resource (`scheduleTime`, ...): RFC 3339 to the microsecond, trailing zeros kept. */
 export function formatTimestamp(us: Micros): string {
   const whole = Math.floor(us / US_PER_SECOND);
   const frac = Math.round(us - whole * US_PER_SECOND);

@@ -14,8 +14,8 @@
  * server is broken" and drop its body. Every detail ends with a stable code in parentheses, as the
  * REST API's messages do (docs/errors.md).
  */
-import { PushqError, TombstonedTaskError, tombstonedMessage, type PushqErrorCode } from '../../core/errors.js';
-import { formatTimestamp } from '../timestamps.js';
+import type { PushqError, PushqErrorCode } from '../../core/errors.js';
+import { engineMessage } from '../errors.js';
 import { TASK_QUEUE_ERROR, type RpcErrorName, type TaskQueueErrorName } from './messages.js';
 
 /** The call could not be made: `Response.rpc_error`. */
@@ -88,14 +88,9 @@ export function taskQueueCode(err: PushqError): TaskQueueErrorName | null {
   return code;
 }
 
-/** The engine's message, with a tombstone's end as an RFC 3339 time (the code follows it). */
-function engineDetail(err: PushqError): string {
-  return err instanceof TombstonedTaskError ? tombstonedMessage(err.details.task ?? '', formatTimestamp(err.reusableAtUs)) : err.message;
-}
-
 /** An engine refusal as this API reports it. */
 export function fromEngineError(err: PushqError): TaskQueueError | RpcCallError {
   const code = taskQueueCode(err);
-  if (code !== null) return new TaskQueueError(code, engineDetail(err));
-  return new RpcCallError(RPC_FOR_CODE[err.code] ?? 'UNKNOWN', engineDetail(err));
+  if (code !== null) return new TaskQueueError(code, engineMessage(err));
+  return new RpcCallError(RPC_FOR_CODE[err.code] ?? 'UNKNOWN', engineMessage(err));
 }

@@ -3,15 +3,21 @@
  * is in its module exactly once (so the plant still applies), and the real command,
  * `node scripts/swarm.mjs --plant NAME` (what `npm run swarm -- --plant NAME` runs after its
  * build; dist/ is built by test/global-setup.ts), reports it caught within a few seeds.
+ *
+ * The PostgreSQL plants share one throwaway server, started once for the file and handed to the
+ * command as PUSHQ_TEST_PG_URL (what `--store pg` uses when it is set): each seed still runs in a
+ * fresh database of its own, and the file no longer starts (initdb) a server per plant.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
+import { pgForTheseTests } from '../helpers/pg-cluster.js';
 import { PLANTED_FAULTS, type PlantedFaultName } from '../../src/testing/swarm/planted.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const fx = pgForTheseTests();
 
 describe.each(Object.keys(PLANTED_FAULTS) as PlantedFaultName[])('planted %s', (name) => {
   const plant = PLANTED_FAULTS[name];
@@ -22,7 +28,10 @@ describe.each(Object.keys(PLANTED_FAULTS) as PlantedFaultName[])('planted %s', (
   });
 
   test('the swarm catches it', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'swarm.mjs'), '--plant', name, ...('store' in plant ? ['--store', plant.store] : []), '--seed', '1', '--runs', '20'], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'swarm.mjs'), '--plant', name, ...('store' in plant ? ['--store', plant.store] : []), '--seed', '1', '--runs', '20'], {
+      cwd: ROOT,
+      env: 'store' in plant ? { ...process.env, PUSHQ_TEST_PG_URL: fx.pg.adminUrl } : process.env,
+    });
     expect(stdout).toMatch(new RegExp(`planted ${name}: caught by seed \\d+`));
     expect(stdout).toMatch(/reproduce: npm run swarm -- --seed \d+ --plant /);
   }, 60_000);

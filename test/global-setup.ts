@@ -1,8 +1,10 @@
 /**
  * Builds src → dist (and the CLI's bundle) once per test run, so tests can run the real CLI (`node bin/pushq.js`).
  *
- * Type errors do not stop the run here: tsc still emits, and CI type-checks separately
- * (`npx tsc --noEmit`). A build that emitted nothing does stop it.
+ * The build does not type-check (tsc --noCheck: the same dist/, .d.ts files included, emitted
+ * without the check: 6.8-8.6 s against 10.2-13.2 s on a loaded 2-core machine); CI type-checks
+ * separately (`npx tsc --noEmit`, .ci/run). Errors tsc still reports (syntax) are printed and do
+ * not stop the run; a build that emitted nothing does stop it.
  */
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -15,7 +17,7 @@ const CLI_ENTRY = join(ROOT, 'dist', 'bundle', 'main.js');
 export default async function setup(): Promise<void> {
   const started = Date.now();
   try {
-    await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+    await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT });
   } catch (error) {
     const output = (error as { stdout?: string }).stdout ?? String(error);
     process.stderr.write(`test/global-setup: tsc reported errors (tests run on what it emitted):\n${output}\n`);

@@ -1,4 +1,64 @@
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The slowest test files, slowest first (per-file durations of full runs on the 2-core machine).
+ * Two workers share the files; a long file that starts last leaves one worker idle while the other
+ * finishes it. Vitest orders files by the durations of the previous run it cached in node_modules/.vite,
+ * which a clean clone (CI) does not have: it falls back to the largest file first, and some of the
+ * slowest files are short ones that run commands (test/docs/experiments-doc.test.ts, 56 lines, ran
+ * among the last). Without that cache these start first, in this order, then the rest as Vitest
+ * orders them. A file missing here is only started later; a file that no longer exists is ignored.
+ */
+const SLOWEST_FIRST = [
+  'test/cluster/failover-kill.test.ts',
+  'test/docs/experiments-doc.test.ts',
+  'test/e2e/dashboard-replay.test.ts',
+  'test/e2e/serve-repair.test.ts',
+  'test/docs/serve-doc.test.ts',
+  'test/cluster/cluster-admin.test.ts',
+  'test/cluster/cluster-store.test.ts',
+  'test/cli/simulate.test.ts',
+  'test/store/serve-postgres.test.ts',
+  'test/swarm/planted.test.ts',
+  'test/cluster/cluster-dashboard.test.ts',
+  'test/server/api-connections.test.ts',
+  'test/cluster/cluster-basic.test.ts',
+  'test/cluster/storage-limit.test.ts',
+  'test/cluster/failover-pause.test.ts',
+  'test/swarm/swarm.test.ts',
+  'test/swarm/pg-swarm.test.ts',
+  'test/simulate/report-browser.test.ts',
+  'test/cli/experiments.test.ts',
+  'test/e2e/dashboard-cluster.test.ts',
+  'test/e2e/serve-refusals.test.ts',
+  'test/server/worker-never-answers.test.ts',
+  'test/server/time-travel.test.ts',
+  'test/experiments/library.test.ts',
+  'test/cli/simulate-outputs.test.ts',
+  'test/cluster/failover-snapshot.test.ts',
+  'test/e2e/dashboard.test.ts',
+  'test/store/serve-postgres-snapshot.test.ts',
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const root = this.ctx.config.root;
+    const path = (f: TestSpecification): string => relative(root, f.moduleId).split('\\').join('/');
+    // With the previous run's durations cached for every file, Vitest's own order (failed first, then longest) is better informed.
+    if (sorted.every((f) => this.ctx.cache.getFileTestResults(`${f.project.name}:${path(f)}`) !== undefined)) return sorted;
+    const rank = (f: TestSpecification): number => {
+      const i = SLOWEST_FIRST.indexOf(path(f));
+      return i < 0 ? SLOWEST_FIRST.length : i;
+    };
+    return sorted
+      .map((f, i) => ({ f, i, r: rank(f) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -9,5 +69,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real servers and child processes; two cores, so keep the pool small.
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirst },
   },
 });

@@ -5,19 +5,34 @@
  * without the check: 6.8-8.6 s against 10.2-13.2 s on a loaded 2-core machine); CI type-checks
  * separately (`npx tsc --noEmit`, .ci/run). Errors tsc still reports (syntax) are printed and do
  * not stop the run; a build that emitted nothing does stop it.
+ *
+ * While tsc runs, initdb makes the PostgreSQL data directory every test's throwaway server starts
+ * from a copy of (PUSHQ_TEST_PG_TEMPLATE, src/testing/pg-cluster.ts), instead of an initdb each.
+ * Without PostgreSQL installed there is no template, and the tests that need it say so themselves.
  */
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makePgTemplate } from '../src/testing/pg-cluster.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI_ENTRY = join(ROOT, 'dist', 'bundle', 'main.js');
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => void> {
   const started = Date.now();
+  const tsc = promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT });
+  let template: { dataDir: string; remove(): void } | null = null;
+  if (!process.env['PUSHQ_TEST_PG_URL'] && !process.env['PUSHQ_TEST_PG_TEMPLATE']) {
+    try {
+      template = makePgTemplate();
+      process.env['PUSHQ_TEST_PG_TEMPLATE'] = template.dataDir;
+    } catch {
+      // No PostgreSQL here: each test that needs one fails saying how to install it.
+    }
+  }
   try {
-    await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT });
+    await tsc;
   } catch (error) {
     const output = (error as { stdout?: string }).stdout ?? String(error);
     process.stderr.write(`test/global-setup: tsc reported errors (tests run on what it emitted):\n${output}\n`);
@@ -31,4 +46,5 @@ export default async function setup(): Promise<void> {
     throw new Error(`test/global-setup: the build did not produce ${CLI_ENTRY}`);
   }
   if (built < started - 1000) throw new Error(`test/global-setup: ${CLI_ENTRY} was not rebuilt`);
+  return () => template?.remove();
 }

@@ -11,7 +11,8 @@
  * Usage errors: an unknown flag, a flag without its value (or with an empty one), a value given to
  * a flag that takes none, a flag given twice that is not repeatable, a value its flag's `parse`
  * refuses, too few or too many operands. Each is a {@link CliUsageError}; the command prints it as
- * `pushq COMMAND: message`, then its usage, and exits 2 without running anything.
+ * `pushq COMMAND: message`, then its usage (not for a refused value: {@link CliValueError}), and
+ * exits 2 without running anything.
  */
 import { parseArgs } from 'node:util';
 import { closestKey } from '../config/suggest.js';
@@ -21,6 +22,15 @@ import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 export class CliUsageError extends Error {
   override name = 'CliUsageError';
   readonly code = 'CLI_USAGE';
+}
+
+/**
+ * A value its flag's `parse` refuses (`--seed x`, `--resolution fast`): a usage error printed on
+ * one line alone, without the usage. The flag is known and the message names it and says what it
+ * takes, so the whole help would only bury the one line that matters.
+ */
+export class CliValueError extends CliUsageError {
+  override name = 'CliValueError';
 }
 
 interface FlagCommon {
@@ -128,7 +138,7 @@ export function parseCommandLine<F extends FlagTable>(spec: CommandSpec<F>, args
     if (!token.inlineValue && text.startsWith('--')) {
       throw new CliUsageError(`${name} needs a value (${text} is an option; for a value that starts with --, write ${name}=${text})`);
     }
-    const value: unknown = flag.parse === undefined ? text : flag.parse(text, name);
+    const value: unknown = flag.parse === undefined ? text : parseValue(flag.parse, text, name);
     if (flag.multiple === true) (flags[token.name] as unknown[]).push(value);
     else if (given.has(token.name)) throw new CliUsageError(`${name} is given twice`);
     else flags[token.name] = value;
@@ -136,6 +146,16 @@ export function parseCommandLine<F extends FlagTable>(spec: CommandSpec<F>, args
   }
   checkOperands(spec, operands);
   return { flags: flags as ParsedFlags<F>, operands };
+}
+
+/** `parse(text, flag)`, its usage errors made value errors (printed without the usage). */
+function parseValue(parse: (text: string, flag: string) => unknown, text: string, flag: string): unknown {
+  try {
+    return parse(text, flag);
+  } catch (err) {
+    if (err instanceof CliUsageError && !(err instanceof CliValueError)) throw new CliValueError(err.message, { cause: err });
+    throw err;
+  }
 }
 
 function checkOperands(spec: CommandSpec<FlagTable>, operands: readonly string[]): void {
@@ -164,9 +184,10 @@ export function parseOrExit<F extends FlagTable>(spec: CommandSpec<F>, args: rea
   }
 }
 
-/** `pushq NAME: message`, a blank line, the help; EXIT_USAGE. */
+/** `pushq NAME: message`, then (unless a flag's value was refused) a blank line and the help; EXIT_USAGE. */
 export function reportUsageError(spec: CommandSpec<FlagTable>, err: CliUsageError, io: CliIo): number {
-  io.stderr(`pushq${spec.name === '' ? '' : ` ${spec.name}`}: ${err.message}\n\n${helpText(spec)}`);
+  const line = `pushq${spec.name === '' ? '' : ` ${spec.name}`}: ${err.message}\n`;
+  io.stderr(err instanceof CliValueError ? line : `${line}\n${helpText(spec)}`);
   return EXIT_USAGE;
 }
 

@@ -1,5 +1,5 @@
 /** `pushq simulate`, run as a user runs it: `node bin/pushq.js ...` on the built dist/ (see test/global-setup.ts). */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -149,13 +149,22 @@ describe('pushq simulate: exit status', () => {
   });
 
   it('exits 2 on usage errors', async () => {
-    const cases = [[], [SMALL, NO_SEED], [SMALL, '--seed'], [SMALL, '--seed', '-1'], [SMALL, '--seed', 'x'], [SMALL, '--frobnicate'], [SMALL, '--log']];
+    const cases = [[], [SMALL, NO_SEED], [SMALL, '--seed'], [SMALL, '--frobnicate'], [SMALL, '--log']];
     const runs = await Promise.all(cases.map((args) => pushq('simulate', ...args)));
     runs.forEach((r, i) => {
       expect(r.code, cases[i]?.join(' ')).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^pushq simulate: .+\n\nusage: pushq simulate/);
     });
+    // A value its flag refuses is one line alone: the flag is known, the line says what it takes.
+    const values = [[SMALL, '--seed', '-1'], [SMALL, '--seed', 'x'], [SMALL, '--resolution', 'fast', '--series', join(dir, 'never.csv')]];
+    const refused = await Promise.all(values.map((args) => pushq('simulate', ...args)));
+    refused.forEach((r, i) => {
+      expect(r.code, values[i]?.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr, values[i]?.join(' ')).toMatch(/^pushq simulate: --(seed|resolution) [^\n]+\n$/);
+    });
+    expect(existsSync(join(dir, 'never.csv'))).toBe(false);
     const help = await pushq('simulate', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: pushq simulate SCENARIO.yaml/);

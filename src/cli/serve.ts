@@ -7,7 +7,7 @@
  * start, while stopping they change nothing.
  */
 import { formatIssue } from '../config/issues.js';
-import { loadQueueConfigFile } from '../config/load.js';
+import { findQueueFile, loadQueueConfigFile } from '../config/load.js';
 import { defaultQueueFileConfig } from '../config/defaults.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
@@ -60,7 +60,7 @@ app, with rate, bucket, concurrency, ETA and retries enforced. The API is Cloud
 Tasks v2, over REST and over gRPC (docs/serve.md); a live dashboard is at
 http://HOST:PORT/.`,
   flags: {
-    config: { type: 'string', value: 'FILE', help: 'queue.yaml / queue.xml (default: only the default queue)' },
+    config: { type: 'string', value: 'FILE', help: 'queue.yaml / queue.yml / queue.xml (default: the first of these in the current directory, as App Engine reads an app\'s; with none, only the default queue)' },
     target: { type: 'string', value: 'NAME=URL', multiple: true, parse: target, help: 'base URL of App Engine service NAME (repeatable); tasks with no target go to "default"' },
     scaling: { type: 'string', value: 'NAME=KIND', multiple: true, parse: scaling, help: 'automatic (10 min deadline, the default), basic or manual (24 h) (repeatable)' },
     data: { type: 'string', value: 'DIR', help: 'where the event log lives (default ./.pushq)' },
@@ -182,7 +182,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals): Promise<number> {
+async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals): Promise<number> {
+  // Without --config, the app's own queue file in the current directory, as App Engine reads it
+  // (its reloads too); the startup line says so.
+  const found = given.config === undefined ? findQueueFile(process.cwd()) : null;
+  const parsed: ServeArgs = found === null ? given : { ...given, config: found };
   let config: QueueFileConfig = defaultQueueFileConfig();
   if (parsed.config !== undefined) {
     const result = await loadQueueConfigFile(parsed.config);
@@ -302,7 +306,8 @@ async function startAndServe(parsed: ServeArgs, io: CliIo, signals: ServeSignals
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
         `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${counted(service.replayedEvents, 'event')}, ${counted(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
-        ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}\n`,
+        ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}` +
+        `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}\n`,
     );
     // After the startup line, in the same turn: a stop or reload asked while starting runs now.
     signals.running({ reload: onHup, stop: onStop });

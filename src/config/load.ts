@@ -1,5 +1,7 @@
 /** Reading a queue file from disk. IO stays here; everything else in src/config is pure. */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { IssueCollector } from './issues.js';
 import { parseQueueConfig } from './parse.js';
 import { PositionIndex, START_OF_FILE } from './positions.js';
@@ -23,6 +25,20 @@ export async function loadQueueConfigFile(path: string): Promise<ConfigResult> {
     return unreadable(path, 'it is not UTF-8 text');
   }
   return parseQueueConfig(text, { file: path });
+}
+
+/** The queue files App Engine reads from an app's directory, in the order `findQueueFile` looks for them. */
+export const QUEUE_FILE_NAMES = ['queue.yaml', 'queue.yml', 'queue.xml'] as const;
+
+/**
+ * The queue file in `dir`, as App Engine finds an app's (the first of QUEUE_FILE_NAMES that is a
+ * file), or null: what `pushq serve` reads when it is given no --config.
+ */
+export function findQueueFile(dir: string): string | null {
+  for (const name of QUEUE_FILE_NAMES) {
+    if (statSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true) return name;
+  }
+  return null;
 }
 
 function readFailure(error: unknown): string {

@@ -22,12 +22,13 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-export async function startServe(args: string[], timeoutMs = 15_000): Promise<ServeProcess> {
+/** `cwd`: the directory serve runs in (the repository's root unless given). */
+export async function startServe(args: string[], timeoutMs = 15_000, cwd = ROOT): Promise<ServeProcess> {
   // Port 0 unless the test picks one (a flag given twice is a usage error).
   const port = args.some((a) => a === '--port' || a.startsWith('--port=')) ? [] : ['--port', '0'];
   // The gRPC port too: tests run side by side, and its default (8124) would be shared.
   if (!args.some((a) => a === '--grpc-port' || a.startsWith('--grpc-port='))) port.push('--grpc-port', '0');
-  const child = spawn(process.execPath, [CLI, 'serve', ...port, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', ...port, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));

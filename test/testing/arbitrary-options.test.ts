@@ -47,6 +47,20 @@ describe('workerModelArbitrary: a healthy worker', () => {
     );
   });
 
+  it("draws a healthy worker's latency from the bounded models only, under the shortest deadline (a lognormal tail once passed 15 s); others still draw all four", () => {
+    fc.assert(
+      fc.property(workerModelArbitrary(HEALTHY), (worker) => {
+        const l = worker.latency;
+        if (l.distribution === 'constant') expect(l.valueUs).toBeLessThanOrEqual(5_000_000);
+        else if (l.distribution === 'uniform') expect(l.maxUs).toBeLessThanOrEqual(5_000_000);
+        else expect.fail(`a healthy worker drew ${l.distribution} latency`);
+      }),
+      { numRuns: 300 },
+    );
+    const drawn = new Set(fc.sample(workerModelArbitrary({ outages: false }), { numRuns: 400, seed: 7 }).map((w) => w.latency.distribution));
+    expect([...drawn].sort()).toEqual(['constant', 'exponential', 'lognormal', 'uniform']);
+  });
+
   it('scenarioArbitrary passes outages: false on: its workers have no outage, error or no-answer share', () => {
     const workers = fc.sample(scenarioArbitrary({ ...HEALTHY, maxTasks: 5 }), { numRuns: 300, seed: 1 }).map((s) => s.worker);
     for (const w of workers) expect([w.outages, w.errorRate, w.timeoutRate]).toEqual([[], 0, 0]);

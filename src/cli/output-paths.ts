@@ -1,10 +1,16 @@
 /**
- * Two outputs of one command that name the same file, or an output that names an input: the later
- * write would silently replace the earlier file (a report over the series CSV, a log over the
- * scenario). Refused before anything runs, as the other path checks are. Paths are compared
- * resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file.
+ * A command's output files, before and after its run.
+ *
+ * Before: two outputs of one command that name the same file, or an output that names an input:
+ * the later write would silently replace the earlier file (a report over the series CSV, a log
+ * over the scenario). Refused before anything runs, as the other path checks are. Paths are
+ * compared resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file.
+ *
+ * After: an output that cannot be written once the run is done (writeOutput).
  */
 import { resolve } from 'node:path';
+import { ReportPathError } from '../simulate/report/write.js';
+import type { CliIo } from './io.js';
 
 type Named = readonly [name: string, path: string | undefined];
 
@@ -21,4 +27,21 @@ export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Na
     }
   }
   return null;
+}
+
+/**
+ * Writes one output of `pushq simulate` after its run(s). A path that passed the check before the
+ * run but cannot be written now (made immutable, its directory removed, the disk full meanwhile)
+ * is the same error as an unwritable path found before: one line naming the flag (the caller
+ * exits 2), not an internal error. Returns false when it was refused.
+ */
+export async function writeOutput(flag: '--series' | '--report', path: string, write: () => Promise<void>, io: CliIo): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (!(error instanceof ReportPathError)) throw error;
+    io.stderr(`pushq simulate: ${flag} ${path}: cannot be written: ${error.reason}\n`);
+    return false;
+  }
 }

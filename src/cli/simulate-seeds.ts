@@ -17,10 +17,11 @@ import { FIXED_POINTS_MAX, SeriesTooLongError, seriesTooLongMessage } from '../p
 import { neverDispatched } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
-import { ReportPathError, writeFileAtomically } from '../simulate/report/write.js';
+import { writeFileAtomically } from '../simulate/report/write.js';
 import { checkAssertions, EXIT_ASSERTION, reportExperimentError, runsProgress } from './experiment-cli.js';
 import { formatSeeds } from './experiment-tables.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { writeOutput } from './output-paths.js';
 
 export interface SeedsOptions {
   file: string;
@@ -121,23 +122,6 @@ export function bandsCsv(result: SeedsResult): string {
 }
 
 /** SERIES_TOO_LONG in the command's words (a single run's too): the resolution as `--resolution` gave it. */
-/**
- * Writes one output of `pushq simulate` after its run(s). A path that passed the check before the
- * run but cannot be written now (made immutable, its directory removed, the disk full meanwhile)
- * is the same error as an unwritable path found before: one line naming the flag (the caller
- * exits 2), not an internal error. Returns false when it was refused.
- */
-export async function writeOutput(flag: '--series' | '--report', path: string, write: () => Promise<void>, io: CliIo): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (!(error instanceof ReportPathError)) throw error;
-    io.stderr(`pushq simulate: ${flag} ${path}: cannot be written: ${error.reason}\n`);
-    return false;
-  }
-}
-
 export function resolutionRefusal(error: SeriesTooLongError): string {
   return seriesTooLongMessage(`--resolution ${error.resolutionUs / 1e6}s`, error.maxPoints);
 }

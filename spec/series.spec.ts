@@ -162,6 +162,25 @@ describe('series: laws over generated runs', () => {
       { numRuns: Number(process.env.SERIES_RUNS ?? 60) },
     );
   });
+
+  it('a run without its series (series: false) has every other figure as with it, and its series() refuses with SERIES_NOT_KEPT', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 60, commands: true }), (scenario) => {
+        const figures = (series: boolean) => {
+          const run = prepareScenario(scenario, { series });
+          run.sim.runUntilIdle({ maxSeconds: 86_400 });
+          return { run, stats: run.sim.stats() };
+        };
+        const kept = figures(true);
+        const skipped = figures(false);
+        expect(skipped.stats).toEqual(kept.stats);
+        expect(skipped.run.refused).toEqual(kept.run.refused);
+        expect(() => skipped.run.sim.series()).toThrow(expect.objectContaining({ name: 'SeriesNotKeptError', code: 'SERIES_NOT_KEPT' }));
+        expect(() => kept.run.sim.series()).not.toThrow();
+      }),
+      { numRuns: Number(process.env.SERIES_RUNS ?? 60) },
+    );
+  });
 });
 
 /** Rows line up, times increase, counts and gauges are whole and never negative (one expect: a run has thousands of cells). */

@@ -31,8 +31,8 @@ export { NO_ANSWER, copyAttemptRequest } from './core/attempt.js';
 /** Seeded randomness: a sequential generator, and the keyed streams a simulation draws from (common random numbers). */
 export { createPrng, type Prng } from './engine/prng.js';
 export { AttemptDraws, SequenceStream, STREAM_PURPOSE, ATTEMPT_SLOT, philox4x32, type StreamPurpose } from './engine/streams.js';
-/** The series over time of a run (`sim.series()`); a fixed resolution that passes FIXED_POINTS_MAX points throws SeriesTooLongError (code SERIES_TOO_LONG). */
-export { SeriesTooLongError, FIXED_POINTS_MAX } from './projections/series.js';
+/** The series over time of a run (`sim.series()`); a fixed resolution that passes FIXED_POINTS_MAX points throws SeriesTooLongError (code SERIES_TOO_LONG); a run made with `series: false` keeps none (SeriesNotKeptError, SERIES_NOT_KEPT). */
+export { SeriesTooLongError, SeriesNotKeptError, FIXED_POINTS_MAX } from './projections/series.js';
 export type { SeriesData } from './projections/series-types.js';
 /** The HTML report of a run (docs/simulate.md, The HTML report): rendered to a string, or written atomically; a path that cannot be written throws ReportPathError (code REPORT_PATH_UNWRITABLE). */
 export { renderReport } from './simulate/report/render.js';

@@ -174,6 +174,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     run = runScenario(scenario, {
       seed,
       log,
+      series: parsed.series !== undefined || parsed.report !== undefined,
       ...(parsed.resolution === undefined ? {} : { seriesResolutionUs: parsed.resolution }),
       ...(progress === null ? {} : { onProgress: progress.tick }),
     });

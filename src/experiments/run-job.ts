@@ -34,6 +34,7 @@ export function runJob(job: RunJob): RunOutcome {
   const run = runScenario(job.scenario, {
     seed: job.seed,
     log: (header) => new DiscardEventLog(header),
+    series: job.series !== undefined,
     ...(resolutionUs === null ? {} : { seriesResolutionUs: resolutionUs }),
   });
   const wallSeconds = (performance.now() - started) / 1000;

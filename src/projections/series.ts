@@ -53,6 +53,15 @@ export class SeriesTooLongError extends Error {
   }
 }
 
+/** The series of a run made without one (`series: false`) was asked for. */
+export class SeriesNotKeptError extends Error {
+  readonly code = 'SERIES_NOT_KEPT';
+  constructor() {
+    super('this run keeps no series (it was made with series: false)');
+    this.name = 'SeriesNotKeptError';
+  }
+}
+
 /** The refusal, `given` naming the resolution as its input set it (`--resolution 0.001s`). */
 export function seriesTooLongMessage(given: string, maxPoints: number): string {
   return `${given} gives more than ${maxPoints.toLocaleString('en')} points over this run: choose a coarser resolution`;

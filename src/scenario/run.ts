@@ -26,6 +26,8 @@ export interface RunScenarioOptions {
   log?: EventLog | ((header: LogHeader) => EventLog);
   /** The series' interval, µs; absent: automatic. */
   seriesResolutionUs?: Micros;
+  /** Record the series (SimulationOptions.series); default true. */
+  series?: boolean;
   /** Keep ended tasks' rows (SimulationOptions.keepEndedTasks); default: only with the in-memory log. */
   keepEndedTasks?: boolean;
   /** Called every few thousand timers (a progress display throttles itself). */
@@ -96,6 +98,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     targets: scenario.targets,
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.seriesResolutionUs === undefined ? {} : { seriesResolutionSeconds: options.seriesResolutionUs / US_PER_SECOND }),
+    ...(options.series === undefined ? {} : { series: options.series }),
     expectedTasks: scenario.workload.reduce((n, w) => n + w.count, 0),
     ...(options.keepEndedTasks === undefined ? {} : { keepEndedTasks: options.keepEndedTasks }),
   });

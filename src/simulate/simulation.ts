@@ -80,7 +80,10 @@ export class Simulation {
     // With every event in memory anyway, ended tasks' rows cost little more; without, they would be
     // most of a long run's memory (task-table.ts).
     const keepEnded = options.keepEndedTasks ?? log instanceof MemoryEventLog;
-    this.insight = new InsightProjection(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) });
+    this.insight = new InsightProjection({
+      ...(options.seriesResolutionSeconds === undefined ? {} : { resolutionUs: secondsToMicros(options.seriesResolutionSeconds) }),
+      ...(options.series === undefined ? {} : { series: options.series }),
+    });
     const modelled =
       typeof worker === 'function'
         ? functionDispatcher(worker, this.seed, US_PER_SECOND)

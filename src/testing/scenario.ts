@@ -12,7 +12,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import { assertNever } from '../core/assert.js';
 import { PushqError } from '../core/errors.js';
 import type { WorkerModel } from '../dispatch/worker-model.js';
-import { createSimulation, type Simulation, type WorkloadSpec } from '../simulate/simulation.js';
+import { createSimulation, type Simulation, type SimulationOptions, type WorkloadSpec } from '../simulate/simulation.js';
 import { queueCommandsArbitrary, type QueueCommand } from './arbitraries/commands.js';
 import { simQueueFileConfigArbitrary, type SimQueueConfigOptions } from './arbitraries/sim-config.js';
 import { checkKitOptions } from './arbitraries/options.js';
@@ -71,7 +71,7 @@ export interface ScenarioRun {
 }
 
 /** Builds the simulation for `scenario` and schedules its workload and commands (does not run it). */
-export function prepareScenario(scenario: Scenario, options: { seriesResolutionSeconds?: number; keepEndedTasks?: boolean } = {}): ScenarioRun {
+export function prepareScenario(scenario: Scenario, options: Pick<SimulationOptions, 'seriesResolutionSeconds' | 'keepEndedTasks' | 'series'> = {}): ScenarioRun {
   const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker, ...options });
   const refused: ScenarioRun['refused'] = [];
   for (const w of scenario.workloads) sim.addWorkload(w);

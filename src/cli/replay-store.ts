@@ -15,12 +15,22 @@ import { QUEUE_STREAM_PREFIX, StoreError, queueStream } from '../store/store.js'
 /** Events per batch of the exported file (a batch is what recovery keeps or drops whole). */
 const EXPORT_BATCH_EVENTS = 4096;
 
+/** How `queue` is read: `queuePicksLog`, it only chooses a cluster's queue log (`replay --ui`), and a single node's store refuses it. */
+export interface StreamChoice {
+  queuePicksLog?: boolean;
+}
+
 /**
  * The stream to read: a single node's log, or, in a cluster's store (one stream per queue,
  * docs/cluster.md), the stream of `queue`, which must then be named. Throws StoreError.
  */
-async function chooseStream(store: PgStore, queue: string | undefined): Promise<string> {
-  if ((await store.header(NODE_STREAM)) !== null) return NODE_STREAM;
+async function chooseStream(store: PgStore, queue: string | undefined, choice: StreamChoice = {}): Promise<string> {
+  if ((await store.header(NODE_STREAM)) !== null) {
+    if (queue !== undefined && choice.queuePicksLog === true) {
+      throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds one node's log, of every queue: the dashboard shows them all; drop --queue (it picks a queue's log in a cluster's store)`);
+    }
+    return NODE_STREAM;
+  }
   const queues = (await store.streams()).filter((s) => s.startsWith(QUEUE_STREAM_PREFIX)).map((s) => s.slice(QUEUE_STREAM_PREFIX.length));
   if (queues.length === 0) throw new StoreError('STORE_FAILED', `${store.displayUrl}: no pushq serve log in this store`);
   if (queue === undefined) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs, one per queue: name one with --queue (${queues.join(', ')})`);
@@ -29,10 +39,10 @@ async function chooseStream(store: PgStore, queue: string | undefined): Promise<
 }
 
 /** Copies the node's log (a cluster's: `queue`'s) from the store at `url` to a new file log at `path`; the events copied. Throws StoreError. */
-export async function exportStoreLog(url: string, path: string, queue?: string): Promise<number> {
+export async function exportStoreLog(url: string, path: string, queue?: string, choice: StreamChoice = {}): Promise<number> {
   const store = await PgStore.open(url);
   try {
-    const stream = await chooseStream(store, queue);
+    const stream = await chooseStream(store, queue, choice);
     const header = (await store.header(stream))!;
     const events = await store.read(stream);
     const log = await createFileEventLog(path, header);
@@ -53,11 +63,11 @@ export async function exportStoreLog(url: string, path: string, queue?: string):
  * Runs `replay` on a temporary file exported from the store; the file is removed afterwards. An
  * error's message names `shown` (the store, password hidden) where it named the temporary file.
  */
-export async function withStoreLog<T>(url: string, replay: (path: string) => Promise<T> | T, shown: string, queue?: string): Promise<T> {
+export async function withStoreLog<T>(url: string, replay: (path: string) => Promise<T> | T, shown: string, queue?: string, choice: StreamChoice = {}): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'pushq-replay-'));
   const path = join(dir, 'events.log');
   try {
-    await exportStoreLog(url, path, queue);
+    await exportStoreLog(url, path, queue, choice);
     return await replay(path);
   } catch (err) {
     if (err instanceof Error) err.message = err.message.split(path).join(shown);

@@ -50,7 +50,7 @@ summary per queue (tasks by state, attempts, retries, oldest ETA). With --ui, se
 the dashboard of pushq serve over the log, read-only, with a timeline to travel in.`,
   flags: {
     at: { type: 'string', value: 'TIME', help: "the state as it was at TIME: seconds since the log's first event (e.g. 12.5), or a duration since it as scenario files write one (e.g. 500ms, 12.5s, 1m, 2h), or, for a wall-clock log, an ISO 8601 instant (e.g. 2026-11-23T12:00:00Z); the output says which" },
-    queue: { type: 'string', value: 'NAME', help: "only this queue (and, with --task, the task's queue)" },
+    queue: { type: 'string', value: 'NAME', help: "only this queue (and, with --task, the task's queue); with --ui, the queue's log in a cluster's store" },
     task: { type: 'string', value: 'NAME', help: "the task's whole story: each attempt, each backoff and why, how it ended" },
     tasks: { type: 'string', value: 'LIST', parse: worthALookKind, help: 'the tasks worth a look, each with its counts: gave-up, most-attempts or longest-wait' },
     limit: { type: 'string', value: 'N', parse: wholeNumber(1, 100_000), help: `with --tasks: list at most N (default ${TASKS_LIMIT_DEFAULT})` },
@@ -99,8 +99,10 @@ function checkCombination(a: ReplayArgs): void {
   if (a.tasks !== undefined && a.task !== undefined) throw new CliUsageError('--tasks and --task cannot be combined: --tasks lists tasks, --task tells one story');
   if (a.tasks !== undefined && a.snapshot !== undefined) throw new CliUsageError('--tasks cannot be combined with --snapshot (it needs every event)');
   if (a.ui) {
-    const other = (['task', 'tasks', 'queue', 'snapshot'] as const).find((f) => a[f] !== undefined) ?? (a.json ? 'json' : undefined);
+    const other = (['task', 'tasks', 'snapshot'] as const).find((f) => a[f] !== undefined) ?? (a.json ? 'json' : undefined);
     if (other !== undefined) throw new CliUsageError(`--ui cannot be combined with --${other}: the dashboard shows every queue, task list and story`);
+    // In a cluster's store each queue has a log of its own: there --queue picks the log the page shows.
+    if (a.queue !== undefined && !isStoreUrl(a.log)) throw new CliUsageError("--ui cannot be combined with --queue here: the dashboard shows every queue of the log (--ui --queue picks a queue's log in a cluster's store, postgres://...)");
   }
 }
 
@@ -124,7 +126,9 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       // Messages name the store (password hidden), not the temporary file.
       const shown = redactUrl(parsed.log);
       // One rule for both: a store's log runs to now, with --ui as without it (instant-span.ts).
-      return await withStoreLog(parsed.log, (path) => (parsed.ui ? replayUi({ ...parsed, log: path, shown, live: true }, io) : run({ ...parsed, log: path, shown, live: true }, io)), shown, parsed.queue);
+      // With --ui, --queue only picks a cluster's queue log (the page then names it); a single node's store has one log of every queue, which the page shows whole.
+      if (parsed.ui) return await withStoreLog(parsed.log, (path) => replayUi({ ...parsed, log: path, shown: parsed.queue === undefined ? shown : `${shown} (queue ${parsed.queue})`, live: true }, io), shown, parsed.queue, { queuePicksLog: true });
+      return await withStoreLog(parsed.log, (path) => run({ ...parsed, log: path, shown, live: true }, io), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);

@@ -142,6 +142,7 @@ describe('pushq replay --ui', () => {
       [['--host', '127.0.0.1'], '--host goes with --ui'],
       [['--ui', '--json'], '--ui cannot be combined with --json'],
       [['--ui', '--task', 'x'], '--ui cannot be combined with --task'],
+      [['--ui', '--queue', 'x'], "--ui cannot be combined with --queue here: the dashboard shows every queue of the log (--ui --queue picks a queue's log in a cluster's store, postgres://...)"],
       [['--ui', '--at', '99999'], '--at 99999: outside this log\'s span'],
     ] as const) {
       const r = await pushq(['replay', log, ...args]);

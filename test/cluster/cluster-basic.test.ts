@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
+import { startReplayUi } from '../helpers/replay-ui-process.js';
 import { PG_PASSWORD } from '../helpers/pg-cluster.js';
 import { startWorker } from '../helpers/worker.js';
 import { busiest, count, createTasks, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
@@ -113,6 +114,20 @@ describe('pushq serve --cluster', () => {
     expect(which.code).toBe(1);
     expect(which.stderr).toContain('name one with --queue (default, q0, q1, q2, q3, q4, q5)');
     expect(which.stderr).not.toContain(PG_PASSWORD);
+    // The dashboard over one queue's log: --ui --queue picks it, the page names it and shows that queue alone.
+    const ui = await startReplayUi(url, ['--queue', 'q0']);
+    try {
+      expect(ui.stdout()).toMatch(/ · postgres:\/\/\S+ \(queue q0\): \d+ events over /);
+      expect(ui.stdout()).not.toContain(PG_PASSWORD);
+      const page = (await (await fetch(`${ui.url}/pushq/dashboard.json`)).json()) as { summary: Record<string, { tasks_total: number }> };
+      expect(Object.keys(page.summary)).toEqual(['q0']);
+      expect(page.summary['q0']!.tasks_total).toBe(53);
+    } finally {
+      ui.child.kill('SIGTERM');
+      expect(await ui.exited).toBe(0);
+    }
+    const uiWhich = await pushq(['replay', url, '--ui']);
+    expect([uiWhich.code, uiWhich.stderr.includes('name one with --queue (default, q0, q1, q2, q3, q4, q5)')]).toEqual([1, true]);
 
     // A clean stop hands the node's queues to the others, without waiting for a lease to run out.
     const { node: leaving, queues: itsQueues } = await busiest(three);

@@ -66,5 +66,10 @@ describe('pushq replay STORE --ui --at', () => {
     expect([refusedCli.code, refusedUi.code]).toEqual([2, 2]);
     expect(refusedUi.stderr).toMatch(/^pushq replay: --at 99999: outside this log's span, 0 to [\d.]+ seconds since its first event \(first event at \S+Z, last at \S+Z; now \S+Z\)\n/);
     expect(clockless(refusedUi.stderr)).toBe(clockless(refusedCli.stderr));
+
+    // --ui --queue picks a queue's log in a cluster's store; a single node's store has one log of every queue, shown whole.
+    const oneNode = await pushq(['replay', url, '--ui', '--queue', 'work'], { timeoutMs: 30_000 });
+    expect(oneNode.code).toBe(1);
+    expect(oneNode.stderr).toMatch(/^pushq replay: postgres:\/\/\S+: this store holds one node's log, of every queue: the dashboard shows them all; drop --queue \(it picks a queue's log in a cluster's store\) \(STORE_FAILED\)\n$/);
   }, 120_000);
 });

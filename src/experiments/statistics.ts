@@ -76,7 +76,10 @@ export function summarise(values: readonly (number | null)[], floor: number | nu
   const max = numbers.length === 0 ? null : Math.max(...numbers);
   if (numbers.length === 0 || numbers.length < values.length) return { mean: null, ci95_low: null, ci95_high: null, min, max };
   const n = numbers.length;
-  const mean = numbers.reduce((a, b) => a + b, 0) / n;
+  // Held within [min, max]: a sum's rounding can push it out (0.1 three times sums to
+  // 0.30000000000000004, a third of which is above 0.1), and the mean of runs that all agree is
+  // their value, which `--on mean` judges with == and <=.
+  const mean = Math.min(max as number, Math.max(min as number, numbers.reduce((a, b) => a + b, 0) / n));
   if (n === 1) return { mean, ci95_low: null, ci95_high: null, min, max };
   const variance = numbers.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
   const half = studentT95(n - 1) * Math.sqrt(variance / n);

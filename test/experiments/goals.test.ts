@@ -78,6 +78,13 @@ describe('judge', () => {
     expect(judge(parseGoal('emails.drained_at_seconds <= 60', 'goals', QUEUES), runs, 'mean')).toMatchObject({ met: true, queues: [{ value: 57.5 }] });
   });
 
+  it('on the mean: runs that all have the value of the goal meet it with == and <= (their mean is that value)', () => {
+    const same = [1, 2, 3].map((seed) => run(seed, { emails: { drained_at_seconds: 0.1 } }));
+    for (const text of ['emails.drained_at_seconds == 0.1', 'emails.drained_at_seconds <= 0.1', 'emails.drained_at_seconds >= 0.1']) {
+      expect(judge(parseGoal(text, 'goals', QUEUES), same, 'mean'), text).toMatchObject({ met: true, queues: [{ value: 0.1 }] });
+    }
+  });
+
   it('all.: every queue must meet it', () => {
     const v = judge(parseGoal('all.drained_at_seconds <= 66', 'goals', QUEUES), runs, 'every');
     expect(v.met).toBe(false);

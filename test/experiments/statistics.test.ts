@@ -41,6 +41,17 @@ describe('summarise', () => {
     expect(summarise([null])).toEqual({ mean: null, ci95_low: null, ci95_high: null, min: null, max: null });
     expect(summarise([4, 4, 4])).toEqual({ mean: 4, ci95_low: 4, ci95_high: 4, min: 4, max: 4 });
   });
+
+  it('runs that all agree have their value as the mean and a zero-width interval there, not a rounding of the sum', () => {
+    // 0.1 + 0.1 + 0.1 is 0.30000000000000004: its third is above 0.1, every run's value.
+    expect(summarise([0.1, 0.1, 0.1])).toEqual({ mean: 0.1, ci95_low: 0.1, ci95_high: 0.1, min: 0.1, max: 0.1 });
+    expect(summariseFigure([1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3])).toEqual({ mean: 1 / 3, ci95_low: 1 / 3, ci95_high: 1 / 3, min: 1 / 3, max: 1 / 3 });
+    for (const values of [[0.1, 0.1, 0.1 + 1e-17], [0.7, 0.7, 0.7, 0.7, 0.7], [1e-9, 1e-9, 1e-9]]) {
+      const s = summarise(values);
+      expect(s.mean!).toBeGreaterThanOrEqual(s.min!);
+      expect(s.mean!).toBeLessThanOrEqual(s.max!);
+    }
+  });
 });
 
 describe('an interval with a floor', () => {

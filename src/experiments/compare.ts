@@ -71,7 +71,7 @@ export async function compare(scenarios: readonly Scenario[], options: Experimen
           const paired = v.map((x, s) => (x === null || base[s] === null ? null : x - (base[s] as number)));
           const summary = summarise(paired);
           const label = labels[i + 1] as string;
-          return { variant: label, ...summary, verdict: verdict(figure, label, labels[0] as string, summary, paired) };
+          return { variant: label, ...summary, verdict: verdict(figure, label, labels[0] as string, summary, v, base) };
         }),
       };
     }

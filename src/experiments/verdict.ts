@@ -53,9 +53,14 @@ function inOneUnit(figure: FigureName, reference: number, values: readonly numbe
   return `${values.map((v) => formatNumber(v / unit.seconds)).join(separator)} ${unit.name}`;
 }
 
-export function verdict(figure: FigureName, label: string, base: string, d: FigureSummary, paired: readonly (number | null)[]): string {
-  if (paired.some((v) => v === null) || d.mean === null) return `${label}: not comparable with ${base} (${figure} is null in some run)`;
-  if (paired.every((v) => v === 0)) return `${label}: the same as ${base} on every seed`;
+/**
+ * `values` and `baseValues`: the figure in the variant's and the base's runs, seed by seed; `d`:
+ * their paired differences summarised. Runs that agree on every seed are the same, null on the
+ * same seeds included (a queue neither drains, or that has no backlog on some seed in both).
+ */
+export function verdict(figure: FigureName, label: string, base: string, d: FigureSummary, values: readonly (number | null)[], baseValues: readonly (number | null)[]): string {
+  if (values.every((v, s) => v === baseValues[s])) return `${label}: the same as ${base} on every seed`;
+  if (d.mean === null) return `${label}: not comparable with ${base} (${figure} is null in some run)`;
   const mean = d.mean;
   const amount = inOneUnit(figure, mean, [Math.abs(mean)], '');
   const change = phrase(figure, label, mean, amount, base);

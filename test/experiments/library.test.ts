@@ -86,6 +86,17 @@ describe('compare', () => {
     expect(r.queues.q!.tasks_added.differences[0]!.verdict).toBe('b.yaml: the same as a.yaml on every seed');
   });
 
+  it('a figure null on the same seeds in both files and equal on the others is the same on every seed, not "not comparable"', async () => {
+    // `slow` never drains before `until` in either file (its drain time is null on every seed);
+    // `q` drains in a.yaml and not in c.yaml: that one is not comparable.
+    const file = (rate: string) => `seed: 1\nuntil: 20s\nqueue:\n  - { name: q, rate: ${rate}, bucket_size: 5 }\n  - { name: slow, rate: 1/s, bucket_size: 1 }\nworkload:\n  - { queue: q, count: 50 }\n  - { queue: slow, count: 100 }\nworker:\n  latency: 10ms\n`;
+    const r = await compare([await scenario(file('10/s'), 'a.yaml'), await scenario(file('1/s'), 'c.yaml')], { seeds: 3 });
+    expect(r.runs.flat().map((run) => run.queues.slow!.drained_at_seconds)).toEqual([null, null, null, null, null, null]);
+    expect(r.queues.slow!.drained_at_seconds.differences[0]!.verdict).toBe('c.yaml: the same as a.yaml on every seed');
+    expect(Object.values(r.queues.slow!).every((c) => c.differences[0]!.verdict === 'c.yaml: the same as a.yaml on every seed')).toBe(true);
+    expect(r.queues.q!.drained_at_seconds.differences[0]!.verdict).toBe('c.yaml: not comparable with a.yaml (drained_at_seconds is null in some run)');
+  });
+
   it('refuses fewer than two files', async () => {
     await expect(compare([await scenario(FLAKY)], { seeds: 2 })).rejects.toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'scenarios', message: 'scenarios: compare takes two scenario files or more (got 1)' });
   });

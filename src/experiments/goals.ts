@@ -106,19 +106,24 @@ export function judge(goal: Goal, runs: readonly RunReport[], on: GoalOn): GoalV
       const v = values[i] as number | null;
       return v !== null && holds(v, goal.op, goal.value) ? [] : [{ seed: r.seed, value: v }];
     });
-    return { queue, value: worst(values, goal.op), met: missed.length === 0, missed_by: missed };
+    return { queue, value: worst(values, goal.op, goal.value), met: missed.length === 0, missed_by: missed };
   });
   // No queue to judge (`all.` where no queue received a task): nothing observed meets no goal.
   return { goal: goal.text, figure: goal.figure, met: queues.length > 0 && queues.every((q) => q.met), queues };
 }
 
-/** The value furthest on the wrong side of the goal: the largest for < and <=, the smallest for > and >=. */
-function worst(values: readonly (number | null)[], op: GoalOp): number | null {
+/**
+ * The value furthest on the wrong side of the goal: the largest for < and <=, the smallest for >
+ * and >=, the furthest from the target for ==, the nearest to it for != (the target itself when a
+ * run has it). Never a value that meets the goal while another run's misses it.
+ */
+function worst(values: readonly (number | null)[], op: GoalOp, target: number): number | null {
   if (values.some((v) => v === null) || values.length === 0) return null;
   const numbers = values as number[];
   if (op === '<' || op === '<=') return Math.max(...numbers);
   if (op === '>' || op === '>=') return Math.min(...numbers);
-  return numbers[0] as number;
+  const distance = (v: number) => Math.abs(v - target);
+  return numbers.reduce((w, v) => ((op === '==' ? distance(v) > distance(w) : distance(v) < distance(w)) ? v : w));
 }
 
 /**

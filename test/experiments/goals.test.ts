@@ -74,6 +74,15 @@ describe('judge', () => {
     expect(v).toMatchObject({ met: false, queues: [{ queue: 'emails', value: 65, met: false, missed_by: [{ seed: 2, value: 65 }] }] });
   });
 
+  it('on every seed, == and != give the value of a run that misses, not the first run\'s (which may meet it)', () => {
+    const failed = [run(1, { emails: { failed: 0 } }), run(2, { emails: { failed: 3 } }), run(3, { emails: { failed: 1 } })];
+    expect(judge(parseGoal('emails.failed == 0', 'goals', QUEUES), failed, 'every')).toMatchObject({ met: false, queues: [{ value: 3, missed_by: [{ seed: 2, value: 3 }, { seed: 3, value: 1 }] }] });
+    expect(judge(parseGoal('emails.failed != 1', 'goals', QUEUES), failed, 'every')).toMatchObject({ met: false, queues: [{ value: 1, missed_by: [{ seed: 3, value: 1 }] }] });
+    // Met on every run: the value with the least room (nearest the target for !=).
+    expect(judge(parseGoal('emails.failed != 2', 'goals', QUEUES), failed, 'every')).toMatchObject({ met: true, queues: [{ value: 3 }] });
+    expect(judge(parseGoal('emails.failed == 0', 'goals', QUEUES), [failed[0]!], 'every')).toMatchObject({ met: true, queues: [{ value: 0 }] });
+  });
+
   it('on the mean: the mean must meet it', () => {
     expect(judge(parseGoal('emails.drained_at_seconds <= 60', 'goals', QUEUES), runs, 'mean')).toMatchObject({ met: true, queues: [{ value: 57.5 }] });
   });

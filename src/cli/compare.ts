@@ -76,7 +76,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     return reportExperimentError('compare', error, io);
   }
   if (f.on !== undefined && assertions.length === 0) {
-    io.stderr('pushq compare: --on says how --assert is judged: it goes with --assert; nothing was run\n');
+    io.stderr('pushq compare: --on: says how --assert is judged: it goes with --assert; nothing was run\n');
     return EXIT_USAGE;
   }
   const shared = sharedPathProblem([['--report', f.report]], cli.operands.map((file) => ['scenario file', file] as const));

@@ -74,6 +74,7 @@ describe('pushq simulate --seeds', () => {
       [['--seeds', '2', '--jobs', String(availableParallelism() + 1)], /--jobs must be a whole number from 1 to \d+, the cores of this machine/],
       [['--seeds', '2', '--log', join(dir, 'x.jsonl')], /--log: writes one run's log/],
       [['--jobs', '1'], /--jobs: runs seeds on worker threads: it goes with --seeds N; nothing was run/],
+      [['--seeds', '2', '--on', 'mean'], /^pushq simulate: --on: says how --assert is judged: it goes with --assert; nothing was run$/],
       [['--seeds', '2', '--assert', 'emails.wait_seconds.p95 <= 1s'], /--assert 'emails.wait_seconds.p95 <= 1s': wait_seconds.p95 is not a figure/],
       [['--seeds', '2', '--assert', 'billing.failed == 0'], /no queue billing receives tasks/],
     ] as const) {
@@ -180,6 +181,9 @@ describe('pushq compare', () => {
     expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);
     const zero = await pushq(['compare', FLAKY, FASTER, '--seeds', '0']);
     expect([zero.code, zero.stderr.split('\n')[0]]).toEqual([2, 'pushq compare: --seeds must be a whole number from 1 to 10000 (got "0")']);
+    // --on alone, in simulate's words.
+    const on = await pushq(['compare', FLAKY, FASTER, '--on', 'mean']);
+    expect([on.code, on.stderr]).toEqual([2, 'pushq compare: --on: says how --assert is judged: it goes with --assert; nothing was run\n']);
     const figure = await pushq(['compare', FLAKY, FASTER, '--assert', 'emails.speed > 1']);
     expect(figure.code).toBe(2);
     expect(figure.stderr).toMatch(/^pushq compare: --assert 'emails.speed > 1': speed is not a figure.*; nothing was run\n$/);

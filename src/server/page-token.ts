@@ -33,11 +33,16 @@ export function tasksList(queue: string): string {
 export interface PageRequest {
   pageSize?: string | number | null;
   pageToken?: string | null;
+  /**
+   * ListQueues' `filter` (`state: PAUSED`). pushq does not filter: a list given one is refused
+   * rather than answered whole, which would look like a filtered answer.
+   */
+  filter?: string | null;
 }
 
 /** The page a REST List call asks for, from its query string. */
 export function pageQuery(query: URLSearchParams): PageRequest {
-  return { pageSize: query.get('pageSize'), pageToken: query.get('pageToken') };
+  return { pageSize: query.get('pageSize'), pageToken: query.get('pageToken'), filter: query.get('filter') };
 }
 
 /** A page's size and the position it starts at. */
@@ -46,8 +51,11 @@ export interface Page {
   from: number;
 }
 
-/** The size and start of a page of `list`; a bad size or token is INVALID_FIELD naming it. */
+/** The size and start of a page of `list`; a bad size or token, or a filter, is INVALID_FIELD naming it. */
 export function pageOf(page: PageRequest, list: string): Page {
+  if (page.filter !== null && page.filter !== undefined && page.filter !== '') {
+    throw new ApiError('INVALID_FIELD', `filter ${JSON.stringify(page.filter.slice(0, 200))} is not supported: pushq does not filter lists; list them whole and select by the resource's fields (a queue's state)`, 'filter');
+  }
   const raw = page.pageSize;
   const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : Number(raw);
   if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');

@@ -61,7 +61,7 @@ function resource(request: Request, field: 'name' | 'parent', pattern: RegExp, s
 const queueOf = (r: Request, field: 'name' | 'parent' = 'name') => resource(r, field, QUEUE, 'projects/PROJECT/locations/LOCATION/queues/QUEUE');
 const taskOf = (r: Request) => resource(r, 'name', TASK, 'projects/PROJECT/locations/LOCATION/queues/QUEUE/tasks/TASK');
 /** The page a List call asks for (a cluster node's gRPC front reads ListQueues' with it too). */
-export const pageRequest = (r: Request): PageRequest => ({ pageSize: (r['pageSize'] as number | undefined) ?? 0, pageToken: (r['pageToken'] as string | undefined) ?? '' });
+export const pageRequest = (r: Request): PageRequest => ({ pageSize: (r['pageSize'] as number | undefined) ?? 0, pageToken: (r['pageToken'] as string | undefined) ?? '', filter: (r['filter'] as string | undefined) ?? '' });
 
 /** The served methods, by their name in the service. */
 const OPERATIONS: Readonly<Record<string, Operation>> = {

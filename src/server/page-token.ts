@@ -57,8 +57,10 @@ export function pageOf(page: PageRequest, list: string): Page {
     throw new ApiError('INVALID_FIELD', `filter ${JSON.stringify(page.filter.slice(0, 200))} is not supported: pushq does not filter lists; list them whole and select by the resource's fields (a queue's state)`, 'filter');
   }
   const raw = page.pageSize;
-  const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : Number(raw);
-  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize must be 0..${PAGE_SIZE_MAX}`, 'page_size');
+  // A query string's pageSize is an int32 written in decimal: not `0x10`, `1e2` or a space, which
+  // Number() would read as 16, 100 and 0.
+  const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : typeof raw === 'string' && !/^-?\d{1,10}$/.test(raw) ? NaN : Number(raw);
+  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number from 0 to ${PAGE_SIZE_MAX}`, 'page_size');
   const token = page.pageToken;
   let from = 0;
   if (token !== null && token !== undefined && token !== '') {

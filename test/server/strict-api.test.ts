@@ -158,6 +158,22 @@ describe('unknown fields', () => {
   });
 });
 
+describe('pageSize', () => {
+  it.each(['0x10', '1e2', ' ', '+5', '1.0', '5abc', '-1', '1001', '99999999999999999999'])('%j is INVALID_FIELD on page_size, not read as a number', async (size) => {
+    for (const list of [`${base}/held/tasks`, base]) {
+      const r = await api('GET', `${list}?pageSize=${encodeURIComponent(size)}`);
+      expect(r.status, `${size} on ${list}: ${JSON.stringify(r.json)}`).toBe(400);
+      expect(r.json.error.message).toBe(`pageSize ${JSON.stringify(size)} must be a whole number from 0 to 1000 (INVALID_FIELD)`);
+      expect(fieldOf(r.json.error)).toBe('page_size');
+    }
+  });
+
+  it.each(['1', '0', '', '1000', '0001'])('%j is a page size (0 or none: the largest)', async (size) => {
+    const r = await api('GET', `${base}?pageSize=${size}`);
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+  });
+});
+
 describe('error messages end with their stable code', () => {
   const codes = new Set<string>([...API_ERROR_CODES, ...unionMembers('src/core/errors.ts', 'PushqErrorCode')]);
 

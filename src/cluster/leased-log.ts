@@ -1,6 +1,8 @@
 /**
- * A queue's log in cluster mode: the store's log of the queue's stream (StoreEventLog), plus the
- * lease's validity measured on this node's monotonic clock.
+ * A queue's log in cluster mode: the store's log of the queue's stream (StoreEventLog, which
+ * measures the lease's validity on this node's monotonic clock, as one `pushq serve --store` does),
+ * not held until the acquire sets its validity, and saying, once that passes, that this node no
+ * longer owns the queue.
  *
  * The rule that keeps one dispatcher per queue: a node stops dispatching a queue before the store
  * can grant its lease to another. The store grants at `db_now + ttl` when the renewal reaches it,
@@ -15,20 +17,10 @@ import { LogError } from '../log/log-errors.js';
 import { StoreEventLog } from '../store/store-log.js';
 
 export class LeasedLog extends StoreEventLog {
-  /** performance.now() (ms) until which the lease is surely still ours. */
-  validUntilMs = -Infinity;
-  private expired: LogError | null = null;
+  /** Until the acquire sets it (OwnedQueue.take, at once): not held. */
+  override validUntilMs = -Infinity;
 
-  override writeFailure(): LogError | null {
-    const failure = super.writeFailure();
-    if (failure !== null) return failure;
-    if (performance.now() < this.validUntilMs) return null;
-    this.expired ??= new LogError('LOG_WRITE_FAILED', `${this.stream}: the lease of epoch ${this.lease.epoch} was not renewed in time; this node no longer owns the queue`);
-    return this.expired;
-  }
-
-  /** True while the lease is surely held. */
-  get valid(): boolean {
-    return performance.now() < this.validUntilMs;
+  protected override leaseExpired(): LogError {
+    return new LogError('LOG_WRITE_FAILED', `${this.stream}: the lease of epoch ${this.lease.epoch} was not renewed in time; this node no longer owns the queue`);
   }
 }

@@ -29,6 +29,7 @@ import { PushqService, type ServiceOptions } from '../server/service.js';
 import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js';
 import { queueStream, type EventStore } from '../store/store.js';
 import { LeasedLog } from './leased-log.js';
+import { leaseMarginMs } from '../store/store-log.js';
 
 
 /** What a queue's service shares with every other on the node (targets, security). */
@@ -59,10 +60,8 @@ export interface OwnedQueueOptions {
 /** Renewals sent in one lifetime of the lease: three may be lost or slow before it runs out. */
 export const RENEWALS_PER_LEASE = 4;
 
-/** Safety margin taken off the lease's lifetime: clock rate differences and scheduling delays. */
-export function leaseMarginMs(leaseMs: number): number {
-  return Math.max(100, Math.round(leaseMs * 0.15));
-}
+/** Safety margin taken off the lease's lifetime (store-log.ts: the same for one node's log). */
+export { leaseMarginMs } from '../store/store-log.js';
 
 export class OwnedQueue {
   private ended: Promise<unknown> | null = null;

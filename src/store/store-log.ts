@@ -13,11 +13,25 @@
  * guard starts no attempt, as for a full disk (src/server/log-outage.ts). Deposed (STORE_FENCED:
  * another epoch took the stream): the failure is permanent and `onDeposed` is called once; the
  * node must stop dispatching, it will never write this stream again.
+ *
+ * Lease validity (a log whose lease it keeps: `keepLease`, and a cluster's queues, leased-log.ts):
+ * the store grants a lease until `db_now + ttl` when the acquire or renewal reaches it, no earlier
+ * than the instant it was sent, so the writer surely holds the stream until `sent + ttl − margin`
+ * on its monotonic clock (performance.now(), which keeps counting while the process is stopped).
+ * Past that instant, without a renewal back, `writeFailure()` reports the lease as not renewed:
+ * the kernel refuses commands and no new attempt starts, before the store can give the stream to
+ * another writer. A process woken from SIGSTOP after another took the stream over thus dispatches
+ * nothing, even while the store is slow to tell it it was deposed.
  */
 import type { EngineEvent } from '../core/events.js';
 import type { EventLog, LogHeader } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
 import { QUEUE_STREAM_PREFIX, StoreError, type EventStore, type Lease } from './store.js';
+
+/** Safety margin taken off a lease's lifetime: clock rate differences and scheduling delays. */
+export function leaseMarginMs(leaseMs: number): number {
+  return Math.max(100, Math.round(leaseMs * 0.15));
+}
 
 export interface StoreLogOptions {
   /** Called once when the store refuses this writer's epoch (another node took the stream). */
@@ -41,6 +55,12 @@ export class StoreEventLog implements EventLog {
    * on by each append (a fold snapshot may cover only these: snapshot-writer.ts). −1: not known.
    */
   durableEvents = -1;
+  /**
+   * performance.now() (ms) until which the lease is surely still this writer's: moved on by each
+   * renewal (`keepLease`; a cluster's queues: owned-queue.ts). Infinity: no lease is kept (tools).
+   */
+  validUntilMs = Infinity;
+  private expired: LogError | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -73,7 +93,20 @@ export class StoreEventLog implements EventLog {
   }
 
   writeFailure(): LogError | null {
-    return this.failure;
+    if (this.failure !== null) return this.failure;
+    if (performance.now() < this.validUntilMs) return null;
+    this.expired ??= this.leaseExpired();
+    return this.expired;
+  }
+
+  /** The failure reported once the lease's validity has passed without a renewal back. */
+  protected leaseExpired(): LogError {
+    return new LogError('LOG_WRITE_FAILED', `${this.store.displayUrl}: stream ${this.stream}: the lease of epoch ${this.lease.epoch} was not renewed in time (the store unreachable, or this process paused); nothing is taken or dispatched until it is`);
+  }
+
+  /** True while the lease is surely held. */
+  get valid(): boolean {
+    return performance.now() < this.validUntilMs;
   }
 
   /**
@@ -136,10 +169,13 @@ export class StoreEventLog implements EventLog {
   keepLease(ttlMs: number): void {
     let lease = this.lease;
     this.renewer = setInterval(() => {
+      const sentAt = performance.now();
       this.store.renew(lease, ttlMs).then(
         (next) => {
-          if (next !== null) lease = next;
-          else if (!this.deposed) {
+          if (next !== null) {
+            lease = next;
+            this.validUntilMs = Math.max(this.validUntilMs, sentAt + ttlMs - leaseMarginMs(ttlMs));
+          } else if (!this.deposed) {
             this.deposed = true;
             const err = new StoreError('STORE_FENCED', `${this.store.displayUrl}: stream ${this.stream}: the lease of epoch ${lease.epoch} was taken by another node`);
             this.failure = new LogError('LOG_WRITE_FAILED', err.message);
@@ -180,11 +216,14 @@ export async function openStoreLog(store: EventStore, owner: string, header: Log
   // A cluster's store keeps one stream per queue (docs/cluster.md): a single node there would not see its tasks.
   if ((await store.streams()).some((s) => s.startsWith(QUEUE_STREAM_PREFIX))) throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a cluster's logs (pushq serve --cluster); run this node with --cluster too, or give it a store of its own`);
   const leaseMs = options.leaseMs ?? 30_000;
+  // Sent no later than the acquire that succeeds: the lease is surely ours until sentAt + ttl − margin.
+  const sentAt = performance.now();
   const lease = await acquireOrExplain(store, stream, owner, leaseMs);
   const kept = await store.ensureStream(stream, header);
   if (kept.clock !== 'wall') throw new StoreError('STORE_FAILED', `${store.displayUrl}: this log was written by a simulation (virtual clock), not by pushq serve`);
   const events = options.readEvents === false ? [] : await store.read(stream);
   const log = new StoreEventLog(store, stream, kept, lease, options);
+  log.validUntilMs = sentAt + leaseMs - leaseMarginMs(leaseMs);
   if (options.readEvents !== false) log.durableEvents = events.length;
   return { log, events };
 }

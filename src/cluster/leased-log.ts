@@ -19,6 +19,17 @@ import { StoreEventLog } from '../store/store-log.js';
 export class LeasedLog extends StoreEventLog {
   /** Until the acquire sets it (OwnedQueue.take, at once): not held. */
   override validUntilMs = -Infinity;
+  /**
+   * Stops the lease's renewals (owned-queue.ts sets it): run as the log closes, after its last
+   * flush, just before the release. A queue given up cleanly goes on renewing while its service
+   * drains, however long its attempts take, so no other node takes it mid-drain. Resolves once a
+   * renewal already sent has come back: one arriving after the release would take the lease again.
+   */
+  stopRenewals: () => Promise<void> = async () => {};
+
+  protected override releasing(): Promise<void> {
+    return this.stopRenewals();
+  }
 
   protected override leaseExpired(): LogError {
     return new LogError('LOG_WRITE_FAILED', `${this.stream}: the lease of epoch ${this.lease.epoch} was not renewed in time; this node no longer owns the queue`);

@@ -189,8 +189,13 @@ export class OwnedQueue {
   /** Stops the service; the final flush's refusal, if any (null when it went in or there was nothing). */
   private async stop(graceMs: number, handOver: boolean): Promise<string | null> {
     if (!handOver) this.snapshots.stop();
-    clearInterval(this.timers.renewer);
-    clearInterval(this.timers.watchdog);
+    // A lost queue stops renewing at once; one handed over renews while it drains (a drain may
+    // outlast the lease: attempts that take longer than what is left of it), until its log
+    // releases the lease (LeasedLog.stopRenewals, set in keepLease).
+    if (!handOver) {
+      clearInterval(this.timers.renewer);
+      clearInterval(this.timers.watchdog);
+    }
     // A deposed log refuses the final flush (STORE_FENCED); what it held was never acknowledged.
     // The log's close releases the lease only if it is still this epoch's.
     try {
@@ -198,6 +203,10 @@ export class OwnedQueue {
     } catch (err) {
       this.snapshots.stop();
       return (err as Error).message;
+    } finally {
+      // Already stopped by the log's release, unless its close failed before it: never renew a queue given up.
+      clearInterval(this.timers.renewer);
+      clearInterval(this.timers.watchdog);
     }
     if (handOver) await this.snapshots.writeFinal();
     return null;
@@ -216,9 +225,10 @@ interface LeaseTimers {
 function keepLease(log: LeasedLog, options: OwnedQueueOptions, lost: (why: string) => void): LeaseTimers {
   const { leases, leaseMs } = options;
   let lease = log.lease;
+  let inFlight: Promise<unknown> = Promise.resolve();
   const renewer = setInterval(() => {
     const sentAt = performance.now();
-    leases.renew(lease, leaseMs).then(
+    inFlight = leases.renew(lease, leaseMs).then(
       (next) => {
         if (next === null) {
           lost(`deposed: the lease of epoch ${lease.epoch} was taken by another node`);
@@ -233,5 +243,10 @@ function keepLease(log: LeasedLog, options: OwnedQueueOptions, lost: (why: strin
   const watchdog = setInterval(() => {
     if (!log.valid) lost('its lease was not renewed in time (the store unreachable, or this process paused)');
   }, Math.max(10, Math.floor(leaseMs / 20)));
+  log.stopRenewals = async () => {
+    clearInterval(renewer);
+    clearInterval(watchdog);
+    await inFlight;
+  };
   return { renewer, watchdog };
 }

@@ -193,8 +193,12 @@ export class StoreEventLog implements EventLog {
     clearInterval(this.renewer);
     if (!this.deposed && this.failure === null) await this.flush();
     this.closed = true;
+    await this.releasing();
     await this.store.release(this.lease).catch(() => undefined);
   }
+
+  /** Called as `close` is about to release the lease, after the last flush: renewals kept elsewhere stop here (leased-log.ts). */
+  protected async releasing(): Promise<void> {}
 }
 
 /** The stream a single `pushq serve` node writes: its whole log (every queue), in one order. */

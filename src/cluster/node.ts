@@ -186,10 +186,6 @@ export class ClusterNode implements RouterTable, GrpcTable {
     return o === undefined || o.node === this.node ? undefined : o.url;
   }
 
-  forget(queue: string): void {
-    this.owners.delete(queue);
-  }
-
   refresh(): Promise<void> {
     this.refreshing ??= this.membership
       .owners()

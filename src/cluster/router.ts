@@ -55,8 +55,6 @@ export interface RouterTable {
   serveLocally(queue: string, req: IncomingMessage, res: ServerResponse): boolean;
   /** The router URL of the node that owns `queue` (from the last look at the store), else undefined. */
   remote(queue: string): string | undefined;
-  /** Forgets what is known of `queue`'s owner (it did not answer). */
-  forget(queue: string): void;
   /** Reads who owns which queue from the store again (a queue moved since the last tick). */
   refresh(): Promise<void>;
   /** Every queue of the configuration. */

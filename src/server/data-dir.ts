@@ -12,6 +12,7 @@ import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
+import type { LogFileIo } from '../log/file-io.js';
 import { createFileEventLog, openFileEventLog } from '../log/file-log.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { acquireDataDirLock, type DataDirLock, type LockOptions } from './data-dir-lock.js';
@@ -32,22 +33,28 @@ export interface OpenedData {
   /**
    * For a start that failed after the open (a port in use, say): closes the log and releases the
    * lock, and when this open made the log (a first start) deletes it and the directories it made,
-   * so the directory is left as it was. A log that held events is kept.
+   * so the directory is left as it was. A log that held events is kept. All of it is done also
+   * when the close fails (a full disk cannot take what the failed start appended: none of it was
+   * acknowledged), which it then throws.
    */
   discard(): Promise<void>;
 }
 
 /** `repair`: a log corrupt before its tail is cut at the last complete batch before the damage, its rest kept beside it (log-repair.ts). */
-export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions; repair?: boolean } = {}): Promise<OpenedData> {
+/** `io`: the log writer's file operations (tests inject disk faults through it). */
+export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions; repair?: boolean; io?: LogFileIo } = {}): Promise<OpenedData> {
   const madeDir = await mkdir(dir, { recursive: true });
   const lock = await acquireDataDirLock(dir, options.lock);
   try {
-    const opened = await openLog(dir, configHash, options.durable ?? true, options.repair ?? false);
+    const opened = await openLog(dir, configHash, options.durable ?? true, options.repair ?? false, options.io);
     const discard = async (): Promise<void> => {
-      await opened.log.close();
-      if (opened.created) await rm(opened.path, { force: true });
-      await lock.release(); // after the log is gone: no other server may open it meanwhile
-      if (opened.created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
+      try {
+        await opened.log.close(); // closes the file also when its last flush fails, then throws that
+      } finally {
+        if (opened.created) await rm(opened.path, { force: true });
+        await lock.release(); // after the log is gone: no other server may open it meanwhile
+        if (opened.created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
+      }
     };
     return { log: opened.log, path: opened.path, events: opened.events, droppedBytes: opened.droppedBytes, repaired: opened.repaired, lock, discard };
   } catch (err) {
@@ -64,7 +71,7 @@ async function removeEmptyDirs(dir: string, top: string): Promise<void> {
   }
 }
 
-async function openLog(dir: string, configHash: string, durable: boolean, repair: boolean): Promise<Omit<OpenedData, 'lock' | 'discard'> & { created: boolean }> {
+async function openLog(dir: string, configHash: string, durable: boolean, repair: boolean, io: LogFileIo | undefined): Promise<Omit<OpenedData, 'lock' | 'discard'> & { created: boolean }> {
   const path = join(dir, EVENT_LOG_FILE);
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size > 0) {
@@ -74,7 +81,7 @@ async function openLog(dir: string, configHash: string, durable: boolean, repair
     // The damaged part is copied aside first (a log serve will not run on is refused before: it
     // comes out unchanged); the open then cuts the log at the same offset.
     const repaired = repair ? setDamagedPartAside(path, durable, refuseSimulated) : null;
-    const opened = await openFileEventLog(path, { durable, repair });
+    const opened = await openFileEventLog(path, { durable, repair, ...(io === undefined ? {} : { io }) });
     try {
       refuseSimulated(opened.header);
     } catch (err) {
@@ -85,7 +92,7 @@ async function openLog(dir: string, configHash: string, durable: boolean, repair
     return { log: opened.log, path, events: opened.events, droppedBytes, repaired, created: false };
   }
   const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
-  const log = await createFileEventLog(path, header, { durable, overwrite: true });
+  const log = await createFileEventLog(path, header, { durable, overwrite: true, ...(io === undefined ? {} : { io }) });
   return { log, path, events: [], droppedBytes: 0, repaired: null, created: true };
 }
 

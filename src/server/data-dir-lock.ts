@@ -199,8 +199,9 @@ export async function acquireDataDirLock(dir: string, options: LockOptions = {})
   const holder: LockHolder = { pid: options.pid ?? process.pid, host, startedAt: (options.now?.() ?? new Date()).toISOString() };
   const ctx: Ctx = { dir, path, holder, isAlive: options.isAlive ?? pidIsAlive, deadline: Date.now() + WAIT_MS };
   const tmp = tempName(path, holder.pid);
-  await writeFile(tmp, JSON.stringify(holder) + '\n', { flag: 'wx' });
   try {
+    // In the try: a write that fails after creating the file (ENOSPC) must not leave it behind.
+    await writeFile(tmp, JSON.stringify(holder) + '\n', { flag: 'wx' });
     for (;;) {
       if (await linkNew(tmp, path)) {
         heldHere.add(resolve(path));
@@ -248,7 +249,6 @@ async function takeBreak(ctx: Ctx, file: string, depth: number): Promise<Break |
   const token = randomBytes(8).toString('hex');
   const ours = JSON.stringify({ pid: ctx.holder.pid, host: ctx.holder.host, startedAt: new Date().toISOString(), token }) + '\n';
   const tmp = tempName(file, ctx.holder.pid);
-  await writeFile(tmp, ours, { flag: 'wx' });
   const held = (): Break => {
     breaksHere.add(token);
     return {
@@ -261,6 +261,7 @@ async function takeBreak(ctx: Ctx, file: string, depth: number): Promise<Break |
     };
   };
   try {
+    await writeFile(tmp, ours, { flag: 'wx' }); // in the try, as the lock's temp file
     for (;;) {
       if (await linkNew(tmp, file)) return held();
       const seen = await readWithAge(file);

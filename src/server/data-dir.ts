@@ -40,8 +40,11 @@ export interface OpenedData {
   discard(): Promise<void>;
 }
 
-/** `repair`: a log corrupt before its tail is cut at the last complete batch before the damage, its rest kept beside it (log-repair.ts). */
-/** `io`: the log writer's file operations (tests inject disk faults through it). */
+/**
+ * `repair`: a log corrupt before its tail is cut at the last complete batch before the damage, its
+ * rest kept beside it (log-repair.ts). `io`: the log writer's file operations (tests inject disk
+ * faults through it).
+ */
 export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions; repair?: boolean; io?: LogFileIo } = {}): Promise<OpenedData> {
   const madeDir = await mkdir(dir, { recursive: true });
   const lock = await acquireDataDirLock(dir, options.lock);

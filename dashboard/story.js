@@ -120,7 +120,10 @@ function fetchStory() {
     },
     (err) => {
       want.loading = false;
-      if (story === want) showAlert('story-error', 'Story of ' + want.task + ': ' + (err && err.message ? err.message : String(err)));
+      if (story !== want) return;
+      // The cursor moved while this read ran: its error is of an instant no longer shown.
+      if (want.stale) return fetchStory();
+      showAlert('story-error', 'Story of ' + want.task + ': ' + (err && err.message ? err.message : String(err)));
     },
   );
 }

@@ -1,0 +1,88 @@
+/**
+ * The story panel follows the cursor, in Debian's Chromium (playwright-core), over a log written by
+ * `pushq simulate --log` and served by `pushq replay LOG --ui`:
+ * - a read of the story that fails (the task did not exist yet at that instant) while the cursor
+ *   has already moved on is not the last word: the story is read again at the instant now shown.
+ *
+ * Chromium is required, not optional (as in dashboard.test.ts).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { startReplayUi, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
+import { ROOT } from '../helpers/serve-process.js';
+
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const POLL = { timeout: 5000, interval: 100 };
+
+let dir: string;
+let ui: ReplayUiProcess;
+let browser: Browser;
+/** A task that gave up, and when it was added (seconds since the first event). */
+let doomed: { task: string; attempts: number };
+const errors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'pushq-story-cursor-'));
+  const log = join(dir, 'flaky.log');
+  const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', log]);
+  expect(r.code, r.stderr).toBe(0);
+  const told = JSON.parse((await pushq(['replay', log, '--tasks', 'gave-up', '--json'])).stdout);
+  doomed = told.tasks[0];
+  expect(doomed.attempts).toBeGreaterThan(1);
+  ui = await startReplayUi(log, ['--port', '0']);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  ui?.child.kill('SIGINT');
+  await ui?.exited;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The page at the log's end with the story of the task that gave up open. */
+async function storyOpen(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.setDefaultTimeout(5000);
+  page.on('console', (m) => {
+    // The story read at an instant before the task was added is a 404 the page expects and shows.
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  await page.goto(`${ui.url}/`);
+  await page.locator('#queues tr[data-queue="flaky"] td[data-field="gaveUp"] button').click();
+  await page.locator(`#tasks tr[data-task="${doomed.task}"] td[data-field="name"]`).click();
+  await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(doomed.attempts);
+  return page;
+}
+
+const alertShown = (page: Page) => page.locator('#story-error').evaluate((e) => e.classList.contains('shown'));
+
+describe('the story panel follows the cursor (pushq replay --ui, Chromium)', () => {
+  it('a read that fails after the cursor moved on is read again at the instant shown', async () => {
+    const page = await storyOpen();
+    // « Start (the task does not exist yet: that read fails), then End » before it answers.
+    await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { getElementById(id: string): { click(): void } } }).document;
+      d.getElementById('tl-start').click();
+      d.getElementById('tl-end').click();
+    });
+    await expect.poll(() => page.locator('#tl-at').textContent(), POLL).toMatch(/^showing the end/);
+    await expect.poll(() => page.locator('#story-end').textContent(), POLL).toMatch(/^gave up at /);
+    // The end is shown, and the story of the end with it: no error of the instant left behind.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await alertShown(page)).toBe(false);
+    expect(await page.locator('#story-attempts tr.attempt').count()).toBe(doomed.attempts);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});

@@ -58,16 +58,27 @@ export function openStory(queue, task, list) {
   const open = { queue, task, json: null, key: null, loading: false, stale: false, version: list !== null && (list.queue === queue || list.queue === '*') ? taskVersion(list, queue, task) : null };
   story = open;
   setText($('story-task'), task);
+  clearStory(open);
   setText($('story-sub'), 'queue ' + queue + ' · reading the log…');
+  hideAlert('story-error');
+  $('story-panel').hidden = false;
+  fetchStory();
+}
+
+/**
+ * Empties the panel but for its title: the story shown is no longer known (a new task, or none at the cursor).
+ * @param {OpenStory} open
+ */
+function clearStory(open) {
+  open.json = null;
+  open.key = null;
+  setText($('story-sub'), 'queue ' + open.queue);
   $('story-head').replaceChildren();
   $('story-request').replaceChildren();
   $('story-payload').replaceChildren();
   tbodyOf('story-attempts').replaceChildren();
   setText($('story-end'), '');
   $('story-empty').hidden = true;
-  hideAlert('story-error');
-  $('story-panel').hidden = false;
-  fetchStory();
 }
 
 /** The cursor moved: the open story is told as of then. */
@@ -123,7 +134,11 @@ function fetchStory() {
       if (story !== want) return;
       // The cursor moved while this read ran: its error is of an instant no longer shown.
       if (want.stale) return fetchStory();
-      showAlert('story-error', 'Story of ' + want.task + ': ' + (err && err.message ? err.message : String(err)));
+      const message = err && err.message ? err.message : String(err);
+      // No such task at this instant (a cursor before it was added): nothing of the story read at
+      // another instant stays on the panel. (Another failure, a server gone for a moment, leaves it.)
+      if (/^(NOT_FOUND|HTTP 404)\b/.test(message)) clearStory(want);
+      showAlert('story-error', 'Story of ' + want.task + ': ' + message);
     },
   );
 }

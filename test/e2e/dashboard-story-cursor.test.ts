@@ -2,7 +2,9 @@
  * The story panel follows the cursor, in Debian's Chromium (playwright-core), over a log written by
  * `pushq simulate --log` and served by `pushq replay LOG --ui`:
  * - a read of the story that fails (the task did not exist yet at that instant) while the cursor
- *   has already moved on is not the last word: the story is read again at the instant now shown.
+ *   has already moved on is not the last word: the story is read again at the instant now shown;
+ * - at an instant before the task was added, the panel says so and shows nothing of another
+ *   instant (no attempts, no end, no payload of the story read before).
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
@@ -82,6 +84,23 @@ describe('the story panel follows the cursor (pushq replay --ui, Chromium)', () 
     await new Promise((r) => setTimeout(r, 500));
     expect(await alertShown(page)).toBe(false);
     expect(await page.locator('#story-attempts tr.attempt').count()).toBe(doomed.attempts);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('before the task was added, the panel says so and shows nothing of the story read before', async () => {
+    const page = await storyOpen();
+    await page.locator('#tl-start').click();
+    await expect.poll(() => alertShown(page), POLL).toBe(true);
+    expect(await page.locator('#story-error .text').textContent()).toContain('not found');
+    expect(await page.locator('#story-attempts tbody tr').count()).toBe(0);
+    expect(await page.locator('#story-end').textContent()).toBe('');
+    expect(await page.locator('#story-payload').textContent()).toBe('');
+    expect(await page.locator('#story-sub').textContent()).not.toMatch(/attempt/);
+    // Back at the end, the story is told again.
+    await page.locator('#tl-end').click();
+    await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(doomed.attempts);
+    expect(await alertShown(page)).toBe(false);
     await page.close();
     expect(errors).toEqual([]);
   });

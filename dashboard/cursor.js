@@ -34,8 +34,8 @@ const listeners = [];
 function readUrl() {
   const raw = new URLSearchParams(location.search).get('at');
   if (raw === null || raw === '') return null;
-  const n = Number(raw);
-  return isFinite(n) && n >= 0 ? n : null;
+  // Plain decimal seconds, as the server reads `at` (read-source.ts, secondsParam): not 1e1 or 0x10.
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : null;
 }
 
 /** The cursor: seconds since the first event, or null for now / the end. */

@@ -162,6 +162,8 @@ describe('docs/dashboard.md', () => {
     expect(/`sort` ([^;]+);/.exec(table)![1]!.replace(/\s*\(default\)/, '').split(/,\s*/)).toEqual([...TASK_SORTS]);
     expect(table).toContain(`\`limit\` 1 to ${TASK_LIST_LIMIT_MAX.toLocaleString('en')} (default ${TASK_LIST_LIMIT_DEFAULT})`);
     expect(table).toContain(`(at most ${TASK_SEARCH_LENGTH_MAX} characters)`);
+    // The page's search box takes no more than the API does (a longer text would be a 400).
+    expect(/<input type="search" id="task-search" maxlength="(\d+)"/.exec(PAGE)?.[1]).toBe(String(TASK_SEARCH_LENGTH_MAX));
     expect(DOC).toContain(`A list of up to ${TASK_LIST_LIMIT_DEFAULT} tasks`);
     expect(DOC).toContain(`every S seconds (${STREAM_INTERVAL_MIN_SECONDS} to ${STREAM_INTERVAL_MAX_SECONDS}, default ${STREAM_INTERVAL_DEFAULT_SECONDS})`);
     expect(DOC).toContain(`every ${CHECKPOINT_EVENTS.toLocaleString('en')} events a **checkpoint**`);

@@ -175,6 +175,10 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     const again = await open(shared);
     await expect.poll(() => again.locator('#queues').getAttribute('data-at'), POLL).toBe(String(purge.atSeconds));
     await again.close();
+    // `at` is plain seconds, as the server reads it: mid-span written with an exponent is no instant, and the page shows the end.
+    const exponent = await open(`${ui.url}/?at=${(timeline.endSeconds / 2) * 10}e-1`);
+    await expect.poll(() => exponent.locator('#queues').getAttribute('data-at'), POLL).toBe(String(timeline.endSeconds));
+    await exponent.close();
     await page.close();
     expect(errors).toEqual([]);
   });

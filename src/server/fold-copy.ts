@@ -9,8 +9,11 @@
  * - Large arrays and typed arrays are cut into pages, and a page equal to the one at the same place
  *   in the previous copy is shared, not stored again: the rows of tasks that ended long ago, which
  *   no longer change, are held once whatever the number of copies.
- * - Frozen objects, and the elements of the arrays named in `shareElementsOf` (a task table's
- *   `meta`: never changed once set), are kept by reference.
+ * - Frozen objects, the elements of the arrays named in `shareElementsOf` (a task table's
+ *   `meta`: never changed once set) and the objects named in `shareObjects` (with all they hold:
+ *   the configuration and settings a state took from its ConfigApplied events) are kept by
+ *   reference. Such an object is never refilled: it may be an event's own (time-travel.ts keeps
+ *   the events, and a state folded from them holds their objects), which a refill would rewrite.
  *
  * Functions are not copied. A projection's `observe` (and a series recorder's gauge reader) is an
  * arrow function bound to its own object, so a restore fills fresh objects made by the caller (the
@@ -113,7 +116,7 @@ export class FoldCopier {
   private previous = new Map<string, unknown[]>();
 
   /** A copy of everything reachable from `root`. */
-  copy(root: object, shareElementsOf: ReadonlySet<object> = new Set()): FoldCopy {
+  copy(root: object, shareElementsOf: ReadonlySet<object> = new Set(), shareObjects: ReadonlySet<object> = new Set()): FoldCopy {
     const memo = new Map<object, Node>();
     const pages = new Map<string, unknown[]>();
     let ownBytes = 0;
@@ -134,7 +137,7 @@ export class FoldCopier {
       const known = memo.get(o);
       if (known !== undefined) return known;
       let node: Node;
-      if (Object.isFrozen(o)) node = new SharedNode(o);
+      if (Object.isFrozen(o) || shareObjects.has(o)) node = new SharedNode(o);
       else if (ArrayBuffer.isView(o)) {
         if (o instanceof DataView) throw new Error(`${path}: a DataView cannot be copied`);
         const a = o as TypedArray;

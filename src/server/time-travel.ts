@@ -300,7 +300,15 @@ export class LogIndex {
   }
 
   private checkpoint(): void {
-    const copy = this.copier.copy({ state: this.fold.state, ...this.models }, new Set([this.fold.state.tasks.meta]));
+    const state = this.fold.state;
+    // The configuration and settings the state holds are the kept ConfigApplied events' own
+    // objects (as a task's meta is its TaskAdded's options): kept by reference, never copied, so
+    // that a view refilled for another instant (fold-copy.ts) cannot write over a kept event.
+    const eventOwned = new Set<object>();
+    if (state.config !== null) eventOwned.add(state.config);
+    eventOwned.add(state.settings);
+    for (const q of state.queues) eventOwned.add(q.config);
+    const copy = this.copier.copy({ state, ...this.models }, new Set([state.tasks.meta]), eventOwned);
     this.checkpointBytes += copy.ownBytes;
     this.checkpoints.push({ events: this.fold.events, maxTUs: this.foldedMaxTUs, tasks: this.fold.state.tasks.count, copy });
   }

@@ -94,6 +94,37 @@ describe('LogIndex', () => {
     expect(states[4]).toBe(states[1]);
   });
 
+  it('a recycled view does not write over the kept events: a log whose configuration changes (a reload) answers every instant, in any order, as a fold from the start', async () => {
+    // A view's state holds the ConfigApplied events' own config and settings objects (the kept
+    // events, not copies). Refilling that view for another instant wrote the checkpoint's
+    // configuration into them: every later fold read the wrong configuration (wrong figures, or
+    // "dispatch ... without a token").
+    const reloaded = join(dir, 'reloaded.jsonl');
+    const first = fileConfig(pushQueue('q', 2, { bucket_size: 1, max_concurrent_requests: 1 }));
+    const second = fileConfig(pushQueue('q', 50, { bucket_size: 20, max_concurrent_requests: 10, retry: { task_retry_limit: 1 } }), pushQueue('extra', 5));
+    const sim = createSimulation({ config: first, seed: 4, log: (h) => createFileEventLogSync(reloaded, h, { durable: false }), worker: ({ random }) => ({ status: random() < 0.3 ? 500 : 200, latencyMs: 30 }) });
+    sim.addWorkload({ queue: 'q', count: 60 });
+    sim.schedule(3, (s) => s.kernel.applyConfig(second, s.state.settings));
+    sim.schedule(4, (s) => s.kernel.applyConfig(first, s.state.settings));
+    sim.runUntilIdle({ maxSeconds: 600 });
+    await sim.kernel.log.close();
+    const end = sim.state.lastEventAt;
+    const fromStart = (at: number): FoldView => {
+      const models = newReadModels();
+      const { fold } = foldLogFile(reloaded, projectionsOf(models), { until: at });
+      return { state: fold.state, ...models, events: fold.events };
+    };
+    const { index } = LogIndex.fromFile(reloaded, { checkpointEvery: 5 });
+    // Backwards and across the reloads, so views are refilled (not folded on) for other instants.
+    const instants = [end - 1, 3_500_000, 1_000_000, 4_500_000, 2_000_000, 3_000_000, 500_000, 4_000_000, end - 2, 2_500_000, 3_999_999, 100_000];
+    for (const at of [...instants, ...instants]) expect(shown(index.at(at), at), `at ${at}`).toEqual(shown(fromStart(at), at));
+    for (const at of instants) {
+      const collector = new TaskStoryCollector('task30', 'q');
+      foldLogFile(reloaded, [collector], { until: at });
+      if (collector.stories.length > 0) expect(index.story('q', 'task30', at).story, `story at ${at}`).toEqual(collector.stories.at(-1));
+    }
+  });
+
   it('tells a task\'s story at an instant as the full fold does (from the checkpoint before the task was added)', () => {
     const { index } = LogIndex.fromFile(path, { checkpointEvery: 13 });
     for (const [queue, name] of [['mail', 'welcome-1'], ['default', 'own-retry'], ['default', 'deleted-in-flight'], ['default', 'later'], ['bulk', 'task40']] as const) {

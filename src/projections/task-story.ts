@@ -47,7 +47,7 @@ export interface AttemptStory {
   backoff: BackoffStory | null;
   /** The attempt ended after its task was deleted or purged. */
   orphaned: boolean;
-  /** From when the task could go (its ETA, or its backoff's end) to this dispatch, µs. */
+  /** From when the task could go (its ETA, or its backoff's end) to this dispatch, µs; 0 for a forced run, which is not a wait. */
   waitedUs: number;
   /** What held the task's queue during that wait, µs per cause (ready-tracker.ts); only causes that held it. */
   heldByUs: Partial<Record<HoldCause, number>>;
@@ -124,7 +124,10 @@ export class TaskStoryCollector implements Projection {
         this.waiting.delete(e.id);
         const heldByUs: Partial<Record<HoldCause, number>> = {};
         const r = state.tasks.row(e.id);
-        if (w !== undefined) HOLD_CAUSES.forEach((c, i) => w.byCause[i]! > 0 && (heldByUs[c] = w.byCause[i]!));
+        // A forced run (`:run`) is not a wait, as for the queue's wait figures and the task lists
+        // (insight.ts, task-waits.ts): it went whatever held the queue.
+        const forced = e.forced === true;
+        if (w !== undefined && !forced) HOLD_CAUSES.forEach((c, i) => w.byCause[i]! > 0 && (heldByUs[c] = w.byCause[i]!));
         s.attempts.push({
           dispatchedAtUs: e.t,
           forced: e.forced === true,
@@ -132,7 +135,7 @@ export class TaskStoryCollector implements Projection {
           executionCount: state.tasks.executionCount[r] as number,
           previousStatus: (state.tasks.lastStatus[r] as number) === 0 ? null : (state.tasks.lastStatus[r] as number),
           status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
-          waitedUs: w === undefined ? 0 : Math.max(0, e.t - w.readyAtUs),
+          waitedUs: w === undefined || forced ? 0 : Math.max(0, e.t - w.readyAtUs),
           heldByUs,
         });
         break;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/projections/fold.js';
 import { TaskStoryCollector } from '../../src/projections/task-story.js';
+import { TaskWaits } from '../../src/projections/task-waits.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
@@ -43,5 +44,25 @@ describe('what held each attempt', () => {
     expect(first).toHaveLength(2);
     expect(first[1]!.waitedUs).toBe(0);
     expect(first[1]!.heldByUs).toEqual({});
+  });
+
+  it('a forced run is not a wait (as for the queue\'s wait figures and `--tasks longest-wait`), whatever held the task before it', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 1, { bucket_size: 1 })), worker: () => ({ status: 200, latencyMs: 10 }) });
+    sim.addTasks([{ queue: 'q', name: 'a' }, { queue: 'q', name: 'b' }, { queue: 'q', name: 'c' }]);
+    sim.schedule(0.5, (s) => s.runTask('q', 'c'));
+    sim.schedule(0.6, (s) => s.pauseQueue('q'));
+    sim.schedule(2, (s) => s.runTask('q', 'b'));
+    sim.schedule(3, (s) => s.resumeQueue('q'));
+    sim.runUntilIdle();
+    const waits = new TaskWaits();
+    fold(sim.events, [waits]);
+    for (const name of ['b', 'c']) {
+      const a = storyOf(sim, name).attempts[0]!;
+      expect(a.forced, name).toBe(true);
+      expect(a.waitedUs, name).toBe(0);
+      expect(a.heldByUs, name).toEqual({});
+      expect(waits.waitedUs(sim.task('q', name).id), name).toBe(0);
+    }
+    expect(sim.stats().queues.q!.wait_seconds.max).toBe(0);
   });
 });

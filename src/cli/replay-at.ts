@@ -61,8 +61,10 @@ export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: numb
   if (basis === 'seconds_since_first_event') return { us: firstUs + (sinceFirstUs(text) as number), basis, text };
   const m = ISO_INSTANT.exec(text) as RegExpExecArray;
   const wholeMs = Date.parse(`${m[1]}${m[3]}`);
-  const fraction = Number(`0.${m[2] ?? '0'}`);
-  return { us: wholeMs * 1000 + Math.floor(fraction * US_PER_SECOND), basis, text };
+  // The fraction's digits as a whole number of µs (digits beyond the µs cut): through a float,
+  // 0.000249 × 1e6 is 248.99999999999997, and the event at that very µs was left out.
+  const fractionUs = Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
+  return { us: wholeMs * 1000 + fractionUs, basis, text };
 }
 
 /**

@@ -167,8 +167,17 @@ export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknow
   return { reset: true, queues };
 }
 
+/**
+ * RunTask: the answer is the task as the run dispatched it, as Cloud Tasks answers ("the task that
+ * is returned contains the status after the task is dispatched but before the task is received by
+ * its target"): read in the run's own step, and sent after the sync, during which a fast worker
+ * has often answered (responseCount, lastAttempt's response, a retry's scheduleTime), which the
+ * answer does not tell.
+ */
 export async function runTask(ctx: ApiContext, loc: Location, queue: string, task: string, view: TaskView): Promise<Record<string, unknown>> {
   const id = liveTaskId(ctx, queue, task);
-  await durable(ctx, () => ctx.driver.kernel.runTask(queue, task));
-  return taskResource(loc, engineState(ctx), ctx.history, id, view);
+  return durable(ctx, () => {
+    ctx.driver.kernel.runTask(queue, task);
+    return taskResource(loc, engineState(ctx), ctx.history, id, view);
+  });
 }

@@ -22,6 +22,7 @@ import { DEADLINE_HTTP_TARGET_US, deadlineFor } from '../core/handler-deadline.j
 import { OAUTH_SCOPE_DEFAULT } from '../core/attempt.js';
 import { serviceOf, versionOf } from '../core/names.js';
 import { QUEUE_LIMITS } from '../config/types.js';
+import { US_PER_SECOND } from '../core/time.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
 import { ApiError } from './errors.js';
 import { HttpTargetPolicy, httpTaskSpec } from './http-target.js';
@@ -167,7 +168,8 @@ function taskFields(loc: Location, state: EngineState, id: number, view: TaskVie
     name: taskPath(loc, q.name, taskName(state, id)),
     [http ? 'httpRequest' : 'appEngineHttpRequest']: request,
     scheduleTime: formatTimestamp(etaUs),
-    createTime: formatTimestamp(addedAtUs),
+    // Cloud Tasks: "create_time will be truncated to the nearest second" (scheduleTime keeps its µs).
+    createTime: formatTimestamp(Math.floor(addedAtUs / US_PER_SECOND) * US_PER_SECOND),
     // The task's own deadline as given (Cloud Tasks echoes it), else its target's default.
     dispatchDeadline: formatDurationUs(meta?.dispatchDeadlineUs ?? (http ? DEADLINE_HTTP_TARGET_US : deadlineFor(state.settings, target ?? 'default'))),
     dispatchCount,

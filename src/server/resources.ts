@@ -57,7 +57,9 @@ export function queueResource(loc: Location, q: QueueRuntime, purgedAtUs: number
   if (routing) out['appEngineRoutingOverride'] = routing;
   if (c.mode === 'push') {
     out['rateLimits'] = {
-      maxDispatchesPerSecond: c.rate_per_second ?? 0,
+      // Per second rounded to 9 decimal places, as gcloud writes a queue.yaml rate into Cloud
+      // Tasks (reference §8): 1/m is 0.016666667. The engine dispatches at the exact rate.
+      maxDispatchesPerSecond: Math.round((c.rate_per_second ?? 0) * 1e9) / 1e9,
       maxBurstSize: c.bucket_size ?? QUEUE_LIMITS.bucket_size_default,
       // Not clamped again here: queues come only from the loader, which clamped it, and a config
       // built in code skips the loader but is then dispatched with its own value, which is the truth.

@@ -30,6 +30,12 @@ queue:
     min_backoff_seconds: 2.25
     max_backoff_seconds: 2.25
     max_doublings: 0
+- name: minute
+  rate: 1/m
+- name: day
+  rate: 7/d
+- name: exact
+  rate: 2.5/s
 `;
 
 let fx: YamlService;
@@ -57,6 +63,14 @@ describe('S38: a yaml queue as a Cloud Tasks Queue, non-default values', () => {
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json.rateLimits).toEqual({ maxDispatchesPerSecond: 0.5, maxBurstSize: 1, maxConcurrentDispatches: 1 });
     expect(r.json.retryConfig).toEqual({ maxAttempts: 1, maxRetryDuration: '150s', minBackoff: '2.250s', maxBackoff: '2.250s', maxDoublings: 0 });
+  });
+
+  it('a rate per minute or per day is per second rounded to 9 decimal places, as gcloud writes queue.yaml into Cloud Tasks (reference §8)', async () => {
+    expect((await api('GET', `${base}/minute`)).json.rateLimits.maxDispatchesPerSecond).toBe(0.016666667);
+    expect((await api('GET', `${base}/day`)).json.rateLimits.maxDispatchesPerSecond).toBe(0.000081019);
+    expect((await api('GET', `${base}/exact`)).json.rateLimits.maxDispatchesPerSecond).toBe(2.5);
+    const listed = (await api('GET', base)).json.queues.find((q: any) => q.name.endsWith('/minute'));
+    expect(listed.rateLimits.maxDispatchesPerSecond).toBe(0.016666667);
   });
 
   it('the list of queues shows the same resources', async () => {

@@ -186,6 +186,12 @@ export class Simulation {
       }
     };
     const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });
+    // A workload of 0 tasks adds nothing, so it schedules nothing: a timer of its own would move
+    // the clock to its `at` and end the run there, after the last event (virtual_seconds, the series).
+    if (w.count === 0) {
+      if (w.ratePerSecond !== undefined && !(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
+      return;
+    }
     if (w.ratePerSecond === undefined) {
       // These tasks will all be held at once, with those of every burst due at the same instant:
       // room for them all in one growth of the task table (task-table.ts).
@@ -222,7 +228,6 @@ export class Simulation {
       gaps !== null ? previous + Math.round(-meanGapUs * Math.log(1 - gaps.next())) : startUs + Math.round(i * meanGapUs);
     const arrive = (k: Kernel): void => {
       const at = k.now;
-      if (made === w.count) return arrived(k); // a workload of 0 tasks
       // Every arrival due at this same microsecond goes in one batch (at most 100). Usually
       // there is one: the literal makes a one-element array (`[]` then push reserves 17).
       const batch: TaskSpec[] = [specFor(made)];

@@ -31,6 +31,15 @@ describe('runScenario', () => {
     expect(all.queues['q']!.succeeded).toBe(100);
   });
 
+  it('a workload of 0 tasks adds nothing and does not move the end of the run (virtual_seconds is the last event)', async () => {
+    const none = await run('workload: [ { count: 0, at: 1h } ]\n');
+    expect(none.stats.virtual_seconds).toBe(0);
+    expect(none.stats.events).toBe(1);
+    const some = await run('workload: [ { count: 2, at: 10s }, { count: 0, at: 2h }, { count: 0, at: 3h, rate: 1/s } ]\n');
+    expect(some.stats.virtual_seconds).toBe(10.1);
+    expect(some.stats.queues['default']!.drained_at_seconds).toBe(10.1);
+  });
+
   it('stops a run without `until` at the 31-day limit when tasks retry forever, and says so', async () => {
     const forever = await run('workload: [ { count: 2 } ]\nworker: { error_rate: 1 }\n');
     expect(forever.stoppedBy).toBe('limit');

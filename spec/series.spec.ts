@@ -107,6 +107,22 @@ describe('series: hand-computed cases', () => {
     const q = sim.series().queues['q']!;
     expect(q.delayed[0]).toBe(0); // at t = 1 s the second task is no longer delayed
   });
+
+  it('automatic resolution: every row ends on the grid of resolution_seconds, the last one too, when the final halving leaves it alone', () => {
+    for (const endMs of [1501, 1999, 2500, 3001]) {
+      const sim = createSimulation({ config: fileConfig(pushQueue('q', 5)), worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
+      sim.addTasks([{ queue: 'q' }]);
+      sim.runUntil(endMs / 1000);
+      const series = sim.series();
+      const stepUs = Math.round(series.resolution_seconds * 1e6);
+      const t = series.queues['q']!.t_seconds.map((x) => Math.round(x * 1e6));
+      expect(t.filter((x) => x % stepUs !== 0)).toEqual([]);
+      // The last row is the interval the run ended in: [t − Δ, t) holds the end.
+      const last = t[t.length - 1]!;
+      expect(last - stepUs <= endMs * 1000 && endMs * 1000 <= last).toBe(true);
+      expect(series.queues['q']!.dispatched.reduce((a, b) => a + b, 0)).toBe(1);
+    }
+  });
 });
 
 function sim300(): Simulation {

@@ -222,8 +222,20 @@ export class SeriesRecorder {
     // Automatic resolution: halve once more when that lands closer to 1,000 rows.
     let resolution = this.resolutionUs;
     if (this.auto && out.length > 0 && (out[0] as SeriesColumns).t_seconds.length >= 1_500) {
+      const odd = (out[0] as SeriesColumns).t_seconds.length % 2 === 1;
       out = out.map(halveColumns);
       resolution *= 2;
+      if (odd) {
+        // The last row was left alone: it ends half an interval short of the new grid. It is the
+        // interval the run ended in, so it ends where that interval of the new Δ does, with the
+        // gauges there (as a partial row's are read at its interval's end).
+        const rows = (out[0] as SeriesColumns).t_seconds.length;
+        const endUs = Math.ceil(Math.round((out[0] as SeriesColumns).t_seconds[rows - 1]! * 1e6) / resolution) * resolution;
+        out.forEach((cols, i) => {
+          this.readGauges(i, this.startUs + endUs, this.gauges);
+          setLastRow(cols, endUs, this.gauges);
+        });
+      }
     }
     this.lastResolutionUs = resolution;
     return out;
@@ -266,6 +278,17 @@ function appendRow(cols: SeriesColumns, t: Micros, open: Float64Array, g: Gauges
   cols.backoff.push(g.backoff);
   cols.in_flight.push(g.inFlight);
   cols.tokens.push(g.tokens);
+}
+
+/** Sets the last row's end (µs since the start) and gauges. */
+function setLastRow(cols: SeriesColumns, t: Micros, g: Gauges): void {
+  const i = cols.t_seconds.length - 1;
+  cols.t_seconds[i] = t / 1e6;
+  cols.ready[i] = g.ready;
+  cols.delayed[i] = g.delayed;
+  cols.backoff[i] = g.backoff;
+  cols.in_flight[i] = g.inFlight;
+  cols.tokens[i] = g.tokens;
 }
 
 /** Rows merged pairwise (the last one alone when odd): counts add up, gauges keep the later. */

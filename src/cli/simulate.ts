@@ -115,8 +115,11 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     io.stderr(`pushq simulate: --resolution sets the interval of the series that --series and --report write: it goes with one of them; nothing was run\n`);
     return EXIT_USAGE;
   }
-  if (parsed.resolution !== undefined && scenario.untilUs !== null && Math.ceil(scenario.untilUs / parsed.resolution) > FIXED_POINTS_MAX) {
-    io.stderr(`pushq simulate: --resolution ${parsed.resolution / 1e6}s gives ${Math.ceil(scenario.untilUs / parsed.resolution).toLocaleString('en')} points over the run (until: ${scenario.untilUs / 1e6}s); at most ${FIXED_POINTS_MAX.toLocaleString('en')}: choose a coarser resolution\n`);
+  // A run to `until` covers [0, until]: what happens at `until` itself falls in the interval that
+  // starts there, so the series can hold ⌊until / Δ⌋ + 1 rows.
+  const untilPoints = parsed.resolution === undefined || scenario.untilUs === null ? 0 : Math.floor(scenario.untilUs / parsed.resolution) + 1;
+  if (parsed.resolution !== undefined && scenario.untilUs !== null && untilPoints > FIXED_POINTS_MAX) {
+    io.stderr(`pushq simulate: --resolution ${parsed.resolution / 1e6}s gives ${untilPoints.toLocaleString('en')} points over the run (until: ${scenario.untilUs / 1e6}s); at most ${FIXED_POINTS_MAX.toLocaleString('en')}: choose a coarser resolution\n`);
     return EXIT_USAGE;
   }
   const outputs = [['--log', parsed.log], ['--series', parsed.series], ['--report', parsed.report]] as const;

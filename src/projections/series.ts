@@ -211,6 +211,8 @@ export class SeriesRecorder {
   columns(endUs: Micros): SeriesColumns[] {
     this.reach(endUs);
     const partial = endUs > this.nextBoundary - this.resolutionUs || this.queues.some((q) => q.open.some((v) => v !== 0));
+    // The open interval is a row too: at a fixed resolution it counts toward the limit.
+    if (partial && !this.auto && this.rows + 1 > this.maxPoints) throw new SeriesTooLongError(this.resolutionUs, this.maxPoints);
     let out = this.queues.map((q, i) => {
       const cols = toColumns(q, this.startUs);
       if (partial) {

@@ -69,9 +69,31 @@ describe('pushq simulate refuses before running', () => {
     const log = join(dir, 'until.log');
     const r = await pushq(['simulate', UNTIL, '--resolution', '100ms', '--series', join(dir, 'until.csv'), '--log', log]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/864,000 points .* at most 100,000/);
+    expect(r.stderr).toMatch(/864,001 points .* at most 100,000/);
     expect(existsSync(log)).toBe(false);
     expect(existsSync(join(dir, 'until.csv'))).toBe(false);
+  });
+
+  it('a run to until covers the instant until too: 100,001 intervals of 1 ms over until 100s are refused; 99.999s passes with 100,000 rows', async () => {
+    const atEnd = join(dir, 'at-end.yaml');
+    writeFileSync(atEnd, 'workload:\n  - { count: 1, at: 100s }\nuntil: 100s\n');
+    const csv = join(dir, 'at-end.csv');
+    const r = await pushq(['simulate', atEnd, '--resolution', '1ms', '--series', csv]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/100,001 points .* at most 100,000/);
+    expect(existsSync(csv)).toBe(false);
+    writeFileSync(atEnd, 'workload:\n  - { count: 1, at: 99.999s }\nuntil: 99.999s\n');
+    const ok = await pushq(['simulate', atEnd, '--resolution', '1ms', '--series', csv]);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(csv, 'utf8').trimEnd().split('\n').filter((l) => l.split(',')[1] === '*').length).toBe(100_000);
+  });
+
+  it('the library: the open interval counts toward the 100,000 points (a run ending on the last boundary with events there)', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 5)), worker: { latency: { distribution: 'constant', valueUs: 0 } }, seriesResolutionSeconds: 0.001 });
+    sim.addTasks([{ queue: 'q', countdownSeconds: 100 }]);
+    sim.runUntilIdle();
+    expect(sim.now).toBe(100);
+    expect(() => sim.series()).toThrow(expect.objectContaining({ code: 'SERIES_TOO_LONG' }));
   });
 
   it('a --resolution without --series or --report (it would shape a series nobody writes): exit 2, nothing run', async () => {

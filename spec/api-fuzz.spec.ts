@@ -402,7 +402,7 @@ describe('REST API fuzz', () => {
       fc.asyncProperty(pathRequest, async ({ method, path, query: q, body: b }) => {
         const what = `${method} ${path}${q}${b === undefined ? '' : ` ${b.slice(0, 100)}`}`;
         const { error } = await judged(method, `${path}${q}`, b, what);
-        if (error?.status === 'INVALID_ARGUMENT' && error.field !== undefined && !namesABodyKey(parseOr(b), error)) expect(error.field, what).toMatch(/^(page_size|page_token|response_view|limit)$|^task($|[.[])/);
+        if (error?.status === 'INVALID_ARGUMENT' && error.field !== undefined && !namesABodyKey(parseOr(b), error)) expect(error.field, what).toMatch(/^(page_size|page_token|response_view|limit|filter)$|^task($|[.[])/);
       }),
       FUZZ_RUNS,
     );

@@ -47,13 +47,19 @@ function bearer(auth: AttemptAuth, tokens: TokenMinter | undefined): string {
   return `Bearer ${auth.kind === 'oidc' ? tokens.idToken(auth.serviceAccountEmail, auth.audience) : tokens.accessToken(auth.serviceAccountEmail, auth.scope)}`;
 }
 
-/** The headers of one attempt: the task's own, then the queue's (which a task cannot set). */
-export function attemptHeaders(req: AttemptRequest, tokens?: TokenMinter): Record<string, string> {
-  const headers: Record<string, string> = {};
+/**
+ * The headers of one attempt: the task's own, then the queue's (which a task cannot set). A name
+ * the task gives more than once (the Task Queue API's headers are a list: Go's `http.Header` with
+ * two values, Python's and Java's repeated entries) is sent once per value, as App Engine's
+ * dispatchers send them, not only with its last value.
+ */
+export function attemptHeaders(req: AttemptRequest, tokens?: TokenMinter): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
   let hasContentType = false;
   let hasUserAgent = false;
   for (const [k, v] of req.headers) {
-    headers[k] = v;
+    const before = Object.hasOwn(headers, k) ? headers[k] : undefined;
+    headers[k] = before === undefined ? v : typeof before === 'string' ? [before, v] : [...before, v];
     const lower = k.toLowerCase();
     if (lower === 'content-type') hasContentType = true;
     else if (lower === 'user-agent') hasUserAgent = true;

@@ -1,0 +1,60 @@
+/**
+ * The Task Queue API's semantics on POST /rpc_http (reference §3–§4), with hand-made protobuf
+ * calls (in-process service, real worker on loopback): what the worker receives of a task.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadQueueConfigFile } from '../../../src/config/load.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../../src/log/event-log.js';
+import { MemoryEventLog } from '../../../src/log/memory-log.js';
+import { PushqService } from '../../../src/server/service.js';
+import { addRequest, callTaskQueue } from '../../helpers/remote-api.js';
+import { startWorker, type Worker } from '../../helpers/worker.js';
+
+const YAML = `
+queue:
+- name: fast
+  rate: 100/s
+`;
+
+let dir: string;
+let worker: Worker;
+let service: PushqService;
+let base: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-rpc-semantics-'));
+  await writeFile(join(dir, 'queue.yaml'), YAML);
+  const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
+  worker = await startWorker();
+  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
+  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
+  base = service.url;
+});
+
+afterAll(async () => {
+  await service?.close(1000);
+  await worker?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const header = (key: string, value: string) => ({ key: Buffer.from(key), value: Buffer.from(value) });
+
+/** Adds one task and returns what the worker received for `url`. */
+async function delivered(url: string, fields: Record<string, unknown>) {
+  const r = await callTaskQueue(base, 'Add', 'AddRequest', addRequest('fast', { url: Buffer.from(url), ...fields }), 'AddResponse');
+  expect(r.response?.application_error ?? null).toBeNull();
+  await worker.waitFor((rs) => rs.some((x) => x.url === url), 10_000, url);
+  return worker.forUrl(url)[0]!;
+}
+
+describe('what the worker receives', () => {
+  it('a header the task gives twice (Go http.Header with two values, repeated entries) arrives with both values, in order', async () => {
+    const got = await delivered('/repeated', { header: [header('X-Tag', 'a'), header('Accept', 'text/plain'), header('X-Tag', 'b'), header('X-Tag', 'c')] });
+    // Node joins a repeated request header with ", ".
+    expect(got.headers['x-tag']).toBe('a, b, c');
+    expect(got.headers['accept']).toBe('text/plain');
+  });
+});

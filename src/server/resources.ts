@@ -147,6 +147,19 @@ export function createdTaskResource(loc: Location, state: EngineState, added: Ta
   return out;
 }
 
+/**
+ * A task's headers as Cloud Tasks' map: a name the task gave more than once (the Task Queue API
+ * takes a list) holds its values joined with ", ", as the worker reads the lines it receives.
+ */
+function headerMap(headers: readonly (readonly [string, string])[]): Record<string, string> {
+  const byName = new Map<string, string>();
+  for (const [k, v] of headers) {
+    const before = byName.get(k);
+    byName.set(k, before === undefined ? v : `${before}, ${v}`);
+  }
+  return Object.fromEntries(byName);
+}
+
 /** What a Task resource says of a task but its attempts and view, in the resource's field order. */
 function taskFields(loc: Location, state: EngineState, id: number, view: TaskView, etaUs: number, addedAtUs: number, dispatchCount: number, responseCount: number): Record<string, unknown> {
   const tasks = state.tasks;
@@ -164,7 +177,7 @@ function taskFields(loc: Location, state: EngineState, id: number, view: TaskVie
     if (routing) request['appEngineRouting'] = routing;
     request['relativeUri'] = meta?.url ?? `/_ah/queue/${q.name}`;
   }
-  if (meta?.headers) request['headers'] = Object.fromEntries(meta.headers);
+  if (meta?.headers) request['headers'] = headerMap(meta.headers);
   if (view === 'FULL' && meta?.body !== undefined) request['body'] = meta.body;
   return {
     name: taskPath(loc, q.name, taskName(state, id)),

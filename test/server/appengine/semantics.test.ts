@@ -11,6 +11,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../../src/log/event-log.js';
 import { MemoryEventLog } from '../../../src/log/memory-log.js';
 import { PushqService } from '../../../src/server/service.js';
 import { addRequest, callTaskQueue } from '../../helpers/remote-api.js';
+import { api } from '../../helpers/serve-process.js';
 import { startWorker, type Worker } from '../../helpers/worker.js';
 
 const YAML = `
@@ -56,5 +57,15 @@ describe('what the worker receives', () => {
     // Node joins a repeated request header with ", ".
     expect(got.headers['x-tag']).toBe('a, b, c');
     expect(got.headers['accept']).toBe('text/plain');
+  });
+});
+
+describe('what the Cloud Tasks API says of such a task', () => {
+  it('a header given twice shows both values, joined with ", " as the worker reads them', async () => {
+    const r = await callTaskQueue(base, 'Add', 'AddRequest', addRequest('fast', { task_name: Buffer.from('two-tags'), eta_usec: (Date.now() + 3_600_000) * 1000, header: [header('X-Tag', 'a'), header('X-Tag', 'b')] }), 'AddResponse');
+    expect(r.response?.application_error ?? null).toBeNull();
+    const rest = await api('GET', `${base}/v2/projects/p/locations/l/queues/fast/tasks/two-tags`);
+    expect(rest.status).toBe(200);
+    expect(rest.json.appEngineHttpRequest.headers).toEqual({ 'X-Tag': 'a, b' });
   });
 });

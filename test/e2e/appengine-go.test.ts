@@ -87,6 +87,14 @@ describe('taskqueue from Google\'s Go library, through pushq', () => {
     expect(r.headers['user-agent']).toMatch(/AppEngine-Google/);
   });
 
+  it('a header with two values (Go http.Header.Add twice) reaches the worker with both', async () => {
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/repeated'), 10_000, 'the task with a repeated header');
+    const r = worker.forUrl('/repeated')[0]!;
+    expect(r.headers['x-appengine-taskname']).toBe(out.repeated);
+    // Node joins a repeated request header with ", ".
+    expect(r.headers['x-tag']).toBe('a, b');
+  });
+
   it('adds a batch: every task is dispatched, under the queue\'s rate (bucket 1)', async () => {
     expect(out.batch).toHaveLength(BATCH);
     expect(new Set(out.batch).size).toBe(BATCH);

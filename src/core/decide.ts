@@ -75,7 +75,7 @@ function tombstoneEnds(state: EngineState, id: number): Micros {
  * checked, as App Engine's SDK refuses it on the client before the call is sent: a batch that
  * also names a task that exists, or a bad ETA, is refused for the duplicate.
  */
-function refuseDuplicateNames(specs: readonly TaskSpec[]): void {
+function refuseDuplicateNames(specs: readonly TaskSpec[]): Map<string, number> | null {
   let first: Map<string, number> | null = null;
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i] as TaskSpec;
@@ -87,6 +87,7 @@ function refuseDuplicateNames(specs: readonly TaskSpec[]): void {
     if (earlier !== undefined) throw new PushqError('DUPLICATE_TASK_NAME', `task name "${spec.name}" appears twice in one batch (tasks ${earlier} and ${i})`, { field: 'name', index: i, task: spec.name, queue });
     first.set(key, i);
   }
+  return first;
 }
 
 /**
@@ -100,9 +101,9 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
   if (specs.length > TASK_LIMITS.batch_tasks_max) {
     throw new PushqError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${specs.length}`, { field: 'tasks' });
   }
-  refuseDuplicateNames(specs);
-  // Names chosen in this batch, `queue/name` → index; made at the first name (most batches have none).
-  let batchNames = null as Map<string, number> | null;
+  // Every name the batch gives, `queue/name` → index (null when it gives none, as most do): a name
+  // generated for an unnamed task must dodge the names of later tasks of the batch too.
+  const batchNames = refuseDuplicateNames(specs);
   // Sized up front (one event per spec, or a throw): a push onto [] would reserve 16 slots.
   const events = new Array<TaskAdded>(specs.length);
   let bytes = 0;
@@ -121,8 +122,6 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
     let name = task.options?.name;
     if (name !== undefined) {
       // A name twice in the batch was refused before the loop (refuseDuplicateNames).
-      batchNames ??= new Map();
-      batchNames.set(`${q.index}/${name}`, i);
       const holder = findTaskId(state, q, name);
       if (holder >= 0) {
         if (!state.tasks.hasEnded(holder)) throw new TaskAlreadyExistsError(name, q.name, index);
@@ -133,9 +132,9 @@ export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], n
       // A generated name must not collide with a name somebody chose (only possible when
       // somebody chose names: the common unnamed case builds no string here).
       const generated = generatedTaskName(nextId);
-      if (q.names.has(generated) || batchNames?.has(`${q.index}/${generated}`) === true) {
+      if (q.names.has(generated) || batchNames?.has(`${q.name}/${generated}`) === true) {
         let k = 1;
-        while (q.names.has(`${generated}-${k}`) || batchNames?.has(`${q.index}/${generated}-${k}`) === true) k++;
+        while (q.names.has(`${generated}-${k}`) || batchNames?.has(`${q.name}/${generated}-${k}`) === true) k++;
         name = `${generated}-${k}`;
       }
     }

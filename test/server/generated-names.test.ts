@@ -104,3 +104,17 @@ describe('a name with leading zeros is an explicit name, not a generated one', (
     expect(again.response?.application_error?.code).toBe(TASK_QUEUE_ERROR.TASK_ALREADY_EXISTS);
   });
 });
+
+describe('a generated name never takes a name a later task of the same batch gives', () => {
+  it('/rpc_http BulkAdd [unnamed, named task<N+1>]: the unnamed one is task<N+1>-1, each name holds one task', async () => {
+    const n = Number((await createUnnamed()).slice('task'.length));
+    const taken = `task${n + 1}`;
+    const r = await callTaskQueue(service.url, 'BulkAdd', 'BulkAddRequest', { add_request: [addRequest('held'), addRequest('held', { task_name: Buffer.from(taken) })] }, 'BulkAddResponse');
+    expect(r.value.taskResult.map((t: any) => t.result)).toEqual([TASK_QUEUE_ERROR.OK, TASK_QUEUE_ERROR.OK]);
+    expect(Buffer.from(r.value.taskResult[0].chosen_task_name).toString()).toBe(`${taken}-1`);
+    const list = await api('GET', `${tasksUrl}?pageSize=1000`);
+    const names = (list.json.tasks as { name: string }[]).map((t) => t.name.slice(QUEUE.length + '/tasks/'.length));
+    expect(names.filter((x) => x === taken)).toHaveLength(1);
+    expect(names).toContain(`${taken}-1`);
+  });
+});

@@ -49,9 +49,10 @@ export const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
  * instances field by field: 2 since QueueColumns keeps typed-array columns (a version-1 snapshot
  * is refused, and the stream is folded from its start instead); 3 since the task table holds the
  * tasks from a `base` id on and can release ended tasks (task-table.ts); 4 since the insight
- * projection keeps each queue's backlog at its latest instant (backlog_max counts instants' ends).
+ * projection keeps each queue's backlog at its latest instant (backlog_max counts instants' ends);
+ * 5 since it knows whether it records the series (`keepSeries`: a run may keep none).
  */
-export const FOLD_SNAPSHOT_VERSION = 4;
+export const FOLD_SNAPSHOT_VERSION = 5;
 const MAGIC = Buffer.from('PQFS', 'latin1');
 
 /**

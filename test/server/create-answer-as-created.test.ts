@@ -8,46 +8,28 @@
  * The real service on loopback (REST and gRPC, the official Node client), a file log with real
  * fdatasync, a worker answering 200 at once; many creates, each checked.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { CloudTasksClient } from '@google-cloud/tasks';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { createFileEventLog } from '../../src/log/file-log.js';
-import { PushqService } from '../../src/server/service.js';
+import type { PushqService } from '../../src/server/service.js';
+import { startDurableService, type DurableService } from '../helpers/durable-service.js';
 import { api } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-
-process.env['METADATA_SERVER_DETECTION'] = 'none';
+import type { Worker } from '../helpers/worker.js';
 
 const CREATES = 40;
 const QUEUE = 'projects/p/locations/l/queues/fast';
 
-let dir: string;
+let started: DurableService;
 let worker: Worker;
 let service: PushqService;
 let client: CloudTasksClient;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-create-answer-'));
-  worker = await startWorker(() => 200);
-  const log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({
-    config: parseQueueConfig('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 100\n', { file: 'queue.yaml' }).config!,
-    targets: { default: { scaling: 'automatic', url: worker.url } },
-    log,
-  });
-  client = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: service.grpcPort!, sslCreds: grpc.credentials.createInsecure() });
+  started = await startDurableService('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 100\n', 'pushq-create-answer-', () => 200);
+  ({ worker, service, client } = started);
 });
 
 afterAll(async () => {
-  await client?.close();
-  await service?.close(1000);
-  await worker?.close();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await started?.close();
 });
 
 /** What an answer says of attempts: all of it must be the task before its first one. */

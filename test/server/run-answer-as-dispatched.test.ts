@@ -12,46 +12,28 @@
  * fdatasync, a worker answering at once (200, or 500 so that the task stays); many runs, each
  * checked.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { CloudTasksClient } from '@google-cloud/tasks';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { createFileEventLog } from '../../src/log/file-log.js';
-import { PushqService } from '../../src/server/service.js';
+import type { PushqService } from '../../src/server/service.js';
+import { startDurableService, type DurableService } from '../helpers/durable-service.js';
 import { api } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-
-process.env['METADATA_SERVER_DETECTION'] = 'none';
+import type { Worker } from '../helpers/worker.js';
 
 const RUNS = 20;
 const QUEUE = 'projects/p/locations/l/queues/fast';
 
-let dir: string;
+let started: DurableService;
 let worker: Worker;
 let service: PushqService;
 let client: CloudTasksClient;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-run-answer-'));
-  worker = await startWorker((r) => (r.url.includes('/fail/') ? 500 : 200));
-  const log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({
-    config: parseQueueConfig('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  retry_parameters:\n    min_backoff_seconds: 3600\n', { file: 'queue.yaml' }).config!,
-    targets: { default: { scaling: 'automatic', url: worker.url } },
-    log,
-  });
-  client = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: service.grpcPort!, sslCreds: grpc.credentials.createInsecure() });
+  started = await startDurableService('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  retry_parameters:\n    min_backoff_seconds: 3600\n', 'pushq-run-answer-', (r) => (r.url.includes('/fail/') ? 500 : 200));
+  ({ worker, service, client } = started);
 });
 
 afterAll(async () => {
-  await client?.close();
-  await service?.close(1000);
-  await worker?.close();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  await started?.close();
 });
 
 const ETA = (): string => new Date(Date.now() + 3_600_000).toISOString();

@@ -2,17 +2,11 @@
  * The Task Queue API's semantics on POST /rpc_http (reference §3–§4), with hand-made protobuf
  * calls (in-process service, real worker on loopback): what the worker receives of a task.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadQueueConfigFile } from '../../../src/config/load.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../../src/log/event-log.js';
-import { MemoryEventLog } from '../../../src/log/memory-log.js';
-import { PushqService } from '../../../src/server/service.js';
 import { addRequest, callTaskQueue } from '../../helpers/remote-api.js';
 import { api } from '../../helpers/serve-process.js';
-import { startWorker, type Worker } from '../../helpers/worker.js';
+import type { Worker } from '../../helpers/worker.js';
+import { startYamlService, type YamlService } from '../../helpers/yaml-service.js';
 
 const YAML = `
 queue:
@@ -20,25 +14,19 @@ queue:
   rate: 100/s
 `;
 
-let dir: string;
+let started: YamlService;
 let worker: Worker;
-let service: PushqService;
+/** The service's own URL (POST /rpc_http, and the Cloud Tasks paths under it). */
 let base: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-rpc-semantics-'));
-  await writeFile(join(dir, 'queue.yaml'), YAML);
-  const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
-  worker = await startWorker();
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
-  base = service.url;
+  started = await startYamlService(YAML, 'pushq-rpc-semantics-');
+  worker = started.worker;
+  base = started.service.url;
 });
 
 afterAll(async () => {
-  await service?.close(1000);
-  await worker?.close();
-  await rm(dir, { recursive: true, force: true });
+  await started?.close();
 });
 
 const header = (key: string, value: string) => ({ key: Buffer.from(key), value: Buffer.from(value) });

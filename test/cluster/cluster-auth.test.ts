@@ -11,7 +11,7 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, it } from 'vitest';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { clusterFixture, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { clusterFixture, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const TOKEN = 'cluster-auth-test-token-0123456789';
@@ -49,8 +49,8 @@ describe('--auth-token on a cluster node', () => {
   it("its gRPC and REST fronts refuse a call without the token as one node does, before forwarding it (ListQueues included)", async () => {
     const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUES.length - 1, 10, 5));
     const args = ['--config', yaml, '--store', await fx.pg.database(), '--lease-seconds', '4', '--auth-token', TOKEN]; // no node is killed: a long lease keeps owners put under load
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
-    const two = nodes.slice(0, 2);
+    // The second node owns a queue (`remote`, below; a node left none by its random id is replaced).
+    const two = await startNodesEachOwning(nodes, args, QUEUES);
     const ids = two.map((n) => n.id);
     await waitUntil('each queue owned by its node', async () => {
       try {

@@ -58,6 +58,32 @@ export async function startNode(args: string[]): Promise<Node> {
   return { proc, api: proc.api, id, lines };
 }
 
+/**
+ * Starts `count` nodes with `args` (each added to `nodes`, for the fixture's cleanup) such that
+ * each owns at least one of `queues`. Node ids are random (host:pid:random), so rendezvous hashing
+ * leaves one of two nodes none of six queues about once in 32: such a node is stopped and replaced
+ * by a new one (a new id), a few times at most. Returns the nodes in their places.
+ */
+export async function startNodesEachOwning(nodes: Node[], args: string[], queues: readonly string[], count = 2): Promise<Node[]> {
+  const started: Node[] = [];
+  for (let i = 0; i < count; i++) {
+    started.push(await startNode(args));
+    nodes.push(started[i]!);
+  }
+  for (let tries = 0; tries < 8; tries++) {
+    const ids = started.map((n) => n.id);
+    const idle = started.findIndex((n) => !queues.some((q) => ownerFor(q, ids) === n.id));
+    if (idle < 0) return started;
+    const left = started[idle]!;
+    left.proc.child.kill('SIGTERM');
+    await left.proc.exited;
+    nodes.splice(nodes.indexOf(left), 1);
+    started[idle] = await startNode(args);
+    nodes.push(started[idle]!);
+  }
+  throw new Error(`no placement of ${queues.join(', ')} over ${count} nodes gave each node a queue in 8 tries`);
+}
+
 /** The queues a node owns now (its /pushq/health). */
 export async function ownedBy(node: Node): Promise<string[]> {
   const res = await fetch(`${node.proc.url}/pushq/health`);

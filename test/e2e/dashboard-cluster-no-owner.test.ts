@@ -16,7 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { api } from '../helpers/serve-process.js';
-import { clusterFixture, ownedBy, postTask, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+import { clusterFixture, ownedBy, postTask, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
 
 const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -42,17 +42,8 @@ describe('the cluster dashboard, a queue without owner', () => {
     }
     const yaml = await writeQueueYaml(fx.dir, queueYaml(ALL.length - 1, 10, 5));
     const args = ['--config', yaml, '--store', await fx.pg.database(), '--lease-seconds', String(LEASE_SECONDS)];
-    for (let i = 0; i < 2; i++) fx.nodes.push(await startNode(args));
-    const ofNode = (node: Node): string[] => ALL.filter((q) => ownerFor(q, fx.nodes.map((n) => n.id)) === node.id);
-    // Node ids are random (host:pid:random), and rendezvous hashing gives one node all six queues
-    // about once in 32 pairs: the second node is then replaced by a new one until both own some.
-    for (let tries = 0; tries < 8 && ofNode(fx.nodes[1]!).length % ALL.length === 0; tries++) {
-      const lopsided = fx.nodes.pop()!;
-      lopsided.proc.child.kill('SIGTERM');
-      await lopsided.proc.exited;
-      fx.nodes.push(await startNode(args));
-    }
-    const [a, b] = fx.nodes as [Node, Node];
+    const [a, b] = (await startNodesEachOwning(fx.nodes, args, ALL)) as [Node, Node];
+    const ofNode = (node: Node): string[] => ALL.filter((q) => ownerFor(q, [a.id, b.id]) === node.id);
     const ofB = ofNode(b);
     const ofA = ofNode(a);
     expect(ofA.length > 0 && ofB.length > 0, `both nodes own queues: ${ofA} / ${ofB}`).toBe(true);

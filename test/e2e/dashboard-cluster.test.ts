@@ -25,7 +25,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
-import { clusterFixture, queueYaml, startNode, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+import { clusterFixture, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
 
 const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -149,8 +149,8 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     fx.workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUES.length, 50, 10));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '4', '--target', `default=${w.url}`, '--auth-token', TOKEN];
-    for (let i = 0; i < 2; i++) fx.nodes.push(await startNode(args));
-    const [a, b] = fx.nodes as [Node, Node];
+    // Both nodes own queues (a node left none by its random id is replaced).
+    const [a, b] = (await startNodesEachOwning(fx.nodes, args, ALL)) as [Node, Node];
     await waitUntil('the queues spread over the 2 nodes', () => settled([a, b], ALL), 20_000);
     const ownsB = await owns(b);
     const ownsA = await owns(a);

@@ -10,7 +10,7 @@
  * any event is read); the instant is known at the first event.
  */
 import type { EngineEvent } from '../core/events.js';
-import { US_PER_SECOND } from '../core/time.js';
+import { US_PER_SECOND, fractionDigitsToMicros } from '../core/time.js';
 import { DURATION_FORM_REASON, parseDuration } from '../scenario/values.js';
 import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog, type Recovered } from '../log/log-reader.js';
@@ -61,10 +61,7 @@ export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: numb
   if (basis === 'seconds_since_first_event') return { us: firstUs + (sinceFirstUs(text) as number), basis, text };
   const m = ISO_INSTANT.exec(text) as RegExpExecArray;
   const wholeMs = Date.parse(`${m[1]}${m[3]}`);
-  // The fraction's digits as a whole number of µs (digits beyond the µs cut): through a float,
-  // 0.000249 × 1e6 is 248.99999999999997, and the event at that very µs was left out.
-  const fractionUs = Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
-  return { us: wholeMs * 1000 + fractionUs, basis, text };
+  return { us: wholeMs * 1000 + fractionDigitsToMicros(m[2] ?? ''), basis, text };
 }
 
 /**

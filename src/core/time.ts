@@ -20,3 +20,11 @@ export function secondsToMicros(seconds: number): Micros {
 export function microsToSeconds(us: Micros): number {
   return us / US_PER_SECOND;
 }
+
+/**
+ * The digits after a timestamp's decimal point as whole µs, digits beyond the µs cut: read as
+ * digits, not through a float (0.000249 × 1e6 is 248.99999999999997, a µs early when floored).
+ */
+export function fractionDigitsToMicros(digits: string): Micros {
+  return Number(digits.padEnd(6, '0').slice(0, 6));
+}

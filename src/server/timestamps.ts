@@ -2,7 +2,7 @@
  * Cloud Tasks timestamps (RFC 3339 strings, up to nanoseconds) and durations (`"3.5s"`) ⇄ the
  * engine's integer epoch microseconds. Sub-microsecond digits are truncated.
  */
-import { US_PER_SECOND, type Micros } from '../core/time.js';
+import { US_PER_SECOND, fractionDigitsToMicros, type Micros } from '../core/time.js';
 import type { PushqErrorCode } from '../core/errors.js';
 import { ApiError, type ApiErrorCode } from './errors.js';
 
@@ -40,8 +40,7 @@ function parseTimestampUs(value: unknown, field: string, code: ApiErrorCode | Pu
   const m = RFC3339.exec(value);
   const ms = m && isCalendarDateTime(m[1] as string) ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw new ApiError(code, `${field}: "${value.slice(0, 40)}" is not an RFC 3339 timestamp`, field);
-  const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
-  return ms * 1000 + Number(frac);
+  return ms * 1000 + fractionDigitsToMicros(m[2] ?? '');
 }
 
 /** `YYYY-MM-DDThh:mm:ss` names a real instant: no February 30th, no hour 24 (Date.parse rolls them over). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
+import { afterAll, beforeAll } from 'vitest';
 import { parseQueueConfig } from '../../src/config/parse.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { createFileEventLog } from '../../src/log/file-log.js';
@@ -46,4 +47,16 @@ export async function startDurableService(yaml: string, dirPrefix: string, respo
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The same for a test file: started before its tests, closed after; its fields are set once they run. */
+export function durableServiceFixture(yaml: string, dirPrefix: string, respond: Respond): DurableService {
+  const fx = {} as DurableService;
+  beforeAll(async () => {
+    Object.assign(fx, await startDurableService(yaml, dirPrefix, respond));
+  });
+  afterAll(async () => {
+    await fx.close?.();
+  });
+  return fx;
 }

@@ -8,29 +8,14 @@
  * The real service on loopback (REST and gRPC, the official Node client), a file log with real
  * fdatasync, a worker answering 200 at once; many creates, each checked.
  */
-import type { CloudTasksClient } from '@google-cloud/tasks';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { PushqService } from '../../src/server/service.js';
-import { startDurableService, type DurableService } from '../helpers/durable-service.js';
+import { expect, test } from 'vitest';
+import { durableServiceFixture } from '../helpers/durable-service.js';
 import { api } from '../helpers/serve-process.js';
-import type { Worker } from '../helpers/worker.js';
 
 const CREATES = 40;
 const QUEUE = 'projects/p/locations/l/queues/fast';
 
-let started: DurableService;
-let worker: Worker;
-let service: PushqService;
-let client: CloudTasksClient;
-
-beforeAll(async () => {
-  started = await startDurableService('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 100\n', 'pushq-create-answer-', () => 200);
-  ({ worker, service, client } = started);
-});
-
-afterAll(async () => {
-  await started?.close();
-});
+const fx = durableServiceFixture('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 100\n', 'pushq-create-answer-', () => 200);
 
 /** What an answer says of attempts: all of it must be the task before its first one. */
 function attemptsOf(task: Record<string, any>): unknown {
@@ -45,13 +30,13 @@ const AS_CREATED = { dispatchCount: 0, responseCount: 0, firstAttempt: null, las
 
 /** Waits until the worker has received `n` requests: the creates did dispatch at once. */
 async function dispatched(n: number): Promise<void> {
-  await worker.waitFor((r) => r.length >= n, 10_000, `${n} dispatches`);
+  await fx.worker.waitFor((r) => r.length >= n, 10_000, `${n} dispatches`);
 }
 
 test('REST: every CreateTask answer on a running queue with a fast worker is the task as created', async () => {
-  const before = worker.received.length;
+  const before = fx.worker.received.length;
   for (let i = 0; i < CREATES; i++) {
-    const r = await api('POST', `${service.url}/v2/${QUEUE}/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/rest/${i}` } } });
+    const r = await api('POST', `${fx.service.url}/v2/${QUEUE}/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/rest/${i}` } } });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(attemptsOf(r.json), `create ${i}: ${JSON.stringify(r.json)}`).toEqual(AS_CREATED);
     // No scheduleTime given: the ETA is the create's time (createTime truncated to the second).
@@ -61,9 +46,9 @@ test('REST: every CreateTask answer on a running queue with a fast worker is the
 });
 
 test('gRPC: every CreateTask answer on a running queue with a fast worker is the task as created', async () => {
-  const before = worker.received.length;
+  const before = fx.worker.received.length;
   for (let i = 0; i < CREATES; i++) {
-    const [task] = await client.createTask({ parent: QUEUE, task: { appEngineHttpRequest: { relativeUri: `/grpc/${i}` } } });
+    const [task] = await fx.client.createTask({ parent: QUEUE, task: { appEngineHttpRequest: { relativeUri: `/grpc/${i}` } } });
     const t = task as Record<string, any>;
     expect(attemptsOf(t), `create ${i}: ${JSON.stringify(t)}`).toEqual(AS_CREATED);
     expect(t['createTime']).toEqual({ seconds: t['scheduleTime'].seconds, nanos: 0 });

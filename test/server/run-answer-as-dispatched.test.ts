@@ -12,35 +12,20 @@
  * fdatasync, a worker answering at once (200, or 500 so that the task stays); many runs, each
  * checked.
  */
-import type { CloudTasksClient } from '@google-cloud/tasks';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { PushqService } from '../../src/server/service.js';
-import { startDurableService, type DurableService } from '../helpers/durable-service.js';
+import { expect, test } from 'vitest';
+import { durableServiceFixture } from '../helpers/durable-service.js';
 import { api } from '../helpers/serve-process.js';
-import type { Worker } from '../helpers/worker.js';
 
 const RUNS = 20;
 const QUEUE = 'projects/p/locations/l/queues/fast';
 
-let started: DurableService;
-let worker: Worker;
-let service: PushqService;
-let client: CloudTasksClient;
-
-beforeAll(async () => {
-  started = await startDurableService('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  retry_parameters:\n    min_backoff_seconds: 3600\n', 'pushq-run-answer-', (r) => (r.url.includes('/fail/') ? 500 : 200));
-  ({ worker, service, client } = started);
-});
-
-afterAll(async () => {
-  await started?.close();
-});
+const fx = durableServiceFixture('queue:\n- name: fast\n  rate: 500/s\n  bucket_size: 500\n  retry_parameters:\n    min_backoff_seconds: 3600\n', 'pushq-run-answer-', (r) => (r.url.includes('/fail/') ? 500 : 200));
 
 const ETA = (): string => new Date(Date.now() + 3_600_000).toISOString();
 
 /** A task an hour ahead (not dispatched by its create), on `uri`. */
 async function created(name: string, uri: string): Promise<Record<string, any>> {
-  const r = await api('POST', `${service.url}/v2/${QUEUE}/tasks`, { task: { name: `${QUEUE}/tasks/${name}`, scheduleTime: ETA(), appEngineHttpRequest: { relativeUri: uri } } });
+  const r = await api('POST', `${fx.service.url}/v2/${QUEUE}/tasks`, { task: { name: `${QUEUE}/tasks/${name}`, scheduleTime: ETA(), appEngineHttpRequest: { relativeUri: uri } } });
   expect(r.status, JSON.stringify(r.json)).toBe(200);
   return r.json;
 }
@@ -63,10 +48,10 @@ test('REST: every RunTask answer with a fast worker is the task as dispatched, b
   for (let i = 0; i < RUNS; i++) {
     const uri = i % 2 === 0 ? `/fail/rest/${i}` : `/ok/rest/${i}`;
     const before = await created(`rest-${i}`, uri);
-    const r = await api('POST', `${service.url}/v2/${QUEUE}/tasks/rest-${i}:run`, {});
+    const r = await api('POST', `${fx.service.url}/v2/${QUEUE}/tasks/rest-${i}:run`, {});
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expectAsDispatched(r.json, before, `run ${i}`);
-    await worker.waitFor((got) => got.some((g) => g.url === uri), 10_000, uri);
+    await fx.worker.waitFor((got) => got.some((g) => g.url === uri), 10_000, uri);
   }
 });
 
@@ -74,9 +59,9 @@ test('gRPC: every RunTask answer with a fast worker is the task as dispatched, b
   for (let i = 0; i < RUNS; i++) {
     const uri = i % 2 === 0 ? `/fail/grpc/${i}` : `/ok/grpc/${i}`;
     await created(`grpc-${i}`, uri);
-    const [before] = await client.getTask({ name: `${QUEUE}/tasks/grpc-${i}` });
-    const [task] = await client.runTask({ name: `${QUEUE}/tasks/grpc-${i}` });
+    const [before] = await fx.client.getTask({ name: `${QUEUE}/tasks/grpc-${i}` });
+    const [task] = await fx.client.runTask({ name: `${QUEUE}/tasks/grpc-${i}` });
     expectAsDispatched(task as Record<string, any>, before as Record<string, any>, `run ${i}`);
-    await worker.waitFor((got) => got.some((g) => g.url === uri), 10_000, uri);
+    await fx.worker.waitFor((got) => got.some((g) => g.url === uri), 10_000, uri);
   }
 });

@@ -28,7 +28,7 @@ import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, 
 /**
  * @typedef {import('./api.js').Figures} Figures
  * @typedef {import('./api.js').Timeline} Timeline
- * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, purge: HTMLButtonElement, hold: HTMLElement, owner: HTMLElement }} QueueRow
+ * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, purge: HTMLButtonElement, hold: HTMLElement, owner: HTMLElement, pick: HTMLButtonElement }} QueueRow
  */
 
 const POLL_MS = 1000;
@@ -92,7 +92,14 @@ function queueRow(name) {
   tr.dataset['queue'] = name;
   /** @type {Record<string, HTMLTableCellElement>} */
   const cells = {};
-  const nameCell = el('td', 'l name', name);
+  const nameCell = el('td', 'l name');
+  // The name is a button so that a keyboard reaches what a click on the row does (select the
+  // queue: its charts and its tasks); its click bubbles to the row's handler below.
+  const pick = el('button', 'pick', name);
+  pick.type = 'button';
+  pick.title = 'Show the charts and tasks of ' + name + ' (again: every queue)';
+  pick.setAttribute('aria-pressed', 'false');
+  nameCell.appendChild(pick);
   // On a cluster node: which node owns the queue (empty on one node).
   const owner = el('span', 'owner');
   nameCell.appendChild(owner);
@@ -135,7 +142,7 @@ function queueRow(name) {
     actions.appendChild(purge);
   }
   tr.addEventListener('click', () => select(selected === name ? null : name, 'live'));
-  return { tr, cells, toggle, purge, hold, owner };
+  return { tr, cells, toggle, purge, hold, owner, pick };
 }
 
 /**
@@ -177,6 +184,7 @@ function renderQueues(figures) {
     setText(row.hold, hold === null ? '' : hold.label);
     row.hold.title = hold === null ? '' : hold.title;
     row.tr.classList.toggle('selected', selected === f.name);
+    row.pick.setAttribute('aria-pressed', String(selected === f.name));
     if (f.owner !== undefined) {
       setText(row.owner, f.owner === null ? 'no owner now' : 'on ' + f.owner);
       row.owner.title = f.owner === null ? NO_OWNER.why : 'Owned by cluster node ' + f.owner;
@@ -233,7 +241,10 @@ function setTokens(td, tokens, size) {
  */
 function select(name, state) {
   selected = name;
-  queueRows.forEach((row, n) => row.tr.classList.toggle('selected', n === selected));
+  queueRows.forEach((row, n) => {
+    row.tr.classList.toggle('selected', n === selected);
+    row.pick.setAttribute('aria-pressed', String(n === selected));
+  });
   showTasks(name ?? '*', state);
   chartQueue(name ?? '*');
 }

@@ -181,6 +181,21 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(404);
   });
 
+  it('selects a queue from the keyboard as a click does: Tab to its name, Enter (again: every queue)', async () => {
+    const pick = queueRow('flow').locator('td.name button');
+    await pick.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('flow');
+    expect(await queueRow('flow').getAttribute('class')).toContain('selected');
+    expect(await pick.getAttribute('aria-pressed')).toBe('true');
+    await page.keyboard.press('Space');
+    await expect.poll(() => pick.getAttribute('aria-pressed'), POLL).toBe('false');
+    expect(await queueRow('flow').getAttribute('class')).not.toContain('selected');
+    // Back to the queue the next test expects.
+    await queueRow('held').locator('td.name').click();
+    await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('held');
+  });
+
   it('shows an API error on the page', async () => {
     await taskRow('markup').waitFor();
     await page.locator('#auto').uncheck(); // hold the table still: the row stays after the task goes

@@ -21,6 +21,7 @@ import { ApiError, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
 import { serveRead } from './read-api.js';
+import { requestTarget } from './request-target.js';
 import { pageQuery } from './page-token.js';
 import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
@@ -175,29 +176,12 @@ export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: S
   };
 }
 
-/**
- * The request target as a URL. A path is always a path: `//x/y` is not resolved as a
- * scheme-relative URL (host `x`), which would route it as `/y` (and `//` alone is no URL at all).
- */
-function requestUrl(target: string): URL {
-  try {
-    return target.startsWith('/') ? new URL(`http://pushq.invalid${target}`) : new URL(target, 'http://pushq.invalid');
-  } catch {
-    throw new ApiError('INVALID_PATH', 'the request target is not a valid URL');
-  }
-}
-
 async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let op: ApiOperation = 'other';
   try {
     if (ctx.stopping) throw new ApiError('SHUTTING_DOWN', 'pushq is shutting down');
-    const url = requestUrl(req.url ?? '/');
-    let path: string;
-    try {
-      path = decodeURIComponent(url.pathname);
-    } catch {
-      throw new ApiError('INVALID_PATH', 'the request path is not valid percent-encoding');
-    }
+    // Read as the guard read it when it decided what needs the token (request-target.ts).
+    const { url, path } = requestTarget(req.url ?? '/');
     // The dashboard's page and read API (read-api.ts), the same as `pushq replay --ui` serves.
     if (await serveRead(ctx.dashboard, req, res, path, url.searchParams)) return;
     for (const route of ROUTES) {

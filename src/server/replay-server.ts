@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { ApiError, toApiError } from './errors.js';
 import { serveRead } from './read-api.js';
+import { requestTarget } from './request-target.js';
 import { listenUrl } from './listen-url.js';
 import type { ReadSource } from './read-source.js';
 import { RequestGuard, refuse } from './security.js';
@@ -84,15 +85,7 @@ export class ReplayServer {
 
 async function answer(source: ReadSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
-    let url: URL;
-    let path: string;
-    try {
-      const target = req.url ?? '/';
-      url = new URL(target.startsWith('/') ? `http://pushq.invalid${target}` : target, 'http://pushq.invalid');
-      path = decodeURIComponent(url.pathname);
-    } catch {
-      throw new ApiError('INVALID_PATH', 'the request target is not a valid URL or percent-encoding');
-    }
+    const { url, path } = requestTarget(req.url ?? '/');
     // Read-only, whatever the path: a POST (a queue's :pause, /pushq/reload, /rpc_http) is told
     // so, not that its path is unknown (it is the path of a command, which no replay serves).
     const method = req.method ?? 'GET';

@@ -28,10 +28,13 @@ import { lookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 import { RPC_ACCEPTS, isRpcContentType, isRpcHttp } from './appengine/rpc-http.js';
 import { discardUnreadBody, readJsonBody } from './body.js';
+import { ASSETS_PATH } from './dashboard-page.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
+import { requestTarget } from './request-target.js';
 import { inputName, ServeStartError, type InputNames } from './start-errors.js';
 
 export interface SecurityOptions {
@@ -141,11 +144,13 @@ export class RequestGuard {
       }
     }
     if (this.token === undefined || this.authenticated(req)) return next(req, res);
-    const path = (req.url ?? '/').split('?')[0];
+    // The path as the handlers will route it, dot segments resolved and decoded: as written,
+    // /pushq/assets/../dashboard.json starts with the assets' folder and reads the figures.
+    const path = routedPath(req.url ?? '/');
     if (path === '/pushq/login' && method === 'POST') return void this.login(req, res);
-    if (path?.startsWith('/pushq/assets/') && SAFE_METHODS.has(method)) return next(req, res); // the login page's own files
+    if (path?.startsWith(ASSETS_PATH) && SAFE_METHODS.has(method)) return next(req, res); // the login page's own files
     // The OIDC issuer's discovery document and public keys: workers verifying tokens have no token of pushq's.
-    if (path?.startsWith('/.well-known/') && SAFE_METHODS.has(method)) return next(req, res);
+    if ((path === OPENID_CONFIGURATION_PATH || path === JWKS_PATH) && SAFE_METHODS.has(method)) return next(req, res);
     if ((path === '/' || path === '/dashboard') && SAFE_METHODS.has(method)) return login.serve(res, 401);
     res.setHeader('www-authenticate', 'Bearer realm="pushq"');
     refuse(req, res, new ApiError('AUTH_REQUIRED', req.headers.authorization === undefined ? 'this server needs Authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the Authorization header does not carry this server\'s token'));
@@ -203,6 +208,15 @@ export class RequestGuard {
     } catch (err) {
       refuse(req, res, err instanceof ApiError ? err : new ApiError('INVALID_JSON', (err as Error).message));
     }
+  }
+}
+
+/** A request's path as it is routed (request-target.ts), or undefined for one no route takes. */
+function routedPath(target: string): string | undefined {
+  try {
+    return requestTarget(target).path;
+  } catch {
+    return undefined;
   }
 }
 

@@ -276,6 +276,27 @@ describe('--auth-token', () => {
     await expectRefused(log, send(service, 'GET', Q, { cookie: `${cookie}x` }), 401, 'AUTH_REQUIRED');
   });
 
+  it('the files served without the token open nothing else: dot segments, encoded or not, are resolved before the check', async () => {
+    const created = await send(service, 'POST', `${Q}/tasks`, { ...bearer, ...JSON_TYPE }, JSON.stringify({ task: { name: 'projects/p/locations/l/queues/q/tasks/private', appEngineHttpRequest: { relativeUri: '/x', body: Buffer.from('the secret payload').toString('base64') } } }));
+    expect(created.status, created.text).toBe(200);
+    const traversals = [
+      `/pushq/assets/../..${Q}/tasks?responseView=FULL`,
+      `/pushq/assets/%2e%2e/%2E%2E${Q}/tasks/private?responseView=FULL`,
+      '/pushq/assets/../queues/q/tasks/private/story',
+      '/pushq/assets/../dashboard.json',
+      '/.well-known/../pushq/queues/*/tasks',
+      '/.well-known/x/../../pushq/series.json',
+    ];
+    for (const path of traversals) {
+      const a = await expectRefused(log, send(service, 'GET', path), 401, 'AUTH_REQUIRED');
+      expect(a.text, path).not.toContain('private');
+    }
+    // What is public stays public, however it is written.
+    expect((await send(service, 'GET', '/pushq/assets/./login.js')).status).toBe(200);
+    expect((await send(service, 'GET', '/.well-known/jwks.json')).status).toBe(200);
+    expect((await send(service, 'GET', '/.well-known/openid-configuration')).status).toBe(200);
+  });
+
   it('a session of another token does not open this server', async () => {
     const { service: other } = await start({ authToken: `${TOKEN}-other` });
     const login = await send(other, 'POST', '/pushq/login', JSON_TYPE, JSON.stringify({ token: `${TOKEN}-other` }));

@@ -25,9 +25,14 @@ interface Pattern {
   port: string;
 }
 
+/**
+ * Loopback as the URL writes it. `localhost` is the one name: its subdomains (`x.localhost`) are
+ * looked up like any name, and a resolver without RFC 6761's rule (glibc's, from /etc/hosts and
+ * then DNS) may give any address for them.
+ */
 function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '[::1]';
+  return h === 'localhost' || /^127(\.\d{1,3}){3}$/.test(h) || h === '[::1]';
 }
 
 /** The URL's port, or its scheme's default. */

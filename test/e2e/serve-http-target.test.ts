@@ -141,7 +141,9 @@ describe('HTTP target tasks', () => {
 
   it('a URL outside loopback is INVALID_ARGUMENT naming http_request.url, and adds nothing', async () => {
     const before = (await api('GET', `${hooks}/tasks`)).json.tasks?.length ?? 0;
-    for (const url of ['https://example.com/hook', 'http://10.0.0.5:8080/x', 'http://localtest.me/x']) {
+    // Names are not resolved, so only `localhost` itself counts as loopback: a subdomain of it
+    // (hooks.localhost) goes to the system resolver like any name, which may answer any address.
+    for (const url of ['https://example.com/hook', 'http://10.0.0.5:8080/x', 'http://localtest.me/x', 'http://hooks.localhost/x', 'http://a.b.LOCALHOST:8080/x']) {
       const r = await create({ httpRequest: { url } });
       expect(r.status, url).toBe(400);
       expect(r.json.error.status).toBe('INVALID_ARGUMENT');

@@ -20,6 +20,8 @@ import { openDataDir } from '../server/data-dir.js';
 import type { DataDirLock } from '../server/data-dir-lock.js';
 import { dropGrpcBindFailureLog } from '../server/grpc/bind.js';
 import { PushqService } from '../server/service.js';
+import { ServeStartError } from '../server/start-errors.js';
+import { readAuthTokenFile } from './auth-token-file.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageError, seconds, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
@@ -84,6 +86,7 @@ http://HOST:PORT/.`,
     'allow-host': { type: 'string', value: 'NAME', multiple: true, help: 'also accept requests whose Host header names NAME (repeatable); loopback names and --host are always accepted' },
     'allow-origin': { type: 'string', value: 'ORIGIN', multiple: true, help: 'also accept state-changing browser requests from ORIGIN, e.g. http://localhost:3000 (repeatable)' },
     'auth-token': { type: 'string', value: 'TOKEN', help: 'every request needs Authorization: Bearer TOKEN; TOKEN a long random string, e.g. from openssl rand -hex 24 (docs/serve.md)' },
+    'auth-token-file': { type: 'string', value: 'FILE', help: '--auth-token read from FILE (the token alone, on one line), so it is not on the command line for every local user to see' },
     'allow-http-target': { type: 'string', value: 'PATTERN', multiple: true, help: 'also let HTTP target tasks (httpRequest) reach hosts matching PATTERN: api.internal, 10.0.0.5:8080, *.example.test, or * (repeatable); loopback always' },
     'allow-reset': { type: 'boolean', help: 'serve POST /pushq/reset, which drops every task and tombstone and keeps the queues (for test suites)' },
     'insecure-public': { type: 'boolean', help: 'serve a --host beyond loopback with no --auth-token: anyone who can reach it can read tasks and send requests to your app through pushq' },
@@ -113,6 +116,8 @@ export interface ServeArgs {
   allowHttpTargets: string[];
   allowReset: boolean;
   authToken?: string;
+  /** --auth-token-file: read at start (startAndServe) into authToken. */
+  authTokenFile?: string;
   insecurePublic: boolean;
 }
 
@@ -124,6 +129,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   // The log lives in one place: a second one given would otherwise be ignored without a word.
   const places = [f.data === undefined ? null : '--data', f.store === undefined ? null : '--store', f.memory ? '--memory' : null].filter((p) => p !== null);
   if (places.length > 1) throw new CliUsageError(`${places.join(' and ')} cannot be combined: the log is kept in one place, a data directory (--data DIR), PostgreSQL (--store URL) or memory (--memory)`);
+  if (f['auth-token'] !== undefined && f['auth-token-file'] !== undefined) throw new CliUsageError('--auth-token and --auth-token-file cannot be combined: give the token one way');
   if (f.repair && (f.store !== undefined || f.memory)) throw new CliUsageError(`--repair is for a data directory's log (--data), not ${f.store !== undefined ? '--store' : '--memory'}`);
   const targets: Record<string, TargetSettings> = {};
   for (const [name, url] of f.target) targets[name] = { scaling: 'automatic', url };
@@ -148,6 +154,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     allowHttpTargets: f['allow-http-target'],
     allowReset: f['allow-reset'],
     ...(f['auth-token'] === undefined ? {} : { authToken: f['auth-token'] }),
+    ...(f['auth-token-file'] === undefined ? {} : { authTokenFile: f['auth-token-file'] }),
     insecurePublic: f['insecure-public'],
   };
 }
@@ -183,6 +190,16 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
 }
 
 async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals): Promise<number> {
+  // The token file is read first: a start it refuses has opened nothing.
+  if (given.authTokenFile !== undefined) {
+    try {
+      given = { ...given, authToken: await readAuthTokenFile(given.authTokenFile) };
+    } catch (err) {
+      if (!(err instanceof ServeStartError)) throw err;
+      io.stderr(`pushq serve: cannot start: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
+  }
   // Without --config, the app's own queue file in the current directory, as App Engine reads it
   // (its reloads too); the startup line says so.
   const found = given.config === undefined ? findQueueFile(process.cwd()) : null;

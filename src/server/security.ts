@@ -91,9 +91,8 @@ export class RequestGuard {
     const host = options.host ?? '127.0.0.1';
     const token = options.authToken;
     const name = (input: Parameters<typeof inputName>[0]): string => inputName(input, options.inputNames);
-    if (token !== undefined && (token.length < AUTH_TOKEN_LENGTH_MIN || !TOKEN_CHARS.test(token))) {
-      throw new ServeStartError('AUTH_TOKEN_INVALID', `${name('authToken')} must be at least ${AUTH_TOKEN_LENGTH_MIN} characters, printable ASCII without spaces (e.g. the output of: openssl rand -hex 24)`);
-    }
+    const problem = token === undefined ? null : authTokenProblem(token);
+    if (problem !== null) throw new ServeStartError('AUTH_TOKEN_INVALID', `${name('authToken')} ${problem}`);
     if (token === undefined && options.insecurePublic !== true && !(await isLoopback(host))) {
       throw new ServeStartError(
         'UNPROTECTED_PUBLIC_BIND',
@@ -209,6 +208,12 @@ export class RequestGuard {
       refuse(req, res, err instanceof ApiError ? err : new ApiError('INVALID_JSON', (err as Error).message));
     }
   }
+}
+
+/** What is wrong with a token (`--auth-token`, `--auth-token-file`'s content), or null for a good one. */
+export function authTokenProblem(token: string): string | null {
+  if (token.length >= AUTH_TOKEN_LENGTH_MIN && TOKEN_CHARS.test(token)) return null;
+  return `must be at least ${AUTH_TOKEN_LENGTH_MIN} characters, printable ASCII without spaces (e.g. the output of: openssl rand -hex 24)`;
 }
 
 /** A request's path as it is routed (request-target.ts), or undefined for one no route takes. */

@@ -5,7 +5,7 @@
  */
 import { targetUrlProblem } from '../dispatch/target-url.js';
 
-export type ServeStartErrorCode = 'UNPROTECTED_PUBLIC_BIND' | 'AUTH_TOKEN_INVALID' | 'ALLOW_HOST_INVALID' | 'ALLOW_ORIGIN_INVALID' | 'ALLOW_HTTP_TARGET_INVALID' | 'TARGET_URL_INVALID' | 'PORT_IN_USE';
+export type ServeStartErrorCode = 'UNPROTECTED_PUBLIC_BIND' | 'AUTH_TOKEN_INVALID' | 'AUTH_TOKEN_FILE_UNREADABLE' | 'ALLOW_HOST_INVALID' | 'ALLOW_ORIGIN_INVALID' | 'ALLOW_HTTP_TARGET_INVALID' | 'TARGET_URL_INVALID' | 'PORT_IN_USE';
 
 /**
  * How a start error names what it was given: as `pushq serve`'s flags (`--auth-token`, `--target

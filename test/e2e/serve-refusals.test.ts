@@ -6,7 +6,7 @@
  * work against a real server (they send JSON, which the API requires).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
@@ -111,6 +111,41 @@ describe('the security flags reach the service', () => {
       serve.child.kill('SIGTERM');
       await serve.exited;
     }
+  });
+
+  it('--auth-token-file: the token read from a file (its line end not part of it), off the command line; requests need it', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+    const serve = await startServe(['--memory', '--host', '0.0.0.0', '--auth-token-file', file]);
+    try {
+      const api = `http://127.0.0.1:${new URL(serve.url).port}/v2/projects/-/locations/-/queues`;
+      expect((await fetch(api)).status).toBe(401);
+      expect((await fetch(api, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      expect((await fetch(api, { headers: { authorization: `Bearer ${TOKEN.slice(1)}` } })).status).toBe(401);
+      // Not on the command line, where `ps` shows it to every local user.
+      expect(readFileSync(`/proc/${serve.child.pid}/cmdline`, 'utf8')).not.toContain(TOKEN);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  });
+
+  it('--auth-token-file that cannot be read, or holds no good token: exit 1 naming the flag and the file, nothing written; with --auth-token: a usage error', async () => {
+    const data = join(dir, 'token-refused');
+    const missing = join(dir, 'no-such-token');
+    const r = await pushq(['serve', '--port', '0', '--data', data, '--auth-token-file', missing]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`pushq serve: cannot start: --auth-token-file ${missing}: cannot read it: no such file (AUTH_TOKEN_FILE_UNREADABLE)\n`);
+    const short = join(dir, 'short-token');
+    writeFileSync(short, 'abc def\n');
+    const bad = await pushq(['serve', '--port', '0', '--data', data, '--auth-token-file', short]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`--auth-token-file ${short}: the token in it must be at least 16 characters`);
+    expect(bad.stderr.trim()).toMatch(/\(AUTH_TOKEN_INVALID\)$/);
+    expect(existsSync(data)).toBe(false);
+    const both = await pushq(['serve', '--memory', '--auth-token', TOKEN, '--auth-token-file', short]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--auth-token and --auth-token-file cannot be combined');
   });
 
   it('--host 0.0.0.0 --insecure-public: starts with no token', async () => {

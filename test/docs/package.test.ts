@@ -1,0 +1,173 @@
+/**
+ * The published package, as a user gets it: `npm pack` the built package, put the tarball's files
+ * in a fresh project outside this repository, and use pushq from there as the docs say, through
+ * package.json `exports` (`pushq`, `pushq/testing`) and `bin`. The other doc tests import dist/
+ * from inside the repository, where every devDependency and every file of the clone is at hand;
+ * here a file `files` leaves out, a type that does not resolve, or a devDependency needed at run
+ * time fails.
+ *
+ * The project is laid out as `npm install pushq-x.tgz` lays it out, without a network: the
+ * tarball's files in node_modules/pushq, and beside them links to the runtime dependencies this
+ * clone has installed (the packages package-lock.json does not mark `dev`), plus what the
+ * consumer installs itself for docs/testing.md: fast-check (pushq/testing's peer), vitest,
+ * typescript and @types/node. So pushq's own imports resolve to nothing else (the devDependencies
+ * a consumer does not have, e.g. jose, firebase-admin, rolldown, @types/pg, are absent), while a
+ * linked package's own imports resolve from where it is installed.
+ */
+import { execFile } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const MODULES = join(ROOT, 'node_modules');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  bin: Record<string, string>;
+  exports: Record<string, { types: string; default: string }>;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+};
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const testingDoc = readFileSync(join(ROOT, 'docs', 'testing.md'), 'utf8');
+
+/** What the consumer installs itself, besides pushq (docs/testing.md; its own tools). */
+const CONSUMER_DEPENDENCIES = ['fast-check', 'vitest', 'typescript', '@types/node'];
+
+/** The first fenced block of `lang` after `marker` in `text`. */
+function blockAfter(text: string, marker: string, lang: string): string {
+  const at = text.indexOf(marker);
+  expect(at, marker).toBeGreaterThan(-1);
+  const block = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(text.slice(at))?.[1];
+  expect(block, `${lang} block after "${marker}"`).toBeDefined();
+  return block!;
+}
+
+/** Runs a command; its exit code and output, never a throw for a failed exit. */
+function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      if (code === null) reject(error);
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The packages installed for the package's runtime: package-lock.json's top-level entries not marked `dev`. */
+function runtimePackages(): string[] {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
+  const names: string[] = [];
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (!key.startsWith('node_modules/') || entry.dev === true) continue;
+    const name = key.slice('node_modules/'.length);
+    if (name.includes('/node_modules/')) continue; // nested: comes with its parent
+    // An optional dependency for another platform is not installed, here or for a user.
+    if (entry.optional === true && !existsSync(join(MODULES, name))) continue;
+    names.push(name);
+  }
+  return names;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'pushq-package-'));
+const project = join(work, 'consumer');
+const installed = join(project, 'node_modules', manifest.name);
+let packed: string[] = [];
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  // dist/ is built by the global setup; --ignore-scripts keeps `prepare` from building it again.
+  const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT);
+  expect(pack.code, pack.stderr).toBe(0);
+  const [result] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
+  packed = result!.files.map((f) => f.path);
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  const untar = await run('tar', ['-xzf', join(work, result!.filename), '-C', work], work);
+  expect(untar.code, untar.stderr).toBe(0);
+  renameSync(join(work, 'package'), installed);
+  for (const name of [...runtimePackages(), ...CONSUMER_DEPENDENCIES]) {
+    if (existsSync(join(project, 'node_modules', name))) continue;
+    mkdirSync(dirname(join(project, 'node_modules', name)), { recursive: true });
+    symlinkSync(join(MODULES, name), join(project, 'node_modules', name), 'dir');
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+}, 120_000);
+
+describe('the packed package', () => {
+  it('holds every file package.json points at, and every doc and example README.md links to', () => {
+    const wanted = [
+      ...Object.values(manifest.bin),
+      ...Object.values(manifest.exports).flatMap((e) => [e.types, e.default]),
+      ...[...readme.matchAll(/\]\(((?:docs|examples)\/[^)#]+)\)/g)].map((m) => m[1]!),
+    ].map((p) => p.replace(/^\.\//, ''));
+    expect(wanted.filter((p) => !packed.includes(p))).toEqual([]);
+  });
+
+  it('imports at run time only Node built-ins, its dependencies and its peer dependencies', () => {
+    const allowed = new Set([manifest.name, ...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]);
+    const builtins = new Set(builtinModules);
+    const strays: string[] = [];
+    for (const path of packed.filter((p) => /^(dist|bin|dashboard)\/.*\.(m?js)$/.test(p))) {
+      const code = readFileSync(join(installed, path), 'utf8');
+      // Static imports and re-exports (statements at a line's start), side-effect imports, import() and require().
+      for (const m of code.matchAll(/^\s*(?:(?:import|export)\b[^;'"`]*?\bfrom\s*|import\s*|.*?\b(?:import|require(?:\.resolve)?)\s*\(\s*)(['"])([^'"]+)\1/gm)) {
+        const specifier = m[2]!;
+        if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
+        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+        if (!allowed.has(name)) strays.push(`${path}: ${specifier}`);
+      }
+    }
+    expect(strays).toEqual([]);
+  });
+
+  it("type-checks, strict, a consumer of README.md's and docs/testing.md's examples", async () => {
+    mkdirSync(join(project, 'src'), { recursive: true });
+    writeFileSync(join(project, 'src', 'library.ts'), blockAfter(readme, '## Use it as a library', 'ts'));
+    writeFileSync(join(project, 'src', 'start-pushq.ts'), blockAfter(readme, 'To test your own app against real push queues', 'js'));
+    writeFileSync(join(project, 'src', 'kit-example.test.ts'), blockAfter(testingDoc, '## A property test for your own queue.yaml', 'ts'));
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+        include: ['src'],
+      }),
+    );
+    const tsc = await run(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', '.'], project);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  });
+
+  it("runs README.md's library and startPushq examples from the installed package", async () => {
+    for (const [name, marker, lang] of [
+      ['library.mjs', '## Use it as a library', 'ts'],
+      ['start-pushq.mjs', 'To test your own app against real push queues', 'js'],
+    ] as const) {
+      // Plain JavaScript apart from the library example's fence (as test/docs/readme.test.ts runs it).
+      writeFileSync(join(project, name), blockAfter(readme, marker, lang));
+      const r = await run(process.execPath, [name], project);
+      expect([name, r.code, r.stderr]).toEqual([name, 0, '']);
+    }
+  });
+
+  it("runs docs/testing.md's property test under vitest, from the installed package", async () => {
+    writeFileSync(join(project, 'vitest.config.mjs'), "export default { test: { include: ['src/**/*.test.ts'], testTimeout: 120000 } };\n");
+    mkdirSync(join(project, 'src'), { recursive: true });
+    // Written again (the type-check writes it too), so this test stands alone.
+    writeFileSync(join(project, 'src', 'kit-example.test.ts'), blockAfter(testingDoc, '## A property test for your own queue.yaml', 'ts'));
+    // This vitest's own variables would make the nested one think it is a worker of this run.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+    const r = await run(process.execPath, [join(MODULES, 'vitest', 'vitest.mjs'), 'run', '--reporter=verbose', '--color=false'], project, env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/2 passed/);
+  }, 120_000);
+
+  it('runs its CLI, bin and all, with only its runtime dependencies: many seeds, a report', async () => {
+    const bin = join(installed, manifest.bin['pushq']!);
+    const r = await run(process.execPath, [bin, 'simulate', join(installed, 'examples', 'default.yaml'), '--seeds', '2', '--report', 'report.html', '--json', '--quiet'], project);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(Object.keys((JSON.parse(r.stdout) as { queues: object }).queues)).toContain('emails');
+    expect(readFileSync(join(project, 'report.html'), 'utf8')).toContain('uPlot');
+  });
+});

@@ -43,6 +43,26 @@ describe('docs/config.md', () => {
     for (const name of names) expect(entry[name], name).toBeDefined();
   });
 
+  it("pushq validate --json's example is an answer the command can give: its keys, and valid, errors and config agreeing", async () => {
+    const block = /one object per line, in the order given:\s+```json\n([\s\S]*?)```/.exec(DOC)?.[1];
+    expect(block).toBeDefined();
+    const shown = JSON.parse(block!) as { valid: boolean; errors: object[]; warnings: object[]; config: object | null };
+    // A file is valid exactly when it has no error, and only a valid file has a config (the doc says so above the example).
+    expect([shown.valid, shown.config !== null]).toEqual([shown.errors.length === 0, shown.errors.length === 0]);
+    // The same issue in a real file: the answer has the example's keys, and the issue's.
+    const issue = [...shown.errors, ...shown.warnings][0] as { code: string };
+    const yaml = issue.code === 'bucket-size-max' ? '  bucket_size: 1000\n' : '  max_concurrent_requests: 10000\n';
+    writeFileSync(join(dir, 'queue.yaml'), `queue:\n- name: mail\n  rate: 5/s\n${yaml}`);
+    const real = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'pushq.js'), 'validate', '--json', 'queue.yaml'], { cwd: dir }).then(
+      (r) => r.stdout,
+      (e: { stdout: string }) => e.stdout,
+    );
+    const answer = JSON.parse(real) as { valid: boolean; errors: object[]; warnings: object[] };
+    expect(Object.keys(answer)).toEqual(Object.keys(shown));
+    expect(Object.keys([...answer.errors, ...answer.warnings][0]!)).toEqual(Object.keys(issue));
+    expect(answer.valid).toBe(shown.valid);
+  });
+
   it('cites the reference that ships in the package (docs/), not a path outside it', () => {
     expect(DOC).toContain('[reference.md](reference.md) §1');
     expect(DOC).not.toMatch(/shared\/reference/);

@@ -92,8 +92,12 @@ interface TransportError {
   errors?: TransportError[];
 }
 
-/** `ECONNREFUSED 127.0.0.1:8080`: the error's code and the address it concerns, as far as the error tells. */
-function whereItFailed(err: TransportError, code: string): string {
+/**
+ * `ECONNREFUSED 127.0.0.1:8080`: the error's code and the address it concerns, as far as the error
+ * tells; else `target`, the host and port the request was sent to (a reset of an open connection,
+ * ECONNRESET or EPIPE from the socket, names no address).
+ */
+function whereItFailed(err: TransportError, code: string, target: string | undefined): string {
   const seen: TransportError[] = [];
   const walk = (e: TransportError | undefined): void => {
     if (e === undefined || seen.includes(e)) return;
@@ -109,18 +113,21 @@ function whereItFailed(err: TransportError, code: string): string {
     else if (e.socket?.remoteAddress !== undefined) addresses.push(hostPort(e.socket.remoteAddress, e.socket.remotePort));
   }
   const host = seen.find((e) => e.hostname !== undefined)?.hostname;
-  const where = addresses.length > 0 ? [...new Set(addresses)].join(', ') : host;
+  const where = addresses.length > 0 ? [...new Set(addresses)].join(', ') : (host ?? target);
   return where === undefined ? code : `${code} ${where}`;
 }
 
-/** Maps what undici gave (a status, or an error) to an attempt outcome. */
-export function observedOutcome(result: { status: number } | { error: unknown }): ObservedOutcome {
+/**
+ * Maps what undici gave (a status, or an error) to an attempt outcome. `target` is the host and
+ * port the request went to (`127.0.0.1:8080`), named when the error names no address.
+ */
+export function observedOutcome(result: { status: number } | { error: unknown }, target?: string): ObservedOutcome {
   if ('status' in result) return { status: result.status };
   const err = result.error as TransportError | undefined;
   if (err?.name === 'TimeoutError') return { status: null, reason: 'deadline', error: RETRY_REASONS.deadline };
   const code = err?.code ?? err?.cause?.code ?? err?.errors?.[0]?.code;
-  if (code === 'ECONNREFUSED') return { status: null, reason: 'connection', error: `${RETRY_REASONS.refused}: ${whereItFailed(err as TransportError, code)}` };
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { status: null, reason: 'connection', error: `${RETRY_REASONS.reset}: ${whereItFailed(err as TransportError, code)}` };
-  const text = code === undefined ? (err?.message ?? String(err)) : whereItFailed(err as TransportError, code);
+  if (code === 'ECONNREFUSED') return { status: null, reason: 'connection', error: `${RETRY_REASONS.refused}: ${whereItFailed(err as TransportError, code, target)}` };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { status: null, reason: 'connection', error: `${RETRY_REASONS.reset}: ${whereItFailed(err as TransportError, code, target)}` };
+  const text = code === undefined ? (err?.message ?? String(err)) : whereItFailed(err as TransportError, code, target);
   return { status: null, reason: 'connection', error: `${RETRY_REASONS.other}: ${text}` };
 }

@@ -176,7 +176,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: UndiciDispatcher.DispatchController, error: Error): void {
-    this.finish(observedOutcome({ error }));
+    this.finish(observedOutcome({ error }, this.origin.address));
   }
 }
 
@@ -221,6 +221,8 @@ class Origin {
 
   constructor(
     readonly pool: Pool,
+    /** Host and port of the origin (`127.0.0.1:8080`; the scheme's port when the URL has none): where a failed attempt was sent. */
+    readonly address: string,
     private readonly window: number,
     private readonly room: { listener: ((queueIndex: number) => void) | null },
     shared: boolean,
@@ -336,6 +338,12 @@ class Origin {
   };
 }
 
+/** `http://127.0.0.1:8080` → `127.0.0.1:8080`; `https://api.internal` → `api.internal:443`. */
+function originAddress(origin: string): string {
+  const u = new URL(origin);
+  return `${u.hostname}:${u.port !== '' ? u.port : u.protocol === 'https:' ? '443' : '80'}`;
+}
+
 /** An HTTP target's URL, as attemptTarget gives it in place of a service name. */
 function isHttpUrl(target: string): boolean {
   return target.startsWith('http://') || target.startsWith('https://') || /^https?:\/\//i.test(target);
@@ -353,7 +361,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   const poolFor = (origin: string): Origin => {
     let o = pools.get(origin);
     if (o === undefined) {
-      o = new Origin(poolsOf.get(origin), poolsOf.connections * 2, room, shared);
+      o = new Origin(poolsOf.get(origin), originAddress(origin), poolsOf.connections * 2, room, shared);
       pools.set(origin, o);
     }
     return o;

@@ -1,0 +1,51 @@
+/**
+ * What a failed attempt says when the worker breaks the connection or the protocol, through the
+ * real dispatcher to a raw TCP worker on 127.0.0.1: the retry reason's code first, then the error
+ * code and the address it was trying (docs/serve.md, HTTP targets: "A connection that fails is
+ * recorded with where it failed"), also when the error itself names no address.
+ */
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AttemptRequest } from '../../src/core/attempt.js';
+import { createHttpDispatcher, type HttpDispatcher } from '../../src/dispatch/http-dispatcher.js';
+import { startRawWorker, type RawWorker } from '../helpers/raw-worker.js';
+
+function attempt(over: Partial<AttemptRequest> = {}): AttemptRequest {
+  return {
+    id: 1, queue: 'q', queueIndex: 0, name: 't1', method: 'POST', url: '/', httpTarget: false, auth: undefined, headers: [], body: undefined, bodyBytes: 0, target: 'default',
+    retryCount: 0, executionCount: 0, previousStatus: null, retryReason: undefined, etaUs: 1_500_000_000_000_000, dispatchedAt: 0, deadlineUs: 10_000_000, forced: false,
+    ...over,
+  };
+}
+
+let worker: RawWorker | undefined;
+let dispatcher: HttpDispatcher | undefined;
+afterEach(async () => {
+  await dispatcher?.close();
+  await worker?.close();
+  dispatcher = undefined;
+  worker = undefined;
+});
+
+async function sendTo(onConnection: (s: Socket) => void, over: Partial<AttemptRequest> = {}): Promise<{ outcome: Awaited<ReturnType<HttpDispatcher['send']>>; where: string }> {
+  worker = await startRawWorker(onConnection);
+  dispatcher = createHttpDispatcher({ targets: { default: { scaling: 'automatic', url: worker.url } } });
+  const outcome = await dispatcher.send(attempt(over));
+  return { outcome, where: new URL(worker.url).host };
+}
+
+describe('a worker that breaks the connection', () => {
+  it('a reset before any answer names the address it was sent to', async () => {
+    const { outcome, where } = await sendTo((s) => s.resetAndDestroy());
+    expect(outcome).toEqual({ status: null, reason: 'connection', error: `connection-reset: ECONNRESET ${where}` });
+  });
+
+  it('a reset while the request body is still being sent names the address too', async () => {
+    // The worker resets as soon as the request's first bytes come: pushq is still writing a 100 KB body.
+    const { outcome, where } = await sendTo((s) => s.resetAndDestroy(), { body: Buffer.alloc(100_000, 97).toString('base64'), bodyBytes: 100_000 });
+    expect(outcome.status).toBeNull();
+    expect(outcome.reason).toBe('connection');
+    expect(outcome.error).toMatch(/^connection-reset: (ECONNRESET|EPIPE|UND_ERR_SOCKET) /);
+    expect(outcome.error).toContain(where);
+  });
+});

@@ -118,6 +118,17 @@ function whereItFailed(err: TransportError, code: string, target: string | undef
 }
 
 /**
+ * undici's SocketError messages for an answer it refuses while a request runs (client-h1.js), and
+ * what the worker did. `bad response` is an interim `100 Continue`, which undici does not take
+ * (pushq never sends `Expect: 100-continue`; other 1xx answers are skipped); `bad upgrade`, a
+ * `101 Switching Protocols` pushq never asked for.
+ */
+const UNTAKEN_ANSWERS: Readonly<Record<string, string>> = {
+  'bad response': 'the worker sent 100 Continue unasked (pushq sends no Expect: 100-continue)',
+  'bad upgrade': 'the worker switched protocols (101) unasked',
+};
+
+/**
  * Maps what undici gave (a status, or an error) to an attempt outcome. `target` is the host and
  * port the request went to (`127.0.0.1:8080`), named when the error names no address.
  */
@@ -126,6 +137,11 @@ export function observedOutcome(result: { status: number } | { error: unknown },
   const err = result.error as TransportError | undefined;
   if (err?.name === 'TimeoutError') return { status: null, reason: 'deadline', error: RETRY_REASONS.deadline };
   const code = err?.code ?? err?.cause?.code ?? err?.errors?.[0]?.code;
+  // undici ends a request with these SocketErrors when the worker's answer is one it does not
+  // take, and closes the connection itself: a protocol failure of the worker, not a reset.
+  if (code === 'UND_ERR_SOCKET' && err?.message !== undefined && Object.hasOwn(UNTAKEN_ANSWERS, err.message)) {
+    return { status: null, reason: 'connection', error: `${RETRY_REASONS.other}: ${whereItFailed(err as TransportError, code, target)}: ${UNTAKEN_ANSWERS[err.message]}` };
+  }
   if (code === 'ECONNREFUSED') return { status: null, reason: 'connection', error: `${RETRY_REASONS.refused}: ${whereItFailed(err as TransportError, code, target)}` };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { status: null, reason: 'connection', error: `${RETRY_REASONS.reset}: ${whereItFailed(err as TransportError, code, target)}` };
   const text = code === undefined ? (err?.message ?? String(err)) : whereItFailed(err as TransportError, code, target);

@@ -49,3 +49,27 @@ describe('a worker that breaks the connection', () => {
     expect(outcome.error).toContain(where);
   });
 });
+
+describe('a worker that breaks the protocol', () => {
+  it('a 100 Continue sent unasked is a protocol failure (connection-error, saying so), not a reset', async () => {
+    // pushq never sends Expect: 100-continue; undici, its HTTP client, refuses an interim 100 and
+    // closes the connection (the 200 after it is never read). Nothing was reset.
+    const { outcome, where } = await sendTo((s) => s.end('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'));
+    expect(outcome).toEqual({ status: null, reason: 'connection', error: `connection-error: UND_ERR_SOCKET ${where}: the worker sent 100 Continue unasked (pushq sends no Expect: 100-continue)` });
+  });
+
+  it('a 101 Switching Protocols sent unasked is a protocol failure too', async () => {
+    const { outcome, where } = await sendTo((s) => s.end('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n'));
+    expect(outcome).toEqual({ status: null, reason: 'connection', error: `connection-error: UND_ERR_SOCKET ${where}: the worker switched protocols (101) unasked` });
+  });
+
+  it('other interim answers (102, 103) before the final one are skipped: the final status counts', async () => {
+    const { outcome } = await sendTo((s) => s.end('HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n'));
+    expect(outcome).toEqual({ status: 204 });
+  });
+
+  it('the worker closing the connection mid-answer stays a reset', async () => {
+    const { outcome, where } = await sendTo((s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab'));
+    expect(outcome).toEqual({ status: null, reason: 'connection', error: `connection-reset: UND_ERR_SOCKET ${where}` });
+  });
+});

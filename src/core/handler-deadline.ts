@@ -4,7 +4,7 @@
  * no answer by then has failed with reason `deadline`.
  */
 import type { EngineSettings } from './events.js';
-import { serviceOf } from './names.js';
+import { lookUpTarget } from './target-lookup.js';
 import { US_PER_HOUR, US_PER_MINUTE, type Micros } from './time.js';
 
 export const DEADLINE_AUTOMATIC_US = 10 * US_PER_MINUTE;
@@ -26,9 +26,12 @@ export function attemptDeadline(settings: EngineSettings, target: string, taskDe
   return taskDeadlineUs === undefined ? scaling : Math.min(taskDeadlineUs, scaling);
 }
 
-/** The scaling deadline of a target (`service` or `version.service`, looked up exactly, then by service). */
+/**
+ * The scaling deadline of a target (`service` or `version.service`, looked up exactly, then by
+ * service, then `default`: the service whose URL the attempt goes to, lookUpTarget).
+ */
 export function deadlineFor(settings: EngineSettings, target: string): Micros {
-  const scaling = (settings.targets[target] ?? settings.targets[serviceOf(target)])?.scaling ?? 'automatic';
+  const scaling = lookUpTarget(settings.targets, target, (t) => t.scaling) ?? 'automatic';
   return scaling === 'automatic' ? DEADLINE_AUTOMATIC_US : DEADLINE_BASIC_MANUAL_US;
 }
 

@@ -22,7 +22,7 @@
 import type { Pool, Dispatcher as UndiciDispatcher } from 'undici';
 import type { AttemptRequest, ObservedOutcome } from '../core/attempt.js';
 import type { TargetSettings } from '../core/events.js';
-import { serviceOf } from '../core/names.js';
+import { lookUpTarget } from '../core/target-lookup.js';
 import { RETRY_REASONS } from '../core/retry-reason.js';
 import type { RealTransport } from '../engine/wall-driver.js';
 import { attemptHeaders, observedOutcome, type TokenMinter } from './attempt-wire.js';
@@ -65,7 +65,7 @@ interface ResolvedTarget {
 
 /** The base URL for `target` (`service` or `version.service`): exact name, then service, then `default`. */
 export function resolveTarget(targets: Record<string, TargetSettings>, target: string): ResolvedTarget | null {
-  const url = targets[target]?.url ?? targets[serviceOf(target)]?.url ?? targets['default']?.url;
+  const url = lookUpTarget(targets, target, (t) => t.url);
   if (url === undefined) return null;
   const u = new URL(url);
   return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };

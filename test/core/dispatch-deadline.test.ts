@@ -59,6 +59,14 @@ describe('attemptDeadline', () => {
     expect(attemptDeadline(settings, 'default', undefined)).toBe(DEADLINE_AUTOMATIC_US);
     expect(attemptDeadline(settings, 'batch', undefined)).toBe(DEADLINE_BASIC_MANUAL_US);
   });
+  it("an undeclared service's is default's: its attempts go to default's URL, so they get default's deadline too", () => {
+    const basicDefault = { targets: { default: { scaling: 'basic' as const, url: 'http://127.0.0.1:9/' }, batch: { scaling: 'automatic' as const } }, tombstoneSeconds: 0 };
+    expect(attemptDeadline(basicDefault, 'reports', undefined)).toBe(DEADLINE_BASIC_MANUAL_US);
+    expect(attemptDeadline(basicDefault, 'v2.reports', undefined)).toBe(DEADLINE_BASIC_MANUAL_US);
+    // A declared service keeps its own, even with no URL of its own (its attempts then go to default's URL).
+    expect(attemptDeadline(basicDefault, 'batch', undefined)).toBe(DEADLINE_AUTOMATIC_US);
+    expect(attemptDeadline(settings, 'reports', undefined)).toBe(DEADLINE_AUTOMATIC_US);
+  });
   it("is the task's own, capped by the service's timeout", () => {
     expect(attemptDeadline(settings, 'default', 15 * S)).toBe(15 * S);
     expect(attemptDeadline(settings, 'default', 30 * 60 * S)).toBe(DEADLINE_AUTOMATIC_US);

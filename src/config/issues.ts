@@ -10,6 +10,7 @@ import type { PositionIndex, SourcePosition } from './positions.js';
 export const ISSUE_CODES = {
   'file-unreadable': { severity: 'error', meaning: 'The file could not be read: missing, a directory, no permission, or not UTF-8.' },
   'yaml-syntax': { severity: 'error', meaning: 'The file is not valid YAML.' },
+  'yaml-alias': { severity: 'error', meaning: 'An alias (`*name`) names no anchor set before it, is inside the value it repeats, or aliases repeat more than 10,000 values in all.' },
   'yaml-warning': { severity: 'warning', meaning: 'The YAML parser noticed something it ignored, such as an unknown tag.' },
   'xml-syntax': { severity: 'error', meaning: 'The file is not well-formed XML.' },
   'xml-root-element': { severity: 'error', meaning: 'The XML root element is not `<queue-entries>`.' },

@@ -6,13 +6,24 @@
  * A plain `~`, `null` or empty value is null. Syntax errors stop the reading: past one, positions
  * and structure are guesses.
  */
-import { isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, Scalar, visit, type Alias, type Document, type Node } from 'yaml';
 import type { IssueCollector } from './issues.js';
 import type { Path } from './paths.js';
 import { offsetToPosition, type PositionIndex, type SourcePosition } from './positions.js';
 import { plainMap } from './source.js';
 
 const NULL_WORDS = new Set(['', '~', 'null', 'Null', 'NULL']);
+
+/**
+ * How many values aliases may add to a file in all. An alias repeats its anchor's whole node, and
+ * aliases inside it repeat theirs, so a few lines can stand for billions of values (the "billion
+ * laughs"). A queue file repeating one retry_parameters block in each of its 101 queues adds about
+ * 600; a limit far above any real use, and far below what would stall the reader.
+ */
+export const MAX_ALIAS_VALUES = 10_000;
+
+/** Thrown inside the reader once the alias limit is passed: nothing past it is read. */
+class AliasLimitReached extends Error {}
 
 /** The file's data, or undefined when it is not valid YAML (the errors are in `issues`). */
 export function readYaml(text: string, positions: PositionIndex, issues: IssueCollector): unknown {
@@ -26,7 +37,33 @@ export function readYaml(text: string, positions: PositionIndex, issues: IssueCo
     return undefined;
   }
   if (doc.contents === null) return null;
-  return new YamlReader(doc, positionOf, positions, issues).read(doc.contents, []);
+  const reader = new YamlReader(doc, positionOf, positions, issues);
+  let data: unknown;
+  try {
+    data = reader.read(doc.contents, []);
+  } catch (error) {
+    if (!(error instanceof AliasLimitReached)) throw error;
+    return undefined;
+  }
+  // As after a syntax error, the values are not checked: an alias that gave nothing would be
+  // reported again as a missing value.
+  return reader.aliasFailed ? undefined : data;
+}
+
+/**
+ * The node each alias repeats: the last node before it with its anchor, as YAML and the `yaml`
+ * library resolve it (`Alias.resolve`), found for all aliases in one pass instead of one pass each.
+ */
+function aliasTargets(doc: Document): Map<Alias, Node | undefined> {
+  const targets = new Map<Alias, Node | undefined>();
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (isNode(node) && node.anchor !== undefined) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
 }
 
 function firstLine(message: string): string {
@@ -34,19 +71,43 @@ function firstLine(message: string): string {
 }
 
 class YamlReader {
+  /** Whether an alias was reported: the data is then incomplete. */
+  aliasFailed = false;
+  private readonly targets: Map<Alias, Node | undefined>;
+  /** The anchored nodes being read now: an alias to one of them is inside the value it repeats. */
+  private readonly open = new Set<Node>();
+  /** The outermost alias being read now (aliases nest), and the values aliases have added in all. */
+  private outerAlias: { alias: Alias; path: Path } | null = null;
+  private aliasValues = 0;
+
   constructor(
-    private readonly doc: Document,
+    doc: Document,
     private readonly positionOf: (offset: number) => SourcePosition,
     private readonly positions: PositionIndex,
     private readonly issues: IssueCollector,
-  ) {}
+  ) {
+    this.targets = aliasTargets(doc);
+  }
 
   read(node: Node, path: Path, key: SourcePosition | null = null): unknown {
     this.positions.set(path, this.start(node), key);
-    if (isAlias(node)) {
-      const target = node.resolve(this.doc);
-      return target === undefined ? null : this.read(target, path, key);
+    if (this.outerAlias !== null && ++this.aliasValues > MAX_ALIAS_VALUES) {
+      // Reported at the alias written where the values go, not deep inside what it repeats.
+      const { alias, path: aliasPath } = this.outerAlias;
+      this.issues.reportAt('yaml-alias', aliasPath, this.start(alias), `aliases repeat more than ${MAX_ALIAS_VALUES} values in all, here through *${alias.source}; pushq stops reading (a few nested aliases can stand for billions)`);
+      throw new AliasLimitReached();
     }
+    if (isAlias(node)) return this.readAlias(node, path, key);
+    if (node.anchor === undefined) return this.readNode(node, path, key);
+    this.open.add(node);
+    try {
+      return this.readNode(node, path, key);
+    } finally {
+      this.open.delete(node);
+    }
+  }
+
+  private readNode(node: Node, path: Path, key: SourcePosition | null): unknown {
     if (isScalar(node)) {
       const plainNull = node.type === Scalar.PLAIN && NULL_WORDS.has(String(node.source ?? node.value));
       return plainNull ? null : String(node.value);
@@ -82,6 +143,25 @@ class YamlReader {
       return map;
     }
     return null;
+  }
+
+  private readAlias(alias: Alias, path: Path, key: SourcePosition | null): unknown {
+    const target = this.targets.get(alias);
+    if (target === undefined || this.open.has(target)) {
+      this.aliasFailed = true;
+      const problem = target === undefined
+        ? `names no anchor: an anchor (&${alias.source}) must be set before the alias`
+        : `is inside the value its anchor &${alias.source} names, so it would repeat itself forever`;
+      this.issues.reportAt('yaml-alias', path, this.start(alias), `alias *${alias.source} ${problem}`);
+      return null;
+    }
+    const outermost = this.outerAlias === null;
+    if (outermost) this.outerAlias = { alias, path };
+    try {
+      return this.read(target, path, key);
+    } finally {
+      if (outermost) this.outerAlias = null;
+    }
   }
 
   private start(node: Node): SourcePosition {

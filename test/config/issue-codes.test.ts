@@ -28,6 +28,7 @@ const manyQueues = ['queue:', '- name: default', '  rate: 5/s', ...Array.from({ 
 const cases: Case[] = [
   { code: 'file-unreadable', file: join(import.meta.dirname, 'no-such-dir', 'queue.yaml'), line: 1, column: 1, path: '', message: /cannot read .*queue\.yaml: no such file/ },
   { code: 'yaml-syntax', file: 'queue.yaml', text: 'queue:\n- name: a\n\trate: 5/s\n', line: 3, column: 1, path: '', message: /^Tabs are not allowed as indentation$/ },
+  { code: 'yaml-alias', file: 'queue.yaml', text: push('  bucket_size: *big\n'), line: 4, column: 16, path: 'queue[0].bucket_size', message: /^alias \*big names no anchor/ },
   { code: 'yaml-warning', file: 'queue.yaml', text: push('  target: !custom worker\n'), line: 4, column: 11, path: '', message: /tag/ },
   { code: 'xml-syntax', file: 'queue.xml', text: '<queue-entries>\n  <queue>\n    <name>a</nam>\n', line: 3, column: 17, path: '', message: /^unexpected close tag$/ },
   { code: 'xml-root-element', file: 'queue.xml', text: '<?xml version="1.0"?>\n<queues>\n</queues>\n', line: 2, column: 1, path: '', message: /must be <queue-entries>, found <queues>/ },

@@ -1,5 +1,5 @@
 /** SIGHUP reloads queue.yaml in a running `pushq serve` (deploy semantics: rate 0 → >0 resumes). */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -43,6 +43,39 @@ it('refuses an invalid queue.yaml on SIGHUP on stderr, each issue with its line;
     expect(serve.stderr()).toMatch(/pushq serve: reload refused\n {2}\S*queue\.yaml:3:\d+ error rate `fast` is not valid/);
     expect(serve.stdout()).not.toContain('reload');
     expect((await api('GET', `${serve.api}/steady`)).json.rateLimits.maxDispatchesPerSecond).toBe(5); // nothing changed
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('refuses a queue.yaml whose aliases cannot be read (none before, one inside its own value, a billion values): the service keeps running its config and its log as they were', async () => {
+  // Before: an alias inside its own value overflowed the stack ("reload failed: Maximum call
+  // stack size exceeded", no file or line), and nested aliases held the event loop for minutes.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-hup-alias-'));
+  const yaml = join(dir, 'queue.yaml');
+  const data = join(dir, 'data');
+  await writeFile(yaml, 'queue:\n- name: steady\n  rate: 5/s\n');
+  const serve = await startServe(['--config', yaml, '--data', data]);
+  try {
+    const log = await readFile(join(data, 'events.log'));
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)];
+    const files = [
+      { text: 'queue:\n- name: steady\n  rate: *fast\n', issue: /queue\.yaml:3:9 error alias \*fast names no anchor/ },
+      { text: 'queue: &q\n- name: steady\n  rate: 5/s\n  retry_parameters: *q\n', issue: /queue\.yaml:4:21 error alias \*q is inside the value its anchor &q names/ },
+      { text: `${bomb.join('\n')}\nqueue:\n- name: steady\n  rate: 1/s\n`, issue: /queue\.yaml:4:45 error aliases repeat more than 10000 values/ },
+    ];
+    for (const [index, file] of files.entries()) {
+      await writeFile(yaml, file.text);
+      serve.child.kill('SIGHUP');
+      await expect.poll(() => serve.stderr().split('pushq serve: reload refused\n').length - 1, { timeout: 10_000 }).toBe(index + 1);
+      expect(serve.stderr()).toMatch(file.issue);
+    }
+    expect(serve.stderr()).not.toContain('reload failed');
+    const steady = (await api('GET', `${serve.api}/steady`)).json;
+    expect(steady).toMatchObject({ state: 'RUNNING', rateLimits: { maxDispatchesPerSecond: 5 } });
+    expect(await readFile(join(data, 'events.log'))).toEqual(log);
   } finally {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

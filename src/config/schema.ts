@@ -86,6 +86,8 @@ export function unknownKeyMessage(key: string, mappingPath: Path, format: Config
   const kind = mappingKind(mappingPath);
   const what = format === 'xml' ? `element <${key}>` : `key ${key}`;
   const where = PLACE[kind] ?? `in ${formatPath(mappingPath)}`;
+  // `: value` with nothing before the colon: there is no name to repeat or to suggest from.
+  if (key === '') return `a key with no name ${where}: nothing stands before its colon`;
   if (kind === '' && (KNOWN_KEYS['queue'] ?? []).includes(yamlKey(key))) {
     return `unknown ${what} ${where}: ${key} is a queue directive, so it belongs inside an entry of ${spell('queue')}`;
   }

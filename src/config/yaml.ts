@@ -37,7 +37,7 @@ export function readYaml(text: string, positions: PositionIndex, issues: IssueCo
     return undefined;
   }
   if (doc.contents === null) return null;
-  const reader = new YamlReader(doc, positionOf, positions, issues);
+  const reader = new YamlReader(text, doc, positionOf, positions, issues);
   let data: unknown;
   try {
     data = reader.read(doc.contents, []);
@@ -81,6 +81,7 @@ class YamlReader {
   private aliasValues = 0;
 
   constructor(
+    private readonly text: string,
     doc: Document,
     private readonly positionOf: (offset: number) => SourcePosition,
     private readonly positions: PositionIndex,
@@ -120,7 +121,7 @@ class YamlReader {
       const seen = new Map<string, SourcePosition>();
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
-        const keyPosition = keyNode === null ? this.start(node) : this.start(keyNode);
+        const keyPosition = keyNode === null ? this.start(node) : this.keyStart(keyNode);
         if (keyNode === null || !isScalar(keyNode)) {
           this.issues.reportAt('wrong-type', path, keyPosition, 'keys must be plain text, found a list or mapping used as a key');
           continue;
@@ -162,6 +163,17 @@ class YamlReader {
     } finally {
       if (outermost) this.outerAlias = null;
     }
+  }
+
+  /**
+   * Where a key is written. An empty key (`  : 40`) has an empty range where the line begins, in
+   * its indentation: it is shown at its colon instead.
+   */
+  private keyStart(key: Node): SourcePosition {
+    const [from, to] = key.range ?? [0, 0];
+    if (from !== to || !isScalar(key) || key.value !== '') return this.start(key);
+    const colon = this.text.indexOf(':', from);
+    return this.positionOf(colon < 0 ? from : colon);
   }
 
   private start(node: Node): SourcePosition {

@@ -131,6 +131,7 @@ function mappingKind(path: Path): string {
 export function unknownKeyMessage(key: string, mappingPath: Path): string {
   const kind = mappingKind(mappingPath);
   const where = PLACE[kind] ?? `in ${formatPath(mappingPath)}`;
+  if (key === '') return `a key with no name ${where}: nothing stands before its colon`;
   if (kind === '' && (KNOWN_KEYS['workload'] ?? []).includes(key)) {
     return `unknown key ${key} ${where}: ${key} is a workload key, so it belongs inside an entry of workload`;
   }

@@ -35,6 +35,7 @@ const cases: Case[] = [
   { code: 'duplicate-key', file: 'queue.yaml', text: push('  rate: 6/s\n'), line: 4, column: 3, path: 'queue[0].rate', message: /already set on line 3/ },
   { code: 'duplicate-key', file: 'queue.xml', text: xml('    <rate>6/s</rate>\n'), line: 6, column: 5, path: 'queue[0].rate', message: /<rate> is already set on line 5/ },
   { code: 'unknown-key', file: 'queue.yaml', text: push('  bucked_size: 40\n'), line: 4, column: 3, path: 'queue[0].bucked_size', message: /did you mean bucket_size\?/ },
+  { code: 'unknown-key', file: 'queue.yaml', text: push('  : 40\n'), line: 4, column: 3, path: 'queue[0].', message: /^a key with no name in a queue entry: nothing stands before its colon$/ },
   { code: 'unknown-key', file: 'queue.xml', text: xml('    <bucket_size>40</bucket_size>\n'), line: 6, column: 5, path: 'queue[0].bucket_size', message: /element <bucket_size>.*did you mean bucket-size\?/ },
   { code: 'wrong-type', file: 'queue.yaml', text: 'queue:\n- name: a\n  mode: pull\n  acl:\n  - user_email: [SERVICE_ACCOUNT]\n', line: 5, column: 17, path: 'queue[0].acl[0].user_email', message: /must be a single value, found a list/ },
   { code: 'wrong-type', file: 'queue.xml', text: xml('    <bucket-size><value>4</value></bucket-size>\n'), line: 6, column: 18, path: 'queue[0].bucket_size', message: /bucket-size must be a single value, found child elements/ },

@@ -84,6 +84,11 @@ describe('scenario issues', () => {
     });
   }
 
+  it('names a key with no name as such (nothing before its colon)', async () => {
+    const { issues } = await parseScenario('workload:\n  - { queue: q, count: 1, : 2 }\nqueue:\n  - { name: q, rate: 1/s }\n', { file: 's.yaml' });
+    expect(issues.map((i) => i.message)).toEqual(['a key with no name in a workload entry: nothing stands before its colon']);
+  });
+
   it('suggests the closest key and queue name', async () => {
     const { issues } = await parseScenario('workload:\n  - { queue: queue-bleu, count: 1, cuont: 2 }\nqueue:\n  - { name: queue-blue, rate: 1/s }\n', { file: 's.yaml' });
     expect(issues.map((i) => i.message)).toEqual([

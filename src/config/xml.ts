@@ -55,7 +55,8 @@ export function readXml(source: string, positions: PositionIndex, issues: IssueC
 
   parser.on('error', (error) => {
     // saxes notices a problem on reading the character that causes it: report that character.
-    fail(error.message.replace(/^.*?\d+:\d+: /, '').replace(/\.$/, ''), { line: parser.line, column: Math.max(1, parser.columnIndex) });
+    const message = error.message.replace(/^.*?\d+:\d+: /, '').replace(/\.$/, '');
+    fail(message === 'undefined entity' ? undefinedEntity(source, parser.position) : message, { line: parser.line, column: Math.max(1, parser.columnIndex) });
   });
 
   parser.on('text', (text) => {
@@ -197,4 +198,16 @@ export function readXml(source: string, positions: PositionIndex, issues: IssueC
 
   parser.write(source).close();
   return failed ? undefined : root;
+}
+
+/**
+ * saxes's "undefined entity", with the entity's name (the `&name;` that ends before `end`) and why
+ * it is unknown: entities a DOCTYPE declares are not read (docs/config.md), so as not to expand
+ * what a file defines (external files, "billion laughs").
+ */
+function undefinedEntity(source: string, end: number): string {
+  const amp = source.lastIndexOf('&', end - 1);
+  const ref = amp < 0 ? '' : source.slice(amp, end);
+  const name = /^&[^\s&;<>]{1,64};$/.test(ref) ? ` ${ref}` : '';
+  return `undefined entity${name}: pushq reads no DOCTYPE, so only XML's own (&amp; &lt; &gt; &quot; &apos;) and character references (&#38;) are known`;
 }

@@ -31,6 +31,7 @@ const cases: Case[] = [
   { code: 'yaml-alias', file: 'queue.yaml', text: push('  bucket_size: *big\n'), line: 4, column: 16, path: 'queue[0].bucket_size', message: /^alias \*big names no anchor/ },
   { code: 'yaml-warning', file: 'queue.yaml', text: push('  target: !custom worker\n'), line: 4, column: 11, path: '', message: /tag/ },
   { code: 'xml-syntax', file: 'queue.xml', text: '<queue-entries>\n  <queue>\n    <name>a</nam>\n', line: 3, column: 17, path: '', message: /^unexpected close tag$/ },
+  { code: 'xml-syntax', file: 'queue.xml', text: '<!DOCTYPE q [<!ENTITY r "5/s">]>\n<queue-entries>\n  <queue>\n    <name>a</name>\n    <rate>&r;</rate>\n', line: 5, column: 13, path: '', message: /^undefined entity &r;: pushq reads no DOCTYPE/ },
   { code: 'xml-root-element', file: 'queue.xml', text: '<?xml version="1.0"?>\n<queues>\n</queues>\n', line: 2, column: 1, path: '', message: /must be <queue-entries>, found <queues>/ },
   { code: 'duplicate-key', file: 'queue.yaml', text: push('  rate: 6/s\n'), line: 4, column: 3, path: 'queue[0].rate', message: /already set on line 3/ },
   { code: 'duplicate-key', file: 'queue.xml', text: xml('    <rate>6/s</rate>\n'), line: 6, column: 5, path: 'queue[0].rate', message: /<rate> is already set on line 5/ },

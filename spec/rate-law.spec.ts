@@ -67,6 +67,25 @@ describe('rate law', () => {
       expect(violations[0]!.index).toBe(events.indexOf(dispatches[3]!));
     });
 
+    it('judges windows across a reload that keeps the bucket: a reload is no free burst', () => {
+      // The same file deployed again at 1 s: the engine keeps the queue's tokens (none left).
+      const config = fileConfig(pushQueue('q', 10 / 60, { bucket_size: 3, rate_exact: { tokens: 1, period_us: 6_000_000 } }));
+      const sim = createSimulation({ config, worker: { latency: { distribution: 'constant', valueUs: 1000 } } });
+      sim.addWorkload({ queue: 'q', count: 6 });
+      sim.schedule(1, (s) => s.kernel.applyConfig(config, s.state.settings));
+      sim.runUntilIdle();
+      const events = copyEvents(sim.events);
+      const dispatches = events.filter((e) => e.type === 'AttemptDispatched');
+      expect(dispatches.map((e) => e.t)).toEqual([0, 0, 0, 6_000_000, 12_000_000, 18_000_000]);
+      expect(events.filter((e) => e.type === 'ConfigApplied').map((e) => e.t)).toEqual([0, 1_000_000]);
+      expect(checkRateLaw(events)).toEqual([]);
+      // An engine that refilled the bucket at the reload: a fourth dispatch 1 µs after it.
+      dispatches[3]!.t = 1_000_001;
+      const violations = checkRateLaw(events);
+      expect(violations.map((v) => [v.law, v.index])).toEqual([['rate', events.indexOf(dispatches[3]!)]]);
+      expect(violations[0]!.message).toBe('queue q: 4 dispatches in [0, 1000001] µs exceed bucket_size 3 + 1/6000000 per µs × 1000001 µs');
+    });
+
     it('catches any dispatch of a queue whose rate is 0', () => {
       const events = copyEvents(run());
       const applied = events[0]!;

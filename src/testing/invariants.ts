@@ -13,7 +13,7 @@
  * Laws checked:
  * - rate: in every window, non-forced dispatches ≤ bucket_size + rate·T, exactly (BigInt over
  *   the exact rate): all windows [tᵢ, tⱼ] between two dispatches, and windows [tᵢ, tᵢ+T) for
- *   the given lengths T;
+ *   the given lengths T; across a reload too, unless it changed the queue's rate or bucket_size;
  * - concurrency: no non-forced dispatch while max_concurrent_requests attempts are in flight
  *   (a force-run, like Cloud Tasks RunTask, is not limited, so only then may in-flight exceed it);
  * - ETA: no non-forced dispatch before the task's ETA (TaskAdded eta, then AttemptFailed retryAt),
@@ -53,14 +53,23 @@ export const DEFAULT_WINDOWS_US: readonly number[] = [1_000, 100_000, US, 10 * U
 export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileConfig, options: RateLawOptions = {}): Violation[] {
   const facts = new ReferenceFacts(config);
   const out: Violation[] = [];
-  // Per epoch and queue: the non-forced dispatch times and their event indexes.
-  let series = new Map<string, { t: number[]; index: number[]; q: QueueConfig | undefined }>();
-  const flush = (): void => {
-    for (const [name, s] of series) checkSeries(name, s.q, s.t, s.index, options.windowsUs ?? DEFAULT_WINDOWS_US, out);
-    series = new Map();
+  const windowsUs = options.windowsUs ?? DEFAULT_WINDOWS_US;
+  // Per queue: the non-forced dispatch times and their event indexes since its bucket was last
+  // set anew. A reload that leaves a queue's bucket as it was (same rate and bucket_size, or the
+  // queue left out of the file: disabled, its bucket kept) does not end its series: the bucket
+  // refills continuously across it (reference S25), so a reload is no free burst and windows run
+  // across it. A changed bucket starts the queue's windows afresh.
+  const series = new Map<string, { t: number[]; index: number[]; q: QueueConfig | undefined }>();
+  const reloaded = (next: QueueFileConfig): void => {
+    for (const [name, s] of series) {
+      const q = next.queues.find((c) => c.name === name);
+      if (q === undefined || sameBucket(s.q, q)) continue;
+      checkSeries(name, s.q, s.t, s.index, windowsUs, out);
+      series.delete(name);
+    }
   };
   events.forEach((e, index) => {
-    if (e.type === 'ConfigApplied' && e.settingsOnly !== true && !config) flush();
+    if (e.type === 'ConfigApplied' && e.settingsOnly !== true && !config) reloaded(e.config);
     if (e.type === 'AttemptDispatched' && !e.forced) {
       const t = facts.queueOf(e.id);
       if (!t) {
@@ -74,8 +83,15 @@ export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileC
     }
     facts.observe(e);
   });
-  flush();
+  for (const [name, s] of series) checkSeries(name, s.q, s.t, s.index, windowsUs, out);
   return out;
+}
+
+/** Whether a reload to `next` leaves the token bucket of a queue configured as `before` as it was. */
+function sameBucket(before: QueueConfig | undefined, next: QueueConfig): boolean {
+  const a = before?.rate_exact ?? null;
+  const b = next.rate_exact;
+  return a !== null && b !== null && before!.mode === next.mode && a.tokens === b.tokens && a.period_us === b.period_us && before!.bucket_size === next.bucket_size;
 }
 
 function checkSeries(name: string, q: QueueConfig | undefined, times: number[], indexes: number[], windowsUs: readonly number[], out: Violation[]): void {
@@ -107,7 +123,7 @@ function checkSeries(name: string, q: QueueConfig | undefined, times: number[], 
         index: indexes[bestJ]!,
         message: `queue ${name}: ${bestJ - i + 1} dispatches in [${times[i]}, ${times[bestJ]}] µs exceed bucket_size ${q.bucket_size} + ${rate.tokens}/${rate.period_us} per µs × ${times[bestJ]! - times[i]!} µs`,
       });
-      return; // one report per queue and epoch is enough to fail, and keeps the output readable
+      return; // one report per queue and bucket is enough to fail, and keeps the output readable
     }
   }
   // Windows [tᵢ, tᵢ+T) for each T: count·P ≤ C + R·T.

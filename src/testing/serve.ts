@@ -12,7 +12,7 @@
  */
 import { defaultQueueFileConfig } from '../config/defaults.js';
 import { requireValidConfig } from '../config/issues.js';
-import { parseQueueConfig } from '../config/parse.js';
+import { detectFormat, parseQueueConfig } from '../config/parse.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
@@ -22,7 +22,7 @@ import { configHash } from '../simulate/simulation.js';
 import { PUSHQ_VERSION } from '../version.js';
 
 export interface StartPushqOptions {
-  /** queue.yaml (or queue.xml) as text; absent: only the `default` queue (5/s, bucket 5). */
+  /** queue.yaml, or queue.xml (text starting with `<`), as text; absent: only the `default` queue (5/s, bucket 5). */
   queueYaml?: string;
   /** App Engine service → base URL of your worker (`--target NAME=URL`), or `{ url, scaling }`. */
   targets?: Record<string, string | { url: string; scaling?: TargetScaling }>;
@@ -49,8 +49,13 @@ export interface RunningPushq {
   close(graceMs?: number): Promise<ShutdownReport>;
 }
 
+/** The name a configuration's issues are reported under, by its text (`<` first: queue.xml), as the reader tells the format. */
+function configFileName(text: string): string {
+  return detectFormat('', text.startsWith('\uFEFF') ? text.slice(1) : text) === 'xml' ? 'queue.xml' : 'queue.yaml';
+}
+
 export async function startPushq(options: StartPushqOptions = {}): Promise<RunningPushq> {
-  const config = options.queueYaml === undefined ? defaultQueueFileConfig() : requireValidConfig(parseQueueConfig(options.queueYaml, { file: 'queue.yaml' }));
+  const config = options.queueYaml === undefined ? defaultQueueFileConfig() : requireValidConfig(parseQueueConfig(options.queueYaml, { file: configFileName(options.queueYaml) }));
   const targets: Record<string, TargetSettings> = {};
   for (const [name, t] of Object.entries(options.targets ?? {})) {
     // Named as you wrote it (`targets.default`, or `targets.default.url`), before anything starts.

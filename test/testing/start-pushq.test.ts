@@ -95,6 +95,17 @@ describe('startPushq', () => {
     expect(worker.forUrl('/never')).toHaveLength(0);
   });
 
+  it('queueYaml takes a queue.xml too, as its doc says: read as XML, its issues named queue.xml (it was read as YAML and refused)', async () => {
+    const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<queue-entries>\n  <queue>\n    <name>xq</name>\n    <rate>5/s</rate>\n  </queue>\n</queue-entries>\n';
+    const p = await startPushq({ queueYaml: xml });
+    try {
+      expect((await api('GET', queues(p))).json.queues.map((q: any) => q.name.split('/').pop())).toEqual(['default', 'xq']);
+    } finally {
+      await p.close();
+    }
+    expect(await refusal(startPushq({ queueYaml: xml.replace('5/s', '600/s') }))).toMatch(/^invalid queue configuration \(1 error\):\nqueue\.xml:5:\d+ error rate 600\/s is above App Engine's maximum of 500 per second \(rate-max\)$/);
+  });
+
   it('reset is refused unless allowed: startPushq({ allowReset: false }), or pushq serve without --allow-reset', async () => {
     const closed = await startPushq({ allowReset: false });
     try {

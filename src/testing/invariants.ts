@@ -41,6 +41,12 @@ function unknownTask(index: number, law: Law, id: number): Violation {
   return { law, index, message: `event names task ${id}, which no TaskAdded introduced` };
 }
 
+/** A task whose queue no configuration names: judged against nothing, so said as it is, not as a breach of the law's numbers. */
+function unknownQueue(index: number, law: Law, id: number, queue: string, config: QueueFileConfig | undefined): Violation {
+  const where = config ? 'the config passed to the checker' : "the log's ConfigApplied events";
+  return { law, index, message: `task ${id} is in queue ${queue}, which ${where} do${config ? 'es' : ''} not configure` };
+}
+
 // ---- rate ---------------------------------------------------------------------------------------
 
 export interface RateLawOptions {
@@ -97,8 +103,12 @@ function sameBucket(before: QueueConfig | undefined, next: QueueConfig): boolean
 function checkSeries(name: string, q: QueueConfig | undefined, times: number[], indexes: number[], windowsUs: readonly number[], out: Violation[]): void {
   if (times.length === 0) return;
   const rate = q?.rate_exact ?? null;
-  if (!q || rate === null || q.bucket_size === null) {
-    out.push({ law: 'rate', index: indexes[0]!, message: `queue ${name} has no token rate (rate 0, pull or unknown) but dispatched ${times.length} time(s)` });
+  if (!q) {
+    out.push({ law: 'rate', index: indexes[0]!, message: `queue ${name}, which no configuration the checker was given or read configures, dispatched ${times.length} time(s)` });
+    return;
+  }
+  if (rate === null || q.bucket_size === null) {
+    out.push({ law: 'rate', index: indexes[0]!, message: `queue ${name} has no token rate (rate 0, or a pull queue) but dispatched ${times.length} time(s)` });
     return;
   }
   const P = BigInt(rate.period_us);
@@ -150,6 +160,7 @@ export function checkConcurrency(events: readonly EngineEvent[], config?: QueueF
     if (e.type === 'AttemptDispatched' && !e.forced) {
       const t = facts.queueOf(e.id);
       if (!t) out.push(unknownTask(index, 'concurrency', e.id));
+      else if (!facts.queues.has(t.queue)) out.push(unknownQueue(index, 'concurrency', e.id, t.queue, config));
       else {
         const max = facts.queues.get(t.queue)?.max_concurrent_requests ?? 0;
         const before = facts.inFlight.get(t.queue) ?? 0;
@@ -186,6 +197,7 @@ export function checkNoDispatchWhilePaused(events: readonly EngineEvent[], confi
     if (e.type === 'AttemptDispatched' && !e.forced) {
       const t = facts.queueOf(e.id);
       if (!t) out.push(unknownTask(index, 'pause', e.id));
+      else if (!facts.queues.has(t.queue)) out.push(unknownQueue(index, 'pause', e.id, t.queue, config));
       else if (facts.paused.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is paused or disabled, yet task ${e.id} was dispatched at ${e.t} µs` });
       else if ((facts.queues.get(t.queue)?.rate_exact ?? null) === null) out.push({ law: 'pause', index, message: `queue ${t.queue} has rate 0, yet task ${e.id} was dispatched at ${e.t} µs` });
     }
@@ -225,7 +237,8 @@ export function checkRetryDelays(events: readonly EngineEvent[], config?: QueueF
     if (e.type === 'AttemptFailed') {
       const t = facts.queueOf(e.id);
       const p = t && facts.retryParameters(t);
-      if (!t || !p) out.push(unknownTask(index, 'retry-delay', e.id));
+      if (!t) out.push(unknownTask(index, 'retry-delay', e.id));
+      else if (!p) out.push(unknownQueue(index, 'retry-delay', e.id, t.queue, config));
       else {
         const expected = referenceBackoffUs(t.attempts, p);
         if (e.retry !== t.attempts) out.push({ law: 'retry-delay', index, message: `task ${e.id}: retry ${e.retry}, but ${t.attempts} attempts were made` });
@@ -245,7 +258,8 @@ export function checkGiveUp(events: readonly EngineEvent[], config?: QueueFileCo
     if (e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp') {
       const t = facts.queueOf(e.id);
       const p = t && facts.retryParameters(t);
-      if (!t || !p) out.push(unknownTask(index, 'give-up', e.id));
+      if (!t) out.push(unknownTask(index, 'give-up', e.id));
+      else if (!p) out.push(unknownQueue(index, 'give-up', e.id, t.queue, config));
       else {
         const success = e.status !== null && e.status >= 200 && e.status <= 299;
         if ((e.type === 'AttemptSucceeded') !== success) out.push({ law: 'give-up', index, message: `task ${e.id}: status ${e.status} settled as ${e.type}` });

@@ -15,7 +15,7 @@
  * pg`); test/helpers/pg-cluster.ts re-exports it. Not part of the public test kit (src/testing/index.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,12 +61,33 @@ export async function startPgCluster(): Promise<PgCluster> {
   if (given !== undefined && given !== '') return externalCluster(given);
   const template = process.env['PUSHQ_TEST_PG_TEMPLATE'];
   const { dir, data, run } = newCluster(template !== undefined && template !== '' && existsSync(join(template, 'PG_VERSION')) ? template : null);
-  const port = await freePort();
+  const log = join(dir, 'server.log');
+  let port = 0;
   // fsync stays on (the default): the tests check durability, not speed.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
-  const start = (): void => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  const start = (): void => run('pg_ctl', ['-D', data, '-l', log, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, '-w', '-t', '60', 'start']);
   const halt = (): void => run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-  start();
+  // A failed start leaves nothing: no server half started, no directory (a data directory each).
+  // The port was free when picked, and another process may take it before the server binds it:
+  // then a new one is picked. Any other failure is thrown with the server's own reason.
+  for (let tries = 1; ; tries++) {
+    port = await freePort();
+    const logged = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
+    try {
+      start();
+      break;
+    } catch (err) {
+      const reason = existsSync(log) ? readFileSync(log, 'utf8').slice(logged) : '';
+      try {
+        halt();
+      } catch {
+        // Not running: nothing to stop.
+      }
+      if (tries < 3 && /could not bind|Address already in use/i.test(reason)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      const tail = reason.trimEnd().split('\n').slice(-10).join('\n');
+      throw new Error(`the test PostgreSQL did not start (pg_ctl start, port ${port}, ${tries} tr${tries === 1 ? 'y' : 'ies'}): ${tail === '' ? (err as Error).message : `server log:\n${tail}`}`);
+    }
+  }
   const adminUrl = `postgres://postgres:${PG_PASSWORD}@127.0.0.1:${port}/postgres`;
   let stopped = false;
   return {
@@ -114,16 +135,21 @@ function newCluster(template: string | null): { dir: string; data: string; run: 
     if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', full, ...args], { stdio });
     else execFileSync(full, args, { stdio });
   };
-  const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, PG_PASSWORD + '\n');
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    chownSync(dir, uid, gid);
-    chownSync(pwfile, uid, gid);
+  try {
+    const pwfile = join(dir, 'pw');
+    writeFileSync(pwfile, PG_PASSWORD + '\n');
+    if (asRoot) {
+      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+      chownSync(dir, uid, gid);
+      chownSync(pwfile, uid, gid);
+    }
+    if (template === null) run('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8']);
+    else run('cp', ['-a', template, data]);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true }); // a half-made cluster is of no use to anyone
+    throw err;
   }
-  if (template === null) run('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8']);
-  else run('cp', ['-a', template, data]);
   return { dir, data, run };
 }
 

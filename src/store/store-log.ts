@@ -113,8 +113,34 @@ export class StoreEventLog implements EventLog {
    * Resolves once every batch committed before the call is in the store. Flushes run one at a
    * time; a flush asked for while one runs waits for the next, which carries everything committed
    * meanwhile (N CreateTasks between two transactions share one).
+   *
+   * Rejected with the lease's failure once the lease's validity passes while it waits: a store
+   * that takes statements and does not answer them (a lock another session holds, a server or
+   * network that hangs) would otherwise hold every command, a refused one included, for as long as
+   * it lasts, while the node no longer surely holds its log. What the flush carries stays pending
+   * and goes in when the store answers (then the command may still take effect: UNAVAILABLE means
+   * "not acknowledged", as for a lost store).
    */
   flush(): Promise<void> {
+    return this.withinLease(this.flushShared());
+  }
+
+  /** `p`, or the lease's failure if the validity passes (a renewal back moves it on) before `p` settles. */
+  private withinLease(p: Promise<void>): Promise<void> {
+    if (this.validUntilMs === Infinity) return p;
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = (): void => {
+        const left = this.validUntilMs - performance.now();
+        if (left <= 0) return reject(this.writeFailure());
+        timer = setTimeout(check, left);
+      };
+      p.then(resolve, reject).finally(() => clearTimeout(timer));
+      timer = setTimeout(check, Math.max(0, this.validUntilMs - performance.now()));
+    });
+  }
+
+  private flushShared(): Promise<void> {
     if (this.flushing === null) {
       this.flushing = this.send().finally(() => {
         this.flushing = null;
@@ -127,7 +153,7 @@ export class StoreEventLog implements EventLog {
     if (this.nextFlush === null) {
       const after = (): Promise<void> => {
         this.nextFlush = null;
-        return this.flush();
+        return this.flushShared();
       };
       this.nextFlush = this.flushing.then(after, after);
     }

@@ -148,7 +148,9 @@ function applySetting(q: QueueConfig, key: VaryKey, yaml: string, value: number)
 export function configProblem(config: QueueFileConfig): string | null {
   const parsed = parseQueueConfig(printQueueYaml(config), { file: 'queue.yaml' });
   const issue = parsed.errors[0] ?? parsed.warnings[0];
-  if (issue !== undefined) return `${issue.message} (${issue.code})`;
+  // A message that points at another line (min above max names max's line) points into the text
+  // printed here, which no one sees: the setting is named by the caller instead.
+  if (issue !== undefined) return `${issue.message.replace(/ \(line \d+\)/g, '')} (${issue.code})`;
   if (parsed.config === null || canonicalJson(parsed.config) !== canonicalJson(config)) return 'queue.yaml cannot express this setting exactly';
   return null;
 }

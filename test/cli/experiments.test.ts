@@ -242,6 +242,20 @@ describe('pushq tune', () => {
     }
   });
 
+  it('a setting min above max is refused naming the settings, not a line of a queue.yaml no one wrote', async () => {
+    // The rule's own message names max_backoff_seconds' line; here that line would be one of the
+    // configuration tune prints to check each setting (line 5 or so), not the user's file.
+    const backoff = file('backoff.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s, retry_parameters: { min_backoff_seconds: 1, max_backoff_seconds: 4 } }\nworkload:\n  - { queue: q, count: 10 }\n');
+    const one = await pushq(['tune', backoff, '--vary', 'q.min_backoff_seconds=1..8', '--goal', 'q.failed <= 0']);
+    expect([one.code, one.stderr]).toEqual([2, 'pushq tune: --vary q.min_backoff_seconds=1..8: q.min_backoff_seconds 8: min_backoff_seconds 8 is greater than max_backoff_seconds 4 (min-backoff-above-max); nothing was run\n']);
+    const wide = file('backoff-wide.yaml', readFileSync(backoff, 'utf8').replace('max_backoff_seconds: 4', 'max_backoff_seconds: 10'));
+    const two = await pushq(['tune', wide, '--vary', 'q.min_backoff_seconds=1..8', '--vary', 'q.max_backoff_seconds=4..10', '--goal', 'q.failed <= 0']);
+    expect([two.code, two.stderr]).toEqual([
+      2,
+      'pushq tune: --vary q.min_backoff_seconds=1..8 --vary q.max_backoff_seconds=4..10: q.min_backoff_seconds=5, q.max_backoff_seconds=4: min_backoff_seconds 5 is greater than max_backoff_seconds 4 (min-backoff-above-max); nothing was run\n',
+    ]);
+  });
+
   it('an all. goal with no queue that received a task is met by no setting: exit 1, the best found says why', async () => {
     const idle = file('idle-tune.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s }\nworkload:\n  - { queue: q, count: 0 }\n');
     const r = await pushq(['tune', idle, '--vary', 'q.rate=1..3', '--goal', 'all.failed == 0', '--seeds', '1']);

@@ -98,7 +98,8 @@ function plan(scenario: Scenario, options: TuneOptions): Plan {
   experimentJobs(options.jobs);
   if (options.vary.length === 0) throw new ExperimentArgumentError('vary', [], 'give at least one: QUEUE.KEY=LOW..HIGH[:STEP]');
   if (options.goals.length === 0) throw new ExperimentArgumentError('goals', [], "give at least one: 'FIGURE OP VALUE'");
-  const ranges = options.vary.map((text) => parseVary(text, scenario.config));
+  // Several ranges are checked together, every combination (below): one's end may need another's.
+  const ranges = options.vary.map((text) => parseVary(text, scenario.config, options.vary.length === 1));
   const names = new Set<string>();
   for (const r of ranges) {
     const id = `${r.queue}.${r.key}`;

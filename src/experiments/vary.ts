@@ -60,8 +60,14 @@ export interface VaryRange {
 
 const RANGE_PATTERN = /^([A-Za-z0-9-]+)\.((?:retry_parameters\.)?[a-z_]+)=([^.:]+(?:\.[^.:]+)?)\.\.([^:]+)(?::(.+))?$/;
 
-/** Parses `QUEUE.KEY=LOW..HIGH[:STEP]` against `config`; throws ExperimentArgumentError naming it (option `vary`). */
-export function parseVary(text: string, config: QueueFileConfig): VaryRange {
+/**
+ * Parses `QUEUE.KEY=LOW..HIGH[:STEP]` against `config`; throws ExperimentArgumentError naming it
+ * (option `vary`). `checkEnds`: whether both ends must pass App Engine's rules with the rest of
+ * `config` as it is. A range varied with others is not: its settings go with theirs (a
+ * min_backoff_seconds of 8 with a varied max_backoff_seconds of 10 to 20), and the caller checks
+ * every combination instead (tune.ts).
+ */
+export function parseVary(text: string, config: QueueFileConfig, checkEnds = true): VaryRange {
   const refuse = (detail: ArgumentDetail | string) => new ExperimentArgumentError('vary', [text], detail);
   const m = RANGE_PATTERN.exec(text);
   if (m === null) throw refuse('expected QUEUE.KEY=LOW..HIGH[:STEP], e.g. emails.rate=5/s..50/s:1/s');
@@ -97,7 +103,7 @@ export function parseVary(text: string, config: QueueFileConfig): VaryRange {
     yaml: (i) => yamlOf(written(i), kind, unit),
   };
   // Both ends within App Engine's limits: so is every setting between (each limit is an interval).
-  for (const i of new Set([0, count - 1])) {
+  if (checkEnds) for (const i of new Set([0, count - 1])) {
     const problem = configProblem(variedConfig(config, [[range, i]]));
     if (problem !== null) throw refuse(`${range.name} ${range.yaml(i)}: ${problem}`);
   }

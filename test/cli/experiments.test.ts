@@ -256,6 +256,18 @@ describe('pushq tune', () => {
     ]);
   });
 
+  it('several --vary are checked together: a range whose end needs another range\'s setting runs', async () => {
+    // min_backoff_seconds up to 8 is above the scenario's max_backoff_seconds of 4, but every
+    // combination has max_backoff_seconds 10 or more: each is a valid queue.yaml.
+    const backoff = file('backoff-joint.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s, retry_parameters: { min_backoff_seconds: 1, max_backoff_seconds: 4 } }\nworkload:\n  - { queue: q, count: 10 }\n');
+    const r = await pushq(['tune', backoff, '--vary', 'q.min_backoff_seconds=1..8', '--vary', 'q.max_backoff_seconds=10..20:5', '--goal', 'q.failed <= 0', '--seeds', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.answer).toEqual({ 'q.min_backoff_seconds': 1, 'q.max_backoff_seconds': 10 });
+    expect(out.evaluations).toHaveLength(24);
+    expect(out.evaluations.at(-1).setting).toEqual({ 'q.min_backoff_seconds': 8, 'q.max_backoff_seconds': 20 });
+  });
+
   it('an all. goal with no queue that received a task is met by no setting: exit 1, the best found says why', async () => {
     const idle = file('idle-tune.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s }\nworkload:\n  - { queue: q, count: 0 }\n');
     const r = await pushq(['tune', idle, '--vary', 'q.rate=1..3', '--goal', 'all.failed == 0', '--seeds', '1']);

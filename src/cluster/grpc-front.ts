@@ -126,6 +126,9 @@ export class GrpcFront {
     for (const auth of incoming.get('authorization')) metadata.add('authorization', auth);
     if (remote) metadata.set(FORWARDED_KEY, this.table.node);
     client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
+      // This node's queue began to end while the call was on its way to the queue's service, which
+      // refused it at its door (SHUTTING_DOWN: nothing was done): the node runs, the queue is moving.
+      if (err !== null && !remote && err.code === grpc.status.UNAVAILABLE && /\(SHUTTING_DOWN\)$/.test(err.details)) return callback(refusal('QUEUE_OWNER_UNAVAILABLE', `the queue's service on node ${this.table.node} stopped taking calls (the queue is moving); not acknowledged, retry`));
       if (err !== null) return callback(err.code === grpc.status.UNAVAILABLE && err.metadata.get('grpc-status-details-bin').length === 0 && !/\(QUEUE_OWNER_/.test(err.details) ? refusal('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`) : err);
       callback(null, answer ?? Buffer.alloc(0));
     });

@@ -157,10 +157,22 @@ export class ClusterNode implements RouterTable, GrpcTable {
     return this.grpc?.port ?? 0;
   }
 
+  /**
+   * The owned queue whose service takes new calls for `queue`: none once its end has begun (a lost
+   * lease, or a hand-over that drains), though it stays in `ownedQueues` until its stop is done.
+   * New calls then get the answers of a queue this node does not own (QUEUE_OWNER_*, marked not
+   * taken, or forwarded to the new owner once the store names it), never the stopping service's
+   * SHUTTING_DOWN; calls the service took already are answered by it.
+   */
+  private serving(queue: string): OwnedQueue | undefined {
+    const owned = this.ownedQueues.get(queue);
+    return owned === undefined || owned.ending ? undefined : owned;
+  }
+
   // ---- GrpcTable ----
 
   localGrpc(queue: string): string | undefined {
-    return this.ownedQueues.get(queue)?.grpcAddress;
+    return this.serving(queue)?.grpcAddress;
   }
 
   remoteGrpc(queue: string): string | undefined {
@@ -171,11 +183,11 @@ export class ClusterNode implements RouterTable, GrpcTable {
   // ---- RouterTable ----
 
   local(queue: string): string | undefined {
-    return this.ownedQueues.get(queue)?.url;
+    return this.serving(queue)?.url;
   }
 
   serveLocally(queue: string, req: IncomingMessage, res: ServerResponse): boolean {
-    const owned = this.ownedQueues.get(queue);
+    const owned = this.serving(queue);
     if (owned === undefined) return false;
     owned.serve(req, res);
     return true;
@@ -206,7 +218,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
   }
 
   owned(): readonly string[] {
-    return [...this.ownedQueues.keys()].sort();
+    return [...this.ownedQueues.keys()].filter((q) => this.serving(q) !== undefined).sort();
   }
 
   // ---- the tick ----

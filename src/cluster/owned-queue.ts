@@ -77,6 +77,15 @@ export class OwnedQueue {
     readonly snapshots: SnapshotWriter,
   ) {}
 
+  /**
+   * Its end has begun (lease lost, deposed, or given up): its service is stopping and takes no new
+   * call (it would answer SHUTTING_DOWN, which says the node itself stops). The node then routes
+   * new calls as for a queue it does not own (node.ts); calls the service already took finish there.
+   */
+  get ending(): boolean {
+    return this.ended !== null;
+  }
+
   /** The local URL of the queue's service (only this node's router calls it). */
   get url(): string {
     return this.service.url;

@@ -20,6 +20,7 @@ import { parseScenario } from '../../src/scenario/parse.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { BANDS_SCRIPT } from '../../src/simulate/report/bands-script.js';
 import { renderBandsReport } from '../../src/simulate/report/bands.js';
+import { formatNumber } from '../../src/simulate/report/figures-table.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -123,5 +124,60 @@ describe('the bands report', () => {
       expect(requests).toEqual([pathToFileURL(path).href]);
       await page.close();
     }
+  }, 180_000);
+});
+
+describe('the bands report of a comparison whose files have different queues', () => {
+  it("puts each file's figures under that file's own columns, and a file without the queue shows none", async () => {
+    // b.yaml has no reports queue and c.yaml has an `other` one: a queue one file lacks must not
+    // shift the next file's cells left, under the wrong file's heading.
+    const a = await scenario(TEXT, 'a.yaml');
+    const bText = `seed: 2
+queue:
+  - { name: emails, rate: 20/s }
+workload:
+  - { queue: emails, count: 30 }
+`;
+    const cText = `${bText.replace('workload:', '  - { name: other, rate: 1/s }\nworkload:')}  - { queue: other, count: 5 }\n`;
+    const b = await scenario(bText, 'b.yaml');
+    const c = await scenario(cText, 'c.yaml');
+    const compared = await compare([a, b, c], { seeds: 2, series: true });
+    const texts = [TEXT, bText, cText];
+    const verdicts: Record<string, Record<string, string[]>> = {};
+    for (const [queue, figures] of Object.entries(compared.queues)) verdicts[queue] = Object.fromEntries(Object.entries(figures).map(([f, x]) => [f, x.differences.map((d) => d.verdict)]));
+    const html = renderBandsReport({
+      command: 'pushq compare',
+      seeds: compared.seeds,
+      variants: compared.results.map((r, i) => ({ label: compared.variants[i]!, text: texts[i]!, queues: r.queues, bands: r.series! })),
+      verdicts,
+    });
+    const path = join(dir, 'compare-queues.html');
+    await writeFile(path, html);
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(path).href);
+    await page.waitForSelector('body[data-rendered="*"]');
+    // Each row: the figure, two cells per file (mean with its interval, min–max), the verdicts.
+    const rows = (queue: string) =>
+      page.locator(`table[data-queue="${queue}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => ({ field: tr.getAttribute('data-field'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })));
+    for (const queue of ['emails', 'reports', 'other']) {
+      for (const row of await rows(queue)) {
+        expect(row.cells, `${queue} ${row.field}`).toHaveLength(1 + 2 * 3 + 1);
+        for (let v = 0; v < 3; v++) {
+          const summary = compared.queues[queue]![row.field as 'succeeded']!.variants[v]!;
+          const has = compared.results[v]!.queues[queue] !== undefined;
+          const mean = row.cells[1 + 2 * v]!;
+          if (!has) expect(mean, `${queue} ${row.field} ${compared.variants[v]}`).toBe('—');
+          else if (summary.mean !== null) expect(mean, `${queue} ${row.field} ${compared.variants[v]}`).toMatch(new RegExp(`^${String(formatNumber(summary.mean)).replace('.', '\\.')}( |$)`));
+        }
+        expect(row.cells[7], `${queue} ${row.field}`).toBe(verdicts[queue]![row.field!]!.join(''));
+      }
+    }
+    // c.yaml's 5 tasks of `other` are under c.yaml, not under b.yaml
+    const succeeded = (await rows('other')).find((r) => r.field === 'succeeded')!;
+    expect(succeeded.cells.slice(1, 7)).toEqual(['—', '—', '—', '—', '5 (5–5)', '5–5']);
+    expect(errors).toEqual([]);
+    await page.close();
   }, 180_000);
 });

@@ -43,8 +43,11 @@ const SHOWN = [
   'wait_seconds.p50', 'wait_seconds.p99', 'latency_seconds.p99', 'completion_seconds.p99',
 ];
 
+/** A variant's two columns: the mean with its interval, and min–max. */
 function cell(s: FigureSummary | undefined): string {
-  if (s === undefined) return '<td>—</td>';
+  // A variant without the queue (compare of files with different queues) still fills both of its
+  // columns: one cell would shift every later file's figures under the wrong heading.
+  if (s === undefined) return '<td>—</td><td>—</td>';
   const ci = s.ci95_low === null || s.ci95_high === null ? '' : ` <span class="explain">(${formatNumber(s.ci95_low)}–${formatNumber(s.ci95_high)})</span>`;
   return `<td>${formatNumber(s.mean)}${ci}</td><td>${formatNumber(s.min)}–${formatNumber(s.max)}</td>`;
 }

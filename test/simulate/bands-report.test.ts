@@ -181,3 +181,44 @@ workload:
     await page.close();
   }, 180_000);
 });
+
+describe('the bands report at different window widths', () => {
+  it('fits each chart in its own grid cell, with no horizontal scroll, and follows a resize', async () => {
+    const a = await scenario(TEXT, 'a.yaml');
+    const seeds = await runSeeds(a, { seeds: 2, series: true });
+    const path = join(dir, 'widths.html');
+    await writeFile(path, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'a.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(path).href);
+    await page.waitForSelector('body[data-rendered="*"]');
+    // Each chart (uPlot's root) as wide as its figure at most, and the page no wider than the window.
+    const fits = async () => ({
+      charts: await page.$$eval('figure.chart', (figures) =>
+        figures.map((f) => {
+          const chart = f.querySelector('.uplot');
+          return { figure: f.clientWidth, chart: chart === null ? 0 : Math.round(chart.getBoundingClientRect().width) };
+        }),
+      ),
+      ...(await page.locator('html').evaluate((html) => ({ page: html.scrollWidth, window: html.ownerDocument.defaultView?.innerWidth ?? 0 }))),
+    });
+    const expectFit = (state: Awaited<ReturnType<typeof fits>>, what: string) => {
+      expect(state.charts.length, what).toBe(CHARTS.length);
+      for (const c of state.charts) {
+        expect(c.chart, what).toBeGreaterThan(0);
+        expect(c.chart, what).toBeLessThanOrEqual(c.figure);
+      }
+      expect(state.page, what).toBeLessThanOrEqual(state.window);
+    };
+    expectFit(await fits(), 'at 1280 px');
+    // Narrower, still two columns: each cell shrinks (604 to 554 px), so every chart must.
+    await page.setViewportSize({ width: 1180, height: 900 });
+    // The script resizes after the window settles (100 ms): wait for it, then check.
+    await expect.poll(async () => (await fits()).charts.every((c) => c.chart > 0 && c.chart <= c.figure), { timeout: 15_000 }).toBe(true);
+    expectFit(await fits(), 'resized to 1180 px');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});

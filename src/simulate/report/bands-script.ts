@@ -31,6 +31,7 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
     { field: 'failed_attempts', title: 'Failed attempts per interval', perSecond: false },
     { field: 'tokens', title: 'Tokens in the bucket', perSecond: false },
   ];
+  const HEIGHT = 220;
   /** @type {uPlot[]} */
   let drawn = [];
 
@@ -51,7 +52,6 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
     for (const u of drawn) u.destroy();
     drawn = [];
     chartsElement.textContent = '';
-    const width = Math.max(320, Math.min(660, chartsElement.clientWidth || 640));
     /** @type {number[]} */
     let t = [];
     for (const v of report.variants) {
@@ -103,7 +103,9 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
       }
       /** @type {uPlot.Options} */
       const opts = {
-        width: width, height: 220,
+        // The figure's own width (its grid cell): a fixed width overflows a narrower cell into
+        // the next chart and past the page's edge.
+        width: Math.max(240, figure.clientWidth), height: HEIGHT,
         cursor: { sync: { key: 'time' } },
         scales: { x: { time: false } },
         axes: [{}, { size: 60 }],
@@ -122,6 +124,11 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
     select.appendChild(option);
   }
   select.addEventListener('change', function () { draw(select.value); });
+  let resizeTimer = 0;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { for (const u of drawn) u.setSize({ width: Math.max(240, u.root.parentElement ? u.root.parentElement.clientWidth : 240), height: HEIGHT }); }, 100);
+  });
   draw(report.order[0] || '*');
 })();
 `;

@@ -222,3 +222,33 @@ describe('the bands report at different window widths', () => {
     await page.close();
   }, 120_000);
 });
+
+describe('the bands report of runs shorter than one interval', () => {
+  it('draws the one point of each band (--resolution 1h on runs of seconds)', async () => {
+    const a = await scenario(TEXT, 'a.yaml');
+    const seeds = await runSeeds(a, { seeds: 2, series: { resolutionSeconds: 3600 } });
+    expect(seeds.series!.queues['emails']!.t_seconds).toHaveLength(1);
+    const path = join(dir, 'one-point.html');
+    await writeFile(path, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'a.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(path).href);
+    await page.selectOption('#queue', 'emails');
+    await page.waitForSelector('body[data-rendered="emails"]');
+    // Pixels in the variant's colour (#2563eb, its median) on each chart: a line of one point draws none.
+    const blue = await page.$$eval('figure.chart canvas', (canvases) =>
+      canvases.map((canvas) => {
+        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 0; i < pixels.length; i += 4) if (pixels[i + 3]! > 128 && pixels[i + 2]! > 180 && pixels[i]! < 120) n++;
+        return n;
+      }),
+    );
+    expect(blue).toHaveLength(CHARTS.length);
+    for (const [i, n] of blue.entries()) expect(n, CHARTS[i]).toBeGreaterThan(20);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+});

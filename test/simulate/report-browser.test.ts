@@ -243,6 +243,25 @@ describe('the HTML report of examples/default.yaml in Chromium', () => {
 
 });
 
+describe('the HTML report of a run shorter than one interval', () => {
+  it('draws the one point of each series over time (--resolution 1h on a run of minutes)', async () => {
+    const file = 'examples/default.yaml';
+    const { scenario } = await loadScenario(join(ROOT, file));
+    if (scenario === null) throw new Error(`${file} does not load`);
+    const run = runScenario(scenario, { seriesResolutionUs: 3600e6 });
+    const series = run.simulation.series();
+    expect(series.queues['emails']!.t_seconds).toHaveLength(1);
+    const path = await write('one-point.html', { scenario: { file, text: await readFile(join(ROOT, file), 'utf8') }, seed: run.seed, stats: run.stats, series });
+    const { page, errors } = await open(path, '#q=emails');
+    expect(await rendered(page)).toBe('emails');
+    // Each chart over time has its one interval's values (621 failed attempts, the rate's 20/s,
+    // the bucket's 40 tokens): a line of one point draws nothing, so the points must show.
+    for (const s of await chartStates(page)) expect(s.coloured, s.key).toBeGreaterThan(20);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('the HTML report of a hand-made input in Chromium', () => {
   const HOSTILE = `x</script><b>"&'`;
   const input = fixtureReport({ names: ['emails', 'reports', HOSTILE] });

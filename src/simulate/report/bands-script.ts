@@ -88,7 +88,9 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
           });
         };
         data.push(pick(band && band.p95), pick(band && band.p5), pick(band && band.median));
-        const line = { width: 1, points: { show: false }, value: (/** @type {uPlot} */ u, /** @type {number | null} */ v) => short(v) };
+        // One interval (a --resolution as long as the runs) is one point: a line needs two, so
+        // the point itself is drawn.
+        const line = { width: 1, points: t.length === 1 ? { show: true, size: 8 } : { show: false }, value: (/** @type {uPlot} */ u, /** @type {number | null} */ v) => short(v) };
         series.push(Object.assign({ label: variant.label + ' p95', stroke: fade(color, 0.4) }, line));
         series.push(Object.assign({ label: variant.label + ' p5', stroke: fade(color, 0.4) }, line));
         series.push(Object.assign({ label: variant.label + ' median', stroke: color }, line, { width: 2 }));

@@ -283,6 +283,11 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
         continue;
       }
       spec.opts.width = Math.max(240, figure.clientWidth);
+      // One interval (a --resolution as long as the run or longer) is one point per series: a
+      // line needs two, so without its point drawn each chart over time would be empty.
+      if (spec.key !== 'wait_cause' && spec.key !== 'percentiles' && (spec.data[0] || []).length === 1) {
+        for (const s of (spec.opts.series || []).slice(1)) s.points = { show: true, size: 8, fill: s.stroke };
+      }
       drawn.push(new uPlot(spec.opts, spec.data, figure));
     }
     for (const row of document.querySelectorAll('tr[data-queue]')) row.classList.toggle('selected', row.getAttribute('data-queue') === queue);

@@ -20,6 +20,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/run.js';
+import { parseScenario } from '../../src/scenario/parse.js';
+import { runSeeds } from '../../src/experiments/run-seeds.js';
+import { renderBandsReport } from '../../src/simulate/report/bands.js';
 import { formatCount } from '../../src/simulate/report/figures-table.js';
 import type { ReportInput } from '../../src/simulate/report/render.js';
 import { writeReportFile } from '../../src/simulate/report/write.js';
@@ -260,6 +263,91 @@ describe('the HTML report of a run shorter than one interval', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+});
+
+/**
+ * Records every uPlot a page builds (window.__plots), by wrapping the constructor as the inlined
+ * library defines it; the page's own script is unchanged.
+ */
+const RECORD_PLOTS = `
+window.__plots = [];
+let real;
+Object.defineProperty(window, 'uPlot', { configurable: true, get() { return real; }, set(v) {
+  const Recorded = function (opts, data, target) { const u = new v(opts, data, target); window.__plots.push(u); return u; };
+  Object.assign(Recorded, v);
+  Recorded.prototype = v.prototype;
+  real = Recorded;
+} });
+`;
+
+interface TimeAxis {
+  chart: string;
+  labels: string[];
+  /** Each label's width and its tick's position, in CSS pixels. */
+  widths: number[];
+  positions: number[];
+}
+
+/** The time axis of every chart over time drawn now: its tick labels, their widths and places. */
+function timeAxes(page: Page): Promise<TimeAxis[]> {
+  return page.evaluate(`window.__plots.filter((u) => u.root.isConnected && u.scales.x && u.scales.x.time === false && u.series[0].label === 'time').map((u) => {
+    const axis = u.axes[0];
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = axis.font[0]; // as uPlot draws it: scaled by devicePixelRatio
+    return {
+      chart: u.root.parentElement.getAttribute('data-chart'),
+      labels: axis._values.map(String),
+      widths: axis._values.map((v) => ctx.measureText(String(v)).width / devicePixelRatio),
+      positions: axis._splits.map((x) => u.valToPos(x, 'x')),
+    };
+  })`) as Promise<TimeAxis[]>;
+}
+
+describe('the time axis of a run of days', () => {
+  // 72 tasks at 1/h: the run lasts 2 days and 19 hours of virtual time.
+  const TEXT = `seed: 1
+queue:
+  - { name: slow, rate: 1/h, retry_parameters: { task_retry_limit: 0 } }
+workload:
+  - { queue: slow, count: 72 }
+`;
+
+  it('ticks at round durations whose labels do not run into each other, in both reports', async () => {
+    const { scenario } = await parseScenario(TEXT, { file: 'days.yaml' });
+    if (scenario === null) throw new Error('days.yaml does not load');
+    const run = runScenario(scenario);
+    expect(run.stats.virtual_seconds).toBeGreaterThan(2 * 86400);
+    const one = await write('days.html', { scenario: { file: 'days.yaml', text: TEXT }, seed: run.seed, stats: run.stats, series: run.simulation.series() });
+    const seeds = await runSeeds(scenario, { seeds: 2, series: true });
+    const many = join(dir, 'days-seeds.html');
+    await writeFile(many, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'days.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
+    for (const path of [one, many]) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page.setDefaultTimeout(10_000);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.addInitScript({ content: RECORD_PLOTS });
+      await page.goto(`${pathToFileURL(path).href}#q=slow`);
+      if (path === many) await page.selectOption('#queue', 'slow');
+      await waitRendered(page, 'slow');
+      const axes = await timeAxes(page);
+      expect(axes.length, path).toBeGreaterThanOrEqual(4);
+      for (const axis of axes) {
+        const what = `${path} ${axis.chart}: ${axis.labels.join(' ')}`;
+        expect(axis.labels.length, what).toBeGreaterThanOrEqual(3);
+        // Durations, at round steps: 12h, 1d, 1d12h, ... (not 25000 or 6h56m)
+        for (const label of axis.labels) expect(label, what).toMatch(/^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$/);
+        for (const label of axis.labels) expect(label, what).not.toMatch(/\d+h\d+m/);
+        for (let i = 1; i < axis.labels.length; i++) {
+          // Centred on their ticks: the gap between two ticks holds half of each label, and 4 px.
+          const room = axis.positions[i]! - axis.positions[i - 1]!;
+          expect(room, what).toBeGreaterThanOrEqual((axis.widths[i]! + axis.widths[i - 1]!) / 2 + 4);
+        }
+      }
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  }, 120_000);
 });
 
 describe('the HTML report of a hand-made input in Chromium', () => {

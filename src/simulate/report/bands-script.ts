@@ -9,6 +9,8 @@
  *
  * Invariant: only the selected queue's charts exist; body[data-rendered] names it once drawn.
  */
+import { TIME_AXIS_SCRIPT } from './time-axis-script.js';
+
 export const BANDS_SCRIPT = String.raw`// @ts-check
 'use strict';
 (function () {
@@ -41,6 +43,7 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
     return 'rgba(' + ((n >> 16) & 255) + ',' + ((n >> 8) & 255) + ',' + (n & 255) + ',' + alpha + ')';
   }
 
+` + TIME_AXIS_SCRIPT + String.raw`
   /** @param {number | null} v */
   function short(v) {
     if (v === null || v === undefined || !isFinite(v)) return '—';
@@ -69,7 +72,7 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
       /** @type {(number | null)[][]} */
       const data = [t];
       /** @type {uPlot.Series[]} */
-      const series = [{ label: 'time', value: (/** @type {uPlot} */ u, /** @type {number | null} */ v) => (v === null ? '—' : short(v) + 's') }];
+      const series = [{ label: 'time', value: (/** @type {uPlot} */ u, /** @type {number | null} */ v) => (v === null ? '—' : duration(v)) }];
       /** @type {uPlot.Band[]} */
       const bands = [];
       let values = 0;
@@ -110,7 +113,7 @@ export const BANDS_SCRIPT = String.raw`// @ts-check
         width: Math.max(240, figure.clientWidth), height: HEIGHT,
         cursor: { sync: { key: 'time' } },
         scales: { x: { time: false } },
-        axes: [{}, { size: 60 }],
+        axes: [timeAxis(), { size: 60 }],
         series: series,
         bands: bands,
       };

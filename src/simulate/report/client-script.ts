@@ -13,6 +13,8 @@
  * - Queue names reach the DOM through textContent and option values only, never as markup.
  * - When a set is drawn, body[data-rendered] names its queue (tests wait on it).
  */
+import { TIME_AXIS_SCRIPT } from './time-axis-script.js';
+
 export const CLIENT_SCRIPT = String.raw`// @ts-check
 'use strict';
 (function () {
@@ -44,15 +46,7 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
   /** @type {uPlot[]} */
   let drawn = [];
 
-  /** Seconds as 45s, 2m05s, 1h02m. @param {number} v */
-  function duration(v) {
-    const s = Math.round(v);
-    if (Math.abs(s) < 60) return String(Number(v.toPrecision(3))) + 's';
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    const two = (/** @type {number} */ n) => (n < 10 ? '0' : '') + n;
-    return h > 0 ? h + 'h' + two(m) + 'm' : m + 'm' + (r === 0 ? '' : two(r) + 's');
-  }
-
+` + TIME_AXIS_SCRIPT + String.raw`
   /** @param {number | null | undefined} v */
   function short(v) {
     if (v === null || v === undefined || !isFinite(v)) return '—';
@@ -109,7 +103,7 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
       cursor: { sync: { key: 'time' } },
       scales: { x: { time: false }, y: { range: (/** @type {uPlot} */ u, /** @type {number} */ min, /** @type {number} */ max) => [0, max > 0 ? max * 1.08 : 1] } },
       axes: [
-        { values: (/** @type {uPlot} */ u, /** @type {number[]} */ splits) => splits.map(duration) },
+        timeAxis(),
         { label: yLabel, size: 60 },
       ],
       series: /** @type {uPlot.Series[]} */ ([{ label: 'time', value: (/** @type {uPlot} */ u, /** @type {number | null} */ v) => (v === null ? '—' : duration(v)) }]).concat(series),

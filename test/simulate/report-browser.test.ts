@@ -373,6 +373,17 @@ describe('the HTML report of a hand-made input in Chromium', () => {
     await page.close();
   });
 
+  it('shows a scenario text that starts with a blank line as written, that line included', async () => {
+    // HTML drops a line end just after <pre>: the text's own first (blank) line would go, and every
+    // line of the scenario shown would be one above its line in the file.
+    const text = `\n# a comment below a blank first line\n\nworkload:\n  - { count: 1 }\n`;
+    const path = await write('blank-first.html', { ...fixtureReport({ queues: 1, points: 10 }), scenario: { file: 'blank.yaml', text } });
+    const { page, errors } = await open(path);
+    expect(await page.locator('#scenario-text').textContent()).toBe(text);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('stays quick with 20 queues of 1,000 points each', async () => {
     const big = fixtureReport({ queues: 20, points: 1000 });
     const path = await write('big.html', big);

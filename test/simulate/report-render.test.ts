@@ -40,7 +40,7 @@ describe('renderReport', () => {
 
   it('escapes the scenario file name, its YAML and queue names everywhere they are shown', () => {
     expect(html).toContain('<h1>pushq simulate: <span id="scenario-file">a&lt;b&gt;&amp;&quot;c&quot;.yaml</span></h1>');
-    expect(html).toContain('<pre id="scenario-text"># &lt;/pre&gt;&lt;script&gt;alert(&quot;yaml&quot;)&lt;/script&gt;\nqueue: []\n</pre>');
+    expect(html).toContain('<pre id="scenario-text">\n# &lt;/pre&gt;&lt;script&gt;alert(&quot;yaml&quot;)&lt;/script&gt;\nqueue: []\n</pre>');
     expect(html).toContain(`<tr data-queue="${escapeHtml(HOSTILE)}"><th scope="row">${escapeHtml(HOSTILE)}</th>`);
     expect(html).not.toContain('alert(1)</script>');
     expect(html).not.toContain('alert("yaml")');

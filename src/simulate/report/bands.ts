@@ -106,7 +106,8 @@ ${queues.map((q) => queueTable(input, q)).join('\n')}
 </section>
 <section>
 <h2>Scenario${input.variants.length > 1 ? 's' : ''}</h2>
-${input.variants.map((v) => `<p class="run">${escapeHtml(v.label)}</p>\n<pre>${escapeHtml(v.text)}</pre>`).join('\n')}
+${input.variants.map((v) => `<p class="run">${escapeHtml(v.label)}</p>\n<pre>
+${escapeHtml(v.text)}</pre>`).join('\n')}
 </section>
 </main>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>

@@ -112,8 +112,10 @@ ${boundTable(stats.queues)}
 </section>
 <section>
 <h2>Scenario</h2>
+<!-- The line end after <pre> is the markup's: HTML drops the first one there, so a text that starts with a blank line keeps it. -->
 <p class="run">${file}, run with seed ${seed}</p>
-<pre id="scenario-text">${escapeHtml(scenario.text)}</pre>
+<pre id="scenario-text">
+${escapeHtml(scenario.text)}</pre>
 </section>
 </main>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>

@@ -116,6 +116,21 @@ describe('give-up rule', () => {
     expect(r.sim.task('q', r.name).state).not.toBe('failed');
   });
 
+  it('S7, S11: an answer succeeds exactly when its status is 2xx: every status from 100 to 599, one task each', () => {
+    // One attempt per task (retry limit 0), task id i answered with status 100 + i: each boundary (199, 200, 299, 300) included.
+    const statuses = Array.from({ length: 500 }, (_, i) => 100 + i);
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('q', 500, { bucket_size: 500, retry: { task_retry_limit: 0 } })),
+      worker: ({ request }) => ({ status: statuses[request.id]!, latencyMs: 1 }),
+    });
+    for (let i = 0; i < statuses.length; i += 100) sim.addTasks(statuses.slice(i, i + 100).map(() => ({ queue: 'q' }))); // batches hold ≤ 100
+    sim.runUntilIdle();
+    const settled = sim.events.filter((e) => e.type === 'AttemptSucceeded' || e.type === 'AttemptFailed' || e.type === 'TaskGaveUp');
+    expect(settled).toHaveLength(statuses.length);
+    const succeeded = (s: number) => s >= 200 && s <= 299;
+    for (const e of settled) expect([e.status, e.type]).toEqual([statuses[e.id], succeeded(statuses[e.id]!) ? 'AttemptSucceeded' : 'TaskGaveUp']);
+  });
+
   describe('the checker can fail', () => {
     it('catches a give-up that should have been a retry, and a retry that should have given up', () => {
       const r = alwaysFailing({ task_retry_limit: 2, min_backoff_seconds: 1, max_backoff_seconds: 1 }, 10);

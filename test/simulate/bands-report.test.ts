@@ -182,17 +182,23 @@ workload:
   }, 180_000);
 });
 
+/** `seeds` (a.yaml's runs) as a --seeds report in `file`, opened at 1280 × 900; the page's errors collected. */
+async function openSeedsReport(file: string, seeds: Awaited<ReturnType<typeof runSeeds>>) {
+  const path = join(dir, file);
+  await writeFile(path, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'a.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(pathToFileURL(path).href);
+  return { page, errors };
+}
+
 describe('the bands report at different window widths', () => {
   it('fits each chart in its own grid cell, with no horizontal scroll, and follows a resize', async () => {
     const a = await scenario(TEXT, 'a.yaml');
     const seeds = await runSeeds(a, { seeds: 2, series: true });
-    const path = join(dir, 'widths.html');
-    await writeFile(path, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'a.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(15_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(pathToFileURL(path).href);
+    const { page, errors } = await openSeedsReport('widths.html', seeds);
     await page.waitForSelector('body[data-rendered="*"]');
     // Each chart (uPlot's root) as wide as its figure at most, and the page no wider than the window.
     const fits = async () => ({
@@ -228,13 +234,7 @@ describe('the bands report of runs shorter than one interval', () => {
     const a = await scenario(TEXT, 'a.yaml');
     const seeds = await runSeeds(a, { seeds: 2, series: { resolutionSeconds: 3600 } });
     expect(seeds.series!.queues['emails']!.t_seconds).toHaveLength(1);
-    const path = join(dir, 'one-point.html');
-    await writeFile(path, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'a.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(15_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(pathToFileURL(path).href);
+    const { page, errors } = await openSeedsReport('one-point.html', seeds);
     await page.selectOption('#queue', 'emails');
     await page.waitForSelector('body[data-rendered="emails"]');
     // Pixels in the variant's colour (#2563eb, its median) on each chart: a line of one point draws none.

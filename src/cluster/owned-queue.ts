@@ -183,7 +183,10 @@ export class OwnedQueue {
   /** Ownership ended by itself: stop dispatching at once (no grace), then tell the node. */
   private lose(why: string): void {
     if (this.ended !== null) return;
-    this.ended = this.stop(0, false).then((refused) => this.options.onLost(this.queue, refused === null ? why : `${why}; its unsent events were refused: ${refused}`));
+    // The final flush fails when the store refuses it (STORE_FENCED: another epoch holds the
+    // stream) or, before the store answers, when the lease's validity has passed (store-log.ts):
+    // either way what it held was never acknowledged.
+    this.ended = this.stop(0, false).then((failed) => this.options.onLost(this.queue, failed === null ? why : `${why}; its unsent events were not acknowledged: ${failed}`));
   }
 
   /**

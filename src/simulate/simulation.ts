@@ -171,6 +171,7 @@ export class Simulation {
   addWorkload(w: WorkloadSpec): void {
     requireQueue(this.state, w.queue);
     if (!(Number.isInteger(w.count) && w.count >= 0)) throw new RangeError(`workload count must be a whole number, got ${w.count}`);
+    if (w.ratePerSecond !== undefined && !(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
     const startUs = w.atSeconds === undefined ? this.kernel.now : this.futureMicros(w.atSeconds, 'addWorkload');
     const template = toTaskSpec({ ...(w.task ?? {}), queue: w.queue });
     const workloadIndex = this.workloadsAdded++;
@@ -188,10 +189,7 @@ export class Simulation {
     const specFor = (i: number): TaskSpec => (w.namePrefix === undefined ? template : { ...template, name: `${w.namePrefix}${i}` });
     // A workload of 0 tasks adds nothing, so it schedules nothing: a timer of its own would move
     // the clock to its `at` and end the run there, after the last event (virtual_seconds, the series).
-    if (w.count === 0) {
-      if (w.ratePerSecond !== undefined && !(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
-      return;
-    }
+    if (w.count === 0) return;
     if (w.ratePerSecond === undefined) {
       // These tasks will all be held at once, with those of every burst due at the same instant:
       // room for them all in one growth of the task table (task-table.ts).
@@ -218,7 +216,6 @@ export class Simulation {
       });
       return;
     }
-    if (!(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
     const meanGapUs = US_PER_SECOND / w.ratePerSecond;
     const poisson = w.arrivals === 'poisson';
     // Each workload's gaps come from its own stream: another workload, or a queue's settings, never shift them.

@@ -51,7 +51,7 @@ export interface RunningPushq {
 
 /** The name a configuration's issues are reported under, by its text (`<` first: queue.xml), as the reader tells the format. */
 function configFileName(text: string): string {
-  return detectFormat('', text.startsWith('\uFEFF') ? text.slice(1) : text) === 'xml' ? 'queue.xml' : 'queue.yaml';
+  return detectFormat('', text) === 'xml' ? 'queue.xml' : 'queue.yaml';
 }
 
 export async function startPushq(options: StartPushqOptions = {}): Promise<RunningPushq> {

@@ -5,6 +5,7 @@
 export * from './types.js';
 export { parseQueueConfig, detectFormat, type ParseQueueConfigOptions } from './parse.js';
 export { loadQueueConfigFile } from './load.js';
+export { checkQueueFileConfig, ConfigObjectError } from './object-check.js';
 export { defaultQueueConfig, defaultQueueFileConfig, DEFAULT_QUEUE_NAME } from './defaults.js';
 export { printQueueYaml } from './print.js';
 export { ConfigError, formatIssue, requireValidConfig, ISSUE_CODES, type IssueCode } from './issues.js';

@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
+import { checkQueueFileConfig } from '../config/object-check.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS, type EngineState } from '../core/state.js';
@@ -144,6 +145,7 @@ export class PushqService {
   }
 
   static async start(options: ServiceOptions): Promise<PushqService> {
+    checkQueueFileConfig(options.config);
     // Refuses a target that is not an http(s) URL, and an unsafe exposure (a public bind without a token), before anything is bound.
     for (const [name, t] of Object.entries(options.targets)) {
       const refused = t.url === undefined ? null : targetUrlError(`${inputName('targets', options.inputNames, name)}${options.inputNames === 'options' ? '.url' : ''}`, t.url);

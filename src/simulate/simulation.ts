@@ -24,6 +24,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION, type LogHeader } from '../log/event-log
 import { MemoryEventLog } from '../log/memory-log.js';
 import { functionDispatcher, modelledDispatcher } from '../dispatch/worker-model.js';
 import { checkWorkerModel } from './worker-rules.js';
+import { checkQueueFileConfig } from '../config/object-check.js';
 import type { Kernel } from '../engine/kernel.js';
 import { SequenceStream, STREAM_PURPOSE } from '../engine/streams.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
@@ -63,6 +64,7 @@ export class Simulation {
   constructor(options: SimulationOptions) {
     // Checked before anything is made (a log file opened): a model that breaks a rule would stall the run.
     const worker = typeof options.worker === 'function' ? options.worker : checkWorkerModel(options.worker);
+    checkQueueFileConfig(options.config);
     this.seed = options.seed ?? 1;
     const settings: EngineSettings = {
       targets: options.targets ?? {},

@@ -23,7 +23,7 @@ import { parseView, queuePath, runTaskView, taskPath, type Location } from './re
 import { serveRead } from './read-api.js';
 import { requestTarget } from './request-target.js';
 import { pageQuery } from './page-token.js';
-import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
+import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 
 export type { ApiContext, ReloadOutcome } from './operations.js';
@@ -90,6 +90,17 @@ const ROUTES: readonly Route[] = [
         return changeQueue(ctx, m.loc, m.queue, m.verb as QueueVerb);
       },
     },
+  },
+  // Calls pushq does not serve: UNIMPLEMENTED, as over gRPC, not UNKNOWN_PATH (NOT_FOUND), which
+  // the client would take for a missing queue or location.
+  {
+    pattern: new RegExp(`${V2}/([^/:]+):(getIamPolicy|setIamPolicy|testIamPermissions)$`),
+    methods: { POST: async (_ctx, m) => notServed(`google.cloud.tasks.v2.CloudTasks.${m.verb[0]!.toUpperCase()}${m.verb.slice(1)}`) },
+  },
+  {
+    // Cloud Tasks binds the locations mixin under /v2; google-gax's REST client calls /v1.
+    pattern: /^(?:\/v[12])?\/projects\/([^/]+)\/locations(?:\/([^/:]+))?$/,
+    methods: { GET: async (_ctx, m) => notServed(`google.cloud.location.Locations.${m.loc.location === '' ? 'ListLocations' : 'GetLocation'}`) },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+)/tasks$`),

@@ -88,6 +88,25 @@ function queueView(ctx: ApiContext, loc: Location, q: QueueRuntime): Record<stri
   return queueResource(loc, q, ctx.history.purgedAt.get(q.name));
 }
 
+/**
+ * The Cloud Tasks calls pushq does not serve, by their full gRPC name, and why: IAM and the
+ * locations mixin are not emulated. UNIMPLEMENTED over gRPC (any method without an operation) and
+ * over REST (their paths) alike, so a client never reads a NOT_FOUND as "no such queue".
+ */
+export const NOT_SERVED: Readonly<Record<string, string>> = {
+  'google.cloud.tasks.v2.CloudTasks.GetIamPolicy': 'IAM is not emulated: every caller may do everything',
+  'google.cloud.tasks.v2.CloudTasks.SetIamPolicy': 'IAM is not emulated: every caller may do everything',
+  'google.cloud.tasks.v2.CloudTasks.TestIamPermissions': 'IAM is not emulated: every caller may do everything',
+  'google.cloud.location.Locations.GetLocation': 'locations are not emulated: any project and location is accepted in a name',
+  'google.cloud.location.Locations.ListLocations': 'locations are not emulated: any project and location is accepted in a name',
+};
+
+/** The refusal of a call pushq does not serve (NOT_SERVED, or another the service does not have). */
+export function notServed(method: string): never {
+  const why = Object.hasOwn(NOT_SERVED, method) ? NOT_SERVED[method] : 'not a call pushq emulates';
+  throw new ApiError('UNSUPPORTED_METHOD', `${method} is not served by pushq (${why})`, undefined, 'UNIMPLEMENTED');
+}
+
 /** CreateQueue, UpdateQueue, DeleteQueue. */
 export function queuesAreFromYaml(): never {
   throw new ApiError('QUEUES_FROM_CONFIG', 'queues are defined in queue.yaml: edit it and reload (SIGHUP or POST /pushq/reload); App Engine queues cannot be created, changed or deleted dynamically');

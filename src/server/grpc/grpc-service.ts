@@ -19,7 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
 import { ApiError, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
-import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
+import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
 import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
 import type { InputNames } from '../start-errors.js';
@@ -214,7 +214,7 @@ async function answer(ctx: ApiContext, options: GrpcServiceOptions, name: string
   if (refused !== undefined) throw refused;
   if (ctx.stopping) throw new ApiError('SHUTTING_DOWN', 'pushq is shutting down');
   const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
-  if (operation === undefined) throw new ApiError('UNSUPPORTED_METHOD', `${SERVICE_NAME}.${name} is not served by pushq (IAM is not emulated: every caller may do everything)`, undefined, 'UNIMPLEMENTED');
+  if (operation === undefined) notServed(`${SERVICE_NAME}.${name}`);
   let request: Request;
   try {
     request = messageToJson(requestType, requestType.decode(call.request));

@@ -1,0 +1,86 @@
+/**
+ * The official Node client, `@google-cloud/tasks`, over gRPC and over its REST fallback against
+ * one `pushq serve` on loopback: the same call gets the same answer on both transports, for the
+ * calls pushq does not serve (IAM, locations: UNIMPLEMENTED, never a NOT_FOUND the client would
+ * read as "no such queue") as for the ones it does.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+
+process.env['METADATA_SERVER_DETECTION'] = 'none';
+
+let dir: string;
+let serve: ServeProcess;
+const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;
+
+/** No credentials: loopback only. gax's REST stub calls `fetch` on its auth client. */
+const noAuth = {
+  getRequestHeaders: async () => new Headers(),
+  fetch: (url: string, init: { method?: string; headers?: Headers; body?: string | Buffer; signal?: AbortSignal }) =>
+    fetch(url, { method: init.method ?? 'GET', ...(init.headers ? { headers: init.headers } : {}), ...(init.body === undefined ? {} : { body: init.body }), ...(init.signal ? { signal: init.signal } : {}) }),
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-client-parity-'));
+  serve = await startServe(['--memory']);
+  clients.grpc = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: serve.grpcPort, sslCreds: grpc.credentials.createInsecure() });
+  clients.rest = new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port: Number(new URL(serve.url).port), protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
+});
+
+afterAll(async () => {
+  await clients.grpc?.close();
+  await clients.rest?.close();
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/** The error a call rejects with; a bound on the wait, so a hang fails the test rather than timing it out. */
+async function refusal(p: Promise<unknown>): Promise<any> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 20 s')), 20_000)));
+  try {
+    await Promise.race([p, hang]);
+  } catch (err) {
+    return err;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error('the call succeeded');
+}
+
+describe.each(['grpc', 'rest'] as const)('@google-cloud/tasks over %s', (mode) => {
+  it('the IAM calls are UNIMPLEMENTED, naming the call and why, for a queue that exists as for one that does not', async () => {
+    const client = clients[mode];
+    for (const queue of ['default', 'no-such-queue']) {
+      const resource = client.queuePath('my-project', 'us-central1', queue);
+      for (const [name, call] of [
+        ['GetIamPolicy', () => client.getIamPolicy({ resource })],
+        ['SetIamPolicy', () => client.setIamPolicy({ resource, policy: { bindings: [{ role: 'roles/cloudtasks.enqueuer', members: ['user:a@example.com'] }] } })],
+        ['TestIamPermissions', () => client.testIamPermissions({ resource, permissions: ['cloudtasks.tasks.create'] })],
+      ] as const) {
+        const e = await refusal(call());
+        expect(e.code, `${name} ${queue}`).toBe(grpc.status.UNIMPLEMENTED);
+        expect(e.message, `${name} ${queue}`).toContain(`google.cloud.tasks.v2.CloudTasks.${name} is not served by pushq (IAM is not emulated`);
+        expect(e.message, `${name} ${queue}`).toMatch(/\(UNSUPPORTED_METHOD\)$/);
+      }
+    }
+  });
+
+  it('the location calls are UNIMPLEMENTED, not NOT_FOUND', async () => {
+    const client = clients[mode];
+    const got = await refusal(client.getLocation({ name: client.locationPath('my-project', 'us-central1') }));
+    expect(got.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(got.message).toMatch(/GetLocation/);
+    const listed = await refusal((async () => {
+      for await (const _ of client.listLocationsAsync({ name: 'projects/my-project' })) break;
+    })());
+    expect(listed.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(listed.message).toMatch(/ListLocations/);
+  });
+});

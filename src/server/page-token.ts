@@ -17,10 +17,16 @@
 import { crc32, crc32Hex } from '../log/crc32.js';
 import { ApiError } from './errors.js';
 
-export const PAGE_SIZE_MAX = 1000;
-
 /** The list ListQueues pages; ListTasks pages {@link tasksList}. */
 export const QUEUES_LIST = 'queues';
+
+/**
+ * The largest page of a list, and its size when none is asked: Cloud Tasks' own maxima
+ * (cloudtasks.proto: ListQueuesRequest.page_size 9800, ListTasksRequest.page_size 1000).
+ */
+export function pageSizeMax(list: string): number {
+  return list === QUEUES_LIST ? 9800 : 1000;
+}
 
 export function tasksList(queue: string): string {
   return `tasks/${queue}`;
@@ -56,11 +62,12 @@ export function pageOf(page: PageRequest, list: string): Page {
   if (page.filter !== null && page.filter !== undefined && page.filter !== '') {
     throw new ApiError('INVALID_FIELD', `filter ${JSON.stringify(page.filter.slice(0, 200))} is not supported: pushq does not filter lists; list them whole and select by the resource's fields (a queue's state)`, 'filter');
   }
+  const max = pageSizeMax(list);
   const raw = page.pageSize;
   // A query string's pageSize is an int32 written in decimal: not `0x10`, `1e2` or a space, which
   // Number() would read as 16, 100 and 0.
-  const size = raw === null || raw === undefined || raw === '' ? PAGE_SIZE_MAX : typeof raw === 'string' && !/^-?\d{1,10}$/.test(raw) ? NaN : Number(raw);
-  if (!Number.isInteger(size) || size < 0 || size > PAGE_SIZE_MAX) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number from 0 to ${PAGE_SIZE_MAX}`, 'page_size');
+  const size = raw === null || raw === undefined || raw === '' ? max : typeof raw === 'string' && !/^-?\d{1,10}$/.test(raw) ? NaN : Number(raw);
+  if (!Number.isInteger(size) || size < 0 || size > max) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number from 0 to ${max}`, 'page_size');
   const token = page.pageToken;
   let from = 0;
   if (token !== null && token !== undefined && token !== '') {
@@ -69,7 +76,7 @@ export function pageOf(page: PageRequest, list: string): Page {
     if (read.list !== list) throw new ApiError('INVALID_FIELD', `pageToken is for another list (${listName(read.list)}), not ${listName(list)}`, 'page_token');
     from = read.from;
   }
-  return { size: size === 0 ? PAGE_SIZE_MAX : size, from };
+  return { size: size === 0 ? max : size, from };
 }
 
 /** The token of the page of `list` that starts at position `from`. */

@@ -84,3 +84,21 @@ describe.each(['grpc', 'rest'] as const)('@google-cloud/tasks over %s', (mode) =
     expect(listed.message).toMatch(/ListLocations/);
   });
 });
+
+describe.each(['grpc', 'rest'] as const)('ListQueues over %s', (mode) => {
+  it('takes a page size up to 9800, the maximum Cloud Tasks documents for it (ListTasks: 1000)', async () => {
+    const client = clients[mode];
+    const parent = client.locationPath('my-project', 'us-central1');
+    for (const pageSize of [1001, 9800]) {
+      const [queues, , response] = await client.listQueues({ parent, pageSize }, { autoPaginate: false });
+      expect(queues.map((q) => q.name), `pageSize ${pageSize}`).toEqual([`${parent}/queues/default`]);
+      expect(response?.nextPageToken ?? '').toBe('');
+    }
+    const over = await refusal(client.listQueues({ parent, pageSize: 9801 }, { autoPaginate: false }));
+    expect(over.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(over.message).toMatch(/pageSize "9801" must be a whole number from 0 to 9800 \(INVALID_FIELD\)$/);
+    const tasks = await refusal(client.listTasks({ parent: `${parent}/queues/default`, pageSize: 1001 }, { autoPaginate: false }));
+    expect(tasks.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(tasks.message).toMatch(/pageSize "1001" must be a whole number from 0 to 1000 \(INVALID_FIELD\)$/);
+  });
+});

@@ -159,18 +159,28 @@ describe('unknown fields', () => {
 });
 
 describe('pageSize', () => {
-  it.each(['0x10', '1e2', ' ', '+5', '1.0', '5abc', '-1', '1001', '99999999999999999999'])('%j is INVALID_FIELD on page_size, not read as a number', async (size) => {
-    for (const list of [`${base}/held/tasks`, base]) {
+  // Cloud Tasks' maxima: ListTasks 1000, ListQueues 9800 (cloudtasks.proto).
+  const lists = () => [
+    { list: `${base}/held/tasks`, max: 1000 },
+    { list: base, max: 9800 },
+  ];
+
+  it.each(['0x10', '1e2', ' ', '+5', '1.0', '5abc', '-1', 'MAX+1', '99999999999999999999'])('%j is INVALID_FIELD on page_size, not read as a number', async (given) => {
+    for (const { list, max } of lists()) {
+      const size = given === 'MAX+1' ? String(max + 1) : given;
       const r = await api('GET', `${list}?pageSize=${encodeURIComponent(size)}`);
       expect(r.status, `${size} on ${list}: ${JSON.stringify(r.json)}`).toBe(400);
-      expect(r.json.error.message).toBe(`pageSize ${JSON.stringify(size)} must be a whole number from 0 to 1000 (INVALID_FIELD)`);
+      expect(r.json.error.message).toBe(`pageSize ${JSON.stringify(size)} must be a whole number from 0 to ${max} (INVALID_FIELD)`);
       expect(fieldOf(r.json.error)).toBe('page_size');
     }
   });
 
-  it.each(['1', '0', '', '1000', '0001'])('%j is a page size (0 or none: the largest)', async (size) => {
-    const r = await api('GET', `${base}?pageSize=${size}`);
-    expect(r.status, JSON.stringify(r.json)).toBe(200);
+  it.each(['1', '0', '', 'MAX', '0001'])('%j is a page size (0 or none: the largest)', async (given) => {
+    for (const { list, max } of lists()) {
+      const size = given === 'MAX' ? String(max) : given;
+      const r = await api('GET', `${list}?pageSize=${size}`);
+      expect(r.status, `${size} on ${list}: ${JSON.stringify(r.json)}`).toBe(200);
+    }
   });
 });
 

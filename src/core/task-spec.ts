@@ -6,6 +6,7 @@
  */
 import { RETRY_DEFAULTS, type RetryParameters } from './queue-config.js';
 import { TaskValidationError } from './errors.js';
+import { isValidTarget } from './names.js';
 import type { TaskOptions } from './events.js';
 import type { HttpMethod } from './task-table.js';
 import { US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, US_PER_SECOND, type Micros } from './time.js';
@@ -89,7 +90,6 @@ const METHODS: Readonly<Record<TaskApiFlavour, ReadonlySet<string>>> = {
 /** Both APIs send a payload only with POST and PUT (reference §3.2, §4; Cloud Tasks `body`); an HTTP target also with PATCH. */
 const METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT']);
 const HTTP_TARGET_METHODS_WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
-const TARGET_PATTERN = /^(?:(?!-)[a-z\d-]{1,100}\.)?(?!-)[a-z\d-]{1,63}$/;
 
 const DEFAULT_URL_PREFIX = '/_ah/queue/';
 
@@ -219,7 +219,7 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   if (eta > now + TASK_LIMITS.eta_ahead_us_max) invalid('eta', 'is more than 30 days ahead', index, 'INVALID_ETA');
 
   // ---- target ----
-  if (spec.target !== undefined && !TARGET_PATTERN.test(spec.target)) {
+  if (spec.target !== undefined && !isValidTarget(spec.target)) {
     invalid('target', `"${truncate(spec.target)}" is not "service" or "version.service"`, index);
   }
 

@@ -20,7 +20,7 @@ import type { TaskAdded } from '../core/events.js';
 import { isFinal, type TaskState } from '../core/task-machine.js';
 import { DEADLINE_HTTP_TARGET_US, deadlineFor } from '../core/handler-deadline.js';
 import { OAUTH_SCOPE_DEFAULT } from '../core/attempt.js';
-import { serviceOf, versionOf } from '../core/names.js';
+import { isValidServiceId, isValidVersionId, serviceOf, versionOf } from '../core/names.js';
 import { QUEUE_LIMITS } from '../config/types.js';
 import { US_PER_SECOND } from '../core/time.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
@@ -284,10 +284,17 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown, http
     if (routing !== undefined && routing !== null) {
       const field = 'task.app_engine_http_request.app_engine_routing';
       if (!isRecord(routing)) throw new ApiError('INVALID_TASK', 'appEngineRouting must be an object such as {"service": "worker"}', field);
+      // Each field is one id: joined as `version.service` below, a dot inside either would make
+      // another target (service "v2.worker" became version v2 of service worker).
+      const ids = { service: { valid: isValidServiceId, most: 63 }, version: { valid: isValidVersionId, most: 100 } } as const;
       const text = (key: 'service' | 'version'): string => {
         const v = routing[key];
-        if (v === undefined || v === null) return '';
+        if (v === undefined || v === null || v === '') return '';
         if (typeof v !== 'string') throw new ApiError('INVALID_TASK', `appEngineRouting.${key} must be a string`, `${field}.${key}`);
+        if (!ids[key].valid(v)) {
+          const dot = key === 'service' && v.includes('.') ? ' (a version goes in appEngineRouting.version)' : '';
+          throw new ApiError('INVALID_TASK', `appEngineRouting.${key} ${JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}...` : v)} is not a ${key} id: lower-case letters, digits and hyphens, at most ${ids[key].most}, not starting with a hyphen${dot}`, `${field}.${key}`);
+        }
         return v;
       };
       const service = text('service');

@@ -194,6 +194,11 @@ describe('errors in the Google JSON shape', () => {
     ['an HTTP target outside loopback (--allow-http-target)', { httpRequest: { url: 'http://x' } }, 'task.http_request.url'],
     ['an appEngineRouting that is not an object', { appEngineHttpRequest: { appEngineRouting: 'worker' } }, 'task.app_engine_http_request.app_engine_routing'],
     ['an appEngineRouting.service that is not a string', { appEngineHttpRequest: { appEngineRouting: { service: 7 } } }, 'task.app_engine_http_request.app_engine_routing.service'],
+    // A dot in either field made it another target: service "v2.worker" was taken as version v2 of
+    // service worker (and echoed so), version "a.b" with service "w" failed as target "a.b.w".
+    ['an appEngineRouting.service with a dot (version.service in one field)', { appEngineHttpRequest: { appEngineRouting: { service: 'v2.worker' } } }, 'task.app_engine_http_request.app_engine_routing.service'],
+    ['an appEngineRouting.version with a dot', { appEngineHttpRequest: { appEngineRouting: { service: 'w', version: 'a.b' } } }, 'task.app_engine_http_request.app_engine_routing.version'],
+    ['an appEngineRouting.service in capitals', { appEngineHttpRequest: { appEngineRouting: { service: 'Worker' } } }, 'task.app_engine_http_request.app_engine_routing.service'],
     ['a dispatchDeadline that is not a duration', { dispatchDeadline: '30' }, 'task.dispatch_deadline'],
     ['a dispatchDeadline in minutes', { dispatchDeadline: '1m' }, 'task.dispatch_deadline'],
     ['a negative dispatchDeadline', { dispatchDeadline: '-20s' }, 'task.dispatch_deadline'],

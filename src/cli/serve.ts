@@ -12,6 +12,7 @@ import { defaultQueueFileConfig } from '../config/defaults.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { targetUrlProblem } from '../dispatch/target-url.js';
+import { isValidTarget } from '../core/names.js';
 import { configHash } from '../simulate/simulation.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
@@ -41,8 +42,19 @@ function namedValue(text: string, flag: string, want: string): [string, string] 
   return [text.slice(0, k), text.slice(k + 1)];
 }
 
+/**
+ * A --target or --scaling NAME is a target as queue.yaml and task routing spell one: any other
+ * (`Worker`, `my_svc`) could never be looked up, so its URL or scaling would be shown in the
+ * startup line and never used, the tasks meant for it going to `default`.
+ */
+function targetName(name: string, flag: string): string {
+  if (!isValidTarget(name)) throw new CliUsageError(`${flag} ${name} is not \`service\` or \`version.service\` in lower-case letters, digits and hyphens: no queue target or task routing can name it`);
+  return name;
+}
+
 function target(text: string, flag: string): [name: string, url: string] {
   const [name, url] = namedValue(text, flag, 'NAME=URL');
+  targetName(name, flag);
   const problem = targetUrlProblem(url);
   if (problem !== null) throw new CliUsageError(`${flag} ${name}: ${problem}`);
   return [name, url];
@@ -51,7 +63,7 @@ function target(text: string, flag: string): [name: string, url: string] {
 function scaling(text: string, flag: string): [name: string, kind: TargetScaling] {
   const [name, kind] = namedValue(text, flag, 'NAME=automatic|basic|manual');
   if (!(SCALINGS as readonly string[]).includes(kind)) throw new CliUsageError(`${flag} wants NAME=automatic|basic|manual, got "${text}"`);
-  return [name, kind as TargetScaling];
+  return [targetName(name, flag), kind as TargetScaling];
 }
 
 export const SERVE = defineCommand({

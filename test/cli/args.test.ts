@@ -138,6 +138,18 @@ describe('the parser', () => {
     expect(usageError(SERVE, ['--target=x=ftp://h/'])).toBe('--target x: only http and https URLs');
     expect(usageError(SERVE, ['--scaling', 'x=huge'])).toBe('--scaling wants NAME=automatic|basic|manual, got "x=huge"');
   });
+
+  it('serve: a --target or --scaling NAME that no queue target or task routing can name is a usage error, not a setting never used', () => {
+    // Before, `--target Worker=URL` was taken and shown in the startup line, while tasks for
+    // service `worker` went to `default` (and `target: Worker` is refused in queue.yaml).
+    const why = 'is not `service` or `version.service` in lower-case letters, digits and hyphens: no queue target or task routing can name it';
+    expect(usageError(SERVE, ['--target', 'Worker=http://127.0.0.1:9'])).toBe(`--target Worker ${why}`);
+    expect(usageError(SERVE, ['--target=my_svc=http://127.0.0.1:9'])).toBe(`--target my_svc ${why}`);
+    expect(usageError(SERVE, ['--scaling', 'a.b.c=basic'])).toBe(`--scaling a.b.c ${why}`);
+    expect(usageError(SERVE, ['--scaling', '-api=basic'])).toBe(`--scaling -api ${why}`);
+    const ok = parseServeArgs(['--target', 'v2.api=http://127.0.0.1:9', '--scaling', 'batch-1=manual']);
+    expect(ok?.targets).toEqual({ 'v2.api': { scaling: 'automatic', url: 'http://127.0.0.1:9' }, 'batch-1': { scaling: 'manual' } });
+  });
 });
 
 describe('pushq --version', () => {

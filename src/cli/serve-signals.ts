@@ -99,3 +99,17 @@ export function reportReload(io: CliIo, reload: Promise<ReloadOutcome>): void {
     (err: unknown) => io.stderr(`pushq serve: reload failed: ${(err as Error).message}\n`),
   );
 }
+
+/**
+ * A reload asked through `POST /pushq/reload`: applied, it is said on stdout as a SIGHUP's is (the
+ * output must not tell of queues the service no longer runs), naming the endpoint; refused or
+ * failed, it is the caller's answer only (docs/serve.md, "Reload and signals").
+ */
+export function reportApiReload(io: CliIo, reload: Promise<ReloadOutcome>): void {
+  reload.then(
+    (r) => {
+      if (r.ok) io.stdout(`pushq serve: reload applied (POST /pushq/reload)\n${r.lines.map((l) => `  ${l}\n`).join('')}`);
+    },
+    () => undefined, // the endpoint answers it
+  );
+}

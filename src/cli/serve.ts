@@ -26,7 +26,7 @@ import { readAuthTokenFile } from './auth-token-file.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError, defineCommand, helpText, parseCommandLine, reportUsageError, seconds, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
-import { ServeSignals, reportReload } from './serve-signals.js';
+import { ServeSignals, reportApiReload, reportReload } from './serve-signals.js';
 import { openServeStore, type OpenedStore } from './serve-store.js';
 import { clusterArgs, serveCluster } from './serve-cluster.js';
 import { logErrorMessage } from './log-damage.js';
@@ -300,6 +300,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
       allowReset: parsed.allowReset,
       ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
       insecurePublic: parsed.insecurePublic,
+      onApiReload: (reload) => reportApiReload(io, reload),
     });
   } catch (err) {
     io.stderr(`pushq serve: cannot start: ${(err as Error).message}\n`);

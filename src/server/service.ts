@@ -85,6 +85,11 @@ export interface ServiceOptions {
   limits?: Partial<ApiServerLimits>;
   /** How a refused option is named: as `pushq serve`'s flag (`--auth-token`; default) or as this option (`authToken`). */
   inputNames?: InputNames;
+  /**
+   * Told of each reload asked through `POST /pushq/reload` (its answer goes to the caller): `pushq
+   * serve` prints an applied one, as it prints a SIGHUP's, so its output tells the queues it runs.
+   */
+  onApiReload?: (reload: Promise<ReloadOutcome>) => void;
 }
 
 export interface ShutdownReport {
@@ -247,7 +252,11 @@ export class PushqService {
     }
     handle = createApiHandler(ctx);
     const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: listening.url, port: listening.port, history, models, replayed, interrupted, outage });
-    ctx.reload = () => service.reload();
+    ctx.reload = () => {
+      const reload = service.reload();
+      options.onApiReload?.(reload);
+      return reload;
+    };
     return service;
   }
 

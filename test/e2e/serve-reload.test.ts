@@ -82,3 +82,31 @@ it('refuses a queue.yaml whose aliases cannot be read (none before, one inside i
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('says a reload applied through POST /pushq/reload on stdout, as a SIGHUP one: the output never lags the queues', async () => {
+  // Before, only SIGHUP's reloads were printed: after a reload through the endpoint the process's
+  // output still told of the queues of the last SIGHUP, while the service ran others.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-reload-api-'));
+  const yaml = join(dir, 'queue.yaml');
+  await writeFile(yaml, 'queue:\n- name: first\n  rate: 1/s\n');
+  const serve = await startServe(['--config', yaml, '--memory']);
+  try {
+    await writeFile(yaml, 'queue:\n- name: second\n  rate: 1/s\n');
+    const applied = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(applied.status).toBe(200);
+    expect((await api('GET', `${serve.api}/first`)).json.state).toBe('DISABLED');
+    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain('pushq serve: reload applied (POST /pushq/reload)\n');
+    expect(serve.stdout()).toContain(`  ${yaml}: applied (2 queues)\n`);
+    // A refused one is the caller's answer (docs/serve.md), and changes nothing on either stream.
+    await writeFile(yaml, 'queue:\n- name: second\n  rate: fast\n');
+    const refused = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toMatch(/queue\.yaml:3:\d+ error rate `fast` is not valid/);
+    expect(serve.stdout().split('reload applied').length - 1).toBe(1);
+    expect(serve.stderr()).not.toContain('reload');
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,6 @@
  * `pushq replay LOG --task NAME`: a task's story, as text or JSON (`--json`). The JSON keys are a
  * contract (docs/replay.md); keys added later come after the first release's, in their order.
  */
-import { RESTART_ERROR } from '../engine/restart.js';
 import { US_PER_SECOND } from '../core/time.js';
 import type { TimeFormat } from '../projections/queue-summary.js';
 import type { AttemptStory, TaskStory } from '../projections/task-story.js';
@@ -76,8 +75,8 @@ function attemptText(a: AttemptStory, i: number, time: TimeFormat): string[] {
   let outcome: string;
   if (a.endedAtUs === null) outcome = 'still in flight';
   else if (a.timedOut) outcome = `timed out after ${secs(a.latencyUs ?? 0)}`;
-  // An attempt a restart ended ran for as long as the crash let it, which no event says: no "after".
-  else if (a.status === null) outcome = `no response (${a.reason ?? 'connection'}${a.error ? `: ${a.error}` : ''})${a.error === RESTART_ERROR ? '' : ` after ${secs(a.latencyUs ?? 0)}`}`;
+  // An attempt a restart ended ran for as long as the crash let it, which no event says (latency null): no "after".
+  else if (a.status === null) outcome = `no response (${a.reason ?? 'connection'}${a.error ? `: ${a.error}` : ''})${a.latencyUs === null ? '' : ` after ${secs(a.latencyUs)}`}`;
   else outcome = `status ${a.status} after ${secs(a.latencyUs ?? 0)}`;
   const lines = [`${head} → ${outcome}${a.orphaned ? ' (the task had been deleted meanwhile)' : ''}`];
   if (a.waitedUs > 0) {

@@ -75,6 +75,18 @@ export interface ObservedOutcome {
   error?: string;
 }
 
+/** The error text of the attempts a restart ends (`abandon-in-flight`, src/engine/restart.ts). */
+export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
+
+/**
+ * How long an ended attempt ran, µs, from its event; null for one a restart ended: it ran as long
+ * as the crash let it, which no event says, and its `latencyUs` (0) is a placeholder, not a
+ * duration. Stories and statistics read durations through this, so none of them counts it as 0.
+ */
+export function attemptDurationUs(e: { latencyUs: Micros; error?: string }): Micros | null {
+  return e.error === RESTART_ERROR ? null : e.latencyUs;
+}
+
 /**
  * An AttemptRequest read off the state. One instance can be refilled for every attempt (a
  * simulation of a million attempts builds no request objects); a consumer that keeps a request

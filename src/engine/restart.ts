@@ -10,13 +10,14 @@
  *    reference §1.4); a first start (nothing logged) always applies it. Settings that differ
  *    with the same queue.yaml (targets, scaling) are applied alone: no queue changes state.
  */
+import { RESTART_ERROR } from '../core/attempt.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { EngineSettings } from '../core/events.js';
 import type { QueueFileConfig } from '../core/queue-config.js';
 import type { Kernel } from './kernel.js';
 
-/** The error text of the attempts a restart ends. */
-export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
+/** The error text of the attempts a restart ends (defined in core, where projections read it). */
+export { RESTART_ERROR };
 
 export function resumeFromLog(kernel: Kernel, config: QueueFileConfig, settings: EngineSettings): void {
   const state = kernel.state;

@@ -7,6 +7,7 @@
  * It follows every task whose name matches (in any queue, or in `queue`); a name may be reused
  * after its tombstone expires, so the caller picks (the latest, by default).
  */
+import { attemptDurationUs } from '../core/attempt.js';
 import type { EngineEvent, FailureReason } from '../core/events.js';
 import { generatedTaskName, taskRetryPolicy, type EngineState, type QueueRuntime } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
@@ -43,6 +44,7 @@ export interface AttemptStory {
   reason: FailureReason | null;
   error: string | null;
   endedAtUs: number | null;
+  /** Dispatch to end, µs; null while in flight, or when a restart ended the attempt (no event says how long it ran). */
   latencyUs: number | null;
   backoff: BackoffStory | null;
   /** The attempt ended after its task was deleted or purged. */
@@ -146,14 +148,14 @@ export class TaskStoryCollector implements Projection {
       case 'AttemptFailed': {
         const p = taskRetryPolicy(state, e.id);
         if (last) {
-          Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: e.latencyUs });
+          Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: attemptDurationUs(e) });
           last.backoff = backoffStory(p, e.retry, e.delayUs, e.retryAt);
         }
         break;
       }
       case 'TaskGaveUp': {
         const p = taskRetryPolicy(state, e.id);
-        if (last) Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: e.latencyUs });
+        if (last) Object.assign(last, { status: e.status, timedOut: e.reason === 'deadline', reason: e.reason, error: e.error ?? null, endedAtUs: e.t, latencyUs: attemptDurationUs(e) });
         const r = state.tasks.row(e.id);
         const first = state.tasks.firstAttemptAt[r] as number;
         s.ended = { reason: 'gave_up', atUs: e.t, giveUp: { attemptsMade: state.tasks.dispatchCount[r] as number, retryLimit: p.retryLimit, ageUs: e.t - first, ageLimitUs: p.ageLimitUs } };

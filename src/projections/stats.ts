@@ -5,6 +5,7 @@
  * dispatches_max_in_any_1s counts, for each dispatch at time d, the dispatches in (d − 1 s, d]:
  * the maximum over those is the maximum over every window of length 1 s.
  */
+import { attemptDurationUs } from '../core/attempt.js';
 import type { EngineEvent } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
 import { TaskState } from '../core/task-machine.js';
@@ -49,6 +50,13 @@ export class QueueAccumulator {
   latencies = new LogHistogram();
   completions = new LogHistogram();
   latencySumUs = 0;
+
+  /** An attempt ended after `durationUs`; null (a restart ended it, attempt.ts) is no duration, left out of the latency figures. */
+  ended(durationUs: number | null): void {
+    if (durationUs === null) return;
+    this.latencies.record(durationUs);
+    this.latencySumUs += durationUs;
+  }
 
   dispatched(t: number): void {
     if (Number.isNaN(this.firstDispatch)) this.firstDispatch = t;
@@ -101,28 +109,22 @@ export class StatsCollector implements Projection {
       case 'AttemptSucceeded': {
         const acc = this.of(state, e.id);
         acc.succeeded++;
-        acc.latencies.record(e.latencyUs);
-        acc.latencySumUs += e.latencyUs;
+        acc.ended(e.latencyUs);
         acc.completions.record(e.t - (state.tasks.addedAt[state.tasks.row(e.id)] as number));
         return;
       }
       case 'AttemptFailed': {
-        const acc = this.of(state, e.id);
-        acc.latencies.record(e.latencyUs);
-        acc.latencySumUs += e.latencyUs;
+        this.of(state, e.id).ended(attemptDurationUs(e));
         return;
       }
       case 'TaskGaveUp': {
         const acc = this.of(state, e.id);
         acc.failed++;
-        acc.latencies.record(e.latencyUs);
-        acc.latencySumUs += e.latencyUs;
+        acc.ended(attemptDurationUs(e));
         return;
       }
       case 'AttemptOrphaned': {
-        const acc = this.of(state, e.id);
-        acc.latencies.record(e.latencyUs);
-        acc.latencySumUs += e.latencyUs;
+        this.of(state, e.id).ended(e.latencyUs);
         return;
       }
       default:

@@ -43,3 +43,13 @@ it('replay --task --json: an attempt ended by a restart has latency_seconds null
   const attempt = JSON.parse(r.stdout).attempts[0];
   expect(attempt).toMatchObject({ in_flight: false, status: null, failure: 'connection', error: RESTART_ERROR, latency_seconds: null });
 });
+
+it("replay --json: the queue's latency figures leave out an attempt a restart ended (its 0 is no duration)", async () => {
+  const r = await pushq(['replay', path, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const stats = JSON.parse(r.stdout).queues.q.stats;
+  expect(stats.attempts).toBe(1);
+  // Its only attempt has no known duration: no latency to report, as before any attempt ended.
+  expect(stats.latency_seconds).toEqual({ p50: null, p99: null });
+  expect(stats.bound.mean_latency_seconds).toBeNull();
+});

@@ -15,7 +15,7 @@ import { DURATION_FORM_REASON, parseDuration } from '../scenario/values.js';
 import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog, type Recovered } from '../log/log-reader.js';
 import { EventFold } from '../projections/fold.js';
-import { timeFormatter } from '../projections/queue-summary.js';
+import { timeFormatter, type TimeFormat } from '../projections/queue-summary.js';
 import type { Projection } from '../projections/projection.js';
 import { outsideSpan, spanEndUs } from '../server/instant-span.js';
 import { CliUsageError } from './args.js';
@@ -87,6 +87,19 @@ export function checkAtInSpan(at: ResolvedAt, clock: LogHeader['clock'], firstUs
 export function atBasisText(at: ResolvedAt): string {
   const since = SECONDS.test(at.text) ? 'seconds since the first event' : 'a duration since the first event';
   return `--at ${at.text} read as ${at.basis === 'absolute' ? 'an ISO 8601 instant' : since}`;
+}
+
+/**
+ * What a text output adds to its first line when --at is given (the summary, a story, a list): the
+ * instant and the reading, as the JSON's `at` and `at_basis` say; nothing without --at.
+ */
+export function atNote(at: ResolvedAt | null, time: TimeFormat): string {
+  return at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`;
+}
+
+/** The JSON outputs' `at`, `at_basis` and `at_seconds` (null without --at); `firstUs` is the log's first event's time. */
+export function atJson(at: ResolvedAt | null, time: TimeFormat, firstUs: number): { at: number | string | null; at_basis: AtBasis | null; at_seconds: number | null } {
+  return at === null ? { at: null, at_basis: null, at_seconds: null } : { at: time.json(at.us), at_basis: at.basis, at_seconds: (at.us - (Number.isNaN(firstUs) ? 0 : firstUs)) / US_PER_SECOND };
 }
 
 export interface Replayed {

@@ -92,8 +92,9 @@ function attemptText(a: AttemptStory, i: number, time: TimeFormat): string[] {
   return lines;
 }
 
-export function storyText(s: TaskStory, time: TimeFormat, sameName: number): string {
-  const lines = [`task ${s.name} in queue ${s.queue} (id ${s.id}): ${s.state}${sameName > 1 ? ` (the latest of ${sameName} tasks with this name)` : ''}`];
+/** `atNote`: what --at adds to the first line (replay-at.ts), '' without it. */
+export function storyText(s: TaskStory, time: TimeFormat, sameName: number, atNote = ''): string {
+  const lines = [`task ${s.name} in queue ${s.queue} (id ${s.id}): ${s.state}${sameName > 1 ? ` (the latest of ${sameName} tasks with this name)` : ''}${atNote}`];
   lines.push(`  added at ${time.text(s.addedAtUs)}, ETA ${time.text(s.etaUs)}${s.ownRetry ? ', with its own retry options' : ''}`);
   s.attempts.forEach((a, i) => lines.push(...attemptText(a, i, time)));
   const e = s.ended;

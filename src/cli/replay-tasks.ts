@@ -74,9 +74,9 @@ const TITLES: Readonly<Record<WorthALook, string>> = {
   'longest-wait': 'that waited longest before their attempts (summed)',
 };
 
-/** A table, one task a line, with a line before it saying what it lists. */
-export function worthALookText(log: string, r: WorthALookReport): string {
-  const head = `${log}: ${counted(r.total, 'task')} ${TITLES[r.list]}${r.tasks.length < r.total ? `; the first ${r.tasks.length} (--limit)` : ''}`;
+/** A table, one task a line, with a line before it saying what it lists (and, `atNote`, as of which --at: replay-at.ts). */
+export function worthALookText(log: string, r: WorthALookReport, atNote = ''): string {
+  const head = `${log}: ${counted(r.total, 'task')} ${TITLES[r.list]}${r.tasks.length < r.total ? `; the first ${r.tasks.length} (--limit)` : ''}${atNote}`;
   if (r.tasks.length === 0) return `${head}\n`;
   const at = (v: number | string | null): string => (v === null ? '-' : typeof v === 'number' ? `${v}s` : v);
   const rows = [

@@ -27,7 +27,7 @@ import { WORTH_A_LOOK, type WorthALook } from '../projections/task-waits.js';
 import { ServeStartError } from '../server/start-errors.js';
 import { CliUsageError, defineCommand, parseOrExit, reportUsageError, wholeNumber } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
-import { atBasisText, droppedWarning, replayFile, type ResolvedAt } from './replay-at.js';
+import { atJson, atNote, droppedWarning, replayFile, type ResolvedAt } from './replay-at.js';
 import { storyJson, storyText } from './replay-story.js';
 import { worthALook, worthALookProjections, worthALookText } from './replay-tasks.js';
 import { logErrorMessage } from './log-damage.js';
@@ -187,28 +187,29 @@ function run(a: ReplayArgs, io: CliIo): number {
   if (warning !== null) io.stderr(warning);
   if (a.queue !== undefined && !state.queueByName.has(a.queue)) throw new ReplayError(`${name}: no queue named "${a.queue}" in this log`);
   const time = timeFormatter(header.clock);
-  const atJson = at === null ? { at: null, at_basis: null, at_seconds: null } : { at: time.json(at.us), at_basis: at.basis, at_seconds: (at.us - (Number.isNaN(firstUs) ? 0 : firstUs)) / 1e6 };
+  const atKeys = atJson(at, time, firstUs);
+  const note = atNote(at, time);
   if (story !== null) {
     const candidates = story.stories;
     if (candidates.length === 0) throw new ReplayError(`${name}: no task named "${a.task ?? ''}"${a.queue === undefined ? '' : ` in queue "${a.queue}"`}${at === null ? '' : ' at that time'}`);
     const queues = [...new Set(candidates.map((s) => s.queue))];
     if (queues.length > 1) throw new ReplayError(`${name}: task "${a.task ?? ''}" exists in several queues (${queues.join(', ')}); pick one with --queue`);
     const s = candidates[candidates.length - 1] as TaskStory;
-    io.stdout(a.json ? `${JSON.stringify(storyJson(s, time))}\n` : storyText(s, time, candidates.length));
+    io.stdout(a.json ? `${JSON.stringify({ ...storyJson(s, time), ...atKeys })}\n` : storyText(s, time, candidates.length, note));
     return EXIT_OK;
   }
   if (listed !== null && a.tasks !== undefined) {
     const queue = a.queue === undefined ? null : (state.queueByName.get(a.queue)?.index ?? null);
     const report = worthALook(state, listed, a.tasks, queue, a.limit ?? TASKS_LIMIT_DEFAULT, time);
-    io.stdout(a.json ? `${JSON.stringify({ log: header, ...atJson, events, ...report })}\n` : worthALookText(name, report));
+    io.stdout(a.json ? `${JSON.stringify({ log: header, ...atKeys, events, ...report })}\n` : worthALookText(name, report, note));
     return EXIT_OK;
   }
   const endUs = at === null ? state.lastEventAt : at.us;
   const summary = queueSummaries(state, a.snapshot === undefined ? queueFigures(state, stats, insight, endUs, { includeIdle: true }) : null, a.queue, time);
   if (a.json) {
-    io.stdout(`${JSON.stringify({ log: header, ...atJson, events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
+    io.stdout(`${JSON.stringify({ log: header, ...atKeys, events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
   } else {
-    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${counted(events, 'event')} replayed, last at ${time.text(state.lastEventAt)}${at === null ? '' : ` (state at ${time.text(at.us)}: ${atBasisText(at)})`}`];
+    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${counted(events, 'event')} replayed, last at ${time.text(state.lastEventAt)}${note}`];
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;

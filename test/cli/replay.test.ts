@@ -81,6 +81,25 @@ describe('pushq replay LOG', () => {
     expect(tooLong.stderr.split('\n')[0]).toBe("pushq replay: --at 400d: a duration since the log's first event, but it is longer than 365 days");
   });
 
+  test('--at with --task or --tasks: the output says the instant and the reading, in text as in JSON', async () => {
+    const [story, storyJson, list, listJson] = await Promise.all([
+      pushq('replay', LOG, '--task', 'welcome-1', '--at', '0.6'),
+      pushq('replay', LOG, '--task', 'welcome-1', '--at', '600ms', '--json'),
+      pushq('replay', LOG, '--tasks', 'most-attempts', '--at', '600ms'),
+      pushq('replay', LOG, '--tasks', 'most-attempts', '--at', '600ms', '--json'),
+    ]);
+    for (const r of [story, storyJson, list, listJson]) expect(r.code, r.stderr).toBe(0);
+    // A story or a list as of --at is not the log's last word: the first line says so, as the summary's does.
+    expect(story.stdout.split('\n')[0]).toBe('task welcome-1 in queue mail (id 0): backoff (state at 0.6s: --at 0.6 read as seconds since the first event)');
+    expect(list.stdout.split('\n')[0]).toMatch(/ \(state at 0\.6s: --at 600ms read as a duration since the first event\)$/);
+    expect(JSON.parse(listJson.stdout)).toMatchObject({ at: 0.6, at_basis: 'seconds_since_first_event', at_seconds: 0.6 });
+    const s = JSON.parse(storyJson.stdout);
+    expect(s).toMatchObject({ task: 'welcome-1', at: 0.6, at_basis: 'seconds_since_first_event', at_seconds: 0.6 });
+    // Without --at the keys are there, null, as in the summary's and the list's JSON.
+    const whole = JSON.parse((await pushq('replay', LOG, '--task', 'welcome-1', '--json')).stdout);
+    expect(whole).toMatchObject({ at: null, at_basis: null, at_seconds: null });
+  });
+
   test('--task: the story of a task that gave up, with the backoff inputs and both limits', async () => {
     const r = await pushq('replay', LOG, '--task', 'welcome-1');
     expect(r.code).toBe(0);
@@ -98,7 +117,7 @@ describe('pushq replay LOG', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     const live = sim.task('default', 'own-retry');
-    expect(Object.keys(s)).toEqual(['task', 'queue', 'state', 'added_at', 'attempts', 'ended']);
+    expect(Object.keys(s)).toEqual(['task', 'queue', 'state', 'added_at', 'attempts', 'ended', 'at', 'at_basis', 'at_seconds']);
     expect(s.task).toBe('own-retry');
     expect(s.state).toBe(live.state);
     expect(s.attempts).toHaveLength(live.dispatchCount);

@@ -50,16 +50,19 @@ export async function openDataDir(dir: string, configHash: string, options: { du
   const lock = await acquireDataDirLock(dir, options.lock);
   try {
     const opened = await openLog(dir, configHash, options.durable ?? true, options.repair ?? false, options.io);
+    // `discard` closes over the log, not over `opened`: the caller keeps it for as long as it
+    // runs, and `opened` holds the replayed events, which must go once folded into the state.
+    const { log, path, created } = opened;
     const discard = async (): Promise<void> => {
       try {
-        await opened.log.close(); // closes the file also when its last flush fails, then throws that
+        await log.close(); // closes the file also when its last flush fails, then throws that
       } finally {
-        if (opened.created) await rm(opened.path, { force: true });
+        if (created) await rm(path, { force: true });
         await lock.release(); // after the log is gone: no other server may open it meanwhile
-        if (opened.created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
+        if (created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
       }
     };
-    return { log: opened.log, path: opened.path, events: opened.events, droppedBytes: opened.droppedBytes, repaired: opened.repaired, lock, discard };
+    return { log, path, events: opened.events, droppedBytes: opened.droppedBytes, repaired: opened.repaired, lock, discard };
   } catch (err) {
     await lock.release();
     throw err;

@@ -124,7 +124,7 @@ export class PushqService {
     private readonly server: Server,
     private readonly dispatcher: HttpDispatcher,
     private readonly ctx: ApiContext,
-    private readonly options: ServiceOptions,
+    private readonly options: Omit<ServiceOptions, 'replayed' | 'snapshot'>,
     private readonly grpc: GrpcService | null,
     info: { url: string; port: number; history: AttemptHistory; models: ReadModels; replayed: number; interrupted: number; outage: LogOutageGuard },
   ) {
@@ -149,7 +149,11 @@ export class PushqService {
     this.flusher.unref();
   }
 
-  static async start(options: ServiceOptions): Promise<PushqService> {
+  static async start(given: ServiceOptions): Promise<PushqService> {
+    // The replayed events and the snapshot are folded into the state below and must not outlive
+    // that: the service keeps its options, the closures made here keep this function's scope, and
+    // the events of a long log weigh more than the state they were folded into.
+    const { replayed: events, snapshot, ...options } = given;
     checkQueueFileConfig(options.config);
     // Refuses a target that is not an http(s) URL, and an unsafe exposure (a public bind without a token), before anything is bound.
     for (const [name, t] of Object.entries(options.targets)) {
@@ -160,10 +164,10 @@ export class PushqService {
     const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets, options.inputNames);
     const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
     // Every read model of the service (the API's and the dashboard's), fed the restart's fold, then live.
-    const models = options.snapshot?.models ?? newReadModels();
+    const models = snapshot?.models ?? newReadModels();
     const { history, counters } = models;
     // This service's own log: an event that does not fit is an engine bug (AssertionError), not a bad file.
-    const restored = fold(options.replayed ?? [], projectionsOf(models), { misfit: 'assert', ...(options.snapshot === undefined ? {} : { state: options.snapshot.state }) });
+    const restored = fold(events ?? [], projectionsOf(models), { misfit: 'assert', ...(snapshot === undefined ? {} : { state: snapshot.state }) });
     const state = restored.state;
     const replayed = restored.events;
     // Listen first, answering UNAVAILABLE until the restored state is ready: a port that cannot

@@ -48,8 +48,8 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
     const log = opened.log;
     // From the latest usable snapshot, as a cluster's queue is taken (docs/cluster.md, Snapshots).
     const warn = (line: string): void => void process.stderr.write(`pushq serve: ${line}\n`);
-    const start = await readFromSnapshot(store, NODE_STREAM, log.header, warn);
-    log.durableEvents = start.from + start.tail.length;
+    const { snapshot, tail, from } = await readFromSnapshot(store, NODE_STREAM, log.header, warn);
+    log.durableEvents = from + tail.length;
     const closeLog = log.close.bind(log);
     let snapshots: SnapshotWriter | undefined;
     const closeAll: EventLog['close'] = async () => {
@@ -63,9 +63,11 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
     const wrapped = Object.assign(log, { close: closeAll });
     return {
       log: wrapped,
-      events: start.tail,
-      snapshot: start.snapshot,
-      writeSnapshots: (service) => (snapshots = new SnapshotWriter(service, { store, log, epoch: log.lease.epoch, lastPosition: start.from, warn })),
+      // The closures here share one scope with the log's close, which lives as long as the service:
+      // none may name `tail` (or the snapshot), which must go once folded into the state.
+      events: tail,
+      snapshot,
+      writeSnapshots: (service) => (snapshots = new SnapshotWriter(service, { store, log, epoch: log.lease.epoch, lastPosition: from, warn })),
       where: `${store.displayUrl} (PostgreSQL)`,
       discard: closeAll,
     };

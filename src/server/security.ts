@@ -55,7 +55,7 @@ export interface SecurityOptions {
 /** A token shorter than this can be guessed; it would protect nothing. */
 export const AUTH_TOKEN_LENGTH_MIN = 16;
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 /** What a request handed on must answer; `next` in {@link RequestGuard.serve}. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;

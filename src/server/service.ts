@@ -10,8 +10,9 @@
  * logged configuration (deploy semantics, reference §1.4).
  *
  * Shutdown: stop taking requests, `driver.halt()` (no new dispatch), wait a bounded time for
- * attempts in flight, flush and close the log, then release the data directory's lock (after the
- * close: no other server may open the log while this one can still write it).
+ * attempts in flight and for the commands already taken to be answered (once durable), flush
+ * and close the log, then release the data directory's lock (after the close: no other server
+ * may open the log while this one can still write it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { loadQueueConfigFile } from '../config/load.js';
@@ -35,7 +36,7 @@ import { LogOutageGuard } from './log-outage.js';
 import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
-import { RequestGuard } from './security.js';
+import { RequestGuard, SAFE_METHODS } from './security.js';
 import { listenUrl } from './listen-url.js';
 import { inputName, listenError, targetUrlError, type InputNames } from './start-errors.js';
 import { TaskStoryCache } from './task-story-view.js';
@@ -92,6 +93,18 @@ export interface ServiceOptions {
   onApiReload?: (reload: Promise<ReloadOutcome>) => void;
 }
 
+/**
+ * State-changing HTTP requests (REST, /rpc_http) taken before the stop and not answered yet: a
+ * command may be waiting for its events' sync, and shutdown lets it answer (within the drain
+ * time) before it closes the connections, as gRPC's tryShutdown does for its calls. Cut off, a
+ * create that was kept would look failed to its client, whose retry of an unnamed task is a duplicate.
+ */
+interface OpenCommands {
+  /** False once the stop has begun: later requests are refused at once (SHUTTING_DOWN), not waited for. */
+  taking: boolean;
+  open: number;
+}
+
 export interface ShutdownReport {
   /** Attempts still in flight when the wait ended (0 when all settled). */
   abandoned: number;
@@ -127,6 +140,7 @@ export class PushqService {
     private readonly options: Omit<ServiceOptions, 'replayed' | 'snapshot'>,
     private readonly grpc: GrpcService | null,
     info: { url: string; port: number; history: AttemptHistory; models: ReadModels; replayed: number; interrupted: number; outage: LogOutageGuard },
+    private readonly commands: OpenCommands,
   ) {
     this.url = info.url;
     this.port = info.port;
@@ -177,9 +191,16 @@ export class PushqService {
     const limits: ApiServerLimits = { ...defaultApiServerLimits(), ...options.limits };
     // requireHostHeader false: Node would answer an HTTP/1.1 request with no Host a bare 400 with
     // no body; the guard refuses it in Google's shape instead (HOST_NOT_ALLOWED, docs/serve.md).
+    const commands: OpenCommands = { taking: true, open: 0 };
     const server = createServer(
       { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: false, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
-      (req, res) => guard.serve(req, res, handle, LOGIN_PAGE),
+      (req, res) => {
+        if (commands.taking && !SAFE_METHODS.has(req.method ?? '')) {
+          commands.open++;
+          res.once('close', () => commands.open--);
+        }
+        guard.serve(req, res, handle, LOGIN_PAGE);
+      },
     );
     server.maxConnections = limits.connectionsMax;
     await new Promise<void>((resolve, reject) => {
@@ -255,7 +276,7 @@ export class PushqService {
       }
     }
     handle = createApiHandler(ctx);
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: listening.url, port: listening.port, history, models, replayed, interrupted, outage });
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: listening.url, port: listening.port, history, models, replayed, interrupted, outage }, commands);
     ctx.reload = () => {
       const reload = service.reload();
       options.onApiReload?.(reload);
@@ -307,7 +328,7 @@ export class PushqService {
     return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue)] };
   }
 
-  /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight, syncs the log. */
+  /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight and for the requests taken to be answered, syncs the log. */
   close(graceMs = 10_000): Promise<ShutdownReport> {
     this.closing ??= this.shutdown(graceMs);
     return this.closing;
@@ -315,12 +336,13 @@ export class PushqService {
 
   private async shutdown(graceMs: number): Promise<ShutdownReport> {
     this.ctx.stopping = true;
+    this.commands.taking = false;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const grpcClosed = this.grpc?.close() ?? Promise.resolve();
     this.server.closeIdleConnections();
     this.driver.halt();
     const deadline = performance.now() + graceMs;
-    while (this.driver.pendingAsync > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while ((this.driver.pendingAsync > 0 || this.commands.open > 0) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const abandoned = this.driver.pendingAsync;
     this.driver.stop();
     clearInterval(this.flusher);

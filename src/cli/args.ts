@@ -29,7 +29,7 @@ export class CliUsageError extends Error {
  * one line alone, without the usage. The flag is known and the message names it and says what it
  * takes, so the whole help would only bury the one line that matters.
  */
-export class CliValueError extends CliUsageError {
+class CliValueError extends CliUsageError {
   override name = 'CliValueError';
 }
 
@@ -40,11 +40,11 @@ interface FlagCommon {
   short?: string;
 }
 
-export interface BooleanFlag extends FlagCommon {
+interface BooleanFlag extends FlagCommon {
   type: 'boolean';
 }
 
-export interface ValueFlag<T = string> extends FlagCommon {
+interface ValueFlag<T = string> extends FlagCommon {
   type: 'string';
   /** The value's name in the help: FILE, N, NAME=URL. */
   value: string;
@@ -55,11 +55,11 @@ export interface ValueFlag<T = string> extends FlagCommon {
 }
 
 /** A table holds flags of several value types; each one's own is kept by inference (defineCommand). */
-export type FlagSpec = BooleanFlag | ValueFlag<unknown>;
+type FlagSpec = BooleanFlag | ValueFlag<unknown>;
 export type FlagTable = Readonly<Record<string, FlagSpec>>;
 
 /** The operands (words that are not flags): how many, and how the help and the errors name them. */
-export interface OperandSpec {
+interface OperandSpec {
   /** In the usage line: `FILE...`, `LOG`. */
   usage: string;
   /** In errors: "no NOUN given", "one NOUN at a time". */
@@ -86,7 +86,7 @@ export interface CommandSpec<F extends FlagTable> {
 type ValueOf<S> = S extends { parse: (text: string, flag: string) => infer T } ? T : string;
 type FlagValue<S> = S extends { type: 'boolean' } ? boolean : S extends { multiple: true } ? ValueOf<S>[] : ValueOf<S> | undefined;
 
-export type ParsedFlags<F extends FlagTable> = { -readonly [K in keyof F]: FlagValue<F[K]> };
+type ParsedFlags<F extends FlagTable> = { -readonly [K in keyof F]: FlagValue<F[K]> };
 
 export interface ParsedArgs<F extends FlagTable> {
   flags: ParsedFlags<F>;
@@ -94,7 +94,7 @@ export interface ParsedArgs<F extends FlagTable> {
 }
 
 /** Every command's `-h, --help`, shown last. */
-export const HELP_FLAG: BooleanFlag = { type: 'boolean', short: 'h', help: 'show this help' };
+const HELP_FLAG: BooleanFlag = { type: 'boolean', short: 'h', help: 'show this help' };
 
 /** Declares a command; `const` keeps each flag's literal shape, so parsed values are typed per flag. */
 export function defineCommand<const F extends FlagTable>(spec: CommandSpec<F>): CommandSpec<F> {
@@ -200,7 +200,7 @@ export function helpText(spec: CommandSpec<FlagTable>): string {
 }
 
 /** `usage: pushq NAME [--flag VALUE] [--flag ...] OPERANDS`, wrapped under itself. */
-export function usageLine(spec: CommandSpec<FlagTable>): string {
+function usageLine(spec: CommandSpec<FlagTable>): string {
   const flags = Object.entries(spec.flags).map(([name, f]) => `[--${name}${f.type === 'string' ? ` ${f.value}` : ''}${f.type === 'string' && f.multiple === true ? ' ...' : ''}]`);
   const operands = spec.operands === null ? [] : [spec.operands.usage];
   const head = `usage: pushq${spec.name === '' ? '' : ` ${spec.name}`}`;

@@ -34,7 +34,7 @@ function interval(figure: FigureName, s: FigureSummary): string {
   return `${formatValue(figure, s.ci95_low)} – ${formatValue(figure, s.ci95_high)}`;
 }
 
-export function seedsRange(seeds: readonly number[]): string {
+function seedsRange(seeds: readonly number[]): string {
   return seeds.length === 1 ? `seed ${seeds[0]}` : `${seeds.length} seeds (${seeds[0]} to ${seeds[seeds.length - 1]})`;
 }
 
@@ -126,7 +126,7 @@ function evaluationRow(e: TuneEvaluation, result: TuneResult): string[] {
   return [settingText(e.setting), e.met ? 'yes' : 'no', `${figures}${mark}`];
 }
 
-export function settingText(setting: Record<string, number>): string {
+function settingText(setting: Record<string, number>): string {
   return Object.entries(setting)
     .map(([name, v]) => `${name} = ${Number(v.toPrecision(6))}${name.endsWith('.rate') ? '/s' : name.endsWith('.task_age_limit') ? ' s' : ''}`)
     .join(', ');

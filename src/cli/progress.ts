@@ -47,7 +47,7 @@ export class ProgressLine {
 }
 
 /** The line's text (without control characters). */
-export function progressText(sim: Simulation, wallSeconds: number, endUs: number | null): string {
+function progressText(sim: Simulation, wallSeconds: number, endUs: number | null): string {
   const state = sim.state;
   let settled = 0;
   for (const q of state.queues) {

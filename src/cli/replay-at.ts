@@ -21,7 +21,7 @@ import { outsideSpan, spanEndUs } from '../server/instant-span.js';
 import { CliUsageError } from './args.js';
 import { counted } from './counted.js';
 
-export type AtBasis = 'seconds_since_first_event' | 'absolute';
+type AtBasis = 'seconds_since_first_event' | 'absolute';
 
 export interface ResolvedAt {
   /** µs in the log's clock. */
@@ -48,7 +48,7 @@ function sinceFirstUs(text: string): number | null {
 }
 
 /** Which reading TIME has in this clock; a usage error when it has none. */
-export function atBasis(text: string, clock: LogHeader['clock']): AtBasis {
+function atBasis(text: string, clock: LogHeader['clock']): AtBasis {
   if (sinceFirstUs(text) !== null) return 'seconds_since_first_event';
   if (clock === 'virtual') throw new CliUsageError(`--at ${text}: expected ${SINCE_FIRST_EVENT}; this log has a virtual clock, which counts seconds since the start of the run`);
   if (ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text))) return 'absolute';

@@ -12,7 +12,7 @@ import type { TimeFormat } from '../projections/queue-summary.js';
 import { TaskWaits, tasksWorthALook, type WorthALook } from '../projections/task-waits.js';
 import { counted } from './counted.js';
 
-export interface WorthALookRow {
+interface WorthALookRow {
   task: string;
   queue: string;
   state: string;

@@ -18,7 +18,7 @@ import type { ServeArgs } from './serve.js';
 import { reportReload, type ServeSignals } from './serve-signals.js';
 
 /** A queue's lease and a node's heartbeat, unless --lease-seconds says otherwise. */
-export const CLUSTER_LEASE_SECONDS = 15;
+const CLUSTER_LEASE_SECONDS = 15;
 
 export async function serveCluster(parsed: ServeArgs & { store: string }, config: QueueFileConfig, io: CliIo, signals: ServeSignals): Promise<number> {
   let node: ClusterNode;

@@ -17,7 +17,7 @@ import { StoreError, redactUrl } from '../store/store.js';
 import { PUSHQ_VERSION } from '../version.js';
 
 /** The lease on the node's log: renewed every third of it. */
-export const STORE_LEASE_MS = 15_000;
+const STORE_LEASE_MS = 15_000;
 
 export interface OpenedStore {
   log: EventLog;

@@ -99,7 +99,7 @@ function rerunFlags(o: SeedsOptions): string {
  * its median and 5–95% band over the runs: `t_seconds,queue,added_median,added_p5,added_p95,...`.
  * An empty cell is no value (tokens of a queue without a bucket).
  */
-export function bandsCsv(result: SeedsResult): string {
+function bandsCsv(result: SeedsResult): string {
   const bands = result.series;
   if (bands === null) throw new Error('no series were kept');
   const header = ['t_seconds', 'queue', ...SERIES_FIELDS.flatMap((f) => [`${f}_median`, `${f}_p5`, `${f}_p95`])].join(',');

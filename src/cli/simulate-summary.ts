@@ -27,7 +27,7 @@ const HEADINGS = [
 ] as const;
 
 /** Seconds, short: `0.3s`, `12.5s`, `—` for none. */
-export function seconds(value: number | null): string {
+function seconds(value: number | null): string {
   if (value === null) return '—';
   if (value >= 100) return `${Math.round(value)}s`;
   return `${Number(value.toPrecision(3))}s`;

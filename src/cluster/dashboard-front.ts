@@ -47,7 +47,7 @@ export interface DashboardTable {
 }
 
 /** Where one node answers the parts of the queues it owns (for the other nodes' fronts). */
-export const PARTS_PATH = '/pushq/cluster/parts';
+const PARTS_PATH = '/pushq/cluster/parts';
 /** How long an owner may take to answer a read: past it, its queues show as without owner. */
 const OWNER_READ_TIMEOUT_MS = 10_000;
 

@@ -58,10 +58,7 @@ export interface OwnedQueueOptions {
 }
 
 /** Renewals sent in one lifetime of the lease: three may be lost or slow before it runs out. */
-export const RENEWALS_PER_LEASE = 4;
-
-/** Safety margin taken off the lease's lifetime (store-log.ts: the same for one node's log). */
-export { leaseMarginMs } from '../store/store-log.js';
+const RENEWALS_PER_LEASE = 4;
 
 export class OwnedQueue {
   private ended: Promise<unknown> | null = null;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 
 /** The weight of `node` for `queue`: the first 48 bits of SHA-256 (exact as a JS number). */
-export function weight(queue: string, node: string): number {
+function weight(queue: string, node: string): number {
   const digest = createHash('sha256').update(queue).update('\u0000').update(node).digest();
   return digest.readUIntBE(0, 6);
 }

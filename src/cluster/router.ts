@@ -36,7 +36,7 @@ import { resetEveryQueue } from './reset.js';
 import { RpcFront } from './rpc-front.js';
 
 /** Marks a call one router has forwarded to another. */
-export const FORWARDED_HEADER = 'x-pushq-forwarded-by';
+const FORWARDED_HEADER = 'x-pushq-forwarded-by';
 /** On a refusal: the call reached no queue's service, so sending it again cannot take it twice. */
 export const NOT_TAKEN_HEADER = 'x-pushq-not-taken';
 

@@ -40,7 +40,7 @@ export const STORAGE_TABLE = `CREATE TABLE IF NOT EXISTS pushq_storage (
 )`;
 
 /** Default time between two rounds: the overshoot bound is what other nodes accept in about two of them. */
-export const STORAGE_ROUND_MS = 200;
+const STORAGE_ROUND_MS = 200;
 
 /** The round's period for this process: `PUSHQ_STORAGE_ROUND_MS` when set to a whole number ≥ 10, else STORAGE_ROUND_MS. */
 export function storageRoundMs(env: NodeJS.ProcessEnv = process.env): number {

@@ -45,10 +45,6 @@ export const ISSUE_CODES = {
 
 export type IssueCode = keyof typeof ISSUE_CODES;
 
-export function isIssueCode(code: string): code is IssueCode {
-  return Object.hasOwn(ISSUE_CODES, code);
-}
-
 /** Collects the issues of one file, placing each one through the file's position index. */
 export class IssueCollector {
   readonly #issues: ConfigIssue[] = [];

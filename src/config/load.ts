@@ -28,7 +28,7 @@ export async function loadQueueConfigFile(path: string): Promise<ConfigResult> {
 }
 
 /** The queue files App Engine reads from an app's directory, in the order `findQueueFile` looks for them. */
-export const QUEUE_FILE_NAMES = ['queue.yaml', 'queue.yml', 'queue.xml'] as const;
+const QUEUE_FILE_NAMES = ['queue.yaml', 'queue.yml', 'queue.xml'] as const;
 
 /**
  * The queue file in `dir`, as App Engine finds an app's (the first of QUEUE_FILE_NAMES that is a

@@ -2,7 +2,7 @@
 import { QUEUE_LIMITS } from './types.js';
 
 // The rule of a target is core's (task routing checks it too); config re-exports it.
-export { isValidTarget, TARGET_PATTERN } from '../core/names.js';
+export { isValidTarget } from '../core/names.js';
 
 export function isValidQueueName(name: string): boolean {
   return QUEUE_LIMITS.queue_name_pattern.test(name);

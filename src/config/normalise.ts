@@ -28,8 +28,8 @@ export interface NormaliseContext {
 }
 
 /** Directives a pull queue must not have (reference §1.2; GC-MIG). */
-export const PUSH_ONLY_QUEUE_KEYS = ['rate', 'bucket_size', 'max_concurrent_requests', 'target'] as const;
-export const PUSH_ONLY_RETRY_KEYS = ['task_age_limit', 'min_backoff_seconds', 'max_backoff_seconds', 'max_doublings'] as const;
+const PUSH_ONLY_QUEUE_KEYS = ['rate', 'bucket_size', 'max_concurrent_requests', 'target'] as const;
+const PUSH_ONLY_RETRY_KEYS = ['task_age_limit', 'min_backoff_seconds', 'max_backoff_seconds', 'max_doublings'] as const;
 
 export function normaliseQueueFile(raw: RawQueueFile, ctx: NormaliseContext): QueueFileConfig {
   const { issues } = ctx;

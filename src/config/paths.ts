@@ -3,7 +3,7 @@
  * format: `queue[3].retry_parameters.task_age_limit`. The root is the empty path.
  */
 
-export type PathSegment = string | number;
+type PathSegment = string | number;
 export type Path = readonly PathSegment[];
 
 /** `['queue', 3, 'bucket_size']` → `queue[3].bucket_size`; `[]` → `''`. */

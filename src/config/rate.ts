@@ -62,7 +62,7 @@ export function formatRate(rate: ExactRate): string {
 }
 
 /** The reduced fraction, or null when it does not fit in safe integers. */
-export function reduce(numerator: bigint, denominator: bigint): ExactRate | null {
+function reduce(numerator: bigint, denominator: bigint): ExactRate | null {
   const { num, den } = reduceBig(numerator, denominator);
   const max = BigInt(Number.MAX_SAFE_INTEGER);
   if (num > max || den > max) return null;

@@ -15,7 +15,7 @@ import { closestKey } from './suggest.js';
 
 const text = z.string().nullish();
 
-export const RetryParametersSchema = z.strictObject({
+const RetryParametersSchema = z.strictObject({
   task_retry_limit: text,
   task_age_limit: text,
   min_backoff_seconds: text,
@@ -23,12 +23,12 @@ export const RetryParametersSchema = z.strictObject({
   max_doublings: text,
 });
 
-export const AclEntrySchema = z.strictObject({
+const AclEntrySchema = z.strictObject({
   user_email: text,
   writer_email: text,
 });
 
-export const QueueEntrySchema = z.strictObject({
+const QueueEntrySchema = z.strictObject({
   name: text,
   mode: text,
   rate: text,
@@ -39,7 +39,7 @@ export const QueueEntrySchema = z.strictObject({
   acl: z.array(AclEntrySchema).nullish(),
 });
 
-export const QueueFileSchema = z.strictObject({
+const QueueFileSchema = z.strictObject({
   queue: z.array(QueueEntrySchema).nullish(),
   total_storage_limit: text,
   /** gcloud only: whether a deploy resumes paused queues. Checked, not used by pushq. */
@@ -53,7 +53,7 @@ export type RawQueueEntry = z.infer<typeof QueueEntrySchema>;
 export type RawRetryParameters = z.infer<typeof RetryParametersSchema>;
 
 /** Keys that exist in queue.yaml only (queue.xml's XSD has neither). */
-export const YAML_ONLY_KEYS: readonly string[] = ['resume_paused_queues', 'application'];
+const YAML_ONLY_KEYS: readonly string[] = ['resume_paused_queues', 'application'];
 
 /** The known keys of each kind of mapping, by the path's key names (`queue[3].acl[0]` → `queue.acl`). */
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {

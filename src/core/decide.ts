@@ -203,7 +203,7 @@ export function decideRunTask(state: EngineState, queue: string, name: string, n
  * Whether the queue may dispatch at all (ignoring tokens, ETAs and concurrency). A bucket that
  * cannot hold one whole token (`bucket_size: 0`) never dispatches, like rate 0.
  */
-export function queueIsDispatching(q: QueueRuntime): boolean {
+function queueIsDispatching(q: QueueRuntime): boolean {
   return q.isPush && !q.paused && !q.disabled && q.bucket !== null && q.bucket.capacityCredit >= q.bucket.periodUs;
 }
 

@@ -147,6 +147,3 @@ export type EngineEventType = keyof typeof EVENT_SCHEMAS;
 /** Every event type, in the table's order. */
 export const ENGINE_EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as readonly EngineEventType[];
 
-export function schemaOf(type: EngineEventType): readonly FieldSchema[] {
-  return EVENT_SCHEMAS[type];
-}

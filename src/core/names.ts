@@ -37,7 +37,7 @@ const VERSION_ID = '(?!-)[a-z\\d-]{1,100}';
 const SERVICE_PATTERN = new RegExp(`^${SERVICE_ID}$`);
 const VERSION_PATTERN = new RegExp(`^${VERSION_ID}$`);
 /** `service` or `version.service`, exactly as App Engine's queueinfo.py spells it. */
-export const TARGET_PATTERN = new RegExp(`^(?:${VERSION_ID}\\.)?${SERVICE_ID}$`);
+const TARGET_PATTERN = new RegExp(`^(?:${VERSION_ID}\\.)?${SERVICE_ID}$`);
 
 export function isValidTarget(target: string): boolean {
   return TARGET_PATTERN.test(target);

@@ -23,7 +23,7 @@ import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry
 import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
 import { EndReason, TaskTable, type TaskMeta, type TaskTableOptions } from './task-table.js';
 import { createTokenBucket, creditIn, refill, takeToken, hasToken, type TokenBucket } from './token-bucket.js';
-import { US_PER_SECOND, type Micros } from './time.js';
+import type { Micros } from './time.js';
 import { generatedTaskName } from './names.js';
 import { retryReasonCode } from './retry-reason.js';
 
@@ -359,7 +359,3 @@ function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: bo
   q.disabled = false;
 }
 
-/** Seconds, for display. */
-export function microsToSecondsRounded(us: Micros): number {
-  return Math.round(us) / US_PER_SECOND;
-}

@@ -123,7 +123,7 @@ function hasDotDotSegment(url: string): boolean {
  * §3.2, §4): the namespace it was added in, the app's default namespace, and FailFast. The
  * `taskqueue` flavour accepts and dispatches them; Cloud Tasks refuses every X-AppEngine-* header.
  */
-export const TASKQUEUE_CLIENT_HEADERS: ReadonlySet<string> = new Set(['x-appengine-current-namespace', 'x-appengine-default-namespace', 'x-appengine-failfast']);
+const TASKQUEUE_CLIENT_HEADERS: ReadonlySet<string> = new Set(['x-appengine-current-namespace', 'x-appengine-default-namespace', 'x-appengine-failfast']);
 
 /** Headers about the message's framing and the connection: the sender's, never a task's. */
 const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection']);

@@ -17,8 +17,8 @@ import { US_PER_SECOND, type Micros } from '../core/time.js';
 
 export const APP_ENGINE_USER_AGENT = 'AppEngine-Google; (+http://code.google.com/appengine)';
 /** What Cloud Tasks sends to an HTTP target. */
-export const CLOUD_TASKS_USER_AGENT = 'Google-Cloud-Tasks';
-export const DEFAULT_BODY_CONTENT_TYPE = 'application/octet-stream';
+const CLOUD_TASKS_USER_AGENT = 'Google-Cloud-Tasks';
+const DEFAULT_BODY_CONTENT_TYPE = 'application/octet-stream';
 
 /** Makes the bearer tokens of HTTP target tasks (src/dispatch/id-tokens.ts). */
 export interface TokenMinter {

@@ -29,9 +29,7 @@ import { attemptHeaders, observedOutcome, type TokenMinter } from './attempt-wir
 import { Deadlines, type DeadlineEntry } from './deadlines.js';
 import { CONNECTIONS_PER_ORIGIN, OriginPools } from './origin-pools.js';
 
-export { APP_ENGINE_USER_AGENT, CLOUD_TASKS_USER_AGENT, DEFAULT_BODY_CONTENT_TYPE, attemptHeaders, formatEtaSeconds, observedOutcome, type TokenMinter } from './attempt-wire.js';
-
-export { RETRY_REASONS };
+export { APP_ENGINE_USER_AGENT, attemptHeaders, formatEtaSeconds, observedOutcome } from './attempt-wire.js';
 
 export interface HttpDispatcherOptions {
   /** Service name → settings with `url`; `default` serves tasks with no target or an unknown one. */

@@ -19,9 +19,9 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import type { TokenMinter } from './attempt-wire.js';
 
 /** How long a token is valid, as Google's ID tokens. */
-export const ID_TOKEN_LIFETIME_SECONDS = 3600;
+const ID_TOKEN_LIFETIME_SECONDS = 3600;
 /** The first part of every access token pushq makes. */
-export const ACCESS_TOKEN_PREFIX = 'pushq-local-access-token.';
+const ACCESS_TOKEN_PREFIX = 'pushq-local-access-token.';
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 
@@ -30,7 +30,7 @@ function base64url(value: string | Buffer): string {
 }
 
 /** A service account's stable numeric id (21 digits, as Google's), derived from its email. */
-export function serviceAccountId(email: string): string {
+function serviceAccountId(email: string): string {
   const digest = createHash('sha256').update(email).digest();
   let digits = '1';
   for (let i = 0; digits.length < 21; i++) digits += String((digest[i % digest.length] as number) % 10);

@@ -24,7 +24,7 @@ import type { EventLog } from '../log/event-log.js';
 import { Kernel, type EventObserver, type Transport } from './kernel.js';
 import { timerDelayMs } from './timer-delay.js';
 
-export { MAX_TIMER_DELAY_MS, timerDelayMs } from './timer-delay.js';
+export { MAX_TIMER_DELAY_MS } from './timer-delay.js';
 
 /**
  * What sends real attempts (src/dispatch/http-dispatcher.ts). `send` never rejects for an HTTP

@@ -60,7 +60,7 @@ export function figureValue(queue: RunReportQueue | undefined, name: FigureName)
  * The least value of every figure: each is a count, a time, a rate or task-seconds, none below 0.
  * Their intervals are cut there (statistics.ts, summarise); paired differences are not.
  */
-export const FIGURE_FLOOR = 0;
+const FIGURE_FLOOR = 0;
 
 /** A figure's mean, interval, min and max over the runs; the interval cut at {@link FIGURE_FLOOR}. */
 export function summariseFigure(values: readonly (number | null)[]): FigureSummary {

@@ -65,7 +65,7 @@ export function parseGoal(text: string, option: 'goals' | 'assertions', queues: 
   return { text, queue, figure: figureText, op: opText, value };
 }
 
-export function holds(value: number, op: GoalOp, target: number): boolean {
+function holds(value: number, op: GoalOp, target: number): boolean {
   switch (op) {
     case '<': return value < target;
     case '<=': return value <= target;

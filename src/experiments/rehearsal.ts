@@ -40,7 +40,7 @@ worker:
 `;
 
 /** The rehearsal's scenario (its file name: "(rehearsal)"). */
-export async function rehearsalScenario(): Promise<Scenario> {
+async function rehearsalScenario(): Promise<Scenario> {
   const { scenario, issues } = await parseScenario(REHEARSAL_YAML, { file: '(rehearsal)' });
   if (scenario === null) throw new Error(`the rehearsal scenario is invalid: ${issues.map((i) => i.message).join('; ')}`);
   return scenario;

@@ -63,7 +63,7 @@ export function hasOutages(scenario: Scenario): boolean {
 }
 
 /** The mean of a latency model, seconds. */
-export function meanLatencySeconds(model: LatencyModel): number {
+function meanLatencySeconds(model: LatencyModel): number {
   switch (model.distribution) {
     case 'constant': return model.valueUs / 1e6;
     case 'uniform': return (model.minUs + model.maxUs) / 2e6;

@@ -25,7 +25,7 @@ const UNITS: readonly { name: string; seconds: number; below: number }[] = [
 ];
 
 /** Whole numbers as they are, others to three significant figures, or to the unit from 100 up (19960.4 is 19960, not 2e4). */
-export function formatNumber(v: number): string {
+function formatNumber(v: number): string {
   if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
   if (Math.abs(v) >= 100) return String(Math.round(v));
   return String(Number(v.toPrecision(3)));

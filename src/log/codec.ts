@@ -21,10 +21,8 @@
 import { TASK_OPTION_SCHEMAS, type FieldKind, type FieldSchema } from '../core/event-schema.js';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT_VERSION } from './event-log.js';
-import { checkFields, compileChecks, explainFields, fieldOk, type CompiledFields } from './event-check.js';
+import { checkFields, compileChecks, explainFields, type CompiledFields } from './event-check.js';
 import { LOG_LAYOUTS, fromLayout, toLayout, type LogLayout } from './schemas.js';
-
-export { ENGINE_EVENT_TYPES as EVENT_TYPES } from '../core/event-schema.js';
 
 type Encoder = (e: Record<string, unknown>, options: Encoder) => string;
 
@@ -144,4 +142,3 @@ export function checkEvent(value: unknown, version = LOG_FORMAT_VERSION): string
   return 'not an object';
 }
 
-export { fieldOk };

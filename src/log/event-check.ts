@@ -94,7 +94,7 @@ function definedKeys(o: Record<string, unknown>): number {
 const METHODS = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 const REASONS = new Set(['status', 'deadline', 'connection']);
 
-export function fieldOk(kind: FieldKind, v: unknown): boolean {
+function fieldOk(kind: FieldKind, v: unknown): boolean {
   switch (kind) {
     case 'uint':
     case 'us':

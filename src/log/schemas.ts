@@ -15,7 +15,7 @@ import { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS, type EngineEventType, type FieldSch
 import type { EngineEvent, TaskAdded } from '../core/events.js';
 import { LOG_FORMAT_VERSION } from './event-log.js';
 
-export { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS, schemaOf, type FieldKind, type FieldSchema } from '../core/event-schema.js';
+export { EVENT_SCHEMAS, TASK_OPTION_SCHEMAS } from '../core/event-schema.js';
 
 export type LogLayout = Readonly<Record<EngineEventType, readonly FieldSchema[]>>;
 
@@ -29,7 +29,7 @@ function layoutOf(version: number): LogLayout {
 }
 
 /** Every version this pushq reads (and appends to), oldest first. */
-export const LOG_VERSIONS: readonly number[] = Array.from({ length: LOG_FORMAT_VERSION }, (_, i) => i + 1);
+const LOG_VERSIONS: readonly number[] = Array.from({ length: LOG_FORMAT_VERSION }, (_, i) => i + 1);
 
 export const LOG_LAYOUTS: ReadonlyMap<number, LogLayout> = new Map(LOG_VERSIONS.map((v) => [v, layoutOf(v)]));
 

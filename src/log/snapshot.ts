@@ -31,7 +31,7 @@ import { LogError } from './log-errors.js';
 import type { LogPosition, Recovered } from './log-reader.js';
 import { foldLogFile } from './replay.js';
 
-export const SNAPSHOT_FORMAT = 'pushq-snapshot';
+const SNAPSHOT_FORMAT = 'pushq-snapshot';
 /**
  * 2: the attempts column is named `dispatchCount` (version 1 called it `retryCount`; both read).
  * 3: adds the `retryReason` column (older snapshots read with it all zero: no retry reason known).
@@ -77,7 +77,7 @@ interface SnapshotHead {
 }
 
 /** sha256 (hex) of the first `bytes` bytes of a file. */
-export function filePrefixSha256(path: string, bytes: number): string {
+function filePrefixSha256(path: string, bytes: number): string {
   const h = createHash('sha256');
   const fd = openSync(path, 'r');
   try {

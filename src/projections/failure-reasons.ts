@@ -13,7 +13,7 @@ import type { EngineState } from '../core/state.js';
 import type { Micros } from '../core/time.js';
 import type { Projection } from './projection.js';
 
-export const FAILURE_REASONS = ['http_5xx', 'http_4xx', 'http_other', 'deadline', 'connection'] as const;
+const FAILURE_REASONS = ['http_5xx', 'http_4xx', 'http_other', 'deadline', 'connection'] as const;
 export type FailureReasonKey = (typeof FAILURE_REASONS)[number];
 
 const HTTP_5XX = 0;
@@ -23,7 +23,7 @@ const DEADLINE = 3;
 const CONNECTION = 4;
 
 /** The reason index (into FAILURE_REASONS) of a failed attempt. */
-export function failureReasonIndex(reason: 'status' | 'deadline' | 'connection', status: number | null): number {
+function failureReasonIndex(reason: 'status' | 'deadline' | 'connection', status: number | null): number {
   if (reason === 'deadline') return DEADLINE;
   if (reason === 'connection' || status === null) return CONNECTION;
   if (status >= 500 && status <= 599) return HTTP_5XX;

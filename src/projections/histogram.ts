@@ -139,7 +139,7 @@ export class LogHistogram {
  * The k-th smallest value (0-based), by quickselect (Hoare partition, median-of-three): O(n),
  * where sorting to read two percentiles would be O(n log n). Reorders `a`.
  */
-export function select(a: Float64Array, k: number): number {
+function select(a: Float64Array, k: number): number {
   let lo = 0;
   let hi = a.length - 1;
   while (hi > lo) {

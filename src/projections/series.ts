@@ -11,8 +11,8 @@
 import type { Micros } from '../core/time.js';
 import { SERIES_COUNT_FIELDS, type SeriesColumns } from './series-types.js';
 
-export const AUTO_START_US = 1_000;
-export const AUTO_POINTS_MAX = 2_048;
+const AUTO_START_US = 1_000;
+const AUTO_POINTS_MAX = 2_048;
 export const FIXED_POINTS_MAX = 100_000;
 
 const COUNTS = SERIES_COUNT_FIELDS.length;

@@ -60,7 +60,7 @@ export function scenarioSeed(scenario: Scenario, seed?: number): Pick<ScenarioRu
  * holds the whole token each dispatch takes. Nothing wakes such a queue, so a run without `until`
  * ends (`idle`) as soon as the other queues are done, with its tasks still pending.
  */
-export function whyNeverDispatches(queue: QueueConfig): string | null {
+function whyNeverDispatches(queue: QueueConfig): string | null {
   if (queue.mode !== 'push') return null;
   if (queue.state === 'paused') return 'rate: 0 pauses it';
   if (queue.bucket_size === 0) return 'bucket_size: 0 never holds the whole token a dispatch takes';

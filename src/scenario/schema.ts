@@ -16,7 +16,7 @@ import type { ScenarioIssues } from './issues.js';
 
 const text = z.string().nullish();
 
-export const TaskRetrySchema = z.strictObject({
+const TaskRetrySchema = z.strictObject({
   task_retry_limit: text,
   task_age_limit: text,
   min_backoff_seconds: text,
@@ -24,7 +24,7 @@ export const TaskRetrySchema = z.strictObject({
   max_doublings: text,
 });
 
-export const WorkloadSchema = z.strictObject({
+const WorkloadSchema = z.strictObject({
   queue: text,
   count: text,
   at: text,
@@ -51,10 +51,10 @@ export const LatencySchema = z.strictObject({
   p99: text,
 });
 
-export const OutageSchema = z.strictObject({ from: text, to: text, status: text });
+const OutageSchema = z.strictObject({ from: text, to: text, status: text });
 
 /** `latency` is a duration or a LatencySchema mapping, checked by the value rules. */
-export const RouteSchema = z.strictObject({
+const RouteSchema = z.strictObject({
   prefix: text,
   target: text,
   latency: z.unknown().optional(),
@@ -63,7 +63,7 @@ export const RouteSchema = z.strictObject({
   timeout_rate: text,
 });
 
-export const WorkerSchema = z.strictObject({
+const WorkerSchema = z.strictObject({
   latency: z.unknown().optional(),
   error_rate: text,
   error_status: text,
@@ -91,7 +91,6 @@ export type RawWorkload = z.infer<typeof WorkloadSchema>;
 export type RawTaskRetry = z.infer<typeof TaskRetrySchema>;
 export type RawWorker = z.infer<typeof WorkerSchema>;
 export type RawRoute = z.infer<typeof RouteSchema>;
-export type RawLatency = z.infer<typeof LatencySchema>;
 
 /** The known keys of each kind of mapping, by the path's key names (`workload[2].retry_parameters`). */
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -128,7 +127,7 @@ function mappingKind(path: Path): string {
   return names.join('.');
 }
 
-export function unknownKeyMessage(key: string, mappingPath: Path): string {
+function unknownKeyMessage(key: string, mappingPath: Path): string {
   const kind = mappingKind(mappingPath);
   const where = PLACE[kind] ?? `in ${formatPath(mappingPath)}`;
   if (key === '') return `a key with no name ${where}: nothing stands before its colon`;

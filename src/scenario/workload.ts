@@ -17,7 +17,7 @@ import type { AnyIssueCode, ScenarioIssues } from './issues.js';
 import type { RawTaskRetry, RawWorkload } from './schema.js';
 import { parseArrivalRate, parseDuration, parseSeconds, parseWhole, type Parsed } from './values.js';
 
-export const WORKLOAD_COUNT_MAX = 10_000_000;
+const WORKLOAD_COUNT_MAX = 10_000_000;
 const PAYLOAD_BYTES_MAX = 102_400;
 
 export interface WorkloadContext {
@@ -50,7 +50,7 @@ export function clashingName(a: NamedEntry, b: NamedEntry): string | null {
   return Number(`${rest}0`) < short.count ? `${long.prefix}0` : null;
 }
 
-export function namesOverlap(a: NamedEntry, b: NamedEntry): boolean {
+function namesOverlap(a: NamedEntry, b: NamedEntry): boolean {
   return clashingName(a, b) !== null;
 }
 

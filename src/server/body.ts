@@ -54,7 +54,7 @@ export function readBodyUpTo(req: IncomingMessage, limitBytes: number): Promise<
  * The most bytes of a refused body (too large, a refused content type, Host or Origin) that are
  * read and thrown away after the answer; beyond it the connection is cut.
  */
-export const REFUSED_BODY_DISCARD_BYTES_MAX = 64 * 1024 * 1024;
+const REFUSED_BODY_DISCARD_BYTES_MAX = 64 * 1024 * 1024;
 
 /**
  * Call before answering a request whose body was left unread (refused). The answer goes out at

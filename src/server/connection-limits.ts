@@ -17,11 +17,11 @@
 import { readFileSync } from 'node:fs';
 
 export const HEADERS_TIMEOUT_MS = 10_000;
-export const REQUEST_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const CONNECTIONS_CHECK_MS = 1_000;
 /** The cap on API connections, whatever the file-descriptor limit. */
-export const API_CONNECTIONS_CAP = 16_384;
+const API_CONNECTIONS_CAP = 16_384;
 
 export interface ApiServerLimits {
   headersTimeoutMs: number;

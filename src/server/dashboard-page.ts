@@ -55,7 +55,7 @@ export const PACKAGE_ASSETS: Readonly<Record<string, { type: string; file: strin
 /** The HTML pages, by what they are. */
 export const PAGES = { dashboard: 'index.html', login: 'login.html' } as const;
 
-export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface ServedFile {
   body: Buffer;

@@ -92,7 +92,7 @@ const API_CODES: Readonly<Record<ApiErrorCode, { status: GoogleStatus; http?: nu
 export const API_ERROR_CODES = Object.keys(API_CODES) as readonly ApiErrorCode[];
 
 /** The one table: engine error code → API status. */
-export const STATUS_OF_CODE: Readonly<Record<PushqErrorCode, GoogleStatus>> = {
+const STATUS_OF_CODE: Readonly<Record<PushqErrorCode, GoogleStatus>> = {
   UNKNOWN_QUEUE: 'NOT_FOUND',
   INVALID_QUEUE_MODE: 'FAILED_PRECONDITION',
   TASK_ALREADY_EXISTS: 'ALREADY_EXISTS',
@@ -136,7 +136,7 @@ const FIELD_PATHS: Readonly<Record<string, string>> = {
   'httpRequest.oauthToken': 'task.http_request.oauth_token',
 };
 
-export function apiFieldPath(engineField: string): string {
+function apiFieldPath(engineField: string): string {
   if (engineField.startsWith('headers.')) return `task.app_engine_http_request.headers[${engineField.slice('headers.'.length)}]`;
   if (engineField.startsWith('httpRequest.headers.')) return `task.http_request.headers[${engineField.slice('httpRequest.headers.'.length)}]`;
   return FIELD_PATHS[engineField] ?? engineField;

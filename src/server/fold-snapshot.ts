@@ -43,7 +43,7 @@ import { TimelineMarkers } from '../projections/timeline-markers.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { newReadModels, type ReadModels } from './read-models.js';
 
-export const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
+const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
 /**
  * Raised whenever a registered class's fields change shape, since the graph codec rebuilds
  * instances field by field: 2 since QueueColumns keeps typed-array columns (a version-1 snapshot

@@ -15,7 +15,7 @@ import { ApiError } from './errors.js';
 import { inputName, ServeStartError, type InputNames } from './start-errors.js';
 
 /** The REST / gRPC field path of the URL, named by every refusal of it. */
-export const HTTP_URL_FIELD = 'task.http_request.url';
+const HTTP_URL_FIELD = 'task.http_request.url';
 
 interface Pattern {
   text: string;

@@ -65,7 +65,7 @@ function cutUtf8(bytes: Buffer): string {
 }
 
 /** `00000000  7b 22 61 22 ...  |{"a"...|`, 16 bytes a line. */
-export function hexDump(bytes: Uint8Array): string {
+function hexDump(bytes: Uint8Array): string {
   const lines: string[] = [];
   for (let off = 0; off < bytes.length; off += 16) {
     const row = bytes.subarray(off, off + 16);

@@ -53,7 +53,7 @@ export interface SecurityOptions {
 }
 
 /** A token shorter than this can be guessed; it would protect nothing. */
-export const AUTH_TOKEN_LENGTH_MIN = 16;
+const AUTH_TOKEN_LENGTH_MIN = 16;
 const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];

@@ -23,16 +23,16 @@ import { SnapshotError, decodeFoldSnapshot, encodeFoldSnapshot, type FoldSnapsho
 import type { PushqService } from './service.js';
 
 /** Events between two snapshots: a takeover folds at most about this many plus the time to write one. */
-export const SNAPSHOT_EVERY_EVENTS = 50_000;
+const SNAPSHOT_EVERY_EVENTS = 50_000;
 /** How often an owner checks whether a snapshot is due. */
-export const SNAPSHOT_CHECK_MS = 1_000;
+const SNAPSHOT_CHECK_MS = 1_000;
 
 /**
  * Events between two snapshots for this process: `PUSHQ_SNAPSHOT_EVERY_EVENTS` when set to a whole
  * number ≥ 1 (a smaller figure: faster takeovers, more snapshot writing; tests use a few hundred),
  * else SNAPSHOT_EVERY_EVENTS.
  */
-export function snapshotEveryEvents(env: NodeJS.ProcessEnv = process.env): number {
+function snapshotEveryEvents(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env['PUSHQ_SNAPSHOT_EVERY_EVENTS']);
   return Number.isSafeInteger(n) && n >= 1 ? n : SNAPSHOT_EVERY_EVENTS;
 }

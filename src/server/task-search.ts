@@ -33,7 +33,7 @@ const STATE_FILTERS: Readonly<Record<string, readonly TaskState[]>> = {
 export const TASK_STATE_FILTERS = Object.keys(STATE_FILTERS);
 
 export const TASK_SORTS = ['id', 'attempts', 'wait'] as const;
-export type TaskSort = (typeof TASK_SORTS)[number];
+type TaskSort = (typeof TASK_SORTS)[number];
 
 export interface TaskQuery {
   state: string;
@@ -126,7 +126,7 @@ export function searchTasks(state: EngineState, history: AttemptHistory, waits: 
   return { queue: queueLabel, state: query.state, search, total: ids.length, tasks: ids.slice(0, query.limit).map((id) => taskFigures(state, history, waits, id, matched.get(id) ?? null)) };
 }
 
-export function taskFigures(state: EngineState, history: AttemptHistory, waits: TaskWaits, id: number, matched: 'name' | 'payload' | null): TaskFigures {
+function taskFigures(state: EngineState, history: AttemptHistory, waits: TaskWaits, id: number, matched: 'name' | 'payload' | null): TaskFigures {
   const t = state.tasks;
   const q = state.queues[t.queue[id] as number] as QueueRuntime;
   const meta = t.meta[id];

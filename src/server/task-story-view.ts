@@ -30,7 +30,7 @@ import { ApiError } from './errors.js';
 import { payloadView, requestView, type PayloadView, type RequestView } from './payload-view.js';
 import { formatTimestamp } from './timestamps.js';
 
-export interface BackoffView {
+interface BackoffView {
   /** The formula's n: the retry being scheduled (1 = first retry). */
   retry: number;
   minBackoffSeconds: number;
@@ -47,9 +47,9 @@ export interface BackoffView {
   nextEtaUs: number;
 }
 
-export type AttemptOutcome = 'in_flight' | 'succeeded' | 'failed' | 'orphaned';
+type AttemptOutcome = 'in_flight' | 'succeeded' | 'failed' | 'orphaned';
 
-export interface AttemptView {
+interface AttemptView {
   /** 1-based. */
   number: number;
   dispatchedAt: string;
@@ -81,7 +81,7 @@ export interface AttemptView {
   heldBySeconds: Record<string, number>;
 }
 
-export interface GiveUpView {
+interface GiveUpView {
   /** Attempts made, and the retries among them (attempts − 1). */
   attempts: number;
   retries: number;

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
-import type { QueueFileConfig, RetryParameters } from '../core/queue-config.js';
+import type { QueueFileConfig } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings } from '../core/events.js';
 import { findTaskId, requireQueue } from '../core/decide.js';
 import { PushqError, TaskReleasedError, UnknownTaskError, type PushqErrorCode } from '../core/errors.js';
@@ -403,7 +403,3 @@ export function createSimulation(options: SimulationOptions): Simulation {
 export function configHash(config: QueueFileConfig): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
 }
-
-export { canonicalJson };
-
-export type { RetryParameters };

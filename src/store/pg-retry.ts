@@ -20,7 +20,7 @@ import { randomInt } from 'node:crypto';
 import { StoreError } from './store.js';
 
 /** The SQLSTATEs after which the whole transaction is run again. */
-export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
+const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 
 export interface ConflictRetryOptions {
   /** Attempts in all, the first included (default 8; 1: never retry). */
@@ -37,7 +37,7 @@ export interface ConflictRetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const CONFLICT_ATTEMPTS_MAX = 8;
+const CONFLICT_ATTEMPTS_MAX = 8;
 const BACKOFF_MS_FIRST = 2;
 const BACKOFF_MS_MAX = 200;
 

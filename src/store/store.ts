@@ -15,9 +15,6 @@
 import type { EngineEvent } from '../core/events.js';
 import type { LogHeader } from '../log/event-log.js';
 
-/** The stream that holds events of no one queue (ConfigApplied). */
-export const CONFIG_STREAM = '~config';
-
 /** What every queue stream's name starts with: a cluster keeps one stream per queue (docs/cluster.md). */
 export const QUEUE_STREAM_PREFIX = 'queue/';
 
@@ -42,14 +39,6 @@ export interface LeaseHolder {
   expiresAtMs: number;
   /** The store's clock when it was read (ms since the Unix epoch): `expiresAtMs − nowMs` is how long it still runs. */
   nowMs: number;
-}
-
-export interface StoredBatch {
-  /** Position of the batch's first event in its stream. */
-  position: number;
-  events: EngineEvent[];
-  /** The writer's epoch. */
-  epoch: number;
 }
 
 export interface StoredSnapshot {

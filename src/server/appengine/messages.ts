@@ -78,7 +78,6 @@ export type TaskQueueErrorName = keyof typeof TASK_QUEUE_ERROR;
 
 /** TaskQueueAddRequest.RequestMethod. */
 export const REQUEST_METHOD = { GET: 1, POST: 2, HEAD: 3, PUT: 4, DELETE: 5 } as const;
-export type RequestMethodName = keyof typeof REQUEST_METHOD;
 
 /** TaskQueueMode.Mode. */
 export const QUEUE_MODE = { PUSH: 0, PULL: 1 } as const;

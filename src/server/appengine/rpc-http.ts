@@ -24,14 +24,14 @@ import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './mes
 import { RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
 
-export const RPC_HTTP_PATH = '/rpc_http';
+const RPC_HTTP_PATH = '/rpc_http';
 export const RPC_CONTENT_TYPE = 'application/octet-stream';
 /** What the endpoint accepts, as both of its refusals of another type say it: the Content-Type rule's 415 (security.ts) and the call's BAD_REQUEST. */
 export const RPC_ACCEPTS = `${RPC_HTTP_PATH} accepts only Content-Type: ${RPC_CONTENT_TYPE}, the protobuf body of an App Engine API call`;
 /** The largest request body: the dev server's task queue limit (32 MiB; a full BulkAdd is ~10 MiB). */
 export const RPC_REQUEST_BYTES_MAX = 32 * 1024 * 1024;
 /** The headers every library sends, and the one value each may have. */
-export const RPC_HEADERS: Readonly<Record<string, string>> = {
+const RPC_HEADERS: Readonly<Record<string, string>> = {
   'x-google-rpc-service-endpoint': 'app-engine-apis',
   'x-google-rpc-service-method': '/VMRemoteAPI.CallRemoteAPI',
 };

@@ -240,7 +240,7 @@ const RATE_UNITS: readonly [string, number][] = [
 ];
 
 /** The rate as queue.yaml writes one (`5/s`, `10/m`): the smallest unit that makes it whole. */
-export function rateText(q: QueueRuntime): string {
+function rateText(q: QueueRuntime): string {
   const exact = q.config.rate_exact;
   if (exact === null) return '0';
   for (const [unit, us] of RATE_UNITS) {

@@ -28,7 +28,7 @@ import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.
 import { jsonToMessage, messageToJson } from './proto-json.js';
 
 /** google.rpc.Code by status name. */
-export const GRPC_CODE: Readonly<Record<GoogleStatus, grpc.status>> = {
+const GRPC_CODE: Readonly<Record<GoogleStatus, grpc.status>> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
@@ -42,7 +42,7 @@ export const GRPC_CODE: Readonly<Record<GoogleStatus, grpc.status>> = {
 };
 
 /** The domain of the ErrorInfo detail of every error. */
-export const ERROR_DOMAIN = 'pushq';
+const ERROR_DOMAIN = 'pushq';
 
 type Request = Record<string, unknown>;
 type Operation = (ctx: ApiContext, request: Request) => Promise<Record<string, unknown>> | Record<string, unknown>;

@@ -39,7 +39,7 @@ export interface SeriesBands {
   queues: Record<string, BandColumns>;
 }
 
-export interface BandsVariant {
+interface BandsVariant {
   /** The scenario file as given. */
   label: string;
   /** Its text, shown as written. */

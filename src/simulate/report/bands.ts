@@ -16,7 +16,7 @@ import { formatNumber } from './figures-table.js';
 export type { BandsReportInput } from './bands-input.js';
 
 /** Variant colours, in order (the first is the baseline). */
-export const VARIANT_COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#d97706', '#0891b2'];
+const VARIANT_COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#d97706', '#0891b2'];
 
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 

@@ -16,7 +16,7 @@ import { escapeHtml, jsonForScript } from './escape.js';
 import { boundTable, figuresTable, formatNumber } from './figures-table.js';
 import type { ReportInput } from './input.js';
 
-export type { ReportInput, ReportQueueFigures, ReportStats } from './input.js';
+export type { ReportInput, ReportQueueFigures } from './input.js';
 
 /** The series key of all queues together. */
 const ALL_QUEUES = '*';

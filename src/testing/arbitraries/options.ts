@@ -18,7 +18,7 @@ interface Range {
 /** Latest virtual time an arbitrary may draw (a start, a command): a year, as a scenario's durations. */
 const SECONDS_MAX = DURATION_US_MAX / US_PER_SECOND;
 
-export const KIT_OPTION_RANGES: Readonly<Record<string, Range>> = {
+const KIT_OPTION_RANGES: Readonly<Record<string, Range>> = {
   maxQueues: { whole: true, min: 0, max: QUEUE_LIMITS.queues_max_besides_default },
   maxTasks: { whole: true, min: 0, max: 1_000_000 },
   maxGroups: { whole: true, min: 1, max: 100 },

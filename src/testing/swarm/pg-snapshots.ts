@@ -71,7 +71,7 @@ export async function restore(run: PgSwarmRun, s: StreamTrack, node: SimNode, he
 }
 
 /** The owner's writer writes a snapshot now (if it has events past its last); resolves whether one was stored. */
-export async function writeSnapshot(run: PgSwarmRun, o: QueueOwner): Promise<boolean> {
+async function writeSnapshot(run: PgSwarmRun, o: QueueOwner): Promise<boolean> {
   const stored = await run.track(o.snapshots.maybeWrite(true));
   if (stored) run.stats.snapshotsWritten++;
   run.note(`${o} snapshot at position ${o.kernel.state.eventsApplied}: ${stored ? 'stored' : o.snapshots.written === 0 && o.fenced !== null ? 'refused (deposed)' : 'not stored'}`);

@@ -23,9 +23,8 @@ import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc } from '../server/grpc/bind.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
+import { FORWARDED_HEADER } from './router.js';
 
-/** Marks a call one node's front has forwarded to another's. */
-const FORWARDED_KEY = 'x-pushq-forwarded-by';
 const QUEUE_IN = /^projects\/[^/]+\/locations\/[^/]+\/queues\/([^/]+)/;
 const LOCATION = /^projects\/[^/]+\/locations\/[^/]+$/;
 
@@ -80,7 +79,7 @@ export class GrpcFront {
     // Refused here, as one node refuses it: forwarded, a ListQueues would lose each queue to its owner's refusal.
     const refused = authRefusal(this.authorize, call.metadata);
     if (refused !== undefined) return callback(grpcError(refused));
-    const forwarded = call.metadata.get(FORWARDED_KEY).length > 0;
+    const forwarded = call.metadata.get(FORWARDED_HEADER).length > 0;
     let resource = '';
     let message: Record<string, unknown> = {};
     try {
@@ -124,7 +123,7 @@ export class GrpcFront {
     }
     const metadata = new grpc.Metadata();
     for (const auth of incoming.get('authorization')) metadata.add('authorization', auth);
-    if (remote) metadata.set(FORWARDED_KEY, this.table.node);
+    if (remote) metadata.set(FORWARDED_HEADER, this.table.node);
     client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
       // This node's queue began to end while the call was on its way to the queue's service, which
       // refused it at its door (SHUTTING_DOWN: nothing was done): the node runs, the queue is moving.

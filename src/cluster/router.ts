@@ -35,8 +35,8 @@ import { ClusterError } from './errors.js';
 import { resetEveryQueue } from './reset.js';
 import { RpcFront } from './rpc-front.js';
 
-/** Marks a call one router has forwarded to another. */
-const FORWARDED_HEADER = 'x-pushq-forwarded-by';
+/** Marks a call one node's front has forwarded to another's: an HTTP header here, gRPC metadata in grpc-front.ts. */
+export const FORWARDED_HEADER = 'x-pushq-forwarded-by';
 /** On a refusal: the call reached no queue's service, so sending it again cannot take it twice. */
 export const NOT_TAKEN_HEADER = 'x-pushq-not-taken';
 

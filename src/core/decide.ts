@@ -36,7 +36,7 @@ import { backoffDelayUs, shouldRetry } from './retry-policy.js';
 import { generatedTaskName } from './names.js';
 import { configHold, taskRetryPolicy, type EngineState, type QueueRuntime } from './state.js';
 import { TaskState } from './task-machine.js';
-import { TASK_LIMITS, checkTaskSpec, specQueue, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
+import { TASK_LIMITS, checkTaskSpec, specQueue, tooManyTasksMessage, type CheckedTask, type TaskApiFlavour, type TaskSpec } from './task-spec.js';
 import { US_PER_SECOND, type Micros } from './time.js';
 import { hasTokenAt, nextTokenAt } from './token-bucket.js';
 
@@ -99,7 +99,7 @@ function refuseDuplicateNames(specs: readonly TaskSpec[]): Map<string, number> |
  */
 export function decideAddTasks(state: EngineState, specs: readonly TaskSpec[], now: Micros, flavour: TaskApiFlavour = 'taskqueue', storedElsewhereBytes = 0): TaskAdded[] {
   if (specs.length > TASK_LIMITS.batch_tasks_max) {
-    throw new PushqError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${specs.length}`, { field: 'tasks' });
+    throw new PushqError('TOO_MANY_TASKS', tooManyTasksMessage(specs.length), { field: 'tasks' });
   }
   // Every name the batch gives, `queue/name` → index (null when it gives none, as most do): a name
   // generated for an unnamed task must dodge the names of later tasks of the batch too.

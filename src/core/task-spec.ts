@@ -132,6 +132,14 @@ function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
+/** The name pattern as the refusal shows it: the regex without its anchors. */
+const NAME_PATTERN_TEXT = TASK_LIMITS.name_pattern.source.slice(1, -1);
+
+/** The refusal of a batch over `batch_tasks_max`, one text for the engine and the App Engine API. */
+export function tooManyTasksMessage(count: number): string {
+  return `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${count}`;
+}
+
 /** The queue a spec names: `default` when it names none. */
 export function specQueue(spec: TaskSpec): string {
   return spec.queue ?? 'default';
@@ -140,7 +148,7 @@ export function specQueue(spec: TaskSpec): string {
 export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavour = 'taskqueue', index?: number): CheckedTask {
   const queue = specQueue(spec);
   if (spec.name !== undefined && !TASK_LIMITS.name_pattern.test(spec.name)) {
-    invalid('name', `"${truncate(spec.name)}" must match [A-Za-z0-9_-]{1,500}`, index, 'INVALID_TASK_NAME');
+    invalid('name', `"${truncate(spec.name)}" must match ${NAME_PATTERN_TEXT}`, index, 'INVALID_TASK_NAME');
   }
   const method = spec.method ?? 'POST';
   const methods = METHODS[flavour];

@@ -10,7 +10,7 @@ import { closestKey } from '../config/suggest.js';
 import type { QueueFileConfig, RetryParameters } from '../config/types.js';
 import { PushqError } from '../core/errors.js';
 import type { HttpMethod } from '../core/task-table.js';
-import { checkTaskSpec, type TaskSpec } from '../core/task-spec.js';
+import { checkTaskSpec, TASK_LIMITS, type TaskSpec } from '../core/task-spec.js';
 import { US_PER_SECOND } from '../core/time.js';
 import type { WorkloadSpec } from '../simulate/simulation.js';
 import type { AnyIssueCode, ScenarioIssues } from './issues.js';
@@ -18,7 +18,8 @@ import type { RawTaskRetry, RawWorkload } from './schema.js';
 import { parseArrivalRate, parseDuration, parseSeconds, parseWhole, type Parsed } from './values.js';
 
 const WORKLOAD_COUNT_MAX = 10_000_000;
-const PAYLOAD_BYTES_MAX = 102_400;
+/** A payload alone cannot pass the task size limit, which counts it with the method, URL and headers. */
+const PAYLOAD_BYTES_MAX = TASK_LIMITS.size_bytes_max;
 
 export interface WorkloadContext {
   issues: ScenarioIssues;

@@ -15,7 +15,7 @@
 import type protobuf from 'protobufjs';
 import { PushqError } from '../../core/errors.js';
 import { taskName, type EngineState, type QueueRuntime } from '../../core/state.js';
-import { TASK_LIMITS, checkTaskSpec, type TaskSpec } from '../../core/task-spec.js';
+import { TASK_LIMITS, checkTaskSpec, tooManyTasksMessage, type TaskSpec } from '../../core/task-spec.js';
 import { TaskState } from '../../core/task-machine.js';
 import { US_PER_SECOND } from '../../core/time.js';
 import type { ApiContext } from '../api.js';
@@ -117,7 +117,7 @@ function checkSlots(ctx: ApiContext, requests: readonly AddRequestMessage[]): { 
  */
 async function addBatch(ctx: ApiContext, requests: readonly AddRequestMessage[]): Promise<SlotResult[]> {
   if (requests.length > TASK_LIMITS.batch_tasks_max) {
-    throw new TaskQueueError('TOO_MANY_TASKS', `a batch may hold at most ${TASK_LIMITS.batch_tasks_max} tasks; got ${requests.length}`);
+    throw new TaskQueueError('TOO_MANY_TASKS', tooManyTasksMessage(requests.length));
   }
   const { specs, results, refused } = checkSlots(ctx, requests);
   if (refused || requests.length === 0) return results;

@@ -4,6 +4,7 @@
  * token alone; the one line end an editor or `echo` adds is not part of it.
  */
 import { readFile } from 'node:fs/promises';
+import { readFailure } from '../config/load.js';
 import { authTokenProblem } from '../server/security.js';
 import { ServeStartError } from '../server/start-errors.js';
 
@@ -13,9 +14,7 @@ export async function readAuthTokenFile(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
-    throw new ServeStartError('AUTH_TOKEN_FILE_UNREADABLE', `--auth-token-file ${path}: cannot read it: ${why}`);
+    throw new ServeStartError('AUTH_TOKEN_FILE_UNREADABLE', `--auth-token-file ${path}: cannot read it: ${readFailure(err)}`);
   }
   const token = text.replace(/\r?\n$/, '');
   const problem = authTokenProblem(token);

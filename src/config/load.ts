@@ -41,7 +41,8 @@ export function findQueueFile(dir: string): string | null {
   return null;
 }
 
-function readFailure(error: unknown): string {
+/** Why a file could not be read, in the words every "cannot read FILE: …" message uses (queue files, scenario files, --auth-token-file). */
+export function readFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'it is a directory';

@@ -1,5 +1,6 @@
 /** Reading a scenario file from disk. IO stays here and in the queue_yaml read; the rules are in parse.ts. */
 import { readFile } from 'node:fs/promises';
+import { readFailure } from '../config/load.js';
 import { PositionIndex, START_OF_FILE } from '../config/positions.js';
 import { ScenarioIssues } from './issues.js';
 import { parseScenario, type ParseScenarioOptions } from './parse.js';
@@ -12,17 +13,13 @@ export async function loadScenario(path: string, options: Omit<ParseScenarioOpti
     text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(path));
   } catch (error) {
     const issues = new ScenarioIssues(path, new PositionIndex());
-    issues.reportAt('scenario-unreadable', [], START_OF_FILE, `cannot read ${path}: ${readFailure(error)}`);
+    issues.reportAt('scenario-unreadable', [], START_OF_FILE, `cannot read ${path}: ${scenarioReadFailure(error)}`);
     return { scenario: null, issues: issues.list() };
   }
   return parseScenario(text, { ...options, file: path });
 }
 
-function readFailure(error: unknown): string {
-  if (error instanceof TypeError) return 'it is not UTF-8 text';
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
+/** The TextDecoder's refusal, or why the file could not be read. */
+function scenarioReadFailure(error: unknown): string {
+  return error instanceof TypeError ? 'it is not UTF-8 text' : readFailure(error);
 }

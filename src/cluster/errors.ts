@@ -3,6 +3,7 @@
  * listed in docs/errors.md ("Cluster"). The API router answers them in Google's JSON error shape,
  * as the rest of the API does; /rpc_http as an application_error TRANSIENT_ERROR (rpc-front.ts).
  */
+import { HTTP_STATUS, type GoogleStatus } from '../server/errors.js';
 
 export type ClusterErrorCode =
   /** No live node holds the queue's lease right now (a node died and its lease has not run out, or the queue is moving): retry. */
@@ -12,16 +13,17 @@ export type ClusterErrorCode =
   /** A path cluster mode does not serve (it serves the queues API, the dashboard, health, reload and reset). */
   | 'NOT_IN_CLUSTER_MODE';
 
-const HTTP: Readonly<Record<ClusterErrorCode, { http: number; status: string }>> = {
-  QUEUE_OWNER_UNKNOWN: { http: 503, status: 'UNAVAILABLE' },
-  QUEUE_OWNER_UNAVAILABLE: { http: 503, status: 'UNAVAILABLE' },
-  NOT_IN_CLUSTER_MODE: { http: 501, status: 'UNIMPLEMENTED' },
+/** Each code's Google status; its HTTP status is the API's for that status (HTTP_STATUS). */
+const STATUS: Readonly<Record<ClusterErrorCode, GoogleStatus>> = {
+  QUEUE_OWNER_UNKNOWN: 'UNAVAILABLE',
+  QUEUE_OWNER_UNAVAILABLE: 'UNAVAILABLE',
+  NOT_IN_CLUSTER_MODE: 'UNIMPLEMENTED',
 };
 
 export class ClusterError extends Error {
   override name = 'ClusterError';
   readonly httpStatus: number;
-  readonly status: string;
+  readonly status: GoogleStatus;
 
   constructor(
     readonly code: ClusterErrorCode,
@@ -30,8 +32,8 @@ export class ClusterError extends Error {
     readonly reachedNoService = false,
   ) {
     super(`${text} (${code})`);
-    this.httpStatus = HTTP[code].http;
-    this.status = HTTP[code].status;
+    this.status = STATUS[code];
+    this.httpStatus = HTTP_STATUS[this.status];
   }
 
   /** Google's error shape, as every other API refusal (src/server/errors.ts). */

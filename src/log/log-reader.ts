@@ -101,7 +101,7 @@ function scanFd(fd: number, file: string, options: ReadOptions, cb: ScanCallback
   let filled = 0;
   let eof = false;
   const fill = (): void => {
-    // Keep bytes from `keepFrom` (an unfinished line), read more after them.
+    // Read after the `filled` bytes kept (an unfinished line, moved to the front), up to a full buffer or the end.
     while (filled < buf.length && !eof) {
       const n = readSync(fd, buf, filled, buf.length - filled, bufBase + filled);
       if (n === 0) eof = true;

@@ -3,7 +3,7 @@
  * whether each is a single value, a mapping or a list. Scalars are text (the file is read with the
  * YAML failsafe schema, as queue.yaml is); `null` is a key written with no value.
  *
- * `checkScenarioShape` reports every shape problem at once (unknown keys with a "did you mean",
+ * `checkShape` reports every shape problem at once (unknown keys with a "did you mean",
  * wrong kinds), removes the offending parts, and hands the rest to the value rules. `queue` is
  * left unchecked here: it is a queue.yaml `queue:` list, and src/config checks it.
  */

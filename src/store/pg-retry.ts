@@ -62,7 +62,7 @@ export function seededRandom(seed: number): () => number {
 export interface ConflictRetry {
   /**
    * Runs `attempt` (one whole transaction) until it does not fail with a retryable SQLSTATE, at
-   * most `attemptsMax` times. `onRetry` hears each conflict that is retried. Throws the attempt's
+   * most `attemptsMax` times. `stats` counts each conflict, retried or not. Throws the attempt's
    * own error when it is not retryable, STORE_CONFLICT when the attempts ran out.
    */
   run<T>(attempt: () => Promise<T>, what: string): Promise<T>;

@@ -52,7 +52,7 @@ export class StoreEventLog implements EventLog {
   readonly stats = { transactions: 0, events: 0 };
   /**
    * Events of the stream known to be in the store: set by the opener from what it read, then moved
-   * on by each append (a fold snapshot may cover only these: snapshot-writer.ts). −1: not known.
+   * on by each append (a fold snapshot may cover only these: src/server/stream-snapshots.ts). −1: not known.
    */
   durableEvents = -1;
   /**

@@ -3,8 +3,9 @@
  * implementations share it: the file store (file-store.ts: one node, the default, each stream a
  * file log in the data directory) and PostgreSQL (pg-store.ts: several nodes, docs/cluster.md).
  *
- * A stream is one queue's ordered log (plus `CONFIG_STREAM` for configuration events). Invariants
- * every implementation keeps (test/log/store-conformance.test.ts runs the same cases on both):
+ * A stream is one ordered log: a single node's whole log (`NODE_STREAM`, `~node`, every queue in
+ * one order, store-log.ts) or, in a cluster, one queue's (`queueStream`). Invariants every
+ * implementation keeps (test/log/store-conformance.test.ts runs the same cases on both):
  * - positions of a stream are dense, from 0; a batch is appended whole or not at all;
  * - an append carries the writer's epoch and is refused (`STORE_FENCED`, nothing written) unless
  *   it is the stream's current epoch: acquiring a lease always moves the epoch on, so a deposed

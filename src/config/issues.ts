@@ -3,7 +3,7 @@
  * position and a key path. The table below is the single list of codes; docs/config.md documents
  * each one, and a test keeps the two in step.
  */
-import type { ConfigIssue, ConfigResult, IssueSeverity } from './types.js';
+import { QUEUE_LIMITS, type ConfigIssue, type ConfigResult, type IssueSeverity } from './types.js';
 import { formatPath, type Path } from './paths.js';
 import type { PositionIndex, SourcePosition } from './positions.js';
 
@@ -27,11 +27,11 @@ export const ISSUE_CODES = {
   'mode-invalid': { severity: 'error', meaning: '`mode` is neither `push` nor `pull`.' },
   'rate-missing': { severity: 'error', meaning: 'A push queue without `rate`.' },
   'rate-invalid': { severity: 'error', meaning: '`rate` is not `0` or `N[.N]/s|m|h|d`.' },
-  'rate-max': { severity: 'error', meaning: '`rate` is above 500 tasks per second.' },
+  'rate-max': { severity: 'error', meaning: `\`rate\` is above ${QUEUE_LIMITS.rate_per_second_max} tasks per second.` },
   'bucket-size-invalid': { severity: 'error', meaning: '`bucket_size` is not a whole number ≥ 0.' },
-  'bucket-size-max': { severity: 'error', meaning: '`bucket_size` is above 500.' },
+  'bucket-size-max': { severity: 'error', meaning: `\`bucket_size\` is above ${QUEUE_LIMITS.bucket_size_max}.` },
   'max-concurrent-requests-invalid': { severity: 'error', meaning: '`max_concurrent_requests` is not a whole number.' },
-  'max-concurrent-requests-clamped': { severity: 'warning', meaning: '`max_concurrent_requests` is below 1 or above 5000; App Engine uses 1 or 5000 (gcloud clamps it).' },
+  'max-concurrent-requests-clamped': { severity: 'warning', meaning: `\`max_concurrent_requests\` is below 1 or above ${QUEUE_LIMITS.max_concurrent_requests_max}; App Engine uses 1 or ${QUEUE_LIMITS.max_concurrent_requests_max} (gcloud clamps it).` },
   'target-invalid': { severity: 'error', meaning: '`target` is not `service` or `version.service` (lower-case letters, digits, hyphens).' },
   'task-retry-limit-invalid': { severity: 'error', meaning: '`task_retry_limit` is not a whole number ≥ 0.' },
   'task-age-limit-invalid': { severity: 'error', meaning: '`task_age_limit` is not `N[.N][smhd]`, or is not above zero once truncated to whole seconds.' },

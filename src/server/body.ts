@@ -4,6 +4,7 @@
  * the bytes received pass it (the rest is not buffered).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TASK_LIMITS } from '../core/task-spec.js';
 import { ApiError } from './errors.js';
 
 /**
@@ -14,7 +15,7 @@ export const REQUEST_BODY_BYTES_MAX = 256 * 1024;
 
 export class BodyTooLargeError extends ApiError {
   constructor(limit: number) {
-    super('REQUEST_TOO_LARGE', `the request body is larger than ${limit} bytes; a task may be at most 100 KiB`, 'task.app_engine_http_request.body');
+    super('REQUEST_TOO_LARGE', `the request body is larger than ${limit} bytes; a task may be at most ${TASK_LIMITS.size_bytes_max / 1024} KiB`, 'task.app_engine_http_request.body');
   }
 }
 

@@ -2,8 +2,10 @@
  * The in-memory event log: every event, kept compactly so a million-task simulation can hold
  * its whole history. Retaining 4 million event objects costs ~400 MB and more time in the
  * garbage collector than the simulation itself; here the frequent events are written as numbers
- * onto one growing Float64Array "tape", and only rare or rich events (configuration, tasks with
- * options, failures with an error text) are kept as objects beside it.
+ * onto a Float64Array "tape" in chunks (the first grows by doubling up to 8 MiB, then each full
+ * chunk is kept as it is and a new one started, so nothing is copied again), and only rare or rich
+ * events (configuration, tasks with options, failures with an error text) are kept as objects
+ * beside it.
  *
  * The records' layout is derived from the event schema (tape.ts); besides them the tape holds
  *   OBJECT_CODE  index into `objects`

@@ -64,7 +64,7 @@ export function engineState(ctx: ApiContext): EngineState {
  * (ALREADY_EXISTS for a task whose own create is still being synced), and a crash must not take
  * back what an answer said (found by the crash swarm: docs/testing.md).
  */
-async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
+export async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
   let result: T;
   try {
     result = ctx.driver.run(fn);

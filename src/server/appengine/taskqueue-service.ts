@@ -14,11 +14,12 @@
  */
 import type protobuf from 'protobufjs';
 import { PushqError } from '../../core/errors.js';
-import { taskName, type EngineState, type QueueRuntime } from '../../core/state.js';
+import { taskName, type QueueRuntime } from '../../core/state.js';
 import { TASK_LIMITS, checkTaskSpec, tooManyTasksMessage, type TaskSpec } from '../../core/task-spec.js';
 import { TaskState } from '../../core/task-machine.js';
 import { US_PER_SECOND } from '../../core/time.js';
 import type { ApiContext } from '../api.js';
+import { durable as durableCommand, engineState as state } from '../operations.js';
 import { addRequestToSpec } from './add-request.js';
 import { MESSAGES, QUEUE_MODE, TASK_QUEUE_ERROR, utf8, type AddRequestMessage, type TaskQueueErrorName } from './messages.js';
 import { RpcCallError, TaskQueueError, fromEngineError, taskQueueCode } from './rpc-errors.js';
@@ -38,22 +39,13 @@ function encode(type: protobuf.Type, value: Record<string, unknown>): Uint8Array
   return type.encode(type.create(value)).finish();
 }
 
-function state(ctx: ApiContext): EngineState {
-  return ctx.driver.kernel.state;
-}
-
-/** Runs an engine command; a refusal becomes this API's error. Durable once it returns. */
+/** Runs an engine command as every API does (operations.ts: answered once durable, a refusal too); a refusal becomes this API's error. */
 async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {
-  let result: T;
   try {
-    result = ctx.driver.run(fn);
+    return await durableCommand(ctx, fn);
   } catch (err) {
-    // A refusal is answered once the log is durable too: it may tell of a task still being synced.
-    await ctx.log.flush();
     throw err instanceof PushqError ? fromEngineError(err) : err;
   }
-  await ctx.log.flush();
-  return result;
 }
 
 function requiredQueue(name: string, method: string): string {

@@ -5,5 +5,6 @@ export * from './arbitraries/workload.js';
 export * from './arbitraries/worker-model.js';
 export * from './arbitraries/commands.js';
 export * from './scenario.js';
+export { ScenarioBudgetError, scenarioEventBudget, ATTEMPTS_PER_TASK_MAX } from './event-budget.js';
 export * from './invariants.js';
 export { startPushq, type RunningPushq, type StartPushqOptions } from './serve.js';

@@ -6,6 +6,10 @@
  * Commands that the engine refuses (a PushqError, e.g. deleting a task that already ended) are
  * recorded in `refused`, not thrown: refusing is legitimate behaviour. Any other error (an engine
  * assertion) propagates and fails the property.
+ *
+ * A run has an event budget (event-budget.ts), however it is played (`runScenario`, or the
+ * simulation `prepareScenario` returns): a run whose tasks never settle fails with a
+ * ScenarioBudgetError naming its seed, at a size set by the scenario, instead of filling memory.
  */
 import fc from 'fast-check';
 import type { QueueFileConfig } from '../config/types.js';
@@ -16,6 +20,7 @@ import { createSimulation, type Simulation, type SimulationOptions, type Workloa
 import { queueCommandsArbitrary, type QueueCommand } from './arbitraries/commands.js';
 import { simQueueFileConfigArbitrary, type SimQueueConfigOptions } from './arbitraries/sim-config.js';
 import { checkKitOptions } from './arbitraries/options.js';
+import { eventBudgetObserver, scenarioEventBudget } from './event-budget.js';
 import { namedTasks, workloadArbitrary } from './arbitraries/workload.js';
 import { workerModelArbitrary, type WorkerModelArbitraryOptions } from './arbitraries/worker-model.js';
 
@@ -70,9 +75,22 @@ export interface ScenarioRun {
   refused: { command: QueueCommand; code: string }[];
 }
 
+export interface ScenarioBudgetOptions {
+  /**
+   * The most events the run may log; past it the run throws a ScenarioBudgetError (and the
+   * simulation cannot go on). Default `scenarioEventBudget(scenario)`; `Infinity` for none.
+   */
+  maxEvents?: number;
+}
+
+export type PrepareScenarioOptions = Pick<SimulationOptions, 'seriesResolutionSeconds' | 'keepEndedTasks' | 'series'> & ScenarioBudgetOptions;
+
 /** Builds the simulation for `scenario` and schedules its workload and commands (does not run it). */
-export function prepareScenario(scenario: Scenario, options: Pick<SimulationOptions, 'seriesResolutionSeconds' | 'keepEndedTasks' | 'series'> = {}): ScenarioRun {
-  const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker, ...options });
+export function prepareScenario(scenario: Scenario, options: PrepareScenarioOptions = {}): ScenarioRun {
+  const { maxEvents = scenarioEventBudget(scenario), ...simOptions } = options;
+  if (!(maxEvents === Infinity || (Number.isSafeInteger(maxEvents) && maxEvents >= 1))) throw new RangeError(`prepareScenario: maxEvents must be a whole number from 1, or Infinity; got ${String(maxEvents)}`);
+  const observers = maxEvents === Infinity ? [] : [eventBudgetObserver(scenario.seed, maxEvents)];
+  const sim = createSimulation({ config: scenario.config, seed: scenario.seed, worker: scenario.worker, observers, ...simOptions });
   const refused: ScenarioRun['refused'] = [];
   for (const w of scenario.workloads) sim.addWorkload(w);
   for (const command of scenario.commands) {
@@ -88,9 +106,12 @@ export function prepareScenario(scenario: Scenario, options: Pick<SimulationOpti
   return { sim, refused };
 }
 
-/** Plays `scenario` until nothing is left to do or `maxSeconds` of virtual time (default 1 day). */
-export function runScenario(scenario: Scenario, options: { maxSeconds?: number } = {}): ScenarioRun {
-  const run = prepareScenario(scenario);
+/**
+ * Plays `scenario` until nothing is left to do or `maxSeconds` of virtual time (default 1 day), and
+ * at most `maxEvents` events (see ScenarioBudgetOptions).
+ */
+export function runScenario(scenario: Scenario, options: { maxSeconds?: number } & ScenarioBudgetOptions = {}): ScenarioRun {
+  const run = prepareScenario(scenario, options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents });
   run.sim.runUntilIdle({ maxSeconds: options.maxSeconds ?? 86_400 });
   return run;
 }

@@ -22,6 +22,22 @@ describe('ETA law', () => {
     );
   });
 
+  it('holds for countdowns and ETAs up to 30 days ahead, the limit itself included, run until they come due (S20, S33)', () => {
+    const DAY_US = 86_400_000_000;
+    let farDispatches = 0;
+    fc.assert(
+      fc.property(scenarioArbitrary({ maxQueues: 2, maxTasks: 80, errorRateMax: 0.7, farEtas: true }), (scenario) => {
+        const events = runScenario(scenario, { maxSeconds: 31 * 86_400 }).sim.events;
+        expectLawHolds(checkEtaRespected(events), events);
+        const far = new Set(events.flatMap((e) => (e.type === 'TaskAdded' && e.eta - e.t > DAY_US ? [e.id] : [])));
+        farDispatches += events.filter((e) => e.type === 'AttemptDispatched' && far.has(e.id)).length;
+      }),
+      { numRuns: 40 },
+    );
+    // Not vacuous: tasks added more than a day ahead were held, then dispatched.
+    expect(farDispatches).toBeGreaterThan(0);
+  });
+
   describe('the checker can fail', () => {
     const run = () => {
       const sim = createSimulation({ config: fileConfig(pushQueue('q', 5, { retry: { min_backoff_seconds: 2, task_retry_limit: 1 } })), worker: () => ({ status: 500, latencyMs: 10 }) });

@@ -41,6 +41,8 @@ export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerM
   commands?: boolean;
   /** Also draw configuration reloads (deploys) among the commands. Default false. */
   reloads?: boolean;
+  /** Also draw countdowns and ETAs up to 30 days ahead (workloadArbitrary's). Default false. */
+  farEtas?: boolean;
 }
 
 export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
@@ -49,7 +51,7 @@ export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Ar
   const worker = workerModelArbitrary(options);
   return simQueueFileConfigArbitrary(options).chain((config) => {
     const queues = config.queues.map((q) => q.name);
-    return workloadArbitrary({ queues, maxTasks: options.maxTasks ?? 60 }).chain((workloads) =>
+    return workloadArbitrary({ queues, maxTasks: options.maxTasks ?? 60, ...(options.farEtas === true ? { farEtas: true } : {}) }).chain((workloads) =>
       fc.record({
         seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         config: fc.constant(config),

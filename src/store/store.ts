@@ -117,11 +117,16 @@ export function isStoreUrl(operand: string): boolean {
   return /^postgres(ql)?:\/\//.test(operand);
 }
 
-/** A PostgreSQL URL with its password replaced by `***`, for messages and logs. */
+/**
+ * A PostgreSQL URL with its password replaced by `***`, for messages and logs: the one after the
+ * user name, and every query parameter that names one (`?password=...`, which node-postgres, like
+ * libpq, connects with; `sslpassword`, a key's passphrase).
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password !== '') u.password = '***';
+    for (const key of new Set(u.searchParams.keys())) if (/password/i.test(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
     // Not parseable: show the scheme only, never the rest (it may hold a password).

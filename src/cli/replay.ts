@@ -139,7 +139,8 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       return EXIT_FAILURE;
     }
     if (err instanceof EventMisfitError) {
-      io.stderr(`pushq replay: ${parsed.log}: ${err.message}\n`);
+      // A store's URL is named as everywhere else, its password hidden.
+      io.stderr(`pushq replay: ${isStoreUrl(parsed.log) ? redactUrl(parsed.log) : parsed.log}: ${err.message}\n`);
       return EXIT_FAILURE;
     }
     if (err instanceof CliUsageError) return reportUsageError(REPLAY, err, io);

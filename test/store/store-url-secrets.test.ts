@@ -3,6 +3,7 @@
  * parameter, `postgres://user@host/db?password=...`, and every place pushq names the store (the
  * startup line, a refusal at start, replay's output and errors) must hide it there too.
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PG_PASSWORD } from '../helpers/pg-cluster.js';
 import { pushq } from '../helpers/cli.js';
@@ -33,7 +34,7 @@ describe('a store URL with ?password=', () => {
     expect(redactUrl('postgresql://u@db/pushq?application_name=x')).toBe('postgresql://u@db/pushq?application_name=x');
   });
 
-  it('serve, a refused start and replay never print it', async () => {
+  it('serve, a refused start and replay (its summary and its errors) never print it', async () => {
     const url = passwordInQuery(await fx.pg.database());
     const served = await startServe(['--config', fx.queueYamlPath, '--store', url], 60_000);
     fx.children.push(served);
@@ -54,5 +55,22 @@ describe('a store URL with ?password=', () => {
     expect(replayed.stdout).toContain('password=***');
     expect(replayed.stdout + replayed.stderr).not.toContain(PG_PASSWORD);
 
+    // A log whose events do not fold (the task added twice): replay's refusal names the store.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const added = await c.query<{ body: string; epoch: string }>(`SELECT body, epoch FROM pushq_events WHERE body LIKE '{"type":"TaskAdded"%' LIMIT 1`);
+      const stream = await c.query<{ stream: string; next_position: string }>('SELECT stream, next_position FROM pushq_streams');
+      const { stream: name, next_position: next } = stream.rows[0]!;
+      await c.query('INSERT INTO pushq_events (stream, position, epoch, body) VALUES ($1, $2, $3, $4)', [name, next, added.rows[0]!.epoch, added.rows[0]!.body]);
+      await c.query('UPDATE pushq_streams SET next_position = next_position + 1 WHERE stream = $1', [name]);
+    } finally {
+      await c.end();
+    }
+    const misfit = await pushq(['replay', url]);
+    expect(misfit.code).toBe(1);
+    expect(misfit.stderr).toContain('does not apply to the state before it');
+    expect(misfit.stderr).toContain('password=***');
+    expect(misfit.stderr).not.toContain(PG_PASSWORD);
   }, 180_000);
 });

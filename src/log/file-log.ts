@@ -48,6 +48,13 @@ export interface FileLogOptions {
   io?: LogFileIo;
 }
 
+/**
+ * The mode a new log file is made with: its owner's alone. A log holds every task's payload and
+ * headers; another user of the machine must not read them from the file when the API refuses them
+ * (`--auth-token`). The umask can only take bits away.
+ */
+export const LOG_FILE_MODE = 0o600;
+
 export interface CreateFileLogOptions extends FileLogOptions {
   /** Replace an existing non-empty file. */
   overwrite?: boolean;
@@ -281,7 +288,7 @@ export function createFileEventLogSync(path: string, header: LogHeader, options:
   if (existing > 0 && !options.overwrite) {
     throw new LogError('LOG_EXISTS', `${path}: already exists and is not empty (refusing to overwrite a log)`, { file: path });
   }
-  const fd = openSync(path, 'w');
+  const fd = openSync(path, 'w', LOG_FILE_MODE);
   const head = Buffer.from(`${encodeHeader(header)}\n`, 'utf8');
   let done = 0;
   while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);

@@ -19,6 +19,8 @@ import { acquireDataDirLock, type DataDirLock, type LockOptions } from './data-d
 import { setDamagedPartAside, type LogRepair } from './log-repair.js';
 
 export const EVENT_LOG_FILE = 'events.log';
+/** The mode of the directories a first start makes: their owner's alone, as the log in them (LOG_FILE_MODE). A directory that exists is left as it is. */
+export const DATA_DIR_MODE = 0o700;
 
 export interface OpenedData {
   log: EventLog;
@@ -46,7 +48,7 @@ export interface OpenedData {
  * faults through it).
  */
 export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions; repair?: boolean; io?: LogFileIo } = {}): Promise<OpenedData> {
-  const madeDir = await mkdir(dir, { recursive: true });
+  const madeDir = await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE });
   const lock = await acquireDataDirLock(dir, options.lock);
   try {
     const opened = await openLog(dir, configHash, options.durable ?? true, options.repair ?? false, options.io);

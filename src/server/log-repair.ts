@@ -12,6 +12,7 @@
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogHeader } from '../log/event-log.js';
+import { LOG_FILE_MODE } from '../log/file-log.js';
 import { scanEventLog } from '../log/log-reader.js';
 
 export interface LogRepair {
@@ -88,7 +89,7 @@ function createAside(path: string, cutAt: number): { fd: number; keptIn: string 
   for (let taken = 0; ; taken++) {
     const keptIn = damagedPath(path, cutAt, taken);
     try {
-      return { fd: openSync(keptIn, 'wx'), keptIn };
+      return { fd: openSync(keptIn, 'wx', LOG_FILE_MODE), keptIn };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || taken >= DAMAGED_SUFFIX_MAX) throw err;
     }

@@ -29,6 +29,7 @@ import { listenUrl } from '../server/listen-url.js';
 import { pageOf, pageOfItems, pageQuery, QUEUES_LIST } from '../server/page-token.js';
 import { listenError } from '../server/start-errors.js';
 import type { ReloadOutcome } from '../server/api.js';
+import { reloadRefused } from '../server/operations.js';
 import { bufferedRequest } from './buffered-request.js';
 import { DashboardFront } from './dashboard-front.js';
 import { ClusterError } from './errors.js';
@@ -133,7 +134,7 @@ export class Router {
   private async reload(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await readBody(req);
     const outcome = await this.table.reload();
-    if (!outcome.ok) throw new ApiError('CONFIG_INVALID', `queue.yaml was not applied:\n${outcome.lines.join('\n')}`, 'queue.yaml');
+    if (!outcome.ok) throw reloadRefused(outcome);
     send(res, 200, { applied: true, lines: outcome.lines });
   }
 

@@ -23,7 +23,7 @@ import { parseView, queuePath, runTaskView, taskPath, type Location } from './re
 import { serveRead } from './read-api.js';
 import { requestTarget } from './request-target.js';
 import { pageQuery } from './page-token.js';
-import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
+import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, reloadRefused, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 
 export type { ApiContext, ReloadOutcome } from './operations.js';
@@ -135,7 +135,7 @@ const ROUTES: readonly Route[] = [
       POST: async (ctx, m) => {
         await readBody(m, REQUEST_BODIES.empty);
         const outcome = await ctx.reload();
-        if (!outcome.ok) throw new ApiError('CONFIG_INVALID', `queue.yaml was not applied:\n${outcome.lines.join('\n')}`, 'queue.yaml');
+        if (!outcome.ok) throw reloadRefused(outcome);
         return { applied: true, lines: outcome.lines };
       },
     },

@@ -33,6 +33,11 @@ export interface ReloadOutcome {
   lines: string[];
 }
 
+/** POST /pushq/reload's refusal (one node, a cluster's router): the issues name the file, queue.yaml or queue.xml, with their lines. */
+export function reloadRefused(outcome: ReloadOutcome): ApiError {
+  return new ApiError('CONFIG_INVALID', `the queue configuration was not applied:\n${outcome.lines.join('\n')}`, 'queue_configuration');
+}
+
 export interface ApiContext {
   driver: WallDriver;
   log: EventLog;

@@ -21,14 +21,15 @@ export interface YamlService {
   close(): Promise<void>;
 }
 
-export async function startYamlService(yaml: string, dirPrefix: string): Promise<YamlService> {
+/** `file`: the configuration's name in the directory, queue.yaml or queue.xml (its text is `yaml`'s). */
+export async function startYamlService(yaml: string, dirPrefix: string, file = 'queue.yaml'): Promise<YamlService> {
   const dir = await mkdtemp(join(tmpdir(), dirPrefix));
-  await writeFile(join(dir, 'queue.yaml'), yaml);
-  const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
-  if (result.config === null) throw new Error(`the test's queue.yaml is invalid: ${result.errors.map((e) => e.message).join('; ')}`);
+  await writeFile(join(dir, file), yaml);
+  const result = await loadQueueConfigFile(join(dir, file));
+  if (result.config === null) throw new Error(`the test's ${file} is invalid: ${result.errors.map((e) => e.message).join('; ')}`);
   const worker = await startWorker();
   const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  const service = await PushqService.start({ config: result.config, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
+  const service = await PushqService.start({ config: result.config, configPath: join(dir, file), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
   return {
     dir,
     worker,

@@ -15,6 +15,7 @@ import { isValidQueueName, isValidTarget } from './names.js';
 import { ratePerSecond } from './rate.js';
 import { closestKey } from './suggest.js';
 import type { QueueFileConfig } from './types.js';
+import { EXACT_RATE_KEYS, QUEUE_FILE_KEYS, QUEUE_KEYS, RETRY_KEYS } from '../core/queue-config.js';
 
 /** A configuration object the library was given that the loader could not have produced. */
 export class ConfigObjectError extends RangeError {
@@ -28,10 +29,6 @@ export class ConfigObjectError extends RangeError {
   }
 }
 
-const FILE_KEYS = ['total_storage_limit_bytes', 'queues'] as const;
-const QUEUE_KEYS = ['name', 'mode', 'state', 'rate_per_second', 'rate_exact', 'bucket_size', 'max_concurrent_requests', 'target', 'retry_parameters'] as const;
-const RATE_KEYS = ['tokens', 'period_us'] as const;
-const RETRY_KEYS = ['task_retry_limit', 'task_age_limit_seconds', 'min_backoff_seconds', 'max_backoff_seconds', 'max_doublings'] as const;
 /** What a pull queue has in place of the push directives (reference §1.2: they apply to push queues only). */
 const PULL_NULL_KEYS = ['rate_per_second', 'rate_exact', 'bucket_size', 'max_concurrent_requests', 'target'] as const;
 
@@ -77,7 +74,7 @@ function nullable<T>(value: unknown, check: (v: unknown) => T): T | null {
 
 /** `config` itself when it is a configuration the loader could have produced; a ConfigObjectError naming the first problem otherwise. */
 export function checkQueueFileConfig(config: unknown, field = 'config'): QueueFileConfig {
-  const file = fieldsOf(config, field, 'a queue configuration', FILE_KEYS);
+  const file = fieldsOf(config, field, 'a queue configuration', QUEUE_FILE_KEYS);
   nullable(file['total_storage_limit_bytes'], (v) => wholeNumber(v, `${field}.total_storage_limit_bytes`, 0));
   const queues = file['queues'];
   if (!Array.isArray(queues)) throw new ConfigObjectError(`${field}.queues`, `expected an array of queues, got ${show(queues)}`);
@@ -127,7 +124,7 @@ function checkRate(queue: Fields, field: string, name: string): { tokens: number
     if (perSecond !== 0) throw new ConfigObjectError(`${field}.rate_per_second`, `${show(perSecond)} on queue ${name}, whose rate_exact is null (rate 0): 0 is expected`);
     return null;
   }
-  const exact = fieldsOf(exactValue, `${field}.rate_exact`, 'an exact rate', RATE_KEYS);
+  const exact = fieldsOf(exactValue, `${field}.rate_exact`, 'an exact rate', EXACT_RATE_KEYS);
   const rate = { tokens: wholeNumber(exact['tokens'], `${field}.rate_exact.tokens`, 1), period_us: wholeNumber(exact['period_us'], `${field}.rate_exact.period_us`, 1) };
   // Display only, and computed in more than one way (10 / 60 or 1e6 / 6e6): equal to a part in 10^9.
   const expected = ratePerSecond(rate);

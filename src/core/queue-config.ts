@@ -59,3 +59,35 @@ export const RETRY_DEFAULTS: RetryParameters = Object.freeze({
   max_backoff_seconds: 3600,
   max_doublings: 16,
 });
+
+/**
+ * The keys of each object of a configuration, in the order the loader (src/config/normalise.ts)
+ * sets them: the order a ConfigApplied event is written in. src/config/object-check.ts requires
+ * exactly these of a configuration given in code.
+ */
+export const QUEUE_FILE_KEYS = ['total_storage_limit_bytes', 'queues'] as const;
+export const QUEUE_KEYS = ['name', 'mode', 'state', 'rate_per_second', 'rate_exact', 'bucket_size', 'max_concurrent_requests', 'target', 'retry_parameters'] as const;
+export const EXACT_RATE_KEYS = ['tokens', 'period_us'] as const;
+export const RETRY_KEYS = ['task_retry_limit', 'task_age_limit_seconds', 'min_backoff_seconds', 'max_backoff_seconds', 'max_doublings'] as const;
+
+function inOrder<T extends object>(value: T, keys: readonly (keyof T)[]): T {
+  const out = {} as T;
+  for (const key of keys) out[key] = value[key];
+  return out;
+}
+
+/**
+ * `config` with every object's keys in the loader's order. The order keys were set in means
+ * nothing (a configuration built in code may set them in any), but JSON keeps it: without this,
+ * two equal configurations gave two logs that differ in their bytes and two state digests.
+ */
+export function configInKeyOrder(config: QueueFileConfig): QueueFileConfig {
+  const file = inOrder(config, QUEUE_FILE_KEYS);
+  file.queues = config.queues.map((q) => {
+    const queue = inOrder(q, QUEUE_KEYS);
+    if (q.rate_exact !== null) queue.rate_exact = inOrder(q.rate_exact, EXACT_RATE_KEYS);
+    queue.retry_parameters = inOrder(q.retry_parameters, RETRY_KEYS);
+    return queue;
+  });
+  return file;
+}

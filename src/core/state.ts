@@ -17,7 +17,7 @@
 import type { QueueConfig, QueueFileConfig } from './queue-config.js';
 import { assert, assertNever, fail } from './assert.js';
 import type { ConfigHold } from './errors.js';
-import type { EngineEvent, EngineSettings, TaskAdded, TaskOptions } from './events.js';
+import type { EngineEvent, EngineSettings, TargetSettings, TaskAdded, TaskOptions } from './events.js';
 import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
 import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
@@ -64,6 +64,21 @@ export interface EngineState {
 }
 
 export const DEFAULT_SETTINGS: EngineSettings = Object.freeze({ targets: {}, tombstoneSeconds: 9 * 24 * 3600 });
+
+/**
+ * `settings` in one key order: targets by name (code-unit order, as canonicalJson sorts), each
+ * `{ scaling, url? }`, then `tombstoneSeconds`. A scenario's `targets` is a YAML mapping and
+ * `pushq serve` takes them as repeated flags: the order they were written in means nothing, and
+ * without this it reached the ConfigApplied line, so equal inputs wrote different log bytes.
+ */
+export function settingsInKeyOrder(settings: EngineSettings): EngineSettings {
+  const targets: EngineSettings['targets'] = {};
+  for (const name of Object.keys(settings.targets).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const t = settings.targets[name] as TargetSettings;
+    targets[name] = t.url === undefined ? { scaling: t.scaling } : { scaling: t.scaling, url: t.url };
+  }
+  return { targets, tombstoneSeconds: settings.tombstoneSeconds };
+}
 
 /** `tasks`: the table's options (task-table.ts); by default it keeps every task's row. */
 export function createEngineState(tasks?: TaskTableOptions | number): EngineState {

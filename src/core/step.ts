@@ -38,8 +38,8 @@ import {
 import { attemptTarget } from './attempt.js';
 import type { Effects } from './effects.js';
 import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
-import type { QueueFileConfig } from './queue-config.js';
-import type { EngineState, QueueRuntime } from './state.js';
+import { configInKeyOrder, type QueueFileConfig } from './queue-config.js';
+import { settingsInKeyOrder, type EngineState, type QueueRuntime } from './state.js';
 import type { TaskApiFlavour, TaskSpec } from './task-spec.js';
 import type { Micros } from './time.js';
 
@@ -97,10 +97,14 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       }
       return events;
     }
-    case 'apply-config':
-      ctx.apply(input.settingsOnly === true ? { type: 'ConfigApplied', t: now, config: input.config, settings: input.settings, settingsOnly: true } : { type: 'ConfigApplied', t: now, config: input.config, settings: input.settings });
+    case 'apply-config': {
+      // In one key order whatever order the caller set them in: equal inputs, equal log bytes.
+      const config = configInKeyOrder(input.config);
+      const settings = settingsInKeyOrder(input.settings);
+      ctx.apply(input.settingsOnly === true ? { type: 'ConfigApplied', t: now, config, settings, settingsOnly: true } : { type: 'ConfigApplied', t: now, config, settings });
       for (const q of state.queues) pump(state, q, now, ctx);
       return null;
+    }
     case 'delete-task': {
       const e = decideDeleteTask(state, input.queue, input.name, now);
       ctx.apply(e);

@@ -53,6 +53,29 @@ describe('pushq serve --cluster and its store', () => {
     expect(usage.stderr).toContain('--cluster needs --store');
   }, 60_000);
 
+  it('hides a password given as a query parameter (?password=, which node-postgres takes) wherever the URL is printed', async () => {
+    const url = await fx.pg.database();
+    const inQuery = (password: string): string => `${url.replace(`:${PG_PASSWORD}@`, '@')}?password=${password}`;
+    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--cluster', '--store', inQuery('not-the-password')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('STORE_AUTH_FAILED');
+    expect(refused.stderr).toContain('?password=***');
+    expect(refused.stderr).not.toContain('not-the-password');
+
+    // The right one: the node's startup line, and the store's replay, which names it.
+    const member = await startNode(['--store', inQuery(PG_PASSWORD), '--lease-seconds', '2']);
+    await waitUntil('the node owning the default queue', () => member.lines.some((l) => l.text.includes('owns queue default')), 20_000);
+    member.proc.child.kill('SIGTERM');
+    expect(await member.proc.exited).toBe(0);
+    const printed = member.proc.stdout() + member.proc.stderr();
+    expect(printed).toContain('?password=***');
+    expect(printed).not.toContain(PG_PASSWORD);
+    const replay = await pushq(['replay', inQuery(PG_PASSWORD), '--queue', 'default']);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain('?password=***');
+    expect(replay.stdout + replay.stderr).not.toContain(PG_PASSWORD);
+  }, 60_000);
+
   it('refuses a busy port, HTTP or gRPC, as one node does: exit 1, one PORT_IN_USE line naming the flag', async () => {
     const url = await fx.pg.database();
     const busy = createServer();

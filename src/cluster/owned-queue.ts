@@ -143,6 +143,7 @@ export class OwnedQueue {
         ...options.service,
         config: options.config,
         log,
+        warn,
         replayed: start.tail,
         ...(start.snapshot === null ? {} : { snapshot: start.snapshot }),
         host: '127.0.0.1',

@@ -50,9 +50,15 @@ export interface WallDriverOptions {
   observers?: readonly EventObserver[];
 }
 
-/** Epoch µs from a monotonic source, never below `floorUs`. */
-export function createWallClock(floorUs = 0): () => Micros {
-  const originUs = Date.now() * 1000;
+/**
+ * Epoch µs from a monotonic source, never below `floorUs` (the log's last event). When the floor
+ * is ahead of this machine's clock (a cluster's queue taken from a node whose clock runs ahead, a
+ * restart after the clock was set back), the clock runs on from the floor at the monotonic rate:
+ * held at the floor instead, the kernel saw no time pass until this machine's clock caught up (no
+ * token refilled, no backoff or ETA ended: a queue stalled for as long as the clocks were apart).
+ */
+export function createWallClock(floorUs = 0, wallUs: Micros = Date.now() * 1000): () => Micros {
+  const originUs = Math.max(wallUs, floorUs);
   const perfOrigin = performance.now();
   let last = floorUs;
   return () => {

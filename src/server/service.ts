@@ -45,6 +45,9 @@ import { newReadModels, projectionsOf, type ReadModels } from './read-models.js'
 
 const BACKGROUND_FLUSH_MS = 200;
 
+/** A log whose last event is this far ahead of the machine's clock at start is reported (createWallClock runs on from it). */
+const CLOCK_BEHIND_WARN_US = 1_000_000;
+
 export { RESTART_ERROR };
 
 export interface ServiceOptions {
@@ -91,6 +94,8 @@ export interface ServiceOptions {
    * serve` prints an applied one, as it prints a SIGHUP's, so its output tells the queues it runs.
    */
   onApiReload?: (reload: Promise<ReloadOutcome>) => void;
+  /** Where a warning line about the start goes (the log ahead of this machine's clock); default stderr, after `pushq serve: `. */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -219,7 +224,13 @@ export class PushqService {
       acceptErrorAt = performance.now();
       process.stderr.write(`pushq serve: a client connection could not be accepted: ${err.message}\n`);
     });
-    const clock = createWallClock(state.lastEventAt);
+    const wallUs = Date.now() * 1000;
+    const clock = createWallClock(state.lastEventAt, wallUs);
+    if (state.lastEventAt - wallUs > CLOCK_BEHIND_WARN_US) {
+      (options.warn ?? ((line: string) => void process.stderr.write(`pushq serve: ${line}\n`)))(
+        `the log's last event (${new Date(state.lastEventAt / 1000).toISOString()}) is ${((state.lastEventAt - wallUs) / 1e6).toFixed(1)} s ahead of this machine's clock (${new Date(wallUs / 1000).toISOString()}): time runs on from that event here (tasks' times are judged on it, that far ahead of this clock); is this machine's clock behind the others (NTP)?`,
+      );
+    }
     // After shutdown an attempt that still answers is not settled (driver.detach): the log is
     // closed, and the next start re-dispatches it (at-least-once).
     // HTTP target tasks' tokens name this server as their issuer: its URL, known once it listens.

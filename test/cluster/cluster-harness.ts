@@ -42,8 +42,10 @@ export async function writeQueueYaml(dir: string, text: string): Promise<string>
   return path;
 }
 
-export async function startNode(args: string[]): Promise<Node> {
-  const proc = await startServe(['--cluster', ...args], 60_000);
+/** `clockSkewMs`: the node's wall clock is that far off (test/helpers/clock-skew.mjs), as on a machine whose clock is wrong. */
+export async function startNode(args: string[], clockSkewMs = 0): Promise<Node> {
+  const skew = clockSkewMs === 0 ? {} : { node: ['--import', join(import.meta.dirname, '..', 'helpers', 'clock-skew.mjs')], env: { PUSHQ_TEST_CLOCK_SKEW_MS: String(clockSkewMs) } };
+  const proc = await startServe(['--cluster', ...args], 60_000, undefined, skew);
   const lines: Line[] = [];
   let partial = '';
   const take = (chunk: string): void => {

@@ -5,7 +5,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, createEngineState } from '../../src/core/state.js';
 import { TASK_STATES } from '../../src/core/task-machine.js';
-import { MAX_TIMER_DELAY_MS, WallDriver } from '../../src/engine/wall-driver.js';
+import { MAX_TIMER_DELAY_MS, WallDriver, createWallClock } from '../../src/engine/wall-driver.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
@@ -68,4 +68,18 @@ it('a capped timer fires early, finds nothing due and re-arms for the rest', () 
   } finally {
     globalThis.setTimeout = realSetTimeout;
   }
+});
+
+it('a wall clock whose floor (the log’s last event) is ahead of the machine’s clock runs on from the floor, never held there', async () => {
+  const wallUs = Date.now() * 1000;
+  const floorUs = wallUs + 3_600_000_000; // the log's last event an hour ahead (another node's clock)
+  const clock = createWallClock(floorUs, wallUs);
+  const first = clock();
+  expect(first).toBeGreaterThanOrEqual(floorUs);
+  await new Promise((r) => setTimeout(r, 30));
+  expect(clock() - first).toBeGreaterThanOrEqual(20_000); // time passes (timers may fire a little early: not the full 30 ms)
+  // Behind the machine's clock, the floor changes nothing.
+  const plain = createWallClock(wallUs - 1_000_000, wallUs);
+  expect(plain()).toBeGreaterThanOrEqual(wallUs);
+  expect(plain()).toBeLessThan(floorUs);
 });

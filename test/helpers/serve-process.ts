@@ -22,13 +22,13 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-/** `cwd`: the directory serve runs in (the repository's root unless given). */
-export async function startServe(args: string[], timeoutMs = 15_000, cwd = ROOT): Promise<ServeProcess> {
+/** `cwd`: the directory serve runs in (the repository's root unless given); `node`: more options of `node` itself (e.g. `--import`), `env` more variables. */
+export async function startServe(args: string[], timeoutMs = 15_000, cwd = ROOT, extra: { node?: string[]; env?: Record<string, string> } = {}): Promise<ServeProcess> {
   // Port 0 unless the test picks one (a flag given twice is a usage error).
   const port = args.some((a) => a === '--port' || a.startsWith('--port=')) ? [] : ['--port', '0'];
   // The gRPC port too: tests run side by side, and its default (8124) would be shared.
   if (!args.some((a) => a === '--grpc-port' || a.startsWith('--grpc-port='))) port.push('--grpc-port', '0');
-  const child = spawn(process.execPath, [CLI, 'serve', ...port, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(extra.node ?? []), CLI, 'serve', ...port, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(extra.env === undefined ? {} : { env: { ...process.env, ...extra.env } }) });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -75,12 +75,24 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
   });
 }
 
-/** The cluster flags checked together: --cluster needs --store; --advertise and --lease-seconds need --cluster. Throws CliUsageError. */
-export function clusterArgs(cluster: boolean, store: string | undefined, advertise: string | undefined, leaseSeconds: number | undefined): Pick<ServeArgs, 'cluster' | 'advertise' | 'leaseSeconds'> {
+/** Addresses that bind every interface: no other machine reaches a node by them. */
+const WILDCARD_HOST = /^(0\.0\.0\.0|::|\[::\]|0+:(0+:){0,6}0*|\[0+:(0+:){0,6}0*\])$/;
+
+/**
+ * The cluster flags checked together: --cluster needs --store; --advertise and --lease-seconds
+ * need --cluster; a node bound to every address (--host 0.0.0.0) needs --advertise, since the
+ * default advertised URL is the bound one, and other machines reaching `0.0.0.0` reach themselves
+ * (every call they forward to this node would come back to them). Throws CliUsageError.
+ */
+export function clusterArgs(cluster: boolean, store: string | undefined, advertise: string | undefined, leaseSeconds: number | undefined, host = '127.0.0.1'): Pick<ServeArgs, 'cluster' | 'advertise' | 'leaseSeconds'> {
   if (cluster && store === undefined) throw new CliUsageError('--cluster needs --store postgres://...: the nodes share that store');
   if (!cluster && (advertise !== undefined || leaseSeconds !== undefined)) throw new CliUsageError(`${advertise !== undefined ? '--advertise' : '--lease-seconds'} is for --cluster`);
   if (leaseSeconds !== undefined && leaseSeconds < 0.5) throw new CliUsageError(`--lease-seconds must be at least 0.5 (got ${leaseSeconds})`);
   if (advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(advertise)) throw new CliUsageError(`--advertise wants http://HOST:PORT, got "${advertise}"`);
   if (!cluster) return {};
+  if (advertise === undefined && WILDCARD_HOST.test(host)) {
+    throw new CliUsageError(`--host ${host} binds every address, and the other nodes cannot reach this one at ${host}: give --advertise http://ADDRESS:PORT, the address they reach it at`);
+  }
+  if (advertise !== undefined && WILDCARD_HOST.test(new URL(advertise).hostname)) throw new CliUsageError(`--advertise ${advertise} names no address the other nodes can reach: give this node's own address`);
   return { cluster: true, ...(advertise === undefined ? {} : { advertise: advertise.replace(/\/$/, '') }), leaseSeconds: leaseSeconds ?? CLUSTER_LEASE_SECONDS };
 }

@@ -31,6 +31,19 @@ describe('pushq serve --cluster flags', () => {
     expect(usage(['--store', 'postgres://h/db', '--cluster', '--advertise', 'http://h:1/api'])).toContain('--advertise wants http://HOST:PORT');
   });
 
+  it('refuses a node bound to every address (--host 0.0.0.0, ::) without --advertise: the bound address would be advertised, which other machines cannot reach', () => {
+    const node = ['--store', 'postgres://h/db', '--cluster', '--auth-token', 'a-long-enough-token-for-the-check-xyz'];
+    for (const host of ['0.0.0.0', '::']) {
+      expect(usage([...node, '--host', host])).toBe(`--host ${host} binds every address, and the other nodes cannot reach this one at ${host}: give --advertise http://ADDRESS:PORT, the address they reach it at`);
+      expect(parseServeArgs([...node, '--host', host, '--advertise', 'http://10.0.0.5:8123'])).toMatchObject({ advertise: 'http://10.0.0.5:8123', host });
+    }
+    expect(usage([...node, '--host', '10.0.0.5', '--advertise', 'http://0.0.0.0:8123'])).toContain('names no address the other nodes can reach');
+    expect(usage([...node, '--host', '10.0.0.5', '--advertise', 'http://[::]:8123'])).toContain('names no address the other nodes can reach');
+    expect(usage([...node, '--host', '10.0.0.5'])).toBe('(accepted)');
+    // One node binds every address as before: nothing is advertised.
+    expect(usage(['--store', 'postgres://h/db', '--host', '0.0.0.0', '--auth-token', 'a-long-enough-token-for-the-check-xyz'])).toBe('(accepted)');
+  });
+
   it('refuses two places for the log (--memory, --store, --data), naming both, rather than using one silently', () => {
     expect(usage(['--memory', '--store', 'postgres://h/db'])).toMatch(/^--store and --memory cannot be combined: the log is kept in one place/);
     expect(usage(['--memory', '--data', 'd9'])).toMatch(/^--data and --memory cannot be combined/);

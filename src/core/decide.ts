@@ -250,7 +250,12 @@ export function decideSettle(state: EngineState, id: number, outcome: AttemptOut
   const r = tasks.row(id);
   const taskState = tasks.state[r] as TaskState;
   const { status, latencyUs } = outcome;
-  if (taskState === TaskState.Deleted) return { type: 'AttemptOrphaned', t: now, id, status, latencyUs };
+  if (taskState === TaskState.Deleted) {
+    // Its error too: a restart's (attempt.ts RESTART_ERROR) says its latencyUs is no duration.
+    const e: AttemptOrphaned = { type: 'AttemptOrphaned', t: now, id, status, latencyUs };
+    if (outcome.error !== undefined) e.error = outcome.error;
+    return e;
+  }
   if (taskState !== TaskState.Dispatching) fail(`settle of task ${id}, which is not dispatching`);
   if (status !== null && status >= 200 && status <= 299) return { type: 'AttemptSucceeded', t: now, id, status, latencyUs };
   const reason: FailureReason = status !== null ? 'status' : (outcome.reason ?? 'connection');

@@ -61,7 +61,7 @@ export class AttemptHistory implements Projection {
         this.ended(e.id, e.t, e.status, e.reason, e.error);
         return;
       case 'AttemptOrphaned':
-        this.ended(e.id, e.t, e.status, e.status === null ? 'connection' : null, undefined);
+        this.ended(e.id, e.t, e.status, e.status === null ? 'connection' : null, e.error);
         return;
       case 'QueuePurged':
         this.purgedAt.set(e.queue, e.t);

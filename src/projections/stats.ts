@@ -124,7 +124,7 @@ export class StatsCollector implements Projection {
         return;
       }
       case 'AttemptOrphaned': {
-        this.of(state, e.id).ended(e.latencyUs);
+        this.of(state, e.id).ended(attemptDurationUs(e));
         return;
       }
       default:

@@ -162,7 +162,7 @@ export class TaskStoryCollector implements Projection {
         break;
       }
       case 'AttemptOrphaned':
-        if (last) Object.assign(last, { status: e.status, endedAtUs: e.t, latencyUs: e.latencyUs, orphaned: true });
+        if (last) Object.assign(last, { status: e.status, error: e.error ?? null, endedAtUs: e.t, latencyUs: attemptDurationUs(e), orphaned: true });
         break;
       case 'BackoffElapsed':
         this.startWaiting(e.id, e.t, e.t, state);

@@ -11,23 +11,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { afterAll, expect, test } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
+import { afterAll, test } from 'vitest';
 import type { EngineEvent } from '../../src/core/events.js';
 import { openDataDir } from '../../src/server/data-dir.js';
 import { PushqService } from '../../src/server/service.js';
-import { eventually } from '../helpers/raw-worker.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { expectReplayedReleased, pausedQueueWithTasks, RELEASED_CONFIG as config, RELEASED_TARGETS as targets } from '../helpers/replayed-released.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pushq-restart-released-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const config = parseQueueConfig('queue:\n- name: q\n  rate: 5/s\n', { file: 'queue.yaml' }).config!;
-const targets = { default: { scaling: 'automatic' as const, url: 'http://127.0.0.1:9' } };
 
 /** Opens the data directory and starts on its events; hands back the events only through a WeakRef. */
 async function restart(dir: string): Promise<{ service: PushqService; discard: () => Promise<void>; events: WeakRef<EngineEvent[]>; count: number }> {
@@ -41,22 +33,12 @@ test('a restarted service keeps none of the events it replayed', async () => {
   const first = await openDataDir(dir, 'h');
   const service = await PushqService.start({ config, targets, log: first.log, dataLock: first.lock, replayed: first.events, grpcPort: null });
   // Tasks whose events the restart replays (paused: none is dispatched to the dead target).
-  await fetch(`${service.url}/v2/projects/p/locations/l/queues/q:pause`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  for (let i = 0; i < 20; i++) {
-    const res = await fetch(`${service.url}/v2/projects/p/locations/l/queues/q/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { appEngineHttpRequest: { relativeUri: `/w/${i}` } } }) });
-    expect(res.status).toBe(200);
-  }
+  await pausedQueueWithTasks(service.url);
   await service.close();
 
   const again = await restart(dir);
   try {
-    expect(again.count).toBeGreaterThan(20);
-    expect(again.service.kernel.state.tasks.count).toBe(20);
-    // A WeakRef's target is kept until the end of the job that read it: collect in later turns.
-    await eventually(() => {
-      gc();
-      return again.events.deref() === undefined;
-    }, 5000, 'the replayed events to be collected');
+    await expectReplayedReleased(again);
   } finally {
     await again.service.close();
   }

@@ -31,10 +31,20 @@ export interface ReloadOutcome {
   ok: boolean;
   /** Human lines: issues when not ok, a summary when ok. */
   lines: string[];
+  /** Not applied because the service (or the node) is stopping, not because the file is invalid. */
+  shuttingDown?: true;
 }
 
-/** POST /pushq/reload's refusal (one node, a cluster's router): the issues name the file, queue.yaml or queue.xml, with their lines. */
+/** A reload asked for while the service stops (or found it stopping once the file was read): nothing applied. */
+export const RELOAD_WHILE_STOPPING: Readonly<ReloadOutcome> = Object.freeze({ ok: false, lines: ['pushq is shutting down: no reload'], shuttingDown: true });
+
+/**
+ * POST /pushq/reload's refusal (one node, a cluster's router): the issues name the file, queue.yaml
+ * or queue.xml, with their lines; a reload that met the stop is SHUTTING_DOWN (UNAVAILABLE), as any
+ * call then, not an invalid file.
+ */
 export function reloadRefused(outcome: ReloadOutcome): ApiError {
+  if (outcome.shuttingDown === true) return new ApiError('SHUTTING_DOWN', `pushq is shutting down: the queue configuration was not reloaded`);
   return new ApiError('CONFIG_INVALID', `the queue configuration was not applied:\n${outcome.lines.join('\n')}`, 'queue_configuration');
 }
 

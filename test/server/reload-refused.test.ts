@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { reloadRefused } from '../../src/server/operations.js';
 import { startYamlService, type YamlService } from '../helpers/yaml-service.js';
 
 let svc: YamlService | undefined;
@@ -34,4 +35,17 @@ it.each([
   expect(message).not.toContain(other);
   const queue = (await (await fetch(`${svc.base}/b`)).json()) as { rateLimits: { maxDispatchesPerSecond: number } };
   expect(queue.rateLimits.maxDispatchesPerSecond).toBe(5);
+});
+
+it('a reload that meets the stop is SHUTTING_DOWN (UNAVAILABLE), not an invalid configuration', async () => {
+  svc = await startYamlService('queue:\n- name: b\n  rate: 5/s\n', 'pushq-reload-stopping-');
+  const { service } = svc;
+  const stopped = service.close(1000);
+  const outcome = await service.reload();
+  await stopped;
+  expect(outcome).toMatchObject({ ok: false, shuttingDown: true });
+  const refusal = reloadRefused(outcome);
+  expect(refusal.code).toBe('SHUTTING_DOWN');
+  expect(refusal.httpStatus).toBe(503);
+  expect(reloadRefused({ ok: false, lines: ['queue.yaml:1:1 error ...'] }).code).toBe('CONFIG_INVALID');
 });

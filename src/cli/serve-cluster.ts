@@ -16,6 +16,7 @@ import { CliUsageError } from './args.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import type { ServeArgs } from './serve.js';
 import { reportReload, type ServeSignals } from './serve-signals.js';
+import { bindsEveryAddress } from '../server/listen-url.js';
 
 /** A queue's lease and a node's heartbeat, unless --lease-seconds says otherwise. */
 const CLUSTER_LEASE_SECONDS = 15;
@@ -75,9 +76,6 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
   });
 }
 
-/** Addresses that bind every interface: no other machine reaches a node by them. */
-const WILDCARD_HOST = /^(0\.0\.0\.0|::|\[::\]|0+:(0+:){0,6}0*|\[0+:(0+:){0,6}0*\])$/;
-
 /**
  * The cluster flags checked together: --cluster needs --store; --advertise and --lease-seconds
  * need --cluster; a node bound to every address (--host 0.0.0.0) needs --advertise, since the
@@ -90,9 +88,9 @@ export function clusterArgs(cluster: boolean, store: string | undefined, adverti
   if (leaseSeconds !== undefined && leaseSeconds < 0.5) throw new CliUsageError(`--lease-seconds must be at least 0.5 (got ${leaseSeconds})`);
   if (advertise !== undefined && !/^https?:\/\/[^/]+\/?$/.test(advertise)) throw new CliUsageError(`--advertise wants http://HOST:PORT, got "${advertise}"`);
   if (!cluster) return {};
-  if (advertise === undefined && WILDCARD_HOST.test(host)) {
+  if (advertise === undefined && bindsEveryAddress(host)) {
     throw new CliUsageError(`--host ${host} binds every address, and the other nodes cannot reach this one at ${host}: give --advertise http://ADDRESS:PORT, the address they reach it at`);
   }
-  if (advertise !== undefined && WILDCARD_HOST.test(new URL(advertise).hostname)) throw new CliUsageError(`--advertise ${advertise} names no address the other nodes can reach: give this node's own address`);
+  if (advertise !== undefined && bindsEveryAddress(new URL(advertise).hostname)) throw new CliUsageError(`--advertise ${advertise} names no address the other nodes can reach: give this node's own address`);
   return { cluster: true, ...(advertise === undefined ? {} : { advertise: advertise.replace(/\/$/, '') }), leaseSeconds: leaseSeconds ?? CLUSTER_LEASE_SECONDS };
 }

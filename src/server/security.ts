@@ -36,6 +36,7 @@ import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
 import { requestTarget } from './request-target.js';
 import { inputName, ServeStartError, type InputNames } from './start-errors.js';
+import { bindsEveryAddress } from './listen-url.js';
 
 export interface SecurityOptions {
   /** The address to bind (default 127.0.0.1). */
@@ -102,7 +103,7 @@ export class RequestGuard {
       );
     }
     const hosts = new Set<string>();
-    for (const h of [...LOOPBACK_NAMES, host, ...(isWildcard(host) ? machineAddresses() : [])]) hosts.add(hostName(h) as string);
+    for (const h of [...LOOPBACK_NAMES, host, ...(bindsEveryAddress(host) ? machineAddresses() : [])]) hosts.add(hostName(h) as string);
     for (const given of options.allowHosts ?? []) {
       const n = hostName(given);
       if (n === undefined) throw new ServeStartError('ALLOW_HOST_INVALID', `${name('allowHosts')} "${given}" is not a host name or address (give the name only, without scheme, port or path)`);
@@ -288,10 +289,6 @@ function hostName(text: string, withPort = false): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isWildcard(host: string): boolean {
-  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
 /** Every address of this machine's interfaces: what a wildcard bind answers on. */

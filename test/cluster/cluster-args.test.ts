@@ -33,12 +33,17 @@ describe('pushq serve --cluster flags', () => {
 
   it('refuses a node bound to every address (--host 0.0.0.0, ::) without --advertise: the bound address would be advertised, which other machines cannot reach', () => {
     const node = ['--store', 'postgres://h/db', '--cluster', '--auth-token', 'a-long-enough-token-for-the-check-xyz'];
-    for (const host of ['0.0.0.0', '::']) {
+    // Every spelling the resolver takes for the unspecified address (`--host 0` binds 0.0.0.0).
+    for (const host of ['0.0.0.0', '::', '0', '0.0', '00', '0x0', '::0', '0:0:0:0:0:0:0:0', '[::]']) {
       expect(usage([...node, '--host', host])).toBe(`--host ${host} binds every address, and the other nodes cannot reach this one at ${host}: give --advertise http://ADDRESS:PORT, the address they reach it at`);
       expect(parseServeArgs([...node, '--host', host, '--advertise', 'http://10.0.0.5:8123'])).toMatchObject({ advertise: 'http://10.0.0.5:8123', host });
     }
     expect(usage([...node, '--host', '10.0.0.5', '--advertise', 'http://0.0.0.0:8123'])).toContain('names no address the other nodes can reach');
     expect(usage([...node, '--host', '10.0.0.5', '--advertise', 'http://[::]:8123'])).toContain('names no address the other nodes can reach');
+    expect(usage([...node, '--host', '10.0.0.5', '--advertise', 'http://0:8123'])).toContain('names no address the other nodes can reach');
+    expect(usage([...node, '--host', '10.0.0.5', '--advertise', 'http://[::0]:8123'])).toContain('names no address the other nodes can reach');
+    // Not the unspecified address: a host named 0x (a name), 10.0.0.0, 0::1.
+    for (const host of ['0x', '10.0.0.0', '::1']) expect(usage([...node, '--host', host])).toBe('(accepted)');
     expect(usage([...node, '--host', '10.0.0.5'])).toBe('(accepted)');
     // One node binds every address as before: nothing is advertised.
     expect(usage(['--store', 'postgres://h/db', '--host', '0.0.0.0', '--auth-token', 'a-long-enough-token-for-the-check-xyz'])).toBe('(accepted)');

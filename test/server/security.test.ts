@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -330,6 +331,16 @@ describe('binding beyond loopback', () => {
     expect((await send(service, 'GET', Q, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
     const open = await start({ host: '0.0.0.0', insecurePublic: true });
     expect((await send(open.service, 'GET', Q)).status).toBe(200);
+  });
+
+  it("a server bound to every address, in any spelling (0, 00, 0.0.0.0), answers at the machine's own addresses", async () => {
+    const own = Object.values(networkInterfaces()).flatMap((list) => list ?? []).find((i) => !i.internal && i.family === 'IPv4')?.address;
+    expect(own, 'this machine has a non-loopback IPv4 address').toBeDefined();
+    for (const host of ['0', '00', '0.0.0.0']) {
+      const { service } = await start({ host, authToken: TOKEN });
+      const a = await send(service, 'GET', Q, { authorization: `Bearer ${TOKEN}`, host: `${own}:${service.port}` });
+      expect(a.status, `--host ${host}: ${JSON.stringify(a.json)}`).toBe(200);
+    }
   });
 
   it('loopback names need neither', async () => {

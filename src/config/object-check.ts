@@ -13,7 +13,7 @@
  */
 import { isValidQueueName, isValidTarget } from './names.js';
 import { ratePerSecond } from './rate.js';
-import { closestKey } from './suggest.js';
+import { firstUnknownKey, isPlainObject, showValue as show, type Fields } from './object-fields.js';
 import type { QueueFileConfig } from './types.js';
 import { EXACT_RATE_KEYS, QUEUE_FILE_KEYS, QUEUE_KEYS, RETRY_KEYS } from '../core/queue-config.js';
 
@@ -32,25 +32,12 @@ export class ConfigObjectError extends RangeError {
 /** What a pull queue has in place of the push directives (reference §1.2: they apply to push queues only). */
 const PULL_NULL_KEYS = ['rate_per_second', 'rate_exact', 'bucket_size', 'max_concurrent_requests', 'target'] as const;
 
-type Fields = Record<string, unknown>;
-
-function isObject(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return Array.isArray(value) ? 'an array' : typeof value;
-}
-
 /** The object at `field`, with exactly `keys` (each present, possibly null); throws otherwise. */
 function fieldsOf(value: unknown, field: string, what: string, keys: readonly string[]): Fields {
-  if (!isObject(value)) throw new ConfigObjectError(field, `expected ${what} (an object), got ${show(value)}`);
-  for (const key of Object.keys(value)) {
-    if (keys.includes(key)) continue;
-    const near = closestKey(key, keys);
-    throw new ConfigObjectError(`${field}.${key}`, `not a key of ${what}${near === null ? '' : `; did you mean ${near}?`} (${what} has ${keys.join(', ')})`);
+  if (!isPlainObject(value)) throw new ConfigObjectError(field, `expected ${what} (an object), got ${show(value)}`);
+  const unknown = firstUnknownKey(value, keys);
+  if (unknown !== null) {
+    throw new ConfigObjectError(`${field}.${unknown.key}`, `not a key of ${what}${unknown.near === null ? '' : `; did you mean ${unknown.near}?`} (${what} has ${keys.join(', ')})`);
   }
   for (const key of keys) {
     if (!Object.hasOwn(value, key)) throw new ConfigObjectError(`${field}.${key}`, `missing: ${what} has every one of ${keys.join(', ')} (null where the file says nothing)`);

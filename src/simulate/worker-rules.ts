@@ -10,7 +10,7 @@
  * stalls a run: every attempt gets a latency, a whole number of µs ≥ 0 (a missing or NaN one
  * never ends the attempt).
  */
-import { closestKey } from '../config/suggest.js';
+import { firstUnknownKey, isPlainObject as isObject, showValue as show, type Fields } from '../config/object-fields.js';
 import { isValidTarget } from '../config/names.js';
 import { DEFAULT_WORKER, type LatencyModel, type Outage, type WorkerModel, type WorkerRoute } from '../dispatch/worker-model.js';
 
@@ -130,23 +130,10 @@ const MODEL_KEYS = [...BEHAVIOUR_KEYS, 'outages', 'routes'] as const;
 const OUTAGE_KEYS = ['fromUs', 'toUs', 'status'] as const;
 const ROUTE_KEYS = ['prefix', 'target', ...BEHAVIOUR_KEYS] as const;
 
-type Fields = Record<string, unknown>;
-
-function isObject(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' || value === null ? String(value) : Array.isArray(value) ? 'an array' : typeof value;
-}
-
 /** The keys of `value` not in `known` refused, with the closest one suggested. */
 function onlyKeys(value: Fields, known: readonly string[], field: string, what: string): void {
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const near = closestKey(key, known);
-    throw new WorkerModelError(`${field}.${key}`, `not a key of ${what}${near === null ? '' : `; did you mean ${near}?`} (${what} takes ${known.join(', ')})`);
-  }
+  const unknown = firstUnknownKey(value, known);
+  if (unknown !== null) throw new WorkerModelError(`${field}.${unknown.key}`, `not a key of ${what}${unknown.near === null ? '' : `; did you mean ${unknown.near}?`} (${what} takes ${known.join(', ')})`);
 }
 
 /** A model's duration: a whole number of µs, 0 or more. */

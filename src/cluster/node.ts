@@ -36,7 +36,7 @@ import { ownerFor } from './rendezvous.js';
 import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ReloadOutcome } from '../server/api.js';
-import { RELOAD_WHILE_STOPPING } from '../server/operations.js';
+import { reloadWhileStopping } from '../server/operations.js';
 import { Router, type RouterTable } from './router.js';
 import { StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
 
@@ -320,7 +320,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
   }
 
   private async reloadNow(): Promise<ReloadOutcome> {
-    if (this.stopping) return { ...RELOAD_WHILE_STOPPING, lines: [...RELOAD_WHILE_STOPPING.lines] };
+    if (this.stopping) return reloadWhileStopping();
     const path = this.options.configPath;
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
     const result = await loadQueueConfigFile(path);

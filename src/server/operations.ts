@@ -36,7 +36,9 @@ export interface ReloadOutcome {
 }
 
 /** A reload asked for while the service stops (or found it stopping once the file was read): nothing applied. */
-export const RELOAD_WHILE_STOPPING: Readonly<ReloadOutcome> = Object.freeze({ ok: false, lines: ['pushq is shutting down: no reload'], shuttingDown: true });
+export function reloadWhileStopping(): ReloadOutcome {
+  return { ok: false, lines: ['pushq is shutting down: no reload'], shuttingDown: true };
+}
 
 /**
  * POST /pushq/reload's refusal (one node, a cluster's router): the issues name the file, queue.yaml

@@ -36,7 +36,7 @@ import { LogOutageGuard } from './log-outage.js';
 import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
-import { RELOAD_WHILE_STOPPING } from './operations.js';
+import { reloadWhileStopping } from './operations.js';
 import { RequestGuard, SAFE_METHODS } from './security.js';
 import { listenUrl } from './listen-url.js';
 import { inputName, listenError, targetUrlError, type InputNames } from './start-errors.js';
@@ -328,13 +328,13 @@ export class PushqService {
   private reloads: Promise<unknown> = Promise.resolve();
 
   private async reloadNow(): Promise<ReloadOutcome> {
-    if (this.closing !== undefined) return { ...RELOAD_WHILE_STOPPING, lines: [...RELOAD_WHILE_STOPPING.lines] };
+    if (this.closing !== undefined) return reloadWhileStopping();
     const path = this.options.configPath;
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
     const result = await loadQueueConfigFile(path);
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
     const config = result.config;
-    if (this.closing !== undefined) return { ...RELOAD_WHILE_STOPPING, lines: [...RELOAD_WHILE_STOPPING.lines] };
+    if (this.closing !== undefined) return reloadWhileStopping();
     this.driver.run((k) => k.applyConfig(config, this.kernel.state.settings));
     await this.log.flush();
     return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue)] };

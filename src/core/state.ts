@@ -73,7 +73,7 @@ export const DEFAULT_SETTINGS: EngineSettings = Object.freeze({ targets: {}, tom
  */
 export function settingsInKeyOrder(settings: EngineSettings): EngineSettings {
   const targets: EngineSettings['targets'] = {};
-  for (const name of Object.keys(settings.targets).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const name of Object.keys(settings.targets).sort()) {
     const t = settings.targets[name] as TargetSettings;
     targets[name] = t.url === undefined ? { scaling: t.scaling } : { scaling: t.scaling, url: t.url };
   }

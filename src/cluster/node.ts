@@ -35,6 +35,7 @@ import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
 import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
+import { strandedPushTaskLines } from '../core/state.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadWhileStopping } from '../server/operations.js';
 import { Router, type RouterTable } from './router.js';
@@ -339,6 +340,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       try {
         await applyQueueFile(owned, file);
         applied.push(owned.queue);
+        lines.push(...strandedPushTaskLines(owned.service.kernel.state));
       } catch (err) {
         lines.push(`queue ${owned.queue}: not applied here (${(err as Error).message}); its next owner applies its own file`);
       }

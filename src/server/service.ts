@@ -20,7 +20,7 @@ import { formatIssue } from '../config/issues.js';
 import { checkQueueFileConfig } from '../config/object-check.js';
 import type { QueueFileConfig } from '../config/types.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
-import { DEFAULT_SETTINGS, type EngineState } from '../core/state.js';
+import { DEFAULT_SETTINGS, strandedPushTaskLines, type EngineState } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
 import type { OriginPools } from '../dispatch/origin-pools.js';
 import { IdTokenIssuer } from '../dispatch/id-tokens.js';
@@ -337,7 +337,7 @@ export class PushqService {
     if (this.closing !== undefined) return reloadWhileStopping();
     this.driver.run((k) => k.applyConfig(config, this.kernel.state.settings));
     await this.log.flush();
-    return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue)] };
+    return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedPushTaskLines(this.kernel.state)] };
   }
 
   /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight and for the requests taken to be answered, syncs the log. */

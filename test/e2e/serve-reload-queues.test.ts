@@ -1,0 +1,40 @@
+/**
+ * What a reload does to queues that hold tasks, against a real `pushq serve` (docs/serve.md,
+ * "Reload and signals"; reference §1.3, §1.4).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { api, startServe } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+
+it('a push queue made `mode: pull` by a reload keeps its push tasks, and the reload says so: the queue, how many, what to do', async () => {
+  // Before: the reload answered only "applied (2 queues)", and the queue's tasks stayed pending
+  // for ever with nothing said (pushq has no pull API to lease them).
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-reload-pull-'));
+  const yaml = join(dir, 'queue.yaml');
+  const worker = await startWorker();
+  await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 0\n');
+  const serve = await startServe(['--config', yaml, '--memory', '--target', `default=${worker.url}`]);
+  try {
+    for (let i = 0; i < 3; i++) expect((await api('POST', `${serve.api}/jobs/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/jobs/${i}` } } })).status).toBe(200);
+    await writeFile(yaml, 'queue:\n- name: jobs\n  mode: pull\n');
+    const applied = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(applied.status).toBe(200);
+    const warning = 'queue jobs: now mode: pull, and holds 3 push tasks that pushq will not dispatch (it serves no pull API); set mode: push again to dispatch them, or purge the queue';
+    expect(applied.json.lines).toContain(warning);
+    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`  ${warning}\n`);
+    expect((await api('GET', `${serve.api}/jobs/tasks`)).json.tasks).toHaveLength(3);
+    // Back to push: they are dispatched, and nothing is said of stranded tasks.
+    await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 10/s\n');
+    const back = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(back.json.lines.join('\n')).not.toContain('mode: pull');
+    await worker.waitFor((rs) => rs.length === 3, 10_000, 'the three tasks once push again');
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

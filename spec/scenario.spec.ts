@@ -46,7 +46,7 @@ async function checkWellFormed(text: string, result: ScenarioResult): Promise<vo
   expect(result.scenario === null).toBe(hasError);
 }
 
-const parse = (text: string) => parseScenario(text, { file: 's.yaml', baseDir: '/nonexistent', readQueueFile: async (path) => ({ file: path, valid: false, errors: [{ severity: 'error', file: path, line: 1, column: 1, path: '', code: 'file-unreadable', message: `cannot read ${path}: no such file` }], warnings: [], config: null }) });
+const parse = (text: string) => parseScenario(text, { file: 's.yaml', baseDir: '/nonexistent', readQueueFile: async (path) => ({ file: path, valid: false, errors: [{ severity: 'error', file: path, line: 1, column: 1, path: '', code: 'file-unreadable', message: `cannot read ${path}: no such file` }], warnings: [], config: null, declaresDefault: false }) });
 
 describe('scenario reader', () => {
   it('the valid example is valid', async () => {

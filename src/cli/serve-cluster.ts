@@ -21,7 +21,7 @@ import { bindsEveryAddress } from '../server/listen-url.js';
 /** A queue's lease and a node's heartbeat, unless --lease-seconds says otherwise. */
 const CLUSTER_LEASE_SECONDS = 15;
 
-export async function serveCluster(parsed: ServeArgs & { store: string }, config: QueueFileConfig, io: CliIo, signals: ServeSignals): Promise<number> {
+export async function serveCluster(parsed: ServeArgs & { store: string }, config: QueueFileConfig, declaresDefault: boolean, io: CliIo, signals: ServeSignals): Promise<number> {
   let node: ClusterNode;
   try {
     node = await ClusterNode.start({
@@ -39,6 +39,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
         ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
         insecurePublic: parsed.insecurePublic,
         allowReset: parsed.allowReset,
+        configDeclaresDefault: declaresDefault,
       },
       port: parsed.port,
       grpcPort: parsed.grpcPort,

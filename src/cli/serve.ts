@@ -217,6 +217,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
   const found = given.config === undefined ? findQueueFile(process.cwd()) : null;
   const parsed: ServeArgs = found === null ? given : { ...given, config: found };
   let config: QueueFileConfig = defaultQueueFileConfig();
+  let declaresDefault = true; // no file: the preset default, as given
   if (parsed.config !== undefined) {
     const result = await loadQueueConfigFile(parsed.config);
     for (const w of result.warnings) io.stderr(`${formatIssue(w)}\n`);
@@ -226,9 +227,10 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
       return EXIT_FAILURE;
     }
     config = result.config;
+    declaresDefault = result.declaresDefault;
   }
 
-  if (parsed.cluster === true && parsed.store !== undefined) return serveCluster({ ...parsed, store: parsed.store }, config, io, signals);
+  if (parsed.cluster === true && parsed.store !== undefined) return serveCluster({ ...parsed, store: parsed.store }, config, declaresDefault, io, signals);
 
   let log: EventLog;
   let replayed: EngineEvent[] = [];
@@ -284,7 +286,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
   try {
     service = await PushqService.start({
       config,
-      ...(parsed.config === undefined ? {} : { configPath: parsed.config }),
+      ...(parsed.config === undefined ? {} : { configPath: parsed.config, configDeclaresDefault: declaresDefault }),
       targets: parsed.targets,
       log,
       ...(lock === undefined ? {} : { dataLock: lock }),

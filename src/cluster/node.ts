@@ -35,6 +35,7 @@ import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
 import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
+import { keepDefaultQueue } from '../core/queue-config.js';
 import { strandedPushTaskLines } from '../core/state.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadWhileStopping } from '../server/operations.js';
@@ -80,6 +81,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
   private grpcAddress = '';
   /** queue.yaml as this node last read it (at start, or by a reload): placement and every queue taken use it. */
   private config: QueueFileConfig;
+  /** Whether that file names `default` (ConfigResult's declaresDefault): when not, each deploy keeps the default queue as it is. */
+  private declaresDefault: boolean;
   private reloads: Promise<unknown> = Promise.resolve();
   /** total_storage_limit across the nodes: each queue's figure published, the others' read (storage-budget.ts). */
   private budget: StorageBudget | undefined;
@@ -92,6 +95,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
   ) {
     this.commits = new GroupCommitStore(store);
     this.config = options.config;
+    this.declaresDefault = options.service.configDeclaresDefault !== false;
     this.originPools = new OriginPools(options.service.connections);
   }
 
@@ -277,7 +281,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       config,
       header: this.options.headerFor(config),
       leaseMs: this.options.leaseMs,
-      service: { ...this.options.service, originPools: this.originPools },
+      service: { ...this.options.service, originPools: this.originPools, configDeclaresDefault: this.declaresDefault },
       storedElsewhere: () => this.budget?.elsewhere(queue) ?? 0,
       onAcquired: (epoch) => this.options.report(`pushq serve: node ${this.node} taking queue ${queue} (epoch ${epoch}): replaying its stream`),
       onLost: (q, why) => {
@@ -296,7 +300,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     if (this.config !== file) {
       const now = queueFile(this.config, queue);
       if (now === null) await this.giveUp(owned, 'it was removed from queue.yaml');
-      else await applyQueueFile(owned, now);
+      else await applyQueueFile(owned, now, this.declaresDefault);
     }
   }
 
@@ -328,6 +332,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
     const before = new Set(this.queues());
     this.config = result.config;
+    this.declaresDefault = result.declaresDefault;
     const lines = [`${path}: applied (${result.config.queues.length} queues) on node ${this.node}`, ...result.warnings.map(formatIssue)];
     const applied: string[] = [];
     for (const owned of [...this.ownedQueues.values()]) {
@@ -338,7 +343,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
         continue;
       }
       try {
-        await applyQueueFile(owned, file);
+        await applyQueueFile(owned, file, result.declaresDefault);
         applied.push(owned.queue);
         lines.push(...strandedPushTaskLines(owned.service.kernel.state));
       } catch (err) {
@@ -381,8 +386,8 @@ function queueFile(file: QueueFileConfig, queue: string): QueueFileConfig | null
 }
 
 /** Applies a queue's new configuration to its kernel with deploy semantics (as one node's reload does), durable once it returns. */
-async function applyQueueFile(owned: OwnedQueue, config: QueueFileConfig): Promise<void> {
+async function applyQueueFile(owned: OwnedQueue, config: QueueFileConfig, declaresDefault: boolean): Promise<void> {
   const service = owned.service;
-  service.driver.run((k) => k.applyConfig(config, k.state.settings));
+  service.driver.run((k) => k.applyConfig(declaresDefault ? config : keepDefaultQueue(config, k.state.config), k.state.settings));
   await service.log.flush();
 }

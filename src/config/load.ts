@@ -53,5 +53,5 @@ export function readFailure(error: unknown): string {
 function unreadable(path: string, reason: string): ConfigResult {
   const issues = new IssueCollector(path, new PositionIndex());
   issues.reportAt('file-unreadable', [], START_OF_FILE, `cannot read ${path}: ${reason}`);
-  return { file: path, valid: false, errors: issues.list('error'), warnings: [], config: null };
+  return { file: path, valid: false, errors: issues.list('error'), warnings: [], config: null, declaresDefault: false };
 }

@@ -1,4 +1,5 @@
 /** Text → validated, normalised queue configuration: the reader for the format, then the shape, then the rules. */
+import { DEFAULT_QUEUE_NAME } from './defaults.js';
 import { IssueCollector } from './issues.js';
 import { normaliseQueueFile } from './normalise.js';
 import { PositionIndex } from './positions.js';
@@ -22,13 +23,15 @@ export function parseQueueConfig(text: string, opts: ParseQueueConfigOptions): C
   const issues = new IssueCollector(opts.file, positions);
   const data = format === 'xml' ? readXml(source, positions, issues) : readYaml(source, positions, issues);
   let config: QueueFileConfig | null = null;
+  let declaresDefault = false;
   if (data !== undefined) {
     const shape = checkShape(data, issues, format);
     const normalised = normaliseQueueFile(shape.raw, { issues, positions, format, isRemoved: shape.isRemoved });
+    declaresDefault = (shape.raw.queue ?? []).some((entry) => entry.name === DEFAULT_QUEUE_NAME);
     if (!issues.hasErrors) config = normalised;
   }
   const errors = issues.list('error');
-  return { file: opts.file, valid: errors.length === 0, errors, warnings: issues.list('warning'), config };
+  return { file: opts.file, valid: errors.length === 0, errors, warnings: issues.list('warning'), config, declaresDefault };
 }
 
 export function detectFormat(file: string, text: string): ConfigFormat {

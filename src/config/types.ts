@@ -29,6 +29,12 @@ export interface ConfigResult {
   warnings: ConfigIssue[];
   /** null when the file is invalid. */
   config: QueueFileConfig | null;
+  /**
+   * Whether the file has a `- name: default` entry. When it has none, `config`'s default is App
+   * Engine's preset (S1), right for a first start only: a deploy keeps the default queue as it is
+   * (reference §1.3, gcloud leaves it out of a deploy), through `keepDefaultQueue`.
+   */
+  declaresDefault: boolean;
 }
 
 /** App Engine's limits and defaults (reference §1.2, §1.3, §6). */

@@ -70,6 +70,19 @@ export const QUEUE_KEYS = ['name', 'mode', 'state', 'rate_per_second', 'rate_exa
 export const EXACT_RATE_KEYS = ['tokens', 'period_us'] as const;
 export const RETRY_KEYS = ['task_retry_limit', 'task_age_limit_seconds', 'min_backoff_seconds', 'max_backoff_seconds', 'max_doublings'] as const;
 
+/**
+ * What deploying `file`, a queue file that has no `- name: default` entry, gives when `current` is
+ * the configuration in effect: the default queue stays as it is (gcloud leaves `default` out of a
+ * deploy "to retain backwards compatibility", reference §1.3), so a file that once declared
+ * `default` at 1/m and no longer names it keeps 1/m rather than falling back to 5/s. The first
+ * configuration (`current` null) takes the file's, App Engine's preset.
+ */
+export function keepDefaultQueue(file: QueueFileConfig, current: QueueFileConfig | null): QueueFileConfig {
+  const kept = current?.queues.find((q) => q.name === 'default');
+  if (kept === undefined) return file;
+  return { ...file, queues: file.queues.map((q) => (q.name === 'default' ? kept : q)) };
+}
+
 function inOrder<T extends object>(value: T, keys: readonly (keyof T)[]): T {
   const out = {} as T;
   for (const key of keys) out[key] = value[key];

@@ -19,6 +19,7 @@ import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { checkQueueFileConfig } from '../config/object-check.js';
 import type { QueueFileConfig } from '../config/types.js';
+import { keepDefaultQueue } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS, strandedPushTaskLines, type EngineState } from '../core/state.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
@@ -55,6 +56,12 @@ export interface ServiceOptions {
   config: QueueFileConfig;
   /** Where `config` came from; reload (SIGHUP, POST /pushq/reload) reads it again. */
   configPath?: string;
+  /**
+   * false when `config` was read from a file with no `- name: default` entry (ConfigResult's
+   * `declaresDefault`): a restart that deploys it keeps the default queue as the log has it
+   * (keepDefaultQueue). Default true: `config`'s default is meant as given.
+   */
+  configDeclaresDefault?: boolean;
   /** Service name → base URL and scaling. */
   targets: Record<string, TargetSettings>;
   log: EventLog;
@@ -259,7 +266,7 @@ export class PushqService {
       throw err;
     };
     try {
-      d.run((k) => resumeFromLog(k, options.config, settings));
+      d.run((k) => resumeFromLog(k, options.configDeclaresDefault === false ? keepDefaultQueue(options.config, k.state.config) : options.config, settings));
       await options.log.flush();
     } catch (err) {
       await abandonStart(err);
@@ -333,11 +340,11 @@ export class PushqService {
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
     const result = await loadQueueConfigFile(path);
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
-    const config = result.config;
+    const file = result.config;
     if (this.closing !== undefined) return reloadWhileStopping();
-    this.driver.run((k) => k.applyConfig(config, this.kernel.state.settings));
+    this.driver.run((k) => k.applyConfig(result.declaresDefault ? file : keepDefaultQueue(file, k.state.config), k.state.settings));
     await this.log.flush();
-    return { ok: true, lines: [`${path}: applied (${config.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedPushTaskLines(this.kernel.state)] };
+    return { ok: true, lines: [`${path}: applied (${file.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedPushTaskLines(this.kernel.state)] };
   }
 
   /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight and for the requests taken to be answered, syncs the log. */

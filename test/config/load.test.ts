@@ -64,6 +64,7 @@ describe('loadQueueConfigFile', () => {
       errors: [{ severity: 'error', file: path, line: 1, column: 1, path: '', code: 'file-unreadable', message: `cannot read ${path}: no such file` }],
       warnings: [],
       config: null,
+      declaresDefault: false,
     });
   });
 

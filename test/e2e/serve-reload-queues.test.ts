@@ -38,3 +38,33 @@ it('a push queue made `mode: pull` by a reload keeps its push tasks, and the rel
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('a file that leaves `default` out keeps the default queue as it was, on a reload and on a restart (reference §1.3: gcloud leaves it out of a deploy)', async () => {
+  // Before: default fell back to App Engine's preset, 5/s and bucket 5, at the first reload (or
+  // restart) of a file that no longer named it: a queue the user had slowed to 1/m ran at 5/s.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-reload-default-'));
+  const yaml = join(dir, 'queue.yaml');
+  const data = join(dir, 'data');
+  await writeFile(yaml, 'queue:\n- name: default\n  rate: 1/m\n  bucket_size: 2\n');
+  const rateOf = async (api_: string) => (await api('GET', `${api_}/default`)).json.rateLimits;
+  let serve = await startServe(['--config', yaml, '--data', data]);
+  try {
+    expect(await rateOf(serve.api)).toMatchObject({ maxDispatchesPerSecond: 0.016666667, maxBurstSize: 2 });
+    await writeFile(yaml, 'queue:\n- name: other\n  rate: 1/s\n');
+    expect((await api('POST', `${serve.url}/pushq/reload`, {})).status).toBe(200);
+    expect(await rateOf(serve.api)).toMatchObject({ maxDispatchesPerSecond: 0.016666667, maxBurstSize: 2 });
+    expect((await api('GET', `${serve.api}/default`)).json.state).toBe('RUNNING');
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    serve = await startServe(['--config', yaml, '--data', data]);
+    expect(await rateOf(serve.api)).toMatchObject({ maxDispatchesPerSecond: 0.016666667, maxBurstSize: 2 });
+    // Named again, it takes the file's values.
+    await writeFile(yaml, 'queue:\n- name: default\n  rate: 5/s\n');
+    expect((await api('POST', `${serve.url}/pushq/reload`, {})).status).toBe(200);
+    expect(await rateOf(serve.api)).toMatchObject({ maxDispatchesPerSecond: 5, maxBurstSize: 5 });
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

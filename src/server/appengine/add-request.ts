@@ -11,7 +11,7 @@
 import type { HttpMethod } from '../../core/task-table.js';
 import type { TaskSpec } from '../../core/task-spec.js';
 import type { RetryParameters } from '../../core/queue-config.js';
-import { has, int64, utf8, QUEUE_MODE, REQUEST_METHOD, type AddRequestMessage, type RetryParametersMessage } from './messages.js';
+import { has, int64, latin1, utf8, QUEUE_MODE, REQUEST_METHOD, type AddRequestMessage, type RetryParametersMessage } from './messages.js';
 import { TaskQueueError } from './rpc-errors.js';
 
 const METHOD_BY_NUMBER: ReadonlyMap<number, HttpMethod> = new Map(Object.entries(REQUEST_METHOD).map(([name, n]) => [n, name as HttpMethod]));
@@ -43,7 +43,10 @@ export function addRequestToSpec(m: AddRequestMessage, index?: number): TaskSpec
     spec.method = method;
   }
   if (has(m, 'url')) spec.url = utf8(m.url);
-  if (m.header !== undefined && m.header.length > 0) spec.headers = m.header.map((h) => [utf8(h.key), utf8(h.value)]);
+  // A header is bytes, and goes to the worker as those bytes: read one character per byte (the
+  // dispatcher writes each back as its byte). Read as UTF-8, a Go app's "é" (C3 A9) reached the
+  // worker as E9, and text beyond Latin-1 ("日本") was refused.
+  if (m.header !== undefined && m.header.length > 0) spec.headers = m.header.map((h) => [latin1(h.key), latin1(h.value)]);
   if (has(m, 'body') && (m.body as Uint8Array).byteLength > 0) spec.body = m.body as Uint8Array;
   // Required (the message does not decode without it: PARSE_ERROR). The dev server's rule: a
   // negative ETA is invalid (a past one is kept and runs at once).

@@ -311,6 +311,14 @@ export function int64(v: Int64): number {
   return Number.isSafeInteger(n) ? n : NaN;
 }
 
+/**
+ * Bytes as a string of one character per byte (0-255): how pushq holds an HTTP header, whose
+ * value is octets (RFC 9110 obs-text), and how the dispatcher writes it back, byte for byte.
+ */
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
 export function utf8(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

@@ -1,0 +1,78 @@
+/**
+ * An App Engine Go app's Task Queue calls at the edges of what the API takes, through a real
+ * `pushq serve` with a real worker: Google's Go library (Debian's golang-google-appengine-dev,
+ * installed by .ci/ensure-go.sh) in test/fixtures/appengine-go-edges, built and run as
+ * test/e2e/appengine-go.test.ts runs its program (docs/app-engine.md's GOPATH-mode command).
+ * Each case is one pushq got wrong once.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+const run = promisify(execFile);
+const GOPATH = '/usr/share/gocode';
+const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/taskqueue/taskqueue.go');
+
+const YAML = `
+queue:
+- name: default
+  rate: 20/s
+`;
+
+let dir: string;
+let worker: Worker;
+let serve: ServeProcess;
+let out: any;
+
+beforeAll(async () => {
+  if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
+  dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-edges-'));
+  await writeFile(join(dir, 'queue.yaml'), YAML);
+  worker = await startWorker();
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`], 30_000);
+  const { stdout } = await run('go', ['run', '.'], {
+    cwd: join(ROOT, 'test/fixtures/appengine-go-edges'),
+    timeout: 300_000,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? tmpdir(),
+      GOCACHE: join(tmpdir(), 'pushq-gocache'),
+      GO111MODULE: 'off',
+      GOPATH,
+      CGO_ENABLED: '0',
+      GOFLAGS: '',
+      API_HOST: '127.0.0.1',
+      API_PORT: new URL(serve.url).port,
+      GAE_LONG_APP_ID: 's~my-app',
+      GAE_MODULE_NAME: 'default',
+      GAE_MODULE_VERSION: 'v1',
+      GAE_MINOR_VERSION: '1',
+      GAE_MODULE_INSTANCE: '0',
+    },
+  });
+  out = JSON.parse(stdout);
+}, 330_000);
+
+afterAll(async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await worker?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('taskqueue at its edges, from Google\'s Go library', () => {
+  it('a header value reaches the worker as the bytes the app gave: UTF-8 text stays UTF-8, other bytes pass unchanged', async () => {
+    expect(out.headerBytes).toBe('ok');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/header-bytes'), 10_000, 'the task with non-ASCII header values');
+    const r = worker.forUrl('/header-bytes')[0]!;
+    // Node reads each byte of a header value as one Latin-1 character: back to the bytes.
+    expect(Buffer.from(r.headers['x-text'] as string, 'latin1').toString('utf8')).toBe('hé 日本');
+    expect([...Buffer.from(r.headers['x-raw'] as string, 'latin1')]).toEqual([0xff, 0xfe, 0x80]);
+  });
+});

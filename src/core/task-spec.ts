@@ -245,7 +245,10 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   // ---- size (Python SDK formula, reference §3.2) ----
   // Queue names are ASCII ([A-Za-z0-9-]), so the default URL's length is its byte length.
   let size = method.length + payloadBytes + (spec.httpUrl !== undefined ? spec.httpUrl.length : url === undefined ? DEFAULT_URL_PREFIX.length + queue.length : utf8Length(url));
-  for (const [k, v] of headers ?? []) size += utf8Length(k) + utf8Length(v) + 4;
+  // A header in the bytes sent: each character is one byte on the wire (names are tokens, values
+  // were refused above beyond Latin-1), so its length, not its UTF-8 length, which counted a value's
+  // bytes 0x80-0xFF twice (an App Engine app's UTF-8 "é", C3 A9, as 4).
+  for (const [k, v] of headers ?? []) size += k.length + v.length + 4;
   if (size > TASK_LIMITS.size_bytes_max) invalid(f('body'), `the task is ${size} bytes, above the limit of ${TASK_LIMITS.size_bytes_max}`, index, 'TASK_TOO_LARGE');
 
   // Only what differs from the default is kept (in schema order), so most simulated tasks carry

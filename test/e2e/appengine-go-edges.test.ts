@@ -23,6 +23,8 @@ const YAML = `
 queue:
 - name: default
   rate: 20/s
+- name: held
+  rate: 0
 `;
 
 let dir: string;
@@ -74,5 +76,10 @@ describe('taskqueue at its edges, from Google\'s Go library', () => {
     // Node reads each byte of a header value as one Latin-1 character: back to the bytes.
     expect(Buffer.from(r.headers['x-text'] as string, 'latin1').toString('utf8')).toBe('hé 日本');
     expect([...Buffer.from(r.headers['x-raw'] as string, 'latin1')]).toEqual([0xff, 0xfe, 0x80]);
+  });
+
+  it('the 100 KiB rule counts a header in the bytes sent: a task of exactly 102400 bytes with non-ASCII header bytes is taken, one byte more is TASK_TOO_LARGE', () => {
+    expect(out.atLimit).toBe('ok');
+    expect(out.overLimit).toMatch(/^API error 4 \(taskqueue: TASK_TOO_LARGE\): .*the task is 102401 bytes, above the limit of 102400/);
   });
 });

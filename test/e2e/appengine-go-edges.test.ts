@@ -29,6 +29,8 @@ queue:
 
 let dir: string;
 let worker: Worker;
+/** Service `worker`'s URL (--target worker=...): where a task whose Host names it must go. */
+let serviceWorker: Worker;
 let serve: ServeProcess;
 let out: any;
 
@@ -37,7 +39,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-edges-'));
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
-  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`], 30_000);
+  serviceWorker = await startWorker();
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`, '--target', `worker=${serviceWorker.url}`], 30_000);
   const { stdout } = await run('go', ['run', '.'], {
     cwd: join(ROOT, 'test/fixtures/appengine-go-edges'),
     timeout: 300_000,
@@ -65,6 +68,7 @@ afterAll(async () => {
   serve?.child.kill('SIGTERM');
   await serve?.exited;
   await worker?.close();
+  await serviceWorker?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
@@ -81,5 +85,15 @@ describe('taskqueue at its edges, from Google\'s Go library', () => {
   it('the 100 KiB rule counts a header in the bytes sent: a task of exactly 102400 bytes with non-ASCII header bytes is taken, one byte more is TASK_TOO_LARGE', () => {
     expect(out.atLimit).toBe('ok');
     expect(out.overLimit).toMatch(/^API error 4 \(taskqueue: TASK_TOO_LARGE\): .*the task is 102401 bytes, above the limit of 102400/);
+  });
+
+  it('a Host header routes the task, as App Engine reads it: the service (and version) it names, else the app\'s default version; the worker gets its own Host', async () => {
+    expect([out.hostService, out.hostVersion, out.hostApp]).toEqual(['ok', 'ok', 'ok']);
+    await serviceWorker.waitFor((rs) => rs.some((r) => r.url === '/host-service') && rs.some((r) => r.url === '/host-version'), 10_000, 'the tasks routed to service worker by Host');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/host-app'), 10_000, 'the task whose Host is the app\'s own hostname');
+    expect(worker.forUrl('/host-service')).toEqual([]);
+    expect(serviceWorker.forUrl('/host-app')).toEqual([]);
+    const r = serviceWorker.forUrl('/host-service')[0]!;
+    expect(r.headers['host']).toBe(new URL(serviceWorker.url).host);
   });
 });

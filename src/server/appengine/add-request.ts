@@ -13,6 +13,7 @@ import type { TaskSpec } from '../../core/task-spec.js';
 import type { RetryParameters } from '../../core/queue-config.js';
 import { has, int64, latin1, utf8, QUEUE_MODE, REQUEST_METHOD, type AddRequestMessage, type RetryParametersMessage } from './messages.js';
 import { TaskQueueError } from './rpc-errors.js';
+import { targetFromHost } from './host-routing.js';
 
 const METHOD_BY_NUMBER: ReadonlyMap<number, HttpMethod> = new Map(Object.entries(REQUEST_METHOD).map(([name, n]) => [n, name as HttpMethod]));
 
@@ -21,8 +22,12 @@ function refuse(which: string, code: 'INVALID_QUEUE_MODE' | 'INVALID_REQUEST' | 
   throw new TaskQueueError(code, `${which}${text}`);
 }
 
-/** The task's spec, or a TaskQueueError for what the Task Queue API does not allow or pushq does not serve. */
-export function addRequestToSpec(m: AddRequestMessage, index?: number): TaskSpec {
+/**
+ * The task's spec, or a TaskQueueError for what the Task Queue API does not allow or pushq does not
+ * serve. `services` are the targets pushq has a URL for (`--target`): a task's Host header routes
+ * it to one of them (host-routing.ts).
+ */
+export function addRequestToSpec(m: AddRequestMessage, services: ReadonlySet<string>, index?: number): TaskSpec {
   const which = index === undefined ? '' : `task ${index}: `;
   const queue = utf8(m.queue_name);
   if (queue === '') refuse(which, 'UNKNOWN_QUEUE', 'the request names no queue (queue_name is empty)');
@@ -46,7 +51,16 @@ export function addRequestToSpec(m: AddRequestMessage, index?: number): TaskSpec
   // A header is bytes, and goes to the worker as those bytes: read one character per byte (the
   // dispatcher writes each back as its byte). Read as UTF-8, a Go app's "é" (C3 A9) reached the
   // worker as E9, and text beyond Latin-1 ("日本") was refused.
-  if (m.header !== undefined && m.header.length > 0) spec.headers = m.header.map((h) => [latin1(h.key), latin1(h.value)]);
+  const headers: [string, string][] = (m.header ?? []).map((h) => [latin1(h.key), latin1(h.value)]);
+  // A Host header is routing, not a header the worker gets: the dispatcher sends the target's own.
+  const hosts = headers.filter(([key]) => key.toLowerCase() === 'host');
+  if (hosts.length > 1) refuse(which, 'INVALID_REQUEST', `the task has ${hosts.length} Host headers; a task is routed by one`);
+  if (hosts.length === 1) {
+    const target = targetFromHost((hosts[0] as [string, string])[1], services);
+    if (target !== undefined) spec.target = target;
+  }
+  const sent = headers.filter(([key]) => key.toLowerCase() !== 'host');
+  if (sent.length > 0) spec.headers = sent;
   if (has(m, 'body') && (m.body as Uint8Array).byteLength > 0) spec.body = m.body as Uint8Array;
   // Required (the message does not decode without it: PARSE_ERROR). The dev server's rule: a
   // negative ETA is invalid (a past one is kept and runs at once).

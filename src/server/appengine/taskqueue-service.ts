@@ -67,6 +67,7 @@ function checkSlots(ctx: ApiContext, requests: readonly AddRequestMessage[]): { 
   const s = state(ctx);
   const now = ctx.driver.clock();
   const batch = requests.length > 1;
+  const services: ReadonlySet<string> = new Set(Object.keys(s.settings.targets));
   const specs: TaskSpec[] = [];
   const results: SlotResult[] = requests.map(() => ({ code: 'SKIPPED' }));
   const firstByName = new Map<string, number>();
@@ -78,7 +79,7 @@ function checkSlots(ctx: ApiContext, requests: readonly AddRequestMessage[]): { 
   requests.forEach((m, i) => {
     const index = batch ? i : undefined;
     try {
-      const spec = addRequestToSpec(m, index);
+      const spec = addRequestToSpec(m, services, index);
       specs[i] = spec;
       checkTaskSpec(spec, now, 'taskqueue', index);
       const q = s.queueByName.get(spec.queue as string);

@@ -3,7 +3,12 @@
  *
  *   { "error": { "code": 400, "message": "...", "status": "INVALID_ARGUMENT",
  *                "details": [{ "@type": "type.googleapis.com/google.rpc.BadRequest",
- *                              "fieldViolations": [{ "field": "task.name", "description": "..." }] }] } }
+ *                              "fieldViolations": [{ "field": "task.name", "description": "..." }] },
+ *                            { "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+ *                              "reason": "INVALID_TASK_NAME", "domain": "pushq" }] } }
+ *
+ * Every error carries the ErrorInfo (reason: the stable code), as the gRPC trailer does
+ * (grpc/grpc-service.ts): the official clients read it as `err.reason` on either transport.
  *
  * One table maps each engine error code (PushqErrorCode) to a canonical status; nothing else in
  * the server decides a status for an engine error. Field names in violations use the Cloud Tasks
@@ -146,6 +151,9 @@ function isApiCode(code: string): code is ApiErrorCode {
   return Object.hasOwn(API_CODES, code);
 }
 
+/** The domain of the ErrorInfo detail of every API error, REST and gRPC alike. */
+export const ERROR_DOMAIN = 'pushq';
+
 /**
  * An error answered in Google's shape. The message is the text and then the stable code:
  * `task "x" not found in queue "q" (UNKNOWN_TASK)`.
@@ -169,11 +177,12 @@ export class ApiError extends Error {
   }
 
   toJSON(): unknown {
-    const error: Record<string, unknown> = { code: this.httpStatus, message: this.message, status: this.status };
-    if (this.field !== undefined) {
-      error['details'] = [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: this.field, description: this.message }] }];
-    }
-    return { error };
+    // The same details as the gRPC trailer's (grpc-service.ts statusDetails): without the
+    // ErrorInfo, a REST client's err.reason was undefined where a gRPC client's was the code.
+    const details: Record<string, unknown>[] = [];
+    if (this.field !== undefined) details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: this.field, description: this.message }] });
+    details.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: this.code, domain: ERROR_DOMAIN });
+    return { error: { code: this.httpStatus, message: this.message, status: this.status, details } };
   }
 }
 

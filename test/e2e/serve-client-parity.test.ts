@@ -102,3 +102,23 @@ describe.each(['grpc', 'rest'] as const)('ListQueues over %s', (mode) => {
     expect(tasks.message).toMatch(/pageSize "1001" must be a whole number from 0 to 1000 \(INVALID_FIELD\)$/);
   });
 });
+
+describe.each(['grpc', 'rest'] as const)('error details over %s', (mode) => {
+  it('every refusal carries a google.rpc.ErrorInfo (reason: the code, domain: pushq), which the client promotes to err.reason and err.domain; a field at fault is named by a BadRequest too', async () => {
+    const client = clients[mode];
+    const parent = client.queuePath('my-project', 'us-central1', 'default');
+    // No field at fault: ErrorInfo only.
+    const unknown = await refusal(client.getQueue({ name: client.queuePath('my-project', 'us-central1', 'no-such-queue') }));
+    expect(unknown.code).toBe(grpc.status.NOT_FOUND);
+    expect(unknown.reason).toBe('UNKNOWN_QUEUE');
+    expect(unknown.domain).toBe('pushq');
+    // A field at fault: ErrorInfo and the BadRequest naming it.
+    const far = { seconds: Math.floor(Date.now() / 1000) + 40 * 86_400 };
+    const eta = await refusal(client.createTask({ parent, task: { scheduleTime: far, appEngineHttpRequest: { relativeUri: '/x' } } }));
+    expect(eta.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(eta.reason).toBe('INVALID_ETA');
+    expect(eta.domain).toBe('pushq');
+    const violations = (eta.statusDetails ?? []).flatMap((d: any) => d.fieldViolations ?? []);
+    expect(violations.map((v: any) => v.field)).toEqual(['task.schedule_time']);
+  });
+});

@@ -18,7 +18,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
-import { ApiError, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
+import { ApiError, ERROR_DOMAIN, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
 import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
 import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
@@ -40,9 +40,6 @@ const GRPC_CODE: Readonly<Record<GoogleStatus, grpc.status>> = {
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   INTERNAL: grpc.status.INTERNAL,
 };
-
-/** The domain of the ErrorInfo detail of every error. */
-const ERROR_DOMAIN = 'pushq';
 
 type Request = Record<string, unknown>;
 type Operation = (ctx: ApiContext, request: Request) => Promise<Record<string, unknown>> | Record<string, unknown>;

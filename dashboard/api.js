@@ -9,7 +9,7 @@
 
 /**
  * @typedef {{ pending: number, dispatching: number, backoff: number, succeeded: number, gaveUp: number, deleted: number }} TaskCounts
- * @typedef {{ name: string, state: string, tokens: number | null, bucketSize: number | null, configHold: 'rate-zero' | 'disabled' | null, ratePerSecond: number, inFlight: number,
+ * @typedef {{ name: string, state: string, tokens: number | null, bucketSize: number | null, configHold: 'rate-zero' | null, ratePerSecond: number, inFlight: number,
  *   maxConcurrent: number, tasks: TaskCounts, attempts: number, retries: number, dispatchesRecent: number, dispatchRatePerSecond: number,
  *   owner?: string | null }} QueueFigures
  * @typedef {{ wait_by_cause_task_seconds: Record<string, number>, wait_seconds: Record<string, number | null>,

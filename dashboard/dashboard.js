@@ -73,7 +73,6 @@ const QUEUE_FIELDS = ['state', 'rate', 'tokens', 'inFlight', 'pending', 'dispatc
  */
 const HOLD_TEXT = {
   'rate-zero': { label: 'rate 0 in queue.yaml', title: 'Paused by its configuration: queue.yaml gives it rate 0. Resume cannot start it: give it a rate above 0 and reload.' },
-  disabled: { label: 'not in queue.yaml', title: 'Disabled: removed from queue.yaml. Resume cannot start it: declare it again and reload.' },
 };
 /** A queue no cluster node owns now (dashboard.json's `owner` null): no command, and why (tasks.js, NO_OWNER). */
 const NO_OWNER_TEXT = {

@@ -175,10 +175,9 @@ export function decidePauseQueue(state: EngineState, queue: string, now: Micros)
   return { type: 'QueuePaused', t: now, queue };
 }
 
-/** Resume undoes a pause; it cannot override the configuration (rate 0 or DISABLED). */
+/** Resume undoes a pause or a removal from the file (DISABLED, as Cloud Tasks' ResumeQueue does); it cannot give a rate-0 queue a rate. */
 export function decideResumeQueue(state: EngineState, queue: string, now: Micros): QueueResumed {
-  const hold = configHold(requireQueue(state, queue));
-  if (hold !== null) throw new QueueNotResumableError(queue, hold);
+  if (configHold(requireQueue(state, queue)) !== null) throw new QueueNotResumableError(queue);
   return { type: 'QueueResumed', t: now, queue };
 }
 

@@ -97,21 +97,21 @@ export class TaskReleasedError extends PushqError {
   }
 }
 
-/** What in the configuration keeps a queue from running: rate 0 (paused), or removed from the file (DISABLED). */
-export type ConfigHold = 'rate-zero' | 'disabled';
+/**
+ * What in the configuration keeps a queue from running whatever a command says: rate 0, which
+ * gives it no rate to dispatch at. (A queue removed from the file, DISABLED, is not held: it keeps
+ * its last configuration, and ResumeQueue resumes a PAUSED or DISABLED queue, cloudtasks.proto.)
+ */
+export type ConfigHold = 'rate-zero';
 
 /**
- * Resuming a queue whose configuration keeps it from running: rate 0, or removed from the file
- * (DISABLED). Only a new configuration changes that (deploy semantics, reference §1.4).
+ * Resuming a queue whose configuration gives it rate 0: it has no rate to run at. Only a new
+ * configuration changes that (deploy semantics, reference §1.4).
  */
 export class QueueNotResumableError extends PushqError {
   override name = 'QueueNotResumableError';
-  constructor(queue: string, why: ConfigHold) {
-    const reason =
-      why === 'rate-zero'
-        ? 'has rate 0 in the queue configuration, which keeps it paused; give it a rate above 0 and reload to resume it'
-        : 'was removed from the queue configuration (DISABLED); declare it again and reload to resume it';
-    super('QUEUE_NOT_RESUMABLE', `queue "${queue}" ${reason}`, { field: 'queue', queue });
+  constructor(queue: string) {
+    super('QUEUE_NOT_RESUMABLE', `queue "${queue}" has rate 0 in the queue configuration, which keeps it paused; give it a rate above 0 and reload to resume it`, { field: 'queue', queue });
   }
 }
 

@@ -100,11 +100,11 @@ export function queueStateName(q: QueueRuntime): QueueStateName {
 }
 
 /**
- * What in the configuration itself keeps `q` from running (rate 0, or removed from the file), so
- * that no resume can start it (only a new configuration does); null when nothing does.
+ * What in the configuration itself keeps `q` from running (rate 0, in the file or, for a queue
+ * removed from it, in its last configuration), so that no resume can start it (only a new
+ * configuration does); null when nothing does.
  */
 export function configHold(q: QueueRuntime): ConfigHold | null {
-  if (q.disabled) return 'disabled';
   if (q.isPush && q.bucket === null) return 'rate-zero';
   return null;
 }
@@ -223,9 +223,14 @@ export function evolve(state: EngineState, e: EngineEvent): void {
     case 'QueuePaused':
       queueNamed(state, e.queue).paused = true;
       return;
-    case 'QueueResumed':
-      queueNamed(state, e.queue).paused = false;
+    case 'QueueResumed': {
+      // Cloud Tasks' ResumeQueue sets a PAUSED or DISABLED queue RUNNING; a disabled queue runs
+      // under its last configuration until a reload that still leaves it out disables it again.
+      const q = queueNamed(state, e.queue);
+      q.paused = false;
+      q.disabled = false;
       return;
+    }
     case 'QueuePurged': {
       const q = queueNamed(state, e.queue);
       const tasks = state.tasks;

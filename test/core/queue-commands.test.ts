@@ -30,14 +30,15 @@ describe('S28: rate 0 or paused', () => {
     expect(dispatches(s).map((e) => e.t)).toEqual([3_600_000_000]);
   });
 
-  it('resuming a queue its configuration keeps stopped (rate 0, or removed: DISABLED) → QUEUE_NOT_RESUMABLE; pause and resume of the others work', () => {
-    const s = createSimulation({ config: fileConfig(pushQueue('z', 0), pushQueue('gone', 5), pushQueue('q', 5)) });
+  it('resuming a queue its configuration gives rate 0 → QUEUE_NOT_RESUMABLE (also when removed: DISABLED with rate 0); pause and resume of the others work', () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('z', 0), pushQueue('gone0', 0), pushQueue('q', 5)) });
     s.kernel.applyConfig(fileConfig(pushQueue('z', 0), pushQueue('q', 5)), s.state.settings);
     s.addTask({ queue: 'z' });
-    expect(s.queue('gone').state).toBe('disabled');
+    expect(s.queue('gone0').state).toBe('disabled');
     expectRefused(s, () => s.resumeQueue('z'), 'QUEUE_NOT_RESUMABLE');
-    expectRefused(s, () => s.resumeQueue('gone'), 'QUEUE_NOT_RESUMABLE');
+    expectRefused(s, () => s.resumeQueue('gone0'), 'QUEUE_NOT_RESUMABLE');
     expect(s.queue('z').state).toBe('paused');
+    expect(s.queue('gone0').state).toBe('disabled');
     s.pauseQueue('q');
     expect(s.queue('q').state).toBe('paused');
     s.resumeQueue('q');
@@ -68,6 +69,25 @@ describe('S29: a queue removed from queue.yaml, then declared again', () => {
     s.runUntilIdle();
     expect(dispatches(s).map((e) => e.t)).toEqual([3_600_000_000, 3_600_000_000]);
     expect(s.queue('gone').tasks.succeeded).toBe(2);
+  });
+
+  it('ResumeQueue on it (DISABLED, paused before or not) runs it under its last configuration, as Cloud Tasks resumes a DISABLED queue; a reload still without it disables it again', () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('q', 5), pushQueue('gone', 5)) });
+    s.pauseQueue('gone');
+    s.addTasks([{ queue: 'gone', name: 'a' }, { queue: 'gone', name: 'b', countdownSeconds: 7200 }]);
+    s.kernel.applyConfig(fileConfig(pushQueue('q', 5)), s.state.settings);
+    s.runUntil(3600);
+    expect(s.queue('gone').state).toBe('disabled');
+    expect(dispatches(s)).toHaveLength(0);
+    s.resumeQueue('gone');
+    expect(s.queue('gone').state).toBe('running');
+    s.runUntil(3601);
+    expect(dispatches(s).map((e) => e.t)).toEqual([3_600_000_000]);
+    s.kernel.applyConfig(fileConfig(pushQueue('q', 5)), s.state.settings);
+    expect(s.queue('gone').state).toBe('disabled');
+    s.runUntil(3 * 3600);
+    expect(dispatches(s)).toHaveLength(1); // b's ETA passed while disabled again
+    expect(s.queue('gone').tasks.pending).toBe(1);
   });
 });
 

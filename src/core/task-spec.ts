@@ -180,9 +180,18 @@ export function checkTaskSpec(spec: TaskSpec, now: Micros, flavour: TaskApiFlavo
   let headers: [string, string][] | undefined;
   if (spec.headers !== undefined) {
     headers = Array.isArray(spec.headers) ? spec.headers.map(([k, v]) => [k, v]) : Object.entries(spec.headers);
+    // Cloud Tasks' headers are a map: "repeated headers are not supported" (target.proto). Its keys
+    // differ only in case when a name is given twice (content-type and Content-Type), which would
+    // reach the worker as two headers of one name; the Task Queue API's list may repeat a name.
+    const spelled = new Map<string, string>();
     for (const [k, v] of headers) {
       const lower = k.toLowerCase();
       const field = f(`headers.${k}`);
+      const before = spelled.get(lower);
+      if (flavour === 'cloud-tasks' && before !== undefined) {
+        invalid(field, `is the header ${before} again, spelled differently (header names ignore case): give it once, joining values with commas`, index, 'INVALID_HEADER');
+      }
+      spelled.set(lower, k);
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) invalid(field, 'is not a valid HTTP header name', index, 'INVALID_HEADER');
       if (/[\r\n\0]/.test(v)) invalid(field, 'value contains a line break or NUL', index, 'INVALID_HEADER');
       // HTTP field values: visible characters, spaces and tabs, bytes 0x80-0xFF as obs-text (RFC 9110 §5.5).

@@ -122,3 +122,21 @@ describe.each(['grpc', 'rest'] as const)('error details over %s', (mode) => {
     expect(violations.map((v: any) => v.field)).toEqual(['task.schedule_time']);
   });
 });
+
+describe.each(['grpc', 'rest'] as const)('task headers over %s', (mode) => {
+  it('one header name under two spellings (content-type and Content-Type) is refused, App Engine and HTTP targets alike: a map repeats no header, and the worker would get two Content-Types', async () => {
+    const client = clients[mode];
+    const parent = client.queuePath('my-project', 'us-central1', 'default');
+    const headers = { 'content-type': 'text/plain', 'Content-Type': 'application/json' };
+    for (const [task, field] of [
+      [{ appEngineHttpRequest: { relativeUri: '/x', headers, body: Buffer.from('{}') } }, 'task.app_engine_http_request.headers[Content-Type]'],
+      [{ httpRequest: { url: 'http://127.0.0.1:9/x', headers, body: Buffer.from('{}') } }, 'task.http_request.headers[Content-Type]'],
+    ] as const) {
+      const e = await refusal(client.createTask({ parent, task }));
+      expect(e.code, field).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(e.reason, field).toBe('INVALID_HEADER');
+      expect(e.message, field).toMatch(/Content-Type.*content-type.*\(INVALID_HEADER\)$/);
+      expect((e.statusDetails ?? []).flatMap((d: any) => d.fieldViolations ?? []).map((v: any) => v.field)).toEqual([field]);
+    }
+  });
+});

@@ -63,6 +63,7 @@ export function toJsonReport(result: ConfigResult) {
         ? null
         : {
             total_storage_limit_bytes: result.config.total_storage_limit_bytes,
+            ...(result.config.resume_paused_queues === false ? { resume_paused_queues: false } : {}),
             queues: result.config.queues.map((q) => ({
               name: q.name,
               mode: q.mode,

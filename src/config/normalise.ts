@@ -49,6 +49,7 @@ export function normaliseQueueFile(raw: RawQueueFile, ctx: NormaliseContext): Qu
   if (raw.resume_paused_queues != null && !/^(true|false)$/i.test(raw.resume_paused_queues)) {
     invalid(ctx, 'resume-paused-queues-invalid', ['resume_paused_queues'], raw.resume_paused_queues, 'expected true or false');
   }
+  const keepsPausedQueues = raw.resume_paused_queues != null && /^false$/i.test(raw.resume_paused_queues);
 
   const queues: QueueConfig[] = [];
   const nameLines = new Map<string, number>();
@@ -76,6 +77,7 @@ export function normaliseQueueFile(raw: RawQueueFile, ctx: NormaliseContext): Qu
   return {
     total_storage_limit_bytes,
     queues: [fileDefault ?? defaultQueueConfig(), ...queues.filter((queue) => queue !== fileDefault && queue.name !== DEFAULT_QUEUE_NAME)],
+    ...(keepsPausedQueues ? { resume_paused_queues: false } : {}),
   };
 }
 

@@ -15,7 +15,7 @@ import { isValidQueueName, isValidTarget } from './names.js';
 import { ratePerSecond } from './rate.js';
 import { firstUnknownKey, isPlainObject, showValue as show, type Fields } from './object-fields.js';
 import type { QueueFileConfig } from './types.js';
-import { EXACT_RATE_KEYS, QUEUE_FILE_KEYS, QUEUE_KEYS, RETRY_KEYS } from '../core/queue-config.js';
+import { EXACT_RATE_KEYS, QUEUE_FILE_KEYS, QUEUE_FILE_OPTIONAL_KEYS, QUEUE_KEYS, RETRY_KEYS } from '../core/queue-config.js';
 
 /** A configuration object the library was given that the loader could not have produced. */
 export class ConfigObjectError extends RangeError {
@@ -32,12 +32,12 @@ export class ConfigObjectError extends RangeError {
 /** What a pull queue has in place of the push directives (reference §1.2: they apply to push queues only). */
 const PULL_NULL_KEYS = ['rate_per_second', 'rate_exact', 'bucket_size', 'max_concurrent_requests', 'target'] as const;
 
-/** The object at `field`, with exactly `keys` (each present, possibly null); throws otherwise. */
-function fieldsOf(value: unknown, field: string, what: string, keys: readonly string[]): Fields {
+/** The object at `field`, with exactly `keys` (each present, possibly null) and perhaps some of `optional`; throws otherwise. */
+function fieldsOf(value: unknown, field: string, what: string, keys: readonly string[], optional: readonly string[] = []): Fields {
   if (!isPlainObject(value)) throw new ConfigObjectError(field, `expected ${what} (an object), got ${show(value)}`);
-  const unknown = firstUnknownKey(value, keys);
+  const unknown = firstUnknownKey(value, [...keys, ...optional]);
   if (unknown !== null) {
-    throw new ConfigObjectError(`${field}.${unknown.key}`, `not a key of ${what}${unknown.near === null ? '' : `; did you mean ${unknown.near}?`} (${what} has ${keys.join(', ')})`);
+    throw new ConfigObjectError(`${field}.${unknown.key}`, `not a key of ${what}${unknown.near === null ? '' : `; did you mean ${unknown.near}?`} (${what} has ${[...keys, ...optional].join(', ')})`);
   }
   for (const key of keys) {
     if (!Object.hasOwn(value, key)) throw new ConfigObjectError(`${field}.${key}`, `missing: ${what} has every one of ${keys.join(', ')} (null where the file says nothing)`);
@@ -61,8 +61,10 @@ function nullable<T>(value: unknown, check: (v: unknown) => T): T | null {
 
 /** `config` itself when it is a configuration the loader could have produced; a ConfigObjectError naming the first problem otherwise. */
 export function checkQueueFileConfig(config: unknown, field = 'config'): QueueFileConfig {
-  const file = fieldsOf(config, field, 'a queue configuration', QUEUE_FILE_KEYS);
+  const file = fieldsOf(config, field, 'a queue configuration', QUEUE_FILE_KEYS, QUEUE_FILE_OPTIONAL_KEYS);
   nullable(file['total_storage_limit_bytes'], (v) => wholeNumber(v, `${field}.total_storage_limit_bytes`, 0));
+  const resume = file['resume_paused_queues'];
+  if (resume !== undefined && typeof resume !== 'boolean') throw new ConfigObjectError(`${field}.resume_paused_queues`, `${show(resume)} is not true or false (or absent: true)`);
   const queues = file['queues'];
   if (!Array.isArray(queues)) throw new ConfigObjectError(`${field}.queues`, `expected an array of queues, got ${show(queues)}`);
   const seen = new Set<string>();

@@ -11,6 +11,7 @@ import { RETRY_DEFAULTS, type QueueConfig, type QueueFileConfig, type RetryParam
 export function printQueueYaml(config: QueueFileConfig): string {
   const lines: string[] = [];
   if (config.total_storage_limit_bytes !== null) lines.push(`total_storage_limit: ${formatStorageLimit(config.total_storage_limit_bytes)}`);
+  if (config.resume_paused_queues === false) lines.push('resume_paused_queues: false');
   lines.push('queue:');
   for (const queue of config.queues) lines.push(...printQueue(queue));
   return `${lines.join('\n')}\n`;

@@ -49,6 +49,13 @@ export interface QueueFileConfig {
   total_storage_limit_bytes: number | null;
   /** Always contains `default`, first. */
   queues: QueueConfig[];
+  /**
+   * `false` when queue.yaml says `resume_paused_queues: false` (gcloud's deploy then leaves a
+   * PAUSED or DISABLED queue as it is, reference §1.3); absent means App Engine's default, true:
+   * a deploy resumes every queue whose rate is above 0. Only `false` is ever written, so a
+   * configuration without it (every log before it existed) reads as before.
+   */
+  resume_paused_queues?: boolean;
 }
 
 /** App Engine's retry defaults (reference §1.3): a queue that says nothing retries forever. */
@@ -66,6 +73,8 @@ export const RETRY_DEFAULTS: RetryParameters = Object.freeze({
  * exactly these of a configuration given in code.
  */
 export const QUEUE_FILE_KEYS = ['total_storage_limit_bytes', 'queues'] as const;
+/** Keys a configuration may leave out (QueueFileConfig says what their absence means). */
+export const QUEUE_FILE_OPTIONAL_KEYS = ['resume_paused_queues'] as const;
 export const QUEUE_KEYS = ['name', 'mode', 'state', 'rate_per_second', 'rate_exact', 'bucket_size', 'max_concurrent_requests', 'target', 'retry_parameters'] as const;
 export const EXACT_RATE_KEYS = ['tokens', 'period_us'] as const;
 export const RETRY_KEYS = ['task_retry_limit', 'task_age_limit_seconds', 'min_backoff_seconds', 'max_backoff_seconds', 'max_doublings'] as const;
@@ -102,5 +111,7 @@ export function configInKeyOrder(config: QueueFileConfig): QueueFileConfig {
     queue.retry_parameters = inOrder(q.retry_parameters, RETRY_KEYS);
     return queue;
   });
+  // Written only when it changes something: `true` and absent mean the same, and must give the same bytes.
+  if (config.resume_paused_queues === false) file.resume_paused_queues = false;
   return file;
 }

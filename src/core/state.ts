@@ -335,8 +335,10 @@ function taskMeta(options: TaskOptions): TaskMeta {
 
 /**
  * First configuration, or a reload with deploy semantics (reference §1.4, S28, S29): changed
- * limits take effect; rate 0 pauses; a rate above 0 resumes a paused or disabled queue; a queue
- * missing from the file is disabled with its tasks kept, except `default`; new queues appear.
+ * limits take effect; rate 0 pauses; a rate above 0 resumes a paused or disabled queue, unless the
+ * file says `resume_paused_queues: false` (then such a queue stays as it is, as gcloud's deploy
+ * leaves it); a queue missing from the file is disabled with its tasks kept, except `default`;
+ * new queues appear.
  */
 function applyConfig(state: EngineState, config: QueueFileConfig, settings: EngineSettings, now: Micros): void {
   const first = state.config === null;
@@ -347,7 +349,7 @@ function applyConfig(state: EngineState, config: QueueFileConfig, settings: Engi
     seen.add(qc.name);
     const existing = state.queueByName.get(qc.name);
     const q = existing ?? createQueue(state, qc);
-    configureQueue(q, qc, now, first || existing === undefined);
+    configureQueue(q, qc, now, first || existing === undefined, config.resume_paused_queues !== false);
   }
   for (const q of state.queues) {
     if (!seen.has(q.name) && q.name !== 'default') q.disabled = true;
@@ -376,7 +378,7 @@ function createQueue(state: EngineState, qc: QueueConfig): QueueRuntime {
   return q;
 }
 
-function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: boolean): void {
+function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: boolean, resumes: boolean): void {
   q.config = qc;
   q.isPush = qc.mode === 'push';
   q.retryPolicy = retryPolicyFrom(qc.retry_parameters);
@@ -395,8 +397,11 @@ function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: bo
     next.credit = Math.min(next.capacityCredit, creditIn(q.bucket, next.periodUs));
     q.bucket = next;
   }
-  // Deploy semantics: the file's rate decides paused/running, and re-declaring enables.
-  q.paused = qc.state === 'paused';
-  q.disabled = false;
+  // Deploy semantics: the file's rate decides paused/running, and re-declaring enables; with
+  // resume_paused_queues: false a paused or disabled queue keeps that state (rate 0 still pauses).
+  if (resumes || fresh) {
+    q.paused = qc.state === 'paused';
+    q.disabled = false;
+  } else if (qc.state === 'paused') q.paused = true;
 }
 

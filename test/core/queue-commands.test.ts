@@ -159,3 +159,31 @@ describe('force-run (RunTask)', () => {
     expectRefused(s, () => s.runTask('q', 'a'), 'TOMBSTONED_TASK');
   });
 });
+
+describe('resume_paused_queues: false (gcloud: a deploy leaves PAUSED and DISABLED queues as they are)', () => {
+  const keeping = (config: ReturnType<typeof fileConfig>) => ({ ...config, resume_paused_queues: false });
+
+  it('a reload keeps a paused queue paused and a disabled one disabled; rate 0 still pauses; a reload without it resumes both', () => {
+    const s = createSimulation({ config: fileConfig(pushQueue('p', 5), pushQueue('gone', 5), pushQueue('r', 5)) });
+    s.kernel.applyConfig(fileConfig(pushQueue('p', 5), pushQueue('r', 5)), s.state.settings);
+    s.pauseQueue('p');
+    expect(s.queue('gone').state).toBe('disabled');
+    s.addTasks([{ queue: 'p' }, { queue: 'gone' }]);
+
+    s.kernel.applyConfig(keeping(fileConfig(pushQueue('p', 10), pushQueue('gone', 5), pushQueue('r', 0))), s.state.settings);
+    expect([s.queue('p').state, s.queue('gone').state, s.queue('r').state]).toEqual(['paused', 'disabled', 'paused']);
+    s.runUntil(60);
+    expect(dispatches(s)).toHaveLength(0);
+
+    s.kernel.applyConfig(fileConfig(pushQueue('p', 10), pushQueue('gone', 5), pushQueue('r', 5)), s.state.settings);
+    expect([s.queue('p').state, s.queue('gone').state, s.queue('r').state]).toEqual(['running', 'running', 'running']);
+    s.runUntilIdle();
+    expect(dispatches(s)).toHaveLength(2);
+  });
+
+  it('a queue new in the file runs at once, and a running queue keeps running', () => {
+    const s = createSimulation({ config: keeping(fileConfig(pushQueue('r', 5))) });
+    s.kernel.applyConfig(keeping(fileConfig(pushQueue('r', 5), pushQueue('fresh', 5))), s.state.settings);
+    expect([s.queue('r').state, s.queue('fresh').state]).toEqual(['running', 'running']);
+  });
+});

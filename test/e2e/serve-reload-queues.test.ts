@@ -2,7 +2,7 @@
  * What a reload does to queues that hold tasks, against a real `pushq serve` (docs/serve.md,
  * "Reload and signals"; reference §1.3, §1.4).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -62,6 +62,39 @@ it('a file that leaves `default` out keeps the default queue as it was, on a rel
     await writeFile(yaml, 'queue:\n- name: default\n  rate: 5/s\n');
     expect((await api('POST', `${serve.url}/pushq/reload`, {})).status).toBe(200);
     expect(await rateOf(serve.api)).toMatchObject({ maxDispatchesPerSecond: 5, maxBurstSize: 5 });
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('`resume_paused_queues: false` keeps a queue paused through the API paused across a reload and a restart with a changed file; the log carries it', async () => {
+  // Before: the key was checked and ignored, so every deploy resumed a queue the user had paused.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-reload-keep-paused-'));
+  const yaml = join(dir, 'queue.yaml');
+  const data = join(dir, 'data');
+  const stateOf = async (api_: string) => (await api('GET', `${api_}/jobs`)).json.state;
+  await writeFile(yaml, 'resume_paused_queues: false\nqueue:\n- name: jobs\n  rate: 1/s\n');
+  let serve = await startServe(['--config', yaml, '--data', data]);
+  try {
+    expect((await api('POST', `${serve.api}/jobs:pause`, {})).status).toBe(200);
+    await writeFile(yaml, 'resume_paused_queues: false\nqueue:\n- name: jobs\n  rate: 2/s\n');
+    expect((await api('POST', `${serve.url}/pushq/reload`, {})).status).toBe(200);
+    expect(await stateOf(serve.api)).toBe('PAUSED');
+    expect((await api('GET', `${serve.api}/jobs`)).json.rateLimits.maxDispatchesPerSecond).toBe(2);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await writeFile(yaml, 'resume_paused_queues: false\nqueue:\n- name: jobs\n  rate: 3/s\n');
+    serve = await startServe(['--config', yaml, '--data', data]);
+    expect(await stateOf(serve.api)).toBe('PAUSED');
+    // Without it (App Engine's default, true), the deploy resumes the queue.
+    await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 3/s\n');
+    expect((await api('POST', `${serve.url}/pushq/reload`, {})).status).toBe(200);
+    expect(await stateOf(serve.api)).toBe('RUNNING');
+    const log = await readFile(join(data, 'events.log'), 'utf8');
+    const applied = log.split('\n').filter((l) => l.includes('"type":"ConfigApplied"')).map((l) => JSON.parse(l).config.resume_paused_queues);
+    expect(applied).toEqual([false, false, false, undefined]);
   } finally {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

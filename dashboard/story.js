@@ -35,8 +35,24 @@ let story = null;
  * @param {string} name
  */
 export function taskVersion(list, queue, name) {
-  const t = list === null ? undefined : list.tasks.find((x) => x.name === name && x.queue === queue);
+  const t = list === null ? undefined : namedTask(list, queue, name);
   return t ? [t.state, t.dispatchCount, t.responseCount, t.lastStatus, t.lastError].join('/') : 'gone';
+}
+
+/**
+ * The task a name stands for in a list, as the story reads it: the latest added with that name (a
+ * freed name may have been taken again, and a list of ended tasks holds each that had it).
+ * @param {TaskList} list
+ * @param {string} queue
+ * @param {string} name
+ */
+function namedTask(list, queue, name) {
+  /** @type {import('./api.js').TaskItem | undefined} */
+  let latest;
+  for (const t of list.tasks) {
+    if (t.name === name && t.queue === queue && (latest === undefined || Date.parse(t.addedAt) >= Date.parse(latest.addedAt))) latest = t;
+  }
+  return latest;
 }
 
 /**

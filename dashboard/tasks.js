@@ -209,7 +209,9 @@ function render(list) {
   const body = tbodyOf('tasks');
   const seen = new Set();
   list.tasks.forEach((t, i) => {
-    const key = t.queue + '\n' + t.name;
+    // A name is unique among a queue's live tasks only: a name freed (a reset, or its tombstone
+    // expired) may be taken again, and then `all` or `ended` lists each task that had it.
+    const key = t.queue + '\n' + t.name + '\n' + t.addedAt;
     seen.add(key);
     const row = rows.get(key) || remember(rows, key, taskRow(t.queue, t.name));
     if (body.children[i] !== row.tr) body.insertBefore(row.tr, body.children[i] || null);

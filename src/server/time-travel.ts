@@ -26,7 +26,11 @@
  * through the same code, only more of them to fold. Once the second fold has caught up, the first is
  * dropped and the second goes on as the only one.
  *
- * A live service extends its index as its log grows (`extendFile`, `extendEvents`).
+ * A live service extends its index as its log grows (`extendFile`, `extendEvents`, `extendWith`).
+ * The instants kept stay valid then: one is kept only when some event kept is later than it
+ * (`at` answers any later instant with `end()`), so its fold stopped at that event, and events
+ * added after it cannot change what it holds. (Dropping them made every move of a live page's
+ * cursor restore a checkpoint into new objects, since its log grows between two moves.)
  */
 import { findTaskId, requireQueue } from '../core/decide.js';
 import type { EngineEvent } from '../core/events.js';
@@ -280,7 +284,6 @@ export class LogIndex {
   extendFile(path: string): void {
     const scan = scanEventLog(path, {}, { ...(this.position === null ? {} : { from: this.position }), onEvent: (e) => this.add(e) });
     this.position = scan.end;
-    this.views = [];
   }
 
   /** Takes the events of `all` past those already applied (a memory log, read from its start). */
@@ -290,13 +293,11 @@ export class LogIndex {
       if (skip > 0) skip--;
       else this.add(e);
     }
-    this.views = [];
   }
 
   /** Takes `tail`, the events that follow those already applied (a store's stream, read from `events`). */
   extendWith(tail: Iterable<EngineEvent>): void {
     for (const e of tail) this.add(e);
-    this.views = [];
   }
 
   private checkpoint(): void {

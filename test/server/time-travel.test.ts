@@ -282,4 +282,33 @@ describe('LogIndex', () => {
     expect(index.events).toBe(whole.events);
     for (const at of [1_000_000, 2_500_000, sim.state.lastEventAt]) expect(stateDigest(index.at(at).state)).toBe(stateDigest(whole.at(at).state));
   });
+
+  it('a growing log keeps the instants shown: a live page\'s next move folds on from one (or refills it), and each is still the whole log\'s', async () => {
+    const grown = join(dir, 'grown-kept.jsonl');
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('q', 20, { retry: { task_retry_limit: 3, min_backoff_seconds: 0.1 } })),
+      seed: 6,
+      log: (h) => createFileEventLogSync(grown, h, { durable: false }),
+      worker: ({ random }) => ({ status: random() < 0.3 ? 500 : 200, latencyMs: 30 }),
+    });
+    sim.addWorkload({ queue: 'q', count: 120, ratePerSecond: 30 });
+    sim.runUntil(3);
+    await sim.kernel.log.flush();
+    const { index } = LogIndex.fromFile(grown, { checkpointEvery: 29 });
+    const shownBefore = [500_000, 1_200_000, 2_000_000];
+    for (const at of shownBefore) index.at(at);
+    expect(index.instantsKept).toBe(3);
+    const digests = shownBefore.map((at) => stateDigest(index.at(at).state));
+    sim.runUntilIdle();
+    await sim.kernel.log.close();
+    index.extendFile(grown);
+    // The events added are all later than the instants kept: those hold what they held.
+    expect(index.instantsKept).toBe(3);
+    const whole = LogIndex.fromFile(grown, { checkpointEvery: 29 }).index;
+    expect(shownBefore.map((at) => stateDigest(index.at(at).state))).toEqual(digests);
+    // Moved on from a kept instant, past the old end, and back: the whole log's figures.
+    for (const at of [2_100_000, 3_500_000, 1_200_000, Math.floor(sim.state.lastEventAt / 2)]) {
+      expect(shown(index.at(at), at), `at ${at}`).toEqual(shown(whole.at(at), at));
+    }
+  });
 });

@@ -10,6 +10,11 @@
  * Errors are the reader's: a LogError with its code, message and details (corruption, a torn
  * header, a newer format...), or what `onChunk` throws (the worker is stopped then). A torn tail is
  * dropped and reported in `recovered`, as scanEventLog does.
+ *
+ * The calling thread takes one message per turn of its event loop: a thread that reads faster than
+ * the caller folds leaves its chunks waiting, and Node hands every waiting message over in one go,
+ * so a slow fold (a loaded machine, a live service indexing its log) would otherwise hold the
+ * caller's other work (a service's dispatch and requests) until the whole log was folded.
  */
 import { Worker } from 'node:worker_threads';
 import type { LogHeader } from './event-log.js';
@@ -43,8 +48,24 @@ export function readLogInParallel(path: string, options: ReadOptions, chunkEvent
       void worker.terminate();
       reject(err);
     };
-    worker.on('message', (m: ReadMessage) => {
-      if (settled) return;
+    // Messages in the order they came, the worker's exit last; one handled per turn (above).
+    const waiting: (ReadMessage | { kind: 'exit'; code: number })[] = [];
+    let turnAsked = false;
+    const nextTurn = (): void => {
+      if (turnAsked || settled || waiting.length === 0) return;
+      turnAsked = true;
+      setImmediate(() => {
+        turnAsked = false;
+        const m = waiting.shift();
+        if (m !== undefined && !settled) handle(m);
+        nextTurn();
+      });
+    };
+    const handle = (m: ReadMessage | { kind: 'exit'; code: number }): void => {
+      if (m.kind === 'exit') {
+        fail(new Error(`the log reader's thread stopped (exit ${m.code}) before the end of ${path}`));
+        return;
+      }
       try {
         switch (m.kind) {
           case 'header':
@@ -70,8 +91,16 @@ export function readLogInParallel(path: string, options: ReadOptions, chunkEvent
       } catch (err) {
         fail(err instanceof Error ? err : new Error(String(err)));
       }
+    };
+    worker.on('message', (m: ReadMessage) => {
+      waiting.push(m);
+      nextTurn();
     });
     worker.on('error', (err) => fail(err));
-    worker.on('exit', (code) => fail(new Error(`the log reader's thread stopped (exit ${code}) before the end of ${path}`)));
+    // After the messages it sent before it stopped: an 'end' waiting to be handled comes first.
+    worker.on('exit', (code) => {
+      waiting.push({ kind: 'exit', code });
+      nextTurn();
+    });
   });
 }

@@ -143,4 +143,28 @@ describe('readLogInParallel', () => {
     expect(err).toBeInstanceOf(RangeError);
     expect(chunks).toBe(3);
   });
+
+  it('hands over one chunk per turn of the event loop, also when the reader is far ahead: the caller\'s other work runs between two', async () => {
+    // The first chunk is folded slowly (a loaded machine, a long log): meanwhile the reader posts
+    // every other chunk. Each later chunk must still come in a turn of its own, after the work
+    // queued at the one before (a live service's dispatch and requests, as it indexes its log).
+    const turns: boolean[] = [];
+    let ranSince = true;
+    const result = await readLogInParallel(path, {}, 16, {
+      onHeader: () => {},
+      onChunk: (c) => {
+        turns.push(ranSince);
+        ranSince = false;
+        setImmediate(() => (ranSince = true));
+        if (turns.length === 1) {
+          const until = performance.now() + 400;
+          while (performance.now() < until);
+        }
+        expect(c.length).toBeGreaterThan(0);
+      },
+    });
+    expect(turns.length).toBeGreaterThan(5);
+    expect(turns).toEqual(turns.map(() => true));
+    expect(result.end).toEqual(inOneThread(path).end);
+  });
 });

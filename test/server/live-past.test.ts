@@ -1,0 +1,85 @@
+/**
+ * The past of a live service kept in a data directory (`pushq serve --data DIR`, the real CLI, a
+ * real worker): the first reads of `?at=` read its whole log (on a thread of its own, folded a
+ * chunk at a time: src/server/read-source.ts), later ones what it gained since. Several first
+ * reads at once share that read, and every answer is what `pushq replay DIR/events.log --at S
+ * --json` prints, also after the service wrote on.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+let dir: string;
+let worker: Worker;
+let serve: ServeProcess;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-live-past-'));
+  await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: q\n  rate: 100/s\n  retry_parameters:\n    task_retry_limit: 1\n    min_backoff_seconds: 0.05\n');
+  worker = await startWorker((r) => (r.url.startsWith('/bad/') ? 500 : 200));
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), '--no-sync', '--target', `default=${worker.url}`]);
+}, 30_000);
+
+afterAll(async () => {
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  await worker?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function addTasks(prefix: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const r = await api('POST', `${serve.api}/q/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/${i % 4 === 0 ? 'bad' : 'ok'}/${prefix}${i}` } } });
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+  }
+}
+
+/** What `pushq replay LOG --at S --json` prints under `queues`, and its events. */
+async function replayAt(seconds: number): Promise<{ queues: unknown; events: number }> {
+  const r = await pushq(['replay', join(dir, 'data', 'events.log'), '--at', String(seconds), '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const json = JSON.parse(r.stdout);
+  return { queues: json.queues, events: json.events };
+}
+
+const settled = (n: number) => worker.waitFor((rs) => rs.filter((r) => r.answered !== undefined).length >= n, 10_000, `${n} answers`);
+
+describe('the past of pushq serve --data', () => {
+  it('several first reads of ?at= at once each answer as replay --at; after the service wrote on, too', async () => {
+    await addTasks('a', 24);
+    // 24 tasks, 6 of them answered 500 twice (one retry): 30 attempts.
+    await settled(30);
+    const mid = (await api('GET', `${serve.url}/pushq/timeline.json`)).json.endSeconds;
+    await new Promise((r) => setTimeout(r, 50));
+    await addTasks('b', 8);
+    // (Instants with events after them: replay --at takes none past a file log's last event.
+    // Two of these tasks retry 50 ms after failing.)
+    const b = (await api('GET', `${serve.url}/pushq/timeline.json`)).json.endSeconds;
+    await settled(40);
+    const instants = [mid / 3, mid, b];
+    // The first reads of the past, all at once.
+    const first = await Promise.all(instants.map((s) => api('GET', `${serve.url}/pushq/dashboard.json?at=${s}`)));
+    for (const [i, r] of first.entries()) {
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      const replayed = await replayAt(instants[i] as number);
+      expect(r.json.summary, `at ${instants[i]}`).toEqual(replayed.queues);
+      expect(r.json.events).toBe(replayed.events);
+    }
+    expect(first[1]!.json.summary.q.tasks_total).toBe(24);
+    // The service writes on; the next read of the past takes what was added.
+    await addTasks('c', 4);
+    const later = (await api('GET', `${serve.url}/pushq/timeline.json`)).json.endSeconds;
+    await settled(45);
+    for (const s of [mid, later]) {
+      const r = await api('GET', `${serve.url}/pushq/dashboard.json?at=${s}`);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect(r.json.summary, `at ${s}`).toEqual((await replayAt(s)).queues);
+    }
+    expect((await api('GET', `${serve.url}/pushq/dashboard.json?at=${later}`)).json.summary.q.tasks_total).toBe(36);
+    expect((await api('GET', `${serve.url}/pushq/dashboard.json?at=${b}`)).json.summary.q.tasks_total).toBe(32);
+  });
+});

@@ -3,9 +3,12 @@
  * one store (docs/cluster.md).
  *
  * Every tick (a third of the lease's lifetime) the node:
- *   1. renews its heartbeat in `pushq_nodes` (membership.ts);
+ *   1. renews its heartbeat in `pushq_nodes` (membership.ts), announcing the queue configuration it
+ *      applies (its hash and queue names);
  *   2. reads the live nodes and, for each queue of the configuration, the node rendezvous hashing
- *      gives it to (rendezvous.ts): every node computes the same answer from the same list;
+ *      gives it to among the live nodes whose configuration holds it (rendezvous.ts): every node
+ *      computes the same answer from the same list. Nodes that announce different configurations
+ *      are reported (once per change), naming each node's hash and the queues not known to all;
  *   3. takes the queues it should own and does not (acquire: refused while another node's lease
  *      has not run out, so a queue moves only once its last owner released it or went silent past
  *      its lease), and gives up the queues it owns that now hash elsewhere (a node joined);
@@ -30,7 +33,8 @@ import { NODE_STREAM } from '../store/store-log.js';
 import { StoreError } from '../store/store.js';
 import { GroupCommitStore } from './group-commit.js';
 import { GrpcFront, type GrpcTable } from './grpc-front.js';
-import { Membership, type QueueOwner } from './membership.js';
+import { Membership, type AppliedConfig, type LiveNode, type QueueOwner } from './membership.js';
+import { configHash } from '../simulate/simulation.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
 import { loadQueueConfigFile } from '../config/load.js';
@@ -75,6 +79,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
   private refreshing: Promise<void> | null = null;
   private stopping = false;
   private lastTickError: string | null = null;
+  /** The live nodes' configurations as last reported to disagree (a key of node=hash pairs), or null while they agree. */
+  private lastDisagreement: string | null = null;
   private router!: Router;
   private grpc: GrpcFront | undefined;
   private apiUrl = '';
@@ -241,12 +247,16 @@ export class ClusterNode implements RouterTable, GrpcTable {
     if (this.stopping) return;
     const { leaseMs } = this.options;
     try {
-      await this.membership.heartbeat(this.node, this.apiUrl, this.grpcAddress, leaseMs);
-      const live = await this.membership.liveNodes();
-      if (!live.includes(this.node)) live.push(this.node);
+      const applied = this.appliedConfig();
+      await this.membership.heartbeat(this.node, this.apiUrl, this.grpcAddress, leaseMs, applied);
+      // This node as it is now (a reload since the heartbeat is announced at the next one).
+      const live = [...(await this.membership.liveNodes()).filter((n) => n.node !== this.node), { node: this.node, config: this.appliedConfig() }];
+      this.reportDisagreement(live);
       for (const queue of this.queues()) {
         if (this.busy.has(queue) || this.stopping) continue;
-        const mine = ownerFor(queue, live) === this.node;
+        // Only a node whose file holds the queue can run it: one that lacks it would never take it,
+        // and the queue would stay without owner (QUEUE_OWNER_UNKNOWN) for as long as that node lives.
+        const mine = ownerFor(queue, live.filter((n) => n.config === null || n.config.queues.includes(queue)).map((n) => n.node)) === this.node;
         const held = this.ownedQueues.get(queue);
         if (mine && held === undefined) this.run(queue, () => this.take(queue));
         else if (!mine && held !== undefined) this.run(queue, () => this.giveUp(held, 'it hashes to another live node'));
@@ -259,6 +269,36 @@ export class ClusterNode implements RouterTable, GrpcTable {
       if (this.lastTickError !== message) this.options.report(`pushq serve: node ${this.node}: cannot reach the store (${message}); owned queues stop when their leases run out, retrying`);
       this.lastTickError = message;
     }
+  }
+
+  /** The queue configuration this node applies now, as it announces it. */
+  private appliedConfig(): AppliedConfig {
+    const config = this.config;
+    if (this.announced?.of !== config) this.announced = { of: config, applied: { hash: configHash(config), queues: config.queues.map((q) => q.name) } };
+    return this.announced.applied;
+  }
+
+  /** The configuration last announced, hashed once per reload rather than at every tick. */
+  private announced: { of: QueueFileConfig; applied: AppliedConfig } | undefined;
+
+  /**
+   * Says so when the live nodes announce different queue configurations, once per change of who
+   * runs which, and once when they agree again. Each queue is placed only on nodes whose file holds
+   * it, and a queue's owner applies its own file's settings to it (a handover may change them):
+   * an operator who forgot a machine's file, or one node's SIGHUP, learns it here.
+   */
+  private reportDisagreement(live: readonly LiveNode[]): void {
+    const announced = live.filter((n): n is LiveNode & { config: AppliedConfig } => n.config !== null);
+    const hashes = new Set(announced.map((n) => n.config.hash));
+    if (hashes.size <= 1) {
+      if (this.lastDisagreement !== null) this.options.report(`pushq serve: node ${this.node}: the live nodes apply the same queue configuration again (${[...hashes][0]?.slice(0, 12) ?? 'none announced'})`);
+      this.lastDisagreement = null;
+      return;
+    }
+    const key = announced.map((n) => `${n.node}=${n.config.hash}`).join(' ');
+    if (key === this.lastDisagreement) return;
+    this.lastDisagreement = key;
+    this.options.report(`pushq serve: node ${this.node}: warning: ${describeDisagreement(announced)}`);
   }
 
   /** Runs a take or a give-up of `queue`, one at a time per queue. */
@@ -377,6 +417,25 @@ export class ClusterNode implements RouterTable, GrpcTable {
     // After every queue's service: each waited for its own requests (graceMs) or aborted them.
     await this.originPools.destroy();
   }
+}
+
+/** What differs between the configurations of live nodes that do not all apply the same one. */
+function describeDisagreement(nodes: readonly { node: string; config: AppliedConfig }[]): string {
+  const byHash = new Map<string, { nodes: string[]; queues: number }>();
+  for (const n of nodes) {
+    const group = byHash.get(n.config.hash) ?? { nodes: [], queues: n.config.queues.length };
+    group.nodes.push(n.node);
+    byHash.set(n.config.hash, group);
+  }
+  const groups = [...byHash].map(([hash, g]) => `${g.nodes.map((n) => `node ${n}`).join(', ')}: ${hash.slice(0, 12)} (${g.queues} queue${g.queues === 1 ? '' : 's'})`);
+  const every = [...new Set(nodes.flatMap((n) => n.config.queues))].sort();
+  const partial = every.filter((q) => !nodes.every((n) => n.config.queues.includes(q)));
+  const shown = partial.slice(0, 10).map((q) => `${q} (only on ${nodes.filter((n) => n.config.queues.includes(q)).map((n) => `node ${n.node}`).join(', ')})`);
+  const queues =
+    partial.length === 0
+      ? 'every node has the same queues, with other settings: a queue that moves takes its new owner\'s'
+      : `queues not in every node's file: ${shown.join(', ')}${partial.length > shown.length ? ` and ${partial.length - shown.length} more` : ''}; each is placed only on a node whose file holds it`;
+  return `the live nodes apply different queue configurations (${groups.join('; ')}); ${queues}; give every node the same queue.yaml and reload each (SIGHUP)`;
 }
 
 /** The queue file with `queue` alone (what its kernel runs on), or null when the file lacks it. */

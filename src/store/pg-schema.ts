@@ -52,8 +52,12 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
 /** Rows per INSERT statement of a batch (4 parameters each; PostgreSQL allows 65,535 parameters). */
 export const ROWS_PER_INSERT = 2000;
 
-/** The SQLSTATEs of a `CREATE TABLE IF NOT EXISTS` that lost the race to a concurrent creator of the same table (see above). */
-const CREATE_RACE_SQLSTATES: ReadonlySet<string> = new Set(['23505', '42P07', '42710']);
+/**
+ * The SQLSTATEs of a `CREATE TABLE IF NOT EXISTS` that lost the race to a concurrent creator of the
+ * same table (see above), and 42701 (duplicate_column) of an `ALTER TABLE … ADD COLUMN IF NOT
+ * EXISTS` that lost it to a concurrent adder of the same column (membership.ts).
+ */
+const CREATE_RACE_SQLSTATES: ReadonlySet<string> = new Set(['23505', '42P07', '42710', '42701']);
 
 /** Tries of a creation in all: a lost race means the other creator committed, so the second finds the table; one more for margin. */
 export const CREATE_ATTEMPTS_MAX = 3;

@@ -15,14 +15,19 @@ export class PgSession {
     readonly shown: string,
   ) {}
 
-  /** Connects (`connections` at most) and runs `createTable` (again if it lost the race to another creator); closes again if it fails. Throws StoreError. */
-  static async open(url: string, connections: number, createTable: string): Promise<PgSession> {
+  /**
+   * Connects (`connections` at most) and runs `createTable` (again if it lost the race to another
+   * creator), then each of `alter` (idempotent: the columns a table made by an earlier pushq lacks);
+   * closes again if it fails. Throws StoreError.
+   */
+  static async open(url: string, connections: number, createTable: string, alter: readonly string[] = []): Promise<PgSession> {
     const pool = new pg.Pool({ connectionString: url, max: connections, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // an idle connection lost: the next statement reports it
     const session = new PgSession(pool, redactUrl(url));
     try {
       // Nodes started together on an empty database create the table at once (pg-schema.ts).
       await createRacing(() => pool.query(createTable));
+      for (const statement of alter) await createRacing(() => pool.query(statement));
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw describePgError(err, session.shown);

@@ -6,7 +6,7 @@
  * all succeed, with one schema.
  */
 import { describe, expect, it } from 'vitest';
-import { NODES_TABLE } from '../../src/cluster/membership.js';
+import { Membership, NODES_TABLE, NODES_TABLE_COLUMNS } from '../../src/cluster/membership.js';
 import { STORAGE_TABLE } from '../../src/cluster/storage-budget.js';
 import { PgSession } from '../../src/store/pg-session.js';
 import { PgStore } from '../../src/store/pg-store.js';
@@ -36,6 +36,31 @@ describe('schema creation on an empty database, several openers at once', () => 
       for (const o of opened) if (o.status === 'fulfilled') await o.value.end();
       expect(opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
       expect(await count(url, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('pushq_nodes', 'pushq_storage')`)).toBe(2);
+    }
+  }, 120_000);
+
+  it("pushq_nodes's later columns (the configuration a node announces): added at once by concurrent openers, and to a table made before them", async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const url = await db.pg.database();
+      const opened = await Promise.allSettled(Array.from({ length: OPENS }, () => PgSession.open(url, 1, NODES_TABLE, NODES_TABLE_COLUMNS)));
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.end();
+      expect(opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+    }
+    // The table as a cluster node made it before the columns, holding a node of that pushq.
+    const url = await db.pg.database();
+    const old = await PgSession.open(url, 1, 'CREATE TABLE pushq_nodes (node TEXT PRIMARY KEY, api_url TEXT NOT NULL, grpc_address TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)');
+    await old.q(`INSERT INTO pushq_nodes VALUES ('older', 'http://127.0.0.1:1', '127.0.0.1:2', now(), now() + INTERVAL '1 minute')`);
+    await old.end();
+    const opened = await Promise.all(Array.from({ length: 3 }, () => Membership.open(url)));
+    try {
+      await opened[0]!.heartbeat('newer', 'http://127.0.0.1:3', '127.0.0.1:4', 60_000, { hash: 'h', queues: ['default', 'q0'] });
+      // A node that announces nothing is taken to know every queue (node.ts).
+      expect(await opened[1]!.liveNodes()).toEqual([
+        { node: 'newer', config: { hash: 'h', queues: ['default', 'q0'] } },
+        { node: 'older', config: null },
+      ]);
+    } finally {
+      for (const m of opened) await m.close();
     }
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import pg from 'pg';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
-import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { killEveryStarted, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import type { Received, Worker } from '../helpers/worker.js';
 
@@ -42,8 +42,15 @@ export async function writeQueueYaml(dir: string, text: string): Promise<string>
   return path;
 }
 
+/**
+ * Set once the file's fixture has torn down: a test that failed or timed out may still be running
+ * (Vitest does not stop its promises), and a node it starts then would outlive every teardown.
+ */
+let tornDown = false;
+
 /** `clockSkewMs`: the node's wall clock is that far off (test/helpers/clock-skew.mjs), as on a machine whose clock is wrong. */
 export async function startNode(args: string[], clockSkewMs = 0): Promise<Node> {
+  if (tornDown) throw new Error('the cluster fixture is torn down: no node is started after it');
   const skew = clockSkewMs === 0 ? {} : { node: ['--import', join(import.meta.dirname, '..', 'helpers', 'clock-skew.mjs')], env: { PUSHQ_TEST_CLOCK_SKEW_MS: String(clockSkewMs) } };
   const proc = await startServe(['--cluster', ...args], 60_000, undefined, skew);
   const lines: Line[] = [];
@@ -282,13 +289,15 @@ export interface ClusterFixture {
 export function clusterFixture(prefix: string): ClusterFixture {
   const fx = { nodes: [] as Node[], workers: [] as Worker[] } as { pg: PgCluster; dir: string; nodes: Node[]; workers: Worker[] };
   beforeAll(async () => {
+    tornDown = false;
     fx.pg = await startPgCluster();
     fx.dir = await mkdtemp(join(tmpdir(), prefix));
   }, 120_000);
   afterAll(async () => {
-    // A node a test left stopped (SIGSTOP) is woken first, so it exits as the others do.
-    for (const n of fx.nodes) if (n.proc.child.exitCode === null) n.proc.child.kill('SIGCONT');
-    stopAll(fx.nodes);
+    tornDown = true;
+    // Every process started, not only those in `nodes`: a node still starting when a test failed or
+    // timed out, or started and not yet pushed, is in no list (one was found an hour later).
+    await killEveryStarted();
     for (const w of fx.workers) await w.close();
     await fx.pg?.stop();
     if (fx.dir) await rm(fx.dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { CLI, ROOT, api, startServe } from './serve-process.js';
+import { CLI, ORPHAN_GUARD, ROOT, api, guardEnv, startServe, tracked } from './serve-process.js';
 import type { Worker } from './worker.js';
 
 export interface ReplayUiProcess {
@@ -18,14 +18,17 @@ export interface ReplayUiProcess {
 
 /** Starts `pushq replay LOG --ui ARGS`; rejects with its output when it exits before printing its URL. */
 export async function startReplayUi(log: string, args: string[] = [], timeoutMs = 30_000): Promise<ReplayUiProcess> {
-  const child = spawn(process.execPath, [CLI, 'replay', log, '--ui', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = tracked(spawn(process.execPath, [...ORPHAN_GUARD, CLI, 'replay', log, '--ui', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: guardEnv() }));
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replay --ui did not start in ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // the caller never gets it, so could never stop it
+      reject(new Error(`replay --ui did not start in ${timeoutMs} ms (killed)\nstdout: ${out}\nstderr: ${err}`));
+    }, timeoutMs);
     const check = (): void => {
       const m = /dashboard (http:\/\/[^\s/]+)\//.exec(out);
       if (m) {

@@ -8,6 +8,48 @@ import { join } from 'node:path';
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'pushq.js');
 
+/** `node` options for every long-running pushq process a test starts: it ends itself once the test's process is gone (orphan-guard.mjs). */
+export const ORPHAN_GUARD = ['--import', join(import.meta.dirname, 'orphan-guard.mjs')];
+
+/** The environment of a process started with ORPHAN_GUARD: it names this process as its parent. */
+export function guardEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PUSHQ_TEST_PARENT_PID: String(process.pid) };
+}
+
+/** The processes started by startServe (and startReplayUi) that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** Counts a child among the running ones until it exits. */
+export function tracked(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** How many started processes are still running. */
+export function runningProcesses(): number {
+  return running.size;
+}
+
+/**
+ * Kills (SIGKILL, after SIGCONT for one left stopped) every process started here that still runs,
+ * whatever the test that started it did, and waits until each has exited: a teardown's last word.
+ */
+export async function killEveryStarted(): Promise<void> {
+  const left = [...running];
+  await Promise.all(
+    left.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGCONT');
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
 export interface ServeProcess {
   child: ChildProcess;
   /** http://127.0.0.1:PORT */
@@ -28,14 +70,18 @@ export async function startServe(args: string[], timeoutMs = 15_000, cwd = ROOT,
   const port = args.some((a) => a === '--port' || a.startsWith('--port=')) ? [] : ['--port', '0'];
   // The gRPC port too: tests run side by side, and its default (8124) would be shared.
   if (!args.some((a) => a === '--grpc-port' || a.startsWith('--grpc-port='))) port.push('--grpc-port', '0');
-  const child = spawn(process.execPath, [...(extra.node ?? []), CLI, 'serve', ...port, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(extra.env === undefined ? {} : { env: { ...process.env, ...extra.env } }) });
+  const child = tracked(spawn(process.execPath, [...ORPHAN_GUARD, ...(extra.node ?? []), CLI, 'serve', ...port, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...guardEnv(), ...extra.env } }));
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in ${timeoutMs} ms\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not started in time: the caller never gets the process, so it could never stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start in ${timeoutMs} ms (killed)\nstdout: ${out}\nstderr: ${err}`));
+    }, timeoutMs);
     const check = (): void => {
       const m = /API (http:\/\/[^\s/]+)\//.exec(out);
       if (m) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { count } from '../cluster/cluster-harness.js';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import type { ServeProcess } from '../helpers/serve-process.js';
+import { killEveryStarted, type ServeProcess } from '../helpers/serve-process.js';
 import type { Worker } from '../helpers/worker.js';
 
 export interface ServeStoreFixture {
@@ -33,7 +33,8 @@ export function serveStoreFixture(prefix: string, queueYaml: string): ServeStore
     await writeFile(join(dir, 'queue.yaml'), queueYaml);
   }, 120_000);
   afterAll(async () => {
-    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    // Every process started, not only those in `children` (one still starting when a test failed is in no list), stopped ones too.
+    await killEveryStarted();
     for (const w of workers) await w.close();
     await pg?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });

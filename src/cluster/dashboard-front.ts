@@ -283,14 +283,14 @@ function kindOf(query: URLSearchParams): Kind {
 }
 
 /** The caller's credentials, and the port it called (its dashboard session is named after it). */
-interface Credentials {
+export interface Credentials {
   authorization: string | undefined;
   cookie: string | undefined;
   port: number;
 }
 
 /** The credentials carried to a service or node at `url` (each checks them as this node did): a session cookie renamed for its port. */
-function hopHeaders(auth: Credentials, url: string): Record<string, string> {
+export function hopHeaders(auth: Credentials, url: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (auth.authorization !== undefined) out['authorization'] = auth.authorization;
   const cookie = sessionCookieFor(auth.cookie, auth.port, Number(new URL(url).port));

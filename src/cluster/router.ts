@@ -31,7 +31,7 @@ import { listenError } from '../server/start-errors.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadRefused } from '../server/operations.js';
 import { bufferedRequest } from './buffered-request.js';
-import { DashboardFront } from './dashboard-front.js';
+import { DashboardFront, hopHeaders } from './dashboard-front.js';
 import { ClusterError } from './errors.js';
 import { resetEveryQueue } from './reset.js';
 import { RpcFront } from './rpc-front.js';
@@ -243,8 +243,9 @@ export class Router {
         const url = this.table.local(queue) ?? this.table.remote(queue);
         if (url === undefined) return null;
         try {
-          const headers: Record<string, string> = { [FORWARDED_HEADER]: this.table.node };
-          if (req.headers.authorization !== undefined) headers['authorization'] = req.headers.authorization;
+          // The caller's token or dashboard session (renamed for the owner's port), which the owner checks again:
+          // without them each owner refuses its queue, and the page would come back empty.
+          const headers = { [FORWARDED_HEADER]: this.table.node, ...hopHeaders({ authorization: req.headers.authorization, cookie: req.headers.cookie, port: this.port }, url) };
           const out = await request(url + base + encodeURIComponent(queue), { headers, dispatcher: this.agent });
           const json = (await out.body.json()) as unknown;
           return out.statusCode === 200 ? json : null;

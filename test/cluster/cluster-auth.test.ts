@@ -4,7 +4,8 @@
  * nodes on the real PostgreSQL and one single node, all with the same token; the official Node
  * client over gRPC (no token, a wrong one, the right one) and plain REST requests. A cluster's
  * ListQueues without the token was an empty page (each owner refused its queue, and the front left
- * the queue out) with a next page token, instead of UNAUTHENTICATED.
+ * the queue out) with a next page token, instead of UNAUTHENTICATED. A REST ListQueues with the
+ * dashboard's session cookie (no token) was an empty page too: the cookie was not carried to the owners.
  */
 import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
@@ -108,6 +109,26 @@ describe('--auth-token on a cluster node', () => {
           expect([got.status, got.headers.get('www-authenticate'), await got.text()], `${n.id} GET ${path}`).toEqual([401, want.headers.get('www-authenticate'), body]);
         }
       }
+    }
+
+    // REST with the dashboard's session cookie instead of the token (a browser logged in on that
+    // node): each node lists every queue with its state, its own and the other's, as the single
+    // node does. Before, the node sent the owners only an Authorization header, so each owner
+    // refused its queue and the list came back empty (200, no error).
+    const session = async (proc: ServeProcess): Promise<string> => {
+      const login = await fetch(`${proc.url}/pushq/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: TOKEN }) });
+      expect(login.status).toBe(200);
+      return login.headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const listedWith = async (proc: ServeProcess, headers: Record<string, string>): Promise<string[]> => {
+      const res = await fetch(proc.api, { headers });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { queues?: { name: string; state: string }[] }).queues?.map((q) => `${q.name.split('/').pop()} ${q.state}`).sort() ?? [];
+    };
+    expect(await listedWith(single, { cookie: await session(single) })).toEqual(QUEUES.map((q) => `${q} RUNNING`).sort());
+    for (const n of two) {
+      const cookie = await session(n.proc);
+      await expect.poll(() => listedWith(n.proc, { cookie }), { timeout: 15_000 }).toEqual(QUEUES.map((q) => `${q} RUNNING`).sort());
     }
   }, 90_000);
 });

@@ -27,9 +27,11 @@ function yaml(queues: readonly string[]): string {
   return `queue:\n${queues.map((q) => `- name: ${q}\n  rate: 50/s\n  bucket_size: 5\n`).join('')}`;
 }
 
-async function said(node: Node, from: number, text: string): Promise<string> {
-  await waitUntil(`${node.id} saying "${text}"`, () => node.lines.slice(from).some((l) => l.text.includes(text)), 15_000);
-  return node.lines.slice(from).find((l) => l.text.includes(text))!.text;
+/** Waits for a line of the node's output after line `from` holding every one of `texts`; returns it. */
+async function said(node: Node, from: number, ...texts: string[]): Promise<string> {
+  const holds = (l: { text: string }): boolean => texts.every((t) => l.text.includes(t));
+  await waitUntil(`${node.id} saying ${texts.map((t) => `"${t}"`).join(' and ')}`, () => node.lines.slice(from).some(holds), 15_000);
+  return node.lines.slice(from).find(holds)!.text;
 }
 
 /** Each node owns exactly the queues rendezvous hashing gives it among the nodes whose file holds them. */
@@ -76,16 +78,16 @@ describe('pushq serve --cluster: nodes with different queue.yaml files', () => {
     expect((await postTask(b, toB[0]!, 'via-b')).status).toBe(404);
     await w.waitFor((r) => ONLY_A.every((q) => r.some((x) => x.url === `/t/${q}/via-a-${q}`)), 15_000, 'a task of every A-only queue delivered');
 
-    // Both nodes say the files differ, naming both nodes and what differs.
+    // Both nodes say the files differ, naming both nodes and what differs (A said it of a B replaced above too, naming that one).
     for (const n of [a, b]) {
-      const line = await said(n, 0, 'the live nodes apply different queue configurations');
+      const line = await said(n, 0, 'the live nodes apply different queue configurations', `node ${b.id}: `);
       expect(line).toContain(`node ${a.id}: `);
       expect(line).toContain(`node ${b.id}: `);
       // Each file's queues and `default`, which every configuration has.
       expect(line).toContain(`(${SHARED.length + ONLY_A.length + 1} queues)`);
       expect(line).toContain(`(${SHARED.length + 1} queues)`);
       for (const q of ONLY_A) expect(line).toContain(`${q} (only on node ${a.id})`);
-      expect(n.lines.filter((l) => l.text.includes('apply different queue configurations')), 'said once').toHaveLength(1);
+      expect(n.lines.filter((l) => l.text.includes('apply different queue configurations') && l.text.includes(b.id)), 'said once').toHaveLength(1);
     }
 
     // B gets A's file: they agree, say so, and the queues that hash to B move there.

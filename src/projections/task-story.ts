@@ -15,6 +15,7 @@ import { EndReason } from '../core/task-table.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { Projection } from './projection.js';
 import { holdCause } from './ready-tracker.js';
+import { readyAtUs } from './task-waits.js';
 import { HOLD_CAUSES, type HoldCause } from './series-types.js';
 
 export interface BackoffStory {
@@ -165,7 +166,10 @@ export class TaskStoryCollector implements Projection {
         if (last) Object.assign(last, { status: e.status, error: e.error ?? null, endedAtUs: e.t, latencyUs: attemptDurationUs(e), orphaned: true });
         break;
       case 'BackoffElapsed':
-        this.startWaiting(e.id, e.t, e.t, state);
+        // It could go at its backoff's end (its ETA), which is the event's time in a simulation but
+        // may be earlier in a `pushq serve` log: a late timer, or a restart while it was in backoff.
+        // The wait counts from there, as the queue's wait figures and the task lists count it.
+        this.startWaiting(e.id, readyAtUs(state.tasks, e.id), e.t, state);
         break;
       case 'TaskDeleted':
         this.waiting.delete(e.id);

@@ -1,0 +1,104 @@
+/**
+ * `pushq replay` on a log written by a real `pushq serve` (a wall clock: times are instants), with a
+ * real worker on 127.0.0.1 and a restart of the service while a task waited out its backoff:
+ *
+ * - task `r` fails its first attempt (500) and waits 1 s of backoff; the service is stopped
+ *   meanwhile and started again on the same data directory after the backoff's end, so its second
+ *   attempt goes out late (the log's BackoffElapsed is stamped at the restart, not at the backoff's end);
+ * - task `again` succeeds, `POST /pushq/reset` frees its name, and a second task `again` succeeds.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+let dir = '';
+let log = '';
+let worker: Worker;
+
+const QUEUE_YAML = `queue:
+- name: q
+  rate: 10/s
+  retry_parameters:
+    min_backoff_seconds: 1
+    max_backoff_seconds: 1
+`;
+
+async function stop(serve: ServeProcess): Promise<void> {
+  serve.child.kill('SIGTERM');
+  await serve.exited;
+}
+
+async function createTask(serve: ServeProcess, name: string, uri: string): Promise<void> {
+  const r = await api('POST', `${serve.api}/q/tasks`, { task: { name: `projects/p/locations/l/queues/q/tasks/${name}`, appEngineHttpRequest: { relativeUri: uri } } });
+  expect(r.status, JSON.stringify(r.json)).toBe(200);
+}
+
+/** Resolves when the worker has answered `n` requests for `url`. */
+function answered(url: string, n: number): Promise<void> {
+  return worker.waitFor((rs) => rs.filter((r) => r.url === url && r.answered !== undefined).length >= n, 20_000, `${n} answered requests for ${url}`);
+}
+
+/** Resolves when the log holds `n` lines matching `pattern` (the service syncs before it answers, but reads need not wait for that). */
+async function logged(pattern: RegExp, n: number): Promise<void> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const count = readFileSync(log, 'utf8').split('\n').filter((l) => pattern.test(l)).length;
+    if (count >= n) return;
+    if (Date.now() > end) throw new Error(`the log did not get ${n} lines matching ${pattern}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pushq-replay-serve-log-'));
+  log = join(dir, 'data', 'events.log');
+  writeFileSync(join(dir, 'queue.yaml'), QUEUE_YAML);
+  // `/r` fails its first attempt only; everything else succeeds.
+  worker = await startWorker((r) => (r.url === '/r' && r.headers['x-appengine-taskretrycount'] === '0' ? 500 : 200));
+  const args = ['--config', join(dir, 'queue.yaml'), '--target', `default=${worker.url}`, '--data', join(dir, 'data'), '--allow-reset'];
+  const first = await startServe(args);
+  await createTask(first, 'r', '/r');
+  await answered('/r', 1);
+  await logged(/"type":"AttemptFailed"/, 1);
+  const failedAt = Date.now();
+  await stop(first);
+  // Down past the backoff's end (1 s after the failure), by at least a second more.
+  await new Promise((r) => setTimeout(r, Math.max(0, failedAt + 2_000 - Date.now())));
+  const second = await startServe(args);
+  await answered('/r', 2);
+  await createTask(second, 'again', '/ok');
+  await answered('/ok', 1);
+  expect((await api('POST', `${second.url}/pushq/reset`, {})).status).toBe(200);
+  await createTask(second, 'again', '/ok');
+  await answered('/ok', 2);
+  await logged(/"type":"AttemptSucceeded"/, 3);
+  await stop(second);
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.close();
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+it("replay --task: a retry a restart delayed waited from its backoff's end, as --tasks and the queue's wait figures count it", async () => {
+  const story = await pushq(['replay', log, '--task', 'r', '--json']);
+  expect(story.code, story.stderr).toBe(0);
+  const attempts = JSON.parse(story.stdout).attempts;
+  expect(attempts).toHaveLength(2);
+  const retry = attempts[1];
+  // The service was down from before the backoff's end until at least a second after it.
+  expect(retry.waited_seconds).toBeGreaterThanOrEqual(1);
+  const list = await pushq(['replay', log, '--tasks', 'longest-wait', '--json']);
+  expect(list.code, list.stderr).toBe(0);
+  const row = JSON.parse(list.stdout).tasks.find((t: { task: string }) => t.task === 'r');
+  expect(row.waited_seconds).toBe(retry.waited_seconds);
+  expect(row.longest_wait_seconds).toBe(retry.waited_seconds);
+  const stats = JSON.parse((await pushq(['replay', log, '--json'])).stdout).queues.q.stats;
+  expect(stats.wait_seconds.max).toBe(retry.waited_seconds);
+  const text = await pushq(['replay', log, '--task', 'r']);
+  expect(text.stdout).toContain(`    waited ${retry.waited_seconds}s from when it could go`);
+});

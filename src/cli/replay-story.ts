@@ -6,7 +6,8 @@ import { US_PER_SECOND } from '../core/time.js';
 import type { TimeFormat } from '../projections/queue-summary.js';
 import type { AttemptStory, TaskStory } from '../projections/task-story.js';
 
-export function storyJson(s: TaskStory, time: TimeFormat) {
+/** `sameName`: the tasks with this name in its queue up to the instant told (more than 1 when the name was reused: `s` is the latest). */
+export function storyJson(s: TaskStory, time: TimeFormat, sameName: number) {
   return {
     task: s.name,
     queue: s.queue,
@@ -59,6 +60,10 @@ export function storyJson(s: TaskStory, time: TimeFormat) {
                     task_age_limit_seconds: s.ended.giveUp.ageLimitUs === null ? null : s.ended.giveUp.ageLimitUs / US_PER_SECOND,
                   },
           },
+    // Added after the first release of this shape, as the text says them: which task the name
+    // named (the id the text shows), and how many tasks had it (the dashboard's `id`, `sameName`).
+    id: s.id,
+    same_name: sameName,
   };
 }
 

@@ -196,7 +196,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     const queues = [...new Set(candidates.map((s) => s.queue))];
     if (queues.length > 1) throw new ReplayError(`${name}: task "${a.task ?? ''}" exists in several queues (${queues.join(', ')}); pick one with --queue`);
     const s = candidates[candidates.length - 1] as TaskStory;
-    io.stdout(a.json ? `${JSON.stringify({ ...storyJson(s, time), ...atKeys })}\n` : storyText(s, time, candidates.length, note));
+    io.stdout(a.json ? `${JSON.stringify({ ...storyJson(s, time, candidates.length), ...atKeys })}\n` : storyText(s, time, candidates.length, note));
     return EXIT_OK;
   }
   if (listed !== null && a.tasks !== undefined) {

@@ -102,3 +102,20 @@ it("replay --task: a retry a restart delayed waited from its backoff's end, as -
   const text = await pushq(['replay', log, '--task', 'r']);
   expect(text.stdout).toContain(`    waited ${retry.waited_seconds}s from when it could go`);
 });
+
+it('replay --task --json: a reused name says, as the text does, that its story is the latest of several, and which task it is', async () => {
+  const text = await pushq(['replay', log, '--task', 'again']);
+  expect(text.code, text.stderr).toBe(0);
+  const id = Number(/^task again in queue q \(id (\d+)\): succeeded \(the latest of 2 tasks with this name\)\n/.exec(text.stdout)?.[1]);
+  const json = await pushq(['replay', log, '--task', 'again', '--json']);
+  expect(json.code, json.stderr).toBe(0);
+  expect(JSON.parse(json.stdout)).toMatchObject({ task: 'again', state: 'succeeded', id, same_name: 2 });
+  // Before the reset only the first had the name: it is the one told, alone.
+  const resetAt = /"type":"QueuePurged","t":(\d+)/.exec(readFileSync(log, 'utf8'))?.[1] as string;
+  const before = new Date(Math.floor(Number(resetAt) / 1000) - 1).toISOString();
+  const earlier = await pushq(['replay', log, '--task', 'again', '--json', '--at', before]);
+  expect(earlier.code, earlier.stderr).toBe(0);
+  const first = JSON.parse(earlier.stdout);
+  expect(first.same_name).toBe(1);
+  expect(first.id).toBeLessThan(id);
+});

@@ -117,7 +117,7 @@ describe('pushq replay LOG', () => {
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
     const live = sim.task('default', 'own-retry');
-    expect(Object.keys(s)).toEqual(['task', 'queue', 'state', 'added_at', 'attempts', 'ended', 'at', 'at_basis', 'at_seconds']);
+    expect(Object.keys(s)).toEqual(['task', 'queue', 'state', 'added_at', 'attempts', 'ended', 'id', 'same_name', 'at', 'at_basis', 'at_seconds']);
     expect(s.task).toBe('own-retry');
     expect(s.state).toBe(live.state);
     expect(s.attempts).toHaveLength(live.dispatchCount);

@@ -206,9 +206,12 @@ function run(a: ReplayArgs, io: CliIo): number {
     return EXIT_OK;
   }
   const endUs = at === null ? state.lastEventAt : at.us;
-  const summary = queueSummaries(state, a.snapshot === undefined ? queueFigures(state, stats, insight, endUs, { includeIdle: true }) : null, a.queue, time);
+  // The figures' instants count from the first event, as --at does (a virtual log's is at 0).
+  const originUs = Number.isNaN(firstUs) ? 0 : firstUs;
+  const summary = queueSummaries(state, a.snapshot === undefined ? queueFigures(state, stats, insight, endUs, { includeIdle: true, originUs }) : null, a.queue, time);
   if (a.json) {
-    io.stdout(`${JSON.stringify({ log: header, ...atKeys, events, last_event_at: time.json(state.lastEventAt), queues: summary })}\n`);
+    // first_event_at, added after the first release (so after its keys): what the figures' instants count from.
+    io.stdout(`${JSON.stringify({ log: header, ...atKeys, events, last_event_at: time.json(state.lastEventAt), queues: summary, first_event_at: Number.isNaN(firstUs) ? null : time.json(firstUs) })}\n`);
   } else {
     const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${counted(events, 'event')} replayed, last at ${time.text(state.lastEventAt)}${note}`];
     for (const [name, q] of Object.entries(summary)) {

@@ -15,9 +15,15 @@ export interface QueueFigures extends QueueStats, QueueInsight {
   bound: QueueBound;
 }
 
-export function queueFigures(state: EngineState, stats: StatsCollector, insight: InsightProjection, endUs: Micros, options: { includeIdle?: boolean } = {}): Record<string, QueueFigures> {
+/**
+ * `originUs`: where the instants among the figures (first and last dispatch, the backlog's peak,
+ * the drain) count from: a simulation's start, 0 (its virtual time); a log's first event for
+ * `pushq replay` and the dashboard, so that in a wall-clock log they are seconds since it, as
+ * `--at`, `?at=` and `at_seconds` count, and not seconds since 1970.
+ */
+export function queueFigures(state: EngineState, stats: StatsCollector, insight: InsightProjection, endUs: Micros, options: { includeIdle?: boolean; originUs?: Micros } = {}): Record<string, QueueFigures> {
   const totals = stats.report(state, options);
-  const explained = insight.figures(state, endUs);
+  const explained = insight.figures(state, endUs, options.originUs ?? 0);
   const out: Record<string, QueueFigures> = {};
   for (const [name, q] of Object.entries(totals)) {
     const runtime = state.queueByName.get(name);

@@ -247,7 +247,8 @@ export class InsightProjection implements Projection {
   };
 
   /** Per-queue figures at `endUs` (the run's time now), for queues that saw a task. */
-  figures(state: EngineState, endUs: Micros): Record<string, QueueInsight> {
+  /** Instants (the backlog's peak, the drain) are seconds since `originUs` (a simulation's start: 0). */
+  figures(state: EngineState, endUs: Micros, originUs: Micros = 0): Record<string, QueueInsight> {
     const out: Record<string, QueueInsight> = {};
     const seconds = (us: number): number | null => (Number.isNaN(us) ? null : us / 1e6);
     state.queues.forEach((runtime, i) => {
@@ -263,8 +264,8 @@ export class InsightProjection implements Projection {
       const w = this.waits[i] as LogHistogram;
       out[runtime.name] = {
         backlog_max: peak.max,
-        backlog_max_at_seconds: seconds(peak.at),
-        drained_at_seconds: live === 0 ? seconds(this.lastEnd[i] as number) : null,
+        backlog_max_at_seconds: seconds(peak.at - originUs),
+        drained_at_seconds: live === 0 ? seconds((this.lastEnd[i] as number) - originUs) : null,
         wait_seconds: { p50: seconds(w.percentile(50) ?? NaN), p90: seconds(w.percentile(90) ?? NaN), p99: seconds(w.percentile(99) ?? NaN), max: seconds(w.count === 0 ? NaN : w.max), mean: seconds(w.mean() ?? NaN) },
         wait_by_cause_task_seconds: q.waitByCauseSeconds(),
       };

@@ -9,7 +9,7 @@ import { attemptDurationUs } from '../core/attempt.js';
 import type { EngineEvent } from '../core/events.js';
 import type { EngineState } from '../core/state.js';
 import { TaskState } from '../core/task-machine.js';
-import { US_PER_SECOND } from '../core/time.js';
+import { US_PER_SECOND, type Micros } from '../core/time.js';
 import { LogHistogram } from './histogram.js';
 import type { Projection } from './projection.js';
 
@@ -143,8 +143,12 @@ export class StatsCollector implements Projection {
     return this.queues[state.tasks.queue[state.tasks.row(id)] as number] as QueueAccumulator;
   }
 
-  /** Figures for every queue that saw at least one task, by name. */
-  report(state: EngineState, options: { includeIdle?: boolean } = {}): Record<string, QueueStats> {
+  /**
+   * Figures for every queue that saw at least one task, by name. Instants (the first and last
+   * dispatch) are seconds since `originUs` (default 0: a simulation's start).
+   */
+  report(state: EngineState, options: { includeIdle?: boolean; originUs?: Micros } = {}): Record<string, QueueStats> {
+    const origin = options.originUs ?? 0;
     const out: Record<string, QueueStats> = {};
     state.queues.forEach((q, i) => {
       const acc = this.queues[i];
@@ -168,8 +172,8 @@ export class StatsCollector implements Projection {
         dispatch_rate_mean_per_second: acc.attempts === 0 ? null : span > 0 ? (acc.attempts - 1) / (span / US_PER_SECOND) : null,
         dispatches_max_in_any_1s: acc.maxIn1s,
         in_flight_max: acc.inFlightMax,
-        first_dispatch_at_seconds: seconds(acc.firstDispatch),
-        last_dispatch_at_seconds: seconds(acc.lastDispatch),
+        first_dispatch_at_seconds: seconds(acc.firstDispatch - origin),
+        last_dispatch_at_seconds: seconds(acc.lastDispatch - origin),
         latency_seconds: { p50: seconds(latencyP50 ?? null), p99: seconds(latencyP99 ?? null) },
         completion_seconds: { p50: seconds(completionP50 ?? null), p99: seconds(completionP99 ?? null), max: seconds(acc.completions.count === 0 ? null : acc.completions.max) },
       };

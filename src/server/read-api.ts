@@ -72,7 +72,8 @@ function figuresAt(source: ReadSource, view: FoldView, nowUs: number, at: number
     at,
     atSeconds: Number.isNaN(first) ? null : (nowUs - first) / 1e6,
     events: view.events,
-    summary: queueSummaries(state, replayFigures(state, view.stats, view.insight, nowUs, { includeIdle: true }), undefined, time),
+    // The figures' instants count from the first event, as `at` and atSeconds do (pushq replay's).
+    summary: queueSummaries(state, replayFigures(state, view.stats, view.insight, nowUs, { includeIdle: true, originUs: Number.isNaN(first) ? 0 : first }), undefined, time),
   };
 }
 

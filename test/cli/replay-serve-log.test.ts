@@ -119,3 +119,25 @@ it('replay --task --json: a reused name says, as the text does, that its story i
   expect(first.same_name).toBe(1);
   expect(first.id).toBeLessThan(id);
 });
+
+it("replay --json on a serve log: the figures' instants are seconds since the first event (first_event_at), which --at takes as they are", async () => {
+  const r = await pushq(['replay', log, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout);
+  const span = (Date.parse(out.last_event_at) - Date.parse(out.first_event_at)) / 1000;
+  expect(span).toBeGreaterThan(1);
+  const stats = out.queues.q.stats;
+  const instants = [stats.first_dispatch_at_seconds, stats.last_dispatch_at_seconds, stats.backlog_max_at_seconds, stats.drained_at_seconds];
+  for (const s of instants) {
+    expect(s).toBeGreaterThanOrEqual(0);
+    // Within the log's span (less than a millisecond beyond: the ISO times are whole milliseconds).
+    expect(s).toBeLessThan(span + 0.001);
+  }
+  // The drain is the last task's end: `--at` there shows the queue drained, and says the same drain.
+  const at = await pushq(['replay', log, '--json', '--at', String(stats.drained_at_seconds)]);
+  expect(at.code, at.stderr).toBe(0);
+  const then = JSON.parse(at.stdout);
+  expect(then.at_seconds).toBe(stats.drained_at_seconds);
+  expect(then.queues.q.stats.drained_at_seconds).toBe(stats.drained_at_seconds);
+  expect(then.queues.q.stats.pending).toBe(0);
+});

@@ -10,14 +10,14 @@
  * any event is read); the instant is known at the first event.
  */
 import type { EngineEvent } from '../core/events.js';
-import { US_PER_SECOND, fractionDigitsToMicros } from '../core/time.js';
+import { US_PER_SECOND } from '../core/time.js';
 import { DURATION_FORM_REASON, parseDuration } from '../scenario/values.js';
 import type { LogHeader } from '../log/event-log.js';
 import { scanEventLog, type Recovered } from '../log/log-reader.js';
 import { EventFold } from '../projections/fold.js';
 import { timeFormatter, type TimeFormat } from '../projections/queue-summary.js';
 import type { Projection } from '../projections/projection.js';
-import { outsideSpan, spanEndUs } from '../server/instant-span.js';
+import { isoInstantUs, looksLikeIsoInstant, outsideSpan, spanEndUs } from '../server/instant-span.js';
 import { CliUsageError } from './args.js';
 import { counted } from './counted.js';
 
@@ -32,7 +32,6 @@ export interface ResolvedAt {
 }
 
 const SECONDS = /^\d+(\.\d+)?$/;
-const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 const SINCE_FIRST_EVENT = "seconds since the log's first event (e.g. 12.5) or a duration since it (e.g. 500ms, 1m, 2h)";
 
 /**
@@ -51,7 +50,8 @@ function sinceFirstUs(text: string): number | null {
 function atBasis(text: string, clock: LogHeader['clock']): AtBasis {
   if (sinceFirstUs(text) !== null) return 'seconds_since_first_event';
   if (clock === 'virtual') throw new CliUsageError(`--at ${text}: expected ${SINCE_FIRST_EVENT}; this log has a virtual clock, which counts seconds since the start of the run`);
-  if (ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text))) return 'absolute';
+  if (isoInstantUs(text) !== null) return 'absolute';
+  if (looksLikeIsoInstant(text)) throw new CliUsageError(`--at ${text}: not an instant: a date, hour, minute, second or zone out of its range (e.g. a day its month does not have)`);
   throw new CliUsageError(`--at ${text}: expected ${SINCE_FIRST_EVENT} or an ISO 8601 instant with its zone (e.g. 2026-11-23T12:00:00Z)`);
 }
 
@@ -59,9 +59,7 @@ function atBasis(text: string, clock: LogHeader['clock']): AtBasis {
 export function resolveAt(text: string, clock: LogHeader['clock'], firstUs: number): ResolvedAt {
   const basis = atBasis(text, clock);
   if (basis === 'seconds_since_first_event') return { us: firstUs + (sinceFirstUs(text) as number), basis, text };
-  const m = ISO_INSTANT.exec(text) as RegExpExecArray;
-  const wholeMs = Date.parse(`${m[1]}${m[3]}`);
-  return { us: wholeMs * 1000 + fractionDigitsToMicros(m[2] ?? ''), basis, text };
+  return { us: isoInstantUs(text) as number, basis, text };
 }
 
 /**

@@ -8,6 +8,8 @@
  *
  * Pure and small, so that `pushq replay` without `--ui` loads nothing else of the server.
  */
+import { fractionDigitsToMicros } from '../core/time.js';
+import { isCalendarDateTime } from './timestamps.js';
 
 /** null when `seconds` lies within 0..`spanSeconds`; else why not: `outside this log's span, 0 to S seconds since its first event`. */
 export function outsideSpan(seconds: number, spanSeconds: number, whose = "this log's"): string | null {
@@ -21,4 +23,26 @@ export function outsideSpan(seconds: number, spanSeconds: number, whose = "this 
  */
 export function spanEndUs(lastUs: number, nowUs: number | undefined): number {
   return nowUs ?? lastUs;
+}
+
+const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Does `text` have the form of an ISO 8601 instant with its zone (whether or not it names a real one)? */
+export function looksLikeIsoInstant(text: string): boolean {
+  return ISO_INSTANT.test(text);
+}
+
+/**
+ * An ISO 8601 instant with its zone (`2026-11-23T12:00:00Z`, `...:00.000249+01:00`: RFC 3339, its
+ * seconds optional) as µs since 1970, every digit of its fraction to the µs read exactly; null when
+ * it has not that form or names no instant: a day its month does not have (`2026-02-30`, which
+ * Date.parse rolls over to March 2), hour 24, a zone beyond ±23:59 (the calendar rule of the API's
+ * timestamps, timestamps.ts). One reading for `pushq replay --at` and the dashboard's `?at=`.
+ */
+export function isoInstantUs(text: string): number | null {
+  const m = ISO_INSTANT.exec(text.toUpperCase()); // `t` and `z` as RFC 3339 allows
+  if (m === null) return null;
+  const dateTime = `${m[1]}${m[2] ?? ':00'}`;
+  const ms = isCalendarDateTime(dateTime) ? Date.parse(`${dateTime}${m[4]}`) : NaN;
+  return Number.isNaN(ms) ? null : ms * 1000 + fractionDigitsToMicros(m[3] ?? '');
 }

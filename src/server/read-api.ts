@@ -22,7 +22,7 @@ import { type MarkerKind } from '../projections/timeline-markers.js';
 import { ASSETS_PATH, asset, page, sendFile } from './dashboard-page.js';
 import { dashboardFigures, type DashboardFigures } from './dashboard-figures.js';
 import { ApiError } from './errors.js';
-import { parseAt, type ReadSource, type SourceMode } from './read-source.js';
+import { atParamSeconds, parseAt, type ReadSource, type SourceMode } from './read-source.js';
 import { ALL_QUEUES, parseInterval, seriesPayload, streamSeries, type SeriesPayload } from './series-view.js';
 import { parseTaskQuery, searchTasks, type TaskList } from './task-search.js';
 import type { FoldView } from './read-models.js';
@@ -103,7 +103,7 @@ const READS: readonly { pattern: RegExp; read: Read }[] = [
     pattern: /^\/pushq\/dashboard\.json$/,
     read: async (source, _g, query) => {
       const at = parseAt(source, query);
-      return source.read(at, (view) => figuresAt(source, view, at ?? source.nowUs(), at === null ? null : Number(query.get('at'))));
+      return source.read(at, (view) => figuresAt(source, view, at ?? source.nowUs(), at === null ? null : atParamSeconds(query.get('at') as string, source.clock, source.firstUs())));
     },
   },
   { pattern: /^\/pushq\/timeline\.json$/, read: async (source) => source.read(null, (view) => timeline(source, view)) },

@@ -19,7 +19,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { StoreEventLog } from '../store/store-log.js';
 import type { LogClock } from '../projections/queue-summary.js';
 import { ApiError } from './errors.js';
-import { outsideSpan, spanEndUs } from './instant-span.js';
+import { isoInstantUs, looksLikeIsoInstant, outsideSpan, spanEndUs } from './instant-span.js';
 import { storyView, type TaskStoryCache, type TaskStoryView } from './task-story-view.js';
 import type { FoldView, ReadModels } from './read-models.js';
 import { LogIndex, TaskNotFoundError } from './time-travel.js';
@@ -58,15 +58,33 @@ export function secondsParam(raw: string): number {
 }
 
 /**
- * `?at=SECONDS`: null when absent; µs in the log's clock. Not a number, or outside the log's span
- * (from its first event to its last, or to now for a live service): a 400 naming `at`.
+ * `?at=`'s instant as seconds since the log's first event (`firstUs`): plain seconds as they are, or,
+ * in a wall-clock log, an ISO 8601 instant with its zone (`2026-11-23T12:00:00Z`, as `pushq replay
+ * --at` takes it: instant-span.ts) counted from the first event. Neither: a 400 naming `at`.
+ */
+export function atParamSeconds(raw: string, clock: LogClock, firstUs: number): number {
+  const seconds = secondsParam(raw);
+  if (Number.isFinite(seconds)) return seconds;
+  const shown = raw.slice(0, 40);
+  if (clock === 'wall') {
+    const us = isoInstantUs(raw.trim());
+    if (us !== null) return Number.isNaN(firstUs) ? 0 : (us - firstUs) / 1e6;
+    if (looksLikeIsoInstant(raw.trim())) throw new ApiError('INVALID_FIELD', `at: "${shown}" is not an instant: a date, hour, minute, second or zone out of its range (e.g. a day its month does not have)`, 'at');
+    throw new ApiError('INVALID_FIELD', `at: "${shown}" is neither a number of seconds since the log's first event (e.g. at=12.5) nor an ISO 8601 instant with its zone (e.g. at=2026-11-23T12:00:00Z)`, 'at');
+  }
+  throw new ApiError('INVALID_FIELD', `at: "${shown}" is not a number of seconds since the log's first event (e.g. at=12.5)`, 'at');
+}
+
+/**
+ * `?at=SECONDS` (or an ISO 8601 instant in a wall-clock log: atParamSeconds): null when absent; µs
+ * in the log's clock. Neither form, or outside the log's span (from its first event to its last, or
+ * to now for a live service): a 400 naming `at`.
  */
 export function parseAt(source: ReadSource, query: URLSearchParams): number | null {
   const raw = query.get('at');
   if (raw === null || raw === '') return null;
-  const seconds = secondsParam(raw);
-  if (!Number.isFinite(seconds)) throw new ApiError('INVALID_FIELD', `at: "${raw.slice(0, 40)}" is not a number of seconds since the log's first event (e.g. at=12.5)`, 'at');
   const first = source.firstUs();
+  const seconds = atParamSeconds(raw, source.clock, first);
   if (Number.isNaN(first)) throw new ApiError('INVALID_FIELD', 'at: this log has no event yet, so no instant to show', 'at');
   const outside = outsideSpan(seconds, (source.nowUs() - first) / 1e6);
   if (outside !== null) throw new ApiError('INVALID_FIELD', `at: ${raw.slice(0, 40)} is ${outside}`, 'at');

@@ -44,7 +44,7 @@ function parseTimestampUs(value: unknown, field: string, code: ApiErrorCode | Pu
 }
 
 /** `YYYY-MM-DDThh:mm:ss` names a real instant: no February 30th, no hour 24 (Date.parse rolls them over). */
-function isCalendarDateTime(text: string): boolean {
+export function isCalendarDateTime(text: string): boolean {
   const [y, mo, d, h, mi, sec] = text.split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59) return false;
   const days = new Date(Date.UTC(2000, mo, 0)).getUTCDate(); // 2000 is a leap year: 29 for February

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { startReplayUi } from '../helpers/replay-ui-process.js';
 
 let dir = '';
 let log = '';
@@ -140,4 +141,34 @@ it("replay --json on a serve log: the figures' instants are seconds since the fi
   expect(then.at_seconds).toBe(stats.drained_at_seconds);
   expect(then.queues.q.stats.drained_at_seconds).toBe(stats.drained_at_seconds);
   expect(then.queues.q.stats.pending).toBe(0);
+});
+
+it("an ISO 8601 --at or ?at= names a real instant: a day its month does not have is refused (typed), not rolled over to the next month", async () => {
+  const cli = await pushq(['replay', log, '--at', '2026-02-30T00:00:00Z']);
+  expect(cli.code).toBe(2);
+  expect(cli.stderr.split('\n')[0]).toBe('pushq replay: --at 2026-02-30T00:00:00Z: not an instant: a date, hour, minute, second or zone out of its range (e.g. a day its month does not have)');
+  const ui = await startReplayUi(log);
+  try {
+    // The API's ?at= takes the same ISO 8601 instants as --at, in a wall-clock log: the same state as its seconds.
+    const first = JSON.parse((await pushq(['replay', log, '--json'])).stdout).first_event_at as string;
+    const iso = new Date(Date.parse(first) + 1500).toISOString();
+    const byIso = await api('GET', `${ui.url}/pushq/dashboard.json?at=${iso}`);
+    expect(byIso.status, JSON.stringify(byIso.json)).toBe(200);
+    const seconds = byIso.json.atSeconds as number;
+    // first_event_at is in whole milliseconds (the log's µs cut): 1.5 s after it, less that cut.
+    expect(seconds).toBeGreaterThan(1.499);
+    expect(seconds).toBeLessThanOrEqual(1.5);
+    expect(byIso.json.at).toBe(seconds);
+    const bySeconds = await api('GET', `${ui.url}/pushq/dashboard.json?at=${seconds}`);
+    expect(bySeconds.json.summary).toEqual(byIso.json.summary);
+    const bad = await api('GET', `${ui.url}/pushq/dashboard.json?at=2026-02-30T00:00:00Z`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toContain('not an instant');
+    const neither = await api('GET', `${ui.url}/pushq/dashboard.json?at=yesterday`);
+    expect(neither.status).toBe(400);
+    expect(JSON.stringify(neither.json)).toContain('nor an ISO 8601 instant');
+  } finally {
+    ui.child.kill('SIGTERM');
+    await ui.exited;
+  }
 });

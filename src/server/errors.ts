@@ -16,6 +16,7 @@
  */
 import { PushqError, TombstonedTaskError, tombstonedMessage, type PushqErrorCode } from '../core/errors.js';
 import { LogError } from '../log/log-errors.js';
+import { StoreError } from '../store/store.js';
 import { formatMessageTime } from './timestamps.js';
 
 export type GoogleStatus =
@@ -207,5 +208,8 @@ export function toApiError(err: unknown, op: ApiOperation = 'other'): ApiError {
   }
   // The disk is full or failing (docs/serve.md, Faults): nothing is acknowledged until it takes writes again.
   if (err instanceof LogError && err.code === 'LOG_WRITE_FAILED') return new ApiError('LOG_UNAVAILABLE', `${err.message}; not acknowledged: pushq takes no change until the log can be written again, retry later`);
+  // A read of the store's log (a task's story, the dashboard's past) that the store failed: it is
+  // unreachable, does not answer or refuses (named, with the store's code), not a bug of pushq.
+  if (err instanceof StoreError) return new ApiError('LOG_UNAVAILABLE', `the store's log cannot be read: ${err.message} (${err.code}); retry later`);
   return new ApiError('INTERNAL_ERROR', err instanceof Error ? err.message : String(err));
 }

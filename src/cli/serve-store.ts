@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
-import { PgStore } from '../store/pg-store.js';
+import { PgStore, type PgStoreOptions } from '../store/pg-store.js';
 import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js';
 import type { PushqService } from '../server/service.js';
 import type { FoldSnapshot } from '../server/fold-snapshot.js';
@@ -31,10 +31,10 @@ export interface OpenedStore {
 }
 
 /** The store's log, or the line to print (the URL without its password, and what is wrong). */
-export async function openServeStore(url: string, configHash: string, onDeposed: (message: string) => void): Promise<OpenedStore | { error: string }> {
+export async function openServeStore(url: string, configHash: string, onDeposed: (message: string) => void, options: Pick<PgStoreOptions, 'statementTimeoutMs'> = {}): Promise<OpenedStore | { error: string }> {
   let store: PgStore;
   try {
-    store = await PgStore.open(url);
+    store = await PgStore.open(url, options);
   } catch (err) {
     return { error: err instanceof StoreError ? `${err.message} (${err.code})` : `${redactUrl(url)}: ${(err as Error).message}` };
   }

@@ -82,6 +82,12 @@ http://HOST:PORT/.`,
     cluster: { type: 'boolean', help: 'with --store: run as one node of several on that store; each queue owned by one node, any node answers for any queue (docs/cluster.md)' },
     advertise: { type: 'string', value: 'URL', help: 'with --cluster: the URL other nodes reach this node\'s API at (default: the bound address; needed when --host binds every address, e.g. 0.0.0.0)' },
     'lease-seconds': { type: 'string', value: 'S', parse: seconds, help: 'with --cluster: lifetime of a queue\'s lease and of the node\'s heartbeat (default 15); a dead node\'s queues move after it' },
+    'store-timeout-seconds': {
+      type: 'string',
+      value: 'S',
+      parse: seconds,
+      help: 'with --store (one node): how long one statement may wait for PostgreSQL, held up by a lock another session holds on pushq\'s tables or by a server that does not answer, before it fails STORE_TIMEOUT (default 30): a start then exits 1, a call answers 503',
+    },
     memory: { type: 'boolean', help: 'keep the log in memory only (not durable; for quick trials)' },
     repair: { type: 'boolean', help: 'a data directory whose log is corrupt: cut it at the last complete batch before the damage, keeping the bytes cut off in events.log.damaged-OFFSET beside it (.1, .2, ... added if that name is taken), and start' },
     'no-sync': { type: 'boolean', help: 'write the log without fdatasync (faster; a machine crash may lose it)' },
@@ -115,6 +121,8 @@ export interface ServeArgs {
   cluster?: true;
   advertise?: string;
   leaseSeconds?: number;
+  /** --store-timeout-seconds (a single node's --store); absent: the store's default bound. */
+  storeTimeoutSeconds?: number;
   memory: boolean;
   repair: boolean;
   durable: boolean;
@@ -142,6 +150,11 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   const places = [f.data === undefined ? null : '--data', f.store === undefined ? null : '--store', f.memory ? '--memory' : null].filter((p) => p !== null);
   if (places.length > 1) throw new CliUsageError(`${places.join(' and ')} cannot be combined: the log is kept in one place, a data directory (--data DIR), PostgreSQL (--store URL) or memory (--memory)`);
   if (f['auth-token'] !== undefined && f['auth-token-file'] !== undefined) throw new CliUsageError('--auth-token and --auth-token-file cannot be combined: give the token one way');
+  const storeTimeout = f['store-timeout-seconds'];
+  if (storeTimeout !== undefined) {
+    if (f.store === undefined || f.cluster) throw new CliUsageError(`--store-timeout-seconds is for one node's --store${f.store === undefined ? '' : ', not --cluster (a cluster node keeps the default bound, 30 s)'}`);
+    if (storeTimeout < 0.1) throw new CliUsageError(`--store-timeout-seconds must be at least 0.1 (got ${storeTimeout})`);
+  }
   if (f.repair && (f.store !== undefined || f.memory)) throw new CliUsageError(`--repair is for a data directory's log (--data), not ${f.store !== undefined ? '--store' : '--memory'}`);
   const targets: Record<string, TargetSettings> = {};
   for (const [name, url] of f.target) targets[name] = { scaling: 'automatic', url };
@@ -153,6 +166,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     data: f.data ?? '.pushq',
     ...(f.store === undefined ? {} : { store: f.store }),
     ...clusterArgs(f.cluster, f.store, f.advertise, f['lease-seconds'], f.host),
+    ...(storeTimeout === undefined ? {} : { storeTimeoutSeconds: storeTimeout }),
     memory: f.memory,
     repair: f.repair,
     durable: !f['no-sync'],
@@ -243,10 +257,16 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
     log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash: configHash(config) });
     where = 'memory (not durable)';
   } else if (parsed.store !== undefined) {
-    const opened = await openServeStore(parsed.store, configHash(config), (message) => {
-      io.stderr(`pushq serve: deposed: ${message}; exiting\n`);
-      process.exit(EXIT_FAILURE);
-    });
+    const storeOptions = parsed.storeTimeoutSeconds === undefined ? {} : { statementTimeoutMs: parsed.storeTimeoutSeconds * 1000 };
+    const opened = await openServeStore(
+      parsed.store,
+      configHash(config),
+      (message) => {
+        io.stderr(`pushq serve: deposed: ${message}; exiting\n`);
+        process.exit(EXIT_FAILURE);
+      },
+      storeOptions,
+    );
     if ('error' in opened) {
       io.stderr(`pushq serve: cannot open the store: ${opened.error}\n`);
       return EXIT_FAILURE;

@@ -20,7 +20,7 @@ import pg from 'pg';
 import type { EngineEvent } from '../core/events.js';
 import { decodeEvent, encodeEvent } from '../log/codec.js';
 import type { LogHeader } from '../log/event-log.js';
-import { describePgError } from './pg-errors.js';
+import { describePgError, isClientTimeout } from './pg-errors.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
 import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, lostCreateRace } from './pg-schema.js';
@@ -45,6 +45,27 @@ export interface PgStoreOptions {
   isolation?: 'serializable';
   /** Retries of a transaction aborted by a conflict (pg-retry.ts): attempts, backoff, the jitter's source. */
   conflictRetry?: ConflictRetryOptions;
+  /**
+   * The bound of one statement (default STORE_STATEMENT_TIMEOUT_MS; pg-errors.ts): past it, it
+   * fails STORE_TIMEOUT instead of waiting for as long as a lock another session holds on pushq's
+   * tables, or a server that takes statements and does not answer (a stopped backend or
+   * postmaster, a network that hangs), lasts. See statementBounds.
+   */
+  statementTimeoutMs?: number;
+}
+
+/** How long one statement may wait for the store by default: 30 s. */
+export const STORE_STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * The three bounds of a statement, from the one given (`ms`): the server cancels a wait for a lock
+ * at `ms` (SQLSTATE 55P03, so the message can say a lock held it up), any statement at `ms` + 1 s
+ * (57014), and the client gives up at `ms` + 3 s on a server that does not answer at all (its
+ * cancellation cannot come). Each after the one before, so the most telling one is the one seen.
+ */
+export function statementBounds(ms: number): { lockMs: number; statementMs: number; clientMs: number } {
+  const lockMs = Math.max(1, Math.round(ms));
+  return { lockMs, statementMs: lockMs + 1000, clientMs: lockMs + 3000 };
 }
 
 const MS = `* INTERVAL '1 millisecond'`;
@@ -63,9 +84,16 @@ export class PgStore implements EventStore {
     private readonly pool: pg.Pool,
     url: string,
     retry: ConflictRetryOptions,
+    /** The statement bound (statementBounds' `ms`), named by a STORE_TIMEOUT. */
+    private readonly boundMs: number,
   ) {
     this.displayUrl = redactUrl(url);
     this.retry = conflictRetry(this.displayUrl, retry);
+  }
+
+  /** A driver failure as a StoreError naming this store (pg-errors.ts). */
+  private describe(err: unknown): StoreError {
+    return describePgError(err, this.displayUrl, this.boundMs);
   }
 
   /** Transactions aborted by a conflict (40001, 40P01), run again, or given up (STORE_CONFLICT). */
@@ -81,22 +109,27 @@ export class PgStore implements EventStore {
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const shown = redactUrl(url);
     if (!isStoreUrl(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
+    const bounds = statementBounds(options.statementTimeoutMs ?? STORE_STATEMENT_TIMEOUT_MS);
     const pool = new pg.Pool({
       connectionString: url,
       max: options.connections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      // Startup parameters (every session): the server's own bounds; query_timeout is the client's.
+      lock_timeout: bounds.lockMs,
+      statement_timeout: bounds.statementMs,
+      query_timeout: bounds.clientMs,
       ...(options.idleInTransactionMs === undefined ? {} : { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionMs) }),
       // A startup parameter: every session, so single statements too, runs at that level.
       ...(options.isolation === 'serializable' ? { options: '-c default_transaction_isolation=serializable' } : {}),
     });
     // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
     pool.on('error', () => undefined);
-    const store = new PgStore(pool, url, options.conflictRetry ?? {});
+    const store = new PgStore(pool, url, options.conflictRetry ?? {}, bounds.lockMs);
     try {
       await store.migrate();
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw err instanceof StoreError ? err : describePgError(err, shown);
+      throw err instanceof StoreError ? err : store.describe(err);
     }
     return store;
   }
@@ -123,7 +156,7 @@ export class PgStore implements EventStore {
     } catch (err) {
       // Another opener created the schema meanwhile (pg-schema.ts): look again, and check its version.
       if (lostCreateRace(err) && attempt < CREATE_ATTEMPTS_MAX) return this.migrate(attempt + 1);
-      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
+      throw err instanceof StoreError ? err : this.describe(err);
     }
   }
 
@@ -132,7 +165,7 @@ export class PgStore implements EventStore {
     try {
       return await this.retry.run(() => (typeof text === 'string' ? this.pool.query<R>(text, values) : this.pool.query<R>(text)), what);
     } catch (err) {
-      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
+      throw err instanceof StoreError ? err : this.describe(err);
     }
   }
 
@@ -141,7 +174,7 @@ export class PgStore implements EventStore {
     try {
       return await this.retry.run(() => this.txOnce(work), what);
     } catch (err) {
-      throw err instanceof StoreError ? err : describePgError(err, this.displayUrl);
+      throw err instanceof StoreError ? err : this.describe(err);
     }
   }
 
@@ -162,10 +195,15 @@ export class PgStore implements EventStore {
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
+      // A statement the client gave up on is still running on the connection: a ROLLBACK would
+      // wait behind it. Dropping the connection ends the transaction (the server rolls it back).
+      if (isClientTimeout(err)) broken = true;
+      else {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
       }
       throw err;
     } finally {

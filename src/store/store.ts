@@ -91,6 +91,11 @@ export type StoreErrorCode =
   | 'STORE_FENCED'
   /** The store cannot be reached (connection refused, timed out, lost). Retry later. */
   | 'STORE_UNAVAILABLE'
+  /**
+   * A statement ran into the store's bound (pg-store.ts, statementBounds): a lock another session
+   * holds on pushq's tables, or a server that does not answer. Retry later.
+   */
+  | 'STORE_TIMEOUT'
   /** A transaction the database aborted for a conflict (SQLSTATE 40001 or 40P01) every time it was retried (pg-retry.ts): nothing was written. Retry later. */
   | 'STORE_CONFLICT'
   /** The store refused the credentials. */

@@ -113,6 +113,22 @@ describe('the parser', () => {
     }
   });
 
+  it('serve: --store-timeout-seconds is for one node\'s --store, at least 0.1 s; absent, the store keeps its default', () => {
+    const usage = (args: string[]): string => {
+      try {
+        parseServeArgs(args);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(parseServeArgs(['--store', 'postgres://h/db', '--store-timeout-seconds', '2.5'])?.storeTimeoutSeconds).toBe(2.5);
+    expect(parseServeArgs(['--store', 'postgres://h/db'])).not.toHaveProperty('storeTimeoutSeconds');
+    expect(usage(['--store-timeout-seconds', '2'])).toBe("--store-timeout-seconds is for one node's --store");
+    expect(usage(['--store', 'postgres://h/db', '--cluster', '--store-timeout-seconds', '2'])).toMatch(/^--store-timeout-seconds is for one node's --store, not --cluster/);
+    expect(usage(['--store', 'postgres://h/db', '--store-timeout-seconds', '0'])).toBe('--store-timeout-seconds must be at least 0.1 (got 0)');
+  });
+
   it('serve: --target and --scaling in either order make one target; defaults apply', () => {
     const a = parseServeArgs(['--scaling=api=manual', '--target', 'api=http://127.0.0.1:9/app', '--target=default=http://127.0.0.1:8']);
     const b = parseServeArgs(['--target=api=http://127.0.0.1:9/app', '--target', 'default=http://127.0.0.1:8', '--scaling', 'api=manual']);

@@ -1,0 +1,136 @@
+/**
+ * `pushq serve --store postgres://...` (one node) on a store that takes statements and does not
+ * answer them, while its lease goes on being renewed (so the lease's own bound never comes):
+ * - the node's PostgreSQL backends and the postmaster stopped (SIGSTOP: real processes);
+ * - a lock another session holds on pushq_events (an operator's LOCK TABLE), which neither the
+ *   renewals nor the lease touch.
+ * A create and a read of the log (the dashboard's past, a task's story) must each be answered 503
+ * STORE_TIMEOUT within the store's bound (--store-timeout-seconds), not wait for as long as the
+ * hang lasts; once the store answers again the node carries on and every acknowledged task is
+ * delivered. Before the bound, both hung without end.
+ */
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+import { waitUntil } from '../cluster/cluster-harness.js';
+import { createWork, serveStoreFixture } from './serve-store-fixture.js';
+
+const QUEUE_YAML = `
+queue:
+- name: work
+  rate: 100/s
+  bucket_size: 20
+`;
+
+const fx = serveStoreFixture('pushq-pgserve-hung-', QUEUE_YAML);
+const { workers, children } = fx;
+
+/** The bound given to the node: a hung statement is given up at 2 + 3 s at the latest. */
+const BOUND_SECONDS = 2;
+/** Far past that bound even on a loaded machine, and far short of "never". */
+const ANSWER_WITHIN_MS = 40_000;
+
+type Answer = { status: number; error?: { status: string; message: string } };
+
+/** `path` on the serve's origin (GET, or POST with `body`), or null when not answered within ANSWER_WITHIN_MS. */
+async function call(s: ServeProcess, path: string, body?: unknown): Promise<Answer | null> {
+  const init: RequestInit = { signal: AbortSignal.timeout(ANSWER_WITHIN_MS) };
+  if (body !== undefined) Object.assign(init, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${new URL(s.api).origin}${path}`, init).catch((err: unknown) => {
+    if ((err as Error).name === 'TimeoutError') return null;
+    throw err;
+  });
+  if (res === null) return null;
+  const json = (await res.json()) as { error?: { status: string; message: string } };
+  return json.error === undefined ? { status: res.status } : { status: res.status, error: json.error };
+}
+
+function createBody(name: string): unknown {
+  return { task: { name: `projects/p/locations/l/queues/work/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/k/${name}` } } };
+}
+
+const CREATE_PATH = '/v2/projects/p/locations/l/queues/work/tasks';
+
+function expectTimedOut(a: Answer | null, what: string, stderr: string): void {
+  expect(a, `${what}: answered within ${ANSWER_WITHIN_MS} ms\n${stderr}`).not.toBeNull();
+  expect(a!.status, `${what}: ${JSON.stringify(a)}`).toBe(503);
+  expect(a!.error?.status).toBe('UNAVAILABLE');
+  expect(a!.error?.message).toContain('STORE_TIMEOUT');
+  expect(a!.error?.message).not.toContain('pushq-test-secret');
+}
+
+async function startNode(url: string): Promise<{ s: ServeProcess; w: Worker }> {
+  const w = await startWorker(() => 200);
+  workers.push(w);
+  const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--store-timeout-seconds', String(BOUND_SECONDS), '--target', `default=${w.url}`], 60_000);
+  children.push(s);
+  expect(await createWork(s.api, 'first')).toBe(200);
+  await w.waitFor((r) => r.some((x) => x.url === '/k/first'), 10_000);
+  return { s, w };
+}
+
+/** After the hang: creates are acknowledged again, and every acknowledged task is delivered. */
+async function carriesOn(s: ServeProcess, w: Worker, acknowledged: string[]): Promise<void> {
+  await waitUntil('a create acknowledged again', async () => (await createWork(s.api, 'after').catch(() => 0)) === 200, 40_000);
+  acknowledged.push('after');
+  await waitUntil('every acknowledged task delivered', () => acknowledged.every((n) => w.received.some((r) => r.url === `/k/${n}`)), 20_000);
+  expect(s.child.exitCode, s.stderr()).toBeNull();
+  s.child.kill('SIGTERM');
+  expect(await s.exited, s.stderr()).toBe(0);
+}
+
+describe('pushq serve --store postgres:// on a store that does not answer', () => {
+  it('its backends and the postmaster stopped (SIGSTOP): a read of the log and a create answer 503 within the bound; woken, it carries on', async () => {
+    const url = await fx.pg.database();
+    const { s, w } = await startNode(url);
+    const db = new URL(url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: fx.pg.adminUrl });
+    await admin.connect();
+    let stopped: number[] = [];
+    try {
+      const r = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db]);
+      const backends = r.rows.map((x) => x.pid);
+      expect(backends.length).toBeGreaterThan(0);
+      // The postmaster too (every backend's parent), so that no new connection answers either.
+      const postmaster = Number(readFileSync(`/proc/${backends[0]}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      stopped = [postmaster, ...backends];
+      for (const pid of stopped) process.kill(pid, 'SIGSTOP');
+      // First, at once: the statement goes to one of the node's connections, all stopped.
+      expectTimedOut(await call(s, '/pushq/dashboard.json?at=0'), "a read of the dashboard's past", s.stderr());
+      // A stopped connection (STORE_TIMEOUT), or a new one that the stopped postmaster never
+      // accepts (STORE_UNAVAILABLE): either way answered, 503.
+      const created = await call(s, CREATE_PATH, createBody('during'));
+      expect(created, `a create: answered within ${ANSWER_WITHIN_MS} ms`).not.toBeNull();
+      expect(created!.status, JSON.stringify(created)).toBe(503);
+      expect(created!.error?.message).toMatch(/STORE_TIMEOUT|STORE_UNAVAILABLE/);
+    } finally {
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
+      await admin.end();
+    }
+    await carriesOn(s, w, ['first']);
+  }, 180_000);
+
+  it('a lock another session holds on pushq_events: a create and a task story answer 503 STORE_TIMEOUT naming the lock; released, it carries on', async () => {
+    const url = await fx.pg.database();
+    const { s, w } = await startNode(url);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    let released = false;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE pushq_events IN ACCESS EXCLUSIVE MODE');
+      const story = await call(s, '/pushq/queues/work/tasks/first/story');
+      expectTimedOut(story, "a task's story", s.stderr());
+      expect(story!.error?.message).toMatch(/lock on pushq's tables/);
+      expectTimedOut(await call(s, CREATE_PATH, createBody('during')), 'a create', s.stderr());
+      await holder.query('COMMIT');
+      released = true;
+    } finally {
+      if (!released) await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    await carriesOn(s, w, ['first']);
+  }, 180_000);
+});

@@ -52,6 +52,8 @@ export interface PgStoreOptions {
    * postmaster, a network that hangs), lasts. See statementBounds.
    */
   statementTimeoutMs?: number;
+  /** The sessions' application_name (default 'pushq'): how pg-waits.ts finds them in pg_stat_activity. */
+  applicationName?: string;
 }
 
 /** How long one statement may wait for the store by default: 30 s. */
@@ -118,6 +120,7 @@ export class PgStore implements EventStore {
       lock_timeout: bounds.lockMs,
       statement_timeout: bounds.statementMs,
       query_timeout: bounds.clientMs,
+      application_name: options.applicationName ?? 'pushq',
       ...(options.idleInTransactionMs === undefined ? {} : { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionMs) }),
       // A startup parameter: every session, so single statements too, runs at that level.
       ...(options.isolation === 'serializable' ? { options: '-c default_transaction_isolation=serializable' } : {}),

@@ -7,11 +7,13 @@
  * A create and a read of the log (the dashboard's past, a task's story) must each be answered 503
  * STORE_TIMEOUT within the store's bound (--store-timeout-seconds), not wait for as long as the
  * hang lasts; once the store answers again the node carries on and every acknowledged task is
- * delivered. Before the bound, both hung without end.
+ * delivered. Before the bound, both hung without end. A start held up by a lock says what it
+ * waits for (the table, the session holding it) while it waits, and gives up at its bound.
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { waitUntil } from '../cluster/cluster-harness.js';
@@ -132,5 +134,46 @@ describe('pushq serve --store postgres:// on a store that does not answer', () =
       await holder.end();
     }
     await carriesOn(s, w, ['first']);
+  }, 180_000);
+
+  it('a start held up by a lock on pushq_streams says what it waits for (the table, the holding session) and gives up STORE_TIMEOUT at its bound; released in time, it starts', async () => {
+    const url = await fx.pg.database();
+    // The tables made first (a start on an empty database creates them), then the lock taken.
+    const { s } = await startNode(url);
+    s.child.kill('SIGTERM');
+    expect(await s.exited, s.stderr()).toBe(0);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    let released = false;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE pushq_streams IN ACCESS EXCLUSIVE MODE');
+      const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--config', fx.queueYamlPath, '--store', url, '--store-timeout-seconds', '4'], { timeoutMs: 60_000 });
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`starting: waiting for AccessShareLock on table pushq_streams, held up by session pid ${holderPid} \\(user postgres`));
+      expect(refused.stderr).toContain('(STORE_TIMEOUT)');
+      expect(refused.stderr).not.toContain('pushq-test-secret');
+
+      // With the default bound (30 s), released while it waits: it goes on and starts.
+      const starting = startServe(['--config', fx.queueYamlPath, '--store', url], 60_000);
+      const admin = new pg.Client({ connectionString: fx.pg.adminUrl });
+      await admin.connect();
+      try {
+        await waitUntil('the start waiting for the lock', async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'pushq serve %' AND wait_event_type = 'Lock'`)).rowCount! > 0, 30_000);
+      } finally {
+        await admin.end();
+      }
+      await holder.query('COMMIT');
+      released = true;
+      const started = await starting;
+      children.push(started);
+      expect(await createWork(started.api, 'late')).toBe(200);
+      started.child.kill('SIGTERM');
+      expect(await started.exited, started.stderr()).toBe(0);
+    } finally {
+      if (!released) await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
   }, 180_000);
 });

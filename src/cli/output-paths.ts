@@ -35,7 +35,7 @@ export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Na
  * is the same error as an unwritable path found before: one line naming the flag (the caller
  * exits 2), not an internal error. Returns false when it was refused.
  */
-export async function writeOutput(flag: '--series' | '--report', path: string, write: () => Promise<void>, io: CliIo): Promise<boolean> {
+export async function writeOutput(flag: '--log' | '--series' | '--report', path: string, write: () => Promise<void>, io: CliIo): Promise<boolean> {
   try {
     await write();
     return true;

@@ -23,7 +23,7 @@ import { SEED_MAX } from '../scenario/parse.js';
 import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, neverDispatched, type ScenarioRun } from '../scenario/run.js';
 import { US_PER_DAY } from '../core/time.js';
 import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
-import { checkReportPath, ReportPathError, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
+import { checkReportPath, moveIntoPlace, ReportPathError, tempPathFor, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
 import { seriesCsv } from '../simulate/series-csv.js';
 import { parseDuration } from '../scenario/values.js';
 import { readFile, rm } from 'node:fs/promises';
@@ -160,77 +160,91 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   if (seedSource === 'default' && parsed.json) io.stderr(`pushq simulate: no seed given (--seed or seed: in the scenario); using ${DEFAULT_SEED}\n`);
 
   // Without --log nobody reads the events: they are not kept (the projections still see each one).
+  // With it, the log is written beside its path and moved over it once the run is over, as every
+  // output is (src/simulate/report/write.ts: the path is replaced, never written through).
   let log: FileEventLog | DiscardEventLog = new DiscardEventLog(scenarioLogHeader(scenario, seed));
-  if (parsed.log !== undefined) {
+  const logTemp = parsed.log === undefined ? undefined : tempPathFor(parsed.log);
+  if (logTemp !== undefined) {
     try {
-      log = await createFileEventLog(parsed.log, scenarioLogHeader(scenario, seed), { durable: false, overwrite: true });
+      log = await createFileEventLog(logTemp, scenarioLogHeader(scenario, seed), { durable: false, exclusive: true });
     } catch (error) {
       io.stderr(`pushq simulate: cannot write the log ${parsed.log}: ${error instanceof Error ? error.message : String(error)}\n`);
       return EXIT_FAILURE;
     }
   }
-
-  const started = performance.now();
-  const progress = !parsed.quiet && io.stderrIsTerminal === true ? new ProgressLine({ write: io.stderr }, scenario.untilUs) : null;
-  let run: ScenarioRun;
+  /** Moves the closed log into place (true), or says why it cannot be (false). */
+  const keepLog = async (): Promise<boolean> => {
+    const path = parsed.log;
+    return logTemp === undefined || path === undefined || (await writeOutput('--log', path, () => moveIntoPlace(logTemp, path), io));
+  };
   try {
-    run = runScenario(scenario, {
-      seed,
-      log,
-      series: parsed.series !== undefined || parsed.report !== undefined,
-      ...(parsed.resolution === undefined ? {} : { seriesResolutionUs: parsed.resolution }),
-      ...(progress === null ? {} : { onProgress: progress.tick }),
-    });
-  } catch (error) {
+    const started = performance.now();
+    const progress = !parsed.quiet && io.stderrIsTerminal === true ? new ProgressLine({ write: io.stderr }, scenario.untilUs) : null;
+    let run: ScenarioRun;
+    try {
+      run = runScenario(scenario, {
+        seed,
+        log,
+        series: parsed.series !== undefined || parsed.report !== undefined,
+        ...(parsed.resolution === undefined ? {} : { seriesResolutionUs: parsed.resolution }),
+        ...(progress === null ? {} : { onProgress: progress.tick }),
+      });
+    } catch (error) {
+      progress?.clear();
+      await log.close();
+      // The log was begun before the series outgrew its limit: a partial log is not a result
+      // (its temporary file goes; a log at --log's path stays as it was).
+      if (error instanceof SeriesTooLongError) {
+        io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written\n`);
+        return EXIT_USAGE;
+      }
+      if (!(error instanceof PushqError)) throw error;
+      // A run the engine stopped keeps its log: the events up to the stop are what replay shows of it.
+      await keepLog();
+      io.stderr(`pushq simulate: the run stopped: ${error.message} (${error.code})\n`);
+      return EXIT_FAILURE;
+    }
     progress?.clear();
     await log.close();
-    if (error instanceof SeriesTooLongError) {
-      // The log was begun before the series outgrew its limit: a partial log is not a result.
-      if (parsed.log !== undefined) await rm(parsed.log, { force: true });
-      io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written${parsed.log === undefined ? '' : ` (the partial --log ${parsed.log} is removed)`}\n`);
-      return EXIT_USAGE;
+    if (!(await keepLog())) return EXIT_USAGE;
+    const wallSeconds = (performance.now() - started) / 1000;
+    const { stats } = run;
+    if (run.stoppedBy === 'limit') {
+      const pending = Object.values(stats.queues).reduce((n, q) => n + q.pending, 0);
+      io.stderr(
+        `pushq simulate: stopped at the run limit, ${RUN_LIMIT_US / US_PER_DAY} days of virtual time after the last arrival, with ${counted(pending, 'task')} pending ` +
+          '(tasks that fail every attempt retry forever without task_retry_limit or task_age_limit); set until: to choose when to stop\n',
+      );
     }
-    if (!(error instanceof PushqError)) throw error;
-    io.stderr(`pushq simulate: the run stopped: ${error.message} (${error.code})\n`);
-    return EXIT_FAILURE;
-  }
-  progress?.clear();
-  await log.close();
-  const wallSeconds = (performance.now() - started) / 1000;
-  const { stats } = run;
-  if (run.stoppedBy === 'limit') {
-    const pending = Object.values(stats.queues).reduce((n, q) => n + q.pending, 0);
-    io.stderr(
-      `pushq simulate: stopped at the run limit, ${RUN_LIMIT_US / US_PER_DAY} days of virtual time after the last arrival, with ${counted(pending, 'task')} pending ` +
-        '(tasks that fail every attempt retry forever without task_retry_limit or task_age_limit); set until: to choose when to stop\n',
-    );
-  }
-  const stuck = neverDispatched(scenario, stats.queues);
-  if (stuck !== null) io.stderr(`pushq simulate: ${counted(stuck.pending, 'task')} left pending ${stuck.why}\n`);
+    const stuck = neverDispatched(scenario, stats.queues);
+    if (stuck !== null) io.stderr(`pushq simulate: ${counted(stuck.pending, 'task')} left pending ${stuck.why}\n`);
 
-  if (parsed.series !== undefined || parsed.report !== undefined) {
-    let series;
-    try {
-      series = run.simulation.series();
-    } catch (error) {
-      if (!(error instanceof SeriesTooLongError)) throw error;
-      io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written\n`);
-      return EXIT_USAGE;
+    if (parsed.series !== undefined || parsed.report !== undefined) {
+      let series;
+      try {
+        series = run.simulation.series();
+      } catch (error) {
+        if (!(error instanceof SeriesTooLongError)) throw error;
+        io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written\n`);
+        return EXIT_USAGE;
+      }
+      const { series: csvPath, report: reportPath } = parsed;
+      if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, seriesCsv(series)), io))) return EXIT_USAGE;
+      if (reportPath !== undefined) {
+        const text = await readFile(parsed.file, 'utf8');
+        const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series });
+        if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
+      }
     }
-    const { series: csvPath, report: reportPath } = parsed;
-    if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, seriesCsv(series)), io))) return EXIT_USAGE;
-    if (reportPath !== undefined) {
-      const text = await readFile(parsed.file, 'utf8');
-      const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series });
-      if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
-    }
-  }
 
-  const report = toJsonReport(stats, wallSeconds);
-  const checked = checkAssertions('simulate', assertions, [{ variant: null, runs: [report] }], parsed.on ?? 'every', io);
-  if (parsed.json) io.stdout(`${JSON.stringify(assertions.length === 0 ? report : { ...report, assertions: checked })}\n`);
-  else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));
-  return checked.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
+    const report = toJsonReport(stats, wallSeconds);
+    const checked = checkAssertions('simulate', assertions, [{ variant: null, runs: [report] }], parsed.on ?? 'every', io);
+    if (parsed.json) io.stdout(`${JSON.stringify(assertions.length === 0 ? report : { ...report, assertions: checked })}\n`);
+    else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));
+    return checked.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
+  } finally {
+    if (logTemp !== undefined) await rm(logTemp, { force: true }); // a log not kept (refused, an internal error); once moved, gone already
+  }
 }
 
 /** The `--json` object (src/simulate/run-report.ts: one definition, shared with the experiments). */

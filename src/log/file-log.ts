@@ -58,6 +58,11 @@ export const LOG_FILE_MODE = 0o600;
 export interface CreateFileLogOptions extends FileLogOptions {
   /** Replace an existing non-empty file. */
   overwrite?: boolean;
+  /**
+   * Make a new file, refusing any that is there (EEXIST), a symlink included: O_EXCL does not
+   * follow one. For a temporary name that nothing else may own (simulate's `--log`).
+   */
+  exclusive?: boolean;
 }
 
 export class FileEventLog implements EventLog {
@@ -288,7 +293,7 @@ export function createFileEventLogSync(path: string, header: LogHeader, options:
   if (existing > 0 && !options.overwrite) {
     throw new LogError('LOG_EXISTS', `${path}: already exists and is not empty (refusing to overwrite a log)`, { file: path });
   }
-  const fd = openSync(path, 'w', LOG_FILE_MODE);
+  const fd = openSync(path, options.exclusive ? 'wx' : 'w', LOG_FILE_MODE);
   const head = Buffer.from(`${encodeHeader(header)}\n`, 'utf8');
   let done = 0;
   while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);

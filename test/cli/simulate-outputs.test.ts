@@ -3,7 +3,7 @@
  * the progress line; and the refusals that run nothing (a bad resolution, too many points, an
  * output path that cannot be written).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { simulateCommand } from '../../src/cli/simulate.js';
 import { compareCommand } from '../../src/cli/compare.js';
 import { ProgressLine } from '../../src/cli/progress.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
+import { LOG_FILE_MODE } from '../../src/log/file-log.js';
 import { pushq } from '../helpers/cli.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
@@ -115,13 +116,20 @@ describe('pushq simulate refuses before running', () => {
       expect(r.stderr).toMatch(/^pushq simulate: (seed \d+: )?--resolution 0\.00025s gives more than 100,000 points over this run: choose a coarser resolution; nothing was written\n$/);
       expect(existsSync(csv)).toBe(false);
     }
-    // With --log too: the log it had begun is removed, and the message says so.
+    // With --log too: the log it had begun is not kept (none left at the path, nor beside it)...
     const csv = join(dir, 'fine-log.csv');
     const log = join(dir, 'fine.jsonl');
+    const before = readdirSync(dir).sort();
     const r = await pushq(['simulate', BURST, '--resolution', '0.25ms', '--series', csv, '--log', log]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/; nothing was written \(the partial --log .*fine\.jsonl is removed\)\n$/);
+    expect(r.stderr).toMatch(/; nothing was written\n$/);
     expect([existsSync(csv), existsSync(log)]).toEqual([false, false]);
+    expect(readdirSync(dir).sort()).toEqual(before);
+    // ...and a log already at the path is left as it was, as an output not written always is.
+    writeFileSync(log, 'an earlier log\n');
+    const again = await pushq(['simulate', BURST, '--resolution', '0.25ms', '--series', csv, '--log', log]);
+    expect(again.code).toBe(2);
+    expect(readFileSync(log, 'utf8')).toBe('an earlier log\n');
   });
 
   it('an unwritable --series, --report or --log path: exit 2, the reason named, nothing run and nothing left behind', async () => {
@@ -134,6 +142,37 @@ describe('pushq simulate refuses before running', () => {
       expect(r.stdout, flag).toBe('');
     }
     expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+describe('--log replaces its path as --series and --report do (written beside it, then renamed over it)', () => {
+  it('a symlink at the path is replaced, not followed: the file it points to is untouched', async () => {
+    const sub = mkdtempSync(join(dir, 'link-'));
+    const victim = join(sub, 'victim.txt');
+    writeFileSync(victim, 'not a log\n');
+    for (const flag of ['--log', '--series', '--report']) {
+      const link = join(sub, `out${flag}`);
+      symlinkSync(victim, link);
+      const r = await pushq(['simulate', BURST, flag, link]);
+      expect(r.code, flag).toBe(0);
+      expect(readFileSync(victim, 'utf8'), flag).toBe('not a log\n');
+      expect(lstatSync(link).isSymbolicLink(), flag).toBe(false);
+    }
+    expect(readFileSync(join(sub, 'out--log'), 'utf8')).toMatch(/^\{"format":"pushq-events"/);
+    expect(readdirSync(sub).sort()).toEqual(['out--log', 'out--report', 'out--series', 'victim.txt']);
+  });
+
+  it('an overwritten log is a new file: the mode of a new log (0600), its other hard links keep their content', async () => {
+    const sub = mkdtempSync(join(dir, 'mode-'));
+    const fresh = join(sub, 'fresh.jsonl');
+    const old = join(sub, 'old.jsonl');
+    writeFileSync(old, 'an earlier log\n', { mode: 0o644 });
+    chmodSync(old, 0o644); // whatever the umask
+    linkSync(old, join(sub, 'other-name'));
+    for (const path of [fresh, old]) expect((await pushq(['simulate', BURST, '--log', path])).code).toBe(0);
+    expect([statSync(fresh).mode & 0o777, statSync(old).mode & 0o777]).toEqual([LOG_FILE_MODE, LOG_FILE_MODE]);
+    expect(readFileSync(old, 'utf8')).toBe(readFileSync(fresh, 'utf8'));
+    expect(readFileSync(join(sub, 'other-name'), 'utf8')).toBe('an earlier log\n');
   });
 });
 

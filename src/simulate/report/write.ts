@@ -1,7 +1,12 @@
 /**
  * Writing the report: all or nothing. The page goes to a temporary file beside the target, which
  * is then renamed over it (one step on the same file system), so a failed or interrupted write
- * leaves no half-written report and the previous file, if any, stays whole.
+ * leaves no half-written report and the previous file, if any, stays whole. Every output of
+ * `pushq simulate` is written so, its event log too (written over the run into `tempPathFor`,
+ * then `moveIntoPlace`): each is a new file, so whatever is at the path is replaced, never written
+ * through. A symlink there is replaced, not followed (a link planted in a shared directory cannot
+ * aim a run at another file), a file's other hard links keep their content, and the file has the
+ * mode a new one gets (an overwritten log is its owner's alone, as a new log: LOG_FILE_MODE).
  *
  * `checkReportPath` runs the same steps with an empty file before a run, so a path that cannot be
  * written is refused before minutes of simulation are spent (issue: "checked before the run starts").
@@ -56,8 +61,23 @@ export async function checkReportPath(path: string): Promise<void> {
   }
 }
 
+/**
+ * Moves a finished temporary file (from `tempPathFor`) over `path`, for an output written over
+ * time rather than at once. On failure the temporary file is removed and the error is the
+ * ReportPathError a write would give.
+ */
+export async function moveIntoPlace(temp: string, path: string): Promise<void> {
+  try {
+    await refuseDirectory(path);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw asPathError(path, error);
+  }
+}
+
 /** A hidden name in the target's own directory (rename is atomic only within one file system). */
-function tempPathFor(path: string): string {
+export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 

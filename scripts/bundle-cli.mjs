@@ -34,7 +34,7 @@ const outDir = join(root, 'dist', 'bundle');
 const staging = join(root, 'dist', `.bundle-${process.pid}`);
 
 /** Packages left to node_modules (see above). */
-const EXTERNAL = ['@google-cloud/tasks', '@grpc/grpc-js', 'protobufjs', 'pg', 'undici', 'uplot'];
+const EXTERNAL = ['@google-cloud/tasks', '@grpc/grpc-js', 'protobufjs', 'pg', 'pgpass', 'undici', 'uplot'];
 
 rmSync(staging, { recursive: true, force: true });
 try {

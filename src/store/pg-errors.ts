@@ -22,6 +22,7 @@ export function isClientTimeout(err: unknown): boolean {
  * too long (statement_timeout, 57014) or the server did not answer at all (the client's bound).
  */
 export function describePgError(err: unknown, shownUrl: string, boundMs?: number): StoreError {
+  if (err instanceof StoreError) return err; // already ours (pg-password.ts: no password given)
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   const message = e.message ?? String(err);

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { describePgError } from './pg-errors.js';
+import { storeClient } from './pg-password.js';
 import { createRacing } from './pg-schema.js';
 import { redactUrl } from './store.js';
 
@@ -21,9 +22,10 @@ export class PgSession {
    * closes again if it fails. Throws StoreError.
    */
   static async open(url: string, connections: number, createTable: string, alter: readonly string[] = []): Promise<PgSession> {
-    const pool = new pg.Pool({ connectionString: url, max: connections, connectionTimeoutMillis: 5000 });
+    const shown = redactUrl(url);
+    const pool = new pg.Pool({ connectionString: url, Client: storeClient(shown), max: connections, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // an idle connection lost: the next statement reports it
-    const session = new PgSession(pool, redactUrl(url));
+    const session = new PgSession(pool, shown);
     try {
       // Nodes started together on an empty database create the table at once (pg-schema.ts).
       await createRacing(() => pool.query(createTable));

@@ -21,6 +21,7 @@ import type { EngineEvent } from '../core/events.js';
 import { decodeEvent, encodeEvent } from '../log/codec.js';
 import type { LogHeader } from '../log/event-log.js';
 import { describePgError, isClientTimeout } from './pg-errors.js';
+import { storeClient } from './pg-password.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
 import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, lostCreateRace } from './pg-schema.js';
@@ -114,6 +115,7 @@ export class PgStore implements EventStore {
     const bounds = statementBounds(options.statementTimeoutMs ?? STORE_STATEMENT_TIMEOUT_MS);
     const pool = new pg.Pool({
       connectionString: url,
+      Client: storeClient(shown),
       max: options.connections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       // Startup parameters (every session): the server's own bounds; query_timeout is the client's.

@@ -12,10 +12,11 @@ export interface CliRun {
 }
 
 /** Resolves with the exit code and output (a non-zero exit is a result, not a rejection). */
-export function pushq(args: readonly string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function pushq(args: readonly string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     // timeoutMs: a command that should end (a refused start) is sent SIGTERM after it, not waited for forever.
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, maxBuffer: 64 << 20, timeout: options.timeoutMs ?? 0 }, (error, stdout, stderr) => {
+    // env: the whole environment of the command (this process's when not given).
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, maxBuffer: 64 << 20, timeout: options.timeoutMs ?? 0, ...(options.env === undefined ? {} : { env: options.env }) }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       if (code === null) reject(error);
       else resolve({ code, stdout, stderr });

@@ -103,7 +103,7 @@ export { TaskStoryCollector, type TaskStory, type AttemptStory, type BackoffStor
 /** Start the service in-process: the kernel on the wall clock, HTTP dispatch, the Cloud Tasks v2 API over REST and gRPC. */
 export { PushqService, RESTART_ERROR, type ServiceOptions, type ShutdownReport } from './server/service.js';
 /** The data directory's durable log (`<dir>/events.log`), created or reopened for replay. */
-export { openDataDir, EVENT_LOG_FILE, type OpenedData } from './server/data-dir.js';
+export { openDataDir, DataDirUnusableError, EVENT_LOG_FILE, type OpenedData } from './server/data-dir.js';
 /** One server per data directory: `<dir>/lock` (pid, host, start time); a dead holder's lock is taken over. */
 export { acquireDataDirLock, pidIsAlive, DataDirLockedError, LOCK_FILE, type DataDirErrorCode, type DataDirLock, type LockHolder, type LockOptions, type TakenOver } from './server/data-dir-lock.js';
 /** Real dispatch with undici: App Engine headers, deadlines, no redirects, no transport retries. */

@@ -8,8 +8,12 @@ import { LogError } from '../log/log-errors.js';
 import { damagedPath, nextDamagedPath } from '../server/log-repair.js';
 import { counted } from './counted.js';
 
-/** `err`'s message, with the command's --repair advice when it is LOG_CORRUPT. */
+/** `err`'s message, with the command's --repair advice when it is LOG_CORRUPT, ending with its code as every refusal does. */
 export function logErrorMessage(err: LogError, command: 'serve' | 'replay'): string {
+  return `${advice(err, command)} (${err.code})`;
+}
+
+function advice(err: LogError, command: 'serve' | 'replay'): string {
   const { file, cutAt, fileBytes } = err.details;
   if (err.code !== 'LOG_CORRUPT' || cutAt === undefined) return err.message;
   if (command === 'replay') return `${err.message}; --repair replays up to the last complete batch before it (byte ${cutAt}) and leaves the file as it is`;

@@ -57,7 +57,9 @@ const BREAK_FILE = 'lock.break';
 /** Error codes of the data directory (docs/errors.md). */
 export type DataDirErrorCode =
   /** Another live `pushq serve` holds the directory's lock. */
-  | 'DATA_DIR_LOCKED';
+  | 'DATA_DIR_LOCKED'
+  /** The path is not a directory, cannot be made or written (DataDirUnusableError, data-dir.ts), or its log was written by a simulation. */
+  | 'DATA_DIR_UNUSABLE';
 
 /** What `<dir>/lock` holds. */
 export interface LockHolder {
@@ -71,7 +73,7 @@ export interface LockHolder {
 
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
-  readonly code: DataDirErrorCode = 'DATA_DIR_LOCKED';
+  readonly code = 'DATA_DIR_LOCKED' satisfies DataDirErrorCode;
   constructor(
     readonly dir: string,
     readonly lockPath: string,

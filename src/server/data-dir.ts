@@ -15,10 +15,39 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '.
 import type { LogFileIo } from '../log/file-io.js';
 import { createFileEventLog, openFileEventLog } from '../log/file-log.js';
 import { PUSHQ_VERSION } from '../version.js';
-import { acquireDataDirLock, type DataDirLock, type LockOptions } from './data-dir-lock.js';
+import { acquireDataDirLock, type DataDirErrorCode, type DataDirLock, type LockOptions } from './data-dir-lock.js';
 import { setDamagedPartAside, type LogRepair } from './log-repair.js';
 
 export const EVENT_LOG_FILE = 'events.log';
+
+/**
+ * The data directory cannot be used: `path` (the directory, or its log) is named in the message,
+ * with the system's reason when there is one. Nothing was changed.
+ */
+export class DataDirUnusableError extends Error {
+  override name = 'DataDirUnusableError';
+  readonly code = 'DATA_DIR_UNUSABLE' satisfies DataDirErrorCode;
+  constructor(
+    readonly path: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${path}: ${problem} (DATA_DIR_UNUSABLE)`, options);
+  }
+}
+
+/** A system call's failure (mkdir, the lock's files) as DATA_DIR_UNUSABLE, naming `path`; any other error (DATA_DIR_LOCKED) as it is. */
+function unusable(path: string, err: unknown): unknown {
+  const { code, syscall } = (err ?? {}) as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof syscall !== 'string') return err;
+  const problem =
+    code === 'EEXIST' || code === 'ENOTDIR' ? 'not a directory'
+    : code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})`
+    : code === 'EROFS' ? 'read-only file system (EROFS)'
+    : code === 'ENOSPC' ? 'no space left on the device (ENOSPC)'
+    : `cannot be made or written (${code})`;
+  return new DataDirUnusableError(path, problem, { cause: err });
+}
 /** The mode of the directories a first start makes: their owner's alone, as the log in them (LOG_FILE_MODE). A directory that exists is left as it is. */
 export const DATA_DIR_MODE = 0o700;
 
@@ -48,8 +77,13 @@ export interface OpenedData {
  * faults through it).
  */
 export async function openDataDir(dir: string, configHash: string, options: { durable?: boolean; lock?: LockOptions; repair?: boolean; io?: LogFileIo } = {}): Promise<OpenedData> {
-  const madeDir = await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE });
-  const lock = await acquireDataDirLock(dir, options.lock);
+  const madeDir = await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE }).catch((err: unknown) => {
+    throw unusable(dir, err);
+  });
+  // The lock is the first file made in the directory: a directory that cannot be written fails here.
+  const lock = await acquireDataDirLock(dir, options.lock).catch((err: unknown) => {
+    throw unusable(dir, err);
+  });
   try {
     const opened = await openLog(dir, configHash, options.durable ?? true, options.repair ?? false, options.io);
     // `discard` closes over the log, not over `opened`: the caller keeps it for as long as it
@@ -84,7 +118,7 @@ async function openLog(dir: string, configHash: string, durable: boolean, repair
   const size = await stat(path).then((s) => s.size, () => 0);
   if (size > 0) {
     const refuseSimulated = (header: LogHeader): void => {
-      if (header.clock !== 'wall') throw new Error(`${path}: this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory`);
+      if (header.clock !== 'wall') throw new DataDirUnusableError(path, 'this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory');
     };
     // The damaged part is copied aside first (a log serve will not run on is refused before: it
     // comes out unchanged); the open then cuts the log at the same offset.

@@ -7,8 +7,9 @@
  * Properties:
  * 1. Never a 5xx, but 501 UNIMPLEMENTED for a call pushq does not serve (IAM, locations, saying
  *    so; docs/serve.md). Every non-2xx answer is Google's error shape `{ error: { code, message, status } }`
- *    with `code` = the HTTP status, a known status name, a non-empty message; when `details` is
- *    there it is a BadRequest naming a field. An INVALID_ARGUMENT answer to a CreateTask whose body
+ *    with `code` = the HTTP status, a known status name, a non-empty message; `details` ends with an
+ *    ErrorInfo (domain pushq, reason the code the message ends with), after a BadRequest naming a
+ *    field when there is one. An INVALID_ARGUMENT answer to a CreateTask whose body
  *    is JSON always names a field (`task...` or `response_view`); query garbage names
  *    `page_size` / `page_token` / `response_view` / `limit`.
  * 2. A refused request changes nothing: with the engine quiet (no attempt in flight, no timer due
@@ -106,8 +107,16 @@ function checkAnswer(a: Answer, method: string, what: string): { status: GoogleS
   expect(GOOGLE_STATUSES.has(e['status'] as string), context).toBe(true);
   expect(HTTP_STATUS[e['status'] as GoogleStatus], context).toBe(a.status);
   let field: string | undefined;
-  if (e['details'] !== undefined) {
-    const d = (e['details'] as unknown[])[0] as Record<string, unknown>;
+  // Every error ends its details with an ErrorInfo whose reason is the stable code the message ends
+  // with, as the gRPC trailer carries it; a BadRequest naming a field, when there is one, comes first.
+  const details = e['details'] as Record<string, unknown>[];
+  expect(Array.isArray(details) && details.length >= 1 && details.length <= 2, context).toBe(true);
+  const info = details[details.length - 1] as Record<string, unknown>;
+  expect(info['@type'], context).toBe('type.googleapis.com/google.rpc.ErrorInfo');
+  expect(info['domain'], context).toBe('pushq');
+  expect(e['message'] as string, context).toMatch(new RegExp(`\\(${String(info['reason'])}\\)$`));
+  if (details.length === 2) {
+    const d = details[0] as Record<string, unknown>;
     expect(d['@type'], context).toBe('type.googleapis.com/google.rpc.BadRequest');
     const v = (d['fieldViolations'] as Record<string, unknown>[])[0] as Record<string, unknown>;
     expect(typeof v['field'] === 'string' && v['field'].length > 0, context).toBe(true);

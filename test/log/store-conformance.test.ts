@@ -49,6 +49,21 @@ function storeConformance(name: string, open: () => Promise<{ store: EventStore;
       await again.close();
     });
 
+    test('a log longer than a read page (PgStore reads 20,000 events per statement) reads back whole and in order, from the start and from within', async () => {
+      const { store } = await open();
+      await store.ensureStream('long', TEST_HEADER);
+      const lease = await store.acquire('long', 'node-a', 10_000);
+      const events = range(1, 45_001, 'long');
+      for (let at = 0; at < events.length; at += 10_000) await store.append('long', lease!.epoch, events.slice(at, at + 10_000), at);
+      const all = await store.read('long');
+      expect(all.length).toBe(45_001);
+      expect(all).toEqual(events);
+      expect(await store.read('long', 19_999)).toEqual(events.slice(19_999));
+      expect(await store.read('long', 40_000)).toEqual(events.slice(40_000));
+      expect(await store.read('long', 45_001)).toEqual([]);
+      await store.close();
+    });
+
     test('an append told where the stream ends: taken there; told another end, refused (STORE_FAILED) and nothing written', async () => {
       const { store } = await open();
       await store.ensureStream('at', TEST_HEADER);

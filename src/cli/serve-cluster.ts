@@ -9,7 +9,7 @@
 import type { QueueFileConfig } from '../config/types.js';
 import { ClusterNode } from '../cluster/node.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../log/event-log.js';
-import { configHash } from '../simulate/simulation.js';
+import { configHash } from '../log/config-hash.js';
 import { StoreError, redactUrl } from '../store/store.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { CliUsageError } from './args.js';

@@ -13,7 +13,7 @@ import type { QueueFileConfig } from '../config/types.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { targetUrlProblem } from '../dispatch/target-url.js';
 import { isValidTarget } from '../core/names.js';
-import { configHash } from '../simulate/simulation.js';
+import { configHash } from '../log/config-hash.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
 import { MemoryEventLog } from '../log/memory-log.js';

@@ -34,7 +34,8 @@ import { StoreError } from '../store/store.js';
 import { GroupCommitStore } from './group-commit.js';
 import { GrpcFront, type GrpcTable } from './grpc-front.js';
 import { Membership, type AppliedConfig, type LiveNode, type QueueOwner } from './membership.js';
-import { configHash } from '../simulate/simulation.js';
+import { describeDisagreement } from './config-agreement.js';
+import { configHash } from '../log/config-hash.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
 import { loadQueueConfigFile } from '../config/load.js';
@@ -417,25 +418,6 @@ export class ClusterNode implements RouterTable, GrpcTable {
     // After every queue's service: each waited for its own requests (graceMs) or aborted them.
     await this.originPools.destroy();
   }
-}
-
-/** What differs between the configurations of live nodes that do not all apply the same one. */
-function describeDisagreement(nodes: readonly { node: string; config: AppliedConfig }[]): string {
-  const byHash = new Map<string, { nodes: string[]; queues: number }>();
-  for (const n of nodes) {
-    const group = byHash.get(n.config.hash) ?? { nodes: [], queues: n.config.queues.length };
-    group.nodes.push(n.node);
-    byHash.set(n.config.hash, group);
-  }
-  const groups = [...byHash].map(([hash, g]) => `${g.nodes.map((n) => `node ${n}`).join(', ')}: ${hash.slice(0, 12)} (${g.queues} queue${g.queues === 1 ? '' : 's'})`);
-  const every = [...new Set(nodes.flatMap((n) => n.config.queues))].sort();
-  const partial = every.filter((q) => !nodes.every((n) => n.config.queues.includes(q)));
-  const shown = partial.slice(0, 10).map((q) => `${q} (only on ${nodes.filter((n) => n.config.queues.includes(q)).map((n) => `node ${n.node}`).join(', ')})`);
-  const queues =
-    partial.length === 0
-      ? 'every node has the same queues, with other settings: a queue that moves takes its new owner\'s'
-      : `queues not in every node's file: ${shown.join(', ')}${partial.length > shown.length ? ` and ${partial.length - shown.length} more` : ''}; each is placed only on a node whose file holds it`;
-  return `the live nodes apply different queue configurations (${groups.join('; ')}); ${queues}; give every node the same queue.yaml and reload each (SIGHUP)`;
 }
 
 /** The queue file with `queue` alone (what its kernel runs on), or null when the file lacks it. */

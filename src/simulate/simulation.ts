@@ -8,9 +8,7 @@
  *
  * Times in this API are seconds (fractions allowed); the kernel keeps integer microseconds.
  */
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../core/canonical-json.js';
-import type { QueueFileConfig } from '../core/queue-config.js';
+import { configHash } from '../log/config-hash.js';
 import type { EngineEvent, EngineSettings } from '../core/events.js';
 import { findTaskId, requireQueue } from '../core/decide.js';
 import { PushqError, TaskReleasedError, UnknownTaskError, type PushqErrorCode } from '../core/errors.js';
@@ -399,7 +397,4 @@ export function createSimulation(options: SimulationOptions): Simulation {
   return new Simulation(options);
 }
 
-/** sha256 of the configuration's canonical JSON (sorted keys): the log header's config hash. */
-export function configHash(config: QueueFileConfig): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex');
-}
+export { configHash };

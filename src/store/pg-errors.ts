@@ -17,7 +17,7 @@ export function isClientTimeout(err: unknown): boolean {
 }
 
 /**
- * `boundMs`: the store's statement bound (pg-store.ts, statementBounds), named when a statement
+ * `boundMs`: the store's statement bound (pg-options.ts, statementBounds), named when a statement
  * ran into it: STORE_TIMEOUT, which says whether a lock held it up (lock_timeout, 55P03), it ran
  * too long (statement_timeout, 57014) or the server did not answer at all (the client's bound).
  */

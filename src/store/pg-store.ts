@@ -25,54 +25,13 @@ import { storeClient } from './pg-password.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
 import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, lostCreateRace } from './pg-schema.js';
+import { poolConfig, type PgStoreOptions } from './pg-options.js';
 import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
 
-export interface PgStoreOptions {
-  /** Connections in the pool (default 4). */
-  connections?: number;
-  /** Give up connecting after this long (default 5,000 ms): an unreachable store fails the start, it does not hang it. */
-  connectTimeoutMs?: number;
-  /**
-   * The server ends a session idle inside a transaction this long (default: never). A writer
-   * paused mid-append (SIGSTOP) holds its stream row's lock; without this, the next owner's
-   * acquire waits for it to wake. Ended, the paused append is rolled back: nothing committed.
-   */
-  idleInTransactionMs?: number;
-  /**
-   * The isolation level of every transaction (default: the server's, READ COMMITTED on
-   * PostgreSQL). 'serializable' runs the store as CockroachDB always does: conflicts then abort a
-   * transaction with 40001, which is retried (the tests use it to provoke real conflicts).
-   */
-  isolation?: 'serializable';
-  /** Retries of a transaction aborted by a conflict (pg-retry.ts): attempts, backoff, the jitter's source. */
-  conflictRetry?: ConflictRetryOptions;
-  /**
-   * The bound of one statement (default STORE_STATEMENT_TIMEOUT_MS; pg-errors.ts): past it, it
-   * fails STORE_TIMEOUT instead of waiting for as long as a lock another session holds on pushq's
-   * tables, or a server that takes statements and does not answer (a stopped backend or
-   * postmaster, a network that hangs), lasts. See statementBounds.
-   */
-  statementTimeoutMs?: number;
-  /** The sessions' application_name (default 'pushq'): how pg-waits.ts finds them in pg_stat_activity. */
-  applicationName?: string;
-}
-
-/** How long one statement may wait for the store by default: 30 s. */
-export const STORE_STATEMENT_TIMEOUT_MS = 30_000;
+export type { PgStoreOptions } from './pg-options.js';
 
 /** Events per statement of a read (about 7 MB at the 347 bytes an event takes in a serve log): well inside the bound. */
 const READ_PAGE_EVENTS = 20_000;
-
-/**
- * The three bounds of a statement, from the one given (`ms`): the server cancels a wait for a lock
- * at `ms` (SQLSTATE 55P03, so the message can say a lock held it up), any statement at `ms` + 1 s
- * (57014), and the client gives up at `ms` + 3 s on a server that does not answer at all (its
- * cancellation cannot come). Each after the one before, so the most telling one is the one seen.
- */
-export function statementBounds(ms: number): { lockMs: number; statementMs: number; clientMs: number } {
-  const lockMs = Math.max(1, Math.round(ms));
-  return { lockMs, statementMs: lockMs + 1000, clientMs: lockMs + 3000 };
-}
 
 const MS = `* INTERVAL '1 millisecond'`;
 
@@ -115,24 +74,11 @@ export class PgStore implements EventStore {
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const shown = redactUrl(url);
     if (!isStoreUrl(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
-    const bounds = statementBounds(options.statementTimeoutMs ?? STORE_STATEMENT_TIMEOUT_MS);
-    const pool = new pg.Pool({
-      connectionString: url,
-      Client: storeClient(shown),
-      max: options.connections ?? 4,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      // Startup parameters (every session): the server's own bounds; query_timeout is the client's.
-      lock_timeout: bounds.lockMs,
-      statement_timeout: bounds.statementMs,
-      query_timeout: bounds.clientMs,
-      application_name: options.applicationName ?? 'pushq',
-      ...(options.idleInTransactionMs === undefined ? {} : { idle_in_transaction_session_timeout: Math.round(options.idleInTransactionMs) }),
-      // A startup parameter: every session, so single statements too, runs at that level.
-      ...(options.isolation === 'serializable' ? { options: '-c default_transaction_isolation=serializable' } : {}),
-    });
+    const { config, boundMs } = poolConfig(url, options);
+    const pool = new pg.Pool({ ...config, Client: storeClient(shown) });
     // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
     pool.on('error', () => undefined);
-    const store = new PgStore(pool, url, options.conflictRetry ?? {}, bounds.lockMs);
+    const store = new PgStore(pool, url, options.conflictRetry ?? {}, boundMs);
     try {
       await store.migrate();
     } catch (err) {
@@ -392,25 +338,15 @@ export class PgStore implements EventStore {
     return new StoreError('STORE_FAILED', `${this.displayUrl}: stream ${stream} ends at position ${end}, not at ${at} where its writer expects, and does not hold the batch from there: nothing written`);
   }
 
-  /**
-   * The stream's events from `position`, read a page at a time: every statement is bounded
-   * (statementBounds), so one SELECT of a whole long log (a restart's replay, `pushq replay`)
-   * would fail STORE_TIMEOUT on a log that is merely large. Positions are dense and only ever
-   * appended, so pages read one after another give the log as one read would (with what was
-   * appended meanwhile, as a later read would).
-   */
+  /** From `position`, a page per statement: one SELECT of a long log could outlast the statement bound. Positions are dense and append-only, so the pages make one read. */
   async read(stream: string, position = 0): Promise<EngineEvent[]> {
     const header = await this.header(stream);
     if (header === null) return [];
     const events: EngineEvent[] = [];
-    for (let from = position; ; ) {
-      const r = await this.q<{ position: string; body: string }>(
-        'SELECT position, body FROM pushq_events WHERE stream = $1 AND position >= $2 ORDER BY position LIMIT $3',
-        [stream, from, READ_PAGE_EVENTS],
-      );
+    for (let from = position; ; from += READ_PAGE_EVENTS) {
+      const r = await this.q<{ body: string }>('SELECT body FROM pushq_events WHERE stream = $1 AND position >= $2 ORDER BY position LIMIT $3', [stream, from, READ_PAGE_EVENTS]);
       for (const row of r.rows) events.push(decodeEvent(row.body, header.version));
       if (r.rows.length < READ_PAGE_EVENTS) return events;
-      from = Number((r.rows[r.rows.length - 1] as { position: string }).position) + 1;
     }
   }
 

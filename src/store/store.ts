@@ -92,7 +92,7 @@ export type StoreErrorCode =
   /** The store cannot be reached (connection refused, timed out, lost). Retry later. */
   | 'STORE_UNAVAILABLE'
   /**
-   * A statement ran into the store's bound (pg-store.ts, statementBounds): a lock another session
+   * A statement ran into the store's bound (pg-options.ts, statementBounds): a lock another session
    * holds on pushq's tables, or a server that does not answer. Retry later.
    */
   | 'STORE_TIMEOUT'

@@ -18,7 +18,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../log/event-log.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { PushqService, type ShutdownReport } from '../server/service.js';
 import { inputName, targetUrlError } from '../server/start-errors.js';
-import { configHash } from '../simulate/simulation.js';
+import { configHash } from '../log/config-hash.js';
 import { PUSHQ_VERSION } from '../version.js';
 
 export interface StartPushqOptions {

@@ -146,6 +146,8 @@ test('a wall-clock log prints ISO 8601 times', async () => {
     ended: { reason: 'succeeded', at: '2026-11-23T12:00:00.200Z', give_up: null },
     // No --at: the story is the log's end (docs/replay.md).
     at: null, at_basis: null, at_seconds: null,
+    // Which task the name's story is: its id, and how many tasks had the name (one here).
+    id: 0, same_name: 1,
   });
   const at = await pushq('replay', path, '--at', '2026-11-23T12:00:00.100Z', '--json');
   expect(JSON.parse(at.stdout).queues.default.tasks.backoff).toBe(1);

@@ -3,7 +3,7 @@
  * listed in docs/errors.md ("Cluster"). The API router answers them in Google's JSON error shape,
  * as the rest of the API does; /rpc_http as an application_error TRANSIENT_ERROR (rpc-front.ts).
  */
-import { HTTP_STATUS, type GoogleStatus } from '../server/errors.js';
+import { HTTP_STATUS, restErrorDetails, type GoogleStatus } from '../server/errors.js';
 
 export type ClusterErrorCode =
   /** No live node holds the queue's lease right now (a node died and its lease has not run out, or the queue is moving): retry. */
@@ -36,8 +36,8 @@ export class ClusterError extends Error {
     this.httpStatus = HTTP_STATUS[this.status];
   }
 
-  /** Google's error shape, as every other API refusal (src/server/errors.ts). */
+  /** Google's error shape, as every other API refusal (src/server/errors.ts), with its ErrorInfo (reason: the code). */
   toJSON(): unknown {
-    return { error: { code: this.httpStatus, message: this.message, status: this.status } };
+    return { error: { code: this.httpStatus, message: this.message, status: this.status, details: restErrorDetails(this.code, this.message) } };
   }
 }

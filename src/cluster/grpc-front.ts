@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { ApiError } from '../server/errors.js';
-import { authRefusal, grpcError, pageRequest, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
+import { authRefusal, grpcError, pageRequest, statusDetails, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc } from '../server/grpc/bind.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
@@ -41,8 +41,10 @@ export interface GrpcTable {
 type Callback = grpc.sendUnaryData<Buffer>;
 const same = (b: Buffer): Buffer => b;
 
+/** A refusal of this node's own (UNAVAILABLE), its code in the trailer's ErrorInfo as every API error has it, so a client reads it as err.reason. */
 function refusal(code: ClusterErrorCode, text: string): grpc.ServiceError {
-  return Object.assign(new Error(`${text} (${code})`), { code: grpc.status.UNAVAILABLE, details: `${text} (${code})`, metadata: new grpc.Metadata() });
+  const message = `${text} (${code})`;
+  return Object.assign(new Error(message), { code: grpc.status.UNAVAILABLE, details: message, metadata: statusDetails(cloudTasksProtos(), grpc.status.UNAVAILABLE, { code, message }) });
 }
 
 export class GrpcFront {

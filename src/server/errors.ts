@@ -156,6 +156,19 @@ function isApiCode(code: string): code is ApiErrorCode {
 export const ERROR_DOMAIN = 'pushq';
 
 /**
+ * The REST `error.details` of a refusal with stable code `code`: a BadRequest when `field` is at
+ * fault, then always the ErrorInfo (reason: the code), as the gRPC trailer carries them
+ * (grpc-service.ts statusDetails). One definition for the API's errors and a cluster node's own
+ * (cluster/errors.ts): without the ErrorInfo, a REST client's err.reason is undefined.
+ */
+export function restErrorDetails(code: string, message: string, field?: string): Record<string, unknown>[] {
+  const details: Record<string, unknown>[] = [];
+  if (field !== undefined) details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field, description: message }] });
+  details.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code, domain: ERROR_DOMAIN });
+  return details;
+}
+
+/**
  * An error answered in Google's shape. The message is the text and then the stable code:
  * `task "x" not found in queue "q" (UNKNOWN_TASK)`.
  */
@@ -178,12 +191,7 @@ export class ApiError extends Error {
   }
 
   toJSON(): unknown {
-    // The same details as the gRPC trailer's (grpc-service.ts statusDetails): without the
-    // ErrorInfo, a REST client's err.reason was undefined where a gRPC client's was the code.
-    const details: Record<string, unknown>[] = [];
-    if (this.field !== undefined) details.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: this.field, description: this.message }] });
-    details.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: this.code, domain: ERROR_DOMAIN });
-    return { error: { code: this.httpStatus, message: this.message, status: this.status, details } };
+    return { error: { code: this.httpStatus, message: this.message, status: this.status, details: restErrorDetails(this.code, this.message, this.field) } };
   }
 }
 

@@ -105,8 +105,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
   },
 };
 
-/** The metadata of an error: google.rpc.Status with ErrorInfo and, for a field, BadRequest. */
-function statusDetails(p: CloudTasksProtos, code: grpc.status, e: ApiError): grpc.Metadata {
+/**
+ * The metadata of an error with stable code `e.code`: google.rpc.Status with ErrorInfo and, for a
+ * field, BadRequest. An ApiError's, and a cluster node's own refusals' (cluster/grpc-front.ts).
+ */
+export function statusDetails(p: CloudTasksProtos, code: grpc.status, e: { code: string; message: string; field?: string | undefined }): grpc.Metadata {
   const any = (type: protobuf.Type, value: Record<string, unknown>): Record<string, unknown> => ({
     type_url: `type.googleapis.com/${type.fullName.replace(/^\./, '')}`,
     value: type.encode(type.fromObject(value)).finish(),

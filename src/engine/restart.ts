@@ -13,7 +13,7 @@
 import { RESTART_ERROR } from '../core/attempt.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { EngineSettings } from '../core/events.js';
-import type { QueueFileConfig } from '../core/queue-config.js';
+import { configInKeyOrder, type QueueFileConfig } from '../core/queue-config.js';
 import type { Kernel } from './kernel.js';
 
 /** The error text of the attempts a restart ends (defined in core, where projections read it). */
@@ -25,7 +25,10 @@ export function resumeFromLog(kernel: Kernel, config: QueueFileConfig, settings:
     kernel.abandonInFlight(RESTART_ERROR);
     kernel.restoreTimers();
   }
-  const sameFile = state.config !== null && canonicalJson(state.config) === canonicalJson(config);
+  // Compared as the ConfigApplied event writes it (configInKeyOrder): a configuration given in code
+  // may say `resume_paused_queues: true`, which the event leaves out (true and absent mean the
+  // same), and compared as given it read as another file, deployed, and resumed a paused queue.
+  const sameFile = state.config !== null && canonicalJson(state.config) === canonicalJson(configInKeyOrder(config));
   // The same queue.yaml with other settings (a new --target, say) is not a deploy: a queue paused
   // through the API must not resume because a worker's URL changed.
   if (!sameFile) kernel.applyConfig(config, settings);

@@ -42,6 +42,17 @@ describe('resumeFromLog', () => {
     expect(second.events.slice(first.events.length).filter((e) => e.type === 'ConfigApplied')).toEqual([]);
   });
 
+  it('keeps it paused when the configuration says resume_paused_queues: true, which the log does not write (true and absent are one)', () => {
+    // A configuration given in code may say true (checkQueueFileConfig takes it); the ConfigApplied
+    // event leaves it out (configInKeyOrder: only false is written), so the restart must compare the
+    // configuration as it would be logged, or the same one reads as another file and is deployed.
+    const withKey: QueueFileConfig = { ...file, resume_paused_queues: true };
+    const first = incarnation([], withKey, (d) => d.kernel.pauseQueue('q'));
+    const second = incarnation(first.events, withKey);
+    expect(stateOf(second.driver, 'q')).toBe('paused');
+    expect(second.events.slice(first.events.length).filter((e) => e.type === 'ConfigApplied')).toEqual([]);
+  });
+
   it('resumes it when the restart brings another queue.yaml (a deploy)', () => {
     const first = incarnation([], file, (d) => d.kernel.pauseQueue('q'));
     const second = incarnation(first.events, fileConfig(pushQueue('q', 6)));

@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { ApiError } from '../server/errors.js';
-import { authRefusal, grpcError, pageRequest, statusDetails, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
+import { addNotServed, authRefusal, grpcError, pageRequest, statusDetails, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc } from '../server/grpc/bind.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
@@ -72,6 +72,7 @@ export class GrpcFront {
       implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback) => void front!.answer(method.name, path, requestType, call, callback);
     }
     server.addService(definition, implementation);
+    addNotServed(server, authorize); // the locations mixin: refused here, as one node refuses it
     const bound = await bindGrpc(server, host, port); // a port in use: PORT_IN_USE, as on one node
     front = new GrpcFront(server, bound, table, forwardTimeoutMs, authorize);
     return front;

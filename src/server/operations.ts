@@ -119,9 +119,14 @@ export const NOT_SERVED: Readonly<Record<string, string>> = {
 };
 
 /** The refusal of a call pushq does not serve (NOT_SERVED, or another the service does not have). */
-export function notServed(method: string): never {
+export function notServedError(method: string): ApiError {
   const why = Object.hasOwn(NOT_SERVED, method) ? NOT_SERVED[method] : 'not a call pushq emulates';
-  throw new ApiError('UNSUPPORTED_METHOD', `${method} is not served by pushq (${why})`, undefined, 'UNIMPLEMENTED');
+  return new ApiError('UNSUPPORTED_METHOD', `${method} is not served by pushq (${why})`, undefined, 'UNIMPLEMENTED');
+}
+
+/** Throws notServedError(method). */
+export function notServed(method: string): never {
+  throw notServedError(method);
 }
 
 /** CreateQueue, UpdateQueue, DeleteQueue. */

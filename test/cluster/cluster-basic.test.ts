@@ -98,6 +98,14 @@ describe('pushq serve --cluster', () => {
         (err: { code: number; details: string }) => err,
       );
       expect(again?.code).toBe(grpc.status.ALREADY_EXISTS);
+      // The locations mixin, on the client's channel: refused by the front as one node refuses it
+      // (UNSUPPORTED_METHOD and why), not with grpc-js's bare "does not implement the method".
+      const location = await clients[1]!.getLocation({ name: 'projects/p/locations/l' }).then(
+        () => null,
+        (err: { code: number; details: string; reason?: string }) => err,
+      );
+      expect(location).toMatchObject({ code: grpc.status.UNIMPLEMENTED, reason: 'UNSUPPORTED_METHOD' });
+      expect(location?.details).toMatch(/^google\.cloud\.location\.Locations\.GetLocation is not served by pushq \(locations are not emulated/);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }

@@ -86,6 +86,13 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
     expect(out.createQueue).toMatchObject({ code: 'FailedPrecondition', reason: 'QUEUES_FROM_CONFIG' });
   });
 
+  it('the locations calls are UNIMPLEMENTED with the why and the ErrorInfo, as over REST, not grpc-js\'s bare "does not implement"', () => {
+    for (const [got, method] of [[out.getLocation, 'GetLocation'], [out.listLocations, 'ListLocations']] as const) {
+      expect(got).toMatchObject({ code: 'Unimplemented', reason: 'UNSUPPORTED_METHOD' });
+      expect(got.message).toBe(`google.cloud.location.Locations.${method} is not served by pushq (locations are not emulated: any project and location is accepted in a name) (UNSUPPORTED_METHOD)`);
+    }
+  });
+
   it('creates an HTTP target task with an OIDC token: sent to its URL with X-CloudTasks-* headers and a bearer ID token; a host beyond loopback is INVALID_ARGUMENT on task.http_request.url', async () => {
     expect(out.httpTarget).toBe(`${worker.url}/go/http`);
     await worker.waitFor((rs) => rs.some((r) => r.url === '/go/http'), 10_000, 'the HTTP target task');

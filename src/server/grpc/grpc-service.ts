@@ -12,14 +12,14 @@
  * - A message larger than REQUEST_BODY_BYTES_MAX is refused by grpc-js from its length prefix,
  *   before it is read (RESOURCE_EXHAUSTED): no handler runs for it.
  * - Queue create / update / delete are FAILED_PRECONDITION (queues come from queue.yaml); the IAM
- *   calls are UNIMPLEMENTED.
+ *   calls, and the locations mixin's (a service of its own: addNotServed), are UNIMPLEMENTED.
  * - With `--auth-token`, every call needs the metadata `authorization: Bearer TOKEN`.
  */
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
 import { ApiError, ERROR_DOMAIN, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
-import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
+import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, NOT_SERVED, notServed, notServedError, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
 import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
 import type { InputNames } from '../start-errors.js';
@@ -143,6 +143,32 @@ export function authRefusal(authorize: GrpcAuthorize | undefined, metadata: grpc
   return new ApiError('AUTH_REQUIRED', given === undefined ? 'this server needs the metadata authorization: Bearer TOKEN (the --auth-token it was started with)' : 'the authorization metadata does not carry this server\'s token');
 }
 
+const bytes = (b: Buffer): Buffer => b;
+
+/**
+ * The services beside CloudTasks that the official clients call on the same channel (the
+ * locations mixin: newer Go clients' Client.GetLocation and ListLocations, Node's getLocation),
+ * registered so that each of their NOT_SERVED methods is refused as REST refuses it:
+ * UNSUPPORTED_METHOD (UNIMPLEMENTED) saying why, with the ErrorInfo. Unregistered, grpc-js
+ * answered them itself: UNIMPLEMENTED "The server does not implement the method ...", no code,
+ * no reason, no details. A node's service and a cluster node's gRPC front both add them (the
+ * front answers them itself: there is nothing to forward).
+ */
+export function addNotServed(server: grpc.Server, authorize: GrpcAuthorize | undefined): void {
+  const services = new Map<string, { definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>>; implementation: grpc.UntypedServiceImplementation }>();
+  for (const full of Object.keys(NOT_SERVED)) {
+    const dot = full.lastIndexOf('.');
+    const service = full.slice(0, dot);
+    const method = full.slice(dot + 1);
+    if (service === SERVICE_NAME) continue; // CloudTasks' own methods: the service's handler refuses them
+    let s = services.get(service);
+    if (s === undefined) services.set(service, (s = { definition: {}, implementation: {} }));
+    s.definition[method] = { path: `/${service}/${method}`, requestStream: false, responseStream: false, requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes };
+    s.implementation[method] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(grpcError(authRefusal(authorize, call.metadata) ?? notServedError(full)), null);
+  }
+  for (const { definition, implementation } of services.values()) server.addService(definition, implementation);
+}
+
 export interface GrpcServiceOptions {
   host: string;
   port: number;
@@ -191,6 +217,7 @@ export class GrpcService {
       };
     }
     server.addService(definition, implementation);
+    addNotServed(server, options.authorize);
     return new GrpcService(server, await bindGrpc(server, options.host, options.port, options.inputNames));
   }
 

@@ -29,10 +29,15 @@ function parseTimestampUs(value: unknown, field: string, code: ApiErrorCode | Pu
     // Timestamp's JSON object form: seconds an int64 (a number, or a string as proto3 JSON writes
     // int64), nanos an int32 in [0, 999999999].
     const { seconds, nanos } = value as { seconds: unknown; nanos?: unknown };
-    const s = typeof seconds === 'number' ? seconds : typeof seconds === 'string' && /^-?\d{1,12}$/.test(seconds) ? Number(seconds) : NaN;
+    const s = typeof seconds === 'number' ? seconds : typeof seconds === 'string' && /^-?\d{1,19}$/.test(seconds) ? Number(seconds) : NaN;
     const n = nanos === undefined ? 0 : typeof nanos === 'number' ? nanos : NaN;
-    if (!Number.isSafeInteger(s) || !Number.isInteger(n) || n < 0 || n > 999_999_999) {
+    if (!Number.isInteger(s) || !Number.isInteger(n) || n < 0 || n > 999_999_999) {
       throw new ApiError(code, `${field}: not a timestamp: seconds must be a whole number and nanos a whole number from 0 to 999999999`, field);
+    }
+    // A whole int64 past the last instant is no malformed timestamp but, most likely, a Unix time
+    // in milliseconds or nanoseconds (Go's UnixMilli where Unix was meant): said so, with the value.
+    if (s > TIMESTAMP_MAX_US / US_PER_SECOND) {
+      throw new ApiError(code, `${field}: ${String(seconds)} seconds is after 9999-12-31T23:59:59.999999999Z, the last instant of a timestamp (milliseconds or nanoseconds given as seconds?)`, field);
     }
     return s * US_PER_SECOND + Math.floor(n / 1000);
   }

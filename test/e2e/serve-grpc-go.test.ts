@@ -86,6 +86,11 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
     expect(out.createQueue).toMatchObject({ code: 'FailedPrecondition', reason: 'QUEUES_FROM_CONFIG' });
   });
 
+  it('a ScheduleTime in milliseconds (a whole int64, beyond year 9999 as seconds) is INVALID_ETA saying it is out of range, not that its seconds are no whole number', () => {
+    expect(out.millisEta).toMatchObject({ code: 'InvalidArgument', field: 'task.schedule_time', reason: 'INVALID_ETA' });
+    expect(out.millisEta.message).toMatch(/^task\.schedule_time: \d{13} seconds is after 9999-12-31T23:59:59\.999999999Z, the last instant of a timestamp \(milliseconds or nanoseconds given as seconds\?\) \(INVALID_ETA\)$/);
+  });
+
   it('the locations calls are UNIMPLEMENTED with the why and the ErrorInfo, as over REST, not grpc-js\'s bare "does not implement"', () => {
     for (const [got, method] of [[out.getLocation, 'GetLocation'], [out.listLocations, 'ListLocations']] as const) {
       expect(got).toMatchObject({ code: 'Unimplemented', reason: 'UNSUPPORTED_METHOD' });

@@ -15,7 +15,7 @@
 import type { QueueRuntime, EngineState } from '../core/state.js';
 import { queueStateName, taskName } from '../core/state.js';
 import type { HttpMethod } from '../core/task-table.js';
-import type { TaskSpec } from '../core/task-spec.js';
+import { TASK_LIMITS, type TaskSpec } from '../core/task-spec.js';
 import type { TaskAdded } from '../core/events.js';
 import { isFinal, type TaskState } from '../core/task-machine.js';
 import { DEADLINE_HTTP_TARGET_US, deadlineFor } from '../core/handler-deadline.js';
@@ -246,6 +246,14 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown, http
   if (deadline !== undefined && deadline !== null) {
     const us = parseDuration(deadline);
     if (us === null) {
+      // A Duration of whole seconds too many to read (above 10^9) is well formed but out of
+      // range: most likely nanoseconds in Seconds (Go's int64(30*time.Second)). Said so, not
+      // "not a duration", which pointed away from the mistake.
+      const seconds = isRecord(deadline) ? deadline['seconds'] : undefined;
+      if ((typeof seconds === 'string' && /^\d{10,19}$/.test(seconds)) || (typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 999_999_999)) {
+        const most = (us: number): string => `${us / US_PER_SECOND} s`;
+        throw new ApiError('INVALID_DISPATCH_DEADLINE', `task.dispatch_deadline: ${String(seconds)} seconds is above every deadline a task may have (at most ${most(TASK_LIMITS.dispatch_deadline_us_max_cloud_tasks)}, ${most(TASK_LIMITS.dispatch_deadline_us_max_http)} for an HTTP target; nanoseconds given as seconds?)`, 'task.dispatch_deadline');
+      }
       throw new ApiError('INVALID_DISPATCH_DEADLINE', `task.dispatchDeadline: ${JSON.stringify(deadline).slice(0, 40)} is not a duration such as "30s" or "1.5s"`, 'task.dispatch_deadline');
     }
     // Cloud Tasks: 0 means the default deadline (Task.dispatch_deadline, v2); only a value that

@@ -91,6 +91,11 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
     expect(out.millisEta.message).toMatch(/^task\.schedule_time: \d{13} seconds is after 9999-12-31T23:59:59\.999999999Z, the last instant of a timestamp \(milliseconds or nanoseconds given as seconds\?\) \(INVALID_ETA\)$/);
   });
 
+  it('a DispatchDeadline of nanoseconds in Seconds (a whole int64 above 10^9) is INVALID_DISPATCH_DEADLINE saying it is above every deadline, not that it is no duration', () => {
+    expect(out.nanosDeadline).toMatchObject({ code: 'InvalidArgument', field: 'task.dispatch_deadline', reason: 'INVALID_DISPATCH_DEADLINE' });
+    expect(out.nanosDeadline.message).toBe('task.dispatch_deadline: 30000000000 seconds is above every deadline a task may have (at most 86415 s, 1800 s for an HTTP target; nanoseconds given as seconds?) (INVALID_DISPATCH_DEADLINE)');
+  });
+
   it('the locations calls are UNIMPLEMENTED with the why and the ErrorInfo, as over REST, not grpc-js\'s bare "does not implement"', () => {
     for (const [got, method] of [[out.getLocation, 'GetLocation'], [out.listLocations, 'ListLocations']] as const) {
       expect(got).toMatchObject({ code: 'Unimplemented', reason: 'UNSUPPORTED_METHOD' });

@@ -168,8 +168,11 @@ export class TaskStoryCollector implements Projection {
       case 'BackoffElapsed':
         // It could go at its backoff's end (its ETA), which is the event's time in a simulation but
         // may be earlier in a `pushq serve` log: a late timer, or a restart while it was in backoff.
-        // The wait counts from there, as the queue's wait figures and the task lists count it.
-        this.startWaiting(e.id, readyAtUs(state.tasks, e.id), e.t, state);
+        // The wait counts from there, as the queue's wait figures and the task lists count it, and
+        // so does what held it (what the queue's state shows then), or the causes would not add up
+        // to the wait.
+        const readyAt = readyAtUs(state.tasks, e.id);
+        this.startWaiting(e.id, readyAt, Math.min(readyAt, e.t), state);
         break;
       case 'TaskDeleted':
         this.waiting.delete(e.id);

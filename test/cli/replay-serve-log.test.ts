@@ -93,6 +93,9 @@ it("replay --task: a retry a restart delayed waited from its backoff's end, as -
   const retry = attempts[1];
   // The service was down from before the backoff's end until at least a second after it.
   expect(retry.waited_seconds).toBeGreaterThanOrEqual(1);
+  // And what held it explains all of that wait, as it does for every other wait (docs/simulate.md).
+  const held = Object.values(retry.held_by_seconds as Record<string, number>).reduce((a, b) => a + b, 0);
+  expect(held).toBeCloseTo(retry.waited_seconds, 5);
   const list = await pushq(['replay', log, '--tasks', 'longest-wait', '--json']);
   expect(list.code, list.stderr).toBe(0);
   const row = JSON.parse(list.stdout).tasks.find((t: { task: string }) => t.task === 'r');

@@ -1,0 +1,121 @@
+/**
+ * A cluster node's own refusals (QUEUE_OWNER_UNKNOWN, QUEUE_OWNER_UNAVAILABLE) carry the
+ * google.rpc.ErrorInfo every other refusal carries (reason: the code, domain: pushq), over REST
+ * and gRPC: the official client reads it as `err.reason` on either transport, so a caller can tell
+ * "retry, the queue is moving" from any other UNAVAILABLE without parsing the message.
+ *
+ * Before, the REST router answered `{error: {code, message, status}}` with no details and the gRPC
+ * front sent no `grpc-status-details-bin`: `err.reason` was undefined for these codes alone.
+ *
+ * The fronts are the real ones (src/cluster/router.ts, grpc-front.ts) on 127.0.0.1; the ownership
+ * table is given, so the two cases are certain rather than raced: `q0` has no owner, `q1`'s owner
+ * is at a port where nothing listens (it died).
+ */
+import { createServer } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrpcFront } from '../../src/cluster/grpc-front.js';
+import { Router } from '../../src/cluster/router.js';
+import { RequestGuard } from '../../src/server/security.js';
+
+process.env['METADATA_SERVER_DETECTION'] = 'none';
+
+/** A port nothing listens on: bound, then closed. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+let router: Router;
+let front: GrpcFront;
+const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;
+
+const noAuth = {
+  getRequestHeaders: async () => new Headers(),
+  fetch: (url: string, init: { method?: string; headers?: Headers; body?: string | Buffer; signal?: AbortSignal }) =>
+    fetch(url, { method: init.method ?? 'GET', ...(init.headers ? { headers: init.headers } : {}), ...(init.body === undefined ? {} : { body: init.body }), ...(init.signal ? { signal: init.signal } : {}) }),
+};
+
+beforeAll(async () => {
+  const dead = await deadPort();
+  const queues = ['q0', 'q1'];
+  router = await Router.start(
+    {
+      node: 'node-a',
+      local: () => undefined,
+      serveLocally: () => false,
+      remote: (q) => (q === 'q1' ? `http://127.0.0.1:${dead}` : undefined),
+      refresh: async () => undefined,
+      queues: () => queues,
+      owned: () => [],
+      reload: async () => ({ ok: true, lines: [] }),
+    },
+    await RequestGuard.create({}),
+    '127.0.0.1',
+    0,
+    5000,
+  );
+  front = await GrpcFront.start({ node: 'node-a', localGrpc: () => undefined, remoteGrpc: (q) => (q === 'q1' ? `127.0.0.1:${dead}` : undefined), queues: () => queues, owned: () => [] }, '127.0.0.1', 0, 5000);
+  clients.grpc = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: front.port, sslCreds: grpc.credentials.createInsecure() });
+  clients.rest = new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port: router.port, protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
+});
+
+afterAll(async () => {
+  await clients.grpc?.close();
+  await clients.rest?.close();
+  await front?.close();
+  await router?.close();
+});
+
+/** The error a call rejects with (no retries: the client would retry UNAVAILABLE for 20 s). */
+async function refusal(p: Promise<unknown>): Promise<any> {
+  return p.then(
+    () => {
+      throw new Error('the call succeeded');
+    },
+    (err: unknown) => err,
+  );
+}
+
+const CASES = [
+  ['q0', 'QUEUE_OWNER_UNKNOWN'],
+  ['q1', 'QUEUE_OWNER_UNAVAILABLE'],
+] as const;
+
+describe.each(['grpc', 'rest'] as const)('a cluster node’s own refusals over %s', (mode) => {
+  it('carry the ErrorInfo: err.reason is the code, err.domain pushq, as for every other refusal', async () => {
+    const client = clients[mode];
+    for (const [queue, code] of CASES) {
+      const name = client.queuePath('p', 'l', queue);
+      for (const [call, p] of [
+        ['getQueue', client.getQueue({ name }, { retry: null })],
+        ['createTask', client.createTask({ parent: name, task: { appEngineHttpRequest: { relativeUri: '/x' } } }, { retry: null })],
+      ] as const) {
+        const e = await refusal(p);
+        const what = `${mode} ${call} ${queue}`;
+        expect(e.code, what).toBe(grpc.status.UNAVAILABLE);
+        expect(e.message, what).toMatch(new RegExp(`\\(${code}\\)$`));
+        expect(e.reason, what).toBe(code);
+        expect(e.domain, what).toBe('pushq');
+      }
+    }
+  });
+});
+
+describe('a cluster node’s own refusals over raw HTTP', () => {
+  it('are Google’s error shape with the ErrorInfo last, as the single node answers', async () => {
+    for (const [queue, code] of CASES) {
+      const res = await fetch(`${router.url}/v2/projects/p/locations/l/queues/${queue}`);
+      expect(res.status, queue).toBe(503);
+      const body = (await res.json()) as { error: { code: number; status: string; message: string; details?: unknown[] } };
+      expect(body.error.code).toBe(503);
+      expect(body.error.status).toBe('UNAVAILABLE');
+      expect(body.error.message).toMatch(new RegExp(`\\(${code}\\)$`));
+      expect(body.error.details, queue).toEqual([{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: code, domain: 'pushq' }]);
+    }
+  });
+});

@@ -67,7 +67,7 @@ describe('pushq serve --cluster', () => {
     }
     // An unknown queue is NOT_FOUND through every node, also one that owns no queue (rendezvous may leave one none).
     for (const n of three) {
-      const unknown = await fetch(`${n.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: {} }) });
+      const unknown = await fetch(`${n.api}/nope/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { appEngineHttpRequest: {} } }) });
       expect(unknown.status, n.id).toBe(404);
       expect(await unknown.text()).toContain('UNKNOWN_QUEUE');
     }
@@ -93,7 +93,7 @@ describe('pushq serve --cluster', () => {
       }
       const [queues] = await clients[0]!.listQueues({ parent: 'projects/p/locations/l' });
       expect(queues.map((q) => q.name!.split('/').pop()).sort()).toEqual(['default', 'q0', 'q1', 'q2', 'q3', 'q4', 'q5']);
-      const again = await clients[2]!.createTask({ parent: 'projects/p/locations/l/queues/q1', task: { name: 'projects/p/locations/l/queues/q1/tasks/g0x1' } }).then(
+      const again = await clients[2]!.createTask({ parent: 'projects/p/locations/l/queues/q1', task: { name: 'projects/p/locations/l/queues/q1/tasks/g0x1', appEngineHttpRequest: {} } }).then(
         () => null,
         (err: { code: number; details: string }) => err,
       );

@@ -155,7 +155,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await create('held', { name: taskName('held', 'gone'), scheduleTime: future(), appEngineHttpRequest: { relativeUri: '/held/gone' } });
     await create('held', { name: taskName('held', 'markup'), scheduleTime: future(), appEngineHttpRequest: { relativeUri: '/held/m?<b>x</b>' } });
     // A task name cannot carry markup ([A-Za-z0-9_-]): the API refuses it.
-    expect((await api('POST', tasksOf('held'), { task: { name: taskName('held', '<b>x</b>') } })).status).toBe(400);
+    expect((await api('POST', tasksOf('held'), { task: { name: taskName('held', '<b>x</b>'), appEngineHttpRequest: {} } })).status).toBe(400);
 
     await queueRow('held').locator('td.name').click();
     await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('held');

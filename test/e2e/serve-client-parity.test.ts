@@ -140,3 +140,36 @@ describe.each(['grpc', 'rest'] as const)('task headers over %s', (mode) => {
     }
   });
 });
+
+describe.each(['grpc', 'rest'] as const)('CreateTask without a message type over %s', (mode) => {
+  it('a task with neither appEngineHttpRequest nor httpRequest is INVALID_ARGUMENT naming task.message_type, as Cloud Tasks refuses it (the proto: "Required"); {} of either is a task', async () => {
+    const client = clients[mode];
+    const parent = client.queuePath('my-project', 'us-central1', 'default');
+    for (const task of [{}, { name: `${parent}/tasks/no-type-${mode}` }, { scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 3600 } }]) {
+      const e = await refusal(client.createTask({ parent, task }));
+      expect(e.code, JSON.stringify(task)).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(e.reason).toBe('INVALID_FIELD');
+      expect(e.message).toMatch(/needs appEngineHttpRequest .* or httpRequest .*\(INVALID_FIELD\)$/);
+      expect((e.statusDetails ?? []).flatMap((d: any) => d.fieldViolations ?? []).map((v: any) => v.field)).toEqual(['task.message_type']);
+    }
+    // Nothing was taken: the named one is not there, and its name is free.
+    expect((await refusal(client.getTask({ name: `${parent}/tasks/no-type-${mode}` }))).code).toBe(grpc.status.NOT_FOUND);
+    // An empty AppEngineHttpRequest is a task: a POST to /, as Cloud Tasks defaults it.
+    const [made] = await client.createTask({ parent, task: { name: `${parent}/tasks/no-type-${mode}`, scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 3600 }, appEngineHttpRequest: {} } });
+    expect(made.appEngineHttpRequest?.relativeUri).toBe('/');
+    expect(String(made.appEngineHttpRequest?.httpMethod)).toMatch(/^(POST|1)$/);
+    await client.deleteTask({ name: made.name! });
+  });
+});
+
+describe('CreateTask without a message type over raw HTTP', () => {
+  it('is 400 INVALID_ARGUMENT with a BadRequest on task.message_type, and a null message type is none', async () => {
+    for (const task of [{}, { appEngineHttpRequest: null }, { httpRequest: null, appEngineHttpRequest: null }]) {
+      const res = await fetch(`${serve.url}/v2/projects/p/locations/l/queues/default/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task }) });
+      expect(res.status, JSON.stringify(task)).toBe(400);
+      const { error } = (await res.json()) as { error: { status: string; details: any[] } };
+      expect(error.status).toBe('INVALID_ARGUMENT');
+      expect(error.details[0].fieldViolations[0].field).toBe('task.message_type');
+    }
+  });
+});

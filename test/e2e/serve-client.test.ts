@@ -85,7 +85,7 @@ it('creates, gets, lists and deletes tasks with @google-cloud/tasks (REST)', asy
   expect(after.map((t) => t.name!.split('/').pop())).toEqual(['client-0', 'client-2', 'client-3', 'client-4']);
 
   // Errors arrive as the client's own errors, with the gRPC code of the Google status.
-  await expect(client.createTask({ parent, task: { name: `${parent}/tasks/client-0` } })).rejects.toMatchObject({ code: 6 }); // ALREADY_EXISTS
+  await expect(client.createTask({ parent, task: { name: `${parent}/tasks/client-0`, appEngineHttpRequest: {} } })).rejects.toMatchObject({ code: 6 }); // ALREADY_EXISTS
   await expect(client.getTask({ name: `${parent}/tasks/nope` })).rejects.toMatchObject({ code: 5 }); // NOT_FOUND
   await expect(client.createQueue({ parent: client.locationPath('my-project', 'us-central1'), queue: { name: `${client.locationPath('my-project', 'us-central1')}/queues/new` } })).rejects.toMatchObject({ code: 9 }); // FAILED_PRECONDITION
 

@@ -135,18 +135,18 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
     expect(exists.reason).toBe('TASK_ALREADY_EXISTS');
     expect(exists.domain).toBe('pushq');
 
-    const tombstoned = await refusal(client.createTask({ parent, task: { name: `${parent}/tasks/g-1` } }));
+    const tombstoned = await refusal(client.createTask({ parent, task: { name: `${parent}/tasks/g-1`, appEngineHttpRequest: {} } }));
     expect(tombstoned.code).toBe(grpc.status.ALREADY_EXISTS);
     expect(tombstoned.details).toMatch(/\(TOMBSTONED_TASK\)$/);
 
     const noTask = await refusal(client.getTask({ name: `${parent}/tasks/nope` }));
     expect(noTask.code).toBe(grpc.status.NOT_FOUND);
     expect(noTask.details).toMatch(/\(UNKNOWN_TASK\)$/);
-    const noQueue = await refusal(client.createTask({ parent: client.queuePath('p', 'l', 'nope'), task: {} }));
+    const noQueue = await refusal(client.createTask({ parent: client.queuePath('p', 'l', 'nope'), task: { appEngineHttpRequest: {} } }));
     expect(noQueue.code).toBe(grpc.status.NOT_FOUND);
     expect(noQueue.details).toMatch(/\(UNKNOWN_QUEUE\)$/);
 
-    const badName = await refusal(client.createTask({ parent, task: { name: `${parent}/tasks/has.dot` } }));
+    const badName = await refusal(client.createTask({ parent, task: { name: `${parent}/tasks/has.dot`, appEngineHttpRequest: {} } }));
     expect(badName.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(badName.details).toMatch(/\(INVALID_TASK_NAME\)$/);
     expect(fieldOf(badName)).toBe('task.name');
@@ -155,12 +155,12 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
     expect(badUri.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(fieldOf(badUri)).toBe('task.app_engine_http_request.relative_uri');
 
-    const farEta = await refusal(client.createTask({ parent, task: { scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 31 * 86400 } } }));
+    const farEta = await refusal(client.createTask({ parent, task: { scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 31 * 86400 }, appEngineHttpRequest: {} } }));
     expect(farEta.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(farEta.details).toMatch(/more than 30 days ahead \(INVALID_ETA\)$/);
     expect(fieldOf(farEta)).toBe('task.schedule_time');
 
-    const deadline = await refusal(client.createTask({ parent, task: { dispatchDeadline: { seconds: 5 } } }));
+    const deadline = await refusal(client.createTask({ parent, task: { dispatchDeadline: { seconds: 5 }, appEngineHttpRequest: {} } }));
     expect(deadline.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(fieldOf(deadline)).toBe('task.dispatch_deadline');
 

@@ -36,8 +36,13 @@ afterAll(async () => {
 
 const name = (queue: string, id: string) => `projects/p/locations/l/queues/${queue}/tasks/${id}`;
 
+/**
+ * A refused create of `task`: one with no message type gets an empty App Engine request (a POST to
+ * /), so the refusal is about the field the case is about, not the missing Task.message_type.
+ */
 async function createError(queue: string, task: Record<string, unknown>): Promise<{ status: number; error: any }> {
-  const r = await api('POST', `${base}/${queue}/tasks`, { task });
+  const typed = 'appEngineHttpRequest' in task || 'httpRequest' in task ? task : { ...task, appEngineHttpRequest: {} };
+  const r = await api('POST', `${base}/${queue}/tasks`, { task: typed });
   return { status: r.status, error: r.json.error };
 }
 
@@ -58,7 +63,7 @@ describe('task.dispatchDeadline', () => {
       ['dl-zero', '0s', '600s'], // Cloud Tasks: 0 is the default deadline
       ['dl-none', undefined, '600s'], // automatic scaling: 10 minutes
     ] as const) {
-      const r = await api('POST', `${base}/a/tasks`, { task: { name: name('a', id), ...(given === undefined ? {} : { dispatchDeadline: given }) } });
+      const r = await api('POST', `${base}/a/tasks`, { task: { name: name('a', id), appEngineHttpRequest: {}, ...(given === undefined ? {} : { dispatchDeadline: given }) } });
       expect(r.status, JSON.stringify(r.json)).toBe(200);
       expect(r.json.dispatchDeadline, id).toBe(shown);
       expect((await api('GET', `${base}/a/tasks/${id}`)).json.dispatchDeadline, id).toBe(shown);
@@ -106,7 +111,7 @@ describe('found by spec/api-fuzz.spec.ts', () => {
     expect((await api('GET', `${base}/a/tasks`)).status).toBe(200);
     // The range's first instant is a timestamp like any other (in the past: it becomes now).
     const before = Date.now();
-    const first = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'ts-first'), scheduleTime: '0001-01-01T00:00:00Z' } });
+    const first = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'ts-first'), appEngineHttpRequest: {}, scheduleTime: '0001-01-01T00:00:00Z' } });
     expect(first.status, JSON.stringify(first.json)).toBe(200);
     expect(Date.parse(first.json.scheduleTime)).toBeGreaterThanOrEqual(before - 1);
     expect((await api('DELETE', `${base}/a/tasks/ts-first`)).status).toBe(200);
@@ -123,7 +128,7 @@ describe('found by spec/api-fuzz.spec.ts', () => {
   });
 
   it('RunTask with a body that is not a JSON object is INVALID_ARGUMENT and runs nothing', async () => {
-    expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'run-body') } })).status).toBe(200);
+    expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'run-body'), appEngineHttpRequest: {} } })).status).toBe(200);
     for (const body of [null, [], 'FULL']) {
       const r = await api('POST', `${base}/a/tasks/run-body:run`, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
@@ -137,7 +142,7 @@ describe('found by spec/api-fuzz.spec.ts', () => {
 describe('errors in the Google JSON shape', () => {
   it('a scheduleTime in the past becomes now, as in Cloud Tasks; a future one is kept to the microsecond', async () => {
     const before = Date.now();
-    const past = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'st-past'), scheduleTime: new Date(before - 3_600_000).toISOString() } });
+    const past = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'st-past'), appEngineHttpRequest: {}, scheduleTime: new Date(before - 3_600_000).toISOString() } });
     expect(past.status, JSON.stringify(past.json)).toBe(200);
     const at = Date.parse(past.json.scheduleTime);
     // The service's clock is monotonic, set from the wall clock at its start (wall-driver.ts); the
@@ -146,12 +151,12 @@ describe('errors in the Google JSON shape', () => {
     expect(at).toBeGreaterThanOrEqual(before - SLEW_MS);
     expect(at).toBeLessThanOrEqual(Date.now() + SLEW_MS);
     const ahead = `${new Date(before + 10 * 86_400_000).toISOString().slice(0, 19)}.123456Z`;
-    const future = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'st-future'), scheduleTime: ahead } });
+    const future = await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'st-future'), appEngineHttpRequest: {}, scheduleTime: ahead } });
     expect(future.json.scheduleTime).toBe(ahead);
   });
 
   it('ALREADY_EXISTS for a live duplicate and for a tombstoned name', async () => {
-    expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'dup') } })).status).toBe(200);
+    expect((await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'dup'), appEngineHttpRequest: {} } })).status).toBe(200);
     const dup = await createError('a', { name: name('a', 'dup') });
     expect(dup).toMatchObject({ status: 409, error: { code: 409, status: 'ALREADY_EXISTS' } });
     expect(dup.error.message).toContain('TASK_ALREADY_EXISTS');
@@ -306,7 +311,7 @@ describe('queues', () => {
   });
 
   it('reload applies deploy semantics: a removed queue is DISABLED with its tasks, rate 0 pauses, a bad file changes nothing', async () => {
-    await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'kept') } });
+    await api('POST', `${base}/a/tasks`, { task: { name: name('a', 'kept'), appEngineHttpRequest: {} } });
     await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: b\n  rate: 0\n');
     const r = await api('POST', `${service.url}/pushq/reload`, {});
     expect(r.status).toBe(200);

@@ -48,7 +48,7 @@ afterAll(async () => {
 
 /** Creates an unnamed task through REST and returns its generated name (`taskN`). */
 async function createUnnamed(): Promise<string> {
-  const r = await api('POST', tasksUrl, { task: {} });
+  const r = await api('POST', tasksUrl, { task: { appEngineHttpRequest: {} } });
   expect(r.status, JSON.stringify(r.json)).toBe(200);
   return (r.json.name as string).slice(QUEUE.length + '/tasks/'.length);
 }
@@ -72,7 +72,7 @@ describe('a name with leading zeros is an explicit name, not a generated one', (
     expect((await api('GET', `${tasksUrl}/${padded}`)).status).toBe(404);
     expect((await api('DELETE', `${tasksUrl}/${padded}`)).status).toBe(404);
     expect((await api('GET', `${tasksUrl}/${generated}`)).status).toBe(200);
-    const created = await api('POST', tasksUrl, { task: { name: `${QUEUE}/tasks/${padded}` } });
+    const created = await api('POST', tasksUrl, { task: { name: `${QUEUE}/tasks/${padded}`, appEngineHttpRequest: {} } });
     expect(created.status, JSON.stringify(created.json)).toBe(200);
     expect(created.json.name).toBe(`${QUEUE}/tasks/${padded}`);
     expect((await api('DELETE', `${tasksUrl}/${padded}`)).status).toBe(200);

@@ -73,7 +73,7 @@ describe('unknown fields', () => {
   });
 
   it('pause, resume, purge, delete, reload take no fields; run takes responseView only', async () => {
-    expect((await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'stays') } })).status).toBe(200);
+    expect((await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'stays'), appEngineHttpRequest: {} } })).status).toBe(200);
     for (const [method, url, fields] of [
       ['POST', `${base}/b:pause`, 'the fields here are name'],
       ['POST', `${base}/b:resume`, 'the fields here are name'],
@@ -192,12 +192,12 @@ describe('error messages end with their stable code', () => {
     ['a missing task', 'POST', 'held/tasks', '{}', 'INVALID_FIELD'],
     ['a body that is not base64', 'POST', 'held/tasks', JSON.stringify({ task: { appEngineHttpRequest: { body: 'not base64!' } } }), 'INVALID_FIELD'],
     ['a body that is not JSON', 'POST', 'held/tasks', '{"task": ', 'INVALID_JSON'],
-    ['a task.name of another queue', 'POST', 'held/tasks', JSON.stringify({ task: { name: name('b', 'x') } }), 'INVALID_TASK_NAME'],
+    ['a task.name of another queue', 'POST', 'held/tasks', JSON.stringify({ task: { name: name('b', 'x'), appEngineHttpRequest: {} } }), 'INVALID_TASK_NAME'],
     ['a PUT', 'PUT', 'held/tasks', '{}', 'UNSUPPORTED_METHOD'],
     ['an unknown queue', 'GET', 'nope', undefined, 'UNKNOWN_QUEUE'],
     ['an unknown path', 'GET', 'held/tasks/x/y', undefined, 'UNKNOWN_PATH'],
     ['a bad pageSize', 'GET', 'held/tasks?pageSize=5000', undefined, 'INVALID_FIELD'],
-    ['a bad scheduleTime', 'POST', 'held/tasks', JSON.stringify({ task: { scheduleTime: 'tomorrow' } }), 'INVALID_ETA'],
+    ['a bad scheduleTime', 'POST', 'held/tasks', JSON.stringify({ task: { scheduleTime: 'tomorrow', appEngineHttpRequest: {} } }), 'INVALID_ETA'],
     ['a bad httpMethod', 'POST', 'held/tasks', JSON.stringify({ task: { appEngineHttpRequest: { httpMethod: 'BREW' } } }), 'INVALID_TASK'],
     ['a queue created through the API', 'POST', '', '{}', 'QUEUES_FROM_CONFIG'],
   ])('%s', async (_what, method, path, body, code) => {
@@ -208,10 +208,10 @@ describe('error messages end with their stable code', () => {
   });
 
   it('a tombstoned name says until when, in RFC 3339 whole seconds', async () => {
-    expect((await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'tomb') } })).status).toBe(200);
+    expect((await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'tomb'), appEngineHttpRequest: {} } })).status).toBe(200);
     const deletedAt = Date.now();
     expect((await api('DELETE', `${base}/held/tasks/tomb`)).status).toBe(200);
-    const r = await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'tomb') } });
+    const r = await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'tomb'), appEngineHttpRequest: {} } });
     expect(r.status).toBe(409);
     const m = /^task name "tomb" was used by a task that ended recently; it is reserved until (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \(TOMBSTONED_TASK\)$/.exec(r.json.error.message);
     expect(m, r.json.error.message).not.toBeNull();

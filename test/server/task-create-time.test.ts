@@ -32,7 +32,7 @@ const WHOLE_SECOND = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 test('REST: createTime is whole seconds, the add time truncated; scheduleTime is not', async () => {
   for (let i = 0; i < 5; i++) {
     const before = Date.now();
-    const r = await api('POST', `${fx.base}/held/tasks`, { task: { name: `${QUEUE}/tasks/r${i}` } });
+    const r = await api('POST', `${fx.base}/held/tasks`, { task: { name: `${QUEUE}/tasks/r${i}`, appEngineHttpRequest: {} } });
     const after = Date.now();
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     const created = r.json.createTime as string;
@@ -50,7 +50,7 @@ test('REST: createTime is whole seconds, the add time truncated; scheduleTime is
 
 test('gRPC: createTime has no nanos', async () => {
   for (let i = 0; i < 5; i++) {
-    const [task] = await client.createTask({ parent: QUEUE, task: { name: `${QUEUE}/tasks/g${i}` } });
+    const [task] = await client.createTask({ parent: QUEUE, task: { name: `${QUEUE}/tasks/g${i}`, appEngineHttpRequest: {} } });
     expect(task.createTime?.nanos ?? 0, JSON.stringify(task)).toBe(0);
     const [got] = await client.getTask({ name: `${QUEUE}/tasks/g${i}` });
     expect(got.createTime?.nanos ?? 0).toBe(0);

@@ -74,7 +74,7 @@ describe('startPushq', () => {
     // A name ended now is a tombstone: taken for 9 days.
     expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone', appEngineHttpRequest: { relativeUri: '/gone' } } })).status).toBe(200);
     await api('DELETE', `${queues(a)}/emails/tasks/gone`);
-    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone' } })).json.error.message).toMatch(/TOMBSTONED_TASK/);
+    expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone', appEngineHttpRequest: {} } })).json.error.message).toMatch(/TOMBSTONED_TASK/);
     // One attempt in flight across the reset: it finishes, and nothing breaks.
     expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow' } } })).status).toBe(200);
     await worker.waitFor((rs) => rs.some((r) => r.url === '/slow'), 10_000, 'the slow attempt');

@@ -22,7 +22,11 @@ export const QUEUES_LIST = 'queues';
 
 /**
  * The largest page of a list, and its size when none is asked: Cloud Tasks' own maxima
- * (cloudtasks.proto: ListQueuesRequest.page_size 9800, ListTasksRequest.page_size 1000).
+ * (cloudtasks.proto: ListQueuesRequest.page_size 9800, ListTasksRequest.page_size 1000). A larger
+ * page asked for is this one (pageOf): page_size is the "Maximum page size", and "fewer tasks than
+ * requested might be returned, even if more tasks exist" (the same field's comment), so a page of
+ * the maximum, with its next page token, answers it; AIP-158: "coerce down to the maximum". A
+ * refusal would fail a request Cloud Tasks' own contract lets a client send.
  */
 export function pageSizeMax(list: string): number {
   return list === QUEUES_LIST ? 9800 : 1000;
@@ -34,7 +38,8 @@ export function tasksList(queue: string): string {
 
 /**
  * A page request as either protocol gives it: REST a query string (`pageSize=2`), gRPC an int32
- * (0 when unset). Absent, empty or 0 is the largest page; a page token is one this server gave.
+ * (0 when unset). Absent, empty, 0 or above the list's maximum is the largest page; negative is
+ * refused (AIP-158); a page token is one this server gave.
  */
 export interface PageRequest {
   pageSize?: string | number | null;
@@ -45,6 +50,9 @@ export interface PageRequest {
    */
   filter?: string | null;
 }
+
+/** page_size is an int32: a REST value beyond it is no page size at all (gRPC cannot send one). */
+const INT32_MAX = 2 ** 31 - 1;
 
 /** The page a REST List call asks for, from its query string. */
 export function pageQuery(query: URLSearchParams): PageRequest {
@@ -67,7 +75,7 @@ export function pageOf(page: PageRequest, list: string): Page {
   // A query string's pageSize is an int32 written in decimal: not `0x10`, `1e2` or a space, which
   // Number() would read as 16, 100 and 0.
   const size = raw === null || raw === undefined || raw === '' ? max : typeof raw === 'string' && !/^-?\d{1,10}$/.test(raw) ? NaN : Number(raw);
-  if (!Number.isInteger(size) || size < 0 || size > max) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number from 0 to ${max}`, 'page_size');
+  if (!Number.isInteger(size) || size < 0 || size > INT32_MAX) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number, 0 or more (0, or more than ${max}: pages of ${max}, the most this list gives)`, 'page_size');
   const token = page.pageToken;
   let from = 0;
   if (token !== null && token !== undefined && token !== '') {
@@ -76,7 +84,7 @@ export function pageOf(page: PageRequest, list: string): Page {
     if (read.list !== list) throw new ApiError('INVALID_FIELD', `pageToken is for another list (${listName(read.list)}), not ${listName(list)}`, 'page_token');
     from = read.from;
   }
-  return { size: size === 0 ? max : size, from };
+  return { size: size === 0 || size > max ? max : size, from };
 }
 
 /** The token of the page of `list` that starts at position `from`. */

@@ -86,20 +86,47 @@ describe.each(['grpc', 'rest'] as const)('@google-cloud/tasks over %s', (mode) =
 });
 
 describe.each(['grpc', 'rest'] as const)('ListQueues over %s', (mode) => {
-  it('takes a page size up to 9800, the maximum Cloud Tasks documents for it (ListTasks: 1000)', async () => {
+  it('takes a page size up to 9800, the maximum Cloud Tasks documents for it (ListTasks: 1000), and a larger one as 9800', async () => {
     const client = clients[mode];
     const parent = client.locationPath('my-project', 'us-central1');
-    for (const pageSize of [1001, 9800]) {
+    for (const pageSize of [1001, 9800, 9801, 2 ** 31 - 1]) {
       const [queues, , response] = await client.listQueues({ parent, pageSize }, { autoPaginate: false });
       expect(queues.map((q) => q.name), `pageSize ${pageSize}`).toEqual([`${parent}/queues/default`]);
       expect(response?.nextPageToken ?? '').toBe('');
     }
-    const over = await refusal(client.listQueues({ parent, pageSize: 9801 }, { autoPaginate: false }));
-    expect(over.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(over.message).toMatch(/pageSize "9801" must be a whole number from 0 to 9800 \(INVALID_FIELD\)$/);
-    const tasks = await refusal(client.listTasks({ parent: `${parent}/queues/default`, pageSize: 1001 }, { autoPaginate: false }));
-    expect(tasks.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(tasks.message).toMatch(/pageSize "1001" must be a whole number from 0 to 1000 \(INVALID_FIELD\)$/);
+    const negative = await refusal(client.listQueues({ parent, pageSize: -1 }, { autoPaginate: false }));
+    expect(negative.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(negative.message).toMatch(/pageSize "-1" must be a whole number, 0 or more .*\(INVALID_FIELD\)$/);
+  });
+});
+
+describe('ListTasks with a page size above its maximum (1000)', () => {
+  it('answers a page of 1000 and the next page\'s token, over gRPC and REST, as the field\'s contract allows ("fewer tasks than requested might be returned"); AIP-158: coerce down', async () => {
+    // 1001 tasks an hour ahead: parked, never dispatched meanwhile; purged at the end.
+    const queue = clients.grpc.queuePath('my-project', 'us-central1', 'default');
+    const at = Math.floor(Date.now() / 1000) + 3600;
+    const ids = Array.from({ length: 1001 }, (_, i) => `page-${i}`);
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(ids.slice(i, i + 50).map(async (id) => {
+        const res = await fetch(`${serve.url}/v2/${queue}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { name: `${queue}/tasks/${id}`, scheduleTime: new Date(at * 1000).toISOString(), appEngineHttpRequest: { relativeUri: '/page' } } }) });
+        expect(res.status, id).toBe(200);
+      }));
+    }
+    try {
+      for (const mode of ['grpc', 'rest'] as const) {
+        const client = clients[mode];
+        for (const pageSize of [1001, 5000, 2 ** 31 - 1]) {
+          const [first, next] = await client.listTasks({ parent: queue, pageSize }, { autoPaginate: false });
+          expect(first.length, `${mode} pageSize ${pageSize}`).toBe(1000);
+          expect(next?.pageToken, `${mode} pageSize ${pageSize}`).toBeTruthy();
+          const [rest, after] = await client.listTasks({ parent: queue, pageSize, pageToken: next!.pageToken! }, { autoPaginate: false });
+          expect([...first, ...rest].map((t) => t.name!.split('/').pop()).sort()).toEqual([...ids].sort());
+          expect(after).toBeNull();
+        }
+      }
+    } finally {
+      await clients.grpc.purgeQueue({ name: queue });
+    }
   });
 });
 

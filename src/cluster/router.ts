@@ -26,7 +26,8 @@ import { ApiError } from '../server/errors.js';
 import { sessionCookieFor, type RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
 import { listenUrl } from '../server/listen-url.js';
-import { pageOf, pageOfItems, pageQuery, QUEUES_LIST } from '../server/page-token.js';
+import { LIST_QUEUES_QUERY, pageOf, pageOfItems, pageQuery, QUEUES_LIST } from '../server/page-token.js';
+import { queryFields } from '../server/query-params.js';
 import { listenError } from '../server/start-errors.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadRefused } from '../server/operations.js';
@@ -237,7 +238,7 @@ export class Router {
   private async listQueues(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const m = QUEUES_PATH.exec(req.url ?? '/')!;
     const base = `/v2/projects/${m[1]}/locations/${m[2]}/queues/`;
-    const page = pageOfItems(this.table.queues(), pageOf(pageQuery(new URL(req.url ?? '/', 'http://x').searchParams), QUEUES_LIST), QUEUES_LIST);
+    const page = pageOfItems(this.table.queues(), pageOf(pageQuery(queryFields(new URL(req.url ?? '/', 'http://x').searchParams, LIST_QUEUES_QUERY)), QUEUES_LIST), QUEUES_LIST);
     const found = await Promise.all(
       page.items.map(async (queue) => {
         const url = this.table.local(queue) ?? this.table.remote(queue);

@@ -22,7 +22,8 @@ import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
 import { serveRead } from './read-api.js';
 import { requestTarget } from './request-target.js';
-import { pageQuery } from './page-token.js';
+import { LIST_QUEUES_QUERY, LIST_TASKS_QUERY, pageQuery } from './page-token.js';
+import { queryFields } from './query-params.js';
 import { changeQueue, createTask, deleteTask, engineState as state, getQueue, getTask, listQueues, listTasks, notServed, queuesAreFromYaml, reloadRefused, resetTasks, runTask, type ApiContext, type QueueVerb } from './operations.js';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 
@@ -39,14 +40,23 @@ interface Match {
   task: string;
   verb: string;
   req: IncomingMessage;
-  query: URLSearchParams;
+  /** The call's own query parameters, by camelCase name (query-params.ts). */
+  query: Readonly<Record<string, string>>;
 }
 
 interface Route {
   pattern: RegExp;
   methods: Readonly<Record<string, Handler>>;
+  /**
+   * A Cloud Tasks call's query parameters, by method (none when the method is not listed): any
+   * other but Google's system parameters is refused. Absent for routes that are not Cloud Tasks
+   * calls pushq serves (IAM, locations: UNIMPLEMENTED whatever the query; pushq's own).
+   */
+  query?: Readonly<Record<string, readonly string[]>>;
   op?: ApiOperation;
 }
+
+const NO_QUERY: readonly string[] = [];
 
 const fromYaml: Handler = async () => queuesAreFromYaml();
 
@@ -73,6 +83,7 @@ const ROUTES: readonly Route[] = [
       GET: async (ctx, m) => listQueues(ctx, m.loc, pageQuery(m.query)),
       POST: fromYaml,
     },
+    query: { GET: LIST_QUEUES_QUERY },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+)$`),
@@ -81,6 +92,7 @@ const ROUTES: readonly Route[] = [
       PATCH: fromYaml,
       DELETE: fromYaml,
     },
+    query: { PATCH: ['updateMask'] },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+):(pause|resume|purge)$`),
@@ -90,6 +102,7 @@ const ROUTES: readonly Route[] = [
         return changeQueue(ctx, m.loc, m.queue, m.verb as QueueVerb);
       },
     },
+    query: {},
   },
   // Calls pushq does not serve: UNIMPLEMENTED, as over gRPC, not UNKNOWN_PATH (NOT_FOUND), which
   // the client would take for a missing queue or location.
@@ -106,19 +119,21 @@ const ROUTES: readonly Route[] = [
     pattern: new RegExp(`${V2}/([^/:]+)/tasks$`),
     op: 'create',
     methods: {
-      GET: async (ctx, m) => listTasks(ctx, m.loc, m.queue, pageQuery(m.query), parseView(m.query.get('responseView') ?? undefined)),
+      GET: async (ctx, m) => listTasks(ctx, m.loc, m.queue, pageQuery(m.query), parseView(m.query['responseView'])),
       POST: async (ctx, m) => createTask(ctx, m.loc, m.queue, await readBody(m, REQUEST_BODIES.createTask, queuePath(m.loc, m.queue))),
     },
+    query: { GET: LIST_TASKS_QUERY },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+)$`),
     methods: {
-      GET: async (ctx, m) => getTask(ctx, m.loc, m.queue, m.task, parseView(m.query.get('responseView') ?? undefined)),
+      GET: async (ctx, m) => getTask(ctx, m.loc, m.queue, m.task, parseView(m.query['responseView'])),
       DELETE: async (ctx, m) => {
         await readBody(m, REQUEST_BODIES.named, taskPath(m.loc, m.queue, m.task));
         return deleteTask(ctx, m.queue, m.task);
       },
     },
+    query: { GET: ['responseView'] },
   },
   {
     pattern: new RegExp(`${V2}/([^/:]+)/tasks/([^/:]+):(run)$`),
@@ -128,6 +143,7 @@ const ROUTES: readonly Route[] = [
         return runTask(ctx, m.loc, m.queue, m.task, view);
       },
     },
+    query: {},
   },
   {
     pattern: /^\/pushq\/reload$/,
@@ -202,7 +218,9 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
       const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
       if (handler === undefined) throw new ApiError('UNSUPPORTED_METHOD', `${method} is not supported on ${path}`);
       if (method === 'POST' && route.op === 'create') op = 'create';
-      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', req, query: url.searchParams };
+      // Checked before the body is read or the call runs: a refused query changes nothing.
+      const query = route.query === undefined ? {} : queryFields(url.searchParams, Object.hasOwn(route.query, method) ? (route.query[method] as readonly string[]) : NO_QUERY);
+      const m: Match = { loc: { project: g[1] ?? '', location: g[2] ?? '' }, queue: g.groups?.['queue'] ?? g[3] ?? '', task: g.groups?.['task'] ?? g[4] ?? '', verb: g[4] ?? '', req, query };
       send(res, 200, await handler(ctx, m));
       return;
     }

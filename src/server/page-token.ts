@@ -54,9 +54,13 @@ export interface PageRequest {
 /** page_size is an int32: a REST value beyond it is no page size at all (gRPC cannot send one). */
 const INT32_MAX = 2 ** 31 - 1;
 
-/** The page a REST List call asks for, from its query string. */
-export function pageQuery(query: URLSearchParams): PageRequest {
-  return { pageSize: query.get('pageSize'), pageToken: query.get('pageToken'), filter: query.get('filter') };
+/** The query parameters ListQueues takes (query-params.ts); ListTasks takes LIST_TASKS_QUERY. */
+export const LIST_QUEUES_QUERY = ['pageSize', 'pageToken', 'filter'] as const;
+export const LIST_TASKS_QUERY = ['pageSize', 'pageToken', 'responseView'] as const;
+
+/** The page a REST List call asks for, from its query parameters (queryFields: camelCase names). */
+export function pageQuery(query: Readonly<Record<string, string | undefined>>): PageRequest {
+  return { pageSize: query['pageSize'], pageToken: query['pageToken'], filter: query['filter'] };
 }
 
 /** A page's size and the position it starts at. */

@@ -119,3 +119,15 @@ describe('a cluster node’s own refusals over raw HTTP', () => {
     }
   });
 });
+
+describe('a cluster node’s ListQueues and the query', () => {
+  it('refuses an unknown query parameter as one node does (UNKNOWN_FIELD naming it), and takes the system ones', async () => {
+    const refused = await fetch(`${router.url}/v2/projects/p/locations/l/queues?pagesize=1`);
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { error: { message: string; details: any[] } };
+    expect(body.error.message).toMatch(/^unknown query parameter "pagesize" \(did you mean pageSize\?\).*\(UNKNOWN_FIELD\)$/);
+    expect(body.error.details[0].fieldViolations[0].field).toBe('pagesize');
+    const taken = await fetch(`${router.url}/v2/projects/p/locations/l/queues?page_size=1&$alt=json;enum-encoding=int&prettyPrint=false`);
+    expect(taken.status).toBe(200);
+  });
+});

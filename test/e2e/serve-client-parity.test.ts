@@ -200,3 +200,75 @@ describe('CreateTask without a message type over raw HTTP', () => {
     }
   });
 });
+
+describe('REST query parameters', () => {
+  const base = () => `${serve.url}/v2/projects/p/locations/l/queues`;
+  const get = async (path: string): Promise<{ status: number; json: any }> => {
+    const res = await fetch(`${base()}${path}`);
+    return { status: res.status, json: await res.json() };
+  };
+  const post = async (path: string, body: unknown): Promise<{ status: number; json: any }> => {
+    const res = await fetch(`${base()}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, json: await res.json() };
+  };
+  const field = (json: any): string | undefined => json.error?.details?.[0]?.fieldViolations?.[0]?.field;
+
+  it('an unknown one is INVALID_ARGUMENT naming it (a typo is not taken as no parameter), on every call; nothing is done', async () => {
+    const task = (id: string) => ({ task: { name: `projects/p/locations/l/queues/default/tasks/${id}`, scheduleTime: new Date(Date.now() + 3_600_000).toISOString(), appEngineHttpRequest: { relativeUri: '/q', body: 'aGk=' } } });
+    expect((await post('/default/tasks', task('q-1'))).status).toBe(200);
+    for (const [path, name, hint] of [
+      ['/default/tasks?pagesize=5', 'pagesize', 'did you mean pageSize?'],
+      ['/default/tasks/q-1?responseview=FULL', 'responseview', 'did you mean responseView?'],
+      ['?responseView=FULL', 'response_view', 'this call takes pageSize, pageToken, filter'],
+      ['/default?view=FULL', 'view', 'this call takes none'],
+      ['/default/tasks?limit=5', 'limit', undefined],
+    ] as const) {
+      const r = await get(path);
+      expect(r.status, path).toBe(400);
+      expect(r.json.error.status).toBe('INVALID_ARGUMENT');
+      expect(r.json.error.message, path).toMatch(/^unknown query parameter .*\(UNKNOWN_FIELD\)$/);
+      if (hint !== undefined) expect(r.json.error.message, path).toContain(hint);
+      expect(field(r.json), path).toBe(name);
+    }
+    // A call whose fields are all in the body (body: "*") takes none in the query: refused before it runs.
+    const created = await post('/default/tasks?responseView=FULL', task('q-2'));
+    expect(created.status).toBe(400);
+    expect(field(created.json)).toBe('response_view');
+    expect((await get('/default/tasks/q-2')).status).toBe(404);
+    expect((await post('/default:pause?force=true', {})).status).toBe(400);
+    expect((await get('/default')).json.state).toBe('RUNNING');
+    // Given twice, or under both its names: which one would count? Refused.
+    for (const q of ['pageSize=1&pageSize=2', 'pageSize=1&page_size=2']) {
+      const r = await get(`/default/tasks?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.json.error.message, q).toMatch(/^query parameter pageSize is given twice .*\(INVALID_FIELD\)$/);
+      expect(field(r.json)).toBe('page_size');
+    }
+    expect((await fetch(`${base()}/default/tasks/q-1`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it('a call\'s own parameters are taken under their proto names too (page_size, response_view), as Google\'s transcoding takes them', async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    for (const id of ['s-1', 's-2']) expect((await post('/default/tasks', { task: { name: `projects/p/locations/l/queues/default/tasks/${id}`, scheduleTime: at, appEngineHttpRequest: { relativeUri: '/s', body: 'aGk=' } } })).status).toBe(200);
+    const page = await get('/default/tasks?page_size=1&response_view=FULL');
+    expect(page.status, JSON.stringify(page.json)).toBe(200);
+    expect(page.json.tasks).toHaveLength(1);
+    expect(page.json.tasks[0].appEngineHttpRequest.body).toBe('aGk=');
+    const next = await get(`/default/tasks?page_size=1&page_token=${page.json.nextPageToken}`);
+    expect(next.json.tasks).toHaveLength(1);
+    expect(next.json.tasks[0].name).not.toBe(page.json.tasks[0].name);
+    expect((await get('/default/tasks/s-1?response_view=FULL')).json.appEngineHttpRequest.body).toBe('aGk=');
+    for (const id of ['s-1', 's-2']) expect((await fetch(`${base()}/default/tasks/${id}`, { method: 'DELETE' })).status).toBe(200);
+  });
+
+  it("Google's system parameters are taken (and ignored) on every call, as the clients send them", async () => {
+    const system = '$alt=json%3Benum-encoding%3Dint&alt=json&%24fields=x&fields=tasks&key=k&%24key=k&prettyPrint=false&%24prettyPrint=false&quotaUser=u&%24quotaUser=u&callback=c&upload_protocol=raw&uploadType=media&access_token=t&%24.xgafv=2';
+    expect((await get(`?${system}`)).status).toBe(200);
+    expect((await get(`/default?${system}`)).status).toBe(200);
+    expect((await get(`/default/tasks?pageSize=1&${system}`)).status).toBe(200);
+    const created = await post(`/default/tasks?${system}`, { task: { name: 'projects/p/locations/l/queues/default/tasks/sys-1', scheduleTime: new Date(Date.now() + 3_600_000).toISOString(), appEngineHttpRequest: {} } });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    expect((await get(`/default/tasks/sys-1?responseView=FULL&${system}`)).status).toBe(200);
+    expect((await fetch(`${base()}/default/tasks/sys-1?${system}`, { method: 'DELETE' })).status).toBe(200);
+  });
+});

@@ -353,30 +353,52 @@ window.addEventListener('resize', () => {
   }, 100);
 });
 
-read('/pushq/timeline.json', {}).then(
-  (/** @type {Timeline} */ t) => {
-    sourceFrom(t);
-    polls = 1;
-    // A source that shows now only (timeline.json's timeTravel false): a shared URL's instant is
-    // dropped, and the page says why. (Every pushq source travels in time today, cluster nodes too.)
-    if (!source.timeTravel && cursor() !== null) {
-      setCursor(null);
-      // (Not the poll's alert, which the next successful read hides.)
-      showAlert('action-error', 'This server shows now only, not an instant of the past (?at= is not served).');
-    }
-    // A shared URL's instant beyond the log's span shows the end.
-    const at = cursor();
-    if (at !== null && at > source.endSeconds) setCursor(at);
-    initTimeline();
-    initTasks();
-    onCursor(() => {
-      markFollowing();
-      redrawCursor();
-      storyAtCursor();
-      refresh();
-    });
-    startCharts();
+/** The first read of the source, tried again after a failure: this long first, doubled up to the longest. */
+const BOOT_RETRY_MS = 1000;
+const BOOT_RETRY_MAX_MS = 10_000;
+let bootTries = 0;
+
+/**
+ * Reads the source (timeline.json) and starts the page on it. A failure (the server restarting, a
+ * proxy's error) is said and the read tried again until it answers: the page cannot show anything
+ * before it knows its source, and a user who opened it would otherwise have to reload it by hand.
+ */
+function boot() {
+  read('/pushq/timeline.json', {}).then(started, (err) => {
+    const wait = Math.min(BOOT_RETRY_MAX_MS, BOOT_RETRY_MS * 2 ** bootTries++);
+    const pill = $('conn');
+    pill.className = 'pill bad';
+    setText(pill, 'offline');
+    showAlert('poll-error', 'The dashboard cannot read its source: ' + (err && err.message ? err.message : String(err)) + ' (trying again in ' + wait / 1000 + ' s)');
+    setTimeout(boot, wait);
+  });
+}
+
+/** @param {Timeline} t */
+function started(t) {
+  hideAlert('poll-error');
+  sourceFrom(t);
+  polls = 1;
+  // A source that shows now only (timeline.json's timeTravel false): a shared URL's instant is
+  // dropped, and the page says why. (Every pushq source travels in time today, cluster nodes too.)
+  if (!source.timeTravel && cursor() !== null) {
+    setCursor(null);
+    // (Not the poll's alert, which the next successful read hides.)
+    showAlert('action-error', 'This server shows now only, not an instant of the past (?at= is not served).');
+  }
+  // A shared URL's instant beyond the log's span shows the end.
+  const at = cursor();
+  if (at !== null && at > source.endSeconds) setCursor(at);
+  initTimeline();
+  initTasks();
+  onCursor(() => {
+    markFollowing();
+    redrawCursor();
+    storyAtCursor();
     refresh();
-  },
-  (err) => showAlert('poll-error', 'The dashboard cannot read its source: ' + (err && err.message ? err.message : String(err))),
-);
+  });
+  startCharts();
+  refresh();
+}
+
+boot();

@@ -1,0 +1,86 @@
+/**
+ * The dashboard when its server is not there, in Debian's Chromium (playwright-core), against the
+ * real CLI (`pushq serve --data DIR`, a child process):
+ * - the first read of the source (timeline.json) fails: the page says so and reads it again until
+ *   it answers, then shows the service (the failure is a network error made by the browser's
+ *   request interception on that one read: the page and its scripts came from the server);
+ * - the charts' stream drops (the server is stopped): the charts say so, not "live", and the
+ *   stream is opened again once the server is back on its port (started again on the same data
+ *   directory), the charts advancing again without a reload.
+ *
+ * Chromium is required, not optional (as in dashboard.test.ts).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const POLL = { timeout: 15_000, interval: 100 };
+const QUEUE_YAML = 'queue:\n- name: orders\n  rate: 5/s\n';
+
+let dir: string;
+let serve: ServeProcess;
+let browser: Browser;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-reconnect-'));
+  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
+  serve = await startServe(serveArgs(), 30_000);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  serve?.child.kill('SIGTERM');
+  await serve?.exited;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function serveArgs(port?: string): string[] {
+  return ['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), ...(port === undefined ? [] : ['--port', port])];
+}
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+  return page;
+}
+
+const queueRows = (page: Page) => page.locator('#queues tbody tr').count();
+const alertText = (page: Page) => page.locator('#poll-error').evaluate((e) => (e.classList.contains('shown') ? (e.textContent ?? '') : ''));
+
+describe('the dashboard without its server (pushq serve, Chromium)', () => {
+  it('reads its source again when the first read fails, and then shows the service', async () => {
+    const page = await newPage();
+    let reads = 0;
+    // The first read fails; the next ones wait until the test has seen the failure said.
+    let release = (): void => {};
+    const released = new Promise<void>((r) => (release = r));
+    await page.route('**/pushq/timeline.json', async (route) => {
+      if (reads++ === 0) return route.abort('connectionrefused');
+      await released;
+      return route.continue();
+    });
+    await page.goto(`${serve.url}/`);
+    await expect.poll(() => alertText(page), POLL).toMatch(/The dashboard cannot read its source: .*trying again in 1 s/);
+    expect(await page.locator('#conn').textContent()).toBe('offline');
+    // The read is tried again (without a reload): the queue table comes, the alert goes.
+    await expect.poll(() => reads, POLL).toBeGreaterThanOrEqual(2);
+    release();
+    await expect.poll(() => queueRows(page), POLL).toBe(2);
+    await expect.poll(() => alertText(page), POLL).toBe('');
+    await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});

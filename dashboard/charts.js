@@ -81,22 +81,70 @@ function received(payload) {
   for (const fn of seriesListeners) fn(payload);
 }
 
+/**
+ * After a dropped stream, the wait before it is opened again (the server's own `retry:` hint):
+ * the page opens it itself, since EventSource's own retries are silent and it gives up for good on
+ * an answer that is not a stream (a proxy's 502, the server's 4xx).
+ */
+const RECONNECT_MS = 3000;
+/** @type {ReturnType<typeof setTimeout> | null} */
+let reconnect = null;
+
+/**
+ * What the charts' label says of their source; `state` (also `#charts-state[data-stream]`): open
+ * (a stream delivering), down (dropped, being opened again), failed (a read failed), paused, log.
+ * @param {string} state
+ * @param {string} text
+ */
+function sourceState(state, text) {
+  const label = $('charts-state');
+  label.dataset['stream'] = state;
+  label.classList.toggle('bad', state === 'down' || state === 'failed');
+  setText(label, text);
+}
+
 /** Starts reading the series: a stream while live and not paused, else one read. */
 export function start() {
   stopStream();
   const paused = /** @type {HTMLInputElement} */ ($('charts-paused')).checked;
   if (source.mode === 'live' && !paused) {
     const interval = /** @type {HTMLSelectElement} */ ($('charts-interval')).value;
-    stream = new EventSource('/pushq/series/stream?queue=' + encodeURIComponent(queue) + '&interval=' + encodeURIComponent(interval));
-    stream.addEventListener('series', (ev) => received(JSON.parse(/** @type {MessageEvent} */ (ev).data)));
-    setText($('charts-state'), 'live, every ' + interval + ' s');
+    const live = 'live, every ' + interval + ' s';
+    const es = new EventSource('/pushq/series/stream?queue=' + encodeURIComponent(queue) + '&interval=' + encodeURIComponent(interval));
+    stream = es;
+    es.addEventListener('series', (ev) => {
+      if (stream !== es) return;
+      sourceState('open', live);
+      received(JSON.parse(/** @type {MessageEvent} */ (ev).data));
+    });
+    // A read of the series that failed on the server (the stream goes on: the next may answer).
+    es.addEventListener('failure', (ev) => {
+      if (stream !== es) return;
+      let message = '';
+      try {
+        message = String(JSON.parse(/** @type {MessageEvent} */ (ev).data).message);
+      } catch (e) {
+        message = 'the series could not be read';
+      }
+      sourceState('failed', 'failed: ' + message + ' (trying again every ' + interval + ' s)');
+    });
+    // The stream dropped or could not be opened (the server went away, or answered an error).
+    es.addEventListener('error', () => {
+      if (stream !== es) return;
+      stopStream();
+      sourceState('down', 'disconnected: the stream dropped, reconnecting every ' + RECONNECT_MS / 1000 + ' s');
+      reconnect = setTimeout(start, RECONNECT_MS);
+    });
+    sourceState('open', live);
     return;
   }
-  setText($('charts-state'), source.mode === 'live' ? 'paused' : 'the whole log');
-  read('/pushq/series.json', { queue }).then(received, (err) => setText($('charts-state'), 'failed: ' + (err && err.message ? err.message : String(err))));
+  sourceState(source.mode === 'live' ? 'paused' : 'log', source.mode === 'live' ? 'paused' : 'the whole log');
+  read('/pushq/series.json', { queue }).then(received, (err) => sourceState('failed', 'failed: ' + (err && err.message ? err.message : String(err))));
 }
 
 function stopStream() {
+  if (reconnect !== null) clearTimeout(reconnect);
+  reconnect = null;
   if (stream !== null) stream.close();
   stream = null;
 }

@@ -83,4 +83,31 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
     await page.close();
     expect(errors).toEqual([]);
   });
+
+  it('says when the stream of the charts drops, and opens it again once the server is back', async () => {
+    const page = await newPage();
+    await page.goto(`${serve.url}/`);
+    const label = page.locator('#charts-state');
+    const updates = async () => Number((await page.locator('#charts').getAttribute('data-updates')) ?? 0);
+    await expect.poll(updates, POLL).toBeGreaterThanOrEqual(2);
+    expect(await label.textContent()).toBe('live, every 2 s');
+
+    // The server goes away: the charts say so (and not "live").
+    const port = new URL(serve.url).port;
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+    await expect.poll(() => label.textContent(), POLL).toMatch(/^disconnected: the stream dropped, reconnecting every 3 s$/);
+    expect(await label.getAttribute('data-stream')).toBe('down');
+    expect(await label.evaluate((e) => e.classList.contains('bad'))).toBe(true);
+    const before = await updates();
+
+    // Back on its port (the same data directory): the stream is opened again, no reload.
+    serve = await startServe(serveArgs(port), 30_000);
+    await expect.poll(updates, POLL).toBeGreaterThanOrEqual(before + 2);
+    expect(await label.textContent()).toBe('live, every 2 s');
+    expect(await label.getAttribute('data-stream')).toBe('open');
+    expect(await label.evaluate((e) => e.classList.contains('bad'))).toBe(false);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
 });

@@ -47,6 +47,11 @@ export function onSeries(fn) {
   seriesListeners.push(fn);
 }
 
+/** The queue whose charts are shown (`*`: all). */
+export function chartedQueue() {
+  return queue;
+}
+
 /** @param {string} name */
 export function chartQueue(name) {
   if (name === queue) return;

@@ -19,11 +19,11 @@
  */
 import { call, queuePath, read } from './api.js';
 import { atParam, cursor, duration, following, onCursor, setCursor, source } from './cursor.js';
-import { chartFigures, chartQueue, fitCharts, onSeries, redrawCursor, start as startCharts } from './charts.js';
+import { chartFigures, chartQueue, chartedQueue, fitCharts, onSeries, redrawCursor, start as startCharts } from './charts.js';
 import { $, cellOf, el, fixed, hideAlert, num, remember, setBadge, setText, showAlert, tbodyOf, when } from './dom.js';
 import { storyAtCursor } from './story.js';
 import { drawTimeline, fitTimeline, initTimeline, setMarks } from './timeline.js';
-import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, setQueues, showTasks } from './tasks.js';
+import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, setQueues, showTasks, taskQueue } from './tasks.js';
 
 /**
  * @typedef {import('./api.js').Figures} Figures
@@ -34,8 +34,6 @@ import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, 
 const POLL_MS = 1000;
 /** Markers and the span are read again every this many polls of a live service. */
 const TIMELINE_EVERY = 5;
-/** @type {string | null} */
-let selected = null;
 /** @type {ReturnType<typeof setTimeout> | null} */
 let timer = null;
 let polls = 0;
@@ -140,7 +138,7 @@ function queueRow(name) {
     actions.appendChild(toggle);
     actions.appendChild(purge);
   }
-  tr.addEventListener('click', () => select(selected === name ? null : name, 'live'));
+  tr.addEventListener('click', () => select(selectedQueue() === name ? null : name, 'live'));
   return { tr, cells, toggle, purge, hold, owner, pick };
 }
 
@@ -182,8 +180,7 @@ function renderQueues(figures) {
     row.purge.hidden = unowned;
     setText(row.hold, hold === null ? '' : hold.label);
     row.hold.title = hold === null ? '' : hold.title;
-    row.tr.classList.toggle('selected', selected === f.name);
-    row.pick.setAttribute('aria-pressed', String(selected === f.name));
+    markSelected(row, f.name, selectedQueue());
     if (f.owner !== undefined) {
       setText(row.owner, f.owner === null ? 'no owner now' : 'on ' + f.owner);
       row.owner.title = f.owner === null ? NO_OWNER.why : 'Owned by cluster node ' + f.owner;
@@ -234,18 +231,42 @@ function setTokens(td, tokens, size) {
 }
 
 /**
+ * The queue selected: the one whose tasks are listed and whose charts are drawn, or null (every
+ * queue, or the list and the charts on different queues). Derived from the two, never kept apart
+ * from them, so that whatever moves either (a row, a count, the list's picker or Reset, the charts'
+ * picker) leaves no row pressed for a queue the page no longer shows.
+ * @returns {string | null}
+ */
+function selectedQueue() {
+  const q = taskQueue();
+  return q !== '*' && chartedQueue() === q ? q : null;
+}
+
+/**
+ * @param {QueueRow} row
+ * @param {string} name
+ * @param {string | null} selected
+ */
+function markSelected(row, name, selected) {
+  row.tr.classList.toggle('selected', name === selected);
+  row.pick.setAttribute('aria-pressed', String(name === selected));
+}
+
+/** Every row pressed or not, as the selection now is. */
+function markRows() {
+  const selected = selectedQueue();
+  queueRows.forEach((row, n) => markSelected(row, n, selected));
+}
+
+/**
  * Selects a queue (its tasks in `state`, its charts), or none (every queue).
  * @param {string | null} name
  * @param {string} state
  */
 function select(name, state) {
-  selected = name;
-  queueRows.forEach((row, n) => {
-    row.tr.classList.toggle('selected', n === selected);
-    row.pick.setAttribute('aria-pressed', String(n === selected));
-  });
   showTasks(name ?? '*', state);
   chartQueue(name ?? '*');
+  markRows();
 }
 
 // ---- reading ----
@@ -340,7 +361,10 @@ document.querySelectorAll('.alert button').forEach((b) => {
   b.addEventListener('click', () => b.parentElement?.classList.remove('shown'));
 });
 $('auto').addEventListener('change', () => (autoRefresh() ? refresh() : schedule()));
-$('chart-queue').addEventListener('change', () => chartQueue(/** @type {HTMLSelectElement} */ ($('chart-queue')).value));
+$('chart-queue').addEventListener('change', () => {
+  chartQueue(/** @type {HTMLSelectElement} */ ($('chart-queue')).value);
+  markRows();
+});
 for (const id of ['charts-interval', 'charts-paused']) $(id).addEventListener('change', () => startCharts());
 onTaskAction(() => refresh());
 onSeries((payload) => drawTimeline(payload));
@@ -390,7 +414,8 @@ function started(t) {
   const at = cursor();
   if (at !== null && at > source.endSeconds) setCursor(at);
   initTimeline();
-  initTasks();
+  // The list's own picker and Reset select as a row does: its charts with it, its row pressed.
+  initTasks(select);
   onCursor(() => {
     markFollowing();
     redrawCursor();

@@ -243,8 +243,16 @@ function render(list) {
   followTaskList(list);
 }
 
-export function initTasks() {
-  for (const id of ['task-queue', 'task-state', 'task-sort']) $(id).addEventListener('change', () => refreshTasks());
+/**
+ * @param {(queue: string | null, state: string) => void} pick selects a queue (null: every queue)
+ *   with the list in a state: the list's picker and Reset go through it, as a click on a queue does.
+ */
+export function initTasks(pick) {
+  $('task-queue').addEventListener('change', () => {
+    const queue = taskQueue();
+    pick(queue === '*' ? null : queue, select('task-state').value);
+  });
+  for (const id of ['task-state', 'task-sort']) $(id).addEventListener('change', () => refreshTasks());
   /** @type {ReturnType<typeof setTimeout> | null} */
   let typing = null;
   $('task-search').addEventListener('input', () => {
@@ -257,6 +265,6 @@ export function initTasks() {
   });
   $('close-tasks').addEventListener('click', () => {
     /** @type {HTMLInputElement} */ ($('task-search')).value = '';
-    showTasks('*', 'live');
+    pick(null, 'live');
   });
 }

@@ -14,7 +14,7 @@
  */
 import { read } from './api.js';
 import { cursor, source } from './cursor.js';
-import { $, el, setText } from './dom.js';
+import { $, el, queueOptions, setText } from './dom.js';
 import { COLORS, HEIGHT, backlog, bars, level, limitLine, line, overTime, perSecond, perSecondOverOne, stepped } from './plots.js';
 
 /**
@@ -30,6 +30,10 @@ const CAUSES = ['tokens', 'concurrency', 'paused', 'disabled', 'transport'];
 
 /** The queue whose charts are shown. */
 let queue = '*';
+/** The queues of the queue table, in order (the picker's options). @type {string[]} */
+let knownQueues = [];
+/** Whether the series are read (start() called): until then a queue picked is only remembered. */
+let started = false;
 /** @type {Map<string, { u: uPlot | null, figure: HTMLElement, signature: string }>} */
 const drawn = new Map();
 /** @type {SeriesPayload | null} */
@@ -56,12 +60,17 @@ export function chartedQueue() {
 export function chartQueue(name) {
   if (name === queue) return;
   queue = name;
-  const select = /** @type {HTMLSelectElement} */ ($('chart-queue'));
-  if (select.value !== name) select.value = name;
+  queueOptions(/** @type {HTMLSelectElement} */ ($('chart-queue')), knownQueues, queue);
   for (const d of drawn.values()) d.u?.destroy();
   drawn.clear();
   $('charts').replaceChildren();
-  start();
+  if (started) start();
+}
+
+/** The queues to choose from, in order (the one charted stays an option though it is not among them). @param {string[]} names */
+export function setChartQueues(names) {
+  knownQueues = names;
+  queueOptions(/** @type {HTMLSelectElement} */ ($('chart-queue')), names, queue);
 }
 
 /** The figures at the cursor (for the wait by cause). @param {Figures} f */
@@ -110,6 +119,7 @@ function sourceState(state, text) {
 
 /** Starts reading the series: a stream while live and not paused, else one read. */
 export function start() {
+  started = true;
   stopStream();
   const paused = /** @type {HTMLInputElement} */ ($('charts-paused')).checked;
   if (source.mode === 'live' && !paused) {

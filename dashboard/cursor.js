@@ -67,11 +67,24 @@ export function setCursor(seconds) {
   }
   if (next === at) return;
   at = next;
+  writeUrl();
+  for (const fn of listeners) fn(at);
+}
+
+function writeUrl() {
   const url = new URL(location.href);
   if (at === null) url.searchParams.delete('at');
   else url.searchParams.set('at', String(at));
   history.replaceState(null, '', url.pathname + url.search + url.hash);
-  for (const fn of listeners) fn(at);
+}
+
+/**
+ * Writes the cursor into the URL (the current history entry). Back and Forward step through views
+ * (view.js), not instants: a move of the cursor replaces the current entry's `?at=`, so the entry
+ * Back returns to holds the instant of when it was left; the cursor stays where the user put it.
+ */
+export function keepCursorInUrl() {
+  writeUrl();
 }
 
 /** Whether the page follows a live service's now (nothing to fetch but on a timer). */

@@ -9,7 +9,8 @@
  * the charts and the timeline run over the whole log (pushed live by a live service).
  * Following a live service's now, it reads again every second; at an instant of the past, only
  * when the cursor moves. Commands (pause, resume, purge; run and delete in tasks.js) are offered
- * on a live service following now.
+ * on a live service following now. The URL carries the cursor (cursor.js) and the rest of the view
+ * (view.js: the queue selected, the list's filters, the open story), restored on load and on Back.
  *
  * Invariants:
  * - Every text from the server reaches the DOM as text (dom.js); the scripts never assign
@@ -18,12 +19,13 @@
  *   refresh between press and release.
  */
 import { call, queuePath, read } from './api.js';
-import { atParam, cursor, duration, following, onCursor, setCursor, source } from './cursor.js';
-import { chartFigures, chartQueue, chartedQueue, fitCharts, onSeries, redrawCursor, start as startCharts } from './charts.js';
+import { atParam, cursor, keepCursorInUrl, duration, following, onCursor, setCursor, source } from './cursor.js';
+import { chartFigures, chartQueue, chartedQueue, fitCharts, onSeries, redrawCursor, setChartQueues, start as startCharts } from './charts.js';
 import { $, cellOf, el, fixed, hideAlert, num, remember, setBadge, setText, showAlert, tbodyOf, when } from './dom.js';
-import { storyAtCursor } from './story.js';
+import { storyAtCursor, storyTask } from './story.js';
 import { drawTimeline, fitTimeline, initTimeline, setMarks } from './timeline.js';
-import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, setQueues, showTasks, taskQueue } from './tasks.js';
+import { NO_OWNER, button, initTasks, onTaskAction, refreshTasks, setOwnerless, setQueues, setTaskFilters, showStory, showTasks, taskFilters, taskQueue } from './tasks.js';
+import { saveView, viewFromUrl } from './view.js';
 
 /**
  * @typedef {import('./api.js').Figures} Figures
@@ -197,16 +199,7 @@ function renderQueues(figures) {
   const names = figures.queues.map((q) => q.name);
   setQueues(names);
   setOwnerless(figures.queues.filter((q) => q.owner === null).map((q) => q.name));
-  const charts = /** @type {HTMLSelectElement} */ ($('chart-queue'));
-  if (Array.from(charts.options).map((o) => o.value).join('\n') !== ['*', ...names].join('\n')) {
-    const current = charts.value || '*';
-    charts.replaceChildren(...['*', ...names].map((n) => {
-      const o = el('option', null, n === '*' ? 'all queues' : n);
-      o.value = n;
-      return o;
-    }));
-    charts.value = names.includes(current) ? current : '*';
-  }
+  setChartQueues(names);
 }
 
 /**
@@ -267,6 +260,33 @@ function select(name, state) {
   showTasks(name ?? '*', state);
   chartQueue(name ?? '*');
   markRows();
+  keepView('push');
+}
+
+// ---- the view in the URL (view.js) ----
+
+/** What the page shows now, as the URL carries it. @returns {import('./view.js').View} */
+function currentView() {
+  return { ...taskFilters(), charts: chartedQueue(), task: storyTask() };
+}
+
+/** The user changed the view: the URL keeps it (a new history entry, or the current one replaced). @param {'push' | 'replace'} how */
+function keepView(how) {
+  saveView(currentView(), how);
+}
+
+/** The values a picker offers. @param {string} id */
+function optionsOf(id) {
+  return Array.from(/** @type {HTMLSelectElement} */ ($(id)).options).map((o) => o.value);
+}
+
+/** The view the URL names, shown (on load, and after Back or Forward); the task list is not read here. */
+function showUrlView() {
+  const v = viewFromUrl(optionsOf('task-state'), optionsOf('task-sort'));
+  setTaskFilters(v);
+  chartQueue(v.charts);
+  markRows();
+  showStory(v.task);
 }
 
 // ---- reading ----
@@ -364,6 +384,7 @@ $('auto').addEventListener('change', () => (autoRefresh() ? refresh() : schedule
 $('chart-queue').addEventListener('change', () => {
   chartQueue(/** @type {HTMLSelectElement} */ ($('chart-queue')).value);
   markRows();
+  keepView('push');
 });
 for (const id of ['charts-interval', 'charts-paused']) $(id).addEventListener('change', () => startCharts());
 onTaskAction(() => refresh());
@@ -415,7 +436,10 @@ function started(t) {
   if (at !== null && at > source.endSeconds) setCursor(at);
   initTimeline();
   // The list's own picker and Reset select as a row does: its charts with it, its row pressed.
-  initTasks(select);
+  initTasks(select, keepView);
+  // A reload or a shared link: the queue, the list's filters, the story it names (the cursor is
+  // cursor.js's, already read).
+  showUrlView();
   onCursor(() => {
     markFollowing();
     redrawCursor();
@@ -424,6 +448,12 @@ function started(t) {
   });
   startCharts();
   refresh();
+  // Back and Forward: the view of the entry, at the instant shown now (cursor.js, keepCursorInUrl).
+  window.addEventListener('popstate', () => {
+    keepCursorInUrl();
+    showUrlView();
+    refreshTasks();
+  });
 }
 
 boot();

@@ -171,3 +171,24 @@ export function when(iso) {
   if (Math.abs(delta) >= 86400) text = d.toLocaleDateString() + ' ' + text;
   return text + (delta > 0 ? ' (in ' + rel + ')' : ' (' + rel + ' ago)');
 }
+
+/**
+ * A queue picker's options: every queue, the queues in order, and the one it shows if not among
+ * them; then shows it.
+ * @param {HTMLSelectElement} box
+ * @param {string[]} names
+ * @param {string} current
+ */
+export function queueOptions(box, names, current) {
+  const want = ['*', ...names];
+  if (!want.includes(current)) want.push(current);
+  const have = Array.from(box.options).map((o) => o.value);
+  if (have.join('\n') !== want.join('\n')) {
+    box.replaceChildren(...want.map((n) => {
+      const o = el('option', null, n === '*' ? 'all queues' : n);
+      o.value = n;
+      return o;
+    }));
+  }
+  if (box.value !== current) box.value = current;
+}

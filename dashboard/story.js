@@ -55,6 +55,11 @@ function namedTask(list, queue, name) {
   return latest;
 }
 
+/** The task the panel shows, or null. @returns {import('./view.js').TaskRef | null} */
+export function storyTask() {
+  return story === null ? null : { queue: story.queue, name: story.task };
+}
+
 /**
  * Whether the panel shows this task.
  * @param {string} queue

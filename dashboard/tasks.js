@@ -11,8 +11,9 @@
  */
 import { call, read, taskPath } from './api.js';
 import { atParam, following, source, timeText } from './cursor.js';
-import { $, cellOf, el, hideAlert, remember, setBadge, setText, showAlert, tbodyOf } from './dom.js';
-import { closeStory, followTaskList, isOpen, openStory } from './story.js';
+import { $, cellOf, el, hideAlert, queueOptions, remember, setBadge, setText, showAlert, tbodyOf } from './dom.js';
+import { closeStory, followTaskList, isOpen, openStory, storyTask } from './story.js';
+import { ALL, DEFAULT_STATE } from './view.js';
 
 /**
  * @typedef {import('./api.js').TaskList} TaskList
@@ -29,6 +30,17 @@ let shown = null;
 let asked = 0;
 /** @type {() => void} */
 let afterAction = () => {};
+/**
+ * The queue the list shows (`*`: all), kept here rather than read from its picker: a queue named
+ * by the URL is shown before the picker has its option (the queues come with the first figures),
+ * and stays an option of the picker while the queue table does not have it (an instant before the
+ * queue was configured).
+ */
+let listQueue = ALL;
+/** The queues of the queue table, in order. @type {string[]} */
+let knownQueues = [];
+/** What the user changed: the URL keeps it (view.js). @type {(how: 'push' | 'replace') => void} */
+let changed = () => {};
 /** The queues no cluster node owns now (dashboard.json's rows with `owner` null); empty on one node. @type {Set<string>} */
 let ownerless = new Set();
 
@@ -66,22 +78,31 @@ const select = (/** @type {string} */ id) => /** @type {HTMLSelectElement} */ ($
 
 /** The queue the list shows (`*` for all). */
 export function taskQueue() {
-  return select('task-queue').value || '*';
+  return listQueue;
 }
 
 /** The queues to choose from, in order. @param {string[]} names */
 export function setQueues(names) {
-  const box = select('task-queue');
-  const want = ['*', ...names];
-  const have = Array.from(box.options).map((o) => o.value);
-  if (have.join('\n') === want.join('\n')) return;
-  const current = box.value || '*';
-  box.replaceChildren(...want.map((n) => {
-    const o = el('option', null, n === '*' ? 'all queues' : n);
-    o.value = n;
-    return o;
-  }));
-  box.value = want.includes(current) ? current : '*';
+  knownQueues = names;
+  queueOptions(select('task-queue'), names, listQueue);
+}
+
+/** The list's filters: its queue, state, order and search. */
+export function taskFilters() {
+  return { queue: listQueue, state: select('task-state').value, sort: select('task-sort').value, q: /** @type {HTMLInputElement} */ ($('task-search')).value.trim() };
+}
+
+/**
+ * Sets the list's filters (from the URL) without reading the list.
+ * @param {{ queue: string, state: string, sort: string, q: string }} f
+ */
+export function setTaskFilters(f) {
+  listQueue = f.queue;
+  queueOptions(select('task-queue'), knownQueues, listQueue);
+  select('task-state').value = f.state;
+  select('task-sort').value = f.sort;
+  const search = /** @type {HTMLInputElement} */ ($('task-search'));
+  if (search.value.trim() !== f.q) search.value = f.q;
 }
 
 /**
@@ -90,7 +111,8 @@ export function setQueues(names) {
  * @param {string} state
  */
 export function showTasks(queue, state) {
-  select('task-queue').value = queue;
+  listQueue = queue;
+  queueOptions(select('task-queue'), knownQueues, listQueue);
   select('task-state').value = state;
   refreshTasks();
   $('tasks-panel').scrollIntoView({ block: 'nearest' });
@@ -153,7 +175,10 @@ function taskRow(queue, name) {
   setText(cellOf(cells, 'queue'), queue);
   const actions = el('td', 'l actions');
   tr.appendChild(actions);
-  tr.addEventListener('click', () => open(queue, name));
+  tr.addEventListener('click', () => {
+    open(queue, name);
+    changed('push');
+  });
   return { tr, cells, actions, item: null };
 }
 
@@ -165,7 +190,10 @@ function setActions(row, t) {
   const want = !live ? 'story' : unowned ? 'story no-owner' : 'story run delete';
   if (row.actions.dataset['set'] === want) return;
   row.actions.dataset['set'] = want;
-  row.actions.replaceChildren(button('Story', '', 'Why did this task run: every attempt, what held it, each backoff, how it ended', () => open(t.queue, t.name)));
+  row.actions.replaceChildren(button('Story', '', 'Why did this task run: every attempt, what held it, each backoff, how it ended', () => {
+    open(t.queue, t.name);
+    changed('push');
+  }));
   if (unowned) {
     const hold = el('span', 'hold', NO_OWNER.label);
     hold.title = NO_OWNER.why + ' Run and Delete are carried out by its owner: none is offered until a node takes it.';
@@ -182,12 +210,26 @@ function open(queue, name) {
   rows.forEach((row) => row.tr.classList.toggle('selected', row.tr.dataset['queue'] === queue && row.tr.dataset['task'] === name));
 }
 
+/**
+ * Shows the story the URL names (null: none), unless it is shown already.
+ * @param {import('./view.js').TaskRef | null} task
+ */
+export function showStory(task) {
+  if (task === null) {
+    if (storyTask() !== null) close();
+  } else if (!isOpen(task.queue, task.name)) open(task.queue, task.name);
+}
+
+function close() {
+  closeStory();
+  rows.forEach((row) => row.tr.classList.remove('selected'));
+}
+
 /** Reads the list again (the cursor moved, a filter changed, or a refresh while following now). */
 export function refreshTasks() {
   const ask = ++asked;
-  const queue = taskQueue();
-  const search = /** @type {HTMLInputElement} */ ($('task-search')).value.trim();
-  return read('/pushq/queues/' + encodeURIComponent(queue) + '/tasks', { state: select('task-state').value, q: search, sort: select('task-sort').value, limit: TASK_LIMIT, at: atParam() }).then(
+  const f = taskFilters();
+  return read('/pushq/queues/' + encodeURIComponent(f.queue) + '/tasks', { state: f.state, q: f.q, sort: f.sort, limit: TASK_LIMIT, at: atParam() }).then(
     (/** @type {TaskList} */ list) => {
       if (ask !== asked) return; // a later read is on its way
       hideAlert('tasks-error');
@@ -246,25 +288,33 @@ function render(list) {
 /**
  * @param {(queue: string | null, state: string) => void} pick selects a queue (null: every queue)
  *   with the list in a state: the list's picker and Reset go through it, as a click on a queue does.
+ * @param {(how: 'push' | 'replace') => void} onChange the user changed the view here (a filter, a
+ *   story opened or closed): the URL keeps it.
  */
-export function initTasks(pick) {
-  $('task-queue').addEventListener('change', () => {
-    const queue = taskQueue();
-    pick(queue === '*' ? null : queue, select('task-state').value);
-  });
-  for (const id of ['task-state', 'task-sort']) $(id).addEventListener('change', () => refreshTasks());
+export function initTasks(pick, onChange) {
+  changed = onChange;
+  $('task-queue').addEventListener('change', () => pick(select('task-queue').value === ALL ? null : select('task-queue').value, select('task-state').value));
+  for (const id of ['task-state', 'task-sort']) {
+    $(id).addEventListener('change', () => {
+      refreshTasks();
+      changed('push');
+    });
+  }
   /** @type {ReturnType<typeof setTimeout> | null} */
   let typing = null;
   $('task-search').addEventListener('input', () => {
     if (typing !== null) clearTimeout(typing);
-    typing = setTimeout(() => refreshTasks(), 250);
+    typing = setTimeout(() => {
+      refreshTasks();
+      changed('replace'); // each pause in typing is not a step to go Back to
+    }, 250);
   });
   $('close-story').addEventListener('click', () => {
-    closeStory();
-    rows.forEach((row) => row.tr.classList.remove('selected'));
+    close();
+    changed('push');
   });
   $('close-tasks').addEventListener('click', () => {
     /** @type {HTMLInputElement} */ ($('task-search')).value = '';
-    pick(null, 'live');
+    pick(null, DEFAULT_STATE);
   });
 }

@@ -36,6 +36,7 @@ export const ASSETS: Readonly<Record<string, string>> = {
   'charts.js': 'text/javascript; charset=utf-8',
   'tasks.js': 'text/javascript; charset=utf-8',
   'story.js': 'text/javascript; charset=utf-8',
+  'view.js': 'text/javascript; charset=utf-8',
   'login.js': 'text/javascript; charset=utf-8',
   // Asked for by every browser; without it, each page load logs a failed request.
   'favicon.svg': 'image/svg+xml',

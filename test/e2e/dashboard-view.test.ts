@@ -4,7 +4,10 @@
  * `flaky`, tasks that gave up after four attempts) and served by `pushq replay LOG --ui`:
  * - the queue selected (a row pressed): its tasks listed and its charts drawn; whatever moves the
  *   list or the charts elsewhere (the list's picker, its Reset, the charts' picker) leaves no row
- *   pressed for a queue no longer shown, and a click on a row then selects it.
+ *   pressed for a queue no longer shown, and a click on a row then selects it;
+ * - the view in the URL beside the cursor (`?at=…&queue=…&state=…&sort=…&task=…`): a reload, and
+ *   the same URL in another page (a link shared), show the same queue, list and story at the same
+ *   instant; Back and Forward step through the views (the story closed, the order before).
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
@@ -25,6 +28,8 @@ const POLL = { timeout: 10_000, interval: 100 };
 let dir: string;
 let ui: ReplayUiProcess;
 let browser: Browser;
+/** A task that gave up, with its attempts (pushq replay --tasks gave-up). */
+let doomed: { task: string; attempts: number };
 const errors: string[] = [];
 
 beforeAll(async () => {
@@ -35,6 +40,8 @@ beforeAll(async () => {
   const log = join(dir, 'flaky.log');
   const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', log]);
   expect(r.code, r.stderr).toBe(0);
+  doomed = JSON.parse((await pushq(['replay', log, '--tasks', 'gave-up', '--json'])).stdout).tasks[0];
+  expect(doomed.attempts).toBe(4);
   ui = await startReplayUi(log, ['--port', '0']);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
 }, 60_000);
@@ -99,6 +106,86 @@ describe('the queue selected (pushq replay --ui, Chromium)', () => {
     await expect.poll(() => charted(page), POLL).toBe('flaky');
     expect(await pressed(page)).toEqual(['flaky']);
     expect(await listed(page)).toBe('flaky');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
+
+/** What the page shows: the list, its filters, the selection, the charts, the story, the instant. */
+async function shown(page: Page): Promise<Record<string, unknown>> {
+  await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(doomed.attempts);
+  return {
+    listed: await listed(page),
+    state: await page.locator('#task-state').inputValue(),
+    sort: await page.locator('#task-sort').inputValue(),
+    search: await page.locator('#task-search').inputValue(),
+    pressed: await pressed(page),
+    charted: await charted(page),
+    story: await page.locator('#story-task').textContent(),
+    storyShown: await page.locator('#story-panel').isVisible(),
+    storyEnd: await page.locator('#story-end').textContent(),
+    at: await page.locator('#tl-at').textContent(),
+  };
+}
+
+describe('the view in the URL (pushq replay --ui, Chromium)', () => {
+  it('a reload and a shared link show the same queue, list and story at the same instant; Back steps back', async () => {
+    const page = await open(`${ui.url}/`);
+    const params = () => Object.fromEntries(new URL(page.url()).searchParams);
+    // The tasks of flaky that gave up (its count), most attempts first; one's story, a step back in time.
+    await page.locator('#queues tr[data-queue="flaky"] td[data-field="gaveUp"] button').click();
+    await expect.poll(() => listed(page), POLL).toBe('flaky');
+    await page.locator('#task-sort').selectOption('attempts');
+    await page.locator(`#tasks tr[data-task="${doomed.task}"] td[data-field="name"]`).click();
+    await page.locator('#tl-back').click();
+    await expect.poll(params, POLL).toMatchObject({ queue: 'flaky', state: 'failed', sort: 'attempts', task: `flaky/${doomed.task}` });
+    const at = params()['at'];
+    expect(Number(at)).toBeGreaterThan(0);
+    const view = await shown(page);
+    expect(view).toMatchObject({ listed: 'flaky', state: 'failed', sort: 'attempts', pressed: ['flaky'], charted: 'flaky', story: doomed.task, storyShown: true });
+    expect(view['storyEnd']).toMatch(/^gave up at /);
+
+    // Reloaded: the same view.
+    await page.reload();
+    await expect.poll(() => page.locator('#queues tbody tr').count(), POLL).toBe(2);
+    expect(await shown(page)).toEqual(view);
+    expect(params()).toMatchObject({ at, queue: 'flaky', state: 'failed', sort: 'attempts', task: `flaky/${doomed.task}` });
+
+    // The link in another page: the same view.
+    const other = await open(page.url());
+    expect(await shown(other)).toEqual(view);
+    await other.close();
+
+    // Back: the story closed (the list as it was); again: the order before; Forward: back again.
+    await page.goBack();
+    await expect.poll(() => page.locator('#story-panel').isVisible(), POLL).toBe(false);
+    expect(params()).toEqual({ at, queue: 'flaky', state: 'failed', sort: 'attempts' });
+    expect(await page.locator('#task-sort').inputValue()).toBe('attempts');
+    await page.goBack();
+    await expect.poll(() => page.locator('#task-sort').inputValue(), POLL).toBe('id');
+    expect(params()).toEqual({ at, queue: 'flaky', state: 'failed' });
+    await page.goForward();
+    await expect.poll(() => page.locator('#task-sort').inputValue(), POLL).toBe('attempts');
+    await page.goForward();
+    expect(await shown(page)).toEqual(view);
+
+    // A search is kept (the current entry replaced, not one per pause in typing); Reset (every
+    // queue's live tasks, no search; the order kept) leaves the instant, the order and the story.
+    await page.locator('#task-search').fill(doomed.task);
+    await expect.poll(params, POLL).toMatchObject({ q: doomed.task });
+    await page.locator('#close-tasks').click();
+    await expect.poll(params, POLL).toEqual({ at, sort: 'attempts', task: `flaky/${doomed.task}` });
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('a URL naming what the page does not offer shows the defaults, without an error', async () => {
+    const page = await open(`${ui.url}/?queue=no%2Fqueue&state=bogus&sort=nope&charts=%3Cb%3E&task=nameless`);
+    await expect.poll(() => listed(page), POLL).toBe('all queues');
+    expect(await page.locator('#task-state').inputValue()).toBe('live');
+    expect(await page.locator('#task-sort').inputValue()).toBe('id');
+    expect(await charted(page)).toBe('*');
+    expect(await page.locator('#story-panel').isVisible()).toBe(false);
     await page.close();
     expect(errors).toEqual([]);
   });

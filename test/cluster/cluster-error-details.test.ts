@@ -13,11 +13,12 @@
  */
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { CloudTasksClient } from '@google-cloud/tasks';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcFront } from '../../src/cluster/grpc-front.js';
 import { Router } from '../../src/cluster/router.js';
 import { RequestGuard } from '../../src/server/security.js';
+import { grpcClient, restClient } from '../helpers/cloud-tasks-clients.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -33,12 +34,6 @@ async function deadPort(): Promise<number> {
 let router: Router;
 let front: GrpcFront;
 const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;
-
-const noAuth = {
-  getRequestHeaders: async () => new Headers(),
-  fetch: (url: string, init: { method?: string; headers?: Headers; body?: string | Buffer; signal?: AbortSignal }) =>
-    fetch(url, { method: init.method ?? 'GET', ...(init.headers ? { headers: init.headers } : {}), ...(init.body === undefined ? {} : { body: init.body }), ...(init.signal ? { signal: init.signal } : {}) }),
-};
 
 beforeAll(async () => {
   const dead = await deadPort();
@@ -60,8 +55,8 @@ beforeAll(async () => {
     5000,
   );
   front = await GrpcFront.start({ node: 'node-a', localGrpc: () => undefined, remoteGrpc: (q) => (q === 'q1' ? `127.0.0.1:${dead}` : undefined), queues: () => queues, owned: () => [] }, '127.0.0.1', 0, 5000);
-  clients.grpc = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: front.port, sslCreds: grpc.credentials.createInsecure() });
-  clients.rest = new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port: router.port, protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
+  clients.grpc = grpcClient(front.port);
+  clients.rest = restClient(router.port);
 });
 
 afterAll(async () => {

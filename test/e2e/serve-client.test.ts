@@ -6,22 +6,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudTasksClient } from '@google-cloud/tasks';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { restClient } from '../helpers/cloud-tasks-clients.js';
 
 let dir: string;
 let worker: Worker;
 let serve: ServeProcess;
 let client: CloudTasksClient;
-
-/** No credentials: loopback only. gax's REST stub calls `fetch` on its auth client. */
-const noAuth = {
-  getRequestHeaders: async () => new Headers(),
-  fetch: (url: string, init: { method?: string; headers?: Headers; body?: string | Buffer; signal?: AbortSignal }) =>
-    fetch(url, { method: init.method ?? 'GET', ...(init.headers ? { headers: init.headers } : {}), ...(init.body === undefined ? {} : { body: init.body }), ...(init.signal ? { signal: init.signal } : {}) }),
-};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-client-'));
@@ -29,7 +23,7 @@ beforeAll(async () => {
   // The default queue (5/s): paused below so tasks stay listed.
   serve = await startServe(['--data', join(dir, 'data'), '--target', `default=${worker.url}`, '--scaling', 'default=basic']);
   const port = Number(new URL(serve.url).port);
-  client = new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
+  client = restClient(port);
 });
 
 afterAll(async () => {

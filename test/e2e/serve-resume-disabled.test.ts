@@ -10,10 +10,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { CloudTasksClient } from '@google-cloud/tasks';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { grpcClient, restClient } from '../helpers/cloud-tasks-clients.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -25,20 +26,14 @@ let serve: ServeProcess;
 let worker: Worker;
 const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;
 
-const noAuth = {
-  getRequestHeaders: async () => new Headers(),
-  fetch: (url: string, init: { method?: string; headers?: Headers; body?: string | Buffer; signal?: AbortSignal }) =>
-    fetch(url, { method: init.method ?? 'GET', ...(init.headers ? { headers: init.headers } : {}), ...(init.body === undefined ? {} : { body: init.body }), ...(init.signal ? { signal: init.signal } : {}) }),
-};
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-resume-disabled-'));
   yaml = join(dir, 'queue.yaml');
   await writeFile(yaml, YAML);
   worker = await startWorker();
   serve = await startServe(['--memory', '--config', yaml, '--target', `default=${worker.url}`]);
-  clients.grpc = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: serve.grpcPort, sslCreds: grpc.credentials.createInsecure() });
-  clients.rest = new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port: Number(new URL(serve.url).port), protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
+  clients.grpc = grpcClient(serve.grpcPort);
+  clients.rest = restClient(Number(new URL(serve.url).port));
 }, 30_000);
 
 afterAll(async () => {

@@ -11,15 +11,13 @@
  *
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { api } from '../helpers/serve-process.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** queueYaml's q0..q4, and the default queue every configuration has. */
 const ALL = ['default', 'q0', 'q1', 'q2', 'q3', 'q4'];
 /** B's tasks, due long after the test: they stay pending, so the task list offers Run and Delete. */
@@ -37,9 +35,6 @@ afterAll(async () => {
 
 describe('the cluster dashboard, a queue without owner', () => {
   it('offers no Pause, Resume or Purge, nor Run or Delete in its task list, and says why; they come back when a node takes the queue', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`this test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
-    }
     const yaml = await writeQueueYaml(fx.dir, queueYaml(ALL.length - 1, 10, 5));
     const args = ['--config', yaml, '--store', await fx.pg.database(), '--lease-seconds', String(LEASE_SECONDS)];
     const [a, b] = (await startNodesEachOwning(fx.nodes, args, ALL)) as [Node, Node];
@@ -55,7 +50,7 @@ describe('the cluster dashboard, a queue without owner', () => {
       }
     }, 30_000);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium('this test');
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(8000);
     const errors: string[] = [];

@@ -17,18 +17,16 @@
  * Chromium is required, not optional: without it this file fails with the command that installs
  * it (a skipped test would hide that the page went untested).
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { clusterFixture, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const QUEUES = Array.from({ length: 7 }, (_, i) => `q${i}`);
 const ALL = ['default', ...QUEUES];
@@ -141,9 +139,6 @@ afterAll(async () => {
 
 describe('the dashboard on a cluster node, in Chromium', () => {
   it('shows the queues of both nodes with their owners, pauses a queue the other node owns, its charts and a story; travels in time on the cluster\'s axis; no console error', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`this test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
-    }
     const url = await fx.pg.database();
     const w = await startWorker(() => 200);
     fx.workers.push(w);
@@ -160,7 +155,7 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     for (const q of QUEUES) for (let j = 0; j < 3; j++) await create(a, q, `${q}-${j}`, j > 0 ? 3_600_000 : 0);
     await w.waitFor((r) => r.length >= QUEUES.length, 20_000, 'the immediate tasks delivered');
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+    browser = await launchChromium('this test');
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(8000);
     const errors: string[] = [];

@@ -10,16 +10,14 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const POLL = { timeout: 15_000, interval: 100 };
 const QUEUE_YAML = 'queue:\n- name: orders\n  rate: 5/s\n';
 
@@ -29,13 +27,10 @@ let browser: Browser;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
-  }
   dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-reconnect-'));
   await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
   serve = await startServe(serveArgs(), 30_000);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the dashboard test');
 }, 60_000);
 
 afterAll(async () => {

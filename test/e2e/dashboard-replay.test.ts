@@ -14,19 +14,17 @@
  *
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const POLL = { timeout: 8000, interval: 100 };
 
@@ -60,18 +58,12 @@ async function screenshot(page: Page, name: string, docs?: string): Promise<void
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\n` +
-        'Install it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)',
-    );
-  }
   dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-replay-'));
   await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
   worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }));
   log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
   ui = await startReplayUi(log, ['--port', '0']);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the dashboard test');
 });
 
 afterAll(async () => {

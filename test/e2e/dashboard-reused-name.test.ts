@@ -7,17 +7,15 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const POLL = { timeout: 5000, interval: 100 };
 
 let dir: string;
@@ -27,15 +25,12 @@ let browser: Browser;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
-  }
   dir = await mkdtemp(join(tmpdir(), 'pushq-reused-name-'));
   // rate 0: the tasks wait until run by hand.
   await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: held\n  rate: 0\n');
   worker = await startWorker();
   serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--allow-reset', '--target', `default=${worker.url}`]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the dashboard test');
 }, 30_000);
 
 afterAll(async () => {

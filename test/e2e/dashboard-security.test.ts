@@ -9,17 +9,15 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueConfig, requireValidConfig } from '../../src/index.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TOKEN = 'dashboard-token-0123456789abcdef';
 
 const config = requireValidConfig(parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' }));
@@ -39,11 +37,8 @@ let browser: Browser;
 const services: PushqService[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
-  }
   worker = await startWorker();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the dashboard test');
 });
 
 afterAll(async () => {

@@ -8,18 +8,16 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { startReplayUi, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { ROOT } from '../helpers/serve-process.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const POLL = { timeout: 5000, interval: 100 };
 
 let dir: string;
@@ -30,9 +28,6 @@ let doomed: { task: string; attempts: number };
 const errors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
-  }
   dir = await mkdtemp(join(tmpdir(), 'pushq-story-cursor-'));
   const log = join(dir, 'flaky.log');
   const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', log]);
@@ -41,7 +36,7 @@ beforeAll(async () => {
   doomed = told.tasks[0];
   expect(doomed.attempts).toBeGreaterThan(1);
   ui = await startReplayUi(log, ['--port', '0']);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the dashboard test');
 }, 30_000);
 
 afterAll(async () => {

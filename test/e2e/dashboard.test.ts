@@ -6,17 +6,15 @@
  * Chromium is required, not optional: without it this file fails with the command that installs
  * it (a skipped test would hide that the dashboard went untested).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const QUEUE_YAML = `
 queue:
@@ -48,18 +46,12 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the dashboard test drives a real Chromium, and there is none at ${CHROMIUM}.\n` +
-        'Install it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)',
-    );
-  }
   dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-'));
   await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
   // /twice-503/*: 503, 503, then 200.
   worker = await startWorker((r, nth) => (r.url.startsWith('/always-500') ? 500 : r.url.startsWith('/twice-503/') && nth < 2 ? 503 : 200));
   serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the dashboard test');
   page = await browser.newPage();
   page.setDefaultTimeout(5000);
   page.on('pageerror', (e) => pageErrors.push(e.message));

@@ -5,14 +5,13 @@
  * variants' bands, with no console error and no request but for the file itself.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compare } from '../../src/experiments/compare.js';
 import { runSeeds } from '../../src/experiments/run-seeds.js';
@@ -21,19 +20,17 @@ import type { Scenario } from '../../src/scenario/types.js';
 import { BANDS_SCRIPT } from '../../src/simulate/report/bands-script.js';
 import { renderBandsReport } from '../../src/simulate/report/bands.js';
 import { formatNumber } from '../../src/simulate/report/figures-table.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const CHARTS = ['ready', 'dispatched', 'in_flight', 'backoff', 'failed_attempts', 'tokens'];
 
 let dir: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`the bands report test drives a real Chromium, and there is none at ${CHROMIUM} (apt-get install chromium, or set PUSHQ_CHROMIUM)`);
   dir = await mkdtemp(join(tmpdir(), 'pushq-bands-report-'));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the bands report test');
 });
 
 afterAll(async () => {

@@ -11,12 +11,11 @@
  *
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/run.js';
@@ -27,9 +26,8 @@ import { formatCount } from '../../src/simulate/report/figures-table.js';
 import type { ReportInput } from '../../src/simulate/report/render.js';
 import { writeReportFile } from '../../src/simulate/report/write.js';
 import { fixtureReport } from './report-fixture.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHART_KEYS = ['backlog', 'dispatch', 'tokens', 'in_flight', 'retries', 'wait_cause', 'percentiles'];
 
@@ -37,14 +35,8 @@ let dir: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the report test drives a real Chromium, and there is none at ${CHROMIUM}.\n` +
-        'Install it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)',
-    );
-  }
   dir = await mkdtemp(join(tmpdir(), 'pushq-report-browser-'));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+  browser = await launchChromium('the report test');
 });
 
 afterAll(async () => {

@@ -1,0 +1,17 @@
+/**
+ * A real Chromium for the browser tests (the dashboard, the HTML reports): Debian's, driven by
+ * playwright-core. `.ci/ensure-chromium.sh` installs it; PUSHQ_CHROMIUM names another.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+const CHROMIUM = process.env['PUSHQ_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Launches it, or says how to install it; `what` names the test ("the dashboard test"). */
+export async function launchChromium(what: string): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${what} drives a real Chromium, and there is none at ${CHROMIUM}.\nInstall it: apt-get install chromium   (Debian/Ubuntu, as root; or set PUSHQ_CHROMIUM to its path)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
+}

@@ -104,7 +104,7 @@ http://HOST:PORT/.`,
     'allow-host': { type: 'string', value: 'NAME', multiple: true, help: 'also accept requests whose Host header names NAME (repeatable); loopback names and --host are always accepted' },
     'allow-origin': { type: 'string', value: 'ORIGIN', multiple: true, help: 'also accept state-changing browser requests from ORIGIN, e.g. http://localhost:3000 (repeatable)' },
     'auth-token': { type: 'string', value: 'TOKEN', help: 'every request needs Authorization: Bearer TOKEN; TOKEN a long random string, e.g. from openssl rand -hex 24 (docs/serve.md)' },
-    'auth-token-file': { type: 'string', value: 'FILE', help: '--auth-token read from FILE (the token alone, on one line), so it is not on the command line for every local user to see' },
+    'auth-token-file': { type: 'string', value: 'FILE', help: '--auth-token read from FILE (the token alone, on one line), so it is not on the command line for every local user to see; keep FILE chmod 600 (one group or others may read is warned of)' },
     'allow-http-target': { type: 'string', value: 'PATTERN', multiple: true, help: 'also let HTTP target tasks (httpRequest) reach hosts matching PATTERN: api.internal, 10.0.0.5:8080, *.example.test, or * (repeatable); loopback always' },
     'allow-reset': { type: 'boolean', help: 'serve POST /pushq/reset, which drops every task and tombstone and keeps the queues (for test suites)' },
     'insecure-public': { type: 'boolean', help: 'serve a --host beyond loopback with no --auth-token: anyone who can reach it can read tasks and send requests to your app through pushq' },
@@ -219,7 +219,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
   // The token file is read first: a start it refuses has opened nothing.
   if (given.authTokenFile !== undefined) {
     try {
-      given = { ...given, authToken: await readAuthTokenFile(given.authTokenFile) };
+      given = { ...given, authToken: await readAuthTokenFile(given.authTokenFile, (line) => io.stderr(`pushq serve: ${line}\n`)) };
     } catch (err) {
       if (!(err instanceof ServeStartError)) throw err;
       io.stderr(`pushq serve: cannot start: ${err.message}\n`);

@@ -6,7 +6,7 @@
  * work against a real server (they send JSON, which the API requires).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
@@ -127,6 +127,31 @@ describe('the security flags reach the service', () => {
     } finally {
       serve.child.kill('SIGTERM');
       await serve.exited;
+    }
+  });
+
+  it('--auth-token-file that group or others may read: starts, and says so once, naming the file and the chmod; a 0600 file: not a word', async () => {
+    const file = join(dir, 'token-shared');
+    writeFileSync(file, `${TOKEN}\n`);
+    chmodSync(file, 0o644);
+    const serve = await startServe(['--memory', '--auth-token-file', file]);
+    try {
+      const api = `${serve.url}/v2/projects/-/locations/-/queues`;
+      expect((await fetch(api, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      const warning = `pushq serve: warning: --auth-token-file ${file} is open to group or others (mode 0644), who can read the token in it and call the API with it: chmod 600 ${file}\n`;
+      expect(serve.stderr()).toBe(warning);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    chmodSync(file, 0o600);
+    const quiet = await startServe(['--memory', '--auth-token-file', file]);
+    try {
+      expect((await fetch(`${quiet.url}/pushq/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      expect(quiet.stderr()).toBe('');
+    } finally {
+      quiet.child.kill('SIGTERM');
+      await quiet.exited;
     }
   });
 

@@ -287,6 +287,15 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
         io.stderr(`pushq serve: took over ${data.lock.path}: it held ${was}; a crashed server's, presumably\n`);
       }
       where = `${data.path}${parsed.durable ? '' : ' (no fsync)'}`;
+      const t = data.tightened;
+      if (t !== null) {
+        const was = `mode ${t.from.toString(8).padStart(4, '0')}: an older pushq made its logs so`;
+        io.stderr(
+          t.error === null ?
+            `pushq serve: ${t.path} was open to group or others (${was}), who could read every task's payload in it: made it 0600\n`
+          : `pushq serve: warning: ${t.path} is open to group or others (${was}), who can read every task's payload in it, and pushq could not make it 0600 (${t.error}): chmod 600 ${t.path}\n`,
+        );
+      }
       if (data.droppedBytes > 0) io.stderr(`pushq serve: dropped a torn tail of ${counted(data.droppedBytes, 'byte')} (never acknowledged)\n`);
       const r = data.repaired;
       if (r !== null) {

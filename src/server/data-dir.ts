@@ -8,12 +8,12 @@
  * directory is refused before it touches the log. The caller owns the returned lock and releases
  * it after closing the log (PushqService does, given `dataLock`).
  */
-import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog, type LogHeader } from '../log/event-log.js';
 import type { LogFileIo } from '../log/file-io.js';
-import { createFileEventLog, openFileEventLog } from '../log/file-log.js';
+import { LOG_FILE_MODE, createFileEventLog, openFileEventLog } from '../log/file-log.js';
 import { PUSHQ_VERSION } from '../version.js';
 import { acquireDataDirLock, type DataDirErrorCode, type DataDirLock, type LockOptions } from './data-dir-lock.js';
 import { setDamagedPartAside, type LogRepair } from './log-repair.js';
@@ -51,6 +51,13 @@ function unusable(path: string, err: unknown): unknown {
 /** The mode of the directories a first start makes: their owner's alone, as the log in them (LOG_FILE_MODE). A directory that exists is left as it is. */
 export const DATA_DIR_MODE = 0o700;
 
+/** An existing log's mode, made LOG_FILE_MODE at open: `error` is the chmod's failure (its code), when it failed and the mode stays. */
+export interface LogModeChange {
+  path: string;
+  from: number;
+  error: string | null;
+}
+
 export interface OpenedData {
   log: EventLog;
   path: string;
@@ -59,6 +66,8 @@ export interface OpenedData {
   droppedBytes: number;
   /** What `repair` cut off, and where it keeps it; null when it was not asked for or the log was sound. */
   repaired: LogRepair | null;
+  /** The existing log's mode when it let group or others in (an older pushq made it 0644), now LOG_FILE_MODE; null when it was already its owner's alone. */
+  tightened: LogModeChange | null;
   /** Held until released; `lock.takenOver` says if a crashed server's lock was replaced. */
   lock: DataDirLock;
   /**
@@ -98,7 +107,7 @@ export async function openDataDir(dir: string, configHash: string, options: { du
         if (created && madeDir !== undefined) await removeEmptyDirs(resolve(dir), resolve(madeDir));
       }
     };
-    return { log, path, events: opened.events, droppedBytes: opened.droppedBytes, repaired: opened.repaired, lock, discard };
+    return { log, path, events: opened.events, droppedBytes: opened.droppedBytes, repaired: opened.repaired, tightened: opened.tightened, lock, discard };
   } catch (err) {
     await lock.release();
     throw err;
@@ -113,9 +122,26 @@ async function removeEmptyDirs(dir: string, top: string): Promise<void> {
   }
 }
 
+/**
+ * A log made before pushq made its logs LOG_FILE_MODE (0644 under the usual umask) keeps the mode
+ * it was made with, and with it hands every payload to the machine's other users: it is made
+ * LOG_FILE_MODE, once the open has succeeded (a refused start changes nothing). null: it was
+ * already its owner's alone. A chmod that fails (the file is another user's) is reported, not fatal:
+ * the log is as readable as it was, and the caller says so.
+ */
+async function tightenLogMode(path: string, mode: number): Promise<LogModeChange | null> {
+  if (process.platform === 'win32' || (mode & 0o077) === 0) return null;
+  const from = mode & 0o777;
+  return chmod(path, LOG_FILE_MODE).then(
+    () => ({ path, from, error: null }),
+    (err: unknown) => ({ path, from, error: (err as NodeJS.ErrnoException).code ?? String(err) }),
+  );
+}
+
 async function openLog(dir: string, configHash: string, durable: boolean, repair: boolean, io: LogFileIo | undefined): Promise<Omit<OpenedData, 'lock' | 'discard'> & { created: boolean }> {
   const path = join(dir, EVENT_LOG_FILE);
-  const size = await stat(path).then((s) => s.size, () => 0);
+  const found = await stat(path).catch(() => null);
+  const size = found?.size ?? 0;
   if (size > 0) {
     const refuseSimulated = (header: LogHeader): void => {
       if (header.clock !== 'wall') throw new DataDirUnusableError(path, 'this log was written by a simulation (virtual clock), not by pushq serve; use another --data directory');
@@ -131,10 +157,13 @@ async function openLog(dir: string, configHash: string, durable: boolean, repair
       throw err;
     }
     const droppedBytes = repaired === null ? opened.recovered.droppedBytes : 0;
-    return { log: opened.log, path, events: opened.events, droppedBytes, repaired, created: false };
+    const tightened = await tightenLogMode(path, found!.mode);
+    return { log: opened.log, path, events: opened.events, droppedBytes, repaired, tightened, created: false };
   }
   const header: LogHeader = { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: PUSHQ_VERSION, seed: 0, clock: 'wall', configHash };
   const log = await createFileEventLog(path, header, { durable, overwrite: true, ...(io === undefined ? {} : { io }) });
-  return { log, path, events: [], droppedBytes: 0, repaired: null, created: true };
+  // An empty file there (open with a mode does not change an existing file's) is tightened too.
+  const tightened = found === null ? null : await tightenLogMode(path, found.mode);
+  return { log, path, events: [], droppedBytes: 0, repaired: null, tightened, created: true };
 }
 

@@ -33,7 +33,7 @@ import { NODE_STREAM } from '../store/store-log.js';
 import { StoreError } from '../store/store.js';
 import { GroupCommitStore } from './group-commit.js';
 import { GrpcFront, type GrpcTable } from './grpc-front.js';
-import { Membership, type AppliedConfig, type LiveNode, type QueueOwner } from './membership.js';
+import { Membership, NODES_TABLE, type AppliedConfig, type LiveNode, type QueueOwner } from './membership.js';
 import { describeDisagreement } from './config-agreement.js';
 import { configHash } from '../log/config-hash.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
@@ -45,7 +45,11 @@ import { strandedPushTaskLines } from '../core/state.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadWhileStopping } from '../server/operations.js';
 import { Router, type RouterTable } from './router.js';
-import { StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
+import { STORAGE_TABLE, StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
+import { tablesCreatedBy } from '../store/pg-errors.js';
+
+/** The tables a cluster keeps beside the store's: a refusal for want of a privilege names them in its GRANT too. */
+const CLUSTER_TABLES = tablesCreatedBy([NODES_TABLE, STORAGE_TABLE]);
 
 export interface ClusterNodeOptions {
   storeUrl: string;
@@ -110,7 +114,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const guard = await RequestGuard.create(options.service);
     // A paused node's open transaction must not hold its queue's row past the lease (pg-store.ts).
-    const store = await PgStore.open(options.storeUrl, { connections: 8, idleInTransactionMs: Math.max(500, options.leaseMs / 2) });
+    const store = await PgStore.open(options.storeUrl, { connections: 8, idleInTransactionMs: Math.max(500, options.leaseMs / 2), otherTables: CLUSTER_TABLES });
     let membership: Membership;
     let leases: PgStore;
     try {
@@ -118,7 +122,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       if ((await store.header(NODE_STREAM)) !== null) {
         throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a single node's log (pushq serve --store without --cluster); a cluster needs a store of its own; nothing was written`);
       }
-      leases = await PgStore.open(options.storeUrl, { connections: 2 });
+      leases = await PgStore.open(options.storeUrl, { connections: 2, otherTables: CLUSTER_TABLES });
       try {
         membership = await Membership.open(options.storeUrl);
       } catch (err) {

@@ -44,3 +44,46 @@ export function describePgError(err: unknown, shownUrl: string, boundMs?: number
 function formatBound(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
+
+/** Who the store's sessions run as, and where unqualified tables are made: read at open, for the GRANT a refusal names. */
+export interface StoreRole {
+  user: string;
+  /** current_schema(): where CREATE TABLE puts pushq's tables (null: no schema on the search_path). */
+  schema: string | null;
+}
+
+/** The statement that reads a StoreRole: one row, `username` and `schema`. */
+export const STORE_ROLE_QUERY = 'SELECT current_user AS username, current_schema() AS schema';
+
+/** The tables `statements` create (`CREATE TABLE IF NOT EXISTS name`), in order: the GRANT a refusal names is derived from the schema, not retyped. */
+export function tablesCreatedBy(statements: readonly string[]): string[] {
+  return statements.flatMap((s) => /CREATE TABLE IF NOT EXISTS\s+(\w+)/.exec(s)?.[1] ?? []);
+}
+
+/** `name` as SQL writes an identifier: bare when it is lower-case letters, digits and _, else quoted. */
+function ident(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A refusal for want of a privilege (SQLSTATE 42501, insufficient_privilege) as STORE_FAILED that
+ * says what pushq was doing, as which user, the server's words, and the GRANT that lets it: the
+ * server's words alone ("permission denied for schema public") name neither. null for any other
+ * failure. `creating`: pushq was making `tables` (an empty database); else it was using them.
+ */
+export function privilegeError(err: unknown, shownUrl: string, role: StoreRole | null, tables: readonly string[], creating: boolean): StoreError | null {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== '42501') return null;
+  const user = role === null ? 'the store\'s user' : `user ${ident(role.user)}`;
+  const to = role === null ? 'TO that user' : `TO ${ident(role.user)}`;
+  const list = tables.join(', ');
+  const why = `${user} may not (42501: ${String(e.message)})`;
+  if (creating) {
+    const schema = ident(role?.schema ?? 'public');
+    return new StoreError(
+      'STORE_FAILED',
+      `${shownUrl}: pushq was creating its tables (${list}), which this database does not have yet, and ${why}: GRANT CREATE ON SCHEMA ${schema} ${to}, or start pushq once as a user who may create them and then GRANT SELECT, INSERT, UPDATE, DELETE ON ${list} ${to}`,
+    );
+  }
+  return new StoreError('STORE_FAILED', `${shownUrl}: pushq was using its tables, and ${why}: GRANT SELECT, INSERT, UPDATE, DELETE ON ${list} ${to}`);
+}

@@ -33,6 +33,8 @@ export interface PgStoreOptions {
   statementTimeoutMs?: number;
   /** The sessions' application_name (default 'pushq'): how pg-waits.ts finds them in pg_stat_activity. */
   applicationName?: string;
+  /** Tables of pushq's beside the store's (a cluster's), named with them in the GRANT a refusal for want of a privilege gives. */
+  otherTables?: readonly string[];
 }
 
 /** How long one statement may wait for the store by default: 30 s. */

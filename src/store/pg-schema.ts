@@ -14,6 +14,7 @@
  * 42710). That failure means the same table is now there: `createRacing` runs the creation again,
  * and it finds them. Serializing with an advisory lock would do too, but CockroachDB has none.
  */
+import { tablesCreatedBy } from './pg-errors.js';
 import { sqlstateOf } from './pg-retry.js';
 
 /** Bump when a table changes shape; a store with another number is refused. */
@@ -48,6 +49,9 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
      body BYTEA NOT NULL
    )`,
 ];
+
+/** The store's tables, by name (for the GRANT a refusal for want of a privilege names). */
+export const STORE_TABLES: readonly string[] = tablesCreatedBy(SCHEMA_STATEMENTS);
 
 /** Rows per INSERT statement of a batch (4 parameters each; PostgreSQL allows 65,535 parameters). */
 export const ROWS_PER_INSERT = 2000;

@@ -4,7 +4,7 @@
  * failure a StoreError naming the URL with its password hidden (pg-errors.ts).
  */
 import pg from 'pg';
-import { describePgError } from './pg-errors.js';
+import { STORE_ROLE_QUERY, describePgError, privilegeError, tablesCreatedBy, type StoreRole } from './pg-errors.js';
 import { storeClient } from './pg-password.js';
 import { createRacing } from './pg-schema.js';
 import { redactUrl } from './store.js';
@@ -14,27 +14,46 @@ export class PgSession {
     private readonly pool: pg.Pool,
     /** The URL, password hidden. */
     readonly shown: string,
+    /** The table, and who the sessions run as: a refusal for want of a privilege names the GRANT. */
+    private readonly table: string,
+    private readonly role: StoreRole | null,
   ) {}
 
   /**
    * Connects (`connections` at most) and runs `createTable` (again if it lost the race to another
-   * creator), then each of `alter` (idempotent: the columns a table made by an earlier pushq lacks);
-   * closes again if it fails. Throws StoreError.
+   * creator) when the table is not there, then each of `alter` (`ADD COLUMN IF NOT EXISTS`: the
+   * columns a table made by an earlier pushq lacks) whose column it lacks; closes again if it fails.
+   * Throws StoreError.
+   *
+   * Neither statement runs when it has nothing to do: CREATE TABLE IF NOT EXISTS is refused for
+   * want of CREATE on the schema, and ALTER TABLE to anyone but the table's owner, even when the
+   * table or the column is there; a node running as a user granted the tables (made by another)
+   * must start. to_regclass and pg_attribute see them whatever the user's privileges.
    */
   static async open(url: string, connections: number, createTable: string, alter: readonly string[] = []): Promise<PgSession> {
     const shown = redactUrl(url);
+    const table = tablesCreatedBy([createTable])[0]!;
     const pool = new pg.Pool({ connectionString: url, Client: storeClient(shown), max: connections, connectionTimeoutMillis: 5000 });
     pool.on('error', () => undefined); // an idle connection lost: the next statement reports it
-    const session = new PgSession(pool, shown);
+    let role: StoreRole | null = null;
     try {
+      const r = await pool.query<{ username: string; schema: string | null; found: boolean }>(`${STORE_ROLE_QUERY}, to_regclass($1) IS NOT NULL AS found`, [table]);
+      role = { user: r.rows[0]!.username, schema: r.rows[0]!.schema };
       // Nodes started together on an empty database create the table at once (pg-schema.ts).
-      await createRacing(() => pool.query(createTable));
-      for (const statement of alter) await createRacing(() => pool.query(statement));
+      if (!r.rows[0]!.found) await createRacing(() => pool.query(createTable));
+      for (const statement of alter) {
+        const column = /ADD COLUMN IF NOT EXISTS\s+(\w+)/.exec(statement)?.[1];
+        if (column !== undefined) {
+          const has = await pool.query('SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped', [table, column]);
+          if ((has.rowCount ?? 0) > 0) continue;
+        }
+        await createRacing(() => pool.query(statement));
+      }
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw describePgError(err, session.shown);
+      throw privilegeError(err, shown, role, [table], true) ?? describePgError(err, shown);
     }
-    return session;
+    return new PgSession(pool, shown, table, role);
   }
 
   /** One statement; its failure as a StoreError. */
@@ -42,7 +61,7 @@ export class PgSession {
     try {
       return await this.pool.query<R>(text, values);
     } catch (err) {
-      throw describePgError(err, this.shown);
+      throw privilegeError(err, this.shown, this.role, [this.table], false) ?? describePgError(err, this.shown);
     }
   }
 

@@ -20,11 +20,11 @@ import pg from 'pg';
 import type { EngineEvent } from '../core/events.js';
 import { decodeEvent, encodeEvent } from '../log/codec.js';
 import type { LogHeader } from '../log/event-log.js';
-import { describePgError, isClientTimeout } from './pg-errors.js';
+import { STORE_ROLE_QUERY, describePgError, isClientTimeout, privilegeError, type StoreRole } from './pg-errors.js';
 import { storeClient } from './pg-password.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
-import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, lostCreateRace } from './pg-schema.js';
+import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, STORE_TABLES, lostCreateRace } from './pg-schema.js';
 import { poolConfig, type PgStoreOptions } from './pg-options.js';
 import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
 
@@ -44,6 +44,8 @@ export class PgStore implements EventStore {
   readonly stats = { appendTransactions: 0, appendedEvents: 0 };
   private readonly headers = new Map<string, LogHeader>();
   private readonly retry: ConflictRetry;
+  /** Who the sessions run as (read at open): a refusal for want of a privilege names the GRANT for this user. */
+  private role: StoreRole | null = null;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -51,6 +53,8 @@ export class PgStore implements EventStore {
     retry: ConflictRetryOptions,
     /** The statement bound (statementBounds' `ms`), named by a STORE_TIMEOUT. */
     private readonly boundMs: number,
+    /** pushq's tables a GRANT must name: the store's and `otherTables`. */
+    private readonly tables: readonly string[],
   ) {
     this.displayUrl = redactUrl(url);
     this.retry = conflictRetry(this.displayUrl, retry);
@@ -58,7 +62,7 @@ export class PgStore implements EventStore {
 
   /** A driver failure as a StoreError naming this store (pg-errors.ts). */
   private describe(err: unknown): StoreError {
-    return describePgError(err, this.displayUrl, this.boundMs);
+    return privilegeError(err, this.displayUrl, this.role, this.tables, false) ?? describePgError(err, this.displayUrl, this.boundMs);
   }
 
   /** Transactions aborted by a conflict (40001, 40P01), run again, or given up (STORE_CONFLICT). */
@@ -78,7 +82,7 @@ export class PgStore implements EventStore {
     const pool = new pg.Pool({ ...config, Client: storeClient(shown) });
     // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
     pool.on('error', () => undefined);
-    const store = new PgStore(pool, url, options.conflictRetry ?? {}, boundMs);
+    const store = new PgStore(pool, url, options.conflictRetry ?? {}, boundMs, [...STORE_TABLES, ...(options.otherTables ?? [])]);
     try {
       await store.migrate();
     } catch (err) {
@@ -89,8 +93,14 @@ export class PgStore implements EventStore {
   }
 
   private async migrate(attempt = 1): Promise<void> {
-    const exists = await this.q<{ n: string }>(`SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'pushq_schema'`);
-    if (Number(exists.rows[0]?.n) > 0) {
+    // to_regclass finds the table as the statements below name it (on the search_path), whatever
+    // the user may do with it: information_schema.tables lists only the tables a user has some
+    // privilege on, so a user not granted pushq's tables took them for missing and tried to create
+    // them, refused as if the database were empty.
+    const found = await this.q<{ found: boolean; username: string; schema: string | null }>(`${STORE_ROLE_QUERY}, to_regclass('pushq_schema') IS NOT NULL AS found`);
+    const row = found.rows[0]!;
+    this.role = { user: row.username, schema: row.schema };
+    if (row.found) {
       const v = await this.q<{ version: number }>('SELECT version FROM pushq_schema WHERE id = 1');
       const found = v.rows[0]?.version;
       if (found !== STORE_SCHEMA_VERSION) {
@@ -110,7 +120,7 @@ export class PgStore implements EventStore {
     } catch (err) {
       // Another opener created the schema meanwhile (pg-schema.ts): look again, and check its version.
       if (lostCreateRace(err) && attempt < CREATE_ATTEMPTS_MAX) return this.migrate(attempt + 1);
-      throw err instanceof StoreError ? err : this.describe(err);
+      throw err instanceof StoreError ? err : (privilegeError(err, this.displayUrl, this.role, this.tables, true) ?? this.describe(err));
     }
   }
 

@@ -45,6 +45,7 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
       grpcPort: parsed.grpcPort,
       ...(parsed.advertise === undefined ? {} : { advertiseUrl: parsed.advertise }),
       leaseMs: (parsed.leaseSeconds ?? CLUSTER_LEASE_SECONDS) * 1000,
+      ...(parsed.storeTimeoutSeconds === undefined ? {} : { statementTimeoutMs: parsed.storeTimeoutSeconds * 1000 }),
       report: (line) => io.stdout(`${line}\n`),
     });
   } catch (err) {

@@ -86,7 +86,7 @@ http://HOST:PORT/.`,
       type: 'string',
       value: 'S',
       parse: seconds,
-      help: 'with --store (one node): how long one statement may wait for PostgreSQL, held up by a lock another session holds on pushq\'s tables or by a server that does not answer, before it fails STORE_TIMEOUT (default 30): a start then exits 1, a call answers 503',
+      help: 'with --store (one node or --cluster): how long one statement may wait for PostgreSQL, held up by a lock another session holds on pushq\'s tables or by a server that does not answer, before it fails STORE_TIMEOUT (default 30): a start then exits 1, a call answers 503',
     },
     memory: { type: 'boolean', help: 'keep the log in memory only (not durable; for quick trials)' },
     repair: { type: 'boolean', help: 'a data directory whose log is corrupt: cut it at the last complete batch before the damage, keeping the bytes cut off in events.log.damaged-OFFSET beside it (.1, .2, ... added if that name is taken), and start' },
@@ -121,7 +121,7 @@ export interface ServeArgs {
   cluster?: true;
   advertise?: string;
   leaseSeconds?: number;
-  /** --store-timeout-seconds (a single node's --store); absent: the store's default bound. */
+  /** --store-timeout-seconds (--store, one node or --cluster); absent: the store's default bound. */
   storeTimeoutSeconds?: number;
   memory: boolean;
   repair: boolean;
@@ -152,7 +152,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
   if (f['auth-token'] !== undefined && f['auth-token-file'] !== undefined) throw new CliUsageError('--auth-token and --auth-token-file cannot be combined: give the token one way');
   const storeTimeout = f['store-timeout-seconds'];
   if (storeTimeout !== undefined) {
-    if (f.store === undefined || f.cluster) throw new CliUsageError(`--store-timeout-seconds is for one node's --store${f.store === undefined ? '' : ', not --cluster (a cluster node keeps the default bound, 30 s)'}`);
+    if (f.store === undefined) throw new CliUsageError('--store-timeout-seconds is for --store');
     if (storeTimeout < 0.1) throw new CliUsageError(`--store-timeout-seconds must be at least 0.1 (got ${storeTimeout})`);
   }
   if (f.repair && (f.store !== undefined || f.memory)) throw new CliUsageError(`--repair is for a data directory's log (--data), not ${f.store !== undefined ? '--store' : '--memory'}`);

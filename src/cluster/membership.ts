@@ -68,9 +68,9 @@ export interface LiveNode {
 export class Membership {
   private constructor(private readonly db: PgSession) {}
 
-  /** Connects and creates the nodes table when missing. Throws StoreError. */
-  static async open(url: string): Promise<Membership> {
-    return new Membership(await PgSession.open(url, 2, NODES_TABLE, NODES_TABLE_COLUMNS));
+  /** Connects and creates the nodes table when missing; `statementTimeoutMs`: PgSession's bound. Throws StoreError. */
+  static async open(url: string, statementTimeoutMs?: number): Promise<Membership> {
+    return new Membership(await PgSession.open(url, 2, NODES_TABLE, NODES_TABLE_COLUMNS, statementTimeoutMs));
   }
 
   private q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {

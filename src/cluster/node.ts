@@ -65,6 +65,8 @@ export interface ClusterNodeOptions {
   /** The URL other nodes reach this node's API at (default: the bound address). */
   advertiseUrl?: string;
   leaseMs: number;
+  /** The bound of one statement on the store, every connection of the node's (PgStoreOptions.statementTimeoutMs; default STORE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
   /** How long a queue given up to another node may drain its attempts in flight. */
   handoverGraceMs?: number;
   report: (line: string) => void;
@@ -114,7 +116,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const guard = await RequestGuard.create(options.service);
     // A paused node's open transaction must not hold its queue's row past the lease (pg-store.ts).
-    const store = await PgStore.open(options.storeUrl, { connections: 8, idleInTransactionMs: Math.max(500, options.leaseMs / 2), otherTables: CLUSTER_TABLES });
+    const bound = options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs };
+    const store = await PgStore.open(options.storeUrl, { connections: 8, idleInTransactionMs: Math.max(500, options.leaseMs / 2), otherTables: CLUSTER_TABLES, ...bound });
     let membership: Membership;
     let leases: PgStore;
     try {
@@ -122,9 +125,9 @@ export class ClusterNode implements RouterTable, GrpcTable {
       if ((await store.header(NODE_STREAM)) !== null) {
         throw new StoreError('STORE_FAILED', `${store.displayUrl}: this store holds a single node's log (pushq serve --store without --cluster); a cluster needs a store of its own; nothing was written`);
       }
-      leases = await PgStore.open(options.storeUrl, { connections: 2, otherTables: CLUSTER_TABLES });
+      leases = await PgStore.open(options.storeUrl, { connections: 2, otherTables: CLUSTER_TABLES, ...bound });
       try {
-        membership = await Membership.open(options.storeUrl);
+        membership = await Membership.open(options.storeUrl, options.statementTimeoutMs);
       } catch (err) {
         await leases.close();
         throw err;
@@ -140,7 +143,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000, guard.grpcAuthorize);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
-      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report);
+      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report, options.statementTimeoutMs);
       await node.budget.round(); // the other nodes' figures are known before this node takes a queue
       await node.tick();
     } catch (err) {

@@ -78,9 +78,9 @@ export class StorageBudget {
     private readonly report: (line: string) => void,
   ) {}
 
-  /** Connects (one connection) and creates the table when missing. Throws StoreError. */
-  static async open(url: string, node: string, source: StorageSource, report: (line: string) => void): Promise<StorageBudget> {
-    return new StorageBudget(await PgSession.open(url, 1, STORAGE_TABLE), node, source, report);
+  /** Connects (one connection) and creates the table when missing; `statementTimeoutMs`: PgSession's bound. Throws StoreError. */
+  static async open(url: string, node: string, source: StorageSource, report: (line: string) => void, statementTimeoutMs?: number): Promise<StorageBudget> {
+    return new StorageBudget(await PgSession.open(url, 1, STORAGE_TABLE, [], statementTimeoutMs), node, source, report);
   }
 
   /**

@@ -57,7 +57,7 @@ export const STORE_ROLE_QUERY = 'SELECT current_user AS username, current_schema
 
 /** The tables `statements` create (`CREATE TABLE IF NOT EXISTS name`), in order: the GRANT a refusal names is derived from the schema, not retyped. */
 export function tablesCreatedBy(statements: readonly string[]): string[] {
-  return statements.flatMap((s) => /CREATE TABLE IF NOT EXISTS\s+(\w+)/.exec(s)?.[1] ?? []);
+  return statements.flatMap((s) => /CREATE TABLE\s+(?:IF NOT EXISTS\s+)?(\w+)/.exec(s)?.[1] ?? []);
 }
 
 /** `name` as SQL writes an identifier: bare when it is lower-case letters, digits and _, else quoted. */

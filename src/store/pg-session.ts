@@ -7,6 +7,7 @@ import pg from 'pg';
 import { STORE_ROLE_QUERY, describePgError, privilegeError, tablesCreatedBy, type StoreRole } from './pg-errors.js';
 import { storeClient } from './pg-password.js';
 import { createRacing } from './pg-schema.js';
+import { STORE_STATEMENT_TIMEOUT_MS, statementBounds } from './pg-store.js';
 import { redactUrl } from './store.js';
 
 export class PgSession {
@@ -17,6 +18,8 @@ export class PgSession {
     /** The table, and who the sessions run as: a refusal for want of a privilege names the GRANT. */
     private readonly table: string,
     private readonly role: StoreRole | null,
+    /** The statement bound (statementBounds' `ms`), named by a STORE_TIMEOUT. */
+    private readonly boundMs: number,
   ) {}
 
   /**
@@ -30,10 +33,21 @@ export class PgSession {
    * table or the column is there; a node running as a user granted the tables (made by another)
    * must start. to_regclass and pg_attribute see them whatever the user's privileges.
    */
-  static async open(url: string, connections: number, createTable: string, alter: readonly string[] = []): Promise<PgSession> {
+  static async open(url: string, connections: number, createTable: string, alter: readonly string[] = [], statementTimeoutMs = STORE_STATEMENT_TIMEOUT_MS): Promise<PgSession> {
     const shown = redactUrl(url);
     const table = tablesCreatedBy([createTable])[0]!;
-    const pool = new pg.Pool({ connectionString: url, Client: storeClient(shown), max: connections, connectionTimeoutMillis: 5000 });
+    // Bounded as the store's own statements are (pg-store.ts, statementBounds): a lock another
+    // session holds on this table must not hold a heartbeat or a storage round up for ever.
+    const bounds = statementBounds(statementTimeoutMs);
+    const pool = new pg.Pool({
+      connectionString: url,
+      Client: storeClient(shown),
+      max: connections,
+      connectionTimeoutMillis: 5000,
+      lock_timeout: bounds.lockMs,
+      statement_timeout: bounds.statementMs,
+      query_timeout: bounds.clientMs,
+    });
     pool.on('error', () => undefined); // an idle connection lost: the next statement reports it
     let role: StoreRole | null = null;
     try {
@@ -51,9 +65,9 @@ export class PgSession {
       }
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw privilegeError(err, shown, role, [table], true) ?? describePgError(err, shown);
+      throw privilegeError(err, shown, role, [table], true) ?? describePgError(err, shown, bounds.lockMs);
     }
-    return new PgSession(pool, shown, table, role);
+    return new PgSession(pool, shown, table, role, bounds.lockMs);
   }
 
   /** One statement; its failure as a StoreError. */
@@ -61,7 +75,7 @@ export class PgSession {
     try {
       return await this.pool.query<R>(text, values);
     } catch (err) {
-      throw privilegeError(err, this.shown, this.role, [this.table], false) ?? describePgError(err, this.shown);
+      throw privilegeError(err, this.shown, this.role, [this.table], false) ?? describePgError(err, this.shown, this.boundMs);
     }
   }
 

@@ -246,6 +246,12 @@ describe('serve: the security flags', () => {
 });
 
 describe('docs/serve.md', () => {
+  it('serve --help gives --store as docs/serve.md does: a URL without a password, the password from PGPASSWORD or ~/.pgpass (ps shows a command line)', () => {
+    const help = helpText(SERVE).replace(/\s+/g, ' ');
+    expect(help).not.toContain('user:password@');
+    expect(help).toContain('--store URL keep the log in PostgreSQL (postgres://user@host:port/db) instead of --data (docs/cluster.md); the password from PGPASSWORD or ~/.pgpass, not the URL');
+  });
+
   it('its flags table lists every serve flag, with its value, in the table\'s order, and no other', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
     const table = doc.slice(doc.indexOf('| option | meaning |'));

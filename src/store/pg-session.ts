@@ -7,7 +7,7 @@ import pg from 'pg';
 import { STORE_ROLE_QUERY, describePgError, privilegeError, tablesCreatedBy, type StoreRole } from './pg-errors.js';
 import { storeClient } from './pg-password.js';
 import { createRacing } from './pg-schema.js';
-import { STORE_STATEMENT_TIMEOUT_MS, statementBounds } from './pg-store.js';
+import { STORE_STATEMENT_TIMEOUT_MS, poolConfig } from './pg-options.js';
 import { redactUrl } from './store.js';
 
 export class PgSession {
@@ -36,18 +36,10 @@ export class PgSession {
   static async open(url: string, connections: number, createTable: string, alter: readonly string[] = [], statementTimeoutMs = STORE_STATEMENT_TIMEOUT_MS): Promise<PgSession> {
     const shown = redactUrl(url);
     const table = tablesCreatedBy([createTable])[0]!;
-    // Bounded as the store's own statements are (pg-store.ts, statementBounds): a lock another
+    // Bounded as the store's own statements are (pg-options.ts, poolConfig): a lock another
     // session holds on this table must not hold a heartbeat or a storage round up for ever.
-    const bounds = statementBounds(statementTimeoutMs);
-    const pool = new pg.Pool({
-      connectionString: url,
-      Client: storeClient(shown),
-      max: connections,
-      connectionTimeoutMillis: 5000,
-      lock_timeout: bounds.lockMs,
-      statement_timeout: bounds.statementMs,
-      query_timeout: bounds.clientMs,
-    });
+    const { config, boundMs } = poolConfig(url, { connections, statementTimeoutMs });
+    const pool = new pg.Pool({ ...config, Client: storeClient(shown) });
     pool.on('error', () => undefined); // an idle connection lost: the next statement reports it
     let role: StoreRole | null = null;
     try {
@@ -65,9 +57,9 @@ export class PgSession {
       }
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw privilegeError(err, shown, role, [table], true) ?? describePgError(err, shown, bounds.lockMs);
+      throw privilegeError(err, shown, role, [table], true) ?? describePgError(err, shown, boundMs);
     }
-    return new PgSession(pool, shown, table, role, bounds.lockMs);
+    return new PgSession(pool, shown, table, role, boundMs);
   }
 
   /** One statement; its failure as a StoreError. */

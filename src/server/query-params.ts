@@ -36,7 +36,8 @@ export function queryFields(query: URLSearchParams, fields: readonly string[]): 
   const out: Record<string, string> = {};
   const given = new Map<string, string>();
   for (const [key, value] of query) {
-    if (SYSTEM_PARAMETERS.has(key)) continue;
+    // A parameter with no name (`?=x`, what a stray `=` makes) names nothing to refuse or take.
+    if (SYSTEM_PARAMETERS.has(key) || key === '') continue;
     const name = fields.find((f) => f === key || snakeCase(f) === key);
     if (name === undefined) {
       const near = closestKey(key, fields);

@@ -101,3 +101,26 @@ it('`resume_paused_queues: false` keeps a queue paused through the API paused ac
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('a restart with a file that made a push queue `mode: pull` says, as a reload does, which queue holds push tasks nothing will dispatch', async () => {
+  // Before: only a reload said so; a restart with the same change started silently.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-restart-pull-'));
+  const yaml = join(dir, 'queue.yaml');
+  const data = join(dir, 'data');
+  await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 0\n');
+  let serve = await startServe(['--config', yaml, '--data', data]);
+  try {
+    for (let i = 0; i < 2; i++) expect((await api('POST', `${serve.api}/jobs/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/jobs/${i}` } } })).status).toBe(200);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await writeFile(yaml, 'queue:\n- name: jobs\n  mode: pull\n');
+    serve = await startServe(['--config', yaml, '--data', data]);
+    const warning = 'pushq serve: warning: queue jobs: now mode: pull, and holds 2 push tasks that pushq will not dispatch (it serves no pull API); set mode: push again to dispatch them, or purge the queue\n';
+    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain(warning);
+    expect(serve.stderr().split(warning)).toHaveLength(2); // said once
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

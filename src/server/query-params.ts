@@ -12,6 +12,7 @@
  */
 import { closestKey } from '../config/suggest.js';
 import { ApiError } from './errors.js';
+import { snakeCase } from './request-fields.js';
 
 /**
  * Google's system parameters as URL query parameters (cloud.google.com/apis/docs/system-parameters,
@@ -22,10 +23,6 @@ export const SYSTEM_PARAMETERS: ReadonlySet<string> = new Set([
   '$outputDefaults', '$prettyPrint', 'prettyPrint', '$quotaUser', 'quotaUser', '$requestReason', '$unique',
   '$userProject', 'userProject', 'access_token', 'oauth_token', 'upload_protocol', 'uploadType',
 ]);
-
-function snakeCase(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
 
 /**
  * The call's own parameters of `query` by camelCase name (`fields`: the names it takes), the

@@ -87,7 +87,8 @@ function pathTo(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-function snakeCase(camel: string): string {
+/** A JSON field name as its proto spells it (`pageSize` → `page_size`): the name a BadRequest gives. */
+export function snakeCase(camel: string): string {
   return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 

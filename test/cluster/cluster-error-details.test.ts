@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcFront } from '../../src/cluster/grpc-front.js';
 import { Router } from '../../src/cluster/router.js';
 import { RequestGuard } from '../../src/server/security.js';
-import { grpcClient, restClient } from '../helpers/cloud-tasks-clients.js';
+import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -65,16 +65,6 @@ afterAll(async () => {
   await front?.close();
   await router?.close();
 });
-
-/** The error a call rejects with (no retries: the client would retry UNAVAILABLE for 20 s). */
-async function refusal(p: Promise<unknown>): Promise<any> {
-  return p.then(
-    () => {
-      throw new Error('the call succeeded');
-    },
-    (err: unknown) => err,
-  );
-}
 
 const CASES = [
   ['q0', 'QUEUE_OWNER_UNKNOWN'],

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { grpcClient, restClient } from '../helpers/cloud-tasks-clients.js';
+import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -33,20 +33,6 @@ afterAll(async () => {
   await serve?.exited;
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
-
-/** The error a call rejects with; a bound on the wait, so a hang fails the test rather than timing it out. */
-async function refusal(p: Promise<unknown>): Promise<any> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 20 s')), 20_000)));
-  try {
-    await Promise.race([p, hang]);
-  } catch (err) {
-    return err;
-  } finally {
-    clearTimeout(timer);
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(['grpc', 'rest'] as const)('@google-cloud/tasks over %s', (mode) => {
   it('the IAM calls are UNIMPLEMENTED, naming the call and why, for a queue that exists as for one that does not', async () => {

@@ -15,6 +15,7 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { refusal } from '../helpers/cloud-tasks-clients.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -40,16 +41,6 @@ afterAll(async () => {
   await worker?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
-
-/** The error a call rejects with (the client's GoogleError: code, details, statusDetails). */
-async function refusal(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('the call succeeded');
-}
 
 /** The field a refusal's BadRequest detail names. */
 function fieldOf(err: any): string | undefined {

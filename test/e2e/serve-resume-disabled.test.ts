@@ -14,7 +14,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
-import { grpcClient, restClient } from '../helpers/cloud-tasks-clients.js';
+import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -44,15 +44,6 @@ afterAll(async () => {
   await worker?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
-
-async function refusal(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('the call succeeded');
-}
 
 // Sequential: both cases reload the one file, and a reload that leaves a queue out disables it again.
 describe.sequential.each(['grpc', 'rest'] as const)('ResumeQueue over %s', (mode) => {

@@ -21,3 +21,20 @@ export function grpcClient(port: number): CloudTasksClient {
 export function restClient(port: number): CloudTasksClient {
   return new CloudTasksClient({ fallback: 'rest', apiEndpoint: '127.0.0.1', port, protocol: 'http', authClient: noAuth } as ConstructorParameters<typeof CloudTasksClient>[0]);
 }
+
+/**
+ * The error a client call rejects with (the client's GoogleError: code, details, statusDetails);
+ * the wait is bounded, so a call that hangs fails the test rather than timing it out.
+ */
+export async function refusal(p: Promise<unknown>): Promise<any> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 20 s')), 20_000)));
+  try {
+    await Promise.race([p, hang]);
+  } catch (err) {
+    return err;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw new Error('the call succeeded');
+}

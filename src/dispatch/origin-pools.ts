@@ -9,6 +9,9 @@
  * process's queues do; each dispatcher keeps its own backpressure window (http-dispatcher.ts) and
  * waits for or aborts only its own requests. The owner of an OriginPools closes it, after the
  * dispatchers that use it.
+ *
+ * A pool is counted per user (each dispatcher's `get`): `release` by its last user closes it, so
+ * the pools of origins no longer used (HTTP targets: any URL a task names) do not pile up.
  */
 import { Pool } from 'undici';
 
@@ -16,28 +19,47 @@ import { Pool } from 'undici';
 export const CONNECTIONS_PER_ORIGIN = 128;
 
 export class OriginPools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, { pool: Pool; users: number }>();
 
   constructor(readonly connections = CONNECTIONS_PER_ORIGIN) {}
 
-  /** The pool for `origin` (`http://host:port`), made on first use. */
+  /** The pool for `origin` (`http://host:port`), made on first use; the caller is one more user of it. */
   get(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (pool === undefined) {
+    let entry = this.pools.get(origin);
+    if (entry === undefined) {
       // undici's own timeouts are off: the handler deadline is pushq's (deadlines.ts).
-      pool = new Pool(origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
-      this.pools.set(origin, pool);
+      entry = { pool: new Pool(origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 }), users: 0 };
+      this.pools.set(origin, entry);
     }
-    return pool;
+    entry.users++;
+    return entry.pool;
+  }
+
+  /**
+   * One user of `origin`'s pool is done with it (it has nothing in flight there); the last one
+   * closes it. A later `get` makes a new pool.
+   */
+  release(origin: string): void {
+    const entry = this.pools.get(origin);
+    if (entry === undefined) return;
+    if (--entry.users > 0) return;
+    this.pools.delete(origin);
+    // Nothing is in flight: close() ends at once, its idle keep-alive sockets with it.
+    void entry.pool.close();
+  }
+
+  /** How many origins have a pool now. */
+  get size(): number {
+    return this.pools.size;
   }
 
   /** Waits for the requests in flight, then closes the connections. */
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await Promise.all([...this.pools.values()].map((e) => e.pool.close()));
   }
 
   /** Aborts the requests in flight and closes the connections now. */
   async destroy(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
+    await Promise.all([...this.pools.values()].map((e) => e.pool.destroy()));
   }
 }

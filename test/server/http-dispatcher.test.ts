@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRequest } from '../../src/core/attempt.js';
-import { createHttpDispatcher, formatEtaSeconds, resolveTarget } from '../../src/dispatch/http-dispatcher.js';
+import { createHttpDispatcher, formatEtaSeconds, HTTP_ORIGINS_KEPT, resolveTarget } from '../../src/dispatch/http-dispatcher.js';
 import { OriginPools } from '../../src/dispatch/origin-pools.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
@@ -216,6 +216,33 @@ describe('HTTP dispatcher', () => {
       expect(worker.forUrl('/queued/forced-').map((r) => r.url)).toEqual(['/queued/forced-0']);
     } finally {
       await pools.destroy();
+    }
+  });
+
+  it('lets go of idle HTTP-target origins once many are held: a task per webhook URL does not keep a pool per URL for ever', async () => {
+    const pools = new OriginPools(4);
+    const d = createHttpDispatcher({ targets: { default: { scaling: 'automatic', url: worker.url } }, pools });
+    const workerOrigin = new URL(worker.url).origin;
+    // An HTTP target task on the worker's own origin, held in flight while the others come and go.
+    const held = d.send(attempt({ httpTarget: true, url: `${workerOrigin}/slow`, target: `${workerOrigin}/slow` }));
+    // Three times the bar of distinct origins, each refused at once (nothing listens on 127.0.x.y
+    // but 127.0.0.1): every one is idle as soon as its attempt ends.
+    const count = HTTP_ORIGINS_KEPT * 3;
+    for (let i = 0; i < count; i++) {
+      const url = `http://127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}:${worker.port}/hook`;
+      const outcome = await d.send(attempt({ httpTarget: true, url, target: url }));
+      expect(outcome.status).toBeNull();
+    }
+    try {
+      // Bounded by the bar, not by the origins seen; the one in flight kept.
+      expect(pools.size).toBeLessThanOrEqual(HTTP_ORIGINS_KEPT + 1);
+      expect(await held).toEqual({ status: 200 });
+      // A released origin is made again when a task names it, and the worker's origin still works.
+      expect(await d.send(attempt({ httpTarget: true, url: `${workerOrigin}/again-http`, target: `${workerOrigin}/again-http` }))).toEqual({ status: 200 });
+      expect(await d.send(attempt({ url: '/again-target' }))).toEqual({ status: 200 });
+    } finally {
+      await d.close();
+      await pools.close();
     }
   });
 

@@ -26,6 +26,7 @@ import type { HttpTargetPolicy } from './http-target.js';
 import type { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import type { ReadSource } from './read-source.js';
 import type { TaskStoryCache } from './task-story-view.js';
+import type { TaskTransactions } from './appengine/task-transactions.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -66,6 +67,8 @@ export interface ApiContext {
   tokens: IdTokenIssuer;
   /** Whether `POST /pushq/reset` is served (`--allow-reset`). */
   resetAllowed: boolean;
+  /** The open transactions of App Engine's transactional tasks (`/rpc_http`, appengine/task-transactions.ts). */
+  transactions: TaskTransactions;
   reload(): Promise<ReloadOutcome>;
   /** Set when shutting down: new requests get UNAVAILABLE. */
   stopping: boolean;
@@ -196,12 +199,14 @@ export async function deleteTask(ctx: ApiContext, queue: string, task: string): 
 
 /**
  * `POST /pushq/reset` (`--allow-reset`, for test suites): every task of every queue is dropped
- * (a purge: attempts in flight finish as orphans) and every task name freed, tombstones included.
+ * (a purge: attempts in flight finish as orphans) and every task name freed, tombstones included;
+ * open transactions of App Engine's transactional tasks are dropped with their tasks.
  * The queues stay as they are (configuration, paused or not).
  */
 export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknown>> {
   if (!ctx.resetAllowed) throw new ApiError('RESET_NOT_ALLOWED', 'POST /pushq/reset drops every task; this server was started without --allow-reset, which serves it (for test suites)');
   const queues = engineState(ctx).queues.map((q) => q.name);
+  ctx.transactions.clear();
   await durable(ctx, () => {
     for (const q of queues) ctx.driver.kernel.purgeQueue(q, true);
   });

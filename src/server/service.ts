@@ -44,6 +44,7 @@ import { inputName, listenError, targetUrlError, type InputNames } from './start
 import { TaskStoryCache } from './task-story-view.js';
 import { LiveSource } from './read-source.js';
 import { newReadModels, projectionsOf, type ReadModels } from './read-models.js';
+import { TaskTransactions } from './appengine/task-transactions.js';
 
 const BACKGROUND_FLUSH_MS = 200;
 
@@ -283,6 +284,7 @@ export class PushqService {
       httpTargets,
       tokens,
       resetAllowed: options.allowReset === true,
+      transactions: new TaskTransactions(),
       stopping: false,
       reload: async () => ({ ok: false, lines: [] }),
     };

@@ -4,9 +4,10 @@
  * namespace headers the libraries add accepted; src/core/task-spec.ts).
  *
  * What pushq does not serve is refused here, before the engine sees the task, with the code App
- * Engine uses: pull tasks (INVALID_QUEUE_MODE: pushq runs push queues only), transactional adds
- * and cron tasks (INVALID_REQUEST: they need the Datastore and the cron service, which pushq does
- * not serve).
+ * Engine uses: pull tasks (INVALID_QUEUE_MODE: pushq runs push queues only), a Cloud Datastore
+ * transaction (`datastore_transaction`) and cron tasks (INVALID_REQUEST: they need the Datastore and
+ * the cron service, which pushq does not serve). A task bound to a datastore_v3 transaction pushq
+ * began is taken (transactional-add.ts) unless it is named: App Engine's rule, INVALID_TASK_NAME.
  */
 import type { HttpMethod } from '../../core/task-table.js';
 import type { TaskSpec } from '../../core/task-spec.js';
@@ -18,7 +19,7 @@ import { targetFromHost } from './host-routing.js';
 const METHOD_BY_NUMBER: ReadonlyMap<number, HttpMethod> = new Map(Object.entries(REQUEST_METHOD).map(([name, n]) => [n, name as HttpMethod]));
 
 /** `which` names the task in a batch ("task 3: ...") for the detail. */
-function refuse(which: string, code: 'INVALID_QUEUE_MODE' | 'INVALID_REQUEST' | 'INVALID_ETA' | 'UNKNOWN_QUEUE', text: string): never {
+function refuse(which: string, code: 'INVALID_QUEUE_MODE' | 'INVALID_REQUEST' | 'INVALID_ETA' | 'UNKNOWN_QUEUE' | 'INVALID_TASK_NAME', text: string): never {
   throw new TaskQueueError(code, `${which}${text}`);
 }
 
@@ -34,13 +35,16 @@ export function addRequestToSpec(m: AddRequestMessage, services: ReadonlySet<str
   if (has(m, 'mode') && m.mode === QUEUE_MODE.PULL) {
     refuse(which, 'INVALID_QUEUE_MODE', `a pull task for queue "${queue}": pushq runs push queues only (pull queues and leasing are not served)`);
   }
-  if (has(m, 'transaction') || has(m, 'datastore_transaction')) {
-    refuse(which, 'INVALID_REQUEST', 'a transactional add: transactions belong to the Datastore, which pushq does not serve; add the task without a transaction');
+  if (has(m, 'datastore_transaction')) {
+    refuse(which, 'INVALID_REQUEST', 'a task bound to a Cloud Datastore transaction (datastore_transaction): pushq serves no Datastore; it coordinates only the datastore_v3 transactions begun on it (BeginTransaction)');
   }
   if (has(m, 'cronTimetable')) refuse(which, 'INVALID_REQUEST', 'a cron task: pushq does not serve the cron service');
 
   const spec: TaskSpec = { queue };
   const name = utf8(m.task_name);
+  if (name !== '' && has(m, 'transaction')) {
+    refuse(which, 'INVALID_TASK_NAME', `task "${name}" is bound to a transaction: a task bound to a transaction cannot be named (App Engine's rule); add it without a name, or outside the transaction`);
+  }
   if (name !== '') spec.name = name;
   if (has(m, 'method')) {
     const method = METHOD_BY_NUMBER.get(m.method as number);

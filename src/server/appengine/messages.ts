@@ -76,6 +76,26 @@ export const TASK_QUEUE_ERROR = {
 } as const;
 export type TaskQueueErrorName = keyof typeof TASK_QUEUE_ERROR;
 
+/**
+ * datastore_v3 Error.ErrorCode: the Datastore's answers in an ApplicationError. pushq answers only
+ * the transaction calls of transactional tasks (datastore-service.ts); through the task queue (a
+ * transactional Add) a code is shifted by DATASTORE_ERROR, as App Engine does.
+ */
+export const DATASTORE_ERROR = {
+  BAD_REQUEST: 1,
+  CONCURRENT_TRANSACTION: 2,
+  INTERNAL_ERROR: 3,
+  NEED_INDEX: 4,
+  TIMEOUT: 5,
+  PERMISSION_DENIED: 6,
+  BIGTABLE_ERROR: 7,
+  COMMITTED_BUT_STILL_APPLYING: 8,
+  CAPABILITY_DISABLED: 9,
+  TRY_ALTERNATE_BACKEND: 10,
+  SAFE_TIME_TOO_OLD: 11,
+} as const;
+export type DatastoreErrorName = keyof typeof DATASTORE_ERROR;
+
 /** TaskQueueAddRequest.RequestMethod. */
 export const REQUEST_METHOD = { GET: 1, POST: 2, HEAD: 3, PUT: 4, DELETE: 5 } as const;
 
@@ -140,8 +160,8 @@ message TaskQueueAddRequest {
     required bytes value = 8;
   }
   optional bytes body = 9;
-  // A datastore Transaction message; pushq only needs to know one was given.
-  optional bytes transaction = 10;
+  // The datastore_v3 transaction the task is bound to: added when it commits (task-transactions.ts).
+  optional Transaction transaction = 10;
   optional bytes app_id = 11;
   optional group CronTimetable = 12 {
     required bytes schedule = 13;
@@ -233,8 +253,31 @@ message TaskQueueFetchQueueStatsResponse {
   }
 }
 
-// Empty answers: PurgeQueue, PauseQueue.
+// Empty answers: PurgeQueue, PauseQueue; datastore_v3.Rollback's (base.VoidProto).
 message Void {
+}
+
+// datastore_v3: only what a transaction of tasks needs (BeginTransaction, Commit, Rollback).
+message InternalHeader {
+  optional string qos = 1;
+}
+message Transaction {
+  optional InternalHeader header = 4;
+  required fixed64 handle = 1;
+  required string app = 2;
+  optional bool mark_changes = 3 [default = false];
+}
+message BeginTransactionRequest {
+  enum TransactionMode { UNKNOWN = 0; READ_ONLY = 1; READ_WRITE = 2; }
+  optional InternalHeader header = 3;
+  required string app = 1;
+  optional bool allow_multiple_eg = 2 [default = false];
+  optional string database_id = 4;
+  optional TransactionMode mode = 5 [default = UNKNOWN];
+  optional Transaction previous_transaction = 7;
+}
+// Commit's answer: no cost and no entity versions (a transaction of tasks writes no entity).
+message CommitResponse {
 }
 `;
 
@@ -261,6 +304,9 @@ export const MESSAGES = {
   FetchQueueStatsRequest: type('TaskQueueFetchQueueStatsRequest'),
   FetchQueueStatsResponse: type('TaskQueueFetchQueueStatsResponse'),
   Void: type('Void'),
+  Transaction: type('Transaction'),
+  BeginTransactionRequest: type('BeginTransactionRequest'),
+  CommitResponse: type('CommitResponse'),
 } as const;
 
 // ---- decoded shapes (what protobufjs gives for the fields pushq reads) ----------------------------
@@ -291,13 +337,20 @@ export interface AddRequestMessage {
   method?: number;
   header?: { key: Uint8Array; value: Uint8Array }[];
   body?: Uint8Array;
-  transaction?: Uint8Array;
+  /** null when absent (protobufjs's default for a message field). */
+  transaction?: TransactionMessage | null;
   cronTimetable?: unknown;
   /** null when absent (protobufjs's default for a message field). */
   retry_parameters?: RetryParametersMessage | null;
   mode?: number;
   datastore_transaction?: Uint8Array;
   dispatch_deadline_usec?: Int64;
+}
+
+/** A datastore_v3 Transaction: the handle pushq gave at BeginTransaction, and the app's id. */
+export interface TransactionMessage {
+  handle: Int64;
+  app: string;
 }
 
 /** Whether a decoded message carries `field` itself (not its default from the prototype). */

@@ -16,7 +16,7 @@
  */
 import type { PushqError, PushqErrorCode } from '../../core/errors.js';
 import { engineMessage } from '../errors.js';
-import { TASK_QUEUE_ERROR, type RpcErrorName, type TaskQueueErrorName } from './messages.js';
+import { DATASTORE_ERROR, TASK_QUEUE_ERROR, type DatastoreErrorName, type RpcErrorName, type TaskQueueErrorName } from './messages.js';
 
 /** The call could not be made: `Response.rpc_error`. */
 export class RpcCallError extends Error {
@@ -29,18 +29,39 @@ export class RpcCallError extends Error {
   }
 }
 
-/** The task queue refused: `Response.application_error` with a TaskQueueServiceError code. */
+/**
+ * The task queue refused: `Response.application_error` with a TaskQueueServiceError code. A
+ * Datastore refusal met by a transactional add is `DATASTORE_ERROR` with the Datastore's code
+ * added to it (10001 for BAD_REQUEST), as App Engine reports one (the Go library's note:
+ * "Datastore error codes are shifted by DATASTORE_ERROR when presented through taskqueue").
+ */
 export class TaskQueueError extends Error {
   override name = 'TaskQueueError';
   constructor(
     readonly code: TaskQueueErrorName,
+    detail: string,
+    readonly datastore?: DatastoreErrorName,
+  ) {
+    super(`${detail} (${datastore === undefined ? code : `${code} + ${datastore}`})`);
+  }
+
+  get number(): number {
+    return TASK_QUEUE_ERROR[this.code] + (this.datastore === undefined ? 0 : DATASTORE_ERROR[this.datastore]);
+  }
+}
+
+/** The Datastore refused a transaction call (datastore-service.ts): `Response.application_error` with a datastore_v3 code. */
+export class DatastoreError extends Error {
+  override name = 'DatastoreError';
+  constructor(
+    readonly code: DatastoreErrorName,
     detail: string,
   ) {
     super(`${detail} (${code})`);
   }
 
   get number(): number {
-    return TASK_QUEUE_ERROR[this.code];
+    return DATASTORE_ERROR[this.code];
   }
 }
 

@@ -13,7 +13,8 @@
  * another service, an unknown method, a body that is no Request, too large, a header missing).
  * A refused call never reaches the engine: nothing is logged.
  *
- * pushq serves the `taskqueue` service only (taskqueue-service.ts).
+ * pushq serves the `taskqueue` service (taskqueue-service.ts), and of `datastore_v3` only the
+ * transaction calls that transactional tasks need (datastore-service.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PushqError } from '../../core/errors.js';
@@ -21,7 +22,8 @@ import { LogError } from '../../log/log-errors.js';
 import type { ApiContext } from '../api.js';
 import { ClientGoneError, discardUnreadBody, readBodyUpTo } from '../body.js';
 import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './messages.js';
-import { RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
+import { DatastoreError, RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
+import { DATASTORE_METHODS } from './datastore-service.js';
 import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
 
 const RPC_HTTP_PATH = '/rpc_http';
@@ -36,6 +38,7 @@ const RPC_HEADERS: Readonly<Record<string, string>> = {
   'x-google-rpc-service-method': '/VMRemoteAPI.CallRemoteAPI',
 };
 const SERVICE = 'taskqueue';
+const DATASTORE = 'datastore_v3';
 
 /** Whether a request is for this endpoint (its path, whatever the query). */
 export function isRpcHttp(req: IncomingMessage): boolean {
@@ -88,8 +91,13 @@ async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> 
   }
   const service = envelope.service_name;
   const method = envelope.method;
+  if (service === DATASTORE && Object.hasOwn(DATASTORE_METHODS, method)) {
+    const response = await (DATASTORE_METHODS[method] as NonNullable<(typeof DATASTORE_METHODS)[string]>)(ctx, envelope.request);
+    return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
+  }
   if (service !== SERVICE) {
-    throw new RpcCallError('CALL_NOT_FOUND', `the API call ${service}.${method}() was not found: pushq serves only the task queue (service "taskqueue"); run ${JSON.stringify(service)} elsewhere (its emulator or the real service)`);
+    const transactions = service === DATASTORE ? ` and no Datastore: of ${DATASTORE} it answers only ${Object.keys(DATASTORE_METHODS).join(', ')}, for transactional tasks (a transaction that holds tasks and no entity)` : '';
+    throw new RpcCallError('CALL_NOT_FOUND', `the API call ${service}.${method}() was not found: pushq serves only the task queue (service "taskqueue")${transactions}; run ${JSON.stringify(service)} elsewhere (its emulator or the real service)`);
   }
   const run = Object.hasOwn(TASKQUEUE_METHODS, method) ? TASKQUEUE_METHODS[method] : undefined;
   if (run === undefined) {
@@ -103,7 +111,7 @@ async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> 
 export function errorResponse(err: unknown): Uint8Array {
   const e = err instanceof PushqError ? fromEngineError(err) : err;
   let value: Record<string, unknown>;
-  if (e instanceof TaskQueueError) value = { application_error: { code: e.number, detail: e.message } };
+  if (e instanceof TaskQueueError || e instanceof DatastoreError) value = { application_error: { code: e.number, detail: e.message } };
   else if (e instanceof LogError && e.code === 'LOG_WRITE_FAILED') value = { application_error: { code: TASK_QUEUE_ERROR.TRANSIENT_ERROR, detail: `${e.message}; not acknowledged, retry later (TRANSIENT_ERROR)` } };
   else if (e instanceof RpcCallError) value = { rpc_error: { code: RPC_ERROR[e.code], detail: e.message } };
   else {

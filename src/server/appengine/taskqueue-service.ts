@@ -10,6 +10,8 @@
  *   nothing except for names: a task that breaks a rule, or a name repeated in the batch, refuses
  *   the whole batch (that slot gets its code, every other slot SKIPPED); a name that already
  *   exists (TASK_ALREADY_EXISTS, TOMBSTONED_TASK) fails only its own slot, and the rest are added.
+ * - A transactional call adds nothing now: its tasks wait in their transaction for its commit
+ *   (transactional-add.ts, datastore-service.ts).
  * - Methods App Engine has but pushq does not serve are refused by name, never half-done.
  */
 import type protobuf from 'protobufjs';
@@ -21,6 +23,7 @@ import { US_PER_SECOND } from '../../core/time.js';
 import type { ApiContext } from '../api.js';
 import { durable as durableCommand, engineState as state } from '../operations.js';
 import { addRequestToSpec } from './add-request.js';
+import { isTransactional, stageTransactional } from './transactional-add.js';
 import { MESSAGES, QUEUE_MODE, TASK_QUEUE_ERROR, utf8, type AddRequestMessage, type TaskQueueErrorName } from './messages.js';
 import { RpcCallError, TaskQueueError, fromEngineError, taskQueueCode } from './rpc-errors.js';
 
@@ -106,14 +109,19 @@ function checkSlots(ctx: ApiContext, requests: readonly AddRequestMessage[]): { 
 
 /**
  * Adds a batch with App Engine's rules (see the module's invariants). `requests` is the whole
- * call; a call the whole of which is refused throws.
+ * call (`requestBytes` its size); a call the whole of which is refused throws. A transactional
+ * call's tasks are staged in their transaction, to be added at its commit (transactional-add.ts).
  */
-async function addBatch(ctx: ApiContext, requests: readonly AddRequestMessage[]): Promise<SlotResult[]> {
+async function addBatch(ctx: ApiContext, requests: readonly AddRequestMessage[], requestBytes: number): Promise<SlotResult[]> {
   if (requests.length > TASK_LIMITS.batch_tasks_max) {
     throw new TaskQueueError('TOO_MANY_TASKS', tooManyTasksMessage(requests.length));
   }
   const { specs, results, refused } = checkSlots(ctx, requests);
   if (refused || requests.length === 0) return results;
+  if (isTransactional(requests)) {
+    stageTransactional(ctx, requests, specs, requestBytes);
+    return requests.map(() => ({ code: 'OK' }));
+  }
   // A name already held fails only its slot: add the rest again without it (each refused
   // addTasks changed nothing, so only the last, successful one adds).
   let slots = specs.map((_, i) => i);
@@ -147,7 +155,7 @@ async function addBatch(ctx: ApiContext, requests: readonly AddRequestMessage[])
 
 const add: TaskQueueMethod = async (ctx, bytes) => {
   const m = decode<AddRequestMessage>(MESSAGES.AddRequest, bytes, 'Add');
-  const [r] = await addBatch(ctx, [m]);
+  const [r] = await addBatch(ctx, [m], bytes.byteLength);
   const result = r as SlotResult;
   if (result.code !== 'OK') throw new TaskQueueError(result.code, stripCode(result.detail ?? result.code, result.code));
   return encode(MESSAGES.AddResponse, result.chosen === undefined ? {} : { chosen_task_name: Buffer.from(result.chosen) });
@@ -155,7 +163,7 @@ const add: TaskQueueMethod = async (ctx, bytes) => {
 
 const bulkAdd: TaskQueueMethod = async (ctx, bytes) => {
   const m = decode<{ add_request?: AddRequestMessage[] }>(MESSAGES.BulkAddRequest, bytes, 'BulkAdd');
-  const results = await addBatch(ctx, m.add_request ?? []);
+  const results = await addBatch(ctx, m.add_request ?? [], bytes.byteLength);
   return encode(MESSAGES.BulkAddResponse, {
     taskResult: results.map((r) => (r.chosen === undefined ? { result: TASK_QUEUE_ERROR[r.code] } : { result: TASK_QUEUE_ERROR[r.code], chosen_task_name: Buffer.from(r.chosen) })),
   });

@@ -8,22 +8,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { MESSAGES, QUEUE_MODE, REQUEST_METHOD, ROOT, RPC_ERROR, TASK_QUEUE_ERROR } from '../../../src/server/appengine/messages.js';
+import { DATASTORE_ERROR, MESSAGES, QUEUE_MODE, REQUEST_METHOD, ROOT, RPC_ERROR, TASK_QUEUE_ERROR } from '../../../src/server/appengine/messages.js';
 
 const INTERNAL = '/usr/share/gocode/src/google.golang.org/appengine/internal';
 const REMOTE_API = join(INTERNAL, 'remote_api/remote_api.proto');
 const TASKQUEUE = join(INTERNAL, 'taskqueue/taskqueue_service.proto');
+const DATASTORE = join(INTERNAL, 'datastore/datastore_v3.proto');
 
 function google(file: string, pkg: string): protobuf.Namespace {
   if (!existsSync(file)) throw new Error(`${file} is missing: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
   return protobuf.parse(readFileSync(file, 'utf8'), { keepCase: true }).root.lookup(pkg) as protobuf.Namespace;
 }
 
-/**
- * Fields pushq declares that Go's files lack or type differently, and why: the Python library's
- * newer fields, and the Datastore Transaction pushq reads only as "present" (bytes).
- */
-const KNOWN_DIFFERENCES = new Set(['TaskQueueAddRequest.datastore_transaction', 'TaskQueueAddRequest.dispatch_deadline_usec', 'TaskQueueAddRequest.transaction']);
+/** Fields pushq declares that Go's files lack, and why: the Python library's newer fields. */
+const KNOWN_DIFFERENCES = new Set(['TaskQueueAddRequest.datastore_transaction', 'TaskQueueAddRequest.dispatch_deadline_usec']);
 const PYTHON_ONLY_CODES = new Set(['INVALID_LOGGING_CONFIG', 'INVALID_DISPATCH_DEADLINE']);
 
 /** A field's type as Google writes it, with pushq's package prefix dropped. */
@@ -71,6 +69,29 @@ describe("pushq's messages agree with Google's .proto files", () => {
     expect(codes).toEqual(g.lookupEnum('TaskQueueServiceError.ErrorCode').values);
     expect(REQUEST_METHOD).toEqual(g.lookupEnum('TaskQueueAddRequest.RequestMethod').values);
     expect(QUEUE_MODE).toEqual(g.lookupEnum('TaskQueueMode.Mode').values);
+  });
+});
+
+describe("pushq's datastore_v3 messages (transactional tasks) agree with Google's datastore_v3.proto", () => {
+  const ours = ROOT.lookup('pushq_appengine') as protobuf.Namespace;
+
+  it('Transaction, BeginTransactionRequest, InternalHeader; CommitResponse has no field Google lacks', () => {
+    const g = google(DATASTORE, 'appengine');
+    for (const name of ['Transaction', 'BeginTransactionRequest', 'InternalHeader', 'CommitResponse']) compareType(ours.lookupType(name), g.lookupType(name), name);
+    expect(ours.lookupEnum('BeginTransactionRequest.TransactionMode').values).toEqual(g.lookupEnum('BeginTransactionRequest.TransactionMode').values);
+  });
+
+  it('the Datastore error codes', () => {
+    expect(DATASTORE_ERROR).toEqual(google(DATASTORE, 'appengine').lookupEnum('Error.ErrorCode').values);
+  });
+
+  it("a Transaction written by hand decodes: Go's fixed64 handle and app", () => {
+    // handle (1, fixed64) = 0x0102030405060708, app (2) = "a"
+    const bytes = Buffer.from([0x09, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x12, 0x01, 0x61]);
+    const t = MESSAGES.Transaction.decode(bytes) as any;
+    expect(t.handle.toString(16)).toBe('102030405060708');
+    expect(t.app).toBe('a');
+    expect(Buffer.from(MESSAGES.Transaction.encode(t).finish())).toEqual(bytes);
   });
 });
 

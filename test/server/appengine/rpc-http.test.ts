@@ -127,6 +127,12 @@ describe('bad input: an RPC error naming the problem, nothing logged', () => {
       expect(e.detail).toContain(`${service}.Get()`);
       expect(e.detail).toMatch(/serves only the task queue/);
     }
+    // Of datastore_v3, only the transaction calls of transactional tasks are answered.
+    for (const method of ['Get', 'Put', 'RunQuery', 'AddActions']) {
+      const e = rpcError(await postRpc(base, envelope('datastore_v3', method, new Uint8Array(0))));
+      expect(e.code).toBe(RPC_ERROR.CALL_NOT_FOUND);
+      expect(e.detail).toMatch(new RegExp(`datastore_v3\\.${method}\\(\\) was not found: pushq serves only the task queue \\(service "taskqueue"\\) and no Datastore: of datastore_v3 it answers only BeginTransaction, Commit, Rollback, for transactional tasks`));
+    }
   });
 
   it('a missing service header is BAD_REQUEST naming the header; a wrong one is CALL_NOT_FOUND', async () => {
@@ -187,16 +193,16 @@ describe('bad input: an RPC error naming the problem, nothing logged', () => {
     expect(r.rpc_error.detail).toMatch(/takes POST/);
   });
 
-  it('what pushq does not serve is refused by name: pull tasks, leasing, transactional adds, queue changes', async () => {
+  it('what pushq does not serve is refused by name: pull tasks, leasing, Cloud Datastore transactions, queue changes', async () => {
     const before = events();
     const pull = appError(await callTaskQueue(base, 'Add', 'AddRequest', addRequest('pullq', { mode: 1 })));
     expect(pull.code).toBe(TASK_QUEUE_ERROR.INVALID_QUEUE_MODE);
     expect(pull.detail).toMatch(/push queues only/);
     const lease = appError(await postRpc(base, envelope('taskqueue', 'QueryAndOwnTasks', new Uint8Array(0))));
     expect(lease.code).toBe(TASK_QUEUE_ERROR.INVALID_QUEUE_MODE);
-    const txn = appError(await callTaskQueue(base, 'Add', 'AddRequest', addRequest('fast', { transaction: Buffer.from([0x09, 1, 0, 0, 0, 0, 0, 0, 0]) })));
+    const txn = appError(await callTaskQueue(base, 'Add', 'AddRequest', addRequest('fast', { datastore_transaction: Buffer.from([1, 2, 3]) })));
     expect(txn.code).toBe(TASK_QUEUE_ERROR.INVALID_REQUEST);
-    expect(txn.detail).toMatch(/transactional add/);
+    expect(txn.detail).toMatch(/Cloud Datastore transaction \(datastore_transaction\): pushq serves no Datastore/);
     const update = appError(await postRpc(base, envelope('taskqueue', 'UpdateQueue', new Uint8Array(0))));
     expect(update.code).toBe(TASK_QUEUE_ERROR.PERMISSION_DENIED);
     expect(update.detail).toMatch(/queue\.yaml/);

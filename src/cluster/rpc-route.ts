@@ -3,7 +3,7 @@
  * /rpc_http"): the remote_api envelope and the method's own message are decoded only as far as
  * the queue names, with the message definitions of the one-node server (src/server/appengine).
  * Pure: bytes and the configuration's queue names in, a plan out; nothing is answered here except
- * the one refusal a cluster adds (a BulkAdd over queues with different owners).
+ * the refusals a cluster adds (a BulkAdd over queues with different owners; transactional tasks).
  *
  * Invariants:
  * - Anything this module cannot read (not a Request, another service, an unknown or refused
@@ -13,8 +13,9 @@
  *   call answers UNKNOWN_QUEUE for it, as one node does.
  */
 import type protobuf from 'protobufjs';
-import { MESSAGES, utf8, type AddRequestMessage, type RemoteRequest } from '../server/appengine/messages.js';
-import { TaskQueueError } from '../server/appengine/rpc-errors.js';
+import { DATASTORE_METHODS } from '../server/appengine/datastore-service.js';
+import { MESSAGES, has, utf8, type AddRequestMessage, type RemoteRequest } from '../server/appengine/messages.js';
+import { RpcCallError, TaskQueueError } from '../server/appengine/rpc-errors.js';
 
 export type RpcPlan =
   /** One queue's call: to that queue's owner, whole. */
@@ -26,7 +27,7 @@ export type RpcPlan =
   /** No queue to route by: any queue's service answers as one node does. */
   | { kind: 'anywhere' }
   /** Refused here (nothing was sent anywhere). */
-  | { kind: 'refused'; error: TaskQueueError };
+  | { kind: 'refused'; error: TaskQueueError | RpcCallError };
 
 /** Methods that name one queue in `queue_name`, and the message that carries it. */
 const ONE_QUEUE: Readonly<Record<string, protobuf.Type>> = {
@@ -39,6 +40,22 @@ const ONE_QUEUE: Readonly<Record<string, protobuf.Type>> = {
 
 const SERVICE = 'taskqueue';
 
+/**
+ * Transactional tasks (docs/cluster.md): a transaction's tasks may name queues of different owners,
+ * and adding them as one step would take a commit across those nodes, which pushq does not run;
+ * the transaction's calls (BeginTransaction, Commit, Rollback, a transactional Add or BulkAdd)
+ * would also each reach whichever owner their queue, or none, picks. Refused, naming why.
+ */
+function noTransactions(call: string): RpcPlan {
+  return {
+    kind: 'refused',
+    error: new RpcCallError(
+      'FEATURE_DISABLED',
+      `${call}: transactional tasks are not served in cluster mode: a transaction's tasks may name queues of different owners, and adding them as one step would take a commit across nodes, which pushq does not run; nothing was added; serve transactional tasks with one node (pushq serve without --cluster), or add the tasks without a transaction`,
+    ),
+  };
+}
+
 export function planRpc(body: Uint8Array, known: (queue: string) => boolean): RpcPlan {
   let envelope: RemoteRequest;
   try {
@@ -46,12 +63,21 @@ export function planRpc(body: Uint8Array, known: (queue: string) => boolean): Rp
   } catch {
     return { kind: 'anywhere' };
   }
-  if (envelope.service_name !== SERVICE) return { kind: 'anywhere' };
   const method = envelope.method;
+  if (envelope.service_name === 'datastore_v3' && Object.hasOwn(DATASTORE_METHODS, method)) return noTransactions(`datastore_v3.${method}`);
+  if (envelope.service_name !== SERVICE) return { kind: 'anywhere' };
   try {
     const type = Object.hasOwn(ONE_QUEUE, method) ? ONE_QUEUE[method] : undefined;
-    if (type !== undefined) return { kind: 'queue', queue: utf8((type.decode(envelope.request) as { queue_name?: Uint8Array }).queue_name) };
-    if (method === 'BulkAdd') return bulkAdd(MESSAGES.BulkAddRequest.decode(envelope.request) as { add_request?: AddRequestMessage[] }, known);
+    if (type !== undefined) {
+      const m = type.decode(envelope.request) as { queue_name?: Uint8Array };
+      if (method === 'Add' && has(m, 'transaction')) return noTransactions('taskqueue.Add');
+      return { kind: 'queue', queue: utf8(m.queue_name) };
+    }
+    if (method === 'BulkAdd') {
+      const m = MESSAGES.BulkAddRequest.decode(envelope.request) as { add_request?: AddRequestMessage[] };
+      if ((m.add_request ?? []).some((r) => has(r, 'transaction'))) return noTransactions('taskqueue.BulkAdd');
+      return bulkAdd(m, known);
+    }
     if (method === 'FetchQueueStats') {
       const m = MESSAGES.FetchQueueStatsRequest.decode(envelope.request) as { queue_name?: Uint8Array[] };
       return { kind: 'stats', envelope, names: (m.queue_name ?? []).map(utf8) };

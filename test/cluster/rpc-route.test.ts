@@ -1,11 +1,12 @@
 /**
  * Where a cluster node sends an App Engine /rpc_http call (src/cluster/rpc-route.ts), from the
  * bytes a library sends: the queue each method names, a BulkAdd's one configured queue (a queue
- * outside the configuration picks no owner), a BulkAdd over two configured queues refused, and
- * anything unreadable left to any queue's service.
+ * outside the configuration picks no owner), a BulkAdd over two configured queues refused,
+ * transactional tasks refused, and anything unreadable left to any queue's service.
  */
 import { describe, expect, it } from 'vitest';
 import { TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
+import { RpcCallError, TaskQueueError } from '../../src/server/appengine/rpc-errors.js';
 import { planRpc } from '../../src/cluster/rpc-route.js';
 import { addRequest, encodeMessage, envelope, withoutField } from '../helpers/remote-api.js';
 
@@ -31,8 +32,27 @@ describe('planRpc', () => {
     const mixed = planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('a'), addRequest('b'), addRequest('a')] }), known);
     expect(mixed.kind).toBe('refused');
     if (mixed.kind !== 'refused') return;
-    expect(mixed.error.number).toBe(TASK_QUEUE_ERROR.INVALID_REQUEST);
+    expect(mixed.error).toBeInstanceOf(TaskQueueError);
+    expect((mixed.error as TaskQueueError).number).toBe(TASK_QUEUE_ERROR.INVALID_REQUEST);
     expect(mixed.error.message).toMatch(/names 2 queues \(a, b\).*nothing was added.*\(INVALID_REQUEST\)$/);
+  });
+
+  it('transactional tasks are refused (FEATURE_DISABLED, saying why): the transaction calls and a transactional Add or BulkAdd', () => {
+    const transaction = { handle: 7, app: 's~app' };
+    const plans = [
+      planRpc(envelope('datastore_v3', 'BeginTransaction', encodeMessage('BeginTransactionRequest', { app: 's~app' })), known),
+      planRpc(envelope('datastore_v3', 'Commit', encodeMessage('Transaction', transaction)), known),
+      planRpc(envelope('datastore_v3', 'Rollback', encodeMessage('Transaction', transaction)), known),
+      planRpc(call('Add', 'AddRequest', addRequest('a', { transaction })), known),
+      planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('a'), addRequest('a', { transaction })] }), known),
+    ];
+    for (const plan of plans) {
+      expect(plan.kind).toBe('refused');
+      if (plan.kind !== 'refused') return;
+      expect(plan.error).toBeInstanceOf(RpcCallError);
+      expect((plan.error as RpcCallError).code).toBe('FEATURE_DISABLED');
+      expect(plan.error.message).toMatch(/not served in cluster mode: .*different owners.*one node/);
+    }
   });
 
   it('the reads: FetchQueueStats keeps its names in order, FetchQueues its max_rows', () => {

@@ -3,12 +3,12 @@
  * store and a real worker. Add, BulkAdd, Delete, PurgeQueue, FetchQueueStats and FetchQueues are
  * sent, as remote_api Requests, to a node that owns the queue (answered in process) and to one that
  * does not (forwarded to the owner); every task added reaches the worker once. A BulkAdd over two
- * queues is refused and adds nothing; an owner killed -9 answers TRANSIENT_ERROR until another
+ * queues is refused and adds nothing, as are transactional tasks (FEATURE_DISABLED); an owner killed -9 answers TRANSIENT_ERROR until another
  * node takes its queue, then the same Add succeeds.
  */
 import { describe, expect, it } from 'vitest';
-import { TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
-import { addRequest, callTaskQueue } from '../helpers/remote-api.js';
+import { RPC_ERROR, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
+import { addRequest, callTaskQueue, encodeMessage, envelope, postRpc } from '../helpers/remote-api.js';
 import { startWorker } from '../helpers/worker.js';
 import { ownedBy, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
 
@@ -84,6 +84,14 @@ describe('pushq serve --cluster: App Engine /rpc_http on every node', () => {
     const mixed = await callTaskQueue(nodes[0]!.proc.url, 'BulkAdd', 'BulkAddRequest', { add_request: [task('q0', 'mix-0'), task('q1', 'mix-1')] });
     expect(mixed.response.application_error.code).toBe(TASK_QUEUE_ERROR.INVALID_REQUEST);
     expect(mixed.response.application_error.detail).toContain('one BulkAdd per queue');
+    // Transactional tasks: refused on every node, saying why, nothing added.
+    for (const n of two) {
+      const begin = await postRpc(n.proc.url, envelope('datastore_v3', 'BeginTransaction', encodeMessage('BeginTransactionRequest', { app: 's~app' })));
+      expect(begin.response.rpc_error.code, n.id).toBe(RPC_ERROR.FEATURE_DISABLED);
+      expect(begin.response.rpc_error.detail).toMatch(/datastore_v3\.BeginTransaction: transactional tasks are not served in cluster mode/);
+      const txAdd = await callTaskQueue(n.proc.url, 'Add', 'AddRequest', addRequest('q0', { url: Buffer.from('/t/q0/txn'), transaction: { handle: 1, app: 's~app' } }));
+      expect(txAdd.response.rpc_error.code, n.id).toBe(RPC_ERROR.FEATURE_DISABLED);
+    }
     // A queue outside the configuration fails its own slot and skips the rest, as on one node.
     const withUnknown = await callTaskQueue(nodes[1]!.proc.url, 'BulkAdd', 'BulkAddRequest', { add_request: [task('q2', 'unk-0'), task('nope', 'unk-1')] }, 'BulkAddResponse');
     expect(withUnknown.value.taskResult.map((r: { result: number }) => r.result)).toEqual([TASK_QUEUE_ERROR.SKIPPED, TASK_QUEUE_ERROR.UNKNOWN_QUEUE]);
@@ -118,7 +126,7 @@ describe('pushq serve --cluster: App Engine /rpc_http on every node', () => {
     await w.waitFor((r) => expected.every((u) => r.some((x) => x.url === u)), 20_000, `the ${expected.length} tasks`);
     await new Promise((r) => setTimeout(r, 500));
     for (const u of expected) expect(w.received.filter((x) => x.url === u).length, u).toBe(1);
-    expect(w.received.filter((x) => x.url.includes('/mix-') || x.url.includes('/unk-'))).toEqual([]);
+    expect(w.received.filter((x) => x.url.includes('/mix-') || x.url.includes('/unk-') || x.url.includes('/txn'))).toEqual([]);
   }, 120_000);
 
   it('an owner killed -9: its queue answers TRANSIENT_ERROR (the cluster code in the detail) until another node takes it, then the same Add succeeds, delivered once', async () => {

@@ -40,7 +40,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'queue.yaml'), YAML);
   const result = await loadQueueConfigFile(join(dir, 'queue.yaml'));
   log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: {}, log });
+  service = await PushqService.start({ config: result.config!, configPath: join(dir, 'queue.yaml'), targets: {}, log, allowReset: true });
   base = service.url;
 });
 
@@ -181,6 +181,15 @@ describe('transactional tasks on /rpc_http', () => {
     expect(r.rpc_error.detail).toMatch(/storage/i);
     expect(events()).toBe(before);
     expect(appError(await datastoreCall('Commit', 'Transaction', txn)).detail).toMatch(/no such open transaction/);
+  });
+
+  it('POST /pushq/reset drops open transactions with their tasks', async () => {
+    const txn = await begin();
+    await callTaskQueue(base, 'Add', 'AddRequest', txAdd(txn, '/reset'));
+    expect((await fetch(`${base}/pushq/reset`, { method: 'POST' })).status).toBe(200);
+    const before = events();
+    expect(appError(await datastoreCall('Commit', 'Transaction', txn)).detail).toMatch(/no such open transaction/);
+    expect(events()).toBe(before);
   });
 
   it('a transaction call whose message does not decode is PARSE_ERROR naming it', async () => {

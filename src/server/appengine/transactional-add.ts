@@ -40,9 +40,9 @@ export function stageTransactional(ctx: ApiContext, requests: readonly AddReques
       throw new TaskQueueError('DATASTORE_ERROR', `cannot add requests to different transactions: task ${i} is bound to ${t === null ? 'none' : `transaction ${handleOf(t)}`} and task 0 to ${first === null ? 'none' : `transaction ${handleOf(first)}`}; nothing was added`, 'BAD_REQUEST');
     }
   });
-  const { handle, app } = { handle: handleOf(first as TransactionMessage), app: (first as TransactionMessage).app };
+  const bound = first as TransactionMessage; // every task names it (checked above)
   try {
-    ctx.transactions.stage(handle, app, specs, ctx.driver.clock());
+    ctx.transactions.stage(handleOf(bound), bound.app, specs, ctx.driver.clock());
   } catch (err) {
     if (err instanceof TransactionRefusal && err.code !== 'TOO_MANY_OPEN') throw new TaskQueueError('DATASTORE_ERROR', err.message, err.code);
     throw err;

@@ -17,11 +17,11 @@ import { assertNever } from '../core/assert.js';
 import { PushqError } from '../core/errors.js';
 import type { WorkerModel } from '../dispatch/worker-model.js';
 import { createSimulation, type Simulation, type SimulationOptions, type WorkloadSpec } from '../simulate/simulation.js';
-import { queueCommandsArbitrary, type QueueCommand } from './arbitraries/commands.js';
+import { drawnCommandsArbitrary, resolveCommands, type DrawnCommand, type QueueCommand } from './arbitraries/commands.js';
 import { simQueueFileConfigArbitrary, type SimQueueConfigOptions } from './arbitraries/sim-config.js';
 import { checkKitOptions } from './arbitraries/options.js';
 import { eventBudgetObserver, scenarioEventBudget } from './event-budget.js';
-import { namedTasks, workloadArbitrary } from './arbitraries/workload.js';
+import { drawnWorkloadGroupsArbitrary, namedTasks, resolveWorkloads } from './arbitraries/workload.js';
 import { workerModelArbitrary, type WorkerModelArbitraryOptions } from './arbitraries/worker-model.js';
 
 export interface Scenario {
@@ -33,13 +33,19 @@ export interface Scenario {
 }
 
 export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerModelArbitraryOptions {
+  /**
+   * Your own configuration (e.g. `loadQueueConfigFile('queue.yaml').config`): every scenario runs
+   * it, its workloads and commands on its push queues. Absent: configurations are drawn
+   * (`maxQueues`, `allowZeroRate`).
+   */
+  config?: QueueFileConfig;
   /** Tasks over all workloads, 0 to 1,000,000. Default 60. */
   maxTasks?: number;
   /** Operator commands, 0 to 1,000. Default 6. */
   maxCommands?: number;
   /** Draw operator commands at all. Default true. */
   commands?: boolean;
-  /** Also draw configuration reloads (deploys) among the commands. Default false. */
+  /** Also draw configuration reloads (deploys) among the commands: drawn configurations (`default`, `q1`, ...). Default false. */
   reloads?: boolean;
   /** Also draw countdowns and ETAs up to 30 days ahead (workloadArbitrary's). Default false. */
   farEtas?: boolean;
@@ -48,27 +54,31 @@ export interface ScenarioArbitraryOptions extends SimQueueConfigOptions, WorkerM
 export function scenarioArbitrary(options: ScenarioArbitraryOptions = {}): fc.Arbitrary<Scenario> {
   // Every option checked now, not when the first scenario is drawn.
   checkKitOptions('scenarioArbitrary', options);
-  const worker = workerModelArbitrary(options);
-  return simQueueFileConfigArbitrary(options).chain((config) => {
-    const queues = config.queues.map((q) => q.name);
-    return workloadArbitrary({ queues, maxTasks: options.maxTasks ?? 60, ...(options.farEtas === true ? { farEtas: true } : {}) }).chain((workloads) =>
-      fc.record({
-        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        config: fc.constant(config),
-        workloads: fc.constant(workloads),
-        worker,
-        commands:
-          options.commands === false
-            ? fc.constant([])
-            : queueCommandsArbitrary({
-                queues,
-                tasks: namedTasks(workloads),
-                maxCommands: options.maxCommands ?? 6,
-                ...(options.reloads ? { reloads: simQueueFileConfigArbitrary(options) } : {}),
-              }),
-      }),
-    );
-  });
+  const own = options.config;
+  if (own !== undefined && !own.queues.some((q) => q.mode === 'push')) throw new RangeError('scenarioArbitrary: config must have a push queue for its workloads; it has none');
+  const maxTasks = options.maxTasks ?? 60;
+  // The queues a pick may name: the config's push queues, or as many as a drawn config may have.
+  const queuePicks = own === undefined ? (options.maxQueues ?? 2) + 1 : own.queues.filter((q) => q.mode === 'push').length;
+  // Drawn side by side and resolved together (a pick of queue or task taken modulo the ones there
+  // are), never chained: fast-check then shrinks every part of a failing scenario, where a chain
+  // stopped shrinking the workloads once the commands had shrunk, and drew new commands (that no
+  // longer failed) for each smaller workload.
+  return fc
+    .record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      config: own === undefined ? simQueueFileConfigArbitrary(options) : fc.constant(own),
+      groups: drawnWorkloadGroupsArbitrary({ maxTasks, ...(options.farEtas === true ? { farEtas: true } : {}) }, queuePicks),
+      worker: workerModelArbitrary(options),
+      commands:
+        options.commands === false
+          ? fc.constant<DrawnCommand[]>([])
+          : drawnCommandsArbitrary({ maxCommands: options.maxCommands ?? 6, ...(options.reloads ? { reloads: simQueueFileConfigArbitrary(options) } : {}) }, queuePicks, maxTasks),
+    })
+    .map(({ seed, config, groups, worker, commands }) => {
+      const queues = config.queues.filter((q) => q.mode === 'push').map((q) => q.name);
+      const workloads = resolveWorkloads(groups, queues, maxTasks);
+      return { seed, config, workloads, worker, commands: resolveCommands(commands, queues, namedTasks(workloads)) };
+    });
 }
 
 export interface ScenarioRun {

@@ -4,17 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseQueueConfig } from 'pushq';
-import {
-  checkAll,
-  formatViolations,
-  queueCommandsArbitrary,
-  runScenario,
-  scenarioArbitrary,
-  workerModelArbitrary,
-  workloadArbitrary,
-  namedTasks,
-  type Scenario,
-} from 'pushq/testing';
+import { checkAll, formatViolations, runScenario, scenarioArbitrary } from 'pushq/testing';
 
 // Your own queue.yaml (read it with loadQueueConfigFile('queue.yaml') in a real project).
 const { config } = parseQueueConfig(
@@ -32,16 +22,8 @@ const { config } = parseQueueConfig(
 
 describe("my queues keep App Engine's laws", () => {
   it('under any workload, worker behaviour and operator commands', () => {
-    const queues = config!.queues.map((q) => q.name);
-    const scenarios: fc.Arbitrary<Scenario> = workloadArbitrary({ queues, maxTasks: 40 }).chain((workloads) =>
-      fc.record({
-        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        config: fc.constant(config!),
-        workloads: fc.constant(workloads),
-        worker: workerModelArbitrary({ errorRateMax: 0.5 }),
-        commands: queueCommandsArbitrary({ queues, tasks: namedTasks(workloads) }),
-      }),
-    );
+    // Workloads, worker behaviour and operator commands drawn for your queues, run on your config.
+    const scenarios = scenarioArbitrary({ config: config!, maxTasks: 40, errorRateMax: 0.5 });
     fc.assert(
       fc.property(scenarios, (scenario) => {
         const { sim } = runScenario(scenario);

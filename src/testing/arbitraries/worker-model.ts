@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { TASK_LIMITS } from '../../core/task-spec.js';
 import type { LatencyModel, Outage, WorkerModel } from '../../dispatch/worker-model.js';
+import { decimalArbitrary } from './decimal.js';
 import { checkKitOptions } from './options.js';
 
 /** The longest latency a bounded model draws: under every deadline a task may have. */
@@ -58,9 +59,9 @@ export function workerModelArbitrary(options: WorkerModelArbitraryOptions = {}):
   const healthy = options.outages === false && options.errorRateMax === 0 && options.timeoutRateMax === 0;
   return fc.record({
     latency: latencyModelArbitrary({ bounded: healthy }),
-    errorRate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.errorRateMax ?? 0.5, noNaN: true })),
+    errorRate: fc.oneof(fc.constant(0), decimalArbitrary(0, options.errorRateMax ?? 0.5)),
     errorStatus: fc.constantFrom(500, 503, 404, 429),
-    timeoutRate: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.timeoutRateMax ?? 0.05, noNaN: true })),
+    timeoutRate: fc.oneof(fc.constant(0), decimalArbitrary(0, options.timeoutRateMax ?? 0.05)),
     outages: options.outages === false ? fc.constant([]) : fc.array(outageArbitrary(), { maxLength: 2 }),
     routes: fc.constant([]),
   });

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { TASK_LIMITS } from '../../core/task-spec.js';
 import { US_PER_SECOND } from '../../core/time.js';
 import type { WorkloadSpec } from '../../simulate/simulation.js';
+import { decimalArbitrary } from './decimal.js';
 import { checkKitOptions, requireQueues } from './options.js';
 import { simRetryParametersArbitrary } from './sim-config.js';
 
@@ -35,12 +36,12 @@ type TaskTemplate = NonNullable<WorkloadSpec['task']>;
 function taskTemplateArbitrary(farEtas: boolean): fc.Arbitrary<TaskTemplate> {
   const when: fc.Arbitrary<Pick<TaskTemplate, 'countdownSeconds' | 'etaSeconds'>>[] = [
     fc.constant({}),
-    fc.double({ min: 0, max: 120, noNaN: true }).map((countdownSeconds) => ({ countdownSeconds })),
-    fc.double({ min: 0, max: 200, noNaN: true }).map((etaSeconds) => ({ etaSeconds })),
+    decimalArbitrary(0, 120).map((countdownSeconds) => ({ countdownSeconds })),
+    decimalArbitrary(0, 200).map((etaSeconds) => ({ etaSeconds })),
   ];
   if (farEtas) {
     // An absolute ETA is counted from 0, so one up to the limit is within 30 days of any add.
-    const far = fc.oneof(fc.constant(ETA_AHEAD_SECONDS_MAX), fc.double({ min: DAY_SECONDS, max: ETA_AHEAD_SECONDS_MAX, noNaN: true }));
+    const far = fc.oneof(fc.constant(ETA_AHEAD_SECONDS_MAX), decimalArbitrary(DAY_SECONDS, ETA_AHEAD_SECONDS_MAX));
     when.push(
       far.map((countdownSeconds) => ({ countdownSeconds })),
       far.map((etaSeconds) => ({ etaSeconds })),
@@ -62,35 +63,55 @@ function taskTemplateArbitrary(farEtas: boolean): fc.Arbitrary<TaskTemplate> {
 export function workloadArbitrary(options: WorkloadArbitraryOptions): fc.Arbitrary<WorkloadSpec[]> {
   checkKitOptions('workloadArbitrary', options);
   const queues = requireQueues('workloadArbitrary', options.queues);
-  const maxTasks = options.maxTasks ?? 60;
+  return drawnWorkloadGroupsArbitrary(options, queues.length).map((groups) => resolveWorkloads(groups, queues, options.maxTasks ?? 60));
+}
+
+/**
+ * A group as drawn before its queue is known: `queuePick` is resolved modulo the queues. So a
+ * scenario draws its queues and its workloads side by side (scenario.ts), not one chained on the
+ * other, and fast-check shrinks both.
+ */
+export interface DrawnWorkloadGroup {
+  queuePick: number;
+  count: number;
+  atSeconds: number;
+  arrival: { ratePerSecond: number; arrivals: 'even' | 'poisson' } | undefined;
+  named: boolean;
+  task: TaskTemplate;
+}
+
+/** Groups of workloadArbitrary's options (its `queues` aside), each picking one of `queuePicks` queues. */
+export function drawnWorkloadGroupsArbitrary(options: Omit<WorkloadArbitraryOptions, 'queues'>, queuePicks: number): fc.Arbitrary<DrawnWorkloadGroup[]> {
   const group = fc.record({
-    queue: fc.constantFrom(...queues),
-    count: fc.integer({ min: 1, max: Math.max(1, maxTasks) }),
-    atSeconds: fc.oneof(fc.constant(0), fc.double({ min: 0, max: options.startSecondsMax ?? 30, noNaN: true })),
-    arrival: fc.oneof(
-      fc.constant(undefined),
-      fc.record({ ratePerSecond: fc.double({ min: 0.05, max: 50, noNaN: true }), arrivals: fc.constantFrom('even' as const, 'poisson' as const) }),
-    ),
+    queuePick: fc.integer({ min: 0, max: Math.max(0, queuePicks - 1) }),
+    count: fc.integer({ min: 1, max: Math.max(1, options.maxTasks ?? 60) }),
+    atSeconds: fc.oneof(fc.constant(0), decimalArbitrary(0, options.startSecondsMax ?? 30)),
+    arrival: fc.oneof(fc.constant(undefined), fc.record({ ratePerSecond: decimalArbitrary(0.05, 50), arrivals: fc.constantFrom('even' as const, 'poisson' as const) })),
     named: fc.boolean(),
     task: taskTemplateArbitrary(options.farEtas === true),
   });
-  return fc.array(group, { minLength: 1, maxLength: options.maxGroups ?? 4 }).map((groups) => {
-    let left = maxTasks;
-    const out: WorkloadSpec[] = [];
-    groups.forEach((g, i) => {
-      const count = Math.min(g.count, left);
-      left -= count;
-      if (count === 0) return;
-      const w: WorkloadSpec = { queue: g.queue, count, atSeconds: g.atSeconds, task: g.task };
-      if (g.arrival !== undefined) {
-        w.ratePerSecond = g.arrival.ratePerSecond;
-        w.arrivals = g.arrival.arrivals;
-      }
-      if (g.named) w.namePrefix = `w${i}-`;
-      out.push(w);
-    });
-    return out;
+  // At least one group, as a filter and not `minLength: 1`: fast-check cannot drop the last item
+  // of an array at its least length, and kept a group a counterexample did not need.
+  return fc.array(group, { maxLength: options.maxGroups ?? 4 }).filter((groups) => groups.length > 0);
+}
+
+/** The workloads of drawn groups over `queues`, `maxTasks` tasks at most in all (later groups cut short, or left out). */
+export function resolveWorkloads(groups: readonly DrawnWorkloadGroup[], queues: readonly string[], maxTasks: number): WorkloadSpec[] {
+  let left = maxTasks;
+  const out: WorkloadSpec[] = [];
+  groups.forEach((g, i) => {
+    const count = Math.min(g.count, left);
+    left -= count;
+    if (count === 0) return;
+    const w: WorkloadSpec = { queue: queues[g.queuePick % queues.length]!, count, atSeconds: g.atSeconds, task: g.task };
+    if (g.arrival !== undefined) {
+      w.ratePerSecond = g.arrival.ratePerSecond;
+      w.arrivals = g.arrival.arrivals;
+    }
+    if (g.named) w.namePrefix = `w${i}-`;
+    out.push(w);
   });
+  return out;
 }
 
 /** The task names a workload gives explicitly (groups with a `namePrefix`). */

@@ -8,4 +8,4 @@ export { queueCommandsArbitrary, type QueueCommand, type CommandArbitraryOptions
 export * from './scenario.js';
 export { ScenarioBudgetError, scenarioEventBudget, ATTEMPTS_PER_TASK_MAX } from './event-budget.js';
 export * from './invariants.js';
-export { startPushq, type RunningPushq, type StartPushqOptions } from './serve.js';
+export { startPushq, PushqResetError, type PushqResetErrorCode, type RunningPushq, type StartPushqOptions } from './serve.js';

@@ -34,6 +34,36 @@ export interface StartPushqOptions {
   authToken?: string;
 }
 
+/** Why `reset()` did nothing: refused by the server (its API code), or called after `close()`. */
+export type PushqResetErrorCode = 'RESET_NOT_ALLOWED' | 'PUSHQ_CLOSED' | (string & {});
+
+export class PushqResetError extends Error {
+  override name = 'PushqResetError';
+  constructor(
+    /** The API's code (`RESET_NOT_ALLOWED`, `SHUTTING_DOWN`, ...), or `PUSHQ_CLOSED`. */
+    readonly code: PushqResetErrorCode,
+    text: string,
+  ) {
+    super(`startPushq reset(): ${text} (${code})`);
+  }
+}
+
+/** The refusal of `POST /pushq/reset`, named in startPushq's words (`allowReset: false`, not `--allow-reset`). */
+async function resetRefusal(res: Response): Promise<PushqResetError> {
+  const body = await res.text();
+  let code = `HTTP_${res.status}`;
+  let message = body;
+  try {
+    const error = (JSON.parse(body) as { error?: { message?: string; details?: { reason?: string }[] } }).error;
+    code = error?.details?.find((d) => typeof d.reason === 'string')?.reason ?? code;
+    message = error?.message ?? body;
+  } catch {
+    // Not the API's JSON: the body as it came.
+  }
+  if (code === 'RESET_NOT_ALLOWED') return new PushqResetError(code, 'this pushq was started with allowReset: false, so it does not serve POST /pushq/reset; start it without that option to reset between tests');
+  return new PushqResetError(code, `POST /pushq/reset was refused with ${res.status}: ${message}`);
+}
+
 export interface RunningPushq {
   /** The REST API and dashboard, `http://127.0.0.1:PORT`; the queues are under `${url}/v2/projects/P/locations/L/queues`. */
   url: string;
@@ -43,7 +73,7 @@ export interface RunningPushq {
   grpcEndpoint: string;
   /** The service itself (its kernel, its state), for assertions that need more than the API. */
   service: PushqService;
-  /** Drops every task and tombstone, keeps the queues (`POST /pushq/reset`). */
+  /** Drops every task and tombstone, keeps the queues (`POST /pushq/reset`); refused: a PushqResetError. */
   reset(): Promise<void>;
   /** Stops it: attempts in flight get `graceMs` (default 1000) to finish. */
   close(graceMs?: number): Promise<ShutdownReport>;
@@ -78,19 +108,25 @@ export async function startPushq(options: StartPushqOptions = {}): Promise<Runni
     ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
   });
   const grpcPort = service.grpcPort as number;
+  let closed = false;
   return {
     url: service.url,
     grpcPort,
     grpcEndpoint: `127.0.0.1:${grpcPort}`,
     service,
     async reset(): Promise<void> {
+      // Said plainly, not as fetch's "TypeError: fetch failed" from a port nobody listens on.
+      if (closed) throw new PushqResetError('PUSHQ_CLOSED', 'this pushq was closed; start another with startPushq');
       const res = await fetch(`${service.url}/pushq/reset`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(options.authToken === undefined ? {} : { authorization: `Bearer ${options.authToken}` }) },
         body: '{}',
       });
-      if (!res.ok) throw new Error(`pushq reset failed: ${res.status} ${await res.text()}`);
+      if (!res.ok) throw await resetRefusal(res);
     },
-    close: (graceMs = 1000) => service.close(graceMs),
+    close: (graceMs = 1000) => {
+      closed = true;
+      return service.close(graceMs);
+    },
   };
 }

@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
-import { startPushq, type RunningPushq } from 'pushq/testing';
+import { PushqResetError, startPushq, type RunningPushq } from 'pushq/testing';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVE } from '../../src/cli/serve.js';
@@ -129,6 +129,30 @@ describe('startPushq', () => {
       allowed.child.kill('SIGTERM');
       await Promise.all([plain.exited, allowed.exited]);
     }
+  });
+});
+
+describe('reset() refused', () => {
+  it("throws a PushqResetError naming startPushq's option, not pushq serve's flag or the API's raw JSON", async () => {
+    const held = await startPushq({ allowReset: false });
+    try {
+      const error = await held.reset().then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(PushqResetError);
+      expect((error as PushqResetError).code).toBe('RESET_NOT_ALLOWED');
+      expect((error as PushqResetError).message).toBe(
+        'startPushq reset(): this pushq was started with allowReset: false, so it does not serve POST /pushq/reset; start it without that option to reset between tests (RESET_NOT_ALLOWED)',
+      );
+    } finally {
+      await held.close();
+    }
+  });
+
+  it('after close(), says so (PUSHQ_CLOSED), not "TypeError: fetch failed"', async () => {
+    const gone = await startPushq();
+    await gone.close();
+    const error = await gone.reset().then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(PushqResetError);
+    expect((error as PushqResetError).message).toBe('startPushq reset(): this pushq was closed; start another with startPushq (PUSHQ_CLOSED)');
   });
 });
 

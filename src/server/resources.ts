@@ -26,7 +26,7 @@ import { US_PER_SECOND } from '../core/time.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
 import { ApiError } from './errors.js';
 import { HttpTargetPolicy, httpTaskSpec } from './http-target.js';
-import { formatDuration, formatDurationUs, formatTimestamp, parseDuration, parseTimestamp } from './timestamps.js';
+import { durationSecondsBeyondRead, formatDuration, formatDurationUs, formatTimestamp, parseDuration, parseTimestamp } from './timestamps.js';
 
 export interface Location {
   project: string;
@@ -253,13 +253,13 @@ export function createTaskSpec(loc: Location, queue: string, body: unknown, http
   if (deadline !== undefined && deadline !== null) {
     const us = parseDuration(deadline);
     if (us === null) {
-      // A Duration of whole seconds too many to read (above 10^9) is well formed but out of
-      // range: most likely nanoseconds in Seconds (Go's int64(30*time.Second)). Said so, not
-      // "not a duration", which pointed away from the mistake.
-      const seconds = isRecord(deadline) ? deadline['seconds'] : undefined;
-      if ((typeof seconds === 'string' && /^\d{10,19}$/.test(seconds)) || (typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 999_999_999)) {
+      // A Duration of whole seconds too many to read is well formed but out of range: most likely
+      // nanoseconds in Seconds (Go's int64(30*time.Second)). Said so, not "not a duration", which
+      // pointed away from the mistake; over REST ("30000000000s") as over gRPC.
+      const seconds = durationSecondsBeyondRead(deadline);
+      if (seconds !== null) {
         const most = (us: number): string => `${us / US_PER_SECOND} s`;
-        throw new ApiError('INVALID_DISPATCH_DEADLINE', `task.dispatch_deadline: ${String(seconds)} seconds is above every deadline a task may have (at most ${most(TASK_LIMITS.dispatch_deadline_us_max_cloud_tasks)}, ${most(TASK_LIMITS.dispatch_deadline_us_max_http)} for an HTTP target; nanoseconds given as seconds?)`, 'task.dispatch_deadline');
+        throw new ApiError('INVALID_DISPATCH_DEADLINE', `task.dispatch_deadline: ${seconds} seconds is above every deadline a task may have (at most ${most(TASK_LIMITS.dispatch_deadline_us_max_cloud_tasks)}, ${most(TASK_LIMITS.dispatch_deadline_us_max_http)} for an HTTP target; nanoseconds given as seconds?)`, 'task.dispatch_deadline');
       }
       throw new ApiError('INVALID_DISPATCH_DEADLINE', `task.dispatchDeadline: ${JSON.stringify(deadline).slice(0, 40)} is not a duration such as "30s" or "1.5s"`, 'task.dispatch_deadline');
     }

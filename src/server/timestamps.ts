@@ -34,18 +34,27 @@ function parseTimestampUs(value: unknown, field: string, code: ApiErrorCode | Pu
     if (!Number.isInteger(s) || !Number.isInteger(n) || n < 0 || n > 999_999_999) {
       throw new ApiError(code, `${field}: not a timestamp: seconds must be a whole number and nanos a whole number from 0 to 999999999`, field);
     }
-    // A whole int64 past the last instant is no malformed timestamp but, most likely, a Unix time
-    // in milliseconds or nanoseconds (Go's UnixMilli where Unix was meant): said so, with the value.
-    if (s > TIMESTAMP_MAX_US / US_PER_SECOND) {
-      throw new ApiError(code, `${field}: ${String(seconds)} seconds is after 9999-12-31T23:59:59.999999999Z, the last instant of a timestamp (milliseconds or nanoseconds given as seconds?)`, field);
-    }
+    // A whole int64 past the last instant: seconds given in milliseconds, most likely.
+    if (s > TIMESTAMP_MAX_US / US_PER_SECOND) throw afterLastInstant(`${String(seconds)} seconds`, field, code);
     return s * US_PER_SECOND + Math.floor(n / 1000);
   }
   if (typeof value !== 'string') throw new ApiError(code, `${field}: expected an RFC 3339 timestamp string`, field);
+  // The same slip through a REST client: the official ones write a Timestamp as its Date's
+  // toISOString(), which gives a year past 9999 in ISO 8601's expanded form (`+058906-07-29T...`).
+  if (/^\+\d{6}-\d{2}-\d{2}T/.test(value) && Number(value.slice(1, 7)) > 9999) throw afterLastInstant(JSON.stringify(value.slice(0, 40)), field, code);
   const m = RFC3339.exec(value);
   const ms = m && isCalendarDateTime(m[1] as string) ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw new ApiError(code, `${field}: "${value.slice(0, 40)}" is not an RFC 3339 timestamp`, field);
   return ms * 1000 + fractionDigitsToMicros(m[2] ?? '');
+}
+
+/**
+ * A whole instant past the last a Timestamp holds: no malformed timestamp but, most likely, a Unix
+ * time in milliseconds or nanoseconds given as seconds (Go's UnixMilli where Unix was meant). Said
+ * so, with the value (`what`), rather than "not a timestamp", which pointed away from the mistake.
+ */
+function afterLastInstant(what: string, field: string, code: ApiErrorCode | PushqErrorCode): ApiError {
+  return new ApiError(code, `${field}: ${what} is after 9999-12-31T23:59:59.999999999Z, the last instant of a timestamp (milliseconds or nanoseconds given as seconds?)`, field);
 }
 
 /** `YYYY-MM-DDThh:mm:ss` names a real instant: no February 30th, no hour 24 (Date.parse rolls them over). */
@@ -74,6 +83,9 @@ export function formatTimestamp(us: Micros): string {
   return frac === 0 ? `${base}Z` : `${base}.${String(frac).padStart(6, '0')}Z`;
 }
 
+/** The most whole seconds parseDuration reads: its microseconds stay a safe integer. */
+const DURATION_SECONDS_READ_MAX = 999_999_999;
+
 /**
  * A google.protobuf.Duration in its JSON form (`"15s"`, `"1.5s"`, `"600.000001s"`: whole seconds,
  * up to nine fractional digits, then `s`) or as `{ seconds, nanos }` → whole microseconds (like
@@ -92,12 +104,32 @@ export function parseDuration(value: unknown): Micros | null {
     const o = value as { seconds?: unknown; nanos?: unknown };
     seconds = typeof o.seconds === 'string' && /^\d{1,9}$/.test(o.seconds) ? Number(o.seconds) : typeof o.seconds === 'number' ? o.seconds : o.seconds === undefined ? 0 : NaN;
     nanos = o.nanos === undefined ? 0 : typeof o.nanos === 'number' ? o.nanos : NaN;
-    // At most 10^9 s, so the microseconds stay a safe integer.
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 999_999_999 || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) return null;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > DURATION_SECONDS_READ_MAX || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) return null;
   } else {
     return null;
   }
   return seconds * US_PER_SECOND + Math.floor(nanos / 1000);
+}
+
+/**
+ * The whole seconds of a Duration that is well formed but beyond what parseDuration reads (more
+ * than 999,999,999 s), as given; null for anything else. Its JSON string form (`"30000000000s"`,
+ * what the REST clients send) and its object form (`{seconds: "30000000000"}`, gRPC's) alike: such
+ * a value is out of range, not malformed, most likely nanoseconds given as seconds (Go's
+ * `int64(30 * time.Second)`), and a refusal should say so rather than "not a duration".
+ */
+export function durationSecondsBeyondRead(value: unknown): string | null {
+  let seconds: unknown;
+  if (typeof value === 'string') {
+    const m = /^(\d+)(?:\.\d{1,9})?s$/.exec(value);
+    if (m === null) return null;
+    seconds = m[1];
+  } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    seconds = (value as { seconds?: unknown }).seconds;
+  }
+  if (typeof seconds === 'string' && /^\d{1,19}$/.test(seconds) && Number(seconds) > DURATION_SECONDS_READ_MAX) return seconds;
+  if (typeof seconds === 'number' && Number.isInteger(seconds) && seconds > DURATION_SECONDS_READ_MAX) return String(seconds);
+  return null;
 }
 
 /** Whole microseconds as a protobuf Duration JSON string: `"15s"`, `"1.500s"`, `"15.000001s"`. */

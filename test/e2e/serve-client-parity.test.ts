@@ -169,6 +169,27 @@ describe.each(['grpc', 'rest'] as const)('CreateTask without a message type over
   });
 });
 
+describe.each(['grpc', 'rest'] as const)('a Unix time in milliseconds, a deadline in nanoseconds, over %s', (mode) => {
+  // Easy slips (Date.now() as seconds; a Go time.Duration's nanoseconds as seconds): the REST client
+  // writes them as "+058906-...Z" and "30000000000s", gRPC as int64s. Either way the refusal says
+  // what is wrong, not that the value is no timestamp or no duration.
+  it('is refused saying the value is past the last instant, or above every deadline, with nothing added', async () => {
+    const client = clients[mode];
+    const parent = client.queuePath('my-project', 'us-central1', 'default');
+    const name = `${parent}/tasks/slip-${mode}`;
+    const ms = Date.now() + 3_600_000;
+    const eta = await refusal(client.createTask({ parent, task: { name, appEngineHttpRequest: {}, scheduleTime: { seconds: ms } } }));
+    expect(eta.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(eta.reason).toBe('INVALID_ETA');
+    expect(eta.message).toMatch(/task\.schedule_time: .* is after 9999-12-31T23:59:59\.999999999Z, the last instant of a timestamp \(milliseconds or nanoseconds given as seconds\?\) \(INVALID_ETA\)$/);
+    const deadline = await refusal(client.createTask({ parent, task: { name, appEngineHttpRequest: {}, dispatchDeadline: { seconds: 30_000_000_000 } } }));
+    expect(deadline.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(deadline.reason).toBe('INVALID_DISPATCH_DEADLINE');
+    expect(deadline.message).toContain('task.dispatch_deadline: 30000000000 seconds is above every deadline a task may have (at most 86415 s, 1800 s for an HTTP target; nanoseconds given as seconds?) (INVALID_DISPATCH_DEADLINE)');
+    expect((await refusal(client.getTask({ name }))).code).toBe(grpc.status.NOT_FOUND);
+  });
+});
+
 describe('CreateTask without a message type over raw HTTP', () => {
   it('is 400 INVALID_ARGUMENT with a BadRequest on task.message_type, and a null message type is none', async () => {
     for (const task of [{}, { appEngineHttpRequest: null }, { httpRequest: null, appEngineHttpRequest: null }]) {

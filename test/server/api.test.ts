@@ -83,6 +83,32 @@ describe('task.dispatchDeadline', () => {
   });
 });
 
+describe('a Unix time in milliseconds, a deadline in nanoseconds, in their REST forms', () => {
+  // What the official REST clients write for Date.now() given as seconds (Date#toISOString past
+  // year 9999) and for a Go time.Duration given as seconds: refused saying what is wrong.
+  it('a scheduleTime with a year past 9999 is after the last instant, not "not an RFC 3339 timestamp"', async () => {
+    const r = await createError('a', { name: name('a', 'slip-eta'), scheduleTime: '+058906-07-29T10:15:30.000Z' });
+    expect(r.status).toBe(400);
+    expect(fieldOf(r.error)).toBe('task.schedule_time');
+    expect(r.error.message).toBe('task.schedule_time: "+058906-07-29T10:15:30.000Z" is after 9999-12-31T23:59:59.999999999Z, the last instant of a timestamp (milliseconds or nanoseconds given as seconds?) (INVALID_ETA)');
+    // Not every odd string: a year of 9999 or less in that form is still no RFC 3339 timestamp.
+    expect((await createError('a', { scheduleTime: '+002026-07-29T10:15:30Z' })).error.message).toMatch(/is not an RFC 3339 timestamp \(INVALID_ETA\)$/);
+  });
+
+  it('a dispatchDeadline string of more seconds than any deadline says so, not "not a duration"; leading zeros are no large number', async () => {
+    for (const given of ['30000000000s', '30000000000.5s']) {
+      const r = await createError('a', { name: name('a', 'slip-deadline'), dispatchDeadline: given });
+      expect(r.status, given).toBe(400);
+      expect(fieldOf(r.error)).toBe('task.dispatch_deadline');
+      expect(r.error.message, given).toBe('task.dispatch_deadline: 30000000000 seconds is above every deadline a task may have (at most 86415 s, 1800 s for an HTTP target; nanoseconds given as seconds?) (INVALID_DISPATCH_DEADLINE)');
+    }
+    for (const given of ['0000000030s', { seconds: '0000000030' }]) {
+      expect((await createError('a', { dispatchDeadline: given })).error.message, JSON.stringify(given)).toMatch(/is not a duration such as "30s" or "1\.5s" \(INVALID_DISPATCH_DEADLINE\)$/);
+    }
+    expect((await api('GET', `${base}/a/tasks/slip-deadline`)).status).toBe(404);
+  });
+});
+
 /** A raw GET, so the request target is sent exactly as written (`//...`). */
 function rawGet(target: string): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {

@@ -87,3 +87,19 @@ export function privilegeError(err: unknown, shownUrl: string, role: StoreRole |
   }
   return new StoreError('STORE_FAILED', `${shownUrl}: pushq was using its tables, and ${why}: GRANT SELECT, INSERT, UPDATE, DELETE ON ${list} ${to}`);
 }
+
+/**
+ * A refusal (42501) to add the columns a table made by an earlier pushq lacks: ALTER TABLE is its
+ * owner's alone, whatever is granted, so the way out is the statements themselves (`statements`,
+ * idempotent: ADD COLUMN IF NOT EXISTS) run as the owner, or this pushq started once as the owner.
+ * null for any other failure.
+ */
+export function alterRefused(err: unknown, shownUrl: string, role: StoreRole | null, table: string, statements: readonly string[]): StoreError | null {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== '42501') return null;
+  const user = role === null ? 'the store\'s user' : `user ${ident(role.user)}`;
+  return new StoreError(
+    'STORE_FAILED',
+    `${shownUrl}: pushq was adding to its table ${table} the columns this version needs (the table was made by an earlier pushq), which only the table's owner may do, and ${user} is not its owner (42501: ${String(e.message)}): run as the owner ${statements.map((s) => `${s};`).join(' ')} or start this pushq once as the owner`,
+  );
+}

@@ -4,11 +4,11 @@
  * failure a StoreError naming the URL with its password hidden (pg-errors.ts).
  */
 import pg from 'pg';
-import { STORE_ROLE_QUERY, describePgError, privilegeError, tablesCreatedBy, type StoreRole } from './pg-errors.js';
+import { STORE_ROLE_QUERY, alterRefused, describePgError, privilegeError, tablesCreatedBy, type StoreRole } from './pg-errors.js';
 import { storeClient } from './pg-password.js';
 import { createRacing } from './pg-schema.js';
 import { STORE_STATEMENT_TIMEOUT_MS, poolConfig } from './pg-options.js';
-import { redactUrl } from './store.js';
+import { StoreError, redactUrl } from './store.js';
 
 export class PgSession {
   private constructor(
@@ -47,16 +47,23 @@ export class PgSession {
       role = { user: r.rows[0]!.username, schema: r.rows[0]!.schema };
       // Nodes started together on an empty database create the table at once (pg-schema.ts).
       if (!r.rows[0]!.found) await createRacing(() => pool.query(createTable));
-      for (const statement of alter) {
+      for (const [i, statement] of alter.entries()) {
         const column = /ADD COLUMN IF NOT EXISTS\s+(\w+)/.exec(statement)?.[1];
         if (column !== undefined) {
           const has = await pool.query('SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped', [table, column]);
           if ((has.rowCount ?? 0) > 0) continue;
         }
-        await createRacing(() => pool.query(statement));
+        try {
+          await createRacing(() => pool.query(statement));
+        } catch (err) {
+          // The table is there (made by an earlier pushq) and only its owner may alter it: not
+          // the "creating its tables" refusal below, whose GRANT CREATE would not help.
+          throw alterRefused(err, shown, role, table, alter.slice(i)) ?? err;
+        }
       }
     } catch (err) {
       await pool.end().catch(() => undefined);
+      if (err instanceof StoreError) throw err;
       throw privilegeError(err, shown, role, [table], true) ?? describePgError(err, shown, boundMs);
     }
     return new PgSession(pool, shown, table, role, boundMs);

@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { startServe } from '../helpers/serve-process.js';
 import { createWork, serveStoreFixture } from './serve-store-fixture.js';
+import { Membership } from '../../src/cluster/membership.js';
+import { StoreError } from '../../src/store/store.js';
 
 const fx = serveStoreFixture('pushq-pgprivileges-', 'queue:\n- name: work\n  rate: 1/s\n');
 
@@ -73,4 +75,31 @@ describe('--store as a user short of privileges', () => {
       expect(await granted.exited).toBe(0);
     }, 180_000);
   }
+});
+
+describe('--cluster as a user granted a pushq_nodes an earlier pushq made, before its later columns', () => {
+  it('is refused saying the table is there and only its owner may add the columns (the statements to run), not that pushq was creating its tables; run, the user opens it', async () => {
+    const user = 'lim_older';
+    const db = await databaseWithUser(user);
+    // pushq_nodes's first shape (before config_hash and queues), made by the owner, granted to the user.
+    await db.sql('CREATE TABLE pushq_nodes (node TEXT PRIMARY KEY, api_url TEXT NOT NULL, grpc_address TEXT NOT NULL, started_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)');
+    await db.sql(`GRANT SELECT, INSERT, UPDATE, DELETE ON pushq_nodes TO ${user}`);
+    const err = await Membership.open(db.limited).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('STORE_FAILED');
+    expect((err as StoreError).message).toMatch(
+      new RegExp(
+        `: pushq was adding to its table pushq_nodes the columns this version needs \\(the table was made by an earlier pushq\\), which only the table's owner may do, and user ${user} is not its owner \\(42501: must be owner of table pushq_nodes\\): ` +
+          `run as the owner ALTER TABLE pushq_nodes ADD COLUMN IF NOT EXISTS config_hash TEXT; ALTER TABLE pushq_nodes ADD COLUMN IF NOT EXISTS queues TEXT; or start this pushq once as the owner$`,
+      ),
+    );
+    expect((err as StoreError).message).not.toContain('creating');
+    // The statements it names, run as the owner, are the way out.
+    await db.sql('ALTER TABLE pushq_nodes ADD COLUMN IF NOT EXISTS config_hash TEXT; ALTER TABLE pushq_nodes ADD COLUMN IF NOT EXISTS queues TEXT');
+    const opened = await Membership.open(db.limited);
+    await opened.close();
+  }, 60_000);
 });

@@ -106,7 +106,8 @@ let reconnect = null;
 
 /**
  * What the charts' label says of their source; `state` (also `#charts-state[data-stream]`): open
- * (a stream delivering), down (dropped, being opened again), failed (a read failed), paused, log.
+ * (a stream the server answered), connecting (asked for, not answered yet), down (dropped, being
+ * opened again: it stays so until the server answers), failed (a read failed), paused, log.
  * @param {string} state
  * @param {string} text
  */
@@ -150,7 +151,13 @@ export function start() {
       sourceState('down', 'disconnected: the stream dropped, reconnecting every ' + RECONNECT_MS / 1000 + ' s');
       reconnect = setTimeout(start, RECONNECT_MS);
     });
-    sourceState('open', live);
+    // Live once the server has answered, not when asked: a request that hangs (a server or a
+    // network that takes the connection and says nothing) must not read "live". While it is
+    // being opened again after a drop, the label goes on saying it dropped.
+    es.addEventListener('open', () => {
+      if (stream === es) sourceState('open', live);
+    });
+    if ($('charts-state').dataset['stream'] !== 'down') sourceState('connecting', 'connecting to the stream…');
     return;
   }
   sourceState(source.mode === 'live' ? 'paused' : 'log', source.mode === 'live' ? 'paused' : 'the whole log');

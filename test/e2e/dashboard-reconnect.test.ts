@@ -6,7 +6,10 @@
  *   request interception on that one read: the page and its scripts came from the server);
  * - the charts' stream drops (the server is stopped): the charts say so, not "live", and the
  *   stream is opened again once the server is back on its port (started again on the same data
- *   directory), the charts advancing again without a reload.
+ *   directory), the charts advancing again without a reload;
+ * - a stream asked for and not answered (held by the browser's request interception: a server or a
+ *   network that takes the connection and says nothing) is not "live": the label says it is
+ *   connecting, or, after a drop, that it dropped, until the server answers.
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
@@ -102,6 +105,61 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
     expect(await label.textContent()).toBe('live, every 2 s');
     expect(await label.getAttribute('data-stream')).toBe('open');
     expect(await label.evaluate((e) => e.classList.contains('bad'))).toBe(false);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('does not say "live" over a stream the server has not answered: first connecting, and after a drop still disconnected', async () => {
+    const page = await newPage();
+    // While `gate` is set, each stream request is held (nothing answered) until it is opened.
+    let gate: { opened: Promise<void>; open: () => void } | null = null;
+    const newGate = () => {
+      let open = (): void => {};
+      const opened = new Promise<void>((r) => (open = r));
+      return { opened, open };
+    };
+    let held = 0;
+    await page.route('**/pushq/series/stream*', async (route) => {
+      const g = gate;
+      if (g !== null) {
+        held++;
+        await g.opened;
+      }
+      await route.continue().catch(() => undefined); // a request the page gave up on meanwhile
+    });
+    const label = page.locator('#charts-state');
+    const updates = async () => Number((await page.locator('#charts').getAttribute('data-updates')) ?? 0);
+
+    gate = newGate();
+    await page.goto(`${serve.url}/`);
+    await expect.poll(() => held, POLL).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await label.textContent()).toBe('connecting to the stream…');
+    expect(await label.getAttribute('data-stream')).toBe('connecting');
+    gate.open();
+    gate = null;
+    await expect.poll(updates, POLL).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => label.textContent(), POLL).toBe('live, every 2 s');
+
+    // The server goes away; the page's next attempt (3 s on) is held: still "disconnected", not "live".
+    gate = newGate();
+    const heldBefore = held;
+    const port = new URL(serve.url).port;
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+    await expect.poll(() => label.textContent(), POLL).toMatch(/^disconnected: the stream dropped/);
+    await expect.poll(() => held, POLL).toBeGreaterThan(heldBefore);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await label.textContent()).toBe('disconnected: the stream dropped, reconnecting every 3 s');
+    expect(await label.getAttribute('data-stream')).toBe('down');
+
+    // The server is back and the attempt goes through: live again.
+    serve = await startServe(serveArgs(port), 30_000);
+    const before = await updates();
+    gate.open();
+    gate = null;
+    await expect.poll(updates, POLL).toBeGreaterThanOrEqual(before + 1);
+    await expect.poll(() => label.textContent(), POLL).toBe('live, every 2 s');
     await page.close();
     expect(errors).toEqual([]);
   });

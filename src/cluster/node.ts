@@ -344,6 +344,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
     }
     this.ownedQueues.set(queue, owned);
     this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} event${owned.replayedEvents === 1 ? '' : 's'})`);
+    // Push tasks a file made `mode: pull` strands, said by the node that owns them, as one node's start says it.
+    for (const line of strandedPushTaskLines(owned.service.kernel.state)) this.options.report(`pushq serve: node ${this.node}: warning: ${line}`);
     // A reload while the queue was being taken: it gets the file as it is now, as the queues already owned did.
     if (this.config !== file) {
       const now = queueFile(this.config, queue);

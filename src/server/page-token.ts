@@ -79,7 +79,7 @@ export function pageOf(page: PageRequest, list: string): Page {
   // A query string's pageSize is an int32 written in decimal: not `0x10`, `1e2` or a space, which
   // Number() would read as 16, 100 and 0.
   const size = raw === null || raw === undefined || raw === '' ? max : typeof raw === 'string' && !/^-?\d{1,10}$/.test(raw) ? NaN : Number(raw);
-  if (!Number.isInteger(size) || size < 0 || size > INT32_MAX) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number, 0 or more (0, or more than ${max}: pages of ${max}, the most this list gives)`, 'page_size');
+  if (!Number.isInteger(size) || size < 0 || size > INT32_MAX) throw new ApiError('INVALID_FIELD', `pageSize ${JSON.stringify(String(raw).slice(0, 40))} must be a whole number from 0 to ${INT32_MAX}, an int32 (0, or more than ${max}: pages of ${max}, the most this list gives)`, 'page_size');
   const token = page.pageToken;
   let from = 0;
   if (token !== null && token !== undefined && token !== '') {

@@ -76,7 +76,7 @@ describe.each(['grpc', 'rest'] as const)('ListQueues over %s', (mode) => {
     }
     const negative = await refusal(client.listQueues({ parent, pageSize: -1 }, { autoPaginate: false }));
     expect(negative.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(negative.message).toMatch(/pageSize "-1" must be a whole number, 0 or more .*\(INVALID_FIELD\)$/);
+    expect(negative.message).toMatch(/pageSize "-1" must be a whole number from 0 to 2147483647, an int32 .*\(INVALID_FIELD\)$/);
   });
 });
 

@@ -170,7 +170,7 @@ describe('pageSize', () => {
       const size = given;
       const r = await api('GET', `${list}?pageSize=${encodeURIComponent(size)}`);
       expect(r.status, `${size} on ${list}: ${JSON.stringify(r.json)}`).toBe(400);
-      expect(r.json.error.message).toBe(`pageSize ${JSON.stringify(size)} must be a whole number, 0 or more (0, or more than ${max}: pages of ${max}, the most this list gives) (INVALID_FIELD)`);
+      expect(r.json.error.message).toBe(`pageSize ${JSON.stringify(size)} must be a whole number from 0 to 2147483647, an int32 (0, or more than ${max}: pages of ${max}, the most this list gives) (INVALID_FIELD)`);
       expect(fieldOf(r.json.error)).toBe('page_size');
     }
   });

@@ -27,9 +27,9 @@ export const DEFAULT_STATE = 'live';
 export const DEFAULT_SORT = 'id';
 /** The parameters this module owns (cursor.js owns `at`). */
 const KEYS = ['queue', 'charts', 'state', 'sort', 'q', 'task'];
-/** A queue name, as queue.yaml takes it (src/config/types.ts, queue_name_pattern). */
+/** A queue name, as queue.yaml takes it (src/config/types.ts, queue_name_pattern; test/server/dashboard-assets.test.ts checks the copy). */
 const QUEUE_NAME = /^[A-Za-z0-9-]{1,100}$/;
-/** The longest search the read API takes (docs/dashboard.md, `q`). */
+/** The longest search the read API takes (docs/dashboard.md, `q`; TASK_SEARCH_LENGTH_MAX, checked as QUEUE_NAME is). */
 const SEARCH_MAX = 200;
 
 /** @param {string | null} raw */

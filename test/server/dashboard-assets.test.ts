@@ -15,6 +15,8 @@ import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { ASSETS, ASSETS_PATH, DASHBOARD_DIR, PACKAGE_ASSETS, PAGES, packageFile } from '../../src/server/dashboard-page.js';
 import { PushqService } from '../../src/server/service.js';
 import { ROOT } from '../helpers/serve-process.js';
+import { QUEUE_LIMITS } from '../../src/config/types.js';
+import { TASK_LIST_LIMIT_MAX, TASK_SEARCH_LENGTH_MAX } from '../../src/server/task-search.js';
 
 let service: PushqService;
 
@@ -119,6 +121,17 @@ describe('the dashboard page', () => {
     }
     // The same check as `npm run typecheck`: a type error in a script fails here.
     await promisify(execFile)('npx', ['tsc', '-p', 'dashboard'], { cwd: ROOT });
+  });
+
+  it('the facts the scripts copy from src/ (a browser script cannot import it) are the same as there', () => {
+    // view.js reads a shared URL's queue names and search as the server takes them.
+    const view = read('view.js');
+    expect(/^const QUEUE_NAME = \/(.+)\/;$/m.exec(view)?.[1], 'view.js QUEUE_NAME').toBe(QUEUE_LIMITS.queue_name_pattern.source);
+    expect(Number(/^const SEARCH_MAX = (\d+);$/m.exec(view)?.[1]), 'view.js SEARCH_MAX').toBe(TASK_SEARCH_LENGTH_MAX);
+    // tasks.js asks for a list the read API gives.
+    const limit = Number(/^export const TASK_LIMIT = (\d+);$/m.exec(read('tasks.js'))?.[1]);
+    expect(limit, 'tasks.js TASK_LIMIT').toBeGreaterThanOrEqual(1);
+    expect(limit, 'tasks.js TASK_LIMIT').toBeLessThanOrEqual(TASK_LIST_LIMIT_MAX);
   });
 
   it('ships with the package and is found from dist/ as from src/', async () => {

@@ -23,26 +23,26 @@ export interface ShapeReporter {
 
 /** Checks `data` against `schema`; paths are reported as `base` + the path inside `data`. */
 export function checkShapeAgainst<T>(schema: z.ZodType<T>, data: unknown, base: Path, report: ShapeReporter, what: string): ShapeResult<T> {
-  const removed = new Set<string>();
   let root: unknown = data ?? plainMap(); // an empty file is an empty mapping
   const first = schema.safeParse(root);
-  if (!first.success) {
-    for (const issue of first.error.issues) {
-      const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
-      if (issue.code === 'unrecognized_keys') {
-        const parent = valueAt(root, path);
-        for (const key of issue.keys) {
-          report.unknownKey(key, [...base, ...path]);
-          if (isPlainMap(parent)) delete parent[key];
-          removed.add(formatPath([...base, ...path, key]));
-        }
-      } else {
-        // invalid_type is the only other kind an all-optional, all-text schema produces.
-        const expected = issue.code === 'invalid_type' ? issue.expected : 'something else';
-        report.wrongType([...base, ...path], expected, valueAt(root, path));
-        root = removeAt(root, path);
-        removed.add(formatPath([...base, ...path]));
+  // Nothing to remove: the first answer is the data (a second parse of a 5 MB file cost ~10% of its read).
+  if (first.success) return { raw: first.data, isRemoved: () => false };
+  const removed = new Set<string>();
+  for (const issue of first.error.issues) {
+    const path = issue.path.filter((segment): segment is string | number => typeof segment !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const parent = valueAt(root, path);
+      for (const key of issue.keys) {
+        report.unknownKey(key, [...base, ...path]);
+        if (isPlainMap(parent)) delete parent[key];
+        removed.add(formatPath([...base, ...path, key]));
       }
+    } else {
+      // invalid_type is the only other kind an all-optional, all-text schema produces.
+      const expected = issue.code === 'invalid_type' ? issue.expected : 'something else';
+      report.wrongType([...base, ...path], expected, valueAt(root, path));
+      root = removeAt(root, path);
+      removed.add(formatPath([...base, ...path]));
     }
   }
   const second = schema.safeParse(root);

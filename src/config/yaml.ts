@@ -6,11 +6,12 @@
  * A plain `~`, `null` or empty value is null. Syntax errors stop the reading: past one, positions
  * and structure are guesses.
  */
-import { isAlias, isMap, isNode, isScalar, isSeq, parseDocument, Scalar, visit, type Alias, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Alias, type Node } from 'yaml';
 import type { IssueCollector } from './issues.js';
 import type { Path } from './paths.js';
-import { offsetToPosition, type PositionIndex, type SourcePosition } from './positions.js';
+import { offsetToPosition, type PositionIndex } from './positions.js';
 import { plainMap } from './source.js';
+import { YamlPlaces } from './yaml-places.js';
 
 const NULL_WORDS = new Set(['', '~', 'null', 'Null', 'NULL']);
 
@@ -37,7 +38,9 @@ export function readYaml(text: string, positions: PositionIndex, issues: IssueCo
     return undefined;
   }
   if (doc.contents === null) return null;
-  const reader = new YamlReader(text, doc, positionOf, positions, issues);
+  const places = new YamlPlaces(text, doc, positionOf);
+  positions.useSource(places);
+  const reader = new YamlReader(places, issues);
   let data: unknown;
   try {
     data = reader.read(doc.contents, []);
@@ -50,22 +53,6 @@ export function readYaml(text: string, positions: PositionIndex, issues: IssueCo
   return reader.aliasFailed ? undefined : data;
 }
 
-/**
- * The node each alias repeats: the last node before it with its anchor, as YAML and the `yaml`
- * library resolve it (`Alias.resolve`), found for all aliases in one pass instead of one pass each.
- */
-function aliasTargets(doc: Document): Map<Alias, Node | undefined> {
-  const targets = new Map<Alias, Node | undefined>();
-  const anchors = new Map<string, Node>();
-  visit(doc, {
-    Node: (_key, node) => {
-      if (isAlias(node)) targets.set(node, anchors.get(node.source));
-      else if (isNode(node) && node.anchor !== undefined) anchors.set(node.anchor, node);
-    },
-  });
-  return targets;
-}
-
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
@@ -73,7 +60,6 @@ function firstLine(message: string): string {
 class YamlReader {
   /** Whether an alias was reported: the data is then incomplete. */
   aliasFailed = false;
-  private readonly targets: Map<Alias, Node | undefined>;
   /** The anchored nodes being read now: an alias to one of them is inside the value it repeats. */
   private readonly open = new Set<Node>();
   /** The outermost alias being read now (aliases nest), and the values aliases have added in all. */
@@ -81,34 +67,28 @@ class YamlReader {
   private aliasValues = 0;
 
   constructor(
-    private readonly text: string,
-    doc: Document,
-    private readonly positionOf: (offset: number) => SourcePosition,
-    private readonly positions: PositionIndex,
+    private readonly places: YamlPlaces,
     private readonly issues: IssueCollector,
-  ) {
-    this.targets = aliasTargets(doc);
-  }
+  ) {}
 
-  read(node: Node, path: Path, key: SourcePosition | null = null): unknown {
-    this.positions.set(path, this.start(node), key);
+  read(node: Node, path: Path): unknown {
     if (this.outerAlias !== null && ++this.aliasValues > MAX_ALIAS_VALUES) {
       // Reported at the alias written where the values go, not deep inside what it repeats.
       const { alias, path: aliasPath } = this.outerAlias;
-      this.issues.reportAt('yaml-alias', aliasPath, this.start(alias), `aliases repeat more than ${MAX_ALIAS_VALUES} values in all, here through *${alias.source}; pushq stops reading (a few nested aliases can stand for billions)`);
+      this.issues.reportAt('yaml-alias', aliasPath, this.places.start(alias), `aliases repeat more than ${MAX_ALIAS_VALUES} values in all, here through *${alias.source}; pushq stops reading (a few nested aliases can stand for billions)`);
       throw new AliasLimitReached();
     }
-    if (isAlias(node)) return this.readAlias(node, path, key);
-    if (node.anchor === undefined) return this.readNode(node, path, key);
+    if (isAlias(node)) return this.readAlias(node, path);
+    if (node.anchor === undefined) return this.readNode(node, path);
     this.open.add(node);
     try {
-      return this.readNode(node, path, key);
+      return this.readNode(node, path);
     } finally {
       this.open.delete(node);
     }
   }
 
-  private readNode(node: Node, path: Path, key: SourcePosition | null): unknown {
+  private readNode(node: Node, path: Path): unknown {
     if (isScalar(node)) {
       const plainNull = node.type === Scalar.PLAIN && NULL_WORDS.has(String(node.source ?? node.value));
       return plainNull ? null : String(node.value);
@@ -118,65 +98,45 @@ class YamlReader {
     }
     if (isMap(node)) {
       const map = plainMap();
-      const seen = new Map<string, SourcePosition>();
+      const seen = new Map<string, Node>();
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
-        const keyPosition = keyNode === null ? this.start(node) : this.keyStart(keyNode);
         if (keyNode === null || !isScalar(keyNode)) {
+          const keyPosition = keyNode === null ? this.places.start(node) : this.places.keyStart(keyNode);
           this.issues.reportAt('wrong-type', path, keyPosition, 'keys must be plain text, found a list or mapping used as a key');
           continue;
         }
         const name = String(keyNode.value);
         const earlier = seen.get(name);
         if (earlier !== undefined) {
-          this.issues.reportAt('duplicate-key', [...path, name], keyPosition, `${name} is already set on line ${earlier.line}; App Engine would keep only one of them`);
+          this.issues.reportAt('duplicate-key', [...path, name], this.places.keyStart(keyNode), `${name} is already set on line ${this.places.keyStart(earlier).line}; App Engine would keep only one of them`);
           continue;
         }
-        seen.set(name, keyPosition);
+        seen.set(name, keyNode);
         const value = pair.value as Node | null;
-        if (value === null) {
-          this.positions.set([...path, name], keyPosition, keyPosition);
-          map[name] = null;
-        } else {
-          map[name] = this.read(value, [...path, name], keyPosition);
-        }
+        map[name] = value === null ? null : this.read(value, [...path, name]);
       }
       return map;
     }
     return null;
   }
 
-  private readAlias(alias: Alias, path: Path, key: SourcePosition | null): unknown {
-    const target = this.targets.get(alias);
+  private readAlias(alias: Alias, path: Path): unknown {
+    const target = this.places.aliasTarget(alias);
     if (target === undefined || this.open.has(target)) {
       this.aliasFailed = true;
       const problem = target === undefined
         ? `names no anchor: an anchor (&${alias.source}) must be set before the alias`
         : `is inside the value its anchor &${alias.source} names, so it would repeat itself forever`;
-      this.issues.reportAt('yaml-alias', path, this.start(alias), `alias *${alias.source} ${problem}`);
+      this.issues.reportAt('yaml-alias', path, this.places.start(alias), `alias *${alias.source} ${problem}`);
       return null;
     }
     const outermost = this.outerAlias === null;
     if (outermost) this.outerAlias = { alias, path };
     try {
-      return this.read(target, path, key);
+      return this.read(target, path);
     } finally {
       if (outermost) this.outerAlias = null;
     }
-  }
-
-  /**
-   * Where a key is written. An empty key (`  : 40`) has an empty range where the line begins, in
-   * its indentation: it is shown at its colon instead.
-   */
-  private keyStart(key: Node): SourcePosition {
-    const [from, to] = key.range ?? [0, 0];
-    if (from !== to || !isScalar(key) || key.value !== '') return this.start(key);
-    const colon = this.text.indexOf(':', from);
-    return this.positionOf(colon < 0 ? from : colon);
-  }
-
-  private start(node: Node): SourcePosition {
-    return this.positionOf(node.range?.[0] ?? 0);
   }
 }

@@ -6,8 +6,8 @@
  * (`task_retry_limit`, `task_age_limit`, `min_backoff_seconds`, `max_backoff_seconds`,
  * `max_doublings`, also written `retry_parameters.NAME`). Values are written as in queue.yaml
  * (`20/s`, `600/m`, `1h`; a bare number is per second for a rate and seconds for a duration).
- * The settings are LOW, LOW + STEP, … up to HIGH; STEP defaults to 1 when LOW and HIGH are whole
- * numbers, else a hundredth of the range.
+ * The settings are LOW, LOW + STEP, … up to HIGH, and HIGH itself when STEP does not land on it;
+ * STEP defaults to 1 when LOW and HIGH are whole numbers, else a hundredth of the range.
  *
  * Each setting's configuration is made from the scenario's with immer's `produce` (cold state:
  * a few queues, changed once per setting; the untouched queues are shared, not copied), then
@@ -50,7 +50,7 @@ export interface VaryRange {
   key: VaryKey;
   /** `QUEUE.KEY` as written: the name of the setting in reports. */
   name: string;
-  /** How many settings: LOW, LOW + STEP, … ≤ HIGH. */
+  /** How many settings: LOW, LOW + STEP, … ≤ HIGH, then HIGH if STEP did not land on it. */
   count: number;
   /** A setting in the key's unit (per second for a rate, seconds, a count). */
   value(index: number): number;
@@ -88,11 +88,15 @@ export function parseVary(text: string, config: QueueFileConfig, checkEnds = tru
   const step = stepText !== undefined ? number(stepText, kind, refuse) : whole ? 1 : (high - low) / 100;
   if (!(step > 0)) throw refuse(`STEP ${stepText ?? ''} must be above zero`);
   if (kind === 'whole' && !Number.isInteger(step)) throw refuse(`${key} takes whole numbers; STEP ${stepText} is not one`);
-  const count = Math.floor((high - low) / step + 1e-9) + 1;
+  const steps = Math.floor((high - low) / step + 1e-9) + 1;
+  // HIGH is a setting even when STEP does not land on it (1..10:4 is 1, 5, 9, 10): the range the
+  // user wrote is the range searched, so "no setting in range meets every goal" is true of HIGH too.
+  const landsOnHigh = Math.abs(low + (steps - 1) * step - high) <= 1e-9 * Math.max(1, Math.abs(high));
+  const count = landsOnHigh ? steps : steps + 1;
   if (count > SETTINGS_MAX) throw refuse(`${count.toLocaleString('en')} settings; at most ${SETTINGS_MAX.toLocaleString('en')}: give a larger STEP`);
   const scale = 10 ** Math.min(9, stepText === undefined && !whole ? 9 : decimals);
   // In the unit the range is written in (per minute for `600/m..1200/m`): exact decimals for queue.yaml.
-  const written = (i: number): number => Math.round((low + i * step) * scale) / scale;
+  const written = (i: number): number => Math.round((i >= steps ? high : low + i * step) * scale) / scale;
   const range: VaryRange = {
     text,
     queue,

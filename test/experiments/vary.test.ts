@@ -55,6 +55,21 @@ describe('parseVary', () => {
     expect(parseVary('pulled.task_retry_limit=0..5', CONFIG).count).toBe(6);
   });
 
+  it('ends at HIGH even when STEP does not land on it: the range written is the range searched', () => {
+    const settings = (text: string): number[] => {
+      const r = parseVary(text, CONFIG);
+      return Array.from({ length: r.count }, (_, i) => r.value(i));
+    };
+    expect(settings('emails.rate=1..10:4')).toEqual([1, 5, 9, 10]);
+    expect(settings('emails.bucket_size=1..2:5')).toEqual([1, 2]);
+    expect(settings('emails.rate=0.5..1:0.2')).toEqual([0.5, 0.7, 0.9, 1]);
+    // A step that lands on HIGH (within the decimals' rounding) adds nothing.
+    expect(settings('emails.rate=0..0.3:0.1')).toEqual([0, 0.1, 0.2, 0.3]);
+    expect(parseVary('emails.rate=600/m..1000/m:300/m', CONFIG).yaml(2)).toBe('1000/m');
+    // HIGH is checked as an end: 501 is refused though 1 + 4·k never reaches it.
+    expect(refusal('emails.bucket_size=1..501:4')).toMatch(/bucket_size 501 is above App Engine's maximum of 500/);
+  });
+
   it('refuses a range outside App Engine’s limits, an unknown queue or key, a push directive of a pull queue, a bad range', () => {
     expect(refusal('emails.rate=1/s..600/s')).toMatch(/emails.rate 600\/s: rate 600\/s is above App Engine's maximum of 500 per second \(rate-max\)/);
     expect(refusal('emails.bucket_size=1..501')).toMatch(/bucket_size 501 is above App Engine's maximum of 500 \(bucket-size-max\)/);

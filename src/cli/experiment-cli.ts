@@ -9,7 +9,7 @@ import { ExperimentArgumentError, SeedRunError, type ExperimentOption, type Opti
 import { judge, parseGoal, type Goal, type GoalOn, type GoalVerdict } from '../experiments/goals.js';
 import { coreCount } from '../experiments/pool.js';
 import { SEEDS_MAX } from '../experiments/run-seeds.js';
-import { formatValue } from '../experiments/verdict.js';
+import { formatValueAgainst } from '../experiments/verdict.js';
 import type { Scenario } from '../scenario/types.js';
 import type { RunReport } from '../simulate/run-report.js';
 import { CliUsageError, wholeNumber } from './args.js';
@@ -83,9 +83,9 @@ export function checkAssertions(command: string, goals: readonly Goal[], sets: r
   return results;
 }
 
-/** A figure's value in a failed assertion: `null` where a run has none (a queue that never drained). */
+/** A figure's value in a failed assertion (never rounded onto the side it misses): `null` where a run has none (a queue that never drained). */
 function valueText(goal: Goal, value: number | null): string {
-  return value === null ? 'null' : formatValue(goal.figure, value);
+  return value === null ? 'null' : formatValueAgainst(goal, value);
 }
 
 function missedText(goal: Goal, v: GoalVerdict, runs: number, on: GoalOn): string {

@@ -9,7 +9,8 @@ import type { FigureName, QueueSummaries } from '../experiments/figures.js';
 import type { SeedsResult } from '../experiments/run-seeds.js';
 import type { FigureSummary } from '../experiments/statistics.js';
 import type { TuneEvaluation, TuneResult } from '../experiments/tune.js';
-import { formatValue } from '../experiments/verdict.js';
+import { parseGoal } from '../experiments/goals.js';
+import { formatValue, formatValueAgainst } from '../experiments/verdict.js';
 import { counted } from './counted.js';
 
 /** The figures the tables show (every one is in --json). */
@@ -122,7 +123,14 @@ export function formatTune(file: string, result: TuneResult, threads: number, wa
 function evaluationRow(e: TuneEvaluation, result: TuneResult): string[] {
   const mark = result.answer !== null && settingText(e.setting) === settingText(result.answer) ? '  ← answer' : result.below_answer !== null && settingText(e.setting) === settingText(result.below_answer.setting) ? '  ← one step below' : '';
   // An all. goal with no queue to judge (none received a task) shows its figure without a value.
-  const figures = e.goals.flatMap((g) => (g.queues.length === 0 ? [`all.${g.figure} ${formatValue(g.figure, null)}`] : g.queues.map((q) => `${q.queue}.${g.figure} ${formatValue(g.figure, q.value)}`))).join(', ');
+  // Each value against its goal (parsed back from the text tune accepted): never rounded onto the side it misses.
+  const figures = e.goals
+    .flatMap((g) => {
+      if (g.queues.length === 0) return [`all.${g.figure} ${formatValue(g.figure, null)}`];
+      const goal = parseGoal(g.goal, 'goals', g.queues.map((q) => q.queue));
+      return g.queues.map((q) => `${q.queue}.${g.figure} ${formatValueAgainst(goal, q.value)}`);
+    })
+    .join(', ');
   return [settingText(e.setting), e.met ? 'yes' : 'no', `${figures}${mark}`];
 }
 

@@ -65,7 +65,8 @@ export function parseGoal(text: string, option: 'goals' | 'assertions', queues: 
   return { text, queue, figure: figureText, op: opText, value };
 }
 
-function holds(value: number, op: GoalOp, target: number): boolean {
+/** Whether `value OP target` holds, exactly (as every goal and assertion is judged). */
+export function holds(value: number, op: GoalOp, target: number): boolean {
   switch (op) {
     case '<': return value < target;
     case '<=': return value <= target;

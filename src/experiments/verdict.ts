@@ -4,6 +4,7 @@
  * A difference whose 95% interval holds zero is called no clear difference.
  */
 import { isSecondsFigure, type FigureName } from './figures.js';
+import { holds, type Goal } from './goals.js';
 import type { FigureSummary } from './statistics.js';
 
 /** Figures that are the time of an event: earlier and later read as sooner and later. */
@@ -44,6 +45,35 @@ export function formatValue(figure: FigureName, v: number | null): string {
   if (!isSecondsFigure(figure)) return formatNumber(v);
   const unit = unitFor(v);
   return `${formatNumber(v / unit.seconds)} ${unit.name}`;
+}
+
+/** The most digits a value judged against a goal is given (a double's 17). */
+const DIGITS_MAX = 17;
+
+/**
+ * A figure's value judged against `goal`, as formatValue reads it, with more digits where its
+ * rounding would read on the other side of the goal than the value is: 100.496 s reads `100 s`,
+ * which meets `<= 100s`, a goal the value misses, so it is `100.5 s`. The number shown meets the
+ * goal exactly when the value does (a value equal to the goal's reads as it).
+ */
+export function formatValueAgainst(goal: Pick<Goal, 'figure' | 'op' | 'value'>, v: number | null): string {
+  const plain = formatValue(goal.figure, v);
+  if (v === null) return plain;
+  const met = holds(v, goal.op, goal.value);
+  const unit = isSecondsFigure(goal.figure) ? unitFor(v) : null;
+  const n = unit === null ? v : v / unit.seconds;
+  const whole = n === 0 ? 1 : Math.max(1, Math.floor(Math.log10(Math.abs(n))) + 1);
+  for (let digits = 0; digits <= DIGITS_MAX; digits++) {
+    const text = digits === 0 ? formatNumber(n) : String(Number(n.toPrecision(Math.min(100, Math.max(3, whole) + digits))));
+    if (readsAs(Number(text) * (unit?.seconds ?? 1), goal.op, goal.value) === met) return unit === null ? text : `${text} ${unit.name}`;
+  }
+  return plain;
+}
+
+/** Whether a number as shown holds against `target`: equal when they differ only by the unit's binary noise (100 × 0.001 s). */
+function readsAs(shown: number, op: Goal['op'], target: number): boolean {
+  const equal = Math.abs(shown - target) <= 1e-12 * Math.max(1, Math.abs(target));
+  return equal ? op === '<=' || op === '>=' || op === '==' : holds(shown, op, target);
 }
 
 /** Several values of one figure in one unit (the first's): `15–21 min`. */

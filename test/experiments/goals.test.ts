@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { ExperimentArgumentError } from '../../src/experiments/errors.js';
 import { FIGURE_NAMES, figureValue } from '../../src/experiments/figures.js';
+import { checkAssertions } from '../../src/cli/experiment-cli.js';
 import { judge, parseGoal, shortfall } from '../../src/experiments/goals.js';
+import { formatValue, formatValueAgainst } from '../../src/experiments/verdict.js';
 import type { RunReport, RunReportQueue } from '../../src/simulate/run-report.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { runReport } from '../../src/simulate/run-report.js';
@@ -112,5 +114,35 @@ describe('judge', () => {
     const v = judge(parseGoal('emails.drained_at_seconds >= 0', 'goals', QUEUES), [run(3, { emails: { drained_at_seconds: null } })], 'every');
     expect(v.met).toBe(false);
     expect(judge(parseGoal('emails.drained_at_seconds >= 0', 'goals', QUEUES), [run(3, { emails: { drained_at_seconds: null } })], 'mean').met).toBe(false);
+  });
+});
+
+describe('a value judged against a goal, for reading', () => {
+  const goal = (text: string) => parseGoal(text, 'goals', QUEUES);
+
+  it('is never rounded onto the side of the goal it is not on', () => {
+    // 3 significant figures, or the unit from 100 up, would read 100 s: as meeting `<= 100s`.
+    expect(formatValueAgainst(goal('emails.drained_at_seconds <= 100s'), 100.496104)).toBe('100.5 s');
+    expect(formatValueAgainst(goal('emails.drained_at_seconds < 100s'), 99.9996)).toBe('99.9996 s');
+    expect(formatValueAgainst(goal('emails.dispatch_rate_mean_per_second >= 20'), 19.996)).toBe('19.996');
+    expect(formatValueAgainst(goal('emails.failed == 0'), 0.0001)).toBe('0.0001');
+    // A goal written in another unit than the value's: 15m against 900.2 s (15 min when rounded).
+    expect(formatValueAgainst(goal('emails.drained_at_seconds <= 15m'), 900.2)).toBe('15.003 min');
+    expect(formatValueAgainst(goal('emails.latency_seconds.p99 > 250ms'), 0.2500001)).toBe('250.0001 ms');
+  });
+
+  it('reads as formatValue where the rounding keeps its side, and as the goal where it is the goal', () => {
+    expect(formatValueAgainst(goal('emails.drained_at_seconds <= 100s'), 98.030199)).toBe(formatValue('drained_at_seconds', 98.030199));
+    expect(formatValueAgainst(goal('emails.drained_at_seconds <= 100s'), 100.6)).toBe('101 s');
+    expect(formatValueAgainst(goal('emails.latency_seconds.p99 <= 0.3'), 0.3)).toBe('300 ms');
+    expect(formatValueAgainst(goal('emails.failed == 0'), null)).toBe('—');
+  });
+
+  it('in a failed assertion: the value shown misses the assertion as it does', () => {
+    const lines: string[] = [];
+    const io = { stdout: () => {}, stderr: (s: string) => lines.push(s) };
+    const assertion = parseGoal('emails.drained_at_seconds <= 100s', 'assertions', QUEUES);
+    checkAssertions('simulate', [assertion], [{ variant: null, runs: [run(1, { emails: { drained_at_seconds: 99 } }), run(2, { emails: { drained_at_seconds: 100.496104 } })] }], 'every', io);
+    expect(lines).toEqual(['pushq simulate: assertion failed: emails.drained_at_seconds <= 100s: emails 100.5 s at seed 2 (1 of 2 runs)\n']);
   });
 });

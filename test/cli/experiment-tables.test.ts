@@ -1,0 +1,38 @@
+/** The tables of the experiment commands (src/cli/experiment-tables.ts): what a reader takes from them. */
+import { describe, expect, it } from 'vitest';
+import { formatTune } from '../../src/cli/experiment-tables.js';
+import type { TuneEvaluation, TuneResult } from '../../src/experiments/tune.js';
+
+/** One setting of `q.rate` whose worst seed drained the queue at `drained` seconds, judged against `q.drained_at_seconds <= 100s`. */
+function evaluation(rate: number, drained: number): TuneEvaluation {
+  const met = drained <= 100;
+  return {
+    setting: { 'q.rate': rate },
+    figures: { 'q.drained_at_seconds': { mean: drained, ci95_low: null, ci95_high: null, min: drained, max: drained } },
+    met,
+    goals: [{ goal: 'q.drained_at_seconds <= 100s', figure: 'drained_at_seconds', met, queues: [{ queue: 'q', value: drained, met, missed_by: met ? [] : [{ seed: 1, value: drained }] }] }],
+  };
+}
+
+describe('formatTune', () => {
+  it('never shows a setting that misses its goal with a value that reads as meeting it (100.496 s is not "100 s" against <= 100s)', () => {
+    const below = evaluation(1.785, 100.496104);
+    const answer = evaluation(1.8, 99.660436);
+    const result: TuneResult = {
+      answer: answer.setting,
+      binding_goal: 'q.drained_at_seconds <= 100s',
+      evaluations: [answer, below],
+      search: 'bisection',
+      first_guess: null,
+      on: 'every',
+      seeds: [1],
+      runs: 2,
+      at_answer: { setting: answer.setting, runs: [] },
+      below_answer: { setting: below.setting, runs: [] },
+      best: null,
+    };
+    const rows = formatTune('s.yaml', result, 1, 0.5).split('\n');
+    expect(rows.find((r) => r.startsWith('q.rate = 1.785/s'))).toMatch(/^q\.rate = 1\.785\/s +no +q\.drained_at_seconds 100\.5 s  ← one step below$/);
+    expect(rows.find((r) => r.startsWith('q.rate = 1.8/s'))).toMatch(/yes +q\.drained_at_seconds 99\.7 s  ← answer$/);
+  });
+});

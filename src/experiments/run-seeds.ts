@@ -55,7 +55,10 @@ export function experimentSeeds(options: Pick<ExperimentOptions, 'seeds' | 'firs
   if (!(Number.isInteger(n) && n >= 1 && n <= SEEDS_MAX)) throw new ExperimentArgumentError('seeds', [], `must be a whole number from 1 to ${SEEDS_MAX} (got ${n})`);
   const first = options.firstSeed ?? scenario.seed ?? DEFAULT_SEED;
   if (!(Number.isInteger(first) && first >= 0 && first + n - 1 <= SEED_MAX)) {
-    throw new ExperimentArgumentError('firstSeed', [], `seeds ${first} to ${first + n - 1} go past ${SEED_MAX}`);
+    const past = `seeds ${first} to ${first + n - 1} go past ${SEED_MAX}`;
+    if (options.firstSeed !== undefined) throw new ExperimentArgumentError('firstSeed', [], past);
+    // No first seed was given: the count is what runs past the scenario's seed, so it is named.
+    throw new ExperimentArgumentError('seeds', [], [`${past} (the first is the seed of ${scenario.file}); give `, { option: 'firstSeed' }, ` ${SEED_MAX - n + 1} or lower`]);
   }
   return Array.from({ length: n }, (_, i) => first + i);
 }

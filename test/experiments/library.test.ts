@@ -58,6 +58,14 @@ describe('runSeeds', () => {
     await expect(runSeeds(s, { seeds: 2, series: { resolutionSeconds: 0 } })).rejects.toBeInstanceOf(ExperimentArgumentError);
   });
 
+  it('seeds that run past the largest from the scenario\'s own seed (no firstSeed given): names seeds, not the firstSeed no one gave, and how to start lower', async () => {
+    const s = await scenario(FLAKY.replace('seed: 11', 'seed: 4294967295'), 'high.yaml');
+    const error = (await runSeeds(s, { seeds: 2 }).catch((e: unknown) => e)) as ExperimentArgumentError;
+    expect(error).toMatchObject({ code: 'EXPERIMENT_ARGUMENT', option: 'seeds', message: 'seeds: seeds 4294967295 to 4294967296 go past 4294967295 (the first is the seed of high.yaml); give firstSeed 4294967294 or lower' });
+    // The CLI names its flags: --seeds at fault, --seed the way out.
+    expect(error.describe(({ option }) => (option === 'seeds' ? '--seeds' : '--seed'))).toBe('--seeds: seeds 4294967295 to 4294967296 go past 4294967295 (the first is the seed of high.yaml); give --seed 4294967294 or lower');
+  });
+
   it('a worker thread that dies (here: its memory limit) fails the experiment with its seed named', async () => {
     const s = await scenario('seed: 3\nqueue:\n  - { name: q, rate: 500/s, bucket_size: 500 }\nworkload:\n  - { queue: q, count: 300000, name_prefix: job- }\n');
     const error = await runSeeds(s, { seeds: 1, firstSeed: 7, memoryLimitMb: 16 }).catch((e: unknown) => e);

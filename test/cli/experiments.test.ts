@@ -51,6 +51,18 @@ describe('pushq simulate --seeds', () => {
     expect({ ...out.runs[1], wall_seconds: 0 }).toEqual({ ...single, wall_seconds: 0 });
   });
 
+  it('the same seeds give the same bytes whatever --jobs: the JSON (each run\'s wall_seconds aside) and the series bands', async () => {
+    const outputs = await Promise.all(
+      [1, Math.min(2, availableParallelism())].map(async (jobs) => {
+        const csv = join(dir, `jobs-${jobs}.csv`);
+        const r = await pushq(['simulate', FLAKY, '--seeds', '5', '--jobs', String(jobs), '--json', '--series', csv]);
+        expect(r.code, r.stderr).toBe(0);
+        return { json: r.stdout.replace(/"wall_seconds":[0-9.e-]+/g, '"wall_seconds":0'), csv: readFileSync(csv, 'utf8') };
+      }),
+    );
+    expect(outputs[1]).toEqual(outputs[0]);
+  });
+
   it('prints a table of means, intervals, min and max; --series writes the median and 5–95% band; --report draws the bands', async () => {
     const csv = join(dir, 'bands.csv');
     const html = join(dir, 'bands.html');

@@ -90,7 +90,7 @@ function inOneUnit(figure: FigureName, reference: number, values: readonly numbe
  */
 export function verdict(figure: FigureName, label: string, base: string, d: FigureSummary, values: readonly (number | null)[], baseValues: readonly (number | null)[]): string {
   if (values.every((v, s) => v === baseValues[s])) return `${label}: the same as ${base} on every seed`;
-  if (d.mean === null) return `${label}: not comparable with ${base} (${figure} is null in some run)`;
+  if (d.mean === null) return `${label}: not comparable with ${base} (${figure} is null in some run: ${whereNull(figure, label, base, values, baseValues)})`;
   const mean = d.mean;
   const amount = inOneUnit(figure, mean, [Math.abs(mean)], '');
   const change = phrase(figure, label, mean, amount, base);
@@ -100,6 +100,19 @@ export function verdict(figure: FigureName, label: string, base: string, d: Figu
   }
   const [near, far] = [Math.abs(d.ci95_low), Math.abs(d.ci95_high)].sort((a, b) => a - b) as [number, number];
   return `${change}, 95% CI ${inOneUnit(figure, mean, [near, far], '–')}`;
+}
+
+/**
+ * Which file's runs have no value, and on how many seeds: the question a user asked ("which
+ * drains sooner?") is answered by one draining where the other does not.
+ */
+function whereNull(figure: FigureName, label: string, base: string, values: readonly (number | null)[], baseValues: readonly (number | null)[]): string {
+  const on = (vs: readonly (number | null)[]) => {
+    const k = vs.filter((v) => v === null).length;
+    return k === 0 ? 'none' : `${k} of ${vs.length} seeds`;
+  };
+  const what = figure === 'drained_at_seconds' ? 'the queue has not drained by the end of the run' : 'no value';
+  return `${what} in ${label} on ${on(values)}, in ${base} on ${on(baseValues)}`;
 }
 
 function phrase(figure: FigureName, label: string, mean: number, amount: string, base: string): string {

@@ -47,16 +47,23 @@ function runsLine(runs: number, threads: number, wallSeconds: number): string {
 export function formatSeeds(file: string, result: SeedsResult, threads: number, wallSeconds: number): string {
   const lines = [`${file}: ${seedsRange(result.seeds)}`, runsLine(result.runs.length, threads, wallSeconds)];
   lines.push(...queueTables(result.queues));
+  const someNull = Object.values(result.queues).some((figures) => shownFigures(figures).some((f) => figures[f].mean === null));
+  if (someNull) lines.push('', '—: some run has no value (drained_at_seconds: the queue had not drained when the run ended); min and max are over the runs that have one');
   if (result.stopped_at_limit.length > 0) lines.push('', `stopped at the run limit (31 days after the last arrival): seeds ${result.stopped_at_limit.join(', ')}`);
   lines.push('', 'mean over the seeds, its 95% confidence interval (Student t), min and max; --json has every figure and every run');
   return `${lines.join('\n')}\n`;
+}
+
+/** The figures a queue's table shows: SHOWN, and `pending` after `failed` when a run left tasks pending (`until`, a paused queue). */
+function shownFigures(figures: QueueSummaries[string]): FigureName[] {
+  return SHOWN.flatMap((f): FigureName[] => (f === 'failed' && (figures.pending.max ?? 0) > 0 ? ['failed', 'pending'] : [f]));
 }
 
 function queueTables(queues: QueueSummaries): string[] {
   const lines: string[] = [];
   for (const [queue, figures] of Object.entries(queues)) {
     const rows = [[`queue ${queue}`, 'mean', '95% CI', 'min', 'max']];
-    for (const f of SHOWN) {
+    for (const f of shownFigures(figures)) {
       const s = figures[f];
       rows.push([f, formatValue(f, s.mean), interval(f, s), formatValue(f, s.min), formatValue(f, s.max)]);
     }

@@ -63,6 +63,18 @@ describe('pushq simulate --seeds', () => {
     expect(outputs[1]).toEqual(outputs[0]);
   });
 
+  it('a run that ends with tasks pending (until): the table shows pending, and says what — is', async () => {
+    const cut = file('cut.yaml', 'seed: 1\nuntil: 10s\nqueue:\n  - { name: q, rate: 2/s, bucket_size: 1 }\nworkload:\n  - { queue: q, count: 40 }\nworker:\n  latency: 10ms\n');
+    const r = await pushq(['simulate', cut, '--seeds', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^failed +0 .*\npending +20 +20 +20 +20\n/m);
+    expect(r.stdout).toMatch(/^drained_at_seconds +— +— +— +—$/m);
+    expect(r.stdout).toContain('\n—: some run has no value (drained_at_seconds: the queue had not drained when the run ended); min and max are over the runs that have one\n');
+    // Every task ended: neither the row nor the note.
+    const done = await pushq(['simulate', FLAKY, '--seeds', '2']);
+    expect(done.stdout).not.toMatch(/^pending|^—:/m);
+  });
+
   it('prints a table of means, intervals, min and max; --series writes the median and 5–95% band; --report draws the bands', async () => {
     const csv = join(dir, 'bands.csv');
     const html = join(dir, 'bands.html');

@@ -117,7 +117,9 @@ export function formatTune(file: string, result: TuneResult, threads: number, wa
   ];
   if (result.answer !== null) {
     lines.push(`answer: ${settingText(result.answer)}`);
-    lines.push(`binding goal: ${result.binding_goal ?? '—'}`);
+    // At the range's low end nothing below was run: the goal named only has the least room there.
+    const atLow = result.below_answer === null && result.binding_goal !== null;
+    lines.push(`binding goal: ${result.binding_goal ?? '—'}${atLow ? " (the answer is the range's low end, where every goal is met: this one has the least room; no lower setting was run)" : ''}`);
   } else {
     lines.push('answer: none: no setting in range meets every goal');
     if (result.best !== null) lines.push(`best found: ${settingText(result.best.setting)}, missing ${result.best.goals.filter((g) => !g.met).map((g) => (g.queues.length === 0 ? `${g.goal} (no queue has a value for ${g.figure})` : g.goal)).join('; ')}`);

@@ -35,4 +35,22 @@ describe('formatTune', () => {
     expect(rows.find((r) => r.startsWith('q.rate = 1.785/s'))).toMatch(/^q\.rate = 1\.785\/s +no +q\.drained_at_seconds 100\.5 s  ← one step below$/);
     expect(rows.find((r) => r.startsWith('q.rate = 1.8/s'))).toMatch(/yes +q\.drained_at_seconds 99\.7 s  ← answer$/);
   });
+
+  it("an answer at the range's low end: the binding goal is said to be the one with the least room there, no lower setting run", () => {
+    const low = evaluation(20, 10.3);
+    const result: TuneResult = {
+      answer: low.setting,
+      binding_goal: 'q.drained_at_seconds <= 100s',
+      evaluations: [low],
+      search: 'grid',
+      first_guess: null,
+      on: 'every',
+      seeds: [1],
+      runs: 1,
+      at_answer: { setting: low.setting, runs: [] },
+      below_answer: null,
+      best: null,
+    };
+    expect(formatTune('s.yaml', result, 1, 0.5)).toContain("\nbinding goal: q.drained_at_seconds <= 100s (the answer is the range's low end, where every goal is met: this one has the least room; no lower setting was run)\n");
+  });
 });

@@ -13,6 +13,8 @@ export interface SummaryInput {
   seedSource: ScenarioRun['seedSource'];
   wallSeconds: number;
   logFile: string | null;
+  /** The run followed dev_appserver's rules (scenario dev_server, --dev-server). */
+  devServer?: boolean;
 }
 
 const SEED_SOURCE: Readonly<Record<ScenarioRun['seedSource'], string>> = {
@@ -33,12 +35,18 @@ function seconds(value: number | null): string {
   return `${Number(value.toPrecision(3))}s`;
 }
 
+/** What a dev-server run's summary says first: the rules differ from production's, and the bound columns are production's. */
+const DEV_SERVER_LINE =
+  "dev-server mode (dev_appserver's rules): one task at a time for the whole app, in ETA order; rate, bucket_size, " +
+  'max_concurrent_requests and pause ignored; names reserved for ever. The bound columns are what queue.yaml allows in production.';
+
 export function formatSummary(input: SummaryInput): string {
   const { stats } = input;
   const lines: string[] = [
     `${input.file}: seed ${stats.seed} (${SEED_SOURCE[input.seedSource]})`,
     `${round(stats.virtual_seconds)} virtual seconds in ${input.wallSeconds.toFixed(2)} wall seconds, ${counted(stats.events, 'event')}` +
       (input.logFile === null ? '' : `, logged to ${input.logFile}`),
+    ...(input.devServer === true ? [DEV_SERVER_LINE] : []),
     '',
   ];
   const rows: string[][] = [[...HEADINGS]];

@@ -61,6 +61,7 @@ rates, concurrency, latency and completion percentiles.`,
     report: { type: 'string', value: 'FILE.html', help: 'write one self-contained HTML report: the scenario, the figures and charts over time' },
     resolution: { type: 'string', value: 'DURATION', parse: resolution, help: `the interval of the series that --series and --report write (e.g. 1s, 500ms, 1m); default: chosen for about 1,000 points over the run; at most ${FIXED_POINTS_MAX.toLocaleString('en')} points` },
     quiet: { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' },
+    'dev-server': { type: 'boolean', help: "dispatch as dev_appserver does (as dev_server: true in the scenario): one task at a time for the whole app in ETA order; rate, bucket_size, max_concurrent_requests and pause ignored; task names reserved for ever" },
     seeds: SEEDS_FLAG,
     jobs: JOBS_FLAG,
     assert: ASSERT_FLAG,
@@ -77,13 +78,15 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   if (typeof cli === 'number') return cli;
   const parsed = { file: cli.operands[0] as string, ...cli.flags };
 
-  const { scenario, issues } = await loadScenario(parsed.file, { refuseQueueFile: true });
-  for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
-  if (scenario === null) {
-    const errors = issues.filter((i) => i.severity === 'error').length;
+  const loaded = await loadScenario(parsed.file, { refuseQueueFile: true });
+  for (const issue of loaded.issues) io.stderr(`${formatIssue(issue)}\n`);
+  if (loaded.scenario === null) {
+    const errors = loaded.issues.filter((i) => i.severity === 'error').length;
     io.stderr(`${parsed.file}: invalid (${counted(errors, 'error')}); nothing was run\n`);
     return EXIT_FAILURE;
   }
+  // --dev-server is the scenario's dev_server: true, for one run of a scenario written for production.
+  const scenario = parsed['dev-server'] ? { ...loaded.scenario, devServer: true } : loaded.scenario;
 
   // Experiment arguments are checked before anything runs, as outputs are.
   let assertions: Goal[];
@@ -240,7 +243,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     const report = toJsonReport(stats, wallSeconds);
     const checked = checkAssertions('simulate', assertions, [{ variant: null, runs: [report] }], parsed.on ?? 'every', io);
     if (parsed.json) io.stdout(`${JSON.stringify(assertions.length === 0 ? report : { ...report, assertions: checked })}\n`);
-    else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null }));
+    else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null, devServer: scenario.devServer }));
     return checked.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
   } finally {
     if (logTemp !== undefined) await rm(logTemp, { force: true }); // a log not kept (refused, an internal error); once moved, gone already

@@ -8,6 +8,7 @@
  *   queue actor's rules, and they cannot be refused, only return "nothing to do".
  */
 import { fail } from './assert.js';
+import { devServerNextDispatchTime } from './dev-server.js';
 import { generatedNameId } from './names.js';
 import {
   InvalidQueueModeError,
@@ -64,7 +65,9 @@ export function findTaskId(state: EngineState, q: QueueRuntime, name: string): n
   return -1;
 }
 
+/** When the name of ended task `id` is free again: never in dev-server mode (the stub's task_name_archive keeps every name). */
 function tombstoneEnds(state: EngineState, id: number): Micros {
+  if (state.settings.devServer === true) return Infinity;
   return state.tasks.endedAtOf(id) + state.settings.tombstoneSeconds * US_PER_SECOND;
 }
 
@@ -220,9 +223,10 @@ export function decideDispatch(state: EngineState, q: QueueRuntime, now: Micros)
 
 /**
  * When `q` could next dispatch without anything else happening first, or null when it waits for
- * an event instead (a response freeing a slot, a task, a resume).
+ * an event instead (a response freeing a slot, a task, a resume). In dev-server mode, dev-server.ts's rules.
  */
 export function nextDispatchTime(state: EngineState, q: QueueRuntime): Micros | null {
+  if (state.settings.devServer === true) return devServerNextDispatchTime(state, q);
   if (!queueIsDispatching(q) || q.inFlight >= q.maxConcurrent) return null;
   const id = q.ready.peek();
   if (id < 0) return null;

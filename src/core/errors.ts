@@ -68,12 +68,16 @@ export class TombstonedTaskError extends PushqError {
     index?: number,
   ) {
     // Seconds on the engine's clock (a simulation's virtual time); a wall-clock shell says a date instead.
-    super('TOMBSTONED_TASK', tombstonedMessage(task, `${reusableAtUs / 1e6} s`), { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
+    super('TOMBSTONED_TASK', tombstonedMessage(task, Number.isFinite(reusableAtUs) ? `${reusableAtUs / 1e6} s` : null), { field: 'name', task, queue, ...(index === undefined ? {} : { index }) });
   }
 }
 
-/** TombstonedTaskError's message, with the time given as text (µs here; RFC 3339 in the HTTP API). */
-export function tombstonedMessage(task: string, reservedUntil: string): string {
+/**
+ * TombstonedTaskError's message, with the time given as text (µs here; RFC 3339 in the HTTP API);
+ * null: the name is never free again (dev-server mode, whose reusableAtUs is Infinity).
+ */
+export function tombstonedMessage(task: string, reservedUntil: string | null): string {
+  if (reservedUntil === null) return `task name "${task}" was used by a task that ended; dev-server mode reserves every name for as long as the engine runs, as dev_appserver does`;
   return `task name "${task}" was used by a task that ended recently; it is reserved until ${reservedUntil}`;
 }
 

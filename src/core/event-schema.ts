@@ -84,7 +84,7 @@ export const EVENT_SCHEMAS = {
   ConfigApplied: [
     field('t', 'us', 'when'),
     field('config', 'config', 'the normalised queue configuration (`QueueFileConfig`: `total_storage_limit_bytes`, `queues` with their rates, bucket sizes, retry parameters, and `resume_paused_queues: false` when the file says so)'),
-    field('settings', 'settings', 'engine settings outside queue.yaml: `targets` (service → `{scaling, url?}`) and `tombstoneSeconds`'),
+    field('settings', 'settings', 'engine settings outside queue.yaml: `targets` (service → `{scaling, url?}`), `tombstoneSeconds`, and `devServer: true` in dev-server mode (S39)'),
     optional('settingsOnly', 'true', 'a restart changed the settings and not queue.yaml: the file is not deployed again, so every queue keeps its state (a queue paused through the API stays paused) and its tokens'),
   ],
   TaskAdded: [

@@ -32,8 +32,14 @@ export interface TargetSettings {
 export interface EngineSettings {
   /** Keyed by App Engine service name; `default` is the service of tasks with no target. */
   targets: Record<string, TargetSettings>;
-  /** How long a finished task's name stays reserved (reference §3.4: 9 days). */
+  /** How long a finished task's name stays reserved (reference §3.4: 9 days); dev-server mode keeps names for ever instead. */
   tombstoneSeconds: number;
+  /**
+   * dev_appserver parity (S39, dev-server.ts): one attempt at a time for the whole app, in ETA
+   * order across queues; rate, bucket_size, max_concurrent_requests and pause ignored; a task name
+   * reserved for ever. Absent (not false) when off, so a default run's log is unchanged by it.
+   */
+  devServer?: true;
 }
 
 /** Why an attempt failed. */

@@ -7,7 +7,8 @@
  *   never at the top);
  * - `inFlight` equals the number of attempts dispatched and not yet ended (deleted tasks included
  *   until their attempt ends: an orphaned attempt still occupies a slot);
- * - the token bucket is only ever debited by a non-forced dispatch, after a refill to that time;
+ * - the token bucket is only ever debited by a non-forced dispatch outside dev-server mode, after a
+ *   refill to that time;
  * - `storageBytes` is the summed size of tasks not in a final state.
  *
  * evolve mutates in place (copying a million-task table per event would be hopeless; see
@@ -67,7 +68,7 @@ export const DEFAULT_SETTINGS: EngineSettings = Object.freeze({ targets: {}, tom
 
 /**
  * `settings` in one key order: targets by name (code-unit order, as canonicalJson sorts), each
- * `{ scaling, url? }`, then `tombstoneSeconds`. A scenario's `targets` is a YAML mapping and
+ * `{ scaling, url? }`, then `tombstoneSeconds`, then `devServer` when on. A scenario's `targets` is a YAML mapping and
  * `pushq serve` takes them as repeated flags: the order they were written in means nothing, and
  * without this it reached the ConfigApplied line, so equal inputs wrote different log bytes.
  */
@@ -77,7 +78,7 @@ export function settingsInKeyOrder(settings: EngineSettings): EngineSettings {
     const t = settings.targets[name] as TargetSettings;
     targets[name] = t.url === undefined ? { scaling: t.scaling } : { scaling: t.scaling, url: t.url };
   }
-  return { targets, tombstoneSeconds: settings.tombstoneSeconds };
+  return settings.devServer === true ? { targets, tombstoneSeconds: settings.tombstoneSeconds, devServer: true } : { targets, tombstoneSeconds: settings.tombstoneSeconds };
 }
 
 /** `tasks`: the table's options (task-table.ts); by default it keeps every task's row. */
@@ -164,7 +165,8 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       const from = tasks.state[r] as TaskState;
       move(state, q, e.id, r, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
       if (from === TaskState.Pending) q.ready.dropStale();
-      if (!e.forced) {
+      // Dev-server mode takes no token (dev-server.ts): the stub never reads the bucket.
+      if (!e.forced && state.settings.devServer !== true) {
         if (q.bucket === null) fail(`dispatch from queue ${q.name}, which has no token bucket`);
         refill(q.bucket, e.t);
         if (!hasToken(q.bucket)) fail(`dispatch from queue ${q.name} without a token at ${e.t}`);

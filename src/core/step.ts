@@ -36,6 +36,7 @@ import {
   type AttemptOutcome,
 } from './decide.js';
 import { attemptTarget } from './attempt.js';
+import { decideDevServerDispatch, devServerDueAt, devServerNextQueue } from './dev-server.js';
 import type { Effects } from './effects.js';
 import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
 import { configInKeyOrder, type QueueFileConfig } from './queue-config.js';
@@ -162,6 +163,10 @@ function afterSettle(state: EngineState, e: EngineEvent, now: Micros, ctx: StepC
  * due task, a token, a free slot), then asks to be woken when they next might.
  */
 function pump(state: EngineState, q: QueueRuntime, now: Micros, ctx: StepContext): void {
+  if (state.settings.devServer === true) {
+    pumpDevServer(state, now, ctx);
+    return;
+  }
   const admit = ctx.admit;
   for (;;) {
     const e = decideDispatch(state, q, now);
@@ -174,6 +179,23 @@ function pump(state: EngineState, q: QueueRuntime, now: Micros, ctx: StepContext
   }
   const next = nextDispatchTime(state, q);
   if (next !== null) ctx.effects.wakeQueue(q.index, Math.max(next, now));
+}
+
+/**
+ * The pump of dev-server mode (dev-server.ts): whichever queue asked, the app-wide first task is
+ * dispatched when due and nothing is in flight, or its queue is woken when it is due.
+ */
+function pumpDevServer(state: EngineState, now: Micros, ctx: StepContext): void {
+  const q = devServerNextQueue(state);
+  if (q === null) return;
+  const e = decideDevServerDispatch(state, q, now);
+  if (e === null) {
+    ctx.effects.wakeQueue(q.index, Math.max(devServerDueAt(state, q), now));
+    return;
+  }
+  if (ctx.admit !== null && !ctx.admit(attemptTarget(state, q, e.id), q.index, q.config.target !== null)) return;
+  ctx.apply(e);
+  ctx.effects.dispatch(e);
 }
 
 function queueOfTask(state: EngineState, id: number): QueueRuntime {

@@ -158,7 +158,7 @@ function isConfig(v: unknown): v is QueueFileConfig {
 }
 
 function isSettings(v: unknown): boolean {
-  if (!isObject(v) || !isNum(v.tombstoneSeconds) || !isObject(v.targets)) return false;
+  if (!isObject(v) || !isNum(v.tombstoneSeconds) || !isObject(v.targets) || (v.devServer !== undefined && v.devServer !== true)) return false;
   return Object.values(v.targets).every(
     (t) => isObject(t) && (t.scaling === 'automatic' || t.scaling === 'basic' || t.scaling === 'manual') && (t.url === undefined || typeof t.url === 'string'),
   );

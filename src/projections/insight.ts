@@ -189,7 +189,7 @@ export class InsightProjection implements Projection {
   /** After an event of queue `qi`: its hold cause, backlog peak and snapshot, from the state. */
   private settle(qi: number, state: EngineState, t: Micros): void {
     const runtime = state.queues[qi] as QueueRuntime;
-    this.readiness.recheck(this.readiness.queues[qi] as QueueReadiness, runtime, t);
+    this.readiness.recheck(this.readiness.queues[qi] as QueueReadiness, runtime, t, state.settings.devServer === true);
     const counts = runtime.countByState;
     const pending = counts[TaskState.Pending] as number;
     const backoff = counts[TaskState.Backoff] as number;

@@ -21,8 +21,13 @@ const NOWHERE = 0;
 const READY = 1;
 const DELAYED = 2;
 
-/** Index into HOLD_CAUSES of what holds `q`'s ready tasks at `now` (state after an event). */
-export function holdCause(q: QueueRuntime, now: Micros): number {
+/**
+ * Index into HOLD_CAUSES of what holds `q`'s ready tasks at `now` (state after an event). In
+ * dev-server mode (core/dev-server.ts) rate, bucket and pause hold nothing: a ready task waits for
+ * the app's one dispatch thread, counted as `concurrency` (a limit of 1 for the whole app).
+ */
+export function holdCause(q: QueueRuntime, now: Micros, devServer: boolean): number {
+  if (devServer) return q.disabled || !q.isPush ? CAUSE_DISABLED : CAUSE_CONCURRENCY;
   if (q.paused) return CAUSE_PAUSED;
   if (q.disabled || !q.isPush || q.bucket === null || q.bucket.capacityCredit < q.bucket.periodUs) return CAUSE_DISABLED;
   if (q.inFlight >= q.maxConcurrent) return CAUSE_CONCURRENCY;
@@ -205,8 +210,8 @@ export class ReadinessTracker {
   }
 
   /** Re-reads the hold cause from the state after an event. */
-  recheck(q: QueueReadiness, runtime: QueueRuntime, t: Micros): void {
-    q.cause = holdCause(runtime, t);
+  recheck(q: QueueReadiness, runtime: QueueRuntime, t: Micros, devServer: boolean): void {
+    q.cause = holdCause(runtime, t, devServer);
   }
 
   /** Ready tasks of `q` at `t` ≥ its last advance, without advancing it (a partial interval). */

@@ -185,7 +185,7 @@ export class TaskStoryCollector implements Projection {
 
   private startWaiting(id: number, readyAtUs: number, t: number, state: EngineState): void {
     const q = state.queues[state.tasks.queue[state.tasks.row(id)] as number] as QueueRuntime;
-    this.waiting.set(id, { readyAtUs, lastUs: t, cause: holdCause(q, t), byCause: HOLD_CAUSES.map(() => 0) });
+    this.waiting.set(id, { readyAtUs, lastUs: t, cause: holdCause(q, t, state.settings.devServer === true), byCause: HOLD_CAUSES.map(() => 0) });
   }
 
   /**
@@ -208,7 +208,7 @@ export class TaskStoryCollector implements Projection {
       const from = Math.max(w.lastUs, w.readyAtUs);
       if (e.t > from) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (e.t - from);
       w.lastUs = e.t;
-      w.cause = holdCause(state.queues[qi] as QueueRuntime, e.t);
+      w.cause = holdCause(state.queues[qi] as QueueRuntime, e.t, state.settings.devServer === true);
       if (tasks.state[r] === TaskState.Deleted) this.waiting.delete(id);
     }
   }

@@ -18,6 +18,7 @@ export const SCENARIO_ISSUE_CODES = {
   'queue-yaml-invalid': { severity: 'error', meaning: 'The file named by `queue_yaml` has errors; each is also listed at its own file:line:column.' },
   'storage-limit-without-inline-queue': { severity: 'error', meaning: '`total_storage_limit` at the top of a scenario goes with an inline `queue:` list only.' },
   'required-key-missing': { severity: 'error', meaning: 'A key that must be given is missing (a workload `count`, a latency distribution parameter, ...).' },
+  'dev-server-invalid': { severity: 'error', meaning: '`dev_server` is neither `true` nor `false`.' },
   'seed-invalid': { severity: 'error', meaning: '`seed` is not a whole number from 0 to 4294967295.' },
   'duration-invalid': { severity: 'error', meaning: 'A duration is not `0` or a number with a unit ms, s, m, h or d (`300ms`, `1.5s`, `5m`), or is out of range.' },
   'workload-rate-invalid': { severity: 'error', meaning: 'A workload `rate` is not `N[.N]/s|m|h|d` above zero.' },

@@ -68,6 +68,8 @@ export async function parseScenario(text: string, opts: ParseScenarioOptions): P
 
   const seed = raw.seed == null ? null : valueOr(issues, 'seed', 'seed-invalid', parseWhole(raw.seed, 0, SEED_MAX), raw.seed);
   const untilUs = raw.until == null ? null : valueOr(issues, 'until', 'duration-invalid', parseDuration(raw.until), raw.until);
+  const devServer = raw.dev_server == null ? false : raw.dev_server === 'true' ? true : raw.dev_server === 'false' ? false : null;
+  if (devServer === null) issues.report('dev-server-invalid', ['dev_server'], `dev_server \`${raw.dev_server}\` is not valid: it is true (dev_appserver's dispatch rules, docs/simulate.md) or false`);
 
   const workload: WorkloadSpec[] = [];
   const ctx = { issues, config: queues.config, named: new Map<string, NamedEntry[]>() };
@@ -88,6 +90,7 @@ export async function parseScenario(text: string, opts: ParseScenarioOptions): P
       queueSource: queues.source,
       config: queues.config,
       untilUs: untilUs ?? null,
+      devServer: devServer === true,
       workload,
       worker,
       targets,

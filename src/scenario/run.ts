@@ -60,8 +60,9 @@ export function scenarioSeed(scenario: Scenario, seed?: number): Pick<ScenarioRu
  * holds the whole token each dispatch takes. Nothing wakes such a queue, so a run without `until`
  * ends (`idle`) as soon as the other queues are done, with its tasks still pending.
  */
-function whyNeverDispatches(queue: QueueConfig): string | null {
-  if (queue.mode !== 'push') return null;
+function whyNeverDispatches(queue: QueueConfig, devServer: boolean): string | null {
+  // Dev-server mode reads neither the rate nor the bucket (src/core/dev-server.ts).
+  if (queue.mode !== 'push' || devServer) return null;
   if (queue.state === 'paused') return 'rate: 0 pauses it';
   if (queue.bucket_size === 0) return 'bucket_size: 0 never holds the whole token a dispatch takes';
   return null;
@@ -75,7 +76,7 @@ export function neverDispatched(scenario: Scenario, queues: Readonly<Record<stri
   let pending = 0;
   const why: string[] = [];
   for (const queue of scenario.config.queues) {
-    const reason = whyNeverDispatches(queue);
+    const reason = whyNeverDispatches(queue, scenario.devServer);
     const waiting = queues[queue.name]?.pending ?? 0;
     if (reason === null || waiting === 0) continue;
     pending += waiting;
@@ -96,6 +97,7 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
     seed,
     worker: scenario.worker,
     targets: scenario.targets,
+    ...(scenario.devServer ? { devServer: true } : {}),
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.seriesResolutionUs === undefined ? {} : { seriesResolutionSeconds: options.seriesResolutionUs / US_PER_SECOND }),
     ...(options.series === undefined ? {} : { series: options.series }),

@@ -81,6 +81,8 @@ export const ScenarioSchema = z.strictObject({
   queue: z.unknown().optional(),
   total_storage_limit: text,
   until: text,
+  /** `true`: dev_appserver parity (S39, src/core/dev-server.ts). */
+  dev_server: text,
   workload: z.array(WorkloadSchema).nullish(),
   worker: WorkerSchema.nullish(),
   targets: z.record(z.string(), TargetSchema.nullish()).nullish(),

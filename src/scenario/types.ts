@@ -24,6 +24,8 @@ export interface Scenario {
   config: QueueFileConfig;
   /** Virtual time to stop at; null = when every task has settled. */
   untilUs: Micros | null;
+  /** `dev_server: true` (or `pushq simulate --dev-server`): dev_appserver's dispatch rules (S39, src/core/dev-server.ts). */
+  devServer: boolean;
   workload: WorkloadSpec[];
   worker: WorkerModel;
   targets: Record<string, TargetSettings>;

@@ -42,6 +42,12 @@ export interface SimulationOptions {
   worker?: Partial<WorkerModel> | WorkerFunction;
   targets?: Record<string, TargetSettings>;
   tombstoneSeconds?: number;
+  /**
+   * dev_appserver parity (S39, docs/simulate.md): one attempt at a time for the whole app, in ETA
+   * order across queues; rate, bucket_size, max_concurrent_requests and pause ignored; task names
+   * reserved for ever (`tombstoneSeconds` is then not used). Logged, so a replay follows it.
+   */
+  devServer?: boolean;
   /** Where events go; default an in-memory log (read it with `events`). */
   log?: EventLog | ((header: LogHeader) => EventLog);
   /** Extra observers of every event, after the statistics. */

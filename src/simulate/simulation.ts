@@ -67,6 +67,7 @@ export class Simulation {
     const settings: EngineSettings = {
       targets: options.targets ?? {},
       tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds,
+      ...(options.devServer === true ? { devServer: true as const } : {}),
     };
     this.header = {
       format: LOG_FORMAT,

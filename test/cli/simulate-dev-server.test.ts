@@ -1,0 +1,78 @@
+/**
+ * `pushq simulate --dev-server` and the scenario's `dev_server` (S39): the real CLI on the built
+ * dist/. The same scenario with and without the flag answers "how did my app behave under
+ * dev_appserver, and how will production differ".
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pushq-sim-dev-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const BODY = `seed: 5
+queue:
+  - { name: mail, rate: 2/s, bucket_size: 2, max_concurrent_requests: 10 }
+  - { name: held, rate: 0 }
+workload:
+  - { queue: mail, count: 20 }
+  - { queue: held, count: 3 }
+worker:
+  latency: 50ms
+`;
+const SCENARIO = file('app.yaml', BODY);
+
+describe('pushq simulate --dev-server', () => {
+  it('production and dev_appserver side by side: the same scenario, with and without the flag', async () => {
+    const prod = await pushq(['simulate', SCENARIO, '--json', '--quiet']);
+    const dev = await pushq(['simulate', SCENARIO, '--json', '--quiet', '--dev-server']);
+    expect([prod.code, dev.code]).toEqual([0, 0]);
+    const p = JSON.parse(prod.stdout);
+    const d = JSON.parse(dev.stdout);
+    // Production: 2/s after a burst of 2, and the rate-0 queue holds its tasks (said on stderr).
+    expect(p.queues.mail.last_dispatch_at_seconds).toBe(9);
+    expect(p.queues.held.pending).toBe(3);
+    expect(prod.stderr).toContain('3 tasks left pending that can never be dispatched (queue held: rate: 0 pauses it)');
+    // dev_appserver: back to back, one per 50 ms handler, the rate-0 queue included.
+    expect(d.queues.mail.last_dispatch_at_seconds).toBeCloseTo(0.95, 6);
+    expect(d.queues.held.succeeded).toBe(3);
+    expect(d.queues.mail.in_flight_max).toBe(1);
+    expect(dev.stderr).not.toContain('never be dispatched');
+  });
+
+  it('the summary says the run followed dev_appserver\'s rules', async () => {
+    const dev = await pushq(['simulate', SCENARIO, '--quiet', '--dev-server']);
+    expect(dev.stdout.split('\n')[2]).toMatch(/^dev-server mode \(dev_appserver's rules\): one task at a time for the whole app/);
+    const prod = await pushq(['simulate', SCENARIO, '--quiet']);
+    expect(prod.stdout).not.toContain('dev-server mode');
+  });
+
+  it('dev_server: true in the scenario is the flag: the same log bytes', async () => {
+    const inFile = file('dev.yaml', `dev_server: true\n${BODY}`);
+    const a = join(dir, 'flag.jsonl');
+    const b = join(dir, 'field.jsonl');
+    expect((await pushq(['simulate', SCENARIO, '--quiet', '--dev-server', '--log', a])).code).toBe(0);
+    expect((await pushq(['simulate', inFile, '--quiet', '--log', b])).code).toBe(0);
+    expect(readFileSync(a, 'utf8')).toContain('"devServer":true');
+    expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
+    // And `dev_server: false` is the default: no trace in the log.
+    const off = join(dir, 'off.jsonl');
+    expect((await pushq(['simulate', file('off.yaml', `dev_server: false\n${BODY}`), '--quiet', '--log', off])).code).toBe(0);
+    expect(readFileSync(off, 'utf8')).not.toContain('devServer');
+  });
+
+  it('dev_server must be true or false: anything else is dev-server-invalid at its line, and nothing runs', async () => {
+    const bad = file('bad.yaml', `seed: 1\ndev_server: yes\nworkload: [ { count: 1 } ]\n`);
+    const run = await pushq(['simulate', bad, '--quiet']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${bad}:2:13 error dev_server \`yes\` is not valid: it is true (dev_appserver's dispatch rules, docs/simulate.md) or false (dev-server-invalid)`);
+  });
+});

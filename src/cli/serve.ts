@@ -108,6 +108,7 @@ http://HOST:PORT/.`,
     'auth-token-file': { type: 'string', value: 'FILE', help: '--auth-token read from FILE (the token alone, on one line), so it is not on the command line for every local user to see; keep FILE chmod 600 (one group or others may read is warned of)' },
     'allow-http-target': { type: 'string', value: 'PATTERN', multiple: true, help: 'also let HTTP target tasks (httpRequest) reach hosts matching PATTERN: api.internal, 10.0.0.5:8080, *.example.test, or * (repeatable); loopback always' },
     'allow-reset': { type: 'boolean', help: 'serve POST /pushq/reset, which drops every task and tombstone and keeps the queues (for test suites)' },
+    'dev-server': { type: 'boolean', help: "dispatch as dev_appserver does: one task at a time for the whole app in ETA order; rate, bucket_size, max_concurrent_requests and pause ignored; task names reserved for ever (docs/serve.md)" },
     'insecure-public': { type: 'boolean', help: 'serve a --host beyond loopback with no --auth-token: anyone who can reach it can read tasks and send requests to your app through pushq' },
   },
   footer: 'signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.',
@@ -136,6 +137,8 @@ export interface ServeArgs {
   allowOrigins: string[];
   allowHttpTargets: string[];
   allowReset: boolean;
+  /** --dev-server: dev_appserver's dispatch rules (S39). */
+  devServer: boolean;
   authToken?: string;
   /** --auth-token-file: read at start (startAndServe) into authToken. */
   authTokenFile?: string;
@@ -156,6 +159,8 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     if (f.store === undefined) throw new CliUsageError('--store-timeout-seconds is for --store');
     if (storeTimeout < 0.1) throw new CliUsageError(`--store-timeout-seconds must be at least 0.1 (got ${storeTimeout})`);
   }
+  // One attempt at a time for the whole app needs one engine that sees every queue; a cluster splits them among nodes.
+  if (f['dev-server'] && f.cluster) throw new CliUsageError('--dev-server cannot be combined with --cluster: dev_appserver runs one task at a time for the whole app, and a cluster splits the queues among nodes; run one node (--data, --store or --memory)');
   if (f.repair && (f.store !== undefined || f.memory)) throw new CliUsageError(`--repair is for a data directory's log (--data), not ${f.store !== undefined ? '--store' : '--memory'}`);
   const targets: Record<string, TargetSettings> = {};
   for (const [name, url] of f.target) targets[name] = { scaling: 'automatic', url };
@@ -180,6 +185,7 @@ export function parseServeArgs(args: readonly string[]): ServeArgs | null {
     allowOrigins: f['allow-origin'],
     allowHttpTargets: f['allow-http-target'],
     allowReset: f['allow-reset'],
+    devServer: f['dev-server'],
     ...(f['auth-token'] === undefined ? {} : { authToken: f['auth-token'] }),
     ...(f['auth-token-file'] === undefined ? {} : { authTokenFile: f['auth-token-file'] }),
     insecurePublic: f['insecure-public'],
@@ -330,6 +336,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
       allowOrigins: parsed.allowOrigins,
       allowHttpTargets: parsed.allowHttpTargets,
       allowReset: parsed.allowReset,
+      ...(parsed.devServer ? { devServer: true } : {}),
       ...(parsed.authToken === undefined ? {} : { authToken: parsed.authToken }),
       insecurePublic: parsed.insecurePublic,
       onApiReload: (reload) => reportApiReload(io, reload),
@@ -369,7 +376,8 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
         `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${counted(service.replayedEvents, 'event')}, ${counted(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}` +
-        `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}\n`,
+        `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}` +
+        `${parsed.devServer ? " · dev-server mode: one task at a time for the whole app, in ETA order; rate, bucket_size, max_concurrent_requests and pause ignored; names reserved for ever" : ''}\n`,
     );
     // A restart with a file that made a push queue pull keeps its push tasks, as a reload does, and
     // says so as a reload does: nothing else would tell the user why they never run.

@@ -203,7 +203,8 @@ export type ApiOperation = 'create' | 'other';
  * end is a date (RFC 3339, whole seconds: formatMessageTime) instead of the engine's seconds.
  */
 export function engineMessage(err: PushqError): string {
-  return err instanceof TombstonedTaskError ? tombstonedMessage(err.details.task ?? '', formatMessageTime(err.reusableAtUs)) : err.message;
+  if (!(err instanceof TombstonedTaskError)) return err.message;
+  return tombstonedMessage(err.details.task ?? '', Number.isFinite(err.reusableAtUs) ? formatMessageTime(err.reusableAtUs) : null);
 }
 
 /** Any thrown value → an ApiError (an unknown one is INTERNAL_ERROR and keeps its message). */

@@ -78,6 +78,12 @@ export interface ServiceOptions {
   /** The gRPC API's port (`--grpc-port`); 0 (default) picks a free port, null serves no gRPC. */
   grpcPort?: number | null;
   tombstoneSeconds?: number;
+  /**
+   * dev_appserver parity (`--dev-server`, S39, docs/serve.md): one task at a time for the whole
+   * app, in ETA order across queues; rate, bucket_size, max_concurrent_requests and pause
+   * ignored; task names reserved for ever (`tombstoneSeconds` is then not used). Logged.
+   */
+  devServer?: boolean;
   /** Connections per target origin. */
   connections?: number;
   /** Connections to the workers shared with other services (a cluster node's queues: origin-pools.ts); closed by their owner, not here. */
@@ -190,7 +196,11 @@ export class PushqService {
     }
     const guard = await RequestGuard.create(options);
     const httpTargets = HttpTargetPolicy.create(options.allowHttpTargets, options.inputNames);
-    const settings: EngineSettings = { targets: options.targets, tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds };
+    const settings: EngineSettings = {
+      targets: options.targets,
+      tombstoneSeconds: options.tombstoneSeconds ?? DEFAULT_SETTINGS.tombstoneSeconds,
+      ...(options.devServer === true ? { devServer: true as const } : {}),
+    };
     // Every read model of the service (the API's and the dashboard's), fed the restart's fold, then live.
     const models = snapshot?.models ?? newReadModels();
     const { history, counters } = models;

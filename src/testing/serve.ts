@@ -32,6 +32,8 @@ export interface StartPushqOptions {
   allowReset?: boolean;
   /** Every request needs `Authorization: Bearer TOKEN` (`--auth-token`). */
   authToken?: string;
+  /** Dispatch as dev_appserver does (`--dev-server`, docs/serve.md): one task at a time, limits and pauses ignored, names kept for ever. */
+  devServer?: boolean;
 }
 
 /** Why `reset()` did nothing: refused by the server (its API code), or called after `close()`. */
@@ -106,6 +108,7 @@ export async function startPushq(options: StartPushqOptions = {}): Promise<Runni
     inputNames: 'options',
     ...(options.allowHttpTargets === undefined ? {} : { allowHttpTargets: options.allowHttpTargets }),
     ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
+    ...(options.devServer === true ? { devServer: true } : {}),
   });
   const grpcPort = service.grpcPort as number;
   let closed = false;

@@ -148,6 +148,7 @@ describe('the parser', () => {
       allowOrigins: [],
       allowHttpTargets: [],
       allowReset: false,
+      devServer: false,
       insecurePublic: false,
     });
     expect(usageError(SERVE, ['--target', 'nourl'])).toBe('--target wants NAME=URL, got "nourl"');

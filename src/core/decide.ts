@@ -184,10 +184,21 @@ export function decideResumeQueue(state: EngineState, queue: string, now: Micros
   return { type: 'QueueResumed', t: now, queue };
 }
 
-/** `forgetNames`: a test reset (`POST /pushq/reset`), which frees every name of the queue, tombstones included. */
+/** `forgetNames`: also free every name of the queue, tombstones included. */
 export function decidePurgeQueue(state: EngineState, queue: string, now: Micros, forgetNames = false): QueuePurged {
   requireQueue(state, queue);
   return forgetNames ? { type: 'QueuePurged', t: now, queue, forgetNames: true } : { type: 'QueuePurged', t: now, queue };
+}
+
+/**
+ * A test reset (`POST /pushq/reset`): the queue as a freshly deployed one would be, as one fact.
+ * Its tasks are purged, every name is free (tombstones included) and its token bucket is full,
+ * so tokens spent by one test are not missing in the next. What the queue's file or a command
+ * set (configuration, paused) stays; attempts in flight still hold their slots (docs/serve.md).
+ */
+export function decideResetQueue(state: EngineState, queue: string, now: Micros): QueuePurged {
+  requireQueue(state, queue);
+  return { type: 'QueuePurged', t: now, queue, forgetNames: true, refillBucket: true };
 }
 
 /** Force-run (Cloud Tasks RunTask): dispatch now, ignoring ETA, rate and pause. */

@@ -8,7 +8,8 @@
  * - `inFlight` equals the number of attempts dispatched and not yet ended (deleted tasks included
  *   until their attempt ends: an orphaned attempt still occupies a slot);
  * - the token bucket is only ever debited by a non-forced dispatch outside dev-server mode, after a
- *   refill to that time;
+ *   refill to that time, and only refilled by time, a deploy (ConfigApplied) or a test reset
+ *   (QueuePurged.refillBucket);
  * - `storageBytes` is the summed size of tasks not in a final state.
  *
  * evolve mutates in place (copying a million-task table per event would be hopeless; see
@@ -246,6 +247,11 @@ export function evolve(state: EngineState, e: EngineEvent): void {
         // The names' tombstones go with them, released rows' included.
         for (const id of q.names.values()) tasks.releasedNamed.delete(id);
         q.names.clear();
+      }
+      // Full, as at a deploy: refilled to `t` first so `refilledAt` never moves backwards.
+      if (e.refillBucket === true && q.bucket !== null) {
+        refill(q.bucket, e.t);
+        q.bucket.credit = q.bucket.capacityCredit;
       }
       return;
     }

@@ -28,6 +28,7 @@ import {
   decideDispatch,
   decidePauseQueue,
   decidePurgeQueue,
+  decideResetQueue,
   decideResumeQueue,
   decideRunTask,
   decideSettle,
@@ -52,6 +53,8 @@ export type StepInput =
   | { type: 'pause-queue'; queue: string }
   | { type: 'resume-queue'; queue: string }
   | { type: 'purge-queue'; queue: string; forgetNames?: boolean }
+  /** A test reset: purge, free every name, refill the bucket (decideResetQueue). */
+  | { type: 'reset-queue'; queue: string }
   | { type: 'run-task'; queue: string; name: string }
   /** Ends every attempt in flight as a connection failure (a restart after a crash): retried per policy. */
   | { type: 'abandon-in-flight'; error: string }
@@ -121,6 +124,10 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       return null;
     case 'purge-queue':
       ctx.apply(decidePurgeQueue(state, input.queue, now, input.forgetNames === true));
+      pump(state, requireQueue(state, input.queue), now, ctx);
+      return null;
+    case 'reset-queue':
+      ctx.apply(decideResetQueue(state, input.queue, now));
       pump(state, requireQueue(state, input.queue), now, ctx);
       return null;
     case 'run-task': {

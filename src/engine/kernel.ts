@@ -213,9 +213,14 @@ export class Kernel {
     this.command({ type: 'resume-queue', queue });
   }
 
-  /** `forgetNames`: also free every task name of the queue, tombstones included (a test reset). */
+  /** `forgetNames`: also free every task name of the queue, tombstones included. */
   purgeQueue(queue: string, forgetNames = false): void {
     this.command(forgetNames ? { type: 'purge-queue', queue, forgetNames } : { type: 'purge-queue', queue });
+  }
+
+  /** A test reset (`POST /pushq/reset`): purge, free every name, and fill the token bucket, as a freshly deployed queue's. */
+  resetQueue(queue: string): void {
+    this.command({ type: 'reset-queue', queue });
   }
 
   runTask(queue: string, name: string): void {

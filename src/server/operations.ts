@@ -200,7 +200,8 @@ export async function deleteTask(ctx: ApiContext, queue: string, task: string): 
 /**
  * `POST /pushq/reset` (`--allow-reset`, for test suites): every task of every queue is dropped
  * (a purge: attempts in flight finish as orphans) and every task name freed, tombstones included;
- * open transactions of App Engine's transactional tasks are dropped with their tasks.
+ * open transactions of App Engine's transactional tasks are dropped with their tasks; every
+ * token bucket is full again, as a freshly deployed queue's (decideResetQueue).
  * The queues stay as they are (configuration, paused or not).
  */
 export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknown>> {
@@ -208,7 +209,7 @@ export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknow
   const queues = engineState(ctx).queues.map((q) => q.name);
   ctx.transactions.clear();
   await durable(ctx, () => {
-    for (const q of queues) ctx.driver.kernel.purgeQueue(q, true);
+    for (const q of queues) ctx.driver.kernel.resetQueue(q);
   });
   return { reset: true, queues };
 }

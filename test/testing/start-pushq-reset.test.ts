@@ -1,0 +1,78 @@
+/**
+ * `startPushq(...).reset()` between tests, against a real worker on 127.0.0.1: each test starts
+ * from a clean service as far as its queues' token buckets go. A queue at 1/s with bucket_size 2
+ * that one test drained sends the next test's burst as a freshly deployed queue would: two at
+ * once, then one a second. It used to keep the drained bucket across the reset, so the next
+ * test's first task waited about a second, and timing depended on which test ran before.
+ *
+ * And what a reset deliberately keeps: an attempt in flight across it is a real request still
+ * open at the worker, so it still holds its max_concurrent_requests slot until it ends (docs/serve.md).
+ */
+import { startPushq, type RunningPushq } from 'pushq/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../helpers/serve-process.js';
+import { startWorker, type Received, type Worker } from '../helpers/worker.js';
+
+const YAML = `
+queue:
+- name: burst
+  rate: 1/s
+  bucket_size: 2
+- name: single
+  rate: 20/s
+  max_concurrent_requests: 1
+`;
+
+let worker: Worker;
+let pushq: RunningPushq;
+
+beforeAll(async () => {
+  worker = await startWorker((r) => (r.url.startsWith('/slow') ? { status: 200, delayMs: 1500 } : 200));
+  pushq = await startPushq({ queueYaml: YAML, targets: { default: worker.url } });
+});
+
+afterAll(async () => {
+  await pushq?.close();
+  await worker?.close();
+});
+
+const tasks = (queue: string): string => `${pushq.url}/v2/projects/p/locations/l/queues/${queue}/tasks`;
+
+async function add(queue: string, uri: string): Promise<void> {
+  const r = await api('POST', tasks(queue), { task: { appEngineHttpRequest: { relativeUri: uri } } });
+  expect(r.status).toBe(200);
+}
+
+const arrivals = (prefix: string): Received[] => worker.received.filter((r) => r.url.startsWith(prefix));
+
+describe('startPushq reset() and the token bucket', () => {
+  it('a burst after a reset goes out as from a full bucket, whatever the test before spent', async () => {
+    // The test before: spends both tokens.
+    await Promise.all([add('burst', '/first/1'), add('burst', '/first/2')]);
+    await worker.waitFor(() => arrivals('/first/').length === 2, 10_000, 'the first test’s two tasks');
+
+    await pushq.reset();
+
+    // This test: three at once. Two tokens are waiting; the third comes a second later.
+    const sent = Date.now();
+    await Promise.all([add('burst', '/second/1'), add('burst', '/second/2'), add('burst', '/second/3')]);
+    await worker.waitFor(() => arrivals('/second/').length === 3, 10_000, 'the second test’s three tasks');
+    const after = arrivals('/second/').map((r) => r.atMs - sent);
+    // Drained, the bucket held ~0.1 token at the reset: the first of these waited ~0.9 s, the second ~1.9 s.
+    expect(after[1]).toBeLessThan(500);
+    // bucket_size 2, not more: the third waits for a token (1/s).
+    expect(after[2]! - after[1]!).toBeGreaterThan(700);
+  });
+
+  it('an attempt in flight across a reset still holds its max_concurrent_requests slot until it ends', async () => {
+    await add('single', '/slow');
+    await worker.waitFor(() => arrivals('/slow').length === 1, 10_000, 'the slow attempt');
+    const slowAt = arrivals('/slow')[0]!.atMs;
+
+    await pushq.reset();
+    await add('single', '/next');
+    await worker.waitFor(() => arrivals('/next').length === 1, 10_000, 'the task after the reset');
+    // The slow request was still open at the worker: the next one waited for it (never 2 at once).
+    expect(arrivals('/next')[0]!.atMs - slowAt).toBeGreaterThanOrEqual(1400);
+  });
+});

@@ -14,6 +14,7 @@
  * - rate: in every window, non-forced dispatches ≤ bucket_size + rate·T, exactly (BigInt over
  *   the exact rate): all windows [tᵢ, tⱼ] between two dispatches, and windows [tᵢ, tᵢ+T) for
  *   the given lengths T; across a reload too, unless it changed the queue's rate or bucket_size;
+ *   not across a test reset (QueuePurged with refillBucket), which fills the bucket anew;
  * - concurrency: no non-forced dispatch while max_concurrent_requests attempts are in flight
  *   (a force-run, like Cloud Tasks RunTask, is not limited, so only then may in-flight exceed it);
  * - ETA: no non-forced dispatch before the task's ETA (TaskAdded eta, then AttemptFailed retryAt),
@@ -64,7 +65,9 @@ export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileC
   // set anew. A reload that leaves a queue's bucket as it was (same rate and bucket_size, or the
   // queue left out of the file: disabled, its bucket kept) does not end its series: the bucket
   // refills continuously across it (reference S25), so a reload is no free burst and windows run
-  // across it. A changed bucket starts the queue's windows afresh.
+  // across it. A changed bucket starts the queue's windows afresh, and so does a test reset that
+  // filled it (QueuePurged.refillBucket; a purge, or a reset an earlier pushq logged without that
+  // flag, left the bucket as it was, so windows run across those).
   const series = new Map<string, { t: number[]; index: number[]; q: QueueConfig | undefined }>();
   const reloaded = (next: QueueFileConfig): void => {
     for (const [name, s] of series) {
@@ -74,8 +77,15 @@ export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileC
       series.delete(name);
     }
   };
+  const refilled = (name: string): void => {
+    const s = series.get(name);
+    if (s === undefined) return;
+    checkSeries(name, s.q, s.t, s.index, windowsUs, out);
+    series.delete(name);
+  };
   events.forEach((e, index) => {
     if (e.type === 'ConfigApplied' && e.settingsOnly !== true && !config) reloaded(e.config);
+    if (e.type === 'QueuePurged' && e.refillBucket === true) refilled(e.queue);
     if (e.type === 'AttemptDispatched' && !e.forced) {
       const t = facts.queueOf(e.id);
       if (!t) {

@@ -15,6 +15,8 @@ import { VirtualDriver } from '../../src/engine/virtual-driver.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { replay, stateLines } from '../../src/log/replay.js';
+import { fold } from '../../src/projections/fold.js';
+import { InsightProjection } from '../../src/projections/insight.js';
 import { createSimulation, type Simulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
@@ -77,6 +79,19 @@ describe('a test reset fills every token bucket', () => {
     const bucket = { ...replay(old.events.filter((e) => e.t <= 500_000)).queueByName.get('q')!.bucket! };
     refill(bucket, 500_000);
     expect(bucket.credit).toBe(bucket.periodUs / 2);
+  });
+
+  it("the series' tokens gauge shows the full bucket from the reset on, live and folded from the log (the dashboard's figures)", () => {
+    const sim = createSimulation({ config: CONFIG, seed: 1, worker, seriesResolutionSeconds: 0.1 });
+    sim.addTasks([{ queue: 'q' }, { queue: 'q' }]);
+    sim.schedule(0.55, (s) => s.kernel.resetQueue('q'));
+    sim.runUntil(1.2);
+    const live = sim.series().queues['q']!.tokens;
+    // Drained at 0 s, full from the interval of the reset; it would read 0 until 1 s, then 1.
+    expect(live).toEqual([0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2]);
+    const insight = new InsightProjection({ startUs: 0, resolutionUs: 100_000 });
+    const { state } = fold(sim.events, [insight]);
+    expect(insight.seriesData(state, 1_200_000).queues['q']!.tokens).toEqual(live);
   });
 
   it('leaves a paused queue paused and a rate-0 queue without a bucket', () => {

@@ -7,7 +7,8 @@
  * queue that moves afterwards is taken with the reloaded file.
  *
  * Reset (`--allow-reset`): POST /pushq/reset on one node resets every queue of the cluster through
- * its owner (tasks and tombstones gone, names reusable); without --allow-reset it is refused.
+ * its owner (tasks and tombstones gone, names reusable, token buckets full); without --allow-reset
+ * it is refused.
  */
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -154,5 +155,38 @@ describe('pushq serve --cluster: reload and reset', () => {
     const refused = await fetch(`${other.proc.url}/pushq/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('RESET_NOT_ALLOWED');
+  }, 120_000);
+
+  it('POST /pushq/reset fills the token bucket of every queue of the cluster, on either node: a burst after it goes out as from a full bucket', async () => {
+    const url = await fx.pg.database();
+    const w = await startWorker(() => 200);
+    workers.push(w);
+    const queues = ['q0', 'q1', 'q2', 'q3'];
+    // 1/m with 2 in the bucket: a drained bucket stays drained for the length of the test.
+    const path = await writeQueueYaml(fx.dir, `queue:\n${queues.map((q) => `- name: ${q}\n  rate: 1/m\n  bucket_size: 2\n`).join('')}`);
+    const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`, '--allow-reset'];
+    const two = [await startNode(args), await startNode(args)];
+    nodes.push(...two);
+    await waitUntil('the queues spread over the 2 nodes', () => spread(two, 5), 20_000);
+    const add = async (node: Node, q: string, uri: string): Promise<void> => {
+      const res = await fetch(`${node.api}/${q}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { appEngineHttpRequest: { relativeUri: uri } } }) });
+      expect(res.status, await res.text()).toBe(200);
+    };
+    const arrived = (prefix: string): number => w.received.filter((r) => r.url.startsWith(prefix)).length;
+    // The test before: every queue's two tokens spent.
+    for (const q of queues) for (let i = 0; i < 2; i++) await add(two[i]!, q, `/spent/${q}/${i}`);
+    await w.waitFor(() => queues.every((q) => arrived(`/spent/${q}/`) === 2), 10_000, 'every token spent');
+
+    // Through the node that owns fewer queues: the other's are reset by their owner.
+    const owned = await Promise.all(two.map(ownedBy));
+    const caller = owned[0]!.length <= owned[1]!.length ? two[0]! : two[1]!;
+    const res = await fetch(`${caller.proc.url}/pushq/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status, await res.text()).toBe(200);
+
+    // The next test: three per queue, through either node; two of each at once, the third held for a token.
+    for (const q of queues) for (let i = 0; i < 3; i++) await add(two[i % 2]!, q, `/burst/${q}/${i}`);
+    await w.waitFor(() => queues.every((q) => arrived(`/burst/${q}/`) === 2), 5_000, 'two of every burst, from full buckets');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(queues.map((q) => arrived(`/burst/${q}/`))).toEqual([2, 2, 2, 2]);
   }, 120_000);
 });

@@ -214,6 +214,7 @@ describe('fast event decoder', () => {
     expect(take('{"type":"TaskDeleted","t":9007199254740991,"id":2}')).toStrictEqual({ type: 'TaskDeleted', t: Number.MAX_SAFE_INTEGER, id: 2 });
     expect(take('{"type":"QueuePaused","t":1,"queue":"q0"}')).toStrictEqual({ type: 'QueuePaused', t: 1, queue: 'q0' });
     expect(take('{"type":"QueuePurged","t":1,"queue":"q0"}')).toStrictEqual({ type: 'QueuePurged', t: 1, queue: 'q0' });
+    expect(take('{"type":"QueuePurged","t":1,"queue":"q0","forgetNames":true,"refillBucket":true}')).toStrictEqual({ type: 'QueuePurged', t: 1, queue: 'q0', forgetNames: true, refillBucket: true });
     // Queue names are cached by a hash of their bytes: names that collide ("Aa" and "BB" for a
     // 31-polynomial) still come back as themselves.
     expect(take('{"type":"TaskAdded","t":1,"id":2,"queue":"Aa","eta":3,"size":17}')).toMatchObject({ queue: 'Aa' });

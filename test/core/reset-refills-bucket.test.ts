@@ -18,6 +18,7 @@ import { replay, stateLines } from '../../src/log/replay.js';
 import { fold } from '../../src/projections/fold.js';
 import { InsightProjection } from '../../src/projections/insight.js';
 import { createSimulation, type Simulation } from '../../src/simulate/simulation.js';
+import { checkConcurrency } from '../../src/testing/invariants.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 
 // 1 token a second, 2 in the bucket: a drained bucket is easy to tell from a full one.
@@ -92,6 +93,24 @@ describe('a test reset fills every token bucket', () => {
     const insight = new InsightProjection({ startUs: 0, resolutionUs: 100_000 });
     const { state } = fold(sim.events, [insight]);
     expect(insight.seriesData(state, 1_200_000).queues['q']!.tokens).toEqual(live);
+  });
+
+  it('leaves an attempt in flight holding its max_concurrent_requests slot until it ends: its request is still open at the worker', () => {
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 10, { max_concurrent_requests: 1 })), seed: 1, worker: { latency: { distribution: 'constant', valueUs: 1_000_000 } } });
+    sim.addTasks([{ queue: 'q' }]);
+    sim.schedule(0.1, (s) => {
+      s.kernel.resetQueue('q');
+      s.addTasks([{ queue: 'q' }]);
+    });
+    sim.runUntilIdle();
+    expect(sim.events.filter((e) => e.type === 'AttemptOrphaned').map((e) => e.t)).toEqual([1_000_000]);
+    expect(dispatchTimes(sim.events)).toEqual([0, 1]);
+    expect(checkConcurrency(sim.events)).toEqual([]);
+    // An engine that freed the slot at the reset would have two requests open at the worker.
+    const late = sim.events.findIndex((e) => e.type === 'AttemptDispatched' && e.t === 1_000_000);
+    const early = sim.events.filter((_, i) => i !== late);
+    early.splice(early.findIndex((e) => e.type === 'TaskAdded' && e.t === 100_000) + 1, 0, { type: 'AttemptDispatched', t: 100_000, id: (sim.events[late] as { id: number }).id });
+    expect(checkConcurrency(early).map((v) => v.law)).toEqual(['concurrency']);
   });
 
   it('leaves a paused queue paused and a rate-0 queue without a bucket', () => {

@@ -98,7 +98,7 @@ export interface ServiceOptions {
   insecurePublic?: boolean;
   /** More hosts HTTP target tasks may name, beyond loopback (`--allow-http-target`, http-target.ts). */
   allowHttpTargets?: string[];
-  /** Serve `POST /pushq/reset` (`--allow-reset`): drops every task and tombstone, keeps the queues. */
+  /** Serve `POST /pushq/reset` (`--allow-reset`): drops every task and tombstone, fills every token bucket, keeps the queues. */
   allowReset?: boolean;
   /** The API server's timeouts and connection bound (connection-limits.ts); tests shorten them. */
   limits?: Partial<ApiServerLimits>;

@@ -3,7 +3,7 @@
  * the same service as the command (REST and gRPC APIs, real HTTP dispatch to `targets`), with the
  * log in memory and both ports picked free, so suites may start several side by side. `reset()`
  * between tests is the API's `POST /pushq/reset` (served because the harness starts with
- * `allowReset`): every task and tombstone dropped, the queues kept.
+ * `allowReset`): every task and tombstone dropped, every token bucket full, the queues kept.
  *
  *   const pushq = await startPushq({ queueYaml: 'queue:\n- name: emails\n  rate: 5/s\n', targets: { default: worker.url } });
  *   // REST at pushq.url, gRPC at 127.0.0.1:pushq.grpcPort
@@ -75,7 +75,7 @@ export interface RunningPushq {
   grpcEndpoint: string;
   /** The service itself (its kernel, its state), for assertions that need more than the API. */
   service: PushqService;
-  /** Drops every task and tombstone, keeps the queues (`POST /pushq/reset`); refused: a PushqResetError. */
+  /** Drops every task and tombstone, fills every token bucket, keeps the queues (`POST /pushq/reset`); refused: a PushqResetError. */
   reset(): Promise<void>;
   /** Stops it: attempts in flight get `graceMs` (default 1000) to finish. */
   close(graceMs?: number): Promise<ShutdownReport>;

@@ -59,7 +59,7 @@ describe('startPushq reset() and the token bucket', () => {
     await worker.waitFor(() => arrivals('/second/').length === 3, 10_000, 'the second test’s three tasks');
     const after = arrivals('/second/').map((r) => r.atMs - sent);
     // Drained, the bucket held ~0.1 token at the reset: the first of these waited ~0.9 s, the second ~1.9 s.
-    expect(after[1]).toBeLessThan(500);
+    expect(after[1]).toBeLessThan(1000);
     // bucket_size 2, not more: the third waits for a token (1/s).
     expect(after[2]! - after[1]!).toBeGreaterThan(700);
   });

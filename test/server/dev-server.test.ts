@@ -49,9 +49,10 @@ async function start(devServer: boolean, respond: Respond = () => ({ status: 200
   const service = await PushqService.start({ config: config!, configPath: join(dir, 'queue.yaml'), targets: { default: { scaling: 'automatic', url: worker.url } }, log, ...(devServer ? { devServer: true } : {}) });
   open.push({ service, worker, dir });
   const queues = `${service.url}/v2/projects/p/locations/l/queues`;
-  const create = async (queue: string, name: string, etaInMs = 0) => {
+  /** `etaInMs`: after now, or after `base` (epoch ms) when given, so several tasks' ETAs keep their order however slow the creates are. */
+  const create = async (queue: string, name: string, etaInMs = 0, base?: number) => {
     const task: Record<string, unknown> = { name: `projects/p/locations/l/queues/${queue}/tasks/${name}`, appEngineHttpRequest: { relativeUri: `/${queue}/${name}` } };
-    if (etaInMs > 0) task['scheduleTime'] = new Date(Date.now() + etaInMs).toISOString();
+    if (etaInMs > 0) task['scheduleTime'] = new Date((base ?? Date.now()) + etaInMs).toISOString();
     return api('POST', `${queues}/${queue}/tasks`, { task });
   };
   return { service, worker, log, queues, create };
@@ -86,10 +87,12 @@ describe('pushq serve --dev-server, with a real worker', () => {
     const { worker, create } = await start(true, (r) => ({ status: 200, delayMs: r.url.endsWith('/blocker') ? 700 : 10 }));
     await create('wide', 'blocker');
     await worker.waitFor((r) => r.length === 1, 3000, 'the blocker');
-    await create('wide', 'eta-400', 400);
-    await create('stopped', 'eta-100', 100);
-    await create('slow', 'eta-300', 300);
-    await create('wide', 'eta-200', 200);
+    // One base for the four ETAs: on a loaded machine the creates themselves may take longer than 100 ms apart.
+    const base = Date.now();
+    await create('wide', 'eta-400', 400, base);
+    await create('stopped', 'eta-100', 100, base);
+    await create('slow', 'eta-300', 300, base);
+    await create('wide', 'eta-200', 200, base);
     await worker.waitFor((r) => r.length === 5, 5000, 'every task');
     expect(taskNames(worker)).toEqual(['blocker', 'eta-100', 'eta-200', 'eta-300', 'eta-400']);
     expect(worker.maxInFlight).toBe(1);

@@ -4,6 +4,7 @@
  * `tune` (the answer, the binding goal, the settings run). Rounded for reading; `--json` has every
  * figure exact.
  */
+import { DEV_SERVER_RUN_LINE } from '../core/dev-server.js';
 import type { CompareResult } from '../experiments/compare.js';
 import type { FigureName, QueueSummaries } from '../experiments/figures.js';
 import type { SeedsResult } from '../experiments/run-seeds.js';
@@ -44,8 +45,10 @@ function runsLine(runs: number, threads: number, wallSeconds: number): string {
 }
 
 /** `pushq simulate SCENARIO --seeds N`. */
-export function formatSeeds(file: string, result: SeedsResult, threads: number, wallSeconds: number): string {
+export function formatSeeds(file: string, result: SeedsResult, threads: number, wallSeconds: number, devServer = false): string {
   const lines = [`${file}: ${seedsRange(result.seeds)}`, runsLine(result.runs.length, threads, wallSeconds)];
+  // As a single run's summary says it: the figures are of dev_appserver's rules, not production's.
+  if (devServer) lines.push(`${DEV_SERVER_RUN_LINE}.`);
   lines.push(...queueTables(result.queues));
   const someNull = Object.values(result.queues).some((figures) => shownFigures(figures).some((f) => figures[f].mean === null));
   if (someNull) lines.push('', '—: some run has no value (drained_at_seconds: the queue had not drained when the run ended); min and max are over the runs that have one');

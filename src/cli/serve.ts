@@ -10,6 +10,7 @@ import { formatIssue } from '../config/issues.js';
 import { findQueueFile, loadQueueConfigFile } from '../config/load.js';
 import { defaultQueueFileConfig } from '../config/defaults.js';
 import type { QueueFileConfig } from '../config/types.js';
+import { DEV_SERVER_RULES } from '../core/dev-server.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { targetUrlProblem } from '../dispatch/target-url.js';
 import { isValidTarget } from '../core/names.js';
@@ -377,7 +378,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
         ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}` +
         `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}` +
-        `${parsed.devServer ? " · dev-server mode: one task at a time for the whole app, in ETA order; rate, bucket_size, max_concurrent_requests and pause ignored; names reserved for ever" : ''}\n`,
+        `${parsed.devServer ? ` · dev-server mode: ${DEV_SERVER_RULES}` : ''}\n`,
     );
     // A restart with a file that made a push queue pull keeps its push tasks, as a reload does, and
     // says so as a reload does: nothing else would tell the user why they never run.

@@ -76,14 +76,14 @@ export async function simulateSeeds(scenario: Scenario, o: SeedsOptions, io: Cli
     if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, bandsCsv(result)), io))) return EXIT_USAGE;
     if (reportPath !== undefined) {
       const text = await readFile(o.file, 'utf8');
-      const page = () => writeFileAtomically(reportPath, renderBandsReport({ command: 'pushq simulate --seeds', seeds: result.seeds, variants: [{ label: o.file, text, queues: result.queues, bands }] }));
+      const page = () => writeFileAtomically(reportPath, renderBandsReport({ command: 'pushq simulate --seeds', seeds: result.seeds, variants: [{ label: o.file, text, queues: result.queues, bands }], devServer: scenario.devServer }));
       if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
     }
   }
   const assertions = checkAssertions('simulate', o.assertions, [{ variant: null, runs: result.runs }], o.on, io);
   if (o.json) {
     io.stdout(`${JSON.stringify({ seeds: result.seeds, queues: result.queues, runs: result.runs, ...(o.assertions.length === 0 ? {} : { assertions }) })}\n`);
-  } else io.stdout(formatSeeds(o.file, result, threads, wallSeconds));
+  } else io.stdout(formatSeeds(o.file, result, threads, wallSeconds, scenario.devServer));
   return assertions.every((a) => a.met) ? EXIT_OK : EXIT_ASSERTION;
 }
 

@@ -3,6 +3,7 @@
  * and wall seconds, events), then a table with one row per queue that received tasks, then the
  * workload adds the engine refused, if any. Numbers are rounded for reading; `--json` has them exact.
  */
+import { DEV_SERVER_RUN_LINE } from '../core/dev-server.js';
 import type { SimulationStats } from '../simulate/simulation.js';
 import { DEFAULT_SEED, type ScenarioRun } from '../scenario/run.js';
 import { counted } from './counted.js';
@@ -36,9 +37,7 @@ function seconds(value: number | null): string {
 }
 
 /** What a dev-server run's summary says first: the rules differ from production's, and the bound columns are production's. */
-const DEV_SERVER_LINE =
-  "dev-server mode (dev_appserver's rules): one task at a time for the whole app, in ETA order; rate, bucket_size, " +
-  'max_concurrent_requests and pause ignored; names reserved for ever. The bound columns are what queue.yaml allows in production.';
+const DEV_SERVER_LINE = `${DEV_SERVER_RUN_LINE}. The bound columns are what queue.yaml allows in production.`;
 
 export function formatSummary(input: SummaryInput): string {
   const { stats } = input;

@@ -235,7 +235,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
       if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, seriesCsv(series)), io))) return EXIT_USAGE;
       if (reportPath !== undefined) {
         const text = await readFile(parsed.file, 'utf8');
-        const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series });
+        const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series, devServer: scenario.devServer });
         if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
       }
     }

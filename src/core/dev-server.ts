@@ -25,6 +25,16 @@ import type { AttemptDispatched } from './events.js';
 import type { EngineState, QueueRuntime } from './state.js';
 import type { Micros } from './time.js';
 
+/**
+ * The mode's rules in one line, as every output of a dev-server run states them (the run's
+ * summary, the --seeds table, the HTML reports, serve's startup line): a run's figures read
+ * differently under them, and a flag given on the command line is not in the scenario text shown.
+ */
+export const DEV_SERVER_RULES = 'one task at a time for the whole app, in ETA order; rate, bucket_size, max_concurrent_requests and pause ignored; names reserved for ever';
+
+/** DEV_SERVER_RULES as the first words of a line about a run. */
+export const DEV_SERVER_RUN_LINE = `dev-server mode (dev_appserver's rules): ${DEV_SERVER_RULES}`;
+
 /** Attempts in flight in the whole state (forced runs and orphans included: each holds the stub's one thread). */
 function anyInFlight(state: EngineState): boolean {
   for (const q of state.queues) if (q.inFlight > 0) return true;

@@ -55,6 +55,22 @@ describe('pushq simulate --dev-server', () => {
     expect(prod.stdout).not.toContain('dev-server mode');
   });
 
+  it('--seeds and --report say the run followed dev_appserver\'s rules too: the scenario text they show does not (the flag is not in it)', async () => {
+    const RULES = "dev-server mode (dev_appserver's rules): one task at a time for the whole app";
+    const seeds = await pushq(['simulate', SCENARIO, '--quiet', '--dev-server', '--seeds', '2', '--jobs', '1']);
+    expect(seeds.code).toBe(0);
+    expect(seeds.stdout.split('\n')[2]).toContain(RULES);
+    const one = join(dir, 'one.html');
+    const many = join(dir, 'many.html');
+    expect((await pushq(['simulate', SCENARIO, '--quiet', '--dev-server', '--report', one])).code).toBe(0);
+    expect((await pushq(['simulate', SCENARIO, '--quiet', '--dev-server', '--seeds', '2', '--jobs', '1', '--report', many])).code).toBe(0);
+    for (const page of [one, many]) expect(readFileSync(page, 'utf8')).toContain(RULES.replace("'", '&#39;'));
+    // Production's runs say nothing of it.
+    const prodSeeds = await pushq(['simulate', SCENARIO, '--quiet', '--seeds', '2', '--jobs', '1', '--report', many]);
+    expect(prodSeeds.stdout).not.toContain('dev-server mode');
+    expect(readFileSync(many, 'utf8')).not.toContain('dev-server mode');
+  });
+
   it('dev_server: true in the scenario is the flag: the same log bytes', async () => {
     const inFile = file('dev.yaml', `dev_server: true\n${BODY}`);
     const a = join(dir, 'flag.jsonl');

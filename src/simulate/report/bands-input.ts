@@ -57,4 +57,9 @@ export interface BandsReportInput {
   variants: BandsVariant[];
   /** compare: queue → figure → the verdict on each variant's difference from the first. */
   verdicts?: Record<string, Record<string, string[]>>;
+  /**
+   * The runs followed dev_appserver's rules (`--dev-server`, or the scenario's `dev_server: true`):
+   * said in the header, as the flag is not in the scenario text shown.
+   */
+  devServer?: boolean;
 }

@@ -10,6 +10,7 @@
 import { BANDS_SCRIPT } from './bands-script.js';
 import type { BandsReportInput, FigureSummary } from './bands-input.js';
 import { chartLibrary } from './chart-library.js';
+import { devServerLine } from './dev-server-line.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { formatNumber } from './figures-table.js';
 
@@ -91,7 +92,7 @@ export function renderBandsReport(input: BandsReportInput): string {
 <header>
 <h1>${escapeHtml(input.command)}: <span id="variants">${labels}</span></h1>
 <p class="run">${seeds}${input.variants.length > 1 ? ', the same for each' : ''} · series: median and 5–95% band over the runs, one point every ${formatNumber(first.bands.resolution_seconds)} s</p>
-</header>
+${devServerLine(input.devServer)}</header>
 <main>
 <section>
 <h2>Figures per queue</h2>

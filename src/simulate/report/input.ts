@@ -49,4 +49,9 @@ export interface ReportInput {
   seed: number;
   stats: ReportStats;
   series: SeriesData;
+  /**
+   * The run followed dev_appserver's rules (`--dev-server`, or the scenario's `dev_server: true`):
+   * said in the header, as the flag is not in the scenario text shown.
+   */
+  devServer?: boolean;
 }

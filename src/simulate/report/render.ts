@@ -12,6 +12,7 @@
 import { HOLD_CAUSES } from '../../projections/series-types.js';
 import { chartLibrary } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
+import { devServerLine } from './dev-server-line.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { boundTable, figuresTable, formatNumber } from './figures-table.js';
 import type { ReportInput } from './input.js';
@@ -88,7 +89,7 @@ export function renderReport(input: ReportInput): string {
 <header>
 <h1>pushq simulate: <span id="scenario-file">${file}</span></h1>
 <p class="run">seed <span id="seed">${seed}</span> · ${formatNumber(stats.virtual_seconds)} virtual seconds${wall} · ${stats.events} event${stats.events === 1 ? '' : 's'} · one point every ${formatNumber(series.resolution_seconds)} s</p>
-</header>
+${devServerLine(input.devServer)}</header>
 <main>
 <section>
 <h2>Figures per queue</h2>

@@ -10,8 +10,9 @@
  * - `rate`, `bucket_size`, `max_concurrent_requests` and a pause are stored and never read when
  *   dispatching (a rate-0 queue runs too); ETAs, retries (§2) and give-ups are kept;
  * - equal ETAs across queues: the first queue wins (the stub keeps the lowest strictly below the
- *   others, scanning queues in the order they were made), here the lowest queue index, which is
- *   the configuration's order. Within a queue the stub orders equal ETAs by task name; pushq by
+ *   others, scanning queues in the order they were made), here the lowest queue index: the first
+ *   configuration's order (`default` first when the file leaves it out), then queues added by
+ *   reloads in the order they came. Within a queue the stub orders equal ETAs by task name; pushq by
  *   when the task was added (the queue's ready heap): the one difference, documented;
  * - a task name is kept for ever (`task_name_archive`, never pruned): decide.ts's tombstones.
  * What pushq keeps although the stub does not: the handler deadline (S34), so one handler that

@@ -230,6 +230,19 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
     }
     sweepAt = Math.max(HTTP_ORIGINS_KEPT, httpOnly.size * 2);
   };
+  /**
+   * A dispatcher on shared pools that stops is no longer a user of any (a cluster node's queue
+   * moved away, its service closed): each pool goes with its last user, so the origins of services
+   * long gone (a webhook URL per task) are not kept for the node's life.
+   */
+  let released = false;
+  const releaseAll = (): void => {
+    released = true;
+    for (const origin of pools.keys()) poolsOf.release(origin);
+    pools.clear();
+    httpOnly.clear();
+    routes.clear();
+  };
   const origins = new Set<string>();
   for (const t of Object.values(options.targets)) if (t.url !== undefined) origins.add(new URL(t.url).origin);
   const multipleOrigins = origins.size > 1;
@@ -258,6 +271,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   };
   return {
     hasRoom(targetName: string, queueIndex: number, pinned = true): boolean {
+      if (released) return true; // send answers at once: shut down
       if (isHttpUrl(targetName)) {
         httpRoute(targetName).origin.claim(queueIndex);
         return true;
@@ -277,6 +291,8 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       room.listener = listener;
     },
     send(req: AttemptRequest): Promise<ObservedOutcome> {
+      // Its pools let go (close, destroy): nothing more is sent, and no pool is taken again.
+      if (released) return Promise.resolve(observedOutcome({ error: new Error('the dispatcher was shut down') }));
       let origin: Origin;
       let path: string;
       if (req.httpTarget) {
@@ -293,7 +309,10 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
     },
     async close(): Promise<void> {
       if (!shared) await poolsOf.close();
-      else await Promise.all([...pools.values()].map((o) => o.idle()));
+      else {
+        await Promise.all([...pools.values()].map((o) => o.idle()));
+        releaseAll();
+      }
       deadlines.close();
     },
     async destroy(): Promise<void> {
@@ -303,6 +322,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       else {
         const error = new Error('the dispatcher was shut down');
         for (const o of pools.values()) o.abortAll(error);
+        releaseAll();
       }
     },
   };

@@ -11,7 +11,9 @@
  * dispatchers that use it.
  *
  * A pool is counted per user (each dispatcher's `get`): `release` by its last user closes it, so
- * the pools of origins no longer used (HTTP targets: any URL a task names) do not pile up.
+ * the pools of origins no longer used (HTTP targets: any URL a task names) do not pile up. A
+ * dispatcher that closes or is destroyed releases every pool it took (a cluster node's queue moved
+ * away: its service's origins go with it unless another service still uses them).
  */
 import { Pool } from 'undici';
 

@@ -246,6 +246,40 @@ describe('HTTP dispatcher', () => {
     }
   });
 
+  it('a dispatcher closed or destroyed on shared pools lets go of its origins: a cluster node whose queues move keeps no pool per webhook URL of services long gone', async () => {
+    const pools = new OriginPools(4);
+    const targets = { default: { scaling: 'automatic' as const, url: worker.url } };
+    const hooks = Array.from({ length: 5 }, (_, i) => `http://127.0.9.${i + 1}:${worker.port}/hook`);
+    try {
+      // Two services of one node (two dispatchers on the node's pools), both using the worker and the same webhooks.
+      const [a, b] = [createHttpDispatcher({ targets, pools }), createHttpDispatcher({ targets, pools })];
+      for (const d of [a, b]) {
+        expect(await d.send(attempt({ url: '/ok' }))).toEqual({ status: 200 });
+        for (const url of hooks) expect((await d.send(attempt({ httpTarget: true, url, target: url }))).status).toBeNull();
+      }
+      expect(pools.size).toBe(1 + hooks.length);
+      // The queue of a moves to another node: a is closed. b still uses every origin: all kept.
+      await a.close();
+      expect(pools.size).toBe(1 + hooks.length);
+      expect(await b.send(attempt({ url: '/ok' }))).toEqual({ status: 200 });
+      // b goes too (destroyed, as a service stopping with attempts abandoned is): nothing is left open.
+      await b.destroy();
+      expect(pools.size).toBe(0);
+      // Asked after that, it takes no pool again and sends nothing.
+      expect(b.hasRoom('default', 0)).toBe(true);
+      expect(await b.send(attempt({ url: '/late' }))).toMatchObject({ status: null, reason: 'connection' });
+      expect(pools.size).toBe(0);
+      expect(worker.received.some((r) => r.url === '/late')).toBe(false);
+      // A later service on the same pools makes what it needs again.
+      const c = createHttpDispatcher({ targets, pools });
+      expect(await c.send(attempt({ url: '/ok' }))).toEqual({ status: 200 });
+      await c.close();
+      expect(pools.size).toBe(0);
+    } finally {
+      await pools.close();
+    }
+  });
+
   it('resolves version.service to the service, unknown services to default', () => {
     const targets = { default: { scaling: 'automatic' as const, url: 'http://127.0.0.1:1/base/' }, api: { scaling: 'automatic' as const, url: 'http://127.0.0.1:2' } };
     expect(resolveTarget(targets, 'v2.api')).toEqual({ origin: 'http://127.0.0.1:2', basePath: '' });

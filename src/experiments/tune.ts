@@ -26,7 +26,7 @@ import type { RunPool } from './pool.js';
 import { experimentJobs, experimentSeeds, runAll, withPool, type ExperimentOptions } from './run-seeds.js';
 import type { FigureSummary } from './statistics.js';
 import { firstGuess, hasOutages, indexAtOrAbove, metRisesWith, movedBy, tasksFor } from './tune-model.js';
-import { configProblem, parseVary, variedConfig, type VaryRange } from './vary.js';
+import { configProblem, parseVary, variedConfig, type VaryKey, type VaryRange } from './vary.js';
 
 /** The most settings a grid search runs. */
 export const GRID_SETTINGS_MAX = 400;
@@ -92,6 +92,9 @@ interface Plan {
   search: TuneSearch;
 }
 
+/** The keys dev-server mode's dispatch never reads (S39). */
+const DEV_SERVER_IGNORES: ReadonlySet<VaryKey> = new Set(['rate', 'bucket_size', 'max_concurrent_requests']);
+
 /** Every check before anything runs: ExperimentArgumentError names the argument at fault. */
 function plan(scenario: Scenario, options: TuneOptions): Plan {
   const seeds = experimentSeeds(options, scenario);
@@ -105,6 +108,11 @@ function plan(scenario: Scenario, options: TuneOptions): Plan {
     const id = `${r.queue}.${r.key}`;
     if (names.has(id)) throw new ExperimentArgumentError('vary', [r.text], `${id} is varied twice`);
     names.add(id);
+    // Dev-server mode never reads these (core/dev-server.ts): every setting would run alike, and the
+    // least would be "the answer", however far from what production needs.
+    if (scenario.devServer && DEV_SERVER_IGNORES.has(r.key)) {
+      throw new ExperimentArgumentError('vary', [r.text], `${id}: the scenario runs dev_appserver's rules (dev_server: true), which never read rate, bucket_size or max_concurrent_requests, so every setting would run alike; tune it without dev_server, or vary a retry parameter`);
+    }
   }
   const queues = scenario.config.queues.map((q) => q.name).filter((name) => tasksFor(scenario, name) > 0);
   const goals = options.goals.map((text) => parseGoal(text, 'goals', queues));

@@ -190,6 +190,20 @@ worker:
     expect(r.answer).toEqual({ 'q.rate': 20, 'q.bucket_size': 240 });
   });
 
+  it('refuses to vary what dev_server: true never reads (rate, bucket_size, max_concurrent_requests), which would answer the least setting whatever production needs', async () => {
+    const dev = await scenario(`dev_server: true\n${BURST}`);
+    for (const vary of ['q.rate=1..10', 'q.bucket_size=1..10', 'q.max_concurrent_requests=1..10']) {
+      await expect(tune(dev, { seeds: 1, vary: [vary], goals: ['q.last_dispatch_at_seconds <= 60'] })).rejects.toMatchObject({
+        code: 'EXPERIMENT_ARGUMENT',
+        option: 'vary',
+        message: `vary "${vary}": ${vary.split('=')[0]}: the scenario runs dev_appserver's rules (dev_server: true), which never read rate, bucket_size or max_concurrent_requests, so every setting would run alike; tune it without dev_server, or vary a retry parameter`,
+      });
+    }
+    // Retry parameters still count in that mode: tuned as ever.
+    const r = await tune(dev, { seeds: 1, vary: ['q.task_retry_limit=0..2'], goals: ['q.failed <= 0'] });
+    expect(r.answer).toEqual({ 'q.task_retry_limit': 0 });
+  });
+
   it('refuses before running: no goal, an unknown figure, a range outside the limits, a grid too large', async () => {
     const s = await scenario(BURST);
     // Each names the option given, in the library's words; the CLI renders the same error with its flags (test/cli/experiments.test.ts).

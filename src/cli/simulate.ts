@@ -14,6 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { formatIssue } from '../config/issues.js';
+import { DEV_SERVER_RULES } from '../core/dev-server.js';
 import { PushqError } from '../core/errors.js';
 import { runReport } from '../simulate/run-report.js';
 import { DiscardEventLog } from '../log/discard-log.js';
@@ -61,7 +62,7 @@ rates, concurrency, latency and completion percentiles.`,
     report: { type: 'string', value: 'FILE.html', help: 'write one self-contained HTML report: the scenario, the figures and charts over time' },
     resolution: { type: 'string', value: 'DURATION', parse: resolution, help: `the interval of the series that --series and --report write (e.g. 1s, 500ms, 1m); default: chosen for about 1,000 points over the run; at most ${FIXED_POINTS_MAX.toLocaleString('en')} points` },
     quiet: { type: 'boolean', help: 'no progress line on stderr (it is shown only when stderr is a terminal)' },
-    'dev-server': { type: 'boolean', help: "dispatch as dev_appserver does (as dev_server: true in the scenario): one task at a time for the whole app in ETA order; rate, bucket_size, max_concurrent_requests and pause ignored; task names reserved for ever" },
+    'dev-server': { type: 'boolean', help: `dispatch as dev_appserver does (as dev_server: true in the scenario): ${DEV_SERVER_RULES}` },
     seeds: SEEDS_FLAG,
     jobs: JOBS_FLAG,
     assert: ASSERT_FLAG,

@@ -178,9 +178,14 @@ export function decidePauseQueue(state: EngineState, queue: string, now: Micros)
   return { type: 'QueuePaused', t: now, queue };
 }
 
-/** Resume undoes a pause or a removal from the file (DISABLED, as Cloud Tasks' ResumeQueue does); it cannot give a rate-0 queue a rate. */
+/**
+ * Resume undoes a pause or a removal from the file (DISABLED, as Cloud Tasks' ResumeQueue does); it
+ * cannot give a rate-0 queue a rate. In dev-server mode it is answered for any queue: rate 0 holds
+ * nothing there (dev-server.ts), and "keeps it paused" would be untrue.
+ */
 export function decideResumeQueue(state: EngineState, queue: string, now: Micros): QueueResumed {
-  if (configHold(requireQueue(state, queue)) !== null) throw new QueueNotResumableError(queue);
+  const q = requireQueue(state, queue);
+  if (state.settings.devServer !== true && configHold(q) !== null) throw new QueueNotResumableError(queue);
   return { type: 'QueueResumed', t: now, queue };
 }
 

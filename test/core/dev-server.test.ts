@@ -84,6 +84,26 @@ describe('dev-server mode ignores a pause', () => {
   });
 });
 
+describe('dev-server mode answers a resume of a rate: 0 queue', () => {
+  it('resume after a pause is answered, as of any queue (the rate is not read); production refuses it, rate 0 holding the queue', () => {
+    const config = fileConfig(pushQueue('stopped', 0));
+    const run = (dev: boolean): string => {
+      const s = sim(dev, config);
+      s.pauseQueue('stopped');
+      try {
+        s.resumeQueue('stopped');
+      } catch (err) {
+        return (err as { code: string }).code;
+      }
+      s.addTask({ queue: 'stopped' });
+      s.runUntilIdle();
+      return `resumed; ${s.stats().queues.stopped?.succeeded} succeeded`;
+    };
+    expect(run(false)).toBe('QUEUE_NOT_RESUMABLE');
+    expect(run(true)).toBe('resumed; 1 succeeded');
+  });
+});
+
 describe('dev-server mode runs tasks in ETA order across queues', () => {
   it('the lowest ETA of any queue goes next, whatever queue it is in', () => {
     const s = sim(true, fileConfig(pushQueue('a', 500), pushQueue('b', 500)), { worker: () => ({ status: 200, latencyMs: 10_000 }) });

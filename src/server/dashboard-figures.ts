@@ -53,7 +53,7 @@ export function tokensAt(b: TokenBucket, now: Micros): number {
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros): QueueFigures {
+function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros, devServer: boolean): QueueFigures {
   const count = (s: TaskState): number => q.countByState[s] as number;
   const c = counters.of(q.index);
   const recent = c.recent(now);
@@ -63,7 +63,8 @@ function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros):
     state: queueStateName(q),
     tokens: q.bucket === null ? null : round2(tokensAt(q.bucket, now)),
     bucketSize: q.isPush ? q.config.bucket_size : null,
-    configHold: configHold(q),
+    // Dev-server mode reads no rate (core/dev-server.ts): rate 0 holds nothing there, and a resume is answered.
+    configHold: devServer ? null : configHold(q),
     ratePerSecond: q.config.rate_per_second ?? 0,
     inFlight: q.inFlight,
     maxConcurrent: q.maxConcurrent,
@@ -83,5 +84,5 @@ function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros):
 }
 
 export function dashboardFigures(state: EngineState, counters: DispatchCounters, now: Micros): DashboardFigures {
-  return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, queues: state.queues.map((q) => queueFigures(q, counters, now)) };
+  return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, queues: state.queues.map((q) => queueFigures(q, counters, now, state.settings.devServer === true)) };
 }

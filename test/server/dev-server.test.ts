@@ -110,6 +110,18 @@ describe('pushq serve --dev-server, with a real worker', () => {
     expect(again.json.error.message).toContain('dev-server mode reserves every name');
   });
 
+  it('the dashboard offers Resume for a rate-0 queue (no configuration hold), which the API answers: the queue runs in this mode', async () => {
+    const hold = async (dev: boolean) => {
+      const { service, queues } = await start(dev);
+      const f = (await api('GET', `${service.url}/pushq/dashboard.json`)).json;
+      const stopped = f.queues.find((q: { name: string }) => q.name === 'stopped');
+      await api('POST', `${queues}/stopped:pause`, {});
+      return { configHold: stopped.configHold, resume: (await api('POST', `${queues}/stopped:resume`, {})).status };
+    };
+    expect(await hold(false)).toEqual({ configHold: 'rate-zero', resume: 400 });
+    expect(await hold(true)).toEqual({ configHold: null, resume: 200 });
+  });
+
   it('logs the mode, and the log replays to the live state', async () => {
     const { service, worker, log, create } = await start(true, (r) => (r.url.endsWith('/f0') ? 500 : 200));
     for (let i = 0; i < 4; i++) await create('slow', `t${i}`);

@@ -83,8 +83,8 @@ describe('pushq serve --dev-server, with a real worker', () => {
   });
 
   it('sends the lowest ETA of any queue next, whatever queue or creation order', async () => {
-    // The first task holds the one thread for 1.5 s; the others fall due meanwhile, created out of order.
-    const { worker, create } = await start(true, (r) => ({ status: 200, delayMs: r.url.endsWith('/blocker') ? 1500 : 10 }));
+    // The first task holds the one thread for 2 s; the others fall due meanwhile, created out of order.
+    const { worker, create } = await start(true, (r) => ({ status: 200, delayMs: r.url.endsWith('/blocker') ? 2000 : 10 }));
     await create('wide', 'blocker');
     await worker.waitFor((r) => r.length === 1, 3000, 'the blocker');
     // One base for the four ETAs: on a loaded machine the creates themselves may take longer than 100 ms apart.

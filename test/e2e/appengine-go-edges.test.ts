@@ -5,19 +5,13 @@
  * test/e2e/appengine-go.test.ts runs its program (docs/app-engine.md's GOPATH-mode command).
  * Each case is one pushq got wrong once.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { requireAppEngineGoLibrary, runAppEngineGoFixture } from '../helpers/appengine-go.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
-
-const run = promisify(execFile);
-const GOPATH = '/usr/share/gocode';
-const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/taskqueue/taskqueue.go');
 
 const YAML = `
 queue:
@@ -35,33 +29,13 @@ let serve: ServeProcess;
 let out: any;
 
 beforeAll(async () => {
-  if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
+  requireAppEngineGoLibrary('taskqueue/taskqueue.go');
   dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-edges-'));
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
   serviceWorker = await startWorker();
   serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`, '--target', `worker=${serviceWorker.url}`], 30_000);
-  const { stdout } = await run('go', ['run', '.'], {
-    cwd: join(ROOT, 'test/fixtures/appengine-go-edges'),
-    timeout: 300_000,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? tmpdir(),
-      GOCACHE: join(tmpdir(), 'pushq-gocache'),
-      GO111MODULE: 'off',
-      GOPATH,
-      CGO_ENABLED: '0',
-      GOFLAGS: '',
-      API_HOST: '127.0.0.1',
-      API_PORT: new URL(serve.url).port,
-      GAE_LONG_APP_ID: 's~my-app',
-      GAE_MODULE_NAME: 'default',
-      GAE_MODULE_VERSION: 'v1',
-      GAE_MINOR_VERSION: '1',
-      GAE_MODULE_INSTANCE: '0',
-    },
-  });
-  out = JSON.parse(stdout);
+  out = await runAppEngineGoFixture('appengine-go-edges', serve.url);
 }, 330_000);
 
 afterAll(async () => {

@@ -8,19 +8,14 @@
  * a rollback adds nothing; a named task and a sixth task are refused, adding none
  * (test/fixtures/appengine-go-transactions/main.go).
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { requireAppEngineGoLibrary, runAppEngineGoFixture } from '../helpers/appengine-go.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
-
-const run = promisify(execFile);
-const GOPATH = '/usr/share/gocode';
-const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/datastore/transaction.go');
 
 const YAML = `
 queue:
@@ -36,33 +31,12 @@ let serve: ServeProcess;
 let out: any;
 
 beforeAll(async () => {
-  if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
+  requireAppEngineGoLibrary('datastore/transaction.go');
   dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-txn-'));
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
   serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), '--target', `default=${worker.url}`], 30_000);
-  const { stdout } = await run('go', ['run', '.'], {
-    cwd: join(ROOT, 'test/fixtures/appengine-go-transactions'),
-    timeout: 300_000,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? tmpdir(),
-      GOCACHE: join(tmpdir(), 'pushq-gocache'),
-      GO111MODULE: 'off',
-      GOPATH,
-      CGO_ENABLED: '0',
-      GOFLAGS: '',
-      API_HOST: '127.0.0.1',
-      API_PORT: new URL(serve.url).port,
-      GAE_APPLICATION: 's~my-app',
-      GAE_LONG_APP_ID: 's~my-app',
-      GAE_MODULE_NAME: 'default',
-      GAE_MODULE_VERSION: 'v1',
-      GAE_MINOR_VERSION: '1',
-      GAE_MODULE_INSTANCE: '0',
-    },
-  });
-  out = JSON.parse(stdout);
+  out = await runAppEngineGoFixture('appengine-go-transactions', serve.url);
 }, 330_000);
 
 afterAll(async () => {

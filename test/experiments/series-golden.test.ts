@@ -1,0 +1,82 @@
+/**
+ * The series outputs, byte for byte, against what they were before the experiments stopped
+ * keeping every run's whole series (commit 59be6a0): the `--seeds` CSV and report of runs whose
+ * automatic resolutions differ (8 and 16 ms), a fixed resolution, one seed, compare's overlaid
+ * bands on one grid, and a single run's `--series` CSV. The scenario has a queue that gets no
+ * task and a queue without a bucket (tokens empty), an outage and retries.
+ *
+ * The digests are sha256 of the files the CLI wrote with the code of 59be6a0; a change to a
+ * figure, a cell's formatting or the rows' order changes them. When a change is meant, the docs
+ * say so and the digests are made again (run this file, take the digests it prints).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pushq-series-golden-'));
+const A = join(dir, 'a.yaml');
+writeFileSync(
+  A,
+  `seed: 3
+queue:
+  - { name: emails, rate: 40/s, bucket_size: 20, max_concurrent_requests: 6, retry_parameters: { task_retry_limit: 2 } }
+  - { name: reports, rate: 5/s }
+  - { name: idle, rate: 1/s }
+  - { name: stopped, rate: 0 }
+workload:
+  - { queue: emails, count: 150, rate: 20/s, arrivals: poisson }
+  - { queue: reports, count: 12, rate: 1/s, arrivals: poisson }
+worker:
+  latency: { distribution: lognormal, p50: 40ms, p99: 500ms }
+  error_rate: 0.2
+  outages: [ { from: 2s, to: 3s, status: 503 } ]
+`,
+);
+const B = join(dir, 'b.yaml');
+writeFileSync(B, readFileSync(A, 'utf8').replace('max_concurrent_requests: 6', 'max_concurrent_requests: 30').replace('rate: 5/s', 'rate: 2/s'));
+
+function digest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+async function outputs(args: string[], files: string[]): Promise<Record<string, string>> {
+  const r = await pushq(args, { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  return Object.fromEntries(files.map((f) => [f, digest(join(dir, f))]));
+}
+
+describe('series outputs are byte-identical to before (golden digests)', () => {
+  it('simulate --seeds: the CSV and the report, runs on 8 ms and 16 ms grids merged', async () => {
+    const got = await outputs(['simulate', 'a.yaml', '--seeds', '6', '--jobs', '1', '--series', 'seeds.csv', '--report', 'seeds.html', '--quiet'], ['seeds.csv', 'seeds.html']);
+    expect(got).toEqual({
+      'seeds.csv': 'd941c5c074a89307e1c23d2e5181cf2392387be7353ad824b894bf7c95fce7b5',
+      'seeds.html': '41bb013ad4cbcc92cd31c0201622ecbd1eeb7ed0848233666fc7118ceea56dfa',
+    });
+  });
+
+  it('simulate --seeds at a fixed --resolution, and one seed', async () => {
+    const fixed = await outputs(['simulate', 'a.yaml', '--seeds', '4', '--resolution', '0.25s', '--series', 'fixed.csv', '--quiet'], ['fixed.csv']);
+    const one = await outputs(['simulate', 'a.yaml', '--seeds', '1', '--seed', '4', '--series', 'one.csv', '--quiet'], ['one.csv']);
+    expect({ ...fixed, ...one }).toEqual({
+      'fixed.csv': '5ffbd079a5020f8fae0b0023fa05fb4d9af639dd90b71daadbfcaff1ea0592f0',
+      'one.csv': '4ccd0777053b9b73c2e5d4be26e3064d4664ebcd97f505a5b9a5a05620045a51',
+    });
+  });
+
+  it('compare --report: both files’ bands on one grid', async () => {
+    const got = await outputs(['compare', 'a.yaml', 'b.yaml', '--seeds', '4', '--report', 'compare.html', '--quiet'], ['compare.html']);
+    expect(got).toEqual({ 'compare.html': 'e906b81a1a7bdec7336ffce48525ebdb5fe5426c5c5128dabb66536b6a256438' });
+  });
+
+  it('a single run’s --series CSV (docs/simulate.md), automatic and fixed resolution', async () => {
+    const got = await outputs(['simulate', 'a.yaml', '--seed', '5', '--series', 'single.csv', '--quiet'], ['single.csv']);
+    const fixed = await outputs(['simulate', 'a.yaml', '--seed', '5', '--resolution', '0.1s', '--series', 'single-fixed.csv', '--quiet'], ['single-fixed.csv']);
+    expect({ ...got, ...fixed }).toEqual({
+      'single.csv': '520ef4eb0df7984b2ef1f17dc8c9051f888a605f4d7fd2c6fdbc316382444df9',
+      'single-fixed.csv': 'a76dbdec7bded14a38bf6586a27ab1fe73f9780cff05537937cec30d6b1f837a',
+    });
+  });
+});

@@ -11,9 +11,10 @@
 import type { Scenario } from '../scenario/types.js';
 import type { RunReport } from '../simulate/run-report.js';
 import { ExperimentArgumentError } from './errors.js';
+import type { PackedSeries } from './packed-series.js';
 import { FIGURE_NAMES, figureValue, queueNames, summariseFigure, type FigureName } from './figures.js';
 import { experimentJobs, experimentSeeds, runAll, seedsResult, seriesJob, withPool, type ExperimentOptions, type SeedsResult, type SeriesOption } from './run-seeds.js';
-import { coarsest } from './series-bands.js';
+import { SeriesBandsBuilder } from './series-bands.js';
 import { summarise, type FigureSummary } from './statistics.js';
 import { verdict } from './verdict.js';
 
@@ -53,11 +54,13 @@ export async function compare(scenarios: readonly Scenario[], options: Experimen
   experimentJobs(options.jobs);
   const labels = variantLabels(scenarios);
   const jobs = scenarios.flatMap((scenario, v) => seeds.map((seed) => ({ scenario, seed, file: labels[v] as string, ...(series === undefined ? {} : { series }) })));
-  const outcomes = await withPool(options, jobs.length, (pool) => runAll(pool, jobs, { onRun: options.onRun, done: 0, total: jobs.length }));
+  // Each variant's series folded into its bands as its runs end (job i is variant ⌊i / N⌋'s run i mod N).
+  const bands = series === undefined ? null : scenarios.map(() => new SeriesBandsBuilder());
+  const fold = bands === null ? undefined : (i: number, s: PackedSeries) => (bands[Math.floor(i / seeds.length)] as SeriesBandsBuilder).add(s, i % seeds.length);
+  const outcomes = await withPool(options, jobs.length, (pool) => runAll(pool, jobs, { onRun: options.onRun, done: 0, total: jobs.length }, fold));
   // The variants' bands on one grid, so a report can overlay them.
-  const all = outcomes.flatMap((o) => (o.series === null ? [] : [o.series]));
-  const grid = all.length > 0 ? coarsest(all) : undefined;
-  const results = scenarios.map((_, v) => seedsResult(seeds, outcomes.slice(v * seeds.length, (v + 1) * seeds.length), grid));
+  const grid = bands === null ? 0 : Math.max(...bands.map((b) => b.coarsest()));
+  const results = scenarios.map((_, v) => seedsResult(seeds, outcomes.slice(v * seeds.length, (v + 1) * seeds.length), bands === null ? null : (bands[v] as SeriesBandsBuilder).bands(grid)));
   const runs = results.map((r) => r.runs);
   const queues: CompareResult['queues'] = {};
   for (const queue of queueNames(runs)) {

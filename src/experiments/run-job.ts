@@ -5,11 +5,11 @@
  * scenario's tasks, not by its events.
  */
 import { performance } from 'node:perf_hooks';
-import type { SeriesData } from '../projections/series-types.js';
 import { DiscardEventLog } from '../log/discard-log.js';
 import { runScenario, type ScenarioRun } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { runReport, type RunReport } from '../simulate/run-report.js';
+import { packSeries, type PackedSeries } from './packed-series.js';
 
 export interface RunJob {
   scenario: Scenario;
@@ -24,7 +24,8 @@ export interface RunJob {
 
 export interface RunOutcome {
   report: RunReport;
-  series: SeriesData | null;
+  /** Packed to be transferred to the main thread, not copied (packed-series.ts). */
+  series: PackedSeries | null;
   stoppedBy: ScenarioRun['stoppedBy'];
 }
 
@@ -38,5 +39,5 @@ export function runJob(job: RunJob): RunOutcome {
     ...(resolutionUs === null ? {} : { seriesResolutionUs: resolutionUs }),
   });
   const wallSeconds = (performance.now() - started) / 1000;
-  return { report: runReport(run.stats, wallSeconds), series: job.series === undefined ? null : run.simulation.series(), stoppedBy: run.stoppedBy };
+  return { report: runReport(run.stats, wallSeconds), series: job.series === undefined ? null : packSeries(run.simulation.series()), stoppedBy: run.stoppedBy };
 }

@@ -14,7 +14,8 @@ import { ExperimentArgumentError } from './errors.js';
 import { summariseRuns, type QueueSummaries } from './figures.js';
 import { coreCount, RunPool } from './pool.js';
 import type { RunJob, RunOutcome } from './run-job.js';
-import { seriesBands, type SeriesBands } from './series-bands.js';
+import type { PackedSeries } from './packed-series.js';
+import { SeriesBandsBuilder, type SeriesBands } from './series-bands.js';
 
 /** The most seeds one experiment runs (per scenario or setting). */
 export const SEEDS_MAX = 10_000;
@@ -81,23 +82,29 @@ export function seriesJob(option: SeriesOption['series']): RunJob['series'] {
 
 /**
  * Runs `jobs` on `pool`; the outcomes in the jobs' order. The first failure rejects (naming its
- * seed); the runs still going are left to the pool's owner to stop (by closing it).
+ * seed); the runs still going are left to the pool's owner to stop (by closing it). A run's series
+ * goes to `fold` (with the job's index) as it comes and is not kept: its outcome's is null.
  */
-export async function runAll(pool: RunPool, jobs: readonly RunJob[], progress: { onRun?: ExperimentOptions['onRun']; done: number; total: number }): Promise<RunOutcome[]> {
+export async function runAll(
+  pool: RunPool,
+  jobs: readonly RunJob[],
+  progress: { onRun?: ExperimentOptions['onRun']; done: number; total: number },
+  fold?: (index: number, series: PackedSeries) => void,
+): Promise<RunOutcome[]> {
   return Promise.all(
-    jobs.map(async (job) => {
+    jobs.map(async (job, index) => {
       const outcome = await pool.run(job);
+      if (outcome.series !== null) fold?.(index, outcome.series);
       progress.done++;
       progress.onRun?.(progress.done, progress.total);
-      return outcome;
+      return outcome.series === null ? outcome : { ...outcome, series: null };
     }),
   );
 }
 
-/** The summary of one set of runs (a scenario's, a variant's, a setting's); bands on `resolutionSeconds` when given. */
-export function seedsResult(seeds: number[], outcomes: readonly RunOutcome[], resolutionSeconds?: number): SeedsResult {
+/** The summary of one set of runs (a scenario's, a variant's, a setting's), with their series' bands when kept. */
+export function seedsResult(seeds: number[], outcomes: readonly RunOutcome[], series: SeriesBands | null): SeedsResult {
   const runs = outcomes.map((o) => o.report);
-  const series = outcomes.every((o) => o.series !== null) && outcomes.length > 0 ? seriesBands(outcomes.map((o) => o.series as NonNullable<RunOutcome['series']>), resolutionSeconds) : null;
   return {
     seeds,
     queues: summariseRuns(runs),
@@ -125,8 +132,10 @@ export async function runSeeds(scenario: Scenario, options: ExperimentOptions & 
   const series = seriesJob(options.series);
   experimentJobs(options.jobs);
   const jobs: RunJob[] = seeds.map((seed) => ({ scenario, seed, file: scenario.file, ...(series === undefined ? {} : { series }) }));
+  // The series are folded into their bands as the runs end: the main thread keeps none of them.
+  const bands = series === undefined ? null : new SeriesBandsBuilder();
   return withPool(options, jobs.length, async (pool) => {
-    const outcomes = await runAll(pool, jobs, { onRun: options.onRun, done: 0, total: jobs.length });
-    return seedsResult(seeds, outcomes);
+    const outcomes = await runAll(pool, jobs, { onRun: options.onRun, done: 0, total: jobs.length }, bands === null ? undefined : (i, s) => bands.add(s, i));
+    return seedsResult(seeds, outcomes, bands === null ? null : bands.bands());
   });
 }

@@ -26,5 +26,7 @@ port.on('message', (message: JobMessage) => {
     const code = (e as { code?: unknown }).code;
     reply = { id: message.id, ok: false, error: { name: e.name, message: e.message, code: typeof code === 'string' ? code : null } };
   }
-  port.postMessage(reply);
+  // A run's series is moved, not copied: its buffer belongs to the main thread from here.
+  const series = reply.ok ? reply.outcome.series : null;
+  port.postMessage(reply, series === null ? [] : [series.data.buffer]);
 });

@@ -7,12 +7,13 @@
  * the coarsest one's (counts add up, gauges keep the later row, as series.ts merges them). A run
  * that ended before another goes on with its final state: no counts, the same gauges.
  */
-import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, type SeriesColumns, type SeriesData } from '../projections/series-types.js';
-import type { Band, BandColumns, SeriesBands, SeriesField } from '../simulate/report/bands-input.js';
-import { quantileSorted } from './statistics.js';
+import type { SeriesData } from '../projections/series-types.js';
+import type { SeriesBands } from '../simulate/report/bands-input.js';
+import { packSeries, type PackedSeries } from './packed-series.js';
+import { constantColumns, GridFold } from './series-fold.js';
 
 export type { Band, BandColumns, SeriesBands, SeriesField } from '../simulate/report/bands-input.js';
-export const SERIES_FIELDS: readonly SeriesField[] = [...SERIES_COUNT_FIELDS, ...SERIES_GAUGE_FIELDS];
+export { SERIES_FIELDS } from './packed-series.js';
 
 /**
  * The bands of `series` (one per run, at least one), on intervals of `resolutionSeconds` (a
@@ -21,82 +22,87 @@ export const SERIES_FIELDS: readonly SeriesField[] = [...SERIES_COUNT_FIELDS, ..
  */
 export function seriesBands(series: readonly SeriesData[], resolutionSeconds?: number): SeriesBands {
   if (series.length === 0) throw new RangeError('series bands of no runs');
-  const resolution = resolutionSeconds ?? coarsest(series);
-  const names = [...new Set(series.flatMap((s) => Object.keys(s.queues)))];
-  const queues: Record<string, BandColumns> = {};
-  for (const name of names) {
-    const columns = series.map((s) => (s.queues[name] === undefined ? null : onGrid(s.queues[name] as SeriesColumns, s.resolution_seconds, resolution)));
-    const rows = Math.max(...columns.map((c) => c?.t_seconds.length ?? 0));
-    const fields = {} as Record<SeriesField, Band>;
-    for (const field of SERIES_FIELDS) fields[field] = band(columns, field, rows);
-    queues[name] = { t_seconds: Array.from({ length: rows }, (_, i) => roundMicros((i + 1) * resolution)), fields };
-  }
-  return { resolution_seconds: resolution, runs: series.length, queues };
+  const resolution = resolutionSeconds ?? Math.max(...series.map((s) => s.resolution_seconds));
+  const fold = new GridFold();
+  series.forEach((s, i) => fold.add(packSeries(s), i, gridFactor(s.resolution_seconds, resolution)));
+  return fold.bands(resolution);
 }
 
-/** The coarsest resolution of the runs, seconds. */
-export function coarsest(series: readonly SeriesData[]): number {
-  return Math.max(...series.map((s) => s.resolution_seconds));
-}
-
-/** A run's columns merged onto intervals of `resolution` seconds (a multiple of its own). */
-function onGrid(c: SeriesColumns, own: number, resolution: number): SeriesColumns {
+/** How many of a run's intervals of `own` seconds make one of `resolution` (1 when not more). */
+function gridFactor(own: number, resolution: number): number {
   const factor = Math.round(resolution / own);
-  if (factor <= 1) return c;
+  if (factor <= 1) return 1;
   if (Math.abs(factor * own - resolution) > 1e-9 * resolution) throw new Error(`series resolutions ${own}s and ${resolution}s do not divide`);
-  const n = c.t_seconds.length;
-  const rows = Math.ceil(n / factor);
-  const last = (col: readonly (number | null)[], g: number) => col[Math.min(n, (g + 1) * factor) - 1] as number | null;
-  const sum = (col: readonly number[], g: number) => {
-    let s = 0;
-    for (let i = g * factor; i < Math.min(n, (g + 1) * factor); i++) s += col[i] as number;
-    return s;
-  };
-  const out = { t_seconds: Array.from({ length: rows }, (_, g) => roundMicros((g + 1) * resolution)) } as SeriesColumns;
-  for (const f of SERIES_COUNT_FIELDS) out[f] = Array.from({ length: rows }, (_, g) => sum(c[f], g));
-  for (const f of SERIES_GAUGE_FIELDS) (out[f] as (number | null)[]) = Array.from({ length: rows }, (_, g) => last(c[f], g));
-  return out;
-}
-
-function band(columns: readonly (SeriesColumns | null)[], field: SeriesField, rows: number): Band {
-  const out: Band = { median: [], p5: [], p95: [] };
-  const isCount = (SERIES_COUNT_FIELDS as readonly string[]).includes(field);
-  const values = new Float64Array(columns.length);
-  for (let i = 0; i < rows; i++) {
-    let n = 0;
-    let missing = false;
-    for (const c of columns) {
-      const col = c === null ? null : (c[field] as readonly (number | null)[]);
-      const length = col?.length ?? 0;
-      // Past a run's end: nothing more happens (counts 0), the state stays as it ended.
-      const v = col === null || length === 0 ? (isCount ? 0 : null) : i < length ? col[i] : isCount ? 0 : col[length - 1];
-      if (v === null || v === undefined) missing = true;
-      else values[n++] = v;
-    }
-    if (missing || n === 0) {
-      out.median.push(null);
-      out.p5.push(null);
-      out.p95.push(null);
-      continue;
-    }
-    const sorted = values.subarray(0, n).sort();
-    out.median.push(tidy(quantileSorted(sorted, 0.5)));
-    out.p5.push(tidy(quantileSorted(sorted, 0.05)));
-    out.p95.push(tidy(quantileSorted(sorted, 0.95)));
-  }
-  return out;
+  return factor;
 }
 
 /**
- * An interpolated quantile of counts and gauges, rounded to 12 significant digits: the binary
- * noise of the interpolation (0.05 · 3 is 0.15000000000000002) is not part of the figure, and the
- * series CSV and JSON print it (1 + 0.15, not 1.1500000000000001).
+ * The bands of runs folded as they come, in any order, for a grid known only at the end: the
+ * coarsest run's, or for compare the coarsest of every variant's runs. A run's resolution is its
+ * Δ, doubled as often as its length needed (series.ts), so the grid is its Δ · 2^k for some k. The
+ * builder keeps a fold per grid from the coarsest Δ seen so far up to where every run is one
+ * interval (each half the size of the one before: about twice the cells of one grid in all), and
+ * one fold of every run as a single interval, which every coarser grid starts from.
  */
-function tidy(x: number): number {
-  return Number(x.toPrecision(12));
-}
+export class SeriesBandsBuilder {
+  /** µs → the grid's Δ in seconds and its fold, from the coarsest run's Δ up. */
+  private readonly levels = new Map<number, { seconds: number; fold: GridFold }>();
+  /** Every run as one interval (or none): what any grid coarser than every run's length holds. */
+  private readonly singles = new GridFold();
+  private coarsestUs = 0;
+  private coarsestSeconds = 0;
+  /** The runs' own Δ, µs. */
+  private readonly own = new Set<number>();
 
-/** Seconds kept exact to the microsecond (the engine's unit): 0.001 · 3 is 0.003, not 0.0030000000000000001. */
-function roundMicros(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e6;
+  /** Folds the run of index `index` (its place among the runs orders the queues, as in seriesBands). */
+  add(run: PackedSeries, index: number): void {
+    const ownUs = Math.round(run.resolution_seconds * 1e6);
+    this.own.add(ownUs);
+    if (ownUs > this.coarsestUs) {
+      for (const us of this.levels.keys()) if (us < ownUs) this.levels.delete(us);
+      this.coarsestUs = ownUs;
+      this.coarsestSeconds = run.resolution_seconds;
+    }
+    const n = Math.max(0, ...run.rows);
+    let us = ownUs;
+    let seconds = run.resolution_seconds;
+    let factor = 1;
+    while (us < this.coarsestUs) [us, seconds, factor] = [us * 2, seconds * 2, factor * 2];
+    if (us !== this.coarsestUs) throw new Error(`series resolutions ${run.resolution_seconds}s and ${this.coarsestSeconds}s do not divide`);
+    // The grids up to where this run is one interval; a grid new here held every run before as one.
+    for (;;) {
+      if (!this.levels.has(us)) this.levels.set(us, { seconds, fold: this.singles.clone() });
+      if (factor >= n) break;
+      [us, seconds, factor] = [us * 2, seconds * 2, factor * 2];
+    }
+    const constants = constantColumns(run);
+    for (const [levelUs, level] of this.levels) {
+      if (levelUs % ownUs !== 0) throw new Error(`series resolutions ${run.resolution_seconds}s and ${level.seconds}s do not divide`);
+      level.fold.add(run, index, levelUs / ownUs, constants);
+    }
+    this.singles.add(run, index, Infinity, constants);
+  }
+
+  /** The coarsest Δ of the runs folded, seconds (0 before any). */
+  coarsest(): number {
+    return this.coarsestSeconds;
+  }
+
+  /** Values kept over every grid's cells (what memory grows with: not the runs). */
+  stored(): number {
+    let n = this.singles.stored();
+    for (const level of this.levels.values()) n += level.fold.stored();
+    return n;
+  }
+
+  /** The bands on intervals of `resolutionSeconds` (default the coarsest run's), as seriesBands gives them. */
+  bands(resolutionSeconds: number = this.coarsestSeconds): SeriesBands {
+    if (this.singles.count === 0) throw new RangeError('series bands of no runs');
+    const us = Math.round(resolutionSeconds * 1e6);
+    const level = this.levels.get(us);
+    if (level !== undefined) return level.fold.bands(resolutionSeconds);
+    const divides = [...this.own].every((own) => us % own === 0);
+    if (divides && [...this.levels.keys()].every((kept) => us > kept)) return this.singles.bands(resolutionSeconds);
+    throw new Error(`series resolutions ${[...this.own].map((own) => `${own / 1e6}s`).join(', ')} and ${resolutionSeconds}s do not divide`);
+  }
 }

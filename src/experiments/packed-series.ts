@@ -5,24 +5,14 @@
  * arrays, ~165,000 numbers for 14 queues) cost about as much as the run's own series, and the
  * experiment keeps none of it (series-fold.ts folds it into the bands and drops it).
  */
-import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, type SeriesData } from '../projections/series-types.js';
+import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, type PackedSeries, type SeriesData } from '../projections/series-types.js';
 import type { SeriesField } from '../simulate/report/bands-input.js';
+
+export type { PackedSeries } from '../projections/series-types.js';
 
 export const SERIES_FIELDS: readonly SeriesField[] = [...SERIES_COUNT_FIELDS, ...SERIES_GAUGE_FIELDS];
 /** Fields before this index are counts (they add up when intervals merge); the rest are gauges. */
 export const COUNT_FIELDS = SERIES_COUNT_FIELDS.length;
-
-export interface PackedSeries {
-  /** Δ, seconds (as SeriesData's). */
-  resolution_seconds: number;
-  /** The queues in SeriesData's key order (`*` among them). */
-  queues: string[];
-  /** Each queue's rows. */
-  rows: number[];
-  /** Queue q's field f is `rows[q]` values from `offsets[q] + f · rows[q]`. */
-  offsets: number[];
-  data: Float64Array<ArrayBuffer>;
-}
 
 /** `series` packed (its columns copied; a value missing or null is NaN). */
 export function packSeries(series: SeriesData): PackedSeries {

@@ -9,7 +9,7 @@ import { DiscardEventLog } from '../log/discard-log.js';
 import { runScenario, type ScenarioRun } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { runReport, type RunReport } from '../simulate/run-report.js';
-import { packSeries, type PackedSeries } from './packed-series.js';
+import type { PackedSeries } from '../projections/series-types.js';
 
 export interface RunJob {
   scenario: Scenario;
@@ -39,5 +39,5 @@ export function runJob(job: RunJob): RunOutcome {
     ...(resolutionUs === null ? {} : { seriesResolutionUs: resolutionUs }),
   });
   const wallSeconds = (performance.now() - started) / 1000;
-  return { report: runReport(run.stats, wallSeconds), series: job.series === undefined ? null : packSeries(run.simulation.series()), stoppedBy: run.stoppedBy };
+  return { report: runReport(run.stats, wallSeconds), series: job.series === undefined ? null : run.simulation.packedSeries(), stoppedBy: run.stoppedBy };
 }

@@ -18,8 +18,8 @@ import type { Micros } from '../core/time.js';
 import { LogHistogram } from './histogram.js';
 import type { Projection } from './projection.js';
 import { ReadinessTracker, type QueueReadiness } from './ready-tracker.js';
-import { Count, SeriesNotKeptError, SeriesRecorder, sumColumns, type Gauges } from './series.js';
-import type { QueueBound, SeriesData, WaitByCause } from './series-types.js';
+import { Count, SeriesNotKeptError, SeriesRecorder, unpackColumns, type Gauges, type PackedColumns } from './series.js';
+import type { PackedSeries, QueueBound, SeriesData, WaitByCause } from './series-types.js';
 import { readyAtUs } from './task-waits.js';
 
 export interface InsightOptions {
@@ -275,15 +275,32 @@ export class InsightProjection implements Projection {
 
   /** The series up to `endUs`, per queue name and `*` for all queues. */
   seriesData(state: EngineState, endUs: Micros): SeriesData {
-    if (!this.keepSeries) throw new SeriesNotKeptError();
-    const columns = this.series.columns(endUs);
+    const p = this.packedColumns(endUs);
     const queues: SeriesData['queues'] = {};
     state.queues.forEach((q, i) => {
-      const c = columns[i];
-      if (c !== undefined) queues[q.name] = c;
+      const c = p.queues[i];
+      if (c !== undefined) queues[q.name] = unpackColumns(p.t, c, p.rows);
     });
-    queues['*'] = sumColumns(columns);
-    return { resolution_seconds: this.series.lastResolutionUs / 1e6, queues };
+    queues['*'] = unpackColumns(p.t, p.sum, p.rows);
+    return { resolution_seconds: p.resolutionUs / 1e6, queues };
+  }
+
+  /** The series of seriesData in one buffer, its queues in SeriesData's key order: what a worker thread hands over. */
+  packedSeries(state: EngineState, endUs: Micros): PackedSeries {
+    const p = this.packedColumns(endUs);
+    const offsets: Record<string, number> = {};
+    state.queues.forEach((q, i) => {
+      const c = p.queues[i];
+      if (c !== undefined) offsets[q.name] = c.byteOffset / Float64Array.BYTES_PER_ELEMENT;
+    });
+    offsets['*'] = p.sum.byteOffset / Float64Array.BYTES_PER_ELEMENT;
+    const names = Object.keys(offsets);
+    return { resolution_seconds: p.resolutionUs / 1e6, queues: names, rows: names.map(() => p.rows), offsets: names.map((name) => offsets[name] as number), data: p.buffer };
+  }
+
+  private packedColumns(endUs: Micros): PackedColumns {
+    if (!this.keepSeries) throw new SeriesNotKeptError();
+    return this.series.packed(endUs);
   }
 }
 

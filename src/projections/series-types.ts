@@ -69,5 +69,22 @@ export interface SeriesData {
   queues: Record<string, SeriesColumns>;
 }
 
+/**
+ * A run's series as it crosses from a worker thread to the experiment: every column of every
+ * queue in one Float64Array, null as NaN. It is transferred, not copied (the structured clone of
+ * a SeriesData's plain arrays cost about as much as recording them).
+ */
+export interface PackedSeries {
+  /** Δ, seconds (as SeriesData's). */
+  resolution_seconds: number;
+  /** The queues in SeriesData's key order (`*` among them). */
+  queues: string[];
+  /** Each queue's rows. */
+  rows: number[];
+  /** Queue q's field f (SERIES_COUNT_FIELDS, then SERIES_GAUGE_FIELDS) is `rows[q]` values from `offsets[q] + f · rows[q]`. */
+  offsets: number[];
+  data: Float64Array<ArrayBuffer>;
+}
+
 /** The CSV header of `pushq simulate --series FILE.csv` (one row per interval per queue, `*` for all). */
 export const SERIES_CSV_HEADER = ['t_seconds', 'queue', ...SERIES_COUNT_FIELDS, ...SERIES_GAUGE_FIELDS].join(',');

@@ -67,55 +67,88 @@ export function seriesTooLongMessage(given: string, maxPoints: number): string {
   return `${given} gives more than ${maxPoints.toLocaleString('en')} points over this run: choose a coarser resolution`;
 }
 
+/** The gauges in a row's order: ready, delayed, backoff, in flight, tokens (NaN: none). */
+const GAUGES = 5;
+
 /**
  * One queue's closed rows, column by column, in typed arrays with room to spare: pushing a row
  * allocates nothing, and halving (automatic resolution) works in place. Plain arrays cost a
  * reallocation of every column each time they grew back after a halving shrank them (~10% of a
  * run's garbage). `tokens` holds NaN where the row has none (a queue without a bucket).
+ *
+ * Until a row differs from the first (a count, or a gauge that moved), no column is kept: the
+ * rows are `quiet`, no counts and the first row's gauges. A queue that never gets a task (most of
+ * a many-queue queue.yaml in a scenario about one of them) stays so for the whole run.
  */
 export class QueueColumns {
   /** Rows closed. */
   length = 0;
-  t = new Float64Array(64);
-  counts: Float64Array<ArrayBuffer>[] = SERIES_COUNT_FIELDS.map(() => new Float64Array(64));
-  ready = new Float64Array(64);
-  delayed = new Float64Array(64);
-  backoff = new Float64Array(64);
-  inFlight = new Float64Array(64);
-  tokens = new Float64Array(64);
+  /** Whether the columns are kept (a row differed from the first). */
+  kept = false;
+  /** The gauges of every row while none is kept. */
+  readonly quiet = new Float64Array(GAUGES);
+  counts: Float64Array<ArrayBuffer>[] = [];
+  /** ready, delayed, backoff, in flight, tokens. */
+  gauges: Float64Array<ArrayBuffer>[] = [];
   /** Counts of the interval now open. */
   readonly open = new Float64Array(COUNTS);
 
-  push(t: number, g: Gauges): void {
-    if (this.length === this.t.length) this.grow();
+  push(g: Gauges): void {
+    if (!this.kept) {
+      if (this.length === 0) this.quiet.set([g.ready, g.delayed, g.backoff, g.inFlight, g.tokens ?? NaN]);
+      if (this.isQuiet(g)) {
+        this.length++;
+        return;
+      }
+      this.keep();
+    }
+    if (this.length === (this.counts[0] as Float64Array).length) this.grow();
     const i = this.length++;
-    this.t[i] = t;
     for (let c = 0; c < COUNTS; c++) {
       (this.counts[c] as Float64Array)[i] = this.open[c] as number;
       this.open[c] = 0;
     }
-    this.ready[i] = g.ready;
-    this.delayed[i] = g.delayed;
-    this.backoff[i] = g.backoff;
-    this.inFlight[i] = g.inFlight;
-    this.tokens[i] = g.tokens ?? NaN;
+    const [ready, delayed, backoff, inFlight, tokens] = this.gauges as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    ready[i] = g.ready;
+    delayed[i] = g.delayed;
+    backoff[i] = g.backoff;
+    inFlight[i] = g.inFlight;
+    tokens[i] = g.tokens ?? NaN;
   }
 
   /** Merges rows pairwise (Δ doubles); an odd last row goes back into the open interval. */
   halve(): void {
     const n = this.length;
     const keep = n >> 1;
+    this.length = keep;
+    // Quiet rows merge into quiet rows: no counts to carry, the same gauges.
+    if (!this.kept) return;
     if (n % 2 === 1) {
       for (let c = 0; c < COUNTS; c++) this.open[c] = (this.open[c] as number) + ((this.counts[c] as Float64Array)[n - 1] as number);
     }
     for (const col of this.counts) {
       for (let i = 0; i < keep; i++) col[i] = (col[2 * i] as number) + (col[2 * i + 1] as number);
     }
-    // Times and gauges are those at the end of the merged pair: its second row's.
-    for (const col of [this.t, this.ready, this.delayed, this.backoff, this.inFlight, this.tokens]) {
+    // Gauges are those at the end of the merged pair: its second row's.
+    for (const col of this.gauges) {
       for (let i = 0; i < keep; i++) col[i] = col[2 * i + 1] as number;
     }
-    this.length = keep;
+  }
+
+  private isQuiet(g: Gauges): boolean {
+    for (let c = 0; c < COUNTS; c++) if (this.open[c] !== 0) return false;
+    const q = this.quiet;
+    const tokens = g.tokens ?? NaN;
+    return g.ready === q[0] && g.delayed === q[1] && g.backoff === q[2] && g.inFlight === q[3] && (tokens === q[4] || (tokens !== tokens && q[4] !== q[4]));
+  }
+
+  /** Starts keeping the columns: the quiet rows so far written out. */
+  private keep(): void {
+    let size = 64;
+    while (size <= this.length) size *= 2;
+    this.counts = Array.from({ length: COUNTS }, () => new Float64Array(size));
+    this.gauges = Array.from({ length: GAUGES }, (_, g) => new Float64Array(size).fill(this.quiet[g] as number, 0, this.length));
+    this.kept = true;
   }
 
   private grow(): void {
@@ -124,13 +157,8 @@ export class QueueColumns {
       b.set(a);
       return b;
     };
-    this.t = bigger(this.t);
     this.counts = this.counts.map(bigger);
-    this.ready = bigger(this.ready);
-    this.delayed = bigger(this.delayed);
-    this.backoff = bigger(this.backoff);
-    this.inFlight = bigger(this.inFlight);
-    this.tokens = bigger(this.tokens);
+    this.gauges = this.gauges.map(bigger);
   }
 }
 
@@ -139,6 +167,8 @@ export class SeriesRecorder {
   private readonly auto: boolean;
   private nextBoundary: Micros;
   private readonly queues: QueueColumns[] = [];
+  /** Each closed row's end, µs (every queue's rows end at the same times). */
+  private t = new Float64Array(64);
   private readonly gauges: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null };
 
   constructor(
@@ -160,7 +190,7 @@ export class SeriesRecorder {
     while (this.queues.length <= index) {
       const q = new QueueColumns();
       const zero: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null };
-      for (let i = 0; i < this.rows; i++) q.push(this.startUs + (i + 1) * this.resolutionUs, zero);
+      for (let i = 0; i < this.rows; i++) q.push(zero);
       this.queues.push(q);
     }
   }
@@ -184,7 +214,10 @@ export class SeriesRecorder {
     const pending = Math.floor((t - this.nextBoundary) / this.resolutionUs) + 1;
     if (this.rows + pending <= AUTO_POINTS_MAX) return false;
     for (const q of this.queues) q.halve();
-    this.rows >>= 1;
+    // Times are those at the end of each merged pair: its second row's.
+    const keep = this.rows >> 1;
+    for (let i = 0; i < keep; i++) this.t[i] = this.t[2 * i + 1] as number;
+    this.rows = keep;
     this.resolutionUs *= 2;
     // The open interval now ends at the next multiple of the new Δ after the kept rows.
     this.nextBoundary = this.startUs + (this.rows + 1) * this.resolutionUs;
@@ -192,10 +225,15 @@ export class SeriesRecorder {
   }
 
   private close(boundary: Micros): void {
-    this.rows++;
+    if (this.rows === this.t.length) {
+      const t = new Float64Array(this.t.length * 2);
+      t.set(this.t);
+      this.t = t;
+    }
+    this.t[this.rows++] = boundary;
     for (let i = 0; i < this.queues.length; i++) {
       this.readGauges(i, boundary, this.gauges);
-      (this.queues[i] as QueueColumns).push(boundary, this.gauges);
+      (this.queues[i] as QueueColumns).push(this.gauges);
     }
   }
 
@@ -206,137 +244,148 @@ export class SeriesRecorder {
 
   /**
    * The series up to `endUs` (the run's time now): the closed rows, plus the open interval when it
-   * holds anything or time has entered it. Per queue index; `merge` gives the all-queues column.
+   * holds anything or time has entered it. Per queue index (packed() has their sum too).
    */
   columns(endUs: Micros): SeriesColumns[] {
+    const p = this.packed(endUs);
+    return p.queues.map((data) => unpackColumns(p.t, data, p.rows));
+  }
+
+  /**
+   * The series as `columns()` gives it, in typed arrays: one buffer holds each queue's fields
+   * (SERIES_COUNT_FIELDS, then the gauges; tokens NaN where none), `rows` values each, and after
+   * the queues their sum (`*`: sumPacked). Nothing goes through plain arrays: the
+   * experiments move the buffer to the main thread as it is.
+   */
+  packed(endUs: Micros): PackedColumns {
     this.reach(endUs);
     const partial = endUs > this.nextBoundary - this.resolutionUs || this.queues.some((q) => q.open.some((v) => v !== 0));
     // The open interval is a row too: at a fixed resolution it counts toward the limit.
     if (partial && !this.auto && this.rows + 1 > this.maxPoints) throw new SeriesTooLongError(this.resolutionUs, this.maxPoints);
-    let out = this.queues.map((q, i) => {
-      const cols = toColumns(q, this.startUs);
-      if (partial) {
-        this.readGauges(i, this.nextBoundary, this.gauges);
-        appendRow(cols, this.nextBoundary - this.startUs, q.open, this.gauges);
+    const closed = this.rows;
+    // No queue: no rows (the sum of none is empty).
+    const n = this.queues.length === 0 ? 0 : closed + (partial ? 1 : 0);
+    // Automatic resolution: halve once more (pairs of rows merged) when that lands closer to 1,000 rows.
+    const halve = this.auto && n >= 1_500;
+    const rows = halve ? Math.ceil(n / 2) : n;
+    const width = FIELDS * rows;
+    const buffer = new Float64Array(width * (this.queues.length + 1));
+    const queues = this.queues.map((_, i) => buffer.subarray(i * width, (i + 1) * width));
+    // Row r of the answer ends where row src(r) of the run's does (the later of a merged pair).
+    const src = (r: number): number => (halve ? Math.min(n - 1, 2 * r + 1) : r);
+    const t = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const i = src(r);
+      t[r] = ((i < closed ? (this.t[i] as number) : this.nextBoundary) - this.startUs) / 1e6;
+    }
+    this.queues.forEach((q, qi) => {
+      const out = queues[qi] as Float64Array;
+      if (partial) this.readGauges(qi, this.nextBoundary, this.gauges);
+      const open = [this.gauges.ready, this.gauges.delayed, this.gauges.backoff, this.gauges.inFlight, this.gauges.tokens ?? NaN];
+      // A quiet queue's rows (no columns kept) have no counts and its quiet gauges.
+      for (let c = 0; c < COUNTS; c++) {
+        const at = c * rows;
+        const col = q.kept ? (q.counts[c] as Float64Array) : null;
+        const openCount = q.open[c] as number;
+        if (!halve) {
+          if (col !== null) for (let r = 0; r < closed; r++) out[at + r] = col[r] as number;
+          if (partial) out[at + closed] = openCount;
+          continue;
+        }
+        for (let r = 0; r < rows; r++) {
+          const a = 2 * r;
+          const b = a + 1;
+          const first = a < closed ? (col === null ? 0 : (col[a] as number)) : openCount;
+          out[at + r] = first + (b < n ? (b < closed ? (col === null ? 0 : (col[b] as number)) : openCount) : 0);
+        }
       }
-      return cols;
+      for (let g = 0; g < GAUGES; g++) {
+        const at = (COUNTS + g) * rows;
+        const col = q.kept ? (q.gauges[g] as Float64Array) : null;
+        const quiet = q.quiet[g] as number;
+        const openGauge = open[g] as number;
+        for (let r = 0; r < rows; r++) {
+          const i = src(r);
+          out[at + r] = i < closed ? (col === null ? quiet : (col[i] as number)) : openGauge;
+        }
+      }
     });
-    // Automatic resolution: halve once more when that lands closer to 1,000 rows.
     let resolution = this.resolutionUs;
-    if (this.auto && out.length > 0 && (out[0] as SeriesColumns).t_seconds.length >= 1_500) {
-      const odd = (out[0] as SeriesColumns).t_seconds.length % 2 === 1;
-      out = out.map(halveColumns);
+    if (halve) {
       resolution *= 2;
-      if (odd) {
+      if (n % 2 === 1) {
         // The last row was left alone: it ends half an interval short of the new grid. It is the
         // interval the run ended in, so it ends where that interval of the new Δ does, with the
         // gauges there (as a partial row's are read at its interval's end).
-        const rows = (out[0] as SeriesColumns).t_seconds.length;
-        const endUs = Math.ceil(Math.round((out[0] as SeriesColumns).t_seconds[rows - 1]! * 1e6) / resolution) * resolution;
-        out.forEach((cols, i) => {
-          this.readGauges(i, this.startUs + endUs, this.gauges);
-          setLastRow(cols, endUs, this.gauges);
+        const endOfLast = Math.ceil(Math.round(t[rows - 1]! * 1e6) / resolution) * resolution;
+        t[rows - 1] = endOfLast / 1e6;
+        queues.forEach((out, qi) => {
+          this.readGauges(qi, this.startUs + endOfLast, this.gauges);
+          const g = this.gauges;
+          [g.ready, g.delayed, g.backoff, g.inFlight, g.tokens ?? NaN].forEach((v, k) => (out[(COUNTS + k) * rows + rows - 1] = v));
         });
       }
     }
     this.lastResolutionUs = resolution;
-    return out;
+    const sum = buffer.subarray(this.queues.length * width);
+    sumPacked(queues, sum, rows);
+    return { resolutionUs: resolution, rows, t, buffer, queues, sum };
   }
 
-  /** The Δ of the last `columns()` answer, µs. */
+  /** The Δ of the last `columns()` or `packed()` answer, µs. */
   lastResolutionUs = 0;
 }
 
-/** The rows with their times as seconds since the run's start (a wall-clock log's first event, not the epoch). */
-function toColumns(q: QueueColumns, startUs: Micros): SeriesColumns {
-  const n = q.length;
-  const c = q.counts;
-  const list = (col: Float64Array): number[] => Array.from(col.subarray(0, n));
+/** A run's series in typed arrays (SeriesRecorder.packed). */
+export interface PackedColumns {
+  /** Δ, µs. */
+  resolutionUs: number;
+  rows: number;
+  /** Each row's end, seconds since the start. */
+  t: Float64Array;
+  /** Every queue's fields and their sum, in one buffer. */
+  buffer: Float64Array<ArrayBuffer>;
+  /** Per queue index: its fields, `rows` values each (counts, then gauges); NaN: no value. */
+  queues: Float64Array[];
+  /** The queues summed (`*`: sumPacked). */
+  sum: Float64Array;
+}
+
+/** Fields of a packed queue: the counts, then the five gauges. */
+const FIELDS = COUNTS + GAUGES;
+
+/** A queue's packed fields as SeriesColumns (NaN tokens as null). */
+export function unpackColumns(t: Float64Array, data: Float64Array, rows: number): SeriesColumns {
+  const col = (f: number): number[] => Array.from(data.subarray(f * rows, (f + 1) * rows));
   return {
-    t_seconds: Array.from(q.t.subarray(0, n), (t) => (t - startUs) / 1e6),
-    added: list(c[Count.Added] as Float64Array),
-    dispatched: list(c[Count.Dispatched] as Float64Array),
-    succeeded: list(c[Count.Succeeded] as Float64Array),
-    failed_attempts: list(c[Count.FailedAttempts] as Float64Array),
-    gave_up: list(c[Count.GaveUp] as Float64Array),
-    ready: list(q.ready),
-    delayed: list(q.delayed),
-    backoff: list(q.backoff),
-    in_flight: list(q.inFlight),
-    tokens: Array.from(q.tokens.subarray(0, n), (v) => (Number.isNaN(v) ? null : v)),
+    t_seconds: Array.from(t),
+    added: col(Count.Added),
+    dispatched: col(Count.Dispatched),
+    succeeded: col(Count.Succeeded),
+    failed_attempts: col(Count.FailedAttempts),
+    gave_up: col(Count.GaveUp),
+    ready: col(COUNTS),
+    delayed: col(COUNTS + 1),
+    backoff: col(COUNTS + 2),
+    in_flight: col(COUNTS + 3),
+    tokens: Array.from(data.subarray((COUNTS + 4) * rows, FIELDS * rows), (v) => (Number.isNaN(v) ? null : v)),
   };
 }
 
-/** `t`: the interval's end, µs since the start. */
-function appendRow(cols: SeriesColumns, t: Micros, open: Float64Array, g: Gauges): void {
-  cols.t_seconds.push(t / 1e6);
-  cols.added.push(open[Count.Added] as number);
-  cols.dispatched.push(open[Count.Dispatched] as number);
-  cols.succeeded.push(open[Count.Succeeded] as number);
-  cols.failed_attempts.push(open[Count.FailedAttempts] as number);
-  cols.gave_up.push(open[Count.GaveUp] as number);
-  cols.ready.push(g.ready);
-  cols.delayed.push(g.delayed);
-  cols.backoff.push(g.backoff);
-  cols.in_flight.push(g.inFlight);
-  cols.tokens.push(g.tokens);
-}
-
-/** Sets the last row's end (µs since the start) and gauges. */
-function setLastRow(cols: SeriesColumns, t: Micros, g: Gauges): void {
-  const i = cols.t_seconds.length - 1;
-  cols.t_seconds[i] = t / 1e6;
-  cols.ready[i] = g.ready;
-  cols.delayed[i] = g.delayed;
-  cols.backoff[i] = g.backoff;
-  cols.in_flight[i] = g.inFlight;
-  cols.tokens[i] = g.tokens;
-}
-
-/** Rows merged pairwise (the last one alone when odd): counts add up, gauges keep the later. */
-function halveColumns(c: SeriesColumns): SeriesColumns {
-  const n = c.t_seconds.length;
-  const rows = Math.ceil(n / 2);
-  const pick = <T>(col: T[]): T[] => Array.from({ length: rows }, (_, i) => col[Math.min(n - 1, 2 * i + 1)] as T);
-  const sum = (col: number[]): number[] => Array.from({ length: rows }, (_, i) => (col[2 * i] as number) + (2 * i + 1 < n ? (col[2 * i + 1] as number) : 0));
-  return {
-    t_seconds: pick(c.t_seconds),
-    added: sum(c.added),
-    dispatched: sum(c.dispatched),
-    succeeded: sum(c.succeeded),
-    failed_attempts: sum(c.failed_attempts),
-    gave_up: sum(c.gave_up),
-    ready: pick(c.ready),
-    delayed: pick(c.delayed),
-    backoff: pick(c.backoff),
-    in_flight: pick(c.in_flight),
-    tokens: pick(c.tokens),
-  };
-}
-
-/** The all-queues column: counts and gauges summed row by row (tokens: null when no queue has any). */
-export function sumColumns(all: readonly SeriesColumns[]): SeriesColumns {
-  const first = all[0];
-  const n = first?.t_seconds.length ?? 0;
-  const sum = (pick: (c: SeriesColumns) => number[]): number[] => Array.from({ length: n }, (_, i) => all.reduce((s, c) => s + (pick(c)[i] as number), 0));
-  return {
-    t_seconds: first ? [...first.t_seconds] : [],
-    added: sum((c) => c.added),
-    dispatched: sum((c) => c.dispatched),
-    succeeded: sum((c) => c.succeeded),
-    failed_attempts: sum((c) => c.failed_attempts),
-    gave_up: sum((c) => c.gave_up),
-    ready: sum((c) => c.ready),
-    delayed: sum((c) => c.delayed),
-    backoff: sum((c) => c.backoff),
-    in_flight: sum((c) => c.in_flight),
-    tokens: Array.from({ length: n }, (_, i) => {
-      let s: number | null = null;
-      for (const c of all) {
-        const v = c.tokens[i];
-        if (v !== null && v !== undefined) s = (s ?? 0) + v;
-      }
-      return s;
-    }),
-  };
+/** The all-queues column: each count and gauge summed row by row in queue order; tokens over the queues that have some (NaN when none has). */
+function sumPacked(queues: readonly Float64Array[], out: Float64Array, rows: number): void {
+  const tokensAt = (COUNTS + 4) * rows;
+  for (let i = 0; i < tokensAt; i++) {
+    let s = 0;
+    for (const q of queues) s += q[i] as number;
+    out[i] = s;
+  }
+  for (let i = tokensAt; i < tokensAt + rows; i++) {
+    let s = NaN;
+    for (const q of queues) {
+      const v = q[i] as number;
+      if (v === v) s = (s === s ? s : 0) + v;
+    }
+    out[i] = s;
+  }
 }

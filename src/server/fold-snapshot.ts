@@ -50,9 +50,11 @@ const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
  * is refused, and the stream is folded from its start instead); 3 since the task table holds the
  * tasks from a `base` id on and can release ended tasks (task-table.ts); 4 since the insight
  * projection keeps each queue's backlog at its latest instant (backlog_max counts instants' ends);
- * 5 since it knows whether it records the series (`keepSeries`: a run may keep none).
+ * 5 since it knows whether it records the series (`keepSeries`: a run may keep none); 6 since
+ * QueueColumns keeps no columns while its rows are quiet and the series recorder keeps the rows'
+ * times once for every queue.
  */
-export const FOLD_SNAPSHOT_VERSION = 5;
+export const FOLD_SNAPSHOT_VERSION = 6;
 const MAGIC = Buffer.from('PQFS', 'latin1');
 
 /**

@@ -28,7 +28,7 @@ import { SequenceStream, STREAM_PURPOSE } from '../engine/streams.js';
 import { VirtualDriver } from '../engine/virtual-driver.js';
 import { queueFigures, type QueueFigures } from '../projections/figures.js';
 import { InsightProjection } from '../projections/insight.js';
-import type { SeriesData } from '../projections/series-types.js';
+import type { PackedSeries, SeriesData } from '../projections/series-types.js';
 import { StatsCollector } from '../projections/stats.js';
 
 export type { QueueFigures };
@@ -366,6 +366,11 @@ export class Simulation {
   /** The run's series so far: per queue and `*` for all, one row per interval (SeriesData). */
   series(): SeriesData {
     return this.insight.seriesData(this.state, this.kernel.now);
+  }
+
+  /** The same series in one transferable buffer (PackedSeries): what an experiment's worker thread hands over. */
+  packedSeries(): PackedSeries {
+    return this.insight.packedSeries(this.state, this.kernel.now);
   }
 
 }

@@ -27,6 +27,7 @@ const SHAPES_OF_VERSION: Readonly<Record<number, string>> = {
   3: '84b9d51d80bcdcf2',
   4: 'a4382a08996699d9',
   5: '1b72cc268f3c629d',
+  6: '170727e29630686d',
 };
 
 /**

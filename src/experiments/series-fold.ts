@@ -14,13 +14,23 @@
 import type { Band, BandColumns, SeriesBands } from '../simulate/report/bands-input.js';
 import { COUNT_FIELDS, SERIES_FIELDS, type PackedSeries } from './packed-series.js';
 
-/** One field of one queue: per interval, the runs' values (a first value and its count inline; the others in a map). */
+/** Whole values below this (from 0) after a row's first are counted in a row of counters, not a map. */
+const SMALL = 32;
+const SMALL_COUNT_MAX = 0xffff;
+
+/**
+ * One field of one queue: per interval, the runs' values. The first value and its count inline;
+ * the others, when small whole numbers (most counts and gauges), in `small` (SMALL counters a
+ * row), else in a map: a map per cell cost more than the rest of the fold.
+ */
 class FieldCells {
   first = new Float64Array(0);
   firstCount = new Uint32Array(0);
   /** A run had no value here (null): the cell has none. */
   missing = new Uint8Array(0);
-  /** Row → value → runs, for the values after the first. */
+  /** Row i's runs of value v at i · SMALL + v, once a row has a second value. */
+  small: Uint16Array | null = null;
+  /** Row → value → runs, for the other values. */
   others = new Map<number, Map<number, number>>();
   /** From row `start` on, runs that ended there: start → value → runs (NaN: no value). */
   tails = new Map<number, Map<number, number>>();
@@ -37,6 +47,13 @@ class FieldCells {
     this.first = first;
     this.firstCount = firstCount;
     this.missing = missing;
+    if (this.small !== null) this.small = this.grownSmall();
+  }
+
+  private grownSmall(): Uint16Array {
+    const small = new Uint16Array(this.first.length * SMALL);
+    if (this.small !== null) small.set(this.small);
+    return small;
   }
 
   add(i: number, v: number): void {
@@ -47,11 +64,24 @@ class FieldCells {
       this.firstCount[i] = 1;
     } else if (this.first[i] === v) {
       this.firstCount[i] = (this.firstCount[i] as number) + 1;
+    } else if ((v | 0) === v && v >= 0 && v < SMALL) {
+      const small = this.small ?? (this.small = this.grownSmall());
+      const at = i * SMALL + v;
+      // A counter that is full goes on in the map (a value may be in both: counts add up).
+      if (small[at] === SMALL_COUNT_MAX) {
+        this.other(i, v, SMALL_COUNT_MAX);
+        small[at] = 0;
+      }
+      small[at] = (small[at] as number) + 1;
     } else {
-      let values = this.others.get(i);
-      if (values === undefined) this.others.set(i, (values = new Map()));
-      values.set(v, (values.get(v) ?? 0) + 1);
+      this.other(i, v, 1);
     }
+  }
+
+  private other(i: number, v: number, runs: number): void {
+    let values = this.others.get(i);
+    if (values === undefined) this.others.set(i, (values = new Map()));
+    values.set(v, (values.get(v) ?? 0) + runs);
   }
 
   tail(start: number, v: number, runs = 1): void {
@@ -65,6 +95,7 @@ class FieldCells {
     c.first = this.first.slice();
     c.firstCount = this.firstCount.slice();
     c.missing = this.missing.slice();
+    c.small = this.small === null ? null : this.small.slice();
     for (const [i, m] of this.others) c.others.set(i, new Map(m));
     for (const [s, m] of this.tails) c.tails.set(s, new Map(m));
     return c;
@@ -74,6 +105,7 @@ class FieldCells {
   stored(): number {
     let n = 0;
     for (let i = 0; i < this.firstCount.length; i++) if (this.firstCount[i] !== 0 || this.missing[i] !== 0) n++;
+    if (this.small !== null) for (const k of this.small) if (k !== 0) n++;
     for (const m of this.others.values()) n += m.size;
     for (const m of this.tails.values()) n += m.size;
     return n;
@@ -109,6 +141,12 @@ class FieldCells {
       }
       const others = this.others.get(i);
       if (others !== undefined) for (const [v, k] of others) (values.push(v), counts.push(k));
+      if (this.small !== null && i < this.first.length) {
+        for (let v = 0; v < SMALL; v++) {
+          const k = this.small[i * SMALL + v] as number;
+          if (k !== 0) (values.push(v), counts.push(k));
+        }
+      }
       for (let j = 0; j < endedValues.length; j++) (values.push(endedValues[j] as number), counts.push(endedCounts[j] as number));
       const missing = endedMissing || (i < this.missing.length && this.missing[i] !== 0);
       const q = missing ? null : quantiles(values, counts);

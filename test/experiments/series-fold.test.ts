@@ -183,4 +183,15 @@ describe('series bands folded run by run', () => {
     for (let i = 0; i < 50; i++) oneIdle.add(packSeries(idle(makeRun({ ...shape(i), queues: ['idle'] }))), i);
     expect(oneIdle.stored()).toBe(10 * 9);
   });
+
+  it('counts past 65,535 runs of one value in one interval (a full counter goes on in a map)', () => {
+    const one = (v: number): SeriesData => ({ resolution_seconds: 1, queues: { q: { t_seconds: [1], added: [v], dispatched: [0], succeeded: [0], failed_attempts: [0], gave_up: [0], ready: [v], delayed: [0], backoff: [0], in_flight: [0], tokens: [null] } } });
+    // The threes come first (a row's first value is counted inline); the fives fill a counter.
+    const runs = [...Array.from({ length: 70_000 }, () => one(3)), ...Array.from({ length: 80_000 }, () => one(5)), one(0)].map(packSeries);
+    const builder = new SeriesBandsBuilder();
+    runs.forEach((run, i) => builder.add(run, i));
+    // 150,001 values: one 0, 70,000 threes, 80,000 fives; the median is the 75,001st: a five.
+    const band = builder.bands().queues.q!.fields.added;
+    expect([band.median[0], band.p5[0], band.p95[0]]).toEqual([5, 3, 5]);
+  });
 });

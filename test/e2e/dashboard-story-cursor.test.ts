@@ -8,19 +8,15 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushq } from '../helpers/cli.js';
-import { startReplayUi, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
-import { ROOT } from '../helpers/serve-process.js';
+import { startFlakyReplay, type FlakyReplay, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { launchChromium } from '../helpers/chromium.js';
 
 const POLL = { timeout: 5000, interval: 100 };
 
-let dir: string;
+/** The example's log, its replay UI and directory. */
+let flaky: FlakyReplay;
 let ui: ReplayUiProcess;
 let browser: Browser;
 /** A task that gave up, and when it was added (seconds since the first event). */
@@ -28,22 +24,15 @@ let doomed: { task: string; attempts: number };
 const errors: string[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-story-cursor-'));
-  const log = join(dir, 'flaky.log');
-  const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', log]);
-  expect(r.code, r.stderr).toBe(0);
-  const told = JSON.parse((await pushq(['replay', log, '--tasks', 'gave-up', '--json'])).stdout);
-  doomed = told.tasks[0];
+  flaky = await startFlakyReplay('pushq-story-cursor-');
+  ({ ui, doomed } = flaky);
   expect(doomed.attempts).toBeGreaterThan(1);
-  ui = await startReplayUi(log, ['--port', '0']);
   browser = await launchChromium('the dashboard test');
 }, 30_000);
 
 afterAll(async () => {
   await browser?.close();
-  ui?.child.kill('SIGINT');
-  await ui?.exited;
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await flaky?.stop();
 });
 
 /** The page at the log's end with the story of the task that gave up open. */

@@ -3,7 +3,10 @@
  * dashboard's URL in its startup line; and records a log as a user would, with `pushq serve --data`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pushq } from './cli.js';
 import { CLI, ORPHAN_GUARD, ROOT, api, guardEnv, startServe, tracked } from './serve-process.js';
 import type { Worker } from './worker.js';
 
@@ -117,4 +120,36 @@ async function until(done: () => Promise<boolean>, timeoutMs: number, what: stri
 
 function expectOk(r: { status: number; json: unknown }): void {
   if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${JSON.stringify(r.json)}`);
+}
+
+/** The retries example (examples/retries/flaky-worker.yaml) simulated to a log and served by `pushq replay --ui`. */
+export interface FlakyReplay {
+  dir: string;
+  log: string;
+  ui: ReplayUiProcess;
+  /** The first task that gave up (`pushq replay --tasks gave-up --json`'s first). */
+  doomed: { task: string; attempts: number };
+  /** Stops the UI and removes the directory. */
+  stop(): Promise<void>;
+}
+
+/** Simulates the retries example into a new temp directory named from `prefix`, and serves its log with `replay --ui`. */
+export async function startFlakyReplay(prefix: string): Promise<FlakyReplay> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const log = join(dir, 'flaky.log');
+  const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', log]);
+  if (r.code !== 0) throw new Error(`pushq simulate exited ${r.code}: ${r.stderr}`);
+  const doomed = JSON.parse((await pushq(['replay', log, '--tasks', 'gave-up', '--json'])).stdout).tasks[0];
+  const ui = await startReplayUi(log, ['--port', '0']);
+  return {
+    dir,
+    log,
+    ui,
+    doomed,
+    async stop() {
+      ui.child.kill('SIGINT');
+      await ui.exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -22,6 +22,7 @@ import { PushqError } from '../../core/errors.js';
 import { LogError } from '../../log/log-errors.js';
 import type { ApiContext } from '../api.js';
 import { durable } from '../operations.js';
+import { decodeRequest, encodeMessage } from './call-codec.js';
 import { MESSAGES, int64, type TransactionMessage } from './messages.js';
 import { DatastoreError, RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { TransactionRefusal } from './task-transactions.js';
@@ -29,16 +30,10 @@ import { TransactionRefusal } from './task-transactions.js';
 export type DatastoreMethod = (ctx: ApiContext, request: Uint8Array) => Promise<Uint8Array>;
 
 function decode<T>(type: protobuf.Type, bytes: Uint8Array, method: string): T {
-  try {
-    return type.decode(bytes) as unknown as T;
-  } catch (err) {
-    throw new RpcCallError('PARSE_ERROR', `the request of datastore_v3.${method} is not a ${type.name}: ${(err as Error).message}`);
-  }
+  return decodeRequest<T>(type, bytes, `datastore_v3.${method}`);
 }
 
-function encode(type: protobuf.Type, value: Record<string, unknown>): Uint8Array {
-  return type.encode(type.create(value)).finish();
-}
+const encode = encodeMessage;
 
 /** A coordinator refusal as this service answers it. */
 export function datastoreRefusal(err: TransactionRefusal): DatastoreError | RpcCallError {

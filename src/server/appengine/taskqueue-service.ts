@@ -24,23 +24,18 @@ import type { ApiContext } from '../api.js';
 import { durable as durableCommand, engineState as state } from '../operations.js';
 import { addRequestToSpec } from './add-request.js';
 import { isTransactional, stageTransactional } from './transactional-add.js';
+import { decodeRequest, encodeMessage } from './call-codec.js';
 import { MESSAGES, QUEUE_MODE, TASK_QUEUE_ERROR, utf8, type AddRequestMessage, type TaskQueueErrorName } from './messages.js';
-import { RpcCallError, TaskQueueError, fromEngineError, taskQueueCode } from './rpc-errors.js';
+import { TaskQueueError, fromEngineError, taskQueueCode } from './rpc-errors.js';
 
 /** A method: the request's bytes in, the response's bytes out (or an RpcCallError / TaskQueueError). */
 export type TaskQueueMethod = (ctx: ApiContext, request: Uint8Array) => Promise<Uint8Array>;
 
 function decode<T>(type: protobuf.Type, bytes: Uint8Array, method: string): T {
-  try {
-    return type.decode(bytes) as unknown as T;
-  } catch (err) {
-    throw new RpcCallError('PARSE_ERROR', `the request of taskqueue.${method} is not a ${type.name}: ${(err as Error).message}`);
-  }
+  return decodeRequest<T>(type, bytes, `taskqueue.${method}`);
 }
 
-function encode(type: protobuf.Type, value: Record<string, unknown>): Uint8Array {
-  return type.encode(type.create(value)).finish();
-}
+const encode = encodeMessage;
 
 /** Runs an engine command as every API does (operations.ts: answered once durable, a refusal too); a refusal becomes this API's error. */
 async function durable<T>(ctx: ApiContext, fn: () => T): Promise<T> {

@@ -5,17 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ClusterError, type ClusterErrorCode } from '../../src/cluster/errors.js';
 import type { PushqErrorCode } from '../../src/core/errors.js';
 import { ApiError, type ApiErrorCode } from '../../src/server/errors.js';
+import { unionMembers } from '../helpers/doc-text.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const doc = readFileSync(join(ROOT, 'docs', 'errors.md'), 'utf8');
-
-/** The string literals of a `type X = | 'A' | 'B'` union in a source file. */
-function unionMembers(file: string, typeName: string): string[] {
-  const src = readFileSync(join(ROOT, file), 'utf8');
-  const body = new RegExp(`export type ${typeName} =([\\s\\S]*?);`).exec(src)?.[1];
-  expect(body, `${typeName} in ${file}`).toBeDefined();
-  return [...body!.replace(/\/\*\*[\s\S]*?\*\//g, '').matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!);
-}
 
 /** Codes in the first column of a markdown table under `heading`. */
 function documented(heading: string): string[] {

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockAfter } from '../helpers/doc-text.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MODULES = join(ROOT, 'node_modules');
@@ -35,15 +36,6 @@ const testingDoc = readFileSync(join(ROOT, 'docs', 'testing.md'), 'utf8');
 
 /** What the consumer installs itself, besides pushq (docs/testing.md; its own tools). */
 const CONSUMER_DEPENDENCIES = ['fast-check', 'vitest', 'typescript', '@types/node'];
-
-/** The first fenced block of `lang` after `marker` in `text`. */
-function blockAfter(text: string, marker: string, lang: string): string {
-  const at = text.indexOf(marker);
-  expect(at, marker).toBeGreaterThan(-1);
-  const block = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(text.slice(at))?.[1];
-  expect(block, `${lang} block after "${marker}"`).toBeDefined();
-  return block!;
-}
 
 /** Runs a command; its exit code and output, never a throw for a failed exit. */
 function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {

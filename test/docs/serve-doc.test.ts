@@ -19,26 +19,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { blockAfter, section } from '../helpers/doc-text.js';
 
 const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
-
-/** The section of the doc under `## heading` (or `### heading`), up to the next heading of any level. */
-function section(heading: string): string {
-  const start = doc.indexOf(`\n${heading}\n`);
-  expect(start, heading).toBeGreaterThan(0);
-  const rest = doc.slice(start + heading.length + 2);
-  const end = rest.search(/^#{2,3} /m);
-  return end < 0 ? rest : rest.slice(0, end);
-}
-
-/** The first fenced block of `lang` after `marker` in `text`. */
-function blockAfter(text: string, marker: string, lang: string): string {
-  const at = text.indexOf(marker);
-  expect(at, marker).toBeGreaterThanOrEqual(0);
-  const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(text.slice(at));
-  expect(m, `${lang} block after ${marker}`).not.toBeNull();
-  return m![1]!;
-}
 
 // Inside the package, so that the blocks' imports ('@google-cloud/tasks', 'pushq/testing', ...) resolve.
 const dir = mkdtempSync(join(ROOT, 'test', 'docs', '.serve-doc-'));
@@ -111,7 +94,7 @@ function run(name: string, code: string, env: Record<string, string> = {}): Prom
 }
 
 describe('docs/serve.md, Clients: each set-up runs as written', () => {
-  const clients = section('## Clients: one line of set-up each');
+  const clients = section(doc, '## Clients: one line of set-up each');
 
   it('Node, gRPC: the client reaches pushq on the gRPC port, and nothing else', async () => {
     const setup = blockAfter(clients, '**Node, gRPC**', 'js');
@@ -159,7 +142,7 @@ await client.close();`,
 
 describe('docs/serve.md, Errors: reading the details in Go', () => {
   it('the import that links the detail types is the package the Go test program reads them with', () => {
-    const line = blockAfter(section('## Errors'), "isn't linked in", 'go').trim();
+    const line = blockAfter(section(doc, '## Errors'), "isn't linked in", 'go').trim();
     const pkg = /^import _ "([^"]+)"$/.exec(line)?.[1];
     expect(pkg).toBe('google.golang.org/genproto/googleapis/rpc/errdetails');
     // test/e2e/serve-grpc-go.test.ts reads every refusal's details with it.
@@ -170,8 +153,8 @@ describe('docs/serve.md, Errors: reading the details in Go', () => {
 });
 
 describe('docs/serve.md, Security: the official clients with a token, against serve --auth-token', () => {
-  const tokens = section('### The official clients with a token');
-  const clients = section('## Clients: one line of set-up each');
+  const tokens = section(doc, '### The official clients with a token');
+  const clients = section(doc, '## Clients: one line of set-up each');
   const env = { PUSHQ_TOKEN: TOKEN };
   /** Creates a task to `uri` and prints the queues' names: both need the token. */
   const use = (uri: string) => `const parent = client.queuePath('p', 'l', 'default');
@@ -212,8 +195,8 @@ await client.close();`;
 });
 
 describe('docs/serve.md, Security: the Go client with a token, built and run against serve --auth-token', () => {
-  const tokens = section('### The official clients with a token');
-  const clients = section('## Clients: one line of set-up each');
+  const tokens = section(doc, '### The official clients with a token');
+  const clients = section(doc, '## Clients: one line of set-up each');
   const GOPATH = '/usr/share/gocode';
   let program: string;
   let oneCall: string;
@@ -336,7 +319,7 @@ describe('README.md: serve and test hooks', () => {
 
 describe('docs/serve.md, OIDC tokens and Test hooks', () => {
   it('the jose example verifies a token pushq sent', async () => {
-    const example = blockAfter(section('### OIDC tokens'), 'With `jose`', 'js');
+    const example = blockAfter(section(doc, '### OIDC tokens'), 'With `jose`', 'js');
     const sa = 'tasks@demo.iam.gserviceaccount.com';
     const created = await api('POST', `${serve.api}/default/tasks`, { task: { httpRequest: { url: `${worker.url}/oidc-doc`, oidcToken: { serviceAccountEmail: sa, audience: 'https://my-worker.example' } } } });
     expect(created.status).toBe(200);
@@ -348,7 +331,7 @@ describe('docs/serve.md, OIDC tokens and Test hooks', () => {
   });
 
   it('the test hooks example starts pushq in the process, resets it and closes it', async () => {
-    const example = blockAfter(section('## Test hooks'), 'pushq/testing', 'js');
+    const example = blockAfter(section(doc, '## Test hooks'), 'pushq/testing', 'js');
     const r = await run('test-hooks', `${ported(example)}console.log('closed', typeof pushq.url, pushq.grpcPort > 0);`);
     expect(r.stderr).toBe('');
     expect([r.code, r.stdout.trim()]).toEqual([0, 'closed string true']);

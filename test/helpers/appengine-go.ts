@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './serve-process.js';
 
@@ -20,13 +20,14 @@ export function requireAppEngineGoLibrary(file: string): void {
 }
 
 /**
- * Runs test/fixtures/`fixture` (a Go program printing one JSON document) with the App Engine
+ * Runs test/fixtures/`fixture` (or the directory `fixture`, when absolute: a program a test wrote),
+ * a Go program printing one JSON document, with the App Engine
  * environment of app `s~my-app`, default service, version v1, its API host `serveUrl`'s; returns
  * what it printed.
  */
 export async function runAppEngineGoFixture(fixture: string, serveUrl: string): Promise<any> {
   const { stdout } = await run('go', ['run', '.'], {
-    cwd: join(ROOT, 'test/fixtures', fixture),
+    cwd: isAbsolute(fixture) ? fixture : join(ROOT, 'test/fixtures', fixture),
     timeout: 300_000,
     env: {
       PATH: process.env['PATH'] ?? '',

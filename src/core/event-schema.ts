@@ -8,7 +8,7 @@
  *   (src/log/codec.ts), and the layout of older format versions (src/log/schemas.ts);
  * - the fast decoder's byte matchers (src/log/fast-decode.ts) and the memory log's tape records
  *   (src/log/tape.ts), also generated at load;
- * - docs/events.md, whose tables test/log/events-doc.test.ts checks row by row against this one.
+ * - docs/events.md, whose tables test/docs/events-doc.test.ts checks row by row against this one.
  *
  * A task's optional fields are one value, `TaskAdded.options` (TASK_OPTION_SCHEMAS): the core
  * passes it from the checked request to the event to the task table whole, so a new option is

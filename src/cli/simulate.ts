@@ -236,12 +236,12 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
       if (csvPath !== undefined && !(await writeOutput('--series', csvPath, () => writeFileAtomically(csvPath, seriesCsv(series)), io))) return EXIT_USAGE;
       if (reportPath !== undefined) {
         const text = await readFile(parsed.file, 'utf8');
-        const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds), series, devServer: scenario.devServer });
+        const page = () => writeReportFile(reportPath, { scenario: { file: parsed.file, text }, seed: stats.seed, stats: toJsonReport(stats, wallSeconds, scenario.devServer), series, devServer: scenario.devServer });
         if (!(await writeOutput('--report', reportPath, page, io))) return EXIT_USAGE;
       }
     }
 
-    const report = toJsonReport(stats, wallSeconds);
+    const report = toJsonReport(stats, wallSeconds, scenario.devServer);
     const checked = checkAssertions('simulate', assertions, [{ variant: null, runs: [report] }], parsed.on ?? 'every', io);
     if (parsed.json) io.stdout(`${JSON.stringify(assertions.length === 0 ? report : { ...report, assertions: checked })}\n`);
     else io.stdout(formatSummary({ file: parsed.file, stats, seedSource, wallSeconds, logFile: parsed.log ?? null, devServer: scenario.devServer }));

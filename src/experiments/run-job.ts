@@ -39,5 +39,5 @@ export function runJob(job: RunJob): RunOutcome {
     ...(resolutionUs === null ? {} : { seriesResolutionUs: resolutionUs }),
   });
   const wallSeconds = (performance.now() - started) / 1000;
-  return { report: runReport(run.stats, wallSeconds), series: job.series === undefined ? null : run.simulation.packedSeries(), stoppedBy: run.stoppedBy };
+  return { report: runReport(run.stats, wallSeconds, job.scenario.devServer), series: job.series === undefined ? null : run.simulation.packedSeries(), stoppedBy: run.stoppedBy };
 }

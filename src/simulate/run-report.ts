@@ -2,7 +2,8 @@
  * One run's figures as `pushq simulate --json` prints them (docs/simulate.md, JSON output): the
  * simulation's stats with the wall time, queues without the library-only `deleted`. Field order
  * is part of the format. The experiments (`--seeds`, `compare`, `tune`) report each run in this
- * same shape.
+ * same shape. A run under dev_appserver's rules (S39) ends with `dev_server: true`, its figures
+ * being that mode's; a production run has no such key, so its bytes are what they always were.
  */
 import type { QueueFigures, SimulationStats } from './simulation.js';
 
@@ -16,9 +17,11 @@ export interface RunReport {
   events: number;
   queues: Record<string, RunReportQueue>;
   adds_refused: SimulationStats['adds_refused'];
+  /** Present, and true, only when the run followed dev_appserver's rules (`--dev-server`, `dev_server: true`). */
+  dev_server?: true;
 }
 
-export function runReport(stats: SimulationStats, wallSeconds: number): RunReport {
+export function runReport(stats: SimulationStats, wallSeconds: number, devServer = false): RunReport {
   const queues: Record<string, RunReportQueue> = {};
   for (const [name, q] of Object.entries(stats.queues)) {
     queues[name] = {
@@ -43,5 +46,13 @@ export function runReport(stats: SimulationStats, wallSeconds: number): RunRepor
       bound: q.bound,
     };
   }
-  return { seed: stats.seed, virtual_seconds: stats.virtual_seconds, wall_seconds: wallSeconds, events: stats.events, queues, adds_refused: stats.adds_refused };
+  return {
+    seed: stats.seed,
+    virtual_seconds: stats.virtual_seconds,
+    wall_seconds: wallSeconds,
+    events: stats.events,
+    queues,
+    adds_refused: stats.adds_refused,
+    ...(devServer ? { dev_server: true as const } : {}),
+  };
 }

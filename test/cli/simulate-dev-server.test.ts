@@ -48,6 +48,21 @@ describe('pushq simulate --dev-server', () => {
     expect(dev.stderr).not.toContain('never be dispatched');
   });
 
+  it('--json marks a dev-server run with "dev_server": true after adds_refused, and a production run has no such key (its bytes as before)', async () => {
+    const dev = await pushq(['simulate', SCENARIO, '--json', '--quiet', '--dev-server']);
+    const prod = await pushq(['simulate', SCENARIO, '--json', '--quiet']);
+    const d = JSON.parse(dev.stdout);
+    expect(d.dev_server).toBe(true);
+    expect(Object.keys(d)).toEqual(['seed', 'virtual_seconds', 'wall_seconds', 'events', 'queues', 'adds_refused', 'dev_server']);
+    expect(Object.keys(JSON.parse(prod.stdout))).toEqual(['seed', 'virtual_seconds', 'wall_seconds', 'events', 'queues', 'adds_refused']);
+    // --seeds' runs are each run's report exactly as a single run prints it: marked too.
+    const seeds = await pushq(['simulate', SCENARIO, '--json', '--quiet', '--dev-server', '--seeds', '2', '--jobs', '1']);
+    expect(JSON.parse(seeds.stdout).runs.map((r: { dev_server?: boolean }) => r.dev_server)).toEqual([true, true]);
+    // With --assert the assertions still come last.
+    const asserted = await pushq(['simulate', SCENARIO, '--json', '--quiet', '--dev-server', '--assert', 'all.failed == 0']);
+    expect(Object.keys(JSON.parse(asserted.stdout)).slice(-2)).toEqual(['dev_server', 'assertions']);
+  });
+
   it('the summary says the run followed dev_appserver\'s rules', async () => {
     const dev = await pushq(['simulate', SCENARIO, '--quiet', '--dev-server']);
     expect(dev.stdout.split('\n')[2]).toMatch(/^dev-server mode \(dev_appserver's rules\): one task at a time for the whole app/);

@@ -36,7 +36,7 @@ export interface QueueRuntime {
   readonly name: string;
   config: QueueConfig;
   isPush: boolean;
-  /** Paused by a command or by `rate: 0`. */
+  /** Paused by a command, or by `rate: 0` outside dev-server mode (which never reads the rate, so rate 0 holds nothing there). */
   paused: boolean;
   /** Removed from queue.yaml by a reload: tasks kept, nothing dispatched (reference §1.4). */
   disabled: boolean;
@@ -256,7 +256,7 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       return;
     }
     case 'ConfigApplied':
-      if (e.settingsOnly === true) state.settings = e.settings;
+      if (e.settingsOnly === true) switchSettings(state, e.settings);
       else applyConfig(state, e.config, e.settings, e.t);
       return;
     default:
@@ -357,7 +357,7 @@ function applyConfig(state: EngineState, config: QueueFileConfig, settings: Engi
     seen.add(qc.name);
     const existing = state.queueByName.get(qc.name);
     const q = existing ?? createQueue(state, qc);
-    configureQueue(q, qc, now, first || existing === undefined, config.resume_paused_queues !== false);
+    configureQueue(q, qc, now, first || existing === undefined, config.resume_paused_queues !== false, settings.devServer === true);
   }
   for (const q of state.queues) {
     if (!seen.has(q.name) && q.name !== 'default') q.disabled = true;
@@ -386,7 +386,21 @@ function createQueue(state: EngineState, qc: QueueConfig): QueueRuntime {
   return q;
 }
 
-function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: boolean, resumes: boolean): void {
+/**
+ * A restart that changes only the settings (no deploy): every queue keeps its state, except what
+ * `rate: 0` means, which is the mode's: production pauses such a queue, dev-server mode runs it
+ * (a pause by command of a rate-0 queue cannot be told from the rate's there, and goes too).
+ */
+function switchSettings(state: EngineState, settings: EngineSettings): void {
+  const devServer = settings.devServer === true;
+  if (devServer !== (state.settings.devServer === true)) {
+    for (const q of state.queues) if (configHold(q) === 'rate-zero') q.paused = !devServer;
+  }
+  state.settings = settings;
+}
+
+/** `devServer`: the file's `rate: 0` pauses nothing (dev-server.ts: the mode never reads the rate). */
+function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: boolean, resumes: boolean, devServer: boolean): void {
   q.config = qc;
   q.isPush = qc.mode === 'push';
   q.retryPolicy = retryPolicyFrom(qc.retry_parameters);
@@ -407,9 +421,10 @@ function configureQueue(q: QueueRuntime, qc: QueueConfig, now: Micros, fresh: bo
   }
   // Deploy semantics: the file's rate decides paused/running, and re-declaring enables; with
   // resume_paused_queues: false a paused or disabled queue keeps that state (rate 0 still pauses).
+  const pausedByFile = qc.state === 'paused' && !devServer;
   if (resumes || fresh) {
-    q.paused = qc.state === 'paused';
+    q.paused = pausedByFile;
     q.disabled = false;
-  } else if (qc.state === 'paused') q.paused = true;
+  } else if (pausedByFile) q.paused = true;
 }
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AttemptDispatched, EngineEvent } from '../../src/core/events.js';
+import { DEFAULT_SETTINGS, createEngineState, evolve, queueStateName } from '../../src/core/state.js';
 import { replay, stateDigest } from '../../src/log/replay.js';
 import { createSimulation, type SimulationOptions } from '../../src/simulate/simulation.js';
 import { checkEtaRespected, checkGiveUp, checkRetryDelays } from '../../src/testing/invariants.js';
@@ -101,6 +102,50 @@ describe('dev-server mode answers a resume of a rate: 0 queue', () => {
     };
     expect(run(false)).toBe('QUEUE_NOT_RESUMABLE');
     expect(run(true)).toBe('resumed; 1 succeeded');
+  });
+});
+
+describe('a rate: 0 queue reads as what the engine does with it', () => {
+  it('running in dev-server mode (it dispatches), paused in production; a pause by command reads paused in both', () => {
+    const config = fileConfig(pushQueue('stopped', 0));
+    const states = (dev: boolean) => {
+      const s = sim(dev, config);
+      const first = s.queue('stopped').state;
+      s.pauseQueue('stopped');
+      return [first, s.queue('stopped').state];
+    };
+    expect(states(false)).toEqual(['paused', 'paused']);
+    expect(states(true)).toEqual(['running', 'paused']);
+  });
+
+  it('a reload to rate 0 leaves a dev-server queue running, with resume_paused_queues: false too', () => {
+    const dev = { ...DEFAULT_SETTINGS, devServer: true as const };
+    for (const [settings, expected] of [[dev, 'running'], [DEFAULT_SETTINGS, 'paused']] as const) {
+      for (const resumes of [true, false]) {
+        const state = createEngineState();
+        evolve(state, { type: 'ConfigApplied', t: 0, config: fileConfig(pushQueue('q', 5)), settings });
+        evolve(state, { type: 'ConfigApplied', t: 1, config: { ...fileConfig(pushQueue('q', 0)), ...(resumes ? {} : { resume_paused_queues: false }) }, settings });
+        expect(queueStateName(state.queueByName.get('q')!), `devServer ${settings.devServer === true}, resume_paused_queues ${resumes}`).toBe(expected);
+      }
+    }
+  });
+
+  it('a restart that switches the mode (a settings-only ConfigApplied) re-reads what rate 0 means: paused under production, running under dev_appserver', () => {
+    const config = fileConfig(pushQueue('stopped', 0));
+    const dev = { ...DEFAULT_SETTINGS, devServer: true as const };
+    const state = createEngineState();
+    evolve(state, { type: 'ConfigApplied', t: 0, config, settings: dev });
+    const stopped = state.queueByName.get('stopped')!;
+    expect(queueStateName(stopped)).toBe('running');
+    evolve(state, { type: 'ConfigApplied', t: 1, config, settings: DEFAULT_SETTINGS, settingsOnly: true });
+    expect(queueStateName(stopped)).toBe('paused');
+    evolve(state, { type: 'ConfigApplied', t: 2, config, settings: dev, settingsOnly: true });
+    expect(queueStateName(stopped)).toBe('running');
+    // A queue with a rate keeps a pause given by command across the switch.
+    const a = state.queueByName.get('default')!;
+    evolve(state, { type: 'QueuePaused', t: 3, queue: 'default' });
+    evolve(state, { type: 'ConfigApplied', t: 4, config, settings: DEFAULT_SETTINGS, settingsOnly: true });
+    expect(queueStateName(a)).toBe('paused');
   });
 });
 

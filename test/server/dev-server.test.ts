@@ -17,6 +17,7 @@ import { parseServeArgs } from '../../src/cli/serve.js';
 import { CliUsageError } from '../../src/cli/args.js';
 import { startPushq } from '../../src/testing/serve.js';
 import { api } from '../helpers/serve-process.js';
+import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startWorker, type Respond, type Worker } from '../helpers/worker.js';
 
 const YAML = `queue:
@@ -120,6 +121,25 @@ describe('pushq serve --dev-server, with a real worker', () => {
     };
     expect(await hold(false)).toEqual({ configHold: 'rate-zero', resume: 400 });
     expect(await hold(true)).toEqual({ configHold: null, resume: 200 });
+  });
+
+  it('a rate-0 queue reads RUNNING over REST and gRPC, as it runs in this mode (PAUSED under production); a pause by command reads PAUSED', async () => {
+    process.env['METADATA_SERVER_DETECTION'] = 'none';
+    const states = async (dev: boolean) => {
+      const { service, queues } = await start(dev);
+      const client = grpcClient(service.grpcPort!);
+      try {
+        const name = client.queuePath('p', 'l', 'stopped');
+        const rest = (await api('GET', `${queues}/stopped`)).json.state;
+        const [viaGrpc] = await client.getQueue({ name });
+        const paused = (await api('POST', `${queues}/stopped:pause`, {})).json.state;
+        return { rest, grpc: viaGrpc.state, paused };
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await states(false)).toEqual({ rest: 'PAUSED', grpc: 'PAUSED', paused: 'PAUSED' });
+    expect(await states(true)).toEqual({ rest: 'RUNNING', grpc: 'RUNNING', paused: 'PAUSED' });
   });
 
   it('logs the mode, and the log replays to the live state', async () => {

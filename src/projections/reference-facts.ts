@@ -29,7 +29,12 @@ export interface TaskFacts {
 export class ReferenceFacts implements Projection {
   readonly tasks = new Map<number, TaskFacts>();
   readonly queues = new Map<string, QueueConfig>();
+  /** Paused by a command, at rate 0, or disabled: what holds a queue under production's rules. */
   readonly paused = new Map<string, boolean>();
+  /** Left out of queue.yaml by a reload (reference §1.4) and not resumed since: what still holds a queue in dev-server mode. */
+  readonly disabled = new Map<string, boolean>();
+  /** Whether the settings in force say dev-server mode (S39): dispatches are then judged by its rules, not production's. */
+  devServer = false;
   readonly inFlight = new Map<string, number>();
   /** Increments on each ConfigApplied: the rate law is checked per epoch. */
   epoch = 0;
@@ -43,10 +48,16 @@ export class ReferenceFacts implements Projection {
     for (const q of config.queues) {
       this.queues.set(q.name, q);
       this.paused.set(q.name, q.state === 'paused');
+      // Re-declaring enables, unless the file keeps paused and disabled queues as they are.
+      if (first || config.resume_paused_queues !== false || !this.disabled.has(q.name)) this.disabled.set(q.name, false);
       if (first || !this.inFlight.has(q.name)) this.inFlight.set(q.name, this.inFlight.get(q.name) ?? 0);
     }
     // A queue left out of a reload is disabled (reference §1.4), except `default`.
-    for (const name of this.paused.keys()) if (!listed.has(name) && name !== 'default') this.paused.set(name, true);
+    for (const name of this.paused.keys()) {
+      if (listed.has(name) || name === 'default') continue;
+      this.paused.set(name, true);
+      this.disabled.set(name, true);
+    }
   }
 
   queueOf(id: number): TaskFacts | undefined {
@@ -57,6 +68,7 @@ export class ReferenceFacts implements Projection {
   readonly observe = (e: EngineEvent): void => {
     switch (e.type) {
       case 'ConfigApplied':
+        this.devServer = e.settings.devServer === true;
         if (e.settingsOnly === true) return; // queues and buckets go on as they were
         this.epoch++;
         if (!this.fixed) this.configure(e.config, this.epoch === 1);
@@ -91,6 +103,7 @@ export class ReferenceFacts implements Projection {
         return;
       case 'QueueResumed':
         this.paused.set(e.queue, false);
+        this.disabled.set(e.queue, false);
         return;
       case 'BackoffElapsed':
       case 'TaskDeleted':

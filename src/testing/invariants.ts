@@ -22,12 +22,22 @@
  * - pause: no non-forced dispatch while the queue is paused, disabled, or at rate 0;
  * - retry delays: delayUs = min(max, min·2^e·k) with n = attempts so far (§2.1), retryAt = t + delay;
  * - give-up: a failure gives up exactly when the §2.2 rule says, and 2xx is exactly success (S7).
+ *
+ * A dispatch made in dev-server mode (S39: the settings in force say `devServer`) is judged by that
+ * mode's rules instead, which ignore rate, bucket_size, max_concurrent_requests, a pause and rate 0:
+ * the rate law leaves it out, the pause law holds it only to a disabled queue, and
+ * dev-server-laws.ts checks what the mode keeps instead (one attempt at a time for the whole app,
+ * the lowest ETA of any queue first). The concurrency law holds there by itself (one in flight).
  */
 import type { QueueConfig, QueueFileConfig, RetryParameters } from '../core/queue-config.js';
 import type { EngineEvent } from '../core/events.js';
 import { ReferenceFacts } from '../projections/reference-facts.js';
+import { checkDevServerLaws } from './dev-server-laws.js';
 
-export type Law = 'rate' | 'concurrency' | 'eta' | 'pause' | 'retry-delay' | 'give-up';
+export { checkDevServerLaws };
+
+/** `one-at-a-time` and `eta-order`: dev-server mode's (dev-server-laws.ts). */
+export type Law = 'rate' | 'concurrency' | 'eta' | 'pause' | 'retry-delay' | 'give-up' | 'one-at-a-time' | 'eta-order';
 
 export interface Violation {
   law: Law;
@@ -86,7 +96,8 @@ export function checkRateLaw(events: readonly EngineEvent[], config?: QueueFileC
   events.forEach((e, index) => {
     if (e.type === 'ConfigApplied' && e.settingsOnly !== true && !config) reloaded(e.config);
     if (e.type === 'QueuePurged' && e.refillBucket === true) refilled(e.queue);
-    if (e.type === 'AttemptDispatched' && !e.forced) {
+    // Dev-server mode takes no token (the stub never reads the bucket), so its dispatches are not in any window.
+    if (e.type === 'AttemptDispatched' && !e.forced && !facts.devServer) {
       const t = facts.queueOf(e.id);
       if (!t) {
         out.push(unknownTask(index, 'rate', e.id));
@@ -208,7 +219,10 @@ export function checkNoDispatchWhilePaused(events: readonly EngineEvent[], confi
       const t = facts.queueOf(e.id);
       if (!t) out.push(unknownTask(index, 'pause', e.id));
       else if (!facts.queues.has(t.queue)) out.push(unknownQueue(index, 'pause', e.id, t.queue, config));
-      else if (facts.paused.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is paused or disabled, yet task ${e.id} was dispatched at ${e.t} µs` });
+      else if (facts.devServer) {
+        // The mode dispatches from paused and rate-0 queues; a queue queue.yaml no longer lists stays held.
+        if (facts.disabled.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is disabled (left out of queue.yaml by a reload), yet task ${e.id} was dispatched at ${e.t} µs` });
+      } else if (facts.paused.get(t.queue) === true) out.push({ law: 'pause', index, message: `queue ${t.queue} is paused or disabled, yet task ${e.id} was dispatched at ${e.t} µs` });
       else if ((facts.queues.get(t.queue)?.rate_exact ?? null) === null) out.push({ law: 'pause', index, message: `queue ${t.queue} has rate 0, yet task ${e.id} was dispatched at ${e.t} µs` });
     }
     facts.observe(e);
@@ -287,7 +301,7 @@ export function checkGiveUp(events: readonly EngineEvent[], config?: QueueFileCo
   return out;
 }
 
-/** Every law above. */
+/** Every law above, and dev-server mode's for the dispatches made under it. */
 export function checkAll(events: readonly EngineEvent[], config?: QueueFileConfig): Violation[] {
   return [
     ...checkRateLaw(events, config),
@@ -296,6 +310,7 @@ export function checkAll(events: readonly EngineEvent[], config?: QueueFileConfi
     ...checkNoDispatchWhilePaused(events, config),
     ...checkRetryDelays(events, config),
     ...checkGiveUp(events, config),
+    ...checkDevServerLaws(events),
   ];
 }
 

@@ -95,7 +95,8 @@ export interface ScenarioBudgetOptions {
   maxEvents?: number;
 }
 
-export type PrepareScenarioOptions = Pick<SimulationOptions, 'seriesResolutionSeconds' | 'keepEndedTasks' | 'series'> & ScenarioBudgetOptions;
+/** `devServer: true` runs the scenario under dev_appserver's rules (S39), whose laws checkAll then applies. */
+export type PrepareScenarioOptions = Pick<SimulationOptions, 'seriesResolutionSeconds' | 'keepEndedTasks' | 'series' | 'devServer'> & ScenarioBudgetOptions;
 
 /** Builds the simulation for `scenario` and schedules its workload and commands (does not run it). */
 export function prepareScenario(scenario: Scenario, options: PrepareScenarioOptions = {}): ScenarioRun {

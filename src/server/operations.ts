@@ -26,7 +26,7 @@ import type { HttpTargetPolicy } from './http-target.js';
 import type { IdTokenIssuer } from '../dispatch/id-tokens.js';
 import type { ReadSource } from './read-source.js';
 import type { TaskStoryCache } from './task-story-view.js';
-import type { TaskTransactions } from './appengine/task-transactions.js';
+import { TaskNameReservedError, type TaskTransactions } from './appengine/task-transactions.js';
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -165,6 +165,9 @@ export async function changeQueue(ctx: ApiContext, loc: Location, queue: string,
  */
 export async function createTask(ctx: ApiContext, loc: Location, queue: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { spec, view } = createTaskSpec(loc, queue, request, ctx.httpTargets);
+  // A name an open App Engine transaction chose for one of its tasks is taken until it ends.
+  const handle = spec.name === undefined ? null : ctx.transactions.reservedBy(queue, spec.name, ctx.driver.clock());
+  if (handle !== null) throw new TaskNameReservedError(spec.name as string, queue, handle);
   return durable(ctx, () => {
     const [added] = ctx.driver.kernel.addTasks([spec], 'cloud-tasks');
     return createdTaskResource(loc, engineState(ctx), added as TaskAdded, view);

@@ -4,7 +4,8 @@
  * `datastore.RunInTransaction` with `taskqueue.Add` / `AddMulti` inside, against a real
  * `pushq serve --data DIR` and a real worker, built and run as docs/app-engine.md says (GOPATH
  * mode). The library sends datastore_v3.BeginTransaction, the tasks with the transaction, then
- * Commit or Rollback: a commit adds the tasks in one batch of the log and they are dispatched;
+ * Commit or Rollback: each task is named at its Add (the name Add and AddMulti return), a commit
+ * adds the tasks under those names in one batch of the log and they are dispatched;
  * a rollback adds nothing; a named task and a sixth task are refused, adding none
  * (test/fixtures/appengine-go-transactions/main.go).
  */
@@ -66,18 +67,21 @@ describe('transactional tasks from Google\'s Go library', () => {
   it('a commit adds the tasks (Add, AddMulti, two queues): invisible while the transaction is open, then dispatched', async () => {
     expect(out.committed).toBe('ok');
     expect(out.seenInside).toBe(0);
-    // The name is chosen at the commit: the Add's answer carries none.
-    expect(out.names).toEqual(['']);
+    // Named at the Add, as the development server names them (Add and AddMulti return the Name);
+    // the commit adds each under its name.
+    expect(out.names).toHaveLength(4);
+    const handle = /^txn(\d+)-0$/.exec(out.names[0])?.[1];
+    expect(out.names).toEqual([0, 1, 2, 3].map((k) => `txn${handle}-${k}`));
     await worker.waitFor((rs) => ['/txn/one', '/txn/two', '/txn/three'].every((u) => rs.some((r) => r.url === u)), 10_000, 'the committed tasks');
-    for (const url of ['/txn/one', '/txn/two', '/txn/three']) {
+    ['/txn/one', '/txn/two', '/txn/three'].forEach((url, i) => {
       const [r, again] = worker.forUrl(url);
       expect(again).toBeUndefined();
       expect(r!.headers['x-appengine-queuename']).toBe('default');
-      expect(r!.headers['x-appengine-taskname']).toMatch(/^task\d+$/);
+      expect(r!.headers['x-appengine-taskname']).toBe(out.names[i]);
       expect(new URLSearchParams(r!.body.toString()).get('p')).toBe(url);
-    }
+    });
     const heldTasks = await api('GET', `${serve.api}/held/tasks`);
-    expect(heldTasks.json.tasks.map((t: any) => t.appEngineHttpRequest.relativeUri)).toEqual(['/txn/held']);
+    expect(heldTasks.json.tasks.map((t: any) => [t.appEngineHttpRequest.relativeUri, t.name.split('/').pop()])).toEqual([['/txn/held', out.names[3]]]);
   });
 
   it('the commit is one batch of the log holding all four tasks, and nothing of the transaction is logged before it', () => {

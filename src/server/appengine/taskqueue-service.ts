@@ -17,13 +17,14 @@
 import type protobuf from 'protobufjs';
 import { PushqError } from '../../core/errors.js';
 import { taskName, type QueueRuntime } from '../../core/state.js';
-import { TASK_LIMITS, checkTaskSpec, tooManyTasksMessage, type TaskSpec } from '../../core/task-spec.js';
+import { TASK_LIMITS, checkTaskSpec, specQueue, tooManyTasksMessage, type TaskSpec } from '../../core/task-spec.js';
 import { TaskState } from '../../core/task-machine.js';
 import { US_PER_SECOND } from '../../core/time.js';
 import type { ApiContext } from '../api.js';
 import { durable as durableCommand, engineState as state } from '../operations.js';
 import { addRequestToSpec } from './add-request.js';
 import { isTransactional, stageTransactional } from './transactional-add.js';
+import { TaskNameReservedError } from './task-transactions.js';
 import { decodeRequest, encodeMessage } from './call-codec.js';
 import { MESSAGES, QUEUE_MODE, TASK_QUEUE_ERROR, utf8, type AddRequestMessage, type TaskQueueErrorName } from './messages.js';
 import { TaskQueueError, fromEngineError, taskQueueCode } from './rpc-errors.js';
@@ -114,12 +115,19 @@ async function addBatch(ctx: ApiContext, requests: readonly AddRequestMessage[],
   const { specs, results, refused } = checkSlots(ctx, requests);
   if (refused || requests.length === 0) return results;
   if (isTransactional(requests)) {
-    stageTransactional(ctx, requests, specs, requestBytes);
-    return requests.map(() => ({ code: 'OK' }));
+    return stageTransactional(ctx, requests, specs, requestBytes).map((chosen) => ({ code: 'OK', chosen }));
   }
   // A name already held fails only its slot: add the rest again without it (each refused
-  // addTasks changed nothing, so only the last, successful one adds).
-  let slots = specs.map((_, i) => i);
+  // addTasks changed nothing, so only the last, successful one adds). A name an open
+  // transaction chose for one of its tasks is held too, outside the engine.
+  let slots = specs.map((_, i) => i).filter((i) => {
+    const spec = specs[i] as TaskSpec;
+    const handle = spec.name === undefined ? null : ctx.transactions.reservedBy(specQueue(spec), spec.name, ctx.driver.clock());
+    if (handle === null) return true;
+    const e = fromEngineError(new TaskNameReservedError(spec.name as string, specQueue(spec), handle, requests.length > 1 ? i : undefined));
+    results[i] = { code: 'TASK_ALREADY_EXISTS', detail: e.message };
+    return false;
+  });
   const added = await durable(ctx, () => {
     const k = ctx.driver.kernel;
     for (;;) {

@@ -11,11 +11,15 @@
  *   is not open or would hold more than 5 tasks, are the Datastore's BAD_REQUEST shifted by
  *   DATASTORE_ERROR (10001), the whole call refused: the development server's AddActions answers.
  *
- * A staged task has no name yet: its Add answers OK without `chosen_task_name` (the engine names
- * it at the commit, `task<N>` from the id it gets then).
+ * A staged task is named now, as the development server names it at the Add (`chosen_task_name`,
+ * which Go's `taskqueue.Add` returns as the task's Name): a name no task of the engine holds, kept
+ * for it until the commit adds it under that name, or a rollback or expiry frees it
+ * (task-transactions.ts).
  */
+import { findTaskId } from '../../core/decide.js';
 import type { TaskSpec } from '../../core/task-spec.js';
 import type { ApiContext } from '../api.js';
+import { engineState } from '../operations.js';
 import { handleOf } from './datastore-service.js';
 import { has, type AddRequestMessage, type TransactionMessage } from './messages.js';
 import { TaskQueueError } from './rpc-errors.js';
@@ -26,8 +30,8 @@ export function isTransactional(requests: readonly AddRequestMessage[]): boolean
   return requests.some((m) => has(m, 'transaction'));
 }
 
-/** Stages every task of the call in its one transaction, or refuses the call whole (staging none). */
-export function stageTransactional(ctx: ApiContext, requests: readonly AddRequestMessage[], specs: readonly TaskSpec[], requestBytes: number): void {
+/** Stages every task of the call in its one transaction, or refuses the call whole (staging none): the names chosen for them, in order. */
+export function stageTransactional(ctx: ApiContext, requests: readonly AddRequestMessage[], specs: readonly TaskSpec[], requestBytes: number): string[] {
   if (requestBytes > TRANSACTIONAL_REQUEST_BYTES_MAX) {
     throw new TaskQueueError('TRANSACTIONAL_REQUEST_TOO_LARGE', `a transactional add of ${requestBytes} bytes: one transactional request may be at most ${TRANSACTIONAL_REQUEST_BYTES_MAX} bytes; nothing was added`);
   }
@@ -42,7 +46,11 @@ export function stageTransactional(ctx: ApiContext, requests: readonly AddReques
   });
   const bound = first as TransactionMessage; // every task names it (checked above)
   try {
-    ctx.transactions.stage(handleOf(bound), bound.app, specs, ctx.driver.clock());
+    const held = (queue: string, name: string): boolean => {
+      const q = engineState(ctx).queueByName.get(queue);
+      return q !== undefined && findTaskId(engineState(ctx), q, name) >= 0;
+    };
+    return ctx.transactions.stage(handleOf(bound), bound.app, specs, ctx.driver.clock(), held);
   } catch (err) {
     if (err instanceof TransactionRefusal && err.code !== 'TOO_MANY_OPEN') throw new TaskQueueError('DATASTORE_ERROR', err.message, err.code);
     throw err;

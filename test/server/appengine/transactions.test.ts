@@ -84,10 +84,14 @@ describe('transactional tasks on /rpc_http', () => {
     const txn = await begin();
     const one = await callTaskQueue(base, 'Add', 'AddRequest', txAdd(txn, '/t/one'), 'AddResponse');
     expect(one.response.application_error ?? null).toBeNull();
-    expect(Object.hasOwn(one.value, 'chosen_task_name'), 'the name is chosen at the commit').toBe(false);
+    // Named at the Add, as the development server names it: the task is added under it at the commit.
+    const chosen = [Buffer.from(one.value.chosen_task_name).toString()];
+    expect(chosen[0]).toBe(`txn${txn.handle}-0`);
     // A batch over two queues in one transaction (App Engine's AddActions takes any queue).
     const bulk = await callTaskQueue(base, 'BulkAdd', 'BulkAddRequest', { add_request: [txAdd(txn, '/t/two'), txAdd(txn, '/t/three', {}, 'other')] }, 'BulkAddResponse');
     expect(bulk.value.taskResult.map((t: any) => t.result)).toEqual([TASK_QUEUE_ERROR.OK, TASK_QUEUE_ERROR.OK]);
+    chosen.push(...bulk.value.taskResult.map((t: any) => Buffer.from(t.chosen_task_name).toString()));
+    expect(chosen).toEqual([`txn${txn.handle}-0`, `txn${txn.handle}-1`, `txn${txn.handle}-2`]);
     expect(events()).toBe(before);
     expect(heldCount()).toBe(0);
 
@@ -97,6 +101,7 @@ describe('transactional tasks on /rpc_http', () => {
     MESSAGES.CommitResponse.decode(r.response);
     const added = log.toArray().slice(before);
     expect(added.map((e) => e.type)).toEqual(['TaskAdded', 'TaskAdded', 'TaskAdded']);
+    expect(added.map((e) => (e.type === 'TaskAdded' ? `${e.queue}/${e.options?.name}` : ''))).toEqual([`held/${chosen[0]}`, `held/${chosen[1]}`, `other/${chosen[2]}`]);
     expect(new Set(added.map((e) => e.t)).size, 'one step: one time').toBe(1);
     expect(heldCount()).toBe(2);
     expect(heldCount('other')).toBe(1);
@@ -106,6 +111,26 @@ describe('transactional tasks on /rpc_http', () => {
     expect(again.code).toBe(DATASTORE_ERROR.BAD_REQUEST);
     expect(again.detail).toMatch(new RegExp(`cannot commit transaction ${txn.handle} of app "s~my-app": pushq has no such open transaction .*\\(BAD_REQUEST\\)$`));
     expect(heldCount()).toBe(2);
+  });
+
+  it('a name chosen for a staged task is taken until the transaction ends: an add of it by name (rpc_http, REST) is TASK_ALREADY_EXISTS; a rollback frees it', async () => {
+    const txn = await begin();
+    const staged = await callTaskQueue(base, 'Add', 'AddRequest', txAdd(txn, '/reserved'), 'AddResponse');
+    const name = Buffer.from(staged.value.chosen_task_name).toString();
+    const before = events();
+    const byName = appError(await callTaskQueue(base, 'Add', 'AddRequest', addRequest('held', { url: Buffer.from('/by-name'), task_name: Buffer.from(name) })));
+    expect(byName.code).toBe(TASK_QUEUE_ERROR.TASK_ALREADY_EXISTS);
+    expect(byName.detail).toContain(`task "${name}" already exists in queue "held": the name was chosen for a task of open transaction ${txn.handle}, added when it commits`);
+    // In a batch only that slot fails; the others are added.
+    const bulk = await callTaskQueue(base, 'BulkAdd', 'BulkAddRequest', { add_request: [addRequest('held', { url: Buffer.from('/b0'), task_name: Buffer.from(name) }), addRequest('held', { url: Buffer.from('/b1') })] }, 'BulkAddResponse');
+    expect(bulk.value.taskResult.map((t: any) => t.result)).toEqual([TASK_QUEUE_ERROR.TASK_ALREADY_EXISTS, TASK_QUEUE_ERROR.OK]);
+    const rest = await fetch(`${base}/v2/projects/p/locations/l/queues/held/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/held/tasks/${name}`, appEngineHttpRequest: { relativeUri: '/rest' } } }) });
+    expect(rest.status).toBe(409);
+    expect(((await rest.json()) as any).error.status).toBe('ALREADY_EXISTS');
+    expect(events() - before, 'only the unnamed task of the batch').toBe(1);
+    expect((await datastore('Rollback', 'Transaction', txn)).application_error ?? null).toBeNull();
+    const free = await callTaskQueue(base, 'Add', 'AddRequest', addRequest('held', { url: Buffer.from('/after'), task_name: Buffer.from(name) }));
+    expect(free.response.application_error ?? null).toBeNull();
   });
 
   it('rollback drops the staged tasks: nothing is added or logged; a rollback of an ended transaction is BAD_REQUEST', async () => {

@@ -16,6 +16,7 @@ import { PushqService } from '../../src/server/service.js';
 import { parseServeArgs } from '../../src/cli/serve.js';
 import { CliUsageError } from '../../src/cli/args.js';
 import { startPushq } from '../../src/testing/serve.js';
+import { checkAll, formatViolations } from '../../src/testing/invariants.js';
 import { api } from '../helpers/serve-process.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startWorker, type Respond, type Worker } from '../helpers/worker.js';
@@ -151,6 +152,8 @@ describe('pushq serve --dev-server, with a real worker', () => {
     const first = events[0];
     expect(first?.type === 'ConfigApplied' && first.settings.devServer).toBe(true);
     expect(stateDigest(replay(events))).toBe(stateDigest(service.kernel.state));
+    // Judged by the mode's own laws (one at a time, ETA order), the live log keeps them all.
+    expect(formatViolations(checkAll(events))).toBe('');
   });
 });
 

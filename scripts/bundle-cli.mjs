@@ -15,8 +15,10 @@
 // The experiments' worker thread (dist/experiments/seed-worker.js) is bundled too, as one file,
 // dist/bundle/seed-worker.js: every thread of an experiment loads it, and its ~45 modules took
 // 78–107 ms to load against 23–31 ms as one file (one core, 2026-12-06). The pool runs it from the
-// library as well as from the CLI (src/log/worker-script.ts, bundledWorkerScript). The log's read
-// worker runs the unbundled dist/ modules.
+// library as well as from the CLI (src/log/worker-script.ts, bundledWorkerScript). So is serve's
+// queue-file reader (dist/server/config-worker.js → dist/bundle/config-worker.js: a reload's thread
+// would otherwise load zod's ~200 modules, and the yaml and saxes packages, one file at a time).
+// The log's read worker runs the unbundled dist/ modules.
 //
 // Rebuilding while a CLI runs (the test suite builds at its start, and tests run the CLI): chunks
 // have stable names (no content hash) and each file is replaced by a rename, so a running process
@@ -45,13 +47,15 @@ try {
     logLevel: 'warn',
     output: { dir: staging, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name].js', sourcemap: false },
   });
-  // The worker: one file, all inlined (it is the only module its thread loads).
-  await build({
-    input: join(root, 'dist', 'experiments', 'seed-worker.js'),
-    platform: 'node',
-    logLevel: 'warn',
-    output: { file: join(staging, 'seed-worker.js'), format: 'esm', codeSplitting: false, sourcemap: false },
-  });
+  // The workers: one file each, all inlined (it is the only module its thread loads).
+  for (const worker of ['experiments/seed-worker.js', 'server/config-worker.js']) {
+    await build({
+      input: join(root, 'dist', ...worker.split('/')),
+      platform: 'node',
+      logLevel: 'warn',
+      output: { file: join(staging, worker.split('/')[1]), format: 'esm', codeSplitting: false, sourcemap: false },
+    });
+  }
   mkdirSync(outDir, { recursive: true });
   const made = readdirSync(staging);
   // Chunks first, the entry last: a process starting meanwhile finds every chunk the entry names.

@@ -38,12 +38,12 @@ import { describeDisagreement } from './config-agreement.js';
 import { configHash } from '../log/config-hash.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
-import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { keepDefaultQueue } from '../core/queue-config.js';
 import { strandedPushTaskLines } from '../core/state.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadWhileStopping } from '../server/operations.js';
+import { loadQueueConfigFileOffThread } from '../server/config-thread.js';
 import { Router, type RouterTable } from './router.js';
 import { STORAGE_TABLE, StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
 import { tablesCreatedBy } from '../store/pg-errors.js';
@@ -361,12 +361,12 @@ export class ClusterNode implements RouterTable, GrpcTable {
   }
 
   /**
-   * Reads queue.yaml again (SIGHUP, POST /pushq/reload): an invalid file changes nothing. Each
-   * queue this node owns and the file still holds gets its new configuration (deploy semantics, as
-   * one node's reload); a queue the file no longer holds is given up (its stream and tasks stay in
-   * the store; no node takes it while the file lacks it); a new queue is placed at once (the tick
-   * runs). Queues taken later are taken with this file. One reload at a time, each reading the file
-   * at its turn.
+   * Reads queue.yaml again (SIGHUP, POST /pushq/reload) on a worker thread, as one node does
+   * (config-thread.ts): an invalid file changes nothing. Each queue this node owns and the file still
+   * holds gets its new configuration (deploy semantics, as one node's reload); a queue the file no
+   * longer holds is given up (its stream and tasks stay in the store; no node takes it while the
+   * file lacks it); a new queue is placed at once (the tick runs). Queues taken later are taken
+   * with this file. One reload at a time, each reading the file at its turn.
    */
   reload(): Promise<ReloadOutcome> {
     const next = this.reloads.then(() => this.reloadNow());
@@ -378,7 +378,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     if (this.stopping) return reloadWhileStopping();
     const path = this.options.configPath;
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
-    const result = await loadQueueConfigFile(path);
+    const result = await loadQueueConfigFileOffThread(path);
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
     const before = new Set(this.queues());
     this.config = result.config;

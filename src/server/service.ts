@@ -15,7 +15,6 @@
  * may open the log while this one can still write it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { loadQueueConfigFile } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { checkQueueFileConfig } from '../config/object-check.js';
 import type { QueueFileConfig } from '../config/types.js';
@@ -37,6 +36,7 @@ import { LogOutageGuard } from './log-outage.js';
 import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
+import { loadQueueConfigFileOffThread } from './config-thread.js';
 import { reloadWhileStopping } from './operations.js';
 import { RequestGuard, SAFE_METHODS } from './security.js';
 import { listenUrl } from './listen-url.js';
@@ -335,6 +335,7 @@ export class PushqService {
 
   /**
    * Reads queue.yaml again and applies it with deploy semantics; an invalid file changes nothing.
+   * The file is parsed and checked on a worker thread (config-thread.ts): the service answers meanwhile.
    * Reloads run one after the other, each reading the file at its turn: two that overlap (a slow
    * read, a burst of SIGHUPs) end with the file as it is now, never with the older read applied last.
    */
@@ -350,7 +351,7 @@ export class PushqService {
     if (this.closing !== undefined) return reloadWhileStopping();
     const path = this.options.configPath;
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
-    const result = await loadQueueConfigFile(path);
+    const result = await loadQueueConfigFileOffThread(path);
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
     const file = result.config;
     if (this.closing !== undefined) return reloadWhileStopping();

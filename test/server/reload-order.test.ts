@@ -13,12 +13,12 @@ import { fileConfig, pushQueue } from '../helpers/config.js';
 const reads: { rate: number; finish: () => void; started: number }[] = [];
 let fileRate = 1;
 
-vi.mock('../../src/config/load.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/config/load.js')>();
+vi.mock('../../src/server/config-thread.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/server/config-thread.js')>();
   return {
     ...real,
     // Each read takes the file as it is when the read starts, and ends when the test says.
-    loadQueueConfigFile: (_path: string): Promise<LoadResult> =>
+    loadQueueConfigFileOffThread: (_path: string): Promise<LoadResult> =>
       new Promise((resolve) => {
         const rate = fileRate;
         reads.push({ rate, started: reads.length, finish: () => resolve({ config: fileConfig(pushQueue('q', rate)), errors: [], warnings: [] } as unknown as LoadResult) });

@@ -160,8 +160,6 @@ export class LiveSource implements ReadSource {
   readonly clock = 'wall';
   readonly logName: string | null;
   private index: LogIndex | null = null;
-  /** The first read of a log file, while it runs and after (read-source.ts, `past`). */
-  private firstRead: Promise<LogIndex> | null = null;
 
   constructor(private readonly parts: LiveParts) {
     this.logName = parts.log instanceof FileEventLog ? basename(parts.log.path) : null;
@@ -196,39 +194,40 @@ export class LiveSource implements ReadSource {
     return this.parts.stopping();
   }
 
-  /** The index of the service's log, brought up to its last committed batch. */
-  private async past(): Promise<LogIndex> {
+  /**
+   * The index of the service's log, brought up to its last committed batch. One at a time: a
+   * memory or store log is taken a slice at a time (LogIndex.extendInSlices), and two reads taking
+   * the same events at once would keep them twice.
+   */
+  private past(): Promise<LogIndex> {
+    const next = this.catchingUp.then(() => this.catchUp());
+    this.catchingUp = next.catch(() => undefined);
+    return next;
+  }
+
+  private catchingUp: Promise<unknown> = Promise.resolve();
+
+  private async catchUp(): Promise<LogIndex> {
     const { driver, log } = this.parts;
     driver.commitSettled();
     if (log instanceof FileEventLog) {
       await log.flush();
-      if (this.index === null) {
-        // The whole log, read on a thread of its own and folded here a chunk at a time
-        // (LogIndex.readFile), so that the service goes on dispatching and answering meanwhile:
-        // read and folded in one go, a 600,000-event log held it for 6 s. Reads that come before
-        // it is done wait for the same read.
-        this.firstRead ??= LogIndex.readFile(log.path).then(
-          ({ index }) => index,
-          (err: unknown) => {
-            this.firstRead = null; // the next read of the past tries again
-            throw err;
-          },
-        );
-        this.index ??= await this.firstRead;
-      }
+      // The whole log, read on a thread of its own and folded here a chunk at a time
+      // (LogIndex.readFile), so that the service goes on dispatching and answering meanwhile: read
+      // and folded in one go, a 600,000-event log held it for 6 s. A failed read leaves no index:
+      // the next read of the past tries again.
+      this.index ??= (await LogIndex.readFile(log.path)).index;
       // What the log gained since it was read (the service writes on while it is).
       this.index.extendFile(log.path);
     } else if (log instanceof MemoryEventLog) {
+      // Up to its length now: the service appends on while the index takes it.
       this.index ??= new LogIndex(log.header);
-      this.index.extendEvents(log);
+      await this.index.extendInSlices(log, this.index.events, log.length);
     } else if (log instanceof StoreEventLog) {
       // The stream holds every event from the first (a snapshot the service started from does not
       // shorten it): read what the index lacks.
-      const index = (this.index ??= new LogIndex(log.header));
-      const from = index.events;
-      const tail = await log.readFrom(from);
-      // Another read that ran meanwhile may have taken some of these already.
-      index.extendWith(tail.slice(index.events - from));
+      this.index ??= new LogIndex(log.header);
+      await this.index.extendInSlices(await log.readFrom(this.index.events));
     } else {
       throw new ApiError('STORY_UNAVAILABLE', 'the past is read from a file, memory or store event log; this service has another kind');
     }

@@ -36,8 +36,9 @@ export interface ParallelReadResult {
   end: LogPosition;
 }
 
-export function readLogInParallel(path: string, options: ReadOptions, chunkEvents: number, sink: ParallelReadSink): Promise<ParallelReadResult> {
-  const job: ReadJob = { path, options, chunkEvents };
+/** Reads `path` (from `from`, a position of it read before, if given: what it gained since) on a worker thread. */
+export function readLogInParallel(path: string, options: ReadOptions, chunkEvents: number, sink: ParallelReadSink, from?: LogPosition): Promise<ParallelReadResult> {
+  const job: ReadJob = { path, options, chunkEvents, ...(from === undefined ? {} : { from }) };
   const worker = new Worker(workerScript(import.meta.url, 'log', 'read-worker.js'), { workerData: job });
   return new Promise<ParallelReadResult>((resolve, reject) => {
     let header: LogHeader | null = null;

@@ -14,6 +14,8 @@ export interface ReadJob {
   path: string;
   options: ReadOptions;
   chunkEvents: number;
+  /** Where to start: a position of this log read before (its batches before it are not sent). */
+  from?: LogPosition;
 }
 
 export type ReadMessage =
@@ -35,6 +37,7 @@ try {
   let header: LogHeader | undefined;
   let log: MemoryEventLog | undefined;
   const scan = scanEventLog(job.path, job.options, {
+    ...(job.from === undefined ? {} : { from: job.from }),
     onHeader: (h) => {
       header = h;
       log = new MemoryEventLog(h);

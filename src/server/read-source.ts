@@ -11,6 +11,7 @@
  *   store) through a LogIndex built at the first such request and extended at each later one (the
  *   log is flushed first, as for a story).
  */
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { WallDriver } from '../engine/wall-driver.js';
 import type { EventLog } from '../log/event-log.js';
@@ -25,6 +26,9 @@ import type { FoldView, ReadModels } from './read-models.js';
 import { LogIndex, TaskNotFoundError } from './time-travel.js';
 
 export type SourceMode = 'live' | 'recorded';
+
+/** What a live log file may have gained since its last read for the next read to be done on the calling thread (~8,000 events). */
+const GAINED_ON_THREAD_BYTES = 1 << 20;
 
 export interface ReadSource {
   readonly mode: SourceMode;
@@ -217,8 +221,12 @@ export class LiveSource implements ReadSource {
       // and folded in one go, a 600,000-event log held it for 6 s. A failed read leaves no index:
       // the next read of the past tries again.
       this.index ??= (await LogIndex.readFile(log.path)).index;
-      // What the log gained since it was read (the service writes on while it is).
-      this.index.extendFile(log.path);
+      // What the log gained since it was read (the service writes on while it is): read here when
+      // it is little, on a thread as above when it is more (200,000 events gained, read here, held
+      // the service 2.9 s on a loaded machine).
+      const gainedBytes = statSync(log.path).size - (this.index.position?.offset ?? 0);
+      if (gainedBytes > GAINED_ON_THREAD_BYTES) await this.index.extendFileInParallel(log.path);
+      else this.index.extendFile(log.path);
     } else if (log instanceof MemoryEventLog) {
       // Up to its length now: the service appends on while the index takes it.
       this.index ??= new LogIndex(log.header);

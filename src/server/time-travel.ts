@@ -286,12 +286,16 @@ export class LogIndex {
     this.position = scan.end;
   }
 
+  /** `extendFile` as `readFile` reads: on a thread, folded here a chunk per turn (for a log that gained much). */
+  async extendFileInParallel(path: string): Promise<void> {
+    const read = await readLogInParallel(path, {}, KEPT_LOG_EVENTS, { onHeader: () => undefined, onChunk: (events) => this.adopt(events) }, this.position ?? undefined);
+    this.position = read.end;
+  }
+
   /**
-   * Takes the events `from` to `to` − 1 of `events` (a memory log, read from its start: those
-   * after the ones kept, up to its length when asked; a store's stream read from `events`: all), a
-   * slice at a time: other work (a live service's requests and dispatch) runs between slices. In one
-   * go, the first read of a live service's past (every event it logged) held it for all of it: 1.8 s
-   * for ~180,000 events on a loaded machine. The caller runs one extension at a time.
+   * Takes the events `from` to `to` − 1 of `events` (a memory log, or a store's stream), a slice at
+   * a time: a live service answers between slices (taken in one go, ~180,000 events held it 1.8 s).
+   * The caller runs one extension at a time.
    */
   async extendInSlices(events: Iterable<EngineEvent>, from = 0, to = Infinity): Promise<void> {
     let until = performance.now() + SLICE_MS;

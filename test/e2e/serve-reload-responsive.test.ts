@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 
-/** Acl entries per pull queue: 50 queues of them make a ~3.4 MiB file. */
+/** Acl entries per pull queue: 50 queues of them make a ~3.5 MiB file. */
 const ACL = 1_500;
 
 /** A valid queue.yaml of a few MiB: `shared` at `sharedRate`, then 50 pull queues with long acls; `tail` appended. */
@@ -86,7 +86,7 @@ const rateOf = async (queue: string) => (await api('GET', `${serve.api}/${queue}
 it('answers other requests while it reloads a queue.yaml of a few MiB', { timeout: 120_000 }, async () => {
   await writeFile(yaml, largeQueueYaml('2/s'));
   const p = await reloadWhilePolling(serve);
-  console.info(figures('valid 3.4 MiB queue.yaml', p));
+  console.info(figures('valid 3.5 MiB queue.yaml', p));
   expect(p.status).toBe(200);
   expect(p.body.lines[0]).toBe(`${yaml}: applied (52 queues)`);
   expect(await rateOf('shared')).toBe(2);
@@ -98,7 +98,7 @@ it('refuses a large file with an error at its end as before (file, line, column)
   const badLine = good.split('\n').length + 2; // the tail's third line
   await writeFile(yaml, `${good}- name: late\n  mode: push\n  rate: fast\n`);
   const p = await reloadWhilePolling(serve);
-  console.info(figures('invalid 3.4 MiB queue.yaml', p));
+  console.info(figures('invalid 3.5 MiB queue.yaml', p));
   expect(p.status).toBe(400);
   expect(p.body.error.message).toContain(`${yaml}:${badLine}:9 error rate \`fast\` is not valid`);
   expect(await rateOf('shared')).toBe(2); // the last applied file's

@@ -21,6 +21,7 @@ export type { SimulationOptions, SimTaskSpec, WorkloadSpec, QueueView, TaskView,
 export { Kernel, type EventObserver, type KernelOptions, type Transport } from './engine/kernel.js';
 /** Virtual time with a modelled worker: the driver under createSimulation. */
 export { VirtualDriver, type ModelledWorker, type VirtualDriverOptions } from './engine/virtual-driver.js';
+export { VirtualTimeStalledError, STALL_TIMERS_MIN, STALL_TIMERS_PER_TASK } from './engine/stall-guard.js';
 /** The pure step: one input in, events (applied through the context) and effects as data out. */
 export { step, type StepInput, type StepContext, type Admission } from './core/step.js';
 export { Effects, type Effect } from './core/effects.js';

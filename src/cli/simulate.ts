@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { formatIssue } from '../config/issues.js';
 import { DEV_SERVER_RULES } from '../core/dev-server.js';
 import { PushqError } from '../core/errors.js';
+import { VirtualTimeStalledError } from '../engine/stall-guard.js';
 import { runReport } from '../simulate/run-report.js';
 import { DiscardEventLog } from '../log/discard-log.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
@@ -202,7 +203,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
         io.stderr(`pushq simulate: ${resolutionRefusal(error)}; nothing was written\n`);
         return EXIT_USAGE;
       }
-      if (!(error instanceof PushqError)) throw error;
+      if (!(error instanceof PushqError || error instanceof VirtualTimeStalledError)) throw error;
       // A run the engine stopped keeps its log: the events up to the stop are what replay shows of it.
       await keepLog();
       io.stderr(`pushq simulate: the run stopped: ${error.message} (${error.code})\n`);

@@ -36,6 +36,8 @@ import { TaskState } from '../core/task-machine.js';
 import type { TaskApiFlavour, TaskSpec } from '../core/task-spec.js';
 import type { Micros } from '../core/time.js';
 import type { EventLog } from '../log/event-log.js';
+import { widenField } from '../core/field-shapes.js';
+import { checkStall, STALL_TIMERS_MIN } from './stall-guard.js';
 import { TimerKind, Timers } from './timer-heap.js';
 
 /** A read model fed every event, with the state that event produced (src/projections). */
@@ -85,6 +87,11 @@ export class Kernel {
   /** One request object for every dispatch (see Transport.dispatch). */
   private readonly request: StateAttemptRequest;
   private stepping = false;
+  /** Timers fired at the instant `countedAt` so far (stall-guard.ts). */
+  private timersAtNow = 0;
+  private countedAt: Micros = -1;
+  /** Timers at one instant at which the guard looks next: doubled each time it finds the run finite. */
+  private nextStallCheck = STALL_TIMERS_MIN;
   /**
    * Bytes stored under the same total_storage_limit outside this kernel, asked at every add (a
    * cluster node's figure for the queues other kernels own: src/cluster/storage-budget.ts); null
@@ -103,6 +110,8 @@ export class Kernel {
     this.now = options.now;
     this.observers = options.observers ?? [];
     this.request = new StateAttemptRequest(this.state);
+    // A time past 2^31 µs is a double: compiled as one from the start (field-shapes.ts).
+    widenField(this, 'countedAt', 0.5);
     this.ctx = { apply: (e) => this.apply(e), admit: this.transport.admit, effects: this.effects };
   }
 
@@ -302,8 +311,20 @@ export class Kernel {
    */
   fireNext(): void {
     const timers = this.timers;
+    // Checked before the pop, so a stalled run keeps its next timer (stall-guard.ts).
+    if (this.timersAtNow >= this.nextStallCheck && timers.peekAt() === this.countedAt) {
+      checkStall(this.state, this.countedAt, this.timersAtNow);
+      this.nextStallCheck *= 2;
+    }
     timers.pop();
-    if (timers.poppedAt > this.now) this.now = timers.poppedAt;
+    const at = timers.poppedAt;
+    if (at > this.now) this.now = at;
+    if (at !== this.countedAt) {
+      this.countedAt = at;
+      this.timersAtNow = 0;
+      this.nextStallCheck = STALL_TIMERS_MIN;
+    }
+    this.timersAtNow++;
     this.fire(timers.poppedKind, timers.poppedArg, timers.poppedStatus, timers.poppedLatency);
     this.commit();
   }

@@ -71,7 +71,7 @@ describe('docs/errors.md', () => {
   });
 
   it('documents the codes of the simulation inputs and outputs and of the command line', () => {
-    const codes = ['src/projections/series.ts', 'src/simulate/report/write.ts', 'src/cli/args.ts', 'src/simulate/worker-rules.ts', 'src/dispatch/worker-model.ts', 'src/config/object-check.ts', 'src/testing/event-budget.ts'].flatMap((file) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/readonly code = '([A-Z_]+)'/g)].map((m) => m[1]));
+    const codes = ['src/projections/series.ts', 'src/simulate/report/write.ts', 'src/cli/args.ts', 'src/simulate/worker-rules.ts', 'src/dispatch/worker-model.ts', 'src/config/object-check.ts', 'src/testing/event-budget.ts', 'src/engine/stall-guard.ts'].flatMap((file) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/readonly code = '([A-Z_]+)'/g)].map((m) => m[1]));
     expect(documented('Simulation inputs').sort()).toEqual(codes.sort());
   });
 

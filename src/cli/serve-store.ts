@@ -13,7 +13,7 @@ import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js'
 import type { PushqService } from '../server/service.js';
 import type { FoldSnapshot } from '../server/fold-snapshot.js';
 import { NODE_STREAM, openStoreLog } from '../store/store-log.js';
-import { watchWaits } from '../store/pg-waits.js';
+import { LockWaits } from '../store/pg-waits.js';
 import { StoreError, redactUrl } from '../store/store.js';
 import { PUSHQ_VERSION } from '../version.js';
 
@@ -33,16 +33,22 @@ export interface OpenedStore {
 
 /** The store's log, or the line to print (the URL without its password, and what is wrong). */
 export async function openServeStore(url: string, configHash: string, onDeposed: (message: string) => void, options: Pick<PgStoreOptions, 'statementTimeoutMs'> = {}): Promise<OpenedStore | { error: string }> {
-  // A start held up by the store (a lock another session holds on pushq's tables, a server that
-  // does not answer) says what it waits for, every few seconds, until it goes on or its bound
-  // (STORE_TIMEOUT) ends it: it never sits silent.
+  // Held up by a lock another session holds on pushq's tables, a start says what it waits for
+  // and on whom, a second in and every 5 s after, until it goes on or its bound (STORE_TIMEOUT)
+  // ends it: it never sits silent; a store that does not answer at all is said so too. Once
+  // started, a statement held up by a lock says it the same way (pg-waits.ts).
+  let started = false;
+  const lockWaits = new LockWaits(url, {
+    statementTimeoutMs: options.statementTimeoutMs,
+    report: (line, waiting) => {
+      if (!started) process.stderr.write(`pushq serve: starting: ${line}\n`);
+      else if (waiting) process.stderr.write(`pushq serve: ${line}\n`);
+    },
+  });
   const applicationName = `pushq serve ${process.pid} ${randomBytes(3).toString('hex')}`;
-  const watch = watchWaits(url, applicationName, (line) => void process.stderr.write(`pushq serve: starting: ${line}\n`));
-  try {
-    return await open(url, configHash, onDeposed, { ...options, applicationName });
-  } finally {
-    watch.stop();
-  }
+  const opened = await open(url, configHash, onDeposed, { ...options, applicationName, lockWaits });
+  started = true;
+  return opened;
 }
 
 async function open(url: string, configHash: string, onDeposed: (message: string) => void, options: PgStoreOptions): Promise<OpenedStore | { error: string }> {

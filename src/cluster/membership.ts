@@ -14,7 +14,7 @@
  * ... ON CONFLICT DO UPDATE, a join, now() arithmetic).
  */
 import pg from 'pg';
-import { PgSession } from '../store/pg-session.js';
+import { PgSession, type SessionOptions } from '../store/pg-session.js';
 import { QUEUE_STREAM_PREFIX } from '../store/store.js';
 
 export const NODES_TABLE = `CREATE TABLE IF NOT EXISTS pushq_nodes (
@@ -68,9 +68,9 @@ export interface LiveNode {
 export class Membership {
   private constructor(private readonly db: PgSession) {}
 
-  /** Connects and creates the nodes table when missing; `statementTimeoutMs`: PgSession's bound. Throws StoreError. */
-  static async open(url: string, statementTimeoutMs?: number): Promise<Membership> {
-    return new Membership(await PgSession.open(url, 2, NODES_TABLE, NODES_TABLE_COLUMNS, statementTimeoutMs));
+  /** Connects and creates the nodes table when missing; `session`: PgSession's bound, name and lock waits. Throws StoreError. */
+  static async open(url: string, session: SessionOptions = {}): Promise<Membership> {
+    return new Membership(await PgSession.open(url, 2, NODES_TABLE, NODES_TABLE_COLUMNS, session));
   }
 
   private q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {

@@ -22,8 +22,6 @@
  * dispatches a queue only while it holds that queue's lease by its own monotonic clock.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { QueueFileConfig } from '../config/types.js';
 import { OriginPools } from '../dispatch/origin-pools.js';
 import type { LogHeader } from '../log/event-log.js';
@@ -47,6 +45,7 @@ import { loadQueueConfigFileOffThread } from '../server/config-thread.js';
 import { Router, type RouterTable } from './router.js';
 import { STORAGE_TABLE, StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
 import { tablesCreatedBy } from '../store/pg-errors.js';
+import { newNodeName, nodeSessions } from './node-sessions.js';
 
 /** The tables a cluster keeps beside the store's: a refusal for want of a privilege names them in its GRANT too. */
 const CLUSTER_TABLES = tablesCreatedBy([NODES_TABLE, STORAGE_TABLE]);
@@ -73,7 +72,6 @@ export interface ClusterNodeOptions {
 }
 
 export class ClusterNode implements RouterTable, GrpcTable {
-  readonly node = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly ownedQueues = new Map<string, OwnedQueue>();
   /** Every owned queue's appends, one transaction per group (group-commit.ts). */
   private readonly commits: GroupCommitStore;
@@ -105,6 +103,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
     readonly store: PgStore,
     private readonly leases: PgStore,
     private readonly membership: Membership,
+    /** This node's name (node-sessions.ts): in pushq_nodes, the leases it holds, its lines. */
+    readonly node: string,
   ) {
     this.commits = new GroupCommitStore(store);
     this.config = options.config;
@@ -116,7 +116,9 @@ export class ClusterNode implements RouterTable, GrpcTable {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const guard = await RequestGuard.create(options.service);
     // A paused node's open transaction must not hold its queue's row past the lease (pg-store.ts).
-    const bound = options.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: options.statementTimeoutMs };
+    const name = newNodeName();
+    const sessions = nodeSessions(name, options.storeUrl, options.statementTimeoutMs, options.report);
+    const bound = sessions.session;
     const store = await PgStore.open(options.storeUrl, { connections: 8, idleInTransactionMs: Math.max(500, options.leaseMs / 2), otherTables: CLUSTER_TABLES, ...bound });
     let membership: Membership;
     let leases: PgStore;
@@ -127,7 +129,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       }
       leases = await PgStore.open(options.storeUrl, { connections: 2, otherTables: CLUSTER_TABLES, ...bound });
       try {
-        membership = await Membership.open(options.storeUrl, options.statementTimeoutMs);
+        membership = await Membership.open(options.storeUrl, bound);
       } catch (err) {
         await leases.close();
         throw err;
@@ -136,16 +138,17 @@ export class ClusterNode implements RouterTable, GrpcTable {
       await store.close();
       throw err;
     }
-    const node = new ClusterNode(options, store, leases, membership);
+    const node = new ClusterNode(options, store, leases, membership, name);
     try {
       const host = options.service.host ?? '127.0.0.1';
       node.router = await Router.start(node, guard, host, options.port, options.leaseMs + 5000);
       node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000, guard.grpcAuthorize);
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
-      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report, options.statementTimeoutMs);
+      node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report, bound);
       await node.budget.round(); // the other nodes' figures are known before this node takes a queue
       await node.tick();
+      sessions.started();
     } catch (err) {
       await node.budget?.close().catch(() => undefined);
       await node.router?.close().catch(() => undefined);

@@ -28,7 +28,7 @@
  * `CREATE TABLE IF NOT EXISTS`, like `pushq_nodes` (no schema version change: no table changed shape).
  */
 import pg from 'pg';
-import { PgSession } from '../store/pg-session.js';
+import { PgSession, type SessionOptions } from '../store/pg-session.js';
 import { QUEUE_STREAM_PREFIX, queueStream } from '../store/store.js';
 
 export const STORAGE_TABLE = `CREATE TABLE IF NOT EXISTS pushq_storage (
@@ -78,9 +78,9 @@ export class StorageBudget {
     private readonly report: (line: string) => void,
   ) {}
 
-  /** Connects (one connection) and creates the table when missing; `statementTimeoutMs`: PgSession's bound. Throws StoreError. */
-  static async open(url: string, node: string, source: StorageSource, report: (line: string) => void, statementTimeoutMs?: number): Promise<StorageBudget> {
-    return new StorageBudget(await PgSession.open(url, 1, STORAGE_TABLE, [], statementTimeoutMs), node, source, report);
+  /** Connects (one connection) and creates the table when missing; `session`: PgSession's bound, name and lock waits. Throws StoreError. */
+  static async open(url: string, node: string, source: StorageSource, report: (line: string) => void, session: SessionOptions = {}): Promise<StorageBudget> {
+    return new StorageBudget(await PgSession.open(url, 1, STORAGE_TABLE, [], session), node, source, report);
   }
 
   /**

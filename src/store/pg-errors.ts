@@ -3,6 +3,7 @@
  * and a message that names the store's URL (password hidden) and the problem, never a bare driver
  * error. SQLSTATE classes from the PostgreSQL manual, appendix A.
  */
+import { heldUpBy } from './pg-waits.js';
 import { StoreError } from './store.js';
 
 /** Socket-level errors: the store is not there (or went away); retrying later can succeed. */
@@ -20,14 +21,17 @@ export function isClientTimeout(err: unknown): boolean {
  * `boundMs`: the store's statement bound (pg-options.ts, statementBounds), named when a statement
  * ran into it: STORE_TIMEOUT, which says whether a lock held it up (lock_timeout, 55P03), it ran
  * too long (statement_timeout, 57014) or the server did not answer at all (the client's bound).
+ * A lock wait names, when it was looked at while it lasted (pg-waits.ts), the session holding it up.
  */
 export function describePgError(err: unknown, shownUrl: string, boundMs?: number): StoreError {
+  // What was seen of the session holding the lock up (pg-waits.ts), when a lookup ran during the wait.
+  const holder = heldUpBy(err);
   if (err instanceof StoreError) return err; // already ours (pg-password.ts: no password given)
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   const message = e.message ?? String(err);
   const bound = boundMs === undefined ? '' : ` within ${formatBound(boundMs)}`;
-  if (code === '55P03') return new StoreError('STORE_TIMEOUT', `${shownUrl}: a lock on pushq's tables, held by another session, did not come free${bound} (${code}: ${message}); nothing of the statement was written`);
+  if (code === '55P03') return new StoreError('STORE_TIMEOUT', `${shownUrl}: a lock on pushq's tables, held by another session, did not come free${bound} (${code}: ${message}); nothing of the statement was written${holder === undefined ? '' : `; ${holder}`}`);
   if (code === '57014' && /statement timeout/i.test(message)) return new StoreError('STORE_TIMEOUT', `${shownUrl}: a statement did not finish${bound} (${code}: ${message}); nothing of it was written`);
   if (isClientTimeout(err)) {
     return new StoreError('STORE_TIMEOUT', `${shownUrl}: the store did not answer${boundMs === undefined ? '' : ` within ${formatBound(boundMs + 3000)}`} (a server or network that hangs); the connection was dropped`);

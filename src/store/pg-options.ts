@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { ConflictRetryOptions } from './pg-retry.js';
+import type { LockWaits } from './pg-waits.js';
 
 export interface PgStoreOptions {
   /** Connections in the pool (default 4). */
@@ -31,8 +32,14 @@ export interface PgStoreOptions {
    * postmaster, a network that hangs), lasts. See statementBounds.
    */
   statementTimeoutMs?: number;
-  /** The sessions' application_name (default 'pushq'): how pg-waits.ts finds them in pg_stat_activity. */
+  /** The sessions' application_name (default 'pushq'): how other sessions' lock waits (pg-waits.ts), and an operator's pg_stat_activity, name them. */
   applicationName?: string;
+  /**
+   * Watches the sessions' lock waits (pg-waits.ts): says who holds them up while they wait (its
+   * `report`) and in the STORE_TIMEOUT that ends one. Several pools of one process may share one
+   * (a cluster node's). Default: one of the store's own, which reports nothing while waiting.
+   */
+  lockWaits?: LockWaits;
   /** Tables of pushq's beside the store's (a cluster's), named with them in the GRANT a refusal for want of a privilege gives. */
   otherTables?: readonly string[];
 }

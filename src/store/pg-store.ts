@@ -21,11 +21,11 @@ import type { EngineEvent } from '../core/events.js';
 import { decodeEvent, encodeEvent } from '../log/codec.js';
 import type { LogHeader } from '../log/event-log.js';
 import { STORE_ROLE_QUERY, describePgError, isClientTimeout, privilegeError, type StoreRole } from './pg-errors.js';
-import { storeClient } from './pg-password.js';
 import { conflictRetry, type ConflictRetry, type ConflictRetryOptions, type ConflictStats } from './pg-retry.js';
 import { appendClaimedQuery, insertEvents } from './pg-append.js';
 import { CREATE_ATTEMPTS_MAX, SCHEMA_STATEMENTS, STORE_SCHEMA_VERSION, STORE_TABLES, lostCreateRace } from './pg-schema.js';
-import { poolConfig, type PgStoreOptions } from './pg-options.js';
+import type { PgStoreOptions } from './pg-options.js';
+import { storePool, type StorePool } from './pg-pool.js';
 import { StoreError, isStoreUrl, redactUrl, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
 
 export type { PgStoreOptions } from './pg-options.js';
@@ -55,6 +55,7 @@ export class PgStore implements EventStore {
     private readonly boundMs: number,
     /** pushq's tables a GRANT must name: the store's and `otherTables`. */
     private readonly tables: readonly string[],
+    private readonly waits: StorePool['waits'], // the pool's lock waits: a STORE_TIMEOUT ending one names its holder (pg-waits.ts)
   ) {
     this.displayUrl = redactUrl(url);
     this.retry = conflictRetry(this.displayUrl, retry);
@@ -78,11 +79,8 @@ export class PgStore implements EventStore {
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const shown = redactUrl(url);
     if (!isStoreUrl(url)) throw new StoreError('STORE_BAD_URL', `${shown}: not a PostgreSQL URL (postgres://user:password@host:port/database)`);
-    const { config, boundMs } = poolConfig(url, options);
-    const pool = new pg.Pool({ ...config, Client: storeClient(shown) });
-    // A connection lost while idle is reported here; the next query gets a new one (or fails as UNAVAILABLE).
-    pool.on('error', () => undefined);
-    const store = new PgStore(pool, url, options.conflictRetry ?? {}, boundMs, [...STORE_TABLES, ...(options.otherTables ?? [])]);
+    const { pool, boundMs, waits } = storePool(url, shown, options);
+    const store = new PgStore(pool, url, options.conflictRetry ?? {}, boundMs, [...STORE_TABLES, ...(options.otherTables ?? [])], waits);
     try {
       await store.migrate();
     } catch (err) {
@@ -111,10 +109,12 @@ export class PgStore implements EventStore {
     try {
       await this.retry.run(
         () =>
-          this.txOnce(async (c) => {
-            for (const s of SCHEMA_STATEMENTS) await c.query(s);
-            await c.query('INSERT INTO pushq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [STORE_SCHEMA_VERSION]);
-          }),
+          this.waits.around(() =>
+            this.txOnce(async (c) => {
+              for (const s of SCHEMA_STATEMENTS) await c.query(s);
+              await c.query('INSERT INTO pushq_schema (id, version) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [STORE_SCHEMA_VERSION]);
+            }),
+          ),
         'schema creation',
       );
     } catch (err) {
@@ -127,7 +127,7 @@ export class PgStore implements EventStore {
   /** One statement, its own transaction: run again whole after a conflict. */
   private async q<R extends pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[], what = 'a statement'): Promise<pg.QueryResult<R>> {
     try {
-      return await this.retry.run(() => (typeof text === 'string' ? this.pool.query<R>(text, values) : this.pool.query<R>(text)), what);
+      return await this.retry.run(() => this.waits.around(() => (typeof text === 'string' ? this.pool.query<R>(text, values) : this.pool.query<R>(text))), what);
     } catch (err) {
       throw err instanceof StoreError ? err : this.describe(err);
     }
@@ -136,13 +136,13 @@ export class PgStore implements EventStore {
   /** One explicit transaction (`work` between BEGIN and COMMIT): run again whole, from BEGIN, after a conflict. */
   private async tx<T>(work: (c: pg.PoolClient) => Promise<T>, what = 'transaction'): Promise<T> {
     try {
-      return await this.retry.run(() => this.txOnce(work), what);
+      return await this.retry.run(() => this.waits.around(() => this.txOnce(work)), what);
     } catch (err) {
       throw err instanceof StoreError ? err : this.describe(err);
     }
   }
 
-  /** One attempt: BEGIN, work, COMMIT; rolled back on any failure, which is thrown as it came (the caller reads its SQLSTATE). */
+  /** One attempt: BEGIN, work, COMMIT; rolled back on any failure, which is thrown as it came (the caller reads its SQLSTATE). Callers run it in `waits.around`. */
   private async txOnce<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;

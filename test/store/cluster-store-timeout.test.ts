@@ -3,7 +3,9 @@
  * statements are bounded by S as a single node's are (docs/cluster.md, "A store that does not
  * answer"), its node list and storage figures included, which had no bound at all: a lock another
  * session held on pushq_nodes held the node's heartbeat up for as long as it was held. Before, the
- * flag was refused with --cluster, and a node kept 30 s.
+ * flag was refused with --cluster, and a node kept 30 s. The lines name the session holding the
+ * lock (its pid, application_name), while the node waits and in the STORE_TIMEOUT: before, a
+ * running node's said only "held by another session", and a starting node said nothing.
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -14,12 +16,14 @@ import { serveStoreFixture } from './serve-store-fixture.js';
 const fx = serveStoreFixture('pushq-cluster-timeout-', 'queue:\n- name: work\n  rate: 1/s\n');
 
 /** A session of the test's holding `table` locked (ACCESS EXCLUSIVE) until `release`. */
-async function holdLock(url: string, table: string): Promise<{ release(): Promise<void> }> {
+async function holdLock(url: string, table: string): Promise<{ pid: number; release(): Promise<void> }> {
   const c = new pg.Client({ connectionString: url, application_name: 'psql' });
   await c.connect();
+  const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   await c.query('BEGIN');
   await c.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
   return {
+    pid,
     async release() {
       await c.query('ROLLBACK');
       await c.end();
@@ -45,6 +49,9 @@ describe('--cluster --store-timeout-seconds', () => {
       await nodes.release();
     }
     expect(node.stdout()).toMatch(/cannot reach the store \(postgres:\/\/postgres:\*\*\*@[^ ]+: a lock on pushq's tables, held by another session, did not come free within 1 s \(55P03/);
+    // Who held it: named in the line (the session's pid, its application_name), and said while the heartbeat waited.
+    expect(node.stdout()).toMatch(new RegExp(`did not come free within 1 s \\(55P03[^\n]*seen while it waited: waiting for \\w+ on table pushq_nodes, held up by session pid ${nodes.pid} \\(user postgres, application "psql", from 127\\.0\\.0\\.1, in a transaction since `));
+    expect(node.stdout()).toMatch(new RegExp(`\\npushq serve: node \\S+: waiting for \\w+ on table pushq_nodes, held up by session pid ${nodes.pid} \\(user postgres, application "psql"`));
     await until('the node says the store answers again', () => node.stdout().includes('the store answers again'));
     node.child.kill('SIGTERM');
     expect(await node.exited).toBe(0);
@@ -55,6 +62,9 @@ describe('--cluster --store-timeout-seconds', () => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('did not come free within 1 s (55P03');
       expect(refused.stderr.trimEnd()).toMatch(/\(STORE_TIMEOUT\)$/);
+      // While it waited, a start said what for and on whom (a half-second in, its bound being 1 s); its error names the holder too.
+      expect(refused.stdout).toMatch(new RegExp(`pushq serve: starting: node \\S+: waiting for AccessShareLock on table pushq_schema, held up by session pid ${schema.pid} \\(user postgres, application "psql"`));
+      expect(refused.stderr).toContain(`held up by session pid ${schema.pid} (user postgres, application "psql"`);
     } finally {
       await schema.release();
     }

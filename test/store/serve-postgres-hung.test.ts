@@ -114,11 +114,12 @@ describe('pushq serve --store postgres:// on a store that does not answer', () =
     await carriesOn(s, w, ['first']);
   }, 180_000);
 
-  it('a lock another session holds on pushq_events: a create and a task story answer 503 STORE_TIMEOUT naming the lock; released, it carries on', async () => {
+  it('a lock another session holds on pushq_events: a create and a task story answer 503 STORE_TIMEOUT naming the lock and the session holding it; released, it carries on', async () => {
     const url = await fx.pg.database();
     const { s, w } = await startNode(url);
-    const holder = new pg.Client({ connectionString: url });
+    const holder = new pg.Client({ connectionString: url, application_name: 'nightly-report' });
     await holder.connect();
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     let released = false;
     try {
       await holder.query('BEGIN');
@@ -126,7 +127,14 @@ describe('pushq serve --store postgres:// on a store that does not answer', () =
       const story = await call(s, '/pushq/queues/work/tasks/first/story');
       expectTimedOut(story, "a task's story", s.stderr());
       expect(story!.error?.message).toMatch(/lock on pushq's tables/);
-      expectTimedOut(await call(s, CREATE_PATH, createBody('during')), 'a create', s.stderr());
+      // Who holds it: named in the answer, and on stderr while the read waited.
+      // (The read's own wait, or the background flush's before it, whose failure the read is answered with.)
+      const holding = new RegExp(`waiting for \\w+ on table pushq_events, held up by session pid ${holderPid} \\(user postgres, application "nightly-report", from 127\\.0\\.0\\.1, in a transaction since `);
+      expect(story!.error?.message).toMatch(new RegExp(`seen while it waited: ${holding.source}`));
+      expect(s.stderr()).toMatch(new RegExp(`(^|\\n)pushq serve: ${holding.source}`));
+      const created = await call(s, CREATE_PATH, createBody('during'));
+      expectTimedOut(created, 'a create', s.stderr());
+      expect(created!.error?.message).toMatch(holding);
       await holder.query('COMMIT');
       released = true;
     } finally {

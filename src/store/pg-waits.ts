@@ -15,6 +15,8 @@
  */
 import pg from 'pg';
 import { STORE_STATEMENT_TIMEOUT_MS, statementBounds } from './pg-options.js';
+import { storeClient } from './pg-password.js';
+import { redactUrl } from './store.js';
 
 /** One statement of the lookup, and its connection, are given this long at most. */
 const LOOKUP_MS = 2000;
@@ -46,7 +48,10 @@ export type WaitLookup = { lines: string[] } | { unanswered: string };
 /** What the sessions `pids` wait for, and on whom. */
 export async function describeWaits(url: string, pids: readonly number[]): Promise<WaitLookup> {
   if (pids.length === 0) return { lines: [] };
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: LOOKUP_MS, query_timeout: LOOKUP_MS, application_name: 'pushq wait lookup' });
+  // The password from where the store's own connections take it (pg-password.ts): node-postgres's
+  // own reading of ~/.pgpass prints a deprecation warning, and is gone in pg 9.
+  const Client = storeClient(redactUrl(url));
+  const c = new Client({ connectionString: url, connectionTimeoutMillis: LOOKUP_MS, query_timeout: LOOKUP_MS, application_name: 'pushq wait lookup' });
   c.on('error', () => undefined);
   try {
     await c.connect();

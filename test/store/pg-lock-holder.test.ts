@@ -6,9 +6,13 @@
  * report says the same, a second in (src/store/pg-waits.ts). Before, the error said only "held by
  * another session", and nothing was said while it waited.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { pgForTheseTests } from '../helpers/pg-cluster.js';
+import { pushq } from '../helpers/cli.js';
+import { PG_PASSWORD, pgForTheseTests } from '../helpers/pg-cluster.js';
 import { PgStore } from '../../src/store/pg-store.js';
 import { Membership } from '../../src/cluster/membership.js';
 import { LockWaits } from '../../src/store/pg-waits.js';
@@ -130,4 +134,29 @@ describe('a lock wait of the store names who holds it up', () => {
       await membership.close();
     }
   }, 60_000);
+
+  it('a store whose password is in the password file (PGPASSFILE), as docs/cluster.md advises: a start held up names the holder, with no warning from node-postgres', async () => {
+    const url = await db.pg.database();
+    const setup = await PgStore.open(url);
+    await setup.close();
+    const dir = mkdtempSync(join(tmpdir(), 'pushq-lock-pgpass-'));
+    const file = join(dir, 'pgpass');
+    writeFileSync(file, `127.0.0.1:${db.pg.port}:*:postgres:${PG_PASSWORD}\n`);
+    chmodSync(file, 0o600);
+    const bare = new URL(url);
+    bare.password = '';
+    const env: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: file };
+    delete env['PGPASSWORD'];
+    const holder = await holdLock(url, 'pushq_streams', 'culprit-pgpass');
+    try {
+      const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', bare.toString(), '--store-timeout-seconds', '2'], { env, timeoutMs: 60_000 });
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain(`pushq serve: starting: waiting for AccessShareLock on table pushq_streams, held up by session pid ${holder.pid} (user postgres, application "culprit-pgpass"`);
+      // The lookup's own connection asked the file as the store's do (pg-password.ts), not node-postgres's deprecated reading.
+      expect(refused.stderr).not.toContain('DeprecationWarning');
+    } finally {
+      await holder.release();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -56,11 +56,14 @@ export async function describeWaits(url: string, pids: readonly number[]): Promi
   try {
     await c.connect();
     const r = await c.query<WaitRow>(
-      `SELECT l.relation::regclass::text AS relation, l.locktype, l.mode, b.pid AS blocker, b.usename, b.application_name,
+      `SELECT COALESCE(l.relation, t.relation)::regclass::text AS relation, l.locktype, l.mode, b.pid AS blocker, b.usename, b.application_name,
               host(b.client_addr) AS client_addr, b.state, b.xact_start, extract(epoch FROM clock_timestamp() - b.xact_start)::float8 AS held_s,
               left(b.query, 120) AS query, current_user::text AS me
          FROM unnest($1::int[]) AS w(pid)
          LEFT JOIN pg_locks l ON l.pid = w.pid AND NOT l.granted
+         -- A row's first waiter holds the row's tuple lock and waits for its holder's transaction
+         -- (locktype transactionid, no relation): the tuple lock says which table the row is in.
+         LEFT JOIN LATERAL (SELECT relation FROM pg_locks WHERE pid = w.pid AND locktype = 'tuple' AND granted LIMIT 1) t ON true
          CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid)
          JOIN pg_stat_activity b ON b.pid = bp.pid
         ORDER BY w.pid, b.pid`,
@@ -75,7 +78,8 @@ export async function describeWaits(url: string, pids: readonly number[]): Promi
 }
 
 function waitLine(row: WaitRow): string {
-  const what = row.relation !== null ? `${row.mode ?? 'a lock'} on table ${row.relation}` : `a row lock (${row.locktype ?? 'lock'})`;
+  const what =
+    row.relation === null ? `a row lock (${row.locktype ?? 'lock'})` : row.locktype === 'relation' ? `${row.mode ?? 'a lock'} on table ${row.relation}` : `a row of table ${row.relation}`;
   const who = [row.usename === null ? null : `user ${row.usename}`, row.application_name ? `application "${row.application_name}"` : null];
   if (row.query === HIDDEN) {
     const hidden = `its address, transaction and statement are hidden from user ${row.me} (a superuser or a member of pg_read_all_stats sees them)`;

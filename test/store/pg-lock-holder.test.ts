@@ -91,6 +91,31 @@ describe('a lock wait of the store names who holds it up', () => {
     }
   }, 60_000);
 
+  it('a row another session holds (SELECT ... FOR UPDATE on the stream\'s row, as a paused node\'s open append does): the line names the table the row is in', async () => {
+    const url = await db.pg.database();
+    const store = await PgStore.open(url, { statementTimeoutMs: 1500 });
+    try {
+      await store.ensureStream('q', HEADER);
+      const lease = await store.acquire('q', 'me', 60_000);
+      const c = new pg.Client({ connectionString: url, application_name: 'culprit-row' });
+      await c.connect();
+      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      let err: StoreError;
+      try {
+        await c.query('BEGIN');
+        await c.query(`SELECT 1 FROM pushq_streams WHERE stream = 'q' FOR UPDATE`);
+        err = await refusal(store.append('q', lease!.epoch, [event()]));
+      } finally {
+        await c.query('ROLLBACK');
+        await c.end();
+      }
+      expect(err.code).toBe('STORE_TIMEOUT');
+      expect(err.message).toContain(`seen while it waited: waiting for a row of table pushq_streams, held up by session pid ${pid} (user postgres, application "culprit-row"`);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('a user who may not read the holder\'s session: the error names its pid, user and application and says plainly that the rest is hidden', async () => {
     const url = await db.pg.database();
     const setup = await PgStore.open(url);

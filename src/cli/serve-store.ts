@@ -13,7 +13,7 @@ import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js'
 import type { PushqService } from '../server/service.js';
 import type { FoldSnapshot } from '../server/fold-snapshot.js';
 import { NODE_STREAM, openStoreLog } from '../store/store-log.js';
-import { LockWaits } from '../store/pg-waits.js';
+import { phasedLockWaits } from '../store/pg-waits.js';
 import { StoreError, redactUrl } from '../store/store.js';
 import { PUSHQ_VERSION } from '../version.js';
 
@@ -37,17 +37,10 @@ export async function openServeStore(url: string, configHash: string, onDeposed:
   // and on whom, a second in and every 5 s after, until it goes on or its bound (STORE_TIMEOUT)
   // ends it: it never sits silent; a store that does not answer at all is said so too. Once
   // started, a statement held up by a lock says it the same way (pg-waits.ts).
-  let started = false;
-  const lockWaits = new LockWaits(url, {
-    statementTimeoutMs: options.statementTimeoutMs,
-    report: (line, waiting) => {
-      if (!started) process.stderr.write(`pushq serve: starting: ${line}\n`);
-      else if (waiting) process.stderr.write(`pushq serve: ${line}\n`);
-    },
-  });
+  const { lockWaits, started } = phasedLockWaits(url, options.statementTimeoutMs, (line) => void process.stderr.write(`${line}\n`), { starting: 'pushq serve: starting: ', running: 'pushq serve: ' });
   const applicationName = `pushq serve ${process.pid} ${randomBytes(3).toString('hex')}`;
   const opened = await open(url, configHash, onDeposed, { ...options, applicationName, lockWaits });
-  started = true;
+  started();
   return opened;
 }
 

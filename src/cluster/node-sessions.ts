@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SessionOptions } from '../store/pg-session.js';
-import { LockWaits } from '../store/pg-waits.js';
+import { phasedLockWaits, type LockWaits } from '../store/pg-waits.js';
 
 /** A new node's name: its host, process and a random part (two nodes of one process differ). */
 export function newNodeName(): string {
@@ -25,16 +25,9 @@ export interface NodeSessions {
 }
 
 export function nodeSessions(node: string, storeUrl: string, statementTimeoutMs: number | undefined, report: (line: string) => void): NodeSessions {
-  let started = false;
-  const lockWaits = new LockWaits(storeUrl, {
-    statementTimeoutMs,
-    report: (line, waiting) => {
-      if (!started) report(`pushq serve: starting: node ${node}: ${line}`);
-      else if (waiting) report(`pushq serve: node ${node}: ${line}`);
-    },
-  });
+  const { lockWaits, started } = phasedLockWaits(storeUrl, statementTimeoutMs, report, { starting: `pushq serve: starting: node ${node}: `, running: `pushq serve: node ${node}: ` });
   return {
     session: { ...(statementTimeoutMs === undefined ? {} : { statementTimeoutMs }), applicationName: `pushq node ${node}`, lockWaits },
-    started: () => void (started = true),
+    started,
   };
 }

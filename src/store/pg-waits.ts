@@ -116,9 +116,10 @@ interface Running {
 
 /**
  * The lock waits of one node's or one process's pools (module comment). Each statement that runs
- * past `firstMs` is looked at (so the failure that ends its lock wait can name the holder), then
- * again every EVERY_LOOK_MS while it runs; the report hears a lookup at most about every
- * EVERY_LOOK_MS, however many statements wait (a store retried every 200 ms, nodes' rounds).
+ * past `firstMs` is looked at (so the failure that ends its lock wait can name the holder), every
+ * `firstMs` until a lookup sees a wait, then every EVERY_LOOK_MS while it runs; the report hears a
+ * lookup at most about every EVERY_LOOK_MS, however many statements wait (a store retried every
+ * 200 ms, nodes' rounds).
  */
 export class LockWaits {
   private readonly pids = new Set<number>();
@@ -188,7 +189,7 @@ export class LockWaits {
     if (this.looking !== null || this.running.size === 0) return;
     const lastAt = this.seen?.at ?? -Infinity;
     let due = Infinity;
-    for (const r of this.running) due = Math.min(due, r.looked ? lastAt + EVERY_LOOK_MS : r.since + this.firstMs);
+    for (const r of this.running) due = Math.min(due, r.looked ? lastAt + EVERY_LOOK_MS : Math.max(r.since, lastAt) + this.firstMs);
     if (this.timer !== undefined) {
       if (this.timer.at <= due) return;
       clearTimeout(this.timer.handle);
@@ -201,9 +202,12 @@ export class LockWaits {
   private look(): void {
     this.timer = undefined;
     const at = Date.now();
-    for (const r of this.running) r.looked = true;
+    const running = [...this.running];
     this.looking = describeWaits(this.url, [...this.pids]).then((lookup) => {
       this.seen = { lookup, at };
+      // A lookup that saw no wait may have come before the statement reached its lock (a slow
+      // connect, a loaded machine): the statements it saw are looked at again `firstMs` on.
+      if (!('lines' in lookup) || lookup.lines.length > 0) for (const r of running) r.looked = true;
       this.looking = null;
       const report = this.options.report;
       if (report !== undefined && this.running.size > 0 && at - this.reportedAt >= EVERY_LOOK_MS - this.firstMs) {
@@ -214,4 +218,21 @@ export class LockWaits {
       this.schedule();
     });
   }
+}
+
+/**
+ * A LockWaits whose lines go to `write`, after `prefixes.starting` until `started()` is called,
+ * then after `prefixes.running`, and then only lines of lock waits: once started, a store that does
+ * not answer at all is said by the process's own outage line (a single node's, a cluster round's).
+ */
+export function phasedLockWaits(url: string, statementTimeoutMs: number | undefined, write: (line: string) => void, prefixes: { starting: string; running: string }): { lockWaits: LockWaits; started(): void } {
+  let started = false;
+  const lockWaits = new LockWaits(url, {
+    statementTimeoutMs,
+    report: (line, waiting) => {
+      if (!started) write(`${prefixes.starting}${line}`);
+      else if (waiting) write(`${prefixes.running}${line}`);
+    },
+  });
+  return { lockWaits, started: () => void (started = true) };
 }

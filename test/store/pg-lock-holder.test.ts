@@ -16,7 +16,9 @@ import { PG_PASSWORD, pgForTheseTests } from '../helpers/pg-cluster.js';
 import { PgStore } from '../../src/store/pg-store.js';
 import { Membership } from '../../src/cluster/membership.js';
 import { LockWaits } from '../../src/store/pg-waits.js';
-import { StoreError } from '../../src/store/store.js';
+import { storePool } from '../../src/store/pg-pool.js';
+import { describePgError } from '../../src/store/pg-errors.js';
+import { StoreError, redactUrl } from '../../src/store/store.js';
 import type { EngineEvent } from '../../src/core/events.js';
 import { TEST_HEADER as HEADER } from '../log/conformance.js';
 
@@ -113,6 +115,33 @@ describe('a lock wait of the store names who holds it up', () => {
       expect(err.message).toContain(`seen while it waited: waiting for a row of table pushq_streams, held up by session pid ${pid} (user postgres, application "culprit-row"`);
     } finally {
       await store.close();
+    }
+  }, 60_000);
+
+  it('a transaction that reaches its lock wait only after the first lookup (which saw nothing waiting) is looked at again in time: its STORE_TIMEOUT names the holder', async () => {
+    const url = await db.pg.database();
+    await sql(url, 'CREATE TABLE t (a int)');
+    const { pool, waits } = storePool(url, redactUrl(url), { statementTimeoutMs: 1500 });
+    const holder = await holdLock(url, 't', 'culprit-late');
+    try {
+      const failed = await waits
+        .around(async () => {
+          const c = await pool.connect();
+          try {
+            await c.query('SELECT pg_sleep(1)'); // past the first lookup (0.75 s in), waiting on nothing
+            await c.query('SELECT * FROM t');
+          } finally {
+            c.release();
+          }
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(describePgError(failed, 'store', 1500).message).toContain(`held up by session pid ${holder.pid} (user postgres, application "culprit-late"`);
+    } finally {
+      await holder.release();
+      await pool.end();
     }
   }, 60_000);
 

@@ -104,6 +104,8 @@ export class InsightProjection implements Projection {
     }
     const id = e.id;
     const qi = state.tasks.queue[state.tasks.row(id)] as number;
+    // The queue's rows so far read its gauges as they were before this event.
+    if (this.keepSeries) this.series.catchUp(qi);
     const q = this.readiness.queues[qi] as QueueReadiness;
     this.readiness.advance(q, t);
     switch (e.type) {
@@ -152,6 +154,7 @@ export class InsightProjection implements Projection {
   private queueEvent(e: EngineEvent, state: EngineState): void {
     const t = e.t;
     if (e.type === 'ConfigApplied') {
+      if (this.keepSeries) this.series.catchUpAll();
       this.runtimes = state.queues;
       const n = state.queues.length;
       if (this.snapshot.length < n * SLOTS) {
@@ -177,6 +180,7 @@ export class InsightProjection implements Projection {
       return;
     }
     const runtime = state.queueByName.get((e as { queue: string }).queue) as QueueRuntime;
+    if (this.keepSeries) this.series.catchUp(runtime.index);
     const q = this.readiness.queues[runtime.index] as QueueReadiness;
     this.readiness.advance(q, t);
     if (e.type === 'QueuePurged') {
@@ -218,12 +222,17 @@ export class InsightProjection implements Projection {
     }
   }
 
-  /** Gauges of queue `qi` at `t`: closing an interval (t ≤ the event being seen) advances the tracker; a partial one does not. */
+  /**
+   * Gauges of queue `qi` at `t`: closing an interval (t ≤ the event being seen) advances the
+   * tracker; a partial one does not. They hold (steadyUntil) until a delayed task's ETA comes
+   * or the bucket gains a token.
+   */
   private readonly readGauges = (qi: number, t: Micros, out: Gauges): void => {
     const q = this.readiness.queues[qi];
     const s = this.snapshot;
     const o = qi * SLOTS;
     let ready = 0;
+    let steadyUntil = Infinity;
     if (q !== undefined) {
       if (t <= this.lastUs) {
         this.readiness.advance(q, t);
@@ -231,6 +240,9 @@ export class InsightProjection implements Projection {
       } else {
         ready = this.readiness.readyAt(q, t);
       }
+      // An ETA at or before t not yet counted (a partial row's read): no promise past t.
+      const eta = q.delayed.topEta();
+      steadyUntil = eta > t ? eta : t;
     }
     out.ready = ready;
     out.delayed = Math.max(0, (s[o + PENDING] ?? 0) - ready);
@@ -243,13 +255,21 @@ export class InsightProjection implements Projection {
       const elapsed = t - (s[o + REFILLED_AT] as number);
       const credit = elapsed <= 0 || missing <= 0 ? (s[o + CREDIT] as number) : elapsed >= Math.ceil(missing / bucket.tokensPerPeriod) ? bucket.capacityCredit : (s[o + CREDIT] as number) + elapsed * bucket.tokensPerPeriod;
       out.tokens = Math.floor(credit / bucket.periodUs);
+      if (credit < bucket.capacityCredit) {
+        // The next whole token comes no earlier than this (a µs less for rounding).
+        const next = (s[o + REFILLED_AT] as number) + Math.floor(((out.tokens + 1) * bucket.periodUs - (s[o + CREDIT] as number)) / bucket.tokensPerPeriod) - 1;
+        steadyUntil = Math.min(steadyUntil, next > t ? next : t);
+      }
     }
+    out.steadyUntil = steadyUntil;
   };
 
   /** Per-queue figures at `endUs` (the run's time now), for queues that saw a task. */
   /** Instants (the backlog's peak, the drain) are seconds since `originUs` (a simulation's start: 0). */
   figures(state: EngineState, endUs: Micros, originUs: Micros = 0): Record<string, QueueInsight> {
     const out: Record<string, QueueInsight> = {};
+    // Advancing the queues' readiness below must not change what their pending rows read.
+    if (this.keepSeries) this.series.catchUpAll();
     const seconds = (us: number): number | null => (Number.isNaN(us) ? null : us / 1e6);
     state.queues.forEach((runtime, i) => {
       const q = this.readiness.queues[i];

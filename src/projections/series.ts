@@ -32,9 +32,14 @@ export interface Gauges {
   backoff: number;
   inFlight: number;
   tokens: number | null;
+  /** Until when (µs, excluded) they hold if no event of the queue comes (or earlier); Infinity: ever. */
+  steadyUntil: number;
 }
 
-/** Reads a queue's gauges at time t (≥ every event seen so far). */
+/**
+ * Reads a queue's gauges at time t: t ≥ the queue's events seen so far, and not earlier than a
+ * previous read of that queue (reads of one queue come in time order).
+ */
 export type GaugeReader = (queueIndex: number, t: Micros, out: Gauges) => void;
 
 /**
@@ -116,6 +121,24 @@ export class QueueColumns {
     tokens[i] = g.tokens ?? NaN;
   }
 
+  /** `rows` rows of the same gauges: the first takes the open counts, the others have none. */
+  pushRepeated(g: Gauges, rows: number): void {
+    if (rows <= 0) return;
+    this.push(g);
+    const more = rows - 1;
+    // A first row left quiet makes the others quiet too: no counts, the same gauges.
+    if (more === 0 || !this.kept) {
+      this.length += more;
+      return;
+    }
+    while (this.length + more > (this.counts[0] as Float64Array).length) this.grow();
+    const from = this.length;
+    this.length += more;
+    for (const col of this.counts) col.fill(0, from, this.length);
+    const values = [g.ready, g.delayed, g.backoff, g.inFlight, g.tokens ?? NaN];
+    this.gauges.forEach((col, k) => col.fill(values[k] as number, from, this.length));
+  }
+
   /** Merges rows pairwise (Δ doubles); an odd last row goes back into the open interval. */
   halve(): void {
     const n = this.length;
@@ -162,6 +185,12 @@ export class QueueColumns {
   }
 }
 
+/**
+ * Closing an interval writes its end only. A queue's rows are written before an event of it
+ * (`catchUp`) or a read, rows whose gauges hold written at once (Gauges.steadyUntil): the cost
+ * follows the events, not queues × intervals (a large queue.yaml's idle queues; a live service's
+ * first event after an idle spell). Pending rows: the open counts in the first, none after.
+ */
 export class SeriesRecorder {
   resolutionUs: number;
   private readonly auto: boolean;
@@ -169,7 +198,7 @@ export class SeriesRecorder {
   private readonly queues: QueueColumns[] = [];
   /** Each closed row's end, µs (every queue's rows end at the same times). */
   private t = new Float64Array(64);
-  private readonly gauges: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null };
+  private readonly gauges: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null, steadyUntil: 0 };
 
   constructor(
     private readonly startUs: Micros,
@@ -189,8 +218,7 @@ export class SeriesRecorder {
   ensureQueue(index: number): void {
     while (this.queues.length <= index) {
       const q = new QueueColumns();
-      const zero: Gauges = { ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null };
-      for (let i = 0; i < this.rows; i++) q.push(zero);
+      q.pushRepeated({ ready: 0, delayed: 0, backoff: 0, inFlight: 0, tokens: null, steadyUntil: Infinity }, this.rows);
       this.queues.push(q);
     }
   }
@@ -231,14 +259,41 @@ export class SeriesRecorder {
       this.t = t;
     }
     this.t[this.rows++] = boundary;
-    for (let i = 0; i < this.queues.length; i++) {
-      this.readGauges(i, boundary, this.gauges);
-      (this.queues[i] as QueueColumns).push(this.gauges);
+  }
+
+  /**
+   * Writes queue `queueIndex`'s rows up to the intervals closed, its gauges read at their ends:
+   * before an event of the queue is counted or changes what its gauges read.
+   */
+  catchUp(queueIndex: number): void {
+    const q = this.queues[queueIndex];
+    if (q === undefined) return;
+    while (q.length < this.rows) {
+      const from = q.length;
+      this.readGauges(queueIndex, this.t[from] as number, this.gauges);
+      // The rows after it whose end comes before the gauges may change have the same gauges.
+      const until = this.gauges.steadyUntil;
+      let lo = from + 1;
+      let hi = lo < this.rows && (this.t[lo] as number) < until ? this.rows : lo;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((this.t[mid] as number) < until) lo = mid + 1;
+        else hi = mid;
+      }
+      q.pushRepeated(this.gauges, lo - from);
     }
   }
 
+  /** Every queue caught up (catchUp): before the rows are read, or every queue's state changes. */
+  catchUpAll(): void {
+    for (let i = 0; i < this.queues.length; i++) this.catchUp(i);
+  }
+
+  /** Counts an event of the queue in the interval now open (its rows before it caught up first). */
   count(queueIndex: number, what: Count): void {
-    const open = (this.queues[queueIndex] as QueueColumns).open;
+    const q = this.queues[queueIndex] as QueueColumns;
+    if (q.length < this.rows) this.catchUp(queueIndex);
+    const open = q.open;
     open[what] = (open[what] as number) + 1;
   }
 
@@ -259,6 +314,7 @@ export class SeriesRecorder {
    */
   packed(endUs: Micros): PackedColumns {
     this.reach(endUs);
+    this.catchUpAll();
     const partial = endUs > this.nextBoundary - this.resolutionUs || this.queues.some((q) => q.open.some((v) => v !== 0));
     // The open interval is a row too: at a fixed resolution it counts toward the limit.
     if (partial && !this.auto && this.rows + 1 > this.maxPoints) throw new SeriesTooLongError(this.resolutionUs, this.maxPoints);

@@ -38,6 +38,36 @@ worker:
 const B = join(dir, 'b.yaml');
 writeFileSync(B, readFileSync(A, 'utf8').replace('max_concurrent_requests: 6', 'max_concurrent_requests: 30').replace('rate: 5/s', 'rate: 2/s'));
 
+/**
+ * 69 queues as a large queue.yaml has them: 3 busy (retries, an outage), 20 quiet (a few tasks
+ * each, minutes apart, buckets refilling between them), 46 idle. Its digests were taken before the
+ * series recorder wrote a queue's rows only when the queue had an event or was read (commit after
+ * fd7628b): every row of every queue must read as when they were all read at every interval.
+ */
+const MANY = join(dir, 'many.yaml');
+writeFileSync(
+  MANY,
+  [
+    'seed: 7',
+    'queue:',
+    ...Array.from({ length: 69 }, (_, i) =>
+      i < 3
+        ? `  - { name: busy${i}, rate: ${20 + i * 10}/s, bucket_size: ${10 + i}, max_concurrent_requests: ${5 + i}, retry_parameters: { task_retry_limit: 3 } }`
+        : i < 23
+          ? `  - { name: quiet${i}, rate: ${1 + (i % 5)}/s${i % 3 === 0 ? '' : `, bucket_size: ${1 + (i % 4)}`} }`
+          : `  - { name: idle${i}, rate: ${1 + (i % 9)}/s }`,
+    ),
+    'workload:',
+    ...Array.from({ length: 3 }, (_, i) => `  - { queue: busy${i}, count: ${400 + 100 * i}, rate: ${10 + 5 * i}/s, arrivals: poisson }`),
+    ...Array.from({ length: 20 }, (_, k) => k + 3).map((i) => `  - { queue: quiet${i}, count: ${2 + (i % 4)}, rate: 0.0${2 + (i % 7)}/s, at: ${i}s }`),
+    'worker:',
+    '  latency: { distribution: lognormal, p50: 80ms, p99: 900ms }',
+    '  error_rate: 0.15',
+    '  outages: [ { from: 5s, to: 9s, status: 503 } ]',
+    '',
+  ].join('\n'),
+);
+
 function digest(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
@@ -79,4 +109,16 @@ describe('series outputs are byte-identical to before (golden digests)', () => {
       'single-fixed.csv': 'a76dbdec7bded14a38bf6586a27ab1fe73f9780cff05537937cec30d6b1f837a',
     });
   });
+
+  it('69 queues, most of them quiet or idle: a run’s CSV (automatic and fixed resolution), and --seeds’ CSV and report', async () => {
+    const auto = await outputs(['simulate', 'many.yaml', '--series', 'many.csv', '--quiet'], ['many.csv']);
+    const fixed = await outputs(['simulate', 'many.yaml', '--resolution', '0.05s', '--series', 'many-fixed.csv', '--quiet'], ['many-fixed.csv']);
+    const seeds = await outputs(['simulate', 'many.yaml', '--seeds', '2', '--jobs', '1', '--series', 'many-seeds.csv', '--report', 'many-seeds.html', '--quiet'], ['many-seeds.csv', 'many-seeds.html']);
+    expect({ ...auto, ...fixed, ...seeds }).toEqual({
+      'many.csv': 'f6fe673ca3eb7e858a7413d387866bf211b9771843fe18673457378cd622668f',
+      'many-fixed.csv': '8a92ff96ba560c1254b2ea81bd0f2d75c1b0b4ca293f135ec5042b8f4c9de3e3',
+      'many-seeds.csv': 'b111ac2f4a1298c93bd7f7b297319a1c76d01ff6d2a324c27e9a6a13f3f5cfb0',
+      'many-seeds.html': 'd31be3cb63baffa4099dac764027c12d12273ba42ba30e25a2932dd568dceada',
+    });
+  }, 60_000);
 });

@@ -9,7 +9,7 @@
  * and `columns()` halves them once more when that gives rows closer to 1,000.
  */
 import type { Micros } from '../core/time.js';
-import { SERIES_COUNT_FIELDS, type SeriesColumns } from './series-types.js';
+import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, type SeriesColumns } from './series-types.js';
 
 const AUTO_START_US = 1_000;
 const AUTO_POINTS_MAX = 2_048;
@@ -410,22 +410,21 @@ export interface PackedColumns {
 /** Fields of a packed queue: the counts, then the five gauges. */
 const FIELDS = COUNTS + GAUGES;
 
-/** A queue's packed fields as SeriesColumns (NaN tokens as null). */
+/**
+ * A queue's packed fields as SeriesColumns (NaN tokens as null), in SERIES_COUNT_FIELDS then
+ * SERIES_GAUGE_FIELDS order. Copied by a loop: Array.from goes through a typed array's
+ * iterator, ~10x slower (most of series() for 69 queues).
+ */
 export function unpackColumns(t: Float64Array, data: Float64Array, rows: number): SeriesColumns {
-  const col = (f: number): number[] => Array.from(data.subarray(f * rows, (f + 1) * rows));
-  return {
-    t_seconds: Array.from(t),
-    added: col(Count.Added),
-    dispatched: col(Count.Dispatched),
-    succeeded: col(Count.Succeeded),
-    failed_attempts: col(Count.FailedAttempts),
-    gave_up: col(Count.GaveUp),
-    ready: col(COUNTS),
-    delayed: col(COUNTS + 1),
-    backoff: col(COUNTS + 2),
-    in_flight: col(COUNTS + 3),
-    tokens: Array.from(data.subarray((COUNTS + 4) * rows, FIELDS * rows), (v) => (Number.isNaN(v) ? null : v)),
+  const plain = (from: Float64Array, at: number, n: number): number[] => {
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = from[at + i] as number;
+    return out;
   };
+  const columns: Record<string, (number | null)[]> = { t_seconds: plain(t, 0, t.length) };
+  [...SERIES_COUNT_FIELDS, ...SERIES_GAUGE_FIELDS].forEach((name, f) => (columns[name] = plain(data, f * rows, rows)));
+  columns.tokens = (columns.tokens as number[]).map((v) => (v === v ? v : null));
+  return columns as unknown as SeriesColumns;
 }
 
 /** The all-queues column: each count and gauge summed row by row in queue order; tokens over the queues that have some (NaN when none has). */

@@ -6,6 +6,9 @@
 //            vs the same simulation built by hand with createSimulation + addWorkload;
 //   --log    the same runScenario writing the event log to a file (JSON lines, no fsync, as
 //            `pushq simulate --log` does), vs the in-memory log;
+//   --series runScenario of a 69-queue scenario (3 busy, 20 with a few tasks minutes apart, 46
+//            idle: a large queue.yaml) keeping its series and reading it (series()), vs the same
+//            run keeping none (series: false); the recorder's cost should follow the events;
 //   large    parseQueueConfig of a ~5 MB queue.yaml (the most queues App Engine allows, 100 and
 //            default, every directive, pull queues with long acl lists: what makes a valid file
 //            that large), vs the `yaml` package's parseDocument of the same text (the reader's
@@ -82,6 +85,25 @@ const eps = (ms) => `${((events / ms) * 1000 / 1e6).toFixed(2)} M events/s`;
 console.log(`run     ${TASKS} tasks, ${events} events`);
 console.log(`        baseline (createSimulation by hand): ${rb.toFixed(0)} ms (${eps(rb)})   runScenario: ${rs.toFixed(0)} ms (${eps(rs)})   ratio ${(rs / rb).toFixed(2)}`);
 console.log(`--log   memory log: ${rs.toFixed(0)} ms   file log (${(logBytes / 2 ** 20).toFixed(0)} MiB, no fsync): ${rl.toFixed(0)} ms   ratio ${(rl / rs).toFixed(2)}`);
+
+// ---- --series ----
+const manyText = ['seed: 7', 'queue:',
+  ...Array.from({ length: 69 }, (_, i) => i < 3
+    ? `  - { name: busy${i}, rate: ${20 + i * 10}/s, bucket_size: ${10 + i}, max_concurrent_requests: ${5 + i}, retry_parameters: { task_retry_limit: 3 } }`
+    : i < 23 ? `  - { name: quiet${i}, rate: ${1 + (i % 5)}/s${i % 3 === 0 ? '' : `, bucket_size: ${1 + (i % 4)}`} }` : `  - { name: idle${i}, rate: ${1 + (i % 9)}/s }`),
+  'workload:',
+  ...Array.from({ length: 3 }, (_, i) => `  - { queue: busy${i}, count: ${400 + 100 * i}, rate: ${10 + 5 * i}/s, arrivals: poisson }`),
+  ...Array.from({ length: 20 }, (_, k) => k + 3).map((i) => `  - { queue: quiet${i}, count: ${2 + (i % 4)}, rate: 0.0${2 + (i % 7)}/s, at: ${i}s }`),
+  'worker:', '  latency: { distribution: lognormal, p50: 80ms, p99: 900ms }', '  error_rate: 0.15', '  outages: [ { from: 5s, to: 9s, status: 503 } ]', ''].join('\n');
+const many = (await parseScenario(manyText, { file: 'many.yaml' })).scenario;
+if (many === null) throw new Error('many-queue scenario invalid');
+const seriesOff = [], seriesOn = [];
+for (let r = 0; r < REPS; r++) {
+  seriesOff.push(time(() => runScenario(many, { series: false })));
+  seriesOn.push(time(() => runScenario(many, { series: true }).simulation.series()));
+}
+const so = median(seriesOff), sn = median(seriesOn);
+console.log(`--series 69 queues: baseline (series: false): ${so.toFixed(0)} ms   with series, read: ${sn.toFixed(0)} ms   ratio ${(sn / so).toFixed(2)}`);
 
 // ---- large ----
 const ACL = Number(process.env.BENCH_LARGE_ACL ?? 2_700);

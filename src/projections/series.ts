@@ -348,7 +348,8 @@ export class SeriesRecorder {
           if (partial) out[at + closed] = openCount;
           continue;
         }
-        for (let r = 0; r < rows; r++) {
+        // A quiet queue's rows count nothing (the buffer's zeros) but the last, where the open interval is.
+        for (let r = col === null ? Math.max(0, rows - 1) : 0; r < rows; r++) {
           const a = 2 * r;
           const b = a + 1;
           const first = a < closed ? (col === null ? 0 : (col[a] as number)) : openCount;
@@ -360,7 +361,9 @@ export class SeriesRecorder {
         const col = q.kept ? (q.gauges[g] as Float64Array) : null;
         const quiet = q.quiet[g] as number;
         const openGauge = open[g] as number;
-        for (let r = 0; r < rows; r++) {
+        // A quiet queue's rows have its quiet gauges but the last (when it is the open interval).
+        if (col === null) out.fill(quiet, at, at + rows);
+        for (let r = col === null ? Math.max(0, rows - 1) : 0; r < rows; r++) {
           const i = src(r);
           out[at + r] = i < closed ? (col === null ? quiet : (col[i] as number)) : openGauge;
         }

@@ -4,7 +4,8 @@
  * package.json `exports` (`pushq`, `pushq/testing`) and `bin`. The other doc tests import dist/
  * from inside the repository, where every devDependency and every file of the clone is at hand;
  * here a file `files` leaves out, a type that does not resolve, or a devDependency needed at run
- * time fails.
+ * time fails. Consumers' setups differ too: the types are checked under each `moduleResolution`
+ * (node10 finds `pushq/testing` only through package.json `typesVersions`), and CommonJS loads it.
  *
  * The project is laid out as `npm install pushq-x.tgz` lays it out, without a network: the
  * tarball's files in node_modules/pushq, and beside them links to the runtime dependencies this
@@ -129,6 +130,50 @@ describe('the packed package', () => {
     const tsc = await run(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', '.'], project);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.code).toBe(0);
+  });
+
+  it('type-checks `pushq` and `pushq/testing` imports under each moduleResolution a tsconfig names', async () => {
+    mkdirSync(join(project, 'resolution'), { recursive: true });
+    const source = [
+      "import { createSimulation, type SimulationOptions } from 'pushq';",
+      "import { startPushq, queueFileConfigArbitrary, type RunningPushq } from 'pushq/testing';",
+      'export const used: [typeof createSimulation, typeof startPushq, typeof queueFileConfigArbitrary] = [createSimulation, startPushq, queueFileConfigArbitrary];',
+      'export type Used = [SimulationOptions, RunningPushq];',
+      '',
+    ].join('\n');
+    // The same imports from an ES module and from a CommonJS one (README.md: `require` of pushq).
+    writeFileSync(join(project, 'resolution', 'both.ts'), source);
+    writeFileSync(join(project, 'resolution', 'both.cts'), source);
+    // `node10` (`node`), still the default of many tsconfigs under TypeScript 5, ignores package.json
+    // `exports`: it finds a subpath's types through `typesVersions`, or as a file or folder of that
+    // name in the package. This repository's TypeScript (7) no longer accepts node10; `bundler`
+    // without `resolvePackageJsonExports` walks the same lookup, so it stands in for node10 here.
+    // There skipLibCheck is on, as node10 users need it anyway: fast-check's own declarations import
+    // pure-rand's subpaths, which only `exports` maps.
+    const modes: Record<string, [file: string, options: object]> = {
+      node16: ['both.ts', { module: 'Node16', moduleResolution: 'Node16', skipLibCheck: false }],
+      nodenext: ['both.ts', { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false }],
+      'nodenext, from CommonJS': ['both.cts', { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false }],
+      bundler: ['both.ts', { module: 'ESNext', moduleResolution: 'Bundler', skipLibCheck: false }],
+      'node10 lookup': ['both.ts', { module: 'ESNext', moduleResolution: 'Bundler', resolvePackageJsonExports: false, skipLibCheck: true }],
+    };
+    const results: Record<string, string> = {};
+    for (const [mode, [file, options]] of Object.entries(modes)) {
+      const config = join(project, `tsconfig.${mode.replace(/\W+/g, '-')}.json`);
+      writeFileSync(config, JSON.stringify({ compilerOptions: { target: 'ES2022', strict: true, noEmit: true, types: ['node'], ...options }, files: [`resolution/${file}`] }));
+      const tsc = await run(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', config], project);
+      results[mode] = `exit ${tsc.code} ${tsc.stdout}${tsc.stderr}`.trim();
+    }
+    expect(results).toEqual(Object.fromEntries(Object.keys(modes).map((mode) => [mode, 'exit 0'])));
+  }, 120_000);
+
+  it('loads from CommonJS: `require` of `pushq` and `pushq/testing` (README.md)', async () => {
+    writeFileSync(
+      join(project, 'require.cjs'),
+      "console.log(typeof require('pushq').createSimulation, typeof require('pushq/testing').startPushq);\n",
+    );
+    const r = await run(process.execPath, ['require.cjs'], project);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, 'function function\n', '']);
   });
 
   it("runs README.md's library and startPushq examples from the installed package", async () => {

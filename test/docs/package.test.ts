@@ -64,6 +64,20 @@ function runtimePackages(): string[] {
   return names;
 }
 
+/**
+ * The types file of package `name` in the consumer project, as node10 finds it: the package's
+ * `types` (or `typings`) or its index.d.ts, else @types/<name>'s; undefined when it has none.
+ */
+function packageTypes(name: string): string | undefined {
+  for (const dir of [join(project, 'node_modules', name), join(project, 'node_modules', '@types', name.replace(/^@(.*)\//, '$1__'))]) {
+    if (!existsSync(join(dir, 'package.json'))) continue;
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { types?: string; typings?: string };
+    const file = join(dir, pkg.types ?? pkg.typings ?? 'index.d.ts');
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
 const work = mkdtempSync(join(tmpdir(), 'pushq-package-'));
 const project = join(work, 'consumer');
 const installed = join(project, 'node_modules', manifest.name);
@@ -130,6 +144,32 @@ describe('the packed package', () => {
     const tsc = await run(process.execPath, [join(MODULES, 'typescript', 'bin', 'tsc'), '-p', '.'], project);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.code).toBe(0);
+  });
+
+  it("default-imports, in the declarations its entry points reach, only packages whose types have a default export", () => {
+    // A default import of a package whose types have none (protobufjs's `export as namespace`, a
+    // `export =`) is accepted only with esModuleInterop, which TypeScript 7 always has but a node10
+    // project under TypeScript 5 often does not: there every project that imports pushq fails with
+    // TS1192 in pushq's own .d.ts, skipLibCheck off. The TypeScript here cannot turn esModuleInterop
+    // off, so this reads the declarations instead: every file reachable from `exports`' types.
+    const reached = new Set<string>();
+    const pending = Object.values(manifest.exports).map((e) => e.types.replace(/^\.\//, ''));
+    const offences: string[] = [];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      const text = readFileSync(join(installed, file), 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\b[^;'"]*?\bfrom\s*'([^']+)'/gm)) {
+        if (m[1]!.startsWith('.')) pending.push(join(dirname(file), m[1]!.replace(/\.js$/, '.d.ts')));
+      }
+      for (const m of text.matchAll(/^import\s+(?:type\s+)?[A-Za-z_$][\w$]*\s*(?:,\s*\{[^}]*\}\s*)?from\s*'([^'.][^']*)'/gm)) {
+        const types = packageTypes(m[1]!);
+        if (types !== undefined && !/\bexport\s+default\b|\bas\s+default\b/.test(readFileSync(types, 'utf8'))) offences.push(`${file}: ${m[0]}`);
+      }
+    }
+    expect(reached.size).toBeGreaterThan(50);
+    expect(offences).toEqual([]);
   });
 
   it('type-checks `pushq` and `pushq/testing` imports under each moduleResolution a tsconfig names', async () => {

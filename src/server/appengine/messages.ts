@@ -17,6 +17,10 @@
  * The error codes are TypeScript constants, and the `.proto` enums are written from them: one
  * definition. test/server/appengine/messages.test.ts checks every field against Google's files.
  */
+// The types this module's declarations name, imported by name: a default import would be written
+// into messages.d.ts as is, and TypeScript without esModuleInterop (node10 projects) refuses it
+// there (TS1192, protobufjs's types have no default export) in every project that imports pushq.
+import type { Namespace, Type } from 'protobufjs';
 import protobuf from 'protobufjs';
 
 /** remote_api.RpcError.ErrorCode: failures of the call itself (not of the service). */
@@ -282,9 +286,9 @@ message CommitResponse {
 `;
 
 /** The parsed definitions, for the codec and for the test that compares them with Google's. */
-export const ROOT = protobuf.parse(PROTO, { keepCase: true }).root.resolveAll();
+export const ROOT: Namespace = protobuf.parse(PROTO, { keepCase: true }).root.resolveAll();
 
-const type = (name: string): protobuf.Type => ROOT.lookupType(`pushq_appengine.${name}`);
+const type = (name: string): Type => ROOT.lookupType(`pushq_appengine.${name}`);
 
 export const MESSAGES = {
   Request: type('Request'),

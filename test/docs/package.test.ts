@@ -27,6 +27,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const MODULES = join(ROOT, 'node_modules');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
+  license: string;
   bin: Record<string, string>;
   exports: Record<string, { types: string; default: string }>;
   dependencies: Record<string, string>;
@@ -110,6 +111,12 @@ describe('the packed package', () => {
       ...[...readme.matchAll(/\]\(((?:docs|examples)\/[^)#]+)\)/g)].map((m) => m[1]!),
     ].map((p) => p.replace(/^\.\//, ''));
     expect(wanted.filter((p) => !packed.includes(p))).toEqual([]);
+  });
+
+  it('holds the text of the licence package.json names (Apache-2.0 asks that it go with every copy)', () => {
+    expect(manifest.license).toBe('Apache-2.0');
+    expect(packed).toContain('LICENSE');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^\s+Apache License\s+Version 2\.0, January 2004\b/);
   });
 
   it('imports at run time only Node built-ins, its dependencies and its peer dependencies', () => {

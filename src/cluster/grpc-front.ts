@@ -23,7 +23,7 @@ import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc } from '../server/grpc/bind.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
-import { FORWARDED_HEADER } from './router.js';
+import { askAgainAfterRefresh, FORWARDED_HEADER } from './router.js';
 
 const QUEUE_IN = /^projects\/[^/]+\/locations\/[^/]+\/queues\/([^/]+)/;
 const LOCATION = /^projects\/[^/]+\/locations\/[^/]+$/;
@@ -36,6 +36,8 @@ export interface GrpcTable {
   remoteGrpc(queue: string): string | undefined;
   queues(): readonly string[];
   owned(): readonly string[];
+  /** Reads who owns which queue from the store again (a queue moved since the last tick). */
+  refresh(): Promise<void>;
 }
 
 type Callback = grpc.sendUnaryData<Buffer>;
@@ -154,16 +156,16 @@ export class GrpcFront {
     const queueType = p.root.lookupType('google.cloud.tasks.v2.Queue');
     const listType = p.root.lookupType('google.cloud.tasks.v2.ListQueuesResponse');
     const path = `/${SERVICE_NAME}/GetQueue`;
-    const asks = page.items.map(
-      (queue) =>
-        new Promise<protobuf.Message | null>((resolve) => {
-          const address = this.table.localGrpc(queue) ?? (forwarded ? undefined : this.table.remoteGrpc(queue));
-          if (address === undefined) return resolve(null);
-          const request = Buffer.from(getQueue.encode(getQueue.fromObject({ name: `${parent}/queues/${queue}` })).finish());
-          this.forward(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined, (err, answer) => resolve(err || !answer ? null : queueType.decode(answer)));
-        }),
-    );
-    void Promise.all(asks).then((found) => callback(null, Buffer.from(listType.encode(listType.create({ queues: found.filter((q) => q !== null), nextPageToken: page.nextPageToken ?? '' })).finish())));
+    const ask = (queue: string): Promise<protobuf.Message | null> =>
+      new Promise<protobuf.Message | null>((resolve) => {
+        const address = this.table.localGrpc(queue) ?? (forwarded ? undefined : this.table.remoteGrpc(queue));
+        if (address === undefined) return resolve(null);
+        const request = Buffer.from(getQueue.encode(getQueue.fromObject({ name: `${parent}/queues/${queue}` })).finish());
+        this.forward(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined, (err, answer) => resolve(err || !answer ? null : queueType.decode(answer)));
+      });
+    // A forwarded call is answered from what this node owns: only the first node reads the owners again.
+    const found = forwarded ? Promise.all(page.items.map(ask)) : askAgainAfterRefresh(this.table, page.items, ask);
+    void found.then((queues) => callback(null, Buffer.from(listType.encode(listType.create({ queues: queues.filter((q) => q !== null), nextPageToken: page.nextPageToken ?? '' })).finish())));
   }
 
   async close(): Promise<void> {

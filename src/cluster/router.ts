@@ -239,22 +239,21 @@ export class Router {
     const m = QUEUES_PATH.exec(req.url ?? '/')!;
     const base = `/v2/projects/${m[1]}/locations/${m[2]}/queues/`;
     const page = pageOfItems(this.table.queues(), pageOf(pageQuery(queryFields(new URL(req.url ?? '/', 'http://x').searchParams, LIST_QUEUES_QUERY)), QUEUES_LIST), QUEUES_LIST);
-    const found = await Promise.all(
-      page.items.map(async (queue) => {
-        const url = this.table.local(queue) ?? this.table.remote(queue);
-        if (url === undefined) return null;
-        try {
-          // The caller's token or dashboard session (renamed for the owner's port), which the owner checks again:
-          // without them each owner refuses its queue, and the page would come back empty.
-          const headers = { [FORWARDED_HEADER]: this.table.node, ...hopHeaders({ authorization: req.headers.authorization, cookie: req.headers.cookie, port: this.port }, url) };
-          const out = await request(url + base + encodeURIComponent(queue), { headers, dispatcher: this.agent });
-          const json = (await out.body.json()) as unknown;
-          return out.statusCode === 200 ? json : null;
-        } catch {
-          return null;
-        }
-      }),
-    );
+    const ask = async (queue: string): Promise<unknown> => {
+      const url = this.table.local(queue) ?? this.table.remote(queue);
+      if (url === undefined) return null;
+      try {
+        // The caller's token or dashboard session (renamed for the owner's port), which the owner checks again:
+        // without them each owner refuses its queue, and the page would come back empty.
+        const headers = { [FORWARDED_HEADER]: this.table.node, ...hopHeaders({ authorization: req.headers.authorization, cookie: req.headers.cookie, port: this.port }, url) };
+        const out = await request(url + base + encodeURIComponent(queue), { headers, dispatcher: this.agent });
+        const json = (await out.body.json()) as unknown;
+        return out.statusCode === 200 ? json : null;
+      } catch {
+        return null;
+      }
+    };
+    const found = await askAgainAfterRefresh(this.table, page.items, ask);
     const queues = found.filter((q) => q !== null);
     send(res, 200, page.nextPageToken === undefined ? { queues } : { queues, nextPageToken: page.nextPageToken });
   }
@@ -266,6 +265,20 @@ export class Router {
     await this.agent.close();
     await this.dashboard.close();
   }
+}
+
+/**
+ * Each queue's answer from its owner (null: none), asked again once for the queues that got none
+ * after reading the owners from the store again: the owners this node read at its last tick may
+ * be out of date (a node starting, queues moving in a rebalance), and a list would otherwise leave
+ * out live, owned queues for up to a tick. A queue still without an answer has no reachable owner
+ * now, and is left out as before.
+ */
+export async function askAgainAfterRefresh<T>(table: Pick<RouterTable, 'refresh'>, queues: readonly string[], ask: (queue: string) => Promise<T | null>): Promise<(T | null)[]> {
+  const found = await Promise.all(queues.map(ask));
+  if (found.every((q) => q !== null)) return found;
+  await table.refresh();
+  return Promise.all(queues.map((queue, i): Promise<T | null> => (found[i] !== null ? Promise.resolve(found[i] as T) : ask(queue))));
 }
 
 /** No live node holds `queue`'s lease now, as far as this node knows: nothing was sent anywhere. */

@@ -133,6 +133,9 @@ export class RpcFront {
   /** FetchQueues: every owned queue's row, asked of its owner (a queue with no reachable owner now is left out, as ListQueues does), by name. */
   private async list(envelope: RemoteRequest, maxRows: number, req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
     const table = this.router.table;
+    // Owners read at the last tick may be out of date (a start, a rebalance): a queue without one
+    // known is looked up again first, as ListQueues does (askAgainAfterRefresh in router.ts).
+    if (!forwarded && table.queues().some((q) => table.local(q) === undefined && table.remote(q) === undefined)) await table.refresh();
     const groups = new Map<string, { hop: Hop; queues: Set<string> }>();
     for (const queue of table.queues()) {
       const local = table.local(queue);

@@ -54,7 +54,7 @@ beforeAll(async () => {
     0,
     5000,
   );
-  front = await GrpcFront.start({ node: 'node-a', localGrpc: () => undefined, remoteGrpc: (q) => (q === 'q1' ? `127.0.0.1:${dead}` : undefined), queues: () => queues, owned: () => [] }, '127.0.0.1', 0, 5000);
+  front = await GrpcFront.start({ node: 'node-a', localGrpc: () => undefined, remoteGrpc: (q) => (q === 'q1' ? `127.0.0.1:${dead}` : undefined), queues: () => queues, owned: () => [], refresh: async () => {} }, '127.0.0.1', 0, 5000);
   clients.grpc = grpcClient(front.port);
   clients.rest = restClient(router.port);
 });

@@ -161,7 +161,7 @@ describe('pushq serve --cluster: a queue whose end has begun', () => {
     // call is on its way, and the service refuses it at its door (nothing done). That instant cannot
     // be held open from outside, so the service here is a real one that is already stopping.
     const stopping = await GrpcService.start({ stopping: true } as ApiContext, { host: '127.0.0.1', port: 0 });
-    const table = { node: 'test-node', localGrpc: () => `127.0.0.1:${stopping.port}`, remoteGrpc: () => undefined, queues: () => ['q0'], owned: () => ['q0'] };
+    const table = { node: 'test-node', localGrpc: () => `127.0.0.1:${stopping.port}`, remoteGrpc: () => undefined, queues: () => ['q0'], owned: () => ['q0'], refresh: async () => {} };
     const front = await GrpcFront.start(table, '127.0.0.1', 0, 10_000);
     const client = new grpc.Client(`127.0.0.1:${front.port}`, grpc.credentials.createInsecure());
     try {

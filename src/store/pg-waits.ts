@@ -187,20 +187,36 @@ export class LockWaits {
   /** The timer at the earliest lookup a running statement is due (a lookup under way schedules when it ends). */
   private schedule(): void {
     if (this.looking !== null || this.running.size === 0) return;
-    const lastAt = this.seen?.at ?? -Infinity;
-    let due = Infinity;
-    for (const r of this.running) due = Math.min(due, r.looked ? lastAt + EVERY_LOOK_MS : Math.max(r.since, lastAt) + this.firstMs);
+    const due = this.due();
     if (this.timer !== undefined) {
       if (this.timer.at <= due) return;
       clearTimeout(this.timer.handle);
     }
-    const handle = setTimeout(() => this.look(), Math.max(0, due - Date.now()));
+    const handle = setTimeout(() => this.fire(), Math.max(0, due - Date.now()));
     handle.unref();
     this.timer = { handle, at: due };
   }
 
-  private look(): void {
+  /** When the earliest lookup a statement running now is due. */
+  private due(): number {
+    const lastAt = this.seen?.at ?? -Infinity;
+    let due = Infinity;
+    for (const r of this.running) due = Math.min(due, r.looked ? lastAt + EVERY_LOOK_MS : Math.max(r.since, lastAt) + this.firstMs);
+    return due;
+  }
+
+  /**
+   * The timer's turn. The statement it was set for may have ended since (the timer stays while any
+   * runs): a service whose short statements overlap always has one running, and a lookup for none
+   * past its delay would cost the store a connection every `firstMs` for nothing.
+   */
+  private fire(): void {
     this.timer = undefined;
+    if (this.due() > Date.now()) this.schedule();
+    else this.look();
+  }
+
+  private look(): void {
     const at = Date.now();
     const running = [...this.running];
     this.looking = describeWaits(this.url, [...this.pids]).then((lookup) => {

@@ -383,6 +383,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
     if (path === undefined) return { ok: true, lines: ['no queue.yaml was given (--config): only the default queue exists; nothing to reload'] };
     const result = await loadQueueConfigFileOffThread(path);
     if (result.config === null) return { ok: false, lines: result.errors.map(formatIssue) };
+    // The stop may have begun while the file was read (its thread takes a while for a large one).
+    if (this.stopping) return reloadWhileStopping();
     const before = new Set(this.queues());
     this.config = result.config;
     this.declaresDefault = result.declaresDefault;

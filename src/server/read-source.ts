@@ -225,8 +225,16 @@ export class LiveSource implements ReadSource {
       // it is little, on a thread as above when it is more (200,000 events gained, read here, held
       // the service 2.9 s on a loaded machine).
       const gainedBytes = statSync(log.path).size - (this.index.position?.offset ?? 0);
-      if (gainedBytes > GAINED_ON_THREAD_BYTES) await this.index.extendFileInParallel(log.path);
-      else this.index.extendFile(log.path);
+      try {
+        if (gainedBytes > GAINED_ON_THREAD_BYTES) await this.index.extendFileInParallel(log.path);
+        else this.index.extendFile(log.path);
+      } catch (err) {
+        // A read that failed part way (a damaged batch) kept the events before the damage without
+        // moving its position past them: read again from there, they would follow themselves, and
+        // every later read would fail. The next read of the past starts over.
+        this.index = null;
+        throw err;
+      }
     } else if (log instanceof MemoryEventLog) {
       // Up to its length now: the service appends on while the index takes it.
       this.index ??= new LogIndex(log.header);

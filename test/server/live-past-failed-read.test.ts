@@ -1,0 +1,86 @@
+/**
+ * A read of `?at=` that fails part way through what the live log gained (src/server/read-source.ts):
+ * a damaged batch in the log file (LOG_CORRUPT) found after the read on its thread had already
+ * handed chunks of events before it to the index. The index must not keep those events while its
+ * position stays where it was: the next read took them again, and failed ("event N does not apply
+ * to the state before it: TaskAdded id ... out of sequence", INTERNAL_ERROR), as every read of the
+ * past did after it until the service restarted. Now the next read starts over.
+ *
+ * In process, a `pushq serve --data`-like service on a file log; the damage is one byte of a batch
+ * well inside what was gained, put back after the failed read.
+ */
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseQueueConfig } from '../../src/config/parse.js';
+import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
+import { createFileEventLog, type FileEventLog } from '../../src/log/file-log.js';
+import { PushqService } from '../../src/server/service.js';
+
+let dir: string;
+let service: PushqService;
+let log: FileEventLog;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-live-past-failed-'));
+  const parsed = parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' });
+  log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' }, { durable: false });
+  service = await PushqService.start({ config: parsed.config!, targets: {}, log, grpcPort: null });
+}, 60_000);
+
+afterAll(async () => {
+  await service?.close(1000);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const get = async (path: string) => {
+  const res = await fetch(`${service.url}${path}`);
+  return { status: res.status, json: (await res.json()) as any };
+};
+
+const addTasks = async (n: number) => {
+  for (let added = 0; added < n; added += 10_000) {
+    service.driver.run((k) => {
+      for (let b = 0; b < 100; b++) k.addTasks(Array.from({ length: 100 }, () => ({ queue: 'held' })));
+    });
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await log.flush();
+};
+
+/** Flips one byte of the event line that starts after `offset` (a `"queue":"held"` becomes `"queue":"hele"`), and returns how to put it back. */
+function damageAfter(path: string, offset: number): () => void {
+  const fd = openSync(path, 'r+');
+  const buf = Buffer.alloc(4096);
+  readSync(fd, buf, 0, buf.length, offset);
+  const at = offset + buf.indexOf('"held"') + 4;
+  const was = Buffer.alloc(1);
+  readSync(fd, was, 0, 1, at);
+  writeSync(fd, Buffer.from('e'), 0, 1, at);
+  closeSync(fd);
+  return () => {
+    const f = openSync(path, 'r+');
+    writeSync(f, was, 0, 1, at);
+    closeSync(f);
+  };
+}
+
+it('a read that failed part way leaves nothing of what it took: the next read counts each event once', { timeout: 120_000 }, async () => {
+  await addTasks(10_000);
+  expect((await get('/pushq/dashboard.json?at=0')).status).toBe(200); // the index exists, up to here
+  const before = statSync(log.path).size;
+  await addTasks(200_000); // several MiB gained: read on a thread, in chunks
+  const size = statSync(log.path).size;
+  const restore = damageAfter(log.path, before + Math.floor((size - before) * 0.8));
+  const end = (await get('/pushq/timeline.json')).json.endSeconds as number;
+  const failed = await get(`/pushq/dashboard.json?at=${end}`);
+  expect(failed.status, JSON.stringify(failed.json)).not.toBe(200);
+  expect(JSON.stringify(failed.json)).toContain('corrupt log at byte');
+  restore();
+  const answer = await get(`/pushq/dashboard.json?at=${end}`);
+  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+  expect(answer.json.events).toBe(log.length);
+  expect(answer.json.summary.held.tasks_total).toBe(210_000);
+});

@@ -37,7 +37,7 @@ import type { TaskApiFlavour, TaskSpec } from '../core/task-spec.js';
 import type { Micros } from '../core/time.js';
 import type { EventLog } from '../log/event-log.js';
 import { widenField } from '../core/field-shapes.js';
-import { checkStall, STALL_TIMERS_MIN } from './stall-guard.js';
+import { checkStall, noStallLook, STALL_TIMERS_MIN } from './stall-guard.js';
 import { TimerKind, Timers } from './timer-heap.js';
 
 /** A read model fed every event, with the state that event produced (src/projections). */
@@ -92,6 +92,8 @@ export class Kernel {
   private countedAt: Micros = -1;
   /** Timers at one instant at which the guard looks next: doubled each time it finds the run finite. */
   private nextStallCheck = STALL_TIMERS_MIN;
+  /** The guard's last look (its instant carried in it, so nothing is reset per timer). */
+  private readonly stallLook = noStallLook();
   /**
    * Bytes stored under the same total_storage_limit outside this kernel, asked at every add (a
    * cluster node's figure for the queues other kernels own: src/cluster/storage-budget.ts); null
@@ -313,7 +315,7 @@ export class Kernel {
     const timers = this.timers;
     // Checked before the pop, so a stalled run keeps its next timer (stall-guard.ts).
     if (this.timersAtNow >= this.nextStallCheck && timers.peekAt() === this.countedAt) {
-      checkStall(this.state, this.countedAt, this.timersAtNow);
+      checkStall(this.state, this.countedAt, this.timersAtNow, this.stallLook);
       this.nextStallCheck *= 2;
     }
     timers.pop();

@@ -11,15 +11,20 @@
  *
  * The guard counts the timers fired at the current instant. A correct run fires a few per task at
  * one instant (its arrival, an attempt's answer, a backoff's end, a wake of its queue), so past
- * STALL_TIMERS_MIN and STALL_TIMERS_PER_TASK per task held it looks at the task dispatched most:
- * one that will give up (its task_retry_limit reached, and no task_age_limit it is still within:
- * App Engine retries while either limit holds, and a frozen clock never ages a task) ends the loop
- * by itself, however many attempts that takes, so the run goes on (the kernel looks again at twice
- * the timers); one that never will is a run that can never end. Counting costs one comparison a
- * timer; the tasks are looked at only past the floor, and less and less often.
+ * STALL_TIMERS_MIN and STALL_TIMERS_PER_TASK per task held it looks (the kernel looks again at
+ * twice the timers each time). A run in which some task ended since the last look at this instant
+ * is moving on, however long it stays there: a worker that fails most attempts but not all ends
+ * its tasks one by one, and no look can tell how many attempts the rest will take (the first look
+ * at an instant only notes how many tasks have ended). Otherwise it looks at the task dispatched
+ * most: one that will give up (its task_retry_limit reached, and no task_age_limit it is still
+ * within: App Engine retries while either limit holds, and a frozen clock never ages a task) ends
+ * the loop by itself, however many attempts that takes, so the run goes on; one that never will
+ * is a run that can never end. Counting costs one comparison a timer; the tasks are looked at only
+ * past the floor, and less and less often.
  */
 import { shouldRetry } from '../core/retry-policy.js';
 import { taskName, taskRetryPolicy, type EngineState } from '../core/state.js';
+import { TaskState } from '../core/task-machine.js';
 import { type Micros, US_PER_SECOND } from '../core/time.js';
 
 /** Timers at one instant below which a run is never called stalled. */
@@ -43,11 +48,37 @@ export class VirtualTimeStalledError extends Error {
   }
 }
 
-/** Throws VirtualTimeStalledError when `timers` fired at `at` are more than the run's tasks explain and a task retries there for ever. */
-export function checkStall(state: EngineState, at: Micros, timers: number): void {
+/** What the guard saw at its last look (the kernel keeps it between looks): the instant, and the tasks ended by then. */
+export interface StallLook {
+  at: Micros;
+  ended: number;
+}
+
+/** A new StallLook: none yet. */
+export function noStallLook(): StallLook {
+  return { at: -1, ended: 0 };
+}
+
+/** Tasks ended (succeeded, given up, deleted) in every queue: a count that only grows while time stands still. */
+function endedTasks(state: EngineState): number {
+  let n = 0;
+  for (const q of state.queues) n += (q.countByState[TaskState.Succeeded] as number) + (q.countByState[TaskState.Failed] as number) + (q.countByState[TaskState.Deleted] as number);
+  return n;
+}
+
+/**
+ * Throws VirtualTimeStalledError when `timers` fired at `at` are more than the run's tasks explain,
+ * no task ended since the `last` look at `at`, and a task retries there for ever. Updates `last`.
+ */
+export function checkStall(state: EngineState, at: Micros, timers: number, last: StallLook): void {
   const tasks = state.tasks;
   const held = tasks.count - tasks.base;
   if (timers < Math.max(STALL_TIMERS_MIN, STALL_TIMERS_PER_TASK * (held + 1))) return;
+  const ended = endedTasks(state);
+  const movingOn = last.at !== at || last.ended !== ended;
+  last.at = at;
+  last.ended = ended;
+  if (movingOn) return;
   let busiest = -1;
   let most = 0;
   for (let id = tasks.base; id < tasks.count; id++) {

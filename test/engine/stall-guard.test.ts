@@ -38,8 +38,9 @@ describe('a clock that can never advance stops the run', () => {
     expect(stalled.code).toBe('VIRTUAL_TIME_STALLED');
     expect(stalled.at).toBe(0);
     expect(stalled.task).toBe('q/spinner');
-    expect(stalled.timers).toBe(STALL_TIMERS_MIN);
-    expect(stalled.message).toMatch(/^virtual time stopped advancing at 0\.000000 s: 1,000,000 timers fired at that instant \(task q\/spinner was dispatched [\d,]+ times\)\. .*dev-server mode reads no rate or bucket_size.*min_backoff_seconds above 0/);
+    // The first look (at the floor) notes how many tasks have ended; the next, at twice the timers, finds none more.
+    expect(stalled.timers).toBe(2 * STALL_TIMERS_MIN);
+    expect(stalled.message).toMatch(/^virtual time stopped advancing at 0\.000000 s: 2,000,000 timers fired at that instant \(task q\/spinner was dispatched [\d,]+ times\)\. .*dev-server mode reads no rate or bucket_size.*min_backoff_seconds above 0/);
     // Stopped between two steps: the attempt whose answer was the next timer is still in flight.
     const events = sim.events;
     expect(events.filter((e) => e.type === 'AttemptDispatched').length - events.filter((e) => e.type === 'AttemptFailed').length).toBe(1);
@@ -65,6 +66,31 @@ describe('much at one instant, but a run that ends, goes on', () => {
 describe('pushq simulate', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pushq-stall-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a worker that fails most attempts but not all: ~3.6 million events at t = 0, tasks ending all the while, and the run ends', async () => {
+    // Each attempt succeeds one time in a hundred: no task retries for ever, though one may be
+    // dispatched hundreds of times. Before, the guard called it stalled (the busiest task has no
+    // retry limit) once 2,000,000 timers had fired, thousands of the 12,000 tasks still to end.
+    const path = join(dir, 'mostly-failing.yaml');
+    writeFileSync(
+      path,
+      `dev_server: true
+queue:
+  - { name: q, rate: 1/s, retry_parameters: { min_backoff_seconds: 0, max_backoff_seconds: 0 } }
+workload:
+  - { queue: q, count: 12000 }
+worker:
+  latency: 0ms
+  error_rate: 0.99
+`,
+    );
+    const run = await pushq(['simulate', path, '--quiet', '--json', '--seed', '1'], { timeoutMs: 90_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const q = JSON.parse(run.stdout).queues.q;
+    expect(q.succeeded).toBe(12000);
+    expect(q.attempts).toBeGreaterThan(1_000_000);
+  }, 120_000);
 
   it('a scenario that would spin for ever exits 1 with the reason and what to change', async () => {
     const path = join(dir, 'spin.yaml');

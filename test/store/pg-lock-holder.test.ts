@@ -20,6 +20,13 @@ import { storePool } from '../../src/store/pg-pool.js';
 import { describePgError } from '../../src/store/pg-errors.js';
 import { StoreError, redactUrl } from '../../src/store/store.js';
 import type { EngineEvent } from '../../src/core/events.js';
+
+/**
+ * A lock wait's bound: the first lookup comes 1 s into a statement, so 4 s leaves it 3 s to open its
+ * connection and read pg_locks on a loaded machine (at 1.5 s, with the lookup at 0.75 s, a full run
+ * at load 7 once timed out before the lookup answered).
+ */
+const BOUND_MS = 4000;
 import { TEST_HEADER as HEADER } from '../log/conformance.js';
 
 const db = pgForTheseTests();
@@ -67,8 +74,8 @@ describe('a lock wait of the store names who holds it up', () => {
   it('an append held up by an operator\'s LOCK TABLE: STORE_TIMEOUT names the holding session, and the report said so while it waited', async () => {
     const url = await db.pg.database();
     const lines: string[] = [];
-    const lockWaits = new LockWaits(url, { statementTimeoutMs: 1500, report: (line) => lines.push(line) });
-    const store = await PgStore.open(url, { statementTimeoutMs: 1500, lockWaits });
+    const lockWaits = new LockWaits(url, { statementTimeoutMs: BOUND_MS, report: (line) => lines.push(line) });
+    const store = await PgStore.open(url, { statementTimeoutMs: BOUND_MS, lockWaits });
     try {
       await store.ensureStream('q', HEADER);
       const lease = await store.acquire('q', 'me', 60_000);
@@ -84,7 +91,7 @@ describe('a lock wait of the store names who holds it up', () => {
       }
       expect(again.message).toContain(`held up by session pid ${holder.pid} (user postgres, application "culprit-session"`);
       expect(err.code).toBe('STORE_TIMEOUT');
-      expect(err.message).toContain('did not come free within 1.5 s (55P03');
+      expect(err.message).toContain('did not come free within 4 s (55P03');
       expect(err.message).toMatch(new RegExp(`seen while it waited: waiting for RowExclusiveLock on table pushq_events, held up by session pid ${holder.pid} \\(user postgres, application "culprit-session", from 127\\.0\\.0\\.1, in a transaction since \\S+ \\(for \\d+ s\\); idle in transaction: "LOCK TABLE pushq_events IN ACCESS EXCLUSIVE MODE"\\)`));
       expect(err.message).not.toContain('pushq-test-secret');
       expect(lines.some((l) => l.startsWith(`waiting for RowExclusiveLock on table pushq_events, held up by session pid ${holder.pid} (user postgres, application "culprit-session"`)), lines.join('\n')).toBe(true);
@@ -95,7 +102,7 @@ describe('a lock wait of the store names who holds it up', () => {
 
   it('a row another session holds (SELECT ... FOR UPDATE on the stream\'s row, as a paused node\'s open append does): the line names the table the row is in', async () => {
     const url = await db.pg.database();
-    const store = await PgStore.open(url, { statementTimeoutMs: 1500 });
+    const store = await PgStore.open(url, { statementTimeoutMs: BOUND_MS });
     try {
       await store.ensureStream('q', HEADER);
       const lease = await store.acquire('q', 'me', 60_000);
@@ -154,7 +161,7 @@ describe('a lock wait of the store names who holds it up', () => {
     const limited = new URL(url);
     limited.username = 'lock_limited';
     limited.password = 'limited-secret';
-    const store = await PgStore.open(limited.toString(), { statementTimeoutMs: 1500 });
+    const store = await PgStore.open(limited.toString(), { statementTimeoutMs: BOUND_MS });
     try {
       const lease = await store.acquire('q', 'me', 60_000);
       const holder = await holdLock(url, 'pushq_streams', 'culprit-admin');
@@ -173,7 +180,7 @@ describe('a lock wait of the store names who holds it up', () => {
 
   it('a cluster\'s node list (PgSession) held up: its STORE_TIMEOUT names the holder too', async () => {
     const url = await db.pg.database();
-    const membership = await Membership.open(url, { statementTimeoutMs: 1500 });
+    const membership = await Membership.open(url, { statementTimeoutMs: BOUND_MS });
     try {
       const holder = await holdLock(url, 'pushq_nodes', 'culprit-nodes');
       let err: StoreError;

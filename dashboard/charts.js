@@ -26,7 +26,9 @@ import { COLORS, HEIGHT, backlog, bars, level, limitLine, line, overTime, perSec
 
 const REASONS = ['http_5xx', 'http_4xx', 'http_other', 'deadline', 'connection'];
 const REASON_LABELS = { http_5xx: 'HTTP 5xx', http_4xx: 'HTTP 4xx', http_other: 'other status', deadline: 'deadline', connection: 'connection' };
-const CAUSES = ['tokens', 'concurrency', 'paused', 'disabled', 'transport'];
+const CAUSES = ['tokens', 'concurrency', 'paused', 'disabled', 'transport', 'not_running'];
+/** A cause's label on the chart (HOLD_CAUSE_TEXT in src/projections/series-types.ts; test/e2e checks the page shows it). */
+const CAUSE_LABELS = { tokens: 'tokens', concurrency: 'concurrency', paused: 'paused', disabled: 'disabled', transport: 'transport', not_running: 'not running' };
 
 /** The queue whose charts are shown. */
 let queue = '*';
@@ -287,7 +289,7 @@ function specsOf(s, resolution) {
   const title = 'Wait by cause (ready-task-seconds, ' + (cursor() === null && source.mode === 'live' ? 'so far' : 'up to the cursor') + ')';
   if (causes === null) out.push({ key: 'wait_cause', title, note: 'No figures for this queue yet.' });
   else if (CAUSES.every((k) => !causes[k])) out.push({ key: 'wait_cause', title, note: 'No ready task waited: every task went as soon as it could.' });
-  else out.push({ key: 'wait_cause', title, opts: bars('task-seconds', CAUSES, [{ label: 'task-seconds', stroke: COLORS.wait, fill: COLORS.wait }]), data: [CAUSES.map((_, i) => i), CAUSES.map((k) => causes[k] || 0)] });
+  else out.push({ key: 'wait_cause', title, opts: bars('task-seconds', CAUSES.map((k) => CAUSE_LABELS[/** @type {keyof typeof CAUSE_LABELS} */ (k)]), [{ label: 'task-seconds', stroke: COLORS.wait, fill: COLORS.wait }]), data: [CAUSES.map((_, i) => i), CAUSES.map((k) => causes[k] || 0)] });
   return out;
 }
 

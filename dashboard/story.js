@@ -207,7 +207,7 @@ function outcomeText(a) {
  */
 function waitedText(a) {
   if (!(a.waitedSeconds > 0)) return '—';
-  const held = Object.entries(a.heldBySeconds).map(([cause, s]) => cause + ' ' + secs(s));
+  const held = Object.entries(a.heldBySeconds).map(([cause, s]) => (cause === 'not_running' ? 'pushq not running' : cause) + ' ' + secs(s));
   return secs(a.waitedSeconds) + (held.length === 0 ? '' : ' (' + held.join(', ') + ')');
 }
 

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The timeline: the backlog of all queues over the log (the `*` series), with the cursor, marks
- * for configuration reloads, settings changes, pauses, resumes and purges, and the controls that move the cursor:
+ * for configuration reloads, settings changes, pauses, resumes, purges and restarts, and the controls that move the cursor:
  * drag on the chart or the slider, step back and forth one interval of the series, play, go to the
  * start, go to the end (a recorded log) or back to now (a live service).
  *
@@ -27,9 +27,12 @@ let playing = null;
 const PLAY_TICK_MS = 400;
 const PLAY_STEPS = 100;
 
-const KIND_TEXT = { config: 'configuration applied', settings: 'settings changed', pause: 'paused', resume: 'resumed', purge: 'purged' };
+const KIND_TEXT = { config: 'configuration applied', settings: 'settings changed', pause: 'paused', resume: 'resumed', purge: 'purged', restart: 'pushq started again' };
 /** What a mark's title adds to its kind. */
-const KIND_NOTE = { settings: ' (a restart with new settings, such as --target or --scaling; queue.yaml not applied again, no queue changed state)' };
+const KIND_NOTE = {
+  settings: ' (a restart with new settings, such as --target or --scaling; queue.yaml not applied again, no queue changed state)',
+  restart: ' (pushq was not running from the last event before it until then: the waits in that span count as "not running")',
+};
 
 /** @param {SeriesPayload} payload */
 export function drawTimeline(payload) {
@@ -81,7 +84,7 @@ function placeMarks() {
     strip.appendChild(mark);
   }
   positionMarks();
-  setText($('timeline-legend'), marks.length === 0 ? 'no reload, settings change, pause, resume or purge' : countsText());
+  setText($('timeline-legend'), marks.length === 0 ? 'no reload, settings change, pause, resume, purge or restart' : countsText());
 }
 
 /** Each mark at its instant on the x scale. */

@@ -90,7 +90,7 @@ describe('fast event decoder', () => {
     expect(FAST_DECODED_TYPES).toEqual(readable);
     // Written out, so a change to the list shows in review.
     expect(FAST_DECODED_TYPES).toEqual([
-      'TaskAdded', 'AttemptDispatched', 'AttemptSucceeded', 'AttemptFailed', 'TaskGaveUp', 'BackoffElapsed', 'AttemptOrphaned', 'TaskDeleted', 'QueuePaused', 'QueueResumed', 'QueuePurged',
+      'TaskAdded', 'AttemptDispatched', 'AttemptSucceeded', 'AttemptFailed', 'TaskGaveUp', 'BackoffElapsed', 'AttemptOrphaned', 'TaskDeleted', 'QueuePaused', 'QueueResumed', 'QueuePurged', 'ServiceStarted',
     ]);
   });
 

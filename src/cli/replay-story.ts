@@ -4,6 +4,7 @@
  */
 import { US_PER_SECOND } from '../core/time.js';
 import type { TimeFormat } from '../projections/queue-summary.js';
+import { HOLD_CAUSE_TEXT, type HoldCause } from '../projections/series-types.js';
 import type { AttemptStory, TaskStory } from '../projections/task-story.js';
 
 /** `sameName`: the tasks with this name in its queue up to the instant told (more than 1 when the name was reused: `s` is the latest). */
@@ -85,7 +86,7 @@ function attemptText(a: AttemptStory, i: number, time: TimeFormat): string[] {
   else outcome = `status ${a.status} after ${secs(a.latencyUs ?? 0)}`;
   const lines = [`${head} → ${outcome}${a.orphaned ? ' (the task had been deleted meanwhile)' : ''}`];
   if (a.waitedUs > 0) {
-    const held = Object.entries(a.heldByUs).map(([cause, us]) => `${cause} ${secs(us)}`);
+    const held = Object.entries(a.heldByUs).map(([cause, us]) => `${HOLD_CAUSE_TEXT[cause as HoldCause]} ${secs(us)}`);
     lines.push(`    waited ${secs(a.waitedUs)} from when it could go${held.length === 0 ? '' : `, held by ${held.join(', ')}`}`);
   }
   const b = a.backoff;

@@ -33,7 +33,7 @@ import { leaseMarginMs } from '../store/store-log.js';
 
 
 /** What a queue's service shares with every other on the node (targets, security). */
-export type SharedServiceOptions = Omit<ServiceOptions, 'config' | 'configPath' | 'log' | 'replayed' | 'snapshot' | 'host' | 'port' | 'grpcPort' | 'dataLock'>;
+export type SharedServiceOptions = Omit<ServiceOptions, 'config' | 'configPath' | 'log' | 'replayed' | 'snapshot' | 'host' | 'port' | 'grpcPort' | 'dataLock' | 'node'>;
 
 export interface OwnedQueueOptions {
   store: EventStore;
@@ -144,6 +144,7 @@ export class OwnedQueue {
         config: options.config,
         log,
         warn,
+        node,
         replayed: start.tail,
         ...(start.snapshot === null ? {} : { snapshot: start.snapshot }),
         host: '127.0.0.1',

@@ -142,6 +142,11 @@ export const EVENT_SCHEMAS = {
     optional('forgetNames', 'true', "a test reset (`POST /pushq/reset`): every task name of the queue is free again at once, tombstones included"),
     optional('refillBucket', 'true', "a test reset (`POST /pushq/reset`): the queue's token bucket is full again at `t`, as a freshly deployed queue's (a reset an earlier pushq logged without it left the bucket as it was)"),
   ],
+  ServiceStarted: [
+    field('t', 'us', 'when the service started again, before it took any request or dispatched anything'),
+    field('stoppedAfter', 'us', 'the time of the last event logged before this start: the previous run stopped at some moment after it, which no event says; from here to `t` is counted as pushq not running'),
+    optional('node', 'string', "the cluster node that started (`--cluster`: the queue's owner from here on, which may be another node than the last); left out for a single `pushq serve`"),
+  ],
 } as const satisfies Record<string, readonly FieldSchema[]>;
 
 export type EngineEventType = keyof typeof EVENT_SCHEMAS;

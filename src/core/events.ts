@@ -96,5 +96,10 @@ export type QueuePaused = EventOf<'QueuePaused'>;
 export type QueueResumed = EventOf<'QueueResumed'>;
 /** Deletes every task of the queue added at or before `t` (S32); in-flight attempts finish. */
 export type QueuePurged = EventOf<'QueuePurged'>;
+/**
+ * `pushq serve` started on a log that already had events (a restart, or a cluster queue's new
+ * owner): from `stoppedAfter` (the last event before it) to `t`, nothing ran the queues.
+ */
+export type ServiceStarted = EventOf<'ServiceStarted'>;
 
 export type EngineEvent = { [T in EngineEventType]: EventOf<T> }[EngineEventType];

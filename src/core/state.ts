@@ -259,6 +259,11 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       if (e.settingsOnly === true) switchSettings(state, e.settings);
       else applyConfig(state, e.config, e.settings, e.t);
       return;
+    case 'ServiceStarted':
+      // A mark for the read models (the span pushq was not running), no change of state: the
+      // buckets refilled by time meanwhile, and what the stop interrupted is ended by the events
+      // after it (restart.ts).
+      return;
     default:
       assertNever(e, 'event');
   }

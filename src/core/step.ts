@@ -6,7 +6,8 @@
  *
  * An input is a command (add tasks, delete, pause, resume, purge, run, apply a config, end the
  * attempts a crash interrupted) or something from outside (an attempt settled, a backoff or a
- * queue's wake-up came due, the transport has room again).
+ * queue's wake-up came due, the transport has room again), or the mark that the service started
+ * again on a log that has events.
  *
  * Invariants:
  * - Each decided event goes to `ctx.apply` before the next decision, because the next decision
@@ -58,6 +59,8 @@ export type StepInput =
   | { type: 'run-task'; queue: string; name: string }
   /** Ends every attempt in flight as a connection failure (a restart after a crash): retried per policy. */
   | { type: 'abandon-in-flight'; error: string }
+  /** The service started again on this log (a restart; `node`: the cluster node that took the queue): from its last event to now, nothing ran. */
+  | { type: 'mark-started'; node?: string }
   | { type: 'settled'; id: number; outcome: AttemptOutcome }
   | { type: 'backoff-ended'; id: number }
   | { type: 'queue-wake'; queue: number }
@@ -150,6 +153,10 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       for (const e of ended) afterSettle(state, e, now, ctx);
       return null;
     }
+    case 'mark-started':
+      // Read before the event is applied: evolve moves lastEventAt to it.
+      ctx.apply(input.node === undefined ? { type: 'ServiceStarted', t: now, stoppedAfter: state.lastEventAt } : { type: 'ServiceStarted', t: now, stoppedAfter: state.lastEventAt, node: input.node });
+      return null;
   }
 }
 

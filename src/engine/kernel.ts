@@ -247,6 +247,11 @@ export class Kernel {
     this.command({ type: 'abandon-in-flight', error });
   }
 
+  /** Logs that the service started again on this log (ServiceStarted; `node`: the cluster node that did): a restart's first batch (restart.ts). */
+  markStarted(node?: string): void {
+    this.command(node === undefined ? { type: 'mark-started' } : { type: 'mark-started', node });
+  }
+
   // ---- inputs from a driver ----------------------------------------------------------------------
 
   /**

@@ -3,6 +3,10 @@
  * it. One code path for `pushq serve` (src/server/service.ts) and the crash swarm
  * (src/testing/swarm), so the swarm restarts the way the service does:
  *
+ * 0. on a log that has events, log that the service started (ServiceStarted, its own batch, first):
+ *    the span from the log's last event to now is when nothing ran, which the read models (wait
+ *    causes, task stories) and the timeline show as such; a first start writes none, so a log
+ *    never restarted stays readable by a pushq from before the event;
  * 1. end the attempts the crash interrupted (`abandonInFlight`): each is a connection failure,
  *    retried per policy, so the retry count continues from the log (at-least-once, as App Engine);
  * 2. rebuild the timers the state implies (backoffs, queue wakes);
@@ -19,9 +23,11 @@ import type { Kernel } from './kernel.js';
 /** The error text of the attempts a restart ends (defined in core, where projections read it). */
 export { RESTART_ERROR };
 
-export function resumeFromLog(kernel: Kernel, config: QueueFileConfig, settings: EngineSettings): void {
+/** `node`: the cluster node starting the queue's service (named in its ServiceStarted); undefined for a single `pushq serve`. */
+export function resumeFromLog(kernel: Kernel, config: QueueFileConfig, settings: EngineSettings, node?: string): void {
   const state = kernel.state;
   if (state.config !== null) {
+    kernel.markStarted(node);
     kernel.abandonInFlight(RESTART_ERROR);
     kernel.restoreTimers();
   }

@@ -24,7 +24,7 @@ export const FIGURE_NAMES = [
   'backlog_max', 'backlog_max_at_seconds', 'drained_at_seconds',
   'wait_seconds.p50', 'wait_seconds.p90', 'wait_seconds.p99', 'wait_seconds.max', 'wait_seconds.mean',
   'wait_by_cause_task_seconds.tokens', 'wait_by_cause_task_seconds.concurrency', 'wait_by_cause_task_seconds.paused',
-  'wait_by_cause_task_seconds.disabled', 'wait_by_cause_task_seconds.transport',
+  'wait_by_cause_task_seconds.disabled', 'wait_by_cause_task_seconds.transport', 'wait_by_cause_task_seconds.not_running',
   'bound.rate_per_second', 'bound.bucket_size', 'bound.max_concurrent_requests', 'bound.mean_latency_seconds',
   'bound.throughput_per_second', 'bound.drain_lower_bound_seconds',
 ] as const satisfies readonly FigureName[];

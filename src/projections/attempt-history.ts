@@ -71,6 +71,7 @@ export class AttemptHistory implements Projection {
       case 'QueuePaused':
       case 'QueueResumed':
       case 'ConfigApplied':
+      case 'ServiceStarted':
         return;
       default:
         assertNever(e, 'event');

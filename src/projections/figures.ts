@@ -40,6 +40,6 @@ function idleInsight(): QueueInsight {
     backlog_max_at_seconds: null,
     drained_at_seconds: null,
     wait_seconds: { p50: null, p90: null, p99: null, max: null, mean: null },
-    wait_by_cause_task_seconds: { tokens: 0, concurrency: 0, paused: 0, disabled: 0, transport: 0 },
+    wait_by_cause_task_seconds: { tokens: 0, concurrency: 0, paused: 0, disabled: 0, transport: 0, not_running: 0 },
   };
 }

@@ -11,7 +11,7 @@
  * - backlog: ready + delayed + backoff (every task not ended and not in flight);
  * - drained at: the time the queue's last task ended, when none is left; null otherwise.
  */
-import type { EngineEvent } from '../core/events.js';
+import type { EngineEvent, ServiceStarted } from '../core/events.js';
 import type { EngineState, QueueRuntime } from '../core/state.js';
 import { TaskState } from '../core/task-machine.js';
 import type { Micros } from '../core/time.js';
@@ -97,6 +97,11 @@ export class InsightProjection implements Projection {
       this.series = new SeriesRecorder(t, this.readGauges, this.options.resolutionUs, this.options.maxPoints);
     }
     this.lastUs = t;
+    // Before the series reach `t`: reading their gauges advances every queue's hold time.
+    if (e.type === 'ServiceStarted') {
+      this.restarted(e, state);
+      return;
+    }
     if (this.keepSeries) this.series.reach(t);
     if (e.type === 'ConfigApplied' || e.type === 'QueuePaused' || e.type === 'QueueResumed' || e.type === 'QueuePurged') {
       this.queueEvent(e, state);
@@ -124,7 +129,7 @@ export class InsightProjection implements Projection {
         if (this.keepSeries) this.series.count(qi, Count.Dispatched);
         break;
       case 'BackoffElapsed':
-        this.readiness.becameReady(q, id);
+        this.readiness.becameReady(q, id, readyAtUs(state.tasks, id), t);
         break;
       case 'AttemptSucceeded':
         if (this.keepSeries) this.series.count(qi, Count.Succeeded);
@@ -149,6 +154,23 @@ export class InsightProjection implements Projection {
     }
     this.settle(qi, state, t);
   };
+
+  /**
+   * pushq started again: every queue's ready tasks were held by what held them up to the last
+   * event before the start, then by the span nothing ran (ReadinessTracker.restarted); the series'
+   * intervals in the span see that too.
+   */
+  private restarted(e: ServiceStarted, state: EngineState): void {
+    const t = e.t;
+    const devServer = state.settings.devServer === true;
+    const queues = this.readiness.queues;
+    for (let i = 0; i < queues.length; i++) this.readiness.restarted(queues[i] as QueueReadiness, state.queues[i] as QueueRuntime, e.stoppedAfter, t, devServer);
+    if (this.keepSeries) this.series.reach(t);
+    for (let i = 0; i < queues.length; i++) {
+      this.readiness.advance(queues[i] as QueueReadiness, t);
+      this.settle(i, state, t);
+    }
+  }
 
   /** Events about a whole queue, or every queue. */
   private queueEvent(e: EngineEvent, state: EngineState): void {

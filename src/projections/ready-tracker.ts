@@ -8,6 +8,11 @@
  * next event are added to that cause. Tasks whose ETA is in the future sit in a small heap and
  * join the ready count at their ETA, splitting the interval there.
  *
+ * A span pushq was not running (a ServiceStarted: from the last event before the start to the
+ * start) has no events to split it: it counts as `not_running` (downtimeHoldCause), and so does
+ * the part of it a task whose backoff ended meanwhile spent ready, counted when its BackoffElapsed
+ * comes at the start.
+ *
  * Every task is in at most one place here (`where`): ready, delayed (in the heap), or neither.
  * Heap entries of tasks that left (dispatched by a forced run, deleted) are dropped when popped.
  */
@@ -36,11 +41,23 @@ export function holdCause(q: QueueRuntime, now: Micros, devServer: boolean): num
   return CAUSE_TRANSPORT;
 }
 
+/**
+ * Index into HOLD_CAUSES of what held `q`'s ready tasks while pushq was not running (state at the
+ * start that ended the span): a paused or disabled queue held them whatever pushq did, so it keeps
+ * the blame; any other hold (tokens, concurrency, the transport) would have let them go at some
+ * moment that pushq, not running, never reached, so the span is `not_running`.
+ */
+export function downtimeHoldCause(q: QueueRuntime, now: Micros, devServer: boolean): number {
+  const c = holdCause(q, now, devServer);
+  return c === CAUSE_PAUSED || c === CAUSE_DISABLED ? c : CAUSE_NOT_RUNNING;
+}
+
 const CAUSE_TOKENS = HOLD_CAUSES.indexOf('tokens');
 const CAUSE_CONCURRENCY = HOLD_CAUSES.indexOf('concurrency');
 const CAUSE_PAUSED = HOLD_CAUSES.indexOf('paused');
 const CAUSE_DISABLED = HOLD_CAUSES.indexOf('disabled');
 const CAUSE_TRANSPORT = HOLD_CAUSES.indexOf('transport');
+const CAUSE_NOT_RUNNING = HOLD_CAUSES.indexOf('not_running');
 
 /** A min-heap of (eta, task id) over two growable typed arrays. */
 export class EtaHeap {
@@ -117,6 +134,10 @@ export class QueueReadiness {
   cause = CAUSE_TRANSPORT;
   /** Ready-task-µs per cause. */
   readonly byCause = new Float64Array(HOLD_CAUSES.length);
+  /** The latest span pushq was not running (ServiceStarted: stoppedAfter to t), -1 to -1 before any; and what held the queue then. */
+  downFromUs = -1;
+  downToUs = -1;
+  downCause = CAUSE_NOT_RUNNING;
 
   constructor(startUs: Micros) {
     this.lastUs = startUs;
@@ -187,10 +208,34 @@ export class ReadinessTracker {
     }
   }
 
-  /** A task became ready (its backoff ended); it was added before, so its slot exists. */
-  becameReady(q: QueueReadiness, id: number): void {
+  /**
+   * A task became ready (its backoff ended) at `t`, the queue advanced to it; it was added before,
+   * so its slot exists. `readyAtUs`: its backoff's end. When that was before the latest start (it
+   * ended while pushq was not running, and the start's timer logged it at once), its ready time in
+   * that span is counted too, under the span's cause, and from the start to `t` under the queue's.
+   * Any other late timer's gap is not counted, as before this span was known.
+   */
+  becameReady(q: QueueReadiness, id: number, readyAtUs: Micros, t: Micros): void {
     this.where[id - this.whereBase] = READY;
     q.ready++;
+    if (readyAtUs >= q.downToUs) return;
+    const from = readyAtUs > q.downFromUs ? readyAtUs : q.downFromUs;
+    q.byCause[q.downCause] = (q.byCause[q.downCause] as number) + (q.downToUs - from);
+    if (t > q.downToUs) q.byCause[q.cause] = (q.byCause[q.cause] as number) + (t - q.downToUs);
+  }
+
+  /**
+   * pushq started again at `t` (ServiceStarted) after its last event at `stoppedAfterUs`: the
+   * queue's ready tasks were held by its cause up to then, and by the span's (downtimeHoldCause,
+   * from `runtime` as the start found it) from then to `t`. Advances to `stoppedAfterUs` only, so
+   * the caller advances on to `t` (through the series' interval ends first) and rechecks the cause.
+   */
+  restarted(q: QueueReadiness, runtime: QueueRuntime, stoppedAfterUs: Micros, t: Micros, devServer: boolean): void {
+    this.advance(q, stoppedAfterUs);
+    q.cause = downtimeHoldCause(runtime, t, devServer);
+    q.downFromUs = q.lastUs;
+    q.downToUs = t;
+    q.downCause = q.cause;
   }
 
   /** A task left the waiting tasks (dispatched, deleted). */

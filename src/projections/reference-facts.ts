@@ -108,6 +108,7 @@ export class ReferenceFacts implements Projection {
       case 'BackoffElapsed':
       case 'TaskDeleted':
       case 'QueuePurged':
+      case 'ServiceStarted': // the buckets refilled by time meanwhile: the rate law's windows go on
         return;
       default:
         assertNever(e, 'event');

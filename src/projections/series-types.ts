@@ -16,10 +16,26 @@ export interface WaitByCause {
   disabled: number;
   /** The transport had no room (pushq serve's back-pressure to a full worker). */
   transport: number;
+  /**
+   * pushq was not running (`pushq serve` stopped or killed, then started again on its log: from the
+   * last event before the start to the start, a ServiceStarted's span), unless the queue was paused
+   * or disabled then, which held its tasks whatever pushq did. Always 0 in a simulation.
+   */
+  not_running: number;
 }
 
 export type HoldCause = keyof WaitByCause;
-export const HOLD_CAUSES: readonly HoldCause[] = ['tokens', 'concurrency', 'paused', 'disabled', 'transport'];
+export const HOLD_CAUSES: readonly HoldCause[] = ['tokens', 'concurrency', 'paused', 'disabled', 'transport', 'not_running'];
+
+/** How a cause reads in a sentence (a task's story: "held by tokens 0.4s, pushq not running 20s"). */
+export const HOLD_CAUSE_TEXT: Readonly<Record<HoldCause, string>> = {
+  tokens: 'tokens',
+  concurrency: 'concurrency',
+  paused: 'paused',
+  disabled: 'disabled',
+  transport: 'transport',
+  not_running: 'pushq not running',
+};
 
 /** The first-order figures a queue's configuration implies, beside the simulated ones. */
 export interface QueueBound {

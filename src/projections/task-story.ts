@@ -14,7 +14,7 @@ import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import { EndReason } from '../core/task-table.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import type { Projection } from './projection.js';
-import { holdCause } from './ready-tracker.js';
+import { downtimeHoldCause, holdCause } from './ready-tracker.js';
 import { readyAtUs } from './task-waits.js';
 import { HOLD_CAUSES, type HoldCause } from './series-types.js';
 
@@ -79,6 +79,13 @@ export interface TaskStory {
   state: string;
 }
 
+/** The latest span pushq was not running (a ServiceStarted), and what held each queue meanwhile (downtimeHoldCause). */
+interface Downtime {
+  fromUs: number;
+  toUs: number;
+  causeByQueue: number[];
+}
+
 /** A followed task while it waits: since when, and the µs per cause so far. */
 interface Waiting {
   readyAtUs: number;
@@ -91,6 +98,7 @@ export class TaskStoryCollector implements Projection {
   readonly stories: TaskStory[] = [];
   private readonly byId = new Map<number, TaskStory>();
   private readonly waiting = new Map<number, Waiting>();
+  private down: Downtime | null = null;
 
   constructor(
     private readonly name: string,
@@ -98,6 +106,10 @@ export class TaskStoryCollector implements Projection {
   ) {}
 
   readonly observe = (e: EngineEvent, state: EngineState): void => {
+    if (e.type === 'ServiceStarted') {
+      this.restarted(e.stoppedAfter, e.t, state);
+      return;
+    }
     if (this.waiting.size > 0) this.followHolds(e, state);
     switch (e.type) {
       case 'TaskAdded': {
@@ -184,8 +196,48 @@ export class TaskStoryCollector implements Projection {
   };
 
   private startWaiting(id: number, readyAtUs: number, t: number, state: EngineState): void {
-    const q = state.queues[state.tasks.queue[state.tasks.row(id)] as number] as QueueRuntime;
-    this.waiting.set(id, { readyAtUs, lastUs: t, cause: holdCause(q, t, state.settings.devServer === true), byCause: HOLD_CAUSES.map(() => 0) });
+    const qi = state.tasks.queue[state.tasks.row(id)] as number;
+    const q = state.queues[qi] as QueueRuntime;
+    const devServer = state.settings.devServer === true;
+    const w: Waiting = { readyAtUs, lastUs: t, cause: holdCause(q, t, devServer), byCause: HOLD_CAUSES.map(() => 0) };
+    const down = this.down;
+    if (down !== null && readyAtUs < down.toUs) {
+      // It could go before the latest start: its backoff ended while pushq was not running, and
+      // the start's timer logged that at once. Up to the span, what held it as before (a late
+      // timer); in the span, the span's cause; from the start on, the queue's now.
+      if (readyAtUs < down.fromUs) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (down.fromUs - readyAtUs);
+      const cause = down.causeByQueue[qi] as number;
+      w.byCause[cause] = (w.byCause[cause] as number) + (down.toUs - Math.max(readyAtUs, down.fromUs));
+      w.lastUs = down.toUs;
+      w.cause = holdCause(q, state.lastEventAt, devServer);
+    }
+    this.waiting.set(id, w);
+  }
+
+  /**
+   * pushq started again at `t` after its last event at `stoppedAfterUs` (ServiceStarted): each
+   * waiting task adds the time up to then to what held it, and the span to what held its queue
+   * while nothing ran (downtimeHoldCause); from the start on, the queue's state says again.
+   */
+  private restarted(stoppedAfterUs: number, t: number, state: EngineState): void {
+    const devServer = state.settings.devServer === true;
+    const causeByQueue = state.queues.map((q) => downtimeHoldCause(q, t, devServer));
+    this.down = { fromUs: stoppedAfterUs, toUs: t, causeByQueue };
+    for (const [id, w] of this.waiting) {
+      const r = state.tasks.heldRow(id);
+      if (r < 0) {
+        this.waiting.delete(id);
+        continue;
+      }
+      const qi = state.tasks.queue[r] as number;
+      const before = Math.max(w.lastUs, w.readyAtUs);
+      if (stoppedAfterUs > before) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (stoppedAfterUs - before);
+      const from = Math.max(stoppedAfterUs, before);
+      const cause = causeByQueue[qi] as number;
+      if (t > from) w.byCause[cause] = (w.byCause[cause] as number) + (t - from);
+      w.lastUs = t;
+      w.cause = holdCause(state.queues[qi] as QueueRuntime, t, devServer);
+    }
   }
 
   /**

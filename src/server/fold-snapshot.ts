@@ -52,9 +52,10 @@ const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
  * projection keeps each queue's backlog at its latest instant (backlog_max counts instants' ends);
  * 5 since it knows whether it records the series (`keepSeries`: a run may keep none); 6 since
  * QueueColumns keeps no columns while its rows are quiet and the series recorder keeps the rows'
- * times once for every queue.
+ * times once for every queue; 7 since a queue's readiness counts a sixth hold cause (`not_running`)
+ * and keeps the latest span pushq was not running (ServiceStarted).
  */
-export const FOLD_SNAPSHOT_VERSION = 6;
+export const FOLD_SNAPSHOT_VERSION = 7;
 const MAGIC = Buffer.from('PQFS', 'latin1');
 
 /**

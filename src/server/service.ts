@@ -109,6 +109,8 @@ export interface ServiceOptions {
    * serve` prints an applied one, as it prints a SIGHUP's, so its output tells the queues it runs.
    */
   onApiReload?: (reload: Promise<ReloadOutcome>) => void;
+  /** The cluster node this service runs a queue for (`--cluster`): named in the ServiceStarted a start on a stream with events logs. */
+  node?: string;
   /** Where a warning line about the start goes (the log ahead of this machine's clock); default stderr, after `pushq serve: `. */
   warn?: (line: string) => void;
 }
@@ -277,7 +279,7 @@ export class PushqService {
       throw err;
     };
     try {
-      d.run((k) => resumeFromLog(k, options.configDeclaresDefault === false ? keepDefaultQueue(options.config, k.state.config) : options.config, settings));
+      d.run((k) => resumeFromLog(k, options.configDeclaresDefault === false ? keepDefaultQueue(options.config, k.state.config) : options.config, settings, options.node));
       await options.log.flush();
     } catch (err) {
       await abandonStart(err);

@@ -42,6 +42,6 @@ test('a run stopped by until: replay agrees but for the wait counted after the l
   const { wait_by_cause_task_seconds: replayWait, deleted: _deleted, ...replayRest } = replayed.queues.q.stats;
   expect(replayRest).toEqual(liveRest);
   expect(replayed.queues.q.tasks.pending).toBe(15);
-  expect(liveWait).toEqual({ tokens: 77.5, concurrency: 0, paused: 0, disabled: 0, transport: 0 });
-  expect(replayWait).toEqual({ tokens: 71.5, concurrency: 0, paused: 0, disabled: 0, transport: 0 });
+  expect(liveWait).toEqual({ tokens: 77.5, concurrency: 0, paused: 0, disabled: 0, transport: 0, not_running: 0 });
+  expect(replayWait).toEqual({ tokens: 71.5, concurrency: 0, paused: 0, disabled: 0, transport: 0, not_running: 0 });
 });

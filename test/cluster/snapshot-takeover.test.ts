@@ -3,7 +3,8 @@
  * - an owner that took a queue from a snapshot ends, once stopped, exactly where a full fold of the
  *   stream ends: its live engine state and every read model, compared deeply;
  * - a snapshot refused for its epoch (deposed) changes nothing and stops the writer;
- * - a snapshot that does not decode is set aside with a warning and the whole stream is replayed.
+ * - a snapshot that does not decode is set aside with a warning and the whole stream is replayed;
+ * - each owner's start is logged first, a ServiceStarted naming its node, after the stream's last event.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OwnedQueue } from '../../src/cluster/owned-queue.js';
@@ -95,6 +96,16 @@ describe('taking a queue from a snapshot (in process, PostgreSQL)', () => {
     expect(dump({ state: b.service.kernel.state, models: b.service.models })).toEqual(await fullFold());
   });
 
+  it("each owner's start is logged first: a ServiceStarted naming its node, from the stream's last event", async () => {
+    const before = await store.read(STREAM);
+    const h = (await take('h'))!;
+    await h.release(0);
+    const after = await store.read(STREAM);
+    const started = after[before.length] as EngineEvent;
+    expect(started).toEqual({ type: 'ServiceStarted', t: started.t, stoppedAfter: (before[before.length - 1] as EngineEvent).t, node: 'h' });
+    expect(started.t).toBeGreaterThanOrEqual((before[before.length - 1] as EngineEvent).t);
+  });
+
   it('a clean release writes a last snapshot: the next owner folds nothing', async () => {
     const f = (await take('f', undefined, 300))!;
     await createThrough(f, ['release-0', 'release-1']);
@@ -142,7 +153,8 @@ describe('taking a queue from a snapshot (in process, PostgreSQL)', () => {
     }
     expect(warned).toMatch(/its snapshot \(position \d+, epoch \d+\) is not used, the whole stream is replayed: .*\(SNAPSHOT_UNREADABLE\)/);
     expect(d.replayedFrom).toBe(0);
-    expect(d.replayedEvents).toBe(await store.length(STREAM));
+    // Every event of the stream but the one d's start added after the replay: its ServiceStarted.
+    expect(d.replayedEvents).toBe((await store.length(STREAM)) - 1);
     // It writes a good one of its own.
     expect(await d.snapshots.maybeWrite(true)).toBe(true);
     await d.release(0);

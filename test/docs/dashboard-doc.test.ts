@@ -47,6 +47,7 @@ beforeAll(async () => {
   sim.schedule(0.6, (s) => s.resumeQueue('orders'));
   sim.schedule(1, (s) => s.purgeQueue('mail'));
   sim.schedule(1.2, (s) => s.kernel.applySettings(s.state.settings)); // a restart with new settings: marked `settings`
+  sim.schedule(1.4, (s) => s.kernel.markStarted()); // pushq started again on the log (ServiceStarted): marked `restart`
   sim.runUntilIdle();
   await sim.kernel.log.close();
   server = await ReplayServer.start(new RecordedSource(LogIndex.fromFile(path).index, path));

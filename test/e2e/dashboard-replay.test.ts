@@ -391,7 +391,7 @@ describe('pushq serve: live charts (Chromium)', () => {
 });
 
 describe('a restart with new settings (pushq serve, then again with another --target)', () => {
-  it('is marked on the timeline as a settings change, not as a configuration applied', async () => {
+  it('is marked on the timeline as a start (pushq was not running before it) and a settings change, not as a configuration applied', async () => {
     const data = join(dir, 'restarted');
     for (const target of [worker.url, `${worker.url}/elsewhere`]) {
       const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${target}`]);
@@ -400,17 +400,20 @@ describe('a restart with new settings (pushq serve, then again with another --ta
     }
     const restarted = await startReplayUi(join(data, 'events.log'), ['--port', '0']);
     try {
-      expect((await api('GET', `${restarted.url}/pushq/timeline.json`)).json.markers.map((m: { kind: string }) => m.kind)).toEqual(['config', 'settings']);
+      // The second start is logged first (ServiceStarted), then its settings.
+      expect((await api('GET', `${restarted.url}/pushq/timeline.json`)).json.markers.map((m: { kind: string }) => m.kind)).toEqual(['config', 'restart', 'settings']);
       const page = await open(`${restarted.url}/`);
       const marks = page.locator('#timeline-marks .mark');
-      await marks.nth(1).waitFor({ state: 'attached' });
+      await marks.nth(2).waitFor({ state: 'attached' });
       expect(await marks.evaluateAll((ms) => ms.map((m) => [m.getAttribute('data-kind'), m.className]))).toEqual([
         ['config', 'mark mark-config'],
+        ['restart', 'mark mark-restart'],
         ['settings', 'mark mark-settings'],
       ]);
       expect(await marks.nth(0).getAttribute('title')).toMatch(/^configuration applied at /);
-      expect(await marks.nth(1).getAttribute('title')).toMatch(/^settings changed at .* \(a restart with new settings, such as --target or --scaling; queue\.yaml not applied again, no queue changed state\)$/);
-      expect(await page.locator('#timeline-legend').textContent()).toBe('1 × configuration applied · 1 × settings changed');
+      expect(await marks.nth(1).getAttribute('title')).toMatch(/^pushq started again at .* \(pushq was not running from the last event before it until then: the waits in that span count as "not running"\)$/);
+      expect(await marks.nth(2).getAttribute('title')).toMatch(/^settings changed at .* \(a restart with new settings, such as --target or --scaling; queue\.yaml not applied again, no queue changed state\)$/);
+      expect(await page.locator('#timeline-legend').textContent()).toBe('1 × configuration applied · 1 × pushq started again · 1 × settings changed');
       await page.close();
     } finally {
       restarted.child.kill('SIGINT');

@@ -1,7 +1,9 @@
 /**
  * A small simulation that produces every event type: retries, give-ups (both limits), deletes,
  * a purge, pause/resume, a forced run, named tasks with headers and a body, per-task retry
- * options, timed-out attempts (status null; one at a task's own dispatch deadline), an orphaned attempt. Used by the log tests.
+ * options, timed-out attempts (status null; one at a task's own dispatch deadline), an orphaned attempt,
+ * and the mark of a start (ServiceStarted, as a restart of `pushq serve` logs it; a simulation never
+ * restarts, so it is logged here by hand, mid-run, with tasks waiting). Used by the log tests.
  */
 import { createSimulation, type Simulation } from '../../src/simulate/simulation.js';
 import type { EventLog, LogHeader } from '../../src/log/event-log.js';
@@ -39,6 +41,7 @@ export function richSimulation(seed: number, log?: (header: LogHeader) => EventL
   sim.schedule(3, (s) => s.resumeQueue('bulk'));
   sim.schedule(4, (s) => s.runTask('default', 'later'));
   sim.schedule(0.6, (s) => s.purgeQueue('bulk'));
+  sim.schedule(1.2, (s) => s.kernel.markStarted());
   sim.schedule(0.7, (s) => {
     s.addWorkload({ queue: 'bulk', count: 10 * scale, ratePerSecond: 20 });
   });

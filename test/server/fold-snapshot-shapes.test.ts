@@ -28,6 +28,7 @@ const SHAPES_OF_VERSION: Readonly<Record<number, string>> = {
   4: 'a4382a08996699d9',
   5: '1b72cc268f3c629d',
   6: '170727e29630686d',
+  7: 'e8f71865d01ecbfe',
 };
 
 /**

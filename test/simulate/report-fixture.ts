@@ -70,7 +70,7 @@ function figures(c: SeriesColumns, k: number): ReportQueueFigures {
     backlog_max_at_seconds: c.t_seconds[backlog.indexOf(max)] ?? null,
     drained_at_seconds: 48 + k,
     wait_seconds: { p50: 9.5, p90: 17, p99: 19.125, max: 20, mean: 10 },
-    wait_by_cause_task_seconds: { tokens: 9500 + k, concurrency: 1200, paused: 0, disabled: 0, transport: 0 },
+    wait_by_cause_task_seconds: { tokens: 9500 + k, concurrency: 1200, paused: 0, disabled: 0, transport: 0, not_running: 0 },
     bound: {
       rate_per_second: 10 + k,
       bucket_size: 20,

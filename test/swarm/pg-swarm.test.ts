@@ -38,11 +38,12 @@ test('the same seed gives the same run, crashes mid-transaction, races, conflict
   expect(b.digest).toBe(a.digest);
   expect(a.stats).toMatchObject({ crashesMidFlush: 1, races: 2, fencedAppends: 1, conflictRetries: 2, snapshotCrashesDuring: 1, restoredFromSnapshot: 5 });
   expect(a.stats.handovers).toBeGreaterThan(a.stats.queues);
-  // Seed 13 (READ COMMITTED): crashes mid-flush and mid-transaction, races, a crash right after a
-  // snapshot put, seven takeovers from a snapshot.
-  const c = await runPgSwarm(13, { adminUrl: server.adminUrl });
+  // Seed 142 (READ COMMITTED): crashes mid-flush and mid-transaction, races, a crash right after a
+  // snapshot put, fourteen takeovers from a snapshot. (Seed 13 showed these until each start logged
+  // a ServiceStarted and zombies took a create as a queue was taken, which drew other numbers.)
+  const c = await runPgSwarm(142, { adminUrl: server.adminUrl });
   expect(c.ok, report(c)).toBe(true);
-  expect(c.stats).toMatchObject({ crashesMidFlush: 1, crashesMidTransaction: 1, races: 2, fencedAppends: 1, conflictRetries: 0, snapshotCrashesAfter: 1, restoredFromSnapshot: 7 });
+  expect(c.stats).toMatchObject({ crashesMidFlush: 2, crashesMidTransaction: 1, races: 2, fencedAppends: 1, conflictRetries: 0, snapshotCrashesAfter: 1, restoredFromSnapshot: 14 });
 });
 
 test('fresh random seeds for the budget: every check holds, and the runs hand queues over, crash and fence', async () => {

@@ -36,7 +36,7 @@ import { parseSwarmConfig, queueNames, randomQueueYaml } from './configs.js';
 import { QueueOwner, SimNode, StreamTrack } from './pg-model.js';
 import { PgSwarmClients } from './pg-clients.js';
 import { finalChecks } from './pg-final.js';
-import { crashNode, raceAcquire } from './pg-faults.js';
+import { crashNode, raceAcquire, zombiesFlushInWindow } from './pg-faults.js';
 import type { PgSwarmStats } from './pg-swarm.js';
 import { restore, snapshotOperation } from './pg-snapshots.js';
 import { RecordedStoreLog } from './recorded-store-log.js';
@@ -267,6 +267,7 @@ export class PgSwarmRun {
     s.leaseHeld = true;
     const last = s.handovers[s.handovers.length - 1];
     if (last !== undefined && lease.epoch <= last.epoch) throw new SwarmCheckFailure('epoch-order', `${s.stream}: ${node.name} acquired epoch ${lease.epoch}, not above the last one granted (${last.epoch})`);
+    await zombiesFlushInWindow(this, s, lease.epoch);
     const header = await this.track(node.store.ensureStream(s.stream, swarmHeader(this.seed)));
     const events = await this.track(node.store.read(s.stream));
     const lines = events.map((e) => encodeEvent(e, header.version));
@@ -315,7 +316,7 @@ export class PgSwarmRun {
         },
       },
     });
-    resumeFromLog(owner.kernel, this.queueConfig(s.queue), SETTINGS);
+    resumeFromLog(owner.kernel, this.queueConfig(s.queue), SETTINGS, node.name);
     s.owner = owner;
     s.owners.push(owner);
     this.stats.handovers++;

@@ -11,7 +11,7 @@ import { PG_PASSWORD, freePort } from '../helpers/pg-cluster.js';
 import { pushq } from '../helpers/cli.js';
 import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
-import { count } from '../cluster/cluster-harness.js';
+import { count, rows } from '../cluster/cluster-harness.js';
 import { redactUrl } from '../../src/store/store.js';
 import { createWork, serveStoreFixture } from './serve-store-fixture.js';
 
@@ -70,10 +70,18 @@ describe('pushq serve --store postgres://', () => {
     expect(early.stderr).toContain('start again once its lease has run out (15 s after its last renewal)');
     const runsOut = Number(/runs out in (\d+) s/.exec(early.stderr)![1]);
     expect(runsOut).toBeLessThanOrEqual(15);
+    const killedAtMs = Date.now();
     await new Promise((r) => setTimeout(r, runsOut * 1000 + 500));
     const second = await startServe(args, 60_000);
     children.push(second);
     expect(Number(/replayed (\d+) events?\b/.exec(second.stdout())?.[1] ?? 0)).toBeGreaterThan(0);
+    // Its start is in the store before it answered anything: a ServiceStarted whose span (from the
+    // last event the killed one logged) covers the wait for the lease: pushq was not running.
+    const starts = await rows<{ body: string }>(url, `SELECT body FROM pushq_events WHERE body LIKE '{"type":"ServiceStarted"%'`);
+    expect(starts).toHaveLength(1);
+    const started = JSON.parse(starts[0]!.body) as { t: number; stoppedAfter: number };
+    expect(started.stoppedAfter).toBeLessThanOrEqual(killedAtMs * 1000);
+    expect(started.t).toBeGreaterThanOrEqual(killedAtMs * 1000 + runsOut * 1_000_000);
     const delivered = (name: string): boolean => w.received.some((r) => r.url === `/k/${name}` && r.answered !== undefined && r.answered >= 200 && r.answered < 300);
     await w.waitFor(() => acknowledged.every(delivered), 30_000, `all ${acknowledged.length} acknowledged tasks delivered with 2xx`);
     second.child.kill('SIGTERM');

@@ -97,7 +97,7 @@ export class InsightProjection implements Projection {
       this.series = new SeriesRecorder(t, this.readGauges, this.options.resolutionUs, this.options.maxPoints);
     }
     this.lastUs = t;
-    // Before the series reach `t`: reading their gauges advances every queue's hold time.
+    // Before the series reach `t` (restarted says why).
     if (e.type === 'ServiceStarted') {
       this.restarted(e, state);
       return;
@@ -164,8 +164,15 @@ export class InsightProjection implements Projection {
     const t = e.t;
     const devServer = state.settings.devServer === true;
     const queues = this.readiness.queues;
+    // The series read a queue's gauges when they catch it up (SeriesRecorder.catchUp), advancing
+    // its readiness to each row's end: every row before the stop is read before the readiness moves
+    // to it, and every row in the span after the span's cause is set, before it moves to the start.
+    if (this.keepSeries) this.series.catchUpAll();
     for (let i = 0; i < queues.length; i++) this.readiness.restarted(queues[i] as QueueReadiness, state.queues[i] as QueueRuntime, e.stoppedAfter, t, devServer);
-    if (this.keepSeries) this.series.reach(t);
+    if (this.keepSeries) {
+      this.series.reach(t);
+      this.series.catchUpAll();
+    }
     for (let i = 0; i < queues.length; i++) {
       this.readiness.advance(queues[i] as QueueReadiness, t);
       this.settle(i, state, t);

@@ -106,3 +106,26 @@ it('the same restart gives the same log bytes', () => {
   expect(one).toContain('{"type":"ServiceStarted","t":5000000,"stoppedAfter":10000}\n');
   expect(bytes()).toBe(one);
 });
+
+it("the series' rows in the span read the queue as it stood at each row's end: a task whose ETA came in the span is ready from then on, not from the stop", () => {
+  // d's ETA is 3 s, in the span (the last event at 0.01 s, the start at 5 s): a queue at 1/s
+  // with a bucket of 1 holds a and b as tokens; d joins the ready ones at 3 s.
+  const config = fileConfig(pushQueue('slow', 1, { bucket_size: 1 }));
+  const sim = createSimulation({ config, worker: () => ({ status: 200, latencyMs: 10 }) });
+  for (const name of ['a', 'b']) sim.addTask({ queue: 'slow', name });
+  sim.addTask({ queue: 'slow', name: 'd', etaSeconds: 3 });
+  sim.runUntil(0.5);
+  const log = sim.kernel.log;
+  const state = fold([...(log as unknown as Iterable<EngineEvent>)], [], { misfit: 'assert' }).state;
+  const driver = new VirtualDriver({ state, log, worker: WORKER, now: 5 * S });
+  resumeFromLog(driver.kernel, config, sim.kernel.state.settings as EngineSettings);
+  driver.runUntilIdle();
+  const events = [...(log as unknown as Iterable<EngineEvent>)];
+  const insight = new InsightProjection({ resolutionUs: S });
+  const folded = fold(events, [insight], { misfit: 'assert' }).state;
+  const series = insight.seriesData(folded, folded.lastEventAt).queues.slow!;
+  const readyAt = (seconds: number): number => series.ready[series.t_seconds.indexOf(seconds)] as number;
+  // b waits for a token from 0.01 s; d is delayed until 3 s, then ready too.
+  expect([readyAt(1), readyAt(2), readyAt(3), readyAt(4)]).toEqual([1, 1, 2, 2]);
+  expect([series.delayed[series.t_seconds.indexOf(2)], series.delayed[series.t_seconds.indexOf(4)]]).toEqual([1, 0]);
+});

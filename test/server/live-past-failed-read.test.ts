@@ -10,45 +10,22 @@
  * well inside what was gained, put back after the failed read.
  */
 import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { createFileEventLog, type FileEventLog } from '../../src/log/file-log.js';
-import { PushqService } from '../../src/server/service.js';
+import { startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
 
-let dir: string;
-let service: PushqService;
-let log: FileEventLog;
+let held: HeldFileService;
+let log: HeldFileService['log'];
+let get: HeldFileService['get'];
+let addTasks: HeldFileService['addTasks'];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-live-past-failed-'));
-  const parsed = parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' });
-  log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' }, { durable: false });
-  service = await PushqService.start({ config: parsed.config!, targets: {}, log, grpcPort: null });
+  held = await startHeldFileService('pushq-live-past-failed-');
+  ({ log, get, addTasks } = held);
 }, 60_000);
 
 afterAll(async () => {
-  await service?.close(1000);
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await held?.close();
 });
-
-const get = async (path: string) => {
-  const res = await fetch(`${service.url}${path}`);
-  return { status: res.status, json: (await res.json()) as any };
-};
-
-const addTasks = async (n: number) => {
-  for (let added = 0; added < n; added += 10_000) {
-    service.driver.run((k) => {
-      for (let b = 0; b < 100; b++) k.addTasks(Array.from({ length: 100 }, () => ({ queue: 'held' })));
-    });
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await log.flush();
-};
 
 /** Flips one byte of the event line that starts after `offset` (a `"queue":"held"` becomes `"queue":"hele"`), and returns how to put it back. */
 function damageAfter(path: string, offset: number): () => void {

@@ -8,48 +8,25 @@
  * In process, the service and this test on one event loop: a health check held by the service is
  * held here too, which is what is measured. The figures are printed (console.info).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { createFileEventLog, type FileEventLog } from '../../src/log/file-log.js';
-import { PushqService } from '../../src/server/service.js';
+import { startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
 
 /** Tasks added to a paused queue after the first read: one event each, nothing after. */
 const TASKS = 200_000;
 
-let dir: string;
-let service: PushqService;
-let log: FileEventLog;
+let held: HeldFileService;
+let log: HeldFileService['log'];
+let get: HeldFileService['get'];
+let addTasks: HeldFileService['addTasks'];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-live-past-grown-'));
-  const parsed = parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' });
-  log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' }, { durable: false });
-  service = await PushqService.start({ config: parsed.config!, targets: {}, log, grpcPort: null });
+  held = await startHeldFileService('pushq-live-past-grown-');
+  ({ log, get, addTasks } = held);
 }, 60_000);
 
 afterAll(async () => {
-  await service?.close(1000);
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await held?.close();
 });
-
-const get = async (path: string) => {
-  const res = await fetch(`${service.url}${path}`);
-  return { status: res.status, json: (await res.json()) as any };
-};
-
-const addTasks = async (n: number) => {
-  for (let added = 0; added < n; added += 10_000) {
-    service.driver.run((k) => {
-      for (let b = 0; b < 100; b++) k.addTasks(Array.from({ length: 100 }, () => ({ queue: 'held' }))); // 100 a batch at most
-    });
-    await new Promise((r) => setTimeout(r, 1)); // spread over a few instants
-  }
-  await log.flush();
-};
 
 it('answers /pushq/health while a read of ?at= takes what the log gained since the last read, and takes all of it', { timeout: 120_000 }, async () => {
   await addTasks(10_000);

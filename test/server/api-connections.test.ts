@@ -146,9 +146,14 @@ test(`${IDLE.toLocaleString('en')} idle connections: other clients are served me
     expect(closed.answered408).toBe(IDLE);
     expect(closed.closedAtMs![0]).toBeGreaterThanOrEqual(headersTimeoutMs - 1000);
     expect(openFds() - fdsBefore).toBeLessThan(50);
-    const heapAfter = heapMiB() - heapBefore;
+    // The server lets go of a closed connection's objects as its sockets' close handlers run, which
+    // may come a moment after the client saw the close (a clean-clone run read 9.5 MiB still held
+    // right then): given up to 5 s, collected each 250 ms.
+    const released = Math.max(5, heapHeld / 4);
+    let heapAfter = heapMiB() - heapBefore;
+    for (const by = Date.now() + 5000; heapAfter >= released && Date.now() < by; heapAfter = heapMiB() - heapBefore) await new Promise((r) => setTimeout(r, 250));
     process.stdout.write(`${IDLE} idle connections held ${heapHeld.toFixed(1)} MiB of heap (${((heapHeld * 2 ** 20) / IDLE).toFixed(0)} B each); ${heapAfter.toFixed(1)} MiB after they were closed; slowest polite request ${slowest.toFixed(0)} ms\n`);
-    expect(heapAfter).toBeLessThan(Math.max(5, heapHeld / 4));
+    expect(heapAfter).toBeLessThan(released);
     expect(await politeClient(service.url)).toBeLessThan(2000);
   } finally {
     await flood.stop();

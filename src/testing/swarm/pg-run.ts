@@ -13,9 +13,10 @@
  * the store is replaced, and the run stays the same for the same seed.
  *
  * Every operation waits for the store calls it started before the next begins (`settle`), so a
- * seed gives the same run every time. The faults inside a transaction (a node killed in the
- * middle of its append, an acquire racing an append) are in pg-faults.ts, held at one point each
- * by pg-cut.ts.
+ * seed gives the same run every time. Within one, SERIALIZABLE runs flush one node at a time
+ * (pg-turns.ts): there, two nodes' overlapping appends are aborted or not by timing alone. The
+ * faults inside a transaction (a node killed in the middle of its append, an acquire racing an
+ * append) are in pg-faults.ts, held at one point each by pg-cut.ts.
  */
 import pg from 'pg';
 import type { QueueFileConfig } from '../../core/queue-config.js';
@@ -39,6 +40,7 @@ import { finalChecks } from './pg-final.js';
 import { crashNode, raceAcquire, zombiesFlushInWindow } from './pg-faults.js';
 import type { PgSwarmStats } from './pg-swarm.js';
 import { restore, snapshotOperation } from './pg-snapshots.js';
+import { NodeTurns } from './pg-turns.js';
 import { RecordedStoreLog } from './recorded-store-log.js';
 import { SwarmRng } from './rng.js';
 import { LIVENESS_HORIZON_US, SETTINGS, drain, swarmHeader } from './run.js';
@@ -69,6 +71,8 @@ export class PgSwarmRun {
    * (src/store/pg-retry.ts). Chosen off the seed, not drawn, so no other draw moves.
    */
   readonly serializable: boolean;
+  /** SERIALIZABLE runs: one node's flushes at a time, so no conflict's abort hangs on timing (pg-turns.ts). */
+  private readonly turns: NodeTurns | null;
   private readonly inflight = new Set<Promise<unknown>>();
   /** The run's own connection: lease expiry, and reading each event's epoch off the rows. */
   private admin!: PgStore;
@@ -80,6 +84,7 @@ export class PgSwarmRun {
   ) {
     this.rng = new SwarmRng(seed);
     this.serializable = seed % 4 === 0;
+    this.turns = this.serializable ? new NodeTurns() : null;
     this.worker = new SwarmWorker(this.rng);
     const nodes = this.rng.between(2, 3);
     this.streams = queueNames(this.rng.between(1, 4)).map((q) => new StreamTrack(q, queueStream(q)));
@@ -230,7 +235,8 @@ export class PgSwarmRun {
 
   /** The owner's flush; a refusal for its epoch is recorded on it (and is a failed check when the swarm still counts it the owner). */
   flush(o: QueueOwner): Promise<void> {
-    return this.track(o.log.flush());
+    const send = (): Promise<void> => o.log.flush();
+    return this.track(this.turns === null ? send() : this.turns.run(o.node, send));
   }
 
   /** The lease of the stream's latest epoch runs out (its owner stopped renewing: paused, cut off, or crashed). */

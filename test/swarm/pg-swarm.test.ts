@@ -29,8 +29,10 @@ function report(r: PgSwarmResult): string {
 
 test('the same seed gives the same run, crashes mid-transaction, races, conflicts and snapshot crashes included: the same figures and the same streams', async () => {
   // Seed 52 (a SERIALIZABLE run: seed ≡ 0 mod 4): a crash with a flush on its way, acquires racing
-  // appends (each aborted with 40001 and retried), a deposed append refused, a crash in the middle
-  // of a snapshot put, takeovers restored from snapshots.
+  // appends (each aborted with 40001 and retried), a deposed append refused, a zombie's flush
+  // refused between a takeover's acquire and the new owner's first append, a crash in the middle
+  // of a snapshot put, takeovers restored from snapshots. (Its conflicts retried were 2 or 3 from
+  // run to run until the nodes' flushes took turns: src/testing/swarm/pg-turns.ts.)
   const a = await runPgSwarm(52, { adminUrl: server.adminUrl });
   const b = await runPgSwarm(52, { adminUrl: server.adminUrl });
   expect(a.ok, report(a)).toBe(true);

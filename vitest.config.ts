@@ -21,6 +21,8 @@ const SLOWEST_FIRST = [
   'test/cluster/cluster-store.test.ts',
   'test/cli/simulate.test.ts',
   'test/store/serve-postgres.test.ts',
+  'test/e2e/serve-crash-commands.test.ts',
+  'test/store/serve-postgres-crash-commands.test.ts',
   'test/swarm/planted.test.ts',
   'test/cluster/cluster-dashboard.test.ts',
   'test/server/api-connections.test.ts',

@@ -58,8 +58,13 @@ export interface Acknowledged {
 
 const tasksPath = (queue: string, task: string): string => `projects/p/locations/l/queues/${queue}/tasks/${task}`;
 
+/** What a deployment does not serve: a cluster refuses App Engine's transactional tasks (docs/cluster.md). */
+export interface WorkloadOptions {
+  transactions?: boolean;
+}
+
 /** Runs the clients against `serve` until `stop()` says so or the service is gone; resolves with what they were told. */
-export function startCrashWorkload(serve: ServeProcess): { done: Promise<Acknowledged>; ack: Acknowledged; stop(): void } {
+export function startCrashWorkload(serve: ServeProcess, options: WorkloadOptions = {}): { done: Promise<Acknowledged>; ack: Acknowledged; stop(): void } {
   const ack: Acknowledged = { created: new Set(), deleted: new Set(), deleteInFlight: null, toggles: [], toggleInFlight: null, purgedBefore: new Set(), createdSincePurge: new Set(), purgeInFlight: false, counts: {}, surprises: [], endedBy: [] };
   let stopped = false;
   const count = (kind: string): void => void (ack.counts[kind] = (ack.counts[kind] ?? 0) + 1);
@@ -119,22 +124,26 @@ export function startCrashWorkload(serve: ServeProcess): { done: Promise<Acknowl
       });
       count('rpc_http BulkAdd');
     }),
-    loop(async () => {
-      const begun = await postRpc(serve.url, envelope('datastore_v3', 'BeginTransaction', encodeMessage('BeginTransactionRequest', { app: APP })));
-      if (!ok('BeginTransaction', begun)) return;
-      const t = MESSAGES.Transaction.decode(begun.response.response) as any;
-      const txn = { handle: Number(t.handle.toString()), app: t.app };
-      const staged: string[] = [];
-      for (const url of ['/txn-a', '/txn-b']) {
-        const r = await callTaskQueue(serve.url, 'Add', 'AddRequest', addRequest('held', { url: Buffer.from(url), transaction: txn }), 'AddResponse');
-        if (!ok('transactional Add', r)) return;
-        staged.push(chosen(r.value.chosen_task_name));
-      }
-      if (!ok('Commit', await postRpc(serve.url, envelope('datastore_v3', 'Commit', encodeMessage('Transaction', txn))))) return;
-      for (const name of staged) ack.created.add(name);
-      count('datastore_v3 Commit (transactional adds)');
-    }),
   ];
+  if (options.transactions !== false) {
+    creators.push(
+      loop(async () => {
+        const begun = await postRpc(serve.url, envelope('datastore_v3', 'BeginTransaction', encodeMessage('BeginTransactionRequest', { app: APP })));
+        if (!ok('BeginTransaction', begun)) return;
+        const t = MESSAGES.Transaction.decode(begun.response.response) as any;
+        const txn = { handle: Number(t.handle.toString()), app: t.app };
+        const staged: string[] = [];
+        for (const url of ['/txn-a', '/txn-b']) {
+          const r = await callTaskQueue(serve.url, 'Add', 'AddRequest', addRequest('held', { url: Buffer.from(url), transaction: txn }), 'AddResponse');
+          if (!ok('transactional Add', r)) return;
+          staged.push(chosen(r.value.chosen_task_name));
+        }
+        if (!ok('Commit', await postRpc(serve.url, envelope('datastore_v3', 'Commit', encodeMessage('Transaction', txn))))) return;
+        for (const name of staged) ack.created.add(name);
+        count('datastore_v3 Commit (transactional adds)');
+      }),
+    );
+  }
 
   // Deletes, over each transport in turn, of tasks whose create was acknowledged (never of one
   // deleted already: each name is deleted once).
@@ -201,8 +210,9 @@ export function startCrashWorkload(serve: ServeProcess): { done: Promise<Acknowl
 }
 
 /** Every acknowledged kind has been answered at least `n` times. */
-export function everyKindAcknowledged(ack: Acknowledged, n: number): boolean {
-  const kinds = ['REST CreateTask', 'gRPC CreateTask', 'rpc_http Add (named)', 'rpc_http Add (unnamed)', 'rpc_http BulkAdd', 'datastore_v3 Commit (transactional adds)', 'gRPC DeleteTask', 'REST DeleteTask', 'rpc_http Delete', 'gRPC pause', 'REST resume', 'rpc_http pause', 'gRPC PurgeQueue', 'REST PurgeQueue', 'rpc_http PurgeQueue'];
+export function everyKindAcknowledged(ack: Acknowledged, n: number, options: WorkloadOptions = {}): boolean {
+  const transactional = options.transactions === false ? [] : ['datastore_v3 Commit (transactional adds)'];
+  const kinds = ['REST CreateTask', 'gRPC CreateTask', 'rpc_http Add (named)', 'rpc_http Add (unnamed)', 'rpc_http BulkAdd', ...transactional, 'gRPC DeleteTask', 'REST DeleteTask', 'rpc_http Delete', 'gRPC pause', 'REST resume', 'rpc_http pause', 'gRPC PurgeQueue', 'REST PurgeQueue', 'rpc_http PurgeQueue'];
   return kinds.every((k) => (ack.counts[k] ?? 0) >= n);
 }
 

@@ -1,0 +1,55 @@
+/**
+ * `pushq serve --cluster` loses no acknowledged command when its node is killed -9 (docs/cluster.md:
+ * the owner answers after its fenced append is committed): the clients of
+ * test/helpers/crash-workload.ts (no transactional tasks: a cluster refuses them) add, delete,
+ * pause, resume and purge through the node until the kill; `pushq replay` of each queue's stream
+ * in the store, and a new node that takes the queues over once their leases have run out, hold
+ * every acknowledged change.
+ */
+import { describe, expect, it } from 'vitest';
+import { pushq } from '../helpers/cli.js';
+import { CRASH_QUEUE_YAML, everyKindAcknowledged, expectAcknowledgedHeld, startCrashWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
+import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+
+const QUEUES = ['held', 'toggle', 'purged'];
+const NO_TRANSACTIONS = { transactions: false };
+const fx = clusterFixture('pushq-cluster-crash-commands-');
+const { nodes } = fx;
+
+/** `pushq replay STORE --queue Q --json`'s figures of each queue: the state its stream describes. */
+async function replayQueues(url: string): Promise<Record<string, ReplayedQueue>> {
+  const out: Record<string, ReplayedQueue> = {};
+  for (const q of QUEUES) {
+    const r = await pushq(['replay', url, '--queue', q, '--json'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(0);
+    out[q] = JSON.parse(r.stdout).queues[q];
+  }
+  return out;
+}
+
+describe('pushq serve --cluster: kill -9 with commands in flight', () => {
+  it('every command acknowledged over REST, gRPC and /rpc_http is in the store and held by the node that takes the queues over', async () => {
+    const url = await fx.pg.database();
+    const yaml = await writeQueueYaml(fx.dir, CRASH_QUEUE_YAML);
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '1'];
+    const first = await startNode(args);
+    nodes.push(first);
+    await waitUntil('the node owns every queue', async () => (await ownedBy(first)).length === QUEUES.length + 1, 20_000);
+    const work = startCrashWorkload(first.proc, NO_TRANSACTIONS);
+    const until = Date.now() + 10_000;
+    while (!everyKindAcknowledged(work.ack, 2, NO_TRANSACTIONS) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, Math.random() * 200));
+    first.proc.child.kill('SIGKILL');
+    expect(await first.proc.exited).toBe('SIGKILL');
+    const ack = await work.done;
+    expect(ack.surprises).toEqual([]);
+    expect(everyKindAcknowledged(ack, 2, NO_TRANSACTIONS), JSON.stringify(ack.counts)).toBe(true);
+    expect(ack.endedBy.filter((e) => e === 'stopped')).toEqual([]);
+
+    const replayed = await replayQueues(url);
+    const second = await startNode(args);
+    nodes.push(second);
+    await waitUntil('the new node owns every queue', async () => (await ownedBy(second)).length === QUEUES.length + 1, 20_000);
+    await expectAcknowledgedHeld(second.proc, ack, replayed);
+  }, 60_000);
+});

@@ -78,13 +78,17 @@ export interface ObservedOutcome {
 /** The error text of the attempts a restart ends (`abandon-in-flight`, src/engine/restart.ts). */
 export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
 
+/** The error text of the attempts a test reset aborts (`reset-queue`, `POST /pushq/reset`). */
+export const RESET_ERROR = 'a test reset (POST /pushq/reset) aborted this attempt';
+
 /**
- * How long an ended attempt ran, µs, from its event; null for one a restart ended: it ran as long
- * as the crash let it, which no event says, and its `latencyUs` (0) is a placeholder, not a
- * duration. Stories and statistics read durations through this, so none of them counts it as 0.
+ * How long an ended attempt ran, µs, from its event; null for one a restart ended (it ran as long
+ * as the crash let it, which no event says) or a test reset aborted (cut short, never answered):
+ * their `latencyUs` (0) is a placeholder, not a duration. Stories and statistics read durations
+ * through this, so none of them counts it as 0.
  */
 export function attemptDurationUs(e: { latencyUs: Micros; error?: string }): Micros | null {
-  return e.error === RESTART_ERROR ? null : e.latencyUs;
+  return e.error === RESTART_ERROR || e.error === RESET_ERROR ? null : e.latencyUs;
 }
 
 /**

@@ -199,7 +199,8 @@ export function decidePurgeQueue(state: EngineState, queue: string, now: Micros,
  * A test reset (`POST /pushq/reset`): the queue as a freshly deployed one would be, as one fact.
  * Its tasks are purged, every name is free (tombstones included) and its token bucket is full,
  * so tokens spent by one test are not missing in the next. What the queue's file or a command
- * set (configuration, paused) stays; attempts in flight still hold their slots (docs/serve.md).
+ * set (configuration, paused) stays. The attempts in flight are ended by the step after this event
+ * (step.ts, `reset-queue`), and their requests aborted (docs/serve.md).
  */
 export function decideResetQueue(state: EngineState, queue: string, now: Micros): QueuePurged {
   requireQueue(state, queue);

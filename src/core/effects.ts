@@ -5,6 +5,8 @@
  *   Dispatch    send this attempt (the AttemptDispatched event says which task, and when)
  *   WakeQueue   look at queue `target` again at `at`: a token or an ETA will allow a dispatch then
  *   EndBackoff  task `target`'s backoff ends at `at`
+ *   Abort       end task `target`'s attempt in flight now (a test reset): its event is already
+ *               applied, so whatever outcome still comes back for it is dropped
  *
  * A step may produce thousands (a burst of dispatches), and a simulation runs millions of steps,
  * so the list is a reused struct of arrays: recording an effect allocates nothing.
@@ -16,20 +18,22 @@ export const enum EffectKind {
   Dispatch = 0,
   WakeQueue = 1,
   EndBackoff = 2,
+  Abort = 3,
 }
 
 /** One effect as a plain object, for tests and for reading (the kernel reads the arrays). */
 export type Effect =
   | { type: 'Dispatch'; attempt: AttemptDispatched }
   | { type: 'WakeQueue'; queue: number; at: Micros }
-  | { type: 'EndBackoff'; task: number; at: Micros };
+  | { type: 'EndBackoff'; task: number; at: Micros }
+  | { type: 'Abort'; task: number; at: Micros };
 
 export class Effects {
   length = 0;
   readonly kind: EffectKind[] = [];
   /** The attempt of a Dispatch; null for the others. */
   readonly attempt: (AttemptDispatched | null)[] = [];
-  /** WakeQueue: the queue's index; EndBackoff: the task id; Dispatch: the task id. */
+  /** WakeQueue: the queue's index; EndBackoff, Dispatch, Abort: the task id. */
   readonly target: number[] = [];
   /** When: the attempt's time for a Dispatch. */
   readonly at: Micros[] = [];
@@ -44,6 +48,11 @@ export class Effects {
 
   endBackoff(id: number, at: Micros): void {
     this.push(EffectKind.EndBackoff, null, id, at);
+  }
+
+  /** Task `id`'s attempt in flight ends at `at` without an answer (its event is applied). */
+  abort(id: number, at: Micros): void {
+    this.push(EffectKind.Abort, null, id, at);
   }
 
   clear(): void {
@@ -64,8 +73,11 @@ export class Effects {
         case EffectKind.WakeQueue:
           out.push({ type: 'WakeQueue', queue: target, at });
           break;
-        default:
+        case EffectKind.EndBackoff:
           out.push({ type: 'EndBackoff', task: target, at });
+          break;
+        default:
+          out.push({ type: 'Abort', task: target, at });
       }
     }
     return out;

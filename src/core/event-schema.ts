@@ -130,7 +130,7 @@ export const EVENT_SCHEMAS = {
     field('t', 'us', 'when the attempt ended'),
     field('id', 'uint', 'the task'),
     field('status', 'status', 'the HTTP status, or null when none came'),
-    optional('error', 'string', "the transport error's text, as in AttemptFailed (a restart's, when one ended the attempt)"),
+    optional('error', 'string', "the transport error's text, as in AttemptFailed (a restart's, when one ended the attempt; a test reset's, when it aborted it)"),
     field('latencyUs', 'us', 'dispatch to end'),
   ],
   TaskDeleted: [field('t', 'us', 'when'), field('id', 'uint', 'the task')],

@@ -6,7 +6,8 @@
  * - a queue's ready heap holds every task of it in state `pending` (and possibly stale entries,
  *   never at the top);
  * - `inFlight` equals the number of attempts dispatched and not yet ended (deleted tasks included
- *   until their attempt ends: an orphaned attempt still occupies a slot);
+ *   until their attempt ends: an orphaned attempt still occupies a slot, until it ends or a test
+ *   reset ends it);
  * - the token bucket is only ever debited by a non-forced dispatch outside dev-server mode, after a
  *   refill to that time, and only refilled by time, a deploy (ConfigApplied) or a test reset
  *   (QueuePurged.refillBucket);

@@ -37,7 +37,7 @@ import {
   requireQueue,
   type AttemptOutcome,
 } from './decide.js';
-import { attemptTarget } from './attempt.js';
+import { attemptTarget, RESET_ERROR } from './attempt.js';
 import { decideDevServerDispatch, devServerDueAt, devServerNextQueue } from './dev-server.js';
 import type { Effects } from './effects.js';
 import type { EngineEvent, EngineSettings, TaskAdded } from './events.js';
@@ -129,10 +129,21 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       ctx.apply(decidePurgeQueue(state, input.queue, now, input.forgetNames === true));
       pump(state, requireQueue(state, input.queue), now, ctx);
       return null;
-    case 'reset-queue':
-      ctx.apply(decideResetQueue(state, input.queue, now));
-      pump(state, requireQueue(state, input.queue), now, ctx);
+    case 'reset-queue': {
+      const purge = decideResetQueue(state, input.queue, now);
+      const q = requireQueue(state, input.queue);
+      const inFlight = attemptsInFlight(state, q);
+      ctx.apply(purge);
+      // The attempts in flight end with the reset, in its batch, and their requests are aborted:
+      // a previous test's request is not left open at the worker, and its late answer has no
+      // attempt left to settle (docs/serve.md, Test hooks).
+      for (const id of inFlight) {
+        ctx.apply(decideSettle(state, id, { status: null, reason: 'connection', error: RESET_ERROR, latencyUs: 0 }, now));
+        ctx.effects.abort(id, now);
+      }
+      pump(state, q, now, ctx);
       return null;
+    }
     case 'run-task': {
       // A forced run takes no token and asks no transport for room (Cloud Tasks RunTask).
       const e = decideRunTask(state, input.queue, input.name, now);
@@ -158,6 +169,18 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       ctx.apply(input.node === undefined ? { type: 'ServiceStarted', t: now, stoppedAfter: state.lastEventAt } : { type: 'ServiceStarted', t: now, stoppedAfter: state.lastEventAt, node: input.node });
       return null;
   }
+}
+
+/** The tasks of `q` with an attempt in flight (deleted ones' included), in id order. */
+function attemptsInFlight(state: EngineState, q: QueueRuntime): number[] {
+  const tasks = state.tasks;
+  const ids: number[] = [];
+  if (q.inFlight === 0) return ids;
+  for (let id = tasks.base; id < tasks.count; id++) {
+    const r = tasks.heldRow(id);
+    if (r >= 0 && tasks.attemptOpen[r] === 1 && tasks.queue[r] === q.index) ids.push(id);
+  }
+  return ids;
 }
 
 /** An attempt ended: its settle event, then its backoff (if it will retry) and its queue's next dispatches. */

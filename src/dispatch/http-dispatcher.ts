@@ -23,6 +23,7 @@ import type { Dispatcher as UndiciDispatcher } from 'undici';
 import type { AttemptRequest, ObservedOutcome } from '../core/attempt.js';
 import type { TargetSettings } from '../core/events.js';
 import { lookUpTarget } from '../core/target-lookup.js';
+import { RESET_ERROR } from '../core/attempt.js';
 import { RETRY_REASONS } from '../core/retry-reason.js';
 import type { RealTransport } from '../engine/wall-driver.js';
 import { attemptHeaders, observedOutcome, type TokenMinter } from './attempt-wire.js';
@@ -50,6 +51,7 @@ export interface HttpDispatcherOptions {
 export interface HttpDispatcher extends RealTransport {
   hasRoom(target: string, queueIndex: number, pinned?: boolean): boolean;
   setRoomListener(listener: (queueIndex: number) => void): void;
+  abort(id: number): void;
   /** Waits for requests in flight, then closes the connections. */
   close(): Promise<void>;
   /** Aborts requests in flight and closes the connections now (a shutdown past its grace time). */
@@ -107,8 +109,11 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     private readonly deadlineMs: number,
     private readonly resolve: (outcome: ObservedOutcome) => void,
     private readonly tokens: TokenMinter | undefined,
+    /** The dispatcher's open attempts by task id, this one among them until it ends (`abort`). */
+    private readonly open: Map<number, Attempt>,
   ) {
     this.deadline = deadlines.add(deadlineMs, this.expire);
+    open.set(req.id, this);
   }
 
   /**
@@ -142,6 +147,7 @@ class Attempt implements UndiciDispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.origin.live?.delete(this);
+    if (this.open.get(this.req.id) === this) this.open.delete(this.req.id);
     this.deadlines.end(this.deadline, this.deadlineMs);
     if (this.started) this.origin.ended();
     this.resolve(outcome);
@@ -208,6 +214,8 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
   /** Target name → its base path and its origin's pool, resolved once (null: no URL for it). */
   const routes = new Map<string, { basePath: string; origin: Origin } | null>();
   const deadlines = new Deadlines();
+  /** Attempts from `send` until they end, by task id: what `abort` finds (a task has one attempt at a time). */
+  const open = new Map<number, Attempt>();
   const room: { listener: ((queueIndex: number) => void) | null } = { listener: null };
   const poolFor = (origin: string): Origin => {
     let o = pools.get(origin);
@@ -305,7 +313,11 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
       }
       const deadlineMs = Math.max(1, Math.ceil(req.deadlineUs / 1000));
       const tokens = options.tokens;
-      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve, tokens), req.queueIndex, req.forced));
+      return new Promise<ObservedOutcome>((resolve) => origin.start(new Attempt(origin, req, path, deadlines, deadlineMs, resolve, tokens, open), req.queueIndex, req.forced));
+    },
+    abort(id: number): void {
+      // Waiting for a connection: never sent; in flight: undici closes its connection.
+      open.get(id)?.abort(new Error(RESET_ERROR));
     },
     async close(): Promise<void> {
       if (!shared) await poolsOf.close();

@@ -8,6 +8,7 @@
  *        Dispatch   → the transport (a modelled worker, or HTTP), with the request read off the state
  *        WakeQueue  → a timer for the queue
  *        EndBackoff → a timer for the task
+ *        Abort      → the transport ends the attempt's request; its outcome, whenever it comes, is dropped
  *   3. commit: the batch is closed (one batch per step); a durable log writes and fsyncs it later,
  *      in groups (the service acknowledges a command only after that).
  *
@@ -54,6 +55,12 @@ export interface Transport {
    * every attempt): copy what you keep (copyAttemptRequest).
    */
   dispatch(request: AttemptRequest): void;
+  /**
+   * Ends task `id`'s attempt in flight now (a test reset): a real request is aborted, so the worker
+   * sees its connection close. Its ending is already logged; an outcome still reported for it is
+   * dropped by the kernel. Absent: the request runs on, and only its outcome is dropped.
+   */
+  abort?(id: number): void;
 }
 
 export interface KernelOptions {
@@ -86,6 +93,12 @@ export class Kernel {
   private readonly freeCallbackSlots: number[] = [];
   /** One request object for every dispatch (see Transport.dispatch). */
   private readonly request: StateAttemptRequest;
+  /**
+   * Tasks whose attempt an Abort effect ended (its event applied), until the transport reports
+   * that attempt's outcome: the report is dropped, so it settles nothing. A task id is never
+   * reused and an aborted task is deleted, so no later attempt of it can be mistaken for it.
+   */
+  private readonly aborted = new Set<number>();
   private stepping = false;
   /** Timers fired at the instant `countedAt` so far (stall-guard.ts). */
   private timersAtNow = 0;
@@ -156,6 +169,10 @@ export class Kernel {
           break;
         case EffectKind.EndBackoff:
           this.timers.push(at, TimerKind.BackoffEnds, target);
+          break;
+        case EffectKind.Abort:
+          this.aborted.add(target);
+          this.transport.abort?.(target);
           break;
       }
     }
@@ -256,9 +273,10 @@ export class Kernel {
 
   /**
    * An attempt's outcome, arriving now from outside (a real response). Its batch is left open:
-   * the caller commits (see the header).
+   * the caller commits (see the header). The outcome of an attempt an Abort ended is dropped.
    */
   settle(id: number, outcome: AttemptOutcome): void {
+    if (this.aborted.delete(id)) return; // ended by an Abort effect: logged then
     this.run({ type: 'settled', id, outcome });
   }
 
@@ -344,6 +362,7 @@ export class Kernel {
   private fire(kind: TimerKind, arg: number, status: number, latency: number): void {
     switch (kind) {
       case TimerKind.Response: {
+        if (this.aborted.delete(arg)) return; // ended by an Abort effect: logged then
         const input = this.settledInput;
         const outcome = input.outcome;
         input.id = arg;

@@ -33,6 +33,8 @@ export { MAX_TIMER_DELAY_MS } from './timer-delay.js';
 export interface RealTransport {
   /** `request` is the sender's to keep. */
   send(request: AttemptRequest): Promise<ObservedOutcome>;
+  /** Ends the request of task `id`'s attempt now, if it is still open (its promise then resolves). */
+  abort?(id: number): void;
   /**
    * Whether an attempt of queue `queueIndex` to `target` may start now; yes reserves room for it.
    * No remembers the queue, and the listener is called with its index once there is room.
@@ -113,6 +115,11 @@ export class WallDriver implements Transport {
       (outcome) => this.settled(kept, outcome),
       (err: unknown) => this.settled(kept, { status: null, reason: 'connection', error: String((err as Error)?.message ?? err) }),
     );
+  }
+
+  /** A test reset ended the attempt (Transport.abort): the request is aborted at the transport. */
+  abort(id: number): void {
+    this.transport.abort?.(id);
   }
 
   private settled(request: AttemptRequest, observed: ObservedOutcome): void {

@@ -33,6 +33,10 @@ export class LogOutageGuard implements RealTransport {
     return this.dispatcher.send(request);
   }
 
+  abort(id: number): void {
+    this.dispatcher.abort(id);
+  }
+
   hasRoom(target: string, queueIndex: number, pinned: boolean): boolean {
     if (this.log.writeFailure?.() == null) return this.dispatcher.hasRoom(target, queueIndex, pinned);
     if (this.isBlocked[queueIndex] !== true) {

@@ -202,7 +202,8 @@ export async function deleteTask(ctx: ApiContext, queue: string, task: string): 
 
 /**
  * `POST /pushq/reset` (`--allow-reset`, for test suites): every task of every queue is dropped
- * (a purge: attempts in flight finish as orphans) and every task name freed, tombstones included;
+ * (a purge whose attempts in flight are aborted, logged as orphaned by the reset) and every task
+ * name freed, tombstones included;
  * open transactions of App Engine's transactional tasks are dropped with their tasks; every
  * token bucket is full again, as a freshly deployed queue's (decideResetQueue).
  * The queues stay as they are (configuration, paused or not).

@@ -34,6 +34,11 @@ export class AttemptHistory implements Projection {
   private readonly errors = new Map<number, string>();
   /** Queue name → time of its last purge, µs. */
   readonly purgedAt = new Map<string, number>();
+  /**
+   * Queue name → time of its last test reset (QueuePurged with `refillBucket`), µs: what ran
+   * before it is no part of the queue's statistics (FetchQueueStats), as for a fresh deploy.
+   */
+  readonly resetAt = new Map<string, number>();
 
   readonly observe = (e: EngineEvent, state: EngineState): void => {
     switch (e.type) {
@@ -65,6 +70,7 @@ export class AttemptHistory implements Projection {
         return;
       case 'QueuePurged':
         this.purgedAt.set(e.queue, e.t);
+        if (e.refillBucket === true) this.resetAt.set(e.queue, e.t);
         return;
       case 'BackoffElapsed':
       case 'TaskDeleted':

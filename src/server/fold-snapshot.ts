@@ -53,9 +53,10 @@ const FOLD_SNAPSHOT_FORMAT = 'pushq-fold-snapshot';
  * 5 since it knows whether it records the series (`keepSeries`: a run may keep none); 6 since
  * QueueColumns keeps no columns while its rows are quiet and the series recorder keeps the rows'
  * times once for every queue; 7 since a queue's readiness counts a sixth hold cause (`not_running`)
- * and keeps the latest span pushq was not running (ServiceStarted).
+ * and keeps the latest span pushq was not running (ServiceStarted); 8 since the attempt history
+ * keeps each queue's last test reset (`resetAt`).
  */
-export const FOLD_SNAPSHOT_VERSION = 7;
+export const FOLD_SNAPSHOT_VERSION = 8;
 const MAGIC = Buffer.from('PQFS', 'latin1');
 
 /**

@@ -29,6 +29,7 @@ const SHAPES_OF_VERSION: Readonly<Record<number, string>> = {
   5: '1b72cc268f3c629d',
   6: '170727e29630686d',
   7: 'e8f71865d01ecbfe',
+  8: '3c8065f8629474f5',
 };
 
 /**

@@ -285,11 +285,14 @@ interface QueueTally {
   oldestEta: number;
   executedMinute: number;
   executedHour: number;
+  /** The queue's last test reset, µs (-Infinity: none): tasks that ended before it are not counted. */
+  resetAt: number;
 }
 
 /**
  * Per queue: its tasks not yet ended, the earliest ETA among them (-1 when none) and the tasks that
- * succeeded in the last minute and hour. One pass over the task table (a read, for a rare call).
+ * succeeded in the last minute and hour, since its last test reset if any (a reset reads as a fresh
+ * deploy: docs/serve.md, Test hooks). One pass over the task table (a read, for a rare call).
  */
 const fetchQueueStats: TaskQueueMethod = async (ctx, bytes) => {
   const m = decode<{ queue_name?: Uint8Array[] }>(MESSAGES.FetchQueueStatsRequest, bytes, 'FetchQueueStats');
@@ -297,7 +300,7 @@ const fetchQueueStats: TaskQueueMethod = async (ctx, bytes) => {
   const now = ctx.driver.clock();
   const asked = (m.queue_name ?? []).map((n) => s.queueByName.get(utf8(n)));
   const tally = new Map<number, QueueTally>();
-  for (const q of asked) if (q !== undefined) tally.set(q.index, { oldestEta: -1, executedMinute: 0, executedHour: 0 });
+  for (const q of asked) if (q !== undefined) tally.set(q.index, { oldestEta: -1, executedMinute: 0, executedHour: 0, resetAt: ctx.history.resetAt.get(q.name) ?? -Infinity });
   const t = s.tasks;
   for (let id = 0; id < t.count && tally.size > 0; id++) {
     const c = tally.get(t.queue[id] as number);
@@ -306,7 +309,7 @@ const fetchQueueStats: TaskQueueMethod = async (ctx, bytes) => {
     if (st === TaskState.Pending || st === TaskState.Dispatching || st === TaskState.Backoff) {
       const eta = t.eta[id] as number;
       if (c.oldestEta < 0 || eta < c.oldestEta) c.oldestEta = eta;
-    } else if (st === TaskState.Succeeded) {
+    } else if (st === TaskState.Succeeded && (t.endedAt[id] as number) > c.resetAt) {
       const ago = now - (t.endedAt[id] as number);
       if (ago <= 3600 * US_PER_SECOND) c.executedHour++;
       if (ago <= 60 * US_PER_SECOND) c.executedMinute++;

@@ -78,7 +78,7 @@ export interface ObservedOutcome {
 /** The error text of the attempts a restart ends (`abandon-in-flight`, src/engine/restart.ts). */
 export const RESTART_ERROR = 'pushq restarted while this attempt was in flight';
 
-/** The error text of the attempts a test reset aborts (`reset-queue`, `POST /pushq/reset`). */
+/** The error text of the attempts a test reset aborts (`reset-queues`, `POST /pushq/reset`). */
 export const RESET_ERROR = 'a test reset (POST /pushq/reset) aborted this attempt';
 
 /**

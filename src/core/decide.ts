@@ -200,7 +200,7 @@ export function decidePurgeQueue(state: EngineState, queue: string, now: Micros,
  * Its tasks are purged, every name is free (tombstones included) and its token bucket is full,
  * so tokens spent by one test are not missing in the next. What the queue's file or a command
  * set (configuration, paused) stays. The attempts in flight are ended by the step after this event
- * (step.ts, `reset-queue`), and their requests aborted (docs/serve.md).
+ * (step.ts, `reset-queues`), and their requests aborted (docs/serve.md).
  */
 export function decideResetQueue(state: EngineState, queue: string, now: Micros): QueuePurged {
   requireQueue(state, queue);

@@ -54,8 +54,8 @@ export type StepInput =
   | { type: 'pause-queue'; queue: string }
   | { type: 'resume-queue'; queue: string }
   | { type: 'purge-queue'; queue: string; forgetNames?: boolean }
-  /** A test reset: purge, free every name, refill the bucket (decideResetQueue). */
-  | { type: 'reset-queue'; queue: string }
+  /** A test reset of these queues, as one step: purge, free every name, refill the bucket (decideResetQueue), end the attempts in flight. */
+  | { type: 'reset-queues'; queues: readonly string[] }
   | { type: 'run-task'; queue: string; name: string }
   /** Ends every attempt in flight as a connection failure (a restart after a crash): retried per policy. */
   | { type: 'abandon-in-flight'; error: string }
@@ -129,19 +129,22 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       ctx.apply(decidePurgeQueue(state, input.queue, now, input.forgetNames === true));
       pump(state, requireQueue(state, input.queue), now, ctx);
       return null;
-    case 'reset-queue': {
-      const purge = decideResetQueue(state, input.queue, now);
-      const q = requireQueue(state, input.queue);
-      const inFlight = attemptsInFlight(state, q);
-      ctx.apply(purge);
+    case 'reset-queues': {
+      // Every queue is checked before the first event (a refused reset changes nothing).
+      const purges = input.queues.map((name) => decideResetQueue(state, name, now));
+      const queues = input.queues.map((name) => requireQueue(state, name));
+      const inFlight = queues.flatMap((q) => attemptsInFlight(state, q));
+      for (const e of purges) ctx.apply(e);
       // The attempts in flight end with the reset, in its batch, and their requests are aborted:
       // a previous test's request is not left open at the worker, and its late answer has no
-      // attempt left to settle (docs/serve.md, Test hooks).
+      // attempt left to settle (docs/serve.md, Test hooks). Only then do the queues dispatch
+      // again, every one purged first: in dev-server mode a slot one queue frees is the app's,
+      // and a queue not yet purged would take it for a task of the test before.
       for (const id of inFlight) {
         ctx.apply(decideSettle(state, id, { status: null, reason: 'connection', error: RESET_ERROR, latencyUs: 0 }, now));
         ctx.effects.abort(id, now);
       }
-      pump(state, q, now, ctx);
+      for (const q of queues) pump(state, q, now, ctx);
       return null;
     }
     case 'run-task': {

@@ -246,9 +246,18 @@ export class Kernel {
     this.command(forgetNames ? { type: 'purge-queue', queue, forgetNames } : { type: 'purge-queue', queue });
   }
 
-  /** A test reset (`POST /pushq/reset`): purge, free every name, and fill the token bucket, as a freshly deployed queue's. */
+  /**
+   * A test reset (`POST /pushq/reset`) of `queues`, as one step: each is purged, its names freed
+   * and its token bucket filled, as a freshly deployed queue's, and its attempts in flight ended
+   * (their requests aborted); only then does any of them dispatch again.
+   */
+  resetQueues(queues: readonly string[]): void {
+    this.command({ type: 'reset-queues', queues });
+  }
+
+  /** A test reset of one queue (resetQueues). */
   resetQueue(queue: string): void {
-    this.command({ type: 'reset-queue', queue });
+    this.resetQueues([queue]);
   }
 
   runTask(queue: string, name: string): void {

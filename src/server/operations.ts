@@ -213,7 +213,7 @@ export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknow
   const queues = engineState(ctx).queues.map((q) => q.name);
   ctx.transactions.clear();
   await durable(ctx, () => {
-    for (const q of queues) ctx.driver.kernel.resetQueue(q);
+    ctx.driver.kernel.resetQueues(queues);
   });
   return { reset: true, queues };
 }

@@ -58,7 +58,7 @@ export function findTaskId(state: EngineState, q: QueueRuntime, name: string): n
   const explicit = q.names.get(name);
   if (explicit !== undefined) return explicit;
   const id = generatedNameId(name);
-  if (id < 0) return -1;
+  if (id < q.generatedNamesFrom) return -1; // none (-1), or forgotten by a test reset
   const tasks = state.tasks;
   const r = tasks.heldRow(id);
   if (r >= 0 && tasks.queue[r] === q.index && tasks.meta[r]?.name === undefined) return id;

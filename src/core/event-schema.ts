@@ -139,7 +139,7 @@ export const EVENT_SCHEMAS = {
   QueuePurged: [
     field('t', 'us', 'when'),
     field('queue', 'queue', 'the queue'),
-    optional('forgetNames', 'true', "a test reset (`POST /pushq/reset`): every task name of the queue is free again at once, tombstones included"),
+    optional('forgetNames', 'true', "a test reset (`POST /pushq/reset`): every task name of the queue is free again at once, tombstones and generated names (`task<id>`) included"),
     optional('refillBucket', 'true', "a test reset (`POST /pushq/reset`): the queue's token bucket is full again at `t`, as a freshly deployed queue's (a reset an earlier pushq logged without it left the bucket as it was)"),
   ],
   ServiceStarted: [

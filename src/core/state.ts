@@ -50,6 +50,12 @@ export interface QueueRuntime {
   readonly ready: ReadyHeap;
   /** Names given explicitly (generated names are derived from ids, see taskName). */
   readonly names: Map<string, number>;
+  /**
+   * The first task id whose generated name (`task<id>`) the queue still knows: a test reset
+   * (QueuePurged.forgetNames) frees every name, so the generated names of the tasks before it name
+   * no task any more. 0 until one.
+   */
+  generatedNamesFrom: number;
   /** Tasks of this queue per TaskState. */
   readonly countByState: Int32Array;
 }
@@ -248,6 +254,7 @@ export function evolve(state: EngineState, e: EngineEvent): void {
         // The names' tombstones go with them, released rows' included.
         for (const id of q.names.values()) tasks.releasedNamed.delete(id);
         q.names.clear();
+        q.generatedNamesFrom = tasks.count;
       }
       // Full, as at a deploy: refilled to `t` first so `refilledAt` never moves backwards.
       if (e.refillBucket === true && q.bucket !== null) {
@@ -384,6 +391,7 @@ function createQueue(state: EngineState, qc: QueueConfig): QueueRuntime {
     inFlight: 0,
     ready: new ReadyHeap(state.tasks),
     names: new Map(),
+    generatedNamesFrom: 0,
     countByState: new Int32Array(TASK_STATES.length),
   };
   assert(q.index < 65536, 'too many queues for the task table');

@@ -38,7 +38,7 @@ export function stateLines(state: EngineState): string[] {
       refill(b, state.lastEventAt);
       bucket = { credit: b.credit, refilledAt: b.refilledAt };
     }
-    lines.push(JSON.stringify({ queue: q.name, state: queueStateName(q), inFlight: q.inFlight, counts: Array.from(q.countByState), bucket, ready: q.ready.peek(), names: [...q.names].sort() }));
+    lines.push(JSON.stringify({ queue: q.name, state: queueStateName(q), inFlight: q.inFlight, counts: Array.from(q.countByState), bucket, ready: q.ready.peek(), names: [...q.names].sort(), ...(q.generatedNamesFrom === 0 ? {} : { generatedNamesFrom: q.generatedNamesFrom }) }));
   }
   const t = state.tasks;
   // The tasks the table holds: every task, unless it released ended ones (task-table.ts).

@@ -56,6 +56,8 @@ interface QueueRecord {
   maxConcurrent: number;
   inFlight: number;
   names: [string, number][];
+  /** Absent in a snapshot from before test resets forgot generated names: 0. */
+  generatedNamesFrom?: number;
   countByState: number[];
 }
 
@@ -136,6 +138,7 @@ export function encodeSnapshot(state: EngineState, log: LogHeader, position: Log
       maxConcurrent: q.maxConcurrent,
       inFlight: q.inFlight,
       names: [...q.names],
+      generatedNamesFrom: q.generatedNamesFrom,
       countByState: Array.from(q.countByState),
     })),
     taskCount: n,
@@ -191,6 +194,7 @@ export function decodeSnapshot(bytes: Buffer, file = 'snapshot'): { state: Engin
       inFlight: r.inFlight,
       ready: new ReadyHeap(t),
       names: new Map(r.names),
+      generatedNamesFrom: r.generatedNamesFrom ?? 0,
       countByState: Int32Array.from(r.countByState),
     };
     if (q.countByState.length !== TASK_STATES.length) throw new LogError('SNAPSHOT_INVALID', `${file}: queue ${r.name} has ${q.countByState.length} state counts`, { file });

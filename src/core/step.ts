@@ -56,6 +56,8 @@ export type StepInput =
   | { type: 'purge-queue'; queue: string; forgetNames?: boolean }
   /** A test reset of these queues, as one step: purge, free every name, refill the bucket (decideResetQueue), end the attempts in flight. */
   | { type: 'reset-queues'; queues: readonly string[] }
+  /** A test reset of one queue (reset-queues of it; the input's name before resets took several). */
+  | { type: 'reset-queue'; queue: string }
   | { type: 'run-task'; queue: string; name: string }
   /** Ends every attempt in flight as a connection failure (a restart after a crash): retried per policy. */
   | { type: 'abandon-in-flight'; error: string }
@@ -129,10 +131,12 @@ export function step(state: EngineState, input: StepInput, now: Micros, ctx: Ste
       ctx.apply(decidePurgeQueue(state, input.queue, now, input.forgetNames === true));
       pump(state, requireQueue(state, input.queue), now, ctx);
       return null;
+    case 'reset-queue':
     case 'reset-queues': {
+      const names = input.type === 'reset-queue' ? [input.queue] : input.queues;
       // Every queue is checked before the first event (a refused reset changes nothing).
-      const purges = input.queues.map((name) => decideResetQueue(state, name, now));
-      const queues = input.queues.map((name) => requireQueue(state, name));
+      const purges = names.map((name) => decideResetQueue(state, name, now));
+      const queues = names.map((name) => requireQueue(state, name));
       const inFlight = queues.flatMap((q) => attemptsInFlight(state, q));
       for (const e of purges) ctx.apply(e);
       // The attempts in flight end with the reset, in its batch, and their requests are aborted:

@@ -371,7 +371,9 @@ export class Kernel {
   private fire(kind: TimerKind, arg: number, status: number, latency: number): void {
     switch (kind) {
       case TimerKind.Response: {
-        if (this.aborted.delete(arg)) return; // ended by an Abort effect: logged then
+        // Ended by an Abort effect (logged then). Read only after a reset aborted something: this
+        // is the simulation's hottest timer.
+        if (this.aborted.size !== 0 && this.aborted.delete(arg)) return;
         const input = this.settledInput;
         const outcome = input.outcome;
         input.id = arg;

@@ -15,7 +15,7 @@
  * request's own field paths (`task.app_engine_http_request.relative_uri`), not the engine's.
  */
 import { PushqError, TombstonedTaskError, tombstonedMessage, type PushqErrorCode } from '../core/errors.js';
-import { LogError } from '../log/log-errors.js';
+import { LogError, type LogErrorCode } from '../log/log-errors.js';
 import { StoreError } from '../store/store.js';
 import { formatMessageTime } from './timestamps.js';
 
@@ -29,6 +29,7 @@ export type GoogleStatus =
   | 'RESOURCE_EXHAUSTED'
   | 'UNIMPLEMENTED'
   | 'UNAVAILABLE'
+  | 'DATA_LOSS'
   | 'INTERNAL';
 
 export const HTTP_STATUS: Readonly<Record<GoogleStatus, number>> = {
@@ -41,6 +42,7 @@ export const HTTP_STATUS: Readonly<Record<GoogleStatus, number>> = {
   RESOURCE_EXHAUSTED: 429,
   UNIMPLEMENTED: 501,
   UNAVAILABLE: 503,
+  DATA_LOSS: 500,
   INTERNAL: 500,
 };
 
@@ -178,14 +180,14 @@ export class ApiError extends Error {
   readonly httpStatus: number;
 
   constructor(
-    readonly code: ApiErrorCode | PushqErrorCode,
+    readonly code: ApiErrorCode | PushqErrorCode | LogReadCode,
     text: string,
     readonly field?: string,
     /** Only to differ from the code's own status (TOMBSTONED_TASK is NOT_FOUND outside create). */
     status?: GoogleStatus,
   ) {
     super(`${text} (${code})`);
-    const own = isApiCode(code) ? API_CODES[code] : { status: STATUS_OF_CODE[code] };
+    const own = isApiCode(code) ? API_CODES[code] : isLogReadCode(code) ? { status: 'DATA_LOSS' as const } : { status: STATUS_OF_CODE[code] };
     this.status = status ?? own.status;
     this.httpStatus = status === undefined && 'http' in own && own.http !== undefined ? own.http : HTTP_STATUS[this.status];
   }
@@ -193,6 +195,17 @@ export class ApiError extends Error {
   toJSON(): unknown {
     return { error: { code: this.httpStatus, message: this.message, status: this.status, details: restErrorDetails(this.code, this.message, this.field) } };
   }
+}
+
+/**
+ * The log's own errors that a read of it meets (docs/errors.md, "Event log"): the file is gone, is
+ * not a pushq log, or is damaged. Answered with their own code as DATA_LOSS (HTTP 500).
+ */
+const LOG_READ_CODES = ['LOG_NOT_FOUND', 'LOG_NOT_PUSHQ', 'LOG_VERSION_NEWER', 'LOG_CORRUPT'] as const satisfies readonly LogErrorCode[];
+export type LogReadCode = (typeof LOG_READ_CODES)[number];
+
+function isLogReadCode(code: string): code is LogReadCode {
+  return (LOG_READ_CODES as readonly string[]).includes(code);
 }
 
 /** Which kind of call failed: only "create" keeps TOMBSTONED_TASK as ALREADY_EXISTS. */
@@ -217,6 +230,9 @@ export function toApiError(err: unknown, op: ApiOperation = 'other'): ApiError {
   }
   // The disk is full or failing (docs/serve.md, Faults): nothing is acknowledged until it takes writes again.
   if (err instanceof LogError && err.code === 'LOG_WRITE_FAILED') return new ApiError('LOG_UNAVAILABLE', `${err.message}; not acknowledged: pushq takes no change until the log can be written again, retry later`);
+  // The service's own log file cannot be read back (the dashboard's past, a task's story): damaged
+  // or gone under it. Its own code, as `pushq replay` names it, with the file and byte: not a bug.
+  if (err instanceof LogError && isLogReadCode(err.code)) return new ApiError(err.code, `${err.message}; the service goes on, but its past cannot be read from this log`);
   // A read of the store's log (a task's story, the dashboard's past) that the store failed: it is
   // unreachable, does not answer or refuses (named, with the store's code), not a bug of pushq.
   if (err instanceof StoreError) return new ApiError('LOG_UNAVAILABLE', `the store's log cannot be read: ${err.message} (${err.code}); retry later`);

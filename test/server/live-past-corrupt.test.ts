@@ -1,0 +1,75 @@
+/**
+ * A live service whose log file is damaged (a bad disk, an edit) under it: a read of the past
+ * (`?at=`) cannot read the log. It answers the log's own error, as `pushq replay` names it
+ * (LOG_CORRUPT, docs/errors.md), with the file, line and byte, as DATA_LOSS (HTTP 500): the log
+ * lost data, pushq has no bug. Before, it answered INTERNAL_ERROR ("a bug"). The service goes on
+ * serving its present, and the past once the log reads again.
+ *
+ * In process, a `pushq serve --data`-like service on a file log; one byte of an event is changed,
+ * then put back. Both ways of reading the past: the first read (the whole log, on a thread) and a
+ * later one taking what the log gained (on the calling thread).
+ */
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
+
+let held: HeldFileService;
+
+beforeAll(async () => {
+  held = await startHeldFileService('pushq-live-past-corrupt-');
+}, 60_000);
+
+afterAll(async () => {
+  await held?.close();
+});
+
+/** Changes one byte of the first `"held"` after `offset` to make it `"hele"`; returns how to put it back. */
+function damageAfter(path: string, offset: number): () => void {
+  const fd = openSync(path, 'r+');
+  const buf = Buffer.alloc(4096);
+  readSync(fd, buf, 0, buf.length, offset);
+  const at = offset + buf.indexOf('"held"') + 4;
+  const was = Buffer.alloc(1);
+  readSync(fd, was, 0, 1, at);
+  writeSync(fd, Buffer.from('e'), 0, 1, at);
+  closeSync(fd);
+  return () => {
+    const f = openSync(path, 'r+');
+    writeSync(f, was, 0, 1, at);
+    closeSync(f);
+  };
+}
+
+async function expectLogCorrupt(path: string): Promise<void> {
+  const failed = await held.get(path);
+  expect(failed.status, JSON.stringify(failed.json)).toBe(500);
+  expect(failed.json.error.status).toBe('DATA_LOSS');
+  expect(failed.json.error.details).toContainEqual({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'LOG_CORRUPT', domain: 'pushq' });
+  expect(failed.json.error.message).toContain(held.log.path);
+  expect(failed.json.error.message).toMatch(/corrupt log at byte \d+/);
+  expect(failed.json.error.message).toMatch(/\(LOG_CORRUPT\)$/);
+  // The present is still served, and new tasks taken.
+  expect((await held.get('/pushq/health')).status).toBe(200);
+  expect((await held.get('/pushq/dashboard.json')).status).toBe(200);
+}
+
+it('the first read of the past over a damaged log answers LOG_CORRUPT naming the file and byte, and the service goes on', { timeout: 60_000 }, async () => {
+  await held.addTasks(20_000);
+  const restore = damageAfter(held.log.path, Math.floor(statSync(held.log.path).size / 2));
+  await expectLogCorrupt('/pushq/dashboard.json?at=0');
+  restore();
+  const answer = await held.get('/pushq/dashboard.json?at=0');
+  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+});
+
+it('a later read over damage in what the log gained answers the same', { timeout: 60_000 }, async () => {
+  const before = statSync(held.log.path).size;
+  await held.addTasks(10_000); // under a MiB gained: read on the calling thread
+  const restore = damageAfter(held.log.path, before + Math.floor((statSync(held.log.path).size - before) / 2));
+  const end = (await held.get('/pushq/timeline.json')).json.endSeconds as number;
+  await expectLogCorrupt(`/pushq/dashboard.json?at=${end}`);
+  restore();
+  const answer = await held.get(`/pushq/dashboard.json?at=${end}`);
+  expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+  expect(answer.json.summary.held.tasks_total).toBe(30_000);
+});

@@ -297,13 +297,11 @@ export class InsightProjection implements Projection {
   /** Instants (the backlog's peak, the drain) are seconds since `originUs` (a simulation's start: 0). */
   figures(state: EngineState, endUs: Micros, originUs: Micros = 0): Record<string, QueueInsight> {
     const out: Record<string, QueueInsight> = {};
-    // Advancing the queues' readiness below must not change what their pending rows read.
     if (this.keepSeries) this.series.catchUpAll();
     const seconds = (us: number): number | null => (Number.isNaN(us) ? null : us / 1e6);
     state.queues.forEach((runtime, i) => {
       const q = this.readiness.queues[i];
       if (q === undefined || (this.added[i] ?? 0) === 0) return;
-      this.readiness.advance(q, endUs);
       // The latest instant counts as it stands, without being recorded: a read in the middle of an
       // instant (a schedule callback, a dashboard poll) must not change the figure.
       const latest = this.instantBacklog[i] as number;
@@ -316,7 +314,8 @@ export class InsightProjection implements Projection {
         backlog_max_at_seconds: seconds(peak.at - originUs),
         drained_at_seconds: live === 0 ? seconds((this.lastEnd[i] as number) - originUs) : null,
         wait_seconds: { p50: seconds(w.percentile(50) ?? NaN), p90: seconds(w.percentile(90) ?? NaN), p99: seconds(w.percentile(99) ?? NaN), max: seconds(w.count === 0 ? NaN : w.max), mean: seconds(w.mean() ?? NaN) },
-        wait_by_cause_task_seconds: q.waitByCauseSeconds(),
+        // Summed to endUs without advancing the tracker: a view read at an instant may be folded on (time-travel.ts).
+        wait_by_cause_task_seconds: q.waitByCauseSeconds(this.readiness.byCauseAt(q, endUs)),
       };
     });
     return out;

@@ -143,9 +143,10 @@ export class QueueReadiness {
     this.lastUs = startUs;
   }
 
-  waitByCauseSeconds(): WaitByCause {
+  /** Ready-task seconds per cause: `byCause` (summed to `lastUs`), or such sums to a later instant (ReadinessTracker.byCauseAt). */
+  waitByCauseSeconds(byCause: Float64Array = this.byCause): WaitByCause {
     const out = {} as WaitByCause;
-    HOLD_CAUSES.forEach((c: HoldCause, i) => (out[c] = (this.byCause[i] as number) / 1e6));
+    HOLD_CAUSES.forEach((c: HoldCause, i) => (out[c] = (byCause[i] as number) / 1e6));
     return out;
   }
 }
@@ -257,6 +258,31 @@ export class ReadinessTracker {
   /** Re-reads the hold cause from the state after an event. */
   recheck(q: QueueReadiness, runtime: QueueRuntime, t: Micros, devServer: boolean): void {
     q.cause = holdCause(runtime, t, devServer);
+  }
+
+  /**
+   * `q`'s ready-task-µs per cause summed to `t` ≥ its last advance, without advancing it (as
+   * `readyAt`): a figure read at an instant leaves the tracker where the events left it. Advanced
+   * by a read into a span pushq was not running (the dashboard's past at an instant between the
+   * last event before a stop and the ServiceStarted), the tracker counted the span's start from
+   * the read, not from the stop, under the cause before it: the view, folded on past the start
+   * (time-travel.ts), differed from a fold from the first event.
+   */
+  byCauseAt(q: QueueReadiness, t: Micros): Float64Array {
+    const byCause = Float64Array.from(q.byCause);
+    if (t <= q.lastUs) return byCause;
+    // Each task ready from lastUs, and each delayed one from its ETA on (the order of the ETAs
+    // does not change the sum), all under the cause of the queue's last event (constant until its next).
+    let readyUs = q.ready * (t - q.lastUs);
+    const heap = q.delayed;
+    if (heap.size > 0 && heap.topEta() <= t) {
+      for (let i = 0; i < heap.size; i++) {
+        const eta = heap.etaAt(i);
+        if (eta <= t && this.where[heap.idAt(i) - this.whereBase] === DELAYED) readyUs += t - (eta > q.lastUs ? eta : q.lastUs);
+      }
+    }
+    byCause[q.cause] = (byCause[q.cause] as number) + readyUs;
+    return byCause;
   }
 
   /** Ready tasks of `q` at `t` ≥ its last advance, without advancing it (a partial interval). */

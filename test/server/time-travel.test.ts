@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileEventLogSync } from '../../src/log/file-log.js';
+import { MemoryEventLog } from '../../src/log/memory-log.js';
+import { fold } from '../../src/projections/fold.js';
 import { stateDigest } from '../../src/log/replay.js';
 import { foldLogFile } from '../../src/log/replay.js';
 import { queueFigures } from '../../src/projections/figures.js';
@@ -281,6 +283,36 @@ describe('LogIndex', () => {
     const whole = LogIndex.fromFile(grown, { checkpointEvery: 29 }).index;
     expect(index.events).toBe(whole.events);
     for (const at of [1_000_000, 2_500_000, sim.state.lastEventAt]) expect(stateDigest(index.at(at).state)).toBe(stateDigest(whole.at(at).state));
+  });
+
+  it('a view read at an instant pushq was not running, then moved past the start (ServiceStarted), is the fold from the start', async () => {
+    // Reading a view's figures at an instant advanced its readiness tracker to it. A read in the
+    // span between the last event before a stop and the ServiceStarted, folded on past the start,
+    // counted the span from the read, not from the stop, under the cause before it ("tokens" for
+    // what was "not_running"): the page's figures at a restart depended on where the cursor had been.
+    let log: MemoryEventLog | undefined;
+    const sim = createSimulation({ config: fileConfig(pushQueue('q', 5)), seed: 8, log: (h) => (log = new MemoryEventLog(h)), worker: () => ({ status: 200, latencyMs: 30 }) });
+    sim.addWorkload({ queue: 'q', count: 40 }); // held by tokens: ready tasks wait throughout
+    sim.schedule(2.5, (s) => s.kernel.markStarted());
+    sim.runUntilIdle({ maxSeconds: 600 });
+    const memory = log as unknown as MemoryEventLog;
+    const started = memory.toArray().find((e) => e.type === 'ServiceStarted');
+    if (started?.type !== 'ServiceStarted') throw new Error('no ServiceStarted');
+    const { t, stoppedAfter } = started;
+    expect(t - stoppedAfter).toBeGreaterThan(2);
+    const fromStart = (at: number): FoldView => {
+      const models = newReadModels();
+      const f = fold(memory, projectionsOf(models), { until: at });
+      return { state: f.state, ...models, events: f.events };
+    };
+    const index = new LogIndex(memory.header, 1_000_000); // one checkpoint, before the first event: views fold on
+    await index.extendInSlices(memory);
+    const inside = stoppedAfter + Math.floor((t - stoppedAfter) / 2);
+    for (const at of [stoppedAfter, inside, t - 1, t, t + 1, Math.floor((t + sim.state.lastEventAt) / 2)]) {
+      const view = shown(index.at(at), at);
+      expect(view, `at ${at}`).toEqual(shown(fromStart(at), at));
+      if (at === t) expect(view.summary.q?.stats?.wait_by_cause_task_seconds.not_running, 'the span counted as not running').toBeGreaterThan(1);
+    }
   });
 
   it('a growing log keeps the instants shown: a live page\'s next move folds on from one (or refills it), and each is still the whole log\'s', async () => {

@@ -33,6 +33,19 @@ export interface TapeParts {
   length: number;
 }
 
+/**
+ * Where a reader of a memory log stands (readFrom): a tape (an index into the full chunks; their
+ * count for the tape being written), the slot of the next record on it, and the events before it.
+ */
+export interface LogMark {
+  readonly tape: number;
+  readonly slot: number;
+  readonly events: number;
+}
+
+/** The mark before the first event. */
+export const LOG_START: LogMark = { tape: 0, slot: 0, events: 0 };
+
 export class MemoryEventLog implements EventLog {
   /** Full chunks, then the one being written (`tape`). */
   private readonly chunks: Float64Array<ArrayBuffer>[] = [];
@@ -70,6 +83,30 @@ export class MemoryEventLog implements EventLog {
   *[Symbol.iterator](): IterableIterator<EngineEvent> {
     for (const chunk of this.chunks) yield* readTape(chunk, chunk.length, this.strings, this.objects);
     yield* readTape(this.tape, this.used, this.strings, this.objects);
+  }
+
+  /**
+   * The events from `mark` (LOG_START, or the `end` of an earlier call) to the log's end as it
+   * stands at this call, decoded lazily, and the mark at that end. A reader that comes back for
+   * what the log gained reads only that: the dashboard's past of `pushq serve --memory` decoded
+   * the whole log from its first event at each read to skip what it had (~0.3 s a read over
+   * 200,000 events). Events appended while these are read are not among them: the next call's.
+   */
+  readFrom(mark: LogMark): { events: Iterable<EngineEvent>; end: LogMark } {
+    // Full chunks never change. The tape being written only grows (a doubling copies it whole
+    // into a new array, which becomes the same tape index): what it holds up to `used` now stays.
+    const { chunks, strings, objects } = this;
+    const lastTape = chunks.length;
+    const tape = this.tape;
+    const used = this.used;
+    function* events(): Generator<EngineEvent> {
+      for (let k = mark.tape; k < lastTape; k++) {
+        const chunk = chunks[k] as Float64Array;
+        yield* readTape(chunk, chunk.length, strings, objects, k === mark.tape ? mark.slot : 0);
+      }
+      yield* readTape(tape, used, strings, objects, mark.tape === lastTape ? mark.slot : 0);
+    }
+    return { events: events(), end: { tape: lastTape, slot: used, events: this.length } };
   }
 
   /** Every event as an array (materialises them all: fine for tests, heavy for millions). */

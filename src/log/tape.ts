@@ -21,8 +21,8 @@ import type { EngineEvent, FailureReason } from '../core/events.js';
 
 const FAILURE_REASONS: readonly FailureReason[] = ['status', 'deadline', 'connection'];
 
-/** Every event of tape[0, used): records decoded, objects from `objects`, up to an end-of-chunk mark. */
-export type TapeReader = (tape: Float64Array, used: number, strings: readonly string[], objects: readonly EngineEvent[]) => IterableIterator<EngineEvent>;
+/** Every event of tape[start, used) (`start` a record's first slot, 0 when absent): records decoded, objects from `objects`, up to an end-of-chunk mark. */
+export type TapeReader = (tape: Float64Array, used: number, strings: readonly string[], objects: readonly EngineEvent[], start?: number) => IterableIterator<EngineEvent>;
 
 interface Slot {
   /** Code that writes the field's value `v` as a number (`intern` names the string table's function). */
@@ -135,8 +135,8 @@ function compileReader(): TapeReader {
   const record = (code: number, l: RecordLayout, flagged: boolean): string => `case ${code}: yield ${literal(l, flagged)}; i += ${l.slots.length + 1}; break;`;
   const cases = LAYOUTS.flatMap((l) => [record(l.code, l, false), ...(l.flag === undefined ? [] : [record(l.code + 1, l, true)])]);
   const body = `'use strict';
-return function* readTape(tape, used, strings, objects) {
-  let i = 0;
+return function* readTape(tape, used, strings, objects, start) {
+  let i = start === undefined ? 0 : start;
   while (i < used) {
     switch (tape[i]) {
       ${cases.join('\n      ')}

@@ -293,17 +293,16 @@ export class LogIndex {
   }
 
   /**
-   * Takes the events `from` to `to` − 1 of `events` (a memory log, or a store's stream), a slice at
-   * a time: a live service answers between slices (taken in one go, ~180,000 events held it 1.8 s).
-   * The caller runs one extension at a time.
+   * Takes `events` (those that follow the events kept: what a memory log or a store's stream
+   * gained), a slice at a time: a live service answers between slices (taken in one go, ~180,000
+   * events held it 1.8 s). The caller runs one extension at a time.
    */
-  async extendInSlices(events: Iterable<EngineEvent>, from = 0, to = Infinity): Promise<void> {
+  async extendInSlices(events: Iterable<EngineEvent>): Promise<void> {
     let until = performance.now() + SLICE_MS;
     let n = 0;
     for (const e of events) {
-      if (n >= to) return;
-      if (n++ >= from) this.add(e);
-      if ((n & 1023) === 0 && performance.now() >= until) {
+      this.add(e);
+      if ((++n & 1023) === 0 && performance.now() >= until) {
         await new Promise((resolve) => setImmediate(resolve));
         until = performance.now() + SLICE_MS;
       }

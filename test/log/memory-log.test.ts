@@ -2,13 +2,14 @@
  * The memory log (src/log/memory-log.ts, records laid out by src/log/tape.ts from the event
  * schema) gives back every event it was given, in order, equal and with the same key order (so
  * the same JSON), whether it kept it as a tape record or as the object itself; also across its
- * 8 MiB chunks.
+ * 8 MiB chunks. Read from a mark (`readFrom`, as the dashboard's past of a live service takes what
+ * the log gained), it gives the events from there on, none twice, none missed, as the log grows.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { ENGINE_EVENT_TYPES } from '../../src/core/event-schema.js';
 import type { EngineEvent } from '../../src/core/events.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
+import { LOG_START, MemoryEventLog, type LogMark } from '../../src/log/memory-log.js';
 import { TAPED_TYPES } from '../../src/log/tape.js';
 import { eventArbitrary } from '../../spec/helpers/events.js';
 import { TEST_HEADER } from './conformance.js';
@@ -83,5 +84,36 @@ describe('memory log', () => {
     }
     expect(wrong.slice(0, 5)).toEqual([]);
     expect(i).toBe(events.length);
+  });
+
+  test('read from a mark a piece at a time while the log grows (and across its chunks), every event comes once, in order, with its JSON', () => {
+    const event = (i: number): EngineEvent =>
+      i % 7 === 0 ? { type: 'AttemptFailed', t: i, id: i, status: 500, reason: 'status', latencyUs: i, retry: 1, delayUs: 2, retryAt: i + 2 } : i % 13 === 0 ? { type: 'TaskDeleted', t: i, id: i } : { type: 'AttemptDispatched', t: i, id: i };
+    const log = new MemoryEventLog(TEST_HEADER);
+    const read: EngineEvent[] = [];
+    let mark: LogMark = LOG_START;
+    let appended = 0;
+    const append = (n: number): void => {
+      for (let k = 0; k < n; k++) log.append(event(appended++));
+    };
+    // Pieces of every size: none, one event, a few, past a doubling of the first tape, past a chunk.
+    for (const piece of [0, 1, 5, 4_000, 0, 37_000, 200_000, 1, 300_000, 3]) {
+      append(piece);
+      const { events, end } = log.readFrom(mark);
+      let k = 0;
+      for (const e of events) {
+        read.push(e);
+        // The log grows while it is read: those events are the next read's.
+        if (k++ % 50_000 === 0) append(1_000);
+      }
+      expect(end.events).toBe(read.length);
+      mark = end;
+    }
+    const { events } = log.readFrom(mark);
+    read.push(...events);
+    expect(log.bytes).toBeGreaterThan(2 * 8 * (1 << 20)); // at least three chunks
+    expect(read).toHaveLength(appended);
+    const wrong = read.flatMap((e, i) => (e.t !== i || JSON.stringify(e) !== JSON.stringify(event(i)) ? [i] : []));
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 });

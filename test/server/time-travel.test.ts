@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileEventLogSync } from '../../src/log/file-log.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
+import { LOG_START, MemoryEventLog } from '../../src/log/memory-log.js';
 import { fold } from '../../src/projections/fold.js';
 import { stateDigest } from '../../src/log/replay.js';
 import { foldLogFile } from '../../src/log/replay.js';
@@ -313,6 +313,52 @@ describe('LogIndex', () => {
       expect(view, `at ${at}`).toEqual(shown(fromStart(at), at));
       if (at === t) expect(view.summary.q?.stats?.wait_by_cause_task_seconds.not_running, 'the span counted as not running').toBeGreaterThan(1);
     }
+  });
+
+  it('a growing memory log (pushq serve --memory), taken a piece at a time from where the last read stopped, across reloads and a restart mark: every instant as a fold from the start', async () => {
+    // The live source takes what a memory log gained from the mark its last read ended at
+    // (MemoryEventLog.readFrom), not from the first event; this is that index, against the whole.
+    const first = fileConfig(pushQueue('q', 20, { retry: { task_retry_limit: 3, min_backoff_seconds: 0.1 } }));
+    const second = fileConfig(pushQueue('q', 50, { bucket_size: 20, max_concurrent_requests: 10, retry: { task_retry_limit: 1 } }), pushQueue('extra', 5));
+    let log: MemoryEventLog | undefined;
+    const sim = createSimulation({
+      config: first,
+      seed: 7,
+      log: (h) => (log = new MemoryEventLog(h)),
+      worker: ({ random }) => ({ status: random() < 0.3 ? 500 : 200, latencyMs: 30 }),
+    });
+    sim.addWorkload({ queue: 'q', count: 150, ratePerSecond: 30 });
+    sim.schedule(1.5, (s) => s.kernel.applyConfig(second, s.state.settings));
+    sim.schedule(2.5, (s) => s.kernel.markStarted());
+    sim.schedule(3.5, (s) => s.kernel.applyConfig(first, s.state.settings));
+    sim.schedule(3.6, (s) => s.addWorkload({ queue: 'q', count: 40, ratePerSecond: 40 }));
+    const memory = log as unknown as MemoryEventLog;
+    const index = new LogIndex(memory.header, 17);
+    let mark = LOG_START;
+    for (const until of [0.5, 1, 1.5, 2.2, 2.5, 3, 3.55, 4, 5]) {
+      sim.runUntil(until);
+      const { events, end } = memory.readFrom(mark);
+      await index.extendInSlices(events);
+      mark = end;
+      expect(index.events).toBe(memory.length);
+    }
+    sim.runUntilIdle({ maxSeconds: 600 });
+    const { events, end } = memory.readFrom(mark);
+    await index.extendInSlices(events);
+    expect(end.events).toBe(memory.length);
+    expect(index.events).toBe(memory.length);
+    const types = new Set(memory.toArray().map((e) => e.type));
+    expect(types.has('ServiceStarted')).toBe(true);
+    expect(memory.toArray().filter((e) => e.type === 'ConfigApplied').length).toBeGreaterThanOrEqual(3); // the start and two reloads
+    const lastUs = sim.state.lastEventAt;
+    const fromStart = (at: number): FoldView => {
+      const models = newReadModels();
+      const f = fold(memory, projectionsOf(models), { until: at });
+      return { state: f.state, ...models, events: f.events };
+    };
+    const instants = [0, 1_000_000, 1_500_000, 1_500_001, 2_499_999, 2_500_000, 2_500_001, 3_000_000, 3_500_000, 3_600_000, lastUs - 1, lastUs];
+    for (let i = 0; i < 16; i++) instants.push(Math.floor((((i * 7919) % 1000) / 1000) * lastUs));
+    for (const at of [...instants, ...[...instants].reverse()]) expect(shown(index.at(at), at), `at ${at}`).toEqual(shown(fromStart(at), at));
   });
 
   it('a growing log keeps the instants shown: a live page\'s next move folds on from one (or refills it), and each is still the whole log\'s', async () => {

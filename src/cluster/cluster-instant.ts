@@ -13,7 +13,7 @@
  */
 import { ApiError } from '../server/errors.js';
 import { outsideSpan } from '../server/instant-span.js';
-import { instantUs, secondsParam } from '../server/read-source.js';
+import { atInstantSeconds, instantUs, parseAtText, type AtInstant } from '../server/read-source.js';
 
 /** Where a cluster instant is passed between nodes (`/pushq/cluster/parts`): whole µs since the epoch, never rounded. */
 export const AT_US_PARAM = 'atUs';
@@ -31,24 +31,23 @@ export function hasAt(query: URLSearchParams): boolean {
   return raw !== null && raw !== '';
 }
 
-/** `?at=SECONDS` as a number, or a 400 naming `at` (the same numbers one node takes). */
-export function atSeconds(query: URLSearchParams): number {
-  const raw = query.get('at') ?? '';
-  const seconds = secondsParam(raw);
-  if (!Number.isFinite(seconds)) throw new ApiError('INVALID_FIELD', `at: "${raw.slice(0, 40)}" is not a number of seconds since the cluster's first event (e.g. at=12.5)`, 'at');
-  return seconds;
+/** `?at=` parsed as one node parses it (seconds, or an RFC 3339 instant: read-source.ts parseAtText), or a 400 naming `at`. */
+export function atInstant(query: URLSearchParams): AtInstant {
+  return parseAtText(query.get('at') ?? '', 'wall', "the cluster's");
 }
 
 /**
- * `?at=SECONDS` on the cluster's axis → the absolute instant (µs). `firstUs` is the cluster's
- * first event, `nowUs` this node's clock: outside 0..(now − first), a 400 naming `at`, as one node.
+ * `?at=` (seconds on the cluster's axis, or an RFC 3339 instant) → the absolute instant (µs).
+ * `firstUs` is the cluster's first event, `nowUs` this node's clock: outside 0..(now − first), a
+ * 400 naming `at`, as one node.
  */
 export function clusterInstantUs(query: URLSearchParams, firstUs: number, nowUs: number): number {
-  const seconds = atSeconds(query);
+  const at = atInstant(query);
   if (Number.isNaN(firstUs)) throw new ApiError('INVALID_FIELD', 'at: no queue of this cluster has an event yet (or no owner answered), so no instant to show', 'at');
+  const seconds = atInstantSeconds(at, firstUs);
   const outside = outsideSpan(seconds, (nowUs - firstUs) / 1e6, "the cluster's");
   if (outside !== null) throw new ApiError('INVALID_FIELD', `at: ${(query.get('at') ?? '').slice(0, 40)} is ${outside} (the earliest of every queue's)`, 'at');
-  return instantUs(firstUs, seconds);
+  return 'epochUs' in at ? at.epochUs : instantUs(firstUs, seconds);
 }
 
 /**

@@ -33,7 +33,7 @@ import { sessionCookieFor } from '../server/security.js';
 import type { DashboardAt, Timeline } from '../server/read-api.js';
 import { ALL_QUEUES, parseInterval, streamSeries, type SeriesPayload } from '../server/series-view.js';
 import { parseTaskQuery, type TaskList } from '../server/task-search.js';
-import { AT_US_PARAM, atSeconds, clusterFirstUs, clusterInstantUs, firstUsFromFigures, hasAt, ownSeconds, parseAtUs } from './cluster-instant.js';
+import { AT_US_PARAM, atInstant, clusterFirstUs, clusterInstantUs, firstUsFromFigures, hasAt, ownSeconds, parseAtUs } from './cluster-instant.js';
 import { mergeDashboard, mergeSeries, mergeTasks, mergeTimeline, type ClusterAt, type QueuePart } from './dashboard-merge.js';
 import { ClusterError } from './errors.js';
 
@@ -163,11 +163,11 @@ export class DashboardFront {
    * A 400 naming `at` as one node gives it.
    */
   private async instant(query: URLSearchParams, auth: Credentials): Promise<ClusterAt & { firsts: Map<string, number> }> {
-    const seconds = atSeconds(query); // not a number: refused before any call
+    atInstant(query); // neither seconds nor an instant: refused before any call
     const parts = await this.gather<unknown>('first', new URLSearchParams(), auth);
     const firstUs = clusterFirstUs(parts);
     const us = clusterInstantUs(query, firstUs, Date.now() * 1000);
-    return { seconds, us, firstUs, firsts: new Map(parts.map((p) => [p.queue, p.firstUs])) };
+    return { seconds: (us - firstUs) / 1e6, us, firstUs, firsts: new Map(parts.map((p) => [p.queue, p.firstUs])) };
   }
 
   /**

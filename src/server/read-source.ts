@@ -61,22 +61,37 @@ export function secondsParam(raw: string): number {
   return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : NaN;
 }
 
+/** `?at=` as read before the log's first event is known: seconds since it, or an absolute instant (µs since 1970). */
+export type AtInstant = { seconds: number } | { epochUs: number };
+
 /**
- * `?at=`'s instant as seconds since the log's first event (`firstUs`): plain seconds as they are, or,
- * in a wall-clock log, an ISO 8601 instant with its zone (`2026-11-23T12:00:00Z`, as `pushq replay
- * --at` takes it: instant-span.ts) counted from the first event. Neither: a 400 naming `at`.
+ * `?at=`'s text: plain seconds since the first event, or, in a wall-clock log (a live service, a
+ * cluster), an ISO 8601 instant with its zone (`2026-11-23T12:00:00Z`, RFC 3339 as the API shows
+ * times; as `pushq replay --at` takes it: instant-span.ts). Neither: a 400 naming `at`. The one
+ * parser of `at` for one node and a cluster (cluster-instant.ts); `whose` names the first event's owner.
  */
-export function atParamSeconds(raw: string, clock: LogClock, firstUs: number): number {
+export function parseAtText(raw: string, clock: LogClock, whose = "the log's"): AtInstant {
   const seconds = secondsParam(raw);
-  if (Number.isFinite(seconds)) return seconds;
+  if (Number.isFinite(seconds)) return { seconds };
   const shown = raw.slice(0, 40);
   if (clock === 'wall') {
     const us = isoInstantUs(raw.trim());
-    if (us !== null) return Number.isNaN(firstUs) ? 0 : (us - firstUs) / 1e6;
+    if (us !== null) return { epochUs: us };
     if (looksLikeIsoInstant(raw.trim())) throw new ApiError('INVALID_FIELD', `at: "${shown}" is not an instant: a date, hour, minute, second or zone out of its range (e.g. a day its month does not have)`, 'at');
-    throw new ApiError('INVALID_FIELD', `at: "${shown}" is neither a number of seconds since the log's first event (e.g. at=12.5) nor an ISO 8601 instant with its zone (e.g. at=2026-11-23T12:00:00Z)`, 'at');
+    throw new ApiError('INVALID_FIELD', `at: "${shown}" is neither a number of seconds since ${whose} first event (e.g. at=12.5) nor an ISO 8601 instant with its zone (e.g. at=2026-11-23T12:00:00Z)`, 'at');
   }
-  throw new ApiError('INVALID_FIELD', `at: "${shown}" is not a number of seconds since the log's first event (e.g. at=12.5)`, 'at');
+  throw new ApiError('INVALID_FIELD', `at: "${shown}" is not a number of seconds since ${whose} first event (e.g. at=12.5)`, 'at');
+}
+
+/** An AtInstant as seconds since the first event `firstUs` (0 while there is none). */
+export function atInstantSeconds(at: AtInstant, firstUs: number): number {
+  if ('seconds' in at) return at.seconds;
+  return Number.isNaN(firstUs) ? 0 : (at.epochUs - firstUs) / 1e6;
+}
+
+/** `?at=`'s instant as seconds since the log's first event (`firstUs`): parseAtText, then counted from it. */
+export function atParamSeconds(raw: string, clock: LogClock, firstUs: number): number {
+  return atInstantSeconds(parseAtText(raw, clock), firstUs);
 }
 
 /**

@@ -65,6 +65,23 @@ describe('a cluster instant in a queue’s own seconds', () => {
     expect(parseAtUs(new URLSearchParams())).toBeNull();
   });
 
+  it('takes an RFC 3339 instant as one node does (the times the API shows): its µs exactly; a bad one or one outside the span refused naming `at`', () => {
+    expect(clusterInstantUs(q(formatTimestamp(F + 10_500_000)), F, F + 60_000_000)).toBe(F + 10_500_000);
+    expect(clusterInstantUs(q('2026-12-05T13:00:10.623457+01:00'), F, F + 60_000_000)).toBe(F + 10_500_000);
+    for (const bad of ['2026-02-30T12:00:00Z', '2026-12-05T12:00:00', '2026-12-05T11:59:59Z', '2026-12-05T12:02:00Z']) {
+      let err: unknown;
+      try {
+        clusterInstantUs(q(bad), F, F + 60_000_000);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(ApiError);
+      expect((err as ApiError).message, bad).toMatch(/^at: /);
+      expect((err as ApiError).field, bad).toBe('at');
+      expect((err as ApiError).httpStatus, bad).toBe(400);
+    }
+  });
+
   it('recovers a log’s first event to the µs from its figures now (`now`, `atSeconds`)', () => {
     for (let i = 0; i < 1000; i++) {
       const first = F + i * 1_000_003;

@@ -12,7 +12,9 @@ import { startWorker } from '../helpers/worker.js';
 
 it('drains the attempt in flight on SIGTERM and dispatches nothing new', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pushq-term-'));
-  const worker = await startWorker(() => ({ status: 200, delayMs: 400 }));
+  // s1 is held long enough for the SIGTERM sent once it arrives to be taken while it is in flight:
+  // a full run at load 12 once took the signal more than 400 ms late, after s1's answer had let s2 go.
+  const worker = await startWorker((r) => ({ status: 200, delayMs: r.url === '/s1' ? 2500 : 0 }));
   await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: one\n  rate: 100/s\n  max_concurrent_requests: 1\n');
   const args = ['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), '--target', `default=${worker.url}`];
   try {

@@ -31,7 +31,9 @@ describe('pushq serve --cluster: kill -9 with commands in flight', () => {
   it('every command acknowledged over REST, gRPC and /rpc_http is in the store and held by the node that takes the queues over', async () => {
     const url = await fx.pg.database();
     const yaml = await writeQueueYaml(fx.dir, CRASH_QUEUE_YAML);
-    const args = ['--config', yaml, '--store', url, '--lease-seconds', '1'];
+    // Not 1 s: at load 12 a node may miss a renewal of so short a lease, lose its queues and answer
+    // 503 while alive (a surprise here); once failed so in a run beside other tests.
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', '3'];
     const first = await startNode(args);
     nodes.push(first);
     await waitUntil('the node owns every queue', async () => (await ownedBy(first)).length === QUEUES.length + 1, 20_000);

@@ -3,6 +3,7 @@
  * tasks added to it stay (one event each), so a test grows the log by as many events as it likes.
  * For the tests of reading a live log's past (`?at=`) as it grows.
  */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,5 +47,26 @@ export async function startHeldFileService(dirPrefix: string): Promise<HeldFileS
       await service.close(1000);
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Flips one byte of the event line that starts after byte `offset` of the log at `path` (its first
+ * `"held"` becomes `"hele"`, so the line no longer parses as an event of a known queue), and
+ * returns how to put it back.
+ */
+export function damageAfter(path: string, offset: number): () => void {
+  const fd = openSync(path, 'r+');
+  const buf = Buffer.alloc(4096);
+  readSync(fd, buf, 0, buf.length, offset);
+  const at = offset + buf.indexOf('"held"') + 4;
+  const was = Buffer.alloc(1);
+  readSync(fd, was, 0, 1, at);
+  writeSync(fd, Buffer.from('e'), 0, 1, at);
+  closeSync(fd);
+  return () => {
+    const f = openSync(path, 'r+');
+    writeSync(f, was, 0, 1, at);
+    closeSync(f);
   };
 }

@@ -9,9 +9,9 @@
  * then put back. Both ways of reading the past: the first read (the whole log, on a thread) and a
  * later one taking what the log gained (on the calling thread).
  */
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
+import { damageAfter, startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
 
 let held: HeldFileService;
 
@@ -22,23 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await held?.close();
 });
-
-/** Changes one byte of the first `"held"` after `offset` to make it `"hele"`; returns how to put it back. */
-function damageAfter(path: string, offset: number): () => void {
-  const fd = openSync(path, 'r+');
-  const buf = Buffer.alloc(4096);
-  readSync(fd, buf, 0, buf.length, offset);
-  const at = offset + buf.indexOf('"held"') + 4;
-  const was = Buffer.alloc(1);
-  readSync(fd, was, 0, 1, at);
-  writeSync(fd, Buffer.from('e'), 0, 1, at);
-  closeSync(fd);
-  return () => {
-    const f = openSync(path, 'r+');
-    writeSync(f, was, 0, 1, at);
-    closeSync(f);
-  };
-}
 
 async function expectLogCorrupt(path: string): Promise<void> {
   const failed = await held.get(path);

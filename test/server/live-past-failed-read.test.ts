@@ -9,9 +9,9 @@
  * In process, a `pushq serve --data`-like service on a file log; the damage is one byte of a batch
  * well inside what was gained, put back after the failed read.
  */
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
+import { damageAfter, startHeldFileService, type HeldFileService } from '../helpers/held-file-service.js';
 
 let held: HeldFileService;
 let log: HeldFileService['log'];
@@ -26,23 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await held?.close();
 });
-
-/** Flips one byte of the event line that starts after `offset` (a `"queue":"held"` becomes `"queue":"hele"`), and returns how to put it back. */
-function damageAfter(path: string, offset: number): () => void {
-  const fd = openSync(path, 'r+');
-  const buf = Buffer.alloc(4096);
-  readSync(fd, buf, 0, buf.length, offset);
-  const at = offset + buf.indexOf('"held"') + 4;
-  const was = Buffer.alloc(1);
-  readSync(fd, was, 0, 1, at);
-  writeSync(fd, Buffer.from('e'), 0, 1, at);
-  closeSync(fd);
-  return () => {
-    const f = openSync(path, 'r+');
-    writeSync(f, was, 0, 1, at);
-    closeSync(f);
-  };
-}
 
 it('a read that failed part way leaves nothing of what it took: the next read counts each event once', { timeout: 120_000 }, async () => {
   await addTasks(10_000);

@@ -211,9 +211,11 @@ export async function deleteTask(ctx: ApiContext, queue: string, task: string): 
 export async function resetTasks(ctx: ApiContext): Promise<Record<string, unknown>> {
   if (!ctx.resetAllowed) throw new ApiError('RESET_NOT_ALLOWED', 'POST /pushq/reset drops every task; this server was started without --allow-reset, which serves it (for test suites)');
   const queues = engineState(ctx).queues.map((q) => q.name);
-  ctx.transactions.clear();
   await durable(ctx, () => {
     ctx.driver.kernel.resetQueues(queues);
+    // Only once the reset is taken: one the log refuses (LOG_UNAVAILABLE) changes nothing, and an
+    // app's transaction open across it still commits its tasks.
+    ctx.transactions.clear();
   });
   return { reset: true, queues };
 }

@@ -261,7 +261,14 @@ export class LiveSource implements ReadSource {
         this.memoryMark = LOG_START;
       }
       const { events, end } = log.readFrom(this.memoryMark);
-      await this.index.extendInSlices(events);
+      try {
+        await this.index.extendInSlices(events);
+      } catch (err) {
+        // The index kept what it took before the failure, the mark did not move: read again from
+        // the mark, those events would follow themselves. The next read of the past starts over.
+        this.index = null;
+        throw err;
+      }
       this.memoryMark = end;
     } else if (log instanceof StoreEventLog) {
       // The stream holds every event from the first (a snapshot the service started from does not

@@ -55,8 +55,22 @@ function errorText(status, body) {
   return 'HTTP ' + status;
 }
 
+/** A non-2xx answer of the API: "STATUS: message" (errorText), the HTTP status, and the server's message alone. */
+export class CallError extends Error {
+  /**
+   * @param {number} status
+   * @param {any} body
+   */
+  constructor(status, body) {
+    super(errorText(status, body));
+    this.status = status;
+    /** The server's message (e.g. `at: "x" is neither ...`), or the HTTP status when it gave none. */
+    this.reason = body && body.error && body.error.message ? String(body.error.message) : 'HTTP ' + status;
+  }
+}
+
 /**
- * A call of the API; JSON in, JSON out. A non-2xx answer rejects with "STATUS: message (CODE)".
+ * A call of the API; JSON in, JSON out. A non-2xx answer rejects with a CallError, "STATUS: message".
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
@@ -80,7 +94,7 @@ export function call(method, path, body) {
         json = null;
       }
       if (res.status === 401) location.reload(); // the session ended: the page asks for the token
-      if (!res.ok) throw new Error(errorText(res.status, json));
+      if (!res.ok) throw new CallError(res.status, json);
       return json;
     }),
   );

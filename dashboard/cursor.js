@@ -3,7 +3,9 @@
  * The page's cursor in time, one for everything on it: null shows now (a live service) or the
  * log's end (a recorded log); a number shows the state that many seconds after the log's first
  * event. The URL carries it (`?at=SECONDS`), so a view can be shared and reloaded; every panel
- * reads it through `atParam()` and hears changes through `onCursor`.
+ * reads it through `atParam()` and hears changes through `onCursor`. A link may also give an
+ * RFC 3339 instant (`?at=2026-12-05T12:00:10.5Z`): the server reads it, and the URL is rewritten
+ * in seconds (askedAt, settleAsked).
  *
  * Also what the page knows of its source (live or recorded, the log's clock), and the times it
  * shows: seconds since the start for a virtual-clock log; clock times otherwise.
@@ -25,6 +27,14 @@ export const source = {
   timeTravel: true,
 };
 
+/**
+ * The URL's `at` when it is not plain seconds: an RFC 3339 instant (as the API and the logs show
+ * times), or a value to refuse. The page does not parse it: the server does (read-source.ts
+ * parseAtText, the one parser of `at`), and the page takes the instant from its answer
+ * (dashboard.js, settleAsked). Null once settled, or when the URL gave plain seconds or nothing.
+ * @type {string | null}
+ */
+let asked = null;
 /** @type {number | null} */
 let at = readUrl();
 /** @type {((at: number | null) => void)[]} */
@@ -32,10 +42,52 @@ const listeners = [];
 
 /** @returns {number | null} */
 function readUrl() {
-  const raw = new URLSearchParams(location.search).get('at');
-  if (raw === null || raw === '') return null;
-  // Plain decimal seconds, as the server reads `at` (read-source.ts, secondsParam): not 1e1 or 0x10.
-  return /^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim()) ? Number(raw) : null;
+  const raw = urlAt();
+  if (raw === null || raw.trim() === '') return null;
+  // Plain decimal seconds are the cursor as it is (the server reads them so: read-source.ts,
+  // secondsParam); anything else is asked of the server.
+  if (/^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim())) return Number(raw);
+  asked = raw;
+  return null;
+}
+
+/**
+ * `at` as the URL writes it. A `+` is a plus here, not the space of a form's encoding: an instant
+ * pasted with its zone (`?at=2026-12-05T13:00:10.5+01:00`) keeps it; the page writes `at` back in
+ * seconds, and the server is sent the text encoded (`%2B`).
+ * @returns {string | null}
+ */
+function urlAt() {
+  for (const part of location.search.slice(1).split('&')) {
+    const eq = part.indexOf('=');
+    if (decoded(eq < 0 ? part : part.slice(0, eq)) === 'at') return eq < 0 ? '' : decoded(part.slice(eq + 1));
+  }
+  return null;
+}
+
+/** @param {string} text */
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch (e) {
+    return text; // a stray %: the text as written, which the server then refuses, naming it
+  }
+}
+
+/** The URL's `at` the server has to read (an instant, or a value it refuses), or null. */
+export function askedAt() {
+  return asked;
+}
+
+/**
+ * The instant the server read from the URL's `at` (seconds since the first event), or null when
+ * it refused it: the cursor, and the URL rewritten in seconds (or without `at`).
+ * @param {number | null} seconds
+ */
+export function settleAsked(seconds) {
+  asked = null;
+  setCursor(seconds);
+  writeUrl();
 }
 
 /** The cursor: seconds since the first event, or null for now / the end. */

@@ -18,8 +18,8 @@
  * - Rows are keyed and updated in place, so a button under the pointer is not replaced by a
  *   refresh between press and release.
  */
-import { call, queuePath, read } from './api.js';
-import { atParam, cursor, keepCursorInUrl, duration, following, onCursor, setCursor, source } from './cursor.js';
+import { CallError, call, queuePath, read } from './api.js';
+import { askedAt, atParam, cursor, keepCursorInUrl, settleAsked, duration, following, onCursor, setCursor, source } from './cursor.js';
 import { chartFigures, chartQueue, chartedQueue, fitCharts, onSeries, redrawCursor, setChartQueues, start as startCharts } from './charts.js';
 import { $, cellOf, el, fixed, hideAlert, num, remember, setBadge, setText, showAlert, tbodyOf, when } from './dom.js';
 import { storyAtCursor, storyTask } from './story.js';
@@ -404,36 +404,69 @@ const BOOT_RETRY_MAX_MS = 10_000;
 let bootTries = 0;
 
 /**
- * Reads the source (timeline.json) and starts the page on it. A failure (the server restarting, a
+ * Reads the source (timeline.json), has the server read a link's `at` that is not plain seconds
+ * (settleLinkAt), and starts the page on it. A failure (the server restarting, a
  * proxy's error) is said and the read tried again until it answers: the page cannot show anything
  * before it knows its source, and a user who opened it would otherwise have to reload it by hand.
  */
 function boot() {
-  read('/pushq/timeline.json', {}).then(started, (err) => {
-    const wait = Math.min(BOOT_RETRY_MAX_MS, BOOT_RETRY_MS * 2 ** bootTries++);
-    const pill = $('conn');
-    pill.className = 'pill bad';
-    setText(pill, 'offline');
-    showAlert('poll-error', 'The dashboard cannot read its source: ' + (err && err.message ? err.message : String(err)) + ' (trying again in ' + wait / 1000 + ' s)');
-    setTimeout(boot, wait);
-  });
+  read('/pushq/timeline.json', {})
+    .then((/** @type {Timeline} */ t) => {
+      sourceFrom(t);
+      return settleLinkAt().then(() => t);
+    })
+    .then(started, (err) => {
+      const wait = Math.min(BOOT_RETRY_MAX_MS, BOOT_RETRY_MS * 2 ** bootTries++);
+      const pill = $('conn');
+      pill.className = 'pill bad';
+      setText(pill, 'offline');
+      showAlert('poll-error', 'The dashboard cannot read its source: ' + (err && err.message ? err.message : String(err)) + ' (trying again in ' + wait / 1000 + ' s)');
+      setTimeout(boot, wait);
+    });
+}
+
+/**
+ * A link's `at` that is not plain seconds (an RFC 3339 instant as the API and the logs show times,
+ * or a value to refuse): the server reads it, as it reads every `?at=` (one parser), and its
+ * answer's `atSeconds` is the cursor, the URL rewritten in seconds. A refusal (400) is said,
+ * naming `at` and what it takes, and the page shows now (or the log's end) with `at` left out of
+ * the URL; any other failure is the source's (boot tries again).
+ * @returns {Promise<void>}
+ */
+function settleLinkAt() {
+  const asked = askedAt();
+  if (asked === null || !source.timeTravel) return Promise.resolve(); // (now only: started says so)
+  return read('/pushq/dashboard.json', { at: asked }).then(
+    (/** @type {Figures} */ figures) => settleAsked(figures.atSeconds),
+    (err) => {
+      if (!(err instanceof CallError) || err.status !== 400) throw err;
+      settleAsked(null);
+      const instead = source.mode === 'recorded' ? "the log's end" : 'now';
+      const takes =
+        source.clock === 'wall'
+          ? "seconds since the log's first event (at=12.5) or an ISO 8601 instant with its zone (at=2026-11-23T12:00:00Z)"
+          : "seconds since the log's first event (at=12.5)";
+      showAlert('at-error', 'The link\'s at=' + JSON.stringify(asked.slice(0, 60)) + ' names no instant of this log (' + err.reason + '). at takes ' + takes + '. Showing ' + instead + '.');
+    },
+  );
 }
 
 /** @param {Timeline} t */
 function started(t) {
   hideAlert('poll-error');
-  sourceFrom(t);
   polls = 1;
   // A source that shows now only (timeline.json's timeTravel false): a shared URL's instant is
   // dropped, and the page says why. (Every pushq source travels in time today, cluster nodes too.)
-  if (!source.timeTravel && cursor() !== null) {
-    setCursor(null);
+  if (!source.timeTravel && (cursor() !== null || askedAt() !== null)) {
+    settleAsked(null);
     // (Not the poll's alert, which the next successful read hides.)
-    showAlert('action-error', 'This server shows now only, not an instant of the past (?at= is not served).');
+    showAlert('at-error', 'This server shows now only, not an instant of the past (?at= is not served).');
   }
   // A shared URL's instant beyond the log's span shows the end.
   const at = cursor();
   if (at !== null && at > source.endSeconds) setCursor(at);
+  // The cursor as the link left it (an instant read by the server, settled after sourceFrom said whether the page follows now).
+  markFollowing();
   initTimeline();
   // The list's own picker and Reset select as a row does: its charts with it, its row pressed.
   initTasks(select, keepView);

@@ -69,6 +69,7 @@ async function create(node: Node, queue: string, name: string, delayMs = 0): Pro
 }
 
 interface Figures {
+  now: string;
   at: number | null;
   atSeconds: number | null;
   queues: { name: string; owner: string | null; tasks: Record<string, number> }[];
@@ -250,6 +251,12 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     await page.goto(`${a.proc.url}/?at=${at}`);
     const atS = await expectShownAt(page, a, at);
     expect(await page.locator('#action-error.shown').count()).toBe(0);
+    // The same instant as the API shows times (dashboard.json's `now` at S, RFC 3339 to the µs): the
+    // cluster reads it (one parser), the page shows S, its URL in seconds on the cluster's axis.
+    await page.goto(`${a.proc.url}/?at=${atS.now}`);
+    await expect.poll(() => urlAt(page), POLL).toBe(at);
+    await expectShownAt(page, a, at);
+    expect(await page.locator('#at-error.shown').count()).toBe(0);
     expect(atS.queues.map((q) => q.name), 'the late queue had not begun at S').toEqual(ALL);
     expect(await page.locator(`#queues tr[data-queue="${LATE}"]`).count()).toBe(0);
     const remoteAt = (f: Figures) => f.queues.find((q) => q.name === remote)!;

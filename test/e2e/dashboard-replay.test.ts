@@ -27,6 +27,8 @@ import { launchChromium } from '../helpers/chromium.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const POLL = { timeout: 8000, interval: 100 };
+/** What Chromium logs when a read is refused (a 400): the one console error expected, where a test asks for one. */
+const REFUSED = 'console: Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
 let dir: string;
 let worker: Worker;
@@ -167,10 +169,62 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     const again = await open(shared);
     await expect.poll(() => again.locator('#queues').getAttribute('data-at'), POLL).toBe(String(purge.atSeconds));
     await again.close();
-    // `at` is plain seconds, as the server reads it: mid-span written with an exponent is no instant, and the page shows the end.
+    // `at` is plain seconds or an instant, as the server reads it: mid-span written with an exponent is neither; the page
+    // says so, naming `at`, and shows the end.
+    const logged = errors.length;
     const exponent = await open(`${ui.url}/?at=${(timeline.endSeconds / 2) * 10}e-1`);
     await expect.poll(() => exponent.locator('#queues').getAttribute('data-at'), POLL).toBe(String(timeline.endSeconds));
+    expect(await exponent.locator('#at-error').textContent()).toMatch(/^The link's at="[\d.]+e-1" names no instant of this log \(at: "[\d.]+e-1" is neither a number of seconds/);
     await exponent.close();
+    expect(errors.splice(logged)).toEqual([REFUSED]); // the refusal's answer, which Chromium logs
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('opens a link whose at is an ISO 8601 instant (as the API and the logs show times) at that instant, its URL then in seconds; a bad at is said, naming at', async () => {
+    const timeline = (await api('GET', `${ui.url}/pushq/timeline.json`)).json;
+    const atMs = Date.parse(timeline.first) + Math.round(timeline.endSeconds * 600); // 60% into the span
+    const instant = new Date(atMs).toISOString();
+    // The server reads the instant (its one parser); the page shows what it answers, in seconds.
+    const seconds = (await api('GET', `${ui.url}/pushq/dashboard.json?at=${instant}`)).json.atSeconds as number;
+    expect(seconds).toBeGreaterThan(0);
+    const page = await open(`${ui.url}/?at=${instant}&queue=orders&state=all`);
+    await checkAgainstReplay(page, String(seconds));
+    expect(await page.locator('#conn').textContent()).toBe('recorded');
+    expect(await page.locator('#at-error').isVisible()).toBe(false);
+    // The rest of the view is kept beside it.
+    expect(new URL(page.url()).searchParams.get('queue')).toBe('orders');
+    expect(new URL(page.url()).searchParams.get('state')).toBe('all');
+    // The same instant with an offset, pasted as is: its `+` is a plus, not a space.
+    const offset = new Date(atMs + 3_600_000).toISOString().replace('Z', '+01:00');
+    await page.goto(`${ui.url}/?at=${offset}`);
+    await checkAgainstReplay(page, String(seconds));
+    // A reload keeps it (the URL is in seconds now).
+    await page.reload();
+    await checkAgainstReplay(page, String(seconds));
+    expect(await page.locator('#at-error').isVisible()).toBe(false);
+
+    // Neither seconds nor an instant, an instant outside the log, a negative number of seconds: said on the page,
+    // naming `at` and what it takes, and the end shown, `at` left out of the URL (the rest kept).
+    const refused: [string, RegExp][] = [
+      ['yesterday', /at: "yesterday" is neither a number of seconds since the log's first event/],
+      [new Date(Date.parse(timeline.first) - 86_400_000).toISOString(), /is outside this log's span, 0 to [\d.]+ seconds since its first event/],
+      ['-5', /at: -5 is outside this log's span/],
+      ['2026-02-30T12:00:00Z', /is not an instant: a date, hour, minute, second or zone out of its range/],
+    ];
+    const logged = errors.length;
+    for (const [asked, why] of refused) {
+      await page.goto(`${ui.url}/?at=${encodeURIComponent(asked)}&queue=mail`);
+      await expect.poll(() => page.locator('#at-error').isVisible(), POLL).toBe(true);
+      const said = (await page.locator('#at-error .text').textContent()) ?? '';
+      expect(said, asked).toMatch(why);
+      expect(said).toMatch(new RegExp(`^The link's at=${JSON.stringify(asked).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} names no instant of this log \\(`));
+      expect(said).toMatch(/\)\. at takes seconds since the log's first event \(at=12\.5\) or an ISO 8601 instant with its zone \(at=2026-11-23T12:00:00Z\)\. Showing the log's end\.$/);
+      await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(String(timeline.endSeconds));
+      expect(new URL(page.url()).searchParams.has('at')).toBe(false);
+      expect(new URL(page.url()).searchParams.get('queue')).toBe('mail');
+    }
+    expect(errors.splice(logged)).toEqual(refused.map(() => REFUSED)); // the refusals' answers, which Chromium logs
     await page.close();
     expect(errors).toEqual([]);
   });
@@ -336,6 +390,21 @@ describe('pushq replay LOG --ui over a log written by pushq simulate --log (virt
     await page.close();
     expect(errors).toEqual([]);
   });
+
+  it('a link whose at is a clock time, in a virtual-clock log, is said to take seconds only', async () => {
+    const logged = errors.length;
+    const page = await open(`${simUi.url}/?at=2026-11-23T12:00:00Z&queue=flaky`);
+    await expect.poll(() => page.locator('#at-error').isVisible(), POLL).toBe(true);
+    expect(await page.locator('#at-error .text').textContent()).toBe(
+      'The link\'s at="2026-11-23T12:00:00Z" names no instant of this log (at: "2026-11-23T12:00:00Z" is not a number of seconds since the log\'s first event (e.g. at=12.5) (INVALID_FIELD)). ' +
+        "at takes seconds since the log's first event (at=12.5). Showing the log's end.",
+    );
+    const timeline = (await api('GET', `${simUi.url}/pushq/timeline.json`)).json;
+    await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(String(timeline.endSeconds));
+    expect(new URL(page.url()).search).toBe('?queue=flaky');
+    await page.close();
+    expect(errors.splice(logged)).toEqual([REFUSED]);
+  });
 });
 
 describe('pushq serve: live charts (Chromium)', () => {
@@ -387,6 +456,32 @@ describe('pushq serve: live charts (Chromium)', () => {
     await expect.poll(updates, POLL).toBeGreaterThan(paused + 1);
     await page.close();
     expect(errors).toEqual([]);
+  });
+
+  it('opens a link whose at is an instant of the service\'s past (as the API shows times) there, not now: `past`, the URL in seconds', async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    const timeline = (await api('GET', `${serve.url}/pushq/timeline.json`)).json;
+    const instant = new Date(Date.parse(timeline.first) + Math.round(timeline.endSeconds * 500)).toISOString(); // halfway to now
+    const asked = await api('GET', `${serve.url}/pushq/dashboard.json?at=${instant}`);
+    expect(asked.status, JSON.stringify(asked.json)).toBe(200);
+    const seconds = asked.json.atSeconds as number;
+    const page = await open(`${serve.url}/?at=${instant}`);
+    await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(String(seconds));
+    expect(new URL(page.url()).searchParams.get('at')).toBe(String(seconds));
+    expect(await page.locator('#conn').textContent()).toBe('past');
+    // No queue command at an instant of the past (a row's Resume would follow that instant's state).
+    expect(await page.locator('#queues td.actions').first().isVisible()).toBe(false);
+    expect(await page.locator('#at-error').isVisible()).toBe(false);
+    // One in the future is refused, named, and the page follows now.
+    const logged = errors.length;
+    await page.goto(`${serve.url}/?at=${new Date(Date.now() + 3_600_000).toISOString()}`);
+    await expect.poll(() => page.locator('#at-error').isVisible(), POLL).toBe(true);
+    expect(await page.locator('#at-error .text').textContent()).toMatch(/^The link's at="[^"]+" names no instant of this log \(at: [^ ]+ is outside this log's span, 0 to [\d.]+ seconds since its first event \(INVALID_FIELD\)\)\. .* Showing now\.$/);
+    await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
+    expect(await page.locator('#queues td.actions').first().isVisible()).toBe(true);
+    expect(new URL(page.url()).search).toBe('');
+    await page.close();
+    expect(errors.splice(logged)).toEqual([REFUSED]);
   });
 });
 

@@ -46,7 +46,9 @@ function readUrl() {
   if (raw === null || raw.trim() === '') return null;
   // Plain decimal seconds are the cursor as it is (the server reads them so: read-source.ts,
   // secondsParam); anything else is asked of the server.
-  if (/^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim())) return Number(raw);
+  // Rounded to the µs as every move of the cursor is (setCursor): a finer value would be sent back
+  // as the server refuses it (String(0.0000001) is "1e-7").
+  if (/^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim())) return Math.round(Number(raw) * 1e6) / 1e6;
   asked = raw;
   return null;
 }

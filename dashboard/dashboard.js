@@ -465,6 +465,8 @@ function started(t) {
   // A shared URL's instant beyond the log's span shows the end.
   const at = cursor();
   if (at !== null && at > source.endSeconds) setCursor(at);
+  // The URL says the instant shown, as the cursor writes it (`?at=12.50` is `?at=12.5`, `?at=0.0000001` is `?at=0`).
+  keepCursorInUrl();
   // The cursor as the link left it (an instant read by the server, settled after sourceFrom said whether the page follows now).
   markFollowing();
   initTimeline();

@@ -225,6 +225,13 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
       expect(new URL(page.url()).searchParams.get('queue')).toBe('mail');
     }
     expect(errors.splice(logged)).toEqual(refused.map(() => REFUSED)); // the refusals' answers, which Chromium logs
+
+    // Seconds finer than the µs are the instant to the µs, as the cursor moves (not sent back as "1e-7", which the server refuses).
+    await page.goto(`${ui.url}/?at=0.0000001&queue=mail`);
+    await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe('0');
+    await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('mail');
+    expect(new URL(page.url()).searchParams.get('at')).toBe('0');
+    expect(await page.locator('.alert.shown').count()).toBe(0);
     await page.close();
     expect(errors).toEqual([]);
   });

@@ -93,7 +93,7 @@ describe('pushq simulate --seeds', () => {
 
   it('refuses bad input with one line naming it, exit 2, nothing run: --seeds 0, --jobs above the cores, --log with --seeds, --jobs without --seeds', async () => {
     const report = join(dir, 'never.html');
-    for (const [args, named] of [
+    const cases = [
       [['--seeds', '0'], /--seeds must be a whole number from 1 to 10000 \(got "0"\)/],
       [['--seeds', '2', '--jobs', String(availableParallelism() + 1)], /--jobs must be a whole number from 1 to \d+, the cores of this machine/],
       [['--seeds', '2', '--log', join(dir, 'x.jsonl')], /--log: writes one run's log/],
@@ -101,13 +101,16 @@ describe('pushq simulate --seeds', () => {
       [['--seeds', '2', '--on', 'mean'], /^pushq simulate: --on: says how --assert is judged: it goes with --assert; nothing was run$/],
       [['--seeds', '2', '--assert', 'emails.wait_seconds.p95 <= 1s'], /--assert 'emails.wait_seconds.p95 <= 1s': wait_seconds.p95 is not a figure/],
       [['--seeds', '2', '--assert', 'billing.failed == 0'], /no queue billing receives tasks/],
-    ] as const) {
-      const r = await pushq(['simulate', FLAKY, ...args, '--report', report]);
+    ] as const;
+    // Each refusal is a command of its own: they run side by side.
+    const runs = await Promise.all(cases.map(([args]) => pushq(['simulate', FLAKY, ...args, '--report', report])));
+    cases.forEach(([args, named], i) => {
+      const r = runs[i]!;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.split('\n')[0], args.join(' ')).toMatch(named);
-      expect(r.stdout).toBe('');
-      expect(existsSync(report)).toBe(false);
-    }
+      expect(r.stdout, args.join(' ')).toBe('');
+    });
+    expect(existsSync(report)).toBe(false);
   });
 
   it('a worker thread that crashes fails the command with its seed named (exit 1)', async () => {
@@ -122,18 +125,21 @@ describe('pushq simulate --seeds', () => {
 
 describe('--assert', () => {
   it('on simulate: a failed assertion is printed with its value, exit 3; all met: exit 0', async () => {
-    const failed = await pushq(['simulate', FLAKY, '--assert', 'emails.succeeded >= 1000', '--assert', 'all.tasks_added >= 1']);
+    // Four independent commands, run side by side.
+    const [failed, met, mean, one] = await Promise.all([
+      pushq(['simulate', FLAKY, '--assert', 'emails.succeeded >= 1000', '--assert', 'all.tasks_added >= 1']),
+      pushq(['simulate', FLAKY, '--seeds', '2', '--assert', 'all.tasks_added >= 1', '--json']),
+      pushq(['simulate', FLAKY, '--seeds', '3', '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']),
+      pushq(['simulate', FLAKY, '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']),
+    ]);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toMatch(/^pushq simulate: assertion failed: emails\.succeeded >= 1000: emails \d+ at seed 5\n$/);
-    const met = await pushq(['simulate', FLAKY, '--seeds', '2', '--assert', 'all.tasks_added >= 1', '--json']);
     expect(met.code, met.stderr).toBe(0);
     expect(JSON.parse(met.stdout).assertions).toEqual([
       { assertion: 'all.tasks_added >= 1', met: true, queues: [{ queue: 'emails', value: 200, met: true, missed_by: [] }, { queue: 'reports', value: 20, met: true, missed_by: [] }] },
     ]);
-    const mean = await pushq(['simulate', FLAKY, '--seeds', '3', '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']);
     expect(mean.code).toBe(3);
     expect(mean.stderr).toMatch(/assertion failed: emails\.drained_at_seconds <= 1s: emails [\d.]+ s \(mean of 3 runs\)/);
-    const one = await pushq(['simulate', FLAKY, '--assert', 'emails.drained_at_seconds <= 1s', '--on', 'mean']);
     expect(one.stderr).toMatch(/\(mean of 1 run\)\n$/);
   });
 });
@@ -190,29 +196,35 @@ describe('pushq compare', () => {
   it('an all. assertion with no queue that received a task fails (it observed nothing): simulate, --seeds, compare, exit 3', async () => {
     const idle = file('idle.yaml', 'seed: 1\nqueue:\n  - { name: q, rate: 5/s }\nworkload:\n  - { queue: q, count: 0 }\n');
     const idle2 = file('idle2.yaml', readFileSync(idle, 'utf8'));
-    const one = await pushq(['simulate', idle, '--assert', 'all.wait_seconds.p99 <= 30s']);
+    // Three independent commands, run side by side.
+    const [one, seeds, compared] = await Promise.all([
+      pushq(['simulate', idle, '--assert', 'all.wait_seconds.p99 <= 30s']),
+      pushq(['simulate', idle, '--seeds', '2', '--assert', 'all.failed == 0', '--json']),
+      pushq(['compare', idle, idle2, '--seeds', '2', '--assert', 'all.failed == 0']),
+    ]);
     expect([one.code, one.stderr]).toEqual([3, 'pushq simulate: assertion failed: all.wait_seconds.p99 <= 30s: no queue has a value for wait_seconds.p99 (no queue received a task); all. needs at least one\n']);
-    const seeds = await pushq(['simulate', idle, '--seeds', '2', '--assert', 'all.failed == 0', '--json']);
     expect([seeds.code, seeds.stderr]).toEqual([3, 'pushq simulate: assertion failed: all.failed == 0: no queue has a value for failed (no queue received a task in any run); all. needs at least one\n']);
     expect(JSON.parse(seeds.stdout).assertions).toEqual([{ assertion: 'all.failed == 0', met: false, queues: [] }]);
-    const compared = await pushq(['compare', idle, idle2, '--seeds', '2', '--assert', 'all.failed == 0']);
     expect(compared.code).toBe(3);
     expect(compared.stderr).toMatch(/^pushq compare: assertion failed: .*idle\.yaml: all\.failed == 0: no queue has a value for failed .*\npushq compare: assertion failed: .*idle2\.yaml: all\.failed == 0: no queue has a value for failed /);
   });
 
   it('refuses one file, --seeds 0, an assertion on an unknown figure: exit 2, nothing run', async () => {
-    const one = await pushq(['compare', FLAKY]);
+    // Five independent commands, run side by side.
+    const [one, zero, on, figure, lacking] = await Promise.all([
+      pushq(['compare', FLAKY]),
+      pushq(['compare', FLAKY, FASTER, '--seeds', '0']),
+      pushq(['compare', FLAKY, FASTER, '--on', 'mean']),
+      pushq(['compare', FLAKY, FASTER, '--assert', 'emails.speed > 1']),
+      pushq(['compare', FLAKY, BURST, '--assert', 'emails.failed == 0']),
+    ]);
     expect([one.code, one.stderr.split('\n')[0]]).toEqual([2, `pushq compare: at least 2 scenario files, got 1 (${FLAKY})`]);
-    const zero = await pushq(['compare', FLAKY, FASTER, '--seeds', '0']);
     expect([zero.code, zero.stderr.split('\n')[0]]).toEqual([2, 'pushq compare: --seeds must be a whole number from 1 to 10000 (got "0")']);
     // --on alone, in simulate's words.
-    const on = await pushq(['compare', FLAKY, FASTER, '--on', 'mean']);
     expect([on.code, on.stderr]).toEqual([2, 'pushq compare: --on: says how --assert is judged: it goes with --assert; nothing was run\n']);
-    const figure = await pushq(['compare', FLAKY, FASTER, '--assert', 'emails.speed > 1']);
     expect(figure.code).toBe(2);
     expect(figure.stderr).toMatch(/^pushq compare: --assert 'emails.speed > 1': speed is not a figure.*; nothing was run\n$/);
     // An assertion on a queue one file lacks names that file.
-    const lacking = await pushq(['compare', FLAKY, BURST, '--assert', 'emails.failed == 0']);
     expect(lacking.code).toBe(2);
     expect(lacking.stderr).toMatch(/^pushq compare: --assert 'emails.failed == 0': .*burst\.yaml: no queue emails receives tasks in this file \(queues with tasks: burst\)/);
   });
@@ -233,15 +245,19 @@ describe('pushq tune', () => {
   });
 
   it('prints the answer, the binding goal and the settings run; none in range: exit 1 with the best found', async () => {
-    const ok = await pushq(['tune', BURST, '--vary', 'burst.rate=1..100', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1']);
+    // Three independent commands, run side by side.
+    const [ok, none, noneJson] = await Promise.all([
+      pushq(['tune', BURST, '--vary', 'burst.rate=1..100', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1']),
+      pushq(['tune', BURST, '--vary', 'burst.rate=1..10', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1']),
+      pushq(['tune', BURST, '--vary', 'burst.rate=1..10', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1', '--json']),
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/answer: burst\.rate = 16\/s\nbinding goal: burst\.last_dispatch_at_seconds <= 60\n/);
     expect(ok.stdout).toMatch(/burst\.rate = 15\/s\s+no\s+burst\.last_dispatch_at_seconds 64 s {2}← one step below/);
-    const none = await pushq(['tune', BURST, '--vary', 'burst.rate=1..10', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1']);
     expect(none.code).toBe(1);
     expect(none.stdout).toMatch(/answer: none: no setting in range meets every goal\nbest found: burst\.rate = 10\/s, missing burst\.last_dispatch_at_seconds <= 60/);
     expect(none.stderr).toBe('pushq tune: no setting in range meets every goal; the best found is shown\n');
-    const json = JSON.parse((await pushq(['tune', BURST, '--vary', 'burst.rate=1..10', '--goal', 'burst.last_dispatch_at_seconds <= 60', '--seeds', '1', '--json'])).stdout);
+    const json = JSON.parse(noneJson.stdout);
     expect(json.answer).toBeNull();
     expect(json.best.setting).toEqual({ 'burst.rate': 10 });
   });
@@ -258,12 +274,14 @@ describe('pushq tune', () => {
       [['--vary', 'burst.rate=1..100', '--goal', 'burst.failed <= 0', '--jobs', String(availableParallelism() + 1)], /^pushq tune: --jobs must be a whole number from 1 to \d+, the cores of this machine/],
       [['--goal', 'burst.failed <= 0'], /^pushq tune: --vary: give at least one/],
     ];
-    for (const [args, message] of cases) {
-      const r = await pushq(['tune', BURST, ...args]);
+    // Each refusal is a command of its own: they run side by side.
+    const runs = await Promise.all(cases.map(([args]) => pushq(['tune', BURST, ...args])));
+    cases.forEach(([args, message], i) => {
+      const r = runs[i]!;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(message);
-      expect(r.stdout).toBe('');
-    }
+      expect(r.stdout, args.join(' ')).toBe('');
+    });
   });
 
   it('a setting min above max is refused naming the settings, not a line of a queue.yaml no one wrote', async () => {

@@ -221,26 +221,33 @@ describe('pushq replay LOG', () => {
   });
 
   test('usage errors exit 2: a TIME the log cannot read or beyond its last event, an option given twice', async () => {
-    for (const at of ['abc', '-1', '1h30m', '2026-11-23T00:00:00Z']) {
-      const r = await pushq('replay', LOG, '--at', at);
+    // The commands are independent: each group starts side by side (the second needs the log's last instant).
+    const unreadable = ['abc', '-1', '1h30m', '2026-11-23T00:00:00Z'];
+    const [refused, month, whole, twice] = await Promise.all([
+      Promise.all(unreadable.map((at) => pushq('replay', LOG, '--at', at))),
+      pushq('replay', LOG, '--at', '30d'),
+      pushq('replay', LOG, '--json'),
+      pushq('replay', LOG, '--task', 'a', '--task', 'b'),
+    ]);
+    unreadable.forEach((at, i) => {
+      const r = refused[i]!;
       expect(r.code, at).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^pushq replay: --at ${at}: expected seconds since the log's first event \\(e\\.g\\. 12\\.5\\) or a duration since it \\(e\\.g\\. 500ms, 1m, 2h\\); this log has a virtual clock`));
-    }
+    });
     // A duration past the log's last event: read, then refused as outside the span.
-    const month = await pushq('replay', LOG, '--at', '30d');
     expect(month.code).toBe(2);
     expect(month.stderr).toMatch(/^pushq replay: --at 30d: outside this log's span/);
     // Beyond the log's last event: refused as `--ui --at` and the dashboard's ?at= refuse it, naming TIME and the last event's time.
-    const last = (JSON.parse((await pushq('replay', LOG, '--json')).stdout) as { last_event_at: number }).last_event_at;
-    for (const args of [['--at', '99999'], ['--at', '99999', '--json'], ['--at', '99999', '--task', 'x'], ['--at', '99999', '--tasks', 'gave-up']]) {
-      const r = await pushq('replay', LOG, ...args);
+    const last = (JSON.parse(whole.stdout) as { last_event_at: number }).last_event_at;
+    const beyond = [['--at', '99999'], ['--at', '99999', '--json'], ['--at', '99999', '--task', 'x'], ['--at', '99999', '--tasks', 'gave-up']];
+    const [outside, atLast] = await Promise.all([Promise.all(beyond.map((args) => pushq('replay', LOG, ...args))), pushq('replay', LOG, '--at', String(last))]);
+    beyond.forEach((args, i) => {
+      const r = outside[i]!;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stdout, args.join(' ')).toBe('');
       expect(r.stderr.split('\n')[0], args.join(' ')).toBe(`pushq replay: --at 99999: outside this log's span, 0 to ${last} seconds since its first event (first event at 0s, last at ${last}s)`);
-    }
-    const atLast = await pushq('replay', LOG, '--at', String(last));
+    });
     expect(atLast.code, atLast.stderr).toBe(0); // the last event's instant is within the span
-    const twice = await pushq('replay', LOG, '--task', 'a', '--task', 'b');
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/^pushq replay: --task is given twice/);
   });

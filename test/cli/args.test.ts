@@ -179,14 +179,13 @@ describe('pushq --version', () => {
   });
 
   it("is one of pushq's own flags, in its help; a value to it, or an unknown flag before the command, is a usage error", async () => {
-    const [help, valued, unknown, none] = await Promise.all([pushq('--help'), pushq('--version=yes'), pushq('--verbose', 'validate', QUEUE_YAML), pushq()]);
+    const [help, valued, unknown, none, typo] = await Promise.all([pushq('--help'), pushq('--version=yes'), pushq('--verbose', 'validate', QUEUE_YAML), pushq(), pushq('simulat', 'x.yaml')]);
     expect(help.stdout).toMatch(/^usage: pushq COMMAND \[ARGS\.\.\.\]\n {7}pushq --version\n/);
     expect(help.stdout).toMatch(/^ {2}-V, --version +print pushq's version and exit$/m);
     expect(valued).toMatchObject({ code: 2, stdout: '' });
     expect(valued.stderr).toMatch(/^pushq: --version takes no value\n\nusage: pushq COMMAND/);
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
     expect(unknown.stderr).toMatch(/^pushq: unknown option --verbose\n\nusage: pushq COMMAND/);
-    const typo = await pushq('simulat', 'x.yaml');
     expect([typo.code, typo.stderr.split('\n')[0]]).toEqual([2, 'pushq: unknown command simulat; did you mean simulate?']);
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^pushq: no command given\n\nusage: pushq COMMAND/);
@@ -317,15 +316,18 @@ describe('each command, run', () => {
 
   it('serve: --port=0 --target=NAME=URL --scaling=NAME=KIND start the server the spaced form does; an unknown flag and a missing value exit 2 without starting', async () => {
     const target = 'default=http://127.0.0.1:9/app';
-    for (const args of [
+    const forms = [
       ['--memory', '--port=0', '--grpc-port=0', `--target=${target}`, '--scaling=default=basic', `--config=${QUEUE_YAML}`],
       ['--memory', '--port', '0', '--grpc-port', '0', '--target', target, '--scaling', 'default=basic', '--config', QUEUE_YAML],
-    ]) {
-      const line = await serveStartupLine(args);
-      expect(line, args.join(' ')).toMatch(/ · targets default=http:\/\/127\.0\.0\.1:9\/app \(basic\) · queues default, q$/);
-    }
+    ];
     const data = join(dir, 'data-never');
-    const [unknown, missing] = await Promise.all([pushq('serve', '--data', data, '--prot=0'), pushq('serve', '--data', data, '--port')]);
+    // Independent processes (each serve on ports of its own): started side by side.
+    const [lines, unknown, missing] = await Promise.all([
+      Promise.all(forms.map((args) => serveStartupLine(args))),
+      pushq('serve', '--data', data, '--prot=0'),
+      pushq('serve', '--data', data, '--port'),
+    ]);
+    forms.forEach((args, i) => expect(lines[i], args.join(' ')).toMatch(/ · targets default=http:\/\/127\.0\.0\.1:9\/app \(basic\) · queues default, q$/));
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
     expect(unknown.stderr).toMatch(/^pushq serve: unknown option --prot; did you mean --port\?\n\nusage: pushq serve/);
     expect(missing).toMatchObject({ code: 2, stdout: '' });

@@ -63,9 +63,16 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-replay-'));
   await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
   worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }));
-  log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
+  // Chromium starts while the log is recorded: neither needs the other.
+  const launching = launchChromium('the dashboard test');
+  launching.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
+  try {
+    log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
+  } finally {
+    // Kept even when the recording fails, so that afterAll closes it.
+    browser = await launching;
+  }
   ui = await startReplayUi(log, ['--port', '0']);
-  browser = await launchChromium('the dashboard test');
 });
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ import { pushq } from '../helpers/cli.js';
 import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { launchChromiumDuring } from '../helpers/chromium.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const POLL = { timeout: 8000, interval: 100 };
@@ -63,15 +63,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-replay-'));
   await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
   worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }));
-  // Chromium starts while the log is recorded: neither needs the other.
-  const launching = launchChromium('the dashboard test');
-  launching.catch(() => undefined); // its failure is met where it is awaited, not as an unhandled rejection meanwhile
-  try {
+  // Chromium starts while the log is recorded.
+  browser = await launchChromiumDuring('the dashboard test', async () => {
     log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
-  } finally {
-    // Kept even when the recording fails, so that afterAll closes it.
-    browser = await launching;
-  }
+  });
   ui = await startReplayUi(log, ['--port', '0']);
 });
 

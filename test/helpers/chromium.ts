@@ -15,3 +15,21 @@ export async function launchChromium(what: string): Promise<Browser> {
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
 }
+
+/**
+ * Launches Chromium while `setUp` runs (a log recorded, a service started: neither needs the
+ * other), and resolves with it once both are done. When `setUp` fails, the browser it launched
+ * is closed and `setUp`'s error thrown; when the launch fails, its error is thrown once `setUp`
+ * has ended (so whatever `setUp` started is assigned, for the caller's afterAll to stop).
+ */
+export async function launchChromiumDuring(what: string, setUp: () => Promise<void>): Promise<Browser> {
+  const launching = launchChromium(what);
+  launching.catch(() => undefined); // met below, not as an unhandled rejection while setUp runs
+  try {
+    await setUp();
+  } catch (error) {
+    await launching.then((browser) => browser.close(), () => undefined);
+    throw error;
+  }
+  return launching;
+}

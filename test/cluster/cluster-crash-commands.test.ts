@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
-import { CRASH_QUEUE_YAML, everyKindAcknowledged, expectAcknowledgedHeld, startCrashWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
+import { CRASH_QUEUE_YAML, expectAcknowledgedHeld, killMidWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
 const QUEUES = ['held', 'toggle', 'purged'];
@@ -37,16 +37,7 @@ describe('pushq serve --cluster: kill -9 with commands in flight', () => {
     const first = await startNode(args);
     nodes.push(first);
     await waitUntil('the node owns every queue', async () => (await ownedBy(first)).length === QUEUES.length + 1, 20_000);
-    const work = startCrashWorkload(first.proc, NO_TRANSACTIONS);
-    const until = Date.now() + 10_000;
-    while (!everyKindAcknowledged(work.ack, 2, NO_TRANSACTIONS) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, Math.random() * 200));
-    first.proc.child.kill('SIGKILL');
-    expect(await first.proc.exited).toBe('SIGKILL');
-    const ack = await work.done;
-    expect(ack.surprises).toEqual([]);
-    expect(everyKindAcknowledged(ack, 2, NO_TRANSACTIONS), JSON.stringify(ack.counts)).toBe(true);
-    expect(ack.endedBy.filter((e) => e === 'stopped')).toEqual([]);
+    const ack = await killMidWorkload(first.proc, NO_TRANSACTIONS);
 
     const replayed = await replayQueues(url);
     const second = await startNode(args);

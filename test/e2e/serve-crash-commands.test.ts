@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MESSAGES } from '../../src/server/appengine/messages.js';
 import { pushq } from '../helpers/cli.js';
-import { CRASH_QUEUE_YAML, everyKindAcknowledged, expectAcknowledgedHeld, startCrashWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
+import { CRASH_QUEUE_YAML, expectAcknowledgedHeld, killMidWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
 import { addRequest, callTaskQueue, encodeMessage, envelope, postRpc } from '../helpers/remote-api.js';
 import { api, killEveryStarted, startServe, type ServeProcess } from '../helpers/serve-process.js';
 
@@ -45,19 +45,9 @@ it('every command acknowledged over REST, gRPC and /rpc_http holds after kill -9
   await writeFile(yaml, CRASH_QUEUE_YAML);
   const args = ['--config', yaml, '--data', join(dir, 'data')];
   const first = await startServe(args);
-  const work = startCrashWorkload(first);
   // The kill lands at a moment of its own (once every kind was acknowledged a few times), with
   // every client's next command in flight.
-  const until = Date.now() + 10_000;
-  while (!everyKindAcknowledged(work.ack, 2) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, Math.random() * 200));
-  first.child.kill('SIGKILL');
-  expect(await first.exited).toBe('SIGKILL');
-  const ack = await work.done;
-  expect(ack.surprises).toEqual([]);
-  expect(everyKindAcknowledged(ack, 2), JSON.stringify(ack.counts)).toBe(true);
-  // Every client met the dead service (none had stopped on its own).
-  expect(ack.endedBy.filter((e) => e === 'stopped')).toEqual([]);
+  const ack = await killMidWorkload(first);
 
   const replayed = await replayQueues(join(dir, 'data', 'events.log'));
   const second = await startServe(args);

@@ -216,6 +216,26 @@ export function everyKindAcknowledged(ack: Acknowledged, n: number, options: Wor
   return kinds.every((k) => (ack.counts[k] ?? 0) >= n);
 }
 
+/**
+ * Runs the workload against `serve` until every kind of command was acknowledged twice (10 s at
+ * most), then kills it -9 at a moment of its own (0–200 ms later, every client's next command in
+ * flight), and returns what the clients were told, checked: nothing but OK while it lived, every
+ * kind acknowledged, and every client ended by the dead service (none had stopped on its own).
+ */
+export async function killMidWorkload(serve: ServeProcess, options: WorkloadOptions = {}): Promise<Acknowledged> {
+  const work = startCrashWorkload(serve, options);
+  const until = Date.now() + 10_000;
+  while (!everyKindAcknowledged(work.ack, 2, options) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, Math.random() * 200));
+  serve.child.kill('SIGKILL');
+  expect(await serve.exited).toBe('SIGKILL');
+  const ack = await work.done;
+  expect(ack.surprises).toEqual([]);
+  expect(everyKindAcknowledged(ack, 2, options), JSON.stringify(ack.counts)).toBe(true);
+  expect(ack.endedBy.filter((e) => e === 'stopped')).toEqual([]);
+  return ack;
+}
+
 /** The names of every live task of `queue` (all pages). */
 export async function liveTasks(serve: ServeProcess, queue: string): Promise<Set<string>> {
   const names = new Set<string>();

@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
-import { CRASH_QUEUE_YAML, everyKindAcknowledged, expectAcknowledgedHeld, startCrashWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
+import { CRASH_QUEUE_YAML, expectAcknowledgedHeld, killMidWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
 import { api, startServe } from '../helpers/serve-process.js';
 import { nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
 
@@ -31,16 +31,7 @@ describe('pushq serve --store: kill -9 with commands in flight', () => {
     const args = ['--config', fx.queueYamlPath, '--store', url];
     const first = await startServe(args, 60_000);
     children.push(first);
-    const work = startCrashWorkload(first);
-    const until = Date.now() + 10_000;
-    while (!everyKindAcknowledged(work.ack, 2) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, Math.random() * 200));
-    first.child.kill('SIGKILL');
-    expect(await first.exited).toBe('SIGKILL');
-    const ack = await work.done;
-    expect(ack.surprises).toEqual([]);
-    expect(everyKindAcknowledged(ack, 2), JSON.stringify(ack.counts)).toBe(true);
-    expect(ack.endedBy.filter((e) => e === 'stopped')).toEqual([]);
+    const ack = await killMidWorkload(first);
 
     const replayed = await replayQueues(url);
     await nodeLeaseRunOut(url);

@@ -45,18 +45,23 @@ describe('a cluster instant in a queue’s own seconds', () => {
     expect(clusterFirstUs([{ firstUs: NaN }])).toBeNaN();
   });
 
+  /** `at=bad` over a one-minute span from F is a 400 ApiError naming `at`. */
+  function expectRefusedNamingAt(bad: string): void {
+    let err: unknown;
+    try {
+      clusterInstantUs(q(bad), F, F + 60_000_000);
+    } catch (e) {
+      err = e;
+    }
+    expect(err, bad).toBeInstanceOf(ApiError);
+    expect((err as ApiError).message, bad).toMatch(/^at: /);
+    expect((err as ApiError).field, bad).toBe('at');
+    expect((err as ApiError).httpStatus, bad).toBe(400);
+  }
+
   it('refuses, naming `at`, a value that is not a number or is outside the cluster’s span', () => {
     for (const bad of ['x', '1e3', 'NaN', '-1', '61', ' ']) {
-      let err: unknown;
-      try {
-        clusterInstantUs(q(bad), F, F + 60_000_000);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, bad).toBeInstanceOf(ApiError);
-      expect((err as ApiError).message, bad).toMatch(/^at: /);
-      expect((err as ApiError).field, bad).toBe('at');
-      expect((err as ApiError).httpStatus, bad).toBe(400);
+      expectRefusedNamingAt(bad);
     }
     expect(() => clusterInstantUs(q('1'), NaN, F)).toThrow(/^at: no queue/);
     expect(clusterInstantUs(q('60'), F, F + 60_000_000)).toBe(F + 60_000_000);
@@ -69,16 +74,7 @@ describe('a cluster instant in a queue’s own seconds', () => {
     expect(clusterInstantUs(q(formatTimestamp(F + 10_500_000)), F, F + 60_000_000)).toBe(F + 10_500_000);
     expect(clusterInstantUs(q('2026-12-05T13:00:10.623457+01:00'), F, F + 60_000_000)).toBe(F + 10_500_000);
     for (const bad of ['2026-02-30T12:00:00Z', '2026-12-05T12:00:00', '2026-12-05T11:59:59Z', '2026-12-05T12:02:00Z']) {
-      let err: unknown;
-      try {
-        clusterInstantUs(q(bad), F, F + 60_000_000);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, bad).toBeInstanceOf(ApiError);
-      expect((err as ApiError).message, bad).toMatch(/^at: /);
-      expect((err as ApiError).field, bad).toBe('at');
-      expect((err as ApiError).httpStatus, bad).toBe(400);
+      expectRefusedNamingAt(bad);
     }
   });
 

@@ -110,6 +110,19 @@ export function parseAt(source: ReadSource, query: URLSearchParams): number | nu
   return instantUs(first, seconds);
 }
 
+/**
+ * The log file's size now; 0 when it cannot be stat'ed (moved away or deleted under the service):
+ * the read that follows then meets it and names it as the reader does (LOG_NOT_FOUND, the file
+ * named), not as a bug (a raw ENOENT answered 500 INTERNAL_ERROR).
+ */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 function notFound(err: unknown): never {
   if (err instanceof TaskNotFoundError) throw new ApiError('UNKNOWN_TASK', err.message);
   throw err;
@@ -241,8 +254,8 @@ export class LiveSource implements ReadSource {
       // What the log gained since it was read (the service writes on while it is): read here when
       // it is little, on a thread as above when it is more (200,000 events gained, read here, held
       // the service 2.9 s on a loaded machine).
-      const gainedBytes = statSync(log.path).size - (this.index.position?.offset ?? 0);
       try {
+        const gainedBytes = fileSize(log.path) - (this.index.position?.offset ?? 0);
         if (gainedBytes > GAINED_ON_THREAD_BYTES) await this.index.extendFileInParallel(log.path);
         else this.index.extendFile(log.path);
       } catch (err) {

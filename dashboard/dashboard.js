@@ -430,7 +430,10 @@ function boot() {
  * or a value to refuse): the server reads it, as it reads every `?at=` (one parser), and its
  * answer's `atSeconds` is the cursor, the URL rewritten in seconds. A refusal (400) is said,
  * naming `at` and what it takes, and the page shows now (or the log's end) with `at` left out of
- * the URL; any other failure is the source's (boot tries again).
+ * the URL. So is a past the server cannot read (500: its log damaged or gone under it, DATA_LOSS):
+ * asking again does not mend it, and a page that waited for it would never show even now, which
+ * the server still serves. Any other failure (no answer, a proxy's or a node's 502-504) is the
+ * source's (boot tries again).
  * @returns {Promise<void>}
  */
 function settleLinkAt() {
@@ -439,9 +442,13 @@ function settleLinkAt() {
   return read('/pushq/dashboard.json', { at: asked }).then(
     (/** @type {Figures} */ figures) => settleAsked(figures.atSeconds),
     (err) => {
-      if (!(err instanceof CallError) || err.status !== 400) throw err;
+      if (!(err instanceof CallError) || (err.status !== 400 && err.status !== 500)) throw err;
       settleAsked(null);
       const instead = source.mode === 'recorded' ? "the log's end" : 'now';
+      if (err.status === 500) {
+        showAlert('at-error', 'The link\'s at=' + JSON.stringify(asked.slice(0, 60)) + ' cannot be shown: the server cannot read its past (' + err.reason + '). Showing ' + instead + '.');
+        return;
+      }
       const takes =
         source.clock === 'wall'
           ? "seconds since the log's first event (at=12.5) or an ISO 8601 instant with its zone (at=2026-11-23T12:00:00Z)"

@@ -14,7 +14,7 @@
  *
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
@@ -491,6 +491,35 @@ describe('pushq serve: live charts (Chromium)', () => {
     expect(new URL(page.url()).search).toBe('');
     await page.close();
     expect(errors.splice(logged)).toEqual([REFUSED]);
+  });
+});
+
+describe('pushq serve whose log file is moved away under it', () => {
+  it('a link whose at is an instant opens the page at now, saying the past cannot be read (not offline, tried again for ever)', async () => {
+    const data = join(dir, 'moved');
+    const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`]);
+    const path = join(data, 'events.log');
+    try {
+      expect((await api('POST', `${serve.api}/orders/tasks`, { task: task('orders', 'moved-0', '/orders/moved/0', '{}') })).status).toBe(200);
+      const instant = (await api('GET', `${serve.url}/pushq/dashboard.json`)).json.now as string; // within the span from here on
+      await rename(path, `${path}.away`); // the service still writes through its open file
+      const logged = errors.length;
+      const page = await open(`${serve.url}/?at=${instant}&queue=orders`);
+      await expect.poll(() => page.locator('#at-error').isVisible(), POLL).toBe(true);
+      expect(await page.locator('#at-error .text').textContent()).toMatch(
+        new RegExp(`^The link's at="${instant.replace(/[.+]/g, '\\$&')}" cannot be shown: the server cannot read its past \\(.*events\\.log: no such file.*\\(LOG_NOT_FOUND\\)\\)\\. Showing now\\.$`),
+      );
+      await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
+      expect(new URL(page.url()).search).toBe('?queue=orders');
+      expect(await page.locator('#poll-error').isVisible()).toBe(false);
+      await page.close();
+      expect(errors.splice(logged)).toEqual(['console: Failed to load resource: the server responded with a status of 500 (Internal Server Error)']);
+    } finally {
+      await rename(`${path}.away`, path).catch(() => undefined);
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    expect(errors).toEqual([]);
   });
 });
 

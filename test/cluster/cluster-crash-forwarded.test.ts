@@ -11,10 +11,13 @@
  * After the takeover, through the surviving nodes: every acknowledged command's effect is there
  * (the task listed, deleted and its name still taken, the queue paused or running as the last
  * acknowledged toggle left it, purged tasks gone, a run task dispatched to the worker); a call the
- * cluster answered "not taken" changed nothing; and no client waited without an answer.
+ * cluster answered "not taken" changed nothing; no client waited without an answer; and the
+ * queues taken over are listed as `pushq replay` of their logs has them.
  */
 import { describe, expect, it } from 'vitest';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
+import { pushq } from '../helpers/cli.js';
+import type { ReplayedQueue } from '../helpers/crash-workload.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 import { answered, forwardedQueueYaml, kindsOf, ROLES, startForwardedWorkload, type Command, type Lane } from './forwarded-workload.js';
@@ -210,6 +213,19 @@ describe('pushq serve --cluster: kill -9 of a node while forwarded commands are 
         // Created and never run (its create acknowledged, no run sent): still there.
         for (const c of creates.filter((x) => x.outcome === 'ok' && !runs.some((r) => r.task === x.task))) expect(live.has(c.task!), `${at}: ${c.task} missing`).toBe(true);
       }
+    }
+    // What the survivors answer of the queues they took over is what the store holds: `pushq replay` of their logs.
+    const replayed = await Promise.all(
+      deadOwner.map(async (l) => {
+        const r = await pushq(['replay', url, '--queue', l.queue, '--json'], { timeoutMs: 30_000 });
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout).queues[l.queue] as ReplayedQueue;
+      }),
+    );
+    for (const [i, lane] of deadOwner.entries()) {
+      const listed = (await liveTasks(check, lane.queue)).size;
+      const state = String((await getJson(`${check.api}/${lane.queue}`)).json.state).toLowerCase();
+      expect([listed, state], `${lane.queue}: tasks listed and state, through a survivor, against the replay of its log`).toEqual([replayed[i]!.tasks.pending, replayed[i]!.state]);
     }
     // The lanes met the crash: some commands were in doubt or refused around it (not only before and after).
     expect(lanes.some((l) => l.commands.some((c) => c.outcome !== 'ok')), story).toBe(true);

@@ -35,6 +35,12 @@ export const source = {
  * @type {string | null}
  */
 let asked = null;
+/**
+ * The URL's `at` as written when it is plain seconds: sent to the server as well when it lies past
+ * the source's end (askedAt), so that the server's answer decides, as for any other `at`.
+ * @type {string | null}
+ */
+let plain = null;
 /** @type {number | null} */
 let at = readUrl();
 /** @type {((at: number | null) => void)[]} */
@@ -48,7 +54,10 @@ function readUrl() {
   // secondsParam); anything else is asked of the server.
   // Rounded to the µs as every move of the cursor is (setCursor): a finer value would be sent back
   // as the server refuses it (String(0.0000001) is "1e-7").
-  if (/^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim())) return Math.round(Number(raw) * 1e6) / 1e6;
+  if (/^(\d+(\.\d*)?|\.\d+)$/.test(raw.trim())) {
+    plain = raw;
+    return Math.round(Number(raw) * 1e6) / 1e6;
+  }
   asked = raw;
   return null;
 }
@@ -76,8 +85,14 @@ function decoded(text) {
   }
 }
 
-/** The URL's `at` the server has to read (an instant, or a value it refuses), or null. */
+/**
+ * The URL's `at` the server has to read (an instant, or a value it refuses), or null. Plain seconds
+ * past the source's end (known once timeline.json is read) are the server's to read too: it refuses
+ * them as it refuses an instant outside the span (or, live, takes them if now has reached them
+ * meanwhile), rather than the page showing the end without a word.
+ */
 export function askedAt() {
+  if (asked === null && plain !== null && at !== null && at > source.endSeconds) return plain;
   return asked;
 }
 
@@ -88,6 +103,7 @@ export function askedAt() {
  */
 export function settleAsked(seconds) {
   asked = null;
+  plain = null;
   setCursor(seconds);
   writeUrl();
 }

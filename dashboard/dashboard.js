@@ -427,7 +427,7 @@ function boot() {
 
 /**
  * A link's `at` that is not plain seconds (an RFC 3339 instant as the API and the logs show times,
- * or a value to refuse): the server reads it, as it reads every `?at=` (one parser), and its
+ * or a value to refuse), or plain seconds past the source's end: the server reads it, as it reads every `?at=` (one parser), and its
  * answer's `atSeconds` is the cursor, the URL rewritten in seconds. A refusal (400) is said,
  * naming `at` and what it takes, and the page shows now (or the log's end) with `at` left out of
  * the URL. So is a past the server cannot read (500: its log damaged or gone under it, DATA_LOSS):
@@ -469,7 +469,9 @@ function started(t) {
     // (Not the poll's alert, which the next successful read hides.)
     showAlert('at-error', 'This server shows now only, not an instant of the past (?at= is not served).');
   }
-  // A shared URL's instant beyond the log's span shows the end.
+  // A live source's now as timeline.json gave it is the cursor's bound (an instant the server took
+  // a moment later may lie a little past it). Plain seconds past the span were the server's to
+  // read, as any link's `at` (settleLinkAt, askedAt).
   const at = cursor();
   if (at !== null && at > source.endSeconds) setCursor(at);
   // The URL says the instant shown, as the cursor writes it (`?at=12.50` is `?at=12.5`, `?at=0.0000001` is `?at=0`).

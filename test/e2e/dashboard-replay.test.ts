@@ -206,12 +206,14 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await checkAgainstReplay(page, String(seconds));
     expect(await page.locator('#at-error').isVisible()).toBe(false);
 
-    // Neither seconds nor an instant, an instant outside the log, a negative number of seconds: said on the page,
+    // Neither seconds nor an instant, an instant outside the log, a negative number of seconds or one past the end: said on the page,
     // naming `at` and what it takes, and the end shown, `at` left out of the URL (the rest kept).
     const refused: [string, RegExp][] = [
       ['yesterday', /at: "yesterday" is neither a number of seconds since the log's first event/],
       [new Date(Date.parse(timeline.first) - 86_400_000).toISOString(), /is outside this log's span, 0 to [\d.]+ seconds since its first event/],
       ['-5', /at: -5 is outside this log's span/],
+      // Plain seconds past the end are refused as the server refuses them (not shown as the end, silently).
+      [String(Math.ceil(timeline.endSeconds) + 100), /at: \d+ is outside this log's span, 0 to [\d.]+ seconds since its first event/],
       ['2026-02-30T12:00:00Z', /is not an instant: a date, hour, minute, second or zone out of its range/],
     ];
     const logged = errors.length;

@@ -35,6 +35,9 @@ const SNAPSHOT_FORMAT = 'pushq-snapshot';
 /**
  * 2: the attempts column is named `dispatchCount` (version 1 called it `retryCount`; both read).
  * 3: adds the `retryReason` column (older snapshots read with it all zero: no retry reason known).
+ *    Later version 3 snapshots also carry each queue's `generatedNamesFrom` (the first task id whose
+ *    generated name a test reset left alone); one without it was written before resets freed
+ *    generated names, and is read by loadWithSnapshot (namesFromUnknown).
  */
 export const SNAPSHOT_VERSION = 3;
 
@@ -56,7 +59,7 @@ interface QueueRecord {
   maxConcurrent: number;
   inFlight: number;
   names: [string, number][];
-  /** Absent in a snapshot from before test resets forgot generated names: 0. */
+  /** Absent in a snapshot from before test resets forgot generated names: 0 unless the log has a reset before the snapshot (loadWithSnapshot). */
   generatedNamesFrom?: number;
   countByState: number[];
 }
@@ -81,6 +84,12 @@ interface SnapshotHead {
 /** sha256 (hex) of the first `bytes` bytes of a file. */
 function filePrefixSha256(path: string, bytes: number): string {
   const h = createHash('sha256');
+  readPrefix(path, bytes, (chunk) => h.update(chunk));
+  return h.digest('hex');
+}
+
+/** The log's first `bytes` bytes, in chunks, to `onChunk` (a chunk's buffer is reused after the call). */
+function readPrefix(path: string, bytes: number, onChunk: (chunk: Buffer) => void): void {
   const fd = openSync(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(Math.min(8 << 20, Math.max(bytes, 1)));
@@ -88,13 +97,33 @@ function filePrefixSha256(path: string, bytes: number): string {
     while (done < bytes) {
       const n = readSync(fd, chunk, 0, Math.min(chunk.length, bytes - done), done);
       if (n === 0) throw new LogError('SNAPSHOT_INVALID', `${path}: shorter than the snapshot's position (${bytes} bytes)`, { file: path });
-      h.update(chunk.subarray(0, n));
+      onChunk(chunk.subarray(0, n));
       done += n;
     }
   } finally {
     closeSync(fd);
   }
-  return h.digest('hex');
+}
+
+/**
+ * A test reset's mark in a log line (codec.ts writes the flag so, in both format versions); inside
+ * a JSON string its quotes would be escaped, so a payload cannot hold it. (A false alarm would only
+ * cost a replay from the start.)
+ */
+const RESET_MARK = Buffer.from('"forgetNames":true');
+
+/** Whether the log's first `bytes` bytes hold a test reset (QueuePurged forgetNames). */
+function prefixHoldsReset(path: string, bytes: number): boolean {
+  let found = false;
+  let carry = Buffer.alloc(0);
+  readPrefix(path, bytes, (chunk) => {
+    if (found) return;
+    // The mark may straddle two chunks: search the previous chunk's tail with this one.
+    const joined = Buffer.concat([carry, chunk]);
+    found = joined.includes(RESET_MARK);
+    carry = Buffer.from(joined.subarray(Math.max(0, joined.length - RESET_MARK.length + 1)));
+  });
+  return found;
 }
 
 /** The snapshot of `state`, which must be the state after the log's first `position.events` events. */
@@ -149,7 +178,7 @@ export function encodeSnapshot(state: EngineState, log: LogHeader, position: Log
 }
 
 /** Rebuilds the state a snapshot holds. */
-export function decodeSnapshot(bytes: Buffer, file = 'snapshot'): { state: EngineState; log: LogHeader; position: LogPosition; prefixSha256: string } {
+export function decodeSnapshot(bytes: Buffer, file = 'snapshot'): { state: EngineState; log: LogHeader; position: LogPosition; prefixSha256: string; namesFromUnknown: boolean } {
   const nl = bytes.indexOf(0x0a);
   let head: SnapshotHead;
   try {
@@ -202,7 +231,8 @@ export function decodeSnapshot(bytes: Buffer, file = 'snapshot'): { state: Engin
     state.queueByName.set(q.name, q);
   }
   rebuildReadyHeaps(state.queues, t);
-  return { state, log: head.log, position: head.position, prefixSha256: head.prefixSha256 };
+  const namesFromUnknown = head.queues.some((r) => r.generatedNamesFrom === undefined);
+  return { state, log: head.log, position: head.position, prefixSha256: head.prefixSha256, namesFromUnknown };
 }
 
 function rebuildReadyHeaps(queues: QueueRuntime[], t: TaskTable): void {
@@ -221,7 +251,7 @@ export interface LoadedState {
   header: LogHeader;
   end: LogPosition;
   recovered: Recovered;
-  /** Events applied after the snapshot. */
+  /** Events applied after the snapshot (every event of the log when the snapshot could not be used: loadWithSnapshot). */
   tailEvents: number;
 }
 
@@ -240,6 +270,15 @@ export function loadWithSnapshot(snapshotPath: string, logPath: string, options:
   const prefix = filePrefixSha256(logPath, snap.position.offset);
   if (prefix !== snap.prefixSha256) {
     throw new LogError('SNAPSHOT_INVALID', `${snapshotPath}: does not belong to ${logPath} (its first ${snap.position.offset} bytes differ from the log the snapshot was taken of)`, { file: snapshotPath });
+  }
+  // A snapshot from before test resets freed generated names reads each queue's generatedNamesFrom
+  // as 0, which is right unless the log has a reset before the snapshot: a full replay then frees
+  // the names of every task added before the reset, and only the events say how many there were
+  // (the task table cannot: a task added before the reset looks like one added after it). So such
+  // a snapshot is not used: the log is replayed from its start, the state a full replay gives.
+  if (snap.namesFromUnknown && prefixHoldsReset(logPath, snap.position.offset)) {
+    const { fold, scan: r } = foldLogFile(logPath, [], options);
+    return { state: fold.state, header: r.header, end: r.end, recovered: r.recovered, tailEvents: fold.events };
   }
   // The tail is this engine's own log after a snapshot that matched it: a misfit is an engine bug.
   const { fold, scan: r } = foldLogFile(logPath, [], { ...options, from: snap.position, state: snap.state, misfit: 'assert' });

@@ -168,3 +168,75 @@ describe('a snapshot of a state that released ended tasks', () => {
     expect((err as LogError).code).toBe('SNAPSHOT_STATE_INCOMPLETE');
   });
 });
+
+describe('a snapshot written before test resets forgot generated names (version 3 without generatedNamesFrom)', () => {
+  // A log whose queue was reset (POST /pushq/reset: QueuePurged forgetNames) before the snapshot's
+  // position: the reset freed the generated names task0..task<n-1>, which a full replay says as
+  // generatedNamesFrom n. An older pushq's snapshot does not carry it.
+  const log = join(dir, 'reset.jsonl');
+  const snap = join(dir, 'reset.snap');
+  const old = join(dir, 'reset-old.snap');
+  const oldNoReset = join(dir, 'noreset-old.snap');
+
+  /** The snapshot at `path` as an older pushq wrote it: the same, without any queue's generatedNamesFrom. */
+  function withoutNamesFrom(path: string, to: string): void {
+    const bytes = readFileSync(path);
+    const nl = bytes.indexOf(0x0a);
+    const head = JSON.parse(bytes.toString('utf8', 0, nl)) as { queues: { generatedNamesFrom?: number }[] };
+    for (const q of head.queues) delete q.generatedNamesFrom;
+    writeFileSync(to, Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`), bytes.subarray(nl + 1)]));
+  }
+
+  beforeAll(async () => {
+    const { createSimulation } = await import('../../src/simulate/simulation.js');
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('q', 5), pushQueue('other', 5)),
+      seed: 1,
+      log: (h) => createFileEventLogSync(log, h, { durable: false }),
+      worker: () => ({ status: 200, latencyMs: 10 }),
+    });
+    sim.addWorkload({ queue: 'q', count: 6 });
+    sim.addWorkload({ queue: 'other', count: 3, atSeconds: 1 }); // before the reset: generatedNamesFrom counts every queue's tasks
+    sim.schedule(4, (s) => s.kernel.purgeQueue('q', true));
+    sim.addWorkload({ queue: 'q', count: 4, atSeconds: 6 });
+    sim.addWorkload({ queue: 'q', count: 2, atSeconds: 20 });
+    sim.runUntilIdle({ maxSeconds: 60 });
+    await sim.kernel.log.close();
+    // The snapshot after the reset and the second workload, before the third.
+    const ends: LogPosition[] = [];
+    let header = TEST_HEADER;
+    scanEventLog(log, {}, { onHeader: (h) => { header = h; }, onBatch: (p) => ends.push({ ...p }) });
+    const state = createEngineState();
+    let at: LogPosition | undefined;
+    for (const end of ends) {
+      const upTo = createEngineState();
+      scanEventLog(log, {}, { onEvent: (e, i) => { if (i < end.events) evolve(upTo, e); } });
+      if (upTo.lastEventAt >= 10_000_000) break;
+      at = end;
+    }
+    scanEventLog(log, {}, { onEvent: (e, i) => { if (i < (at as LogPosition).events) evolve(state, e); } });
+    expect(state.queueByName.get('q')?.generatedNamesFrom).toBeGreaterThan(0);
+    writeSnapshotFile(snap, log, header, state, at as LogPosition);
+    withoutNamesFrom(snap, old);
+    withoutNamesFrom(SNAP, oldNoReset);
+  });
+
+  test('loads to the state of a full replay: the names the reset freed stay free', () => {
+    const full = createEngineState();
+    scanEventLog(log, {}, { onEvent: (e) => evolve(full, e) });
+    expect(full.queueByName.get('q')?.generatedNamesFrom).toBe(9);
+    expect(stateLines(loadWithSnapshot(snap, log).state)).toEqual(stateLines(full));
+    const loaded = loadWithSnapshot(old, log);
+    expect(loaded.state.queueByName.get('q')?.generatedNamesFrom).toBe(9);
+    expect(stateLines(loaded.state)).toEqual(stateLines(full));
+  });
+
+  test('of a log without a reset, still starts from the snapshot (0 is then the right reading)', () => {
+    const full = createEngineState();
+    let events = 0;
+    scanEventLog(LOG, {}, { onEvent: (e) => { evolve(full, e); events++; } });
+    const loaded = loadWithSnapshot(oldNoReset, LOG);
+    expect(loaded.tailEvents).toBeLessThan(events);
+    expect(stateLines(loaded.state)).toEqual(stateLines(full));
+  });
+});

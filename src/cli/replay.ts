@@ -98,6 +98,7 @@ function checkCombination(a: ReplayArgs): void {
   if (a.tasks === undefined && a.limit !== undefined) throw new CliUsageError('--limit goes with --tasks');
   if (a.tasks !== undefined && a.task !== undefined) throw new CliUsageError('--tasks and --task cannot be combined: --tasks lists tasks, --task tells one story');
   if (a.tasks !== undefined && a.snapshot !== undefined) throw new CliUsageError('--tasks cannot be combined with --snapshot (it needs every event)');
+  if (a.task !== undefined && a.snapshot !== undefined) throw new CliUsageError("--task cannot be combined with --snapshot (a task's story needs every event)");
   if (a.ui) {
     const other = (['task', 'tasks', 'snapshot'] as const).find((f) => a[f] !== undefined) ?? (a.json ? 'json' : undefined);
     if (other !== undefined) throw new CliUsageError(`--ui cannot be combined with --${other}: the dashboard shows every queue, task list and story`);
@@ -164,16 +165,19 @@ function run(a: ReplayArgs, io: CliIo): number {
   let header: LogHeader;
   let recovered: Recovered;
   let events = 0;
+  /** With --snapshot: the events applied after it (the rest came with the snapshot). */
+  let tailEvents: number | null = null;
   let at: ResolvedAt | null = null;
   let firstUs = NaN;
   if (a.snapshot !== undefined) {
-    // A snapshot holds the state, not the history: statistics and stories need every event.
-    if (story !== null) throw new ReplayError('--snapshot cannot tell a task\'s story (it needs every event); leave --snapshot out');
+    // A snapshot holds the state, not the history: statistics and stories need every event
+    // (--task and --tasks are refused with it: checkCombination).
     const loaded = loadWithSnapshot(a.snapshot, a.log, { repair: a.repair });
     state = loaded.state;
     header = loaded.header;
     recovered = loaded.recovered;
     events = loaded.end.events;
+    tailEvents = loaded.tailEvents;
   } else {
     const projections = [stats, insight, ...(story === null ? [] : [story]), ...(listed === null ? [] : [listed.waits, listed.history])];
     const replayed = replayFile(a.log, projections, { repair: a.repair, at: a.at, ...(a.live ? { nowUs: Date.now() * 1000 } : {}) });
@@ -213,7 +217,7 @@ function run(a: ReplayArgs, io: CliIo): number {
     // first_event_at, added after the first release (so after its keys): what the figures' instants count from.
     io.stdout(`${JSON.stringify({ log: header, ...atKeys, events, last_event_at: time.json(state.lastEventAt), queues: summary, first_event_at: Number.isNaN(firstUs) ? null : time.json(firstUs) })}\n`);
   } else {
-    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${counted(events, 'event')} replayed, last at ${time.text(state.lastEventAt)}${note}`];
+    const lines = [`${name}: pushq-events v${header.version} (pushq ${header.pushqVersion}), seed ${header.seed}, ${header.clock} clock; ${tailEvents === null ? `${counted(events, 'event')} replayed` : `${counted(events, 'event')}, ${tailEvents} replayed after the snapshot`}, last at ${time.text(state.lastEventAt)}${note}`];
     for (const [name, q] of Object.entries(summary)) {
       const counts = TASK_STATES.map((s) => `${s} ${q.tasks[s] ?? 0}`).join(', ');
       const st = q.stats;

@@ -105,6 +105,26 @@ describe('snapshots', () => {
   });
 });
 
+test('pushq replay --snapshot: the first line says how many events came after the snapshot; flags that need every event are usage errors (exit 2)', async () => {
+  const [full, fromSnap] = await Promise.all([pushq('replay', LOG), pushq('replay', LOG, '--snapshot', SNAP)]);
+  const events = Number(/; (\d+) events replayed,/.exec(full.stdout)?.[1]);
+  expect(events).toBeGreaterThan(0);
+  const tail = loadWithSnapshot(SNAP, LOG).tailEvents;
+  expect(tail).toBeLessThan(events);
+  // Not "N events replayed" of a run that replayed only the tail.
+  expect(fromSnap.stdout.split('\n')[0]).toMatch(new RegExp(`; ${events} events, ${tail} replayed after the snapshot, last at `));
+  const refused: [string[], RegExp][] = [
+    [['--task', 'welcome-1'], /^pushq replay: --task cannot be combined with --snapshot \(a task's story needs every event\)/],
+    [['--tasks', 'gave-up'], /^pushq replay: --tasks cannot be combined with --snapshot \(it needs every event\)/],
+    [['--at', '1'], /^pushq replay: --snapshot and --at cannot be combined/],
+  ];
+  for (const [flags, said] of refused) {
+    const r = await pushq('replay', LOG, '--snapshot', SNAP, ...flags);
+    expect(r.code, flags.join(' ')).toBe(2);
+    expect(r.stderr, flags.join(' ')).toMatch(said);
+  }
+});
+
 test('a wall-clock log prints ISO 8601 times', async () => {
   const path = join(dir, 'wall.jsonl');
   const t0 = Date.UTC(2026, 10, 23, 12, 0, 0) * 1000;

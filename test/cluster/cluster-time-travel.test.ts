@@ -3,13 +3,14 @@
  * PostgreSQL store, queues added by reloads ~1.5 s apart, so their streams start at different
  * instants. `?at=S` is seconds on the cluster's axis (from the earliest first event of every
  * queue); each queue answers at its own seconds S_q = S − (its first − the cluster's first),
- * exactly `pushq replay STORE --queue Q --at S_q --json`, through either node. A queue whose
- * stream begins after the instant is not in the answer. The `*` task list at an instant holds the
- * tasks added by then (from the store); a story and one queue's task list through the node that
- * does not own the queue are the owner's at S_q. A bad `at` is a 400 naming `at`.
+ * exactly `pushq replay STORE --queue Q --at S_q --json` (the command's code, run in this
+ * process), through either node. A queue whose stream begins after the instant is not in the
+ * answer. The `*` task list at an instant holds the tasks added by then (from the store); a story
+ * and one queue's task list through the node that does not own the queue are the owner's at S_q.
+ * A bad `at` is a 400 naming `at`.
  */
 import { describe, expect, it } from 'vitest';
-import { pushq } from '../helpers/cli.js';
+import { replayCommand } from '../../src/cli/replay.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
@@ -57,10 +58,18 @@ function ownSecondsText(atUs: number, firstUs: number): string {
   return ((atUs - firstUs) / 1e6).toFixed(6);
 }
 
+/**
+ * `pushq replay URL ARGS --json`: the command's own code (replayCommand, what bin/pushq.js runs),
+ * called in this process: a child process each made the ~21 replays 13-23 s of a 27-37 s test.
+ * The command line on a store is tested where it is the point: cluster-basic and
+ * cluster-crash-commands (a cluster's store, --queue --json), store/serve-postgres (--at).
+ */
 async function replayJson(url: string, args: string[]): Promise<any> {
-  const out = await pushq(['replay', url, ...args, '--json']);
-  expect(out.code, out.stderr).toBe(0);
-  return JSON.parse(out.stdout);
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await replayCommand([url, ...args, '--json'], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  expect(code, err.join('')).toBe(0);
+  return JSON.parse(out.join(''));
 }
 
 describe('pushq serve --cluster: time travel on the dashboard', () => {

@@ -20,6 +20,16 @@ import { PUSHQ_VERSION } from '../version.js';
 /** The lease on the node's log: renewed every third of it. */
 const STORE_LEASE_MS = 15_000;
 
+/**
+ * The lease for this process: `PUSHQ_STORE_LEASE_MS` when set to a whole number ≥ 1000 (tests of a
+ * kill -9 and a restart wait for the dead node's lease to run out: a few seconds, not 15), else
+ * STORE_LEASE_MS.
+ */
+export function storeLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['PUSHQ_STORE_LEASE_MS']);
+  return Number.isSafeInteger(n) && n >= 1000 ? n : STORE_LEASE_MS;
+}
+
 export interface OpenedStore {
   log: EventLog;
   /** The events to fold at start: after `snapshot` when there is one, else the whole stream. */
@@ -56,8 +66,9 @@ async function open(url: string, configHash: string, onDeposed: (message: string
     // This process's name as the lease's owner: a second `pushq serve` (on this host too) is then
     // another owner, refused while this one's lease runs, not the same owner taking its lease back.
     const owner = `serve@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const opened = await openStoreLog(store, owner, header, { leaseMs: STORE_LEASE_MS, onDeposed: (err) => onDeposed(err.message), readEvents: false });
-    opened.log.keepLease(STORE_LEASE_MS);
+    const leaseMs = storeLeaseMs();
+    const opened = await openStoreLog(store, owner, header, { leaseMs, onDeposed: (err) => onDeposed(err.message), readEvents: false });
+    opened.log.keepLease(leaseMs);
     const log = opened.log;
     // From the latest usable snapshot, as a cluster's queue is taken (docs/cluster.md, Snapshots).
     const warn = (line: string): void => void process.stderr.write(`pushq serve: ${line}\n`);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPLAY } from '../../src/cli/replay.js';
 import { SERVE } from '../../src/cli/serve.js';
+import { storeLeaseMs } from '../../src/cli/serve-store.js';
 import { NODES_TABLE, NODES_TABLE_COLUMNS } from '../../src/cluster/membership.js';
 import { STORAGE_TABLE, storageRoundMs } from '../../src/cluster/storage-budget.js';
 import { FOLD_SNAPSHOT_VERSION } from '../../src/server/fold-snapshot.js';
@@ -73,6 +74,11 @@ describe('docs/cluster.md, the names it gives', () => {
   it('PUSHQ_STORAGE_ROUND_MS sets the round, 200 ms without it, as it says', () => {
     expect(flat).toContain('Every round (200 ms; `PUSHQ_STORAGE_ROUND_MS=N` sets another period');
     expect([storageRoundMs({}), storageRoundMs({ PUSHQ_STORAGE_ROUND_MS: '100' })]).toEqual([200, 100]);
+  });
+
+  it('PUSHQ_STORE_LEASE_MS sets one node’s lease on its store, 15 s without it, as it says', () => {
+    expect(flat).toContain('one per process, 15 s, renewed every 5 s; `PUSHQ_STORE_LEASE_MS=N` sets another lifetime');
+    expect([storeLeaseMs({}), storeLeaseMs({ PUSHQ_STORE_LEASE_MS: '5000' }), storeLeaseMs({ PUSHQ_STORE_LEASE_MS: '10' })]).toEqual([15_000, 5000, 15_000]);
   });
 
   it('every file of this repository it names is there', () => {

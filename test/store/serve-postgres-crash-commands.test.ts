@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { CRASH_QUEUE_YAML, expectAcknowledgedHeld, killMidWorkload, type ReplayedQueue } from '../helpers/crash-workload.js';
 import { api, startServe } from '../helpers/serve-process.js';
-import { nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
+import { SHORT_LEASE, nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
 
 const fx = serveStoreFixture('pushq-pg-crash-commands-', CRASH_QUEUE_YAML);
 const { children } = fx;
@@ -29,13 +29,13 @@ describe('pushq serve --store: kill -9 with commands in flight', () => {
   it('every command acknowledged over REST, gRPC and /rpc_http is in the store and holds after the restart', async () => {
     const url = await fx.pg.database();
     const args = ['--config', fx.queueYamlPath, '--store', url];
-    const first = await startServe(args, 60_000);
+    const first = await startServe(args, 60_000, undefined, SHORT_LEASE);
     children.push(first);
     const ack = await killMidWorkload(first);
 
     const replayed = await replayQueues(url);
     await nodeLeaseRunOut(url);
-    const second = await startServe(args, 60_000);
+    const second = await startServe(args, 60_000, undefined, SHORT_LEASE);
     children.push(second);
     await expectAcknowledgedHeld(second, ack, replayed);
     second.child.kill('SIGTERM');

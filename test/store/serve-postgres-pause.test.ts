@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { waitUntil } from '../cluster/cluster-harness.js';
-import { nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
+import { SHORT_LEASE, nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
 
 const QUEUE_YAML = `
 queue:
@@ -31,7 +31,7 @@ describe('pushq serve --store postgres:// stopped past its lease, then woken', (
     const wa = await startWorker(() => 200);
     const wb = await startWorker(() => 200);
     workers.push(wa, wb);
-    const a = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${wa.url}`], 60_000);
+    const a = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${wa.url}`], 60_000, undefined, SHORT_LEASE);
     children.push(a);
     // One task delivered at once: the node then holds a connection open to its worker.
     const warm = await fetch(`${a.api}/work/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { name: 'projects/p/locations/l/queues/work/tasks/warm', appEngineHttpRequest: { relativeUri: '/s/warm' } } }) });
@@ -50,7 +50,7 @@ describe('pushq serve --store postgres:// stopped past its lease, then woken', (
     }
     a.child.kill('SIGSTOP');
     await nodeLeaseRunOut(url);
-    const b = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${wb.url}`], 60_000);
+    const b = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${wb.url}`], 60_000, undefined, SHORT_LEASE);
     children.push(b);
     await waitUntil(`the new holder delivering the ${TASKS} tasks`, () => new Set(wb.received.map((r) => r.url)).size === TASKS, 20_000);
     const before = wa.received.length;

@@ -10,7 +10,7 @@
  * A bad `at` is a 400 naming `at`.
  */
 import { describe, expect, it } from 'vitest';
-import { replayCommand } from '../../src/cli/replay.js';
+import { replayJson } from '../helpers/replay-json.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
@@ -56,20 +56,6 @@ async function addedBy(url: string, atUs: number): Promise<string[]> {
 /** A queue's own seconds for the absolute instant `atUs`, as text with whole µs. */
 function ownSecondsText(atUs: number, firstUs: number): string {
   return ((atUs - firstUs) / 1e6).toFixed(6);
-}
-
-/**
- * `pushq replay URL ARGS --json`: the command's own code (replayCommand, what bin/pushq.js runs),
- * called in this process: a child process each made the ~21 replays 13-23 s of a 27-37 s test.
- * The command line on a store is tested where it is the point: cluster-basic and
- * cluster-crash-commands (a cluster's store, --queue --json), store/serve-postgres (--at).
- */
-async function replayJson(url: string, args: string[]): Promise<any> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await replayCommand([url, ...args, '--json'], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
-  expect(code, err.join('')).toBe(0);
-  return JSON.parse(out.join(''));
 }
 
 describe('pushq serve --cluster: time travel on the dashboard', () => {
@@ -138,7 +124,7 @@ describe('pushq serve --cluster: time travel on the dashboard', () => {
       expect(answers[1]!.json.summary).toEqual(answers[0]!.json.summary);
       for (const q of begun) {
         const own = ownSecondsText(atUs, firsts.get(q)!);
-        const replayed = await replayJson(url, ['--queue', q, '--at', own]);
+        const replayed = await replayJson([url, '--queue', q, '--at', own]);
         expect(answers[0]!.json.summary[q], `${q} at ${seconds} (its own ${own})`).toEqual(replayed.queues[q]);
       }
     }
@@ -167,7 +153,7 @@ describe('pushq serve --cluster: time travel on the dashboard', () => {
     const pendingOwn = ownSecondsText(clusterFirst + Math.round(pendingAt * 1e6), firsts.get('q2')!);
     const story = await getJson(`${via.proc.url}/pushq/queues/q2/tasks/late/story?at=${pendingAt}`);
     expect(story.status, JSON.stringify(story.json)).toBe(200);
-    const told = await replayJson(url, ['--queue', 'q2', '--task', 'late', '--at', pendingOwn]);
+    const told = await replayJson([url, '--queue', 'q2', '--task', 'late', '--at', pendingOwn]);
     expect(story.json).toMatchObject({ queue: 'q2', task: 'late', state: told.state });
     expect(story.json.state).toBe('pending');
     expect(story.json.attempts).toHaveLength(told.attempts.length);

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
+import { replayJson } from '../helpers/replay-json.js';
 import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
@@ -91,9 +92,7 @@ async function countsShown(page: Page, queue: string): Promise<Record<string, nu
 async function checkAgainstReplay(page: Page, at: string, on: { log: string; url: string; queues: string[] } = { log, url: ui.url, queues: ['orders', 'mail'] }): Promise<void> {
   await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(at);
   expect(new URL(page.url()).searchParams.get('at')).toBe(at);
-  const r = await pushq(['replay', on.log, '--at', at, '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  const replayed = JSON.parse(r.stdout);
+  const replayed = await replayJson([on.log, '--at', at]);
   for (const queue of on.queues) expect(await countsShown(page, queue), `${queue} at ${at}`).toEqual(replayed.queues[queue].tasks);
   // The read API behind the page gives replay's figures, all of them, for every queue.
   const figures = await api('GET', `${on.url}/pushq/dashboard.json?at=${at}`);
@@ -328,7 +327,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     expect(await column('outcome')).toEqual(['500', '500', '500']);
     expect(await column('retryCount')).toEqual(['0', '1', '2']);
     // Each attempt's wait and what held it, as `pushq replay --task` tells them.
-    const told = JSON.parse((await pushq(['replay', log, '--task', 'doomed-0', '--json'])).stdout);
+    const told = await replayJson([log, '--task', 'doomed-0']);
     const waited = (a: { waited_seconds: number; held_by_seconds: Record<string, number> }) =>
       a.waited_seconds > 0 ? `${Math.round(a.waited_seconds * 1e6) / 1e6} s${Object.keys(a.held_by_seconds).length === 0 ? '' : ` (${Object.entries(a.held_by_seconds).map(([c, s]) => `${c} ${Math.round(s * 1e6) / 1e6} s`).join(', ')})`}` : '—';
     expect(await column('waited')).toEqual(told.attempts.map(waited));
@@ -336,7 +335,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await screenshot(page, 'dashboard-replay-story.png', 'dashboard-story.png');
 
     // The CLI lists the same tasks.
-    const listed = JSON.parse((await pushq(['replay', log, '--tasks', 'gave-up', '--json'])).stdout);
+    const listed = await replayJson([log, '--tasks', 'gave-up']);
     expect(listed.tasks.map((t: { task: string }) => t.task)).toEqual(['doomed-0', 'doomed-1', 'doomed-2']);
     expect(listed.tasks[0]).toMatchObject({ queue: 'orders', state: 'failed', attempts: 3, retries: 2, last_status: 500 });
     await page.close();
@@ -388,7 +387,7 @@ describe('pushq replay LOG --ui over a log written by pushq simulate --log (virt
     }
     await page.goto(`${simUi.url}/`);
     await page.locator('#queues tr[data-queue="flaky"] td[data-field="gaveUp"] button').click();
-    const told = JSON.parse((await pushq(['replay', simLog, '--tasks', 'gave-up', '--json'])).stdout);
+    const told = await replayJson([simLog, '--tasks', 'gave-up']);
     expect(told.total).toBe(9);
     await expect.poll(() => page.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), POLL).toEqual(
       [...told.tasks.map((t: { task: string }) => t.task)].sort((a: string, b: string) => Number(a.slice(4)) - Number(b.slice(4))),

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushq } from '../helpers/cli.js';
+import { replayJson } from '../helpers/replay-json.js';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
@@ -40,9 +40,7 @@ async function addTasks(prefix: string, n: number): Promise<void> {
 
 /** What `pushq replay LOG --at S --json` prints under `queues`, and its events. */
 async function replayAt(seconds: number): Promise<{ queues: unknown; events: number }> {
-  const r = await pushq(['replay', join(dir, 'data', 'events.log'), '--at', String(seconds), '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  const json = JSON.parse(r.stdout);
+  const json = await replayJson([join(dir, 'data', 'events.log'), '--at', String(seconds)]);
   return { queues: json.queues, events: json.events };
 }
 

@@ -107,7 +107,8 @@ describe('pushq serve --cluster: time travel on the dashboard', () => {
       onAxis((clusterFirst + firsts.get('q2')!) / 2),
       (firsts.get('q2')! - clusterFirst) / 1e6,
       onAxis((firsts.get('q2')! + firsts.get('q4')!) / 2),
-      Math.floor(now.atSeconds * 1000) / 1000 - 0.2,
+      // 0.2 s before now, in whole ms: computed in ms, since `x / 1000 - 0.2` is off the µs grid for some x (7.978000000000001).
+      (Math.floor(now.atSeconds * 1000) - 200) / 1000,
     ];
     for (const seconds of instants) {
       const atUs = clusterFirst + Math.round(seconds * 1e6);

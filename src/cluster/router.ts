@@ -18,9 +18,10 @@
  * The dashboard's page and its reads over every queue: dashboard-front.ts. Anything else is refused
  * with NOT_IN_CLUSTER_MODE.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
+import { createClientServer, reportAcceptErrors } from '../server/connection-limits.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
 import { sessionCookieFor, type RequestGuard } from '../server/security.js';
@@ -84,8 +85,8 @@ export class Router {
 
   static async start(table: RouterTable, guard: RequestGuard, host: string, port: number, forwardTimeoutMs: number): Promise<Router> {
     let router: Router | undefined;
-    // No Host: answered by the guard (HOST_NOT_ALLOWED), not with Node's bare 400 (service.ts says why).
-    const server = createServer({ keepAliveTimeout: 5000, requireHostHeader: false }, (req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
+    // The limits of one node's API on idle, silent and slow clients and on connections (connection-limits.ts).
+    const server = createClientServer((req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, host, port)); // a port in use: PORT_IN_USE, as on one node
       server.once('error', failed);
@@ -94,6 +95,7 @@ export class Router {
         resolve();
       });
     });
+    reportAcceptErrors(server, (line) => void process.stderr.write(`pushq serve: ${line}\n`));
     const listening = listenUrl(server);
     router = new Router(server, table, listening.url, listening.port, forwardTimeoutMs);
     return router;

@@ -13,8 +13,15 @@
  * - at most `apiConnectionsMax()` connections at once: beyond that a new connection is closed at
  *   once, so pushq's file descriptors are never all taken by clients (it needs some for its
  *   workers and its log).
+ *
+ * Every HTTP port pushq opens to clients is made by {@link createClientServer}: one node's API,
+ * a cluster node's router (the port its clients call, often beyond loopback) and `pushq replay
+ * --ui`'s. The router was once a bare `createServer`: Node's defaults let idle connections sit
+ * there for a minute and bound nothing, so a few hundred of them took every file descriptor of
+ * the node (test/cluster/cluster-connections.test.ts).
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -54,4 +61,32 @@ export function openFilesLimit(): number | null {
 
 export function defaultApiServerLimits(): ApiServerLimits {
   return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()) };
+}
+
+/**
+ * An HTTP server for pushq's clients with `limits` (the defaults above unless a test shortens them).
+ * `requireHostHeader: false`: Node would answer an HTTP/1.1 request with no Host a bare 400 with no
+ * body; the request guard refuses it in Google's shape instead (HOST_NOT_ALLOWED, docs/serve.md).
+ */
+export function createClientServer(listener: (req: IncomingMessage, res: ServerResponse) => void, limits: ApiServerLimits = defaultApiServerLimits()): Server {
+  const server = createServer(
+    { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: false, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
+    listener,
+  );
+  server.maxConnections = limits.connectionsMax;
+  return server;
+}
+
+/**
+ * Once `server` listens, an error is a connection that could not be accepted (EMFILE: no file
+ * descriptor left): that client is dropped and pushq carries on, saying so at most once a minute,
+ * through `report`, rather than dying of an unhandled 'error' event.
+ */
+export function reportAcceptErrors(server: Server, report: (line: string) => void): void {
+  let reportedAt = -Infinity;
+  server.on('error', (err) => {
+    if (performance.now() - reportedAt < 60_000) return;
+    reportedAt = performance.now();
+    report(`a client connection could not be accepted: ${err.message}`);
+  });
 }

@@ -7,7 +7,8 @@
  * The same request checks as `pushq serve` (security.ts): Host (against DNS rebinding) and, for a
  * bind beyond loopback, a refusal: a log holds every task's payload and there is no token here.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createClientServer, reportAcceptErrors } from './connection-limits.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { ApiError, toApiError } from './errors.js';
 import { serveRead } from './read-api.js';
@@ -53,8 +54,8 @@ export class ReplayServer {
     }
     // Listening counts as activity: a page opened as soon as the URL is out comes first.
     const activity = { lastMs: performance.now() };
-    // No Host: answered by the guard (HOST_NOT_ALLOWED), not with Node's bare 400 (service.ts says why).
-    const server = createServer({ keepAliveTimeout: 5000, requireHostHeader: false }, (req, res) => {
+    // The limits of `pushq serve`'s API on idle, silent and slow clients and on connections (connection-limits.ts).
+    const server = createClientServer((req, res) => {
       const seen = (): void => {
         activity.lastMs = performance.now();
       };
@@ -70,6 +71,7 @@ export class ReplayServer {
         resolve();
       });
     });
+    reportAcceptErrors(server, (line) => void process.stderr.write(`pushq replay: ${line}\n`));
     const { url, port } = listenUrl(server);
     activity.lastMs = performance.now();
     return new ReplayServer(server, url, port, activity);

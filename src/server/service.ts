@@ -14,7 +14,7 @@
  * and close the log, then release the data directory's lock (after the close: no other server
  * may open the log while this one can still write it).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { formatIssue } from '../config/issues.js';
 import { checkQueueFileConfig } from '../config/object-check.js';
 import type { QueueFileConfig } from '../config/types.js';
@@ -33,7 +33,7 @@ import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { LogOutageGuard } from './log-outage.js';
-import { CONNECTIONS_CHECK_MS, KEEP_ALIVE_TIMEOUT_MS, defaultApiServerLimits, type ApiServerLimits } from './connection-limits.js';
+import { createClientServer, defaultApiServerLimits, reportAcceptErrors, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
 import { loadQueueConfigFileOffThread } from './config-thread.js';
@@ -215,20 +215,14 @@ export class PushqService {
     let handle: (req: IncomingMessage, res: ServerResponse) => void = answerStarting;
     // Slow, silent and idle clients are cut off, and connections bounded (connection-limits.ts).
     const limits: ApiServerLimits = { ...defaultApiServerLimits(), ...options.limits };
-    // requireHostHeader false: Node would answer an HTTP/1.1 request with no Host a bare 400 with
-    // no body; the guard refuses it in Google's shape instead (HOST_NOT_ALLOWED, docs/serve.md).
     const commands: OpenCommands = { taking: true, open: 0 };
-    const server = createServer(
-      { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: false, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
-      (req, res) => {
-        if (commands.taking && !SAFE_METHODS.has(req.method ?? '')) {
-          commands.open++;
-          res.once('close', () => commands.open--);
-        }
-        guard.serve(req, res, handle, LOGIN_PAGE);
-      },
-    );
-    server.maxConnections = limits.connectionsMax;
+    const server = createClientServer((req, res) => {
+      if (commands.taking && !SAFE_METHODS.has(req.method ?? '')) {
+        commands.open++;
+        res.once('close', () => commands.open--);
+      }
+      guard.serve(req, res, handle, LOGIN_PAGE);
+    }, limits);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0, 'port', options.inputNames));
       server.once('error', failed);
@@ -237,14 +231,7 @@ export class PushqService {
         resolve();
       });
     });
-    // Once listening, an error is a connection that could not be accepted (EMFILE: no file
-    // descriptor left): that client is dropped and pushq carries on, saying so at most once a minute.
-    let acceptErrorAt = -Infinity;
-    server.on('error', (err) => {
-      if (performance.now() - acceptErrorAt < 60_000) return;
-      acceptErrorAt = performance.now();
-      process.stderr.write(`pushq serve: a client connection could not be accepted: ${err.message}\n`);
-    });
+    reportAcceptErrors(server, (line) => void process.stderr.write(`pushq serve: ${line}\n`));
     const wallUs = Date.now() * 1000;
     const clock = createWallClock(state.lastEventAt, wallUs);
     if (state.lastEventAt - wallUs > CLOCK_BEHIND_WARN_US) {

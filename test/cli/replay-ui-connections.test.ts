@@ -1,0 +1,47 @@
+/**
+ * `pushq replay LOG --ui`'s port under idle and slowloris clients: the limits of `pushq serve`'s
+ * API (connection-limits.ts; docs/replay.md). Its server was a bare `createServer`: an idle
+ * connection was held for Node's default minute and nothing bounded them. Now headers within
+ * 10 s, or 408 and the connection closed.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { HEADERS_TIMEOUT_MS } from '../../src/server/connection-limits.js';
+import { floodUntilClosed } from '../helpers/flood-until-closed.js';
+import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
+import { startWorker, type Worker } from '../helpers/worker.js';
+
+let dir: string;
+let worker: Worker;
+let ui: ReplayUiProcess | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pushq-replay-ui-connections-'));
+  worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : 200)); // as recordLog's workload expects
+  await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
+  ui = await startReplayUi(await recordLog(dir, worker, join(dir, 'queue.yaml')));
+}, 90_000);
+
+afterAll(async () => {
+  ui?.child.kill('SIGKILL');
+  await ui?.exited;
+  await worker?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('closes idle and slowloris connections at the headers timeout (408), and answers others meanwhile', async () => {
+  const port = Number(new URL(ui!.url).port);
+  for (const mode of ['idle', 'slowloris'] as const) {
+    const floods = floodUntilClosed(port, mode, 50, HEADERS_TIMEOUT_MS + 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await fetch(`${ui!.url}/pushq/dashboard.json`)).status).toBe(200);
+    const stats = await floods;
+    expect(stats.opened, mode).toBe(50);
+    expect(stats.closed, `${mode}: every connection closed by pushq replay`).toBe(50);
+    expect(stats.answered408, `${mode}: each told 408`).toBe(50);
+    expect(stats.closedAtMs![0]).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
+    expect(stats.closedAtMs![1]).toBeLessThan(HEADERS_TIMEOUT_MS + 3000);
+  }
+}, 90_000);

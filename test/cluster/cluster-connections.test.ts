@@ -1,0 +1,34 @@
+/**
+ * A cluster node's HTTP port (its router: the port its clients call, often beyond loopback) under
+ * idle and slowloris clients, as one node's API is (connection-limits.ts; docs/serve.md, Faults;
+ * docs/cluster.md). The router was a bare `createServer`: an idle connection was held for Node's
+ * default minute, and nothing bounded them, so 230 idle connections to a node whose `ulimit -n` was
+ * 256 took every file descriptor it had: it answered no one until they went. Now the same limits
+ * as one node's: headers within 10 s or 408 and the connection closed.
+ */
+import { expect, it } from 'vitest';
+import { HEADERS_TIMEOUT_MS } from '../../src/server/connection-limits.js';
+import { floodUntilClosed } from '../helpers/flood-until-closed.js';
+import { clusterFixture, startNode, writeQueueYaml } from './cluster-harness.js';
+
+const fx = clusterFixture('pushq-cluster-connections-');
+
+it('closes idle and slowloris connections at the headers timeout (408), as one node does, and answers others meanwhile', async () => {
+  const config = await writeQueueYaml(fx.dir, 'queue:\n- name: q0\n  rate: 5/s\n');
+  const node = await startNode(['--config', config, '--store', await fx.pg.database(), '--target', 'default=http://127.0.0.1:9']);
+  fx.nodes.push(node);
+  const port = Number(new URL(node.proc.url).port);
+  for (const mode of ['idle', 'slowloris'] as const) {
+    const floods = floodUntilClosed(port, mode, 50, HEADERS_TIMEOUT_MS + 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const health = await fetch(`${node.proc.url}/pushq/health`);
+    expect(health.status).toBe(200);
+    const stats = await floods;
+    expect(stats.opened, mode).toBe(50);
+    expect(stats.closed, `${mode}: every connection closed by the node`).toBe(50);
+    expect(stats.answered408, `${mode}: each told 408`).toBe(50);
+    // At the headers timeout, checked every second (CONNECTIONS_CHECK_MS): not Node's default minute.
+    expect(stats.closedAtMs![0]).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
+    expect(stats.closedAtMs![1]).toBeLessThan(HEADERS_TIMEOUT_MS + 3000);
+  }
+}, 90_000);

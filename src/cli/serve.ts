@@ -21,7 +21,6 @@ import { LogError } from '../log/log-errors.js';
 import { MemoryEventLog } from '../log/memory-log.js';
 import { openDataDir } from '../server/data-dir.js';
 import type { DataDirLock } from '../server/data-dir-lock.js';
-import { dropGrpcBindFailureLog } from '../server/grpc/bind.js';
 import { PushqService } from '../server/service.js';
 import { ServeStartError } from '../server/start-errors.js';
 import { readAuthTokenFile } from './auth-token-file.js';
@@ -211,8 +210,6 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(helpText(SERVE));
     return EXIT_OK;
   }
-  // A port in use is said once, as PORT_IN_USE: not also in grpc-js's own words (grpc/bind.ts).
-  dropGrpcBindFailureLog();
   // From here to the end, every signal has a meaning (serve-signals.ts): none may kill the
   // process by Node's default action, which would skip the sync and leave the lock behind.
   const signals = new ServeSignals(io);

@@ -16,11 +16,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { REQUEST_BODY_BYTES_MAX } from '../server/body.js';
 import { ApiError } from '../server/errors.js';
 import { addNotServed, authRefusal, grpcError, pageRequest, statusDetails, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
-import { bindGrpc } from '../server/grpc/bind.js';
+import { bindGrpc, grpcServerOptions, type BoundGrpc } from '../server/grpc/bind.js';
+import { ConnectionBudget, GRPC_IDLE_MS, defaultApiServerLimits } from '../server/connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
 import { askAgainAfterRefresh, FORWARDED_HEADER } from './router.js';
@@ -54,16 +54,25 @@ export class GrpcFront {
 
   private constructor(
     private readonly server: grpc.Server,
-    readonly port: number,
+    private readonly bound: BoundGrpc,
     private readonly table: GrpcTable,
     private readonly forwardTimeoutMs: number,
     private readonly authorize: GrpcAuthorize | undefined,
   ) {}
 
-  /** `authorize`: the node's `--auth-token` check (absent: none), made here before anything is forwarded. */
-  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize): Promise<GrpcFront> {
+  /** The port bound. */
+  get port(): number {
+    return this.bound.port;
+  }
+
+  /**
+   * `authorize`: the node's `--auth-token` check (absent: none), made here before anything is
+   * forwarded; `budget`: the node's bound on client connections, shared with its HTTP port
+   * (connection-limits.ts).
+   */
+  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize, budget = new ConnectionBudget(defaultApiServerLimits().connectionsMax)): Promise<GrpcFront> {
     const p = cloudTasksProtos();
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX });
+    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS));
     let front: GrpcFront | undefined;
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};
@@ -75,7 +84,7 @@ export class GrpcFront {
     }
     server.addService(definition, implementation);
     addNotServed(server, authorize); // the locations mixin: refused here, as one node refuses it
-    const bound = await bindGrpc(server, host, port); // a port in use: PORT_IN_USE, as on one node
+    const bound = await bindGrpc(server, host, port, budget); // a port in use: PORT_IN_USE, as on one node
     front = new GrpcFront(server, bound, table, forwardTimeoutMs, authorize);
     return front;
   }
@@ -169,6 +178,7 @@ export class GrpcFront {
   }
 
   async close(): Promise<void> {
+    this.bound.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();

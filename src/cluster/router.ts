@@ -21,7 +21,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
-import { createClientServer, reportAcceptErrors } from '../server/connection-limits.js';
+import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors } from '../server/connection-limits.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
 import { sessionCookieFor, type RequestGuard } from '../server/security.js';
@@ -81,12 +81,16 @@ export class Router {
     readonly port: number,
     /** How long a forwarded call may wait for the owner's answer: past a lease, the owner has lost the queue anyway. */
     private readonly forwardTimeoutMs: number,
+    /** The node's bound on client connections, which its gRPC front shares (connection-limits.ts). */
+    readonly budget: ConnectionBudget,
   ) {}
 
   static async start(table: RouterTable, guard: RequestGuard, host: string, port: number, forwardTimeoutMs: number): Promise<Router> {
     let router: Router | undefined;
     // The limits of one node's API on idle, silent and slow clients and on connections (connection-limits.ts).
-    const server = createClientServer((req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE));
+    const limits = defaultApiServerLimits();
+    const budget = new ConnectionBudget(limits.connectionsMax);
+    const server = createClientServer((req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE), limits, budget);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, host, port)); // a port in use: PORT_IN_USE, as on one node
       server.once('error', failed);
@@ -97,7 +101,7 @@ export class Router {
     });
     reportAcceptErrors(server, (line) => void process.stderr.write(`pushq serve: ${line}\n`));
     const listening = listenUrl(server);
-    router = new Router(server, table, listening.url, listening.port, forwardTimeoutMs);
+    router = new Router(server, table, listening.url, listening.port, forwardTimeoutMs, budget);
     return router;
   }
 

@@ -14,6 +14,12 @@
  *   once, so pushq's file descriptors are never all taken by clients (it needs some for its
  *   workers and its log).
  *
+ * The gRPC port counts against the same bound (one {@link ConnectionBudget} for a service's two
+ * ports: file descriptors are the process's, whichever port took them), and a connection on it
+ * with no call in progress for GRPC_IDLE_MS is closed (GOAWAY; a client opens a new one at its next
+ * call). It had neither: a few hundred silent connections there took every descriptor of a
+ * service whose HTTP port was bounded (test/server/grpc-connections.test.ts).
+ *
  * Every HTTP port pushq opens to clients is made by {@link createClientServer}: one node's API,
  * a cluster node's router (the port its clients call, often beyond loopback) and `pushq replay
  * --ui`'s. The router was once a bare `createServer`: Node's defaults let idle connections sit
@@ -22,11 +28,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const CONNECTIONS_CHECK_MS = 1_000;
+/** A gRPC connection with no call in progress this long is closed; silent ones (no HTTP/2 preface) too. */
+export const GRPC_IDLE_MS = 60_000;
 /** The cap on API connections, whatever the file-descriptor limit. */
 const API_CONNECTIONS_CAP = 16_384;
 
@@ -34,6 +43,29 @@ export interface ApiServerLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   connectionsMax: number;
+  /** A gRPC connection without a call for this long is closed. */
+  grpcIdleMs: number;
+}
+
+/**
+ * The connections of a service's client ports (HTTP and gRPC), counted together against one
+ * bound: past it, a new connection is closed at once.
+ */
+export class ConnectionBudget {
+  private open = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Counts `socket` until it closes; or, the bound reached, destroys it at once. Whether it was admitted. */
+  admit(socket: Socket): boolean {
+    if (this.open >= this.max) {
+      socket.destroy();
+      return false;
+    }
+    this.open++;
+    socket.once('close', () => this.open--);
+    return true;
+  }
 }
 
 /**
@@ -60,20 +92,22 @@ export function openFilesLimit(): number | null {
 }
 
 export function defaultApiServerLimits(): ApiServerLimits {
-  return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()) };
+  return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()), grpcIdleMs: GRPC_IDLE_MS };
 }
 
 /**
- * An HTTP server for pushq's clients with `limits` (the defaults above unless a test shortens them).
+ * An HTTP server for pushq's clients with `limits` (the defaults above unless a test shortens them),
+ * its connections counted in `budget` (shared with the gRPC port's, grpc/bind.ts).
  * `requireHostHeader: false`: Node would answer an HTTP/1.1 request with no Host a bare 400 with no
  * body; the request guard refuses it in Google's shape instead (HOST_NOT_ALLOWED, docs/serve.md).
  */
-export function createClientServer(listener: (req: IncomingMessage, res: ServerResponse) => void, limits: ApiServerLimits = defaultApiServerLimits()): Server {
+export function createClientServer(listener: (req: IncomingMessage, res: ServerResponse) => void, limits: ApiServerLimits = defaultApiServerLimits(), budget = new ConnectionBudget(limits.connectionsMax)): Server {
   const server = createServer(
     { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: false, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
     listener,
   );
   server.maxConnections = limits.connectionsMax;
+  server.on('connection', (socket: Socket) => budget.admit(socket));
   return server;
 }
 

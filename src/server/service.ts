@@ -33,7 +33,7 @@ import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { LogOutageGuard } from './log-outage.js';
-import { createClientServer, defaultApiServerLimits, reportAcceptErrors, type ApiServerLimits } from './connection-limits.js';
+import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
 import { loadQueueConfigFileOffThread } from './config-thread.js';
@@ -216,13 +216,15 @@ export class PushqService {
     // Slow, silent and idle clients are cut off, and connections bounded (connection-limits.ts).
     const limits: ApiServerLimits = { ...defaultApiServerLimits(), ...options.limits };
     const commands: OpenCommands = { taking: true, open: 0 };
+    // One bound for the HTTP and the gRPC port: the file descriptors are the process's.
+    const budget = new ConnectionBudget(limits.connectionsMax);
     const server = createClientServer((req, res) => {
       if (commands.taking && !SAFE_METHODS.has(req.method ?? '')) {
         commands.open++;
         res.once('close', () => commands.open--);
       }
       guard.serve(req, res, handle, LOGIN_PAGE);
-    }, limits);
+    }, limits, budget);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0, 'port', options.inputNames));
       server.once('error', failed);
@@ -290,7 +292,7 @@ export class PushqService {
     let grpc: GrpcService | null = null;
     if (options.grpcPort !== null) {
       try {
-        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
+        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, budget, idleMs: limits.grpcIdleMs, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
       } catch (err) {
         await abandonStart(err);
       }

@@ -8,7 +8,7 @@
  */
 import { expect, it } from 'vitest';
 import { HEADERS_TIMEOUT_MS } from '../../src/server/connection-limits.js';
-import { floodUntilClosed } from '../helpers/flood-until-closed.js';
+import { Flood, type FloodStats } from '../helpers/flood.js';
 import { clusterFixture, startNode, writeQueueYaml } from './cluster-harness.js';
 
 const fx = clusterFixture('pushq-cluster-connections-');
@@ -19,11 +19,16 @@ it('closes idle and slowloris connections at the headers timeout (408), as one n
   fx.nodes.push(node);
   const port = Number(new URL(node.proc.url).port);
   for (const mode of ['idle', 'slowloris'] as const) {
-    const floods = floodUntilClosed(port, mode, 50, HEADERS_TIMEOUT_MS + 15_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    const health = await fetch(`${node.proc.url}/pushq/health`);
-    expect(health.status).toBe(200);
-    const stats = await floods;
+    const flood = new Flood(port, mode, 50, 500);
+    let stats: FloodStats;
+    try {
+      await flood.until((s) => s.opened === 50, 10_000, `the ${mode} connections to open`);
+      const health = await fetch(`${node.proc.url}/pushq/health`);
+      expect(health.status).toBe(200);
+      stats = await flood.until((s) => s.closed === 50, HEADERS_TIMEOUT_MS + 15_000, `the ${mode} connections to be closed`);
+    } finally {
+      await flood.stop();
+    }
     expect(stats.opened, mode).toBe(50);
     expect(stats.closed, `${mode}: every connection closed by the node`).toBe(50);
     expect(stats.answered408, `${mode}: each told 408`).toBe(50);

@@ -9,9 +9,7 @@
  * - slowloris (headers a byte at a time) and slow bodies: cut at the headers / request timeout.
  * - the bound: past `connectionsMax` a new connection is closed at once, and pushq carries on.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
@@ -21,6 +19,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { CONNECTIONS_CHECK_MS, HEADERS_TIMEOUT_MS, apiConnectionsMax, openFilesLimit, type ApiServerLimits } from '../../src/server/connection-limits.js';
 import { PushqService } from '../../src/server/service.js';
+import { Flood } from '../helpers/flood.js';
 import { startWorker } from '../helpers/worker.js';
 
 const worker = await startWorker(() => 200);
@@ -35,47 +34,6 @@ async function startService(limits?: Partial<ApiServerLimits>): Promise<PushqSer
   const parsed = parseQueueConfig('queue:\n- name: default\n  rate: 50/s\n', { file: 'queue.yaml' });
   const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
   return PushqService.start({ config: parsed.config!, targets: { default: { scaling: 'automatic', url: worker.url } }, log, ...(limits ? { limits } : {}) });
-}
-
-interface FloodStats {
-  opened: number;
-  failed: number;
-  closed: number;
-  answered408: number;
-  closedAtMs: [number, number] | null;
-  errors: Record<string, number>;
-}
-
-class Flood {
-  last: FloodStats | null = null;
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<unknown>;
-
-  constructor(port: number, mode: 'idle' | 'slowloris' | 'slowbody', count: number, everyMs = 1000) {
-    this.child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'connection-flood.mjs'), String(port), mode, String(count), String(everyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      buf += s;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      if (lines.length > 0) this.last = JSON.parse(lines[lines.length - 1]!) as FloodStats;
-    });
-    this.exited = new Promise((r) => this.child.once('exit', r));
-  }
-
-  async until(pred: (s: FloodStats) => boolean, timeoutMs: number, what: string): Promise<FloodStats> {
-    const end = Date.now() + timeoutMs;
-    while (this.last === null || !pred(this.last)) {
-      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(this.last)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return this.last;
-  }
-
-  async stop(): Promise<void> {
-    this.child.stdin!.end();
-    await this.exited;
-  }
 }
 
 /** A well-behaved client: a CreateTask and a queue read; returns the slower of the two, ms. */

@@ -3,42 +3,47 @@
  * node's front (cluster/grpc-front.ts): a port in use is PORT_IN_USE naming `--grpc-port` (the
  * library's `grpcPort` for startPushq), as the HTTP port's is named `--port` (start-errors.ts).
  *
- * grpc-js also reports a failed bind itself, before it rejects: one line on stderr through its
- * logger ("E No address added out of total 1 resolved"). The rejection carries the same text and
- * the cause, so `pushq serve` says it once, in its own words: the command installs
- * `dropGrpcBindFailureLog`, which drops that one line and writes every other grpc-js message as
- * grpc-js's own logger does. A library user's process keeps grpc-js's logger (it is global to the
- * process: pushq does not replace it there).
+ * pushq listens itself and hands each connection to grpc-js (its connection injector), so that
+ * connections count against the service's bound (connection-limits.ts, ConnectionBudget), which
+ * grpc-js's own bindAsync offers no way to set; grpc-js closes those left without a call
+ * (`grpc.max_connection_idle_ms`, {@link grpcServerOptions}). A failed bind is Node's listen
+ * error, said once (bindAsync also logged it in grpc-js's words, which `pushq serve` had to drop).
  */
 import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:net';
+import { REQUEST_BODY_BYTES_MAX } from '../body.js';
+import type { ConnectionBudget } from '../connection-limits.js';
 import { listenError, type InputNames } from '../start-errors.js';
 
-/** The line grpc-js logs when no address of a bind could be bound (its rejection says it too). */
-const BIND_FAILED = /^No address added out of total \d+ resolved$/;
-
-/** Binds `server` to HOST:PORT (an IPv6 host in brackets); resolves with the port bound. Throws ServeStartError PORT_IN_USE or the bind's error. */
-export function bindGrpc(server: grpc.Server, host: string, port: number, names: InputNames = 'flags'): Promise<number> {
-  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) {
-        const inUse = /EADDRINUSE|address already in use/i.test(err.message) ? Object.assign(new Error(err.message), { code: 'EADDRINUSE' }) : err;
-        reject(listenError(inUse, host, port, 'grpcPort', names));
-      } else {
-        resolve(bound);
-      }
-    });
-  });
+/** The options of every grpc.Server pushq runs: connections without a call closed after `idleMs`. */
+export function grpcServerOptions(idleMs: number): grpc.ServerOptions {
+  // grpc-js reads a message's length prefix first and refuses one above this without reading it.
+  return { 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX, 'grpc.max_connection_idle_ms': idleMs };
 }
 
-/** grpc-js's logger for a process that reports a failed bind itself (`pushq serve`): as grpc-js's default, less that one line. */
-export function dropGrpcBindFailureLog(): void {
-  grpc.setLogger({
-    error: (message?: unknown, ...rest: unknown[]) => {
-      if (typeof message === 'string' && BIND_FAILED.test(message)) return;
-      console.error(`E ${String(message)}`, ...rest);
-    },
-    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${String(message)}`, ...rest),
-    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${String(message)}`, ...rest),
+/** A gRPC port bound: its number, and how to stop taking connections (grpc-js's shutdown ends those taken). */
+export interface BoundGrpc {
+  port: number;
+  close(): void;
+}
+
+/** Serves `server` on HOST:PORT, each connection admitted by `budget`. Throws ServeStartError PORT_IN_USE or the bind's error. */
+export function bindGrpc(server: grpc.Server, host: string, port: number, budget: ConnectionBudget, names: InputNames = 'flags'): Promise<BoundGrpc> {
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener = createServer((socket) => {
+    if (budget.admit(socket)) injector.injectConnection(socket);
+  });
+  // An error once listening is a connection that could not be accepted (EMFILE): that client is
+  // dropped (the HTTP port says so on stderr, connection-limits.ts); nothing to do here.
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return new Promise<BoundGrpc>((resolve, reject) => {
+    const failed = (err: unknown): void => reject(listenError(err, host, port, 'grpcPort', names));
+    listener.once('error', failed);
+    listener.listen(port, bare, () => {
+      listener.off('error', failed);
+      listener.on('error', () => undefined);
+      const address = listener.address();
+      resolve({ port: typeof address === 'object' && address !== null ? address.port : port, close: () => void listener.close() });
+    });
   });
 }

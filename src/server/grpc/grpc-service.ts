@@ -17,13 +17,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { REQUEST_BODY_BYTES_MAX } from '../body.js';
 import { ApiError, ERROR_DOMAIN, toApiError, type ApiOperation, type GoogleStatus } from '../errors.js';
 import { changeQueue, createTask, deleteTask, getQueue, getTask, listQueues, listTasks, NOT_SERVED, notServed, notServedError, queuesAreFromYaml, runTask, type ApiContext } from '../operations.js';
 import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
 import type { InputNames } from '../start-errors.js';
-import { bindGrpc } from './bind.js';
+import { bindGrpc, grpcServerOptions, type BoundGrpc } from './bind.js';
+import { ConnectionBudget, GRPC_IDLE_MS, defaultApiServerLimits } from '../connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
 import { jsonToMessage, messageToJson } from './proto-json.js';
 
@@ -177,19 +177,26 @@ export interface GrpcServiceOptions {
   authorize?: GrpcAuthorize;
   /** How a refusal names the port: as the flag `--grpc-port` (default) or the option `grpcPort`. */
   inputNames?: InputNames;
+  /** The bound its connections count against, shared with the service's HTTP port (connection-limits.ts); default: a bound of its own. */
+  budget?: ConnectionBudget;
+  /** A connection without a call this long is closed (default GRPC_IDLE_MS). */
+  idleMs?: number;
 }
 
 export class GrpcService {
   private constructor(
     private readonly server: grpc.Server,
-    /** The port bound (the one asked for, or a free one for 0). */
-    readonly port: number,
+    private readonly bound: BoundGrpc,
   ) {}
+
+  /** The port bound (the one asked for, or a free one for 0). */
+  get port(): number {
+    return this.bound.port;
+  }
 
   static async start(ctx: ApiContext, options: GrpcServiceOptions): Promise<GrpcService> {
     const p = cloudTasksProtos();
-    // grpc-js reads a message's length prefix first and refuses one above this without reading it.
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX });
+    const server = new grpc.Server(grpcServerOptions(options.idleMs ?? GRPC_IDLE_MS));
     const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};
     for (const method of p.service.methodsArray) {
@@ -219,11 +226,12 @@ export class GrpcService {
     }
     server.addService(definition, implementation);
     addNotServed(server, options.authorize);
-    return new GrpcService(server, await bindGrpc(server, options.host, options.port, options.inputNames));
+    return new GrpcService(server, await bindGrpc(server, options.host, options.port, options.budget ?? new ConnectionBudget(defaultApiServerLimits().connectionsMax), options.inputNames));
   }
 
   /** Stops taking calls; calls in progress get `graceMs` to finish, then connections are cut. */
   async close(graceMs = 1000): Promise<void> {
+    this.bound.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();

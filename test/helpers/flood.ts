@@ -1,0 +1,48 @@
+/**
+ * Misbehaving clients (test/helpers/connection-flood.mjs) in a process of their own, so their
+ * sockets count against its own file-descriptor limit: `new Flood(port, mode, count)`, then
+ * `until` the stats it prints say what a test waits for, and `stop`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface FloodStats {
+  opened: number;
+  failed: number;
+  closed: number;
+  answered408: number;
+  closedAtMs: [number, number] | null;
+  errors: Record<string, number>;
+}
+
+export class Flood {
+  last: FloodStats | null = null;
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<unknown>;
+
+  constructor(port: number, mode: 'idle' | 'slowloris' | 'slowbody', count: number, everyMs = 1000) {
+    this.child = spawn(process.execPath, [join(import.meta.dirname, 'connection-flood.mjs'), String(port), mode, String(count), String(everyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      buf += s;
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      if (lines.length > 0) this.last = JSON.parse(lines[lines.length - 1]!) as FloodStats;
+    });
+    this.exited = new Promise((r) => this.child.once('exit', r));
+  }
+
+  async until(pred: (s: FloodStats) => boolean, timeoutMs: number, what: string): Promise<FloodStats> {
+    const end = Date.now() + timeoutMs;
+    while (this.last === null || !pred(this.last)) {
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(this.last)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.last;
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin!.end();
+    await this.exited;
+  }
+}

@@ -51,16 +51,18 @@ export function formatValue(figure: FigureName, v: number | null): string {
 const DIGITS_MAX = 17;
 
 /**
- * A figure's value judged against `goal`, as formatValue reads it, with more digits where its
- * rounding would read on the other side of the goal than the value is: 100.496 s reads `100 s`,
- * which meets `<= 100s`, a goal the value misses, so it is `100.5 s`. The number shown meets the
- * goal exactly when the value does (a value equal to the goal's reads as it).
+ * A figure's value judged against `goal`, in the goal's unit (every value compared with one goal
+ * reads in one unit: `119.6 s` and `121.2 s` against `<= 2m` are `1.99 min` and `2.02 min`, not
+ * `120 s` next to `2.02 min`), with more digits where the rounding would read on the other side
+ * of the goal than the value is: 100.496 s reads `100 s`, which meets `<= 100s`, a goal the value
+ * misses, so it is `100.5 s`. The number shown meets the goal exactly when the value does (a
+ * value equal to the goal's reads as it).
  */
 export function formatValueAgainst(goal: Pick<Goal, 'figure' | 'op' | 'value'>, v: number | null): string {
-  const plain = formatValue(goal.figure, v);
-  if (v === null) return plain;
+  if (v === null) return formatValue(goal.figure, v);
   const met = holds(v, goal.op, goal.value);
-  const unit = isSecondsFigure(goal.figure) ? unitFor(v) : null;
+  const unit = isSecondsFigure(goal.figure) ? unitFor(goal.value) : null;
+  const plain = unit === null ? formatNumber(v) : `${formatNumber(v / unit.seconds)} ${unit.name}`;
   const n = unit === null ? v : v / unit.seconds;
   const whole = n === 0 ? 1 : Math.max(1, Math.floor(Math.log10(Math.abs(n))) + 1);
   for (let digits = 0; digits <= DIGITS_MAX; digits++) {

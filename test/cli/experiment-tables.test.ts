@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { formatTune } from '../../src/cli/experiment-tables.js';
 import type { TuneEvaluation, TuneResult } from '../../src/experiments/tune.js';
 
-/** One setting of `q.rate` whose worst seed drained the queue at `drained` seconds, judged against `q.drained_at_seconds <= 100s`. */
-function evaluation(rate: number, drained: number): TuneEvaluation {
-  const met = drained <= 100;
+/** One setting of `q.rate` whose worst seed drained the queue at `drained` seconds, judged against `q.drained_at_seconds <= 100s` (or `<= LIMIT` seconds, written `goal`). */
+function evaluation(rate: number, drained: number, goal = 'q.drained_at_seconds <= 100s', limit = 100): TuneEvaluation {
+  const met = drained <= limit;
   return {
     setting: { 'q.rate': rate },
     figures: { 'q.drained_at_seconds': { mean: drained, ci95_low: null, ci95_high: null, min: drained, max: drained } },
     met,
-    goals: [{ goal: 'q.drained_at_seconds <= 100s', figure: 'drained_at_seconds', met, queues: [{ queue: 'q', value: drained, met, missed_by: met ? [] : [{ seed: 1, value: drained }] }] }],
+    goals: [{ goal, figure: 'drained_at_seconds', met, queues: [{ queue: 'q', value: drained, met, missed_by: met ? [] : [{ seed: 1, value: drained }] }] }],
   };
 }
 
@@ -52,5 +52,27 @@ describe('formatTune', () => {
       best: null,
     };
     expect(formatTune('s.yaml', result, 1, 0.5)).toContain("\nbinding goal: q.drained_at_seconds <= 100s (the answer is the range's low end, where every goal is met: this one has the least room; no lower setting was run)\n");
+  });
+
+  it("shows every value judged against one goal in the goal's unit: not '120 s' met next to '2.02 min' not met", () => {
+    const goal = 'q.drained_at_seconds <= 2m';
+    const below = evaluation(1.6, 121.2, goal, 120);
+    const answer = evaluation(1.7, 119.6, goal, 120);
+    const result: TuneResult = {
+      answer: answer.setting,
+      binding_goal: goal,
+      evaluations: [answer, below],
+      search: 'bisection',
+      first_guess: null,
+      on: 'every',
+      seeds: [1],
+      runs: 2,
+      at_answer: { setting: answer.setting, runs: [] },
+      below_answer: { setting: below.setting, runs: [] },
+      best: null,
+    };
+    const rows = formatTune('s.yaml', result, 1, 0.5).split('\n');
+    expect(rows.find((r) => r.startsWith('q.rate = 1.7/s'))).toMatch(/yes +q\.drained_at_seconds 1\.99 min  ← answer$/);
+    expect(rows.find((r) => r.startsWith('q.rate = 1.6/s'))).toMatch(/no +q\.drained_at_seconds 2\.02 min  ← one step below$/);
   });
 });

@@ -138,6 +138,15 @@ describe('a value judged against a goal, for reading', () => {
     expect(formatValueAgainst(goal('emails.failed == 0'), null)).toBe('—');
   });
 
+  it("reads every value judged against one goal in the goal's unit (a tune table's column: not 120 s met next to 2.02 min not met)", () => {
+    const twoMinutes = goal('emails.drained_at_seconds <= 2m');
+    expect(formatValueAgainst(twoMinutes, 119.6)).toBe('1.99 min');
+    expect(formatValueAgainst(twoMinutes, 121.2)).toBe('2.02 min');
+    expect(formatValueAgainst(twoMinutes, 120)).toBe('2 min');
+    expect(formatValueAgainst(goal('emails.latency_seconds.p99 <= 500ms'), 2.5)).toBe('2500 ms');
+    expect(formatValueAgainst(goal('emails.drained_at_seconds <= 90s'), 7_300)).toBe('7300 s');
+  });
+
   it('in a failed assertion: the value shown misses the assertion as it does', () => {
     const lines: string[] = [];
     const io = { stdout: () => {}, stderr: (s: string) => lines.push(s) };

@@ -74,10 +74,17 @@ const TITLES: Readonly<Record<WorthALook, string>> = {
   'longest-wait': 'that waited longest before their attempts (summed)',
 };
 
+/** What an empty list says, plainly: not "0 tasks that waited longest", which reads as if some had. */
+const NONE: Readonly<Record<WorthALook, string>> = {
+  'gave-up': 'no task gave up',
+  'most-attempts': 'no task was attempted',
+  'longest-wait': 'no task waited before its attempts',
+};
+
 /** A table, one task a line, with a line before it saying what it lists (and, `atNote`, as of which --at: replay-at.ts). */
 export function worthALookText(log: string, r: WorthALookReport, atNote = ''): string {
+  if (r.total === 0) return `${log}: ${NONE[r.list]}${atNote}\n`;
   const head = `${log}: ${counted(r.total, 'task')} ${TITLES[r.list]}${r.tasks.length < r.total ? `; the first ${r.tasks.length} (--limit)` : ''}${atNote}`;
-  if (r.tasks.length === 0) return `${head}\n`;
   const at = (v: number | string | null): string => (v === null ? '-' : typeof v === 'number' ? `${v}s` : v);
   const rows = [
     ['task', 'queue', 'state', 'attempts', 'responses', 'waited', 'longest wait', 'last', 'added', 'ended'],

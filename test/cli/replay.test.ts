@@ -268,3 +268,25 @@ describe('pushq replay LOG', () => {
     expect(one.stderr).toMatch(/: 1 byte after the last complete batch was dropped\n$/);
   });
 });
+
+test('--tasks on a log where no task waited (or gave up) says so plainly, not "0 tasks that waited longest ..."', async () => {
+  const calm = join(dir, 'calm.jsonl');
+  const s = createSimulation({
+    config: fileConfig(pushQueue('default', 100, { bucket_size: 10 })),
+    seed: 1,
+    log: (h) => createFileEventLogSync(calm, h, { durable: false }),
+    worker: () => ({ status: 200, latencyMs: 10 }),
+  });
+  s.addWorkload({ queue: 'default', count: 3 });
+  s.runUntilIdle();
+  await s.kernel.log.close();
+  const [waited, gaveUp, attempted] = await Promise.all([pushq('replay', calm, '--tasks', 'longest-wait'), pushq('replay', calm, '--tasks', 'gave-up'), pushq('replay', calm, '--tasks', 'most-attempts')]);
+  expect(waited.code, waited.stderr).toBe(0);
+  expect(waited.stdout).toBe(`${calm}: no task waited before its attempts\n`);
+  expect(gaveUp.stdout).toBe(`${calm}: no task gave up\n`);
+  // A list with tasks on it is still counted and shown as a table.
+  expect(attempted.stdout.split('\n')[0]).toBe(`${calm}: 3 tasks with the most attempts`);
+  const json = JSON.parse((await pushq('replay', calm, '--tasks', 'longest-wait', '--json')).stdout);
+  expect(json.total).toBe(0);
+  expect(json.tasks).toEqual([]);
+});

@@ -10,7 +10,7 @@
  * would stop every such deployment for what is, there, no exposure.
  */
 import { open } from 'node:fs/promises';
-import { readFailure } from '../config/load.js';
+import { readFailure } from '../core/read-failure.js';
 import { authTokenProblem } from '../server/security.js';
 import { ServeStartError } from '../server/start-errors.js';
 

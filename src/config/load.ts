@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFailure } from '../core/read-failure.js';
 import { IssueCollector } from './issues.js';
 import { parseQueueConfig } from './parse.js';
 import { PositionIndex, START_OF_FILE } from './positions.js';
@@ -39,15 +40,6 @@ export function findQueueFile(dir: string): string | null {
     if (statSync(join(dir, name), { throwIfNoEntry: false })?.isFile() === true) return name;
   }
   return null;
-}
-
-/** Why a file could not be read, in the words every "cannot read FILE: …" message uses (queue files, scenario files, --auth-token-file). */
-export function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
 }
 
 function unreadable(path: string, reason: string): ConfigResult {

@@ -20,6 +20,7 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EngineEvent } from '../core/events.js';
+import { readFailure } from '../core/read-failure.js';
 import { checkEvent, upgradeEvent } from './codec.js';
 import { CRC32_EMPTY, crc32, crc32Hex } from './crc32.js';
 import { LOG_FORMAT_VERSION, type LogHeader } from './event-log.js';
@@ -81,8 +82,7 @@ export function scanEventLog(path: string, options: ReadOptions = {}, callbacks:
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new LogError('LOG_NOT_FOUND', code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${code ?? String(err)})`, { file: path });
+    throw new LogError('LOG_NOT_FOUND', `${path}: ${readFailure(err)}`, { file: path });
   }
   try {
     return scanFd(fd, path, options, callbacks);

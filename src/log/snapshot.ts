@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import type { EngineSettings } from '../core/events.js';
+import { readFailure } from '../core/read-failure.js';
 import { createEngineState, type EngineState, type QueueRuntime } from '../core/state.js';
 import { TASK_STATES, TaskState } from '../core/task-machine.js';
 import type { TaskMeta, TaskTable } from '../core/task-table.js';
@@ -264,7 +265,7 @@ export function loadWithSnapshot(snapshotPath: string, logPath: string, options:
   try {
     bytes = readFileSync(snapshotPath);
   } catch (err) {
-    throw new LogError('SNAPSHOT_INVALID', `${snapshotPath}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file: snapshotPath });
+    throw new LogError('SNAPSHOT_INVALID', `${snapshotPath}: ${readFailure(err)}`, { file: snapshotPath });
   }
   const snap = decodeSnapshot(bytes, snapshotPath);
   const prefix = filePrefixSha256(logPath, snap.position.offset);

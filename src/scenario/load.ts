@@ -1,6 +1,6 @@
 /** Reading a scenario file from disk. IO stays here and in the queue_yaml read; the rules are in parse.ts. */
 import { readFile } from 'node:fs/promises';
-import { readFailure } from '../config/load.js';
+import { readFailure } from '../core/read-failure.js';
 import { PositionIndex, START_OF_FILE } from '../config/positions.js';
 import { ScenarioIssues } from './issues.js';
 import { parseScenario, type ParseScenarioOptions } from './parse.js';

@@ -60,6 +60,15 @@ describe('snapshots', () => {
     expect(() => loadWithSnapshot(junk, LOG)).toThrow(/not a pushq snapshot/);
   });
 
+  test('a missing snapshot says "no such file", as a missing log, queue file or scenario does (not "cannot read (ENOENT)")', async () => {
+    const missing = join(dir, 'missing.snap');
+    expect(() => loadWithSnapshot(missing, LOG)).toThrow(new LogError('SNAPSHOT_INVALID', `${missing}: no such file`, { file: missing }));
+    expect(() => scanEventLog(join(dir, 'missing.jsonl'))).toThrow(`${join(dir, 'missing.jsonl')}: no such file`);
+    const r = await pushq('replay', LOG, '--snapshot', missing);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`pushq replay: ${missing}: no such file (SNAPSHOT_INVALID)\n`);
+  });
+
   test('version 1 (attempts column named retryCount) and 2 (no retryReason column) snapshots still load; an unknown column is refused', () => {
     const bytes = readFileSync(SNAP);
     const nl = bytes.indexOf(0x0a);

@@ -3,7 +3,8 @@
  * rebuilds the state a log describes and prints it: a summary per queue (the same figures as
  * `pushq simulate`, folded by the same StatsCollector), or one task's story; with
  * `--tasks gave-up|most-attempts|longest-wait` the tasks worth a look (replay-tasks.ts); with `--ui`
- * the dashboard over the log (replay-ui.ts).
+ * the dashboard over the log (replay-ui.ts); with `--write-snapshot FILE` a snapshot for
+ * `--snapshot` to start from (replay-write-snapshot.ts).
  *
  * Times are seconds in virtual-clock logs and ISO 8601 in wall-clock logs; --at is seconds (or a
  * duration: `500ms`, `1m`) since the log's first event, or an ISO 8601 instant in a wall-clock log
@@ -33,6 +34,8 @@ import { worthALook, worthALookProjections, worthALookText } from './replay-task
 import { logErrorMessage } from './log-damage.js';
 import { StoreError, isStoreUrl, redactUrl } from '../store/store.js';
 import { counted } from './counted.js';
+import { sharedPathProblem } from './output-paths.js';
+import { writeReplaySnapshot } from './replay-write-snapshot.js';
 
 export const TASKS_LIMIT_DEFAULT = 20;
 
@@ -57,6 +60,7 @@ the dashboard of pushq serve over the log, read-only, with a timeline to travel 
     json: { type: 'boolean', help: 'print JSON instead of text' },
     repair: { type: 'boolean', help: 'replay up to the last complete batch before corruption instead of failing' },
     snapshot: { type: 'string', value: 'FILE', help: 'start from snapshot FILE (taken of this log) and replay only the events after it' },
+    'write-snapshot': { type: 'string', value: 'FILE', help: 'write a snapshot of this log (up to its last complete batch) to FILE, atomically, for --snapshot to start from, and print one line instead of the summary; with --snapshot, from that snapshot (the same FILE refreshes it)' },
     ui: { type: 'boolean', help: 'serve the dashboard over this log, read-only, and print its URL; Ctrl-C stops (docs/dashboard.md)' },
     port: { type: 'string', value: 'N', parse: wholeNumber(0, 65535), help: 'with --ui: the port (default 0: a free one)' },
     host: { type: 'string', value: 'HOST', help: 'with --ui: the loopback address to bind (default 127.0.0.1)' },
@@ -64,8 +68,8 @@ the dashboard of pushq serve over the log, read-only, with a timeline to travel 
     export: { type: 'string', value: 'FILE', help: 'LOG a store (postgres://...): copy its log to the file log FILE instead of replaying it (docs/cluster.md)' },
   },
   footer: `exit status: 0 done (a torn tail is a warning), 1 error (no such file, not a pushq log,
-newer format, corruption, unknown queue or task, the dashboard cannot listen), 2 usage
-error (a bad option or TIME).`,
+newer format, corruption, unknown queue or task, the dashboard cannot listen, a
+snapshot that cannot be written), 2 usage error (a bad option or TIME).`,
 });
 
 interface ReplayArgs {
@@ -83,6 +87,7 @@ interface ReplayArgs {
   host: string | undefined;
   allowHosts: string[];
   export: string | undefined;
+  'write-snapshot': string | undefined;
   /** How messages and output name the log when `log` is a stand-in (a store's temporary export): the store, password hidden. */
   shown?: string;
   /** A store's log, which a service may be writing still: --at may be any instant up to now (replay-at.ts, checkAtInSpan). */
@@ -99,6 +104,15 @@ function checkCombination(a: ReplayArgs): void {
   if (a.tasks !== undefined && a.task !== undefined) throw new CliUsageError('--tasks and --task cannot be combined: --tasks lists tasks, --task tells one story');
   if (a.tasks !== undefined && a.snapshot !== undefined) throw new CliUsageError('--tasks cannot be combined with --snapshot (it needs every event)');
   if (a.task !== undefined && a.snapshot !== undefined) throw new CliUsageError("--task cannot be combined with --snapshot (a task's story needs every event)");
+  const write = a['write-snapshot'];
+  if (write !== undefined) {
+    // A snapshot is of the whole state at the log's end, tied to a file's bytes: it prints no summary, list or story.
+    if (isStoreUrl(a.log)) throw new CliUsageError("--write-snapshot goes with a log file, whose bytes a snapshot is tied to: copy a store's log to one with --export FILE first");
+    const other = (['at', 'task', 'tasks', 'queue'] as const).find((f) => a[f] !== undefined) ?? (a.json ? 'json' : a.ui ? 'ui' : undefined);
+    if (other !== undefined) throw new CliUsageError(`--write-snapshot cannot be combined with --${other}: it writes the state at the log's end and prints one line`);
+    const overwrites = sharedPathProblem([['--write-snapshot', write]], [['log', a.log]]);
+    if (overwrites !== null) throw new CliUsageError(overwrites);
+  }
   if (a.ui) {
     const other = (['task', 'tasks', 'snapshot'] as const).find((f) => a[f] !== undefined) ?? (a.json ? 'json' : undefined);
     if (other !== undefined) throw new CliUsageError(`--ui cannot be combined with --${other}: the dashboard shows every queue, task list and story`);
@@ -133,6 +147,7 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);
+    if (parsed['write-snapshot'] !== undefined) return writeReplaySnapshot({ log: parsed.log, file: parsed['write-snapshot'], snapshot: parsed.snapshot, repair: parsed.repair }, io);
     return run(parsed, io);
   } catch (err) {
     if (err instanceof StoreError) {

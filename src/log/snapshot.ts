@@ -16,7 +16,7 @@
  * so the rebuilt heap yields the same tasks in the same order; stale entries are not carried.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { EngineSettings } from '../core/events.js';
 import { readFailure } from '../core/read-failure.js';
 import { createEngineState, type EngineState, type QueueRuntime } from '../core/state.js';
@@ -26,6 +26,7 @@ import type { TokenBucket } from '../core/token-bucket.js';
 import { ReadyHeap } from '../core/ready-heap.js';
 import { retryPolicyFrom } from '../core/retry-policy.js';
 import type { QueueConfig, QueueFileConfig } from '../core/queue-config.js';
+import { writeFileAtomicallySync } from './atomic-file.js';
 import type { LogHeader } from './event-log.js';
 import { encodeHeader } from './log-format.js';
 import { LogError } from './log-errors.js';
@@ -242,9 +243,13 @@ function rebuildReadyHeaps(queues: QueueRuntime[], t: TaskTable): void {
   }
 }
 
-/** Writes a snapshot of `state`, which is the state after the complete batches up to `position` of the log at `logPath`. */
+/**
+ * Writes a snapshot of `state`, which is the state after the complete batches up to `position` of
+ * the log at `logPath`. Atomically: a crash or a failed write leaves the file as it was (or
+ * absent), never a part of the new one (atomic-file.ts). Throws the system's error when it cannot.
+ */
 export function writeSnapshotFile(snapshotPath: string, logPath: string, log: LogHeader, state: EngineState, position: LogPosition): void {
-  writeFileSync(snapshotPath, encodeSnapshot(state, log, position, filePrefixSha256(logPath, position.offset)));
+  writeFileAtomicallySync(snapshotPath, encodeSnapshot(state, log, position, filePrefixSha256(logPath, position.offset)));
 }
 
 export interface LoadedState {

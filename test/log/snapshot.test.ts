@@ -1,5 +1,5 @@
 /** Snapshots belong to one log; `pushq replay --snapshot` agrees with a full replay; wall-clock logs print ISO times. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -132,6 +132,64 @@ test('pushq replay --snapshot: the first line says how many events came after th
     expect(r.code, flags.join(' ')).toBe(2);
     expect(r.stderr, flags.join(' ')).toMatch(said);
   }
+});
+
+test('pushq replay --write-snapshot writes a snapshot that --snapshot loads to the answers of a full replay; refreshing one replays only the events after it; flags it cannot go with are usage errors (exit 2)', async () => {
+  const made = join(dir, 'cli.snap');
+  const written = await pushq('replay', LOG, '--write-snapshot', made);
+  expect(written.code, written.stderr).toBe(0);
+  const events = scanEventLog(LOG).end.events;
+  expect(written.stdout).toMatch(new RegExp(`^.*a\\.jsonl: snapshot of ${events} events \\(the log's first \\d+ bytes\\) written to .*cli\\.snap\n$`));
+  const [full, fromSnap] = await Promise.all([pushq('replay', LOG, '--json'), pushq('replay', LOG, '--json', '--snapshot', made)]);
+  expect(fromSnap.code, fromSnap.stderr).toBe(0);
+  const a = JSON.parse(full.stdout);
+  const b = JSON.parse(fromSnap.stdout);
+  expect(b.events).toBe(a.events);
+  expect(b.last_event_at).toBe(a.last_event_at);
+  expect(Object.keys(b.queues)).toEqual(Object.keys(a.queues));
+  for (const name of Object.keys(a.queues)) {
+    expect(b.queues[name].state).toEqual(a.queues[name].state);
+    expect(b.queues[name].tasks).toEqual(a.queues[name].tasks);
+    expect(b.queues[name].oldest_eta).toEqual(a.queues[name].oldest_eta);
+  }
+  // The whole state, not only what the summary prints; taken at the end, nothing is left to replay.
+  const whole = createEngineState();
+  scanEventLog(LOG, {}, { onEvent: (e) => evolve(whole, e) });
+  const loaded = loadWithSnapshot(made, LOG);
+  expect(loaded.tailEvents).toBe(0);
+  expect(stateLines(loaded.state)).toEqual(stateLines(whole));
+
+  // From the snapshot taken half-way: only the events after it are replayed, to the same state.
+  const refreshed = join(dir, 'refreshed.snap');
+  const tail = loadWithSnapshot(SNAP, LOG).tailEvents;
+  const r = await pushq('replay', LOG, '--snapshot', SNAP, '--write-snapshot', refreshed);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain(`snapshot of ${events} events (the log's first `);
+  expect(r.stdout).toContain(`, ${tail} replayed after ${SNAP}) written to ${refreshed}`);
+  expect(readFileSync(refreshed).equals(readFileSync(made))).toBe(true);
+
+  const refused: [string[], RegExp][] = [
+    [['--at', '1'], /^pushq replay: --write-snapshot cannot be combined with --at: /],
+    [['--task', 'welcome-1'], /^pushq replay: --write-snapshot cannot be combined with --task: /],
+    [['--tasks', 'gave-up'], /^pushq replay: --write-snapshot cannot be combined with --tasks: /],
+    [['--queue', 'default'], /^pushq replay: --write-snapshot cannot be combined with --queue: /],
+    [['--json'], /^pushq replay: --write-snapshot cannot be combined with --json: /],
+    [['--ui'], /^pushq replay: --write-snapshot cannot be combined with --ui: /],
+  ];
+  for (const [flags, said] of refused) {
+    const refusedRun = await pushq('replay', LOG, '--write-snapshot', join(dir, 'never.snap'), ...flags);
+    expect(refusedRun.code, flags.join(' ')).toBe(2);
+    expect(refusedRun.stderr, flags.join(' ')).toMatch(said);
+  }
+  const overLog = await pushq('replay', LOG, '--write-snapshot', LOG);
+  expect(overLog.code).toBe(2);
+  expect(overLog.stderr).toMatch(/^pushq replay: --write-snapshot .* is the log \(.*\): writing it would overwrite it/);
+  expect(existsSync(join(dir, 'never.snap'))).toBe(false);
+  expect(scanEventLog(LOG).end.events).toBe(events);
+  // A path it cannot write: an error (exit 1) naming why, nothing written.
+  const noDir = await pushq('replay', LOG, '--write-snapshot', join(dir, 'no-such-dir', 'x.snap'));
+  expect(noDir.code).toBe(1);
+  expect(noDir.stderr).toBe(`pushq replay: --write-snapshot ${join(dir, 'no-such-dir', 'x.snap')}: cannot be written: no such directory (ENOENT)\n`);
 });
 
 test('a wall-clock log prints ISO 8601 times', async () => {

@@ -88,9 +88,13 @@ async function refuseDirectory(path: string): Promise<void> {
 
 function asPathError(path: string, error: unknown): ReportPathError {
   if (error instanceof ReportPathError) return error;
-  const code = (error as { code?: unknown }).code;
-  const reason = typeof code === 'string' ? describe(code) : error instanceof Error ? error.message : String(error);
-  return new ReportPathError(path, reason, { cause: error });
+  return new ReportPathError(path, writeFailure(error), { cause: error });
+}
+
+/** Why a file could not be written, in the words of every "cannot be written" message (pushq simulate's outputs, pushq replay --write-snapshot). */
+export function writeFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? describe(code) : error instanceof Error ? error.message : String(error);
 }
 
 const REASONS: Readonly<Record<string, string>> = {

@@ -1,0 +1,31 @@
+/**
+ * Writing a whole file so that a crash (or a failed write: a full disk) leaves the old file or the
+ * new one, never part of the new: the bytes go to a temporary file beside it (rename is atomic only
+ * within one file system), made durable, then renamed over it. A snapshot read half-written would
+ * be refused as SNAPSHOT_INVALID at best; this way it is never seen.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `bytes` to `path` atomically. Throws the system's error (ENOENT for a missing directory,
+ * EISDIR, ENOSPC, ...) with nothing left behind: the temporary file is removed, `path` untouched.
+ */
+export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
+  // A name of its own per write: two writers of one path never share a temporary file.
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'wx');
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

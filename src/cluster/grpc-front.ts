@@ -7,6 +7,13 @@
  * batch is committed, so acknowledged means durable here too; its errors (status, message, the
  * ErrorInfo and BadRequest details) come back as they are.
  *
+ * A call that surely reached no queue's service (no connection to the owner could be made, so not
+ * one byte of it left; or the owner's front or service refused it before any work) is sent once
+ * more after reading the owners again, to the new owner when the store names one, as the REST
+ * router does; else it is refused with the `x-pushq-not-taken: 1` trailer, the REST header's twin.
+ * A call that may have reached the owner (its connection dropped mid-call, a deadline) is never
+ * sent again: a create whose answer was lost may have been taken.
+ *
  * ListQueues pages the configuration's queues as one node does and asks each queue's owner for its queue. Calls naming no queue of the configuration
  * (IAM, queue create/update) go to any queue's service, which answers as a single node does.
  * A queue with no reachable owner is UNAVAILABLE with QUEUE_OWNER_UNKNOWN or
@@ -23,10 +30,16 @@ import { bindGrpc, grpcServerOptions, type BoundGrpc } from '../server/grpc/bind
 import { ConnectionBudget, GRPC_IDLE_MS, defaultApiServerLimits } from '../server/connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
-import { askAgainAfterRefresh, FORWARDED_HEADER } from './router.js';
+import { askAgainAfterRefresh, FORWARDED_HEADER, NOT_TAKEN_HEADER } from './router.js';
 
 const QUEUE_IN = /^projects\/[^/]+\/locations\/[^/]+\/queues\/([^/]+)/;
 const LOCATION = /^projects\/[^/]+\/locations\/[^/]+$/;
+/**
+ * grpc-js's answer to a call it never put on a connection: the channel has none to the address
+ * (refused, unreachable), so the call failed at its pick and not one byte of it was sent. A call
+ * that was sent and then lost its connection says otherwise ("Connection dropped", a reset).
+ */
+const NEVER_SENT = /^No connection established\b/;
 
 export interface GrpcTable {
   readonly node: string;
@@ -43,10 +56,24 @@ export interface GrpcTable {
 type Callback = grpc.sendUnaryData<Buffer>;
 const same = (b: Buffer): Buffer => b;
 
-/** A refusal of this node's own (UNAVAILABLE), its code in the trailer's ErrorInfo as every API error has it, so a client reads it as err.reason. */
-function refusal(code: ClusterErrorCode, text: string): grpc.ServiceError {
+/**
+ * A refusal of this node's own (UNAVAILABLE), its code in the trailer's ErrorInfo as every API
+ * error has it, so a client reads it as err.reason; `notTaken`: the call reached no queue's
+ * service, said in the `x-pushq-not-taken: 1` trailer (the REST router's header), so a client, or
+ * the node that forwarded it, knows sending it again cannot take it twice.
+ */
+function refusal(code: ClusterErrorCode, text: string, notTaken: boolean): grpc.ServiceError {
   const message = `${text} (${code})`;
-  return Object.assign(new Error(message), { code: grpc.status.UNAVAILABLE, details: message, metadata: statusDetails(cloudTasksProtos(), grpc.status.UNAVAILABLE, { code, message }) });
+  const metadata = statusDetails(cloudTasksProtos(), grpc.status.UNAVAILABLE, { code, message });
+  if (notTaken) metadata.set(NOT_TAKEN_HEADER, '1');
+  return Object.assign(new Error(message), { code: grpc.status.UNAVAILABLE, details: message, metadata });
+}
+
+/** What one hop gave: the answer, or the error to give the caller, and whether the call surely reached no queue's service. */
+interface Hop {
+  err: grpc.ServiceError | null;
+  answer: Buffer;
+  notTaken: boolean;
 }
 
 export class GrpcFront {
@@ -91,8 +118,8 @@ export class GrpcFront {
 
   private async answer(name: string, path: string, requestType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback): Promise<void> {
     // Refused here, as one node refuses it: forwarded, a ListQueues would lose each queue to its owner's refusal.
-    const refused = authRefusal(this.authorize, call.metadata);
-    if (refused !== undefined) return callback(grpcError(refused));
+    const denied = authRefusal(this.authorize, call.metadata);
+    if (denied !== undefined) return callback(grpcError(denied));
     const forwarded = call.metadata.get(FORWARDED_HEADER).length > 0;
     let resource = '';
     let message: Record<string, unknown> = {};
@@ -104,32 +131,57 @@ export class GrpcFront {
     }
     if (name === 'ListQueues' && LOCATION.test(resource)) return this.listQueues(resource, message, call, callback, forwarded);
     const queue = QUEUE_IN.exec(resource)?.[1];
-    const known = queue !== undefined && this.table.queues().includes(queue);
-    const local = known ? this.table.localGrpc(queue) : undefined;
-    if (local !== undefined) return this.forward(local, path, call.request, call.metadata, false, callback);
-    if (!known) return this.anywhere(path, call, callback, forwarded);
-    if (forwarded) return callback(refusal('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`));
-    const remote = this.table.remoteGrpc(queue);
-    if (remote === undefined) return callback(refusal('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`));
-    this.forward(remote, path, call.request, call.metadata, true, callback);
+    if (queue === undefined || !this.table.queues().includes(queue)) return this.anywhere(path, call, callback, forwarded);
+    this.reply(await this.toOwner(queue, path, call, forwarded), callback);
+  }
+
+  /**
+   * Sends the call to `queue`'s owner: its service here, else the owner's front (not for a call
+   * forwarded to this node: never twice). One that surely reached no queue's service (no owner
+   * known, no connection made, or refused before any work) is sent once more after reading the
+   * owners again, when the queue's place changed meanwhile, as the REST router's toOwner does.
+   */
+  private async toOwner(queue: string, path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, forwarded: boolean): Promise<Hop> {
+    const where = (): { address: string; remote: boolean } | undefined => {
+      const local = this.table.localGrpc(queue);
+      if (local !== undefined) return { address: local, remote: false };
+      const remote = forwarded ? undefined : this.table.remoteGrpc(queue);
+      return remote === undefined ? undefined : { address: remote, remote: true };
+    };
+    const first = where();
+    let out = first === undefined ? null : await this.hop(first.address, path, call.request, call.metadata, first.remote);
+    if (!forwarded && (out === null || out.notTaken)) {
+      await this.table.refresh();
+      const again = where();
+      if (again !== undefined && again.address !== first?.address) out = await this.hop(again.address, path, call.request, call.metadata, again.remote);
+    }
+    if (out !== null) return out;
+    if (forwarded) return refused('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`);
+    return refused('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`);
+  }
+
+  private reply(out: Hop, callback: Callback): void {
+    if (out.err !== null) return callback(out.err);
+    callback(null, out.answer);
   }
 
   /** A call naming no queue of the configuration: any queue's service answers it as a single node would. */
   private anywhere(path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
     for (const q of this.table.owned()) {
       const local = this.table.localGrpc(q);
-      if (local !== undefined) return this.forward(local, path, call.request, call.metadata, false, callback);
+      if (local !== undefined) return void this.hop(local, path, call.request, call.metadata, false).then((out) => this.reply(out, callback));
     }
     if (!forwarded) {
       for (const q of this.table.queues()) {
         const remote = this.table.remoteGrpc(q);
-        if (remote !== undefined) return this.forward(remote, path, call.request, call.metadata, true, callback);
+        if (remote !== undefined) return void this.hop(remote, path, call.request, call.metadata, true).then((out) => this.reply(out, callback));
       }
     }
-    callback(refusal('QUEUE_OWNER_UNKNOWN', 'no node that owns a queue is known to answer this call; retry'));
+    this.reply(refused('QUEUE_OWNER_UNKNOWN', 'no node that owns a queue is known to answer this call; retry'), callback);
   }
 
-  private forward(address: string, path: string, request: Buffer, incoming: grpc.Metadata, remote: boolean, callback: Callback): void {
+  /** One hop of the call to `address` (a queue's service here, or, `remote`, another node's front), with what it gave. */
+  private hop(address: string, path: string, request: Buffer, incoming: grpc.Metadata, remote: boolean): Promise<Hop> {
     let client = this.clients.get(address);
     if (client === undefined) {
       client = new grpc.Client(address, grpc.credentials.createInsecure());
@@ -138,13 +190,26 @@ export class GrpcFront {
     const metadata = new grpc.Metadata();
     for (const auth of incoming.get('authorization')) metadata.add('authorization', auth);
     if (remote) metadata.set(FORWARDED_HEADER, this.table.node);
-    client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
-      // This node's queue began to end while the call was on its way to the queue's service, which
-      // refused it at its door (SHUTTING_DOWN: nothing was done): the node runs, the queue is moving.
-      if (err !== null && !remote && err.code === grpc.status.UNAVAILABLE && /\(SHUTTING_DOWN\)$/.test(err.details)) return callback(refusal('QUEUE_OWNER_UNAVAILABLE', `the queue's service on node ${this.table.node} stopped taking calls (the queue is moving); not acknowledged, retry`));
-      if (err !== null) return callback(err.code === grpc.status.UNAVAILABLE && err.metadata.get('grpc-status-details-bin').length === 0 && !/\(QUEUE_OWNER_/.test(err.details) ? refusal('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`) : err);
-      callback(null, answer ?? Buffer.alloc(0));
+    const used = client;
+    return new Promise<Hop>((resolve) => {
+      used.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
+        resolve(err === null ? { err: null, answer: answer ?? Buffer.alloc(0), notTaken: false } : this.failed(err, address, remote));
+      });
     });
+  }
+
+  /** A hop's error as the caller gets it, and whether the call surely reached no queue's service. */
+  private failed(err: grpc.ServiceError, address: string, remote: boolean): Hop {
+    // The owner's front said so itself (its own refusal, before any queue's service): passed on, mark and all.
+    if (err.metadata.get(NOT_TAKEN_HEADER)[0] === '1') return { err, answer: Buffer.alloc(0), notTaken: true };
+    if (err.code !== grpc.status.UNAVAILABLE) return { err, answer: Buffer.alloc(0), notTaken: false };
+    // This node's queue began to end while the call was on its way to the queue's service, which
+    // refused it at its door (SHUTTING_DOWN, before any work): the node runs, the queue is moving.
+    if (!remote && /\(SHUTTING_DOWN\)$/.test(err.details)) return refused('QUEUE_OWNER_UNAVAILABLE', `the queue's service on node ${this.table.node} stopped taking calls (the queue is moving); not taken, retry`);
+    // The owner's own answer (an API error with its details, or a front's QUEUE_OWNER_* of before the mark), as it is.
+    if (err.metadata.get('grpc-status-details-bin').length > 0 || /\(QUEUE_OWNER_/.test(err.details)) return { err, answer: Buffer.alloc(0), notTaken: false };
+    if (NEVER_SENT.test(err.details)) return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) could not be reached: ${err.details}; not taken, retry`);
+    return { err: refusal('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`, false), answer: Buffer.alloc(0), notTaken: false };
   }
 
   /**
@@ -170,7 +235,7 @@ export class GrpcFront {
         const address = this.table.localGrpc(queue) ?? (forwarded ? undefined : this.table.remoteGrpc(queue));
         if (address === undefined) return resolve(null);
         const request = Buffer.from(getQueue.encode(getQueue.fromObject({ name: `${parent}/queues/${queue}` })).finish());
-        this.forward(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined, (err, answer) => resolve(err || !answer ? null : queueType.decode(answer)));
+        void this.hop(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined).then((out) => resolve(out.err !== null ? null : queueType.decode(out.answer)));
       });
     // A forwarded call is answered from what this node owns: only the first node reads the owners again.
     const found = forwarded ? Promise.all(page.items.map(ask)) : askAgainAfterRefresh(this.table, page.items, ask);
@@ -191,4 +256,9 @@ export class GrpcFront {
     });
     for (const c of this.clients.values()) c.close();
   }
+}
+
+/** A refusal of this node's own for a call that reached no queue's service (marked not taken). */
+function refused(code: ClusterErrorCode, text: string): Hop {
+  return { err: refusal(code, text, true), answer: Buffer.alloc(0), notTaken: true };
 }

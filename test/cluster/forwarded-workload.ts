@@ -13,7 +13,7 @@
  *
  * An answer is one of: `ok` (acknowledged: 200 / gRPC OK / an /rpc_http answer with no error),
  * `not-taken` (the cluster says the call reached no queue's service: REST and /rpc_http
- * `x-pushq-not-taken`, gRPC `QUEUE_OWNER_UNKNOWN`; it must have changed nothing), `unknown` (a 503,
+ * `x-pushq-not-taken`, gRPC the same trailer; it must have changed nothing), `unknown` (a 503,
  * an /rpc_http TRANSIENT_ERROR, a broken connection: it may or may not have been taken),
  * `hung` (no answer within CALL_TIMEOUT_MS: never expected), `surprise` (any other answer).
  */
@@ -186,11 +186,11 @@ async function grpcOutcome(send: () => Promise<unknown>): Promise<[Outcome, stri
     await send();
     return ['ok', ''];
   } catch (err) {
-    const e = err as { code?: number; details?: string; reason?: string; message?: string };
+    const e = err as { code?: number; details?: string; reason?: string; message?: string; metadata?: grpc.Metadata };
     const detail = `gRPC ${e.code} ${e.reason ?? ''} ${e.details ?? e.message ?? ''}`;
     if (e.code === grpc.status.DEADLINE_EXCEEDED) return ['hung', detail];
     if (e.code !== grpc.status.UNAVAILABLE) return ['surprise', detail];
-    return [e.reason === 'QUEUE_OWNER_UNKNOWN' ? 'not-taken' : 'unknown', detail];
+    return [e.metadata?.get(NOT_TAKEN_HEADER)[0] === '1' ? 'not-taken' : 'unknown', detail];
   }
 }
 

@@ -17,6 +17,7 @@ import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { GrpcFront } from '../../src/cluster/grpc-front.js';
+import { NOT_TAKEN_HEADER } from '../../src/cluster/router.js';
 import { GrpcService } from '../../src/server/grpc/grpc-service.js';
 import { SERVICE_NAME, cloudTasksProtos } from '../../src/server/grpc/protos.js';
 import type { ApiContext } from '../../src/server/operations.js';
@@ -32,7 +33,7 @@ interface Answer {
   via: string;
   status: string;
   code: string;
-  /** The REST answer carried x-pushq-not-taken. */
+  /** The answer carried x-pushq-not-taken (REST: a header, gRPC: a trailer). */
   notTaken?: boolean;
 }
 
@@ -58,7 +59,7 @@ function grpcCall(client: grpc.Client, label: string, method: 'GetQueue' | 'Crea
   const same = (b: Buffer): Buffer => b;
   return new Promise((resolve) => {
     client.makeUnaryRequest(`/${SERVICE_NAME}/${method}`, same, same, bytes, new grpc.Metadata(), { deadline: Date.now() + 20_000 }, (err) => {
-      resolve({ via: `gRPC ${method} ${label}`, status: err === null ? 'OK' : grpc.status[err.code], code: err === null ? 'OK' : codeOf(err.details) });
+      resolve({ via: `gRPC ${method} ${label}`, status: err === null ? 'OK' : grpc.status[err.code], code: err === null ? 'OK' : codeOf(err.details), notTaken: err?.metadata.get(NOT_TAKEN_HEADER)[0] === '1' });
     });
   });
 }
@@ -122,8 +123,8 @@ describe('pushq serve --cluster: a queue whose end has begun', () => {
       expect(['UNAVAILABLE', '503'], `${a.via}: ${a.status} ${a.code}`).toContain(a.status);
       expect(['QUEUE_OWNER_UNKNOWN', 'QUEUE_OWNER_UNAVAILABLE'], `${a.via}: ${a.code}`).toContain(a.code);
     }
-    // REST: the refusal says the call reached no queue's service, so a forwarding node may send it on.
-    for (const a of answers.filter((x) => x.via.startsWith('REST'))) expect(a.notTaken, a.via).toBe(true);
+    // REST and gRPC alike: the refusal says the call reached no queue's service, so a forwarding node may send it on.
+    for (const a of answers) expect(a.notTaken, a.via).toBe(true);
     await waitUntil('the owner reporting q0 lost', () => owner.lines.some((l) => l.text.includes('lost queue q0')), 20_000);
     await ownedAgain();
     for (const c of refusedCreates) expect(await logged(c.name), `${c.name} (${c.answer.via}: ${c.answer.code}) was logged`).toBe(0);
@@ -156,7 +157,7 @@ describe('pushq serve --cluster: a queue whose end has begun', () => {
     for (const c of clients.values()) c.close();
   }, 90_000);
 
-  it('gRPC: a call that reaches the queue’s service as it begins to stop is answered QUEUE_OWNER_UNAVAILABLE by the front, not SHUTTING_DOWN', async () => {
+  it('gRPC: a call that reaches the queue’s service as it begins to stop is answered QUEUE_OWNER_UNAVAILABLE by the front, marked not taken, not SHUTTING_DOWN', async () => {
     // The front hands a call to the queue's service over HTTP/2; the queue's end may begin while the
     // call is on its way, and the service refuses it at its door (nothing done). That instant cannot
     // be held open from outside, so the service here is a real one that is already stopping.
@@ -167,7 +168,7 @@ describe('pushq serve --cluster: a queue whose end has begun', () => {
     try {
       for (const method of ['GetQueue', 'CreateTask'] as const) {
         const a = await grpcCall(client, 'front', method, 'racing');
-        expect(`${a.status} ${a.code}`, a.via).toBe('UNAVAILABLE QUEUE_OWNER_UNAVAILABLE');
+        expect(`${a.status} ${a.code} ${a.notTaken ? 'not taken' : ''}`, a.via).toBe('UNAVAILABLE QUEUE_OWNER_UNAVAILABLE not taken');
       }
     } finally {
       client.close();

@@ -20,6 +20,10 @@
  * QUEUE_OWNER_UNAVAILABLE at the end of the message, as the REST router says it. With
  * `--auth-token`, a call without the token is refused by the front itself, before anything is
  * forwarded, with the single node's check (authRefusal), as the REST router's guard does.
+ *
+ * One client is kept per address it forwards to, and closed (closeUnused, every tick) once no
+ * queue's owner or local service answers there any more: nodes that restart on new ports, and
+ * queues taken again on new local ports, would otherwise leave a client each, held for ever.
  */
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
@@ -76,8 +80,14 @@ interface Hop {
   notTaken: boolean;
 }
 
+/** A client to one address, and how many calls it has on their way now (it is not closed under them). */
+interface Forwarder {
+  client: grpc.Client;
+  calls: number;
+}
+
 export class GrpcFront {
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly clients = new Map<string, Forwarder>();
 
   private constructor(
     private readonly server: grpc.Server,
@@ -182,17 +192,19 @@ export class GrpcFront {
 
   /** One hop of the call to `address` (a queue's service here, or, `remote`, another node's front), with what it gave. */
   private hop(address: string, path: string, request: Buffer, incoming: grpc.Metadata, remote: boolean): Promise<Hop> {
-    let client = this.clients.get(address);
-    if (client === undefined) {
-      client = new grpc.Client(address, grpc.credentials.createInsecure());
-      this.clients.set(address, client);
+    let forwarder = this.clients.get(address);
+    if (forwarder === undefined) {
+      forwarder = { client: new grpc.Client(address, grpc.credentials.createInsecure()), calls: 0 };
+      this.clients.set(address, forwarder);
     }
     const metadata = new grpc.Metadata();
     for (const auth of incoming.get('authorization')) metadata.add('authorization', auth);
     if (remote) metadata.set(FORWARDED_HEADER, this.table.node);
-    const used = client;
+    const used = forwarder;
+    used.calls++;
     return new Promise<Hop>((resolve) => {
-      used.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
+      used.client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
+        used.calls--;
         resolve(err === null ? { err: null, answer: answer ?? Buffer.alloc(0), notTaken: false } : this.failed(err, address, remote));
       });
     });
@@ -210,6 +222,31 @@ export class GrpcFront {
     if (err.metadata.get('grpc-status-details-bin').length > 0 || /\(QUEUE_OWNER_/.test(err.details)) return { err, answer: Buffer.alloc(0), notTaken: false };
     if (NEVER_SENT.test(err.details)) return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) could not be reached: ${err.details}; not taken, retry`);
     return { err: refusal('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`, false), answer: Buffer.alloc(0), notTaken: false };
+  }
+
+  /**
+   * Closes the client of each address no queue's owner nor local service answers at now (a node
+   * gone, or restarted on other ports; a queue given up here), unless calls are on their way on it.
+   * The node calls it at every tick, once it has read the owners.
+   */
+  closeUnused(): void {
+    const wanted = new Set<string>();
+    for (const q of this.table.queues()) {
+      const local = this.table.localGrpc(q);
+      if (local !== undefined) wanted.add(local);
+      const remote = this.table.remoteGrpc(q);
+      if (remote !== undefined) wanted.add(remote);
+    }
+    for (const [address, forwarder] of this.clients) {
+      if (wanted.has(address) || forwarder.calls > 0) continue;
+      forwarder.client.close();
+      this.clients.delete(address);
+    }
+  }
+
+  /** The addresses this front holds a client for now. */
+  clientAddresses(): string[] {
+    return [...this.clients.keys()];
   }
 
   /**
@@ -254,7 +291,8 @@ export class GrpcFront {
         resolve();
       });
     });
-    for (const c of this.clients.values()) c.close();
+    for (const f of this.clients.values()) f.client.close();
+    this.clients.clear();
   }
 }
 

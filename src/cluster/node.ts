@@ -274,6 +274,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
         else if (!mine && held !== undefined) this.run(queue, () => this.giveUp(held, 'it hashes to another live node'));
       }
       this.owners = new Map((await this.membership.owners()).map((o) => [o.queue, o]));
+      this.grpc?.closeUnused(); // a client per address no owner answers at now would be held for ever
       if (this.lastTickError !== null) this.options.report(`pushq serve: node ${this.node}: the store answers again`);
       this.lastTickError = null;
     } catch (err) {

@@ -4,6 +4,7 @@
  * `until` the stats it prints say what a test waits for, and `stop`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 
 export interface FloodStats {
@@ -44,5 +45,30 @@ export class Flood {
   async stop(): Promise<void> {
     this.child.stdin!.end();
     await this.exited;
+  }
+}
+
+/**
+ * The check every client port passes (connection-limits.ts): 50 idle, then 50 slowloris clients
+ * are each told 408 and closed at the headers timeout (checked every second, not Node's default
+ * minute), while `answersMeanwhile` (a request of a polite client) is answered. `who` names the
+ * server in the failure messages.
+ */
+export async function expectSlowClientsClosedAtHeadersTimeout(port: number, headersTimeoutMs: number, who: string, answersMeanwhile: () => Promise<void>): Promise<void> {
+  for (const mode of ['idle', 'slowloris'] as const) {
+    const flood = new Flood(port, mode, 50, 500);
+    let stats: FloodStats;
+    try {
+      await flood.until((s) => s.opened === 50, 10_000, `the ${mode} connections to open`);
+      await answersMeanwhile();
+      stats = await flood.until((s) => s.closed === 50, headersTimeoutMs + 15_000, `the ${mode} connections to be closed`);
+    } finally {
+      await flood.stop();
+    }
+    expect(stats.opened, mode).toBe(50);
+    expect(stats.closed, `${mode}: every connection closed by ${who}`).toBe(50);
+    expect(stats.answered408, `${mode}: each told 408`).toBe(50);
+    expect(stats.closedAtMs![0]).toBeGreaterThanOrEqual(headersTimeoutMs - 100);
+    expect(stats.closedAtMs![1]).toBeLessThan(headersTimeoutMs + 3000);
   }
 }

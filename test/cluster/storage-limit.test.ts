@@ -27,7 +27,7 @@ import { decodeEvent } from '../../src/log/codec.js';
 import { MESSAGES, RPC_ERROR } from '../../src/server/appengine/messages.js';
 import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNode, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNodesEachOwning, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const ROUND_MS = 100;
@@ -100,8 +100,8 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
     fx.workers.push(w);
     const path = await writeQueueYaml(fx.dir, yaml('20K'));
     const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) fx.nodes.push(await startNode(args));
-    const two = fx.nodes.slice(0, 2);
+    // Each node owns a queue (ids are random: one of two nodes owns none of 9 queues once in 256 runs).
+    const two = await startNodesEachOwning(fx.nodes, args, QUEUES);
     await waitUntil('the queues spread over the 2 nodes', () => spread(two, QUEUES.length), 20_000);
     const owned = await Promise.all(two.map(ownedBy));
     expect(owned[0]!.length, 'each node owns some queues').toBeGreaterThan(0);
@@ -222,8 +222,7 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
     fx.workers.push(w);
     const path = await writeQueueYaml(fx.dir, yaml('8K'));
     const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    const pair = [await startNode(args), await startNode(args)];
-    fx.nodes.push(...pair);
+    const pair = await startNodesEachOwning(fx.nodes, args, QUEUES);
     await waitUntil('the queues spread over the 2 nodes', () => spread(pair, QUEUES.length), 20_000);
     const [ownedA, ownedB] = await Promise.all(pair.map(ownedBy));
     expect(ownedA!.length * ownedB!.length, 'each node owns some queues').toBeGreaterThan(0);

@@ -34,6 +34,7 @@ import { bindGrpc, grpcServerOptions, type BoundGrpc } from '../server/grpc/bind
 import { ConnectionBudget, GRPC_IDLE_MS, defaultApiServerLimits } from '../server/connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
+import { fateOf, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
 import { askAgainAfterRefresh, FORWARDED_HEADER, NOT_TAKEN_HEADER } from './router.js';
 
 const QUEUE_IN = /^projects\/[^/]+\/locations\/[^/]+\/queues\/([^/]+)/;
@@ -73,11 +74,17 @@ function refusal(code: ClusterErrorCode, text: string, notTaken: boolean): grpc.
   return Object.assign(new Error(message), { code: grpc.status.UNAVAILABLE, details: message, metadata });
 }
 
-/** What one hop gave: the answer, or the error to give the caller, and whether the call surely reached no queue's service. */
+/** What one hop gave: the answer, or the error to give the caller, and what it tells of the call (not-taken.ts). */
 interface Hop {
   err: grpc.ServiceError | null;
   answer: Buffer;
-  notTaken: boolean;
+  fate: HopFate;
+}
+
+/** Where a call goes: a queue's service here, or (`remote`) another node's front. */
+interface Place {
+  address: string;
+  remote: boolean;
 }
 
 /** A client to one address, and how many calls it has on their way now (it is not closed under them). */
@@ -152,20 +159,20 @@ export class GrpcFront {
    * owners again, when the queue's place changed meanwhile, as the REST router's toOwner does.
    */
   private async toOwner(queue: string, path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, forwarded: boolean): Promise<Hop> {
-    const where = (): { address: string; remote: boolean } | undefined => {
-      const local = this.table.localGrpc(queue);
-      if (local !== undefined) return { address: local, remote: false };
-      const remote = forwarded ? undefined : this.table.remoteGrpc(queue);
-      return remote === undefined ? undefined : { address: remote, remote: true };
-    };
-    const first = where();
-    let out = first === undefined ? null : await this.hop(first.address, path, call.request, call.metadata, first.remote);
-    if (!forwarded && (out === null || out.notTaken)) {
-      await this.table.refresh();
-      const again = where();
-      if (again !== undefined && again.address !== first?.address) out = await this.hop(again.address, path, call.request, call.metadata, again.remote);
-    }
-    if (out !== null) return out;
+    const out = await sendToOwner<Place, Hop>({
+      forwarded,
+      place: () => {
+        const local = this.table.localGrpc(queue);
+        if (local !== undefined) return { address: local, remote: false };
+        const remote = forwarded ? undefined : this.table.remoteGrpc(queue);
+        return remote === undefined ? undefined : { address: remote, remote: true };
+      },
+      samePlace: (a, b) => a.address === b.address,
+      send: (place) => this.hop(place.address, path, call.request, call.metadata, place.remote),
+      fate: (hop) => hop.fate,
+      refresh: () => this.table.refresh(),
+    });
+    if (out !== undefined) return out;
     if (forwarded) return refused('QUEUE_OWNER_UNAVAILABLE', `queue ${queue} is not (or no longer) owned by node ${this.table.node}: it is moving; retry`);
     return refused('QUEUE_OWNER_UNKNOWN', `no live node owns queue ${queue} right now (a node left and its lease has not run out, or the queue is moving); retry`);
   }
@@ -205,23 +212,27 @@ export class GrpcFront {
     return new Promise<Hop>((resolve) => {
       used.client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
         used.calls--;
-        resolve(err === null ? { err: null, answer: answer ?? Buffer.alloc(0), notTaken: false } : this.failed(err, address, remote));
+        resolve(err === null ? { err: null, answer: answer ?? Buffer.alloc(0), fate: 'may-have-arrived' } : this.failed(err, address, remote));
       });
     });
   }
 
-  /** A hop's error as the caller gets it, and whether the call surely reached no queue's service. */
+  /** A hop's error as the caller gets it, and what it tells of the call. */
   private failed(err: grpc.ServiceError, address: string, remote: boolean): Hop {
+    const unavailable = err.code === grpc.status.UNAVAILABLE;
     // The owner's front said so itself (its own refusal, before any queue's service): passed on, mark and all.
-    if (err.metadata.get(NOT_TAKEN_HEADER)[0] === '1') return { err, answer: Buffer.alloc(0), notTaken: true };
-    if (err.code !== grpc.status.UNAVAILABLE) return { err, answer: Buffer.alloc(0), notTaken: false };
+    const marked = err.metadata.get(NOT_TAKEN_HEADER)[0] === '1';
     // This node's queue began to end while the call was on its way to the queue's service, which
     // refused it at its door (SHUTTING_DOWN, before any work): the node runs, the queue is moving.
-    if (!remote && /\(SHUTTING_DOWN\)$/.test(err.details)) return refused('QUEUE_OWNER_UNAVAILABLE', `the queue's service on node ${this.table.node} stopped taking calls (the queue is moving); not taken, retry`);
-    // The owner's own answer (an API error with its details, or a front's QUEUE_OWNER_* of before the mark), as it is.
-    if (err.metadata.get('grpc-status-details-bin').length > 0 || /\(QUEUE_OWNER_/.test(err.details)) return { err, answer: Buffer.alloc(0), notTaken: false };
-    if (NEVER_SENT.test(err.details)) return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) could not be reached: ${err.details}; not taken, retry`);
-    return { err: refusal('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`, false), answer: Buffer.alloc(0), notTaken: false };
+    const closedHere = !remote && unavailable && /\(SHUTTING_DOWN\)$/.test(err.details);
+    // Any status but UNAVAILABLE, or the owner's own answer (an API error with its details, or a front's QUEUE_OWNER_* of before the mark): given as it is.
+    const asItIs = !unavailable || err.metadata.get('grpc-status-details-bin').length > 0 || /\(QUEUE_OWNER_/.test(err.details);
+    const fate = fateOf({ refusedBeforeWork: marked || closedHere, speaksForItself: asItIs, neverSent: NEVER_SENT.test(err.details) });
+    if (marked) return { err, answer: Buffer.alloc(0), fate };
+    if (closedHere) return refused('QUEUE_OWNER_UNAVAILABLE', `the queue's service on node ${this.table.node} stopped taking calls (the queue is moving); not taken, retry`, fate);
+    if (asItIs) return { err, answer: Buffer.alloc(0), fate };
+    if (fate === 'never-sent') return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) could not be reached: ${err.details}; not taken, retry`, fate);
+    return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`, fate);
   }
 
   /**
@@ -296,7 +307,7 @@ export class GrpcFront {
   }
 }
 
-/** A refusal of this node's own for a call that reached no queue's service (marked not taken). */
-function refused(code: ClusterErrorCode, text: string): Hop {
-  return { err: refusal(code, text, true), answer: Buffer.alloc(0), notTaken: true };
+/** A refusal of this node's own, marked not taken when the call surely reached no queue's service (by default: nothing was sent anywhere). */
+function refused(code: ClusterErrorCode, text: string, fate: HopFate = 'never-sent'): Hop {
+  return { err: refusal(code, text, surelyNotTaken(fate)), answer: Buffer.alloc(0), fate };
 }

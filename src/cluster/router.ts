@@ -35,6 +35,7 @@ import { reloadRefused } from '../server/operations.js';
 import { bufferedRequest } from './buffered-request.js';
 import { DashboardFront, hopHeaders } from './dashboard-front.js';
 import { ClusterError } from './errors.js';
+import { fateOf, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
 import { resetEveryQueue } from './reset.js';
 import { RpcFront } from './rpc-front.js';
 
@@ -155,25 +156,29 @@ export class Router {
   async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean, read?: Buffer): Promise<void> {
     if (this.table.serveLocally(queue, read === undefined ? req : bufferedRequest(req, read), res)) return;
     const body = read ?? (await readBody(req));
-    const first = this.target(queue, forwarded);
-    if (first === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body, forwarded), res);
-    let out = first === null ? null : await this.forward(first.url, req, body, first.remote);
-    if (!forwarded && (out === null || notTaken(out))) {
-      await this.table.refresh();
-      const again = this.target(queue, forwarded);
-      if (again !== null && again !== 'anywhere' && (first === null || again.url !== first.url)) {
+    if (this.target(queue, forwarded) === 'anywhere') return this.answerWith(await this.forwardAnywhere(queue, req, body, forwarded), res);
+    const out = await sendToOwner<Hop, Answer | ClusterError | 'served'>({
+      forwarded,
+      place: () => {
+        const where = this.target(queue, forwarded);
+        return where === 'anywhere' || where === null ? undefined : where;
+      },
+      samePlace: (a, b) => a.url === b.url,
+      send: async (place, resent) => {
         // It moved here meanwhile: its service answers in process.
-        if (!again.remote && this.table.serveLocally(queue, bufferedRequest(req, body ?? Buffer.alloc(0)), res)) return;
-        out = await this.forward(again.url, req, body, again.remote);
-      }
-    }
-    if (out === null) throw noOwner(queue);
-    if (out instanceof ClusterError) throw out;
+        if (resent && !place.remote && this.table.serveLocally(queue, bufferedRequest(req, body ?? Buffer.alloc(0)), res)) return 'served';
+        return this.forward(place.url, req, body, place.remote);
+      },
+      fate: fateOfForward,
+      refresh: () => this.table.refresh(),
+    });
+    if (out === 'served') return;
+    if (out === undefined) throw noOwner(queue);
     this.answerWith(out, res);
   }
 
   /** Where a call for `queue` goes: this node's service, another node's router, any service (an unknown queue), or nowhere known. */
-  target(queue: string, forwarded: boolean): { url: string; remote: boolean } | 'anywhere' | null {
+  target(queue: string, forwarded: boolean): Hop | 'anywhere' | null {
     const local = this.table.local(queue);
     if (local !== undefined) return { url: local, remote: false };
     if (!this.table.queues().includes(queue)) return 'anywhere';
@@ -194,7 +199,7 @@ export class Router {
   }
 
   /** Some queue's service, for a call any of them answers as one node would: this node's, else (not when forwarded) another node's router. */
-  anyService(forwarded: boolean): { url: string; remote: boolean } | null {
+  anyService(forwarded: boolean): Hop | null {
     for (const q of this.table.owned()) {
       const url = this.table.local(q);
       if (url !== undefined) return { url, remote: false };
@@ -224,9 +229,10 @@ export class Router {
       for (const [k, v] of Object.entries(out.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headersOut[k] = v;
       return { status: out.statusCode, headers: headersOut, body: Buffer.from(await out.body.arrayBuffer()) };
     } catch (err) {
+      // undici's connect error: the owner's port refused the connection, so not one byte of the call left.
       const e = err as { code?: string; cause?: { code?: string } };
-      const refused = e.code === 'ECONNREFUSED' || e.cause?.code === 'ECONNREFUSED';
-      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`, refused);
+      const fate = fateOf({ refusedBeforeWork: false, speaksForItself: false, neverSent: e.code === 'ECONNREFUSED' || e.cause?.code === 'ECONNREFUSED' });
+      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`, surelyNotTaken(fate));
     }
   }
 
@@ -315,11 +321,22 @@ export interface Answer {
   body: Buffer;
 }
 
-/** The call surely reached no queue's service (the owner refused the connection, or said it no longer owns the queue). */
-function notTaken(out: Answer | ClusterError): boolean {
-  if (out instanceof ClusterError) return out.reachedNoService;
-  // Set only on a refusal: a 503 in the REST API's shape, or an /rpc_http answer (always 200).
-  return out.headers[NOT_TAKEN_HEADER] === '1';
+/** Where a call goes: a queue's service on this node, or (`remote`) another node's router. */
+export interface Hop {
+  url: string;
+  remote: boolean;
+}
+
+/**
+ * What a forward's outcome tells of the call (not-taken.ts): a failure to reach the owner says
+ * whether anything was sent (forward's ClusterError); an owner's answer speaks for itself, its
+ * not-taken mark (set only on a refusal: a 503 in the REST API's shape, or an /rpc_http answer,
+ * always 200) included.
+ */
+function fateOfForward(out: Answer | ClusterError | 'served'): HopFate {
+  if (out === 'served') return 'may-have-arrived';
+  if (out instanceof ClusterError) return out.reachedNoService ? 'never-sent' : 'may-have-arrived';
+  return fateOf({ refusedBeforeWork: out.headers[NOT_TAKEN_HEADER] === '1', speaksForItself: true, neverSent: false });
 }
 
 /** The call's body, read whole (none for GET and HEAD); past twice the API's own limit the call is refused unread, as the API would. */

@@ -19,16 +19,9 @@ import { discardUnreadBody, readBodyUpTo } from '../server/body.js';
 import { MESSAGES, TASK_QUEUE_ERROR, utf8, type RemoteRequest } from '../server/appengine/messages.js';
 import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, rpcTooLarge } from '../server/appengine/rpc-http.js';
 import { ClusterError } from './errors.js';
-import type { Answer, Router } from './router.js';
+import type { Answer, Hop, Router } from './router.js';
 import { NOT_TAKEN_HEADER, noOwner } from './router.js';
 import { planRpc, withRequest, type RpcPlan } from './rpc-route.js';
-
-/** Where one part of a call goes: a queue's service on this node, or another node's router. */
-interface Hop {
-  url: string;
-  remote: boolean;
-}
-
 
 export class RpcFront {
   constructor(private readonly router: Router) {}

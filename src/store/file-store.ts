@@ -1,15 +1,19 @@
 /**
- * The file store: the EventStore interface over file logs in one directory, for one node (the
- * default; the data directory's lock keeps a second process out). Each stream is a file log
+ * The file store: the EventStore interface over file logs in one directory, for one process. No
+ * command opens it (`pushq serve --data` writes its file log itself, under the data directory's
+ * lock); it is the store without a database, run through the conformance suite PostgreSQL runs
+ * (test/log/store-conformance.test.ts). Nothing locks its directory. Each stream is a file log
  * (`<stream>.jsonl`, the format of log-format.ts, written by FileEventLog, unchanged), its snapshot
- * `<stream>.snap`, and the epochs `epochs.json`.
+ * `<stream>.snap`, and the epochs `epochs.json`; the whole files are written by atomic-file.ts
+ * (a temporary file of its own per write, synced, renamed; removed when the write fails).
  *
  * Leases here are in-process (one node), on the local clock; epochs are still kept on disk and move
  * on at each acquire, so fencing means the same as on PostgreSQL, also across restarts.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
+import { writeFileAtomicallySync } from '../log/atomic-file.js';
 import type { LogHeader } from '../log/event-log.js';
 import { createFileEventLog, openFileEventLog, readEventLogFile, type FileEventLog } from '../log/file-log.js';
 import { StoreError, type EventStore, type Lease, type LeaseHolder, type StoredSnapshot } from './store.js';
@@ -115,7 +119,7 @@ export class FileStore implements EventStore {
       // A snapshot never replaces one at a later position (as in pg-store.ts).
       if (((await this.getSnapshot(stream))?.position ?? -1) > position) return;
       const meta = Buffer.from(JSON.stringify({ position, epoch }) + '\n');
-      writeAtomically(this.path(stream, SNAPSHOT_SUFFIX), Buffer.concat([meta, bytes]));
+      writeFileAtomicallySync(this.path(stream, SNAPSHOT_SUFFIX), Buffer.concat([meta, bytes]));
     });
   }
 
@@ -134,8 +138,9 @@ export class FileStore implements EventStore {
       const held = this.leases.get(stream);
       if (held !== undefined && held.owner !== owner && held.expiresAtMs > now) return null;
       const epoch = (this.epochs[stream] ?? 0) + 1;
+      // On disk before it counts: an acquire that cannot write its epoch grants nothing, and the holder's appends stay good.
+      writeFileAtomicallySync(join(this.dir, 'epochs.json'), Buffer.from(JSON.stringify({ ...this.epochs, [stream]: epoch })));
       this.epochs[stream] = epoch;
-      writeAtomically(join(this.dir, 'epochs.json'), Buffer.from(JSON.stringify(this.epochs)));
       this.leases.set(stream, { owner, epoch, expiresAtMs: now + ttlMs });
       return { stream, owner, epoch, expiresAtMs: now + ttlMs, grantedAtMs: now };
     });
@@ -169,17 +174,4 @@ export class FileStore implements EventStore {
     for (const log of this.logs.values()) await log.close();
     this.logs.clear();
   }
-}
-
-/** Writes `bytes` to `path` so a crash leaves the old file or the new one, never a mix. */
-function writeAtomically(path: string, bytes: Buffer): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }

@@ -1,7 +1,8 @@
 /**
  * The store behind one interface: where queue logs, snapshots and leases live. Two
- * implementations share it: the file store (file-store.ts: one node, the default, each stream a
- * file log in the data directory) and PostgreSQL (pg-store.ts: several nodes, docs/cluster.md).
+ * implementations share it: the file store (file-store.ts: one process, each stream a file log in
+ * one directory; run by the conformance suite, no command opens it) and PostgreSQL (pg-store.ts:
+ * several nodes, docs/cluster.md).
  *
  * A stream is one ordered log: a single node's whole log (`NODE_STREAM`, `~node`, every queue in
  * one order, store-log.ts) or, in a cluster, one queue's (`queueStream`). Invariants every

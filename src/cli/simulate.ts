@@ -25,7 +25,8 @@ import { SEED_MAX } from '../scenario/parse.js';
 import { DEFAULT_SEED, RUN_LIMIT_US, runScenario, scenarioLogHeader, scenarioSeed, neverDispatched, type ScenarioRun } from '../scenario/run.js';
 import { US_PER_DAY } from '../core/time.js';
 import { FIXED_POINTS_MAX, SeriesTooLongError } from '../projections/series.js';
-import { checkReportPath, moveIntoPlace, ReportPathError, tempPathFor, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
+import { checkReportPath, moveIntoPlace, ReportPathError, writeFileAtomically, writeReportFile } from '../simulate/report/write.js';
+import { tempPathBeside } from '../log/atomic-file.js';
 import { seriesCsv } from '../simulate/series-csv.js';
 import { parseDuration } from '../scenario/values.js';
 import { readFile, rm } from 'node:fs/promises';
@@ -168,7 +169,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
   // With it, the log is written beside its path and moved over it once the run is over, as every
   // output is (src/simulate/report/write.ts: the path is replaced, never written through).
   let log: FileEventLog | DiscardEventLog = new DiscardEventLog(scenarioLogHeader(scenario, seed));
-  const logTemp = parsed.log === undefined ? undefined : tempPathFor(parsed.log);
+  const logTemp = parsed.log === undefined ? undefined : tempPathBeside(parsed.log);
   if (logTemp !== undefined) {
     try {
       log = await createFileEventLog(logTemp, scenarioLogHeader(scenario, seed), { durable: false, exclusive: true });

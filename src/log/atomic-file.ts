@@ -13,8 +13,7 @@ import { basename, dirname, join } from 'node:path';
  * EISDIR, ENOSPC, ...) with nothing left behind: the temporary file is removed, `path` untouched.
  */
 export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
-  // A name of its own per write: two writers of one path never share a temporary file.
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathBeside(path);
   try {
     const fd = openSync(temp, 'wx');
     try {
@@ -28,4 +27,13 @@ export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * A temporary file's name for a write of `path`: hidden, in the target's own directory (rename is
+ * atomic only within one file system), and a name of its own per write, so two writers of one
+ * path (two processes, or two writes under way at once) never share a temporary file.
+ */
+export function tempPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }

@@ -2,18 +2,18 @@
  * Writing the report: all or nothing. The page goes to a temporary file beside the target, which
  * is then renamed over it (one step on the same file system), so a failed or interrupted write
  * leaves no half-written report and the previous file, if any, stays whole. Every output of
- * `pushq simulate` is written so, its event log too (written over the run into `tempPathFor`,
- * then `moveIntoPlace`): each is a new file, so whatever is at the path is replaced, never written
- * through. A symlink there is replaced, not followed (a link planted in a shared directory cannot
- * aim a run at another file), a file's other hard links keep their content, and the file has the
- * mode a new one gets (an overwritten log is its owner's alone, as a new log: LOG_FILE_MODE).
+ * `pushq simulate` is written so, its event log too (written over the run into `tempPathBeside`
+ * of src/log/atomic-file.ts, then `moveIntoPlace`): each is a new file, so whatever is at the path
+ * is replaced, never written through. A symlink there is replaced, not followed (a link planted in
+ * a shared directory cannot aim a run at another file), a file's other hard links keep their
+ * content, and the file has the mode a new one gets (an overwritten log is its owner's alone, as
+ * a new log: LOG_FILE_MODE).
  *
  * `checkReportPath` runs the same steps with an empty file before a run, so a path that cannot be
  * written is refused before minutes of simulation are spent (issue: "checked before the run starts").
  */
-import { randomBytes } from 'node:crypto';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { tempPathBeside } from '../../log/atomic-file.js';
 import type { ReportInput } from './input.js';
 import { renderReport } from './render.js';
 
@@ -38,7 +38,7 @@ export async function writeReportFile(path: string, input: ReportInput): Promise
 /** Writes `text` to `path` atomically (temp file, then rename): any output of `pushq simulate`. */
 export async function writeFileAtomically(path: string, text: string): Promise<void> {
   await refuseDirectory(path);
-  const temp = tempPathFor(path);
+  const temp = tempPathBeside(path);
   try {
     await writeFile(temp, text, { flag: 'wx' });
     await rename(temp, path);
@@ -51,7 +51,7 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
 /** Throws ReportPathError when `path` cannot be written; writes nothing that stays. */
 export async function checkReportPath(path: string): Promise<void> {
   await refuseDirectory(path);
-  const temp = tempPathFor(path);
+  const temp = tempPathBeside(path);
   try {
     await writeFile(temp, '', { flag: 'wx' });
   } catch (error) {
@@ -62,7 +62,7 @@ export async function checkReportPath(path: string): Promise<void> {
 }
 
 /**
- * Moves a finished temporary file (from `tempPathFor`) over `path`, for an output written over
+ * Moves a finished temporary file (from `tempPathBeside`) over `path`, for an output written over
  * time rather than at once. On failure the temporary file is removed and the error is the
  * ReportPathError a write would give.
  */
@@ -74,11 +74,6 @@ export async function moveIntoPlace(temp: string, path: string): Promise<void> {
     await rm(temp, { force: true });
     throw asPathError(path, error);
   }
-}
-
-/** A hidden name in the target's own directory (rename is atomic only within one file system). */
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
 async function refuseDirectory(path: string): Promise<void> {

@@ -156,7 +156,7 @@ export class GrpcFront {
    * Sends the call to `queue`'s owner: its service here, else the owner's front (not for a call
    * forwarded to this node: never twice). One that surely reached no queue's service (no owner
    * known, no connection made, or refused before any work) is sent once more after reading the
-   * owners again, when the queue's place changed meanwhile, as the REST router's toOwner does.
+   * owners again, when the queue's place changed meanwhile: the rule the REST router follows too (not-taken.ts).
    */
   private async toOwner(queue: string, path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, forwarded: boolean): Promise<Hop> {
     const out = await sendToOwner<Place, Hop>({

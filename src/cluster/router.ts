@@ -151,7 +151,8 @@ export class Router {
    * that a call that finds the queue moved (the owner known at the last tick no longer has it, or
    * refuses the connection) is sent once more after reading the owners again, instead of failing.
    * Only a call that surely reached no queue's service is sent again: a create whose answer was
-   * lost may have been taken, and sending it again could add an unnamed task twice.
+   * lost may have been taken, and sending it again could add an unnamed task twice (the rule, as
+   * the gRPC front follows it too: not-taken.ts).
    */
   async toOwner(queue: string, req: IncomingMessage, res: ServerResponse, forwarded: boolean, read?: Buffer): Promise<void> {
     if (this.table.serveLocally(queue, read === undefined ? req : bufferedRequest(req, read), res)) return;

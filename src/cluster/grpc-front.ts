@@ -31,7 +31,7 @@ import { ApiError } from '../server/errors.js';
 import { addNotServed, authRefusal, grpcError, pageRequest, statusDetails, type GrpcAuthorize } from '../server/grpc/grpc-service.js';
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc, grpcServerOptions, type BoundGrpc } from '../server/grpc/bind.js';
-import { ConnectionBudget, GRPC_IDLE_MS, defaultApiServerLimits } from '../server/connection-limits.js';
+import { ConnectionBudget, GRPC_IDLE_MS, REQUEST_TIMEOUT_MS, defaultApiServerLimits } from '../server/connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
 import { fateOf, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
@@ -116,7 +116,7 @@ export class GrpcFront {
    */
   static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize, budget = new ConnectionBudget(defaultApiServerLimits().connectionsMax)): Promise<GrpcFront> {
     const p = cloudTasksProtos();
-    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS));
+    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS, REQUEST_TIMEOUT_MS));
     let front: GrpcFront | undefined;
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};

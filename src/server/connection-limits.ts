@@ -17,7 +17,8 @@
  * The gRPC port counts against the same bound (one {@link ConnectionBudget} for a service's two
  * ports: file descriptors are the process's, whichever port took them), and a connection on it
  * with no call in progress for GRPC_IDLE_MS is closed (GOAWAY; a client opens a new one at its next
- * call). It had neither: a few hundred silent connections there took every descriptor of a
+ * call); a call's request, too, must arrive whole within REQUEST_TIMEOUT_MS (grpc/request-deadline.ts),
+ * or a call started and never finished would keep its connection from ever being idle. It had neither: a few hundred silent connections there took every descriptor of a
  * service whose HTTP port was bounded (test/server/grpc-connections.test.ts).
  *
  * Every HTTP port pushq opens to clients is made by {@link createClientServer}: one node's API,
@@ -31,7 +32,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 
 export const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const CONNECTIONS_CHECK_MS = 1_000;
 /** A gRPC connection with no call in progress this long is closed; silent ones (no HTTP/2 preface) too. */

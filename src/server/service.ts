@@ -292,7 +292,7 @@ export class PushqService {
     let grpc: GrpcService | null = null;
     if (options.grpcPort !== null) {
       try {
-        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, budget, idleMs: limits.grpcIdleMs, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
+        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, budget, idleMs: limits.grpcIdleMs, requestMs: limits.requestTimeoutMs, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
       } catch (err) {
         await abandonStart(err);
       }

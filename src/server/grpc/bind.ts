@@ -14,11 +14,16 @@ import { createServer } from 'node:net';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
 import type { ConnectionBudget } from '../connection-limits.js';
 import { listenError, type InputNames } from '../start-errors.js';
+import { requestDeadline } from './request-deadline.js';
 
-/** The options of every grpc.Server pushq runs: connections without a call closed after `idleMs`. */
-export function grpcServerOptions(idleMs: number): grpc.ServerOptions {
+/**
+ * The options of every grpc.Server pushq runs: connections without a call closed after `idleMs`,
+ * a call whose request has not arrived whole within `requestMs` answered and reset
+ * (request-deadline.ts).
+ */
+export function grpcServerOptions(idleMs: number, requestMs: number): grpc.ServerOptions {
   // grpc-js reads a message's length prefix first and refuses one above this without reading it.
-  return { 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX, 'grpc.max_connection_idle_ms': idleMs };
+  return { 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX, 'grpc.max_connection_idle_ms': idleMs, interceptors: [requestDeadline(requestMs)] };
 }
 
 /** A gRPC port bound: its number, and how to stop taking connections (grpc-js's shutdown ends those taken). */

@@ -23,7 +23,7 @@ import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
 import type { InputNames } from '../start-errors.js';
 import { bindGrpc, grpcServerOptions, type BoundGrpc } from './bind.js';
-import { ConnectionBudget, GRPC_IDLE_MS, defaultApiServerLimits } from '../connection-limits.js';
+import { ConnectionBudget, GRPC_IDLE_MS, REQUEST_TIMEOUT_MS, defaultApiServerLimits } from '../connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
 import { jsonToMessage, messageToJson } from './proto-json.js';
 
@@ -181,6 +181,8 @@ export interface GrpcServiceOptions {
   budget?: ConnectionBudget;
   /** A connection without a call this long is closed (default GRPC_IDLE_MS). */
   idleMs?: number;
+  /** A call whose request has not arrived whole this long after its start is answered DEADLINE_EXCEEDED and reset (default REQUEST_TIMEOUT_MS). */
+  requestMs?: number;
 }
 
 export class GrpcService {
@@ -196,7 +198,7 @@ export class GrpcService {
 
   static async start(ctx: ApiContext, options: GrpcServiceOptions): Promise<GrpcService> {
     const p = cloudTasksProtos();
-    const server = new grpc.Server(grpcServerOptions(options.idleMs ?? GRPC_IDLE_MS));
+    const server = new grpc.Server(grpcServerOptions(options.idleMs ?? GRPC_IDLE_MS, options.requestMs ?? REQUEST_TIMEOUT_MS));
     const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};
     for (const method of p.service.methodsArray) {

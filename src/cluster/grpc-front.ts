@@ -32,6 +32,7 @@ import { addNotServed, authRefusal, grpcError, pageRequest, statusDetails, type 
 import { pageOf, pageOfItems, QUEUES_LIST } from '../server/page-token.js';
 import { bindGrpc, grpcServerOptions, type BoundGrpc } from '../server/grpc/bind.js';
 import { ConnectionBudget, GRPC_IDLE_MS, REQUEST_TIMEOUT_MS, defaultApiServerLimits } from '../server/connection-limits.js';
+import { BODY_BYTES_HELD_MAX, BodyBudget } from '../server/body-budget.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
 import { fateOf, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
@@ -116,7 +117,7 @@ export class GrpcFront {
    */
   static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize, budget = new ConnectionBudget(defaultApiServerLimits().connectionsMax)): Promise<GrpcFront> {
     const p = cloudTasksProtos();
-    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS, REQUEST_TIMEOUT_MS));
+    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS, { requestMs: REQUEST_TIMEOUT_MS, bodies: new BodyBudget(BODY_BYTES_HELD_MAX), busy: grpcError }));
     let front: GrpcFront | undefined;
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};

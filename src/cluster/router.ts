@@ -21,6 +21,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
+import { chargeBody, ServerBusyError } from '../server/body-budget.js';
 import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors } from '../server/connection-limits.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
@@ -131,6 +132,7 @@ export class Router {
         res.destroy();
         return;
       }
+      if (err instanceof ServerBusyError) res.setHeader('retry-after', err.retryAfterSeconds);
       if (err instanceof ApiError) return send(res, err.httpStatus, err.toJSON());
       const e = err instanceof ClusterError ? err : new ClusterError('QUEUE_OWNER_UNAVAILABLE', (err as Error).message);
       if (e.reachedNoService) res.setHeader(NOT_TAKEN_HEADER, '1');
@@ -351,6 +353,7 @@ export async function readBody(req: IncomingMessage): Promise<Buffer | null> {
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new BodyTooLargeError(REQUEST_BODY_BYTES_MAX);
+    chargeBody(req, chunk.length); // the node's body budget (body-budget.ts): ServerBusyError past it
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

@@ -17,7 +17,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { discardUnreadBody, readBodyUpTo } from '../server/body.js';
 import { MESSAGES, TASK_QUEUE_ERROR, utf8, type RemoteRequest } from '../server/appengine/messages.js';
-import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, rpcTooLarge } from '../server/appengine/rpc-http.js';
+import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, rpcOverQuota, rpcTooLarge } from '../server/appengine/rpc-http.js';
+import { ServerBusyError } from '../server/body-budget.js';
 import { ClusterError } from './errors.js';
 import type { Answer, Hop, Router } from './router.js';
 import { NOT_TAKEN_HEADER, noOwner } from './router.js';
@@ -31,7 +32,13 @@ export class RpcFront {
     let body: Buffer | null;
     try {
       body = await readBodyUpTo(req, RPC_REQUEST_BYTES_MAX);
-    } catch {
+    } catch (err) {
+      if (err instanceof ServerBusyError) {
+        // Past the node's body budget (body-budget.ts): refused as one node refuses it, nothing done.
+        discardUnreadBody(req, res);
+        reply(res, errorResponse(rpcOverQuota(err)));
+        return;
+      }
       res.destroy(); // the client went away: nothing was done
       return;
     }

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TASK_LIMITS } from '../core/task-spec.js';
+import { chargeBody, type ServerBusyError } from './body-budget.js';
 import { ApiError } from './errors.js';
 
 /**
@@ -26,20 +27,32 @@ export class ClientGoneError extends Error {
 
 /**
  * The whole body, or null as soon as it passes `limitBytes` (at once for a Content-Length above
- * it; the bytes past it are not kept). Rejects with ClientGoneError when the client goes away first.
+ * it; the bytes past it are not kept). Rejects with ClientGoneError when the client goes away first,
+ * and with ServerBusyError when its bytes would take the service's past its body budget
+ * (body-budget.ts): the bytes read are let go, the rest left unread.
  */
 export function readBodyUpTo(req: IncomingMessage, limitBytes: number): Promise<Buffer | null> {
   if (Number(req.headers['content-length'] ?? NaN) > limitBytes) return Promise.resolve(null);
   return new Promise<Buffer | null>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      chunks.length = 0;
+    };
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
       if (received > limitBytes) {
-        req.off('data', onData);
-        req.off('end', onEnd);
-        chunks.length = 0;
+        stop();
         resolve(null);
+        return;
+      }
+      try {
+        chargeBody(req, chunk.length);
+      } catch (err) {
+        stop();
+        reject(err as ServerBusyError);
         return;
       }
       chunks.push(chunk);

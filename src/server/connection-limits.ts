@@ -17,7 +17,7 @@
  * The gRPC port counts against the same bound (one {@link ConnectionBudget} for a service's two
  * ports: file descriptors are the process's, whichever port took them), and a connection on it
  * with no call in progress for GRPC_IDLE_MS is closed (GOAWAY; a client opens a new one at its next
- * call); a call's request, too, must arrive whole within REQUEST_TIMEOUT_MS (grpc/request-deadline.ts),
+ * call); a call's request, too, must arrive whole within REQUEST_TIMEOUT_MS (grpc/call-bounds.ts),
  * or a call started and never finished would keep its connection from ever being idle. It had neither: a few hundred silent connections there took every descriptor of a
  * service whose HTTP port was bounded (test/server/grpc-connections.test.ts).
  *
@@ -30,6 +30,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { BODY_BYTES_HELD_MAX, BodyBudget, openBodyAccount } from './body-budget.js';
 
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -46,6 +47,8 @@ export interface ApiServerLimits {
   connectionsMax: number;
   /** A gRPC connection without a call for this long is closed. */
   grpcIdleMs: number;
+  /** The request-body bytes held at once, across connections (body-budget.ts). */
+  bodyBytesMax: number;
 }
 
 /**
@@ -93,19 +96,23 @@ export function openFilesLimit(): number | null {
 }
 
 export function defaultApiServerLimits(): ApiServerLimits {
-  return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()), grpcIdleMs: GRPC_IDLE_MS };
+  return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()), grpcIdleMs: GRPC_IDLE_MS, bodyBytesMax: BODY_BYTES_HELD_MAX };
 }
 
 /**
  * An HTTP server for pushq's clients with `limits` (the defaults above unless a test shortens them),
- * its connections counted in `budget` (shared with the gRPC port's, grpc/bind.ts).
+ * its connections counted in `budget` (shared with the gRPC port's, grpc/bind.ts), its requests'
+ * bodies in `bodies` (body-budget.ts: each request gets an account there before `listener` sees it).
  * `requireHostHeader: false`: Node would answer an HTTP/1.1 request with no Host a bare 400 with no
  * body; the request guard refuses it in Google's shape instead (HOST_NOT_ALLOWED, docs/serve.md).
  */
-export function createClientServer(listener: (req: IncomingMessage, res: ServerResponse) => void, limits: ApiServerLimits = defaultApiServerLimits(), budget = new ConnectionBudget(limits.connectionsMax)): Server {
+export function createClientServer(listener: (req: IncomingMessage, res: ServerResponse) => void, limits: ApiServerLimits = defaultApiServerLimits(), budget = new ConnectionBudget(limits.connectionsMax), bodies = new BodyBudget(limits.bodyBytesMax)): Server {
   const server = createServer(
     { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: false, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
-    listener,
+    (req, res) => {
+      openBodyAccount(bodies, req, res);
+      listener(req, res);
+    },
   );
   server.maxConnections = limits.connectionsMax;
   server.on('connection', (socket: Socket) => budget.admit(socket));

@@ -70,6 +70,7 @@ export type ApiErrorCode =
   | 'STARTING'
   | 'SHUTTING_DOWN'
   | 'LOG_UNAVAILABLE'
+  | 'SERVER_BUSY'
   | 'INTERNAL_ERROR';
 
 /** The one table for API codes: status, and the HTTP status when it is not the status's own. */
@@ -94,6 +95,7 @@ const API_CODES: Readonly<Record<ApiErrorCode, { status: GoogleStatus; http?: nu
   STARTING: { status: 'UNAVAILABLE' },
   SHUTTING_DOWN: { status: 'UNAVAILABLE' },
   LOG_UNAVAILABLE: { status: 'UNAVAILABLE' },
+  SERVER_BUSY: { status: 'UNAVAILABLE' },
   INTERNAL_ERROR: { status: 'INTERNAL' },
 };
 

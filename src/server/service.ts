@@ -33,6 +33,7 @@ import { fold } from '../projections/fold.js';
 import { answerStarting, createApiHandler, type ApiContext, type ReloadOutcome } from './api.js';
 import { LOGIN_PAGE } from './dashboard-page.js';
 import { LogOutageGuard } from './log-outage.js';
+import { BodyBudget } from './body-budget.js';
 import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors, type ApiServerLimits } from './connection-limits.js';
 import { GrpcService } from './grpc/grpc-service.js';
 import { HttpTargetPolicy } from './http-target.js';
@@ -152,6 +153,7 @@ export class PushqService {
    */
   private readonly flusher: NodeJS.Timeout;
 
+  private readonly bodies: BodyBudget;
   private constructor(
     readonly kernel: Kernel,
     readonly driver: WallDriver,
@@ -161,10 +163,11 @@ export class PushqService {
     private readonly ctx: ApiContext,
     private readonly options: Omit<ServiceOptions, 'replayed' | 'snapshot'>,
     private readonly grpc: GrpcService | null,
-    info: { url: string; port: number; history: AttemptHistory; models: ReadModels; replayed: number; interrupted: number; outage: LogOutageGuard },
+    info: { url: string; port: number; history: AttemptHistory; models: ReadModels; replayed: number; interrupted: number; outage: LogOutageGuard; bodies: BodyBudget },
     private readonly commands: OpenCommands,
   ) {
     this.url = info.url;
+    this.bodies = info.bodies;
     this.port = info.port;
     this.grpcPort = grpc?.port ?? null;
     this.history = info.history;
@@ -218,13 +221,14 @@ export class PushqService {
     const commands: OpenCommands = { taking: true, open: 0 };
     // One bound for the HTTP and the gRPC port: the file descriptors are the process's.
     const budget = new ConnectionBudget(limits.connectionsMax);
+    const bodies = new BodyBudget(limits.bodyBytesMax);
     const server = createClientServer((req, res) => {
       if (commands.taking && !SAFE_METHODS.has(req.method ?? '')) {
         commands.open++;
         res.once('close', () => commands.open--);
       }
       guard.serve(req, res, handle, LOGIN_PAGE);
-    }, limits, budget);
+    }, limits, budget, bodies);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, options.host ?? '127.0.0.1', options.port ?? 0, 'port', options.inputNames));
       server.once('error', failed);
@@ -292,13 +296,13 @@ export class PushqService {
     let grpc: GrpcService | null = null;
     if (options.grpcPort !== null) {
       try {
-        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, budget, idleMs: limits.grpcIdleMs, requestMs: limits.requestTimeoutMs, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
+        grpc = await GrpcService.start(ctx, { host: options.host ?? '127.0.0.1', port: options.grpcPort ?? 0, budget, bodies, idleMs: limits.grpcIdleMs, requestMs: limits.requestTimeoutMs, ...(options.inputNames === undefined ? {} : { inputNames: options.inputNames }), ...(guard.grpcAuthorize === undefined ? {} : { authorize: guard.grpcAuthorize }) });
       } catch (err) {
         await abandonStart(err);
       }
     }
     handle = createApiHandler(ctx);
-    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: listening.url, port: listening.port, history, models, replayed, interrupted, outage }, commands);
+    const service = new PushqService(kernel, d, options.log, server, dispatcher, ctx, options, grpc, { url: listening.url, port: listening.port, history, models, replayed, interrupted, outage, bodies }, commands);
     ctx.reload = () => {
       const reload = service.reload();
       options.onApiReload?.(reload);
@@ -313,6 +317,11 @@ export class PushqService {
    */
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.server.emit('request', req, res);
+  }
+
+  /** The request-body bytes the HTTP port holds now, against `limits.bodyBytesMax` (body-budget.ts). */
+  get bodyBytesHeld(): number {
+    return this.bodies.heldBytes;
   }
 
   /** Connections the HTTP port holds open now (accepted by the server: REST, dashboard, /rpc_http). */

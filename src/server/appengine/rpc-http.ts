@@ -21,6 +21,7 @@ import { PushqError } from '../../core/errors.js';
 import { LogError } from '../../log/log-errors.js';
 import type { ApiContext } from '../api.js';
 import { ClientGoneError, discardUnreadBody, readBodyUpTo } from '../body.js';
+import { ServerBusyError } from '../body-budget.js';
 import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './messages.js';
 import { DatastoreError, RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { DATASTORE_METHODS } from './datastore-service.js';
@@ -126,9 +127,19 @@ export function rpcTooLarge(limit: number): RpcCallError {
   return new RpcCallError('REQUEST_TOO_LARGE', `the request is larger than ${limit} bytes, the API server's limit for one call`);
 }
 
-/** The whole body, refused (REQUEST_TOO_LARGE) as soon as it passes `limit`, without keeping the rest. */
+/** The error of a call refused for the service's body budget (body-budget.ts): the API's over-quota, which the libraries raise as such (Python's OverQuotaError). */
+export function rpcOverQuota(err: ServerBusyError): RpcCallError {
+  return new RpcCallError('OVER_QUOTA', err.message);
+}
+
+/** The whole body, refused (REQUEST_TOO_LARGE) as soon as it passes `limit`, or past the body budget (OVER_QUOTA), without keeping the rest. */
 async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const body = await readBodyUpTo(req, limit);
+  let body: Uint8Array | null;
+  try {
+    body = await readBodyUpTo(req, limit);
+  } catch (err) {
+    throw err instanceof ServerBusyError ? rpcOverQuota(err) : err;
+  }
   if (body === null) throw rpcTooLarge(limit);
   return body;
 }

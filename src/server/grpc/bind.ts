@@ -14,16 +14,15 @@ import { createServer } from 'node:net';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
 import type { ConnectionBudget } from '../connection-limits.js';
 import { listenError, type InputNames } from '../start-errors.js';
-import { requestDeadline } from './request-deadline.js';
+import { boundCalls, type CallBounds } from './call-bounds.js';
 
 /**
- * The options of every grpc.Server pushq runs: connections without a call closed after `idleMs`,
- * a call whose request has not arrived whole within `requestMs` answered and reset
- * (request-deadline.ts).
+ * The options of every grpc.Server pushq runs: connections without a call closed after `idleMs`;
+ * a call's request bounded in time and in the body budget (call-bounds.ts).
  */
-export function grpcServerOptions(idleMs: number, requestMs: number): grpc.ServerOptions {
+export function grpcServerOptions(idleMs: number, calls: CallBounds): grpc.ServerOptions {
   // grpc-js reads a message's length prefix first and refuses one above this without reading it.
-  return { 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX, 'grpc.max_connection_idle_ms': idleMs, interceptors: [requestDeadline(requestMs)] };
+  return { 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX, 'grpc.max_connection_idle_ms': idleMs, interceptors: [boundCalls(calls)] };
 }
 
 /** A gRPC port bound: its number, and how to stop taking connections (grpc-js's shutdown ends those taken). */

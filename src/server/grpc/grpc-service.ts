@@ -23,6 +23,7 @@ import type { PageRequest } from '../page-token.js';
 import { parseView, type Location } from '../resources.js';
 import type { InputNames } from '../start-errors.js';
 import { bindGrpc, grpcServerOptions, type BoundGrpc } from './bind.js';
+import { BODY_BYTES_HELD_MAX, BodyBudget } from '../body-budget.js';
 import { ConnectionBudget, GRPC_IDLE_MS, REQUEST_TIMEOUT_MS, defaultApiServerLimits } from '../connection-limits.js';
 import { cloudTasksProtos, SERVICE_NAME, type CloudTasksProtos } from './protos.js';
 import { jsonToMessage, messageToJson } from './proto-json.js';
@@ -183,6 +184,8 @@ export interface GrpcServiceOptions {
   idleMs?: number;
   /** A call whose request has not arrived whole this long after its start is answered DEADLINE_EXCEEDED and reset (default REQUEST_TIMEOUT_MS). */
   requestMs?: number;
+  /** The body budget its calls' bytes count in, shared with the service's HTTP port (body-budget.ts); default: one of its own. */
+  bodies?: BodyBudget;
 }
 
 export class GrpcService {
@@ -198,7 +201,7 @@ export class GrpcService {
 
   static async start(ctx: ApiContext, options: GrpcServiceOptions): Promise<GrpcService> {
     const p = cloudTasksProtos();
-    const server = new grpc.Server(grpcServerOptions(options.idleMs ?? GRPC_IDLE_MS, options.requestMs ?? REQUEST_TIMEOUT_MS));
+    const server = new grpc.Server(grpcServerOptions(options.idleMs ?? GRPC_IDLE_MS, { requestMs: options.requestMs ?? REQUEST_TIMEOUT_MS, bodies: options.bodies ?? new BodyBudget(BODY_BYTES_HELD_MAX), busy: grpcError }));
     const definition: Record<string, grpc.MethodDefinition<Buffer, Uint8Array>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};
     for (const method of p.service.methodsArray) {

@@ -4,10 +4,12 @@
  * Before: two outputs of one command that name the same file, or an output that names an input:
  * the later write would silently replace the earlier file (a report over the series CSV, a log
  * over the scenario). Refused before anything runs, as the other path checks are. Paths are
- * compared resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file.
+ * compared resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file, and an
+ * existing file is known by its identity, whatever links lead to it (sameFile).
  *
  * After: an output that cannot be written once the run is done (writeOutput).
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ReportPathError } from '../simulate/report/write.js';
 import type { CliIo } from './io.js';
@@ -20,13 +22,25 @@ export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Na
   for (const [i, [flag, path]] of given.entries()) {
     const absolute = resolve(path);
     for (const [otherFlag, otherPath] of given.slice(i + 1)) {
-      if (resolve(otherPath) === absolute) return `${flag} ${path} and ${otherFlag} ${otherPath} name the same file (${absolute}): one would overwrite the other; give each its own path`;
+      if (sameFile(otherPath, path)) return `${flag} ${path} and ${otherFlag} ${otherPath} name the same file (${absolute}): one would overwrite the other; give each its own path`;
     }
     for (const [what, input] of inputs) {
-      if (input !== undefined && resolve(input) === absolute) return `${flag} ${path} is the ${what} (${absolute}): writing it would overwrite it; give ${flag} another path`;
+      if (input !== undefined && sameFile(input, path)) return `${flag} ${path} is the ${what} (${absolute}): writing it would overwrite it; give ${flag} another path`;
     }
   }
   return null;
+}
+
+/**
+ * Whether two paths name one file: the same once resolved, or one existing file by two names (a
+ * link to it or to a directory on its way, a hard link). Compared by name only, a snapshot
+ * written through a link to the log's directory was renamed over the log, which was lost.
+ */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const x = statSync(a, { throwIfNoEntry: false });
+  const y = x === undefined ? undefined : statSync(b, { throwIfNoEntry: false });
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
 }
 
 /**

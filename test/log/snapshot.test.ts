@@ -1,5 +1,5 @@
 /** Snapshots belong to one log; `pushq replay --snapshot` agrees with a full replay; wall-clock logs print ISO times. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -185,6 +185,14 @@ test('pushq replay --write-snapshot writes a snapshot that --snapshot loads to t
   expect(overLog.code).toBe(2);
   expect(overLog.stderr).toMatch(/^pushq replay: --write-snapshot .* is the log \(.*\): writing it would overwrite it/);
   expect(existsSync(join(dir, 'never.snap'))).toBe(false);
+  expect(scanEventLog(LOG).end.events).toBe(events);
+  // The log by another name (through a link to its directory): the same file, refused; before, the
+  // snapshot was renamed over the log, which was lost.
+  const linked = join(dir, 'linked-dir');
+  symlinkSync(dir, linked);
+  const overLinked = await pushq('replay', LOG, '--write-snapshot', join(linked, 'a.jsonl'));
+  expect(overLinked.stderr).toMatch(/^pushq replay: --write-snapshot .* is the log \(.*\): writing it would overwrite it/);
+  expect(overLinked.code).toBe(2);
   expect(scanEventLog(LOG).end.events).toBe(events);
   // A path it cannot write: an error (exit 1) naming why, nothing written.
   const noDir = await pushq('replay', LOG, '--write-snapshot', join(dir, 'no-such-dir', 'x.snap'));

@@ -112,7 +112,9 @@ import { evolve as evolveInto } from '../../src/core/state.js';
 describe('pushq serve: a dispatch goes out before its batch is fsynced; an ack waits for the fsync', () => {
   let service: PushqService | undefined;
   let worker: Worker | undefined;
+  let releaseFlushes = (): void => undefined;
   afterEach(async () => {
+    releaseFlushes();
     await service?.close(100);
     await worker?.close();
   });
@@ -126,6 +128,13 @@ describe('pushq serve: a dispatch goes out before its batch is fsynced; an ack w
     log.flush = () => (holdFlushes ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve());
     service = await PushqService.start({ config: fileConfig(pushQueue('q', 100)), targets: { default: { scaling: 'automatic', url: worker.url } }, log });
     holdFlushes = true;
+    // Released however the test ends: close() waits for the log's flush, and a flush held for ever
+    // would hang it, leaving the service and its worker running in the process the next test files
+    // share (vitest.config.ts, isolate: false).
+    releaseFlushes = () => {
+      holdFlushes = false;
+      for (const release of held.splice(0)) release();
+    };
     let answered = false;
     const created = fetch(`${service.url}/v2/projects/p/locations/l/queues/q/tasks`, {
       method: 'POST',
@@ -141,8 +150,7 @@ describe('pushq serve: a dispatch goes out before its batch is fsynced; an ack w
     expect(trace.indexOf('append AttemptDispatched 0')).toBeLessThan(trace.lastIndexOf('commit'));
     expect(held.length).toBeGreaterThan(0);
     expect(answered).toBe(false);
-    holdFlushes = false;
-    for (const release of held.splice(0)) release();
+    releaseFlushes();
     expect(await created).toBe(200);
   });
 });

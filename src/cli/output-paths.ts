@@ -32,15 +32,16 @@ export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Na
 }
 
 /**
- * Whether two paths name one file: the same once resolved, or one existing file by two names (a
- * link to it or to a directory on its way, a hard link). Compared by name only, a snapshot
- * written through a link to the log's directory was renamed over the log, which was lost.
+ * Whether two paths name one file: the same once resolved, or one existing regular file by two
+ * names (a link to it or to a directory on its way, a hard link; /dev/stdout and /dev/stderr on
+ * one terminal are not "one file"). Compared by name only, a snapshot written through a link to
+ * the log's directory was renamed over the log, which was lost.
  */
 function sameFile(a: string, b: string): boolean {
   if (resolve(a) === resolve(b)) return true;
   const x = statSync(a, { throwIfNoEntry: false });
   const y = x === undefined ? undefined : statSync(b, { throwIfNoEntry: false });
-  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+  return x !== undefined && y !== undefined && x.isFile() && x.dev === y.dev && x.ino === y.ino;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRpcHttp, serveRpcHttp } from './appengine/rpc-http.js';
 import { ClientGoneError, discardUnreadBody, readJsonBody } from './body.js';
 import { ServerBusyError } from './body-budget.js';
-import { ApiError, toApiError, type ApiOperation } from './errors.js';
+import { ApiError, showSent, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
 import { serveRead } from './read-api.js';
@@ -72,7 +72,7 @@ async function readBody(m: Match, schema: MessageSchema, resource = ''): Promise
   const body = normalizeFields(raw, schema) as Record<string, unknown>;
   for (const key of PATH_FIELDS) {
     const value = body[key];
-    if (value !== undefined && value !== resource) throw new ApiError('INVALID_FIELD', `${key} ${JSON.stringify(value).slice(0, 200)} in the body is not ${resource}, named by the request path`, key);
+    if (value !== undefined && value !== resource) throw new ApiError('INVALID_FIELD', `${key} ${showSent(value)} in the body is not ${resource}, named by the request path`, key);
   }
   return body;
 }

@@ -156,6 +156,15 @@ function isApiCode(code: string): code is ApiErrorCode {
   return Object.hasOwn(API_CODES, code);
 }
 
+/**
+ * A value a request sent, as an error message quotes it: its JSON, at most 200 characters. Not
+ * String(): JSON can send an object whose own `toString` is not a function, which String() cannot
+ * turn into text (a TypeError, answered 500); and a long value is cut, not echoed whole.
+ */
+export function showSent(value: unknown): string {
+  return (JSON.stringify(value) ?? String(value)).slice(0, 200);
+}
+
 /** The domain of the ErrorInfo detail of every API error, REST and gRPC alike. */
 export const ERROR_DOMAIN = 'pushq';
 

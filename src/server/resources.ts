@@ -24,7 +24,7 @@ import { isValidServiceId, isValidVersionId, serviceOf, versionOf } from '../cor
 import { QUEUE_LIMITS } from '../config/types.js';
 import { US_PER_SECOND } from '../core/time.js';
 import type { AttemptHistory } from '../projections/attempt-history.js';
-import { ApiError } from './errors.js';
+import { ApiError, showSent } from './errors.js';
 import { HttpTargetPolicy, httpTaskSpec } from './http-target.js';
 import { durationSecondsBeyondRead, formatDuration, formatDurationUs, formatTimestamp, parseDuration, parseTimestamp } from './timestamps.js';
 
@@ -86,7 +86,7 @@ export type TaskView = 'BASIC' | 'FULL';
 export function parseView(value: unknown): TaskView {
   if (value === 'FULL' || value === 2 || value === '2') return 'FULL';
   if (value === undefined || value === null || value === 'BASIC' || value === 1 || value === '1' || value === 'VIEW_UNSPECIFIED' || value === 0 || value === '0') return 'BASIC';
-  throw new ApiError('INVALID_FIELD', `responseView: "${String(value)}" is not BASIC or FULL`, 'response_view');
+  throw new ApiError('INVALID_FIELD', `responseView: ${showSent(value)} is not BASIC or FULL`, 'response_view');
 }
 
 /** A RunTask body (`{ responseView }`; none is `{}`) → the view of the answer. */
@@ -215,7 +215,7 @@ function parseMethod(value: unknown, field = 'task.app_engine_http_request.http_
   } else if (typeof value === 'string' && METHOD_NUMBERS.includes(value as HttpMethod)) {
     return value as HttpMethod;
   }
-  throw new ApiError('INVALID_TASK', `httpMethod: "${String(value)}" is not an HTTP method Cloud Tasks accepts`, field);
+  throw new ApiError('INVALID_TASK', `httpMethod: ${showSent(value)} is not an HTTP method Cloud Tasks accepts`, field);
 }
 
 /**

@@ -207,6 +207,33 @@ describe('error messages end with their stable code', () => {
     expect(codes.has(code)).toBe(true);
   });
 
+  // JSON can send an object whose own `toString` is not a function, which String() or a template
+  // literal cannot turn into text (TypeError): a message quoting what was sent must not do that.
+  // responseView and httpMethod quoted it so and answered 500 INTERNAL (found by spec/api-fuzz).
+  const UNPRINTABLE = [{ toString: 0 }, [{ valueOf: 0, toString: 'x' }]];
+  const PLACES: readonly [string, (v: unknown) => unknown][] = [
+    ['responseView', (v) => ({ task: { appEngineHttpRequest: {} }, responseView: v })],
+    ['task', (v) => ({ task: v })],
+    ['task.name', (v) => ({ task: { name: v, appEngineHttpRequest: {} } })],
+    ['task.scheduleTime', (v) => ({ task: { scheduleTime: v, appEngineHttpRequest: {} } })],
+    ['task.scheduleTime.seconds', (v) => ({ task: { scheduleTime: { seconds: v }, appEngineHttpRequest: {} } })],
+    ['task.dispatchDeadline', (v) => ({ task: { dispatchDeadline: v, appEngineHttpRequest: {} } })],
+    ['task.appEngineHttpRequest', (v) => ({ task: { appEngineHttpRequest: v } })],
+    ['task.appEngineHttpRequest.httpMethod', (v) => ({ task: { appEngineHttpRequest: { httpMethod: v } } })],
+    ['task.appEngineHttpRequest.relativeUri', (v) => ({ task: { appEngineHttpRequest: { relativeUri: v } } })],
+    ['task.appEngineHttpRequest.headers', (v) => ({ task: { appEngineHttpRequest: { headers: v } } })],
+    ['a header value', (v) => ({ task: { appEngineHttpRequest: { headers: { 'X-A': v } } } })],
+    ['task.appEngineHttpRequest.body', (v) => ({ task: { appEngineHttpRequest: { body: v } } })],
+    ['task.appEngineHttpRequest.appEngineRouting.service', (v) => ({ task: { appEngineHttpRequest: { appEngineRouting: { service: v } } } })],
+    ['task.httpRequest.url', (v) => ({ task: { httpRequest: { url: v } } })],
+  ];
+  it.each(PLACES)('an object with a toString key as %s is INVALID_ARGUMENT, not INTERNAL', async (_where, bodyWith) => {
+    for (const value of UNPRINTABLE) {
+      const error = await refusedUnchanged(() => api('POST', `${base}/held/tasks`, bodyWith(value)));
+      expect(error.message).toMatch(/ \([A-Z_]+\)$/);
+    }
+  });
+
   it('a tombstoned name says until when, in RFC 3339 whole seconds', async () => {
     expect((await api('POST', `${base}/held/tasks`, { task: { name: name('held', 'tomb'), appEngineHttpRequest: {} } })).status).toBe(200);
     const deletedAt = Date.now();

@@ -95,8 +95,19 @@ export function openFilesLimit(): number | null {
   }
 }
 
+/**
+ * The headers timeout of every client port: PUSHQ_HEADERS_TIMEOUT_MS when it is a whole number
+ * from 1000 to REQUEST_TIMEOUT_MS (a hook for tests, as PUSHQ_STORE_LEASE_MS is: the tests of a
+ * spawned `pushq serve --cluster` or `pushq replay --ui` see slow clients cut in 2 s, not 10 s;
+ * docs/serve.md, Faults), else HEADERS_TIMEOUT_MS. Read here alone, when a port is opened.
+ */
+export function headersTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env['PUSHQ_HEADERS_TIMEOUT_MS']);
+  return Number.isSafeInteger(n) && n >= 1000 && n <= REQUEST_TIMEOUT_MS ? n : HEADERS_TIMEOUT_MS;
+}
+
 export function defaultApiServerLimits(): ApiServerLimits {
-  return { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()), grpcIdleMs: GRPC_IDLE_MS, bodyBytesMax: BODY_BYTES_HELD_MAX };
+  return { headersTimeoutMs: headersTimeoutMs(), requestTimeoutMs: REQUEST_TIMEOUT_MS, connectionsMax: apiConnectionsMax(openFilesLimit()), grpcIdleMs: GRPC_IDLE_MS, bodyBytesMax: BODY_BYTES_HELD_MAX };
 }
 
 /**

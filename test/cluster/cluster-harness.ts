@@ -48,10 +48,13 @@ export async function writeQueueYaml(dir: string, text: string): Promise<string>
  */
 let tornDown = false;
 
-/** `clockSkewMs`: the node's wall clock is that far off (test/helpers/clock-skew.mjs), as on a machine whose clock is wrong. */
-export async function startNode(args: string[], clockSkewMs = 0): Promise<Node> {
+/**
+ * `clockSkewMs`: the node's wall clock is that far off (test/helpers/clock-skew.mjs), as on a
+ * machine whose clock is wrong. `env`: more environment for the node (a test hook such as PUSHQ_HEADERS_TIMEOUT_MS).
+ */
+export async function startNode(args: string[], clockSkewMs = 0, env: Record<string, string> = {}): Promise<Node> {
   if (tornDown) throw new Error('the cluster fixture is torn down: no node is started after it');
-  const skew = clockSkewMs === 0 ? {} : { node: ['--import', join(import.meta.dirname, '..', 'helpers', 'clock-skew.mjs')], env: { PUSHQ_TEST_CLOCK_SKEW_MS: String(clockSkewMs) } };
+  const skew = clockSkewMs === 0 ? { env } : { node: ['--import', join(import.meta.dirname, '..', 'helpers', 'clock-skew.mjs')], env: { ...env, PUSHQ_TEST_CLOCK_SKEW_MS: String(clockSkewMs) } };
   const proc = await startServe(['--cluster', ...args], 60_000, undefined, skew);
   const lines: Line[] = [];
   let partial = '';

@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { headersTimeoutMs } from '../../src/server/connection-limits.js';
 import { blockAfter, section } from '../helpers/doc-text.js';
 
 const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
@@ -335,5 +336,13 @@ describe('docs/serve.md, OIDC tokens and Test hooks', () => {
     const r = await run('test-hooks', `${ported(example)}console.log('closed', typeof pushq.url, pushq.grpcPort > 0);`);
     expect(r.stderr).toBe('');
     expect([r.code, r.stdout.trim()]).toEqual([0, 'closed string true']);
+  });
+});
+
+describe('docs/serve.md, Faults: the client ports\' test hook', () => {
+  it('PUSHQ_HEADERS_TIMEOUT_MS sets the headers timeout, 10 s without it, as it says', () => {
+    const flat = doc.replace(/\s+/g, ' ');
+    expect(flat).toContain('the whole request within 30 s (`PUSHQ_HEADERS_TIMEOUT_MS=N`, N from 1000 to 30000, sets another headers timeout: a hook for tests');
+    expect([headersTimeoutMs({}), headersTimeoutMs({ PUSHQ_HEADERS_TIMEOUT_MS: '2000' }), headersTimeoutMs({ PUSHQ_HEADERS_TIMEOUT_MS: '30001' })]).toEqual([10_000, 2000, 10_000]);
   });
 });

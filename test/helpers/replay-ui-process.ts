@@ -19,9 +19,12 @@ export interface ReplayUiProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `pushq replay LOG --ui ARGS`; rejects with its output when it exits before printing its URL. */
-export async function startReplayUi(log: string, args: string[] = [], timeoutMs = 30_000): Promise<ReplayUiProcess> {
-  const child = tracked(spawn(process.execPath, [...ORPHAN_GUARD, CLI, 'replay', log, '--ui', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: guardEnv() }));
+/**
+ * Starts `pushq replay LOG --ui ARGS` (`env`: more environment, a test hook such as
+ * PUSHQ_HEADERS_TIMEOUT_MS); rejects with its output when it exits before printing its URL.
+ */
+export async function startReplayUi(log: string, args: string[] = [], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<ReplayUiProcess> {
+  const child = tracked(spawn(process.execPath, [...ORPHAN_GUARD, CLI, 'replay', log, '--ui', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...guardEnv(), ...env } }));
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -6,10 +6,12 @@
  * - 10,000 idle connections, with the default limits: pushq keeps answering other clients
  *   promptly while they are open, and closes them all (408) once the headers timeout passes;
  *   the sockets are freed and the memory they held is given back.
+ * - the timeouts' defaults (10 s / 30 s) and PUSHQ_HEADERS_TIMEOUT_MS, read from the port pushq opens.
  * - slowloris (headers a byte at a time) and slow bodies: cut at the headers / request timeout.
  * - the bound: past `connectionsMax` a new connection is closed at once, and pushq carries on.
  */
 import { readdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
@@ -17,7 +19,7 @@ import { afterAll, expect, test } from 'vitest';
 import { parseQueueConfig } from '../../src/config/parse.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
-import { CONNECTIONS_CHECK_MS, HEADERS_TIMEOUT_MS, apiConnectionsMax, openFilesLimit, type ApiServerLimits } from '../../src/server/connection-limits.js';
+import { CONNECTIONS_CHECK_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, apiConnectionsMax, defaultApiServerLimits, headersTimeoutMs, openFilesLimit, type ApiServerLimits } from '../../src/server/connection-limits.js';
 import { PushqService } from '../../src/server/service.js';
 import { Flood } from '../helpers/flood.js';
 import { startWorker } from '../helpers/worker.js';
@@ -119,9 +121,28 @@ test(`${IDLE.toLocaleString('en')} idle connections: other clients are served me
   }
 }, 120_000);
 
-test('slowloris headers are cut at the headers timeout (the default, 10 s) and slow bodies at the request timeout, while others are served', async () => {
-  const limits = { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: 14_000 };
-  const service = await startService({ requestTimeoutMs: limits.requestTimeoutMs });
+test('the client ports\' timeouts: headers within 10 s and the whole request within 30 s by default; PUSHQ_HEADERS_TIMEOUT_MS sets the headers timeout, from 1 s to the request timeout', async () => {
+  expect(HEADERS_TIMEOUT_MS).toBe(10_000);
+  const limits = defaultApiServerLimits();
+  expect([limits.headersTimeoutMs, limits.requestTimeoutMs]).toEqual([10_000, 30_000]);
+  expect(['2000', '1000', '30000', '999', '30001', '2.5', 'soon', ''].map((v) => headersTimeoutMs({ PUSHQ_HEADERS_TIMEOUT_MS: v }))).toEqual([2000, 1000, 30_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+  expect(headersTimeoutMs({})).toBe(10_000);
+  // A service started without limits runs its port with these: Node's server reports what it enforces.
+  const service = await startService();
+  try {
+    const server = (service as unknown as { server: Server }).server;
+    expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout]).toEqual([10_000, 30_000, KEEP_ALIVE_TIMEOUT_MS]);
+  } finally {
+    await service.close(1000);
+  }
+});
+
+// The timeouts' effect, with short ones (the defaults are the test above's): Node checks them every
+// CONNECTIONS_CHECK_MS, whatever their values. 5 s apart, more than the slack below, so a
+// slowloris held to the request timeout, or a slow body cut at the headers timeout, fails.
+test('slowloris headers are cut at the headers timeout and slow bodies at the request timeout, while others are served', async () => {
+  const limits = { headersTimeoutMs: 3000, requestTimeoutMs: 8000 };
+  const service = await startService(limits);
   const loris = new Flood(service.port, 'slowloris', 200, 100);
   const body = new Flood(service.port, 'slowbody', 100, 100);
   try {

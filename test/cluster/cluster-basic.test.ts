@@ -10,7 +10,7 @@ import { pushq } from '../helpers/cli.js';
 import { startReplayUi } from '../helpers/replay-ui-process.js';
 import { PG_PASSWORD } from '../helpers/pg-cluster.js';
 import { startWorker } from '../helpers/worker.js';
-import { busiest, count, createTasks, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { busiest, count, createTasks, queueYaml, spread, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 // The client library asks no cloud metadata server for credentials (there is none here).
 process.env['METADATA_SERVER_DETECTION'] = 'none';
@@ -25,7 +25,7 @@ describe('pushq serve --cluster', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(6, 200, 20));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 3; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 3);
     const three = nodes.slice(0, 3);
     await waitUntil('the 7 queues (q0..q5, default) spread over the 3 nodes', () => spread(three, 7), 20_000);
     const tasks = Array.from({ length: 300 }, (_, i) => ({ name: `b${i}`, queue: `q${i % 6}` }));

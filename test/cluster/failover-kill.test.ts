@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
 import { ThreeApiCreator } from './create-three-apis.js';
-import { busiest, busiestSecond, count, expectRetryCountsFromTheLog, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { busiest, busiestSecond, count, expectRetryCountsFromTheLog, queueYaml, spread, startNode, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 const TASKS = Number(process.env['PUSHQ_KILL_TASKS'] ?? 3000);
 /** Budgets that grow with the tasks (the suite's 3,000 keep the times it was tuned with). */
@@ -36,7 +36,7 @@ describe('pushq serve --cluster: kill -9 of a node under load', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUES, RATE, BUCKET, MAX_CONCURRENT));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '3', '--target', `default=${w.url}`];
-    for (let i = 0; i < 3; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 3);
     await waitUntil('the queues spread over the 3 nodes', () => spread(nodes, QUEUES + 1), 20_000);
 
     const { node: victim, queues: victimQueues } = await busiest(nodes);

@@ -19,18 +19,24 @@ import { Pool } from 'undici';
 
 /** Connections per origin unless told otherwise (`--connections`). */
 export const CONNECTIONS_PER_ORIGIN = 128;
+/** A connection to a worker idle this long is closed (docs/serve.md, Faults: the spare undici opens after closing one). */
+export const WORKER_IDLE_MS = 10_000;
 
 export class OriginPools {
   private readonly pools = new Map<string, { pool: Pool; users: number }>();
 
-  constructor(readonly connections = CONNECTIONS_PER_ORIGIN) {}
+  /** `idleMs`: WORKER_IDLE_MS but in tests that wait for an idle connection to go (test/server/worker-never-answers.test.ts). */
+  constructor(
+    readonly connections = CONNECTIONS_PER_ORIGIN,
+    readonly idleMs = WORKER_IDLE_MS,
+  ) {}
 
   /** The pool for `origin` (`http://host:port`), made on first use; the caller is one more user of it. */
   get(origin: string): Pool {
     let entry = this.pools.get(origin);
     if (entry === undefined) {
       // undici's own timeouts are off: the handler deadline is pushq's (deadlines.ts).
-      entry = { pool: new Pool(origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 }), users: 0 };
+      entry = { pool: new Pool(origin, { connections: this.connections, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: this.idleMs }), users: 0 };
       this.pools.set(origin, entry);
     }
     entry.users++;

@@ -3,13 +3,18 @@
  * attempt fails at its handler deadline (15 s, the shortest a task may ask for) with reason
  * `deadline`, its socket is closed (the worker sees every connection go), the task is retried per
  * policy and then gives up, and the memory the hung attempts held is given back: flat from one
- * round of hung attempts to the next, and back to where it started once they ended.
+ * round of hung attempts to the next, and back to where it started once they ended. Its idle
+ * connections to the worker are closed after 1 s rather than 10 s (OriginPools' idleMs; the
+ * default pinned by the last test).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
 import { parseQueueConfig } from '../../src/config/parse.js';
 import type { EngineEvent } from '../../src/core/events.js';
+import { OriginPools, WORKER_IDLE_MS } from '../../src/dispatch/origin-pools.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
@@ -23,18 +28,23 @@ const heapMiB = (): number => {
 };
 
 const TASKS = 200;
+/** How long the test's connections to the worker stay idle before they are closed. */
+const SPARE_IDLE_MS = 1000;
 const DEADLINE_US = 15_000_000;
 
 test('hung attempts end at their deadline, free their sockets, and leave memory flat', async () => {
   const worker = await startRawWorker(() => undefined); // reads, never writes
+  const pools = new OriginPools(TASKS, SPARE_IDLE_MS);
   const yaml = 'queue:\n- name: hang\n  rate: 500/s\n  bucket_size: 500\n  max_concurrent_requests: 1000\n  retry_parameters:\n    task_retry_limit: 1\n    min_backoff_seconds: 0.1\n    max_backoff_seconds: 0.1\n';
   const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
   const ended: EngineEvent[] = [];
   const service = await PushqService.start({
     config: parseQueueConfig(yaml, { file: 'queue.yaml' }).config!,
     targets: { default: { scaling: 'automatic', url: worker.url } },
-    // Enough connections that no attempt waits for one (a wait gives the attempt a fresh deadline when it starts).
-    connections: TASKS,
+    // Enough connections that no attempt waits for one (a wait gives the attempt a fresh deadline
+    // when it starts); an idle one closed after 1 s, not WORKER_IDLE_MS (pinned below), so the
+    // spares undici opens go in a second and the test waits for that, not 10 s.
+    originPools: pools,
     log,
     observers: [(e) => void ((e.type === 'AttemptFailed' || e.type === 'TaskGaveUp') && ended.push(e))],
   });
@@ -70,7 +80,7 @@ test('hung attempts end at their deadline, free their sockets, and leave memory 
       expect(c.closedAt, 'a hung connection still open after its deadline').not.toBeNull();
       expect(c.closedAt! - c.requestAt!).toBeLessThan(DEADLINE_US / 1000 + 1500);
     }
-    await eventually(() => worker.open === 0, 15_000, 'every connection to be closed');
+    await eventually(() => worker.open === 0, SPARE_IDLE_MS + 4000, 'every connection to be closed, the idle spares included');
     expect(worker.accepted).toBeGreaterThanOrEqual(open1);
     const after = heapMiB();
     process.stdout.write(`never-answering worker: heap ${baseline.toFixed(1)} MiB before, ${round1.toFixed(1)} / ${round2.toFixed(1)} MiB with ${open1} requests hung (rounds 1 and 2), ${after.toFixed(1)} MiB after\n`);
@@ -81,6 +91,13 @@ test('hung attempts end at their deadline, free their sockets, and leave memory 
     expect(service.driver.pendingAsync).toBe(0);
   } finally {
     await service.close(1000);
+    await pools.close();
     await worker.close();
   }
 }, 60_000);
+
+test('a connection to a worker idle for 10 s is closed, as docs/serve.md says', () => {
+  expect(WORKER_IDLE_MS).toBe(10_000);
+  expect(new OriginPools().idleMs).toBe(WORKER_IDLE_MS);
+  expect(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'serve.md'), 'utf8').replace(/\s+/g, ' ')).toContain('undici opens a spare connection after closing one; idle, it is closed after 10 s.');
+});

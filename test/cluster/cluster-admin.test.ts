@@ -13,7 +13,7 @@
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
-import { ownedBy, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+import { ownedBy, spread, startNode, startNodes, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
 
 const fx = clusterFixture('pushq-cluster-admin-');
 const { nodes, workers } = fx;
@@ -56,7 +56,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     workers.push(w);
     const path = await writeQueueYaml(fx.dir, yaml({ q0: 100, q1: 100, q2: 100 }));
     const args = ['--config', path, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     const two = nodes.slice(0, 2);
     const all = async (): Promise<string[]> => (await Promise.all(two.map(ownedBy))).flat().sort();
     await waitUntil('the queues spread over the 2 nodes', () => spread(two, 4), 20_000);

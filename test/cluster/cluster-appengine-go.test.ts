@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
-import { ownedBy, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { ownedBy, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 const run = promisify(execFile);
 const GOPATH = '/usr/share/gocode';
@@ -46,7 +46,7 @@ describe('taskqueue from Google\'s Go library, through a cluster node', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, YAML);
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     await waitUntil('the 3 queues owned', async () => (await Promise.all(nodes.map(ownedBy))).flat().length === 3, 20_000);
     await new Promise((r) => setTimeout(r, 1500)); // a tick more: no queue still moving
     const owned = await Promise.all(nodes.map(ownedBy));

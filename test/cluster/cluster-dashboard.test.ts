@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
-import { ownedBy, postTask, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+import { ownedBy, postTask, queueYaml, spread, startNodes, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
 
 const QUEUE_COUNT = 9; // q0..q8, and `default`
 const QUEUES = Array.from({ length: QUEUE_COUNT }, (_, i) => `q${i}`);
@@ -58,7 +58,7 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUE_COUNT, 100, 10));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     const two = nodes.slice(0, 2) as [Node, Node];
     await waitUntil('the queues spread over the 2 nodes', () => spread(two, ALL.length), 20_000);
     const owns = await Promise.all(two.map(ownedBy));

@@ -95,11 +95,7 @@ export async function startNodes(nodes: Node[], args: string[], count: number): 
  * by a new one (a new id), a few times at most. Returns the nodes in their places.
  */
 export async function startNodesEachOwning(nodes: Node[], args: string[], queues: readonly string[], count = 2): Promise<Node[]> {
-  const started: Node[] = [];
-  for (let i = 0; i < count; i++) {
-    started.push(await startNode(args));
-    nodes.push(started[i]!);
-  }
+  const started = await startNodes(nodes, args, count);
   for (let tries = 0; tries < 8; tries++) {
     const ids = started.map((n) => n.id);
     const idle = started.findIndex((n) => !queues.some((q) => ownerFor(q, ids) === n.id));

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, it } from 'vitest';
 import { startServe } from '../helpers/serve-process.js';
-import { clusterFixture, queueYaml, spread, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+import { clusterFixture, queueYaml, spread, startNodes, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
 // The client library asks no cloud metadata server for credentials (there is none here).
 process.env['METADATA_SERVER_DETECTION'] = 'none';
@@ -54,7 +54,7 @@ describe('ListQueues on a cluster', () => {
     // A 4 s lease: no node is killed here, and a short one lets a renewal late under a full run's
     // load move a queue mid-test.
     const args = ['--config', yaml, '--store', await fx.pg.database(), '--lease-seconds', '4'];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     const two = nodes.slice(0, 2);
     const single = await startServe(['--config', yaml, '--memory']);
     nodes.push({ proc: single, api: single.api, id: 'single', lines: [] });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { RPC_ERROR, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
 import { addRequest, callTaskQueue, encodeMessage, envelope, postRpc } from '../helpers/remote-api.js';
 import { startWorker } from '../helpers/worker.js';
-import { ownedBy, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+import { ownedBy, queueYaml, spread, startNodes, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
 
 const QUEUES = ['q0', 'q1', 'q2', 'q3'];
 const HOUR_US = 3_600_000_000;
@@ -39,7 +39,7 @@ describe('pushq serve --cluster: App Engine /rpc_http on every node', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(QUEUES.length, 100, 10));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     const two = nodes.slice(0, 2);
     await waitUntil('the queues spread over the 2 nodes', () => spread(two, QUEUES.length + 1), 20_000);
 

@@ -10,7 +10,7 @@ import { pushq } from '../helpers/cli.js';
 import { PG_PASSWORD, freePort } from '../helpers/pg-cluster.js';
 import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
-import { count, createTasks, queueYaml, spread, startNode, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { count, createTasks, queueYaml, spread, startNode, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 const fx = clusterFixture('pushq-cluster-store-');
 const { nodes, workers } = fx;
@@ -101,7 +101,7 @@ describe('pushq serve --cluster and its store', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(4, 100, 10));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     const two = nodes.slice(-2);
     await waitUntil('the queues spread over the 2 nodes', () => spread(two, 5), 20_000);
     const before = await createTasks(() => two, Array.from({ length: 40 }, (_, i) => ({ name: `b${i}`, queue: `q${i % 4}` })), 4, 20_000);

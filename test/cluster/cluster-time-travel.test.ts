@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayJson } from '../helpers/replay-json.js';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNodes, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
 const fx = clusterFixture('pushq-cluster-tt-');
 const { nodes, workers } = fx;
@@ -66,7 +66,7 @@ describe('pushq serve --cluster: time travel on the dashboard', () => {
     // Stage 1: `default`, q0, q1. Stages 2 and 3 add two queues each, by reloading every node.
     const yaml = await writeQueueYaml(fx.dir, queueYaml(2, 100, 10));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     const two = nodes.slice(0, 2) as [Node, Node];
     const stages = [['q0', 'q1'], ['q2', 'q3'], ['q4', 'q5']];
     let delivered = 0;

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
-import { clusterFixture, count, createTasks, expectRetryCountsFromTheLog, ownedBy, queueYaml, rows, spread, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+import { clusterFixture, count, createTasks, expectRetryCountsFromTheLog, ownedBy, queueYaml, rows, spread, startNodes, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
 const SNAPSHOT_EVERY = 300;
 // The nodes are child processes of this one: they read it from their environment.
@@ -25,7 +25,7 @@ describe('pushq serve --cluster: takeover from a snapshot', () => {
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, queueYaml(1, 300, 30, 30));
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
-    for (let i = 0; i < 2; i++) nodes.push(await startNode(args));
+    await startNodes(nodes, args, 2);
     await waitUntil('the queues spread over the 2 nodes', () => spread(nodes, 2), 20_000);
     const owner = (await ownedBy(nodes[0]!)).includes('q0') ? nodes[0]! : nodes[1]!;
     const survivor = nodes.find((n) => n !== owner)!;

@@ -15,7 +15,7 @@ import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { targetUrlProblem } from '../dispatch/target-url.js';
 import { isValidTarget } from '../core/names.js';
 import { configHash } from '../log/config-hash.js';
-import { strandedPushTaskLines } from '../core/state.js';
+import { strandedTaskLines } from '../core/stranded-tasks.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION, type EventLog } from '../log/event-log.js';
 import { LogError } from '../log/log-errors.js';
 import { MemoryEventLog } from '../log/memory-log.js';
@@ -377,9 +377,9 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
         `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}` +
         `${parsed.devServer ? ` · dev-server mode: ${DEV_SERVER_RULES}` : ''}\n`,
     );
-    // A restart with a file that made a push queue pull keeps its push tasks, as a reload does, and
-    // says so as a reload does: nothing else would tell the user why they never run.
-    for (const line of strandedPushTaskLines(service.kernel.state)) io.stderr(`pushq serve: warning: ${line}\n`);
+    // A restart with a file that made a push queue pull, or left a queue out (disabled), keeps its
+    // tasks, as a reload does, and says so as a reload does: nothing else would tell the user why they never run.
+    for (const line of strandedTaskLines(service.kernel.state, parsed.config ?? 'queue.yaml')) io.stderr(`pushq serve: warning: ${line}\n`);
     // After the startup line, in the same turn: a stop or reload asked while starting runs now.
     signals.running({ reload: onHup, stop: onStop });
   });

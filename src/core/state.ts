@@ -118,27 +118,6 @@ export function configHold(q: QueueRuntime): ConfigHold | null {
   return null;
 }
 
-/**
- * Push tasks `q` holds that nothing will dispatch because the queue is now `mode: pull` (a reload
- * changed its mode): pending, in flight or backing off. App Engine would let a worker lease them;
- * pushq serves no pull API, so they wait until the queue is push again or purged. 0 for a push queue.
- */
-export function strandedPushTasks(q: QueueRuntime): number {
-  if (q.isPush) return 0;
-  const c = q.countByState;
-  return (c[TaskState.Pending] as number) + (c[TaskState.Dispatching] as number) + (c[TaskState.Backoff] as number);
-}
-
-/** What a reload says of each queue `strandedPushTasks` finds (POST /pushq/reload's lines, stdout). */
-export function strandedPushTaskLines(state: EngineState): string[] {
-  const lines: string[] = [];
-  for (const q of state.queues) {
-    const n = strandedPushTasks(q);
-    if (n > 0) lines.push(`queue ${q.name}: now mode: pull, and holds ${n} push task${n === 1 ? '' : 's'} that pushq will not dispatch (it serves no pull API); set mode: push again to dispatch them, or purge the queue`);
-  }
-  return lines;
-}
-
 export { generatedTaskName };
 
 /** The name of task `id`, which must be held (task-table.ts). */

@@ -20,7 +20,8 @@ import { checkQueueFileConfig } from '../config/object-check.js';
 import type { QueueFileConfig } from '../config/types.js';
 import { keepDefaultQueue } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
-import { DEFAULT_SETTINGS, strandedPushTaskLines, type EngineState } from '../core/state.js';
+import { DEFAULT_SETTINGS, type EngineState } from '../core/state.js';
+import { strandedTaskLines } from '../core/stranded-tasks.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
 import type { OriginPools } from '../dispatch/origin-pools.js';
 import { IdTokenIssuer } from '../dispatch/id-tokens.js';
@@ -357,7 +358,7 @@ export class PushqService {
     if (this.closing !== undefined) return reloadWhileStopping();
     this.driver.run((k) => k.applyConfig(result.declaresDefault ? file : keepDefaultQueue(file, k.state.config), k.state.settings));
     await this.log.flush();
-    return { ok: true, lines: [`${path}: applied (${file.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedPushTaskLines(this.kernel.state)] };
+    return { ok: true, lines: [`${path}: applied (${file.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedTaskLines(this.kernel.state, path)] };
   }
 
   /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight and for the requests taken to be answered, syncs the log. */

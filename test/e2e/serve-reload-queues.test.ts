@@ -124,3 +124,40 @@ it('a restart with a file that made a push queue `mode: pull` says, as a reload 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('a queue left out of queue.yaml holding tasks is disabled with them, and a reload and a restart say so: the queue, how many, what to do', async () => {
+  // Before: the reload answered only "applied (1 queues)" and the restart said nothing, while the
+  // queue's tasks waited for ever (a renamed queue in a deploy strands its tasks so).
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-reload-left-out-'));
+  const yaml = join(dir, 'queue.yaml');
+  const data = join(dir, 'data');
+  const worker = await startWorker();
+  await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 0\n- name: other\n  rate: 1/s\n');
+  let serve = await startServe(['--config', yaml, '--data', data, '--target', `default=${worker.url}`]);
+  try {
+    for (let i = 0; i < 3; i++) expect((await api('POST', `${serve.api}/jobs/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/jobs/${i}` } } })).status).toBe(200);
+    await writeFile(yaml, 'queue:\n- name: other\n  rate: 1/s\n');
+    const applied = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(applied.status).toBe(200);
+    const warning = (n: number) =>
+      `queue jobs: not in ${yaml}, so disabled (as App Engine disables a queue a deploy leaves out), and holds ${n} tasks that pushq will not dispatch; ` +
+      `add it to ${yaml} again and reload, resume it (POST /v2/projects/-/locations/-/queues/jobs:resume), or purge it`;
+    expect(applied.json.lines).toContain(warning(3));
+    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`  ${warning(3)}\n`);
+    expect((await api('GET', `${serve.api}/jobs`)).json.state).toBe('DISABLED');
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    serve = await startServe(['--config', yaml, '--data', data, '--target', `default=${worker.url}`]);
+    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain(`pushq serve: warning: ${warning(3)}\n`);
+    // Back in the file, with a rate: dispatched, and nothing is said of stranded tasks.
+    await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 10/s\n- name: other\n  rate: 1/s\n');
+    const back = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(back.json.lines.join('\n')).not.toContain('so disabled');
+    await worker.waitFor((rs) => rs.length === 3, 10_000, 'the three tasks once in the file again');
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

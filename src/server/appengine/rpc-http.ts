@@ -13,8 +13,9 @@
  * another service, an unknown method, a body that is no Request, too large, a header missing).
  * A refused call never reaches the engine: nothing is logged.
  *
- * pushq serves the `taskqueue` service (taskqueue-service.ts), and of `datastore_v3` only the
- * transaction calls that transactional tasks need (datastore-service.ts).
+ * pushq serves the `taskqueue` service (taskqueue-service.ts), of `datastore_v3` only the
+ * transaction calls that transactional tasks need (datastore-service.ts), and takes
+ * `logservice.Flush` (below).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PushqError } from '../../core/errors.js';
@@ -24,6 +25,7 @@ import { ClientGoneError, discardUnreadBody, readBodyUpTo } from '../body.js';
 import { ServerBusyError } from '../body-budget.js';
 import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './messages.js';
 import { DatastoreError, RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
+import { encodeMessage } from './call-codec.js';
 import { DATASTORE_METHODS } from './datastore-service.js';
 import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
 
@@ -40,6 +42,15 @@ const RPC_HEADERS: Readonly<Record<string, string>> = {
 };
 const SERVICE = 'taskqueue';
 const DATASTORE = 'datastore_v3';
+/**
+ * The Go library sends the app's log lines to `logservice.Flush` at the end of every request it
+ * serves (and each second while lines wait), forced even when there are none. Refused, each app
+ * request printed `internal.flushLog: Flush RPC: ... CALL_NOT_FOUND` on the app's stderr, an
+ * error line per request that drowned the app's own. So the call is taken and its lines dropped:
+ * outside a second-generation runtime (`GAE_ENV` unset, as docs/app-engine.md's line leaves it)
+ * the library prints them on stderr itself.
+ */
+const LOG_FLUSH = { service: 'logservice', method: 'Flush' } as const;
 
 /** Whether a request is for this endpoint (its path, whatever the query). */
 export function isRpcHttp(req: IncomingMessage): boolean {
@@ -95,6 +106,9 @@ async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> 
   if (service === DATASTORE && Object.hasOwn(DATASTORE_METHODS, method)) {
     const response = await (DATASTORE_METHODS[method] as NonNullable<(typeof DATASTORE_METHODS)[string]>)(ctx, envelope.request);
     return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
+  }
+  if (service === LOG_FLUSH.service && method === LOG_FLUSH.method) {
+    return MESSAGES.Response.encode(MESSAGES.Response.create({ response: encodeMessage(MESSAGES.Void, {}) })).finish();
   }
   if (service !== SERVICE) {
     const transactions = service === DATASTORE ? ` and no Datastore: of ${DATASTORE} it answers only ${Object.keys(DATASTORE_METHODS).join(', ')}, for transactional tasks (a transaction that holds tasks and no entity)` : '';

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQueueConfigFile } from '../../../src/config/load.js';
 import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../../src/log/event-log.js';
@@ -133,6 +134,20 @@ describe('bad input: an RPC error naming the problem, nothing logged', () => {
       expect(e.code).toBe(RPC_ERROR.CALL_NOT_FOUND);
       expect(e.detail).toMatch(new RegExp(`datastore_v3\\.${method}\\(\\) was not found: pushq serves only the task queue \\(service "taskqueue"\\) and no Datastore: of datastore_v3 it answers only BeginTransaction, Commit, Rollback, for transactional tasks`));
     }
+  });
+
+  it("logservice.Flush, which the Go library sends at the end of every request the app serves, is taken (its lines dropped) and changes nothing", async () => {
+    // Before: CALL_NOT_FOUND, and the library printed `internal.flushLog: Flush RPC: ...` on the
+    // app's stderr for every request it served. A FlushRequest as the library writes it: field 1,
+    // the bytes of a UserAppLogGroup holding one UserAppLogLine (field 2: time, level, message).
+    const line = protobuf.Writer.create().uint32((1 << 3) | 0).int64(Date.now() * 1000).uint32((2 << 3) | 0).int64(1).uint32((3 << 3) | 2).string('handled /work').finish();
+    const group = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(line).finish();
+    const flush = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(group).finish();
+    const before = events();
+    for (const request of [flush, new Uint8Array(0)]) ok(await postRpc(base, envelope('logservice', 'Flush', request)));
+    expect(events()).toBe(before);
+    // Only Flush: the log service's other calls (reading logs) are not served.
+    expect(rpcError(await postRpc(base, envelope('logservice', 'Read', new Uint8Array(0)))).code).toBe(RPC_ERROR.CALL_NOT_FOUND);
   });
 
   it('a missing service header is BAD_REQUEST naming the header; a wrong one is CALL_NOT_FOUND', async () => {

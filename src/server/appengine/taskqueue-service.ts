@@ -15,7 +15,7 @@
  * - Methods App Engine has but pushq does not serve are refused by name, never half-done.
  */
 import type protobuf from 'protobufjs';
-import { PushqError } from '../../core/errors.js';
+import { PushqError, UnknownQueueError } from '../../core/errors.js';
 import { taskName, type QueueRuntime } from '../../core/state.js';
 import { TASK_LIMITS, checkTaskSpec, specQueue, tooManyTasksMessage, type TaskSpec } from '../../core/task-spec.js';
 import { TaskState } from '../../core/task-machine.js';
@@ -82,7 +82,7 @@ function checkSlots(ctx: ApiContext, requests: readonly AddRequestMessage[]): { 
       specs[i] = spec;
       checkTaskSpec(spec, now, 'taskqueue', index);
       const q = s.queueByName.get(spec.queue as string);
-      if (q === undefined) return fail(i, 'UNKNOWN_QUEUE', `queue "${spec.queue}" is not defined in queue.yaml`);
+      if (q === undefined) return fail(i, 'UNKNOWN_QUEUE', new UnknownQueueError(spec.queue as string).message);
       if (!q.isPush) return fail(i, 'INVALID_QUEUE_MODE', `queue "${q.name}" is a pull queue; push tasks cannot be added to it`);
       if (spec.name !== undefined) {
         const key = `${q.index}/${spec.name}`;
@@ -223,7 +223,7 @@ const pauseQueue: TaskQueueMethod = async (ctx, bytes) => {
 const forceRun: TaskQueueMethod = async (ctx, bytes) => {
   const m = decode<{ queue_name: Uint8Array; task_name: Uint8Array }>(MESSAGES.ForceRunRequest, bytes, 'ForceRun');
   const queue = requiredQueue(utf8(m.queue_name), 'ForceRun');
-  if (!state(ctx).queueByName.has(queue)) throw new TaskQueueError('UNKNOWN_QUEUE', `queue "${queue}" is not defined in queue.yaml`);
+  if (!state(ctx).queueByName.has(queue)) throw fromEngineError(new UnknownQueueError(queue));
   let code: TaskQueueErrorName = 'OK';
   try {
     await durable(ctx, () => ctx.driver.kernel.runTask(queue, utf8(m.task_name)));

@@ -323,6 +323,19 @@ describe('the taskqueue methods', () => {
     expect(appError(await callTaskQueue(base, 'PurgeQueue', 'PurgeQueueRequest', { queue_name: Buffer.from('nosuch') })).code).toBe(TASK_QUEUE_ERROR.UNKNOWN_QUEUE);
   });
 
+  it('an unknown queue is said in one text by Add, ForceRun and PurgeQueue, the REST API\'s, which names no file (the configuration may be queue.xml)', async () => {
+    // Before: Add and ForceRun said `... is not defined in queue.yaml`, also to an app whose
+    // queues came from queue.xml, and PurgeQueue the engine's text.
+    const rest = await api('POST', `${base}/v2/projects/-/locations/-/queues/nosuch/tasks`, { task: { appEngineHttpRequest: {} } });
+    expect(rest.json.error.message).toBe('queue "nosuch" is not defined in the queue configuration (UNKNOWN_QUEUE)');
+    const details = [
+      appError(await callTaskQueue(base, 'Add', 'AddRequest', addRequest('nosuch'))).detail,
+      appError(await callTaskQueue(base, 'ForceRun', 'ForceRunRequest', { queue_name: Buffer.from('nosuch'), task_name: Buffer.from('t') })).detail,
+      appError(await callTaskQueue(base, 'PurgeQueue', 'PurgeQueueRequest', { queue_name: Buffer.from('nosuch') })).detail,
+    ];
+    expect(details).toEqual([rest.json.error.message, rest.json.error.message, rest.json.error.message]);
+  });
+
   it('FetchQueues: the queues of queue.yaml with their rate, bucket, state and retry parameters', async () => {
     const r = await callTaskQueue(base, 'FetchQueues', 'FetchQueuesRequest', { max_rows: 100 }, 'FetchQueuesResponse');
     const byName = new Map<string, any>(r.value.queue.map((q: any) => [Buffer.from(q.queue_name).toString(), q]));

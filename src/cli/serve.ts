@@ -13,6 +13,8 @@ import type { QueueFileConfig } from '../config/types.js';
 import { DEV_SERVER_RULES } from '../core/dev-server.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { targetUrlProblem } from '../dispatch/target-url.js';
+import { resolveTarget } from '../dispatch/http-dispatcher.js';
+import type { EngineState } from '../core/state.js';
 import { isValidTarget } from '../core/names.js';
 import { configHash } from '../log/config-hash.js';
 import { strandedTaskLines } from '../core/stranded-tasks.js';
@@ -113,6 +115,26 @@ http://HOST:PORT/.`,
   },
   footer: 'signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.',
 });
+
+/**
+ * One line per service that the running push queues send their tasks to (the queue's `target`,
+ * else `default`) and that no target gives a URL: a task of theirs fails unless it names a service
+ * that has one (its own appEngineRouting, which a queue target overrides).
+ */
+export function unroutedQueueLines(state: EngineState, targets: Readonly<Record<string, TargetSettings>>): string[] {
+  const byService = new Map<string, string[]>();
+  for (const q of state.queues) {
+    if (!q.isPush || q.disabled) continue;
+    const service = q.config.target ?? 'default';
+    if (resolveTarget(targets, service) !== null) continue;
+    byService.set(service, [...(byService.get(service) ?? []), q.name]);
+  }
+  return [...byService].map(
+    ([service, queues]) =>
+      `no --target gives a URL for service ${service}, where ${queues.length === 1 ? 'queue' : 'queues'} ${queues.join(', ')} ${queues.length === 1 ? 'sends its' : 'send their'} tasks: ` +
+      `each attempt of theirs fails (no-target-url) unless the task names a service that has one; give --target ${service}=URL`,
+  );
+}
 
 export interface ServeArgs {
   config?: string;
@@ -380,6 +402,9 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
     // A restart with a file that made a push queue pull, or left a queue out (disabled), keeps its
     // tasks, as a reload does, and says so as a reload does: nothing else would tell the user why they never run.
     for (const line of strandedTaskLines(service.kernel.state, parsed.config ?? 'queue.yaml')) io.stderr(`pushq serve: warning: ${line}\n`);
+    // Targets given, but none for some queues' service: their every attempt would fail, said only
+    // task by task (no-target-url). (No target at all is said in the startup line itself.)
+    if (targets.length > 0) for (const line of unroutedQueueLines(service.kernel.state, parsed.targets)) io.stderr(`pushq serve: warning: ${line}\n`);
     // After the startup line, in the same turn: a stop or reload asked while starting runs now.
     signals.running({ reload: onHup, stop: onStop });
   });

@@ -22,6 +22,7 @@
 import type { Dispatcher as UndiciDispatcher } from 'undici';
 import type { AttemptRequest, ObservedOutcome } from '../core/attempt.js';
 import type { TargetSettings } from '../core/events.js';
+import { serviceOf } from '../core/names.js';
 import { lookUpTarget } from '../core/target-lookup.js';
 import { RESET_ERROR } from '../core/attempt.js';
 import { RETRY_REASONS } from '../core/retry-reason.js';
@@ -65,6 +66,16 @@ interface ResolvedTarget {
 }
 
 /** The base URL for `target` (`service` or `version.service`): exact name, then service, then `default`. */
+/**
+ * The error of an attempt whose target has no URL: the retry reason's code first (retry-reason.ts
+ * reads it), then which service had none, in the order looked up, and which ones have one.
+ */
+export function noTargetError(target: string, targets: Readonly<Record<string, TargetSettings>>): string {
+  const looked = [...new Set([target, serviceOf(target), 'default'])].map((n) => JSON.stringify(n)).join(', then ');
+  const given = Object.keys(targets).filter((n) => targets[n]?.url !== undefined);
+  return `${RETRY_REASONS.noTarget}: no URL for service ${looked} (URLs are given for ${given.length === 0 ? 'none' : given.join(', ')})`;
+}
+
 export function resolveTarget(targets: Record<string, TargetSettings>, target: string): ResolvedTarget | null {
   const url = lookUpTarget(targets, target, (t) => t.url);
   if (url === undefined) return null;
@@ -307,7 +318,7 @@ export function createHttpDispatcher(options: HttpDispatcherOptions): HttpDispat
         ({ origin, path } = httpRoute(req.url));
       } else {
         const route = routeOf(req.target);
-        if (route === null) return Promise.resolve({ status: null, reason: 'connection', error: `${RETRY_REASONS.noTarget}: ${req.target}` });
+        if (route === null) return Promise.resolve({ status: null, reason: 'connection', error: noTargetError(req.target, options.targets) });
         origin = route.origin;
         path = route.basePath + req.url;
       }

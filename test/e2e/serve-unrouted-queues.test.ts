@@ -1,0 +1,41 @@
+/**
+ * Queues whose tasks go to a service no --target gives a URL (docs/serve.md, "Targets and
+ * routing"), against a real `pushq serve`: the start says which, and a failed attempt says why.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { api, startServe } from '../helpers/serve-process.js';
+import { startWorker } from '../helpers/worker.js';
+
+it('targets given but none for a queue\'s service: the start warns naming the service and its queues, and the attempt\'s error names what was looked up and what is given', async () => {
+  // Before: the start said nothing, and each attempt failed with `no-target-url: default` alone.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-unrouted-'));
+  const yaml = join(dir, 'queue.yaml');
+  const worker = await startWorker();
+  await writeFile(yaml, 'queue:\n- name: mail\n  rate: 5/s\n- name: jobs\n  rate: 5/s\n  target: worker\n- name: reports\n  rate: 5/s\n  target: v2.batch\n');
+  const serve = await startServe(['--config', yaml, '--memory', '--target', `worker=${worker.url}`]);
+  try {
+    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain('pushq serve: warning: no --target gives a URL for service v2.batch');
+    expect(serve.stderr()).toContain(
+      'pushq serve: warning: no --target gives a URL for service default, where queues default, mail send their tasks: ' +
+        'each attempt of theirs fails (no-target-url) unless the task names a service that has one; give --target default=URL\n',
+    );
+    expect(serve.stderr()).toContain('pushq serve: warning: no --target gives a URL for service v2.batch, where queue reports sends its tasks: ');
+    expect(serve.stderr()).not.toContain('service worker');
+    const name = `${serve.api.replace(/^.*\/v2\//, '')}/mail/tasks/t1`;
+    expect((await api('POST', `${serve.api}/mail/tasks`, { task: { name, appEngineHttpRequest: { relativeUri: '/m' } } })).status).toBe(200);
+    await expect.poll(async () => (await api('GET', `${serve.api}/mail/tasks/t1`)).json.lastAttempt?.responseStatus?.message, { timeout: 5000 }).toBe(
+      'no-target-url: no URL for service "default" (URLs are given for worker)',
+    );
+    // A task that names a service with a URL reaches it from the same queue.
+    expect((await api('POST', `${serve.api}/mail/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/routed', appEngineRouting: { service: 'worker' } } } })).status).toBe(200);
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/routed'), 10_000, 'the routed task');
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

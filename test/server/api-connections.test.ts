@@ -16,12 +16,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
 import { afterAll, expect, test } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { CONNECTIONS_CHECK_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, apiConnectionsMax, defaultApiServerLimits, headersTimeoutMs, openFilesLimit, type ApiServerLimits } from '../../src/server/connection-limits.js';
 import { PushqService } from '../../src/server/service.js';
 import { Flood } from '../helpers/flood.js';
+import { startLimitedService } from '../helpers/limited-service.js';
 import { startWorker } from '../helpers/worker.js';
 
 const worker = await startWorker(() => 200);
@@ -32,10 +30,8 @@ const gc = runInNewContext('gc') as () => void;
 
 const IDLE = 10_000;
 
-async function startService(limits?: Partial<ApiServerLimits>): Promise<PushqService> {
-  const parsed = parseQueueConfig('queue:\n- name: default\n  rate: 50/s\n', { file: 'queue.yaml' });
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  return PushqService.start({ config: parsed.config!, targets: { default: { scaling: 'automatic', url: worker.url } }, log, ...(limits ? { limits } : {}) });
+function startService(limits?: Partial<ApiServerLimits>): Promise<PushqService> {
+  return startLimitedService(worker.url, limits);
 }
 
 /** A well-behaved client: a CreateTask and a queue read; returns the slower of the two, ms. */

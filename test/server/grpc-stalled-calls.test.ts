@@ -11,22 +11,18 @@
  */
 import http2 from 'node:http2';
 import { afterAll, expect, test } from 'vitest';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
 import type { ApiServerLimits } from '../../src/server/connection-limits.js';
 import { PushqService } from '../../src/server/service.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
+import { startLimitedService } from '../helpers/limited-service.js';
 import { startWorker } from '../helpers/worker.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 const worker = await startWorker(() => 200);
 afterAll(() => worker.close());
 
-async function startService(limits: Partial<ApiServerLimits>): Promise<PushqService> {
-  const parsed = parseQueueConfig('queue:\n- name: default\n  rate: 50/s\n', { file: 'queue.yaml' });
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  return PushqService.start({ config: parsed.config!, targets: { default: { scaling: 'automatic', url: worker.url } }, log, limits });
+function startService(limits?: Partial<ApiServerLimits>): Promise<PushqService> {
+  return startLimitedService(worker.url, limits);
 }
 
 const CREATE_TASK = '/google.cloud.tasks.v2.CloudTasks/CreateTask';

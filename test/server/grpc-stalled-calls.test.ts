@@ -44,11 +44,11 @@ interface Stalled {
 }
 
 /** Opens a connection with one CreateTask call that sends `sent` of its request and never half-closes. */
-function stalledCall(port: number, sent: Buffer): Stalled {
+function stalledCall(port: number, sent: Buffer, headers: Record<string, string> = {}): Stalled {
   const t0 = Date.now();
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on('error', () => undefined);
-  const stream = session.request({ ':method': 'POST', ':path': CREATE_TASK, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: false });
+  const stream = session.request({ ':method': 'POST', ':path': CREATE_TASK, 'content-type': 'application/grpc', te: 'trailers', ...headers }, { endStream: false });
   stream.on('error', () => undefined);
   stream.on('data', () => undefined);
   stream.write(sent);
@@ -97,3 +97,26 @@ test('a call whose request never arrives whole is answered DEADLINE_EXCEEDED at 
     await service.close(1000);
   }
 }, 60_000);
+
+test('a call grpc-js answers before its request is whole (its own grpc-timeout, a message above the cap) is reset then, and its connection closed when idle', async () => {
+  // Before, the interceptor dropped its deadline when grpc-js answered: the stream stayed open (and
+  // its bytes counted in the body budget) for as long as the client kept it, and so its connection.
+  const service = await startService({ grpcIdleMs: 1000, headersTimeoutMs: 1000, requestTimeoutMs: 30_000 });
+  const whole = framed();
+  const tooLarge = Buffer.alloc(5 + 1000);
+  tooLarge.writeUInt32BE(300 * 1024, 1);
+  const calls = [
+    { call: stalledCall(service.grpcPort!, whole.subarray(0, whole.length - 4), { 'grpc-timeout': '300m' }), status: 4 }, // DEADLINE_EXCEEDED
+    { call: stalledCall(service.grpcPort!, tooLarge), status: 8 }, // RESOURCE_EXHAUSTED
+  ];
+  try {
+    for (const { call, status } of calls) {
+      expect(await within(call.status, 5000, 'the call to be answered and its stream closed')).toBe(String(status));
+      expect(await within(call.sessionClosedAt, 8000, 'the connection to be closed')).toBeLessThan(8000);
+    }
+    expect(service.bodyBytesHeld).toBe(0);
+  } finally {
+    for (const { call } of calls) call.destroy();
+    await service.close(1000);
+  }
+}, 30_000);

@@ -69,7 +69,16 @@ export function boundCalls(bounds: CallBounds): grpc.ServerInterceptor {
             stop();
             nextHalfClose();
           },
-          onCancel: stop,
+          // The call is over: answered or cancelled. Answered before its request was whole (grpc-js's
+          // own grpc-timeout deadline, a message above the cap), its stream would stay open, its
+          // bytes counted and its connection never idle, for as long as the client kept it so; the
+          // deadline above must not be dropped for that. It is reset now, as HTTP/2 lets a server
+          // that answered before the request ended (RFC 9113, 8.1).
+          onCancel: () => {
+            if (timer === undefined) return;
+            stop();
+            if (stream?.closed === false) stream.close(constants.NGHTTP2_NO_ERROR);
+          },
         });
       },
     });

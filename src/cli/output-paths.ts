@@ -9,7 +9,7 @@
  *
  * After: an output that cannot be written once the run is done (writeOutput).
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { ReportPathError } from '../simulate/report/write.js';
 import type { CliIo } from './io.js';
@@ -39,9 +39,22 @@ export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Na
  */
 function sameFile(a: string, b: string): boolean {
   if (resolve(a) === resolve(b)) return true;
-  const x = statSync(a, { throwIfNoEntry: false });
-  const y = x === undefined ? undefined : statSync(b, { throwIfNoEntry: false });
+  const x = existingFile(a);
+  const y = x === undefined ? undefined : existingFile(b);
   return x !== undefined && y !== undefined && x.isFile() && x.dev === y.dev && x.ino === y.ino;
+}
+
+/**
+ * The file at `path`, or undefined when none can be seen there: missing, or a stat that failed
+ * otherwise (a regular file on its way, ENOTDIR; a directory not searchable, EACCES). Such a path
+ * is no existing file; whether it can be written is the outputs' own check, which names why not.
+ */
+function existingFile(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -24,8 +24,22 @@ export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
     }
     renameSync(temp, path);
   } catch (error) {
-    rmSync(temp, { force: true });
+    discardTemp(temp);
     throw error;
+  }
+}
+
+/**
+ * Removes a temporary file from `tempPathBeside` that a write failed with, if there is one. Never
+ * throws: the write's own error is the one to report, and the removal of a file that could not be
+ * made fails for the same reason (a regular file on the path's way: ENOTDIR, which `force` does not
+ * quiet), and would replace it with a bare system error.
+ */
+export function discardTemp(temp: string): void {
+  try {
+    rmSync(temp, { force: true });
+  } catch {
+    // Nothing there to remove, or nothing that can be: the write's error says why.
   }
 }
 

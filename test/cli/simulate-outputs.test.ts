@@ -143,6 +143,22 @@ describe('pushq simulate refuses before running', () => {
     }
     expect(readdirSync(dir).sort()).toEqual(before);
   });
+
+  it('a path through a regular file (ENOTDIR), in simulate and replay: the same refusal, not an internal error', async () => {
+    // The check that outputs and inputs are different files stats them (output-paths.ts sameFile):
+    // a stat that failed other than ENOENT threw, exit 70 with a stack trace.
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'not a directory\n');
+    const log = join(file, 'x.jsonl');
+    const simulated = await pushq(['simulate', BURST, '--log', log]);
+    expect(simulated.stderr).toContain(`--log ${log}: cannot be written: `);
+    expect(simulated.code).toBe(2);
+    const recorded = join(dir, 'recorded.jsonl');
+    expect((await pushq(['simulate', UNTIL, '--log', recorded])).code).toBe(0);
+    const replayed = await pushq(['replay', recorded, '--write-snapshot', join(file, 'snap')]);
+    expect(replayed.stderr).toContain(`--write-snapshot ${join(file, 'snap')}: cannot be written: `);
+    expect(replayed.code).toBe(1);
+  });
 });
 
 describe('--log replaces its path as --series and --report do (written beside it, then renamed over it)', () => {

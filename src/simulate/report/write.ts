@@ -12,8 +12,8 @@
  * `checkReportPath` runs the same steps with an empty file before a run, so a path that cannot be
  * written is refused before minutes of simulation are spent (issue: "checked before the run starts").
  */
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tempPathBeside } from '../../log/atomic-file.js';
+import { rename, stat, writeFile } from 'node:fs/promises';
+import { discardTemp, tempPathBeside } from '../../log/atomic-file.js';
 import type { ReportInput } from './input.js';
 import { renderReport } from './render.js';
 
@@ -43,7 +43,7 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
     await writeFile(temp, text, { flag: 'wx' });
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    discardTemp(temp);
     throw asPathError(path, error);
   }
 }
@@ -57,7 +57,7 @@ export async function checkReportPath(path: string): Promise<void> {
   } catch (error) {
     throw asPathError(path, error);
   } finally {
-    await rm(temp, { force: true });
+    discardTemp(temp);
   }
 }
 
@@ -71,7 +71,7 @@ export async function moveIntoPlace(temp: string, path: string): Promise<void> {
     await refuseDirectory(path);
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    discardTemp(temp);
     throw asPathError(path, error);
   }
 }

@@ -65,7 +65,6 @@ interface ResolvedTarget {
   basePath: string;
 }
 
-/** The base URL for `target` (`service` or `version.service`): exact name, then service, then `default`. */
 /**
  * The error of an attempt whose target has no URL: the retry reason's code first (retry-reason.ts
  * reads it), then which service had none, in the order looked up, and which ones have one.
@@ -76,6 +75,7 @@ export function noTargetError(target: string, targets: Readonly<Record<string, T
   return `${RETRY_REASONS.noTarget}: no URL for service ${looked} (URLs are given for ${given.length === 0 ? 'none' : given.join(', ')})`;
 }
 
+/** The base URL for `target` (`service` or `version.service`): exact name, then service, then `default`. */
 export function resolveTarget(targets: Record<string, TargetSettings>, target: string): ResolvedTarget | null {
   const url = lookUpTarget(targets, target, (t) => t.url);
   if (url === undefined) return null;

@@ -1,15 +1,18 @@
 /**
  * Writing a whole file so that a crash (or a failed write: a full disk) leaves the old file or the
  * new one, never part of the new: the bytes go to a temporary file beside it (rename is atomic only
- * within one file system), made durable, then renamed over it. A snapshot read half-written would
- * be refused as SNAPSHOT_INVALID at best; this way it is never seen.
+ * within one file system), made durable, then renamed over it, and the rename made durable too
+ * (its directory synced: sync-directory.ts), so once the call returns a power cut cannot bring the
+ * old file back (an epoch of the file store granted, then forgotten). A snapshot read half-written
+ * would be refused as SNAPSHOT_INVALID at best; this way it is never seen.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { syncDirectorySync } from './sync-directory.js';
 
 /**
- * Writes `bytes` to `path` atomically. Throws the system's error (ENOENT for a missing directory,
+ * Writes `bytes` to `path` atomically and durably (the bytes, then the name). Throws the system's error (ENOENT for a missing directory,
  * EISDIR, ENOSPC, ...) with nothing left behind: the temporary file is removed, `path` untouched.
  */
 export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
@@ -27,6 +30,7 @@ export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
     discardTemp(temp);
     throw error;
   }
+  syncDirectorySync(dirname(path));
 }
 
 /**

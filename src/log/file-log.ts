@@ -25,7 +25,7 @@
  * is the end of the last complete batch written to the buffer; a durable log's buffer starts at
  * the synced offset.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { EventShapeError, encodeEvent } from './codec.js';
@@ -35,6 +35,7 @@ import { NODE_LOG_FILE_IO, type LogFileIo } from './file-io.js';
 import { encodeHeader, encodeMarker } from './log-format.js';
 import { LogError } from './log-errors.js';
 import { scanEventLog, type LogPosition, type ReadOptions, type Recovered } from './log-reader.js';
+import { syncDirectorySync } from './sync-directory.js';
 
 export { scanEventLog, type LogPosition, type ReadOptions, type Recovered, type ScanCallbacks, type ScanResult } from './log-reader.js';
 
@@ -299,22 +300,9 @@ export function createFileEventLogSync(path: string, header: LogHeader, options:
   while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);
   if (options.durable ?? true) {
     fdatasyncSync(fd);
-    syncDirectory(path);
+    syncDirectorySync(dirname(path));
   }
   return new FileEventLog(path, header, fd, { offset: head.length, batches: 0, events: 0, nextLine: 2 }, options);
-}
-
-/** A new file's name is durable only once its directory is synced (best effort: not every platform allows it). */
-function syncDirectory(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dirname(path), 'r');
-    fsyncSync(fd);
-  } catch {
-    // e.g. Windows cannot open a directory; the file's own data is synced regardless.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 export async function createFileEventLog(path: string, header: LogHeader, options: CreateFileLogOptions = {}): Promise<FileEventLog> {

@@ -9,11 +9,12 @@
  * openFileEventLog, at the same offset). A log with no corruption is not changed (a torn tail is
  * dropped as at every start: it was never acknowledged).
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogHeader } from '../log/event-log.js';
 import { LOG_FILE_MODE } from '../log/file-log.js';
 import { scanEventLog } from '../log/log-reader.js';
+import { syncDirectorySync } from '../log/sync-directory.js';
 
 export interface LogRepair {
   /** The first damaged line, its byte offset, and what is wrong with it. */
@@ -78,7 +79,7 @@ export function setDamagedPartAside(path: string, durable: boolean, check: (head
     } finally {
       closeSync(fd);
     }
-    if (durable) syncDir(dirname(path));
+    if (durable) syncDirectorySync(dirname(path));
     return { line: at.line, offset: at.offset, problem: at.problem, cutAt, movedBytes, keptIn };
   } finally {
     closeSync(from);
@@ -95,21 +96,3 @@ function createAside(path: string, cutAt: number): { fd: number; keptIn: string 
     }
   }
 }
-
-/** The new file's directory entry made durable (fsync of the directory, where the platform allows it). */
-function syncDir(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // Not supported (Windows): the entry is as durable as the platform makes it.
-  } finally {
-    closeSync(fd);
-  }
-}
-

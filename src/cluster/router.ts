@@ -21,7 +21,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
-import { chargeBody, ServerBusyError } from '../server/body-budget.js';
+import { chargeBody, setRetryAfterWhenBusy } from '../server/body-budget.js';
 import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors } from '../server/connection-limits.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
@@ -132,7 +132,7 @@ export class Router {
         res.destroy();
         return;
       }
-      if (err instanceof ServerBusyError) res.setHeader('retry-after', err.retryAfterSeconds);
+      setRetryAfterWhenBusy(res, err);
       if (err instanceof ApiError) return send(res, err.httpStatus, err.toJSON());
       const e = err instanceof ClusterError ? err : new ClusterError('QUEUE_OWNER_UNAVAILABLE', (err as Error).message);
       if (e.reachedNoService) res.setHeader(NOT_TAKEN_HEADER, '1');

@@ -17,7 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRpcHttp, serveRpcHttp } from './appengine/rpc-http.js';
 import { ClientGoneError, discardUnreadBody, readJsonBody } from './body.js';
-import { ServerBusyError } from './body-budget.js';
+import { setRetryAfterWhenBusy } from './body-budget.js';
 import { ApiError, showSent, toApiError, type ApiOperation } from './errors.js';
 import { PATH_FIELDS, REQUEST_BODIES, normalizeFields, type MessageSchema } from './request-fields.js';
 import { parseView, queuePath, runTaskView, taskPath, type Location } from './resources.js';
@@ -236,7 +236,7 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
     // A body left unread (too large): answer at once, and discard whatever else arrives without
     // keeping it (body.ts).
     discardUnreadBody(req, res);
-    if (apiError instanceof ServerBusyError) res.setHeader('retry-after', apiError.retryAfterSeconds);
+    setRetryAfterWhenBusy(res, apiError);
     send(res, apiError.httpStatus, apiError);
   }
 }

@@ -28,6 +28,14 @@ export class ServerBusyError extends ApiError {
   }
 }
 
+/**
+ * Sets the Retry-After every SERVER_BUSY answer carries (docs/errors.md), when `error` is one; each
+ * path that answers HTTP errors (the REST API, the login, a cluster node's router) calls this.
+ */
+export function setRetryAfterWhenBusy(res: ServerResponse, error: unknown): void {
+  if (error instanceof ServerBusyError) res.setHeader('retry-after', error.retryAfterSeconds);
+}
+
 /** The bytes held by a service's requests' bodies, against `maxBytes`. */
 export class BodyBudget {
   private held = 0;

@@ -31,6 +31,7 @@ import { networkInterfaces } from 'node:os';
 import { JWKS_PATH, OPENID_CONFIGURATION_PATH } from '../dispatch/id-tokens.js';
 import { RPC_ACCEPTS, isRpcContentType, isRpcHttp } from './appengine/rpc-http.js';
 import { discardUnreadBody, readJsonBody } from './body.js';
+import { setRetryAfterWhenBusy } from './body-budget.js';
 import { ASSETS_PATH } from './dashboard-page.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
@@ -230,6 +231,7 @@ function routedPath(target: string): string | undefined {
 export function refuse(req: IncomingMessage, res: ServerResponse, error: ApiError): void {
   const text = JSON.stringify(error);
   discardUnreadBody(req, res);
+  setRetryAfterWhenBusy(res, error);
   res.writeHead(error.httpStatus, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -3,8 +3,9 @@
  * had a cap (an `/rpc_http` call 32 MiB, a REST body 256 KiB) and nothing bounded their sum: every
  * connection sending a large call slowly held its bytes until the request timeout, N connections
  * N times as much. Now, past the budget (shortened here), a body is refused at once (`/rpc_http`:
- * rpc_error OVER_QUOTA; REST: 503 SERVER_BUSY with Retry-After) while the ones inside it are held,
- * a refused call changes nothing, and the budget comes free when the held bodies end.
+ * rpc_error OVER_QUOTA; REST and the dashboard's login: 503 SERVER_BUSY with Retry-After) while
+ * the ones inside it are held, a refused call changes nothing, and the budget comes free when the
+ * held bodies end.
  */
 import { request, type ClientRequest } from 'node:http';
 import http2 from 'node:http2';
@@ -118,6 +119,38 @@ test('REST: past the budget a body is refused 503 SERVER_BUSY with Retry-After, 
   while (service.bodyBytesHeld > 0 && Date.now() < by) await new Promise((r) => setTimeout(r, 20));
   const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: json, body });
   expect(res.status).toBe(200);
+}, 60_000);
+
+test('the dashboard\'s login: past the budget it is refused 503 SERVER_BUSY with Retry-After, as REST is', async () => {
+  const config = parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' }).config!;
+  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
+  const token = 'a-token-of-this-server-0123456789';
+  const guarded = await PushqService.start({ config, targets: {}, log, authToken: token, limits: { bodyBytesMax: MiB } });
+  // Logins of ~200 KB (a login body may be up to 256 KiB): five fit in 1 MiB, held one byte short.
+  const body = Buffer.from(JSON.stringify({ token, pad: 'a'.repeat(200_000) }));
+  const json = { 'content-type': 'application/json' };
+  const fit = Math.floor(MiB / (body.byteLength - 1));
+  const held = Array.from({ length: fit }, () => {
+    const req = request(`${guarded.url}/pushq/login`, { method: 'POST', headers: { ...json, 'content-length': String(body.byteLength) } });
+    req.on('error', () => undefined);
+    req.write(body.subarray(0, body.byteLength - 1));
+    return req;
+  });
+  try {
+    const by = Date.now() + 10_000;
+    while (guarded.bodyBytesHeld < fit * (body.byteLength - 1) && Date.now() < by) await new Promise((r) => setTimeout(r, 20));
+    expect(guarded.bodyBytesHeld).toBe(fit * (body.byteLength - 1));
+    const res = await fetch(`${guarded.url}/pushq/login`, { method: 'POST', headers: json, body });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.headers.get('set-cookie')).toBeNull();
+    const e = (await res.json()) as { error: { status: string; message: string } };
+    expect(e.error.status).toBe('UNAVAILABLE');
+    expect(e.error.message).toMatch(/\(SERVER_BUSY\)$/);
+  } finally {
+    for (const req of held) req.destroy();
+    await guarded.close(1000);
+  }
 }, 60_000);
 
 test('gRPC: the calls\' bytes count in the same budget; past it a call is answered UNAVAILABLE SERVER_BUSY at once and reset', async () => {

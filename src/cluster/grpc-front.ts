@@ -35,7 +35,7 @@ import { ConnectionBudget, GRPC_IDLE_MS, REQUEST_TIMEOUT_MS, defaultApiServerLim
 import { BODY_BYTES_HELD_MAX, BodyBudget } from '../server/body-budget.js';
 import { cloudTasksProtos, SERVICE_NAME } from '../server/grpc/protos.js';
 import type { ClusterErrorCode } from './errors.js';
-import { fateOf, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
+import { fateOf, ownerFailedText, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
 import { askAgainAfterRefresh, FORWARDED_HEADER, NOT_TAKEN_HEADER } from './router.js';
 
 const QUEUE_IN = /^projects\/[^/]+\/locations\/[^/]+\/queues\/([^/]+)/;
@@ -125,7 +125,9 @@ export class GrpcFront {
       const path = `/${SERVICE_NAME}/${method.name}`;
       definition[method.name] = { path, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
       const requestType = method.resolvedRequestType as protobuf.Type;
-      implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback) => void front!.answer(method.name, path, requestType, call, callback);
+      // A read is a method whose REST mapping is a GET (the proto's google.api.http option), as REST reads are the GETs.
+      const read = method.options?.['(google.api.http).get'] !== undefined;
+      implementation[method.name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback) => void front!.answer(method.name, path, requestType, read, call, callback);
     }
     server.addService(definition, implementation);
     addNotServed(server, authorize); // the locations mixin: refused here, as one node refuses it
@@ -134,7 +136,7 @@ export class GrpcFront {
     return front;
   }
 
-  private async answer(name: string, path: string, requestType: protobuf.Type, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback): Promise<void> {
+  private async answer(name: string, path: string, requestType: protobuf.Type, read: boolean, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback): Promise<void> {
     // Refused here, as one node refuses it: forwarded, a ListQueues would lose each queue to its owner's refusal.
     const denied = authRefusal(this.authorize, call.metadata);
     if (denied !== undefined) return callback(grpcError(denied));
@@ -149,8 +151,8 @@ export class GrpcFront {
     }
     if (name === 'ListQueues' && LOCATION.test(resource)) return this.listQueues(resource, message, call, callback, forwarded);
     const queue = QUEUE_IN.exec(resource)?.[1];
-    if (queue === undefined || !this.table.queues().includes(queue)) return this.anywhere(path, call, callback, forwarded);
-    this.reply(await this.toOwner(queue, path, call, forwarded), callback);
+    if (queue === undefined || !this.table.queues().includes(queue)) return this.anywhere(path, read, call, callback, forwarded);
+    this.reply(await this.toOwner(queue, path, read, call, forwarded), callback);
   }
 
   /**
@@ -159,7 +161,7 @@ export class GrpcFront {
    * known, no connection made, or refused before any work) is sent once more after reading the
    * owners again, when the queue's place changed meanwhile: the rule the REST router follows too (not-taken.ts).
    */
-  private async toOwner(queue: string, path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, forwarded: boolean): Promise<Hop> {
+  private async toOwner(queue: string, path: string, read: boolean, call: grpc.ServerUnaryCall<Buffer, Buffer>, forwarded: boolean): Promise<Hop> {
     const out = await sendToOwner<Place, Hop>({
       forwarded,
       place: () => {
@@ -169,7 +171,7 @@ export class GrpcFront {
         return remote === undefined ? undefined : { address: remote, remote: true };
       },
       samePlace: (a, b) => a.address === b.address,
-      send: (place) => this.hop(place.address, path, call.request, call.metadata, place.remote),
+      send: (place) => this.hop(place.address, path, read, call.request, call.metadata, place.remote),
       fate: (hop) => hop.fate,
       refresh: () => this.table.refresh(),
     });
@@ -184,22 +186,22 @@ export class GrpcFront {
   }
 
   /** A call naming no queue of the configuration: any queue's service answers it as a single node would. */
-  private anywhere(path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
+  private anywhere(path: string, read: boolean, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: Callback, forwarded: boolean): void {
     for (const q of this.table.owned()) {
       const local = this.table.localGrpc(q);
-      if (local !== undefined) return void this.hop(local, path, call.request, call.metadata, false).then((out) => this.reply(out, callback));
+      if (local !== undefined) return void this.hop(local, path, read, call.request, call.metadata, false).then((out) => this.reply(out, callback));
     }
     if (!forwarded) {
       for (const q of this.table.queues()) {
         const remote = this.table.remoteGrpc(q);
-        if (remote !== undefined) return void this.hop(remote, path, call.request, call.metadata, true).then((out) => this.reply(out, callback));
+        if (remote !== undefined) return void this.hop(remote, path, read, call.request, call.metadata, true).then((out) => this.reply(out, callback));
       }
     }
     this.reply(refused('QUEUE_OWNER_UNKNOWN', 'no node that owns a queue is known to answer this call; retry'), callback);
   }
 
-  /** One hop of the call to `address` (a queue's service here, or, `remote`, another node's front), with what it gave. */
-  private hop(address: string, path: string, request: Buffer, incoming: grpc.Metadata, remote: boolean): Promise<Hop> {
+  /** One hop of the call to `address` (a queue's service here, or, `remote`, another node's front), with what it gave; `read`: the call changes nothing. */
+  private hop(address: string, path: string, read: boolean, request: Buffer, incoming: grpc.Metadata, remote: boolean): Promise<Hop> {
     let forwarder = this.clients.get(address);
     if (forwarder === undefined) {
       forwarder = { client: new grpc.Client(address, grpc.credentials.createInsecure()), calls: 0 };
@@ -213,13 +215,13 @@ export class GrpcFront {
     return new Promise<Hop>((resolve) => {
       used.client.makeUnaryRequest(path, same, same, request, metadata, { deadline: Date.now() + this.forwardTimeoutMs }, (err, answer) => {
         used.calls--;
-        resolve(err === null ? { err: null, answer: answer ?? Buffer.alloc(0), fate: 'may-have-arrived' } : this.failed(err, address, remote));
+        resolve(err === null ? { err: null, answer: answer ?? Buffer.alloc(0), fate: 'may-have-arrived' } : this.failed(err, address, remote, read));
       });
     });
   }
 
   /** A hop's error as the caller gets it, and what it tells of the call. */
-  private failed(err: grpc.ServiceError, address: string, remote: boolean): Hop {
+  private failed(err: grpc.ServiceError, address: string, remote: boolean, read: boolean): Hop {
     const unavailable = err.code === grpc.status.UNAVAILABLE;
     // The owner's front said so itself (its own refusal, before any queue's service): passed on, mark and all.
     const marked = err.metadata.get(NOT_TAKEN_HEADER)[0] === '1';
@@ -232,8 +234,7 @@ export class GrpcFront {
     if (marked) return { err, answer: Buffer.alloc(0), fate };
     if (closedHere) return refused('QUEUE_OWNER_UNAVAILABLE', `the queue's service on node ${this.table.node} stopped taking calls (the queue is moving); not taken, retry`, fate);
     if (asItIs) return { err, answer: Buffer.alloc(0), fate };
-    if (fate === 'never-sent') return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) could not be reached: ${err.details}; not taken, retry`, fate);
-    return refused('QUEUE_OWNER_UNAVAILABLE', `the owner (${address}) did not answer: ${err.details}; not acknowledged, retry`, fate);
+    return refused('QUEUE_OWNER_UNAVAILABLE', ownerFailedText(address, err.details, fate, read), fate);
   }
 
   /**
@@ -284,7 +285,7 @@ export class GrpcFront {
         const address = this.table.localGrpc(queue) ?? (forwarded ? undefined : this.table.remoteGrpc(queue));
         if (address === undefined) return resolve(null);
         const request = Buffer.from(getQueue.encode(getQueue.fromObject({ name: `${parent}/queues/${queue}` })).finish());
-        void this.hop(address, path, request, call.metadata, this.table.localGrpc(queue) === undefined).then((out) => resolve(out.err !== null ? null : queueType.decode(out.answer)));
+        void this.hop(address, path, true, request, call.metadata, this.table.localGrpc(queue) === undefined).then((out) => resolve(out.err !== null ? null : queueType.decode(out.answer)));
       });
     // A forwarded call is answered from what this node owns: only the first node reads the owners again.
     const found = forwarded ? Promise.all(page.items.map(ask)) : askAgainAfterRefresh(this.table, page.items, ask);

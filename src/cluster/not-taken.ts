@@ -47,6 +47,18 @@ export function surelyNotTaken(fate: HopFate): boolean {
   return fate !== 'may-have-arrived';
 }
 
+/**
+ * What the caller is told (QUEUE_OWNER_UNAVAILABLE) when a hop to the owner at `owner` brought no
+ * answer of the owner's own (`why`: the transport's words): whether the owner was reached, and what
+ * that means for the call. A read changes nothing, so it is simply sent again; a command may have
+ * been taken unless it surely was not, so "not acknowledged" (retry with the same task name).
+ */
+export function ownerFailedText(owner: string, why: string, fate: HopFate, read: boolean): string {
+  const what = fate === 'never-sent' ? 'could not be reached' : 'did not answer';
+  const then = read ? 'a read changes nothing: retry it' : surelyNotTaken(fate) ? 'not taken, retry' : 'not acknowledged, retry';
+  return `the owner (${owner}) ${what}: ${why}; ${then}`;
+}
+
 /** One call on its way to its queue's owner, as the resend loop sees it. */
 export interface OwnerCall<Place, Out> {
   /** The call came from another node's front: it is sent on here at most once, and never resent. */

@@ -25,7 +25,7 @@ import { chargeBody, setRetryAfterWhenBusy } from '../server/body-budget.js';
 import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors } from '../server/connection-limits.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
-import { sessionCookieFor, type RequestGuard } from '../server/security.js';
+import { SAFE_METHODS, sessionCookieFor, type RequestGuard } from '../server/security.js';
 import { isRpcHttp } from '../server/appengine/rpc-http.js';
 import { listenUrl } from '../server/listen-url.js';
 import { LIST_QUEUES_QUERY, pageOf, pageOfItems, pageQuery, QUEUES_LIST } from '../server/page-token.js';
@@ -36,7 +36,7 @@ import { reloadRefused } from '../server/operations.js';
 import { bufferedRequest } from './buffered-request.js';
 import { DashboardFront, hopHeaders } from './dashboard-front.js';
 import { ClusterError } from './errors.js';
-import { fateOf, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
+import { fateOf, ownerFailedText, sendToOwner, surelyNotTaken, type HopFate } from './not-taken.js';
 import { resetEveryQueue } from './reset.js';
 import { RpcFront } from './rpc-front.js';
 
@@ -216,8 +216,8 @@ export class Router {
     return null;
   }
 
-  /** The owner's answer, or the refusal to give when it did not answer. */
-  async forward(base: string, req: Call, body: Uint8Array | null, remote: boolean): Promise<Answer | ClusterError> {
+  /** The owner's answer, or the refusal to give when it did not answer; `read`: the call changes nothing (its refusal says so). */
+  async forward(base: string, req: Call, body: Uint8Array | null, remote: boolean, read = SAFE_METHODS.has(req.method ?? 'GET')): Promise<Answer | ClusterError> {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_HEADERS.has(k) && k !== 'content-length') headers[k] = v;
     if (remote) headers[FORWARDED_HEADER] = this.table.node;
@@ -235,7 +235,7 @@ export class Router {
       // undici's connect error: the owner's port refused the connection, so not one byte of the call left.
       const e = err as { code?: string; cause?: { code?: string } };
       const fate = fateOf({ refusedBeforeWork: false, speaksForItself: false, neverSent: e.code === 'ECONNREFUSED' || e.cause?.code === 'ECONNREFUSED' });
-      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${base}) did not answer: ${(err as Error).message}; not acknowledged, retry`, surelyNotTaken(fate));
+      return new ClusterError('QUEUE_OWNER_UNAVAILABLE', ownerFailedText(base, (err as Error).message, fate, read), surelyNotTaken(fate));
     }
   }
 

@@ -96,7 +96,7 @@ export class RpcFront {
 
   /** Sends `request` (the method's message) in `envelope` to `hop`; the decoded Response, or the answer to give as it is (an error). */
   private async ask(hop: Hop, envelope: RemoteRequest, request: Uint8Array, req: IncomingMessage): Promise<{ response: Uint8Array } | { final: Answer }> {
-    const out = await this.router.forward(hop.url, req, withRequest(envelope, request), hop.remote);
+    const out = await this.router.forward(hop.url, req, withRequest(envelope, request), hop.remote, true); // FetchQueueStats, FetchQueues: reads
     if (out instanceof ClusterError) throw out;
     let response: { response?: Uint8Array; application_error?: unknown; rpc_error?: unknown };
     try {

@@ -23,7 +23,8 @@
  *
  * One client is kept per address it forwards to, and closed (closeUnused, every tick) once no
  * queue's owner or local service answers there any more: nodes that restart on new ports, and
- * queues taken again on new local ports, would otherwise leave a client each, held for ever.
+ * queues taken again on new local ports, would otherwise leave a client each, held for ever. Once
+ * the front closes none is made: a call still under way is refused SHUTTING_DOWN, sent nowhere.
  */
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
@@ -96,6 +97,8 @@ interface Forwarder {
 
 export class GrpcFront {
   private readonly clients = new Map<string, Forwarder>();
+  /** close() has begun: no client is made any more (one made after close's sweep would never be closed). */
+  private closing = false;
 
   private constructor(
     private readonly server: grpc.Server,
@@ -202,6 +205,9 @@ export class GrpcFront {
 
   /** One hop of the call to `address` (a queue's service here, or, `remote`, another node's front), with what it gave; `read`: the call changes nothing. */
   private hop(address: string, path: string, read: boolean, request: Buffer, incoming: grpc.Metadata, remote: boolean): Promise<Hop> {
+    // A call still on its way here when the front closed (waiting for the owners to be read again,
+    // past the forced shutdown) is refused as the rest of the shutdown refuses it, sent nowhere.
+    if (this.closing) return Promise.resolve(this.shuttingDown());
     let forwarder = this.clients.get(address);
     if (forwarder === undefined) {
       forwarder = { client: new grpc.Client(address, grpc.credentials.createInsecure()), calls: 0 };
@@ -292,7 +298,15 @@ export class GrpcFront {
     void found.then((queues) => callback(null, Buffer.from(listType.encode(listType.create({ queues: queues.filter((q) => q !== null), nextPageToken: page.nextPageToken ?? '' })).finish())));
   }
 
+  /** The refusal of a call the closing front will not send on: SHUTTING_DOWN, as a stopping service says it, marked not taken (nothing was sent). */
+  private shuttingDown(): Hop {
+    const status = grpcError(new ApiError('SHUTTING_DOWN', `node ${this.table.node}'s gRPC front is shutting down; the call was not sent on, retry (another node)`));
+    status.metadata.set(NOT_TAKEN_HEADER, '1');
+    return { err: Object.assign(new Error(status.details), status), answer: Buffer.alloc(0), fate: 'refused-before-work' };
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     this.bound.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {

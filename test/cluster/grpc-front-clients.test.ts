@@ -9,6 +9,9 @@
  * address, as the node's table does at its ticks; the owners are real gRPC services (stopping
  * ones: they refuse every call at once, which is all a hop needs), half of them stopped on the way.
  * The node calls closeUnused at every tick, once it has read the owners; so does this test.
+ *
+ * Once closing, the front makes no client: a call that waited for the owners to be read again
+ * past the forced shutdown made one after close had swept them, never closed.
  */
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +66,45 @@ describe('pushq serve --cluster: the gRPC front’s clients to owners', () => {
       client.close();
       await front.close();
       await Promise.all(owners.filter((_, i) => !stopped.has(i)).map((o) => o.close(0)));
+    }
+  }, 30_000);
+
+  it('makes no client once it is closing: a call that waited for the owners past the forced shutdown is sent nowhere', async () => {
+    // q0's owner at first: an address nothing listens on, so the call waits for the owners to be read again.
+    const [gone, moved] = await Promise.all([GrpcService.start({ stopping: true } as ApiContext, { host: '127.0.0.1', port: 0 }), GrpcService.start({ stopping: true } as ApiContext, { host: '127.0.0.1', port: 0 })]);
+    const goneAddress = `127.0.0.1:${gone.port}`;
+    await gone.close(0);
+    let owner = goneAddress;
+    let refreshing = false;
+    let readAgain = (): void => undefined;
+    const table = {
+      node: 'test-node',
+      localGrpc: () => undefined,
+      remoteGrpc: () => owner,
+      queues: () => ['q0'],
+      owned: () => [],
+      refresh: () =>
+        new Promise<void>((resolve) => {
+          refreshing = true;
+          readAgain = resolve;
+        }),
+    };
+    const front = await GrpcFront.start(table, '127.0.0.1', 0, 10_000);
+    const client = new grpc.Client(`127.0.0.1:${front.port}`, grpc.credentials.createInsecure());
+    try {
+      const answered = getQueue(client);
+      await waitUntil('the call to wait for the owners to be read again', () => refreshing, 5000);
+      await front.close(); // the call is still under way: the shutdown is forced after 1 s, the clients swept
+      expect(front.clientAddresses()).toEqual([]);
+      owner = `127.0.0.1:${moved.port}`; // the owners, read again, name a live owner
+      readAgain();
+      await answered; // the client's call ended with the forced shutdown
+      await new Promise((r) => setTimeout(r, 200));
+      expect(front.clientAddresses(), 'a client made after close, never closed').toEqual([]);
+    } finally {
+      client.close();
+      await front.close();
+      await moved.close(0);
     }
   }, 30_000);
 });

@@ -35,7 +35,7 @@ import { setRetryAfterWhenBusy } from './body-budget.js';
 import { ASSETS_PATH } from './dashboard-page.js';
 import { ApiError } from './errors.js';
 import { normalizeFields, type MessageSchema } from './request-fields.js';
-import { requestTarget } from './request-target.js';
+import { adoptAbsoluteForm, requestTarget } from './request-target.js';
 import { inputName, ServeStartError, type InputNames } from './start-errors.js';
 import { bindsEveryAddress } from './listen-url.js';
 
@@ -130,6 +130,7 @@ export class RequestGuard {
    */
   serve(req: IncomingMessage, res: ServerResponse, next: RequestListener, login: LoginPage): void {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    adoptAbsoluteForm(req); // the host a request is for is its target's, when the target names one
     const method = req.method ?? 'GET';
     const refusal = this.hostRefusal(req) ?? this.originRefusal(req, method) ?? contentTypeRefusal(req, method);
     if (refusal !== undefined) return refuse(req, res, refusal);

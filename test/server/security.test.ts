@@ -123,6 +123,32 @@ describe('Host (DNS rebinding)', () => {
     expect(a).not.toContain('--allow-host');
   });
 
+  it('judges a request whose target is in absolute form by the target\'s authority, not its Host header (RFC 9112 §3.2.2)', async () => {
+    const own = `127.0.0.1:${service.port}`;
+    const body = (a: string) => JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)) as { error: { status: string; message: string }; tasks?: unknown };
+    // For evil.example, whatever its Host says: refused, naming the host it is for.
+    for (const target of [`http://evil.example${Q}/tasks`, `http://evil.example:${service.port}${Q}/tasks`, `HTTP://user@${own}${Q}/tasks`]) {
+      const a = await rawRequest(service.port, `GET ${target} HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`);
+      expect(a, target).toMatch(/^HTTP\/1\.1 403 /);
+      expect(body(a).error.message, target).toMatch(/^Host ".*" is not an address this server answers to .*\(HOST_NOT_ALLOWED\)$/);
+      expect(body(a).error.message).toContain(JSON.stringify(target.replace(/^\w+:\/\//, '').split('/')[0]));
+    }
+    // For this server, with another Host (or none, HTTP/1.0): served, and routed by the target's path and query.
+    for (const [target, host] of [[`http://${own}${Q}/tasks?pageSize=1`, 'Host: evil.example\r\n'], [`http://localhost:${service.port}${Q}/tasks`, ''], [`http://pushq.test${Q}/tasks`, 'Host: evil.example\r\n']]) {
+      const a = await rawRequest(service.port, `GET ${target} HTTP/1.${host === '' ? 0 : 1}\r\n${host}Connection: close\r\n\r\n`);
+      expect(a, target).toMatch(/^HTTP\/1\.1 200 /);
+      expect(body(a)).toEqual({ tasks: [] });
+    }
+    // A create for evil.example changes nothing.
+    await log.flush();
+    const before = log.length;
+    const create = createBody('absolute');
+    const a = await rawRequest(service.port, `POST http://evil.example${Q}/tasks HTTP/1.1\r\nHost: ${own}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(create)}\r\nConnection: close\r\n\r\n${create}`);
+    expect(a).toMatch(/^HTTP\/1\.1 403 /);
+    await log.flush();
+    expect(log.length).toBe(before);
+  });
+
   it('refuses an HTTP/1.1 request with no Host header the same way: 403 HOST_NOT_ALLOWED in Google\'s shape, not a bare 400', async () => {
     const a = await rawRequest(service.port, `GET ${Q} HTTP/1.1\r\nConnection: close\r\n\r\n`);
     expect(a).toMatch(/^HTTP\/1\.1 403 /);

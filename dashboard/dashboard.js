@@ -165,7 +165,7 @@ function renderQueues(figures) {
     setBadge(c('state'), f.state);
     setText(c('rate'), fixed(f.ratePerSecond, 2).replace(/[.]?0+$/, '') + '/s');
     c('rate').title = 'max burst ' + num(f.bucketSize);
-    setTokens(c('tokens'), f.tokens, f.bucketSize);
+    setTokens(c('tokens'), figures.devServer ? DEV_SERVER_TOKENS : f.tokens, f.bucketSize);
     setText(c('inFlight'), f.inFlight + ' / ' + f.maxConcurrent);
     for (const k of Object.keys(COUNT_STATES)) setCount(c(k), f.tasks[/** @type {keyof import('./api.js').TaskCounts} */ (k)]);
     c('gaveUp').classList.toggle('bad', f.tasks.gaveUp > 0);
@@ -202,12 +202,20 @@ function renderQueues(figures) {
   setChartQueues(names);
 }
 
+/** The tokens of a queue in dev-server mode: none apply (docs/serve.md, Dev-server mode). */
+const DEV_SERVER_TOKENS = 'dev-server';
+
 /**
  * @param {HTMLTableCellElement} td
- * @param {number | null} tokens
+ * @param {number | null | 'dev-server'} tokens
  * @param {number | null} size
  */
 function setTokens(td, tokens, size) {
+  td.title = tokens === DEV_SERVER_TOKENS ? 'Dev-server mode: rate and bucket_size are not applied (one task at a time for the whole app), so tokens do not apply' : '';
+  if (tokens === DEV_SERVER_TOKENS) {
+    setText(td, '—');
+    return;
+  }
   // Rate 0 fills no bucket: no tokens, against the configured size.
   if (tokens === null || size === null) {
     setText(td, size === null ? '–' : '– / ' + size);

@@ -95,6 +95,7 @@ export function mergeDashboard(queues: readonly string[], parts: readonly QueueP
   return {
     now: formatTimestamp(nowUs),
     recentWindowSeconds,
+    devServer: false, // a cluster never runs in dev-server mode (--dev-server with --cluster is refused)
     queues: rows,
     mode: 'live',
     clock: 'wall',

@@ -41,6 +41,12 @@ export interface QueueFigures {
 export interface DashboardFigures {
   now: string;
   recentWindowSeconds: number;
+  /**
+   * Dev-server mode (S39, core/dev-server.ts) at the instant shown: rate, bucket_size and
+   * max_concurrent_requests are not applied, so a queue's tokens hold nothing back (the page says
+   * so rather than show a count that means nothing).
+   */
+  devServer: boolean;
   queues: QueueFigures[];
 }
 
@@ -84,5 +90,6 @@ function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros, 
 }
 
 export function dashboardFigures(state: EngineState, counters: DispatchCounters, now: Micros): DashboardFigures {
-  return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, queues: state.queues.map((q) => queueFigures(q, counters, now, state.settings.devServer === true)) };
+  const devServer = state.settings.devServer === true;
+  return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, devServer, queues: state.queues.map((q) => queueFigures(q, counters, now, devServer)) };
 }

@@ -11,7 +11,6 @@
  * table is given, so the two cases are certain rather than raced: `q0` has no owner, `q1`'s owner
  * is at a port where nothing listens (it died).
  */
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,24 +18,16 @@ import { GrpcFront } from '../../src/cluster/grpc-front.js';
 import { Router } from '../../src/cluster/router.js';
 import { RequestGuard } from '../../src/server/security.js';
 import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
-
-/** A port nothing listens on: bound, then closed. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 let router: Router;
 let front: GrpcFront;
 const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;
 
 beforeAll(async () => {
-  const dead = await deadPort();
+  const dead = await closedPort();
   const queues = ['q0', 'q1'];
   router = await Router.start(
     {

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { GrpcFront } from '../../src/cluster/grpc-front.js';
 import { NOT_TAKEN_HEADER } from '../../src/cluster/router.js';
 import { SERVICE_NAME, cloudTasksProtos } from '../../src/server/grpc/protos.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 const Q = 'projects/p/locations/l/queues/q0';
 const same = (b: Buffer): Buffer => b;
@@ -27,15 +28,6 @@ function createTask(client: grpc.Client): Promise<{ code: number; details: strin
   });
 }
 
-/** A port nothing listens on (bound, then let go). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function frontTo(address: string, refreshes: { n: number }): Promise<{ front: GrpcFront; client: grpc.Client }> {
   const table = { node: 'entry', localGrpc: () => undefined, remoteGrpc: () => address, queues: () => ['q0'], owned: () => [], refresh: async () => void refreshes.n++ };
   const front = await GrpcFront.start(table, '127.0.0.1', 0, 10_000);
@@ -45,7 +37,7 @@ async function frontTo(address: string, refreshes: { n: number }): Promise<{ fro
 describe('pushq serve --cluster: the gRPC front’s "not taken"', () => {
   it('marks a call to an owner that refuses the connection (nothing sent), after reading the owners again', async () => {
     const refreshes = { n: 0 };
-    const { front, client } = await frontTo(`127.0.0.1:${await deadPort()}`, refreshes);
+    const { front, client } = await frontTo(`127.0.0.1:${await closedPort()}`, refreshes);
     try {
       const a = await createTask(client);
       expect([grpc.status[a.code], a.notTaken], a.details).toEqual(['UNAVAILABLE', true]);

@@ -15,19 +15,11 @@ import { GrpcFront } from '../../src/cluster/grpc-front.js';
 import { NOT_TAKEN_HEADER, Router } from '../../src/cluster/router.js';
 import { SERVICE_NAME, cloudTasksProtos } from '../../src/server/grpc/protos.js';
 import { RequestGuard } from '../../src/server/security.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 const Q = 'projects/p/locations/l/queues/q0';
 const READ_WORDS = /; a read changes nothing: retry it \(QUEUE_OWNER_UNAVAILABLE\)$/;
 const same = (b: Buffer): Buffer => b;
-
-/** A port nothing listens on (bound, then let go). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 let dead = 0;
 let silent: Server;
@@ -38,7 +30,7 @@ let router: Router;
 let front: GrpcFront;
 
 beforeAll(async () => {
-  dead = await deadPort();
+  dead = await closedPort();
   silent = createServer((s) => {
     sockets.add(s);
     s.on('error', () => undefined);

@@ -7,7 +7,6 @@
  * refused connection is recorded with its address; dispatchDeadline has HTTP targets' range.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -16,6 +15,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
 
@@ -34,14 +34,6 @@ let dir: string;
 let worker: Worker;
 let serve: ServeProcess;
 let hooks: string;
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function create(task: Record<string, unknown>, base = serve.api): Promise<{ status: number; json: any }> {
   return api('POST', `${base}/hooks/tasks`, { task, responseView: 'FULL' });

@@ -2,13 +2,12 @@
  * The HTTP dispatcher against real sockets: what each kind of outcome maps to (status, refused
  * connection, deadline, redirect not followed), target resolution and the TaskETA format.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRequest } from '../../src/core/attempt.js';
 import { createHttpDispatcher, formatEtaSeconds, HTTP_ORIGINS_KEPT, resolveTarget } from '../../src/dispatch/http-dispatcher.js';
 import { OriginPools } from '../../src/dispatch/origin-pools.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 let worker: Worker;
 beforeAll(async () => {
@@ -28,14 +27,6 @@ function attempt(over: Partial<AttemptRequest>): AttemptRequest {
     retryCount: 0, executionCount: 0, previousStatus: null, retryReason: undefined, etaUs: 1_500_000_000_000_001, dispatchedAt: 0, deadlineUs: 10_000_000, forced: false,
     ...over,
   };
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe('HTTP dispatcher', () => {

@@ -17,6 +17,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService, type ServiceOptions } from '../../src/server/service.js';
 import { ServeStartError } from '../../src/server/start-errors.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 const config = requireValidConfig(parseQueueConfig('queue:\n- name: q\n  rate: 0\n', { file: 'queue.yaml' }));
 const TOKEN = 'correct-horse-battery-staple-42';
@@ -335,7 +336,7 @@ describe('--auth-token', () => {
 
 describe('binding beyond loopback', () => {
   it('without --auth-token or --insecure-public fails before binding, with a stable code', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     for (const host of ['0.0.0.0', '::']) {
       const err = await PushqService.start({ config, targets: {}, log: newLog(), host, port }).then(
         () => undefined,
@@ -406,10 +407,3 @@ describe('docs/errors.md', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

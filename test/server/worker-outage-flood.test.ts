@@ -13,7 +13,6 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -24,6 +23,7 @@ import { parseQueueConfig } from '../../src/config/parse.js';
 import { openDataDir } from '../../src/server/data-dir.js';
 import { PushqService } from '../../src/server/service.js';
 import { eventually } from '../helpers/raw-worker.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -42,16 +42,8 @@ const RETRY_ONLY_MS = OUTAGE_MS - CREATE_MS;
 /** The bound this test holds pushq to: memory per task created (measured: see the printed line). */
 const BYTES_PER_TASK_MAX = 2048;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 test('tasks created as fast as possible while the worker is down: memory per task bounded, retries free, nothing lost', async () => {
-  const port = await freePort(); // nothing listens there until the worker comes back
+  const port = await closedPort(); // nothing listens there until the worker comes back
   // 4 queues at 25/s: the retries against the dead worker run at 100/s all through the outage.
   const yaml = 'queue:\n' + QUEUES.map((q) => `- name: ${q}\n  rate: ${RATE}/s\n  bucket_size: 10\n  retry_parameters:\n    min_backoff_seconds: 0.1\n    max_backoff_seconds: 1\n`).join('');
   const config = parseQueueConfig(yaml, { file: 'queue.yaml' }).config!;

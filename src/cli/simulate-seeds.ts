@@ -18,6 +18,7 @@ import { neverDispatched } from '../scenario/run.js';
 import type { Scenario } from '../scenario/types.js';
 import { renderBandsReport } from '../simulate/report/bands.js';
 import { writeFileAtomically } from '../simulate/report/write.js';
+import { csvName, csvRowOrder } from '../simulate/series-csv.js';
 import { checkAssertions, EXIT_ASSERTION, reportExperimentError, runsProgress } from './experiment-cli.js';
 import { formatSeeds } from './experiment-tables.js';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
@@ -95,7 +96,8 @@ function rerunFlags(o: SeedsOptions): string {
 }
 
 /**
- * `--series FILE.csv` with --seeds: one row per interval per queue (and `*`), each series field as
+ * `--series FILE.csv` with --seeds: one row per interval per queue, then `*`, as a single run's
+ * (series-csv.ts), each series field as
  * its median and 5–95% band over the runs: `t_seconds,queue,added_median,added_p5,added_p95,...`.
  * An empty cell is no value (tokens of a queue without a bucket).
  */
@@ -104,8 +106,7 @@ function bandsCsv(result: SeedsResult): string {
   if (bands === null) throw new Error('no series were kept');
   const header = ['t_seconds', 'queue', ...SERIES_FIELDS.flatMap((f) => [`${f}_median`, `${f}_p5`, `${f}_p95`])].join(',');
   const lines = [header];
-  const csvName = (name: string) => (/[",\n]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name);
-  const names = Object.keys(bands.queues).sort((a, b) => (a === '*' ? -1 : b === '*' ? 1 : 0));
+  const names = csvRowOrder(Object.keys(bands.queues));
   const rows = Math.max(0, ...names.map((n) => bands.queues[n]?.t_seconds.length ?? 0));
   for (let i = 0; i < rows; i++) {
     for (const name of names) {

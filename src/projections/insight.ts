@@ -19,7 +19,7 @@ import { LogHistogram } from './histogram.js';
 import type { Projection } from './projection.js';
 import { ReadinessTracker, type QueueReadiness } from './ready-tracker.js';
 import { Count, SeriesNotKeptError, SeriesRecorder, unpackColumns, type Gauges, type PackedColumns } from './series.js';
-import type { PackedSeries, QueueBound, SeriesData, WaitByCause } from './series-types.js';
+import { ALL_QUEUES, type PackedSeries, type QueueBound, type SeriesData, type WaitByCause } from './series-types.js';
 import { readyAtUs } from './task-waits.js';
 
 export interface InsightOptions {
@@ -329,7 +329,7 @@ export class InsightProjection implements Projection {
       const c = p.queues[i];
       if (c !== undefined) queues[q.name] = unpackColumns(p.t, c, p.rows);
     });
-    queues['*'] = unpackColumns(p.t, p.sum, p.rows);
+    queues[ALL_QUEUES] = unpackColumns(p.t, p.sum, p.rows);
     return { resolution_seconds: p.resolutionUs / 1e6, queues };
   }
 
@@ -341,7 +341,7 @@ export class InsightProjection implements Projection {
       const c = p.queues[i];
       if (c !== undefined) offsets[q.name] = c.byteOffset / Float64Array.BYTES_PER_ELEMENT;
     });
-    offsets['*'] = p.sum.byteOffset / Float64Array.BYTES_PER_ELEMENT;
+    offsets[ALL_QUEUES] = p.sum.byteOffset / Float64Array.BYTES_PER_ELEMENT;
     const names = Object.keys(offsets);
     return { resolution_seconds: p.resolutionUs / 1e6, queues: names, rows: names.map(() => p.rows), offsets: names.map((name) => offsets[name] as number), data: p.buffer };
   }

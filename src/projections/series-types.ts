@@ -102,5 +102,8 @@ export interface PackedSeries {
   data: Float64Array<ArrayBuffer>;
 }
 
+/** The series key of all queues together, beside each queue's name (never a queue name: those are [A-Za-z0-9-]). */
+export const ALL_QUEUES = '*';
+
 /** The CSV header of `pushq simulate --series FILE.csv` (one row per interval per queue, `*` for all). */
 export const SERIES_CSV_HEADER = ['t_seconds', 'queue', ...SERIES_COUNT_FIELDS, ...SERIES_GAUGE_FIELDS].join(',');

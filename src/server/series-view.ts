@@ -10,11 +10,11 @@
 import type { ServerResponse } from 'node:http';
 import type { QueueRuntime } from '../core/state.js';
 import type { FailureReasonKey } from '../projections/failure-reasons.js';
-import type { SeriesColumns } from '../projections/series-types.js';
+import { ALL_QUEUES, type SeriesColumns } from '../projections/series-types.js';
 import { ApiError } from './errors.js';
 import type { FoldView } from './read-models.js';
 
-export const ALL_QUEUES = '*';
+export { ALL_QUEUES };
 export const STREAM_INTERVAL_MIN_SECONDS = 0.5;
 export const STREAM_INTERVAL_MAX_SECONDS = 60;
 export const STREAM_INTERVAL_DEFAULT_SECONDS = 2;

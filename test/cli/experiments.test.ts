@@ -84,7 +84,12 @@ describe('pushq simulate --seeds', () => {
     expect(r.stdout).toMatch(/queue emails\s+mean\s+95% CI\s+min\s+max/);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(`t_seconds,queue,${['added', 'dispatched', 'succeeded', 'failed_attempts', 'gave_up', 'ready', 'delayed', 'backoff', 'in_flight', 'tokens'].flatMap((f) => [`${f}_median`, `${f}_p5`, `${f}_p95`]).join(',')}`);
-    expect(lines[1]).toMatch(/^[\d.]+,\*,/);
+    // Rows in a single run's order (docs/simulate.md): per interval, each queue, then `*` for all.
+    const single = join(dir, 'single.csv');
+    expect((await pushq(['simulate', FLAKY, '--series', single])).code).toBe(0);
+    const queueColumn = (rows: string[]) => rows.slice(1, 9).map((l) => l.split(',')[1]);
+    expect(queueColumn(lines)).toEqual(['default', 'emails', 'reports', '*', 'default', 'emails', 'reports', '*']);
+    expect(queueColumn(readFileSync(single, 'utf8').split('\n'))).toEqual(queueColumn(lines));
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('id="report-data"');
     expect(page).toContain('"p95"');

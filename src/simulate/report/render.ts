@@ -9,7 +9,7 @@
  * Text from the scenario (its file name, its YAML, queue names) goes into the page escaped
  * (escape.ts); the data goes in as JSON in a `<script type="application/json">` block.
  */
-import { HOLD_CAUSES } from '../../projections/series-types.js';
+import { ALL_QUEUES, HOLD_CAUSES } from '../../projections/series-types.js';
 import { chartLibrary } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { devServerLine } from './dev-server-line.js';
@@ -19,8 +19,6 @@ import type { ReportInput } from './input.js';
 
 export type { ReportInput, ReportQueueFigures } from './input.js';
 
-/** The series key of all queues together. */
-const ALL_QUEUES = '*';
 
 /**
  * The page allows nothing from outside: no connection, and scripts and styles only inline.

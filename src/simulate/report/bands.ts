@@ -7,6 +7,7 @@
  * (and, for compare, the verdict on each difference from the first); and charts of the series,
  * each variant's median as a line over its 5–95% band, the variants overlaid in their own colours.
  */
+import { ALL_QUEUES } from '../../projections/series-types.js';
 import { BANDS_SCRIPT } from './bands-script.js';
 import type { BandsReportInput, FigureSummary } from './bands-input.js';
 import { chartLibrary } from './chart-library.js';
@@ -71,7 +72,7 @@ export function renderBandsReport(input: BandsReportInput): string {
   const queues = [...new Set(input.variants.flatMap((v) => Object.keys(v.queues)))];
   const data = {
     resolution_seconds: first.bands.resolution_seconds,
-    order: ['*', ...queues],
+    order: [ALL_QUEUES, ...queues],
     colors: VARIANT_COLORS,
     variants: input.variants.map((v) => ({ label: v.label, bands: v.bands.queues })),
   };

@@ -71,11 +71,26 @@ export async function describeWaits(url: string, pids: readonly number[]): Promi
     );
     return { lines: [...new Set(r.rows.map(waitLine))] };
   } catch (err) {
-    return { unanswered: `the store does not answer (${(err as Error).message})` };
+    return { unanswered: whyNoLookup(err) };
   } finally {
     await c.end().catch(() => undefined);
   }
 }
+
+/** Why a lookup saw nothing, as a phrase: refused a connection, no answer, or another failure. */
+function whyNoLookup(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  // 53300: max_connections, or the role's CONNECTION LIMIT, is reached; the store answers, and
+  // says no. The lookup is one more connection beside the store's own.
+  if (code === TOO_MANY_CONNECTIONS) return `the store took no more connections (${code}: ${message}): max_connections, or the role's CONNECTION LIMIT, is reached`;
+  // The lookup's own bounds (connectionTimeoutMillis, query_timeout) end in node-postgres's timeout errors.
+  if (/timeout/i.test(message)) return `the store does not answer (${message})`;
+  return `the lookup failed (${typeof code === 'string' ? `${code}: ` : ''}${message})`;
+}
+
+/** The SQLSTATE of a connection refused because every one is taken. */
+const TOO_MANY_CONNECTIONS = '53300';
 
 function waitLine(row: WaitRow): string {
   const what =

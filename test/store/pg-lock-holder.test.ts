@@ -15,7 +15,7 @@ import { pushq } from '../helpers/cli.js';
 import { PG_PASSWORD, pgForTheseTests } from '../helpers/pg-cluster.js';
 import { PgStore } from '../../src/store/pg-store.js';
 import { Membership } from '../../src/cluster/membership.js';
-import { LockWaits } from '../../src/store/pg-waits.js';
+import { describeWaits, LockWaits } from '../../src/store/pg-waits.js';
 import { storePool } from '../../src/store/pg-pool.js';
 import { describePgError } from '../../src/store/pg-errors.js';
 import { StoreError, redactUrl } from '../../src/store/store.js';
@@ -176,6 +176,18 @@ describe('a lock wait of the store names who holds it up', () => {
     } finally {
       await store.close();
     }
+  }, 60_000);
+
+  it('a lookup the store refuses a connection for (its connections all taken, 53300) says so: not "the store does not answer"', async () => {
+    const url = await db.pg.database();
+    // A role's CONNECTION LIMIT refuses as max_connections does: SQLSTATE 53300 at connect.
+    await sql(url, `CREATE ROLE lookup_limited LOGIN PASSWORD 'limited-secret' CONNECTION LIMIT 0`);
+    const limited = new URL(url);
+    limited.username = 'lookup_limited';
+    limited.password = 'limited-secret';
+    const seen = await describeWaits(limited.toString(), [1]);
+    expect(seen).toEqual({ unanswered: expect.stringContaining('the store took no more connections (53300: too many connections for role "lookup_limited")') });
+    expect(JSON.stringify(seen)).not.toContain('does not answer');
   }, 60_000);
 
   it('a cluster\'s node list (PgSession) held up: its STORE_TIMEOUT names the holder too', async () => {

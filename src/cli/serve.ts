@@ -401,7 +401,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
     );
     // A restart with a file that made a push queue pull, or left a queue out (disabled), keeps its
     // tasks, as a reload does, and says so as a reload does: nothing else would tell the user why they never run.
-    for (const line of strandedTaskLines(service.kernel.state, parsed.config ?? 'queue.yaml')) io.stderr(`pushq serve: warning: ${line}\n`);
+    for (const line of strandedTaskLines(service.kernel.state, parsed.config)) io.stderr(`pushq serve: warning: ${line}\n`);
     // Targets given, but none for some queues' service: their every attempt would fail, said only
     // task by task (no-target-url). (No target at all is said in the startup line itself.)
     if (targets.length > 0) for (const line of unroutedQueueLines(service.kernel.state, parsed.targets)) io.stderr(`pushq serve: warning: ${line}\n`);

@@ -349,7 +349,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     this.ownedQueues.set(queue, owned);
     this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} event${owned.replayedEvents === 1 ? '' : 's'})`);
     // Push tasks a file made `mode: pull` strands, said by the node that owns them, as one node's start says it.
-    for (const line of strandedTaskLines(owned.service.kernel.state, this.options.configPath ?? 'queue.yaml')) this.options.report(`pushq serve: node ${this.node}: warning: ${line}`);
+    for (const line of strandedTaskLines(owned.service.kernel.state, this.options.configPath)) this.options.report(`pushq serve: node ${this.node}: warning: ${line}`);
     // A reload while the queue was being taken: it gets the file as it is now, as the queues already owned did.
     if (this.config !== file) {
       const now = queueFile(this.config, queue);
@@ -401,7 +401,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       try {
         await applyQueueFile(owned, file, result.declaresDefault);
         applied.push(owned.queue);
-        lines.push(...strandedTaskLines(owned.service.kernel.state, this.options.configPath ?? 'queue.yaml'));
+        lines.push(...strandedTaskLines(owned.service.kernel.state, this.options.configPath));
       } catch (err) {
         lines.push(`queue ${owned.queue}: not applied here (${(err as Error).message}); its next owner applies its own file`);
       }

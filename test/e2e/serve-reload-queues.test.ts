@@ -141,7 +141,8 @@ it('a queue left out of queue.yaml holding tasks is disabled with them, and a re
     expect(applied.status).toBe(200);
     const warning = (n: number) =>
       `queue jobs: not in ${yaml}, so disabled (as App Engine disables a queue a deploy leaves out), and holds ${n} tasks that pushq will not dispatch; ` +
-      `add it to ${yaml} again and reload, resume it (POST /v2/projects/-/locations/-/queues/jobs:resume), or purge it`;
+      // No "resume it": its last configuration has rate 0, for which a resume is refused (QUEUE_NOT_RESUMABLE).
+      `add it to ${yaml} again and reload, or purge it`;
     expect(applied.json.lines).toContain(warning(3));
     await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`  ${warning(3)}\n`);
     expect((await api('GET', `${serve.api}/jobs`)).json.state).toBe('DISABLED');

@@ -119,21 +119,29 @@ http://HOST:PORT/.`,
 /**
  * One line per service that the running push queues send their tasks to (the queue's `target`,
  * else `default`) and that no target gives a URL: a task of theirs fails unless it names a service
- * that has one (its own appEngineRouting, which a queue target overrides).
+ * that has one (its own appEngineRouting), which only a queue without a target lets it do: a
+ * queue's target overrides the task's (S37, core/attempt.ts attemptTarget), and such queues get
+ * a line of their own that says so.
  */
 export function unroutedQueueLines(state: EngineState, targets: Readonly<Record<string, TargetSettings>>): string[] {
-  const byService = new Map<string, string[]>();
+  const byService = new Map<string, { service: string; own: boolean; queues: string[] }>();
   for (const q of state.queues) {
     if (!q.isPush || q.disabled) continue;
+    const own = q.config.target !== null;
     const service = q.config.target ?? 'default';
     if (resolveTarget(targets, service) !== null) continue;
-    byService.set(service, [...(byService.get(service) ?? []), q.name]);
+    const key = `${own ? 'own' : 'default'} ${service}`;
+    const group = byService.get(key) ?? { service, own, queues: [] };
+    group.queues.push(q.name);
+    byService.set(key, group);
   }
-  return [...byService].map(
-    ([service, queues]) =>
-      `no --target gives a URL for service ${service}, where ${queues.length === 1 ? 'queue' : 'queues'} ${queues.join(', ')} ${queues.length === 1 ? 'sends its' : 'send their'} tasks: ` +
-      `each attempt of theirs fails (no-target-url) unless the task names a service that has one; give --target ${service}=URL`,
-  );
+  return [...byService.values()].map(({ service, own, queues }) => {
+    const one = queues.length === 1;
+    const fails = own ?
+        `each attempt of ${one ? 'its' : 'their'} App Engine tasks fails (no-target-url), whatever service the task names (${one ? "the queue's" : "each queue's"} target overrides it)`
+      : 'each attempt of theirs fails (no-target-url) unless the task names a service that has one';
+    return `no --target gives a URL for service ${service}, where ${one ? 'queue' : 'queues'} ${queues.join(', ')} ${one ? 'sends its' : 'send their'} tasks: ${fails}; give --target ${service}=URL`;
+  });
 }
 
 export interface ServeArgs {

@@ -185,8 +185,13 @@ export function decidePauseQueue(state: EngineState, queue: string, now: Micros)
  */
 export function decideResumeQueue(state: EngineState, queue: string, now: Micros): QueueResumed {
   const q = requireQueue(state, queue);
-  if (state.settings.devServer !== true && configHold(q) !== null) throw new QueueNotResumableError(queue);
+  if (!resumable(state, q)) throw new QueueNotResumableError(queue);
   return { type: 'QueueResumed', t: now, queue };
+}
+
+/** Whether a resume of `q` is taken (decideResumeQueue), and so may be offered (stranded-tasks.ts). */
+export function resumable(state: EngineState, q: QueueRuntime): boolean {
+  return state.settings.devServer === true || configHold(q) === null;
 }
 
 /** `forgetNames`: also free every name of the queue, tombstones included. */

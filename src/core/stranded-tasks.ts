@@ -5,7 +5,8 @@
  * kept (reference §1.4). A reload says so, and so does a start with such a file: otherwise the
  * tasks wait for ever with no word why ("applied (11 queues)" says nothing of the twelfth).
  */
-import { configHold, type EngineState, type QueueRuntime } from './state.js';
+import { resumable } from './decide.js';
+import type { EngineState, QueueRuntime } from './state.js';
 import { TaskState } from './task-machine.js';
 
 /** Why `q`'s tasks are not dispatched, of the reasons above; null when none holds. */
@@ -60,16 +61,15 @@ function whyDisabled(state: EngineState, q: QueueRuntime, configFile: string | u
 
 /**
  * What dispatches a disabled queue's tasks again, only what works for `q`: a resume is offered
- * for a push queue it is not refused for (decide.ts decideResumeQueue: rate 0 holds it, outside
- * dev-server mode); a resumed pull queue would dispatch nothing either.
+ * for a push queue it is not refused for (decide.ts resumable: rate 0 holds it, outside dev-server
+ * mode); a resumed pull queue would dispatch nothing either.
  */
 function disabledRemedies(state: EngineState, q: QueueRuntime, configFile: string | undefined): string[] {
   const remedies: string[] = [];
   const push = q.isPush ? '' : ' with mode: push';
   if (configFile === undefined) remedies.push(`restart with --config naming a queue file that declares it${push}`);
   else if (!declared(state, q)) remedies.push(`add it to ${configFile} again${push} and reload`);
-  const resumable = q.isPush && (state.settings.devServer === true || configHold(q) === null);
-  if (resumable) remedies.push(`resume it (POST /v2/projects/-/locations/-/queues/${q.name}:resume)`);
+  if (q.isPush && resumable(state, q)) remedies.push(`resume it (POST /v2/projects/-/locations/-/queues/${q.name}:resume)`);
   else if (declared(state, q) && configFile !== undefined) remedies.push(`give it ${q.isPush ? 'a rate above 0' : 'mode: push'} in ${configFile}, reload, then resume it`);
   return remedies;
 }

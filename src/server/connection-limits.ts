@@ -38,6 +38,15 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const CONNECTIONS_CHECK_MS = 1_000;
 /** A gRPC connection with no call in progress this long is closed; silent ones (no HTTP/2 preface) too. */
 export const GRPC_IDLE_MS = 60_000;
+/**
+ * The HTTP/2 streams (calls) one gRPC connection may have open at once, advertised to the client
+ * in SETTINGS_MAX_CONCURRENT_STREAMS; a stream opened beyond it is refused (RST_STREAM
+ * REFUSED_STREAM) before any handler sees it. Unset, grpc-js advertised no bound, and one
+ * connection could hold thousands of calls at once, their state unbounded. 100 is the least RFC
+ * 9113 (§6.5.2) asks a server to allow; the official clients (grpc-js, grpc-go, grpc-java, gRPC
+ * core) queue a call past it until a stream ends, so many calls in flight on one channel still work.
+ */
+export const GRPC_STREAMS_PER_CONNECTION_MAX = 100;
 /** The cap on API connections, whatever the file-descriptor limit. */
 const API_CONNECTIONS_CAP = 16_384;
 

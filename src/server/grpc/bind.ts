@@ -12,17 +12,23 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:net';
 import { REQUEST_BODY_BYTES_MAX } from '../body.js';
-import type { ConnectionBudget } from '../connection-limits.js';
+import { GRPC_STREAMS_PER_CONNECTION_MAX, type ConnectionBudget } from '../connection-limits.js';
 import { listenError, type InputNames } from '../start-errors.js';
 import { boundCalls, type CallBounds } from './call-bounds.js';
 
 /**
  * The options of every grpc.Server pushq runs: connections without a call closed after `idleMs`;
- * a call's request bounded in time and in the body budget (call-bounds.ts).
+ * at most GRPC_STREAMS_PER_CONNECTION_MAX calls at once on a connection; a call's request bounded
+ * in time and in the body budget (call-bounds.ts).
  */
 export function grpcServerOptions(idleMs: number, calls: CallBounds): grpc.ServerOptions {
-  // grpc-js reads a message's length prefix first and refuses one above this without reading it.
-  return { 'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX, 'grpc.max_connection_idle_ms': idleMs, interceptors: [boundCalls(calls)] };
+  return {
+    // grpc-js reads a message's length prefix first and refuses one above this without reading it.
+    'grpc.max_receive_message_length': REQUEST_BODY_BYTES_MAX,
+    'grpc.max_connection_idle_ms': idleMs,
+    'grpc.max_concurrent_streams': GRPC_STREAMS_PER_CONNECTION_MAX,
+    interceptors: [boundCalls(calls)],
+  };
 }
 
 /** A gRPC port bound: its number, and how to stop taking connections (grpc-js's shutdown ends those taken). */

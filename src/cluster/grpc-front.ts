@@ -115,12 +115,13 @@ export class GrpcFront {
 
   /**
    * `authorize`: the node's `--auth-token` check (absent: none), made here before anything is
-   * forwarded; `budget`: the node's bound on client connections, shared with its HTTP port
-   * (connection-limits.ts).
+   * forwarded; `budget`: the node's bound on client connections, and `bodies` its budget of
+   * request-body bytes held at once, each shared with its HTTP port (connection-limits.ts,
+   * body-budget.ts): a node holds at most one budget's bytes, whichever port they came in on.
    */
-  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize, budget = new ConnectionBudget(defaultApiServerLimits().connectionsMax)): Promise<GrpcFront> {
+  static async start(table: GrpcTable, host: string, port: number, forwardTimeoutMs: number, authorize?: GrpcAuthorize, budget = new ConnectionBudget(defaultApiServerLimits().connectionsMax), bodies = new BodyBudget(BODY_BYTES_HELD_MAX)): Promise<GrpcFront> {
     const p = cloudTasksProtos();
-    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS, { requestMs: REQUEST_TIMEOUT_MS, bodies: new BodyBudget(BODY_BYTES_HELD_MAX), busy: grpcError }));
+    const server = new grpc.Server(grpcServerOptions(GRPC_IDLE_MS, { requestMs: REQUEST_TIMEOUT_MS, bodies, busy: grpcError }));
     let front: GrpcFront | undefined;
     const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
     const implementation: grpc.UntypedServiceImplementation = {};

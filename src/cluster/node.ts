@@ -142,7 +142,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
     try {
       const host = options.service.host ?? '127.0.0.1';
       node.router = await Router.start(node, guard, host, options.port, options.leaseMs + 5000);
-      node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000, guard.grpcAuthorize, node.router.budget); // one connection bound for both ports
+      node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000, guard.grpcAuthorize, node.router.budget, node.router.bodies); // one connection bound and one body budget for both ports
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
       node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report, bound);

@@ -21,7 +21,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { BodyTooLargeError, REQUEST_BODY_BYTES_MAX } from '../server/body.js';
-import { chargeBody, setRetryAfterWhenBusy } from '../server/body-budget.js';
+import { BodyBudget, chargeBody, setRetryAfterWhenBusy } from '../server/body-budget.js';
 import { ConnectionBudget, createClientServer, defaultApiServerLimits, reportAcceptErrors } from '../server/connection-limits.js';
 import { LOGIN_PAGE } from '../server/dashboard-page.js';
 import { ApiError } from '../server/errors.js';
@@ -85,6 +85,8 @@ export class Router {
     private readonly forwardTimeoutMs: number,
     /** The node's bound on client connections, which its gRPC front shares (connection-limits.ts). */
     readonly budget: ConnectionBudget,
+    /** The node's budget of request-body bytes held at once, which its gRPC front's calls share (body-budget.ts). */
+    readonly bodies: BodyBudget,
   ) {}
 
   static async start(table: RouterTable, guard: RequestGuard, host: string, port: number, forwardTimeoutMs: number): Promise<Router> {
@@ -92,7 +94,8 @@ export class Router {
     // The limits of one node's API on idle, silent and slow clients and on connections (connection-limits.ts).
     const limits = defaultApiServerLimits();
     const budget = new ConnectionBudget(limits.connectionsMax);
-    const server = createClientServer((req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE), limits, budget);
+    const bodies = new BodyBudget(limits.bodyBytesMax);
+    const server = createClientServer((req, res) => guard.serve(req, res, (q, s) => void router!.answer(q, s), LOGIN_PAGE), limits, budget, bodies);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: unknown): void => reject(listenError(err, host, port)); // a port in use: PORT_IN_USE, as on one node
       server.once('error', failed);
@@ -103,7 +106,7 @@ export class Router {
     });
     reportAcceptErrors(server, (line) => void process.stderr.write(`pushq serve: ${line}\n`));
     const listening = listenUrl(server);
-    router = new Router(server, table, listening.url, listening.port, forwardTimeoutMs, budget);
+    router = new Router(server, table, listening.url, listening.port, forwardTimeoutMs, budget, bodies);
     return router;
   }
 

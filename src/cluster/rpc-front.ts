@@ -17,7 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { discardUnreadBody, readBodyUpTo } from '../server/body.js';
 import { MESSAGES, TASK_QUEUE_ERROR, utf8, type RemoteRequest } from '../server/appengine/messages.js';
-import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, rpcOverQuota, rpcTooLarge } from '../server/appengine/rpc-http.js';
+import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, logFlushAnswer, rpcOverQuota, rpcTooLarge } from '../server/appengine/rpc-http.js';
 import { ServerBusyError } from '../server/body-budget.js';
 import { ClusterError } from './errors.js';
 import type { Answer, Hop, Router } from './router.js';
@@ -73,6 +73,8 @@ export class RpcFront {
         return this.router.answerWith(await this.router.forwardAnywhere('(none named)', req, body, forwarded), res);
       case 'refused':
         return reply(res, errorResponse(plan.error));
+      case 'logFlush':
+        return reply(res, logFlushAnswer());
       case 'stats':
         return this.stats(plan.envelope, plan.names, req, res, forwarded);
       case 'list':

@@ -11,11 +11,13 @@
  *   one node does (PARSE_ERROR, CALL_NOT_FOUND, ...), so those answers have one definition.
  * - A queue name the configuration does not hold never picks an owner: the service that gets the
  *   call answers UNKNOWN_QUEUE for it, as one node does.
+ * - `logservice.Flush` names no queue and changes nothing: the node answers it itself.
  */
 import type protobuf from 'protobufjs';
 import { DATASTORE_METHODS } from '../server/appengine/datastore-service.js';
 import { MESSAGES, has, utf8, type AddRequestMessage, type RemoteRequest } from '../server/appengine/messages.js';
 import { RpcCallError, TaskQueueError } from '../server/appengine/rpc-errors.js';
+import { isLogFlush } from '../server/appengine/rpc-http.js';
 
 export type RpcPlan =
   /** One queue's call: to that queue's owner, whole. */
@@ -26,6 +28,8 @@ export type RpcPlan =
   | { kind: 'list'; envelope: RemoteRequest; maxRows: number }
   /** No queue to route by: any queue's service answers as one node does. */
   | { kind: 'anywhere' }
+  /** `logservice.Flush`: taken here, its lines dropped, as one node takes it (rpc-http.ts). */
+  | { kind: 'logFlush' }
   /** Refused here (nothing was sent anywhere). */
   | { kind: 'refused'; error: TaskQueueError | RpcCallError };
 
@@ -65,6 +69,10 @@ export function planRpc(body: Uint8Array, known: (queue: string) => boolean): Rp
   }
   const method = envelope.method;
   if (envelope.service_name === 'datastore_v3' && Object.hasOwn(DATASTORE_METHODS, method)) return noTransactions(`datastore_v3.${method}`);
+  // Sent by the Go library at the end of every request the app serves: answered by the node the
+  // app called. Sent on to a queue's service, it took a hop to another node when this one owned no
+  // queue, and failed whenever that owner did (the app then printed a flushLog error per request).
+  if (isLogFlush(envelope)) return { kind: 'logFlush' };
   if (envelope.service_name !== SERVICE) return { kind: 'anywhere' };
   try {
     const type = Object.hasOwn(ONE_QUEUE, method) ? ONE_QUEUE[method] : undefined;

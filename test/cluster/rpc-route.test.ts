@@ -2,7 +2,8 @@
  * Where a cluster node sends an App Engine /rpc_http call (src/cluster/rpc-route.ts), from the
  * bytes a library sends: the queue each method names, a BulkAdd's one configured queue (a queue
  * outside the configuration picks no owner), a BulkAdd over two configured queues refused,
- * transactional tasks refused, and anything unreadable left to any queue's service.
+ * transactional tasks refused, anything unreadable left to any queue's service, and
+ * `logservice.Flush` answered by the node itself.
  */
 import { describe, expect, it } from 'vitest';
 import { TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
@@ -69,5 +70,13 @@ describe('planRpc', () => {
     expect(planRpc(envelope('taskqueue', 'Add', Buffer.from([0xff, 0xff, 0xff])), known)).toEqual({ kind: 'anywhere' });
     // A message without a required field does not decode (the service says PARSE_ERROR, naming it).
     expect(planRpc(envelope('taskqueue', 'Add', withoutField(encodeMessage('AddRequest', addRequest('a')), 3)), known)).toEqual({ kind: 'anywhere' });
+    // logservice's other calls too: any service refuses them CALL_NOT_FOUND, as one node does.
+    expect(planRpc(envelope('logservice', 'Read', new Uint8Array()), known)).toEqual({ kind: 'anywhere' });
+  });
+
+  it('logservice.Flush (the Go library\'s, at the end of every request its app serves) is answered by the node itself, whatever it holds', () => {
+    // Before: 'anywhere', a hop to another node when this one owned no queue, failing with that owner.
+    expect(planRpc(envelope('logservice', 'Flush', new Uint8Array()), known)).toEqual({ kind: 'logFlush' });
+    expect(planRpc(envelope('logservice', 'Flush', Buffer.from([0x0a, 0x02, 0x12, 0x00])), known)).toEqual({ kind: 'logFlush' });
   });
 });

@@ -48,9 +48,20 @@ const DATASTORE = 'datastore_v3';
  * request printed `internal.flushLog: Flush RPC: ... CALL_NOT_FOUND` on the app's stderr, an
  * error line per request that drowned the app's own. So the call is taken and its lines dropped:
  * outside a second-generation runtime (`GAE_ENV` unset, as docs/app-engine.md's line leaves it)
- * the library prints them on stderr itself.
+ * the library prints them on stderr itself. A cluster node answers it the same, itself
+ * (cluster/rpc-route.ts): it concerns no queue.
  */
 const LOG_FLUSH = { service: 'logservice', method: 'Flush' } as const;
+
+/** Whether a call is `logservice.Flush`, which is taken and its lines dropped (above). */
+export function isLogFlush(envelope: Pick<RemoteRequest, 'service_name' | 'method'>): boolean {
+  return envelope.service_name === LOG_FLUSH.service && envelope.method === LOG_FLUSH.method;
+}
+
+/** The answer to `logservice.Flush`: a Response carrying an empty VoidProto. */
+export function logFlushAnswer(): Uint8Array {
+  return MESSAGES.Response.encode(MESSAGES.Response.create({ response: encodeMessage(MESSAGES.Void, {}) })).finish();
+}
 
 /** Whether a request is for this endpoint (its path, whatever the query). */
 export function isRpcHttp(req: IncomingMessage): boolean {
@@ -107,9 +118,7 @@ async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> 
     const response = await (DATASTORE_METHODS[method] as NonNullable<(typeof DATASTORE_METHODS)[string]>)(ctx, envelope.request);
     return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
   }
-  if (service === LOG_FLUSH.service && method === LOG_FLUSH.method) {
-    return MESSAGES.Response.encode(MESSAGES.Response.create({ response: encodeMessage(MESSAGES.Void, {}) })).finish();
-  }
+  if (isLogFlush(envelope)) return logFlushAnswer();
   if (service !== SERVICE) {
     const transactions = service === DATASTORE ? ` and no Datastore: of ${DATASTORE} it answers only ${Object.keys(DATASTORE_METHODS).join(', ')}, for transactional tasks (a transaction that holds tasks and no entity)` : '';
     throw new RpcCallError('CALL_NOT_FOUND', `the API call ${service}.${method}() was not found: pushq serves only the task queue (service "taskqueue")${transactions}; run ${JSON.stringify(service)} elsewhere (its emulator or the real service)`);

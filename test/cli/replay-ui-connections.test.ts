@@ -7,31 +7,23 @@
  * test/server/api-connections.test.ts): the variable reaches the defaults alone, so a port with
  * other limits than serve's API, or none, still fails here, in 2 s rather than 10.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectSlowClientsClosedAtHeadersTimeout } from '../helpers/flood.js';
-import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
+import { RECORDED_QUEUE_YAML, startReplayUi, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
+import { dashboardFixture } from '../helpers/dashboard-fixture.js';
 
 const HEADERS_TIMEOUT_MS = 2000;
-let dir: string;
-let worker: Worker;
+// The worker answers as recordLog's workload expects.
+const fx = dashboardFixture('pushq-replay-ui-connections-', { queueYaml: RECORDED_QUEUE_YAML, worker: (r) => (r.url.startsWith('/fail/') ? 500 : 200), recordLog: true, serve: 'none', browser: 'none' });
 let ui: ReplayUiProcess | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-replay-ui-connections-'));
-  worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : 200)); // as recordLog's workload expects
-  await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
-  ui = await startReplayUi(await recordLog(dir, worker, join(dir, 'queue.yaml')), [], undefined, { PUSHQ_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) });
+  ui = await startReplayUi(fx.log, [], undefined, { PUSHQ_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) });
 }, 90_000);
 
 afterAll(async () => {
   ui?.child.kill('SIGKILL');
   await ui?.exited;
-  await worker?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 it('closes idle and slowloris connections at the headers timeout (408), and answers others meanwhile', async () => {

@@ -6,34 +6,23 @@
  * before anything listens; flags that mean nothing together are usage errors; Ctrl-C stops it.
  */
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
-import { RECORDED_QUEUE_YAML, recordLog, startReplayUi } from '../helpers/replay-ui-process.js';
+import { RECORDED_QUEUE_YAML, startReplayUi } from '../helpers/replay-ui-process.js';
 import { api } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
+import { dashboardFixture } from '../helpers/dashboard-fixture.js';
 
-let dir: string;
-let worker: Worker;
+const fx = dashboardFixture('pushq-replay-ui-cli-', { queueYaml: RECORDED_QUEUE_YAML, worker: (r) => (r.url.startsWith('/fail/') ? 500 : 200), recordLog: true, serve: 'none', browser: 'none' });
 let log: string;
 let firstUs: number;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-replay-ui-cli-'));
-  await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
-  worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : 200));
-  log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
+beforeAll(() => {
+  log = fx.log;
   const lines = readFileSync(log, 'utf8').split('\n');
   firstUs = (JSON.parse(lines[1] as string) as { t: number }).t;
-});
-
-afterAll(async () => {
-  await worker?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('pushq replay --at on a wall-clock log', () => {
@@ -102,15 +91,15 @@ describe('pushq replay --tasks', () => {
 
 describe('pushq replay --ui', () => {
   it('refuses a log that is not a pushq log, or is corrupt, with replay\'s own error, before anything listens', async () => {
-    const notLog = join(dir, 'notes.txt');
+    const notLog = join(fx.dir, 'notes.txt');
     writeFileSync(notLog, 'hello\nworld\n');
-    const corrupt = join(dir, 'corrupt.log');
+    const corrupt = join(fx.dir, 'corrupt.log');
     // An event early in the log changed (its batch's checksum no longer holds), complete batches after it.
     const lines = readFileSync(log, 'utf8').split('\n');
     const at = lines.findIndex((l, i) => i > 2 && l.startsWith('{"type":"TaskAdded"'));
     lines[at] = (lines[at] as string).replace(/"t":(\d)/, (_, d: string) => `"t":${(Number(d) + 1) % 10}`);
     writeFileSync(corrupt, lines.join('\n'));
-    for (const file of [notLog, corrupt, join(dir, 'missing.log')]) {
+    for (const file of [notLog, corrupt, join(fx.dir, 'missing.log')]) {
       const [replay, ui] = await Promise.all([pushq(['replay', file]), pushq(['replay', file, '--ui', '--port', '0'])]);
       expect(replay.code, file).toBe(1);
       expect(ui.code, file).toBe(1);
@@ -121,7 +110,7 @@ describe('pushq replay --ui', () => {
   });
 
   it('a torn tail: the same warning as replay, then the dashboard over the complete batches; Ctrl-C stops it (exit 0)', async () => {
-    const torn = join(dir, 'torn.log');
+    const torn = join(fx.dir, 'torn.log');
     copyFileSync(log, torn);
     appendFileSync(torn, '{"type":"TaskAdded","t":1');
     const replay = await pushq(['replay', torn]);

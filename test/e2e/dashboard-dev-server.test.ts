@@ -7,48 +7,26 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { launchChromiumDuring } from '../helpers/chromium.js';
+import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/serve-process.js';
+import { dashboardFixture, serveInMemory } from '../helpers/dashboard-fixture.js';
 
 const POLL = { timeout: 5000, interval: 100 };
 
-let dir: string;
-let worker: Worker;
-let serve: ServeProcess;
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchChromiumDuring('the dashboard test', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-dev-server-'));
-    await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: fast\n  rate: 5/s\n  bucket_size: 5\n- name: held\n  rate: 0\n');
-    worker = await startWorker();
-    serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--dev-server', '--target', `default=${worker.url}`]);
-  });
-}, 30_000);
-
-afterAll(async () => {
-  await browser?.close();
-  serve?.child.kill('SIGTERM');
-  await serve?.exited;
-  await worker?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+const fx = dashboardFixture('pushq-dashboard-dev-server-', {
+  queueYaml: 'queue:\n- name: fast\n  rate: 5/s\n  bucket_size: 5\n- name: held\n  rate: 0\n',
+  serve: serveInMemory('--dev-server'),
 });
 
 describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)', () => {
   it('shows that tokens do not apply, for every queue, with a title saying why', async () => {
-    const figures = await api('GET', `${serve.url}/pushq/dashboard.json`);
+    const figures = await api('GET', `${fx.serve.url}/pushq/dashboard.json`);
     expect(figures.json.devServer).toBe(true);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
-      await page.goto(`${serve.url}/`);
+      await page.goto(`${fx.serve.url}/`);
       for (const queue of ['fast', 'held']) {
         const tokens = page.locator(`#queues tr[data-queue="${queue}"] td[data-field="tokens"]`);
         await expect.poll(() => tokens.textContent(), POLL).toBe('—');

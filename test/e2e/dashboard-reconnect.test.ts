@@ -13,42 +13,24 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startServe } from '../helpers/serve-process.js';
+import { dashboardFixture } from '../helpers/dashboard-fixture.js';
 
 const POLL = { timeout: 15_000, interval: 100 };
-const QUEUE_YAML = 'queue:\n- name: orders\n  rate: 5/s\n';
 
-let dir: string;
-let serve: ServeProcess;
-let browser: Browser;
+const fx = dashboardFixture('pushq-dashboard-reconnect-', { queueYaml: 'queue:\n- name: orders\n  rate: 5/s\n', worker: 'none', serve: () => serveArgs(), serveStartMs: 30_000 });
 const errors: string[] = [];
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-reconnect-'));
-  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
-  serve = await startServe(serveArgs(), 30_000);
-  browser = await launchChromium('the dashboard test');
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  serve?.child.kill('SIGTERM');
-  await serve?.exited;
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
+/** Its data directory, on `port` when given (started again where it was). */
 function serveArgs(port?: string): string[] {
-  return ['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), ...(port === undefined ? [] : ['--port', port])];
+  return ['--config', fx.queueYaml, '--data', join(fx.dir, 'data'), ...(port === undefined ? [] : ['--port', port])];
 }
 
 async function newPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
   return page;
@@ -69,7 +51,7 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
       await released;
       return route.continue();
     });
-    await page.goto(`${serve.url}/`);
+    await page.goto(`${fx.serve.url}/`);
     await expect.poll(() => alertText(page), POLL).toMatch(/The dashboard cannot read its source: .*trying again in 1 s/);
     expect(await page.locator('#conn').textContent()).toBe('offline');
     // The read is tried again (without a reload): the queue table comes, the alert goes.
@@ -84,23 +66,23 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
 
   it('says when the stream of the charts drops, and opens it again once the server is back', async () => {
     const page = await newPage();
-    await page.goto(`${serve.url}/`);
+    await page.goto(`${fx.serve.url}/`);
     const label = page.locator('#charts-state');
     const updates = async () => Number((await page.locator('#charts').getAttribute('data-updates')) ?? 0);
     await expect.poll(updates, POLL).toBeGreaterThanOrEqual(2);
     expect(await label.textContent()).toBe('live, every 2 s');
 
     // The server goes away: the charts say so (and not "live").
-    const port = new URL(serve.url).port;
-    serve.child.kill('SIGTERM');
-    await serve.exited;
+    const port = new URL(fx.serve.url).port;
+    fx.serve.child.kill('SIGTERM');
+    await fx.serve.exited;
     await expect.poll(() => label.textContent(), POLL).toMatch(/^disconnected: the stream dropped, reconnecting every 3 s$/);
     expect(await label.getAttribute('data-stream')).toBe('down');
     expect(await label.evaluate((e) => e.classList.contains('bad'))).toBe(true);
     const before = await updates();
 
     // Back on its port (the same data directory): the stream is opened again, no reload.
-    serve = await startServe(serveArgs(port), 30_000);
+    fx.serve = await startServe(serveArgs(port), 30_000);
     await expect.poll(updates, POLL).toBeGreaterThanOrEqual(before + 2);
     expect(await label.textContent()).toBe('live, every 2 s');
     expect(await label.getAttribute('data-stream')).toBe('open');
@@ -131,7 +113,7 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
     const updates = async () => Number((await page.locator('#charts').getAttribute('data-updates')) ?? 0);
 
     gate = newGate();
-    await page.goto(`${serve.url}/`);
+    await page.goto(`${fx.serve.url}/`);
     await expect.poll(() => held, POLL).toBeGreaterThanOrEqual(1);
     await new Promise((r) => setTimeout(r, 500));
     expect(await label.textContent()).toBe('connecting to the stream…');
@@ -144,9 +126,9 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
     // The server goes away; the page's next attempt (3 s on) is held: still "disconnected", not "live".
     gate = newGate();
     const heldBefore = held;
-    const port = new URL(serve.url).port;
-    serve.child.kill('SIGTERM');
-    await serve.exited;
+    const port = new URL(fx.serve.url).port;
+    fx.serve.child.kill('SIGTERM');
+    await fx.serve.exited;
     await expect.poll(() => label.textContent(), POLL).toMatch(/^disconnected: the stream dropped/);
     await expect.poll(() => held, POLL).toBeGreaterThan(heldBefore);
     await new Promise((r) => setTimeout(r, 500));
@@ -154,7 +136,7 @@ describe('the dashboard without its server (pushq serve, Chromium)', () => {
     expect(await label.getAttribute('data-stream')).toBe('down');
 
     // The server is back and the attempt goes through: live again.
-    serve = await startServe(serveArgs(port), 30_000);
+    fx.serve = await startServe(serveArgs(port), 30_000);
     const before = await updates();
     gate.open();
     gate = null;

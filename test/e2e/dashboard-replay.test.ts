@@ -14,33 +14,29 @@
  *
  * Chromium is required, not optional: without it this file fails with the command that installs it.
  */
-import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
 import { replayJson } from '../helpers/replay-json.js';
-import { RECORDED_QUEUE_YAML, recordLog, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
+import { RECORDED_QUEUE_YAML, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { launchChromiumDuring } from '../helpers/chromium.js';
+import { dashboardFixture } from '../helpers/dashboard-fixture.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const POLL = { timeout: 8000, interval: 100 };
 /** What Chromium logs when a read is refused (a 400): the one console error expected, where a test asks for one. */
 const REFUSED = 'console: Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
-let dir: string;
-let worker: Worker;
-let log: string;
+// Chromium starts while the log is recorded.
+const fx = dashboardFixture('pushq-dashboard-replay-', { queueYaml: RECORDED_QUEUE_YAML, worker: (r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }), recordLog: true, serve: 'none' });
 let ui: ReplayUiProcess;
-let browser: Browser;
 /** Console errors and page errors of every page opened here. */
 const errors: string[] = [];
 
 async function open(url: string, width = 1280): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 1000 } });
+  const page = await fx.browser.newPage({ viewport: { width, height: 1000 } });
   page.setDefaultTimeout(8000);
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
@@ -61,22 +57,12 @@ async function screenshot(page: Page, name: string, docs?: string): Promise<void
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-replay-'));
-  await writeFile(join(dir, 'queue.yaml'), RECORDED_QUEUE_YAML);
-  worker = await startWorker((r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }));
-  // Chromium starts while the log is recorded.
-  browser = await launchChromiumDuring('the dashboard test', async () => {
-    log = await recordLog(dir, worker, join(dir, 'queue.yaml'));
-  });
-  ui = await startReplayUi(log, ['--port', '0']);
+  ui = await startReplayUi(fx.log, ['--port', '0']);
 });
 
 afterAll(async () => {
-  await browser?.close();
   ui?.child.kill('SIGINT');
   if (ui) expect(await ui.exited).toBe(0);
-  await worker?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** The queue table's count cells as `pushq replay --json` names the states. */
@@ -89,7 +75,7 @@ async function countsShown(page: Page, queue: string): Promise<Record<string, nu
  * Waits for the page to show instant `at` (seconds), then checks it against `pushq replay --at`
  * (by default on the log recorded by pushq serve and its server).
  */
-async function checkAgainstReplay(page: Page, at: string, on: { log: string; url: string; queues: string[] } = { log, url: ui.url, queues: ['orders', 'mail'] }): Promise<void> {
+async function checkAgainstReplay(page: Page, at: string, on: { log: string; url: string; queues: string[] } = { log: fx.log, url: ui.url, queues: ['orders', 'mail'] }): Promise<void> {
   await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(at);
   expect(new URL(page.url()).searchParams.get('at')).toBe(at);
   const replayed = await replayJson([on.log, '--at', at]);
@@ -101,7 +87,7 @@ async function checkAgainstReplay(page: Page, at: string, on: { log: string; url
 
 describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () => {
   it('prints its URL and serves the page read-only: no Cloud Tasks API, no command', async () => {
-    expect(ui.stdout()).toMatch(new RegExp(`^pushq replay: dashboard http://127\\.0\\.0\\.1:\\d+/ · ${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ events over [\\d.]+ s \\(wall clock\\)`));
+    expect(ui.stdout()).toMatch(new RegExp(`^pushq replay: dashboard http://127\\.0\\.0\\.1:\\d+/ · ${fx.log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\d+ events over [\\d.]+ s \\(wall clock\\)`));
     expect((await api('GET', `${ui.url}/v2/projects/p/locations/l/queues`)).status).toBe(404);
     expect((await api('POST', `${ui.url}/v2/projects/p/locations/l/queues/orders:pause`, {})).status).toBe(404);
     const page = await open(`${ui.url}/`);
@@ -327,7 +313,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     expect(await column('outcome')).toEqual(['500', '500', '500']);
     expect(await column('retryCount')).toEqual(['0', '1', '2']);
     // Each attempt's wait and what held it, as `pushq replay --task` tells them.
-    const told = await replayJson([log, '--task', 'doomed-0']);
+    const told = await replayJson([fx.log, '--task', 'doomed-0']);
     const waited = (a: { waited_seconds: number; held_by_seconds: Record<string, number> }) =>
       a.waited_seconds > 0 ? `${Math.round(a.waited_seconds * 1e6) / 1e6} s${Object.keys(a.held_by_seconds).length === 0 ? '' : ` (${Object.entries(a.held_by_seconds).map(([c, s]) => `${c} ${Math.round(s * 1e6) / 1e6} s`).join(', ')})`}` : '—';
     expect(await column('waited')).toEqual(told.attempts.map(waited));
@@ -335,7 +321,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await screenshot(page, 'dashboard-replay-story.png', 'dashboard-story.png');
 
     // The CLI lists the same tasks.
-    const listed = await replayJson([log, '--tasks', 'gave-up']);
+    const listed = await replayJson([fx.log, '--tasks', 'gave-up']);
     expect(listed.tasks.map((t: { task: string }) => t.task)).toEqual(['doomed-0', 'doomed-1', 'doomed-2']);
     expect(listed.tasks[0]).toMatchObject({ queue: 'orders', state: 'failed', attempts: 3, retries: 2, last_status: 500 });
     await page.close();
@@ -361,7 +347,7 @@ describe('pushq replay LOG --ui over a log written by pushq simulate --log (virt
   let simUi: ReplayUiProcess;
 
   beforeAll(async () => {
-    simLog = join(dir, 'flaky.jsonl');
+    simLog = join(fx.dir, 'flaky.jsonl');
     const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', simLog]);
     expect(r.code, r.stderr).toBe(0);
     simUi = await startReplayUi(simLog, ['--port', '0']);
@@ -421,7 +407,7 @@ describe('pushq serve: live charts (Chromium)', () => {
   let serve: ServeProcess;
 
   beforeAll(async () => {
-    serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`], 60_000);
+    serve = await startServe(['--config', join(fx.dir, 'queue.yaml'), '--memory', '--target', `default=${fx.worker.url}`], 60_000);
   });
 
   afterAll(async () => {
@@ -497,8 +483,8 @@ describe('pushq serve: live charts (Chromium)', () => {
 
 describe('pushq serve whose log file is moved away under it', () => {
   it('a link whose at is an instant opens the page at now, saying the past cannot be read (not offline, tried again for ever)', async () => {
-    const data = join(dir, 'moved');
-    const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`]);
+    const data = join(fx.dir, 'moved');
+    const serve = await startServe(['--config', join(fx.dir, 'queue.yaml'), '--data', data, '--target', `default=${fx.worker.url}`]);
     const path = join(data, 'events.log');
     try {
       expect((await api('POST', `${serve.api}/orders/tasks`, { task: task('orders', 'moved-0', '/orders/moved/0', '{}') })).status).toBe(200);
@@ -526,9 +512,9 @@ describe('pushq serve whose log file is moved away under it', () => {
 
 describe('a restart with new settings (pushq serve, then again with another --target)', () => {
   it('is marked on the timeline as a start (pushq was not running before it) and a settings change, not as a configuration applied', async () => {
-    const data = join(dir, 'restarted');
-    for (const target of [worker.url, `${worker.url}/elsewhere`]) {
-      const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${target}`]);
+    const data = join(fx.dir, 'restarted');
+    for (const target of [fx.worker.url, `${fx.worker.url}/elsewhere`]) {
+      const serve = await startServe(['--config', join(fx.dir, 'queue.yaml'), '--data', data, '--target', `default=${target}`]);
       serve.child.kill('SIGTERM');
       expect(await serve.exited).toBe(0);
     }

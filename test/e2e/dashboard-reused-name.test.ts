@@ -7,58 +7,38 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/serve-process.js';
+import { dashboardFixture, serveInMemory } from '../helpers/dashboard-fixture.js';
 
 const POLL = { timeout: 5000, interval: 100 };
 
-let dir: string;
-let worker: Worker;
-let serve: ServeProcess;
-let browser: Browser;
+const fx = dashboardFixture('pushq-reused-name-', {
+  // rate 0: the tasks wait until run by hand.
+  queueYaml: 'queue:\n- name: held\n  rate: 0\n',
+  serve: serveInMemory('--allow-reset'),
+});
 const errors: string[] = [];
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-reused-name-'));
-  // rate 0: the tasks wait until run by hand.
-  await writeFile(join(dir, 'queue.yaml'), 'queue:\n- name: held\n  rate: 0\n');
-  worker = await startWorker();
-  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--allow-reset', '--target', `default=${worker.url}`]);
-  browser = await launchChromium('the dashboard test');
-}, 30_000);
-
-afterAll(async () => {
-  await browser?.close();
-  serve?.child.kill('SIGTERM');
-  await serve?.exited;
-  await worker?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
 async function addDup(uri: string): Promise<void> {
-  const r = await api('POST', `${serve.api}/held/tasks`, { task: { name: 'projects/p/locations/l/queues/held/tasks/dup', appEngineHttpRequest: { relativeUri: uri } } });
+  const r = await api('POST', `${fx.serve.api}/held/tasks`, { task: { name: 'projects/p/locations/l/queues/held/tasks/dup', appEngineHttpRequest: { relativeUri: uri } } });
   expect(r.status, JSON.stringify(r.json)).toBe(200);
 }
 
 async function reset(): Promise<void> {
-  const r = await api('POST', `${serve.url}/pushq/reset`, {});
+  const r = await api('POST', `${fx.serve.url}/pushq/reset`, {});
   expect(r.status, JSON.stringify(r.json)).toBe(200);
 }
 
 async function openPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   page.setDefaultTimeout(5000);
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
-  await page.goto(`${serve.url}/`);
+  await page.goto(`${fx.serve.url}/`);
   return page;
 }
 
@@ -85,9 +65,9 @@ describe('a task name taken again (pushq serve --allow-reset, Chromium)', () => 
     await rows.nth(2).locator('td[data-field="name"]').click();
     await expect.poll(() => page.locator('#story-sub').textContent(), POLL).toBe('queue held · 0 attempts');
     expect(await page.locator('#story-request').textContent()).toContain('POST /third');
-    const run = await api('POST', `${serve.api}/held/tasks/dup:run`, {});
+    const run = await api('POST', `${fx.serve.api}/held/tasks/dup:run`, {});
     expect(run.status, JSON.stringify(run.json)).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/third'), 5000, 'the run of the latest dup');
+    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/third'), 5000, 'the run of the latest dup');
     await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(1);
     await expect.poll(() => page.locator('#story-end').textContent(), POLL).toMatch(/^succeeded at /);
     await page.close();

@@ -6,15 +6,12 @@
  * Chromium is required, not optional: without it this file fails with the command that installs
  * it (a skipped test would hide that the dashboard went untested).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
-import { startWorker, type Worker } from '../helpers/worker.js';
-import { launchChromium } from '../helpers/chromium.js';
-
+import { type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, startServe } from '../helpers/serve-process.js';
+import { dashboardFixture } from '../helpers/dashboard-fixture.js';
 
 const QUEUE_YAML = `
 queue:
@@ -38,36 +35,23 @@ queue:
     min_backoff_seconds: 1
 `;
 
-let dir: string;
-let worker: Worker;
-let serve: ServeProcess;
-let browser: Browser;
+const fx = dashboardFixture('pushq-dashboard-', {
+  queueYaml: QUEUE_YAML,
+  // /twice-503/*: 503, 503, then 200.
+  worker: (r, nth) => (r.url.startsWith('/always-500') ? 500 : r.url.startsWith('/twice-503/') && nth < 2 ? 503 : 200),
+});
 let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pushq-dashboard-'));
-  await writeFile(join(dir, 'queue.yaml'), QUEUE_YAML);
-  // /twice-503/*: 503, 503, then 200.
-  worker = await startWorker((r, nth) => (r.url.startsWith('/always-500') ? 500 : r.url.startsWith('/twice-503/') && nth < 2 ? 503 : 200));
-  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`]);
-  browser = await launchChromium('the dashboard test');
-  page = await browser.newPage();
+  page = await fx.browser.newPage();
   page.setDefaultTimeout(5000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('dialog', (d) => void d.accept()); // Purge asks for confirmation
-  await page.goto(`${serve.url}/`);
+  await page.goto(`${fx.serve.url}/`);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  serve?.child.kill('SIGTERM');
-  await serve?.exited;
-  await worker?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-const tasksOf = (queue: string) => `${serve.api}/${queue}/tasks`;
+const tasksOf = (queue: string) => `${fx.serve.api}/${queue}/tasks`;
 const taskName = (queue: string, id: string) => `projects/p/locations/l/queues/${queue}/tasks/${id}`;
 const queueRow = (queue: string) => page.locator(`#queues tr[data-queue="${queue}"]`);
 const taskRow = (task: string) => page.locator(`#tasks tr[data-task="${task}"]`);
@@ -83,9 +67,9 @@ const future = () => new Date(Date.now() + 3600_000).toISOString();
 
 describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
   it('is served at / and /dashboard, and the startup line names it', async () => {
-    expect(serve.stdout()).toContain(`dashboard ${serve.url}/`);
+    expect(fx.serve.stdout()).toContain(`dashboard ${fx.serve.url}/`);
     for (const path of ['/', '/dashboard']) {
-      const res = await fetch(`${serve.url}${path}`);
+      const res = await fetch(`${fx.serve.url}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
@@ -109,7 +93,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await expect.poll(() => cell('held', 'pending'), POLL).toBe('3');
 
     for (let i = 0; i < 4; i++) await create('shown', { appEngineHttpRequest: { relativeUri: `/shown/${i}` } });
-    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/shown/') && r.answered === 200).length === 4, 4000, 'four shown tasks');
+    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/shown/') && r.answered === 200).length === 4, 4000, 'four shown tasks');
     await expect.poll(() => cell('shown', 'succeeded'), POLL).toBe('4');
     expect(await cell('shown', 'attempts')).toBe('4');
     expect(await cell('shown', 'retries')).toBe('0');
@@ -121,22 +105,22 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await expect.poll(() => cell('flaky', 'gaveUp'), POLL).toBe('1');
     expect(await cell('flaky', 'attempts')).toBe('2');
     expect(await cell('flaky', 'retries')).toBe('1');
-    expect(worker.forUrl('/always-500/f')).toHaveLength(2);
+    expect(fx.worker.forUrl('/always-500/f')).toHaveLength(2);
   });
 
   it('pause stops dispatch at the worker until resume', async () => {
     await queueRow('flow').getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => cell('flow', 'state'), POLL).toBe('paused');
-    expect((await api('GET', `${serve.api}/flow`)).json.state).toBe('PAUSED');
+    expect((await api('GET', `${fx.serve.api}/flow`)).json.state).toBe('PAUSED');
 
     for (let i = 0; i < 3; i++) await create('flow', { appEngineHttpRequest: { relativeUri: `/flow/${i}` } });
     await expect.poll(() => cell('flow', 'pending'), POLL).toBe('3');
     await new Promise((r) => setTimeout(r, 500)); // at 20/s, 3 tokens in the bucket: all would be sent at once
-    expect(worker.forUrl('/flow/')).toHaveLength(0);
+    expect(fx.worker.forUrl('/flow/')).toHaveLength(0);
     expect(await cell('flow', 'pending')).toBe('3');
 
     await queueRow('flow').getByRole('button', { name: 'Resume' }).click();
-    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/flow/')).length === 3, 3000, 'the three flow tasks after resume');
+    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/flow/')).length === 3, 3000, 'the three flow tasks after resume');
     await expect.poll(() => cell('flow', 'state'), POLL).toBe('running');
     await expect.poll(() => cell('flow', 'succeeded'), POLL).toBe('3');
     expect(await cell('flow', 'pending')).toBe('0');
@@ -168,7 +152,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(200);
 
     await taskRow('keep').getByRole('button', { name: 'Run' }).click(); // ignores the ETA an hour ahead
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/held/keep'), 3000, 'the task run from the page');
+    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/held/keep'), 3000, 'the task run from the page');
     await taskRow('keep').waitFor({ state: 'detached' });
     expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(404);
   });
@@ -239,7 +223,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect(await page.locator('#story-head').textContent()).toContain('state succeeded');
 
     // What the page shows is what the worker saw.
-    const seen = worker.forUrl('/twice-503/x');
+    const seen = fx.worker.forUrl('/twice-503/x');
     expect(seen.map((r) => [r.headers['x-appengine-taskretrycount'], r.headers['x-appengine-taskexecutioncount'], r.answered])).toEqual([
       ['0', '0', 503],
       ['1', '1', 503],
@@ -252,7 +236,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
   });
 
   it('reads an open story again only when its task changes (each read is a pass over the log)', async () => {
-    expect((await api('POST', `${serve.api}/storied:pause`, {})).status).toBe(200);
+    expect((await api('POST', `${fx.serve.api}/storied:pause`, {})).status).toBe(200);
     await create('storied', { name: taskName('storied', 'waits'), appEngineHttpRequest: { relativeUri: '/waits' } });
     await taskRow('waits').waitFor();
     const reads: string[] = [];
@@ -266,7 +250,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
       await page.waitForTimeout(3500); // three refreshes of a task that does not change
       expect(reads).toHaveLength(1);
       // Resumed, it is dispatched: the task list shows the change, and the story is read again.
-      expect((await api('POST', `${serve.api}/storied:resume`, {})).status).toBe(200);
+      expect((await api('POST', `${fx.serve.api}/storied:resume`, {})).status).toBe(200);
       await expect.poll(() => page.locator('#story-end').textContent(), { timeout: 5000, interval: 100 }).toMatch(/^succeeded at /);
       expect(reads.length).toBeGreaterThan(1);
     } finally {
@@ -276,10 +260,10 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
   });
 
   it('a queue its configuration stops (rate: 0, or removed by a reload) shows its bucket_size and why, and no Resume: the API refuses it', async () => {
-    const yaml = join(dir, 'held-by-config.yaml');
+    const yaml = join(fx.dir, 'held-by-config.yaml');
     await writeFile(yaml, 'queue:\n- name: stopped\n  rate: 0\n  bucket_size: 4\n- name: leaving\n  rate: 5/s\n');
-    const own = await startServe(['--config', yaml, '--memory', '--target', `default=${worker.url}`]);
-    const p = await browser.newPage();
+    const own = await startServe(['--config', yaml, '--memory', '--target', `default=${fx.worker.url}`]);
+    const p = await fx.browser.newPage();
     p.setDefaultTimeout(5000);
     p.on('pageerror', (e) => pageErrors.push(e.message));
     const row = (queue: string) => p.locator(`#queues tr[data-queue="${queue}"]`);

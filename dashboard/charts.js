@@ -223,10 +223,23 @@ function causesNow() {
   return any ? sum : null;
 }
 
+/**
+ * What the charts say in dev-server mode (docs/serve.md, Dev-server mode: one task at a time for
+ * the whole app, in ETA order; rate, bucket_size and max_concurrent_requests not applied): no line
+ * for a limit that holds nothing back, and no tokens, which would read as if they did.
+ */
+const DEV_SERVER_CHARTS = {
+  dispatch: 'Dispatch rate (per second; dev-server mode: the configured rate is not applied)',
+  tokens: 'Dev-server mode: rate and bucket_size are not applied (one task at a time for the whole app), so there are no tokens to show.',
+  inFlight: 'In flight (dev-server mode: one task at a time for the whole app; max_concurrent_requests is not applied)',
+};
+
 /** @param {ChartSeries} s @param {number} resolution @returns {ChartSpec[]} */
 function specsOf(s, resolution) {
   const c = s.columns;
   const t = c.t_seconds;
+  // Dev-server mode at the instant shown (dashboard.json), else the limits the series carry apply.
+  const devServer = figures !== null && figures.devServer;
   /** @type {ChartSpec[]} */
   const out = [];
   const b = backlog(c);
@@ -242,14 +255,15 @@ function specsOf(s, resolution) {
     rateSeries = [line('dispatched /s, per interval', COLORS.dispatchedRaw, { paths: stepped, width: 1 }), line('dispatched /s, 1 s mean', COLORS.dispatched, { width: 2 }), line('succeeded /s, 1 s mean', COLORS.succeeded)];
     rateData = [t, perSecond(t, c.dispatched, resolution), dispatchedMean, succeededMean];
   }
-  const rate = level(t, s.limits.ratePerSecond);
+  const rate = devServer ? null : level(t, s.limits.ratePerSecond);
   if (rate !== null) {
     rateSeries.push(limitLine('rate (queue.yaml)', COLORS.limit));
     rateData.push(rate);
   }
-  out.push({ key: 'dispatch', title: 'Dispatch rate against the configured rate (per second)', opts: overTime('per second', rateSeries), data: rateData });
+  out.push({ key: 'dispatch', title: devServer ? DEV_SERVER_CHARTS.dispatch : 'Dispatch rate against the configured rate (per second)', opts: overTime('per second', rateSeries), data: rateData });
 
-  if (c.tokens.every((v) => v === null)) out.push({ key: 'tokens', title: 'Tokens in the bucket', note: 'No token bucket (a pull queue, or rate 0).' });
+  if (devServer) out.push({ key: 'tokens', title: 'Tokens in the bucket', note: DEV_SERVER_CHARTS.tokens });
+  else if (c.tokens.every((v) => v === null)) out.push({ key: 'tokens', title: 'Tokens in the bucket', note: 'No token bucket (a pull queue, or rate 0).' });
   else {
     /** @type {uPlot.Series[]} */
     const series = [line('tokens', COLORS.tokens)];
@@ -265,7 +279,7 @@ function specsOf(s, resolution) {
 
   // A cap far above what was ever in flight (App Engine's default is 1000) would flatten the
   // curve against zero: then it is named in the legend instead of drawn.
-  const cap = s.limits.maxConcurrent;
+  const cap = devServer ? null : s.limits.maxConcurrent;
   const offScale = cap !== null && cap > 4 * Math.max(1, c.in_flight.reduce((m, v) => (v > m ? v : m), 0));
   /** @type {uPlot.Series[]} */
   const flight = [line(offScale ? 'in flight (cap ' + cap + ', far above)' : 'in flight', COLORS.dispatched)];
@@ -276,7 +290,7 @@ function specsOf(s, resolution) {
     flight.push(limitLine('max_concurrent_requests', COLORS.limit));
     flightData.push(capLine);
   }
-  out.push({ key: 'in_flight', title: 'In flight against the cap', opts: overTime('attempts', flight), data: flightData });
+  out.push({ key: 'in_flight', title: devServer ? DEV_SERVER_CHARTS.inFlight : 'In flight against the cap', opts: overTime('attempts', flight), data: flightData });
 
   /** @type {uPlot.Series[]} */
   const failSeries = REASONS.map((r) => line(REASON_LABELS[/** @type {keyof typeof REASON_LABELS} */ (r)], /** @type {Record<string, string>} */ (COLORS)[r] || '#000', { paths: stepped }));

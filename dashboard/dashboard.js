@@ -29,6 +29,7 @@ import { saveView, viewFromUrl } from './view.js';
 
 /**
  * @typedef {import('./api.js').Figures} Figures
+ * @typedef {import('./api.js').QueueFigures} QueueFigures
  * @typedef {import('./api.js').Timeline} Timeline
  * @typedef {{ tr: HTMLTableRowElement, cells: Record<string, HTMLTableCellElement>, toggle: HTMLButtonElement, purge: HTMLButtonElement, hold: HTMLElement, owner: HTMLElement, pick: HTMLButtonElement }} QueueRow
  */
@@ -163,10 +164,9 @@ function renderQueues(figures) {
     if (body.children[i] !== row.tr) body.insertBefore(row.tr, body.children[i] || null);
     const c = (/** @type {string} */ field) => cellOf(row.cells, field);
     setBadge(c('state'), f.state);
-    setText(c('rate'), fixed(f.ratePerSecond, 2).replace(/[.]?0+$/, '') + '/s');
-    c('rate').title = 'max burst ' + num(f.bucketSize);
+    setRate(c('rate'), f, figures.devServer);
     setTokens(c('tokens'), figures.devServer ? DEV_SERVER_TOKENS : f.tokens, f.bucketSize);
-    setText(c('inFlight'), f.inFlight + ' / ' + f.maxConcurrent);
+    setInFlight(c('inFlight'), f, figures.devServer);
     for (const k of Object.keys(COUNT_STATES)) setCount(c(k), f.tasks[/** @type {keyof import('./api.js').TaskCounts} */ (k)]);
     c('gaveUp').classList.toggle('bad', f.tasks.gaveUp > 0);
     setText(c('attempts'), f.attempts);
@@ -200,6 +200,30 @@ function renderQueues(figures) {
   setQueues(names);
   setOwnerless(figures.queues.filter((q) => q.owner === null).map((q) => q.name));
   setChartQueues(names);
+}
+
+/**
+ * What dev-server mode leaves out of a queue's figures (docs/serve.md, Dev-server mode): one task at
+ * a time for the whole app, in ETA order, whatever each queue's rate, bucket_size and
+ * max_concurrent_requests say. The queue table shows "—" for them, the configured values in the
+ * title; the charts say so too (charts.js DEV_SERVER_CHARTS).
+ */
+const DEV_SERVER_TITLES = {
+  rate: (/** @type {string} */ rate, /** @type {string} */ burst) => 'Dev-server mode: rate is not applied (queue.yaml: ' + rate + ', max burst ' + burst + '); one task at a time for the whole app',
+  inFlight: (/** @type {number} */ cap) => 'Dev-server mode: max_concurrent_requests (' + cap + ') is not applied; one task at a time for the whole app',
+};
+
+/** The configured rate, or in dev-server mode "—" (not applied). @param {HTMLTableCellElement} td @param {QueueFigures} f @param {boolean} devServer */
+function setRate(td, f, devServer) {
+  const rate = fixed(f.ratePerSecond, 2).replace(/[.]?0+$/, '') + '/s';
+  setText(td, devServer ? '—' : rate);
+  td.title = devServer ? DEV_SERVER_TITLES.rate(rate, num(f.bucketSize)) : 'max burst ' + num(f.bucketSize);
+}
+
+/** Attempts in flight against max_concurrent_requests, or in dev-server mode alone (no cap of the queue's applies). @param {HTMLTableCellElement} td @param {QueueFigures} f @param {boolean} devServer */
+function setInFlight(td, f, devServer) {
+  setText(td, devServer ? f.inFlight + ' / —' : f.inFlight + ' / ' + f.maxConcurrent);
+  td.title = devServer ? DEV_SERVER_TITLES.inFlight(f.maxConcurrent) : '';
 }
 
 /** The tokens of a queue in dev-server mode: none apply (docs/serve.md, Dev-server mode). */

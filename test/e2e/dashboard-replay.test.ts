@@ -29,23 +29,38 @@ const POLL = { timeout: 8000, interval: 100 };
 /** What Chromium logs when a read is refused (a 400): the one console error expected, where a test asks for one. */
 const REFUSED = 'console: Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
-// Chromium starts while the log is recorded.
-const fx = dashboardFixture('pushq-dashboard-replay-', { queueYaml: RECORDED_QUEUE_YAML, worker: (r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }), recordLog: true, serve: 'none' });
+// Chromium starts while the log is recorded and the live service (its own describe's) starts.
+const fx = dashboardFixture('pushq-dashboard-replay-', { queueYaml: RECORDED_QUEUE_YAML, worker: (r) => (r.url.startsWith('/fail/') ? 500 : { status: 200, delayMs: 20 }), recordLog: true, serveStartMs: 60_000 });
 let ui: ReplayUiProcess;
 /** Console errors and page errors of every page opened here. */
 const errors: string[] = [];
+/**
+ * Pages done with (done), on about:blank: the next open goes to its URL in one of them, as a user
+ * pastes a link in a tab, rather than in a new page (a new page and its context cost ~1-2 s at load,
+ * and this file opens about 20).
+ */
+const idle: Page[] = [];
 
 async function open(url: string, width = 1280): Promise<Page> {
-  const page = await fx.browser.newPage({ viewport: { width, height: 1000 } });
-  page.setDefaultTimeout(8000);
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
-  page.on('dialog', (d) => void d.accept());
+  let page = idle.pop();
+  if (page === undefined) {
+    page = await fx.browser.newPage({ viewport: { width, height: 1000 } });
+    page.setDefaultTimeout(8000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
+    page.on('dialog', (d) => void d.accept());
+  } else await page.setViewportSize({ width, height: 1000 });
   await page.goto(url);
   await page.locator('#queues tbody tr').first().waitFor();
   return page;
+}
+
+/** Done with `page`: it leaves the dashboard (its scripts, timers and streams end with it) and waits for the next open. */
+async function done(page: Page): Promise<void> {
+  await page.goto('about:blank');
+  idle.push(page);
 }
 
 async function screenshot(page: Page, name: string, docs?: string): Promise<void> {
@@ -56,14 +71,27 @@ async function screenshot(page: Page, name: string, docs?: string): Promise<void
   if (docs !== undefined && process.env['PUSHQ_UPDATE_SCREENSHOTS'] === '1') await copyFile(path, join(ROOT, 'docs', 'images', docs));
 }
 
+/** The log written by `pushq simulate --log` (virtual clock) and its replay UI, for its describe below. */
+let simLog: string;
+let simUi: ReplayUiProcess;
+
+// The two replay UIs start side by side (each a process of its own).
 beforeAll(async () => {
-  ui = await startReplayUi(fx.log, ['--port', '0']);
+  [ui, simUi] = await Promise.all([startReplayUi(fx.log, ['--port', '0']), simulatedUi()]);
 });
 
 afterAll(async () => {
-  ui?.child.kill('SIGINT');
+  for (const started of [ui, simUi]) started?.child.kill('SIGINT');
   if (ui) expect(await ui.exited).toBe(0);
+  if (simUi) expect(await simUi.exited).toBe(0);
 });
+
+async function simulatedUi(): Promise<ReplayUiProcess> {
+  simLog = join(fx.dir, 'flaky.jsonl');
+  const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', simLog]);
+  expect(r.code, r.stderr).toBe(0);
+  return startReplayUi(simLog, ['--port', '0']);
+}
 
 /** The queue table's count cells as `pushq replay --json` names the states. */
 async function countsShown(page: Page, queue: string): Promise<Record<string, number>> {
@@ -95,7 +123,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     // Read-only: no command on the page.
     for (const name of ['Pause', 'Resume', 'Purge', 'Run', 'Delete']) expect(await page.getByRole('button', { name, exact: true, includeHidden: true }).count(), name).toBe(0);
     expect(await page.locator('#auto').isVisible()).toBe(false);
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -155,16 +183,16 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     const shared = page.url();
     const again = await open(shared);
     await expect.poll(() => again.locator('#queues').getAttribute('data-at'), POLL).toBe(String(purge.atSeconds));
-    await again.close();
+    await done(again);
     // `at` is plain seconds or an instant, as the server reads it: mid-span written with an exponent is neither; the page
     // says so, naming `at`, and shows the end.
     const logged = errors.length;
     const exponent = await open(`${ui.url}/?at=${(timeline.endSeconds / 2) * 10}e-1`);
     await expect.poll(() => exponent.locator('#queues').getAttribute('data-at'), POLL).toBe(String(timeline.endSeconds));
     expect(await exponent.locator('#at-error').textContent()).toMatch(/^The link's at="[\d.]+e-1" names no instant of this log \(at: "[\d.]+e-1" is neither a number of seconds/);
-    await exponent.close();
+    await done(exponent);
     expect(errors.splice(logged)).toEqual([REFUSED]); // the refusal's answer, which Chromium logs
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -221,7 +249,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await expect.poll(() => page.locator('#tasks-queue').textContent(), POLL).toBe('mail');
     expect(new URL(page.url()).searchParams.get('at')).toBe('0');
     expect(await page.locator('.alert.shown').count()).toBe(0);
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -240,7 +268,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await page.waitForTimeout(1200); // three ticks of play
     expect(new URL(page.url()).searchParams.get('at')).toBe(stopped);
     await checkAgainstReplay(page, stopped);
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -268,8 +296,8 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await expect.poll(() => then.locator('#queues').getAttribute('data-at'), POLL).toBe(String(before));
     await then.locator('#queues tr[data-queue="mail"] td[data-field="pending"] button').click();
     await expect.poll(() => then.locator('#tasks tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))), POLL).toEqual(['later-0', 'later-1', 'later-2']);
-    await then.close();
-    await page.close();
+    await done(then);
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -297,7 +325,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     await page.locator('#tasks tr[data-task="blob"] td[data-field="name"]').click();
     await expect.poll(() => page.locator('#story-payload pre').textContent(), POLL).toBe('00000000  00 01 02 ff fe 80 41 42                           |......AB|');
     expect(await page.locator('#story-payload').getAttribute('data-kind')).toBe('binary');
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -324,7 +352,7 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
     const listed = await replayJson([fx.log, '--tasks', 'gave-up']);
     expect(listed.tasks.map((t: { task: string }) => t.task)).toEqual(['doomed-0', 'doomed-1', 'doomed-2']);
     expect(listed.tasks[0]).toMatchObject({ queue: 'orders', state: 'failed', attempts: 3, retries: 2, last_status: 500 });
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -337,27 +365,12 @@ describe('pushq replay LOG --ui (a log recorded by pushq serve, Chromium)', () =
       expect(scroll, id).toBeLessThanOrEqual(client as number);
     }
     await screenshot(page, 'dashboard-replay-900.png');
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 });
 
 describe('pushq replay LOG --ui over a log written by pushq simulate --log (virtual clock, Chromium)', () => {
-  let simLog: string;
-  let simUi: ReplayUiProcess;
-
-  beforeAll(async () => {
-    simLog = join(fx.dir, 'flaky.jsonl');
-    const r = await pushq(['simulate', join(ROOT, 'examples', 'retries', 'flaky-worker.yaml'), '--log', simLog]);
-    expect(r.code, r.stderr).toBe(0);
-    simUi = await startReplayUi(simLog, ['--port', '0']);
-  });
-
-  afterAll(async () => {
-    simUi?.child.kill('SIGINT');
-    if (simUi) expect(await simUi.exited).toBe(0);
-  });
-
   it('shows the simulated run in seconds since its start, the figures of `pushq replay --at` at each instant, and the tasks that gave up', async () => {
     expect(simUi.stdout()).toMatch(/flaky\.jsonl: \d+ events over [\d.]+ s \(virtual clock\)/);
     const page = await open(`${simUi.url}/`);
@@ -383,7 +396,7 @@ describe('pushq replay LOG --ui over a log written by pushq simulate --log (virt
     await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(told.tasks[0].attempts);
     expect(await page.locator('#story-end').textContent()).toMatch(/^gave up at [\d.]+ s: /);
     await screenshot(page, 'dashboard-replay-simulated.png');
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -398,21 +411,16 @@ describe('pushq replay LOG --ui over a log written by pushq simulate --log (virt
     const timeline = (await api('GET', `${simUi.url}/pushq/timeline.json`)).json;
     await expect.poll(() => page.locator('#queues').getAttribute('data-at'), POLL).toBe(String(timeline.endSeconds));
     expect(new URL(page.url()).search).toBe('?queue=flaky');
-    await page.close();
+    await done(page);
     expect(errors.splice(logged)).toEqual([REFUSED]);
   });
 });
 
 describe('pushq serve: live charts (Chromium)', () => {
+  // The fixture's: the queue.yaml in memory, tasks to the worker.
   let serve: ServeProcess;
-
-  beforeAll(async () => {
-    serve = await startServe(['--config', join(fx.dir, 'queue.yaml'), '--memory', '--target', `default=${fx.worker.url}`], 60_000);
-  });
-
-  afterAll(async () => {
-    serve?.child.kill('SIGTERM');
-    await serve?.exited;
+  beforeAll(() => {
+    serve = fx.serve;
   });
 
   it('the charts advance with the service, without a reload; paused, they stand still', async () => {
@@ -450,7 +458,7 @@ describe('pushq serve: live charts (Chromium)', () => {
     expect(await updates()).toBe(paused);
     await page.locator('#charts-paused').uncheck();
     await expect.poll(updates, POLL).toBeGreaterThan(paused + 1);
-    await page.close();
+    await done(page);
     expect(errors).toEqual([]);
   });
 
@@ -476,7 +484,7 @@ describe('pushq serve: live charts (Chromium)', () => {
     await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
     expect(await page.locator('#queues td.actions').first().isVisible()).toBe(true);
     expect(new URL(page.url()).search).toBe('');
-    await page.close();
+    await done(page);
     expect(errors.splice(logged)).toEqual([REFUSED]);
   });
 });
@@ -499,7 +507,7 @@ describe('pushq serve whose log file is moved away under it', () => {
       await expect.poll(() => page.locator('#conn').textContent(), POLL).toBe('live');
       expect(new URL(page.url()).search).toBe('?queue=orders');
       expect(await page.locator('#poll-error').isVisible()).toBe(false);
-      await page.close();
+      await done(page);
       expect(errors.splice(logged)).toEqual(['console: Failed to load resource: the server responded with a status of 500 (Internal Server Error)']);
     } finally {
       await rename(`${path}.away`, path).catch(() => undefined);
@@ -534,7 +542,7 @@ describe('a restart with new settings (pushq serve, then again with another --ta
       expect(await marks.nth(1).getAttribute('title')).toMatch(/^pushq started again at .* \(pushq was not running from the last event before it until then: the waits in that span count as "not running"\)$/);
       expect(await marks.nth(2).getAttribute('title')).toMatch(/^settings changed at .* \(a restart with new settings, such as --target or --scaling; queue\.yaml not applied again, no queue changed state\)$/);
       expect(await page.locator('#timeline-legend').textContent()).toBe('1 × configuration applied · 1 × pushq started again · 1 × settings changed');
-      await page.close();
+      await done(page);
     } finally {
       restarted.child.kill('SIGINT');
       expect(await restarted.exited).toBe(0);

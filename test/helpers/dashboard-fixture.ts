@@ -68,8 +68,12 @@ export function dashboardFixture(prefix: string, parts: DashboardParts): Dashboa
       fx.queueYaml = join(fx.dir, 'queue.yaml');
       await writeFile(fx.queueYaml, parts.queueYaml);
       if (parts.worker !== 'none') fx.worker = await startWorker(parts.worker);
-      if (parts.recordLog === true) fx.log = await recordLog(fx.dir, fx.worker, fx.queueYaml);
-      if (parts.serve !== 'none') fx.serve = await startServe((parts.serve ?? serveInMemory())(fx), parts.serveStartMs);
+      // The log is recorded and the service started side by side: neither needs the other.
+      const started = await Promise.allSettled([
+        parts.recordLog === true ? recordLog(fx.dir, fx.worker, fx.queueYaml).then((log) => (fx.log = log)) : undefined,
+        parts.serve === 'none' ? undefined : startServe((parts.serve ?? serveInMemory())(fx), parts.serveStartMs).then((serve) => (fx.serve = serve)),
+      ]);
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
     };
     if (parts.browser === 'none') await setUp();
     else fx.browser = await launchChromiumDuring('the dashboard test', setUp);

@@ -10,6 +10,7 @@
  *
  * Chromium is required, not optional (as in dashboard.test.ts).
  */
+import { type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/serve-process.js';
 import { dashboardFixture, serveInMemory } from '../helpers/dashboard-fixture.js';
@@ -21,50 +22,46 @@ const fx = dashboardFixture('pushq-dashboard-dev-server-', {
   serve: serveInMemory('--dev-server'),
 });
 
+/** Opens the dashboard in a new page, runs `check` on it, and checks that no script error came meanwhile; the page is closed however it ends. */
+async function onDashboard(check: (page: Page) => Promise<void>): Promise<void> {
+  const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(`${fx.serve.url}/`);
+    await check(page);
+    expect(errors).toEqual([]);
+  } finally {
+    await page.close();
+  }
+}
+
 describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)', () => {
   it('shows that tokens do not apply, for every queue, with a title saying why', async () => {
     const figures = await api('GET', `${fx.serve.url}/pushq/dashboard.json`);
     expect(figures.json.devServer).toBe(true);
-    const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    try {
-      await page.goto(`${fx.serve.url}/`);
+    await onDashboard(async (page) => {
       for (const queue of ['fast', 'held']) {
         const tokens = page.locator(`#queues tr[data-queue="${queue}"] td[data-field="tokens"]`);
         await expect.poll(() => tokens.textContent(), POLL).toBe('—');
         expect(await tokens.getAttribute('title')).toBe('Dev-server mode: rate and bucket_size are not applied (one task at a time for the whole app), so tokens do not apply');
       }
-      expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('shows rate and the cap of in flight as not applied, with the configured values in their titles', async () => {
-    const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    try {
-      await page.goto(`${fx.serve.url}/`);
+    await onDashboard(async (page) => {
       const cell = (queue: string, field: string) => page.locator(`#queues tr[data-queue="${queue}"] td[data-field="${field}"]`);
       await expect.poll(() => cell('fast', 'rate').textContent(), POLL).toBe('—');
       expect(await cell('fast', 'rate').getAttribute('title')).toBe('Dev-server mode: rate is not applied (queue.yaml: 5/s, max burst 5); one task at a time for the whole app');
       expect(await cell('fast', 'inFlight').textContent()).toBe('0 / —');
       expect(await cell('fast', 'inFlight').getAttribute('title')).toBe('Dev-server mode: max_concurrent_requests (2) is not applied; one task at a time for the whole app');
       expect(await cell('held', 'rate').textContent()).toBe('—');
-      expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('draws no rate line, cap line or tokens on the charts, and their titles say why', async () => {
-    const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    try {
-      await page.goto(`${fx.serve.url}/`);
+    await onDashboard(async (page) => {
       // The queue with a rate, a bucket and a cap of 2 (a cap line is drawn when it is in scale).
       await expect.poll(() => page.locator('#chart-queue option[value="fast"]').count(), POLL).toBe(1);
       await page.locator('#chart-queue').selectOption('fast');
@@ -75,9 +72,6 @@ describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)'
       expect(await chart('tokens').locator('p.note').textContent()).toBe('Dev-server mode: rate and bucket_size are not applied (one task at a time for the whole app), so there are no tokens to show.');
       expect(await chart('in_flight').locator('figcaption').textContent()).toBe('In flight (dev-server mode: one task at a time for the whole app; max_concurrent_requests is not applied)');
       expect(await chart('in_flight').locator('.u-legend').innerText()).not.toContain('max_concurrent_requests');
-      expect(errors).toEqual([]);
-    } finally {
-      await page.close();
-    }
+    });
   });
 });

@@ -13,8 +13,6 @@ import type { QueueFileConfig } from '../config/types.js';
 import { DEV_SERVER_RULES } from '../core/dev-server.js';
 import type { TargetScaling, TargetSettings } from '../core/events.js';
 import { targetUrlProblem } from '../dispatch/target-url.js';
-import { resolveTarget } from '../dispatch/http-dispatcher.js';
-import type { EngineState } from '../core/state.js';
 import { isValidTarget } from '../core/names.js';
 import { configHash } from '../log/config-hash.js';
 import { strandedTaskLines } from '../core/stranded-tasks.js';
@@ -24,6 +22,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { openDataDir } from '../server/data-dir.js';
 import type { DataDirLock } from '../server/data-dir-lock.js';
 import { PushqService } from '../server/service.js';
+import { unroutedQueueLines } from '../server/unrouted-queues.js';
 import { ServeStartError } from '../server/start-errors.js';
 import { readAuthTokenFile } from './auth-token-file.js';
 import { PUSHQ_VERSION } from '../version.js';
@@ -115,34 +114,6 @@ http://HOST:PORT/.`,
   },
   footer: 'signals: SIGHUP reloads queue.yaml (deploy semantics); SIGINT/SIGTERM stop.',
 });
-
-/**
- * One line per service that the running push queues send their tasks to (the queue's `target`,
- * else `default`) and that no target gives a URL: a task of theirs fails unless it names a service
- * that has one (its own appEngineRouting), which only a queue without a target lets it do: a
- * queue's target overrides the task's (S37, core/attempt.ts attemptTarget), and such queues get
- * a line of their own that says so.
- */
-export function unroutedQueueLines(state: EngineState, targets: Readonly<Record<string, TargetSettings>>): string[] {
-  const byService = new Map<string, { service: string; own: boolean; queues: string[] }>();
-  for (const q of state.queues) {
-    if (!q.isPush || q.disabled) continue;
-    const own = q.config.target !== null;
-    const service = q.config.target ?? 'default';
-    if (resolveTarget(targets, service) !== null) continue;
-    const key = `${own ? 'own' : 'default'} ${service}`;
-    const group = byService.get(key) ?? { service, own, queues: [] };
-    group.queues.push(q.name);
-    byService.set(key, group);
-  }
-  return [...byService.values()].map(({ service, own, queues }) => {
-    const one = queues.length === 1;
-    const fails = own ?
-        `each attempt of ${one ? 'its' : 'their'} App Engine tasks fails (no-target-url), whatever service the task names (${one ? "the queue's" : "each queue's"} target overrides it)`
-      : 'each attempt of theirs fails (no-target-url) unless the task names a service that has one';
-    return `no --target gives a URL for service ${service}, where ${one ? 'queue' : 'queues'} ${queues.join(', ')} ${one ? 'sends its' : 'send their'} tasks: ${fails}; give --target ${service}=URL`;
-  });
-}
 
 export interface ServeArgs {
   config?: string;
@@ -411,8 +382,8 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
     // tasks, as a reload does, and says so as a reload does: nothing else would tell the user why they never run.
     for (const line of strandedTaskLines(service.kernel.state, parsed.config)) io.stderr(`pushq serve: warning: ${line}\n`);
     // Targets given, but none for some queues' service: their every attempt would fail, said only
-    // task by task (no-target-url). (No target at all is said in the startup line itself.)
-    if (targets.length > 0) for (const line of unroutedQueueLines(service.kernel.state, parsed.targets)) io.stderr(`pushq serve: warning: ${line}\n`);
+    // task by task (no-target-url). (No target at all is said in the startup line itself.) A reload says it too.
+    for (const line of unroutedQueueLines(service.kernel.state.queues, parsed.targets)) io.stderr(`pushq serve: warning: ${line}\n`);
     // After the startup line, in the same turn: a stop or reload asked while starting runs now.
     signals.running({ reload: onHup, stop: onStop });
   });

@@ -37,8 +37,8 @@ import { configHash } from '../log/config-hash.js';
 import { OwnedQueue, type SharedServiceOptions } from './owned-queue.js';
 import { ownerFor } from './rendezvous.js';
 import { formatIssue } from '../config/issues.js';
-import { keepDefaultQueue } from '../core/queue-config.js';
 import { strandedTaskLines } from '../core/stranded-tasks.js';
+import { unroutedQueueLines } from '../server/unrouted-queues.js';
 import type { ReloadOutcome } from '../server/api.js';
 import { reloadWhileStopping } from '../server/operations.js';
 import { loadQueueConfigFileOffThread } from '../server/config-thread.js';
@@ -348,13 +348,14 @@ export class ClusterNode implements RouterTable, GrpcTable {
     }
     this.ownedQueues.set(queue, owned);
     this.options.report(`pushq serve: node ${this.node} owns queue ${queue} (epoch ${owned.epoch}, replayed ${owned.replayedEvents} event${owned.replayedEvents === 1 ? '' : 's'})`);
-    // Push tasks a file made `mode: pull` strands, said by the node that owns them, as one node's start says it.
-    for (const line of strandedTaskLines(owned.service.kernel.state, this.options.configPath)) this.options.report(`pushq serve: node ${this.node}: warning: ${line}`);
+    // Push tasks a file made `mode: pull` strands, and a service no --target gives a URL, said by the node that owns the queue, as one node's start says them.
+    const state = owned.service.kernel.state;
+    for (const line of [...strandedTaskLines(state, this.options.configPath), ...unroutedQueueLines(state.queues, this.options.service.targets)]) this.options.report(`pushq serve: node ${this.node}: warning: ${line}`);
     // A reload while the queue was being taken: it gets the file as it is now, as the queues already owned did.
     if (this.config !== file) {
       const now = queueFile(this.config, queue);
       if (now === null) await this.giveUp(owned, 'it was removed from queue.yaml');
-      else await applyQueueFile(owned, now, this.declaresDefault);
+      else await owned.applyFile(now, this.declaresDefault);
     }
   }
 
@@ -399,7 +400,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
         continue;
       }
       try {
-        await applyQueueFile(owned, file, result.declaresDefault);
+        await owned.applyFile(file, result.declaresDefault);
         applied.push(owned.queue);
         lines.push(...strandedTaskLines(owned.service.kernel.state, this.options.configPath));
       } catch (err) {
@@ -407,6 +408,7 @@ export class ClusterNode implements RouterTable, GrpcTable {
       }
     }
     if (applied.length > 0) lines.push(`applied to the queues this node owns: ${applied.sort().join(', ')}`);
+    lines.push(...unroutedQueueLines(applied.flatMap((q) => this.ownedQueues.get(q)?.service.kernel.state.queues ?? []), this.options.service.targets));
     const added = this.queues().filter((q) => !before.has(q));
     if (added.length > 0) lines.push(`new queues, placed now: ${added.join(', ')}`);
     void this.tick();
@@ -439,11 +441,4 @@ export class ClusterNode implements RouterTable, GrpcTable {
 function queueFile(file: QueueFileConfig, queue: string): QueueFileConfig | null {
   const qc = file.queues.find((q) => q.name === queue);
   return qc === undefined ? null : { ...file, queues: [qc] };
-}
-
-/** Applies a queue's new configuration to its kernel with deploy semantics (as one node's reload does), durable once it returns. */
-async function applyQueueFile(owned: OwnedQueue, config: QueueFileConfig, declaresDefault: boolean): Promise<void> {
-  const service = owned.service;
-  service.driver.run((k) => k.applyConfig(declaresDefault ? config : keepDefaultQueue(config, k.state.config), k.state.settings));
-  await service.log.flush();
 }

@@ -24,6 +24,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueFileConfig } from '../config/types.js';
+import { keepDefaultQueue } from '../core/queue-config.js';
 import type { LogHeader } from '../log/event-log.js';
 import { PushqService, type ServiceOptions } from '../server/service.js';
 import { SnapshotWriter, readFromSnapshot } from '../server/stream-snapshots.js';
@@ -116,6 +117,12 @@ export class OwnedQueue {
   }
 
   /** Takes the queue when its lease is free, run out or already this node's; null when another live node holds it. Throws StoreError. */
+  /** Applies the queue's new configuration to its kernel with deploy semantics (as one node's reload does), durable once it returns. */
+  async applyFile(config: QueueFileConfig, declaresDefault: boolean): Promise<void> {
+    this.service.driver.run((k) => k.applyConfig(declaresDefault ? config : keepDefaultQueue(config, k.state.config), k.state.settings));
+    await this.service.log.flush();
+  }
+
   static async take(options: OwnedQueueOptions): Promise<OwnedQueue | null> {
     const { store, node, leaseMs } = options;
     const stream = queueStream(options.queue);

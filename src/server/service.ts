@@ -22,6 +22,7 @@ import { keepDefaultQueue } from '../core/queue-config.js';
 import type { EngineEvent, EngineSettings, TargetSettings } from '../core/events.js';
 import { DEFAULT_SETTINGS, type EngineState } from '../core/state.js';
 import { strandedTaskLines } from '../core/stranded-tasks.js';
+import { unroutedQueueLines } from './unrouted-queues.js';
 import { createHttpDispatcher, type HttpDispatcher } from '../dispatch/http-dispatcher.js';
 import type { OriginPools } from '../dispatch/origin-pools.js';
 import { IdTokenIssuer } from '../dispatch/id-tokens.js';
@@ -358,7 +359,7 @@ export class PushqService {
     if (this.closing !== undefined) return reloadWhileStopping();
     this.driver.run((k) => k.applyConfig(result.declaresDefault ? file : keepDefaultQueue(file, k.state.config), k.state.settings));
     await this.log.flush();
-    return { ok: true, lines: [`${path}: applied (${file.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedTaskLines(this.kernel.state, path)] };
+    return { ok: true, lines: [`${path}: applied (${file.queues.length} queues)`, ...result.warnings.map(formatIssue), ...strandedTaskLines(this.kernel.state, path), ...unroutedQueueLines(this.kernel.state.queues, this.options.targets)] };
   }
 
   /** Stops taking requests and dispatching, waits up to `graceMs` for attempts in flight and for the requests taken to be answered, syncs the log. */

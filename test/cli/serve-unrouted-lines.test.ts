@@ -1,7 +1,7 @@
-// serve's start-up warning of queues whose service no --target gives a URL (cli/serve.ts
+// serve's warning of queues whose service no --target gives a URL (server/unrouted-queues.ts
 // unroutedQueueLines): what it says a task can do about it must be true for that queue.
 import { expect, it } from 'vitest';
-import { unroutedQueueLines } from '../../src/cli/serve.js';
+import { unroutedQueueLines } from '../../src/server/unrouted-queues.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { attemptTarget } from '../../src/core/attempt.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
@@ -13,7 +13,7 @@ it('a queue with a target of its own is not told a task may name another service
   s.addTask({ queue: 'reports', name: 'r', target: 'worker' });
   const q = s.state.queueByName.get('reports')!;
   expect(attemptTarget(s.state, q, s.state.tasks.base)).toBe('v2.batch');
-  const lines = unroutedQueueLines(s.state, targets);
+  const lines = unroutedQueueLines(s.state.queues, targets);
   const reports = lines.find((l) => l.includes('queue reports'));
   expect(reports).toBe(
     'no --target gives a URL for service v2.batch, where queue reports sends its tasks: each attempt of its App Engine tasks fails (no-target-url), ' +

@@ -39,3 +39,34 @@ it('targets given but none for a queue\'s service: the start warns naming the se
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('a reload that adds a queue for a service with no URL, or moves a queue to one, says so in its answer and on stdout, as the start does', async () => {
+  // Before: the start warned, a reload said only 'applied (N queues)', and every attempt then failed no-target-url.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-unrouted-reload-'));
+  const yaml = join(dir, 'queue.yaml');
+  const worker = await startWorker();
+  await writeFile(yaml, 'queue:\n- name: default\n  rate: 5/s\n  target: worker\n- name: jobs\n  rate: 5/s\n  target: worker\n');
+  const serve = await startServe(['--config', yaml, '--memory', '--target', `worker=${worker.url}`]);
+  try {
+    expect(serve.stderr()).not.toContain('warning');
+    // `reports` added with a target no --target gives; `jobs` moved to one.
+    await writeFile(yaml, 'queue:\n- name: default\n  rate: 5/s\n  target: worker\n- name: jobs\n  rate: 5/s\n  target: v2.batch\n- name: reports\n  rate: 5/s\n  target: v2.batch\n');
+    const reload = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(reload.status).toBe(200);
+    const line =
+      'no --target gives a URL for service v2.batch, where queues jobs, reports send their tasks: each attempt of their App Engine tasks fails (no-target-url), ' +
+      "whatever service the task names (each queue's target overrides it); give --target v2.batch=URL";
+    expect(reload.json.lines).toContain(line);
+    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`pushq serve: reload applied (POST /pushq/reload)\n`);
+    expect(serve.stdout()).toContain(`  ${line}\n`);
+    // A reload that routes them again says nothing of it.
+    await writeFile(yaml, 'queue:\n- name: default\n  rate: 5/s\n  target: worker\n- name: jobs\n  rate: 5/s\n  target: worker\n');
+    const back = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(back.json.lines.join('\n')).not.toContain('no --target');
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

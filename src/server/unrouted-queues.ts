@@ -1,0 +1,42 @@
+/**
+ * The warning of push queues whose tasks go to a service that no `--target` gives a URL: every
+ * attempt of theirs fails `no-target-url`, said otherwise only task by task. One text for every
+ * place that says it: a start's stderr (cli/serve.ts), a reload's lines (SIGHUP, `POST
+ * /pushq/reload`: the queue file may add such a queue or change a queue's target to such a
+ * service), and a cluster node taking or reloading its queues (cluster/node.ts).
+ */
+import type { TargetSettings } from '../core/events.js';
+import type { QueueRuntime } from '../core/state.js';
+import { resolveTarget } from '../dispatch/http-dispatcher.js';
+
+/**
+ * One line per service that the running push queues of `queues` send their tasks to (the queue's
+ * `target`, else `default`) and that no target gives a URL: a task of theirs fails unless it names
+ * a service that has one (its own appEngineRouting), which only a queue without a target lets it
+ * do: a queue's target overrides the task's (S37, core/attempt.ts attemptTarget), and such queues
+ * get a line of their own that says so.
+ *
+ * None when no target is given at all: then every attempt fails, and a start says so in its
+ * startup line (`targets none (every attempt fails: ...)`) rather than queue by queue.
+ */
+export function unroutedQueueLines(queues: Iterable<QueueRuntime>, targets: Readonly<Record<string, TargetSettings>>): string[] {
+  if (Object.keys(targets).length === 0) return [];
+  const byService = new Map<string, { service: string; own: boolean; queues: string[] }>();
+  for (const q of queues) {
+    if (!q.isPush || q.disabled) continue;
+    const own = q.config.target !== null;
+    const service = q.config.target ?? 'default';
+    if (resolveTarget(targets, service) !== null) continue;
+    const key = `${own ? 'own' : 'default'} ${service}`;
+    const group = byService.get(key) ?? { service, own, queues: [] };
+    group.queues.push(q.name);
+    byService.set(key, group);
+  }
+  return [...byService.values()].map(({ service, own, queues: names }) => {
+    const one = names.length === 1;
+    const fails = own ?
+        `each attempt of ${one ? 'its' : 'their'} App Engine tasks fails (no-target-url), whatever service the task names (${one ? "the queue's" : "each queue's"} target overrides it)`
+      : 'each attempt of theirs fails (no-target-url) unless the task names a service that has one';
+    return `no --target gives a URL for service ${service}, where ${one ? 'queue' : 'queues'} ${names.join(', ')} ${one ? 'sends its' : 'send their'} tasks: ${fails}; give --target ${service}=URL`;
+  });
+}

@@ -46,12 +46,15 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)([^#]*)/;
  * request is really for (before, `GET http://evil.example/...` with `Host: 127.0.0.1:PORT` was
  * served, and `GET http://127.0.0.1:PORT/...` with another Host refused), and everything after it
  * (routing, a cluster node's forwarding, `/rpc_http`'s path check) reads the target it always has.
- * A target in origin form is left as it is.
+ * A target in origin form is left as it is. Returns whether the request's Host now comes from its
+ * target, so that a refusal names what was judged (the target's authority, not a Host header the
+ * client sent otherwise).
  */
-export function adoptAbsoluteForm(req: IncomingMessage): void {
+export function adoptAbsoluteForm(req: IncomingMessage): boolean {
   const absolute = ABSOLUTE_FORM.exec(req.url ?? '');
-  if (absolute === null) return;
+  if (absolute === null) return false;
   const [, authority = '', rest = ''] = absolute;
   req.headers.host = authority;
   req.url = rest.startsWith('/') ? rest : `/${rest}`;
+  return true;
 }

@@ -130,9 +130,9 @@ export class RequestGuard {
    */
   serve(req: IncomingMessage, res: ServerResponse, next: RequestListener, login: LoginPage): void {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
-    adoptAbsoluteForm(req); // the host a request is for is its target's, when the target names one
+    const hostFromTarget = adoptAbsoluteForm(req); // the host a request is for is its target's, when the target names one
     const method = req.method ?? 'GET';
-    const refusal = this.hostRefusal(req) ?? this.originRefusal(req, method) ?? contentTypeRefusal(req, method);
+    const refusal = this.hostRefusal(req, hostFromTarget) ?? this.originRefusal(req, method) ?? contentTypeRefusal(req, method);
     if (refusal !== undefined) return refuse(req, res, refusal);
     const origin = req.headers.origin;
     if (origin !== undefined && this.origins.has(origin)) {
@@ -170,14 +170,22 @@ export class RequestGuard {
     return bearer !== undefined && sameSecret(bearer, this.token);
   }
 
-  private hostRefusal(req: IncomingMessage): ApiError | undefined {
+  /**
+   * `fromTarget`: the request's target was in absolute form, and its Host is the target's authority
+   * (adoptAbsoluteForm): the refusal names that, not the Host header the client sent. --allow-host
+   * is suggested only where it helps: for a host name; not for no Host at all, nor for a value that
+   * names no host (userinfo in a target, `user@host`, which HTTP forbids: RFC 9110 §4.2.4).
+   */
+  private hostRefusal(req: IncomingMessage, fromTarget: boolean): ApiError | undefined {
     const given = req.headers.host;
     const name = given === undefined ? undefined : hostName(given, true);
     if (name !== undefined && this.hosts.has(name)) return undefined;
     const names = [...this.hosts].join(', ');
-    // No Host at all (HTTP/1.0, or a hand-made HTTP/1.1 request): --allow-host cannot help there.
     if (given === undefined) return new ApiError('HOST_NOT_ALLOWED', `the request has no Host header: this server answers only to requests whose Host names one of its addresses (${names})`);
-    return new ApiError('HOST_NOT_ALLOWED', `Host ${JSON.stringify(given.slice(0, 200))} is not an address this server answers to (${names}); start it with --allow-host NAME to add one`);
+    const judged = fromTarget ? `the request target's authority ${JSON.stringify(given.slice(0, 200))} (a target in absolute form is judged by it, not by Host: RFC 9112 §3.2.2)` : `Host ${JSON.stringify(given.slice(0, 200))}`;
+    if (name !== undefined) return new ApiError('HOST_NOT_ALLOWED', `${judged} is not an address this server answers to (${names}); start it with --allow-host ${name} to add it`);
+    const why = fromTarget && given.includes('@') ? 'it carries userinfo (before "@"), which a request must not (RFC 9110 §4.2.4): send the target without it' : 'it names no host (a name or an address, with an optional :port)';
+    return new ApiError('HOST_NOT_ALLOWED', `${judged} is refused: ${why}; this server answers to ${names}`);
   }
 
   private originRefusal(req: IncomingMessage, method: string): ApiError | undefined {

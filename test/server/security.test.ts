@@ -110,7 +110,10 @@ describe('Host (DNS rebinding)', () => {
   it.each([['evil.example:8123'], ['127.0.0.1.evil.example'], ['localhost.evil.example'], ['pushq.test.evil.example'], ['evil.example/x'], ['']])('refuses Host %j, naming it, and serves nothing', async (host) => {
     const read = await expectRefused(log, send(service, 'GET', `${Q}/tasks`, { host }), 403, 'HOST_NOT_ALLOWED');
     expect(read.json.error.status).toBe('PERMISSION_DENIED');
-    expect(read.json.error.message).toContain(`Host ${JSON.stringify(host)} is not an address this server answers to`);
+    const name = /^[a-z0-9.]*/.exec(host)![0];
+    // --allow-host is suggested, with the name it would take, only for a value that names a host.
+    if (host.includes('/') || host === '') expect(read.json.error.message).toMatch(new RegExp(`^Host ${JSON.stringify(host).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is refused: it names no host \\(a name or an address, with an optional :port\\); this server answers to [^;]*\\(HOST_NOT_ALLOWED\\)$`));
+    else expect(read.json.error.message).toContain(`Host ${JSON.stringify(host)} is not an address this server answers to (127.0.0.1, localhost, [::1], pushq.test); start it with --allow-host ${name} to add it`);
     expect(read.text).not.toContain('tasks/');
     await expectRefused(log, send(service, 'POST', `${Q}/tasks`, { host, ...JSON_TYPE }, createBody('rebound')), 403, 'HOST_NOT_ALLOWED');
     await expectRefused(log, send(service, 'POST', `${Q}:purge`, { host, ...JSON_TYPE }, '{}'), 403, 'HOST_NOT_ALLOWED');
@@ -127,13 +130,22 @@ describe('Host (DNS rebinding)', () => {
   it('judges a request whose target is in absolute form by the target\'s authority, not its Host header (RFC 9112 §3.2.2)', async () => {
     const own = `127.0.0.1:${service.port}`;
     const body = (a: string) => JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)) as { error: { status: string; message: string }; tasks?: unknown };
-    // For evil.example, whatever its Host says: refused, naming the host it is for.
-    for (const target of [`http://evil.example${Q}/tasks`, `http://evil.example:${service.port}${Q}/tasks`, `HTTP://user@${own}${Q}/tasks`]) {
+    // For evil.example, whatever its Host says: refused, naming what was judged (the target's
+    // authority, not the Host the client sent) and the --allow-host that would take it.
+    for (const target of [`http://evil.example${Q}/tasks`, `http://evil.example:${service.port}${Q}/tasks`]) {
       const a = await rawRequest(service.port, `GET ${target} HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`);
       expect(a, target).toMatch(/^HTTP\/1\.1 403 /);
-      expect(body(a).error.message, target).toMatch(/^Host ".*" is not an address this server answers to .*\(HOST_NOT_ALLOWED\)$/);
-      expect(body(a).error.message).toContain(JSON.stringify(target.replace(/^\w+:\/\//, '').split('/')[0]));
+      const authority = JSON.stringify(target.replace(/^\w+:\/\//, '').split('/')[0]);
+      expect(body(a).error.message, target).toMatch(
+        new RegExp(`^the request target's authority ${authority.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(a target in absolute form is judged by it, not by Host: RFC 9112 §3\\.2\\.2\\) is not an address this server answers to .*; start it with --allow-host evil\\.example to add it \\(HOST_NOT_ALLOWED\\)$`),
+      );
+      expect(body(a).error.message).not.toContain(`Host "${own}"`);
     }
+    // Userinfo in the target (HTTP forbids it, RFC 9110 §4.2.4): refused, and no --allow-host, which could not help.
+    const userinfo = await rawRequest(service.port, `GET HTTP://user@${own}${Q}/tasks HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`);
+    expect(userinfo).toMatch(/^HTTP\/1\.1 403 /);
+    expect(body(userinfo).error.message).toContain(`the request target's authority "user@${own}" (a target in absolute form is judged by it, not by Host: RFC 9112 §3.2.2) is refused: it carries userinfo (before "@"), which a request must not (RFC 9110 §4.2.4): send the target without it`);
+    expect(body(userinfo).error.message).not.toContain('--allow-host');
     // For this server, with another Host (or none, HTTP/1.0): served, and routed by the target's path and query.
     for (const [target, host] of [[`http://${own}${Q}/tasks?pageSize=1`, 'Host: evil.example\r\n'], [`http://localhost:${service.port}${Q}/tasks`, ''], [`http://pushq.test${Q}/tasks`, 'Host: evil.example\r\n']]) {
       const a = await rawRequest(service.port, `GET ${target} HTTP/1.${host === '' ? 0 : 1}\r\n${host}Connection: close\r\n\r\n`);

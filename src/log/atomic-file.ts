@@ -9,11 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { syncDirectorySync } from './sync-directory.js';
+import { syncDirectoryOfSync } from './sync-directory.js';
 
 /**
  * Writes `bytes` to `path` atomically and durably (the bytes, then the name). Throws the system's error (ENOENT for a missing directory,
  * EISDIR, ENOSPC, ...) with nothing left behind: the temporary file is removed, `path` untouched.
+ * After the rename, DirectorySyncError (code EIO, ENOSPC, EDQUOT) when the directory could not be
+ * synced: `path` holds the new bytes but may come back old after a crash, so the write is not done.
  */
 export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
   const temp = tempPathBeside(path);
@@ -30,7 +32,7 @@ export function writeFileAtomicallySync(path: string, bytes: Uint8Array): void {
     discardTemp(temp);
     throw error;
   }
-  syncDirectorySync(dirname(path));
+  syncDirectoryOfSync(path);
 }
 
 /**

@@ -26,7 +26,6 @@
  * the synced offset.
  */
 import { closeSync, fstatSync, ftruncateSync, fdatasyncSync, openSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { EngineEvent } from '../core/events.js';
 import { EventShapeError, encodeEvent } from './codec.js';
 import { crc32 } from './crc32.js';
@@ -35,7 +34,7 @@ import { NODE_LOG_FILE_IO, type LogFileIo } from './file-io.js';
 import { encodeHeader, encodeMarker } from './log-format.js';
 import { LogError } from './log-errors.js';
 import { scanEventLog, type LogPosition, type ReadOptions, type Recovered } from './log-reader.js';
-import { syncDirectorySync } from './sync-directory.js';
+import { syncDirectoryOfSync } from './sync-directory.js';
 
 export { scanEventLog, type LogPosition, type ReadOptions, type Recovered, type ScanCallbacks, type ScanResult } from './log-reader.js';
 
@@ -296,11 +295,16 @@ export function createFileEventLogSync(path: string, header: LogHeader, options:
   }
   const fd = openSync(path, options.exclusive ? 'wx' : 'w', LOG_FILE_MODE);
   const head = Buffer.from(`${encodeHeader(header)}\n`, 'utf8');
-  let done = 0;
-  while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);
-  if (options.durable ?? true) {
-    fdatasyncSync(fd);
-    syncDirectorySync(dirname(path));
+  try {
+    let done = 0;
+    while (done < head.length) done += writeSync(fd, head, done, head.length - done, done);
+    if (options.durable ?? true) {
+      fdatasyncSync(fd);
+      syncDirectoryOfSync(path); // a new log's name not durable is no log created: thrown (sync-directory.ts)
+    }
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
   return new FileEventLog(path, header, fd, { offset: head.length, batches: 0, events: 0, nextLine: 2 }, options);
 }

@@ -10,11 +10,10 @@
  * dropped as at every start: it was never acknowledged).
  */
 import { closeSync, existsSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { LogHeader } from '../log/event-log.js';
 import { LOG_FILE_MODE } from '../log/file-log.js';
 import { scanEventLog } from '../log/log-reader.js';
-import { syncDirectorySync } from '../log/sync-directory.js';
+import { syncDirectoryOfSync } from '../log/sync-directory.js';
 
 export interface LogRepair {
   /** The first damaged line, its byte offset, and what is wrong with it. */
@@ -79,7 +78,7 @@ export function setDamagedPartAside(path: string, durable: boolean, check: (head
     } finally {
       closeSync(fd);
     }
-    if (durable) syncDirectorySync(dirname(path));
+    if (durable) syncDirectoryOfSync(keptIn); // thrown: the log is not cut (the aside file's name may not survive a crash)
     return { line: at.line, offset: at.offset, problem: at.problem, cutAt, movedBytes, keptIn };
   } finally {
     closeSync(from);

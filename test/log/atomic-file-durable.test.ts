@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { writeFileAtomicallySync } from '../../src/log/atomic-file.js';
+import { createFileEventLogSync } from '../../src/log/file-log.js';
+import { DirectorySyncError } from '../../src/log/sync-directory.js';
 
 /** The calls made while `on`, in order: what was done to which path (an fd stands for its path). */
-const watch = vi.hoisted(() => ({ on: false, calls: [] as string[], paths: new Map<number, string>() }));
+const watch = vi.hoisted(() => ({ on: false, calls: [] as string[], paths: new Map<number, string>(), dirSyncFails: null as string | null, closed: [] as number[] }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
@@ -25,7 +27,13 @@ vi.mock('node:fs', async (importOriginal) => {
     },
     fsyncSync: (fd: number) => {
       if (watch.on) watch.calls.push(`fsync ${watch.paths.get(fd)}`);
+      // A directory's sync that fails as the file system answers it (EIO: it tried and could not write; EINVAL: it does not do that).
+      if (watch.dirSyncFails !== null && real.fstatSync(fd).isDirectory()) throw Object.assign(new Error(`${watch.dirSyncFails}: fsync`), { code: watch.dirSyncFails, syscall: 'fsync' });
       real.fsyncSync(fd);
+    },
+    closeSync: (fd: number) => {
+      if (watch.on) watch.closed.push(fd);
+      real.closeSync(fd);
     },
     renameSync: (from: fs.PathLike, to: fs.PathLike) => {
       if (watch.on) watch.calls.push(`rename to ${String(to)}`);
@@ -39,6 +47,8 @@ afterEach(() => {
   watch.on = false;
   watch.calls.length = 0;
   watch.paths.clear();
+  watch.dirSyncFails = null;
+  watch.closed.length = 0;
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -52,4 +62,35 @@ it('syncs the temporary file, renames it over the target, then syncs the targetâ
   expect(watch.calls).toHaveLength(3);
   expect(watch.calls[0]).toMatch(/^fsync .*\/\.epochs\.json\..+\.tmp$/);
   expect(watch.calls.slice(1)).toEqual([`rename to ${target}`, `fsync ${dir}`]);
+});
+
+it.each([['EIO'], ['ENOSPC'], ['EDQUOT']])('a directory sync that fails %s is the write\'s error, naming the file: the rename may not survive a crash', (code) => {
+  // Before: every error of the directory's sync was swallowed, and the write reported durable.
+  dir = mkdtempSync(join(tmpdir(), 'pushq-atomic-durable-'));
+  const target = join(dir, 'epochs.json');
+  watch.dirSyncFails = code;
+  let thrown: unknown;
+  try {
+    writeFileAtomicallySync(target, Buffer.from('{"q":1}'));
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(DirectorySyncError);
+  expect((thrown as DirectorySyncError).code).toBe(code);
+  expect((thrown as Error).message).toBe(`${target}: written, but its directory ${dir} could not be synced (${code}): the file's new name may not survive a crash`);
+  // A new log's header: no log is reported created, and its file descriptor is not left open.
+  watch.on = true;
+  const log = join(dir, 'events.log');
+  expect(() => createFileEventLogSync(log, { format: 'pushq-log', version: 1, pushqVersion: '0', seed: 0, clock: 'virtual', configHash: 'x' } as never)).toThrow(DirectorySyncError);
+  const opened = [...watch.paths].filter(([, p]) => p === log || p === dir).map(([fd]) => fd);
+  expect(opened).toHaveLength(2);
+  for (const fd of opened) expect(watch.closed).toContain(fd);
+});
+
+it.each([['EINVAL'], ['ENOTSUP'], ['EPERM'], ['EACCES'], ['EISDIR']])('a file system that refuses a directory sync (%s) is best effort: the write succeeds', (code) => {
+  dir = mkdtempSync(join(tmpdir(), 'pushq-atomic-durable-'));
+  const target = join(dir, 'epochs.json');
+  watch.dirSyncFails = code;
+  writeFileAtomicallySync(target, Buffer.from('{"q":1}'));
+  expect(readFileSync(target, 'utf8')).toBe('{"q":1}');
 });

@@ -77,10 +77,18 @@ describe('pushq serve --cluster: the gRPC front’s clients to owners', () => {
     let owner = goneAddress;
     let refreshing = false;
     let readAgain = (): void => undefined;
+    // Reads of the owner after the owners were read again: the call goes on to hop() in the same
+    // turn as such a read (not-taken.ts sendToOwner: place(), then send()), so once one is seen,
+    // hop() has decided, whatever the load: no fixed wait that may end before it.
+    let readAfterRefresh = false;
+    let refreshed = false;
     const table = {
       node: 'test-node',
       localGrpc: () => undefined,
-      remoteGrpc: () => owner,
+      remoteGrpc: () => {
+        if (refreshed) readAfterRefresh = true;
+        return owner;
+      },
       queues: () => ['q0'],
       owned: () => [],
       refresh: () =>
@@ -97,9 +105,10 @@ describe('pushq serve --cluster: the gRPC front’s clients to owners', () => {
       await front.close(); // the call is still under way: the shutdown is forced after 1 s, the clients swept
       expect(front.clientAddresses()).toEqual([]);
       owner = `127.0.0.1:${moved.port}`; // the owners, read again, name a live owner
+      refreshed = true;
       readAgain();
       await answered; // the client's call ended with the forced shutdown
-      await new Promise((r) => setTimeout(r, 200));
+      await waitUntil('the call to read its owner again and go on to hop()', () => readAfterRefresh, 5000);
       expect(front.clientAddresses(), 'a client made after close, never closed').toEqual([]);
     } finally {
       client.close();

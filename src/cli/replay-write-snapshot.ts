@@ -8,6 +8,7 @@
 import { foldLogFile } from '../log/replay.js';
 import { loadWithSnapshot, writeSnapshotFile, type LoadedState } from '../log/snapshot.js';
 import { writeFailure } from '../simulate/report/write.js';
+import { DirectorySyncError } from '../log/sync-directory.js';
 import { counted } from './counted.js';
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import { droppedWarning } from './replay-at.js';
@@ -30,7 +31,7 @@ export function writeReplaySnapshot(a: WriteSnapshotArgs, io: CliIo): number {
     writeSnapshotFile(a.file, a.log, loaded.header, loaded.state, loaded.end);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === undefined) throw error;
-    io.stderr(`pushq replay: --write-snapshot ${a.file}: cannot be written: ${writeFailure(error)}\n`);
+    io.stderr(`pushq replay: --write-snapshot ${a.file}: ${error instanceof DirectorySyncError ? '' : 'cannot be written: '}${writeFailure(error)}\n`);
     return EXIT_FAILURE;
   }
   const from = a.snapshot === undefined ? '' : `, ${loaded.tailEvents} replayed after ${a.snapshot}`;

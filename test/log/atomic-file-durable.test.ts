@@ -12,6 +12,8 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { writeFileAtomicallySync } from '../../src/log/atomic-file.js';
 import { createFileEventLogSync } from '../../src/log/file-log.js';
 import { DirectorySyncError } from '../../src/log/sync-directory.js';
+import { writeReplaySnapshot } from '../../src/cli/replay-write-snapshot.js';
+import { richSimulation } from '../helpers/rich-sim.js';
 
 /** The calls made while `on`, in order: what was done to which path (an fd stands for its path). */
 const watch = vi.hoisted(() => ({ on: false, calls: [] as string[], paths: new Map<number, string>(), dirSyncFails: null as string | null, closed: [] as number[] }));
@@ -93,4 +95,16 @@ it.each([['EINVAL'], ['ENOTSUP'], ['EPERM'], ['EACCES'], ['EISDIR']])('a file sy
   watch.dirSyncFails = code;
   writeFileAtomicallySync(target, Buffer.from('{"q":1}'));
   expect(readFileSync(target, 'utf8')).toBe('{"q":1}');
+});
+
+it('pushq replay --write-snapshot says the snapshot was written but may not survive a crash, not that it was not written', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pushq-atomic-durable-'));
+  const log = join(dir, 'events.jsonl');
+  const sim = richSimulation(3, (h) => createFileEventLogSync(log, h, { durable: false }));
+  await sim.kernel.log.close();
+  watch.dirSyncFails = 'EIO';
+  const err: string[] = [];
+  const snap = join(dir, 'snap');
+  expect(writeReplaySnapshot({ log, file: snap, snapshot: undefined, repair: false }, { stdout: () => undefined, stderr: (s) => err.push(s) })).toBe(1);
+  expect(err.join('')).toBe(`pushq replay: --write-snapshot ${snap}: written, but its directory could not be synced (EIO): it may not survive a crash\n`);
 });

@@ -12,6 +12,7 @@
  * `checkReportPath` runs the same steps with an empty file before a run, so a path that cannot be
  * written is refused before minutes of simulation are spent (issue: "checked before the run starts").
  */
+import { DirectorySyncError } from '../../log/sync-directory.js';
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { discardTemp, tempPathBeside } from '../../log/atomic-file.js';
 import type { ReportInput } from './input.js';
@@ -88,6 +89,8 @@ function asPathError(path: string, error: unknown): ReportPathError {
 
 /** Why a file could not be written, in the words of every "cannot be written" message (pushq simulate's outputs, pushq replay --write-snapshot). */
 export function writeFailure(error: unknown): string {
+  // The file is in place, and may come back old after a crash: 'EIO' alone would say it was not written.
+  if (error instanceof DirectorySyncError) return `written, but its directory could not be synced (${error.code}): it may not survive a crash`;
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? describe(code) : error instanceof Error ? error.message : String(error);
 }

@@ -63,16 +63,42 @@ class SlowestFirst extends BaseSequencer {
 }
 
 /**
- * Files that share nothing through process state (no module mocks, no environment they change, no
- * servers left running): they run one after another in a worker's one process (isolate: false)
- * instead of each in a fresh one. About half the suite's files take under a second of tests, and
- * a fresh process costs each its own module imports: measured on test/core, test/config and
- * test/projections (36 files), 23.4-26.9 s isolated against 12.3-12.9 s not; test/engine,
- * test/scenario and spec (46 files), 49.7 s against 32.7 s. A file that mocks a module or sets the
- * environment for itself stays isolated (NEEDS_ITS_OWN_PROCESS).
+ * Files that share nothing through process state (no module mocks, no environment they change and
+ * do not restore, no servers or child processes left running, no process-wide listeners): they run
+ * one after another in a worker's one process (isolate: false) instead of each in a fresh one. A
+ * fresh process costs each file a fork, Vitest's start in it and its own module imports (1-3 s at
+ * load, more than half the suite's files take less than that to run): measured on test/core,
+ * test/config and test/projections (36 files), 23.4-26.9 s isolated against 12.3-12.9 s not;
+ * test/engine, test/scenario and spec (46 files), 49.7 s against 32.7 s; 55 short files of
+ * test/log, cli, simulate, experiments, testing and docs, 323 / 229 s against 176 / 179 s (load
+ * 12-15, global setup included). The files that start servers or nodes (test/testing/start-pushq-*,
+ * test/cli/replay-ui*, serve-store-events-released) leave nothing running: --detectAsyncLeaks finds
+ * only fetch's own pending promises, no socket, server, timer or child process. A file that mocks
+ * a module or sets the environment for itself stays isolated (NEEDS_ITS_OWN_PROCESS); test/server,
+ * e2e, cluster, store and swarm start servers, nodes and PostgreSQL and stay isolated.
  */
-const SHARE_A_PROCESS = ['test/core/**/*.test.ts', 'test/config/**/*.test.ts', 'test/projections/**/*.test.ts', 'test/engine/**/*.test.ts', 'test/scenario/**/*.test.ts', 'spec/**/*.spec.ts'];
-const NEEDS_ITS_OWN_PROCESS = ['test/config/positions-scale.test.ts']; // vi.mock of src/config/positions.js
+const SHARE_A_PROCESS = [
+  'test/core/**/*.test.ts',
+  'test/config/**/*.test.ts',
+  'test/projections/**/*.test.ts',
+  'test/engine/**/*.test.ts',
+  'test/scenario/**/*.test.ts',
+  'spec/**/*.spec.ts',
+  'test/log/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/simulate/**/*.test.ts',
+  'test/experiments/**/*.test.ts',
+  'test/testing/**/*.test.ts',
+  'test/docs/**/*.test.ts',
+  'test/architecture/**/*.test.ts',
+];
+const NEEDS_ITS_OWN_PROCESS = [
+  'test/config/positions-scale.test.ts', // vi.mock of src/config/positions.js
+  'test/log/atomic-file-durable.test.ts', // vi.mock of node:fs
+  'test/log/snapshot-atomic.test.ts', // vi.mock of node:fs
+  'test/cli/simulate-write-failure.test.ts', // vi.mock
+  'test/testing/start-pushq.test.ts', // sets METADATA_SERVER_DETECTION for the rest of its process
+];
 
 const common = { testTimeout: 60_000, hookTimeout: 60_000 };
 

@@ -7,18 +7,15 @@
  * worker once.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { appEngineEnv, goBuildEnv, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { ownedBy, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
 const run = promisify(execFile);
-const GOPATH = '/usr/share/gocode';
-const LIBRARY = join(GOPATH, 'src/google.golang.org/appengine/taskqueue/taskqueue.go');
 const BATCH = 8;
 
 // The queues the program uses (test/fixtures/appengine-go/main.go).
@@ -36,10 +33,9 @@ const { nodes, workers } = fx;
 
 describe('taskqueue from Google\'s Go library, through a cluster node', () => {
   it('Add, AddMulti, Delete, QueueStats, Purge: the answers of one node, each task delivered once', async () => {
-    if (!existsSync(LIBRARY)) throw new Error(`Google's App Engine Go library is not at ${LIBRARY}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
+    requireAppEngineGoLibrary('taskqueue/taskqueue.go');
     const program = join(fx.dir, 'appengine-go');
-    const env = { ...process.env, GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
-    await run('go', ['build', '-o', program, '.'], { cwd: join(ROOT, 'test/fixtures/appengine-go'), env, timeout: 240_000 });
+    await run('go', ['build', '-o', program, '.'], { cwd: join(ROOT, 'test/fixtures/appengine-go'), env: goBuildEnv(), timeout: 240_000 });
 
     const url = await fx.pg.database();
     const w = await startWorker(() => 200);
@@ -57,13 +53,7 @@ describe('taskqueue from Google\'s Go library, through a cluster node', () => {
       timeout: 60_000,
       env: {
         PATH: process.env['PATH'] ?? '',
-        API_HOST: '127.0.0.1',
-        API_PORT: new URL(called.proc.url).port,
-        GAE_LONG_APP_ID: 's~pushq-test',
-        GAE_MODULE_NAME: 'default',
-        GAE_MODULE_VERSION: 'v1',
-        GAE_MINOR_VERSION: '1',
-        GAE_MODULE_INSTANCE: '0',
+        ...appEngineEnv(called.proc.url, 's~pushq-test'),
       },
     });
     const out = JSON.parse(stdout);

@@ -14,11 +14,10 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { GOPATH, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
+import { appEngineEnv, goBuildEnv, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
 import { closedPort } from '../helpers/closed-port.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
@@ -78,8 +77,7 @@ it('a node that owns no queue answers the Go library\'s logservice.Flush itself:
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'main.go'), PROGRAM);
   const program = join(dir, 'app');
-  const goEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOCACHE: join(tmpdir(), 'pushq-gocache'), GOFLAGS: '' };
-  await run('go', ['build', '-o', program, '.'], { cwd: dir, env: goEnv, timeout: 240_000 });
+  await run('go', ['build', '-o', program, '.'], { cwd: dir, env: goBuildEnv(), timeout: 240_000 });
 
   const config = await writeQueueYaml(fx.dir, 'queue:\n- name: q0\n  rate: 5/s\n');
   const args = ['--config', config, '--store', await fx.pg.database(), '--lease-seconds', '60', '--target', 'default=http://127.0.0.1:9'];
@@ -98,13 +96,7 @@ it('a node that owns no queue answers the Go library\'s logservice.Flush itself:
       PATH: process.env['PATH'] ?? '',
       PORT: String(await closedPort()),
       RUN_WITH_DEVAPPSERVER: '1', // binds 127.0.0.1 (appengine.Main)
-      API_HOST: '127.0.0.1',
-      API_PORT: new URL(called.proc.url).port,
-      GAE_LONG_APP_ID: 's~pushq-test',
-      GAE_MODULE_NAME: 'default',
-      GAE_MODULE_VERSION: 'v1',
-      GAE_MINOR_VERSION: '1',
-      GAE_MODULE_INSTANCE: '0',
+      ...appEngineEnv(called.proc.url, 's~pushq-test'),
     },
   });
   expect(JSON.parse(stdout)).toEqual({ statuses: [200, 200, 200] });

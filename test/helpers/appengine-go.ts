@@ -19,6 +19,29 @@ export function requireAppEngineGoLibrary(file: string): void {
   if (!existsSync(path)) throw new Error(`Google's App Engine Go library is not at ${path}: run bash .ci/ensure-go.sh (Debian: apt-get install golang-go golang-google-appengine-dev)`);
 }
 
+/** What `go build` and `go run` need to build against the library in GOPATH mode (docs/app-engine.md). */
+export function goBuildEnv(): Record<string, string> {
+  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), GOCACHE: join(tmpdir(), 'pushq-gocache'), GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOFLAGS: '' };
+}
+
+/**
+ * The App Engine environment the library reads at run time: app `app` (e.g. `s~my-app`), default
+ * service, version v1, its API calls sent to `apiUrl`'s port on 127.0.0.1 (/rpc_http).
+ */
+export function appEngineEnv(apiUrl: string, app: string): Record<string, string> {
+  return {
+    API_HOST: '127.0.0.1',
+    API_PORT: new URL(apiUrl).port,
+    // datastore.RunInTransaction reads the app from GAE_APPLICATION (else it asks the metadata server).
+    GAE_APPLICATION: app,
+    GAE_LONG_APP_ID: app,
+    GAE_MODULE_NAME: 'default',
+    GAE_MODULE_VERSION: 'v1',
+    GAE_MINOR_VERSION: '1',
+    GAE_MODULE_INSTANCE: '0',
+  };
+}
+
 /**
  * Runs test/fixtures/`fixture` (or the directory `fixture`, when absolute: a program a test wrote),
  * a Go program printing one JSON document, with the App Engine
@@ -29,24 +52,7 @@ export async function runAppEngineGoFixture(fixture: string, serveUrl: string): 
   const { stdout } = await run('go', ['run', '.'], {
     cwd: isAbsolute(fixture) ? fixture : join(ROOT, 'test/fixtures', fixture),
     timeout: 300_000,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? tmpdir(),
-      GOCACHE: join(tmpdir(), 'pushq-gocache'),
-      GO111MODULE: 'off',
-      GOPATH,
-      CGO_ENABLED: '0',
-      GOFLAGS: '',
-      API_HOST: '127.0.0.1',
-      API_PORT: new URL(serveUrl).port,
-      // datastore.RunInTransaction reads the app from GAE_APPLICATION (else it asks the metadata server).
-      GAE_APPLICATION: 's~my-app',
-      GAE_LONG_APP_ID: 's~my-app',
-      GAE_MODULE_NAME: 'default',
-      GAE_MODULE_VERSION: 'v1',
-      GAE_MINOR_VERSION: '1',
-      GAE_MODULE_INSTANCE: '0',
-    },
+    env: { ...goBuildEnv(), ...appEngineEnv(serveUrl, 's~my-app') },
   });
   return JSON.parse(stdout);
 }

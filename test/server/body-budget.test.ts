@@ -17,6 +17,7 @@ import { RPC_ERROR, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages
 import { PushqService } from '../../src/server/service.js';
 import { addRequest, encodeMessage, envelope, postRpc, RPC_HEADERS } from '../helpers/remote-api.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
+import { startHeldService } from '../helpers/limited-service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
@@ -27,9 +28,7 @@ let service: PushqService;
 
 beforeAll(async () => {
   worker = await startWorker(() => 200);
-  const parsed = parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' });
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({ config: parsed.config!, targets: { default: { scaling: 'automatic', url: worker.url } }, log, limits: { bodyBytesMax: 10 * MiB } });
+  service = await startHeldService(worker.url, { bodyBytesMax: 10 * MiB });
   expect(service.grpcPort).not.toBeNull();
 });
 

@@ -16,15 +16,13 @@ import * as grpc from '@grpc/grpc-js';
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcFront } from '../../src/cluster/grpc-front.js';
-import { parseQueueConfig } from '../../src/config/parse.js';
-import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
-import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { GRPC_STREAMS_PER_CONNECTION_MAX } from '../../src/server/connection-limits.js';
 import { GrpcService } from '../../src/server/grpc/grpc-service.js';
 import { cloudTasksProtos } from '../../src/server/grpc/protos.js';
 import type { ApiContext } from '../../src/server/operations.js';
 import { PushqService } from '../../src/server/service.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
+import { startHeldService } from '../helpers/limited-service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
 process.env['METADATA_SERVER_DETECTION'] = 'none';
@@ -38,10 +36,7 @@ let service: PushqService;
 
 beforeAll(async () => {
   worker = await startWorker(() => 200);
-  // rate 0: the tasks created stay, so the engine's count of them is what reached it.
-  const parsed = parseQueueConfig('queue:\n- name: held\n  rate: 0\n', { file: 'queue.yaml' });
-  const log = new MemoryEventLog({ format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' });
-  service = await PushqService.start({ config: parsed.config!, targets: { default: { scaling: 'automatic', url: worker.url } }, log });
+  service = await startHeldService(worker.url);
 });
 
 afterAll(async () => {

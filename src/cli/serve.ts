@@ -373,7 +373,7 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
     io.stdout(
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
         `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${counted(service.replayedEvents, 'event')}, ${counted(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
-        ` · targets ${targets.length > 0 ? targets.join(', ') : 'none (every attempt fails: give --target default=URL)'}` +
+        ` · targets ${targets.length > 0 ? targets.join(', ') : 'none'}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}` +
         `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}` +
         `${parsed.devServer ? ` · dev-server mode: ${DEV_SERVER_RULES}` : ''}\n`,
@@ -381,8 +381,8 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
     // A restart with a file that made a push queue pull, or left a queue out (disabled), keeps its
     // tasks, as a reload does, and says so as a reload does: nothing else would tell the user why they never run.
     for (const line of strandedTaskLines(service.kernel.state, parsed.config)) io.stderr(`pushq serve: warning: ${line}\n`);
-    // Targets given, but none for some queues' service: their every attempt would fail, said only
-    // task by task (no-target-url). (No target at all is said in the startup line itself.) A reload says it too.
+    // No target, or none for some queues' service: their every attempt would fail, said only task
+    // by task (no-target-url). A reload says the same lines (service.ts reloadNow).
     for (const line of unroutedQueueLines(service.kernel.state.queues, parsed.targets)) io.stderr(`pushq serve: warning: ${line}\n`);
     // After the startup line, in the same turn: a stop or reload asked while starting runs now.
     signals.running({ reload: onHup, stop: onStop });

@@ -1,6 +1,7 @@
 /**
- * The warning of push queues whose tasks go to a service that no `--target` gives a URL: every
- * attempt of theirs fails `no-target-url`, said otherwise only task by task. One text for every
+ * The warning of push queues whose tasks go to a service that no `--target` gives a URL (or of every
+ * running push queue, when no `--target` is given at all): every attempt of theirs fails
+ * `no-target-url`, said otherwise only task by task. One text for every
  * place that says it: a start's stderr (cli/serve.ts), a reload's lines (SIGHUP, `POST
  * /pushq/reload`: the queue file may add such a queue or change a queue's target to such a
  * service), and a cluster node taking or reloading its queues (cluster/node.ts).
@@ -16,14 +17,17 @@ import { resolveTarget } from '../dispatch/http-dispatcher.js';
  * do: a queue's target overrides the task's (S37, core/attempt.ts attemptTarget), and such queues
  * get a line of their own that says so.
  *
- * None when no target is given at all: then every attempt fails, and a start says so in its
- * startup line (`targets none (every attempt fails: ...)`) rather than queue by queue.
+ * When no target is given at all, one line for every running push queue (noTargetLine): no
+ * service has a URL, and a task cannot name one that has.
  */
 export function unroutedQueueLines(queues: Iterable<QueueRuntime>, targets: Readonly<Record<string, TargetSettings>>): string[] {
-  if (Object.keys(targets).length === 0) return [];
+  if (Object.keys(targets).length === 0) {
+    const names = [...queues].filter(running).map((q) => q.name);
+    return names.length === 0 ? [] : [noTargetLine(names)];
+  }
   const byService = new Map<string, { service: string; own: boolean; queues: string[] }>();
   for (const q of queues) {
-    if (!q.isPush || q.disabled) continue;
+    if (!running(q)) continue;
     const own = q.config.target !== null;
     const service = q.config.target ?? 'default';
     if (resolveTarget(targets, service) !== null) continue;
@@ -39,4 +43,22 @@ export function unroutedQueueLines(queues: Iterable<QueueRuntime>, targets: Read
       : 'each attempt of theirs fails (no-target-url) unless the task names a service that has one';
     return `no --target gives a URL for service ${service}, where ${one ? 'queue' : 'queues'} ${names.join(', ')} ${one ? 'sends its' : 'send their'} tasks: ${fails}; give --target ${service}=URL`;
   });
+}
+
+/** A push queue that dispatches (a disabled or pull queue sends nothing anywhere). */
+function running(q: QueueRuntime): boolean {
+  return q.isPush && !q.disabled;
+}
+
+/**
+ * No --target at all: every App Engine task's attempt fails, whatever its queue or service names
+ * (an HTTP target task goes to its own URL). `--target default=URL` is enough, as every service
+ * without a URL of its own falls back to `default` (http-dispatcher.ts resolveTarget).
+ */
+function noTargetLine(queues: readonly string[]): string {
+  const one = queues.length === 1;
+  return (
+    `no --target is given, so no service has a URL: each attempt of an App Engine task fails (no-target-url) in ${one ? 'queue' : 'queues'} ${queues.join(', ')}; ` +
+    'give --target default=URL (every service without a URL of its own then uses it)'
+  );
 }

@@ -22,3 +22,11 @@ it('a queue with a target of its own is not told a task may name another service
   // A queue without one: a task naming a service with a URL does reach it.
   expect(lines.find((l) => l.includes('mail'))).toContain('unless the task names a service that has one; give --target default=URL');
 });
+
+it('no target at all: one line naming every running push queue, its own target or not (no service has a URL); a pull queue is not named', () => {
+  const s = createSimulation({ config: fileConfig(pushQueue('mail', 5), { ...pushQueue('inbox', 5), mode: 'pull', rate_per_second: null, rate_exact: null, bucket_size: null, max_concurrent_requests: null }, pushQueue('reports', 5, { target: 'v2.batch' })) });
+  expect(unroutedQueueLines(s.state.queues, {})).toEqual([
+    'no --target is given, so no service has a URL: each attempt of an App Engine task fails (no-target-url) in queues default, mail, reports; ' +
+      'give --target default=URL (every service without a URL of its own then uses it)',
+  ]);
+});

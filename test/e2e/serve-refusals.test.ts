@@ -134,7 +134,8 @@ describe('the security flags reach the service', () => {
     const file = join(dir, 'token-shared');
     writeFileSync(file, `${TOKEN}\n`);
     chmodSync(file, 0o644);
-    const serve = await startServe(['--memory', '--auth-token-file', file]);
+    // A target, so that stderr holds only the token file's warning (with none, serve warns that every App Engine attempt fails).
+    const serve = await startServe(['--memory', '--auth-token-file', file, '--target', 'default=http://127.0.0.1:9/']);
     try {
       const api = `${serve.url}/v2/projects/-/locations/-/queues`;
       expect((await fetch(api, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
@@ -145,7 +146,7 @@ describe('the security flags reach the service', () => {
       await serve.exited;
     }
     chmodSync(file, 0o600);
-    const quiet = await startServe(['--memory', '--auth-token-file', file]);
+    const quiet = await startServe(['--memory', '--auth-token-file', file, '--target', 'default=http://127.0.0.1:9/']);
     try {
       expect((await fetch(`${quiet.url}/pushq/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
       expect(quiet.stderr()).toBe('');

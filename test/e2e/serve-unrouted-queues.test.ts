@@ -70,3 +70,33 @@ it('a reload that adds a queue for a service with no URL, or moves a queue to on
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('no --target at all: the start and a reload (SIGHUP, POST /pushq/reload) say the same line, naming the running push queues', async () => {
+  // Before: the start said 'targets none (every attempt fails: ...)' in its startup line, and a
+  // reload that added a queue said only 'applied (N queues)'.
+  const dir = await mkdtemp(join(tmpdir(), 'pushq-no-target-'));
+  const yaml = join(dir, 'queue.yaml');
+  await writeFile(yaml, 'queue:\n- name: mail\n  rate: 5/s\n');
+  const serve = await startServe(['--config', yaml, '--memory']);
+  const line = (queues: string) =>
+    `no --target is given, so no service has a URL: each attempt of an App Engine task fails (no-target-url) in queues ${queues}; ` +
+    'give --target default=URL (every service without a URL of its own then uses it)';
+  try {
+    expect(serve.stdout()).toContain(' · targets none · queues default, mail');
+    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain(`pushq serve: warning: ${line('default, mail')}\n`);
+    // A reload by signal that adds a queue, and one through the endpoint that adds another (a pull queue sends nothing: not named).
+    await writeFile(yaml, 'queue:\n- name: mail\n  rate: 5/s\n- name: jobs\n  rate: 1/s\n');
+    serve.child.kill('SIGHUP');
+    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`pushq serve: reload applied\n  ${yaml}: applied (3 queues)\n  ${line('default, mail, jobs')}\n`);
+    await writeFile(yaml, 'queue:\n- name: mail\n  rate: 5/s\n- name: jobs\n  rate: 1/s\n- name: pulled\n  mode: pull\n- name: reports\n  rate: 1/s\n');
+    const reload = await api('POST', `${serve.url}/pushq/reload`, {});
+    expect(reload.status).toBe(200);
+    expect(reload.json.lines).toContain(line('default, mail, jobs, reports'));
+    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`pushq serve: reload applied (POST /pushq/reload)\n`);
+    expect(serve.stdout()).toContain(`  ${line('default, mail, jobs, reports')}\n`);
+  } finally {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

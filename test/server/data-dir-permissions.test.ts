@@ -18,6 +18,8 @@ afterAll(async () => {
 });
 
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+/** A target, so that stderr holds only what these tests look for (with none, serve warns that every App Engine attempt fails). */
+const ROUTED = ['--target', 'default=http://127.0.0.1:9/'];
 
 describe('pushq serve --data: who may read the log', () => {
   it('a first start makes the directories 0700 and the log 0600 (whatever the umask lets through); an existing directory keeps its mode', async () => {
@@ -53,7 +55,7 @@ describe('pushq serve --data: who may read the log', () => {
     expect(await first.exited).toBe(0);
     // As a pushq from before the logs were made 0600 left it.
     await chmod(log, 0o644);
-    const second = await startServe(['--data', data], 15_000);
+    const second = await startServe(['--data', data, ...ROUTED], 15_000);
     children.push(second);
     expect((await mode(log)).toString(8)).toBe('600');
     expect(second.stderr()).toBe(`pushq serve: ${log} was open to group or others (mode 0644: an older pushq made its logs so), who could read every task's payload in it: made it 0600\n`);
@@ -61,7 +63,7 @@ describe('pushq serve --data: who may read the log', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(got.status).toBe(200);
-    const third = await startServe(['--data', data], 15_000);
+    const third = await startServe(['--data', data, ...ROUTED], 15_000);
     children.push(third);
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);

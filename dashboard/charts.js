@@ -21,7 +21,7 @@ import { COLORS, HEIGHT, backlog, bars, level, limitLine, line, overTime, perSec
  * @typedef {import('./api.js').SeriesPayload} SeriesPayload
  * @typedef {import('./api.js').ChartSeries} ChartSeries
  * @typedef {import('./api.js').Figures} Figures
- * @typedef {{ key: string, title: string, note?: string, opts?: uPlot.Options, data?: uPlot.AlignedData }} ChartSpec
+ * @typedef {{ key: string, title: string, note?: string, opts?: uPlot.Options, data?: uPlot.AlignedData, categories?: string[] }} ChartSpec
  */
 
 const REASONS = ['http_5xx', 'http_4xx', 'http_other', 'deadline', 'connection'];
@@ -29,6 +29,13 @@ const REASON_LABELS = { http_5xx: 'HTTP 5xx', http_4xx: 'HTTP 4xx', http_other: 
 const CAUSES = ['tokens', 'concurrency', 'paused', 'disabled', 'transport', 'not_running'];
 /** A cause's label on the chart (HOLD_CAUSE_TEXT in src/projections/series-types.ts; test/e2e checks the page shows it). */
 const CAUSE_LABELS = { tokens: 'tokens', concurrency: 'concurrency', paused: 'paused', disabled: 'disabled', transport: 'transport', not_running: 'not running' };
+/**
+ * The causes dev-server mode can hold a ready task by (src/projections/ready-tracker.ts holdCause,
+ * downtimeHoldCause): the app's one task at a time (counted as `concurrency`), a queue disabled (left
+ * out of queue.yaml by a reload), pushq not running. Tokens, a pause and the transport never hold
+ * one there: their bars are drawn only when they hold seconds, from before the log's switch to the mode.
+ */
+const DEV_SERVER_CAUSES = ['concurrency', 'disabled', 'not_running'];
 
 /** The queue whose charts are shown. */
 let queue = '*';
@@ -180,7 +187,8 @@ function render(payload) {
   const box = $('charts');
   for (const spec of specsOf(mine, payload.resolutionSeconds)) {
     let d = drawn.get(spec.key);
-    const signature = spec.opts === undefined ? 'note:' + (spec.note || '') : (spec.opts.series || []).map((s) => s.label).join('|');
+    // (A bar chart's categories are its x axis: other categories, another chart.)
+    const signature = spec.opts === undefined ? 'note:' + (spec.note || '') : (spec.opts.series || []).map((s) => s.label).join('|') + ':' + (spec.categories || []).join('|');
     if (d !== undefined && d.signature !== signature) {
       d.u?.destroy();
       d.figure.remove();
@@ -204,6 +212,8 @@ function render(payload) {
     if (caption !== null) setText(caption, spec.title);
     const t = mine.columns.t_seconds;
     d.figure.dataset['end'] = String(t.length === 0 ? 0 : t[t.length - 1]);
+    // A bar chart's categories, in order (drawn on the canvas, so also said here for tests).
+    if (spec.categories !== undefined) d.figure.dataset['categories'] = spec.categories.join(' ');
   }
 }
 
@@ -232,6 +242,7 @@ const DEV_SERVER_CHARTS = {
   dispatch: 'Dispatch rate (per second; dev-server mode: the configured rate is not applied)',
   tokens: 'Dev-server mode: rate and bucket_size are not applied (one task at a time for the whole app), so there are no tokens to show.',
   inFlight: 'In flight (dev-server mode: one task at a time for the whole app; max_concurrent_requests is not applied)',
+  wait: '; dev-server mode: a ready task waits for the one task at a time of the whole app, counted as concurrency, never for tokens or a pause',
 };
 
 /** @param {ChartSeries} s @param {number} resolution @returns {ChartSpec[]} */
@@ -300,10 +311,11 @@ function specsOf(s, resolution) {
   out.push({ key: 'failures', title: 'Failed attempts by reason, and give-ups (per interval)', opts: overTime('per interval', failSeries), data: failData });
 
   const causes = causesNow();
-  const title = 'Wait by cause (ready-task-seconds, ' + (cursor() === null && source.mode === 'live' ? 'so far' : 'up to the cursor') + ')';
+  const shown = devServer && causes !== null ? CAUSES.filter((k) => DEV_SERVER_CAUSES.includes(k) || (causes[k] || 0) > 0) : CAUSES;
+  const title = 'Wait by cause (ready-task-seconds, ' + (cursor() === null && source.mode === 'live' ? 'so far' : 'up to the cursor') + (devServer ? DEV_SERVER_CHARTS.wait : '') + ')';
   if (causes === null) out.push({ key: 'wait_cause', title, note: 'No figures for this queue yet.' });
-  else if (CAUSES.every((k) => !causes[k])) out.push({ key: 'wait_cause', title, note: 'No ready task waited: every task went as soon as it could.' });
-  else out.push({ key: 'wait_cause', title, opts: bars('task-seconds', CAUSES.map((k) => CAUSE_LABELS[/** @type {keyof typeof CAUSE_LABELS} */ (k)]), [{ label: 'task-seconds', stroke: COLORS.wait, fill: COLORS.wait }]), data: [CAUSES.map((_, i) => i), CAUSES.map((k) => causes[k] || 0)] });
+  else if (shown.every((k) => !causes[k])) out.push({ key: 'wait_cause', title, note: 'No ready task waited: every task went as soon as it could.' });
+  else out.push({ key: 'wait_cause', title, categories: shown, opts: bars('task-seconds', shown.map((k) => CAUSE_LABELS[/** @type {keyof typeof CAUSE_LABELS} */ (k)]), [{ label: 'task-seconds', stroke: COLORS.wait, fill: COLORS.wait }]), data: [shown.map((_, i) => i), shown.map((k) => causes[k] || 0)] });
   return out;
 }
 

@@ -163,7 +163,10 @@ function renderQueues(figures) {
     const row = queueRows.get(f.name) || remember(queueRows, f.name, queueRow(f.name));
     if (body.children[i] !== row.tr) body.insertBefore(row.tr, body.children[i] || null);
     const c = (/** @type {string} */ field) => cellOf(row.cells, field);
-    setBadge(c('state'), f.state);
+    // Dev-server mode records a pause and reads it (the API's PAUSED), but does not apply it.
+    const pauseIgnored = figures.devServer && f.state === 'paused';
+    setBadge(c('state'), f.state, pauseIgnored ? DEV_SERVER_PAUSE.badge : undefined);
+    c('state').title = pauseIgnored ? DEV_SERVER_PAUSE.badgeTitle : '';
     setRate(c('rate'), f, figures.devServer);
     setTokens(c('tokens'), figures.devServer ? DEV_SERVER_TOKENS : f.tokens, f.bucketSize);
     setInFlight(c('inFlight'), f, figures.devServer);
@@ -176,8 +179,9 @@ function renderQueues(figures) {
     const verb = f.state === 'running' ? 'pause' : 'resume';
     row.toggle.dataset['verb'] = verb;
     setText(row.toggle, verb === 'pause' ? 'Pause' : 'Resume');
+    row.toggle.title = pauseIgnored ? DEV_SERVER_PAUSE.resumeTitle : '';
     const unowned = f.owner === null;
-    const hold = unowned ? NO_OWNER_TEXT : f.configHold === null ? null : HOLD_TEXT[f.configHold];
+    const hold = unowned ? NO_OWNER_TEXT : f.configHold !== null ? HOLD_TEXT[f.configHold] : figures.devServer && verb === 'pause' ? DEV_SERVER_PAUSE.hold : null;
     row.toggle.hidden = hold !== null;
     row.purge.hidden = unowned;
     setText(row.hold, hold === null ? '' : hold.label);
@@ -211,6 +215,24 @@ function renderQueues(figures) {
 const DEV_SERVER_TITLES = {
   rate: (/** @type {string} */ rate, /** @type {string} */ burst) => 'Dev-server mode: rate is not applied (queue.yaml: ' + rate + ', max burst ' + burst + '); one task at a time for the whole app',
   inFlight: (/** @type {number} */ cap) => 'Dev-server mode: max_concurrent_requests (' + cap + ') is not applied; one task at a time for the whole app',
+};
+
+/**
+ * A pause in dev-server mode (docs/serve.md, Dev-server mode): as dev_appserver did, the mode records
+ * it (the API answers it, and the queue reads PAUSED until a resume) and dispatches the queue all
+ * the same. So the row offers no Pause, whose click would seem to work and hold nothing, but says
+ * why; a queue that reads paused (through the API, or from before a restart with --dev-server)
+ * says the pause is not applied, and offers Resume to clear it.
+ */
+const DEV_SERVER_PAUSE = {
+  hold: {
+    label: 'pause not applied',
+    title: 'Dev-server mode ignores a pause, as dev_appserver did: a paused queue is dispatched as any other (one task at a time for the whole app). ' +
+      'The API still records a pause (the queue then reads PAUSED); it holds tasks only if this data directory is started again without --dev-server.',
+  },
+  badge: 'paused (not applied)',
+  badgeTitle: 'Paused by a command, but dev-server mode does not apply a pause: this queue is dispatched as any other. Resume clears the pause.',
+  resumeTitle: 'Clear the pause (not applied in dev-server mode: the queue is dispatched either way)',
 };
 
 /** The configured rate, or in dev-server mode "—" (not applied). @param {HTMLTableCellElement} td @param {QueueFigures} f @param {boolean} devServer */

@@ -91,11 +91,12 @@ export function cellOf(cells, field) {
 }
 
 /**
- * A state as a badge in `td` (made on first use).
+ * A state as a badge in `td` (made on first use), its text the state's unless `label` is given.
  * @param {HTMLTableCellElement} td
  * @param {string} state
+ * @param {string} [label]
  */
-export function setBadge(td, state) {
+export function setBadge(td, state, label) {
   let badge = td.firstElementChild;
   if (!badge) {
     badge = el('span');
@@ -103,7 +104,7 @@ export function setBadge(td, state) {
   }
   badge.className = 'badge s-' + state;
   // A task that gave up is in state `failed`: the page says what happened.
-  setText(badge, state === 'failed' ? 'gave up' : state);
+  setText(badge, label ?? (state === 'failed' ? 'gave up' : state));
 }
 
 // ---- text ----

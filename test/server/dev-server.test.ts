@@ -124,7 +124,7 @@ describe('pushq serve --dev-server, with a real worker', () => {
     expect(await hold(true)).toEqual({ configHold: null, resume: 200 });
   });
 
-  it('a rate-0 queue reads RUNNING over REST and gRPC, as it runs in this mode (PAUSED under production); a pause by command reads PAUSED', async () => {
+  it('a rate-0 queue reads RUNNING over REST and gRPC, as it runs in this mode (PAUSED under production); a pause by command, over either, reads PAUSED', async () => {
     process.env['METADATA_SERVER_DETECTION'] = 'none';
     const states = async (dev: boolean) => {
       const { service, queues } = await start(dev);
@@ -133,14 +133,15 @@ describe('pushq serve --dev-server, with a real worker', () => {
         const name = client.queuePath('p', 'l', 'stopped');
         const rest = (await api('GET', `${queues}/stopped`)).json.state;
         const [viaGrpc] = await client.getQueue({ name });
+        const [grpcPaused] = await client.pauseQueue({ name });
         const paused = (await api('POST', `${queues}/stopped:pause`, {})).json.state;
-        return { rest, grpc: viaGrpc.state, paused };
+        return { rest, grpc: viaGrpc.state, grpcPaused: grpcPaused.state, paused };
       } finally {
         await client.close();
       }
     };
-    expect(await states(false)).toEqual({ rest: 'PAUSED', grpc: 'PAUSED', paused: 'PAUSED' });
-    expect(await states(true)).toEqual({ rest: 'RUNNING', grpc: 'RUNNING', paused: 'PAUSED' });
+    expect(await states(false)).toEqual({ rest: 'PAUSED', grpc: 'PAUSED', grpcPaused: 'PAUSED', paused: 'PAUSED' });
+    expect(await states(true)).toEqual({ rest: 'RUNNING', grpc: 'RUNNING', grpcPaused: 'PAUSED', paused: 'PAUSED' });
   });
 
   it('logs the mode, and the log replays to the live state', async () => {

@@ -82,8 +82,15 @@ class BodyAccount {
 
 const accounts = new WeakMap<IncomingMessage, BodyAccount>();
 
-/** Opens `req`'s account in `budget`, closed (its bytes let go) when its answer has gone or its connection closed. */
+/**
+ * Opens `req`'s account in `budget`, closed (its bytes let go) when its answer has gone or its
+ * connection closed. A request that has one already keeps it: a cluster node's router hands a call
+ * for a queue it owns to that queue's service in process (its server's 'request'), and the call's
+ * bytes belong to the node's budget, which bounds the node. Opened anew in the queue's service's
+ * budget, each owned queue added a budget of its own (test/cluster/cluster-body-budget.test.ts).
+ */
 export function openBodyAccount(budget: BodyBudget, req: IncomingMessage, res: ServerResponse): void {
+  if (accounts.has(req)) return;
   const account = new BodyAccount(budget);
   accounts.set(req, account);
   res.once('close', () => account.release());

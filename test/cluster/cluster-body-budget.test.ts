@@ -5,7 +5,9 @@
  * router's: a node held up to twice the bound, 64 MiB of slow `/rpc_http` uploads on its HTTP port
  * and another 64 MiB of gRPC calls. Here the HTTP port's uploads fill the budget (two `/rpc_http`
  * calls of 32 MiB, each sent but for its last byte), and a gRPC call, however small, is then
- * refused UNAVAILABLE SERVER_BUSY, having done nothing; once the uploads go, it is answered.
+ * refused UNAVAILABLE SERVER_BUSY, having done nothing; once the uploads go, it is answered. So is
+ * a REST CreateTask for the queue the node owns: handed to the queue's service in process, it was
+ * counted in that service's budget (each owned queue one more) and added past the node's bound.
  */
 import * as grpc from '@grpc/grpc-js';
 import { request, type ClientRequest } from 'node:http';
@@ -15,7 +17,7 @@ import { RPC_REQUEST_BYTES_MAX } from '../../src/server/appengine/rpc-http.js';
 import { BODY_BYTES_HELD_MAX } from '../../src/server/body-budget.js';
 import { SERVICE_NAME, cloudTasksProtos } from '../../src/server/grpc/protos.js';
 import { encodeMessage, envelope, postRpc, RPC_HEADERS } from '../helpers/remote-api.js';
-import { clusterFixture, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+import { clusterFixture, postTask, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
 const fx = clusterFixture('pushq-cluster-body-budget-');
 
@@ -49,7 +51,7 @@ function heldUpload(base: string, length: number): Upload {
   return upload;
 }
 
-it('a gRPC call counts in the budget the HTTP port\'s bodies hold: past it, refused SERVER_BUSY', async () => {
+it('a gRPC call, and a REST call handed to an owned queue in process, count in the budget the HTTP port\'s bodies hold: past it, refused SERVER_BUSY', async () => {
   expect(2 * RPC_REQUEST_BYTES_MAX).toBe(BODY_BYTES_HELD_MAX); // two held uploads leave 2 bytes of the budget
   const config = await writeQueueYaml(fx.dir, 'queue:\n- name: q0\n  rate: 5/s\n');
   const node = await startNode(['--config', config, '--store', await fx.pg.database(), '--target', 'default=http://127.0.0.1:9']);
@@ -78,6 +80,12 @@ it('a gRPC call counts in the budget the HTTP port\'s bodies hold: past it, refu
     const refused = await getQueue(client);
     expect(refused.code).toBe(grpc.status.UNAVAILABLE);
     expect(refused.details).toMatch(/request bodies at once.*\(SERVER_BUSY\)$/);
+    // A REST CreateTask for the queue this node owns, handed to its service in process: counted in
+    // the node's budget too. Before: the service opened an account of its own for the same request
+    // (in its budget, empty), so each owned queue added a budget of its own and the task was added.
+    const created = await postTask(node, 'q0', 'past-the-budget');
+    expect(created.status).toBe(503);
+    expect(created.message).toMatch(/request bodies at once.*\(SERVER_BUSY\)$/);
   } finally {
     for (const u of uploads) u.req.destroy();
   }

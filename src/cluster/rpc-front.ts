@@ -3,7 +3,9 @@
  * call is routed by the queue its message names (rpc-route.ts) and forwarded exactly as a REST
  * call is (router.ts): in process to the queue's service when this node owns it, else to the
  * owner's router, marked forwarded; the owner's answer bytes come back unchanged, so a task added
- * is acknowledged once it is in the store, whichever node the app called.
+ * is acknowledged once it is in the store, whichever node the app called. A call whose answer no
+ * queue decides (its headers wrong, another service, a method refused, ...: rpc-route.ts) is
+ * answered here, as one node answers it, whatever owner is reachable.
  *
  * A call that reaches no owner (none known, or it did not answer) is answered as the one-node
  * server answers a transient failure: HTTP 200, `application_error` TRANSIENT_ERROR, the detail
@@ -12,12 +14,14 @@
  * as a broken API server.
  *
  * FetchQueueStats names several queues: each is asked of its owner and the answers are merged in
- * the call's order. FetchQueues asks every owner for its queues and merges them by name.
+ * the call's order (a queue outside the configuration gets one node's row for it here). FetchQueues asks every owner for its queues and merges them by name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { discardUnreadBody, readBodyUpTo } from '../server/body.js';
 import { MESSAGES, TASK_QUEUE_ERROR, utf8, type RemoteRequest } from '../server/appengine/messages.js';
-import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, errorResponse, logFlushAnswer, rpcOverQuota, rpcTooLarge } from '../server/appengine/rpc-http.js';
+import { RpcCallError } from '../server/appengine/rpc-errors.js';
+import { RPC_CONTENT_TYPE, RPC_REQUEST_BYTES_MAX, checkCall, errorResponse, okResponse, rpcOverQuota, rpcTooLarge } from '../server/appengine/rpc-http.js';
+import { UNKNOWN_QUEUE_STATS } from '../server/appengine/taskqueue-service.js';
 import { ServerBusyError } from '../server/body-budget.js';
 import { ClusterError } from './errors.js';
 import type { Answer, Hop, Router } from './router.js';
@@ -29,6 +33,13 @@ export class RpcFront {
 
   /** Answers one /rpc_http call: always a remote_api Response (or drops a client that left). */
   async answer(req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
+    try {
+      checkCall(req); // as one node checks it, before its body is read: whatever owner is reachable
+    } catch (err) {
+      discardUnreadBody(req, res);
+      reply(res, errorResponse(err as RpcCallError));
+      return;
+    }
     let body: Buffer | null;
     try {
       body = await readBodyUpTo(req, RPC_REQUEST_BYTES_MAX);
@@ -70,11 +81,11 @@ export class RpcFront {
       case 'queue':
         return this.router.toOwner(plan.queue, req, res, forwarded, body);
       case 'anywhere':
-        return this.router.answerWith(await this.router.forwardAnywhere('(none named)', req, body, forwarded), res);
+        return this.router.answerWith(await this.router.forwardAnywhere(plan.queue, req, body, forwarded), res);
       case 'refused':
         return reply(res, errorResponse(plan.error));
-      case 'logFlush':
-        return reply(res, logFlushAnswer());
+      case 'answered':
+        return reply(res, okResponse(plan.response));
       case 'stats':
         return this.stats(plan.envelope, plan.names, req, res, forwarded);
       case 'list':
@@ -86,14 +97,11 @@ export class RpcFront {
     }
   }
 
-  /** The hop of a queue's part of a call; a queue outside the configuration goes to any service (it answers as one node does). */
+  /** The hop of a configured queue's part of a call. */
   private hop(queue: string, forwarded: boolean): Hop {
     const target = this.router.target(queue, forwarded);
-    if (target === null) throw noOwner(queue);
-    if (target !== 'anywhere') return target;
-    const any = this.router.anyService(forwarded);
-    if (any === null) throw new ClusterError('QUEUE_OWNER_UNKNOWN', `no node that owns a queue is known to answer for queue ${queue}; retry`, true);
-    return any;
+    if (target === null || target === 'anywhere') throw noOwner(queue);
+    return target;
   }
 
   /** Sends `request` (the method's message) in `envelope` to `hop`; the decoded Response, or the answer to give as it is (an error). */
@@ -110,17 +118,22 @@ export class RpcFront {
     return { response: response.response };
   }
 
-  /** FetchQueueStats: the names grouped by owner, each group asked once, the answers put back in the call's order. */
+  /**
+   * FetchQueueStats: the configured names grouped by owner, each group asked once, the answers put
+   * back in the call's order; a name outside the configuration gets one node's row for it here.
+   */
   private async stats(envelope: RemoteRequest, names: string[], req: IncomingMessage, res: ServerResponse, forwarded: boolean): Promise<void> {
+    const configured = new Set(this.router.table.queues());
     const groups = new Map<string, { hop: Hop; at: number[] }>();
+    const merged: unknown[] = names.map(() => UNKNOWN_QUEUE_STATS);
     names.forEach((name, i) => {
+      if (!configured.has(name)) return;
       const hop = this.hop(name, forwarded);
       const group = groups.get(hop.url) ?? { hop, at: [] };
       group.at.push(i);
       groups.set(hop.url, group);
     });
     const inner = MESSAGES.FetchQueueStatsRequest.decode(envelope.request) as unknown as Record<string, unknown>;
-    const merged: unknown[] = names.map(() => undefined);
     for (const { hop, at } of groups.values()) {
       const part = MESSAGES.FetchQueueStatsRequest.encode(MESSAGES.FetchQueueStatsRequest.create({ ...inner, queue_name: at.map((i) => Buffer.from(names[i]!)) })).finish();
       const out = await this.ask(hop, envelope, part, req);
@@ -129,7 +142,7 @@ export class RpcFront {
       if (stats.length !== at.length) throw new ClusterError('QUEUE_OWNER_UNAVAILABLE', `the owner (${hop.url}) answered ${stats.length} queues' stats for ${at.length}; retry`);
       at.forEach((i, j) => (merged[i] = stats[j]));
     }
-    reply(res, ok(MESSAGES.FetchQueueStatsResponse.encode(MESSAGES.FetchQueueStatsResponse.create({ queueStats: merged })).finish()));
+    reply(res, okResponse(MESSAGES.FetchQueueStatsResponse.encode(MESSAGES.FetchQueueStatsResponse.create({ queueStats: merged })).finish()));
   }
 
   /** FetchQueues: every owned queue's row, asked of its owner (a queue with no reachable owner now is left out, as ListQueues does), by name. */
@@ -167,13 +180,8 @@ export class RpcFront {
     );
     const names = [...rows.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const kept = maxRows > 0 ? names.slice(0, maxRows) : names;
-    reply(res, ok(MESSAGES.FetchQueuesResponse.encode(MESSAGES.FetchQueuesResponse.create({ queue: kept.map((n) => rows.get(n)) })).finish()));
+    reply(res, okResponse(MESSAGES.FetchQueuesResponse.encode(MESSAGES.FetchQueuesResponse.create({ queue: kept.map((n) => rows.get(n)) })).finish()));
   }
-}
-
-/** A Response carrying the method's answer. */
-function ok(response: Uint8Array): Uint8Array {
-  return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
 }
 
 /** No owner reached: the one-node server's form of a transient failure, with the cluster's code at the end of the detail. */

@@ -2,22 +2,26 @@
  * Where a cluster node sends an App Engine `POST /rpc_http` call (docs/cluster.md, "App Engine
  * /rpc_http"): the remote_api envelope and the method's own message are decoded only as far as
  * the queue names, with the message definitions of the one-node server (src/server/appengine).
- * Pure: bytes and the configuration's queue names in, a plan out; nothing is answered here except
- * the refusals a cluster adds (a BulkAdd over queues with different owners; transactional tasks).
+ * Pure: bytes and the configuration's queue names in, a plan out. Answered here: the calls whose
+ * answer no queue's state decides, with the one-node server's own definitions of those answers,
+ * and the refusals a cluster adds (a BulkAdd over queues with different owners; transactional tasks).
  *
  * Invariants:
- * - Anything this module cannot read (not a Request, another service, an unknown or refused
- *   method, a message that does not decode) goes `anywhere`: any queue's service answers it as
- *   one node does (PARSE_ERROR, CALL_NOT_FOUND, ...), so those answers have one definition.
+ * - A call that names no queue is answered by the node itself, as one node answers it: a body
+ *   that is no Request or a message that does not decode (PARSE_ERROR), another service or an
+ *   unknown method (CALL_NOT_FOUND), a method pushq refuses by name, `logservice.Flush`, a BulkAdd
+ *   of no task. Sent on to a queue's service, such a call failed TRANSIENT_ERROR, naming no owner,
+ *   whenever no node that owns a queue was reachable, though no owner could answer it otherwise.
  * - A queue name the configuration does not hold never picks an owner: the service that gets the
  *   call answers UNKNOWN_QUEUE for it, as one node does.
- * - `logservice.Flush` names no queue and changes nothing: the node answers it itself.
  */
 import type protobuf from 'protobufjs';
+import { decodeRequest } from '../server/appengine/call-codec.js';
 import { DATASTORE_METHODS } from '../server/appengine/datastore-service.js';
 import { MESSAGES, has, utf8, type AddRequestMessage, type RemoteRequest } from '../server/appengine/messages.js';
 import { RpcCallError, TaskQueueError } from '../server/appengine/rpc-errors.js';
-import { isLogFlush } from '../server/appengine/rpc-http.js';
+import { answerWithoutQueues, decodeEnvelope } from '../server/appengine/rpc-http.js';
+import { emptyBulkAddAnswer } from '../server/appengine/taskqueue-service.js';
 
 export type RpcPlan =
   /** One queue's call: to that queue's owner, whole. */
@@ -26,10 +30,10 @@ export type RpcPlan =
   | { kind: 'stats'; envelope: RemoteRequest; names: string[] }
   /** FetchQueues: each owner's queues, merged by name. */
   | { kind: 'list'; envelope: RemoteRequest; maxRows: number }
-  /** No queue to route by: any queue's service answers as one node does. */
-  | { kind: 'anywhere' }
-  /** `logservice.Flush`: taken here, its lines dropped, as one node takes it (rpc-http.ts). */
-  | { kind: 'logFlush' }
+  /** A BulkAdd whose tasks name only queues outside the configuration (`queue`, the first): any queue's service answers as one node does. */
+  | { kind: 'anywhere'; queue: string }
+  /** Answered here as one node answers it (rpc-http.ts answerWithoutQueues): the method's response message. */
+  | { kind: 'answered'; response: Uint8Array }
   /** Refused here (nothing was sent anywhere). */
   | { kind: 'refused'; error: TaskQueueError | RpcCallError };
 
@@ -61,40 +65,37 @@ function noTransactions(call: string): RpcPlan {
 }
 
 export function planRpc(body: Uint8Array, known: (queue: string) => boolean): RpcPlan {
-  let envelope: RemoteRequest;
   try {
-    envelope = MESSAGES.Request.decode(body) as unknown as RemoteRequest;
-  } catch {
-    return { kind: 'anywhere' };
-  }
-  const method = envelope.method;
-  if (envelope.service_name === 'datastore_v3' && Object.hasOwn(DATASTORE_METHODS, method)) return noTransactions(`datastore_v3.${method}`);
-  // Sent by the Go library at the end of every request the app serves: answered by the node the
-  // app called. Sent on to a queue's service, it took a hop to another node when this one owned no
-  // queue, and failed whenever that owner did (the app then printed a flushLog error per request).
-  if (isLogFlush(envelope)) return { kind: 'logFlush' };
-  if (envelope.service_name !== SERVICE) return { kind: 'anywhere' };
-  try {
+    const envelope = decodeEnvelope(body);
+    const method = envelope.method;
+    if (envelope.service_name === 'datastore_v3' && Object.hasOwn(DATASTORE_METHODS, method)) return noTransactions(`datastore_v3.${method}`);
+    // The Go library's logservice.Flush (sent at the end of every request the app serves), another
+    // service's call, a method refused or unknown: the answer of one node, given here.
+    const answered = answerWithoutQueues(envelope);
+    if (answered !== null) return { kind: 'answered', response: answered };
+    // A task queue method pushq serves: its message, or the PARSE_ERROR the service would give.
+    const call = `${SERVICE}.${method}`;
     const type = Object.hasOwn(ONE_QUEUE, method) ? ONE_QUEUE[method] : undefined;
     if (type !== undefined) {
-      const m = type.decode(envelope.request) as { queue_name?: Uint8Array };
-      if (method === 'Add' && has(m, 'transaction')) return noTransactions('taskqueue.Add');
+      const m = decodeRequest<{ queue_name?: Uint8Array }>(type, envelope.request, call);
+      if (method === 'Add' && has(m, 'transaction')) return noTransactions(call);
       return { kind: 'queue', queue: utf8(m.queue_name) };
     }
     if (method === 'BulkAdd') {
-      const m = MESSAGES.BulkAddRequest.decode(envelope.request) as { add_request?: AddRequestMessage[] };
-      if ((m.add_request ?? []).some((r) => has(r, 'transaction'))) return noTransactions('taskqueue.BulkAdd');
+      const m = decodeRequest<{ add_request?: AddRequestMessage[] }>(MESSAGES.BulkAddRequest, envelope.request, call);
+      if ((m.add_request ?? []).some((r) => has(r, 'transaction'))) return noTransactions(call);
       return bulkAdd(m, known);
     }
     if (method === 'FetchQueueStats') {
-      const m = MESSAGES.FetchQueueStatsRequest.decode(envelope.request) as { queue_name?: Uint8Array[] };
+      const m = decodeRequest<{ queue_name?: Uint8Array[] }>(MESSAGES.FetchQueueStatsRequest, envelope.request, call);
       return { kind: 'stats', envelope, names: (m.queue_name ?? []).map(utf8) };
     }
-    if (method === 'FetchQueues') return { kind: 'list', envelope, maxRows: (MESSAGES.FetchQueuesRequest.decode(envelope.request) as { max_rows?: number }).max_rows ?? 0 };
-  } catch {
-    // The method's message does not decode: the service says PARSE_ERROR.
+    if (method === 'FetchQueues') return { kind: 'list', envelope, maxRows: decodeRequest<{ max_rows?: number }>(MESSAGES.FetchQueuesRequest, envelope.request, call).max_rows ?? 0 };
+    throw new Error(`taskqueue.${method} is served (answerWithoutQueues) but has no route here`);
+  } catch (err) {
+    if (err instanceof RpcCallError || err instanceof TaskQueueError) return { kind: 'refused', error: err };
+    throw err;
   }
-  return { kind: 'anywhere' };
 }
 
 /**
@@ -104,8 +105,10 @@ export function planRpc(body: Uint8Array, known: (queue: string) => boolean): Rp
  * batch over several queues would be all-or-nothing only within each owner, so it is refused.
  */
 function bulkAdd(m: { add_request?: AddRequestMessage[] }, known: (queue: string) => boolean): RpcPlan {
-  const queues = [...new Set((m.add_request ?? []).map((r) => utf8(r.queue_name)).filter(known))];
-  if (queues.length === 0) return { kind: 'anywhere' };
+  const requests = m.add_request ?? [];
+  if (requests.length === 0) return { kind: 'answered', response: emptyBulkAddAnswer() };
+  const queues = [...new Set(requests.map((r) => utf8(r.queue_name)).filter(known))];
+  if (queues.length === 0) return { kind: 'anywhere', queue: utf8(requests[0]!.queue_name) };
   if (queues.length === 1) return { kind: 'queue', queue: queues[0]! };
   return {
     kind: 'refused',

@@ -2,13 +2,14 @@
  * Where a cluster node sends an App Engine /rpc_http call (src/cluster/rpc-route.ts), from the
  * bytes a library sends: the queue each method names, a BulkAdd's one configured queue (a queue
  * outside the configuration picks no owner), a BulkAdd over two configured queues refused,
- * transactional tasks refused, anything unreadable left to any queue's service, and
- * `logservice.Flush` answered by the node itself.
+ * transactional tasks refused, and every call that names no queue answered by the node itself,
+ * with one node's answer (rpc-http.ts answerWithoutQueues, the same function one node calls).
  */
 import { describe, expect, it } from 'vitest';
 import { TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
 import { RpcCallError, TaskQueueError } from '../../src/server/appengine/rpc-errors.js';
-import { planRpc } from '../../src/cluster/rpc-route.js';
+import { TASKQUEUE_METHODS } from '../../src/server/appengine/taskqueue-service.js';
+import { planRpc, type RpcPlan } from '../../src/cluster/rpc-route.js';
 import { addRequest, encodeMessage, envelope, withoutField } from '../helpers/remote-api.js';
 
 const known = (q: string): boolean => ['default', 'a', 'b'].includes(q);
@@ -28,8 +29,7 @@ describe('planRpc', () => {
   it('a BulkAdd goes whole to its one configured queue; over two configured queues it is refused with INVALID_REQUEST', () => {
     expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('a'), addRequest('a')] }), known)).toEqual({ kind: 'queue', queue: 'a' });
     expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('nope'), addRequest('b')] }), known)).toEqual({ kind: 'queue', queue: 'b' });
-    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('nope')] }), known)).toEqual({ kind: 'anywhere' });
-    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [] }), known)).toEqual({ kind: 'anywhere' });
+    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('nope')] }), known)).toEqual({ kind: 'anywhere', queue: 'nope' });
     const mixed = planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [addRequest('a'), addRequest('b'), addRequest('a')] }), known);
     expect(mixed.kind).toBe('refused');
     if (mixed.kind !== 'refused') return;
@@ -63,20 +63,75 @@ describe('planRpc', () => {
     expect(list.kind === 'list' && list.maxRows).toBe(2);
   });
 
-  it('what it cannot read goes to any service, which answers as one node does', () => {
-    expect(planRpc(Buffer.from('not a request'), known)).toEqual({ kind: 'anywhere' });
-    expect(planRpc(envelope('datastore_v3', 'Get', new Uint8Array()), known)).toEqual({ kind: 'anywhere' });
-    expect(planRpc(call('UpdateQueue', 'PurgeQueueRequest', { queue_name: Buffer.from('a') }), known)).toEqual({ kind: 'anywhere' });
-    expect(planRpc(envelope('taskqueue', 'Add', Buffer.from([0xff, 0xff, 0xff])), known)).toEqual({ kind: 'anywhere' });
-    // A message without a required field does not decode (the service says PARSE_ERROR, naming it).
-    expect(planRpc(envelope('taskqueue', 'Add', withoutField(encodeMessage('AddRequest', addRequest('a')), 3)), known)).toEqual({ kind: 'anywhere' });
-    // logservice's other calls too: any service refuses them CALL_NOT_FOUND, as one node does.
-    expect(planRpc(envelope('logservice', 'Read', new Uint8Array()), known)).toEqual({ kind: 'anywhere' });
+  it('every task queue method pushq serves has a route', () => {
+    const messages: Record<string, Uint8Array> = {
+      Add: encodeMessage('AddRequest', addRequest('a')),
+      BulkAdd: encodeMessage('BulkAddRequest', { add_request: [addRequest('a')] }),
+      Delete: encodeMessage('DeleteRequest', { queue_name: Buffer.from('a'), task_name: [] }),
+      PurgeQueue: encodeMessage('PurgeQueueRequest', { queue_name: Buffer.from('a') }),
+      PauseQueue: encodeMessage('PauseQueueRequest', { queue_name: Buffer.from('a'), pause: true }),
+      ForceRun: encodeMessage('ForceRunRequest', { queue_name: Buffer.from('a'), task_name: Buffer.from('t') }),
+      FetchQueueStats: encodeMessage('FetchQueueStatsRequest', { queue_name: [Buffer.from('a')] }),
+      FetchQueues: encodeMessage('FetchQueuesRequest', { max_rows: 0 }),
+    };
+    expect(Object.keys(messages).sort()).toEqual(Object.keys(TASKQUEUE_METHODS).sort());
+    for (const [method, message] of Object.entries(messages)) expect(['queue', 'stats', 'list'], method).toContain(planRpc(envelope('taskqueue', method, message), known).kind);
+  });
+});
+
+describe('planRpc: a call that names no queue is answered by the node, as one node answers it', () => {
+  /** The refusal planned for `body`: its class and its Response's code and detail. */
+  function refusal(body: Uint8Array): { error: RpcCallError | TaskQueueError } {
+    const plan: RpcPlan = planRpc(body, known);
+    expect(plan.kind, JSON.stringify(plan)).toBe('refused');
+    return plan as { kind: 'refused'; error: RpcCallError | TaskQueueError };
+  }
+
+  // Before: each was { kind: 'anywhere' }, sent to whatever queue's service the node found, and
+  // answered TRANSIENT_ERROR (QUEUE_OWNER_UNKNOWN / UNAVAILABLE) when no owner was reachable.
+  it('a body that is no Request, or a served method whose message does not decode: PARSE_ERROR', () => {
+    const notRequest = refusal(Buffer.from('not a request')).error as RpcCallError;
+    expect(notRequest.code).toBe('PARSE_ERROR');
+    expect(notRequest.message).toMatch(/^the body is not a remote_api Request: /);
+    const bad = refusal(envelope('taskqueue', 'Add', Buffer.from([0xff, 0xff, 0xff]))).error as RpcCallError;
+    expect(bad.code).toBe('PARSE_ERROR');
+    expect(bad.message).toMatch(/^the request of taskqueue\.Add is not a TaskQueueAddRequest: /);
+    // A message without a required field does not decode either, the field named.
+    const missing = refusal(envelope('taskqueue', 'Add', withoutField(encodeMessage('AddRequest', addRequest('a')), 3))).error as RpcCallError;
+    expect(missing.code).toBe('PARSE_ERROR');
+    expect(planRpc(envelope('taskqueue', 'BulkAdd', Buffer.from([0xff])), known).kind).toBe('refused');
+    expect(planRpc(envelope('taskqueue', 'FetchQueueStats', Buffer.from([0xff])), known).kind).toBe('refused');
+    expect(planRpc(envelope('taskqueue', 'FetchQueues', new Uint8Array()), known).kind).toBe('refused'); // max_rows is required
   });
 
-  it('logservice.Flush (the Go library\'s, at the end of every request its app serves) is answered by the node itself, whatever it holds', () => {
-    // Before: 'anywhere', a hop to another node when this one owned no queue, failing with that owner.
-    expect(planRpc(envelope('logservice', 'Flush', new Uint8Array()), known)).toEqual({ kind: 'logFlush' });
-    expect(planRpc(envelope('logservice', 'Flush', Buffer.from([0x0a, 0x02, 0x12, 0x00])), known)).toEqual({ kind: 'logFlush' });
+  it('another service (memcache, the Datastore\'s other calls, logservice.Read) or an unknown task queue method: CALL_NOT_FOUND', () => {
+    for (const [service, method] of [['memcache', 'Get'], ['datastore_v3', 'Get'], ['logservice', 'Read'], ['taskqueue', 'NoSuchMethod']] as const) {
+      const e = refusal(envelope(service, method, new Uint8Array())).error as RpcCallError;
+      expect(e.code, `${service}.${method}`).toBe('CALL_NOT_FOUND');
+      expect(e.message).toContain(`the API call ${service}.${method}() was not found`);
+    }
+  });
+
+  it('a method pushq refuses by name: its refusal, whatever its message', () => {
+    const cases = [
+      ['QueryAndOwnTasks', TASK_QUEUE_ERROR.INVALID_QUEUE_MODE],
+      ['ModifyTaskLease', TASK_QUEUE_ERROR.INVALID_QUEUE_MODE],
+      ['UpdateQueue', TASK_QUEUE_ERROR.PERMISSION_DENIED],
+      ['DeleteQueue', TASK_QUEUE_ERROR.PERMISSION_DENIED],
+    ] as const;
+    for (const [method, code] of cases) {
+      const e = refusal(call(method, 'PurgeQueueRequest', { queue_name: Buffer.from('a') })).error;
+      expect(e, method).toBeInstanceOf(TaskQueueError);
+      expect((e as TaskQueueError).number, method).toBe(code);
+      expect(e.message).toContain(`taskqueue.${method}: `);
+    }
+  });
+
+  it('logservice.Flush (the Go library\'s, at the end of every request its app serves) and a BulkAdd of no task: their answers', () => {
+    const empty = { kind: 'answered', response: encodeMessage('Void', {}) };
+    expect(planRpc(envelope('logservice', 'Flush', new Uint8Array()), known)).toEqual(empty);
+    expect(planRpc(envelope('logservice', 'Flush', Buffer.from([0x0a, 0x02, 0x12, 0x00])), known)).toEqual(empty);
+    // Go's AddMulti of an empty slice.
+    expect(planRpc(call('BulkAdd', 'BulkAddRequest', { add_request: [] }), known)).toEqual({ kind: 'answered', response: encodeMessage('BulkAddResponse', { taskResult: [] }) });
   });
 });

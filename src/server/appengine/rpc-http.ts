@@ -27,7 +27,7 @@ import { MESSAGES, RPC_ERROR, TASK_QUEUE_ERROR, type RemoteRequest } from './mes
 import { DatastoreError, RpcCallError, TaskQueueError, fromEngineError } from './rpc-errors.js';
 import { encodeMessage } from './call-codec.js';
 import { DATASTORE_METHODS } from './datastore-service.js';
-import { SERVED_METHODS, TASKQUEUE_METHODS } from './taskqueue-service.js';
+import { REFUSED_TASKQUEUE_METHODS, SERVED_METHODS, TASKQUEUE_METHODS, type TaskQueueMethod } from './taskqueue-service.js';
 
 const RPC_HTTP_PATH = '/rpc_http';
 export const RPC_CONTENT_TYPE = 'application/octet-stream';
@@ -49,18 +49,13 @@ const DATASTORE = 'datastore_v3';
  * error line per request that drowned the app's own. So the call is taken and its lines dropped:
  * outside a second-generation runtime (`GAE_ENV` unset, as docs/app-engine.md's line leaves it)
  * the library prints them on stderr itself. A cluster node answers it the same, itself
- * (cluster/rpc-route.ts): it concerns no queue.
+ * (answerWithoutQueues): it concerns no queue.
  */
 const LOG_FLUSH = { service: 'logservice', method: 'Flush' } as const;
 
 /** Whether a call is `logservice.Flush`, which is taken and its lines dropped (above). */
 export function isLogFlush(envelope: Pick<RemoteRequest, 'service_name' | 'method'>): boolean {
   return envelope.service_name === LOG_FLUSH.service && envelope.method === LOG_FLUSH.method;
-}
-
-/** The answer to `logservice.Flush`: a Response carrying an empty VoidProto. */
-export function logFlushAnswer(): Uint8Array {
-  return MESSAGES.Response.encode(MESSAGES.Response.create({ response: encodeMessage(MESSAGES.Void, {}) })).finish();
 }
 
 /** Whether a request is for this endpoint (its path, whatever the query). */
@@ -95,6 +90,24 @@ export async function serveRpcHttp(ctx: ApiContext, req: IncomingMessage, res: S
 
 async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> {
   if (ctx.stopping) throw new RpcCallError('CAPABILITY_DISABLED', 'pushq is shutting down: the call was not made');
+  checkCall(req);
+  const envelope = decodeEnvelope(await readBody(req, RPC_REQUEST_BYTES_MAX));
+  const method = envelope.method;
+  if (envelope.service_name === DATASTORE && Object.hasOwn(DATASTORE_METHODS, method)) {
+    return okResponse(await (DATASTORE_METHODS[method] as NonNullable<(typeof DATASTORE_METHODS)[string]>)(ctx, envelope.request));
+  }
+  const answered = answerWithoutQueues(envelope);
+  if (answered !== null) return okResponse(answered);
+  // What is left is a task queue method pushq serves (answerWithoutQueues).
+  return okResponse(await (TASKQUEUE_METHODS[method] as TaskQueueMethod)(ctx, envelope.request));
+}
+
+/**
+ * The checks of a call before its body is read (its HTTP method and the headers every library
+ * sends): a cluster node's front makes them too, so a call refused here is refused alike whether or
+ * not any queue's owner is reachable. Throws the call's RpcCallError.
+ */
+export function checkCall(req: IncomingMessage): void {
   if (req.method !== 'POST') throw new RpcCallError('BAD_REQUEST', `${req.method ?? '?'} ${RPC_HTTP_PATH}: the App Engine API takes POST`);
   for (const [name, value] of Object.entries(RPC_HEADERS)) {
     const given = req.headers[name];
@@ -105,29 +118,42 @@ async function call(ctx: ApiContext, req: IncomingMessage): Promise<Uint8Array> 
     const type = req.headers['content-type'];
     throw new RpcCallError('BAD_REQUEST', `${type === undefined ? 'no Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 100))}`}: ${RPC_ACCEPTS}`);
   }
-  const body = await readBody(req, RPC_REQUEST_BYTES_MAX);
-  let envelope: RemoteRequest;
+}
+
+/** The remote_api Request a body holds, or the call's PARSE_ERROR. */
+export function decodeEnvelope(body: Uint8Array): RemoteRequest {
   try {
-    envelope = MESSAGES.Request.decode(body) as unknown as RemoteRequest;
+    return MESSAGES.Request.decode(body) as unknown as RemoteRequest;
   } catch (err) {
     throw new RpcCallError('PARSE_ERROR', `the body is not a remote_api Request: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The answer to a call that no queue's state decides, the same from every node, one node or a
+ * cluster's (cluster/rpc-route.ts answers these itself, whatever owner is reachable): the method's
+ * response message, or its refusal thrown: `logservice.Flush` taken; another service, or a task
+ * queue method pushq does not know, CALL_NOT_FOUND; a task queue method pushq refuses by name, its
+ * refusal. Null: a queue's service answers it (a task queue method pushq serves, or one of the
+ * datastore_v3 calls of transactional tasks).
+ */
+export function answerWithoutQueues(envelope: Pick<RemoteRequest, 'service_name' | 'method'>): Uint8Array | null {
   const service = envelope.service_name;
   const method = envelope.method;
-  if (service === DATASTORE && Object.hasOwn(DATASTORE_METHODS, method)) {
-    const response = await (DATASTORE_METHODS[method] as NonNullable<(typeof DATASTORE_METHODS)[string]>)(ctx, envelope.request);
-    return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
-  }
-  if (isLogFlush(envelope)) return logFlushAnswer();
+  if (service === DATASTORE && Object.hasOwn(DATASTORE_METHODS, method)) return null;
+  if (isLogFlush(envelope)) return encodeMessage(MESSAGES.Void, {});
   if (service !== SERVICE) {
     const transactions = service === DATASTORE ? ` and no Datastore: of ${DATASTORE} it answers only ${Object.keys(DATASTORE_METHODS).join(', ')}, for transactional tasks (a transaction that holds tasks and no entity)` : '';
     throw new RpcCallError('CALL_NOT_FOUND', `the API call ${service}.${method}() was not found: pushq serves only the task queue (service "taskqueue")${transactions}; run ${JSON.stringify(service)} elsewhere (its emulator or the real service)`);
   }
-  const run = Object.hasOwn(TASKQUEUE_METHODS, method) ? TASKQUEUE_METHODS[method] : undefined;
-  if (run === undefined) {
-    throw new RpcCallError('CALL_NOT_FOUND', `the API call taskqueue.${method}() was not found: pushq serves taskqueue.${SERVED_METHODS.join(', ')}`);
-  }
-  const response = await run(ctx, envelope.request);
+  if (Object.hasOwn(TASKQUEUE_METHODS, method)) return null;
+  const refusal = Object.hasOwn(REFUSED_TASKQUEUE_METHODS, method) ? REFUSED_TASKQUEUE_METHODS[method] : undefined;
+  if (refusal !== undefined) throw refusal();
+  throw new RpcCallError('CALL_NOT_FOUND', `the API call taskqueue.${method}() was not found: pushq serves taskqueue.${SERVED_METHODS.join(', ')}`);
+}
+
+/** A Response carrying a method's answer. */
+export function okResponse(response: Uint8Array): Uint8Array {
   return MESSAGES.Response.encode(MESSAGES.Response.create({ response })).finish();
 }
 

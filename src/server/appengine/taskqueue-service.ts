@@ -164,8 +164,17 @@ const add: TaskQueueMethod = async (ctx, bytes) => {
   return encode(MESSAGES.AddResponse, result.chosen === undefined ? {} : { chosen_task_name: Buffer.from(result.chosen) });
 };
 
+/**
+ * The answer to a BulkAdd of no task (Go's `AddMulti` of an empty slice sends one): nothing to check
+ * or add, no results. It names no queue, so a cluster node gives it itself (cluster/rpc-route.ts).
+ */
+export function emptyBulkAddAnswer(): Uint8Array {
+  return encode(MESSAGES.BulkAddResponse, { taskResult: [] });
+}
+
 const bulkAdd: TaskQueueMethod = async (ctx, bytes) => {
   const m = decode<{ add_request?: AddRequestMessage[] }>(MESSAGES.BulkAddRequest, bytes, 'BulkAdd');
+  if ((m.add_request ?? []).length === 0) return emptyBulkAddAnswer();
   const results = await addBatch(ctx, m.add_request ?? [], bytes.byteLength);
   return encode(MESSAGES.BulkAddResponse, {
     taskResult: results.map((r) => (r.chosen === undefined ? { result: TASK_QUEUE_ERROR[r.code] } : { result: TASK_QUEUE_ERROR[r.code], chosen_task_name: Buffer.from(r.chosen) })),
@@ -290,6 +299,12 @@ interface QueueTally {
 }
 
 /**
+ * FetchQueueStats' row for a queue the configuration does not hold: no tasks (the dev server's
+ * answer), not an error. A cluster node gives it itself, whatever owner is reachable (rpc-front.ts).
+ */
+export const UNKNOWN_QUEUE_STATS: Readonly<{ num_tasks: number; oldest_eta_usec: number }> = { num_tasks: 0, oldest_eta_usec: -1 };
+
+/**
  * Per queue: its tasks not yet ended, the earliest ETA among them (-1 when none) and the tasks that
  * succeeded in the last minute and hour, since its last test reset if any (a reset reads as a fresh
  * deploy: docs/serve.md, Test hooks). One pass over the task table (a read, for a rare call).
@@ -317,8 +332,7 @@ const fetchQueueStats: TaskQueueMethod = async (ctx, bytes) => {
   }
   return encode(MESSAGES.FetchQueueStatsResponse, {
     queueStats: asked.map((q) => {
-      // An unknown queue has no tasks (the dev server's answer), not an error.
-      if (q === undefined) return { num_tasks: 0, oldest_eta_usec: -1 };
+      if (q === undefined) return UNKNOWN_QUEUE_STATS;
       const c = tally.get(q.index) as QueueTally;
       const live = (q.countByState[TaskState.Pending] as number) + (q.countByState[TaskState.Dispatching] as number) + (q.countByState[TaskState.Backoff] as number);
       const running = q.isPush && !q.paused && !q.disabled;
@@ -339,20 +353,12 @@ const fetchQueueStats: TaskQueueMethod = async (ctx, bytes) => {
 
 // ---- what pushq does not serve -------------------------------------------------------------------
 
-const queuesFromYaml =
-  (method: string): TaskQueueMethod =>
-  async () => {
-    throw new TaskQueueError('PERMISSION_DENIED', `taskqueue.${method}: queues are defined in queue.yaml; edit it and reload pushq (SIGHUP or POST /pushq/reload)`);
-  };
+const queuesFromYaml = (method: string) => (): TaskQueueError => new TaskQueueError('PERMISSION_DENIED', `taskqueue.${method}: queues are defined in queue.yaml; edit it and reload pushq (SIGHUP or POST /pushq/reload)`);
 
-const noLeasing =
-  (method: string): TaskQueueMethod =>
-  async () => {
-    throw new TaskQueueError('INVALID_QUEUE_MODE', `taskqueue.${method}: pushq runs push queues only; pull queues and leasing are not served`);
-  };
+const noLeasing = (method: string) => (): TaskQueueError => new TaskQueueError('INVALID_QUEUE_MODE', `taskqueue.${method}: pushq runs push queues only; pull queues and leasing are not served`);
 
 /** The methods pushq serves, by the name the libraries send. */
-const SERVED: Readonly<Record<string, TaskQueueMethod>> = {
+export const TASKQUEUE_METHODS: Readonly<Record<string, TaskQueueMethod>> = {
   Add: add,
   BulkAdd: bulkAdd,
   Delete: del,
@@ -363,15 +369,16 @@ const SERVED: Readonly<Record<string, TaskQueueMethod>> = {
   ForceRun: forceRun,
 };
 
-/** App Engine's methods that pushq refuses by name, saying why. */
-const REFUSED: Readonly<Record<string, TaskQueueMethod>> = {
+/**
+ * App Engine's methods that pushq refuses by name, saying why: the refusal, whatever the call's
+ * message or the queues hold, so every node gives it itself (rpc-http.ts answerWithoutQueues).
+ */
+export const REFUSED_TASKQUEUE_METHODS: Readonly<Record<string, () => TaskQueueError>> = {
   UpdateQueue: queuesFromYaml('UpdateQueue'),
   DeleteQueue: queuesFromYaml('DeleteQueue'),
   QueryAndOwnTasks: noLeasing('QueryAndOwnTasks'),
   ModifyTaskLease: noLeasing('ModifyTaskLease'),
 };
 
-export const TASKQUEUE_METHODS: Readonly<Record<string, TaskQueueMethod>> = { ...SERVED, ...REFUSED };
-
 /** The names of the methods that do something (for the CALL_NOT_FOUND detail). */
-export const SERVED_METHODS: readonly string[] = Object.keys(SERVED);
+export const SERVED_METHODS: readonly string[] = Object.keys(TASKQUEUE_METHODS);

@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileEventLog } from '../log/file-log.js';
+import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
+import { DirectorySyncError } from '../log/sync-directory.js';
+import { writeFailure } from '../simulate/report/write.js';
 import { PgStore } from '../store/pg-store.js';
 import { NODE_STREAM } from '../store/store-log.js';
 import { QUEUE_STREAM_PREFIX, StoreError, queueStream } from '../store/store.js';
@@ -38,21 +40,51 @@ async function chooseStream(store: PgStore, queue: string | undefined, choice: S
   return queueStream(queue);
 }
 
-/** Copies the node's log (a cluster's: `queue`'s) from the store at `url` to a new file log at `path`; the events copied. Throws StoreError. */
-export async function exportStoreLog(url: string, path: string, queue?: string, choice: StreamChoice = {}): Promise<number> {
+/**
+ * The export's file could not be written (the system's error: a missing directory, no space, its
+ * directory not synced, ...); the part written, if any, was removed, so that no half copy is taken
+ * for the log (and a second try is not refused LOG_EXISTS).
+ */
+export class ExportWriteError extends Error {
+  override name = 'ExportWriteError';
+  constructor(
+    readonly path: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    // A DirectorySyncError's own text says the file is in place; here it is removed.
+    super(`cannot be written: ${cause instanceof DirectorySyncError ? `its directory could not be synced (${cause.code})` : writeFailure(cause)}`, { cause });
+  }
+}
+
+/**
+ * Copies the node's log (a cluster's: `queue`'s) from the store at `url` to a new file log at `path`; the events copied.
+ * `durable` false: the copy is not synced (a temporary copy, removed once read, need not survive a crash).
+ * Throws StoreError, LogError (LOG_EXISTS; LOG_WRITE_FAILED, its file removed), ExportWriteError.
+ */
+export async function exportStoreLog(url: string, path: string, queue?: string, choice: StreamChoice = {}, durable = true): Promise<number> {
   const store = await PgStore.open(url);
   try {
     const stream = await chooseStream(store, queue, choice);
     const header = (await store.header(stream))!;
     const events = await store.read(stream);
-    const log = await createFileEventLog(path, header);
-    for (let i = 0; i < events.length; i++) {
-      log.append(events[i]!);
-      if ((i + 1) % EXPORT_BATCH_EVENTS === 0) log.commit();
+    let log: FileEventLog | undefined;
+    try {
+      log = await createFileEventLog(path, header, { durable });
+      for (let i = 0; i < events.length; i++) {
+        log.append(events[i]!);
+        if ((i + 1) % EXPORT_BATCH_EVENTS === 0) log.commit();
+      }
+      log.commit();
+      await log.flush();
+      await log.close();
+    } catch (err) {
+      await log?.close().catch(() => undefined);
+      // A system call's failure names its syscall (LOG_EXISTS does not, and that file is not ours to
+      // remove); the file was made unless its open failed (a header not written, its directory not synced).
+      const syscall = (err as NodeJS.ErrnoException).syscall;
+      if (log !== undefined || (typeof syscall === 'string' && syscall !== 'open')) rmSync(path, { force: true });
+      throw typeof syscall === 'string' ? new ExportWriteError(path, err as NodeJS.ErrnoException) : err;
     }
-    log.commit();
-    await log.flush();
-    await log.close();
     return events.length;
   } finally {
     await store.close();
@@ -67,7 +99,7 @@ export async function withStoreLog<T>(url: string, replay: (path: string) => Pro
   const dir = mkdtempSync(join(tmpdir(), 'pushq-replay-'));
   const path = join(dir, 'events.log');
   try {
-    await exportStoreLog(url, path, queue, choice);
+    await exportStoreLog(url, path, queue, choice, false); // read, then removed: not synced
     return await replay(path);
   } catch (err) {
     if (err instanceof Error) err.message = err.message.split(path).join(shown);

@@ -131,12 +131,18 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
     if (isStoreUrl(parsed.log)) {
       // Loaded only when asked for (the PostgreSQL client; the dashboard's server): every other
       // replay, and the dashboard's own start, begin without them.
-      const { exportStoreLog, withStoreLog } = await import('./replay-store.js');
+      const { ExportWriteError, exportStoreLog, withStoreLog } = await import('./replay-store.js');
       const { replayUi } = await import('./replay-ui.js');
       if (parsed.export !== undefined) {
-        const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
-        io.stdout(`pushq replay: ${counted(n, 'event')} exported to ${parsed.export}\n`);
-        return EXIT_OK;
+        try {
+          const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
+          io.stdout(`pushq replay: ${counted(n, 'event')} exported to ${parsed.export}\n`);
+          return EXIT_OK;
+        } catch (err) {
+          if (!(err instanceof ExportWriteError)) throw err;
+          io.stderr(`pushq replay: --export ${parsed.export}: ${err.message}\n`); // as --write-snapshot says it
+          return EXIT_FAILURE;
+        }
       }
       // Messages name the store (password hidden), not the temporary file.
       const shown = redactUrl(parsed.log);

@@ -17,6 +17,7 @@ import { EXIT_FAILURE, EXIT_OK, type CliIo } from './io.js';
 import type { ServeArgs } from './serve.js';
 import { reportReload, type ServeSignals } from './serve-signals.js';
 import { bindsEveryAddress } from '../server/listen-url.js';
+import { targetsSummary } from '../server/unrouted-queues.js';
 
 /** A queue's lease and a node's heartbeat, unless --lease-seconds says otherwise. */
 const CLUSTER_LEASE_SECONDS = 15;
@@ -68,11 +69,10 @@ export async function serveCluster(parsed: ServeArgs & { store: string }, config
       );
     };
     const onHup = (): void => reportReload(io, node.reload());
-    const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}`);
     io.stdout(
       `pushq serve: API ${node.url}/v2/projects/-/locations/-/queues · gRPC ${new URL(node.url).hostname}:${node.grpcPort} · cluster node ${node.node} · store ${node.store.displayUrl} (PostgreSQL)` +
         ` · lease ${parsed.leaseSeconds ?? CLUSTER_LEASE_SECONDS} s · owns ${node.owned().join(', ') || '(none yet)'}` +
-        ` · targets ${targets.length > 0 ? targets.join(', ') : 'none'} · queues ${config.queues.map((q) => q.name).join(', ')}\n`,
+        ` · targets ${targetsSummary(parsed.targets)} · queues ${config.queues.map((q) => q.name).join(', ')}\n`,
     );
     signals.running({ reload: onHup, stop: onStop });
   });

@@ -22,7 +22,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { openDataDir } from '../server/data-dir.js';
 import type { DataDirLock } from '../server/data-dir-lock.js';
 import { PushqService } from '../server/service.js';
-import { unroutedQueueLines } from '../server/unrouted-queues.js';
+import { targetsSummary, unroutedQueueLines } from '../server/unrouted-queues.js';
 import { ServeStartError } from '../server/start-errors.js';
 import { readAuthTokenFile } from './auth-token-file.js';
 import { PUSHQ_VERSION } from '../version.js';
@@ -369,11 +369,10 @@ async function startAndServe(given: ServeArgs, io: CliIo, signals: ServeSignals)
         },
       );
     };
-    const targets = Object.entries(parsed.targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
     io.stdout(
       `pushq serve: API ${service.url}/v2/projects/-/locations/-/queues · gRPC ${grpcAddress(service)} · dashboard ${service.url}/ · data ${where}` +
         `${service.replayedEvents > 0 || restoredFrom > 0 ? ` (replayed ${counted(service.replayedEvents, 'event')}, ${counted(service.interruptedAttempts, 'interrupted attempt')} to retry${restoredFrom > 0 ? `, after its snapshot at position ${restoredFrom}` : ''})` : ''}` +
-        ` · targets ${targets.length > 0 ? targets.join(', ') : 'none'}` +
+        ` · targets ${targetsSummary(parsed.targets)}` +
         ` · queues ${service.kernel.state.queues.map((q) => q.name).join(', ')}` +
         `${found === null ? '' : ` (from ${found} in the current directory; --config FILE to give another)`}` +
         `${parsed.devServer ? ` · dev-server mode: ${DEV_SERVER_RULES}` : ''}\n`,

@@ -4,11 +4,21 @@
  * `no-target-url`, said otherwise only task by task. One text for every
  * place that says it: a start's stderr (cli/serve.ts), a reload's lines (SIGHUP, `POST
  * /pushq/reload`: the queue file may add such a queue or change a queue's target to such a
- * service), and a cluster node taking or reloading its queues (cluster/node.ts).
+ * service), and a cluster node taking or reloading its queues (cluster/node.ts); and the startup
+ * line's `targets ...`, one node's and a cluster node's.
  */
 import type { TargetSettings } from '../core/events.js';
 import type { QueueRuntime } from '../core/state.js';
 import { resolveTarget } from '../dispatch/http-dispatcher.js';
+
+/**
+ * The startup line's `targets ...` (cli/serve.ts, cli/serve-cluster.ts): each target's URL and its
+ * scaling unless automatic, or `none` (what that means is the noTargetLine warning's to say).
+ */
+export function targetsSummary(targets: Readonly<Record<string, TargetSettings>>): string {
+  const given = Object.entries(targets).map(([n, t]) => `${n}=${t.url ?? '(no URL)'}${t.scaling === 'automatic' ? '' : ` (${t.scaling})`}`);
+  return given.length > 0 ? given.join(', ') : 'none';
+}
 
 /**
  * One line per service that the running push queues of `queues` send their tasks to (the queue's

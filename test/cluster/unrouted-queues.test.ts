@@ -32,4 +32,22 @@ describe('a cluster node with targets that leave a queue\'s service without a UR
     node.proc.child.kill('SIGTERM');
     expect(await node.proc.exited).toBe(0);
   }, 120_000);
+
+  it('a node with no --target at all says so when it takes its queues, and its startup line names each target\'s scaling as one node\'s does', async () => {
+    // The startup line said `targets none` and `default=URL` without the scaling one node's shows (`default=URL (basic)`).
+    const url = await fx.pg.database();
+    const path = await writeQueueYaml(fx.dir, 'queue:\n- name: jobs\n  rate: 5/s\n');
+    const [bare, scaled] = await Promise.all([
+      startNode(['--config', path, '--store', url, '--lease-seconds', '2']),
+      startNode(['--config', path, '--store', url, '--lease-seconds', '2', '--target', 'default=http://127.0.0.1:9/', '--scaling', 'default=basic']),
+    ]);
+    fx.nodes.push(bare!, scaled!);
+    expect(bare!.lines[0]?.text).toMatch(/ · targets none · queues default, jobs$/);
+    expect(scaled!.lines[0]?.text).toMatch(/ · targets default=http:\/\/127\.0\.0\.1:9\/ \(basic\) · queues default, jobs$/);
+    // Whichever queues the bare node takes, it says that their App Engine tasks fail.
+    const owner = (n: typeof bare) => n!.lines.some((l) => / owns queue /.test(l.text));
+    await waitUntil('each queue owned', () => owner(bare) || owner(scaled), 30_000);
+    if (owner(bare)) await waitUntil('the bare node\'s warning', () => bare!.lines.some((l) => l.text.includes('warning: no --target is given, so no service has a URL')), 5000);
+    expect(scaled!.lines.map((l) => l.text).join('\n')).not.toContain('no --target is given');
+  }, 120_000);
 });

@@ -116,13 +116,13 @@ export class OwnedQueue {
     return this.service.replayedEvents;
   }
 
-  /** Takes the queue when its lease is free, run out or already this node's; null when another live node holds it. Throws StoreError. */
   /** Applies the queue's new configuration to its kernel with deploy semantics (as one node's reload does), durable once it returns. */
   async applyFile(config: QueueFileConfig, declaresDefault: boolean): Promise<void> {
     this.service.driver.run((k) => k.applyConfig(declaresDefault ? config : keepDefaultQueue(config, k.state.config), k.state.settings));
     await this.service.log.flush();
   }
 
+  /** Takes the queue when its lease is free, run out or already this node's; null when another live node holds it. Throws StoreError. */
   static async take(options: OwnedQueueOptions): Promise<OwnedQueue | null> {
     const { store, node, leaseMs } = options;
     const stream = queueStream(options.queue);

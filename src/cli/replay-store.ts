@@ -80,9 +80,10 @@ export async function exportStoreLog(url: string, path: string, queue?: string, 
     } catch (err) {
       await log?.close().catch(() => undefined);
       // A system call's failure names its syscall (LOG_EXISTS does not, and that file is not ours to
-      // remove); the file was made unless its open failed (a header not written, its directory not synced).
+      // remove); the file was made unless its own open failed (its header not written, its
+      // directory not synced: a DirectorySyncError's syscall may be the directory's open).
       const syscall = (err as NodeJS.ErrnoException).syscall;
-      if (log !== undefined || (typeof syscall === 'string' && syscall !== 'open')) rmSync(path, { force: true });
+      if (log !== undefined || err instanceof DirectorySyncError || (typeof syscall === 'string' && syscall !== 'open')) rmSync(path, { force: true });
       throw typeof syscall === 'string' ? new ExportWriteError(path, err as NodeJS.ErrnoException) : err;
     }
     return events.length;

@@ -133,23 +133,24 @@ export async function replayCommand(args: string[], io: CliIo): Promise<number> 
       // replay, and the dashboard's own start, begin without them.
       const { ExportWriteError, exportStoreLog, withStoreLog } = await import('./replay-store.js');
       const { replayUi } = await import('./replay-ui.js');
-      if (parsed.export !== undefined) {
-        try {
+      try {
+        if (parsed.export !== undefined) {
           const n = await exportStoreLog(parsed.log, parsed.export, parsed.queue);
           io.stdout(`pushq replay: ${counted(n, 'event')} exported to ${parsed.export}\n`);
           return EXIT_OK;
-        } catch (err) {
-          if (!(err instanceof ExportWriteError)) throw err;
-          io.stderr(`pushq replay: --export ${parsed.export}: ${err.message}\n`); // as --write-snapshot says it
-          return EXIT_FAILURE;
         }
+        // Messages name the store (password hidden), not the temporary file.
+        const shown = redactUrl(parsed.log);
+        // One rule for both: a store's log runs to now, with --ui as without it (instant-span.ts).
+        // With --ui, --queue only picks a cluster's queue log (the page then names it); a single node's store has one log of every queue, which the page shows whole.
+        if (parsed.ui) return await withStoreLog(parsed.log, (path) => replayUi({ ...parsed, log: path, shown: parsed.queue === undefined ? shown : `${shown} (queue ${parsed.queue})`, live: true }, io), shown, parsed.queue, { queuePicksLog: true });
+        return await withStoreLog(parsed.log, (path) => run({ ...parsed, log: path, shown, live: true }, io), shown, parsed.queue);
+      } catch (err) {
+        if (!(err instanceof ExportWriteError)) throw err;
+        // As --write-snapshot says it; the temporary copy's path names the file system that failed (a full /tmp).
+        io.stderr(`pushq replay: ${parsed.export !== undefined ? `--export ${parsed.export}` : `the temporary copy of the store's log ${err.path}`}: ${err.message}\n`);
+        return EXIT_FAILURE;
       }
-      // Messages name the store (password hidden), not the temporary file.
-      const shown = redactUrl(parsed.log);
-      // One rule for both: a store's log runs to now, with --ui as without it (instant-span.ts).
-      // With --ui, --queue only picks a cluster's queue log (the page then names it); a single node's store has one log of every queue, which the page shows whole.
-      if (parsed.ui) return await withStoreLog(parsed.log, (path) => replayUi({ ...parsed, log: path, shown: parsed.queue === undefined ? shown : `${shown} (queue ${parsed.queue})`, live: true }, io), shown, parsed.queue, { queuePicksLog: true });
-      return await withStoreLog(parsed.log, (path) => run({ ...parsed, log: path, shown, live: true }, io), shown, parsed.queue);
     }
     if (parsed.export !== undefined) throw new CliUsageError('--export goes with a store URL (postgres://...) as LOG');
     if (parsed.ui) return await (await import('./replay-ui.js')).replayUi(parsed, io);

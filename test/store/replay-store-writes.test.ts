@@ -7,23 +7,35 @@
  * survive a crash. node:fs's fsync of a directory fails through vi.mock, in this process only (the
  * `pushq serve` that fills the store is another).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { replayCommand } from '../../src/cli/replay.js';
 import { pgForTheseTests } from '../helpers/pg-cluster.js';
 import { startServe } from '../helpers/serve-process.js';
 
-const disk = vi.hoisted(() => ({ dirSyncFails: false }));
+/** Faults: a directory's fsync, the open of one path, the writes to files under a prefix (each fd's path kept). */
+const disk = vi.hoisted(() => ({ dirSyncFails: false, openFails: null as string | null, writesFailUnder: null as string | null, paths: new Map<number, string>() }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
+  const fault = (code: string, errno: number, syscall: string) => Object.assign(new Error(`${code}: ${syscall}`), { code, errno, syscall });
   return {
     ...real,
+    openSync: (...args: Parameters<typeof real.openSync>) => {
+      if (disk.openFails !== null && String(args[0]) === disk.openFails) throw fault('EIO', -5, 'open');
+      const fd = real.openSync(...args);
+      disk.paths.set(fd, String(args[0]));
+      return fd;
+    },
     fsyncSync: (fd: number) => {
-      if (disk.dirSyncFails && real.fstatSync(fd).isDirectory()) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', errno: -5, syscall: 'fsync' });
+      if (disk.dirSyncFails && real.fstatSync(fd).isDirectory()) throw fault('EIO', -5, 'fsync');
       real.fsyncSync(fd);
+    },
+    writeSync: (...args: Parameters<typeof real.writeSync>) => {
+      if (disk.writesFailUnder !== null && (disk.paths.get(args[0]) ?? '').startsWith(disk.writesFailUnder)) throw fault('ENOSPC', -28, 'write');
+      return real.writeSync(...args);
     },
   };
 });
@@ -41,8 +53,13 @@ beforeAll(async () => {
   expect(await serve.exited, serve.stderr()).toBe(0);
 }, 120_000);
 
-afterAll(() => {
+afterEach(() => {
   disk.dirSyncFails = false;
+  disk.openFails = null;
+  disk.writesFailUnder = null;
+});
+
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -74,6 +91,23 @@ describe('pushq replay of a store, writing its copy', () => {
     const again = await replay([url, '--export', file]);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
+  });
+
+  it('--export whose directory cannot even be opened for its sync (EIO at open): the same, and no partial copy left', async () => {
+    const file = join(dir, 'sub', 'unopened.log');
+    mkdirSync(dirname(file));
+    disk.openFails = dirname(file);
+    const r = await replay([url, '--export', file]);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `pushq replay: --export ${file}: cannot be written: its directory could not be synced (EIO)\n` });
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a replay whose temporary copy cannot be written (a full /tmp): exit 1, naming the copy and why', async () => {
+    disk.writesFailUnder = join(tmpdir(), 'pushq-replay-');
+    const r = await replay([url, '--json']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^pushq replay: the temporary copy of the store's log ${disk.writesFailUnder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w+/events\\.log: cannot be written: no space left on the device \\(ENOSPC\\)\n$`));
+    expect(r.code).toBe(1);
   });
 
   it('a replay reads the store whatever its temporary copy\'s directory sync says: the copy is removed at its end', async () => {

@@ -174,7 +174,8 @@ export class RequestGuard {
    * `fromTarget`: the request's target was in absolute form, and its Host is the target's authority
    * (adoptAbsoluteForm): the refusal names that, not the Host header the client sent. --allow-host
    * is suggested only where it helps: for a host name; not for no Host at all, nor for a value that
-   * names no host (userinfo in a target, `user@host`, which HTTP forbids: RFC 9110 §4.2.4).
+   * names no host (userinfo in a target, `user@host`, which HTTP forbids: RFC 9110 §4.2.4), nor
+   * for a host whose port is no port (`127.0.0.1:99999`).
    */
   private hostRefusal(req: IncomingMessage, fromTarget: boolean): ApiError | undefined {
     const given = req.headers.host;
@@ -184,7 +185,11 @@ export class RequestGuard {
     if (given === undefined) return new ApiError('HOST_NOT_ALLOWED', `the request has no Host header: this server answers only to requests whose Host names one of its addresses (${names})`);
     const judged = fromTarget ? `the request target's authority ${JSON.stringify(given.slice(0, 200))} (a target in absolute form is judged by it, not by Host: RFC 9112 §3.2.2)` : `Host ${JSON.stringify(given.slice(0, 200))}`;
     if (name !== undefined) return new ApiError('HOST_NOT_ALLOWED', `${judged} is not an address this server answers to (${names}); start it with --allow-host ${name} to add it`);
-    const why = fromTarget && given.includes('@') ? 'it carries userinfo (before "@"), which a request must not (RFC 9110 §4.2.4): send the target without it' : 'it names no host (a name or an address, with an optional :port)';
+    const why =
+      fromTarget && given.includes('@') ? 'it carries userinfo (before "@"), which a request must not (RFC 9110 §4.2.4): send the target without it'
+        // A host followed by something that is no port (`127.0.0.1:99999`, `localhost:http`): it does name a host.
+      : hostName(given.replace(/:[^:\]]*$/, '')) !== undefined ? 'its port is not a number from 0 to 65535'
+      : 'it names no host (a name or an address, with an optional :port)';
     return new ApiError('HOST_NOT_ALLOWED', `${judged} is refused: ${why}; this server answers to ${names}`);
   }
 

@@ -120,6 +120,11 @@ describe('Host (DNS rebinding)', () => {
     expect((await send(service, 'GET', `${Q}/tasks/rebound`)).status).toBe(404);
   });
 
+  it.each([['127.0.0.1:99999'], ['localhost:http'], ['[::1]:-1']])('refuses Host %j, whose host is one of its own but whose port is none: says so, not that it names no host, nor --allow-host', async (host) => {
+    const read = await expectRefused(log, send(service, 'GET', `${Q}/tasks`, { host }), 403, 'HOST_NOT_ALLOWED');
+    expect(read.json.error.message).toBe(`Host ${JSON.stringify(host)} is refused: its port is not a number from 0 to 65535; this server answers to 127.0.0.1, localhost, [::1], pushq.test (HOST_NOT_ALLOWED)`);
+  });
+
   it('refuses a request with no Host header at all (HTTP/1.0)', async () => {
     const a = await rawRequest(service.port, `GET ${Q} HTTP/1.0\r\n\r\n`);
     expect(a).toMatch(/^HTTP\/1\.1 403 /);

@@ -16,12 +16,11 @@
  * answers must be the same, byte for byte (raw calls) and as Google's Go library reports them.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGES } from '../../src/server/appengine/messages.js';
-import { appEngineEnv, goBuildEnv, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
+import { appEngineEnv, buildGoProgram, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
 import { RPC_HEADERS, addRequest, encodeMessage, envelope, postRpc } from '../helpers/remote-api.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
@@ -120,11 +119,7 @@ describe('calls that name no queue, on a node with no owner reachable: one node\
 
   it('Google\'s Go library: memcache, datastore.Get, Lease, ModifyLease, AddMulti of none, QueueStats of an unknown queue report what they do on one node', async () => {
     requireAppEngineGoLibrary('memcache/memcache.go');
-    const dir = join(fx.dir, 'no-queue-app');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'main.go'), PROGRAM);
-    const program = join(dir, 'app');
-    await run('go', ['build', '-o', program, '.'], { cwd: dir, env: goBuildEnv(), timeout: 240_000 });
+    const program = await buildGoProgram(join(fx.dir, 'no-queue-app'), PROGRAM);
     const answers = async (url: string): Promise<Record<string, unknown>> => {
       const { stdout } = await run(program, [], { timeout: 60_000, env: { PATH: process.env['PATH'] ?? '', ...appEngineEnv(url, 's~pushq-test') } });
       return JSON.parse(stdout) as Record<string, unknown>;

@@ -13,11 +13,10 @@
  * not run out.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { appEngineEnv, goBuildEnv, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
+import { appEngineEnv, buildGoProgram, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
 import { closedPort } from '../helpers/closed-port.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
@@ -73,11 +72,7 @@ func main() {
 
 it('a node that owns no queue answers the Go library\'s logservice.Flush itself: no flushLog error, whatever the owners', async () => {
   requireAppEngineGoLibrary('log/log.go');
-  const dir = join(fx.dir, 'flush-app');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'main.go'), PROGRAM);
-  const program = join(dir, 'app');
-  await run('go', ['build', '-o', program, '.'], { cwd: dir, env: goBuildEnv(), timeout: 240_000 });
+  const program = await buildGoProgram(join(fx.dir, 'flush-app'), PROGRAM);
 
   const config = await writeQueueYaml(fx.dir, 'queue:\n- name: q0\n  rate: 5/s\n');
   const args = ['--config', config, '--store', await fx.pg.database(), '--lease-seconds', '60', '--target', 'default=http://127.0.0.1:9'];

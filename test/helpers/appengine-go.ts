@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +23,15 @@ export function requireAppEngineGoLibrary(file: string): void {
 /** What `go build` and `go run` need to build against the library in GOPATH mode (docs/app-engine.md). */
 export function goBuildEnv(): Record<string, string> {
   return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), GOCACHE: join(tmpdir(), 'pushq-gocache'), GO111MODULE: 'off', GOPATH, CGO_ENABLED: '0', GOFLAGS: '' };
+}
+
+/** Writes `source` as `dir`/main.go and builds it against the library (GOPATH mode); the program's path. */
+export async function buildGoProgram(dir: string, source: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'main.go'), source);
+  const program = join(dir, 'app');
+  await run('go', ['build', '-o', program, '.'], { cwd: dir, env: goBuildEnv(), timeout: 240_000 });
+  return program;
 }
 
 /**

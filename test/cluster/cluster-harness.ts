@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import pg from 'pg';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
-import { killEveryStarted, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { SERVE_START_BOUND_MS, killEveryStarted, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import type { Received, Worker } from '../helpers/worker.js';
 
@@ -55,7 +55,7 @@ let tornDown = false;
 export async function startNode(args: string[], clockSkewMs = 0, env: Record<string, string> = {}): Promise<Node> {
   if (tornDown) throw new Error('the cluster fixture is torn down: no node is started after it');
   const skew = clockSkewMs === 0 ? { env } : { node: ['--import', join(import.meta.dirname, '..', 'helpers', 'clock-skew.mjs')], env: { ...env, PUSHQ_TEST_CLOCK_SKEW_MS: String(clockSkewMs) } };
-  const proc = await startServe(['--cluster', ...args], 60_000, undefined, skew);
+  const proc = await startServe(['--cluster', ...args], SERVE_START_BOUND_MS, undefined, skew);
   const lines: Line[] = [];
   let partial = '';
   const take = (chunk: string): void => {

@@ -118,7 +118,7 @@ describe('docs/cluster.md, "Several nodes": the command runs as written', () => 
       .replace('/etc/pushq/token', tokenFile)
       .replace('http://app:8080', worker.url)
       .split(/\s+/);
-    node = await startServe([...args, '--port', String(port)], 30_000, dir, { env: { PGPASSWORD: PG_PASSWORD } });
+    node = await startServe([...args, '--port', String(port)], undefined, dir, { env: { PGPASSWORD: PG_PASSWORD } });
     const auth = { authorization: `Bearer ${token}` };
     const health = async () => (await (await fetch(`${node!.url}/pushq/health`, { headers: auth })).json()) as { owns: string[] };
     const until = Date.now() + 20_000;

@@ -34,7 +34,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
   serviceWorker = await startWorker();
-  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`, '--target', `worker=${serviceWorker.url}`], 30_000);
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`, '--target', `worker=${serviceWorker.url}`]);
   out = await runAppEngineGoFixture('appengine-go-edges', serve.url);
 }, 330_000);
 

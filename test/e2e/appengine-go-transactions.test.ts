@@ -36,7 +36,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-txn-'));
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
-  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), '--target', `default=${worker.url}`], 30_000);
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data'), '--target', `default=${worker.url}`]);
   out = await runAppEngineGoFixture('appengine-go-transactions', serve.url);
 }, 330_000);
 

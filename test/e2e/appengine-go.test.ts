@@ -48,7 +48,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pushq-appengine-go-'));
   await writeFile(join(dir, 'queue.yaml'), YAML);
   worker = await startWorker();
-  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`], 30_000);
+  serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`]);
   const port = new URL(serve.url).port;
   // docs/app-engine.md's command, as written but for the port, run by a shell in the program's
   // directory: what a user of Debian's packages types. The environment holds only PATH, HOME and

@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 async function serveIn(dir: string, args: string[] = []): Promise<ServeProcess> {
-  const s = await startServe(['--memory', ...args], 15_000, dir);
+  const s = await startServe(['--memory', ...args], undefined, dir);
   running.push(s);
   return s;
 }

@@ -39,7 +39,7 @@ describe('serve at the edges', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      await expect(startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`, '--port', String(port)], 8000)).rejects.toThrow(/exited \(1\)[\s\S]*cannot start: port \d+ on 127\.0\.0\.1 is in use[\s\S]*\(PORT_IN_USE\)/);
+      await expect(startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`, '--port', String(port)])).rejects.toThrow(/exited \(1\)[\s\S]*cannot start: port \d+ on 127\.0\.0\.1 is in use[\s\S]*\(PORT_IN_USE\)/);
       await new Promise((r) => setTimeout(r, 200));
       expect(worker.forUrl('/bind/')).toHaveLength(0);
       expect(existsSync(join(data, 'lock'))).toBe(false);

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { CLI, ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { CLI, ROOT, SERVE_START_BOUND_MS, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 
 let dir: string | undefined;
 const children: ServeProcess[] = [];
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 /** Runs `pushq serve ...` expecting it to exit by itself; kills it after `timeoutMs` (a failure). */
-function serveToExit(args: string[], timeoutMs = 10_000): Promise<{ code: number | string; stdout: string; stderr: string }> {
+function serveToExit(args: string[], timeoutMs = SERVE_START_BOUND_MS): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--grpc-port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -39,7 +39,7 @@ it('refuses a second server on the same data directory; after kill -9 the next s
   dir = await mkdtemp(join(tmpdir(), 'pushq-lock-e2e-'));
   const data = join(dir, 'data');
   const lockFile = join(data, 'lock');
-  const first = await startServe(['--data', data], 10_000);
+  const first = await startServe(['--data', data]);
   children.push(first);
   const lock = JSON.parse(await readFile(lockFile, 'utf8'));
   expect(lock.pid).toBe(first.child.pid);
@@ -62,7 +62,7 @@ it('refuses a second server on the same data directory; after kill -9 the next s
   expect(JSON.parse(await readFile(lockFile, 'utf8'))).toEqual(lock);
 
   // --memory takes no lock, so it starts beside the first.
-  const memory = await startServe(['--memory'], 10_000);
+  const memory = await startServe(['--memory']);
   children.push(memory);
   memory.child.kill('SIGTERM');
   expect(await memory.exited).toBe(0);
@@ -72,7 +72,7 @@ it('refuses a second server on the same data directory; after kill -9 the next s
   expect(await first.exited).toBe('SIGKILL');
   expect(JSON.parse(await readFile(lockFile, 'utf8')).pid).toBe(first.child.pid); // left behind
 
-  const third = await startServe(['--data', data], 10_000);
+  const third = await startServe(['--data', data]);
   children.push(third);
   expect(third.stderr()).toContain(`pushq serve: took over ${lockFile}: it held the lock of pid ${first.child.pid}`);
   expect(JSON.parse(await readFile(lockFile, 'utf8')).pid).toBe(third.child.pid);
@@ -84,4 +84,4 @@ it('refuses a second server on the same data directory; after kill -9 the next s
   third.child.kill('SIGTERM');
   expect(await third.exited).toBe(0);
   expect(await readdir(data)).toEqual(['events.log']);
-});
+}, 120_000);

@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
-import { api, startServe } from '../helpers/serve-process.js';
+import { SERVE_START_BOUND_MS, api, startServe } from '../helpers/serve-process.js';
+
+/**
+ * Each test runs four or five processes one after another (serve to write a log, refused starts,
+ * the repair, replays): 1-3 s each alone, but 10-15 s each at load 14, where one test took 59.9 s
+ * against its former 60 s. Each process is bounded by itself (SERVE_START_BOUND_MS).
+ */
+const EACH_TEST_MS = 180_000;
 
 let dir: string;
 
@@ -45,7 +52,7 @@ describe('pushq serve --repair', () => {
     bytes[line + 2] = '9'.charCodeAt(0);
     writeFileSync(path, bytes);
 
-    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: 30_000 });
+    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: SERVE_START_BOUND_MS });
     expect(refused.code, refused.stderr).toBe(1);
     const m = /corrupt log at byte (\d+): .*not a torn tail\); pushq serve --repair cuts the log at byte (\d+), the end of the last complete batch before it, keeping the (\d+) bytes from there on in (\S+), and starts/.exec(refused.stderr);
     expect(m, refused.stderr).not.toBeNull();
@@ -71,7 +78,7 @@ describe('pushq serve --repair', () => {
     expect(readFileSync(keptIn)).toEqual(bytes.subarray(Number(cut)));
     expect(readFileSync(path).subarray(0, Number(cut))).toEqual(bytes.subarray(0, Number(cut)));
     expect((await pushq(['replay', path])).code).toBe(0);
-  }, 60_000);
+  }, EACH_TEST_MS);
 
   it("names the file it will really write: with an earlier repair's file at events.log.damaged-OFFSET, the advice and the repair both say .1; the earlier file is kept", async () => {
     const data = await dataDirWithTasks('taken', 6);
@@ -80,13 +87,13 @@ describe('pushq serve --repair', () => {
     const line = bytes.indexOf('"t2"');
     bytes[line + 2] = '9'.charCodeAt(0);
     writeFileSync(path, bytes);
-    const first = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: 30_000 });
+    const first = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: SERVE_START_BOUND_MS });
     const cut = /pushq serve --repair cuts the log at byte (\d+),/.exec(first.stderr)?.[1];
     expect(cut, first.stderr).toBeDefined();
     const earlier = `${path}.damaged-${cut}`;
     writeFileSync(earlier, 'an earlier repair kept this\n');
 
-    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: 30_000 });
+    const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data], { timeoutMs: SERVE_START_BOUND_MS });
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain(`bytes from there on in ${earlier}.1, and starts`);
     const repaired = await startServe(['--data', data, '--repair']);
@@ -95,7 +102,7 @@ describe('pushq serve --repair', () => {
     expect(await repaired.exited).toBe(0);
     expect(readFileSync(`${earlier}.1`)).toEqual(bytes.subarray(Number(cut)));
     expect(readFileSync(earlier, 'utf8')).toBe('an earlier repair kept this\n');
-  }, 60_000);
+  }, EACH_TEST_MS);
 
   it('on a sound log changes nothing, and says so', async () => {
     const data = await dataDirWithTasks('sound', 2);
@@ -107,7 +114,7 @@ describe('pushq serve --repair', () => {
     expect(readFileSync(join(data, 'events.log')).subarray(0, before.length)).toEqual(before);
     expect(readdirSync(data).filter((f) => f.includes('damaged'))).toEqual([]);
     expect(existsSync(join(data, 'events.log'))).toBe(true);
-  }, 60_000);
+  }, EACH_TEST_MS);
 
   it("refuses a simulation's damaged log before cutting anything: the file comes out unchanged", async () => {
     const data = join(dir, 'simulated');
@@ -118,12 +125,12 @@ describe('pushq serve --repair', () => {
     const at = bytes.indexOf('"type":"AttemptSucceeded"', bytes.length >> 1);
     bytes[at + 9] = 'a'.charCodeAt(0); // AttemptSucceeded -> AttemptSucceaded: its batch no longer checks
     writeFileSync(path, bytes);
-    const r = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data, '--repair'], { timeoutMs: 30_000 });
+    const r = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--data', data, '--repair'], { timeoutMs: SERVE_START_BOUND_MS });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('this log was written by a simulation (virtual clock), not by pushq serve');
     expect(readFileSync(path)).toEqual(bytes);
     expect(readdirSync(data).filter((f) => f.includes('damaged'))).toEqual([]);
-  }, 60_000);
+  }, EACH_TEST_MS);
 
   it('is for a data directory: with --memory or --store it is a usage error', async () => {
     for (const other of [['--memory'], ['--store', 'postgres://h/db']]) {

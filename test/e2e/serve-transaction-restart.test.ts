@@ -28,7 +28,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const start = (): Promise<ServeProcess> => startServe(['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data')], 30_000);
+const start = (): Promise<ServeProcess> => startServe(['--config', join(dir, 'queue.yaml'), '--data', join(dir, 'data')]);
 
 async function begin(base: string): Promise<{ handle: number; app: string }> {
   const r = await postRpc(base, envelope('datastore_v3', 'BeginTransaction', encodeMessage('BeginTransactionRequest', { app: APP })));

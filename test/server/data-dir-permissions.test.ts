@@ -28,7 +28,7 @@ describe('pushq serve --data: who may read the log', () => {
     await mkdir(join(top, 'mine'), { mode: 0o755 });
     const modeOfMine = await mode(join(top, 'mine'));
     const data = join(top, 'mine', 'made', 'data');
-    const s = await startServe(['--data', data], 15_000);
+    const s = await startServe(['--data', data]);
     children.push(s);
     const created = await api('POST', `${s.api}/default/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/x', body: Buffer.from('secret payload').toString('base64') } } });
     expect(created.status).toBe(200);
@@ -47,7 +47,7 @@ describe('pushq serve --data: who may read the log', () => {
     dirs.push(top);
     const data = join(top, 'data');
     const log = join(data, 'events.log');
-    const first = await startServe(['--data', data], 15_000);
+    const first = await startServe(['--data', data]);
     children.push(first);
     const created = await api('POST', `${first.api}/default/tasks`, { task: { name: 'projects/p/locations/l/queues/default/tasks/kept', scheduleTime: new Date(Date.now() + 20 * 86_400_000).toISOString(), appEngineHttpRequest: { relativeUri: '/x' } } });
     expect(created.status).toBe(200);
@@ -55,7 +55,7 @@ describe('pushq serve --data: who may read the log', () => {
     expect(await first.exited).toBe(0);
     // As a pushq from before the logs were made 0600 left it.
     await chmod(log, 0o644);
-    const second = await startServe(['--data', data, ...ROUTED], 15_000);
+    const second = await startServe(['--data', data, ...ROUTED]);
     children.push(second);
     expect((await mode(log)).toString(8)).toBe('600');
     expect(second.stderr()).toBe(`pushq serve: ${log} was open to group or others (mode 0644: an older pushq made its logs so), who could read every task's payload in it: made it 0600\n`);
@@ -63,7 +63,7 @@ describe('pushq serve --data: who may read the log', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(got.status).toBe(200);
-    const third = await startServe(['--data', data, ...ROUTED], 15_000);
+    const third = await startServe(['--data', data, ...ROUTED]);
     children.push(third);
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
@@ -73,7 +73,7 @@ describe('pushq serve --data: who may read the log', () => {
     await mkdir(empty, { mode: 0o700 });
     await writeFile(join(empty, 'events.log'), '');
     await chmod(join(empty, 'events.log'), 0o644);
-    const fourth = await startServe(['--data', empty], 15_000);
+    const fourth = await startServe(['--data', empty]);
     children.push(fourth);
     fourth.child.kill('SIGTERM');
     expect(await fourth.exited).toBe(0);

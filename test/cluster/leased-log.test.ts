@@ -27,11 +27,12 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function create(service: PushqService, name: string, inMs: number): Promise<number> {
+/** A CreateTask of `name` due at `dueAtMs` (wall clock). */
+async function create(service: PushqService, name: string, dueAtMs = Date.now()): Promise<number> {
   const res = await fetch(`${service.url}/v2/projects/p/locations/l/queues/default/tasks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/default/tasks/${name}`, scheduleTime: new Date(Date.now() + inMs).toISOString(), appEngineHttpRequest: { relativeUri: `/x/${name}` } } }),
+    body: JSON.stringify({ task: { name: `projects/p/locations/l/queues/default/tasks/${name}`, scheduleTime: new Date(dueAtMs).toISOString(), appEngineHttpRequest: { relativeUri: `/x/${name}` } } }),
   });
   await res.arrayBuffer();
   return res.status;
@@ -52,18 +53,24 @@ describe('LeasedLog', () => {
     const service = await PushqService.start({ config: defaultQueueFileConfig(), targets: { default: { scaling: 'automatic', url: w.url } }, log, grpcPort: null });
     services.push(service);
 
-    for (let i = 0; i < 5; i++) expect(await create(service, `later${i}`, 600)).toBe(200);
+    // One due time for the five, fixed before they are created, with room for five creates on a
+    // loaded machine (it was 600 ms after each create: at load 16 the first fell due, and was
+    // sent, before the lease was cut).
+    const dueAtMs = Date.now() + 3000;
+    for (let i = 0; i < 5; i++) expect(await create(service, `later${i}`, dueAtMs)).toBe(200);
     // The lease "runs out" before the tasks are due, as if no renewal came back (a pause, a partition).
     log.validUntilMs = performance.now() + 100;
-    await new Promise((r) => setTimeout(r, 1200));
+    expect(Date.now() + 100, 'the lease is cut before the tasks are due').toBeLessThan(dueAtMs);
+    // Past their due time (by a second), with the lease run out: nothing went out.
+    await new Promise((r) => setTimeout(r, dueAtMs + 1000 - Date.now()));
     expect(w.received).toEqual([]);
     expect(log.valid).toBe(false);
-    expect(await create(service, 'refused', 0)).toBe(503);
+    expect(await create(service, 'refused')).toBe(503);
 
     // A renewal came back: the held queue gets its room at the next background flush, and dispatches.
     log.validUntilMs = performance.now() + 60_000;
     await w.waitFor((r) => r.filter((x) => x.url.startsWith('/x/later')).length === 5, 5000, 'the five held tasks');
-    expect(await create(service, 'after', 0)).toBe(200);
+    expect(await create(service, 'after')).toBe(200);
     await w.waitFor((r) => r.some((x) => x.url === '/x/after'), 5000, 'a new task');
     expect(w.received.some((x) => x.url === '/x/refused')).toBe(false);
   }, 30_000);

@@ -51,7 +51,7 @@ describe('pushq serve --cluster and its store', () => {
     const usage = await pushq(['serve', '--cluster']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--cluster needs --store');
-  }, 60_000);
+  }, 180_000); // seven processes one after another: 60 s ran out at load 16
 
   it('hides a password given as a query parameter (?password=, which node-postgres takes) wherever the URL is printed', async () => {
     const url = await fx.pg.database();

@@ -29,7 +29,7 @@ describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCON
       workers.push(w);
       nodes.push(await startNode(['--config', yaml, '--store', url, '--lease-seconds', String(LEASE_SECONDS), '--target', `default=${w.url}`]));
     }
-    await waitUntil('the queues spread over the 3 nodes', () => spread(nodes, QUEUES + 1), 20_000);
+    await waitUntil('the queues spread over the 3 nodes', () => spread(nodes, QUEUES + 1), 60_000);
     const { node: victim } = await busiest(nodes);
     const victimWorker = workers[nodes.indexOf(victim)]!;
     const victimQueues = await ownedBy(victim);
@@ -97,5 +97,5 @@ describe('pushq serve --cluster: SIGSTOP of an owner past its lease, then SIGCON
       },
       30_000,
     );
-  }, 60_000);
+  }, 180_000); // three node starts, 1,200 creates, a stop and a takeover: 60 s ran out at load 16
 });

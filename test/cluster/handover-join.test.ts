@@ -35,14 +35,14 @@ describe('pushq serve --cluster: a node joins under load', () => {
     });
     const out = await creating;
     expect(out.unanswered).toEqual([]);
-    await waitUntil('the queues spread over the 2 nodes', () => nodes.length === 2 && spread(nodes, QUEUES + 1), 20_000);
+    await waitUntil('the queues spread over the 2 nodes', () => nodes.length === 2 && spread(nodes, QUEUES + 1), 60_000);
     const moved = await ownedBy(nodes[1]!);
     expect(moved.length).toBeGreaterThan(0);
     // Handed over with work left: the moved queues still had tasks to run after the new owner took them.
     const tookAt = Math.max(...moved.map((q) => nodes[1]!.lines.find((l) => l.text.includes(`owns queue ${q} `))!.atMs));
     // Waited for, not read once: the spread is seen as soon as the new owner holds the queues, which
     // may be before its first dispatch of them (a full run once read it 4 s in, none yet).
-    await waitUntil('a moved queue dispatching from its new owner', () => w.received.some((r) => r.atMs > tookAt && moved.some((q) => r.url.startsWith(`/t/${q}/`))), 20_000);
+    await waitUntil('a moved queue dispatching from its new owner', () => w.received.some((r) => r.atMs > tookAt && moved.some((q) => r.url.startsWith(`/t/${q}/`))), 60_000); // 20 s ran out at load 16
 
     await waitUntil(
       `every acknowledged task delivered (${out.acknowledged.length})`,

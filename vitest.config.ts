@@ -97,7 +97,6 @@ const NEEDS_ITS_OWN_PROCESS = [
   'test/log/atomic-file-durable.test.ts', // vi.mock of node:fs
   'test/log/snapshot-atomic.test.ts', // vi.mock of node:fs
   'test/cli/simulate-write-failure.test.ts', // vi.mock
-  'test/testing/start-pushq.test.ts', // sets METADATA_SERVER_DETECTION for the rest of its process
 ];
 
 const common = { testTimeout: 60_000, hookTimeout: 60_000 };

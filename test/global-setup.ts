@@ -21,6 +21,11 @@ const CLI_ENTRY = join(ROOT, 'dist', 'bundle', 'main.js');
 
 export default async function setup(): Promise<() => void> {
   const started = Date.now();
+  // Google's auth library (the official Cloud Tasks client the tests drive) probes the cloud
+  // metadata server, off this machine, before a client's first call unless told there is none.
+  // Set here, before any worker starts, it is every test process's (workers inherit this
+  // environment), so no test file sets it for itself and for the files after it in a shared process.
+  process.env['METADATA_SERVER_DETECTION'] = 'none';
   const tsc = promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT });
   let template: { dataDir: string; remove(): void } | null = null;
   if (!process.env['PUSHQ_TEST_PG_URL'] && !process.env['PUSHQ_TEST_PG_TEMPLATE']) {

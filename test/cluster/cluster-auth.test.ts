@@ -14,7 +14,6 @@ import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { clusterFixture, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 const TOKEN = 'cluster-auth-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 /** queueYaml's q0..q3, and the default queue every configuration has. */

@@ -12,9 +12,6 @@ import { PG_PASSWORD } from '../helpers/pg-cluster.js';
 import { startWorker } from '../helpers/worker.js';
 import { busiest, count, createTasks, queueYaml, spread, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
 
-// The client library asks no cloud metadata server for credentials (there is none here).
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const fx = clusterFixture('pushq-cluster-');
 const { nodes, workers } = fx;
 

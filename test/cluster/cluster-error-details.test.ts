@@ -20,8 +20,6 @@ import { RequestGuard } from '../../src/server/security.js';
 import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
 import { closedPort } from '../helpers/closed-port.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 let router: Router;
 let front: GrpcFront;
 const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;

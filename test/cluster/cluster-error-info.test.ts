@@ -15,7 +15,6 @@ import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { FORWARDED_HEADER } from '../../src/cluster/router.js';
 import { clusterFixture, ownedBy, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 const QUEUES = ['default', 'q0', 'q1', 'q2', 'q3'];
 const ERROR_INFO = 'type.googleapis.com/google.rpc.ErrorInfo';
 

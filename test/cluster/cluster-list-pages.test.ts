@@ -10,9 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { startServe } from '../helpers/serve-process.js';
 import { clusterFixture, queueYaml, spread, startNodes, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
-// The client library asks no cloud metadata server for credentials (there is none here).
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const fx = clusterFixture('pushq-cluster-pages-');
 /** How long a comparison may wait for the queues' ownership to settle, ms. */
 const SETTLE = 15_000;

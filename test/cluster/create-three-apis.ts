@@ -11,9 +11,6 @@ import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.
 import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
 import { createTasks, restCreate, type CreateOutcome, type CreateTry, type Node, type TaskToCreate } from './cluster-harness.js';
 
-// The client library asks no cloud metadata server for credentials (there is none here).
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const API_NAMES = ['rest', 'grpc', 'rpc_http'] as const;
 export type ApiName = (typeof API_NAMES)[number];
 

@@ -24,8 +24,6 @@ import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.
 import { addRequest, encodeMessage, envelope, RPC_HEADERS } from '../helpers/remote-api.js';
 import type { Node } from './cluster-harness.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 /** A call unanswered this long is a hang: a dead node's clients get errors (a reset or a refused connection), a live node's an answer. */
 export const CALL_TIMEOUT_MS = 6000;
 

@@ -17,8 +17,6 @@ import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { NOT_TAKEN_HEADER } from '../../src/cluster/router.js';
 import { clusterFixture, count, ownedBy, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const QUEUES = Array.from({ length: 24 }, (_, i) => `g${i}`);
 const fx = clusterFixture('pushq-grpc-forward-not-taken-');
 

@@ -20,8 +20,6 @@ import { RequestGuard } from '../../src/server/security.js';
 import { PushqService } from '../../src/server/service.js';
 import { grpcClient, restClient } from '../helpers/cloud-tasks-clients.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const QUEUES = ['q0', 'q1'];
 let owner: PushqService;
 let router: Router;

@@ -29,7 +29,6 @@ import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/rem
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNodesEachOwning, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 const ROUND_MS = 100;
 // The nodes (spawned by this file) take the round's period from here.
 process.env['PUSHQ_STORAGE_ROUND_MS'] = String(ROUND_MS);

@@ -13,8 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 let dir: string;
 let serve: ServeProcess;
 const clients: Record<'grpc' | 'rest', CloudTasksClient> = {} as never;

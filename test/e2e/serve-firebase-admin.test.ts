@@ -16,8 +16,6 @@ import { api, startServe, type ServeProcess } from '../helpers/serve-process.js'
 import { startWorker, type Worker } from '../helpers/worker.js';
 
 const SA = 'functions@demo-pushq.iam.gserviceaccount.com';
-// Google's auth library is never asked here, but if it were, it must not probe a metadata server.
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 
 let dir: string;
 let worker: Worker;

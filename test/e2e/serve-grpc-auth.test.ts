@@ -8,7 +8,6 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 const TOKEN = 'grpc-test-token-0123456789abcdef';
 
 let serve: ServeProcess;

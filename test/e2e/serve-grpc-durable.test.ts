@@ -12,8 +12,6 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 let dir: string;
 const children: ServeProcess[] = [];
 

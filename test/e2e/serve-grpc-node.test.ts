@@ -4,7 +4,7 @@
  * one-line set-up. It creates, gets, lists (with paging), runs and deletes tasks, pauses and
  * resumes a queue, and gets Cloud Tasks' errors (ALREADY_EXISTS, NOT_FOUND, INVALID_ARGUMENT,
  * FAILED_PRECONDITION) with the field in the status details. Nothing leaves loopback: the auth
- * library is told there is no metadata server to probe.
+ * library is told there is no metadata server to probe (test/global-setup.ts, for every test).
  */
 import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,8 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { refusal } from '../helpers/cloud-tasks-clients.js';
-
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 
 let dir: string;
 let worker: Worker;

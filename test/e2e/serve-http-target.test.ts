@@ -17,8 +17,6 @@ import { api, startServe, type ServeProcess } from '../helpers/serve-process.js'
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { closedPort } from '../helpers/closed-port.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const SA = 'hooks@my-project.iam.gserviceaccount.com';
 const YAML = `
 queue:

@@ -16,8 +16,6 @@ import { api, startServe, type ServeProcess } from '../helpers/serve-process.js'
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const YAML = 'queue:\n- name: default\n  rate: 5/s\n- name: stopped\n  rate: 0\n- name: leaving-grpc\n  rate: 20/s\n- name: leaving-rest\n  rate: 20/s\n';
 
 let dir: string;

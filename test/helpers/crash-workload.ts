@@ -19,8 +19,6 @@ import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.
 import { addRequest, callTaskQueue, encodeMessage, envelope, postRpc } from './remote-api.js';
 import { api, type ServeProcess } from './serve-process.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 export const CRASH_QUEUE_YAML = `
 queue:
 - name: held

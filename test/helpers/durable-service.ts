@@ -16,9 +16,6 @@ import { createFileEventLog } from '../../src/log/file-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { startWorker, type Respond, type Worker } from './worker.js';
 
-// The client library asks no cloud metadata server for credentials (there is none here).
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 export interface DurableService {
   dir: string;
   worker: Worker;

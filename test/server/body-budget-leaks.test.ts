@@ -18,8 +18,6 @@ import { addRequest, encodeMessage, envelope, RPC_HEADERS } from '../helpers/rem
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const KiB = 1024;
 const BUDGET = 1024 * KiB;
 const REQUEST_MS = 2000;

@@ -20,8 +20,6 @@ import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startHeldService } from '../helpers/limited-service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const MiB = 1024 * 1024;
 let worker: Worker;
 let service: PushqService;

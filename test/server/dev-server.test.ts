@@ -125,7 +125,6 @@ describe('pushq serve --dev-server, with a real worker', () => {
   });
 
   it('a rate-0 queue reads RUNNING over REST and gRPC, as it runs in this mode (PAUSED under production); a pause by command, over either, reads PAUSED', async () => {
-    process.env['METADATA_SERVER_DETECTION'] = 'none';
     const states = async (dev: boolean) => {
       const { service, queues } = await start(dev);
       const client = grpcClient(service.grpcPort!);

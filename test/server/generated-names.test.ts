@@ -19,8 +19,6 @@ import { addRequest, callTaskQueue } from '../helpers/remote-api.js';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 let dir: string;
 let worker: Worker;
 let service: PushqService;

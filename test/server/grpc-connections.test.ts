@@ -14,7 +14,6 @@ import { Flood } from '../helpers/flood.js';
 import { startLimitedService } from '../helpers/limited-service.js';
 import { startWorker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 const worker = await startWorker(() => 200);
 afterAll(() => worker.close());
 

@@ -17,7 +17,6 @@ import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startLimitedService } from '../helpers/limited-service.js';
 import { startWorker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
 const worker = await startWorker(() => 200);
 afterAll(() => worker.close());
 

@@ -25,8 +25,6 @@ import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startHeldService } from '../helpers/limited-service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const CAP = GRPC_STREAMS_PER_CONNECTION_MAX;
 const PAST = 20;
 const PARENT = 'projects/p/locations/l/queues/held';

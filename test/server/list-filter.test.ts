@@ -13,8 +13,6 @@ import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { api } from '../helpers/serve-process.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const config = requireValidConfig(parseQueueConfig('queue:\n- name: a\n  rate: 1/s\n- name: b\n  rate: 1/s\n', { file: 'queue.yaml' }));
 
 let log: MemoryEventLog;

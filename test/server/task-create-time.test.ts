@@ -10,8 +10,6 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api } from '../helpers/serve-process.js';
 import { startYamlService, type YamlService } from '../helpers/yaml-service.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const QUEUE = 'projects/p/locations/l/queues/held';
 let fx: YamlService;
 let client: CloudTasksClient;

@@ -19,8 +19,6 @@ import { PushqService } from '../../src/server/service.js';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 
-process.env['METADATA_SERVER_DETECTION'] = 'none';
-
 const YAML = `
 queue:
 - name: emails

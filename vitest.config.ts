@@ -71,11 +71,13 @@ class SlowestFirst extends BaseSequencer {
  * test/config and test/projections (36 files), 23.4-26.9 s isolated against 12.3-12.9 s not;
  * test/engine, test/scenario and spec (46 files), 49.7 s against 32.7 s; 55 short files of
  * test/log, cli, simulate, experiments, testing and docs, 323 / 229 s against 176 / 179 s (load
- * 12-15, global setup included). The files that start servers or nodes (test/testing/start-pushq-*,
- * test/cli/replay-ui*, serve-store-events-released) leave nothing running: --detectAsyncLeaks finds
- * only fetch's own pending promises, no socket, server, timer or child process. A file that mocks
- * a module or sets the environment for itself stays isolated (NEEDS_ITS_OWN_PROCESS); test/server,
- * e2e, cluster, store and swarm start servers, nodes and PostgreSQL and stay isolated.
+ * 12-15, global setup included); 63 files of test/server, 365 / 210 s against 154 / 165 s (load
+ * 9-17). The files that start servers or nodes (test/testing/start-pushq-*, test/cli/replay-ui*,
+ * serve-store-events-released, test/server) leave nothing running: --detectAsyncLeaks finds only
+ * fetch's and undici's own pending requests, no socket, server, timer or child process. A file that
+ * mocks a module, measures the process's heap or changes process-wide state for itself stays
+ * isolated (NEEDS_ITS_OWN_PROCESS); METADATA_SERVER_DETECTION is set once for every process by
+ * test/global-setup.ts. test/e2e, cluster, store and swarm start nodes and PostgreSQL and stay isolated.
  */
 const SHARE_A_PROCESS = [
   'test/core/**/*.test.ts',
@@ -91,12 +93,18 @@ const SHARE_A_PROCESS = [
   'test/testing/**/*.test.ts',
   'test/docs/**/*.test.ts',
   'test/architecture/**/*.test.ts',
+  'test/server/**/*.test.ts',
 ];
 const NEEDS_ITS_OWN_PROCESS = [
   'test/config/positions-scale.test.ts', // vi.mock of src/config/positions.js
   'test/log/atomic-file-durable.test.ts', // vi.mock of node:fs
   'test/log/snapshot-atomic.test.ts', // vi.mock of node:fs
   'test/cli/simulate-write-failure.test.ts', // vi.mock
+  'test/server/data-dir-lock-disk-full.test.ts', // vi.mock of node:fs/promises
+  'test/server/reload-order.test.ts', // vi.mock of src/server/config-thread.js
+  'test/server/api-connections.test.ts', // measures the process's heap (--expose-gc): the files before it would count
+  'test/server/worker-never-answers.test.ts', // measures the process's heap (--expose-gc)
+  'test/server/worker-outage-flood.test.ts', // measures the process's heap (--expose-gc)
 ];
 
 const common = { testTimeout: 60_000, hookTimeout: 60_000 };

@@ -300,7 +300,8 @@ describe('errors in the Google JSON shape', () => {
 
   it('a client that goes away mid-body is no internal error: nothing logged, nothing added, the service carries on', async () => {
     const writes: string[] = [];
-    const realWrite = process.stderr.write.bind(process.stderr);
+    const original = process.stderr.write;
+    const realWrite = original.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       writes.push(String(chunk));
       return (realWrite as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
@@ -319,7 +320,8 @@ describe('errors in the Google JSON shape', () => {
         });
       }
     } finally {
-      process.stderr.write = realWrite;
+      // The very function it was (files after this one share the process).
+      process.stderr.write = original;
     }
     expect(writes.filter((w) => w.includes('internal error'))).toEqual([]);
     expect((await api('GET', `${base}/a/tasks`)).json.tasks?.length ?? 0).toBe(before);

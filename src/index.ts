@@ -111,6 +111,6 @@ export { acquireDataDirLock, pidIsAlive, DataDirLockedError, LOCK_FILE, type Dat
 export { createHttpDispatcher, attemptHeaders, observedOutcome, resolveTarget, formatEtaSeconds, APP_ENGINE_USER_AGENT, type HttpDispatcher, type HttpDispatcherOptions } from './dispatch/http-dispatcher.js';
 export { RETRY_REASONS } from './core/retry-reason.js';
 /** Drive a Kernel on the wall clock (one timer, re-armed after each command and settle), with a real transport. */
-export { WallDriver, createWallClock, type RealTransport, type WallDriverOptions } from './engine/wall-driver.js';
+export { WallDriver, createWallClock, type ClockSources, type RealTransport, type WallDriverOptions } from './engine/wall-driver.js';
 
 export { PUSHQ_VERSION } from './version.js';

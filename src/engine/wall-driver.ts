@@ -52,21 +52,33 @@ export interface WallDriverOptions {
   observers?: readonly EventObserver[];
 }
 
+/** Where a wall clock reads the time: this machine's clock (epoch µs) and a monotonic one (ms). */
+export interface ClockSources {
+  wallUs(): Micros;
+  monotonicMs(): number;
+}
+
+const SYSTEM_CLOCKS: ClockSources = { wallUs: () => Date.now() * 1000, monotonicMs: () => performance.now() };
+
 /**
- * Epoch µs from a monotonic source, never below `floorUs` (the log's last event). When the floor
- * is ahead of this machine's clock (a cluster's queue taken from a node whose clock runs ahead, a
- * restart after the clock was set back), the clock runs on from the floor at the monotonic rate:
- * held at the floor instead, the kernel saw no time pass until this machine's clock caught up (no
- * token refilled, no backoff or ETA ended: a queue stalled for as long as the clocks were apart).
+ * Epoch µs, never going back and never below `floorUs` (the log's last event): this machine's clock
+ * when it is ahead, else the last reading moved on at the monotonic rate.
+ * - Following the machine's clock keeps tasks' times (ETAs, scheduleTime) on it for as long as
+ *   the service runs: run on the monotonic rate alone from the start, the service lagged a clock
+ *   that NTP keeps gaining on it (measured on a VM: 0.33 ms a second, half a minute a day).
+ * - The monotonic rate carries time on when the machine's clock is behind: set back, or behind the
+ *   floor (a cluster's queue taken from a node whose clock runs ahead, a restart after the clock
+ *   was set back). Held instead, the kernel saw no time pass until the clock caught up (no token
+ *   refilled, no backoff or ETA ended: a queue stalled for as long as the clocks were apart).
  */
-export function createWallClock(floorUs = 0, wallUs: Micros = Date.now() * 1000): () => Micros {
-  const originUs = Math.max(wallUs, floorUs);
-  const perfOrigin = performance.now();
-  let last = floorUs;
+export function createWallClock(floorUs = 0, wallUs?: Micros, sources: ClockSources = SYSTEM_CLOCKS): () => Micros {
+  let exactUs = Math.max(wallUs ?? sources.wallUs(), floorUs);
+  let lastMs = sources.monotonicMs();
   return () => {
-    const now = Math.floor(originUs + (performance.now() - perfOrigin) * 1000);
-    if (now > last) last = now;
-    return last;
+    const ms = sources.monotonicMs();
+    exactUs = Math.max(exactUs + (ms - lastMs) * 1000, sources.wallUs());
+    lastMs = ms;
+    return Math.floor(exactUs);
   };
 }
 

@@ -83,3 +83,28 @@ it('a wall clock whose floor (the log’s last event) is ahead of the machine’
   expect(plain()).toBeGreaterThanOrEqual(wallUs);
   expect(plain()).toBeLessThan(floorUs);
 });
+
+it('a wall clock follows the machine\'s clock when it gains on the monotonic one (NTP), and runs on at the monotonic rate, never back, when it is set back', () => {
+  let wallUs = 1_796_000_000_000_000;
+  let monoMs = 5_000;
+  const clock = createWallClock(0, undefined, { wallUs: () => wallUs, monotonicMs: () => monoMs });
+  expect(clock()).toBe(wallUs);
+  // A day: the monotonic clock counts 86,400 s, the machine's clock 86,429 s (0.33 ms a second).
+  monoMs += 86_400_000;
+  wallUs += 86_429_000_000;
+  expect(clock()).toBe(wallUs); // on the machine's clock: before, 29 s behind it
+  // Set back an hour: time runs on at the monotonic rate from where it was, neither back nor held.
+  const before = clock();
+  wallUs -= 3_600_000_000;
+  monoMs += 1_000;
+  expect(clock()).toBe(before + 1_000_000);
+  monoMs += 500;
+  expect(clock()).toBe(before + 1_500_000);
+  // Set forward again past that: followed.
+  wallUs += 7_200_000_000;
+  expect(clock()).toBe(wallUs);
+  // Readings between monotonic ticks do not go back when the machine's clock does.
+  const held = clock();
+  wallUs -= 1;
+  expect(clock()).toBe(held);
+});

@@ -222,7 +222,7 @@ describe('a lock wait of the store names who holds it up', () => {
     delete env['PGPASSWORD'];
     const holder = await holdLock(url, 'pushq_streams', 'culprit-pgpass');
     try {
-      const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', bare.toString(), '--store-timeout-seconds', '2'], { env, timeoutMs: 60_000 });
+      const refused = await pushq(['serve', '--port', '0', '--grpc-port', '0', '--store', bare.toString(), '--store-timeout-seconds', String(BOUND_MS / 1000)], { env, timeoutMs: 60_000 });
       expect(refused.code, refused.stderr).toBe(1);
       expect(refused.stderr).toContain(`pushq serve: starting: waiting for AccessShareLock on table pushq_streams, held up by session pid ${holder.pid} (user postgres, application "culprit-pgpass"`);
       // The lookup's own connection asked the file as the store's do (pg-password.ts), not node-postgres's deprecated reading.

@@ -5,7 +5,7 @@
  * (docs/testing.md); here on the real server, with the log's fdatasync held back through its
  * file-I/O seam.
  */
-import { fdatasync, mkdtempSync, writeSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -39,7 +39,8 @@ class HeldSyncs implements LogFileIo {
 
 test('ALREADY_EXISTS for a task still being synced is answered only after the sync', async () => {
   const io = new HeldSyncs();
-  const log = await createFileEventLog(join(mkdtempSync(join(tmpdir(), 'pushq-answer-sync-')), 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' }, { io });
+  const dir = mkdtempSync(join(tmpdir(), 'pushq-answer-sync-'));
+  const log = await createFileEventLog(join(dir, 'events.log'), { format: LOG_FORMAT, version: LOG_FORMAT_VERSION, pushqVersion: 'test', seed: 0, clock: 'wall', configHash: '' }, { io });
   const service = await PushqService.start({
     config: parseQueueConfig('queue:\n- name: q\n  rate: 0\n', { file: 'queue.yaml' }).config!,
     targets: { default: { scaling: 'automatic', url: worker.url } },
@@ -69,5 +70,6 @@ test('ALREADY_EXISTS for a task still being synced is answered only after the sy
   } finally {
     io.release();
     await service.close(1000);
+    rmSync(dir, { recursive: true, force: true });
   }
 });

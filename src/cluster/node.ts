@@ -46,6 +46,7 @@ import { Router, type RouterTable } from './router.js';
 import { STORAGE_TABLE, StorageBudget, storageRoundMs, type OwnedStorage } from './storage-budget.js';
 import { tablesCreatedBy } from '../store/pg-errors.js';
 import { newNodeName, nodeSessions } from './node-sessions.js';
+import { ownerAnswerBoundMs } from './not-taken.js';
 
 /** The tables a cluster keeps beside the store's: a refusal for want of a privilege names them in its GRANT too. */
 const CLUSTER_TABLES = tablesCreatedBy([NODES_TABLE, STORAGE_TABLE]);
@@ -141,8 +142,8 @@ export class ClusterNode implements RouterTable, GrpcTable {
     const node = new ClusterNode(options, store, leases, membership, name);
     try {
       const host = options.service.host ?? '127.0.0.1';
-      node.router = await Router.start(node, guard, host, options.port, options.leaseMs + 5000);
-      node.grpc = await GrpcFront.start(node, host, options.grpcPort, options.leaseMs + 5000, guard.grpcAuthorize, node.router.budget, node.router.bodies); // one connection bound and one body budget for both ports
+      node.router = await Router.start(node, guard, host, options.port, ownerAnswerBoundMs(options.leaseMs));
+      node.grpc = await GrpcFront.start(node, host, options.grpcPort, ownerAnswerBoundMs(options.leaseMs), guard.grpcAuthorize, node.router.budget, node.router.bodies); // one connection bound and one body budget for both ports
       node.apiUrl = options.advertiseUrl ?? node.router.url;
       node.grpcAddress = `${new URL(node.apiUrl).hostname}:${node.grpc.port}`;
       node.budget = await StorageBudget.open(options.storeUrl, node.node, { owned: () => node.ownedStorage(), live: (q) => node.ownedQueues.get(q)?.storedBytes, configured: () => node.queues() }, options.report, bound);

@@ -12,6 +12,14 @@
  * decided here, with no IO.
  */
 
+/**
+ * How long a call forwarded to its queue's owner waits for the owner's answer (docs/cluster.md, "API
+ * calls"): one lease (a stopped owner has lost the queue by then) and 5 s more.
+ */
+export function ownerAnswerBoundMs(leaseMs: number): number {
+  return leaseMs + 5000;
+}
+
 /** What one hop toward the owner tells of the call. */
 export type HopFate =
   /** No connection could be made: not one byte of the call left this node. */

@@ -20,7 +20,7 @@ import { pushq } from '../helpers/cli.js';
 import type { ReplayedQueue } from '../helpers/crash-workload.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
-import { answered, forwardedQueueYaml, kindsOf, ROLES, startForwardedWorkload, type Command, type Lane } from './forwarded-workload.js';
+import { answered, forwardedQueueYaml, kindsOf, LEASE_SECONDS, ROLES, startForwardedWorkload, type Command, type Lane } from './forwarded-workload.js';
 
 /** Candidate queues per role: enough that one node owns one of each and the others one of each (else a node is replaced). */
 const K = 6;
@@ -104,7 +104,7 @@ describe('pushq serve --cluster: kill -9 of a node while forwarded commands are 
     const w = await startWorker(() => 200);
     workers.push(w);
     const yaml = await writeQueueYaml(fx.dir, forwardedQueueYaml(K));
-    const args = ['--config', yaml, '--store', url, '--lease-seconds', '3', '--target', `default=${w.url}`];
+    const args = ['--config', yaml, '--store', url, '--lease-seconds', String(LEASE_SECONDS), '--target', `default=${w.url}`];
     const started = await Promise.all([0, 1, 2].map(() => startNode(args)));
     nodes.push(...started);
 
@@ -126,10 +126,10 @@ describe('pushq serve --cluster: kill -9 of a node while forwarded commands are 
     const survivors = started.filter((n) => n !== victim);
     const deadOwner = lanes.filter((l) => l.entry !== victim);
 
-    const work = startForwardedWorkload(lanes);
+    const work = await startForwardedWorkload(lanes);
     const everyKind = (n: number, afterMs = 0) => (ls: readonly Lane[]): boolean => ls.every((l) => kindsOf(l.role).every((k) => answered(l, k, 'ok', afterMs).length >= n));
     try {
-      await waitUntil(`every lane's commands acknowledged twice before the kill\n${summary(lanes)}`, () => everyKind(2)(lanes), 20_000);
+      await waitUntil(`every lane's commands acknowledged twice before the kill\n${summary(lanes)}`, () => everyKind(2)(lanes), 60_000);
     } catch (err) {
       work.stop();
       await work.done;
@@ -139,8 +139,8 @@ describe('pushq serve --cluster: kill -9 of a node while forwarded commands are 
     const killedAt = Date.now();
     victim.proc.child.kill('SIGKILL');
     expect(await victim.proc.exited).toBe('SIGKILL');
-    // The dead owner's queues are taken over (a lease of 3 s) and its lanes' calls, forwarded to the new owner, acknowledged again.
-    const resumed = await waitUntil('every lane of the dead owner acknowledged again after the takeover', () => everyKind(1, killedAt)(deadOwner), 25_000).then(
+    // The dead owner's queues are taken over (once their leases run out) and its lanes' calls, forwarded to the new owner, acknowledged again.
+    const resumed = await waitUntil('every lane of the dead owner acknowledged again after the takeover', () => everyKind(1, killedAt)(deadOwner), 60_000).then(
       () => null,
       (err: Error) => err,
     );
@@ -229,5 +229,5 @@ describe('pushq serve --cluster: kill -9 of a node while forwarded commands are 
     }
     // The lanes met the crash: some commands were in doubt or refused around it (not only before and after).
     expect(lanes.some((l) => l.commands.some((c) => c.outcome !== 'ok')), story).toBe(true);
-  }, 120_000);
+  }, 360_000);
 });

@@ -16,16 +16,40 @@
  * `x-pushq-not-taken`, gRPC the same trailer; it must have changed nothing), `unknown` (a 503,
  * an /rpc_http TRANSIENT_ERROR, a broken connection: it may or may not have been taken),
  * `hung` (no answer within CALL_TIMEOUT_MS: never expected), `surprise` (any other answer).
+ *
+ * REST and /rpc_http calls each open a connection of their own (no keep-alive): a kept-alive
+ * connection that the node closes idle (5 s after its last answer) just as the client sends on it
+ * fails the call with "other side closed" or ECONNRESET. That race is the client's pool, not the
+ * cluster; on a loaded machine, where this process stalls for seconds, it was met before any kill
+ * (two creates and a RunTask over /rpc_http at once, on two nodes, some 5 s after the first calls).
  */
 import * as grpc from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
+import { Agent, fetch } from 'undici';
+import { ownerAnswerBoundMs } from '../../src/cluster/not-taken.js';
 import { NOT_TAKEN_HEADER } from '../../src/cluster/router.js';
 import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
 import { addRequest, encodeMessage, envelope, RPC_HEADERS } from '../helpers/remote-api.js';
 import type { Node } from './cluster-harness.js';
 
-/** A call unanswered this long is a hang: a dead node's clients get errors (a reset or a refused connection), a live node's an answer. */
-export const CALL_TIMEOUT_MS = 6000;
+/**
+ * The nodes' queue lease (--lease-seconds). 10 s, not 3 s: at load 11-12 (two busy loops) the
+ * live nodes, stalled past a 3 s lease's slack (renewed every 1 s, valid 2.55 s after sent),
+ * lost queues to one another before the kill, and calls were answered "not taken" then.
+ */
+export const LEASE_SECONDS = 10;
+
+/**
+ * A call unanswered this long is a hang: a dead node's clients get errors (a reset or a refused
+ * connection), a live node's an answer. A forwarded call may wait for its owner's answer as long
+ * as the cluster's bound (ownerAnswerBoundMs), and more for the hops on either side of it on a
+ * loaded machine. It was 6 s, under that bound (8 s with 3 s leases): at load 16 calls were
+ * counted hung before any kill, the nodes all alive.
+ */
+export const CALL_TIMEOUT_MS = ownerAnswerBoundMs(LEASE_SECONDS * 1000) + 5000;
+
+/** A connection per call: see the header. */
+const unpooled = new Agent({ pipelining: 0 });
 
 export type Role = 'held' | 'toggle' | 'purge' | 'run';
 export const ROLES: readonly Role[] = ['held', 'toggle', 'purge', 'run'];
@@ -66,15 +90,21 @@ export function forwardedQueueYaml(k: number): string {
 const taskPath = (queue: string, task: string): string => `projects/p/locations/l/queues/${queue}/tasks/${task}`;
 const queuePath = (queue: string): string => `projects/p/locations/l/queues/${queue}`;
 
-/** Runs every lane until `stop()`; `done` resolves once every lane's last call has its answer. */
-export function startForwardedWorkload(lanes: readonly Lane[]): { done: Promise<void>; stop(): void } {
+/**
+ * Runs every lane until `stop()`; `done` resolves once every lane's last call has its answer.
+ * Resolves once the lanes are started. The gRPC clients are made before that: making one
+ * blocks this process (2.3 s at load 12, the event loop stalled 3.1 s), and made on a lane's first
+ * gRPC call, as before, it held up the answers of the calls already under way past their bound.
+ */
+export async function startForwardedWorkload(lanes: readonly Lane[]): Promise<{ done: Promise<void>; stop(): void }> {
   let stopped = false;
   const clients = new Map<Node, CloudTasksClient>();
-  const grpcOf = (n: Node): CloudTasksClient => {
-    let c = clients.get(n);
-    if (c === undefined) clients.set(n, (c = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: n.proc.grpcPort, sslCreds: grpc.credentials.createInsecure() })));
-    return c;
-  };
+  for (const n of new Set(lanes.map((l) => l.entry))) {
+    const c = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: n.proc.grpcPort, sslCreds: grpc.credentials.createInsecure() });
+    await c.initialize();
+    clients.set(n, c);
+  }
+  const grpcOf = (n: Node): CloudTasksClient => clients.get(n)!;
   const once = { retry: null, timeout: CALL_TIMEOUT_MS } as never;
 
   const run = async (lane: Lane): Promise<void> => {
@@ -86,7 +116,7 @@ export function startForwardedWorkload(lanes: readonly Lane[]): { done: Promise<
       lane.commands.push(cmd);
       if (via === 'REST') {
         const [method, path, body] = send.rest;
-        [cmd.outcome, cmd.detail] = await restOutcome(() => fetch(`${entry.api}/${path}`, { method, signal: AbortSignal.timeout(CALL_TIMEOUT_MS), ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) }));
+        [cmd.outcome, cmd.detail] = await restOutcome(() => fetch(`${entry.api}/${path}`, { method, dispatcher: unpooled, signal: AbortSignal.timeout(CALL_TIMEOUT_MS), ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) }));
       } else if (via === 'gRPC') [cmd.outcome, cmd.detail] = await grpcOutcome(send.rpc);
       else [cmd.outcome, cmd.detail] = await appEngineOutcome(entry, ...send.appEngine);
       cmd.answeredAtMs = Date.now();
@@ -201,7 +231,7 @@ async function appEngineOutcome(entry: Node, method: string, requestType: keyof 
   let res: Response;
   let bytes: Uint8Array;
   try {
-    res = await fetch(`${entry.proc.url}/rpc_http`, { method: 'POST', headers: RPC_HEADERS, body: envelope('taskqueue', method, encodeMessage(requestType, request)), signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+    res = await fetch(`${entry.proc.url}/rpc_http`, { method: 'POST', dispatcher: unpooled, headers: RPC_HEADERS, body: envelope('taskqueue', method, encodeMessage(requestType, request)), signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
     bytes = new Uint8Array(await res.arrayBuffer());
   } catch (err) {
     const e = err as Error & { cause?: Error };

@@ -187,6 +187,8 @@ export class StoreEventLog implements EventLog {
   }
 
   private renewer: NodeJS.Timeout | undefined;
+  /** The renewal sent and not yet back: `close` waits for it before it releases the lease. */
+  private renewal: Promise<void> = Promise.resolve();
 
   /**
    * Renews the lease every third of its lifetime (well inside it: two renewals may fail before it
@@ -196,8 +198,9 @@ export class StoreEventLog implements EventLog {
     let lease = this.lease;
     this.renewer = setInterval(() => {
       const sentAt = performance.now();
-      this.store.renew(lease, ttlMs).then(
+      this.renewal = this.store.renew(lease, ttlMs).then(
         (next) => {
+          if (this.closed) return; // released meanwhile: its answer tells nothing
           if (next !== null) {
             lease = next;
             this.validUntilMs = Math.max(this.validUntilMs, sentAt + ttlMs - leaseMarginMs(ttlMs));
@@ -214,11 +217,22 @@ export class StoreEventLog implements EventLog {
     this.renewer.unref();
   }
 
+  /**
+   * The last flush, then the lease released. Renewals go on until the last flush is in: stopped
+   * before it, a flush longer than the lease's validity (a store just back with a backlog, a loaded
+   * machine) failed "not renewed in time" and the shutdown with it. The renewal in flight is waited
+   * for before the release: answered after it (the stream's owner then cleared), it read as the
+   * lease taken by another node ("deposed" on a plain SIGTERM).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    clearInterval(this.renewer);
-    if (!this.deposed && this.failure === null) await this.flush();
+    try {
+      if (!this.deposed && this.failure === null) await this.flush();
+    } finally {
+      clearInterval(this.renewer);
+    }
     this.closed = true;
+    await this.renewal;
     await this.releasing();
     await this.store.release(this.lease).catch(() => undefined);
   }

@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_LOG_FILE_IO, type LogFileIo } from '../log/file-io.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
+import { LogError } from '../log/log-errors.js';
 import { DirectorySyncError } from '../log/sync-directory.js';
 import { writeFailure } from '../simulate/report/write.js';
 import { PgStore } from '../store/pg-store.js';
@@ -59,7 +61,7 @@ export class ExportWriteError extends Error {
 /**
  * Copies the node's log (a cluster's: `queue`'s) from the store at `url` to a new file log at `path`; the events copied.
  * `durable` false: the copy is not synced (a temporary copy, removed once read, need not survive a crash).
- * Throws StoreError, LogError (LOG_EXISTS; LOG_WRITE_FAILED, its file removed), ExportWriteError.
+ * Throws StoreError, ExportWriteError (its file removed), LogError (LOG_EXISTS; another the file log raises, its file removed).
  */
 export async function exportStoreLog(url: string, path: string, queue?: string, choice: StreamChoice = {}, durable = true): Promise<number> {
   const store = await PgStore.open(url);
@@ -68,8 +70,27 @@ export async function exportStoreLog(url: string, path: string, queue?: string, 
     const header = (await store.header(stream))!;
     const events = await store.read(stream);
     let log: FileEventLog | undefined;
+    // The system's error of a write or sync of the events: the log reports it as its own
+    // LOG_WRITE_FAILED, naming the file as "the event log" (a full disk mid-copy, the usual case),
+    // and a replay's messages name the store where they name the copy: it read as the store failing.
+    let systemFailure: NodeJS.ErrnoException | undefined;
+    const io: LogFileIo = {
+      write: (...args) => {
+        try {
+          return NODE_LOG_FILE_IO.write(...args);
+        } catch (err) {
+          systemFailure = err as NodeJS.ErrnoException;
+          throw err;
+        }
+      },
+      fdatasync: (fd, callback) =>
+        NODE_LOG_FILE_IO.fdatasync(fd, (err) => {
+          if (err !== null) systemFailure = err;
+          callback(err);
+        }),
+    };
     try {
-      log = await createFileEventLog(path, header, { durable });
+      log = await createFileEventLog(path, header, { durable, io });
       for (let i = 0; i < events.length; i++) {
         log.append(events[i]!);
         if ((i + 1) % EXPORT_BATCH_EVENTS === 0) log.commit();
@@ -84,7 +105,9 @@ export async function exportStoreLog(url: string, path: string, queue?: string, 
       // directory not synced: a DirectorySyncError's syscall may be the directory's open).
       const syscall = (err as NodeJS.ErrnoException).syscall;
       if (log !== undefined || err instanceof DirectorySyncError || (typeof syscall === 'string' && syscall !== 'open')) rmSync(path, { force: true });
-      throw typeof syscall === 'string' ? new ExportWriteError(path, err as NodeJS.ErrnoException) : err;
+      if (typeof syscall === 'string') throw new ExportWriteError(path, err as NodeJS.ErrnoException);
+      if (err instanceof LogError && err.code === 'LOG_WRITE_FAILED' && systemFailure !== undefined) throw new ExportWriteError(path, systemFailure);
+      throw err;
     }
     return events.length;
   } finally {

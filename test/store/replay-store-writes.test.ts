@@ -15,8 +15,11 @@ import { replayCommand } from '../../src/cli/replay.js';
 import { pgForTheseTests } from '../helpers/pg-cluster.js';
 import { startServe } from '../helpers/serve-process.js';
 
-/** Faults: a directory's fsync, the open of one path, the writes to files under a prefix (each fd's path kept). */
-const disk = vi.hoisted(() => ({ dirSyncFails: false, openFails: null as string | null, writesFailUnder: null as string | null, paths: new Map<number, string>() }));
+/**
+ * Faults: a directory's fsync, the open of one path, the writes to files under a prefix (each fd's
+ * path kept), or only those after a file's first (its header: the disk fills mid-copy).
+ */
+const disk = vi.hoisted(() => ({ dirSyncFails: false, openFails: null as string | null, writesFailUnder: null as string | null, laterWritesFailUnder: null as string | null, paths: new Map<number, string>(), writes: new Map<number, number>() }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
@@ -27,6 +30,7 @@ vi.mock('node:fs', async (importOriginal) => {
       if (disk.openFails !== null && String(args[0]) === disk.openFails) throw fault('EIO', -5, 'open');
       const fd = real.openSync(...args);
       disk.paths.set(fd, String(args[0]));
+      disk.writes.set(fd, 0);
       return fd;
     },
     fsyncSync: (fd: number) => {
@@ -34,7 +38,11 @@ vi.mock('node:fs', async (importOriginal) => {
       real.fsyncSync(fd);
     },
     writeSync: (...args: Parameters<typeof real.writeSync>) => {
-      if (disk.writesFailUnder !== null && (disk.paths.get(args[0]) ?? '').startsWith(disk.writesFailUnder)) throw fault('ENOSPC', -28, 'write');
+      const path = disk.paths.get(args[0]) ?? '';
+      const before = disk.writes.get(args[0]) ?? 0;
+      disk.writes.set(args[0], before + 1);
+      if (disk.writesFailUnder !== null && path.startsWith(disk.writesFailUnder)) throw fault('ENOSPC', -28, 'write');
+      if (disk.laterWritesFailUnder !== null && before > 0 && path.startsWith(disk.laterWritesFailUnder)) throw fault('ENOSPC', -28, 'write');
       return real.writeSync(...args);
     },
   };
@@ -57,6 +65,7 @@ afterEach(() => {
   disk.dirSyncFails = false;
   disk.openFails = null;
   disk.writesFailUnder = null;
+  disk.laterWritesFailUnder = null;
 });
 
 afterAll(() => {
@@ -107,6 +116,23 @@ describe('pushq replay of a store, writing its copy', () => {
     const r = await replay([url, '--json']);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(new RegExp(`^pushq replay: the temporary copy of the store's log ${disk.writesFailUnder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w+/events\\.log: cannot be written: no space left on the device \\(ENOSPC\\)\n$`));
+    expect(r.code).toBe(1);
+  });
+
+  it('--export that fills the disk after its header (the events\' writes fail ENOSPC): the same words, and no partial copy left', async () => {
+    const file = join(dir, 'full', 'copy.log');
+    mkdirSync(dirname(file));
+    disk.laterWritesFailUnder = file;
+    const r = await replay([url, '--export', file]);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `pushq replay: --export ${file}: cannot be written: no space left on the device (ENOSPC)\n` });
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a replay whose temporary copy fills /tmp after its header: it names the copy, not the store, as what cannot be written', async () => {
+    disk.laterWritesFailUnder = join(tmpdir(), 'pushq-replay-');
+    const r = await replay([url, '--json']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^pushq replay: the temporary copy of the store's log ${disk.laterWritesFailUnder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w+/events\\.log: cannot be written: no space left on the device \\(ENOSPC\\)\n$`));
     expect(r.code).toBe(1);
   });
 

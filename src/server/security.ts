@@ -187,8 +187,8 @@ export class RequestGuard {
     if (name !== undefined) return new ApiError('HOST_NOT_ALLOWED', `${judged} is not an address this server answers to (${names}); start it with --allow-host ${name} to add it`);
     const why =
       fromTarget && given.includes('@') ? 'it carries userinfo (before "@"), which a request must not (RFC 9110 §4.2.4): send the target without it'
-        // A host followed by something that is no port (`127.0.0.1:99999`, `localhost:http`): it does name a host.
-      : hostName(given.replace(/:[^:\]]*$/, '')) !== undefined ? 'its port is not a number from 0 to 65535'
+      : isIP(given) === 6 ? `an IPv6 address is written in brackets there, [${given}] (RFC 3986 §3.2.2)`
+      : hostWithBadPort(given) ? 'its port is not a number from 0 to 65535'
       : 'it names no host (a name or an address, with an optional :port)';
     return new ApiError('HOST_NOT_ALLOWED', `${judged} is refused: ${why}; this server answers to ${names}`);
   }
@@ -289,6 +289,16 @@ function originOf(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a Host value is a host (a name, an IPv4 address or a bracketed IPv6 one) followed by a
+ * `:` and something that is no port (`127.0.0.1:99999`, `localhost:http`, `[::1]:-1`): it does
+ * name a host. Not an unbracketed IPv6 address (`2001:db8::1`), whose last colon ends no host.
+ */
+function hostWithBadPort(value: string): boolean {
+  const m = /^(\[[^\]]*\]|[^:[\]]*):([^:]*)$/.exec(value);
+  return m !== null && hostName(m[1]!) !== undefined;
 }
 
 /**

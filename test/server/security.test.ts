@@ -125,6 +125,16 @@ describe('Host (DNS rebinding)', () => {
     expect(read.json.error.message).toBe(`Host ${JSON.stringify(host)} is refused: its port is not a number from 0 to 65535; this server answers to 127.0.0.1, localhost, [::1], pushq.test (HOST_NOT_ALLOWED)`);
   });
 
+  it.each([['::1'], ['2001:db8::1']])('refuses Host %j, an IPv6 address without its brackets: says they are needed, not that its port is no number', async (host) => {
+    const read = await expectRefused(log, send(service, 'GET', `${Q}/tasks`, { host }), 403, 'HOST_NOT_ALLOWED');
+    expect(read.json.error.message).toBe(`Host ${JSON.stringify(host)} is refused: an IPv6 address is written in brackets there, [${host}] (RFC 3986 §3.2.2); this server answers to 127.0.0.1, localhost, [::1], pushq.test (HOST_NOT_ALLOWED)`);
+  });
+
+  it.each([['a:b:c'], ['[::1]x:80']])('refuses Host %j, which names no host followed by a port: says it names no host', async (host) => {
+    const read = await expectRefused(log, send(service, 'GET', `${Q}/tasks`, { host }), 403, 'HOST_NOT_ALLOWED');
+    expect(read.json.error.message).toBe(`Host ${JSON.stringify(host)} is refused: it names no host (a name or an address, with an optional :port); this server answers to 127.0.0.1, localhost, [::1], pushq.test (HOST_NOT_ALLOWED)`);
+  });
+
   it('refuses a request with no Host header at all (HTTP/1.0)', async () => {
     const a = await rawRequest(service.port, `GET ${Q} HTTP/1.0\r\n\r\n`);
     expect(a).toMatch(/^HTTP\/1\.1 403 /);

@@ -2,13 +2,14 @@
  * Drives a Kernel on the wall clock with real attempts (the `serve` row of DESIGN.md's table).
  *
  * Invariants:
- * - The kernel only sees time through `clock`: epoch µs from a monotonic source (performance.now
- *   anchored once to Date.now), never going backwards, and never before the last logged event
- *   (so a restart after a clock step cannot move the kernel back).
+ * - The kernel only sees time through `clock`: epoch µs (createWallClock: this machine's clock
+ *   while it is ahead, else moved on at the monotonic rate), never going backwards, and never
+ *   before the last logged event (so a restart after a clock step cannot move the kernel back).
  * - Every command runs as `advanceTo(clock())`, then the command, then `arm()`: due timers fire
  *   before anything new happens, in (time, seq) order, as in a simulation.
  * - At most one setTimeout is armed, for `kernel.nextTimerAt()`; it only re-arms when the next
- *   timer moved earlier. No delay exceeds MAX_TIMER_DELAY_MS (timer-delay.ts).
+ *   timer moved earlier. No delay exceeds CLOCK_RECHECK_MS: setTimeout counts monotonic time,
+ *   and the clock follows the machine's, which may gain on it or be set forward meanwhile.
  * - Outcomes arrive asynchronously. Those arriving in one turn of the event loop share one batch
  *   (one commit, one re-arm): at tens of thousands of responses a second a batch per response
  *   was ~3% of the CPU. A command or timer in between commits the batch earlier.
@@ -25,6 +26,15 @@ import { Kernel, type EventObserver, type Transport } from './kernel.js';
 import { timerDelayMs } from './timer-delay.js';
 
 export { MAX_TIMER_DELAY_MS } from './timer-delay.js';
+
+/**
+ * The longest the one timer waits before it reads the clock again (a timer due later fires early,
+ * finds nothing due, and re-arms for the rest). setTimeout counts monotonic time and the clock
+ * follows the machine's (createWallClock): armed once for a task a day ahead, it fired as late as
+ * the machine's clock gained meanwhile (28.5 s on a VM gaining 0.33 ms a second), or was set
+ * forward. A wake every 10 s when idle costs nothing.
+ */
+export const CLOCK_RECHECK_MS = 10_000;
 
 /**
  * What sends real attempts (src/dispatch/http-dispatcher.ts). `send` never rejects for an HTTP
@@ -207,7 +217,7 @@ export class WallDriver implements Transport {
     const next = this.kernel.nextTimerAt();
     if (next === Infinity || next >= this.armedAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const delayMs = timerDelayMs((next - this.clock()) / 1000);
+    const delayMs = Math.min(CLOCK_RECHECK_MS, timerDelayMs((next - this.clock()) / 1000));
     this.armedAt = next;
     this.timer = setTimeout(this.fire, delayMs);
   };

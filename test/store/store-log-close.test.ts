@@ -23,8 +23,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** The lease's life here: renewed every 100 ms, surely held 255 ms after a renewal is sent (the margin: 15%). */
-const TTL_MS = 300;
+/**
+ * The lease's life here: renewed every 400 ms, surely held 1,020 ms after a renewal is sent (the
+ * margin: 15%), so a renewal may come up to 620 ms late (a loaded machine) before the close fails
+ * as it did without renewals. (At 300 ms, a stall of 155 ms failed the first test with the fix.)
+ */
+const TTL_MS = 1200;
 
 const paused = (t: number): EngineEvent => ({ type: 'QueuePaused', t, queue: 'q' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

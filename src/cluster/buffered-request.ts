@@ -5,9 +5,11 @@
  *
  * The copy shares the caller's socket (its address and port are what the service's guard reads)
  * but never reads from it: the caller's own request consumed it, and the copy's end and
- * destruction leave it alone (it is complete, so closing it aborts nothing).
+ * destruction leave it alone (it is complete, so closing it aborts nothing). Its body's bytes are
+ * counted in the caller's body account (body-budget.ts chargeToAccountOf).
  */
 import { IncomingMessage } from 'node:http';
+import { chargeToAccountOf } from '../server/body-budget.js';
 
 export function bufferedRequest(from: IncomingMessage, body: Uint8Array): IncomingMessage {
   const copy = new IncomingMessage(from.socket);
@@ -23,5 +25,6 @@ export function bufferedRequest(from: IncomingMessage, body: Uint8Array): Incomi
   if (body.byteLength > 0) copy.push(body);
   copy.push(null);
   copy.complete = true;
+  chargeToAccountOf(from, copy);
   return copy;
 }

@@ -96,6 +96,18 @@ export function openBodyAccount(budget: BodyBudget, req: IncomingMessage, res: S
   res.once('close', () => account.release());
 }
 
+/**
+ * Makes `copy` (a call the cluster's router read and hands to a queue's service in process:
+ * buffered-request.ts) charge the account `original` has. The service reads the copy's body into
+ * bytes of its own while the router still holds the original's: both are in memory until the
+ * answer has gone, so both count in the node's budget. With an account of its own the copy's bytes
+ * were counted in the service's budget, and the node held up to twice its bound.
+ */
+export function chargeToAccountOf(original: IncomingMessage, copy: IncomingMessage): void {
+  const account = accounts.get(original);
+  if (account !== undefined) accounts.set(copy, account);
+}
+
 /** Counts `n` bytes of `req`'s body (nothing for a request no client server opened an account for); throws ServerBusyError past the budget. */
 export function chargeBody(req: IncomingMessage, n: number): void {
   accounts.get(req)?.charge(n);

@@ -363,9 +363,15 @@ export class Kernel {
     this.commit();
   }
 
-  /** Runs until no timer is left (every task settled, or waiting on a paused queue), or `limit`. */
+  /**
+   * Runs until no timer is left (every task settled, or waiting on a paused queue), or `limit`.
+   * The clock stops where the run went idle, not at `limit`: only a run the limit cut short
+   * (a timer still due after it) ends at `limit`, as `advanceTo` would. `now` after the call
+   * thus says which of the two stopped it.
+   */
   runUntilIdle(limit: Micros = Infinity): void {
-    this.advanceTo(limit);
+    for (let next = this.timers.peekAt(); next !== Infinity && next <= limit; next = this.timers.peekAt()) this.fireNext();
+    if (this.timers.peekAt() !== Infinity) this.advanceTo(limit);
   }
 
   private fire(kind: TimerKind, arg: number, status: number, latency: number): void {

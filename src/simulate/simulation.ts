@@ -292,7 +292,8 @@ export class Simulation {
 
   /**
    * Runs until nothing is left to happen (every task settled, or waiting on a paused queue), or
-   * until `maxSeconds` of virtual time.
+   * until `maxSeconds` of virtual time. `now` is then the last event's time, or `maxSeconds` when
+   * something was still to happen after it.
    */
   runUntilIdle(options: { maxSeconds?: number } = {}): void {
     this.driver.runUntilIdle(options.maxSeconds === undefined ? Infinity : secondsToMicros(options.maxSeconds));

@@ -42,6 +42,12 @@ import { PUSHQ_VERSION } from '../version.js';
  * full (S5), or the name is taken or tombstoned (S19). The task is not added; the run goes on.
  * Any other refusal is a mistake in the workload and stops the run.
  */
+/** A time to run to: a number, not NaN (NaN compares false with every timer, so the run would silently not move). */
+function requireTime(seconds: number, what: string): number {
+  if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new RangeError(`${what}: ${String(seconds)} is not a time in seconds`);
+  return seconds;
+}
+
 const WORKLOAD_REFUSALS: ReadonlySet<PushqErrorCode> = new Set(['STORAGE_LIMIT_EXCEEDED', 'TASK_ALREADY_EXISTS', 'TOMBSTONED_TASK']);
 
 export class Simulation {
@@ -173,6 +179,10 @@ export class Simulation {
     requireQueue(this.state, w.queue);
     if (!(Number.isInteger(w.count) && w.count >= 0)) throw new RangeError(`workload count must be a whole number, got ${w.count}`);
     if (w.ratePerSecond !== undefined && !(w.ratePerSecond > 0)) throw new RangeError(`workload rate must be above 0, got ${w.ratePerSecond}`);
+    // As a scenario's `arrivals` (arrivals-invalid, arrivals-without-rate): a JavaScript caller's
+    // typo or a Poisson workload without its rate would otherwise run as even arrivals or one burst.
+    if (w.arrivals !== undefined && w.arrivals !== 'even' && w.arrivals !== 'poisson') throw new RangeError(`workload arrivals must be 'even' or 'poisson', got ${String(w.arrivals)}`);
+    if (w.arrivals !== undefined && w.ratePerSecond === undefined) throw new RangeError(`workload arrivals '${w.arrivals}' needs ratePerSecond (without it every task arrives at once)`);
     const startUs = w.atSeconds === undefined ? this.kernel.now : this.futureMicros(w.atSeconds, 'addWorkload');
     const template = toTaskSpec({ ...(w.task ?? {}), queue: w.queue });
     const workloadIndex = this.workloadsAdded++;
@@ -287,7 +297,7 @@ export class Simulation {
 
   /** Advances virtual time to `seconds`, firing everything due on the way. */
   runUntil(seconds: number): void {
-    this.driver.runUntil(secondsToMicros(seconds));
+    this.driver.runUntil(secondsToMicros(requireTime(seconds, 'runUntil')));
   }
 
   /**
@@ -296,7 +306,7 @@ export class Simulation {
    * something was still to happen after it.
    */
   runUntilIdle(options: { maxSeconds?: number } = {}): void {
-    this.driver.runUntilIdle(options.maxSeconds === undefined ? Infinity : secondsToMicros(options.maxSeconds));
+    this.driver.runUntilIdle(options.maxSeconds === undefined ? Infinity : secondsToMicros(requireTime(options.maxSeconds, 'runUntilIdle: maxSeconds')));
   }
 
   // ---- reading ---------------------------------------------------------------------------------

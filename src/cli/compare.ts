@@ -20,7 +20,7 @@ import { checkReportPath, ReportPathError, writeFileAtomically } from '../simula
 import { defineCommand, parseOrExit, wholeNumber } from './args.js';
 import { ASSERT_FLAG, checkAssertions, EXIT_ASSERTION, JOBS_FLAG, onFlag, parseAssertions, QUIET_FLAG, reportExperimentError, runsProgress, WORKER_MEMORY_FLAG } from './experiment-cli.js';
 import { formatCompare } from './experiment-tables.js';
-import { sharedPathProblem } from './output-paths.js';
+import { scenarioInputs, sharedPathProblem } from './output-paths.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { counted } from './counted.js';
 
@@ -79,7 +79,7 @@ export async function compareCommand(args: string[], io: CliIo): Promise<number>
     io.stderr('pushq compare: --on: says how --assert is judged: it goes with --assert; nothing was run\n');
     return EXIT_USAGE;
   }
-  const shared = sharedPathProblem([['--report', f.report]], cli.operands.map((file) => ['scenario file', file] as const));
+  const shared = sharedPathProblem([['--report', f.report]], cli.operands.flatMap((file, i) => scenarioInputs(file, scenarios[i] as Scenario)));
   if (shared !== null) {
     io.stderr(`pushq compare: ${shared}; nothing was run\n`);
     return EXIT_USAGE;

@@ -3,7 +3,7 @@
  *
  * Before: two outputs of one command that name the same file, or an output that names an input:
  * the later write would silently replace the earlier file (a report over the series CSV, a log
- * over the scenario). Refused before anything runs, as the other path checks are. Paths are
+ * over the scenario or over the queue.yaml it reads). Refused before anything runs, as the other path checks are. Paths are
  * compared resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file, and an
  * existing file is known by its identity, whatever links lead to it (sameFile).
  *
@@ -12,9 +12,21 @@
 import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { ReportPathError } from '../simulate/report/write.js';
+import type { Scenario } from '../scenario/types.js';
 import type { CliIo } from './io.js';
 
 type Named = readonly [name: string, path: string | undefined];
+
+/**
+ * The files a scenario is read from, which no output may name: the scenario file and the queue
+ * file its `queue_yaml` names (a `--log queue.yaml` beside the scenario replaced the app's real
+ * queue.yaml with an event log).
+ */
+export function scenarioInputs(file: string, scenario: Scenario): Named[] {
+  const inputs: Named[] = [['scenario file', file]];
+  if (scenario.queueSource.kind === 'queue_yaml') inputs.push([`queue file ${file} reads (queue_yaml)`, scenario.queueSource.path]);
+  return inputs;
+}
 
 /** The problem as one line (without the command's prefix), or null when every path is its own. */
 export function sharedPathProblem(outputs: readonly Named[], inputs: readonly Named[]): string | null {

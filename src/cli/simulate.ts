@@ -31,7 +31,7 @@ import { seriesCsv } from '../simulate/series-csv.js';
 import { parseDuration } from '../scenario/values.js';
 import { readFile, rm } from 'node:fs/promises';
 import { CliUsageError, defineCommand, parseOrExit, wholeNumber } from './args.js';
-import { sharedPathProblem, writeOutput } from './output-paths.js';
+import { scenarioInputs, sharedPathProblem, writeOutput } from './output-paths.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ProgressLine } from './progress.js';
 import { formatSummary } from './simulate-summary.js';
@@ -129,7 +129,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     return EXIT_USAGE;
   }
   const outputs = [['--log', parsed.log], ['--series', parsed.series], ['--report', parsed.report]] as const;
-  const shared = sharedPathProblem(outputs, [['scenario file', parsed.file]]);
+  const shared = sharedPathProblem(outputs, scenarioInputs(parsed.file, scenario));
   if (shared !== null) {
     io.stderr(`pushq simulate: ${shared}; nothing was run\n`);
     return EXIT_USAGE;

@@ -225,6 +225,28 @@ describe('outputs that name the same file', () => {
     expect(compared.out).toBe('');
     expect(readFileSync(BURST, 'utf8')).toBe(scenario);
   });
+
+  it("an output on the queue file the scenario's queue_yaml names, in simulate and compare: refused, the queue file untouched", async () => {
+    // The app's real queue.yaml beside the scenario: `--log queue.yaml` used to replace it with an event log.
+    const queueYaml = join(dir, 'queue.yaml');
+    const text = 'queue:\n- name: q\n  rate: 5/s\n';
+    writeFileSync(queueYaml, text);
+    const withFile = join(dir, 'with-queue-file.yaml');
+    writeFileSync(withFile, 'queue_yaml: queue.yaml\nworkload:\n  - { queue: q, count: 3 }\n');
+    const reads = `queue file ${withFile} reads (queue_yaml)`;
+    for (const flag of ['--log', '--series', '--report']) {
+      const simulated = await run(simulateCommand, [withFile, flag, `${dir}/sub/../queue.yaml`]);
+      expect(simulated.err, flag).toBe(`pushq simulate: ${flag} ${dir}/sub/../queue.yaml is the ${reads} (${queueYaml}): writing it would overwrite it; give ${flag} another path; nothing was run\n`);
+      expect(simulated.code, flag).toBe(2);
+      expect(simulated.out, flag).toBe('');
+    }
+    const compared = await run(compareCommand, [BURST, withFile, '--seeds', '1', '--jobs', '1', '--report', queueYaml]);
+    expect(compared.err).toBe(`pushq compare: --report ${queueYaml} is the ${reads} (${queueYaml}): writing it would overwrite it; give --report another path; nothing was run\n`);
+    expect(compared.code).toBe(2);
+    expect(readFileSync(queueYaml, 'utf8')).toBe(text);
+    const elsewhere = await run(simulateCommand, [withFile, '--log', join(dir, 'with-queue-file.jsonl')]);
+    expect(elsewhere.code).toBe(0);
+  });
 });
 
 describe('the progress line', () => {

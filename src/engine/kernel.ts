@@ -334,8 +334,13 @@ export class Kernel {
 
   /** Fires every timer due at or before `until`, in (time, seq) order, each its own step; then now = until. */
   advanceTo(until: Micros): void {
-    for (let next = this.timers.peekAt(); next !== Infinity && next <= until; next = this.timers.peekAt()) this.fireNext();
+    this.fireThrough(until);
     if (until > this.now && until !== Infinity) this.now = until;
+  }
+
+  /** Fires every timer due at or before `until`, in (time, seq) order; now moves to the last one's time. */
+  private fireThrough(until: Micros): void {
+    for (let next = this.timers.peekAt(); next !== Infinity && next <= until; next = this.timers.peekAt()) this.fireNext();
   }
 
   /**
@@ -370,7 +375,7 @@ export class Kernel {
    * thus says which of the two stopped it.
    */
   runUntilIdle(limit: Micros = Infinity): void {
-    for (let next = this.timers.peekAt(); next !== Infinity && next <= limit; next = this.timers.peekAt()) this.fireNext();
+    this.fireThrough(limit);
     if (this.timers.peekAt() !== Infinity) this.advanceTo(limit);
   }
 

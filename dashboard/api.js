@@ -34,7 +34,7 @@
  * @typedef {{ number: number, dispatchedAt: string, forced: boolean, retryCount: number, executionCount: number,
  *   previousStatus: number | null, outcome: string, status: number | null, reason: string | null, error: string | null,
  *   timedOut: boolean, latencySeconds: number | null, backoff: Backoff | null,
- *   waitedSeconds: number, heldBySeconds: Record<string, number> }} Attempt
+ *   waitedSeconds: number, heldBySeconds: Record<string, number>, heldBy: { cause: string, text: string, seconds: number }[] }} Attempt
  * @typedef {{ attempts: number, retries: number, taskRetryLimit: number | null, ageSeconds: number, taskAgeLimitSeconds: number | null }} GiveUp
  * @typedef {{ reason: string, at: string, giveUp: GiveUp | null }} Ended
  * @typedef {{ method: string, url: string, headers: [string, string][], target: string | null }} RequestView

@@ -207,7 +207,9 @@ function outcomeText(a) {
  */
 function waitedText(a) {
   if (!(a.waitedSeconds > 0)) return '—';
-  const held = Object.entries(a.heldBySeconds).map(([cause, s]) => (cause === 'not_running' ? 'pushq not running' : cause) + ' ' + secs(s));
+  // The server's words for each cause (src/projections/task-story.ts heldByParts): in dev-server
+  // mode, what held a task was the app's one task at a time, not max_concurrent_requests.
+  const held = a.heldBy.map((h) => h.text + ' ' + secs(h.seconds));
   return secs(a.waitedSeconds) + (held.length === 0 ? '' : ' (' + held.join(', ') + ')');
 }
 

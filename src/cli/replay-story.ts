@@ -4,8 +4,7 @@
  */
 import { US_PER_SECOND } from '../core/time.js';
 import type { TimeFormat } from '../projections/queue-summary.js';
-import { HOLD_CAUSE_TEXT, type HoldCause } from '../projections/series-types.js';
-import type { AttemptStory, TaskStory } from '../projections/task-story.js';
+import { heldByParts, type AttemptStory, type TaskStory } from '../projections/task-story.js';
 
 /** `sameName`: the tasks with this name in its queue up to the instant told (more than 1 when the name was reused: `s` is the latest). */
 export function storyJson(s: TaskStory, time: TimeFormat, sameName: number) {
@@ -43,6 +42,9 @@ export function storyJson(s: TaskStory, time: TimeFormat, sameName: number) {
               doublings: a.backoff.doublings,
               delay_seconds: a.backoff.delayUs / US_PER_SECOND,
             },
+      // Added later: of held_by_seconds.concurrency, the seconds dev-server mode held it (the app's
+      // one task at a time, not max_concurrent_requests).
+      dev_server_held_seconds: a.devServerHeldUs / US_PER_SECOND,
     })),
     ended:
       s.ended === null
@@ -86,7 +88,7 @@ function attemptText(a: AttemptStory, i: number, time: TimeFormat): string[] {
   else outcome = `status ${a.status} after ${secs(a.latencyUs ?? 0)}`;
   const lines = [`${head} → ${outcome}${a.orphaned ? ' (the task had been deleted meanwhile)' : ''}`];
   if (a.waitedUs > 0) {
-    const held = Object.entries(a.heldByUs).map(([cause, us]) => `${HOLD_CAUSE_TEXT[cause as HoldCause]} ${secs(us)}`);
+    const held = heldByParts(a).map((p) => `${p.text} ${secs(p.us)}`);
     lines.push(`    waited ${secs(a.waitedUs)} from when it could go${held.length === 0 ? '' : `, held by ${held.join(', ')}`}`);
   }
   const b = a.backoff;

@@ -27,6 +27,13 @@ export interface WaitByCause {
 export type HoldCause = keyof WaitByCause;
 export const HOLD_CAUSES: readonly HoldCause[] = ['tokens', 'concurrency', 'paused', 'disabled', 'transport', 'not_running'];
 
+/**
+ * How `concurrency` reads in a task's story for the time dev-server mode held it: the app's one
+ * task at a time, not the queue's max_concurrent_requests, which the mode does not apply (a user
+ * reading "concurrency" would look for the wrong limit).
+ */
+export const DEV_SERVER_CONCURRENCY_TEXT = "the app's one task at a time (dev-server mode)";
+
 /** How a cause reads in a sentence (a task's story: "held by tokens 0.4s, pushq not running 20s"). */
 export const HOLD_CAUSE_TEXT: Readonly<Record<HoldCause, string>> = {
   tokens: 'tokens',

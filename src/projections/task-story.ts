@@ -16,7 +16,7 @@ import type { RetryPolicy } from '../core/retry-policy.js';
 import type { Projection } from './projection.js';
 import { downtimeHoldCause, holdCause } from './ready-tracker.js';
 import { readyAtUs } from './task-waits.js';
-import { HOLD_CAUSES, type HoldCause } from './series-types.js';
+import { DEV_SERVER_CONCURRENCY_TEXT, HOLD_CAUSES, HOLD_CAUSE_TEXT, type HoldCause } from './series-types.js';
 
 export interface BackoffStory {
   /** The formula's n: the retry being scheduled (1 = first retry). */
@@ -54,6 +54,35 @@ export interface AttemptStory {
   waitedUs: number;
   /** What held the task's queue during that wait, µs per cause (ready-tracker.ts); only causes that held it. */
   heldByUs: Partial<Record<HoldCause, number>>;
+  /**
+   * Of heldByUs.concurrency, the µs dev-server mode held it: the app's one task at a time, not the
+   * queue's max_concurrent_requests (the series count both as `concurrency`); 0 outside the mode.
+   */
+  devServerHeldUs: number;
+}
+
+/** One cause of an attempt's wait as a story tells it: `text` names what held it, in the mode it held it. */
+export interface HeldByPart {
+  cause: HoldCause;
+  text: string;
+  us: number;
+}
+
+/**
+ * What held an attempt's wait, in HOLD_CAUSES order, as the stories say it (`pushq replay --task`,
+ * the dashboard's story panel): `concurrency` held in dev-server mode reads as the app's one task
+ * at a time (the rest of it, from before a switch to the mode, as concurrency).
+ */
+export function heldByParts(a: AttemptStory): HeldByPart[] {
+  const parts: HeldByPart[] = [];
+  for (const cause of HOLD_CAUSES) {
+    const us = a.heldByUs[cause];
+    if (us === undefined || us <= 0) continue;
+    const devServerUs = cause === 'concurrency' ? Math.min(us, a.devServerHeldUs) : 0;
+    if (us > devServerUs) parts.push({ cause, text: HOLD_CAUSE_TEXT[cause], us: us - devServerUs });
+    if (devServerUs > 0) parts.push({ cause, text: DEV_SERVER_CONCURRENCY_TEXT, us: devServerUs });
+  }
+  return parts;
 }
 
 export type EndReasonName = 'succeeded' | 'gave_up' | 'deleted' | 'purged';
@@ -91,7 +120,19 @@ interface Waiting {
   readyAtUs: number;
   lastUs: number;
   cause: number;
+  /** Whether dev-server mode was on when `cause` was read (its `concurrency` is then the app's one task at a time). */
+  devServer: boolean;
   byCause: number[];
+  /** Of byCause's concurrency, the µs held in dev-server mode. */
+  devServerUs: number;
+}
+
+const CAUSE_CONCURRENCY = HOLD_CAUSES.indexOf('concurrency');
+
+/** Adds `us` to what held `w` by `cause`, read in dev-server mode or not. */
+function hold(w: Waiting, cause: number, us: number, devServer: boolean): void {
+  w.byCause[cause] = (w.byCause[cause] as number) + us;
+  if (devServer && cause === CAUSE_CONCURRENCY) w.devServerUs += us;
 }
 
 export class TaskStoryCollector implements Projection {
@@ -152,6 +193,7 @@ export class TaskStoryCollector implements Projection {
           status: null, timedOut: false, reason: null, error: null, endedAtUs: null, latencyUs: null, backoff: null, orphaned: false,
           waitedUs: w === undefined || forced ? 0 : Math.max(0, e.t - w.readyAtUs),
           heldByUs,
+          devServerHeldUs: w === undefined || forced ? 0 : w.devServerUs,
         });
         break;
       }
@@ -199,15 +241,14 @@ export class TaskStoryCollector implements Projection {
     const qi = state.tasks.queue[state.tasks.row(id)] as number;
     const q = state.queues[qi] as QueueRuntime;
     const devServer = state.settings.devServer === true;
-    const w: Waiting = { readyAtUs, lastUs: t, cause: holdCause(q, t, devServer), byCause: HOLD_CAUSES.map(() => 0) };
+    const w: Waiting = { readyAtUs, lastUs: t, cause: holdCause(q, t, devServer), devServer, byCause: HOLD_CAUSES.map(() => 0), devServerUs: 0 };
     const down = this.down;
     if (down !== null && readyAtUs < down.toUs) {
       // It could go before the latest start: its backoff ended while pushq was not running, and
       // the start's timer logged that at once. Up to the span, what held it as before (a late
       // timer); in the span, the span's cause; from the start on, the queue's now.
-      if (readyAtUs < down.fromUs) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (down.fromUs - readyAtUs);
-      const cause = down.causeByQueue[qi] as number;
-      w.byCause[cause] = (w.byCause[cause] as number) + (down.toUs - Math.max(readyAtUs, down.fromUs));
+      if (readyAtUs < down.fromUs) hold(w, w.cause, down.fromUs - readyAtUs, devServer);
+      hold(w, down.causeByQueue[qi] as number, down.toUs - Math.max(readyAtUs, down.fromUs), false);
       w.lastUs = down.toUs;
       w.cause = holdCause(q, state.lastEventAt, devServer);
     }
@@ -231,12 +272,13 @@ export class TaskStoryCollector implements Projection {
       }
       const qi = state.tasks.queue[r] as number;
       const before = Math.max(w.lastUs, w.readyAtUs);
-      if (stoppedAfterUs > before) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (stoppedAfterUs - before);
+      if (stoppedAfterUs > before) hold(w, w.cause, stoppedAfterUs - before, w.devServer);
       const from = Math.max(stoppedAfterUs, before);
-      const cause = causeByQueue[qi] as number;
-      if (t > from) w.byCause[cause] = (w.byCause[cause] as number) + (t - from);
+      // The span's cause is never concurrency (downtimeHoldCause).
+      if (t > from) hold(w, causeByQueue[qi] as number, t - from, false);
       w.lastUs = t;
       w.cause = holdCause(state.queues[qi] as QueueRuntime, t, devServer);
+      w.devServer = devServer;
     }
   }
 
@@ -258,9 +300,10 @@ export class TaskStoryCollector implements Projection {
       const qi = tasks.queue[r] as number;
       if (queueIndex !== -2 && queueIndex !== qi) continue;
       const from = Math.max(w.lastUs, w.readyAtUs);
-      if (e.t > from) w.byCause[w.cause] = (w.byCause[w.cause] as number) + (e.t - from);
+      if (e.t > from) hold(w, w.cause, e.t - from, w.devServer);
       w.lastUs = e.t;
-      w.cause = holdCause(state.queues[qi] as QueueRuntime, e.t, state.settings.devServer === true);
+      w.devServer = state.settings.devServer === true;
+      w.cause = holdCause(state.queues[qi] as QueueRuntime, e.t, w.devServer);
       if (tasks.state[r] === TaskState.Deleted) this.waiting.delete(id);
     }
   }

@@ -24,7 +24,7 @@ import { MemoryEventLog } from '../log/memory-log.js';
 import { StoreEventLog } from '../store/store-log.js';
 import { foldLogFile } from '../log/replay.js';
 import { fold, type EventFold } from '../projections/fold.js';
-import { TaskStoryCollector, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../projections/task-story.js';
+import { TaskStoryCollector, heldByParts, type AttemptStory, type BackoffStory, type EndReasonName, type GiveUpStory, type TaskStory } from '../projections/task-story.js';
 import type { TaskMeta } from '../core/task-table.js';
 import { ApiError } from './errors.js';
 import { payloadView, requestView, type PayloadView, type RequestView } from './payload-view.js';
@@ -77,8 +77,10 @@ interface AttemptView {
   backoff: BackoffView | null;
   /** From when the task could go (its ETA or its backoff's end) to this dispatch, seconds. */
   waitedSeconds: number;
-  /** What held its queue meanwhile, seconds per cause (tokens, concurrency, paused, disabled, transport). */
+  /** What held its queue meanwhile, seconds per cause (tokens, concurrency, paused, disabled, transport, not_running). */
   heldBySeconds: Record<string, number>;
+  /** The same, as the story says it (task-story.ts heldByParts): `concurrency` dev-server mode held reads as the app's one task at a time. */
+  heldBy: { cause: string; text: string; seconds: number }[];
 }
 
 interface GiveUpView {
@@ -227,6 +229,7 @@ function attemptView(a: AttemptStory, i: number): AttemptView {
     backoff: a.backoff === null ? null : backoffView(a.backoff),
     waitedSeconds: seconds(a.waitedUs),
     heldBySeconds: Object.fromEntries(Object.entries(a.heldByUs).map(([cause, us]) => [cause, seconds(us)])),
+    heldBy: heldByParts(a).map((p) => ({ cause: p.cause, text: p.text, seconds: seconds(p.us) })),
   };
 }
 

@@ -125,6 +125,7 @@ describe('pushq replay LOG', () => {
       expect(Object.keys(a)).toEqual([
         'dispatched_at', 'status', 'timed_out', 'retry_count', 'execution_count', 'next_eta',
         'previous_response', 'forced', 'in_flight', 'ended_at', 'latency_seconds', 'failure', 'error', 'orphaned', 'waited_seconds', 'held_by_seconds', 'backoff',
+        'dev_server_held_seconds',
       ]);
       expect(a.retry_count).toBe(i);
     });

@@ -131,4 +131,26 @@ describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)'
       expect(figures.json.summary.fast.stats.wait_by_cause_task_seconds.concurrency).toBeGreaterThan(0);
     });
   });
+
+  it("tells a task's story with what held it in this mode: the app's one task at a time, not concurrency", async () => {
+    // Two slow tasks at once in two queues: the second waits for the first, though its own queue
+    // (`held`: rate 0, cap 1000) has nothing in flight and applies no limit in this mode.
+    const first = await api('POST', `${fx.serve.api}/fast/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow/story-first' } } });
+    const second = await api('POST', `${fx.serve.api}/held/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow/story-second' } } });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/slow/story-second' && r.answered === 200), 10_000, 'the second slow task');
+    const name = String(second.json.name).split('/').pop()!;
+    const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${fx.serve.url}/?queue=held&task=held/${encodeURIComponent(name)}`);
+      const waited = page.locator('#story-attempts tr.attempt[data-attempt="1"] td[data-field="waited"]');
+      await expect.poll(() => waited.textContent(), POLL).toMatch(/^[\d.]+\ss \(the app's one task at a time \(dev-server mode\) [\d.]+\ss\)$/);
+      expect(await waited.textContent()).not.toContain('concurrency');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -230,12 +230,14 @@ test('a wall-clock log prints ISO 8601 times', async () => {
         // engine knows held it, so the wait is put down to the transport (serve's back-pressure).
         waited_seconds: 0.001, held_by_seconds: { transport: 0.001 },
         backoff: { retry: 1, min_backoff_seconds: 0.1, max_backoff_seconds: 3600, max_doublings: 16, doublings: 0, delay_seconds: 0.1 },
+        dev_server_held_seconds: 0,
       },
       {
         dispatched_at: '2026-11-23T12:00:00.152Z', status: 200, timed_out: false, retry_count: 1, execution_count: 1, next_eta: null,
         previous_response: 500, forced: false, in_flight: false, ended_at: '2026-11-23T12:00:00.200Z', latency_seconds: 0.048, failure: null, error: null, orphaned: false,
         waited_seconds: 0.001, held_by_seconds: { transport: 0.001 },
         backoff: null,
+        dev_server_held_seconds: 0,
       },
     ],
     ended: { reason: 'succeeded', at: '2026-11-23T12:00:00.200Z', give_up: null },

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/projections/fold.js';
-import { TaskStoryCollector } from '../../src/projections/task-story.js';
+import { DEV_SERVER_CONCURRENCY_TEXT } from '../../src/projections/series-types.js';
+import { TaskStoryCollector, heldByParts, type AttemptStory } from '../../src/projections/task-story.js';
 import { TaskWaits } from '../../src/projections/task-waits.js';
 import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
@@ -64,5 +65,30 @@ describe('what held each attempt', () => {
       expect(waits.waitedUs(sim.task('q', name).id), name).toBe(0);
     }
     expect(sim.stats().queues.q!.wait_seconds.max).toBe(0);
+  });
+
+  it("in dev-server mode the app's one task at a time holds a task, told as such, though its queue has nothing in flight", () => {
+    const sim = createSimulation({
+      config: fileConfig(pushQueue('other', 10), pushQueue('q', 10, { max_concurrent_requests: 5 })),
+      devServer: true,
+      worker: { latency: { distribution: 'constant', valueUs: 1_000_000 } },
+    });
+    sim.addTasks([{ queue: 'other', name: 'o1' }, { queue: 'other', name: 'o2' }, { queue: 'q', name: 'mine' }]);
+    sim.runUntilIdle();
+    const a = storyOf(sim, 'mine').attempts[0]!;
+    expect(a.waitedUs).toBe(2_000_000);
+    expect(a.heldByUs).toEqual({ concurrency: 2_000_000 });
+    expect(a.devServerHeldUs).toBe(2_000_000);
+    expect(heldByParts(a)).toEqual([{ cause: 'concurrency', text: DEV_SERVER_CONCURRENCY_TEXT, us: 2_000_000 }]);
+  });
+
+  it('a wait held partly by max_concurrent_requests and partly by the mode (a switch to it) tells both, in HOLD_CAUSES order', () => {
+    const a = { heldByUs: { tokens: 1, concurrency: 5, not_running: 2 }, devServerHeldUs: 3 } as unknown as AttemptStory;
+    expect(heldByParts(a)).toEqual([
+      { cause: 'tokens', text: 'tokens', us: 1 },
+      { cause: 'concurrency', text: 'concurrency', us: 2 },
+      { cause: 'concurrency', text: DEV_SERVER_CONCURRENCY_TEXT, us: 3 },
+      { cause: 'not_running', text: 'pushq not running', us: 2 },
+    ]);
   });
 });

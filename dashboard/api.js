@@ -15,7 +15,7 @@
  * @typedef {{ wait_by_cause_task_seconds: Record<string, number>, wait_seconds: Record<string, number | null>,
  *   attempts: number, retries: number, backlog_max: number }} SummaryStats
  * @typedef {{ state: string, tasks_total: number, tasks: Record<string, number>, oldest_eta: number | string | null, stats: SummaryStats | null }} QueueSummary
- * @typedef {{ now: string, recentWindowSeconds: number, devServer: boolean, mode: 'live' | 'recorded', clock: 'virtual' | 'wall', log: string | null,
+ * @typedef {{ now: string, recentWindowSeconds: number, devServer: boolean, holdCauses: string[], mode: 'live' | 'recorded', clock: 'virtual' | 'wall', log: string | null,
  *   at: number | null, atSeconds: number | null, events: number, queues: QueueFigures[], summary: Record<string, QueueSummary> }} Figures
  * @typedef {{ atSeconds: number, kind: string, queue: string | null }} Marker
  * @typedef {{ mode: 'live' | 'recorded', clock: 'virtual' | 'wall', log: string | null, first: string | number | null,

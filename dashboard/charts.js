@@ -29,13 +29,6 @@ const REASON_LABELS = { http_5xx: 'HTTP 5xx', http_4xx: 'HTTP 4xx', http_other: 
 const CAUSES = ['tokens', 'concurrency', 'paused', 'disabled', 'transport', 'not_running'];
 /** A cause's label on the chart (HOLD_CAUSE_TEXT in src/projections/series-types.ts; test/e2e checks the page shows it). */
 const CAUSE_LABELS = { tokens: 'tokens', concurrency: 'concurrency', paused: 'paused', disabled: 'disabled', transport: 'transport', not_running: 'not running' };
-/**
- * The causes dev-server mode can hold a ready task by (src/projections/ready-tracker.ts holdCause,
- * downtimeHoldCause): the app's one task at a time (counted as `concurrency`), a queue disabled (left
- * out of queue.yaml by a reload), pushq not running. Tokens, a pause and the transport never hold
- * one there: their bars are drawn only when they hold seconds, from before the log's switch to the mode.
- */
-const DEV_SERVER_CAUSES = ['concurrency', 'disabled', 'not_running'];
 
 /** The queue whose charts are shown. */
 let queue = '*';
@@ -311,7 +304,11 @@ function specsOf(s, resolution) {
   out.push({ key: 'failures', title: 'Failed attempts by reason, and give-ups (per interval)', opts: overTime('per interval', failSeries), data: failData });
 
   const causes = causesNow();
-  const shown = devServer && causes !== null ? CAUSES.filter((k) => DEV_SERVER_CAUSES.includes(k) || (causes[k] || 0) > 0) : CAUSES;
+  // The causes the mode at the instant shown can hold a task by (dashboard.json `holdCauses`: in
+  // dev-server mode, src/projections/series-types.ts DEV_SERVER_HOLD_CAUSES, the one list of them),
+  // and any other that holds seconds, from before the log's switch to the mode (holdCausesShown's rule).
+  const modeCauses = figures === null ? CAUSES : figures.holdCauses;
+  const shown = causes === null ? CAUSES : CAUSES.filter((k) => modeCauses.includes(k) || (causes[k] || 0) > 0);
   const title = 'Wait by cause (ready-task-seconds, ' + (cursor() === null && source.mode === 'live' ? 'so far' : 'up to the cursor') + (devServer ? DEV_SERVER_CHARTS.wait : '') + ')';
   if (causes === null) out.push({ key: 'wait_cause', title, note: 'No figures for this queue yet.' });
   else if (shown.every((k) => !causes[k])) out.push({ key: 'wait_cause', title, note: 'No ready task waited: every task went as soon as it could.' });

@@ -20,7 +20,7 @@ import type { QueueFigures as DashboardQueue } from '../server/dashboard-figures
 import type { DashboardAt, Timeline, TimelineMarkerView } from '../server/read-api.js';
 import type { ChartLimits, ChartSeries, SeriesPayload } from '../server/series-view.js';
 import type { TaskFigures, TaskList, TaskQuery } from '../server/task-search.js';
-import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, type SeriesColumns } from '../projections/series-types.js';
+import { SERIES_COUNT_FIELDS, SERIES_GAUGE_FIELDS, holdCausesOf, type SeriesColumns } from '../projections/series-types.js';
 import { ALL_QUEUES } from '../server/series-view.js';
 import { formatTimestamp } from '../server/timestamps.js';
 import type { QueueSummary } from '../projections/queue-summary.js';
@@ -96,6 +96,7 @@ export function mergeDashboard(queues: readonly string[], parts: readonly QueueP
     now: formatTimestamp(nowUs),
     recentWindowSeconds,
     devServer: false, // a cluster never runs in dev-server mode (--dev-server with --cluster is refused)
+    holdCauses: holdCausesOf(false),
     queues: rows,
     mode: 'live',
     clock: 'wall',

@@ -28,6 +28,32 @@ export type HoldCause = keyof WaitByCause;
 export const HOLD_CAUSES: readonly HoldCause[] = ['tokens', 'concurrency', 'paused', 'disabled', 'transport', 'not_running'];
 
 /**
+ * The causes that can hold a ready task in dev-server mode (ready-tracker.ts holdCause and
+ * downtimeHoldCause): the app's one task at a time (core/dev-server.ts), counted as `concurrency`;
+ * a queue disabled (left out of queue.yaml by a reload, or a pull queue); pushq not running. The
+ * mode reads no token, no pause and no transport room, so those never hold a task there. The one
+ * list of them: the dashboard reads it from dashboard.json (`holdCauses`), the HTML report through
+ * holdCausesShown.
+ */
+export const DEV_SERVER_HOLD_CAUSES: readonly HoldCause[] = ['concurrency', 'disabled', 'not_running'];
+
+/** The causes the mode can hold a ready task by: every one, or in dev-server mode DEV_SERVER_HOLD_CAUSES. */
+export function holdCausesOf(devServer: boolean): readonly HoldCause[] {
+  return devServer ? DEV_SERVER_HOLD_CAUSES : HOLD_CAUSES;
+}
+
+/**
+ * The causes a wait chart draws, in HOLD_CAUSES order: those the mode can hold a task by, and any
+ * other that holds seconds in `held` (a log switched to dev-server mode after a wait in the
+ * default mode), so that no second of a wait is left out. The dashboard's charts.js applies the
+ * same rule to dashboard.json's `holdCauses`.
+ */
+export function holdCausesShown(devServer: boolean, held: readonly Partial<WaitByCause>[]): HoldCause[] {
+  const mode = holdCausesOf(devServer);
+  return HOLD_CAUSES.filter((c) => mode.includes(c) || held.some((h) => (h[c] ?? 0) > 0));
+}
+
+/**
  * How `concurrency` reads in a task's story for the time dev-server mode held it: the app's one
  * task at a time, not the queue's max_concurrent_requests, which the mode does not apply (a user
  * reading "concurrency" would look for the wrong limit).

@@ -16,6 +16,7 @@ import { TaskState } from '../core/task-machine.js';
 import { refill, type TokenBucket } from '../core/token-bucket.js';
 import { US_PER_SECOND, type Micros } from '../core/time.js';
 import { RECENT_WINDOW_SECONDS, type DispatchCounters } from '../projections/dispatch-counters.js';
+import { holdCausesOf, type HoldCause } from '../projections/series-types.js';
 import { formatTimestamp } from './timestamps.js';
 
 export interface QueueFigures {
@@ -47,6 +48,12 @@ export interface DashboardFigures {
    * so rather than show a count that means nothing).
    */
   devServer: boolean;
+  /**
+   * The causes that can hold a ready task at the instant shown (series-types.ts holdCausesOf):
+   * every one, or in dev-server mode those the mode can produce; the wait chart draws these, and
+   * any other that holds seconds.
+   */
+  holdCauses: readonly HoldCause[];
   queues: QueueFigures[];
 }
 
@@ -91,5 +98,5 @@ function queueFigures(q: QueueRuntime, counters: DispatchCounters, now: Micros, 
 
 export function dashboardFigures(state: EngineState, counters: DispatchCounters, now: Micros): DashboardFigures {
   const devServer = state.settings.devServer === true;
-  return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, devServer, queues: state.queues.map((q) => queueFigures(q, counters, now, devServer)) };
+  return { now: formatTimestamp(now), recentWindowSeconds: RECENT_WINDOW_SECONDS, devServer, holdCauses: holdCausesOf(devServer), queues: state.queues.map((q) => queueFigures(q, counters, now, devServer)) };
 }

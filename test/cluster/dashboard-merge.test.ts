@@ -9,6 +9,7 @@ import { mergeDashboard, mergeSeries, mergeTasks, mergeTimeline, type QueuePart 
 import type { DashboardAt, Timeline } from '../../src/server/read-api.js';
 import type { ChartSeries, SeriesPayload } from '../../src/server/series-view.js';
 import type { TaskFigures, TaskList } from '../../src/server/task-search.js';
+import { HOLD_CAUSES } from '../../src/projections/series-types.js';
 
 const T0 = Date.parse('2026-12-05T12:00:00Z') * 1000; // µs
 
@@ -85,7 +86,7 @@ describe('mergeTasks', () => {
 
 describe('mergeDashboard and mergeTimeline', () => {
   const row = (name: string) => ({ name, state: 'running' as const, tokens: 1, bucketSize: 5, configHold: null, ratePerSecond: 5, inFlight: 0, maxConcurrent: 10, tasks: { pending: 2, dispatching: 0, backoff: 0, succeeded: 1, gaveUp: 0, deleted: 0 }, attempts: 1, retries: 0, dispatchesRecent: 0, dispatchRatePerSecond: 0 });
-  const at = (name: string, events: number): DashboardAt => ({ now: '', recentWindowSeconds: 10, devServer: false, queues: [row(name)], mode: 'live', clock: 'wall', log: null, at: null, atSeconds: 1, events, summary: { [name]: { state: 'running', tasks_total: 3, tasks: {}, oldest_eta: null, stats: null } } });
+  const at = (name: string, events: number): DashboardAt => ({ now: '', recentWindowSeconds: 10, devServer: false, holdCauses: HOLD_CAUSES, queues: [row(name)], mode: 'live', clock: 'wall', log: null, at: null, atSeconds: 1, events, summary: { [name]: { state: 'running', tasks_total: 3, tasks: {}, oldest_eta: null, stats: null } } });
 
   it('lists every configured queue in order, each from its owner, one without owner as such; events summed', () => {
     const out = mergeDashboard(['b', 'gone', 'a'], [part('a', T0, at('a', 5)), part('b', T0 + 1_500_000, at('b', 7))], T0 + 4_000_000, 10);

@@ -47,6 +47,8 @@ describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)'
   it('shows that tokens do not apply, for every queue, with a title saying why', async () => {
     const figures = await api('GET', `${fx.serve.url}/pushq/dashboard.json`);
     expect(figures.json.devServer).toBe(true);
+    // The causes the mode can hold a task by: the one list (series-types.ts), which the wait chart draws.
+    expect(figures.json.holdCauses).toEqual(['concurrency', 'disabled', 'not_running']);
     await onDashboard(async (page) => {
       for (const queue of ['fast', 'held']) {
         const tokens = page.locator(`#queues tr[data-queue="${queue}"] td[data-field="tokens"]`);

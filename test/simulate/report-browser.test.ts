@@ -22,6 +22,7 @@ import { runScenario } from '../../src/scenario/run.js';
 import { parseScenario } from '../../src/scenario/parse.js';
 import { runSeeds } from '../../src/experiments/run-seeds.js';
 import { renderBandsReport } from '../../src/simulate/report/bands.js';
+import { DEV_SERVER_HOLD_CAUSES } from '../../src/projections/series-types.js';
 import { formatCount } from '../../src/simulate/report/figures-table.js';
 import type { ReportInput } from '../../src/simulate/report/render.js';
 import { writeReportFile } from '../../src/simulate/report/write.js';
@@ -412,5 +413,57 @@ describe('the HTML report of a hand-made input in Chromium', () => {
     expect(worst).toBeLessThan(2000);
     expect(errors).toEqual([]);
     await page.close();
+  });
+});
+
+describe('the wait by cause of a dev-server run', () => {
+  // Production holds `mail` by its tokens (2/s) and `held` by its rate 0 (paused); dev_appserver's
+  // rules apply neither, only the app's one task at a time.
+  const BODY = `seed: 5
+queue:
+  - { name: mail, rate: 2/s, bucket_size: 2, max_concurrent_requests: 10 }
+  - { name: held, rate: 0 }
+workload:
+  - { queue: mail, count: 20 }
+  - { queue: held, count: 3 }
+worker:
+  latency: 50ms
+`;
+
+  /** The wait chart of `queue` in the report of BODY, run with `dev_server` as given: its categories and caption. */
+  async function waitChart(devServer: boolean, queue: string): Promise<{ categories: string | null; caption: string | null; coloured: number; errors: string[] }> {
+    const text = `dev_server: ${devServer}\n${BODY}`;
+    const { scenario } = await parseScenario(text, { file: 'app.yaml' });
+    if (scenario === null) throw new Error('app.yaml does not load');
+    expect(scenario.devServer === true).toBe(devServer);
+    const run = runScenario(scenario);
+    const path = await write(`dev-${devServer}.html`, { scenario: { file: 'app.yaml', text }, seed: run.seed, stats: run.stats, series: run.simulation.series(), devServer });
+    const { page, errors } = await open(path, `#q=${queue}`);
+    await waitRendered(page, queue);
+    const figure = page.locator('figure.chart[data-chart="wait_cause"]');
+    const out = {
+      categories: await figure.getAttribute('data-categories'),
+      caption: await figure.locator('figcaption').textContent(),
+      coloured: (await chartStates(page)).find((s) => s.key === 'wait_cause')!.coloured,
+      errors,
+    };
+    await page.close();
+    return out;
+  }
+
+  it('draws only the causes the mode can hold a task by (the dashboard\'s list, DEV_SERVER_HOLD_CAUSES), its caption saying what concurrency is there', async () => {
+    for (const queue of ['*', 'mail', 'held']) {
+      const dev = await waitChart(true, queue);
+      expect(dev.categories, queue).toBe(DEV_SERVER_HOLD_CAUSES.join(' '));
+      expect(dev.categories, queue).toBe('concurrency disabled not_running');
+      expect(dev.caption, queue).toBe("Wait by cause (ready-task-seconds held by each limit; dev-server mode: the app's one task at a time counts as concurrency)");
+      expect(dev.coloured, queue).toBeGreaterThan(200);
+      expect(dev.errors, queue).toEqual([]);
+    }
+    // The same scenario in production: every cause, as before.
+    const prod = await waitChart(false, 'mail');
+    expect(prod.categories).toBe('tokens concurrency paused disabled transport not_running');
+    expect(prod.caption).toBe('Wait by cause (ready-task-seconds held by each limit)');
+    expect(prod.errors).toEqual([]);
   });
 });

@@ -27,9 +27,9 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
    *   drain_lower_bound_seconds: number | null }} Bound
    * @typedef {{ bound: Bound, wait_by_cause_task_seconds: Record<string, number>,
    *   wait_seconds: Record<string, number | null>, latency_seconds: Record<string, number | null> }} Figures
-   * @typedef {{ resolution_seconds: number, order: string[], causes: string[], all: string,
+   * @typedef {{ resolution_seconds: number, order: string[], causes: string[], dev_server: boolean, all: string,
    *   series: Record<string, Columns>, figures: Record<string, Figures> }} ReportData
-   * @typedef {{ key: string, title: string, note?: string, opts?: uPlot.Options, data?: uPlot.AlignedData }} ChartSpec
+   * @typedef {{ key: string, title: string, note?: string, opts?: uPlot.Options, data?: uPlot.AlignedData, categories?: string[] }} ChartSpec
    */
 
   const dataElement = document.getElementById('report-data');
@@ -217,12 +217,13 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
     });
 
     const causes = waitByCause(queue);
-    const title = 'Wait by cause (ready-task-seconds held by each limit)';
-    if (causes === null) out.push({ key: 'wait_cause', title: title, note: 'No figures for this queue.' });
-    else if (report.causes.every((k) => !causes[k])) out.push({ key: 'wait_cause', title: title, note: 'No ready task waited: every task went as soon as it could.' });
+    // In dev-server mode a ready task waits for the app's one task at a time, counted as concurrency.
+    const title = 'Wait by cause (ready-task-seconds held by each limit' + (report.dev_server ? "; dev-server mode: the app's one task at a time counts as concurrency" : '') + ')';
+    if (causes === null) out.push({ key: 'wait_cause', title: title, categories: report.causes, note: 'No figures for this queue.' });
+    else if (report.causes.every((k) => !causes[k])) out.push({ key: 'wait_cause', title: title, categories: report.causes, note: 'No ready task waited: every task went as soon as it could.' });
     else {
       out.push({
-        key: 'wait_cause', title: title,
+        key: 'wait_cause', title: title, categories: report.causes,
         opts: bars('cause', 'task-seconds', report.causes, [{ label: 'task-seconds', stroke: COLORS.wait, fill: COLORS.wait }]),
         data: [report.causes.map((_, i) => i), report.causes.map((k) => causes[k] || 0)],
       });
@@ -265,6 +266,8 @@ export const CLIENT_SCRIPT = String.raw`// @ts-check
       const figure = document.createElement('figure');
       figure.className = 'chart';
       figure.dataset['chart'] = spec.key;
+      // A bar chart's categories, in order (drawn on the canvas, so also said here for tests).
+      if (spec.categories !== undefined) figure.dataset['categories'] = spec.categories.join(' ');
       const caption = document.createElement('figcaption');
       caption.textContent = spec.title;
       figure.appendChild(caption);

@@ -9,7 +9,7 @@
  * Text from the scenario (its file name, its YAML, queue names) goes into the page escaped
  * (escape.ts); the data goes in as JSON in a `<script type="application/json">` block.
  */
-import { ALL_QUEUES, HOLD_CAUSES } from '../../projections/series-types.js';
+import { ALL_QUEUES, holdCausesShown } from '../../projections/series-types.js';
 import { chartLibrary } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { devServerLine } from './dev-server-line.js';
@@ -61,7 +61,10 @@ export function renderReport(input: ReportInput): string {
     resolution_seconds: series.resolution_seconds,
     all: ALL_QUEUES,
     order: series.queues[ALL_QUEUES] === undefined ? names : [ALL_QUEUES, ...names],
-    causes: HOLD_CAUSES,
+    // The causes the run's mode can hold a task by (in dev-server mode not tokens, a pause or the
+    // transport: their bars would always be empty), and any other that held seconds.
+    causes: holdCausesShown(input.devServer === true, Object.values(stats.queues).map((q) => q.wait_by_cause_task_seconds)),
+    dev_server: input.devServer === true,
     series: Object.fromEntries([ALL_QUEUES, ...names].flatMap((n) => (series.queues[n] === undefined ? [] : [[n, series.queues[n]]]))),
     figures: Object.fromEntries(
       Object.entries(stats.queues).map(([name, q]) => [

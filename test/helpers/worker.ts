@@ -16,7 +16,8 @@ export interface Received {
   answered?: number;
 }
 
-export type Respond = (r: Received, nthForUrl: number) => number | { status: number; delayMs: number };
+/** A status answered at once, after `delayMs`, or once `release` has settled (a test holds an attempt until it has done what the attempt must overlap). */
+export type Respond = (r: Received, nthForUrl: number) => number | { status: number; delayMs: number } | { status: number; release: Promise<unknown> };
 
 export interface Worker {
   url: string;
@@ -65,14 +66,15 @@ export async function startWorker(respond: Respond = () => 200): Promise<Worker>
       const n = perUrl.get(r.url) ?? 0;
       perUrl.set(r.url, n + 1);
       const answer = respond(r, n);
-      const { status, delayMs } = typeof answer === 'number' ? { status: answer, delayMs: 0 } : answer;
+      const status = typeof answer === 'number' ? answer : answer.status;
       const finish = (): void => {
         w.inFlight--;
         res.on('finish', () => (r.answered = status));
         res.writeHead(status, { 'content-type': 'text/plain' });
         res.end(String(status));
       };
-      if (delayMs > 0) setTimeout(finish, delayMs);
+      if (typeof answer === 'object' && 'release' in answer) void answer.release.finally(finish);
+      else if (typeof answer === 'object' && answer.delayMs > 0) setTimeout(finish, answer.delayMs);
       else finish();
     });
   });

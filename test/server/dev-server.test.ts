@@ -85,17 +85,21 @@ describe('pushq serve --dev-server, with a real worker', () => {
   });
 
   it('sends the lowest ETA of any queue next, whatever queue or creation order', async () => {
-    // The first task holds the one thread for 2 s; the others fall due meanwhile, created out of order.
-    const { worker, create } = await start(true, (r) => ({ status: 200, delayMs: r.url.endsWith('/blocker') ? 2000 : 10 }));
+    // The first task holds the one thread until the others are created, out of order (held by the
+    // test, not for a time: on a loaded machine the creates took longer than a fixed hold).
+    let unblock = (): void => undefined;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    const { worker, create } = await start(true, (r) => (r.url.endsWith('/blocker') ? { status: 200, release: blocked } : { status: 200, delayMs: 10 }));
     await create('wide', 'blocker');
-    await worker.waitFor((r) => r.length === 1, 3000, 'the blocker');
+    await worker.waitFor((r) => r.length === 1, 30_000, 'the blocker');
     // One base for the four ETAs: on a loaded machine the creates themselves may take longer than 100 ms apart.
     const base = Date.now();
     await create('wide', 'eta-400', 400, base);
     await create('stopped', 'eta-100', 100, base);
     await create('slow', 'eta-300', 300, base);
     await create('wide', 'eta-200', 200, base);
-    await worker.waitFor((r) => r.length === 5, 5000, 'every task');
+    unblock();
+    await worker.waitFor((r) => r.length === 5, 30_000, 'every task');
     expect(taskNames(worker)).toEqual(['blocker', 'eta-100', 'eta-200', 'eta-300', 'eta-400']);
     expect(worker.maxInFlight).toBe(1);
   });

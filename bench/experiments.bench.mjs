@@ -18,23 +18,13 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { QUEUES, experimentsScenarioText } from './experiments-scenario.mjs';
 
 const { parseScenario, runSeeds } = await import('../dist/index.js');
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 30);
-const QUEUES = 4;
-
-const text = `seed: 1
-queue:
-${Array.from({ length: QUEUES }, (_, i) => `  - { name: q${i}, rate: 200/s, bucket_size: 100, max_concurrent_requests: 200, retry_parameters: { task_retry_limit: 5 } }`).join('\n')}
-workload:
-${Array.from({ length: QUEUES }, (_, i) => `  - { queue: q${i}, count: ${TASKS / QUEUES}, rate: 150/s, arrivals: poisson }`).join('\n')}
-worker:
-  latency: { distribution: lognormal, p50: 50ms, p99: 800ms }
-  error_rate: 0.1
-  outages: [ { from: 60s, to: 75s, status: 503 } ]
-`;
+const text = experimentsScenarioText(TASKS);
 const { scenario, issues } = await parseScenario(text, { file: 'bench-experiments.yaml' });
 if (scenario === null) throw new Error(issues.map((i) => i.message).join('\n'));
 

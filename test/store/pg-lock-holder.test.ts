@@ -70,7 +70,10 @@ function event(): EngineEvent {
   return { type: 'QueuePaused', t: 1, queue: 'q' };
 }
 
-describe('a lock wait of the store names who holds it up', () => {
+// The tests run side by side: each waits out its lock's bound (seconds of an idle process), each
+// on a database, tables, roles and application name of its own, and a lookup reads only the
+// holders of its own session's waits (pg_blocking_pids).
+describe.concurrent('a lock wait of the store names who holds it up', () => {
   it('an append held up by an operator\'s LOCK TABLE: STORE_TIMEOUT names the holding session, and the report said so while it waited', async () => {
     const url = await db.pg.database();
     const lines: string[] = [];

@@ -12,8 +12,8 @@ import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { createWork, SHORT_LEASE, nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
 
-// The server is a child process of this one: it reads it from its environment.
-process.env['PUSHQ_SNAPSHOT_EVERY_EVENTS'] = '200';
+/** The servers' environment: the short lease, and a snapshot every 200 events (each server reads it from its own environment, not this process's, which other files may share). */
+const SNAPSHOT_EVERY_200 = { env: { ...SHORT_LEASE.env, PUSHQ_SNAPSHOT_EVERY_EVENTS: '200' } };
 
 const QUEUE_YAML = `
 queue:
@@ -35,7 +35,7 @@ describe('pushq serve --store postgres:// with snapshots', () => {
     const w = await startWorker((r, n) => (n === 0 && r.url.endsWith('7') ? 500 : { status: 200, delayMs: 5 }));
     workers.push(w);
     const args = ['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`];
-    const first = await startServe(args, 60_000, undefined, SHORT_LEASE);
+    const first = await startServe(args, 60_000, undefined, SNAPSHOT_EVERY_200);
     children.push(first);
     const names = Array.from({ length: 300 }, (_, i) => `k${i}`);
     for (let i = 0; i < names.length; i += 10) {
@@ -55,7 +55,7 @@ describe('pushq serve --store postgres:// with snapshots', () => {
     expect(await first.exited).toBe('SIGKILL');
     await nodeLeaseRunOut(url);
 
-    const second = await startServe(args, 60_000, undefined, SHORT_LEASE);
+    const second = await startServe(args, 60_000, undefined, SNAPSHOT_EVERY_200);
     children.push(second);
     const m = /replayed (\d+) events?, \d+ interrupted attempts? to retry, after its snapshot at position (\d+)\)/.exec(second.stdout());
     expect(m, second.stdout() + second.stderr()).not.toBeNull();
@@ -75,7 +75,7 @@ describe('pushq serve --store postgres:// with snapshots', () => {
     const length = Number((await rows<{ next_position: string }>(url, `SELECT next_position FROM pushq_streams WHERE stream = '~node'`))[0]!.next_position);
     expect(await snapshotAt()).toBe(length);
     expect(length).toBeGreaterThan(before);
-    const third = await startServe(args, 60_000, undefined, SHORT_LEASE);
+    const third = await startServe(args, 60_000, undefined, SNAPSHOT_EVERY_200);
     children.push(third);
     expect(third.stdout()).toContain(`(replayed 0 events, 0 interrupted attempts to retry, after its snapshot at position ${length})`);
     for (const n of ['after0', 'k7']) expect(await create(third.api, n), n).toBe(409);

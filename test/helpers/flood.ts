@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'vitest';
 import { join } from 'node:path';
+import { EVENT_BOUND_MS } from './event-bound.js';
 
 export interface FloodStats {
   opened: number;
@@ -58,7 +59,7 @@ export async function expectSlowClientsClosedAtHeadersTimeout(port: number, head
   const floods = (['idle', 'slowloris'] as const).map((mode) => ({ mode, flood: new Flood(port, mode, 50, 500) }));
   let results: { mode: string; stats: FloodStats }[];
   try {
-    for (const { mode, flood } of floods) await flood.until((s) => s.opened === 50, 10_000, `the ${mode} connections to open`);
+    for (const { mode, flood } of floods) await flood.until((s) => s.opened === 50, EVENT_BOUND_MS, `the ${mode} connections to open`);
     await answersMeanwhile();
     results = await Promise.all(floods.map(async ({ mode, flood }) => ({ mode, stats: await flood.until((s) => s.closed === 50, headersTimeoutMs + 15_000, `the ${mode} connections to be closed`) })));
   } finally {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pushq } from './cli.js';
 import { CLI, ORPHAN_GUARD, ROOT, api, guardEnv, startServe, tracked } from './serve-process.js';
 import type { Worker } from './worker.js';
+import { EVENT_BOUND_MS } from './event-bound.js';
 
 export interface ReplayUiProcess {
   child: ChildProcess;
@@ -95,16 +96,16 @@ export async function recordLog(dir: string, worker: Worker, configPath: string)
     await create('mail', task('mail', 'blob', '/mail/blob', Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 0x41, 0x42])));
     await new Promise((r) => setTimeout(r, 300));
     expectOk(await api('POST', `${base}/mail:resume`, {}));
-    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/mail/')).length === 5, 10_000, 'mail sent');
+    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/mail/')).length === 5, EVENT_BOUND_MS, 'mail sent');
     // Sent is not done: the purge below must find the five succeeded, not in flight (it would
     // delete them too), however slow the machine. The service says when it has them.
-    await until(async () => (await api('GET', `${serve.url}/pushq/dashboard.json`)).json.summary.mail.tasks.succeeded === 5, 10_000, 'the five mail tasks succeeded');
+    await until(async () => (await api('GET', `${serve.url}/pushq/dashboard.json`)).json.summary.mail.tasks.succeeded === 5, EVENT_BOUND_MS, 'the five mail tasks succeeded');
     const later = new Date(Date.now() + 3_600_000).toISOString();
     for (let i = 0; i < 3; i++) await create('mail', task('mail', `later-${i}`, `/mail/later/${i}`, 'later', later));
     expectOk(await api('POST', `${base}/mail:purge`, {}));
     // One more after the purge, so the log goes on past it; then what is in flight settles.
     await create('mail', task('mail', 'after-purge', '/mail/after', 'after'));
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/mail/after' && r.answered === 200), 10_000, 'the task after the purge');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/mail/after' && r.answered === 200), EVENT_BOUND_MS, 'the task after the purge');
     await new Promise((r) => setTimeout(r, 300));
   } finally {
     serve.child.kill('SIGTERM');

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EVENT_BOUND_MS } from './event-bound.js';
 
 export interface Received {
   /** Date.now() when the request arrived (ms). */
@@ -39,7 +40,7 @@ export async function startWorker(respond: Respond = () => 200): Promise<Worker>
     received: [],
     inFlight: 0,
     maxInFlight: 0,
-    async waitFor(pred, timeoutMs = 10_000, what = 'condition') {
+    async waitFor(pred, timeoutMs = EVENT_BOUND_MS, what = 'condition') {
       const end = Date.now() + timeoutMs;
       while (!pred(w.received)) {
         if (Date.now() > end) throw new Error(`worker: timed out after ${timeoutMs} ms waiting for ${what} (${w.received.length} requests received)`);

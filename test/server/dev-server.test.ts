@@ -20,6 +20,7 @@ import { checkAll, formatViolations } from '../../src/testing/invariants.js';
 import { api } from '../helpers/serve-process.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startWorker, type Respond, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const YAML = `queue:
 - name: slow
@@ -61,27 +62,41 @@ async function start(devServer: boolean, respond: Respond = () => ({ status: 200
 }
 
 const taskNames = (w: Worker) => w.received.map((r) => r.headers['x-appengine-taskname']);
+/** When the service dispatched `queue`'s attempts (µs, its own clock), in order. */
+function dispatchTimes(log: MemoryEventLog, queue: string): number[] {
+  const events = log.toArray();
+  const ids = new Set(events.flatMap((e) => (e.type === 'TaskAdded' && e.queue === queue ? [e.id] : [])));
+  return events.flatMap((e) => (e.type === 'AttemptDispatched' && ids.has(e.id) ? [e.t] : []));
+}
+const gaps = (times: number[]): number[] => times.slice(1).map((t, i) => t - times[i]!);
 
 describe('pushq serve --dev-server, with a real worker', () => {
   it('ignores rate, bucket_size, rate 0 and a pause, and sends one request at a time for the whole app', async () => {
-    const { worker, queues, create } = await start(true);
+    const { worker, log, queues, create } = await start(true);
     expect((await api('POST', `${queues}/wide:pause`, {})).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await create('slow', `s${i}`)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await create('stopped', `z${i}`)).status).toBe(200);
     for (let i = 0; i < 3; i++) expect((await create('wide', `w${i}`)).status).toBe(200);
     // `slow` alone would need 4 s at 1/s; `stopped` and the paused `wide` would send nothing.
-    await worker.waitFor((r) => r.filter((x) => x.answered !== undefined).length === 11, 3000, 'all 11 tasks');
+    await worker.waitFor((r) => r.filter((x) => x.answered !== undefined).length === 11, EVENT_BOUND_MS, 'all 11 tasks');
     expect(worker.maxInFlight).toBe(1);
+    // Rate ignored, by the service's own clock (the wait's bound is for a loaded machine, not this): at
+    // 1/s with a bucket of 1 each of slow's dispatches would follow the one before by a second or more.
+    expect(Math.min(...gaps(dispatchTimes(log, 'slow')))).toBeLessThan(1_000_000);
   });
 
   it('production rules on the same file, for contrast: the paused and rate-0 queues send nothing, 1/s holds the rest back', async () => {
-    const { worker, queues, create } = await start(false);
+    const { worker, log, queues, create } = await start(false);
     expect((await api('POST', `${queues}/wide:pause`, {})).status).toBe(200);
     for (let i = 0; i < 3; i++) await create('slow', `s${i}`);
     await create('stopped', 'z0');
     await create('wide', 'w0');
-    await new Promise((r) => setTimeout(r, 600));
-    expect(taskNames(worker)).toEqual(['s0']);
+    // s1 waits for a token: a second after s0 by the service's clock (a sleep-then-look would see s1
+    // too on a machine slow enough that the creates above took 400 ms).
+    await worker.waitFor((r) => r.length >= 2, EVENT_BOUND_MS, 's0 then s1');
+    expect(taskNames(worker).slice(0, 2)).toEqual(['s0', 's1']);
+    expect(Math.min(...gaps(dispatchTimes(log, 'slow')))).toBeGreaterThanOrEqual(1_000_000);
+    expect(taskNames(worker).filter((n) => !String(n).startsWith('s'))).toEqual([]);
   });
 
   it('sends the lowest ETA of any queue next, whatever queue or creation order', async () => {
@@ -91,7 +106,7 @@ describe('pushq serve --dev-server, with a real worker', () => {
     const blocked = new Promise<void>((resolve) => (unblock = resolve));
     const { worker, create } = await start(true, (r) => (r.url.endsWith('/blocker') ? { status: 200, release: blocked } : { status: 200, delayMs: 10 }));
     await create('wide', 'blocker');
-    await worker.waitFor((r) => r.length === 1, 30_000, 'the blocker');
+    await worker.waitFor((r) => r.length === 1, EVENT_BOUND_MS, 'the blocker');
     // One base for the four ETAs: on a loaded machine the creates themselves may take longer than 100 ms apart.
     const base = Date.now();
     await create('wide', 'eta-400', 400, base);
@@ -99,16 +114,17 @@ describe('pushq serve --dev-server, with a real worker', () => {
     await create('slow', 'eta-300', 300, base);
     await create('wide', 'eta-200', 200, base);
     unblock();
-    await worker.waitFor((r) => r.length === 5, 30_000, 'every task');
+    await worker.waitFor((r) => r.length === 5, EVENT_BOUND_MS, 'every task');
     expect(taskNames(worker)).toEqual(['blocker', 'eta-100', 'eta-200', 'eta-300', 'eta-400']);
     expect(worker.maxInFlight).toBe(1);
   });
 
   it('keeps a name for ever: a task that ran is refused by name after a purge, with the mode named in the message', async () => {
-    const { worker, queues, create } = await start(true);
+    const { worker, log, queues, create } = await start(true);
     await create('slow', 'once');
-    await worker.waitFor((r) => r.length === 1 && r[0]!.answered === 200, 3000, 'the task');
-    await new Promise((r) => setTimeout(r, 50)); // its success is logged after the answer
+    await worker.waitFor((r) => r.length === 1 && r[0]!.answered === 200, EVENT_BOUND_MS, 'the task');
+    // Its success is logged after the answer.
+    await expect.poll(() => log.toArray().some((e) => e.type === 'AttemptSucceeded'), { timeout: EVENT_BOUND_MS }).toBe(true);
     expect((await api('POST', `${queues}/slow:purge`, {})).status).toBe(200);
     const again = await create('slow', 'once');
     expect(again.status).toBe(409);
@@ -151,7 +167,7 @@ describe('pushq serve --dev-server, with a real worker', () => {
     const { service, worker, log, create } = await start(true, (r) => (r.url.endsWith('/f0') ? 500 : 200));
     for (let i = 0; i < 4; i++) await create('slow', `t${i}`);
     await create('stopped', 'f0');
-    await worker.waitFor((r) => r.filter((x) => x.answered !== undefined).length >= 5, 3000, 'five answers');
+    await worker.waitFor((r) => r.filter((x) => x.answered !== undefined).length >= 5, EVENT_BOUND_MS, 'five answers');
     const events: EngineEvent[] = log.toArray();
     const first = events[0];
     expect(first?.type === 'ConfigApplied' && first.settings.devServer).toBe(true);
@@ -169,7 +185,7 @@ describe("pushq/testing's startPushq({ devServer: true })", () => {
       expect(pushq.service.settings.devServer).toBe(true);
       const parent = `${pushq.url}/v2/projects/p/locations/l/queues/held/tasks`;
       for (let i = 0; i < 3; i++) expect((await api('POST', parent, { task: { appEngineHttpRequest: { relativeUri: `/t${i}` } } })).status).toBe(200);
-      await worker.waitFor((r) => r.filter((x) => x.answered !== undefined).length === 3, 3000, 'three tasks');
+      await worker.waitFor((r) => r.filter((x) => x.answered !== undefined).length === 3, EVENT_BOUND_MS, 'three tasks');
       expect(worker.maxInFlight).toBe(1);
     } finally {
       await pushq.close();

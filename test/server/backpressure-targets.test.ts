@@ -10,6 +10,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let slow: Worker;
 let fast: Worker;
@@ -40,10 +41,10 @@ it('a queue without a target is not held back by one full worker: a task for ano
       k.addTasks([{ queue: 'q', target: 'other' }]);
       k.resumeQueue('q');
     });
-    await fast.waitFor((r) => r.length === 1, 5000, 'the task for the other worker');
+    await fast.waitFor((r) => r.length === 1, EVENT_BOUND_MS, 'the task for the other worker');
     // The slow worker's window (2) was full for 800 ms; the other task did not wait for it.
     expect(fast.received[0]!.atMs - started).toBeLessThan(500);
-    await slow.waitFor((r) => r.length === 5, 10_000, 'the slow worker\'s tasks');
+    await slow.waitFor((r) => r.length === 5, EVENT_BOUND_MS, 'the slow worker\'s tasks');
   } finally {
     await service.close(100);
   }

@@ -10,6 +10,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let worker: Worker;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ describe('backpressure', () => {
         for (const q of ['a', 'b', 'c']) for (const e of k.addTasks(Array.from({ length: 8 }, () => ({ queue: q })))) queueOf.set(e.id, e.queue);
         for (const q of ['a', 'b', 'c']) k.resumeQueue(q);
       });
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + EVENT_BOUND_MS;
       while (events.filter((e) => e.type === 'AttemptSucceeded').length < 24 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(events.filter((e) => e.type === 'AttemptSucceeded')).toHaveLength(24);
       let inFlight = 0;

@@ -19,6 +19,7 @@ import { addRequest, encodeMessage, envelope, postRpc, RPC_HEADERS } from '../he
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startHeldService } from '../helpers/limited-service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const MiB = 1024 * 1024;
 let worker: Worker;
@@ -83,7 +84,7 @@ test('/rpc_http: past the budget a call is refused OVER_QUOTA at once and does n
   } finally {
     for (const h of held) h.req.destroy();
   }
-  const by = Date.now() + 5000;
+  const by = Date.now() + EVENT_BOUND_MS;
   while (service.bodyBytesHeld > 0 && Date.now() < by) await new Promise((r) => setTimeout(r, 20));
   expect(service.bodyBytesHeld).toBe(0);
   const r = await postRpc(service.url, call, RPC_HEADERS, 'BulkAddResponse');
@@ -112,7 +113,7 @@ test('REST: past the budget a body is refused 503 SERVER_BUSY with Retry-After, 
   } finally {
     for (const h of held) h.req.destroy();
   }
-  const by = Date.now() + 5000;
+  const by = Date.now() + EVENT_BOUND_MS;
   while (service.bodyBytesHeld > 0 && Date.now() < by) await new Promise((r) => setTimeout(r, 20));
   const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: json, body });
   expect(res.status).toBe(200);
@@ -134,7 +135,7 @@ test('the dashboard\'s login: past the budget it is refused 503 SERVER_BUSY with
     return req;
   });
   try {
-    const by = Date.now() + 10_000;
+    const by = Date.now() + EVENT_BOUND_MS;
     while (guarded.bodyBytesHeld < fit * (body.byteLength - 1) && Date.now() < by) await new Promise((r) => setTimeout(r, 20));
     expect(guarded.bodyBytesHeld).toBe(fit * (body.byteLength - 1));
     const res = await fetch(`${guarded.url}/pushq/login`, { method: 'POST', headers: json, body });
@@ -171,13 +172,13 @@ test('gRPC: the calls\' bytes count in the same budget; past it a call is answer
     await heldReaches(fit * (message.length - 1));
     const events = service.kernel.state.eventsApplied;
     const refused = open();
-    expect(await settled(refused.status, 5000)).toBe('14'); // UNAVAILABLE
+    expect(await settled(refused.status, EVENT_BOUND_MS)).toBe('14'); // UNAVAILABLE
     expect(service.kernel.state.eventsApplied).toBe(events);
     for (const h of held) expect(await settled(h.status, 10)).toBe('pending');
   } finally {
     session.destroy();
   }
-  const by = Date.now() + 5000;
+  const by = Date.now() + EVENT_BOUND_MS;
   while (service.bodyBytesHeld > 0 && Date.now() < by) await new Promise((r) => setTimeout(r, 20));
   expect(service.bodyBytesHeld).toBe(0);
   const client = grpcClient(service.grpcPort!);

@@ -11,6 +11,7 @@
 import { expect, test } from 'vitest';
 import { durableServiceFixture } from '../helpers/durable-service.js';
 import { api } from '../helpers/serve-process.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const CREATES = 40;
 const QUEUE = 'projects/p/locations/l/queues/fast';
@@ -30,7 +31,7 @@ const AS_CREATED = { dispatchCount: 0, responseCount: 0, firstAttempt: null, las
 
 /** Waits until the worker has received `n` requests: the creates did dispatch at once. */
 async function dispatched(n: number): Promise<void> {
-  await fx.worker.waitFor((r) => r.length >= n, 10_000, `${n} dispatches`);
+  await fx.worker.waitFor((r) => r.length >= n, EVENT_BOUND_MS, `${n} dispatches`);
 }
 
 test('REST: every CreateTask answer on a running queue with a fast worker is the task as created', async () => {

@@ -12,6 +12,7 @@ import { tokensAt } from '../../src/server/dashboard-figures.js';
 import { PushqService } from '../../src/server/service.js';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const config = requireValidConfig(
   parseQueueConfig(
@@ -86,8 +87,8 @@ describe('GET /pushq/dashboard.json', () => {
 
   it('follows dispatches: tokens spent, succeeded, pending, recent rate, state after pause', async () => {
     for (let i = 0; i < 5; i++) expect((await api('POST', `${base}/slow/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/s/${i}` } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/s/') && r.answered === 200).length >= 3, 3000, 'the burst of 3');
-    await expect.poll(async () => queueOf(await figures(), 'slow').tasks.succeeded, { timeout: 2000 }).toBeGreaterThanOrEqual(3);
+    await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/s/') && r.answered === 200).length >= 3, EVENT_BOUND_MS, 'the burst of 3');
+    await expect.poll(async () => queueOf(await figures(), 'slow').tasks.succeeded, { timeout: EVENT_BOUND_MS }).toBeGreaterThanOrEqual(3);
     const slow = queueOf(await figures(), 'slow');
     // 1/s with a bucket of 3: the burst of 3 went at once, the other two wait for tokens.
     expect(slow.tokens).toBeLessThan(1);
@@ -124,8 +125,8 @@ describe('GET /pushq/queues/Q/tasks', () => {
     expect((await api('POST', `${base}/failing/tasks`, { task: { name: named('f1'), appEngineHttpRequest: { relativeUri: '/fail/1' } } })).status).toBe(200);
     const later = new Date(Date.now() + 600_000).toISOString();
     expect((await api('POST', `${base}/failing/tasks`, { task: { name: named('later'), scheduleTime: later, appEngineHttpRequest: { httpMethod: 'PUT', relativeUri: '/later' } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/fail/1' && r.answered === 503), 3000, 'the failing attempt');
-    await expect.poll(async () => (await api('GET', `${service.url}/pushq/queues/failing/tasks`)).json.tasks[0].state, { timeout: 2000 }).toBe('backoff');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/fail/1' && r.answered === 503), EVENT_BOUND_MS, 'the failing attempt');
+    await expect.poll(async () => (await api('GET', `${service.url}/pushq/queues/failing/tasks`)).json.tasks[0].state, { timeout: EVENT_BOUND_MS }).toBe('backoff');
     const r = await api('GET', `${service.url}/pushq/queues/failing/tasks`);
     const times = { addedAt: expect.any(String), endedAt: null };
     expect(r.json).toEqual({

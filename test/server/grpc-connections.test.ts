@@ -13,6 +13,7 @@ import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { Flood } from '../helpers/flood.js';
 import { startLimitedService } from '../helpers/limited-service.js';
 import { startWorker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const worker = await startWorker(() => 200);
 afterAll(() => worker.close());
@@ -26,11 +27,11 @@ test('past the bound a gRPC connection is closed at once; a silent one at the id
   const flood = new Flood(service.grpcPort!, 'idle', 50);
   try {
     // 20 held; the other 30 closed as soon as they were accepted, before any idle timeout.
-    const early = await flood.until((s) => s.opened + s.failed === 50 && s.closed >= 30, 10_000, 'the connections past the bound to be closed');
+    const early = await flood.until((s) => s.opened + s.failed === 50 && s.closed >= 30, EVENT_BOUND_MS, 'the connections past the bound to be closed');
     expect(early.closed).toBe(30);
     expect(early.closedAtMs![1]).toBeLessThan(900);
     // The 20 silent ones: closed at the idle timeout (grpc-js checks it at most that long after), not held for ever.
-    const all = await flood.until((s) => s.closed === 50, 10_000, 'the silent connections to be closed');
+    const all = await flood.until((s) => s.closed === 50, EVENT_BOUND_MS, 'the silent connections to be closed');
     expect(all.closedAtMs![1]).toBeGreaterThanOrEqual(900);
     expect(all.closedAtMs![1]).toBeLessThan(3500);
   } finally {
@@ -55,12 +56,12 @@ test('the HTTP and the gRPC port share one bound: connections held on one leave 
   const http = new Flood(service.port, 'idle', 15);
   let grpc: Flood | undefined;
   try {
-    await http.until((s) => s.opened === 15, 10_000, 'the HTTP connections to open');
+    await http.until((s) => s.opened === 15, EVENT_BOUND_MS, 'the HTTP connections to open');
     // Accepted by the server, not only by the kernel (its accept loop may lag on a loaded machine).
-    const acceptedBy = Date.now() + 10_000;
+    const acceptedBy = Date.now() + EVENT_BOUND_MS;
     while ((await service.openConnections()) < 15 && Date.now() < acceptedBy) await new Promise((r) => setTimeout(r, 50));
     grpc = new Flood(service.grpcPort!, 'idle', 10);
-    const g = await grpc.until((s) => s.opened + s.failed === 10 && s.closed >= 5, 10_000, 'the gRPC connections past the shared bound to be closed');
+    const g = await grpc.until((s) => s.opened + s.failed === 10 && s.closed >= 5, EVENT_BOUND_MS, 'the gRPC connections past the shared bound to be closed');
     expect(g.closed).toBe(5);
     expect((await http.until((s) => s.opened === 15, 1000, 'the HTTP connections')).closed).toBe(0);
   } finally {

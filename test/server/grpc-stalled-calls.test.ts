@@ -16,6 +16,7 @@ import { PushqService } from '../../src/server/service.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startLimitedService } from '../helpers/limited-service.js';
 import { startWorker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const worker = await startWorker(() => 200);
 afterAll(() => worker.close());
@@ -75,10 +76,10 @@ test('a call whose request never arrives whole is answered DEADLINE_EXCEEDED at 
   ];
   try {
     for (const call of calls) {
-      expect(await within(call.status, 6000, 'the stalled call to be answered and its stream closed')).toBe(String(4)); // DEADLINE_EXCEEDED
+      expect(await within(call.status, EVENT_BOUND_MS, 'the stalled call to be answered and its stream closed')).toBe(String(4)); // DEADLINE_EXCEEDED
       expect(await call.streamClosedAt).toBeGreaterThanOrEqual(1400);
       // Idle once its only call is over: closed at the idle timeout (checked at most that long after).
-      expect(await within(call.sessionClosedAt, 6000, 'the connection to be closed')).toBeLessThan(6000);
+      expect(await within(call.sessionClosedAt, EVENT_BOUND_MS, 'the connection to be closed')).toBeLessThan(EVENT_BOUND_MS);
     }
   } finally {
     for (const call of calls) call.destroy();
@@ -100,7 +101,8 @@ test('a call whose request never arrives whole is answered DEADLINE_EXCEEDED at 
 test('a call grpc-js answers before its request is whole (its own grpc-timeout, a message above the cap) is reset then, and its connection closed when idle', async () => {
   // Before, the interceptor dropped its deadline when grpc-js answered: the stream stayed open (and
   // its bytes counted in the body budget) for as long as the client kept it, and so its connection.
-  const service = await startService({ grpcIdleMs: 1000, headersTimeoutMs: 1000, requestTimeoutMs: 30_000 });
+  const REQUEST_TIMEOUT_MS = 30_000;
+  const service = await startService({ grpcIdleMs: 1000, headersTimeoutMs: 1000, requestTimeoutMs: REQUEST_TIMEOUT_MS });
   const whole = framed();
   const tooLarge = Buffer.alloc(5 + 1000);
   tooLarge.writeUInt32BE(300 * 1024, 1);
@@ -110,8 +112,9 @@ test('a call grpc-js answers before its request is whole (its own grpc-timeout, 
   ];
   try {
     for (const { call, status } of calls) {
-      expect(await within(call.status, 5000, 'the call to be answered and its stream closed')).toBe(String(status));
-      expect(await within(call.sessionClosedAt, 8000, 'the connection to be closed')).toBeLessThan(8000);
+      // Long before the request timeout, which would answer and close them had the reset not come.
+      expect(await within(call.status, REQUEST_TIMEOUT_MS / 2, 'the call to be answered and its stream closed')).toBe(String(status));
+      expect(await within(call.sessionClosedAt, REQUEST_TIMEOUT_MS / 2, 'the connection to be closed')).toBeLessThan(REQUEST_TIMEOUT_MS / 2);
     }
     expect(service.bodyBytesHeld).toBe(0);
   } finally {

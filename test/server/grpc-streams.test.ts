@@ -24,6 +24,7 @@ import { PushqService } from '../../src/server/service.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startHeldService } from '../helpers/limited-service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const CAP = GRPC_STREAMS_PER_CONNECTION_MAX;
 const PAST = 20;
@@ -97,13 +98,13 @@ describe('gRPC: the streams of one connection', () => {
     expect(before).toBe(0);
     const { session, calls, advertised } = openCalls(service.grpcPort!, CAP + PAST);
     try {
-      expect(await within(advertised, 5000, 'the server\'s SETTINGS')).toBe(CAP);
+      expect(await within(advertised, EVENT_BOUND_MS, 'the server\'s SETTINGS')).toBe(CAP);
       const past = calls.slice(CAP);
-      for (const call of past) expect(await within(call.ended, 5000, 'a stream past the cap to be refused')).toEqual({ rstCode: http2.constants.NGHTTP2_REFUSED_STREAM, status: undefined });
+      for (const call of past) expect(await within(call.ended, EVENT_BOUND_MS, 'a stream past the cap to be refused')).toEqual({ rstCode: http2.constants.NGHTTP2_REFUSED_STREAM, status: undefined });
       // The calls within the cap are open (nothing answered them: their requests are not whole yet).
       for (const call of calls.slice(0, CAP)) expect(await settles(call.ended, 0)).toBe(false);
       for (const call of calls.slice(0, CAP)) call.stream.end();
-      for (const call of calls.slice(0, CAP)) expect(await within(call.ended, 10_000, 'a call within the cap to be answered')).toEqual({ rstCode: 0, status: '0' });
+      for (const call of calls.slice(0, CAP)) expect(await within(call.ended, EVENT_BOUND_MS, 'a call within the cap to be answered')).toEqual({ rstCode: 0, status: '0' });
       // Each call within the cap created its task; none of those refused did.
       expect(tasksHeld()).toBe(before + CAP);
     } finally {
@@ -135,12 +136,12 @@ describe('gRPC: the streams of one connection', () => {
     const front = await GrpcFront.start(table, '127.0.0.1', 0, 10_000);
     const { session, calls, advertised } = openCalls(front.port, CAP + PAST);
     try {
-      expect(await within(advertised, 5000, 'the front\'s SETTINGS')).toBe(CAP);
-      for (const call of calls.slice(CAP)) expect(await within(call.ended, 5000, 'a stream past the cap to be refused')).toEqual({ rstCode: http2.constants.NGHTTP2_REFUSED_STREAM, status: undefined });
+      expect(await within(advertised, EVENT_BOUND_MS, 'the front\'s SETTINGS')).toBe(CAP);
+      for (const call of calls.slice(CAP)) expect(await within(call.ended, EVENT_BOUND_MS, 'a stream past the cap to be refused')).toEqual({ rstCode: http2.constants.NGHTTP2_REFUSED_STREAM, status: undefined });
       for (const call of calls.slice(0, CAP)) expect(await settles(call.ended, 0)).toBe(false);
       // Those within it are taken and forwarded once whole: the owner's refusal comes back.
       calls[0]!.stream.end();
-      expect((await within(calls[0]!.ended, 10_000, 'a call within the cap to be answered')).status).toBe(String(grpc.status.UNAVAILABLE));
+      expect((await within(calls[0]!.ended, EVENT_BOUND_MS, 'a call within the cap to be answered')).status).toBe(String(grpc.status.UNAVAILABLE));
     } finally {
       session.destroy();
       await front.close();

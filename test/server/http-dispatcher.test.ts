@@ -8,6 +8,7 @@ import { createHttpDispatcher, formatEtaSeconds, HTTP_ORIGINS_KEPT, resolveTarge
 import { OriginPools } from '../../src/dispatch/origin-pools.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { closedPort } from '../helpers/closed-port.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let worker: Worker;
 beforeAll(async () => {
@@ -170,7 +171,7 @@ describe('HTTP dispatcher', () => {
       // Destroying a ends a's two requests in flight now; b's goes on.
       const aSlow = [a.send(attempt({ url: '/slow' })), a.send(attempt({ url: '/slow' }))];
       const bSlow = [b.send(attempt({ url: '/slow' }))];
-      await worker.waitFor((r) => r.filter((x) => x.url === '/slow').length >= 2, 5_000, 'two /slow requests');
+      await worker.waitFor((r) => r.filter((x) => x.url === '/slow').length >= 2, EVENT_BOUND_MS, 'two /slow requests');
       const started = Date.now();
       await a.destroy();
       const aOut = await Promise.all(aSlow);
@@ -198,7 +199,7 @@ describe('HTTP dispatcher', () => {
     const d = createHttpDispatcher({ targets, pools });
     try {
       const sends = [0, 1, 2].map((i) => d.send(attempt({ url: `/queued/forced-${i}`, forced: true })));
-      await worker.waitFor((r) => r.filter((x) => x.url.startsWith('/queued/forced-')).length >= 1, 5_000, 'the first forced request');
+      await worker.waitFor((r) => r.filter((x) => x.url.startsWith('/queued/forced-')).length >= 1, EVENT_BOUND_MS, 'the first forced request');
       await d.destroy();
       const outcomes = await Promise.all(sends);
       expect(outcomes.every((o) => o.status === null && o.reason === 'connection')).toBe(true);

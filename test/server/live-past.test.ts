@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayJson } from '../helpers/replay-json.js';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string;
 let worker: Worker;
@@ -61,7 +62,7 @@ async function withinLog(live: number): Promise<number> {
   return Math.min(live, (times[times.length - 1]! - times[0]!) / 1e6);
 }
 
-const settled = (n: number) => worker.waitFor((rs) => rs.filter((r) => r.answered !== undefined).length >= n, 10_000, `${n} answers`);
+const settled = (n: number) => worker.waitFor((rs) => rs.filter((r) => r.answered !== undefined).length >= n, EVENT_BOUND_MS, `${n} answers`);
 
 describe('the past of pushq serve --data', () => {
   it('several first reads of ?at= at once each answer as replay --at; after the service wrote on, too', async () => {

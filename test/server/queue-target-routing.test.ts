@@ -10,6 +10,7 @@ import { PushqService } from '../../src/server/service.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let web: Worker;
 let batch: Worker;
@@ -40,7 +41,7 @@ describe('S37 over HTTP', () => {
       expect(r.status, JSON.stringify(r.json)).toBe(200);
     }
     const all = (): Worker['received'] => [...web.received, ...batch.received, ...fallback.received];
-    await web.waitFor(() => all().length >= 2, 10_000, 'both tasks');
+    await web.waitFor(() => all().length >= 2, EVENT_BOUND_MS, 'both tasks');
     expect(batch.received.map((r) => r.url)).toEqual(['/work/routed']);
     expect(web.received.map((r) => r.url)).toEqual(['/work/plain']);
     expect(fallback.received).toHaveLength(0);

@@ -27,6 +27,7 @@ import { createSimulation } from '../../src/simulate/simulation.js';
 import { fileConfig, pushQueue } from '../helpers/config.js';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string;
 let path: string;
@@ -216,12 +217,12 @@ describe('a live service (pushq serve)', () => {
   it('answers now and at an instant of its past, from the same API', async () => {
     const base = `${service.url}/v2/projects/p/locations/l/queues/q/tasks`;
     for (let i = 0; i < 3; i++) expect((await api('POST', base, { task: { appEngineHttpRequest: { relativeUri: `/a/${i}` } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.length === 3, 5000, 'three requests');
+    await worker.waitFor((rs) => rs.length === 3, EVENT_BOUND_MS, 'three requests');
     const between = (await api('GET', `${service.url}/pushq/timeline.json`)).json.endSeconds;
     await new Promise((r) => setTimeout(r, 50));
     for (let i = 0; i < 2; i++) expect((await api('POST', base, { task: { appEngineHttpRequest: { relativeUri: `/b/${i}` } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.length === 5, 5000, 'five requests');
-    await expect.poll(async () => (await api('GET', `${service.url}/pushq/dashboard.json`)).json.summary.q.tasks.succeeded, { timeout: 3000 }).toBe(5);
+    await worker.waitFor((rs) => rs.length === 5, EVENT_BOUND_MS, 'five requests');
+    await expect.poll(async () => (await api('GET', `${service.url}/pushq/dashboard.json`)).json.summary.q.tasks.succeeded, { timeout: EVENT_BOUND_MS }).toBe(5);
     const now = (await api('GET', `${service.url}/pushq/dashboard.json`)).json;
     expect(now).toMatchObject({ mode: 'live', clock: 'wall', at: null });
     const then = (await api('GET', `${service.url}/pushq/dashboard.json?at=${between}`)).json;

@@ -16,6 +16,7 @@ import { openDataDir } from '../../src/server/data-dir.js';
 import { PushqService } from '../../src/server/service.js';
 import { FaultyIo } from '../helpers/faulty-io.js';
 import { eventually } from '../helpers/raw-worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pushq-shutdown-answers-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -57,7 +58,7 @@ test('a create taken before a stop is answered once durable, not cut off', async
     async (res) => ({ status: res.status, body: await res.text() }),
     (err: unknown) => ({ status: -1, body: String((err as Error).cause ?? err) }),
   );
-  await eventually(() => io.heldSyncs > 0, 10_000, 'the create to wait for its fdatasync');
+  await eventually(() => io.heldSyncs > 0, EVENT_BOUND_MS, 'the create to wait for its fdatasync');
   const closed = service.close(10_000);
   // The stop has begun (new requests are refused) while the create's sync is still held.
   await new Promise((r) => setTimeout(r, 100));

@@ -18,6 +18,7 @@ import { EVENT_LOG_FILE, openDataDir } from '../../src/server/data-dir.js';
 import { PushqService } from '../../src/server/service.js';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const config = requireValidConfig(
   parseQueueConfig(
@@ -82,7 +83,7 @@ describe.each<LogKind>(['memory', 'file'])('task story on a %s log', (kind) => {
     return (r.json.name as string).split('/').pop() as string;
   };
   const ended = async (queue: string, task: string) => {
-    await expect.poll(async () => (await story(queue, task)).ended?.reason ?? null, { timeout: 4000, interval: 50 }).not.toBeNull();
+    await expect.poll(async () => (await story(queue, task)).ended?.reason ?? null, { timeout: EVENT_BOUND_MS, interval: 50 }).not.toBeNull();
     return story(queue, task);
   };
 
@@ -91,7 +92,7 @@ describe.each<LogKind>(['memory', 'file'])('task story on a %s log', (kind) => {
     // Wait on the live state (the Cloud Tasks API forgets an ended task), then read the story at
     // once: the success was committed but, on a file log, not yet written (the background flush
     // runs every 200 ms); the story flushes first, so it has it.
-    await expect.poll(async () => (await api('GET', `${base}/retried/tasks/${name}`)).status, { timeout: 4000, interval: 5 }).toBe(404);
+    await expect.poll(async () => (await api('GET', `${base}/retried/tasks/${name}`)).status, { timeout: EVENT_BOUND_MS, interval: 5 }).toBe(404);
     const s = await story('retried', name);
     expect(s).toMatchObject({ queue: 'retried', task: 'flaky-1', state: 'succeeded', ownRetryOptions: false, sameName: 1 });
     expect(s.ended).toMatchObject({ reason: 'succeeded', giveUp: null });

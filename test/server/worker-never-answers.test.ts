@@ -19,6 +19,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { eventually, startRawWorker } from '../helpers/raw-worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -53,7 +54,7 @@ test('hung attempts end at their deadline, free their sockets, and leave memory 
     service.driver.run((k) => {
       for (let from = 0; from < TASKS; from += 100) k.addTasks(Array.from({ length: 100 }, (_, i) => ({ queue: 'hang', name: `h${from + i}`, dispatchDeadlineUs: DEADLINE_US })), 'cloud-tasks');
     });
-    await eventually(() => worker.open >= 100, 10_000, 'the worker to hold the hung requests');
+    await eventually(() => worker.open >= 100, EVENT_BOUND_MS, 'the worker to hold the hung requests');
     await new Promise((r) => setTimeout(r, 3000));
     const round1 = heapMiB();
     const open1 = worker.open;
@@ -75,12 +76,12 @@ test('hung attempts end at their deadline, free their sockets, and leave memory 
     expect(hung.length).toBeGreaterThanOrEqual(TASKS);
     // The worker learns of a close when the FIN reaches it, which may be a turn after the last
     // TaskGaveUp was observed (the same process serves both): wait for that, then check the times.
-    await eventually(() => hung.every((c) => c.closedAt !== null), 5_000, 'the worker to see every hung connection closed');
+    await eventually(() => hung.every((c) => c.closedAt !== null), EVENT_BOUND_MS, 'the worker to see every hung connection closed');
     for (const c of hung) {
       expect(c.closedAt, 'a hung connection still open after its deadline').not.toBeNull();
       expect(c.closedAt! - c.requestAt!).toBeLessThan(DEADLINE_US / 1000 + 1500);
     }
-    await eventually(() => worker.open === 0, SPARE_IDLE_MS + 4000, 'every connection to be closed, the idle spares included');
+    await eventually(() => worker.open === 0, EVENT_BOUND_MS, 'every connection to be closed, the idle spares included');
     expect(worker.accepted).toBeGreaterThanOrEqual(open1);
     const after = heapMiB();
     process.stdout.write(`never-answering worker: heap ${baseline.toFixed(1)} MiB before, ${round1.toFixed(1)} / ${round2.toFixed(1)} MiB with ${open1} requests hung (rounds 1 and 2), ${after.toFixed(1)} MiB after\n`);

@@ -14,6 +14,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { eventually, startRawWorker } from '../helpers/raw-worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const DEADLINE_US = 15_000_000;
 /** How long the test's connections to the workers stay idle before they are closed. */
@@ -75,7 +76,7 @@ test('a response a byte a second: cut at the deadline when it cannot end in time
     expect(cut).toHaveLength(10);
     for (const c of cut) expect(c.closedAt! - c.requestAt!).toBeLessThan(DEADLINE_US / 1000 + 1500);
     expect(whole.bytes).toBeLessThan(10 * 20);
-    await eventually(() => allSlow.open === 0, SPARE_IDLE_MS + 4000, `every connection to be closed (a spare one undici opens idles out in ${SPARE_IDLE_MS} ms)`);
+    await eventually(() => allSlow.open === 0, EVENT_BOUND_MS, `every connection to be closed (a spare one undici opens idles out in ${SPARE_IDLE_MS} ms)`);
   } finally {
     await service.close(1000);
     await pools.close();

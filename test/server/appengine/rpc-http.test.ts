@@ -20,6 +20,7 @@ import { PushqService } from '../../../src/server/service.js';
 import { addRequest, callTaskQueue, encodeMessage, envelope, postRpc, RPC_HEADERS } from '../../helpers/remote-api.js';
 import { api } from '../../helpers/serve-process.js';
 import { startWorker, type Worker } from '../../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../../helpers/event-bound.js';
 
 const YAML = `
 queue:
@@ -240,7 +241,7 @@ describe('the taskqueue methods', () => {
     expect(chosen).not.toBe('');
     const rest = await api('GET', `${base}/v2/projects/p/locations/l/queues/fast/tasks`);
     expect(rest.status).toBe(200);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/work/one'), 10_000, 'the task');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/work/one'), EVENT_BOUND_MS, 'the task');
     const got = worker.forUrl('/work/one')[0]!;
     expect(got.method).toBe('POST');
     expect(got.body.toString()).toBe('a=1&b=2');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { requireAppEngineGoLibrary, runAppEngineGoFixture } from '../helpers/appengine-go.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const YAML = `
 queue:
@@ -49,7 +50,7 @@ afterAll(async () => {
 describe('taskqueue at its edges, from Google\'s Go library', () => {
   it('a header value reaches the worker as the bytes the app gave: UTF-8 text stays UTF-8, other bytes pass unchanged', async () => {
     expect(out.headerBytes).toBe('ok');
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/header-bytes'), 10_000, 'the task with non-ASCII header values');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/header-bytes'), EVENT_BOUND_MS, 'the task with non-ASCII header values');
     const r = worker.forUrl('/header-bytes')[0]!;
     // Node reads each byte of a header value as one Latin-1 character: back to the bytes.
     expect(Buffer.from(r.headers['x-text'] as string, 'latin1').toString('utf8')).toBe('hé 日本');
@@ -63,8 +64,8 @@ describe('taskqueue at its edges, from Google\'s Go library', () => {
 
   it('a Host header routes the task, as App Engine reads it: the service (and version) it names, else the app\'s default version; the worker gets its own Host', async () => {
     expect([out.hostService, out.hostVersion, out.hostApp]).toEqual(['ok', 'ok', 'ok']);
-    await serviceWorker.waitFor((rs) => rs.some((r) => r.url === '/host-service') && rs.some((r) => r.url === '/host-version'), 10_000, 'the tasks routed to service worker by Host');
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/host-app'), 10_000, 'the task whose Host is the app\'s own hostname');
+    await serviceWorker.waitFor((rs) => rs.some((r) => r.url === '/host-service') && rs.some((r) => r.url === '/host-version'), EVENT_BOUND_MS, 'the tasks routed to service worker by Host');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/host-app'), EVENT_BOUND_MS, 'the task whose Host is the app\'s own hostname');
     expect(worker.forUrl('/host-service')).toEqual([]);
     expect(serviceWorker.forUrl('/host-app')).toEqual([]);
     const r = serviceWorker.forUrl('/host-service')[0]!;

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { requireAppEngineGoLibrary, runAppEngineGoFixture } from '../helpers/appengine-go.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const YAML = `
 queue:
@@ -72,7 +73,7 @@ describe('transactional tasks from Google\'s Go library', () => {
     expect(out.names).toHaveLength(4);
     const handle = /^txn(\d+)-0$/.exec(out.names[0])?.[1];
     expect(out.names).toEqual([0, 1, 2, 3].map((k) => `txn${handle}-${k}`));
-    await worker.waitFor((rs) => ['/txn/one', '/txn/two', '/txn/three'].every((u) => rs.some((r) => r.url === u)), 10_000, 'the committed tasks');
+    await worker.waitFor((rs) => ['/txn/one', '/txn/two', '/txn/three'].every((u) => rs.some((r) => r.url === u)), EVENT_BOUND_MS, 'the committed tasks');
     ['/txn/one', '/txn/two', '/txn/three'].forEach((url, i) => {
       const [r, again] = worker.forUrl(url);
       expect(again).toBeUndefined();

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const run = promisify(execFile);
 const LIBRARY = '/usr/share/gocode/src/google.golang.org/appengine/taskqueue/taskqueue.go';
@@ -73,7 +74,7 @@ afterAll(async () => {
 describe('taskqueue from Google\'s Go library, through pushq', () => {
   it('adds one task: the worker receives the form POST with App Engine\'s headers and the library\'s namespace header', async () => {
     expect(out.single).toMatch(/\S/);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/single'), 10_000, 'the single task');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/single'), EVENT_BOUND_MS, 'the single task');
     const r = worker.forUrl('/single')[0]!;
     expect(r.method).toBe('POST');
     expect(new URLSearchParams(r.body.toString())).toEqual(new URLSearchParams({ n: '1', word: 'hé llo' }));
@@ -88,7 +89,7 @@ describe('taskqueue from Google\'s Go library, through pushq', () => {
   });
 
   it('a header with two values (Go http.Header.Add twice) reaches the worker with both', async () => {
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/repeated'), 10_000, 'the task with a repeated header');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/repeated'), EVENT_BOUND_MS, 'the task with a repeated header');
     const r = worker.forUrl('/repeated')[0]!;
     expect(r.headers['x-appengine-taskname']).toBe(out.repeated);
     // Node joins a repeated request header with ", ".

@@ -17,6 +17,7 @@ import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { api } from '../helpers/serve-process.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 /** queueYaml's q0..q4, and the default queue every configuration has. */
 const ALL = ['default', 'q0', 'q1', 'q2', 'q3', 'q4'];
@@ -24,7 +25,7 @@ const ALL = ['default', 'q0', 'q1', 'q2', 'q3', 'q4'];
 const TASKS = ['t1', 't2'];
 /** Long enough for the page to be read while B's queues have no owner; short enough to see them taken. */
 const LEASE_SECONDS = 10;
-const POLL = { timeout: 8000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 
 const fx = clusterFixture('pushq-dashboard-no-owner-');
 let browser: Browser | undefined;
@@ -52,7 +53,7 @@ describe('the cluster dashboard, a queue without owner', () => {
 
     browser = await launchChromium('this test');
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(8000);
+    page.setDefaultTimeout(EVENT_BOUND_MS);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
     const row = (queue: string) => page.locator(`#queues tr[data-queue="${queue}"]`);

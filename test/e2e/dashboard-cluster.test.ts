@@ -26,6 +26,7 @@ import { startWorker } from '../helpers/worker.js';
 import { ownerFor } from '../../src/cluster/rendezvous.js';
 import { clusterFixture, queueYaml, startNodesEachOwning, waitUntil, writeQueueYaml, type Node } from '../cluster/cluster-harness.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const QUEUES = Array.from({ length: 7 }, (_, i) => `q${i}`);
@@ -83,7 +84,7 @@ async function figures(node: Node, at: string | null = null): Promise<Figures> {
   return JSON.parse(text) as Figures;
 }
 
-const POLL = { timeout: 8000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 const COUNTS = ['pending', 'dispatching', 'backoff', 'succeeded', 'gaveUp', 'deleted'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const urlAt = (page: Page): string | null => new URL(page.url()).searchParams.get('at');
@@ -158,7 +159,7 @@ describe('the dashboard on a cluster node, in Chromium', () => {
 
     browser = await launchChromium('this test');
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.setDefaultTimeout(8000);
+    page.setDefaultTimeout(EVENT_BOUND_MS);
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);
@@ -176,12 +177,12 @@ describe('the dashboard on a cluster node, in Chromium', () => {
 
     // Every queue of the cluster, each row naming the node that owns it: both nodes appear.
     const row = (q: string) => page.locator(`#queues tr[data-queue="${q}"]`);
-    await expect.poll(() => page.locator('#queues tbody tr').count(), { timeout: 8000 }).toBe(ALL.length);
+    await expect.poll(() => page.locator('#queues tbody tr').count(), { timeout: EVENT_BOUND_MS }).toBe(ALL.length);
     for (const q of ALL) {
       const owner = ownsB.includes(q) ? b.id : a.id;
-      await expect.poll(() => row(q).locator('.owner').textContent(), { timeout: 8000 }).toBe(`on ${owner}`);
+      await expect.poll(() => row(q).locator('.owner').textContent(), { timeout: EVENT_BOUND_MS }).toBe(`on ${owner}`);
     }
-    await expect.poll(() => row(remote).locator('[data-field="succeeded"]').textContent(), { timeout: 8000 }).toBe('1');
+    await expect.poll(() => row(remote).locator('[data-field="succeeded"]').textContent(), { timeout: EVENT_BOUND_MS }).toBe('1');
     expect(await row(remote).locator('[data-field="pending"]').textContent()).toBe('2');
     expect(await page.locator('#origin').textContent()).toContain(`cluster node ${a.id}`);
     // The time-travel controls, on the page of node A (which does not own `remote`).
@@ -196,7 +197,7 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     const stateOnB = async () => ((await (await fetch(`${b.api}/${remote}`, { headers: AUTH })).json()) as { state: string }).state;
     for (let click = 1; ; click++) {
       await row(remote).locator('button', { hasText: 'Pause' }).click();
-      const deadline = Date.now() + 8000;
+      const deadline = Date.now() + EVENT_BOUND_MS;
       let alert = '';
       while (Date.now() < deadline && (await stateOnB()) !== 'PAUSED') {
         alert = (await page.locator('#action-error').isVisible()) ? ((await page.locator('#action-error .text').textContent()) ?? '') : '';
@@ -211,16 +212,16 @@ describe('the dashboard on a cluster node, in Chromium', () => {
     }
     expect(errors.filter((e) => !/503/.test(e))).toEqual([]);
     errors.length = 0;
-    await expect.poll(() => row(remote).locator('[data-field="state"]').textContent(), { timeout: 8000 }).toBe('paused');
+    await expect.poll(() => row(remote).locator('[data-field="state"]').textContent(), { timeout: EVENT_BOUND_MS }).toBe('paused');
 
     // The queue's charts (pushed by node A from B's series) and its tasks.
     await row(remote).locator('td.name').click();
     await expect.poll(() => page.locator('#chart-queue').inputValue()).toBe(remote);
-    await expect.poll(() => page.locator('#charts figure[data-chart="backlog"]').count(), { timeout: 8000 }).toBe(1);
-    await expect.poll(() => page.locator('#tasks tbody tr').count(), { timeout: 8000 }).toBe(2);
+    await expect.poll(() => page.locator('#charts figure[data-chart="backlog"]').count(), { timeout: EVENT_BOUND_MS }).toBe(1);
+    await expect.poll(() => page.locator('#tasks tbody tr').count(), { timeout: EVENT_BOUND_MS }).toBe(2);
     // A task's story from its owner.
     await page.locator('#tasks tbody tr').first().click();
-    await expect.poll(() => page.locator('#story-task').textContent(), { timeout: 8000 }).toBe(`${remote}-1`);
+    await expect.poll(() => page.locator('#story-task').textContent(), { timeout: EVENT_BOUND_MS }).toBe(`${remote}-1`);
     expect(await page.locator('#story-error').isVisible()).toBe(false);
 
     // The instant S: everything above done, nothing below begun (0.6 s either side).

@@ -19,8 +19,9 @@ import { type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/serve-process.js';
 import { dashboardFixture, serveInMemory } from '../helpers/dashboard-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
-const POLL = { timeout: 5000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 
 const fx = dashboardFixture('pushq-dashboard-dev-server-', {
   queueYaml: 'queue:\n- name: fast\n  rate: 5/s\n  bucket_size: 5\n  max_concurrent_requests: 2\n- name: held\n  rate: 0\n',
@@ -108,7 +109,7 @@ describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)'
       expect(await toggle('fast').getAttribute('title')).toBe('Clear the pause (not applied in dev-server mode: the queue is dispatched either way)');
       // What the page says is so: the paused queue is dispatched.
       expect((await api('POST', `${fx.serve.api}/fast/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/while-paused' } } })).status).toBe(200);
-      await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/while-paused' && r.answered === 200), 5000, 'the task of the paused queue');
+      await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/while-paused' && r.answered === 200), EVENT_BOUND_MS, 'the task of the paused queue');
       await toggle('fast').click();
       await expect.poll(() => state('fast').textContent(), POLL).toBe('running');
       expect((await api('GET', `${fx.serve.api}/fast`)).json.state).toBe('RUNNING');
@@ -122,7 +123,7 @@ describe('the dashboard in dev-server mode (pushq serve --dev-server, Chromium)'
     // Three slow tasks at once: each waits for the one before it (the app's one at a time).
     const created = await Promise.all([0, 1, 2].map((i) => api('POST', `${fx.serve.api}/fast/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/slow/${i}` } } })));
     expect(created.map((r) => r.status)).toEqual([200, 200, 200]);
-    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/slow/') && r.answered === 200).length === 3, 10_000, 'the three slow tasks');
+    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/slow/') && r.answered === 200).length === 3, EVENT_BOUND_MS, 'the three slow tasks');
     await onDashboard(async (page) => {
       const wait = page.locator('#charts figure[data-chart="wait_cause"]');
       await expect.poll(() => wait.getAttribute('data-categories'), POLL).toBe('concurrency disabled not_running');

@@ -18,6 +18,7 @@ import { type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServe } from '../helpers/serve-process.js';
 import { dashboardFixture } from '../helpers/dashboard-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const POLL = { timeout: 15_000, interval: 100 };
 
@@ -31,7 +32,7 @@ function serveArgs(port?: string): string[] {
 
 async function newPage(): Promise<Page> {
   const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
   return page;
 }

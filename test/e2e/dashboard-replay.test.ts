@@ -23,9 +23,10 @@ import { replayJson } from '../helpers/replay-json.js';
 import { RECORDED_QUEUE_YAML, startReplayUi, task, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { dashboardFixture } from '../helpers/dashboard-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const POLL = { timeout: 8000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 /** What Chromium logs when a read is refused (a 400): the one console error expected, where a test asks for one. */
 const REFUSED = 'console: Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
@@ -45,7 +46,7 @@ async function open(url: string, width = 1280): Promise<Page> {
   let page = idle.pop();
   if (page === undefined) {
     page = await fx.browser.newPage({ viewport: { width, height: 1000 } });
-    page.setDefaultTimeout(8000);
+    page.setDefaultTimeout(EVENT_BOUND_MS);
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);
     });
@@ -434,7 +435,7 @@ describe('pushq serve: live charts (Chromium)', () => {
     let n = 0;
     const adding = setInterval(() => void api('POST', `${serve.api}/orders/tasks`, { task: task('orders', `live-${n++}`, `/orders/live/${n}`, '{"live":true}') }), 200);
     try {
-      await expect.poll(end, { timeout: 10_000, interval: 200 }).toBeGreaterThan(first + 1.5);
+      await expect.poll(end, { timeout: EVENT_BOUND_MS, interval: 200 }).toBeGreaterThan(first + 1.5);
       await expect.poll(() => page.locator('#queues tr[data-queue="orders"] td[data-field="succeeded"]').textContent().then(Number), POLL).toBeGreaterThan(3);
     } finally {
       clearInterval(adding);

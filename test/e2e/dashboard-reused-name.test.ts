@@ -11,8 +11,9 @@ import { type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/serve-process.js';
 import { dashboardFixture, serveInMemory } from '../helpers/dashboard-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
-const POLL = { timeout: 5000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 
 const fx = dashboardFixture('pushq-reused-name-', {
   // rate 0: the tasks wait until run by hand.
@@ -33,7 +34,7 @@ async function reset(): Promise<void> {
 
 async function openPage(): Promise<Page> {
   const page = await fx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
@@ -67,7 +68,7 @@ describe('a task name taken again (pushq serve --allow-reset, Chromium)', () => 
     expect(await page.locator('#story-request').textContent()).toContain('POST /third');
     const run = await api('POST', `${fx.serve.api}/held/tasks/dup:run`, {});
     expect(run.status, JSON.stringify(run.json)).toBe(200);
-    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/third'), 5000, 'the run of the latest dup');
+    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/third'), EVENT_BOUND_MS, 'the run of the latest dup');
     await expect.poll(() => page.locator('#story-attempts tr.attempt').count(), POLL).toBe(1);
     await expect.poll(() => page.locator('#story-end').textContent(), POLL).toMatch(/^succeeded at /);
     await page.close();

@@ -17,6 +17,7 @@ import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const TOKEN = 'dashboard-token-0123456789abcdef';
 
@@ -63,7 +64,7 @@ interface Browserish {
 /** A page that records script errors and Content-Security-Policy violations. */
 async function openPage(url: string): Promise<{ page: Page; errors: string[]; violations: () => Promise<string[]> }> {
   const page = await browser.newPage();
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // (These functions run in the page: the browser's globals, untyped here.)
@@ -76,7 +77,7 @@ async function openPage(url: string): Promise<{ page: Page; errors: string[]; vi
   return { page, errors, violations: () => page.evaluate(() => (globalThis as unknown as Browserish).__violations) };
 }
 
-const POLL = { timeout: 4000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 
 describe('markup in a task is text on the dashboard', () => {
   it('in the URL, header values and payload: shown verbatim, no element made, no script run', async () => {

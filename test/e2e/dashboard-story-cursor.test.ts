@@ -12,8 +12,9 @@ import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFlakyReplay, type FlakyReplay, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
-const POLL = { timeout: 5000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 
 /** The example's log, its replay UI and directory. */
 let flaky: FlakyReplay;
@@ -38,7 +39,7 @@ afterAll(async () => {
 /** The page at the log's end with the story of the task that gave up open. */
 async function storyOpen(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   page.on('console', (m) => {
     // The story read at an instant before the task was added is a 404 the page expects and shows.
     if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(`console: ${m.text()}`);

@@ -15,8 +15,9 @@ import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFlakyReplay, type FlakyReplay, type ReplayUiProcess } from '../helpers/replay-ui-process.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
-const POLL = { timeout: 10_000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 
 /** The example's log, its replay UI and directory. */
 let flaky: FlakyReplay;
@@ -40,7 +41,7 @@ afterAll(async () => {
 
 async function open(url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });

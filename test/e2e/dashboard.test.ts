@@ -12,6 +12,7 @@ import { type Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe } from '../helpers/serve-process.js';
 import { dashboardFixture } from '../helpers/dashboard-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -45,7 +46,7 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   page = await fx.browser.newPage();
-  page.setDefaultTimeout(5000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('dialog', (d) => void d.accept()); // Purge asks for confirmation
   await page.goto(`${fx.serve.url}/`);
@@ -62,7 +63,7 @@ async function create(queue: string, task: Record<string, unknown>): Promise<voi
   expect(r.status, JSON.stringify(r.json)).toBe(200);
 }
 
-const POLL = { timeout: 4000, interval: 100 };
+const POLL = { timeout: EVENT_BOUND_MS, interval: 100 };
 const future = () => new Date(Date.now() + 3600_000).toISOString();
 
 describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
@@ -93,7 +94,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await expect.poll(() => cell('held', 'pending'), POLL).toBe('3');
 
     for (let i = 0; i < 4; i++) await create('shown', { appEngineHttpRequest: { relativeUri: `/shown/${i}` } });
-    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/shown/') && r.answered === 200).length === 4, 4000, 'four shown tasks');
+    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/shown/') && r.answered === 200).length === 4, EVENT_BOUND_MS, 'four shown tasks');
     await expect.poll(() => cell('shown', 'succeeded'), POLL).toBe('4');
     expect(await cell('shown', 'attempts')).toBe('4');
     expect(await cell('shown', 'retries')).toBe('0');
@@ -120,7 +121,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect(await cell('flow', 'pending')).toBe('3');
 
     await queueRow('flow').getByRole('button', { name: 'Resume' }).click();
-    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/flow/')).length === 3, 3000, 'the three flow tasks after resume');
+    await fx.worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/flow/')).length === 3, EVENT_BOUND_MS, 'the three flow tasks after resume');
     await expect.poll(() => cell('flow', 'state'), POLL).toBe('running');
     await expect.poll(() => cell('flow', 'succeeded'), POLL).toBe('3');
     expect(await cell('flow', 'pending')).toBe('0');
@@ -152,7 +153,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(200);
 
     await taskRow('keep').getByRole('button', { name: 'Run' }).click(); // ignores the ETA an hour ahead
-    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/held/keep'), 3000, 'the task run from the page');
+    await fx.worker.waitFor((rs) => rs.some((r) => r.url === '/held/keep'), EVENT_BOUND_MS, 'the task run from the page');
     await taskRow('keep').waitFor({ state: 'detached' });
     expect((await api('GET', `${tasksOf('held')}/keep`)).status).toBe(404);
   });
@@ -204,7 +205,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     expect(await taskRow('twice').getAttribute('class')).toContain('selected');
 
     // The panel follows the task until it has ended, then stays though the task left the list.
-    await expect.poll(() => page.locator('#story-end').textContent(), { timeout: 8000, interval: 100 }).toMatch(/^succeeded at \d\d:\d\d:\d\d\.\d{3} after 3 attempts$/);
+    await expect.poll(() => page.locator('#story-end').textContent(), { timeout: EVENT_BOUND_MS, interval: 100 }).toMatch(/^succeeded at \d\d:\d\d:\d\d\.\d{3} after 3 attempts$/);
     await taskRow('twice').waitFor({ state: 'detached' });
     const column = (field: string) => page.locator(`#story-attempts tr.attempt td[data-field="${field}"]`).allTextContents();
     expect(await column('number')).toEqual(['1', '2', '3']);
@@ -251,7 +252,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
       expect(reads).toHaveLength(1);
       // Resumed, it is dispatched: the task list shows the change, and the story is read again.
       expect((await api('POST', `${fx.serve.api}/storied:resume`, {})).status).toBe(200);
-      await expect.poll(() => page.locator('#story-end').textContent(), { timeout: 5000, interval: 100 }).toMatch(/^succeeded at /);
+      await expect.poll(() => page.locator('#story-end').textContent(), { timeout: EVENT_BOUND_MS, interval: 100 }).toMatch(/^succeeded at /);
       expect(reads.length).toBeGreaterThan(1);
     } finally {
       page.off('request', onRequest);
@@ -264,7 +265,7 @@ describe('dashboard (pushq serve child process, real worker, Chromium)', () => {
     await writeFile(yaml, 'queue:\n- name: stopped\n  rate: 0\n  bucket_size: 4\n- name: leaving\n  rate: 5/s\n');
     const own = await startServe(['--config', yaml, '--memory', '--target', `default=${fx.worker.url}`]);
     const p = await fx.browser.newPage();
-    p.setDefaultTimeout(5000);
+    p.setDefaultTimeout(EVENT_BOUND_MS);
     p.on('pageerror', (e) => pageErrors.push(e.message));
     const row = (queue: string) => p.locator(`#queues tr[data-queue="${queue}"]`);
     const at = (queue: string, field: string) => row(queue).locator(`td[data-field="${field}"]`).textContent();

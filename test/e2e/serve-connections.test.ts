@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string;
 let worker: Worker;
@@ -36,7 +37,7 @@ async function deliver(extra: string[], prefix: string): Promise<number> {
     api('POST', `${serve.api}/wide/tasks`, { task: { appEngineHttpRequest: { relativeUri: `/${prefix}/${i}` } } }),
   );
   for (const r of await Promise.all(creates)) expect(r.status).toBe(200);
-  await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith(`/${prefix}/`) && r.answered === 200).length === 10, 8000, `10 tasks of ${prefix}`);
+  await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith(`/${prefix}/`) && r.answered === 200).length === 10, EVENT_BOUND_MS, `10 tasks of ${prefix}`);
   return worker.maxInFlight;
 }
 

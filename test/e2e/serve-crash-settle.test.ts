@@ -16,6 +16,7 @@ import { replay } from '../../src/log/replay.js';
 import { liveTasks } from '../helpers/crash-workload.js';
 import { api, killEveryStarted, startServe } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string | undefined;
 let worker: Worker | undefined;
@@ -63,7 +64,7 @@ it('after kill -9 with answers in flight, the restart dispatches again exactly w
   await Promise.all(Array.from({ length: 4 }, create));
   const answered = (r: { answered?: number }): boolean => r.answered !== undefined && r.answered >= 200 && r.answered < 300;
   // Killed while the worker answers at the queue's rate: settles of the last ~200 ms are not yet written.
-  await w.waitFor((rs) => rs.filter(answered).length >= 120, 10_000, '120 tasks answered 2xx');
+  await w.waitFor((rs) => rs.filter(answered).length >= 120, EVENT_BOUND_MS, '120 tasks answered 2xx');
   first.child.kill('SIGKILL');
   expect(await first.exited).toBe('SIGKILL');
   const killedAt = Date.now();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -81,7 +82,7 @@ it('delivers every acknowledged task after kill -9 and a restart', async () => {
   // Each attempt the crash interrupted is retried, saying it failed as a connection error, and
   // its retry count continued (the interrupted attempt counts).
   const retriesOfInterrupted = () => w.received.filter((r) => r.atMs > killedAtMs && r.headers['x-appengine-taskretryreason'] === 'connection-error');
-  await w.waitFor(() => retriesOfInterrupted().length >= interrupted, 5000, `${interrupted} retries of interrupted attempts`);
+  await w.waitFor(() => retriesOfInterrupted().length >= interrupted, EVENT_BOUND_MS, `${interrupted} retries of interrupted attempts`);
   for (const r of retriesOfInterrupted()) expect(Number(r.headers['x-appengine-taskretrycount']), r.url).toBeGreaterThanOrEqual(1);
   // Tasks the worker saw before the crash were seen again after it (at-least-once).
   const before = new Set(w.received.filter((r) => r.atMs < killedAtMs).map((r) => r.url));

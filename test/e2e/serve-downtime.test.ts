@@ -17,6 +17,7 @@ import { pushq } from '../helpers/cli.js';
 import { startReplayUi } from '../helpers/replay-ui-process.js';
 import { api, killEveryStarted, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const GAP_MS = 2500;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -89,7 +90,7 @@ it('a backoff that ended while pushq was killed: the retry waited for "pushq not
   await sleep(GAP_MS);
   const second = await startServe(args);
   const startedAt = Date.now();
-  await worker.waitFor((rs) => rs.filter((r) => r.url === '/fail-once' && r.answered === 200).length === 1, 10_000, 'the retry');
+  await worker.waitFor((rs) => rs.filter((r) => r.url === '/fail-once' && r.answered === 200).length === 1, EVENT_BOUND_MS, 'the retry');
   await stopped(second);
 
   const logged = await events(data);
@@ -164,7 +165,7 @@ it('an ETA that came while pushq was killed; the start is committed before the s
 
   await sleep(300);
   const third = await startServe(args);
-  await worker.waitFor((rs) => rs.some((r) => r.url === '/scheduled' && r.answered === 200), 10_000, 'the scheduled task');
+  await worker.waitFor((rs) => rs.some((r) => r.url === '/scheduled' && r.answered === 200), EVENT_BOUND_MS, 'the scheduled task');
   await stopped(third);
   expect(Date.now() - killedAt).toBeGreaterThan(GAP_MS);
 

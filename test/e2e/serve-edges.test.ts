@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string;
 let worker: Worker;
@@ -49,7 +50,7 @@ describe('serve at the edges', () => {
     // The tasks are all there for the next start, and go out then.
     const again = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`]);
     try {
-      await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/bind/')).length === 3, 8000, 'the three tasks');
+      await worker.waitFor((rs) => rs.filter((r) => r.url.startsWith('/bind/')).length === 3, EVENT_BOUND_MS, 'the three tasks');
     } finally {
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
@@ -60,7 +61,7 @@ describe('serve at the edges', () => {
     const data = join(dir, 'hang');
     const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`, '--drain-seconds', '0.5']);
     expect((await api('POST', `${serve.api}/q/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/hang/1' } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/hang/1'), 5000, 'the hanging request');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/hang/1'), EVENT_BOUND_MS, 'the hanging request');
     const stopped = Date.now();
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
@@ -71,7 +72,7 @@ describe('serve at the edges', () => {
   it('with --memory, the stop does not promise a retry that nothing will make', async () => {
     const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--memory', '--target', `default=${worker.url}`, '--drain-seconds', '0.5']);
     expect((await api('POST', `${serve.api}/q/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/hang/2' } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/hang/2'), 5000, 'the hanging request');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/hang/2'), EVENT_BOUND_MS, 'the hanging request');
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(serve.stdout()).toMatch(/pushq serve: stopped \(1 attempt still in flight, lost with the in-memory log\)\n$/);

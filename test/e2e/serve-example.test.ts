@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let worker: ChildProcess;
 let workerOut = '';
@@ -15,7 +16,7 @@ beforeAll(async () => {
   worker = spawn(process.execPath, [join(ROOT, 'examples/serve/worker.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   worker.stdout!.setEncoding('utf8').on('data', (s: string) => (workerOut += s));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${workerOut}`)), 5000);
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${workerOut}`)), EVENT_BOUND_MS);
     worker.stdout!.on('data', () => {
       const m = /listening on (http:\/\/\S+)/.exec(workerOut);
       if (m) {
@@ -49,7 +50,7 @@ describe('examples/serve', () => {
     expect((await api('POST', `${API}/emails/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/hello/1', body: 'aGk=' } } })).status).toBe(200);
     const named = { task: { name: 'projects/-/locations/-/queues/emails/tasks/welcome-42', appEngineHttpRequest: { relativeUri: '/fail-twice/42' } } };
     expect((await api('POST', `${API}/emails/tasks`, named)).status).toBe(200);
-    await until(() => lines('POST /fail-twice/42').length === 3, 6000, 'three attempts of welcome-42');
+    await until(() => lines('POST /fail-twice/42').length === 3, EVENT_BOUND_MS, 'three attempts of welcome-42');
     expect(lines('POST /hello/1')).toEqual([expect.stringMatching(/^POST \/hello\/1 queue=emails task=task\d+ retry=0 executions=0 body=2B -> 200$/)]);
     expect(lines('POST /fail-twice/42')).toEqual([
       'POST /fail-twice/42 queue=emails task=welcome-42 retry=0 executions=0 body=0B -> 503',

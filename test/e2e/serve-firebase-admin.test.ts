@@ -14,6 +14,7 @@ import { getFunctions } from 'firebase-admin/functions';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const SA = 'functions@demo-pushq.iam.gserviceaccount.com';
 
@@ -44,7 +45,7 @@ afterAll(async () => {
 it('enqueue: the function\'s queue gets an HTTP target task, sent as a JSON POST with an OIDC token naming the service account', async () => {
   const queue = getFunctions(app).taskQueue('sendWelcome');
   await queue.enqueue({ user: 42 }, { id: 'welcome-42', uri: `${worker.url}/sendWelcome`, dispatchDeadlineSeconds: 60 });
-  await worker.waitFor((rs) => rs.some((r) => r.url === '/sendWelcome'), 10_000, 'the enqueued task');
+  await worker.waitFor((rs) => rs.some((r) => r.url === '/sendWelcome'), EVENT_BOUND_MS, 'the enqueued task');
   const r = worker.forUrl('/sendWelcome')[0]!;
   expect(r.method).toBe('POST');
   expect(JSON.parse(r.body.toString())).toEqual({ data: { user: 42 } });

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const run = promisify(execFile);
 const GOPATH = '/usr/share/gocode';
@@ -68,7 +69,7 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
 
   it('runs a task now: the worker receives it; deletes another, which is NOT_FOUND after', async () => {
     expect(out.ranDispatchCount).toBe(1);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/go/0'), 10_000, 'the run task');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/go/0'), EVENT_BOUND_MS, 'the run task');
     const r = worker.forUrl('/go/0')[0]!;
     expect(r.method).toBe('PUT');
     expect(r.body.toString()).toBe('job 0');
@@ -105,7 +106,7 @@ describe('cloud.google.com/go/cloudtasks/apiv2 over gRPC against pushq serve', (
 
   it('creates an HTTP target task with an OIDC token: sent to its URL with X-CloudTasks-* headers and a bearer ID token; a host beyond loopback is INVALID_ARGUMENT on task.http_request.url', async () => {
     expect(out.httpTarget).toBe(`${worker.url}/go/http`);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/go/http'), 10_000, 'the HTTP target task');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/go/http'), EVENT_BOUND_MS, 'the HTTP target task');
     const r = worker.forUrl('/go/http')[0]!;
     expect(r.body.toString()).toBe('from go');
     expect(r.headers['x-cloudtasks-taskname']).toBe('go-http');

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { refusal } from '../helpers/cloud-tasks-clients.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string;
 let worker: Worker;
@@ -99,7 +100,7 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
   it('runs a task now (ETA an hour ahead): the worker receives it; deletes another', async () => {
     const [ran] = await client.runTask({ name: `${parent}/tasks/g-0` });
     expect(ran.dispatchCount).toBe(1);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/grpc/0'), 10_000, 'the run task');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/grpc/0'), EVENT_BOUND_MS, 'the run task');
     const r = worker.forUrl('/grpc/0')[0]!;
     expect(r.method).toBe('PUT');
     expect(r.body.toString()).toBe('job 0');
@@ -193,7 +194,7 @@ describe('@google-cloud/tasks over gRPC against pushq serve', () => {
     const [task] = await client.createTask({ parent, task: { appEngineHttpRequest: { relativeUri: '/grpc/generated' } } });
     const id = task.name!.split('/').pop()!;
     expect(id).toMatch(/^task\d+$/);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/grpc/generated'), 10_000, 'the generated task');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/grpc/generated'), EVENT_BOUND_MS, 'the generated task');
     const story = await api('GET', `${serve.url}/pushq/queues/default/tasks/${id}/story`);
     expect(story.status).toBe(200);
     expect(story.json.attempts.length).toBeGreaterThanOrEqual(1);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { closedPort } from '../helpers/closed-port.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const SA = 'hooks@my-project.iam.gserviceaccount.com';
 const YAML = `
@@ -62,7 +63,7 @@ describe('HTTP target tasks', () => {
     expect(r.json.httpRequest).toEqual({ httpMethod: 'PUT', url: `${worker.url}/hook/1?from=test`, headers: { 'Content-Type': 'application/json', 'X-Mine': 'yes' }, body: Buffer.from('{"n":1}').toString('base64') });
     expect(r.json.appEngineHttpRequest).toBeUndefined();
     expect(r.json.dispatchDeadline).toBe('600s');
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/hook/1?from=test'), 10_000, 'hook-1');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/hook/1?from=test'), EVENT_BOUND_MS, 'hook-1');
     const got = worker.forUrl('/hook/1')[0]!;
     expect(got.method).toBe('PUT');
     expect(got.body.toString()).toBe('{"n":1}');
@@ -81,7 +82,7 @@ describe('HTTP target tasks', () => {
 
   it('after a failed attempt, the retry carries X-CloudTasks-TaskPreviousResponse and -TaskRetryReason', async () => {
     expect((await create({ name: 'projects/p/locations/l/queues/hooks/tasks/flaky', httpRequest: { url: `${worker.url}/flaky` } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.filter((x) => x.url === '/flaky').length === 2, 10_000, 'the retry');
+    await worker.waitFor((rs) => rs.filter((x) => x.url === '/flaky').length === 2, EVENT_BOUND_MS, 'the retry');
     const [first, second] = worker.forUrl('/flaky');
     expect(first!.headers['x-cloudtasks-taskretrycount']).toBe('0');
     expect(second!.headers['x-cloudtasks-taskretrycount']).toBe('1');
@@ -99,7 +100,7 @@ describe('HTTP target tasks', () => {
 
     expect((await create({ httpRequest: { url: `${worker.url}/oidc/aud`, oidcToken: { serviceAccountEmail: SA, audience: 'https://my-worker.example' } } })).status).toBe(200);
     expect((await create({ httpRequest: { url: `${worker.url}/oidc/url`, oidcToken: { serviceAccountEmail: SA } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.filter((x) => x.url.startsWith('/oidc/')).length === 2, 10_000, 'the OIDC tasks');
+    await worker.waitFor((rs) => rs.filter((x) => x.url.startsWith('/oidc/')).length === 2, EVENT_BOUND_MS, 'the OIDC tasks');
 
     const bearer = (url: string): string => /^Bearer (.+)$/.exec(worker.forUrl(url)[0]!.headers['authorization'] as string)![1]!;
     const { payload, protectedHeader } = await jwtVerify(bearer('/oidc/aud'), jwks, { issuer: serve.url, audience: 'https://my-worker.example', algorithms: ['RS256'] });
@@ -122,7 +123,7 @@ describe('HTTP target tasks', () => {
 
   it('an OAuth token is a bearer token that names itself as pushq\'s, with the scope (default cloud-platform)', async () => {
     expect((await create({ httpRequest: { url: `${worker.url}/oauth/1`, oauthToken: { serviceAccountEmail: SA } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/oauth/1'), 10_000, 'the OAuth task');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/oauth/1'), EVENT_BOUND_MS, 'the OAuth task');
     const auth = worker.forUrl('/oauth/1')[0]!.headers['authorization'] as string;
     expect(auth).toMatch(/^Bearer pushq-local-access-token\./);
     const claims = JSON.parse(Buffer.from(auth.slice('Bearer pushq-local-access-token.'.length), 'base64url').toString());
@@ -208,7 +209,7 @@ describe('HTTP target tasks', () => {
       expect(task.httpRequest!.url).toBe(`${worker.url}/grpc/hook`);
       expect(task.httpRequest!.oidcToken!.serviceAccountEmail).toBe(SA);
       expect(task.httpRequest!.oidcToken!.audience).toBe(`${worker.url}/grpc/hook`);
-      await worker.waitFor((rs) => rs.some((x) => x.url === '/grpc/hook'), 10_000, 'the gRPC hook');
+      await worker.waitFor((rs) => rs.some((x) => x.url === '/grpc/hook'), EVENT_BOUND_MS, 'the gRPC hook');
       const got = worker.forUrl('/grpc/hook')[0]!;
       expect(got.body.toString()).toBe('hi');
       expect(got.headers['x-cloudtasks-taskname']).toBe('grpc-hook');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 it('a push queue made `mode: pull` by a reload keeps its push tasks, and the reload says so: the queue, how many, what to do', async () => {
   // Before: the reload answered only "applied (2 queues)", and the queue's tasks stayed pending
@@ -24,13 +25,13 @@ it('a push queue made `mode: pull` by a reload keeps its push tasks, and the rel
     expect(applied.status).toBe(200);
     const warning = 'queue jobs: now mode: pull, and holds 3 push tasks that pushq will not dispatch (it serves no pull API); set mode: push again to dispatch them, or purge the queue';
     expect(applied.json.lines).toContain(warning);
-    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`  ${warning}\n`);
+    await expect.poll(() => serve.stdout(), { timeout: EVENT_BOUND_MS }).toContain(`  ${warning}\n`);
     expect((await api('GET', `${serve.api}/jobs/tasks`)).json.tasks).toHaveLength(3);
     // Back to push: they are dispatched, and nothing is said of stranded tasks.
     await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 10/s\n');
     const back = await api('POST', `${serve.url}/pushq/reload`, {});
     expect(back.json.lines.join('\n')).not.toContain('mode: pull');
-    await worker.waitFor((rs) => rs.length === 3, 10_000, 'the three tasks once push again');
+    await worker.waitFor((rs) => rs.length === 3, EVENT_BOUND_MS, 'the three tasks once push again');
   } finally {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
@@ -116,7 +117,7 @@ it('a restart with a file that made a push queue `mode: pull` says, as a reload 
     await writeFile(yaml, 'queue:\n- name: jobs\n  mode: pull\n');
     serve = await startServe(['--config', yaml, '--data', data]);
     const warning = 'pushq serve: warning: queue jobs: now mode: pull, and holds 2 push tasks that pushq will not dispatch (it serves no pull API); set mode: push again to dispatch them, or purge the queue\n';
-    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain(warning);
+    await expect.poll(() => serve.stderr(), { timeout: EVENT_BOUND_MS }).toContain(warning);
     expect(serve.stderr().split(warning)).toHaveLength(2); // said once
   } finally {
     serve.child.kill('SIGTERM');
@@ -144,17 +145,17 @@ it('a queue left out of queue.yaml holding tasks is disabled with them, and a re
       // No "resume it": its last configuration has rate 0, for which a resume is refused (QUEUE_NOT_RESUMABLE).
       `add it to ${yaml} again and reload, or purge it`;
     expect(applied.json.lines).toContain(warning(3));
-    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain(`  ${warning(3)}\n`);
+    await expect.poll(() => serve.stdout(), { timeout: EVENT_BOUND_MS }).toContain(`  ${warning(3)}\n`);
     expect((await api('GET', `${serve.api}/jobs`)).json.state).toBe('DISABLED');
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     serve = await startServe(['--config', yaml, '--data', data, '--target', `default=${worker.url}`]);
-    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain(`pushq serve: warning: ${warning(3)}\n`);
+    await expect.poll(() => serve.stderr(), { timeout: EVENT_BOUND_MS }).toContain(`pushq serve: warning: ${warning(3)}\n`);
     // Back in the file, with a rate: dispatched, and nothing is said of stranded tasks.
     await writeFile(yaml, 'queue:\n- name: jobs\n  rate: 10/s\n- name: other\n  rate: 1/s\n');
     const back = await api('POST', `${serve.url}/pushq/reload`, {});
     expect(back.json.lines.join('\n')).not.toContain('so disabled');
-    await worker.waitFor((rs) => rs.length === 3, 10_000, 'the three tasks once in the file again');
+    await worker.waitFor((rs) => rs.length === 3, EVENT_BOUND_MS, 'the three tasks once in the file again');
   } finally {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 it('applies an edited queue.yaml on SIGHUP', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pushq-hup-'));
@@ -19,10 +20,10 @@ it('applies an edited queue.yaml on SIGHUP', async () => {
     expect(worker.received).toHaveLength(0);
     await writeFile(yaml, 'queue:\n- name: later\n  rate: 10/s\n- name: added\n  rate: 1/s\n');
     serve.child.kill('SIGHUP');
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/later/1'), 5000, 'the task after reload');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/later/1'), EVENT_BOUND_MS, 'the task after reload');
     expect((await api('GET', `${serve.api}/later`)).json.state).toBe('RUNNING');
     expect((await api('GET', `${serve.api}/added`)).status).toBe(200);
-    await expect.poll(() => serve.stdout(), { timeout: 3000 }).toContain('reload applied');
+    await expect.poll(() => serve.stdout(), { timeout: EVENT_BOUND_MS }).toContain('reload applied');
   } finally {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
@@ -39,7 +40,7 @@ it('refuses an invalid queue.yaml on SIGHUP on stderr, each issue with its line;
   try {
     await writeFile(yaml, 'queue:\n- name: steady\n  rate: fast\n');
     serve.child.kill('SIGHUP');
-    await expect.poll(() => serve.stderr(), { timeout: 5000 }).toContain('pushq serve: reload refused\n');
+    await expect.poll(() => serve.stderr(), { timeout: EVENT_BOUND_MS }).toContain('pushq serve: reload refused\n');
     expect(serve.stderr()).toMatch(/pushq serve: reload refused\n {2}\S*queue\.yaml:3:\d+ error rate `fast` is not valid/);
     expect(serve.stdout()).not.toContain('reload');
     expect((await api('GET', `${serve.api}/steady`)).json.rateLimits.maxDispatchesPerSecond).toBe(5); // nothing changed
@@ -69,7 +70,7 @@ it('refuses a queue.yaml whose aliases cannot be read (none before, one inside i
     for (const [index, file] of files.entries()) {
       await writeFile(yaml, file.text);
       serve.child.kill('SIGHUP');
-      await expect.poll(() => serve.stderr().split('pushq serve: reload refused\n').length - 1, { timeout: 10_000 }).toBe(index + 1);
+      await expect.poll(() => serve.stderr().split('pushq serve: reload refused\n').length - 1, { timeout: EVENT_BOUND_MS }).toBe(index + 1);
       expect(serve.stderr()).toMatch(file.issue);
     }
     expect(serve.stderr()).not.toContain('reload failed');
@@ -95,7 +96,7 @@ it('says a reload applied through POST /pushq/reload on stdout, as a SIGHUP one:
     const applied = await api('POST', `${serve.url}/pushq/reload`, {});
     expect(applied.status).toBe(200);
     expect((await api('GET', `${serve.api}/first`)).json.state).toBe('DISABLED');
-    await expect.poll(() => serve.stdout(), { timeout: 5000 }).toContain('pushq serve: reload applied (POST /pushq/reload)\n');
+    await expect.poll(() => serve.stdout(), { timeout: EVENT_BOUND_MS }).toContain('pushq serve: reload applied (POST /pushq/reload)\n');
     expect(serve.stdout()).toContain(`  ${yaml}: applied (2 queues)\n`);
     // A refused one is the caller's answer (docs/serve.md), and changes nothing on either stream.
     await writeFile(yaml, 'queue:\n- name: second\n  rate: fast\n');

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir = '';
 let worker: Worker;
@@ -48,7 +49,7 @@ it('a restart after a reset keeps the full bucket: two of a burst at once, the t
   serve = await startServe(args);
   await add(serve, '/spent/1');
   await add(serve, '/spent/2');
-  await worker.waitFor(() => arrived('/spent/') === 2, 10_000, 'both tokens spent');
+  await worker.waitFor(() => arrived('/spent/') === 2, EVENT_BOUND_MS, 'both tokens spent');
   expect((await api('POST', `${serve.url}/pushq/reset`, {})).status).toBe(200);
   await stop(serve);
 
@@ -57,7 +58,7 @@ it('a restart after a reset keeps the full bucket: two of a burst at once, the t
 
   serve = await startServe(args);
   await Promise.all([add(serve, '/after/1'), add(serve, '/after/2'), add(serve, '/after/3')]);
-  await worker.waitFor(() => arrived('/after/') === 2, 5_000, 'two of the burst, from the full bucket');
+  await worker.waitFor(() => arrived('/after/') === 2, EVENT_BOUND_MS, 'two of the burst, from the full bucket');
   await new Promise((r) => setTimeout(r, 1_000));
   // 1/m: the third waits for a token (about a minute), so the bucket held 2, not more.
   expect(arrived('/after/')).toBe(2);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -44,7 +45,7 @@ it('keeps a paused queue paused across a restart that only adds a --target; a ch
     await writeFile(yaml, 'queue:\n- name: one\n  rate: 50/s\n');
     const third = await startServe([...base, '--target', `other=${other.url}`]);
     expect(await state(third)).toBe('RUNNING');
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/held' && x.answered === 200), 3000, 'the held task after the deploy');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/held' && x.answered === 200), EVENT_BOUND_MS, 'the held task after the deploy');
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
   } finally {

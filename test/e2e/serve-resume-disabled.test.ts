@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { grpcClient, restClient, refusal } from '../helpers/cloud-tasks-clients.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const YAML = 'queue:\n- name: default\n  rate: 5/s\n- name: stopped\n  rate: 0\n- name: leaving-grpc\n  rate: 20/s\n- name: leaving-rest\n  rate: 20/s\n';
 
@@ -60,7 +61,7 @@ describe.sequential.each(['grpc', 'rest'] as const)('ResumeQueue over %s', (mode
     const [resumed] = await client.resumeQueue({ name });
     expect(resumed.state).toBe('RUNNING');
     expect(resumed.rateLimits?.maxDispatchesPerSecond).toBe(20); // its last configuration
-    await worker.waitFor((r) => r.some((x) => x.url === `/kept-${mode}`), 10_000, `the kept task of ${queue}`);
+    await worker.waitFor((r) => r.some((x) => x.url === `/kept-${mode}`), EVENT_BOUND_MS, `the kept task of ${queue}`);
 
     // A reload that still leaves it out disables it again, as each deploy does.
     expect((await api('POST', `${serve.url}/pushq/reload`, {})).status).toBe(200);

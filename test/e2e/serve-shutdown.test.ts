@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 it('drains the attempt in flight on SIGTERM and dispatches nothing new', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'pushq-term-'));
@@ -23,7 +24,7 @@ it('drains the attempt in flight on SIGTERM and dispatches nothing new', async (
       const r = await api('POST', `${first.api}/one/tasks`, { task: { name: `projects/p/locations/l/queues/one/tasks/${id}`, appEngineHttpRequest: { relativeUri: `/${id}` } } });
       expect(r.status).toBe(200);
     }
-    await worker.waitFor((rs) => rs.length === 1, 3000, 's1 in flight');
+    await worker.waitFor((rs) => rs.length === 1, EVENT_BOUND_MS, 's1 in flight');
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(worker.received.map((r) => r.url)).toEqual(['/s1']); // s2 was not started while stopping
@@ -31,7 +32,7 @@ it('drains the attempt in flight on SIGTERM and dispatches nothing new', async (
 
     const second = await startServe(args);
     expect(second.stdout()).toMatch(/0 interrupted attempts/);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/s2' && r.answered === 200), 3000, 's2 after restart');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/s2' && r.answered === 200), EVENT_BOUND_MS, 's2 after restart');
     expect(worker.received.map((r) => r.url)).toEqual(['/s1', '/s2']); // s1 not delivered again
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
@@ -50,7 +51,7 @@ it('signals during the drain change nothing: SIGHUP and a second SIGTERM neither
     const serve = await startServe(['--config', join(dir, 'queue.yaml'), '--data', data, '--target', `default=${worker.url}`]);
     const r = await api('POST', `${serve.api}/one/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow' } } });
     expect(r.status).toBe(200);
-    await worker.waitFor((rs) => rs.length === 1, 3000, 'the attempt in flight');
+    await worker.waitFor((rs) => rs.length === 1, EVENT_BOUND_MS, 'the attempt in flight');
     serve.child.kill('SIGTERM');
     await new Promise((res) => setTimeout(res, 200));
     serve.child.kill('SIGHUP');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRawWorker, type RawWorker } from '../helpers/raw-worker.js';
 import { api, startServe } from '../helpers/serve-process.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let dir: string;
 let silent: RawWorker;
@@ -39,7 +40,7 @@ it('1 attempt in flight at a stop: "1 attempt still in flight", then "1 interrup
   const args = ['--data', data, '--target', `default=${silent.url}`, '--drain-seconds', '0.2'];
   const first = await startServe(args);
   expect((await api('POST', `${first.api}/default/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/never-answered' } } })).status).toBe(200);
-  await expect.poll(() => silent.requests.length, { timeout: 5000 }).toBe(1);
+  await expect.poll(() => silent.requests.length, { timeout: EVENT_BOUND_MS }).toBe(1);
   first.child.kill('SIGTERM');
   expect(await first.exited).toBe(0);
   expect(first.stdout()).toMatch(/pushq serve: stopped \(1 attempt still in flight will be retried at the next start\)\n$/);

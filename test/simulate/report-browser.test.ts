@@ -28,6 +28,7 @@ import type { ReportInput } from '../../src/simulate/report/render.js';
 import { writeReportFile } from '../../src/simulate/report/write.js';
 import { fixtureReport } from './report-fixture.js';
 import { launchChromium } from '../helpers/chromium.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHART_KEYS = ['backlog', 'dispatch', 'tokens', 'in_flight', 'retries', 'wait_cause', 'percentiles'];
@@ -56,7 +57,7 @@ interface Opened {
 
 async function open(path: string, fragment = ''): Promise<Opened> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(EVENT_BOUND_MS);
   const errors: string[] = [];
   const requests: string[] = [];
   page.on('console', (m) => {
@@ -316,7 +317,7 @@ workload:
     await writeFile(many, renderBandsReport({ command: 'pushq simulate --seeds', seeds: seeds.seeds, variants: [{ label: 'days.yaml', text: TEXT, queues: seeds.queues, bands: seeds.series! }] }));
     for (const path of [one, many]) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      page.setDefaultTimeout(10_000);
+      page.setDefaultTimeout(EVENT_BOUND_MS);
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.addInitScript({ content: RECORD_PLOTS });

@@ -14,6 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
 import { ownedBy, spread, startNode, startNodes, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-admin-');
 const { nodes, workers } = fx;
@@ -32,7 +33,7 @@ async function rateThrough(node: Node, queue: string): Promise<number | null> {
 
 /** Waits for a node's output to hold `text` after line `from`. */
 async function said(node: Node, from: number, text: string): Promise<string> {
-  await waitUntil(`${node.id} saying "${text}"`, () => node.lines.slice(from).some((l) => l.text.includes(text)), 10_000);
+  await waitUntil(`${node.id} saying "${text}"`, () => node.lines.slice(from).some((l) => l.text.includes(text)), EVENT_BOUND_MS);
   return node.lines
     .slice(from)
     .map((l) => l.text)
@@ -67,25 +68,25 @@ describe('pushq serve --cluster: reload and reset', () => {
     const marks = two.map((n) => n.lines.length);
     for (const n of two) n.proc.child.kill('SIGHUP');
     for (const [i, n] of two.entries()) expect(await said(n, marks[i]!, 'reload applied')).toContain('applied (4 queues)');
-    await waitUntil('q1 released and q3 placed', async () => (await all()).join() === 'default,q0,q2,q3', 10_000);
+    await waitUntil('q1 released and q3 placed', async () => (await all()).join() === 'default,q0,q2,q3', EVENT_BOUND_MS);
     for (const n of two) {
       expect(await rateThrough(n, 'q0'), n.id).toBe(7);
       // A queue just placed may still move to the node it hashes to (both files now name it): a
       // call is answered 503, not taken, while it moves (full runs met it for a GetQueue and for a
       // create), and sent again.
-      await waitUntil(`q3 read at 50/s through ${n.id}`, async () => (await rateThrough(n, 'q3')) === 50, 10_000);
+      await waitUntil(`q3 read at 50/s through ${n.id}`, async () => (await rateThrough(n, 'q3')) === 50, EVENT_BOUND_MS);
       expect(await rateThrough(n, 'q1'), n.id).toBeNull();
       const name = `new-${n.id.split(':')[1]}`;
-      await waitUntil(`a task created on q3 through ${n.id}`, async () => (await create(n, 'q3', name)) === 200, 10_000);
+      await waitUntil(`a task created on q3 through ${n.id}`, async () => (await create(n, 'q3', name)) === 200, EVENT_BOUND_MS);
     }
-    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/t/q3/new-')).length === 2, 10_000, 'the tasks of the new queue');
+    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/t/q3/new-')).length === 2, EVENT_BOUND_MS, 'the tasks of the new queue');
 
     // The removed queue put back: taken again, its stream replayed, its task there.
     await writeFile(path, yaml({ q0: 7, q1: 100, q2: 100, q3: 50 }));
     const back = two.map((n) => n.lines.length);
     for (const n of two) n.proc.child.kill('SIGHUP');
     for (const [i, n] of two.entries()) await said(n, back[i]!, 'reload applied');
-    await waitUntil('q1 owned again', async () => (await all()).join() === 'default,q0,q1,q2,q3', 10_000);
+    await waitUntil('q1 owned again', async () => (await all()).join() === 'default,q0,q1,q2,q3', EVENT_BOUND_MS);
     const kept = (await (await fetch(`${two[1]!.api}/q1/tasks`)).json()) as { tasks?: { name: string }[] };
     expect((kept.tasks ?? []).map((t) => t.name)).toEqual(['projects/p/locations/l/queues/q1/tasks/kept']);
 
@@ -94,7 +95,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     const mark = two[0]!.lines.length;
     two[0]!.proc.child.kill('SIGHUP');
     // A diagnostic: on stderr, as serve's other errors; nothing of it on stdout.
-    await waitUntil(`${two[0]!.id} saying "reload refused" on stderr`, () => two[0]!.proc.stderr().includes('pushq serve: reload refused\n'), 10_000);
+    await waitUntil(`${two[0]!.id} saying "reload refused" on stderr`, () => two[0]!.proc.stderr().includes('pushq serve: reload refused\n'), EVENT_BOUND_MS);
     expect(two[0]!.proc.stderr()).toMatch(/reload refused\n {2}\S*queue\.yaml:3:\d+ error/);
     expect(two[0]!.lines.slice(mark).map((l) => l.text).join('\n')).not.toContain('reload refused');
     // The same through POST /pushq/reload on the other node.
@@ -107,7 +108,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     // Every queue still there. Waited for, not read once: q1, just put back, may still be moving to
     // the node it hashes to (a clean hand-over, out of every list for a moment); a full test run at
     // load 7 once read the list in that moment.
-    await waitUntil('every queue still listed', async () => (await all()).join() === 'default,q0,q1,q2,q3', 10_000);
+    await waitUntil('every queue still listed', async () => (await all()).join() === 'default,q0,q1,q2,q3', EVENT_BOUND_MS);
 
     // The owner of q0 leaves: the other takes it with the file it reloaded, not the one it started with.
     const owners = await Promise.all(two.map(ownedBy));
@@ -115,7 +116,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     const staying = two.find((n) => n !== leaving)!;
     leaving.proc.child.kill('SIGTERM');
     expect(await leaving.proc.exited).toBe(0);
-    await waitUntil('q0 taken by the other node', async () => (await ownedBy(staying)).includes('q0'), 10_000);
+    await waitUntil('q0 taken by the other node', async () => (await ownedBy(staying)).includes('q0'), EVENT_BOUND_MS);
     expect(await rateThrough(staying, 'q0')).toBe(7);
     staying.proc.child.kill('SIGTERM');
     expect(await staying.proc.exited).toBe(0);
@@ -135,7 +136,7 @@ describe('pushq serve --cluster: reload and reset', () => {
       for (let i = 0; i < 3; i++) expect(await create(two[i % 2]!, q, `wait-${i}`, true)).toBe(200);
       expect(await create(two[0]!, q, 'ran')).toBe(200);
     }
-    await w.waitFor((r) => queues.every((q) => r.some((x) => x.url === `/t/${q}/ran` && x.answered === 200)), 10_000, 'the tasks that run now');
+    await w.waitFor((r) => queues.every((q) => r.some((x) => x.url === `/t/${q}/ran` && x.answered === 200)), EVENT_BOUND_MS, 'the tasks that run now');
     await new Promise((r) => setTimeout(r, 300));
     for (const q of queues) expect(await create(two[1]!, q, 'ran')).toBe(409);
 
@@ -182,7 +183,7 @@ describe('pushq serve --cluster: reload and reset', () => {
     const arrived = (prefix: string): number => w.received.filter((r) => r.url.startsWith(prefix)).length;
     // The test before: every queue's two tokens spent.
     for (const q of queues) for (let i = 0; i < 2; i++) await add(two[i]!, q, `/spent/${q}/${i}`);
-    await w.waitFor(() => queues.every((q) => arrived(`/spent/${q}/`) === 2), 10_000, 'every token spent');
+    await w.waitFor(() => queues.every((q) => arrived(`/spent/${q}/`) === 2), EVENT_BOUND_MS, 'every token spent');
 
     // Through the node that owns fewer queues: the other's are reset by their owner.
     const owned = await Promise.all(two.map(ownedBy));
@@ -192,7 +193,7 @@ describe('pushq serve --cluster: reload and reset', () => {
 
     // The next test: three per queue, through either node; two of each at once, the third held for a token.
     for (const q of queues) for (let i = 0; i < 3; i++) await add(two[i % 2]!, q, `/burst/${q}/${i}`);
-    await w.waitFor(() => queues.every((q) => arrived(`/burst/${q}/`) === 2), 5_000, 'two of every burst, from full buckets');
+    await w.waitFor(() => queues.every((q) => arrived(`/burst/${q}/`) === 2), EVENT_BOUND_MS, 'two of every burst, from full buckets');
     await new Promise((r) => setTimeout(r, 1_000));
     expect(queues.map((q) => arrived(`/burst/${q}/`))).toEqual([2, 2, 2, 2]);
   }, 120_000);

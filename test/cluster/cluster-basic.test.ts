@@ -11,6 +11,7 @@ import { startReplayUi } from '../helpers/replay-ui-process.js';
 import { PG_PASSWORD } from '../helpers/pg-cluster.js';
 import { startWorker } from '../helpers/worker.js';
 import { busiest, count, createTasks, queueYaml, spread, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-');
 const { nodes, workers } = fx;
@@ -138,9 +139,9 @@ describe('pushq serve --cluster', () => {
     const { node: leaving, queues: itsQueues } = await busiest(three);
     leaving.proc.child.kill('SIGTERM');
     expect(await leaving.proc.exited).toBe(0);
-    await waitUntil('the leaving node’s queues owned by the two others', () => spread(three.filter((n) => n !== leaving), 7), 10_000);
+    await waitUntil('the leaving node’s queues owned by the two others', () => spread(three.filter((n) => n !== leaving), 7), EVENT_BOUND_MS);
     const more = await createTasks(() => three.filter((n) => n !== leaving), itsQueues.map((q, i) => ({ name: `after${i}`, queue: q })), 4, 10_000);
     expect(more.unanswered).toEqual([]);
-    await w.waitFor((r) => more.acknowledged.every((n) => r.some((x) => x.url.endsWith(`/${n}`) && x.answered === 200)), 10_000, 'tasks on moved queues delivered');
+    await w.waitFor((r) => more.acknowledged.every((n) => r.some((x) => x.url.endsWith(`/${n}`) && x.answered === 200)), EVENT_BOUND_MS, 'tasks on moved queues delivered');
   }, 180_000); // three node starts and their placement: 60 s ran out at load 16
 });

@@ -21,6 +21,7 @@ import type { ReplayedQueue } from '../helpers/crash-workload.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
 import { answered, forwardedQueueYaml, kindsOf, LEASE_SECONDS, ROLES, startForwardedWorkload, type Command, type Lane } from './forwarded-workload.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 /** Candidate queues per role: enough that one node owns one of each and the others one of each (else a node is replaced). */
 const K = 6;
@@ -199,7 +200,7 @@ describe('pushq serve --cluster: kill -9 of a node while forwarded commands are 
         const runs = lane.commands.filter((c) => c.kind === 'run');
         const ranOk = runs.filter((c) => c.outcome === 'ok');
         const delivered = (name: string): boolean => w.received.some((r) => r.url === `/${lane.queue}/${name}`);
-        await w.waitFor(() => ranOk.every((c) => delivered(c.task!)), 10_000, `${at}: every acknowledged RunTask's task delivered (${ranOk.filter((c) => !delivered(c.task!)).map((c) => c.task)})`);
+        await w.waitFor(() => ranOk.every((c) => delivered(c.task!)), EVENT_BOUND_MS, `${at}: every acknowledged RunTask's task delivered (${ranOk.filter((c) => !delivered(c.task!)).map((c) => c.task)})`);
         for (const c of ranOk) {
           const t = await getJson(`${check.api}/${lane.queue}/tasks/${c.task}`);
           // Done (gone), or its forced attempt in the log: the new owner retries it (rate 0 holds the retry).

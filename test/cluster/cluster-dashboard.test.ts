@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
 import { ownedBy, postTask, queueYaml, spread, startNodes, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_COUNT = 9; // q0..q8, and `default`
 const QUEUES = Array.from({ length: QUEUE_COUNT }, (_, i) => `q${i}`);
@@ -71,7 +72,7 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
       for (let j = 0; j < 5; j++) await create(two[(i + j) % 2]!, q, `${q}-t${j}`, j >= 2);
     }
     await w.waitFor((r) => r.filter((x) => x.answered === 200).length >= 2 * QUEUE_COUNT, 20_000, 'the immediate tasks delivered');
-    await waitUntil('every succeeded count read', async () => (await dashboard(two[0])).queues.every((r) => r.name === 'default' || r.tasks['succeeded'] === 2), 10_000);
+    await waitUntil('every succeeded count read', async () => (await dashboard(two[0])).queues.every((r) => r.name === 'default' || r.tasks['succeeded'] === 2), EVENT_BOUND_MS);
 
     // Every queue through each node, each row from its owner, with which node that is; the same figures.
     const seen = await Promise.all(two.map(dashboard));
@@ -187,7 +188,7 @@ describe('pushq serve --cluster: the dashboard on every node', () => {
     // Purge through the node that does not own the queue: done at the owner, seen through both.
     const purged = await fetch(`${two[0].api}/${remoteQ}:purge`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(purged.status, await purged.text()).toBe(200);
-    await waitUntil('the purge seen through both nodes', async () => (await Promise.all(two.map(dashboard))).every((d) => d.queues.find((r) => r.name === remoteQ)!.tasks['pending'] === 0), 5000);
+    await waitUntil('the purge seen through both nodes', async () => (await Promise.all(two.map(dashboard))).every((d) => d.queues.find((r) => r.name === remoteQ)!.tasks['pending'] === 0), EVENT_BOUND_MS);
 
     // The other node killed: its queues show as without owner (not an error page) until the survivor takes them.
     const gone = two[1];

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { replayJson } from '../helpers/replay-json.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNodes, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-tt-');
 const { nodes, workers } = fx;
@@ -83,7 +84,7 @@ describe('pushq serve --cluster: time travel on the dashboard', () => {
       if (s === 1) await create(two[0], 'q2', 'late', 1500);
       await w.waitFor((r) => r.filter((x) => x.answered === 200).length >= delivered, 20_000, `stage ${s}'s tasks delivered`);
     }
-    await w.waitFor((r) => r.some((x) => x.url === '/t/q2/late'), 10_000, 'the late task delivered');
+    await w.waitFor((r) => r.some((x) => x.url === '/t/q2/late'), EVENT_BOUND_MS, 'the late task delivered');
     const owns = await Promise.all(two.map(ownedBy));
     const ownerOf = (q: string): Node => two[owns[0]!.includes(q) ? 0 : 1];
     const other = (n: Node): Node => (n === two[0] ? two[1] : two[0]);

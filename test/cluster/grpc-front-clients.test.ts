@@ -20,6 +20,7 @@ import { GrpcService } from '../../src/server/grpc/grpc-service.js';
 import { SERVICE_NAME, cloudTasksProtos } from '../../src/server/grpc/protos.js';
 import type { ApiContext } from '../../src/server/operations.js';
 import { waitUntil } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const Q = 'projects/p/locations/l/queues/q0';
 
@@ -58,7 +59,7 @@ describe('pushq serve --cluster: the gRPC front’s clients to owners', () => {
       }
       expect(front.clientAddresses()).toEqual([`127.0.0.1:${owners[owners.length - 1]!.port}`]);
       // One connection from the front to an owner, as at the start: none left open to the former owners still listening.
-      await waitUntil(`the front's connections back to ${baseline} sockets (now ${openSockets()})`, () => openSockets() === baseline, 5000);
+      await waitUntil(`the front's connections back to ${baseline} sockets (now ${openSockets()})`, () => openSockets() === baseline, EVENT_BOUND_MS);
       // The owner in use keeps its client and connection; a call after the sweep goes out on it.
       expect(await getQueue(client)).toMatch(/\(SHUTTING_DOWN\)$/);
       expect(front.clientAddresses()).toHaveLength(1);
@@ -101,14 +102,14 @@ describe('pushq serve --cluster: the gRPC front’s clients to owners', () => {
     const client = new grpc.Client(`127.0.0.1:${front.port}`, grpc.credentials.createInsecure());
     try {
       const answered = getQueue(client);
-      await waitUntil('the call to wait for the owners to be read again', () => refreshing, 5000);
+      await waitUntil('the call to wait for the owners to be read again', () => refreshing, EVENT_BOUND_MS);
       await front.close(); // the call is still under way: the shutdown is forced after 1 s, the clients swept
       expect(front.clientAddresses()).toEqual([]);
       owner = `127.0.0.1:${moved.port}`; // the owners, read again, name a live owner
       refreshed = true;
       readAgain();
       await answered; // the client's call ended with the forced shutdown
-      await waitUntil('the call to read its owner again and go on to hop()', () => readAfterRefresh, 5000);
+      await waitUntil('the call to read its owner again and go on to hop()', () => readAfterRefresh, EVENT_BOUND_MS);
       expect(front.clientAddresses(), 'a client made after close, never closed').toEqual([]);
     } finally {
       client.close();

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, spread, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-drain-');
 const { nodes, workers } = fx;
@@ -26,10 +27,10 @@ describe('pushq serve --cluster: a clean stop that drains longer than the lease'
     const other = owner === nodes[0] ? nodes[1]! : nodes[0]!;
 
     for (const name of ['d0', 'd1', 'd2']) expect((await postTask(owner, 'q0', name)).status).toBe(200);
-    await w.waitFor((r) => r.length === 3, 10_000, 'the three attempts in flight');
+    await w.waitFor((r) => r.length === 3, EVENT_BOUND_MS, 'the three attempts in flight');
     owner.proc.child.kill('SIGTERM');
     expect(await owner.proc.exited, owner.proc.stderr()).toBe(0);
-    await waitUntil('the other node owning q0', async () => (await ownedBy(other)).includes('q0'), 10_000);
+    await waitUntil('the other node owning q0', async () => (await ownedBy(other)).includes('q0'), EVENT_BOUND_MS);
     // Time for a second dispatch, were the tasks still pending in the log the other node folded.
     await new Promise((r) => setTimeout(r, 1500));
     expect(w.received.map((r) => r.url).sort()).toEqual(['/t/q0/d0', '/t/q0/d1', '/t/q0/d2']);

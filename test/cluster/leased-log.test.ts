@@ -16,6 +16,7 @@ import { LOG_FORMAT, LOG_FORMAT_VERSION } from '../../src/log/event-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const dirs: string[] = [];
 const workers: Worker[] = [];
@@ -69,9 +70,9 @@ describe('LeasedLog', () => {
 
     // A renewal came back: the held queue gets its room at the next background flush, and dispatches.
     log.validUntilMs = performance.now() + 60_000;
-    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/x/later')).length === 5, 5000, 'the five held tasks');
+    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/x/later')).length === 5, EVENT_BOUND_MS, 'the five held tasks');
     expect(await create(service, 'after')).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url === '/x/after'), 5000, 'a new task');
+    await w.waitFor((r) => r.some((x) => x.url === '/x/after'), EVENT_BOUND_MS, 'a new task');
     expect(w.received.some((x) => x.url === '/x/refused')).toBe(false);
   }, 30_000);
 });

@@ -23,6 +23,7 @@ import { SERVICE_NAME, cloudTasksProtos } from '../../src/server/grpc/protos.js'
 import type { ApiContext } from '../../src/server/operations.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, count, ownedBy, queueYaml, spread, startNode, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-ending-');
 const { nodes, workers } = fx;
@@ -151,7 +152,7 @@ describe('pushq serve --cluster: a queue whose end has begun', () => {
       } else {
         expect(a.code, `${c.name}: ${a.via}`).toBe('LOG_UNAVAILABLE');
         expect(a.notTaken, `${c.name}: taken, answered as not taken`).not.toBe(true);
-        await waitUntil(`${c.name} in the store`, async () => (await logged(c.name)) === 1, 10_000);
+        await waitUntil(`${c.name} in the store`, async () => (await logged(c.name)) === 1, EVENT_BOUND_MS);
       }
     }
     for (const c of clients.values()) c.close();

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clusterFixture, postTask, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-restart-pull-');
 
@@ -26,7 +27,7 @@ describe('a cluster restarted with a file that made a push queue mode: pull', ()
     fx.nodes.push(second);
     await waitUntil('the node owns jobs', () => owns(second), 30_000);
     const warning = `pushq serve: node ${second.id}: warning: queue jobs: now mode: pull, and holds 2 push tasks that pushq will not dispatch (it serves no pull API); set mode: push again to dispatch them, or purge the queue`;
-    await waitUntil('the warning', () => second.lines.some((l) => l.text === warning), 5000);
+    await waitUntil('the warning', () => second.lines.some((l) => l.text === warning), EVENT_BOUND_MS);
     expect(second.lines.filter((l) => l.text === warning)).toHaveLength(1);
     second.proc.child.kill('SIGTERM');
     expect(await second.proc.exited).toBe(0);

@@ -28,6 +28,7 @@ import { MESSAGES, RPC_ERROR } from '../../src/server/appengine/messages.js';
 import { RPC_HEADERS, addRequest, encodeMessage, envelope } from '../helpers/remote-api.js';
 import { startWorker } from '../helpers/worker.js';
 import { clusterFixture, ownedBy, postTask, queueYaml, rows, spread, startNodesEachOwning, stopAll, waitUntil, writeQueueYaml, type Node } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const ROUND_MS = 100;
 // The nodes (spawned by this file) take the round's period from here.
@@ -87,7 +88,7 @@ async function storedBytes(url: string): Promise<{ total: number; sizes: Map<str
  * past the window alone (a run read a view without the other node's last two creates).
  */
 async function viewsHold(url: string, total: number): Promise<void> {
-  await waitUntil(`the published figures summing to ${total}`, async () => Number((await rows<{ n: string | null }>(url, 'SELECT sum(bytes) AS n FROM pushq_storage'))[0]!.n ?? 0) === total, 10_000);
+  await waitUntil(`the published figures summing to ${total}`, async () => Number((await rows<{ n: string | null }>(url, 'SELECT sum(bytes) AS n FROM pushq_storage'))[0]!.n ?? 0) === total, EVENT_BOUND_MS);
   await new Promise((res) => setTimeout(res, WINDOW_MS));
 }
 
@@ -198,7 +199,7 @@ describe('pushq serve --cluster: total_storage_limit across the nodes', () => {
       await writeFile(path, yaml(limit));
       const marks = two.map((node) => node.lines.length);
       for (const node of two) node.proc.child.kill('SIGHUP');
-      for (const [i, node] of two.entries()) await waitUntil(`${node.id} reloading`, () => node.lines.slice(marks[i]!).some((l) => l.text.includes('reload applied')), 10_000);
+      for (const [i, node] of two.entries()) await waitUntil(`${node.id} reloading`, () => node.lines.slice(marks[i]!).some((l) => l.text.includes('reload applied')), EVENT_BOUND_MS);
     };
     await reload('2K');
     for (const [i, node] of two.entries()) {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { clusterFixture, startNode, waitUntil, writeQueueYaml } from './cluster-harness.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const fx = clusterFixture('pushq-cluster-unrouted-');
 
@@ -18,7 +19,7 @@ describe('a cluster node with targets that leave a queue\'s service without a UR
     const owns = (q: string) => node.lines.some((l) => l.text.includes(`node ${node.id} owns queue ${q}`));
     await waitUntil('the node owns every queue', () => ['default', 'jobs', 'reports'].every(owns), 30_000);
     const taken = `pushq serve: node ${node.id}: warning: no --target gives a URL for service v2.batch, where queue reports sends its tasks: `;
-    await waitUntil('the warning of reports', () => node.lines.some((l) => l.text.startsWith(taken)), 5000);
+    await waitUntil('the warning of reports', () => node.lines.some((l) => l.text.startsWith(taken)), EVENT_BOUND_MS);
     expect(node.lines.map((l) => l.text).join('\n')).not.toMatch(/warning: .*queue (default|jobs) /);
 
     await writeQueueYaml(fx.dir, 'queue:\n- name: default\n  rate: 5/s\n  target: worker\n- name: jobs\n  rate: 5/s\n  target: v2.batch\n- name: reports\n  rate: 5/s\n  target: v2.batch\n');
@@ -47,7 +48,7 @@ describe('a cluster node with targets that leave a queue\'s service without a UR
     // Whichever queues the bare node takes, it says that their App Engine tasks fail.
     const owner = (n: typeof bare) => n!.lines.some((l) => / owns queue /.test(l.text));
     await waitUntil('each queue owned', () => owner(bare) || owner(scaled), 30_000);
-    if (owner(bare)) await waitUntil('the bare node\'s warning', () => bare!.lines.some((l) => l.text.includes('warning: no --target is given, so no service has a URL')), 5000);
+    if (owner(bare)) await waitUntil('the bare node\'s warning', () => bare!.lines.some((l) => l.text.includes('warning: no --target is given, so no service has a URL')), EVENT_BOUND_MS);
     expect(scaled!.lines.map((l) => l.text).join('\n')).not.toContain('no --target is given');
   }, 120_000);
 });

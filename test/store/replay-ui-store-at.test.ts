@@ -11,6 +11,7 @@ import { startReplayUi } from '../helpers/replay-ui-process.js';
 import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { createWork, serveStoreFixture } from './serve-store-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -33,7 +34,7 @@ describe('pushq replay STORE --ui --at', () => {
     const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
     fx.children.push(s);
     for (const name of ['a1', 'a2']) expect(await createWork(s.api, name)).toBe(200);
-    await w.waitFor((r) => r.length === 2, 10_000);
+    await w.waitFor((r) => r.length === 2, EVENT_BOUND_MS);
     s.child.kill('SIGTERM');
     expect(await s.exited, s.stderr()).toBe(0);
 

@@ -22,6 +22,7 @@ import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { waitUntil } from '../cluster/cluster-harness.js';
 import { createWork, serveStoreFixture } from './serve-store-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -83,7 +84,7 @@ async function expectAnsweredWhileHung(a: Answer | null, what: string, s: ServeP
     // A refusal of a node whose lease lapsed (LOG_UNAVAILABLE), which says so on stderr when the
     // lapse comes (before it answers, but the two pipes may reach this process in either order).
     expect(a!.error.message, what).toMatch(/\(LOG_UNAVAILABLE\)$/);
-    await waitUntil('the node saying its lease lapsed', () => s.stderr().includes(LEASE_LAPSED), 10_000);
+    await waitUntil('the node saying its lease lapsed', () => s.stderr().includes(LEASE_LAPSED), EVENT_BOUND_MS);
   } else expect(a!.error?.message, what).toMatch(/STORE_TIMEOUT|STORE_UNAVAILABLE/);
 }
 
@@ -93,7 +94,7 @@ async function startNode(url: string): Promise<{ s: ServeProcess; w: Worker }> {
   const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--store-timeout-seconds', String(BOUND_SECONDS), '--target', `default=${w.url}`], 60_000);
   children.push(s);
   expect(await createWork(s.api, 'first')).toBe(200);
-  await w.waitFor((r) => r.some((x) => x.url === '/k/first'), 10_000);
+  await w.waitFor((r) => r.some((x) => x.url === '/k/first'), EVENT_BOUND_MS);
   return { s, w };
 }
 

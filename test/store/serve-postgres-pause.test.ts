@@ -12,6 +12,7 @@ import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { waitUntil } from '../cluster/cluster-harness.js';
 import { SHORT_LEASE, nodeLeaseRunOut, serveStoreFixture } from './serve-store-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -36,7 +37,7 @@ describe('pushq serve --store postgres:// stopped past its lease, then woken', (
     // One task delivered at once: the node then holds a connection open to its worker.
     const warm = await fetch(`${a.api}/work/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { name: 'projects/p/locations/l/queues/work/tasks/warm', appEngineHttpRequest: { relativeUri: '/s/warm' } } }) });
     expect(warm.status).toBe(200);
-    await wa.waitFor((r) => r.length === 1, 10_000, 'the first task');
+    await wa.waitFor((r) => r.length === 1, EVENT_BOUND_MS, 'the first task');
     // Tasks due while the node sleeps: its timer for them is due the moment it wakes.
     const dueAt = new Date(Date.now() + 6000).toISOString();
     for (let i = 0; i < TASKS; i++) {

@@ -9,6 +9,7 @@ import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { waitUntil } from '../cluster/cluster-harness.js';
 import { createWork, serveStoreFixture } from './serve-store-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -40,7 +41,7 @@ describe('pushq serve --store postgres://: reads of the log', () => {
     children.push(s);
     const base = new URL(s.api).origin;
     expect(await createWork(s.api, 'a')).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url === '/k/a'), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/a'), EVENT_BOUND_MS);
 
     fx.pg.halt();
     try {

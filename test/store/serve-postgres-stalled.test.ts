@@ -14,6 +14,7 @@ import { startServe } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
 import { waitUntil } from '../cluster/cluster-harness.js';
 import { serveStoreFixture } from './serve-store-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -44,7 +45,7 @@ describe('pushq serve --store postgres:// while the store does not answer', () =
     const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
     children.push(s);
     expect((await create(s.api, 'before')).status).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url === '/k/before'), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/before'), EVENT_BOUND_MS);
 
     const holder = new pg.Client({ connectionString: url });
     await holder.connect();
@@ -84,8 +85,8 @@ describe('pushq serve --store postgres:// while the store does not answer', () =
 
     // The store answers again: the lease is renewed, creates are taken and delivered.
     await waitUntil('a create acknowledged again', async () => (await create(s.api, `after${Date.now()}`)).status === 200, 30_000);
-    await w.waitFor((r) => r.some((x) => x.url.startsWith('/k/after')), 10_000);
-    await waitUntil('the node saying it writes its log again', () => s.stderr().includes('the event log is written again'), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url.startsWith('/k/after')), EVENT_BOUND_MS);
+    await waitUntil('the node saying it writes its log again', () => s.stderr().includes('the event log is written again'), EVENT_BOUND_MS);
     expect(w.received.some((x) => x.url === '/k/during')).toBe(false);
     expect(s.child.exitCode, s.stderr()).toBeNull();
     s.child.kill('SIGTERM');

@@ -14,6 +14,7 @@ import { startWorker } from '../helpers/worker.js';
 import { count, rows } from '../cluster/cluster-harness.js';
 import { redactUrl } from '../../src/store/store.js';
 import { SHORT_LEASE, createWork, serveStoreFixture } from './serve-store-fixture.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const QUEUE_YAML = `
 queue:
@@ -129,7 +130,7 @@ describe('pushq serve --store postgres://', () => {
     expect(first.child.exitCode, first.stderr()).toBeNull();
     expect(first.stderr()).not.toContain('deposed');
     expect(await create(first.api, 'two')).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url === '/k/two'), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/two'), EVENT_BOUND_MS);
     first.child.kill('SIGTERM');
     expect(await first.exited, first.stderr()).toBe(0);
   }, 120_000);
@@ -176,7 +177,7 @@ describe('pushq serve --store postgres://', () => {
     const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
     children.push(s);
     expect(await create(s.api, 'before')).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url === '/k/before'), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/before'), EVENT_BOUND_MS);
     fx.pg.halt();
     try {
       // A create that races the loss is applied, then its commit fails: answered 503 (not
@@ -207,7 +208,7 @@ describe('pushq serve --store postgres://', () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url.startsWith('/k/after')), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url.startsWith('/k/after')), EVENT_BOUND_MS);
     expect(w.received.some((x) => x.url === '/k/during')).toBe(false);
     s.child.kill('SIGTERM');
     expect(await s.exited, s.stderr()).toBe(0);
@@ -221,7 +222,7 @@ describe('pushq serve --store postgres://', () => {
     const s = await startServe(['--config', fx.queueYamlPath, '--store', url, '--target', `default=${w.url}`], 60_000);
     children.push(s);
     for (const name of ['r1', 'r2', 'r3']) expect(await create(s.api, name)).toBe(200);
-    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/k/r')).length === 3, 10_000);
+    await w.waitFor((r) => r.filter((x) => x.url.startsWith('/k/r')).length === 3, EVENT_BOUND_MS);
     // The dashboard's task story is read back from the store.
     const res = await fetch(`${s.url}/pushq/queues/work/tasks/r2/story`);
     const live = await res.text();
@@ -240,7 +241,7 @@ describe('pushq serve --store postgres://', () => {
     const [first, second] = await Promise.all([at(early), at(early)]);
     expect(second).toEqual(first);
     expect(await create(s.api, 'r4')).toBe(200);
-    await w.waitFor((r) => r.some((x) => x.url === '/k/r4'), 10_000);
+    await w.waitFor((r) => r.some((x) => x.url === '/k/r4'), EVENT_BOUND_MS);
     const later = (await (await fetch(`${s.url}/pushq/dashboard.json`)).json()) as { atSeconds: number };
     const late = Math.round(later.atSeconds * 1e6) / 1e6;
     const [lateAnswer, earlyAgain] = await Promise.all([at(late), at(early)]);

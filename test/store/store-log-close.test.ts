@@ -17,6 +17,7 @@ import { FileStore } from '../../src/store/file-store.js';
 import { StoreEventLog } from '../../src/store/store-log.js';
 import type { StoreError } from '../../src/store/store.js';
 import { TEST_HEADER } from '../log/conformance.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -82,7 +83,7 @@ test('a renewal in flight at the close: answered after the release, it is not ta
   log.validUntilMs = performance.now() + TTL_MS * 0.85;
   log.keepLease(TTL_MS);
   holdRenewals = true;
-  for (const by = performance.now() + 5000; openRenewal === null && performance.now() < by; ) await sleep(10);
+  for (const by = performance.now() + EVENT_BOUND_MS; openRenewal === null && performance.now() < by; ) await sleep(10);
   expect(openRenewal).not.toBeNull();
   const closed = log.close();
   await sleep(50);

@@ -19,6 +19,7 @@ import { requireAppEngineGoLibrary, runAppEngineGoFixture } from '../helpers/app
 import { blockAfter, docText, missingPaths, section, tableKeys } from '../helpers/doc-text.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const doc = docText('app-engine.md');
 const flat = doc.replace(/\s+/g, ' ');
@@ -92,7 +93,7 @@ ${example.replace(/^/gm, '\t').trimEnd()}
 `,
     );
     expect(await runAppEngineGoFixture(program, serve.url)).toEqual({ err: 'ok' });
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/charge'), 10_000, '/charge');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/charge'), EVENT_BOUND_MS, '/charge');
     const charge = worker.forUrl('/charge')[0]!;
     expect([charge.method, charge.body.toString()]).toEqual(['POST', 'amount=42']);
   }, 300_000);

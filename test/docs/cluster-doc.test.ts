@@ -25,6 +25,7 @@ import { blockAfter, docText, missingPaths, section } from '../helpers/doc-text.
 import { PG_PASSWORD, freePort, pgForTheseTests } from '../helpers/pg-cluster.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const doc = docText('cluster.md');
 /** The doc with its line breaks as spaces: a phrase may be wrapped anywhere. */
@@ -131,7 +132,7 @@ describe('docs/cluster.md, "Several nodes": the command runs as written', () => 
       body: JSON.stringify({ task: { appEngineHttpRequest: { relativeUri: '/cluster-doc' } } }),
     });
     expect(created.status).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/cluster-doc'), 10_000, '/cluster-doc');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/cluster-doc'), EVENT_BOUND_MS, '/cluster-doc');
     node.child.kill('SIGTERM');
     expect(await node.exited).toBe(0);
     expect(node.stderr()).not.toContain(PG_PASSWORD);

@@ -21,6 +21,7 @@ import { ROOT, api, startServe, type ServeProcess } from '../helpers/serve-proce
 import { startWorker, type Worker } from '../helpers/worker.js';
 import { headersTimeoutMs } from '../../src/server/connection-limits.js';
 import { blockAfter, section } from '../helpers/doc-text.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
 
@@ -115,7 +116,7 @@ await client.close();`,
     const r = await run('node-rest', `${ported(setup)}console.log(Array.isArray(tasks));`);
     expect(r.stderr).toBe('');
     expect([r.code, r.stdout.trim()]).toEqual([0, 'true']);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/welcome'), 10_000, '/tasks/welcome');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/welcome'), EVENT_BOUND_MS, '/tasks/welcome');
     expect(worker.forUrl('/tasks/welcome')[0]!.body.toString()).toBe('hi');
   });
 
@@ -128,7 +129,7 @@ await client.close();`,
     );
     expect(r.stderr).toBe('');
     expect([r.code, r.stdout.trim()]).toEqual([0, 'enqueued']);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/sendWelcome'), 10_000, '/sendWelcome');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/sendWelcome'), EVENT_BOUND_MS, '/sendWelcome');
     expect(JSON.parse(worker.forUrl('/sendWelcome')[0]!.body.toString())).toEqual({ data: { user: 42 } });
   });
 
@@ -280,7 +281,7 @@ ${line}
     const [task, ...queues] = r.stdout.trim().split('\n');
     expect(task).toMatch(/^projects\/my-project\/locations\/us-central1\/queues\/default\/tasks\/\w+$/);
     expect(queues.map((q) => q.split('/').pop())).toEqual(['default', 'sendWelcome']);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/reminder'), 10_000, '/tasks/reminder');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/reminder'), EVENT_BOUND_MS, '/tasks/reminder');
     expect(worker.forUrl('/tasks/reminder')[0]!.body.toString()).toBe('hi');
   });
 
@@ -306,7 +307,7 @@ describe('README.md: serve and test hooks', () => {
     const r = await run('readme-grpc', `${ported(example)}await client.close();`);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/hello'), 10_000, '/tasks/hello');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/tasks/hello'), EVENT_BOUND_MS, '/tasks/hello');
   });
 
   it('its startPushq example runs as written', async () => {
@@ -324,7 +325,7 @@ describe('docs/serve.md, OIDC tokens and Test hooks', () => {
     const sa = 'tasks@demo.iam.gserviceaccount.com';
     const created = await api('POST', `${serve.api}/default/tasks`, { task: { httpRequest: { url: `${worker.url}/oidc-doc`, oidcToken: { serviceAccountEmail: sa, audience: 'https://my-worker.example' } } } });
     expect(created.status).toBe(200);
-    await worker.waitFor((rs) => rs.some((x) => x.url === '/oidc-doc'), 10_000, '/oidc-doc');
+    await worker.waitFor((rs) => rs.some((x) => x.url === '/oidc-doc'), EVENT_BOUND_MS, '/oidc-doc');
     const token = /^Bearer (.+)$/.exec(worker.forUrl('/oidc-doc')[0]!.headers['authorization'] as string)![1]!;
     const r = await run('jose', `const token = process.env.TOKEN;\n${ported(example)}console.log(payload.email);`, { TOKEN: token });
     expect(r.stderr).toBe('');

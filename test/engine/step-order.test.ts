@@ -108,6 +108,7 @@ describe('one step of the kernel', () => {
 
 // evolve, imported under a name that says what the test's apply does with it.
 import { evolve as evolveInto } from '../../src/core/state.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 describe('pushq serve: a dispatch goes out before its batch is fsynced; an ack waits for the fsync', () => {
   let service: PushqService | undefined;
@@ -144,7 +145,7 @@ describe('pushq serve: a dispatch goes out before its batch is fsynced; an ack w
       answered = true;
       return r.status;
     });
-    await worker.waitFor((r) => r.length === 1, 5000, 'the dispatch');
+    await worker.waitFor((r) => r.length === 1, EVENT_BOUND_MS, 'the dispatch');
     // Sent: its AttemptDispatched was appended and committed, but the flush (fsync) has not finished.
     expect(trace.indexOf('append AttemptDispatched 0')).toBeGreaterThanOrEqual(0);
     expect(trace.indexOf('append AttemptDispatched 0')).toBeLessThan(trace.lastIndexOf('commit'));

@@ -15,6 +15,7 @@ import { startPushq, type RunningPushq } from 'pushq/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryEventLog } from '../../src/log/memory-log.js';
 import { api } from '../helpers/serve-process.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let pushq: RunningPushq;
 let close: () => Promise<void>;
@@ -49,7 +50,7 @@ const add = async (queue: string, uri: string): Promise<void> => {
 describe('a reset in dev-server mode', () => {
   it('dispatches none of the purged tasks of one queue when it ends the attempt of another', async () => {
     await add('a', '/a-busy');
-    const until = Date.now() + 5000;
+    const until = Date.now() + EVENT_BOUND_MS;
     while (!arrived.includes('/a-busy') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     expect(arrived).toEqual(['/a-busy']);
     await add('b', '/b-waiting'); // waits for the one thread

@@ -11,6 +11,7 @@ import { startPushq, type RunningPushq } from 'pushq/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addRequest, callTaskQueue } from '../helpers/remote-api.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 let worker: Worker;
 let pushq: RunningPushq;
@@ -35,7 +36,7 @@ describe('FetchQueueStats after a reset', () => {
   it('counts only what ran since the reset', async () => {
     // The test before: three tasks run.
     for (const i of [1, 2, 3]) await callTaskQueue(pushq.url, 'Add', 'AddRequest', addRequest('mail', { url: Buffer.from(`/before/${i}`) }));
-    await worker.waitFor(() => worker.forUrl('/before/').every((r) => r.answered === 200) && worker.forUrl('/before/').length === 3, 10_000, 'the three tasks before');
+    await worker.waitFor(() => worker.forUrl('/before/').every((r) => r.answered === 200) && worker.forUrl('/before/').length === 3, EVENT_BOUND_MS, 'the three tasks before');
     await expect.poll(async () => (await stats()).executed_last_minute).toBe(3);
 
     await pushq.reset();

@@ -11,6 +11,7 @@ import { startPushq, type RunningPushq } from 'pushq/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/serve-process.js';
 import { startWorker, type Received, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const YAML = `
 queue:
@@ -45,14 +46,14 @@ describe('startPushq reset() and the token bucket', () => {
   it('a burst after a reset goes out as from a full bucket, whatever the test before spent', async () => {
     // The test before: spends both tokens.
     await Promise.all([add('burst', '/first/1'), add('burst', '/first/2')]);
-    await worker.waitFor(() => arrivals('/first/').length === 2, 10_000, 'the first test’s two tasks');
+    await worker.waitFor(() => arrivals('/first/').length === 2, EVENT_BOUND_MS, 'the first test’s two tasks');
 
     await pushq.reset();
 
     // This test: three at once. Two tokens are waiting; the third comes a second later.
     const sent = Date.now();
     await Promise.all([add('burst', '/second/1'), add('burst', '/second/2'), add('burst', '/second/3')]);
-    await worker.waitFor(() => arrivals('/second/').length === 3, 10_000, 'the second test’s three tasks');
+    await worker.waitFor(() => arrivals('/second/').length === 3, EVENT_BOUND_MS, 'the second test’s three tasks');
     const after = arrivals('/second/').map((r) => r.atMs - sent);
     // Drained, the bucket held ~0.1 token at the reset: the first of these waited ~0.9 s, the second ~1.9 s.
     expect(after[1]).toBeLessThan(1000);

@@ -18,6 +18,7 @@ import { MemoryEventLog } from '../../src/log/memory-log.js';
 import { PushqService } from '../../src/server/service.js';
 import { api, startServe } from '../helpers/serve-process.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const YAML = `
 queue:
@@ -61,7 +62,7 @@ describe('startPushq', () => {
     } finally {
       await client.close();
     }
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/rest') && rs.some((r) => r.url === '/grpc'), 10_000, 'both tasks');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/rest') && rs.some((r) => r.url === '/grpc'), EVENT_BOUND_MS, 'both tasks');
   });
 
   it('reset drops every task and tombstone and keeps the queues (a paused queue stays paused)', async () => {
@@ -75,7 +76,7 @@ describe('startPushq', () => {
     expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone', appEngineHttpRequest: {} } })).json.error.message).toMatch(/TOMBSTONED_TASK/);
     // One attempt in flight across the reset: it finishes, and nothing breaks.
     expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { appEngineHttpRequest: { relativeUri: '/slow' } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/slow'), 10_000, 'the slow attempt');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/slow'), EVENT_BOUND_MS, 'the slow attempt');
 
     await a.reset();
 
@@ -87,7 +88,7 @@ describe('startPushq', () => {
     // The names are free again, tombstone included.
     expect((await api('POST', `${queues(a)}/held/tasks`, named)).status).toBe(200);
     expect((await api('POST', `${queues(a)}/emails/tasks`, { task: { name: 'projects/p/locations/l/queues/emails/tasks/gone', appEngineHttpRequest: { relativeUri: '/after' } } })).status).toBe(200);
-    await worker.waitFor((rs) => rs.some((r) => r.url === '/after'), 10_000, 'a task after the reset');
+    await worker.waitFor((rs) => rs.some((r) => r.url === '/after'), EVENT_BOUND_MS, 'a task after the reset');
     await new Promise((r) => setTimeout(r, 600)); // the slow attempt ends, orphaned
     expect((await api('GET', `${a.url}/pushq/health`)).json.ok).toBe(true);
     expect(worker.forUrl('/never')).toHaveLength(0);

@@ -18,6 +18,7 @@ import { expect } from 'vitest';
 import { MESSAGES, TASK_QUEUE_ERROR } from '../../src/server/appengine/messages.js';
 import { addRequest, callTaskQueue, encodeMessage, envelope, postRpc } from './remote-api.js';
 import { api, type ServeProcess } from './serve-process.js';
+import { EVENT_BOUND_MS } from './event-bound.js';
 
 export const CRASH_QUEUE_YAML = `
 queue:
@@ -67,7 +68,7 @@ export function startCrashWorkload(serve: ServeProcess, options: WorkloadOptions
   let stopped = false;
   const count = (kind: string): void => void (ack.counts[kind] = (ack.counts[kind] ?? 0) + 1);
   const client = new CloudTasksClient({ apiEndpoint: '127.0.0.1', port: serve.grpcPort, sslCreds: grpc.credentials.createInsecure() });
-  const once = { retry: null, timeout: 5000 } as never;
+  const once = { retry: null, timeout: EVENT_BOUND_MS } as never;
   const ok = (what: string, r: { httpStatus: number; response: any }): boolean => {
     const good = r.httpStatus === 200 && r.response !== null && (r.response.application_error ?? null) === null && (r.response.rpc_error ?? null) === null;
     if (!good) ack.surprises.push(`${what}: ${r.httpStatus} ${JSON.stringify(r.response?.application_error ?? r.response?.rpc_error ?? null)}`);

@@ -17,6 +17,7 @@ import { PushqService } from '../../src/server/service.js';
 import { addRequest, encodeMessage, envelope, RPC_HEADERS } from '../helpers/remote-api.js';
 import { grpcClient } from '../helpers/cloud-tasks-clients.js';
 import { startWorker, type Worker } from '../helpers/worker.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
 
 const KiB = 1024;
 const BUDGET = 1024 * KiB;
@@ -51,7 +52,7 @@ afterAll(async () => {
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Until nothing is held (a held body is given back at the latest at the request timeout). */
-async function nothingHeld(within = REQUEST_MS + 4000): Promise<void> {
+async function nothingHeld(within = EVENT_BOUND_MS): Promise<void> {
   const by = Date.now() + within;
   while (service.bodyBytesHeld !== 0 && Date.now() < by) await pause(20);
   expect(service.bodyBytesHeld).toBe(0);

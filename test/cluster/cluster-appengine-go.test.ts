@@ -13,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { appEngineEnv, goBuildEnv, requireAppEngineGoLibrary } from '../helpers/appengine-go.js';
 import { ROOT } from '../helpers/serve-process.js';
 import { startWorker } from '../helpers/worker.js';
-import { ownedBy, startNodes, waitUntil, writeQueueYaml, clusterFixture } from './cluster-harness.js';
+import { ownerFor } from '../../src/cluster/rendezvous.js';
+import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
+import { ownedBy, startNodes, waitUntil, writeQueueYaml, clusterFixture, type Node } from './cluster-harness.js';
 
 const run = promisify(execFile);
 const BATCH = 8;
@@ -44,7 +46,10 @@ describe('taskqueue from Google\'s Go library, through a cluster node', () => {
     const args = ['--config', yaml, '--store', url, '--lease-seconds', '2', '--target', `default=${w.url}`];
     await startNodes(nodes, args, 2);
     await waitUntil('the 3 queues owned', async () => (await Promise.all(nodes.map(ownedBy))).flat().length === 3, 20_000);
-    await new Promise((r) => setTimeout(r, 1500)); // a tick more: no queue still moving
+    // No queue still moving: each where rendezvous hashing places it (a sleep of a tick was short on a loaded machine).
+    const ids = nodes.map((n) => n.id);
+    const placed = (n: Node): string => ['default', 'held', 'rated'].filter((q) => ownerFor(q, ids) === n.id).join();
+    await waitUntil('the queues where rendezvous hashing places them', async () => (await Promise.all(nodes.map(ownedBy))).every((o, i) => [...o].sort().join() === placed(nodes[i]!)), EVENT_BOUND_MS);
     const owned = await Promise.all(nodes.map(ownedBy));
     const called = owned[0]!.length <= owned[1]!.length ? nodes[0]! : nodes[1]!;
     expect((await ownedBy(called)).length).toBeLessThan(3);

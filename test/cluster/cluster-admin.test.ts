@@ -137,7 +137,9 @@ describe('pushq serve --cluster: reload and reset', () => {
       expect(await create(two[0]!, q, 'ran')).toBe(200);
     }
     await w.waitFor((r) => queues.every((q) => r.some((x) => x.url === `/t/${q}/ran` && x.answered === 200)), EVENT_BOUND_MS, 'the tasks that run now');
-    await new Promise((r) => setTimeout(r, 300));
+    // Its success is logged after the answer, and with it the tombstone: wait for the task to be gone (a 300 ms sleep was short on a loaded machine).
+    const gone = async (q: string): Promise<boolean> => (await fetch(`${two[1]!.api}/${q}/tasks/ran`).then(async (r) => (await r.arrayBuffer(), r.status))) === 404;
+    for (const q of queues) await waitUntil(`${q}'s ran ended`, () => gone(q), EVENT_BOUND_MS);
     for (const q of queues) expect(await create(two[1]!, q, 'ran')).toBe(409);
 
     // Through the node that owns fewer queues: it asks the other for its own.

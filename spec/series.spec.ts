@@ -158,13 +158,16 @@ describe('series: laws over generated runs', () => {
             const byCause = Object.values(totals.wait_by_cause_task_seconds).reduce((a, b) => a + b, 0);
             expect(byCause).toBeCloseTo((totals.wait_seconds.mean ?? 0) * totals.attempts, 3);
           }
-          const cap = runtime.maxConcurrent;
-          expect(Math.max(0, ...cols.in_flight)).toBeLessThanOrEqual(cap);
+          // A forced run (RunTask) goes past the cap and takes no token (docs/testing.md, the
+          // concurrency law: no non-forced dispatch at the cap): only a run without one is held to
+          // the cap and the bucket here. (A run ending where it went idle, not at its limit, has a
+          // finer automatic resolution: a forced run's overlap at t=0 shows in in_flight.)
+          const forced = scenario.commands.some((c) => c.kind === 'run');
+          if (!forced) expect(Math.max(0, ...cols.in_flight)).toBeLessThanOrEqual(runtime.maxConcurrent);
           const config = runtime.config;
           if (config.rate_exact !== null && config.bucket_size !== null) {
-            // Forced runs take no token: only a run without commands can be held to the bucket law here.
             const rate = config.rate_exact.tokens / (config.rate_exact.period_us / 1e6);
-            if (scenario.commands.every((c) => c.kind !== 'run')) {
+            if (!forced) {
               const limit = config.bucket_size + rate * Δ + 1e-9;
               expect(cols.dispatched.filter((n) => n > limit)).toEqual([]);
             }

@@ -26,7 +26,7 @@ if (process.argv[2] !== 'run') {
   const r = JSON.parse(out.stdout);
   console.log(`garbage: one run of the experiments scenario (${TASKS.toLocaleString('en')} tasks, seed 1): ${r.events.toLocaleString('en')} events`);
   console.log(`  allocated ${(r.allocated / 1e6).toFixed(1)} MB, ${(r.allocated / r.events).toFixed(1)} bytes per event; ${r.scavenges} scavenges, ${r.fullGcs} full collections (2 MiB semi-spaces)`);
-  console.log(`  heap after a collection at most ${(r.peakAfterGc / 1e6).toFixed(2)} MB above the heap before the run (what lives, and garbage promoted that no full collection has taken yet); ${(r.wall * 1000).toFixed(0)} ms (wall, on one V8 thread: not the figure)`);
+  console.log(`  heap after a collection at most ${(r.peakAfterGc / 1e6).toFixed(2)} MB above the heap before the run; ${(r.wall * 1000).toFixed(0)} ms (wall, on one V8 thread: not the figure)`);
   process.exit(0);
 }
 

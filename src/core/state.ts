@@ -20,7 +20,7 @@
 import type { QueueConfig, QueueFileConfig } from './queue-config.js';
 import { assert, assertNever, fail } from './assert.js';
 import type { ConfigHold } from './errors.js';
-import type { AttemptDispatched, AttemptFailed, AttemptSucceeded, BackoffElapsed, EngineEvent, EngineSettings, TargetSettings, TaskAdded, TaskGaveUp, TaskOptions } from './events.js';
+import type { EngineEvent, EngineSettings, TargetSettings, TaskAdded, TaskOptions } from './events.js';
 import { ReadyHeap } from './ready-heap.js';
 import { DEFAULT_RETRY_POLICY, retryPolicyFrom, type RetryPolicy } from './retry-policy.js';
 import { TASK_STATES, TaskEvent, TaskState, nextTaskState } from './task-machine.js';
@@ -139,27 +139,67 @@ export function taskRetryPolicy(state: EngineState, id: number): RetryPolicy {
 // ---- evolve ------------------------------------------------------------------------------------
 
 export function evolve(state: EngineState, e: EngineEvent): void {
+  state.lastEventAt = e.t;
   state.eventsApplied++;
-  // Each case stores its event's time in lastEventAt, and the frequent events are evolved by
-  // functions of their own. V8 gives every read of `e.t` in one function one feedback slot: read
-  // here, before the switch, or in cases of several event types, it meets every event's shape,
-  // and such a read copies the time out of its box, a heap number per read (~18 bytes of garbage
-  // per event on bench/garbage.bench.mjs). In a function of one event type the read meets one shape.
   switch (e.type) {
     case 'TaskAdded':
-      return addTask(state, e);
-    case 'AttemptDispatched':
-      return dispatched(state, e);
-    case 'AttemptSucceeded':
-      return succeeded(state, e);
-    case 'AttemptFailed':
-      return failed(state, e);
-    case 'TaskGaveUp':
-      return gaveUp(state, e);
-    case 'BackoffElapsed':
-      return backoffElapsed(state, e);
+      addTask(state, e);
+      return;
+    case 'AttemptDispatched': {
+      const tasks = state.tasks;
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      const from = tasks.state[r] as TaskState;
+      move(state, q, e.id, r, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
+      if (from === TaskState.Pending) q.ready.dropStale();
+      // Dev-server mode takes no token (dev-server.ts): the stub never reads the bucket.
+      if (!e.forced && state.settings.devServer !== true) {
+        if (q.bucket === null) fail(`dispatch from queue ${q.name}, which has no token bucket`);
+        refill(q.bucket, e.t);
+        if (!hasToken(q.bucket)) fail(`dispatch from queue ${q.name} without a token at ${e.t}`);
+        takeToken(q.bucket);
+      }
+      q.inFlight++;
+      if (tasks.attemptOpen[r] !== 0) fail(`task ${e.id} dispatched while an attempt is in flight`);
+      tasks.attemptOpen[r] = 1;
+      if (Number.isNaN(tasks.firstAttemptAt[r])) tasks.firstAttemptAt[r] = e.t;
+      tasks.dispatchCount[r] = (tasks.dispatchCount[r] as number) + 1;
+      return;
+    }
+    case 'AttemptSucceeded': {
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.Succeed);
+      attemptEnded(state, q, e.id, r, e.status);
+      end(state, r, e.t, EndReason.Succeeded);
+      return;
+    }
+    case 'AttemptFailed': {
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.Fail);
+      attemptEnded(state, q, e.id, r, e.status);
+      state.tasks.eta[r] = e.retryAt;
+      state.tasks.retryReason[r] = retryReasonCode(e.reason, e.error);
+      return;
+    }
+    case 'TaskGaveUp': {
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.GiveUp);
+      attemptEnded(state, q, e.id, r, e.status);
+      state.tasks.retryReason[r] = retryReasonCode(e.reason, e.error);
+      end(state, r, e.t, EndReason.GaveUp);
+      return;
+    }
+    case 'BackoffElapsed': {
+      const r = heldRow(state, e.id);
+      const q = queueOf(state, r);
+      move(state, q, e.id, r, TaskEvent.RetryDue);
+      q.ready.push(e.id);
+      return;
+    }
     case 'AttemptOrphaned': {
-      state.lastEventAt = e.t;
       const r = heldRow(state, e.id);
       const q = queueOf(state, r);
       assert(state.tasks.state[r] === TaskState.Deleted, `orphaned attempt of task ${e.id}, which is not deleted`);
@@ -167,15 +207,12 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       return;
     }
     case 'TaskDeleted':
-      state.lastEventAt = e.t;
       deleteTask(state, e.id, heldRow(state, e.id), e.t, EndReason.Deleted);
       return;
     case 'QueuePaused':
-      state.lastEventAt = e.t;
       queueNamed(state, e.queue).paused = true;
       return;
     case 'QueueResumed': {
-      state.lastEventAt = e.t;
       // Cloud Tasks' ResumeQueue sets a PAUSED or DISABLED queue RUNNING; a disabled queue runs
       // under its last configuration until a reload that still leaves it out disables it again.
       const q = queueNamed(state, e.queue);
@@ -184,7 +221,6 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       return;
     }
     case 'QueuePurged': {
-      state.lastEventAt = e.t;
       const q = queueNamed(state, e.queue);
       const tasks = state.tasks;
       for (let id = tasks.base; id < tasks.count; id++) {
@@ -207,12 +243,10 @@ export function evolve(state: EngineState, e: EngineEvent): void {
       return;
     }
     case 'ConfigApplied':
-      state.lastEventAt = e.t;
       if (e.settingsOnly === true) switchSettings(state, e.settings);
       else applyConfig(state, e.config, e.settings, e.t);
       return;
     case 'ServiceStarted':
-      state.lastEventAt = e.t;
       // A mark for the read models (the span pushq was not running), no change of state: the
       // buckets refilled by time meanwhile, and what the stop interrupted is ended by the events
       // after it (restart.ts).
@@ -237,65 +271,6 @@ function queueNamed(state: EngineState, name: string): QueueRuntime {
   const q = state.queueByName.get(name);
   if (q === undefined) fail(`event names unknown queue ${name}`);
   return q;
-}
-
-function dispatched(state: EngineState, e: AttemptDispatched): void {
-  state.lastEventAt = e.t;
-  const tasks = state.tasks;
-  const r = heldRow(state, e.id);
-  const q = queueOf(state, r);
-  const from = tasks.state[r] as TaskState;
-  move(state, q, e.id, r, e.forced ? TaskEvent.Run : TaskEvent.Dispatch);
-  if (from === TaskState.Pending) q.ready.dropStale();
-  // Dev-server mode takes no token (dev-server.ts): the stub never reads the bucket.
-  if (!e.forced && state.settings.devServer !== true) {
-    if (q.bucket === null) fail(`dispatch from queue ${q.name}, which has no token bucket`);
-    refill(q.bucket, e.t);
-    if (!hasToken(q.bucket)) fail(`dispatch from queue ${q.name} without a token at ${e.t}`);
-    takeToken(q.bucket);
-  }
-  q.inFlight++;
-  if (tasks.attemptOpen[r] !== 0) fail(`task ${e.id} dispatched while an attempt is in flight`);
-  tasks.attemptOpen[r] = 1;
-  if (Number.isNaN(tasks.firstAttemptAt[r])) tasks.firstAttemptAt[r] = e.t;
-  tasks.dispatchCount[r] = (tasks.dispatchCount[r] as number) + 1;
-}
-
-function succeeded(state: EngineState, e: AttemptSucceeded): void {
-  state.lastEventAt = e.t;
-  const r = heldRow(state, e.id);
-  const q = queueOf(state, r);
-  move(state, q, e.id, r, TaskEvent.Succeed);
-  attemptEnded(state, q, e.id, r, e.status);
-  end(state, r, e.t, EndReason.Succeeded);
-}
-
-function failed(state: EngineState, e: AttemptFailed): void {
-  state.lastEventAt = e.t;
-  const r = heldRow(state, e.id);
-  const q = queueOf(state, r);
-  move(state, q, e.id, r, TaskEvent.Fail);
-  attemptEnded(state, q, e.id, r, e.status);
-  state.tasks.eta[r] = e.retryAt;
-  state.tasks.retryReason[r] = retryReasonCode(e.reason, e.error);
-}
-
-function gaveUp(state: EngineState, e: TaskGaveUp): void {
-  state.lastEventAt = e.t;
-  const r = heldRow(state, e.id);
-  const q = queueOf(state, r);
-  move(state, q, e.id, r, TaskEvent.GiveUp);
-  attemptEnded(state, q, e.id, r, e.status);
-  state.tasks.retryReason[r] = retryReasonCode(e.reason, e.error);
-  end(state, r, e.t, EndReason.GaveUp);
-}
-
-function backoffElapsed(state: EngineState, e: BackoffElapsed): void {
-  state.lastEventAt = e.t;
-  const r = heldRow(state, e.id);
-  const q = queueOf(state, r);
-  move(state, q, e.id, r, TaskEvent.RetryDue);
-  q.ready.push(e.id);
 }
 
 function move(state: EngineState, q: QueueRuntime, id: number, row: number, event: TaskEvent): void {
@@ -336,7 +311,6 @@ function deleteTask(state: EngineState, id: number, row: number, t: Micros, reas
 }
 
 function addTask(state: EngineState, e: TaskAdded): void {
-  state.lastEventAt = e.t;
   const q = queueNamed(state, e.queue);
   const tasks = state.tasks;
   if (e.id !== tasks.count) fail(`TaskAdded id ${e.id} out of sequence (expected ${tasks.count})`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pushq } from '../helpers/cli.js';
+import { DEV_SERVER_CONTRAST_SCENARIO } from '../helpers/dev-server-scenario.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pushq-sim-dev-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,16 +19,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-const BODY = `seed: 5
-queue:
-  - { name: mail, rate: 2/s, bucket_size: 2, max_concurrent_requests: 10 }
-  - { name: held, rate: 0 }
-workload:
-  - { queue: mail, count: 20 }
-  - { queue: held, count: 3 }
-worker:
-  latency: 50ms
-`;
+const BODY = DEV_SERVER_CONTRAST_SCENARIO;
 const SCENARIO = file('app.yaml', BODY);
 
 describe('pushq simulate --dev-server', () => {

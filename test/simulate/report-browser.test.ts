@@ -29,6 +29,7 @@ import { writeReportFile } from '../../src/simulate/report/write.js';
 import { fixtureReport } from './report-fixture.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { EVENT_BOUND_MS } from '../helpers/event-bound.js';
+import { DEV_SERVER_CONTRAST_SCENARIO } from '../helpers/dev-server-scenario.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHART_KEYS = ['backlog', 'dispatch', 'tokens', 'in_flight', 'retries', 'wait_cause', 'percentiles'];
@@ -418,18 +419,7 @@ describe('the HTML report of a hand-made input in Chromium', () => {
 });
 
 describe('the wait by cause of a dev-server run', () => {
-  // Production holds `mail` by its tokens (2/s) and `held` by its rate 0 (paused); dev_appserver's
-  // rules apply neither, only the app's one task at a time.
-  const BODY = `seed: 5
-queue:
-  - { name: mail, rate: 2/s, bucket_size: 2, max_concurrent_requests: 10 }
-  - { name: held, rate: 0 }
-workload:
-  - { queue: mail, count: 20 }
-  - { queue: held, count: 3 }
-worker:
-  latency: 50ms
-`;
+  const BODY = DEV_SERVER_CONTRAST_SCENARIO; // production holds mail by its tokens, held by its rate 0: the dev server neither
 
   /** The wait chart of `queue` in the report of BODY, run with `dev_server` as given: its categories and caption. */
   async function waitChart(devServer: boolean, queue: string): Promise<{ categories: string | null; caption: string | null; coloured: number; errors: string[] }> {

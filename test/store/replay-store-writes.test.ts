@@ -111,11 +111,15 @@ describe('pushq replay of a store, writing its copy', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('a replay whose temporary copy cannot be written (a full /tmp): exit 1, naming the copy and why', async () => {
-    disk.writesFailUnder = join(tmpdir(), 'pushq-replay-');
+  it.each([
+    { when: 'cannot be written at all (a full /tmp)', fault: 'writesFailUnder' as const },
+    { when: "fills /tmp after its header (it names the copy, not the store, as what cannot be written)", fault: 'laterWritesFailUnder' as const },
+  ])('a replay whose temporary copy $when: exit 1, naming the copy and why', async ({ fault }) => {
+    const under = join(tmpdir(), 'pushq-replay-');
+    disk[fault] = under;
     const r = await replay([url, '--json']);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`^pushq replay: the temporary copy of the store's log ${disk.writesFailUnder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w+/events\\.log: cannot be written: no space left on the device \\(ENOSPC\\)\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^pushq replay: the temporary copy of the store's log ${under.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w+/events\\.log: cannot be written: no space left on the device \\(ENOSPC\\)\n$`));
     expect(r.code).toBe(1);
   });
 
@@ -126,14 +130,6 @@ describe('pushq replay of a store, writing its copy', () => {
     const r = await replay([url, '--export', file]);
     expect(r).toEqual({ code: 1, stdout: '', stderr: `pushq replay: --export ${file}: cannot be written: no space left on the device (ENOSPC)\n` });
     expect(existsSync(file)).toBe(false);
-  });
-
-  it('a replay whose temporary copy fills /tmp after its header: it names the copy, not the store, as what cannot be written', async () => {
-    disk.laterWritesFailUnder = join(tmpdir(), 'pushq-replay-');
-    const r = await replay([url, '--json']);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`^pushq replay: the temporary copy of the store's log ${disk.laterWritesFailUnder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w+/events\\.log: cannot be written: no space left on the device \\(ENOSPC\\)\n$`));
-    expect(r.code).toBe(1);
   });
 
   it('a replay reads the store whatever its temporary copy\'s directory sync says: the copy is removed at its end', async () => {

@@ -3,9 +3,10 @@
  *
  * Before: two outputs of one command that name the same file, or an output that names an input:
  * the later write would silently replace the earlier file (a report over the series CSV, a log
- * over the scenario or over the queue.yaml it reads). Refused before anything runs, as the other path checks are. Paths are
- * compared resolved to absolute form, so `out.csv` and `./dir/../out.csv` are one file, and an
- * existing file is known by its identity, whatever links lead to it (sameFile).
+ * over the scenario or over the queue.yaml it reads). Refused before anything runs, as the other
+ * path checks are. Paths are compared resolved to absolute form, so `out.csv` and
+ * `./dir/../out.csv` are one file, and an existing file is known by its identity, whatever links
+ * lead to it (sameFile).
  *
  * After: an output that cannot be written once the run is done (writeOutput).
  */

@@ -42,13 +42,13 @@ import { PUSHQ_VERSION } from '../version.js';
  * full (S5), or the name is taken or tombstoned (S19). The task is not added; the run goes on.
  * Any other refusal is a mistake in the workload and stops the run.
  */
+const WORKLOAD_REFUSALS: ReadonlySet<PushqErrorCode> = new Set(['STORAGE_LIMIT_EXCEEDED', 'TASK_ALREADY_EXISTS', 'TOMBSTONED_TASK']);
+
 /** A time to run to: a number, not NaN (NaN compares false with every timer, so the run would silently not move). */
 function requireTime(seconds: number, what: string): number {
   if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new RangeError(`${what}: ${String(seconds)} is not a time in seconds`);
   return seconds;
 }
-
-const WORKLOAD_REFUSALS: ReadonlySet<PushqErrorCode> = new Set(['STORAGE_LIMIT_EXCEEDED', 'TASK_ALREADY_EXISTS', 'TOMBSTONED_TASK']);
 
 export class Simulation {
   readonly kernel: Kernel;

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NODE_LOG_FILE_IO, type LogFileIo } from '../log/file-io.js';
 import { createFileEventLog, type FileEventLog } from '../log/file-log.js';
 import { LogError } from '../log/log-errors.js';
 import { DirectorySyncError } from '../log/sync-directory.js';
@@ -70,27 +69,8 @@ export async function exportStoreLog(url: string, path: string, queue?: string, 
     const header = (await store.header(stream))!;
     const events = await store.read(stream);
     let log: FileEventLog | undefined;
-    // The system's error of a write or sync of the events: the log reports it as its own
-    // LOG_WRITE_FAILED, naming the file as "the event log" (a full disk mid-copy, the usual case),
-    // and a replay's messages name the store where they name the copy: it read as the store failing.
-    let systemFailure: NodeJS.ErrnoException | undefined;
-    const io: LogFileIo = {
-      write: (...args) => {
-        try {
-          return NODE_LOG_FILE_IO.write(...args);
-        } catch (err) {
-          systemFailure = err as NodeJS.ErrnoException;
-          throw err;
-        }
-      },
-      fdatasync: (fd, callback) =>
-        NODE_LOG_FILE_IO.fdatasync(fd, (err) => {
-          if (err !== null) systemFailure = err;
-          callback(err);
-        }),
-    };
     try {
-      log = await createFileEventLog(path, header, { durable, io });
+      log = await createFileEventLog(path, header, { durable });
       for (let i = 0; i < events.length; i++) {
         log.append(events[i]!);
         if ((i + 1) % EXPORT_BATCH_EVENTS === 0) log.commit();
@@ -106,7 +86,11 @@ export async function exportStoreLog(url: string, path: string, queue?: string, 
       const syscall = (err as NodeJS.ErrnoException).syscall;
       if (log !== undefined || err instanceof DirectorySyncError || (typeof syscall === 'string' && syscall !== 'open')) rmSync(path, { force: true });
       if (typeof syscall === 'string') throw new ExportWriteError(path, err as NodeJS.ErrnoException);
-      if (err instanceof LogError && err.code === 'LOG_WRITE_FAILED' && systemFailure !== undefined) throw new ExportWriteError(path, systemFailure);
+      // The file log reports a failed write or sync of the events (a full disk mid-copy, the usual
+      // case) as its own LOG_WRITE_FAILED, naming "the event log": a replay's messages name the store
+      // where they name the copy, so it read as the store failing. Its cause is the system's error.
+      const cause = err instanceof LogError && err.code === 'LOG_WRITE_FAILED' ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+      if (cause !== undefined) throw new ExportWriteError(path, cause);
       throw err;
     }
     return events.length;

@@ -234,7 +234,7 @@ export class FileEventLog implements EventLog {
     const message = String(e?.message ?? e);
     const cause = e.code !== undefined && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
     this.failures++;
-    this.failure = new LogError('LOG_WRITE_FAILED', `${this.path}: the event log cannot be written: ${call} failed: ${cause}`, { file: this.path });
+    this.failure = new LogError('LOG_WRITE_FAILED', `${this.path}: the event log cannot be written: ${call} failed: ${cause}`, { file: this.path }, { cause: err });
     return this.failure;
   }
 

@@ -39,7 +39,9 @@ export class LogError extends Error {
       /** LOG_CORRUPT: the file's size (bytes from `cutAt` to it are what a repair drops). */
       fileBytes?: number;
     } = {},
+    /** LOG_WRITE_FAILED: `cause`, the system's error of the write or sync (its code, its syscall). */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
